@@ -1,0 +1,46 @@
+/**
+ * The shape of a CLI command. A command only maps flags to a library call of the same
+ * name and writes the result to stdout; errors are thrown as AppError and turned into a
+ * message and an exit code by main.ts, the one catch.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import type { Env } from '../config/env.js';
+import type { Logger } from '../core/logger.js';
+
+export interface Output {
+  write(text: string): void;
+  /** True when the stream is an interactive terminal (progress bars allowed). */
+  readonly isTTY: boolean;
+}
+
+export interface CommandContext {
+  /** Project root the command acts on (the current directory). */
+  cwd: string;
+  env: Env;
+  stdout: Output;
+  stderr: Output;
+  logger: Logger;
+  /** Aborted on SIGINT/SIGTERM: long commands stop cleanly and leave no half-written output. */
+  signal: AbortSignal;
+}
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+}
+
+export interface Command {
+  /** Words that select the command, e.g. 'train' or 'tracking serve' or 'remote add'. */
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** Full help text shown by --help (usage line, flags, examples). */
+  help: string;
+  options: OptionSpec;
+  /** Whether positional arguments are accepted. */
+  positionals?: boolean;
+  /** Returns the exit code (0 when omitted). */
+  run(args: ParsedArgs, ctx: CommandContext): Promise<number | void>;
+}

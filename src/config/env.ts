@@ -1,0 +1,61 @@
+/**
+ * The declared environment variables: the only place in carprice that reads process.env.
+ * Everything else receives the frozen `Env` object. Secrets (passwords, tokens, AWS keys)
+ * are held here and never printed: `describeEnv` masks them.
+ */
+
+/** Every environment variable carprice reads, with what it is for. */
+export const ENV_VARS = {
+  MLFLOW_TRACKING_URI: 'tracking store URI: sqlite:///path.db, http(s)://server, or a DagsHub .mlflow URL',
+  MLFLOW_TRACKING_USERNAME: 'basic-auth user for a remote MLflow server (DagsHub: your user name)',
+  MLFLOW_TRACKING_PASSWORD: 'basic-auth password for a remote MLflow server (DagsHub: your token)',
+  MLFLOW_TRACKING_TOKEN: 'bearer token for a remote MLflow server (used when no user/password)',
+  MLFLOW_HTTP_REQUEST_MAX_RETRIES: 'retries on 408/429/5xx from a remote MLflow server (default 5)',
+  MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: 'seconds multiplied by 1, 2, 4... between retries (default 2)',
+  MLFLOW_HTTP_REQUEST_TIMEOUT: 'seconds before a request to a remote MLflow server times out (default 120)',
+  MLFLOW_S3_ENDPOINT_URL: 'S3-compatible endpoint for artifacts (MinIO, s3rver...)',
+  AWS_ENDPOINT_URL_S3: 'S3-compatible endpoint (AWS SDK convention); used when MLFLOW_S3_ENDPOINT_URL is unset',
+  AWS_ENDPOINT_URL: 'generic AWS endpoint override',
+  AWS_REGION: 'AWS region for S3 (default us-east-1)',
+  AWS_DEFAULT_REGION: 'AWS region (fallback)',
+  AWS_ACCESS_KEY_ID: 'AWS access key (read by the AWS SDK)',
+  AWS_SECRET_ACCESS_KEY: 'AWS secret key (read by the AWS SDK)',
+  AWS_SESSION_TOKEN: 'AWS session token (read by the AWS SDK)',
+  AWS_PROFILE: 'AWS profile (read by the AWS SDK)',
+  CARPRICE_PARAMS: 'path of params.yaml (default ./params.yaml)',
+  CARPRICE_LOG_LEVEL: 'log level on stderr: debug, info, warn, error, silent (default warn)',
+  CARPRICE_TRACKING_USERS: 'users for `carprice tracking serve` basic auth: user:password[,user:password...]',
+  CARPRICE_DATA_URL: 'default raw-data source (path, http(s):// or s3:// URL) overriding params.yaml',
+  HOST: 'address the API server binds to (default 0.0.0.0 in containers)',
+  PORT: 'port the API server listens on (default 8000)',
+  NO_COLOR: 'disable colours and progress bars on the terminal',
+  CI: 'set by CI systems; disables progress bars',
+} as const;
+
+export type EnvName = keyof typeof ENV_VARS;
+export type Env = Readonly<Partial<Record<EnvName, string>>>;
+
+const SECRET: ReadonlySet<EnvName> = new Set<EnvName>([
+  'MLFLOW_TRACKING_PASSWORD',
+  'MLFLOW_TRACKING_TOKEN',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'CARPRICE_TRACKING_USERS',
+]);
+
+/** Read the declared variables (empty strings count as unset) and freeze them. */
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const out: Partial<Record<EnvName, string>> = {};
+  for (const name of Object.keys(ENV_VARS) as EnvName[]) {
+    const value = source[name];
+    if (value !== undefined && value !== '') out[name] = value;
+  }
+  return Object.freeze(out);
+}
+
+/** The set variables with secrets masked, for diagnostics. */
+export function describeEnv(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(env)) out[k] = SECRET.has(k as EnvName) ? '***' : (val as string);
+  return out;
+}

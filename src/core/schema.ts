@@ -1,0 +1,160 @@
+/**
+ * A small validation kit for data read at the edges (params.yaml, CLI flags, files, HTTP
+ * bodies that are not JSON-schema validated). Every check reports every problem with its
+ * path (`data_ingestion.test_size: expected a number between 0 and 1, got "abc"`),
+ * instead of stopping at the first.
+ */
+import { AppError, type ErrorCode } from './errors.js';
+
+/** One problem found by a validator. */
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+/** A validator turns unknown input into T, pushing issues for what is wrong. */
+export type Validator<T> = (value: unknown, path: string, issues: Issue[]) => T;
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === undefined) return 'nothing';
+  try {
+    const s = JSON.stringify(v);
+    return s.length > 80 ? s.slice(0, 77) + '...' : s;
+  } catch {
+    return String(v);
+  }
+}
+
+function join(path: string, key: string | number): string {
+  return typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+}
+
+export const v = {
+  number(opts: { min?: number; max?: number; int?: boolean; exclusiveMin?: boolean } = {}): Validator<number> {
+    return (x, path, issues) => {
+      const n = typeof x === 'string' && x.trim() !== '' ? Number(x) : x;
+      const bounds =
+        opts.min !== undefined || opts.max !== undefined
+          ? ` ${opts.min !== undefined ? (opts.exclusiveMin ? `> ${opts.min}` : `>= ${opts.min}`) : ''}${opts.min !== undefined && opts.max !== undefined ? ' and ' : ''}${opts.max !== undefined ? `<= ${opts.max}` : ''}`
+          : '';
+      const want = `${opts.int ? 'an integer' : 'a number'}${bounds}`;
+      if (typeof n !== 'number' || !Number.isFinite(n)) {
+        issues.push({ path, message: `expected ${want}, got ${show(x)}` });
+        return NaN;
+      }
+      if (
+        (opts.int && !Number.isInteger(n)) ||
+        (opts.min !== undefined && (opts.exclusiveMin ? n <= opts.min : n < opts.min)) ||
+        (opts.max !== undefined && n > opts.max)
+      ) {
+        issues.push({ path, message: `expected ${want}, got ${show(x)}` });
+      }
+      return n;
+    };
+  },
+  string(opts: { nonEmpty?: boolean; pattern?: RegExp } = {}): Validator<string> {
+    return (x, path, issues) => {
+      if (typeof x !== 'string' && typeof x !== 'number') {
+        issues.push({ path, message: `expected a string, got ${show(x)}` });
+        return '';
+      }
+      const s = String(x);
+      if (opts.nonEmpty && s.length === 0) issues.push({ path, message: 'must not be empty' });
+      if (opts.pattern && !opts.pattern.test(s)) issues.push({ path, message: `${show(s)} does not match ${opts.pattern}` });
+      return s;
+    };
+  },
+  boolean(): Validator<boolean> {
+    return (x, path, issues) => {
+      if (typeof x === 'boolean') return x;
+      if (x === 'true') return true;
+      if (x === 'false') return false;
+      issues.push({ path, message: `expected true or false, got ${show(x)}` });
+      return false;
+    };
+  },
+  oneOf<const T extends string>(values: readonly T[]): Validator<T> {
+    return (x, path, issues) => {
+      if (typeof x !== 'string' || !(values as readonly string[]).includes(x)) {
+        issues.push({ path, message: `expected one of ${values.join(', ')}, got ${show(x)}` });
+        return values[0];
+      }
+      return x as T;
+    };
+  },
+  array<T>(item: Validator<T>, opts: { minLength?: number } = {}): Validator<T[]> {
+    return (x, path, issues) => {
+      if (!Array.isArray(x)) {
+        issues.push({ path, message: `expected a list, got ${show(x)}` });
+        return [];
+      }
+      if (opts.minLength !== undefined && x.length < opts.minLength)
+        issues.push({ path, message: `expected at least ${opts.minLength} item(s), got ${x.length}` });
+      return x.map((e, i) => item(e, join(path, i), issues));
+    };
+  },
+  optional<T>(inner: Validator<T>, fallback: T): Validator<T> {
+    return (x, path, issues) => (x === undefined || x === null ? fallback : inner(x, path, issues));
+  },
+  maybe<T>(inner: Validator<T>): Validator<T | undefined> {
+    return (x, path, issues) => (x === undefined || x === null ? undefined : inner(x, path, issues));
+  },
+  /** A map of string keys to values of one type. */
+  record<T>(inner: Validator<T>): Validator<Record<string, T>> {
+    return (x, path, issues) => {
+      if (x === null || typeof x !== 'object' || Array.isArray(x)) {
+        issues.push({ path, message: `expected a mapping, got ${show(x)}` });
+        return {};
+      }
+      const out: Record<string, T> = {};
+      for (const [k, e] of Object.entries(x)) out[k] = inner(e, join(path, k), issues);
+      return out;
+    };
+  },
+  /** An object with known keys; unknown keys are reported unless `open` is set. */
+  object<S extends Record<string, Validator<unknown>>>(
+    shape: S,
+    opts: { open?: boolean } = {},
+  ): Validator<{ [K in keyof S]: ReturnType<S[K]> }> {
+    return (x, path, issues) => {
+      if (x === null || typeof x !== 'object' || Array.isArray(x)) {
+        issues.push({ path: path || '(root)', message: `expected a mapping, got ${show(x)}` });
+        x = {};
+      }
+      const obj = x as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(shape)) out[key] = shape[key](obj[key], join(path, key), issues);
+      if (!opts.open) {
+        for (const key of Object.keys(obj))
+          if (!(key in shape))
+            issues.push({ path: join(path, key), message: `unknown key (known: ${Object.keys(shape).join(', ')})` });
+      } else {
+        for (const key of Object.keys(obj)) if (!(key in shape)) out[key] = obj[key];
+      }
+      return out as { [K in keyof S]: ReturnType<S[K]> };
+    };
+  },
+  required<T>(inner: Validator<T>): Validator<T> {
+    return (x, path, issues) => {
+      if (x === undefined || x === null) {
+        issues.push({ path, message: 'is required' });
+      }
+      return inner(x, path, issues);
+    };
+  },
+};
+
+/**
+ * Run a validator and throw one AppError listing every issue when there are any.
+ * `where` names the source (a file name, "--set flags", "request body").
+ */
+export function parseWith<T>(validator: Validator<T>, value: unknown, where: string, code: ErrorCode = 'CONFIG_INVALID'): T {
+  const issues: Issue[] = [];
+  const out = validator(value, '', issues);
+  if (issues.length > 0) {
+    const lines = issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`);
+    throw new AppError(code, `${where} has ${issues.length} problem(s):\n${lines.join('\n')}`, { details: { issues } });
+  }
+  return out;
+}

@@ -1,0 +1,34 @@
+/**
+ * One estimator API for every model (as mljs and scikit-learn do): fit on a Matrix and a
+ * target vector, predict a Float64Array, save as typed JSON tagged {kind, formatVersion}.
+ */
+import type { Matrix } from './matrix.js';
+
+/** What every saved estimator looks like on disk. */
+export interface SavedEstimator {
+  kind: string;
+  formatVersion: number;
+  [key: string]: unknown;
+}
+
+export interface FitOptions {
+  /** Validation data for early stopping (tree boosting) or reporting. */
+  valid?: { X: Matrix; y: Float64Array };
+  /** Per-row weights (default 1). */
+  sampleWeight?: Float64Array;
+  /** Aborts long fits (Ctrl-C); the estimator stays unfitted. */
+  signal?: AbortSignal;
+}
+
+export interface Regressor {
+  /** The saved kind, e.g. 'ridge', 'gbdt'. */
+  readonly kind: string;
+  fit(X: Matrix, y: Float64Array, options?: FitOptions): this;
+  predict(X: Matrix): Float64Array;
+  /** Typed, JSON-serialisable state; `loadEstimator` rebuilds an identical model. */
+  toJSON(): SavedEstimator;
+  /** Hyper-parameters in effect (for logging). */
+  params(): Record<string, number | string | boolean>;
+  /** Optional per-feature importance (name -> value). */
+  featureImportance?(type?: 'gain' | 'split'): Record<string, number>;
+}
