@@ -59,3 +59,14 @@ export function describeEnv(env: Env): Record<string, string> {
   for (const [k, val] of Object.entries(env)) out[k] = SECRET.has(k as EnvName) ? '***' : (val as string);
   return out;
 }
+
+/**
+ * The whole environment handed to child processes (pipeline stage commands inherit
+ * everything, exactly like DVC's), plus `overrides`. The only other reader of
+ * process.env; it is never logged.
+ */
+export function childProcessEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(process.env)) if (val !== undefined) out[k] = val;
+  return Object.assign(out, overrides);
+}

@@ -135,6 +135,11 @@ export const v = {
       return out as { [K in keyof S]: ReturnType<S[K]> };
     };
   },
+  /** An object whose absence means "all defaults": validates `{}` when the value is missing. */
+  section<S extends Record<string, Validator<unknown>>>(shape: S, opts: { open?: boolean } = {}): Validator<{ [K in keyof S]: ReturnType<S[K]> }> {
+    const inner = v.object(shape, opts);
+    return (x, path, issues) => inner(x ?? {}, path, issues);
+  },
   required<T>(inner: Validator<T>): Validator<T> {
     return (x, path, issues) => {
       if (x === undefined || x === null) {

@@ -1,0 +1,200 @@
+/**
+ * params.yaml: the project's one configuration file, in the seed's structure (base,
+ * data_ingestion, model_trainer, model_registration, evaluation) plus what carprice needs
+ * (data_source, features, mlflow). Parsed once by a schema that reports every problem with
+ * its key path and line, defaults filled in, frozen, then passed in. `--set key=value`
+ * flags override keys before validation.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument, parse as parseYamlValue, isMap, type Document } from 'yaml';
+import { AppError } from '../core/errors.js';
+import { parseWith, v, type Issue } from '../core/schema.js';
+
+const SEED_NUMERIC = ['odometer', 'fitnessAge', 'featureCount'];
+const SEED_CATEGORICAL = ['make', 'model', 'variant', 'year', 'transmissionType', 'bodyType', 'fuelType', 'ownership', 'color'];
+
+const modelParams = v.optional(v.record(v.optional(v.record((x, p, issues) => {
+  if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') return x;
+  issues.push({ path: p, message: `expected a number, string or boolean, got ${JSON.stringify(x)}` });
+  return 0;
+}), {})), {});
+
+const DERIVED = ['car_age', 'log_odometer', 'make_model', 'km_per_year'] as const;
+
+const paramsSchema = v.object({
+  base: v.section({
+    project: v.optional(v.string(), 'carprice'),
+    target_col: v.optional(v.string({ nonEmpty: true }), 'listingPrice'),
+    random_state: v.optional(v.number({ int: true, min: 0 }), 42),
+  }),
+  data_source: v.section({
+    /** Path, http(s):// or s3:// URL of the raw listings (.xlsx or .csv). */
+    raw_data: v.optional(v.string({ nonEmpty: true }), 'data/cars24_v3.xlsx'),
+    sheet: v.maybe(v.string()),
+  }),
+  data_ingestion: v.section({
+    test_size: v.optional(v.number({ min: 0, max: 1, exclusiveMin: true }), 0.2),
+    random_state: v.optional(v.number({ int: true, min: 0 }), 42),
+    numerical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_NUMERIC),
+    categorical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_CATEGORICAL),
+    optional_cols: v.optional(v.array(v.string({ nonEmpty: true })), []),
+    max_invalid_fraction: v.optional(v.number({ min: 0, max: 1 }), 0.05),
+    drop_duplicates: v.optional(v.boolean(), true),
+    output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/data_ingestion'),
+  }),
+  features: v.section({
+    reference_year: v.optional(v.number({ int: true, min: 1900, max: 2200 }), 2025),
+    log_target: v.optional(v.boolean(), true),
+    derived: v.optional(v.array(v.oneOf(DERIVED)), [...DERIVED]),
+    numeric_imputer: v.optional(v.oneOf(['mean', 'median'] as const), 'median'),
+    categorical_imputer: v.optional(v.oneOf(['most_frequent', 'constant'] as const), 'most_frequent'),
+    onehot_drop_first: v.optional(v.boolean(), false),
+    onehot_max_categories: v.optional(v.number({ int: true, min: 2 }), 300),
+    target_encoding_smoothing: v.optional(v.number({ min: 0 }), 10),
+    target_encoding_folds: v.optional(v.number({ int: true, min: 2, max: 50 }), 5),
+    scale: v.optional(v.boolean(), true),
+    /** Words of these free-text columns become indicator features (unseen variants share words). */
+    token_columns: v.optional(v.array(v.string({ nonEmpty: true })), ['variant', 'model']),
+    token_min_count: v.optional(v.number({ int: true, min: 1 }), 5),
+    /** numeric:categorical pairs giving each frequent level its own slope (linear models). */
+    interactions: v.optional(v.array(v.string({ pattern: /^[^:]+:[^:]+$/ })), ['car_age:make']),
+    interaction_min_count: v.optional(v.number({ int: true, min: 1 }), 20),
+  }),
+  model_trainer: v.section({
+    algo: v.optional(v.string({ nonEmpty: true }), 'ridge'),
+    output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/model_trainer'),
+    /**
+     * Row weight = (price / median price) ^ power. A model fitted on log(price) treats a
+     * 10% error on a 50 lakh car like one on a 3 lakh car; power > 0 shifts effort towards
+     * expensive cars, whose errors dominate RMSE and R² in rupees. 0 = unweighted.
+     */
+    price_weight_power: v.optional(v.number({ min: 0, max: 2 }), 0),
+    /** Hyper-parameters per algorithm name (validated by the estimator that uses them). */
+    params: modelParams,
+  }),
+  mlflow: v.section({
+    tracking_uri: v.maybe(v.string({ nonEmpty: true })),
+    experiment_name: v.optional(v.string({ nonEmpty: true }), 'dvc-pipeline-runs'),
+  }),
+  model_registration: v.section({
+    model_name: v.optional(v.string({ nonEmpty: true }), 'UsedCarPriceModel'),
+    register_as: v.optional(v.oneOf(['Staging', 'Production', 'None'] as const), 'Staging'),
+  }),
+  evaluation: v.section({
+    min_r2: v.optional(v.number({ max: 1 }), 0.85),
+    max_rmse: v.optional(v.number({ min: 0, exclusiveMin: true }), 300000),
+    max_mape: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.25),
+  }),
+});
+
+type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/** The validated, defaulted, frozen content of params.yaml. */
+export type Params = DeepReadonly<ReturnType<typeof paramsSchema>>;
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const x of Object.values(o)) deepFreeze(x);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/**
+ * Apply `key.path=value` overrides to a raw params object. Values are read as YAML
+ * scalars/flow collections (`0.1`, `true`, `[a, b]`).
+ */
+export function applyOverrides(raw: Record<string, unknown>, sets: readonly string[]): Record<string, unknown> {
+  const out = structuredClone(raw);
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new AppError('USAGE', `--set expects key=value (e.g. --set data_ingestion.test_size=0.25), got "${s}"`);
+    const path = s.slice(0, eq).trim().split('.');
+    let value: unknown;
+    try {
+      value = parseYamlValue(s.slice(eq + 1));
+    } catch {
+      value = s.slice(eq + 1);
+    }
+    let node: Record<string, unknown> = out;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      if (next === undefined || next === null) node[key] = {};
+      else if (typeof next !== 'object' || Array.isArray(next))
+        throw new AppError('USAGE', `--set ${s}: ${key} is not a mapping, so ${path.join('.')} cannot be set`);
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path[path.length - 1]] = value;
+  }
+  return out;
+}
+
+/** Validate a raw params object (already parsed YAML). */
+export function parseParams(raw: unknown, where = 'params.yaml'): Params {
+  return deepFreeze(parseWith(paramsSchema, raw ?? {}, where)) as Params;
+}
+
+export interface LoadParamsOptions {
+  /** Path of params.yaml; a missing file means all defaults. */
+  path: string;
+  /** `key=value` overrides from --set flags. */
+  sets?: readonly string[];
+  /** Fail when the file does not exist (default false: defaults are used). */
+  mustExist?: boolean;
+}
+
+/** Read, override, validate and freeze params.yaml. Errors name the key path and line. */
+export function loadParams(opts: LoadParamsOptions): Params {
+  let text: string | undefined;
+  try {
+    text = readFileSync(opts.path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || opts.mustExist)
+      throw new AppError('FILE_NOT_FOUND', `cannot read ${opts.path}: ${(e as Error).message}`, { cause: e });
+  }
+  let raw: Record<string, unknown> = {};
+  let doc: Document | undefined;
+  if (text !== undefined) {
+    doc = parseDocument(text, { prettyErrors: true });
+    if (doc.errors.length) {
+      const e = doc.errors[0];
+      throw new AppError('CONFIG_INVALID', `${opts.path}:${e.linePos?.[0]?.line ?? '?'}: invalid YAML: ${e.message.split('\n')[0]}`);
+    }
+    const js = doc.toJS();
+    if (js !== null && js !== undefined && (typeof js !== 'object' || Array.isArray(js)) )
+      throw new AppError('CONFIG_INVALID', `${opts.path} must be a mapping of sections (base, data_ingestion, ...)`);
+    raw = (js ?? {}) as Record<string, unknown>;
+    if (doc && !isMap(doc.contents) && doc.contents !== null) raw = {};
+  }
+  const merged = applyOverrides(raw, opts.sets ?? []);
+  try {
+    return parseParams(merged, opts.path);
+  } catch (e) {
+    if (e instanceof AppError && doc && e.details?.issues) {
+      const issues = e.details.issues as Issue[];
+      const lines = issues.map((i) => {
+        const ln = yamlLine(doc!, text!, i.path);
+        return `  ${opts.path}${ln ? `:${ln}` : ''}: ${i.path}: ${i.message}`;
+      });
+      throw new AppError('CONFIG_INVALID', `${opts.path} has ${issues.length} problem(s):\n${lines.join('\n')}`, { details: e.details });
+    }
+    throw e;
+  }
+}
+
+/** 1-based line of a key path in a YAML document, if the key is in the file. */
+function yamlLine(doc: Document, text: string, path: string): number | undefined {
+  const keys: (string | number)[] = [];
+  for (const part of path.split('.')) {
+    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
+    if (!m) return undefined;
+    if (m[1]) keys.push(m[1]);
+    for (const idx of m[2].matchAll(/\[(\d+)\]/g)) keys.push(Number(idx[1]));
+  }
+  while (keys.length) {
+    const node = doc.getIn(keys, true) as { range?: [number, number, number] } | undefined;
+    if (node && node.range) return text.slice(0, node.range[0]).split('\n').length;
+    keys.pop();
+  }
+  return undefined;
+}

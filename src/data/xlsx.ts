@@ -1,0 +1,74 @@
+/**
+ * Reading .xlsx workbooks with exceljs into a RawTable. Formula cells give their cached
+ * result, rich text its plain text, dates an ISO date; the first row is the header.
+ */
+import ExcelJS from 'exceljs';
+import { AppError } from '../core/errors.js';
+import type { Cell, RawTable } from './table.js';
+
+function cellValue(v: unknown): Cell {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v === '' ? null : v;
+  if (v instanceof Date) return v.toISOString().slice(0, 10);
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (Array.isArray(o.richText)) return (o.richText as { text: string }[]).map((t) => t.text).join('');
+    if ('result' in o) return cellValue(o.result);
+    if ('text' in o) return cellValue(o.text);
+    if ('error' in o) return null;
+  }
+  return String(v);
+}
+
+/** Parse an xlsx workbook (bytes) into a RawTable, from `sheet` or the first sheet. */
+export async function parseXlsx(bytes: Uint8Array, source: string, sheet?: string): Promise<RawTable> {
+  const wb = new ExcelJS.Workbook();
+  try {
+    await wb.xlsx.load(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as unknown as ArrayBuffer);
+  } catch (e) {
+    throw new AppError('FILE_UNREADABLE', `${source} is not a readable .xlsx workbook (${(e as Error).message}); save it again as Excel .xlsx or export CSV`, { cause: e });
+  }
+  const names = wb.worksheets.map((w) => w.name);
+  const ws = sheet === undefined ? wb.worksheets[0] : wb.getWorksheet(sheet);
+  if (!ws)
+    throw new AppError(
+      'DATA_INVALID',
+      sheet === undefined ? `${source} has no worksheet` : `${source} has no sheet "${sheet}"; its sheets are: ${names.join(', ')}`,
+    );
+  const header = ws.getRow(1);
+  const columns: string[] = [];
+  const width = ws.columnCount;
+  for (let c = 1; c <= width; c++) {
+    const v = cellValue(header.getCell(c).value);
+    columns.push(v === null ? '' : String(v).trim());
+  }
+  while (columns.length && columns[columns.length - 1] === '') columns.pop();
+  if (columns.length === 0) throw new AppError('DATA_EMPTY', `${source} sheet "${ws.name}" is empty; expected a header row and listings`);
+  const rows: Cell[][] = [];
+  const rowNumbers: number[] = [];
+  ws.eachRow({ includeEmpty: false }, (row, rowNumber) => {
+    if (rowNumber === 1) return;
+    const cells: Cell[] = new Array(columns.length);
+    let any = false;
+    for (let c = 0; c < columns.length; c++) {
+      const v = cellValue(row.getCell(c + 1).value);
+      cells[c] = v;
+      if (v !== null) any = true;
+    }
+    if (any) {
+      rows.push(cells);
+      rowNumbers.push(rowNumber);
+    }
+  });
+  return { source, sheet: ws.name, columns, rows, rowNumbers };
+}
+
+/** Write rows as an .xlsx workbook (used to build test fixtures by code). */
+export async function formatXlsx(columns: readonly string[], rows: readonly (readonly Cell[])[], sheet = 'Sheet1'): Promise<Uint8Array> {
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet(sheet);
+  ws.addRow([...columns]);
+  for (const r of rows) ws.addRow([...r]);
+  const buf = await wb.xlsx.writeBuffer();
+  return new Uint8Array(buf as ArrayBuffer);
+}

@@ -1,0 +1,93 @@
+/**
+ * Derived features computed from the listing itself (stateless apart from the reference
+ * year, so they are identical at training and prediction time):
+ * - car_age = reference_year - year (year is a category in the data; non-numeric -> NaN)
+ * - log_odometer = ln(1 + odometer)
+ * - km_per_year = odometer / max(1, car_age + 0.5)  (usage intensity)
+ * - make_model = "make|model", a categorical key (model names repeat across makes)
+ * A derived feature whose source column is absent is skipped (and recorded as such).
+ */
+import type { Frame } from '../data/frame.js';
+import { assertFitted, checkSaved, withColumns, type SavedTransformer, type Transformer } from './transformer.js';
+
+export type DerivedName = 'car_age' | 'log_odometer' | 'make_model' | 'km_per_year';
+
+const SOURCES: Record<DerivedName, { numeric: string[]; categorical: string[] }> = {
+  car_age: { numeric: [], categorical: ['year'] },
+  log_odometer: { numeric: ['odometer'], categorical: [] },
+  km_per_year: { numeric: ['odometer'], categorical: ['year'] },
+  make_model: { numeric: [], categorical: ['make', 'model'] },
+};
+
+export class DerivedFeatures implements Transformer {
+  readonly kind = 'derived-features';
+  private active: DerivedName[] | undefined;
+
+  constructor(
+    readonly names: readonly DerivedName[],
+    readonly referenceYear: number,
+  ) {}
+
+  fit(frame: Frame): this {
+    this.active = this.names.filter((n) => {
+      const s = SOURCES[n];
+      return s.numeric.every((c) => c in frame.numeric) && s.categorical.every((c) => c in frame.categorical);
+    });
+    return this;
+  }
+
+  fitTransform(frame: Frame): Frame {
+    return this.fit(frame).transform(frame);
+  }
+
+  /** Derived features actually produced (sources present at fit time). */
+  produced(): { numeric: string[]; categorical: string[] } {
+    assertFitted(this.active !== undefined, this.kind);
+    return {
+      numeric: this.active!.filter((n) => n !== 'make_model'),
+      categorical: this.active!.filter((n) => n === 'make_model'),
+    };
+  }
+
+  transform(frame: Frame): Frame {
+    assertFitted(this.active !== undefined, this.kind);
+    const n = frame.nRows;
+    const numeric: Record<string, Float64Array> = {};
+    const categorical: Record<string, (string | null)[]> = {};
+    const age = (): Float64Array => {
+      const year = frame.categorical.year;
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const y = year[i] === null ? NaN : Number(year[i]);
+        out[i] = Number.isFinite(y) ? this.referenceYear - y : NaN;
+      }
+      return out;
+    };
+    for (const name of this.active!) {
+      if (name === 'car_age') numeric.car_age = age();
+      else if (name === 'log_odometer') numeric.log_odometer = frame.numeric.odometer.map((x) => Math.log1p(x));
+      else if (name === 'km_per_year') {
+        const a = numeric.car_age ?? age();
+        const odo = frame.numeric.odometer;
+        numeric.km_per_year = odo.map((x, i) => x / Math.max(1, a[i] + 0.5));
+      } else {
+        const make = frame.categorical.make;
+        const model = frame.categorical.model;
+        categorical.make_model = make.map((m, i) => (m === null || model[i] === null ? null : `${m}|${model[i]}`));
+      }
+    }
+    return withColumns(frame, { numeric, categorical });
+  }
+
+  toJSON(): SavedTransformer {
+    assertFitted(this.active !== undefined, this.kind);
+    return { kind: this.kind, formatVersion: 1, names: [...this.names], referenceYear: this.referenceYear, active: this.active };
+  }
+
+  static fromJSON(s: SavedTransformer): DerivedFeatures {
+    checkSaved(s, 'derived-features', [1]);
+    const t = new DerivedFeatures(s.names as DerivedName[], s.referenceYear as number);
+    t.active = s.active as DerivedName[];
+    return t;
+  }
+}

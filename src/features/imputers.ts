@@ -1,0 +1,136 @@
+/**
+ * Imputers: fill missing numeric values (NaN) with the training mean or median, and
+ * missing categories (null) with the most frequent training category or a constant
+ * "(missing)" level. Columns that were entirely missing at fit time get 0 / "(missing)".
+ */
+import type { Frame } from '../data/frame.js';
+import {
+  assertFitted,
+  categoricalColumn,
+  checkSaved,
+  numericColumn,
+  withColumns,
+  type SavedTransformer,
+  type Transformer,
+} from './transformer.js';
+
+export const MISSING_CATEGORY = '(missing)';
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const s = Float64Array.from(values).sort();
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export class NumericImputer implements Transformer {
+  readonly kind = 'numeric-imputer';
+  private fill: Record<string, number> | undefined;
+
+  constructor(
+    readonly columns: readonly string[],
+    readonly strategy: 'mean' | 'median' = 'median',
+  ) {}
+
+  fit(frame: Frame): this {
+    const fill: Record<string, number> = {};
+    for (const c of this.columns) {
+      const present: number[] = [];
+      for (const x of numericColumn(frame, c)) if (!Number.isNaN(x)) present.push(x);
+      fill[c] = present.length === 0 ? 0 : this.strategy === 'mean' ? present.reduce((a, b) => a + b, 0) / present.length : median(present);
+    }
+    this.fill = fill;
+    return this;
+  }
+
+  fitTransform(frame: Frame): Frame {
+    return this.fit(frame).transform(frame);
+  }
+
+  transform(frame: Frame): Frame {
+    assertFitted(this.fill !== undefined, this.kind);
+    const numeric: Record<string, Float64Array> = {};
+    for (const c of this.columns) {
+      const col = frame.numeric[c] ?? new Float64Array(frame.nRows).fill(NaN);
+      const out = new Float64Array(col.length);
+      const f = this.fill![c];
+      for (let i = 0; i < col.length; i++) out[i] = Number.isNaN(col[i]) ? f : col[i];
+      numeric[c] = out;
+    }
+    return withColumns(frame, { numeric });
+  }
+
+  /** The values used to fill each column. */
+  fillValues(): Readonly<Record<string, number>> {
+    assertFitted(this.fill !== undefined, this.kind);
+    return this.fill!;
+  }
+
+  toJSON(): SavedTransformer {
+    assertFitted(this.fill !== undefined, this.kind);
+    return { kind: this.kind, formatVersion: 1, columns: [...this.columns], strategy: this.strategy, fill: this.fill };
+  }
+
+  static fromJSON(s: SavedTransformer): NumericImputer {
+    checkSaved(s, 'numeric-imputer', [1]);
+    const t = new NumericImputer(s.columns as string[], s.strategy as 'mean' | 'median');
+    t.fill = s.fill as Record<string, number>;
+    return t;
+  }
+}
+
+export class CategoricalImputer implements Transformer {
+  readonly kind = 'categorical-imputer';
+  private fill: Record<string, string> | undefined;
+
+  constructor(
+    readonly columns: readonly string[],
+    readonly strategy: 'most_frequent' | 'constant' = 'most_frequent',
+  ) {}
+
+  fit(frame: Frame): this {
+    const fill: Record<string, string> = {};
+    for (const c of this.columns) {
+      if (this.strategy === 'constant') {
+        fill[c] = MISSING_CATEGORY;
+        continue;
+      }
+      const counts = new Map<string, number>();
+      for (const x of categoricalColumn(frame, c)) if (x !== null) counts.set(x, (counts.get(x) ?? 0) + 1);
+      // most frequent; ties broken by the smaller string so the result is deterministic
+      let best: string | undefined;
+      let bestN = -1;
+      for (const [k, n] of counts) if (n > bestN || (n === bestN && best !== undefined && k < best)) [best, bestN] = [k, n];
+      fill[c] = best ?? MISSING_CATEGORY;
+    }
+    this.fill = fill;
+    return this;
+  }
+
+  fitTransform(frame: Frame): Frame {
+    return this.fit(frame).transform(frame);
+  }
+
+  transform(frame: Frame): Frame {
+    assertFitted(this.fill !== undefined, this.kind);
+    const categorical: Record<string, (string | null)[]> = {};
+    for (const c of this.columns) {
+      const col = frame.categorical[c] ?? new Array<string | null>(frame.nRows).fill(null);
+      const f = this.fill![c];
+      categorical[c] = col.map((x) => (x === null ? f : x));
+    }
+    return withColumns(frame, { categorical });
+  }
+
+  toJSON(): SavedTransformer {
+    assertFitted(this.fill !== undefined, this.kind);
+    return { kind: this.kind, formatVersion: 1, columns: [...this.columns], strategy: this.strategy, fill: this.fill };
+  }
+
+  static fromJSON(s: SavedTransformer): CategoricalImputer {
+    checkSaved(s, 'categorical-imputer', [1]);
+    const t = new CategoricalImputer(s.columns as string[], s.strategy as 'most_frequent' | 'constant');
+    t.fill = s.fill as Record<string, string>;
+    return t;
+  }
+}

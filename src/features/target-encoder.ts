@@ -1,0 +1,147 @@
+/**
+ * Target (mean) encoding with smoothing, for high-cardinality columns (model, variant).
+ *
+ * A category c seen n_c times with mean target m_c is encoded as
+ *   enc(c) = (n_c * m_c + s * m) / (n_c + s)
+ * where m is the global mean and s the smoothing strength: rare categories shrink
+ * towards the global mean. Worked example: m = 10, s = 2, category "a" with targets
+ * [20, 22] -> (2 * 21 + 2 * 10) / 4 = 15.5. Unseen categories get m.
+ *
+ * On the training rows, `fitTransform` uses out-of-fold encodings (K seeded folds: each
+ * row is encoded with statistics from the other folds) so that a row's own price never
+ * leaks into its feature; `transform` on new rows uses statistics from all training rows.
+ */
+import { Rng } from '../core/rng.js';
+import { AppError } from '../core/errors.js';
+import type { Frame } from '../data/frame.js';
+import {
+  assertFitted,
+  categoricalColumn,
+  checkSaved,
+  withColumns,
+  type SavedTransformer,
+  type TransformStats,
+  type Transformer,
+} from './transformer.js';
+
+interface Encoding {
+  global: number;
+  values: Record<string, number>;
+}
+
+function encode(col: (string | null)[], y: Float64Array, rows: ArrayLike<number>, smoothing: number): Encoding {
+  const sum = new Map<string, number>();
+  const cnt = new Map<string, number>();
+  let total = 0;
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k];
+    total += y[i];
+    const x = col[i];
+    if (x === null) continue;
+    sum.set(x, (sum.get(x) ?? 0) + y[i]);
+    cnt.set(x, (cnt.get(x) ?? 0) + 1);
+  }
+  const global = rows.length ? total / rows.length : 0;
+  const values: Record<string, number> = {};
+  for (const key of [...cnt.keys()].sort()) {
+    const n = cnt.get(key)!;
+    values[key] = (sum.get(key)! + smoothing * global) / (n + smoothing);
+  }
+  return { global, values };
+}
+
+export class TargetEncoder implements Transformer {
+  readonly kind = 'target-encoder';
+  private encodings: Record<string, Encoding> | undefined;
+
+  constructor(
+    readonly columns: readonly string[],
+    readonly smoothing = 10,
+    readonly folds = 5,
+    readonly seed = 42,
+  ) {}
+
+  private need(y: Float64Array | undefined, frame: Frame): Float64Array {
+    if (!y || y.length !== frame.nRows)
+      throw new AppError('MODEL_INVALID', 'target encoding needs the training target, one value per row');
+    return y;
+  }
+
+  fit(frame: Frame, y?: Float64Array): this {
+    const yy = this.need(y, frame);
+    const all = Uint32Array.from({ length: frame.nRows }, (_, i) => i);
+    const encodings: Record<string, Encoding> = {};
+    for (const c of this.columns) encodings[c] = encode(categoricalColumn(frame, c), yy, all, this.smoothing);
+    this.encodings = encodings;
+    return this;
+  }
+
+  fitTransform(frame: Frame, y?: Float64Array): Frame {
+    const yy = this.need(y, frame);
+    this.fit(frame, yy);
+    const n = frame.nRows;
+    const k = Math.min(this.folds, n);
+    if (k < 2) return this.transform(frame);
+    const perm = new Rng(this.seed).permutation(n);
+    const fold = new Uint8Array(n);
+    for (let p = 0; p < n; p++) fold[perm[p]] = p % k;
+    const numeric: Record<string, Float64Array> = {};
+    for (const c of this.columns) {
+      const col = categoricalColumn(frame, c);
+      const out = new Float64Array(n);
+      for (let f = 0; f < k; f++) {
+        const inFold: number[] = [];
+        const outFold: number[] = [];
+        for (let i = 0; i < n; i++) (fold[i] === f ? inFold : outFold).push(i);
+        const enc = encode(col, yy, outFold, this.smoothing);
+        for (const i of inFold) {
+          const x = col[i];
+          const e = x === null ? undefined : enc.values[x];
+          out[i] = e ?? enc.global;
+        }
+      }
+      numeric[`${c}~te`] = out;
+    }
+    return withColumns(frame, { numeric, drop: this.columns });
+  }
+
+  transform(frame: Frame, stats?: TransformStats): Frame {
+    assertFitted(this.encodings !== undefined, this.kind);
+    const numeric: Record<string, Float64Array> = {};
+    for (const c of this.columns) {
+      const { global, values } = this.encodings![c];
+      const col = categoricalColumn(frame, c);
+      const out = new Float64Array(frame.nRows);
+      let unknown = 0;
+      for (let i = 0; i < col.length; i++) {
+        const x = col[i];
+        const e = x === null ? undefined : values[x];
+        if (e === undefined) unknown++;
+        out[i] = e ?? global;
+      }
+      if (stats && unknown) stats.unknownCategories[c] = (stats.unknownCategories[c] ?? 0) + unknown;
+      numeric[`${c}~te`] = out;
+    }
+    return withColumns(frame, { numeric, drop: this.columns });
+  }
+
+  toJSON(): SavedTransformer {
+    assertFitted(this.encodings !== undefined, this.kind);
+    return {
+      kind: this.kind,
+      formatVersion: 1,
+      columns: [...this.columns],
+      smoothing: this.smoothing,
+      folds: this.folds,
+      seed: this.seed,
+      encodings: this.encodings,
+    };
+  }
+
+  static fromJSON(s: SavedTransformer): TargetEncoder {
+    checkSaved(s, 'target-encoder', [1]);
+    const t = new TargetEncoder(s.columns as string[], s.smoothing as number, s.folds as number, s.seed as number);
+    t.encodings = s.encodings as Record<string, Encoding>;
+    return t;
+  }
+}

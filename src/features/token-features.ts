@@ -1,0 +1,80 @@
+/**
+ * Token features: bag-of-words indicators of the words inside free-text categorical
+ * columns such as variant ("SHARP 2.0 DIESEL" -> SHARP, 2.0, DIESEL). A variant never
+ * seen in training still shares tokens (engine size, fuel, trim words such as "AMG" or
+ * "4MATIC") with seen ones, so the model can price it. Tokens seen in fewer than
+ * `minCount` training rows are ignored; the vocabulary is sorted for a stable layout.
+ * Source columns are kept (other encoders still use them).
+ */
+import type { Frame } from '../data/frame.js';
+import {
+  assertFitted,
+  categoricalColumn,
+  checkSaved,
+  withColumns,
+  type SavedTransformer,
+  type Transformer,
+} from './transformer.js';
+
+/** Split a text value into upper-case tokens (letters/digits/dots kept together). */
+export function tokenize(text: string): string[] {
+  return [...new Set(text.toUpperCase().split(/[^A-Z0-9.+]+/).filter((t) => t.length > 0 && t !== '.'))];
+}
+
+export class TokenFeatures implements Transformer {
+  readonly kind = 'token-features';
+  private vocab: Record<string, string[]> | undefined;
+
+  constructor(
+    readonly columns: readonly string[],
+    readonly minCount = 5,
+  ) {}
+
+  fit(frame: Frame): this {
+    const vocab: Record<string, string[]> = {};
+    for (const c of this.columns) {
+      const counts = new Map<string, number>();
+      for (const x of categoricalColumn(frame, c)) if (x !== null) for (const t of tokenize(x)) counts.set(t, (counts.get(t) ?? 0) + 1);
+      vocab[c] = [...counts].filter(([, n]) => n >= this.minCount).map(([t]) => t).sort();
+    }
+    this.vocab = vocab;
+    return this;
+  }
+
+  fitTransform(frame: Frame): Frame {
+    return this.fit(frame).transform(frame);
+  }
+
+  transform(frame: Frame): Frame {
+    assertFitted(this.vocab !== undefined, this.kind);
+    const numeric: Record<string, Float64Array> = {};
+    for (const c of this.columns) {
+      const words = this.vocab![c];
+      const index = new Map(words.map((w, k) => [w, k]));
+      const outs = words.map(() => new Float64Array(frame.nRows));
+      const col = categoricalColumn(frame, c);
+      for (let i = 0; i < col.length; i++) {
+        const x = col[i];
+        if (x === null) continue;
+        for (const t of tokenize(x)) {
+          const k = index.get(t);
+          if (k !== undefined) outs[k][i] = 1;
+        }
+      }
+      words.forEach((w, k) => (numeric[`${c}~tok=${w}`] = outs[k]));
+    }
+    return withColumns(frame, { numeric });
+  }
+
+  toJSON(): SavedTransformer {
+    assertFitted(this.vocab !== undefined, this.kind);
+    return { kind: this.kind, formatVersion: 1, columns: [...this.columns], minCount: this.minCount, vocab: this.vocab };
+  }
+
+  static fromJSON(s: SavedTransformer): TokenFeatures {
+    checkSaved(s, 'token-features', [1]);
+    const t = new TokenFeatures(s.columns as string[], s.minCount as number);
+    t.vocab = s.vocab as Record<string, string[]>;
+    return t;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The transformer contract shared by every feature step: fit on a Frame (and the target
+ * when the step needs it), transform a Frame into a Frame, save as typed JSON tagged
+ * {kind, formatVersion}. `fitTransform` may differ from fit-then-transform (target encoding
+ * uses out-of-fold values on the training rows to avoid leaking each row's own price).
+ */
+import { AppError } from '../core/errors.js';
+import type { Frame } from '../data/frame.js';
+
+export interface SavedTransformer {
+  kind: string;
+  formatVersion: number;
+  [key: string]: unknown;
+}
+
+/** Counters collected while transforming (e.g. unseen categories), for monitoring. */
+export interface TransformStats {
+  /** Per column: how many values were categories never seen at fit time. */
+  unknownCategories: Record<string, number>;
+}
+
+export function newStats(): TransformStats {
+  return { unknownCategories: {} };
+}
+
+export interface Transformer {
+  readonly kind: string;
+  fit(frame: Frame, y?: Float64Array): this;
+  fitTransform(frame: Frame, y?: Float64Array): Frame;
+  transform(frame: Frame, stats?: TransformStats): Frame;
+  toJSON(): SavedTransformer;
+}
+
+/** Fail clearly when a transformer is used before fit. */
+export function assertFitted(fitted: boolean, kind: string): void {
+  if (!fitted) throw new AppError('MODEL_INVALID', `${kind} used before fit; fit the feature pipeline first`);
+}
+
+/** Fail clearly when a saved transformer has the wrong version. */
+export function checkSaved(saved: SavedTransformer, kind: string, versions: readonly number[]): void {
+  if (saved.kind !== kind) throw new AppError('FORMAT_UNKNOWN', `expected a saved ${kind}, got "${String(saved.kind)}"`);
+  if (!versions.includes(saved.formatVersion))
+    throw new AppError('FORMAT_VERSION', `saved ${kind} has formatVersion ${String(saved.formatVersion)}; this carprice reads ${versions.join(', ')}`);
+}
+
+/** A frame with some columns replaced/added and others removed. */
+export function withColumns(
+  frame: Frame,
+  changes: { numeric?: Record<string, Float64Array>; categorical?: Record<string, (string | null)[]>; drop?: readonly string[] },
+): Frame {
+  const drop = new Set(changes.drop ?? []);
+  const numeric: Record<string, Float64Array> = {};
+  const categorical: Record<string, (string | null)[]> = {};
+  for (const [k, c] of Object.entries(frame.numeric)) if (!drop.has(k)) numeric[k] = c;
+  for (const [k, c] of Object.entries(frame.categorical)) if (!drop.has(k)) categorical[k] = c;
+  Object.assign(numeric, changes.numeric ?? {});
+  Object.assign(categorical, changes.categorical ?? {});
+  return { nRows: frame.nRows, numeric, categorical };
+}
+
+/** The column, or a coded error naming it and what the frame has. */
+export function numericColumn(frame: Frame, name: string): Float64Array {
+  const c = frame.numeric[name];
+  if (!c) throw new AppError('INPUT_INVALID', `numeric column ${name} is missing (have: ${Object.keys(frame.numeric).join(', ')})`);
+  return c;
+}
+
+export function categoricalColumn(frame: Frame, name: string): (string | null)[] {
+  const c = frame.categorical[name];
+  if (!c) throw new AppError('INPUT_INVALID', `categorical column ${name} is missing (have: ${Object.keys(frame.categorical).join(', ')})`);
+  return c;
+}
