@@ -135,6 +135,8 @@ export class ModelBundle {
       throw new AppError('FORMAT_UNKNOWN', `${where} is not a carprice model bundle (kind ${JSON.stringify((s as { kind?: unknown })?.kind)}); train one with \`carprice train\``);
     if (s.formatVersion !== BUNDLE_FORMAT_VERSION)
       throw new AppError('FORMAT_VERSION', `${where} has formatVersion ${String(s.formatVersion)}; this carprice reads ${BUNDLE_FORMAT_VERSION}. Upgrade carprice or retrain`);
+    if (!Array.isArray(s.members) || s.members.some((m) => !m || typeof m !== 'object') || !s.inputSchema || typeof s.target !== 'object' || !s.target)
+      throw new AppError('FORMAT_UNKNOWN', `${where} is damaged: it lacks its members, inputSchema or target; retrain the model`);
     const members = s.members.map((m) => ({
       weight: m.weight,
       algo: m.algo,

@@ -5,12 +5,14 @@
  */
 import { AppError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { takeFrameRows, takeValues, type Frame } from '../data/frame.js';
+import { takeValues, type Frame } from '../data/frame.js';
 import type { ListingSchema } from '../data/listing-schema.js';
 import { FeaturePipeline, type FeatureConfig } from '../features/feature-pipeline.js';
 import { forwardTarget, type TargetTransformName } from '../features/target-transform.js';
 import type { DerivedName } from '../features/derived-features.js';
-import { createEstimator, familyOf } from '../ml/algorithms.js';
+import { createEstimator, familyOf, type Family } from '../ml/algorithms.js';
+import type { Regressor } from '../ml/estimator.js';
+import { takeRows, type Matrix } from '../ml/matrix.js';
 import { ModelBundle, type BundleMember, type BundleMetadata, type InputSchema } from './model-bundle.js';
 import { NULLABLE_CATEGORICAL } from '../data/listing-schema.js';
 
@@ -78,57 +80,44 @@ export function priceWeights(y: Float64Array, power: number): Float64Array | und
   return y.map((v) => Math.pow(Math.max(v, 0) / med, power));
 }
 
-function fitMember(algo: string, frame: Frame, z: Float64Array, schema: ListingSchema, o: TrainBundleOptions, weights?: Float64Array): BundleMember {
-  if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'training interrupted');
-  const features = new FeaturePipeline(featureConfig(schema, o.features, algo, o.seed));
-  const X = features.fitTransform(frame, z);
-  const estimator = createEstimator(algo, { ...(o.algoParams[algo] ?? {}) });
-  estimator.fit(X, z, { signal: o.signal, ...(weights ? { sampleWeight: weights } : {}) });
-  return { weight: 1, algo, features, estimator };
+/** Member algorithms of `algo` (a single name, or the members of a blend). */
+export function memberAlgos(algo: string, algoParams: TrainBundleOptions['algoParams']): string[] {
+  if (algo !== 'blend') return [algo];
+  const names = String(algoParams.blend?.members ?? BLEND_MEMBERS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length < 2) throw new AppError('USAGE', 'blend needs at least two members, e.g. --set model_trainer.params.blend.members=ridge,gbdt');
+  if (names.includes('blend')) throw new AppError('USAGE', 'a blend cannot contain itself; list plain algorithms as members');
+  return names;
 }
 
-function sqErr(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return s;
+/**
+ * Fitted feature pipelines and the training matrices they produced (out-of-fold target
+ * encodings), one per feature family the algorithm needs, with the transformed target and
+ * row weights. The pipeline's data_transformation stage saves this; model_trainer fits on it.
+ */
+export interface PreparedFeatures {
+  inputSchema: InputSchema;
+  transform: TargetTransformName;
+  families: Partial<Record<Family, { pipeline: FeaturePipeline; X: Matrix }>>;
+  z: Float64Array;
+  weights?: Float64Array;
 }
 
-/** Fit a bundle on validated training listings. */
-export function trainBundle(frame: Frame, y: Float64Array, schema: ListingSchema, o: TrainBundleOptions): ModelBundle {
+export type PrepareOptions = Pick<TrainBundleOptions, 'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'signal'>;
+
+/** Fit the feature pipelines an algorithm needs on validated training listings. */
+export function prepareFeatures(frame: Frame, y: Float64Array, schema: ListingSchema, o: PrepareOptions): PreparedFeatures {
   const transform: TargetTransformName = o.features.log_target ? 'log1p' : 'identity';
   const z = forwardTarget(transform, y);
-  const w = priceWeights(y, o.priceWeightPower ?? 0);
-  let members: BundleMember[];
-  if (o.algo === 'blend') {
-    const names = String(o.algoParams.blend?.members ?? BLEND_MEMBERS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
-    if (names.length < 2) throw new AppError('USAGE', 'blend needs at least two members, e.g. --set model_trainer.params.blend.members=ridge,gbdt');
-    // choose weights on a seeded 15% validation split: a grid over the simplex for 2 members,
-    // equal weights otherwise
-    let weights = names.map(() => 1 / names.length);
-    if (names.length === 2) {
-      const perm = new Rng(o.seed + 1).permutation(frame.nRows);
-      const nVal = Math.max(1, Math.floor(frame.nRows * 0.15));
-      const val = perm.slice(0, nVal).sort();
-      const fit = perm.slice(nVal).sort();
-      const fFit = takeFrameRows(frame, fit);
-      const fVal = takeFrameRows(frame, val);
-      const zFit = takeValues(z, fit);
-      const zVal = takeValues(z, val);
-      const preds = names.map((a) => {
-        const m = fitMember(a, fFit, zFit, schema, o, w && takeValues(w, fit));
-        return m.estimator.predict(m.features.transform(fVal));
-      });
-      let best = Infinity;
-      for (let k = 0; k <= 20; k++) {
-        const w = k / 20;
-        const mix = preds[0].map((p, i) => w * p + (1 - w) * preds[1][i]);
-        const e = sqErr(mix, zVal);
-        if (e < best) [best, weights] = [e, [w, 1 - w]];
-      }
-    }
-    members = names.map((a, i) => ({ ...fitMember(a, frame, z, schema, o, w), weight: weights[i] })).filter((m) => m.weight > 0);
-  } else {
-    members = [fitMember(o.algo, frame, z, schema, o, w)];
+  const families: PreparedFeatures['families'] = {};
+  for (const algo of memberAlgos(o.algo, o.algoParams)) {
+    const family = familyOf(algo);
+    if (families[family]) continue;
+    if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'feature fitting interrupted');
+    const pipeline = new FeaturePipeline(featureConfig(schema, o.features, algo, o.seed));
+    families[family] = { pipeline, X: pipeline.fitTransform(frame, z) };
   }
   const nullable = new Set<string>(NULLABLE_CATEGORICAL);
   const inputSchema: InputSchema = {
@@ -138,5 +127,65 @@ export function trainBundle(frame: Frame, y: Float64Array, schema: ListingSchema
     optionalNumeric: [...schema.optionalNumeric],
     required: [...schema.numeric, ...schema.categorical.filter((c) => !nullable.has(c))],
   };
-  return new ModelBundle(inputSchema, transform, members, { ...o.metadata, algo: o.algo, metrics: o.metadata.metrics ?? {} });
+  return { inputSchema, transform, families, z, weights: priceWeights(y, o.priceWeightPower ?? 0) };
+}
+
+function fitEstimator(algo: string, X: Matrix, z: Float64Array, o: TrainBundleOptions, weights?: Float64Array): Regressor {
+  if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'training interrupted');
+  const estimator = createEstimator(algo, { ...(o.algoParams[algo] ?? {}) });
+  estimator.fit(X, z, { signal: o.signal, ...(weights ? { sampleWeight: weights } : {}) });
+  return estimator;
+}
+
+function sqErr(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return s;
+}
+
+/**
+ * Fit the estimator(s) on prepared features. For a two-member blend, the weight w of the
+ * first member (w * a + (1 - w) * b in target space) is chosen on a grid of 0.05 steps
+ * by the squared error on a seeded 15% validation split of the training rows, with both
+ * members fitted on the other 85%; then both are refitted on all rows.
+ */
+export function fitPrepared(prep: PreparedFeatures, o: TrainBundleOptions): ModelBundle {
+  const names = memberAlgos(o.algo, o.algoParams);
+  const { z, weights: w } = prep;
+  const matrixOf = (algo: string) => {
+    const f = prep.families[familyOf(algo)];
+    if (!f) throw new AppError('MODEL_INVALID', `prepared features lack the ${familyOf(algo)} family needed by ${algo}; rerun data_transformation`);
+    return f;
+  };
+  let blend = names.map(() => 1 / names.length);
+  if (names.length === 2) {
+    const n = z.length;
+    const perm = new Rng(o.seed + 1).permutation(n);
+    const nVal = Math.max(1, Math.floor(n * 0.15));
+    const val = perm.slice(0, nVal).sort();
+    const fit = perm.slice(nVal).sort();
+    const zVal = takeValues(z, val);
+    const preds = names.map((a) => {
+      const X = matrixOf(a).X;
+      return fitEstimator(a, takeRows(X, fit), takeValues(z, fit), o, w && takeValues(w, fit)).predict(takeRows(X, val));
+    });
+    let best = Infinity;
+    for (let k = 0; k <= 20; k++) {
+      const wk = k / 20;
+      const e = sqErr(preds[0].map((p, i) => wk * p + (1 - wk) * preds[1][i]), zVal);
+      if (e < best) [best, blend] = [e, [wk, 1 - wk]];
+    }
+  }
+  const members: BundleMember[] = [];
+  names.forEach((algo, i) => {
+    if (blend[i] === 0) return;
+    const f = matrixOf(algo);
+    members.push({ weight: blend[i], algo, features: f.pipeline, estimator: fitEstimator(algo, f.X, z, o, w) });
+  });
+  return new ModelBundle(prep.inputSchema, prep.transform, members, { ...o.metadata, algo: o.algo, metrics: o.metadata.metrics ?? {} });
+}
+
+/** Fit a bundle on validated training listings (prepareFeatures + fitPrepared). */
+export function trainBundle(frame: Frame, y: Float64Array, schema: ListingSchema, o: TrainBundleOptions): ModelBundle {
+  return fitPrepared(prepareFeatures(frame, y, schema, o), o);
 }

@@ -60,6 +60,9 @@ const paramsSchema = v.object({
     interactions: v.optional(v.array(v.string({ pattern: /^[^:]+:[^:]+$/ })), ['car_age:make']),
     interaction_min_count: v.optional(v.number({ int: true, min: 1 }), 20),
   }),
+  data_transformation: v.section({
+    output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/data_transformation'),
+  }),
   model_trainer: v.section({
     algo: v.optional(v.string({ nonEmpty: true }), 'ridge'),
     output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/model_trainer'),
@@ -79,11 +82,13 @@ const paramsSchema = v.object({
   model_registration: v.section({
     model_name: v.optional(v.string({ nonEmpty: true }), 'UsedCarPriceModel'),
     register_as: v.optional(v.oneOf(['Staging', 'Production', 'None'] as const), 'Staging'),
+    output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/register_model'),
   }),
   evaluation: v.section({
     min_r2: v.optional(v.number({ max: 1 }), 0.85),
     max_rmse: v.optional(v.number({ min: 0, exclusiveMin: true }), 300000),
     max_mape: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.25),
+    output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/model_evaluation'),
   }),
 });
 
@@ -170,13 +175,20 @@ export function loadParams(opts: LoadParamsOptions): Params {
   try {
     return parseParams(merged, opts.path);
   } catch (e) {
-    if (e instanceof AppError && doc && e.details?.issues) {
+    if (e instanceof AppError && Array.isArray(e.details?.issues)) {
       const issues = e.details.issues as Issue[];
-      const lines = issues.map((i) => {
-        const ln = yamlLine(doc!, text!, i.path);
-        return `  ${opts.path}${ln ? `:${ln}` : ''}: ${i.path}: ${i.message}`;
-      });
-      throw new AppError('CONFIG_INVALID', `${opts.path} has ${issues.length} problem(s):\n${lines.join('\n')}`, { details: e.details });
+      // a value that came from --set is blamed on the flag, not on a line of the file
+      const setKeys = (opts.sets ?? []).map((s) => s.slice(0, s.indexOf('=')).trim());
+      const fromSet = (p: string) => setKeys.some((k) => p === k || p.startsWith(k + '.') || p.startsWith(k + '['));
+      const where = (i: Issue): string => {
+        const key = i.path || '(root)';
+        if (fromSet(i.path)) return `--set ${key}`;
+        const ln = doc ? yamlLine(doc, text!, i.path) : undefined;
+        return `${opts.path}${ln ? `:${ln}` : ''}: ${key}`;
+      };
+      if (issues.length === 1) throw new AppError('CONFIG_INVALID', `${where(issues[0])}: ${issues[0].message}`, { details: e.details });
+      const lines = issues.map((i) => `  ${where(i)}: ${i.message}`);
+      throw new AppError('CONFIG_INVALID', `${opts.path} has ${issues.length} problems:\n${lines.join('\n')}`, { details: e.details });
     }
     throw e;
   }

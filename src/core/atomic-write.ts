@@ -14,7 +14,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${counter++}.tmp`);
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    // one write(2) may write less than asked (Linux caps a call at ~2 GiB): loop until done
+    for (let off = 0; off < buf.byteLength; ) off += writeSync(fd, buf, off, buf.byteLength - off);
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);

@@ -7,7 +7,6 @@ import { readFile, stat } from 'node:fs/promises';
 import { AppError } from '../core/errors.js';
 import type { Env } from '../config/env.js';
 import { parseCsv } from './csv.js';
-import { parseXlsx } from './xlsx.js';
 import type { RawTable } from './table.js';
 
 export interface ReadTableOptions {
@@ -65,5 +64,8 @@ export async function readTable(source: string, opts: ReadTableOptions = {}): Pr
   const format = formatOf(source, opts.format);
   const bytes = await readBytes(source, opts);
   if (bytes.byteLength === 0) throw new AppError('DATA_EMPTY', `${source} is empty (0 bytes); expected listings`);
-  return format === 'xlsx' ? parseXlsx(bytes, source, opts.sheet) : parseCsv(Buffer.from(bytes).toString('utf8'), source);
+  if (format === 'csv') return parseCsv(Buffer.from(bytes).toString('utf8'), source);
+  // exceljs takes ~0.5 s to import: load it only when a workbook is read
+  const { parseXlsx } = await import('./xlsx.js');
+  return parseXlsx(bytes, source, opts.sheet);
 }

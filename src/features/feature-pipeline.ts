@@ -158,11 +158,14 @@ export class FeaturePipeline {
       if (!col) throw new AppError('INPUT_INVALID', `feature ${cols[j]} could not be computed from the input; check the input columns`);
       for (let i = 0; i < n; i++) data[i * p + j] = col[i];
     }
+    return makeMatrix(n, p, data, cols, this.categoricalMeta());
+  }
+
+  /** Matrix metadata for category-code columns (empty when there are none). */
+  categoricalMeta(): { categorical?: boolean[]; nCategories?: number[] } {
+    const cols = this.columns();
     const categorical = cols.map((k) => k in this.categoricalOutputs);
-    const extra = categorical.some(Boolean)
-      ? { categorical, nCategories: cols.map((k) => this.categoricalOutputs[k] ?? 0) }
-      : {};
-    return makeMatrix(n, p, data, cols, extra);
+    return categorical.some(Boolean) ? { categorical, nCategories: cols.map((k) => this.categoricalOutputs[k] ?? 0) } : {};
   }
 
   toJSON(): SavedFeaturePipeline {

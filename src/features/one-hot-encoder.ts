@@ -58,7 +58,8 @@ export class OneHotEncoder implements Transformer {
       let unknown = 0;
       for (let i = 0; i < col.length; i++) {
         const x = col[i];
-        const k = x === null ? undefined : index.get(x);
+        if (x === null) continue; // missing: all zeros, but not an unseen category
+        const k = index.get(x);
         if (k === undefined) unknown++;
         else outs[k][i] = 1;
       }

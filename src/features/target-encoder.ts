@@ -96,7 +96,7 @@ export class TargetEncoder implements Transformer {
         const enc = encode(col, yy, outFold, this.smoothing);
         for (const i of inFold) {
           const x = col[i];
-          const e = x === null ? undefined : enc.values[x];
+          const e = x === null || !Object.hasOwn(enc.values, x) ? undefined : enc.values[x];
           out[i] = e ?? enc.global;
         }
       }
@@ -115,8 +115,8 @@ export class TargetEncoder implements Transformer {
       let unknown = 0;
       for (let i = 0; i < col.length; i++) {
         const x = col[i];
-        const e = x === null ? undefined : values[x];
-        if (e === undefined) unknown++;
+        const e = x === null || !Object.hasOwn(values, x) ? undefined : values[x];
+        if (e === undefined && x !== null) unknown++; // missing is not an unseen category
         out[i] = e ?? global;
       }
       if (stats && unknown) stats.unknownCategories[c] = (stats.unknownCategories[c] ?? 0) + unknown;

@@ -13,6 +13,7 @@ import { takeFrameRows, takeValues, type Frame } from '../data/frame.js';
 import { splitIndices } from '../data/split.js';
 import { trainBundle } from '../bundle/train-bundle.js';
 import type { ModelBundle } from '../bundle/model-bundle.js';
+import { familyOf } from '../ml/algorithms.js';
 import { regressionMetrics, type RegressionMetrics } from '../ml/metrics.js';
 import { loadListings, schemaFromParams } from './load-listings.js';
 import { CARPRICE_VERSION } from './version.js';
@@ -44,7 +45,10 @@ export interface TrainResult {
 /** A fingerprint of the rows a model was trained on (order-sensitive, exact). */
 export function dataFingerprint(frame: Frame, y: Float64Array): string {
   const parts: string[] = [];
-  for (const k of Object.keys(frame.numeric).sort()) parts.push(k, Buffer.from(frame.numeric[k].buffer).toString('base64'));
+  for (const k of Object.keys(frame.numeric).sort()) {
+    const c = frame.numeric[k];
+    parts.push(k, Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('base64'));
+  }
   for (const k of Object.keys(frame.categorical).sort()) parts.push(k, JSON.stringify(frame.categorical[k]));
   parts.push('y', Buffer.from(y.buffer, y.byteOffset, y.byteLength).toString('base64'));
   return md5Hex(parts.join('\n'));
@@ -55,6 +59,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   const { params } = o;
   const algo = o.algo ?? params.model_trainer.algo;
+  // fail fast on a mistyped algorithm, before reading (maybe downloading) the data
+  if (algo !== 'blend') familyOf(algo);
   const loaded = await loadListings(o.train, { ...o, requireTarget: true });
   let trainFrame = loaded.frame;
   let yTrain = loaded.y!;

@@ -5,7 +5,10 @@
  */
 import { AppError } from '../core/errors.js';
 import type { Regressor } from './estimator.js';
-import { createLinear, LINEAR_ALGORITHMS } from './linear/index.js';
+import { createLinear } from './linear/index.js';
+import { DecisionTreeRegressor } from './tree/index.js';
+import { RandomForestRegressor } from './forest/index.js';
+import { GradientBoostingRegressor } from './gbt/index.js';
 
 export type Family = 'linear' | 'tree';
 
@@ -21,8 +24,17 @@ const ALGORITHMS: Record<string, Algorithm> = {
   ridge: { family: 'linear', create: (p) => createLinear('ridge', p), summary: 'L2-regularised least squares (alpha)' },
   lasso: { family: 'linear', create: (p) => createLinear('lasso', p), summary: 'L1-regularised least squares (alpha)' },
   elasticnet: { family: 'linear', create: (p) => createLinear('elasticnet', p), summary: 'L1+L2 (alpha, l1_ratio)' },
+  tree: { family: 'tree', create: (p) => new DecisionTreeRegressor(p), summary: 'one regression tree (CART on histograms)' },
+  forest: { family: 'tree', create: (p) => new RandomForestRegressor(p), summary: 'random forest (bootstrap, max_features, OOB score)' },
+  gbdt: { family: 'tree', create: (p) => new GradientBoostingRegressor(p), summary: 'histogram gradient boosting (XGBoost-style params)' },
+  blend: {
+    family: 'linear',
+    create: () => {
+      throw new AppError('USAGE', 'blend is a combination of algorithms, trained through the model bundle (carprice train --algo blend)');
+    },
+    summary: 'weighted blend of members (model_trainer.params.blend.members, default ridge,gbdt)',
+  },
 };
-void LINEAR_ALGORITHMS;
 
 /** Names of every algorithm, sorted. */
 export function algorithmNames(): string[] {
@@ -50,9 +62,4 @@ export function describeAlgorithms(): string {
   return algorithmNames()
     .map((n) => `  ${n.padEnd(11)} ${ALGORITHMS[n].summary}`)
     .join('\n');
-}
-
-/** Register more algorithms (tree learners add theirs here). */
-export function registerAlgorithm(name: string, algo: Algorithm): void {
-  ALGORITHMS[name] = algo;
 }

@@ -1,7 +1,5 @@
 /** `carprice data ingest` and `carprice data synth`: data preparation commands. */
 import { AppError } from '../../core/errors.js';
-import { ingest } from '../../jobs/ingest.js';
-import { synth } from '../../jobs/synth.js';
 import type { Command } from '../command.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './params-flags.js';
 
@@ -17,6 +15,7 @@ ${PARAMS_HELP}
   options: { source: { type: 'string' }, out: { type: 'string' }, ...PARAMS_OPTIONS },
   async run(args, ctx) {
     const params = paramsFromFlags(args, ctx);
+    const { ingest } = await import('../../jobs/ingest.js');
     const r = await ingest({
       params,
       source: resolvePath(ctx, (args.values.source as string | undefined) ?? ctx.env.CARPRICE_DATA_URL ?? params.data_source.raw_data),
@@ -49,6 +48,7 @@ ${PARAMS_HELP}
     const params = paramsFromFlags(args, ctx);
     const seed = v.seed === undefined ? undefined : Number(v.seed);
     if (seed !== undefined && !Number.isInteger(seed)) throw new AppError('USAGE', `--seed must be an integer, got ${String(v.seed)}`);
+    const { synth } = await import('../../jobs/synth.js');
     const r = await synth({
       params,
       rows,

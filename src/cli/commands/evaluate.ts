@@ -1,6 +1,5 @@
 /** `carprice evaluate`: metrics of a saved model on a listings file. */
 import { AppError } from '../../core/errors.js';
-import { evaluate } from '../../jobs/evaluate.js';
 import type { Command } from '../command.js';
 import { formatMetrics, metricsJson } from './metrics-table.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './params-flags.js';
@@ -20,6 +19,7 @@ ${PARAMS_HELP}
     const v = args.values;
     if (!v.model) throw new AppError('USAGE', 'missing --model DIR; see `carprice evaluate --help`');
     if (!v.data) throw new AppError('USAGE', 'missing --data FILE; see `carprice evaluate --help`');
+    const { evaluate } = await import('../../jobs/evaluate.js');
     const r = await evaluate({
       params: paramsFromFlags(args, ctx),
       model: resolvePath(ctx, v.model as string),

@@ -1,7 +1,6 @@
 /** `carprice predict`: prices for listings given as JSON or as a file. */
 import { readFileSync } from 'node:fs';
 import { AppError } from '../../core/errors.js';
-import { predict } from '../../jobs/predict.js';
 import type { Command } from '../command.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './params-flags.js';
 
@@ -38,6 +37,7 @@ ${PARAMS_HELP}
       const raw = v.input.startsWith('@') ? readInputFile(resolvePath(ctx, v.input.slice(1))) : v.input;
       input = parseInput(raw, v.input.startsWith('@') ? v.input.slice(1) : '--input');
     }
+    const { predict } = await import('../../jobs/predict.js');
     const preds = await predict({
       params: paramsFromFlags(args, ctx),
       model: resolvePath(ctx, v.model as string),

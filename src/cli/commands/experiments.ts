@@ -1,0 +1,45 @@
+/** `carprice experiments list`: the experiments of the tracking store. */
+import type { Command } from '../command.js';
+
+export const experimentsListCommand: Command = {
+  name: 'experiments list',
+  summary: 'List tracking experiments (MLflow-compatible store)',
+  help: `Usage: carprice experiments list [--all] [--filter EXPR] [--json] [--tracking-uri URI]
+
+  --all           include deleted experiments
+  --filter        MLflow search filter, e.g. "name LIKE 'car%'"
+  --tracking-uri  overrides MLFLOW_TRACKING_URI (default .carprice/mlflow.db)`,
+  options: { all: { type: 'boolean' }, filter: { type: 'string' }, json: { type: 'boolean' }, 'tracking-uri': { type: 'string' } },
+  async run(args, ctx) {
+    const { openStore, resolveTrackingUri } = await import('../../tracking/resolve-store.js');
+    const { textTable, formatTime } = await import('../../tracking/text-table.js');
+    const t = openStore((args.values['tracking-uri'] as string | undefined) ?? resolveTrackingUri({ env: ctx.env, cwd: ctx.cwd }), { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger });
+    try {
+      const all = [];
+      let token: string | undefined;
+      do {
+        const page = await t.store.searchExperiments({
+          viewType: args.values.all ? 'ALL' : 'ACTIVE_ONLY',
+          filter: args.values.filter as string | undefined,
+          orderBy: ['experiment_id ASC'],
+          maxResults: 1000,
+          pageToken: token,
+        });
+        all.push(...page.items);
+        token = page.nextPageToken;
+      } while (token);
+      if (args.values.json) {
+        ctx.stdout.write(JSON.stringify(all, null, 2) + '\n');
+        return;
+      }
+      ctx.stdout.write(
+        textTable(
+          ['ID', 'Name', 'Stage', 'Created', 'Artifact location'],
+          all.map((e) => [e.experimentId, e.name, e.lifecycleStage, formatTime(e.creationTime), e.artifactLocation]),
+        ),
+      );
+    } finally {
+      await t.close();
+    }
+  },
+};

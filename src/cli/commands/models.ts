@@ -1,0 +1,84 @@
+/** `carprice models list|show`: the model registry. */
+import type { Command, CommandContext } from '../command.js';
+
+async function open(ctx: CommandContext, uri: string | undefined) {
+  const { openStore, resolveTrackingUri } = await import('../../tracking/resolve-store.js');
+  return openStore(uri ?? resolveTrackingUri({ env: ctx.env, cwd: ctx.cwd }), { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger });
+}
+
+export const modelsListCommand: Command = {
+  name: 'models list',
+  summary: 'List registered models with their stages and aliases',
+  help: `Usage: carprice models list [--filter EXPR] [--json] [--tracking-uri URI]
+
+  --filter  e.g. "name LIKE 'UsedCar%'"`,
+  options: { filter: { type: 'string' }, json: { type: 'boolean' }, 'tracking-uri': { type: 'string' } },
+  async run(args, ctx) {
+    const { textTable, formatTime } = await import('../../tracking/text-table.js');
+    const t = await open(ctx, args.values['tracking-uri'] as string | undefined);
+    try {
+      const models = [];
+      let token: string | undefined;
+      do {
+        const page = await t.store.searchRegisteredModels({ filter: args.values.filter as string | undefined, maxResults: 1000, pageToken: token });
+        models.push(...page.items);
+        token = page.nextPageToken;
+      } while (token);
+      if (args.values.json) {
+        ctx.stdout.write(JSON.stringify(models, null, 2) + '\n');
+        return;
+      }
+      ctx.stdout.write(
+        textTable(
+          ['Name', 'Latest versions', 'Aliases', 'Updated'],
+          models.map((m) => [
+            m.name,
+            m.latestVersions.map((v) => `${v.currentStage}:v${v.version}`).join(' ') || '-',
+            m.aliases.map((a) => `${a.alias}->v${a.version}`).join(' ') || '-',
+            formatTime(m.lastUpdatedTimestamp),
+          ]),
+        ),
+      );
+    } finally {
+      await t.close();
+    }
+  },
+};
+
+export const modelsShowCommand: Command = {
+  name: 'models show',
+  summary: 'Show a registered model and its versions',
+  help: `Usage: carprice models show NAME [--json] [--tracking-uri URI]`,
+  options: { json: { type: 'boolean' }, 'tracking-uri': { type: 'string' } },
+  positionals: true,
+  async run(args, ctx) {
+    const { AppError } = await import('../../core/errors.js');
+    const { textTable, formatTime } = await import('../../tracking/text-table.js');
+    const name = args.positionals[0];
+    if (!name) throw new AppError('USAGE', 'models show needs a model NAME; find one with `carprice models list`');
+    const t = await open(ctx, args.values['tracking-uri'] as string | undefined);
+    try {
+      const model = await t.store.getRegisteredModel(name);
+      const versions = [];
+      let token: string | undefined;
+      do {
+        const page = await t.store.searchModelVersions({ filter: `name = '${name.replace(/'/g, "''")}'`, orderBy: ['version_number DESC'], maxResults: 1000, pageToken: token });
+        versions.push(...page.items);
+        token = page.nextPageToken;
+      } while (token);
+      if (args.values.json) {
+        ctx.stdout.write(JSON.stringify({ model, versions }, null, 2) + '\n');
+        return;
+      }
+      ctx.stdout.write(`Model ${model.name}${model.description ? ` - ${model.description}` : ''}\n  updated: ${formatTime(model.lastUpdatedTimestamp)}\n\n`);
+      ctx.stdout.write(
+        textTable(
+          ['Version', 'Stage', 'Aliases', 'Run', 'Created', 'Source'],
+          versions.map((v) => [v.version, v.currentStage, v.aliases.join(' ') || '-', v.runId ?? '-', formatTime(v.creationTimestamp), v.source]),
+        ),
+      );
+    } finally {
+      await t.close();
+    }
+  },
+};

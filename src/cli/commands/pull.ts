@@ -1,0 +1,37 @@
+/** `carprice pull`: fetch + checkout (like dvc pull). */
+import type { Command } from '../command.js';
+
+export const pullCommand: Command = {
+  name: 'pull',
+  summary: 'Download tracked data from the remote and put it in the workspace (like dvc pull)',
+  help: `Usage: carprice pull [TARGET...] [-r REMOTE] [-j N] [--force]
+
+fetch, then checkout: afterwards the workspace holds the data recorded in dvc.lock and
+.dvc files. Without a default remote, add one first:
+  carprice remote add -d storage s3://BUCKET/PREFIX`,
+  options: { remote: { type: 'string', short: 'r' }, jobs: { type: 'string', short: 'j' }, force: { type: 'boolean', short: 'f' } },
+  positionals: true,
+  async run(args, ctx) {
+    const { pull, formatMissing, formatCheckout, plural } = await import('../../pipeline/transfer.js');
+    const { AppError } = await import('../../core/errors.js');
+    const r = await pull({
+      cwd: ctx.cwd,
+      remote: args.values.remote as string | undefined,
+      targets: args.positionals,
+      env: ctx.env,
+      force: Boolean(args.values.force),
+      jobs: args.values.jobs ? Number(args.values.jobs) : undefined,
+      progress: ctx.stderr,
+      progressEnabled: !ctx.env.CI && !ctx.env.NO_COLOR,
+    });
+    ctx.stderr.write(formatMissing(r.fetch.missing, `remote '${r.fetch.remote}'`));
+    ctx.stdout.write(formatCheckout(r.checkout));
+    if (r.checkout.failed.length)
+      throw new AppError('CACHE_MISSING', `failed to pull data from the cloud - Checkout failed for following targets:\n${r.checkout.failed.join('\n')}\nIs your cache up to date? (the objects above are neither in the local cache nor on remote '${r.fetch.remote}')`);
+    const parts = [];
+    if (r.fetch.transferred) parts.push(`${plural(r.fetch.transferred, 'file')} fetched`);
+    if (r.checkout.added.length) parts.push(`${plural(r.checkout.added.length, 'output')} added`);
+    if (r.checkout.modified.length) parts.push(`${plural(r.checkout.modified.length, 'output')} modified`);
+    ctx.stdout.write(parts.length ? parts.join(' and ') + '\n' : 'Everything is up to date.\n');
+  },
+};

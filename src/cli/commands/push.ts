@@ -1,0 +1,28 @@
+/** `carprice push`: upload cached outputs to a remote (like dvc push). */
+import type { Command } from '../command.js';
+
+export const pushCommand: Command = {
+  name: 'push',
+  summary: 'Upload tracked data and pipeline outputs to the remote (like dvc push)',
+  help: `Usage: carprice push [TARGET...] [-r REMOTE] [-j N]
+
+Uploads the cache objects of every output recorded in dvc.lock and .dvc files that the
+remote lacks (layout files/md5/xx/..., the same as DVC's). Default remote: core.remote
+(set with \`carprice remote add -d NAME URL\`).`,
+  options: { remote: { type: 'string', short: 'r' }, jobs: { type: 'string', short: 'j' } },
+  positionals: true,
+  async run(args, ctx) {
+    const { push, formatMissing, plural } = await import('../../pipeline/transfer.js');
+    const r = await push({
+      cwd: ctx.cwd,
+      remote: args.values.remote as string | undefined,
+      targets: args.positionals,
+      env: ctx.env,
+      jobs: args.values.jobs ? Number(args.values.jobs) : undefined,
+      progress: ctx.stderr,
+      progressEnabled: !ctx.env.CI && !ctx.env.NO_COLOR,
+    });
+    ctx.stderr.write(formatMissing(r.missing, `remote '${r.remote}'`));
+    ctx.stdout.write(r.transferred ? `${plural(r.transferred, 'file')} pushed\n` : 'Everything is up to date.\n');
+  },
+};

@@ -1,0 +1,57 @@
+/** `carprice repro`: bring the DVC pipeline up to date (see pipeline/reproduce.ts). */
+import type { Command } from '../command.js';
+
+export const reproCommand: Command = {
+  name: 'repro',
+  summary: 'Run the stages of dvc.yaml whose deps, params, cmd or outs changed (like dvc repro)',
+  help: `Usage: carprice repro [TARGET...] [--force] [--dry] [--downstream] [--single-item] [--jobs N]
+
+Runs the pipeline in dvc.yaml like \`dvc repro\`: stages whose deps, params, command or
+outputs changed run (upstream first), the others are skipped; outputs go to the cache and
+dvc.lock is updated so real DVC agrees. TARGET is a stage name, a foreach/matrix group, or
+a .dvc file (default: all stages).
+
+Stage commands run with /bin/sh -c in the stage's wdir. PATH gets the project's
+node_modules/.bin and the running carprice's bin directory in front, so a stage cmd such
+as \`carprice stage train\` works without a global install.
+
+Flags:
+  -f, --force        run every planned stage even if unchanged
+      --dry          print the commands that would run; run and write nothing
+      --downstream   the targets and every stage that depends on them
+  -s, --single-item  only the targets, no upstream
+  -j, --jobs N       run up to N independent stages at once (default 1)
+
+Examples:
+  carprice repro
+  carprice repro train --force
+  carprice repro -j 4`,
+  options: {
+    force: { type: 'boolean', short: 'f' },
+    dry: { type: 'boolean' },
+    downstream: { type: 'boolean' },
+    'single-item': { type: 'boolean', short: 's' },
+    jobs: { type: 'string', short: 'j' },
+  },
+  positionals: true,
+  async run(args, ctx) {
+    const { AppError } = await import('../../core/errors.js');
+    const jobs = args.values.jobs === undefined ? 1 : Number(args.values.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new AppError('USAGE', `--jobs must be a whole number >= 1, got ${JSON.stringify(args.values.jobs)}`);
+    const { reproduce } = await import('../../pipeline/reproduce.js');
+    await reproduce({
+      cwd: ctx.cwd,
+      targets: args.positionals,
+      force: Boolean(args.values.force),
+      dry: Boolean(args.values.dry),
+      downstream: Boolean(args.values.downstream),
+      singleItem: Boolean(args.values['single-item']),
+      jobs,
+      stdout: ctx.stdout,
+      stderr: ctx.stderr,
+      logger: ctx.logger,
+      signal: ctx.signal,
+      argv1: process.argv[1],
+    });
+  },
+};

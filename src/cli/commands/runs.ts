@@ -1,0 +1,119 @@
+/** `carprice runs list|show`: runs of the tracking store. */
+import type { Command } from '../command.js';
+import type { CommandContext } from '../command.js';
+
+async function open(ctx: CommandContext, uri: string | undefined) {
+  const { openStore, resolveTrackingUri } = await import('../../tracking/resolve-store.js');
+  return openStore(uri ?? resolveTrackingUri({ env: ctx.env, cwd: ctx.cwd }), { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger });
+}
+
+export const runsListCommand: Command = {
+  name: 'runs list',
+  summary: 'List tracking runs, newest first, with their metrics',
+  help: `Usage: carprice runs list [--experiment NAME|ID] [--filter EXPR] [--order-by CLAUSE]... [--max N] [--all] [--json] [--tracking-uri URI]
+
+  --experiment  experiment name or id (default: every active experiment)
+  --filter      MLflow filter, e.g. "metrics.r2 > 0.9 and params.model = 'gbt'"
+  --order-by    e.g. "metrics.rmse ASC" (repeatable)
+  --max         at most N runs (default 50)`,
+  options: {
+    experiment: { type: 'string' },
+    filter: { type: 'string' },
+    'order-by': { type: 'string', multiple: true },
+    max: { type: 'string', default: '50' },
+    all: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'tracking-uri': { type: 'string' },
+  },
+  async run(args, ctx) {
+    const { AppError, isAppError } = await import('../../core/errors.js');
+    const { textTable, formatTime } = await import('../../tracking/text-table.js');
+    const max = Number(args.values.max);
+    if (!Number.isInteger(max) || max < 1 || max > 50000) throw new AppError('USAGE', `--max must be an integer 1..50000, got "${String(args.values.max)}"`);
+    const t = await open(ctx, args.values['tracking-uri'] as string | undefined);
+    try {
+      let experimentIds: string[];
+      const exp = args.values.experiment as string | undefined;
+      if (exp) {
+        try {
+          experimentIds = [(await t.store.getExperimentByName(exp)).experimentId];
+        } catch (e) {
+          if (!isAppError(e, 'RESOURCE_DOES_NOT_EXIST') || !/^\d+$/.test(exp)) throw e;
+          experimentIds = [(await t.store.getExperiment(exp)).experimentId];
+        }
+      } else {
+        experimentIds = (await t.store.searchExperiments({ maxResults: 50000 })).items.map((e) => e.experimentId);
+      }
+      const runs = [];
+      let token: string | undefined;
+      do {
+        const page = await t.store.searchRuns({
+          experimentIds,
+          filter: args.values.filter as string | undefined,
+          orderBy: args.values['order-by'] as string[] | undefined,
+          viewType: args.values.all ? 'ALL' : 'ACTIVE_ONLY',
+          maxResults: Math.min(max - runs.length, 1000),
+          pageToken: token,
+        });
+        runs.push(...page.items);
+        token = page.nextPageToken;
+      } while (token && runs.length < max);
+      if (args.values.json) {
+        ctx.stdout.write(JSON.stringify(runs, null, 2) + '\n');
+        return;
+      }
+      const metricKeys = [...new Set(runs.flatMap((r) => r.data.metrics.map((m) => m.key)))].sort().slice(0, 6);
+      ctx.stdout.write(
+        textTable(
+          ['Run ID', 'Name', 'Exp', 'Status', 'Started', ...metricKeys],
+          runs.map((r) => [
+            r.info.runId,
+            r.info.runName,
+            r.info.experimentId,
+            r.info.status,
+            formatTime(r.info.startTime),
+            ...metricKeys.map((k) => {
+              const m = r.data.metrics.find((x) => x.key === k);
+              return m ? String(Number(m.value.toPrecision(6))) : '-';
+            }),
+          ]),
+        ),
+      );
+    } finally {
+      await t.close();
+    }
+  },
+};
+
+export const runsShowCommand: Command = {
+  name: 'runs show',
+  summary: 'Show one run: info, params, metrics, tags',
+  help: `Usage: carprice runs show RUN_ID [--json] [--tracking-uri URI]`,
+  options: { json: { type: 'boolean' }, 'tracking-uri': { type: 'string' } },
+  positionals: true,
+  async run(args, ctx) {
+    const { AppError } = await import('../../core/errors.js');
+    const { textTable, formatTime } = await import('../../tracking/text-table.js');
+    const runId = args.positionals[0];
+    if (!runId) throw new AppError('USAGE', 'runs show needs a RUN_ID; find one with `carprice runs list`');
+    const t = await open(ctx, args.values['tracking-uri'] as string | undefined);
+    try {
+      const run = await t.store.getRun(runId);
+      if (args.values.json) {
+        ctx.stdout.write(JSON.stringify(run, null, 2) + '\n');
+        return;
+      }
+      const i = run.info;
+      ctx.stdout.write(
+        `Run ${i.runId} (${i.runName})\n  experiment: ${i.experimentId}\n  status: ${i.status} (${i.lifecycleStage})\n  started: ${formatTime(i.startTime)}\n  ended: ${formatTime(i.endTime)}\n  artifacts: ${i.artifactUri}\n\n`,
+      );
+      if (run.data.params.length) ctx.stdout.write('Params\n' + textTable(['Key', 'Value'], run.data.params.map((p) => [p.key, p.value])) + '\n');
+      if (run.data.metrics.length)
+        ctx.stdout.write('Metrics\n' + textTable(['Key', 'Value', 'Step'], run.data.metrics.map((m) => [m.key, String(m.value), String(m.step)])) + '\n');
+      const tags = run.data.tags.filter((x) => x.key !== 'mlflow.log-model.history');
+      if (tags.length) ctx.stdout.write('Tags\n' + textTable(['Key', 'Value'], tags.map((x) => [x.key, x.value.length > 80 ? x.value.slice(0, 77) + '...' : x.value])));
+    } finally {
+      await t.close();
+    }
+  },
+};

@@ -1,0 +1,47 @@
+/** `carprice stage <name>`: run one car-pipeline stage (what dvc.yaml's cmd lines call). */
+import { AppError } from '../../core/errors.js';
+import type { StageContext } from '../../jobs/stages/stage-context.js';
+import type { Command } from '../command.js';
+import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags } from './params-flags.js';
+
+/** Each stage's job, imported only when that stage runs (keeps CLI start-up fast). */
+const STAGES: Record<string, () => Promise<(ctx: StageContext) => Promise<unknown>>> = {
+  data_ingestion: async () => (await import('../../jobs/stages/data-ingestion.js')).dataIngestion,
+  data_transformation: async () => (await import('../../jobs/stages/data-transformation.js')).dataTransformation,
+  model_trainer: async () => (await import('../../jobs/stages/model-trainer.js')).modelTrainer,
+  model_evaluation: async () => (await import('../../jobs/stages/model-evaluation.js')).modelEvaluation,
+  register_model: async () => (await import('../../jobs/stages/register-model.js')).registerModel,
+};
+
+export const stageCommand: Command = {
+  name: 'stage',
+  summary: 'run one stage of the car pipeline (data_ingestion ... register_model)',
+  help: `Usage: carprice stage <name> [--json]
+
+Stages (in order; dvc.yaml runs them with \`carprice repro\` or real \`dvc repro\`):
+  data_ingestion       validate, dedupe, select columns, split -> artifacts/data_ingestion/
+  data_transformation  fit the feature pipeline -> artifacts/data_transformation/
+  model_trainer        fit the model, log it to the tracking store, register a new version
+  model_evaluation     test metrics, compare with Production -> metrics.json, evaluation_info.json
+  register_model       move the version to Staging when evaluation flagged it better
+  --json               print the stage's result as JSON on stdout
+${PARAMS_HELP}
+`,
+  options: { json: { type: 'boolean' }, ...PARAMS_OPTIONS },
+  positionals: true,
+  async run(args, ctx) {
+    const name = args.positionals[0];
+    if (!name || args.positionals.length > 1 || !(name in STAGES))
+      throw new AppError('USAGE', `carprice stage needs one stage name: ${Object.keys(STAGES).join(', ')}`);
+    const job = await STAGES[name]();
+    const result = await job({
+      params: paramsFromFlags(args, ctx),
+      cwd: ctx.cwd,
+      env: ctx.env,
+      logger: ctx.logger,
+      signal: ctx.signal,
+      report: (line) => ctx.stderr.write(line + '\n'),
+    });
+    if (args.values.json) ctx.stdout.write(JSON.stringify(result) + "\n");
+  },
+};

@@ -1,0 +1,42 @@
+/** `carprice tracking serve`: an MLflow-compatible tracking server over any store. */
+import type { Command } from '../command.js';
+
+export const trackingServeCommand: Command = {
+  name: 'tracking serve',
+  summary: 'Serve the MLflow REST API (tracking, registry, proxied artifacts) so MLflow clients can log to carprice',
+  help: `Usage: carprice tracking serve [--host 127.0.0.1] [--port 5000] [--backend-store-uri URI] [--artifacts-destination DIR|s3://bucket/prefix]
+
+Serves /api/2.0/mlflow/*, /ajax-api/2.0/mlflow/*, /api/2.0/mlflow-artifacts/*, /health and /version.
+  --backend-store-uri      sqlite:///path.db (default: MLFLOW_TRACKING_URI, else .carprice/mlflow.db)
+  --artifacts-destination  where proxied artifacts go (default: mlartifacts/ next to the database)
+Set CARPRICE_TRACKING_USERS=user:password[,user:password] to require basic auth.
+Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0.0.1:5000 python train.py`,
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '5000' },
+    'backend-store-uri': { type: 'string' },
+    'artifacts-destination': { type: 'string' },
+  },
+  async run(args, ctx) {
+    const { serveTracking } = await import('../../tracking/server/serve-tracking.js');
+    const port = Number(args.values.port);
+    const { AppError } = await import('../../core/errors.js');
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AppError('USAGE', `--port must be an integer 0..65535, got "${String(args.values.port)}"`);
+    const server = await serveTracking({
+      host: String(args.values.host),
+      port,
+      backendStoreUri: args.values['backend-store-uri'] as string | undefined,
+      artifactsDestination: args.values['artifacts-destination'] as string | undefined,
+      env: ctx.env,
+      cwd: ctx.cwd,
+      logger: ctx.logger,
+    });
+    ctx.stdout.write(`carprice tracking server listening on ${server.url} (backend ${server.backendUri}, artifacts ${server.artifactsUri})\n`);
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) resolve();
+      else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await server.close();
+    ctx.stdout.write('carprice tracking server stopped\n');
+  },
+};

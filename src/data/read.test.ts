@@ -1,0 +1,133 @@
+/**
+ * Tests of the source reader: local paths, a real HTTP server on 127.0.0.1 (CSV, 404,
+ * refused connection) and a real S3-compatible server (s3rver) for s3:// URLs.
+ */
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AppError } from '../core/errors.js';
+import { readTable } from './read.js';
+import { formatXlsx } from './xlsx.js';
+
+const CSV = 'make,price\nMaruti,500000\n"Tata, Motors",600000\n';
+let dir: string;
+let server: Server;
+let base: string;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'carprice-read-'));
+  server = createServer((req, res) => {
+    if (req.url?.startsWith('/data/cars.csv')) {
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      res.end(CSV);
+    } else {
+      res.writeHead(404);
+      res.end('no');
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function err(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof AppError, String(e));
+    return e;
+  }
+  assert.fail('expected an error');
+}
+
+test('local .csv and .xlsx files', async () => {
+  const csv = join(dir, 'a.csv');
+  writeFileSync(csv, CSV);
+  const t = await readTable(csv);
+  assert.deepEqual(t.columns, ['make', 'price']);
+  assert.deepEqual(t.rows, [
+    ['Maruti', '500000'],
+    ['Tata, Motors', '600000'],
+  ]);
+  const xlsx = join(dir, 'a.XLSX');
+  writeFileSync(xlsx, await formatXlsx(['make', 'price'], [['Kia', 700000]], 'Cars'));
+  const x = await readTable(xlsx);
+  assert.deepEqual(x.rows, [['Kia', 700000]]);
+  assert.equal(x.sheet, 'Cars');
+  const forced = join(dir, 'data.txt');
+  writeFileSync(forced, CSV);
+  assert.equal((await readTable(forced, { format: 'csv' })).rows.length, 2);
+});
+
+test('local errors: missing file, directory, unknown extension, empty file', async () => {
+  const missing = await err(readTable(join(dir, 'nope.csv')));
+  assert.equal(missing.code, 'FILE_NOT_FOUND');
+  assert.match(missing.message, /nope\.csv does not exist; check the path/);
+  const sub = join(dir, 'folder.csv');
+  mkdirSync(sub);
+  assert.equal((await err(readTable(sub))).code, 'USAGE');
+  const unknown = await err(readTable(join(dir, 'cars.json')));
+  assert.equal(unknown.code, 'USAGE');
+  assert.match(unknown.message, /cannot tell the format of .*cars\.json: name it \.csv or \.xlsx/);
+  const empty = join(dir, 'empty.csv');
+  writeFileSync(empty, '');
+  const e = await err(readTable(empty));
+  assert.equal(e.code, 'DATA_EMPTY');
+  assert.equal(e.message, `${empty} is empty (0 bytes); expected listings`);
+});
+
+test('http(s): a CSV served by a real server (query string ignored for the format)', async () => {
+  const t = await readTable(`${base}/data/cars.csv?token=abc`);
+  assert.equal(t.source, `${base}/data/cars.csv?token=abc`);
+  assert.deepEqual(t.rows[1], ['Tata, Motors', '600000']);
+});
+
+test('http(s): 404 and a refused connection are NETWORK errors naming the URL', async () => {
+  const e = await err(readTable(`${base}/missing.csv`));
+  assert.equal(e.code, 'NETWORK');
+  assert.equal(e.message, `downloading ${base}/missing.csv failed with HTTP 404; check the URL and access rights`);
+  // a port that was just free: nothing listens there
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const refused = await err(readTable(`http://127.0.0.1:${port}/x.csv`));
+  assert.equal(refused.code, 'NETWORK');
+  assert.match(refused.message, /^could not download http:\/\/127\.0\.0\.1:\d+\/x\.csv: .*; check the URL and your network$/);
+});
+
+interface S3rverLike {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+test('s3://bucket/key through a real S3-compatible server; missing key is FILE_NOT_FOUND', async () => {
+  const S3rver = createRequire(import.meta.url)('s3rver') as new (o: Record<string, unknown>) => S3rverLike;
+  const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 's3'), configureBuckets: [{ name: 'listings' }] });
+  const addr = await s3.run();
+  const endpoint = `http://127.0.0.1:${addr.port}`;
+  const env = { AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
+  const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  try {
+    await client.send(new PutObjectCommand({ Bucket: 'listings', Key: 'raw/cars.csv', Body: CSV }));
+    const t = await readTable('s3://listings/raw/cars.csv', { env });
+    assert.deepEqual(t.rows[0], ['Maruti', '500000']);
+    const e = await err(readTable('s3://listings/raw/none.csv', { env }));
+    assert.equal(e.code, 'FILE_NOT_FOUND');
+    assert.equal(e.message, 's3://listings/raw/none.csv does not exist; check the bucket and key');
+    assert.equal((await err(readTable('s3://only-bucket.csv', { env }))).code, 'USAGE');
+  } finally {
+    client.destroy();
+    await s3.close();
+  }
+});

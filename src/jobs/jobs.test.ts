@@ -1,0 +1,142 @@
+/**
+ * Tests of the use cases on generated listings files in a temp dir: ingest (raw/train/test
+ * CSVs, row counts, determinism, no temp files), train (split or --test, deterministic
+ * bundle bytes with a fixed clock), evaluate (agrees with train's test metrics), predict
+ * (records and files), synth, and the leakage refusal from params.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { asInput, fixtureCsv, generateListings, writeFixtureCsv } from '../../test/fixtures/listings.js';
+import { parseParams } from '../config/params.js';
+import { fixedClock } from '../core/clock.js';
+import { parseCsv } from '../data/csv.js';
+import { evaluate } from './evaluate.js';
+import { ingest } from './ingest.js';
+import { loadListings, schemaFromParams } from './load-listings.js';
+import { predict } from './predict.js';
+import { synth } from './synth.js';
+import { dataFingerprint, train } from './train.js';
+import { BUNDLE_FILE } from '../bundle/model-bundle.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'carprice-jobs-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const FLAGS = ['AlloyWheels', 'Bluetooth', 'Sunroof/Moonroof'];
+const params = parseParams({ data_ingestion: { optional_cols: FLAGS } });
+const rawPath = writeFixtureCsv(join(dir, 'raw-listings.csv'), { n: 200, seed: 21, leaky: true });
+
+test('ingest writes raw/train/test CSVs with the right row counts, selected columns and no temp files', async () => {
+  const out = join(dir, 'ingest');
+  const reports: string[] = [];
+  const r = await ingest({ params, source: rawPath, outDir: out, onReport: (s) => reports.push(s) });
+  assert.equal(r.rows, 200);
+  assert.equal(r.testRows, 40, 'ceil(0.2 * 200)');
+  assert.equal(r.trainRows, 160);
+  assert.deepEqual(readdirSync(out).sort(), ['raw.csv', 'test.csv', 'train.csv']);
+  const raw = parseCsv(readFileSync(r.files.raw, 'utf8'), 'raw.csv');
+  const tr = parseCsv(readFileSync(r.files.train, 'utf8'), 'train.csv');
+  const te = parseCsv(readFileSync(r.files.test, 'utf8'), 'test.csv');
+  assert.equal(raw.rows.length, 200);
+  assert.equal(tr.rows.length, 160);
+  assert.equal(te.rows.length, 40);
+  // the leaky column of the source is not carried over; the target is last
+  assert.deepEqual(raw.columns, ['odometer', 'fitnessAge', 'featureCount', ...FLAGS, 'make', 'model', 'variant', 'year', 'transmissionType', 'bodyType', 'fuelType', 'ownership', 'color', 'listingPrice']);
+  // train and test partition raw
+  const key = (r: unknown[]) => JSON.stringify(r);
+  assert.deepEqual([...tr.rows, ...te.rows].map(key).sort(), raw.rows.map(key).sort());
+  assert.match(reports[0], /raw-listings\.csv: 200 rows read, 0 exact duplicates dropped, 0 invalid rows dropped, 200 kept/);
+  // same inputs, same bytes
+  const again = await ingest({ params, source: rawPath, outDir: join(dir, 'ingest2') });
+  for (const f of ['raw', 'train', 'test'] as const) assert.equal(readFileSync(again.files[f], 'utf8'), readFileSync(r.files[f], 'utf8'));
+});
+
+test('ingest takes the source from CARPRICE_DATA_URL over params', async () => {
+  const r = await ingest({ params, outDir: join(dir, 'ingest-env'), env: { CARPRICE_DATA_URL: rawPath } });
+  assert.equal(r.rows, 200);
+});
+
+test('train without --test splits by test_size; the bundle is saved and its bytes are deterministic', async () => {
+  const a = await train({ params, train: rawPath, out: join(dir, 'm1'), clock: fixedClock(Date.UTC(2025, 0, 1)) });
+  assert.equal(a.trainRows, 160);
+  assert.equal(a.testRows, 40);
+  assert.deepEqual(Object.keys(a.metrics).sort(), ['mae', 'mape', 'medape', 'mse', 'n', 'r2', 'rmse', 'within10']);
+  assert.equal(a.metrics.n, 40);
+  assert.equal(a.bundle.metadata.createdAt, '2025-01-01T00:00:00.000Z');
+  assert.equal(a.bundle.metadata.training.rows, 160);
+  assert.deepEqual(a.bundle.inputSchema.optionalNumeric, FLAGS);
+  const b = await train({ params, train: rawPath, out: join(dir, 'm2'), clock: fixedClock(Date.UTC(2025, 0, 1)) });
+  assert.equal(readFileSync(join(dir, 'm2', BUNDLE_FILE), 'utf8'), readFileSync(join(dir, 'm1', BUNDLE_FILE), 'utf8'));
+  assert.deepEqual(b.metrics, a.metrics);
+});
+
+test('train with --test uses it; evaluate on the same file reports the same metrics', async () => {
+  const ing = await ingest({ params, source: rawPath, outDir: join(dir, 'split') });
+  const t = await train({ params, train: ing.files.train, test: ing.files.test, out: join(dir, 'm-test') });
+  assert.equal(t.trainRows, 160);
+  assert.equal(t.testRows, 40);
+  const e = await evaluate({ params, model: join(dir, 'm-test'), data: ing.files.test });
+  assert.deepEqual(e.metrics, t.metrics);
+  assert.deepEqual(e.unknownCategories, {});
+});
+
+test('a missing optional column (equipment flag) still trains, and the report says it was skipped', async () => {
+  const noFlags = writeFixtureCsv(join(dir, 'no-flags.csv'), { n: 120, seed: 4, flags: ['AlloyWheels'] });
+  const reports: string[] = [];
+  const t = await train({ params, train: noFlags, onReport: (s) => reports.push(s) });
+  assert.deepEqual(t.bundle.inputSchema.optionalNumeric, ['AlloyWheels']);
+  assert.match(reports[0], /optional columns absent \(skipped\): Bluetooth, Sunroof\/Moonroof/);
+});
+
+test('predict: records (rounded to 2 decimals) and a file (with source row numbers)', async () => {
+  await train({ params, train: rawPath, out: join(dir, 'mp') });
+  const records = generateListings({ n: 3, seed: 77 }).map(asInput);
+  const preds = await predict({ params, model: join(dir, 'mp'), input: records });
+  assert.equal(preds.length, 3);
+  for (const p of preds) assert.equal(Math.round(p.predicted_price * 100) / 100, p.predicted_price);
+  const file = join(dir, 'to-price.csv');
+  writeFileSync(file, fixtureCsv({ n: 4, seed: 77 }).replace(/,listingPrice\n/, '\n').replace(/,\d+\n/g, '\n'));
+  const fromFile = await predict({ params, model: join(dir, 'mp'), data: file });
+  assert.deepEqual(fromFile.map((p) => p.row), [2, 3, 4, 5]);
+  assert.deepEqual(fromFile.slice(0, 3).map((p) => p.predicted_price), preds.map((p) => p.predicted_price));
+  await assert.rejects(predict({ params, model: join(dir, 'mp') }), { code: 'USAGE' });
+  await assert.rejects(predict({ params, model: join(dir, 'mp'), input: [] }), { code: 'INPUT_INVALID' });
+  await assert.rejects(predict({ params, model: join(dir, 'mp'), input: [{ odometer: 'lots' }] }), { code: 'INPUT_INVALID' });
+});
+
+test('synth writes N seeded rows atomically; bad --rows is USAGE', async () => {
+  const out = join(dir, 'synth', 'big.csv');
+  const r = await synth({ params, rows: 25_000, out, source: rawPath, seed: 3 });
+  assert.equal(r.rows, 25_000);
+  const t = parseCsv(readFileSync(out, 'utf8'), 'big.csv');
+  assert.equal(t.rows.length, 25_000, 'chunks of 10,000 plus the rest, one header');
+  assert.equal(t.columns[t.columns.length - 1], 'listingPrice');
+  assert.deepEqual(readdirSync(join(dir, 'synth')), ['big.csv']);
+  const out2 = join(dir, 'synth', 'again.csv');
+  await synth({ params, rows: 25_000, out: out2, source: rawPath, seed: 3 });
+  assert.equal(readFileSync(out2, 'utf8'), readFileSync(out, 'utf8'));
+  await assert.rejects(synth({ params, rows: 0, out, source: rawPath }), { code: 'USAGE' });
+  await assert.rejects(synth({ params, rows: 1.5, out, source: rawPath }), { code: 'USAGE' });
+});
+
+test('leakage: emiStartingValue as a feature is refused with CONFIG_INVALID before any data is read', async () => {
+  const leaky = parseParams({ data_ingestion: { numerical_cols: ['odometer', 'emiStartingValue'] } });
+  assert.throws(() => schemaFromParams(leaky), (e: unknown) => (e as { code?: string }).code === 'CONFIG_INVALID' && /^emiStartingValue cannot be features/.test((e as Error).message));
+  await assert.rejects(loadListings(join(dir, 'does-not-exist.csv'), { params: leaky }), { code: 'FILE_NOT_FOUND' });
+  await assert.rejects(train({ params: leaky, train: rawPath }), { code: 'CONFIG_INVALID' });
+});
+
+test('dataFingerprint depends on values and order, and only on the viewed bytes', () => {
+  const f = { nRows: 2, numeric: { a: Float64Array.of(1, 2) }, categorical: { c: ['x', 'y'] } };
+  const y = Float64Array.of(10, 20);
+  const h = dataFingerprint(f, y);
+  assert.match(h, /^[0-9a-f]{32}$/);
+  assert.equal(dataFingerprint({ ...f, numeric: { a: Float64Array.of(1, 2) } }, Float64Array.of(10, 20)), h);
+  assert.notEqual(dataFingerprint({ ...f, numeric: { a: Float64Array.of(2, 1) } }, y), h);
+  assert.notEqual(dataFingerprint(f, Float64Array.of(10, 21)), h);
+  // a view into a larger buffer hashes like a standalone copy of the same values
+  const big = Float64Array.of(9, 1, 2, 9);
+  assert.equal(dataFingerprint({ ...f, numeric: { a: big.subarray(1, 3) } }, y), h);
+});

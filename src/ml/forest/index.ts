@@ -1,0 +1,4 @@
+/**
+ * Random forests: importing this module registers the 'forest' loader.
+ */
+export { RandomForestRegressor, type RandomForestParams } from './random-forest.js';

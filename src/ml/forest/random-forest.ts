@@ -1,0 +1,170 @@
+/**
+ * Random forest regressor (kind 'forest'): CART trees on bootstrap samples with a random
+ * subset of features tried at each split, averaged. Seeded (random_state, default 42):
+ * each tree draws from its own generator forked in order, so the same seed gives the same
+ * forest. The out-of-bag R² (each row predicted only by trees that did not see it) is
+ * computed during fit when bootstrapping. Params follow scikit-learn's names.
+ */
+import { AppError } from '../../core/errors.js';
+import { Rng } from '../../core/rng.js';
+import type { FitOptions, Regressor, SavedEstimator } from '../estimator.js';
+import { registerEstimator } from '../format/registry.js';
+import type { Matrix } from '../matrix.js';
+import { fitCart, r2Where } from '../tree/cart.js';
+import { checkFitInput, checkPredictInput, checkSavedColumns } from '../tree/fit-checks.js';
+import { featuresPerSplit, resolveParams, type ParamSpec, type ResolvedParams } from '../tree/params.js';
+import { TreeEnsemble, type SavedTrees } from '../tree/tree-ensemble.js';
+
+/** Hyper-parameters of a random forest. */
+export interface RandomForestParams {
+  /** Number of trees. Default 100. */
+  n_estimators?: number;
+  /** Maximum depth; 0 or null = unlimited. Default 0. */
+  max_depth?: number | null;
+  /** Minimum rows (bootstrap multiplicity counts) in a node to split it. Default 2. */
+  min_samples_split?: number;
+  /** Minimum rows (bootstrap multiplicity counts) in each child. Default 1. */
+  min_samples_leaf?: number;
+  /** Minimum sum of weights in each child. Default 0. */
+  min_child_weight?: number;
+  /** Maximum leaves per tree; 0 = unlimited. Default 0. */
+  max_leaves?: number;
+  /** Features tried per split: fraction (0, 1], count > 1, 'sqrt' or 'log2'. Default 1 (all, as scikit-learn). */
+  max_features?: number | 'sqrt' | 'log2';
+  /** Draw bootstrap samples (false: every tree sees all rows). Default true. */
+  bootstrap?: boolean;
+  /** Bootstrap draws as a fraction of the rows. Default 1. */
+  max_samples?: number;
+  /** Bins per feature including the missing bin, 2..256. Default 256. */
+  max_bin?: number;
+  /** Seed (alias seed). Default 42. */
+  random_state?: number;
+}
+
+const SPECS: Record<string, ParamSpec> = {
+  n_estimators: { type: 'int', default: 100, min: 1, max: 100000 },
+  max_depth: { type: 'int', default: 0, min: 0, max: 1000, nullMeans: 0 },
+  min_samples_split: { type: 'number', default: 2, min: 0 },
+  min_samples_leaf: { type: 'number', default: 1, min: 0 },
+  min_child_weight: { type: 'number', default: 0, min: 0 },
+  max_leaves: { type: 'int', default: 0, min: 0 },
+  max_features: { type: 'numberOrEnum', default: 1, min: 0, minExclusive: true, values: ['sqrt', 'log2'] },
+  bootstrap: { type: 'bool', default: true },
+  max_samples: { type: 'number', default: 1, min: 0, minExclusive: true, max: 1 },
+  max_bin: { type: 'int', default: 256, min: 2, max: 256 },
+  random_state: { type: 'int', default: 42, min: 0, max: 2147483647 },
+};
+
+interface Fitted {
+  trees: TreeEnsemble;
+  columnNames: string[];
+  gain: Float64Array;
+  split: Float64Array;
+  oobScore: number;
+}
+
+/** Random forest regressor (kind 'forest'). */
+export class RandomForestRegressor implements Regressor {
+  readonly kind = 'forest';
+  private readonly p: ResolvedParams;
+  private fitted: Fitted | null = null;
+  /** Out-of-bag prediction per training row of the last fit (NaN: row in every bag). Not saved. */
+  oobPrediction: Float64Array | null = null;
+
+  /** Throws AppError('USAGE') for unknown params or bad values. */
+  constructor(params: RandomForestParams | Record<string, unknown> = {}) {
+    this.p = resolveParams('RandomForestRegressor', SPECS, params as Record<string, unknown>, { seed: 'random_state' });
+  }
+
+  params(): Record<string, number | string | boolean> {
+    return { ...this.p };
+  }
+
+  /** Out-of-bag R² of the last fit (NaN without bootstrap). Saved with the model. */
+  get oobScore(): number {
+    return this.fitted?.oobScore ?? NaN;
+  }
+
+  /** The fitted trees (for inspection and tests). */
+  get trees(): TreeEnsemble | null {
+    return this.fitted?.trees ?? null;
+  }
+
+  fit(X: Matrix, y: Float64Array, options: FitOptions = {}): this {
+    checkFitInput('RandomForestRegressor', X, y, options);
+    const p = this.p;
+    const r = fitCart(X, y, {
+      owner: 'RandomForestRegressor',
+      nTrees: p.n_estimators as number,
+      maxDepth: p.max_depth as number,
+      maxLeaves: p.max_leaves as number,
+      minSamplesSplit: p.min_samples_split as number,
+      minSamplesLeaf: p.min_samples_leaf as number,
+      minChildWeight: p.min_child_weight as number,
+      featuresPerNode: featuresPerSplit(p.max_features as number | string, X.nCols),
+      bootstrap: p.bootstrap as boolean,
+      maxSamples: p.max_samples as number,
+      maxBin: p.max_bin as number,
+      rng: new Rng(p.random_state as number),
+      sampleWeight: options.sampleWeight,
+      signal: options.signal,
+    });
+    this.oobPrediction = r.oobPrediction;
+    this.fitted = {
+      trees: r.trees,
+      columnNames: [...X.columnNames],
+      gain: r.gain,
+      split: r.split,
+      oobScore: r.oobPrediction ? r2Where(y, r.oobPrediction) : NaN,
+    };
+    return this;
+  }
+
+  predict(X: Matrix): Float64Array {
+    checkPredictInput('RandomForestRegressor', X, this.fitted?.columnNames ?? null);
+    const trees = (this.fitted as Fitted).trees;
+    const out = trees.sumInto(X, new Float64Array(X.nRows), 0);
+    const k = trees.nTrees;
+    for (let i = 0; i < out.length; i++) out[i] /= k;
+    return out;
+  }
+
+  /** Total SSE reduction ('gain') or number of splits ('split') per feature, over all trees. */
+  featureImportance(type: 'gain' | 'split' = 'gain'): Record<string, number> {
+    if (!this.fitted) throw new AppError('MODEL_INVALID', 'RandomForestRegressor.featureImportance called before fit');
+    const v = type === 'gain' ? this.fitted.gain : this.fitted.split;
+    return Object.fromEntries(this.fitted.columnNames.map((n, j) => [n, v[j]]));
+  }
+
+  toJSON(): SavedEstimator {
+    if (!this.fitted) throw new AppError('MODEL_INVALID', 'RandomForestRegressor.toJSON called before fit; nothing to save');
+    const f = this.fitted;
+    return {
+      kind: 'forest',
+      formatVersion: 1,
+      params: this.params(),
+      columnNames: f.columnNames,
+      oobScore: Number.isFinite(f.oobScore) ? f.oobScore : null,
+      importance: { gain: Array.from(f.gain), split: Array.from(f.split) },
+      trees: f.trees.toJSON(),
+    };
+  }
+
+  /** Rebuild from `toJSON()` output. */
+  static fromJSON(s: SavedEstimator): RandomForestRegressor {
+    const columnNames = checkSavedColumns('forest', s.columnNames);
+    const m = new RandomForestRegressor((s.params ?? {}) as Record<string, unknown>);
+    const imp = (s.importance ?? {}) as { gain?: number[]; split?: number[] };
+    const vec = (a: number[] | undefined) => (Array.isArray(a) && a.length === columnNames.length ? Float64Array.from(a) : new Float64Array(columnNames.length));
+    m.fitted = {
+      trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'forest'),
+      columnNames,
+      gain: vec(imp.gain),
+      split: vec(imp.split),
+      oobScore: typeof s.oobScore === 'number' ? s.oobScore : NaN,
+    };
+    return m;
+  }
+}
+
+registerEstimator('forest', { versions: [1], load: (s) => RandomForestRegressor.fromJSON(s) });

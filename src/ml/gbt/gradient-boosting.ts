@@ -1,0 +1,330 @@
+/**
+ * Gradient boosted regression trees (kind 'gbdt'), XGBoost's hist algorithm in
+ * TypeScript: features binned once, trees grown on gradient histograms with the
+ * subtraction trick, depth-wise or leaf-wise growth, native categorical splits, early
+ * stopping on a validation set. Params use XGBoost's names and defaults where the concept
+ * matches, so `{ n_estimators: 300, max_depth: 6, learning_rate: 0.2 }` means what it
+ * means in XGBoost. Prediction walks flattened trees on raw feature values, so a saved
+ * model needs no binning state.
+ */
+import { AppError } from '../../core/errors.js';
+import { Rng } from '../../core/rng.js';
+import type { FitOptions, Regressor, SavedEstimator } from '../estimator.js';
+import { registerEstimator } from '../format/registry.js';
+import type { Matrix } from '../matrix.js';
+import { binMatrix } from '../tree/binning.js';
+import { checkAborted, checkFitInput, checkPredictInput, checkSavedColumns } from '../tree/fit-checks.js';
+import { TreeGrower } from '../tree/grower.js';
+import { resolveParams, type ParamSpec, type ResolvedParams } from '../tree/params.js';
+import { TreeEnsemble, TreeEnsembleBuilder, type SavedTrees } from '../tree/tree-ensemble.js';
+import { OBJECTIVES, makeLoss, type Objective } from './loss.js';
+
+/** Hyper-parameters (XGBoost names; LightGBM names for the categorical knobs). */
+export interface GradientBoostingParams {
+  /** Boosting rounds (trees). Default 100. */
+  n_estimators?: number;
+  /** Shrinkage applied to every leaf (alias eta). Default 0.3. */
+  learning_rate?: number;
+  /** Maximum tree depth; 0 = unlimited (only with max_leaves). Default 6. */
+  max_depth?: number;
+  /** Maximum leaves per tree; 0 = unlimited. Default 0. */
+  max_leaves?: number;
+  /** 'depthwise' (XGBoost default) or 'lossguide' (leaf-wise, as LightGBM). */
+  grow_policy?: 'depthwise' | 'lossguide';
+  /** Minimum hessian sum in a child (= rows for squared error). Default 1. */
+  min_child_weight?: number;
+  /** L2 regularisation on leaf weights (alias lambda). Default 1. */
+  reg_lambda?: number;
+  /** Minimum loss reduction to split (alias min_split_loss). Default 0. */
+  gamma?: number;
+  /** Row fraction sampled per tree. Default 1. */
+  subsample?: number;
+  /** Feature fraction sampled per tree. Default 1. */
+  colsample_bytree?: number;
+  /** Feature fraction (of the tree's) sampled per split. Default 1. */
+  colsample_bynode?: number;
+  /** Bins per feature including the missing bin, 2..256. Default 256. */
+  max_bin?: number;
+  objective?: Objective;
+  /** Delta of the (pseudo-)Huber losses. Default 1. */
+  huber_slope?: number;
+  /** Starting prediction; null = automatic (mean of y for squared error, median for Huber). */
+  base_score?: number | null;
+  /** Stop when the validation metric has not improved for this many rounds; 0/null = off. */
+  early_stopping_rounds?: number | null;
+  /** Seed for row/feature sampling (alias seed). Default 42. */
+  random_state?: number;
+  /** Most categories on the left side of a categorical split. Default 64. */
+  max_cat_threshold?: number;
+  /** Added to the hessian when ordering categories. Default 10. */
+  cat_smooth?: number;
+  /** Extra L2 for categorical splits. Default 10. */
+  cat_l2?: number;
+  /** Categories with fewer rows in a node are not ordered (they go right). Default 1. */
+  min_data_per_group?: number;
+  /**
+   * Categorical columns with more categories than this are split as ordered codes, not
+   * natively (native splits on hundreds of categories overfit). Default 64.
+   */
+  max_cat_native?: number;
+}
+
+const SPECS: Record<string, ParamSpec> = {
+  n_estimators: { type: 'int', default: 100, min: 1, max: 100000 },
+  learning_rate: { type: 'number', default: 0.3, min: 0, minExclusive: true, max: 10 },
+  max_depth: { type: 'int', default: 6, min: 0, max: 64 },
+  max_leaves: { type: 'int', default: 0, min: 0, max: 1 << 20 },
+  grow_policy: { type: 'enum', default: 'depthwise', values: ['depthwise', 'lossguide'] },
+  min_child_weight: { type: 'number', default: 1, min: 0 },
+  reg_lambda: { type: 'number', default: 1, min: 0 },
+  gamma: { type: 'number', default: 0, min: 0 },
+  subsample: { type: 'number', default: 1, min: 0, minExclusive: true, max: 1 },
+  colsample_bytree: { type: 'number', default: 1, min: 0, minExclusive: true, max: 1 },
+  colsample_bynode: { type: 'number', default: 1, min: 0, minExclusive: true, max: 1 },
+  max_bin: { type: 'int', default: 256, min: 2, max: 256 },
+  objective: { type: 'enum', default: 'reg:squarederror', values: OBJECTIVES },
+  huber_slope: { type: 'number', default: 1, min: 0, minExclusive: true },
+  base_score: { type: 'number', default: NaN, nullMeans: NaN },
+  early_stopping_rounds: { type: 'int', default: 0, min: 0, nullMeans: 0 },
+  random_state: { type: 'int', default: 42, min: 0, max: 2147483647 },
+  max_cat_threshold: { type: 'int', default: 64, min: 1, max: 255 },
+  cat_smooth: { type: 'number', default: 10, min: 0 },
+  cat_l2: { type: 'number', default: 10, min: 0 },
+  min_data_per_group: { type: 'number', default: 1, min: 0 },
+  max_cat_native: { type: 'int', default: 64, min: 0, max: 1 << 30 },
+};
+const ALIASES = { eta: 'learning_rate', lambda: 'reg_lambda', min_split_loss: 'gamma', seed: 'random_state' };
+
+/** Per-round training history. */
+export interface BoostingHistory {
+  /** Metric name ('rmse' for squared error). */
+  metric: string;
+  /** Training metric after each round. */
+  train: number[];
+  /** Validation metric after each round (empty without FitOptions.valid). */
+  valid: number[];
+}
+
+interface Fitted {
+  trees: TreeEnsemble;
+  baseScore: number;
+  columnNames: string[];
+  gain: Float64Array;
+  split: Float64Array;
+  bestIteration: number;
+}
+
+/** Gradient boosted trees regressor (kind 'gbdt'). */
+export class GradientBoostingRegressor implements Regressor {
+  readonly kind = 'gbdt';
+  private readonly p: ResolvedParams;
+  private fitted: Fitted | null = null;
+  /** Metric per round of the last fit (not saved). */
+  history: BoostingHistory = { metric: '', train: [], valid: [] };
+
+  /** Throws AppError('USAGE') for unknown params or bad values. */
+  constructor(params: GradientBoostingParams | Record<string, unknown> = {}) {
+    this.p = resolveParams('GradientBoostingRegressor', SPECS, params as Record<string, unknown>, ALIASES);
+    if (this.p.max_depth === 0 && this.p.max_leaves === 0)
+      throw new AppError('USAGE', 'GradientBoostingRegressor: max_depth 0 (unlimited) needs max_leaves > 0 to bound the trees');
+  }
+
+  params(): Record<string, number | string | boolean> {
+    const out: Record<string, number | string | boolean> = {};
+    for (const [k, v] of Object.entries(this.p)) if (!(typeof v === 'number' && Number.isNaN(v))) out[k] = v;
+    return out;
+  }
+
+  /** Number of trees kept (best iteration + 1 after early stopping). */
+  get nTrees(): number {
+    return this.fitted?.trees.nTrees ?? 0;
+  }
+
+  /** 0-based round with the best validation metric (last round without early stopping). */
+  get bestIteration(): number {
+    return this.fitted?.bestIteration ?? -1;
+  }
+
+  /** The starting prediction the trees add to. */
+  get baseScore(): number {
+    return this.fitted?.baseScore ?? NaN;
+  }
+
+  /** The fitted trees (for inspection and tests). */
+  get trees(): TreeEnsemble | null {
+    return this.fitted?.trees ?? null;
+  }
+
+  fit(X: Matrix, y: Float64Array, options: FitOptions = {}): this {
+    const owner = 'GradientBoostingRegressor';
+    checkFitInput(owner, X, y, options);
+    const p = this.p;
+    const esRounds = p.early_stopping_rounds as number;
+    if (esRounds > 0 && !options.valid)
+      throw new AppError('USAGE', `${owner}: early_stopping_rounds ${esRounds} needs a validation set (FitOptions.valid)`);
+    const n = X.nRows;
+    const nF = X.nCols;
+    const w = options.sampleWeight ?? null;
+    const loss = makeLoss(p.objective as Objective, p.huber_slope as number);
+    const binned = binMatrix(X, { maxBin: p.max_bin as number, maxCatNative: p.max_cat_native as number });
+    const lr = p.learning_rate as number;
+    const subsample = p.subsample as number;
+    const nTreeFeatures = Math.max(1, Math.floor((p.colsample_bytree as number) * nF));
+    const featuresPerNode = Math.max(1, Math.floor((p.colsample_bynode as number) * nTreeFeatures));
+    const stride = loss.unitHessian ? 2 : 3;
+    const grower = new TreeGrower(
+      binned,
+      {
+        maxDepth: p.max_depth as number,
+        maxLeaves: p.max_leaves as number,
+        lossguide: p.grow_policy === 'lossguide',
+        minChildWeight: p.min_child_weight as number,
+        minSamplesLeaf: 0,
+        minSamplesSplit: 0,
+        lambda: p.reg_lambda as number,
+        gamma: p.gamma as number,
+        catSmooth: p.cat_smooth as number,
+        catL2: p.cat_l2 as number,
+        maxCatThreshold: p.max_cat_threshold as number,
+        minDataPerGroup: p.min_data_per_group as number,
+        featuresPerNode,
+        leafScale: lr,
+        leafShift: 0,
+      },
+      stride,
+      subsample < 1,
+    );
+    const rng = new Rng(p.random_state as number);
+    const baseScore = Number.isNaN(p.base_score as number) ? loss.baseScore(y, w) : (p.base_score as number);
+    const pred = new Float64Array(n).fill(baseScore);
+    const gh = new Float64Array(2 * n);
+    const rows = new Uint32Array(n);
+    const inSample = new Uint8Array(n);
+    const allFeatures = new Int32Array(nF).map((_, j) => j);
+    const treeFeatures = new Int32Array(nF);
+    const valid = options.valid;
+    const vPred = valid ? new Float64Array(valid.X.nRows).fill(baseScore) : null;
+    const builder = new TreeEnsembleBuilder();
+    const history: BoostingHistory = { metric: loss.metricName, train: [], valid: [] };
+    const gainByRound: Float64Array[] = [];
+    const splitByRound: Float64Array[] = [];
+    let best = Infinity;
+    let bestIteration = -1;
+    const rounds = p.n_estimators as number;
+    for (let t = 0; t < rounds; t++) {
+      checkAborted(owner, options.signal);
+      loss.gradients(y, pred, w, gh);
+      // rows of this round
+      let m = 0;
+      if (subsample < 1) {
+        for (let i = 0; i < n; i++) {
+          const take = rng.next() < subsample;
+          inSample[i] = take ? 1 : 0;
+          if (take) rows[m++] = i;
+        }
+        if (m === 0) rows[m++] = rng.int(n);
+        if (m === 1) inSample[rows[0]] = 1;
+      } else {
+        for (let i = 0; i < n; i++) rows[i] = i;
+        m = n;
+      }
+      // features of this tree (sorted, so histogram writes stay in order)
+      if (nTreeFeatures < nF) {
+        const perm = allFeatures.slice();
+        for (let i = 0; i < nTreeFeatures; i++) {
+          const j = i + rng.int(nF - i);
+          const tmp = perm[i];
+          perm[i] = perm[j];
+          perm[j] = tmp;
+        }
+        treeFeatures.set(perm.subarray(0, nTreeFeatures).sort());
+      } else treeFeatures.set(allFeatures);
+      const root = builder.nNodes;
+      const grown = grower.grow(rows, m, gh, treeFeatures, nTreeFeatures, rng, builder);
+      for (let k = 0; k < grown.nLeaves; k++) {
+        const v = grown.leafValue[k];
+        for (let q = grown.leafStart[k]; q < grown.leafEnd[k]; q++) pred[rows[q]] += v;
+      }
+      if (subsample < 1) {
+        for (let i = 0; i < n; i++) if (!inSample[i]) pred[i] += grower.binnedLeafValue(builder, root, i);
+        grower.clearTables();
+      }
+      gainByRound.push(grower.gainImportance.slice());
+      splitByRound.push(grower.splitImportance.slice());
+      history.train.push(loss.metric(y, pred, w));
+      if (valid && vPred) {
+        const { data, nCols } = valid.X;
+        for (let i = 0; i < vPred.length; i++) vPred[i] += builder.rawLeafValue(root, data, i * nCols);
+        const score = loss.metric(valid.y, vPred, null);
+        history.valid.push(score);
+        if (score < best) {
+          best = score;
+          bestIteration = t;
+        } else if (esRounds > 0 && t - bestIteration >= esRounds) break;
+      }
+    }
+    if (!valid || esRounds === 0) bestIteration = builder.nTrees - 1;
+    const trees = builder.freeze().truncate(bestIteration + 1);
+    this.history = history;
+    this.fitted = {
+      trees,
+      baseScore,
+      columnNames: [...X.columnNames],
+      gain: gainByRound[bestIteration],
+      split: splitByRound[bestIteration],
+      bestIteration,
+    };
+    return this;
+  }
+
+  predict(X: Matrix): Float64Array {
+    checkPredictInput('GradientBoostingRegressor', X, this.fitted?.columnNames ?? null);
+    const f = this.fitted as Fitted;
+    return f.trees.sumInto(X, new Float64Array(X.nRows), f.baseScore);
+  }
+
+  /** Total gain ('gain', LightGBM's meaning) or number of splits ('split') per feature. */
+  featureImportance(type: 'gain' | 'split' = 'gain'): Record<string, number> {
+    if (!this.fitted) throw new AppError('MODEL_INVALID', 'GradientBoostingRegressor.featureImportance called before fit');
+    const v = type === 'gain' ? this.fitted.gain : this.fitted.split;
+    const out: Record<string, number> = {};
+    this.fitted.columnNames.forEach((name, j) => (out[name] = v[j]));
+    return out;
+  }
+
+  toJSON(): SavedEstimator {
+    if (!this.fitted) throw new AppError('MODEL_INVALID', 'GradientBoostingRegressor.toJSON called before fit; nothing to save');
+    const f = this.fitted;
+    return {
+      kind: 'gbdt',
+      formatVersion: 1,
+      params: this.params(),
+      baseScore: f.baseScore,
+      columnNames: f.columnNames,
+      bestIteration: f.bestIteration,
+      importance: { gain: Array.from(f.gain), split: Array.from(f.split) },
+      trees: f.trees.toJSON(),
+    };
+  }
+
+  /** Rebuild from `toJSON()` output. */
+  static fromJSON(s: SavedEstimator): GradientBoostingRegressor {
+    const columnNames = checkSavedColumns('gbdt', s.columnNames);
+    if (typeof s.baseScore !== 'number' || !Number.isFinite(s.baseScore))
+      throw new AppError('MODEL_INVALID', 'saved "gbdt" model has no finite baseScore; retrain or restore the model file');
+    const m = new GradientBoostingRegressor((s.params ?? {}) as Record<string, unknown>);
+    const imp = (s.importance ?? {}) as { gain?: number[]; split?: number[] };
+    const vec = (a: number[] | undefined) => (Array.isArray(a) && a.length === columnNames.length ? Float64Array.from(a) : new Float64Array(columnNames.length));
+    m.fitted = {
+      trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'gbdt'),
+      baseScore: s.baseScore,
+      columnNames,
+      gain: vec(imp.gain),
+      split: vec(imp.split),
+      bestIteration: typeof s.bestIteration === 'number' ? s.bestIteration : -1,
+    };
+    return m;
+  }
+}
+
+registerEstimator('gbdt', { versions: [1], load: (s) => GradientBoostingRegressor.fromJSON(s) });

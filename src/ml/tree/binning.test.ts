@@ -1,0 +1,72 @@
+/**
+ * Binning: exact cut points on small hand-made columns, the missing bin, quantile cuts,
+ * categorical bins (own bin per code, rare codes sharing one) and bad category codes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isAppError } from '../../core/errors.js';
+import { makeMatrix } from '../matrix.js';
+import { binMatrix, numericBin, numericCuts } from './binning.js';
+
+test('few distinct values: one bin each, cuts at midpoints, NaN in bin 0', () => {
+  const cuts = numericCuts(Float64Array.from([1, 1, 2, 5, NaN, 5]), 255);
+  assert.deepEqual(Array.from(cuts), [1.5, 3.5]);
+  assert.deepEqual([1, 2, 5, NaN, 1.5, 1.6, 100, -7].map((x) => numericBin(cuts, x)), [1, 2, 3, 0, 1, 2, 3, 1]);
+});
+
+test('many distinct values: quantile cuts give equal-count bins', () => {
+  const col = Float64Array.from({ length: 1000 }, (_, i) => i);
+  const cuts = numericCuts(col, 4);
+  assert.deepEqual(Array.from(cuts), [249.5, 499.5, 749.5]);
+});
+
+test('a heavy value keeps a bin of its own', () => {
+  // 0 x 900, then 1..100: with 4 value bins, 0 is one bin and 1..100 is cut in three
+  const col = Float64Array.from([...Array(900).fill(0), ...Array.from({ length: 100 }, (_, i) => i + 1)]);
+  const cuts = numericCuts(col, 4);
+  assert.equal(cuts.length, 3);
+  assert.equal(cuts[0], 0.5);
+  assert.ok(cuts[1] > 1 && cuts[2] < 100);
+});
+
+test('binMatrix: row-major bins, categorical codes get one bin each, unseen codes none', () => {
+  const X = makeMatrix(4, 2, Float64Array.from([0.5, 2, 1.5, NaN, 0.5, 0, 9, 2]), ['num', 'cat'], {
+    categorical: [false, true],
+    nCategories: [0, 4],
+  });
+  const b = binMatrix(X);
+  assert.deepEqual(Array.from(b.bins), [1, 2, 2, 0, 1, 1, 3, 2]);
+  assert.deepEqual(Array.from(b.nBins), [4, 3]);
+  assert.deepEqual(Array.from(b.offsets), [0, 4, 7]);
+  assert.deepEqual(Array.from(b.codeBin[1] as Int32Array), [1, -1, 2, -1]);
+  assert.deepEqual(Array.from(b.upper[0] as Float64Array), [1, 5.25]);
+});
+
+test('more categories than bins: the rarest codes share the last bin', () => {
+  // codes 0..5 with counts 6,5,4,3,2,1; maxBin 4 -> 3 value bins: codes 0,1 own, 2..5 shared
+  const codes: number[] = [];
+  [6, 5, 4, 3, 2, 1].forEach((c, code) => codes.push(...Array(c).fill(code)));
+  const X = makeMatrix(codes.length, 1, Float64Array.from(codes), ['c'], { categorical: [true], nCategories: [6] });
+  const b = binMatrix(X, { maxBin: 4 });
+  assert.deepEqual(Array.from(b.codeBin[0] as Int32Array), [1, 2, 3, 3, 3, 3]);
+});
+
+test('a categorical column with a non-code value is a MODEL_INVALID error naming column and row', () => {
+  const X = makeMatrix(2, 1, Float64Array.from([1, 2.5]), ['make'], { categorical: [true], nCategories: [3] });
+  assert.throws(() => binMatrix(X), (e) => isAppError(e, 'MODEL_INVALID') && /"make"/.test(e.message) && /row 1/.test(e.message));
+  const Y = makeMatrix(1, 1, Float64Array.from([3]), ['make'], { categorical: [true], nCategories: [3] });
+  assert.throws(() => binMatrix(Y), (e) => isAppError(e, 'MODEL_INVALID'));
+});
+
+test('sortByKey orders by key, ties by index, for short and long runs', async () => {
+  const { sortByKey } = await import('./split-finder.js');
+  const { Rng } = await import('../../core/rng.js');
+  const rng = new Rng(11);
+  for (const m of [0, 1, 2, 5, 13, 40, 255]) {
+    const keys = Float64Array.from({ length: 256 }, () => rng.int(7) - 3);
+    const order = Int32Array.from({ length: 256 }, (_, i) => 255 - i);
+    sortByKey(order, m, keys);
+    const want = Array.from({ length: m }, (_, i) => 255 - i).sort((a, b) => keys[a] - keys[b] || a - b);
+    assert.deepEqual(Array.from(order.subarray(0, m)), want);
+  }
+});

@@ -1,0 +1,157 @@
+/**
+ * CART regression trees on histograms, one or many: the fitting core shared by
+ * DecisionTreeRegressor (one tree on all rows) and RandomForestRegressor (bootstrap
+ * samples, random feature subsets per split, out-of-bag predictions).
+ *
+ * Squared error as gradients: g = -w (y - mean), h = w with lambda = 0, so split gains are
+ * exact drops in weighted SSE and leaf values are weighted means of y. A bootstrap sample
+ * is represented by multiplicities (row drawn k times has weight k w), so no rows are copied.
+ */
+import type { Rng } from '../../core/rng.js';
+import type { Matrix } from '../matrix.js';
+import { binMatrix } from './binning.js';
+import { checkAborted } from './fit-checks.js';
+import { TreeGrower } from './grower.js';
+import { TreeEnsemble, TreeEnsembleBuilder } from './tree-ensemble.js';
+
+/** What shapes a CART ensemble. */
+export interface CartOptions {
+  owner: string;
+  nTrees: number;
+  maxDepth: number;
+  maxLeaves: number;
+  minSamplesSplit: number;
+  minSamplesLeaf: number;
+  minChildWeight: number;
+  featuresPerNode: number;
+  bootstrap: boolean;
+  /** Bootstrap draws as a fraction of the rows. */
+  maxSamples: number;
+  maxBin: number;
+  rng: Rng;
+  sampleWeight?: Float64Array;
+  signal?: AbortSignal;
+}
+
+/** The fitted trees and, when bootstrapping, out-of-bag predictions. */
+export interface CartResult {
+  trees: TreeEnsemble;
+  gain: Float64Array;
+  split: Float64Array;
+  /** Mean OOB prediction per row (NaN for rows that were in every bag); null without bootstrap. */
+  oobPrediction: Float64Array | null;
+}
+
+/** Fit `nTrees` CART trees. */
+export function fitCart(X: Matrix, y: Float64Array, o: CartOptions): CartResult {
+  const n = X.nRows;
+  const nF = X.nCols;
+  const w = o.sampleWeight;
+  const binned = binMatrix(X, { maxBin: o.maxBin });
+  let sw = 0;
+  let swy = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w ? w[i] : 1;
+    sw += wi;
+    swy += wi * y[i];
+  }
+  const mean = sw > 0 ? swy / sw : 0;
+  const grower = new TreeGrower(
+    binned,
+    {
+      maxDepth: o.maxDepth,
+      maxLeaves: o.maxLeaves,
+      lossguide: false,
+      minChildWeight: o.minChildWeight,
+      minSamplesLeaf: o.minSamplesLeaf,
+      minSamplesSplit: o.minSamplesSplit,
+      lambda: 0,
+      gamma: 0,
+      catSmooth: 0,
+      catL2: 0,
+      maxCatThreshold: 255,
+      minDataPerGroup: 0,
+      featuresPerNode: o.featuresPerNode,
+      leafScale: 1,
+      leafShift: mean,
+    },
+    2,
+    o.bootstrap,
+  );
+  const builder = new TreeEnsembleBuilder();
+  const gh = new Float64Array(2 * n);
+  const rows = new Uint32Array(n);
+  const counts = new Uint32Array(n);
+  const features = new Int32Array(nF).map((_, j) => j);
+  const oobSum = o.bootstrap ? new Float64Array(n) : null;
+  const oobCount = o.bootstrap ? new Uint32Array(n) : null;
+  const draws = Math.max(1, Math.round(o.maxSamples * n));
+  for (let t = 0; t < o.nTrees; t++) {
+    checkAborted(o.owner, o.signal);
+    const rng = o.rng.fork();
+    let m = 0;
+    if (o.bootstrap) {
+      counts.fill(0);
+      for (let d = 0; d < draws; d++) counts[rng.int(n)]++;
+      for (let i = 0; i < n; i++) {
+        const c = counts[i];
+        if (c === 0) continue;
+        const wi = (w ? w[i] : 1) * c;
+        if (wi === 0) continue;
+        gh[2 * i] = -wi * (y[i] - mean);
+        gh[2 * i + 1] = wi;
+        rows[m++] = i;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const wi = w ? w[i] : 1;
+        if (wi === 0) continue;
+        gh[2 * i] = -wi * (y[i] - mean);
+        gh[2 * i + 1] = wi;
+        rows[m++] = i;
+      }
+    }
+    if (m === 0) {
+      builder.beginTree();
+      builder.addLeaf(mean);
+      continue;
+    }
+    const root = builder.nNodes;
+    grower.grow(rows, m, gh, features, nF, rng, builder);
+    if (oobSum && oobCount) {
+      for (let i = 0; i < n; i++)
+        if (counts[i] === 0) {
+          oobSum[i] += grower.binnedLeafValue(builder, root, i);
+          oobCount[i]++;
+        }
+      grower.clearTables();
+    }
+  }
+  let oobPrediction: Float64Array | null = null;
+  if (oobSum && oobCount) {
+    oobPrediction = new Float64Array(n);
+    for (let i = 0; i < n; i++) oobPrediction[i] = oobCount[i] > 0 ? oobSum[i] / oobCount[i] : NaN;
+  }
+  return { trees: builder.freeze(), gain: grower.gainImportance.slice(), split: grower.splitImportance.slice(), oobPrediction };
+}
+
+/** R² of `pred` against `y` over rows where pred is not NaN (NaN when fewer than 2 such rows). */
+export function r2Where(y: Float64Array, pred: Float64Array): number {
+  let n = 0;
+  let s = 0;
+  for (let i = 0; i < y.length; i++)
+    if (pred[i] === pred[i]) {
+      n++;
+      s += y[i];
+    }
+  if (n < 2) return NaN;
+  const mean = s / n;
+  let ssr = 0;
+  let sst = 0;
+  for (let i = 0; i < y.length; i++)
+    if (pred[i] === pred[i]) {
+      ssr += (y[i] - pred[i]) ** 2;
+      sst += (y[i] - mean) ** 2;
+    }
+  return sst > 0 ? 1 - ssr / sst : NaN;
+}

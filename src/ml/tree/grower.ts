@@ -1,0 +1,457 @@
+/**
+ * Grows one regression tree on binned data from per-row gradients and hessians: the
+ * engine shared by CART (`tree`), random forests (`forest`) and boosting (`gbdt`).
+ *
+ * - Rows of a node are a contiguous segment of `rows`; a split partitions the segment in
+ *   place (stable, so row order stays ascending and memory reads stay sequential).
+ * - Histogram subtraction: only the child with fewer rows gets its histogram built from
+ *   rows; the sibling's is parent minus that, computed in the parent's buffer. Children
+ *   that cannot split (depth limit, too few rows/hessian) get no histogram at all.
+ * - Growth order: depth-wise (breadth first when a leaf cap applies, depth first
+ *   otherwise, which gives the same tree with O(depth) live histograms) or loss-guided
+ *   (always split the leaf with the largest gain, LightGBM's leaf-wise growth).
+ * - Leaf value = -G / (H + lambda) * leafScale + leafShift.
+ */
+import type { Rng } from '../../core/rng.js';
+import type { BinnedMatrix } from './binning.js';
+import { SplitFinder, SplitInfo, type SplitParams } from './split-finder.js';
+import type { TreeEnsembleBuilder } from './tree-ensemble.js';
+
+/** Everything that shapes one tree. */
+export interface GrowParams extends SplitParams {
+  /** 0 = unlimited. */
+  maxDepth: number;
+  /** 0 = unlimited. */
+  maxLeaves: number;
+  lossguide: boolean;
+  /** Nodes with fewer rows (count) are not split. */
+  minSamplesSplit: number;
+  /** Features tried per node, sampled from the tree's features (>= number of tree features = all). */
+  featuresPerNode: number;
+  leafScale: number;
+  leafShift: number;
+}
+
+/** Where the leaves of a grown tree are: rows[leafStart[k] .. leafEnd[k]) reached leaf leafNode[k]. */
+export interface GrownTree {
+  nLeaves: number;
+  leafNode: Int32Array;
+  leafStart: Int32Array;
+  leafEnd: Int32Array;
+  leafValue: Float64Array;
+}
+
+interface NodeState {
+  id: number;
+  depth: number;
+  start: number;
+  end: number;
+  G: number;
+  H: number;
+  C: number;
+  hist: Float64Array | null;
+  split: SplitInfo | null;
+}
+
+/** Reusable tree grower (buffers are kept between trees of one fit). */
+export class TreeGrower {
+  private readonly finder: SplitFinder;
+  private readonly histPool: Float64Array[] = [];
+  private readonly splitPool: SplitInfo[] = [];
+  private readonly histSize: number;
+  private readonly goLeft = new Uint8Array(256);
+  private readonly nodeFeatures: Int32Array;
+  private scratch = new Uint32Array(0);
+  /** 2 * offsets, padded so the unrolled histogram loop reads in bounds. */
+  private readonly offs2: Int32Array;
+  /** Per-feature gain and split counts, accumulated over every tree grown. */
+  readonly gainImportance: Float64Array;
+  readonly splitImportance: Float64Array;
+  /** Per split node of the current fit: which bins go left (for binned traversal). */
+  private readonly goLeftTables = new Map<number, Uint8Array>();
+
+  constructor(
+    private readonly binned: BinnedMatrix,
+    private readonly p: GrowParams,
+    /** 2: histogram [g, h] with h doubling as the row count; 3: [g, h, count]. */
+    private readonly stride: 2 | 3,
+    private readonly keepTables = false,
+  ) {
+    this.finder = new SplitFinder(binned, p, stride);
+    this.histSize = binned.offsets[binned.nFeatures] * stride;
+    this.nodeFeatures = new Int32Array(binned.nFeatures);
+    this.offs2 = new Int32Array(binned.nFeatures + 4);
+    for (let f = 0; f < binned.nFeatures; f++) this.offs2[f] = binned.offsets[f] * 2;
+    this.gainImportance = new Float64Array(binned.nFeatures);
+    this.splitImportance = new Float64Array(binned.nFeatures);
+  }
+
+  /**
+   * Grow one tree into `out` from rows[0 .. nRows) (partitioned in place), gradients
+   * gh[2i] and hessians gh[2i + 1], using the given features (first nTreeFeatures entries).
+   */
+  grow(
+    rows: Uint32Array,
+    nRows: number,
+    gh: Float64Array,
+    treeFeatures: Int32Array,
+    nTreeFeatures: number,
+    rng: Rng,
+    out: TreeEnsembleBuilder,
+  ): GrownTree {
+    const p = this.p;
+    if (this.scratch.length < nRows) this.scratch = new Uint32Array(rows.length);
+    const leafNode: number[] = [];
+    const leafStart: number[] = [];
+    const leafEnd: number[] = [];
+    const leafValue: number[] = [];
+    const makeLeaf = (s: NodeState): void => {
+      const v = this.leafOutput(s.G, s.H);
+      out.value[s.id] = v;
+      leafNode.push(s.id);
+      leafStart.push(s.start);
+      leafEnd.push(s.end);
+      leafValue.push(v);
+      if (s.hist) this.histPool.push(s.hist);
+      if (s.split) this.splitPool.push(s.split);
+      s.hist = null;
+      s.split = null;
+    };
+
+    out.beginTree();
+    const rootHist = this.takeHist();
+    this.buildHist(rootHist, rows, 0, nRows, gh, treeFeatures, nTreeFeatures);
+    let G = 0;
+    let H = 0;
+    let C = 0;
+    {
+      // totals from the first tree feature's bins
+      const f = treeFeatures[0];
+      const S = this.stride;
+      const o = this.binned.offsets[f] * S;
+      for (let b = 0; b < this.binned.nBins[f]; b++) {
+        G += rootHist[o + b * S];
+        H += rootHist[o + b * S + 1];
+        C += rootHist[o + b * S + (S === 3 ? 2 : 1)];
+      }
+    }
+    const root: NodeState = { id: out.addLeaf(0), depth: 0, start: 0, end: nRows, G, H, C, hist: rootHist, split: null };
+    this.evaluate(root, treeFeatures, nTreeFeatures, rng);
+
+    const bfs = !p.lossguide && p.maxLeaves > 0;
+    const pending: NodeState[] = [root];
+    let head = 0; // bfs queue head
+    let nLeaves = 1;
+    while (head < pending.length) {
+      let node: NodeState;
+      if (p.lossguide) {
+        let bi = head;
+        for (let i = head + 1; i < pending.length; i++) {
+          const a = pending[i].split;
+          const b = pending[bi].split;
+          if ((a ? a.gain : -Infinity) > (b ? b.gain : -Infinity)) bi = i;
+        }
+        node = pending[bi];
+        pending[bi] = pending[pending.length - 1];
+        pending.pop();
+      } else if (bfs) node = pending[head++];
+      else node = pending.pop() as NodeState;
+      if (!node.split || (p.maxLeaves > 0 && nLeaves >= p.maxLeaves)) {
+        makeLeaf(node);
+        continue;
+      }
+      const sp = node.split;
+      // bins -> left/right table; empty bins and the missing bin without rows follow the default
+      const go = this.goLeft;
+      const f = sp.feature;
+      const nb = this.binned.nBins[f];
+      const S = this.stride;
+      const cs = S === 3 ? 2 : 1;
+      const hist = node.hist as Float64Array;
+      const o = this.binned.offsets[f] * S;
+      const dl = sp.defaultLeft ? 1 : 0;
+      go.fill(dl);
+      if (sp.categorical) {
+        for (let b = 0; b < nb; b++) if (hist[o + b * S + cs] > 0) go[b] = sp.leftBins[b];
+      } else {
+        for (let b = 1; b < nb; b++) go[b] = b <= sp.bin ? 1 : 0;
+      }
+      // record the split with raw thresholds / code bitsets
+      if (sp.categorical) {
+        const cb = this.binned.codeBin[f] as Int32Array;
+        out.setCategoricalSplit(node.id, f, cb.length, (c) => (cb[c] >= 0 ? go[cb[c]] === 1 : sp.defaultLeft), sp.defaultLeft);
+      } else {
+        out.setNumericSplit(node.id, f, (this.binned.upper[f] as Float64Array)[sp.bin - 1], sp.defaultLeft);
+      }
+      if (this.keepTables) this.goLeftTables.set(node.id, go.slice(0, nb));
+      this.gainImportance[f] += sp.gain;
+      this.splitImportance[f] += 1;
+      const mid = this.partition(rows, node.start, node.end, f, go);
+      const depth = node.depth + 1;
+      const lId = out.addLeaf(0);
+      const rId = out.addLeaf(0);
+      out.setChildren(node.id, lId, rId);
+      out.value[node.id] = this.leafOutput(node.G, node.H);
+      const L: NodeState = { id: lId, depth, start: node.start, end: mid, G: sp.GL, H: sp.HL, C: sp.CL, hist: null, split: null };
+      const R: NodeState = {
+        id: rId,
+        depth,
+        start: mid,
+        end: node.end,
+        G: node.G - sp.GL,
+        H: node.H - sp.HL,
+        C: node.C - sp.CL,
+        hist: null,
+        split: null,
+      };
+      this.splitPool.push(sp);
+      node.split = null;
+      nLeaves++;
+      const canL = this.canSplit(L);
+      const canR = this.canSplit(R);
+      if (canL || canR) {
+        const lSmall = mid - node.start <= node.end - mid;
+        const small = lSmall ? L : R;
+        const large = lSmall ? R : L;
+        const h = this.takeHist();
+        this.buildHist(h, rows, small.start, small.end, gh, treeFeatures, nTreeFeatures);
+        small.hist = h;
+        if (lSmall ? canR : canL) {
+          // parent buffer becomes the large child's histogram
+          this.subtract(hist, h);
+          large.hist = hist;
+        } else this.histPool.push(hist);
+      } else this.histPool.push(hist);
+      node.hist = null;
+      if (L.hist) this.evaluate(L, treeFeatures, nTreeFeatures, rng);
+      if (R.hist) this.evaluate(R, treeFeatures, nTreeFeatures, rng);
+      // depth-first growth pops from the end: push right first so the left subtree comes first
+      for (const child of bfs || p.lossguide ? [L, R] : [R, L]) {
+        if (child.split) pending.push(child);
+        else makeLeaf(child);
+      }
+      if (bfs) {
+        // compact the consumed queue prefix now and then
+        if (head > 1024) {
+          pending.splice(0, head);
+          head = 0;
+        }
+      }
+    }
+    return {
+      nLeaves: leafNode.length,
+      leafNode: Int32Array.from(leafNode),
+      leafStart: Int32Array.from(leafStart),
+      leafEnd: Int32Array.from(leafEnd),
+      leafValue: Float64Array.from(leafValue),
+    };
+  }
+
+  /**
+   * Leaf value reached by binned row `i` in the tree rooted at node `root` (needs
+   * keepTables; used for rows outside the tree's sample: boosting with subsample, OOB).
+   */
+  binnedLeafValue(tree: TreeEnsembleBuilder, root: number, i: number): number {
+    const bins = this.binned.bins;
+    const base = i * this.binned.nFeatures;
+    let n = root;
+    let f: number;
+    while ((f = tree.feature[n]) >= 0) {
+      const t = this.goLeftTables.get(n) as Uint8Array;
+      n = t[bins[base + f]] ? tree.left[n] : tree.right[n];
+    }
+    return tree.value[n];
+  }
+
+  /** Forget stored bin tables (call after each tree once they are no longer needed). */
+  clearTables(): void {
+    this.goLeftTables.clear();
+  }
+
+  private leafOutput(G: number, H: number): number {
+    const w = -G / (H + this.p.lambda);
+    return w * this.p.leafScale + this.p.leafShift;
+  }
+
+  private canSplit(s: NodeState): boolean {
+    const p = this.p;
+    return (
+      (p.maxDepth === 0 || s.depth < p.maxDepth) &&
+      s.C >= p.minSamplesSplit &&
+      s.C >= 2 * p.minSamplesLeaf &&
+      s.H >= 2 * p.minChildWeight &&
+      s.end - s.start >= 2
+    );
+  }
+
+  private evaluate(s: NodeState, treeFeatures: Int32Array, nTreeFeatures: number, rng: Rng): void {
+    if (!this.canSplit(s)) return;
+    let feats = treeFeatures;
+    let nf = nTreeFeatures;
+    const k = this.p.featuresPerNode;
+    if (k < nTreeFeatures) {
+      // partial Fisher-Yates: the first k entries are a uniform sample
+      const nfeat = this.nodeFeatures;
+      for (let i = 0; i < nTreeFeatures; i++) nfeat[i] = treeFeatures[i];
+      for (let i = 0; i < k; i++) {
+        const j = i + rng.int(nTreeFeatures - i);
+        const t = nfeat[i];
+        nfeat[i] = nfeat[j];
+        nfeat[j] = t;
+      }
+      feats = nfeat;
+      nf = k;
+    }
+    const sp = this.splitPool.pop() ?? new SplitInfo();
+    this.finder.find(s.hist as Float64Array, feats, nf, s.G, s.H, s.C, sp);
+    if (sp.found) s.split = sp;
+    else this.splitPool.push(sp);
+  }
+
+  /** a -= b over the bins each feature uses. */
+  private subtract(a: Float64Array, b: Float64Array): void {
+    const S = this.stride;
+    const { nBins, offsets, nFeatures } = this.binned;
+    for (let f = 0; f < nFeatures; f++) {
+      const o = offsets[f] * S;
+      const e = o + nBins[f] * S;
+      for (let i = o; i < e; i++) a[i] -= b[i];
+    }
+  }
+
+  private takeHist(): Float64Array {
+    return this.histPool.pop() ?? new Float64Array(this.histSize);
+  }
+
+  private buildHist(
+    hist: Float64Array,
+    rows: Uint32Array,
+    start: number,
+    end: number,
+    gh: Float64Array,
+    feats: Int32Array,
+    nf: number,
+  ): void {
+    hist.fill(0);
+    const { bins, nFeatures, offsets } = this.binned;
+    if (this.stride === 2) {
+      if (nf === nFeatures) buildHist2All(hist, bins, nFeatures, this.offs2, gh, rows, start, end);
+      else buildHist2Some(hist, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
+    } else buildHist3(hist, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
+  }
+
+  private partition(rows: Uint32Array, start: number, end: number, f: number, go: Uint8Array): number {
+    const bins = this.binned.bins;
+    const nF = this.binned.nFeatures;
+    const scratch = this.scratch;
+    let l = start;
+    let r = 0;
+    // branchless: the side is data-dependent and unpredictable, so write both and advance one
+    for (let k = start; k < end; k++) {
+      const row = rows[k];
+      const left = go[bins[row * nF + f]];
+      rows[l] = row;
+      scratch[r] = row;
+      l += left;
+      r += 1 - left;
+    }
+    for (let k = 0; k < r; k++) rows[l + k] = scratch[k];
+    return l;
+  }
+}
+
+/**
+ * Histogram of all features, stride 2, unrolled by four features; offs2[f] is feature f's
+ * first slot (2 * its first bin). Rows of a node are visited in ascending order.
+ */
+function buildHist2All(
+  hist: Float64Array,
+  bins: Uint8Array,
+  nF: number,
+  offs2: Int32Array,
+  gh: Float64Array,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+): void {
+  const nF4 = nF & ~3;
+  for (let k = start; k < end; k++) {
+    const r = rows[k];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
+    const b = r * nF;
+    let f = 0;
+    for (; f < nF4; f += 4) {
+      const x0 = offs2[f] + (bins[b + f] << 1);
+      const x1 = offs2[f + 1] + (bins[b + f + 1] << 1);
+      const x2 = offs2[f + 2] + (bins[b + f + 2] << 1);
+      const x3 = offs2[f + 3] + (bins[b + f + 3] << 1);
+      hist[x0] += g;
+      hist[x0 + 1] += h;
+      hist[x1] += g;
+      hist[x1 + 1] += h;
+      hist[x2] += g;
+      hist[x2 + 1] += h;
+      hist[x3] += g;
+      hist[x3 + 1] += h;
+    }
+    for (; f < nF; f++) {
+      const x = offs2[f] + (bins[b + f] << 1);
+      hist[x] += g;
+      hist[x + 1] += h;
+    }
+  }
+}
+
+function buildHist2Some(
+  hist: Float64Array,
+  bins: Uint8Array,
+  nF: number,
+  offsets: Int32Array,
+  feats: Int32Array,
+  nf: number,
+  gh: Float64Array,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+): void {
+  for (let k = start; k < end; k++) {
+    const r = rows[k];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
+    const base = r * nF;
+    for (let q = 0; q < nf; q++) {
+      const f = feats[q];
+      const idx = (offsets[f] + bins[base + f]) << 1;
+      hist[idx] += g;
+      hist[idx + 1] += h;
+    }
+  }
+}
+
+function buildHist3(
+  hist: Float64Array,
+  bins: Uint8Array,
+  nF: number,
+  offsets: Int32Array,
+  feats: Int32Array,
+  nf: number,
+  gh: Float64Array,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+): void {
+  for (let k = start; k < end; k++) {
+    const r = rows[k];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
+    const base = r * nF;
+    for (let q = 0; q < nf; q++) {
+      const f = feats[q];
+      const idx = (offsets[f] + bins[base + f]) * 3;
+      hist[idx] += g;
+      hist[idx + 1] += h;
+      hist[idx + 2] += 1;
+    }
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * A single CART regression tree (kind 'tree') grown on feature histograms: splits
+ * minimise the squared error, leaves predict the mean target of their rows, missing
+ * values go to the side learned at each split and categorical columns split natively.
+ * Params follow scikit-learn's DecisionTreeRegressor names.
+ */
+import { AppError } from '../../core/errors.js';
+import { Rng } from '../../core/rng.js';
+import type { FitOptions, Regressor, SavedEstimator } from '../estimator.js';
+import { registerEstimator } from '../format/registry.js';
+import type { Matrix } from '../matrix.js';
+import { fitCart } from './cart.js';
+import { checkFitInput, checkPredictInput, checkSavedColumns } from './fit-checks.js';
+import { featuresPerSplit, resolveParams, type ParamSpec, type ResolvedParams } from './params.js';
+import { TreeEnsemble, type SavedTrees } from './tree-ensemble.js';
+
+/** Hyper-parameters of a regression tree. */
+export interface DecisionTreeParams {
+  /** Maximum depth; 0 or null = unlimited. Default 0. */
+  max_depth?: number | null;
+  /** Minimum rows (weighted) in a node to split it. Default 2. */
+  min_samples_split?: number;
+  /** Minimum rows (weighted) in each child. Default 1. */
+  min_samples_leaf?: number;
+  /** Minimum sum of sample weights in each child. Default 0. */
+  min_child_weight?: number;
+  /** Maximum leaves; 0 = unlimited (leaves are added breadth first). Default 0. */
+  max_leaves?: number;
+  /** Features tried per split: fraction (0, 1], count > 1, 'sqrt' or 'log2'. Default 1 (all). */
+  max_features?: number | 'sqrt' | 'log2';
+  /** Bins per feature including the missing bin, 2..256. Default 256. */
+  max_bin?: number;
+  /** Seed for feature sampling (alias seed). Default 42. */
+  random_state?: number;
+}
+
+const SPECS: Record<string, ParamSpec> = {
+  max_depth: { type: 'int', default: 0, min: 0, max: 1000, nullMeans: 0 },
+  min_samples_split: { type: 'number', default: 2, min: 0 },
+  min_samples_leaf: { type: 'number', default: 1, min: 0 },
+  min_child_weight: { type: 'number', default: 0, min: 0 },
+  max_leaves: { type: 'int', default: 0, min: 0 },
+  max_features: { type: 'numberOrEnum', default: 1, min: 0, minExclusive: true, values: ['sqrt', 'log2'] },
+  max_bin: { type: 'int', default: 256, min: 2, max: 256 },
+  random_state: { type: 'int', default: 42, min: 0, max: 2147483647 },
+};
+
+interface Fitted {
+  trees: TreeEnsemble;
+  columnNames: string[];
+  gain: Float64Array;
+  split: Float64Array;
+}
+
+/** CART regression tree (kind 'tree'). */
+export class DecisionTreeRegressor implements Regressor {
+  readonly kind = 'tree';
+  private readonly p: ResolvedParams;
+  private fitted: Fitted | null = null;
+
+  /** Throws AppError('USAGE') for unknown params or bad values. */
+  constructor(params: DecisionTreeParams | Record<string, unknown> = {}) {
+    this.p = resolveParams('DecisionTreeRegressor', SPECS, params as Record<string, unknown>, { seed: 'random_state' });
+  }
+
+  params(): Record<string, number | string | boolean> {
+    return { ...this.p };
+  }
+
+  /** The fitted tree (for inspection and tests). */
+  get trees(): TreeEnsemble | null {
+    return this.fitted?.trees ?? null;
+  }
+
+  fit(X: Matrix, y: Float64Array, options: FitOptions = {}): this {
+    checkFitInput('DecisionTreeRegressor', X, y, options);
+    const p = this.p;
+    const r = fitCart(X, y, {
+      owner: 'DecisionTreeRegressor',
+      nTrees: 1,
+      maxDepth: p.max_depth as number,
+      maxLeaves: p.max_leaves as number,
+      minSamplesSplit: p.min_samples_split as number,
+      minSamplesLeaf: p.min_samples_leaf as number,
+      minChildWeight: p.min_child_weight as number,
+      featuresPerNode: featuresPerSplit(p.max_features as number | string, X.nCols),
+      bootstrap: false,
+      maxSamples: 1,
+      maxBin: p.max_bin as number,
+      rng: new Rng(p.random_state as number),
+      sampleWeight: options.sampleWeight,
+      signal: options.signal,
+    });
+    this.fitted = { trees: r.trees, columnNames: [...X.columnNames], gain: r.gain, split: r.split };
+    return this;
+  }
+
+  predict(X: Matrix): Float64Array {
+    checkPredictInput('DecisionTreeRegressor', X, this.fitted?.columnNames ?? null);
+    return (this.fitted as Fitted).trees.sumInto(X, new Float64Array(X.nRows), 0);
+  }
+
+  /** Total SSE reduction ('gain') or number of splits ('split') per feature. */
+  featureImportance(type: 'gain' | 'split' = 'gain'): Record<string, number> {
+    if (!this.fitted) throw new AppError('MODEL_INVALID', 'DecisionTreeRegressor.featureImportance called before fit');
+    const v = type === 'gain' ? this.fitted.gain : this.fitted.split;
+    return Object.fromEntries(this.fitted.columnNames.map((n, j) => [n, v[j]]));
+  }
+
+  toJSON(): SavedEstimator {
+    if (!this.fitted) throw new AppError('MODEL_INVALID', 'DecisionTreeRegressor.toJSON called before fit; nothing to save');
+    const f = this.fitted;
+    return {
+      kind: 'tree',
+      formatVersion: 1,
+      params: this.params(),
+      columnNames: f.columnNames,
+      importance: { gain: Array.from(f.gain), split: Array.from(f.split) },
+      trees: f.trees.toJSON(),
+    };
+  }
+
+  /** Rebuild from `toJSON()` output. */
+  static fromJSON(s: SavedEstimator): DecisionTreeRegressor {
+    const columnNames = checkSavedColumns('tree', s.columnNames);
+    const m = new DecisionTreeRegressor((s.params ?? {}) as Record<string, unknown>);
+    const imp = (s.importance ?? {}) as { gain?: number[]; split?: number[] };
+    const vec = (a: number[] | undefined) => (Array.isArray(a) && a.length === columnNames.length ? Float64Array.from(a) : new Float64Array(columnNames.length));
+    m.fitted = { trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'tree'), columnNames, gain: vec(imp.gain), split: vec(imp.split) };
+    return m;
+  }
+}
+
+registerEstimator('tree', { versions: [1], load: (s) => DecisionTreeRegressor.fromJSON(s) });

@@ -1,0 +1,343 @@
+/**
+ * Flattened storage and prediction for a list of regression trees (one tree for CART,
+ * many for forests and boosting). Every node of every tree lives in parallel typed arrays,
+ * so prediction is one tight loop over numbers with no per-node objects:
+ *
+ *   feature[n]   split column, or -1 for a leaf
+ *   threshold[n] numeric splits: x <= threshold goes left (raw feature value, not a bin)
+ *   left/right   child node indices (absolute, into the same arrays)
+ *   value[n]     leaf output (already scaled by the learning rate for boosting)
+ *   flags[n]     bit 0: missing (NaN) goes left; bit 1: categorical split
+ *   catStart/catLen  categorical splits: bitset words in `catBits` (bit c set = code c
+ *                goes left); codes outside [0, catLen) or non-integer go the default way
+ *
+ * Trees are built with `TreeEnsembleBuilder` during fit and frozen into a `TreeEnsemble`.
+ */
+import { AppError } from '../../core/errors.js';
+import type { Matrix } from '../matrix.js';
+
+export const FLAG_DEFAULT_LEFT = 1;
+export const FLAG_CATEGORICAL = 2;
+
+/** JSON form of a TreeEnsemble (all plain number arrays). */
+export interface SavedTrees {
+  roots: number[];
+  feature: number[];
+  threshold: number[];
+  left: number[];
+  right: number[];
+  value: number[];
+  flags: number[];
+  catStart: number[];
+  catLen: number[];
+  catBits: number[];
+}
+
+/** Immutable flattened trees with raw-value prediction. */
+export class TreeEnsemble {
+  /**
+   * Prediction layout, derived from the arrays above: per node four int32 slots
+   * [feature, left, right, flags] plus one float64 (threshold of a split, value of a leaf),
+   * so a step touches two cache lines at most instead of one per array.
+   */
+  private readonly packed: Int32Array;
+  private readonly num: Float64Array;
+
+  constructor(
+    readonly roots: Int32Array,
+    readonly feature: Int32Array,
+    readonly threshold: Float64Array,
+    readonly left: Int32Array,
+    readonly right: Int32Array,
+    readonly value: Float64Array,
+    readonly flags: Uint8Array,
+    readonly catStart: Int32Array,
+    readonly catLen: Int32Array,
+    readonly catBits: Uint32Array,
+  ) {
+    const n = feature.length;
+    this.packed = new Int32Array(4 * n);
+    this.num = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      this.packed[4 * i] = feature[i];
+      this.packed[4 * i + 1] = left[i];
+      this.packed[4 * i + 2] = right[i];
+      this.packed[4 * i + 3] = flags[i];
+      this.num[i] = feature[i] < 0 ? value[i] : threshold[i];
+    }
+  }
+
+  get nTrees(): number {
+    return this.roots.length;
+  }
+
+  get nNodes(): number {
+    return this.feature.length;
+  }
+
+  /** Leaf value of tree `t` for the row starting at data[base]. */
+  leafValue(t: number, data: Float64Array, base: number): number {
+    return walk(this.packed, this.num, this.catStart, this.catLen, this.catBits, this.roots[t], data, base);
+  }
+
+  /**
+   * out[i] = init + sum over trees [from, to) of the leaf values for row i (summed in tree
+   * order, so the result is bit-identical however often it is recomputed).
+   */
+  sumInto(X: Matrix, out: Float64Array, init: number, from = 0, to = this.roots.length): Float64Array {
+    const { data, nCols, nRows } = X;
+    const { packed, num, catStart, catLen, catBits, roots } = this;
+    for (let i = 0; i < nRows; i++) {
+      const base = i * nCols;
+      let s = init;
+      for (let t = from; t < to; t++) s += walk(packed, num, catStart, catLen, catBits, roots[t], data, base);
+      out[i] = s;
+    }
+    return out;
+  }
+
+  /** Per-feature count of split nodes (for importance of forests). */
+  splitCounts(nFeatures: number): Float64Array {
+    const out = new Float64Array(nFeatures);
+    for (let n = 0; n < this.feature.length; n++) if (this.feature[n] >= 0) out[this.feature[n]]++;
+    return out;
+  }
+
+  /** The first `k` trees only (early stopping keeps the best iteration). */
+  truncate(k: number): TreeEnsemble {
+    if (k >= this.roots.length) return this;
+    // trees are stored in order, so the nodes of the first k trees are a prefix
+    const nNodes = k === 0 ? 0 : this.roots[k];
+    const nCat = nNodes === 0 ? 0 : catPrefix(this, nNodes);
+    return new TreeEnsemble(
+      this.roots.slice(0, k),
+      this.feature.slice(0, nNodes),
+      this.threshold.slice(0, nNodes),
+      this.left.slice(0, nNodes),
+      this.right.slice(0, nNodes),
+      this.value.slice(0, nNodes),
+      this.flags.slice(0, nNodes),
+      this.catStart.slice(0, nNodes),
+      this.catLen.slice(0, nNodes),
+      this.catBits.slice(0, nCat),
+    );
+  }
+
+  toJSON(): SavedTrees {
+    return {
+      roots: Array.from(this.roots),
+      feature: Array.from(this.feature),
+      threshold: Array.from(this.threshold),
+      left: Array.from(this.left),
+      right: Array.from(this.right),
+      value: Array.from(this.value),
+      flags: Array.from(this.flags),
+      catStart: Array.from(this.catStart),
+      catLen: Array.from(this.catLen),
+      catBits: Array.from(this.catBits),
+    };
+  }
+
+  /** Rebuild from JSON, checking that every index points inside the arrays. */
+  static fromJSON(s: SavedTrees, nFeatures: number, kind: string): TreeEnsemble {
+    const bad = (what: string): never => {
+      throw new AppError('MODEL_INVALID', `saved "${kind}" model is corrupt: ${what}; retrain or restore the model file`);
+    };
+    const keys: (keyof SavedTrees)[] = ['roots', 'feature', 'threshold', 'left', 'right', 'value', 'flags', 'catStart', 'catLen', 'catBits'];
+    for (const k of keys) if (!Array.isArray(s?.[k]) || !s[k].every((x) => typeof x === 'number')) bad(`trees.${k} is not a number array`);
+    const n = s.feature.length;
+    for (const k of ['threshold', 'left', 'right', 'value', 'flags', 'catStart', 'catLen'] as const)
+      if (s[k].length !== n) bad(`trees.${k} has ${s[k].length} entries, expected ${n}`);
+    for (const r of s.roots) if (!(r >= 0 && r < n)) bad(`tree root ${r} out of range`);
+    for (let i = 0; i < n; i++) {
+      const f = s.feature[i];
+      if (f >= nFeatures) bad(`node ${i} splits on feature ${f} of ${nFeatures}`);
+      if (f >= 0) {
+        if (!(s.left[i] > i && s.left[i] < n && s.right[i] > i && s.right[i] < n)) bad(`node ${i} has children out of range`);
+        if (s.flags[i] & FLAG_CATEGORICAL && s.catStart[i] + Math.ceil(s.catLen[i] / 32) > s.catBits.length)
+          bad(`node ${i} has a category bitset out of range`);
+      }
+    }
+    return new TreeEnsemble(
+      Int32Array.from(s.roots),
+      Int32Array.from(s.feature),
+      Float64Array.from(s.threshold),
+      Int32Array.from(s.left),
+      Int32Array.from(s.right),
+      Float64Array.from(s.value),
+      Uint8Array.from(s.flags),
+      Int32Array.from(s.catStart),
+      Int32Array.from(s.catLen),
+      Uint32Array.from(s.catBits),
+    );
+  }
+}
+
+/**
+ * One root-to-leaf walk on the packed layout. Numeric splits with the default to the right
+ * need one comparison (NaN <= t is false); the default-left and categorical cases test NaN
+ * and the bitset.
+ */
+function walk(
+  packed: Int32Array,
+  num: Float64Array,
+  catStart: Int32Array,
+  catLen: Int32Array,
+  catBits: Uint32Array,
+  root: number,
+  data: Float64Array,
+  base: number,
+): number {
+  let n = root;
+  for (;;) {
+    const o = n << 2;
+    const f = packed[o];
+    if (f < 0) return num[n];
+    const x = data[base + f];
+    const fl = packed[o + 3];
+    if (fl === 0) n = x <= num[n] ? packed[o + 1] : packed[o + 2];
+    else if (fl === FLAG_DEFAULT_LEFT) n = x <= num[n] || x !== x ? packed[o + 1] : packed[o + 2];
+    else {
+      let goLeft: boolean;
+      if (x >= 0 && x < catLen[n] && (x | 0) === x) goLeft = ((catBits[catStart[n] + (x >>> 5)] >>> (x & 31)) & 1) === 1;
+      else goLeft = (fl & FLAG_DEFAULT_LEFT) !== 0;
+      n = goLeft ? packed[o + 1] : packed[o + 2];
+    }
+  }
+}
+
+function catPrefix(e: TreeEnsemble, nNodes: number): number {
+  let end = 0;
+  for (let i = 0; i < nNodes; i++)
+    if (e.flags[i] & FLAG_CATEGORICAL) end = Math.max(end, e.catStart[i] + Math.ceil(e.catLen[i] / 32));
+  return end;
+}
+
+/** Growable node storage used while training; `freeze()` gives the TreeEnsemble. */
+export class TreeEnsembleBuilder {
+  private cap = 1024;
+  private n = 0;
+  feature = new Int32Array(this.cap);
+  threshold = new Float64Array(this.cap);
+  left = new Int32Array(this.cap);
+  right = new Int32Array(this.cap);
+  value = new Float64Array(this.cap);
+  flags = new Uint8Array(this.cap);
+  catStart = new Int32Array(this.cap);
+  catLen = new Int32Array(this.cap);
+  private catBits: number[] = [];
+  private roots: number[] = [];
+
+  get nNodes(): number {
+    return this.n;
+  }
+
+  get nTrees(): number {
+    return this.roots.length;
+  }
+
+  /** Start a new tree; its first added node is the root. */
+  beginTree(): void {
+    this.roots.push(this.n);
+  }
+
+  /** Add a leaf, returning its index. */
+  addLeaf(value: number): number {
+    if (this.n === this.cap) this.grow();
+    const i = this.n++;
+    this.feature[i] = -1;
+    this.threshold[i] = 0;
+    this.left[i] = -1;
+    this.right[i] = -1;
+    this.value[i] = value;
+    this.flags[i] = 0;
+    this.catStart[i] = -1;
+    this.catLen[i] = 0;
+    return i;
+  }
+
+  /** Turn leaf `i` into a numeric split (children are set later with `setChildren`). */
+  setNumericSplit(i: number, feature: number, threshold: number, defaultLeft: boolean): void {
+    this.feature[i] = feature;
+    this.threshold[i] = threshold;
+    this.flags[i] = defaultLeft ? FLAG_DEFAULT_LEFT : 0;
+  }
+
+  /** Turn leaf `i` into a categorical split; `goesLeft(code)` for codes 0..nCodes-1. */
+  setCategoricalSplit(i: number, feature: number, nCodes: number, goesLeft: (code: number) => boolean, defaultLeft: boolean): void {
+    this.feature[i] = feature;
+    this.flags[i] = (defaultLeft ? FLAG_DEFAULT_LEFT : 0) | FLAG_CATEGORICAL;
+    this.catStart[i] = this.catBits.length;
+    this.catLen[i] = nCodes;
+    const words = Math.ceil(nCodes / 32);
+    for (let w = 0; w < words; w++) {
+      let bits = 0;
+      for (let b = 0; b < 32; b++) {
+        const c = w * 32 + b;
+        if (c < nCodes && goesLeft(c)) bits |= 1 << b;
+      }
+      this.catBits.push(bits >>> 0);
+    }
+  }
+
+  /** Root node of tree t. */
+  root(t: number): number {
+    return this.roots[t];
+  }
+
+  /** Leaf value reached from node `root` by the raw row at data[base] (same rules as TreeEnsemble). */
+  rawLeafValue(root: number, data: Float64Array, base: number): number {
+    const { feature, threshold, left, right, value, flags, catStart, catLen, catBits } = this;
+    let n = root;
+    let f: number;
+    while ((f = feature[n]) >= 0) {
+      const x = data[base + f];
+      const fl = flags[n];
+      if (x !== x) n = fl & FLAG_DEFAULT_LEFT ? left[n] : right[n];
+      else if (fl & FLAG_CATEGORICAL) {
+        if (x >= 0 && x < catLen[n] && (x | 0) === x)
+          n = (catBits[catStart[n] + (x >>> 5)] >>> (x & 31)) & 1 ? left[n] : right[n];
+        else n = fl & FLAG_DEFAULT_LEFT ? left[n] : right[n];
+      } else n = x <= threshold[n] ? left[n] : right[n];
+    }
+    return value[n];
+  }
+
+  setChildren(i: number, left: number, right: number): void {
+    this.left[i] = left;
+    this.right[i] = right;
+  }
+
+  freeze(): TreeEnsemble {
+    const n = this.n;
+    return new TreeEnsemble(
+      Int32Array.from(this.roots),
+      this.feature.slice(0, n),
+      this.threshold.slice(0, n),
+      this.left.slice(0, n),
+      this.right.slice(0, n),
+      this.value.slice(0, n),
+      this.flags.slice(0, n),
+      this.catStart.slice(0, n),
+      this.catLen.slice(0, n),
+      Uint32Array.from(this.catBits),
+    );
+  }
+
+  private grow(): void {
+    this.cap *= 2;
+    const g = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: new (n: number) => T): T => {
+      const b = new make(this.cap);
+      b.set(a);
+      return b;
+    };
+    this.feature = g(this.feature, Int32Array);
+    this.threshold = g(this.threshold, Float64Array);
+    this.left = g(this.left, Int32Array);
+    this.right = g(this.right, Int32Array);
+    this.value = g(this.value, Float64Array);
+    this.flags = g(this.flags, Uint8Array);
+    this.catStart = g(this.catStart, Int32Array);
+    this.catLen = g(this.catLen, Int32Array);
+  }
+}

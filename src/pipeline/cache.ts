@@ -1,0 +1,127 @@
+/**
+ * The local content-addressed cache, laid out like DVC 3's:
+ * `.dvc/cache/files/md5/<h[:2]>/<h[2:]>` for file objects and `<...>.dir` for directory
+ * manifests. Objects are written to a temp file in the same directory, renamed into place
+ * and then made read-only (0444): DVC trusts a 0444 object without re-hashing it, so it
+ * must be complete before the chmod.
+ */
+import { chmodSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { writeFileAtomic } from '../core/atomic-write.js';
+import { AppError } from '../core/errors.js';
+import type { DirHash } from './hash.js';
+import type { ManifestEntry } from './py-json.js';
+
+let tmpCounter = 0;
+
+/** Relative object path of a hash in DVC 3 layout: files/md5/ab/cdef...[.dir]. */
+export function objectRelPath(md5: string): string {
+  return `files/md5/${md5.slice(0, 2)}/${md5.slice(2)}`;
+}
+
+/** Copy a file to `dest` atomically (temp + rename), trying a reflink first. */
+export function copyAtomic(src: string, dest: string, mode?: number): void {
+  mkdirSync(dirname(dest), { recursive: true });
+  const tmp = join(dirname(dest), `.${process.pid}.${tmpCounter++}.tmp`);
+  try {
+    copyFileSync(src, tmp, constants.COPYFILE_FICLONE);
+    if (mode !== undefined) chmodSync(tmp, mode);
+    renameSync(tmp, dest);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** The repo's local object cache. */
+export class LocalCache {
+  constructor(readonly dir: string) {}
+
+  /** Absolute path of an object. */
+  path(md5: string): string {
+    return `${this.dir}${sep}files${sep}md5${sep}${md5.slice(0, 2)}${sep}${md5.slice(2)}`;
+  }
+
+  /** True when the object file exists (a `.dir` object alone; see hasTree). */
+  has(md5: string): boolean {
+    return existsSync(this.path(md5));
+  }
+
+  /** True when a file object, or a `.dir` manifest and every file it lists, is present. */
+  hasAll(md5: string): boolean {
+    if (!md5.endsWith('.dir')) return this.has(md5);
+    const entries = this.readManifest(md5);
+    return entries !== undefined && entries.every((e) => this.has(e.md5));
+  }
+
+  /** Store a file's bytes under `md5` (no-op when present). */
+  addFile(abs: string, md5: string): void {
+    const dest = this.path(md5);
+    if (existsSync(dest)) return;
+    copyAtomic(abs, dest, 0o444);
+  }
+
+  /** Store raw bytes under `md5` (no-op when present). */
+  addBytes(md5: string, data: string | Uint8Array): void {
+    const dest = this.path(md5);
+    if (existsSync(dest)) return;
+    writeFileAtomic(dest, data);
+    chmodSync(dest, 0o444);
+  }
+
+  /** Store a hashed directory: every file, then its `.dir` manifest last. */
+  addDir(h: DirHash): void {
+    for (const e of h.entries) this.addFile(e.abs, e.md5);
+    this.addBytes(h.md5, h.manifest);
+  }
+
+  /** Parse a `.dir` manifest from the cache; undefined when absent. */
+  readManifest(md5: string): ManifestEntry[] | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.path(md5), 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const list = JSON.parse(text) as ManifestEntry[];
+      if (!Array.isArray(list)) throw new Error('not a list');
+      return list;
+    } catch (e) {
+      throw new AppError('PIPELINE_INVALID', `cache object ${this.path(md5)} is not a valid .dir manifest; delete it and run the command again`, { cause: e });
+    }
+  }
+
+  /**
+   * Make `dest` a copy of a cached object (file or directory). A directory is made to
+   * match the manifest exactly: files added or replaced, extra files removed.
+   * `current` (relpath -> md5 of what is in `dest` now) lets unchanged files stay.
+   * Returns false when an object is missing.
+   */
+  checkout(md5: string, dest: string, isexec = false, current?: ReadonlyMap<string, string>): boolean {
+    if (!md5.endsWith('.dir')) {
+      if (!this.has(md5)) return false;
+      if (existsSync(dest) && statSync(dest).isDirectory()) rmSync(dest, { recursive: true, force: true });
+      copyAtomic(this.path(md5), dest, isexec ? 0o755 : 0o644);
+      return true;
+    }
+    const entries = this.readManifest(md5);
+    if (!entries || !entries.every((e) => this.has(e.md5))) return false;
+    if (existsSync(dest) && !statSync(dest).isDirectory()) rmSync(dest, { force: true });
+    mkdirSync(dest, { recursive: true });
+    const want = new Set(entries.map((e) => e.relpath));
+    for (const e of entries) if (current?.get(e.relpath) !== e.md5) copyAtomic(this.path(e.md5), join(dest, ...e.relpath.split('/')), 0o644);
+    const prune = (d: string): void => {
+      for (const ent of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, ent.name);
+        const rel = relative(dest, p).split(sep).join('/');
+        if (ent.isDirectory()) {
+          prune(p);
+          if (readdirSync(p).length === 0) rmSync(p, { recursive: true });
+        } else if (!want.has(rel)) rmSync(p, { force: true });
+      }
+    };
+    prune(dest);
+    return true;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * `params diff`, `metrics show` and `metrics diff`: values of params/metrics files in the
+ * workspace against a git revision (HEAD by default, read with `git show`, read-only),
+ * printed as DVC's plain tables. Values use Python's `str()` (`True`, `[1, 2]`); metrics
+ * floats are rounded to 5 decimals like DVC's `--precision` default.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { AppError } from '../core/errors.js';
+import { DEFAULT_PARAMS_FILE, flattenParams, getParam } from './params.js';
+import { floatRepr, isMap, pyEqual, pyStr, PyFloat, type PyMap, type PyValue } from './py-value.js';
+import { Repo, repoPath } from './repo.js';
+import { displayFrom } from './stage-state.js';
+import { loadYaml } from './yaml-load.js';
+
+/** One compared value. `undefined` = absent on that side. */
+export interface DiffRow {
+  path: string;
+  key: string;
+  old: PyValue | undefined;
+  new: PyValue | undefined;
+}
+
+/** Options of the comparisons. */
+export interface CompareOptions {
+  cwd: string;
+  /** Git revision to compare with (default HEAD). */
+  rev?: string;
+  /** Include unchanged values. */
+  all?: boolean;
+}
+
+function gitShow(root: string, rev: string, rel: string): string | undefined {
+  try {
+    return execFileSync('git', ['show', `${rev}:${rel}`], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+  } catch {
+    return undefined;
+  }
+}
+
+function parse(text: string | undefined, shown: string): PyMap | undefined {
+  if (text === undefined) return undefined;
+  const v = loadYaml(text, shown).value;
+  return isMap(v) ? v : v === null ? {} : undefined;
+}
+
+/** Which params files/keys `params diff` covers: stage params, top-level params, params.yaml. */
+function paramsTargets(repo: Repo): Map<string, Set<string> | null> {
+  const index = repo.loadIndex();
+  const files = new Map<string, Set<string> | null>();
+  const whole = (f: string) => files.set(f, null);
+  for (const s of index.stages) {
+    if (!s.def) continue;
+    for (const p of s.def.params) {
+      const rel = repoPath(s.def.wdir, p.file);
+      if (p.keys === null) whole(rel);
+      else if (files.get(rel) !== null) files.set(rel, new Set([...(files.get(rel) ?? []), ...p.keys]));
+    }
+  }
+  for (const f of index.pipeline?.params ?? []) whole(f);
+  if (existsSync(repo.abs(DEFAULT_PARAMS_FILE))) whole(DEFAULT_PARAMS_FILE);
+  return files;
+}
+
+function pick(data: PyMap | undefined, keys: Set<string> | null): Map<string, PyValue> {
+  if (!data) return new Map();
+  if (keys === null) return flattenParams(data);
+  const sub: PyMap = {};
+  for (const k of keys) {
+    const g = getParam(data, k);
+    if (g.found) sub[k] = g.value;
+  }
+  const out = new Map<string, PyValue>();
+  for (const [k, v] of Object.entries(sub)) {
+    if (isMap(v) && Object.keys(v).length) for (const [fk, fv] of flattenParams(v, k)) out.set(fk, fv);
+    else out.set(k, v);
+  }
+  return out;
+}
+
+function diffMaps(path: string, oldM: Map<string, PyValue>, newM: Map<string, PyValue>, all: boolean): DiffRow[] {
+  const keys = [...new Set([...oldM.keys(), ...newM.keys()])].sort();
+  const rows: DiffRow[] = [];
+  for (const k of keys) {
+    const o = oldM.get(k);
+    const n = newM.get(k);
+    const same = oldM.has(k) && newM.has(k) && pyEqual(o!, n!);
+    if (same && !all) continue;
+    rows.push({ path, key: k, old: oldM.has(k) ? o : undefined, new: newM.has(k) ? n : undefined });
+  }
+  return rows;
+}
+
+/** Params that differ between `rev` (HEAD) and the workspace. */
+export function paramsDiff(opts: CompareOptions): DiffRow[] {
+  const repo = Repo.find(opts.cwd);
+  const rev = opts.rev ?? 'HEAD';
+  const display = displayFrom(repo.rel(opts.cwd));
+  const rows: DiffRow[] = [];
+  for (const [file, keys] of [...paramsTargets(repo)].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    let cur: string | undefined;
+    try {
+      cur = readFileSync(repo.abs(file), 'utf8');
+    } catch {
+      cur = undefined;
+    }
+    rows.push(...diffMaps(display(file), pick(parse(gitShow(repo.root, rev, file), file), keys), pick(parse(cur, file), keys), !!opts.all));
+  }
+  return rows;
+}
+
+/** Metrics files: stage `metrics` outputs and top-level `metrics`. */
+function metricsFiles(repo: Repo): string[] {
+  const index = repo.loadIndex();
+  const files: string[] = [];
+  for (const s of index.stages) for (const o of s.outs) if (o.kind === 'metrics') files.push(o.path);
+  for (const f of index.pipeline?.metrics ?? []) files.push(f);
+  return [...new Set(files)].sort();
+}
+
+/** Python round(x, 5) then str(). */
+export function metricStr(v: PyValue | undefined): string {
+  if (v === undefined) return '-';
+  if (v instanceof PyFloat) return Number.isFinite(v.value) ? floatRepr(Number(v.value.toFixed(5))) : pyStr(v);
+  return pyStr(v);
+}
+
+/** Current metrics per file, flattened. */
+export function metricsShow(opts: { cwd: string }): Array<{ path: string; values: Map<string, PyValue> }> {
+  const repo = Repo.find(opts.cwd);
+  const display = displayFrom(repo.rel(opts.cwd));
+  const out: Array<{ path: string; values: Map<string, PyValue> }> = [];
+  for (const f of metricsFiles(repo)) {
+    let text: string;
+    try {
+      text = readFileSync(repo.abs(f), 'utf8');
+    } catch {
+      continue;
+    }
+    const data = parse(text, f);
+    if (!data) throw new AppError('DATA_INVALID', `metrics file ${f} must hold a mapping (YAML or JSON)`);
+    out.push({ path: display(f), values: flattenParams(data) });
+  }
+  return out;
+}
+
+/** Metrics that differ between `rev` (HEAD) and the workspace. */
+export function metricsDiff(opts: CompareOptions): DiffRow[] {
+  const repo = Repo.find(opts.cwd);
+  const rev = opts.rev ?? 'HEAD';
+  const display = displayFrom(repo.rel(opts.cwd));
+  const rows: DiffRow[] = [];
+  for (const f of metricsFiles(repo)) {
+    let cur: string | undefined;
+    try {
+      cur = readFileSync(repo.abs(f), 'utf8');
+    } catch {
+      cur = undefined;
+    }
+    const o = parse(gitShow(repo.root, rev, f), f);
+    const n = parse(cur, f);
+    rows.push(...diffMaps(display(f), o ? flattenParams(o) : new Map(), n ? flattenParams(n) : new Map(), !!opts.all));
+  }
+  return rows;
+}
+
+/** Change column of metrics diff: new - old for numbers, else '-'. */
+export function metricChange(r: DiffRow): string {
+  const num = (v: PyValue | undefined) => (typeof v === 'number' ? v : v instanceof PyFloat ? v.value : undefined);
+  const a = num(r.old);
+  const b = num(r.new);
+  if (a === undefined || b === undefined) return '-';
+  const isFloat = r.old instanceof PyFloat || r.new instanceof PyFloat;
+  const d = b - a;
+  return isFloat ? metricStr(new PyFloat(d)) : String(d);
+}

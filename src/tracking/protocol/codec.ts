@@ -1,0 +1,237 @@
+/**
+ * Entities <-> MLflow wire JSON (spec §1.3, §2.8). Encoding follows `message_to_json`:
+ * snake_case keys, unset fields and empty lists omitted, int64 as JSON numbers, doubles
+ * NaN/+-Infinity as the strings "NaN"/"Infinity"/"-Infinity". Decoding is tolerant the
+ * other way: missing lists become [], int64 strings become numbers.
+ */
+import type {
+  Dataset,
+  DatasetInput,
+  Experiment,
+  FileInfo,
+  Metric,
+  ModelVersion,
+  RegisteredModel,
+  Run,
+  RunInfo,
+  Stage,
+  Tag,
+} from '../entities.js';
+
+export type Json = Record<string, unknown>;
+
+/** A double as protobuf JSON. */
+export function encodeDouble(x: number): number | string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (x === Infinity) return 'Infinity';
+  if (x === -Infinity) return '-Infinity';
+  return x;
+}
+
+/** A protobuf JSON double back to a number. */
+export function decodeDouble(x: unknown): number {
+  if (typeof x === 'number') return x;
+  if (x === 'NaN') return NaN;
+  if (x === 'Infinity') return Infinity;
+  if (x === '-Infinity') return -Infinity;
+  return Number(x);
+}
+
+function num(x: unknown): number {
+  return typeof x === 'number' ? x : Number(x ?? 0);
+}
+function str(x: unknown): string {
+  return x === undefined || x === null ? '' : String(x);
+}
+function list(x: unknown): Json[] {
+  return Array.isArray(x) ? (x as Json[]) : [];
+}
+function optStr(x: unknown): string | undefined {
+  return x === undefined || x === null ? undefined : String(x);
+}
+
+/** Drop undefined values and empty arrays, as message_to_json does. */
+function compact(o: Json): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v) && v.length === 0) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+export function encodeTags(tags: Tag[]): Json[] {
+  return tags.map((t) => ({ key: t.key, value: t.value }));
+}
+export function decodeTags(x: unknown): Tag[] {
+  return list(x).map((t) => ({ key: str(t.key), value: str(t.value) }));
+}
+
+export function encodeMetric(m: Metric): Json {
+  return { key: m.key, value: encodeDouble(m.value), timestamp: m.timestamp, step: m.step };
+}
+export function decodeMetric(x: Json): Metric {
+  return { key: str(x.key), value: decodeDouble(x.value), timestamp: num(x.timestamp), step: num(x.step) };
+}
+
+export function encodeExperiment(e: Experiment): Json {
+  return compact({
+    experiment_id: e.experimentId,
+    name: e.name,
+    artifact_location: e.artifactLocation,
+    lifecycle_stage: e.lifecycleStage,
+    last_update_time: e.lastUpdateTime,
+    creation_time: e.creationTime,
+    tags: encodeTags(e.tags),
+  });
+}
+export function decodeExperiment(x: Json): Experiment {
+  return {
+    experimentId: str(x.experiment_id),
+    name: str(x.name),
+    artifactLocation: str(x.artifact_location),
+    lifecycleStage: x.lifecycle_stage === 'deleted' ? 'deleted' : 'active',
+    creationTime: num(x.creation_time),
+    lastUpdateTime: num(x.last_update_time),
+    tags: decodeTags(x.tags),
+  };
+}
+
+export function encodeRunInfo(i: RunInfo): Json {
+  return compact({
+    run_id: i.runId,
+    run_uuid: i.runId,
+    run_name: i.runName,
+    experiment_id: i.experimentId,
+    user_id: i.userId,
+    status: i.status,
+    start_time: i.startTime,
+    end_time: i.endTime,
+    artifact_uri: i.artifactUri,
+    lifecycle_stage: i.lifecycleStage,
+  });
+}
+export function decodeRunInfo(x: Json): RunInfo {
+  const info: RunInfo = {
+    runId: str(x.run_id ?? x.run_uuid),
+    runName: str(x.run_name),
+    experimentId: str(x.experiment_id),
+    userId: str(x.user_id),
+    status: (str(x.status) || 'RUNNING') as RunInfo['status'],
+    startTime: num(x.start_time),
+    artifactUri: str(x.artifact_uri),
+    lifecycleStage: x.lifecycle_stage === 'deleted' ? 'deleted' : 'active',
+  };
+  if (x.end_time !== undefined && x.end_time !== null) info.endTime = num(x.end_time);
+  return info;
+}
+
+function encodeDataset(d: Dataset): Json {
+  return compact({ name: d.name, digest: d.digest, source_type: d.sourceType, source: d.source, schema: d.schema, profile: d.profile });
+}
+function decodeDataset(x: Json): Dataset {
+  const d: Dataset = { name: str(x.name), digest: str(x.digest), sourceType: str(x.source_type), source: str(x.source) };
+  if (x.schema !== undefined) d.schema = str(x.schema);
+  if (x.profile !== undefined) d.profile = str(x.profile);
+  return d;
+}
+
+export function encodeRun(r: Run): Json {
+  const data = compact({ metrics: r.data.metrics.map(encodeMetric), params: encodeTags(r.data.params), tags: encodeTags(r.data.tags) });
+  const inputs = compact({
+    dataset_inputs: r.inputs.datasetInputs.map((d) => compact({ tags: encodeTags(d.tags), dataset: encodeDataset(d.dataset) })),
+  });
+  return { info: encodeRunInfo(r.info), data, inputs };
+}
+export function decodeRun(x: Json): Run {
+  const data = (x.data ?? {}) as Json;
+  const inputs = (x.inputs ?? {}) as Json;
+  return {
+    info: decodeRunInfo((x.info ?? {}) as Json),
+    data: { metrics: list(data.metrics).map(decodeMetric), params: decodeTags(data.params), tags: decodeTags(data.tags) },
+    inputs: {
+      datasetInputs: list(inputs.dataset_inputs).map((d): DatasetInput => ({ tags: decodeTags(d.tags), dataset: decodeDataset((d.dataset ?? {}) as Json) })),
+    },
+  };
+}
+
+export function encodeFileInfo(f: FileInfo): Json {
+  return compact({ path: f.path, is_dir: f.isDir, file_size: f.isDir ? undefined : f.fileSize });
+}
+export function decodeFileInfo(x: Json): FileInfo {
+  const f: FileInfo = { path: str(x.path), isDir: Boolean(x.is_dir) };
+  if (x.file_size !== undefined && x.file_size !== null) f.fileSize = num(x.file_size);
+  return f;
+}
+
+export function encodeModelVersion(v: ModelVersion): Json {
+  return compact({
+    name: v.name,
+    version: v.version,
+    creation_timestamp: v.creationTimestamp,
+    last_updated_timestamp: v.lastUpdatedTimestamp,
+    user_id: v.userId,
+    current_stage: v.currentStage,
+    description: v.description,
+    source: v.source,
+    run_id: v.runId,
+    status: v.status,
+    status_message: v.statusMessage,
+    tags: encodeTags(v.tags),
+    run_link: v.runLink,
+    aliases: v.aliases,
+  });
+}
+export function decodeModelVersion(x: Json): ModelVersion {
+  const v: ModelVersion = {
+    name: str(x.name),
+    version: str(x.version),
+    creationTimestamp: num(x.creation_timestamp),
+    lastUpdatedTimestamp: num(x.last_updated_timestamp),
+    currentStage: (str(x.current_stage) || 'None') as Stage,
+    source: str(x.source),
+    status: (str(x.status) || 'READY') as ModelVersion['status'],
+    tags: decodeTags(x.tags),
+    aliases: Array.isArray(x.aliases) ? x.aliases.map(String) : [],
+  };
+  const userId = optStr(x.user_id);
+  if (userId !== undefined) v.userId = userId;
+  const description = optStr(x.description);
+  if (description !== undefined) v.description = description;
+  const runId = optStr(x.run_id);
+  if (runId !== undefined && runId !== '') v.runId = runId;
+  const runLink = optStr(x.run_link);
+  if (runLink !== undefined && runLink !== '') v.runLink = runLink;
+  const sm = optStr(x.status_message);
+  if (sm !== undefined) v.statusMessage = sm;
+  return v;
+}
+
+export function encodeRegisteredModel(m: RegisteredModel): Json {
+  return compact({
+    name: m.name,
+    creation_timestamp: m.creationTimestamp,
+    last_updated_timestamp: m.lastUpdatedTimestamp,
+    user_id: m.userId,
+    description: m.description,
+    latest_versions: m.latestVersions.map(encodeModelVersion),
+    tags: encodeTags(m.tags),
+    aliases: m.aliases.map((a) => ({ alias: a.alias, version: a.version })),
+  });
+}
+export function decodeRegisteredModel(x: Json): RegisteredModel {
+  const m: RegisteredModel = {
+    name: str(x.name),
+    creationTimestamp: num(x.creation_timestamp),
+    lastUpdatedTimestamp: num(x.last_updated_timestamp),
+    latestVersions: list(x.latest_versions).map(decodeModelVersion),
+    tags: decodeTags(x.tags),
+    aliases: list(x.aliases).map((a) => ({ alias: str(a.alias), version: str(a.version) })),
+  };
+  const userId = optStr(x.user_id);
+  if (userId !== undefined) m.userId = userId;
+  const description = optStr(x.description);
+  if (description !== undefined) m.description = description;
+  return m;
+}
