@@ -85,12 +85,27 @@ test('save replaces an existing bundle directory atomically and leaves no temp d
   const parent = join(dir, 'atomic');
   const out = join(parent, 'model');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'stale.txt'), 'old model file');
   const b = trainBundle(train, yTrain, schema, options('ridge'));
-  b.save(out);
+  b.save(out); // into an empty directory
+  writeFileSync(join(out, 'stale.txt'), 'left over from an older model');
   b.save(out);
   assert.deepEqual(readdirSync(parent), ['model']);
-  assert.deepEqual(readdirSync(out), [BUNDLE_FILE]);
+  assert.deepEqual(readdirSync(out), [BUNDLE_FILE], 'the directory was replaced as a whole');
+});
+
+test('save refuses to replace a directory that is not a bundle, or a file (nothing is deleted)', () => {
+  const project = join(dir, 'project');
+  mkdirSync(project, { recursive: true });
+  writeFileSync(join(project, 'listings.csv'), 'precious');
+  const file = join(dir, 'data.csv');
+  writeFileSync(file, 'also precious');
+  const b = trainBundle(train, yTrain, schema, options('ridge'));
+  for (const target of [project, file]) {
+    assert.throws(() => b.save(target), (e: unknown) => (e as { code?: string }).code === 'USAGE' && (e as Error).message === `${target} exists and is not a model bundle directory; give --out a new or empty directory, or an existing model to replace`);
+  }
+  assert.deepEqual(readdirSync(project), ['listings.csv']);
+  assert.equal(readFileSync(file, 'utf8'), 'also precious');
+  assert.throws(() => b.save(join(file, 'model')), { code: 'FILE_UNREADABLE' });
 });
 
 function writeBundle(name: string, mutate: (j: Record<string, unknown>) => unknown): string {

@@ -9,8 +9,8 @@
  * the same bytes). Saving writes a temporary directory and renames it into place, so an
  * interrupted save never leaves half a model.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, existsSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, existsSync, statSync } from 'node:fs';
+import { dirname, join, basename, resolve } from 'node:path';
 import { AppError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { stableStringify } from '../core/stable-json.js';
@@ -68,6 +68,19 @@ export interface BundleMember {
   estimator: Regressor;
 }
 
+/**
+ * Fail unless `dir` can receive a bundle: absent, an empty directory, or an existing bundle
+ * (which is replaced). Anything else is refused, so `--out .` or `--out data.csv` never
+ * deletes a project or a file.
+ */
+export function checkBundleTarget(dir: string): void {
+  const target = resolve(dir);
+  if (!existsSync(target)) return;
+  const entries = statSync(target).isDirectory() ? readdirSync(target) : undefined;
+  if (!entries || (entries.length > 0 && !entries.includes(BUNDLE_FILE)))
+    throw new AppError('USAGE', `${dir} exists and is not a model bundle directory; give --out a new or empty directory, or an existing model to replace`);
+}
+
 export class ModelBundle {
   constructor(
     readonly inputSchema: InputSchema,
@@ -110,23 +123,39 @@ export class ModelBundle {
     };
   }
 
-  /** Save into `dir` (created or replaced atomically). */
+  /**
+   * Save into `dir`, created or replaced atomically: the bundle is written to a temporary
+   * sibling directory and renamed into place; if that fails, the previous model is put back.
+   * Only an absent or empty directory or an existing bundle is replaced (checkBundleTarget).
+   */
   save(dir: string): void {
-    const parent = dirname(dir);
-    mkdirSync(parent, { recursive: true });
-    const tmp = join(parent, `.${basename(dir)}.${process.pid}.tmp`);
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
+    checkBundleTarget(dir);
+    const target = resolve(dir);
+    const parent = dirname(target);
+    const tmp = join(parent, `.${basename(target)}.${process.pid}.tmp`);
+    const old = join(parent, `.${basename(target)}.${process.pid}.old`);
+    let moved = false;
     try {
-      writeFileAtomic(join(tmp, BUNDLE_FILE), stableStringify(this.toJSON()) + '\n');
-      const old = join(parent, `.${basename(dir)}.${process.pid}.old`);
-      if (existsSync(dir)) renameSync(dir, old);
-      renameSync(tmp, dir);
-      rmSync(old, { recursive: true, force: true });
-    } catch (e) {
+      mkdirSync(parent, { recursive: true });
       rmSync(tmp, { recursive: true, force: true });
+      mkdirSync(tmp, { recursive: true });
+      writeFileAtomic(join(tmp, BUNDLE_FILE), stableStringify(this.toJSON()) + '\n');
+      rmSync(old, { recursive: true, force: true });
+      if (existsSync(target)) {
+        renameSync(target, old);
+        moved = true;
+      }
+      renameSync(tmp, target);
+    } catch (e) {
+      if (moved && !existsSync(target)) renameSync(old, target); // put the previous model back
+      try {
+        rmSync(tmp, { recursive: true, force: true });
+      } catch {
+        // nothing was created (e.g. the parent is a file): nothing to clean
+      }
       throw new AppError('FILE_UNREADABLE', `could not save the model to ${dir}: ${(e as Error).message}`, { cause: e });
     }
+    rmSync(old, { recursive: true, force: true });
   }
 
   static fromJSON(saved: unknown, where = 'model bundle'): ModelBundle {

@@ -85,9 +85,9 @@ const paramsSchema = v.object({
     output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/register_model'),
   }),
   evaluation: v.section({
-    min_r2: v.optional(v.number({ max: 1 }), 0.85),
+    min_r2: v.optional(v.number({ max: 1 }), 0.8),
     max_rmse: v.optional(v.number({ min: 0, exclusiveMin: true }), 300000),
-    max_mape: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.25),
+    max_mape: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.2),
     output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/model_evaluation'),
   }),
 });

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
+import { AppError } from '../core/errors.js';
 import type { Env } from '../config/env.js';
 import type { Params } from '../config/params.js';
 import type { Logger } from '../core/logger.js';
@@ -65,8 +66,12 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
   const s = splitIndices(v.frame.nRows, p.data_ingestion.test_size, p.data_ingestion.random_state);
   const files = { raw: join(outDir, 'raw.csv'), train: join(outDir, 'train.csv'), test: join(outDir, 'test.csv') };
   const target = v.schema.target;
-  writeFileAtomic(files.raw, frameToCsv(v.frame, v.y, target));
-  writeFileAtomic(files.train, frameToCsv(v.frame, v.y, target, s.train));
-  writeFileAtomic(files.test, frameToCsv(v.frame, v.y, target, s.test));
+  try {
+    writeFileAtomic(files.raw, frameToCsv(v.frame, v.y, target));
+    writeFileAtomic(files.train, frameToCsv(v.frame, v.y, target, s.train));
+    writeFileAtomic(files.test, frameToCsv(v.frame, v.y, target, s.test));
+  } catch (e) {
+    throw new AppError('FILE_UNREADABLE', `could not write the split to ${outDir}: ${(e as Error).message}; give --out a writable folder`, { cause: e });
+  }
   return { report: v.report, rows: v.frame.nRows, trainRows: s.train.length, testRows: s.test.length, files };
 }

@@ -121,6 +121,18 @@ test('synth writes N seeded rows atomically; bad --rows is USAGE', async () => {
   await assert.rejects(synth({ params, rows: 1.5, out, source: rawPath }), { code: 'USAGE' });
 });
 
+test('write failures are coded errors, not crashes: ingest into a file, synth onto a directory, train --out onto a project', async () => {
+  const file = join(dir, 'plain-file');
+  writeFileSync(file, 'x');
+  await assert.rejects(ingest({ params, source: rawPath, outDir: join(file, 'sub') }), (e: unknown) => (e as { code?: string }).code === 'FILE_UNREADABLE' && /could not write the split to .*plain-file\/sub/.test((e as Error).message));
+  await assert.rejects(synth({ params, rows: 5, out: dir, source: rawPath }), (e: unknown) => (e as { code?: string }).code === 'USAGE' && /is a directory/.test((e as Error).message));
+  await assert.rejects(synth({ params, rows: 5, out: join(file, 'x.csv'), source: rawPath }), { code: 'FILE_UNREADABLE' });
+  // the check runs before training, and the directory is untouched
+  const before = readdirSync(dir).sort();
+  await assert.rejects(train({ params, train: rawPath, out: dir }), { code: 'USAGE' });
+  assert.deepEqual(readdirSync(dir).sort(), before);
+});
+
 test('leakage: emiStartingValue as a feature is refused with CONFIG_INVALID before any data is read', async () => {
   const leaky = parseParams({ data_ingestion: { numerical_cols: ['odometer', 'emiStartingValue'] } });
   assert.throws(() => schemaFromParams(leaky), (e: unknown) => (e as { code?: string }).code === 'CONFIG_INVALID' && /^emiStartingValue cannot be features/.test((e as Error).message));

@@ -12,7 +12,7 @@ import type { Params } from '../config/params.js';
 import { takeFrameRows, takeValues, type Frame } from '../data/frame.js';
 import { splitIndices } from '../data/split.js';
 import { trainBundle } from '../bundle/train-bundle.js';
-import type { ModelBundle } from '../bundle/model-bundle.js';
+import { checkBundleTarget, type ModelBundle } from '../bundle/model-bundle.js';
 import { familyOf } from '../ml/algorithms.js';
 import { regressionMetrics, type RegressionMetrics } from '../ml/metrics.js';
 import { loadListings, schemaFromParams } from './load-listings.js';
@@ -61,6 +61,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const algo = o.algo ?? params.model_trainer.algo;
   // fail fast on a mistyped algorithm, before reading (maybe downloading) the data
   if (algo !== 'blend') familyOf(algo);
+  if (o.out) checkBundleTarget(o.out);
   const loaded = await loadListings(o.train, { ...o, requireTarget: true });
   let trainFrame = loaded.frame;
   let yTrain = loaded.y!;

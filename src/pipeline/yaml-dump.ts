@@ -28,6 +28,10 @@ import { resolvePlain } from './yaml-load.js';
 
 const WIDTH = 80;
 
+/** Which ruamel line-folding rule to emulate (see the module comment). */
+export type FoldRule = 'new' | 'classic';
+let foldRule: FoldRule = 'new';
+
 /** True when ruamel would write `s` as a plain (unquoted) scalar. */
 export function isPlainSafe(s: string): boolean {
   if (s === '') return false;
@@ -82,15 +86,72 @@ const ESCAPES: Record<string, string> = {
   '\u2029': 'P',
 };
 
-function doubleQuoted(s: string): string {
+function escapeChar(ch: string): string {
+  const c = ch.codePointAt(0)!;
+  if (ESCAPES[ch] !== undefined) return '\\' + ESCAPES[ch];
+  if (c <= 0xff) return '\\x' + c.toString(16).toUpperCase().padStart(2, '0');
+  if (c <= 0xffff) return '\\u' + c.toString(16).toUpperCase().padStart(4, '0');
+  return '\\U' + c.toString(16).toUpperCase().padStart(8, '0');
+}
+
+/**
+ * ruamel >= 0.18.12: a fold at a single space between words needs no `\` (the line break
+ * reads back as that space); anything else (runs of spaces, quotes nearby, a break after
+ * an escape) keeps the `\` continuation.
+ */
+function needBackslash(chars: string[], start: number, end: number): boolean {
+  let spacePos = chars.indexOf(' ', end);
+  if (spacePos < 0) return true;
+  const nl = chars.slice(end, spacePos).indexOf('\n');
+  if (nl >= 0) spacePos = end + nl;
+  const next = chars[spacePos + 1];
+  if (next === undefined) return true;
+  if (chars[spacePos] === '\n' && next !== ' ') return true;
+  const between = chars.slice(end, spacePos);
+  if (!between.includes('"') && !between.includes("'") && next !== ' ' && next !== '\n' && !(chars[end - 1] === ' ' && chars[end] === ' ') && start !== end) return false;
+  return true;
+}
+
+/**
+ * A double-quoted scalar starting at column `col`, folded at width 80 like the YAML
+ * emitter's write_double_quoted: a break may happen at a space or right after an escape,
+ * written as `\` + newline + indent (and a leading space of the continuation escaped).
+ */
+function doubleQuoted(s: string, col = 0, indent = 0, split = false): string {
+  const chars = Array.from(s);
   let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ESCAPES[ch] !== undefined) out += '\\' + ESCAPES[ch];
-    else if (isPrintable(c) || c === 0x20) out += ch;
-    else if (c <= 0xff) out += '\\x' + c.toString(16).toUpperCase().padStart(2, '0');
-    else if (c <= 0xffff) out += '\\u' + c.toString(16).toUpperCase().padStart(4, '0');
-    else out += '\\U' + c.toString(16).toUpperCase().padStart(8, '0');
+  col += 1;
+  let start = 0;
+  for (let end = 0; end <= chars.length; end++) {
+    const ch = end < chars.length ? chars[end] : undefined;
+    const c = ch === undefined ? 0 : ch.codePointAt(0)!;
+    if (ch === undefined || '"\\\x85\u2028\u2029\uFEFF'.includes(ch) || !((c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || c >= 0x10000)) {
+      if (start < end) {
+        const data = chars.slice(start, end).join('');
+        out += data;
+        col += end - start;
+        start = end;
+      }
+      if (ch !== undefined) {
+        const data = escapeChar(ch);
+        out += data;
+        col += data.length;
+        start = end + 1;
+      }
+    }
+    if (split && end > 0 && end < chars.length - 1 && (ch === ' ' || start >= end) && col + (end - start) > WIDTH) {
+      const backslash = foldRule === 'classic' || needBackslash(chars, start, end);
+      const data = chars.slice(start, end).join('') + (backslash ? '\\' : '');
+      if (start < end) start = end;
+      out += data + '\n' + ' '.repeat(indent);
+      col = indent;
+      if (chars[start] === ' ') {
+        if (backslash) {
+          out += '\\';
+          col += 1;
+        } else start += 1; // the line break itself reads back as this space
+      }
+    }
   }
   return out + '"';
 }
@@ -110,7 +171,7 @@ function folded(text: string, col: number, indent: number, open: string, close: 
     const t = tokens[i];
     if (t[0] === ' ') {
       const isLast = i === tokens.length - 1;
-      if (t.length === 1 && col >= WIDTH && i > 0 && !isLast) {
+      if (t.length === 1 && (foldRule === 'new' ? col >= WIDTH : col > WIDTH) && i > 0 && !isLast) {
         out += '\n' + pad;
         col = indent;
         prevSpaces = 0;
@@ -122,7 +183,7 @@ function folded(text: string, col: number, indent: number, open: string, close: 
       continue;
     }
     const word = i === tokens.length - 1 ? t + close : t;
-    if (prevSpaces === 1 && col + t.length > WIDTH && col > indent) {
+    if (foldRule === 'new' && prevSpaces === 1 && col + t.length > WIDTH && col > indent) {
       out += '\n' + pad;
       col = indent;
     }
@@ -137,8 +198,16 @@ function folded(text: string, col: number, indent: number, open: string, close: 
 /** A string scalar written at column `col` whose continuation lines indent at `indent`. */
 function stringScalar(s: string, col: number, indent: number): string {
   if (isPlainSafe(s)) return folded(s, col, indent, '', '');
-  if (!needsDouble(s)) return folded(s.replace(/'/g, "''"), col, indent, "'", "'");
-  return doubleQuoted(s);
+  if (!needsDouble(s)) {
+    const saved = foldRule;
+    foldRule = 'classic'; // ruamel folds single-quoted scalars with the classic rule in every version
+    try {
+      return folded(s.replace(/'/g, "''"), col, indent, "'", "'");
+    } finally {
+      foldRule = saved;
+    }
+  }
+  return doubleQuoted(s, col, indent, true);
 }
 
 /** One scalar (not a container) as text. */
@@ -211,11 +280,20 @@ function emitSeq(items: PyValue[], col: number, lines: string[]): void {
   }
 }
 
-/** Serialize a document (a mapping) exactly like DVC's YAML dumper; ends with "\n". */
-export function dumpYaml(doc: Record<string, PyValue>): string {
+/**
+ * Serialize a document (a mapping) exactly like DVC's YAML dumper; ends with "\n".
+ * `rule: 'classic'` emulates ruamel <= 0.17.21 folding (used to cross-check the emitter).
+ */
+export function dumpYaml(doc: Record<string, PyValue>, opts: { rule?: FoldRule } = {}): string {
   const empty = isEmptyContainer(doc);
   if (empty !== undefined) return empty + '\n';
   const lines: string[] = [];
-  emitMap(doc, 0, lines, undefined);
+  const saved = foldRule;
+  foldRule = opts.rule ?? 'new';
+  try {
+    emitMap(doc, 0, lines, undefined);
+  } finally {
+    foldRule = saved;
+  }
   return lines.join('\n') + '\n';
 }

@@ -15,6 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { asInput, fixtureCsv, fixtureTable, generateListings, writeFixtureCsv } from '../fixtures/listings.js';
 import { exitCodeOf, type ErrorCode } from '../../src/core/errors.js';
 import { formatXlsx } from '../../src/data/xlsx.js';
+import { findCommand, main } from '../../src/cli/main.js';
+import { formatMetrics, metricsJson } from '../../src/cli/commands/metrics-table.js';
+import { resolvePath } from '../../src/cli/commands/params-flags.js';
+import { silentLogger } from '../../src/core/logger.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -213,6 +217,13 @@ test('usage and config errors: unknown algo, bad --set, leakage, unknown command
   failedWith(flag, 'USAGE', /^carprice: .*--bogus.*; run `carprice train --help`$/);
 });
 
+test('train --out . refuses to replace the working directory (nothing deleted)', async () => {
+  const before = readdirSync(dir).sort();
+  const r = await cli('train', '--train', 'listings.csv', '--out', '.');
+  failedWith(r, 'USAGE', /^carprice: .* exists and is not a model bundle directory; give --out a new or empty directory/);
+  assert.deepEqual(readdirSync(dir).sort(), before);
+});
+
 test('model errors: missing model dir, corrupt bundle.json, unknown formatVersion', async () => {
   mkdirSync(join(dir, 'corrupt'), { recursive: true });
   writeFileSync(join(dir, 'corrupt', 'bundle.json'), '{"kind":"carprice-model-bundle","members":[');
@@ -237,4 +248,30 @@ test('bad prediction input: invalid JSON and invalid fields are INPUT_INVALID', 
   failedWith(json, 'INPUT_INVALID', /^carprice: --input is not valid JSON \(.*\); give an object like/);
   failedWith(field, 'INPUT_INVALID', /^carprice: invalid listing input \(1 problem\(s\)\):$/);
   assert.match(field.stderr, /\n {2}odometer: expected a number, got "far"\n/);
+});
+
+test('in-process: longest-prefix dispatch, metrics formatting, path resolution, main() exit codes', async () => {
+  assert.equal(findCommand(['data', 'ingest', '--out', 'x'])?.command.name, 'data ingest');
+  assert.deepEqual(findCommand(['data', 'ingest', '--out', 'x'])?.rest, ['--out', 'x']);
+  assert.equal(findCommand(['nothing']), undefined);
+  const m = { r2: 0.912345, rmse: 123456.7, mae: 65432.1, mse: 1.5e10, mape: 0.12345, medape: 0.0876, within10: 0.5555, n: 40 };
+  assert.equal(
+    formatMetrics(m),
+    ['  R²        0.9123', '  RMSE      123457', '  MAE       65432', '  MAPE      12.35%', '  MedAPE    8.76%', '  within10  55.5%', '  rows      40'].join('\n'),
+  );
+  assert.deepEqual(metricsJson(m), { r2: 0.912345, rmse: 123456.7, mae: 65432.1, mape: 0.12345, medape: 0.0876, within10: 0.5555, n: 40 });
+  const ctx = { cwd: '/work/p', env: {}, stdout: { write: () => undefined, isTTY: false }, stderr: { write: () => undefined, isTTY: false }, logger: silentLogger, signal: new AbortController().signal };
+  assert.equal(resolvePath(ctx, 'data/x.csv'), '/work/p/data/x.csv');
+  assert.equal(resolvePath(ctx, '/abs/x.csv'), '/abs/x.csv');
+  assert.equal(resolvePath(ctx, 's3://bucket/x.csv'), 's3://bucket/x.csv');
+  assert.equal(resolvePath(ctx, 'https://h/x.csv'), 'https://h/x.csv');
+  let out = '';
+  let err = '';
+  const io = { stdout: { write: (t: string) => void (out += t), isTTY: false }, stderr: { write: (t: string) => void (err += t), isTTY: false }, env: {}, logger: silentLogger };
+  assert.equal(await main(['train'], { ...io, cwd: dir }), 2);
+  assert.equal(err, 'carprice: missing --train FILE; see `carprice train --help`\n');
+  assert.equal(out, '');
+  err = '';
+  assert.equal(await main(['predict', '--model', 'model', '--input', '[]'], { ...io, cwd: dir }), 4);
+  assert.equal(err, 'carprice: no listings to predict: the input is an empty list\n');
 });

@@ -1,34 +1,55 @@
 /**
- * `carprice start` (what `npm start` runs): the main job on a fresh checkout. It trains the
- * default model on the raw listings named in params.yaml and prints its test metrics.
+ * `carprice start` (what `npm start` runs): the main job on a fresh checkout. It pulls the
+ * raw data from the default DVC remote when it is not there yet, reproduces the car
+ * pipeline in dvc.yaml (ingest -> features -> train + log + register -> evaluate ->
+ * Staging), and prints the test metrics and the registry decision.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../core/errors.js';
 import type { Command } from '../command.js';
-import { formatMetrics } from './metrics-table.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './params-flags.js';
 
 export const startCommand: Command = {
   name: 'start',
-  summary: 'the main job: train the default model on the project data and print its test metrics',
-  help: `Usage: carprice start
+  summary: 'the main job: pull the data and reproduce the whole car pipeline',
+  help: `Usage: carprice start [--jobs N]
 
-Trains model_trainer.algo on data_source.raw_data (split by data_ingestion.test_size) and
-writes the bundle to model_trainer.output_dir/model.
+1. pulls data/cars24_v3.xlsx (or whatever data_source.raw_data names) from the default
+   remote in .dvc/config when the file is missing;
+2. runs the pipeline in dvc.yaml like \`carprice repro\` (stages whose inputs changed);
+3. prints the test metrics and whether the new model version went to Staging.
+
+  -j, --jobs N         run up to N independent stages at once
 ${PARAMS_HELP}
 `,
-  options: { ...PARAMS_OPTIONS },
+  options: { jobs: { type: 'string', short: 'j' }, ...PARAMS_OPTIONS },
   async run(args, ctx) {
     const params = paramsFromFlags(args, ctx);
-    const source = resolvePath(ctx, ctx.env.CARPRICE_DATA_URL ?? params.data_source.raw_data);
-    if (!/^[a-z0-9]+:\/\//i.test(source) && !existsSync(source))
-      throw new AppError('FILE_NOT_FOUND', `${source} does not exist; put the listings there or set data_source.raw_data in params.yaml`);
-    const out = join(resolvePath(ctx, params.model_trainer.output_dir), 'model');
-    const { train } = await import('../../jobs/train.js');
-    const r = await train({ params, train: source, out, env: ctx.env, logger: ctx.logger, signal: ctx.signal, onReport: (s) => ctx.stderr.write(s + '\n') });
+    const jobs = args.values.jobs === undefined ? 1 : Number(args.values.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new AppError('USAGE', `--jobs must be a whole number >= 1, got ${JSON.stringify(args.values.jobs)}`);
+    if (!existsSync(join(ctx.cwd, 'dvc.yaml'))) throw new AppError('FILE_NOT_FOUND', `no dvc.yaml in ${ctx.cwd}; run carprice start from the project root`);
+    const raw = resolvePath(ctx, params.data_source.raw_data);
+    const t0 = performance.now();
+    if (!/^[a-z0-9]+:\/\//i.test(raw) && !existsSync(raw) && !ctx.env.CARPRICE_DATA_URL) {
+      ctx.stderr.write(`${params.data_source.raw_data} is missing: pulling it from the default remote\n`);
+      const { pull, formatMissing } = await import('../../pipeline/transfer.js');
+      const r = await pull({ cwd: ctx.cwd, env: ctx.env, progressEnabled: ctx.stderr.isTTY && !ctx.env.CI && !ctx.env.NO_COLOR, progress: ctx.stderr });
+      if (r.fetch.missing.length) throw new AppError('CACHE_MISSING', formatMissing(r.fetch.missing, 'the default remote'));
+    }
+    const { reproduce } = await import('../../pipeline/reproduce.js');
+    await reproduce({ cwd: ctx.cwd, jobs, stdout: ctx.stderr, stderr: ctx.stderr, logger: ctx.logger, signal: ctx.signal, argv1: process.argv[1] });
+    const seconds = (performance.now() - t0) / 1000;
+    const readJson = <T>(p: string): T => JSON.parse(readFileSync(resolvePath(ctx, p), 'utf8')) as T;
+    const m = readJson<Record<string, number>>(join(params.evaluation.output_dir, 'metrics.json'));
+    const info = readJson<{ model_name: string; model_version: string }>(join(params.evaluation.output_dir, 'evaluation_info.json'));
+    const reg = readJson<{ transitioned: boolean; stage: string | null; reason: string }>(join(params.model_registration.output_dir, 'registration.json'));
     ctx.stdout.write(
-      `trained ${r.bundle.metadata.algo} on ${r.trainRows} listings in ${r.seconds.toFixed(1)} s; model saved to ${out}\ntest metrics (${r.testRows} listings):\n${formatMetrics(r.metrics)}\n`,
+      [
+        `pipeline up to date in ${seconds.toFixed(1)} s; model ${info.model_name} v${info.model_version} (${params.model_trainer.algo})`,
+        `test metrics: R² ${m.r2.toFixed(4)}  RMSE ${m.rmse.toFixed(0)}  MAE ${m.mae.toFixed(0)}  MAPE ${(100 * m.mape).toFixed(2)}%  MedAPE ${(100 * m.medape).toFixed(2)}%  within10 ${(100 * m.within10).toFixed(1)}%`,
+        reg.transitioned ? `registry: v${info.model_version} -> ${reg.stage}` : `registry: v${info.model_version} not promoted (${reg.reason})`,
+      ].join('\n') + '\n',
     );
   },
 };

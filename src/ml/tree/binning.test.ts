@@ -57,16 +57,3 @@ test('a categorical column with a non-code value is a MODEL_INVALID error naming
   const Y = makeMatrix(1, 1, Float64Array.from([3]), ['make'], { categorical: [true], nCategories: [3] });
   assert.throws(() => binMatrix(Y), (e) => isAppError(e, 'MODEL_INVALID'));
 });
-
-test('sortByKey orders by key, ties by index, for short and long runs', async () => {
-  const { sortByKey } = await import('./split-finder.js');
-  const { Rng } = await import('../../core/rng.js');
-  const rng = new Rng(11);
-  for (const m of [0, 1, 2, 5, 13, 40, 255]) {
-    const keys = Float64Array.from({ length: 256 }, () => rng.int(7) - 3);
-    const order = Int32Array.from({ length: 256 }, (_, i) => 255 - i);
-    sortByKey(order, m, keys);
-    const want = Array.from({ length: m }, (_, i) => 255 - i).sort((a, b) => keys[a] - keys[b] || a - b);
-    assert.deepEqual(Array.from(order.subarray(0, m)), want);
-  }
-});
