@@ -24,7 +24,7 @@
  * ```
  */
 import { floatRepr, isMap, PyDate, PyFloat, type PyValue } from './py-value.js';
-import { resolvePlain } from './yaml-load.js';
+import { loadYaml, resolvePlain } from './yaml-load.js';
 
 const WIDTH = 80;
 
@@ -207,7 +207,22 @@ function stringScalar(s: string, col: number, indent: number): string {
       foldRule = saved;
     }
   }
-  return doubleQuoted(s, col, indent, true);
+  const text = doubleQuoted(s, col, indent, true);
+  if (foldRule === 'new' && text.includes('\n')) {
+    // ruamel >= 0.18.12 sometimes drops the `\` where it is needed (after an escape) and
+    // the value would read back changed; write the lossless classic form then.
+    const back = loadYaml(`k: ${text}\n`, 'check').value as { k?: unknown } | null;
+    if (back?.k !== s) {
+      const saved = foldRule;
+      foldRule = 'classic';
+      try {
+        return doubleQuoted(s, col, indent, true);
+      } finally {
+        foldRule = saved;
+      }
+    }
+  }
+  return text;
 }
 
 /** One scalar (not a container) as text. */

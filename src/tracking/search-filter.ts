@@ -200,3 +200,19 @@ export function checkComparison(c: Comparison, rule: KeyRule, label: string): Co
   }
   return { ...c, key: rule.canonical ?? c.key };
 }
+
+/**
+ * A filter clause that selects entities whose string attribute `key` equals `value`, in a
+ * form both carprice and MLflow servers parse. MLflow's grammar has no escape inside
+ * quotes ('O''Brien' is read literally with both quotes), so a value holding a single
+ * quote is written in double quotes, and one holding both kinds becomes a LIKE pattern
+ * with `_` for each quote character; `exact` is then false and the caller must keep only
+ * the entities whose value really equals `value`. Example:
+ *   equalsClause('name', "O'Brien")  -> { clause: `name = "O'Brien"`, exact: true }
+ *   equalsClause('name', `a'b"c`)    -> { clause: `name LIKE 'a_b_c'`, exact: false }
+ */
+export function equalsClause(key: string, value: string): { clause: string; exact: boolean } {
+  if (!value.includes("'")) return { clause: `${key} = '${value}'`, exact: true };
+  if (!value.includes('"')) return { clause: `${key} = "${value}"`, exact: true };
+  return { clause: `${key} LIKE '${value.replace(/['"]/g, '_')}'`, exact: false };
+}

@@ -1,19 +1,20 @@
 /** `carprice experiments list`: the experiments of the tracking store. */
 import type { Command } from '../command.js';
+import { openTrackingFromFlags, TRACKING_STORE_HELP, TRACKING_STORE_OPTIONS } from './tracking-flags.js';
 
 export const experimentsListCommand: Command = {
   name: 'experiments list',
   summary: 'List tracking experiments (MLflow-compatible store)',
   help: `Usage: carprice experiments list [--all] [--filter EXPR] [--json] [--tracking-uri URI]
 
-  --all           include deleted experiments
-  --filter        MLflow search filter, e.g. "name LIKE 'car%'"
-  --tracking-uri  overrides MLFLOW_TRACKING_URI (default .carprice/mlflow.db)`,
-  options: { all: { type: 'boolean' }, filter: { type: 'string' }, json: { type: 'boolean' }, 'tracking-uri': { type: 'string' } },
+  --all                include deleted experiments
+  --filter EXPR        MLflow search filter, e.g. "name LIKE 'car%'"
+  --json               print the experiments as JSON
+${TRACKING_STORE_HELP}`,
+  options: { all: { type: 'boolean' }, filter: { type: 'string' }, json: { type: 'boolean' }, ...TRACKING_STORE_OPTIONS },
   async run(args, ctx) {
-    const { openStore, resolveTrackingUri } = await import('../../tracking/resolve-store.js');
     const { textTable, formatTime } = await import('../../tracking/text-table.js');
-    const t = openStore((args.values['tracking-uri'] as string | undefined) ?? resolveTrackingUri({ env: ctx.env, cwd: ctx.cwd }), { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger });
+    const t = await openTrackingFromFlags(args, ctx);
     try {
       const all = [];
       let token: string | undefined;

@@ -1,21 +1,19 @@
 /** `carprice models list|show`: the model registry. */
-import type { Command, CommandContext } from '../command.js';
-
-async function open(ctx: CommandContext, uri: string | undefined) {
-  const { openStore, resolveTrackingUri } = await import('../../tracking/resolve-store.js');
-  return openStore(uri ?? resolveTrackingUri({ env: ctx.env, cwd: ctx.cwd }), { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger });
-}
+import type { Command } from '../command.js';
+import { openTrackingFromFlags, TRACKING_STORE_HELP, TRACKING_STORE_OPTIONS } from './tracking-flags.js';
 
 export const modelsListCommand: Command = {
   name: 'models list',
   summary: 'List registered models with their stages and aliases',
   help: `Usage: carprice models list [--filter EXPR] [--json] [--tracking-uri URI]
 
-  --filter  e.g. "name LIKE 'UsedCar%'"`,
-  options: { filter: { type: 'string' }, json: { type: 'boolean' }, 'tracking-uri': { type: 'string' } },
+  --filter EXPR        e.g. "name LIKE 'UsedCar%'"
+  --json               print the models as JSON
+${TRACKING_STORE_HELP}`,
+  options: { filter: { type: 'string' }, json: { type: 'boolean' }, ...TRACKING_STORE_OPTIONS },
   async run(args, ctx) {
     const { textTable, formatTime } = await import('../../tracking/text-table.js');
-    const t = await open(ctx, args.values['tracking-uri'] as string | undefined);
+    const t = await openTrackingFromFlags(args, ctx);
     try {
       const models = [];
       let token: string | undefined;
@@ -48,22 +46,27 @@ export const modelsListCommand: Command = {
 export const modelsShowCommand: Command = {
   name: 'models show',
   summary: 'Show a registered model and its versions',
-  help: `Usage: carprice models show NAME [--json] [--tracking-uri URI]`,
-  options: { json: { type: 'boolean' }, 'tracking-uri': { type: 'string' } },
+  help: `Usage: carprice models show NAME [--json] [--tracking-uri URI]
+
+  --json               print the model and its versions as JSON
+${TRACKING_STORE_HELP}`,
+  options: { json: { type: 'boolean' }, ...TRACKING_STORE_OPTIONS },
   positionals: true,
   async run(args, ctx) {
     const { AppError } = await import('../../core/errors.js');
     const { textTable, formatTime } = await import('../../tracking/text-table.js');
     const name = args.positionals[0];
     if (!name) throw new AppError('USAGE', 'models show needs a model NAME; find one with `carprice models list`');
-    const t = await open(ctx, args.values['tracking-uri'] as string | undefined);
+    const t = await openTrackingFromFlags(args, ctx);
     try {
+      const { equalsClause } = await import('../../tracking/search-filter.js');
       const model = await t.store.getRegisteredModel(name);
+      const { clause } = equalsClause('name', name);
       const versions = [];
       let token: string | undefined;
       do {
-        const page = await t.store.searchModelVersions({ filter: `name = '${name.replace(/'/g, "''")}'`, orderBy: ['version_number DESC'], maxResults: 1000, pageToken: token });
-        versions.push(...page.items);
+        const page = await t.store.searchModelVersions({ filter: clause, orderBy: ['version_number DESC'], maxResults: 1000, pageToken: token });
+        versions.push(...page.items.filter((v) => v.name === name));
         token = page.nextPageToken;
       } while (token);
       if (args.values.json) {

@@ -1,11 +1,6 @@
 /** `carprice runs list|show`: runs of the tracking store. */
 import type { Command } from '../command.js';
-import type { CommandContext } from '../command.js';
-
-async function open(ctx: CommandContext, uri: string | undefined) {
-  const { openStore, resolveTrackingUri } = await import('../../tracking/resolve-store.js');
-  return openStore(uri ?? resolveTrackingUri({ env: ctx.env, cwd: ctx.cwd }), { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger });
-}
+import { openTrackingFromFlags, TRACKING_STORE_HELP, TRACKING_STORE_OPTIONS } from './tracking-flags.js';
 
 export const runsListCommand: Command = {
   name: 'runs list',
@@ -15,7 +10,10 @@ export const runsListCommand: Command = {
   --experiment  experiment name or id (default: every active experiment)
   --filter      MLflow filter, e.g. "metrics.r2 > 0.9 and params.model = 'gbt'"
   --order-by    e.g. "metrics.rmse ASC" (repeatable)
-  --max         at most N runs (default 50)`,
+  --max         at most N runs (default 50)
+  --all         include deleted runs
+  --json        print the runs as JSON
+${TRACKING_STORE_HELP}`,
   options: {
     experiment: { type: 'string' },
     filter: { type: 'string' },
@@ -23,14 +21,14 @@ export const runsListCommand: Command = {
     max: { type: 'string', default: '50' },
     all: { type: 'boolean' },
     json: { type: 'boolean' },
-    'tracking-uri': { type: 'string' },
+    ...TRACKING_STORE_OPTIONS,
   },
   async run(args, ctx) {
     const { AppError, isAppError } = await import('../../core/errors.js');
     const { textTable, formatTime } = await import('../../tracking/text-table.js');
     const max = Number(args.values.max);
     if (!Number.isInteger(max) || max < 1 || max > 50000) throw new AppError('USAGE', `--max must be an integer 1..50000, got "${String(args.values.max)}"`);
-    const t = await open(ctx, args.values['tracking-uri'] as string | undefined);
+    const t = await openTrackingFromFlags(args, ctx);
     try {
       let experimentIds: string[];
       const exp = args.values.experiment as string | undefined;
@@ -88,15 +86,18 @@ export const runsListCommand: Command = {
 export const runsShowCommand: Command = {
   name: 'runs show',
   summary: 'Show one run: info, params, metrics, tags',
-  help: `Usage: carprice runs show RUN_ID [--json] [--tracking-uri URI]`,
-  options: { json: { type: 'boolean' }, 'tracking-uri': { type: 'string' } },
+  help: `Usage: carprice runs show RUN_ID [--json] [--tracking-uri URI]
+
+  --json               print the run as JSON
+${TRACKING_STORE_HELP}`,
+  options: { json: { type: 'boolean' }, ...TRACKING_STORE_OPTIONS },
   positionals: true,
   async run(args, ctx) {
     const { AppError } = await import('../../core/errors.js');
     const { textTable, formatTime } = await import('../../tracking/text-table.js');
     const runId = args.positionals[0];
     if (!runId) throw new AppError('USAGE', 'runs show needs a RUN_ID; find one with `carprice runs list`');
-    const t = await open(ctx, args.values['tracking-uri'] as string | undefined);
+    const t = await openTrackingFromFlags(args, ctx);
     try {
       const run = await t.store.getRun(runId);
       if (args.values.json) {

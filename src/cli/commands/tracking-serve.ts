@@ -1,5 +1,6 @@
 /** `carprice tracking serve`: an MLflow-compatible tracking server over any store. */
 import type { Command } from '../command.js';
+import { TRACKING_PARAMS_OPTIONS, trackingUriFromFlags } from './tracking-flags.js';
 
 export const trackingServeCommand: Command = {
   name: 'tracking serve',
@@ -7,8 +8,11 @@ export const trackingServeCommand: Command = {
   help: `Usage: carprice tracking serve [--host 127.0.0.1] [--port 5000] [--backend-store-uri URI] [--artifacts-destination DIR|s3://bucket/prefix]
 
 Serves /api/2.0/mlflow/*, /ajax-api/2.0/mlflow/*, /api/2.0/mlflow-artifacts/*, /health and /version.
-  --backend-store-uri      sqlite:///path.db (default: MLFLOW_TRACKING_URI, else .carprice/mlflow.db)
+  --backend-store-uri      sqlite:///path.db or http(s)://server (default: $MLFLOW_TRACKING_URI,
+                           else params.yaml mlflow.tracking_uri, else .carprice/mlflow.db)
   --artifacts-destination  where proxied artifacts go (default: mlartifacts/ next to the database)
+  --params FILE            params file (default: $CARPRICE_PARAMS or ./params.yaml)
+  --set KEY=VALUE          override a params key, e.g. --set mlflow.tracking_uri=sqlite:///x.db
 Set CARPRICE_TRACKING_USERS=user:password[,user:password] to require basic auth.
 Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0.0.1:5000 python train.py`,
   options: {
@@ -16,16 +20,20 @@ Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0
     port: { type: 'string', default: '5000' },
     'backend-store-uri': { type: 'string' },
     'artifacts-destination': { type: 'string' },
+    ...TRACKING_PARAMS_OPTIONS,
   },
   async run(args, ctx) {
-    const { serveTracking } = await import('../../tracking/server/serve-tracking.js');
     const port = Number(args.values.port);
-    const { AppError } = await import('../../core/errors.js');
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AppError('USAGE', `--port must be an integer 0..65535, got "${String(args.values.port)}"`);
+    if (!/^\d+$/.test(String(args.values.port)) || port > 65535) {
+      const { AppError } = await import('../../core/errors.js');
+      throw new AppError('USAGE', `--port must be an integer 0..65535, got "${String(args.values.port)}"`);
+    }
+    const backendStoreUri = await trackingUriFromFlags(args, ctx, 'backend-store-uri');
+    const { serveTracking } = await import('../../tracking/server/serve-tracking.js');
     const server = await serveTracking({
       host: String(args.values.host),
       port,
-      backendStoreUri: args.values['backend-store-uri'] as string | undefined,
+      backendStoreUri,
       artifactsDestination: args.values['artifacts-destination'] as string | undefined,
       env: ctx.env,
       cwd: ctx.cwd,

@@ -24,8 +24,10 @@ export interface MlflowHttpClientOptions {
   /** Upper bound for one wait, ms (default 60 s). */
   maxBackoffMs?: number;
   logger?: Logger;
-  /** Injected for tests. */
+  /** Waits between retries; injected by tests so they need not sleep for seconds. */
   sleep?: (ms: number) => Promise<void>;
+  /** Current time in ms, for Retry-After given as an HTTP date (default Date.now). */
+  now?: () => number;
 }
 
 export interface HttpRequest {
@@ -81,6 +83,20 @@ function safeUrl(u: string): string {
   }
 }
 
+/**
+ * A Retry-After header in ms: delta-seconds ("3" -> 3000) or an HTTP date (RFC 9110,
+ * "Wed, 21 Oct 2015 07:28:00 GMT" -> that instant minus `now`, at least 0); undefined when
+ * absent or unreadable, so the exponential backoff applies.
+ */
+export function retryAfterMs(header: string | undefined, now: number): number | undefined {
+  if (header === undefined || header.trim() === '') return undefined;
+  const h = header.trim();
+  if (/^\d+(\.\d+)?$/.test(h)) return Number(h) * 1000;
+  const at = Date.parse(h);
+  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
+}
+
+/** HTTP transport to one MLflow server: auth, timeouts, retries and error mapping. */
 export class MlflowHttpClient {
   readonly baseUrl: string;
   private readonly auth: string | undefined;
@@ -90,6 +106,7 @@ export class MlflowHttpClient {
   private readonly maxBackoffMs: number;
   private readonly log: Logger;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
 
   constructor(opts: MlflowHttpClientOptions) {
     const env = opts.env ?? {};
@@ -112,6 +129,7 @@ export class MlflowHttpClient {
     this.maxBackoffMs = opts.maxBackoffMs ?? 60000;
     this.log = opts.logger ?? silentLogger;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.now = opts.now ?? Date.now;
   }
 
   private url(path: string, query?: HttpRequest['query']): string {
@@ -179,8 +197,8 @@ export class MlflowHttpClient {
 
   private async backoff(attempt: number, retryAfter: string | undefined, why: string): Promise<void> {
     let wait = Math.min(this.backoffMs * 2 ** attempt, this.maxBackoffMs);
-    const ra = retryAfter === undefined ? NaN : Number(retryAfter);
-    if (Number.isFinite(ra) && ra >= 0) wait = Math.min(ra * 1000, this.maxBackoffMs);
+    const ra = retryAfterMs(retryAfter, this.now());
+    if (ra !== undefined) wait = Math.min(ra, this.maxBackoffMs);
     this.log.debug({ attempt: attempt + 1, waitMs: wait }, `retrying after ${why}`);
     await this.sleep(wait);
   }

@@ -18,7 +18,10 @@ import { buildTrackingServer } from './build-tracking-server.js';
 export interface ServeTrackingOptions {
   host: string;
   port: number;
+  /** sqlite:///path.db or http(s)://...; default: MLFLOW_TRACKING_URI, then `paramsUri`, then the embedded database. */
   backendStoreUri?: string;
+  /** `mlflow.tracking_uri` from params.yaml, if set. */
+  paramsUri?: string;
   artifactsDestination?: string;
   env: Env;
   cwd: string;
@@ -34,7 +37,7 @@ export interface RunningTrackingServer {
 
 /** Open the store, build the server and listen. */
 export async function serveTracking(opts: ServeTrackingOptions): Promise<RunningTrackingServer> {
-  const backendUri = opts.backendStoreUri ?? resolveTrackingUri({ env: opts.env, cwd: opts.cwd });
+  const backendUri = opts.backendStoreUri ?? resolveTrackingUri({ env: opts.env, paramsUri: opts.paramsUri, cwd: opts.cwd });
   let store: TrackingStore;
   let defaultDest: string;
   if (backendUri.startsWith('sqlite:')) {
