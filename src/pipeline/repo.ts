@@ -109,7 +109,11 @@ export class Repo {
     return posix.isAbsolute(rel) ? rel : join(this.root, ...rel.split('/'));
   }
 
-  /** Find `.dvc` files in the repo (skipping hidden dirs, node_modules, tracked dirs and `skip` dirs). */
+  /**
+   * Find `.dvc` files (and the root `dvc.yaml`) in DVC's walk order: a directory's files by
+   * name, then its sub-directories by name. Hidden dirs, node_modules, tracked dirs and
+   * `skip` dirs (stage outputs) are not entered.
+   */
   findDvcFiles(skip: ReadonlySet<string>): string[] {
     const out: string[] = [];
     const walk = (dirAbs: string, rel: string): void => {
@@ -119,18 +123,21 @@ export class Repo {
       } catch {
         return;
       }
+      ents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const names = new Set(ents.map((e) => e.name));
+      const dirs: string[] = [];
       for (const e of ents) {
         const r = rel ? `${rel}/${e.name}` : e.name;
         if (e.isDirectory()) {
           // A directory tracked by a sibling `<dir>.dvc` holds no .dvc files (DVC forbids it): skip it.
           if (e.name.startsWith('.') || e.name === 'node_modules' || names.has(`${e.name}.dvc`) || skip.has(r) || this.ignore.isIgnored(r, true)) continue;
-          walk(join(dirAbs, e.name), r);
-        } else if (e.name.endsWith('.dvc') && e.isFile() && !this.ignore.isIgnored(r, false)) out.push(r);
+          dirs.push(e.name);
+        } else if ((e.name.endsWith('.dvc') || r === 'dvc.yaml') && !this.ignore.isIgnored(r, false)) out.push(r);
       }
+      for (const d of dirs) walk(join(dirAbs, d), rel ? `${rel}/${d}` : d);
     };
     walk(this.root, '');
-    return out.sort();
+    return out;
   }
 
   /** Load dvc.yaml, dvc.lock and the `.dvc` files into an index. */
@@ -144,11 +151,17 @@ export class Repo {
       for (const o of outs) outDirs.add(o.path);
       stages.push({ name: def.name, kind: 'stage', def, deps: def.deps.map((d) => ({ defPath: d, path: repoPath(def.wdir, d) })), outs });
     }
-    const dvcStages: IndexStage[] = [];
+    const ordered: IndexStage[] = [];
+    let placed = false;
     for (const f of this.findDvcFiles(outDirs)) {
+      if (f === 'dvc.yaml') {
+        ordered.push(...stages);
+        placed = true;
+        continue;
+      }
       const df = readDvcFile(this.root, f);
       const dir = posix.dirname(f);
-      dvcStages.push({
+      ordered.push({
         name: f,
         kind: 'dvcfile',
         dvcfile: df,
@@ -156,6 +169,7 @@ export class Repo {
         outs: df.outs.map((o) => ({ defPath: o.path, path: repoPath(dir, o.path), cache: o.cache, persist: false, push: o.push, kind: 'outs' as const })),
       });
     }
-    return { stages: [...dvcStages, ...stages], pipeline, lock };
+    if (!placed) ordered.push(...stages);
+    return { stages: ordered, pipeline, lock };
   }
 }

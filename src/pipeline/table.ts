@@ -13,7 +13,7 @@ export function plainTable(headers: string[], rows: string[][]): string {
 
 /** GitHub markdown table (tabulate's "github" format as DVC's tests expect). */
 export function markdownTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const widths = headers.map((h, c) => Math.max(h.length + 2, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => (c ?? '').padEnd(widths[i])).join(' | ') + ' |';
   const sep = '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|';
   return [line(headers), sep, ...rows.map(line)].join('\n') + '\n\n';

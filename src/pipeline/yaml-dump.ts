@@ -6,11 +6,16 @@
  * Scalar style follows ruamel's `choose_scalar_style`: plain when the text is safe and
  * would not be re-read as another type by the YAML 1.2 resolver, else single-quoted,
  * else double-quoted (text with `'` or a line break, or special characters).
- * Long plain / single-quoted scalars fold at width 80 with the rule of ruamel >= 0.18.13
- * (what `pip install dvc` gives since June 2025): at a single space break when the column
- * is >= 80; before a word break when `col + len(word) > 80` (the space before it stays,
- * as trailing whitespace). Unlike ruamel we never break after a run of 2+ spaces, which
- * ruamel would corrupt on reload (treeverse/dvc#10970).
+ *
+ * Folding at width 80 follows ruamel >= 0.18.13 (what `pip install dvc` gives since June
+ * 2025; checked byte for byte against ruamel 0.19.1): plain scalars break at a single space
+ * when the column is >= 80, and before a word when `col + len(word) > 80` (the space before
+ * it stays as trailing whitespace); single-quoted scalars keep the classic rule (break at a
+ * single space once past column 80); double-quoted scalars break at a space without a `\`
+ * when the line break reads back as that space, else with `\` + escaped space. Where ruamel
+ * would write something that reads back changed (a break after a run of spaces, dvc#10970,
+ * or its backslash-less break after an escape), carprice writes the lossless form instead.
+ * `dumpYaml(doc, {rule: 'classic'})` emulates ruamel <= 0.17.21 (used by the tests).
  *
  * Example: `{schema: '2.0', stages: {a: {cmd: 'echo 1', outs: [{path: o, hash: md5}]}}}` ->
  * ```
@@ -48,7 +53,6 @@ export function isPlainSafe(s: string): boolean {
     if (c === 0xfeff) return false;
     if (!isPrintable(c)) return false;
   }
-  // Flow indicators are fine in block context, except `,[]{}` ... only matter at start (checked).
   return true;
 }
 
@@ -64,7 +68,6 @@ function needsDouble(s: string): boolean {
     const c = ch.codePointAt(0)!;
     if (c !== 0x20 && !isPrintable(c)) return true;
   }
-  if (s.startsWith(' ') || s.endsWith(' ')) return false;
   return false;
 }
 
@@ -249,9 +252,8 @@ function isEmptyContainer(v: PyValue): string | undefined {
   return undefined;
 }
 
-function keyText(k: string, col: number): string {
+function keyText(k: string): string {
   return isPlainSafe(k) ? k : needsDouble(k) ? doubleQuoted(k) : `'${k.replace(/'/g, "''")}'`;
-  void col;
 }
 
 /** Emit a mapping whose keys start at column `col`; the first key is written already at `col`. */
@@ -260,7 +262,7 @@ function emitMap(m: Record<string, PyValue>, col: number, lines: string[], first
   for (const [k, v] of Object.entries(m)) {
     const prefix = first && firstPrefix !== undefined ? firstPrefix : ' '.repeat(col);
     first = false;
-    const kt = keyText(k, col);
+    const kt = keyText(k);
     const empty = isEmptyContainer(v);
     if (empty !== undefined) lines.push(`${prefix}${kt}: ${empty}`);
     else if (Array.isArray(v)) {

@@ -85,10 +85,18 @@ export interface DatasetInput {
   dataset: Dataset;
 }
 
+/** A LoggedModel a run produced (runs/outputs, MLflow 3.x). */
+export interface ModelOutput {
+  modelId: string;
+  step: number;
+}
+
 export interface Run {
   info: RunInfo;
   data: RunData;
   inputs: { datasetInputs: DatasetInput[] };
+  /** Present only when the run logged outputs (MLflow 3.x LoggedModels). */
+  outputs?: { modelOutputs: ModelOutput[] };
 }
 
 /** A file or directory in a run's artifact tree; `path` is relative to the listed root. */
@@ -118,6 +126,8 @@ export interface ModelVersion {
   tags: Tag[];
   runLink?: string;
   aliases: string[];
+  /** The MLflow 3.x LoggedModel this version was registered from, if any. */
+  modelId?: string;
 }
 
 export interface RegisteredModel {
@@ -130,6 +140,34 @@ export interface RegisteredModel {
   latestVersions: ModelVersion[];
   tags: Tag[];
   aliases: RegisteredModelAlias[];
+}
+
+/** Lifecycle of an MLflow 3.x LoggedModel (service.proto LoggedModelStatus, by proto number). */
+export type LoggedModelStatus = 'LOGGED_MODEL_STATUS_UNSPECIFIED' | 'LOGGED_MODEL_PENDING' | 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED';
+export const LOGGED_MODEL_STATUSES: readonly LoggedModelStatus[] = [
+  'LOGGED_MODEL_STATUS_UNSPECIFIED',
+  'LOGGED_MODEL_PENDING',
+  'LOGGED_MODEL_READY',
+  'LOGGED_MODEL_UPLOAD_FAILED',
+];
+
+/**
+ * An MLflow 3.x LoggedModel: a model logged from a run (or on its own) with its own id
+ * (`m-<32 hex>`) and artifact location `<experiment artifact_location>/models/<id>/artifacts`.
+ */
+export interface LoggedModel {
+  modelId: string;
+  experimentId: string;
+  name: string;
+  artifactLocation: string;
+  creationTimestampMs: number;
+  lastUpdatedTimestampMs: number;
+  status: LoggedModelStatus;
+  modelType?: string;
+  sourceRunId?: string;
+  statusMessage?: string;
+  tags: Tag[];
+  params: Param[];
 }
 
 /** One page of a search; `nextPageToken` is absent on the last page. */

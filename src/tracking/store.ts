@@ -8,6 +8,8 @@
 import type {
   Dataset,
   Experiment,
+  LoggedModel,
+  LoggedModelStatus,
   Metric,
   ModelVersion,
   Page,
@@ -81,6 +83,8 @@ export interface CreateModelVersionOptions {
   tags?: Tag[];
   runLink?: string;
   description?: string;
+  /** MLflow 3.x: the LoggedModel registered (source models:/<model_id>). */
+  modelId?: string;
 }
 
 /** Experiments, runs, metrics, params, tags. */
@@ -138,8 +142,50 @@ export interface TrackingStoreRegistry {
   deleteModelVersionTag(name: string, version: string, key: string): Promise<void>;
 }
 
+export interface CreateLoggedModelOptions {
+  experimentId: string;
+  /** A random name (like run names) when absent. */
+  name?: string;
+  modelType?: string;
+  sourceRunId?: string;
+  params?: Param[];
+  tags?: Tag[];
+}
+
+export interface SearchLoggedModelsOptions {
+  experimentIds: string[];
+  /** Attributes name, model_id, model_type, status, source_run_id (= != LIKE ILIKE),
+   * creation_timestamp / last_updated_timestamp (numeric), tags.<key>, params.<key>. */
+  filter?: string;
+  /** 1..50000; default 50 (service.proto). */
+  maxResults?: number;
+  /** Default creation_timestamp DESC; ties break on model_id ASC. */
+  orderBy?: { fieldName: string; ascending?: boolean }[];
+  pageToken?: string;
+}
+
+/** MLflow 3.x LoggedModels (spec §2.7), used by the 3.x Python client's log_model. */
+export interface TrackingStoreLoggedModels {
+  createLoggedModel(opts: CreateLoggedModelOptions): Promise<LoggedModel>;
+  /** Set the final status (READY or UPLOAD_FAILED) once the artifacts are uploaded. */
+  finalizeLoggedModel(modelId: string, status: LoggedModelStatus): Promise<LoggedModel>;
+  /** Deleted models are not found. */
+  getLoggedModel(modelId: string): Promise<LoggedModel>;
+  /** Soft delete: the model disappears from get and search. */
+  deleteLoggedModel(modelId: string): Promise<void>;
+  searchLoggedModels(opts: SearchLoggedModelsOptions): Promise<Page<LoggedModel>>;
+  /** Upsert tags; returns the updated model. */
+  setLoggedModelTags(modelId: string, tags: Tag[]): Promise<LoggedModel>;
+  /** A missing key is 404, as for run tags. */
+  deleteLoggedModelTag(modelId: string, key: string): Promise<void>;
+  /** Params are write-once like run params (same value again is fine). */
+  logLoggedModelParams(modelId: string, params: Param[]): Promise<void>;
+  /** Record that a run produced these models (runs/outputs). */
+  logOutputs(runId: string, models: { modelId: string; step: number }[]): Promise<void>;
+}
+
 /** A full tracking backend. `close` releases connections; the store is unusable afterwards. */
-export interface TrackingStore extends TrackingStoreRuns, TrackingStoreRegistry {
+export interface TrackingStore extends TrackingStoreRuns, TrackingStoreRegistry, TrackingStoreLoggedModels {
   /** Human-readable kind for diagnostics: 'sqlite' | 'rest'. */
   readonly kind: string;
   close(): Promise<void>;

@@ -637,6 +637,119 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         assert.equal(again.name, 'Alpha2');
         assert.equal((await store.createModelVersion({ name: 'Alpha2', source: 's3://b/x' })).version, '1');
       });
+
+      it('hides prompts (tag mlflow.prompt.is_prompt=true) unless the filter asks for them, as MLflow 3 clients expect', async () => {
+        await store.createRegisteredModel('PromptA', [{ key: 'mlflow.prompt.is_prompt', value: 'true' }]);
+        await store.createRegisteredModel('PlainP');
+        const clientFilter = "name LIKE 'P%' AND tags.`mlflow.prompt.is_prompt` != 'true'";
+        assert.deepEqual((await store.searchRegisteredModels({ filter: clientFilter })).items.map((m) => m.name), ['PlainP']);
+        assert.deepEqual((await store.searchRegisteredModels({ filter: "name LIKE 'P%'" })).items.map((m) => m.name), ['PlainP']);
+        assert.deepEqual(
+          (await store.searchRegisteredModels({ filter: "tags.`mlflow.prompt.is_prompt` = 'true'" })).items.map((m) => m.name),
+          ['PromptA'],
+        );
+        await store.createModelVersion({ name: 'PromptA', source: 's3://b/p', tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] });
+        await store.createModelVersion({ name: 'PlainP', source: 's3://b/q' });
+        assert.deepEqual((await store.searchModelVersions({ filter: "name LIKE 'P%'" })).items.map((v) => v.name), ['PlainP']);
+        assert.deepEqual(
+          (await store.searchModelVersions({ filter: "tags.`mlflow.prompt.is_prompt` = 'true'" })).items.map((v) => v.name),
+          ['PromptA'],
+        );
+      });
+    });
+
+    describe('logged models (MLflow 3.x)', () => {
+      let exp: string;
+      let runId: string;
+      before(async () => {
+        exp = await store.createExperiment('lm-exp');
+        runId = (await store.createRun({ experimentId: exp, runName: 'lm-run' })).info.runId;
+      });
+
+      it('creates a PENDING model under the experiment artifact location, finalizes it, gets it', async () => {
+        const m = await store.createLoggedModel({
+          experimentId: exp,
+          name: 'ridge',
+          modelType: 'sklearn',
+          sourceRunId: runId,
+          params: [{ key: 'alpha', value: '0.1' }],
+          tags: [{ key: 'team', value: 'pricing' }],
+        });
+        assert.match(m.modelId, /^m-[0-9a-f]{32}$/);
+        assert.equal(m.status, 'LOGGED_MODEL_PENDING');
+        assert.equal(m.experimentId, exp);
+        assert.equal(m.sourceRunId, runId);
+        assert.equal(m.modelType, 'sklearn');
+        const root = (await store.getExperiment(exp)).artifactLocation;
+        assert.equal(m.artifactLocation, `${root}/models/${m.modelId}/artifacts`);
+        assert.deepEqual(m.params, [{ key: 'alpha', value: '0.1' }]);
+        assert.deepEqual(m.tags, [{ key: 'team', value: 'pricing' }]);
+        const ready = await store.finalizeLoggedModel(m.modelId, 'LOGGED_MODEL_READY');
+        assert.equal(ready.status, 'LOGGED_MODEL_READY');
+        assert.deepEqual(await store.getLoggedModel(m.modelId), ready);
+        await rejectsWith(store.getLoggedModel('m-' + '0'.repeat(32)), 'RESOURCE_DOES_NOT_EXIST');
+        await rejectsWith(store.createLoggedModel({ experimentId: '987654' }), 'RESOURCE_DOES_NOT_EXIST');
+      });
+
+      it('tags are upserted and deleted, params are write-once', async () => {
+        const m = await store.createLoggedModel({ experimentId: exp, name: 'tagged' });
+        assert.ok(m.name.length > 0);
+        const t = await store.setLoggedModelTags(m.modelId, [
+          { key: 'b', value: '1' },
+          { key: 'a', value: '2' },
+        ]);
+        assert.deepEqual(t.tags, [
+          { key: 'a', value: '2' },
+          { key: 'b', value: '1' },
+        ]);
+        await store.deleteLoggedModelTag(m.modelId, 'a');
+        await rejectsWith(store.deleteLoggedModelTag(m.modelId, 'a'), 'RESOURCE_DOES_NOT_EXIST');
+        assert.deepEqual((await store.getLoggedModel(m.modelId)).tags, [{ key: 'b', value: '1' }]);
+        await store.logLoggedModelParams(m.modelId, [{ key: 'lr', value: '0.1' }]);
+        await store.logLoggedModelParams(m.modelId, [{ key: 'lr', value: '0.1' }]);
+        await rejectsWith(store.logLoggedModelParams(m.modelId, [{ key: 'lr', value: '0.2' }]), 'INVALID_PARAMETER_VALUE', 'Changing param values is not allowed');
+      });
+
+      it('searches by name, attributes, tags and params, pages, orders, and hides deleted models', async () => {
+        const e2 = await store.createExperiment('lm-search');
+        const ids: string[] = [];
+        for (const [i, n] of ['m-a', 'm-b', 'm-c'].entries()) {
+          const m = await store.createLoggedModel({ experimentId: e2, name: n, tags: [{ key: 'k', value: String(i) }], params: [{ key: 'p', value: i % 2 ? 'odd' : 'even' }] });
+          ids.push(m.modelId);
+        }
+        const byName = await store.searchLoggedModels({ experimentIds: [e2], filter: "name = 'm-b'" });
+        assert.deepEqual(byName.items.map((m) => m.modelId), [ids[1]]);
+        const even = await store.searchLoggedModels({ experimentIds: [e2], filter: "params.p = 'even'", orderBy: [{ fieldName: 'name', ascending: true }] });
+        assert.deepEqual(even.items.map((m) => m.name), ['m-a', 'm-c']);
+        const tagged = await store.searchLoggedModels({ experimentIds: [e2], filter: "tags.k != '0' AND status = 'LOGGED_MODEL_PENDING'", orderBy: [{ fieldName: 'name', ascending: false }] });
+        assert.deepEqual(tagged.items.map((m) => m.name), ['m-c', 'm-b']);
+        const p1 = await store.searchLoggedModels({ experimentIds: [e2], maxResults: 2, orderBy: [{ fieldName: 'name' }] });
+        assert.deepEqual(p1.items.map((m) => m.name), ['m-a', 'm-b']);
+        assert.ok(p1.nextPageToken);
+        const p2 = await store.searchLoggedModels({ experimentIds: [e2], maxResults: 2, orderBy: [{ fieldName: 'name' }], pageToken: p1.nextPageToken });
+        assert.deepEqual(p2.items.map((m) => m.name), ['m-c']);
+        assert.equal(p2.nextPageToken, undefined);
+        await store.deleteLoggedModel(ids[0]);
+        await rejectsWith(store.getLoggedModel(ids[0]), 'RESOURCE_DOES_NOT_EXIST');
+        assert.deepEqual((await store.searchLoggedModels({ experimentIds: [e2], orderBy: [{ fieldName: 'name' }] })).items.map((m) => m.name), ['m-b', 'm-c']);
+        await rejectsWith(store.searchLoggedModels({ experimentIds: [e2], filter: 'metrics.x > 1' }), 'INVALID_PARAMETER_VALUE');
+        await rejectsWith(store.searchLoggedModels({ experimentIds: [e2], orderBy: [{ fieldName: 'nope' }] }), 'INVALID_PARAMETER_VALUE');
+      });
+
+      it('records run outputs and registers a version from models:/<model_id> with its artifact location', async () => {
+        const m = await store.createLoggedModel({ experimentId: exp, name: 'to-register', sourceRunId: runId });
+        await store.logOutputs(runId, [{ modelId: m.modelId, step: 3 }]);
+        assert.deepEqual((await store.getRun(runId)).outputs, { modelOutputs: [{ modelId: m.modelId, step: 3 }] });
+        const page = await store.searchRuns({ experimentIds: [exp] });
+        assert.deepEqual(page.items.find((r) => r.info.runId === runId)?.outputs, { modelOutputs: [{ modelId: m.modelId, step: 3 }] });
+        await rejectsWith(store.logOutputs(runId, [{ modelId: 'm-' + '1'.repeat(32), step: 0 }]), 'RESOURCE_DOES_NOT_EXIST');
+        await store.createRegisteredModel('FromLogged');
+        const v = await store.createModelVersion({ name: 'FromLogged', source: `models:/${m.modelId}`, modelId: m.modelId });
+        assert.equal(v.source, `models:/${m.modelId}`);
+        assert.equal(v.modelId, m.modelId);
+        assert.equal(v.runId, runId);
+        assert.equal(await store.getModelVersionDownloadUri('FromLogged', '1'), m.artifactLocation);
+      });
     });
   });
 }

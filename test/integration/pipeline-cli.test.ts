@@ -84,3 +84,24 @@ test('dag --mermaid, remote add/list, and pull without a remote', (t) => {
   assert.equal(cli(d, 'remote', 'list').stdout, 'store\ts3://bucket/prefix\t(default)\n');
   assert.equal(readFileSync(join(d, '.dvc/config'), 'utf8'), `[core]\n    remote = store\n['remote "store"']\n    url = s3://bucket/prefix\n`);
 });
+
+test('SIGINT (Ctrl-C) stops repro: the stage command is killed, exit 130, lock released, nothing recorded', async (t) => {
+  const d = repo('stages:\n  slow:\n    cmd: echo $$ > pid.txt; exec sleep 30\n    outs:\n    - o.txt\n');
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
+  delete env.NODE_TEST_CONTEXT;
+  const child = spawn(process.execPath, [main, 'repro'], { cwd: d, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += c));
+  const { existsSync } = await import('node:fs');
+  const deadline = Date.now() + 30_000;
+  while (!(existsSync(join(d, 'pid.txt')) && readFileSync(join(d, 'pid.txt'), 'utf8').trim()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  const pid = Number(readFileSync(join(d, 'pid.txt'), 'utf8'));
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupted/);
+  assert.throws(() => process.kill(pid, 0));
+  assert.ok(!existsSync(join(d, '.dvc/tmp/lock')));
+  assert.ok(!existsSync(join(d, 'dvc.lock')));
+});

@@ -334,3 +334,35 @@ test('missing dependency and missing param key fail before running with a clear 
   assert.match(err.join(''), /dependency 'nope.csv' of stage 's' does not exist/);
   assert.match(err.join(''), /parameters 'a.b' are missing from 'params.yaml'/);
 });
+
+test('cmd lines run one by one in the stage wdir with DVC_STAGE/DVC_ROOT; a failing line stops the rest', async (t) => {
+  const d = makeRepo({
+    'sub/keep.txt': 'k',
+    'dvc.yaml': `stages:
+  env:
+    wdir: sub
+    cmd: |
+      echo "$DVC_STAGE" > env.txt
+      pwd >> env.txt
+      echo "$DVC_ROOT" >> env.txt
+    outs:
+    - env.txt
+  stop:
+    cmd:
+    - echo one > one.txt
+    - exit 4
+    - echo two > two.txt
+    outs:
+    - two.txt
+`,
+  });
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  await assert.rejects(reproduce({ cwd: d }), (e: unknown) => isAppError(e, 'PIPELINE_STAGE_FAILED') && /`exit 4` exited with code 4/.test(e.message));
+  const { realpathSync } = await import('node:fs');
+  const real = realpathSync(d);
+  assert.equal(readFileSync(join(d, 'sub/env.txt'), 'utf8'), `env\n${real}/sub\n${d}\n`);
+  assert.ok(existsSync(join(d, 'one.txt')) && !existsSync(join(d, 'two.txt')));
+  const lock = readFileSync(join(d, 'dvc.lock'), 'utf8');
+  assert.ok(lock.includes('  env:\n    cmd: "echo \\"$DVC_STAGE\\" > env.txt\\npwd >> env.txt\\necho \\"$DVC_ROOT\\" >> env.txt\\n"\n'));
+  assert.ok(!lock.includes('  stop:'));
+});

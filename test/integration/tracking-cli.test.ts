@@ -173,9 +173,10 @@ describe('tracking CLI against a served store', () => {
     assert.deepEqual(
       lines.slice(2).map((l) => l.split(/\s{2,}/).slice(0, 3)),
       [
-        [BOTH, 'None:v1', '-'],
+        // name ASC in binary order, as MLflow's SQL store sorts: 'O' < 'U' < 'a'
         [QUOTED, 'None:v2 Production:v1', 'champion->v2'],
         ['UsedCarPriceModel', 'None:v1', '-'],
+        [BOTH, 'None:v1', '-'],
       ],
     );
     const j = await cli(['models', 'list', '--json', '--filter', "name LIKE 'Used%'", '--tracking-uri', url]);

@@ -55,7 +55,7 @@ describe('tracking server wire format', () => {
   it('answers /health without auth and /version', async () => {
     assert.equal((await fetch(base + '/health')).status, 200);
     assert.equal(await (await fetch(base + '/health')).text(), 'OK');
-    assert.equal((await call('GET', '/version')).text, '2.22.0');
+    assert.equal((await call('GET', '/version')).text, '3.5.0');
   });
 
   it('asks for credentials like MLflow basic-auth', async () => {

@@ -197,7 +197,7 @@ export class GradientBoostingRegressor implements Regressor {
     const rng = new Rng(p.random_state as number);
     const baseScore = Number.isNaN(p.base_score as number) ? loss.baseScore(y, w) : (p.base_score as number);
     const pred = new Float64Array(n).fill(baseScore);
-    const gh = new Float64Array(2 * n);
+    const gh = new Float32Array(2 * n);
     const rows = new Uint32Array(n);
     const inSample = new Uint8Array(n);
     const allFeatures = new Int32Array(nF).map((_, j) => j);

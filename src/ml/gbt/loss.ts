@@ -21,8 +21,8 @@ export interface Loss {
   readonly unitHessian: boolean;
   /** Name of the metric `metric` returns (lower is better). */
   readonly metricName: string;
-  /** gh[2i] = g_i * w_i, gh[2i+1] = h_i * w_i for every row. */
-  gradients(y: Float64Array, pred: Float64Array, w: Float64Array | null, gh: Float64Array): void;
+  /** gh[2i] = g_i * w_i, gh[2i+1] = h_i * w_i for every row (float32 in boosting). */
+  gradients(y: Float64Array, pred: Float64Array, w: Float64Array | null, gh: Float32Array | Float64Array): void;
   /** Evaluation metric over all rows (weighted). */
   metric(y: Float64Array, pred: Float64Array, w: Float64Array | null): number;
   /** Constant prediction to start from. */

@@ -13,11 +13,12 @@
  *   more codes are present than value bins, the most frequent codes keep their own bin and
  *   the rarest share the last one.
  *
- * Layout: row-major, `bins[i * nFeatures + j]`, one byte per cell. Histogram building
- * walks the rows of a node and, per row, all of its features: row-major keeps each row's
- * bins in one cache line, where column-major needs one scattered read per feature per row
- * (measured 30-50% slower for the histogram loop; partitioning was no faster with a
- * column-major copy either, so there is only one copy).
+ * Layout: the bins are kept twice, one byte per cell each: row-major
+ * (`bins[i * nFeatures + j]`) for histogram building, which visits a node's rows and all
+ * features of each row (one cache line per row), and column-major (`columns[j * nRows + i]`)
+ * for partitioning, which reads one feature of a node's rows (a dense byte column instead
+ * of one cache line per row). Measured on 300,000 rows, the column copy makes
+ * partitioning about a third faster; it costs nRows x nFeatures bytes.
  */
 import { AppError } from '../../core/errors.js';
 import type { Matrix } from '../matrix.js';
@@ -26,8 +27,10 @@ import type { Matrix } from '../matrix.js';
 export interface BinnedMatrix {
   readonly nRows: number;
   readonly nFeatures: number;
-  /** Row-major bin indices: bins[i * nFeatures + j]; 0 = missing. */
+  /** Row-major bin indices: bins[i * nFeatures + j]; 0 = missing (histogram building). */
   readonly bins: Uint8Array;
+  /** The same bins column-major: columns[j * nRows + i] (partitioning a node on one feature). */
+  readonly columns: Uint8Array;
   /** Per feature: number of bins including the missing bin. */
   readonly nBins: Int32Array;
   /** Per feature: offset of its first bin in a histogram; offsets[nFeatures] = total bins. */
@@ -65,6 +68,7 @@ export function binMatrix(X: Matrix, options: BinningOptions = {}): BinnedMatrix
     throw new AppError('USAGE', `max_bin must be an integer between 2 and 256, got ${maxBin}`);
   const { nRows, nCols, data } = X;
   const bins = new Uint8Array(nRows * nCols);
+  const columns = new Uint8Array(nRows * nCols);
   const nBins = new Int32Array(nCols);
   const offsets = new Int32Array(nCols + 1);
   const isCategorical = new Uint8Array(nCols);
@@ -93,8 +97,9 @@ export function binMatrix(X: Matrix, options: BinningOptions = {}): BinnedMatrix
       for (let i = 0; i < nRows; i++) bins[i * nCols + j] = numericBin(cuts, column[i]);
     }
     offsets[j + 1] = offsets[j] + nBins[j];
+    for (let i = 0; i < nRows; i++) columns[j * nRows + i] = bins[i * nCols + j];
   }
-  return { nRows, nFeatures: nCols, bins, nBins, offsets, isCategorical, upper, codeBin };
+  return { nRows, nFeatures: nCols, bins, columns, nBins, offsets, isCategorical, upper, codeBin };
 }
 
 function maxCode(column: Float64Array): number {
@@ -123,22 +128,25 @@ export function numericBin(cuts: Float64Array, x: number): number {
  */
 export function numericCuts(column: Float64Array, maxValueBins: number): Float64Array {
   let m = 0;
-  const sorted = new Float64Array(column.length);
-  for (let i = 0; i < column.length; i++) {
+  // cut points come from at most CUT_SAMPLE values taken at a fixed stride (deterministic;
+  // LightGBM samples 200,000 rows for bin construction the same way)
+  const stride = Math.max(1, Math.floor(column.length / CUT_SAMPLE));
+  const sorted = new Float64Array(Math.ceil(column.length / stride));
+  for (let i = 0; i < column.length; i += stride) {
     const x = column[i];
     if (x === x) sorted[m++] = x === 0 ? 0 : x; // -0 -> 0
   }
   const vals = sorted.subarray(0, m).sort();
-  // distinct values and their counts
-  const distinct: number[] = [];
-  const counts: number[] = [];
+  // distinct values and their counts, in place at the front of typed arrays
+  const distinct = new Float64Array(m);
+  const counts = new Int32Array(m);
+  let nd = 0;
   for (let i = 0; i < m; i++) {
     if (i === 0 || vals[i] !== vals[i - 1]) {
-      distinct.push(vals[i]);
-      counts.push(1);
-    } else counts[counts.length - 1]++;
+      distinct[nd] = vals[i];
+      counts[nd++] = 1;
+    } else counts[nd - 1]++;
   }
-  const nd = distinct.length;
   const cuts: number[] = [];
   if (nd <= maxValueBins) {
     for (let k = 0; k + 1 < nd; k++) cuts.push(midpoint(distinct[k], distinct[k + 1]));
@@ -159,6 +167,9 @@ export function numericCuts(column: Float64Array, maxValueBins: number): Float64
   }
   return Float64Array.from(cuts);
 }
+
+/** Most values looked at to place the cut points of one column. */
+const CUT_SAMPLE = 200_000;
 
 /** A cut strictly between a < b that keeps a on the left: a < cut is not required, a <= cut < b is. */
 function midpoint(a: number, b: number): number {

@@ -9,6 +9,8 @@ import type {
   DatasetInput,
   Experiment,
   FileInfo,
+  LoggedModel,
+  LoggedModelStatus,
   Metric,
   ModelVersion,
   RegisteredModel,
@@ -142,18 +144,23 @@ export function encodeRun(r: Run): Json {
   const inputs = compact({
     dataset_inputs: r.inputs.datasetInputs.map((d) => compact({ tags: encodeTags(d.tags), dataset: encodeDataset(d.dataset) })),
   });
-  return { info: encodeRunInfo(r.info), data, inputs };
+  const out: Json = { info: encodeRunInfo(r.info), data, inputs };
+  if (r.outputs?.modelOutputs.length) out.outputs = { model_outputs: r.outputs.modelOutputs.map((m) => ({ model_id: m.modelId, step: m.step })) };
+  return out;
 }
 export function decodeRun(x: Json): Run {
   const data = (x.data ?? {}) as Json;
   const inputs = (x.inputs ?? {}) as Json;
-  return {
+  const run: Run = {
     info: decodeRunInfo((x.info ?? {}) as Json),
     data: { metrics: list(data.metrics).map(decodeMetric), params: decodeTags(data.params), tags: decodeTags(data.tags) },
     inputs: {
       datasetInputs: list(inputs.dataset_inputs).map((d): DatasetInput => ({ tags: decodeTags(d.tags), dataset: decodeDataset((d.dataset ?? {}) as Json) })),
     },
   };
+  const outputs = list(((x.outputs ?? {}) as Json).model_outputs);
+  if (outputs.length) run.outputs = { modelOutputs: outputs.map((m) => ({ modelId: str(m.model_id), step: num(m.step) })) };
+  return run;
 }
 
 export function encodeFileInfo(f: FileInfo): Json {
@@ -181,6 +188,7 @@ export function encodeModelVersion(v: ModelVersion): Json {
     tags: encodeTags(v.tags),
     run_link: v.runLink,
     aliases: v.aliases,
+    model_id: v.modelId,
   });
 }
 export function decodeModelVersion(x: Json): ModelVersion {
@@ -205,6 +213,8 @@ export function decodeModelVersion(x: Json): ModelVersion {
   if (runLink !== undefined && runLink !== '') v.runLink = runLink;
   const sm = optStr(x.status_message);
   if (sm !== undefined) v.statusMessage = sm;
+  const modelId = optStr(x.model_id);
+  if (modelId !== undefined && modelId !== '') v.modelId = modelId;
   return v;
 }
 
@@ -233,5 +243,47 @@ export function decodeRegisteredModel(x: Json): RegisteredModel {
   if (userId !== undefined) m.userId = userId;
   const description = optStr(x.description);
   if (description !== undefined) m.description = description;
+  return m;
+}
+
+/** A LoggedModel as service.proto's LoggedModel message: {info: {...}, data: {params}}. */
+export function encodeLoggedModel(m: LoggedModel): Json {
+  return {
+    info: compact({
+      model_id: m.modelId,
+      experiment_id: m.experimentId,
+      name: m.name,
+      creation_timestamp_ms: m.creationTimestampMs,
+      last_updated_timestamp_ms: m.lastUpdatedTimestampMs,
+      artifact_uri: m.artifactLocation,
+      status: m.status,
+      model_type: m.modelType,
+      source_run_id: m.sourceRunId,
+      status_message: m.statusMessage,
+      tags: encodeTags(m.tags),
+    }),
+    data: compact({ params: encodeTags(m.params) }),
+  };
+}
+export function decodeLoggedModel(x: Json): LoggedModel {
+  const info = (x.info ?? {}) as Json;
+  const data = (x.data ?? {}) as Json;
+  const m: LoggedModel = {
+    modelId: str(info.model_id),
+    experimentId: str(info.experiment_id),
+    name: str(info.name),
+    artifactLocation: str(info.artifact_uri),
+    creationTimestampMs: num(info.creation_timestamp_ms),
+    lastUpdatedTimestampMs: num(info.last_updated_timestamp_ms),
+    status: (str(info.status) || 'LOGGED_MODEL_STATUS_UNSPECIFIED') as LoggedModelStatus,
+    tags: decodeTags(info.tags),
+    params: decodeTags(data.params),
+  };
+  const modelType = optStr(info.model_type);
+  if (modelType !== undefined && modelType !== '') m.modelType = modelType;
+  const sourceRunId = optStr(info.source_run_id);
+  if (sourceRunId !== undefined && sourceRunId !== '') m.sourceRunId = sourceRunId;
+  const sm = optStr(info.status_message);
+  if (sm !== undefined && sm !== '') m.statusMessage = sm;
   return m;
 }

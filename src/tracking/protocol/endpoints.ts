@@ -4,7 +4,7 @@
  * /ajax-api/2.0, and the REST store calls the same entries. Each entry gives the HTTP
  * methods, the path below the version prefix, and the request fields.
  */
-import { RUN_STATUSES, VIEW_TYPES } from '../entities.js';
+import { LOGGED_MODEL_STATUSES, RUN_STATUSES, VIEW_TYPES } from '../entities.js';
 import { opt, req, type Fields } from './fields.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -12,7 +12,10 @@ export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 export interface Endpoint<F extends Fields = Fields> {
   /** Methods the server accepts; the client uses the first. */
   methods: readonly HttpMethod[];
-  /** Path below /api/2.0, e.g. /mlflow/runs/create. */
+  /**
+   * Path below /api/2.0, e.g. /mlflow/runs/create. `:name` segments are path parameters
+   * (service.proto `{name}`), filled from the request field of the same name.
+   */
   path: string;
   fields: F;
 }
@@ -23,6 +26,7 @@ function ep<const F extends Fields>(methods: readonly HttpMethod[], path: string
 
 const viewType = { enum: VIEW_TYPES } as const;
 const runStatus = { enum: RUN_STATUSES } as const;
+const loggedModelStatus = { enum: LOGGED_MODEL_STATUSES } as const;
 
 /** Every RPC carprice serves and calls, keyed by MLflow's RPC name (camelCased). */
 export const ENDPOINTS = {
@@ -83,6 +87,35 @@ export const ENDPOINTS = {
     page_token: opt('string'),
   }),
   listArtifacts: ep(['GET'], '/mlflow/artifacts/list', { run_id: req('string', 'run_uuid'), path: opt('string'), page_token: opt('string') }),
+  logOutputs: ep(['POST'], '/mlflow/runs/outputs', { run_id: req('string'), models: opt('modelOutputList') }),
+
+  // logged models (MLflow 3.x, spec §2.7)
+  createLoggedModel: ep(['POST'], '/mlflow/logged-models', {
+    experiment_id: req('string'),
+    name: opt('string'),
+    model_type: opt('string'),
+    source_run_id: opt('string'),
+    params: opt('tagList'),
+    tags: opt('tagList'),
+  }),
+  searchLoggedModels: ep(['POST'], '/mlflow/logged-models/search', {
+    experiment_ids: opt('stringList'),
+    filter: opt('string'),
+    max_results: opt('int64'),
+    order_by: opt('orderByList'),
+    page_token: opt('string'),
+  }),
+  finalizeLoggedModel: ep(['PATCH'], '/mlflow/logged-models/:model_id', { model_id: req('string'), status: req(loggedModelStatus) }),
+  getLoggedModel: ep(['GET'], '/mlflow/logged-models/:model_id', { model_id: req('string') }),
+  deleteLoggedModel: ep(['DELETE'], '/mlflow/logged-models/:model_id', { model_id: req('string') }),
+  setLoggedModelTags: ep(['PATCH'], '/mlflow/logged-models/:model_id/tags', { model_id: req('string'), tags: opt('tagList') }),
+  deleteLoggedModelTag: ep(['DELETE'], '/mlflow/logged-models/:model_id/tags/:tag_key', { model_id: req('string'), tag_key: req('string') }),
+  listLoggedModelArtifacts: ep(['GET'], '/mlflow/logged-models/:model_id/artifacts/directories', {
+    model_id: req('string'),
+    artifact_directory_path: opt('string'),
+    page_token: opt('string'),
+  }),
+  logLoggedModelParams: ep(['POST'], '/mlflow/logged-models/:model_id/params', { model_id: req('string'), params: opt('tagList') }),
 
   // registered models
   createRegisteredModel: ep(['POST'], '/mlflow/registered-models/create', { name: req('string'), tags: opt('tagList'), description: opt('string') }),
@@ -111,6 +144,7 @@ export const ENDPOINTS = {
     tags: opt('tagList'),
     run_link: opt('string'),
     description: opt('string'),
+    model_id: opt('string'),
   }),
   getModelVersion: ep(['GET'], '/mlflow/model-versions/get', { name: req('string'), version: req('string') }),
   updateModelVersion: ep(['PATCH'], '/mlflow/model-versions/update', { name: req('string'), version: req('string'), description: opt('string') }),

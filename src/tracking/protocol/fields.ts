@@ -20,6 +20,8 @@ export type FieldType =
   | 'tagList'
   | 'metricList'
   | 'datasetInputList'
+  | 'orderByList'
+  | 'modelOutputList'
   | { enum: readonly string[] };
 
 export interface FieldSpec<T extends FieldType = FieldType, R extends boolean = boolean> {
@@ -44,6 +46,18 @@ export interface DatasetInputRequest {
   tags: Tag[];
 }
 
+/** SearchLoggedModels.OrderBy: `{field_name, ascending = true}` (dataset fields ignored). */
+export interface OrderByRequest {
+  fieldName: string;
+  ascending: boolean;
+}
+
+/** ModelOutput of runs/outputs: `{model_id, step}`, both required. */
+export interface ModelOutputRequest {
+  modelId: string;
+  step: number;
+}
+
 /** The TypeScript type a field type parses to. */
 export type ValueOf<T> = T extends 'string'
   ? string
@@ -59,9 +73,13 @@ export type ValueOf<T> = T extends 'string'
             ? Metric[]
             : T extends 'datasetInputList'
               ? DatasetInputRequest[]
-              : T extends { enum: readonly (infer E)[] }
-                ? E
-                : never;
+              : T extends 'orderByList'
+                ? OrderByRequest[]
+                : T extends 'modelOutputList'
+                  ? ModelOutputRequest[]
+                  : T extends { enum: readonly (infer E)[] }
+                    ? E
+                    : never;
 
 export type Fields = Record<string, FieldSpec>;
 
@@ -191,6 +209,18 @@ function parseDatasetInput(x: unknown, path: string): DatasetInputRequest {
   return { dataset, tags };
 }
 
+function parseOrderBy(x: unknown, path: string): OrderByRequest {
+  const o = parseObject(x, path);
+  return { fieldName: parseString(need(o, 'field_name', path), `${path}.field_name`), ascending: o.ascending === undefined || o.ascending === null ? true : parseBool(o.ascending, `${path}.ascending`) };
+}
+
+function parseModelOutput(x: unknown, path: string): ModelOutputRequest {
+  const o = parseObject(x, path);
+  const step = o.step;
+  if (step === undefined || step === null) throw missingValue(`${path}.step`);
+  return { modelId: parseString(need(o, 'model_id', path), `${path}.model_id`), step: parseInt64(step, `${path}.step`) };
+}
+
 function parseField(type: FieldType, v: unknown, name: string): unknown {
   if (typeof type === 'object') {
     if (typeof v === 'string' && type.enum.includes(v)) return v;
@@ -214,6 +244,10 @@ function parseField(type: FieldType, v: unknown, name: string): unknown {
       return parseList(v, name).map((m, i) => parseMetric(m, `${name}[${i}]`));
     case 'datasetInputList':
       return parseList(v, name).map((d, i) => parseDatasetInput(d, `${name}[${i}]`));
+    case 'orderByList':
+      return parseList(v, name).map((o, i) => parseOrderBy(o, `${name}[${i}]`));
+    case 'modelOutputList':
+      return parseList(v, name).map((o, i) => parseModelOutput(o, `${name}[${i}]`));
   }
 }
 

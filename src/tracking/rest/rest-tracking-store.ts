@@ -7,9 +7,10 @@
  */
 import type { Env } from '../../config/env.js';
 import type { Logger } from '../../core/logger.js';
-import type { Dataset, Experiment, Metric, ModelVersion, Page, Param, RegisteredModel, Run, RunInfo, Tag } from '../entities.js';
+import type { Dataset, Experiment, LoggedModel, LoggedModelStatus, Metric, ModelVersion, Page, Param, RegisteredModel, Run, RunInfo, Tag } from '../entities.js';
 import {
   decodeExperiment,
+  decodeLoggedModel,
   decodeMetric,
   decodeModelVersion,
   decodeRegisteredModel,
@@ -21,12 +22,14 @@ import {
 } from '../protocol/codec.js';
 import { ENDPOINTS, type Endpoint } from '../protocol/endpoints.js';
 import type {
+  CreateLoggedModelOptions,
   CreateModelVersionOptions,
   CreateRunOptions,
   LogBatchOptions,
   MetricHistoryOptions,
   SearchExperimentsOptions,
   SearchRegistryOptions,
+  SearchLoggedModelsOptions,
   SearchRunsOptions,
   TrackingStore,
   UpdateRunOptions,
@@ -72,8 +75,15 @@ export class RestTrackingStore implements TrackingStore {
   /** Call one endpoint: GET sends a query string, every other method a JSON body. */
   async call(endpoint: Endpoint, fields: Record<string, unknown>): Promise<Json> {
     const method = endpoint.methods[0];
-    const path = `/api/2.0${endpoint.path}`;
     const body = defined(fields);
+    // `:name` path parameters take their field out of the query string / body.
+    const path =
+      '/api/2.0' +
+      endpoint.path.replace(/:([a-z_]+)/g, (_m, name: string) => {
+        const v = body[name];
+        delete body[name];
+        return encodeURIComponent(String(v ?? ''));
+      });
     if (method === 'GET') {
       const query: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(body)) query[k] = Array.isArray(v) ? v.map(String) : String(v);
@@ -273,6 +283,7 @@ export class RestTrackingStore implements TrackingStore {
       tags: opts.tags && encodeTags(opts.tags),
       run_link: opts.runLink,
       description: opts.description,
+      model_id: opts.modelId,
     });
     return decodeModelVersion(out.model_version as Json);
   }
@@ -309,5 +320,54 @@ export class RestTrackingStore implements TrackingStore {
   }
   async deleteModelVersionTag(name: string, version: string, key: string): Promise<void> {
     await this.call(ENDPOINTS.deleteModelVersionTag, { name, version, key });
+  }
+
+  // ------------------------------------------------------------ logged models (MLflow 3.x)
+
+  async createLoggedModel(opts: CreateLoggedModelOptions): Promise<LoggedModel> {
+    const out = await this.call(ENDPOINTS.createLoggedModel, {
+      experiment_id: opts.experimentId,
+      name: opts.name,
+      model_type: opts.modelType,
+      source_run_id: opts.sourceRunId,
+      params: opts.params && encodeTags(opts.params),
+      tags: opts.tags && encodeTags(opts.tags),
+    });
+    return decodeLoggedModel(out.model as Json);
+  }
+  async finalizeLoggedModel(modelId: string, status: LoggedModelStatus): Promise<LoggedModel> {
+    const out = await this.call(ENDPOINTS.finalizeLoggedModel, { model_id: modelId, status });
+    return decodeLoggedModel(out.model as Json);
+  }
+  async getLoggedModel(modelId: string): Promise<LoggedModel> {
+    const out = await this.call(ENDPOINTS.getLoggedModel, { model_id: modelId });
+    return decodeLoggedModel(out.model as Json);
+  }
+  async deleteLoggedModel(modelId: string): Promise<void> {
+    await this.call(ENDPOINTS.deleteLoggedModel, { model_id: modelId });
+  }
+  async searchLoggedModels(opts: SearchLoggedModelsOptions): Promise<Page<LoggedModel>> {
+    const out = await this.call(ENDPOINTS.searchLoggedModels, {
+      experiment_ids: opts.experimentIds,
+      filter: opts.filter,
+      max_results: opts.maxResults,
+      order_by: opts.orderBy?.map((o) => ({ field_name: o.fieldName, ascending: o.ascending ?? true })),
+      page_token: opts.pageToken,
+    });
+    return page(list(out.models).map(decodeLoggedModel), out.next_page_token);
+  }
+  async setLoggedModelTags(modelId: string, tags: Tag[]): Promise<LoggedModel> {
+    await this.call(ENDPOINTS.setLoggedModelTags, { model_id: modelId, tags: encodeTags(tags) });
+    // MLflow 3.5 answers {} here (its proto promises the model), so read it back.
+    return this.getLoggedModel(modelId);
+  }
+  async deleteLoggedModelTag(modelId: string, key: string): Promise<void> {
+    await this.call(ENDPOINTS.deleteLoggedModelTag, { model_id: modelId, tag_key: key });
+  }
+  async logLoggedModelParams(modelId: string, params: Param[]): Promise<void> {
+    await this.call(ENDPOINTS.logLoggedModelParams, { model_id: modelId, params: encodeTags(params) });
+  }
+  async logOutputs(runId: string, models: { modelId: string; step: number }[]): Promise<void> {
+    await this.call(ENDPOINTS.logOutputs, { run_id: runId, models: models.map((m) => ({ model_id: m.modelId, step: m.step })) });
   }
 }

@@ -19,7 +19,7 @@ import { safeRelativePath, type ArtifactRepository } from '../artifacts/artifact
 import { handlers, type HandlerContext } from './handlers.js';
 
 /** The MLflow REST API level carprice implements, answered by GET /version. */
-export const COMPATIBLE_MLFLOW_VERSION = '2.22.0';
+export const COMPATIBLE_MLFLOW_VERSION = '3.5.0';
 
 export interface TrackingServerOptions {
   store: TrackingStore;
@@ -197,6 +197,9 @@ export async function buildTrackingServer(opts: TrackingServerOptions): Promise<
               throw new AppError('INVALID_PARAMETER_VALUE', 'Bad Request. Content-Type must be one of [application/json].');
             input = decodeJsonBody(await readBody(req.body as Readable | undefined, jsonLimit));
           }
+          // Path parameters (/logged-models/:model_id) win over body or query fields.
+          const params = req.params as Record<string, string> | undefined;
+          if (params && Object.keys(params).length) input = { ...input, ...params };
           const parsed = parseRequest(endpoint.fields, input);
           const out = await handler(parsed, ctx);
           return reply.type('application/json').send(out);

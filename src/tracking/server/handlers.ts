@@ -8,6 +8,7 @@ import { ENDPOINTS, type EndpointName } from '../protocol/endpoints.js';
 import {
   encodeExperiment,
   encodeFileInfo,
+  encodeLoggedModel,
   encodeMetric,
   encodeModelVersion,
   encodeRegisteredModel,
@@ -154,6 +155,61 @@ export const handlers: Handlers = {
     if (files.length) out.files = files.map(encodeFileInfo);
     return out;
   },
+  async logOutputs(r, { store }) {
+    await store.logOutputs(r.run_id, r.models ?? []);
+    return {};
+  },
+
+  async createLoggedModel(r, { store }) {
+    const model = await store.createLoggedModel({
+      experimentId: r.experiment_id,
+      name: r.name,
+      modelType: r.model_type,
+      sourceRunId: r.source_run_id,
+      params: r.params,
+      tags: r.tags,
+    });
+    return { model: encodeLoggedModel(model) };
+  },
+  async searchLoggedModels(r, { store }) {
+    const p = await store.searchLoggedModels({
+      experimentIds: r.experiment_ids ?? [],
+      filter: r.filter,
+      maxResults: r.max_results,
+      orderBy: r.order_by,
+      pageToken: r.page_token,
+    });
+    return paged('models', p, encodeLoggedModel);
+  },
+  async finalizeLoggedModel(r, { store }) {
+    return { model: encodeLoggedModel(await store.finalizeLoggedModel(r.model_id, r.status)) };
+  },
+  async getLoggedModel(r, { store }) {
+    return { model: encodeLoggedModel(await store.getLoggedModel(r.model_id)) };
+  },
+  async deleteLoggedModel(r, { store }) {
+    await store.deleteLoggedModel(r.model_id);
+    return {};
+  },
+  async setLoggedModelTags(r, { store }) {
+    return { model: encodeLoggedModel(await store.setLoggedModelTags(r.model_id, r.tags ?? [])) };
+  },
+  async deleteLoggedModelTag(r, { store }) {
+    await store.deleteLoggedModelTag(r.model_id, r.tag_key);
+    return {};
+  },
+  async listLoggedModelArtifacts(r, ctx) {
+    const model = await ctx.store.getLoggedModel(r.model_id);
+    const path = safeRelativePath(r.artifact_directory_path);
+    const files = await ctx.artifactsFor(model.artifactLocation).list(path);
+    const out: Json = { root_uri: model.artifactLocation };
+    if (files.length) out.files = files.map(encodeFileInfo);
+    return out;
+  },
+  async logLoggedModelParams(r, { store }) {
+    await store.logLoggedModelParams(r.model_id, r.params ?? []);
+    return {};
+  },
 
   async createRegisteredModel(r, { store }) {
     return { registered_model: encodeRegisteredModel(await store.createRegisteredModel(r.name, r.tags, r.description)) };
@@ -206,6 +262,7 @@ export const handlers: Handlers = {
       tags: r.tags,
       runLink: r.run_link,
       description: r.description,
+      modelId: r.model_id,
     });
     return { model_version: encodeModelVersion(mv) };
   },

@@ -137,6 +137,45 @@ CREATE TABLE registered_model_aliases (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 2,
+    description: 'MLflow 3.x logged models, run outputs, model_id on model versions',
+    sql: `
+CREATE TABLE logged_models (
+  model_id TEXT PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+  name TEXT NOT NULL,
+  artifact_location TEXT NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_updated_time INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  model_type TEXT,
+  source_run_id TEXT,
+  status_message TEXT,
+  lifecycle_stage TEXT NOT NULL DEFAULT 'active' CHECK (lifecycle_stage IN ('active', 'deleted'))
+) WITHOUT ROWID;
+CREATE INDEX logged_models_by_experiment ON logged_models (experiment_id, lifecycle_stage, creation_time);
+CREATE TABLE logged_model_tags (
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) WITHOUT ROWID;
+CREATE TABLE logged_model_params (
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) WITHOUT ROWID;
+CREATE TABLE run_outputs (
+  run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+  model_id TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  PRIMARY KEY (run_uuid, model_id, step)
+) WITHOUT ROWID;
+ALTER TABLE model_versions ADD COLUMN model_id TEXT;
+`,
+  },
 ];
 
 /** The schema version this build writes. */

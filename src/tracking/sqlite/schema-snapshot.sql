@@ -26,6 +26,36 @@ CREATE TABLE latest_metrics (
 
 CREATE INDEX latest_metrics_by_key ON latest_metrics (key, value);
 
+CREATE TABLE logged_model_params (
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE logged_model_tags (
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE logged_models (
+  model_id TEXT PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+  name TEXT NOT NULL,
+  artifact_location TEXT NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_updated_time INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  model_type TEXT,
+  source_run_id TEXT,
+  status_message TEXT,
+  lifecycle_stage TEXT NOT NULL DEFAULT 'active' CHECK (lifecycle_stage IN ('active', 'deleted'))
+) WITHOUT ROWID;
+
+CREATE INDEX logged_models_by_experiment ON logged_models (experiment_id, lifecycle_stage, creation_time);
+
 CREATE TABLE metrics (
   run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
   key TEXT NOT NULL,
@@ -58,7 +88,7 @@ CREATE TABLE model_versions (
   run_id TEXT,
   run_link TEXT,
   status TEXT NOT NULL DEFAULT 'READY',
-  status_message TEXT,
+  status_message TEXT, model_id TEXT,
   PRIMARY KEY (name, version)
 ) WITHOUT ROWID;
 
@@ -105,6 +135,13 @@ CREATE TABLE run_inputs (
   context TEXT,
   tags_json TEXT NOT NULL DEFAULT '[]',
   PRIMARY KEY (run_uuid, name, digest)
+) WITHOUT ROWID;
+
+CREATE TABLE run_outputs (
+  run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+  model_id TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  PRIMARY KEY (run_uuid, model_id, step)
 ) WITHOUT ROWID;
 
 CREATE TABLE runs (

@@ -199,10 +199,32 @@ export function experimentOrderSql(orderBy: string[] | undefined): string {
 
 // ---------------------------------------------------------------- registered models
 
-/** WHERE fragment for a registered-model filter (table alias `rm`). */
+/** The tag that marks a registered model (and its versions) as an MLflow prompt. */
+const IS_PROMPT_TAG = 'mlflow.prompt.is_prompt';
+
+/**
+ * MLflow 3.x keeps prompts in the registry, marked by the tag mlflow.prompt.is_prompt, and
+ * its clients append `tags.mlflow.prompt.is_prompt != 'true'` to every model search.
+ * Models lack that tag, and a missing tag never matches, so the SQL store treats the
+ * clause specially (sqlalchemy_store `_is_querying_prompt`): a filter asking for prompts
+ * (= 'true' or != 'false') keeps its prompt clauses; any other filter drops them and
+ * excludes prompts. Returns the comparisons to apply and the exclusion, if any.
+ */
+function splitPromptFilter(filter: string | undefined, exclude: string): { comparisons: Comparison[]; extra: Fragment[] } {
+  const all = parseFilter(filter);
+  const prompt = all.filter((c) => c.type === 'tag' && c.key === IS_PROMPT_TAG);
+  const querying = prompt.some(
+    (c) => typeof c.value === 'string' && ((c.op === '=' && c.value.toLowerCase() === 'true') || (c.op === '!=' && c.value.toLowerCase() === 'false')),
+  );
+  if (querying) return { comparisons: all, extra: [] };
+  return { comparisons: all.filter((c) => !prompt.includes(c)), extra: [{ sql: exclude, params: [IS_PROMPT_TAG] }] };
+}
+
+/** WHERE fragment for a registered-model filter (table alias `rm`); prompts excluded unless asked for. */
 export function registeredModelFilterSql(filter: string | undefined): Fragment {
-  const parts: Fragment[] = [];
-  for (const raw of parseFilter(filter)) {
+  const { comparisons, extra } = splitPromptFilter(filter, `NOT EXISTS (SELECT 1 FROM registered_model_tags p WHERE p.name = rm.name AND p.key = ? AND p.value = 'true')`);
+  const parts: Fragment[] = [...extra];
+  for (const raw of comparisons) {
     if (raw.type === 'tag') {
       const c = checkComparison(raw, { ops: STRING_OPS, kind: 'string' }, 'tag');
       const cmp = compare('t.value', c.op, c.value);
@@ -244,10 +266,14 @@ const MV_ATTRS: Record<string, KeyRule & { column: string }> = {
   version_number: { ops: NUMBER_OPS, kind: 'number', column: 'mv.version' },
 };
 
-/** WHERE fragment for a model-version filter (table alias `mv`). */
+/** WHERE fragment for a model-version filter (table alias `mv`); prompt versions excluded unless asked for. */
 export function modelVersionFilterSql(filter: string | undefined): Fragment {
-  const parts: Fragment[] = [];
-  for (const raw of parseFilter(filter)) {
+  const { comparisons, extra } = splitPromptFilter(
+    filter,
+    `NOT EXISTS (SELECT 1 FROM model_version_tags p WHERE p.name = mv.name AND p.key = ? AND p.value = 'true')`,
+  );
+  const parts: Fragment[] = [...extra];
+  for (const raw of comparisons) {
     if (raw.type === 'tag') {
       const c = checkComparison(raw, { ops: STRING_OPS, kind: 'string' }, 'tag');
       const cmp = compare('t.value', c.op, c.value);
@@ -288,5 +314,55 @@ export function modelVersionOrderSql(orderBy: string[] | undefined): string {
   }
   if (!seen.has('mv.name')) terms.push('mv.name ASC');
   if (!seen.has('mv.version')) terms.push('mv.version DESC');
+  return terms.join(', ');
+}
+
+// ---------------------------------------------------------------- logged models (3.x)
+
+const LM_ATTRS: Record<string, KeyRule & { column: string }> = {
+  name: { ops: STRING_OPS, kind: 'string', column: 'lm.name' },
+  model_id: { ops: [...STRING_OPS, 'IN', 'NOT IN'], kind: 'string', column: 'lm.model_id' },
+  model_type: { ops: STRING_OPS, kind: 'string', column: 'lm.model_type' },
+  status: { ops: STRING_OPS, kind: 'string', column: 'lm.status' },
+  source_run_id: { ops: [...STRING_OPS, 'IN', 'NOT IN'], kind: 'string', column: 'lm.source_run_id' },
+  creation_timestamp: { ops: NUMBER_OPS, kind: 'number', column: 'lm.creation_time' },
+  creation_time: { ops: NUMBER_OPS, kind: 'number', column: 'lm.creation_time' },
+  last_updated_timestamp: { ops: NUMBER_OPS, kind: 'number', column: 'lm.last_updated_time' },
+};
+
+/** WHERE fragment for a logged-model filter (table alias `lm`): attributes, tags.<key>, params.<key>. */
+export function loggedModelFilterSql(filter: string | undefined): Fragment {
+  const parts: Fragment[] = [];
+  for (const raw of parseFilter(filter)) {
+    if (raw.type === 'tag' || raw.type === 'param') {
+      const table = raw.type === 'tag' ? 'logged_model_tags' : 'logged_model_params';
+      const c = checkComparison(raw, { ops: STRING_OPS, kind: 'string' }, raw.type);
+      const cmp = compare('x.value', c.op, c.value);
+      parts.push({ sql: `EXISTS (SELECT 1 FROM ${table} x WHERE x.model_id = lm.model_id AND x.key = ? AND ${cmp.sql})`, params: [c.key, ...cmp.params] });
+    } else if (raw.type === 'attribute' && LM_ATTRS[raw.key]) {
+      const rule = LM_ATTRS[raw.key];
+      const c = checkComparison(raw, rule, 'attribute');
+      parts.push(compare(rule.column, c.op, c.value));
+    } else {
+      throw bad(
+        `Invalid filter key '${raw.type === 'attribute' ? raw.key : `${raw.type}.${raw.key}`}' for logged models. Valid keys are name, model_id, model_type, status, source_run_id, creation_timestamp, last_updated_timestamp, tags.<key> and params.<key>; metrics filters are not supported by carprice.`,
+      );
+    }
+  }
+  return and(parts);
+}
+
+/** ORDER BY for logged models; default creation_timestamp DESC, tiebreak model_id ASC. */
+export function loggedModelOrderSql(orderBy: { fieldName: string; ascending?: boolean }[] | undefined): string {
+  const clauses = orderBy && orderBy.length ? orderBy : [{ fieldName: 'creation_timestamp', ascending: false }];
+  const terms: string[] = [];
+  let seenId = false;
+  for (const o of clauses) {
+    const rule = LM_ATTRS[o.fieldName];
+    if (!rule) throw bad(`Invalid order_by field '${o.fieldName}' for logged models. Valid fields are name, model_id, model_type, status, source_run_id, creation_timestamp, last_updated_timestamp.`);
+    if (rule.column === 'lm.model_id') seenId = true;
+    terms.push(`${rule.column} ${o.ascending === false ? 'DESC' : 'ASC'}`);
+  }
+  if (!seenId) terms.push('lm.model_id ASC');
   return terms.join(', ');
 }

@@ -21,6 +21,8 @@ import {
   type DatasetInput,
   type Experiment,
   type LifecycleStage,
+  type LoggedModel,
+  type LoggedModelStatus,
   type Metric,
   type ModelVersion,
   type Page,
@@ -36,12 +38,14 @@ import {
 import { createPageToken, parsePageToken } from '../page-token.js';
 import { randomRunName } from '../run-name.js';
 import type {
+  CreateLoggedModelOptions,
   CreateModelVersionOptions,
   CreateRunOptions,
   LogBatchOptions,
   MetricHistoryOptions,
   SearchExperimentsOptions,
   SearchRegistryOptions,
+  SearchLoggedModelsOptions,
   SearchRunsOptions,
   TrackingStore,
   UpdateRunOptions,
@@ -72,6 +76,8 @@ import {
 import { migrate } from './migrations.js';
 import {
   experimentFilterSql,
+  loggedModelFilterSql,
+  loggedModelOrderSql,
   experimentOrderSql,
   modelVersionFilterSql,
   modelVersionOrderSql,
@@ -136,6 +142,21 @@ interface ModelVersionRow {
   run_link: string | null;
   status: string;
   status_message: string | null;
+  model_id: string | null;
+}
+
+interface LoggedModelRow {
+  model_id: string;
+  experiment_id: number;
+  name: string;
+  artifact_location: string;
+  creation_time: number;
+  last_updated_time: number;
+  status: LoggedModelStatus;
+  model_type: string | null;
+  source_run_id: string | null;
+  status_message: string | null;
+  lifecycle_stage: LifecycleStage;
 }
 
 interface RegisteredModelRow {
@@ -447,7 +468,7 @@ export class SqliteTrackingStore implements TrackingStore {
    * 1,000 rows instead of ~8,000. The PK scans return children in key order, the order
    * MLflow's SQL store gives. Example row:
    *   ['3f2a…', 'gentle-ant-9', 1, '', 'FINISHED', 1700000000000, null, 'active', 's3://…/artifacts',
-   *    '[["depth","5"]]', '[["rmse",0.36,0,305,0]]', '[["mlflow.runName","gentle-ant-9"]]', '[]']
+   *    '[["depth","5"]]', '[["rmse",0.36,0,305,0]]', '[["mlflow.runName","gentle-ant-9"]]', '[]', '[]']
    */
   private static hydrateSql(pageSql: string): string {
     return `WITH page AS MATERIALIZED (${pageSql})
@@ -455,7 +476,8 @@ SELECT r.run_uuid, r.name, r.experiment_id, r.user_id, r.status, r.start_time, r
   (SELECT json_group_array(json_array(x.key, x.value)) FROM params x WHERE x.run_uuid = r.run_uuid),
   (SELECT json_group_array(json_array(m.key, m.value, m.is_nan, m.timestamp, m.step)) FROM latest_metrics m WHERE m.run_uuid = r.run_uuid),
   (SELECT json_group_array(json_array(t.key, t.value)) FROM tags t WHERE t.run_uuid = r.run_uuid),
-  (SELECT json_group_array(json_array(d.name, d.digest, d.source_type, d.source, d.schema, d.profile, d.tags_json)) FROM run_inputs d WHERE d.run_uuid = r.run_uuid)
+  (SELECT json_group_array(json_array(d.name, d.digest, d.source_type, d.source, d.schema, d.profile, d.tags_json)) FROM run_inputs d WHERE d.run_uuid = r.run_uuid),
+  (SELECT json_group_array(json_array(o.model_id, o.step)) FROM run_outputs o WHERE o.run_uuid = r.run_uuid)
 FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
   }
 
@@ -487,7 +509,9 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
             if (d[5] !== null) dataset.profile = d[5];
             return { tags: JSON.parse(d[6]) as Tag[], dataset };
           });
-    return { info, data: { metrics, params, tags }, inputs: { datasetInputs } };
+    const run: Run = { info, data: { metrics, params, tags }, inputs: { datasetInputs } };
+    if (row[13] !== '[]') run.outputs = { modelOutputs: (JSON.parse(row[13] as string) as [string, number][]).map((o) => ({ modelId: o[0], step: o[1] })) };
+    return run;
   }
 
   /** One run, hydrated like a search page. */
@@ -787,6 +811,7 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
     if (r.run_id !== null) mv.runId = r.run_id;
     if (r.run_link !== null) mv.runLink = r.run_link;
     if (r.status_message !== null) mv.statusMessage = r.status_message;
+    if (r.model_id !== null) mv.modelId = r.model_id;
     return mv;
   }
 
@@ -968,14 +993,27 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
     for (const t of tags) this.validateRegistryTag(t.key, t.value);
     return this.write(() => {
       this.modelRow(opts.name);
-      this.validateSource(opts.source, opts.runId);
+      // A 3.x source models:/<model_id> is stored as given; its storage location (what
+      // get-download-uri answers) is the logged model's artifact location, as in MLflow.
+      let storage = opts.source;
+      let runId = opts.runId || null;
+      let modelId = opts.modelId || null;
+      const m = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(opts.source);
+      const logged = m ? (this.stmt(`SELECT * FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'`).get(m[1]) as LoggedModelRow | undefined) : undefined;
+      if (logged) {
+        storage = logged.artifact_location;
+        runId = runId ?? logged.source_run_id;
+        modelId = modelId ?? logged.model_id;
+      } else {
+        this.validateSource(opts.source, opts.runId);
+      }
       const max = this.stmt('SELECT MAX(version) AS v FROM model_versions WHERE name = ?').get(opts.name) as { v: number | null };
       const version = (max.v ?? 0) + 1;
       const now = this.clock.now();
       this.stmt(
-        `INSERT INTO model_versions (name, version, creation_time, last_updated_time, description, user_id, current_stage, source, storage_location, run_id, run_link, status)
-         VALUES (?, ?, ?, ?, ?, NULL, 'None', ?, ?, ?, ?, 'READY')`,
-      ).run(opts.name, version, now, now, opts.description ?? null, opts.source, opts.source, opts.runId || null, opts.runLink || null);
+        `INSERT INTO model_versions (name, version, creation_time, last_updated_time, description, user_id, current_stage, source, storage_location, run_id, run_link, status, model_id)
+         VALUES (?, ?, ?, ?, ?, NULL, 'None', ?, ?, ?, ?, 'READY', ?)`,
+      ).run(opts.name, version, now, now, opts.description ?? null, opts.source, storage, runId, opts.runLink || null, modelId);
       const ins = this.stmt('INSERT OR REPLACE INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?)');
       for (const t of tags) ins.run(opts.name, version, t.key, t.value);
       this.touchModel(opts.name, now);
@@ -1061,6 +1099,153 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
     this.write(() => {
       const row = this.versionRow(name, version);
       this.stmt('DELETE FROM model_version_tags WHERE name = ? AND version = ? AND key = ?').run(name, row.version, key);
+    });
+  }
+
+  // ------------------------------------------------------------ logged models (MLflow 3.x)
+
+  private loggedModelRow(modelId: string): LoggedModelRow {
+    const row = this.stmt(`SELECT * FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'`).get(modelId) as LoggedModelRow | undefined;
+    if (!row) throw notFound(`Logged model with ID '${modelId}' not found.`);
+    return row;
+  }
+
+  private toLoggedModel(r: LoggedModelRow): LoggedModel {
+    const m: LoggedModel = {
+      modelId: r.model_id,
+      experimentId: String(r.experiment_id),
+      name: r.name,
+      artifactLocation: r.artifact_location,
+      creationTimestampMs: r.creation_time,
+      lastUpdatedTimestampMs: r.last_updated_time,
+      status: r.status,
+      tags: this.stmt('SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY key').all(r.model_id) as Tag[],
+      params: this.stmt('SELECT key, value FROM logged_model_params WHERE model_id = ? ORDER BY key').all(r.model_id) as Param[],
+    };
+    if (r.model_type !== null) m.modelType = r.model_type;
+    if (r.source_run_id !== null) m.sourceRunId = r.source_run_id;
+    if (r.status_message !== null) m.statusMessage = r.status_message;
+    return m;
+  }
+
+  private insertLoggedModelParams(modelId: string, params: Param[]): void {
+    for (const p of params) {
+      const value = truncate(p.value, MAX_PARAM_VAL_LENGTH);
+      const existing = this.stmt('SELECT value FROM logged_model_params WHERE model_id = ? AND key = ?').get(modelId, p.key) as { value: string } | undefined;
+      if (existing) {
+        if (existing.value === value) continue;
+        throw invalid(
+          `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${existing.value}' for logged model ID='${modelId}'. Attempted logging new value '${value}'.`,
+        );
+      }
+      this.stmt('INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, ?)').run(modelId, p.key, value);
+    }
+  }
+
+  async createLoggedModel(opts: CreateLoggedModelOptions): Promise<LoggedModel> {
+    for (const p of opts.params ?? []) validateParam(p);
+    for (const t of opts.tags ?? []) validateTag(t);
+    return this.write(() => {
+      const exp = this.experimentRow(opts.experimentId);
+      if (exp.lifecycle_stage !== 'active')
+        throw invalid(`The experiment ${opts.experimentId} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`);
+      if (opts.sourceRunId) this.runRow(opts.sourceRunId);
+      const modelId = `m-${randomUUID().replace(/-/g, '')}`;
+      const now = this.clock.now();
+      this.stmt(
+        `INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, creation_time, last_updated_time, status, model_type, source_run_id)
+         VALUES (?, ?, ?, ?, ?, ?, 'LOGGED_MODEL_PENDING', ?, ?)`,
+      ).run(
+        modelId,
+        exp.experiment_id,
+        opts.name || randomRunName(),
+        joinUri(exp.artifact_location, 'models', modelId, 'artifacts'),
+        now,
+        now,
+        opts.modelType ?? null,
+        opts.sourceRunId || null,
+      );
+      const tag = this.stmt('INSERT OR REPLACE INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?)');
+      for (const t of opts.tags ?? []) tag.run(modelId, t.key, truncate(t.value, MAX_TAG_VAL_LENGTH));
+      this.insertLoggedModelParams(modelId, opts.params ?? []);
+      return this.toLoggedModel(this.loggedModelRow(modelId));
+    });
+  }
+
+  async finalizeLoggedModel(modelId: string, status: LoggedModelStatus): Promise<LoggedModel> {
+    if (status !== 'LOGGED_MODEL_READY' && status !== 'LOGGED_MODEL_UPLOAD_FAILED' && status !== 'LOGGED_MODEL_PENDING')
+      throw invalid(`Invalid status '${status}' for a logged model; use LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.`);
+    return this.write(() => {
+      this.loggedModelRow(modelId);
+      this.stmt('UPDATE logged_models SET status = ?, last_updated_time = ? WHERE model_id = ?').run(status, this.clock.now(), modelId);
+      return this.toLoggedModel(this.loggedModelRow(modelId));
+    });
+  }
+
+  async getLoggedModel(modelId: string): Promise<LoggedModel> {
+    return this.read(() => this.toLoggedModel(this.loggedModelRow(modelId)));
+  }
+
+  async deleteLoggedModel(modelId: string): Promise<void> {
+    this.write(() => {
+      this.loggedModelRow(modelId);
+      this.stmt(`UPDATE logged_models SET lifecycle_stage = 'deleted', last_updated_time = ? WHERE model_id = ?`).run(this.clock.now(), modelId);
+    });
+  }
+
+  async searchLoggedModels(opts: SearchLoggedModelsOptions): Promise<Page<LoggedModel>> {
+    const max = opts.maxResults ?? 50;
+    validateMaxResults(max, SEARCH_MAX_RESULTS_THRESHOLD);
+    const where = loggedModelFilterSql(opts.filter);
+    const order = loggedModelOrderSql(opts.orderBy);
+    const offset = parsePageToken(opts.pageToken);
+    const ids = opts.experimentIds.filter((id) => /^\d+$/.test(id)).map(Number);
+    if (ids.length === 0) return { items: [] };
+    return this.read(() => {
+      const sql =
+        `SELECT lm.* FROM logged_models lm WHERE lm.experiment_id IN (${ids.map(() => '?').join(',')}) AND lm.lifecycle_stage = 'active' ` +
+        `AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
+      const rows = this.db.prepare(sql).all(...ids, ...where.params, max + 1, offset) as LoggedModelRow[];
+      const page = rows.slice(0, max).map((r) => this.toLoggedModel(r));
+      return rows.length > max ? { items: page, nextPageToken: createPageToken(offset + max) } : { items: page };
+    });
+  }
+
+  async setLoggedModelTags(modelId: string, tags: Tag[]): Promise<LoggedModel> {
+    for (const t of tags) validateTag(t);
+    return this.write(() => {
+      this.loggedModelRow(modelId);
+      const ins = this.stmt('INSERT OR REPLACE INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?)');
+      for (const t of tags) ins.run(modelId, t.key, truncate(t.value, MAX_TAG_VAL_LENGTH));
+      this.stmt('UPDATE logged_models SET last_updated_time = ? WHERE model_id = ?').run(this.clock.now(), modelId);
+      return this.toLoggedModel(this.loggedModelRow(modelId));
+    });
+  }
+
+  async deleteLoggedModelTag(modelId: string, key: string): Promise<void> {
+    this.write(() => {
+      this.loggedModelRow(modelId);
+      const info = this.stmt('DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?').run(modelId, key);
+      if (info.changes === 0) throw notFound(`No tag with key '${key}' found for logged model with ID '${modelId}'.`);
+    });
+  }
+
+  async logLoggedModelParams(modelId: string, params: Param[]): Promise<void> {
+    for (const p of params) validateParam(p);
+    this.write(() => {
+      this.loggedModelRow(modelId);
+      this.insertLoggedModelParams(modelId, params);
+    });
+  }
+
+  async logOutputs(runId: string, models: { modelId: string; step: number }[]): Promise<void> {
+    this.write(() => {
+      this.activeRunRow(runId);
+      const ins = this.stmt('INSERT OR IGNORE INTO run_outputs (run_uuid, model_id, step) VALUES (?, ?, ?)');
+      for (const m of models) {
+        this.loggedModelRow(m.modelId);
+        ins.run(runId, m.modelId, m.step);
+      }
     });
   }
 }

@@ -1,0 +1,55 @@
+/**
+ * `params diff`, `metrics show`, `metrics diff` against a real temp git repo (HEAD vs
+ * workspace), with the exact tables of ../shared/reference/dvc-formats.md §5.4 (which
+ * equal DVC's own test expectations).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { metricChange, metricsDiff, metricsShow, metricStr, paramsDiff } from '../../src/pipeline/compare.js';
+import { markdownTable, plainTable } from '../../src/pipeline/table.js';
+import { pyStr } from '../../src/pipeline/py-value.js';
+
+const hasGit = spawnSync('git', ['--version']).status === 0;
+
+function git(cwd: string, ...args: string[]): void {
+  const r = spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+test('params diff and metrics show/diff print DVC tables', { skip: hasGit ? false : 'git is not installed' }, (t) => {
+  const d = mkdtempSync(join(tmpdir(), 'carprice-compare-'));
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  mkdirSync(join(d, '.dvc'));
+  writeFileSync(join(d, 'params.yaml'), 'prepare:\n  split: 0.20\n  seed: 20170428\n');
+  writeFileSync(join(d, 'dvc.yaml'), 'stages:\n  prepare:\n    cmd: echo\n    params:\n    - prepare.split\n    metrics:\n    - metrics.yaml:\n        cache: false\nmetrics:\n- scores.json\n');
+  writeFileSync(join(d, 'metrics.yaml'), 'a:\n  b:\n    c: 1\n  d:\n    e: 3\nx:\n  b: 5\n');
+  writeFileSync(join(d, 'scores.json'), '{"acc": 0.9, "loss": 0.123456789}');
+  git(d, 'init', '-q');
+  git(d, 'add', '-A');
+  git(d, 'commit', '-qm', 'init');
+  writeFileSync(join(d, 'params.yaml'), 'prepare:\n  split: 0.25\n  seed: 20170428\n');
+  writeFileSync(join(d, 'metrics.yaml'), 'a:\n  b:\n    c: 2\n  d:\n    e: 4\nx:\n  b: "6"\n');
+
+  const rows = paramsDiff({ cwd: d });
+  const cell = (v: unknown) => (v === undefined ? '-' : pyStr(v as never));
+  assert.equal(
+    plainTable(['Path', 'Param', 'HEAD', 'workspace'], rows.map((r) => [r.path, r.key, cell(r.old), cell(r.new)])),
+    'Path         Param          HEAD    workspace\nparams.yaml  prepare.split  0.2     0.25\n',
+  );
+  assert.equal(paramsDiff({ cwd: d, all: true }).length, 2);
+
+  const md = metricsDiff({ cwd: d });
+  assert.equal(
+    plainTable(['Path', 'Metric', 'HEAD', 'workspace', 'Change'], md.map((r) => [r.path, r.key, metricStr(r.old), metricStr(r.new), metricChange(r)])),
+    'Path          Metric    HEAD    workspace    Change\nmetrics.yaml  a.b.c     1       2            1\nmetrics.yaml  a.d.e     3       4            1\nmetrics.yaml  x.b       5       6            -\n',
+  );
+
+  const shown = metricsShow({ cwd: d }).filter((f) => f.path === 'scores.json');
+  const keys = [...shown[0].values.keys()].sort();
+  assert.equal(plainTable(['Path', ...keys], [[shown[0].path, ...keys.map((k) => metricStr(shown[0].values.get(k)))]]), 'Path         acc    loss\nscores.json  0.9    0.12346\n');
+  assert.equal(markdownTable(['Path', 'acc'], [['scores.json', '0.9']]), '| Path        | acc   |\n|-------------|-------|\n| scores.json | 0.9   |\n\n');
+});
