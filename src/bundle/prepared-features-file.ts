@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../core/atomic-write.js';
 import { stableStringify } from '../core/stable-json.js';
 import { FeaturePipeline, type SavedFeaturePipeline } from '../features/feature-pipeline.js';
 import type { TargetTransformName } from '../features/target-transform.js';
-import type { Family } from '../ml/algorithms.js';
+import type { Family } from '../ml/algorithm-catalog.js';
 import { makeMatrix } from '../ml/matrix.js';
 import type { InputSchema } from './model-bundle.js';
 import type { PreparedFeatures } from './train-bundle.js';

@@ -13,7 +13,7 @@ import { takeFrameRows, takeValues, type Frame } from '../data/frame.js';
 import { splitIndices } from '../data/split.js';
 import { trainBundle } from '../bundle/train-bundle.js';
 import { checkBundleTarget, type ModelBundle } from '../bundle/model-bundle.js';
-import { familyOf } from '../ml/algorithms.js';
+import { familyOf } from '../ml/algorithm-catalog.js';
 import { regressionMetrics, type RegressionMetrics } from '../ml/metrics.js';
 import { loadListings, schemaFromParams } from './load-listings.js';
 import { CARPRICE_VERSION } from './version.js';

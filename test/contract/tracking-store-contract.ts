@@ -721,7 +721,7 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         assert.deepEqual(byName.items.map((m) => m.modelId), [ids[1]]);
         const even = await store.searchLoggedModels({ experimentIds: [e2], filter: "params.p = 'even'", orderBy: [{ fieldName: 'name', ascending: true }] });
         assert.deepEqual(even.items.map((m) => m.name), ['m-a', 'm-c']);
-        const tagged = await store.searchLoggedModels({ experimentIds: [e2], filter: "tags.k != '0' AND status = 'LOGGED_MODEL_PENDING'", orderBy: [{ fieldName: 'name', ascending: false }] });
+        const tagged = await store.searchLoggedModels({ experimentIds: [e2], filter: "tags.k != '0' AND name LIKE 'm-%'", orderBy: [{ fieldName: 'name', ascending: false }] });
         assert.deepEqual(tagged.items.map((m) => m.name), ['m-c', 'm-b']);
         const p1 = await store.searchLoggedModels({ experimentIds: [e2], maxResults: 2, orderBy: [{ fieldName: 'name' }] });
         assert.deepEqual(p1.items.map((m) => m.name), ['m-a', 'm-b']);

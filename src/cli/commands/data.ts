@@ -14,7 +14,7 @@ ${PARAMS_HELP}
 `,
   options: { source: { type: 'string' }, out: { type: 'string' }, ...PARAMS_OPTIONS },
   async run(args, ctx) {
-    const params = paramsFromFlags(args, ctx);
+    const params = await paramsFromFlags(args, ctx);
     const { ingest } = await import('../../jobs/ingest.js');
     const r = await ingest({
       params,
@@ -45,7 +45,7 @@ ${PARAMS_HELP}
     const v = args.values;
     if (!v.rows || !v.out) throw new AppError('USAGE', 'carprice data synth needs --rows N and --out FILE');
     const rows = Number(v.rows);
-    const params = paramsFromFlags(args, ctx);
+    const params = await paramsFromFlags(args, ctx);
     const seed = v.seed === undefined ? undefined : Number(v.seed);
     if (seed !== undefined && !Number.isInteger(seed)) throw new AppError('USAGE', `--seed must be an integer, got ${String(v.seed)}`);
     const { synth } = await import('../../jobs/synth.js');

@@ -21,7 +21,7 @@ ${PARAMS_HELP}
     if (!v.data) throw new AppError('USAGE', 'missing --data FILE; see `carprice evaluate --help`');
     const { evaluate } = await import('../../jobs/evaluate.js');
     const r = await evaluate({
-      params: paramsFromFlags(args, ctx),
+      params: await paramsFromFlags(args, ctx),
       model: resolvePath(ctx, v.model as string),
       data: resolvePath(ctx, v.data as string),
       env: ctx.env,

@@ -69,6 +69,8 @@ ${TRACKING_STORE_HELP}`,
         versions.push(...page.items.filter((v) => v.name === name));
         token = page.nextPageToken;
       } while (token);
+      // MLflow's search-model-versions leaves aliases out; the registered model has them all.
+      for (const v of versions) v.aliases = model.aliases.filter((a) => a.version === v.version).map((a) => a.alias);
       if (args.values.json) {
         ctx.stdout.write(JSON.stringify({ model, versions }, null, 2) + '\n');
         return;

@@ -3,7 +3,7 @@
  * `--set key=value` overrides.
  */
 import { join, isAbsolute } from 'node:path';
-import { loadParams, type Params } from '../../config/params.js';
+import type { Params } from '../../config/params.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from '../command.js';
 
 export const PARAMS_OPTIONS: OptionSpec = {
@@ -14,8 +14,9 @@ export const PARAMS_OPTIONS: OptionSpec = {
 export const PARAMS_HELP = `  --params FILE        params file (default: $CARPRICE_PARAMS or ./params.yaml)
   --set KEY=VALUE      override a params key, repeatable (e.g. --set model_trainer.params.ridge.alpha=3)`;
 
-/** Load params.yaml with the command's overrides. */
-export function paramsFromFlags(args: ParsedArgs, ctx: CommandContext): Params {
+/** Load params.yaml with the command's overrides (the YAML parser is loaded on first use). */
+export async function paramsFromFlags(args: ParsedArgs, ctx: CommandContext): Promise<Params> {
+  const { loadParams } = await import('../../config/params.js');
   const p = (args.values.params as string | undefined) ?? ctx.env.CARPRICE_PARAMS ?? 'params.yaml';
   return loadParams({
     path: isAbsolute(p) ? p : join(ctx.cwd, p),

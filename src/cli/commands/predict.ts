@@ -39,7 +39,7 @@ ${PARAMS_HELP}
     }
     const { predict } = await import('../../jobs/predict.js');
     const preds = await predict({
-      params: paramsFromFlags(args, ctx),
+      params: await paramsFromFlags(args, ctx),
       model: resolvePath(ctx, v.model as string),
       input,
       data: v.data ? resolvePath(ctx, v.data as string) : undefined,

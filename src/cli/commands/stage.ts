@@ -35,7 +35,7 @@ ${PARAMS_HELP}
       throw new AppError('USAGE', `carprice stage needs one stage name: ${Object.keys(STAGES).join(', ')}`);
     const job = await STAGES[name]();
     const result = await job({
-      params: paramsFromFlags(args, ctx),
+      params: await paramsFromFlags(args, ctx),
       cwd: ctx.cwd,
       env: ctx.env,
       logger: ctx.logger,

@@ -25,7 +25,7 @@ ${PARAMS_HELP}
 `,
   options: { jobs: { type: 'string', short: 'j' }, ...PARAMS_OPTIONS },
   async run(args, ctx) {
-    const params = paramsFromFlags(args, ctx);
+    const params = await paramsFromFlags(args, ctx);
     const jobs = args.values.jobs === undefined ? 1 : Number(args.values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new AppError('USAGE', `--jobs must be a whole number >= 1, got ${JSON.stringify(args.values.jobs)}`);
     if (!existsSync(join(ctx.cwd, 'dvc.yaml'))) throw new AppError('FILE_NOT_FOUND', `no dvc.yaml in ${ctx.cwd}; run carprice start from the project root`);

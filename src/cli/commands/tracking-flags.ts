@@ -46,7 +46,7 @@ export async function trackingUriFromFlags(args: ParsedArgs, ctx: CommandContext
   let paramsUri: string | undefined;
   if (!ctx.env.MLFLOW_TRACKING_URI) {
     const { paramsFromFlags } = await import('./params-flags.js');
-    paramsUri = paramsFromFlags(args, ctx).mlflow.tracking_uri ?? undefined;
+    paramsUri = (await paramsFromFlags(args, ctx)).mlflow.tracking_uri ?? undefined;
   }
   return resolveTrackingUri({ env: ctx.env, paramsUri, cwd: ctx.cwd });
 }

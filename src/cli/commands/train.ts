@@ -1,6 +1,6 @@
 /** `carprice train`: fit a model bundle on listings and print its test metrics. */
 import { AppError } from '../../core/errors.js';
-import { describeAlgorithms } from '../../ml/algorithms.js';
+import { describeAlgorithms } from '../../ml/algorithm-catalog.js';
 import type { Command } from '../command.js';
 import { formatMetrics, metricsJson } from './metrics-table.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './params-flags.js';
@@ -36,7 +36,7 @@ ${describeAlgorithms()}
     const v = args.values;
     if (!v.train) throw new AppError('USAGE', 'missing --train FILE; see `carprice train --help`');
     if (!v.out) throw new AppError('USAGE', 'missing --out DIR (where to write the model); see `carprice train --help`');
-    const params = paramsFromFlags(args, ctx);
+    const params = await paramsFromFlags(args, ctx);
     const { train } = await import('../../jobs/train.js');
     const r = await train({
       params,
