@@ -9,6 +9,7 @@ import {
   assertFitted,
   categoricalColumn,
   checkSaved,
+  categoryLevels,
   withColumns,
   type SavedTransformer,
   type TransformStats,
@@ -22,13 +23,7 @@ export class OrdinalEncoder implements Transformer {
   constructor(readonly columns: readonly string[]) {}
 
   fit(frame: Frame): this {
-    const categories: Record<string, string[]> = {};
-    for (const c of this.columns) {
-      const set = new Set<string>();
-      for (const x of categoricalColumn(frame, c)) if (x !== null) set.add(x);
-      categories[c] = [...set].sort();
-    }
-    this.categories = categories;
+    this.categories = categoryLevels(frame, this.columns);
     return this;
   }
 

@@ -70,3 +70,14 @@ export function categoricalColumn(frame: Frame, name: string): (string | null)[]
   if (!c) throw new AppError('INPUT_INVALID', `categorical column ${name} is missing (have: ${Object.keys(frame.categorical).join(', ')})`);
   return c;
 }
+
+/** The sorted distinct non-missing categories of each column (a deterministic layout). */
+export function categoryLevels(frame: Frame, columns: readonly string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const c of columns) {
+    const set = new Set<string>();
+    for (const x of categoricalColumn(frame, c)) if (x !== null) set.add(x);
+    out[c] = [...set].sort();
+  }
+  return out;
+}

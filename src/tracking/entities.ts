@@ -39,6 +39,12 @@ export interface Metric {
   /** Milliseconds since the epoch. */
   timestamp: number;
   step: number;
+  /** MLflow 3.x: the LoggedModel this point evaluates (set only when logged with one). */
+  modelId?: string;
+  datasetName?: string;
+  datasetDigest?: string;
+  /** MLflow 3.x: the run that logged the point (on a LoggedModel's metrics). */
+  runId?: string;
 }
 
 export interface Experiment {
@@ -168,6 +174,8 @@ export interface LoggedModel {
   statusMessage?: string;
   tags: Tag[];
   params: Param[];
+  /** Every metric point logged with this model's id, ordered by key, step, timestamp. */
+  metrics: Metric[];
 }
 
 /** One page of a search; `nextPageToken` is absent on the last page. */

@@ -750,6 +750,32 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         assert.equal(v.runId, runId);
         assert.equal(await store.getModelVersionDownloadUri('FromLogged', '1'), m.artifactLocation);
       });
+
+      it('keeps metrics logged with a model_id on the model, and on the run as usual', async () => {
+        const m = await store.createLoggedModel({ experimentId: exp, name: 'evaluated', sourceRunId: runId });
+        assert.deepEqual(m.metrics, []);
+        await store.logMetric(runId, { key: 'r2', value: 0.91, timestamp: 10, step: 0, modelId: m.modelId, datasetName: 'holdout', datasetDigest: 'abc' });
+        await store.logBatch(runId, {
+          metrics: [
+            { key: 'rmse', value: 120.5, timestamp: 11, step: 1, modelId: m.modelId },
+            { key: 'plain', value: 1, timestamp: 11, step: 0 },
+          ],
+        });
+        assert.deepEqual((await store.getLoggedModel(m.modelId)).metrics, [
+          { key: 'r2', value: 0.91, timestamp: 10, step: 0, modelId: m.modelId, runId, datasetName: 'holdout', datasetDigest: 'abc' },
+          { key: 'rmse', value: 120.5, timestamp: 11, step: 1, modelId: m.modelId, runId },
+        ]);
+        const run = await store.getRun(runId);
+        assert.deepEqual(
+          run.data.metrics.filter((x) => ['r2', 'rmse', 'plain'].includes(x.key)).map((x) => [x.key, x.value]),
+          [
+            ['plain', 1],
+            ['r2', 0.91],
+            ['rmse', 120.5],
+          ],
+        );
+        await rejectsWith(store.logMetric(runId, { key: 'x', value: 1, timestamp: 1, step: 0, modelId: 'm-' + '2'.repeat(32) }), 'RESOURCE_DOES_NOT_EXIST');
+      });
     });
   });
 }

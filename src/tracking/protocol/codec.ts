@@ -71,10 +71,20 @@ export function decodeTags(x: unknown): Tag[] {
 }
 
 export function encodeMetric(m: Metric): Json {
-  return { key: m.key, value: encodeDouble(m.value), timestamp: m.timestamp, step: m.step };
+  const out: Json = { key: m.key, value: encodeDouble(m.value), timestamp: m.timestamp, step: m.step };
+  if (m.modelId !== undefined) out.model_id = m.modelId;
+  if (m.datasetName !== undefined) out.dataset_name = m.datasetName;
+  if (m.datasetDigest !== undefined) out.dataset_digest = m.datasetDigest;
+  if (m.runId !== undefined) out.run_id = m.runId;
+  return out;
 }
 export function decodeMetric(x: Json): Metric {
-  return { key: str(x.key), value: decodeDouble(x.value), timestamp: num(x.timestamp), step: num(x.step) };
+  const m: Metric = { key: str(x.key), value: decodeDouble(x.value), timestamp: num(x.timestamp), step: num(x.step) };
+  if (typeof x.model_id === 'string' && x.model_id !== '') m.modelId = x.model_id;
+  if (typeof x.dataset_name === 'string' && x.dataset_name !== '') m.datasetName = x.dataset_name;
+  if (typeof x.dataset_digest === 'string' && x.dataset_digest !== '') m.datasetDigest = x.dataset_digest;
+  if (typeof x.run_id === 'string' && x.run_id !== '') m.runId = x.run_id;
+  return m;
 }
 
 export function encodeExperiment(e: Experiment): Json {
@@ -262,7 +272,7 @@ export function encodeLoggedModel(m: LoggedModel): Json {
       status_message: m.statusMessage,
       tags: encodeTags(m.tags),
     }),
-    data: compact({ params: encodeTags(m.params) }),
+    data: compact({ params: encodeTags(m.params), metrics: m.metrics.map(encodeMetric) }),
   };
 }
 export function decodeLoggedModel(x: Json): LoggedModel {
@@ -278,6 +288,7 @@ export function decodeLoggedModel(x: Json): LoggedModel {
     status: (str(info.status) || 'LOGGED_MODEL_STATUS_UNSPECIFIED') as LoggedModelStatus,
     tags: decodeTags(info.tags),
     params: decodeTags(data.params),
+    metrics: list(data.metrics).map(decodeMetric),
   };
   const modelType = optStr(info.model_type);
   if (modelType !== undefined && modelType !== '') m.modelType = modelType;

@@ -185,12 +185,17 @@ function parseTag(x: unknown, path: string, valueRequired: boolean): Tag {
 
 function parseMetric(x: unknown, path: string): Metric {
   const o = parseObject(x, path);
-  return {
+  const m: Metric = {
     key: parseString(need(o, 'key', path), `${path}.key`),
     value: parseDouble(need(o, 'value', path), `${path}.value`),
     timestamp: parseInt64(need(o, 'timestamp', path), `${path}.timestamp`),
     step: isMissing(o.step) ? 0 : parseInt64(o.step, `${path}.step`),
   };
+  // MLflow 3.x: a point may evaluate a LoggedModel (on a dataset).
+  if (!isMissing(o.model_id)) m.modelId = parseString(o.model_id, `${path}.model_id`);
+  if (!isMissing(o.dataset_name)) m.datasetName = parseString(o.dataset_name, `${path}.dataset_name`);
+  if (!isMissing(o.dataset_digest)) m.datasetDigest = parseString(o.dataset_digest, `${path}.dataset_digest`);
+  return m;
 }
 
 function parseDatasetInput(x: unknown, path: string): DatasetInputRequest {

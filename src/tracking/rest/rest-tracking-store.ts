@@ -52,7 +52,11 @@ function page<T>(items: T[], token: unknown): Page<T> {
 }
 
 function metricJson(m: Metric): Json {
-  return { key: m.key, value: encodeDouble(m.value), timestamp: m.timestamp, step: m.step };
+  const out: Json = { key: m.key, value: encodeDouble(m.value), timestamp: m.timestamp, step: m.step };
+  if (m.modelId !== undefined) out.model_id = m.modelId;
+  if (m.datasetName !== undefined) out.dataset_name = m.datasetName;
+  if (m.datasetDigest !== undefined) out.dataset_digest = m.datasetDigest;
+  return out;
 }
 
 /** Remove undefined entries so they are not sent. */

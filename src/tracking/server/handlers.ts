@@ -17,7 +17,7 @@ import {
   type Json,
 } from '../protocol/codec.js';
 import type { TrackingStore } from '../store.js';
-import type { Page } from '../entities.js';
+import type { Metric, Page } from '../entities.js';
 import type { ArtifactRepository } from '../artifacts/artifact-repository.js';
 import { safeRelativePath } from '../artifacts/artifact-repository.js';
 
@@ -116,7 +116,11 @@ export const handlers: Handlers = {
     return paged('runs', p, encodeRun);
   },
   async logMetric(r, { store }) {
-    await store.logMetric(r.run_id, { key: r.key, value: r.value, timestamp: r.timestamp, step: r.step ?? 0 });
+    const metric: Metric = { key: r.key, value: r.value, timestamp: r.timestamp, step: r.step ?? 0 };
+    if (r.model_id) metric.modelId = r.model_id;
+    if (r.dataset_name) metric.datasetName = r.dataset_name;
+    if (r.dataset_digest) metric.datasetDigest = r.dataset_digest;
+    await store.logMetric(r.run_id, metric);
     return {};
   },
   async logParam(r, { store }) {

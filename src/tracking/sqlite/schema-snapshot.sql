@@ -26,6 +26,19 @@ CREATE TABLE latest_metrics (
 
 CREATE INDEX latest_metrics_by_key ON latest_metrics (key, value);
 
+CREATE TABLE logged_model_metrics (
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value REAL NOT NULL,
+  is_nan INTEGER NOT NULL DEFAULT 0,
+  timestamp INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  run_uuid TEXT NOT NULL DEFAULT '',
+  dataset_name TEXT NOT NULL DEFAULT '',
+  dataset_digest TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (model_id, key, step, timestamp, value, is_nan, run_uuid, dataset_name, dataset_digest)
+) WITHOUT ROWID;
+
 CREATE TABLE logged_model_params (
   model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
   key TEXT NOT NULL,

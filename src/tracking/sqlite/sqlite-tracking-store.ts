@@ -603,6 +603,7 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
     const value = isNan ? 0 : m.value;
     this.stmt('INSERT OR IGNORE INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)').run(runId, m.key, value, isNan, m.timestamp, m.step);
     this.upsertLatest(runId, m);
+    if (m.modelId !== undefined) this.insertModelMetric(runId, m);
   }
 
   /** Replace the latest value of a key when `m` is larger by (step, timestamp, is_nan, value). */
@@ -708,6 +709,18 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
       i += size;
     }
     for (const m of best.values()) this.upsertLatest(runId, m);
+    for (const m of metrics) if (m.modelId !== undefined) this.insertModelMetric(runId, m);
+  }
+
+  /** Also record a point against the LoggedModel it evaluates (404 when the model is unknown). */
+  private insertModelMetric(runId: string, m: Metric): void {
+    const modelId = m.modelId as string;
+    this.loggedModelRow(modelId);
+    const isNan = Number.isNaN(m.value);
+    this.stmt(
+      `INSERT OR IGNORE INTO logged_model_metrics (model_id, key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(modelId, m.key, isNan ? 0 : m.value, isNan ? 1 : 0, m.timestamp, m.step, runId, m.datasetName ?? '', m.datasetDigest ?? '');
+    this.stmt('UPDATE logged_models SET last_updated_time = ? WHERE model_id = ?').run(this.clock.now(), modelId);
   }
 
   async logInputs(runId: string, datasets: { dataset: Dataset; tags?: Tag[] }[]): Promise<void> {
@@ -1121,6 +1134,18 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
       status: r.status,
       tags: this.stmt('SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY key').all(r.model_id) as Tag[],
       params: this.stmt('SELECT key, value FROM logged_model_params WHERE model_id = ? ORDER BY key').all(r.model_id) as Param[],
+      metrics: (
+        this.stmt(
+          'SELECT key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = ? ORDER BY key, step, timestamp, value',
+        ).all(r.model_id) as (MetricRow & { run_uuid: string; dataset_name: string; dataset_digest: string })[]
+      ).map((x) => {
+        const m = metricFromRow(x.key, x);
+        m.modelId = r.model_id;
+        if (x.run_uuid) m.runId = x.run_uuid;
+        if (x.dataset_name) m.datasetName = x.dataset_name;
+        if (x.dataset_digest) m.datasetDigest = x.dataset_digest;
+        return m;
+      }),
     };
     if (r.model_type !== null) m.modelType = r.model_type;
     if (r.source_run_id !== null) m.sourceRunId = r.source_run_id;
