@@ -174,7 +174,7 @@ describe('tracking CLI against a served store', () => {
       lines.slice(2).map((l) => l.split(/\s{2,}/).slice(0, 3)),
       [
         // name ASC in binary order, as MLflow's SQL store sorts: 'O' < 'U' < 'a'
-        [QUOTED, 'None:v2 Production:v1', 'champion->v2'],
+        [QUOTED, 'Production:v1 None:v2', 'champion->v2'],
         ['UsedCarPriceModel', 'None:v1', '-'],
         [BOTH, 'None:v1', '-'],
       ],

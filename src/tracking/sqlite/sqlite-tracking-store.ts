@@ -834,7 +834,8 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
       const row = this.stmt('SELECT * FROM model_versions WHERE name = ? AND current_stage = ? ORDER BY version DESC LIMIT 1').get(name, stage) as ModelVersionRow | undefined;
       if (row) out.push(row);
     }
-    return out;
+    // MLflow 3.5 lists them by version number, ascending (checked against a running server).
+    return out.sort((a, b) => a.version - b.version);
   }
 
   private toRegisteredModel(r: RegisteredModelRow): RegisteredModel {
