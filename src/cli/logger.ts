@@ -1,11 +1,16 @@
-/** Builds the pino logger for CLI processes: JSON lines on stderr, level from CARPRICE_LOG_LEVEL. */
-import { pino } from 'pino';
+/**
+ * The logger for CLI processes: pino JSON lines on stderr at CARPRICE_LOG_LEVEL. Without
+ * the variable, logging is off and pino is not even loaded, which keeps every command's
+ * start-up short (results and progress go to stdout/stderr through the command anyway).
+ */
 import type { Env } from '../config/env.js';
-import type { Logger } from '../core/logger.js';
+import { silentLogger, type Logger } from '../core/logger.js';
 
-const LEVELS = new Set(['debug', 'info', 'warn', 'error', 'silent', 'trace', 'fatal']);
+const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 
-export function createLogger(env: Env): Logger {
-  const level = env.CARPRICE_LOG_LEVEL && LEVELS.has(env.CARPRICE_LOG_LEVEL) ? env.CARPRICE_LOG_LEVEL : 'warn';
+export async function createLogger(env: Env): Promise<Logger> {
+  const level = env.CARPRICE_LOG_LEVEL;
+  if (!level || !LEVELS.has(level)) return silentLogger;
+  const { pino } = await import('pino');
   return pino({ level, base: undefined }, pino.destination(2)) as unknown as Logger;
 }

@@ -81,7 +81,7 @@ export async function main(argv: string[], ctxOverrides: Partial<CommandContext>
     } catch (e) {
       throw new AppError('USAGE', `${(e as Error).message.split('\n')[0]}; run \`carprice ${command.name} --help\``, { cause: e });
     }
-    const logger = ctxOverrides.logger ?? createLogger(env);
+    const logger = ctxOverrides.logger ?? (await createLogger(env));
     const ctx: CommandContext = {
       cwd: ctxOverrides.cwd ?? process.cwd(),
       env,

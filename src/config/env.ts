@@ -23,7 +23,7 @@ export const ENV_VARS = {
   AWS_SESSION_TOKEN: 'AWS session token (read by the AWS SDK)',
   AWS_PROFILE: 'AWS profile (read by the AWS SDK)',
   CARPRICE_PARAMS: 'path of params.yaml (default ./params.yaml)',
-  CARPRICE_LOG_LEVEL: 'log level on stderr: debug, info, warn, error, silent (default warn)',
+  CARPRICE_LOG_LEVEL: 'diagnostic logs (pino JSON) on stderr at this level: trace, debug, info, warn, error (default: off)',
   CARPRICE_TRACKING_USERS: 'users for `carprice tracking serve` basic auth: user:password[,user:password...]',
   CARPRICE_DATA_URL: 'default raw-data source (path, http(s):// or s3:// URL) overriding params.yaml',
   HOST: 'address the API server binds to (default 0.0.0.0 in containers)',

@@ -13,6 +13,14 @@ import { loadYaml } from './yaml-load.js';
 /** The default params file of a stage (relative to its wdir). */
 export const DEFAULT_PARAMS_FILE = 'params.yaml';
 
+/**
+ * Parsed params files by path and exact text: every stage of a repro reads the same
+ * params.yaml, and parsing it once instead of once per stage keeps a no-op repro fast.
+ * Keyed on the text, so a file changed between stages is parsed again. Values are shared:
+ * callers must not mutate them.
+ */
+const parsedCache = new Map<string, { text: string; value: PyMap }>();
+
 /** Read a params file; undefined when it does not exist. `shown` names it in errors. */
 export function readParamsFile(abs: string, shown: string): PyMap | undefined {
   let text: string;
@@ -25,9 +33,12 @@ export function readParamsFile(abs: string, shown: string): PyMap | undefined {
   const ext = extname(abs).toLowerCase();
   if (ext === '.toml' || ext === '.py')
     throw new AppError('PIPELINE_INVALID', `${shown}: ${ext} params files are not supported by carprice; use YAML or JSON`);
+  const cached = parsedCache.get(abs);
+  if (cached && cached.text === text) return cached.value;
   const value = loadYaml(text, shown).value;
   if (value === null) return {};
   if (!isMap(value)) throw new AppError('PIPELINE_INVALID', `${shown}: a params file must hold a mapping at the top level`);
+  parsedCache.set(abs, { text, value });
   return value;
 }
 

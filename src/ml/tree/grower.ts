@@ -315,15 +315,10 @@ export class TreeGrower {
     else this.splitPool.push(sp);
   }
 
-  /** a -= b over the bins each feature uses. */
+  /** a -= b over every histogram slot (features' bins are contiguous: one flat loop). */
   private subtract(a: Float64Array, b: Float64Array): void {
-    const S = this.stride;
-    const { nBins, offsets, nFeatures } = this.binned;
-    for (let f = 0; f < nFeatures; f++) {
-      const o = offsets[f] * S;
-      const e = o + nBins[f] * S;
-      for (let i = o; i < e; i++) a[i] -= b[i];
-    }
+    const e = this.histSize;
+    for (let i = 0; i < e; i++) a[i] -= b[i];
   }
 
   private takeHist(): Float64Array {
@@ -348,26 +343,42 @@ export class TreeGrower {
   }
 
   private partition(rows: Uint32Array, start: number, end: number, f: number, go: Uint8Array): number {
-    const col = this.binned.columns;
-    const base = f * this.binned.nRows;
-    const scratch = this.scratch;
-    let l = start;
-    let r = 0;
-    // branchless: the side is data-dependent and unpredictable, so write both and advance one
-    for (let k = start; k < end; k++) {
-      const row = rows[k];
-      const left = go[col[base + row]];
-      rows[l] = row;
-      scratch[r] = row;
-      l += left;
-      r += 1 - left;
-    }
-    // one bulk copy instead of a second loop: V8 (Node 20) compiles the first loop on stack
-    // replacement before a second loop has type feedback, and the cached OSR code then
-    // deoptimised on every call (17,000 deopts per 300-tree fit, 40% of its time)
-    if (r > 0) rows.set(scratch.subarray(0, r), l);
+    const l = partitionRows(rows, this.scratch, this.binned.columns, f * this.binned.nRows, go, start, end);
+    const r = end - l;
+    if (r > 0) rows.set(this.scratch.subarray(0, r), l);
     return l;
   }
+}
+
+/**
+ * Stable partition of rows[start .. end): rows whose bin goes left are compacted in place
+ * from `start` (returned: where the right part begins), the others are written to
+ * scratch[0 ..) for the caller to copy back. Branchless, as the side is data-dependent and
+ * unpredictable: write both and advance one. The loop is the whole function on purpose:
+ * V8 (Node 20) compiles a hot loop on stack replacement before the code after it has type
+ * feedback, and the cached OSR code then deoptimised on every call (17,000 deopts and 40%
+ * of a 300-tree fit when the copy-back loop followed here).
+ */
+function partitionRows(
+  rows: Uint32Array,
+  scratch: Uint32Array,
+  col: Uint8Array,
+  base: number,
+  go: Uint8Array,
+  start: number,
+  end: number,
+): number {
+  let l = start;
+  let r = 0;
+  for (let k = start; k < end; k++) {
+    const row = rows[k];
+    const left = go[col[base + row]];
+    rows[l] = row;
+    scratch[r] = row;
+    l += left;
+    r += 1 - left;
+  }
+  return l;
 }
 
 /**
