@@ -260,8 +260,8 @@ test('in-process: longest-prefix dispatch, metrics formatting, path resolution, 
     ['  R²        0.9123', '  RMSE      123457', '  MAE       65432', '  MAPE      12.35%', '  MedAPE    8.76%', '  within10  55.5%', '  rows      40'].join('\n'),
   );
   assert.deepEqual(metricsJson(m), { r2: 0.912345, rmse: 123456.7, mae: 65432.1, mape: 0.12345, medape: 0.0876, within10: 0.5555, n: 40 });
-  const ctx = { cwd: '/work/p', env: {}, stdout: { write: () => undefined, isTTY: false }, stderr: { write: () => undefined, isTTY: false }, logger: silentLogger, signal: new AbortController().signal };
-  assert.equal(resolvePath(ctx, 'data/x.csv'), '/work/p/data/x.csv');
+  const ctx = { cwd: '/home/user/project', env: {}, stdout: { write: () => undefined, isTTY: false }, stderr: { write: () => undefined, isTTY: false }, logger: silentLogger, signal: new AbortController().signal };
+  assert.equal(resolvePath(ctx, 'data/x.csv'), '/home/user/project/data/x.csv');
   assert.equal(resolvePath(ctx, '/abs/x.csv'), '/abs/x.csv');
   assert.equal(resolvePath(ctx, 's3://bucket/x.csv'), 's3://bucket/x.csv');
   assert.equal(resolvePath(ctx, 'https://h/x.csv'), 'https://h/x.csv');
