@@ -240,11 +240,8 @@ export class GradientBoostingRegressor implements Regressor {
         treeFeatures.set(perm.subarray(0, nTreeFeatures).sort());
       } else treeFeatures.set(allFeatures);
       const root = builder.nNodes;
-      const grown = grower.grow(rows, m, gh, treeFeatures, nTreeFeatures, rng, builder);
-      for (let k = 0; k < grown.nLeaves; k++) {
-        const v = grown.leafValue[k];
-        for (let q = grown.leafStart[k]; q < grown.leafEnd[k]; q++) pred[rows[q]] += v;
-      }
+      // the grower adds each sampled row's leaf value to pred
+      grower.grow(rows, m, gh, treeFeatures, nTreeFeatures, rng, builder, pred);
       if (subsample < 1) {
         for (let i = 0; i < n; i++) if (!inSample[i]) pred[i] += grower.binnedLeafValue(builder, root, i);
         grower.clearTables();

@@ -75,8 +75,11 @@ export function binMatrix(X: Matrix, options: BinningOptions = {}): BinnedMatrix
   const upper: (Float64Array | null)[] = [];
   const codeBin: (Int32Array | null)[] = [];
   const column = new Float64Array(nRows);
+  // the per-cell loops live in small one-loop functions: a fit bins once, so this code runs
+  // mostly before the JIT has settled, and small loops get optimised on stack replacement
+  // at once (about 3x faster on the first call than one large function holding them all)
   for (let j = 0; j < nCols; j++) {
-    for (let i = 0; i < nRows; i++) column[i] = data[i * nCols + j];
+    readColumn(data, nRows, nCols, j, column);
     const k = X.nCategories?.[j] ?? maxCode(column) + 1;
     if (X.categorical?.[j] && k <= (options.maxCatNative ?? Infinity)) {
       isCategorical[j] = 1;
@@ -84,22 +87,58 @@ export function binMatrix(X: Matrix, options: BinningOptions = {}): BinnedMatrix
       codeBin.push(map.codeBin);
       upper.push(null);
       nBins[j] = map.nValueBins + 1;
-      const cb = map.codeBin;
-      for (let i = 0; i < nRows; i++) {
-        const x = column[i];
-        bins[i * nCols + j] = x !== x ? 0 : cb[x];
-      }
+      writeCategoricalBins(map.codeBin, column, bins, columns, nRows, nCols, j);
     } else {
       const cuts = numericCuts(column, maxBin - 1);
       upper.push(cuts);
       codeBin.push(null);
       nBins[j] = cuts.length + 2;
-      for (let i = 0; i < nRows; i++) bins[i * nCols + j] = numericBin(cuts, column[i]);
+      writeNumericBins(cuts, column, bins, columns, nRows, nCols, j);
     }
     offsets[j + 1] = offsets[j] + nBins[j];
-    for (let i = 0; i < nRows; i++) columns[j * nRows + i] = bins[i * nCols + j];
   }
   return { nRows, nFeatures: nCols, bins, columns, nBins, offsets, isCategorical, upper, codeBin };
+}
+
+function readColumn(data: Float64Array, nRows: number, nCols: number, j: number, column: Float64Array): void {
+  for (let i = 0; i < nRows; i++) column[i] = data[i * nCols + j];
+}
+
+/** Bins of numeric column j into both layouts (row-major `bins`, column-major `columns`). */
+function writeNumericBins(
+  cuts: Float64Array,
+  column: Float64Array,
+  bins: Uint8Array,
+  columns: Uint8Array,
+  nRows: number,
+  nCols: number,
+  j: number,
+): void {
+  const base = j * nRows;
+  for (let i = 0; i < nRows; i++) {
+    const b = numericBin(cuts, column[i]);
+    bins[i * nCols + j] = b;
+    columns[base + i] = b;
+  }
+}
+
+/** Bins of categorical column j (codes mapped by codeBin, NaN -> 0) into both layouts. */
+function writeCategoricalBins(
+  cb: Int32Array,
+  column: Float64Array,
+  bins: Uint8Array,
+  columns: Uint8Array,
+  nRows: number,
+  nCols: number,
+  j: number,
+): void {
+  const base = j * nRows;
+  for (let i = 0; i < nRows; i++) {
+    const x = column[i];
+    const b = x !== x ? 0 : cb[x];
+    bins[i * nCols + j] = b;
+    columns[base + i] = b;
+  }
 }
 
 function maxCode(column: Float64Array): number {

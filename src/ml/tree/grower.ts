@@ -11,6 +11,11 @@
  *   otherwise, which gives the same tree with O(depth) live histograms) or loss-guided
  *   (always split the leaf with the largest gain, LightGBM's leaf-wise growth).
  * - Leaf value = -G / (H + lambda) * leafScale + leafShift.
+ * - Boosting passes its training predictions in: each row's leaf value is added during
+ *   growth, and a split whose children are leaves by depth is not partitioned at all (its
+ *   rows are credited straight from the split's bin table).
+ * - Hot loops (histogram, partition, prediction update) are small module functions whose
+ *   body is one loop: V8 then optimises them early and never re-enters stale OSR code.
  */
 import type { Rng } from '../../core/rng.js';
 import type { BinnedMatrix } from './binning.js';
@@ -71,6 +76,12 @@ export class TreeGrower {
   private scratch = new Uint32Array(0);
   /** 2 * offsets, padded so the unrolled histogram loop reads in bounds. */
   private readonly offs2: Int32Array;
+  /**
+   * Row-major histogram slot of every cell, offsets[f] + bin (uint16), built on first use by
+   * the all-features stride-2 kernel (boosting without column sampling): it saves the
+   * per-cell offset load and add of the hottest loop, for 2 bytes per cell.
+   */
+  private slots: Uint16Array | null = null;
   /** Per-feature gain and split counts, accumulated over every tree grown. */
   readonly gainImportance: Float64Array;
   readonly splitImportance: Float64Array;
@@ -96,6 +107,11 @@ export class TreeGrower {
   /**
    * Grow one tree into `out` from rows[0 .. nRows) (partitioned in place), gradients
    * gh[2i] and hessians gh[2i + 1], using the given features (first nTreeFeatures entries).
+   *
+   * With `addTo` (boosting's training predictions), every row's leaf value is added to
+   * addTo[row] here, and splits at the depth limit are not partitioned: their rows get
+   * their leaf value straight from the split's bin table (one pass instead of partition +
+   * update). The two leaves of such a split then have empty row segments in the result.
    */
   grow(
     rows: Uint32Array,
@@ -105,6 +121,7 @@ export class TreeGrower {
     nTreeFeatures: number,
     rng: Rng,
     out: TreeEnsembleBuilder,
+    addTo?: Float64Array,
   ): GrownTree {
     const p = this.p;
     if (this.scratch.length < nRows) this.scratch = new Uint32Array(rows.length);
@@ -181,7 +198,8 @@ export class TreeGrower {
       if (sp.categorical) {
         for (let b = 0; b < nb; b++) if (hist[o + b * S + cs] > 0) go[b] = sp.leftBins[b];
       } else {
-        for (let b = 1; b < nb; b++) go[b] = b <= sp.bin ? 1 : 0;
+        go.fill(1, 1, sp.bin + 1);
+        go.fill(0, sp.bin + 1, nb);
       }
       // record the split with raw thresholds / code bitsets
       if (sp.categorical) {
@@ -193,8 +211,16 @@ export class TreeGrower {
       if (this.keepTables) this.goLeftTables.set(node.id, go.slice(0, nb));
       this.gainImportance[f] += sp.gain;
       this.splitImportance[f] += 1;
-      const mid = this.partition(rows, node.start, node.end, f, go);
       const depth = node.depth + 1;
+      // both children are leaves by depth: credit their rows now instead of partitioning
+      const terminal = addTo !== undefined && p.maxDepth > 0 && depth >= p.maxDepth;
+      let mid: number;
+      if (terminal) {
+        const vL = this.leafOutput(sp.GL, sp.HL);
+        const vR = this.leafOutput(node.G - sp.GL, node.H - sp.HL);
+        addSplitLeaves(addTo, rows, node.start, node.end, this.binned.columns, f * this.binned.nRows, go, vL, vR);
+        mid = node.start;
+      } else mid = this.partition(rows, node.start, node.end, f, go);
       const lId = out.addLeaf(0);
       const rId = out.addLeaf(0);
       out.setChildren(node.id, lId, rId);
@@ -211,6 +237,7 @@ export class TreeGrower {
         hist: null,
         split: null,
       };
+      if (terminal) R.end = node.start; // empty segment, like L's
       this.splitPool.push(sp);
       node.split = null;
       nLeaves++;
@@ -245,6 +272,7 @@ export class TreeGrower {
         }
       }
     }
+    if (addTo) for (let k = 0; k < leafNode.length; k++) addSegment(addTo, rows, leafStart[k], leafEnd[k], leafValue[k]);
     return {
       nLeaves: leafNode.length,
       leafNode: Int32Array.from(leafNode),
@@ -337,9 +365,21 @@ export class TreeGrower {
     hist.fill(0);
     const { bins, nFeatures, offsets } = this.binned;
     if (this.stride === 2) {
-      if (nf === nFeatures) buildHist2All(hist, bins, nFeatures, this.offs2, gh, rows, start, end);
+      if (nf === nFeatures) {
+        if (offsets[nFeatures] <= 65536) buildHist2Slots(hist, this.slotTable(), nFeatures, gh, rows, start, end);
+        else buildHist2All(hist, bins, nFeatures, this.offs2, gh, rows, start, end);
+      }
       else buildHist2Some(hist, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
     } else buildHist3(hist, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
+  }
+
+  private slotTable(): Uint16Array {
+    if (this.slots) return this.slots;
+    const { bins, offsets, nFeatures, nRows } = this.binned;
+    const slots = new Uint16Array(nRows * nFeatures);
+    fillSlots(slots, bins, offsets, nFeatures, nRows);
+    this.slots = slots;
+    return slots;
   }
 
   private partition(rows: Uint32Array, start: number, end: number, f: number, go: Uint8Array): number {
@@ -348,6 +388,28 @@ export class TreeGrower {
     if (r > 0) rows.set(this.scratch.subarray(0, r), l);
     return l;
   }
+}
+
+/** pred[row] += vL or vR for rows[start .. end) by the split's bin table (go[bin] = 1: left). */
+function addSplitLeaves(
+  pred: Float64Array,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  col: Uint8Array,
+  base: number,
+  go: Uint8Array,
+  vL: number,
+  vR: number,
+): void {
+  for (let k = start; k < end; k++) {
+    const row = rows[k];
+    pred[row] += go[col[base + row]] === 1 ? vL : vR;
+  }
+}
+
+function addSegment(pred: Float64Array, rows: Uint32Array, start: number, end: number, v: number): void {
+  for (let q = start; q < end; q++) pred[rows[q]] += v;
 }
 
 /**
@@ -379,6 +441,56 @@ function partitionRows(
     r += 1 - left;
   }
   return l;
+}
+
+function fillSlots(slots: Uint16Array, bins: Uint8Array, offsets: Int32Array, nF: number, nRows: number): void {
+  for (let i = 0; i < nRows; i++) {
+    const b = i * nF;
+    for (let f = 0; f < nF; f++) slots[b + f] = offsets[f] + bins[b + f];
+  }
+}
+
+/**
+ * Histogram of all features, stride 2, unrolled by four features, from precomputed slots
+ * (slots[i * nF + f] = offsets[f] + bin). Rows are visited in ascending order, so every
+ * histogram cell sums the same values in the same order as buildHist2All.
+ */
+function buildHist2Slots(
+  hist: Float64Array,
+  slots: Uint16Array,
+  nF: number,
+  gh: Gradients,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+): void {
+  const nF4 = nF & ~3;
+  for (let k = start; k < end; k++) {
+    const r = rows[k];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
+    const b = r * nF;
+    let f = 0;
+    for (; f < nF4; f += 4) {
+      const x0 = slots[b + f] << 1;
+      const x1 = slots[b + f + 1] << 1;
+      const x2 = slots[b + f + 2] << 1;
+      const x3 = slots[b + f + 3] << 1;
+      hist[x0] += g;
+      hist[x0 + 1] += h;
+      hist[x1] += g;
+      hist[x1 + 1] += h;
+      hist[x2] += g;
+      hist[x2 + 1] += h;
+      hist[x3] += g;
+      hist[x3 + 1] += h;
+    }
+    for (; f < nF; f++) {
+      const x = slots[b + f] << 1;
+      hist[x] += g;
+      hist[x + 1] += h;
+    }
+  }
 }
 
 /**

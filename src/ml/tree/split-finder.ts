@@ -69,6 +69,7 @@ export class SplitFinder {
   /**
    * Search `features` (first `nFeatures` entries) of the node whose histogram is `hist` and
    * totals are G, H, C; writes the best split with gain > gamma into `best` (reset first).
+   * With stride 2 (hessian = count) C must equal H, as the grower's node totals do.
    */
   find(hist: Float64Array, features: Int32Array, nFeatures: number, G: number, H: number, C: number, best: SplitInfo): void {
     best.reset();
@@ -93,6 +94,10 @@ export class SplitFinder {
     let GL = 0;
     let HL = 0;
     let CL = 0;
+    if (cm === 0 && S === 2) {
+      this.numericDense2(hist, f, o, nb, G, H, parent, best);
+      return;
+    }
     if (cm === 0) {
       // no missing values in this node: one candidate per cut, NaN later follows the heavier side
       let bestGain = best.gain;
@@ -178,6 +183,50 @@ export class SplitFinder {
           best.CL = CL2;
         }
       }
+    }
+  }
+
+  /**
+   * The no-missing-values scan for stride 2, where the hessian is the count: CL and HL are
+   * the same sums of the same slots, and C equals H (both summed from the same slots at the
+   * root, then split by the same CL = HL), so the count bookkeeping drops out and the
+   * result is identical to the general loop.
+   */
+  private numericDense2(hist: Float64Array, f: number, o: number, nb: number, G: number, H: number, parent: number, best: SplitInfo): void {
+    const { lambda, minChildWeight, minSamplesLeaf } = this.p;
+    let GL = 0;
+    let HL = 0;
+    let bestGain = best.gain;
+    let bestBin = -1;
+    let bGL = 0;
+    let bHL = 0;
+    for (let b = 1; b < nb - 1; b++) {
+      const k = o + 2 * b;
+      const h = hist[k + 1];
+      if (h === 0) continue;
+      GL += hist[k];
+      HL += h;
+      if (HL >= H) break;
+      const HR = H - HL;
+      if (HL < minSamplesLeaf || HR < minSamplesLeaf || HL < minChildWeight || HR < minChildWeight) continue;
+      const GR = G - GL;
+      const gain = (GL * GL) / (HL + lambda) + (GR * GR) / (HR + lambda) - parent;
+      if (gain > bestGain) {
+        bestGain = gain;
+        bestBin = b;
+        bGL = GL;
+        bHL = HL;
+      }
+    }
+    if (bestBin > 0) {
+      best.gain = bestGain;
+      best.feature = f;
+      best.categorical = false;
+      best.bin = bestBin;
+      best.defaultLeft = bHL >= H - bHL;
+      best.GL = bGL;
+      best.HL = bHL;
+      best.CL = bHL;
     }
   }
 
