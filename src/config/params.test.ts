@@ -73,7 +73,7 @@ test('every problem is listed with its key path and file line', () => {
     const lines = e.message.split('\n');
     assert.equal(lines[0], `${path} has 5 problems:`);
     assert.deepEqual(lines.slice(1), [
-      `  ${path}:4: data_ingestion.test_size: expected a number > 0 and <= 1, got 1.5`,
+      `  ${path}:4: data_ingestion.test_size: expected a number > 0 and < 1, got 1.5`,
       `  ${path}:5: data_ingestion.numerical_cols[2]: must not be empty`,
       `  ${path}:7: features.log_target: expected true or false, got "maybe"`,
       `  ${path}:8: features.colour: unknown key (known: reference_year, log_target, derived, numeric_imputer, categorical_imputer, onehot_drop_first, onehot_max_categories, target_encoding_smoothing, target_encoding_folds, scale, token_columns, token_min_count, interactions, interaction_min_count)`,
@@ -137,7 +137,7 @@ test('bad --set flags: USAGE for malformed ones, CONFIG_INVALID blaming the flag
     const bad = appError(() => loadParams({ path, sets: ['data_ingestion.test_size=abc'] }));
     assert.equal(bad.code, 'CONFIG_INVALID');
     // the bad value came from the flag, so the flag is named, not line 2 of the file
-    assert.equal(bad.message, '--set data_ingestion.test_size: expected a number > 0 and <= 1, got "abc"');
+    assert.equal(bad.message, '--set data_ingestion.test_size: expected a number > 0 and < 1, got "abc"');
   });
   const noFile = appError(() => loadParams({ path: '/nonexistent/params.yaml', sets: ['features.scale=perhaps', 'features.nope=1'] }));
   assert.equal(

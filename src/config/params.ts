@@ -33,7 +33,7 @@ const paramsSchema = v.object({
     sheet: v.maybe(v.string()),
   }),
   data_ingestion: v.section({
-    test_size: v.optional(v.number({ min: 0, max: 1, exclusiveMin: true }), 0.2),
+    test_size: v.optional(v.number({ min: 0, max: 1, exclusiveMin: true, exclusiveMax: true }), 0.2),
     random_state: v.optional(v.number({ int: true, min: 0 }), 42),
     numerical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_NUMERIC),
     categorical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_CATEGORICAL),

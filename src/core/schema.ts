@@ -31,12 +31,12 @@ function join(path: string, key: string | number): string {
 }
 
 export const v = {
-  number(opts: { min?: number; max?: number; int?: boolean; exclusiveMin?: boolean } = {}): Validator<number> {
+  number(opts: { min?: number; max?: number; int?: boolean; exclusiveMin?: boolean; exclusiveMax?: boolean } = {}): Validator<number> {
     return (x, path, issues) => {
       const n = typeof x === 'string' && x.trim() !== '' ? Number(x) : x;
       const bounds =
         opts.min !== undefined || opts.max !== undefined
-          ? ` ${opts.min !== undefined ? (opts.exclusiveMin ? `> ${opts.min}` : `>= ${opts.min}`) : ''}${opts.min !== undefined && opts.max !== undefined ? ' and ' : ''}${opts.max !== undefined ? `<= ${opts.max}` : ''}`
+          ? ` ${opts.min !== undefined ? (opts.exclusiveMin ? `> ${opts.min}` : `>= ${opts.min}`) : ''}${opts.min !== undefined && opts.max !== undefined ? ' and ' : ''}${opts.max !== undefined ? (opts.exclusiveMax ? `< ${opts.max}` : `<= ${opts.max}`) : ''}`
           : '';
       const want = `${opts.int ? 'an integer' : 'a number'}${bounds}`;
       if (typeof n !== 'number' || !Number.isFinite(n)) {
@@ -46,7 +46,7 @@ export const v = {
       if (
         (opts.int && !Number.isInteger(n)) ||
         (opts.min !== undefined && (opts.exclusiveMin ? n <= opts.min : n < opts.min)) ||
-        (opts.max !== undefined && n > opts.max)
+        (opts.max !== undefined && (opts.exclusiveMax ? n >= opts.max : n > opts.max))
       ) {
         issues.push({ path, message: `expected ${want}, got ${show(x)}` });
       }

@@ -211,7 +211,7 @@ test('usage and config errors: unknown algo, bad --set, leakage, unknown command
   failedWith(algo, 'USAGE', /^carprice: unknown algorithm "xgb"; choose one of: .*ridge/);
   assert.equal(algo.stderr.split('\n').filter(Boolean).length, 1, 'fails before reading the data');
   failedWith(noEq, 'USAGE', /^carprice: --set expects key=value \(e\.g\. --set data_ingestion\.test_size=0\.25\), got "test_size"$/);
-  failedWith(badVal, 'CONFIG_INVALID', /^carprice: --set data_ingestion\.test_size: expected a number > 0 and <= 1, got "abc"$/);
+  failedWith(badVal, 'CONFIG_INVALID', /^carprice: --set data_ingestion\.test_size: expected a number > 0 and < 1, got "abc"$/);
   failedWith(leak, 'CONFIG_INVALID', /^carprice: emiStartingValue cannot be features: they are computed from listingPrice \(target leakage\)/);
   failedWith(cmd, 'USAGE', /^carprice: unknown command "trian"; run `carprice --help`/);
   failedWith(flag, 'USAGE', /^carprice: .*--bogus.*; run `carprice train --help`$/);

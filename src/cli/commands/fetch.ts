@@ -1,5 +1,6 @@
 /** `carprice fetch`: download missing cache objects from a remote (like dvc fetch). */
 import type { Command } from '../command.js';
+import { TRANSFER_OPTIONS, transferOptionsFromFlags } from './transfer-flags.js';
 
 export const fetchCommand: Command = {
   name: 'fetch',
@@ -8,19 +9,11 @@ export const fetchCommand: Command = {
 
 Downloads into .dvc/cache the objects of recorded outputs that are not there yet,
 checking each against its md5. The workspace is not touched (see pull / checkout).`,
-  options: { remote: { type: 'string', short: 'r' }, jobs: { type: 'string', short: 'j' } },
+  options: TRANSFER_OPTIONS,
   positionals: true,
   async run(args, ctx) {
     const { fetch, formatMissing, plural } = await import('../../pipeline/transfer.js');
-    const r = await fetch({
-      cwd: ctx.cwd,
-      remote: args.values.remote as string | undefined,
-      targets: args.positionals,
-      env: ctx.env,
-      jobs: args.values.jobs ? Number(args.values.jobs) : undefined,
-      progress: ctx.stderr,
-      progressEnabled: !ctx.env.CI && !ctx.env.NO_COLOR,
-    });
+    const r = await fetch(transferOptionsFromFlags(args, ctx));
     ctx.stderr.write(formatMissing(r.missing, `remote '${r.remote}'`));
     ctx.stdout.write(r.transferred ? `${plural(r.transferred, 'file')} fetched\n` : 'Everything is up to date.\n');
     return r.missing.length ? 1 : 0;

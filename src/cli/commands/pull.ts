@@ -1,5 +1,6 @@
 /** `carprice pull`: fetch + checkout (like dvc pull). */
 import type { Command } from '../command.js';
+import { TRANSFER_OPTIONS, transferOptionsFromFlags } from './transfer-flags.js';
 
 export const pullCommand: Command = {
   name: 'pull',
@@ -9,21 +10,12 @@ export const pullCommand: Command = {
 fetch, then checkout: afterwards the workspace holds the data recorded in dvc.lock and
 .dvc files. Without a default remote, add one first:
   carprice remote add -d storage s3://BUCKET/PREFIX`,
-  options: { remote: { type: 'string', short: 'r' }, jobs: { type: 'string', short: 'j' }, force: { type: 'boolean', short: 'f' } },
+  options: { ...TRANSFER_OPTIONS, force: { type: 'boolean', short: 'f' } },
   positionals: true,
   async run(args, ctx) {
     const { pull, formatMissing, formatCheckout, plural } = await import('../../pipeline/transfer.js');
     const { AppError } = await import('../../core/errors.js');
-    const r = await pull({
-      cwd: ctx.cwd,
-      remote: args.values.remote as string | undefined,
-      targets: args.positionals,
-      env: ctx.env,
-      force: Boolean(args.values.force),
-      jobs: args.values.jobs ? Number(args.values.jobs) : undefined,
-      progress: ctx.stderr,
-      progressEnabled: !ctx.env.CI && !ctx.env.NO_COLOR,
-    });
+    const r = await pull({ ...transferOptionsFromFlags(args, ctx), force: Boolean(args.values.force) });
     ctx.stderr.write(formatMissing(r.fetch.missing, `remote '${r.fetch.remote}'`));
     ctx.stdout.write(formatCheckout(r.checkout));
     if (r.checkout.failed.length)

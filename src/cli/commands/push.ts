@@ -1,5 +1,6 @@
 /** `carprice push`: upload cached outputs to a remote (like dvc push). */
 import type { Command } from '../command.js';
+import { TRANSFER_OPTIONS, transferOptionsFromFlags } from './transfer-flags.js';
 
 export const pushCommand: Command = {
   name: 'push',
@@ -9,19 +10,11 @@ export const pushCommand: Command = {
 Uploads the cache objects of every output recorded in dvc.lock and .dvc files that the
 remote lacks (layout files/md5/xx/..., the same as DVC's). Default remote: core.remote
 (set with \`carprice remote add -d NAME URL\`).`,
-  options: { remote: { type: 'string', short: 'r' }, jobs: { type: 'string', short: 'j' } },
+  options: TRANSFER_OPTIONS,
   positionals: true,
   async run(args, ctx) {
     const { push, formatMissing, plural } = await import('../../pipeline/transfer.js');
-    const r = await push({
-      cwd: ctx.cwd,
-      remote: args.values.remote as string | undefined,
-      targets: args.positionals,
-      env: ctx.env,
-      jobs: args.values.jobs ? Number(args.values.jobs) : undefined,
-      progress: ctx.stderr,
-      progressEnabled: !ctx.env.CI && !ctx.env.NO_COLOR,
-    });
+    const r = await push(transferOptionsFromFlags(args, ctx));
     ctx.stderr.write(formatMissing(r.missing, `remote '${r.remote}'`));
     ctx.stdout.write(r.transferred ? `${plural(r.transferred, 'file')} pushed\n` : 'Everything is up to date.\n');
   },

@@ -6,13 +6,13 @@
  * computed during fit when bootstrapping. Params follow scikit-learn's names.
  */
 import { AppError } from '../../core/errors.js';
-import { Rng } from '../../core/rng.js';
 import type { FitOptions, Regressor, SavedEstimator } from '../estimator.js';
 import { registerEstimator } from '../format/registry.js';
 import type { Matrix } from '../matrix.js';
-import { fitCart, r2Where } from '../tree/cart.js';
+import { CART_BIN_SEED_SPECS, CART_GROWTH_SPECS, cartOptionsFromParams, fitCart, r2Where } from '../tree/cart.js';
+import { importanceByName, loadImportance, saveImportance } from '../tree/feature-importance.js';
 import { checkFitInput, checkPredictInput, checkSavedColumns } from '../tree/fit-checks.js';
-import { featuresPerSplit, resolveParams, type ParamSpec, type ResolvedParams } from '../tree/params.js';
+import { resolveParams, type ParamSpec, type ResolvedParams } from '../tree/params.js';
 import { TreeEnsemble, type SavedTrees } from '../tree/tree-ensemble.js';
 
 /** Hyper-parameters of a random forest. */
@@ -43,16 +43,10 @@ export interface RandomForestParams {
 
 const SPECS: Record<string, ParamSpec> = {
   n_estimators: { type: 'int', default: 100, min: 1, max: 100000 },
-  max_depth: { type: 'int', default: 0, min: 0, max: 1000, nullMeans: 0 },
-  min_samples_split: { type: 'number', default: 2, min: 0 },
-  min_samples_leaf: { type: 'number', default: 1, min: 0 },
-  min_child_weight: { type: 'number', default: 0, min: 0 },
-  max_leaves: { type: 'int', default: 0, min: 0 },
-  max_features: { type: 'numberOrEnum', default: 1, min: 0, minExclusive: true, values: ['sqrt', 'log2'] },
+  ...CART_GROWTH_SPECS,
   bootstrap: { type: 'bool', default: true },
   max_samples: { type: 'number', default: 1, min: 0, minExclusive: true, max: 1 },
-  max_bin: { type: 'int', default: 256, min: 2, max: 256 },
-  random_state: { type: 'int', default: 42, min: 0, max: 2147483647 },
+  ...CART_BIN_SEED_SPECS,
 };
 
 interface Fitted {
@@ -93,22 +87,15 @@ export class RandomForestRegressor implements Regressor {
   fit(X: Matrix, y: Float64Array, options: FitOptions = {}): this {
     checkFitInput('RandomForestRegressor', X, y, options);
     const p = this.p;
-    const r = fitCart(X, y, {
-      owner: 'RandomForestRegressor',
-      nTrees: p.n_estimators as number,
-      maxDepth: p.max_depth as number,
-      maxLeaves: p.max_leaves as number,
-      minSamplesSplit: p.min_samples_split as number,
-      minSamplesLeaf: p.min_samples_leaf as number,
-      minChildWeight: p.min_child_weight as number,
-      featuresPerNode: featuresPerSplit(p.max_features as number | string, X.nCols),
-      bootstrap: p.bootstrap as boolean,
-      maxSamples: p.max_samples as number,
-      maxBin: p.max_bin as number,
-      rng: new Rng(p.random_state as number),
-      sampleWeight: options.sampleWeight,
-      signal: options.signal,
-    });
+    const r = fitCart(
+      X,
+      y,
+      cartOptionsFromParams('RandomForestRegressor', p, X.nCols, options, {
+        nTrees: p.n_estimators as number,
+        bootstrap: p.bootstrap as boolean,
+        maxSamples: p.max_samples as number,
+      }),
+    );
     this.oobPrediction = r.oobPrediction;
     this.fitted = {
       trees: r.trees,
@@ -131,9 +118,7 @@ export class RandomForestRegressor implements Regressor {
 
   /** Total SSE reduction ('gain') or number of splits ('split') per feature, over all trees. */
   featureImportance(type: 'gain' | 'split' = 'gain'): Record<string, number> {
-    if (!this.fitted) throw new AppError('MODEL_INVALID', 'RandomForestRegressor.featureImportance called before fit');
-    const v = type === 'gain' ? this.fitted.gain : this.fitted.split;
-    return Object.fromEntries(this.fitted.columnNames.map((n, j) => [n, v[j]]));
+    return importanceByName('RandomForestRegressor', this.fitted, type);
   }
 
   toJSON(): SavedEstimator {
@@ -145,7 +130,7 @@ export class RandomForestRegressor implements Regressor {
       params: this.params(),
       columnNames: f.columnNames,
       oobScore: Number.isFinite(f.oobScore) ? f.oobScore : null,
-      importance: { gain: Array.from(f.gain), split: Array.from(f.split) },
+      importance: saveImportance(f),
       trees: f.trees.toJSON(),
     };
   }
@@ -154,13 +139,10 @@ export class RandomForestRegressor implements Regressor {
   static fromJSON(s: SavedEstimator): RandomForestRegressor {
     const columnNames = checkSavedColumns('forest', s.columnNames);
     const m = new RandomForestRegressor((s.params ?? {}) as Record<string, unknown>);
-    const imp = (s.importance ?? {}) as { gain?: number[]; split?: number[] };
-    const vec = (a: number[] | undefined) => (Array.isArray(a) && a.length === columnNames.length ? Float64Array.from(a) : new Float64Array(columnNames.length));
     m.fitted = {
       trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'forest'),
       columnNames,
-      gain: vec(imp.gain),
-      split: vec(imp.split),
+      ...loadImportance(s.importance, columnNames.length),
       oobScore: typeof s.oobScore === 'number' ? s.oobScore : NaN,
     };
     return m;

@@ -13,6 +13,7 @@ import type { FitOptions, Regressor, SavedEstimator } from '../estimator.js';
 import { registerEstimator } from '../format/registry.js';
 import type { Matrix } from '../matrix.js';
 import { binMatrix } from '../tree/binning.js';
+import { importanceByName, loadImportance, saveImportance } from '../tree/feature-importance.js';
 import { checkAborted, checkFitInput, checkPredictInput, checkSavedColumns } from '../tree/fit-checks.js';
 import { TreeGrower } from '../tree/grower.js';
 import { resolveParams, type ParamSpec, type ResolvedParams } from '../tree/params.js';
@@ -282,11 +283,7 @@ export class GradientBoostingRegressor implements Regressor {
 
   /** Total gain ('gain', LightGBM's meaning) or number of splits ('split') per feature. */
   featureImportance(type: 'gain' | 'split' = 'gain'): Record<string, number> {
-    if (!this.fitted) throw new AppError('MODEL_INVALID', 'GradientBoostingRegressor.featureImportance called before fit');
-    const v = type === 'gain' ? this.fitted.gain : this.fitted.split;
-    const out: Record<string, number> = {};
-    this.fitted.columnNames.forEach((name, j) => (out[name] = v[j]));
-    return out;
+    return importanceByName('GradientBoostingRegressor', this.fitted, type);
   }
 
   toJSON(): SavedEstimator {
@@ -299,7 +296,7 @@ export class GradientBoostingRegressor implements Regressor {
       baseScore: f.baseScore,
       columnNames: f.columnNames,
       bestIteration: f.bestIteration,
-      importance: { gain: Array.from(f.gain), split: Array.from(f.split) },
+      importance: saveImportance(f),
       trees: f.trees.toJSON(),
     };
   }
@@ -310,14 +307,11 @@ export class GradientBoostingRegressor implements Regressor {
     if (typeof s.baseScore !== 'number' || !Number.isFinite(s.baseScore))
       throw new AppError('MODEL_INVALID', 'saved "gbdt" model has no finite baseScore; retrain or restore the model file');
     const m = new GradientBoostingRegressor((s.params ?? {}) as Record<string, unknown>);
-    const imp = (s.importance ?? {}) as { gain?: number[]; split?: number[] };
-    const vec = (a: number[] | undefined) => (Array.isArray(a) && a.length === columnNames.length ? Float64Array.from(a) : new Float64Array(columnNames.length));
     m.fitted = {
       trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'gbdt'),
       baseScore: s.baseScore,
       columnNames,
-      gain: vec(imp.gain),
-      split: vec(imp.split),
+      ...loadImportance(s.importance, columnNames.length),
       bestIteration: typeof s.bestIteration === 'number' ? s.bestIteration : -1,
     };
     return m;

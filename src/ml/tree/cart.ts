@@ -7,11 +7,13 @@
  * exact drops in weighted SSE and leaf values are weighted means of y. A bootstrap sample
  * is represented by multiplicities (row drawn k times has weight k w), so no rows are copied.
  */
-import type { Rng } from '../../core/rng.js';
+import { Rng } from '../../core/rng.js';
+import type { FitOptions } from '../estimator.js';
 import type { Matrix } from '../matrix.js';
 import { binMatrix } from './binning.js';
 import { checkAborted } from './fit-checks.js';
 import { TreeGrower } from './grower.js';
+import { featuresPerSplit, type ParamSpec, type ResolvedParams } from './params.js';
 import { TreeEnsemble, TreeEnsembleBuilder } from './tree-ensemble.js';
 
 /** What shapes a CART ensemble. */
@@ -31,6 +33,55 @@ export interface CartOptions {
   rng: Rng;
   sampleWeight?: Float64Array;
   signal?: AbortSignal;
+}
+
+/**
+ * Param specs shaping the growth of each CART tree (scikit-learn names), shared by
+ * DecisionTreeRegressor and RandomForestRegressor. Spread in declaration order: the
+ * order of the specs is the order of `params()`.
+ */
+export const CART_GROWTH_SPECS: Readonly<Record<string, ParamSpec>> = {
+  max_depth: { type: 'int', default: 0, min: 0, max: 1000, nullMeans: 0 },
+  min_samples_split: { type: 'number', default: 2, min: 0 },
+  min_samples_leaf: { type: 'number', default: 1, min: 0 },
+  min_child_weight: { type: 'number', default: 0, min: 0 },
+  max_leaves: { type: 'int', default: 0, min: 0 },
+  max_features: { type: 'numberOrEnum', default: 1, min: 0, minExclusive: true, values: ['sqrt', 'log2'] },
+};
+
+/** Param specs for histogram bins and the seed of a CART learner (after CART_GROWTH_SPECS). */
+export const CART_BIN_SEED_SPECS: Readonly<Record<string, ParamSpec>> = {
+  max_bin: { type: 'int', default: 256, min: 2, max: 256 },
+  random_state: { type: 'int', default: 42, min: 0, max: 2147483647 },
+};
+
+/**
+ * CartOptions from params resolved against CART_GROWTH_SPECS and CART_BIN_SEED_SPECS;
+ * `ensemble` gives what differs between one tree and a forest.
+ */
+export function cartOptionsFromParams(
+  owner: string,
+  p: ResolvedParams,
+  nFeatures: number,
+  options: FitOptions,
+  ensemble: Pick<CartOptions, 'nTrees' | 'bootstrap' | 'maxSamples'>,
+): CartOptions {
+  return {
+    owner,
+    nTrees: ensemble.nTrees,
+    maxDepth: p.max_depth as number,
+    maxLeaves: p.max_leaves as number,
+    minSamplesSplit: p.min_samples_split as number,
+    minSamplesLeaf: p.min_samples_leaf as number,
+    minChildWeight: p.min_child_weight as number,
+    featuresPerNode: featuresPerSplit(p.max_features as number | string, nFeatures),
+    bootstrap: ensemble.bootstrap,
+    maxSamples: ensemble.maxSamples,
+    maxBin: p.max_bin as number,
+    rng: new Rng(p.random_state as number),
+    sampleWeight: options.sampleWeight,
+    signal: options.signal,
+  };
 }
 
 /** The fitted trees and, when bootstrapping, out-of-bag predictions. */

@@ -5,13 +5,13 @@
  * Params follow scikit-learn's DecisionTreeRegressor names.
  */
 import { AppError } from '../../core/errors.js';
-import { Rng } from '../../core/rng.js';
 import type { FitOptions, Regressor, SavedEstimator } from '../estimator.js';
 import { registerEstimator } from '../format/registry.js';
 import type { Matrix } from '../matrix.js';
-import { fitCart } from './cart.js';
+import { CART_BIN_SEED_SPECS, CART_GROWTH_SPECS, cartOptionsFromParams, fitCart } from './cart.js';
+import { importanceByName, loadImportance, saveImportance } from './feature-importance.js';
 import { checkFitInput, checkPredictInput, checkSavedColumns } from './fit-checks.js';
-import { featuresPerSplit, resolveParams, type ParamSpec, type ResolvedParams } from './params.js';
+import { resolveParams, type ParamSpec, type ResolvedParams } from './params.js';
 import { TreeEnsemble, type SavedTrees } from './tree-ensemble.js';
 
 /** Hyper-parameters of a regression tree. */
@@ -34,16 +34,7 @@ export interface DecisionTreeParams {
   random_state?: number;
 }
 
-const SPECS: Record<string, ParamSpec> = {
-  max_depth: { type: 'int', default: 0, min: 0, max: 1000, nullMeans: 0 },
-  min_samples_split: { type: 'number', default: 2, min: 0 },
-  min_samples_leaf: { type: 'number', default: 1, min: 0 },
-  min_child_weight: { type: 'number', default: 0, min: 0 },
-  max_leaves: { type: 'int', default: 0, min: 0 },
-  max_features: { type: 'numberOrEnum', default: 1, min: 0, minExclusive: true, values: ['sqrt', 'log2'] },
-  max_bin: { type: 'int', default: 256, min: 2, max: 256 },
-  random_state: { type: 'int', default: 42, min: 0, max: 2147483647 },
-};
+const SPECS: Record<string, ParamSpec> = { ...CART_GROWTH_SPECS, ...CART_BIN_SEED_SPECS };
 
 interface Fitted {
   trees: TreeEnsemble;
@@ -74,23 +65,7 @@ export class DecisionTreeRegressor implements Regressor {
 
   fit(X: Matrix, y: Float64Array, options: FitOptions = {}): this {
     checkFitInput('DecisionTreeRegressor', X, y, options);
-    const p = this.p;
-    const r = fitCart(X, y, {
-      owner: 'DecisionTreeRegressor',
-      nTrees: 1,
-      maxDepth: p.max_depth as number,
-      maxLeaves: p.max_leaves as number,
-      minSamplesSplit: p.min_samples_split as number,
-      minSamplesLeaf: p.min_samples_leaf as number,
-      minChildWeight: p.min_child_weight as number,
-      featuresPerNode: featuresPerSplit(p.max_features as number | string, X.nCols),
-      bootstrap: false,
-      maxSamples: 1,
-      maxBin: p.max_bin as number,
-      rng: new Rng(p.random_state as number),
-      sampleWeight: options.sampleWeight,
-      signal: options.signal,
-    });
+    const r = fitCart(X, y, cartOptionsFromParams('DecisionTreeRegressor', this.p, X.nCols, options, { nTrees: 1, bootstrap: false, maxSamples: 1 }));
     this.fitted = { trees: r.trees, columnNames: [...X.columnNames], gain: r.gain, split: r.split };
     return this;
   }
@@ -102,9 +77,7 @@ export class DecisionTreeRegressor implements Regressor {
 
   /** Total SSE reduction ('gain') or number of splits ('split') per feature. */
   featureImportance(type: 'gain' | 'split' = 'gain'): Record<string, number> {
-    if (!this.fitted) throw new AppError('MODEL_INVALID', 'DecisionTreeRegressor.featureImportance called before fit');
-    const v = type === 'gain' ? this.fitted.gain : this.fitted.split;
-    return Object.fromEntries(this.fitted.columnNames.map((n, j) => [n, v[j]]));
+    return importanceByName('DecisionTreeRegressor', this.fitted, type);
   }
 
   toJSON(): SavedEstimator {
@@ -115,7 +88,7 @@ export class DecisionTreeRegressor implements Regressor {
       formatVersion: 1,
       params: this.params(),
       columnNames: f.columnNames,
-      importance: { gain: Array.from(f.gain), split: Array.from(f.split) },
+      importance: saveImportance(f),
       trees: f.trees.toJSON(),
     };
   }
@@ -124,9 +97,7 @@ export class DecisionTreeRegressor implements Regressor {
   static fromJSON(s: SavedEstimator): DecisionTreeRegressor {
     const columnNames = checkSavedColumns('tree', s.columnNames);
     const m = new DecisionTreeRegressor((s.params ?? {}) as Record<string, unknown>);
-    const imp = (s.importance ?? {}) as { gain?: number[]; split?: number[] };
-    const vec = (a: number[] | undefined) => (Array.isArray(a) && a.length === columnNames.length ? Float64Array.from(a) : new Float64Array(columnNames.length));
-    m.fitted = { trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'tree'), columnNames, gain: vec(imp.gain), split: vec(imp.split) };
+    m.fitted = { trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'tree'), columnNames, ...loadImportance(s.importance, columnNames.length) };
     return m;
   }
 }
