@@ -6,7 +6,7 @@
 import type { Frame } from '../data/frame.js';
 import {
   assertFitted,
-  categoricalColumn,
+  categoryCounts,
   checkSaved,
   numericColumn,
   withColumns,
@@ -95,8 +95,7 @@ export class CategoricalImputer implements Transformer {
         fill[c] = MISSING_CATEGORY;
         continue;
       }
-      const counts = new Map<string, number>();
-      for (const x of categoricalColumn(frame, c)) if (x !== null) counts.set(x, (counts.get(x) ?? 0) + 1);
+      const counts = categoryCounts(frame, c);
       // most frequent; ties broken by the smaller string so the result is deterministic
       let best: string | undefined;
       let bestN = -1;

@@ -8,6 +8,7 @@ import type { Frame } from '../data/frame.js';
 import {
   assertFitted,
   categoricalColumn,
+  categoryCounts,
   checkSaved,
   numericColumn,
   withColumns,
@@ -36,11 +37,12 @@ export class Interactions implements Transformer {
   ) {}
 
   fit(frame: Frame): this {
-    this.levels = this.pairs.map((p) => {
-      const counts = new Map<string, number>();
-      for (const x of categoricalColumn(frame, p.categorical)) if (x !== null) counts.set(x, (counts.get(x) ?? 0) + 1);
-      return [...counts].filter(([, n]) => n >= this.minCount).map(([k]) => k).sort();
-    });
+    this.levels = this.pairs.map((p) =>
+      [...categoryCounts(frame, p.categorical)]
+        .filter(([, n]) => n >= this.minCount)
+        .map(([k]) => k)
+        .sort(),
+    );
     return this;
   }
 

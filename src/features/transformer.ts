@@ -71,6 +71,13 @@ export function categoricalColumn(frame: Frame, name: string): (string | null)[]
   return c;
 }
 
+/** How often each non-missing category occurs in the column, in order of first appearance. */
+export function categoryCounts(frame: Frame, column: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const x of categoricalColumn(frame, column)) if (x !== null) counts.set(x, (counts.get(x) ?? 0) + 1);
+  return counts;
+}
+
 /** The sorted distinct non-missing categories of each column (a deterministic layout). */
 export function categoryLevels(frame: Frame, columns: readonly string[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};

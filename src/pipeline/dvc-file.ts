@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { AppError } from '../core/errors.js';
 import type { HashInfo } from './hash.js';
-import type { LockOut } from './lockfile.js';
+import { readLockOut, type LockOut } from './lockfile.js';
 import { isMap, type PyMap } from './py-value.js';
 import { dumpYaml } from './yaml-dump.js';
 import { loadYaml } from './yaml-load.js';
@@ -39,13 +39,7 @@ export function readDvcFile(root: string, relFile: string): DvcFile {
     throw new AppError('PIPELINE_INVALID', `${relFile}:1: a .dvc file needs an 'outs' list; re-create it with \`carprice add <path>\``);
   const outs = v.outs.map((o, i) => {
     if (!isMap(o) || typeof o.path !== 'string') throw new AppError('PIPELINE_INVALID', `${relFile}:${doc.lineOf(['outs', i]) ?? 1}: outs[${i}]: needs a 'path'`);
-    const r: DvcFile['outs'][number] = { path: o.path, cache: o.cache !== false, push: o.push !== false };
-    if (typeof o.hash === 'string') r.hash = o.hash;
-    if (o.md5 !== undefined && o.md5 !== null) r.md5 = String(o.md5).toLowerCase();
-    if (typeof o.size === 'number') r.size = o.size;
-    if (typeof o.nfiles === 'number') r.nfiles = o.nfiles;
-    if (o.isexec === true) r.isexec = true;
-    return r;
+    return { ...readLockOut(o), cache: o.cache !== false, push: o.push !== false };
   });
   return { relFile, raw: v, outs, frozen: v.frozen === true, isImport: v.deps !== undefined };
 }

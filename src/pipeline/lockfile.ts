@@ -29,6 +29,20 @@ export interface LockOut {
   isexec?: boolean;
 }
 
+/**
+ * A dep/out entry as recorded in dvc.lock or a `.dvc` file: path plus whichever hash
+ * fields are present (md5 lower-cased; fields of the wrong type are left out).
+ */
+export function readLockOut(o: PyMap): LockOut {
+  const r: LockOut = { path: String(o.path) };
+  if (typeof o.hash === 'string') r.hash = o.hash;
+  if (o.md5 !== undefined && o.md5 !== null) r.md5 = String(o.md5).toLowerCase();
+  if (typeof o.size === 'number') r.size = o.size;
+  if (typeof o.nfiles === 'number') r.nfiles = o.nfiles;
+  if (o.isexec === true) r.isexec = true;
+  return r;
+}
+
 /** One stage's lock entry. */
 export interface LockEntry {
   cmd: string | string[];
@@ -76,18 +90,7 @@ export class LockFile {
   get(name: string): LockEntry | undefined {
     const e = this.raw.get(name);
     if (!e) return undefined;
-    const outs = (list: PyValue | undefined): LockOut[] =>
-      Array.isArray(list)
-        ? list.filter(isMap).map((o) => {
-            const r: LockOut = { path: String(o.path) };
-            if (typeof o.hash === 'string') r.hash = o.hash;
-            if (o.md5 !== undefined && o.md5 !== null) r.md5 = String(o.md5).toLowerCase();
-            if (typeof o.size === 'number') r.size = o.size;
-            if (typeof o.nfiles === 'number') r.nfiles = o.nfiles;
-            if (o.isexec === true) r.isexec = true;
-            return r;
-          })
-        : [];
+    const outs = (list: PyValue | undefined): LockOut[] => (Array.isArray(list) ? list.filter(isMap).map(readLockOut) : []);
     const params: Record<string, PyMap> = {};
     if (isMap(e.params)) for (const [f, vals] of Object.entries(e.params)) params[f] = isMap(vals) ? vals : {};
     return { cmd: e.cmd as string | string[], deps: outs(e.deps), params, outs: outs(e.outs) };

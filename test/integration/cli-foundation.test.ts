@@ -7,11 +7,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { runBuiltCli, type CliResult } from '../helpers/built-cli.js';
 import { asInput, fixtureCsv, fixtureTable, generateListings, writeFixtureCsv } from '../fixtures/listings.js';
 import { exitCodeOf, type ErrorCode } from '../../src/core/errors.js';
 import { formatXlsx } from '../../src/data/xlsx.js';
@@ -20,32 +19,12 @@ import { formatMetrics, metricsJson } from '../../src/cli/commands/metrics-table
 import { resolvePath } from '../../src/cli/commands/params-flags.js';
 import { silentLogger } from '../../src/core/logger.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(root, 'dist', 'src', 'cli', 'main.js');
 let dir: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function env(): NodeJS.ProcessEnv {
-  const e = { ...process.env };
-  for (const k of Object.keys(e)) if (k.startsWith('CARPRICE_') || k.startsWith('MLFLOW_')) delete e[k];
-  return e;
-}
+type Run = CliResult;
 
 function cli(...args: string[]): Promise<Run> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: env() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', rej);
-    child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-  });
+  return runBuiltCli(args, dir);
 }
 
 /** The run failed with `code`, and the error is one `carprice:` line with no stack trace. */

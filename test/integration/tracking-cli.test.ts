@@ -11,29 +11,13 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { BUILT_CLI as CLI, cleanEnv, runBuiltCli, type CliResult } from '../helpers/built-cli.js';
 import { TrackingClient } from '../../src/tracking/client.js';
 import { openStore } from '../../src/tracking/resolve-store.js';
 import { SqliteTrackingStore } from '../../src/tracking/sqlite/sqlite-tracking-store.js';
 import { exitCodeOf } from '../../src/core/errors.js';
 import type { Experiment, ModelVersion, RegisteredModel, Run } from '../../src/tracking/entities.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(root, 'dist', 'src', 'cli', 'main.js');
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The parent's environment without any CARPRICE_/MLFLOW_ variable, plus `extra`. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const e = { ...process.env };
-  for (const k of Object.keys(e)) if (k.startsWith('CARPRICE_') || k.startsWith('MLFLOW_')) delete e[k];
-  return { ...e, ...extra };
-}
 
 describe('tracking CLI against a served store', () => {
   let dir: string;
@@ -44,16 +28,8 @@ describe('tracking CLI against a served store', () => {
   const QUOTED = "O'Brien's model";
   const BOTH = `a'b"c`;
 
-  function cli(args: string[], extraEnv: Record<string, string> = {}, cwd = dir): Promise<Result> {
-    return new Promise((res, rej) => {
-      const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(extraEnv) });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', rej);
-      child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-    });
+  function cli(args: string[], extraEnv: Record<string, string> = {}, cwd = dir): Promise<CliResult> {
+    return runBuiltCli(args, cwd, extraEnv);
   }
 
   before(async () => {
