@@ -174,7 +174,7 @@ async function fetchWith(repo: Repo, remote: Remote, opts: TransferOptions): Pro
   if (remote instanceof LocalRemote && !existsSync(remote.dir))
     throw new AppError(
       'REMOTE',
-      `remote '${remote.name}' points to ${remote.dir}, which does not exist; \`carprice push\` to create it, or fix it with \`carprice remote modify ${remote.name} url PATH\``,
+      `remote '${remote.name}' points to ${remote.dir}, which does not exist. Point it at your copy of the data (\`carprice remote modify ${remote.name} url PATH\`), add your own default remote (\`carprice remote add -d NAME s3://bucket/path\`), or \`carprice push\` to create it`,
     );
   const used = collectUsed(repo, opts.targets);
   const missing: TransferResult['missing'] = [];

@@ -119,3 +119,20 @@ test('a stage run without its inputs says which stage to run first', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('pull from a default remote that does not exist says how to point at the data or add a remote', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-pull-'));
+  try {
+    mkdirSync(join(dir, '.dvc'));
+    mkdirSync(join(dir, 'data'));
+    copyFileSync(join(root, '.dvc', 'config'), join(dir, '.dvc', 'config'));
+    copyFileSync(join(root, 'data', 'cars24_v3.xlsx.dvc'), join(dir, 'data', 'cars24_v3.xlsx.dvc'));
+    const r = carprice(dir, 'pull');
+    assert.equal(r.code, 6);
+    assert.match(r.stderr, /remote 'local' points to .*dvc-remote, which does not exist/);
+    assert.match(r.stderr, /carprice remote add -d NAME s3:\/\/bucket\/path/);
+    assert.equal(existsSync(join(dir, 'data', 'cars24_v3.xlsx')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
