@@ -5,7 +5,7 @@ import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './par
 
 export const dataIngestCommand: Command = {
   name: 'data ingest',
-  summary: 'validate, dedupe, select columns and split raw listings into train/test CSVs',
+  summary: 'Validate, dedupe, select columns and split raw listings into train/test CSVs',
   help: `Usage: carprice data ingest [--source FILE|URL] [--out DIR]
 
   --source FILE|URL    raw listings (default: data_source.raw_data in params.yaml)
@@ -31,7 +31,7 @@ ${PARAMS_HELP}
 
 export const dataSynthCommand: Command = {
   name: 'data synth',
-  summary: 'write N synthetic listings resampled and perturbed from real ones (scale tests)',
+  summary: 'Write N synthetic listings resampled and perturbed from real ones (scale tests)',
   help: `Usage: carprice data synth --rows N --out FILE [--source FILE] [--seed N]
 
   --rows N             number of rows to generate

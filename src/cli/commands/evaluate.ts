@@ -6,7 +6,7 @@ import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './par
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
-  summary: 'metrics of a saved model on listings (R², RMSE, MAE, MAPE, MedAPE, within10)',
+  summary: 'Metrics of a saved model on listings (R², RMSE, MAE, MAPE, MedAPE, within10)',
   help: `Usage: carprice evaluate --model DIR --data FILE [--json]
 
   --model DIR          model bundle directory (from carprice train)

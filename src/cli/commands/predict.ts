@@ -16,7 +16,7 @@ function parseInput(text: string, where: string): Record<string, unknown>[] {
 
 export const predictCommand: Command = {
   name: 'predict',
-  summary: 'predict prices for listings (--input JSON or --data FILE)',
+  summary: 'Predict prices for listings (--input JSON or --data FILE)',
   help: `Usage: carprice predict --model DIR (--input JSON | --data FILE) [--json]
 
   --model DIR          model bundle directory

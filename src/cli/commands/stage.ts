@@ -15,7 +15,7 @@ const STAGES: Record<string, () => Promise<(ctx: StageContext) => Promise<unknow
 
 export const stageCommand: Command = {
   name: 'stage',
-  summary: 'run one stage of the car pipeline (data_ingestion ... register_model)',
+  summary: 'Run one stage of the car pipeline (data_ingestion ... register_model)',
   help: `Usage: carprice stage <name> [--json]
 
 Stages (in order; dvc.yaml runs them with \`carprice repro\` or real \`dvc repro\`):

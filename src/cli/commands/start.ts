@@ -12,7 +12,7 @@ import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './par
 
 export const startCommand: Command = {
   name: 'start',
-  summary: 'the main job: pull the data and reproduce the whole car pipeline',
+  summary: 'The main job: pull the data and reproduce the whole car pipeline',
   help: `Usage: carprice start [--jobs N]
 
 1. pulls data/cars24_v3.xlsx (or whatever data_source.raw_data names) from the default

@@ -7,7 +7,7 @@ import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './par
 
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'train a model bundle on listings and print its test metrics',
+  summary: 'Train a model bundle on listings and print its test metrics',
   help: `Usage: carprice train --train FILE [--test FILE] [--algo NAME] [--set key=value ...] --out DIR [--json]
 
 Trains the model on FILE (.xlsx or .csv, local path, http(s):// or s3:// URL). Without --test,
