@@ -21,6 +21,8 @@ export const ALGORITHM_CATALOG: Readonly<Record<string, AlgorithmInfo>> = {
   tree: { family: 'tree', summary: 'one regression tree (CART on histograms)' },
   forest: { family: 'tree', summary: 'random forest (bootstrap, max_features, OOB score)' },
   gbdt: { family: 'tree', summary: 'histogram gradient boosting (XGBoost-style params)' },
+  // a blend has no family of its own: each member gets its own feature pipeline
+  // (bundle/train-bundle.ts memberAlgos); 'linear' here only satisfies the type
   blend: { family: 'linear', summary: 'weighted blend of members (model_trainer.params.blend.members, default ridge,gbdt)' },
 };
 
