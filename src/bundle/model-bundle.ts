@@ -9,10 +9,10 @@
  * the same bytes). Saving writes a temporary directory and renames it into place, so an
  * interrupted save never leaves half a model.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, existsSync, statSync } from 'node:fs';
-import { dirname, join, basename, resolve } from 'node:path';
+import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { AppError } from '../core/errors.js';
-import { writeFileAtomic } from '../core/atomic-write.js';
+import { replaceDirAtomic, writeFileAtomic } from '../core/atomic-write.js';
 import { stableStringify } from '../core/stable-json.js';
 import { frameFromRecords, type Frame } from '../data/frame.js';
 import { FeaturePipeline, type SavedFeaturePipeline } from '../features/feature-pipeline.js';
@@ -130,32 +130,11 @@ export class ModelBundle {
    */
   save(dir: string): void {
     checkBundleTarget(dir);
-    const target = resolve(dir);
-    const parent = dirname(target);
-    const tmp = join(parent, `.${basename(target)}.${process.pid}.tmp`);
-    const old = join(parent, `.${basename(target)}.${process.pid}.old`);
-    let moved = false;
     try {
-      mkdirSync(parent, { recursive: true });
-      rmSync(tmp, { recursive: true, force: true });
-      mkdirSync(tmp, { recursive: true });
-      writeFileAtomic(join(tmp, BUNDLE_FILE), stableStringify(this.toJSON()) + '\n');
-      rmSync(old, { recursive: true, force: true });
-      if (existsSync(target)) {
-        renameSync(target, old);
-        moved = true;
-      }
-      renameSync(tmp, target);
+      replaceDirAtomic(resolve(dir), (tmp) => writeFileAtomic(join(tmp, BUNDLE_FILE), stableStringify(this.toJSON()) + '\n'));
     } catch (e) {
-      if (moved && !existsSync(target)) renameSync(old, target); // put the previous model back
-      try {
-        rmSync(tmp, { recursive: true, force: true });
-      } catch {
-        // nothing was created (e.g. the parent is a file): nothing to clean
-      }
       throw new AppError('FILE_UNREADABLE', `could not save the model to ${dir}: ${(e as Error).message}`, { cause: e });
     }
-    rmSync(old, { recursive: true, force: true });
   }
 
   static fromJSON(saved: unknown, where = 'model bundle'): ModelBundle {

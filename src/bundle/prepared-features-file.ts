@@ -4,10 +4,10 @@
  * shape of each matrix) and raw little-endian float64 files for the training matrices,
  * transformed target and row weights. Written to a temp folder and renamed into place.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppError } from '../core/errors.js';
-import { writeFileAtomic } from '../core/atomic-write.js';
+import { replaceDirAtomic, writeFileAtomic } from '../core/atomic-write.js';
 import { stableStringify } from '../core/stable-json.js';
 import { FeaturePipeline, type SavedFeaturePipeline } from '../features/feature-pipeline.js';
 import type { TargetTransformName } from '../features/target-transform.js';
@@ -54,10 +54,7 @@ function readF64(path: string, n: number): Float64Array {
 
 /** Save prepared features into `dir` (replaced atomically). */
 export function savePrepared(prep: PreparedFeatures, dir: string): void {
-  const tmp = join(dirname(dir), `.${basename(dir)}.${process.pid}.tmp`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  try {
+  replaceDirAtomic(dir, (tmp) => {
     const families: SavedPrepared['families'] = {};
     for (const [family, f] of Object.entries(prep.families) as [Family, NonNullable<PreparedFeatures['families'][Family]>][]) {
       const file = `X_${family}.f64`;
@@ -76,12 +73,7 @@ export function savePrepared(prep: PreparedFeatures, dir: string): void {
       ...(prep.weights ? { weights: { file: 'weights.f64', nRows: prep.weights.length, nCols: 1 } } : {}),
     };
     writeFileAtomic(join(tmp, PREPROCESSOR_FILE), stableStringify(saved, 1) + '\n');
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  });
 }
 
 /** Load prepared features saved by `savePrepared`. */
