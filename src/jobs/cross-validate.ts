@@ -10,7 +10,8 @@ import type { Env } from '../config/env.js';
 import { takeFrameRows, takeValues } from '../data/frame.js';
 import { trainBundle } from '../bundle/train-bundle.js';
 import { regressionMetrics, type RegressionMetrics } from '../ml/metrics.js';
-import { loadListings, schemaFromParams } from './load-listings.js';
+import { loadListings } from './load-listings.js';
+import { trainingOptions } from './training-options.js';
 import { CARPRICE_VERSION } from './version.js';
 
 export interface CrossValidateOptions {
@@ -42,12 +43,8 @@ export async function crossValidate(o: CrossValidateOptions): Promise<CrossValid
     for (let i = 0; i < n; i++) (i % k === f ? test : train).push(perm[i]);
     test.sort((a, b) => a - b);
     train.sort((a, b) => a - b);
-    const bundle = trainBundle(takeFrameRows(v.frame, train), takeValues(v.y!, train), { ...schemaFromParams(p), optionalNumeric: v.schema.optionalNumeric }, {
-      algo,
-      algoParams: p.model_trainer.params,
-      features: p.features,
-      seed: p.base.random_state,
-      priceWeightPower: p.model_trainer.price_weight_power,
+    const bundle = trainBundle(takeFrameRows(v.frame, train), takeValues(v.y!, train), v.schema, {
+      ...trainingOptions(p, algo),
       signal: o.signal,
       metadata: { createdAt: new Date(0).toISOString(), training: { dataHash: '', rows: train.length, source: o.data }, params: {}, carpriceVersion: CARPRICE_VERSION },
     });

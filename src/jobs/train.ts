@@ -15,7 +15,8 @@ import { trainBundle } from '../bundle/train-bundle.js';
 import { checkBundleTarget, type ModelBundle } from '../bundle/model-bundle.js';
 import { familyOf } from '../ml/algorithm-catalog.js';
 import { regressionMetrics, type RegressionMetrics } from '../ml/metrics.js';
-import { loadListings, schemaFromParams } from './load-listings.js';
+import { loadListings } from './load-listings.js';
+import { trainedParams, trainingOptions } from './training-options.js';
 import { CARPRICE_VERSION } from './version.js';
 
 export interface TrainOptions {
@@ -79,17 +80,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     yTrain = takeValues(yTrain, s.train);
   }
   if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'training interrupted before fitting');
-  const bundle = trainBundle(trainFrame, yTrain, { ...schemaFromParams(params), optionalNumeric: loaded.schema.optionalNumeric }, {
-    algo,
-    algoParams: params.model_trainer.params,
-    features: params.features,
-    seed: params.base.random_state,
-    priceWeightPower: params.model_trainer.price_weight_power,
+  const bundle = trainBundle(trainFrame, yTrain, loaded.schema, {
+    ...trainingOptions(params, algo),
     signal: o.signal,
     metadata: {
       createdAt: new Date(clock.now()).toISOString(),
       training: { dataHash: dataFingerprint(trainFrame, yTrain), rows: trainFrame.nRows, source: o.train },
-      params: { algo, model: params.model_trainer.params[algo] ?? {}, features: params.features, seed: params.base.random_state },
+      params: trainedParams(params, algo),
       carpriceVersion: CARPRICE_VERSION,
     },
   });

@@ -12,6 +12,7 @@ import { fitPrepared } from '../../bundle/train-bundle.js';
 import { loadPrepared } from '../../bundle/prepared-features-file.js';
 import { regressionMetrics } from '../../ml/metrics.js';
 import { loadListings } from '../load-listings.js';
+import { trainedParams, trainingOptions } from '../training-options.js';
 import { dataFingerprint } from '../train.js';
 import { CARPRICE_VERSION } from '../version.js';
 import { resolveTrackingUri } from '../../tracking/resolve-store.js';
@@ -47,15 +48,12 @@ export async function modelTrainer(ctx: StageContext): Promise<TrainerRunInfo> {
   const algo = p.model_trainer.algo;
   const t0 = performance.now();
   const bundle = fitPrepared(prep, {
-    algo,
-    algoParams: p.model_trainer.params,
-    features: p.features,
-    seed: p.base.random_state,
+    ...trainingOptions(p, algo),
     signal: ctx.signal,
     metadata: {
       createdAt: new Date(clock.now()).toISOString(),
       training: { dataHash: dataFingerprint(train.frame, train.y!), rows: train.frame.nRows, source: p.data_ingestion.output_dir + '/train.csv' },
-      params: { algo, model: p.model_trainer.params[algo] ?? {}, features: p.features, seed: p.base.random_state },
+      params: trainedParams(p, algo),
       carpriceVersion: CARPRICE_VERSION,
     },
   });
@@ -73,7 +71,7 @@ export async function modelTrainer(ctx: StageContext): Promise<TrainerRunInfo> {
       tags: { 'carprice.stage': 'model_trainer', 'carprice.algo': algo, 'mlflow.source.name': 'carprice stage model_trainer' },
     });
     try {
-      await client.logParams(run.runId, flattenParams({ algo, model: p.model_trainer.params[algo] ?? {}, features: p.features, seed: p.base.random_state, train_rows: train.frame.nRows }));
+      await client.logParams(run.runId, flattenParams({ ...trainedParams(p, algo), train_rows: train.frame.nRows }));
       await client.logMetrics(run.runId, { train_r2: trainMetrics.r2, train_rmse: trainMetrics.rmse, train_mae: trainMetrics.mae, train_mape: trainMetrics.mape, fit_seconds: fitSeconds });
       const modelUri = await client.logModel(run.runId, paths.model, { artifactPath: 'model' });
       const version = await client.registerModel(p.model_registration.model_name, modelUri, { tags: { algo } });
