@@ -28,9 +28,9 @@ import { validateListings } from '../src/data/validate.js';
 import { mape, r2 } from '../src/ml/metrics.js';
 import { makeMatrix, takeRows, type Matrix } from '../src/ml/matrix.js';
 import { GradientBoostingRegressor, type GradientBoostingParams } from '../src/ml/gbt/index.js';
+import { probePython, readFloat64File, runPythonJson } from './python-peer.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = 'bench/xgb-train.py';
 const BASE: GradientBoostingParams = { n_estimators: 300, max_depth: 6, learning_rate: 0.2 };
 /**
@@ -149,13 +149,10 @@ function timeCarprice(
   return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, model };
 }
 
-let xgbProblem: string | null | undefined;
 /** Why XGBoost cannot run here (null when it can). */
 function xgboostProblem(): string | null {
-  if (xgbProblem !== undefined) return xgbProblem;
-  const r = spawnSync(PYTHON, ['-c', 'import xgboost, numpy; print(xgboost.__version__)'], { encoding: 'utf8' });
-  xgbProblem = r.status === 0 ? null : `${PYTHON} cannot import xgboost (${(r.stderr || String(r.error)).trim().split('\n').pop()}); install python3-xgboost`;
-  return xgbProblem;
+  const p = probePython(['xgboost', 'numpy'], 'install python3-xgboost');
+  return p.ok ? null : p.reason;
 }
 
 function runXgboost(
@@ -193,14 +190,13 @@ function runXgboost(
       Object.assign(spec, { test: join(dir, 'T.bin'), n_test: test.nRows, pred_out: join(dir, 'p.bin') });
     }
     writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
-    const r = spawnSync(PYTHON, [SCRIPT, join(dir, 'spec.json')], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (r.status !== 0) {
-      console.log(`  XGBoost run failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    const r = runPythonJson<{ seconds: number; cpu_seconds: number; version: string }>(SCRIPT, [join(dir, 'spec.json')]);
+    if (!r.ok) {
+      console.log(`  XGBoost run failed: ${r.error}`);
       return null;
     }
-    const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { seconds: number; cpu_seconds: number; version: string };
-    const pred = test ? new Float64Array(new Uint8Array(readFileSync(join(dir, 'p.bin'))).buffer) : undefined;
-    return { ...out, pred };
+    const pred = test ? readFloat64File(join(dir, 'p.bin')) : undefined;
+    return { ...r.value, pred };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

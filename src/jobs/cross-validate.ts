@@ -3,8 +3,11 @@
  * trained per fold, metrics per fold and their mean and standard deviation. One 80/20
  * split of 7,391 listings moves R² by several points depending on which rare luxury cars
  * land in the test part; the fold mean is the steadier figure to compare models by.
+ * The folds are scikit-learn's KFold(k, shuffle=True, random_state) folds row for row:
+ * numpy's permutation cut into k contiguous parts, the first n % k one row longer.
  */
-import { Rng } from '../core/rng.js';
+import { AppError } from '../core/errors.js';
+import { numpyPermutation } from '../core/numpy-random.js';
 import type { Params } from '../config/params.js';
 import type { Env } from '../config/env.js';
 import { takeFrameRows, takeValues } from '../data/frame.js';
@@ -31,16 +34,18 @@ export interface CrossValidateResult {
 
 export async function crossValidate(o: CrossValidateOptions): Promise<CrossValidateResult> {
   const k = o.folds ?? 5;
+  if (!Number.isInteger(k) || k < 2) throw new AppError('USAGE', `folds must be an integer >= 2, got ${k}`);
   const p = o.params;
   const algo = o.algo ?? p.model_trainer.algo;
   const v = await loadListings(o.data, { params: p, env: o.env, signal: o.signal });
   const n = v.frame.nRows;
-  const perm = new Rng(p.data_ingestion.random_state).permutation(n);
+  if (k > n) throw new AppError('DATA_INVALID', `cannot cut ${n} listings into ${k} folds: use fewer folds or more data`);
+  const perm = numpyPermutation(n, p.data_ingestion.random_state);
   const folds: RegressionMetrics[] = [];
-  for (let f = 0; f < k; f++) {
+  for (const [start, end] of kFoldBounds(n, k)) {
     const test: number[] = [];
     const train: number[] = [];
-    for (let i = 0; i < n; i++) (i % k === f ? test : train).push(perm[i]);
+    for (let i = 0; i < n; i++) (i >= start && i < end ? test : train).push(perm[i]);
     test.sort((a, b) => a - b);
     train.sort((a, b) => a - b);
     const bundle = trainBundle(takeFrameRows(v.frame, train), takeValues(v.y!, train), v.schema, {
@@ -59,4 +64,16 @@ export async function crossValidate(o: CrossValidateOptions): Promise<CrossValid
     std[key] = Math.sqrt(xs.reduce((a, b) => a + (b - mean[key]) ** 2, 0) / Math.max(1, xs.length - 1));
   }
   return { folds, mean, std };
+}
+
+/** [start, end) of each fold in the shuffled order, as scikit-learn's KFold cuts it. */
+export function kFoldBounds(n: number, k: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let start = 0;
+  for (let f = 0; f < k; f++) {
+    const size = Math.floor(n / k) + (f < n % k ? 1 : 0);
+    out.push([start, start + size]);
+    start += size;
+  }
+  return out;
 }

@@ -13,6 +13,8 @@ import { asInput, fixtureCsv, generateListings, writeFixtureCsv } from '../../te
 import { parseParams } from '../config/params.js';
 import { fixedClock } from '../core/clock.js';
 import { parseCsv } from '../data/csv.js';
+import { AppError } from '../core/errors.js';
+import { crossValidate, kFoldBounds } from './cross-validate.js';
 import { evaluate } from './evaluate.js';
 import { ingest } from './ingest.js';
 import { loadListings, schemaFromParams } from './load-listings.js';
@@ -151,4 +153,15 @@ test('dataFingerprint depends on values and order, and only on the viewed bytes'
   // a view into a larger buffer hashes like a standalone copy of the same values
   const big = Float64Array.of(9, 1, 2, 9);
   assert.equal(dataFingerprint({ ...f, numeric: { a: big.subarray(1, 3) } }, y), h);
+});
+
+test('cross-validation folds are scikit-learn KFold(5, shuffle=True, random_state=42) folds', async () => {
+  // sklearn 1.2.1 on 12 rows: test folds [0 9 10] [2 5 8] [1 11] [4 7] [3 6]
+  assert.deepEqual(kFoldBounds(12, 5), [[0, 3], [3, 6], [6, 8], [8, 10], [10, 12]]);
+  const file = writeFixtureCsv(join(dir, 'cv.csv'), { n: 90, seed: 5 });
+  const r = await crossValidate({ params, data: file, algo: 'ridge', folds: 3 });
+  assert.equal(r.folds.length, 3);
+  for (const m of r.folds) assert.ok(m.r2 > 0.5, `fold R2 ${m.r2}`);
+  assert.ok(Math.abs(r.mean.r2 - r.folds.reduce((a, m) => a + m.r2, 0) / 3) < 1e-12);
+  await assert.rejects(crossValidate({ params, data: file, folds: 1 }), (e: unknown) => e instanceof AppError && e.code === 'USAGE');
 });

@@ -36,12 +36,17 @@ export interface SavedTrees {
 /** Immutable flattened trees with raw-value prediction. */
 export class TreeEnsemble {
   /**
-   * Prediction layout, derived from the arrays above: per node four int32 slots
-   * [feature, left, right, flags] plus one float64 (threshold of a split, value of a leaf),
-   * so a step touches two cache lines at most instead of one per array.
+   * Prediction layout, derived from the arrays above: 16 bytes per node in one buffer, seen
+   * as int32 [feature << 2 | flags (-1 for a leaf), left child, -, -] and as float64 [-,
+   * threshold of a split or value of a leaf] (a categorical split keeps its bitset start and
+   * length in the last two int32 slots instead). Each tree is laid out breadth-first with the
+   * two children of a node side by side (right = left + 1), so a step reads one cache line,
+   * the top levels of a tree share two, and the next node is `left + (x <= t ? 0 : 1)`.
    */
-  private readonly packed: Int32Array;
-  private readonly num: Float64Array;
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly proots: Int32Array;
+  private readonly hasCategorical: boolean;
 
   constructor(
     readonly roots: Int32Array,
@@ -56,14 +61,44 @@ export class TreeEnsemble {
     readonly catBits: Uint32Array,
   ) {
     const n = feature.length;
-    this.packed = new Int32Array(4 * n);
-    this.num = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      this.packed[4 * i] = feature[i];
-      this.packed[4 * i + 1] = left[i];
-      this.packed[4 * i + 2] = right[i];
-      this.packed[4 * i + 3] = flags[i];
-      this.num[i] = feature[i] < 0 ? value[i] : threshold[i];
+    const buf = new ArrayBuffer(16 * n);
+    const i32 = (this.i32 = new Int32Array(buf));
+    const f64 = (this.f64 = new Float64Array(buf));
+    this.proots = new Int32Array(roots.length);
+    this.hasCategorical = flags.some((fl, i) => feature[i] >= 0 && (fl & FLAG_CATEGORICAL) !== 0);
+    const at = new Int32Array(n); // old node index -> packed index
+    const queue = new Int32Array(n);
+    let next = 0;
+    const corrupt = (): never => {
+      throw new AppError('MODEL_INVALID', 'tree ensemble is corrupt: a node is reachable from more than one parent; retrain or restore the model file');
+    };
+    for (let t = 0; t < roots.length; t++) {
+      if (next >= n) corrupt();
+      let head = 0;
+      let tail = 0;
+      queue[tail++] = roots[t];
+      at[roots[t]] = this.proots[t] = next++;
+      while (head < tail) {
+        const o = queue[head++];
+        const k = at[o];
+        if (feature[o] < 0) {
+          i32[4 * k] = -1;
+          f64[2 * k + 1] = value[o];
+          continue;
+        }
+        if (next + 2 > n || tail + 2 > n) corrupt();
+        at[left[o]] = next;
+        at[right[o]] = next + 1;
+        queue[tail++] = left[o];
+        queue[tail++] = right[o];
+        i32[4 * k] = (feature[o] << 2) | (flags[o] & 3);
+        i32[4 * k + 1] = next;
+        if (flags[o] & FLAG_CATEGORICAL) {
+          i32[4 * k + 2] = catStart[o];
+          i32[4 * k + 3] = catLen[o];
+        } else f64[2 * k + 1] = threshold[o];
+        next += 2;
+      }
     }
   }
 
@@ -77,20 +112,23 @@ export class TreeEnsemble {
 
   /** Leaf value of tree `t` for the row starting at data[base]. */
   leafValue(t: number, data: Float64Array, base: number): number {
-    return walk(this.packed, this.num, this.catStart, this.catLen, this.catBits, this.roots[t], data, base);
+    return walk(this.i32, this.f64, this.catBits, this.proots[t], data, base);
   }
 
   /**
    * out[i] = init + sum over trees [from, to) of the leaf values for row i (summed in tree
-   * order, so the result is bit-identical however often it is recomputed).
+   * order, so the result is bit-identical however often it is recomputed). A row without
+   * missing values in an ensemble without categorical splits takes the one-comparison walk:
+   * for numbers, `x <= t` decides alone whichever way missing values would go.
    */
   sumInto(X: Matrix, out: Float64Array, init: number, from = 0, to = this.roots.length): Float64Array {
     const { data, nCols, nRows } = X;
-    const { packed, num, catStart, catLen, catBits, roots } = this;
+    const { i32, f64, catBits, proots } = this;
     for (let i = 0; i < nRows; i++) {
       const base = i * nCols;
       let s = init;
-      for (let t = from; t < to; t++) s += walk(packed, num, catStart, catLen, catBits, roots[t], data, base);
+      if (!this.hasCategorical && !hasMissing(data, base, nCols)) for (let t = from; t < to; t++) s += walkNumeric(i32, f64, proots[t], data, base);
+      else for (let t = from; t < to; t++) s += walk(i32, f64, catBits, proots[t], data, base);
       out[i] = s;
     }
     return out;
@@ -173,36 +211,35 @@ export class TreeEnsemble {
   }
 }
 
-/**
- * One root-to-leaf walk on the packed layout. Numeric splits with the default to the right
- * need one comparison (NaN <= t is false); the default-left and categorical cases test NaN
- * and the bitset.
- */
-function walk(
-  packed: Int32Array,
-  num: Float64Array,
-  catStart: Int32Array,
-  catLen: Int32Array,
-  catBits: Uint32Array,
-  root: number,
-  data: Float64Array,
-  base: number,
-): number {
+/** True if data[base .. base + n) holds a NaN. */
+function hasMissing(data: Float64Array, base: number, n: number): boolean {
+  for (let j = base; j < base + n; j++) if (data[j] !== data[j]) return true;
+  return false;
+}
+
+/** Root-to-leaf walk for a row without missing values through numeric splits only. */
+function walkNumeric(i32: Int32Array, f64: Float64Array, root: number, data: Float64Array, base: number): number {
+  let n = root;
+  for (;;) {
+    const fm = i32[n << 2];
+    if (fm < 0) return f64[(n << 1) + 1];
+    n = i32[(n << 2) + 1] + (data[base + (fm >> 2)] <= f64[(n << 1) + 1] ? 0 : 1);
+  }
+}
+
+/** Root-to-leaf walk handling missing values (learned default direction) and categorical splits. */
+function walk(i32: Int32Array, f64: Float64Array, catBits: Uint32Array, root: number, data: Float64Array, base: number): number {
   let n = root;
   for (;;) {
     const o = n << 2;
-    const f = packed[o];
-    if (f < 0) return num[n];
-    const x = data[base + f];
-    const fl = packed[o + 3];
-    if (fl === 0) n = x <= num[n] ? packed[o + 1] : packed[o + 2];
-    else if (fl === FLAG_DEFAULT_LEFT) n = x <= num[n] || x !== x ? packed[o + 1] : packed[o + 2];
-    else {
-      let goLeft: boolean;
-      if (x >= 0 && x < catLen[n] && (x | 0) === x) goLeft = ((catBits[catStart[n] + (x >>> 5)] >>> (x & 31)) & 1) === 1;
-      else goLeft = (fl & FLAG_DEFAULT_LEFT) !== 0;
-      n = goLeft ? packed[o + 1] : packed[o + 2];
-    }
+    const fm = i32[o];
+    if (fm < 0) return f64[(n << 1) + 1];
+    const x = data[base + (fm >> 2)];
+    let goLeft: boolean;
+    if ((fm & FLAG_CATEGORICAL) === 0) goLeft = x <= f64[(n << 1) + 1] || (x !== x && (fm & FLAG_DEFAULT_LEFT) !== 0);
+    else if (x >= 0 && x < i32[o + 3] && (x | 0) === x) goLeft = ((catBits[i32[o + 2] + (x >>> 5)] >>> (x & 31)) & 1) === 1;
+    else goLeft = (fm & FLAG_DEFAULT_LEFT) !== 0;
+    n = i32[o + 1] + (goLeft ? 0 : 1);
   }
 }
 
