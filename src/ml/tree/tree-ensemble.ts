@@ -66,14 +66,14 @@ export class TreeEnsemble {
     const f64 = (this.f64 = new Float64Array(buf));
     this.proots = new Int32Array(roots.length);
     this.hasCategorical = flags.some((fl, i) => feature[i] >= 0 && (fl & FLAG_CATEGORICAL) !== 0);
-    const at = new Int32Array(n); // old node index -> packed index
+    const at = new Int32Array(n).fill(-1); // old node index -> packed index
     const queue = new Int32Array(n);
     let next = 0;
     const corrupt = (): never => {
       throw new AppError('MODEL_INVALID', 'tree ensemble is corrupt: a node is reachable from more than one parent; retrain or restore the model file');
     };
     for (let t = 0; t < roots.length; t++) {
-      if (next >= n) corrupt();
+      if (next >= n || at[roots[t]] !== -1) corrupt();
       let head = 0;
       let tail = 0;
       queue[tail++] = roots[t];
@@ -86,7 +86,7 @@ export class TreeEnsemble {
           f64[2 * k + 1] = value[o];
           continue;
         }
-        if (next + 2 > n || tail + 2 > n) corrupt();
+        if (next + 2 > n || tail + 2 > n || left[o] === right[o] || at[left[o]] !== -1 || at[right[o]] !== -1) corrupt();
         at[left[o]] = next;
         at[right[o]] = next + 1;
         queue[tail++] = left[o];

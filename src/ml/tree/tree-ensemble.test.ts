@@ -1,0 +1,63 @@
+/**
+ * Tests of the flattened ensemble's prediction walk on hand-built trees: numeric splits
+ * with either default direction, categorical bitsets, the fast path for rows without
+ * missing values, and refusal of corrupt layouts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AppError } from '../../core/errors.js';
+import { makeMatrix } from '../matrix.js';
+import { FLAG_CATEGORICAL, FLAG_DEFAULT_LEFT, TreeEnsemble, type SavedTrees } from './tree-ensemble.js';
+
+// tree 0: node0 x0 <= 0.5 (missing -> left) ? node1 : node2
+//         node1 leaf 1; node2: x1 <= 10 (missing -> right) ? node3 leaf 2 : node4 leaf 3
+// tree 1: node5 categorical on x2, codes {1, 3} go left, others/missing right -> node6 leaf 10 / node7 leaf 20
+const TREES: SavedTrees = {
+  roots: [0, 5],
+  feature: [0, -1, 1, -1, -1, 2, -1, -1],
+  threshold: [0.5, 0, 10, 0, 0, 0, 0, 0],
+  left: [1, -1, 3, -1, -1, 6, -1, -1],
+  right: [2, -1, 4, -1, -1, 7, -1, -1],
+  value: [0, 1, 0, 2, 3, 0, 10, 20],
+  flags: [FLAG_DEFAULT_LEFT, 0, 0, 0, 0, FLAG_CATEGORICAL, 0, 0],
+  catStart: [0, 0, 0, 0, 0, 0, 0, 0],
+  catLen: [0, 0, 0, 0, 0, 4, 0, 0],
+  catBits: [0b1010],
+};
+
+const rows = (r: number[][]) => makeMatrix(r.length, r[0].length, Float64Array.from(r.flat()), ['x0', 'x1', 'x2']);
+
+test('numeric and categorical splits, missing values to the learned side', () => {
+  const e = TreeEnsemble.fromJSON(TREES, 3, 'test');
+  const X = rows([
+    [0.2, 99, 1], // left leaf 1 + code 1 left 10
+    [0.9, 5, 3], // right, x1 <= 10 -> 2 + code 3 left 10
+    [0.9, 50, 2], // 3 + code 2 right 20
+    [NaN, 50, 0], // missing x0 goes left: 1 + code 0 right 20
+    [0.9, NaN, NaN], // missing x1 goes right: 3 + missing code right 20
+    [0.9, 5, 7], // code outside the bitset goes the default (right) way: 2 + 20
+    [0.9, 5, 1.5], // non-integer code: default way: 2 + 20
+  ]);
+  assert.deepEqual(Array.from(e.sumInto(X, new Float64Array(7), 100)), [111, 112, 123, 121, 123, 122, 122]);
+  assert.equal(e.leafValue(1, X.data, 0), 10);
+  assert.deepEqual(Array.from(e.sumInto(X, new Float64Array(7), 0, 1, 2)), [10, 10, 20, 20, 20, 20, 20]);
+});
+
+test('the fast path (no missing values, numeric splits only) agrees with the full walk, including the default-left nodes', () => {
+  const numericOnly: SavedTrees = { ...TREES, roots: [0], feature: TREES.feature.slice(0, 5), threshold: TREES.threshold.slice(0, 5), left: TREES.left.slice(0, 5), right: TREES.right.slice(0, 5), value: TREES.value.slice(0, 5), flags: TREES.flags.slice(0, 5), catStart: [0, 0, 0, 0, 0], catLen: [0, 0, 0, 0, 0], catBits: [] };
+  const e = TreeEnsemble.fromJSON(numericOnly, 3, 'test');
+  const X = rows([
+    [0.5, 10, 0], // both thresholds hit exactly: left, leaf 1
+    [0.50001, 10, 0], // right then left: 2
+    [NaN, 10, 0], // full walk for this row: missing goes left: 1
+    [1, 10.5, 0], // 3
+  ]);
+  assert.deepEqual(Array.from(e.sumInto(X, new Float64Array(4), 0)), [1, 2, 1, 3]);
+  // a round trip through JSON keeps the original arrays (the packed layout is derived)
+  assert.deepEqual(e.toJSON(), numericOnly);
+});
+
+test('a node reachable from two parents is refused, not walked out of bounds', () => {
+  const shared: SavedTrees = { ...TREES, left: [1, -1, 3, -1, -1, 6, -1, -1], right: [2, -1, 3, -1, -1, 7, -1, -1] };
+  assert.throws(() => TreeEnsemble.fromJSON(shared, 3, 'test'), (e: unknown) => e instanceof AppError && e.code === 'MODEL_INVALID');
+});
