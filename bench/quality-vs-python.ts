@@ -1,0 +1,393 @@
+/**
+ * bench/quality-vs-python: carprice's models against the seed system's Python models
+ * (scikit-learn LinearRegression and Ridge, XGBoost 300/6/0.2, built as the seed built them:
+ * see bench/py/seed-models.py) on IDENTICAL train/test rows of ../shared/data/cars24_v3.xlsx,
+ * over one or more seeded 80/20 splits.
+ *
+ * Usage (from the project root):
+ *   node dist/bench/quality-vs-python.js [--seeds 42 | 0-9 | 1,2,3] [--algos ridge,gbdt,blend]
+ *
+ * Rows are the validated listings in file order; the split for seed s is splitIndices(n,
+ * test_size, s), scikit-learn's train_test_split(test_size, random_state=s) row for row. For
+ * each seed this script writes the split's train and test rows (the 12 seed columns and
+ * listingPrice; train rows in scikit-learn's permuted order, as the seed's train.csv had
+ * them) to CSV files in a temp dir, the Python script fits on train.csv and writes its
+ * predictions for test.csv, and this script scores both sides with the same
+ * regressionMetrics on the same test rows. carprice fits its own features from the same
+ * training rows (params.yaml: it also uses the equipment flags and derived features the seed
+ * left unused); nothing is tuned on the test rows. On the first seed the Python side also
+ * reads the xlsx itself (pandas, drop_duplicates, train_test_split) to check that carprice's
+ * test rows are scikit-learn's. "train s" is the fit alone (features included), data
+ * loading excluded, on both sides. Python is /usr/bin/python3 with Debian's numpy, sklearn,
+ * pandas, xgboost and openpyxl; without them the Python side is skipped with the reason.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadParams, type Params } from '../src/config/params.js';
+import { loadListings } from '../src/jobs/load-listings.js';
+import { trainedParams, trainingOptions } from '../src/jobs/training-options.js';
+import { dataFingerprint } from '../src/jobs/train.js';
+import { CARPRICE_VERSION } from '../src/jobs/version.js';
+import { trainBundle } from '../src/bundle/train-bundle.js';
+import { numpyPermutation } from '../src/core/numpy-random.js';
+import { splitIndices } from '../src/data/split.js';
+import { takeFrameRows, takeValues, type Frame } from '../src/data/frame.js';
+import { familyOf } from '../src/ml/algorithm-catalog.js';
+import { regressionMetrics, type RegressionMetrics } from '../src/ml/metrics.js';
+import type { ValidatedListings } from '../src/data/validate.js';
+import { probePython, readFloat64File, runPythonJson, type PythonVersions } from './python-peer.js';
+
+const DATA = '../shared/data/cars24_v3.xlsx';
+const SCRIPT = 'bench/py/seed-models.py';
+const MODULES = ['numpy', 'sklearn', 'pandas', 'xgboost', 'openpyxl'];
+const TARGETS = { linear: { r2: 0.9, mape: 0.14 }, best: { r2: 0.92, mape: 0.135 } };
+/** The seed's models, in table order, with their labels. */
+const PY_MODELS = [
+  { key: 'linear', label: 'seed LinearRegression (sklearn)' },
+  { key: 'ridge', label: 'seed Ridge alpha 1 (sklearn)' },
+  { key: 'xgboost', label: 'seed XGBoost 300/6/0.2' },
+] as const;
+
+const USAGE = 'usage: node dist/bench/quality-vs-python.js [--seeds 42 | 0-9 | 1,2,3] [--algos ridge,gbdt,blend]';
+
+interface Row {
+  label: string;
+  metrics: RegressionMetrics | null;
+  /** Why there are no metrics (non-finite predictions). */
+  problem?: string;
+  seconds: number;
+}
+
+interface SeedResult {
+  seed: number;
+  rows: Row[];
+}
+
+interface PythonOut {
+  versions: PythonVersions;
+  models: Record<string, { seconds: number; pred_file: string }>;
+  split_check?: { rows_read: number; rows_after_dedup: number; n_test: number; same_indices: boolean; same_prices: boolean };
+}
+
+function fail(message: string): never {
+  console.error(`${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+/** "42", "0-9", "1,2,3", "0-4,7" -> seeds in the order given, without repeats. */
+function parseSeeds(spec: string): number[] {
+  const out: number[] = [];
+  for (const part of spec.split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!m) fail(`--seeds: "${part}" is not a seed or a range like 0-9`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) fail(`--seeds: range ${part} runs backwards`);
+    for (let s = a; s <= b; s++) if (!out.includes(s)) out.push(s);
+  }
+  return out;
+}
+
+function parseArgs(argv: string[]): { seeds: number[]; algos: string[] } {
+  let seeds = [42];
+  let algos = ['ridge', 'gbdt', 'blend'];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => (i + 1 < argv.length ? argv[++i] : fail(`${a} needs a value`));
+    if (a === '--seeds') seeds = parseSeeds(value());
+    else if (a === '--algos') algos = value().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else fail(`unknown argument ${a}`);
+  }
+  for (const algo of algos) {
+    if (algo === 'blend') continue;
+    try {
+      familyOf(algo);
+    } catch (e) {
+      fail(`--algos: ${(e as Error).message}`);
+    }
+  }
+  if (!algos.length) fail('--algos: no algorithm given');
+  return { seeds, algos };
+}
+
+/** A CSV field: categoricals always quoted (so no value can be misread), missing = empty. */
+function csvText(v: string | null): string {
+  return v === null ? '' : `"${v.replaceAll('"', '""')}"`;
+}
+
+function csvNumber(v: number): string {
+  return Number.isFinite(v) ? String(v) : '';
+}
+
+/** The seed columns and the price of the given rows, as the seed's train.csv/test.csv held them. */
+function writeCsv(path: string, frame: Frame, y: Float64Array, idx: ArrayLike<number>, params: Params): void {
+  const numeric = params.data_ingestion.numerical_cols;
+  const categorical = params.data_ingestion.categorical_cols;
+  const lines = [[...numeric, ...categorical, params.base.target_col].map((c) => csvText(c)).join(',')];
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k];
+    const cells = [
+      ...numeric.map((c) => csvNumber(frame.numeric[c][i])),
+      ...categorical.map((c) => csvText(frame.categorical[c][i])),
+      csvNumber(y[i]),
+    ];
+    lines.push(cells.join(','));
+  }
+  writeFileSync(path, lines.join('\n') + '\n');
+}
+
+function score(label: string, yTest: Float64Array, pred: Float64Array, seconds: number): Row {
+  for (const p of pred) if (!Number.isFinite(p)) return { label, metrics: null, problem: 'non-finite predictions', seconds };
+  return { label, metrics: regressionMetrics(yTest, pred), seconds };
+}
+
+const pct = (x: number) => (100 * x).toFixed(1) + '%';
+/** R2 with 4 decimals, or in exponent form when it has blown up (the seed's LinearRegression did). */
+const fmtR2 = (x: number) => (Math.abs(x) < 1000 ? x.toFixed(4) : x.toExponential(2));
+const fmtNum = (x: number) => (Math.abs(x) < 1e12 ? x.toFixed(0) : x.toExponential(2));
+
+function printTable(rows: Row[]): void {
+  console.log(
+    'model'.padEnd(34),
+    'R2'.padStart(9),
+    'RMSE'.padStart(10),
+    'MAPE'.padStart(8),
+    'MedAPE'.padStart(8),
+    'within10'.padStart(9),
+    'train s'.padStart(8),
+  );
+  for (const r of rows) {
+    const m = r.metrics;
+    if (!m) {
+      console.log(r.label.padEnd(34), `(${r.problem})`.padStart(9), ''.padStart(36), r.seconds.toFixed(2).padStart(8));
+      continue;
+    }
+    console.log(
+      r.label.padEnd(34),
+      fmtR2(m.r2).padStart(9),
+      fmtNum(m.rmse).padStart(10),
+      pct(m.mape).padStart(8),
+      pct(m.medape).padStart(8),
+      pct(m.within10).padStart(9),
+      r.seconds.toFixed(2).padStart(8),
+    );
+  }
+}
+
+function meanSd(xs: number[]): { mean: number; sd: number } {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean, sd };
+}
+
+/** The metric of a labelled row on every seed (null when any seed lacks it). */
+function series(results: SeedResult[], label: string, pick: (m: RegressionMetrics) => number): number[] | null {
+  const out: number[] = [];
+  for (const r of results) {
+    const m = r.rows.find((x) => x.label === label)?.metrics;
+    if (!m) return null;
+    out.push(pick(m));
+  }
+  return out;
+}
+
+function printSummary(results: SeedResult[]): void {
+  console.log(`\n== over ${results.length} seeds (${results.map((r) => r.seed).join(',')}): mean (sd, n-1) ==`);
+  console.log('model'.padEnd(34), 'R2'.padStart(18), 'MAPE'.padStart(16));
+  for (const { label } of results[0].rows) {
+    const r2s = series(results, label, (m) => m.r2);
+    const mapes = series(results, label, (m) => m.mape);
+    if (!r2s || !mapes) {
+      console.log(label.padEnd(34), '(missing on some seed)'.padStart(18));
+      continue;
+    }
+    const a = meanSd(r2s);
+    const b = meanSd(mapes);
+    const r2Text = Math.abs(a.mean) < 1000 ? `${a.mean.toFixed(4)} (${a.sd.toFixed(4)})` : `${a.mean.toExponential(2)} (${a.sd.toExponential(1)})`;
+    console.log(label.padEnd(34), r2Text.padStart(18), `${pct(b.mean)} (${(100 * b.sd).toFixed(1)})`.padStart(16));
+  }
+}
+
+function printComparisons(results: SeedResult[]): void {
+  const where = results.length === 1 ? `seed ${results[0].seed}` : `mean over ${results.length} seeds, sd of the per-seed difference in brackets`;
+  const pairs = [
+    ['carprice blend', 'seed XGBoost 300/6/0.2', 'carprice blend vs seed XGBoost'],
+    ['carprice gbdt', 'seed XGBoost 300/6/0.2', 'carprice gbdt vs seed XGBoost'],
+    ['carprice ridge', 'seed Ridge alpha 1 (sklearn)', 'carprice ridge vs sklearn Ridge'],
+  ] as const;
+  console.log('');
+  for (const [ours, theirs, text] of pairs) {
+    const r2a = series(results, ours, (m) => m.r2);
+    const r2b = series(results, theirs, (m) => m.r2);
+    const ma = series(results, ours, (m) => m.mape);
+    const mb = series(results, theirs, (m) => m.mape);
+    if (!r2a || !r2b || !ma || !mb) continue;
+    const dR2 = meanSd(r2a.map((x, i) => x - r2b[i]));
+    const dMape = meanSd(ma.map((x, i) => 100 * (x - mb[i])));
+    const sign = (x: number, digits: number) => (x >= 0 ? '+' : '-') + Math.abs(x).toFixed(digits);
+    const sdR2 = results.length > 1 ? ` (${dR2.sd.toFixed(3)})` : '';
+    const sdMape = results.length > 1 ? ` (${dMape.sd.toFixed(1)})` : '';
+    console.log(`${text}: R2 ${sign(dR2.mean, 3)}${sdR2}, MAPE ${sign(dMape.mean, 1)}${sdMape} points (${where})`);
+  }
+}
+
+function printTargets(results: SeedResult[], defaultAlgo: string): void {
+  const on42 = results.find((r) => r.seed === 42);
+  const t = TARGETS;
+  console.log(
+    `\ntargets: linear R2 >= ${t.linear.r2}, MAPE <= ${pct(t.linear.mape)}; default (${defaultAlgo}) R2 >= ${t.best.r2}, MAPE <= ${(100 * t.best.mape).toFixed(1)}%`,
+  );
+  if (!on42) {
+    console.log('  seed 42 not run: add it to --seeds to check the targets');
+    return;
+  }
+  const check = (name: string, label: string, target: { r2: number; mape: number }) => {
+    const m = on42.rows.find((r) => r.label === label)?.metrics;
+    if (!m) {
+      console.log(`  ${name}: ${label.replace('carprice ', '')} not run (add it to --algos)`);
+      return;
+    }
+    const ok = m.r2 >= target.r2 && m.mape <= target.mape;
+    console.log(`  ${name} on seed 42: R2 ${m.r2.toFixed(4)}, MAPE ${pct(m.mape)} -> ${ok ? 'met' : 'NOT met'}`);
+  };
+  check('linear (carprice ridge)', 'carprice ridge', t.linear);
+  check(`default (carprice ${defaultAlgo})`, `carprice ${defaultAlgo}`, t.best);
+}
+
+/** carprice's models on one split: each fitted on the train rows, scored on the test rows. */
+function runCarprice(all: ValidatedListings, split: { train: Uint32Array; test: Uint32Array }, params: Params, algos: string[]): Row[] {
+  const y = all.y as Float64Array;
+  const trainFrame = takeFrameRows(all.frame, split.train);
+  const yTrain = takeValues(y, split.train);
+  const testFrame = takeFrameRows(all.frame, split.test);
+  const yTest = takeValues(y, split.test);
+  return algos.map((algo) => {
+    // what train() does, minus re-reading the xlsx for every fit
+    const dataHash = dataFingerprint(trainFrame, yTrain);
+    const t0 = performance.now();
+    const bundle = trainBundle(trainFrame, yTrain, all.schema, {
+      ...trainingOptions(params, algo),
+      metadata: {
+        createdAt: new Date().toISOString(),
+        training: { dataHash, rows: trainFrame.nRows, source: DATA },
+        params: trainedParams(params, algo),
+        carpriceVersion: CARPRICE_VERSION,
+      },
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    return score(`carprice ${algo}`, yTest, bundle.predictFrame(testFrame), seconds);
+  });
+}
+
+/** The seed's models on the same split, through bench/py/seed-models.py. */
+function runPython(
+  dir: string,
+  all: ValidatedListings,
+  split: { train: Uint32Array; test: Uint32Array },
+  trainOrder: Uint32Array,
+  params: Params,
+  seed: number,
+  splitCheck: boolean,
+): { rows: Row[]; out: PythonOut } | { error: string } {
+  const y = all.y as Float64Array;
+  const trainCsv = join(dir, `train-${seed}.csv`);
+  const testCsv = join(dir, `test-${seed}.csv`);
+  writeCsv(trainCsv, all.frame, y, trainOrder, params);
+  writeCsv(testCsv, all.frame, y, split.test, params);
+  const yTest = takeValues(y, split.test);
+  const spec = {
+    train_csv: trainCsv,
+    test_csv: testCsv,
+    numeric: params.data_ingestion.numerical_cols,
+    categorical: params.data_ingestion.categorical_cols,
+    target: params.base.target_col,
+    models: PY_MODELS.map((m) => m.key),
+    pred_dir: dir,
+    split_check: splitCheck
+      ? { xlsx: DATA, test_size: params.data_ingestion.test_size, seed, test_indices: Array.from(split.test), test_prices: Array.from(yTest) }
+      : undefined,
+  };
+  const specPath = join(dir, `spec-${seed}.json`);
+  writeFileSync(specPath, JSON.stringify(spec));
+  const r = runPythonJson<PythonOut>(SCRIPT, [specPath]);
+  if (!r.ok) return { error: r.error };
+  const rows = PY_MODELS.map(({ key, label }) => {
+    const m = r.value.models[key];
+    return score(label, yTest, readFloat64File(m.pred_file), m.seconds);
+  });
+  return { rows, out: r.value };
+}
+
+async function main(): Promise<void> {
+  const { seeds, algos } = parseArgs(process.argv.slice(2));
+  if (!existsSync(DATA)) {
+    console.log(`skipped: ${DATA} not found (run from the project root next to ../shared)`);
+    return;
+  }
+  const params = loadParams({ path: 'params.yaml' });
+  const all = await loadListings(DATA, { params });
+  const n = all.frame.nRows;
+  const inFileOrder = all.rowNumbers.every((r, i) => r - all.rowNumbers[0] === i);
+  const probe = probePython(MODULES, 'install python3-numpy python3-sklearn python3-pandas python3-xgboost python3-openpyxl');
+  console.log(`dataset ${DATA}: ${n} listings (${all.report.rowsRead} read, ${all.report.duplicatesDropped} duplicates and ${all.report.invalidRowsDropped} invalid rows dropped)`);
+  if (!inFileOrder) console.log('note: validation dropped rows, so carprice row i is not xlsx data row i; the scikit-learn split check will say no');
+  console.log(`splits: ${(100 * params.data_ingestion.test_size).toFixed(0)}% test, seeds ${seeds.join(',')}; carprice algos ${algos.join(',')}`);
+  if (probe.ok) {
+    const v = probe.versions;
+    console.log(`python side: ${SCRIPT} under /usr/bin/python3 (numpy ${v.numpy}, scikit-learn ${v.sklearn}, pandas ${v.pandas}, xgboost ${v.xgboost}, openpyxl ${v.openpyxl}), one thread`);
+  } else console.log(`python side skipped: ${probe.reason}`);
+  console.log('both sides train on the same rows and are scored by the same metric code on the same test rows; carprice on its params.yaml features, the seed models on its 12 columns, raw price target');
+
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-qvp-'));
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  const onSignal = () => {
+    cleanup();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const results: SeedResult[] = [];
+  let pythonOk = probe.ok;
+  try {
+    for (const [k, seed] of seeds.entries()) {
+      const split = splitIndices(n, params.data_ingestion.test_size, seed);
+      const nTest = split.test.length;
+      // scikit-learn's train rows in its own (permuted) order, as the seed's train.csv had them
+      const trainOrder = numpyPermutation(n, seed).slice(nTest);
+      const sorted = Uint32Array.from(trainOrder).sort();
+      if (sorted.length !== split.train.length || sorted.some((v, i) => v !== split.train[i]))
+        throw new Error(`seed ${seed}: the permutation's train rows differ from splitIndices' (split.ts and numpy-random.ts disagree)`);
+      console.log(`\n== seed ${seed}: ${split.train.length} train / ${nTest} test rows, identical on both sides ==`);
+      const rows = runCarprice(all, split, params, algos);
+      if (pythonOk) {
+        const py = runPython(dir, all, split, trainOrder, params, seed, k === 0);
+        if ('error' in py) {
+          console.log(`python side failed on seed ${seed}: ${py.error}`);
+          pythonOk = false;
+        } else {
+          rows.push(...py.rows);
+          const c = py.out.split_check;
+          if (c)
+            console.log(
+              `split identical to scikit-learn: ${c.same_indices ? 'yes' : 'no'} (pandas read ${c.rows_read} rows, ${c.rows_after_dedup} after drop_duplicates(); train_test_split(range(n), test_size=${params.data_ingestion.test_size}, random_state=${seed}) gives ${c.n_test} test rows; same prices on them: ${c.same_prices ? 'yes' : 'no'})`,
+            );
+        }
+      }
+      printTable(rows);
+      results.push({ seed, rows });
+    }
+  } finally {
+    cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (results.length > 1) printSummary(results);
+  printComparisons(results);
+  printTargets(results, params.model_trainer.algo);
+}
+
+await main();
