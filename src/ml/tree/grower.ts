@@ -14,6 +14,12 @@
  * - Boosting passes its training predictions in: each row's leaf value is added during
  *   growth, and a split whose children are leaves by depth is not partitioned at all (its
  *   rows are credited straight from the split's bin table).
+ * - Sparse histograms: when most cells of the binned matrix sit in their feature's most
+ *   frequent bin (word-indicator columns are 0 for ~95% of listings), a histogram is built
+ *   from each row's other cells only (a CSR list of histogram slots) and every feature's
+ *   most frequent bin is filled in as node total minus the feature's other bins, as
+ *   LightGBM does for sparse features: the cost follows the non-default cells, not rows x
+ *   features.
  * - Hot loops (histogram, partition, prediction update) are small module functions whose
  *   body is one loop: V8 then optimises them early and never re-enters stale OSR code.
  */
@@ -82,6 +88,8 @@ export class TreeGrower {
    * per-cell offset load and add of the hottest loop, for 2 bytes per cell.
    */
   private slots: Uint16Array | null = null;
+  /** Sparse layout (see the module comment), or null for dense histograms. */
+  private readonly sparse: { rowPtr: Uint32Array; slot: Int32Array; defaultSlot: Int32Array; totals: Float64Array } | null;
   /** Per-feature gain and split counts, accumulated over every tree grown. */
   readonly gainImportance: Float64Array;
   readonly splitImportance: Float64Array;
@@ -94,6 +102,8 @@ export class TreeGrower {
     /** 2: histogram [g, h] with h doubling as the row count; 3: [g, h, count]. */
     private readonly stride: 2 | 3,
     private readonly keepTables = false,
+    /** 'auto': sparse histograms when at most a quarter of the cells leave their feature's most frequent bin. */
+    histogram: 'auto' | 'dense' | 'sparse' = 'auto',
   ) {
     this.finder = new SplitFinder(binned, p, stride);
     this.histSize = binned.offsets[binned.nFeatures] * stride;
@@ -102,6 +112,7 @@ export class TreeGrower {
     for (let f = 0; f < binned.nFeatures; f++) this.offs2[f] = binned.offsets[f] * 2;
     this.gainImportance = new Float64Array(binned.nFeatures);
     this.splitImportance = new Float64Array(binned.nFeatures);
+    this.sparse = histogram === 'dense' ? null : sparseLayout(binned, histogram === 'sparse' ? 1 : 0.25);
   }
 
   /**
@@ -364,6 +375,13 @@ export class TreeGrower {
   ): void {
     hist.fill(0);
     const { bins, nFeatures, offsets } = this.binned;
+    if (this.sparse) {
+      const sp = this.sparse;
+      if (this.stride === 2) buildHist2Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
+      else buildHist3Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
+      fillDefaultBins(hist, this.stride, offsets, sp.defaultSlot, feats, nf, sp.totals[0], sp.totals[1], end - start);
+      return;
+    }
     if (this.stride === 2) {
       if (nf === nFeatures) {
         if (offsets[nFeatures] <= 65536) buildHist2Slots(hist, this.slotTable(), nFeatures, gh, rows, start, end);
@@ -441,6 +459,135 @@ function partitionRows(
     r += 1 - left;
   }
   return l;
+}
+
+/**
+ * The sparse layout of a binned matrix, or null when more than `maxFraction` of its cells
+ * leave their feature's most frequent bin (dense histograms are then cheaper).
+ */
+function sparseLayout(
+  binned: BinnedMatrix,
+  maxFraction: number,
+): { rowPtr: Uint32Array; slot: Int32Array; defaultSlot: Int32Array; totals: Float64Array } | null {
+  const { nRows, nFeatures: nF, columns, bins, offsets, nBins } = binned;
+  const defaultBin = new Uint8Array(nF);
+  const counts = new Int32Array(256);
+  let nnz = 0;
+  for (let f = 0; f < nF; f++) {
+    counts.fill(0, 0, nBins[f]);
+    const base = f * nRows;
+    for (let i = 0; i < nRows; i++) counts[columns[base + i]]++;
+    let best = 0;
+    for (let b = 1; b < nBins[f]; b++) if (counts[b] > counts[best]) best = b;
+    defaultBin[f] = best;
+    nnz += nRows - counts[best];
+  }
+  if (nnz > maxFraction * nRows * nF) return null;
+  const rowPtr = new Uint32Array(nRows + 1);
+  const slot = new Int32Array(nnz);
+  let e = 0;
+  for (let i = 0; i < nRows; i++) {
+    const base = i * nF;
+    for (let f = 0; f < nF; f++) {
+      const b = bins[base + f];
+      if (b !== defaultBin[f]) slot[e++] = offsets[f] + b;
+    }
+    rowPtr[i + 1] = e;
+  }
+  const defaultSlot = new Int32Array(nF);
+  for (let f = 0; f < nF; f++) defaultSlot[f] = offsets[f] + defaultBin[f];
+  return { rowPtr, slot, defaultSlot, totals: new Float64Array(2) };
+}
+
+/** Stride-2 histogram from the non-default cells of rows[start .. end); totals = [sum g, sum h]. */
+function buildHist2Sparse(
+  hist: Float64Array,
+  rowPtr: Uint32Array,
+  slot: Int32Array,
+  gh: Gradients,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  totals: Float64Array,
+): void {
+  let G = 0;
+  let H = 0;
+  for (let k = start; k < end; k++) {
+    const r = rows[k];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
+    G += g;
+    H += h;
+    const e1 = rowPtr[r + 1];
+    for (let e = rowPtr[r]; e < e1; e++) {
+      const x = slot[e] << 1;
+      hist[x] += g;
+      hist[x + 1] += h;
+    }
+  }
+  totals[0] = G;
+  totals[1] = H;
+}
+
+/** Stride-3 ([g, h, count]) histogram from the non-default cells of rows[start .. end). */
+function buildHist3Sparse(
+  hist: Float64Array,
+  rowPtr: Uint32Array,
+  slot: Int32Array,
+  gh: Gradients,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  totals: Float64Array,
+): void {
+  let G = 0;
+  let H = 0;
+  for (let k = start; k < end; k++) {
+    const r = rows[k];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
+    G += g;
+    H += h;
+    const e1 = rowPtr[r + 1];
+    for (let e = rowPtr[r]; e < e1; e++) {
+      const x = slot[e] * 3;
+      hist[x] += g;
+      hist[x + 1] += h;
+      hist[x + 2] += 1;
+    }
+  }
+  totals[0] = G;
+  totals[1] = H;
+}
+
+/** Each listed feature's most frequent bin = node totals minus the feature's other bins. */
+function fillDefaultBins(
+  hist: Float64Array,
+  S: number,
+  offsets: Int32Array,
+  defaultSlot: Int32Array,
+  feats: Int32Array,
+  nf: number,
+  G: number,
+  H: number,
+  C: number,
+): void {
+  for (let q = 0; q < nf; q++) {
+    const f = feats[q];
+    let g = 0;
+    let h = 0;
+    let c = 0;
+    for (let b = offsets[f] * S, e = offsets[f + 1] * S; b < e; b += S) {
+      g += hist[b];
+      h += hist[b + 1];
+      if (S === 3) c += hist[b + 2];
+    }
+    const d = defaultSlot[f] * S;
+    // the default cell was 0 before: the sums above are over the other bins
+    hist[d] = G - g;
+    hist[d + 1] = H - h;
+    if (S === 3) hist[d + 2] = C - c;
+  }
 }
 
 function fillSlots(slots: Uint16Array, bins: Uint8Array, offsets: Int32Array, nF: number, nRows: number): void {

@@ -1,0 +1,96 @@
+/**
+ * Sparse histograms (non-default cells + "most frequent bin = total - others") grow the
+ * same trees as dense histograms, bit for bit, for unit hessians (stride 2) and weighted ones with counts (stride 3).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../../core/rng.js';
+import { makeMatrix } from '../matrix.js';
+import { binMatrix } from './binning.js';
+import { TreeGrower, type GrowParams } from './grower.js';
+import { TreeEnsembleBuilder, type SavedTrees } from './tree-ensemble.js';
+
+function sparseData(n: number, seed: number) {
+  const rng = new Rng(seed);
+  const nInd = 40;
+  const p = nInd + 3;
+  const data = new Float64Array(n * p);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let t = 0;
+    for (let j = 0; j < nInd; j++) {
+      const on = rng.next() < 0.06 ? 1 : 0;
+      data[i * p + j] = on;
+      t += on * (j % 5) * 0.7;
+    }
+    const age = Math.floor(rng.next() * 15);
+    data[i * p + nInd] = age;
+    data[i * p + nInd + 1] = rng.next() < 0.1 ? NaN : rng.next() * 100000; // missing values
+    data[i * p + nInd + 2] = Math.floor(rng.next() * 4); // few distinct values
+    y[i] = t - 0.2 * age + (data[i * p + nInd + 2] === 2 ? 1 : 0) + 0.1 * rng.normal();
+  }
+  return { X: makeMatrix(n, p, data, Array.from({ length: p }, (_, j) => `c${j}`)), y };
+}
+
+const PARAMS: GrowParams = {
+  maxDepth: 5,
+  maxLeaves: 0,
+  lossguide: false,
+  minChildWeight: 1,
+  minSamplesLeaf: 1,
+  minSamplesSplit: 2,
+  lambda: 1,
+  gamma: 0,
+  catSmooth: 0,
+  catL2: 0,
+  maxCatThreshold: 32,
+  minDataPerGroup: 0,
+  featuresPerNode: 1000,
+  leafScale: 1,
+  leafShift: 0,
+};
+
+function grow(mode: 'auto' | 'dense' | 'sparse', stride: 2 | 3, params: GrowParams = PARAMS): SavedTrees {
+  const { X, y } = sparseData(600, 3);
+  const binned = binMatrix(X);
+  const grower = new TreeGrower(binned, params, stride, false, mode);
+  const n = X.nRows;
+  const gh = new Float64Array(2 * n);
+  const rng = new Rng(9);
+  for (let i = 0; i < n; i++) {
+    // dyadic values: every sum is exact in float64 whatever the order of addition, so the
+    // two paths must agree bit for bit (with arbitrary values a near-tie between two
+    // splits could go either way by rounding)
+    gh[2 * i] = -Math.round(y[i] * 64) / 64;
+    gh[2 * i + 1] = stride === 2 ? 1 : 0.5 + Math.floor(rng.next() * 16) / 16;
+  }
+  const out = new TreeEnsembleBuilder();
+  // all features, then a column sample (the fill-in must cover exactly the sampled ones)
+  const all = new Int32Array(X.nCols).map((_, j) => j);
+  const sample = Int32Array.from([40, 41, 42, 0, 3, 7, 11, 19, 23, 31]);
+  for (const [feats, nf] of [[all, all.length], [sample, sample.length]] as const) {
+    const rows = new Uint32Array(n).map((_, i) => i);
+    grower.grow(rows, n, gh, feats, nf, new Rng(1), out);
+  }
+  return out.freeze().toJSON();
+}
+
+for (const stride of [2, 3] as const) {
+  test(`stride ${stride}: sparse and dense histograms grow the same trees`, () => {
+    const dense = grow('dense', stride);
+    const sparse = grow('sparse', stride);
+    for (const k of ['roots', 'feature', 'threshold', 'left', 'right', 'flags'] as const) assert.deepEqual(sparse[k], dense[k], k);
+    assert.ok(dense.feature.filter((f) => f >= 0 && f < 40).length >= 3, 'indicator columns are used by the trees');
+    assert.deepEqual(sparse.value, dense.value);
+    // ~6% of the indicator cells are non-default: 'auto' takes the sparse path
+    assert.deepEqual(grow('auto', stride), sparse);
+  });
+}
+
+test('leaf-wise growth with a leaf cap agrees too', () => {
+  const p = { ...PARAMS, maxDepth: 0, maxLeaves: 12, lossguide: true };
+  const dense = grow('dense', 2, p);
+  const sparse = grow('sparse', 2, p);
+  assert.deepEqual(sparse.feature, dense.feature);
+  assert.deepEqual(sparse.threshold, dense.threshold);
+});
