@@ -118,8 +118,9 @@ export class TreeEnsemble {
   /**
    * out[i] = init + sum over trees [from, to) of the leaf values for row i (summed in tree
    * order, so the result is bit-identical however often it is recomputed). A row without
-   * missing values in an ensemble without categorical splits takes the one-comparison walk:
-   * for numbers, `x <= t` decides alone whichever way missing values would go.
+   * missing values skips the missing-value tests (for numbers, `x <= t` then decides alone
+   * whichever way missing values would go), and in an ensemble without categorical splits
+   * it takes the one-comparison walk.
    */
   sumInto(X: Matrix, out: Float64Array, init: number, from = 0, to = this.roots.length): Float64Array {
     const { data, nCols, nRows } = X;
@@ -127,8 +128,9 @@ export class TreeEnsemble {
     for (let i = 0; i < nRows; i++) {
       const base = i * nCols;
       let s = init;
-      if (!this.hasCategorical && !hasMissing(data, base, nCols)) for (let t = from; t < to; t++) s += walkNumeric(i32, f64, proots[t], data, base);
-      else for (let t = from; t < to; t++) s += walk(i32, f64, catBits, proots[t], data, base);
+      if (hasMissing(data, base, nCols)) for (let t = from; t < to; t++) s += walk(i32, f64, catBits, proots[t], data, base);
+      else if (this.hasCategorical) for (let t = from; t < to; t++) s += walkComplete(i32, f64, catBits, proots[t], data, base);
+      else for (let t = from; t < to; t++) s += walkNumeric(i32, f64, proots[t], data, base);
       out[i] = s;
     }
     return out;
@@ -224,6 +226,20 @@ function walkNumeric(i32: Int32Array, f64: Float64Array, root: number, data: Flo
     const fm = i32[n << 2];
     if (fm < 0) return f64[(n << 1) + 1];
     n = i32[(n << 2) + 1] + (data[base + (fm >> 2)] <= f64[(n << 1) + 1] ? 0 : 1);
+  }
+}
+
+/** Root-to-leaf walk for a row without missing values, through numeric and categorical splits. */
+function walkComplete(i32: Int32Array, f64: Float64Array, catBits: Uint32Array, root: number, data: Float64Array, base: number): number {
+  let n = root;
+  for (;;) {
+    const o = n << 2;
+    const fm = i32[o];
+    if (fm < 0) return f64[(n << 1) + 1];
+    const x = data[base + (fm >> 2)];
+    if ((fm & FLAG_CATEGORICAL) === 0) n = i32[o + 1] + (x <= f64[(n << 1) + 1] ? 0 : 1);
+    else if (x >= 0 && x < i32[o + 3] && (x | 0) === x) n = i32[o + 1] + (((catBits[i32[o + 2] + (x >>> 5)] >>> (x & 31)) & 1) ^ 1);
+    else n = i32[o + 1] + ((fm & FLAG_DEFAULT_LEFT) ^ 1);
   }
 }
 
