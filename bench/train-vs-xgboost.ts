@@ -299,14 +299,11 @@ function speed(label: string, X: Matrix, y: Float64Array, target: number): void 
   }
   console.log(`  XGBoost ${xgb.version} hist, nthread=1:    ${xgb.seconds.toFixed(2)} s wall, ${xgb.cpu_seconds.toFixed(2)} s CPU`);
   const verdict = (r: number) => (r <= target ? 'meets' : 'MISSES');
-  for (const [label, c] of [
-    ['same matrix, codes as numbers', num],
-    ['native categorical', nat],
-  ] as const) {
-    const wall = c.seconds / xgb.seconds;
-    const cpu = c.cpuSeconds / xgb.cpu_seconds;
-    console.log(`  ratio carprice/XGBoost (${label}): ${wall.toFixed(2)} wall ${verdict(wall)}, ${cpu.toFixed(2)} CPU ${verdict(cpu)} (target <= ${target})`);
-  }
+  const wall = num.seconds / xgb.seconds;
+  const cpu = num.cpuSeconds / xgb.cpu_seconds;
+  console.log(`  ratio carprice/XGBoost, same config and matrix: ${wall.toFixed(2)} wall ${verdict(wall)}, ${cpu.toFixed(2)} CPU ${verdict(cpu)} (target <= ${target})`);
+  // native categorical splits search category partitions XGBoost's run does not: shown, not judged
+  console.log(`  for information, carprice with native categorical splits / XGBoost: ${(nat.seconds / xgb.seconds).toFixed(2)} wall, ${(nat.cpuSeconds / xgb.cpu_seconds).toFixed(2)} CPU`);
 }
 
 /**

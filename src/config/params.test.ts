@@ -85,7 +85,7 @@ test('every problem is listed with its key path and file line', () => {
 test('a single problem is one line: file, line, key path, message', () => {
   withFile('data_ingestion:\n  random_state: -1\n', (path) => {
     const e = appError(() => loadParams({ path }));
-    assert.equal(e.message, `${path}:2: data_ingestion.random_state: expected an integer >= 0, got -1`);
+    assert.equal(e.message, `${path}:2: data_ingestion.random_state: expected an integer >= 0 and <= 4294967295, got -1`);
   });
 });
 

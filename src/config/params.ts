@@ -34,7 +34,8 @@ const paramsSchema = v.object({
   }),
   data_ingestion: v.section({
     test_size: v.optional(v.number({ min: 0, max: 1, exclusiveMin: true, exclusiveMax: true }), 0.2),
-    random_state: v.optional(v.number({ int: true, min: 0 }), 42),
+    // numpy's seed range: the split is numpy.random.RandomState(random_state)'s permutation
+    random_state: v.optional(v.number({ int: true, min: 0, max: 4294967295 }), 42),
     numerical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_NUMERIC),
     categorical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_CATEGORICAL),
     optional_cols: v.optional(v.array(v.string({ nonEmpty: true })), []),
