@@ -121,3 +121,20 @@ test('coded errors: before fit, zero rows, unknown step kind, unknown version', 
     { code: 'FORMAT_VERSION' },
   );
 });
+
+test('fitting and transforming leave the caller frame as it was; repeated transforms agree; one row equals its row of a batch', () => {
+  const snapshot = (f: typeof train) => ({ numeric: Object.keys(f.numeric), categorical: Object.keys(f.categorical) });
+  const beforeTrain = snapshot(train);
+  const beforeTest = snapshot(testFrame);
+  for (const family of ['linear', 'tree'] as const) {
+    const p = new FeaturePipeline(config({ family }));
+    p.fitTransform(train, zTrain);
+    const a = p.transform(testFrame);
+    const b = p.transform(testFrame);
+    assert.ok(bytes(a.data).equals(bytes(b.data)), `${family}: same matrix twice`);
+    const one = p.transform(takeFrameRows(testFrame, [7]));
+    assert.ok(bytes(one.data).equals(bytes(a.data.subarray(7 * a.nCols, 8 * a.nCols))), `${family}: row 7 alone`);
+  }
+  assert.deepEqual(snapshot(train), beforeTrain);
+  assert.deepEqual(snapshot(testFrame), beforeTest);
+});

@@ -21,7 +21,7 @@ import { StandardScaler } from './standard-scaler.js';
 import { TargetEncoder } from './target-encoder.js';
 import { TokenFeatures } from './token-features.js';
 import { Interactions, parseInteraction } from './interactions.js';
-import { newStats, type SavedTransformer, type Transformer, type TransformStats } from './transformer.js';
+import { newStats, ownedFrame, type SavedTransformer, type Transformer, type TransformStats } from './transformer.js';
 
 export type FeatureFamily = 'linear' | 'tree';
 
@@ -100,7 +100,7 @@ export class FeaturePipeline {
       return t.fitTransform(f, y);
     };
     const derived = new DerivedFeatures(c.derived, c.referenceYear);
-    let f = run(derived, frame);
+    let f = run(derived, ownedFrame(frame));
     const produced = derived.produced();
     const numeric = [...c.numeric.filter((k) => k in frame.numeric), ...produced.numeric];
     const categorical = [...c.categorical.filter((k) => k in frame.categorical), ...produced.categorical];
@@ -137,7 +137,7 @@ export class FeaturePipeline {
   /** Transform new rows (e.g. the test split or a prediction request). */
   transform(frame: Frame, stats: TransformStats = newStats()): Matrix {
     if (!this.outputColumns) throw new AppError('MODEL_INVALID', 'feature pipeline used before fit');
-    let f = frame;
+    let f = ownedFrame(frame);
     for (const s of this.steps) f = s.transform(f, stats);
     return this.toMatrix(f);
   }

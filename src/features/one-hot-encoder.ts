@@ -20,6 +20,8 @@ import {
 export class OneHotEncoder implements Transformer {
   readonly kind = 'one-hot-encoder';
   private categories: Record<string, string[]> | undefined;
+  /** Per column: category -> position and the output column names, built once after fit/load. */
+  private lookup: Map<string, { index: Map<string, number>; names: string[] }> | undefined;
 
   constructor(
     readonly columns: readonly string[],
@@ -28,7 +30,19 @@ export class OneHotEncoder implements Transformer {
 
   fit(frame: Frame): this {
     this.categories = categoryLevels(frame, this.columns);
+    this.lookup = undefined;
     return this;
+  }
+
+  private lookupOf(c: string): { index: Map<string, number>; names: string[] } {
+    this.lookup ??= new Map();
+    let l = this.lookup.get(c);
+    if (!l) {
+      const cats = this.categories![c];
+      l = { index: new Map(cats.map((v, k) => [v, k])), names: cats.map((v) => `${c}=${v}`) };
+      this.lookup.set(c, l);
+    }
+    return l;
   }
 
   fitTransform(frame: Frame): Frame {
@@ -47,7 +61,7 @@ export class OneHotEncoder implements Transformer {
     for (const c of this.columns) {
       const cats = this.categories![c];
       const first = this.dropFirst ? 1 : 0;
-      const index = new Map(cats.map((v, k) => [v, k]));
+      const { index, names } = this.lookupOf(c);
       const outs = cats.map(() => new Float64Array(frame.nRows));
       const col = categoricalColumn(frame, c);
       let unknown = 0;
@@ -59,7 +73,7 @@ export class OneHotEncoder implements Transformer {
         else outs[k][i] = 1;
       }
       if (stats && unknown) stats.unknownCategories[c] = (stats.unknownCategories[c] ?? 0) + unknown;
-      for (let k = first; k < cats.length; k++) numeric[`${c}=${cats[k]}`] = outs[k];
+      for (let k = first; k < cats.length; k++) numeric[names[k]] = outs[k];
     }
     return withColumns(frame, { numeric, drop: this.columns });
   }

@@ -24,6 +24,8 @@ export function tokenize(text: string): string[] {
 export class TokenFeatures implements Transformer {
   readonly kind = 'token-features';
   private vocab: Record<string, string[]> | undefined;
+  /** Per column: word -> position and the output column names, built once after fit/load. */
+  private lookup: Map<string, { index: Map<string, number>; names: string[] }> | undefined;
 
   constructor(
     readonly columns: readonly string[],
@@ -38,7 +40,19 @@ export class TokenFeatures implements Transformer {
       vocab[c] = [...counts].filter(([, n]) => n >= this.minCount).map(([t]) => t).sort();
     }
     this.vocab = vocab;
+    this.lookup = undefined;
     return this;
+  }
+
+  private lookupOf(c: string): { index: Map<string, number>; names: string[] } {
+    this.lookup ??= new Map();
+    let l = this.lookup.get(c);
+    if (!l) {
+      const words = this.vocab![c];
+      l = { index: new Map(words.map((w, k) => [w, k])), names: words.map((w) => `${c}~tok=${w}`) };
+      this.lookup.set(c, l);
+    }
+    return l;
   }
 
   fitTransform(frame: Frame): Frame {
@@ -50,7 +64,7 @@ export class TokenFeatures implements Transformer {
     const numeric: Record<string, Float64Array> = {};
     for (const c of this.columns) {
       const words = this.vocab![c];
-      const index = new Map(words.map((w, k) => [w, k]));
+      const { index, names } = this.lookupOf(c);
       const outs = words.map(() => new Float64Array(frame.nRows));
       const col = categoricalColumn(frame, c);
       for (let i = 0; i < col.length; i++) {
@@ -61,7 +75,7 @@ export class TokenFeatures implements Transformer {
           if (k !== undefined) outs[k][i] = 1;
         }
       }
-      words.forEach((w, k) => (numeric[`${c}~tok=${w}`] = outs[k]));
+      for (let k = 0; k < names.length; k++) numeric[names[k]] = outs[k];
     }
     return withColumns(frame, { numeric });
   }

@@ -43,19 +43,41 @@ export function checkSaved(saved: SavedTransformer, kind: string, versions: read
     throw new AppError('FORMAT_VERSION', `saved ${kind} has formatVersion ${String(saved.formatVersion)}; this carprice reads ${versions.join(', ')}`);
 }
 
-/** A frame with some columns replaced/added and others removed. */
+/** Frames a feature pipeline owns while it runs its steps (see `ownedFrame`). */
+const owned = new WeakSet<Frame>();
+
+/**
+ * A shallow copy of `frame` that `withColumns` may then change in place: the feature
+ * pipeline takes one at the start of a run, so its steps do not copy the column tables
+ * (the linear pipeline carries ~1,000 one-hot and word columns; copying those tables at
+ * every step was most of the time of a one-listing prediction). The input is untouched.
+ */
+export function ownedFrame(frame: Frame): Frame {
+  const f: Frame = { nRows: frame.nRows, numeric: Object.assign({}, frame.numeric), categorical: Object.assign({}, frame.categorical) };
+  owned.add(f);
+  return f;
+}
+
+/**
+ * A frame with some columns replaced/added and others removed. Kept columns stay in their
+ * order, new ones follow. The input frame is not changed unless it is an `ownedFrame`, which
+ * is changed in place and returned.
+ */
 export function withColumns(
   frame: Frame,
   changes: { numeric?: Record<string, Float64Array>; categorical?: Record<string, (string | null)[]>; drop?: readonly string[] },
 ): Frame {
-  const drop = new Set(changes.drop ?? []);
-  const numeric: Record<string, Float64Array> = {};
-  const categorical: Record<string, (string | null)[]> = {};
-  for (const [k, c] of Object.entries(frame.numeric)) if (!drop.has(k)) numeric[k] = c;
-  for (const [k, c] of Object.entries(frame.categorical)) if (!drop.has(k)) categorical[k] = c;
-  Object.assign(numeric, changes.numeric ?? {});
-  Object.assign(categorical, changes.categorical ?? {});
-  return { nRows: frame.nRows, numeric, categorical };
+  const out = owned.has(frame) ? frame : { nRows: frame.nRows, numeric: Object.assign({}, frame.numeric), categorical: Object.assign({}, frame.categorical) };
+  // the tables are read-only to the frame's users; only this function changes them
+  const numeric = out.numeric as Record<string, Float64Array>;
+  const categorical = out.categorical as Record<string, (string | null)[]>;
+  for (const k of changes.drop ?? []) {
+    delete numeric[k];
+    delete categorical[k];
+  }
+  if (changes.numeric) Object.assign(numeric, changes.numeric);
+  if (changes.categorical) Object.assign(categorical, changes.categorical);
+  return out;
 }
 
 /** The column, or a coded error naming it and what the frame has. */
