@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { asInput, fixtureFrame, generateListings } from '../../test/fixtures/listings.js';
 import { parseParams } from '../config/params.js';
-import { priceWeights, trainBundle, type TrainBundleOptions } from './train-bundle.js';
+import { stableStringify } from '../core/stable-json.js';
+import { priceWeights, trainBundle, trainBundleParallel, type TrainBundleOptions } from './train-bundle.js';
 
 const params = parseParams({});
 const { frame, y, schema } = fixtureFrame({ n: 120, seed: 5 });
@@ -76,4 +77,14 @@ test('an aborted signal stops training with INTERRUPTED', () => {
   const c = new AbortController();
   c.abort();
   assert.throws(() => trainBundle(frame, y, schema, options('ridge', { signal: c.signal })), { code: 'INTERRUPTED' });
+});
+
+test('worker threads give the same bundle, byte for byte, as one thread (blend with weights, GBDT with row sampling)', async () => {
+  const algoParams = { ...params.model_trainer.params, gbdt: { n_estimators: 40, max_depth: 3, subsample: 0.8, colsample_bytree: 0.7 } };
+  for (const [algo, priceWeightPower] of [['blend', 0], ['gbdt', 1]] as const) {
+    const o = options(algo, { algoParams, priceWeightPower });
+    const one = stableStringify(trainBundle(frame, y, schema, o).toJSON());
+    const two = stableStringify((await trainBundleParallel(frame, y, schema, { ...o, threads: 2 })).toJSON());
+    assert.equal(two, one, algo);
+  }
 });

@@ -10,7 +10,8 @@ import type { ListingSchema } from '../data/listing-schema.js';
 import { FeaturePipeline, type FeatureConfig } from '../features/feature-pipeline.js';
 import { forwardTarget, type TargetTransformName } from '../features/target-transform.js';
 import type { DerivedName } from '../features/derived-features.js';
-import { createEstimator, familyOf, type Family } from '../ml/algorithms.js';
+import { familyOf, type Family } from '../ml/algorithms.js';
+import { fitEstimators, fitJob, type FitJob } from '../ml/parallel-fit.js';
 import type { Regressor } from '../ml/estimator.js';
 import { takeRows, type Matrix } from '../ml/matrix.js';
 import { ModelBundle, type BundleMember, type BundleMetadata, type InputSchema } from './model-bundle.js';
@@ -130,13 +131,6 @@ export function prepareFeatures(frame: Frame, y: Float64Array, schema: ListingSc
   return { inputSchema, transform, families, z, weights: priceWeights(y, o.priceWeightPower ?? 0) };
 }
 
-function fitEstimator(algo: string, X: Matrix, z: Float64Array, o: TrainBundleOptions, weights?: Float64Array): Regressor {
-  if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'training interrupted');
-  const estimator = createEstimator(algo, { ...(o.algoParams[algo] ?? {}) });
-  estimator.fit(X, z, { signal: o.signal, ...(weights ? { sampleWeight: weights } : {}) });
-  return estimator;
-}
-
 function sqErr(a: Float64Array, b: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
@@ -144,45 +138,107 @@ function sqErr(a: Float64Array, b: Float64Array): number {
 }
 
 /**
- * Fit the estimator(s) on prepared features. For a two-member blend, the weight w of the
- * first member (w * a + (1 - w) * b in target space) is chosen on a grid of 0.05 steps
- * by the squared error on a seeded 15% validation split of the training rows, with both
- * members fitted on the other 85%; then both are refitted on all rows.
+ * The fits a bundle needs: for a two-member blend, each member on a seeded 85% of the
+ * training rows (to choose the weight on the other 15%), and every member on all rows.
  */
-export function fitPrepared(prep: PreparedFeatures, o: TrainBundleOptions): ModelBundle {
+interface FitPlan {
+  names: string[];
+  /** Validation rows (sorted) and their targets, for a two-member blend; else null. */
+  val: { rows: Uint32Array; z: Float64Array } | null;
+  valJobs: FitJob[];
+  finalJobs: FitJob[];
+}
+
+function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
   const names = memberAlgos(o.algo, o.algoParams);
   const { z, weights: w } = prep;
+  const job = (algo: string, X: Matrix, y: Float64Array, sw?: Float64Array): FitJob => ({
+    algo,
+    params: o.algoParams[algo] ?? {},
+    X,
+    y,
+    ...(sw ? { sampleWeight: sw } : {}),
+  });
   const matrixOf = (algo: string) => {
     const f = prep.families[familyOf(algo)];
     if (!f) throw new AppError('MODEL_INVALID', `prepared features lack the ${familyOf(algo)} family needed by ${algo}; rerun data_transformation`);
-    return f;
+    return f.X;
   };
-  let blend = names.map(() => 1 / names.length);
-  if (names.length === 2) {
-    const n = z.length;
-    const perm = new Rng(o.seed + 1).permutation(n);
-    const nVal = Math.max(1, Math.floor(n * 0.15));
-    const val = perm.slice(0, nVal).sort();
-    const fit = perm.slice(nVal).sort();
-    const zVal = takeValues(z, val);
-    const preds = names.map((a) => {
-      const X = matrixOf(a).X;
-      return fitEstimator(a, takeRows(X, fit), takeValues(z, fit), o, w && takeValues(w, fit)).predict(takeRows(X, val));
-    });
-    let best = Infinity;
-    for (let k = 0; k <= 20; k++) {
-      const wk = k / 20;
-      const e = sqErr(preds[0].map((p, i) => wk * p + (1 - wk) * preds[1][i]), zVal);
-      if (e < best) [best, blend] = [e, [wk, 1 - wk]];
-    }
+  const finalJobs = names.map((a) => job(a, matrixOf(a), z, w));
+  if (names.length !== 2) return { names, val: null, valJobs: [], finalJobs };
+  const n = z.length;
+  const perm = new Rng(o.seed + 1).permutation(n);
+  const nVal = Math.max(1, Math.floor(n * 0.15));
+  const val = perm.slice(0, nVal).sort();
+  const fit = perm.slice(nVal).sort();
+  const valJobs = names.map((a) => job(a, takeRows(matrixOf(a), fit), takeValues(z, fit), w && takeValues(w, fit)));
+  return { names, val: { rows: val, z: takeValues(z, val) }, valJobs, finalJobs };
+}
+
+/**
+ * Blend weights: equal for one member or more than two; for two, the weight w of the first
+ * (w * a + (1 - w) * b in target space) on a grid of 0.05 steps by the squared error on the
+ * validation rows.
+ */
+function chooseWeights(plan: FitPlan, valModels: readonly Regressor[]): number[] {
+  let blend = plan.names.map(() => 1 / plan.names.length);
+  if (!plan.val) return blend;
+  const { rows, z } = plan.val;
+  const preds = valModels.map((m, i) => m.predict(takeRows(plan.finalJobs[i].X, rows)));
+  let best = Infinity;
+  for (let k = 0; k <= 20; k++) {
+    const wk = k / 20;
+    const e = sqErr(preds[0].map((p, i) => wk * p + (1 - wk) * preds[1][i]), z);
+    if (e < best) [best, blend] = [e, [wk, 1 - wk]];
   }
+  return blend;
+}
+
+function assemble(prep: PreparedFeatures, o: TrainBundleOptions, plan: FitPlan, weights: number[], finals: readonly (Regressor | null)[]): ModelBundle {
   const members: BundleMember[] = [];
-  names.forEach((algo, i) => {
-    if (blend[i] === 0) return;
-    const f = matrixOf(algo);
-    members.push({ weight: blend[i], algo, features: f.pipeline, estimator: fitEstimator(algo, f.X, z, o, w) });
+  plan.names.forEach((algo, i) => {
+    const est = finals[i];
+    if (weights[i] === 0 || !est) return;
+    const f = prep.families[familyOf(algo)] as { pipeline: FeaturePipeline };
+    members.push({ weight: weights[i], algo, features: f.pipeline, estimator: est });
   });
   return new ModelBundle(prep.inputSchema, prep.transform, members, { ...o.metadata, algo: o.algo, metrics: o.metadata.metrics ?? {} });
+}
+
+/**
+ * Fit the estimator(s) on prepared features, on the calling thread. For a two-member
+ * blend the weight is chosen on a seeded 15% validation split of the training rows with
+ * both members fitted on the other 85% (see chooseWeights); then the members are refitted
+ * on all rows (a member whose weight is 0 is not refitted).
+ */
+export function fitPrepared(prep: PreparedFeatures, o: TrainBundleOptions): ModelBundle {
+  const plan = planFits(prep, o);
+  const weights = chooseWeights(plan, plan.valJobs.map((j) => fitJob(j, o.signal)));
+  return assemble(prep, o, plan, weights, plan.finalJobs.map((j, i) => (weights[i] === 0 ? null : fitJob(j, o.signal))));
+}
+
+/**
+ * The same bundle as `fitPrepared`, bit for bit, with the independent fits (validation and
+ * final fits of every member) spread over up to `threads` worker threads, slowest first.
+ */
+export async function fitPreparedParallel(prep: PreparedFeatures, o: TrainBundleOptions & { threads: number }): Promise<ModelBundle> {
+  const plan = planFits(prep, o);
+  const jobs = [...plan.valJobs, ...plan.finalJobs];
+  if (o.threads <= 1 || jobs.length <= 1) return fitPrepared(prep, o);
+  // boosting and forests take far longer than linear fits: hand them out first
+  const slow = (j: FitJob) => (familyOf(j.algo) === 'tree' ? 0 : 1);
+  const order = jobs.map((_, i) => i).sort((a, b) => slow(jobs[a]) - slow(jobs[b]) || a - b);
+  const fitted = await fitEstimators(order.map((i) => jobs[i]), { threads: o.threads, signal: o.signal });
+  const byJob: Regressor[] = new Array(jobs.length);
+  order.forEach((jobIndex, k) => (byJob[jobIndex] = fitted[k]));
+  const nVal = plan.valJobs.length;
+  const weights = chooseWeights(plan, byJob.slice(0, nVal));
+  return assemble(prep, o, plan, weights, byJob.slice(nVal));
+}
+
+/** Fit a bundle on validated training listings with up to `threads` worker threads. */
+export async function trainBundleParallel(frame: Frame, y: Float64Array, schema: ListingSchema, o: TrainBundleOptions & { threads: number }): Promise<ModelBundle> {
+  return fitPreparedParallel(prepareFeatures(frame, y, schema, o), o);
 }
 
 /** Fit a bundle on validated training listings (prepareFeatures + fitPrepared). */

@@ -61,6 +61,13 @@ export type MlflowCode = (typeof MLFLOW_CODES)[number];
 export type AppCode = (typeof APP_CODES)[number];
 export type ErrorCode = MlflowCode | AppCode;
 
+const ALL_CODES: ReadonlySet<string> = new Set<string>([...MLFLOW_CODES, ...APP_CODES]);
+
+/** True for a known error code (e.g. one that crossed a worker-thread boundary as a string). */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && ALL_CODES.has(code);
+}
+
 /** Extra structured facts about an error (file, line, field, value...). Never secrets. */
 export interface ErrorDetails {
   [key: string]: unknown;

@@ -11,10 +11,10 @@ import { numpyPermutation } from '../core/numpy-random.js';
 import type { Params } from '../config/params.js';
 import type { Env } from '../config/env.js';
 import { takeFrameRows, takeValues } from '../data/frame.js';
-import { trainBundle } from '../bundle/train-bundle.js';
+import { trainBundleParallel } from '../bundle/train-bundle.js';
 import { regressionMetrics, type RegressionMetrics } from '../ml/metrics.js';
 import { loadListings } from './load-listings.js';
-import { trainingOptions } from './training-options.js';
+import { trainingOptions, trainingThreads } from './training-options.js';
 import { CARPRICE_VERSION } from './version.js';
 
 export interface CrossValidateOptions {
@@ -48,8 +48,9 @@ export async function crossValidate(o: CrossValidateOptions): Promise<CrossValid
     for (let i = 0; i < n; i++) (i >= start && i < end ? test : train).push(perm[i]);
     test.sort((a, b) => a - b);
     train.sort((a, b) => a - b);
-    const bundle = trainBundle(takeFrameRows(v.frame, train), takeValues(v.y!, train), v.schema, {
+    const bundle = await trainBundleParallel(takeFrameRows(v.frame, train), takeValues(v.y!, train), v.schema, {
       ...trainingOptions(p, algo),
+      threads: trainingThreads(o.env),
       signal: o.signal,
       metadata: { createdAt: new Date(0).toISOString(), training: { dataHash: '', rows: train.length, source: o.data }, params: {}, carpriceVersion: CARPRICE_VERSION },
     });

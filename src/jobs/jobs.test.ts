@@ -21,6 +21,7 @@ import { loadListings, schemaFromParams } from './load-listings.js';
 import { predict } from './predict.js';
 import { synth } from './synth.js';
 import { dataFingerprint, train } from './train.js';
+import { trainingThreads } from './training-options.js';
 import { BUNDLE_FILE } from '../bundle/model-bundle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'carprice-jobs-'));
@@ -164,4 +165,11 @@ test('cross-validation folds are scikit-learn KFold(5, shuffle=True, random_stat
   for (const m of r.folds) assert.ok(m.r2 > 0.5, `fold R2 ${m.r2}`);
   assert.ok(Math.abs(r.mean.r2 - r.folds.reduce((a, m) => a + m.r2, 0) / 3) < 1e-12);
   await assert.rejects(crossValidate({ params, data: file, folds: 1 }), (e: unknown) => e instanceof AppError && e.code === 'USAGE');
+});
+
+test('CARPRICE_THREADS: a whole number >= 1, else a CONFIG_INVALID naming the variable; unset = the cores available', () => {
+  assert.equal(trainingThreads({ CARPRICE_THREADS: '3' }), 3);
+  assert.ok(trainingThreads({}) >= 1);
+  for (const bad of ['0', '-2', '1.5', 'many'])
+    assert.throws(() => trainingThreads({ CARPRICE_THREADS: bad }), (e: unknown) => e instanceof AppError && e.code === 'CONFIG_INVALID' && /CARPRICE_THREADS/.test(e.message));
 });

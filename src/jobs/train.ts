@@ -11,12 +11,12 @@ import type { Env } from '../config/env.js';
 import type { Params } from '../config/params.js';
 import { takeFrameRows, takeValues, type Frame } from '../data/frame.js';
 import { splitIndices } from '../data/split.js';
-import { trainBundle } from '../bundle/train-bundle.js';
+import { trainBundleParallel } from '../bundle/train-bundle.js';
 import { checkBundleTarget, type ModelBundle } from '../bundle/model-bundle.js';
 import { familyOf } from '../ml/algorithm-catalog.js';
 import { regressionMetrics, type RegressionMetrics } from '../ml/metrics.js';
 import { loadListings } from './load-listings.js';
-import { trainedParams, trainingOptions } from './training-options.js';
+import { trainedParams, trainingOptions, trainingThreads } from './training-options.js';
 import { CARPRICE_VERSION } from './version.js';
 
 export interface TrainOptions {
@@ -80,8 +80,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     yTrain = takeValues(yTrain, s.train);
   }
   if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'training interrupted before fitting');
-  const bundle = trainBundle(trainFrame, yTrain, loaded.schema, {
+  const bundle = await trainBundleParallel(trainFrame, yTrain, loaded.schema, {
     ...trainingOptions(params, algo),
+    threads: trainingThreads(o.env),
     signal: o.signal,
     metadata: {
       createdAt: new Date(clock.now()).toISOString(),

@@ -3,7 +3,10 @@
  * that fits a model (train, cross-validate, the data_transformation and model_trainer
  * stages), and the params record saved in the bundle and logged to the tracking store.
  */
+import { availableParallelism } from 'node:os';
+import type { Env } from '../config/env.js';
 import type { Params } from '../config/params.js';
+import { AppError } from '../core/errors.js';
 import type { TrainBundleOptions } from '../bundle/train-bundle.js';
 
 /** Trainer settings for `algo` from params.yaml. */
@@ -20,4 +23,17 @@ export function trainingOptions(params: Params, algo: string): Pick<TrainBundleO
 /** The params a trained model records about itself. */
 export function trainedParams(params: Params, algo: string): { algo: string; model: Readonly<Record<string, unknown>>; features: Params['features']; seed: number } {
   return { algo, model: params.model_trainer.params[algo] ?? {}, features: params.features, seed: params.base.random_state };
+}
+
+/**
+ * Worker threads for training: CARPRICE_THREADS, else the cores available. The models are
+ * the same whatever the count (see ml/parallel-fit); only the wall time changes.
+ */
+export function trainingThreads(env: Env | undefined): number {
+  const raw = env?.CARPRICE_THREADS;
+  if (raw === undefined) return availableParallelism();
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new AppError('CONFIG_INVALID', `CARPRICE_THREADS must be a whole number >= 1 (1 = train on the main thread only), got "${raw}"`);
+  return n;
 }

@@ -8,11 +8,11 @@
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { systemClock } from '../../core/clock.js';
 import { stableStringify } from '../../core/stable-json.js';
-import { fitPrepared } from '../../bundle/train-bundle.js';
+import { fitPreparedParallel } from '../../bundle/train-bundle.js';
 import { loadPrepared } from '../../bundle/prepared-features-file.js';
 import { regressionMetrics } from '../../ml/metrics.js';
 import { loadListings } from '../load-listings.js';
-import { trainedParams, trainingOptions } from '../training-options.js';
+import { trainedParams, trainingOptions, trainingThreads } from '../training-options.js';
 import { dataFingerprint } from '../train.js';
 import { CARPRICE_VERSION } from '../version.js';
 import { resolveTrackingUri } from '../../tracking/resolve-store.js';
@@ -47,8 +47,9 @@ export async function modelTrainer(ctx: StageContext): Promise<TrainerRunInfo> {
   const train = await loadListings(paths.train, { params: p, env: ctx.env, signal: ctx.signal });
   const algo = p.model_trainer.algo;
   const t0 = performance.now();
-  const bundle = fitPrepared(prep, {
+  const bundle = await fitPreparedParallel(prep, {
     ...trainingOptions(p, algo),
+    threads: trainingThreads(ctx.env),
     signal: ctx.signal,
     metadata: {
       createdAt: new Date(clock.now()).toISOString(),
