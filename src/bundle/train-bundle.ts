@@ -222,18 +222,35 @@ export function fitPrepared(prep: PreparedFeatures, o: TrainBundleOptions): Mode
  * final fits of every member) spread over up to `threads` worker threads, slowest first.
  */
 export async function fitPreparedParallel(prep: PreparedFeatures, o: TrainBundleOptions & { threads: number }): Promise<ModelBundle> {
-  const plan = planFits(prep, o);
-  const jobs = [...plan.valJobs, ...plan.finalJobs];
-  if (o.threads <= 1 || jobs.length <= 1) return fitPrepared(prep, o);
+  return (await fitPreparedBatch([{ prep, options: o }], o.threads, o.signal))[0];
+}
+
+/**
+ * Several bundles at once (cross-validation folds), each the same as `fitPrepared` would
+ * give, with all their fits in one pool of up to `threads` worker threads.
+ */
+export async function fitPreparedBatch(
+  items: readonly { prep: PreparedFeatures; options: TrainBundleOptions }[],
+  threads: number,
+  signal?: AbortSignal,
+): Promise<ModelBundle[]> {
+  const plans = items.map((it) => planFits(it.prep, it.options));
+  const jobs = plans.flatMap((p) => [...p.valJobs, ...p.finalJobs]);
+  if (threads <= 1 || jobs.length <= 1) return items.map((it) => fitPrepared(it.prep, it.options));
   // boosting and forests take far longer than linear fits: hand them out first
   const slow = (j: FitJob) => (familyOf(j.algo) === 'tree' ? 0 : 1);
   const order = jobs.map((_, i) => i).sort((a, b) => slow(jobs[a]) - slow(jobs[b]) || a - b);
-  const fitted = await fitEstimators(order.map((i) => jobs[i]), { threads: o.threads, signal: o.signal });
+  const fitted = await fitEstimators(order.map((i) => jobs[i]), { threads, signal });
   const byJob: Regressor[] = new Array(jobs.length);
   order.forEach((jobIndex, k) => (byJob[jobIndex] = fitted[k]));
-  const nVal = plan.valJobs.length;
-  const weights = chooseWeights(plan, byJob.slice(0, nVal));
-  return assemble(prep, o, plan, weights, byJob.slice(nVal));
+  let at = 0;
+  return items.map((it, k) => {
+    const plan = plans[k];
+    const nVal = plan.valJobs.length;
+    const mine = byJob.slice(at, at + nVal + plan.finalJobs.length);
+    at += mine.length;
+    return assemble(it.prep, it.options, plan, chooseWeights(plan, mine.slice(0, nVal)), mine.slice(nVal));
+  });
 }
 
 /** Fit a bundle on validated training listings with up to `threads` worker threads. */

@@ -11,9 +11,11 @@ import { numpyPermutation } from '../core/numpy-random.js';
 import type { Params } from '../config/params.js';
 import type { Env } from '../config/env.js';
 import { takeFrameRows, takeValues } from '../data/frame.js';
-import { trainBundleParallel } from '../bundle/train-bundle.js';
+import { fitPreparedBatch, prepareFeatures, type TrainBundleOptions } from '../bundle/train-bundle.js';
 import { regressionMetrics, type RegressionMetrics } from '../ml/metrics.js';
 import { loadListings } from './load-listings.js';
+import type { ValidatedListings } from '../data/validate.js';
+import { familyOf } from '../ml/algorithm-catalog.js';
 import { trainingOptions, trainingThreads } from './training-options.js';
 import { CARPRICE_VERSION } from './version.js';
 
@@ -22,6 +24,8 @@ export interface CrossValidateOptions {
   data: string;
   algo?: string;
   folds?: number;
+  /** Listings already read and validated from `data` (saves reading the file per algorithm). */
+  listings?: ValidatedListings;
   env?: Env;
   signal?: AbortSignal;
 }
@@ -37,24 +41,36 @@ export async function crossValidate(o: CrossValidateOptions): Promise<CrossValid
   if (!Number.isInteger(k) || k < 2) throw new AppError('USAGE', `folds must be an integer >= 2, got ${k}`);
   const p = o.params;
   const algo = o.algo ?? p.model_trainer.algo;
-  const v = await loadListings(o.data, { params: p, env: o.env, signal: o.signal });
+  familyOf(algo); // an unknown algorithm fails here, before any data is read
+  const v = o.listings ?? (await loadListings(o.data, { params: p, env: o.env, signal: o.signal }));
   const n = v.frame.nRows;
   if (k > n) throw new AppError('DATA_INVALID', `cannot cut ${n} listings into ${k} folds: use fewer folds or more data`);
   const perm = numpyPermutation(n, p.data_ingestion.random_state);
+  // features are fitted per fold on the main thread; the model fits of `threads` folds at a
+  // time then share one pool of worker threads (at most that many folds' matrices are held;
+  // the models are the same as fold by fold on one thread)
+  const threads = trainingThreads(o.env);
   const folds: RegressionMetrics[] = [];
-  for (const [start, end] of kFoldBounds(n, k)) {
-    const test: number[] = [];
-    const train: number[] = [];
-    for (let i = 0; i < n; i++) (i >= start && i < end ? test : train).push(perm[i]);
-    test.sort((a, b) => a - b);
-    train.sort((a, b) => a - b);
-    const bundle = await trainBundleParallel(takeFrameRows(v.frame, train), takeValues(v.y!, train), v.schema, {
-      ...trainingOptions(p, algo),
-      threads: trainingThreads(o.env),
-      signal: o.signal,
-      metadata: { createdAt: new Date(0).toISOString(), training: { dataHash: '', rows: train.length, source: o.data }, params: {}, carpriceVersion: CARPRICE_VERSION },
+  const bounds = kFoldBounds(n, k);
+  for (let g = 0; g < bounds.length; g += threads) {
+    const parts = bounds.slice(g, g + threads).map(([start, end]) => {
+      const test: number[] = [];
+      const train: number[] = [];
+      for (let i = 0; i < n; i++) (i >= start && i < end ? test : train).push(perm[i]);
+      test.sort((a, b) => a - b);
+      train.sort((a, b) => a - b);
+      return { test, train };
     });
-    folds.push(regressionMetrics(takeValues(v.y!, test), bundle.predictFrame(takeFrameRows(v.frame, test))));
+    const items = parts.map(({ train }) => {
+      const options: TrainBundleOptions = {
+        ...trainingOptions(p, algo),
+        signal: o.signal,
+        metadata: { createdAt: new Date(0).toISOString(), training: { dataHash: '', rows: train.length, source: o.data }, params: {}, carpriceVersion: CARPRICE_VERSION },
+      };
+      return { prep: prepareFeatures(takeFrameRows(v.frame, train), takeValues(v.y!, train), v.schema, options), options };
+    });
+    const bundles = await fitPreparedBatch(items, threads, o.signal);
+    parts.forEach(({ test }, f) => folds.push(regressionMetrics(takeValues(v.y!, test), bundles[f].predictFrame(takeFrameRows(v.frame, test)))));
   }
   const keys = ['r2', 'rmse', 'mae', 'mape', 'medape', 'within10'] as const;
   const mean: Record<string, number> = {};

@@ -254,3 +254,27 @@ test('in-process: longest-prefix dispatch, metrics formatting, path resolution, 
   assert.equal(await main(['predict', '--model', 'model', '--input', '[]'], { ...io, cwd: dir }), 4);
   assert.equal(err, 'carprice: no listings to predict: the input is an empty list\n');
 });
+
+test('cv: k folds for several algorithms, table and --json; bad flags and names are usage errors before any data is read', async () => {
+  const j = await cli('cv', '--data', 'listings.csv', '--algo', 'ridge,mean', '--folds', '4', '--json');
+  assert.equal(j.code, 0, j.stderr);
+  const out = JSON.parse(j.stdout) as { folds: number; rows: number; results: { algo: string; mean: Record<string, number>; std: Record<string, number>; folds: unknown[] }[] };
+  assert.equal(out.folds, 4);
+  assert.equal(out.rows, 250);
+  assert.deepEqual(
+    out.results.map((r) => [r.algo, r.folds.length]),
+    [
+      ['ridge', 4],
+      ['mean', 4],
+    ],
+  );
+  assert.ok(out.results[0].mean.r2 > 0.8 && out.results[0].mean.r2 > out.results[1].mean.r2 + 0.5, JSON.stringify(out.results.map((r) => r.mean.r2)));
+  assert.ok(out.results[0].std.r2 >= 0);
+  const t = await cli('cv', '--data', 'listings.csv', '--algo', 'ridge', '--folds', '3');
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stdout, /^3-fold cross-validation on 250 listings of listings\.csv \(seed 42\)\nalgorithm +R² \(sd\)/);
+  assert.match(t.stdout, /\nridge +0\.\d{4} \(0\.\d{3}\)/);
+  failedWith(await cli('cv', '--data', 'listings.csv', '--folds', '1'), 'USAGE', /--folds must be a whole number >= 2, got "1"/);
+  failedWith(await cli('cv', '--data', 'nope.csv', '--algo', 'ridge,xgboostt'), 'USAGE', /unknown algorithm "xgboostt"/);
+  failedWith(await cli('cv'), 'USAGE', /missing --data FILE/);
+});

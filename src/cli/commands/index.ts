@@ -19,6 +19,7 @@ import { trainCommand } from './train.js';
 import { startCommand } from './start.js';
 import { stageCommand } from './stage.js';
 import { evaluateCommand } from './evaluate.js';
+import { cvCommand } from './cv.js';
 import { predictCommand } from './predict.js';
 import { dataIngestCommand, dataSynthCommand } from './data.js';
 import { trackingServeCommand } from './tracking-serve.js';
@@ -32,6 +33,7 @@ export const commands: Command[] = [
   stageCommand,
   trainCommand,
   evaluateCommand,
+  cvCommand,
   predictCommand,
   dataIngestCommand,
   dataSynthCommand,
