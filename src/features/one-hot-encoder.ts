@@ -57,11 +57,12 @@ export class OneHotEncoder implements Transformer {
 
   transform(frame: Frame, stats?: TransformStats): Frame {
     assertFitted(this.categories !== undefined, this.kind);
-    const numeric: Record<string, Float64Array> = {};
+    const names: string[] = [];
+    const columns: Float64Array[] = [];
     for (const c of this.columns) {
       const cats = this.categories![c];
       const first = this.dropFirst ? 1 : 0;
-      const { index, names } = this.lookupOf(c);
+      const { index, names: colNames } = this.lookupOf(c);
       const outs = cats.map(() => new Float64Array(frame.nRows));
       const col = categoricalColumn(frame, c);
       let unknown = 0;
@@ -73,9 +74,12 @@ export class OneHotEncoder implements Transformer {
         else outs[k][i] = 1;
       }
       if (stats && unknown) stats.unknownCategories[c] = (stats.unknownCategories[c] ?? 0) + unknown;
-      for (let k = first; k < cats.length; k++) numeric[names[k]] = outs[k];
+      for (let k = first; k < cats.length; k++) {
+        names.push(colNames[k]);
+        columns.push(outs[k]);
+      }
     }
-    return withColumns(frame, { numeric, drop: this.columns });
+    return withColumns(frame, { numericList: { names, columns }, drop: this.columns });
   }
 
   toJSON(): SavedTransformer {

@@ -61,10 +61,11 @@ export class TokenFeatures implements Transformer {
 
   transform(frame: Frame): Frame {
     assertFitted(this.vocab !== undefined, this.kind);
-    const numeric: Record<string, Float64Array> = {};
+    const names: string[] = [];
+    const columns: Float64Array[] = [];
     for (const c of this.columns) {
       const words = this.vocab![c];
-      const { index, names } = this.lookupOf(c);
+      const { index, names: colNames } = this.lookupOf(c);
       const outs = words.map(() => new Float64Array(frame.nRows));
       const col = categoricalColumn(frame, c);
       for (let i = 0; i < col.length; i++) {
@@ -75,9 +76,12 @@ export class TokenFeatures implements Transformer {
           if (k !== undefined) outs[k][i] = 1;
         }
       }
-      for (let k = 0; k < names.length; k++) numeric[names[k]] = outs[k];
+      for (let k = 0; k < colNames.length; k++) {
+        names.push(colNames[k]);
+        columns.push(outs[k]);
+      }
     }
-    return withColumns(frame, { numeric });
+    return withColumns(frame, { numericList: { names, columns } });
   }
 
   toJSON(): SavedTransformer {
