@@ -61,3 +61,17 @@ test('a node reachable from two parents is refused, not walked out of bounds', (
   const shared: SavedTrees = { ...TREES, left: [1, -1, 3, -1, -1, 6, -1, -1], right: [2, -1, 3, -1, -1, 7, -1, -1] };
   assert.throws(() => TreeEnsemble.fromJSON(shared, 3, 'test'), (e: unknown) => e instanceof AppError && e.code === 'MODEL_INVALID');
 });
+
+test('blocks of rows walked tree by tree give, bit for bit, the row-by-row sums (rows with and without missing values mixed)', () => {
+  const e = TreeEnsemble.fromJSON(TREES, 3, 'test');
+  const n = 150; // more than one block
+  const r: number[][] = [];
+  for (let i = 0; i < n; i++) r.push([i % 7 === 0 ? NaN : (i % 10) / 10 + 0.01, i % 11 === 0 ? NaN : (i * 3.7) % 20, i % 5]);
+  const X = rows(r);
+  const got = e.sumInto(X, new Float64Array(n), 0.1);
+  for (let i = 0; i < n; i++) {
+    let s = 0.1;
+    for (let t = 0; t < e.nTrees; t++) s += e.leafValue(t, X.data, i * 3);
+    assert.equal(got[i], s, `row ${i}`);
+  }
+});
