@@ -41,7 +41,8 @@ export async function crossValidate(o: CrossValidateOptions): Promise<CrossValid
   if (!Number.isInteger(k) || k < 2) throw new AppError('USAGE', `folds must be an integer >= 2, got ${k}`);
   const p = o.params;
   const algo = o.algo ?? p.model_trainer.algo;
-  familyOf(algo); // an unknown algorithm fails here, before any data is read
+  familyOf(algo); // an unknown algorithm or thread count fails here, before any data is read
+  const threads = trainingThreads(o.env);
   const v = o.listings ?? (await loadListings(o.data, { params: p, env: o.env, signal: o.signal }));
   const n = v.frame.nRows;
   if (k > n) throw new AppError('DATA_INVALID', `cannot cut ${n} listings into ${k} folds: use fewer folds or more data`);
@@ -49,7 +50,6 @@ export async function crossValidate(o: CrossValidateOptions): Promise<CrossValid
   // features are fitted per fold on the main thread; the model fits of `threads` folds at a
   // time then share one pool of worker threads (at most that many folds' matrices are held;
   // the models are the same as fold by fold on one thread)
-  const threads = trainingThreads(o.env);
   const folds: RegressionMetrics[] = [];
   const bounds = kFoldBounds(n, k);
   for (let g = 0; g < bounds.length; g += threads) {

@@ -173,3 +173,10 @@ test('CARPRICE_THREADS: a whole number >= 1, else a CONFIG_INVALID naming the va
   for (const bad of ['0', '-2', '1.5', 'many'])
     assert.throws(() => trainingThreads({ CARPRICE_THREADS: bad }), (e: unknown) => e instanceof AppError && e.code === 'CONFIG_INVALID' && /CARPRICE_THREADS/.test(e.message));
 });
+
+test('a bad CARPRICE_THREADS fails train and cv before any data is read', async () => {
+  const env = { CARPRICE_THREADS: '0' };
+  const missing = join(dir, 'no-such-file.csv');
+  await assert.rejects(train({ params, train: missing, algo: 'ridge', env }), { code: 'CONFIG_INVALID' });
+  await assert.rejects(crossValidate({ params, data: missing, algo: 'ridge', env }), { code: 'CONFIG_INVALID' });
+});

@@ -60,8 +60,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   const { params } = o;
   const algo = o.algo ?? params.model_trainer.algo;
-  // fail fast on a mistyped algorithm, before reading (maybe downloading) the data
+  // fail fast on a mistyped algorithm or thread count, before reading (maybe downloading) the data
   if (algo !== 'blend') familyOf(algo);
+  const threads = trainingThreads(o.env);
   if (o.out) checkBundleTarget(o.out);
   const loaded = await loadListings(o.train, { ...o, requireTarget: true });
   let trainFrame = loaded.frame;
@@ -82,7 +83,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'training interrupted before fitting');
   const bundle = await trainBundleParallel(trainFrame, yTrain, loaded.schema, {
     ...trainingOptions(params, algo),
-    threads: trainingThreads(o.env),
+    threads,
     signal: o.signal,
     metadata: {
       createdAt: new Date(clock.now()).toISOString(),

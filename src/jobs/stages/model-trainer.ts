@@ -43,13 +43,14 @@ export async function modelTrainer(ctx: StageContext): Promise<TrainerRunInfo> {
   const p = ctx.params;
   const paths = stagePaths(ctx);
   const clock = ctx.clock ?? systemClock;
+  const threads = trainingThreads(ctx.env);
   const prep = loadPrepared(paths.transformation);
   const train = await loadListings(paths.train, { params: p, env: ctx.env, signal: ctx.signal });
   const algo = p.model_trainer.algo;
   const t0 = performance.now();
   const bundle = await fitPreparedParallel(prep, {
     ...trainingOptions(p, algo),
-    threads: trainingThreads(ctx.env),
+    threads,
     signal: ctx.signal,
     metadata: {
       createdAt: new Date(clock.now()).toISOString(),
