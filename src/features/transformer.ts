@@ -53,9 +53,14 @@ const owned = new WeakSet<Frame>();
  * every step was most of the time of a one-listing prediction). The input is untouched.
  */
 export function ownedFrame(frame: Frame): Frame {
-  const f: Frame = { nRows: frame.nRows, numeric: Object.assign({}, frame.numeric), categorical: Object.assign({}, frame.categorical) };
+  const f = copyTables(frame);
   owned.add(f);
   return f;
+}
+
+/** A frame with copies of the column tables (the columns themselves are shared). */
+function copyTables(frame: Frame): Frame {
+  return { nRows: frame.nRows, numeric: Object.assign({}, frame.numeric), categorical: Object.assign({}, frame.categorical) };
 }
 
 /** New numeric columns as parallel lists (wide steps: no intermediate name -> column object). */
@@ -79,7 +84,7 @@ export function withColumns(
     drop?: readonly string[];
   },
 ): Frame {
-  const out = owned.has(frame) ? frame : { nRows: frame.nRows, numeric: Object.assign({}, frame.numeric), categorical: Object.assign({}, frame.categorical) };
+  const out = owned.has(frame) ? frame : copyTables(frame);
   // the tables are read-only to the frame's users; only this function changes them
   const numeric = out.numeric as Record<string, Float64Array>;
   const categorical = out.categorical as Record<string, (string | null)[]>;
