@@ -4,17 +4,14 @@
  * saved JSON (the round trip is bit-identical) or the error's code and message.
  */
 import { parentPort } from 'node:worker_threads';
-import { createEstimator } from './algorithms.js';
-import type { FitJobMessage, FitReply } from './parallel-fit.js';
+import { fitJob, type FitJobMessage, type FitReply } from './parallel-fit.js';
 
 const port = parentPort;
 if (port) {
   port.on('message', (m: FitJobMessage) => {
     let reply: FitReply;
     try {
-      const est = createEstimator(m.algo, { ...m.params });
-      est.fit(m.X, m.y, m.sampleWeight ? { sampleWeight: m.sampleWeight } : {});
-      reply = { id: m.id, saved: est.toJSON() };
+      reply = { id: m.id, saved: fitJob(m).toJSON() };
     } catch (e) {
       const err = e as { code?: unknown; message?: unknown };
       reply = { id: m.id, error: { code: typeof err.code === 'string' ? err.code : 'INTERNAL_ERROR', message: String(err.message ?? e) } };

@@ -89,7 +89,7 @@ export class TreeGrower {
    */
   private slots: Uint16Array | null = null;
   /** Sparse layout (see the module comment), or null for dense histograms. */
-  private readonly sparse: { rowPtr: Uint32Array; slot: Int32Array; defaultSlot: Int32Array; totals: Float64Array } | null;
+  private readonly sparse: SparseLayout | null;
   /** Per-feature gain and split counts, accumulated over every tree grown. */
   readonly gainImportance: Float64Array;
   readonly splitImportance: Float64Array;
@@ -462,13 +462,25 @@ function partitionRows(
 }
 
 /**
+ * Non-default cells of a binned matrix, row by row: rowPtr[i] .. rowPtr[i + 1] index the
+ * histogram slots (offsets[f] + bin) of row i's cells outside their feature's most
+ * frequent bin, whose slot is defaultSlot[f]; totals is scratch for a node's [sum g, sum h].
+ */
+interface SparseLayout {
+  rowPtr: Uint32Array;
+  slot: Int32Array;
+  defaultSlot: Int32Array;
+  totals: Float64Array;
+}
+
+/**
  * The sparse layout of a binned matrix, or null when more than `maxFraction` of its cells
  * leave their feature's most frequent bin (dense histograms are then cheaper).
  */
 function sparseLayout(
   binned: BinnedMatrix,
   maxFraction: number,
-): { rowPtr: Uint32Array; slot: Int32Array; defaultSlot: Int32Array; totals: Float64Array } | null {
+): SparseLayout | null {
   const { nRows, nFeatures: nF, columns, bins, offsets, nBins } = binned;
   const defaultBin = new Uint8Array(nF);
   const counts = new Int32Array(256);
