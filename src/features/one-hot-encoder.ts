@@ -10,6 +10,7 @@ import {
   assertFitted,
   categoricalColumn,
   checkSaved,
+  IndicatorLookup,
   categoryLevels,
   withColumns,
   type SavedTransformer,
@@ -20,8 +21,8 @@ import {
 export class OneHotEncoder implements Transformer {
   readonly kind = 'one-hot-encoder';
   private categories: Record<string, string[]> | undefined;
-  /** Per column: category -> position and the output column names, built once after fit/load. */
-  private lookup: Map<string, { index: Map<string, number>; names: string[] }> | undefined;
+  /** Per column: value -> position and the output column names. */
+  private readonly lookup = new IndicatorLookup((c, v) => `${c}=${v}`);
 
   constructor(
     readonly columns: readonly string[],
@@ -30,19 +31,8 @@ export class OneHotEncoder implements Transformer {
 
   fit(frame: Frame): this {
     this.categories = categoryLevels(frame, this.columns);
-    this.lookup = undefined;
+    this.lookup.clear();
     return this;
-  }
-
-  private lookupOf(c: string): { index: Map<string, number>; names: string[] } {
-    this.lookup ??= new Map();
-    let l = this.lookup.get(c);
-    if (!l) {
-      const cats = this.categories![c];
-      l = { index: new Map(cats.map((v, k) => [v, k])), names: cats.map((v) => `${c}=${v}`) };
-      this.lookup.set(c, l);
-    }
-    return l;
   }
 
   fitTransform(frame: Frame): Frame {
@@ -62,7 +52,7 @@ export class OneHotEncoder implements Transformer {
     for (const c of this.columns) {
       const cats = this.categories![c];
       const first = this.dropFirst ? 1 : 0;
-      const { index, names: colNames } = this.lookupOf(c);
+      const { index, names: colNames } = this.lookup.get(c, this.categories![c]);
       const outs = cats.map(() => new Float64Array(frame.nRows));
       const col = categoricalColumn(frame, c);
       let unknown = 0;

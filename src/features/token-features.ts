@@ -11,6 +11,7 @@ import {
   assertFitted,
   categoricalColumn,
   checkSaved,
+  IndicatorLookup,
   withColumns,
   type SavedTransformer,
   type Transformer,
@@ -24,8 +25,8 @@ export function tokenize(text: string): string[] {
 export class TokenFeatures implements Transformer {
   readonly kind = 'token-features';
   private vocab: Record<string, string[]> | undefined;
-  /** Per column: word -> position and the output column names, built once after fit/load. */
-  private lookup: Map<string, { index: Map<string, number>; names: string[] }> | undefined;
+  /** Per column: value -> position and the output column names. */
+  private readonly lookup = new IndicatorLookup((c, v) => `${c}~tok=${v}`);
 
   constructor(
     readonly columns: readonly string[],
@@ -40,19 +41,8 @@ export class TokenFeatures implements Transformer {
       vocab[c] = [...counts].filter(([, n]) => n >= this.minCount).map(([t]) => t).sort();
     }
     this.vocab = vocab;
-    this.lookup = undefined;
+    this.lookup.clear();
     return this;
-  }
-
-  private lookupOf(c: string): { index: Map<string, number>; names: string[] } {
-    this.lookup ??= new Map();
-    let l = this.lookup.get(c);
-    if (!l) {
-      const words = this.vocab![c];
-      l = { index: new Map(words.map((w, k) => [w, k])), names: words.map((w) => `${c}~tok=${w}`) };
-      this.lookup.set(c, l);
-    }
-    return l;
   }
 
   fitTransform(frame: Frame): Frame {
@@ -65,7 +55,7 @@ export class TokenFeatures implements Transformer {
     const columns: Float64Array[] = [];
     for (const c of this.columns) {
       const words = this.vocab![c];
-      const { index, names: colNames } = this.lookupOf(c);
+      const { index, names: colNames } = this.lookup.get(c, this.vocab![c]);
       const outs = words.map(() => new Float64Array(frame.nRows));
       const col = categoricalColumn(frame, c);
       for (let i = 0; i < col.length; i++) {

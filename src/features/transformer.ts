@@ -101,6 +101,29 @@ export function withColumns(
   return out;
 }
 
+/**
+ * For indicator steps (one-hot, word tokens): per input column, each known value's position
+ * and the name of its output column, built on first use and kept until `clear()` (a refit).
+ */
+export class IndicatorLookup {
+  private readonly cache = new Map<string, { index: Map<string, number>; names: string[] }>();
+
+  constructor(private readonly nameOf: (column: string, value: string) => string) {}
+
+  get(column: string, values: readonly string[]): { index: Map<string, number>; names: string[] } {
+    let l = this.cache.get(column);
+    if (!l) {
+      l = { index: new Map(values.map((v, k) => [v, k])), names: values.map((v) => this.nameOf(column, v)) };
+      this.cache.set(column, l);
+    }
+    return l;
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+}
+
 /** The column, or a coded error naming it and what the frame has. */
 export function numericColumn(frame: Frame, name: string): Float64Array {
   const c = frame.numeric[name];
