@@ -22,6 +22,7 @@ import type { Regressor, SavedEstimator } from '../ml/estimator.js';
 import { loadEstimator } from '../ml/format/registry.js';
 import '../ml/algorithms.js';
 import { checkSavedBundle } from './bundle-schema.js';
+import { Predictor, type PredictorOptions } from './predictor.js';
 
 export const BUNDLE_KIND = 'carprice-model-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
@@ -196,6 +197,11 @@ export class ModelBundle {
       required: s.required,
     });
     return this.predictFrame(frame, stats);
+  }
+
+  /** The one-listing prediction API (see predictor.ts): predictOne / predictMany, never throwing for bad input. */
+  compilePredictor(options?: PredictorOptions): Predictor {
+    return new Predictor(this, options);
   }
 
   toJSON(): SavedBundle {
