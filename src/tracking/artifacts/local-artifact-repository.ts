@@ -41,7 +41,7 @@ export class LocalArtifactRepository implements ArtifactRepository {
       await rm(tmp, { force: true }).catch(() => undefined);
       const code = (e as NodeJS.ErrnoException).code;
       if (code && ['EACCES', 'EPERM', 'ENOTDIR', 'EROFS', 'EEXIST', 'EISDIR', 'ENOSPC'].includes(code))
-        throw new AppError('CONFIG_INVALID', `cannot write the artifact '${relPath}' under the artifact location '${this.rootUri}' (${code}: ${(e as Error).message}); check that the location is a directory this user may write, or use another artifact location`, { cause: e });
+        throw new AppError('FILE_UNWRITABLE', `cannot write the artifact '${relPath}' under the artifact location '${this.rootUri}' (${code}: ${(e as Error).message}); check that the location is a directory this user may write, or use another artifact location`, { cause: e });
       throw e;
     }
   }
