@@ -13,10 +13,11 @@ fetch, then checkout: afterwards the workspace holds the data recorded in dvc.lo
   options: { ...TRANSFER_OPTIONS, force: { type: 'boolean', short: 'f' } },
   positionals: true,
   async run(args, ctx) {
-    const { pull, formatMissing, formatCheckout, plural } = await import('../../pipeline/transfer.js');
+    const { pull, formatMissing, formatCheckout, formatCheckoutWarnings, plural } = await import('../../pipeline/transfer.js');
     const { AppError } = await import('../../core/errors.js');
     const r = await pull({ ...transferOptionsFromFlags(args, ctx), force: Boolean(args.values.force) });
     ctx.stderr.write(formatMissing(r.fetch.missing, `remote '${r.fetch.remote}'`));
+    ctx.stderr.write(formatCheckoutWarnings(r.checkout));
     ctx.stdout.write(formatCheckout(r.checkout));
     if (r.checkout.failed.length)
       throw new AppError('CACHE_MISSING', `failed to pull data from the cloud - Checkout failed for following targets:\n${r.checkout.failed.join('\n')}\nIs your cache up to date? (the objects above are neither in the local cache nor on remote '${r.fetch.remote}')`);
