@@ -21,6 +21,7 @@ import { newStats, type TransformStats } from '../features/transformer.js';
 import type { Regressor, SavedEstimator } from '../ml/estimator.js';
 import { loadEstimator } from '../ml/format/registry.js';
 import '../ml/algorithms.js';
+import { Predictor, type PredictorOptions } from './predictor.js';
 
 export const BUNDLE_KIND = 'carprice-model-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
@@ -110,6 +111,11 @@ export class ModelBundle {
       required: s.required,
     });
     return this.predictFrame(frame, stats);
+  }
+
+  /** The one-listing prediction API (see predictor.ts): predictOne / predictMany, never throwing for bad input. */
+  compilePredictor(options?: PredictorOptions): Predictor {
+    return new Predictor(this, options);
   }
 
   toJSON(): SavedBundle {
