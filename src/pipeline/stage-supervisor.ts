@@ -16,7 +16,8 @@
 import { spawn } from 'node:child_process';
 import { writeSync } from 'node:fs';
 
-const GRACE_MS = Number(process.env.CARPRICE_STAGE_KILL_GRACE_MS) > 0 ? Number(process.env.CARPRICE_STAGE_KILL_GRACE_MS) : 3000;
+/** Time the command gets to exit after SIGTERM before the group is killed. */
+const GRACE_MS = 3000;
 
 function report(result: object): void {
   try {
