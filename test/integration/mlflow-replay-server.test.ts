@@ -1,0 +1,212 @@
+/**
+ * carprice's tracking server against recorded real MLflow servers (fixtures in
+ * test/fixtures/mlflow, made by scripts/record-mlflow-fixtures.mjs): every recorded request
+ * is sent, in order, to a fresh `carprice tracking serve` app, and its answer must match
+ * what MLflow answered: the same status, and the same JSON, value for value and number for
+ * number as written on the wire (1.0 is not 1), modulo what is legitimately different
+ * between two servers: ids (run ids, model ids, page tokens, learnt from each answer and
+ * substituted into the requests that follow), server clocks, and the wording of error
+ * messages (error_code must match; MLflow's messages carry SQL and server paths), and the
+ * order of key/value lists (storage order in MLflow, key order in carprice). Differences
+ * that are still open on a filed issue are `todo` tests naming it; every other difference
+ * fails the step that made it.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { SqliteTrackingStore } from '../../src/tracking/sqlite/sqlite-tracking-store.js';
+import { buildTrackingServer } from '../../src/tracking/server/build-tracking-server.js';
+import { LocalArtifactRepository } from '../../src/tracking/artifacts/local-artifact-repository.js';
+import { loadRecording, type RecordedExchange } from '../helpers/mlflow-fixtures.js';
+
+/** Fields whose values are ids one server makes up differently from another. */
+const ID_KEYS = new Set(['run_id', 'run_uuid', 'model_id', 'next_page_token', 'source_run_id', 'experiment_id']);
+/** Server clock readings. */
+const TIME_KEYS = new Set(['creation_time', 'last_update_time', 'creation_timestamp', 'last_updated_timestamp', 'creation_timestamp_ms', 'last_updated_timestamp_ms']);
+
+/**
+ * Differences carprice still has on a filed issue (todo until fixed: the test then passes),
+ * and places where it is deliberately stricter than MLflow (asserted as they are). Each
+ * difference line is "#<exchange> <METHOD> <path>: <json path>: MLflow X, carprice Y".
+ */
+const KNOWN: { item: string; todo: boolean; match: RegExp }[] = [
+  { item: 'issue 18.9: metric 1.0 is serialised as 1', todo: true, match: /\.value: MLflow 1\.0, carprice 1$/ },
+  { item: 'issue 18.9: a last page that is exactly full has no page token', todo: true, match: /runs\/search: \$\.next_page_token: MLflow "[^"]+", absent in carprice$/ },
+  { item: 'issue 18.9: unset model version description is omitted (MLflow: "")', todo: true, match: /\.description: MLflow "", absent in carprice$/ },
+  { item: 'issue 18.9: run_link is absent (MLflow: "")', todo: true, match: /\.run_link: MLflow "", absent in carprice$/ },
+  { item: 'issue 18.9 (same kind): an unset logged model_type is omitted (MLflow: "")', todo: true, match: /\.model_type: MLflow "", absent in carprice$/ },
+  {
+    item: 'not yet filed (found by this replay): MLflow\'s SQL store returns a +inf metric as 1.7976931348623157e+308, carprice as "Infinity"',
+    todo: true,
+    match: /\.value: MLflow 1\.7976931348623157e\+308, carprice "Infinity"$/,
+  },
+  { item: 'not yet filed (found by this replay): MLflow answers runs/get with "outputs": {} for a run without outputs', todo: true, match: /\$\.run\.outputs: MLflow \{\}, absent in carprice$/ },
+  {
+    item: 'not yet filed (found by this replay): MLflow leaves aliases out of model-versions/search results and latest_versions',
+    todo: true,
+    match: /(model-versions\/search|registered-models\/get): \$\.(model_versions|registered_model\.latest_versions)\[\d+\]\.aliases: absent in MLflow, carprice \[.*\]$/,
+  },
+  {
+    item: 'deliberately stricter: a missing artifact is 404 RESOURCE_DOES_NOT_EXIST (MLflow: 500 INTERNAL_ERROR naming the server path, which clients retry)',
+    todo: false,
+    match: /mlflow-artifacts\/artifacts\/.*: (status: MLflow 500, carprice 404 \{"error_code":"RESOURCE_DOES_NOT_EXIST".*|\$\.error_code: MLflow "INTERNAL_ERROR", carprice "RESOURCE_DOES_NOT_EXIST")$/,
+  },
+];
+
+const NUM = '§num:';
+
+/** JSON with every number kept as its lexeme ("1.0" stays distinct from "1"). */
+function parseLossless(text: string): unknown {
+  const marked = text.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, (t) => (t.startsWith('"') ? t : `"${NUM}${t}"`));
+  return JSON.parse(marked) as unknown;
+}
+
+/** Learn id substitutions from MLflow's answer and ours, walked side by side. */
+function learnIds(theirs: unknown, ours: unknown, ids: Map<string, string>, key = ''): void {
+  if (Array.isArray(theirs) && Array.isArray(ours)) {
+    theirs.forEach((t, i) => learnIds(t, ours[i], ids, key));
+  } else if (theirs && ours && typeof theirs === 'object' && typeof ours === 'object') {
+    for (const [k, v] of Object.entries(theirs)) learnIds(v, (ours as Record<string, unknown>)[k], ids, k);
+  } else if (ID_KEYS.has(key) && typeof theirs === 'string' && typeof ours === 'string' && theirs !== ours && theirs.length >= 8) {
+    // Short ids (experiment ids) cannot be substituted as text safely; they must agree.
+    ids.set(theirs, ours);
+  }
+}
+
+function substitute(text: string, ids: Map<string, string>): string {
+  let out = text;
+  for (const [from, to] of ids) out = out.split(from).join(to);
+  return out;
+}
+
+/** Differences between MLflow's answer and ours, as "path: MLflow X, carprice Y". */
+function diff(theirs: unknown, ours: unknown, path: string, out: string[]): void {
+  const key = path.split('.').pop() ?? '';
+  if (TIME_KEYS.has(key.replace(/\[\d+\]$/, '')) && theirs !== undefined && ours !== undefined) return;
+  if (key === 'message' && typeof theirs === 'string' && typeof ours === 'string') return;
+  if (Array.isArray(theirs) && Array.isArray(ours)) {
+    // Params, metrics, tags and aliases: MLflow lists them in storage order, carprice by
+    // key; neither order is part of the API, so compare them sorted.
+    if ([...theirs, ...ours].every((x) => x && typeof x === 'object' && typeof (x as { key?: unknown }).key === 'string')) {
+      diffLists(sortByKey(theirs), sortByKey(ours), path, out);
+      return;
+    }
+    diffLists(theirs, ours, path, out);
+    return;
+  }
+  diffScalarsOrObjects(theirs, ours, path, out);
+}
+
+function diffLists(theirs: unknown[], ours: unknown[], path: string, out: string[]): void {
+  if (theirs.length !== ours.length) out.push(`${path}: MLflow has ${theirs.length} items, carprice ${ours.length}`);
+  theirs.forEach((t, i) => i < ours.length && diff(t, ours[i], `${path}[${i}]`, out));
+}
+
+function diffScalarsOrObjects(theirs: unknown, ours: unknown, path: string, out: string[]): void {
+  if (theirs && ours && typeof theirs === 'object' && typeof ours === 'object' && !Array.isArray(theirs) && !Array.isArray(ours)) {
+    const keys = new Set([...Object.keys(theirs), ...Object.keys(ours)]);
+    for (const k of [...keys].sort()) {
+      const t = (theirs as Record<string, unknown>)[k];
+      const o = (ours as Record<string, unknown>)[k];
+      if (t === undefined) out.push(`${path}.${k}: absent in MLflow, carprice ${show(o)}`);
+      else if (o === undefined) out.push(`${path}.${k}: MLflow ${show(t)}, absent in carprice`);
+      else diff(t, o, `${path}.${k}`, out);
+    }
+    return;
+  }
+  if (theirs !== ours) out.push(`${path}: MLflow ${show(theirs)}, carprice ${show(ours)}`);
+}
+
+function sortByKey(list: unknown[]): unknown[] {
+  const k = (x: unknown) => String((x as { key: string }).key);
+  return [...list].sort((a, b) => (k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0));
+}
+
+function show(v: unknown): string {
+  const s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' && x.startsWith(NUM) ? Number(x.slice(NUM.length)) : x)) ?? 'undefined';
+  return typeof v === 'string' && v.startsWith(NUM) ? v.slice(NUM.length) : s.length > 160 ? s.slice(0, 160) + '...' : s;
+}
+
+for (const name of ['mlflow-3.5-workflow', 'mlflow-2.22-workflow']) {
+  const recording = loadRecording(name);
+  const steps = [...new Set(recording.exchanges.map((e) => e.step))];
+
+  describe(`carprice tracking server replaying ${recording.server.split(' (')[0]} (${name})`, () => {
+    let dir: string;
+    let store: SqliteTrackingStore;
+    let app: FastifyInstance;
+    const unexplained = new Map<string, string[]>();
+    const known = new Map<string, string[]>();
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'carprice-replay-'));
+      store = new SqliteTrackingStore({ path: join(dir, 'db.sqlite'), defaultArtifactRoot: 'mlflow-artifacts:' });
+      app = await buildTrackingServer({ store, artifactsDestination: new LocalArtifactRepository(join(dir, 'art')) });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      const ids = new Map<string, string>();
+      for (const [i, ex] of recording.exchanges.entries()) {
+        for (const found of await replayOne(base, ex, ids)) {
+          const line = `#${i} ${ex.request.method} ${ex.request.url.split('?')[0]}: ${found}`;
+          const k = KNOWN.find((x) => x.match.test(line));
+          const [map, slot] = k ? [known, k.item] : [unexplained, ex.step];
+          map.set(slot, [...(map.get(slot) ?? []), line]);
+        }
+      }
+    });
+    after(async () => {
+      await app?.close();
+      await store?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    for (const step of steps) {
+      it(`${step}: same answers as MLflow (but for the differences listed below)`, () => {
+        assert.deepEqual(unexplained.get(step) ?? [], []);
+      });
+    }
+    for (const k of KNOWN.filter((x) => x.todo)) {
+      it(k.item, { todo: k.item }, () => {
+        assert.deepEqual(known.get(k.item) ?? [], []);
+      });
+    }
+    it('differs where carprice is deliberately stricter, and only there', () => {
+      for (const k of KNOWN.filter((x) => !x.todo)) assert.ok((known.get(k.item) ?? []).length > 0, `expected: ${k.item}`);
+    });
+  });
+}
+
+async function replayOne(base: string, ex: RecordedExchange, ids: Map<string, string>): Promise<string[]> {
+  const url = substitute(ex.request.url, ids);
+  const body = ex.request.body === '' ? undefined : substitute(ex.request.body, ids);
+  const headers: Record<string, string> = {};
+  if (ex.request.contentType) headers['Content-Type'] = ex.request.contentType;
+  const res = await fetch(base + url, { method: ex.request.method, headers, body });
+  const text = await res.text();
+  const out: string[] = [];
+  if (res.status !== ex.response.status) out.push(`status: MLflow ${ex.response.status}, carprice ${res.status} ${text.slice(0, 200)}`);
+  const isJson = (ex.response.contentType ?? '').includes('json');
+  if (!isJson) {
+    if (ex.response.status === 200 && text !== ex.response.body) out.push(`body: MLflow ${JSON.stringify(ex.response.body.slice(0, 120))}, carprice ${JSON.stringify(text.slice(0, 120))}`);
+    return out;
+  }
+  let theirs: unknown;
+  let ours: unknown;
+  try {
+    theirs = parseLossless(ex.response.body);
+  } catch {
+    return [...out, 'MLflow body is not JSON (fixture damaged)'];
+  }
+  try {
+    ours = parseLossless(text);
+  } catch {
+    return [...out, `body: carprice answered non-JSON ${JSON.stringify(text.slice(0, 160))}`];
+  }
+  learnIds(theirs, ours, ids);
+  diff(parseLossless(substitute(ex.response.body, ids)), ours, '$', out);
+  return out;
+}
