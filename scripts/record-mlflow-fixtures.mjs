@@ -2,8 +2,9 @@
 // Records the HTTP exchanges of test/fixtures/mlflow/workflow.ts against a real MLflow
 // server, for the replay tests (test/integration/mlflow-replay-*.test.ts). Nothing here runs
 // at test time; the fixtures it writes are committed. Usage, after `npm run build`:
-//   node scripts/record-mlflow-fixtures.mjs <mlflow-url> <out.json> <label> [--no-logged-models | --local-artifacts]
-// --local-artifacts runs the workflow for a server started with --no-serve-artifacts.
+//   node scripts/record-mlflow-fixtures.mjs <mlflow-url> <out.json> <label> [--no-logged-models | --local-artifacts | --raw]
+// --local-artifacts runs the workflow for a server started with --no-serve-artifacts;
+// --raw sends the raw probes of RAW_REQUESTS (malformed input, unusual methods) instead.
 // It puts a recording proxy between carprice's REST client and the server, runs the
 // workflow through it, and writes every request/response pair (bodies as the exact text
 // the server sent) with the workflow step that made it. Record against a fresh server: the
@@ -13,10 +14,10 @@ import { writeFileSync } from 'node:fs';
 
 const [target, out, label, ...flags] = process.argv.slice(2);
 if (!target || !out || !label) {
-  console.error('usage: node scripts/record-mlflow-fixtures.mjs <mlflow-url> <out.json> <label> [--no-logged-models | --local-artifacts]');
+  console.error('usage: node scripts/record-mlflow-fixtures.mjs <mlflow-url> <out.json> <label> [--no-logged-models | --local-artifacts | --raw]');
   process.exit(2);
 }
-const { fixtureWorkflow, localArtifactsWorkflow } = await import('../dist/test/fixtures/mlflow/workflow.js');
+const { fixtureWorkflow, localArtifactsWorkflow, RAW_REQUESTS } = await import('../dist/test/fixtures/mlflow/workflow.js');
 const { RestTrackingStore } = await import('../dist/src/tracking/rest/rest-tracking-store.js');
 
 const upstream = new URL(target);
@@ -53,7 +54,24 @@ const proxy = createServer((req, res) => {
 await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
 const store = new RestTrackingStore({ trackingUri: `http://127.0.0.1:${proxy.address().port}`, env: {}, maxRetries: 0 });
 const setStep = (s) => (step = s);
-const result = flags.includes('--local-artifacts')
+const rawProbes = async () => {
+  for (const r of RAW_REQUESTS) {
+    step = r.step;
+    await new Promise((resolve, reject) => {
+      const headers = r.contentType ? { 'content-type': r.contentType } : {};
+      const req = request({ host: '127.0.0.1', port: proxy.address().port, method: r.method, path: r.url, headers }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end(r.body);
+    });
+  }
+  return { probes: RAW_REQUESTS.length };
+};
+const result = flags.includes('--raw')
+  ? await rawProbes()
+  : flags.includes('--local-artifacts')
   ? await localArtifactsWorkflow(store, setStep)
   : await fixtureWorkflow({ store, step: setStep, loggedModels: !flags.includes('--no-logged-models') });
 proxy.close();

@@ -33,7 +33,7 @@ const TIME_KEYS = new Set(['creation_time', 'last_update_time', 'creation_timest
  * and places where it is deliberately stricter than MLflow (asserted as they are). Each
  * difference line is "#<exchange> <METHOD> <path>: <json path>: MLflow X, carprice Y".
  */
-const KNOWN: { item: string; todo: boolean; match: RegExp }[] = [
+const KNOWN: { item: string; todo: boolean; match: RegExp; step?: string }[] = [
   { item: 'issue 18.9: metric 1.0 is serialised as 1', todo: true, match: /\.value: MLflow 1\.0, carprice 1$/ },
   { item: 'issue 18.9: a last page that is exactly full has no page token', todo: true, match: /runs\/search: \$\.next_page_token: MLflow "[^"]+", absent in carprice$/ },
   { item: 'issue 18.9: unset model version description is omitted (MLflow: "")', todo: true, match: /\.description: MLflow "", absent in carprice$/ },
@@ -50,9 +50,16 @@ const KNOWN: { item: string; todo: boolean; match: RegExp }[] = [
     todo: true,
     match: /(model-versions\/search|registered-models\/get): \$\.(model_versions|registered_model\.latest_versions)\[\d+\]\.aliases: absent in MLflow, carprice \[.*\]$/,
   },
+  { item: 'issue 18.9: OPTIONS answers 404 (MLflow: 204 in 3.5, 200 in 2.22, empty body)', todo: true, match: /^#\d+ OPTIONS .*: (status: MLflow 20[04], carprice 404 |body: MLflow "", carprice )/ },
+  {
+    item: 'not yet filed (found by this replay): a known endpoint called with the wrong method answers 404 ENDPOINT_NOT_FOUND (MLflow: 405)',
+    todo: true,
+    match: /: status: MLflow 405, carprice 404 /,
+  },
   {
     item: 'deliberately stricter: a missing artifact is 404 RESOURCE_DOES_NOT_EXIST (MLflow: 500 INTERNAL_ERROR naming the server path, which clients retry)',
     todo: false,
+    step: 'error-missing-artifact',
     match: /mlflow-artifacts\/artifacts\/.*: (status: MLflow 500, carprice 404 \{"error_code":"RESOURCE_DOES_NOT_EXIST".*|\$\.error_code: MLflow "INTERNAL_ERROR", carprice "RESOURCE_DOES_NOT_EXIST")$/,
   },
 ];
@@ -131,7 +138,7 @@ function show(v: unknown): string {
   return typeof v === 'string' && v.startsWith(NUM) ? v.slice(NUM.length) : s.length > 160 ? s.slice(0, 160) + '...' : s;
 }
 
-for (const name of ['mlflow-3.5-workflow', 'mlflow-2.22-workflow']) {
+for (const name of ['mlflow-3.5-workflow', 'mlflow-2.22-workflow', 'mlflow-3.5-wire', 'mlflow-2.22-wire']) {
   const recording = loadRecording(name);
   const steps = [...new Set(recording.exchanges.map((e) => e.step))];
 
@@ -175,7 +182,7 @@ for (const name of ['mlflow-3.5-workflow', 'mlflow-2.22-workflow']) {
       });
     }
     it('differs where carprice is deliberately stricter, and only there', () => {
-      for (const k of KNOWN.filter((x) => !x.todo)) assert.ok((known.get(k.item) ?? []).length > 0, `expected: ${k.item}`);
+      for (const k of KNOWN.filter((x) => !x.todo && steps.includes(x.step ?? ''))) assert.ok((known.get(k.item) ?? []).length > 0, `expected: ${k.item}`);
     });
   });
 }
