@@ -27,6 +27,7 @@ import { experimentsListCommand } from './experiments.js';
 import { runsListCommand, runsShowCommand } from './runs.js';
 import { modelsListCommand, modelsShowCommand } from './models.js';
 import { modelTestCommand, modelPromoteCommand, modelRollbackCommand, modelListCommand, modelHistoryCommand } from './model.js';
+import { deployCommand, deployRollbackCommand, deployStatusCommand, deployStopCommand, deployLbCommand } from './deploy.js';
 
 export const commands: Command[] = [
   // --- foundation ---
@@ -69,4 +70,9 @@ export const commands: Command[] = [
   metricsShowCommand,
   metricsDiffCommand,
   // --- serving / deploy ---
+  deployCommand,
+  deployRollbackCommand,
+  deployStatusCommand,
+  deployStopCommand,
+  deployLbCommand,
 ];
