@@ -2,9 +2,11 @@
 // Records the HTTP exchanges of test/fixtures/mlflow/workflow.ts against a real MLflow
 // server, for the replay tests (test/integration/mlflow-replay-*.test.ts). Nothing here runs
 // at test time; the fixtures it writes are committed. Usage, after `npm run build`:
-//   node scripts/record-mlflow-fixtures.mjs <mlflow-url> <out.json> <label> [--no-logged-models | --local-artifacts | --raw]
+//   node scripts/record-mlflow-fixtures.mjs <mlflow-url> <out.json> <label> [--no-logged-models | --local-artifacts | --raw | --exec -- CMD...]
 // --local-artifacts runs the workflow for a server started with --no-serve-artifacts;
-// --raw sends the raw probes of RAW_REQUESTS (malformed input, unusual methods) instead.
+// --raw sends the raw probes of RAW_REQUESTS (malformed input, unusual methods) instead;
+// --exec -- CMD ARGS... runs another MLflow client (e.g. MLflow's own Python client) with
+// MLFLOW_TRACKING_URI pointing at the recording proxy, and labels each exchange by endpoint.
 // It puts a recording proxy between carprice's REST client and the server, runs the
 // workflow through it, and writes every request/response pair (bodies as the exact text
 // the server sent) with the workflow step that made it. Record against a fresh server: the
@@ -14,7 +16,7 @@ import { writeFileSync } from 'node:fs';
 
 const [target, out, label, ...flags] = process.argv.slice(2);
 if (!target || !out || !label) {
-  console.error('usage: node scripts/record-mlflow-fixtures.mjs <mlflow-url> <out.json> <label> [--no-logged-models | --local-artifacts | --raw]');
+  console.error('usage: node scripts/record-mlflow-fixtures.mjs <mlflow-url> <out.json> <label> [--no-logged-models | --local-artifacts | --raw | --exec -- CMD...]');
   process.exit(2);
 }
 const { fixtureWorkflow, localArtifactsWorkflow, RAW_REQUESTS } = await import('../dist/test/fixtures/mlflow/workflow.js');
@@ -36,7 +38,7 @@ const proxy = createServer((req, res) => {
       ures.on('end', () => {
         const text = Buffer.concat(parts).toString('utf8');
         exchanges.push({
-          step,
+          step: step || new URL(req.url, 'http://x').pathname.replace(/^\/(ajax-)?api\/2\.0\/mlflow(-artifacts)?\//, '').replace(/[0-9a-f]{32}/g, ':id'),
           request: { method: req.method, url: req.url, contentType: req.headers['content-type'] ?? null, body: body.toString('utf8') },
           response: { status: ures.statusCode, contentType: ures.headers['content-type'] ?? null, body: text },
         });
@@ -69,7 +71,22 @@ const rawProbes = async () => {
   }
   return { probes: RAW_REQUESTS.length };
 };
-const result = flags.includes('--raw')
+const execAt = flags.indexOf('--');
+const runExec = async () => {
+  const [cmd, ...args] = flags.slice(execAt + 1);
+  const env = { ...process.env, MLFLOW_TRACKING_URI: `http://127.0.0.1:${proxy.address().port}` };
+  const r = await new Promise((resolve) => {
+    import('node:child_process').then(({ spawn }) => {
+      const c = spawn(cmd, args, { env, stdio: 'inherit' });
+      c.on('exit', (code) => resolve(code));
+    });
+  });
+  if (r !== 0) throw new Error(`${cmd} exited with ${r}`);
+  return { exec: cmd };
+};
+const result = flags.includes('--exec')
+  ? await runExec()
+  : flags.includes('--raw')
   ? await rawProbes()
   : flags.includes('--local-artifacts')
   ? await localArtifactsWorkflow(store, setStep)

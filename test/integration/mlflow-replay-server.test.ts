@@ -138,7 +138,7 @@ function show(v: unknown): string {
   return typeof v === 'string' && v.startsWith(NUM) ? v.slice(NUM.length) : s.length > 160 ? s.slice(0, 160) + '...' : s;
 }
 
-for (const name of ['mlflow-3.5-workflow', 'mlflow-2.22-workflow', 'mlflow-3.5-wire', 'mlflow-2.22-wire']) {
+for (const name of ['mlflow-3.5-workflow', 'mlflow-2.22-workflow', 'mlflow-3.5-wire', 'mlflow-2.22-wire', 'mlflow-3.5-python-client']) {
   const recording = loadRecording(name);
   const steps = [...new Set(recording.exchanges.map((e) => e.step))];
 
