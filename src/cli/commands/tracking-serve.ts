@@ -8,7 +8,8 @@ export const trackingServeCommand: Command = {
   help: `Usage: carprice tracking serve [--host 127.0.0.1] [--port 5000] [--backend-store-uri URI] [--artifacts-destination DIR|s3://bucket/prefix]
                               [--allowed-hosts PATTERNS] [--cors-allowed-origins ORIGINS]
 
-Serves /api/2.0/mlflow/*, /ajax-api/2.0/mlflow/*, /api/2.0/mlflow-artifacts/*, /health and /version.
+Serves /api/2.0/mlflow/*, /ajax-api/2.0/mlflow/*, /api/2.0/mlflow-artifacts/*, /get-artifact,
+/model-versions/get-artifact, /graphql, /health and /version.
   --backend-store-uri      sqlite:///path.db or http(s)://server (default: $MLFLOW_TRACKING_URI,
                            else params.yaml mlflow.tracking_uri, else .carprice/mlflow.db)
   --artifacts-destination  where proxied artifacts go (default: mlartifacts/ next to the database)

@@ -261,7 +261,7 @@ export function encodeModelVersion(v: ModelVersion): Json {
     tags: encodeTags(v.tags),
     run_link: v.runLink,
     aliases: v.aliases,
-    model_id: v.modelId,
+    // No model_id: MLflow 3.5's ModelVersion.to_proto never writes it (a TODO upstream).
   });
 }
 export function decodeModelVersion(x: Json): ModelVersion {

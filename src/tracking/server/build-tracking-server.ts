@@ -20,7 +20,8 @@ import { toWireJson } from '../protocol/codec.js';
 import type { TrackingStore } from '../store.js';
 import type { ArtifactRepository } from '../artifacts/artifact-repository.js';
 import { handlers, type HandlerContext } from './handlers.js';
-import { decodeJsonBody, readBody } from './json-body.js';
+import { decodeJsonBody, readBody, requireJsonContentType } from './json-body.js';
+import { registerGraphql } from './graphql.js';
 import { parseUsers, registerBasicAuth } from './basic-auth.js';
 import { registerSecurity } from './security.js';
 import { proxiedPathOf, registerArtifactRoutes, subRepository } from './artifact-service.js';
@@ -81,10 +82,6 @@ function clientError(err: Error & { code?: string }, socket: Socket): void {
   socket.end(
     `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
-}
-
-function isJsonContentType(ct: string | undefined): boolean {
-  return (ct ?? '').split(';')[0].trim().toLowerCase() === 'application/json';
 }
 
 /** Build the tracking server (not listening). */
@@ -169,8 +166,7 @@ export async function buildTrackingServer(opts: TrackingServerOptions): Promise<
           let input: Record<string, unknown>;
           if (req.method === 'GET') input = (req.query ?? {}) as Record<string, unknown>;
           else {
-            if ((req.method === 'POST' || req.method === 'PUT') && !isJsonContentType(req.headers['content-type']) && req.body !== undefined)
-              throw new AppError('INVALID_PARAMETER_VALUE', 'Bad Request. Content-Type must be one of [application/json].');
+            requireJsonContentType(req.method, req.headers['content-type'], req.body !== undefined);
             input = decodeJsonBody(await readBody(req.body as Readable | undefined, jsonLimit));
           }
           // Path parameters (/logged-models/:model_id) win over body or query fields.
@@ -185,6 +181,7 @@ export async function buildTrackingServer(opts: TrackingServerOptions): Promise<
   }
 
   registerArtifactRoutes(app, { store: opts.store, destination: opts.artifactsDestination, artifactsFor: (uri) => ctx.artifactsFor(uri) });
+  registerGraphql(app, { ctx, jsonLimit });
 
   app.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
   app.get('/version', async (_req, reply) => reply.type('text/plain').send(COMPATIBLE_MLFLOW_VERSION));

@@ -66,3 +66,14 @@ export function decodeJsonBody(raw: Buffer): Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new AppError('INVALID_PARAMETER_VALUE', 'Request body must be a JSON object.');
   return v as Record<string, unknown>;
 }
+
+/** Whether a Content-Type header names JSON (parameters such as `; charset=utf-8` allowed). */
+export function isJsonContentType(ct: string | undefined): boolean {
+  return (ct ?? '').split(';')[0].trim().toLowerCase() === 'application/json';
+}
+
+/** MLflow's check for POST and PUT bodies of JSON endpoints. */
+export function requireJsonContentType(method: string, ct: string | undefined, hasBody: boolean): void {
+  if ((method === 'POST' || method === 'PUT') && hasBody && !isJsonContentType(ct))
+    throw new AppError('INVALID_PARAMETER_VALUE', 'Bad Request. Content-Type must be one of [application/json].');
+}
