@@ -5,7 +5,7 @@
  * its key path and line, defaults filled in, frozen, then passed in. `--set key=value`
  * flags override keys before validation.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseDocument, parse as parseYamlValue, isMap, type Document } from 'yaml';
 import { AppError } from '../core/errors.js';
 import { parseWith, v, type Issue } from '../core/schema.js';
@@ -47,6 +47,8 @@ const paramsSchema = v.object({
     reference_year: v.optional(v.number({ int: true, min: 1900, max: 2200 }), 2025),
     log_target: v.optional(v.boolean(), true),
     derived: v.optional(v.array(v.oneOf(DERIVED)), [...DERIVED]),
+    /** Input columns only used to derive features, then dropped (e.g. year once car_age exists). */
+    exclude: v.optional(v.array(v.string({ nonEmpty: true })), []),
     numeric_imputer: v.optional(v.oneOf(['mean', 'median'] as const), 'median'),
     categorical_imputer: v.optional(v.oneOf(['most_frequent', 'constant'] as const), 'most_frequent'),
     onehot_drop_first: v.optional(v.boolean(), false),
@@ -90,6 +92,19 @@ const paramsSchema = v.object({
     max_rmse: v.optional(v.number({ min: 0, exclusiveMin: true }), 300000),
     max_mape: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.2),
     output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/model_evaluation'),
+  }),
+  /** `carprice model test`: champion comparison, behavioural checks, slices (the gates are `evaluation`). */
+  model_test: v.section({
+    bootstrap_resamples: v.optional(v.number({ int: true, min: 100, max: 100000 }), 2000),
+    confidence: v.optional(v.number({ min: 0.5, max: 1, exclusiveMax: true }), 0.95),
+    behaviour_sample: v.optional(v.number({ int: true, min: 1 }), 300),
+    odometer_grid: v.optional(v.array(v.number({ min: 0 }), { minLength: 2 }), [10000, 25000, 50000, 75000, 100000, 150000]),
+    monotonic_tolerance: v.optional(v.number({ min: 0, max: 1 }), 0.03),
+    color_max_change: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.05),
+    max_violation_rate: v.optional(v.number({ min: 0, max: 1 }), 0.02),
+    slice_min_count: v.optional(v.number({ int: true, min: 1 }), 20),
+    slice_flag_ratio: v.optional(v.number({ min: 1 }), 1.5),
+    output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/model_test'),
   }),
 });
 
@@ -205,6 +220,39 @@ export function loadParams(opts: LoadParamsOptions): Params {
     }
     throw e;
   }
+}
+
+/**
+ * Write `key.path=value` overrides into the params file itself, keeping its comments and
+ * layout (what `dvc exp run --set-param` does), so the pipeline's stages, which read the
+ * file, see them and dvc.lock records them. Call after `loadParams` accepted the same sets.
+ * Returns the keys whose value changed.
+ */
+export function writeParamOverrides(path: string, sets: readonly string[]): string[] {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new AppError('FILE_NOT_FOUND', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const doc = parseDocument(text);
+  const before = (doc.toJS() ?? {}) as Record<string, unknown>;
+  const after = applyOverrides(before, sets);
+  const changed: string[] = [];
+  for (const s of sets) {
+    const key = s.slice(0, s.indexOf('=')).trim();
+    const keys = key.split('.');
+    const value = keys.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], after);
+    const old = keys.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), before);
+    if (JSON.stringify(old) === JSON.stringify(value)) continue;
+    doc.setIn(keys, doc.createNode(value, { flow: typeof value === 'object' }));
+    if (!changed.includes(key)) changed.push(key);
+  }
+  if (changed.length === 0) return changed;
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, String(doc));
+  renameSync(tmp, path);
+  return changed;
 }
 
 /** 1-based line of a key path in a YAML document, if the key is in the file. */

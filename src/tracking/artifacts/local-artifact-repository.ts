@@ -88,6 +88,21 @@ export class LocalArtifactRepository implements ArtifactRepository {
   async write(relPath: string, body: Readable | Buffer): Promise<void> {
     const rel = safeRelativePath(relPath);
     if (!rel) throw new AppError('INVALID_PARAMETER_VALUE', 'Invalid path: an artifact upload needs a file path.');
+    try {
+      await this.writeInside(rel, body);
+    } catch (e) {
+      const code = errno(e);
+      if (code && ['EACCES', 'EPERM', 'ENOTDIR', 'EROFS', 'EEXIST', 'EISDIR', 'ENOSPC'].includes(code))
+        throw new AppError(
+          'CONFIG_INVALID',
+          `cannot write the artifact '${relPath}' under the artifact location '${this.rootUri}' (${code}: ${(e as Error).message}); check that the location is a directory this user may write, or use another artifact location`,
+          { cause: e },
+        );
+      throw e;
+    }
+  }
+
+  private async writeInside(rel: string, body: Readable | Buffer): Promise<void> {
     await mkdir(this.root, { recursive: true });
     const realRoot = (await this.realRoot())!;
     const parentRel = rel.split('/').slice(0, -1).join('/');
@@ -110,7 +125,7 @@ export class LocalArtifactRepository implements ArtifactRepository {
       // rename replaces a link at `target` itself, never the file it points to.
       await rename(tmp, target);
     } catch (e) {
-      await rm(tmp, { force: true });
+      await rm(tmp, { force: true }).catch(() => undefined);
       throw e;
     }
   }
