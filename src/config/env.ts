@@ -27,6 +27,8 @@ export const ENV_VARS = {
   CARPRICE_TRACKING_USERS: 'users for `carprice tracking serve` basic auth: user:password[,user:password...]',
   CARPRICE_DATA_URL: 'default raw-data source (path, http(s):// or s3:// URL) overriding params.yaml',
   CARPRICE_THREADS: 'worker threads for training (independent fits of blend members; default: the cores available, 1 = no workers)',
+  CARPRICE_MODEL_DIR: 'model bundle directory `carprice serve` falls back to when the registry is unreachable (a bundle baked into an image)',
+  CARPRICE_API_TOKEN: 'bearer token the prediction API requires on /predict, /predict/batch and /explain (unset: open)',
   HOST: 'address the API server binds to (default 0.0.0.0 in containers)',
   PORT: 'port the API server listens on (default 8000)',
   NO_COLOR: 'disable colours and progress bars on the terminal',
@@ -42,6 +44,7 @@ const SECRET: ReadonlySet<EnvName> = new Set<EnvName>([
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
   'CARPRICE_TRACKING_USERS',
+  'CARPRICE_API_TOKEN',
 ]);
 
 /** Read the declared variables (empty strings count as unset) and freeze them. */

@@ -26,6 +26,8 @@ import { trackingServeCommand } from './tracking-serve.js';
 import { experimentsListCommand } from './experiments.js';
 import { runsListCommand, runsShowCommand } from './runs.js';
 import { modelsListCommand, modelsShowCommand } from './models.js';
+import { serveCommand } from './serve.js';
+import { upCommand } from './up.js';
 
 export const commands: Command[] = [
   // --- foundation ---
@@ -62,4 +64,6 @@ export const commands: Command[] = [
   metricsShowCommand,
   metricsDiffCommand,
   // --- serving / deploy ---
+  serveCommand,
+  upCommand,
 ];
