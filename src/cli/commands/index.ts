@@ -28,6 +28,7 @@ import { runsListCommand, runsShowCommand } from './runs.js';
 import { modelsListCommand, modelsShowCommand } from './models.js';
 import { serveCommand } from './serve.js';
 import { upCommand } from './up.js';
+import { deployCommand, deployRollbackCommand, deployStatusCommand, deployStopCommand, deployLbCommand } from './deploy.js';
 
 export const commands: Command[] = [
   // --- foundation ---
@@ -66,4 +67,9 @@ export const commands: Command[] = [
   // --- serving / deploy ---
   serveCommand,
   upCommand,
+  deployCommand,
+  deployRollbackCommand,
+  deployStatusCommand,
+  deployStopCommand,
+  deployLbCommand,
 ];

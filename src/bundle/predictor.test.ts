@@ -1,0 +1,89 @@
+/**
+ * Tests of the one-listing prediction API on generated listings: predictOne gives the batch
+ * path's price bit for bit (ridge, gbdt, forest, the default ridge+gbdt blend), bad fields are
+ * named per row without throwing, unseen categories are priced with a warning.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { asInput, fixtureFrame, generateListings } from '../../test/fixtures/listings.js';
+import { parseParams } from '../config/params.js';
+import { frameFromRecords, takeFrameRows, takeValues } from '../data/frame.js';
+import type { ModelBundle } from './model-bundle.js';
+import { trainBundle, type TrainBundleOptions } from './train-bundle.js';
+
+const params = parseParams({});
+const { frame, y, schema } = fixtureFrame({ n: 300, seed: 5 });
+const rows = Array.from({ length: 240 }, (_, i) => i);
+const train = takeFrameRows(frame, rows);
+const yTrain = takeValues(y, rows);
+
+function options(algo: string): TrainBundleOptions {
+  return {
+    algo,
+    algoParams: { ...params.model_trainer.params, gbdt: { n_estimators: 40, max_depth: 3, learning_rate: 0.2 }, forest: { n_estimators: 8 } },
+    features: { ...params.features, token_min_count: 2, interaction_min_count: 5 },
+    seed: 42,
+    metadata: { createdAt: '2025-01-01T00:00:00.000Z', training: { dataHash: 'h', rows: 240, source: 'fixture' }, params: {}, carpriceVersion: 'test' },
+  };
+}
+
+const bundles = new Map<string, ModelBundle>();
+function bundleFor(algo: string): ModelBundle {
+  let b = bundles.get(algo);
+  if (!b) bundles.set(algo, (b = trainBundle(train, yTrain, schema, options(algo))));
+  return b;
+}
+
+const records = generateListings({ n: 60, seed: 77 }).map(asInput);
+// some listings with missing optional values and unseen categories
+records[3] = { ...records[3], color: null, AlloyWheels: undefined };
+records[4] = { ...records[4], model: 'NEVER SEEN', variant: 'ZXI NEW TRIM 1.2' };
+records[5] = { ...records[5], make: 'Unknown make', odometer: '12000' };
+
+for (const algo of ['ridge', 'gbdt', 'forest', 'blend']) {
+  test(`${algo}: predictOne and predictMany give the batch price bit for bit`, () => {
+    const b = bundleFor(algo);
+    const s = b.inputSchema;
+    const batch = b.predictFrame(frameFromRecords(records, { numeric: [...s.numeric, ...s.optionalNumeric], categorical: s.categorical, required: s.required }));
+    const p = b.compilePredictor();
+    const many = p.predictMany(records);
+    records.forEach((r, i) => {
+      const one = p.predictOne(r);
+      assert.ok(one.ok, `row ${i}`);
+      assert.ok(Object.is(one.price, batch[i]), `${algo} row ${i}: ${one.price} vs batch ${batch[i]}`);
+      assert.deepEqual(many[i], one);
+    });
+  });
+}
+
+test('unseen categories are priced and reported as a warning', () => {
+  const p = bundleFor('blend').compilePredictor();
+  const r = p.predictOne(records[4]);
+  assert.ok(r.ok);
+  assert.ok(r.unknownCategories.includes('model'), JSON.stringify(r.unknownCategories));
+  const ok = p.predictOne(records[0]);
+  assert.ok(ok.ok);
+  assert.deepEqual(ok.unknownCategories, []);
+});
+
+test('bad fields are named per row, without throwing, and good rows are still priced', () => {
+  const p = bundleFor('ridge').compilePredictor({ now: new Date('2025-06-01T00:00:00Z') });
+  const good = records[0];
+  const out = p.predictMany([
+    good,
+    { ...good, odometer: -5 },
+    { ...good, make: undefined, year: 2031 },
+    { ...good, odometer: 'lots', variant: { a: 1 } },
+    { ...good, color: 'x'.repeat(500) },
+    'not an object',
+    null,
+    [good],
+  ]);
+  assert.ok(out[0].ok);
+  const errs = out.map((r) => (r.ok ? [] : r.errors.map((e) => `${e.field}: ${e.message}`)));
+  assert.deepEqual(errs[1], ['odometer: must not be negative, got -5']);
+  assert.deepEqual(errs[2], ['make: is required (a string)', 'year: must not be in the future (latest 2026), got 2031']);
+  assert.deepEqual(errs[3], ['odometer: expected a number, got "lots"', 'variant: expected a string, got {"a":1}']);
+  assert.deepEqual(errs[4], ['color: is longer than 200 characters (500)']);
+  for (const k of [5, 6, 7]) assert.deepEqual(errs[k], ['input: expected an object with the listing fields']);
+});
