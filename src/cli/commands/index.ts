@@ -28,6 +28,7 @@ import { runsListCommand, runsShowCommand } from './runs.js';
 import { modelsListCommand, modelsShowCommand } from './models.js';
 import { serveCommand } from './serve.js';
 import { upCommand } from './up.js';
+import { modelTestCommand, modelPromoteCommand, modelRollbackCommand, modelListCommand, modelHistoryCommand } from './model.js';
 import { deployCommand, deployRollbackCommand, deployStatusCommand, deployStopCommand, deployLbCommand } from './deploy.js';
 
 export const commands: Command[] = [
@@ -47,6 +48,12 @@ export const commands: Command[] = [
   runsShowCommand,
   modelsListCommand,
   modelsShowCommand,
+  // --- governance: model tests, promotion, experiments ---
+  modelTestCommand,
+  modelPromoteCommand,
+  modelRollbackCommand,
+  modelListCommand,
+  modelHistoryCommand,
   // --- pipeline ---
   reproCommand,
   statusCommand,

@@ -43,9 +43,10 @@ ${PARAMS_HELP}
   async run(args, ctx) {
     const v = args.values;
     await startCommand.run({ values: { jobs: v.jobs, params: v.params, set: v.set }, positionals: [] }, ctx);
-    await runGovernance(ctx, v.params as string | undefined, v.set as string[] | undefined);
-    if (ctx.signal.aborted) return 130;
     const params = await paramsFromFlags(args, ctx);
+    if (await hasStagingVersion(ctx, params)) await runGovernance(ctx, v.params as string | undefined, v.set as string[] | undefined);
+    else ctx.stderr.write('governance: no Staging version waiting to be tested; nothing to promote\n');
+    if (ctx.signal.aborted) return 130;
     const model = await bestModelUri(ctx, params);
     ctx.stderr.write(`serving ${model}\n`);
     return serveWith({ values: { host: v.host, port: v.port, workers: v.workers, model, params: v.params, set: v.set }, positionals: [] }, ctx, params);
@@ -74,6 +75,21 @@ async function runGovernance(ctx: CommandContext, paramsFile: string | undefined
       ctx.stderr.write(`governance: \`carprice ${c!.name}\` failed: ${e.message}; the model is not promoted\n`);
       return;
     }
+  }
+}
+
+/** Whether the registry holds a Staging version (what `model test` tests by default). */
+async function hasStagingVersion(ctx: CommandContext, params: Params): Promise<boolean> {
+  const { TrackingClient } = await import('../../tracking/index.js');
+  const client = TrackingClient.open({ env: ctx.env, paramsUri: params.mlflow.tracking_uri ?? undefined, cwd: ctx.cwd, logger: ctx.logger });
+  try {
+    await client.resolveModelVersion(`models:/${params.model_registration.model_name}/Staging`);
+    return true;
+  } catch (e) {
+    if (isAppError(e) && ['RESOURCE_DOES_NOT_EXIST', 'NOT_FOUND'].includes(e.code)) return false;
+    throw e;
+  } finally {
+    await client.close();
   }
 }
 
