@@ -20,6 +20,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { AppError, httpStatusOf, isAppError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { CARPRICE_VERSION } from '../core/version.js';
+import { DEFAULT_RANGES } from '../config/params.js';
+import type { PlausibleRanges } from '../data/plausible-ranges.js';
 import type { ModelProvider, ServedModel } from './model-provider.js';
 import { ServingMetrics } from './metrics.js';
 import {
@@ -51,6 +53,8 @@ export interface BuildAppOptions {
   rateLimitPerMinute?: number;
   /** Longest accepted text field (default 100). */
   maxStringLength?: number;
+  /** Plausible ranges of the numeric fields (default: params.yaml's defaults). */
+  ranges?: PlausibleRanges;
   clock?: Clock;
   metrics?: ServingMetrics;
   /** Serve /docs (Swagger UI). Default true. */
@@ -237,7 +241,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   }
 
   const maxYear = new Date(clock.now()).getUTCFullYear();
-  for (const s of sharedSchemas({ maxStringLength: o.maxStringLength ?? 100, maxYear })) app.addSchema(s);
+  for (const s of sharedSchemas({ maxStringLength: o.maxStringLength ?? 100, maxYear, ranges: o.ranges ?? DEFAULT_RANGES })) app.addSchema(s);
 
   if ((o.rateLimitPerMinute ?? 0) > 0) {
     const { default: rateLimit } = await import('@fastify/rate-limit');

@@ -10,6 +10,7 @@
  */
 import { AppError } from '../core/errors.js';
 import type { ModelBundle } from '../bundle/model-bundle.js';
+import { priceProblem } from '../data/plausible-ranges.js';
 
 /** A listing as the API receives it (the original's request shape, plus optional flags). */
 export type Listing = Record<string, unknown>;
@@ -126,8 +127,8 @@ function warningsFor(listing: Listing, known: Map<string, KnownValues>): Unknown
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 function checkPrice(p: number, where: string): number {
-  if (!Number.isFinite(p) || p < 0)
-    throw new AppError('INPUT_INVALID', `${where}: the model produced no usable price (${p}) for this listing; check its numeric fields`);
+  const problem = priceProblem(p);
+  if (problem) throw new AppError('INPUT_INVALID', `${where}: ${problem}`);
   return round2(p);
 }
 
@@ -138,7 +139,7 @@ export function createPredictor(bundle: ModelBundle): ServingPredictor {
     categoricalFields: [...known.keys()],
     predictOne(listing) {
       const p = bundle.predictRecords([listing])[0];
-      return { price: checkPrice(p, 'input'), warnings: warningsFor(listing, known) };
+      return { price: checkPrice(p, '(body)'), warnings: warningsFor(listing, known) };
     },
     predictMany(listings) {
       const prices = bundle.predictRecords(listings);

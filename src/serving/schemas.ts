@@ -6,6 +6,7 @@
  * as pydantic did.
  */
 import { EQUIPMENT_FLAGS } from '../data/listing-schema.js';
+import type { PlausibleRanges } from '../data/plausible-ranges.js';
 
 /** The listing used in the docs and to warm a model up. */
 export const EXAMPLE_LISTING = Object.freeze({
@@ -28,6 +29,8 @@ export interface ListingSchemaOptions {
   maxStringLength: number;
   /** Latest accepted model year (the current year). */
   maxYear: number;
+  /** Plausible ranges of the numeric fields (params.yaml `ranges`). */
+  ranges: PlausibleRanges;
 }
 
 const ERROR = {
@@ -50,22 +53,28 @@ export function sharedSchemas(o: ListingSchemaOptions): Record<string, unknown>[
   const text = (description: string) => ({ type: 'string', minLength: 1, maxLength: o.maxStringLength, description });
   const flags: Record<string, unknown> = {};
   for (const f of EQUIPMENT_FLAGS) flags[f] = { type: 'number', minimum: 0, maximum: 1, description: 'equipment flag, 0 or 1 (optional)' };
+  const bounds = (col: string, floor?: number) => {
+    const r = o.ranges[col];
+    const min = r ? r.min : floor;
+    return { ...(min !== undefined ? { minimum: min } : {}), ...(r ? { maximum: r.max } : {}) };
+  };
+  const yearRange = o.ranges.year;
   const listing = {
     $id: 'Listing',
     type: 'object',
     description: "A used-car listing: the original service's request body, plus optional equipment flags.",
     properties: {
-      odometer: { type: 'number', minimum: 0, maximum: 2_000_000, description: 'kilometres driven' },
-      fitnessAge: { type: 'number', minimum: 0, maximum: 50, description: 'years of registration fitness left' },
-      featureCount: { type: 'number', minimum: 0, maximum: 1000, description: 'number of listed equipment features' },
+      odometer: { type: 'number', ...bounds('odometer', 0), description: 'kilometres driven' },
+      fitnessAge: { type: 'number', ...bounds('fitnessAge', 0), description: 'years of registration fitness left' },
+      featureCount: { type: 'number', ...bounds('featureCount', 0), description: 'number of listed equipment features' },
       make: text('manufacturer, e.g. Maruti'),
       model: text('model, e.g. Swift'),
       variant: text('variant, e.g. VXI'),
-      year: { type: 'integer', minimum: 1950, maximum: o.maxYear, description: 'model year (not in the future)' },
+      year: { type: 'integer', minimum: yearRange?.min ?? 1900, maximum: Math.min(o.maxYear, yearRange?.max ?? o.maxYear), description: 'model year (not in the future)' },
       transmissionType: text('Manual or Automatic'),
       bodyType: text('e.g. Hatchback, Sedan, SUV'),
       fuelType: text('e.g. Petrol, Diesel, CNG, Electric'),
-      ownership: { type: 'integer', minimum: 0, maximum: 20, description: 'number of previous owners' },
+      ownership: { type: 'integer', ...bounds('ownership', 0), description: 'number of previous owners' },
       color: { type: ['string', 'null'], maxLength: o.maxStringLength, description: 'paint colour (optional, may be null)' },
       ...flags,
     },

@@ -16,6 +16,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { AppError } from '../core/errors.js';
 import type { Env } from '../config/env.js';
 import type { Logger } from '../core/logger.js';
+import type { PlausibleRanges } from '../data/plausible-ranges.js';
 import { TrackingClient } from '../tracking/index.js';
 import { buildApp } from './build-app.js';
 import { ServingMetrics } from './metrics.js';
@@ -37,6 +38,7 @@ export interface ServeOptions {
   bodyLimit: number;
   rateLimitPerMinute: number;
   maxStringLength: number;
+  ranges?: PlausibleRanges;
   shutdownTimeoutS: number;
   logRequests: boolean;
 }
@@ -76,6 +78,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     bodyLimit: o.bodyLimit,
     rateLimitPerMinute: o.rateLimitPerMinute,
     maxStringLength: o.maxStringLength,
+    ranges: o.ranges,
     metrics: new ServingMetrics(cluster.isWorker && cluster.worker ? { labels: { worker: String(cluster.worker.id) } } : {}),
   });
   try {

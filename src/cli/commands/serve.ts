@@ -84,6 +84,7 @@ export async function serveWith(args: ParsedArgs, ctx: CommandContext, params: P
       bodyLimit: s.body_limit_bytes,
       rateLimitPerMinute: s.rate_limit_per_minute,
       maxStringLength: s.max_string_length,
+      ranges: params.ranges,
       shutdownTimeoutS: s.shutdown_timeout_s,
       logRequests: s.log_requests,
     });
