@@ -28,6 +28,7 @@ import { runsListCommand, runsShowCommand } from './runs.js';
 import { modelsListCommand, modelsShowCommand } from './models.js';
 import { serveCommand } from './serve.js';
 import { upCommand } from './up.js';
+import { modelsDownloadCommand } from './models-download.js';
 import { modelTestCommand, modelPromoteCommand, modelRollbackCommand, modelListCommand, modelHistoryCommand } from './model.js';
 import { deployCommand, deployRollbackCommand, deployStatusCommand, deployStopCommand, deployLbCommand } from './deploy.js';
 
@@ -48,6 +49,7 @@ export const commands: Command[] = [
   runsShowCommand,
   modelsListCommand,
   modelsShowCommand,
+  modelsDownloadCommand,
   // --- governance: model tests, promotion, experiments ---
   modelTestCommand,
   modelPromoteCommand,
