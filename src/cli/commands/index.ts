@@ -26,6 +26,7 @@ import { trackingServeCommand } from './tracking-serve.js';
 import { experimentsListCommand } from './experiments.js';
 import { runsListCommand, runsShowCommand } from './runs.js';
 import { modelsListCommand, modelsShowCommand } from './models.js';
+import { expBaselineCommand, expCompareCommand, expTuneCommand, expShowCommand } from './exp.js';
 import { modelTestCommand, modelPromoteCommand, modelRollbackCommand, modelListCommand, modelHistoryCommand } from './model.js';
 import { deployCommand, deployRollbackCommand, deployStatusCommand, deployStopCommand, deployLbCommand } from './deploy.js';
 
@@ -52,6 +53,10 @@ export const commands: Command[] = [
   modelRollbackCommand,
   modelListCommand,
   modelHistoryCommand,
+  expBaselineCommand,
+  expCompareCommand,
+  expTuneCommand,
+  expShowCommand,
   // --- pipeline ---
   reproCommand,
   statusCommand,
