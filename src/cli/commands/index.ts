@@ -27,6 +27,7 @@ import { experimentsListCommand } from './experiments.js';
 import { runsListCommand, runsShowCommand } from './runs.js';
 import { modelsListCommand, modelsShowCommand } from './models.js';
 import { expBaselineCommand, expCompareCommand, expTuneCommand, expShowCommand } from './exp.js';
+import { modelsDownloadCommand } from './models-download.js';
 import { modelTestCommand, modelPromoteCommand, modelRollbackCommand, modelListCommand, modelHistoryCommand } from './model.js';
 import { deployCommand, deployRollbackCommand, deployStatusCommand, deployStopCommand, deployLbCommand } from './deploy.js';
 
@@ -47,6 +48,7 @@ export const commands: Command[] = [
   runsShowCommand,
   modelsListCommand,
   modelsShowCommand,
+  modelsDownloadCommand,
   // --- governance: model tests, promotion, experiments ---
   modelTestCommand,
   modelPromoteCommand,
