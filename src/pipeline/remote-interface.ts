@@ -13,4 +13,6 @@ export interface Remote {
   put(rel: string, localAbs: string, size: number): Promise<void>;
   /** Download `rel` to `destAbs` atomically; false when the object is not on the remote. */
   get(rel: string, destAbs: string): Promise<boolean>;
+  /** Every file under the folder `prefix` (rel paths, e.g. `runs/ab/abcd.../ef01...`). */
+  list(prefix: string): Promise<string[]>;
 }

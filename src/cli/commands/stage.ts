@@ -1,5 +1,6 @@
 /** `carprice stage <name>`: run one car-pipeline stage (what dvc.yaml's cmd lines call). */
 import { AppError } from '../../core/errors.js';
+import type { StageContext } from '../../jobs/stages/stage-context.js';
 import { STAGE_JOBS } from '../../jobs/stages/stage-table.js';
 import type { Command } from '../command.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags } from './params-flags.js';
@@ -25,14 +26,17 @@ ${PARAMS_HELP}
     if (!name || args.positionals.length > 1 || !(name in STAGE_JOBS))
       throw new AppError('USAGE', `carprice stage needs one stage name: ${Object.keys(STAGE_JOBS).join(', ')}`);
     const job = await STAGE_JOBS[name]();
-    const result = await job({
+    const stageCtx: StageContext = {
       params: await paramsFromFlags(args, ctx),
       cwd: ctx.cwd,
       env: ctx.env,
       logger: ctx.logger,
       signal: ctx.signal,
       report: (line) => ctx.stderr.write(line + '\n'),
-    });
+    };
+    // Runs left RUNNING by a stage process that died (e.g. a killed repro) are closed first.
+    await (await import('../../jobs/stages/open-runs.js')).failOrphanedRuns(stageCtx);
+    const result = await job(stageCtx);
     if (args.values.json) ctx.stdout.write(JSON.stringify(result) + "\n");
   },
 };

@@ -54,6 +54,9 @@ export class SqliteDb {
       init(this);
     } catch (e) {
       if (e instanceof AppError) throw e;
+      const code = (e as { code?: string }).code;
+      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
+        throw new AppError('CONFIG_INVALID', `tracking database ${opts.path} is not a SQLite database (${(e as Error).message}); point MLFLOW_TRACKING_URI (or mlflow.tracking_uri) at a SQLite file or a server, or move the file away`, { cause: e });
       throw new AppError('TEMPORARILY_UNAVAILABLE', `cannot open tracking database ${opts.path}: ${(e as Error).message}; check the path is writable`, { cause: e });
     }
     this.log.debug({ path: opts.path }, 'sqlite tracking store opened');
