@@ -20,7 +20,6 @@ import { inverseTarget, type TargetTransformName } from '../features/target-tran
 import { newStats, type TransformStats } from '../features/transformer.js';
 import type { Regressor, SavedEstimator } from '../ml/estimator.js';
 import { loadEstimator } from '../ml/format/registry.js';
-import '../ml/algorithms.js';
 import { checkSavedBundle } from './bundle-schema.js';
 import { Predictor, type PredictorOptions } from './predictor.js';
 
