@@ -38,7 +38,11 @@ const paramsSchema = v.object({
     random_state: v.optional(v.number({ int: true, min: 0, max: 4294967295 }), 42),
     numerical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_NUMERIC),
     categorical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_CATEGORICAL),
-    optional_cols: v.optional(v.array(v.string({ nonEmpty: true })), []),
+    optional_cols: v.optional(v.array(v.string({ nonEmpty: true })), [
+      '360DegreeCamera', 'AlloyWheels', 'AppleCarplayAndroidAuto', 'Bluetooth', 'CruiseControl', 'GpsNavigation',
+      'InfotainmentSystem', 'LeatherSeats', 'ParkingAssist', 'PushButtonStart', 'RearAc', 'SpecialRegNo', 'Sunroof/Moonroof',
+      'TopModel', 'Tpms', 'VentilatedSeats',
+    ]),
     max_invalid_fraction: v.optional(v.number({ min: 0, max: 1 }), 0.05),
     drop_duplicates: v.optional(v.boolean(), true),
     output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/data_ingestion'),
