@@ -8,7 +8,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseDocument, parse as parseYamlValue, isMap, type Document } from 'yaml';
 import { AppError } from '../core/errors.js';
-import { parseWith, v, type Issue } from '../core/schema.js';
+import { parseWith, v, type Issue, type Validator } from '../core/schema.js';
 
 const SEED_NUMERIC = ['odometer', 'fitnessAge', 'featureCount'];
 const SEED_CATEGORICAL = ['make', 'model', 'variant', 'year', 'transmissionType', 'bodyType', 'fuelType', 'ownership', 'color'];
@@ -20,6 +20,45 @@ const modelParams = v.optional(v.record(v.optional(v.record((x, p, issues) => {
 }), {})), {});
 
 const DERIVED = ['car_age', 'log_odometer', 'make_model', 'km_per_year'] as const;
+
+/**
+ * Plausible ranges of listing values (inclusive), checked at every entry point (train,
+ * evaluate, predict, the API): a value outside is a bad cell (training, evaluation, batch
+ * files) or an invalid field (`--input`, HTTP). Equal to the `ranges` section of the
+ * project's params.yaml (a test checks). A params.yaml entry replaces the default of its
+ * column; `column: null` turns the check off.
+ */
+export const DEFAULT_RANGES: Readonly<Record<string, Readonly<{ min: number; max: number }>>> = {
+  odometer: { min: 0, max: 2_000_000 },
+  fitnessAge: { min: 0, max: 100 },
+  featureCount: { min: 0, max: 1000 },
+  year: { min: 1950, max: 2030 },
+  ownership: { min: 0, max: 20 },
+  listingPrice: { min: 10_000, max: 1_000_000_000 },
+};
+
+const rangeEntry = v.object({ min: v.number(), max: v.number() });
+
+const rangesSchema: Validator<Record<string, { min: number; max: number }>> = (x, path, issues) => {
+  const out: Record<string, { min: number; max: number }> = {};
+  for (const [k, r] of Object.entries(DEFAULT_RANGES)) out[k] = { ...r };
+  if (x === undefined || x === null) return out;
+  if (typeof x !== 'object' || Array.isArray(x)) {
+    issues.push({ path, message: `expected a mapping of column: {min, max}, got ${JSON.stringify(x)}` });
+    return out;
+  }
+  for (const [k, raw] of Object.entries(x as Record<string, unknown>)) {
+    const at = path ? `${path}.${k}` : k;
+    if (raw === null) {
+      delete out[k];
+      continue;
+    }
+    const r = rangeEntry(raw, at, issues);
+    if (Number.isFinite(r.min) && Number.isFinite(r.max) && r.min > r.max) issues.push({ path: at, message: `min ${r.min} is above max ${r.max}` });
+    out[k] = r;
+  }
+  return out;
+};
 
 const paramsSchema = v.object({
   base: v.section({
@@ -51,6 +90,8 @@ const paramsSchema = v.object({
     reference_year: v.optional(v.number({ int: true, min: 1900, max: 2200 }), 2025),
     log_target: v.optional(v.boolean(), true),
     derived: v.optional(v.array(v.oneOf(DERIVED)), [...DERIVED]),
+    /** Input columns only used to derive features, then dropped (e.g. year once car_age exists). */
+    exclude: v.optional(v.array(v.string({ nonEmpty: true })), []),
     numeric_imputer: v.optional(v.oneOf(['mean', 'median'] as const), 'median'),
     categorical_imputer: v.optional(v.oneOf(['most_frequent', 'constant'] as const), 'most_frequent'),
     onehot_drop_first: v.optional(v.boolean(), false),
@@ -89,11 +130,25 @@ const paramsSchema = v.object({
     register_as: v.optional(v.oneOf(['Staging', 'Production', 'None'] as const), 'Staging'),
     output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/register_model'),
   }),
+  ranges: rangesSchema,
   evaluation: v.section({
     min_r2: v.optional(v.number({ max: 1 }), 0.8),
     max_rmse: v.optional(v.number({ min: 0, exclusiveMin: true }), 300000),
     max_mape: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.2),
     output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/model_evaluation'),
+  }),
+  /** `carprice model test`: champion comparison, behavioural checks, slices (the gates are `evaluation`). */
+  model_test: v.section({
+    bootstrap_resamples: v.optional(v.number({ int: true, min: 100, max: 100000 }), 2000),
+    confidence: v.optional(v.number({ min: 0.5, max: 1, exclusiveMax: true }), 0.95),
+    behaviour_sample: v.optional(v.number({ int: true, min: 1 }), 300),
+    odometer_grid: v.optional(v.array(v.number({ min: 0 }), { minLength: 2 }), [10000, 25000, 50000, 75000, 100000, 150000]),
+    monotonic_tolerance: v.optional(v.number({ min: 0, max: 1 }), 0.03),
+    color_max_change: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.05),
+    max_violation_rate: v.optional(v.number({ min: 0, max: 1 }), 0.02),
+    slice_min_count: v.optional(v.number({ int: true, min: 1 }), 20),
+    slice_flag_ratio: v.optional(v.number({ min: 1 }), 1.5),
+    output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/model_test'),
   }),
 });
 
