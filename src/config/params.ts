@@ -91,7 +91,7 @@ const paramsSchema = v.object({
     log_target: v.optional(v.boolean(), true),
     derived: v.optional(v.array(v.oneOf(DERIVED)), [...DERIVED]),
     /** Input columns only used to derive features, then dropped (e.g. year once car_age exists). */
-    exclude: v.optional(v.array(v.string({ nonEmpty: true })), []),
+    exclude: v.optional(v.array(v.string({ nonEmpty: true })), ['year', 'color']),
     numeric_imputer: v.optional(v.oneOf(['mean', 'median'] as const), 'median'),
     categorical_imputer: v.optional(v.oneOf(['most_frequent', 'constant'] as const), 'most_frequent'),
     onehot_drop_first: v.optional(v.boolean(), false),
@@ -103,7 +103,7 @@ const paramsSchema = v.object({
     token_columns: v.optional(v.array(v.string({ nonEmpty: true })), ['variant', 'model']),
     token_min_count: v.optional(v.number({ int: true, min: 1 }), 5),
     /** numeric:categorical pairs giving each frequent level its own slope (linear models). */
-    interactions: v.optional(v.array(v.string({ pattern: /^[^:]+:[^:]+$/ })), ['car_age:make']),
+    interactions: v.optional(v.array(v.string({ pattern: /^[^:]+:[^:]+$/ })), ['car_age:make', 'car_age:bodyType', 'car_age:fuelType', 'car_age:transmissionType']),
     interaction_min_count: v.optional(v.number({ int: true, min: 1 }), 20),
   }),
   data_transformation: v.section({
