@@ -1,4 +1,6 @@
 /** `carprice tracking serve`: an MLflow-compatible tracking server over any store. */
+import { isIP } from 'node:net';
+import { AppError } from '../../core/errors.js';
 import type { Command } from '../command.js';
 import { TRACKING_PARAMS_OPTIONS, trackingUriFromFlags } from './tracking-flags.js';
 
@@ -34,10 +36,8 @@ Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0
   },
   async run(args, ctx) {
     const port = Number(args.values.port);
-    if (!/^\d+$/.test(String(args.values.port)) || port > 65535) {
-      const { AppError } = await import('../../core/errors.js');
-      throw new AppError('USAGE', `--port must be an integer 0..65535, got "${String(args.values.port)}"`);
-    }
+    if (!/^\d+$/.test(String(args.values.port)) || port > 65535) throw new AppError('USAGE', `--port must be an integer 0..65535, got "${String(args.values.port)}"`);
+    checkHost(String(args.values.host));
     const backendStoreUri = await trackingUriFromFlags(args, ctx, 'backend-store-uri');
     const { serveTracking } = await import('../../tracking/server/serve-tracking.js');
     // A server logs its errors even when no log level is set, so "see the server log" in a
@@ -68,3 +68,16 @@ Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0
     ctx.stdout.write('carprice tracking server stopped\n');
   },
 };
+
+/**
+ * Refuse a --host that cannot be an address to listen on before trying (otherwise the
+ * resolver's ENOTFOUND surfaces as a listen failure that suggests another port).
+ */
+export function checkHost(host: string): void {
+  if (isIP(host)) return;
+  if (/^[\d.]+$/.test(host))
+    throw new AppError('USAGE', `--host ${host} is not a valid IPv4 address (four numbers 0..255, e.g. 127.0.0.1 or 0.0.0.0)`);
+  if (host.includes(':')) throw new AppError('USAGE', `--host ${host} is not a valid IPv6 address (e.g. ::1 or ::)`);
+  if (!/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(host))
+    throw new AppError('USAGE', `--host ${JSON.stringify(host)} is not a valid host name or IP address`);
+}
