@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { runBuiltCli, type CliResult } from '../helpers/built-cli.js';
 import { asInput, fixtureCsv, fixtureTable, generateListings, writeFixtureCsv } from '../fixtures/listings.js';
 import { exitCodeOf, type ErrorCode } from '../../src/core/errors.js';
+import { CARPRICE_VERSION } from '../../src/core/version.js';
 import { formatXlsx } from '../../src/data/xlsx.js';
 import { findCommand, main } from '../../src/cli/main.js';
 import { formatMetrics, metricsJson } from '../../src/cli/commands/metrics-table.js';
@@ -59,7 +60,9 @@ test('--help: the overview and every foundation command', async () => {
   for (const c of ['train', 'evaluate', 'predict', 'data ingest', 'data synth']) assert.match(overview.stdout, new RegExp(`\\n  ${c} +\\S`));
   assert.equal(none.code, 2, 'no command is a usage error, with the overview');
   assert.match(none.stdout, /^carprice: used-car price models/);
-  assert.equal(version.stdout, 'carprice 0.1.0\n');
+  // the one version, package.json's
+  assert.equal(version.stdout, `carprice ${CARPRICE_VERSION}\n`);
+  assert.equal(CARPRICE_VERSION, (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
   const names = ['train', 'evaluate', 'predict', 'data ingest', 'data synth'];
   helps.forEach((h, i) => {
     assert.equal(h.code, 0);
