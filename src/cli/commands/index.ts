@@ -26,8 +26,11 @@ import { trackingServeCommand } from './tracking-serve.js';
 import { experimentsListCommand } from './experiments.js';
 import { runsListCommand, runsShowCommand } from './runs.js';
 import { modelsListCommand, modelsShowCommand } from './models.js';
+import { serveCommand } from './serve.js';
+import { upCommand } from './up.js';
 import { modelsDownloadCommand } from './models-download.js';
 import { modelTestCommand, modelPromoteCommand, modelRollbackCommand, modelListCommand, modelHistoryCommand } from './model.js';
+import { expBaselineCommand, expCompareCommand, expTuneCommand, expShowCommand } from './exp.js';
 import { deployCommand, deployRollbackCommand, deployStatusCommand, deployStopCommand, deployLbCommand } from './deploy.js';
 
 export const commands: Command[] = [
@@ -54,6 +57,10 @@ export const commands: Command[] = [
   modelRollbackCommand,
   modelListCommand,
   modelHistoryCommand,
+  expBaselineCommand,
+  expCompareCommand,
+  expTuneCommand,
+  expShowCommand,
   // --- pipeline ---
   reproCommand,
   statusCommand,
@@ -72,6 +79,8 @@ export const commands: Command[] = [
   metricsShowCommand,
   metricsDiffCommand,
   // --- serving / deploy ---
+  serveCommand,
+  upCommand,
   deployCommand,
   deployRollbackCommand,
   deployStatusCommand,
