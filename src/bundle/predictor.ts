@@ -10,8 +10,7 @@
  * every test listing of the real dataset).
  */
 import { AppError } from '../core/errors.js';
-import type { Frame } from '../data/frame.js';
-import { newStats } from '../features/transformer.js';
+import { CompiledMember } from './compiled-member.js';
 import type { ModelBundle } from './model-bundle.js';
 import { defaultLimits, readRecord, recordLayout, type FieldError, type RecordLayout, type RecordLimits } from './record-validation.js';
 
@@ -54,6 +53,9 @@ export class Predictor {
   private readonly limits: RecordLimits;
   private readonly num: Float64Array;
   private readonly cat: (string | null)[];
+  private readonly members: CompiledMember[];
+  private readonly weights: Float64Array;
+  private readonly logTarget: boolean;
 
   constructor(
     readonly bundle: ModelBundle,
@@ -63,28 +65,42 @@ export class Predictor {
     this.limits = { ...defaultLimits(o.now), ...o.limits };
     this.num = new Float64Array(this.layout.numeric.length);
     this.cat = new Array<string | null>(this.layout.categorical.length).fill(null);
+    this.members = bundle.members.map((m) => new CompiledMember(m, this.layout));
+    this.weights = Float64Array.from(bundle.members, (m) => m.weight);
+    this.logTarget = bundle.targetTransform === 'log1p';
   }
 
   /** Validate and price one raw listing object. */
   predictOne(record: unknown): RowPrediction {
     const errors = readRecord(record, this.layout, this.limits, this.num, this.cat);
     if (errors.length) return { ok: false, errors };
-    const stats = newStats();
-    const z = this.bundle.predictFrame(this.rowFrame(), stats)[0];
-    if (!Number.isFinite(z)) throw new AppError('MODEL_INVALID', `the model gave a non-finite price (${z}) for a valid listing; the model is damaged, retrain it`);
-    return { ok: true, price: z, interval: null, unknownCategories: Object.keys(stats.unknownCategories).sort() };
+    const unknown: string[] = [];
+    const z = this.score(unknown);
+    const price = this.logTarget ? Math.expm1(z) : z;
+    if (!Number.isFinite(price)) throw new AppError('MODEL_INVALID', `the model gave a non-finite price (${price}) for a valid listing; the model is damaged, retrain it`);
+    return { ok: true, price, interval: null, unknownCategories: distinctSorted(unknown) };
   }
 
   /** Validate and price each record; one result per record, in order. */
   predictMany(records: readonly unknown[]): RowPrediction[] {
-    return records.map((r) => this.predictOne(r));
+    const out = new Array<RowPrediction>(records.length);
+    for (let i = 0; i < records.length; i++) out[i] = this.predictOne(records[i]);
+    return out;
   }
 
-  private rowFrame(): Frame {
-    const numeric: Record<string, Float64Array> = {};
-    const categorical: Record<string, (string | null)[]> = {};
-    this.layout.numeric.forEach((c, k) => (numeric[c] = Float64Array.of(this.num[k])));
-    this.layout.categorical.forEach((c, k) => (categorical[c] = [this.cat[k]]));
-    return { nRows: 1, numeric, categorical };
+  /** The blended output in target space for the record last read into num/cat. */
+  private score(unknown: string[] | null): number {
+    let z = 0;
+    for (let m = 0; m < this.members.length; m++) {
+      const cm = this.members[m];
+      cm.rows.run(this.num, this.cat, unknown);
+      z += this.weights[m] * cm.evaluate();
+    }
+    return z;
   }
+}
+
+function distinctSorted(names: string[]): string[] {
+  if (names.length < 2) return names;
+  return [...new Set(names)].sort();
 }
