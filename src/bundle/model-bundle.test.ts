@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { asInput, fixtureFrame, generateListings } from '../../test/fixtures/listings.js';
 import { parseParams } from '../config/params.js';
 import { takeFrameRows, takeValues } from '../data/frame.js';
-import { BUNDLE_FILE, BUNDLE_KIND, ModelBundle } from './model-bundle.js';
+import { BUNDLE_FILE, BUNDLE_KIND, BUNDLE_MARKER, ModelBundle } from './model-bundle.js';
 import { trainBundle, type TrainBundleOptions } from './train-bundle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'carprice-bundle-'));
@@ -81,16 +81,46 @@ test('bundle.json has sorted keys and the bundle kind/version tags', () => {
   assert.deepEqual(json.target, { column: 'listingPrice', transform: 'log1p' });
 });
 
-test('save replaces an existing bundle directory atomically and leaves no temp directories', () => {
+test('save replaces only the files a bundle owns: notes kept, no temp files left (issue 9 item 2)', () => {
   const parent = join(dir, 'atomic');
   const out = join(parent, 'model');
   mkdirSync(out, { recursive: true });
   const b = trainBundle(train, yTrain, schema, options('ridge'));
   b.save(out); // into an empty directory
-  writeFileSync(join(out, 'stale.txt'), 'left over from an older model');
-  b.save(out);
+  assert.deepEqual(readdirSync(out).sort(), [BUNDLE_MARKER, BUNDLE_FILE]);
+  writeFileSync(join(out, 'notes.md'), 'why this model exists');
+  const other = trainBundle(train, yTrain, schema, options('lasso'));
+  other.save(out);
   assert.deepEqual(readdirSync(parent), ['model']);
-  assert.deepEqual(readdirSync(out), [BUNDLE_FILE], 'the directory was replaced as a whole');
+  assert.deepEqual(readdirSync(out).sort(), [BUNDLE_MARKER, BUNDLE_FILE, 'notes.md']);
+  assert.equal(readFileSync(join(out, 'notes.md'), 'utf8'), 'why this model exists');
+  assert.equal(ModelBundle.load(out).metadata.algo, 'lasso');
+  // a new directory appears whole, with its marker
+  const fresh = join(parent, 'fresh');
+  b.save(fresh);
+  assert.deepEqual(readdirSync(fresh).sort(), [BUNDLE_MARKER, BUNDLE_FILE]);
+  assert.deepEqual(JSON.parse(readFileSync(join(fresh, BUNDLE_MARKER), 'utf8')), { formatVersion: 1, kind: BUNDLE_KIND });
+  assert.deepEqual(readdirSync(parent).sort(), ['fresh', 'model']);
+});
+
+test('a directory with a {} bundle.json is not a bundle: refused, nothing deleted; a bundle saved before the marker is replaced', () => {
+  const fake = join(dir, 'fake');
+  mkdirSync(fake, { recursive: true });
+  writeFileSync(join(fake, BUNDLE_FILE), '{}');
+  writeFileSync(join(fake, 'data.csv'), 'precious');
+  const b = trainBundle(train, yTrain, schema, options('ridge'));
+  assert.throws(() => b.save(fake), { code: 'USAGE', message: `${fake} holds a bundle.json that is not a carprice model bundle (no ${BUNDLE_MARKER} marker, no bundle kind), so it is not replaced; give --out a new or empty directory` });
+  assert.deepEqual(readdirSync(fake).sort(), [BUNDLE_FILE, 'data.csv']);
+  assert.equal(readFileSync(join(fake, BUNDLE_FILE), 'utf8'), '{}');
+  // a marker alone with the wrong content does not count either
+  writeFileSync(join(fake, BUNDLE_MARKER), 'hello');
+  assert.throws(() => b.save(fake), { code: 'USAGE' });
+  const legacy = join(dir, 'legacy');
+  mkdirSync(legacy, { recursive: true });
+  writeFileSync(join(legacy, BUNDLE_FILE), JSON.stringify(b.toJSON()));
+  writeFileSync(join(legacy, 'notes.md'), 'kept');
+  b.save(legacy);
+  assert.deepEqual(readdirSync(legacy).sort(), [BUNDLE_MARKER, BUNDLE_FILE, 'notes.md']);
 });
 
 test('save refuses to replace a directory that is not a bundle, or a file (nothing is deleted)', () => {
@@ -100,12 +130,11 @@ test('save refuses to replace a directory that is not a bundle, or a file (nothi
   const file = join(dir, 'data.csv');
   writeFileSync(file, 'also precious');
   const b = trainBundle(train, yTrain, schema, options('ridge'));
-  for (const target of [project, file]) {
-    assert.throws(() => b.save(target), (e: unknown) => (e as { code?: string }).code === 'USAGE' && (e as Error).message === `${target} exists and is not a model bundle directory; give --out a new or empty directory, or an existing model to replace`);
-  }
+  assert.throws(() => b.save(project), (e: unknown) => (e as { code?: string }).code === 'USAGE' && (e as Error).message === `${project} exists and is not a model bundle directory; give --out a new or empty directory, or an existing model to replace (it holds listings.csv)`);
+  assert.throws(() => b.save(file), (e: unknown) => (e as { code?: string }).code === 'USAGE' && (e as Error).message === `${file} is a file, not a model directory; give --out a new or empty directory, or an existing model to replace`);
   assert.deepEqual(readdirSync(project), ['listings.csv']);
   assert.equal(readFileSync(file, 'utf8'), 'also precious');
-  assert.throws(() => b.save(join(file, 'model')), { code: 'FILE_UNREADABLE' });
+  assert.throws(() => b.save(join(file, 'model')), { code: 'USAGE', message: `cannot save the model to ${join(file, 'model')}: ${file} is a file, not a directory; choose another --out` });
 });
 
 function writeBundle(name: string, mutate: (j: Record<string, unknown>) => unknown): string {
@@ -135,7 +164,7 @@ test('a member with an unknown estimator kind or version is a coded error', () =
   assert.throws(() => ModelBundle.load(ver), { code: 'FORMAT_VERSION' });
 });
 
-test('damaged files: invalid JSON and a bundle without members are FORMAT_UNKNOWN, a missing model FILE_NOT_FOUND', () => {
+test('damaged files: invalid JSON and a bundle without members are FORMAT_UNKNOWN, a missing model MODEL_NOT_FOUND', () => {
   const out = join(dir, 'damaged');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, BUNDLE_FILE), '{"kind": "carprice-model-bun');
@@ -143,11 +172,30 @@ test('damaged files: invalid JSON and a bundle without members are FORMAT_UNKNOW
   const hollow = writeBundle('hollow', (j) => ({ ...j, members: undefined }));
   assert.throws(() => ModelBundle.load(hollow), (e: unknown) => (e as { code?: string }).code === 'FORMAT_UNKNOWN' && /is damaged/.test((e as Error).message));
   const missing = join(dir, 'never-trained');
-  assert.throws(() => ModelBundle.load(missing), (e: unknown) => (e as { code?: string }).code === 'FILE_NOT_FOUND' && (e as Error).message === `no model at ${missing} (expected ${join(missing, BUNDLE_FILE)}); train one with \`carprice train --out ${missing}\``);
+  assert.throws(() => ModelBundle.load(missing), (e: unknown) => (e as { code?: string }).code === 'MODEL_NOT_FOUND' && (e as Error).message === `no model at ${missing} (expected ${join(missing, BUNDLE_FILE)}); train one with \`carprice train --out ${missing}\``);
   assert.equal(existsSync(missing), false);
   // the bundle.json path itself is accepted too
   const ok = writeBundle('by-file', () => undefined);
   assert.equal(ModelBundle.load(join(ok, BUNDLE_FILE)).members.length, 1);
+});
+
+test('damaged bundles are refused on load with FORMAT_UNKNOWN naming the field (issue 9 items 8, 15)', () => {
+  const cases: [string, (j: Record<string, unknown>) => unknown, RegExp][] = [
+    ['null-weight', (j) => void ((j.members as { weight: unknown }[])[0].weight = null), /members\[0\]\.weight: expected a finite number, got null/],
+    ['transform', (j) => void ((j.target as { transform: string }).transform = 'sqrt'), /target\.transform: expected one of log1p, identity, got "sqrt"/],
+    ['steps-string', (j) => void ((j.members as { features: { steps: unknown } }[])[0].features.steps = 'oops'), /members\[0\]\.features\.steps: expected a list, got "oops"/],
+    ['empty-input-schema', (j) => void (j.inputSchema = {}), /inputSchema\.target: expected a string, got nothing/],
+    ['no-columns', (j) => void (j.inputSchema = { target: 'listingPrice', numeric: [], categorical: [], optionalNumeric: [], required: [] }), /inputSchema: lists no feature columns/],
+    ['step-internals', (j) => void ((j.members as { features: { steps: Record<string, unknown>[] } }[])[0].features.steps.forEach((st) => { for (const k of Object.keys(st)) if (k !== 'kind' && k !== 'formatVersion') st[k] = 7; })), /is damaged/],
+  ];
+  for (const [name, mutate, pattern] of cases) {
+    const out = writeBundle(name, mutate);
+    assert.throws(
+      () => ModelBundle.load(out),
+      (e: unknown) => (e as { code?: string }).code === 'FORMAT_UNKNOWN' && pattern.test((e as Error).message) && !(e as Error).message.includes('\n'),
+      name,
+    );
+  }
 });
 
 test('a bundle needs at least one member', () => {

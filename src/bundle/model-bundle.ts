@@ -9,10 +9,10 @@
  * the same bytes). Saving writes a temporary directory and renames it into place, so an
  * interrupted save never leaves half a model.
  */
-import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { AppError } from '../core/errors.js';
-import { replaceDirAtomic, writeFileAtomic } from '../core/atomic-write.js';
+import { accessSync, constants, readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { AppError, isAppError } from '../core/errors.js';
+import { replaceDirAtomic, writeFailure, writeFileAtomic } from '../core/atomic-write.js';
 import { stableStringify } from '../core/stable-json.js';
 import { frameFromRecords, type Frame } from '../data/frame.js';
 import { FeaturePipeline, type SavedFeaturePipeline } from '../features/feature-pipeline.js';
@@ -21,6 +21,7 @@ import { newStats, type TransformStats } from '../features/transformer.js';
 import type { Regressor, SavedEstimator } from '../ml/estimator.js';
 import { loadEstimator } from '../ml/format/registry.js';
 import '../ml/algorithms.js';
+import { checkSavedBundle } from './bundle-schema.js';
 import { Predictor, type PredictorOptions } from './predictor.js';
 
 export const BUNDLE_KIND = 'carprice-model-bundle';
@@ -70,16 +71,101 @@ export interface BundleMember {
 }
 
 /**
- * Fail unless `dir` can receive a bundle: absent, an empty directory, or an existing bundle
- * (which is replaced). Anything else is refused, so `--out .` or `--out data.csv` never
- * deletes a project or a file.
+ * The marker file that makes a directory recognisably a carprice bundle: saving replaces
+ * only directories that hold it (or, for bundles saved before the marker existed, a
+ * bundle.json of the bundle's kind), and only the files the bundle owns (BUNDLE_OWNED).
  */
-export function checkBundleTarget(dir: string): void {
+export const BUNDLE_MARKER = 'CARPRICE_BUNDLE';
+const MARKER_TEXT = stableStringify({ formatVersion: BUNDLE_FORMAT_VERSION, kind: BUNDLE_KIND }) + '\n';
+/** The files a bundle directory owns; anything else in it (notes, plots) is kept on save. */
+export const BUNDLE_OWNED: readonly string[] = [BUNDLE_MARKER, BUNDLE_FILE];
+
+/** What `dir` holds as a save target. */
+type BundleTarget = 'absent' | 'empty' | 'bundle';
+
+function isMarker(file: string): boolean {
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as { kind?: unknown; formatVersion?: unknown };
+    return m?.kind === BUNDLE_KIND && typeof m.formatVersion === 'number';
+  } catch {
+    return false;
+  }
+}
+
+function isLegacyBundle(file: string): boolean {
+  try {
+    if (!statSync(file).isFile()) return false;
+    const m = JSON.parse(readFileSync(file, 'utf8')) as { kind?: unknown; formatVersion?: unknown };
+    return m?.kind === BUNDLE_KIND && typeof m.formatVersion === 'number';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Fail unless `dir` can receive a bundle: absent (its parents directories or creatable, and
+ * writable), an empty directory, or a directory recognisably holding a carprice bundle
+ * (its marker file, or a bundle.json of the bundle's kind). Anything else is refused with a
+ * USAGE error before any work is done, so `--out .`, `--out data.csv`, `--out notes/` or
+ * `--out file.csv/model` never delete or clobber anything and fail before training.
+ */
+export function checkBundleTarget(dir: string): BundleTarget {
   const target = resolve(dir);
-  if (!existsSync(target)) return;
-  const entries = statSync(target).isDirectory() ? readdirSync(target) : undefined;
-  if (!entries || (entries.length > 0 && !entries.includes(BUNDLE_FILE)))
-    throw new AppError('USAGE', `${dir} exists and is not a model bundle directory; give --out a new or empty directory, or an existing model to replace`);
+  // the nearest existing ancestor must be a writable directory
+  let probe = target;
+  let st: Stats | undefined;
+  for (;;) {
+    try {
+      st = statSync(probe);
+      break;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') {
+        probe = dirname(probe);
+        continue;
+      }
+      if (code !== 'ENOENT') throw new AppError('FILE_UNWRITABLE', `cannot use ${dir} for the model: ${(e as Error).message}`, { cause: e });
+      const up = dirname(probe);
+      if (up === probe) break;
+      probe = up;
+    }
+  }
+  if (st && !st.isDirectory())
+    throw new AppError(
+      'USAGE',
+      probe === target
+        ? `${dir} is a file, not a model directory; give --out a new or empty directory, or an existing model to replace`
+        : `cannot save the model to ${dir}: ${probe} is a file, not a directory; choose another --out`,
+    );
+  if (probe !== target) {
+    checkWritable(probe, dir);
+    return 'absent';
+  }
+  const entries = readdirSync(target);
+  if (entries.length === 0) {
+    checkWritable(target, dir);
+    return 'empty';
+  }
+  const marked = entries.includes(BUNDLE_MARKER) && isMarker(join(target, BUNDLE_MARKER));
+  if (!marked && !(entries.includes(BUNDLE_FILE) && isLegacyBundle(join(target, BUNDLE_FILE)))) {
+    const shown = entries.slice(0, 5).join(', ') + (entries.length > 5 ? `, ... (${entries.length} entries)` : '');
+    throw new AppError(
+      'USAGE',
+      entries.includes(BUNDLE_FILE)
+        ? `${dir} holds a ${BUNDLE_FILE} that is not a carprice model bundle (no ${BUNDLE_MARKER} marker, no bundle kind), so it is not replaced; give --out a new or empty directory`
+        : `${dir} exists and is not a model bundle directory; give --out a new or empty directory, or an existing model to replace (it holds ${shown})`,
+    );
+  }
+  checkWritable(target, dir);
+  return 'bundle';
+}
+
+function checkWritable(existing: string, dir: string): void {
+  try {
+    accessSync(existing, constants.W_OK);
+  } catch (e) {
+    throw writeFailure(e, dir);
+  }
 }
 
 export class ModelBundle {
@@ -130,35 +216,70 @@ export class ModelBundle {
   }
 
   /**
-   * Save into `dir`, created or replaced atomically: the bundle is written to a temporary
-   * sibling directory and renamed into place; if that fails, the previous model is put back.
-   * Only an absent or empty directory or an existing bundle is replaced (checkBundleTarget).
+   * Save into `dir`. A new directory appears whole (written as a temporary sibling and
+   * renamed into place); in an empty directory or an existing bundle, only the bundle's own
+   * files (BUNDLE_OWNED) are written, each atomically, and every other file is kept.
+   * Anything else is refused before writing (checkBundleTarget). A full disk or a read-only
+   * target is FILE_UNWRITABLE naming `dir`.
    */
   save(dir: string): void {
-    checkBundleTarget(dir);
+    const state = checkBundleTarget(dir);
+    const target = resolve(dir);
+    const json = stableStringify(this.toJSON()) + '\n';
+    if (state === 'absent') {
+      replaceDirAtomic(target, (tmp) => {
+        writeFileAtomic(join(tmp, BUNDLE_FILE), json);
+        writeFileAtomic(join(tmp, BUNDLE_MARKER), MARKER_TEXT);
+      });
+      return;
+    }
     try {
-      replaceDirAtomic(resolve(dir), (tmp) => writeFileAtomic(join(tmp, BUNDLE_FILE), stableStringify(this.toJSON()) + '\n'));
+      // the model first: a save interrupted between the two leaves a complete bundle
+      writeFileAtomic(join(target, BUNDLE_FILE), json);
+      writeFileAtomic(join(target, BUNDLE_MARKER), MARKER_TEXT);
     } catch (e) {
-      throw new AppError('FILE_UNREADABLE', `could not save the model to ${dir}: ${(e as Error).message}`, { cause: e });
+      throw isAppError(e, 'FILE_UNWRITABLE') ? writeFailure(e.cause, dir) : e;
     }
   }
 
+  /**
+   * Rebuild a bundle from its saved JSON. The JSON is checked against the bundle schema
+   * first (bundle-schema.ts), then rebuilt, then asked for one price of an all-imputed
+   * listing: a bundle whose parts are damaged in a way the schema cannot see fails here,
+   * at load time, as FORMAT_UNKNOWN, rather than at the first prediction.
+   */
   static fromJSON(saved: unknown, where = 'model bundle'): ModelBundle {
     const s = saved as SavedBundle;
-    if (!s || typeof s !== 'object' || s.kind !== BUNDLE_KIND)
+    if (!s || typeof s !== 'object' || Array.isArray(s) || s.kind !== BUNDLE_KIND)
       throw new AppError('FORMAT_UNKNOWN', `${where} is not a carprice model bundle (kind ${JSON.stringify((s as { kind?: unknown })?.kind)}); train one with \`carprice train\``);
     if (s.formatVersion !== BUNDLE_FORMAT_VERSION)
       throw new AppError('FORMAT_VERSION', `${where} has formatVersion ${String(s.formatVersion)}; this carprice reads ${BUNDLE_FORMAT_VERSION}. Upgrade carprice or retrain`);
-    if (!Array.isArray(s.members) || s.members.some((m) => !m || typeof m !== 'object') || !s.inputSchema || typeof s.target !== 'object' || !s.target)
-      throw new AppError('FORMAT_UNKNOWN', `${where} is damaged: it lacks its members, inputSchema or target; retrain the model`);
-    const members = s.members.map((m) => ({
-      weight: m.weight,
-      algo: m.algo,
-      features: FeaturePipeline.fromJSON(m.features),
-      estimator: loadEstimator(m.estimator),
-    }));
+    checkSavedBundle(s, where);
+    const damaged = (e: unknown, part: string): AppError =>
+      isAppError(e) && e.code !== 'INPUT_INVALID'
+        ? new AppError(e.code, `${where}: ${part}: ${e.message}`, { cause: e })
+        : new AppError('FORMAT_UNKNOWN', `${where} is damaged (${part}: ${(e as Error)?.message ?? String(e)}); retrain the model or restore it from the registry`, { cause: e });
+    const members = s.members.map((m, i) => {
+      try {
+        return { weight: m.weight, algo: m.algo, features: FeaturePipeline.fromJSON(m.features), estimator: loadEstimator(m.estimator) };
+      } catch (e) {
+        throw damaged(e, `members[${i}]`);
+      }
+    });
     const { createdAt, algo, training, params, metrics, carpriceVersion } = s;
-    return new ModelBundle(s.inputSchema, s.target.transform, members, { createdAt, algo, training, params, metrics, carpriceVersion });
+    const bundle = new ModelBundle(s.inputSchema, s.target.transform, members, { createdAt, algo, training, params, metrics, carpriceVersion });
+    try {
+      const inp = s.inputSchema;
+      const numeric: Record<string, Float64Array> = {};
+      const categorical: Record<string, (string | null)[]> = {};
+      for (const c of [...inp.numeric, ...inp.optionalNumeric]) numeric[c] = new Float64Array([NaN]);
+      for (const c of inp.categorical) categorical[c] = [null];
+      const p = bundle.predictFrame({ nRows: 1, numeric, categorical });
+      if (p.length !== 1 || Number.isNaN(p[0])) throw new Error(`a test prediction gave ${p[0]}`);
+    } catch (e) {
+      throw damaged(e, 'test prediction');
+    }
+    return bundle;
   }
 
   /** Load from a bundle directory (or the bundle.json file itself). */
@@ -169,9 +290,10 @@ export class ModelBundle {
       text = readFileSync(file, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
+      const missing = code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
       throw new AppError(
-        code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE',
-        code === 'ENOENT' ? `no model at ${path} (expected ${file}); train one with \`carprice train --out ${path}\`` : `cannot read ${file}: ${(e as Error).message}`,
+        missing ? 'MODEL_NOT_FOUND' : 'FILE_UNREADABLE',
+        missing ? `no model at ${path} (expected ${file}); train one with \`carprice train --out ${path}\`` : `cannot read ${file}: ${(e as Error).message}`,
         { cause: e },
       );
     }

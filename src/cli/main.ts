@@ -10,7 +10,7 @@ import { AppError, exitCodeOf, isAppError } from '../core/errors.js';
 import { readEnv } from '../config/env.js';
 import { createLogger } from './logger.js';
 import { commands } from './commands/index.js';
-import type { Command, CommandContext, Output } from './command.js';
+import type { Command, CommandContext, OptionSpec, Output } from './command.js';
 
 function out(stream: NodeJS.WriteStream): Output {
   return {
@@ -77,9 +77,9 @@ export async function main(argv: string[], ctxOverrides: Partial<CommandContext>
     }
     let parsed;
     try {
-      parsed = parseArgs({ args: rest, options: command.options, allowPositionals: Boolean(command.positionals), strict: true });
+      parsed = parseArgs({ args: joinNegativeValues(rest, command.options), options: command.options, allowPositionals: Boolean(command.positionals), strict: true });
     } catch (e) {
-      throw new AppError('USAGE', `${(e as Error).message.split('\n')[0]}; run \`carprice ${command.name} --help\``, { cause: e });
+      throw new AppError('USAGE', `${describeParseError(e as Error, command.options)}; run \`carprice ${command.name} --help\``, { cause: e });
     }
     const logger = ctxOverrides.logger ?? (await createLogger(env));
     const ctx: CommandContext = {
@@ -97,6 +97,11 @@ export async function main(argv: string[], ctxOverrides: Partial<CommandContext>
       stderr.write(`carprice: ${e.message}\n`);
       return exitCodeOf(e.code);
     }
+    const sys = systemErrorLine(e);
+    if (sys) {
+      stderr.write(`carprice: ${sys}\n`);
+      return exitCodeOf('FILE_UNWRITABLE');
+    }
     const err = e as Error;
     stderr.write(`carprice: internal error: ${err?.stack ?? String(e)}\nPlease report this with the command you ran.\n`);
     return 1;
@@ -104,6 +109,67 @@ export async function main(argv: string[], ctxOverrides: Partial<CommandContext>
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * `--rows -5`: node's parseArgs reads `-5` as a flag and reports an "ambiguous" argument;
+ * a string option followed by a negative number takes it as its value, so the command's
+ * own check can say what is wrong with it.
+ */
+export function joinNegativeValues(args: readonly string[], options: OptionSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--([^=]+)$/.exec(args[i]);
+    if (m && options[m[1]]?.type === 'string' && i + 1 < args.length && /^-(\d|\.\d)/.test(args[i + 1])) {
+      out.push(`--${m[1]}=${args[i + 1]}`);
+      i++;
+    } else out.push(args[i]);
+  }
+  return out;
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length];
+}
+
+/** The known flag closest to `flag` (edit distance <= 3 or a prefix), if any. */
+export function nearestFlag(flag: string, options: OptionSpec): string | undefined {
+  const name = flag.replace(/^-+/, '').split('=')[0];
+  let best: { n: string; d: number } | undefined;
+  for (const n of [...Object.keys(options), 'help']) {
+    const dist = n.startsWith(name) || name.startsWith(n) ? Math.min(1, editDistance(name, n)) : editDistance(name, n);
+    const limit = n.length <= 3 ? 1 : n.length <= 6 ? 2 : 3;
+    if (dist <= limit && (!best || dist < best.d)) best = { n, d: dist };
+  }
+  return best && `--${best.n}`;
+}
+
+function describeParseError(e: Error, options: OptionSpec): string {
+  const first = e.message.split('\n')[0];
+  const unknown = /^Unknown option '([^']+)'/.exec(first);
+  if (unknown) {
+    const near = nearestFlag(unknown[1], options);
+    return `unknown flag ${unknown[1]}${near ? ` (did you mean ${near}?)` : ''}`;
+  }
+  return first;
+}
+
+/** One line for a system error (errno) that reached the top: what failed, on which path. */
+function systemErrorLine(e: unknown): string | undefined {
+  const x = e as NodeJS.ErrnoException;
+  if (!x || typeof x.code !== 'string' || !/^E[A-Z]+$/.test(x.code) || typeof x.syscall !== 'string') return undefined;
+  const what = x.path ? `${x.syscall} ${x.path}` : x.syscall;
+  return `cannot ${what}: ${x.message.replace(/^E[A-Z]+: /, '').split(',')[0]} (${x.code})`;
 }
 
 function isEntrypoint(): boolean {

@@ -41,7 +41,7 @@ test('a missing file means all defaults (seed values), frozen', () => {
   assert.equal(p.model_trainer.algo, 'ridge');
   assert.ok(Object.isFrozen(p) && Object.isFrozen(p.features) && Object.isFrozen(p.features.derived));
   const e = appError(() => loadParams({ path: '/nonexistent/params.yaml', mustExist: true }));
-  assert.equal(e.code, 'FILE_NOT_FOUND');
+  assert.equal(e.code, 'CONFIG_INVALID', 'a missing --params file is a config error (exit 3, issue 9 item 15)');
   assert.match(e.message, /\/nonexistent\/params\.yaml/);
 });
 
@@ -149,4 +149,21 @@ test('bad --set flags: USAGE for malformed ones, CONFIG_INVALID blaming the flag
 test('parseParams validates an already parsed object', () => {
   assert.equal(parseParams({ base: { random_state: 7 } }).base.random_state, 7);
   assert.equal(appError(() => parseParams({ evaluation: { max_rmse: 0 } })).code, 'CONFIG_INVALID');
+});
+
+test('a YAML alias bomb in params is a CONFIG_INVALID line, not a crash (issue 9 item 8)', () => {
+  const d = mkdtempSync(join(tmpdir(), 'carprice-params-bomb-'));
+  try {
+    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]`);
+    lines.push('base: {project: *a8}');
+    const path = join(d, 'params.yaml');
+    writeFileSync(path, lines.join('\n') + '\n');
+    const e = appError(() => loadParams({ path, mustExist: true }));
+    assert.equal(e.code, 'CONFIG_INVALID');
+    assert.match(e.message, /params\.yaml: cannot be read as YAML: .*alias.*; write the values out/i);
+    assert.doesNotMatch(e.message, /\n/);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });

@@ -155,8 +155,13 @@ export function loadParams(opts: LoadParamsOptions): Params {
   try {
     text = readFileSync(opts.path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || opts.mustExist)
-      throw new AppError('FILE_NOT_FOUND', `cannot read ${opts.path}: ${(e as Error).message}`, { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' || opts.mustExist)
+      throw new AppError(
+        'CONFIG_INVALID',
+        code === 'ENOENT' ? `params file ${opts.path} does not exist; check --params (or CARPRICE_PARAMS)` : `cannot read params file ${opts.path}: ${(e as Error).message}`,
+        { cause: e },
+      );
   }
   let raw: Record<string, unknown> = {};
   let doc: Document | undefined;
@@ -166,7 +171,14 @@ export function loadParams(opts: LoadParamsOptions): Params {
       const e = doc.errors[0];
       throw new AppError('CONFIG_INVALID', `${opts.path}:${e.linePos?.[0]?.line ?? '?'}: invalid YAML: ${e.message.split('\n')[0]}`);
     }
-    const js = doc.toJS();
+    let js: unknown;
+    try {
+      // the yaml library refuses documents whose aliases would expand past maxAliasCount
+      // ("billion laughs"): a config error, not a crash
+      js = doc.toJS();
+    } catch (e) {
+      throw new AppError('CONFIG_INVALID', `${opts.path}: cannot be read as YAML: ${(e as Error).message.split('\n')[0]}; write the values out instead of nesting aliases`, { cause: e });
+    }
     if (js !== null && js !== undefined && (typeof js !== 'object' || Array.isArray(js)) )
       throw new AppError('CONFIG_INVALID', `${opts.path} must be a mapping of sections (base, data_ingestion, ...)`);
     raw = (js ?? {}) as Record<string, unknown>;

@@ -4,11 +4,48 @@
  */
 import { existsSync, mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { AppError } from './errors.js';
+
+const WRITE_PROBLEMS: Record<string, string> = {
+  ENOSPC: 'no space left on the device; free some space and run again',
+  EDQUOT: 'the disk quota is exhausted; free some space and run again',
+  EFBIG: 'the file is larger than this file system or ulimit allows',
+  EROFS: 'the file system is read-only (EROFS); write somewhere else',
+  EACCES: 'permission denied (EACCES); write somewhere you may write, or fix the permissions',
+  EPERM: 'operation not permitted (EPERM); write somewhere you may write, or fix the permissions',
+  ENOTDIR: 'a part of the path is a file, not a directory (ENOTDIR)',
+  EISDIR: 'the path is a directory (EISDIR)',
+  EIO: 'an I/O error from the device (EIO)',
+};
+
+/**
+ * The coded error for a failed write of `path`: FILE_UNWRITABLE with a one-line reason for
+ * the errno (full disk, read-only file system, permissions), or `e` itself when it is not a
+ * system error (an AppError thrown by a `fill` callback passes through unchanged).
+ */
+export function writeFailure(e: unknown, path: string): unknown {
+  if (e instanceof AppError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return e;
+  const why = WRITE_PROBLEMS[code] ?? `${(e as Error).message}`;
+  return new AppError('FILE_UNWRITABLE', `cannot write ${path}: ${why}`, { cause: e, details: { errno: code } });
+}
 
 let counter = 0;
 
-/** Atomically replace `path` with `data`, creating parent directories. */
+/**
+ * Atomically replace `path` with `data`, creating parent directories. A full disk, a
+ * read-only file system or a permission problem is FILE_UNWRITABLE naming `path`.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  try {
+    writeFileAtomicRaw(path, data);
+  } catch (e) {
+    throw writeFailure(e, path);
+  }
+}
+
+function writeFileAtomicRaw(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${counter++}.tmp`);
@@ -37,9 +74,18 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
  * temporary sibling, which is then renamed into place. The previous directory is moved
  * aside first and put back if the final rename fails, so an interruption leaves either
  * the old directory or the new one, never a half-written one. The temp dir is removed on
- * failure and the error rethrown.
+ * failure and the error rethrown (system errors as FILE_UNWRITABLE, see writeFailure).
  */
 export function replaceDirAtomic(dir: string, fill: (tmp: string) => void): void {
+  try {
+    replaceDirAtomicRaw(dir, fill);
+  } catch (e) {
+    // a file written inside the temp dir failed: name the directory the user knows
+    throw writeFailure(e instanceof AppError && e.code === 'FILE_UNWRITABLE' ? e.cause : e, dir);
+  }
+}
+
+function replaceDirAtomicRaw(dir: string, fill: (tmp: string) => void): void {
   const parent = dirname(dir);
   const tmp = join(parent, `.${basename(dir)}.${process.pid}.tmp`);
   const old = join(parent, `.${basename(dir)}.${process.pid}.old`);

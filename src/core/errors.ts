@@ -38,11 +38,13 @@ export const APP_CODES = [
   'CONFIG_INVALID', // params.yaml or env var fails its schema
   'FILE_NOT_FOUND',
   'FILE_UNREADABLE',
+  'FILE_UNWRITABLE', // a file or directory cannot be written (full disk, read-only, permissions)
   'DATA_INVALID', // a data file read but failing validation
   'DATA_EMPTY',
   'FORMAT_UNKNOWN', // saved artifact of unknown kind
   'FORMAT_VERSION', // saved artifact of unsupported formatVersion
   'MODEL_INVALID', // estimator/bundle misuse (predict before fit, shape mismatch)
+  'MODEL_NOT_FOUND', // no model bundle at the path given
   'NUMERIC', // numeric failure (singular matrix that could not be recovered)
   'INPUT_INVALID', // prediction input fails the feature schema
   'NETWORK', // remote source unreachable
@@ -117,11 +119,13 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 400,
   FILE_NOT_FOUND: 404,
   FILE_UNREADABLE: 400,
+  FILE_UNWRITABLE: 500,
   DATA_INVALID: 400,
   DATA_EMPTY: 400,
   FORMAT_UNKNOWN: 400,
   FORMAT_VERSION: 400,
   MODEL_INVALID: 400,
+  MODEL_NOT_FOUND: 404,
   NUMERIC: 422,
   INPUT_INVALID: 400,
   NETWORK: 502,
@@ -142,18 +146,25 @@ export function httpStatusOf(code: ErrorCode): number {
 }
 
 /**
- * Process exit code for an error code. 2 = usage, 3 = config, 4 = input data/files,
- * 5 = model/format, 6 = remote/network, 7 = pipeline, 8 = deploy, 130 = interrupted,
- * 1 = anything else.
+ * Process exit code for an error code: the table in README.md ("Exit codes"), tested by
+ * test/integration/exit-codes.test.ts. 2 = usage, 3 = config, 4 = input data/files,
+ * 5 = model (bundle, run, registered model or version missing, damaged or unsupported),
+ * 6 = remote/network (unreachable, refused credentials, rate limits), 7 = pipeline,
+ * 8 = deploy, 130 = interrupted, 1 = internal error (a bug: please report it).
  */
 export function exitCodeOf(code: ErrorCode): number {
   switch (code) {
     case 'USAGE':
+    case 'INVALID_PARAMETER_VALUE':
+    case 'BAD_REQUEST':
+    case 'RESOURCE_ALREADY_EXISTS':
+    case 'ALREADY_EXISTS':
       return 2;
     case 'CONFIG_INVALID':
       return 3;
     case 'FILE_NOT_FOUND':
     case 'FILE_UNREADABLE':
+    case 'FILE_UNWRITABLE':
     case 'DATA_INVALID':
     case 'DATA_EMPTY':
     case 'INPUT_INVALID':
@@ -163,9 +174,20 @@ export function exitCodeOf(code: ErrorCode): number {
     case 'MODEL_INVALID':
     case 'NUMERIC':
     case 'MODEL_NOT_READY':
+    case 'MODEL_NOT_FOUND':
+    case 'RESOURCE_DOES_NOT_EXIST':
+    case 'NOT_FOUND':
       return 5;
     case 'NETWORK':
     case 'REMOTE':
+    case 'UNAUTHENTICATED':
+    case 'CUSTOMER_UNAUTHORIZED':
+    case 'PERMISSION_DENIED':
+    case 'ENDPOINT_NOT_FOUND':
+    case 'REQUEST_LIMIT_EXCEEDED':
+    case 'RESOURCE_EXHAUSTED':
+    case 'TEMPORARILY_UNAVAILABLE':
+    case 'DEADLINE_EXCEEDED':
       return 6;
     case 'PIPELINE_INVALID':
     case 'PIPELINE_STAGE_FAILED':

@@ -13,10 +13,9 @@ import { takeFrameRows, takeValues, type Frame } from '../data/frame.js';
 import { splitIndices } from '../data/split.js';
 import { trainBundleParallel } from '../bundle/train-bundle.js';
 import { checkBundleTarget, type ModelBundle } from '../bundle/model-bundle.js';
-import { familyOf } from '../ml/algorithm-catalog.js';
 import { regressionMetrics, type RegressionMetrics } from '../ml/metrics.js';
 import { loadListings } from './load-listings.js';
-import { trainedParams, trainingOptions, trainingThreads } from './training-options.js';
+import { checkHyperParams, trainedParams, trainingOptions, trainingThreads } from './training-options.js';
 import { CARPRICE_VERSION } from './version.js';
 
 export interface TrainOptions {
@@ -61,7 +60,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const { params } = o;
   const algo = o.algo ?? params.model_trainer.algo;
   // fail fast on a mistyped algorithm or thread count, before reading (maybe downloading) the data
-  if (algo !== 'blend') familyOf(algo);
+  checkHyperParams(params, algo, o.algo !== undefined);
   const threads = trainingThreads(o.env);
   if (o.out) checkBundleTarget(o.out);
   const loaded = await loadListings(o.train, { ...o, requireTarget: true });

@@ -7,7 +7,9 @@ import { availableParallelism } from 'node:os';
 import type { Env } from '../config/env.js';
 import type { Params } from '../config/params.js';
 import { AppError } from '../core/errors.js';
-import type { TrainBundleOptions } from '../bundle/train-bundle.js';
+import { memberAlgos, type TrainBundleOptions } from '../bundle/train-bundle.js';
+import { createEstimator } from '../ml/algorithms.js';
+import { algorithmInfo } from '../ml/algorithm-catalog.js';
 
 /** Trainer settings for `algo` from params.yaml. */
 export function trainingOptions(params: Params, algo: string): Pick<TrainBundleOptions, 'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower'> {
@@ -36,4 +38,33 @@ export function trainingThreads(env: Env | undefined): number {
   if (!Number.isInteger(n) || n < 1)
     throw new AppError('CONFIG_INVALID', `CARPRICE_THREADS must be a whole number >= 1 (1 = train on the main thread only), got "${raw}"`);
   return n;
+}
+
+/**
+ * Check `algo`'s hyper-parameters (each member's, for a blend) before any data is read, so
+ * a typo in params.yaml or --set fails at once as a config error (exit 3) naming the key.
+ * An unknown algorithm stays a usage error when it came from --algo (`fromFlag`).
+ */
+export function checkHyperParams(params: Params, algo: string, fromFlag: boolean): void {
+  const key = (a: string) => `model_trainer.params.${a}`;
+  try {
+    algorithmInfo(algo);
+  } catch (e) {
+    if (fromFlag) throw e;
+    throw new AppError('CONFIG_INVALID', `model_trainer.algo: ${(e as Error).message}`, { cause: e });
+  }
+  let members: string[];
+  try {
+    members = memberAlgos(algo, params.model_trainer.params);
+  } catch (e) {
+    throw new AppError('CONFIG_INVALID', `${key('blend')}.members: ${(e as Error).message}`, { cause: e });
+  }
+  for (const m of members) {
+    try {
+      createEstimator(m, params.model_trainer.params[m] ?? {});
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'USAGE') throw new AppError('CONFIG_INVALID', `${key(m)}: ${e.message}; fix params.yaml or the --set flag`, { cause: e });
+      throw e;
+    }
+  }
 }

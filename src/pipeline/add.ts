@@ -10,7 +10,7 @@ import { dvcFileOut, readDvcFile, writeDvcFile } from './dvc-file.js';
 import { hashPath, type HashInfo } from './hash.js';
 import type { PyMap } from './py-value.js';
 import { Repo } from './repo.js';
-import { commitToCache, gitignoreOutput } from './reproduce.js';
+import { commitToCache, gitignoreOutput } from './stage-runner.js';
 
 /** Options of `add`. */
 export interface AddOptions {

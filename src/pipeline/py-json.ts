@@ -4,6 +4,7 @@
  * lowercase hex (astral characters as surrogate pairs, DEL too), and `\" \\ \n \r \t \b \f`
  * use their short escapes. Example: `pyJsonString("é")` -> `"\u00e9"`.
  */
+import { codePointCompare, floatRepr, isMap, PyDate, PyFloat, type PyMap, type PyValue } from './py-value.js';
 
 /** A JSON string literal exactly as Python's json.dumps writes it. */
 export function pyJsonString(s: string): string {
@@ -37,4 +38,39 @@ export interface ManifestEntry {
 export function manifestJson(entries: ReadonlyArray<ManifestEntry>): string {
   const parts = entries.map((e) => `{"md5": ${pyJsonString(e.md5)}, "relpath": ${pyJsonString(e.relpath)}}`);
   return '[' + parts.join(', ') + ']';
+}
+
+/**
+ * Python `json.dumps(value, sort_keys=True)` with its defaults (what DVC hashes for the
+ * run-cache): ints as digits, floats as `repr()` (`NaN`, `Infinity`), `true`/`false`/`null`,
+ * keys sorted by code point. A date cannot be serialised (Python raises TypeError):
+ * `onDate` decides what happens.
+ */
+export function pyJsonDumps(v: PyValue, onDate: (d: PyDate) => never): string {
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : pyJsonFloat(v);
+  if (v instanceof PyFloat) return pyJsonFloat(v.value);
+  if (v instanceof PyDate) return onDate(v);
+  if (typeof v === 'string') return pyJsonString(v);
+  if (Array.isArray(v)) return '[' + v.map((x) => pyJsonDumps(x, onDate)).join(', ') + ']';
+  const keys = Object.keys(v).sort(codePointCompare);
+  return '{' + keys.map((k) => `${pyJsonString(k)}: ${pyJsonDumps(v[k], onDate)}`).join(', ') + '}';
+}
+
+function pyJsonFloat(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (x === Infinity) return 'Infinity';
+  if (x === -Infinity) return '-Infinity';
+  return floatRepr(x);
+}
+
+/** DVC's `dict_filter`: drop every key in `exclude`, at any depth. */
+export function dictFilter(v: PyValue, exclude: ReadonlySet<string>): PyValue {
+  if (Array.isArray(v)) return v.map((x) => dictFilter(x, exclude));
+  if (!isMap(v)) return v;
+  const out: PyMap = {};
+  for (const [k, x] of Object.entries(v)) if (!exclude.has(k)) out[k] = dictFilter(x, exclude);
+  return out;
 }

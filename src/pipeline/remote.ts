@@ -4,7 +4,7 @@
  * directory; `S3Remote` (s3://bucket/prefix) lives in s3-remote.ts and is imported only
  * when used, so commands that never touch S3 do not pay for loading the AWS SDK.
  */
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Env } from '../config/env.js';
 import { AppError } from '../core/errors.js';
@@ -21,6 +21,8 @@ export interface Remote {
   put(rel: string, localAbs: string, size: number): Promise<void>;
   /** Download `rel` to `destAbs` atomically; false when the object is not on the remote. */
   get(rel: string, destAbs: string): Promise<boolean>;
+  /** Every file under the folder `prefix` (rel paths, e.g. `runs/ab/abcd.../ef01...`). */
+  list(prefix: string): Promise<string[]>;
 }
 
 /** A directory remote (DVC resolves a relative URL against `.dvc/`). */
@@ -50,6 +52,24 @@ export class LocalRemote implements Remote {
     copyAtomic(src, destAbs, 0o444);
     chmodSync(destAbs, 0o444);
     return true;
+  }
+  async list(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    const walk = (rel: string): void => {
+      let ents;
+      try {
+        ents = readdirSync(join(this.dir, rel), { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of ents) {
+        if (e.name.startsWith('.')) continue;
+        if (e.isDirectory()) walk(`${rel}/${e.name}`);
+        else out.push(`${rel}/${e.name}`);
+      }
+    };
+    walk(prefix.replace(/\/+$/, ''));
+    return out.sort();
   }
 }
 

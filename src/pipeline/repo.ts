@@ -65,8 +65,8 @@ export class Repo {
     this.dvcDir = join(root, '.dvc');
     this.config = RepoConfig.load(this.dvcDir);
     const cacheDir = this.config.get('cache', 'dir');
-    this.cache = new LocalCache(cacheDir ? resolve(this.dvcDir, cacheDir) : join(this.dvcDir, 'cache'));
     this.state = new JsonHashState(root);
+    this.cache = new LocalCache(cacheDir ? resolve(this.dvcDir, cacheDir) : join(this.dvcDir, 'cache'), this.state);
     this.ignore = loadIgnore(root);
   }
 

@@ -2,7 +2,8 @@
  * Runs stage commands like DVC on POSIX: a string `cmd` is split into lines
  * (Python's `str.splitlines()`) and a list runs item by item; each line runs as
  * `/bin/sh -c <line>` in the stage's wdir, in its own process group so Ctrl-C can stop the
- * whole tree; a non-zero exit stops the remaining lines. The environment is the parent's
+ * whole tree, under a supervisor that kills that group when carprice dies (even by
+ * SIGKILL); a non-zero exit stops the remaining lines. The environment is the parent's
  * plus `DVC_ROOT` (when unset) and `DVC_STAGE`, and PATH is prefixed with the directories
  * that make `carprice` resolvable from a stage cmd even when it is not installed globally:
  * the project's `node_modules/.bin` and the directory of the running carprice bin (or,
@@ -11,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../core/atomic-write.js';
 
 /** Python str.splitlines() (the separators DVC splits a cmd string on). */
@@ -88,15 +90,24 @@ export interface CommandResult {
   signal: NodeJS.Signals | null;
 }
 
+/** The supervisor script (compiled next to this file). */
+const SUPERVISOR = fileURLToPath(new URL('./stage-supervisor.js', import.meta.url));
+
 /**
- * Run one line with `/bin/sh -c` in `cwd`. On abort the whole process group gets SIGTERM,
- * then SIGKILL after `killAfterMs`.
+ * Run one line with `/bin/sh -c` in `cwd`, under a supervisor (stage-supervisor.ts) that
+ * leads a new process group and kills it when this process goes away, even by SIGKILL.
+ * On abort the whole process group gets SIGTERM, then SIGKILL after `killAfterMs`.
  */
 export function runLine(line: string, opts: { cwd: string; env: Record<string, string>; io: CommandIO; signal?: AbortSignal; killAfterMs?: number }): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', line], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    child.stdout.setEncoding('utf8').on('data', (c: string) => opts.io.stdout(c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => opts.io.stderr(c));
+    const child = spawn(process.execPath, [SUPERVISOR, line], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true });
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => opts.io.stdout(c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => opts.io.stderr(c));
+    let outcome = '';
+    (child.stdio[3] as NodeJS.ReadableStream).setEncoding('utf8');
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', (c: string) => (outcome += c));
+    // stdin is the supervisor's lifeline: never written, closed only when this process ends.
+    child.stdin!.on('error', () => undefined);
     let killTimer: NodeJS.Timeout | undefined;
     const kill = (): void => {
       if (child.pid === undefined) return;
@@ -123,7 +134,16 @@ export function runLine(line: string, opts: { cwd: string; env: Record<string, s
     child.on('close', (code, sig) => {
       opts.signal?.removeEventListener('abort', kill);
       if (killTimer) clearTimeout(killTimer);
-      resolve({ code, signal: sig });
+      child.stdin!.destroy();
+      let r: { code?: number | null; signal?: NodeJS.Signals | null; error?: string } | undefined;
+      try {
+        r = outcome ? (JSON.parse(outcome) as typeof r) : undefined;
+      } catch {
+        r = undefined;
+      }
+      if (r?.error !== undefined) reject(new Error(r.error));
+      else if (r) resolve({ code: r.code ?? null, signal: r.signal ?? null });
+      else resolve({ code, signal: sig });
     });
   });
 }

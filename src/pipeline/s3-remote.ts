@@ -135,4 +135,20 @@ export class S3Remote implements Remote {
     }
     return true;
   }
+
+  async list(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    const base = this.key(prefix.replace(/\/+$/, '') + '/');
+    let token: string | undefined;
+    try {
+      do {
+        const r = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, ContinuationToken: token }));
+        for (const o of r.Contents ?? []) out.push((o.Key ?? '').slice(this.prefix ? this.prefix.length + 1 : 0));
+        token = r.IsTruncated ? r.NextContinuationToken : undefined;
+      } while (token);
+    } catch (e) {
+      throw remoteError(this.name, `listing ${prefix}`, e);
+    }
+    return out.sort();
+  }
 }

@@ -19,6 +19,7 @@ import { LocalRemote, openRemote, type Remote } from './remote.js';
 import { buildGraph, resolveTargets } from './graph.js';
 import { Repo } from './repo.js';
 import { displayFrom } from './stage-state.js';
+import { StageCache } from './run-cache.js';
 
 /** Options shared by push/fetch/pull/checkout. */
 export interface TransferOptions {
@@ -63,6 +64,8 @@ export interface CheckoutResult {
   failed: string[];
   /** Outputs with local changes left alone (use force). */
   skipped: string[];
+  /** Objects found corrupted in the cache (removed from it): `{md5, path}`. */
+  corrupted: Array<{ md5: string; path: string }>;
 }
 
 function collectUsed(repo: Repo, targets: string[] | undefined): UsedOut[] {
@@ -211,7 +214,7 @@ export async function checkout(opts: { cwd: string; targets?: string[]; force?: 
   const repo = Repo.find(opts.cwd);
   try {
     const display = displayFrom(repo.rel(opts.cwd));
-    const res: CheckoutResult = { added: [], modified: [], failed: [], skipped: [] };
+    const res: CheckoutResult = { added: [], modified: [], failed: [], skipped: [], corrupted: [] };
     for (const u of collectUsed(repo, opts.targets)) {
       const abs = repo.abs(u.path);
       const cur = await hashPath(abs, u.path, repo.ignore, repo.state);
@@ -226,7 +229,12 @@ export async function checkout(opts: { cwd: string; targets?: string[]; force?: 
         continue;
       }
       const current = cur && 'entries' in cur ? new Map((cur as DirHash).entries.map((e) => [e.relpath, e.md5])) : undefined;
-      repo.cache.checkout(u.md5, abs, u.isexec, current);
+      const done = repo.cache.checkout(u.md5, abs, u.isexec, current);
+      for (const m of done.corrupted) res.corrupted.push({ md5: m, path: shown });
+      if (!done.ok) {
+        res.failed.push(shown);
+        continue;
+      }
       (cur ? res.modified : res.added).push(shown);
     }
     return res;
@@ -235,12 +243,22 @@ export async function checkout(opts: { cwd: string; targets?: string[]; force?: 
   }
 }
 
-/** `fetch` then `checkout`. */
+/**
+ * `fetch` then `checkout`. Objects that the checkout finds corrupted in the local cache
+ * (and removes) are fetched again from the remote and the checkout is retried once.
+ */
 export async function pull(opts: TransferOptions & { force?: boolean }): Promise<{ fetch: TransferResult; checkout: CheckoutResult }> {
   const repo = Repo.find(opts.cwd);
   const remote = await openRemote(repo.config, opts.remote, opts.env ?? {});
   const f = await fetchWith(repo, remote, opts);
-  const c = await checkout(opts);
+  let c = await checkout(opts);
+  if (c.corrupted.length) {
+    const again = await fetchWith(Repo.find(opts.cwd), remote, opts);
+    const c2 = await checkout(opts);
+    c = { ...c2, corrupted: [...c.corrupted, ...c2.corrupted], added: [...c.added, ...c2.added], modified: [...c.modified, ...c2.modified] };
+    f.transferred += again.transferred;
+    f.missing = again.missing;
+  }
   return { fetch: f, checkout: c };
 }
 
@@ -260,6 +278,42 @@ export function formatCheckout(c: CheckoutResult): string {
   let s = '';
   for (const p of c.added) s += `A\t${p}\n`;
   for (const p of c.modified) s += `M\t${p}\n`;
+  return s;
+}
+
+/** Checkout warnings (stderr): corrupted cache objects, outputs left alone. */
+export function formatCheckoutWarnings(c: CheckoutResult): string {
+  let s = '';
+  for (const x of c.corrupted) s += `WARNING: corrupted cache object md5: ${x.md5} (for '${x.path}'): its content does not match its hash; removed it from the cache\n`;
   for (const p of c.skipped) s += `WARNING: '${p}' has local changes that are not in the cache; left as is (use --force to overwrite)\n`;
   return s;
+}
+
+/** Fetch these objects (and a `.dir`'s files) from the remote into the local cache (`repro --pull`). */
+export async function fetchObjects(repo: Repo, remoteName: string | undefined, env: Env, md5s: string[]): Promise<number> {
+  const remote = await openRemote(repo.config, remoteName, env);
+  let n = 0;
+  for (const m of md5s) {
+    if (!repo.cache.has(m)) {
+      if (!(await download(repo, remote, m))) continue;
+      n++;
+    }
+    if (m.endsWith('.dir'))
+      for (const e of repo.cache.readManifest(m) ?? []) {
+        if (!repo.cache.has(e.md5) && (await download(repo, remote, e.md5))) n++;
+      }
+  }
+  return n;
+}
+
+/** `pull --run-cache` / `repro --pull`: download the remote's run-cache entries. */
+export async function pullRunCache(repo: Repo, remoteName: string | undefined, env: Env): Promise<number> {
+  const remote = await openRemote(repo.config, remoteName, env);
+  return new StageCache(repo.cache.dir).pull(remote, repo.cache.dir);
+}
+
+/** `push --run-cache`: upload the run-cache entries the remote lacks. */
+export async function pushRunCache(repo: Repo, remoteName: string | undefined, env: Env): Promise<number> {
+  const remote = await openRemote(repo.config, remoteName, env);
+  return new StageCache(repo.cache.dir).push(remote, repo.cache.dir);
 }

@@ -75,7 +75,7 @@ test('train without --test, evaluate --json, predict --input (object, list, @fil
   // 250 rows, test_size 0.2 -> ceil(50) test rows, 200 train
   assert.match(t.stdout, /^trained ridge on 200 listings in \d+\.\d s; model saved to model\ntest metrics \(50 listings\):\n {2}R² {8}-?\d\.\d{4}\n/);
   assert.match(t.stderr, /listings\.csv: 250 rows read, 0 exact duplicates dropped, 0 invalid rows dropped, 250 kept/);
-  assert.deepEqual(readdirSync(join(dir, 'model')), ['bundle.json']);
+  assert.deepEqual(readdirSync(join(dir, 'model')).sort(), ['CARPRICE_BUNDLE', 'bundle.json']);
 
   const e = await cli('evaluate', '--model', 'model', '--data', 'holdout.csv', '--json');
   assert.equal(e.code, 0, e.stderr);
@@ -214,7 +214,7 @@ test('model errors: missing model dir, corrupt bundle.json, unknown formatVersio
     cli('predict', '--model', 'corrupt', '--input', JSON.stringify(LISTING)),
     cli('predict', '--model', 'future', '--data', 'holdout.csv'),
   ]);
-  failedWith(missing, 'FILE_NOT_FOUND', /^carprice: no model at .*no-such-model \(expected .*bundle\.json\); train one with `carprice train --out /);
+  failedWith(missing, 'MODEL_NOT_FOUND', /^carprice: no model at .*no-such-model \(expected .*bundle\.json\); train one with `carprice train --out /);
   failedWith(corrupt, 'FORMAT_UNKNOWN', /^carprice: .*corrupt\/bundle\.json is not valid JSON \(.*\); the file is damaged, retrain the model$/);
   failedWith(future, 'FORMAT_VERSION', /^carprice: .*future\/bundle\.json has formatVersion 7; this carprice reads 1\. Upgrade carprice or retrain$/);
 });

@@ -109,10 +109,11 @@ stages:
 `;
   const lock = readFileSync(join(d, 'dvc.lock'), 'utf8');
   assert.equal(lock, expected);
-  // Cache holds the cached outputs (not metrics.json: cache false), read-only.
+  // Cache holds the cached outputs, and (DVC's run-cache) the uncached metrics.json too.
   assert.ok(existsSync(join(d, '.dvc/cache/files/md5', md5(data).slice(0, 2), md5(data).slice(2))));
   assert.ok(existsSync(join(d, '.dvc/cache/files/md5', md5('lr=0.1\n').slice(0, 2), md5('lr=0.1\n').slice(2))));
-  assert.ok(!existsSync(join(d, '.dvc/cache/files/md5', md5('{"acc": 0.5}\n').slice(0, 2))));
+  assert.ok(existsSync(join(d, '.dvc/cache/files/md5', md5('{"acc": 0.5}\n').slice(0, 2), md5('{"acc": 0.5}\n').slice(2))));
+  assert.equal(readdirSync(join(d, '.dvc/cache/runs')).length, 2, 'one run-cache entry per stage');
   assert.match(out.join(''), /Running stage 'prepare'/);
   // Nothing changed: skipped, commands not run again, lock bytes identical.
   const r2 = await reproduce({ cwd: d });

@@ -12,9 +12,10 @@ in the cache are left alone unless --force.`,
   options: { force: { type: 'boolean', short: 'f' } },
   positionals: true,
   async run(args, ctx) {
-    const { checkout, formatCheckout } = await import('../../pipeline/transfer.js');
+    const { checkout, formatCheckout, formatCheckoutWarnings } = await import('../../pipeline/transfer.js');
     const { AppError } = await import('../../core/errors.js');
     const r = await checkout({ cwd: ctx.cwd, targets: args.positionals, force: Boolean(args.values.force) });
+    ctx.stderr.write(formatCheckoutWarnings(r));
     ctx.stdout.write(formatCheckout(r));
     if (r.failed.length)
       throw new AppError('CACHE_MISSING', `Checkout failed for following targets:\n${r.failed.join('\n')}\nIs your cache up to date? Run \`carprice pull\` (or \`carprice repro\`) first.`);

@@ -26,6 +26,7 @@ import { trackingServeCommand } from './tracking-serve.js';
 import { experimentsListCommand } from './experiments.js';
 import { runsListCommand, runsShowCommand } from './runs.js';
 import { modelsListCommand, modelsShowCommand } from './models.js';
+import { deployCommand, deployRollbackCommand, deployStatusCommand, deployStopCommand, deployLbCommand } from './deploy.js';
 
 export const commands: Command[] = [
   // --- foundation ---
@@ -62,4 +63,9 @@ export const commands: Command[] = [
   metricsShowCommand,
   metricsDiffCommand,
   // --- serving / deploy ---
+  deployCommand,
+  deployRollbackCommand,
+  deployStatusCommand,
+  deployStopCommand,
+  deployLbCommand,
 ];

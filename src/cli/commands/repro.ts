@@ -4,7 +4,7 @@ import type { Command } from '../command.js';
 export const reproCommand: Command = {
   name: 'repro',
   summary: 'Run the stages of dvc.yaml whose deps, params, cmd or outs changed (like dvc repro)',
-  help: `Usage: carprice repro [TARGET...] [--force] [--dry] [--downstream] [--single-item] [--jobs N]
+  help: `Usage: carprice repro [TARGET...] [--force] [--dry] [--downstream] [--single-item] [--jobs N] [--pull] [--no-run-cache]
 
 Runs the pipeline in dvc.yaml like \`dvc repro\`: stages whose deps, params, command or
 outputs changed run (upstream first), the others are skipped; outputs go to the cache and
@@ -21,6 +21,16 @@ Flags:
       --downstream   the targets and every stage that depends on them
   -s, --single-item  only the targets, no upstream
   -j, --jobs N       run up to N independent stages at once (default 1)
+      --pull         pull the run-cache and the cached outputs a stage can be restored from
+                     from the remote (-r REMOTE, default core.remote) before deciding
+      --no-run-cache no restoring from the run-cache (a stage's own dvc.lock entry still
+                     restores its deleted outputs)
+  -r, --remote NAME  remote for --pull
+
+Outputs of an unchanged stage, or of a run already made with the same command, deps and
+params (the run-cache, .dvc/cache/runs), are checked out from the cache instead of running
+the command, as DVC does; never for stages without deps, with persist outputs or
+always_changed. Cached objects are checked against their hash before they are restored.
 
 Examples:
   carprice repro
@@ -32,6 +42,9 @@ Examples:
     downstream: { type: 'boolean' },
     'single-item': { type: 'boolean', short: 's' },
     jobs: { type: 'string', short: 'j' },
+    pull: { type: 'boolean' },
+    'no-run-cache': { type: 'boolean' },
+    remote: { type: 'string', short: 'r' },
   },
   positionals: true,
   async run(args, ctx) {
@@ -47,6 +60,10 @@ Examples:
       downstream: Boolean(args.values.downstream),
       singleItem: Boolean(args.values['single-item']),
       jobs,
+      pull: Boolean(args.values.pull),
+      runCache: !args.values['no-run-cache'],
+      remote: args.values.remote as string | undefined,
+      remoteEnv: ctx.env,
       stdout: ctx.stdout,
       stderr: ctx.stderr,
       logger: ctx.logger,

@@ -34,14 +34,17 @@ ${PARAMS_HELP}
     if (!name || args.positionals.length > 1 || !(name in STAGES))
       throw new AppError('USAGE', `carprice stage needs one stage name: ${Object.keys(STAGES).join(', ')}`);
     const job = await STAGES[name]();
-    const result = await job({
+    const stageCtx: StageContext = {
       params: await paramsFromFlags(args, ctx),
       cwd: ctx.cwd,
       env: ctx.env,
       logger: ctx.logger,
       signal: ctx.signal,
       report: (line) => ctx.stderr.write(line + '\n'),
-    });
+    };
+    // Runs left RUNNING by a stage process that died (e.g. a killed repro) are closed first.
+    await (await import('../../jobs/stages/open-runs.js')).failOrphanedRuns(stageCtx);
+    const result = await job(stageCtx);
     if (args.values.json) ctx.stdout.write(JSON.stringify(result) + "\n");
   },
 };

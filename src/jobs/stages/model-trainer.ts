@@ -16,6 +16,7 @@ import { trainedParams, trainingOptions, trainingThreads } from '../training-opt
 import { dataFingerprint } from '../train.js';
 import { CARPRICE_VERSION } from '../version.js';
 import { resolveTrackingUri } from '../../tracking/resolve-store.js';
+import { forgetOpenRun, noteOpenRun } from './open-runs.js';
 import { openTracking, redactUri, stagePaths, type StageContext } from './stage-context.js';
 
 export interface TrainerRunInfo {
@@ -72,6 +73,7 @@ export async function modelTrainer(ctx: StageContext): Promise<TrainerRunInfo> {
       runName: `${algo}-${new Date(clock.now()).toISOString().slice(0, 19)}`,
       tags: { 'carprice.stage': 'model_trainer', 'carprice.algo': algo, 'mlflow.source.name': 'carprice stage model_trainer' },
     });
+    noteOpenRun(ctx, run.runId, 'model_trainer');
     try {
       await client.logParams(run.runId, flattenParams({ ...trainedParams(p, algo), train_rows: train.frame.nRows }));
       await client.logMetrics(run.runId, { train_r2: trainMetrics.r2, train_rmse: trainMetrics.rmse, train_mae: trainMetrics.mae, train_mape: trainMetrics.mape, fit_seconds: fitSeconds });
@@ -93,6 +95,8 @@ export async function modelTrainer(ctx: StageContext): Promise<TrainerRunInfo> {
     } catch (e) {
       await client.endRun(run.runId, 'FAILED').catch(() => undefined);
       throw e;
+    } finally {
+      forgetOpenRun(ctx, run.runId);
     }
   } finally {
     await client.close();

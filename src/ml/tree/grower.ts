@@ -1,6 +1,9 @@
 /**
  * Grows one regression tree on binned data from per-row gradients and hessians: the
- * engine shared by CART (`tree`), random forests (`forest`) and boosting (`gbdt`).
+ * engine shared by CART (`tree`), random forests (`forest`) and boosting (`gbdt`). Split
+ * as LightGBM splits its learner: this file is the serial tree learner (node queue,
+ * growth order, histogram subtraction, leaf values); the histogram kernels are in
+ * histogram-kernels.ts and row partitioning in data-partition.ts.
  *
  * - Rows of a node are a contiguous segment of `rows`; a split partitions the segment in
  *   place (stable, so row order stays ascending and memory reads stay sequential).
@@ -25,15 +28,24 @@
  */
 import type { Rng } from '../../core/rng.js';
 import type { BinnedMatrix } from './binning.js';
+import { addSegment, addSplitLeaves, partitionRows } from './data-partition.js';
+import {
+  buildHist2All,
+  buildHist2Slots,
+  buildHist2Some,
+  buildHist2Sparse,
+  buildHist3,
+  buildHist3Sparse,
+  fillDefaultBins,
+  fillSlots,
+  sparseLayout,
+  type Gradients,
+  type SparseLayout,
+} from './histogram-kernels.js';
 import { SplitFinder, SplitInfo, type SplitParams } from './split-finder.js';
 import type { TreeEnsembleBuilder } from './tree-ensemble.js';
 
-/**
- * Interleaved per-row gradient and hessian: gh[2i] = g_i, gh[2i+1] = h_i. Boosting uses
- * float32 (as XGBoost and LightGBM do: half the memory traffic when building histograms,
- * which still sum in float64); CART uses float64 so leaf means are exact.
- */
-export type Gradients = Float32Array | Float64Array;
+export type { Gradients } from './histogram-kernels.js';
 
 /** Everything that shapes one tree. */
 export interface GrowParams extends SplitParams {
@@ -405,345 +417,5 @@ export class TreeGrower {
     const r = end - l;
     if (r > 0) rows.set(this.scratch.subarray(0, r), l);
     return l;
-  }
-}
-
-/** pred[row] += vL or vR for rows[start .. end) by the split's bin table (go[bin] = 1: left). */
-function addSplitLeaves(
-  pred: Float64Array,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-  col: Uint8Array,
-  base: number,
-  go: Uint8Array,
-  vL: number,
-  vR: number,
-): void {
-  for (let k = start; k < end; k++) {
-    const row = rows[k];
-    pred[row] += go[col[base + row]] === 1 ? vL : vR;
-  }
-}
-
-function addSegment(pred: Float64Array, rows: Uint32Array, start: number, end: number, v: number): void {
-  for (let q = start; q < end; q++) pred[rows[q]] += v;
-}
-
-/**
- * Stable partition of rows[start .. end): rows whose bin goes left are compacted in place
- * from `start` (returned: where the right part begins), the others are written to
- * scratch[0 ..) for the caller to copy back. Branchless, as the side is data-dependent and
- * unpredictable: write both and advance one. The loop is the whole function on purpose:
- * V8 (Node 20) compiles a hot loop on stack replacement before the code after it has type
- * feedback, and the cached OSR code then deoptimised on every call (17,000 deopts and 40%
- * of a 300-tree fit when the copy-back loop followed here).
- */
-function partitionRows(
-  rows: Uint32Array,
-  scratch: Uint32Array,
-  col: Uint8Array,
-  base: number,
-  go: Uint8Array,
-  start: number,
-  end: number,
-): number {
-  let l = start;
-  let r = 0;
-  for (let k = start; k < end; k++) {
-    const row = rows[k];
-    const left = go[col[base + row]];
-    rows[l] = row;
-    scratch[r] = row;
-    l += left;
-    r += 1 - left;
-  }
-  return l;
-}
-
-/**
- * Non-default cells of a binned matrix, row by row: rowPtr[i] .. rowPtr[i + 1] index the
- * histogram slots (offsets[f] + bin) of row i's cells outside their feature's most
- * frequent bin, whose slot is defaultSlot[f]; totals is scratch for a node's [sum g, sum h].
- */
-interface SparseLayout {
-  rowPtr: Uint32Array;
-  slot: Int32Array;
-  defaultSlot: Int32Array;
-  totals: Float64Array;
-}
-
-/**
- * The sparse layout of a binned matrix, or null when more than `maxFraction` of its cells
- * leave their feature's most frequent bin (dense histograms are then cheaper).
- */
-function sparseLayout(
-  binned: BinnedMatrix,
-  maxFraction: number,
-): SparseLayout | null {
-  const { nRows, nFeatures: nF, columns, bins, offsets, nBins } = binned;
-  const defaultBin = new Uint8Array(nF);
-  const counts = new Int32Array(256);
-  let nnz = 0;
-  for (let f = 0; f < nF; f++) {
-    counts.fill(0, 0, nBins[f]);
-    const base = f * nRows;
-    for (let i = 0; i < nRows; i++) counts[columns[base + i]]++;
-    let best = 0;
-    for (let b = 1; b < nBins[f]; b++) if (counts[b] > counts[best]) best = b;
-    defaultBin[f] = best;
-    nnz += nRows - counts[best];
-  }
-  if (nnz > maxFraction * nRows * nF) return null;
-  const rowPtr = new Uint32Array(nRows + 1);
-  const slot = new Int32Array(nnz);
-  let e = 0;
-  for (let i = 0; i < nRows; i++) {
-    const base = i * nF;
-    for (let f = 0; f < nF; f++) {
-      const b = bins[base + f];
-      if (b !== defaultBin[f]) slot[e++] = offsets[f] + b;
-    }
-    rowPtr[i + 1] = e;
-  }
-  const defaultSlot = new Int32Array(nF);
-  for (let f = 0; f < nF; f++) defaultSlot[f] = offsets[f] + defaultBin[f];
-  return { rowPtr, slot, defaultSlot, totals: new Float64Array(2) };
-}
-
-/** Stride-2 histogram from the non-default cells of rows[start .. end); totals = [sum g, sum h]. */
-function buildHist2Sparse(
-  hist: Float64Array,
-  rowPtr: Uint32Array,
-  slot: Int32Array,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-  totals: Float64Array,
-): void {
-  let G = 0;
-  let H = 0;
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    G += g;
-    H += h;
-    const e1 = rowPtr[r + 1];
-    for (let e = rowPtr[r]; e < e1; e++) {
-      const x = slot[e] << 1;
-      hist[x] += g;
-      hist[x + 1] += h;
-    }
-  }
-  totals[0] = G;
-  totals[1] = H;
-}
-
-/** Stride-3 ([g, h, count]) histogram from the non-default cells of rows[start .. end). */
-function buildHist3Sparse(
-  hist: Float64Array,
-  rowPtr: Uint32Array,
-  slot: Int32Array,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-  totals: Float64Array,
-): void {
-  let G = 0;
-  let H = 0;
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    G += g;
-    H += h;
-    const e1 = rowPtr[r + 1];
-    for (let e = rowPtr[r]; e < e1; e++) {
-      const x = slot[e] * 3;
-      hist[x] += g;
-      hist[x + 1] += h;
-      hist[x + 2] += 1;
-    }
-  }
-  totals[0] = G;
-  totals[1] = H;
-}
-
-/** Each listed feature's most frequent bin = node totals minus the feature's other bins. */
-function fillDefaultBins(
-  hist: Float64Array,
-  S: number,
-  offsets: Int32Array,
-  defaultSlot: Int32Array,
-  feats: Int32Array,
-  nf: number,
-  G: number,
-  H: number,
-  C: number,
-): void {
-  for (let q = 0; q < nf; q++) {
-    const f = feats[q];
-    let g = 0;
-    let h = 0;
-    let c = 0;
-    for (let b = offsets[f] * S, e = offsets[f + 1] * S; b < e; b += S) {
-      g += hist[b];
-      h += hist[b + 1];
-      if (S === 3) c += hist[b + 2];
-    }
-    const d = defaultSlot[f] * S;
-    // the default cell was 0 before: the sums above are over the other bins
-    hist[d] = G - g;
-    hist[d + 1] = H - h;
-    if (S === 3) hist[d + 2] = C - c;
-  }
-}
-
-function fillSlots(slots: Uint16Array, bins: Uint8Array, offsets: Int32Array, nF: number, nRows: number): void {
-  for (let i = 0; i < nRows; i++) {
-    const b = i * nF;
-    for (let f = 0; f < nF; f++) slots[b + f] = offsets[f] + bins[b + f];
-  }
-}
-
-/**
- * Histogram of all features, stride 2, unrolled by four features, from precomputed slots
- * (slots[i * nF + f] = offsets[f] + bin). Rows are visited in ascending order, so every
- * histogram cell sums the same values in the same order as buildHist2All.
- */
-function buildHist2Slots(
-  hist: Float64Array,
-  slots: Uint16Array,
-  nF: number,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-): void {
-  const nF4 = nF & ~3;
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    const b = r * nF;
-    let f = 0;
-    for (; f < nF4; f += 4) {
-      const x0 = slots[b + f] << 1;
-      const x1 = slots[b + f + 1] << 1;
-      const x2 = slots[b + f + 2] << 1;
-      const x3 = slots[b + f + 3] << 1;
-      hist[x0] += g;
-      hist[x0 + 1] += h;
-      hist[x1] += g;
-      hist[x1 + 1] += h;
-      hist[x2] += g;
-      hist[x2 + 1] += h;
-      hist[x3] += g;
-      hist[x3 + 1] += h;
-    }
-    for (; f < nF; f++) {
-      const x = slots[b + f] << 1;
-      hist[x] += g;
-      hist[x + 1] += h;
-    }
-  }
-}
-
-/**
- * Histogram of all features, stride 2, unrolled by four features; offs2[f] is feature f's
- * first slot (2 * its first bin). Rows of a node are visited in ascending order.
- */
-function buildHist2All(
-  hist: Float64Array,
-  bins: Uint8Array,
-  nF: number,
-  offs2: Int32Array,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-): void {
-  const nF4 = nF & ~3;
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    const b = r * nF;
-    let f = 0;
-    for (; f < nF4; f += 4) {
-      const x0 = offs2[f] + (bins[b + f] << 1);
-      const x1 = offs2[f + 1] + (bins[b + f + 1] << 1);
-      const x2 = offs2[f + 2] + (bins[b + f + 2] << 1);
-      const x3 = offs2[f + 3] + (bins[b + f + 3] << 1);
-      hist[x0] += g;
-      hist[x0 + 1] += h;
-      hist[x1] += g;
-      hist[x1 + 1] += h;
-      hist[x2] += g;
-      hist[x2 + 1] += h;
-      hist[x3] += g;
-      hist[x3 + 1] += h;
-    }
-    for (; f < nF; f++) {
-      const x = offs2[f] + (bins[b + f] << 1);
-      hist[x] += g;
-      hist[x + 1] += h;
-    }
-  }
-}
-
-function buildHist2Some(
-  hist: Float64Array,
-  bins: Uint8Array,
-  nF: number,
-  offsets: Int32Array,
-  feats: Int32Array,
-  nf: number,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-): void {
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    const base = r * nF;
-    for (let q = 0; q < nf; q++) {
-      const f = feats[q];
-      const idx = (offsets[f] + bins[base + f]) << 1;
-      hist[idx] += g;
-      hist[idx + 1] += h;
-    }
-  }
-}
-
-function buildHist3(
-  hist: Float64Array,
-  bins: Uint8Array,
-  nF: number,
-  offsets: Int32Array,
-  feats: Int32Array,
-  nf: number,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-): void {
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    const base = r * nF;
-    for (let q = 0; q < nf; q++) {
-      const f = feats[q];
-      const idx = (offsets[f] + bins[base + f]) * 3;
-      hist[idx] += g;
-      hist[idx + 1] += h;
-      hist[idx + 2] += 1;
-    }
   }
 }
