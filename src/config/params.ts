@@ -5,7 +5,7 @@
  * its key path and line, defaults filled in, frozen, then passed in. `--set key=value`
  * flags override keys before validation.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseDocument, parse as parseYamlValue, isMap, type Document } from 'yaml';
 import { AppError } from '../core/errors.js';
 import { parseWith, v, type Issue } from '../core/schema.js';
@@ -205,6 +205,39 @@ export function loadParams(opts: LoadParamsOptions): Params {
     }
     throw e;
   }
+}
+
+/**
+ * Write `key.path=value` overrides into the params file itself, keeping its comments and
+ * layout (what `dvc exp run --set-param` does), so the pipeline's stages, which read the
+ * file, see them and dvc.lock records them. Call after `loadParams` accepted the same sets.
+ * Returns the keys whose value changed.
+ */
+export function writeParamOverrides(path: string, sets: readonly string[]): string[] {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new AppError('FILE_NOT_FOUND', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const doc = parseDocument(text);
+  const before = (doc.toJS() ?? {}) as Record<string, unknown>;
+  const after = applyOverrides(before, sets);
+  const changed: string[] = [];
+  for (const s of sets) {
+    const key = s.slice(0, s.indexOf('=')).trim();
+    const keys = key.split('.');
+    const value = keys.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], after);
+    const old = keys.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), before);
+    if (JSON.stringify(old) === JSON.stringify(value)) continue;
+    doc.setIn(keys, doc.createNode(value, { flow: typeof value === 'object' }));
+    if (!changed.includes(key)) changed.push(key);
+  }
+  if (changed.length === 0) return changed;
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, String(doc));
+  renameSync(tmp, path);
+  return changed;
 }
 
 /** 1-based line of a key path in a YAML document, if the key is in the file. */

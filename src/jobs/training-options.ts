@@ -22,9 +22,25 @@ export function trainingOptions(params: Params, algo: string): Pick<TrainBundleO
   };
 }
 
-/** The params a trained model records about itself. */
+/**
+ * Every hyper-parameter the estimator of `algo` fits with, defaults included (the
+ * estimator's own `params()`): `{alpha: 0.01}` for ridge. A blend lists its members and
+ * each member's hyper-parameters below its name: `{members: 'ridge,gbdt', ridge: {alpha:
+ * 0.01}, gbdt: {n_estimators: 1200, ...}}`, so two blends that differ in any member's
+ * setting differ in their logged params.
+ */
+export function effectiveModelParams(params: Params, algo: string): Record<string, unknown> {
+  const algoParams = params.model_trainer.params;
+  if (algo !== 'blend') return createEstimator(algo, { ...(algoParams[algo] ?? {}) }).params();
+  const names = memberAlgos(algo, algoParams);
+  const out: Record<string, unknown> = { ...(algoParams.blend ?? {}), members: names.join(',') };
+  for (const m of names) out[m] = createEstimator(m, { ...(algoParams[m] ?? {}) }).params();
+  return out;
+}
+
+/** The params a trained model records about itself (saved in the bundle, logged to the run). */
 export function trainedParams(params: Params, algo: string): { algo: string; model: Readonly<Record<string, unknown>>; features: Params['features']; seed: number } {
-  return { algo, model: params.model_trainer.params[algo] ?? {}, features: params.features, seed: params.base.random_state };
+  return { algo, model: effectiveModelParams(params, algo), features: params.features, seed: params.base.random_state };
 }
 
 /**

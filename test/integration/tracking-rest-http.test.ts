@@ -161,7 +161,7 @@ describe('REST store over a scripted MLflow server', () => {
     const s = new RestTrackingStore({ trackingUri: `http://bob:s3cret@127.0.0.1:${port.port}`, env: {}, backoffMs: 10, maxRetries: 2, sleep });
     await assert.rejects(s.getExperiment('1'), (e: unknown) => {
       assert.ok(isAppError(e, 'NETWORK'));
-      assert.match((e as AppError).message, /cannot reach the MLflow server at http:\/\/127\.0\.0\.1:\d+\/ .* after 3 attempt\(s\)/);
+      assert.match((e as AppError).message, /cannot reach the MLflow server at http:\/\/127\.0\.0\.1:\d+\/ after 3 attempts: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(nothing listens there/);
       assert.doesNotMatch((e as AppError).message, /s3cret|bob/);
       return true;
     });
@@ -196,5 +196,50 @@ describe('REST store over a scripted MLflow server', () => {
     );
     assert.equal(seen.length, 3);
     assert.deepEqual(sleeps, [500, 1000]);
+  });
+
+  it('fails at once on an error no retry can cure, with its cause (https to a plain-http server)', async () => {
+    const s = new RestTrackingStore({ trackingUri: url.replace('http:', 'https:'), env: {}, backoffMs: 10, maxRetries: 5, sleep });
+    await assert.rejects(s.getExperiment('1'), (e: unknown) => {
+      assert.ok(isAppError(e, 'NETWORK'));
+      assert.match((e as AppError).message, /^cannot reach the MLflow server at https:\/\/127\.0\.0\.1:\d+\/: TLS handshake failed \(EPROTO: wrong version number; is the server plain http rather than https\?\); check MLFLOW_TRACKING_URI/);
+      return true;
+    });
+    assert.deepEqual(sleeps, [], 'no retries');
+  });
+});
+
+describe('REST store on a port that fetch blocks (issue 18.6)', () => {
+  it('reaches an MLflow server on a WHATWG "bad port" such as 5060 or 6000', async (t) => {
+    // The fetch standard's blocked ports an MLflow server might use; the first one free here.
+    const candidates = [5060, 5061, 6000, 6665, 6666, 6667, 6668, 6669, 6697, 10080];
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(OK_EXPERIMENT);
+    });
+    let port: number | undefined;
+    for (const p of candidates) {
+      const ok = await new Promise<boolean>((r) => {
+        server.once('error', () => r(false));
+        server.listen(p, '127.0.0.1', () => r(true));
+      });
+      if (ok) {
+        port = p;
+        break;
+      }
+    }
+    if (port === undefined) {
+      t.skip(`none of the blocked ports ${candidates.join(', ')} can be bound here`);
+      return;
+    }
+    try {
+      // fetch itself refuses the port: that is what the client must not depend on.
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), (e: unknown) => /bad port/.test(String((e as Error).cause)));
+      const exp = await new RestTrackingStore({ trackingUri: `http://127.0.0.1:${port}`, env: {}, maxRetries: 0 }).getExperiment('7');
+      assert.equal(exp.name, 'cars');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

@@ -8,12 +8,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../core/errors.js';
 import type { Command } from '../command.js';
-import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './params-flags.js';
+import { PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './params-flags.js';
 
 export const startCommand: Command = {
   name: 'start',
   summary: 'The main job: pull the data and reproduce the whole car pipeline',
-  help: `Usage: carprice start [--jobs N]
+  help: `Usage: carprice start [--jobs N] [--set KEY=VALUE]...
 
 1. pulls data/cars24_v3.xlsx (or whatever data_source.raw_data names) from the default
    remote in .dvc/config when the file is missing;
@@ -21,14 +21,27 @@ export const startCommand: Command = {
 3. prints the test metrics and whether the new model version went to Staging.
 
   -j, --jobs N         run up to N independent stages at once
-${PARAMS_HELP}
+  --set KEY=VALUE      set a params key before running, repeatable: written into
+                       params.yaml (comments kept), which the stages read and dvc.lock
+                       records, as \`dvc exp run --set-param\` does
 `,
   options: { jobs: { type: 'string', short: 'j' }, ...PARAMS_OPTIONS },
   async run(args, ctx) {
+    // The stages are separate processes that read params.yaml ($CARPRICE_PARAMS), so that
+    // file is the only way a setting reaches them: --params elsewhere would be ignored.
+    if (args.values.params !== undefined)
+      throw new AppError('USAGE', `--params: carprice start runs the stages of dvc.yaml, which read params.yaml; edit params.yaml (or set CARPRICE_PARAMS for every command) instead of --params ${String(args.values.params)}`);
     const params = await paramsFromFlags(args, ctx);
     const jobs = args.values.jobs === undefined ? 1 : Number(args.values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new AppError('USAGE', `--jobs must be a whole number >= 1, got ${JSON.stringify(args.values.jobs)}`);
     if (!existsSync(join(ctx.cwd, 'dvc.yaml'))) throw new AppError('FILE_NOT_FOUND', `no dvc.yaml in ${ctx.cwd}; run carprice start from the project root`);
+    const sets = (args.values.set as string[] | undefined) ?? [];
+    if (sets.length) {
+      const { writeParamOverrides } = await import('../../config/params.js');
+      const file = ctx.env.CARPRICE_PARAMS ?? 'params.yaml';
+      const changed = writeParamOverrides(resolvePath(ctx, file), sets);
+      ctx.stderr.write(changed.length ? `start: set ${changed.join(', ')} in ${file}\n` : `start: ${file} already has the --set values\n`);
+    }
     const raw = resolvePath(ctx, params.data_source.raw_data);
     const t0 = performance.now();
     if (!/^[a-z0-9]+:\/\//i.test(raw) && !existsSync(raw) && !ctx.env.CARPRICE_DATA_URL) {

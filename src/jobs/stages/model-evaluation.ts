@@ -40,17 +40,32 @@ export async function readStageJson<T>(path: string, stage: string): Promise<T> 
   }
 }
 
+/**
+ * Two numbers printed with enough decimals (at least `minDecimals`) that they read
+ * differently when they differ: 0.940912 and 0.940871 at 4 decimals are both "0.9409",
+ * so they print as "0.94091" and "0.94087". Equal numbers keep `minDecimals`.
+ */
+export function distinctPair(a: number, b: number, minDecimals: number): [string, string] {
+  if (a === b || !Number.isFinite(a) || !Number.isFinite(b)) return [a.toFixed(minDecimals), b.toFixed(minDecimals)];
+  for (let d = minDecimals; d <= 15; d++) {
+    const x = a.toFixed(d);
+    const y = b.toFixed(d);
+    if (x !== y) return [x, y];
+  }
+  return [String(a), String(b)];
+}
+
 /** Decide the flag: gates first, then "better than Production" by R² on the same test rows. */
 export function decide(m: Record<string, number>, t: EvaluationInfo['thresholds'], prod: EvaluationInfo['production']): { flag: boolean; reason: string } {
   const fails: string[] = [];
-  if (!(m.r2 >= t.min_r2)) fails.push(`R² ${m.r2.toFixed(4)} < min_r2 ${t.min_r2}`);
-  if (!(m.rmse <= t.max_rmse)) fails.push(`RMSE ${m.rmse.toFixed(0)} > max_rmse ${t.max_rmse}`);
-  if (!(m.mape <= t.max_mape)) fails.push(`MAPE ${m.mape.toFixed(4)} > max_mape ${t.max_mape}`);
+  if (!(m.r2 >= t.min_r2)) fails.push(`R² ${distinctPair(m.r2, t.min_r2, 4)[0]} < min_r2 ${t.min_r2}`);
+  if (!(m.rmse <= t.max_rmse)) fails.push(`RMSE ${distinctPair(m.rmse, t.max_rmse, 0)[0]} > max_rmse ${t.max_rmse}`);
+  if (!(m.mape <= t.max_mape)) fails.push(`MAPE ${distinctPair(m.mape, t.max_mape, 4)[0]} > max_mape ${t.max_mape}`);
   if (fails.length) return { flag: false, reason: `fails the evaluation gates: ${fails.join('; ')}` };
   if (!prod) return { flag: true, reason: 'passes the gates and there is no Production version yet' };
-  if (m.r2 > prod.metrics.r2)
-    return { flag: true, reason: `passes the gates and beats Production v${prod.version}: R² ${m.r2.toFixed(4)} > ${prod.metrics.r2.toFixed(4)}` };
-  return { flag: false, reason: `not better than Production v${prod.version}: R² ${m.r2.toFixed(4)} <= ${prod.metrics.r2.toFixed(4)}` };
+  const [ours, theirs] = distinctPair(m.r2, prod.metrics.r2, 4);
+  if (m.r2 > prod.metrics.r2) return { flag: true, reason: `passes the gates and beats Production v${prod.version}: R² ${ours} > ${theirs}` };
+  return { flag: false, reason: `not better than Production v${prod.version}: R² ${ours} ${m.r2 === prod.metrics.r2 ? '=' : '<'} ${theirs}` };
 }
 
 export async function modelEvaluation(ctx: StageContext): Promise<EvaluationInfo> {

@@ -32,13 +32,16 @@ export class LocalArtifactRepository implements ArtifactRepository {
 
   async write(relPath: string, body: Readable | Buffer): Promise<void> {
     const target = this.abs(relPath);
-    await mkdir(dirname(target), { recursive: true });
     const tmp = join(dirname(target), `.${randomBytes(6).toString('hex')}.part`);
     try {
+      await mkdir(dirname(target), { recursive: true });
       await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(tmp));
       await rename(tmp, target);
     } catch (e) {
-      await rm(tmp, { force: true });
+      await rm(tmp, { force: true }).catch(() => undefined);
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code && ['EACCES', 'EPERM', 'ENOTDIR', 'EROFS', 'EEXIST', 'EISDIR', 'ENOSPC'].includes(code))
+        throw new AppError('FILE_UNWRITABLE', `cannot write the artifact '${relPath}' under the artifact location '${this.rootUri}' (${code}: ${(e as Error).message}); check that the location is a directory this user may write, or use another artifact location`, { cause: e });
       throw e;
     }
   }

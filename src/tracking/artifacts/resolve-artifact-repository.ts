@@ -2,6 +2,10 @@
  * Chooses the artifact repository for an artifact URI by scheme: local paths and file://
  * -> LocalArtifactRepository; s3:// -> S3ArtifactRepository; mlflow-artifacts: ->
  * HttpArtifactRepository through the tracking server (needs an http(s) tracking URI).
+ * A plain path handed out by a remote MLflow server that does not proxy artifacts (MLflow
+ * 2.x `--no-serve-artifacts --default-artifact-root /srv/...`) names the server's disk, not
+ * this machine's: writing there would leave the files on the client only (or fail with
+ * EACCES), so it is refused with what to do, unless the server runs on this machine.
  * Also: upload of a whole directory and download of a file or tree into a local directory.
  */
 import { createWriteStream } from 'node:fs';
@@ -23,6 +27,21 @@ export interface ArtifactResolverOptions {
   env: Env;
   /** Needed for mlflow-artifacts: URIs (the tracking server's HTTP client). */
   http?: MlflowHttpClient;
+  /**
+   * With `http`: the tracking server runs on this machine (a loopback host), so a local
+   * artifact path it hands out is on the same disk. Default: worked out from `http`'s URL.
+   */
+  serverSharesDisk?: boolean;
+}
+
+/** True for http(s) URLs whose host is this machine (localhost, 127.0.0.0/8, ::1). */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1';
+  } catch {
+    return false;
+  }
 }
 
 /** Resolves artifact URIs to repositories, sharing one S3 client. */
@@ -44,7 +63,16 @@ export class ArtifactResolver {
         );
       return new HttpArtifactRepository(uri, this.opts.http);
     }
-    if (uri.startsWith('file:') || !/^[a-z][a-z0-9+.-]*:/i.test(uri)) return new LocalArtifactRepository(uri);
+    if (uri.startsWith('file:') || !/^[a-z][a-z0-9+.-]*:/i.test(uri)) {
+      const http = this.opts.http;
+      if (http && !(this.opts.serverSharesDisk ?? isLoopbackUrl(http.baseUrl)))
+        throw new AppError(
+          'CONFIG_INVALID',
+          `the MLflow server at ${http.baseUrl} hands out the artifact location '${uri}', a path on the server's own disk that carprice cannot reach from here (it would write to this machine's disk instead); start the server with artifact proxying (mlflow server --serve-artifacts --artifacts-destination <dir>, the default since MLflow 2.0) or give it an s3:// artifact root (--default-artifact-root s3://bucket/path, with AWS credentials here)`,
+          { details: { artifactUri: uri } },
+        );
+      return new LocalArtifactRepository(uri);
+    }
     throw new AppError('CONFIG_INVALID', `unsupported artifact URI scheme in '${uri}'; carprice handles local paths, file://, s3:// and mlflow-artifacts:`);
   }
 

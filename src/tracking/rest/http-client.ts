@@ -2,14 +2,21 @@
  * The HTTP layer for talking to an MLflow server (rest_utils.py; spec §1.5-1.6): base URL,
  * auth (Basic from MLFLOW_TRACKING_USERNAME/PASSWORD, which wins, else Bearer from
  * MLFLOW_TRACKING_TOKEN), a per-attempt timeout, retries with exponential backoff on
- * 408/429/500/502/503/504 and network errors (Retry-After honoured), and error mapping:
- * an MLflow error body becomes AppError(error_code), a non-JSON 404 becomes
- * ENDPOINT_NOT_FOUND. Credentials never appear in messages.
+ * 408/429/500/502/503/504 and transient network errors (Retry-After honoured), and error
+ * mapping: an MLflow error body becomes AppError(error_code), a non-JSON 404 becomes
+ * ENDPOINT_NOT_FOUND. Errors that no retry can cure (an unknown host, a bad certificate, a
+ * server that says artifact serving is disabled) fail at once with their cause.
+ * Credentials never appear in messages.
+ *
+ * Requests go through node:http(s) (see send-request.ts), not fetch: fetch refuses the
+ * ports on the WHATWG "bad port" list (5060, 5061, 6000, 6665-6669, ...), where an MLflow
+ * server may well listen.
  */
 import { Readable } from 'node:stream';
 import { AppError, MLFLOW_CODES, type ErrorCode } from '../../core/errors.js';
 import type { Env } from '../../config/env.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
+import { describeNetworkError, isTransientNetworkError, sendRequest } from './send-request.js';
 
 export interface MlflowHttpClientOptions {
   /** Tracking URI, e.g. https://dagshub.com/owner/repo.mlflow (may carry a path). */
@@ -43,6 +50,17 @@ export interface HttpRequest {
 }
 
 const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+/** The proxied artifact service's paths (`/api/2.0/mlflow-artifacts/...`). */
+const ARTIFACTS_PATH_PREFIX = '/api/2.0/mlflow-artifacts';
+
+/**
+ * The message of MLflow's "artifact serving is disabled" 503 (handlers.py
+ * `_disable_unless_serve_artifacts`: "Endpoint: ... disabled due to the mlflow server running
+ * with `--no-serve-artifacts`. ..."), or undefined for any other 503 (which stays transient).
+ */
+function artifactsDisabledMessage(text: string): string | undefined {
+  return /no-serve-artifacts|disabled due to the mlflow server/i.test(text) ? text.trim().replace(/\s+/g, ' ').slice(0, 400) : undefined;
+}
 const MLFLOW_CODE_SET = new Set<string>(MLFLOW_CODES);
 
 function statusCode(status: number): ErrorCode {
@@ -159,23 +177,28 @@ export class MlflowHttpClient {
     for (let attempt = 0; ; attempt++) {
       let res: Response;
       try {
-        res = await fetch(url, { method: req.method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+        res = await sendRequest(url, { method: req.method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
       } catch (e) {
         const timedOut = (e as Error).name === 'TimeoutError';
-        if (attempt < this.maxRetries) {
-          await this.backoff(attempt, undefined, `${req.method} ${req.path}: ${(e as Error).message}`);
+        const cause = describeNetworkError(e);
+        if ((timedOut || isTransientNetworkError(e)) && attempt < this.maxRetries) {
+          await this.backoff(attempt, undefined, `${req.method} ${req.path}: ${cause}`);
           continue;
         }
         throw new AppError(
           timedOut ? 'DEADLINE_EXCEEDED' : 'NETWORK',
           timedOut
             ? `${req.method} ${safeUrl(url)} timed out after ${this.timeoutMs / 1000} s (${attempt + 1} attempt(s)); raise MLFLOW_HTTP_REQUEST_TIMEOUT or check the server`
-            : `cannot reach the MLflow server at ${safeUrl(this.baseUrl)} (${(e as Error).message}) after ${attempt + 1} attempt(s); check MLFLOW_TRACKING_URI and the network`,
+            : `cannot reach the MLflow server at ${safeUrl(this.baseUrl)}${attempt > 0 ? ` after ${attempt + 1} attempts` : ''}: ${cause}; check MLFLOW_TRACKING_URI and the network`,
           { cause: e },
         );
       }
       if (RETRY_STATUSES.has(res.status) && attempt < this.maxRetries) {
-        await res.body?.cancel().catch(() => undefined);
+        // A 503 that says the server does not serve artifacts at all is permanent (MLflow
+        // 2.x/3.x `--no-serve-artifacts`): retrying it only delays the answer.
+        const text = await res.text().catch(() => '');
+        const permanent = res.status === 503 && req.path.startsWith(ARTIFACTS_PATH_PREFIX) ? artifactsDisabledMessage(text) : undefined;
+        if (permanent !== undefined) throw this.artifactsDisabled(permanent);
         await this.backoff(attempt, res.headers.get('retry-after') ?? undefined, `${req.method} ${req.path}: HTTP ${res.status}`);
         continue;
       }
@@ -191,8 +214,19 @@ export class MlflowHttpClient {
         }
         throw new AppError('INTERNAL_ERROR', `the server at ${safeUrl(this.baseUrl)} answered ${req.method} ${req.path} with a body that is not a JSON object; is MLFLOW_TRACKING_URI an MLflow server?`);
       }
-      throw await this.toError(res, req);
+      const text = await res.text().catch(() => '');
+      const permanent = res.status === 503 && req.path.startsWith(ARTIFACTS_PATH_PREFIX) ? artifactsDisabledMessage(text) : undefined;
+      if (permanent !== undefined) throw this.artifactsDisabled(permanent);
+      throw this.toError(res.status, text, req);
     }
+  }
+
+  private artifactsDisabled(serverMessage: string): AppError {
+    return new AppError(
+      'TEMPORARILY_UNAVAILABLE',
+      `the MLflow server at ${safeUrl(this.baseUrl)} does not serve artifacts (HTTP 503: ${serverMessage}); start it with artifact proxying (mlflow server --serve-artifacts --artifacts-destination <dir or s3://bucket/path>) or give the experiment an s3:// artifact location`,
+      { details: { status: 503 } },
+    );
   }
 
   private async backoff(attempt: number, retryAfter: string | undefined, why: string): Promise<void> {
@@ -203,8 +237,7 @@ export class MlflowHttpClient {
     await this.sleep(wait);
   }
 
-  private async toError(res: Response, req: HttpRequest): Promise<AppError> {
-    const text = await res.text().catch(() => '');
+  private toError(status: number, text: string, req: HttpRequest): AppError {
     let parsed: { error_code?: unknown; message?: unknown } | undefined;
     try {
       parsed = JSON.parse(text) as typeof parsed;
@@ -212,21 +245,21 @@ export class MlflowHttpClient {
       parsed = undefined;
     }
     if (parsed && typeof parsed.error_code === 'string') {
-      const code = (MLFLOW_CODE_SET.has(parsed.error_code) ? parsed.error_code : statusCode(res.status)) as ErrorCode;
+      const code = (MLFLOW_CODE_SET.has(parsed.error_code) ? parsed.error_code : statusCode(status)) as ErrorCode;
       return new AppError(code, typeof parsed.message === 'string' ? parsed.message : `${parsed.error_code} from ${req.path}`, {
-        details: { status: res.status, errorCode: parsed.error_code },
+        details: { status: status, errorCode: parsed.error_code },
       });
     }
-    const code = statusCode(res.status);
-    let message = `${req.method} ${req.path} failed with HTTP ${res.status}`;
-    if (res.status === 404)
+    const code = statusCode(status);
+    let message = `${req.method} ${req.path} failed with HTTP ${status}`;
+    if (status === 404)
       message = req.path.includes('registered-models') || req.path.includes('model-versions')
         ? `the server at ${safeUrl(this.baseUrl)} does not offer the MLflow model registry API (${req.path} answered 404); use a server with a database backend (mlflow server --backend-store-uri sqlite:///...) or carprice tracking serve`
         : `the server at ${safeUrl(this.baseUrl)} does not serve ${req.path} (HTTP 404); check MLFLOW_TRACKING_URI (DagsHub: https://dagshub.com/OWNER/REPO.mlflow)`;
-    else if (res.status === 401) message = `the MLflow server at ${safeUrl(this.baseUrl)} refused the credentials (HTTP 401); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (DagsHub: user name + token) or MLFLOW_TRACKING_TOKEN`;
-    else if (res.status === 403) message = `the MLflow server at ${safeUrl(this.baseUrl)} denied ${req.method} ${req.path} (HTTP 403); the user lacks permission`;
+    else if (status === 401) message = `the MLflow server at ${safeUrl(this.baseUrl)} refused the credentials (HTTP 401); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (DagsHub: user name + token) or MLFLOW_TRACKING_TOKEN`;
+    else if (status === 403) message = `the MLflow server at ${safeUrl(this.baseUrl)} denied ${req.method} ${req.path} (HTTP 403); the user lacks permission`;
     else if (text.trim()) message += `: ${text.trim().slice(0, 300)}`;
-    return new AppError(code, message, { details: { status: res.status } });
+    return new AppError(code, message, { details: { status: status } });
   }
 
   /** Turn a raw response body into a Node stream. */
