@@ -22,6 +22,8 @@ export interface FeatureSettings {
   reference_year: number;
   log_target: boolean;
   derived: readonly DerivedName[];
+  /** Input columns used only to derive features (car_age from year), not as features themselves. */
+  exclude?: readonly string[];
   numeric_imputer: 'mean' | 'median';
   categorical_imputer: 'most_frequent' | 'constant';
   onehot_drop_first: boolean;
@@ -58,6 +60,7 @@ function featureConfig(schema: ListingSchema, s: FeatureSettings, algo: string, 
     categorical: [...schema.categorical],
     referenceYear: s.reference_year,
     derived: [...s.derived],
+    ...(s.exclude?.length ? { exclude: [...s.exclude] } : {}),
     numericImputer: s.numeric_imputer,
     categoricalImputer: s.categorical_imputer,
     onehotDropFirst: s.onehot_drop_first,

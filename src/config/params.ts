@@ -47,6 +47,8 @@ const paramsSchema = v.object({
     reference_year: v.optional(v.number({ int: true, min: 1900, max: 2200 }), 2025),
     log_target: v.optional(v.boolean(), true),
     derived: v.optional(v.array(v.oneOf(DERIVED)), [...DERIVED]),
+    /** Input columns only used to derive features, then dropped (e.g. year once car_age exists). */
+    exclude: v.optional(v.array(v.string({ nonEmpty: true })), []),
     numeric_imputer: v.optional(v.oneOf(['mean', 'median'] as const), 'median'),
     categorical_imputer: v.optional(v.oneOf(['most_frequent', 'constant'] as const), 'most_frequent'),
     onehot_drop_first: v.optional(v.boolean(), false),
@@ -90,6 +92,19 @@ const paramsSchema = v.object({
     max_rmse: v.optional(v.number({ min: 0, exclusiveMin: true }), 300000),
     max_mape: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.2),
     output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/model_evaluation'),
+  }),
+  /** `carprice model test`: champion comparison, behavioural checks, slices (the gates are `evaluation`). */
+  model_test: v.section({
+    bootstrap_resamples: v.optional(v.number({ int: true, min: 100, max: 100000 }), 2000),
+    confidence: v.optional(v.number({ min: 0.5, max: 1, exclusiveMax: true }), 0.95),
+    behaviour_sample: v.optional(v.number({ int: true, min: 1 }), 300),
+    odometer_grid: v.optional(v.array(v.number({ min: 0 }), { minLength: 2 }), [10000, 25000, 50000, 75000, 100000, 150000]),
+    monotonic_tolerance: v.optional(v.number({ min: 0, max: 1 }), 0.03),
+    color_max_change: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.05),
+    max_violation_rate: v.optional(v.number({ min: 0, max: 1 }), 0.02),
+    slice_min_count: v.optional(v.number({ int: true, min: 1 }), 20),
+    slice_flag_ratio: v.optional(v.number({ min: 1 }), 1.5),
+    output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/model_test'),
   }),
 });
 

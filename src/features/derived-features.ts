@@ -23,9 +23,15 @@ export class DerivedFeatures implements Transformer {
   readonly kind = 'derived-features';
   private active: DerivedName[] | undefined;
 
+  /**
+   * @param drop source columns removed once the derived ones are computed (e.g. `year`,
+   *   whose one-hot levels let a model price a 2010 car above a 2011 one, while car_age
+   *   carries the same information in order).
+   */
   constructor(
     readonly names: readonly DerivedName[],
     readonly referenceYear: number,
+    readonly drop: readonly string[] = [],
   ) {}
 
   fit(frame: Frame): this {
@@ -76,17 +82,18 @@ export class DerivedFeatures implements Transformer {
         categorical.make_model = make.map((m, i) => (m === null || model[i] === null ? null : `${m}|${model[i]}`));
       }
     }
-    return withColumns(frame, { numeric, categorical });
+    return withColumns(frame, { numeric, categorical, drop: this.drop });
   }
 
   toJSON(): SavedTransformer {
     assertFitted(this.active !== undefined, this.kind);
-    return { kind: this.kind, formatVersion: 1, names: [...this.names], referenceYear: this.referenceYear, active: this.active };
+    // `drop` only when set, so bundles without it keep their bytes
+    return { kind: this.kind, formatVersion: 1, names: [...this.names], referenceYear: this.referenceYear, active: this.active, ...(this.drop.length ? { drop: [...this.drop] } : {}) };
   }
 
   static fromJSON(s: SavedTransformer): DerivedFeatures {
     checkSaved(s, 'derived-features', [1]);
-    const t = new DerivedFeatures(s.names as DerivedName[], s.referenceYear as number);
+    const t = new DerivedFeatures(s.names as DerivedName[], s.referenceYear as number, (s.drop as string[] | undefined) ?? []);
     t.active = s.active as DerivedName[];
     return t;
   }

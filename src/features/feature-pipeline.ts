@@ -31,6 +31,8 @@ export interface FeatureConfig {
   categorical: readonly string[];
   referenceYear: number;
   derived: readonly DerivedName[];
+  /** Input columns used only to derive features, then dropped (absent in older bundles). */
+  exclude?: readonly string[];
   numericImputer: 'mean' | 'median';
   categoricalImputer: 'most_frequent' | 'constant';
   onehotDropFirst: boolean;
@@ -99,11 +101,12 @@ export class FeaturePipeline {
       steps.push(t);
       return t.fitTransform(f, y);
     };
-    const derived = new DerivedFeatures(c.derived, c.referenceYear);
+    const exclude = new Set(c.exclude ?? []);
+    const derived = new DerivedFeatures(c.derived, c.referenceYear, [...exclude].filter((k) => k in frame.numeric || k in frame.categorical));
     let f = run(derived, ownedFrame(frame));
     const produced = derived.produced();
-    const numeric = [...c.numeric.filter((k) => k in frame.numeric), ...produced.numeric];
-    const categorical = [...c.categorical.filter((k) => k in frame.categorical), ...produced.categorical];
+    const numeric = [...c.numeric.filter((k) => k in frame.numeric && !exclude.has(k)), ...produced.numeric];
+    const categorical = [...c.categorical.filter((k) => k in frame.categorical && !exclude.has(k)), ...produced.categorical];
     if (c.family === 'linear') {
       f = run(new NumericImputer(numeric, c.numericImputer), f);
       if (categorical.length) f = run(new CategoricalImputer(categorical, c.categoricalImputer), f);

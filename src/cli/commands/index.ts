@@ -26,6 +26,7 @@ import { trackingServeCommand } from './tracking-serve.js';
 import { experimentsListCommand } from './experiments.js';
 import { runsListCommand, runsShowCommand } from './runs.js';
 import { modelsListCommand, modelsShowCommand } from './models.js';
+import { modelTestCommand, modelPromoteCommand, modelRollbackCommand, modelListCommand, modelHistoryCommand } from './model.js';
 import { deployCommand, deployRollbackCommand, deployStatusCommand, deployStopCommand, deployLbCommand } from './deploy.js';
 
 export const commands: Command[] = [
@@ -45,6 +46,12 @@ export const commands: Command[] = [
   runsShowCommand,
   modelsListCommand,
   modelsShowCommand,
+  // --- governance: model tests, promotion, experiments ---
+  modelTestCommand,
+  modelPromoteCommand,
+  modelRollbackCommand,
+  modelListCommand,
+  modelHistoryCommand,
   // --- pipeline ---
   reproCommand,
   statusCommand,

@@ -18,7 +18,10 @@ export const startCommand: Command = {
 1. pulls data/cars24_v3.xlsx (or whatever data_source.raw_data names) from the default
    remote in .dvc/config when the file is missing;
 2. runs the pipeline in dvc.yaml like \`carprice repro\` (stages whose inputs changed);
-3. prints the test metrics and whether the new model version went to Staging.
+3. tests the Staging version (\`carprice model test\`) and promotes it to Production (alias
+   champion) when it passes (\`carprice model promote\`), so a fresh clone ends with a
+   Production model;
+4. prints the test metrics and what happened in the registry.
 
   -j, --jobs N         run up to N independent stages at once
   --set KEY=VALUE      set a params key before running, repeatable: written into
@@ -52,6 +55,8 @@ export const startCommand: Command = {
     }
     const { reproduce } = await import('../../pipeline/reproduce.js');
     await reproduce({ cwd: ctx.cwd, jobs, stdout: ctx.stderr, stderr: ctx.stderr, logger: ctx.logger, signal: ctx.signal, argv1: process.argv[1] });
+    const { releaseModel } = await import('../../jobs/release-model.js');
+    const release = await releaseModel({ params, cwd: ctx.cwd, env: ctx.env, logger: ctx.logger, signal: ctx.signal, report: (l) => ctx.stderr.write(l + '\n') });
     const seconds = (performance.now() - t0) / 1000;
     const readJson = <T>(p: string): T => JSON.parse(readFileSync(resolvePath(ctx, p), 'utf8')) as T;
     const m = readJson<Record<string, number>>(join(params.evaluation.output_dir, 'metrics.json'));
@@ -62,6 +67,7 @@ export const startCommand: Command = {
         `pipeline up to date in ${seconds.toFixed(1)} s; model ${info.model_name} v${info.model_version} (${params.model_trainer.algo})`,
         `test metrics: R² ${m.r2.toFixed(4)}  RMSE ${m.rmse.toFixed(0)}  MAE ${m.mae.toFixed(0)}  MAPE ${(100 * m.mape).toFixed(2)}%  MedAPE ${(100 * m.medape).toFixed(2)}%  within10 ${(100 * m.within10).toFixed(1)}%`,
         reg.transitioned ? `registry: v${info.model_version} -> ${reg.stage}` : `registry: v${info.model_version} not promoted (${reg.reason})`,
+        `release: ${release.reason}`,
       ].join('\n') + '\n',
     );
   },
