@@ -23,9 +23,12 @@ import { loadEstimator } from '../ml/format/registry.js';
 import '../ml/algorithms.js';
 import { checkSavedBundle } from './bundle-schema.js';
 import { Predictor, type PredictorOptions } from './predictor.js';
+import { parseCalibration, type Calibration } from './calibration.js';
 
 export const BUNDLE_KIND = 'carprice-model-bundle';
-export const BUNDLE_FORMAT_VERSION = 1;
+/** 2: prediction-interval calibration (`calibration`); 1 is still read (no intervals). */
+export const BUNDLE_FORMAT_VERSION = 2;
+export const BUNDLE_READ_VERSIONS: readonly number[] = [1, 2];
 export const BUNDLE_FILE = 'bundle.json';
 
 /** The listing fields a bundle accepts. */
@@ -61,6 +64,8 @@ export interface SavedBundle extends BundleMetadata {
   inputSchema: InputSchema;
   target: { column: string; transform: TargetTransformName };
   members: SavedBundleMember[];
+  /** Interval calibration (formatVersion 2; absent in format 1 or when intervals are off). */
+  calibration?: Calibration;
 }
 
 export interface BundleMember {
@@ -174,6 +179,8 @@ export class ModelBundle {
     readonly targetTransform: TargetTransformName,
     readonly members: readonly BundleMember[],
     public metadata: BundleMetadata,
+    /** Split-conformal interval calibration (calibration.ts); null in bundles of format 1. */
+    public calibration: Calibration | null = null,
   ) {
     if (members.length === 0) throw new AppError('MODEL_INVALID', 'a model bundle needs at least one member');
   }
@@ -212,6 +219,7 @@ export class ModelBundle {
       inputSchema: this.inputSchema,
       target: { column: this.inputSchema.target, transform: this.targetTransform },
       members: this.members.map((m) => ({ weight: m.weight, algo: m.algo, features: m.features.toJSON(), estimator: m.estimator.toJSON() })),
+      ...(this.calibration ? { calibration: this.calibration } : {}),
     };
   }
 
@@ -252,8 +260,8 @@ export class ModelBundle {
     const s = saved as SavedBundle;
     if (!s || typeof s !== 'object' || Array.isArray(s) || s.kind !== BUNDLE_KIND)
       throw new AppError('FORMAT_UNKNOWN', `${where} is not a carprice model bundle (kind ${JSON.stringify((s as { kind?: unknown })?.kind)}); train one with \`carprice train\``);
-    if (s.formatVersion !== BUNDLE_FORMAT_VERSION)
-      throw new AppError('FORMAT_VERSION', `${where} has formatVersion ${String(s.formatVersion)}; this carprice reads ${BUNDLE_FORMAT_VERSION}. Upgrade carprice or retrain`);
+    if (!BUNDLE_READ_VERSIONS.includes(s.formatVersion))
+      throw new AppError('FORMAT_VERSION', `${where} has formatVersion ${String(s.formatVersion)}; this carprice reads ${BUNDLE_READ_VERSIONS.join(', ')}. Upgrade carprice or retrain`);
     checkSavedBundle(s, where);
     const damaged = (e: unknown, part: string): AppError =>
       isAppError(e) && e.code !== 'INPUT_INVALID'
@@ -267,7 +275,8 @@ export class ModelBundle {
       }
     });
     const { createdAt, algo, training, params, metrics, carpriceVersion } = s;
-    const bundle = new ModelBundle(s.inputSchema, s.target.transform, members, { createdAt, algo, training, params, metrics, carpriceVersion });
+    const calibration = parseCalibration(s.calibration, where);
+    const bundle = new ModelBundle(s.inputSchema, s.target.transform, members, { createdAt, algo, training, params, metrics, carpriceVersion }, calibration);
     try {
       const inp = s.inputSchema;
       const numeric: Record<string, Float64Array> = {};

@@ -11,17 +11,13 @@
  */
 import { AppError } from '../core/errors.js';
 import { CompiledMember } from './compiled-member.js';
+import { intervalOf, type PredictionInterval } from './calibration.js';
 import type { ModelBundle } from './model-bundle.js';
 import { defaultLimits, readRecord, recordLayout, type FieldError, type RecordLayout, type RecordLimits } from './record-validation.js';
 
 export type { FieldError, RecordLimits } from './record-validation.js';
 
-/** A price range holding the true price with probability `level` (split-conformal). */
-export interface PredictionInterval {
-  lower: number;
-  upper: number;
-  level: number;
-}
+export type { PredictionInterval } from './calibration.js';
 
 export interface PredictionOk {
   ok: true;
@@ -78,7 +74,8 @@ export class Predictor {
     const z = this.score(unknown);
     const price = this.logTarget ? Math.expm1(z) : z;
     if (!Number.isFinite(price)) throw new AppError('MODEL_INVALID', `the model gave a non-finite price (${price}) for a valid listing; the model is damaged, retrain it`);
-    return { ok: true, price, interval: null, unknownCategories: distinctSorted(unknown) };
+    const cal = this.bundle.calibration;
+    return { ok: true, price, interval: cal ? intervalOf(z, cal, this.bundle.targetTransform) : null, unknownCategories: distinctSorted(unknown) };
   }
 
   /** Validate and price each record; one result per record, in order. */

@@ -64,6 +64,7 @@ export async function crossValidate(o: CrossValidateOptions): Promise<CrossValid
     const items = parts.map(({ train }) => {
       const options: TrainBundleOptions = {
         ...trainingOptions(p, algo),
+        intervalLevel: 0, // fold metrics only: no interval calibration fits
         signal: o.signal,
         metadata: { createdAt: new Date(0).toISOString(), training: { dataHash: '', rows: train.length, source: o.data }, params: {}, carpriceVersion: CARPRICE_VERSION },
       };
