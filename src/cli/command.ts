@@ -9,6 +9,8 @@ import type { Logger } from '../core/logger.js';
 
 export interface Output {
   write(text: string): void;
+  /** Write and wait until the stream can take more (bounded memory for long outputs). */
+  writeAsync?(text: string): Promise<void>;
   /** True when the stream is an interactive terminal (progress bars allowed). */
   readonly isTTY: boolean;
 }

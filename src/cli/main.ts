@@ -15,6 +15,17 @@ import type { Command, CommandContext, OptionSpec, Output } from './command.js';
 function out(stream: NodeJS.WriteStream): Output {
   return {
     write: (t: string) => void stream.write(t),
+    writeAsync: (t: string) =>
+      new Promise<void>((res, rej) => {
+        const onError = (e: Error) => rej(e);
+        stream.once('error', onError);
+        const done = () => {
+          stream.off('error', onError);
+          res();
+        };
+        if (stream.write(t)) done();
+        else stream.once('drain', done);
+      }),
     get isTTY() {
       return Boolean(stream.isTTY);
     },
@@ -97,6 +108,8 @@ export async function main(argv: string[], ctxOverrides: Partial<CommandContext>
       stderr.write(`carprice: ${e.message}\n`);
       return exitCodeOf(e.code);
     }
+    // the reader of our output went away (`carprice predict ... | head`): stop quietly
+    if ((e as NodeJS.ErrnoException)?.code === 'EPIPE') return 0;
     const sys = systemErrorLine(e);
     if (sys) {
       stderr.write(`carprice: ${sys}\n`);

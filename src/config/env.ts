@@ -26,6 +26,7 @@ export const ENV_VARS = {
   CARPRICE_LOG_LEVEL: 'diagnostic logs (pino JSON) on stderr at this level: trace, debug, info, warn, error (default: off)',
   CARPRICE_TRACKING_USERS: 'users for `carprice tracking serve` basic auth: user:password[,user:password...]',
   CARPRICE_DATA_URL: 'default raw-data source (path, http(s):// or s3:// URL) overriding params.yaml',
+  CARPRICE_MAX_INPUT_MB: 'largest listings file (MB; an .xlsx counts 10x) read whole into memory, by training and by non-CSV or remote inputs (default: 1/256 of the RAM, at least 64)',
   CARPRICE_THREADS: 'worker threads for training (independent fits of blend members; default: the cores available, 1 = no workers)',
   HOST: 'address the API server binds to (default 0.0.0.0 in containers)',
   PORT: 'port the API server listens on (default 8000)',

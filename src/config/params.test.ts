@@ -167,3 +167,15 @@ test('a YAML alias bomb in params is a CONFIG_INVALID line, not a crash (issue 9
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('ranges: the defaults in code equal params.yaml; entries override or turn off a column; min above max is refused', () => {
+  const fromFile = loadParams({ path: join(root, 'params.yaml'), mustExist: true });
+  assert.deepEqual(fromFile.ranges, parseParams({}).ranges);
+  assert.deepEqual(parseParams({}).ranges.odometer, { min: 0, max: 2_000_000 });
+  const p = parseParams({ ranges: { odometer: { min: 0, max: 5e6 }, year: null } });
+  assert.deepEqual(p.ranges.odometer, { min: 0, max: 5e6 });
+  assert.equal(p.ranges.year, undefined);
+  assert.deepEqual(p.ranges.fitnessAge, { min: 0, max: 100 });
+  assert.throws(() => parseParams({ ranges: { odometer: { min: 10, max: 1 } } }), /ranges\.odometer: min 10 is above max 1/);
+  assert.throws(() => parseParams({ ranges: { odometer: { min: 'a', max: 1 } } }), /ranges\.odometer\.min: expected a number/);
+});

@@ -8,7 +8,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseDocument, parse as parseYamlValue, isMap, type Document } from 'yaml';
 import { AppError } from '../core/errors.js';
-import { parseWith, v, type Issue } from '../core/schema.js';
+import { parseWith, v, type Issue, type Validator } from '../core/schema.js';
 
 const SEED_NUMERIC = ['odometer', 'fitnessAge', 'featureCount'];
 const SEED_CATEGORICAL = ['make', 'model', 'variant', 'year', 'transmissionType', 'bodyType', 'fuelType', 'ownership', 'color'];
@@ -20,6 +20,45 @@ const modelParams = v.optional(v.record(v.optional(v.record((x, p, issues) => {
 }), {})), {});
 
 const DERIVED = ['car_age', 'log_odometer', 'make_model', 'km_per_year'] as const;
+
+/**
+ * Plausible ranges of listing values (inclusive), checked at every entry point (train,
+ * evaluate, predict, the API): a value outside is a bad cell (training, evaluation, batch
+ * files) or an invalid field (`--input`, HTTP). Equal to the `ranges` section of the
+ * project's params.yaml (a test checks). A params.yaml entry replaces the default of its
+ * column; `column: null` turns the check off.
+ */
+export const DEFAULT_RANGES: Readonly<Record<string, Readonly<{ min: number; max: number }>>> = {
+  odometer: { min: 0, max: 2_000_000 },
+  fitnessAge: { min: 0, max: 100 },
+  featureCount: { min: 0, max: 1000 },
+  year: { min: 1950, max: 2030 },
+  ownership: { min: 0, max: 20 },
+  listingPrice: { min: 10_000, max: 1_000_000_000 },
+};
+
+const rangeEntry = v.object({ min: v.number(), max: v.number() });
+
+const rangesSchema: Validator<Record<string, { min: number; max: number }>> = (x, path, issues) => {
+  const out: Record<string, { min: number; max: number }> = {};
+  for (const [k, r] of Object.entries(DEFAULT_RANGES)) out[k] = { ...r };
+  if (x === undefined || x === null) return out;
+  if (typeof x !== 'object' || Array.isArray(x)) {
+    issues.push({ path, message: `expected a mapping of column: {min, max}, got ${JSON.stringify(x)}` });
+    return out;
+  }
+  for (const [k, raw] of Object.entries(x as Record<string, unknown>)) {
+    const at = path ? `${path}.${k}` : k;
+    if (raw === null) {
+      delete out[k];
+      continue;
+    }
+    const r = rangeEntry(raw, at, issues);
+    if (Number.isFinite(r.min) && Number.isFinite(r.max) && r.min > r.max) issues.push({ path: at, message: `min ${r.min} is above max ${r.max}` });
+    out[k] = r;
+  }
+  return out;
+};
 
 const paramsSchema = v.object({
   base: v.section({
@@ -92,6 +131,7 @@ const paramsSchema = v.object({
     register_as: v.optional(v.oneOf(['Staging', 'Production', 'None'] as const), 'Staging'),
     output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/register_model'),
   }),
+  ranges: rangesSchema,
   evaluation: v.section({
     min_r2: v.optional(v.number({ max: 1 }), 0.8),
     max_rmse: v.optional(v.number({ min: 0, exclusiveMin: true }), 300000),

@@ -112,3 +112,63 @@ function replaceDirAtomicRaw(dir: string, fill: (tmp: string) => void): void {
   }
   rmSync(old, { recursive: true, force: true });
 }
+
+/**
+ * A file written piece by piece and made visible all at once: pieces go to a temp file in
+ * the target's directory, `commit` fsyncs and renames it over `path`, `abort` removes it.
+ * For outputs too big to build in memory (batch predictions); errors are FILE_UNWRITABLE.
+ */
+export class AtomicFileWriter {
+  private fd: number | undefined;
+  private readonly tmp: string;
+
+  constructor(readonly path: string) {
+    const dir = dirname(path);
+    this.tmp = join(dir, `.${basename(path)}.${process.pid}.${counter++}.tmp`);
+    try {
+      mkdirSync(dir, { recursive: true });
+      this.fd = openSync(this.tmp, 'w');
+    } catch (e) {
+      throw writeFailure(e, path);
+    }
+  }
+
+  /** Append `text` (synchronously: the caller's chunks are bounded). */
+  write(text: string): void {
+    if (this.fd === undefined) throw new AppError('FILE_UNWRITABLE', `cannot write ${this.path}: the output was already closed`);
+    const buf = Buffer.from(text);
+    try {
+      for (let off = 0; off < buf.byteLength; ) off += writeSync(this.fd, buf, off, buf.byteLength - off);
+    } catch (e) {
+      this.abort();
+      throw writeFailure(e, this.path);
+    }
+  }
+
+  /** Make the file visible at `path` (replacing what was there). */
+  commit(): void {
+    if (this.fd === undefined) return;
+    try {
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.fd = undefined;
+      renameSync(this.tmp, this.path);
+    } catch (e) {
+      this.abort();
+      throw writeFailure(e, this.path);
+    }
+  }
+
+  /** Drop the partial output; `path` is left as it was. */
+  abort(): void {
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already closed
+      }
+      this.fd = undefined;
+    }
+    rmSync(this.tmp, { force: true });
+  }
+}

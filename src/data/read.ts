@@ -4,6 +4,7 @@
  * (or `format`). Errors say which source failed and what to do.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { AppError } from '../core/errors.js';
 import type { Env } from '../config/env.js';
 import { parseCsv } from './csv.js';
@@ -18,6 +19,34 @@ export interface ReadTableOptions {
   signal?: AbortSignal;
   /** Timeout for http(s) downloads in ms (default 60 s). */
   timeoutMs?: number;
+  /** Largest file read whole, in bytes (default: wholeFileLimit(env)). */
+  maxBytes?: number;
+}
+
+/**
+ * How many bytes of a listings file carprice reads whole into memory: CARPRICE_MAX_INPUT_MB,
+ * else 1/256 of the machine's RAM (at least 64 MB). Validated listings, features and a
+ * model's training matrices take ~100-200x the CSV's size (~13 KB per listing for the
+ * default blend), so a bigger file would end in an out-of-memory kill rather than a message.
+ */
+export function wholeFileLimit(env: Env | undefined): number {
+  const raw = env?.CARPRICE_MAX_INPUT_MB;
+  if (raw !== undefined) {
+    const mb = Number(raw);
+    if (!Number.isFinite(mb) || mb <= 0) throw new AppError('CONFIG_INVALID', `CARPRICE_MAX_INPUT_MB must be a number of megabytes > 0, got "${raw}"`);
+    return Math.floor(mb * 1e6);
+  }
+  return Math.max(64e6, Math.floor(totalmem() / 256));
+}
+
+function tooBig(source: string, bytes: number, weight: number, limit: number): AppError {
+  const mb = (n: number) => `${(n / 1e6).toFixed(n < 10e6 ? 1 : 0)} MB`;
+  return new AppError(
+    'DATA_INVALID',
+    `${source} is ${mb(bytes)}${weight > 1 ? ` (an .xlsx counts ${weight}x)` : ''}, more than the ${mb(limit)} carprice reads whole into memory on this machine; ` +
+      'use a sample of it, a CSV file for predict/evaluate (streamed, no limit), or raise CARPRICE_MAX_INPUT_MB if the machine has the memory',
+    { details: { bytes, limit } },
+  );
 }
 
 function formatOf(source: string, forced?: 'csv' | 'xlsx'): 'csv' | 'xlsx' {
@@ -28,7 +57,8 @@ function formatOf(source: string, forced?: 'csv' | 'xlsx'): 'csv' | 'xlsx' {
   throw new AppError('USAGE', `cannot tell the format of ${source}: name it .csv or .xlsx (or pass the format explicitly)`);
 }
 
-async function readBytes(source: string, opts: ReadTableOptions): Promise<Uint8Array> {
+async function readBytes(source: string, opts: ReadTableOptions, weight: number): Promise<Uint8Array> {
+  const limit = opts.maxBytes ?? wholeFileLimit(opts.env);
   if (/^https?:\/\//i.test(source)) {
     const signal = AbortSignal.any([AbortSignal.timeout(opts.timeoutMs ?? 60_000), ...(opts.signal ? [opts.signal] : [])]);
     let res: Response;
@@ -38,17 +68,27 @@ async function readBytes(source: string, opts: ReadTableOptions): Promise<Uint8A
       throw new AppError('NETWORK', `could not download ${source}: ${(e as Error).message}; check the URL and your network`, { cause: e });
     }
     if (!res.ok) throw new AppError('NETWORK', `downloading ${source} failed with HTTP ${res.status}; check the URL and access rights`);
-    return new Uint8Array(await res.arrayBuffer());
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (Number.isFinite(declared) && declared * weight > limit) {
+      await res.body?.cancel();
+      throw tooBig(source, declared, weight, limit);
+    }
+    const buf = new Uint8Array(await res.arrayBuffer());
+    if (buf.byteLength * weight > limit) throw tooBig(source, buf.byteLength, weight, limit);
+    return buf;
   }
   if (/^s3:\/\//i.test(source)) {
     const m = /^s3:\/\/([^/]+)\/(.+)$/i.exec(source);
     if (!m) throw new AppError('USAGE', `${source} is not a valid S3 URL; use s3://bucket/path/to/file.xlsx`);
     const { readS3Object } = await import('./s3-source.js');
-    return readS3Object(m[1], m[2], opts.env ?? {}, opts.signal);
+    const buf = await readS3Object(m[1], m[2], opts.env ?? {}, opts.signal);
+    if (buf.byteLength * weight > limit) throw tooBig(source, buf.byteLength, weight, limit);
+    return buf;
   }
   try {
     const st = await stat(source);
     if (st.isDirectory()) throw new AppError('USAGE', `${source} is a directory; give the path of a .csv or .xlsx file`);
+    if (st.size * weight > limit) throw tooBig(source, st.size, weight, limit);
     return await readFile(source);
   } catch (e) {
     if (e instanceof AppError) throw e;
@@ -62,7 +102,7 @@ async function readBytes(source: string, opts: ReadTableOptions): Promise<Uint8A
 /** Read a table of listings from a path or URL. */
 export async function readTable(source: string, opts: ReadTableOptions = {}): Promise<RawTable> {
   const format = formatOf(source, opts.format);
-  const bytes = await readBytes(source, opts);
+  const bytes = await readBytes(source, opts, format === 'xlsx' ? 10 : 1);
   if (bytes.byteLength === 0) throw new AppError('DATA_EMPTY', `${source} is empty (0 bytes); expected listings`);
   if (format === 'csv') return parseCsv(Buffer.from(bytes).toString('utf8'), source);
   // exceljs takes ~0.5 s to import: load it only when a workbook is read

@@ -10,6 +10,8 @@ export interface RawTable {
   source: string;
   /** Sheet name for spreadsheets. */
   sheet?: string;
+  /** Every sheet of the workbook, for messages when the listings may be on another one. */
+  sheets?: string[];
   columns: string[];
   rows: Cell[][];
   /** 1-based row/line number in the source for each row (header is row 1). */

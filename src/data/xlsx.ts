@@ -5,6 +5,7 @@
 import ExcelJS from 'exceljs';
 import { AppError } from '../core/errors.js';
 import type { Cell, RawTable } from './table.js';
+import { otherSheetsHint } from './validate.js';
 
 function cellValue(v: unknown): Cell {
   if (v === null || v === undefined) return null;
@@ -43,7 +44,8 @@ export async function parseXlsx(bytes: Uint8Array, source: string, sheet?: strin
     columns.push(v === null ? '' : String(v).trim());
   }
   while (columns.length && columns[columns.length - 1] === '') columns.pop();
-  if (columns.length === 0) throw new AppError('DATA_EMPTY', `${source} sheet "${ws.name}" is empty; expected a header row and listings`);
+  if (columns.length === 0)
+    throw new AppError('DATA_EMPTY', `${source} sheet "${ws.name}" is empty; expected a header row and listings${otherSheetsHint({ source, sheet: ws.name, sheets: names })}`);
   const rows: Cell[][] = [];
   const rowNumbers: number[] = [];
   ws.eachRow({ includeEmpty: false }, (row, rowNumber) => {
@@ -60,7 +62,7 @@ export async function parseXlsx(bytes: Uint8Array, source: string, sheet?: strin
       rowNumbers.push(rowNumber);
     }
   });
-  return { source, sheet: ws.name, columns, rows, rowNumbers };
+  return { source, sheet: ws.name, sheets: names, columns, rows, rowNumbers };
 }
 
 /** Write rows as an .xlsx workbook (used to build test fixtures by code). */

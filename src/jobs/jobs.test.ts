@@ -98,7 +98,7 @@ test('predict: records (rounded to 2 decimals) and a file (with source row numbe
   const records = generateListings({ n: 3, seed: 77 }).map(asInput);
   const preds = await predict({ params, model: join(dir, 'mp'), input: records });
   assert.equal(preds.length, 3);
-  for (const p of preds) assert.equal(Math.round(p.predicted_price * 100) / 100, p.predicted_price);
+  for (const p of preds) assert.equal(Math.round(p.predicted_price! * 100) / 100, p.predicted_price);
   const file = join(dir, 'to-price.csv');
   writeFileSync(file, fixtureCsv({ n: 4, seed: 77 }).replace(/,listingPrice\n/, '\n').replace(/,\d+\n/g, '\n'));
   const fromFile = await predict({ params, model: join(dir, 'mp'), data: file });

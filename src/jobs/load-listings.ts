@@ -6,8 +6,12 @@ import type { Env } from '../config/env.js';
 import type { Params } from '../config/params.js';
 import type { Logger } from '../core/logger.js';
 import { buildListingSchema, type ListingSchema } from '../data/listing-schema.js';
+import type { Frame } from '../data/frame.js';
 import { readTable } from '../data/read.js';
-import { describeReport, validateListings, type ValidatedListings } from '../data/validate.js';
+import { readCsvChunks } from '../data/csv-stream.js';
+import type { Cell } from '../data/table.js';
+import { describeReport, validateListings, type TableOrigin, type ValidatedListings } from '../data/validate.js';
+import type { InputSchema } from '../bundle/model-bundle.js';
 
 export interface LoadListingsOptions {
   params: Params;
@@ -37,8 +41,62 @@ export async function loadListings(source: string, o: LoadListingsOptions): Prom
     maxInvalidFraction: o.params.data_ingestion.max_invalid_fraction,
     dropDuplicates: o.params.data_ingestion.drop_duplicates,
     requireTarget: o.requireTarget ?? true,
+    ranges: o.params.ranges,
   });
   o.logger?.debug({ report: { ...v.report, badCells: v.report.badCells.length } }, 'listings validated');
   o.onReport?.(describeReport(v.report));
   return v;
+}
+
+/** The listing schema a model bundle was trained with: what its input files must hold. */
+export function schemaFromBundle(s: InputSchema): ListingSchema {
+  const minimum: Record<string, number> = {};
+  for (const c of [...s.numeric, ...s.optionalNumeric]) minimum[c] = 0;
+  return { target: s.target, numeric: [...s.numeric], categorical: [...s.categorical], optionalNumeric: [...s.optionalNumeric], minimum };
+}
+
+/**
+ * The frame with every optional numeric column of the bundle present: columns the file
+ * lacks (equipment flags) are all missing, and the model imputes them, exactly as it does
+ * for a `--input` listing without them.
+ */
+export function withOptionalColumns(frame: Frame, s: InputSchema): Frame {
+  const absent = s.optionalNumeric.filter((c) => !(c in frame.numeric));
+  if (absent.length === 0) return frame;
+  const numeric = { ...frame.numeric };
+  for (const c of absent) numeric[c] = new Float64Array(frame.nRows).fill(NaN);
+  return { ...frame, numeric };
+}
+
+/** A batch of raw rows of a listings source, with where they came from. */
+export interface ListingChunk {
+  columns: string[];
+  rows: Cell[][];
+  rowNumbers: number[];
+  origin: TableOrigin;
+}
+
+/**
+ * The rows of a listings source a chunk at a time. A local .csv file is streamed (memory
+ * bounded by the chunk, whatever the file's size); other sources (.xlsx, URLs) are read
+ * whole, up to the whole-file limit (data/read.ts wholeFileLimit), then handed out in chunks.
+ */
+export async function* readListingChunks(
+  source: string,
+  o: { params: Params; env?: Env; signal?: AbortSignal; chunkRows?: number },
+): AsyncGenerator<ListingChunk> {
+  const chunkRows = o.chunkRows ?? 2000;
+  const local = !/^[a-z][a-z0-9+.-]*:\/\//i.test(source);
+  if (local && source.split(/[?#]/)[0].toLowerCase().endsWith('.csv')) {
+    for await (const c of readCsvChunks(source, { chunkRows, signal: o.signal })) yield { ...c, origin: { source } };
+    return;
+  }
+  const table = await readTable(source, { env: o.env, signal: o.signal, sheet: o.params.data_source.sheet });
+  const origin: TableOrigin = { source: table.source, sheet: table.sheet, sheets: table.sheets };
+  if (table.rows.length === 0) {
+    yield { columns: table.columns, rows: [], rowNumbers: [], origin };
+    return;
+  }
+  for (let i = 0; i < table.rows.length; i += chunkRows)
+    yield { columns: table.columns, rows: table.rows.slice(i, i + chunkRows), rowNumbers: table.rowNumbers.slice(i, i + chunkRows), origin };
 }

@@ -1,19 +1,29 @@
 /**
- * The predict use case: prices for listing objects (JSON) or for a listings file, from a
+ * The predict use case: prices for listing objects (JSON), or for a listings file, from a
  * saved model bundle. Prices are rounded to 2 decimals, as the seed's API returned them.
+ *
+ * A file is scored a chunk of rows at a time (a local CSV is streamed, so memory stays
+ * bounded whatever its size), and the output has exactly one entry per input row, in
+ * order: a price, or an error naming what is wrong with that row (a bad cell, a value
+ * outside the plausible ranges, a price the model could not give). Duplicate rows are
+ * priced each time. More bad rows than data_ingestion.max_invalid_fraction fail the
+ * command (exit 4) after the report; with `out`, the file is then not written.
  */
 import { AppError } from '../core/errors.js';
+import { AtomicFileWriter } from '../core/atomic-write.js';
 import type { Env } from '../config/env.js';
 import type { Params } from '../config/params.js';
 import { ModelBundle } from '../bundle/model-bundle.js';
-import { loadListings } from './load-listings.js';
+import { listingRangeErrors, priceProblem } from '../data/plausible-ranges.js';
+import { ListingValidator, keepRows, type BadCell } from '../data/validate.js';
+import { readListingChunks, schemaFromBundle, withOptionalColumns } from './load-listings.js';
 
 export interface PredictOptions {
   params: Params;
   model: string | ModelBundle;
   /** Listing objects (one or many). */
   input?: readonly Record<string, unknown>[];
-  /** A listings file instead of `input`. */
+  /** A listings file instead of `input`: scored through predictFile, all rows returned. */
   data?: string;
   env?: Env;
   signal?: AbortSignal;
@@ -21,19 +31,146 @@ export interface PredictOptions {
 }
 
 export interface Prediction {
-  predicted_price: number;
+  /** Absent for a file row that could not be priced (see `error`). */
+  predicted_price?: number;
   /** Source row number when predicting a file. */
   row?: number;
+  /** Why a file row has no price. */
+  error?: string;
 }
 
+const round2 = (p: number) => Math.round(p * 100) / 100;
+
+/** Prices for listing objects (all valid, or INPUT_INVALID naming every problem), or for a file's rows. */
 export async function predict(o: PredictOptions): Promise<Prediction[]> {
   const bundle = typeof o.model === 'string' ? ModelBundle.load(o.model) : o.model;
   if ((o.input === undefined) === (o.data === undefined)) throw new AppError('USAGE', 'give exactly one of --input JSON or --data FILE');
-  if (o.input) {
-    if (o.input.length === 0) throw new AppError('INPUT_INVALID', 'no listings to predict: the input is an empty list');
-    return [...bundle.predictRecords(o.input)].map((p) => ({ predicted_price: Math.round(p * 100) / 100 }));
+  if (o.data !== undefined) {
+    const rows: Prediction[] = [];
+    await predictFile({ ...o, model: bundle, data: o.data, format: 'jsonl', onRow: (p) => void rows.push(p) });
+    return rows;
   }
-  const v = await loadListings(o.data!, { params: o.params, env: o.env, signal: o.signal, onReport: o.onReport, requireTarget: false });
-  const pred = bundle.predictFrame(v.frame);
-  return [...pred].map((p, i) => ({ predicted_price: Math.round(p * 100) / 100, row: v.rowNumbers[i] }));
+  const input = o.input!;
+  if (input.length === 0) throw new AppError('INPUT_INVALID', 'no listings to predict: the input is an empty list');
+  const problems: string[] = [];
+  input.forEach((r, i) => {
+    for (const e of listingRangeErrors(r, o.params.ranges)) problems.push(`${input.length > 1 ? `[${i}].` : ''}${e.field}: ${e.message}`);
+  });
+  if (problems.length)
+    throw new AppError('INPUT_INVALID', `invalid listing input (${problems.length} problem(s)): ${problems.slice(0, 20).join('; ')}`, { details: { problems } });
+  const prices = bundle.predictRecords(input);
+  const out: Prediction[] = [];
+  prices.forEach((p, i) => {
+    const why = priceProblem(p);
+    if (why) throw new AppError('MODEL_INVALID', `${input.length > 1 ? `listing [${i}]: ` : ''}${why}`);
+    out.push({ predicted_price: round2(p) });
+  });
+  return out;
+}
+
+export interface PredictFileOptions {
+  params: Params;
+  model: string | ModelBundle;
+  /** Listings file: local path (a .csv is streamed), http(s):// or s3:// URL, .csv or .xlsx. */
+  data: string;
+  /** Output format: CSV `row,predicted_price,error` or JSON lines. */
+  format: 'csv' | 'jsonl';
+  /** Write the output to this file, atomically (nothing appears unless the command succeeds). */
+  out?: string;
+  /** Otherwise, the output goes here piece by piece (stdout in the CLI). */
+  write?: (text: string) => void | Promise<void>;
+  /** Each row's result, in order (for callers that want objects). */
+  onRow?: (p: Prediction) => void;
+  env?: Env;
+  signal?: AbortSignal;
+  onReport?: (summary: string) => void;
+  /** Rows scored at a time (default 2,000). */
+  chunkRows?: number;
+}
+
+export interface PredictFileSummary {
+  rows: number;
+  priced: number;
+  failed: number;
+}
+
+function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function formatRow(p: Prediction, format: 'csv' | 'jsonl'): string {
+  if (format === 'jsonl') return JSON.stringify(p) + '\n';
+  return `${p.row},${p.predicted_price ?? ''},${p.error ? csvField(p.error) : ''}\n`;
+}
+
+/** Describe a row's bad cells: `odometer: "abc" (not a number); year: "2100" (outside ...)`. */
+function describeCells(cells: readonly BadCell[]): string {
+  return cells.map((b) => `${b.column}: ${JSON.stringify(b.value)} (${b.reason})`).join('; ');
+}
+
+/** Score a listings file chunk by chunk; one output entry per input row. */
+export async function predictFile(o: PredictFileOptions): Promise<PredictFileSummary> {
+  const bundle = typeof o.model === 'string' ? ModelBundle.load(o.model) : o.model;
+  const schema = schemaFromBundle(bundle.inputSchema);
+  const writer = o.out ? new AtomicFileWriter(o.out) : undefined;
+  const emit = async (text: string) => {
+    if (writer) writer.write(text);
+    else if (o.write) await o.write(text);
+  };
+  const summary: PredictFileSummary = { rows: 0, priced: 0, failed: 0 };
+  const examples: string[] = [];
+  let validator: ListingValidator | undefined;
+  let source = o.data;
+  try {
+    if (o.format === 'csv') await emit('row,predicted_price,error\n');
+    for await (const chunk of readListingChunks(o.data, { params: o.params, env: o.env, signal: o.signal, chunkRows: o.chunkRows })) {
+      if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'prediction interrupted');
+      source = chunk.origin.source;
+      validator ??= new ListingValidator(chunk.columns, schema, chunk.origin, { requireTarget: false, ranges: o.params.ranges });
+      const checked = validator.check(chunk.rows, chunk.rowNumbers);
+      const cellsOf = new Map<number, BadCell[]>();
+      for (const b of checked.bad) cellsOf.set(b.row, [...(cellsOf.get(b.row) ?? []), b]);
+      const keep: number[] = [];
+      for (let i = 0; i < checked.n; i++) if (!checked.rowBad[i]) keep.push(i);
+      const prices = keep.length ? bundle.predictFrame(withOptionalColumns(keepRows(checked, keep).frame, bundle.inputSchema)) : new Float64Array(0);
+      let k = 0;
+      let text = '';
+      for (let i = 0; i < checked.n; i++) {
+        const row = chunk.rowNumbers[i];
+        let p: Prediction;
+        if (checked.rowBad[i]) p = { row, error: describeCells(cellsOf.get(row) ?? []) };
+        else {
+          const price = prices[k++];
+          const why = priceProblem(price);
+          p = why ? { row, error: why } : { row, predicted_price: round2(price) };
+        }
+        if (p.error) {
+          summary.failed++;
+          if (examples.length < 5) examples.push(`row ${row}: ${p.error}`);
+        } else summary.priced++;
+        summary.rows++;
+        o.onRow?.(p);
+        if (o.write || writer) text += formatRow(p, o.format);
+      }
+      if (text) await emit(text);
+    }
+    if (summary.rows === 0) throw new AppError('DATA_EMPTY', `${source} has a header but no listings`);
+    const missing = validator?.missingOptional ?? [];
+    o.onReport?.(
+      `${source}: ${summary.rows} rows, ${summary.priced} priced, ${summary.failed} could not be priced` +
+        (examples.length ? ` (their error is in the output):\n  ${examples.join('\n  ')}${summary.failed > examples.length ? `\n  ... and ${summary.failed - examples.length} more` : ''}` : '') +
+        (missing.length ? `\n  optional columns absent (imputed): ${missing.join(', ')}` : ''),
+    );
+    const maxInvalid = o.params.data_ingestion.max_invalid_fraction;
+    if (summary.failed / summary.rows > maxInvalid)
+      throw new AppError(
+        'DATA_INVALID',
+        `${source}: ${summary.failed} of ${summary.rows} rows (${((100 * summary.failed) / summary.rows).toFixed(1)}%) could not be priced, more than the ${(100 * maxInvalid).toFixed(1)}% allowed (data_ingestion.max_invalid_fraction)${writer ? `; ${o.out} was not written` : ''}`,
+      );
+    writer?.commit();
+    return summary;
+  } catch (e) {
+    writer?.abort();
+    throw e;
+  }
 }

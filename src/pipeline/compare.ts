@@ -12,6 +12,7 @@ import { floatRepr, isMap, pyEqual, pyStr, PyFloat, type PyMap, type PyValue } f
 import { Repo, repoPath } from './repo.js';
 import { displayFrom } from './stage-state.js';
 import { loadYaml } from './yaml-load.js';
+import { pyJsonDumps, pyJsonString } from './py-json.js';
 
 /** One compared value. `undefined` = absent on that side. */
 export interface DiffRow {
@@ -126,10 +127,10 @@ export function metricStr(v: PyValue | undefined): string {
 }
 
 /** Current metrics per file, flattened. */
-export function metricsShow(opts: { cwd: string }): Array<{ path: string; values: Map<string, PyValue> }> {
+export function metricsShow(opts: { cwd: string }): Array<{ path: string; values: Map<string, PyValue>; data: PyMap }> {
   const repo = Repo.find(opts.cwd);
   const display = displayFrom(repo.rel(opts.cwd));
-  const out: Array<{ path: string; values: Map<string, PyValue> }> = [];
+  const out: Array<{ path: string; values: Map<string, PyValue>; data: PyMap }> = [];
   for (const f of metricsFiles(repo)) {
     let text: string;
     try {
@@ -139,7 +140,7 @@ export function metricsShow(opts: { cwd: string }): Array<{ path: string; values
     }
     const data = parse(text, f);
     if (!data) throw new AppError('DATA_INVALID', `metrics file ${f} must hold a mapping (YAML or JSON)`);
-    out.push({ path: display(f), values: flattenParams(data) });
+    out.push({ path: display(f), values: flattenParams(data), data });
   }
   return out;
 }
@@ -173,4 +174,55 @@ export function metricChange(r: DiffRow): string {
   const isFloat = r.old instanceof PyFloat || r.new instanceof PyFloat;
   const d = b - a;
   return isFloat ? metricStr(new PyFloat(d)) : String(d);
+}
+
+/** A value as DVC's `format_dict` leaves it for JSON: lists as `str(list)`, absent as None. */
+function jsonCell(v: PyValue | undefined): PyValue {
+  if (v === undefined) return null;
+  if (Array.isArray(v)) return pyStr(v);
+  return v;
+}
+
+function pyNumber(v: PyValue | undefined): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v instanceof PyFloat) return v.value;
+  return undefined;
+}
+
+/**
+ * `params diff --json` / `metrics diff --json` exactly as DVC prints them (dvc/utils/diff.py
+ * through ui.write_json): `{"<path>": {"<key>": {"old": v, "new": v, "diff": new - old}}}`
+ * with numbers as numbers, `null` for an absent side, lists as their Python `str()`, and
+ * `diff` only when both sides are numbers (Python bools count as numbers).
+ */
+export function diffJson(rows: readonly DiffRow[]): string {
+  const out: PyMap = {};
+  for (const r of rows) {
+    const entry: PyMap = { old: jsonCell(r.old), new: jsonCell(r.new) };
+    const a = pyNumber(r.old);
+    const b = pyNumber(r.new);
+    if (a !== undefined && b !== undefined) entry.diff = r.old instanceof PyFloat || r.new instanceof PyFloat ? new PyFloat(b - a) : b - a;
+    ((out[r.path] ??= {}) as PyMap)[r.key] = entry;
+  }
+  return pyJsonDumps(out, (d) => pyJsonString(d.text), false);
+}
+
+/** DVC's `_extract_metrics`: numbers, strings and (non-empty) dicts of them; the rest is dropped. */
+function extractMetrics(v: PyValue): PyValue | undefined {
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || typeof v === 'string' || v instanceof PyFloat) return v;
+  if (!isMap(v)) return undefined;
+  const out: PyMap = {};
+  for (const [k, x] of Object.entries(v)) {
+    const m = extractMetrics(x);
+    if (m !== undefined && !(isMap(m) && Object.keys(m).length === 0)) out[k] = m;
+  }
+  return out;
+}
+
+/** `metrics show --json` as DVC prints it: `{"workspace": {"data": {"<path>": {"data": {...}}}}}`. */
+export function metricsShowJson(files: ReadonlyArray<{ path: string; data: PyMap }>): string {
+  const data: PyMap = {};
+  for (const f of files) data[f.path] = { data: extractMetrics(f.data) ?? {} };
+  return pyJsonDumps({ workspace: { data } }, (d) => pyJsonString(d.text), false);
 }

@@ -132,40 +132,57 @@ export function plan(g: StageGraph, targets: string[] | undefined, mode: { downs
   return postorder(g, roots);
 }
 
-/** Weakly connected components, each as sorted node names; components sorted by first node. */
-export function pipelines(g: StageGraph): string[][] {
-  const parent = new Map(g.stages.map((s) => [s.name, s.name]));
+/** Weakly connected components of nodes/edges, each as sorted node names; components sorted by first node. */
+export function pipelinesOf(nodes: readonly string[], edges: ReadonlyArray<[string, string]>): string[][] {
+  const parent = new Map(nodes.map((n) => [n, n]));
   const find = (x: string): string => {
     while (parent.get(x) !== x) x = parent.get(x)!;
     return x;
   };
-  for (const [n, ups] of g.upstream) for (const u of ups) parent.set(find(n), find(u));
+  for (const [a, b] of edges) parent.set(find(a), find(b));
   const groups = new Map<string, string[]>();
-  for (const s of g.stages) {
-    const r = find(s.name);
-    groups.set(r, [...(groups.get(r) ?? []), s.name]);
+  for (const n of nodes) {
+    const r = find(n);
+    groups.set(r, [...(groups.get(r) ?? []), n]);
   }
   return [...groups.values()].map((x) => x.sort()).sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
 
-/** `dvc dag --mermaid` text (DVC's node numbering: per pipeline, nodes sorted). */
-export function mermaid(g: StageGraph, names?: ReadonlySet<string>): string {
+/** Weakly connected components of the stage graph. */
+export function pipelines(g: StageGraph): string[][] {
+  const edges: Array<[string, string]> = [];
+  for (const [n, ups] of g.upstream) for (const u of ups) edges.push([u, n]);
+  return pipelinesOf(
+    g.stages.map((s) => s.name),
+    edges,
+  );
+}
+
+/** `dvc dag --mermaid` text for nodes and [upstream, downstream] edges (per pipeline, nodes sorted). */
+export function mermaidOf(nodes: readonly string[], edges: ReadonlyArray<[string, string]>, comps: string[][]): string {
   let text = 'flowchart TD';
   let total = 0;
-  for (const comp of pipelines(g)) {
-    const nodes = comp.filter((n) => !names || names.has(n));
+  for (const comp of comps) {
     const ids = new Map<string, string>();
-    for (const n of nodes) {
+    for (const n of comp) {
+      if (!nodes.includes(n)) continue;
       total += 1;
       ids.set(n, `node${total}`);
       text += `\n\t${ids.get(n)}["${n}"]`;
     }
-    const edges: Array<[string, string]> = [];
-    for (const n of nodes) for (const u of g.upstream.get(n) ?? []) if (ids.has(u)) edges.push([u, n]);
-    edges.sort((a, b) => (a[0] + '\0' + a[1] < b[0] + '\0' + b[1] ? -1 : 1));
-    for (const [a, b] of edges) text += `\n\t${ids.get(a)}-->${ids.get(b)}`;
+    const es = edges.filter(([a, b]) => ids.has(a) && ids.has(b));
+    es.sort((a, b) => (a[0] + '\0' + a[1] < b[0] + '\0' + b[1] ? -1 : 1));
+    for (const [a, b] of es) text += `\n\t${ids.get(a)}-->${ids.get(b)}`;
   }
   return text;
+}
+
+/** `dvc dag --mermaid` text (DVC's node numbering: per pipeline, nodes sorted). */
+export function mermaid(g: StageGraph, names?: ReadonlySet<string>): string {
+  const nodes = g.stages.map((s) => s.name).filter((n) => !names || names.has(n));
+  const edges: Array<[string, string]> = [];
+  for (const n of nodes) for (const u of g.upstream.get(n) ?? []) if (!names || names.has(u)) edges.push([u, n]);
+  return mermaidOf(nodes, edges, pipelines(g));
 }
 
 /** A plain-text rendering: one line per stage in plan order with what it depends on. */

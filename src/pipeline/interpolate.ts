@@ -94,13 +94,20 @@ export function interpolateString(s: string, ctx: PyMap, where: Where, allowDict
   return out.replace(/\\\$\{/g, '${');
 }
 
-/** Interpolate every string inside a value (keys are left as they are). */
+/**
+ * Interpolate every string inside a value, mapping keys included (DVC's `recurse` does
+ * both, so `- ${out_dir}/info.json: {cache: false}` works).
+ */
 export function interpolate(v: PyValue, ctx: PyMap, where: Where, allowDict = false): PyValue {
   if (typeof v === 'string') return interpolateString(v, ctx, where, allowDict);
   if (Array.isArray(v)) return v.map((x) => interpolate(x, ctx, where, allowDict));
   if (isMap(v)) {
     const out: PyMap = {};
-    for (const [k, x] of Object.entries(v)) out[k] = interpolate(x, ctx, { ...where, key: `${where.key}.${k}` }, allowDict);
+    for (const [k, x] of Object.entries(v)) {
+      const kw = { ...where, key: `${where.key}.${k}` };
+      const rk = interpolateString(k, ctx, kw, false);
+      out[typeof rk === 'string' ? rk : pyStr(rk)] = interpolate(x, ctx, kw, allowDict);
+    }
     return out;
   }
   return v;

@@ -43,10 +43,11 @@ export function manifestJson(entries: ReadonlyArray<ManifestEntry>): string {
 /**
  * Python `json.dumps(value, sort_keys=True)` with its defaults (what DVC hashes for the
  * run-cache): ints as digits, floats as `repr()` (`NaN`, `Infinity`), `true`/`false`/`null`,
- * keys sorted by code point. A date cannot be serialised (Python raises TypeError):
- * `onDate` decides what happens.
+ * keys sorted by code point (or, with `sortKeys` false, in insertion order, as
+ * DVC's `ui.write_json` prints). A date cannot be serialised (Python raises TypeError):
+ * `onDate` decides what happens (throw, or the text to write).
  */
-export function pyJsonDumps(v: PyValue, onDate: (d: PyDate) => never): string {
+export function pyJsonDumps(v: PyValue, onDate: (d: PyDate) => never | string, sortKeys = true): string {
   if (v === null) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'bigint') return v.toString();
@@ -54,9 +55,9 @@ export function pyJsonDumps(v: PyValue, onDate: (d: PyDate) => never): string {
   if (v instanceof PyFloat) return pyJsonFloat(v.value);
   if (v instanceof PyDate) return onDate(v);
   if (typeof v === 'string') return pyJsonString(v);
-  if (Array.isArray(v)) return '[' + v.map((x) => pyJsonDumps(x, onDate)).join(', ') + ']';
-  const keys = Object.keys(v).sort(codePointCompare);
-  return '{' + keys.map((k) => `${pyJsonString(k)}: ${pyJsonDumps(v[k], onDate)}`).join(', ') + '}';
+  if (Array.isArray(v)) return '[' + v.map((x) => pyJsonDumps(x, onDate, sortKeys)).join(', ') + ']';
+  const keys = sortKeys ? Object.keys(v).sort(codePointCompare) : Object.keys(v);
+  return '{' + keys.map((k) => `${pyJsonString(k)}: ${pyJsonDumps(v[k], onDate, sortKeys)}`).join(', ') + '}';
 }
 
 function pyJsonFloat(x: number): string {

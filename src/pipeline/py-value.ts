@@ -42,12 +42,18 @@ function numeric(v: PyValue): number | bigint | undefined {
   return undefined;
 }
 
-/** Python `==`: 1 == 1.0 == True, lists element-wise, dicts by key set and values. */
-export function pyEqual(a: PyValue, b: PyValue): boolean {
+/**
+ * Python `==`: 1 == 1.0 == True, lists element-wise, dicts by key set and values.
+ * Inside a list or dict Python compares items with an identity shortcut, and every NaN
+ * the YAML loader makes is the same object, so a NaN nested in a dict or list equals a
+ * NaN (while a NaN compared directly does not): `{'a': nan} == {'a': nan}` is True.
+ */
+export function pyEqual(a: PyValue, b: PyValue, nested = false): boolean {
   const na = numeric(a);
   const nb = numeric(b);
   if (na !== undefined || nb !== undefined) {
     if (na === undefined || nb === undefined) return false;
+    if (nested && a instanceof PyFloat && b instanceof PyFloat && Number.isNaN(a.value) && Number.isNaN(b.value)) return true;
     // eslint-disable-next-line eqeqeq
     return na == nb;
   }
@@ -56,13 +62,13 @@ export function pyEqual(a: PyValue, b: PyValue): boolean {
   if (a instanceof PyDate || b instanceof PyDate) return a instanceof PyDate && b instanceof PyDate && a.text === b.text;
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((x, i) => pyEqual(x, b[i]));
+    return a.every((x, i) => pyEqual(x, b[i], true));
   }
   const ma = a as PyMap;
   const mb = b as PyMap;
   const ka = Object.keys(ma);
   if (ka.length !== Object.keys(mb).length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(mb, k) && pyEqual(ma[k], mb[k]));
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(mb, k) && pyEqual(ma[k], mb[k], true));
 }
 
 /**

@@ -317,3 +317,32 @@ export async function pushRunCache(repo: Repo, remoteName: string | undefined, e
   const remote = await openRemote(repo.config, remoteName, env);
   return new StageCache(repo.cache.dir).push(remote, repo.cache.dir);
 }
+
+/**
+ * `status -c`: each cached object of the recorded outputs compared with the remote, as
+ * DVC's `_cloud_status`: `new` (only in the local cache), `deleted` (only on the remote),
+ * `missing` (in neither). Keys are output paths (`dir/file` for a directory's files), in
+ * DVC's order: deleted, new, missing. Empty when in sync.
+ */
+export async function cloudStatus(opts: TransferOptions): Promise<{ status: Map<string, 'new' | 'deleted' | 'missing'>; remote: string }> {
+  const repo = Repo.find(opts.cwd);
+  const remote = await openRemote(repo.config, opts.remote, opts.env ?? {});
+  const display = displayFrom(repo.rel(opts.cwd));
+  const objs: Array<{ md5: string; path: string }> = [];
+  for (const u of collectUsed(repo, opts.targets).filter((x) => !x.noPush)) {
+    objs.push({ md5: u.md5, path: display(u.path) });
+    if (u.md5.endsWith('.dir')) for (const e of repo.cache.readManifest(u.md5) ?? []) objs.push({ md5: e.md5, path: `${display(u.path)}/${e.relpath}` });
+  }
+  const present = await remote.exists([...new Set(objs.map((o) => objectRelPath(o.md5)))]);
+  const by: Record<'deleted' | 'new' | 'missing', string[]> = { deleted: [], new: [], missing: [] };
+  for (const o of objs) {
+    const local = repo.cache.has(o.md5);
+    const there = present.has(objectRelPath(o.md5));
+    if (local && !there) by.new.push(o.path);
+    else if (!local && there) by.deleted.push(o.path);
+    else if (!local && !there) by.missing.push(o.path);
+  }
+  const status = new Map<string, 'new' | 'deleted' | 'missing'>();
+  for (const st of ['deleted', 'new', 'missing'] as const) for (const p of [...new Set(by[st])].sort()) status.set(p, st);
+  return { status, remote: remote.name };
+}

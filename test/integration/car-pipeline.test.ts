@@ -136,3 +136,21 @@ test('pull from a default remote that does not exist says how to point at the da
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('dvc.yaml takes its paths from params: a changed output_dir moves the stage outputs and dvc.lock follows', () => {
+  const dir = project();
+  try {
+    writeFileSync(join(dir, 'params.yaml'), readFileSync(join(dir, 'params.yaml'), 'utf8').replace('output_dir: artifacts/data_ingestion', 'output_dir: work/split'));
+    const r = carprice(dir, 'repro', 'data_transformation');
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(join(dir, 'work/split/train.csv')));
+    assert.ok(!existsSync(join(dir, 'artifacts/data_ingestion')));
+    const lock = readFileSync(join(dir, 'dvc.lock'), 'utf8');
+    assert.match(lock, /- path: work\/split\n/);
+    assert.match(lock, /- path: work\/split\/train\.csv\n/);
+    const st = carprice(dir, 'status', 'data_transformation');
+    assert.equal(st.stdout, 'Data and pipelines are up to date.\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

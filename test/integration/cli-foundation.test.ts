@@ -103,9 +103,9 @@ test('train without --test, evaluate --json, predict --input (object, list, @fil
   const d = await cli('predict', '--model', 'model', '--data', 'holdout.csv');
   assert.equal(d.code, 0, d.stderr);
   const lines = d.stdout.trimEnd().split('\n');
-  assert.equal(lines[0], 'row,predicted_price');
+  assert.equal(lines[0], 'row,predicted_price,error');
   assert.equal(lines.length, 61);
-  assert.match(lines[1], /^2,\d+(\.\d{1,2})?$/);
+  assert.match(lines[1], /^2,\d+(\.\d{1,2})?,$/);
 });
 
 test('train --test FILE --json agrees with evaluate on the same file', async () => {

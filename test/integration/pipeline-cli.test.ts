@@ -47,7 +47,7 @@ test('repro runs stages (a cmd can call `carprice`), status agrees, a second rep
   assert.match(r2.stdout, /Data and pipelines are up to date\./);
   writeFileSync(join(d, 'in.txt'), 'y');
   assert.equal(cli(d, 'status', '-q').code, 1);
-  assert.equal(cli(d, 'status', '--json').stdout, '{"version":[{"changed deps":{"in.txt":"modified"}}]}\n');
+  assert.equal(cli(d, 'status', '--json').stdout, '{"version": [{"changed deps": {"in.txt": "modified"}}]}\n');
 });
 
 test('a failing stage exits with the pipeline code and names the command; dependents are skipped', (t) => {

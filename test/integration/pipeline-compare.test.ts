@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { metricChange, metricsDiff, metricsShow, metricStr, paramsDiff } from '../../src/pipeline/compare.js';
 import { markdownTable, plainTable } from '../../src/pipeline/table.js';
 import { pyStr } from '../../src/pipeline/py-value.js';
+import { runBuiltCli } from '../helpers/built-cli.js';
 
 const hasGit = spawnSync('git', ['--version']).status === 0;
 
@@ -20,7 +21,7 @@ function git(cwd: string, ...args: string[]): void {
   assert.equal(r.status, 0, r.stderr);
 }
 
-test('params diff and metrics show/diff print DVC tables', { skip: hasGit ? false : 'git is not installed' }, (t) => {
+test('params diff and metrics show/diff print DVC tables', { skip: hasGit ? false : 'git is not installed' }, async (t) => {
   const d = mkdtempSync(join(tmpdir(), 'carprice-compare-'));
   t.after(() => rmSync(d, { recursive: true, force: true }));
   mkdirSync(join(d, '.dvc'));
@@ -52,4 +53,22 @@ test('params diff and metrics show/diff print DVC tables', { skip: hasGit ? fals
   const keys = [...shown[0].values.keys()].sort();
   assert.equal(plainTable(['Path', ...keys], [[shown[0].path, ...keys.map((k) => metricStr(shown[0].values.get(k)))]]), 'Path         acc    loss\nscores.json  0.9    0.12346\n');
   assert.equal(markdownTable(['Path', 'acc'], [['scores.json', '0.9']]), '| Path        | acc   |\n|-------------|-------|\n| scores.json | 0.9   |\n\n');
+
+  // --json: DVC 3.64's shapes and types (dvc/utils/diff.py, metrics show's Result dict), as CI scripts parse them.
+  const pj = await runBuiltCli(['params', 'diff', '--json'], d);
+  assert.equal(pj.code, 0, pj.stderr);
+  assert.equal(pj.stdout, '{"params.yaml": {"prepare.split": {"old": 0.2, "new": 0.25, "diff": 0.04999999999999999}}}\n');
+  const mj = await runBuiltCli(['metrics', 'diff', '--json'], d);
+  assert.equal(
+    mj.stdout,
+    '{"metrics.yaml": {"a.b.c": {"old": 1, "new": 2, "diff": 1}, "a.d.e": {"old": 3, "new": 4, "diff": 1}, "x.b": {"old": 5, "new": "6"}}}\n',
+  );
+  const sj = await runBuiltCli(['metrics', 'show', '--json'], d);
+  assert.equal(
+    sj.stdout,
+    '{"workspace": {"data": {"metrics.yaml": {"data": {"a": {"b": {"c": 2}, "d": {"e": 4}}, "x": {"b": "6"}}}, "scores.json": {"data": {"acc": 0.9, "loss": 0.123456789}}}}}\n',
+  );
+  // --no-path drops the Path column.
+  assert.equal((await runBuiltCli(['params', 'diff', '--no-path'], d)).stdout, 'Param          HEAD    workspace\nprepare.split  0.2     0.25\n');
+  assert.equal((await runBuiltCli(['metrics', 'diff', '--no-path'], d)).stdout.split('\n')[0], 'Metric    HEAD    workspace    Change');
 });

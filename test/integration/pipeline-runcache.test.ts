@@ -189,3 +189,31 @@ test('push --run-cache / pull --run-cache and repro --pull restore a run on anot
   assert.equal(p.code, 0, p.stderr);
   assert.equal(runEntries(clone).length, 1);
 });
+
+test('params: a NaN inside a dict param is unchanged between runs (as in DVC); a NaN param on its own always differs', async (t) => {
+  const d = makeRepo({
+    'dvc.yaml': 'stages:\n  s:\n    cmd: cp data.csv o.txt\n    deps:\n    - data.csv\n    params:\n    - grid\n    outs:\n    - o.txt\n',
+    'params.yaml': 'grid:\n  alpha: .nan\n  beta: [1, .nan]\ntop: .nan\n',
+    'data.csv': '1\n',
+  });
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  await reproduce({ cwd: d });
+  assert.match(readFileSync(join(d, 'dvc.lock'), 'utf8'), /alpha: \.nan/);
+  assert.deepEqual(outcomes(await reproduce({ cwd: d })), { s: 'unchanged' });
+  writeFileSync(join(d, 'dvc.yaml'), readFileSync(join(d, 'dvc.yaml'), 'utf8').replace('    - grid\n', '    - grid\n    - top\n'));
+  await reproduce({ cwd: d });
+  assert.notEqual(outcomes(await reproduce({ cwd: d })).s, 'unchanged', 'nan != nan for a param compared directly (Python)');
+});
+
+test('params: a date value is refused where DVC refuses it (run-cache entry), with the key and the fix', async (t) => {
+  const d = makeRepo({
+    'dvc.yaml': 'stages:\n  s:\n    cmd: cp data.csv o.txt\n    deps:\n    - data.csv\n    params:\n    - since\n    outs:\n    - o.txt\n',
+    'params.yaml': 'since: 2024-01-31\n',
+    'data.csv': '1\n',
+  });
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  await assert.rejects(reproduce({ cwd: d }), (e: unknown) => e instanceof Error && /parameter 'since' in 'params.yaml' \(stage 's'\) holds a date \(2024-01-31\).*quote it \('2024-01-31'\)/.test(e.message));
+  assert.ok(!existsSync(join(d, 'o.txt')), 'refused before running');
+  writeFileSync(join(d, 'params.yaml'), "since: '2024-01-31'\n");
+  assert.deepEqual(outcomes(await reproduce({ cwd: d })), { s: 'ran' });
+});

@@ -1,0 +1,57 @@
+/**
+ * `dag` as DVC draws it (ASCII boxes, --dot, --outs) and `status -c` (the local cache
+ * against the remote: new / deleted / missing, "Cache and remote 'x' are in sync."), run
+ * through the built CLI on temp repos.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBuiltCli } from '../helpers/built-cli.js';
+
+const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+
+function makeRepo(files: Record<string, string>): string {
+  const d = mkdtempSync(join(tmpdir(), 'carprice-dag-'));
+  mkdirSync(join(d, '.dvc'));
+  for (const [k, v] of Object.entries(files)) {
+    mkdirSync(join(d, k, '..'), { recursive: true });
+    writeFileSync(join(d, k), v);
+  }
+  return d;
+}
+
+const PIPE = 'stages:\n  prepare:\n    cmd: mkdir -p out && cp data.csv out/a.csv\n    deps:\n    - data.csv\n    outs:\n    - out\n  train:\n    cmd: cp out/a.csv model.bin\n    deps:\n    - out\n    outs:\n    - model.bin\n';
+
+test('dag: ASCII boxes like dvc dag, --dot as pydot writes it, --outs the graph of outputs', async (t) => {
+  const d = makeRepo({ 'dvc.yaml': PIPE, 'data.csv': 'x\n' });
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  const ascii = await runBuiltCli(['dag'], d);
+  assert.equal(ascii.code, 0, ascii.stderr);
+  assert.equal(ascii.stdout, '+---------+\n| prepare |\n+---------+\n     *\n     *\n     *\n +-------+\n | train |\n +-------+\n');
+  assert.equal((await runBuiltCli(['dag', '--dot'], d)).stdout, 'strict digraph {\n"prepare";\n"train";\n"prepare" -> "train";\n}\n');
+  assert.equal((await runBuiltCli(['dag', '--outs', '--dot'], d)).stdout, 'strict digraph {\n"out";\n"model.bin";\n"out" -> "model.bin";\n}\n');
+  assert.equal((await runBuiltCli(['dag', '--outs', '--mermaid'], d)).stdout, 'flowchart TD\n\tnode1["model.bin"]\n\tnode2["out"]\n\tnode2-->node1\n');
+  assert.equal((await runBuiltCli(['dag', '--dot', '--text'], d)).code, 2);
+});
+
+test('status -c compares the cache with the remote like dvc status -c', async (t) => {
+  const d = makeRepo({ 'dvc.yaml': PIPE, 'data.csv': 'x\n' });
+  const store = mkdtempSync(join(tmpdir(), 'carprice-dag-store-'));
+  t.after(() => [d, store].forEach((p) => rmSync(p, { recursive: true, force: true })));
+  writeFileSync(join(d, '.dvc/config'), `[core]\n    remote = s\n['remote "s"']\n    url = ${store}\n`);
+  assert.equal((await runBuiltCli(['repro'], d)).code, 0);
+  const before = await runBuiltCli(['status', '-c'], d);
+  assert.equal(before.stdout, '\tnew:                model.bin\n\tnew:                out\n\tnew:                out/a.csv\n');
+  assert.equal((await runBuiltCli(['status', '-c', '--json'], d)).stdout, '{"model.bin": "new", "out": "new", "out/a.csv": "new"}\n');
+  assert.equal((await runBuiltCli(['push'], d)).code, 0);
+  assert.equal((await runBuiltCli(['status', '-c'], d)).stdout, "Cache and remote 's' are in sync.\n");
+  // Gone from the local cache but on the remote: deleted.
+  const obj = join(d, '.dvc/cache/files/md5', md5('x\n').slice(0, 2), md5('x\n').slice(2));
+  chmodSync(obj, 0o644);
+  rmSync(obj);
+  assert.equal((await runBuiltCli(['status', '-c'], d)).stdout, '\tdeleted:            model.bin\n\tdeleted:            out/a.csv\n');
+  assert.equal((await runBuiltCli(['status', '-c', '-q'], d)).code, 1);
+});
