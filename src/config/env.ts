@@ -25,6 +25,8 @@ export const ENV_VARS = {
   CARPRICE_PARAMS: 'path of params.yaml (default ./params.yaml)',
   CARPRICE_LOG_LEVEL: 'diagnostic logs (pino JSON) on stderr at this level: trace, debug, info, warn, error (default: off)',
   CARPRICE_TRACKING_USERS: 'users for `carprice tracking serve` basic auth: user:password[,user:password...]',
+  MLFLOW_SERVER_ALLOWED_HOSTS: 'Host headers `carprice tracking serve` accepts, comma-separated fnmatch patterns (default: localhost and private addresses)',
+  MLFLOW_SERVER_CORS_ALLOWED_ORIGINS: 'origins allowed to send state-changing requests to `carprice tracking serve` cross-origin, comma-separated',
   CARPRICE_DATA_URL: 'default raw-data source (path, http(s):// or s3:// URL) overriding params.yaml',
   CARPRICE_MAX_INPUT_MB: 'largest listings file (MB; an .xlsx counts 10x) read whole into memory, by training and by non-CSV or remote inputs (default: 1/256 of the RAM, at least 64)',
   CARPRICE_THREADS: 'worker threads for training (independent fits of blend members; default: the cores available, 1 = no workers)',

@@ -42,6 +42,12 @@ export interface TrainResult {
   seconds: number;
 }
 
+/** Below this many training listings (or FEW_TEST_ROWS test listings), train warns that the result is unreliable. */
+export const FEW_ROWS = 100;
+const FEW_TEST_ROWS = 20;
+/** A blend holds out 15% of the training rows to choose its weights: it needs a few of each. */
+const MIN_BLEND_ROWS = 14;
+
 /** A fingerprint of the rows a model was trained on (order-sensitive, exact). */
 export function dataFingerprint(frame: Frame, y: Float64Array): string {
   const parts: string[] = [];
@@ -80,6 +86,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     yTrain = takeValues(yTrain, s.train);
   }
   if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'training interrupted before fitting');
+  const minRows = algo === 'blend' ? MIN_BLEND_ROWS : 2;
+  if (trainFrame.nRows < minRows)
+    throw new AppError(
+      'DATA_INVALID',
+      `only ${trainFrame.nRows} listing(s) to train on after the split, too few for ${algo} (at least ${minRows}${algo === 'blend' ? ': it holds out 15% of them to weigh its members' : ''}); give more listings`,
+    );
+  if (trainFrame.nRows < FEW_ROWS || testFrame.nRows < FEW_TEST_ROWS)
+    o.onReport?.(
+      `warning: only ${trainFrame.nRows} listings to train on and ${testFrame.nRows} to test on; the model and its test metrics will be unreliable (a few hundred listings at least are advisable)`,
+    );
   const bundle = await trainBundleParallel(trainFrame, yTrain, loaded.schema, {
     ...trainingOptions(params, algo),
     threads,

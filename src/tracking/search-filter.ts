@@ -146,16 +146,28 @@ function parseValue(s: Scanner): string | number | string[] {
   );
 }
 
+/**
+ * Bounds on one filter, so a hostile filter is a 400 and not a query the database refuses
+ * (SQLite's expression depth limit is 1000) or a very long scan.
+ */
+export const MAX_FILTER_CLAUSES = 100;
+export const MAX_FILTER_LIST_VALUES = 10_000;
+
 /** Parse a filter into comparisons (an empty or blank filter gives none). */
 export function parseFilter(filter: string | undefined): Comparison[] {
   if (filter === undefined || filter.trim() === '') return [];
   const s = new Scanner(filter);
   const out: Comparison[] = [];
+  let listValues = 0;
   for (;;) {
     const id = parseIdentifier(s, 'filter string');
     const op = parseOp(s);
     const value = parseValue(s);
     out.push({ ...id, op, value });
+    if (out.length > MAX_FILTER_CLAUSES)
+      throw bad(`Invalid filter: more than ${MAX_FILTER_CLAUSES} comparisons joined by AND; narrow the search or split it into several requests.`);
+    if (Array.isArray(value) && (listValues += value.length) > MAX_FILTER_LIST_VALUES)
+      throw bad(`Invalid filter: more than ${MAX_FILTER_LIST_VALUES} values in IN lists; split the search into several requests.`);
     if (s.done()) break;
     if (!s.match(/and\b/iy)) throw bad(`Invalid clause(s) in filter string: '${filter}'. Only AND is supported between comparisons (no OR, no grouping).`);
   }

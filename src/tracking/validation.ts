@@ -4,6 +4,7 @@
  * throws AppError('INVALID_PARAMETER_VALUE') with MLflow's wording, so a store built on
  * these answers exactly like the reference server. Spec: mlflow-rest-api.md §3, §5.3.
  */
+import { fileURLToPath } from 'node:url';
 import { AppError } from '../core/errors.js';
 import type { Metric, Param, Tag } from './entities.js';
 
@@ -108,6 +109,31 @@ export function validateArtifactLocation(loc: string): void {
   if (loc.includes('#') || /\?/.test(loc)) throw invalid(`Artifact location must not contain a fragment or query parameters. Given: '${loc}'`);
   if (loc.length > MAX_ARTIFACT_LOCATION_LENGTH)
     throw invalid(`'artifact_location' exceeds the maximum length of ${MAX_ARTIFACT_LOCATION_LENGTH} characters.`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(loc)) throw invalid(`Artifact location must not contain control characters. Given: ${JSON.stringify(loc)}`);
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]+):/.exec(loc)?.[1].toLowerCase(); // one letter = a Windows drive
+  if (!scheme) return;
+  let url: URL;
+  let path: string;
+  try {
+    url = new URL(loc);
+    // The path as written (URL parsing would quietly drop '..' segments).
+    path = decodeURIComponent(loc.slice(scheme.length + 1));
+  } catch {
+    throw invalid(`Artifact location '${loc}' is not a valid URI (check the host and any %-escapes).`);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f]/.test(path)) throw invalid(`Artifact location '${loc}' decodes to a path with control characters.`);
+  if (scheme === 'file') {
+    try {
+      fileURLToPath(url);
+    } catch (e) {
+      throw invalid(`Artifact location '${loc}' is not a usable file URI: ${(e as Error).message}.`);
+    }
+  }
+  if (scheme === 's3' && !url.host) throw invalid(`Artifact location '${loc}' names no bucket; use s3://bucket/prefix.`);
+  if ((scheme === 'mlflow-artifacts' || scheme === 'file') && path.split('/').includes('..'))
+    throw invalid(`Artifact location '${loc}' must not contain '..' segments.`);
 }
 
 /** Aliases: `^[\w-]*$`, at most 255 characters, not `latest`, not `v<digits>`. */

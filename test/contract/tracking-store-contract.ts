@@ -746,7 +746,9 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         await store.createRegisteredModel('FromLogged');
         const v = await store.createModelVersion({ name: 'FromLogged', source: `models:/${m.modelId}`, modelId: m.modelId });
         assert.equal(v.source, `models:/${m.modelId}`);
-        assert.equal(v.modelId, m.modelId);
+        // MLflow 3.5 keeps model_id on a version but never sends it (ModelVersion.to_proto),
+        // so only a store that reads its own database can report it.
+        assert.equal(v.modelId, store.kind === 'rest' ? undefined : m.modelId);
         assert.equal(v.runId, runId);
         assert.equal(await store.getModelVersionDownloadUri('FromLogged', '1'), m.artifactLocation);
       });

@@ -166,13 +166,16 @@ describe('tracking server wire format', () => {
   });
 
   it('proxies artifacts: upload, list, download, delete, and refuses unsafe paths', async () => {
-    const put = await fetch(base + '/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/model/MLmodel', { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/octet-stream' }, body: 'flavors: {}\n' });
+    const run = await call('POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0' });
+    const runId = ((run.json?.run as Record<string, unknown>).info as Record<string, string>).run_id;
+    const root = `0/${runId}/artifacts`;
+    const put = await fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/${root}/model/MLmodel`, { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/octet-stream' }, body: 'flavors: {}\n' });
     assert.equal(put.status, 200);
-    const list = await call('GET', '/api/2.0/mlflow-artifacts/artifacts?path=1/abc/artifacts/model');
+    const list = await call('GET', `/api/2.0/mlflow-artifacts/artifacts?path=${root}/model`);
     assert.deepEqual(list.json, { files: [{ path: 'MLmodel', is_dir: false, file_size: 12 }] });
-    const get = await call('GET', '/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/model/MLmodel');
+    const get = await call('GET', `/api/2.0/mlflow-artifacts/artifacts/${root}/model/MLmodel`);
     assert.equal(get.text, 'flavors: {}\n');
-    assert.match(String(get.headers.get('content-disposition')), /attachment; filename="MLmodel"/);
+    assert.equal(get.headers.get('content-disposition'), 'attachment; filename=MLmodel');
     const missing = await call('GET', '/api/2.0/mlflow-artifacts/artifacts/1/nothing');
     assert.equal(missing.status, 404);
     assert.equal(missing.json?.error_code, 'RESOURCE_DOES_NOT_EXIST');
@@ -181,9 +184,9 @@ describe('tracking server wire format', () => {
     assert.equal(evil.json?.error_code, 'INVALID_PARAMETER_VALUE');
     const evilList = await call('GET', '/api/2.0/mlflow-artifacts/artifacts?path=../../');
     assert.equal(evilList.status, 400);
-    const del = await call('DELETE', '/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/model');
+    const del = await call('DELETE', `/api/2.0/mlflow-artifacts/artifacts/${root}/model`);
     assert.equal(del.status, 200);
-    assert.deepEqual((await call('GET', '/api/2.0/mlflow-artifacts/artifacts?path=1/abc/artifacts')).json, {});
+    assert.deepEqual((await call('GET', `/api/2.0/mlflow-artifacts/artifacts?path=${root}`)).json, {});
   });
 
   it('lists a run\'s artifacts through artifacts/list with run-relative paths', async () => {

@@ -26,6 +26,7 @@ import { trackingServeCommand } from './tracking-serve.js';
 import { experimentsListCommand } from './experiments.js';
 import { runsListCommand, runsShowCommand } from './runs.js';
 import { modelsListCommand, modelsShowCommand } from './models.js';
+import { modelsDownloadCommand } from './models-download.js';
 import { modelTestCommand, modelPromoteCommand, modelRollbackCommand, modelListCommand, modelHistoryCommand } from './model.js';
 import { deployCommand, deployRollbackCommand, deployStatusCommand, deployStopCommand, deployLbCommand } from './deploy.js';
 
@@ -46,6 +47,7 @@ export const commands: Command[] = [
   runsShowCommand,
   modelsListCommand,
   modelsShowCommand,
+  modelsDownloadCommand,
   // --- governance: model tests, promotion, experiments ---
   modelTestCommand,
   modelPromoteCommand,

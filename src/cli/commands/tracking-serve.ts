@@ -1,4 +1,6 @@
 /** `carprice tracking serve`: an MLflow-compatible tracking server over any store. */
+import { isIP } from 'node:net';
+import { AppError } from '../../core/errors.js';
 import type { Command } from '../command.js';
 import { TRACKING_PARAMS_OPTIONS, trackingUriFromFlags } from './tracking-flags.js';
 
@@ -6,40 +8,58 @@ export const trackingServeCommand: Command = {
   name: 'tracking serve',
   summary: 'Serve the MLflow REST API (tracking, registry, proxied artifacts) so MLflow clients can log to carprice',
   help: `Usage: carprice tracking serve [--host 127.0.0.1] [--port 5000] [--backend-store-uri URI] [--artifacts-destination DIR|s3://bucket/prefix]
+                              [--allowed-hosts PATTERNS] [--cors-allowed-origins ORIGINS]
 
-Serves /api/2.0/mlflow/*, /ajax-api/2.0/mlflow/*, /api/2.0/mlflow-artifacts/*, /health and /version.
+Serves /api/2.0/mlflow/*, /ajax-api/2.0/mlflow/*, /api/2.0/mlflow-artifacts/*, /get-artifact,
+/model-versions/get-artifact, /graphql, /health and /version.
   --backend-store-uri      sqlite:///path.db or http(s)://server (default: $MLFLOW_TRACKING_URI,
                            else params.yaml mlflow.tracking_uri, else .carprice/mlflow.db)
   --artifacts-destination  where proxied artifacts go (default: mlartifacts/ next to the database)
+  --allowed-hosts          Host headers accepted, comma-separated fnmatch patterns, '*' = any
+                           (default: $MLFLOW_SERVER_ALLOWED_HOSTS, else localhost, private
+                           addresses and the --host name); others get 403 (DNS rebinding)
+  --cors-allowed-origins   origins allowed to POST/PUT/DELETE/PATCH cross-origin (default:
+                           $MLFLOW_SERVER_CORS_ALLOWED_ORIGINS; local origins always are)
   --params FILE            params file (default: $CARPRICE_PARAMS or ./params.yaml)
   --set KEY=VALUE          override a params key, e.g. --set mlflow.tracking_uri=sqlite:///x.db
-Set CARPRICE_TRACKING_USERS=user:password[,user:password] to require basic auth.
+Set CARPRICE_TRACKING_USERS=user:password[,user:password] to require basic auth; without it the
+server is open (it says so at start). Errors are logged on stderr (CARPRICE_LOG_LEVEL, default warn).
 Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0.0.1:5000 python train.py`,
   options: {
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '5000' },
     'backend-store-uri': { type: 'string' },
     'artifacts-destination': { type: 'string' },
+    'allowed-hosts': { type: 'string' },
+    'cors-allowed-origins': { type: 'string' },
     ...TRACKING_PARAMS_OPTIONS,
   },
   async run(args, ctx) {
     const port = Number(args.values.port);
-    if (!/^\d+$/.test(String(args.values.port)) || port > 65535) {
-      const { AppError } = await import('../../core/errors.js');
-      throw new AppError('USAGE', `--port must be an integer 0..65535, got "${String(args.values.port)}"`);
-    }
+    if (!/^\d+$/.test(String(args.values.port)) || port > 65535) throw new AppError('USAGE', `--port must be an integer 0..65535, got "${String(args.values.port)}"`);
+    checkHost(String(args.values.host));
     const backendStoreUri = await trackingUriFromFlags(args, ctx, 'backend-store-uri');
     const { serveTracking } = await import('../../tracking/server/serve-tracking.js');
+    // A server logs its errors even when no log level is set, so "see the server log" in a
+    // 500 answer points at this process's stderr.
+    const logger = ctx.env.CARPRICE_LOG_LEVEL ? ctx.logger : await (await import('../logger.js')).createLogger({ ...ctx.env, CARPRICE_LOG_LEVEL: 'warn' });
     const server = await serveTracking({
       host: String(args.values.host),
       port,
       backendStoreUri,
       artifactsDestination: args.values['artifacts-destination'] as string | undefined,
+      allowedHosts: args.values['allowed-hosts'] as string | undefined,
+      corsAllowedOrigins: args.values['cors-allowed-origins'] as string | undefined,
       env: ctx.env,
       cwd: ctx.cwd,
-      logger: ctx.logger,
+      logger,
     });
     ctx.stdout.write(`carprice tracking server listening on ${server.url} (backend ${server.backendUri}, artifacts ${server.artifactsUri})\n`);
+    if (server.users.length === 0)
+      ctx.stderr.write(
+        'carprice: warning: this tracking server is open: no users are set, so anyone who can reach it can read, write and delete runs, models and artifacts; set CARPRICE_TRACKING_USERS=user:password to require basic auth\n',
+      );
+    else ctx.stdout.write(`basic auth required (${server.users.length} user${server.users.length === 1 ? '' : 's'})\n`);
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();
       else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -48,3 +68,16 @@ Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0
     ctx.stdout.write('carprice tracking server stopped\n');
   },
 };
+
+/**
+ * Refuse a --host that cannot be an address to listen on before trying (otherwise the
+ * resolver's ENOTFOUND surfaces as a listen failure that suggests another port).
+ */
+export function checkHost(host: string): void {
+  if (isIP(host)) return;
+  if (/^[\d.]+$/.test(host))
+    throw new AppError('USAGE', `--host ${host} is not a valid IPv4 address (four numbers 0..255, e.g. 127.0.0.1 or 0.0.0.0)`);
+  if (host.includes(':')) throw new AppError('USAGE', `--host ${host} is not a valid IPv6 address (e.g. ::1 or ::)`);
+  if (!/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(host))
+    throw new AppError('USAGE', `--host ${JSON.stringify(host)} is not a valid host name or IP address`);
+}

@@ -9,7 +9,7 @@ import { AppError } from '../../core/errors.js';
 import type { FileInfo } from '../entities.js';
 import { MlflowHttpClient } from '../rest/http-client.js';
 import { ARTIFACTS_PREFIX } from '../protocol/endpoints.js';
-import { joinArtifactPath, safeRelativePath, type ArtifactRepository } from './artifact-repository.js';
+import { deletablePath, joinArtifactPath, safeRelativePath, safeSegment, type ArtifactRepository } from './artifact-repository.js';
 
 function encodePath(p: string): string {
   return p
@@ -59,7 +59,8 @@ export class HttpArtifactRepository implements ArtifactRepository {
     const files = Array.isArray(out.files) ? (out.files as Record<string, unknown>[]) : [];
     return files
       .map((f) => {
-        const info: FileInfo = { path: joinArtifactPath(rel, String(f.path)), isDir: Boolean(f.is_dir) };
+        // A name from the server is one segment: a listing cannot steer a download outside its folder.
+        const info: FileInfo = { path: joinArtifactPath(rel, safeSegment(String(f.path))), isDir: Boolean(f.is_dir) };
         if (!info.isDir) info.fileSize = Number(f.file_size ?? 0);
         return info;
       })
@@ -67,6 +68,7 @@ export class HttpArtifactRepository implements ArtifactRepository {
   }
 
   async delete(relPath: string): Promise<void> {
-    await this.http.request({ method: 'DELETE', path: `${ARTIFACTS_PREFIX}/${encodePath(this.path(relPath))}` });
+    const rel = deletablePath(relPath);
+    await this.http.request({ method: 'DELETE', path: `${ARTIFACTS_PREFIX}/${encodePath(this.path(rel))}` });
   }
 }

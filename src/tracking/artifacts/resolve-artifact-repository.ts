@@ -147,7 +147,9 @@ export async function downloadTree(repo: ArtifactRepository, relPath: string, de
     return target;
   }
   for (const f of files) {
-    const inner = rel ? f.slice(rel.length + 1) : f;
+    // Checked again here: whatever a repository lists, a download stays inside destDir.
+    const inner = safeRelativePath(rel ? f.slice(rel.length + 1) : f);
+    if (!inner) continue;
     await downloadOne(repo, f, join(destDir, ...inner.split('/')));
   }
   return destDir;

@@ -17,7 +17,7 @@ import { Readable } from 'node:stream';
 import { AppError } from '../../core/errors.js';
 import type { Env } from '../../config/env.js';
 import type { FileInfo } from '../entities.js';
-import { joinArtifactPath, safeRelativePath, type ArtifactRepository } from './artifact-repository.js';
+import { deletablePath, joinArtifactPath, safeRelativePath, type ArtifactRepository } from './artifact-repository.js';
 
 /** Split s3://bucket/prefix into its parts (prefix without trailing '/'). */
 export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
@@ -57,6 +57,11 @@ async function toBuffer(body: Readable | Buffer): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array));
   return Buffer.concat(chunks);
+}
+
+/** A key segment that can be an artifact name ('.', '..' and backslashes cannot: a download would leave its folder). */
+function listable(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('\\');
 }
 
 export class S3ArtifactRepository implements ArtifactRepository {
@@ -108,11 +113,11 @@ export class S3ArtifactRepository implements ArtifactRepository {
         );
         for (const cp of page.CommonPrefixes ?? []) {
           const name = (cp.Prefix ?? '').slice(prefix.length).replace(/\/$/, '');
-          if (name) out.push({ path: joinArtifactPath(rel, name), isDir: true });
+          if (listable(name)) out.push({ path: joinArtifactPath(rel, name), isDir: true });
         }
         for (const obj of page.Contents ?? []) {
           const name = (obj.Key ?? '').slice(prefix.length);
-          if (name) out.push({ path: joinArtifactPath(rel, name), isDir: false, fileSize: obj.Size ?? 0 });
+          if (listable(name)) out.push({ path: joinArtifactPath(rel, name), isDir: false, fileSize: obj.Size ?? 0 });
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
@@ -123,7 +128,8 @@ export class S3ArtifactRepository implements ArtifactRepository {
   }
 
   async delete(relPath: string): Promise<void> {
-    const key = this.key(relPath);
+    // Never the prefix itself: that would remove every object of the repository.
+    const key = joinArtifactPath(this.prefix, deletablePath(relPath));
     try {
       let token: string | undefined;
       do {

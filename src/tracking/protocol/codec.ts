@@ -30,6 +30,69 @@ export function encodeDouble(x: number): number | string {
   return x;
 }
 
+/**
+ * A double on its way out of the server: serialised by `toWireJson` as Python's repr, so
+ * the bytes match MLflow's (json.dumps of a float): 1 -> `1.0`, 1e16 -> `1e+16`,
+ * 0.00001 -> `1e-05`. JSON.stringify still sees a plain number (toJSON).
+ */
+export class WireDouble {
+  constructor(readonly value: number) {}
+  toJSON(): number {
+    return this.value;
+  }
+}
+
+/** Python's repr() of a finite float, e.g. 1 -> '1.0', 1e16 -> '1e+16', 1.5e-7 -> '1.5e-07'. */
+export function pythonFloatRepr(x: number): string {
+  if (Object.is(x, -0)) return '-0.0';
+  const neg = x < 0;
+  const [mant, expText] = Math.abs(x).toExponential().split('e');
+  const digits = mant.replace('.', '');
+  const exp = Number(expText);
+  const decpt = exp + 1; // position of the decimal point relative to the digits
+  let out: string;
+  if (decpt <= -4 || decpt > 16) {
+    out = `${digits[0]}${digits.length > 1 ? '.' + digits.slice(1) : ''}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  } else if (decpt <= 0) out = `0.${'0'.repeat(-decpt)}${digits}`;
+  else if (decpt >= digits.length) out = `${digits}${'0'.repeat(decpt - digits.length)}.0`;
+  else out = `${digits.slice(0, decpt)}.${digits.slice(decpt)}`;
+  return neg ? '-' + out : out;
+}
+
+/** A metric value for a server response: NaN/Infinity as protobuf strings, finite values as WireDouble. */
+function wireDouble(x: number): WireDouble | string {
+  const e = encodeDouble(x);
+  return typeof e === 'string' ? e : new WireDouble(e);
+}
+
+/**
+ * JSON text of a response message, as JSON.stringify but with WireDouble values written
+ * as Python floats (`"value": 1.0`). Undefined object members are skipped.
+ */
+export function toWireJson(v: unknown): string {
+  if (v instanceof WireDouble) return Number.isFinite(v.value) ? pythonFloatRepr(v.value) : JSON.stringify(encodeDouble(v.value));
+  if (v === null || v === undefined) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (Array.isArray(v)) return `[${v.map((x) => (x === undefined || typeof x === 'function' ? 'null' : toWireJson(x))).join(',')}]`;
+      const parts: string[] = [];
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        if (x === undefined || typeof x === 'function') continue;
+        parts.push(`${JSON.stringify(k)}:${toWireJson(x)}`);
+      }
+      return `{${parts.join(',')}}`;
+    }
+    default:
+      return 'null';
+  }
+}
+
 /** A protobuf JSON double back to a number. */
 export function decodeDouble(x: unknown): number {
   if (typeof x === 'number') return x;
@@ -71,7 +134,7 @@ export function decodeTags(x: unknown): Tag[] {
 }
 
 export function encodeMetric(m: Metric): Json {
-  const out: Json = { key: m.key, value: encodeDouble(m.value), timestamp: m.timestamp, step: m.step };
+  const out: Json = { key: m.key, value: wireDouble(m.value), timestamp: m.timestamp, step: m.step };
   if (m.modelId !== undefined) out.model_id = m.modelId;
   if (m.datasetName !== undefined) out.dataset_name = m.datasetName;
   if (m.datasetDigest !== undefined) out.dataset_digest = m.datasetDigest;
@@ -198,7 +261,7 @@ export function encodeModelVersion(v: ModelVersion): Json {
     tags: encodeTags(v.tags),
     run_link: v.runLink,
     aliases: v.aliases,
-    model_id: v.modelId,
+    // No model_id: MLflow 3.5's ModelVersion.to_proto never writes it (a TODO upstream).
   });
 }
 export function decodeModelVersion(x: Json): ModelVersion {

@@ -216,7 +216,7 @@ export const handlers: Handlers = {
   },
 
   async createRegisteredModel(r, { store }) {
-    return { registered_model: encodeRegisteredModel(await store.createRegisteredModel(r.name, r.tags, r.description)) };
+    return { registered_model: encodeRegisteredModel(await store.createRegisteredModel(r.name, r.tags, r.description ?? '')) };
   },
   async getRegisteredModel(r, { store }) {
     return { registered_model: encodeRegisteredModel(await store.getRegisteredModel(r.name)) };
@@ -262,10 +262,11 @@ export const handlers: Handlers = {
     const mv = await store.createModelVersion({
       name: r.name,
       source: r.source,
-      runId: r.run_id,
+      runId: r.run_id ?? '',
       tags: r.tags,
-      runLink: r.run_link,
-      description: r.description,
+      // MLflow stores the proto defaults of unset fields: run_id, description and run_link "".
+      runLink: r.run_link ?? '',
+      description: r.description ?? '',
       modelId: r.model_id,
     });
     return { model_version: encodeModelVersion(mv) };

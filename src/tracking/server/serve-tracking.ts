@@ -1,8 +1,11 @@
 /**
  * Assembles and starts the tracking server for `carprice tracking serve`: opens the backend
  * store (new runs get mlflow-artifacts: URIs, proxied to the artifacts destination), picks
- * the artifact destination (a directory or s3://), builds the app and listens. The only
- * place that calls listen.
+ * the artifact destination (a directory or s3://), the accepted Host headers and the users,
+ * builds the app and listens. The only place that calls listen. `close()` is graceful:
+ * requests in flight (and those already arriving on open keep-alive connections) are
+ * answered, with `Connection: close`, before the store closes; after `drainMs` any
+ * connection still open is cut.
  */
 import { dirname, join, resolve } from 'node:path';
 import type { Env } from '../../config/env.js';
@@ -14,6 +17,8 @@ import { ArtifactResolver } from '../artifacts/resolve-artifact-repository.js';
 import { resolveTrackingUri, sqlitePathOf } from '../resolve-store.js';
 import type { TrackingStore } from '../store.js';
 import { buildTrackingServer } from './build-tracking-server.js';
+import { parseUsers } from './basic-auth.js';
+import { defaultAllowedHosts, parseHostList } from './security.js';
 
 export interface ServeTrackingOptions {
   host: string;
@@ -23,16 +28,41 @@ export interface ServeTrackingOptions {
   /** `mlflow.tracking_uri` from params.yaml, if set. */
   paramsUri?: string;
   artifactsDestination?: string;
+  /** Accepted Host header patterns, comma-separated (MLflow's --allowed-hosts); default: $MLFLOW_SERVER_ALLOWED_HOSTS, else localhost and private addresses. */
+  allowedHosts?: string;
+  /** Origins allowed to change state cross-origin, comma-separated; default: $MLFLOW_SERVER_CORS_ALLOWED_ORIGINS. */
+  corsAllowedOrigins?: string;
   env: Env;
   cwd: string;
   logger?: Logger;
+  /** How long close() waits for requests in flight before cutting connections (default 10 s). */
+  drainMs?: number;
 }
 
 export interface RunningTrackingServer {
   url: string;
   backendUri: string;
   artifactsUri: string;
+  /** Basic-auth user names; empty = an open server (anyone who can reach it can read, write and delete). */
+  users: string[];
+  /** The Host header patterns accepted. */
+  allowedHosts: string[];
   close(): Promise<void>;
+}
+
+const ANY_ADDRESS = new Set(['0.0.0.0', '::', '[::]', '']);
+
+/** The Host patterns: explicit list, else MLflow's defaults plus the name the server binds to. */
+function allowedHostsFor(spec: string | undefined, bindHost: string): string[] {
+  const explicit = parseHostList(spec);
+  if (explicit) return explicit;
+  const hosts = defaultAllowedHosts();
+  if (!ANY_ADDRESS.has(bindHost)) {
+    // The name or address the server binds to is what its clients put in Host.
+    const name = bindHost.includes(':') ? `[[]${bindHost}]` : bindHost.replace(/[[*?]/g, '[$&]');
+    if (!hosts.includes(name)) hosts.push(name, `${name}:*`);
+  }
+  return hosts;
 }
 
 /** Open the store, build the server and listen. */
@@ -55,12 +85,22 @@ export async function serveTracking(opts: ServeTrackingOptions): Promise<Running
       ? opts.artifactsDestination
       : resolve(opts.cwd, opts.artifactsDestination)
     : defaultDest;
+  let users: string[];
+  try {
+    users = [...parseUsers(opts.env.CARPRICE_TRACKING_USERS).keys()];
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const allowedHosts = allowedHostsFor(opts.allowedHosts ?? opts.env.MLFLOW_SERVER_ALLOWED_HOSTS, opts.host);
   const resolver = new ArtifactResolver({ env: opts.env });
   const app = await buildTrackingServer({
     store,
     artifactsDestination: resolver.repositoryFor(artifactsUri),
     artifactRepositoryFor: (uri) => resolver.repositoryFor(uri),
     users: opts.env.CARPRICE_TRACKING_USERS,
+    allowedHosts,
+    corsAllowedOrigins: parseHostList(opts.corsAllowedOrigins ?? opts.env.MLFLOW_SERVER_CORS_ALLOWED_ORIGINS),
     logger: opts.logger,
   });
   try {
@@ -75,10 +115,19 @@ export async function serveTracking(opts: ServeTrackingOptions): Promise<Running
     url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
     backendUri,
     artifactsUri,
+    users,
+    allowedHosts,
     async close() {
-      await app.close();
-      resolver.close();
-      await store.close();
+      // Fastify stops accepting connections, closes idle ones and waits for the rest; a
+      // client that never finishes its request is cut after drainMs.
+      const drain = setTimeout(() => app.server.closeAllConnections(), opts.drainMs ?? 10_000);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(drain);
+        resolver.close();
+        await store.close();
+      }
     },
   };
 }

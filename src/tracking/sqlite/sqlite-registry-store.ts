@@ -254,13 +254,15 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
       // A 3.x source models:/<model_id> is stored as given; its storage location (what
       // get-download-uri answers) is the logged model's artifact location, as in MLflow.
       let storage = opts.source;
-      let runId = opts.runId || null;
+      // An empty run_id or run_link is stored as sent: MLflow keeps the request's "" and
+      // answers it back.
+      let runId: string | null = opts.runId ?? null;
       let modelId = opts.modelId || null;
       const m = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(opts.source);
       const logged = m ? (this.h.stmt(`SELECT * FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'`).get(m[1]) as LoggedModelRow | undefined) : undefined;
       if (logged) {
         storage = logged.artifact_location;
-        runId = runId ?? logged.source_run_id;
+        runId = runId || logged.source_run_id;
         modelId = modelId ?? logged.model_id;
       } else {
         this.validateSource(opts.source, opts.runId);
@@ -271,7 +273,7 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
       this.h.stmt(
         `INSERT INTO model_versions (name, version, creation_time, last_updated_time, description, user_id, current_stage, source, storage_location, run_id, run_link, status, model_id)
          VALUES (?, ?, ?, ?, ?, NULL, 'None', ?, ?, ?, ?, 'READY', ?)`,
-      ).run(opts.name, version, now, now, opts.description ?? null, opts.source, storage, runId, opts.runLink || null, modelId);
+      ).run(opts.name, version, now, now, opts.description ?? null, opts.source, storage, runId, opts.runLink ?? null, modelId);
       const ins = this.h.stmt('INSERT OR REPLACE INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?)');
       for (const t of tags) ins.run(opts.name, version, t.key, t.value);
       this.touchModel(opts.name, now);

@@ -324,11 +324,12 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
       const pageSql =
         `SELECT r.rowid AS rid, row_number() OVER (ORDER BY ${order}) AS pos FROM runs r ${joins.sql} WHERE r.experiment_id IN (${ids.map(() => '?').join(',')}) ` +
         `AND r.lifecycle_stage IN (${stages.map(() => '?').join(',')}) AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
-      const rows = this.h.cachedStmt(SqliteRunStore.hydrateSql(pageSql)).all(...joins.params, ...ids, ...stages, ...where.params, max + 1, offset) as unknown[][];
-      const n = Math.min(rows.length, max);
-      const page = new Array<Run>(n);
-      for (let i = 0; i < n; i++) page[i] = SqliteRunStore.runFromRow(rows[i]);
-      return rows.length > max ? { items: page, nextPageToken: createPageToken(offset + max) } : { items: page };
+      const rows = this.h.cachedStmt(SqliteRunStore.hydrateSql(pageSql)).all(...joins.params, ...ids, ...stages, ...where.params, max, offset) as unknown[][];
+      const page = new Array<Run>(rows.length);
+      for (let i = 0; i < rows.length; i++) page[i] = SqliteRunStore.runFromRow(rows[i]);
+      // As MLflow's SQL store: a full page always carries a token, so an exactly full last
+      // page is followed by an empty one (clients loop until there is no token).
+      return rows.length === max ? { items: page, nextPageToken: createPageToken(offset + max) } : { items: page };
     });
   }
 
