@@ -5,8 +5,8 @@
  * - fast: `bundle.compilePredictor().predictOne(record)` (the compiled single-row path);
  * - batch: `bundle.predictRecords([record])` (record -> frame -> feature frames -> matrix).
  * One listing per call (500 different test listings, after a warm-up), the whole test split
- * in one call for the batch path, and the empirical coverage of the prediction intervals on
- * the test split when the bundle carries them.
+ * in one call for the batch path, the empirical coverage of the prediction intervals on
+ * the test split, and the time of an explanation (explainOne: price + per-feature SHAP).
  * Usage (from the project root): node dist/bench/predict.js [algo...]   (default: ridge gbdt blend)
  */
 import { existsSync } from 'node:fs';
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     'speed-up'.padStart(9),
     `batch, ${testFrame.nRows} in one call`.padStart(26),
     'interval coverage'.padStart(19),
+    'explain µs cpu'.padStart(15),
   );
   for (const algo of algos) {
     const r = await train({ params, train: DATA, algo });
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
     const predictor = bundle.compilePredictor();
     const fastUs = timePerCall(sample, (rec) => predictor.predictOne(rec));
     const batchUs = timePerCall(sample, (rec) => bundle.predictRecords([rec]), 1);
+    const explainUs = predictor.canExplain ? timePerCall(sample.slice(0, 100), (rec) => predictor.explainOne(rec), 1).cpu.toFixed(0) : 'n/a';
     const t1 = performance.now();
     bundle.predictRecords(testRecords);
     const allMs = performance.now() - t1;
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
       `${(batchUs.cpu / fastUs.cpu).toFixed(0)}x`.padStart(9),
       `${allMs.toFixed(0)} ms (${((allMs * 1000) / testFrame.nRows).toFixed(1)} µs/listing)`.padStart(26),
       coverage.padStart(19),
+      explainUs.padStart(15),
     );
   }
 }

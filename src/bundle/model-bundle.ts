@@ -24,6 +24,7 @@ import '../ml/algorithms.js';
 import { checkSavedBundle } from './bundle-schema.js';
 import { Predictor, type PredictorOptions } from './predictor.js';
 import { parseCalibration, type Calibration } from './calibration.js';
+import { parseTreeCover } from './explanation.js';
 
 export const BUNDLE_KIND = 'carprice-model-bundle';
 /** 2: prediction-interval calibration (`calibration`); 1 is still read (no intervals). */
@@ -47,6 +48,8 @@ export interface SavedBundleMember {
   algo: string;
   features: SavedFeaturePipeline;
   estimator: SavedEstimator;
+  /** Tree members (format 2): training rows that reached each node, in the estimator's node order. */
+  treeCover?: number[];
 }
 
 export interface BundleMetadata {
@@ -73,6 +76,8 @@ export interface BundleMember {
   algo: string;
   features: FeaturePipeline;
   estimator: Regressor;
+  /** Tree members: training rows that reached each node (TreeSHAP explanations); absent in older bundles. */
+  treeCover?: Float64Array;
 }
 
 /**
@@ -218,7 +223,13 @@ export class ModelBundle {
       ...this.metadata,
       inputSchema: this.inputSchema,
       target: { column: this.inputSchema.target, transform: this.targetTransform },
-      members: this.members.map((m) => ({ weight: m.weight, algo: m.algo, features: m.features.toJSON(), estimator: m.estimator.toJSON() })),
+      members: this.members.map((m) => ({
+        weight: m.weight,
+        algo: m.algo,
+        features: m.features.toJSON(),
+        estimator: m.estimator.toJSON(),
+        ...(m.treeCover ? { treeCover: Array.from(m.treeCover) } : {}),
+      })),
       ...(this.calibration ? { calibration: this.calibration } : {}),
     };
   }
@@ -269,7 +280,8 @@ export class ModelBundle {
         : new AppError('FORMAT_UNKNOWN', `${where} is damaged (${part}: ${(e as Error)?.message ?? String(e)}); retrain the model or restore it from the registry`, { cause: e });
     const members = s.members.map((m, i) => {
       try {
-        return { weight: m.weight, algo: m.algo, features: FeaturePipeline.fromJSON(m.features), estimator: loadEstimator(m.estimator) };
+        const treeCover = parseTreeCover(m.treeCover);
+        return { weight: m.weight, algo: m.algo, features: FeaturePipeline.fromJSON(m.features), estimator: loadEstimator(m.estimator), ...(treeCover ? { treeCover } : {}) };
       } catch (e) {
         throw damaged(e, `members[${i}]`);
       }

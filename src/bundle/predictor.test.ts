@@ -111,7 +111,7 @@ function recordOf(f: Frame, i: number): Record<string, unknown> {
   return r;
 }
 
-test('cars24: the default blend (ridge + gbdt) prices every test listing bit for bit like the batch path', { skip: present ? false : `${DATASET} is absent` }, async () => {
+test('cars24: the default blend (ridge + gbdt) prices every test listing bit for bit like the batch path; explanations add up', { skip: present ? false : `${DATASET} is absent` }, async () => {
   const p0 = loadParams({ path: join(root, 'params.yaml') });
   // fewer boosting rounds keep the test short; the features are the configured ones
   const p = { ...p0, model_trainer: { ...p0.model_trainer, params: { ...p0.model_trainer.params, gbdt: { ...p0.model_trainer.params.gbdt, n_estimators: 150 } } } } as Params;
@@ -133,5 +133,13 @@ test('cars24: the default blend (ridge + gbdt) prices every test listing bit for
     if (r.unknownCategories.length) unknown++;
   }
   assert.ok(testFrame.nRows > 1400, `${testFrame.nRows} test rows`);
+  // explanations: TreeSHAP (gbdt) + coefficient x value (ridge), weighted, add up to the output
+  assert.ok(pred.canExplain);
+  for (let i = 0; i < testFrame.nRows; i += 7) {
+    const e = pred.explainOne(recordOf(testFrame, i));
+    assert.ok(e.ok && Object.is(e.price, batch[i]));
+    const sum = e.base.value + e.contributions.reduce((a, c) => a + c.value, 0);
+    assert.ok(Math.abs(sum - e.value) < 1e-9 * Math.abs(e.value), `test row ${i}: contributions add up to ${sum}, output ${e.value}`);
+  }
   assert.ok(unknown > 0, 'some test listings have a variant unseen in training');
 });

@@ -12,10 +12,13 @@
 import { AppError } from '../core/errors.js';
 import { CompiledMember } from './compiled-member.js';
 import { intervalOf, type PredictionInterval } from './calibration.js';
+import { contributionList, MemberExplainer, type Contribution } from './explanation.js';
+import type { TargetTransformName } from '../features/target-transform.js';
 import type { ModelBundle } from './model-bundle.js';
 import { defaultLimits, readRecord, recordLayout, type FieldError, type RecordLayout, type RecordLimits } from './record-validation.js';
 
 export type { FieldError, RecordLimits } from './record-validation.js';
+export type { Contribution } from './explanation.js';
 
 export type { PredictionInterval } from './calibration.js';
 
@@ -36,6 +39,20 @@ export interface PredictionFailed {
 
 export type RowPrediction = PredictionOk | PredictionFailed;
 
+/** A price with per-feature contributions that add up to the model output (explanation.ts). */
+export interface ExplanationOk extends PredictionOk {
+  /** The model's target space: contributions add up to `value` there (log1p(price) for the log target). */
+  space: TargetTransformName;
+  /** The model output for this listing (target space): base.value + sum of contributions. */
+  value: number;
+  /** The expected output with no feature known, and its price. */
+  base: { value: number; price: number };
+  /** By listing field, largest |value| first. */
+  contributions: Contribution[];
+}
+
+export type RowExplanation = ExplanationOk | PredictionFailed;
+
 export interface PredictorOptions {
   /** Validation limits beyond the schema (string length, latest model year). */
   limits?: Partial<RecordLimits>;
@@ -52,6 +69,7 @@ export class Predictor {
   private readonly members: CompiledMember[];
   private readonly weights: Float64Array;
   private readonly logTarget: boolean;
+  private explainers: MemberExplainer[] | undefined;
 
   constructor(
     readonly bundle: ModelBundle,
@@ -64,6 +82,40 @@ export class Predictor {
     this.members = bundle.members.map((m) => new CompiledMember(m, this.layout));
     this.weights = Float64Array.from(bundle.members, (m) => m.weight);
     this.logTarget = bundle.targetTransform === 'log1p';
+  }
+
+  /** True when explainOne works (tree members of bundles before format 2 lack node covers). */
+  get canExplain(): boolean {
+    return this.members.every((m) => MemberExplainer.supports(m));
+  }
+
+  /**
+   * Validate, price and explain one raw listing: per-feature contributions (TreeSHAP for
+   * trees, coefficient x value for linear models, weighted for a blend) adding up to the
+   * model output. Throws MODEL_INVALID when !canExplain.
+   */
+  explainOne(record: unknown): RowExplanation {
+    const errors = readRecord(record, this.layout, this.limits, this.num, this.cat);
+    if (errors.length) return { ok: false, errors };
+    this.explainers ??= this.members.map((m) => new MemberExplainer(m));
+    const unknown: string[] = [];
+    const z = this.score(unknown);
+    const into = new Map<string, number>();
+    let base = 0;
+    // score() left every member's row in place: explain each from it
+    for (let m = 0; m < this.members.length; m++) base += this.explainers[m].explain(this.weights[m], into);
+    const inv = this.logTarget ? Math.expm1 : (v: number) => v;
+    const price = inv(z);
+    const cal = this.bundle.calibration;
+    return {
+      ok: true,
+      price,
+      interval: cal ? intervalOf(z, cal, this.bundle.targetTransform) : null,
+      unknownCategories: distinctSorted(unknown),
+      space: this.bundle.targetTransform,
+      value: z,
+      ...contributionList(into, base, z, inv),
+    };
   }
 
   /** Validate and price one raw listing object. */

@@ -15,6 +15,8 @@ import { fitEstimators, fitJob, type FitJob } from '../ml/parallel-fit.js';
 import type { Regressor } from '../ml/estimator.js';
 import { takeRows, type Matrix } from '../ml/matrix.js';
 import { calibrate, type Calibration } from './calibration.js';
+import { TreeEnsemble } from '../ml/tree/tree-ensemble.js';
+import { nodeCovers } from '../ml/tree/tree-shap.js';
 import { ModelBundle, type BundleMember, type BundleMetadata, type InputSchema } from './model-bundle.js';
 import { NULLABLE_CATEGORICAL } from '../data/listing-schema.js';
 
@@ -52,6 +54,11 @@ export interface TrainBundleOptions {
    * once on the other 85% (a two-member blend does anyway, to choose its weight).
    */
   intervalLevel?: number;
+  /**
+   * Record the training covers of tree members' nodes (how many training rows reached each
+   * node), which TreeSHAP explanations need. Default true; cross-validation folds skip it.
+   */
+  treeCovers?: boolean;
   /** Metadata recorded in the bundle. */
   metadata: Omit<BundleMetadata, 'algo' | 'metrics'> & { metrics?: Record<string, number> };
   signal?: AbortSignal;
@@ -212,6 +219,12 @@ function chooseWeights(plan: FitPlan, valModels: readonly Regressor[], intervalL
   return { weights: blend, calibration: calibrate(z, zHat, intervalLevel) };
 }
 
+/** The trees of a tree-ensemble estimator (gbdt, forest, tree), else null. */
+function treesOf(e: Regressor): TreeEnsemble | null {
+  const t = (e as { trees?: unknown }).trees;
+  return t instanceof TreeEnsemble ? t : null;
+}
+
 function assemble(
   prep: PreparedFeatures,
   o: TrainBundleOptions,
@@ -223,8 +236,9 @@ function assemble(
   plan.names.forEach((algo, i) => {
     const est = finals[i];
     if (weights[i] === 0 || !est) return;
-    const f = prep.families[familyOf(algo)] as { pipeline: FeaturePipeline };
-    members.push({ weight: weights[i], algo, features: f.pipeline, estimator: est });
+    const f = prep.families[familyOf(algo)] as { pipeline: FeaturePipeline; X: Matrix };
+    const trees = o.treeCovers === false ? null : treesOf(est);
+    members.push({ weight: weights[i], algo, features: f.pipeline, estimator: est, ...(trees ? { treeCover: nodeCovers(trees, f.X) } : {}) });
   });
   return new ModelBundle(prep.inputSchema, prep.transform, members, { ...o.metadata, algo: o.algo, metrics: o.metadata.metrics ?? {} }, calibration);
 }
