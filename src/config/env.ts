@@ -30,6 +30,8 @@ export const ENV_VARS = {
   CARPRICE_DATA_URL: 'default raw-data source (path, http(s):// or s3:// URL) overriding params.yaml',
   CARPRICE_MAX_INPUT_MB: 'largest listings file (MB; an .xlsx counts 10x) read whole into memory, by training and by non-CSV or remote inputs (default: 1/256 of the RAM, at least 64)',
   CARPRICE_THREADS: 'worker threads for training (independent fits of blend members; default: the cores available, 1 = no workers)',
+  CARPRICE_MODEL_DIR: 'model bundle directory `carprice serve` falls back to when the registry is unreachable (a bundle baked into an image)',
+  CARPRICE_API_TOKEN: 'bearer token the prediction API requires on /predict, /predict/batch and /explain (unset: open)',
   HOST: 'address the API server binds to (default 0.0.0.0 in containers)',
   PORT: 'port the API server listens on (default 8000)',
   NO_COLOR: 'disable colours and progress bars on the terminal',
@@ -45,6 +47,7 @@ const SECRET: ReadonlySet<EnvName> = new Set<EnvName>([
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
   'CARPRICE_TRACKING_USERS',
+  'CARPRICE_API_TOKEN',
 ]);
 
 /** Read the declared variables (empty strings count as unset) and freeze them. */

@@ -131,6 +131,23 @@ const paramsSchema = v.object({
     register_as: v.optional(v.oneOf(['Staging', 'Production', 'None'] as const), 'Staging'),
     output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/register_model'),
   }),
+  serving: v.section({
+    /** Model served by `carprice serve` when --model is not given; default models:/<model_name>@champion. */
+    model_uri: v.maybe(v.string({ nonEmpty: true })),
+    host: v.optional(v.string({ nonEmpty: true }), '0.0.0.0'),
+    port: v.optional(v.number({ int: true, min: 0, max: 65535 }), 8000),
+    workers: v.optional(v.number({ int: true, min: 1, max: 256 }), 1),
+    /** Seconds between checks for a new version behind the alias/stage (or a changed bundle); 0 = only on SIGHUP. */
+    poll_interval_s: v.optional(v.number({ min: 0 }), 30),
+    batch_limit: v.optional(v.number({ int: true, min: 1 }), 1000),
+    body_limit_bytes: v.optional(v.number({ int: true, min: 1024 }), 1048576),
+    /** Requests per minute per client address on the prediction routes; 0 = no limit. */
+    rate_limit_per_minute: v.optional(v.number({ int: true, min: 0 }), 0),
+    max_string_length: v.optional(v.number({ int: true, min: 1 }), 100),
+    /** Seconds in-flight requests get to finish after SIGTERM. */
+    shutdown_timeout_s: v.optional(v.number({ min: 0 }), 10),
+    log_requests: v.optional(v.boolean(), true),
+  }),
   ranges: rangesSchema,
   evaluation: v.section({
     min_r2: v.optional(v.number({ max: 1 }), 0.8),

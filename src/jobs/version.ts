@@ -1,2 +1,2 @@
 /** carprice's version, recorded in saved models and shown by --version. */
-export const CARPRICE_VERSION = '0.1.0';
+export { CARPRICE_VERSION } from '../core/version.js';

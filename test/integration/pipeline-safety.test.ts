@@ -180,6 +180,9 @@ test('SIGKILL of repro: the stage process dies with it (no detached writer left 
     }
   }, 'the stage process to die');
   assert.ok(!existsSync(join(d, 'dvc.lock')));
+  // Until this process reaps the killed repro, its pid is a zombie that still answers
+  // kill(pid, 0): wait for the exit event, as a shell would, before taking the lock.
+  if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
   // The next repro is not blocked by the dead holder's lock.
   acquireRepoLock(join(d, '.dvc')).release();
 });

@@ -26,6 +26,8 @@ import { trackingServeCommand } from './tracking-serve.js';
 import { experimentsListCommand } from './experiments.js';
 import { runsListCommand, runsShowCommand } from './runs.js';
 import { modelsListCommand, modelsShowCommand } from './models.js';
+import { serveCommand } from './serve.js';
+import { upCommand } from './up.js';
 import { modelsDownloadCommand } from './models-download.js';
 import { modelTestCommand, modelPromoteCommand, modelRollbackCommand, modelListCommand, modelHistoryCommand } from './model.js';
 import { deployCommand, deployRollbackCommand, deployStatusCommand, deployStopCommand, deployLbCommand } from './deploy.js';
@@ -72,6 +74,8 @@ export const commands: Command[] = [
   metricsShowCommand,
   metricsDiffCommand,
   // --- serving / deploy ---
+  serveCommand,
+  upCommand,
   deployCommand,
   deployRollbackCommand,
   deployStatusCommand,

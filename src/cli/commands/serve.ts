@@ -1,0 +1,108 @@
+/** `carprice serve`: the prediction API over the registry model (or a bundle directory). */
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../../core/errors.js';
+import type { Params } from '../../config/params.js';
+import type { Command, CommandContext, ParsedArgs } from '../command.js';
+import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags } from './params-flags.js';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'Serve the prediction API (/predict, /predict/batch, /explain, /model, /metrics, /docs)',
+  help: `Usage: carprice serve [--host 0.0.0.0] [--port 8000] [--model URI|DIR] [--workers N]
+
+  --host HOST          address to bind (default: $HOST, else serving.host in params.yaml, 0.0.0.0)
+  --port N             port (default: $PORT, else serving.port, 8000; 0 = any free port)
+  --model URI|DIR      models:/UsedCarPriceModel@champion (default), models:/NAME/Production,
+                       models:/NAME/Staging, models:/NAME/3, models:/NAME/latest, runs:/RUN_ID/model,
+                       or a bundle directory; registry URIs use the tracking store
+                       ($MLFLOW_TRACKING_URI, mlflow.tracking_uri, else .carprice/mlflow.db)
+  --workers N          processes sharing the port (default serving.workers, 1)
+${PARAMS_HELP}
+
+When the registry cannot be reached at start, the bundle at $CARPRICE_MODEL_DIR serves.
+A new version behind the alias or stage is loaded, warmed and swapped in every
+serving.poll_interval_s seconds and on SIGHUP; SIGTERM drains in-flight requests.
+Set CARPRICE_API_TOKEN to require "Authorization: Bearer <token>" on the prediction routes.
+Request logs are pino JSON on stderr (CARPRICE_LOG_LEVEL, default info).
+Example: carprice serve --model artifacts/model_trainer/model --port 8000 && open http://127.0.0.1:8000/docs`,
+  options: {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    model: { type: 'string' },
+    workers: { type: 'string' },
+    ...PARAMS_OPTIONS,
+  },
+  async run(args, ctx) {
+    const params = await paramsFromFlags(args, ctx);
+    return serveWith(args, ctx, params);
+  },
+};
+
+function intFlag(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n < min || n > max) throw new AppError('USAGE', `--${name} must be a whole number ${min}..${max}, got "${v}"`);
+  return n;
+}
+
+/** Serve with the given params (also what `carprice up` ends with). Returns when stopped. */
+export async function serveWith(args: ParsedArgs, ctx: CommandContext, params: Params): Promise<number> {
+  const v = args.values;
+  const s = params.serving;
+  const host = (v.host as string | undefined) ?? ctx.env.HOST ?? s.host;
+  const port = intFlag('port', v.port as string | undefined, 0, 65535) ?? intFlag('port', ctx.env.PORT, 0, 65535) ?? s.port;
+  const workers = intFlag('workers', v.workers as string | undefined, 1, 256) ?? s.workers;
+  const model = (v.model as string | undefined) ?? s.model_uri ?? `models:/${params.model_registration.model_name}@champion`;
+  const { serve, serveCluster, serverLogger, announceReady, leaveCluster } = await import('../../serving/serve.js');
+  const { logger, flush } = await serverLogger(ctx.env.CARPRICE_LOG_LEVEL);
+  try {
+    if (workers > 1) {
+      const forwarded = [...((v.set as string[] | undefined) ?? []).flatMap((x) => ['--set', x]), ...(v.params ? ['--params', v.params as string] : [])];
+      const c = await serveCluster({
+        workers,
+        exec: fileURLToPath(new URL('../main.js', import.meta.url)),
+        args: ['serve', '--host', host, '--port', String(port), '--model', model, '--workers', '1', ...forwarded],
+        cwd: ctx.cwd,
+        logger,
+        signal: ctx.signal,
+      });
+      ctx.stdout.write(`carprice API listening on ${c.url} with ${workers} workers (model ${c.model.name}${c.model.version ? ` v${c.model.version}` : ''}); docs at ${c.url}/docs\n`);
+      await c.done;
+      ctx.stdout.write('carprice API stopped\n');
+      return 0;
+    }
+    const server = await serve({
+      host,
+      port,
+      model,
+      cwd: ctx.cwd,
+      env: ctx.env,
+      paramsTrackingUri: params.mlflow.tracking_uri ?? undefined,
+      logger,
+      pollIntervalS: s.poll_interval_s,
+      batchLimit: s.batch_limit,
+      bodyLimit: s.body_limit_bytes,
+      rateLimitPerMinute: s.rate_limit_per_minute,
+      maxStringLength: s.max_string_length,
+      ranges: params.ranges,
+      shutdownTimeoutS: s.shutdown_timeout_s,
+      logRequests: s.log_requests,
+    });
+    const m = server.model.info;
+    const inCluster = announceReady({ url: server.url, model: { name: m.name, version: m.version } });
+    if (!inCluster)
+      ctx.stdout.write(
+      `carprice API listening on ${server.url} (model ${m.name}${m.version ? ` v${m.version}` : ''}${m.stage && m.stage !== 'None' ? ` ${m.stage}` : ''} from ${m.origin === 'fallback' ? `CARPRICE_MODEL_DIR ${m.source}` : m.source}); docs at ${server.url}/docs\n`,
+    );
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) resolve();
+      else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await server.close();
+    if (inCluster) leaveCluster();
+    else ctx.stdout.write('carprice API stopped\n');
+    return 0;
+  } finally {
+    flush();
+  }
+}

@@ -1,0 +1,375 @@
+/**
+ * The prediction API as a Fastify app, built without listening (`serve` listens). Routes:
+ *   GET  /               service, version, model, links
+ *   GET  /health         liveness ({"status":"ok"}, as the original)
+ *   GET  /ready          200 once a model is loaded and warm, 503 before
+ *   POST /predict        one listing (the original's request body) -> price, interval, model
+ *   POST /predict/batch  {listings: [...]} up to `batchLimit`
+ *   POST /explain        per-feature contributions
+ *   GET  /model          registry facts, metadata, model card
+ *   GET  /metrics        Prometheus
+ *   GET  /docs           Swagger UI over the OpenAPI document built from the route schemas
+ *
+ * Every request-caused failure is a 4xx with JSON naming the field and the reason
+ * (`{error, message, field, problems}`): schema violations 422 (as FastAPI answered),
+ * malformed JSON 400, wrong content type 415, too large 413, missing token 401, rate
+ * limit 429. A 5xx means a server fault, logged; the connection is never dropped.
+ */
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyBaseLogger } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import { AppError, httpStatusOf, isAppError } from '../core/errors.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { CARPRICE_VERSION } from '../core/version.js';
+import { DEFAULT_RANGES } from '../config/params.js';
+import type { PlausibleRanges } from '../data/plausible-ranges.js';
+import type { ModelProvider, ServedModel } from './model-provider.js';
+import { ServingMetrics } from './metrics.js';
+import {
+  batchSchema,
+  explainSchema,
+  healthSchema,
+  metricsSchema,
+  modelSchema,
+  predictSchema,
+  readySchema,
+  rootSchema,
+  sharedSchemas,
+} from './schemas.js';
+import type { Listing, RowPrediction } from './predictor.js';
+
+export interface BuildAppOptions {
+  provider: ModelProvider;
+  /** pino logger for request logs and errors; absent = silent. */
+  logger?: FastifyBaseLogger;
+  /** One JSON log line per request (method, url, status, ms) at info. Default true. */
+  logRequests?: boolean;
+  /** Bearer token required on the prediction routes; absent = open. Never logged. */
+  apiToken?: string;
+  /** Most listings in one /predict/batch request (default 1,000). */
+  batchLimit?: number;
+  /** Largest request body, bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** Requests per minute per client on the prediction routes; 0 = unlimited (default). */
+  rateLimitPerMinute?: number;
+  /** Longest accepted text field (default 100). */
+  maxStringLength?: number;
+  /** Plausible ranges of the numeric fields (default: params.yaml's defaults). */
+  ranges?: PlausibleRanges;
+  clock?: Clock;
+  metrics?: ServingMetrics;
+  /** Serve /docs (Swagger UI). Default true. */
+  docs?: boolean;
+}
+
+export interface ProblemField {
+  field: string;
+  reason: string;
+}
+
+/** The JSON body and status of an error response. */
+export interface ErrorBody {
+  error: string;
+  message: string;
+  field?: string;
+  problems?: ProblemField[];
+}
+
+/** `/listings/3/odometer` + missing `year` -> `listings[3].odometer`, `year`. */
+function fieldOf(instancePath: string, missing?: string): string {
+  const parts = instancePath.split('/').filter(Boolean);
+  if (missing) parts.push(missing);
+  let out = '';
+  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
+  return out || '(body)';
+}
+
+interface AjvIssue {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+  data?: unknown;
+}
+
+function shortValue(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 40 ? s.slice(0, 37) + '...' : s;
+}
+
+function problemsFromValidation(issues: AjvIssue[]): ProblemField[] {
+  const out: ProblemField[] = [];
+  const seen = new Set<string>();
+  for (const i of issues) {
+    const missing = i.keyword === 'required' ? String(i.params?.missingProperty ?? '') : undefined;
+    const field = fieldOf(i.instancePath ?? '', missing);
+    let reason = i.keyword === 'required' ? 'is required' : (i.message ?? 'is invalid');
+    if (i.keyword !== 'required' && 'data' in i && i.data !== undefined) reason += `, got ${shortValue(i.data)}`;
+    if (i.keyword === 'maximum' && field.endsWith('year')) reason += ' (a year in the future)';
+    const key = `${field}\0${reason}`;
+    if (!seen.has(key)) out.push({ field, reason }), seen.add(key);
+  }
+  return out;
+}
+
+/** `[2].odometer: must not be negative, got -1` -> {field, reason}. */
+function problemsFromAppError(e: AppError): ProblemField[] {
+  const raw = Array.isArray(e.details?.problems) ? (e.details.problems as unknown[]).map(String) : [e.message];
+  return raw.map((p) => {
+    const m = /^(\S+?):\s(.*)$/.exec(p);
+    return m ? { field: m[1].replace(/^\[(\d+)\]\.?/, (_, i: string) => `listings[${i}].`).replace(/\.$/, ''), reason: m[2] } : { field: '(body)', reason: p };
+  });
+}
+
+function problemMessage(problems: ProblemField[]): string {
+  const shown = problems.slice(0, 5).map((p) => `${p.field}: ${p.reason}`);
+  return shown.join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : '');
+}
+
+/** Map any error to the status and JSON body the API answers with. */
+export function toErrorResponse(err: unknown): { status: number; body: ErrorBody } {
+  const fe = err as FastifyError & { validation?: AjvIssue[] };
+  if (Array.isArray(fe?.validation)) {
+    const problems = problemsFromValidation(fe.validation);
+    return { status: 422, body: { error: 'invalid_input', message: problemMessage(problems), field: problems[0]?.field, problems } };
+  }
+  if (isAppError(err)) {
+    if (err.code === 'INPUT_INVALID') {
+      const problems = problemsFromAppError(err);
+      return { status: 422, body: { error: 'invalid_input', message: problemMessage(problems), field: problems[0]?.field, problems } };
+    }
+    const status = httpStatusOf(err.code);
+    return { status, body: { error: err.code.toLowerCase(), message: err.message } };
+  }
+  switch (fe?.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, body: { error: 'unsupported_media_type', message: 'send the body as JSON with Content-Type: application/json', field: '(content-type)' } };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, body: { error: 'body_too_large', message: `${fe.message}; send fewer listings per request`, field: '(body)' } };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, body: { error: 'empty_body', message: 'the request body is empty; send a JSON listing', field: '(body)' } };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, body: { error: 'bad_content_length', message: fe.message, field: '(content-length)' } };
+  }
+  if (fe instanceof SyntaxError || fe?.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
+    return { status: 400, body: { error: 'malformed_json', message: `the body is not valid JSON: ${fe.message}`, field: '(body)' } };
+  const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 500;
+  if (status === 429) return { status, body: { error: 'rate_limited', message: fe.message || 'too many requests; slow down' } };
+  if (status >= 400 && status < 500) return { status, body: { error: 'bad_request', message: fe.message || 'bad request' } };
+  return { status: 500, body: { error: 'internal', message: 'internal error; see the server log' } };
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function modelRef(m: ServedModel): { name: string; version: string | null } {
+  return { name: m.info.name, version: m.info.version };
+}
+
+function rowJson(r: RowPrediction): Record<string, unknown> {
+  return { predicted_price: r.price, interval: r.interval, warnings: r.warnings.length ? r.warnings : undefined };
+}
+
+/** Build the prediction API (not listening). */
+export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
+  const clock = o.clock ?? systemClock;
+  const metrics = o.metrics ?? new ServingMetrics();
+  const batchLimit = o.batchLimit ?? 1000;
+  const logRequests = o.logRequests ?? true;
+  const app = Fastify({
+    loggerInstance: o.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: o.bodyLimit ?? 1024 * 1024,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: false, allErrors: true, verbose: true, removeAdditional: false, useDefaults: false } },
+  });
+  // JSON only: a text/plain body is refused with 415 rather than reaching the schema as a string
+  app.removeContentTypeParser('text/plain');
+  const provider = o.provider;
+  if (provider.current) metrics.setModel(provider.current.info);
+  provider.onReload((e) => {
+    if (e.outcome === 'swapped' && e.model) metrics.setModel(e.model.info);
+    if (e.outcome !== 'unchanged') metrics.reloads.inc({ outcome: e.outcome });
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body } = toErrorResponse(err);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    void reply.status(status).type('application/json').send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply
+      .status(404)
+      .type('application/json')
+      .send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}; the API is described at /docs` });
+  });
+
+  app.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.latency.observe({ method: req.method, route, status }, reply.elapsedTime / 1000);
+    if (logRequests) req.log.info({ method: req.method, url: req.url, route, status, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+    done();
+  });
+
+  const token = o.apiToken;
+  const authHook = (req: FastifyRequest, reply: FastifyReply, done: (e?: Error) => void) => {
+    const h = req.headers.authorization;
+    if (token && !(typeof h === 'string' && h.startsWith('Bearer ') && sameSecret(h.slice(7), token))) {
+      void reply
+        .status(401)
+        .header('WWW-Authenticate', 'Bearer')
+        .type('application/json')
+        .send({ error: 'unauthorized', message: 'this route needs Authorization: Bearer <token> (the CARPRICE_API_TOKEN the server was started with)', field: '(authorization)' });
+      return;
+    }
+    done();
+  };
+
+  if (o.docs !== false) {
+    const { default: swagger } = await import('@fastify/swagger');
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: { title: 'carprice prediction API', version: CARPRICE_VERSION, description: 'Used-car listing prices from the registry model.' },
+        components: token ? { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } } : {},
+      },
+      refResolver: { buildLocalReference: (json, _base, _fragment, i) => String((json as { $id?: string }).$id ?? `def-${i}`) },
+    });
+  }
+
+  const maxYear = new Date(clock.now()).getUTCFullYear();
+  for (const s of sharedSchemas({ maxStringLength: o.maxStringLength ?? 100, maxYear, ranges: o.ranges ?? DEFAULT_RANGES })) app.addSchema(s);
+
+  if ((o.rateLimitPerMinute ?? 0) > 0) {
+    const { default: rateLimit } = await import('@fastify/rate-limit');
+    await app.register(rateLimit, { global: false });
+  }
+  const routeConfig = (o.rateLimitPerMinute ?? 0) > 0 ? { rateLimit: { max: o.rateLimitPerMinute!, timeWindow: 60_000 } } : {};
+  const security = token ? [{ bearerAuth: [] as string[] }] : undefined;
+  const predictionRoute = <T extends object>(schema: T) => ({ schema: { ...schema, security }, onRequest: token ? authHook : undefined, config: routeConfig });
+
+  const ready = (): ServedModel => {
+    const m = provider.current;
+    if (!m) throw new AppError('MODEL_NOT_READY', 'the model is still loading; retry when GET /ready answers 200');
+    return m;
+  };
+  const countRows = (route: string, rows: RowPrediction[]) => {
+    metrics.predictions.inc({ route }, rows.length);
+    for (const r of rows) for (const w of r.warnings) metrics.unknownCategories.inc({ field: w.field });
+  };
+
+  app.get('/', { schema: rootSchema }, async () => {
+    const m = provider.current;
+    return {
+      service: 'carprice',
+      version: CARPRICE_VERSION,
+      model: m ? { name: m.info.name, version: m.info.version, stage: m.info.stage, ready: true } : null,
+      links: {
+        health: '/health',
+        ready: '/ready',
+        predict: '/predict',
+        batch: '/predict/batch',
+        explain: '/explain',
+        model: '/model',
+        metrics: '/metrics',
+        ...(o.docs !== false ? { docs: '/docs', openapi: '/docs/json' } : {}),
+      },
+    };
+  });
+
+  app.get('/health', { schema: healthSchema }, async () => ({ status: 'ok' }));
+
+  app.get('/ready', { schema: readySchema }, async (_req, reply) => {
+    const m = provider.current;
+    if (!m) return reply.status(503).send({ status: 'loading', message: 'the model is loading and warming up' });
+    return { status: 'ready', model: modelRef(m) };
+  });
+
+  app.post('/predict', predictionRoute(predictSchema), async (req) => {
+    const m = ready();
+    const r = m.predictor.predictOne(req.body as Listing);
+    countRows('/predict', [r]);
+    return { ...rowJson(r), model: modelRef(m) };
+  });
+
+  app.post('/predict/batch', predictionRoute(batchSchema(batchLimit)), async (req) => {
+    const m = ready();
+    const rows = m.predictor.predictMany((req.body as { listings: Listing[] }).listings);
+    countRows('/predict/batch', rows);
+    return { predictions: rows.map(rowJson), model: modelRef(m) };
+  });
+
+  app.post('/explain', predictionRoute(explainSchema), async (req) => {
+    const m = ready();
+    if (!m.predictor.explain) throw new AppError('NOT_IMPLEMENTED', `model ${m.info.name} v${m.info.version ?? '-'} cannot explain its predictions`);
+    const listing = req.body as Listing;
+    const e = m.predictor.explain(listing);
+    const r = m.predictor.predictOne(listing);
+    countRows('/explain', [r]);
+    return {
+      predicted_price: r.price,
+      base_value: e.base,
+      scale: e.scale,
+      contributions: e.contributions,
+      warnings: r.warnings.length ? r.warnings : undefined,
+      model: modelRef(m),
+    };
+  });
+
+  app.get('/model', { schema: modelSchema }, async () => {
+    const m = ready();
+    const meta = m.bundle.metadata;
+    return {
+      name: m.info.name,
+      version: m.info.version,
+      stage: m.info.stage,
+      aliases: m.info.aliases,
+      run_id: m.info.runId,
+      source: m.info.source,
+      origin: m.info.origin,
+      loaded_at: m.info.loadedAt,
+      algo: meta.algo,
+      created_at: meta.createdAt,
+      carprice_version: meta.carpriceVersion,
+      training: meta.training,
+      metrics: meta.metrics,
+      params: meta.params,
+      input_schema: m.bundle.inputSchema,
+      interval_level: m.predictor.intervalLevel ?? null,
+      can_explain: Boolean(m.predictor.explain),
+      model_card: modelCard(m),
+    };
+  });
+
+  app.get('/metrics', { schema: metricsSchema }, async (_req, reply) => {
+    void reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  if (o.docs !== false) {
+    const { default: swaggerUi } = await import('@fastify/swagger-ui');
+    await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: false } });
+  }
+  return app;
+}
+
+/** A short model card from the bundle's metadata (what it is, on what data, how good, limits). */
+function modelCard(m: ServedModel): Record<string, unknown> {
+  const meta = m.bundle.metadata;
+  const s = m.bundle.inputSchema;
+  return {
+    purpose: 'Estimate the listing price (INR) of a used car from its listing fields.',
+    model: `${meta.algo} (${m.bundle.members.map((x) => `${x.algo} x${x.weight.toFixed(3)}`).join(' + ')}), target ${m.bundle.targetTransform}`,
+    training_data: `${meta.training.rows} listings from ${meta.training.source} (md5 ${meta.training.dataHash})`,
+    evaluation: meta.metrics,
+    inputs: { required: s.required, optional: [...s.optionalNumeric, ...s.categorical.filter((c) => !s.required.includes(c))] },
+    limitations: [
+      'Trained on one Indian marketplace; prices elsewhere or in other years may differ.',
+      'Makes, models and variants never seen in training are priced from the other fields and flagged with a warning.',
+      'Rare luxury cars (one listing of their model) have large errors.',
+    ],
+  };
+}

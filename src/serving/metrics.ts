@@ -1,0 +1,56 @@
+/**
+ * Prometheus metrics of the prediction API, on a registry of its own (one per app, so
+ * several apps in one process, as in tests, never share counters):
+ *   carprice_http_request_duration_seconds{method,route,status}  latency histogram
+ *   carprice_predictions_total{route}                            listings priced
+ *   carprice_unknown_categories_total{field}                     unseen category values
+ *   carprice_model_info{name,version,stage,origin}               1 for the model serving
+ *   carprice_model_reloads_total{outcome}                        swapped | failed
+ *   carprice_model_loaded_timestamp_seconds                      when the model swapped in
+ * plus prom-client's process metrics (memory, CPU, event-loop lag) with the carprice_ prefix.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ModelInfo } from './model-provider.js';
+
+export class ServingMetrics {
+  readonly registry = new Registry();
+  readonly latency: Histogram<'method' | 'route' | 'status'>;
+  readonly predictions: Counter<'route'>;
+  readonly unknownCategories: Counter<'field'>;
+  readonly modelInfo: Gauge<'name' | 'version' | 'stage' | 'origin'>;
+  readonly reloads: Counter<'outcome'>;
+  readonly loadedAt: Gauge;
+
+  /** `labels` are added to every series (e.g. {worker: '2'} in a cluster, where each worker answers for itself). */
+  constructor(o: { processMetrics?: boolean; labels?: Record<string, string> } = {}) {
+    const registers = [this.registry];
+    if (o.labels) this.registry.setDefaultLabels(o.labels);
+    this.latency = new Histogram({
+      name: 'carprice_http_request_duration_seconds',
+      help: 'HTTP request latency by route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.predictions = new Counter({ name: 'carprice_predictions_total', help: 'Listings priced, by route', labelNames: ['route'], registers });
+    this.unknownCategories = new Counter({
+      name: 'carprice_unknown_categories_total',
+      help: 'Category values never seen in training, by field',
+      labelNames: ['field'],
+      registers,
+    });
+    this.modelInfo = new Gauge({ name: 'carprice_model_info', help: 'The model serving (value 1)', labelNames: ['name', 'version', 'stage', 'origin'], registers });
+    this.reloads = new Counter({ name: 'carprice_model_reloads_total', help: 'Model reload attempts that swapped a new model in or were refused', labelNames: ['outcome'], registers });
+    this.loadedAt = new Gauge({ name: 'carprice_model_loaded_timestamp_seconds', help: 'Unix time the serving model was swapped in', registers });
+    this.reloads.inc({ outcome: 'swapped' }, 0);
+    this.reloads.inc({ outcome: 'failed' }, 0);
+    if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'carprice_' });
+  }
+
+  /** Record the model now serving (replacing the previous one's info series). */
+  setModel(info: ModelInfo): void {
+    this.modelInfo.reset();
+    this.modelInfo.set({ name: info.name, version: info.version ?? '', stage: info.stage ?? '', origin: info.origin }, 1);
+    this.loadedAt.set(Date.parse(info.loadedAt) / 1000);
+  }
+}

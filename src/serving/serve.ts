@@ -1,0 +1,258 @@
+/**
+ * The server entry of the prediction API, the only place that listens.
+ *
+ * One process (`serve`): build the app, listen at once (so /health answers while the
+ * model loads; /ready says 503), load and warm the model, poll for new versions, reload on
+ * SIGHUP, and on `close()` (SIGTERM) stop accepting, let in-flight requests finish (up to
+ * the shutdown timeout), then release the store.
+ *
+ * Several processes (`serveCluster`, `--workers N`): a node:cluster primary forks N
+ * workers that each run `serve` on the same port (the primary hands connections out), waits
+ * until every one is ready, forwards SIGHUP and SIGTERM to them, and forks a replacement
+ * for a worker that dies.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { AppError } from '../core/errors.js';
+import type { Env } from '../config/env.js';
+import type { Logger } from '../core/logger.js';
+import type { PlausibleRanges } from '../data/plausible-ranges.js';
+import { TrackingClient } from '../tracking/index.js';
+import { buildApp } from './build-app.js';
+import { ServingMetrics } from './metrics.js';
+import { ModelProvider, errorText, isRegistryUri, type ServedModel } from './model-provider.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  /** models:/..., runs:/... or a bundle directory. */
+  model: string;
+  cwd: string;
+  env: Env;
+  /** `mlflow.tracking_uri` from params.yaml. */
+  paramsTrackingUri?: string;
+  /** pino logger (request logs, reloads, errors). */
+  logger: FastifyBaseLogger;
+  pollIntervalS: number;
+  batchLimit: number;
+  bodyLimit: number;
+  rateLimitPerMinute: number;
+  maxStringLength: number;
+  ranges?: PlausibleRanges;
+  shutdownTimeoutS: number;
+  logRequests: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  provider: ModelProvider;
+  model: ServedModel;
+  /** Reload the model now (what SIGHUP does). */
+  reload(): Promise<string>;
+  /** Stop accepting, drain in-flight requests (bounded by the shutdown timeout), release everything. */
+  close(): Promise<void>;
+}
+
+function urlOf(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+}
+
+/** Serve the API in this process. Resolves once the model is loaded and warm. */
+export async function serve(o: ServeOptions): Promise<RunningServer> {
+  const log = o.logger as unknown as Logger;
+  const provider = new ModelProvider({
+    source: o.model,
+    cwd: o.cwd,
+    fallbackDir: o.env.CARPRICE_MODEL_DIR,
+    logger: log,
+    openTracking: isRegistryUri(o.model) ? () => TrackingClient.open({ env: o.env, paramsUri: o.paramsTrackingUri, cwd: o.cwd, logger: log }) : undefined,
+  });
+  const app = await buildApp({
+    provider,
+    logger: o.logger,
+    logRequests: o.logRequests,
+    apiToken: o.env.CARPRICE_API_TOKEN,
+    batchLimit: o.batchLimit,
+    bodyLimit: o.bodyLimit,
+    rateLimitPerMinute: o.rateLimitPerMinute,
+    maxStringLength: o.maxStringLength,
+    ranges: o.ranges,
+    metrics: new ServingMetrics(cluster.isWorker && cluster.worker ? { labels: { worker: String(cluster.worker.id) } } : {}),
+  });
+  try {
+    await app.listen({ host: o.host, port: o.port });
+  } catch (e) {
+    await app.close();
+    throw new AppError('USAGE', `cannot listen on ${o.host}:${o.port}: ${errorText(e)}; pick another --port`, { cause: e });
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  let model: ServedModel;
+  try {
+    model = await provider.start();
+  } catch (e) {
+    await app.close();
+    await provider.close();
+    throw e;
+  }
+  provider.startPolling(o.pollIntervalS * 1000);
+  const onHup = () => void provider.refresh({ force: true });
+  process.on('SIGHUP', onHup);
+  let closing: Promise<void> | undefined;
+  return {
+    url: urlOf(o.host, port),
+    app,
+    provider,
+    model,
+    async reload() {
+      return provider.refresh({ force: true });
+    },
+    close() {
+      closing ??= (async () => {
+        process.off('SIGHUP', onHup);
+        provider.stopPolling();
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((res) => {
+          timer = setTimeout(() => {
+            o.logger.warn({ seconds: o.shutdownTimeoutS }, 'shutdown timeout: closing the connections still open');
+            app.server.closeAllConnections();
+            res();
+          }, o.shutdownTimeoutS * 1000);
+        });
+        await Promise.race([app.close(), timeout]);
+        clearTimeout(timer);
+        await provider.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+export interface ClusterOptions {
+  workers: number;
+  /** Script and arguments each worker runs (the CLI with `serve ... --workers 1`). */
+  exec: string;
+  args: string[];
+  cwd: string;
+  logger: FastifyBaseLogger;
+  /** Aborted on SIGTERM/SIGINT: workers are told to drain and stop. */
+  signal: AbortSignal;
+}
+
+/** Message a worker sends the primary once its model is warm. */
+export interface WorkerReady {
+  type: 'carprice-serve-ready';
+  url: string;
+  model: { name: string; version: string | null };
+}
+
+/** Tell the cluster primary (if any) that this worker is ready; true in a worker. */
+export function announceReady(msg: Omit<WorkerReady, 'type'>): boolean {
+  if (!cluster.isWorker || !process.send) return false;
+  process.send({ type: 'carprice-serve-ready', ...msg } satisfies WorkerReady);
+  return true;
+}
+
+/** In a cluster worker, close the channel to the primary so the process can exit. */
+export function leaveCluster(): void {
+  if (cluster.isWorker) cluster.worker?.disconnect();
+}
+
+export interface RunningCluster {
+  url: string;
+  model: WorkerReady['model'];
+  /** Resolves when every worker has exited after the signal. */
+  done: Promise<void>;
+}
+
+/** Fork `workers` servers sharing one port; resolves once all are ready. */
+export async function serveCluster(o: ClusterOptions): Promise<RunningCluster> {
+  cluster.setupPrimary({ exec: o.exec, args: o.args, cwd: o.cwd, silent: false });
+  const live = new Set<Worker>();
+  let stopping = false;
+  let readyCount = 0;
+  let first: WorkerReady | undefined;
+  let onAllReady: (() => void) | undefined;
+  let onFail: ((e: Error) => void) | undefined;
+  let onDone: (() => void) | undefined;
+  const done = new Promise<void>((res) => (onDone = res));
+  const fork = () => {
+    const w = cluster.fork();
+    live.add(w);
+    let wasReady = false;
+    w.on('message', (m: WorkerReady) => {
+      if (m?.type !== 'carprice-serve-ready') return;
+      wasReady = true;
+      first ??= m;
+      if (++readyCount === o.workers) onAllReady?.();
+    });
+    w.on('exit', (code, signal) => {
+      live.delete(w);
+      if (stopping) {
+        if (live.size === 0) onDone?.();
+        return;
+      }
+      if (!wasReady) {
+        onFail?.(new AppError('MODEL_NOT_READY', `worker ${w.id} exited before it was ready (code ${code ?? signal}); see its error above`));
+        return;
+      }
+      o.logger.error({ worker: w.id, code, signal }, 'worker died; starting a replacement');
+      readyCount--;
+      setTimeout(() => !stopping && fork(), 500).unref();
+    });
+  };
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    process.off('SIGHUP', hup);
+    if (readyCount < o.workers) onFail?.(new AppError('INTERRUPTED', 'stopped before every worker was ready'));
+    if (live.size === 0) onDone?.();
+    for (const w of live) w.process.kill('SIGTERM');
+  };
+  const hup = () => {
+    for (const w of live) w.process.kill('SIGHUP');
+  };
+  process.on('SIGHUP', hup);
+  o.signal.addEventListener('abort', stop, { once: true });
+  const ready = new Promise<void>((res, rej) => {
+    onAllReady = res;
+    onFail = rej;
+  });
+  for (let i = 0; i < o.workers; i++) fork();
+  try {
+    await ready;
+  } catch (e) {
+    stop();
+    await done;
+    throw e;
+  }
+  return { url: first!.url, model: first!.model, done };
+}
+
+const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+
+/**
+ * The server's pino logger: JSON lines on stderr at `level` (CARPRICE_LOG_LEVEL, default
+ * info), written asynchronously off the request path; `flush` before exit. Authorization
+ * headers are redacted should anything ever log them.
+ */
+export async function serverLogger(level: string | undefined): Promise<{ logger: FastifyBaseLogger; flush(): void }> {
+  const { pino } = await import('pino');
+  const dest = pino.destination({ dest: 2, sync: false });
+  const logger = pino(
+    { level: level && LEVELS.has(level) ? level : 'info', base: { pid: process.pid }, redact: ['req.headers.authorization', 'headers.authorization', 'authorization'] },
+    dest,
+  );
+  return {
+    logger,
+    flush() {
+      try {
+        dest.flushSync();
+      } catch {
+        // nothing buffered, or the stream is already closed
+      }
+    },
+  };
+}

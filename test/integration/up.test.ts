@@ -1,0 +1,65 @@
+/**
+ * `carprice up` end to end on a temp project (the repo's dvc.yaml, a params.yaml pointing
+ * at generated listings): it reproduces the pipeline, picks the best registry version and
+ * serves it; a second run reproduces nothing and serves the same version.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeFixtureCsv } from '../fixtures/listings.js';
+import { listings, startServe } from '../helpers/serving.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-up-'));
+  mkdirSync(join(dir, 'data'));
+  mkdirSync(join(dir, '.dvc'));
+  writeFileSync(join(dir, '.dvc', 'config'), '');
+  writeFixtureCsv(join(dir, 'data', 'listings.csv'), { n: 300, seed: 11 });
+  writeFileSync(join(dir, 'dvc.yaml'), readFileSync(join(root, 'dvc.yaml'), 'utf8').replace('data/cars24_v3.xlsx', 'data/listings.csv'));
+  const params = readFileSync(join(root, 'params.yaml'), 'utf8')
+    .replace('raw_data: data/cars24_v3.xlsx', 'raw_data: data/listings.csv')
+    .replace(/^  algo: \w+$/m, '  algo: ridge')
+    .replace(/optional_cols: \[[^\]]*\]/s, 'optional_cols: [AlloyWheels, Bluetooth, Sunroof/Moonroof]');
+  writeFileSync(join(dir, 'params.yaml'), params + '\nserving:\n  log_requests: false\n');
+  return dir;
+}
+
+test('carprice up: pipeline, then the API serves the registered version; a second run reproduces nothing', async () => {
+  const dir = project();
+  const env = { CI: 'true' };
+  try {
+    const first = await startServe(['up', '--host', '127.0.0.1', '--port', '0'], dir, env, 300_000);
+    let version: string;
+    try {
+      assert.match(first.stdout(), /pipeline up to date in .* model UsedCarPriceModel v1/);
+      // model test + promote ran: the version passed (champion) or stayed in Staging
+      assert.match(first.stderr(), /serving models:\/UsedCarPriceModel(@champion|\/Staging)/);
+      const m = (await (await fetch(first.url + '/model')).json()) as { name: string; version: string };
+      assert.equal(m.name, 'UsedCarPriceModel');
+      version = m.version;
+      const r = await fetch(first.url + '/predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(listings(1)[0]) });
+      assert.equal(r.status, 200);
+      assert.ok(((await r.json()) as { predicted_price: number }).predicted_price > 0);
+    } finally {
+      first.child.kill('SIGTERM');
+      assert.equal(await first.exited, 0);
+    }
+    const second = await startServe(['up', '--host', '127.0.0.1', '--port', '0'], dir, env, 120_000);
+    try {
+      assert.doesNotMatch(second.stderr(), /Running stage/, 'nothing is reproduced the second time');
+      assert.match(second.stderr(), /governance: no Staging version waiting to be tested/);
+      const m = (await (await fetch(second.url + '/model')).json()) as { version: string };
+      assert.equal(m.version, version);
+    } finally {
+      second.child.kill('SIGTERM');
+      assert.equal(await second.exited, 0);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
