@@ -126,7 +126,7 @@ export async function promotionHistory(client: TrackingClient, name: string): Pr
       try {
         return JSON.parse(t.value) as HistoryEvent;
       } catch {
-        throw new AppError('INVALID_STATE', `registered model '${name}' tag ${t.key} is not a history event (not JSON); remove it with the MLflow UI or API`);
+        throw new AppError('FORMAT_UNKNOWN', `registered model '${name}' tag ${t.key} is not a history event (not JSON); remove it with the MLflow UI or API`);
       }
     })
     .sort((a, b) => a.seq - b.seq);
@@ -185,7 +185,7 @@ export async function promote(o: PromoteOptions): Promise<HistoryEvent> {
   const production = all.filter((v) => v.currentStage === 'Production').map((v) => v.version);
   const aliases = await aliasMap(client, name);
   if (production.length === 1 && production[0] === target.version && aliases[CHAMPION] === target.version)
-    throw new AppError('INVALID_STATE', `${name} v${target.version} is already the Production version and the champion`);
+    throw new AppError('INVALID_PARAMETER_VALUE', `${name} v${target.version} is already the Production version and the champion; nothing to promote`);
   const status = tagOf(target, TEST_TAGS.status);
   if (status !== 'passed')
     throw new AppError(
@@ -236,7 +236,7 @@ export async function rollback(o: GovernanceOptions): Promise<HistoryEvent> {
   const history = await promotionHistory(client, name);
   const undone = new Set(history.filter((e) => e.action === 'rollback' && e.undoes !== undefined).map((e) => e.undoes));
   const last = [...history].reverse().find((e) => e.action === 'promote' && !undone.has(e.seq));
-  if (!last) throw new AppError('INVALID_STATE', `registered model '${name}' has no promotion to roll back (carprice model history shows what happened)`);
+  if (!last) throw new AppError('RESOURCE_DOES_NOT_EXIST', `registered model '${name}' has no promotion to roll back (carprice model history shows what happened)`);
   const at = new Date(clock.now()).toISOString();
   const reason = (o.reason ?? `rollback of the promotion of v${last.version} (${last.at})`).slice(0, 500);
   const restored = last.before.versions.filter((v) => v.stage === 'Production').map((v) => v.version);

@@ -26,6 +26,8 @@ export interface AddedPath {
   hash: HashInfo;
   /** False when the `.dvc` file already recorded this content. */
   changed: boolean;
+  /** The .gitignore that got an entry for it (none when git ignored it already). */
+  gitignore?: string;
 }
 
 /** Track files/directories; returns what was written. */
@@ -57,8 +59,8 @@ export async function add(opts: AddOptions): Promise<AddedPath[]> {
       }
       commitToCache(repo, abs, h);
       if (changed || !prev) writeDvcFile(repo.root, dvcRel, [dvcFileOut(basename(rel), h, prev)], raw);
-      gitignoreOutput(repo, rel);
-      out.push({ path: rel, dvcFile: dvcRel, hash: h, changed });
+      const gitignore = gitignoreOutput(repo, rel);
+      out.push({ path: rel, dvcFile: dvcRel, hash: h, changed, ...(gitignore ? { gitignore } : {}) });
     }
     return out;
   } finally {

@@ -63,6 +63,8 @@ export interface CacheCheckout {
   ok: boolean;
   /** Objects found corrupted (and removed from the cache). */
   corrupted: string[];
+  /** Files added / modified / deleted in the workspace (DVC's checkout stats). */
+  files: { added: number; modified: number; deleted: number };
 }
 
 /** The repo's local object cache. */
@@ -196,17 +198,25 @@ export class LocalCache {
    */
   checkout(md5: string, dest: string, isexec = false, current?: ReadonlyMap<string, string>): CacheCheckout {
     const v = this.verifyAll(md5);
-    if (v.missing.length || v.corrupted.length) return { ok: false, corrupted: v.corrupted };
+    const files = { added: 0, modified: 0, deleted: 0 };
+    if (v.missing.length || v.corrupted.length) return { ok: false, corrupted: v.corrupted, files };
     if (!md5.endsWith('.dir')) {
-      if (existsSync(dest) && statSync(dest).isDirectory()) rmSync(dest, { recursive: true, force: true });
+      const existed = existsSync(dest);
+      if (existed && statSync(dest).isDirectory()) rmSync(dest, { recursive: true, force: true });
       copyAtomic(this.path(md5), dest, isexec ? 0o755 : 0o644);
-      return { ok: true, corrupted: [] };
+      files[existed ? 'modified' : 'added']++;
+      return { ok: true, corrupted: [], files };
     }
     const entries = this.readManifest(md5)!;
     if (existsSync(dest) && !statSync(dest).isDirectory()) rmSync(dest, { force: true });
     mkdirSync(dest, { recursive: true });
     const want = new Set(entries.map((e) => e.relpath));
-    for (const e of entries) if (current?.get(e.relpath) !== e.md5) copyAtomic(this.path(e.md5), join(dest, ...e.relpath.split('/')), 0o644);
+    for (const e of entries)
+      if (current?.get(e.relpath) !== e.md5) {
+        const target = join(dest, ...e.relpath.split('/'));
+        files[existsSync(target) ? 'modified' : 'added']++;
+        copyAtomic(this.path(e.md5), target, 0o644);
+      }
     const prune = (d: string): void => {
       for (const ent of readdirSync(d, { withFileTypes: true })) {
         const p = join(d, ent.name);
@@ -214,11 +224,14 @@ export class LocalCache {
         if (ent.isDirectory()) {
           prune(p);
           if (readdirSync(p).length === 0) rmSync(p, { recursive: true });
-        } else if (!want.has(rel)) rmSync(p, { force: true });
+        } else if (!want.has(rel)) {
+          rmSync(p, { force: true });
+          files.deleted++;
+        }
       }
     };
     prune(dest);
-    return { ok: true, corrupted: [] };
+    return { ok: true, corrupted: [], files };
   }
 }
 

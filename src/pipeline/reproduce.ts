@@ -8,7 +8,7 @@
  * writes nothing for them and releases the lock.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { childProcessEnv } from '../config/env.js';
 import { AppError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
@@ -117,6 +117,7 @@ async function reproduceLocked(repo: Repo, opts: ReproduceOptions, out: TextSink
   const inPlan = new Set(order);
   const outcome = new Map<string, { outcome: StageOutcome; seconds: number; reason?: string }>();
   let anyWritten = false;
+  const toTrack = new Set<string>();
   let lockExisted = existsSync(join(repo.root, 'dvc.lock'));
   const runCache = opts.runCache ?? true;
   if (opts.pull && runCache && !opts.dry) {
@@ -159,10 +160,12 @@ async function reproduceLocked(repo: Repo, opts: ReproduceOptions, out: TextSink
     pathDirs: toolPathDirs(repo.root, opts.argv1, process.execPath),
     log,
     signal: opts.signal,
+    trackFile: (f) => toTrack.add(f),
     writeLock: (name: string, entry: PyMap): void => {
       if (opts.dry) return;
       index.lock.set(name, entry);
       index.lock.save();
+      toTrack.add('dvc.lock');
       out.write(`${lockExisted ? 'Updating' : 'Generating'} lock file 'dvc.lock'\n`);
       lockExisted = true;
     },
@@ -246,7 +249,13 @@ async function reproduceLocked(repo: Repo, opts: ReproduceOptions, out: TextSink
     );
   }
   if (opts.dry) out.write('(dry run: nothing was run or written)\n');
-  else if (anyWritten) out.write('Use `carprice push` to send your updates to remote storage.\n');
+  else if (anyWritten) {
+    if (toTrack.size && existsSync(join(repo.root, '.git'))) {
+      const shown = [...toTrack].sort().map((f) => relative(opts.cwd, repo.abs(f)) || f);
+      out.write(`To track the changes with git, run:\n\n\tgit add ${shown.join(' ')}\n\n`);
+    }
+    out.write('Use `carprice push` to send your updates to remote storage.\n');
+  }
   else out.write('Data and pipelines are up to date.\n');
   return result;
 }

@@ -22,6 +22,7 @@ import { existsSync } from 'node:fs';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { formatCorrupted } from './cache.js';
+import { gitIgnored } from './git-ignored.js';
 import { dvcFileOut, writeDvcFile } from './dvc-file.js';
 import type { DirHash, HashInfo } from './hash.js';
 import { buildLockEntry, readLockOut, type LockEntry } from './lockfile.js';
@@ -59,6 +60,8 @@ export interface RunnerContext {
   log: Logger;
   signal?: AbortSignal;
   writeLock: (name: string, entry: PyMap) => void;
+  /** Note a repo-relative file to `git add` (DVC's scm_context.track_file). */
+  trackFile?: (repoRel: string) => void;
 }
 
 /** Short human reason for a stage status ("changed deps: modified data.csv; ..."). */
@@ -79,9 +82,13 @@ export function stageError(name: string, message: string): AppError {
   return new AppError('PIPELINE_STAGE_FAILED', message, { details: { stage: name } });
 }
 
-/** Add `/<name>` to the .gitignore next to an output (cached outputs of git repos only). */
-export function gitignoreOutput(repo: Repo, outRel: string): void {
-  if (!existsSync(join(repo.root, '.git'))) return;
+/**
+ * Add `/<name>` to the .gitignore next to an output (cached outputs of git repos only),
+ * unless git ignores the path already (as scmrepo's `Git.ignore`). Returns the repo-relative
+ * .gitignore written, for the "git add" hint.
+ */
+export function gitignoreOutput(repo: Repo, outRel: string): string | undefined {
+  if (!existsSync(join(repo.root, '.git'))) return undefined;
   const dirRel = posix.dirname(outRel);
   const file = join(repo.abs(dirRel === '.' ? '' : dirRel), '.gitignore');
   const entry = '/' + basename(outRel).replace(/([*?[\]!#\\])/g, '\\$1').replace(/^ | $/g, '\\ ');
@@ -91,8 +98,10 @@ export function gitignoreOutput(repo: Repo, outRel: string): void {
   } catch {
     /* new file */
   }
-  if (text.split(/\r?\n/).includes(entry)) return;
+  if (text.split(/\r?\n/).includes(entry)) return undefined;
+  if (gitIgnored(repo.root, [outRel]).length) return undefined;
   appendFileSync(file, (text && !text.endsWith('\n') ? '\n' : '') + entry + '\n');
+  return dirRel === '.' ? '.gitignore' : `${dirRel}/.gitignore`;
 }
 
 /** Commit a hashed output to the cache. */
@@ -120,8 +129,9 @@ export class StageRunner {
     const changed = isChanged(obs.status);
     const reason = describeStatus(obs.status);
     if (stage.def!.frozen) {
+      c.err.write(`WARNING: stage: '${name}' is frozen. Its dependencies are not going to be reproduced.\n`);
       if (!changed) {
-        c.out.write(`Stage '${name}' is frozen and didn't change, skipping\n`);
+        c.out.write(`Stage '${name}' didn't change, skipping\n`);
         return { outcome: 'unchanged' };
       }
       c.out.write(`Verifying outputs in frozen stage: '${name}'\n`);
@@ -285,7 +295,8 @@ export class StageRunner {
       const o = stage.outs[i];
       if (!o.cache) continue;
       commitToCache(c.repo, c.repo.abs(o.path), obs.outs[i].hash!);
-      gitignoreOutput(c.repo, o.path);
+      const gi = gitignoreOutput(c.repo, o.path);
+      if (gi) c.trackFile?.(gi);
     }
     c.writeLock(stage.name, entry);
   }
@@ -324,6 +335,7 @@ export class StageRunner {
       newOuts.push(rec?.md5 === h.md5 ? raw : dvcFileOut(o.defPath, h, raw));
     }
     writeDvcFile(repo.root, df.relFile, newOuts, df.raw);
+    c.trackFile?.(df.relFile);
     return { outcome: 'committed', reason };
   }
 }

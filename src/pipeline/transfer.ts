@@ -66,6 +66,8 @@ export interface CheckoutResult {
   skipped: string[];
   /** Objects found corrupted in the cache (removed from it): `{md5, path}`. */
   corrupted: Array<{ md5: string; path: string }>;
+  /** Files changed in the workspace, counted as DVC counts them (a directory's files one by one). */
+  stats: { modified: number; added: number; deleted: number };
 }
 
 function collectUsed(repo: Repo, targets: string[] | undefined): UsedOut[] {
@@ -214,7 +216,7 @@ export async function checkout(opts: { cwd: string; targets?: string[]; force?: 
   const repo = Repo.find(opts.cwd);
   try {
     const display = displayFrom(repo.rel(opts.cwd));
-    const res: CheckoutResult = { added: [], modified: [], failed: [], skipped: [], corrupted: [] };
+    const res: CheckoutResult = { added: [], modified: [], failed: [], skipped: [], corrupted: [], stats: { modified: 0, added: 0, deleted: 0 } };
     for (const u of collectUsed(repo, opts.targets)) {
       const abs = repo.abs(u.path);
       const cur = await hashPath(abs, u.path, repo.ignore, repo.state);
@@ -231,6 +233,9 @@ export async function checkout(opts: { cwd: string; targets?: string[]; force?: 
       const current = cur && 'entries' in cur ? new Map((cur as DirHash).entries.map((e) => [e.relpath, e.md5])) : undefined;
       const done = repo.cache.checkout(u.md5, abs, u.isexec, current);
       for (const m of done.corrupted) res.corrupted.push({ md5: m, path: shown });
+      res.stats.added += done.files.added;
+      res.stats.modified += done.files.modified;
+      res.stats.deleted += done.files.deleted;
       if (!done.ok) {
         res.failed.push(shown);
         continue;
@@ -255,11 +260,23 @@ export async function pull(opts: TransferOptions & { force?: boolean }): Promise
   if (c.corrupted.length) {
     const again = await fetchWith(Repo.find(opts.cwd), remote, opts);
     const c2 = await checkout(opts);
-    c = { ...c2, corrupted: [...c.corrupted, ...c2.corrupted], added: [...c.added, ...c2.added], modified: [...c.modified, ...c2.modified] };
+    c = {
+      ...c2,
+      corrupted: [...c.corrupted, ...c2.corrupted],
+      added: [...c.added, ...c2.added],
+      modified: [...c.modified, ...c2.modified],
+      stats: { modified: c.stats.modified + c2.stats.modified, added: c.stats.added + c2.stats.added, deleted: c.stats.deleted + c2.stats.deleted },
+    };
     f.transferred += again.transferred;
     f.missing = again.missing;
   }
   return { fetch: f, checkout: c };
+}
+
+/** DVC's summary line (humanize.get_summary): "2 files fetched, 1 file modified and 3 files added"; '' when all are 0. */
+export function dvcSummary(stats: ReadonlyArray<[state: string, n: number]>): string {
+  const words = stats.filter(([, n]) => n > 0).map(([st, n]) => `${n} file${n > 1 ? 's' : ''} ${st}`);
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}` : (words[0] ?? '');
 }
 
 /** "3 files" / "1 file". */

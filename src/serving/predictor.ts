@@ -10,6 +10,7 @@
  */
 import { AppError } from '../core/errors.js';
 import type { ModelBundle } from '../bundle/model-bundle.js';
+import type { FieldError, PredictionInterval } from '../bundle/predictor.js';
 import { priceProblem } from '../data/plausible-ranges.js';
 
 /** A listing as the API receives it (the original's request shape, plus optional flags). */
@@ -132,18 +133,43 @@ function checkPrice(p: number, where: string): number {
   return round2(p);
 }
 
-/** The predictor for a bundle (today: the bundle's batch frame path). */
+function rowError(errors: readonly FieldError[], row?: number): AppError {
+  const at = (f: string) => (row === undefined ? (f === 'input' ? '(body)' : f) : f === 'input' ? `[${row}]` : `[${row}].${f}`);
+  const problems = errors.map((e) => `${at(e.field)}: ${e.message}`);
+  return new AppError('INPUT_INVALID', `invalid listing: ${problems.join('; ')}`, { details: { problems } });
+}
+
+function interval(i: PredictionInterval | null): PriceInterval | undefined {
+  return i ? { lower: round2(i.lower), upper: round2(i.upper), level: i.level } : undefined;
+}
+
+/**
+ * The predictor for a bundle: the bundle's compiled one-listing predictor
+ * (`bundle.compilePredictor()`: validation naming every bad field, the price, a conformal
+ * interval when the bundle is calibrated), plus the unseen-category warnings.
+ */
 export function createPredictor(bundle: ModelBundle): ServingPredictor {
   const known = indexKnown(knownCategories(bundle));
+  const compiled = bundle.compilePredictor();
+  let level: number | undefined;
+  const row = (listing: Listing, r: ReturnType<typeof compiled.predictOne>, at?: number): RowPrediction => {
+    if (!r.ok) throw rowError(r.errors, at);
+    level ??= r.interval?.level;
+    return { price: checkPrice(r.price, at === undefined ? '(body)' : `[${at}]`), interval: interval(r.interval), warnings: warningsFor(listing, known) };
+  };
   return {
     categoricalFields: [...known.keys()],
+    get intervalLevel() {
+      return level;
+    },
     predictOne(listing) {
-      const p = bundle.predictRecords([listing])[0];
-      return { price: checkPrice(p, '(body)'), warnings: warningsFor(listing, known) };
+      return row(listing, compiled.predictOne(listing));
     },
     predictMany(listings) {
-      const prices = bundle.predictRecords(listings);
-      return listings.map((l, i) => ({ price: checkPrice(prices[i], `[${i}]`), warnings: warningsFor(l, known) }));
+      const results = compiled.predictMany(listings);
+      const failed = results.flatMap((r, i) => (r.ok ? [] : r.errors.map((e) => ({ ...e, field: e.field === 'input' ? `[${i}]` : `[${i}].${e.field}` }))));
+      if (failed.length) throw rowError(failed);
+      return results.map((r, i) => row(listings[i], r, i));
     },
   };
 }

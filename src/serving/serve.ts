@@ -17,7 +17,6 @@ import { AppError } from '../core/errors.js';
 import type { Env } from '../config/env.js';
 import type { Logger } from '../core/logger.js';
 import type { PlausibleRanges } from '../data/plausible-ranges.js';
-import { TrackingClient } from '../tracking/index.js';
 import { buildApp } from './build-app.js';
 import { ServingMetrics } from './metrics.js';
 import { ModelProvider, errorText, isRegistryUri, type ServedModel } from './model-provider.js';
@@ -62,12 +61,15 @@ function urlOf(host: string, port: number): string {
 /** Serve the API in this process. Resolves once the model is loaded and warm. */
 export async function serve(o: ServeOptions): Promise<RunningServer> {
   const log = o.logger as unknown as Logger;
+  // the tracking client (SQLite, S3, HTTP) is loaded only for a registry source: a bundle
+  // directory starts faster without it
+  const { TrackingClient } = isRegistryUri(o.model) ? await import('../tracking/index.js') : { TrackingClient: undefined };
   const provider = new ModelProvider({
     source: o.model,
     cwd: o.cwd,
     fallbackDir: o.env.CARPRICE_MODEL_DIR,
     logger: log,
-    openTracking: isRegistryUri(o.model) ? () => TrackingClient.open({ env: o.env, paramsUri: o.paramsTrackingUri, cwd: o.cwd, logger: log }) : undefined,
+    openTracking: TrackingClient ? () => TrackingClient.open({ env: o.env, paramsUri: o.paramsTrackingUri, cwd: o.cwd, logger: log }) : undefined,
   });
   const app = await buildApp({
     provider,

@@ -1,11 +1,12 @@
 /**
  * `dag` as DVC draws it (ASCII boxes, --dot, --outs) and `status -c` (the local cache
  * against the remote: new / deleted / missing, "Cache and remote 'x' are in sync."), run
- * through the built CLI on temp repos.
+ * through the built CLI on temp repos; `add`'s .gitignore handling and git add hint.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,4 +55,23 @@ test('status -c compares the cache with the remote like dvc status -c', async (t
   rmSync(obj);
   assert.equal((await runBuiltCli(['status', '-c'], d)).stdout, '\tdeleted:            model.bin\n\tdeleted:            out/a.csv\n');
   assert.equal((await runBuiltCli(['status', '-c', '-q'], d)).code, 1);
+  // pull: A/M lines, then DVC's summary counting files (a directory's files one by one).
+  rmSync(join(d, 'out'), { recursive: true });
+  rmSync(join(d, 'model.bin'));
+  const p = await runBuiltCli(['pull'], d);
+  assert.equal(p.code, 0, p.stderr);
+  assert.equal(p.stdout, 'A\tout/\nA\tmodel.bin\n1 file fetched and 2 files added\n');
+});
+
+test('add: no .gitignore entry for a path git already ignores; the git add hint names the .gitignore it wrote', { skip: spawnSync('git', ['--version']).status !== 0 ? 'needs git' : false }, async (t) => {
+  const d = makeRepo({ 'data/raw.csv': 'a\n', 'data/new.csv': 'b\n', '.gitignore': '/data/raw.csv\n' });
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  spawnSync('git', ['init', '-q'], { cwd: d });
+  const r1 = await runBuiltCli(['add', 'data/raw.csv'], d);
+  assert.equal(r1.code, 0, r1.stderr);
+  assert.ok(!existsSync(join(d, 'data/.gitignore')), 'git ignores it already: nothing redundant written');
+  assert.match(r1.stdout, /\n\tgit add data\/raw\.csv\.dvc\n$/);
+  const r2 = await runBuiltCli(['add', 'data/new.csv'], d);
+  assert.equal(readFileSync(join(d, 'data/.gitignore'), 'utf8'), '/new.csv\n');
+  assert.match(r2.stdout, /\n\tgit add data\/new\.csv\.dvc data\/\.gitignore\n$/);
 });

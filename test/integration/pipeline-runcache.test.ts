@@ -56,8 +56,11 @@ test('repro warns, as DVC refuses to work, when dvc.lock is git-ignored', { skip
   t.after(() => rmSync(d, { recursive: true, force: true }));
   spawnSync('git', ['init', '-q'], { cwd: d });
   const err: string[] = [];
-  await reproduce({ cwd: d, stderr: { write: (s) => void err.push(s) } });
+  const out: string[] = [];
+  await reproduce({ cwd: d, stderr: { write: (s) => void err.push(s) }, stdout: { write: (s) => void out.push(s) } });
   assert.match(err.join(''), /WARNING: 'dvc\.lock' is git-ignored: real DVC stops every command/);
+  // DVC's hint names the files the run changed, before the push reminder.
+  assert.match(out.join(''), /To track the changes with git, run:\n\n\tgit add \.gitignore dvc\.lock\n\nUse `carprice push`/);
   // The outputs carprice ignores are the outputs, never the lock.
   assert.equal(readFileSync(join(d, '.gitignore'), 'utf8'), '/dvc.lock\n/o.txt\n');
   writeFileSync(join(d, '.gitignore'), '/o.txt\n');
@@ -216,4 +219,15 @@ test('params: a date value is refused where DVC refuses it (run-cache entry), wi
   assert.ok(!existsSync(join(d, 'o.txt')), 'refused before running');
   writeFileSync(join(d, 'params.yaml'), "since: '2024-01-31'\n");
   assert.deepEqual(outcomes(await reproduce({ cwd: d })), { s: 'ran' });
+});
+
+test('frozen stages: DVC\'s warning on stderr and its skip message', async (t) => {
+  const d = makeRepo({ 'dvc.yaml': 'stages:\n  f:\n    cmd: echo x > o.txt\n    frozen: true\n    outs:\n    - o.txt\n', 'o.txt': 'x\n' });
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  await reproduce({ cwd: d });
+  const out: string[] = [];
+  const err: string[] = [];
+  await reproduce({ cwd: d, stdout: { write: (s) => void out.push(s) }, stderr: { write: (s) => void err.push(s) } });
+  assert.equal(err.join(''), "WARNING: stage: 'f' is frozen. Its dependencies are not going to be reproduced.\n");
+  assert.match(out.join(''), /^Stage 'f' didn't change, skipping\n/);
 });

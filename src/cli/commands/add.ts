@@ -17,7 +17,15 @@ to it and adds it to the .gitignore beside it. Commit the .dvc file to git and
     const { add } = await import('../../pipeline/add.js');
     const added = await add({ cwd: ctx.cwd, paths: args.positionals });
     for (const a of added) ctx.stdout.write(a.changed ? `Added '${a.path}' (${a.hash.md5})\n` : `'${a.path}' didn't change\n`);
-    const files = added.map((a) => a.dvcFile).join(' ');
-    ctx.stdout.write(`\nTo track the changes with git, run:\n\n\tgit add ${files}\n`);
+    const { existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { Repo } = await import('../../pipeline/repo.js');
+    const repo = Repo.find(ctx.cwd);
+    if (!existsSync(join(repo.root, '.git'))) return;
+    // DVC's hint: the .dvc files and the .gitignore files it wrote (paths relative to cwd, shell-quoted).
+    const { relative } = await import('node:path');
+    const quote = (p: string) => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'"'"'`)}'`);
+    const files = [...new Set(added.flatMap((a) => [a.dvcFile, ...(a.gitignore ? [a.gitignore] : [])]))].map((f) => relative(ctx.cwd, repo.abs(f)) || f);
+    ctx.stdout.write(`\nTo track the changes with git, run:\n\n\tgit add ${files.map(quote).join(' ')}\n`);
   },
 };

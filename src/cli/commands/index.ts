@@ -30,6 +30,7 @@ import { serveCommand } from './serve.js';
 import { upCommand } from './up.js';
 import { modelsDownloadCommand } from './models-download.js';
 import { modelTestCommand, modelPromoteCommand, modelRollbackCommand, modelListCommand, modelHistoryCommand } from './model.js';
+import { expBaselineCommand, expCompareCommand, expTuneCommand, expShowCommand } from './exp.js';
 import { deployCommand, deployRollbackCommand, deployStatusCommand, deployStopCommand, deployLbCommand } from './deploy.js';
 
 export const commands: Command[] = [
@@ -56,6 +57,10 @@ export const commands: Command[] = [
   modelRollbackCommand,
   modelListCommand,
   modelHistoryCommand,
+  expBaselineCommand,
+  expCompareCommand,
+  expTuneCommand,
+  expShowCommand,
   // --- pipeline ---
   reproCommand,
   statusCommand,

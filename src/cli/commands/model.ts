@@ -11,7 +11,8 @@ const NAME_OPTIONS = { name: { type: 'string' as const }, json: { type: 'boolean
 const NAME_HELP = `  --name NAME          registered model (default: model_registration.model_name in params.yaml)
   --json               print JSON instead of text`;
 
-async function open(args: ParsedArgs, ctx: CommandContext): Promise<{ client: TrackingClient; name: string; params: import('../../config/params.js').Params }> {
+/** The tracking client the flags select, with params.yaml and the model name. */
+export async function openModelClient(args: ParsedArgs, ctx: CommandContext): Promise<{ client: TrackingClient; name: string; params: import('../../config/params.js').Params }> {
   const { paramsFromFlags } = await import('./params-flags.js');
   const { openStore } = await import('../../tracking/resolve-store.js');
   const { TrackingClient } = await import('../../tracking/client.js');
@@ -53,7 +54,7 @@ ${TRACKING_STORE_HELP}`,
   async run(args, ctx) {
     const v = args.values;
     const { modelTest } = await import('../../jobs/model-test.js');
-    const { client, name, params } = await open(args, ctx);
+    const { client, name, params } = await openModelClient(args, ctx);
     try {
       const r = await modelTest({
         params,
@@ -97,7 +98,7 @@ ${TRACKING_STORE_HELP}`,
   options: { version: { type: 'string' }, reason: { type: 'string' }, user: { type: 'string' }, ...NAME_OPTIONS, ...TRACKING_STORE_OPTIONS },
   async run(args, ctx) {
     const { promote } = await import('../../jobs/promotion.js');
-    const { client, name } = await open(args, ctx);
+    const { client, name } = await openModelClient(args, ctx);
     try {
       const e = await promote({ client, name, version: args.values.version as string | undefined, reason: args.values.reason as string | undefined, user: await user(args, ctx) });
       ctx.stdout.write(
@@ -128,7 +129,7 @@ ${TRACKING_STORE_HELP}`,
   options: { reason: { type: 'string' }, user: { type: 'string' }, ...NAME_OPTIONS, ...TRACKING_STORE_OPTIONS },
   async run(args, ctx) {
     const { rollback } = await import('../../jobs/promotion.js');
-    const { client, name } = await open(args, ctx);
+    const { client, name } = await openModelClient(args, ctx);
     try {
       const e = await rollback({ client, name, reason: args.values.reason as string | undefined, user: await user(args, ctx) });
       ctx.stdout.write(
@@ -153,7 +154,7 @@ ${TRACKING_STORE_HELP}`,
   async run(args, ctx) {
     const { listModelVersions } = await import('../../jobs/promotion.js');
     const { textTable, formatTime } = await import('../../tracking/text-table.js');
-    const { client, name } = await open(args, ctx);
+    const { client, name } = await openModelClient(args, ctx);
     try {
       const l = await listModelVersions(client, name);
       if (args.values.json) {
@@ -195,7 +196,7 @@ ${TRACKING_STORE_HELP}`,
   async run(args, ctx) {
     const { promotionHistory } = await import('../../jobs/promotion.js');
     const { textTable } = await import('../../tracking/text-table.js');
-    const { client, name } = await open(args, ctx);
+    const { client, name } = await openModelClient(args, ctx);
     try {
       const h = await promotionHistory(client, name);
       if (args.values.json) {

@@ -14,7 +14,7 @@ fetch, then checkout: afterwards the workspace holds the data recorded in dvc.lo
   options: { ...TRANSFER_OPTIONS, force: { type: 'boolean', short: 'f' }, 'run-cache': { type: 'boolean' } },
   positionals: true,
   async run(args, ctx) {
-    const { pull, formatMissing, formatCheckout, formatCheckoutWarnings, plural } = await import('../../pipeline/transfer.js');
+    const { pull, formatMissing, formatCheckout, formatCheckoutWarnings, dvcSummary } = await import('../../pipeline/transfer.js');
     const { AppError } = await import('../../core/errors.js');
     const opts = transferOptionsFromFlags(args, ctx);
     if (args.values['run-cache']) {
@@ -28,10 +28,13 @@ fetch, then checkout: afterwards the workspace holds the data recorded in dvc.lo
     ctx.stdout.write(formatCheckout(r.checkout));
     if (r.checkout.failed.length)
       throw new AppError('CACHE_MISSING', `failed to pull data from the cloud - Checkout failed for following targets:\n${r.checkout.failed.join('\n')}\nIs your cache up to date? (the objects above are neither in the local cache nor on remote '${r.fetch.remote}')`);
-    const parts = [];
-    if (r.fetch.transferred) parts.push(`${plural(r.fetch.transferred, 'file')} fetched`);
-    if (r.checkout.added.length) parts.push(`${plural(r.checkout.added.length, 'output')} added`);
-    if (r.checkout.modified.length) parts.push(`${plural(r.checkout.modified.length, 'output')} modified`);
-    ctx.stdout.write(parts.length ? parts.join(' and ') + '\n' : 'Everything is up to date.\n');
+    const st = r.checkout.stats;
+    const line = dvcSummary([
+      ['fetched', r.fetch.transferred],
+      ['modified', st.modified],
+      ['added', st.added],
+      ['deleted', st.deleted],
+    ]);
+    ctx.stdout.write((line || 'Everything is up to date.') + '\n');
   },
 };

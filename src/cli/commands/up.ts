@@ -1,10 +1,9 @@
 /**
  * `carprice up` (what `npm start` runs): the whole system in one command.
- *   1. `carprice start`: pull the data when missing and reproduce the pipeline (stages
- *      whose inputs did not change are skipped, so a second run takes well under a second);
- *   2. governance: when the CLI has `model test` and `model promote`, test the new version
- *      and promote it when it passes (GOVERNANCE_STEPS is the hook);
- *   3. serve the API on serving.port (8000) with the best model the registry has: the
+ *   1. `carprice start`: pull the data when missing, reproduce the pipeline (stages whose
+ *      inputs did not change are skipped, so a second run takes well under a second), test
+ *      the Staging version and promote it when it passes;
+ *   2. serve the API on serving.port (8000) with the best model the registry has: the
  *      champion alias, else Production, else Staging, else the latest version.
  */
 import { AppError, isAppError } from '../../core/errors.js';
@@ -14,18 +13,14 @@ import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags } from './params-flags.js'
 import { startCommand } from './start.js';
 import { serveWith } from './serve.js';
 
-/** Governance commands run in order after the pipeline, when the CLI has them. */
-export const GOVERNANCE_STEPS = ['model test', 'model promote'] as const;
-
 export const upCommand: Command = {
   name: 'up',
   summary: 'The whole system: pull data, reproduce the pipeline, test and promote the model, serve the API on :8000',
   help: `Usage: carprice up [--host 0.0.0.0] [--port 8000] [--workers N] [--jobs N]
 
-1. pulls the data and reproduces dvc.yaml (as \`carprice start\`; up-to-date stages are skipped);
-2. tests the new model version and promotes it when it passes (\`carprice model test\`,
-   \`carprice model promote\`, when this carprice has them);
-3. serves the API (as \`carprice serve\`) with the registry's champion, else its Production,
+1. pulls the data, reproduces dvc.yaml, tests the Staging version and promotes it when it
+   passes (as \`carprice start\`; up-to-date stages are skipped);
+2. serves the API (as \`carprice serve\`) with the registry's champion, else its Production,
    Staging or latest version.
 Run it again and it serves in about a second. Stop it with Ctrl-C or SIGTERM.
 
@@ -43,55 +38,13 @@ ${PARAMS_HELP}
   async run(args, ctx) {
     const v = args.values;
     await startCommand.run({ values: { jobs: v.jobs, params: v.params, set: v.set }, positionals: [] }, ctx);
-    const params = await paramsFromFlags(args, ctx);
-    if (await hasStagingVersion(ctx, params)) await runGovernance(ctx, v.params as string | undefined, v.set as string[] | undefined);
-    else ctx.stderr.write('governance: no Staging version waiting to be tested; nothing to promote\n');
     if (ctx.signal.aborted) return 130;
+    const params = await paramsFromFlags(args, ctx);
     const model = await bestModelUri(ctx, params);
     ctx.stderr.write(`serving ${model}\n`);
     return serveWith({ values: { host: v.host, port: v.port, workers: v.workers, model, params: v.params, set: v.set }, positionals: [] }, ctx, params);
   },
 };
-
-async function runGovernance(ctx: CommandContext, paramsFile: string | undefined, sets: string[] | undefined): Promise<void> {
-  const { commands } = await import('./index.js');
-  const steps = GOVERNANCE_STEPS.map((name) => commands.find((c) => c.name === name));
-  if (steps.some((c) => !c)) {
-    ctx.stderr.write('governance: this carprice has no `model test`/`model promote` yet; serving the best version the registry has\n');
-    return;
-  }
-  for (const c of steps) {
-    const values: Record<string, string | string[] | undefined> = {};
-    if (paramsFile && c!.options.params) values.params = paramsFile;
-    if (sets && c!.options.set) values.set = sets;
-    try {
-      const code = await c!.run({ values, positionals: [] }, ctx);
-      if (code) {
-        ctx.stderr.write(`governance: \`carprice ${c!.name}\` exited ${code}; the model is not promoted\n`);
-        return;
-      }
-    } catch (e) {
-      if (!isAppError(e) || e.code === 'INTERRUPTED') throw e;
-      ctx.stderr.write(`governance: \`carprice ${c!.name}\` failed: ${e.message}; the model is not promoted\n`);
-      return;
-    }
-  }
-}
-
-/** Whether the registry holds a Staging version (what `model test` tests by default). */
-async function hasStagingVersion(ctx: CommandContext, params: Params): Promise<boolean> {
-  const { TrackingClient } = await import('../../tracking/index.js');
-  const client = TrackingClient.open({ env: ctx.env, paramsUri: params.mlflow.tracking_uri ?? undefined, cwd: ctx.cwd, logger: ctx.logger });
-  try {
-    await client.resolveModelVersion(`models:/${params.model_registration.model_name}/Staging`);
-    return true;
-  } catch (e) {
-    if (isAppError(e) && ['RESOURCE_DOES_NOT_EXIST', 'NOT_FOUND'].includes(e.code)) return false;
-    throw e;
-  } finally {
-    await client.close();
-  }
-}
 
 /** The first of champion, Production, Staging, latest that the registry resolves. */
 export async function bestModelUri(ctx: CommandContext, params: Params): Promise<string> {

@@ -1,0 +1,175 @@
+/**
+ * `carprice exp` on generated listings with a real SQLite tracking store: compare logs one
+ * nested run per combination under a parent holding the winner and the comparison table;
+ * tune runs the grid and a successive-halving search as nested runs with the best params
+ * on the parent; an interruption ends the parent KILLED and keeps the finished children;
+ * --apply edits params.yaml keeping its comments and names the stages that rerun; exp show
+ * lists it all.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runBuiltCli } from '../helpers/built-cli.js';
+import { writeFixtureCsv } from '../fixtures/listings.js';
+import { loadParams, type Params } from '../../src/config/params.js';
+import { TrackingClient } from '../../src/tracking/client.js';
+import { isAppError } from '../../src/core/errors.js';
+import type { Run } from '../../src/tracking/entities.js';
+import { compare, compareCombinations } from '../../src/jobs/experiments/compare.js';
+import { gridPoints, SPACES, tune } from '../../src/jobs/experiments/tune.js';
+import { applyParams } from '../../src/jobs/experiments/apply-params.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+async function runsOf(client: TrackingClient, experiment: string): Promise<Run[]> {
+  const id = (await client.store.getExperimentByName(experiment)).experimentId;
+  return (await client.store.searchRuns({ experimentIds: [id], maxResults: 1000 })).items;
+}
+const parentOf = (r: Run) => r.data.tags.find((t) => t.key === 'mlflow.parentRunId')?.value;
+
+describe('carprice exp', () => {
+  let dir: string;
+  let params: Params;
+  let client: TrackingClient;
+  const env = { CARPRICE_THREADS: '2' };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'carprice-exp-'));
+    mkdirSync(join(dir, 'data'));
+    writeFixtureCsv(join(dir, 'data', 'listings.csv'), { n: 400, seed: 21 });
+    writeFileSync(
+      join(dir, 'params.yaml'),
+      ['data_source:', '  raw_data: data/listings.csv', 'data_ingestion:', '  optional_cols: [AlloyWheels, Bluetooth, Sunroof/Moonroof]', ''].join('\n'),
+    );
+    params = loadParams({ path: join(dir, 'params.yaml') });
+    client = TrackingClient.open({ env: {}, cwd: dir });
+  });
+
+  after(async () => {
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the combinations: penalised linear models with every variant, the others with default and raw target', () => {
+    const c = compareCombinations(['linear', 'ridge', 'gbdt', 'blend'], ['default', 'mean-imputer', 'target-encoding', 'no-scaling', 'raw-target']);
+    assert.deepEqual(
+      c.map((x) => `${x.algo}/${x.variant}`),
+      ['linear/default', 'linear/raw-target', 'ridge/default', 'ridge/mean-imputer', 'ridge/target-encoding', 'ridge/no-scaling', 'ridge/raw-target', 'gbdt/default', 'gbdt/raw-target', 'blend/default', 'blend/raw-target'],
+    );
+    // the seed's 27-point XGBoost grid
+    const g = gridPoints(SPACES.gbdt.grid);
+    assert.equal(g.length, 27);
+    assert.deepEqual(g[0], { n_estimators: 100, max_depth: 3, learning_rate: 0.01 });
+    assert.deepEqual(g[26], { n_estimators: 300, max_depth: 10, learning_rate: 0.2 });
+  });
+
+  it('compare: a nested run per combination, the winner and the comparison table on the parent', async () => {
+    const r = await compare({ params, cwd: dir, env, client, algos: ['mean', 'ridge'], variants: ['default', 'raw-target'], folds: 3 });
+    assert.equal(r.rows.length, 4);
+    // the fixture's price is log-linear in the features: ridge on log price wins, the mean predictor is last
+    assert.deepEqual([r.winner.algo, r.winner.variant], ['ridge', 'default']);
+    const runs = await runsOf(client, 'model-comparison');
+    const parent = runs.find((x) => x.info.runId === r.parentRunId)!;
+    assert.equal(parent.info.status, 'FINISHED');
+    assert.equal(parent.data.params.find((p) => p.key === 'winner_algo')?.value, 'ridge');
+    const kids = runs.filter((x) => parentOf(x) === r.parentRunId);
+    assert.deepEqual(kids.map((k) => k.info.runName).sort(), ['mean-default', 'mean-raw-target', 'ridge-default', 'ridge-raw-target']);
+    assert.ok(kids.every((k) => k.info.status === 'FINISHED' && k.data.metrics.some((m) => m.key === 'cv_mape')));
+    const files = (await client.listArtifacts(r.parentRunId)).map((f) => f.path).sort();
+    assert.deepEqual(files, ['comparison.csv', 'comparison.md']);
+  });
+
+  it('an interruption ends the parent KILLED and keeps the finished children', async () => {
+    const ac = new AbortController();
+    await assert.rejects(
+      compare({
+        params,
+        cwd: dir,
+        env,
+        client,
+        algos: ['mean', 'ridge', 'lasso'],
+        variants: ['default'],
+        folds: 2,
+        experimentName: 'interrupted',
+        signal: ac.signal,
+        onProgress: (p) => (p.done === 2 ? ac.abort() : undefined),
+      }),
+      (e) => isAppError(e, 'INTERRUPTED'),
+    );
+    const runs = await runsOf(client, 'interrupted');
+    const parent = runs.find((x) => !parentOf(x))!;
+    assert.equal(parent.info.status, 'KILLED');
+    const kids = runs.filter((x) => parentOf(x) === parent.info.runId);
+    assert.deepEqual(kids.map((k) => `${k.info.runName}:${k.info.status}`).sort(), ['lasso-default:KILLED', 'mean-default:FINISHED', 'ridge-default:FINISHED']);
+  });
+
+  it('tune: the grid and a successive-halving search as nested runs, best params on the parent', async () => {
+    const r = await tune({ params, cwd: dir, env, client, algo: 'ridge', search: 'halving', budget: 3 });
+    // params.yaml's setting, 27 grid points, then 9 + 3 + 1 halving candidates
+    assert.equal(r.candidates.length, 27 + 9 + 3 + 1);
+    assert.deepEqual(
+      r.candidates.filter((c) => c.source === 'halving').map((c) => c.rung),
+      [...Array(9).fill(1), 2, 2, 2, 3],
+    );
+    const rows = r.candidates.filter((c) => c.source === 'halving').map((c) => c.rows);
+    assert.ok(rows[0] < rows[9] && rows[9] < rows[12], rows.join(','));
+    const full = r.candidates.filter((c) => c.rows === rows[12]);
+    assert.equal(r.best.metrics.mape, Math.min(...full.map((c) => c.metrics.mape)));
+    const runs = await runsOf(client, 'hyperparameter-tuning');
+    const parent = runs.find((x) => x.info.runId === r.parentRunId)!;
+    assert.equal(parent.info.status, 'FINISHED');
+    assert.equal(parent.data.params.find((p) => p.key === 'best_alpha')?.value, String(r.best.params.alpha));
+    assert.equal(runs.filter((x) => parentOf(x) === r.parentRunId).length, 1 + 27 + 13);
+  });
+
+  it('--apply writes params.yaml keeping its comments; the CLI names the stages that rerun', async () => {
+    const p = join(dir, 'copy-params.yaml');
+    copyFileSync(join(root, 'params.yaml'), p);
+    const before = readFileSync(p, 'utf8');
+    const changes = applyParams(p, 'gbdt', { n_estimators: 300, max_depth: 6, learning_rate: 0.2 });
+    assert.deepEqual(
+      changes.map((c) => c.key),
+      ['model_trainer.params.gbdt.n_estimators', 'model_trainer.params.gbdt.max_depth', 'model_trainer.params.gbdt.learning_rate'],
+    );
+    const after = readFileSync(p, 'utf8');
+    const comments = (t: string) => t.split('\n').filter((l) => l.trim().startsWith('#'));
+    assert.deepEqual(comments(after), comments(before));
+    assert.equal(after.split('\n').length, before.split('\n').length);
+    const q = loadParams({ path: p });
+    assert.deepEqual([q.model_trainer.params.gbdt.n_estimators, q.model_trainer.params.gbdt.max_depth, q.model_trainer.params.gbdt.learning_rate], [300, 6, 0.2]);
+    assert.equal(q.model_trainer.params.gbdt.colsample_bytree, 0.7);
+
+    // the CLI in a project whose pipeline ran: only the stages downstream of model_trainer's params rerun
+    const proj = join(dir, 'proj');
+    mkdirSync(join(proj, 'data'), { recursive: true });
+    mkdirSync(join(proj, '.dvc'));
+    writeFileSync(join(proj, '.dvc', 'config'), '');
+    writeFixtureCsv(join(proj, 'data', 'cars24_v3.xlsx.csv'), { n: 300, seed: 4 });
+    writeFileSync(join(proj, 'dvc.yaml'), readFileSync(join(root, 'dvc.yaml'), 'utf8').replace('data/cars24_v3.xlsx', 'data/cars24_v3.xlsx.csv'));
+    writeFileSync(
+      join(proj, 'params.yaml'),
+      readFileSync(join(root, 'params.yaml'), 'utf8')
+        .replace('raw_data: data/cars24_v3.xlsx', 'raw_data: data/cars24_v3.xlsx.csv')
+        .replace(/^  algo: \w+$/m, '  algo: ridge')
+        // a far too strong penalty, so the search surely finds a better alpha
+        .replace('ridge: {alpha: 0.01}', 'ridge: {alpha: 3000}')
+        .replace(/optional_cols: \[[^\]]*\]/s, 'optional_cols: [AlloyWheels, Bluetooth, Sunroof/Moonroof]'),
+    );
+    const repro = await runBuiltCli(['repro'], proj, env);
+    assert.equal(repro.code, 0, repro.stderr);
+    const t = await runBuiltCli(['exp', 'tune', '--algo', 'ridge', '--search', 'none', '--apply'], proj, env);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /--apply: wrote model_trainer\.params\.ridge\.alpha=/);
+    assert.match(readFileSync(join(proj, 'params.yaml'), 'utf8'), /^    ridge: \{alpha: [0-9.e-]+\}$/m);
+    assert.doesNotMatch(readFileSync(join(proj, 'params.yaml'), 'utf8'), /alpha: 3000/);
+    assert.match(t.stdout, /`carprice repro` will rerun: model_trainer, model_evaluation, register_model/);
+    const show = await runBuiltCli(['exp', 'show', '--experiment', 'hyperparameter-tuning', '--sort', 'val_mape', '--json'], proj, env);
+    assert.equal(show.code, 0, show.stderr);
+    const shown = JSON.parse(show.stdout) as Array<{ metrics: Record<string, number> }>;
+    const mapes = shown.map((s) => s.metrics.val_mape).filter((x) => x !== undefined);
+    assert.deepEqual(mapes, [...mapes].sort((a, b) => a - b));
+  });
+});
