@@ -22,6 +22,15 @@ export const ENV_VARS = {
   AWS_SECRET_ACCESS_KEY: 'AWS secret key (read by the AWS SDK)',
   AWS_SESSION_TOKEN: 'AWS session token (read by the AWS SDK)',
   AWS_PROFILE: 'AWS profile (read by the AWS SDK)',
+  PGHOST: 'PostgreSQL host for a postgresql:// tracking URI without one (default localhost)',
+  PGPORT: 'PostgreSQL port for a postgresql:// tracking URI without one (default 5432)',
+  PGUSER: 'PostgreSQL user for a postgresql:// tracking URI without one',
+  PGPASSWORD: 'PostgreSQL password for a postgresql:// tracking URI without one',
+  PGDATABASE: 'PostgreSQL database for a postgresql:// tracking URI without one',
+  CARPRICE_PG_PASSWORD_FILE: 'file holding the PostgreSQL password (used when neither the URI nor PGPASSWORD has one)',
+  CARPRICE_PG_POOL_MAX: 'PostgreSQL tracking store: most pooled connections per process (default 10)',
+  CARPRICE_PG_CONNECT_TIMEOUT_MS: 'PostgreSQL tracking store: connect timeout in ms (default 10000)',
+  CARPRICE_PG_STATEMENT_TIMEOUT_MS: 'PostgreSQL tracking store: per-statement timeout in ms (default 30000)',
   CARPRICE_PARAMS: 'path of params.yaml (default ./params.yaml)',
   CARPRICE_LOG_LEVEL: 'diagnostic logs (pino JSON) on stderr at this level: trace, debug, info, warn, error (default: off)',
   CARPRICE_TRACKING_USERS: 'users for `carprice tracking serve` basic auth: user:password[,user:password...]',
@@ -43,6 +52,7 @@ export type Env = Readonly<Partial<Record<EnvName, string>>>;
 
 const SECRET: ReadonlySet<EnvName> = new Set<EnvName>([
   'MLFLOW_TRACKING_PASSWORD',
+  'PGPASSWORD',
   'MLFLOW_TRACKING_TOKEN',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',

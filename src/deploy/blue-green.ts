@@ -31,7 +31,7 @@ export const SMOKE_LISTING = Object.freeze({
   fitnessAge: 10,
   featureCount: 30,
   make: 'Maruti',
-  model: 'SWIFT',
+  model: 'Swift',
   variant: 'VXI',
   year: 2019,
   transmissionType: 'Manual',

@@ -5,6 +5,7 @@
  *   sqlite:///rel/path.db   relative to the project (SQLAlchemy's convention)
  *   sqlite:////abs/path.db  absolute
  *   http(s)://host[/path]   any MLflow server (DagsHub: https://dagshub.com/OWNER/REPO.mlflow)
+ *   postgresql://user:pass@host:5432/db   a team database (artifacts in ./mlartifacts)
  * Embedded stores keep artifacts next to the database in `mlartifacts/`.
  */
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -15,6 +16,8 @@ import type { Logger } from '../core/logger.js';
 import type { TrackingStore } from './store.js';
 import { SqliteTrackingStore } from './sqlite/sqlite-tracking-store.js';
 import { RestTrackingStore } from './rest/rest-tracking-store.js';
+import { PgTrackingStore } from './postgres/pg-tracking-store.js';
+import { isPostgresUri, pgConnectionFromUri } from './postgres/pg-uri.js';
 import { ArtifactResolver } from './artifacts/resolve-artifact-repository.js';
 
 export interface ResolveStoreOptions {
@@ -66,9 +69,15 @@ export function openStore(uri: string, opts: ResolveStoreOptions): ResolvedTrack
     const artifacts = new ArtifactResolver({ env: opts.env, http: store.http });
     return { uri, store, artifacts, close: async () => (artifacts.close(), store.close()) };
   }
+  if (isPostgresUri(uri)) {
+    const { connection, where } = pgConnectionFromUri(uri, opts.env);
+    const store = new PgTrackingStore({ connection, where, defaultArtifactRoot: join(resolve(opts.cwd), 'mlartifacts'), clock: opts.clock, logger: opts.logger });
+    const artifacts = new ArtifactResolver({ env: opts.env });
+    return { uri: where, store, artifacts, close: async () => (artifacts.close(), store.close()) };
+  }
   throw new AppError(
     'CONFIG_INVALID',
-    `unsupported tracking URI '${uri}': use sqlite:///path/to.db (embedded) or http(s)://host (an MLflow server, e.g. https://dagshub.com/OWNER/REPO.mlflow); set it with MLFLOW_TRACKING_URI or mlflow.tracking_uri in params.yaml`,
+    `unsupported tracking URI '${uri}': use sqlite:///path/to.db (embedded), postgresql://user@host:5432/db or http(s)://host (an MLflow server, e.g. https://dagshub.com/OWNER/REPO.mlflow); set it with MLFLOW_TRACKING_URI or mlflow.tracking_uri in params.yaml`,
   );
 }
 

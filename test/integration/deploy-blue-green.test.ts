@@ -173,3 +173,59 @@ test('a second deploy while one runs is refused; the balancer is resumed after i
     await stopDeployment(ctx);
   }
 });
+
+test('blue/green with the real `carprice serve`: two bundles, a rollback and a broken bundle, zero failed requests', { timeout: 240_000 }, async () => {
+  const { writeFixtureCsv } = await import('../fixtures/listings.js');
+  const { runBuiltCli } = await import('../helpers/built-cli.js');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const cwd = mkdtempSync(join(tmpdir(), 'carprice-deploy-serve-'));
+  writeFixtureCsv(join(cwd, 'train.csv'), { n: 400, seed: 3 });
+  for (const [name, alpha] of [['v1', '1'], ['v2', '30']] as const) {
+    const r = await runBuiltCli(['train', '--train', 'train.csv', '--algo', 'ridge', '--set', `model_trainer.params.ridge.alpha=${alpha}`, '--out', name], cwd);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  mkdirSync(join(cwd, 'v3'));
+  writeFileSync(join(cwd, 'v3', 'bundle.json'), '{"kind":"carprice-model-bundle","formatVersion":1}');
+  const ctx: DeployContext = { cwd, env: process.env, cliEntry: join(root, 'dist', 'src', 'cli', 'main.js'), say: () => {} };
+  const port = await freePort();
+  const opts = (model: string): DeployOptions => ({ model: join(cwd, model), tag: model, host: '127.0.0.1', port, readyTimeoutMs: 30_000, bakeMs: 500, drainMs: 300, maxErrorRate: 0.01 });
+  const served = async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SMOKE) });
+    assert.equal(r.status, 200);
+    return ((await r.json()) as { model: { name: string } }).model.name;
+  };
+  const SMOKE = (await import('../../src/deploy/blue-green.js')).SMOKE_LISTING;
+  try {
+    await deploy(ctx, opts('v1'));
+    assert.equal(await served(), 'v1');
+    const names = new Set<string>();
+    const failed: string[] = [];
+    let running = true;
+    const traffic = Promise.all(
+      Array.from({ length: 3 }, async () => {
+        while (running) {
+          try {
+            const r = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SMOKE) });
+            const body = (await r.json()) as { model?: { name: string } };
+            if (r.status !== 200 || !body.model || !r.headers.get('x-carprice-slot')) failed.push(`${r.status} ${JSON.stringify(body)}`);
+            else names.add(body.model.name);
+          } catch (e) {
+            failed.push((e as Error).message);
+          }
+        }
+      }),
+    );
+    await deploy(ctx, opts('v2'));
+    assert.equal(await served(), 'v2');
+    await rollback(ctx, opts('v1'));
+    assert.equal(await served(), 'v1');
+    await assert.rejects(deploy(ctx, opts('v3')), (e: unknown) => e instanceof AppError && e.code === 'HEALTH_CHECK_FAILED');
+    assert.equal(await served(), 'v1');
+    running = false;
+    await traffic;
+    assert.deepEqual(failed, []);
+    assert.deepEqual([...names].sort(), ['v1', 'v2']);
+  } finally {
+    await stopDeployment(ctx);
+  }
+});

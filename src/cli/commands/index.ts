@@ -23,6 +23,7 @@ import { cvCommand } from './cv.js';
 import { predictCommand } from './predict.js';
 import { dataIngestCommand, dataSynthCommand } from './data.js';
 import { trackingServeCommand } from './tracking-serve.js';
+import { trackingMigrateCommand } from './tracking-migrate.js';
 import { experimentsListCommand } from './experiments.js';
 import { runsListCommand, runsShowCommand } from './runs.js';
 import { modelsListCommand, modelsShowCommand } from './models.js';
@@ -45,6 +46,7 @@ export const commands: Command[] = [
   dataSynthCommand,
   // --- tracking ---
   trackingServeCommand,
+  trackingMigrateCommand,
   experimentsListCommand,
   runsListCommand,
   runsShowCommand,

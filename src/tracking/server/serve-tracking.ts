@@ -15,6 +15,8 @@ import { SqliteTrackingStore } from '../sqlite/sqlite-tracking-store.js';
 import { RestTrackingStore } from '../rest/rest-tracking-store.js';
 import { ArtifactResolver } from '../artifacts/resolve-artifact-repository.js';
 import { resolveTrackingUri, sqlitePathOf } from '../resolve-store.js';
+import { PgTrackingStore } from '../postgres/pg-tracking-store.js';
+import { isPostgresUri, pgConnectionFromUri } from '../postgres/pg-uri.js';
 import type { TrackingStore } from '../store.js';
 import { buildTrackingServer } from './build-tracking-server.js';
 import { parseUsers } from './basic-auth.js';
@@ -67,7 +69,7 @@ function allowedHostsFor(spec: string | undefined, bindHost: string): string[] {
 
 /** Open the store, build the server and listen. */
 export async function serveTracking(opts: ServeTrackingOptions): Promise<RunningTrackingServer> {
-  const backendUri = opts.backendStoreUri ?? resolveTrackingUri({ env: opts.env, paramsUri: opts.paramsUri, cwd: opts.cwd });
+  let backendUri = opts.backendStoreUri ?? resolveTrackingUri({ env: opts.env, paramsUri: opts.paramsUri, cwd: opts.cwd });
   let store: TrackingStore;
   let defaultDest: string;
   if (backendUri.startsWith('sqlite:')) {
@@ -77,8 +79,20 @@ export async function serveTracking(opts: ServeTrackingOptions): Promise<Running
   } else if (/^https?:\/\//.test(backendUri)) {
     store = new RestTrackingStore({ trackingUri: backendUri, env: opts.env, logger: opts.logger });
     defaultDest = resolve(opts.cwd, 'mlartifacts');
+  } else if (isPostgresUri(backendUri)) {
+    const { connection, where } = pgConnectionFromUri(backendUri, opts.env);
+    backendUri = where; // printed and logged: never the password
+    const pgStore = new PgTrackingStore({ connection, where, defaultArtifactRoot: 'mlflow-artifacts:', logger: opts.logger });
+    try {
+      await pgStore.open(); // connect and migrate now: a bad URI fails at start, not on the first request
+    } catch (e) {
+      await pgStore.close();
+      throw e;
+    }
+    store = pgStore;
+    defaultDest = resolve(opts.cwd, 'mlartifacts');
   } else {
-    throw new AppError('USAGE', `--backend-store-uri must be sqlite:///path.db or http(s)://..., got '${backendUri}'`);
+    throw new AppError('USAGE', `--backend-store-uri must be sqlite:///path.db, postgresql://user@host:5432/db or http(s)://..., got '${backendUri}'`);
   }
   const artifactsUri = opts.artifactsDestination
     ? opts.artifactsDestination.startsWith('s3://')

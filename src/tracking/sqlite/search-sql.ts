@@ -32,7 +32,7 @@ function bad(message: string): AppError {
 function compare(column: string, op: Comparator, value: Comparison['value']): Fragment {
   if (op === 'IN' || op === 'NOT IN') {
     const list = value as string[];
-    if (list.length === 0) return { sql: op === 'IN' ? '0' : '1', params: [] };
+    if (list.length === 0) return { sql: op === 'IN' ? '1=0' : '1=1', params: [] };
     return { sql: `${column} ${op} (${list.map(() => '?').join(', ')})`, params: list };
   }
   if (op === 'ILIKE') return { sql: `lower(${column}) LIKE lower(?)`, params: [value] };
@@ -40,7 +40,7 @@ function compare(column: string, op: Comparator, value: Comparison['value']): Fr
 }
 
 function and(parts: Fragment[]): Fragment {
-  return { sql: parts.map((p) => `(${p.sql})`).join(' AND ') || '1', params: parts.flatMap((p) => p.params) };
+  return { sql: parts.map((p) => `(${p.sql})`).join(' AND ') || '1=1', params: parts.flatMap((p) => p.params) };
 }
 
 // ---------------------------------------------------------------- runs

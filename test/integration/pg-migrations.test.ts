@@ -1,0 +1,107 @@
+/**
+ * PostgreSQL migrations on a throwaway cluster: the migrated schema equals
+ * src/tracking/postgres/schema-snapshot.sql (regenerate with UPDATE_PG_SNAPSHOT=1 after
+ * adding a migration), re-running is a no-op, two stores opening one empty database at
+ * once migrate it once, and a database from a newer carprice is refused.
+ */
+import { after, describe, it, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { isAppError } from '../../src/core/errors.js';
+import { migratePgDatabase, PG_SCHEMA_VERSION } from '../../src/tracking/postgres/pg-migrations.js';
+import { PgTrackingStore } from '../../src/tracking/postgres/pg-tracking-store.js';
+import { startPostgres, type PgCluster } from '../helpers/postgres-cluster.js';
+
+const snapshotPath = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/tracking/postgres/schema-snapshot.sql');
+
+/** Tables (columns with type, nullability, default, collation), constraints and indexes, sorted. */
+async function dumpSchema(c: pg.Client): Promise<string> {
+  const cols = await c.query<{ t: string; line: string }>(`
+    SELECT table_name AS t, format('  %s %s%s%s%s', column_name, data_type,
+      CASE WHEN collation_name IS NOT NULL THEN ' COLLATE "' || collation_name || '"' ELSE '' END,
+      CASE WHEN is_nullable = 'NO' THEN ' NOT NULL' ELSE '' END,
+      CASE WHEN column_default IS NOT NULL THEN ' DEFAULT ' || column_default ELSE '' END) AS line
+    FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position`);
+  const cons = await c.query<{ t: string; line: string }>(`
+    SELECT rel.relname AS t, format('  CONSTRAINT %s %s', con.conname, pg_get_constraintdef(con.oid)) AS line
+    FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid JOIN pg_namespace n ON n.oid = rel.relnamespace
+    WHERE n.nspname = 'public' ORDER BY rel.relname, con.conname`);
+  const idx = await c.query<{ line: string }>(`SELECT indexdef || ';' AS line FROM pg_indexes WHERE schemaname = 'public' ORDER BY tablename, indexname`);
+  const tables = new Map<string, string[]>();
+  for (const r of [...cols.rows, ...cons.rows]) tables.set(r.t, [...(tables.get(r.t) ?? []), r.line]);
+  const out = [...tables.keys()].sort().map((t) => `TABLE ${t}\n${(tables.get(t) ?? []).join('\n')}`);
+  return `${out.join('\n\n')}\n\n${idx.rows.map((r) => r.line).join('\n')}\n`;
+}
+
+const cluster = await startPostgres();
+if (typeof cluster === 'string') {
+  test('PostgreSQL migrations', { skip: cluster }, () => {});
+} else {
+  describe('PostgreSQL migrations', () => {
+    const c: PgCluster = cluster;
+    after(() => c.stop());
+
+    it('produce the snapshotted schema, and re-running is a no-op', async () => {
+      const conn = await c.newDatabase();
+      const first = await migratePgDatabase(conn, conn.uri);
+      assert.deepEqual(first, { from: 0, to: PG_SCHEMA_VERSION, applied: [1] });
+      const client = new pg.Client(conn);
+      await client.connect();
+      try {
+        const schema = await dumpSchema(client);
+        if (process.env.UPDATE_PG_SNAPSHOT) writeFileSync(snapshotPath, schema);
+        assert.equal(schema, readFileSync(snapshotPath, 'utf8'));
+      } finally {
+        await client.end();
+      }
+      assert.deepEqual(await migratePgDatabase(conn, conn.uri), { from: PG_SCHEMA_VERSION, to: PG_SCHEMA_VERSION, applied: [] });
+    });
+
+    it('two stores starting at once on an empty database migrate it once', async () => {
+      const conn = await c.newDatabase();
+      const stores = [0, 1, 2].map(() => new PgTrackingStore({ connection: conn, where: conn.uri, defaultArtifactRoot: '/tmp/a' }));
+      try {
+        await Promise.all(stores.map((s) => s.open()));
+        const exps = await Promise.all(stores.map((s) => s.getExperiment('0')));
+        assert.ok(exps.every((e) => e.name === 'Default'));
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+      const client = new pg.Client(conn);
+      await client.connect();
+      try {
+        const rows = await client.query('SELECT version FROM carprice_schema_migrations ORDER BY version');
+        assert.deepEqual(rows.rows, [{ version: 1 }]);
+      } finally {
+        await client.end();
+      }
+    });
+
+    it('refuses a database from a newer carprice with FORMAT_VERSION', async () => {
+      const conn = await c.newDatabase();
+      await migratePgDatabase(conn, conn.uri);
+      const client = new pg.Client(conn);
+      await client.connect();
+      await client.query(`INSERT INTO carprice_schema_migrations (version, description) VALUES (${PG_SCHEMA_VERSION + 1}, 'future')`);
+      await client.end();
+      const store = new PgTrackingStore({ connection: conn, where: conn.uri, defaultArtifactRoot: '/tmp/a' });
+      try {
+        await assert.rejects(store.getExperiment('0'), (e) => isAppError(e, 'FORMAT_VERSION'));
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('answers an unreachable server with a one-line TEMPORARILY_UNAVAILABLE', async () => {
+      const store = new PgTrackingStore({ connection: { host: '127.0.0.1', port: 1, user: 'x', password: 'secret-pw', database: 'x', connectTimeoutMs: 2000 }, where: 'postgresql://x:***@127.0.0.1:1/x', defaultArtifactRoot: '/tmp/a' });
+      try {
+        await assert.rejects(store.getExperiment('0'), (e) => isAppError(e, 'TEMPORARILY_UNAVAILABLE') && !e.message.includes('secret-pw') && !e.message.includes('\n'));
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
