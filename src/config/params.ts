@@ -118,6 +118,11 @@ const paramsSchema = v.object({
      * expensive cars, whose errors dominate RMSE and R² in rupees. 0 = unweighted.
      */
     price_weight_power: v.optional(v.number({ min: 0, max: 2 }), 0),
+    /**
+     * Coverage of the prediction intervals (split-conformal on the residuals of a held-out
+     * 15% of the training rows, stored in the bundle); 0 = no intervals.
+     */
+    interval_level: v.optional(v.number({ min: 0, max: 1, exclusiveMax: true }), 0.9),
     /** Hyper-parameters per algorithm name (validated by the estimator that uses them). */
     params: modelParams,
   }),

@@ -64,6 +64,8 @@ export async function crossValidate(o: CrossValidateOptions): Promise<CrossValid
     const items = parts.map(({ train }) => {
       const options: TrainBundleOptions = {
         ...trainingOptions(p, algo),
+        intervalLevel: 0, // fold metrics only: no interval calibration fits, no tree covers
+        treeCovers: false,
         signal: o.signal,
         metadata: { createdAt: new Date(0).toISOString(), training: { dataHash: '', rows: train.length, source: o.data }, params: {}, carpriceVersion: CARPRICE_VERSION },
       };

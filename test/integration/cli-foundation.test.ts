@@ -219,7 +219,7 @@ test('model errors: missing model dir, corrupt bundle.json, unknown formatVersio
   ]);
   failedWith(missing, 'MODEL_NOT_FOUND', /^carprice: no model at .*no-such-model \(expected .*bundle\.json\); train one with `carprice train --out /);
   failedWith(corrupt, 'FORMAT_UNKNOWN', /^carprice: .*corrupt\/bundle\.json is not valid JSON \(.*\); the file is damaged, retrain the model$/);
-  failedWith(future, 'FORMAT_VERSION', /^carprice: .*future\/bundle\.json has formatVersion 7; this carprice reads 1\. Upgrade carprice or retrain$/);
+  failedWith(future, 'FORMAT_VERSION', /^carprice: .*future\/bundle\.json has formatVersion 7; this carprice reads 1, 2\. Upgrade carprice or retrain$/);
 });
 
 test('bad prediction input: invalid JSON and invalid fields are INPUT_INVALID', async () => {
