@@ -21,7 +21,7 @@
  * loading excluded, on both sides. Python is /usr/bin/python3 with Debian's numpy, sklearn,
  * pandas, xgboost and openpyxl; without them the Python side is skipped with the reason.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadParams, type Params } from '../src/config/params.js';
@@ -32,23 +32,15 @@ import { CARPRICE_VERSION } from '../src/jobs/version.js';
 import { trainBundle } from '../src/bundle/train-bundle.js';
 import { numpyPermutation } from '../src/core/numpy-random.js';
 import { splitIndices } from '../src/data/split.js';
-import { takeFrameRows, takeValues, type Frame } from '../src/data/frame.js';
-import { familyOf } from '../src/ml/algorithm-catalog.js';
+import { takeFrameRows, takeValues } from '../src/data/frame.js';
+import { algorithmInfo } from '../src/ml/algorithm-catalog.js';
 import { regressionMetrics, type RegressionMetrics } from '../src/ml/metrics.js';
 import type { ValidatedListings } from '../src/data/validate.js';
-import { probePython, readFloat64File, runPythonJson, type PythonVersions } from './python-peer.js';
+import { probePython } from './python-peer.js';
+import { runSeedModels, SEED_MODELS, SEED_MODULES, SEED_SCRIPT, type SeedModelsOut } from './seed-peer.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
-const SCRIPT = 'bench/py/seed-models.py';
-const MODULES = ['numpy', 'sklearn', 'pandas', 'xgboost', 'openpyxl'];
 const TARGETS = { linear: { r2: 0.9, mape: 0.14 }, best: { r2: 0.92, mape: 0.135 } };
-/** The seed's models, in table order, with their labels. */
-const PY_MODELS = [
-  { key: 'linear', label: 'seed LinearRegression (sklearn)' },
-  { key: 'ridge', label: 'seed Ridge alpha 1 (sklearn)' },
-  { key: 'xgboost', label: 'seed XGBoost 300/6/0.2' },
-] as const;
-
 const USAGE = 'usage: node dist/bench/quality-vs-python.js [--seeds 42 | 0-9 | 1,2,3] [--algos ridge,gbdt,blend]';
 
 interface Row {
@@ -64,11 +56,6 @@ interface SeedResult {
   rows: Row[];
 }
 
-interface PythonOut {
-  versions: PythonVersions;
-  models: Record<string, { seconds: number; pred_file: string }>;
-  split_check?: { rows_read: number; rows_after_dedup: number; n_test: number; same_indices: boolean; same_prices: boolean };
-}
 
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -105,7 +92,7 @@ function parseArgs(argv: string[]): { seeds: number[]; algos: string[] } {
   for (const algo of algos) {
     if (algo === 'blend') continue;
     try {
-      familyOf(algo);
+      algorithmInfo(algo);
     } catch (e) {
       fail(`--algos: ${(e as Error).message}`);
     }
@@ -115,31 +102,6 @@ function parseArgs(argv: string[]): { seeds: number[]; algos: string[] } {
 }
 
 /** A CSV field: categoricals always quoted (so no value can be misread), missing = empty. */
-function csvText(v: string | null): string {
-  return v === null ? '' : `"${v.replaceAll('"', '""')}"`;
-}
-
-function csvNumber(v: number): string {
-  return Number.isFinite(v) ? String(v) : '';
-}
-
-/** The seed columns and the price of the given rows, as the seed's train.csv/test.csv held them. */
-function writeCsv(path: string, frame: Frame, y: Float64Array, idx: ArrayLike<number>, params: Params): void {
-  const numeric = params.data_ingestion.numerical_cols;
-  const categorical = params.data_ingestion.categorical_cols;
-  const lines = [[...numeric, ...categorical, params.base.target_col].map((c) => csvText(c)).join(',')];
-  for (let k = 0; k < idx.length; k++) {
-    const i = idx[k];
-    const cells = [
-      ...numeric.map((c) => csvNumber(frame.numeric[c][i])),
-      ...categorical.map((c) => csvText(frame.categorical[c][i])),
-      csvNumber(y[i]),
-    ];
-    lines.push(cells.join(','));
-  }
-  writeFileSync(path, lines.join('\n') + '\n');
-}
-
 function score(label: string, yTest: Float64Array, pred: Float64Array, seconds: number): Row {
   for (const p of pred) if (!Number.isFinite(p)) return { label, metrics: null, problem: 'non-finite predictions', seconds };
   return { label, metrics: regressionMetrics(yTest, pred), seconds };
@@ -292,34 +254,12 @@ function runPython(
   params: Params,
   seed: number,
   splitCheck: boolean,
-): { rows: Row[]; out: PythonOut } | { error: string } {
-  const y = all.y as Float64Array;
-  const trainCsv = join(dir, `train-${seed}.csv`);
-  const testCsv = join(dir, `test-${seed}.csv`);
-  writeCsv(trainCsv, all.frame, y, trainOrder, params);
-  writeCsv(testCsv, all.frame, y, split.test, params);
-  const yTest = takeValues(y, split.test);
-  const spec = {
-    train_csv: trainCsv,
-    test_csv: testCsv,
-    numeric: params.data_ingestion.numerical_cols,
-    categorical: params.data_ingestion.categorical_cols,
-    target: params.base.target_col,
-    models: PY_MODELS.map((m) => m.key),
-    pred_dir: dir,
-    split_check: splitCheck
-      ? { xlsx: DATA, test_size: params.data_ingestion.test_size, seed, test_indices: Array.from(split.test), test_prices: Array.from(yTest) }
-      : undefined,
-  };
-  const specPath = join(dir, `spec-${seed}.json`);
-  writeFileSync(specPath, JSON.stringify(spec));
-  const r = runPythonJson<PythonOut>(SCRIPT, [specPath]);
-  if (!r.ok) return { error: r.error };
-  const rows = PY_MODELS.map(({ key, label }) => {
-    const m = r.value.models[key];
-    return score(label, yTest, readFloat64File(m.pred_file), m.seconds);
-  });
-  return { rows, out: r.value };
+): { rows: Row[]; out: SeedModelsOut } | { error: string } {
+  const r = runSeedModels({ dir, xlsx: DATA, all, split, trainOrder, params, seed, splitCheck });
+  if ('error' in r) return r;
+  const yTest = takeValues(all.y as Float64Array, split.test);
+  const rows = SEED_MODELS.map(({ key, label }) => score(label, yTest, r.preds[key].pred, r.preds[key].seconds));
+  return { rows, out: r.out };
 }
 
 async function main(): Promise<void> {
@@ -332,13 +272,13 @@ async function main(): Promise<void> {
   const all = await loadListings(DATA, { params });
   const n = all.frame.nRows;
   const inFileOrder = all.rowNumbers.every((r, i) => r - all.rowNumbers[0] === i);
-  const probe = probePython(MODULES, 'install python3-numpy python3-sklearn python3-pandas python3-xgboost python3-openpyxl');
+  const probe = probePython(SEED_MODULES, 'install python3-numpy python3-sklearn python3-pandas python3-xgboost python3-openpyxl');
   console.log(`dataset ${DATA}: ${n} listings (${all.report.rowsRead} read, ${all.report.duplicatesDropped} duplicates and ${all.report.invalidRowsDropped} invalid rows dropped)`);
   if (!inFileOrder) console.log('note: validation dropped rows, so carprice row i is not xlsx data row i; the scikit-learn split check will say no');
   console.log(`splits: ${(100 * params.data_ingestion.test_size).toFixed(0)}% test, seeds ${seeds.join(',')}; carprice algos ${algos.join(',')}`);
   if (probe.ok) {
     const v = probe.versions;
-    console.log(`python side: ${SCRIPT} under /usr/bin/python3 (numpy ${v.numpy}, scikit-learn ${v.sklearn}, pandas ${v.pandas}, xgboost ${v.xgboost}, openpyxl ${v.openpyxl}), one thread`);
+    console.log(`python side: ${SEED_SCRIPT} under /usr/bin/python3 (numpy ${v.numpy}, scikit-learn ${v.sklearn}, pandas ${v.pandas}, xgboost ${v.xgboost}, openpyxl ${v.openpyxl}), one thread`);
   } else console.log(`python side skipped: ${probe.reason}`);
   console.log('both sides train on the same rows and are scored by the same metric code on the same test rows; carprice on its params.yaml features, the seed models on its 12 columns, raw price target');
 

@@ -190,7 +190,7 @@ export class CarpriceStack extends Stack {
       autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'] },
       alarmConfiguration: { enabled: true, alarms: [{ name: alarm5xx.alarmName }, { name: alarmP99.alarmName }] },
     });
-    group.addDependency(asg.node.defaultChild as autoscaling.CfnAutoScalingGroup);
+    group.node.addDependency(asg);
 
     if (config.githubRepository) this.addGithubRole(config, names.codeDeployApplication);
     if (config.trackingServer) this.addTrackingServer(config, vpc, albSg);

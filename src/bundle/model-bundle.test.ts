@@ -75,7 +75,7 @@ test('bundle.json has sorted keys and the bundle kind/version tags', () => {
   const text = readFileSync(join(out, BUNDLE_FILE), 'utf8');
   const json = JSON.parse(text);
   assert.equal(json.kind, BUNDLE_KIND);
-  assert.equal(json.formatVersion, 1);
+  assert.equal(json.formatVersion, 2);
   assert.deepEqual(Object.keys(json), [...Object.keys(json)].sort());
   assert.deepEqual(json.inputSchema.required, ['odometer', 'fitnessAge', 'featureCount', 'make', 'model', 'variant', 'year', 'transmissionType', 'bodyType', 'fuelType', 'ownership']);
   assert.deepEqual(json.target, { column: 'listingPrice', transform: 'log1p' });
@@ -99,7 +99,7 @@ test('save replaces only the files a bundle owns: notes kept, no temp files left
   const fresh = join(parent, 'fresh');
   b.save(fresh);
   assert.deepEqual(readdirSync(fresh).sort(), [BUNDLE_MARKER, BUNDLE_FILE]);
-  assert.deepEqual(JSON.parse(readFileSync(join(fresh, BUNDLE_MARKER), 'utf8')), { formatVersion: 1, kind: BUNDLE_KIND });
+  assert.deepEqual(JSON.parse(readFileSync(join(fresh, BUNDLE_MARKER), 'utf8')), { formatVersion: 2, kind: BUNDLE_KIND });
   assert.deepEqual(readdirSync(parent).sort(), ['fresh', 'model']);
 });
 
@@ -150,7 +150,7 @@ test('unknown kind -> FORMAT_UNKNOWN; unknown formatVersion -> FORMAT_VERSION; b
   const kind = writeBundle('kind', (j) => ({ ...j, kind: 'sklearn-pickle' }));
   assert.throws(() => ModelBundle.load(kind), (e: unknown) => (e as { code?: string }).code === 'FORMAT_UNKNOWN' && /not a carprice model bundle \(kind "sklearn-pickle"\); train one/.test((e as Error).message));
   const ver = writeBundle('version', (j) => ({ ...j, formatVersion: 99 }));
-  assert.throws(() => ModelBundle.load(ver), (e: unknown) => (e as { code?: string }).code === 'FORMAT_VERSION' && /formatVersion 99; this carprice reads 1\. Upgrade carprice or retrain/.test((e as Error).message));
+  assert.throws(() => ModelBundle.load(ver), (e: unknown) => (e as { code?: string }).code === 'FORMAT_VERSION' && /formatVersion 99; this carprice reads 1, 2\. Upgrade carprice or retrain/.test((e as Error).message));
 });
 
 test('a member with an unknown estimator kind or version is a coded error', () => {

@@ -20,12 +20,15 @@ import { inverseTarget, type TargetTransformName } from '../features/target-tran
 import { newStats, type TransformStats } from '../features/transformer.js';
 import type { Regressor, SavedEstimator } from '../ml/estimator.js';
 import { loadEstimator } from '../ml/format/registry.js';
-import '../ml/algorithms.js';
 import { checkSavedBundle } from './bundle-schema.js';
 import { Predictor, type PredictorOptions } from './predictor.js';
+import { parseCalibration, type Calibration } from './calibration.js';
+import { parseTreeCover } from './explanation.js';
 
 export const BUNDLE_KIND = 'carprice-model-bundle';
-export const BUNDLE_FORMAT_VERSION = 1;
+/** 2: prediction-interval calibration (`calibration`); 1 is still read (no intervals). */
+export const BUNDLE_FORMAT_VERSION = 2;
+export const BUNDLE_READ_VERSIONS: readonly number[] = [1, 2];
 export const BUNDLE_FILE = 'bundle.json';
 
 /** The listing fields a bundle accepts. */
@@ -44,6 +47,8 @@ export interface SavedBundleMember {
   algo: string;
   features: SavedFeaturePipeline;
   estimator: SavedEstimator;
+  /** Tree members (format 2): training rows that reached each node, in the estimator's node order. */
+  treeCover?: number[];
 }
 
 export interface BundleMetadata {
@@ -61,6 +66,8 @@ export interface SavedBundle extends BundleMetadata {
   inputSchema: InputSchema;
   target: { column: string; transform: TargetTransformName };
   members: SavedBundleMember[];
+  /** Interval calibration (formatVersion 2; absent in format 1 or when intervals are off). */
+  calibration?: Calibration;
 }
 
 export interface BundleMember {
@@ -68,6 +75,8 @@ export interface BundleMember {
   algo: string;
   features: FeaturePipeline;
   estimator: Regressor;
+  /** Tree members: training rows that reached each node (TreeSHAP explanations); absent in older bundles. */
+  treeCover?: Float64Array;
 }
 
 /**
@@ -174,6 +183,8 @@ export class ModelBundle {
     readonly targetTransform: TargetTransformName,
     readonly members: readonly BundleMember[],
     public metadata: BundleMetadata,
+    /** Split-conformal interval calibration (calibration.ts); null in bundles of format 1. */
+    public calibration: Calibration | null = null,
   ) {
     if (members.length === 0) throw new AppError('MODEL_INVALID', 'a model bundle needs at least one member');
   }
@@ -211,7 +222,14 @@ export class ModelBundle {
       ...this.metadata,
       inputSchema: this.inputSchema,
       target: { column: this.inputSchema.target, transform: this.targetTransform },
-      members: this.members.map((m) => ({ weight: m.weight, algo: m.algo, features: m.features.toJSON(), estimator: m.estimator.toJSON() })),
+      members: this.members.map((m) => ({
+        weight: m.weight,
+        algo: m.algo,
+        features: m.features.toJSON(),
+        estimator: m.estimator.toJSON(),
+        ...(m.treeCover ? { treeCover: Array.from(m.treeCover) } : {}),
+      })),
+      ...(this.calibration ? { calibration: this.calibration } : {}),
     };
   }
 
@@ -252,8 +270,8 @@ export class ModelBundle {
     const s = saved as SavedBundle;
     if (!s || typeof s !== 'object' || Array.isArray(s) || s.kind !== BUNDLE_KIND)
       throw new AppError('FORMAT_UNKNOWN', `${where} is not a carprice model bundle (kind ${JSON.stringify((s as { kind?: unknown })?.kind)}); train one with \`carprice train\``);
-    if (s.formatVersion !== BUNDLE_FORMAT_VERSION)
-      throw new AppError('FORMAT_VERSION', `${where} has formatVersion ${String(s.formatVersion)}; this carprice reads ${BUNDLE_FORMAT_VERSION}. Upgrade carprice or retrain`);
+    if (!BUNDLE_READ_VERSIONS.includes(s.formatVersion))
+      throw new AppError('FORMAT_VERSION', `${where} has formatVersion ${String(s.formatVersion)}; this carprice reads ${BUNDLE_READ_VERSIONS.join(', ')}. Upgrade carprice or retrain`);
     checkSavedBundle(s, where);
     const damaged = (e: unknown, part: string): AppError =>
       isAppError(e) && e.code !== 'INPUT_INVALID'
@@ -261,13 +279,15 @@ export class ModelBundle {
         : new AppError('FORMAT_UNKNOWN', `${where} is damaged (${part}: ${(e as Error)?.message ?? String(e)}); retrain the model or restore it from the registry`, { cause: e });
     const members = s.members.map((m, i) => {
       try {
-        return { weight: m.weight, algo: m.algo, features: FeaturePipeline.fromJSON(m.features), estimator: loadEstimator(m.estimator) };
+        const treeCover = parseTreeCover(m.treeCover);
+        return { weight: m.weight, algo: m.algo, features: FeaturePipeline.fromJSON(m.features), estimator: loadEstimator(m.estimator), ...(treeCover ? { treeCover } : {}) };
       } catch (e) {
         throw damaged(e, `members[${i}]`);
       }
     });
     const { createdAt, algo, training, params, metrics, carpriceVersion } = s;
-    const bundle = new ModelBundle(s.inputSchema, s.target.transform, members, { createdAt, algo, training, params, metrics, carpriceVersion });
+    const calibration = parseCalibration(s.calibration, where);
+    const bundle = new ModelBundle(s.inputSchema, s.target.transform, members, { createdAt, algo, training, params, metrics, carpriceVersion }, calibration);
     try {
       const inp = s.inputSchema;
       const numeric: Record<string, Float64Array> = {};

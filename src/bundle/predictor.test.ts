@@ -1,13 +1,21 @@
 /**
- * Tests of the one-listing prediction API on generated listings: predictOne gives the batch
- * path's price bit for bit (ridge, gbdt, forest, the default ridge+gbdt blend), bad fields are
+ * Tests of the one-listing prediction API: predictOne gives the batch path's price bit for
+ * bit (ridge, gbdt, forest and the ridge+gbdt blend on generated listings; the default blend
+ * on every test listing of the real dataset when ../shared/data is present), bad fields are
  * named per row without throwing, unseen categories are priced with a warning.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { asInput, fixtureFrame, generateListings } from '../../test/fixtures/listings.js';
 import { parseParams } from '../config/params.js';
-import { frameFromRecords, takeFrameRows, takeValues } from '../data/frame.js';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadParams, type Params } from '../config/params.js';
+import { frameFromRecords, takeFrameRows, takeValues, type Frame } from '../data/frame.js';
+import { splitIndices } from '../data/split.js';
+import { loadListings } from '../jobs/load-listings.js';
+import { trainingOptions } from '../jobs/training-options.js';
 import type { ModelBundle } from './model-bundle.js';
 import { trainBundle, type TrainBundleOptions } from './train-bundle.js';
 
@@ -86,4 +94,52 @@ test('bad fields are named per row, without throwing, and good rows are still pr
   assert.deepEqual(errs[3], ['odometer: expected a number, got "lots"', 'variant: expected a string, got {"a":1}']);
   assert.deepEqual(errs[4], ['color: is longer than 200 characters (500)']);
   for (const k of [5, 6, 7]) assert.deepEqual(errs[k], ['input: expected an object with the listing fields']);
+});
+
+// ---- the real dataset: every test listing, when ../shared/data is present ----
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const DATASET = join(root, '..', 'shared', 'data', 'cars24_v3.xlsx');
+const present = existsSync(DATASET);
+if (!present) console.log(`# skipping the real-dataset fast-path test: ${DATASET} is absent (run \`carprice pull\` to fetch it)`);
+
+/** A validated frame row back as the raw object a client sends (missing values left out). */
+function recordOf(f: Frame, i: number): Record<string, unknown> {
+  const r: Record<string, unknown> = {};
+  for (const [k, col] of Object.entries(f.numeric)) if (!Number.isNaN(col[i])) r[k] = col[i];
+  for (const [k, col] of Object.entries(f.categorical)) if (col[i] !== null) r[k] = col[i];
+  return r;
+}
+
+test('cars24: the default blend (ridge + gbdt) prices every test listing bit for bit like the batch path; explanations add up', { skip: present ? false : `${DATASET} is absent` }, async () => {
+  const p0 = loadParams({ path: join(root, 'params.yaml') });
+  // fewer boosting rounds keep the test short; the features are the configured ones
+  const p = { ...p0, model_trainer: { ...p0.model_trainer, params: { ...p0.model_trainer.params, gbdt: { ...p0.model_trainer.params.gbdt, n_estimators: 150 } } } } as Params;
+  const all = await loadListings(DATASET, { params: p });
+  const s = splitIndices(all.frame.nRows, p.data_ingestion.test_size, p.data_ingestion.random_state);
+  const b = trainBundle(takeFrameRows(all.frame, s.train), takeValues(all.y!, s.train), all.schema, {
+    ...trainingOptions(p, 'blend'),
+    metadata: { createdAt: '2025-01-01T00:00:00.000Z', training: { dataHash: 'h', rows: s.train.length, source: 'cars24' }, params: {}, carpriceVersion: 'test' },
+  });
+  assert.deepEqual(b.members.map((m) => m.algo), ['ridge', 'gbdt']);
+  const testFrame = takeFrameRows(all.frame, s.test);
+  const batch = b.predictFrame(testFrame);
+  const pred = b.compilePredictor();
+  let unknown = 0;
+  for (let i = 0; i < testFrame.nRows; i++) {
+    const r = pred.predictOne(recordOf(testFrame, i));
+    assert.ok(r.ok, `test row ${i}: ${r.ok ? '' : JSON.stringify(r.errors)}`);
+    assert.ok(Object.is(r.price, batch[i]), `test row ${i}: fast ${r.price} vs batch ${batch[i]}`);
+    if (r.unknownCategories.length) unknown++;
+  }
+  assert.ok(testFrame.nRows > 1400, `${testFrame.nRows} test rows`);
+  // explanations: TreeSHAP (gbdt) + coefficient x value (ridge), weighted, add up to the output
+  assert.ok(pred.canExplain);
+  for (let i = 0; i < testFrame.nRows; i += 7) {
+    const e = pred.explainOne(recordOf(testFrame, i));
+    assert.ok(e.ok && Object.is(e.price, batch[i]));
+    const sum = e.base.value + e.contributions.reduce((a, c) => a + c.value, 0);
+    assert.ok(Math.abs(sum - e.value) < 1e-9 * Math.abs(e.value), `test row ${i}: contributions add up to ${sum}, output ${e.value}`);
+  }
+  assert.ok(unknown > 0, 'some test listings have a variant unseen in training');
 });

@@ -10,19 +10,17 @@
  * every test listing of the real dataset).
  */
 import { AppError } from '../core/errors.js';
-import type { Frame } from '../data/frame.js';
-import { newStats } from '../features/transformer.js';
+import { CompiledMember } from './compiled-member.js';
+import { intervalOf, type PredictionInterval } from './calibration.js';
+import { contributionList, MemberExplainer, type Contribution } from './explanation.js';
+import type { TargetTransformName } from '../features/target-transform.js';
 import type { ModelBundle } from './model-bundle.js';
 import { defaultLimits, readRecord, recordLayout, type FieldError, type RecordLayout, type RecordLimits } from './record-validation.js';
 
 export type { FieldError, RecordLimits } from './record-validation.js';
+export type { Contribution } from './explanation.js';
 
-/** A price range holding the true price with probability `level` (split-conformal). */
-export interface PredictionInterval {
-  lower: number;
-  upper: number;
-  level: number;
-}
+export type { PredictionInterval } from './calibration.js';
 
 export interface PredictionOk {
   ok: true;
@@ -41,6 +39,20 @@ export interface PredictionFailed {
 
 export type RowPrediction = PredictionOk | PredictionFailed;
 
+/** A price with per-feature contributions that add up to the model output (explanation.ts). */
+export interface ExplanationOk extends PredictionOk {
+  /** The model's target space: contributions add up to `value` there (log1p(price) for the log target). */
+  space: TargetTransformName;
+  /** The model output for this listing (target space): base.value + sum of contributions. */
+  value: number;
+  /** The expected output with no feature known, and its price. */
+  base: { value: number; price: number };
+  /** By listing field, largest |value| first. */
+  contributions: Contribution[];
+}
+
+export type RowExplanation = ExplanationOk | PredictionFailed;
+
 export interface PredictorOptions {
   /** Validation limits beyond the schema (string length, latest model year). */
   limits?: Partial<RecordLimits>;
@@ -54,6 +66,10 @@ export class Predictor {
   private readonly limits: RecordLimits;
   private readonly num: Float64Array;
   private readonly cat: (string | null)[];
+  private readonly members: CompiledMember[];
+  private readonly weights: Float64Array;
+  private readonly logTarget: boolean;
+  private explainers: MemberExplainer[] | undefined;
 
   constructor(
     readonly bundle: ModelBundle,
@@ -63,28 +79,77 @@ export class Predictor {
     this.limits = { ...defaultLimits(o.now), ...o.limits };
     this.num = new Float64Array(this.layout.numeric.length);
     this.cat = new Array<string | null>(this.layout.categorical.length).fill(null);
+    this.members = bundle.members.map((m) => new CompiledMember(m, this.layout));
+    this.weights = Float64Array.from(bundle.members, (m) => m.weight);
+    this.logTarget = bundle.targetTransform === 'log1p';
+  }
+
+  /** True when explainOne works (tree members of bundles before format 2 lack node covers). */
+  get canExplain(): boolean {
+    return this.members.every((m) => MemberExplainer.supports(m));
+  }
+
+  /**
+   * Validate, price and explain one raw listing: per-feature contributions (TreeSHAP for
+   * trees, coefficient x value for linear models, weighted for a blend) adding up to the
+   * model output. Throws MODEL_INVALID when !canExplain.
+   */
+  explainOne(record: unknown): RowExplanation {
+    const errors = readRecord(record, this.layout, this.limits, this.num, this.cat);
+    if (errors.length) return { ok: false, errors };
+    this.explainers ??= this.members.map((m) => new MemberExplainer(m));
+    const unknown: string[] = [];
+    const z = this.score(unknown);
+    const into = new Map<string, number>();
+    let base = 0;
+    // score() left every member's row in place: explain each from it
+    for (let m = 0; m < this.members.length; m++) base += this.explainers[m].explain(this.weights[m], into);
+    const inv = this.logTarget ? Math.expm1 : (v: number) => v;
+    const price = inv(z);
+    const cal = this.bundle.calibration;
+    return {
+      ok: true,
+      price,
+      interval: cal ? intervalOf(z, cal, this.bundle.targetTransform) : null,
+      unknownCategories: distinctSorted(unknown),
+      space: this.bundle.targetTransform,
+      value: z,
+      ...contributionList(into, base, z, inv),
+    };
   }
 
   /** Validate and price one raw listing object. */
   predictOne(record: unknown): RowPrediction {
     const errors = readRecord(record, this.layout, this.limits, this.num, this.cat);
     if (errors.length) return { ok: false, errors };
-    const stats = newStats();
-    const z = this.bundle.predictFrame(this.rowFrame(), stats)[0];
-    if (!Number.isFinite(z)) throw new AppError('MODEL_INVALID', `the model gave a non-finite price (${z}) for a valid listing; the model is damaged, retrain it`);
-    return { ok: true, price: z, interval: null, unknownCategories: Object.keys(stats.unknownCategories).sort() };
+    const unknown: string[] = [];
+    const z = this.score(unknown);
+    const price = this.logTarget ? Math.expm1(z) : z;
+    if (!Number.isFinite(price)) throw new AppError('MODEL_INVALID', `the model gave a non-finite price (${price}) for a valid listing; the model is damaged, retrain it`);
+    const cal = this.bundle.calibration;
+    return { ok: true, price, interval: cal ? intervalOf(z, cal, this.bundle.targetTransform) : null, unknownCategories: distinctSorted(unknown) };
   }
 
   /** Validate and price each record; one result per record, in order. */
   predictMany(records: readonly unknown[]): RowPrediction[] {
-    return records.map((r) => this.predictOne(r));
+    const out = new Array<RowPrediction>(records.length);
+    for (let i = 0; i < records.length; i++) out[i] = this.predictOne(records[i]);
+    return out;
   }
 
-  private rowFrame(): Frame {
-    const numeric: Record<string, Float64Array> = {};
-    const categorical: Record<string, (string | null)[]> = {};
-    this.layout.numeric.forEach((c, k) => (numeric[c] = Float64Array.of(this.num[k])));
-    this.layout.categorical.forEach((c, k) => (categorical[c] = [this.cat[k]]));
-    return { nRows: 1, numeric, categorical };
+  /** The blended output in target space for the record last read into num/cat. */
+  private score(unknown: string[] | null): number {
+    let z = 0;
+    for (let m = 0; m < this.members.length; m++) {
+      const cm = this.members[m];
+      cm.rows.run(this.num, this.cat, unknown);
+      z += this.weights[m] * cm.evaluate();
+    }
+    return z;
   }
+}
+
+function distinctSorted(names: string[]): string[] {
+  if (names.length < 2) return names;
+  return [...new Set(names)].sort();
 }

@@ -14,6 +14,9 @@ import { familyOf, type Family } from '../ml/algorithms.js';
 import { fitEstimators, fitJob, type FitJob } from '../ml/parallel-fit.js';
 import type { Regressor } from '../ml/estimator.js';
 import { takeRows, type Matrix } from '../ml/matrix.js';
+import { calibrate, type Calibration } from './calibration.js';
+import { TreeEnsemble } from '../ml/tree/tree-ensemble.js';
+import { nodeCovers } from '../ml/tree/tree-shap.js';
 import { ModelBundle, type BundleMember, type BundleMetadata, type InputSchema } from './model-bundle.js';
 import { NULLABLE_CATEGORICAL } from '../data/listing-schema.js';
 
@@ -45,6 +48,17 @@ export interface TrainBundleOptions {
   seed: number;
   /** Row weights (price / median) ^ power; 0 = unweighted. */
   priceWeightPower?: number;
+  /**
+   * Coverage of the split-conformal prediction intervals calibrated on the held-out 15%
+   * (calibration.ts), e.g. 0.9; 0 or absent = no intervals. A single model then also fits
+   * once on the other 85% (a two-member blend does anyway, to choose its weight).
+   */
+  intervalLevel?: number;
+  /**
+   * Record the training covers of tree members' nodes (how many training rows reached each
+   * node), which TreeSHAP explanations need. Default true; cross-validation folds skip it.
+   */
+  treeCovers?: boolean;
   /** Metadata recorded in the bundle. */
   metadata: Omit<BundleMetadata, 'algo' | 'metrics'> & { metrics?: Record<string, number> };
   signal?: AbortSignal;
@@ -168,7 +182,7 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
     return f.X;
   };
   const finalJobs = names.map((a) => job(a, matrixOf(a), z, w));
-  if (names.length !== 2) return { names, val: null, valJobs: [], finalJobs };
+  if (names.length !== 2 && !(o.intervalLevel && o.intervalLevel > 0)) return { names, val: null, valJobs: [], finalJobs };
   const n = z.length;
   const perm = new Rng(o.seed + 1).permutation(n);
   const nVal = Math.max(1, Math.floor(n * 0.15));
@@ -181,31 +195,52 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
 /**
  * Blend weights: equal for one member or more than two; for two, the weight w of the first
  * (w * a + (1 - w) * b in target space) on a grid of 0.05 steps by the squared error on the
- * validation rows.
+ * validation rows. With `intervalLevel`, the interval calibration from the validation
+ * residuals of the weighted prediction.
  */
-function chooseWeights(plan: FitPlan, valModels: readonly Regressor[]): number[] {
+function chooseWeights(plan: FitPlan, valModels: readonly Regressor[], intervalLevel?: number): { weights: number[]; calibration: Calibration | null } {
   let blend = plan.names.map(() => 1 / plan.names.length);
-  if (!plan.val) return blend;
+  if (!plan.val) return { weights: blend, calibration: null };
   const { rows, z } = plan.val;
   const preds = valModels.map((m, i) => m.predict(takeRows(plan.finalJobs[i].X, rows)));
-  let best = Infinity;
-  for (let k = 0; k <= 20; k++) {
-    const wk = k / 20;
-    const e = sqErr(preds[0].map((p, i) => wk * p + (1 - wk) * preds[1][i]), z);
-    if (e < best) [best, blend] = [e, [wk, 1 - wk]];
+  if (preds.length === 2) {
+    let best = Infinity;
+    for (let k = 0; k <= 20; k++) {
+      const wk = k / 20;
+      const e = sqErr(preds[0].map((p, i) => wk * p + (1 - wk) * preds[1][i]), z);
+      if (e < best) [best, blend] = [e, [wk, 1 - wk]];
+    }
   }
-  return blend;
+  if (!(intervalLevel && intervalLevel > 0)) return { weights: blend, calibration: null };
+  const zHat = new Float64Array(z.length);
+  preds.forEach((p, m) => {
+    for (let i = 0; i < zHat.length; i++) zHat[i] += blend[m] * p[i];
+  });
+  return { weights: blend, calibration: calibrate(z, zHat, intervalLevel) };
 }
 
-function assemble(prep: PreparedFeatures, o: TrainBundleOptions, plan: FitPlan, weights: number[], finals: readonly (Regressor | null)[]): ModelBundle {
+/** The trees of a tree-ensemble estimator (gbdt, forest, tree), else null. */
+function treesOf(e: Regressor): TreeEnsemble | null {
+  const t = (e as { trees?: unknown }).trees;
+  return t instanceof TreeEnsemble ? t : null;
+}
+
+function assemble(
+  prep: PreparedFeatures,
+  o: TrainBundleOptions,
+  plan: FitPlan,
+  { weights, calibration }: { weights: number[]; calibration: Calibration | null },
+  finals: readonly (Regressor | null)[],
+): ModelBundle {
   const members: BundleMember[] = [];
   plan.names.forEach((algo, i) => {
     const est = finals[i];
     if (weights[i] === 0 || !est) return;
-    const f = prep.families[familyOf(algo)] as { pipeline: FeaturePipeline };
-    members.push({ weight: weights[i], algo, features: f.pipeline, estimator: est });
+    const f = prep.families[familyOf(algo)] as { pipeline: FeaturePipeline; X: Matrix };
+    const trees = o.treeCovers === false ? null : treesOf(est);
+    members.push({ weight: weights[i], algo, features: f.pipeline, estimator: est, ...(trees ? { treeCover: nodeCovers(trees, f.X) } : {}) });
   });
-  return new ModelBundle(prep.inputSchema, prep.transform, members, { ...o.metadata, algo: o.algo, metrics: o.metadata.metrics ?? {} });
+  return new ModelBundle(prep.inputSchema, prep.transform, members, { ...o.metadata, algo: o.algo, metrics: o.metadata.metrics ?? {} }, calibration);
 }
 
 /**
@@ -216,8 +251,8 @@ function assemble(prep: PreparedFeatures, o: TrainBundleOptions, plan: FitPlan, 
  */
 export function fitPrepared(prep: PreparedFeatures, o: TrainBundleOptions): ModelBundle {
   const plan = planFits(prep, o);
-  const weights = chooseWeights(plan, plan.valJobs.map((j) => fitJob(j, o.signal)));
-  return assemble(prep, o, plan, weights, plan.finalJobs.map((j, i) => (weights[i] === 0 ? null : fitJob(j, o.signal))));
+  const chosen = chooseWeights(plan, plan.valJobs.map((j) => fitJob(j, o.signal)), o.intervalLevel);
+  return assemble(prep, o, plan, chosen, plan.finalJobs.map((j, i) => (chosen.weights[i] === 0 ? null : fitJob(j, o.signal))));
 }
 
 /**
@@ -252,7 +287,7 @@ export async function fitPreparedBatch(
     const nVal = plan.valJobs.length;
     const mine = byJob.slice(at, at + nVal + plan.finalJobs.length);
     at += mine.length;
-    return assemble(it.prep, it.options, plan, chooseWeights(plan, mine.slice(0, nVal)), mine.slice(nVal));
+    return assemble(it.prep, it.options, plan, chooseWeights(plan, mine.slice(0, nVal), it.options.intervalLevel), mine.slice(nVal));
   });
 }
 

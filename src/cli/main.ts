@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AppError, exitCodeOf, isAppError } from '../core/errors.js';
+import { CARPRICE_VERSION } from '../core/version.js';
 import { readEnv } from '../config/env.js';
 import { createLogger } from './logger.js';
 import { commands } from './commands/index.js';
@@ -59,7 +60,7 @@ export async function main(argv: string[], ctxOverrides: Partial<CommandContext>
     return argv.length === 0 ? 2 : 0;
   }
   if (argv[0] === '--version') {
-    stdout.write('carprice 0.1.0\n');
+    stdout.write(`carprice ${CARPRICE_VERSION}\n`);
     return 0;
   }
   const controller = new AbortController();

@@ -77,7 +77,11 @@ const paramsSchema = v.object({
     random_state: v.optional(v.number({ int: true, min: 0, max: 4294967295 }), 42),
     numerical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_NUMERIC),
     categorical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_CATEGORICAL),
-    optional_cols: v.optional(v.array(v.string({ nonEmpty: true })), []),
+    optional_cols: v.optional(v.array(v.string({ nonEmpty: true })), [
+      '360DegreeCamera', 'AlloyWheels', 'AppleCarplayAndroidAuto', 'Bluetooth', 'CruiseControl', 'GpsNavigation',
+      'InfotainmentSystem', 'LeatherSeats', 'ParkingAssist', 'PushButtonStart', 'RearAc', 'SpecialRegNo', 'Sunroof/Moonroof',
+      'TopModel', 'Tpms', 'VentilatedSeats',
+    ]),
     max_invalid_fraction: v.optional(v.number({ min: 0, max: 1 }), 0.05),
     drop_duplicates: v.optional(v.boolean(), true),
     output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/data_ingestion'),
@@ -87,7 +91,7 @@ const paramsSchema = v.object({
     log_target: v.optional(v.boolean(), true),
     derived: v.optional(v.array(v.oneOf(DERIVED)), [...DERIVED]),
     /** Input columns only used to derive features, then dropped (e.g. year once car_age exists). */
-    exclude: v.optional(v.array(v.string({ nonEmpty: true })), []),
+    exclude: v.optional(v.array(v.string({ nonEmpty: true })), ['year', 'color']),
     numeric_imputer: v.optional(v.oneOf(['mean', 'median'] as const), 'median'),
     categorical_imputer: v.optional(v.oneOf(['most_frequent', 'constant'] as const), 'most_frequent'),
     onehot_drop_first: v.optional(v.boolean(), false),
@@ -99,7 +103,7 @@ const paramsSchema = v.object({
     token_columns: v.optional(v.array(v.string({ nonEmpty: true })), ['variant', 'model']),
     token_min_count: v.optional(v.number({ int: true, min: 1 }), 5),
     /** numeric:categorical pairs giving each frequent level its own slope (linear models). */
-    interactions: v.optional(v.array(v.string({ pattern: /^[^:]+:[^:]+$/ })), ['car_age:make']),
+    interactions: v.optional(v.array(v.string({ pattern: /^[^:]+:[^:]+$/ })), ['car_age:make', 'car_age:bodyType', 'car_age:fuelType', 'car_age:transmissionType']),
     interaction_min_count: v.optional(v.number({ int: true, min: 1 }), 20),
   }),
   data_transformation: v.section({
@@ -114,6 +118,11 @@ const paramsSchema = v.object({
      * expensive cars, whose errors dominate RMSE and R² in rupees. 0 = unweighted.
      */
     price_weight_power: v.optional(v.number({ min: 0, max: 2 }), 0),
+    /**
+     * Coverage of the prediction intervals (split-conformal on the residuals of a held-out
+     * 15% of the training rows, stored in the bundle); 0 = no intervals.
+     */
+    interval_level: v.optional(v.number({ min: 0, max: 1, exclusiveMax: true }), 0.9),
     /** Hyper-parameters per algorithm name (validated by the estimator that uses them). */
     params: modelParams,
   }),

@@ -163,3 +163,111 @@ export function parseWith<T>(validator: Validator<T>, value: unknown, where: str
   }
   return out;
 }
+
+// ------------------------------------------------------------ estimator hyper-parameters
+
+/**
+ * One declared hyper-parameter of an estimator: its type, default and allowed values.
+ * `nullMeans`: YAML `null` is accepted and stands for that value (e.g. max_depth: null =
+ * unlimited). Numbers may arrive as numeric strings (CLI `--set` values).
+ */
+export type ParamSpec =
+  | { type: 'int' | 'number'; default: number; min?: number; max?: number; exclusiveMin?: boolean; nullMeans?: number }
+  | { type: 'bool'; default: boolean }
+  | { type: 'enum'; default: string; values: readonly string[] }
+  /** A number in a range, or one of a few named values (e.g. max_features: 'sqrt'). */
+  | { type: 'numberOrEnum'; default: number | string; min: number; max?: number; exclusiveMin?: boolean; values: readonly string[] };
+
+type ParamValue<S> = S extends { type: 'int' | 'number' } ? number : S extends { type: 'bool' } ? boolean : S extends { type: 'enum' } ? string : number | string;
+
+/** Resolved hyper-parameters: every declared name present, typed by its spec. */
+export type ResolvedParams<S extends Readonly<Record<string, ParamSpec>> = Record<string, ParamSpec>> = { -readonly [K in keyof S]: ParamValue<S[K]> };
+
+function describeParam(spec: ParamSpec): string {
+  const range = (min: number | undefined, max: number | undefined, exclusive: boolean | undefined) => {
+    if (min !== undefined && max !== undefined && !exclusive) return `from ${min} to ${max}`;
+    return [min !== undefined ? `${exclusive ? '>' : '>='} ${min}` : '', max !== undefined ? `<= ${max}` : ''].filter(Boolean).join(' and ');
+  };
+  switch (spec.type) {
+    case 'bool':
+      return 'true or false';
+    case 'enum':
+      return `one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}`;
+    case 'numberOrEnum':
+      return `a number ${range(spec.min, spec.max, spec.exclusiveMin)} or one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}`;
+    default:
+      return [spec.type === 'int' ? 'an integer' : 'a number', range(spec.min, spec.max, spec.exclusiveMin), spec.nullMeans !== undefined ? '(or null)' : '']
+        .filter(Boolean)
+        .join(' ');
+  }
+}
+
+function inRange(n: number, min: number | undefined, max: number | undefined, exclusive: boolean | undefined): boolean {
+  return Number.isFinite(n) && (min === undefined || (exclusive ? n > min : n >= min)) && (max === undefined || n <= max);
+}
+
+/**
+ * Check an estimator's hyper-parameters against its specs: fills defaults, maps aliases
+ * (seed -> random_state; giving both is an error) and reports every unknown name and bad
+ * value at once in one AppError('USAGE') naming the estimator (`owner`), the parameter,
+ * what is allowed and what was given.
+ */
+export function resolveParams<S extends Readonly<Record<string, ParamSpec>>>(
+  owner: string,
+  specs: S,
+  input: Readonly<Record<string, unknown>> | undefined,
+  aliases: Readonly<Record<string, string>> = {},
+): ResolvedParams<S> {
+  const names = Object.keys(specs);
+  const problems: string[] = [];
+  const out: Record<string, number | string | boolean> = {};
+  for (const name of names) out[name] = specs[name].default;
+  const seen = new Set<string>();
+  for (const rawName of Object.keys(input ?? {}).sort()) {
+    const value = input![rawName];
+    if (value === undefined) continue;
+    const name = aliases[rawName] ?? rawName;
+    const spec = specs[name] as ParamSpec | undefined;
+    if (!spec) {
+      problems.push(`unknown parameter "${rawName}" (allowed: ${names.length ? [...names].sort().join(', ') : 'none'})`);
+      continue;
+    }
+    if (seen.has(name)) {
+      problems.push(`parameter "${name}" is given twice (also as an alias); keep one`);
+      continue;
+    }
+    seen.add(name);
+    const num = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    let ok = false;
+    switch (spec.type) {
+      case 'bool':
+        ok = typeof value === 'boolean';
+        if (ok) out[name] = value as boolean;
+        break;
+      case 'enum':
+        ok = typeof value === 'string' && spec.values.includes(value);
+        if (ok) out[name] = value as string;
+        break;
+      case 'numberOrEnum':
+        if (typeof value === 'string' && spec.values.includes(value)) {
+          ok = true;
+          out[name] = value;
+        } else if (typeof num === 'number' && inRange(num, spec.min, spec.max, spec.exclusiveMin)) {
+          ok = true;
+          out[name] = num;
+        }
+        break;
+      default:
+        if (value === null && spec.nullMeans !== undefined) {
+          ok = true;
+          out[name] = spec.nullMeans;
+        } else if (typeof num === 'number' && (spec.type !== 'int' || Number.isInteger(num)) && inRange(num, spec.min, spec.max, spec.exclusiveMin)) {
+          ok = true;
+          out[name] = num;
+        }
+    }
+    if (!ok) problems.push(`parameter "${name}" must be ${describeParam(spec)}, got ${show(value)}`);
+  }
+  if (problems.length) throw new AppError('USAGE', `${owner}: ${problems.join('; ')}`, { details: { owner, problems } });
+  return out as ResolvedParams<S>;
+}

@@ -15,7 +15,7 @@ import { fitPreparedBatch, prepareFeatures, type TrainBundleOptions } from '../b
 import { regressionMetrics, type RegressionMetrics } from '../ml/metrics.js';
 import { loadListings } from './load-listings.js';
 import type { ValidatedListings } from '../data/validate.js';
-import { familyOf } from '../ml/algorithm-catalog.js';
+import { algorithmInfo } from '../ml/algorithm-catalog.js';
 import { trainingOptions, trainingThreads } from './training-options.js';
 import { CARPRICE_VERSION } from './version.js';
 
@@ -41,7 +41,7 @@ export async function crossValidate(o: CrossValidateOptions): Promise<CrossValid
   if (!Number.isInteger(k) || k < 2) throw new AppError('USAGE', `folds must be an integer >= 2, got ${k}`);
   const p = o.params;
   const algo = o.algo ?? p.model_trainer.algo;
-  familyOf(algo); // an unknown algorithm or thread count fails here, before any data is read
+  algorithmInfo(algo); // an unknown algorithm or thread count fails here, before any data is read
   const threads = trainingThreads(o.env);
   const v = o.listings ?? (await loadListings(o.data, { params: p, env: o.env, signal: o.signal }));
   const n = v.frame.nRows;
@@ -64,6 +64,8 @@ export async function crossValidate(o: CrossValidateOptions): Promise<CrossValid
     const items = parts.map(({ train }) => {
       const options: TrainBundleOptions = {
         ...trainingOptions(p, algo),
+        intervalLevel: 0, // fold metrics only: no interval calibration fits, no tree covers
+        treeCovers: false,
         signal: o.signal,
         metadata: { createdAt: new Date(0).toISOString(), training: { dataHash: '', rows: train.length, source: o.data }, params: {}, carpriceVersion: CARPRICE_VERSION },
       };

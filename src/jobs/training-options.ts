@@ -12,13 +12,14 @@ import { createEstimator } from '../ml/algorithms.js';
 import { algorithmInfo } from '../ml/algorithm-catalog.js';
 
 /** Trainer settings for `algo` from params.yaml. */
-export function trainingOptions(params: Params, algo: string): Pick<TrainBundleOptions, 'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower'> {
+export function trainingOptions(params: Params, algo: string): Pick<TrainBundleOptions, 'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'intervalLevel'> {
   return {
     algo,
     algoParams: params.model_trainer.params,
     features: params.features,
     seed: params.base.random_state,
     priceWeightPower: params.model_trainer.price_weight_power,
+    intervalLevel: params.model_trainer.interval_level,
   };
 }
 

@@ -1,2 +1,2 @@
-/** carprice's version, recorded in saved models and shown by --version. */
+/** carprice's version (from package.json, see core/version.ts), for the jobs that record it. */
 export { CARPRICE_VERSION } from '../core/version.js';

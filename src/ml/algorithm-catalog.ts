@@ -8,7 +8,8 @@ import { AppError } from '../core/errors.js';
 export type Family = 'linear' | 'tree';
 
 export interface AlgorithmInfo {
-  family: Family;
+  /** The feature family the estimator needs; null for an ensemble, whose members each bring their own. */
+  family: Family | null;
   summary: string;
 }
 
@@ -21,9 +22,8 @@ export const ALGORITHM_CATALOG: Readonly<Record<string, AlgorithmInfo>> = {
   tree: { family: 'tree', summary: 'one regression tree (CART on histograms)' },
   forest: { family: 'tree', summary: 'random forest (bootstrap, max_features, OOB score)' },
   gbdt: { family: 'tree', summary: 'histogram gradient boosting (XGBoost-style params)' },
-  // a blend has no family of its own: each member gets its own feature pipeline
-  // (bundle/train-bundle.ts memberAlgos); 'linear' here only satisfies the type
-  blend: { family: 'linear', summary: 'weighted blend of members (model_trainer.params.blend.members, default ridge,gbdt)' },
+  // an ensemble: each member gets its own feature pipeline (bundle/train-bundle.ts memberAlgos)
+  blend: { family: null, summary: 'weighted blend of members (model_trainer.params.blend.members, default ridge,gbdt)' },
 };
 
 /** Names of every algorithm, sorted. */
@@ -38,9 +38,12 @@ export function algorithmInfo(algo: string): AlgorithmInfo {
   return a;
 }
 
-/** The feature family an algorithm needs. */
+/** The feature family an estimator needs (USAGE error for an unknown name or an ensemble such as blend). */
 export function familyOf(algo: string): Family {
-  return algorithmInfo(algo).family;
+  const { family } = algorithmInfo(algo);
+  if (family === null)
+    throw new AppError('USAGE', `${algo} is an ensemble with no feature family of its own; each of its members (model_trainer.params.${algo}.members) has one`);
+  return family;
 }
 
 /** One line per algorithm for --help. */

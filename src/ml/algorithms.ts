@@ -1,6 +1,6 @@
 /**
  * The algorithm factories: each name of the catalogue (algorithm-catalog.ts) paired with
- * the estimator it builds. Importing this module registers every estimator loader.
+ * the estimator it builds (saved estimators load through format/registry.ts).
  */
 import { AppError } from '../core/errors.js';
 import type { Regressor } from './estimator.js';

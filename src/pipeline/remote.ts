@@ -10,20 +10,9 @@ import type { Env } from '../config/env.js';
 import { AppError } from '../core/errors.js';
 import { copyAtomic } from './cache.js';
 import { hasScheme, resolveLocalUrl, type RepoConfig } from './config.js';
+import type { Remote } from './remote-interface.js';
 
-/** A place objects are pushed to and pulled from. Paths are object rel paths (files/md5/..). */
-export interface Remote {
-  readonly name: string;
-  readonly url: string;
-  /** The subset of `rels` present on the remote. */
-  exists(rels: string[]): Promise<Set<string>>;
-  /** Upload a local file to `rel`. */
-  put(rel: string, localAbs: string, size: number): Promise<void>;
-  /** Download `rel` to `destAbs` atomically; false when the object is not on the remote. */
-  get(rel: string, destAbs: string): Promise<boolean>;
-  /** Every file under the folder `prefix` (rel paths, e.g. `runs/ab/abcd.../ef01...`). */
-  list(prefix: string): Promise<string[]>;
-}
+export type { Remote } from './remote-interface.js';
 
 /** A directory remote (DVC resolves a relative URL against `.dvc/`). */
 export class LocalRemote implements Remote {

@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Env } from '../config/env.js';
 import { AppError } from '../core/errors.js';
-import type { Remote } from './remote.js';
+import type { Remote } from './remote-interface.js';
 
 let tmpCounter = 0;
 

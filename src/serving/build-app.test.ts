@@ -272,15 +272,17 @@ test('hot reload under concurrent requests: zero failed and zero mixed responses
   await provider.close();
 });
 
-test('POST /explain answers 501 with JSON while the model cannot explain itself', async () => {
+test('POST /explain: per-feature contributions that add up, with the base, to the prediction on its scale', async () => {
   const a = await app();
   const r = await a.inject({ method: 'POST', url: '/explain', payload: rows[0] });
-  if (r.statusCode === 200) {
-    const e = r.json();
-    assert.equal(e.predicted_price, expected[0]);
-  } else {
-    assert.equal(r.statusCode, 501);
-    assert.equal(r.json().error, 'not_implemented');
-  }
+  assert.equal(r.statusCode, 200, r.body);
+  const e = r.json() as { predicted_price: number; base_value: number; scale: string; contributions: { feature: string; contribution: number }[] };
+  assert.equal(e.predicted_price, expected[0]);
+  assert.ok(e.contributions.length > 0);
+  const total = e.base_value + e.contributions.reduce((s, c) => s + c.contribution, 0);
+  const onScale = e.scale === 'log1p(price)' ? Math.log1p(e.predicted_price) : e.predicted_price;
+  assert.ok(Math.abs(total - onScale) <= 1e-6 * Math.max(1, Math.abs(onScale)) + (e.scale === 'price' ? 0.01 : 0), `${total} vs ${onScale}`);
+  const bad = await a.inject({ method: 'POST', url: '/explain', payload: { ...rows[0], ownership: 'first' } });
+  assert.equal(bad.statusCode, 422);
   await a.close();
 });

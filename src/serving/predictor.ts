@@ -171,5 +171,19 @@ export function createPredictor(bundle: ModelBundle): ServingPredictor {
       if (failed.length) throw rowError(failed);
       return results.map((r, i) => row(listings[i], r, i));
     },
+    ...(compiled.canExplain
+      ? {
+          explain(listing: Listing): Explanation {
+            const r = compiled.explainOne(listing);
+            if (!r.ok) throw rowError(r.errors);
+            return {
+              price: checkPrice(r.price, '(body)'),
+              base: r.base.value,
+              scale: r.space === 'log1p' ? 'log1p(price)' : 'price',
+              contributions: r.contributions.map((c) => ({ feature: c.feature, contribution: c.value, value: listing[c.feature] })),
+            };
+          },
+        }
+      : {}),
   };
 }

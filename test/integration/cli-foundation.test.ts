@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { runBuiltCli, type CliResult } from '../helpers/built-cli.js';
 import { asInput, fixtureCsv, fixtureTable, generateListings, writeFixtureCsv } from '../fixtures/listings.js';
 import { exitCodeOf, type ErrorCode } from '../../src/core/errors.js';
+import { CARPRICE_VERSION } from '../../src/core/version.js';
 import { formatXlsx } from '../../src/data/xlsx.js';
 import { findCommand, main } from '../../src/cli/main.js';
 import { formatMetrics, metricsJson } from '../../src/cli/commands/metrics-table.js';
@@ -59,7 +60,9 @@ test('--help: the overview and every foundation command', async () => {
   for (const c of ['train', 'evaluate', 'predict', 'data ingest', 'data synth']) assert.match(overview.stdout, new RegExp(`\\n  ${c} +\\S`));
   assert.equal(none.code, 2, 'no command is a usage error, with the overview');
   assert.match(none.stdout, /^carprice: used-car price models/);
-  assert.equal(version.stdout, 'carprice 0.1.0\n');
+  // the one version, package.json's
+  assert.equal(version.stdout, `carprice ${CARPRICE_VERSION}\n`);
+  assert.equal(CARPRICE_VERSION, (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
   const names = ['train', 'evaluate', 'predict', 'data ingest', 'data synth'];
   helps.forEach((h, i) => {
     assert.equal(h.code, 0);
@@ -216,7 +219,7 @@ test('model errors: missing model dir, corrupt bundle.json, unknown formatVersio
   ]);
   failedWith(missing, 'MODEL_NOT_FOUND', /^carprice: no model at .*no-such-model \(expected .*bundle\.json\); train one with `carprice train --out /);
   failedWith(corrupt, 'FORMAT_UNKNOWN', /^carprice: .*corrupt\/bundle\.json is not valid JSON \(.*\); the file is damaged, retrain the model$/);
-  failedWith(future, 'FORMAT_VERSION', /^carprice: .*future\/bundle\.json has formatVersion 7; this carprice reads 1\. Upgrade carprice or retrain$/);
+  failedWith(future, 'FORMAT_VERSION', /^carprice: .*future\/bundle\.json has formatVersion 7; this carprice reads 1, 2\. Upgrade carprice or retrain$/);
 });
 
 test('bad prediction input: invalid JSON and invalid fields are INPUT_INVALID', async () => {

@@ -1,6 +1,6 @@
 /** `carprice cv`: k-fold cross-validation of one or more algorithms on a listings file. */
 import { AppError } from '../../core/errors.js';
-import { describeAlgorithms, familyOf } from '../../ml/algorithm-catalog.js';
+import { algorithmInfo, describeAlgorithms } from '../../ml/algorithm-catalog.js';
 import type { Command } from '../command.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './params-flags.js';
 
@@ -40,7 +40,7 @@ ${describeAlgorithms()}
     if (algos.length === 0) throw new AppError('USAGE', '--algo needs at least one algorithm name, e.g. --algo ridge,gbdt');
     const { crossValidate } = await import('../../jobs/cross-validate.js');
     const { loadListings } = await import('../../jobs/load-listings.js');
-    for (const a of algos) familyOf(a); // unknown names fail before the data is read
+    for (const a of algos) algorithmInfo(a); // unknown names fail before the data is read
     const data = resolvePath(ctx, v.data as string);
     const listings = await loadListings(data, { params, env: ctx.env, signal: ctx.signal, onReport: (s) => ctx.stderr.write(s + '\n') });
     const results = [];

@@ -221,7 +221,7 @@ ${PARAMS_HELP}`,
     const limit = args.values.limit === undefined ? undefined : Number(args.values.limit);
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new AppError('USAGE', `--limit must be a whole number >= 1, got "${String(args.values.limit)}"`);
     const { show } = await import('../../jobs/experiments/show.js');
-    const { textTable } = await import('../../tracking/text-table.js');
+    const { textTable } = await import('../text-table.js');
     const { client } = await openModelClient(args, ctx);
     try {
       const rows = await show({ client, experiments: list(args.values.experiment), sort: args.values.sort as string | undefined, limit });

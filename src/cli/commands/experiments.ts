@@ -13,7 +13,7 @@ export const experimentsListCommand: Command = {
 ${TRACKING_STORE_HELP}`,
   options: { all: { type: 'boolean' }, filter: { type: 'string' }, json: { type: 'boolean' }, ...TRACKING_STORE_OPTIONS },
   async run(args, ctx) {
-    const { textTable, formatTime } = await import('../../tracking/text-table.js');
+    const { textTable, formatTime } = await import('../text-table.js');
     const t = await openTrackingFromFlags(args, ctx);
     try {
       const all = [];

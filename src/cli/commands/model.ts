@@ -153,7 +153,7 @@ ${TRACKING_STORE_HELP}`,
   options: { ...NAME_OPTIONS, ...TRACKING_STORE_OPTIONS },
   async run(args, ctx) {
     const { listModelVersions } = await import('../../jobs/promotion.js');
-    const { textTable, formatTime } = await import('../../tracking/text-table.js');
+    const { textTable, formatTime } = await import('../text-table.js');
     const { client, name } = await openModelClient(args, ctx);
     try {
       const l = await listModelVersions(client, name);
@@ -195,7 +195,7 @@ ${TRACKING_STORE_HELP}`,
   options: { ...NAME_OPTIONS, ...TRACKING_STORE_OPTIONS },
   async run(args, ctx) {
     const { promotionHistory } = await import('../../jobs/promotion.js');
-    const { textTable } = await import('../../tracking/text-table.js');
+    const { textTable } = await import('../text-table.js');
     const { client, name } = await openModelClient(args, ctx);
     try {
       const h = await promotionHistory(client, name);

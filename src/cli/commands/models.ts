@@ -12,7 +12,7 @@ export const modelsListCommand: Command = {
 ${TRACKING_STORE_HELP}`,
   options: { filter: { type: 'string' }, json: { type: 'boolean' }, ...TRACKING_STORE_OPTIONS },
   async run(args, ctx) {
-    const { textTable, formatTime } = await import('../../tracking/text-table.js');
+    const { textTable, formatTime } = await import('../text-table.js');
     const t = await openTrackingFromFlags(args, ctx);
     try {
       const models = [];
@@ -54,7 +54,7 @@ ${TRACKING_STORE_HELP}`,
   positionals: true,
   async run(args, ctx) {
     const { AppError } = await import('../../core/errors.js');
-    const { textTable, formatTime } = await import('../../tracking/text-table.js');
+    const { textTable, formatTime } = await import('../text-table.js');
     const name = args.positionals[0];
     if (!name) throw new AppError('USAGE', 'models show needs a model NAME; find one with `carprice models list`');
     const t = await openTrackingFromFlags(args, ctx);

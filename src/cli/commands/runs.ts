@@ -25,7 +25,7 @@ ${TRACKING_STORE_HELP}`,
   },
   async run(args, ctx) {
     const { AppError, isAppError } = await import('../../core/errors.js');
-    const { textTable, formatTime } = await import('../../tracking/text-table.js');
+    const { textTable, formatTime } = await import('../text-table.js');
     const max = Number(args.values.max);
     if (!Number.isInteger(max) || max < 1 || max > 50000) throw new AppError('USAGE', `--max must be an integer 1..50000, got "${String(args.values.max)}"`);
     const t = await openTrackingFromFlags(args, ctx);
@@ -94,7 +94,7 @@ ${TRACKING_STORE_HELP}`,
   positionals: true,
   async run(args, ctx) {
     const { AppError } = await import('../../core/errors.js');
-    const { textTable, formatTime } = await import('../../tracking/text-table.js');
+    const { textTable, formatTime } = await import('../text-table.js');
     const runId = args.positionals[0];
     if (!runId) throw new AppError('USAGE', 'runs show needs a RUN_ID; find one with `carprice runs list`');
     const t = await openTrackingFromFlags(args, ctx);

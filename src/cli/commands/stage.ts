@@ -1,17 +1,9 @@
 /** `carprice stage <name>`: run one car-pipeline stage (what dvc.yaml's cmd lines call). */
 import { AppError } from '../../core/errors.js';
 import type { StageContext } from '../../jobs/stages/stage-context.js';
+import { STAGE_JOBS } from '../../jobs/stages/stage-table.js';
 import type { Command } from '../command.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags } from './params-flags.js';
-
-/** Each stage's job, imported only when that stage runs (keeps CLI start-up fast). */
-const STAGES: Record<string, () => Promise<(ctx: StageContext) => Promise<unknown>>> = {
-  data_ingestion: async () => (await import('../../jobs/stages/data-ingestion.js')).dataIngestion,
-  data_transformation: async () => (await import('../../jobs/stages/data-transformation.js')).dataTransformation,
-  model_trainer: async () => (await import('../../jobs/stages/model-trainer.js')).modelTrainer,
-  model_evaluation: async () => (await import('../../jobs/stages/model-evaluation.js')).modelEvaluation,
-  register_model: async () => (await import('../../jobs/stages/register-model.js')).registerModel,
-};
 
 export const stageCommand: Command = {
   name: 'stage',
@@ -31,9 +23,9 @@ ${PARAMS_HELP}
   positionals: true,
   async run(args, ctx) {
     const name = args.positionals[0];
-    if (!name || args.positionals.length > 1 || !(name in STAGES))
-      throw new AppError('USAGE', `carprice stage needs one stage name: ${Object.keys(STAGES).join(', ')}`);
-    const job = await STAGES[name]();
+    if (!name || args.positionals.length > 1 || !(name in STAGE_JOBS))
+      throw new AppError('USAGE', `carprice stage needs one stage name: ${Object.keys(STAGE_JOBS).join(', ')}`);
+    const job = await STAGE_JOBS[name]();
     const stageCtx: StageContext = {
       params: await paramsFromFlags(args, ctx),
       cwd: ctx.cwd,

@@ -7,12 +7,11 @@
  */
 import { AppError } from '../../core/errors.js';
 import type { FitOptions, Regressor, SavedEstimator } from '../estimator.js';
-import { registerEstimator } from '../format/registry.js';
 import type { Matrix } from '../matrix.js';
 import { CART_BIN_SEED_SPECS, CART_GROWTH_SPECS, cartOptionsFromParams, fitCart, r2Where } from '../tree/cart.js';
 import { importanceByName, loadImportance, saveImportance } from '../tree/feature-importance.js';
 import { checkFitInput, checkPredictInput, checkSavedColumns } from '../tree/fit-checks.js';
-import { resolveParams, type ParamSpec, type ResolvedParams } from '../tree/params.js';
+import { resolveParams, type ParamSpec, type ResolvedParams } from '../../core/schema.js';
 import { TreeEnsemble, type SavedTrees } from '../tree/tree-ensemble.js';
 
 /** Hyper-parameters of a random forest. */
@@ -45,7 +44,7 @@ const SPECS: Record<string, ParamSpec> = {
   n_estimators: { type: 'int', default: 100, min: 1, max: 100000 },
   ...CART_GROWTH_SPECS,
   bootstrap: { type: 'bool', default: true },
-  max_samples: { type: 'number', default: 1, min: 0, minExclusive: true, max: 1 },
+  max_samples: { type: 'number', default: 1, min: 0, exclusiveMin: true, max: 1 },
   ...CART_BIN_SEED_SPECS,
 };
 
@@ -148,5 +147,3 @@ export class RandomForestRegressor implements Regressor {
     return m;
   }
 }
-
-registerEstimator('forest', { versions: [1], load: (s) => RandomForestRegressor.fromJSON(s) });

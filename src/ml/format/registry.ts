@@ -1,10 +1,19 @@
 /**
- * The loader registry for saved estimators: each kind registers a loader, and
- * `loadEstimator` dispatches on {kind, formatVersion}. Unknown kinds and versions are
- * coded errors, never silent misreads.
+ * The loader registry for saved estimators: one explicit table from each saved `kind` to
+ * the format versions it reads and its loader, and `loadEstimator`, which dispatches on
+ * {kind, formatVersion}. Unknown kinds and versions are coded errors, never silent
+ * misreads. A new estimator adds its row here (no registration by import side effect).
  */
 import { AppError } from '../../core/errors.js';
 import type { Regressor, SavedEstimator } from '../estimator.js';
+import { RandomForestRegressor } from '../forest/random-forest.js';
+import { GradientBoostingRegressor } from '../gbt/gradient-boosting.js';
+import { ElasticNet } from '../linear/elastic-net.js';
+import { Lasso } from '../linear/lasso.js';
+import { LinearRegression } from '../linear/linear-regression.js';
+import { MeanBaseline } from '../linear/mean-baseline.js';
+import { Ridge } from '../linear/ridge.js';
+import { DecisionTreeRegressor } from '../tree/regression-tree.js';
 
 export interface EstimatorLoader {
   /** Format versions this loader reads. */
@@ -12,12 +21,18 @@ export interface EstimatorLoader {
   load(saved: SavedEstimator): Regressor;
 }
 
-const loaders = new Map<string, EstimatorLoader>();
-
-/** Register the loader for a kind (each estimator module calls this once). */
-export function registerEstimator(kind: string, loader: EstimatorLoader): void {
-  loaders.set(kind, loader);
-}
+/** Every saved estimator kind carprice reads. */
+const LOADERS: Readonly<Record<string, EstimatorLoader>> = {
+  mean: { versions: [1], load: (s) => MeanBaseline.fromJSON(s) },
+  linear: { versions: [1], load: (s) => LinearRegression.fromJSON(s) },
+  ridge: { versions: [1], load: (s) => Ridge.fromJSON(s) },
+  lasso: { versions: [1], load: (s) => Lasso.fromJSON(s) },
+  elasticnet: { versions: [1], load: (s) => ElasticNet.fromJSON(s) },
+  tree: { versions: [1], load: (s) => DecisionTreeRegressor.fromJSON(s) },
+  forest: { versions: [1], load: (s) => RandomForestRegressor.fromJSON(s) },
+  gbdt: { versions: [1], load: (s) => GradientBoostingRegressor.fromJSON(s) },
+};
+const loaders = new Map<string, EstimatorLoader>(Object.entries(LOADERS));
 
 /** Rebuild an estimator from its saved JSON. */
 export function loadEstimator(saved: unknown): Regressor {

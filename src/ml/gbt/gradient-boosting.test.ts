@@ -197,7 +197,7 @@ test('(pseudo-)Huber gradients match finite differences of the loss', () => {
 
 test('unknown params and bad values are USAGE errors naming the param', () => {
   assert.throws(() => new GradientBoostingRegressor({ n_estimator: 300 }), (e) => isAppError(e, 'USAGE') && /"n_estimator"/.test(e.message) && /n_estimators/.test(e.message));
-  assert.throws(() => new GradientBoostingRegressor({ learning_rate: 0 }), (e) => isAppError(e, 'USAGE') && /learning_rate must be a number > 0/.test(e.message));
+  assert.throws(() => new GradientBoostingRegressor({ learning_rate: 0 }), (e) => isAppError(e, 'USAGE') && /parameter "learning_rate" must be a number > 0 and <= 10, got 0/.test(e.message));
   assert.throws(() => new GradientBoostingRegressor({ subsample: 1.5, max_depth: 2.5 }), (e) => isAppError(e, 'USAGE') && /subsample/.test(e.message) && /max_depth/.test(e.message));
   assert.throws(() => new GradientBoostingRegressor({ objective: 'reg:gamma' }), (e) => isAppError(e, 'USAGE') && /reg:squarederror/.test(e.message));
   const p = new GradientBoostingRegressor({ n_estimators: 300, max_depth: 6, learning_rate: 0.2 }).params();

@@ -10,13 +10,12 @@
 import { AppError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { FitOptions, Regressor, SavedEstimator } from '../estimator.js';
-import { registerEstimator } from '../format/registry.js';
 import type { Matrix } from '../matrix.js';
 import { binMatrix } from '../tree/binning.js';
 import { importanceByName, loadImportance, saveImportance } from '../tree/feature-importance.js';
 import { checkAborted, checkFitInput, checkPredictInput, checkSavedColumns } from '../tree/fit-checks.js';
 import { TreeGrower } from '../tree/grower.js';
-import { resolveParams, type ParamSpec, type ResolvedParams } from '../tree/params.js';
+import { resolveParams, type ParamSpec, type ResolvedParams } from '../../core/schema.js';
 import { TreeEnsemble, TreeEnsembleBuilder, type SavedTrees } from '../tree/tree-ensemble.js';
 import { OBJECTIVES, makeLoss, type Objective } from './loss.js';
 
@@ -72,19 +71,19 @@ export interface GradientBoostingParams {
 
 const SPECS: Record<string, ParamSpec> = {
   n_estimators: { type: 'int', default: 100, min: 1, max: 100000 },
-  learning_rate: { type: 'number', default: 0.3, min: 0, minExclusive: true, max: 10 },
+  learning_rate: { type: 'number', default: 0.3, min: 0, exclusiveMin: true, max: 10 },
   max_depth: { type: 'int', default: 6, min: 0, max: 64 },
   max_leaves: { type: 'int', default: 0, min: 0, max: 1 << 20 },
   grow_policy: { type: 'enum', default: 'depthwise', values: ['depthwise', 'lossguide'] },
   min_child_weight: { type: 'number', default: 1, min: 0 },
   reg_lambda: { type: 'number', default: 1, min: 0 },
   gamma: { type: 'number', default: 0, min: 0 },
-  subsample: { type: 'number', default: 1, min: 0, minExclusive: true, max: 1 },
-  colsample_bytree: { type: 'number', default: 1, min: 0, minExclusive: true, max: 1 },
-  colsample_bynode: { type: 'number', default: 1, min: 0, minExclusive: true, max: 1 },
+  subsample: { type: 'number', default: 1, min: 0, exclusiveMin: true, max: 1 },
+  colsample_bytree: { type: 'number', default: 1, min: 0, exclusiveMin: true, max: 1 },
+  colsample_bynode: { type: 'number', default: 1, min: 0, exclusiveMin: true, max: 1 },
   max_bin: { type: 'int', default: 256, min: 2, max: 256 },
   objective: { type: 'enum', default: 'reg:squarederror', values: OBJECTIVES },
-  huber_slope: { type: 'number', default: 1, min: 0, minExclusive: true },
+  huber_slope: { type: 'number', default: 1, min: 0, exclusiveMin: true },
   base_score: { type: 'number', default: NaN, nullMeans: NaN },
   early_stopping_rounds: { type: 'int', default: 0, min: 0, nullMeans: 0 },
   random_state: { type: 'int', default: 42, min: 0, max: 2147483647 },
@@ -317,5 +316,3 @@ export class GradientBoostingRegressor implements Regressor {
     return m;
   }
 }
-
-registerEstimator('gbdt', { versions: [1], load: (s) => GradientBoostingRegressor.fromJSON(s) });

@@ -5,18 +5,17 @@
  * Defaults as scikit-learn: alpha 1, l1_ratio 0.5, max_iter 1000, tol 1e-4.
  */
 import type { FitOptions, SavedEstimator } from '../estimator.js';
-import { registerEstimator } from '../format/registry.js';
 import type { Matrix } from '../matrix.js';
 import { fitElasticNetState } from './coordinate-descent.js';
 import { LinearModel, parseSavedLinear, type LinearState } from './linear-model.js';
-import { resolveParams } from './param-spec.js';
+import { resolveParams } from '../../core/schema.js';
 
 /** ElasticNet's hyper-parameters. */
 export const ELASTIC_NET_PARAMS = {
-  alpha: { default: 1, min: 0 },
-  l1_ratio: { default: 0.5, min: 0, max: 1 },
-  max_iter: { default: 1000, min: 1, integer: true },
-  tol: { default: 1e-4, min: 0, exclusiveMin: true },
+  alpha: { type: 'number', default: 1, min: 0 },
+  l1_ratio: { type: 'number', default: 0.5, min: 0, max: 1 },
+  max_iter: { type: 'int', default: 1000, min: 1 },
+  tol: { type: 'number', default: 1e-4, min: 0, exclusiveMin: true },
 } as const;
 
 /** Options of {@link ElasticNet} (scikit-learn's names). */
@@ -58,5 +57,3 @@ export class ElasticNet extends LinearModel {
     return new ElasticNet(params).restore(state);
   }
 }
-
-registerEstimator('elasticnet', { versions: [1], load: (s) => ElasticNet.fromJSON(s) });

@@ -18,7 +18,6 @@ export { LinearModel, type LinearState, type SavedLinearModel } from './linear-m
 export { MeanBaseline, type SavedMeanBaseline } from './mean-baseline.js';
 export { Ridge, RIDGE_PARAMS, solveRidgeNormalEquations, type RidgeOptions } from './ridge.js';
 export { coordinateDescentGram, type CoordinateDescentResult } from './coordinate-descent.js';
-export { resolveParams, type NumberParamSpec, type ParamSpecs } from './param-spec.js';
 
 /** The algorithm names `createLinear` accepts (each is also the saved kind). */
 export const LINEAR_ALGORITHMS = ['elasticnet', 'lasso', 'linear', 'mean', 'ridge'] as const;

@@ -5,17 +5,16 @@
  * tol 1e-4.
  */
 import type { FitOptions, SavedEstimator } from '../estimator.js';
-import { registerEstimator } from '../format/registry.js';
 import type { Matrix } from '../matrix.js';
 import { fitElasticNetState } from './coordinate-descent.js';
 import { LinearModel, parseSavedLinear, type LinearState } from './linear-model.js';
-import { resolveParams } from './param-spec.js';
+import { resolveParams } from '../../core/schema.js';
 
 /** Lasso's hyper-parameters. */
 export const LASSO_PARAMS = {
-  alpha: { default: 1, min: 0 },
-  max_iter: { default: 1000, min: 1, integer: true },
-  tol: { default: 1e-4, min: 0, exclusiveMin: true },
+  alpha: { type: 'number', default: 1, min: 0 },
+  max_iter: { type: 'int', default: 1000, min: 1 },
+  tol: { type: 'number', default: 1e-4, min: 0, exclusiveMin: true },
 } as const;
 
 /** Options of {@link Lasso} (scikit-learn's names). */
@@ -54,5 +53,3 @@ export class Lasso extends LinearModel {
     return new Lasso(params).restore(state);
   }
 }
-
-registerEstimator('lasso', { versions: [1], load: (s) => Lasso.fromJSON(s) });

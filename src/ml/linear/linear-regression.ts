@@ -18,15 +18,14 @@
  * `fitInfo` records which path ran: solver 'qr' or 'qr_ridge', rank, min_diag_ratio.
  */
 import type { FitOptions, SavedEstimator } from '../estimator.js';
-import { registerEstimator } from '../format/registry.js';
 import { applyQt, householderQr, qrSolve } from '../linalg/householder-qr.js';
 import type { Matrix } from '../matrix.js';
 import { checkFitInput } from './fit-input.js';
 import { LinearModel, parseSavedLinear, type LinearState } from './linear-model.js';
-import { resolveParams, type ParamSpecs } from './param-spec.js';
+import { resolveParams, type ParamSpec } from '../../core/schema.js';
 
 /** LinearRegression has no hyper-parameters. */
-export const LINEAR_REGRESSION_PARAMS: ParamSpecs = {};
+export const LINEAR_REGRESSION_PARAMS: Readonly<Record<string, ParamSpec>> = {};
 
 /** Smallest accepted |R_kk| / |R_00| before falling back to the tiny ridge. */
 const MIN_DIAG_RATIO = 1e-8;
@@ -145,5 +144,3 @@ export class LinearRegression extends LinearModel {
     return new LinearRegression(params).restore(state);
   }
 }
-
-registerEstimator('linear', { versions: [1], load: (s) => LinearRegression.fromJSON(s) });

@@ -4,10 +4,9 @@
  */
 import { AppError } from '../../core/errors.js';
 import type { FitOptions, Regressor, SavedEstimator } from '../estimator.js';
-import { registerEstimator } from '../format/registry.js';
 import type { Matrix } from '../matrix.js';
 import { checkFitInput } from './fit-input.js';
-import { resolveParams } from './param-spec.js';
+import { resolveParams } from '../../core/schema.js';
 
 /** The saved form of a MeanBaseline. */
 export interface SavedMeanBaseline extends SavedEstimator {
@@ -73,5 +72,3 @@ export class MeanBaseline implements Regressor {
     return m;
   }
 }
-
-registerEstimator('mean', { versions: [1], load: (s) => MeanBaseline.fromJSON(s) });

@@ -10,16 +10,15 @@
  */
 import { AppError } from '../../core/errors.js';
 import type { FitOptions, SavedEstimator } from '../estimator.js';
-import { registerEstimator } from '../format/registry.js';
 import { choleskyInPlace, choleskySolveInPlace } from '../linalg/cholesky.js';
 import { centeredCrossProducts } from '../linalg/gram.js';
 import type { Matrix } from '../matrix.js';
 import { checkFitInput } from './fit-input.js';
 import { LinearModel, parseSavedLinear, type LinearState } from './linear-model.js';
-import { resolveParams } from './param-spec.js';
+import { resolveParams } from '../../core/schema.js';
 
 /** Ridge's hyper-parameters: alpha >= 0 (default 1, as scikit-learn). */
-export const RIDGE_PARAMS = { alpha: { default: 1, min: 0 } } as const;
+export const RIDGE_PARAMS = { alpha: { type: 'number', default: 1, min: 0 } } as const;
 
 /** Options of {@link Ridge}. */
 export interface RidgeOptions {
@@ -75,5 +74,3 @@ export class Ridge extends LinearModel {
     return new Ridge(params).restore(state);
   }
 }
-
-registerEstimator('ridge', { versions: [1], load: (s) => Ridge.fromJSON(s) });

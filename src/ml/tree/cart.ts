@@ -13,7 +13,8 @@ import type { Matrix } from '../matrix.js';
 import { binMatrix } from './binning.js';
 import { checkAborted } from './fit-checks.js';
 import { TreeGrower } from './grower.js';
-import { featuresPerSplit, type ParamSpec, type ResolvedParams } from './params.js';
+import type { ParamSpec, ResolvedParams } from '../../core/schema.js';
+import { featuresPerSplit } from './params.js';
 import { TreeEnsemble, TreeEnsembleBuilder } from './tree-ensemble.js';
 
 /** What shapes a CART ensemble. */
@@ -46,7 +47,7 @@ export const CART_GROWTH_SPECS: Readonly<Record<string, ParamSpec>> = {
   min_samples_leaf: { type: 'number', default: 1, min: 0 },
   min_child_weight: { type: 'number', default: 0, min: 0 },
   max_leaves: { type: 'int', default: 0, min: 0 },
-  max_features: { type: 'numberOrEnum', default: 1, min: 0, minExclusive: true, values: ['sqrt', 'log2'] },
+  max_features: { type: 'numberOrEnum', default: 1, min: 0, exclusiveMin: true, values: ['sqrt', 'log2'] },
 };
 
 /** Param specs for histogram bins and the seed of a CART learner (after CART_GROWTH_SPECS). */

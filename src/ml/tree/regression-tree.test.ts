@@ -154,7 +154,7 @@ test('save/load gives bit-identical predictions', () => {
 
 test('unknown params and bad values are USAGE errors naming the param', () => {
   assert.throws(() => new DecisionTreeRegressor({ max_dept: 3 }), (e) => isAppError(e, 'USAGE') && /"max_dept"/.test(e.message) && /max_depth/.test(e.message));
-  assert.throws(() => new DecisionTreeRegressor({ max_depth: -1 }), (e) => isAppError(e, 'USAGE') && /max_depth must be an integer >= 0/.test(e.message));
+  assert.throws(() => new DecisionTreeRegressor({ max_depth: -1 }), (e) => isAppError(e, 'USAGE') && /parameter "max_depth" must be an integer from 0 to 1000 \(or null\), got -1/.test(e.message));
   assert.throws(() => new DecisionTreeRegressor({ max_features: 'all' }), (e) => isAppError(e, 'USAGE') && /max_features/.test(e.message));
   assert.equal(new DecisionTreeRegressor({ max_depth: null }).params().max_depth, 0);
 });

@@ -6,12 +6,11 @@
  */
 import { AppError } from '../../core/errors.js';
 import type { FitOptions, Regressor, SavedEstimator } from '../estimator.js';
-import { registerEstimator } from '../format/registry.js';
 import type { Matrix } from '../matrix.js';
 import { CART_BIN_SEED_SPECS, CART_GROWTH_SPECS, cartOptionsFromParams, fitCart } from './cart.js';
 import { importanceByName, loadImportance, saveImportance } from './feature-importance.js';
 import { checkFitInput, checkPredictInput, checkSavedColumns } from './fit-checks.js';
-import { resolveParams, type ParamSpec, type ResolvedParams } from './params.js';
+import { resolveParams, type ParamSpec, type ResolvedParams } from '../../core/schema.js';
 import { TreeEnsemble, type SavedTrees } from './tree-ensemble.js';
 
 /** Hyper-parameters of a regression tree. */
@@ -101,5 +100,3 @@ export class DecisionTreeRegressor implements Regressor {
     return m;
   }
 }
-
-registerEstimator('tree', { versions: [1], load: (s) => DecisionTreeRegressor.fromJSON(s) });
