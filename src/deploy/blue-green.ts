@@ -25,22 +25,6 @@ import {
   writeDeployState,
 } from './state.js';
 
-/** A listing in the original's request shape, predicted as the smoke test of a new colour. */
-export const SMOKE_LISTING = Object.freeze({
-  odometer: 50000,
-  fitnessAge: 10,
-  featureCount: 30,
-  make: 'Maruti',
-  model: 'Swift',
-  variant: 'VXI',
-  year: 2019,
-  transmissionType: 'Manual',
-  bodyType: 'Hatchback',
-  fuelType: 'Petrol',
-  ownership: 1,
-  color: 'White',
-});
-
 /** How a colour's API process is started: the CLI's `serve` by default. */
 export type SlotLauncher = (slot: { color: Color; port: number; model: string; logFile: string }) => number;
 
@@ -52,6 +36,11 @@ export interface DeployContext {
   cliEntry: string;
   /** Progress lines for the user (stdout of the command). */
   say: (line: string) => void;
+  /**
+   * A listing in the original's request shape, POSTed to /predict as the smoke test of a new
+   * colour (the CLI passes serving's example listing; deploy/ talks to serving only over HTTP).
+   */
+  smokeListing: Readonly<Record<string, unknown>>;
   /** Overrides how a colour starts (tests start other real servers); default `carprice serve`. */
   launcher?: SlotLauncher;
 }
@@ -221,7 +210,7 @@ async function startSlot(ctx: DeployContext, state: DeployState, color: Color, m
     const r = await fetch(`http://127.0.0.1:${port}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(SMOKE_LISTING),
+      body: JSON.stringify(ctx.smokeListing),
       signal: AbortSignal.timeout(5000),
     });
     const body = (await r.json()) as { predicted_price?: unknown; model?: { version?: unknown } };

@@ -17,6 +17,7 @@ import { AppError } from '../../src/core/errors.js';
 import { deploy, deployStatus, rollback, stopDeployment, type DeployContext, type DeployOptions } from '../../src/deploy/blue-green.js';
 import { freePort, spawnDetached } from '../../src/deploy/processes.js';
 import { readDeployState } from '../../src/deploy/state.js';
+import { EXAMPLE_LISTING } from '../../src/serving/schemas.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
@@ -28,6 +29,7 @@ function context(cwd: string): DeployContext {
     cwd,
     env: process.env,
     cliEntry: join(root, 'dist', 'src', 'cli', 'main.js'),
+    smokeListing: EXAMPLE_LISTING,
     say: () => {},
     launcher: ({ port, model, logFile }) => {
       const [version, mode] = model.split(':');
@@ -186,15 +188,14 @@ test('blue/green with the real `carprice serve`: two bundles, a rollback and a b
   }
   mkdirSync(join(cwd, 'v3'));
   writeFileSync(join(cwd, 'v3', 'bundle.json'), '{"kind":"carprice-model-bundle","formatVersion":1}');
-  const ctx: DeployContext = { cwd, env: process.env, cliEntry: join(root, 'dist', 'src', 'cli', 'main.js'), say: () => {} };
+  const ctx: DeployContext = { cwd, env: process.env, cliEntry: join(root, 'dist', 'src', 'cli', 'main.js'), smokeListing: EXAMPLE_LISTING, say: () => {} };
   const port = await freePort();
   const opts = (model: string): DeployOptions => ({ model: join(cwd, model), tag: model, host: '127.0.0.1', port, readyTimeoutMs: 30_000, bakeMs: 500, drainMs: 300, maxErrorRate: 0.01 });
   const served = async () => {
-    const r = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SMOKE) });
+    const r = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(EXAMPLE_LISTING) });
     assert.equal(r.status, 200);
     return ((await r.json()) as { model: { name: string } }).model.name;
   };
-  const SMOKE = (await import('../../src/deploy/blue-green.js')).SMOKE_LISTING;
   try {
     await deploy(ctx, opts('v1'));
     assert.equal(await served(), 'v1');
@@ -205,7 +206,7 @@ test('blue/green with the real `carprice serve`: two bundles, a rollback and a b
       Array.from({ length: 3 }, async () => {
         while (running) {
           try {
-            const r = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SMOKE) });
+            const r = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(EXAMPLE_LISTING) });
             const body = (await r.json()) as { model?: { name: string } };
             if (r.status !== 200 || !body.model || !r.headers.get('x-carprice-slot')) failed.push(`${r.status} ${JSON.stringify(body)}`);
             else names.add(body.model.name);

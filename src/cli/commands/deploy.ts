@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../core/errors.js';
 import { childProcessEnv } from '../../config/env.js';
+import { EXAMPLE_LISTING } from '../../serving/schemas.js';
 import type { Command, CommandContext, ParsedArgs } from '../command.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -66,7 +67,7 @@ function options(args: ParsedArgs) {
 }
 
 function deployContext(ctx: CommandContext) {
-  return { cwd: ctx.cwd, env: childProcessEnv(), cliEntry: CLI_ENTRY, say: (line: string) => ctx.stderr.write(`${line}\n`) };
+  return { cwd: ctx.cwd, env: childProcessEnv(), cliEntry: CLI_ENTRY, smokeListing: EXAMPLE_LISTING, say: (line: string) => ctx.stderr.write(`${line}\n`) };
 }
 
 export const deployCommand: Command = {
