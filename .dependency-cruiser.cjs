@@ -30,7 +30,21 @@ const LAYERS = {
   // jobs may use ml's catalogue, registry and metrics only (rule jobs-ml-surface below)
   jobs: ['core', 'config', 'data', 'features', 'ml', 'bundle', 'tracking', 'monitoring'],
   // cli may use ml's catalogue and metrics only (rule cli-ml-surface below)
-  cli: ['core', 'config', 'data', 'features', 'ml', 'bundle', 'tracking', 'pipeline', 'jobs', 'serving', 'monitoring', 'deploy', 'dashboard'],
+  cli: [
+    'core',
+    'config',
+    'data',
+    'features',
+    'ml',
+    'bundle',
+    'tracking',
+    'pipeline',
+    'jobs',
+    'serving',
+    'monitoring',
+    'deploy',
+    'dashboard',
+  ],
 };
 
 /** ml/ files that may import Node built-ins: the worker-pool boundary. */
@@ -53,7 +67,8 @@ module.exports = {
     ...layerRules,
     {
       name: 'not-in-matrix',
-      comment: 'every file under src/ lives in a top folder that has a row in the matrix (add new folders to LAYERS and docs/ARCHITECTURE.md)',
+      comment:
+        'every file under src/ lives in a top folder that has a row in the matrix (add new folders to LAYERS and docs/ARCHITECTURE.md)',
       severity: 'error',
       from: { path: '^src/' },
       to: { path: `^src/(?!(?:${Object.keys(LAYERS).join('|')})/)` },
@@ -77,7 +92,9 @@ module.exports = {
       comment: 'ml/ uses no npm packages: every algorithm is implemented here',
       severity: 'error',
       from: { path: '^src/ml/', pathNot: TEST },
-      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-bundled', 'npm-no-pkg', 'npm-unknown'] },
+      to: {
+        dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-bundled', 'npm-no-pkg', 'npm-unknown'],
+      },
     },
     {
       name: 'features-ml-surface',
@@ -92,7 +109,10 @@ module.exports = {
         'jobs/ and monitoring/ may use ml/algorithm-catalog.ts, ml/metrics.ts, ml/algorithms.ts (factories), ml/estimator.ts and ml/matrix.ts (types, row selection) and ml/parallel-fit.ts (hyper-parameter tuning fits many estimators on one prepared matrix); models are otherwise fitted and used through bundle/',
       severity: 'error',
       from: { path: '^src/(?:jobs|monitoring)/', pathNot: TEST },
-      to: { path: '^src/ml/', pathNot: '^src/ml/(?:algorithm-catalog|metrics|algorithms|estimator|matrix|parallel-fit)\\.ts$' },
+      to: {
+        path: '^src/ml/',
+        pathNot: '^src/ml/(?:algorithm-catalog|metrics|algorithms|estimator|matrix|parallel-fit)\\.ts$',
+      },
     },
     {
       name: 'cli-ml-surface',
@@ -103,16 +123,21 @@ module.exports = {
     },
     {
       name: 'tracking-backends-apart',
-      comment: 'each tracking backend (sqlite/, rest/, and any other store folder) is independent of the others; they share store.ts, entities.ts and protocol/',
+      comment:
+        'each tracking backend (sqlite/, rest/, and any other store folder) is independent of the others; they share store.ts, entities.ts and protocol/',
       severity: 'error',
       from: { path: '^src/tracking/(sqlite|rest|postgres)/' },
       // known departure: postgres/ reuses sqlite/'s SQL builders and row shapes (search-sql.ts,
       // sqlite-rows.ts); they belong in a shared tracking/sql/ folder
-      to: { path: '^src/tracking/(?:sqlite|rest|postgres)/', pathNot: ['^src/tracking/$1/', '^src/tracking/sqlite/(?:search-sql|sqlite-rows)\\.ts$'] },
+      to: {
+        path: '^src/tracking/(?:sqlite|rest|postgres)/',
+        pathNot: ['^src/tracking/$1/', '^src/tracking/sqlite/(?:search-sql|sqlite-rows)\\.ts$'],
+      },
     },
     {
       name: 'tracking-internals',
-      comment: 'outside tracking/, reach a store through resolve-store.ts / client.ts / index.ts, never a backend, the wire protocol or the artifact repositories directly',
+      comment:
+        'outside tracking/, reach a store through resolve-store.ts / client.ts / index.ts, never a backend, the wire protocol or the artifact repositories directly',
       severity: 'error',
       // `carprice tracking migrate` copies between two named backends, so it opens them itself
       from: { path: '^src/', pathNot: ['^src/tracking/', TEST, '^src/cli/commands/tracking-migrate\\.ts$'] },
@@ -121,7 +146,7 @@ module.exports = {
     {
       name: 'no-circular',
       comment:
-        'no import cycles at run time (static or dynamic imports); a type-only back-reference (a class and its helper naming each other\'s types) is erased by tsc and allowed',
+        "no import cycles at run time (static or dynamic imports); a type-only back-reference (a class and its helper naming each other's types) is erased by tsc and allowed",
       severity: 'error',
       // known departure to fix: postgres/pg-db.ts <-> pg-migrations.ts
       from: { path: '^src/', pathNot: '^src/tracking/postgres/pg-(?:db|migrations)\\.ts$' },

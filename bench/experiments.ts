@@ -51,7 +51,9 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const c = await compare({ params, cwd: process.cwd(), env, client, folds, report: (l) => console.log(`  ${l}`) });
       const tc = (performance.now() - t0) / 1000;
-      console.log(`\nexp compare: ${c.rows.length} combinations x ${folds} folds in ${tc.toFixed(1)} s; winner by CV MAPE ${c.winner.algo} ${c.winner.variant} (${pct(c.winner.mean.mape)}, R² ${c.winner.mean.r2.toFixed(4)})\n`);
+      console.log(
+        `\nexp compare: ${c.rows.length} combinations x ${folds} folds in ${tc.toFixed(1)} s; winner by CV MAPE ${c.winner.algo} ${c.winner.variant} (${pct(c.winner.mean.mape)}, R² ${c.winner.mean.r2.toFixed(4)})\n`,
+      );
       console.log(c.table);
       const t1 = performance.now();
       const t = await tune({ params, cwd: process.cwd(), env, client, algo: 'gbdt', search: 'halving', budget });
@@ -59,9 +61,15 @@ async function main(): Promise<void> {
       console.log(
         `exp tune --algo gbdt: 27-point grid + successive halving (budget ${budget}: ${t.candidates.length} fits) in ${tt.toFixed(1)} s; best ${JSON.stringify(t.best.params)} (${t.best.source}) validation MAPE ${pct(t.best.metrics.mape)} R² ${t.best.metrics.r2.toFixed(4)}; params.yaml's gbdt ${pct(t.current.metrics.mape)} / ${t.current.metrics.r2.toFixed(4)}`,
       );
-      const best = [...t.candidates].filter((x) => x.source === 'grid').sort((a, b) => a.metrics.mape - b.metrics.mape)[0];
-      const bestSearch = [...t.candidates].filter((x) => x.source === 'halving' && x.rung === 3).sort((a, b) => a.metrics.mape - b.metrics.mape)[0];
-      console.log(`  grid best ${pct(best.metrics.mape)}; halving best ${bestSearch ? pct(bestSearch.metrics.mape) : '-'}`);
+      const best = [...t.candidates]
+        .filter((x) => x.source === 'grid')
+        .sort((a, b) => a.metrics.mape - b.metrics.mape)[0];
+      const bestSearch = [...t.candidates]
+        .filter((x) => x.source === 'halving' && x.rung === 3)
+        .sort((a, b) => a.metrics.mape - b.metrics.mape)[0];
+      console.log(
+        `  grid best ${pct(best.metrics.mape)}; halving best ${bestSearch ? pct(bestSearch.metrics.mape) : '-'}`,
+      );
       const total = tc + tt;
       console.log(`\ncompare + tune: ${total.toFixed(1)} s (target < 300 s: ${total < 300 ? 'met' : 'NOT met'})\n`);
     } finally {
@@ -73,19 +81,31 @@ async function main(): Promise<void> {
   const r = await train({ params, train: DATA, env });
   const cv = await crossValidate({ params, data: DATA, folds: 5, env });
   const m = r.metrics;
-  console.log(`default model (${params.model_trainer.algo}) on the seed-42 split: R² ${m.r2.toFixed(4)}, RMSE ${m.rmse.toFixed(0)}, MAPE ${pct(m.mape)}, MedAPE ${pct(m.medape)}`);
-  console.log(`  target MAPE <= ${pct(TARGET.mape)} with R² >= ${TARGET.r2}: ${m.mape <= TARGET.mape && m.r2 >= TARGET.r2 ? 'met' : 'NOT met'}`);
-  console.log(`  5-fold CV: R² ${cv.mean.r2.toFixed(4)} (sd ${cv.std.r2.toFixed(3)}), MAPE ${pct(cv.mean.mape)} (sd ${(100 * cv.std.mape).toFixed(2)}); target below ${pct(TARGET.cvMape)}: ${cv.mean.mape < TARGET.cvMape ? 'met' : 'NOT met'}`);
+  console.log(
+    `default model (${params.model_trainer.algo}) on the seed-42 split: R² ${m.r2.toFixed(4)}, RMSE ${m.rmse.toFixed(0)}, MAPE ${pct(m.mape)}, MedAPE ${pct(m.medape)}`,
+  );
+  console.log(
+    `  target MAPE <= ${pct(TARGET.mape)} with R² >= ${TARGET.r2}: ${m.mape <= TARGET.mape && m.r2 >= TARGET.r2 ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `  5-fold CV: R² ${cv.mean.r2.toFixed(4)} (sd ${cv.std.r2.toFixed(3)}), MAPE ${pct(cv.mean.mape)} (sd ${(100 * cv.std.mape).toFixed(2)}); target below ${pct(TARGET.cvMape)}: ${cv.mean.mape < TARGET.cvMape ? 'met' : 'NOT met'}`,
+  );
   const seeds = process.argv.includes('--seeds') ? seedsOf(arg('--seeds', '0-9')) : [];
   if (seeds.length) {
     const rows: Array<{ r2: number; mape: number }> = [];
     for (const s of seeds) {
-      const p = loadParams({ path: 'params.yaml', sets: [`data_source.raw_data=${DATA}`, `data_ingestion.random_state=${s}`] });
+      const p = loadParams({
+        path: 'params.yaml',
+        sets: [`data_source.raw_data=${DATA}`, `data_ingestion.random_state=${s}`],
+      });
       rows.push((await train({ params: p, train: DATA, env })).metrics);
     }
     const mean = (k: 'r2' | 'mape') => rows.reduce((a, x) => a + x[k], 0) / rows.length;
-    const sd = (k: 'r2' | 'mape') => Math.sqrt(rows.reduce((a, x) => a + (x[k] - mean(k)) ** 2, 0) / Math.max(1, rows.length - 1));
-    console.log(`  over seeds ${seeds.join(',')}: R² ${mean('r2').toFixed(3)} (${sd('r2').toFixed(3)}), MAPE ${pct(mean('mape'))} (${(100 * sd('mape')).toFixed(1)}); the Python original on the same rows (README): XGBoost 0.735 / 15.9%, Ridge 0.721 / 20.2%`);
+    const sd = (k: 'r2' | 'mape') =>
+      Math.sqrt(rows.reduce((a, x) => a + (x[k] - mean(k)) ** 2, 0) / Math.max(1, rows.length - 1));
+    console.log(
+      `  over seeds ${seeds.join(',')}: R² ${mean('r2').toFixed(3)} (${sd('r2').toFixed(3)}), MAPE ${pct(mean('mape'))} (${(100 * sd('mape')).toFixed(1)}); the Python original on the same rows (README): XGBoost 0.735 / 15.9%, Ridge 0.721 / 20.2%`,
+    );
   }
 }
 

@@ -42,7 +42,9 @@ function cli(cwd: string, ...args: string[]): void {
 }
 
 function row(name: string, seconds: number, target?: number): void {
-  const ratio = target ? `  ${(seconds / target).toFixed(2)}x of target ${target} s ${seconds <= target ? '(OK)' : '(OVER)'}` : '';
+  const ratio = target
+    ? `  ${(seconds / target).toFixed(2)}x of target ${target} s ${seconds <= target ? '(OK)' : '(OVER)'}`
+    : '';
   process.stdout.write(`${name.padEnd(52)} ${seconds.toFixed(3)} s${ratio}\n`);
 }
 
@@ -66,17 +68,33 @@ async function main_(): Promise<void> {
       mkdirSync(join(many, `d${i}`), { recursive: true });
       for (let j = 0; j < 100; j++) writeFileSync(join(many, `d${i}`, `f${j}.txt`), `file ${i} ${j}\n`);
     }
-    process.stdout.write(`pipeline bench (${runs} runs each, median); load average ${loadavg()[0].toFixed(2)} on ${availableParallelism()} CPUs\n`);
+    process.stdout.write(
+      `pipeline bench (${runs} runs each, median); load average ${loadavg()[0].toFixed(2)} on ${availableParallelism()} CPUs\n`,
+    );
     await reproduce({ cwd: d });
-    row('node -e 0 (Node start-up alone)', median(Array.from({ length: runs }, () => wall(() => spawnSync(process.execPath, ['-e', '0'])))));
-    row('carprice --version (CLI start-up, all commands loaded)', median(Array.from({ length: runs }, () => wall(() => cli(d, '--version')))));
-    row('carprice repro, 3 stages, nothing changed (CLI process)', median(Array.from({ length: runs }, () => wall(() => cli(d, 'repro')))), 0.5);
+    row(
+      'node -e 0 (Node start-up alone)',
+      median(Array.from({ length: runs }, () => wall(() => spawnSync(process.execPath, ['-e', '0'])))),
+    );
+    row(
+      'carprice --version (CLI start-up, all commands loaded)',
+      median(Array.from({ length: runs }, () => wall(() => cli(d, '--version')))),
+    );
+    row(
+      'carprice repro, 3 stages, nothing changed (CLI process)',
+      median(Array.from({ length: runs }, () => wall(() => cli(d, 'repro')))),
+      0.5,
+    );
     const lib: number[] = [];
     for (let i = 0; i < runs; i++) lib.push(await wallAsync(() => reproduce({ cwd: d })));
     row('reproduce() no-op, in process', median(lib));
     const addT = await wallAsync(() => add({ cwd: big, paths: ['many'] }));
     row('add many/ (10,000 files, cold: reads + caches every file)', addT);
-    row('carprice status, 10,000-file dir unchanged (CLI process)', median(Array.from({ length: runs }, () => wall(() => cli(big, 'status')))), 1);
+    row(
+      'carprice status, 10,000-file dir unchanged (CLI process)',
+      median(Array.from({ length: runs }, () => wall(() => cli(big, 'status')))),
+      1,
+    );
     const st: number[] = [];
     for (let i = 0; i < runs; i++) st.push(await wallAsync(() => status({ cwd: big })));
     row('status() 10,000-file dir unchanged, in process', median(st), 1);
@@ -110,12 +128,20 @@ async function carPipeline(runs: number): Promise<void> {
     cli(clone, 'remote', 'modify', 'local', 'url', remote);
     const pullT = wall(() => cli(clone, 'pull'));
     row('car pipeline: pull the dataset (fresh clone)', pullT);
-    const r = spawnSync(process.execPath, [main, 'repro'], { cwd: clone, encoding: 'utf8', env: { ...process.env, CI: '1', MLFLOW_TRACKING_URI: '' } });
+    const r = spawnSync(process.execPath, [main, 'repro'], {
+      cwd: clone,
+      encoding: 'utf8',
+      env: { ...process.env, CI: '1', MLFLOW_TRACKING_URI: '' },
+    });
     const stages = [...(r.stdout + r.stderr).matchAll(/Stage '(\w+)' finished in ([\d.]+) s/g)];
     const total = stages.reduce((a, m) => a + Number(m[2]), 0);
     for (const m of stages) row(`car pipeline: stage ${m[1]}`, Number(m[2]));
     row('car pipeline: full repro after pull (all 5 stages)', total);
-    row('car pipeline: carprice repro, nothing changed (CLI process)', median(Array.from({ length: runs }, () => wall(() => cli(clone, 'repro')))), 0.5);
+    row(
+      'car pipeline: carprice repro, nothing changed (CLI process)',
+      median(Array.from({ length: runs }, () => wall(() => cli(clone, 'repro')))),
+      0.5,
+    );
   } finally {
     rmSync(clone, { recursive: true, force: true });
   }

@@ -32,7 +32,11 @@ function recordOf(f: Frame, i: number): Record<string, unknown> {
  * this process's CPU time (on a shared machine the wall time also counts the time the
  * process waited for a core).
  */
-function timePerCall(records: readonly Record<string, unknown>[], fn: (r: Record<string, unknown>) => unknown, rounds = 4): { wall: number; cpu: number } {
+function timePerCall(
+  records: readonly Record<string, unknown>[],
+  fn: (r: Record<string, unknown>) => unknown,
+  rounds = 4,
+): { wall: number; cpu: number } {
   for (let k = 0; k < 3; k++) for (const r of records) fn(r);
   let wall = Infinity;
   let cpu = Infinity;
@@ -62,7 +66,9 @@ async function main(): Promise<void> {
   const yTest = takeValues(all.y!, s.test);
   const testRecords = Array.from({ length: testFrame.nRows }, (_, i) => recordOf(testFrame, i));
   const sample = Array.from({ length: 500 }, (_, i) => testRecords[(i * 7) % testRecords.length]);
-  console.log(`one listing through a bundle on ${DATA}: raw record -> validation -> features -> model (bundle saved and loaded back first)`);
+  console.log(
+    `one listing through a bundle on ${DATA}: raw record -> validation -> features -> model (bundle saved and loaded back first)`,
+  );
   console.log(
     'model'.padEnd(8),
     'features'.padStart(9),
@@ -79,7 +85,9 @@ async function main(): Promise<void> {
     const predictor = bundle.compilePredictor();
     const fastUs = timePerCall(sample, (rec) => predictor.predictOne(rec));
     const batchUs = timePerCall(sample, (rec) => bundle.predictRecords([rec]), 1);
-    const explainUs = predictor.canExplain ? timePerCall(sample.slice(0, 100), (rec) => predictor.explainOne(rec), 1).cpu.toFixed(0) : 'n/a';
+    const explainUs = predictor.canExplain
+      ? timePerCall(sample.slice(0, 100), (rec) => predictor.explainOne(rec), 1).cpu.toFixed(0)
+      : 'n/a';
     const t1 = performance.now();
     bundle.predictRecords(testRecords);
     const allMs = performance.now() - t1;
@@ -92,7 +100,9 @@ async function main(): Promise<void> {
         if (yTest[i] >= p.interval.lower && yTest[i] <= p.interval.upper) covered++;
       }
     }
-    const coverage = Number.isNaN(level) ? 'none' : `${((100 * covered) / testRecords.length).toFixed(1)}% (${level * 100}%)`;
+    const coverage = Number.isNaN(level)
+      ? 'none'
+      : `${((100 * covered) / testRecords.length).toFixed(1)}% (${level * 100}%)`;
     const width = bundle.members.map((m) => m.features.columns().length).join('+');
     console.log(
       algo.padEnd(8),

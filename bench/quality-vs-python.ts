@@ -56,7 +56,6 @@ interface SeedResult {
   rows: Row[];
 }
 
-
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
   process.exit(2);
@@ -83,7 +82,11 @@ function parseArgs(argv: string[]): { seeds: number[]; algos: string[] } {
     const a = argv[i];
     const value = () => (i + 1 < argv.length ? argv[++i] : fail(`${a} needs a value`));
     if (a === '--seeds') seeds = parseSeeds(value());
-    else if (a === '--algos') algos = value().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--algos')
+      algos = value()
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -103,7 +106,8 @@ function parseArgs(argv: string[]): { seeds: number[]; algos: string[] } {
 
 /** A CSV field: categoricals always quoted (so no value can be misread), missing = empty. */
 function score(label: string, yTest: Float64Array, pred: Float64Array, seconds: number): Row {
-  for (const p of pred) if (!Number.isFinite(p)) return { label, metrics: null, problem: 'non-finite predictions', seconds };
+  for (const p of pred)
+    if (!Number.isFinite(p)) return { label, metrics: null, problem: 'non-finite predictions', seconds };
   return { label, metrics: regressionMetrics(yTest, pred), seconds };
 }
 
@@ -169,13 +173,19 @@ function printSummary(results: SeedResult[]): void {
     }
     const a = meanSd(r2s);
     const b = meanSd(mapes);
-    const r2Text = Math.abs(a.mean) < 1000 ? `${a.mean.toFixed(4)} (${a.sd.toFixed(4)})` : `${a.mean.toExponential(2)} (${a.sd.toExponential(1)})`;
+    const r2Text =
+      Math.abs(a.mean) < 1000
+        ? `${a.mean.toFixed(4)} (${a.sd.toFixed(4)})`
+        : `${a.mean.toExponential(2)} (${a.sd.toExponential(1)})`;
     console.log(label.padEnd(34), r2Text.padStart(18), `${pct(b.mean)} (${(100 * b.sd).toFixed(1)})`.padStart(16));
   }
 }
 
 function printComparisons(results: SeedResult[]): void {
-  const where = results.length === 1 ? `seed ${results[0].seed}` : `mean over ${results.length} seeds, sd of the per-seed difference in brackets`;
+  const where =
+    results.length === 1
+      ? `seed ${results[0].seed}`
+      : `mean over ${results.length} seeds, sd of the per-seed difference in brackets`;
   const pairs = [
     ['carprice blend', 'seed XGBoost 300/6/0.2', 'carprice blend vs seed XGBoost'],
     ['carprice gbdt', 'seed XGBoost 300/6/0.2', 'carprice gbdt vs seed XGBoost'],
@@ -221,7 +231,12 @@ function printTargets(results: SeedResult[], defaultAlgo: string): void {
 }
 
 /** carprice's models on one split: each fitted on the train rows, scored on the test rows. */
-function runCarprice(all: ValidatedListings, split: { train: Uint32Array; test: Uint32Array }, params: Params, algos: string[]): Row[] {
+function runCarprice(
+  all: ValidatedListings,
+  split: { train: Uint32Array; test: Uint32Array },
+  params: Params,
+  algos: string[],
+): Row[] {
   const y = all.y as Float64Array;
   const trainFrame = takeFrameRows(all.frame, split.train);
   const yTrain = takeValues(y, split.train);
@@ -272,15 +287,29 @@ async function main(): Promise<void> {
   const all = await loadListings(DATA, { params });
   const n = all.frame.nRows;
   const inFileOrder = all.rowNumbers.every((r, i) => r - all.rowNumbers[0] === i);
-  const probe = probePython(SEED_MODULES, 'install python3-numpy python3-sklearn python3-pandas python3-xgboost python3-openpyxl');
-  console.log(`dataset ${DATA}: ${n} listings (${all.report.rowsRead} read, ${all.report.duplicatesDropped} duplicates and ${all.report.invalidRowsDropped} invalid rows dropped)`);
-  if (!inFileOrder) console.log('note: validation dropped rows, so carprice row i is not xlsx data row i; the scikit-learn split check will say no');
-  console.log(`splits: ${(100 * params.data_ingestion.test_size).toFixed(0)}% test, seeds ${seeds.join(',')}; carprice algos ${algos.join(',')}`);
+  const probe = probePython(
+    SEED_MODULES,
+    'install python3-numpy python3-sklearn python3-pandas python3-xgboost python3-openpyxl',
+  );
+  console.log(
+    `dataset ${DATA}: ${n} listings (${all.report.rowsRead} read, ${all.report.duplicatesDropped} duplicates and ${all.report.invalidRowsDropped} invalid rows dropped)`,
+  );
+  if (!inFileOrder)
+    console.log(
+      'note: validation dropped rows, so carprice row i is not xlsx data row i; the scikit-learn split check will say no',
+    );
+  console.log(
+    `splits: ${(100 * params.data_ingestion.test_size).toFixed(0)}% test, seeds ${seeds.join(',')}; carprice algos ${algos.join(',')}`,
+  );
   if (probe.ok) {
     const v = probe.versions;
-    console.log(`python side: ${SEED_SCRIPT} under /usr/bin/python3 (numpy ${v.numpy}, scikit-learn ${v.sklearn}, pandas ${v.pandas}, xgboost ${v.xgboost}, openpyxl ${v.openpyxl}), one thread`);
+    console.log(
+      `python side: ${SEED_SCRIPT} under /usr/bin/python3 (numpy ${v.numpy}, scikit-learn ${v.sklearn}, pandas ${v.pandas}, xgboost ${v.xgboost}, openpyxl ${v.openpyxl}), one thread`,
+    );
   } else console.log(`python side skipped: ${probe.reason}`);
-  console.log('both sides train on the same rows and are scored by the same metric code on the same test rows; carprice on its params.yaml features, the seed models on its 12 columns, raw price target');
+  console.log(
+    'both sides train on the same rows and are scored by the same metric code on the same test rows; carprice on its params.yaml features, the seed models on its 12 columns, raw price target',
+  );
 
   const dir = mkdtempSync(join(tmpdir(), 'carprice-qvp-'));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
@@ -300,7 +329,9 @@ async function main(): Promise<void> {
       const trainOrder = numpyPermutation(n, seed).slice(nTest);
       const sorted = Uint32Array.from(trainOrder).sort();
       if (sorted.length !== split.train.length || sorted.some((v, i) => v !== split.train[i]))
-        throw new Error(`seed ${seed}: the permutation's train rows differ from splitIndices' (split.ts and numpy-random.ts disagree)`);
+        throw new Error(
+          `seed ${seed}: the permutation's train rows differ from splitIndices' (split.ts and numpy-random.ts disagree)`,
+        );
       console.log(`\n== seed ${seed}: ${split.train.length} train / ${nTest} test rows, identical on both sides ==`);
       const rows = runCarprice(all, split, params, algos);
       if (pythonOk) {

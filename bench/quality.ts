@@ -28,7 +28,9 @@ async function main(): Promise<void> {
     console.log(`skipped: ${DATA} not found (run from the project root next to ../shared)`);
     return;
   }
-  const algos = process.argv.slice(2).length ? process.argv.slice(2) : ['mean', 'linear', 'ridge', 'lasso', 'gbdt', 'blend'];
+  const algos = process.argv.slice(2).length
+    ? process.argv.slice(2)
+    : ['mean', 'linear', 'ridge', 'lasso', 'gbdt', 'blend'];
   const params = loadParams({ path: 'params.yaml' });
   // the same seeded split train() makes, to score the test listings whose car model also
   // appears in training (a model never seen cannot be priced from its own history)
@@ -38,7 +40,9 @@ async function main(): Promise<void> {
   const yTest = takeValues(all.y!, split.test);
   const seenModels = new Set(takeFrameRows(all.frame, split.train).categorical.model);
   const seen = Array.from(split.test.keys()).filter((i) => seenModels.has(testFrame.categorical.model[i]));
-  console.log(`dataset ${DATA}; seeded ${params.data_ingestion.test_size * 100}% test split (seed ${params.data_ingestion.random_state}) and 5-fold CV`);
+  console.log(
+    `dataset ${DATA}; seeded ${params.data_ingestion.test_size * 100}% test split (seed ${params.data_ingestion.random_state}) and 5-fold CV`,
+  );
   console.log(
     'model'.padEnd(38),
     'R2'.padStart(7),
@@ -71,7 +75,10 @@ async function main(): Promise<void> {
     );
   }
   // the anchors: the Python original's models fitted and scored now, on the same rows
-  const probe = probePython(SEED_MODULES, 'install python3-numpy python3-sklearn python3-pandas python3-xgboost python3-openpyxl');
+  const probe = probePython(
+    SEED_MODULES,
+    'install python3-numpy python3-sklearn python3-pandas python3-xgboost python3-openpyxl',
+  );
   if (!probe.ok) console.log(`Python original: skipped (${probe.reason})`);
   else {
     const dir = mkdtempSync(join(tmpdir(), 'carprice-quality-'));
@@ -99,8 +106,12 @@ async function main(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  console.log(`R2 seen: on the ${seen.length} of ${split.test.length} test listings whose car model appears in training`);
-  console.log(`targets: linear R2 >= ${TARGETS.linear.r2}, MAPE <= ${(100 * TARGETS.linear.mape).toFixed(1)}%; default GBDT/blend R2 >= ${TARGETS.best.r2}, MAPE <= ${(100 * TARGETS.best.mape).toFixed(1)}%`);
+  console.log(
+    `R2 seen: on the ${seen.length} of ${split.test.length} test listings whose car model appears in training`,
+  );
+  console.log(
+    `targets: linear R2 >= ${TARGETS.linear.r2}, MAPE <= ${(100 * TARGETS.linear.mape).toFixed(1)}%; default GBDT/blend R2 >= ${TARGETS.best.r2}, MAPE <= ${(100 * TARGETS.best.mape).toFixed(1)}%`,
+  );
 }
 
 await main();

@@ -27,7 +27,13 @@ export type SeedModelKey = (typeof SEED_MODELS)[number]['key'];
 export interface SeedModelsOut {
   versions: PythonVersions;
   models: Record<string, { seconds: number; pred_file: string }>;
-  split_check?: { rows_read: number; rows_after_dedup: number; n_test: number; same_indices: boolean; same_prices: boolean };
+  split_check?: {
+    rows_read: number;
+    rows_after_dedup: number;
+    n_test: number;
+    same_indices: boolean;
+    same_prices: boolean;
+  };
 }
 
 export function csvText(v: string | null): string {
@@ -70,7 +76,9 @@ export interface SeedRunOptions {
 }
 
 /** Fit the seed models on the split's train rows; their test predictions and fit seconds. */
-export function runSeedModels(o: SeedRunOptions): { preds: Record<SeedModelKey, { pred: Float64Array; seconds: number }>; out: SeedModelsOut } | { error: string } {
+export function runSeedModels(
+  o: SeedRunOptions,
+): { preds: Record<SeedModelKey, { pred: Float64Array; seconds: number }>; out: SeedModelsOut } | { error: string } {
   const { dir, all, split, params, seed } = o;
   const y = all.y as Float64Array;
   const trainCsv = join(dir, `train-${seed}.csv`);
@@ -87,7 +95,13 @@ export function runSeedModels(o: SeedRunOptions): { preds: Record<SeedModelKey, 
     models: SEED_MODELS.map((m) => m.key),
     pred_dir: dir,
     split_check: o.splitCheck
-      ? { xlsx: o.xlsx, test_size: params.data_ingestion.test_size, seed, test_indices: Array.from(split.test), test_prices: Array.from(yTest) }
+      ? {
+          xlsx: o.xlsx,
+          test_size: params.data_ingestion.test_size,
+          seed,
+          test_indices: Array.from(split.test),
+          test_prices: Array.from(yTest),
+        }
       : undefined,
   };
   const specPath = join(dir, `spec-${seed}.json`);
@@ -95,6 +109,7 @@ export function runSeedModels(o: SeedRunOptions): { preds: Record<SeedModelKey, 
   const r = runPythonJson<SeedModelsOut>(SEED_SCRIPT, [specPath]);
   if (!r.ok) return { error: r.error };
   const preds = {} as Record<SeedModelKey, { pred: Float64Array; seconds: number }>;
-  for (const { key } of SEED_MODELS) preds[key] = { pred: readFloat64File(r.value.models[key].pred_file), seconds: r.value.models[key].seconds };
+  for (const { key } of SEED_MODELS)
+    preds[key] = { pred: readFloat64File(r.value.models[key].pred_file), seconds: r.value.models[key].seconds };
   return { preds, out: r.value };
 }

@@ -33,7 +33,17 @@ import { PYTHON, probePython } from './python-peer.js';
 const DATA = '../shared/data/cars24_v3.xlsx';
 const CLI = 'dist/src/cli/main.js';
 const FIELDS_NUM = ['odometer', 'fitnessAge', 'featureCount'];
-const FIELDS_CAT = ['make', 'model', 'variant', 'year', 'transmissionType', 'bodyType', 'fuelType', 'ownership', 'color'];
+const FIELDS_CAT = [
+  'make',
+  'model',
+  'variant',
+  'year',
+  'transmissionType',
+  'bodyType',
+  'fuelType',
+  'ownership',
+  'color',
+];
 const AS_NUMBER = new Set(['year', 'ownership']);
 
 interface Load {
@@ -92,30 +102,65 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
-async function startCarprice(model: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string; readyMs: number }> {
+async function startCarprice(
+  model: string,
+  extra: string[] = [],
+): Promise<{ child: ChildProcess; url: string; readyMs: number }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const devnull = openSync('/dev/null', 'w');
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, 'serve', '--model', model, '--host', '127.0.0.1', '--port', String(port), '--set', 'serving.poll_interval_s=0', ...extra], {
-    stdio: ['ignore', 'ignore', devnull],
-    env: { ...process.env, CARPRICE_API_TOKEN: '' },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'serve',
+      '--model',
+      model,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--set',
+      'serving.poll_interval_s=0',
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'ignore', devnull],
+      env: { ...process.env, CARPRICE_API_TOKEN: '' },
+    },
+  );
   const readyMs = await waitFor200(`${url}/ready`, t0, 120_000, child);
   if (readyMs < 0) throw new Error(`carprice serve ${extra.join(' ')} did not become ready`);
   return { child, url, readyMs };
 }
 
-async function load(url: string, bodies: string[], o: { duration?: number; amount?: number; overallRate?: number }): Promise<Load> {
+async function load(
+  url: string,
+  bodies: string[],
+  o: { duration?: number; amount?: number; overallRate?: number },
+): Promise<Load> {
   const r = await autocannon({
     url,
     connections: 8,
     pipelining: 1,
     ...(o.amount ? { amount: o.amount } : { duration: o.duration ?? 10 }),
     ...(o.overallRate ? { overallRate: o.overallRate } : {}),
-    requests: bodies.map((body) => ({ method: 'POST' as const, path: '/predict', headers: { 'content-type': 'application/json' }, body })),
+    requests: bodies.map((body) => ({
+      method: 'POST' as const,
+      path: '/predict',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })),
   });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts, total: r.requests.total };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    total: r.requests.total,
+  };
 }
 
 function fmt(l: Load): string {
@@ -123,7 +168,14 @@ function fmt(l: Load): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, model: { type: 'string' }, 'no-python': { type: 'boolean' }, amount: { type: 'string', default: '100000' } } });
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '10' },
+      model: { type: 'string' },
+      'no-python': { type: 'boolean' },
+      amount: { type: 'string', default: '100000' },
+    },
+  });
   const duration = Number(values.duration);
   const amount = Number(values.amount);
   if (!existsSync(DATA)) {
@@ -152,9 +204,13 @@ async function main(): Promise<void> {
     model = join(mkdtempSync(join(tmpdir(), 'carprice-bench-serve-')), 'model');
     const t = performance.now();
     const r = await train({ params, train: DATA, out: model });
-    console.log(`trained the default model (${r.bundle.metadata.algo}) in ${((performance.now() - t) / 1000).toFixed(1)} s -> ${model}`);
+    console.log(
+      `trained the default model (${r.bundle.metadata.algo}) in ${((performance.now() - t) / 1000).toFixed(1)} s -> ${model}`,
+    );
   }
-  console.log(`load: autocannon, 8 connections, POST /predict over ${bodies.length} real listings, ${duration} s per run, loopback\n`);
+  console.log(
+    `load: autocannon, 8 connections, POST /predict over ${bodies.length} real listings, ${duration} s per run, loopback\n`,
+  );
 
   // cold start
   const starts: number[] = [];
@@ -164,7 +220,9 @@ async function main(): Promise<void> {
     await stop(s.child);
   }
   starts.sort((a, b) => a - b);
-  console.log(`cold start, process start to /ready 200: median ${starts[1].toFixed(0)} ms (${starts.map((x) => x.toFixed(0)).join(', ')})`);
+  console.log(
+    `cold start, process start to /ready 200: median ${starts[1].toFixed(0)} ms (${starts.map((x) => x.toFixed(0)).join(', ')})`,
+  );
 
   // one process
   const one = await startCarprice(model);
@@ -177,7 +235,9 @@ async function main(): Promise<void> {
   const soak = await load(one.url, bodies, { amount });
   const rssAfter = rssMb(one.child.pid!);
   console.log(`carprice, ${amount} requests:  ${fmt(soak)}`);
-  console.log(`RSS of the server: ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after ${amount} more requests`);
+  console.log(
+    `RSS of the server: ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after ${amount} more requests`,
+  );
   await stop(one.child);
 
   // two workers
@@ -189,7 +249,10 @@ async function main(): Promise<void> {
 
   // the original
   if (values['no-python']) return;
-  const probe = probePython(['fastapi', 'uvicorn', 'sklearn', 'xgboost', 'pandas', 'openpyxl'], 'install python3-fastapi python3-uvicorn python3-sklearn python3-xgboost python3-pandas python3-openpyxl');
+  const probe = probePython(
+    ['fastapi', 'uvicorn', 'sklearn', 'xgboost', 'pandas', 'openpyxl'],
+    'install python3-fastapi python3-uvicorn python3-sklearn python3-xgboost python3-pandas python3-openpyxl',
+  );
   if (!probe.ok) {
     console.log(`\nthe original's service: skipped (${probe.reason})`);
     return;
@@ -207,9 +270,13 @@ async function main(): Promise<void> {
     const v = probe.versions;
     await load(url, bodies, { duration: 2 });
     const seed = await load(url, bodies, { duration });
-    console.log(`\nthe original (FastAPI ${v.fastapi}, uvicorn ${v.uvicorn}, pandas ${v.pandas}, scikit-learn ${v.sklearn}, XGBoost ${v.xgboost}):`);
+    console.log(
+      `\nthe original (FastAPI ${v.fastapi}, uvicorn ${v.uvicorn}, pandas ${v.pandas}, scikit-learn ${v.sklearn}, XGBoost ${v.xgboost}):`,
+    );
     console.log(`original, 1 process:        ${fmt(seed)}   (start incl. fitting ${(readyMs / 1000).toFixed(1)} s)`);
-    console.log(`\nratio carprice / original: ${(carprice.rps / seed.rps).toFixed(1)}x requests/s (target >= 50x); p99 ${carprice.p99.toFixed(2)} ms vs ${seed.p99.toFixed(2)} ms`);
+    console.log(
+      `\nratio carprice / original: ${(carprice.rps / seed.rps).toFixed(1)}x requests/s (target >= 50x); p99 ${carprice.p99.toFixed(2)} ms vs ${seed.p99.toFixed(2)} ms`,
+    );
   } finally {
     await stop(py);
   }

@@ -35,17 +35,28 @@ async function time(reps: number, fn: (i: number) => Promise<unknown>): Promise<
 
 function report(label: string, ms: number, target: number): void {
   const ratio = ms / target;
-  process.stdout.write(`${label.padEnd(62)} ${ms.toFixed(2).padStart(8)} ms   target < ${target} ms   ${(ratio * 100).toFixed(0).padStart(4)}% of budget ${ratio < 1 ? 'OK' : 'SLOW'}\n`);
+  process.stdout.write(
+    `${label.padEnd(62)} ${ms.toFixed(2).padStart(8)} ms   target < ${target} ms   ${(ratio * 100).toFixed(0).padStart(4)}% of budget ${ratio < 1 ? 'OK' : 'SLOW'}\n`,
+  );
 }
 
 function batch(run: number, rep: number): Metric[] {
-  return Array.from({ length: 1000 }, (_, i) => ({ key: `m${i % 20}`, value: Math.sin(i + rep), timestamp: 1_000_000 + rep * 1000 + i, step: rep * 50 + Math.floor(i / 20) + run }));
+  return Array.from({ length: 1000 }, (_, i) => ({
+    key: `m${i % 20}`,
+    value: Math.sin(i + rep),
+    timestamp: 1_000_000 + rep * 1000 + i,
+    step: rep * 50 + Math.floor(i / 20) + run,
+  }));
 }
 
 async function benchStore(name: string, store: TrackingStore, runs: number): Promise<void> {
   const exp = await store.createExperiment(`bench-${name}`);
   const run = await store.createRun({ experimentId: exp });
-  report(`[${name}] log-batch 1,000 metrics (median of 30)`, await time(30, (i) => store.logBatch(run.info.runId, { metrics: batch(0, i) })), 20);
+  report(
+    `[${name}] log-batch 1,000 metrics (median of 30)`,
+    await time(30, (i) => store.logBatch(run.info.runId, { metrics: batch(0, i) })),
+    20,
+  );
 
   const sexp = await store.createExperiment(`search-${name}`);
   const t0 = Date.now();
@@ -69,20 +80,36 @@ async function benchStore(name: string, store: TrackingStore, runs: number): Pro
   for (const max of [100, 1000]) {
     let count = 0;
     const ms = await time(10, async () => {
-      const p = await store.searchRuns({ experimentIds: [sexp], filter, orderBy: ['metrics.r2 DESC'], maxResults: max });
+      const p = await store.searchRuns({
+        experimentIds: [sexp],
+        filter,
+        orderBy: ['metrics.r2 DESC'],
+        maxResults: max,
+      });
       count = p.items.length;
     });
     report(`[${name}] search ${runs} runs, filter+order_by, page ${max} (${count} hits)`, ms, 100);
   }
   report(
     `[${name}] search ${runs} runs, params filter only, page 100`,
-    await time(10, () => store.searchRuns({ experimentIds: [sexp], filter: "params.depth = '3'", orderBy: ['params.model ASC'], maxResults: 100 })),
+    await time(10, () =>
+      store.searchRuns({
+        experimentIds: [sexp],
+        filter: "params.depth = '3'",
+        orderBy: ['params.model ASC'],
+        maxResults: 100,
+      }),
+    ),
     100,
   );
 }
 
 // Figures on this 2-core machine swing with whatever else runs: print the load next to them.
-process.stdout.write(`load average (1/5/15 min): ${loadavg().map((x) => x.toFixed(2)).join(' / ')}\n`);
+process.stdout.write(
+  `load average (1/5/15 min): ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ')}\n`,
+);
 const dir = mkdtempSync(join(tmpdir(), 'carprice-bench-tracking-'));
 try {
   const sqlite = new SqliteTrackingStore({ path: join(dir, 'bench.db'), defaultArtifactRoot: join(dir, 'art') });
@@ -91,7 +118,10 @@ try {
   const backend = new SqliteTrackingStore({ path: join(dir, 'server.db'), defaultArtifactRoot: 'mlflow-artifacts:' });
   const app = await buildTrackingServer({ store: backend });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  const rest = new RestTrackingStore({ trackingUri: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, maxRetries: 0 });
+  const rest = new RestTrackingStore({
+    trackingUri: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+    maxRetries: 0,
+  });
   await benchStore('rest', rest, 2_000);
   await app.close();
   await backend.close();

@@ -102,7 +102,11 @@ function synthesize(X: Matrix, price: Float64Array, n: number, seed: number): { 
     data[i * nCols + jOdo] = Math.round(odo * Math.exp(0.1 * rng.normal()));
     data[i * nCols + jFit] = Math.max(1, Math.min(15, data[i * nCols + jFit] + rng.int(3) - 1));
     data[i * nCols + jFeat] = Math.max(0, data[i * nCols + jFeat] + rng.int(3) - 1);
-    y[i] = Math.log1p(price[src] * Math.exp(0.05 * rng.normal()) * (1 - 0.02 * Math.log1p(Math.abs(data[i * nCols + jOdo] - odo) / 1000)));
+    y[i] = Math.log1p(
+      price[src] *
+        Math.exp(0.05 * rng.normal()) *
+        (1 - 0.02 * Math.log1p(Math.abs(data[i * nCols + jOdo] - odo) / 1000)),
+    );
   }
   return { X: { ...X, nRows: n, data }, y };
 }
@@ -139,7 +143,9 @@ function calibration(): string {
   const wall = (performance.now() - w0) * 1e6;
   sink += s;
   const cpu = process.cpuUsage(t0).user * 1e3;
-  const load = loadavg().map((x) => x.toFixed(1)).join(' ');
+  const load = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
   return `machine check: ${(wall / (50 * a.length)).toFixed(2)} ns wall, ${(cpu / (50 * a.length)).toFixed(2)} ns CPU per element of a summing loop (about 0.3-1 on an idle modern core); load average ${load} on ${cpus().length} CPUs`;
 }
 
@@ -196,7 +202,9 @@ function runXgboost(
       Object.assign(spec, { test: join(dir, 'T.bin'), n_test: test.nRows, pred_out: join(dir, 'p.bin') });
     }
     writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
-    const r = runPythonJson<{ seconds: number; cpu_seconds: number; version: string }>(SCRIPT, [join(dir, 'spec.json')]);
+    const r = runPythonJson<{ seconds: number; cpu_seconds: number; version: string }>(SCRIPT, [
+      join(dir, 'spec.json'),
+    ]);
     if (!r.ok) {
       console.log(`  XGBoost run failed: ${r.error}`);
       return null;
@@ -283,11 +291,17 @@ function fitOnly(specPath: string): void {
 }
 
 function speed(label: string, X: Matrix, y: Float64Array, target: number): void {
-  console.log(`\n== training speed: ${label} (${X.nRows.toLocaleString('en')} rows x ${X.nCols} features, 300 trees, depth 6, lr 0.2) ==`);
+  console.log(
+    `\n== training speed: ${label} (${X.nRows.toLocaleString('en')} rows x ${X.nCols} features, 300 trees, depth 6, lr 0.2) ==`,
+  );
   const nat = fitInChild(X, y, BASE, true);
   const num = fitInChild(X, y, BASE, false);
-  console.log(`  carprice, native categorical splits: ${nat.seconds.toFixed(2)} s wall, ${nat.cpuSeconds.toFixed(2)} s CPU`);
-  console.log(`  carprice, codes as numbers:          ${num.seconds.toFixed(2)} s wall, ${num.cpuSeconds.toFixed(2)} s CPU`);
+  console.log(
+    `  carprice, native categorical splits: ${nat.seconds.toFixed(2)} s wall, ${nat.cpuSeconds.toFixed(2)} s CPU`,
+  );
+  console.log(
+    `  carprice, codes as numbers:          ${num.seconds.toFixed(2)} s wall, ${num.cpuSeconds.toFixed(2)} s CPU`,
+  );
   const input = (X.data.byteLength + y.byteLength) / 1048576;
   console.log(
     `  carprice memory (fresh fit process): peak RSS ${nat.maxRssMB.toFixed(0)} MB native / ${num.maxRssMB.toFixed(0)} MB numbers; RSS ${nat.rssBeforeMB.toFixed(0)} MB before fit() with the input loaded (X + y = ${input.toFixed(0)} MB as float64), so fit() itself added about ${Math.max(0, nat.maxRssMB - nat.rssBeforeMB).toFixed(0)} MB`,
@@ -297,13 +311,19 @@ function speed(label: string, X: Matrix, y: Float64Array, target: number): void 
     console.log(`  XGBoost: skipped (${xgboostProblem() ?? 'run failed'})`);
     return;
   }
-  console.log(`  XGBoost ${xgb.version} hist, nthread=1:    ${xgb.seconds.toFixed(2)} s wall, ${xgb.cpu_seconds.toFixed(2)} s CPU`);
+  console.log(
+    `  XGBoost ${xgb.version} hist, nthread=1:    ${xgb.seconds.toFixed(2)} s wall, ${xgb.cpu_seconds.toFixed(2)} s CPU`,
+  );
   const verdict = (r: number) => (r <= target ? 'meets' : 'MISSES');
   const wall = num.seconds / xgb.seconds;
   const cpu = num.cpuSeconds / xgb.cpu_seconds;
-  console.log(`  ratio carprice/XGBoost, same config and matrix: ${wall.toFixed(2)} wall ${verdict(wall)}, ${cpu.toFixed(2)} CPU ${verdict(cpu)} (target <= ${target})`);
+  console.log(
+    `  ratio carprice/XGBoost, same config and matrix: ${wall.toFixed(2)} wall ${verdict(wall)}, ${cpu.toFixed(2)} CPU ${verdict(cpu)} (target <= ${target})`,
+  );
   // native categorical splits search category partitions XGBoost's run does not: shown, not judged
-  console.log(`  for information, carprice with native categorical splits / XGBoost: ${(nat.seconds / xgb.seconds).toFixed(2)} wall, ${(nat.cpuSeconds / xgb.cpu_seconds).toFixed(2)} CPU`);
+  console.log(
+    `  for information, carprice with native categorical splits / XGBoost: ${(nat.seconds / xgb.seconds).toFixed(2)} wall, ${(nat.cpuSeconds / xgb.cpu_seconds).toFixed(2)} CPU`,
+  );
 }
 
 /**
@@ -321,13 +341,17 @@ async function productionSpeed(target: number): Promise<void> {
     `\n== training speed: the default model's GBDT as configured (${X.nRows.toLocaleString('en')} rows x ${X.nCols} features from the feature pipeline, params.yaml gbdt ${JSON.stringify(gp)}) ==`,
   );
   const c = fitInChild(X, prep.z, gp, true);
-  console.log(`  carprice:                           ${c.seconds.toFixed(2)} s wall, ${c.cpuSeconds.toFixed(2)} s CPU, peak RSS ${c.maxRssMB.toFixed(0)} MB`);
+  console.log(
+    `  carprice:                           ${c.seconds.toFixed(2)} s wall, ${c.cpuSeconds.toFixed(2)} s CPU, peak RSS ${c.maxRssMB.toFixed(0)} MB`,
+  );
   const xgb = runXgboost(X, prep.z, gp);
   if (!xgb) {
     console.log(`  XGBoost: skipped (${xgboostProblem() ?? 'run failed'})`);
     return;
   }
-  console.log(`  XGBoost ${xgb.version} hist, nthread=1:    ${xgb.seconds.toFixed(2)} s wall, ${xgb.cpu_seconds.toFixed(2)} s CPU`);
+  console.log(
+    `  XGBoost ${xgb.version} hist, nthread=1:    ${xgb.seconds.toFixed(2)} s wall, ${xgb.cpu_seconds.toFixed(2)} s CPU`,
+  );
   const wall = c.seconds / xgb.seconds;
   const cpu = c.cpuSeconds / xgb.cpu_seconds;
   console.log(`  ratio carprice/XGBoost: ${wall.toFixed(2)} wall, ${cpu.toFixed(2)} CPU (target <= ${target})`);
@@ -342,7 +366,9 @@ function quality(X: Matrix, price: Float64Array): void {
   const yte = Float64Array.from(test, (i) => price[i]);
   const report = (name: string, logPred: Float64Array, seconds: number) => {
     const p = logPred.map((v) => Math.expm1(v));
-    console.log(`  ${name.padEnd(58)} R2 ${r2(yte, p).toFixed(4)}  MAPE ${(100 * mape(yte, p)).toFixed(2)}%  (${seconds.toFixed(2)} s)`);
+    console.log(
+      `  ${name.padEnd(58)} R2 ${r2(yte, p).toFixed(4)}  MAPE ${(100 * mape(yte, p)).toFixed(2)}%  (${seconds.toFixed(2)} s)`,
+    );
   };
   for (const [name, params] of [
     ['carprice 300/6/0.2', BASE],
@@ -355,7 +381,9 @@ function quality(X: Matrix, price: Float64Array): void {
   }
   const xgb = runXgboost(Xtr, ytr, BASE, Xte);
   if (xgb?.pred) report('XGBoost 300/6/0.2 (codes as numbers)', xgb.pred, xgb.seconds);
-  console.log('  (GBDT alone on the 12 raw columns; the quality targets apply to the default model, which bench/quality measures)');
+  console.log(
+    '  (GBDT alone on the 12 raw columns; the quality targets apply to the default model, which bench/quality measures)',
+  );
 }
 
 /** Single-row predict latency (one row per call, 2,000 different rows, after a warm-up). */
@@ -376,7 +404,9 @@ function latency(X: Matrix, y: Float64Array): void {
     const t1 = performance.now();
     m.predict(Xm);
     const batchUs = ((performance.now() - t1) * 1000) / Xm.nRows;
-    console.log(`  ${label.padEnd(26)} ${us.toFixed(1)} µs wall, ${cpuUs.toFixed(1)} µs CPU per row; whole matrix in one call ${batchUs.toFixed(1)} µs per row`);
+    console.log(
+      `  ${label.padEnd(26)} ${us.toFixed(1)} µs wall, ${cpuUs.toFixed(1)} µs CPU per row; whole matrix in one call ${batchUs.toFixed(1)} µs per row`,
+    );
   }
 }
 

@@ -63,7 +63,11 @@ export class CarpriceStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    const vpc = new ec2.Vpc(this, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] });
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }],
+    });
 
     // Instance role: pull images, read the bucket (deploy bundles), read its own SSM
     // parameters (tokens and URIs, never in files), be managed by SSM, run the agent.
@@ -82,7 +86,10 @@ export class CarpriceStack extends Stack {
 
     const albSg = new ec2.SecurityGroup(this, 'AlbSecurityGroup', { vpc, description: 'carprice load balancer' });
     albSg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from anywhere');
-    const instanceSg = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', { vpc, description: 'carprice serving instances' });
+    const instanceSg = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
+      vpc,
+      description: 'carprice serving instances',
+    });
     instanceSg.addIngressRule(albSg, ec2.Port.tcp(80), 'HTTP from the load balancer only');
 
     const userData = ec2.UserData.forLinux();
@@ -138,7 +145,10 @@ export class CarpriceStack extends Stack {
     const errorRate = new cloudwatch.MathExpression({
       expression: '100 * IF(requests > 0, errors / requests, 0)',
       usingMetrics: {
-        errors: m.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum', period: Duration.minutes(1) }),
+        errors: m.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+          statistic: 'Sum',
+          period: Duration.minutes(1),
+        }),
         requests: m.requestCount({ statistic: 'Sum', period: Duration.minutes(1) }),
       },
       period: Duration.minutes(1),
@@ -162,7 +172,9 @@ export class CarpriceStack extends Stack {
     // ALB switches when every hook passed, the old fleet is kept for a while, and a failed
     // deployment or an alarm rolls back by itself. CDK's L2 server group is in-place only,
     // so the group is the CloudFormation resource itself.
-    const application = new codedeploy.ServerApplication(this, 'Application', { applicationName: names.codeDeployApplication });
+    const application = new codedeploy.ServerApplication(this, 'Application', {
+      applicationName: names.codeDeployApplication,
+    });
     const deployRole = new iam.Role(this, 'DeployServiceRole', {
       assumedBy: new iam.ServicePrincipal('codedeploy.amazonaws.com'),
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSCodeDeployRole')],
@@ -170,7 +182,9 @@ export class CarpriceStack extends Stack {
     // Blue/green with a copied auto scaling group launches instances with the launch
     // template's role: the deploy role must be allowed to pass it.
     deployRole.addToPolicy(new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [instanceRole.roleArn] }));
-    deployRole.addToPolicy(new iam.PolicyStatement({ actions: ['ec2:RunInstances', 'ec2:CreateTags'], resources: ['*'] }));
+    deployRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['ec2:RunInstances', 'ec2:CreateTags'], resources: ['*'] }),
+    );
     const group = new codedeploy.CfnDeploymentGroup(this, 'DeploymentGroup', {
       applicationName: application.applicationName,
       deploymentGroupName: names.deploymentGroup,
@@ -195,7 +209,10 @@ export class CarpriceStack extends Stack {
     if (config.githubRepository) this.addGithubRole(config, names.codeDeployApplication);
     if (config.trackingServer) this.addTrackingServer(config, vpc, albSg);
 
-    new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'DVC remote (s3://BUCKET/dvc), artifacts, deploy bundles' });
+    new CfnOutput(this, 'BucketName', {
+      value: this.bucket.bucketName,
+      description: 'DVC remote (s3://BUCKET/dvc), artifacts, deploy bundles',
+    });
     new CfnOutput(this, 'RepositoryUri', { value: this.repository.repositoryUri });
     new CfnOutput(this, 'CodeDeployApplicationName', { value: application.applicationName });
     new CfnOutput(this, 'DeploymentGroupName', { value: names.deploymentGroup });
@@ -221,11 +238,19 @@ export class CarpriceStack extends Stack {
     this.repository.grantPullPush(role);
     role.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:GetDeploymentConfig', 'codedeploy:RegisterApplicationRevision', 'codedeploy:GetApplicationRevision'],
+        actions: [
+          'codedeploy:CreateDeployment',
+          'codedeploy:GetDeployment',
+          'codedeploy:GetDeploymentConfig',
+          'codedeploy:RegisterApplicationRevision',
+          'codedeploy:GetApplicationRevision',
+        ],
         resources: ['*'],
       }),
     );
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [this.stackId] }));
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [this.stackId] }),
+    );
     new CfnOutput(this, 'CiRoleArn', { value: role.roleArn, description: `AWS_ROLE_ARN for ${applicationName}'s CI` });
   }
 

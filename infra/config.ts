@@ -46,7 +46,9 @@ export const DEFAULT_INFRA_CONFIG: InfraConfig = Object.freeze({
 /** A configuration value that cannot be used, with the key and what to do. */
 export class InfraConfigError extends Error {
   constructor(key: string, value: unknown, expected: string) {
-    super(`infra config ${key}=${JSON.stringify(value)}: ${expected} (set it in infra/cdk.json "context" or with -c ${key}=...)`);
+    super(
+      `infra config ${key}=${JSON.stringify(value)}: ${expected} (set it in infra/cdk.json "context" or with -c ${key}=...)`,
+    );
     this.name = 'InfraConfigError';
   }
 }
@@ -81,19 +83,38 @@ function str(get: Context, key: keyof InfraConfig, pattern: RegExp, expected: st
 /** Reads and validates the configuration from a context lookup (CDK's node.tryGetContext). */
 export function readInfraConfig(get: Context): InfraConfig {
   const config: InfraConfig = {
-    name: str(get, 'name', /^[a-z][a-z0-9-]{2,19}$/, 'expected 3-20 lowercase letters, digits or hyphens, starting with a letter'),
+    name: str(
+      get,
+      'name',
+      /^[a-z][a-z0-9-]{2,19}$/,
+      'expected 3-20 lowercase letters, digits or hyphens, starting with a letter',
+    ),
     minInstances: int(get, 'minInstances', 1, 20),
     maxInstances: int(get, 'maxInstances', 1, 50),
-    instanceType: str(get, 'instanceType', /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/, 'expected an EC2 instance type such as t3.small'),
+    instanceType: str(
+      get,
+      'instanceType',
+      /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/,
+      'expected an EC2 instance type such as t3.small',
+    ),
     containerPort: int(get, 'containerPort', 1024, 65535),
     blueTerminationWaitMinutes: int(get, 'blueTerminationWaitMinutes', 0, 2880),
     alarm5xxPercent: int(get, 'alarm5xxPercent', 1, 100),
     alarmP99Ms: int(get, 'alarmP99Ms', 1, 60000),
-    githubRepository: str(get, 'githubRepository', /^$|^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/name" or empty'),
+    githubRepository: str(
+      get,
+      'githubRepository',
+      /^$|^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/,
+      'expected "owner/name" or empty',
+    ),
     trackingServer: bool(get, 'trackingServer'),
   };
   if (config.maxInstances < config.minInstances) {
-    throw new InfraConfigError('maxInstances', config.maxInstances, `expected at least minInstances (${config.minInstances})`);
+    throw new InfraConfigError(
+      'maxInstances',
+      config.maxInstances,
+      `expected at least minInstances (${config.minInstances})`,
+    );
   }
   return Object.freeze(config);
 }

@@ -16,10 +16,13 @@ import { writeFileSync } from 'node:fs';
 
 const [target, out, label, ...flags] = process.argv.slice(2);
 if (!target || !out || !label) {
-  console.error('usage: node scripts/record-mlflow-fixtures.mjs <mlflow-url> <out.json> <label> [--no-logged-models | --local-artifacts | --raw | --exec -- CMD...]');
+  console.error(
+    'usage: node scripts/record-mlflow-fixtures.mjs <mlflow-url> <out.json> <label> [--no-logged-models | --local-artifacts | --raw | --exec -- CMD...]',
+  );
   process.exit(2);
 }
-const { fixtureWorkflow, localArtifactsWorkflow, RAW_REQUESTS } = await import('../dist/test/fixtures/mlflow/workflow.js');
+const { fixtureWorkflow, localArtifactsWorkflow, RAW_REQUESTS } =
+  await import('../dist/test/fixtures/mlflow/workflow.js');
 const { RestTrackingStore } = await import('../dist/src/tracking/rest/rest-tracking-store.js');
 
 const upstream = new URL(target);
@@ -38,8 +41,17 @@ const proxy = createServer((req, res) => {
       ures.on('end', () => {
         const text = Buffer.concat(parts).toString('utf8');
         exchanges.push({
-          step: step || new URL(req.url, 'http://x').pathname.replace(/^\/(ajax-)?api\/2\.0\/mlflow(-artifacts)?\//, '').replace(/[0-9a-f]{32}/g, ':id'),
-          request: { method: req.method, url: req.url, contentType: req.headers['content-type'] ?? null, body: body.toString('utf8') },
+          step:
+            step ||
+            new URL(req.url, 'http://x').pathname
+              .replace(/^\/(ajax-)?api\/2\.0\/mlflow(-artifacts)?\//, '')
+              .replace(/[0-9a-f]{32}/g, ':id'),
+          request: {
+            method: req.method,
+            url: req.url,
+            contentType: req.headers['content-type'] ?? null,
+            body: body.toString('utf8'),
+          },
           response: { status: ures.statusCode, contentType: ures.headers['content-type'] ?? null, body: text },
         });
         res.writeHead(ures.statusCode, { 'content-type': ures.headers['content-type'] ?? 'text/plain' });
@@ -54,17 +66,24 @@ const proxy = createServer((req, res) => {
   });
 });
 await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
-const store = new RestTrackingStore({ trackingUri: `http://127.0.0.1:${proxy.address().port}`, env: {}, maxRetries: 0 });
+const store = new RestTrackingStore({
+  trackingUri: `http://127.0.0.1:${proxy.address().port}`,
+  env: {},
+  maxRetries: 0,
+});
 const setStep = (s) => (step = s);
 const rawProbes = async () => {
   for (const r of RAW_REQUESTS) {
     step = r.step;
     await new Promise((resolve, reject) => {
       const headers = r.contentType ? { 'content-type': r.contentType } : {};
-      const req = request({ host: '127.0.0.1', port: proxy.address().port, method: r.method, path: r.url, headers }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
+      const req = request(
+        { host: '127.0.0.1', port: proxy.address().port, method: r.method, path: r.url, headers },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
       req.on('error', reject);
       req.end(r.body);
     });
@@ -87,10 +106,10 @@ const runExec = async () => {
 const result = flags.includes('--exec')
   ? await runExec()
   : flags.includes('--raw')
-  ? await rawProbes()
-  : flags.includes('--local-artifacts')
-  ? await localArtifactsWorkflow(store, setStep)
-  : await fixtureWorkflow({ store, step: setStep, loggedModels: !flags.includes('--no-logged-models') });
+    ? await rawProbes()
+    : flags.includes('--local-artifacts')
+      ? await localArtifactsWorkflow(store, setStep)
+      : await fixtureWorkflow({ store, step: setStep, loggedModels: !flags.includes('--no-logged-models') });
 proxy.close();
 writeFileSync(out, JSON.stringify({ server: label, exchanges }, null, 1) + '\n');
 console.log(`${exchanges.length} exchanges -> ${out}`);

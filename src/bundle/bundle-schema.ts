@@ -12,12 +12,16 @@ export const TARGET_TRANSFORMS = ['log1p', 'identity'] as const;
 
 /** A JSON object with a string `kind` and an integer `formatVersion`; other keys kept. */
 function tagged(kind?: string): Validator<Record<string, unknown>> {
-  const inner = v.object({ kind: kind ? v.oneOf([kind]) : v.string({ nonEmpty: true }), formatVersion: v.number({ int: true, min: 1 }) }, { open: true });
+  const inner = v.object(
+    { kind: kind ? v.oneOf([kind]) : v.string({ nonEmpty: true }), formatVersion: v.number({ int: true, min: 1 }) },
+    { open: true },
+  );
   return (x, path, issues) => inner(x, path, issues) as Record<string, unknown>;
 }
 
 const finite: Validator<number> = (x, path, issues) => {
-  if (typeof x !== 'number' || !Number.isFinite(x)) issues.push({ path, message: `expected a finite number, got ${JSON.stringify(x) ?? 'nothing'}` });
+  if (typeof x !== 'number' || !Number.isFinite(x))
+    issues.push({ path, message: `expected a finite number, got ${JSON.stringify(x) ?? 'nothing'}` });
   return x as number;
 };
 
@@ -79,7 +83,12 @@ export function checkSavedBundle(saved: unknown, where: string): void {
   bundleSchema(saved, '', issues);
   const s = saved as { inputSchema?: { numeric?: unknown; categorical?: unknown; required?: unknown } };
   const inp = s.inputSchema;
-  if (inp && Array.isArray(inp.numeric) && Array.isArray(inp.categorical) && inp.numeric.length + inp.categorical.length === 0)
+  if (
+    inp &&
+    Array.isArray(inp.numeric) &&
+    Array.isArray(inp.categorical) &&
+    inp.numeric.length + inp.categorical.length === 0
+  )
     issues.push({ path: 'inputSchema', message: 'lists no feature columns' });
   if (issues.length === 0) return;
   const shown = issues.slice(0, 8).map((i) => `${i.path || '(root)'}: ${i.message}`);

@@ -27,10 +27,16 @@ test('conformal quantile: the ceil((n + 1) * level)-th smallest residual (worked
   assert.deepEqual(c, { method: 'split-conformal', level: 0.5, quantile: 0.5, residuals: 3 });
   // log target: a multiplicative band around the price
   const iv = intervalOf(Math.log1p(100_000), { ...c, quantile: 0.1 }, 'log1p');
-  assert.ok(Math.abs(iv.lower - Math.expm1(Math.log1p(100_000) - 0.1)) < 1e-6 && Math.abs(iv.upper - Math.expm1(Math.log1p(100_000) + 0.1)) < 1e-6);
+  assert.ok(
+    Math.abs(iv.lower - Math.expm1(Math.log1p(100_000) - 0.1)) < 1e-6 &&
+      Math.abs(iv.upper - Math.expm1(Math.log1p(100_000) + 0.1)) < 1e-6,
+  );
   assert.deepEqual(intervalOf(5, { ...c, quantile: 8 }, 'identity'), { lower: 0, upper: 13, level: 0.5 });
   assert.throws(() => conformalQuantile(r, 1), /between 0 and 1/);
-  assert.throws(() => parseCalibration({ method: 'split-conformal', level: 0.9, quantile: -1, residuals: 3 }, 'm'), /calibration\.quantile/);
+  assert.throws(
+    () => parseCalibration({ method: 'split-conformal', level: 0.9, quantile: -1, residuals: 3 }, 'm'),
+    /calibration\.quantile/,
+  );
 });
 
 const params = parseParams({});
@@ -46,7 +52,12 @@ function options(algo: string, intervalLevel: number): TrainBundleOptions {
     features: params.features,
     seed: 42,
     intervalLevel,
-    metadata: { createdAt: '2025-01-01T00:00:00.000Z', training: { dataHash: 'h', rows: 300, source: 'fixture' }, params: {}, carpriceVersion: 'test' },
+    metadata: {
+      createdAt: '2025-01-01T00:00:00.000Z',
+      training: { dataHash: 'h', rows: 300, source: 'fixture' },
+      params: {},
+      carpriceVersion: 'test',
+    },
   };
 }
 
@@ -62,8 +73,14 @@ for (const algo of ['ridge', 'blend']) {
     const back = ModelBundle.load(out);
     assert.deepEqual(back.calibration, b.calibration);
     const p = back.compilePredictor();
-    const test = takeFrameRows(frame, Array.from({ length: 100 }, (_, i) => 300 + i));
-    const yTest = takeValues(y, Array.from({ length: 100 }, (_, i) => 300 + i));
+    const test = takeFrameRows(
+      frame,
+      Array.from({ length: 100 }, (_, i) => 300 + i),
+    );
+    const yTest = takeValues(
+      y,
+      Array.from({ length: 100 }, (_, i) => 300 + i),
+    );
     let covered = 0;
     generateListings({ n: 400, seed: 21 })
       .slice(300)

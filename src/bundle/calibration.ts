@@ -35,7 +35,8 @@ export interface PredictionInterval {
 /** The split-conformal half-width for `level` from absolute held-out residuals. */
 export function conformalQuantile(absResiduals: ArrayLike<number>, level: number): number {
   const n = absResiduals.length;
-  if (!(level > 0 && level < 1)) throw new AppError('USAGE', `interval level must be between 0 and 1 (exclusive), got ${level}`);
+  if (!(level > 0 && level < 1))
+    throw new AppError('USAGE', `interval level must be between 0 and 1 (exclusive), got ${level}`);
   if (n === 0) throw new AppError('DATA_EMPTY', 'no held-out residuals to calibrate prediction intervals on');
   const k = Math.ceil((n + 1) * level);
   const sorted = Float64Array.from(absResiduals).sort();
@@ -63,11 +64,18 @@ export function intervalOf(zHat: number, c: Calibration, transform: TargetTransf
 export function parseCalibration(x: unknown, where: string): Calibration | null {
   if (x === undefined || x === null) return null;
   const c = x as Partial<Calibration>;
-  const bad = (what: string) => new AppError('FORMAT_UNKNOWN', `${where} is damaged (calibration.${what}); retrain the model or restore it from the registry`);
+  const bad = (what: string) =>
+    new AppError(
+      'FORMAT_UNKNOWN',
+      `${where} is damaged (calibration.${what}); retrain the model or restore it from the registry`,
+    );
   if (typeof c !== 'object' || Array.isArray(c)) throw bad('(root): expected an object');
   if (c.method !== 'split-conformal') throw bad(`method: expected "split-conformal", got ${JSON.stringify(c.method)}`);
-  if (typeof c.level !== 'number' || !(c.level > 0 && c.level < 1)) throw bad(`level: expected a number between 0 and 1, got ${JSON.stringify(c.level)}`);
-  if (typeof c.quantile !== 'number' || !(c.quantile >= 0)) throw bad(`quantile: expected a number >= 0, got ${JSON.stringify(c.quantile)}`);
-  if (typeof c.residuals !== 'number' || !Number.isInteger(c.residuals) || c.residuals < 1) throw bad(`residuals: expected a count >= 1, got ${JSON.stringify(c.residuals)}`);
+  if (typeof c.level !== 'number' || !(c.level > 0 && c.level < 1))
+    throw bad(`level: expected a number between 0 and 1, got ${JSON.stringify(c.level)}`);
+  if (typeof c.quantile !== 'number' || !(c.quantile >= 0))
+    throw bad(`quantile: expected a number >= 0, got ${JSON.stringify(c.quantile)}`);
+  if (typeof c.residuals !== 'number' || !Number.isInteger(c.residuals) || c.residuals < 1)
+    throw bad(`residuals: expected a count >= 1, got ${JSON.stringify(c.residuals)}`);
   return { method: 'split-conformal', level: c.level, quantile: c.quantile, residuals: c.residuals };
 }

@@ -38,7 +38,10 @@ export class CompiledMember {
     this.rows = RowPipeline.compile(member.features, input);
     this.model = modelOf(member.estimator);
     if (this.model.kind === 'linear' && this.model.coef.length !== this.rows.columns.length)
-      throw new AppError('MODEL_INVALID', `${member.algo} has ${this.model.coef.length} coefficients for ${this.rows.columns.length} features; the model is damaged, retrain it`);
+      throw new AppError(
+        'MODEL_INVALID',
+        `${member.algo} has ${this.model.coef.length} coefficients for ${this.rows.columns.length} features; the model is damaged, retrain it`,
+      );
   }
 
   /** The member's output (target space) for the row last computed by `rows.run`. */

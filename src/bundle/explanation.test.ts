@@ -24,11 +24,20 @@ const yTrain = takeValues(y, rows);
 function options(algo: string): TrainBundleOptions {
   return {
     algo,
-    algoParams: { ...params.model_trainer.params, gbdt: { n_estimators: 25, max_depth: 3 }, forest: { n_estimators: 6, max_depth: 6 } },
+    algoParams: {
+      ...params.model_trainer.params,
+      gbdt: { n_estimators: 25, max_depth: 3 },
+      forest: { n_estimators: 6, max_depth: 6 },
+    },
     features: { ...params.features, token_min_count: 2 },
     seed: 42,
     intervalLevel: 0.9,
-    metadata: { createdAt: '2025-01-01T00:00:00.000Z', training: { dataHash: 'h', rows: 250, source: 'fixture' }, params: {}, carpriceVersion: 'test' },
+    metadata: {
+      createdAt: '2025-01-01T00:00:00.000Z',
+      training: { dataHash: 'h', rows: 250, source: 'fixture' },
+      params: {},
+      carpriceVersion: 'test',
+    },
   };
 }
 
@@ -38,14 +47,25 @@ const close = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Mat
 
 test('featureOf groups matrix columns by listing field', () => {
   assert.deepEqual(
-    ['make=Honda', 'make#code', 'variant~tok=VXI', 'model~te', 'make_model~te', 'car_age', 'car_age*make=Honda', 'odometer'].map(featureOf),
+    [
+      'make=Honda',
+      'make#code',
+      'variant~tok=VXI',
+      'model~te',
+      'make_model~te',
+      'car_age',
+      'car_age*make=Honda',
+      'odometer',
+    ].map(featureOf),
     ['make', 'make', 'variant', 'model', 'make_model', 'car_age', 'car_age*make', 'odometer'],
   );
 });
 
 for (const algo of ['ridge', 'gbdt', 'forest', 'blend']) {
   test(`${algo}: contributions add up to the model output and the price, after save/load`, () => {
-    const b = ModelBundle.fromJSON(JSON.parse(JSON.stringify(trainBundle(train, yTrain, schema, options(algo)).toJSON())));
+    const b = ModelBundle.fromJSON(
+      JSON.parse(JSON.stringify(trainBundle(train, yTrain, schema, options(algo)).toJSON())),
+    );
     const p = b.compilePredictor();
     assert.ok(p.canExplain);
     for (const r of records) {
@@ -62,7 +82,10 @@ for (const algo of ['ridge', 'gbdt', 'forest', 'blend']) {
       assert.ok(close(priceSum, e.price, 1e-7), `${priceSum} vs ${e.price}`);
       // largest first, one entry per field
       const mags = e.contributions.map((c) => Math.abs(c.value));
-      assert.deepEqual(mags, [...mags].sort((a, c) => c - a));
+      assert.deepEqual(
+        mags,
+        [...mags].sort((a, c) => c - a),
+      );
       assert.equal(new Set(e.contributions.map((c) => c.feature)).size, e.contributions.length);
     }
   });
@@ -91,7 +114,11 @@ test('bad input is reported per field; a bundle without tree covers cannot expla
   const old = ModelBundle.fromJSON(json).compilePredictor();
   const hasTrees = b.members.some((m) => m.treeCover);
   assert.equal(old.canExplain, !hasTrees);
-  if (hasTrees) assert.throws(() => old.explainOne(records[0]), (e: unknown) => isAppError(e, 'MODEL_INVALID') && /retrain the model to explain/.test((e as Error).message));
+  if (hasTrees)
+    assert.throws(
+      () => old.explainOne(records[0]),
+      (e: unknown) => isAppError(e, 'MODEL_INVALID') && /retrain the model to explain/.test((e as Error).message),
+    );
   const ok = old.predictOne(records[0]);
   assert.ok(ok.ok);
 });

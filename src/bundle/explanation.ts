@@ -53,7 +53,10 @@ export class MemberExplainer {
     if (m.kind === 'trees') {
       const cover = cm.member.treeCover;
       if (!cover)
-        throw new AppError('MODEL_INVALID', `the ${cm.member.algo} member was saved without the node covers explanations need (bundles before format 2); retrain the model to explain its prices`);
+        throw new AppError(
+          'MODEL_INVALID',
+          `the ${cm.member.algo} member was saved without the node covers explanations need (bundles before format 2); retrain the model to explain its prices`,
+        );
       this.trees = new TreeExplainer(m.trees, cover);
     } else this.trees = null;
   }
@@ -87,7 +90,12 @@ export class MemberExplainer {
 }
 
 /** Contributions in target space -> sorted list with their currency shares. */
-export function contributionList(into: Map<string, number>, base: number, value: number, inv: (z: number) => number): { base: { value: number; price: number }; contributions: Contribution[] } {
+export function contributionList(
+  into: Map<string, number>,
+  base: number,
+  value: number,
+  inv: (z: number) => number,
+): { base: { value: number; price: number }; contributions: Contribution[] } {
   const basePrice = inv(base);
   const span = value - base;
   const priceSpan = inv(value) - basePrice;

@@ -19,9 +19,18 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const params = parseParams({});
 const { frame, y, schema } = fixtureFrame({ n: 260, seed: 11 });
-const train = takeFrameRows(frame, Array.from({ length: 200 }, (_, i) => i));
-const yTrain = takeValues(y, Array.from({ length: 200 }, (_, i) => i));
-const test_ = takeFrameRows(frame, Array.from({ length: 60 }, (_, i) => 200 + i));
+const train = takeFrameRows(
+  frame,
+  Array.from({ length: 200 }, (_, i) => i),
+);
+const yTrain = takeValues(
+  y,
+  Array.from({ length: 200 }, (_, i) => i),
+);
+const test_ = takeFrameRows(
+  frame,
+  Array.from({ length: 60 }, (_, i) => 200 + i),
+);
 
 function options(algo: string, extra: Record<string, Record<string, unknown>> = {}): TrainBundleOptions {
   return {
@@ -29,7 +38,12 @@ function options(algo: string, extra: Record<string, Record<string, unknown>> = 
     algoParams: { ...params.model_trainer.params, ...extra },
     features: params.features,
     seed: 42,
-    metadata: { createdAt: '2025-01-01T00:00:00.000Z', training: { dataHash: 'h', rows: 200, source: 'fixture' }, params: {}, carpriceVersion: 'test' },
+    metadata: {
+      createdAt: '2025-01-01T00:00:00.000Z',
+      training: { dataHash: 'h', rows: 200, source: 'fixture' },
+      params: {},
+      carpriceVersion: 'test',
+    },
   };
 }
 
@@ -77,7 +91,19 @@ test('bundle.json has sorted keys and the bundle kind/version tags', () => {
   assert.equal(json.kind, BUNDLE_KIND);
   assert.equal(json.formatVersion, 2);
   assert.deepEqual(Object.keys(json), [...Object.keys(json)].sort());
-  assert.deepEqual(json.inputSchema.required, ['odometer', 'fitnessAge', 'featureCount', 'make', 'model', 'variant', 'year', 'transmissionType', 'bodyType', 'fuelType', 'ownership']);
+  assert.deepEqual(json.inputSchema.required, [
+    'odometer',
+    'fitnessAge',
+    'featureCount',
+    'make',
+    'model',
+    'variant',
+    'year',
+    'transmissionType',
+    'bodyType',
+    'fuelType',
+    'ownership',
+  ]);
   assert.deepEqual(json.target, { column: 'listingPrice', transform: 'log1p' });
 });
 
@@ -99,7 +125,10 @@ test('save replaces only the files a bundle owns: notes kept, no temp files left
   const fresh = join(parent, 'fresh');
   b.save(fresh);
   assert.deepEqual(readdirSync(fresh).sort(), [BUNDLE_MARKER, BUNDLE_FILE]);
-  assert.deepEqual(JSON.parse(readFileSync(join(fresh, BUNDLE_MARKER), 'utf8')), { formatVersion: 2, kind: BUNDLE_KIND });
+  assert.deepEqual(JSON.parse(readFileSync(join(fresh, BUNDLE_MARKER), 'utf8')), {
+    formatVersion: 2,
+    kind: BUNDLE_KIND,
+  });
   assert.deepEqual(readdirSync(parent).sort(), ['fresh', 'model']);
 });
 
@@ -109,7 +138,10 @@ test('a directory with a {} bundle.json is not a bundle: refused, nothing delete
   writeFileSync(join(fake, BUNDLE_FILE), '{}');
   writeFileSync(join(fake, 'data.csv'), 'precious');
   const b = trainBundle(train, yTrain, schema, options('ridge'));
-  assert.throws(() => b.save(fake), { code: 'USAGE', message: `${fake} holds a bundle.json that is not a carprice model bundle (no ${BUNDLE_MARKER} marker, no bundle kind), so it is not replaced; give --out a new or empty directory` });
+  assert.throws(() => b.save(fake), {
+    code: 'USAGE',
+    message: `${fake} holds a bundle.json that is not a carprice model bundle (no ${BUNDLE_MARKER} marker, no bundle kind), so it is not replaced; give --out a new or empty directory`,
+  });
   assert.deepEqual(readdirSync(fake).sort(), [BUNDLE_FILE, 'data.csv']);
   assert.equal(readFileSync(join(fake, BUNDLE_FILE), 'utf8'), '{}');
   // a marker alone with the wrong content does not count either
@@ -130,11 +162,26 @@ test('save refuses to replace a directory that is not a bundle, or a file (nothi
   const file = join(dir, 'data.csv');
   writeFileSync(file, 'also precious');
   const b = trainBundle(train, yTrain, schema, options('ridge'));
-  assert.throws(() => b.save(project), (e: unknown) => (e as { code?: string }).code === 'USAGE' && (e as Error).message === `${project} exists and is not a model bundle directory; give --out a new or empty directory, or an existing model to replace (it holds listings.csv)`);
-  assert.throws(() => b.save(file), (e: unknown) => (e as { code?: string }).code === 'USAGE' && (e as Error).message === `${file} is a file, not a model directory; give --out a new or empty directory, or an existing model to replace`);
+  assert.throws(
+    () => b.save(project),
+    (e: unknown) =>
+      (e as { code?: string }).code === 'USAGE' &&
+      (e as Error).message ===
+        `${project} exists and is not a model bundle directory; give --out a new or empty directory, or an existing model to replace (it holds listings.csv)`,
+  );
+  assert.throws(
+    () => b.save(file),
+    (e: unknown) =>
+      (e as { code?: string }).code === 'USAGE' &&
+      (e as Error).message ===
+        `${file} is a file, not a model directory; give --out a new or empty directory, or an existing model to replace`,
+  );
   assert.deepEqual(readdirSync(project), ['listings.csv']);
   assert.equal(readFileSync(file, 'utf8'), 'also precious');
-  assert.throws(() => b.save(join(file, 'model')), { code: 'USAGE', message: `cannot save the model to ${join(file, 'model')}: ${file} is a file, not a directory; choose another --out` });
+  assert.throws(() => b.save(join(file, 'model')), {
+    code: 'USAGE',
+    message: `cannot save the model to ${join(file, 'model')}: ${file} is a file, not a directory; choose another --out`,
+  });
 });
 
 function writeBundle(name: string, mutate: (j: Record<string, unknown>) => unknown): string {
@@ -148,9 +195,19 @@ function writeBundle(name: string, mutate: (j: Record<string, unknown>) => unkno
 
 test('unknown kind -> FORMAT_UNKNOWN; unknown formatVersion -> FORMAT_VERSION; both say what to do', () => {
   const kind = writeBundle('kind', (j) => ({ ...j, kind: 'sklearn-pickle' }));
-  assert.throws(() => ModelBundle.load(kind), (e: unknown) => (e as { code?: string }).code === 'FORMAT_UNKNOWN' && /not a carprice model bundle \(kind "sklearn-pickle"\); train one/.test((e as Error).message));
+  assert.throws(
+    () => ModelBundle.load(kind),
+    (e: unknown) =>
+      (e as { code?: string }).code === 'FORMAT_UNKNOWN' &&
+      /not a carprice model bundle \(kind "sklearn-pickle"\); train one/.test((e as Error).message),
+  );
   const ver = writeBundle('version', (j) => ({ ...j, formatVersion: 99 }));
-  assert.throws(() => ModelBundle.load(ver), (e: unknown) => (e as { code?: string }).code === 'FORMAT_VERSION' && /formatVersion 99; this carprice reads 1, 2\. Upgrade carprice or retrain/.test((e as Error).message));
+  assert.throws(
+    () => ModelBundle.load(ver),
+    (e: unknown) =>
+      (e as { code?: string }).code === 'FORMAT_VERSION' &&
+      /formatVersion 99; this carprice reads 1, 2\. Upgrade carprice or retrain/.test((e as Error).message),
+  );
 });
 
 test('a member with an unknown estimator kind or version is a coded error', () => {
@@ -168,11 +225,25 @@ test('damaged files: invalid JSON and a bundle without members are FORMAT_UNKNOW
   const out = join(dir, 'damaged');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, BUNDLE_FILE), '{"kind": "carprice-model-bun');
-  assert.throws(() => ModelBundle.load(out), (e: unknown) => (e as { code?: string }).code === 'FORMAT_UNKNOWN' && /is not valid JSON .*retrain the model/.test((e as Error).message));
+  assert.throws(
+    () => ModelBundle.load(out),
+    (e: unknown) =>
+      (e as { code?: string }).code === 'FORMAT_UNKNOWN' &&
+      /is not valid JSON .*retrain the model/.test((e as Error).message),
+  );
   const hollow = writeBundle('hollow', (j) => ({ ...j, members: undefined }));
-  assert.throws(() => ModelBundle.load(hollow), (e: unknown) => (e as { code?: string }).code === 'FORMAT_UNKNOWN' && /is damaged/.test((e as Error).message));
+  assert.throws(
+    () => ModelBundle.load(hollow),
+    (e: unknown) => (e as { code?: string }).code === 'FORMAT_UNKNOWN' && /is damaged/.test((e as Error).message),
+  );
   const missing = join(dir, 'never-trained');
-  assert.throws(() => ModelBundle.load(missing), (e: unknown) => (e as { code?: string }).code === 'MODEL_NOT_FOUND' && (e as Error).message === `no model at ${missing} (expected ${join(missing, BUNDLE_FILE)}); train one with \`carprice train --out ${missing}\``);
+  assert.throws(
+    () => ModelBundle.load(missing),
+    (e: unknown) =>
+      (e as { code?: string }).code === 'MODEL_NOT_FOUND' &&
+      (e as Error).message ===
+        `no model at ${missing} (expected ${join(missing, BUNDLE_FILE)}); train one with \`carprice train --out ${missing}\``,
+  );
   assert.equal(existsSync(missing), false);
   // the bundle.json path itself is accepted too
   const ok = writeBundle('by-file', () => undefined);
@@ -181,18 +252,51 @@ test('damaged files: invalid JSON and a bundle without members are FORMAT_UNKNOW
 
 test('damaged bundles are refused on load with FORMAT_UNKNOWN naming the field (issue 9 items 8, 15)', () => {
   const cases: [string, (j: Record<string, unknown>) => unknown, RegExp][] = [
-    ['null-weight', (j) => void ((j.members as { weight: unknown }[])[0].weight = null), /members\[0\]\.weight: expected a finite number, got null/],
-    ['transform', (j) => void ((j.target as { transform: string }).transform = 'sqrt'), /target\.transform: expected one of log1p, identity, got "sqrt"/],
-    ['steps-string', (j) => void ((j.members as { features: { steps: unknown } }[])[0].features.steps = 'oops'), /members\[0\]\.features\.steps: expected a list, got "oops"/],
+    [
+      'null-weight',
+      (j) => void ((j.members as { weight: unknown }[])[0].weight = null),
+      /members\[0\]\.weight: expected a finite number, got null/,
+    ],
+    [
+      'transform',
+      (j) => void ((j.target as { transform: string }).transform = 'sqrt'),
+      /target\.transform: expected one of log1p, identity, got "sqrt"/,
+    ],
+    [
+      'steps-string',
+      (j) => void ((j.members as { features: { steps: unknown } }[])[0].features.steps = 'oops'),
+      /members\[0\]\.features\.steps: expected a list, got "oops"/,
+    ],
     ['empty-input-schema', (j) => void (j.inputSchema = {}), /inputSchema\.target: expected a string, got nothing/],
-    ['no-columns', (j) => void (j.inputSchema = { target: 'listingPrice', numeric: [], categorical: [], optionalNumeric: [], required: [] }), /inputSchema: lists no feature columns/],
-    ['step-internals', (j) => void ((j.members as { features: { steps: Record<string, unknown>[] } }[])[0].features.steps.forEach((st) => { for (const k of Object.keys(st)) if (k !== 'kind' && k !== 'formatVersion') st[k] = 7; })), /is damaged/],
+    [
+      'no-columns',
+      (j) =>
+        void (j.inputSchema = {
+          target: 'listingPrice',
+          numeric: [],
+          categorical: [],
+          optionalNumeric: [],
+          required: [],
+        }),
+      /inputSchema: lists no feature columns/,
+    ],
+    [
+      'step-internals',
+      (j) =>
+        void (j.members as { features: { steps: Record<string, unknown>[] } }[])[0].features.steps.forEach((st) => {
+          for (const k of Object.keys(st)) if (k !== 'kind' && k !== 'formatVersion') st[k] = 7;
+        }),
+      /is damaged/,
+    ],
   ];
   for (const [name, mutate, pattern] of cases) {
     const out = writeBundle(name, mutate);
     assert.throws(
       () => ModelBundle.load(out),
-      (e: unknown) => (e as { code?: string }).code === 'FORMAT_UNKNOWN' && pattern.test((e as Error).message) && !(e as Error).message.includes('\n'),
+      (e: unknown) =>
+        (e as { code?: string }).code === 'FORMAT_UNKNOWN' &&
+        pattern.test((e as Error).message) &&
+        !(e as Error).message.includes('\n'),
       name,
     );
   }

@@ -133,7 +133,8 @@ export function checkBundleTarget(dir: string): BundleTarget {
         probe = dirname(probe);
         continue;
       }
-      if (code !== 'ENOENT') throw new AppError('FILE_UNWRITABLE', `cannot use ${dir} for the model: ${(e as Error).message}`, { cause: e });
+      if (code !== 'ENOENT')
+        throw new AppError('FILE_UNWRITABLE', `cannot use ${dir} for the model: ${(e as Error).message}`, { cause: e });
       const up = dirname(probe);
       if (up === probe) break;
       probe = up;
@@ -269,25 +270,47 @@ export class ModelBundle {
   static fromJSON(saved: unknown, where = 'model bundle'): ModelBundle {
     const s = saved as SavedBundle;
     if (!s || typeof s !== 'object' || Array.isArray(s) || s.kind !== BUNDLE_KIND)
-      throw new AppError('FORMAT_UNKNOWN', `${where} is not a carprice model bundle (kind ${JSON.stringify((s as { kind?: unknown })?.kind)}); train one with \`carprice train\``);
+      throw new AppError(
+        'FORMAT_UNKNOWN',
+        `${where} is not a carprice model bundle (kind ${JSON.stringify((s as { kind?: unknown })?.kind)}); train one with \`carprice train\``,
+      );
     if (!BUNDLE_READ_VERSIONS.includes(s.formatVersion))
-      throw new AppError('FORMAT_VERSION', `${where} has formatVersion ${String(s.formatVersion)}; this carprice reads ${BUNDLE_READ_VERSIONS.join(', ')}. Upgrade carprice or retrain`);
+      throw new AppError(
+        'FORMAT_VERSION',
+        `${where} has formatVersion ${String(s.formatVersion)}; this carprice reads ${BUNDLE_READ_VERSIONS.join(', ')}. Upgrade carprice or retrain`,
+      );
     checkSavedBundle(s, where);
     const damaged = (e: unknown, part: string): AppError =>
       isAppError(e) && e.code !== 'INPUT_INVALID'
         ? new AppError(e.code, `${where}: ${part}: ${e.message}`, { cause: e })
-        : new AppError('FORMAT_UNKNOWN', `${where} is damaged (${part}: ${(e as Error)?.message ?? String(e)}); retrain the model or restore it from the registry`, { cause: e });
+        : new AppError(
+            'FORMAT_UNKNOWN',
+            `${where} is damaged (${part}: ${(e as Error)?.message ?? String(e)}); retrain the model or restore it from the registry`,
+            { cause: e },
+          );
     const members = s.members.map((m, i) => {
       try {
         const treeCover = parseTreeCover(m.treeCover);
-        return { weight: m.weight, algo: m.algo, features: FeaturePipeline.fromJSON(m.features), estimator: loadEstimator(m.estimator), ...(treeCover ? { treeCover } : {}) };
+        return {
+          weight: m.weight,
+          algo: m.algo,
+          features: FeaturePipeline.fromJSON(m.features),
+          estimator: loadEstimator(m.estimator),
+          ...(treeCover ? { treeCover } : {}),
+        };
       } catch (e) {
         throw damaged(e, `members[${i}]`);
       }
     });
     const { createdAt, algo, training, params, metrics, carpriceVersion } = s;
     const calibration = parseCalibration(s.calibration, where);
-    const bundle = new ModelBundle(s.inputSchema, s.target.transform, members, { createdAt, algo, training, params, metrics, carpriceVersion }, calibration);
+    const bundle = new ModelBundle(
+      s.inputSchema,
+      s.target.transform,
+      members,
+      { createdAt, algo, training, params, metrics, carpriceVersion },
+      calibration,
+    );
     try {
       const inp = s.inputSchema;
       const numeric: Record<string, Float64Array> = {};
@@ -313,7 +336,9 @@ export class ModelBundle {
       const missing = code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
       throw new AppError(
         missing ? 'MODEL_NOT_FOUND' : 'FILE_UNREADABLE',
-        missing ? `no model at ${path} (expected ${file}); train one with \`carprice train --out ${path}\`` : `cannot read ${file}: ${(e as Error).message}`,
+        missing
+          ? `no model at ${path} (expected ${file}); train one with \`carprice train --out ${path}\``
+          : `cannot read ${file}: ${(e as Error).message}`,
         { cause: e },
       );
     }
@@ -321,7 +346,11 @@ export class ModelBundle {
     try {
       json = JSON.parse(text);
     } catch (e) {
-      throw new AppError('FORMAT_UNKNOWN', `${file} is not valid JSON (${(e as Error).message}); the file is damaged, retrain the model`, { cause: e });
+      throw new AppError(
+        'FORMAT_UNKNOWN',
+        `${file} is not valid JSON (${(e as Error).message}); the file is damaged, retrain the model`,
+        { cause: e },
+      );
     }
     return ModelBundle.fromJSON(json, file);
   }

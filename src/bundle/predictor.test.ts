@@ -28,10 +28,19 @@ const yTrain = takeValues(y, rows);
 function options(algo: string): TrainBundleOptions {
   return {
     algo,
-    algoParams: { ...params.model_trainer.params, gbdt: { n_estimators: 40, max_depth: 3, learning_rate: 0.2 }, forest: { n_estimators: 8 } },
+    algoParams: {
+      ...params.model_trainer.params,
+      gbdt: { n_estimators: 40, max_depth: 3, learning_rate: 0.2 },
+      forest: { n_estimators: 8 },
+    },
     features: { ...params.features, token_min_count: 2, interaction_min_count: 5 },
     seed: 42,
-    metadata: { createdAt: '2025-01-01T00:00:00.000Z', training: { dataHash: 'h', rows: 240, source: 'fixture' }, params: {}, carpriceVersion: 'test' },
+    metadata: {
+      createdAt: '2025-01-01T00:00:00.000Z',
+      training: { dataHash: 'h', rows: 240, source: 'fixture' },
+      params: {},
+      carpriceVersion: 'test',
+    },
   };
 }
 
@@ -52,7 +61,13 @@ for (const algo of ['ridge', 'gbdt', 'forest', 'blend']) {
   test(`${algo}: predictOne and predictMany give the batch price bit for bit`, () => {
     const b = bundleFor(algo);
     const s = b.inputSchema;
-    const batch = b.predictFrame(frameFromRecords(records, { numeric: [...s.numeric, ...s.optionalNumeric], categorical: s.categorical, required: s.required }));
+    const batch = b.predictFrame(
+      frameFromRecords(records, {
+        numeric: [...s.numeric, ...s.optionalNumeric],
+        categorical: s.categorical,
+        required: s.required,
+      }),
+    );
     const p = b.compilePredictor();
     const many = p.predictMany(records);
     records.forEach((r, i) => {
@@ -90,7 +105,10 @@ test('bad fields are named per row, without throwing, and good rows are still pr
   assert.ok(out[0].ok);
   const errs = out.map((r) => (r.ok ? [] : r.errors.map((e) => `${e.field}: ${e.message}`)));
   assert.deepEqual(errs[1], ['odometer: must not be negative, got -5']);
-  assert.deepEqual(errs[2], ['make: is required (a string)', 'year: must not be in the future (latest 2026), got 2031']);
+  assert.deepEqual(errs[2], [
+    'make: is required (a string)',
+    'year: must not be in the future (latest 2026), got 2031',
+  ]);
   assert.deepEqual(errs[3], ['odometer: expected a number, got "lots"', 'variant: expected a string, got {"a":1}']);
   assert.deepEqual(errs[4], ['color: is longer than 200 characters (500)']);
   for (const k of [5, 6, 7]) assert.deepEqual(errs[k], ['input: expected an object with the listing fields']);
@@ -101,7 +119,8 @@ test('bad fields are named per row, without throwing, and good rows are still pr
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const DATASET = join(root, '..', 'shared', 'data', 'cars24_v3.xlsx');
 const present = existsSync(DATASET);
-if (!present) console.log(`# skipping the real-dataset fast-path test: ${DATASET} is absent (run \`carprice pull\` to fetch it)`);
+if (!present)
+  console.log(`# skipping the real-dataset fast-path test: ${DATASET} is absent (run \`carprice pull\` to fetch it)`);
 
 /** A validated frame row back as the raw object a client sends (missing values left out). */
 function recordOf(f: Frame, i: number): Record<string, unknown> {
@@ -111,35 +130,56 @@ function recordOf(f: Frame, i: number): Record<string, unknown> {
   return r;
 }
 
-test('cars24: the default blend (ridge + gbdt) prices every test listing bit for bit like the batch path; explanations add up', { skip: present ? false : `${DATASET} is absent` }, async () => {
-  const p0 = loadParams({ path: join(root, 'params.yaml') });
-  // fewer boosting rounds keep the test short; the features are the configured ones
-  const p = { ...p0, model_trainer: { ...p0.model_trainer, params: { ...p0.model_trainer.params, gbdt: { ...p0.model_trainer.params.gbdt, n_estimators: 150 } } } } as Params;
-  const all = await loadListings(DATASET, { params: p });
-  const s = splitIndices(all.frame.nRows, p.data_ingestion.test_size, p.data_ingestion.random_state);
-  const b = trainBundle(takeFrameRows(all.frame, s.train), takeValues(all.y!, s.train), all.schema, {
-    ...trainingOptions(p, 'blend'),
-    metadata: { createdAt: '2025-01-01T00:00:00.000Z', training: { dataHash: 'h', rows: s.train.length, source: 'cars24' }, params: {}, carpriceVersion: 'test' },
-  });
-  assert.deepEqual(b.members.map((m) => m.algo), ['ridge', 'gbdt']);
-  const testFrame = takeFrameRows(all.frame, s.test);
-  const batch = b.predictFrame(testFrame);
-  const pred = b.compilePredictor();
-  let unknown = 0;
-  for (let i = 0; i < testFrame.nRows; i++) {
-    const r = pred.predictOne(recordOf(testFrame, i));
-    assert.ok(r.ok, `test row ${i}: ${r.ok ? '' : JSON.stringify(r.errors)}`);
-    assert.ok(Object.is(r.price, batch[i]), `test row ${i}: fast ${r.price} vs batch ${batch[i]}`);
-    if (r.unknownCategories.length) unknown++;
-  }
-  assert.ok(testFrame.nRows > 1400, `${testFrame.nRows} test rows`);
-  // explanations: TreeSHAP (gbdt) + coefficient x value (ridge), weighted, add up to the output
-  assert.ok(pred.canExplain);
-  for (let i = 0; i < testFrame.nRows; i += 7) {
-    const e = pred.explainOne(recordOf(testFrame, i));
-    assert.ok(e.ok && Object.is(e.price, batch[i]));
-    const sum = e.base.value + e.contributions.reduce((a, c) => a + c.value, 0);
-    assert.ok(Math.abs(sum - e.value) < 1e-9 * Math.abs(e.value), `test row ${i}: contributions add up to ${sum}, output ${e.value}`);
-  }
-  assert.ok(unknown > 0, 'some test listings have a variant unseen in training');
-});
+test(
+  'cars24: the default blend (ridge + gbdt) prices every test listing bit for bit like the batch path; explanations add up',
+  { skip: present ? false : `${DATASET} is absent` },
+  async () => {
+    const p0 = loadParams({ path: join(root, 'params.yaml') });
+    // fewer boosting rounds keep the test short; the features are the configured ones
+    const p = {
+      ...p0,
+      model_trainer: {
+        ...p0.model_trainer,
+        params: { ...p0.model_trainer.params, gbdt: { ...p0.model_trainer.params.gbdt, n_estimators: 150 } },
+      },
+    } as Params;
+    const all = await loadListings(DATASET, { params: p });
+    const s = splitIndices(all.frame.nRows, p.data_ingestion.test_size, p.data_ingestion.random_state);
+    const b = trainBundle(takeFrameRows(all.frame, s.train), takeValues(all.y!, s.train), all.schema, {
+      ...trainingOptions(p, 'blend'),
+      metadata: {
+        createdAt: '2025-01-01T00:00:00.000Z',
+        training: { dataHash: 'h', rows: s.train.length, source: 'cars24' },
+        params: {},
+        carpriceVersion: 'test',
+      },
+    });
+    assert.deepEqual(
+      b.members.map((m) => m.algo),
+      ['ridge', 'gbdt'],
+    );
+    const testFrame = takeFrameRows(all.frame, s.test);
+    const batch = b.predictFrame(testFrame);
+    const pred = b.compilePredictor();
+    let unknown = 0;
+    for (let i = 0; i < testFrame.nRows; i++) {
+      const r = pred.predictOne(recordOf(testFrame, i));
+      assert.ok(r.ok, `test row ${i}: ${r.ok ? '' : JSON.stringify(r.errors)}`);
+      assert.ok(Object.is(r.price, batch[i]), `test row ${i}: fast ${r.price} vs batch ${batch[i]}`);
+      if (r.unknownCategories.length) unknown++;
+    }
+    assert.ok(testFrame.nRows > 1400, `${testFrame.nRows} test rows`);
+    // explanations: TreeSHAP (gbdt) + coefficient x value (ridge), weighted, add up to the output
+    assert.ok(pred.canExplain);
+    for (let i = 0; i < testFrame.nRows; i += 7) {
+      const e = pred.explainOne(recordOf(testFrame, i));
+      assert.ok(e.ok && Object.is(e.price, batch[i]));
+      const sum = e.base.value + e.contributions.reduce((a, c) => a + c.value, 0);
+      assert.ok(
+        Math.abs(sum - e.value) < 1e-9 * Math.abs(e.value),
+        `test row ${i}: contributions add up to ${sum}, output ${e.value}`,
+      );
+    }
+    assert.ok(unknown > 0, 'some test listings have a variant unseen in training');
+  },
+);

@@ -15,7 +15,14 @@ import { intervalOf, type PredictionInterval } from './calibration.js';
 import { contributionList, MemberExplainer, type Contribution } from './explanation.js';
 import type { TargetTransformName } from '../features/target-transform.js';
 import type { ModelBundle } from './model-bundle.js';
-import { defaultLimits, readRecord, recordLayout, type FieldError, type RecordLayout, type RecordLimits } from './record-validation.js';
+import {
+  defaultLimits,
+  readRecord,
+  recordLayout,
+  type FieldError,
+  type RecordLayout,
+  type RecordLimits,
+} from './record-validation.js';
 
 export type { FieldError, RecordLimits } from './record-validation.js';
 export type { Contribution } from './explanation.js';
@@ -125,9 +132,18 @@ export class Predictor {
     const unknown: string[] = [];
     const z = this.score(unknown);
     const price = this.logTarget ? Math.expm1(z) : z;
-    if (!Number.isFinite(price)) throw new AppError('MODEL_INVALID', `the model gave a non-finite price (${price}) for a valid listing; the model is damaged, retrain it`);
+    if (!Number.isFinite(price))
+      throw new AppError(
+        'MODEL_INVALID',
+        `the model gave a non-finite price (${price}) for a valid listing; the model is damaged, retrain it`,
+      );
     const cal = this.bundle.calibration;
-    return { ok: true, price, interval: cal ? intervalOf(z, cal, this.bundle.targetTransform) : null, unknownCategories: distinctSorted(unknown) };
+    return {
+      ok: true,
+      price,
+      interval: cal ? intervalOf(z, cal, this.bundle.targetTransform) : null,
+      unknownCategories: distinctSorted(unknown),
+    };
   }
 
   /** Validate and price each record; one result per record, in order. */

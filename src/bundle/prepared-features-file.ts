@@ -45,7 +45,11 @@ function f64Bytes(a: Float64Array): Uint8Array {
 
 function readF64(path: string, n: number): Float64Array {
   const buf = readFileSync(path);
-  if (buf.byteLength !== n * 8) throw new AppError('FORMAT_UNKNOWN', `${path} has ${buf.byteLength} bytes, expected ${n * 8}; rerun data_transformation`);
+  if (buf.byteLength !== n * 8)
+    throw new AppError(
+      'FORMAT_UNKNOWN',
+      `${path} has ${buf.byteLength} bytes, expected ${n * 8}; rerun data_transformation`,
+    );
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
@@ -56,7 +60,10 @@ function readF64(path: string, n: number): Float64Array {
 export function savePrepared(prep: PreparedFeatures, dir: string): void {
   replaceDirAtomic(dir, (tmp) => {
     const families: SavedPrepared['families'] = {};
-    for (const [family, f] of Object.entries(prep.families) as [Family, NonNullable<PreparedFeatures['families'][Family]>][]) {
+    for (const [family, f] of Object.entries(prep.families) as [
+      Family,
+      NonNullable<PreparedFeatures['families'][Family]>,
+    ][]) {
       const file = `X_${family}.f64`;
       writeFileAtomic(join(tmp, file), f64Bytes(f.X.data));
       families[family] = { pipeline: f.pipeline.toJSON(), matrix: { file, nRows: f.X.nRows, nCols: f.X.nCols } };
@@ -79,20 +86,29 @@ export function savePrepared(prep: PreparedFeatures, dir: string): void {
 /** Load prepared features saved by `savePrepared`. */
 export function loadPrepared(dir: string): PreparedFeatures {
   const file = join(dir, PREPROCESSOR_FILE);
-  if (!existsSync(file)) throw new AppError('FILE_NOT_FOUND', `no preprocessor at ${file}; run the data_transformation stage first (carprice repro data_transformation)`);
+  if (!existsSync(file))
+    throw new AppError(
+      'FILE_NOT_FOUND',
+      `no preprocessor at ${file}; run the data_transformation stage first (carprice repro data_transformation)`,
+    );
   let s: SavedPrepared;
   try {
     s = JSON.parse(readFileSync(file, 'utf8')) as SavedPrepared;
   } catch (e) {
     throw new AppError('FORMAT_UNKNOWN', `${file} is not valid JSON; rerun data_transformation`, { cause: e });
   }
-  if (s.kind !== KIND) throw new AppError('FORMAT_UNKNOWN', `${file} is not a carprice preprocessor (kind ${JSON.stringify(s.kind)})`);
-  if (s.formatVersion !== 1) throw new AppError('FORMAT_VERSION', `${file} has formatVersion ${String(s.formatVersion)}; this carprice reads 1`);
+  if (s.kind !== KIND)
+    throw new AppError('FORMAT_UNKNOWN', `${file} is not a carprice preprocessor (kind ${JSON.stringify(s.kind)})`);
+  if (s.formatVersion !== 1)
+    throw new AppError('FORMAT_VERSION', `${file} has formatVersion ${String(s.formatVersion)}; this carprice reads 1`);
   const families: PreparedFeatures['families'] = {};
   for (const [family, f] of Object.entries(s.families) as [Family, NonNullable<SavedPrepared['families'][Family]>][]) {
     const pipeline = FeaturePipeline.fromJSON(f.pipeline);
     const data = readF64(join(dir, f.matrix.file), f.matrix.nRows * f.matrix.nCols);
-    families[family] = { pipeline, X: makeMatrix(f.matrix.nRows, f.matrix.nCols, data, pipeline.columns(), pipeline.categoricalMeta()) };
+    families[family] = {
+      pipeline,
+      X: makeMatrix(f.matrix.nRows, f.matrix.nCols, data, pipeline.columns(), pipeline.categoricalMeta()),
+    };
   }
   return {
     inputSchema: s.inputSchema,

@@ -30,7 +30,11 @@ export interface RecordLayout {
 }
 
 export function recordLayout(s: InputSchema): RecordLayout {
-  return { numeric: [...s.numeric, ...s.optionalNumeric], categorical: [...s.categorical], required: new Set(s.required) };
+  return {
+    numeric: [...s.numeric, ...s.optionalNumeric],
+    categorical: [...s.categorical],
+    required: new Set(s.required),
+  };
 }
 
 export function defaultLimits(now: Date = new Date()): RecordLimits {
@@ -41,7 +45,13 @@ export function defaultLimits(now: Date = new Date()): RecordLimits {
  * Read `r` into `num` (NaN = missing) and `cat` (null = missing), one slot per layout field.
  * Returns the problems found (empty when the record is valid).
  */
-export function readRecord(r: unknown, layout: RecordLayout, limits: RecordLimits, num: Float64Array, cat: (string | null)[]): FieldError[] {
+export function readRecord(
+  r: unknown,
+  layout: RecordLayout,
+  limits: RecordLimits,
+  num: Float64Array,
+  cat: (string | null)[],
+): FieldError[] {
   const errors: FieldError[] = [];
   if (r === null || typeof r !== 'object' || Array.isArray(r)) {
     errors.push({ field: 'input', message: 'expected an object with the listing fields' });
@@ -70,8 +80,10 @@ export function readRecord(r: unknown, layout: RecordLayout, limits: RecordLimit
       if (required.has(c)) errors.push({ field: c, message: 'is required (a string)' });
     } else if (typeof v === 'string' || typeof v === 'number') {
       const s = String(v).trim();
-      if (s.length > limits.maxStringLength) errors.push({ field: c, message: `is longer than ${limits.maxStringLength} characters (${s.length})` });
-      else if (c === 'year' && Number(s) > limits.maxYear) errors.push({ field: c, message: `must not be in the future (latest ${limits.maxYear}), got ${s}` });
+      if (s.length > limits.maxStringLength)
+        errors.push({ field: c, message: `is longer than ${limits.maxStringLength} characters (${s.length})` });
+      else if (c === 'year' && Number(s) > limits.maxYear)
+        errors.push({ field: c, message: `must not be in the future (latest ${limits.maxYear}), got ${s}` });
       cat[k] = s;
     } else errors.push({ field: c, message: `expected a string, got ${preview(v)}` });
   }

@@ -15,7 +15,12 @@ function options(algo: string, over: Partial<TrainBundleOptions> = {}, features 
     algoParams: params.model_trainer.params,
     features,
     seed: 42,
-    metadata: { createdAt: '2025-01-01T00:00:00.000Z', training: { dataHash: 'h', rows: frame.nRows, source: 'fixture' }, params: {}, carpriceVersion: 'test' },
+    metadata: {
+      createdAt: '2025-01-01T00:00:00.000Z',
+      training: { dataHash: 'h', rows: frame.nRows, source: 'fixture' },
+      params: {},
+      carpriceVersion: 'test',
+    },
     ...over,
   };
 }
@@ -56,7 +61,7 @@ test('a model trained without the optional equipment columns still predicts reco
   const full = trainBundle(frame, y, schema, options('ridge'));
   const omitted = records.map((r) => {
     const { AlloyWheels: _a, Bluetooth: _b, 'Sunroof/Moonroof': _s, ...rest } = r;
-    void _a, void _b, void _s;
+    (void _a, void _b, void _s);
     return rest;
   });
   assert.ok(full.predictRecords(omitted).every((x) => Number.isFinite(x) && x > 0));
@@ -66,10 +71,16 @@ test('a model trained without the optional equipment columns still predicts reco
 });
 
 test('unknown algorithm is USAGE listing the algorithms; a blend needs two members', () => {
-  assert.throws(() => trainBundle(frame, y, schema, options('xgboostt')), (e: unknown) => (e as { code?: string }).code === 'USAGE' && /unknown algorithm "xgboostt"; choose one of: .*ridge/.test((e as Error).message));
+  assert.throws(
+    () => trainBundle(frame, y, schema, options('xgboostt')),
+    (e: unknown) =>
+      (e as { code?: string }).code === 'USAGE' &&
+      /unknown algorithm "xgboostt"; choose one of: .*ridge/.test((e as Error).message),
+  );
   assert.throws(
     () => trainBundle(frame, y, schema, options('blend', { algoParams: { blend: { members: 'ridge' } } })),
-    (e: unknown) => (e as { code?: string }).code === 'USAGE' && /blend needs at least two members/.test((e as Error).message),
+    (e: unknown) =>
+      (e as { code?: string }).code === 'USAGE' && /blend needs at least two members/.test((e as Error).message),
   );
 });
 
@@ -80,8 +91,14 @@ test('an aborted signal stops training with INTERRUPTED', () => {
 });
 
 test('worker threads give the same bundle, byte for byte, as one thread (blend with weights, GBDT with row sampling)', async () => {
-  const algoParams = { ...params.model_trainer.params, gbdt: { n_estimators: 40, max_depth: 3, subsample: 0.8, colsample_bytree: 0.7 } };
-  for (const [algo, priceWeightPower] of [['blend', 0], ['gbdt', 1]] as const) {
+  const algoParams = {
+    ...params.model_trainer.params,
+    gbdt: { n_estimators: 40, max_depth: 3, subsample: 0.8, colsample_bytree: 0.7 },
+  };
+  for (const [algo, priceWeightPower] of [
+    ['blend', 0],
+    ['gbdt', 1],
+  ] as const) {
     const o = options(algo, { algoParams, priceWeightPower });
     const one = stableStringify(trainBundle(frame, y, schema, o).toJSON());
     const two = stableStringify((await trainBundleParallel(frame, y, schema, { ...o, threads: 2 })).toJSON());

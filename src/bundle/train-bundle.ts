@@ -105,8 +105,13 @@ export function memberAlgos(algo: string, algoParams: TrainBundleOptions['algoPa
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (names.length < 2) throw new AppError('USAGE', 'blend needs at least two members, e.g. --set model_trainer.params.blend.members=ridge,gbdt');
-  if (names.includes('blend')) throw new AppError('USAGE', 'a blend cannot contain itself; list plain algorithms as members');
+  if (names.length < 2)
+    throw new AppError(
+      'USAGE',
+      'blend needs at least two members, e.g. --set model_trainer.params.blend.members=ridge,gbdt',
+    );
+  if (names.includes('blend'))
+    throw new AppError('USAGE', 'a blend cannot contain itself; list plain algorithms as members');
   return names;
 }
 
@@ -123,10 +128,18 @@ export interface PreparedFeatures {
   weights?: Float64Array;
 }
 
-export type PrepareOptions = Pick<TrainBundleOptions, 'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'signal'>;
+export type PrepareOptions = Pick<
+  TrainBundleOptions,
+  'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'signal'
+>;
 
 /** Fit the feature pipelines an algorithm needs on validated training listings. */
-export function prepareFeatures(frame: Frame, y: Float64Array, schema: ListingSchema, o: PrepareOptions): PreparedFeatures {
+export function prepareFeatures(
+  frame: Frame,
+  y: Float64Array,
+  schema: ListingSchema,
+  o: PrepareOptions,
+): PreparedFeatures {
   const transform: TargetTransformName = o.features.log_target ? 'log1p' : 'identity';
   const z = forwardTarget(transform, y);
   const families: PreparedFeatures['families'] = {};
@@ -178,11 +191,16 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
   });
   const matrixOf = (algo: string) => {
     const f = prep.families[familyOf(algo)];
-    if (!f) throw new AppError('MODEL_INVALID', `prepared features lack the ${familyOf(algo)} family needed by ${algo}; rerun data_transformation`);
+    if (!f)
+      throw new AppError(
+        'MODEL_INVALID',
+        `prepared features lack the ${familyOf(algo)} family needed by ${algo}; rerun data_transformation`,
+      );
     return f.X;
   };
   const finalJobs = names.map((a) => job(a, matrixOf(a), z, w));
-  if (names.length !== 2 && !(o.intervalLevel && o.intervalLevel > 0)) return { names, val: null, valJobs: [], finalJobs };
+  if (names.length !== 2 && !(o.intervalLevel && o.intervalLevel > 0))
+    return { names, val: null, valJobs: [], finalJobs };
   const n = z.length;
   const perm = new Rng(o.seed + 1).permutation(n);
   const nVal = Math.max(1, Math.floor(n * 0.15));
@@ -198,7 +216,11 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
  * validation rows. With `intervalLevel`, the interval calibration from the validation
  * residuals of the weighted prediction.
  */
-function chooseWeights(plan: FitPlan, valModels: readonly Regressor[], intervalLevel?: number): { weights: number[]; calibration: Calibration | null } {
+function chooseWeights(
+  plan: FitPlan,
+  valModels: readonly Regressor[],
+  intervalLevel?: number,
+): { weights: number[]; calibration: Calibration | null } {
   let blend = plan.names.map(() => 1 / plan.names.length);
   if (!plan.val) return { weights: blend, calibration: null };
   const { rows, z } = plan.val;
@@ -207,7 +229,10 @@ function chooseWeights(plan: FitPlan, valModels: readonly Regressor[], intervalL
     let best = Infinity;
     for (let k = 0; k <= 20; k++) {
       const wk = k / 20;
-      const e = sqErr(preds[0].map((p, i) => wk * p + (1 - wk) * preds[1][i]), z);
+      const e = sqErr(
+        preds[0].map((p, i) => wk * p + (1 - wk) * preds[1][i]),
+        z,
+      );
       if (e < best) [best, blend] = [e, [wk, 1 - wk]];
     }
   }
@@ -238,9 +263,21 @@ function assemble(
     if (weights[i] === 0 || !est) return;
     const f = prep.families[familyOf(algo)] as { pipeline: FeaturePipeline; X: Matrix };
     const trees = o.treeCovers === false ? null : treesOf(est);
-    members.push({ weight: weights[i], algo, features: f.pipeline, estimator: est, ...(trees ? { treeCover: nodeCovers(trees, f.X) } : {}) });
+    members.push({
+      weight: weights[i],
+      algo,
+      features: f.pipeline,
+      estimator: est,
+      ...(trees ? { treeCover: nodeCovers(trees, f.X) } : {}),
+    });
   });
-  return new ModelBundle(prep.inputSchema, prep.transform, members, { ...o.metadata, algo: o.algo, metrics: o.metadata.metrics ?? {} }, calibration);
+  return new ModelBundle(
+    prep.inputSchema,
+    prep.transform,
+    members,
+    { ...o.metadata, algo: o.algo, metrics: o.metadata.metrics ?? {} },
+    calibration,
+  );
 }
 
 /**
@@ -251,15 +288,28 @@ function assemble(
  */
 export function fitPrepared(prep: PreparedFeatures, o: TrainBundleOptions): ModelBundle {
   const plan = planFits(prep, o);
-  const chosen = chooseWeights(plan, plan.valJobs.map((j) => fitJob(j, o.signal)), o.intervalLevel);
-  return assemble(prep, o, plan, chosen, plan.finalJobs.map((j, i) => (chosen.weights[i] === 0 ? null : fitJob(j, o.signal))));
+  const chosen = chooseWeights(
+    plan,
+    plan.valJobs.map((j) => fitJob(j, o.signal)),
+    o.intervalLevel,
+  );
+  return assemble(
+    prep,
+    o,
+    plan,
+    chosen,
+    plan.finalJobs.map((j, i) => (chosen.weights[i] === 0 ? null : fitJob(j, o.signal))),
+  );
 }
 
 /**
  * The same bundle as `fitPrepared`, bit for bit, with the independent fits (validation and
  * final fits of every member) spread over up to `threads` worker threads, slowest first.
  */
-export async function fitPreparedParallel(prep: PreparedFeatures, o: TrainBundleOptions & { threads: number }): Promise<ModelBundle> {
+export async function fitPreparedParallel(
+  prep: PreparedFeatures,
+  o: TrainBundleOptions & { threads: number },
+): Promise<ModelBundle> {
   return (await fitPreparedBatch([{ prep, options: o }], o.threads, o.signal))[0];
 }
 
@@ -278,7 +328,10 @@ export async function fitPreparedBatch(
   // boosting and forests take far longer than linear fits: hand them out first
   const slow = (j: FitJob) => (familyOf(j.algo) === 'tree' ? 0 : 1);
   const order = jobs.map((_, i) => i).sort((a, b) => slow(jobs[a]) - slow(jobs[b]) || a - b);
-  const fitted = await fitEstimators(order.map((i) => jobs[i]), { threads, signal });
+  const fitted = await fitEstimators(
+    order.map((i) => jobs[i]),
+    { threads, signal },
+  );
   const byJob: Regressor[] = new Array(jobs.length);
   order.forEach((jobIndex, k) => (byJob[jobIndex] = fitted[k]));
   let at = 0;
@@ -287,12 +340,23 @@ export async function fitPreparedBatch(
     const nVal = plan.valJobs.length;
     const mine = byJob.slice(at, at + nVal + plan.finalJobs.length);
     at += mine.length;
-    return assemble(it.prep, it.options, plan, chooseWeights(plan, mine.slice(0, nVal), it.options.intervalLevel), mine.slice(nVal));
+    return assemble(
+      it.prep,
+      it.options,
+      plan,
+      chooseWeights(plan, mine.slice(0, nVal), it.options.intervalLevel),
+      mine.slice(nVal),
+    );
   });
 }
 
 /** Fit a bundle on validated training listings with up to `threads` worker threads. */
-export async function trainBundleParallel(frame: Frame, y: Float64Array, schema: ListingSchema, o: TrainBundleOptions & { threads: number }): Promise<ModelBundle> {
+export async function trainBundleParallel(
+  frame: Frame,
+  y: Float64Array,
+  schema: ListingSchema,
+  o: TrainBundleOptions & { threads: number },
+): Promise<ModelBundle> {
   return fitPreparedParallel(prepareFeatures(frame, y, schema, o), o);
 }
 

@@ -89,9 +89,18 @@ export async function main(argv: string[], ctxOverrides: Partial<CommandContext>
     }
     let parsed;
     try {
-      parsed = parseArgs({ args: joinNegativeValues(rest, command.options), options: command.options, allowPositionals: Boolean(command.positionals), strict: true });
+      parsed = parseArgs({
+        args: joinNegativeValues(rest, command.options),
+        options: command.options,
+        allowPositionals: Boolean(command.positionals),
+        strict: true,
+      });
     } catch (e) {
-      throw new AppError('USAGE', `${describeParseError(e as Error, command.options)}; run \`carprice ${command.name} --help\``, { cause: e });
+      throw new AppError(
+        'USAGE',
+        `${describeParseError(e as Error, command.options)}; run \`carprice ${command.name} --help\``,
+        { cause: e },
+      );
     }
     const logger = ctxOverrides.logger ?? (await createLogger(env));
     const ctx: CommandContext = {
@@ -117,7 +126,9 @@ export async function main(argv: string[], ctxOverrides: Partial<CommandContext>
       return exitCodeOf('FILE_UNWRITABLE');
     }
     const err = e as Error;
-    stderr.write(`carprice: internal error: ${err?.stack ?? String(e)}\nPlease report this with the command you ran.\n`);
+    stderr.write(
+      `carprice: internal error: ${err?.stack ?? String(e)}\nPlease report this with the command you ran.\n`,
+    );
     return 1;
   } finally {
     process.off('SIGINT', onSignal);

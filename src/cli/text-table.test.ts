@@ -4,7 +4,16 @@ import assert from 'node:assert/strict';
 import { formatTime, MAX_CELL_WIDTH, textTable } from './text-table.js';
 
 test('textTable pads columns to the widest cell and leaves the last column ragged', () => {
-  assert.equal(textTable(['ID', 'Name', 'Where'], [['0', 'Default', 'a'], ['12', 'cars', 'mlflow-artifacts:/12']]), 'ID  Name     Where\n--  -------  --------------------\n0   Default  a\n12  cars     mlflow-artifacts:/12\n');
+  assert.equal(
+    textTable(
+      ['ID', 'Name', 'Where'],
+      [
+        ['0', 'Default', 'a'],
+        ['12', 'cars', 'mlflow-artifacts:/12'],
+      ],
+    ),
+    'ID  Name     Where\n--  -------  --------------------\n0   Default  a\n12  cars     mlflow-artifacts:/12\n',
+  );
 });
 
 test('textTable cuts over-long cells except in the last column', () => {

@@ -12,7 +12,11 @@ export function textTable(headers: string[], rows: string[][]): string {
   const n = headers.length;
   const body = rows.map((r) => headers.map((_, i) => fit(r[i] ?? '', i === n - 1)));
   const widths = headers.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n';
 }
 

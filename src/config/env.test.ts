@@ -11,8 +11,18 @@ test('readEnv keeps only declared, non-empty variables and freezes them', () => 
 });
 
 test('describeEnv masks secrets and shows the rest', () => {
-  const env = readEnv({ MLFLOW_TRACKING_PASSWORD: 'hunter2', AWS_SECRET_ACCESS_KEY: 'k', MLFLOW_TRACKING_USERNAME: 'me', CARPRICE_TRACKING_USERS: 'a:b' });
-  assert.deepEqual(describeEnv(env), { MLFLOW_TRACKING_PASSWORD: '***', AWS_SECRET_ACCESS_KEY: '***', MLFLOW_TRACKING_USERNAME: 'me', CARPRICE_TRACKING_USERS: '***' });
+  const env = readEnv({
+    MLFLOW_TRACKING_PASSWORD: 'hunter2',
+    AWS_SECRET_ACCESS_KEY: 'k',
+    MLFLOW_TRACKING_USERNAME: 'me',
+    CARPRICE_TRACKING_USERS: 'a:b',
+  });
+  assert.deepEqual(describeEnv(env), {
+    MLFLOW_TRACKING_PASSWORD: '***',
+    AWS_SECRET_ACCESS_KEY: '***',
+    MLFLOW_TRACKING_USERNAME: 'me',
+    CARPRICE_TRACKING_USERS: '***',
+  });
   assert.ok(!JSON.stringify(describeEnv(env)).includes('hunter2'));
 });
 

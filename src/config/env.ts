@@ -32,14 +32,20 @@ export const ENV_VARS = {
   CARPRICE_PG_CONNECT_TIMEOUT_MS: 'PostgreSQL tracking store: connect timeout in ms (default 10000)',
   CARPRICE_PG_STATEMENT_TIMEOUT_MS: 'PostgreSQL tracking store: per-statement timeout in ms (default 30000)',
   CARPRICE_PARAMS: 'path of params.yaml (default ./params.yaml)',
-  CARPRICE_LOG_LEVEL: 'diagnostic logs (pino JSON) on stderr at this level: trace, debug, info, warn, error (default: off)',
+  CARPRICE_LOG_LEVEL:
+    'diagnostic logs (pino JSON) on stderr at this level: trace, debug, info, warn, error (default: off)',
   CARPRICE_TRACKING_USERS: 'users for `carprice tracking serve` basic auth: user:password[,user:password...]',
-  MLFLOW_SERVER_ALLOWED_HOSTS: 'Host headers `carprice tracking serve` accepts, comma-separated fnmatch patterns (default: localhost and private addresses)',
-  MLFLOW_SERVER_CORS_ALLOWED_ORIGINS: 'origins allowed to send state-changing requests to `carprice tracking serve` cross-origin, comma-separated',
+  MLFLOW_SERVER_ALLOWED_HOSTS:
+    'Host headers `carprice tracking serve` accepts, comma-separated fnmatch patterns (default: localhost and private addresses)',
+  MLFLOW_SERVER_CORS_ALLOWED_ORIGINS:
+    'origins allowed to send state-changing requests to `carprice tracking serve` cross-origin, comma-separated',
   CARPRICE_DATA_URL: 'default raw-data source (path, http(s):// or s3:// URL) overriding params.yaml',
-  CARPRICE_MAX_INPUT_MB: 'largest listings file (MB; an .xlsx counts 10x) read whole into memory, by training and by non-CSV or remote inputs (default: 1/256 of the RAM, at least 64)',
-  CARPRICE_THREADS: 'worker threads for training (independent fits of blend members; default: the cores available, 1 = no workers)',
-  CARPRICE_MODEL_DIR: 'model bundle directory `carprice serve` falls back to when the registry is unreachable (a bundle baked into an image)',
+  CARPRICE_MAX_INPUT_MB:
+    'largest listings file (MB; an .xlsx counts 10x) read whole into memory, by training and by non-CSV or remote inputs (default: 1/256 of the RAM, at least 64)',
+  CARPRICE_THREADS:
+    'worker threads for training (independent fits of blend members; default: the cores available, 1 = no workers)',
+  CARPRICE_MODEL_DIR:
+    'model bundle directory `carprice serve` falls back to when the registry is unreachable (a bundle baked into an image)',
   CARPRICE_API_TOKEN: 'bearer token the prediction API requires on /predict, /predict/batch and /explain (unset: open)',
   HOST: 'address the API server binds to (default 0.0.0.0 in containers)',
   PORT: 'port the API server listens on (default 8000)',

@@ -37,7 +37,17 @@ test('a missing file means all defaults (seed values), frozen', () => {
   assert.equal(p.base.random_state, 42);
   assert.equal(p.data_ingestion.test_size, 0.2);
   assert.deepEqual(p.data_ingestion.numerical_cols, ['odometer', 'fitnessAge', 'featureCount']);
-  assert.deepEqual(p.data_ingestion.categorical_cols, ['make', 'model', 'variant', 'year', 'transmissionType', 'bodyType', 'fuelType', 'ownership', 'color']);
+  assert.deepEqual(p.data_ingestion.categorical_cols, [
+    'make',
+    'model',
+    'variant',
+    'year',
+    'transmissionType',
+    'bodyType',
+    'fuelType',
+    'ownership',
+    'color',
+  ]);
   assert.equal(p.model_trainer.algo, 'ridge');
   assert.ok(Object.isFrozen(p) && Object.isFrozen(p.features) && Object.isFrozen(p.features.derived));
   const e = appError(() => loadParams({ path: '/nonexistent/params.yaml', mustExist: true }));
@@ -85,7 +95,10 @@ test('every problem is listed with its key path and file line', () => {
 test('a single problem is one line: file, line, key path, message', () => {
   withFile('data_ingestion:\n  random_state: -1\n', (path) => {
     const e = appError(() => loadParams({ path }));
-    assert.equal(e.message, `${path}:2: data_ingestion.random_state: expected an integer >= 0 and <= 4294967295, got -1`);
+    assert.equal(
+      e.message,
+      `${path}:2: data_ingestion.random_state: expected an integer >= 0 and <= 4294967295, got -1`,
+    );
   });
 });
 
@@ -139,7 +152,9 @@ test('bad --set flags: USAGE for malformed ones, CONFIG_INVALID blaming the flag
     // the bad value came from the flag, so the flag is named, not line 2 of the file
     assert.equal(bad.message, '--set data_ingestion.test_size: expected a number > 0 and < 1, got "abc"');
   });
-  const noFile = appError(() => loadParams({ path: '/nonexistent/params.yaml', sets: ['features.scale=perhaps', 'features.nope=1'] }));
+  const noFile = appError(() =>
+    loadParams({ path: '/nonexistent/params.yaml', sets: ['features.scale=perhaps', 'features.nope=1'] }),
+  );
   assert.equal(
     noFile.message,
     '/nonexistent/params.yaml has 2 problems:\n  --set features.scale: expected true or false, got "perhaps"\n  --set features.nope: unknown key (known: reference_year, log_target, derived, exclude, numeric_imputer, categorical_imputer, onehot_drop_first, onehot_max_categories, target_encoding_smoothing, target_encoding_folds, scale, token_columns, token_min_count, interactions, interaction_min_count)',
@@ -155,7 +170,12 @@ test('a YAML alias bomb in params is a CONFIG_INVALID line, not a crash (issue 9
   const d = mkdtempSync(join(tmpdir(), 'carprice-params-bomb-'));
   try {
     const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 9; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]`);
+    for (let i = 1; i < 9; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
     lines.push('base: {project: *a8}');
     const path = join(d, 'params.yaml');
     writeFileSync(path, lines.join('\n') + '\n');
@@ -176,6 +196,12 @@ test('ranges: the defaults in code equal params.yaml; entries override or turn o
   assert.deepEqual(p.ranges.odometer, { min: 0, max: 5e6 });
   assert.equal(p.ranges.year, undefined);
   assert.deepEqual(p.ranges.fitnessAge, { min: 0, max: 100 });
-  assert.throws(() => parseParams({ ranges: { odometer: { min: 10, max: 1 } } }), /ranges\.odometer: min 10 is above max 1/);
-  assert.throws(() => parseParams({ ranges: { odometer: { min: 'a', max: 1 } } }), /ranges\.odometer\.min: expected a number/);
+  assert.throws(
+    () => parseParams({ ranges: { odometer: { min: 10, max: 1 } } }),
+    /ranges\.odometer: min 10 is above max 1/,
+  );
+  assert.throws(
+    () => parseParams({ ranges: { odometer: { min: 'a', max: 1 } } }),
+    /ranges\.odometer\.min: expected a number/,
+  );
 });

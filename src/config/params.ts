@@ -11,13 +11,31 @@ import { AppError } from '../core/errors.js';
 import { parseWith, v, type Issue, type Validator } from '../core/schema.js';
 
 const SEED_NUMERIC = ['odometer', 'fitnessAge', 'featureCount'];
-const SEED_CATEGORICAL = ['make', 'model', 'variant', 'year', 'transmissionType', 'bodyType', 'fuelType', 'ownership', 'color'];
+const SEED_CATEGORICAL = [
+  'make',
+  'model',
+  'variant',
+  'year',
+  'transmissionType',
+  'bodyType',
+  'fuelType',
+  'ownership',
+  'color',
+];
 
-const modelParams = v.optional(v.record(v.optional(v.record((x, p, issues) => {
-  if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') return x;
-  issues.push({ path: p, message: `expected a number, string or boolean, got ${JSON.stringify(x)}` });
-  return 0;
-}), {})), {});
+const modelParams = v.optional(
+  v.record(
+    v.optional(
+      v.record((x, p, issues) => {
+        if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') return x;
+        issues.push({ path: p, message: `expected a number, string or boolean, got ${JSON.stringify(x)}` });
+        return 0;
+      }),
+      {},
+    ),
+  ),
+  {},
+);
 
 const DERIVED = ['car_age', 'log_odometer', 'make_model', 'km_per_year'] as const;
 
@@ -54,7 +72,8 @@ const rangesSchema: Validator<Record<string, { min: number; max: number }>> = (x
       continue;
     }
     const r = rangeEntry(raw, at, issues);
-    if (Number.isFinite(r.min) && Number.isFinite(r.max) && r.min > r.max) issues.push({ path: at, message: `min ${r.min} is above max ${r.max}` });
+    if (Number.isFinite(r.min) && Number.isFinite(r.max) && r.min > r.max)
+      issues.push({ path: at, message: `min ${r.min} is above max ${r.max}` });
     out[k] = r;
   }
   return out;
@@ -78,9 +97,22 @@ const paramsSchema = v.object({
     numerical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_NUMERIC),
     categorical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_CATEGORICAL),
     optional_cols: v.optional(v.array(v.string({ nonEmpty: true })), [
-      '360DegreeCamera', 'AlloyWheels', 'AppleCarplayAndroidAuto', 'Bluetooth', 'CruiseControl', 'GpsNavigation',
-      'InfotainmentSystem', 'LeatherSeats', 'ParkingAssist', 'PushButtonStart', 'RearAc', 'SpecialRegNo', 'Sunroof/Moonroof',
-      'TopModel', 'Tpms', 'VentilatedSeats',
+      '360DegreeCamera',
+      'AlloyWheels',
+      'AppleCarplayAndroidAuto',
+      'Bluetooth',
+      'CruiseControl',
+      'GpsNavigation',
+      'InfotainmentSystem',
+      'LeatherSeats',
+      'ParkingAssist',
+      'PushButtonStart',
+      'RearAc',
+      'SpecialRegNo',
+      'Sunroof/Moonroof',
+      'TopModel',
+      'Tpms',
+      'VentilatedSeats',
     ]),
     max_invalid_fraction: v.optional(v.number({ min: 0, max: 1 }), 0.05),
     drop_duplicates: v.optional(v.boolean(), true),
@@ -103,7 +135,12 @@ const paramsSchema = v.object({
     token_columns: v.optional(v.array(v.string({ nonEmpty: true })), ['variant', 'model']),
     token_min_count: v.optional(v.number({ int: true, min: 1 }), 5),
     /** numeric:categorical pairs giving each frequent level its own slope (linear models). */
-    interactions: v.optional(v.array(v.string({ pattern: /^[^:]+:[^:]+$/ })), ['car_age:make', 'car_age:bodyType', 'car_age:fuelType', 'car_age:transmissionType']),
+    interactions: v.optional(v.array(v.string({ pattern: /^[^:]+:[^:]+$/ })), [
+      'car_age:make',
+      'car_age:bodyType',
+      'car_age:fuelType',
+      'car_age:transmissionType',
+    ]),
     interaction_min_count: v.optional(v.number({ int: true, min: 1 }), 20),
   }),
   data_transformation: v.section({
@@ -164,7 +201,10 @@ const paramsSchema = v.object({
     bootstrap_resamples: v.optional(v.number({ int: true, min: 100, max: 100000 }), 2000),
     confidence: v.optional(v.number({ min: 0.5, max: 1, exclusiveMax: true }), 0.95),
     behaviour_sample: v.optional(v.number({ int: true, min: 1 }), 300),
-    odometer_grid: v.optional(v.array(v.number({ min: 0 }), { minLength: 2 }), [10000, 25000, 50000, 75000, 100000, 150000]),
+    odometer_grid: v.optional(
+      v.array(v.number({ min: 0 }), { minLength: 2 }),
+      [10000, 25000, 50000, 75000, 100000, 150000],
+    ),
     monotonic_tolerance: v.optional(v.number({ min: 0, max: 1 }), 0.03),
     color_max_change: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.05),
     max_violation_rate: v.optional(v.number({ min: 0, max: 1 }), 0.02),
@@ -174,7 +214,11 @@ const paramsSchema = v.object({
   }),
 });
 
-type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 
 /** The validated, defaulted, frozen content of params.yaml. */
 export type Params = DeepReadonly<ReturnType<typeof paramsSchema>>;
@@ -195,7 +239,8 @@ export function applyOverrides(raw: Record<string, unknown>, sets: readonly stri
   const out = structuredClone(raw);
   for (const s of sets) {
     const eq = s.indexOf('=');
-    if (eq <= 0) throw new AppError('USAGE', `--set expects key=value (e.g. --set data_ingestion.test_size=0.25), got "${s}"`);
+    if (eq <= 0)
+      throw new AppError('USAGE', `--set expects key=value (e.g. --set data_ingestion.test_size=0.25), got "${s}"`);
     const path = s.slice(0, eq).trim().split('.');
     let value: unknown;
     try {
@@ -240,7 +285,9 @@ export function loadParams(opts: LoadParamsOptions): Params {
     if (code !== 'ENOENT' || opts.mustExist)
       throw new AppError(
         'CONFIG_INVALID',
-        code === 'ENOENT' ? `params file ${opts.path} does not exist; check --params (or CARPRICE_PARAMS)` : `cannot read params file ${opts.path}: ${(e as Error).message}`,
+        code === 'ENOENT'
+          ? `params file ${opts.path} does not exist; check --params (or CARPRICE_PARAMS)`
+          : `cannot read params file ${opts.path}: ${(e as Error).message}`,
         { cause: e },
       );
   }
@@ -250,7 +297,10 @@ export function loadParams(opts: LoadParamsOptions): Params {
     doc = parseDocument(text, { prettyErrors: true });
     if (doc.errors.length) {
       const e = doc.errors[0];
-      throw new AppError('CONFIG_INVALID', `${opts.path}:${e.linePos?.[0]?.line ?? '?'}: invalid YAML: ${e.message.split('\n')[0]}`);
+      throw new AppError(
+        'CONFIG_INVALID',
+        `${opts.path}:${e.linePos?.[0]?.line ?? '?'}: invalid YAML: ${e.message.split('\n')[0]}`,
+      );
     }
     let js: unknown;
     try {
@@ -258,9 +308,13 @@ export function loadParams(opts: LoadParamsOptions): Params {
       // ("billion laughs"): a config error, not a crash
       js = doc.toJS();
     } catch (e) {
-      throw new AppError('CONFIG_INVALID', `${opts.path}: cannot be read as YAML: ${(e as Error).message.split('\n')[0]}; write the values out instead of nesting aliases`, { cause: e });
+      throw new AppError(
+        'CONFIG_INVALID',
+        `${opts.path}: cannot be read as YAML: ${(e as Error).message.split('\n')[0]}; write the values out instead of nesting aliases`,
+        { cause: e },
+      );
     }
-    if (js !== null && js !== undefined && (typeof js !== 'object' || Array.isArray(js)) )
+    if (js !== null && js !== undefined && (typeof js !== 'object' || Array.isArray(js)))
       throw new AppError('CONFIG_INVALID', `${opts.path} must be a mapping of sections (base, data_ingestion, ...)`);
     raw = (js ?? {}) as Record<string, unknown>;
     if (doc && !isMap(doc.contents) && doc.contents !== null) raw = {};
@@ -280,9 +334,12 @@ export function loadParams(opts: LoadParamsOptions): Params {
         const ln = doc ? yamlLine(doc, text!, i.path) : undefined;
         return `${opts.path}${ln ? `:${ln}` : ''}: ${key}`;
       };
-      if (issues.length === 1) throw new AppError('CONFIG_INVALID', `${where(issues[0])}: ${issues[0].message}`, { details: e.details });
+      if (issues.length === 1)
+        throw new AppError('CONFIG_INVALID', `${where(issues[0])}: ${issues[0].message}`, { details: e.details });
       const lines = issues.map((i) => `  ${where(i)}: ${i.message}`);
-      throw new AppError('CONFIG_INVALID', `${opts.path} has ${issues.length} problems:\n${lines.join('\n')}`, { details: e.details });
+      throw new AppError('CONFIG_INVALID', `${opts.path} has ${issues.length} problems:\n${lines.join('\n')}`, {
+        details: e.details,
+      });
     }
     throw e;
   }
@@ -299,7 +356,8 @@ export function writeParamOverrides(path: string, sets: readonly string[]): stri
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new AppError('FILE_NOT_FOUND', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new AppError('FILE_NOT_FOUND', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   const doc = parseDocument(text);
   const before = (doc.toJS() ?? {}) as Record<string, unknown>;
@@ -309,7 +367,10 @@ export function writeParamOverrides(path: string, sets: readonly string[]): stri
     const key = s.slice(0, s.indexOf('=')).trim();
     const keys = key.split('.');
     const value = keys.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], after);
-    const old = keys.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), before);
+    const old = keys.reduce<unknown>(
+      (o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined),
+      before,
+    );
     if (JSON.stringify(old) === JSON.stringify(value)) continue;
     doc.setIn(keys, doc.createNode(value, { flow: typeof value === 'object' }));
     if (!changed.includes(key)) changed.push(key);

@@ -53,7 +53,7 @@ function writeFileAtomicRaw(path: string, data: string | Uint8Array): void {
   try {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     // one write(2) may write less than asked (Linux caps a call at ~2 GiB): loop until done
-    for (let off = 0; off < buf.byteLength; ) off += writeSync(fd, buf, off, buf.byteLength - off);
+    for (let off = 0; off < buf.byteLength;) off += writeSync(fd, buf, off, buf.byteLength - off);
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
@@ -135,10 +135,11 @@ export class AtomicFileWriter {
 
   /** Append `text` (synchronously: the caller's chunks are bounded). */
   write(text: string): void {
-    if (this.fd === undefined) throw new AppError('FILE_UNWRITABLE', `cannot write ${this.path}: the output was already closed`);
+    if (this.fd === undefined)
+      throw new AppError('FILE_UNWRITABLE', `cannot write ${this.path}: the output was already closed`);
     const buf = Buffer.from(text);
     try {
-      for (let off = 0; off < buf.byteLength; ) off += writeSync(this.fd, buf, off, buf.byteLength - off);
+      for (let off = 0; off < buf.byteLength;) off += writeSync(this.fd, buf, off, buf.byteLength - off);
     } catch (e) {
       this.abort();
       throw writeFailure(e, this.path);

@@ -14,7 +14,8 @@ export class Mt19937 {
   private pos = N;
 
   constructor(seed: number) {
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be an integer in 0..2^32-1, got ${seed}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+      throw new RangeError(`seed must be an integer in 0..2^32-1, got ${seed}`);
     const mt = this.mt;
     mt[0] = seed >>> 0;
     for (let i = 1; i < N; i++) {

@@ -49,7 +49,10 @@ test('next is in [0, 1) and int(n) in [0, n)', () => {
 
 test('permutation is a permutation of 0..n-1; shuffle keeps the multiset', () => {
   const p = new Rng(5).permutation(100);
-  assert.deepEqual(Array.from(p).sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(p).sort((a, b) => a - b),
+    Array.from({ length: 100 }, (_, i) => i),
+  );
   const a = ['a', 'b', 'c', 'd', 'e'];
   new Rng(5).shuffle(a);
   assert.deepEqual([...a].sort(), ['a', 'b', 'c', 'd', 'e']);

@@ -28,8 +28,13 @@ test('string, boolean, oneOf, array', () => {
   assert.deepEqual(run(v.boolean(), 'yes').issues, [{ path: 'k', message: 'expected true or false, got "yes"' }]);
   assert.deepEqual(run(v.oneOf(['a', 'b']), 'c').issues, [{ path: 'k', message: 'expected one of a, b, got "c"' }]);
   const arr = run(v.array(v.number()), [1, 'x', 3, 'y']);
-  assert.deepEqual(arr.issues.map((i) => i.path), ['k[1]', 'k[3]']);
-  assert.deepEqual(run(v.array(v.number(), { minLength: 1 }), []).issues, [{ path: 'k', message: 'expected at least 1 item(s), got 0' }]);
+  assert.deepEqual(
+    arr.issues.map((i) => i.path),
+    ['k[1]', 'k[3]'],
+  );
+  assert.deepEqual(run(v.array(v.number(), { minLength: 1 }), []).issues, [
+    { path: 'k', message: 'expected at least 1 item(s), got 0' },
+  ]);
 });
 
 test('object: reports unknown keys and every nested problem; section defaults a missing mapping', () => {
@@ -59,8 +64,15 @@ test('parseWith throws one AppError listing every issue, or returns the value', 
   } catch (e) {
     assert.ok(e instanceof AppError);
     assert.equal(e.code, 'CONFIG_INVALID');
-    assert.equal(e.message, 'x.yaml has 2 problem(s):\n  p: expected a number, got "a"\n  q: expected a number, got "b"');
+    assert.equal(
+      e.message,
+      'x.yaml has 2 problem(s):\n  p: expected a number, got "a"\n  q: expected a number, got "b"',
+    );
     assert.equal((e.details?.issues as Issue[]).length, 2);
   }
-  assert.throws(() => parseWith(schema, [], 'body', 'INPUT_INVALID'), (e: unknown) => e instanceof AppError && e.code === 'INPUT_INVALID' && /\(root\): expected a mapping/.test(e.message));
+  assert.throws(
+    () => parseWith(schema, [], 'body', 'INPUT_INVALID'),
+    (e: unknown) =>
+      e instanceof AppError && e.code === 'INPUT_INVALID' && /\(root\): expected a mapping/.test(e.message),
+  );
 });

@@ -31,7 +31,9 @@ function join(path: string, key: string | number): string {
 }
 
 export const v = {
-  number(opts: { min?: number; max?: number; int?: boolean; exclusiveMin?: boolean; exclusiveMax?: boolean } = {}): Validator<number> {
+  number(
+    opts: { min?: number; max?: number; int?: boolean; exclusiveMin?: boolean; exclusiveMax?: boolean } = {},
+  ): Validator<number> {
     return (x, path, issues) => {
       const n = typeof x === 'string' && x.trim() !== '' ? Number(x) : x;
       const bounds =
@@ -61,7 +63,8 @@ export const v = {
       }
       const s = String(x);
       if (opts.nonEmpty && s.length === 0) issues.push({ path, message: 'must not be empty' });
-      if (opts.pattern && !opts.pattern.test(s)) issues.push({ path, message: `${show(s)} does not match ${opts.pattern}` });
+      if (opts.pattern && !opts.pattern.test(s))
+        issues.push({ path, message: `${show(s)} does not match ${opts.pattern}` });
       return s;
     };
   },
@@ -136,7 +139,10 @@ export const v = {
     };
   },
   /** An object whose absence means "all defaults": validates `{}` when the value is missing. */
-  section<S extends Record<string, Validator<unknown>>>(shape: S, opts: { open?: boolean } = {}): Validator<{ [K in keyof S]: ReturnType<S[K]> }> {
+  section<S extends Record<string, Validator<unknown>>>(
+    shape: S,
+    opts: { open?: boolean } = {},
+  ): Validator<{ [K in keyof S]: ReturnType<S[K]> }> {
     const inner = v.object(shape, opts);
     return (x, path, issues) => inner(x ?? {}, path, issues);
   },
@@ -154,7 +160,12 @@ export const v = {
  * Run a validator and throw one AppError listing every issue when there are any.
  * `where` names the source (a file name, "--set flags", "request body").
  */
-export function parseWith<T>(validator: Validator<T>, value: unknown, where: string, code: ErrorCode = 'CONFIG_INVALID'): T {
+export function parseWith<T>(
+  validator: Validator<T>,
+  value: unknown,
+  where: string,
+  code: ErrorCode = 'CONFIG_INVALID',
+): T {
   const issues: Issue[] = [];
   const out = validator(value, '', issues);
   if (issues.length > 0) {
@@ -176,17 +187,34 @@ export type ParamSpec =
   | { type: 'bool'; default: boolean }
   | { type: 'enum'; default: string; values: readonly string[] }
   /** A number in a range, or one of a few named values (e.g. max_features: 'sqrt'). */
-  | { type: 'numberOrEnum'; default: number | string; min: number; max?: number; exclusiveMin?: boolean; values: readonly string[] };
+  | {
+      type: 'numberOrEnum';
+      default: number | string;
+      min: number;
+      max?: number;
+      exclusiveMin?: boolean;
+      values: readonly string[];
+    };
 
-type ParamValue<S> = S extends { type: 'int' | 'number' } ? number : S extends { type: 'bool' } ? boolean : S extends { type: 'enum' } ? string : number | string;
+type ParamValue<S> = S extends { type: 'int' | 'number' }
+  ? number
+  : S extends { type: 'bool' }
+    ? boolean
+    : S extends { type: 'enum' }
+      ? string
+      : number | string;
 
 /** Resolved hyper-parameters: every declared name present, typed by its spec. */
-export type ResolvedParams<S extends Readonly<Record<string, ParamSpec>> = Record<string, ParamSpec>> = { -readonly [K in keyof S]: ParamValue<S[K]> };
+export type ResolvedParams<S extends Readonly<Record<string, ParamSpec>> = Record<string, ParamSpec>> = {
+  -readonly [K in keyof S]: ParamValue<S[K]>;
+};
 
 function describeParam(spec: ParamSpec): string {
   const range = (min: number | undefined, max: number | undefined, exclusive: boolean | undefined) => {
     if (min !== undefined && max !== undefined && !exclusive) return `from ${min} to ${max}`;
-    return [min !== undefined ? `${exclusive ? '>' : '>='} ${min}` : '', max !== undefined ? `<= ${max}` : ''].filter(Boolean).join(' and ');
+    return [min !== undefined ? `${exclusive ? '>' : '>='} ${min}` : '', max !== undefined ? `<= ${max}` : '']
+      .filter(Boolean)
+      .join(' and ');
   };
   switch (spec.type) {
     case 'bool':
@@ -196,14 +224,20 @@ function describeParam(spec: ParamSpec): string {
     case 'numberOrEnum':
       return `a number ${range(spec.min, spec.max, spec.exclusiveMin)} or one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}`;
     default:
-      return [spec.type === 'int' ? 'an integer' : 'a number', range(spec.min, spec.max, spec.exclusiveMin), spec.nullMeans !== undefined ? '(or null)' : '']
+      return [
+        spec.type === 'int' ? 'an integer' : 'a number',
+        range(spec.min, spec.max, spec.exclusiveMin),
+        spec.nullMeans !== undefined ? '(or null)' : '',
+      ]
         .filter(Boolean)
         .join(' ');
   }
 }
 
 function inRange(n: number, min: number | undefined, max: number | undefined, exclusive: boolean | undefined): boolean {
-  return Number.isFinite(n) && (min === undefined || (exclusive ? n > min : n >= min)) && (max === undefined || n <= max);
+  return (
+    Number.isFinite(n) && (min === undefined || (exclusive ? n > min : n >= min)) && (max === undefined || n <= max)
+  );
 }
 
 /**
@@ -229,7 +263,9 @@ export function resolveParams<S extends Readonly<Record<string, ParamSpec>>>(
     const name = aliases[rawName] ?? rawName;
     const spec = specs[name] as ParamSpec | undefined;
     if (!spec) {
-      problems.push(`unknown parameter "${rawName}" (allowed: ${names.length ? [...names].sort().join(', ') : 'none'})`);
+      problems.push(
+        `unknown parameter "${rawName}" (allowed: ${names.length ? [...names].sort().join(', ') : 'none'})`,
+      );
       continue;
     }
     if (seen.has(name)) {
@@ -261,13 +297,18 @@ export function resolveParams<S extends Readonly<Record<string, ParamSpec>>>(
         if (value === null && spec.nullMeans !== undefined) {
           ok = true;
           out[name] = spec.nullMeans;
-        } else if (typeof num === 'number' && (spec.type !== 'int' || Number.isInteger(num)) && inRange(num, spec.min, spec.max, spec.exclusiveMin)) {
+        } else if (
+          typeof num === 'number' &&
+          (spec.type !== 'int' || Number.isInteger(num)) &&
+          inRange(num, spec.min, spec.max, spec.exclusiveMin)
+        ) {
           ok = true;
           out[name] = num;
         }
     }
     if (!ok) problems.push(`parameter "${name}" must be ${describeParam(spec)}, got ${show(value)}`);
   }
-  if (problems.length) throw new AppError('USAGE', `${owner}: ${problems.join('; ')}`, { details: { owner, problems } });
+  if (problems.length)
+    throw new AppError('USAGE', `${owner}: ${problems.join('; ')}`, { details: { owner, problems } });
   return out as ResolvedParams<S>;
 }

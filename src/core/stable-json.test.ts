@@ -10,7 +10,15 @@ test('keys are sorted at every depth, arrays keep their order', () => {
 
 test('typed arrays become plain arrays, Maps become objects, undefined keys are dropped', () => {
   assert.equal(stableStringify({ x: new Float64Array([1.5, 2]), y: new Uint32Array([3]) }), '{"x":[1.5,2],"y":[3]}');
-  assert.equal(stableStringify(new Map<string, number>([['z', 1], ['a', 2]])), '{"a":2,"z":1}');
+  assert.equal(
+    stableStringify(
+      new Map<string, number>([
+        ['z', 1],
+        ['a', 2],
+      ]),
+    ),
+    '{"a":2,"z":1}',
+  );
   assert.equal(stableStringify({ a: undefined, b: null }), '{"b":null}');
 });
 

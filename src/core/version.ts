@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version?: unknown;
+  };
   if (typeof pkg.version !== 'string') throw new Error('package.json has no "version"');
   return pkg.version;
 }

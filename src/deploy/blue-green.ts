@@ -82,11 +82,15 @@ const now = () => new Date().toISOString();
 
 function cliLauncher(ctx: DeployContext): SlotLauncher {
   return ({ port, model, logFile }) =>
-    spawnDetached(process.execPath, [ctx.cliEntry, 'serve', '--host', '127.0.0.1', '--port', String(port), ...(model ? ['--model', model] : [])], {
-      cwd: ctx.cwd,
-      env: ctx.env,
-      logFile,
-    });
+    spawnDetached(
+      process.execPath,
+      [ctx.cliEntry, 'serve', '--host', '127.0.0.1', '--port', String(port), ...(model ? ['--model', model] : [])],
+      {
+        cwd: ctx.cwd,
+        env: ctx.env,
+        logFile,
+      },
+    );
 }
 
 /** One deploy operation at a time per project: an O_EXCL lock file holding the pid. */
@@ -107,7 +111,10 @@ function acquireLock(cwd: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = Number(readFileSync(file, 'utf8').trim());
       if (holder && isAlive(holder)) {
-        throw new AppError('DEPLOY_FAILED', `another carprice deploy (pid ${holder}) is running in this project; wait for it to finish`);
+        throw new AppError(
+          'DEPLOY_FAILED',
+          `another carprice deploy (pid ${holder}) is running in this project; wait for it to finish`,
+        );
       }
       rmSync(file, { force: true }); // its holder died: the lock is stale
     }
@@ -115,7 +122,12 @@ function acquireLock(cwd: string): () => void {
   throw new AppError('DEPLOY_FAILED', `could not take the deploy lock ${file}`);
 }
 
-async function lbCall(state: DeployState, method: 'GET' | 'POST', path: string, body?: unknown): Promise<LoadBalancerSnapshot> {
+async function lbCall(
+  state: DeployState,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<LoadBalancerSnapshot> {
   const lb = state.loadBalancer;
   if (!lb) throw new AppError('DEPLOY_FAILED', 'no load balancer is running');
   const r = await fetch(`http://127.0.0.1:${lb.port}${path}`, {
@@ -125,7 +137,8 @@ async function lbCall(state: DeployState, method: 'GET' | 'POST', path: string, 
     signal: AbortSignal.timeout(5000),
   });
   const text = await r.text();
-  if (r.status !== 200) throw new AppError('DEPLOY_FAILED', `load balancer answered ${r.status} to ${method} ${path}: ${text}`);
+  if (r.status !== 200)
+    throw new AppError('DEPLOY_FAILED', `load balancer answered ${r.status} to ${method} ${path}: ${text}`);
   return JSON.parse(text) as LoadBalancerSnapshot;
 }
 
@@ -144,7 +157,10 @@ async function ensureLoadBalancer(ctx: DeployContext, state: DeployState, host: 
   if (await lbReachable(state)) {
     const lb = state.loadBalancer!;
     if (lb.port !== port || lb.host !== host) {
-      throw new AppError('USAGE', `the load balancer already serves on ${lb.host}:${lb.port}; use that address or \`carprice deploy stop\` first`);
+      throw new AppError(
+        'USAGE',
+        `the load balancer already serves on ${lb.host}:${lb.port}; use that address or \`carprice deploy stop\` first`,
+      );
     }
     return;
   }
@@ -152,11 +168,15 @@ async function ensureLoadBalancer(ctx: DeployContext, state: DeployState, host: 
   const tokenFile = join(deployDir(ctx.cwd), 'lb.token');
   writeFileSync(tokenFile, controlToken, { mode: 0o600 });
   const logFile = join(deployDir(ctx.cwd), 'lb.log');
-  const pid = spawnDetached(process.execPath, [ctx.cliEntry, 'deploy', 'lb', '--host', host, '--port', String(port), '--token-file', tokenFile], {
-    cwd: ctx.cwd,
-    env: ctx.env,
-    logFile,
-  });
+  const pid = spawnDetached(
+    process.execPath,
+    [ctx.cliEntry, 'deploy', 'lb', '--host', host, '--port', String(port), '--token-file', tokenFile],
+    {
+      cwd: ctx.cwd,
+      env: ctx.env,
+      logFile,
+    },
+  );
   state.loadBalancer = { pid, port, host, controlToken };
   const deadline = Date.now() + 10_000;
   while (!(await lbReachable(state))) {
@@ -169,7 +189,8 @@ async function ensureLoadBalancer(ctx: DeployContext, state: DeployState, host: 
   ctx.say(`load balancer listening on http://${host}:${port} (pid ${pid})`);
   // A balancer restarted after a crash resumes routing to the colour that served.
   const active = state.active ? state.slots[state.active] : undefined;
-  if (state.active && active && isAlive(active.pid)) await lbCall(state, 'POST', '/_carprice/lb/switch', { color: state.active, port: active.port });
+  if (state.active && active && isAlive(active.pid))
+    await lbCall(state, 'POST', '/_carprice/lb/switch', { color: state.active, port: active.port });
 }
 
 interface Started {
@@ -179,7 +200,14 @@ interface Started {
 }
 
 /** Starts `model` as `color`, waits for /ready and passes a smoke prediction; stops it and throws otherwise. */
-async function startSlot(ctx: DeployContext, state: DeployState, color: Color, model: string, tag: string, readyTimeoutMs: number): Promise<Started> {
+async function startSlot(
+  ctx: DeployContext,
+  state: DeployState,
+  color: Color,
+  model: string,
+  tag: string,
+  readyTimeoutMs: number,
+): Promise<Started> {
   const leftover = state.slots[color];
   if (leftover && isAlive(leftover.pid)) {
     ctx.say(`stopping the leftover ${color} process (pid ${leftover.pid})`);
@@ -199,7 +227,10 @@ async function startSlot(ctx: DeployContext, state: DeployState, color: Color, m
     state.history.push({ at: now(), action: 'deploy', color, tag, model, outcome: 'failed', reason: why });
     writeDeployState(ctx.cwd, state);
     const log = tailLog(logFile);
-    throw new AppError('HEALTH_CHECK_FAILED', `${color} (${model || 'default model'}) ${why}; the previous version keeps serving${log ? `\n--- ${logFile} ---\n${log}` : ''}`);
+    throw new AppError(
+      'HEALTH_CHECK_FAILED',
+      `${color} (${model || 'default model'}) ${why}; the previous version keeps serving${log ? `\n--- ${logFile} ---\n${log}` : ''}`,
+    );
   };
   const t0 = Date.now();
   if (!(await waitForHttp200(`http://127.0.0.1:${port}/ready`, pid, readyTimeoutMs))) {
@@ -224,7 +255,9 @@ async function startSlot(ctx: DeployContext, state: DeployState, color: Color, m
   }
   slot.version = version;
   writeDeployState(ctx.cwd, state);
-  ctx.say(`${color}: ready in ${Date.now() - t0} ms, smoke prediction passed${version ? ` (model version ${version})` : ''}`);
+  ctx.say(
+    `${color}: ready in ${Date.now() - t0} ms, smoke prediction passed${version ? ` (model version ${version})` : ''}`,
+  );
   return { color, slot, logFile };
 }
 
@@ -238,7 +271,14 @@ function errorsOf(s: LoadBalancerSnapshot, color: Color): { requests: number; er
  * Switches to `started`, watches it for `bakeMs`, and rolls back to `previous` by itself
  * on an error-rate spike or a crash; then drains and stops `previous`.
  */
-async function switchBakeDrain(ctx: DeployContext, state: DeployState, started: Started, previous: Color | null, opts: DeployOptions, action: DeployEvent['action']): Promise<void> {
+async function switchBakeDrain(
+  ctx: DeployContext,
+  state: DeployState,
+  started: Started,
+  previous: Color | null,
+  opts: DeployOptions,
+  action: DeployEvent['action'],
+): Promise<void> {
   const { color, slot } = started;
   const before = errorsOf(await lbCall(state, 'POST', '/_carprice/lb/switch', { color, port: slot.port }), color);
   const prevSlot = previous ? state.slots[previous] : undefined;
@@ -255,7 +295,9 @@ async function switchBakeDrain(ctx: DeployContext, state: DeployState, started: 
     const errors = now_.errors - before.errors;
     const crashed = !isAlive(slot.pid);
     if (crashed || (errors > 0 && errors / Math.max(1, requests) > opts.maxErrorRate)) {
-      const reason = crashed ? `${color} exited during the bake window` : `${errors} of ${requests} requests failed on ${color} during the bake window`;
+      const reason = crashed
+        ? `${color} exited during the bake window`
+        : `${errors} of ${requests} requests failed on ${color} during the bake window`;
       if (prevSlot && previous && isAlive(prevSlot.pid)) {
         await lbCall(state, 'POST', '/_carprice/lb/switch', { color: previous, port: prevSlot.port });
         state.active = previous;
@@ -264,9 +306,20 @@ async function switchBakeDrain(ctx: DeployContext, state: DeployState, started: 
       }
       await stopProcess(slot.pid, 10_000);
       delete state.slots[color];
-      state.history.push({ at: now(), action: 'auto-rollback', color, tag: slot.tag, model: slot.model, outcome: 'rolled back', reason });
+      state.history.push({
+        at: now(),
+        action: 'auto-rollback',
+        color,
+        tag: slot.tag,
+        model: slot.model,
+        outcome: 'rolled back',
+        reason,
+      });
       writeDeployState(ctx.cwd, state);
-      throw new AppError('DEPLOY_FAILED', `${reason}: rolled back${state.active ? ` to ${state.active}` : ''}\n--- ${started.logFile} ---\n${tailLog(started.logFile)}`);
+      throw new AppError(
+        'DEPLOY_FAILED',
+        `${reason}: rolled back${state.active ? ` to ${state.active}` : ''}\n--- ${started.logFile} ---\n${tailLog(started.logFile)}`,
+      );
     }
   }
 
@@ -305,17 +358,35 @@ export async function rollback(ctx: DeployContext, opts: Omit<DeployOptions, 'mo
   try {
     const state = readDeployState(ctx.cwd);
     const target = state.previous;
-    if (!target) throw new AppError('DEPLOY_FAILED', 'nothing to roll back to: no earlier deployment is recorded (see `carprice deploy status`)');
+    if (!target)
+      throw new AppError(
+        'DEPLOY_FAILED',
+        'nothing to roll back to: no earlier deployment is recorded (see `carprice deploy status`)',
+      );
     if (!state.loadBalancer || !(await lbReachable(state))) {
       await ensureLoadBalancer(ctx, state, opts.host, opts.port);
     }
     const current = state.active;
     const currentSlot = current ? state.slots[current] : undefined;
     const color = otherColor(current && currentSlot && isAlive(currentSlot.pid) ? current : null);
-    ctx.say(`rolling back to ${target.model || 'the default model'}${target.version ? ` (version ${target.version})` : ''}${target.tag ? ` [${target.tag}]` : ''}`);
+    ctx.say(
+      `rolling back to ${target.model || 'the default model'}${target.version ? ` (version ${target.version})` : ''}${target.tag ? ` [${target.tag}]` : ''}`,
+    );
     const started = await startSlot(ctx, state, color, target.model, target.tag, opts.readyTimeoutMs);
-    await switchBakeDrain(ctx, state, started, currentSlot && isAlive(currentSlot.pid) ? current : null, { ...opts, model: target.model, tag: target.tag }, 'rollback');
-    return { color, port: started.slot.port, version: started.slot.version, url: `http://${state.loadBalancer!.host}:${state.loadBalancer!.port}` };
+    await switchBakeDrain(
+      ctx,
+      state,
+      started,
+      currentSlot && isAlive(currentSlot.pid) ? current : null,
+      { ...opts, model: target.model, tag: target.tag },
+      'rollback',
+    );
+    return {
+      color,
+      port: started.slot.port,
+      version: started.slot.version,
+      url: `http://${state.loadBalancer!.host}:${state.loadBalancer!.port}`,
+    };
   } finally {
     release();
   }
@@ -363,7 +434,15 @@ export async function stopDeployment(ctx: DeployContext): Promise<void> {
       await stopProcess(state.loadBalancer.pid);
       ctx.say(`stopped the load balancer (pid ${state.loadBalancer.pid})`);
     }
-    state.history.push({ at: now(), action: 'stop', color: state.active, tag: '', model: '', outcome: 'stopped', reason: '' });
+    state.history.push({
+      at: now(),
+      action: 'stop',
+      color: state.active,
+      tag: '',
+      model: '',
+      outcome: 'stopped',
+      reason: '',
+    });
     state.slots = {};
     state.active = null;
     state.loadBalancer = null;

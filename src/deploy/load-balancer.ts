@@ -12,7 +12,14 @@
  * The control routes (/_carprice/lb/...) answer only on loopback with the bearer token.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { COLORS, type Color } from './state.js';
 
@@ -47,7 +54,18 @@ export interface RunningLoadBalancer {
   close(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+]);
 const RETRIABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTCONN']);
 
 function emptyStats(): UpstreamStats {
@@ -56,7 +74,10 @@ function emptyStats(): UpstreamStats {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -113,16 +134,20 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Runn
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
     headers['content-length'] = String(body.length);
-    const up = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent: agents[color] }, (upRes) => {
-      const status = upRes.statusCode ?? 502;
-      if (status >= 500) stats[color].responses5xx++;
-      const out: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && k !== 'connection' && k !== 'keep-alive' && k !== 'transfer-encoding') out[k] = v;
-      out['x-carprice-slot'] = color;
-      res.writeHead(status, out);
-      upRes.pipe(res);
-      upRes.on('error', () => res.destroy());
-    });
+    const up = httpRequest(
+      { host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent: agents[color] },
+      (upRes) => {
+        const status = upRes.statusCode ?? 502;
+        if (status >= 500) stats[color].responses5xx++;
+        const out: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(upRes.headers))
+          if (v !== undefined && k !== 'connection' && k !== 'keep-alive' && k !== 'transfer-encoding') out[k] = v;
+        out['x-carprice-slot'] = color;
+        res.writeHead(status, out);
+        upRes.pipe(res);
+        upRes.on('error', () => res.destroy());
+      },
+    );
     up.on('error', (err: NodeJS.ErrnoException) => {
       if (res.headersSent) {
         res.destroy();
@@ -158,7 +183,13 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Runn
         return;
       }
       const { color, port } = parsed;
-      if (!COLORS.includes(color as Color) || typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+      if (
+        !COLORS.includes(color as Color) ||
+        typeof port !== 'number' ||
+        !Number.isInteger(port) ||
+        port < 1 ||
+        port > 65535
+      ) {
         sendJson(res, 400, { error: 'body must be JSON {"color":"blue"|"green","port":N}' });
         return;
       }
@@ -186,7 +217,8 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Runn
       }
       const body = Buffer.concat(chunks);
       if (req.url?.startsWith('/_carprice/lb/')) control(req, res, body);
-      else if (active === null) sendJson(res, 503, { error: 'no deployment is serving yet', detail: 'run `carprice deploy` first' });
+      else if (active === null)
+        sendJson(res, 503, { error: 'no deployment is serving yet', detail: 'run `carprice deploy` first' });
       else forward(req, res, body, active, false);
     });
   });

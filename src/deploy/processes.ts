@@ -11,7 +11,11 @@ import { dirname } from 'node:path';
 import { isAlive } from './state.js';
 
 /** Starts `command args` detached, stdout and stderr appended to `logFile`; returns its pid. */
-export function spawnDetached(command: string, args: readonly string[], opts: { cwd: string; logFile: string; env: NodeJS.ProcessEnv }): number {
+export function spawnDetached(
+  command: string,
+  args: readonly string[],
+  opts: { cwd: string; logFile: string; env: NodeJS.ProcessEnv },
+): number {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const fd = openSync(opts.logFile, 'a');
   try {

@@ -78,11 +78,23 @@ export function readDeployState(cwd: string): DeployState {
   try {
     raw = JSON.parse(readFileSync(p, 'utf8'));
   } catch (e) {
-    throw new AppError('CONFIG_INVALID', `${p} is not valid JSON (${(e as Error).message}); run \`carprice deploy stop\` and remove it to start afresh`);
+    throw new AppError(
+      'CONFIG_INVALID',
+      `${p} is not valid JSON (${(e as Error).message}); run \`carprice deploy stop\` and remove it to start afresh`,
+    );
   }
   const s = raw as Partial<DeployState>;
-  if (!s || typeof s !== 'object' || s.formatVersion !== 1 || typeof s.slots !== 'object' || !Array.isArray(s.history)) {
-    throw new AppError('FORMAT_VERSION', `${p} is not a carprice deploy state (formatVersion 1); run \`carprice deploy stop\` and remove it to start afresh`);
+  if (
+    !s ||
+    typeof s !== 'object' ||
+    s.formatVersion !== 1 ||
+    typeof s.slots !== 'object' ||
+    !Array.isArray(s.history)
+  ) {
+    throw new AppError(
+      'FORMAT_VERSION',
+      `${p} is not a carprice deploy state (formatVersion 1); run \`carprice deploy stop\` and remove it to start afresh`,
+    );
   }
   return { ...structuredClone(EMPTY_STATE), ...s } as DeployState;
 }

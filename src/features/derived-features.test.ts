@@ -6,7 +6,11 @@ import { DerivedFeatures } from './derived-features.js';
 const frame = {
   nRows: 4,
   numeric: { odometer: Float64Array.of(50000, 0, NaN, 1000) },
-  categorical: { year: ['2019', null, 'abc', '2025'], make: ['Maruti', 'Tata', null, 'Kia'], model: ['SWIFT', 'NEXON', 'X', null] },
+  categorical: {
+    year: ['2019', null, 'abc', '2025'],
+    make: ['Maruti', 'Tata', null, 'Kia'],
+    model: ['SWIFT', 'NEXON', 'X', null],
+  },
 };
 
 test('car_age = 2025 - year, log_odometer = ln(1 + km), km_per_year = km / max(1, age + 0.5), make_model = make|model', () => {

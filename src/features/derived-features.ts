@@ -88,12 +88,23 @@ export class DerivedFeatures implements Transformer {
   toJSON(): SavedTransformer {
     assertFitted(this.active !== undefined, this.kind);
     // `drop` only when set, so bundles without it keep their bytes
-    return { kind: this.kind, formatVersion: 1, names: [...this.names], referenceYear: this.referenceYear, active: this.active, ...(this.drop.length ? { drop: [...this.drop] } : {}) };
+    return {
+      kind: this.kind,
+      formatVersion: 1,
+      names: [...this.names],
+      referenceYear: this.referenceYear,
+      active: this.active,
+      ...(this.drop.length ? { drop: [...this.drop] } : {}),
+    };
   }
 
   static fromJSON(s: SavedTransformer): DerivedFeatures {
     checkSaved(s, 'derived-features', [1]);
-    const t = new DerivedFeatures(s.names as DerivedName[], s.referenceYear as number, (s.drop as string[] | undefined) ?? []);
+    const t = new DerivedFeatures(
+      s.names as DerivedName[],
+      s.referenceYear as number,
+      (s.drop as string[] | undefined) ?? [],
+    );
     t.active = s.active as DerivedName[];
     return t;
   }

@@ -39,7 +39,10 @@ for (const family of ['linear', 'tree'] as const) {
     const p = new FeaturePipeline(config(family, ['year', 'color']));
     p.fitTransform(frame, z);
     const cols = p.columns();
-    assert.ok(cols.some((c) => c.startsWith('car_age')), cols.join(','));
+    assert.ok(
+      cols.some((c) => c.startsWith('car_age')),
+      cols.join(','),
+    );
     assert.ok(!cols.some((c) => /^(year|color)([=#]|$)/.test(c)), cols.join(','));
     const kept = new FeaturePipeline(config(family));
     kept.fitTransform(frame, z);

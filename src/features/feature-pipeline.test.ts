@@ -43,7 +43,17 @@ test('linear family: numeric + derived first, then tokens/interactions, target-e
   const p = new FeaturePipeline(config());
   const X = p.fitTransform(train, zTrain);
   const cols = X.columnNames;
-  assert.deepEqual(cols.slice(0, 9), ['odometer', 'fitnessAge', 'featureCount', 'AlloyWheels', 'Bluetooth', 'Sunroof/Moonroof', 'car_age', 'log_odometer', 'km_per_year']);
+  assert.deepEqual(cols.slice(0, 9), [
+    'odometer',
+    'fitnessAge',
+    'featureCount',
+    'AlloyWheels',
+    'Bluetooth',
+    'Sunroof/Moonroof',
+    'car_age',
+    'log_odometer',
+    'km_per_year',
+  ]);
   // model (7 levels) and make_model (7) exceed onehotMaxCategories 6 -> target encoded; variant (17) too
   for (const c of ['model~te', 'variant~te', 'make_model~te']) assert.ok(cols.includes(c), c);
   // make (5 levels) and fuelType (2) are one-hot, year (13 levels) target encoded
@@ -91,14 +101,20 @@ test('tree family: NaN kept, ordinal codes flagged categorical with their cardin
   assert.equal(X.nCategories![k], 5);
   assert.equal(X.categorical![cols.indexOf('odometer')], false);
   // every categorical column has <= 255 levels here, so none is target encoded
-  assert.equal(cols.some((c) => c.endsWith('~te')), false);
+  assert.equal(
+    cols.some((c) => c.endsWith('~te')),
+    false,
+  );
 });
 
 test('unseen categories in new rows are counted per column', () => {
   const p = new FeaturePipeline(config());
   p.fitTransform(train, zTrain);
   const one = takeFrameRows(testFrame, [0, 1]);
-  const weird = { ...one, categorical: { ...one.categorical, make: ['Zeta', one.categorical.make[1]], model: ['ZX9', 'ZX9'] } };
+  const weird = {
+    ...one,
+    categorical: { ...one.categorical, make: ['Zeta', one.categorical.make[1]], model: ['ZX9', 'ZX9'] },
+  };
   const stats = newStats();
   const X = p.transform(weird, stats);
   assert.equal(stats.unknownCategories.make, 1);
@@ -113,11 +129,19 @@ test('coded errors: before fit, zero rows, unknown step kind, unknown version', 
   assert.throws(() => p.fitTransform(takeFrameRows(train, []), new Float64Array(0)), { code: 'DATA_EMPTY' });
   p.fitTransform(train, zTrain);
   const saved = p.toJSON();
-  assert.throws(() => FeaturePipeline.fromJSON({ ...saved, kind: 'x' as 'feature-pipeline' }), { code: 'FORMAT_UNKNOWN' });
+  assert.throws(() => FeaturePipeline.fromJSON({ ...saved, kind: 'x' as 'feature-pipeline' }), {
+    code: 'FORMAT_UNKNOWN',
+  });
   assert.throws(() => FeaturePipeline.fromJSON({ ...saved, formatVersion: 9 as 1 }), { code: 'FORMAT_VERSION' });
-  assert.throws(() => FeaturePipeline.fromJSON({ ...saved, steps: [{ kind: 'pca', formatVersion: 1 }] }), { code: 'FORMAT_UNKNOWN' });
+  assert.throws(() => FeaturePipeline.fromJSON({ ...saved, steps: [{ kind: 'pca', formatVersion: 1 }] }), {
+    code: 'FORMAT_UNKNOWN',
+  });
   assert.throws(
-    () => FeaturePipeline.fromJSON({ ...saved, steps: saved.steps.map((s) => (s.kind === 'standard-scaler' ? { ...s, formatVersion: 2 } : s)) }),
+    () =>
+      FeaturePipeline.fromJSON({
+        ...saved,
+        steps: saved.steps.map((s) => (s.kind === 'standard-scaler' ? { ...s, formatVersion: 2 } : s)),
+      }),
     { code: 'FORMAT_VERSION' },
   );
 });

@@ -102,11 +102,18 @@ export class FeaturePipeline {
       return t.fitTransform(f, y);
     };
     const exclude = new Set(c.exclude ?? []);
-    const derived = new DerivedFeatures(c.derived, c.referenceYear, [...exclude].filter((k) => k in frame.numeric || k in frame.categorical));
+    const derived = new DerivedFeatures(
+      c.derived,
+      c.referenceYear,
+      [...exclude].filter((k) => k in frame.numeric || k in frame.categorical),
+    );
     let f = run(derived, ownedFrame(frame));
     const produced = derived.produced();
     const numeric = [...c.numeric.filter((k) => k in frame.numeric && !exclude.has(k)), ...produced.numeric];
-    const categorical = [...c.categorical.filter((k) => k in frame.categorical && !exclude.has(k)), ...produced.categorical];
+    const categorical = [
+      ...c.categorical.filter((k) => k in frame.categorical && !exclude.has(k)),
+      ...produced.categorical,
+    ];
     if (c.family === 'linear') {
       f = run(new NumericImputer(numeric, c.numericImputer), f);
       if (categorical.length) f = run(new CategoricalImputer(categorical, c.categoricalImputer), f);
@@ -114,10 +121,14 @@ export class FeaturePipeline {
     const tokenCols = (c.tokenColumns ?? []).filter((k) => categorical.includes(k));
     if (tokenCols.length) f = run(new TokenFeatures(tokenCols, c.tokenMinCount), f);
     if (c.family === 'linear' && c.interactions?.length) {
-      const pairs = c.interactions.map(parseInteraction).filter((p) => p.numeric in f.numeric && p.categorical in f.categorical);
+      const pairs = c.interactions
+        .map(parseInteraction)
+        .filter((p) => p.numeric in f.numeric && p.categorical in f.categorical);
       if (pairs.length) f = run(new Interactions(pairs, c.interactionMinCount), f);
     }
-    const low = categorical.filter((k) => distinct(f.categorical[k]) <= (c.family === 'linear' ? c.onehotMaxCategories : TREE_MAX_CATEGORIES));
+    const low = categorical.filter(
+      (k) => distinct(f.categorical[k]) <= (c.family === 'linear' ? c.onehotMaxCategories : TREE_MAX_CATEGORIES),
+    );
     const high = categorical.filter((k) => !low.includes(k));
     if (high.length) f = run(new TargetEncoder(high, c.targetEncodingSmoothing, c.targetEncodingFolds, c.seed), f);
     if (low.length) {
@@ -158,7 +169,11 @@ export class FeaturePipeline {
     const data = new Float64Array(n * p);
     for (let j = 0; j < p; j++) {
       const col = f.numeric[cols[j]];
-      if (!col) throw new AppError('INPUT_INVALID', `feature ${cols[j]} could not be computed from the input; check the input columns`);
+      if (!col)
+        throw new AppError(
+          'INPUT_INVALID',
+          `feature ${cols[j]} could not be computed from the input; check the input columns`,
+        );
       for (let i = 0; i < n; i++) data[i * p + j] = col[i];
     }
     return makeMatrix(n, p, data, cols, this.categoricalMeta());
@@ -168,7 +183,9 @@ export class FeaturePipeline {
   categoricalMeta(): { categorical?: boolean[]; nCategories?: number[] } {
     const cols = this.columns();
     const categorical = cols.map((k) => k in this.categoricalOutputs);
-    return categorical.some(Boolean) ? { categorical, nCategories: cols.map((k) => this.categoricalOutputs[k] ?? 0) } : {};
+    return categorical.some(Boolean)
+      ? { categorical, nCategories: cols.map((k) => this.categoricalOutputs[k] ?? 0) }
+      : {};
   }
 
   toJSON(): SavedFeaturePipeline {
@@ -184,12 +201,21 @@ export class FeaturePipeline {
   }
 
   static fromJSON(saved: SavedFeaturePipeline): FeaturePipeline {
-    if (saved?.kind !== 'feature-pipeline') throw new AppError('FORMAT_UNKNOWN', `expected a saved feature-pipeline, got "${String(saved?.kind)}"`);
-    if (saved.formatVersion !== 1) throw new AppError('FORMAT_VERSION', `feature-pipeline formatVersion ${String(saved.formatVersion)} is not supported (this carprice reads 1)`);
+    if (saved?.kind !== 'feature-pipeline')
+      throw new AppError('FORMAT_UNKNOWN', `expected a saved feature-pipeline, got "${String(saved?.kind)}"`);
+    if (saved.formatVersion !== 1)
+      throw new AppError(
+        'FORMAT_VERSION',
+        `feature-pipeline formatVersion ${String(saved.formatVersion)} is not supported (this carprice reads 1)`,
+      );
     const p = new FeaturePipeline(saved.config);
     p.steps = saved.steps.map((s) => {
       const load = LOADERS[s.kind];
-      if (!load) throw new AppError('FORMAT_UNKNOWN', `unknown feature step "${s.kind}" in a saved model; was it saved by a newer carprice?`);
+      if (!load)
+        throw new AppError(
+          'FORMAT_UNKNOWN',
+          `unknown feature step "${s.kind}" in a saved model; was it saved by a newer carprice?`,
+        );
       return load(s);
     });
     p.outputColumns = [...saved.outputColumns];

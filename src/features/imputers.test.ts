@@ -19,7 +19,11 @@ test('median imputer: median of the present values; an all-missing column gets 0
   assert.deepEqual(Array.from(out.numeric.none), [0, 0, 0, 0, 0]);
   assert.deepEqual(frame.numeric.odo[1], NaN, 'the input frame is not modified');
   // odd count: [1, NaN, 3, 10] -> median 3
-  const odd = new NumericImputer(['v']).fit({ nRows: 4, numeric: { v: Float64Array.of(10, NaN, 1, 3) }, categorical: {} });
+  const odd = new NumericImputer(['v']).fit({
+    nRows: 4,
+    numeric: { v: Float64Array.of(10, NaN, 1, 3) },
+    categorical: {},
+  });
   assert.equal(odd.fillValues().v, 3);
 });
 

@@ -37,7 +37,12 @@ export class NumericImputer implements Transformer {
     for (const c of this.columns) {
       const present: number[] = [];
       for (const x of numericColumn(frame, c)) if (!Number.isNaN(x)) present.push(x);
-      fill[c] = present.length === 0 ? 0 : this.strategy === 'mean' ? present.reduce((a, b) => a + b, 0) / present.length : median(present);
+      fill[c] =
+        present.length === 0
+          ? 0
+          : this.strategy === 'mean'
+            ? present.reduce((a, b) => a + b, 0) / present.length
+            : median(present);
     }
     this.fill = fill;
     return this;
@@ -99,7 +104,8 @@ export class CategoricalImputer implements Transformer {
       // most frequent; ties broken by the smaller string so the result is deterministic
       let best: string | undefined;
       let bestN = -1;
-      for (const [k, n] of counts) if (n > bestN || (n === bestN && best !== undefined && k < best)) [best, bestN] = [k, n];
+      for (const [k, n] of counts)
+        if (n > bestN || (n === bestN && best !== undefined && k < best)) [best, bestN] = [k, n];
       fill[c] = best ?? MISSING_CATEGORY;
     }
     this.fill = fill;

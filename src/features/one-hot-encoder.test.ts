@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { OneHotEncoder } from './one-hot-encoder.js';
 import { newStats } from './transformer.js';
 
-const frame = { nRows: 4, numeric: { odo: Float64Array.of(1, 2, 3, 4) }, categorical: { fuel: ['Petrol', 'Diesel', 'CNG', 'Diesel'], keep: ['k', 'k', 'k', 'k'] } };
+const frame = {
+  nRows: 4,
+  numeric: { odo: Float64Array.of(1, 2, 3, 4) },
+  categorical: { fuel: ['Petrol', 'Diesel', 'CNG', 'Diesel'], keep: ['k', 'k', 'k', 'k'] },
+};
 
 test('one column per category, sorted, named col=value; the source column is replaced', () => {
   const enc = new OneHotEncoder(['fuel']).fit(frame);
@@ -28,7 +32,10 @@ test('drop_first removes the first (reference) category', () => {
 test('unseen categories become all zeros and are counted; missing values are zeros but not counted', () => {
   const enc = new OneHotEncoder(['fuel']).fit(frame);
   const stats = newStats();
-  const out = enc.transform({ nRows: 4, numeric: {}, categorical: { fuel: ['Electric', 'Petrol', null, 'Hydrogen'] } }, stats);
+  const out = enc.transform(
+    { nRows: 4, numeric: {}, categorical: { fuel: ['Electric', 'Petrol', null, 'Hydrogen'] } },
+    stats,
+  );
   assert.deepEqual(Array.from(out.numeric['fuel=Petrol']), [0, 1, 0, 0]);
   assert.deepEqual(Array.from(out.numeric['fuel=Diesel']), [0, 0, 0, 0]);
   assert.deepEqual(stats.unknownCategories, { fuel: 2 });

@@ -74,7 +74,13 @@ export class OneHotEncoder implements Transformer {
 
   toJSON(): SavedTransformer {
     assertFitted(this.categories !== undefined, this.kind);
-    return { kind: this.kind, formatVersion: 1, columns: [...this.columns], dropFirst: this.dropFirst, categories: this.categories };
+    return {
+      kind: this.kind,
+      formatVersion: 1,
+      columns: [...this.columns],
+      dropFirst: this.dropFirst,
+      categories: this.categories,
+    };
   }
 
   static fromJSON(s: SavedTransformer): OneHotEncoder {

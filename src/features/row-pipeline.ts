@@ -82,7 +82,11 @@ export class RowPipeline {
     const denseSlot: number[] = [];
     this.columns.forEach((name, j) => {
       const s = this.numSlot.get(name);
-      if (s === undefined) throw new AppError('MODEL_INVALID', `feature ${name} is not computed by any step of the saved pipeline; the model is damaged, retrain it`);
+      if (s === undefined)
+        throw new AppError(
+          'MODEL_INVALID',
+          `feature ${name} is not computed by any step of the saved pipeline; the model is damaged, retrain it`,
+        );
       if (indicatorSlots.has(s)) this.slotOut[s] = j;
       else {
         dense.push(j);
@@ -169,7 +173,11 @@ export class RowPipeline {
   /** A categorical slot that must already exist (the batch step would fail without it). */
   private catIn(name: string, kind: string): number {
     const s = this.catSlot.get(name);
-    if (s === undefined) throw new AppError('MODEL_INVALID', `saved ${kind} step reads categorical column ${name}, which no input or earlier step provides; retrain the model`);
+    if (s === undefined)
+      throw new AppError(
+        'MODEL_INVALID',
+        `saved ${kind} step reads categorical column ${name}, which no input or earlier step provides; retrain the model`,
+      );
     return s;
   }
 
@@ -233,7 +241,12 @@ export class RowPipeline {
         const per = pairs.map((p, k) => {
           const src = this.num(p.numeric);
           const cat = this.catIn(p.categorical, s.kind);
-          return { src, cat, levels: levels[k], slots: Int32Array.from(levels[k], (l) => this.num(`${p.numeric}*${p.categorical}=${l}`)) };
+          return {
+            src,
+            cat,
+            levels: levels[k],
+            slots: Int32Array.from(levels[k], (l) => this.num(`${p.numeric}*${p.categorical}=${l}`)),
+          };
         });
         return () => {
           const ns = this.ns;
@@ -286,7 +299,12 @@ export class RowPipeline {
       case 'ordinal-encoder': {
         const cols = s.columns as string[];
         const cats = s.categories as Record<string, string[]>;
-        const per = cols.map((c) => ({ name: c, src: this.catIn(c, s.kind), out: this.num(`${c}#code`), index: new Map(cats[c].map((v, k) => [v, k])) }));
+        const per = cols.map((c) => ({
+          name: c,
+          src: this.catIn(c, s.kind),
+          out: this.num(`${c}#code`),
+          index: new Map(cats[c].map((v, k) => [v, k])),
+        }));
         return (unknown) => {
           for (const p of per) {
             const v = this.cs[p.src];
@@ -299,7 +317,11 @@ export class RowPipeline {
       case 'standard-scaler': {
         const cols = s.columns as string[];
         const stats = s.stats as Record<string, { mean: number; std: number }>;
-        if (cols.some(isIndicator)) throw new AppError('MODEL_INVALID', 'saved standard-scaler scales an indicator column; the model is damaged, retrain it');
+        if (cols.some(isIndicator))
+          throw new AppError(
+            'MODEL_INVALID',
+            'saved standard-scaler scales an indicator column; the model is damaged, retrain it',
+          );
         const slots = Int32Array.from(cols, (c) => this.num(c));
         const mean = Float64Array.from(cols, (c) => stats[c].mean);
         const std = Float64Array.from(cols, (c) => stats[c].std);
@@ -309,7 +331,10 @@ export class RowPipeline {
         };
       }
       default:
-        throw new AppError('FORMAT_UNKNOWN', `feature step "${s.kind}" has no one-row form; was the model saved by a newer carprice?`);
+        throw new AppError(
+          'FORMAT_UNKNOWN',
+          `feature step "${s.kind}" has no one-row form; was the model saved by a newer carprice?`,
+        );
     }
   }
 

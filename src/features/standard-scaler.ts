@@ -3,7 +3,14 @@
  * scikit-learn's StandardScaler. Constant columns get std 1 (so they map to 0, never NaN).
  */
 import type { Frame } from '../data/frame.js';
-import { assertFitted, checkSaved, numericColumn, withColumns, type SavedTransformer, type Transformer } from './transformer.js';
+import {
+  assertFitted,
+  checkSaved,
+  numericColumn,
+  withColumns,
+  type SavedTransformer,
+  type Transformer,
+} from './transformer.js';
 
 export class StandardScaler implements Transformer {
   readonly kind = 'standard-scaler';

@@ -55,7 +55,10 @@ test('fewer rows than folds: k = n (leave-one-out); a single row falls back to t
 test('category names that are Object.prototype keys are ordinary unseen categories', () => {
   const enc = new TargetEncoder(['model'], 2, 3, 42).fit(frame, y);
   const stats = newStats();
-  const out = enc.transform({ nRows: 3, numeric: {}, categorical: { model: ['constructor', 'toString', '__proto__'] } }, stats);
+  const out = enc.transform(
+    { nRows: 3, numeric: {}, categorical: { model: ['constructor', 'toString', '__proto__'] } },
+    stats,
+  );
   close(out.numeric['model~te'], [10, 10, 10]);
   assert.deepEqual(stats.unknownCategories, { model: 3 });
 });

@@ -11,6 +11,9 @@ test('log1p forward and expm1 back; identity is a no-op; prices <= -1 are refuse
   for (let i = 0; i < y.length; i++) assert.ok(Math.abs(back[i] - y[i]) <= 1e-9 * Math.max(1, y[i]));
   assert.equal(forwardTarget('identity', y), y);
   assert.equal(inverseTarget('identity', y), y);
-  assert.throws(() => forwardTarget('log1p', Float64Array.of(5, -1)), (e: unknown) => (e as { code?: string }).code === 'DATA_INVALID' && /row 1/.test((e as Error).message));
+  assert.throws(
+    () => forwardTarget('log1p', Float64Array.of(5, -1)),
+    (e: unknown) => (e as { code?: string }).code === 'DATA_INVALID' && /row 1/.test((e as Error).message),
+  );
   assert.throws(() => forwardTarget('log1p', Float64Array.of(NaN)), { code: 'DATA_INVALID' });
 });

@@ -10,7 +10,8 @@ export function forwardTarget(name: TargetTransformName, y: Float64Array): Float
   if (name === 'identity') return y;
   const out = new Float64Array(y.length);
   for (let i = 0; i < y.length; i++) {
-    if (!(y[i] > -1)) throw new AppError('DATA_INVALID', `log1p target transform needs prices > -1, got ${y[i]} at row ${i}`);
+    if (!(y[i] > -1))
+      throw new AppError('DATA_INVALID', `log1p target transform needs prices > -1, got ${y[i]} at row ${i}`);
     out[i] = Math.log1p(y[i]);
   }
   return out;

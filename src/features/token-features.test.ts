@@ -10,7 +10,11 @@ test('tokenize upper-cases, splits on non-word characters, keeps 1.5 and 4+ toge
 });
 
 test('vocabulary keeps tokens seen in at least minCount rows, sorted; unseen words are ignored', () => {
-  const frame = { nRows: 4, numeric: {}, categorical: { variant: ['SX 1.5 DIESEL', 'E 1.5 PETROL', 'SX(O) 1.5 DIESEL', null] } };
+  const frame = {
+    nRows: 4,
+    numeric: {},
+    categorical: { variant: ['SX 1.5 DIESEL', 'E 1.5 PETROL', 'SX(O) 1.5 DIESEL', null] },
+  };
   // counts: 1.5 x3, SX x2, DIESEL x2, E / PETROL / O x1 -> minCount 2 keeps 1.5, DIESEL, SX
   const t = new TokenFeatures(['variant'], 2).fit(frame);
   const out = t.transform(frame);
@@ -20,7 +24,14 @@ test('vocabulary keeps tokens seen in at least minCount rows, sorted; unseen wor
   assert.deepEqual(Array.from(out.numeric['variant~tok=SX']), [1, 0, 1, 0]);
   assert.ok('variant' in out.categorical, 'the source column is kept');
   const unseen = t.transform({ nRows: 1, numeric: {}, categorical: { variant: ['SX TURBO 2.0 DIESEL'] } });
-  assert.deepEqual([unseen.numeric['variant~tok=1.5'][0], unseen.numeric['variant~tok=DIESEL'][0], unseen.numeric['variant~tok=SX'][0]], [0, 1, 1]);
+  assert.deepEqual(
+    [
+      unseen.numeric['variant~tok=1.5'][0],
+      unseen.numeric['variant~tok=DIESEL'][0],
+      unseen.numeric['variant~tok=SX'][0],
+    ],
+    [0, 1, 1],
+  );
   const back = TokenFeatures.fromJSON(JSON.parse(JSON.stringify(t.toJSON())));
   assert.deepEqual(back.transform(frame), out);
 });

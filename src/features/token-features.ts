@@ -19,7 +19,14 @@ import {
 
 /** Split a text value into upper-case tokens (letters/digits/dots kept together). */
 export function tokenize(text: string): string[] {
-  return [...new Set(text.toUpperCase().split(/[^A-Z0-9.+]+/).filter((t) => t.length > 0 && t !== '.'))];
+  return [
+    ...new Set(
+      text
+        .toUpperCase()
+        .split(/[^A-Z0-9.+]+/)
+        .filter((t) => t.length > 0 && t !== '.'),
+    ),
+  ];
 }
 
 export class TokenFeatures implements Transformer {
@@ -37,8 +44,12 @@ export class TokenFeatures implements Transformer {
     const vocab: Record<string, string[]> = {};
     for (const c of this.columns) {
       const counts = new Map<string, number>();
-      for (const x of categoricalColumn(frame, c)) if (x !== null) for (const t of tokenize(x)) counts.set(t, (counts.get(t) ?? 0) + 1);
-      vocab[c] = [...counts].filter(([, n]) => n >= this.minCount).map(([t]) => t).sort();
+      for (const x of categoricalColumn(frame, c))
+        if (x !== null) for (const t of tokenize(x)) counts.set(t, (counts.get(t) ?? 0) + 1);
+      vocab[c] = [...counts]
+        .filter(([, n]) => n >= this.minCount)
+        .map(([t]) => t)
+        .sort();
     }
     this.vocab = vocab;
     this.lookup.clear();
@@ -76,7 +87,13 @@ export class TokenFeatures implements Transformer {
 
   toJSON(): SavedTransformer {
     assertFitted(this.vocab !== undefined, this.kind);
-    return { kind: this.kind, formatVersion: 1, columns: [...this.columns], minCount: this.minCount, vocab: this.vocab };
+    return {
+      kind: this.kind,
+      formatVersion: 1,
+      columns: [...this.columns],
+      minCount: this.minCount,
+      vocab: this.vocab,
+    };
   }
 
   static fromJSON(s: SavedTransformer): TokenFeatures {

@@ -38,9 +38,13 @@ export function assertFitted(fitted: boolean, kind: string): void {
 
 /** Fail clearly when a saved transformer has the wrong version. */
 export function checkSaved(saved: SavedTransformer, kind: string, versions: readonly number[]): void {
-  if (saved.kind !== kind) throw new AppError('FORMAT_UNKNOWN', `expected a saved ${kind}, got "${String(saved.kind)}"`);
+  if (saved.kind !== kind)
+    throw new AppError('FORMAT_UNKNOWN', `expected a saved ${kind}, got "${String(saved.kind)}"`);
   if (!versions.includes(saved.formatVersion))
-    throw new AppError('FORMAT_VERSION', `saved ${kind} has formatVersion ${String(saved.formatVersion)}; this carprice reads ${versions.join(', ')}`);
+    throw new AppError(
+      'FORMAT_VERSION',
+      `saved ${kind} has formatVersion ${String(saved.formatVersion)}; this carprice reads ${versions.join(', ')}`,
+    );
 }
 
 /** Frames a feature pipeline owns while it runs its steps (see `ownedFrame`). */
@@ -60,7 +64,11 @@ export function ownedFrame(frame: Frame): Frame {
 
 /** A frame with copies of the column tables (the columns themselves are shared). */
 function copyTables(frame: Frame): Frame {
-  return { nRows: frame.nRows, numeric: Object.assign({}, frame.numeric), categorical: Object.assign({}, frame.categorical) };
+  return {
+    nRows: frame.nRows,
+    numeric: Object.assign({}, frame.numeric),
+    categorical: Object.assign({}, frame.categorical),
+  };
 }
 
 /** New numeric columns as parallel lists (wide steps: no intermediate name -> column object). */
@@ -127,13 +135,21 @@ export class IndicatorLookup {
 /** The column, or a coded error naming it and what the frame has. */
 export function numericColumn(frame: Frame, name: string): Float64Array {
   const c = frame.numeric[name];
-  if (!c) throw new AppError('INPUT_INVALID', `numeric column ${name} is missing (have: ${Object.keys(frame.numeric).join(', ')})`);
+  if (!c)
+    throw new AppError(
+      'INPUT_INVALID',
+      `numeric column ${name} is missing (have: ${Object.keys(frame.numeric).join(', ')})`,
+    );
   return c;
 }
 
 export function categoricalColumn(frame: Frame, name: string): (string | null)[] {
   const c = frame.categorical[name];
-  if (!c) throw new AppError('INPUT_INVALID', `categorical column ${name} is missing (have: ${Object.keys(frame.categorical).join(', ')})`);
+  if (!c)
+    throw new AppError(
+      'INPUT_INVALID',
+      `categorical column ${name} is missing (have: ${Object.keys(frame.categorical).join(', ')})`,
+    );
   return c;
 }
 

@@ -45,7 +45,8 @@ export async function crossValidate(o: CrossValidateOptions): Promise<CrossValid
   const threads = trainingThreads(o.env);
   const v = o.listings ?? (await loadListings(o.data, { params: p, env: o.env, signal: o.signal }));
   const n = v.frame.nRows;
-  if (k > n) throw new AppError('DATA_INVALID', `cannot cut ${n} listings into ${k} folds: use fewer folds or more data`);
+  if (k > n)
+    throw new AppError('DATA_INVALID', `cannot cut ${n} listings into ${k} folds: use fewer folds or more data`);
   const perm = numpyPermutation(n, p.data_ingestion.random_state);
   // features are fitted per fold on the main thread; the model fits of `threads` folds at a
   // time then share one pool of worker threads (at most that many folds' matrices are held;
@@ -67,12 +68,22 @@ export async function crossValidate(o: CrossValidateOptions): Promise<CrossValid
         intervalLevel: 0, // fold metrics only: no interval calibration fits, no tree covers
         treeCovers: false,
         signal: o.signal,
-        metadata: { createdAt: new Date(0).toISOString(), training: { dataHash: '', rows: train.length, source: o.data }, params: {}, carpriceVersion: CARPRICE_VERSION },
+        metadata: {
+          createdAt: new Date(0).toISOString(),
+          training: { dataHash: '', rows: train.length, source: o.data },
+          params: {},
+          carpriceVersion: CARPRICE_VERSION,
+        },
       };
-      return { prep: prepareFeatures(takeFrameRows(v.frame, train), takeValues(v.y!, train), v.schema, options), options };
+      return {
+        prep: prepareFeatures(takeFrameRows(v.frame, train), takeValues(v.y!, train), v.schema, options),
+        options,
+      };
     });
     const bundles = await fitPreparedBatch(items, threads, o.signal);
-    parts.forEach(({ test }, f) => folds.push(regressionMetrics(takeValues(v.y!, test), bundles[f].predictFrame(takeFrameRows(v.frame, test)))));
+    parts.forEach(({ test }, f) =>
+      folds.push(regressionMetrics(takeValues(v.y!, test), bundles[f].predictFrame(takeFrameRows(v.frame, test)))),
+    );
   }
   const keys = ['r2', 'rmse', 'mae', 'mape', 'medape', 'within10'] as const;
   const mean: Record<string, number> = {};

@@ -56,11 +56,19 @@ function stats(idx: readonly number[], y: Float64Array, pred: Float64Array): { n
   return { n: idx.length, mae: ae / idx.length, mape: ape / idx.length };
 }
 
-export function errorSlices(frame: Frame, y: Float64Array, pred: Float64Array, o: { minCount: number; flagRatio: number }): SliceReport {
+export function errorSlices(
+  frame: Frame,
+  y: Float64Array,
+  pred: Float64Array,
+  o: { minCount: number; flagRatio: number },
+): SliceReport {
   const all = Array.from({ length: y.length }, (_, i) => i);
   const overall = stats(all, y, pred);
   const groups: Array<[string, (i: number) => string]> = [
-    ...SLICE_COLUMNS.filter((c) => frame.categorical[c]).map((c): [string, (i: number) => string] => [c, (i) => frame.categorical[c][i] ?? '(missing)']),
+    ...SLICE_COLUMNS.filter((c) => frame.categorical[c]).map((c): [string, (i: number) => string] => [
+      c,
+      (i) => frame.categorical[c][i] ?? '(missing)',
+    ]),
     ['price band', (i) => priceBand(y[i])],
   ];
   const slices: SliceStats[] = [];
@@ -85,5 +93,12 @@ export function errorSlices(frame: Frame, y: Float64Array, pred: Float64Array, o
     mine.sort((a, b) => b.mape - a.mape || (a.value < b.value ? -1 : 1));
     slices.push(...mine);
   }
-  return { overall, minCount: o.minCount, flagRatio: o.flagRatio, slices, flagged: slices.filter((s) => s.flagged), smallSliceListings: small };
+  return {
+    overall,
+    minCount: o.minCount,
+    flagRatio: o.flagRatio,
+    slices,
+    flagged: slices.filter((s) => s.flagged),
+    smallSliceListings: small,
+  };
 }

@@ -70,10 +70,18 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   let rowsRead = 0;
   let duplicates = 0;
   let invalid = 0;
-  for await (const chunk of readListingChunks(o.data, { params: o.params, env: o.env, signal: o.signal, chunkRows: o.chunkRows })) {
+  for await (const chunk of readListingChunks(o.data, {
+    params: o.params,
+    env: o.env,
+    signal: o.signal,
+    chunkRows: o.chunkRows,
+  })) {
     if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'evaluation interrupted');
     source = chunk.origin.source;
-    validator ??= new ListingValidator(chunk.columns, schema, chunk.origin, { requireTarget: true, ranges: o.params.ranges });
+    validator ??= new ListingValidator(chunk.columns, schema, chunk.origin, {
+      requireTarget: true,
+      ranges: o.params.ranges,
+    });
     rowsRead += chunk.rows.length;
     let rows = chunk.rows;
     let rowNumbers = chunk.rowNumbers;
@@ -125,7 +133,8 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
       `${source}: ${invalid} of ${n} rows (${((100 * invalid) / n).toFixed(1)}%) have invalid cells, more than the ${(100 * maxInvalid).toFixed(1)}% allowed; fix them or raise data_ingestion.max_invalid_fraction:\n${listBad(20)}`,
       { details: { badCells: bad } },
     );
-  if (y.length === 0) throw new AppError('DATA_EMPTY', `${source}: no valid listings left after validation:\n${listBad(20)}`);
+  if (y.length === 0)
+    throw new AppError('DATA_EMPTY', `${source}: no valid listings left after validation:\n${listBad(20)}`);
   o.logger?.debug({ report: { ...report, badCells: bad.length } }, 'listings validated');
   o.onReport?.(describeReport(report));
   return { metrics: regressionMetrics(y.view(), pred.view()), unknownCategories: stats.unknownCategories };

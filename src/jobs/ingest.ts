@@ -71,7 +71,11 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
     writeFileAtomic(files.train, frameToCsv(v.frame, v.y, target, s.train));
     writeFileAtomic(files.test, frameToCsv(v.frame, v.y, target, s.test));
   } catch (e) {
-    throw new AppError('FILE_UNREADABLE', `could not write the split to ${outDir}: ${(e as Error).message}; give --out a writable folder`, { cause: e });
+    throw new AppError(
+      'FILE_UNREADABLE',
+      `could not write the split to ${outDir}: ${(e as Error).message}; give --out a writable folder`,
+      { cause: e },
+    );
   }
   return { report: v.report, rows: v.frame.nRows, trainRows: s.train.length, testRows: s.test.length, files };
 }

@@ -46,14 +46,33 @@ test('ingest writes raw/train/test CSVs with the right row counts, selected colu
   assert.equal(tr.rows.length, 160);
   assert.equal(te.rows.length, 40);
   // the leaky column of the source is not carried over; the target is last
-  assert.deepEqual(raw.columns, ['odometer', 'fitnessAge', 'featureCount', ...FLAGS, 'make', 'model', 'variant', 'year', 'transmissionType', 'bodyType', 'fuelType', 'ownership', 'color', 'listingPrice']);
+  assert.deepEqual(raw.columns, [
+    'odometer',
+    'fitnessAge',
+    'featureCount',
+    ...FLAGS,
+    'make',
+    'model',
+    'variant',
+    'year',
+    'transmissionType',
+    'bodyType',
+    'fuelType',
+    'ownership',
+    'color',
+    'listingPrice',
+  ]);
   // train and test partition raw
   const key = (r: unknown[]) => JSON.stringify(r);
   assert.deepEqual([...tr.rows, ...te.rows].map(key).sort(), raw.rows.map(key).sort());
-  assert.match(reports[0], /raw-listings\.csv: 200 rows read, 0 exact duplicates dropped, 0 invalid rows dropped, 200 kept/);
+  assert.match(
+    reports[0],
+    /raw-listings\.csv: 200 rows read, 0 exact duplicates dropped, 0 invalid rows dropped, 200 kept/,
+  );
   // same inputs, same bytes
   const again = await ingest({ params, source: rawPath, outDir: join(dir, 'ingest2') });
-  for (const f of ['raw', 'train', 'test'] as const) assert.equal(readFileSync(again.files[f], 'utf8'), readFileSync(r.files[f], 'utf8'));
+  for (const f of ['raw', 'train', 'test'] as const)
+    assert.equal(readFileSync(again.files[f], 'utf8'), readFileSync(r.files[f], 'utf8'));
 });
 
 test('ingest takes the source from CARPRICE_DATA_URL over params', async () => {
@@ -100,13 +119,26 @@ test('predict: records (rounded to 2 decimals) and a file (with source row numbe
   assert.equal(preds.length, 3);
   for (const p of preds) assert.equal(Math.round(p.predicted_price! * 100) / 100, p.predicted_price);
   const file = join(dir, 'to-price.csv');
-  writeFileSync(file, fixtureCsv({ n: 4, seed: 77 }).replace(/,listingPrice\n/, '\n').replace(/,\d+\n/g, '\n'));
+  writeFileSync(
+    file,
+    fixtureCsv({ n: 4, seed: 77 })
+      .replace(/,listingPrice\n/, '\n')
+      .replace(/,\d+\n/g, '\n'),
+  );
   const fromFile = await predict({ params, model: join(dir, 'mp'), data: file });
-  assert.deepEqual(fromFile.map((p) => p.row), [2, 3, 4, 5]);
-  assert.deepEqual(fromFile.slice(0, 3).map((p) => p.predicted_price), preds.map((p) => p.predicted_price));
+  assert.deepEqual(
+    fromFile.map((p) => p.row),
+    [2, 3, 4, 5],
+  );
+  assert.deepEqual(
+    fromFile.slice(0, 3).map((p) => p.predicted_price),
+    preds.map((p) => p.predicted_price),
+  );
   await assert.rejects(predict({ params, model: join(dir, 'mp') }), { code: 'USAGE' });
   await assert.rejects(predict({ params, model: join(dir, 'mp'), input: [] }), { code: 'INPUT_INVALID' });
-  await assert.rejects(predict({ params, model: join(dir, 'mp'), input: [{ odometer: 'lots' }] }), { code: 'INPUT_INVALID' });
+  await assert.rejects(predict({ params, model: join(dir, 'mp'), input: [{ odometer: 'lots' }] }), {
+    code: 'INPUT_INVALID',
+  });
 });
 
 test('synth writes N seeded rows atomically; bad --rows is USAGE', async () => {
@@ -127,9 +159,19 @@ test('synth writes N seeded rows atomically; bad --rows is USAGE', async () => {
 test('write failures are coded errors, not crashes: ingest into a file, synth onto a directory, train --out onto a project', async () => {
   const file = join(dir, 'plain-file');
   writeFileSync(file, 'x');
-  await assert.rejects(ingest({ params, source: rawPath, outDir: join(file, 'sub') }), (e: unknown) => (e as { code?: string }).code === 'FILE_UNREADABLE' && /could not write the split to .*plain-file\/sub/.test((e as Error).message));
-  await assert.rejects(synth({ params, rows: 5, out: dir, source: rawPath }), (e: unknown) => (e as { code?: string }).code === 'USAGE' && /is a directory/.test((e as Error).message));
-  await assert.rejects(synth({ params, rows: 5, out: join(file, 'x.csv'), source: rawPath }), { code: 'FILE_UNREADABLE' });
+  await assert.rejects(
+    ingest({ params, source: rawPath, outDir: join(file, 'sub') }),
+    (e: unknown) =>
+      (e as { code?: string }).code === 'FILE_UNREADABLE' &&
+      /could not write the split to .*plain-file\/sub/.test((e as Error).message),
+  );
+  await assert.rejects(
+    synth({ params, rows: 5, out: dir, source: rawPath }),
+    (e: unknown) => (e as { code?: string }).code === 'USAGE' && /is a directory/.test((e as Error).message),
+  );
+  await assert.rejects(synth({ params, rows: 5, out: join(file, 'x.csv'), source: rawPath }), {
+    code: 'FILE_UNREADABLE',
+  });
   // the check runs before training, and the directory is untouched
   const before = readdirSync(dir).sort();
   await assert.rejects(train({ params, train: rawPath, out: dir }), { code: 'USAGE' });
@@ -138,7 +180,12 @@ test('write failures are coded errors, not crashes: ingest into a file, synth on
 
 test('leakage: emiStartingValue as a feature is refused with CONFIG_INVALID before any data is read', async () => {
   const leaky = parseParams({ data_ingestion: { numerical_cols: ['odometer', 'emiStartingValue'] } });
-  assert.throws(() => schemaFromParams(leaky), (e: unknown) => (e as { code?: string }).code === 'CONFIG_INVALID' && /^emiStartingValue cannot be features/.test((e as Error).message));
+  assert.throws(
+    () => schemaFromParams(leaky),
+    (e: unknown) =>
+      (e as { code?: string }).code === 'CONFIG_INVALID' &&
+      /^emiStartingValue cannot be features/.test((e as Error).message),
+  );
   await assert.rejects(loadListings(join(dir, 'does-not-exist.csv'), { params: leaky }), { code: 'FILE_NOT_FOUND' });
   await assert.rejects(train({ params: leaky, train: rawPath }), { code: 'CONFIG_INVALID' });
 });
@@ -158,20 +205,32 @@ test('dataFingerprint depends on values and order, and only on the viewed bytes'
 
 test('cross-validation folds are scikit-learn KFold(5, shuffle=True, random_state=42) folds', async () => {
   // sklearn 1.2.1 on 12 rows: test folds [0 9 10] [2 5 8] [1 11] [4 7] [3 6]
-  assert.deepEqual(kFoldBounds(12, 5), [[0, 3], [3, 6], [6, 8], [8, 10], [10, 12]]);
+  assert.deepEqual(kFoldBounds(12, 5), [
+    [0, 3],
+    [3, 6],
+    [6, 8],
+    [8, 10],
+    [10, 12],
+  ]);
   const file = writeFixtureCsv(join(dir, 'cv.csv'), { n: 90, seed: 5 });
   const r = await crossValidate({ params, data: file, algo: 'ridge', folds: 3 });
   assert.equal(r.folds.length, 3);
   for (const m of r.folds) assert.ok(m.r2 > 0.5, `fold R2 ${m.r2}`);
   assert.ok(Math.abs(r.mean.r2 - r.folds.reduce((a, m) => a + m.r2, 0) / 3) < 1e-12);
-  await assert.rejects(crossValidate({ params, data: file, folds: 1 }), (e: unknown) => e instanceof AppError && e.code === 'USAGE');
+  await assert.rejects(
+    crossValidate({ params, data: file, folds: 1 }),
+    (e: unknown) => e instanceof AppError && e.code === 'USAGE',
+  );
 });
 
 test('CARPRICE_THREADS: a whole number >= 1, else a CONFIG_INVALID naming the variable; unset = the cores available', () => {
   assert.equal(trainingThreads({ CARPRICE_THREADS: '3' }), 3);
   assert.ok(trainingThreads({}) >= 1);
   for (const bad of ['0', '-2', '1.5', 'many'])
-    assert.throws(() => trainingThreads({ CARPRICE_THREADS: bad }), (e: unknown) => e instanceof AppError && e.code === 'CONFIG_INVALID' && /CARPRICE_THREADS/.test(e.message));
+    assert.throws(
+      () => trainingThreads({ CARPRICE_THREADS: bad }),
+      (e: unknown) => e instanceof AppError && e.code === 'CONFIG_INVALID' && /CARPRICE_THREADS/.test(e.message),
+    );
 });
 
 test('a bad CARPRICE_THREADS fails train and cv before any data is read', async () => {

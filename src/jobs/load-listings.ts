@@ -52,7 +52,13 @@ export async function loadListings(source: string, o: LoadListingsOptions): Prom
 export function schemaFromBundle(s: InputSchema): ListingSchema {
   const minimum: Record<string, number> = {};
   for (const c of [...s.numeric, ...s.optionalNumeric]) minimum[c] = 0;
-  return { target: s.target, numeric: [...s.numeric], categorical: [...s.categorical], optionalNumeric: [...s.optionalNumeric], minimum };
+  return {
+    target: s.target,
+    numeric: [...s.numeric],
+    categorical: [...s.categorical],
+    optionalNumeric: [...s.optionalNumeric],
+    minimum,
+  };
 }
 
 /**
@@ -98,5 +104,10 @@ export async function* readListingChunks(
     return;
   }
   for (let i = 0; i < table.rows.length; i += chunkRows)
-    yield { columns: table.columns, rows: table.rows.slice(i, i + chunkRows), rowNumbers: table.rowNumbers.slice(i, i + chunkRows), origin };
+    yield {
+      columns: table.columns,
+      rows: table.rows.slice(i, i + chunkRows),
+      rowNumbers: table.rowNumbers.slice(i, i + chunkRows),
+      origin,
+    };
 }

@@ -12,14 +12,39 @@ import type { ModelTestReport } from './model-test.js';
 export interface ModelCard {
   kind: 'carprice-model-card';
   formatVersion: 1;
-  model: { name: string | null; version: string | null; stage: string | null; aliases: string[]; algo: string; members: Array<{ algo: string; weight: number; features: number }> };
+  model: {
+    name: string | null;
+    version: string | null;
+    stage: string | null;
+    aliases: string[];
+    algo: string;
+    members: Array<{ algo: string; weight: number; features: number }>;
+  };
   training: { rows: number; dataHash: string; source: string; createdAt: string };
   features: { numeric: string[]; categorical: string[]; optionalNumeric: string[]; required: string[] };
-  metrics: { test: Record<string, number>; testRows: number; testDataHash: string; slices: ModelTestReport['slices']['slices'] };
-  tests: { passed: boolean; at: string; failures: string[]; checks: Array<{ name: string; passed: boolean; detail: string }> };
+  metrics: {
+    test: Record<string, number>;
+    testRows: number;
+    testDataHash: string;
+    slices: ModelTestReport['slices']['slices'];
+  };
+  tests: {
+    passed: boolean;
+    at: string;
+    failures: string[];
+    checks: Array<{ name: string; passed: boolean; detail: string }>;
+  };
   intendedUse: string;
   limitations: string[];
-  lineage: { runId: string | null; experimentId: string | null; dataHash: string; params: Record<string, unknown>; carpriceVersion: string; gitCommit: string | null; source: string | null };
+  lineage: {
+    runId: string | null;
+    experimentId: string | null;
+    dataHash: string;
+    params: Record<string, unknown>;
+    carpriceVersion: string;
+    gitCommit: string | null;
+    source: string | null;
+  };
 }
 
 const INTENDED_USE =
@@ -31,11 +56,19 @@ function limitations(r: ModelTestReport): string[] {
     'Rare and luxury cars (one-off models, prices above 20 lakh) are priced far less reliably than common ones; R² on a split moves with the few such cars it holds.',
     'Makes, models and variants never seen in training get a price from the words and the other fields only.',
   ];
-  for (const s of r.slices.flagged) out.push(`Weak slice: ${s.column} = ${s.value} (MAPE ${(100 * s.mape).toFixed(1)}% over ${s.n} test listings, overall ${(100 * r.slices.overall.mape).toFixed(1)}%).`);
+  for (const s of r.slices.flagged)
+    out.push(
+      `Weak slice: ${s.column} = ${s.value} (MAPE ${(100 * s.mape).toFixed(1)}% over ${s.n} test listings, overall ${(100 * r.slices.overall.mape).toFixed(1)}%).`,
+    );
   return out;
 }
 
-export function buildModelCard(o: { report: ModelTestReport; bundle: ModelBundle; run?: Run; version?: ModelVersion }): { json: ModelCard; markdown: string } {
+export function buildModelCard(o: {
+  report: ModelTestReport;
+  bundle: ModelBundle;
+  run?: Run;
+  version?: ModelVersion;
+}): { json: ModelCard; markdown: string } {
   const { report: r, bundle: b } = o;
   const tag = (k: string) => o.run?.data.tags.find((t) => t.key === k)?.value ?? null;
   const json: ModelCard = {
@@ -49,15 +82,29 @@ export function buildModelCard(o: { report: ModelTestReport; bundle: ModelBundle
       algo: b.metadata.algo,
       members: b.members.map((m) => ({ algo: m.algo, weight: m.weight, features: m.features.columns().length })),
     },
-    training: { rows: b.metadata.training.rows, dataHash: b.metadata.training.dataHash, source: b.metadata.training.source, createdAt: b.metadata.createdAt },
-    features: { numeric: [...b.inputSchema.numeric], categorical: [...b.inputSchema.categorical], optionalNumeric: [...b.inputSchema.optionalNumeric], required: [...b.inputSchema.required] },
+    training: {
+      rows: b.metadata.training.rows,
+      dataHash: b.metadata.training.dataHash,
+      source: b.metadata.training.source,
+      createdAt: b.metadata.createdAt,
+    },
+    features: {
+      numeric: [...b.inputSchema.numeric],
+      categorical: [...b.inputSchema.categorical],
+      optionalNumeric: [...b.inputSchema.optionalNumeric],
+      required: [...b.inputSchema.required],
+    },
     metrics: { test: r.metrics, testRows: r.data.rows, testDataHash: r.data.dataHash, slices: r.slices.slices },
     tests: {
       passed: r.passed,
       at: r.testedAt,
       failures: r.failures,
       checks: [
-        ...r.gates.map((g) => ({ name: `gate ${g.name}`, passed: g.passed, detail: `${g.value} against ${g.threshold}` })),
+        ...r.gates.map((g) => ({
+          name: `gate ${g.name}`,
+          passed: g.passed,
+          detail: `${g.value} against ${g.threshold}`,
+        })),
         ...(r.champion ? [{ name: 'champion comparison', passed: r.champion.passed, detail: r.champion.detail }] : []),
         ...r.behaviour.map((c) => ({ name: c.name, passed: c.passed, detail: c.detail })),
       ],
@@ -99,7 +146,10 @@ export function buildModelCard(o: { report: ModelTestReport; bundle: ModelBundle
     '',
     '| slice | listings | MAPE | MAE (INR) |',
     '|---|---|---|---|',
-    ...r.slices.slices.map((s) => `| ${s.column} = ${s.value}${s.flagged ? ' (flagged)' : ''} | ${s.n} | ${pct(s.mape)} | ${Math.round(s.mae)} |`),
+    ...r.slices.slices.map(
+      (s) =>
+        `| ${s.column} = ${s.value}${s.flagged ? ' (flagged)' : ''} | ${s.n} | ${pct(s.mape)} | ${Math.round(s.mae)} |`,
+    ),
     '',
     `## Tests (${r.passed ? 'passed' : 'FAILED'}, ${r.testedAt})`,
     '',

@@ -8,9 +8,24 @@ import assert from 'node:assert/strict';
 import type { Frame } from '../data/frame.js';
 import { pairedBootstrap } from './paired-bootstrap.js';
 import { errorSlices, priceBand } from './error-slices.js';
-import { behaviourChecks, colorInvariance, odometerMonotonicity, positiveFinite, unseenCategories, yearMonotonicity, type BehaviourSettings } from './model-checks.js';
+import {
+  behaviourChecks,
+  colorInvariance,
+  odometerMonotonicity,
+  positiveFinite,
+  unseenCategories,
+  yearMonotonicity,
+  type BehaviourSettings,
+} from './model-checks.js';
 
-const S: BehaviourSettings = { sample: 50, odometerGrid: [10000, 50000, 100000], monotonicTolerance: 0.01, colorMaxChange: 0.05, maxViolationRate: 0.1, seed: 1 };
+const S: BehaviourSettings = {
+  sample: 50,
+  odometerGrid: [10000, 50000, 100000],
+  monotonicTolerance: 0.01,
+  colorMaxChange: 0.05,
+  maxViolationRate: 0.1,
+  seed: 1,
+};
 
 function frame(n: number): Frame {
   const makes = ['Maruti', 'Hyundai', 'Honda'];
@@ -68,7 +83,10 @@ test('slices: MAPE per make, fuel and price band; a slice 1.5x worse than overal
     ['make=Honda'],
   );
   assert.deepEqual(
-    r.slices.filter((s) => s.column === 'price band').map((s) => `${s.value}:${s.n}`).sort(),
+    r.slices
+      .filter((s) => s.column === 'price band')
+      .map((s) => `${s.value}:${s.n}`)
+      .sort(),
     ['8-12 lakh:45', '< 3 lakh:45'],
   );
   assert.equal(priceBand(299_999), '< 3 lakh');
@@ -100,7 +118,12 @@ test('behaviour: rising with km, falling with year, paint-sensitive and non-fini
   assert.ok(Math.abs(rising.worst - (Math.exp(0.25) - 1)) < 1e-9);
   assert.deepEqual(rising.examples[0].values, [10000, 50000, 100000]);
 
-  const older = { predictFrame: (x: Frame) => honest().predictFrame(x).map((p, i) => p / 0.9 ** (2 * (2025 - Number(x.categorical.year[i])))) };
+  const older = {
+    predictFrame: (x: Frame) =>
+      honest()
+        .predictFrame(x)
+        .map((p, i) => p / 0.9 ** (2 * (2025 - Number(x.categorical.year[i])))),
+  };
   assert.equal(yearMonotonicity(older, f, S).passed, false);
 
   const paint = colorInvariance(honest(true), f, S);
@@ -109,7 +132,10 @@ test('behaviour: rising with km, falling with year, paint-sensitive and non-fini
 
   const nan = { predictFrame: (x: Frame) => new Float64Array(x.nRows).fill(NaN) };
   assert.equal(positiveFinite(nan.predictFrame(f), f).passed, false);
-  const unseenBreaks = { predictFrame: (x: Frame) => Float64Array.from({ length: x.nRows }, (_, i) => (x.categorical.make[i] === 'UNSEEN-MAKE' ? -1 : 1)) };
+  const unseenBreaks = {
+    predictFrame: (x: Frame) =>
+      Float64Array.from({ length: x.nRows }, (_, i) => (x.categorical.make[i] === 'UNSEEN-MAKE' ? -1 : 1)),
+  };
   const u = unseenCategories(unseenBreaks, f, S);
   assert.equal(u.passed, false);
   assert.equal(u.violations, 50);

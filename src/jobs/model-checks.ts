@@ -43,7 +43,11 @@ export interface CheckResult {
   /** The worst relative move seen (check-specific sign convention: larger is worse). */
   worst: number;
   /** Up to three worst listings with their prices along the edit. */
-  examples: Array<{ listing: Record<string, string | number | null>; values: Array<string | number>; prices: number[] }>;
+  examples: Array<{
+    listing: Record<string, string | number | null>;
+    values: Array<string | number>;
+    prices: number[];
+  }>;
 }
 
 const describeRow = (f: Frame, i: number): Record<string, string | number | null> => ({
@@ -65,7 +69,13 @@ export function sampleRows(n: number, size: number, seed: number): number[] {
  * Price every sampled row at every value of an edit: row r, value k lands at r * values + k.
  * `set` writes value k into the edited copy at position `at`.
  */
-function priceEdits(model: FramePredictor, frame: Frame, rows: readonly number[], count: number, set: (edited: Frame, at: number, row: number, k: number) => void): Float64Array {
+function priceEdits(
+  model: FramePredictor,
+  frame: Frame,
+  rows: readonly number[],
+  count: number,
+  set: (edited: Frame, at: number, row: number, k: number) => void,
+): Float64Array {
   const idx = new Uint32Array(rows.length * count);
   rows.forEach((r, j) => idx.fill(r, j * count, (j + 1) * count));
   const edited = takeFrameRows(frame, idx);
@@ -91,7 +101,11 @@ function summarise(
   const examples = bad
     .sort((a, b) => b.worst - a.worst)
     .slice(0, 3)
-    .map((p) => ({ listing: describeRow(frame, rows[p.j]), values: p.values, prices: p.prices.map((x) => Math.round(x)) }));
+    .map((p) => ({
+      listing: describeRow(frame, rows[p.j]),
+      values: p.values,
+      prices: p.prices.map((x) => Math.round(x)),
+    }));
   return {
     name,
     passed,
@@ -107,7 +121,13 @@ function summarise(
 export function odometerMonotonicity(model: FramePredictor, frame: Frame, s: BehaviourSettings): CheckResult {
   const grid = [...s.odometerGrid].sort((a, b) => a - b);
   const rows = sampleRows(frame.nRows, s.sample, s.seed);
-  const pred = priceEdits(model, frame, rows, grid.length, (f, at, _r, k) => ((f.numeric.odometer as Float64Array)[at] = grid[k]));
+  const pred = priceEdits(
+    model,
+    frame,
+    rows,
+    grid.length,
+    (f, at, _r, k) => ((f.numeric.odometer as Float64Array)[at] = grid[k]),
+  );
   const per = rows.map((_, j) => {
     const prices = Array.from(pred.subarray(j * grid.length, (j + 1) * grid.length));
     let worst = 0;
@@ -119,10 +139,20 @@ export function odometerMonotonicity(model: FramePredictor, frame: Frame, s: Beh
 
 /** Price must not fall by more than the tolerance from one model year to the next newer one. */
 export function yearMonotonicity(model: FramePredictor, frame: Frame, s: BehaviourSettings): CheckResult {
-  const years = [...new Set((frame.categorical.year ?? []).filter((y): y is string => y !== null && Number.isFinite(Number(y))))].sort((a, b) => Number(a) - Number(b));
+  const years = [
+    ...new Set((frame.categorical.year ?? []).filter((y): y is string => y !== null && Number.isFinite(Number(y)))),
+  ].sort((a, b) => Number(a) - Number(b));
   const rows = sampleRows(frame.nRows, s.sample, s.seed + 1);
   if (years.length < 2 || !frame.categorical.year)
-    return { name: 'year_monotonic', passed: true, detail: 'skipped: fewer than two model years in the data', listings: 0, violations: 0, worst: 0, examples: [] };
+    return {
+      name: 'year_monotonic',
+      passed: true,
+      detail: 'skipped: fewer than two model years in the data',
+      listings: 0,
+      violations: 0,
+      worst: 0,
+      examples: [],
+    };
   // each listing is priced at its own year and up to three years either side (years seen in the data)
   const span = 3;
   const windows = rows.map((r) => {
@@ -147,7 +177,16 @@ export function yearMonotonicity(model: FramePredictor, frame: Frame, s: Behavio
 /** Repainting a car (any of the most common colours) must move its price by at most the bound. */
 export function colorInvariance(model: FramePredictor, frame: Frame, s: BehaviourSettings): CheckResult {
   const col = frame.categorical.color;
-  if (!col) return { name: 'color_invariance', passed: true, detail: 'skipped: no color column', listings: 0, violations: 0, worst: 0, examples: [] };
+  if (!col)
+    return {
+      name: 'color_invariance',
+      passed: true,
+      detail: 'skipped: no color column',
+      listings: 0,
+      violations: 0,
+      worst: 0,
+      examples: [],
+    };
   const counts = new Map<string, number>();
   for (const c of col) if (c !== null) counts.set(c, (counts.get(c) ?? 0) + 1);
   const colors = [...counts.entries()]
@@ -155,13 +194,27 @@ export function colorInvariance(model: FramePredictor, frame: Frame, s: Behaviou
     .slice(0, 8)
     .map(([c]) => c);
   const rows = sampleRows(frame.nRows, s.sample, s.seed + 2);
-  const pred = priceEdits(model, frame, rows, colors.length, (f, at, _r, k) => ((f.categorical.color as (string | null)[])[at] = colors[k]));
+  const pred = priceEdits(
+    model,
+    frame,
+    rows,
+    colors.length,
+    (f, at, _r, k) => ((f.categorical.color as (string | null)[])[at] = colors[k]),
+  );
   const per = rows.map((_, j) => {
     const prices = Array.from(pred.subarray(j * colors.length, (j + 1) * colors.length));
     const worst = Math.max(...prices) / Math.min(...prices) - 1;
     return { worst, values: colors, prices };
   });
-  return summarise('color_invariance', rows, frame, per, s.colorMaxChange, s, `price spread across ${colors.length} colours`);
+  return summarise(
+    'color_invariance',
+    rows,
+    frame,
+    per,
+    s.colorMaxChange,
+    s,
+    `price spread across ${colors.length} colours`,
+  );
 }
 
 const isGoodPrice = (x: number) => Number.isFinite(x) && x > 0;
@@ -191,17 +244,37 @@ export function unseenCategories(model: FramePredictor, frame: Frame, s: Behavio
   ];
   const rows = sampleRows(frame.nRows, s.sample, s.seed + 3);
   const pred = priceEdits(model, frame, rows, edits.length, (f, at, _r, k) => {
-    for (const [c, v] of Object.entries(edits[k])) if (f.categorical[c]) (f.categorical[c] as (string | null)[])[at] = v;
+    for (const [c, v] of Object.entries(edits[k]))
+      if (f.categorical[c]) (f.categorical[c] as (string | null)[])[at] = v;
   });
   const per = rows.map((_, j) => {
     const prices = Array.from(pred.subarray(j * edits.length, (j + 1) * edits.length));
     return { worst: prices.every(isGoodPrice) ? 0 : 1, values: edits.map((e) => Object.keys(e).join('+')), prices };
   });
-  const r = summarise('unseen_categories', rows, frame, per, 0, { ...s, maxViolationRate: 0 }, 'unseen make/model/variant priced at zero, below zero or not a number');
+  const r = summarise(
+    'unseen_categories',
+    rows,
+    frame,
+    per,
+    0,
+    { ...s, maxViolationRate: 0 },
+    'unseen make/model/variant priced at zero, below zero or not a number',
+  );
   return { ...r, passed: r.violations === 0 };
 }
 
 /** All behavioural checks on a frame of test listings. `pred` is the model's price of each listing as it is. */
-export function behaviourChecks(model: FramePredictor, frame: Frame, pred: Float64Array, s: BehaviourSettings): CheckResult[] {
-  return [positiveFinite(pred, frame), unseenCategories(model, frame, s), odometerMonotonicity(model, frame, s), yearMonotonicity(model, frame, s), colorInvariance(model, frame, s)];
+export function behaviourChecks(
+  model: FramePredictor,
+  frame: Frame,
+  pred: Float64Array,
+  s: BehaviourSettings,
+): CheckResult[] {
+  return [
+    positiveFinite(pred, frame),
+    unseenCategories(model, frame, s),
+    odometerMonotonicity(model, frame, s),
+    yearMonotonicity(model, frame, s),
+    colorInvariance(model, frame, s),
+  ];
 }

@@ -136,7 +136,8 @@ export function modelUriOf(name: string, ref: ModelRef): string {
   const given = [ref.version, ref.stage, ref.alias].filter((x) => x !== undefined).length;
   if (given > 1) throw new AppError('USAGE', 'give one of --version, --stage or --alias, not several');
   if (ref.version !== undefined) {
-    if (!/^\d+$/.test(ref.version)) throw new AppError('USAGE', `--version must be a version number, got "${ref.version}"`);
+    if (!/^\d+$/.test(ref.version))
+      throw new AppError('USAGE', `--version must be a version number, got "${ref.version}"`);
     return `models:/${name}/${ref.version}`;
   }
   if (ref.alias !== undefined) return `models:/${name}@${ref.alias}`;
@@ -161,7 +162,11 @@ function pickMetrics(y: Float64Array, pred: Float64Array): Record<string, number
   return { r2: m.r2, rmse: m.rmse, mae: m.mae, mape: m.mape, medape: m.medape, within10: m.within10 };
 }
 
-async function withDownloadedBundle<T>(client: TrackingClient, uri: string, use: (b: ModelBundle) => Promise<T> | T): Promise<T> {
+async function withDownloadedBundle<T>(
+  client: TrackingClient,
+  uri: string,
+  use: (b: ModelBundle) => Promise<T> | T,
+): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'carprice-model-'));
   try {
     const local = await client.downloadModel(uri, join(dir, 'model'));
@@ -172,15 +177,26 @@ async function withDownloadedBundle<T>(client: TrackingClient, uri: string, use:
 }
 
 /** Compare per-row errors of the challenger and the champion on the same rows. */
-export function compareWithChampion(y: Float64Array, challenger: Float64Array, champion: Float64Array, version: string, o: { resamples: number; confidence: number; seed: number }): ChampionComparison {
+export function compareWithChampion(
+  y: Float64Array,
+  challenger: Float64Array,
+  champion: Float64Array,
+  version: string,
+  o: { resamples: number; confidence: number; seed: number },
+): ChampionComparison {
   const ae = (p: Float64Array) => p.map((v, i) => Math.abs(v - y[i]));
   const ape = (p: Float64Array) => p.map((v, i) => (y[i] !== 0 ? Math.abs(v - y[i]) / Math.abs(y[i]) : 0));
   const maeDifference = pairedBootstrap(ae(challenger), ae(champion), o);
   const mapeDifference = pairedBootstrap(ape(challenger), ape(champion), o);
   const worse: string[] = [];
-  if (maeDifference.lower > 0) worse.push(`MAE +${inr(maeDifference.mean)} INR (${pct(o.confidence)} CI ${inr(maeDifference.lower)}..${inr(maeDifference.upper)})`);
+  if (maeDifference.lower > 0)
+    worse.push(
+      `MAE +${inr(maeDifference.mean)} INR (${pct(o.confidence)} CI ${inr(maeDifference.lower)}..${inr(maeDifference.upper)})`,
+    );
   if (mapeDifference.lower > 0)
-    worse.push(`MAPE +${(100 * mapeDifference.mean).toFixed(2)} points (${pct(o.confidence)} CI ${(100 * mapeDifference.lower).toFixed(2)}..${(100 * mapeDifference.upper).toFixed(2)})`);
+    worse.push(
+      `MAPE +${(100 * mapeDifference.mean).toFixed(2)} points (${pct(o.confidence)} CI ${(100 * mapeDifference.lower).toFixed(2)}..${(100 * mapeDifference.upper).toFixed(2)})`,
+    );
   const passed = worse.length === 0;
   const detail = passed
     ? `not significantly worse than Production v${version}: MAE ${maeDifference.mean >= 0 ? '+' : ''}${inr(maeDifference.mean)} INR [${inr(maeDifference.lower)}, ${inr(maeDifference.upper)}], MAPE ${mapeDifference.mean >= 0 ? '+' : ''}${(100 * mapeDifference.mean).toFixed(2)} points [${(100 * mapeDifference.lower).toFixed(2)}, ${(100 * mapeDifference.upper).toFixed(2)}]`
@@ -208,14 +224,24 @@ export function formatTestSummary(r: ModelTestReport): string {
     '',
     '| check | result | detail |',
     '|---|---|---|',
-    ...r.gates.map((g) => `| gate ${g.name} | ${mark(g.passed)} | ${g.name.startsWith('min') ? '>=' : '<='} ${g.threshold} (got ${g.name.endsWith('rmse') ? inr(g.value) : g.value.toFixed(4)}) |`),
-    r.champion ? `| champion comparison | ${mark(r.champion.passed)} | ${r.champion.detail} |` : `| champion comparison | skipped | ${r.championNote ?? ''} |`,
+    ...r.gates.map(
+      (g) =>
+        `| gate ${g.name} | ${mark(g.passed)} | ${g.name.startsWith('min') ? '>=' : '<='} ${g.threshold} (got ${g.name.endsWith('rmse') ? inr(g.value) : g.value.toFixed(4)}) |`,
+    ),
+    r.champion
+      ? `| champion comparison | ${mark(r.champion.passed)} | ${r.champion.detail} |`
+      : `| champion comparison | skipped | ${r.championNote ?? ''} |`,
     ...r.behaviour.map((c) => `| ${c.name} | ${mark(c.passed)} | ${c.detail} |`),
   ];
   if (r.slices.flagged.length) {
-    lines.push('', `Slices with MAPE above ${r.slices.flagRatio}x the overall ${pct(r.slices.overall.mape)} (at least ${r.slices.minCount} listings):`, '');
+    lines.push(
+      '',
+      `Slices with MAPE above ${r.slices.flagRatio}x the overall ${pct(r.slices.overall.mape)} (at least ${r.slices.minCount} listings):`,
+      '',
+    );
     lines.push('| slice | listings | MAPE | MAE |', '|---|---|---|---|');
-    for (const s of r.slices.flagged) lines.push(`| ${s.column} = ${s.value} | ${s.n} | ${pct(s.mape)} | ${inr(s.mae)} |`);
+    for (const s of r.slices.flagged)
+      lines.push(`| ${s.column} = ${s.value} | ${s.n} | ${pct(s.mape)} | ${inr(s.mae)} |`);
   } else lines.push('', `No slice has MAPE above ${r.slices.flagRatio}x the overall ${pct(r.slices.overall.mape)}.`);
   if (r.failures.length) lines.push('', 'Failures:', '', ...r.failures.map((f) => `- ${f}`));
   return lines.join('\n') + '\n';
@@ -231,7 +257,10 @@ export async function modelTest(o: ModelTestOptions): Promise<ModelTestResult> {
   const test = await loadListings(dataPath, { params: p, env: o.env, signal: o.signal, requireTarget: true });
   const y = test.y!;
 
-  const client = o.bundle ? undefined : (o.client ?? TrackingClient.open({ env: o.env, paramsUri: p.mlflow.tracking_uri, cwd: o.cwd, logger: o.logger, clock }));
+  const client = o.bundle
+    ? undefined
+    : (o.client ??
+      TrackingClient.open({ env: o.env, paramsUri: p.mlflow.tracking_uri, cwd: o.cwd, logger: o.logger, clock }));
   try {
     let version: ModelVersion | undefined;
     let bundleDir = o.bundle ? inProject(o.cwd, o.bundle) : undefined;
@@ -241,17 +270,36 @@ export async function modelTest(o: ModelTestOptions): Promise<ModelTestResult> {
       } catch (e) {
         if (!isUnreachable(e)) throw e;
         bundleDir = inProject(o.cwd, join(p.model_trainer.output_dir, 'model'));
-        o.report?.(`model test: no registry answered (${(e as Error).message.split(';')[0]}); testing the local bundle ${bundleDir}`);
+        o.report?.(
+          `model test: no registry answered (${(e as Error).message.split(';')[0]}); testing the local bundle ${bundleDir}`,
+        );
       }
     }
     const run = async (bundle: ModelBundle): Promise<ModelTestResult> => {
       const pred = bundle.predictFrame(test.frame);
       const finite = pred.every((x) => Number.isFinite(x));
-      const metrics = finite ? pickMetrics(y, pred) : { r2: NaN, rmse: NaN, mae: NaN, mape: NaN, medape: NaN, within10: NaN };
+      const metrics = finite
+        ? pickMetrics(y, pred)
+        : { r2: NaN, rmse: NaN, mae: NaN, mape: NaN, medape: NaN, within10: NaN };
       const gates: GateResult[] = [
-        { name: 'min_r2', value: metrics.r2, threshold: p.evaluation.min_r2, passed: metrics.r2 >= p.evaluation.min_r2 },
-        { name: 'max_rmse', value: metrics.rmse, threshold: p.evaluation.max_rmse, passed: metrics.rmse <= p.evaluation.max_rmse },
-        { name: 'max_mape', value: metrics.mape, threshold: p.evaluation.max_mape, passed: metrics.mape <= p.evaluation.max_mape },
+        {
+          name: 'min_r2',
+          value: metrics.r2,
+          threshold: p.evaluation.min_r2,
+          passed: metrics.r2 >= p.evaluation.min_r2,
+        },
+        {
+          name: 'max_rmse',
+          value: metrics.rmse,
+          threshold: p.evaluation.max_rmse,
+          passed: metrics.rmse <= p.evaluation.max_rmse,
+        },
+        {
+          name: 'max_mape',
+          value: metrics.mape,
+          threshold: p.evaluation.max_mape,
+          passed: metrics.mape <= p.evaluation.max_mape,
+        },
       ];
       let champion: ChampionComparison | null = null;
       let championNote: string | null = null;
@@ -268,8 +316,14 @@ export async function modelTest(o: ModelTestOptions): Promise<ModelTestResult> {
         else if (!finite) championNote = 'the model gives non-finite prices';
         else {
           o.report?.(`model test: comparing with Production v${prod.version} on the same ${y.length} listings`);
-          const champPred = await withDownloadedBundle(client, `models:/${name}/${prod.version}`, (b) => b.predictFrame(test.frame));
-          champion = compareWithChampion(y, pred, champPred, prod.version, { resamples: mt.bootstrap_resamples, confidence: mt.confidence, seed: p.base.random_state });
+          const champPred = await withDownloadedBundle(client, `models:/${name}/${prod.version}`, (b) =>
+            b.predictFrame(test.frame),
+          );
+          champion = compareWithChampion(y, pred, champPred, prod.version, {
+            resamples: mt.bootstrap_resamples,
+            confidence: mt.confidence,
+            seed: p.base.random_state,
+          });
         }
       }
       const behaviour = behaviourChecks(bundle, test.frame, pred, {
@@ -280,9 +334,17 @@ export async function modelTest(o: ModelTestOptions): Promise<ModelTestResult> {
         maxViolationRate: mt.max_violation_rate,
         seed: p.base.random_state,
       });
-      const slices = errorSlices(test.frame, y, finite ? pred : pred.map((x) => (Number.isFinite(x) ? x : 0)), { minCount: mt.slice_min_count, flagRatio: mt.slice_flag_ratio });
+      const slices = errorSlices(test.frame, y, finite ? pred : pred.map((x) => (Number.isFinite(x) ? x : 0)), {
+        minCount: mt.slice_min_count,
+        flagRatio: mt.slice_flag_ratio,
+      });
       const failures = [
-        ...gates.filter((g) => !g.passed).map((g) => `gate ${g.name}: ${g.name.endsWith('rmse') ? inr(g.value) : g.value.toFixed(4)} against ${g.threshold} (params.yaml evaluation.${g.name})`),
+        ...gates
+          .filter((g) => !g.passed)
+          .map(
+            (g) =>
+              `gate ${g.name}: ${g.name.endsWith('rmse') ? inr(g.value) : g.value.toFixed(4)} against ${g.threshold} (params.yaml evaluation.${g.name})`,
+          ),
         ...(champion && !champion.passed ? [`champion comparison: ${champion.detail}`] : []),
         ...behaviour.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`),
       ];
@@ -302,7 +364,11 @@ export async function modelTest(o: ModelTestOptions): Promise<ModelTestResult> {
           trainingRows: bundle.metadata.training.rows,
           trainingDataHash: bundle.metadata.training.dataHash,
         },
-        data: { source: o.data ?? join(p.data_ingestion.output_dir, 'test.csv'), rows: y.length, dataHash: dataFingerprint(test.frame, y) },
+        data: {
+          source: o.data ?? join(p.data_ingestion.output_dir, 'test.csv'),
+          rows: y.length,
+          dataHash: dataFingerprint(test.frame, y),
+        },
         metrics,
         gates,
         champion,
@@ -323,8 +389,10 @@ export async function modelTest(o: ModelTestOptions): Promise<ModelTestResult> {
       let stored = false;
       if (client && version) {
         if (version.runId) {
-          for (const f of ['report.json', 'summary.md']) await client.logArtifact(version.runId, join(outputDir, f), 'model_test');
-          for (const f of ['model_card.json', 'model_card.md']) await client.logArtifact(version.runId, join(outputDir, f), 'model_card');
+          for (const f of ['report.json', 'summary.md'])
+            await client.logArtifact(version.runId, join(outputDir, f), 'model_test');
+          for (const f of ['model_card.json', 'model_card.md'])
+            await client.logArtifact(version.runId, join(outputDir, f), 'model_card');
         }
         const tags: Record<string, string> = {
           [TEST_TAGS.status]: report.passed ? 'passed' : 'failed',
@@ -336,7 +404,9 @@ export async function modelTest(o: ModelTestOptions): Promise<ModelTestResult> {
         for (const [k, v] of Object.entries(tags)) await client.store.setModelVersionTag(name, version.version, k, v);
         stored = true;
       }
-      o.report?.(`model test: ${version ? `${name} v${version.version}` : bundleDir} ${report.passed ? 'passed' : `FAILED (${failures.length} failure(s))`}; report in ${outputDir}`);
+      o.report?.(
+        `model test: ${version ? `${name} v${version.version}` : bundleDir} ${report.passed ? 'passed' : `FAILED (${failures.length} failure(s))`}; report in ${outputDir}`,
+      );
       return { report, summary, outputDir, stored };
     };
     if (version && client) return await withDownloadedBundle(client, `models:/${name}/${version.version}`, run);
@@ -346,7 +416,11 @@ export async function modelTest(o: ModelTestOptions): Promise<ModelTestResult> {
       bundle = ModelBundle.load(bundleDir);
     } catch (e) {
       if (isAppError(e, 'FILE_NOT_FOUND'))
-        throw new AppError('FILE_NOT_FOUND', `no model bundle in ${bundleDir}: run the model_trainer stage (carprice repro) or pass --bundle DIR`, { cause: e });
+        throw new AppError(
+          'FILE_NOT_FOUND',
+          `no model bundle in ${bundleDir}: run the model_trainer stage (carprice repro) or pass --bundle DIR`,
+          { cause: e },
+        );
       throw e;
     }
     return await run(bundle);

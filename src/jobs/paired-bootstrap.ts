@@ -33,7 +33,11 @@ export interface DifferenceInterval {
 /** Percentile interval of mean(a[i] - b[i]) over `resamples` paired resamples of the rows. */
 export function pairedBootstrap(a: ArrayLike<number>, b: ArrayLike<number>, o: BootstrapOptions): DifferenceInterval {
   const n = a.length;
-  if (n !== b.length || n === 0) throw new AppError('MODEL_INVALID', `paired bootstrap needs two equally long, non-empty error lists, got ${a.length} and ${b.length}`);
+  if (n !== b.length || n === 0)
+    throw new AppError(
+      'MODEL_INVALID',
+      `paired bootstrap needs two equally long, non-empty error lists, got ${a.length} and ${b.length}`,
+    );
   const d = new Float64Array(n);
   let total = 0;
   for (let i = 0; i < n; i++) total += d[i] = a[i] - b[i];

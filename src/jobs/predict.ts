@@ -44,7 +44,8 @@ const round2 = (p: number) => Math.round(p * 100) / 100;
 /** Prices for listing objects (all valid, or INPUT_INVALID naming every problem), or for a file's rows. */
 export async function predict(o: PredictOptions): Promise<Prediction[]> {
   const bundle = typeof o.model === 'string' ? ModelBundle.load(o.model) : o.model;
-  if ((o.input === undefined) === (o.data === undefined)) throw new AppError('USAGE', 'give exactly one of --input JSON or --data FILE');
+  if ((o.input === undefined) === (o.data === undefined))
+    throw new AppError('USAGE', 'give exactly one of --input JSON or --data FILE');
   if (o.data !== undefined) {
     const rows: Prediction[] = [];
     await predictFile({ ...o, model: bundle, data: o.data, format: 'jsonl', onRow: (p) => void rows.push(p) });
@@ -54,10 +55,15 @@ export async function predict(o: PredictOptions): Promise<Prediction[]> {
   if (input.length === 0) throw new AppError('INPUT_INVALID', 'no listings to predict: the input is an empty list');
   const problems: string[] = [];
   input.forEach((r, i) => {
-    for (const e of listingRangeErrors(r, o.params.ranges)) problems.push(`${input.length > 1 ? `[${i}].` : ''}${e.field}: ${e.message}`);
+    for (const e of listingRangeErrors(r, o.params.ranges))
+      problems.push(`${input.length > 1 ? `[${i}].` : ''}${e.field}: ${e.message}`);
   });
   if (problems.length)
-    throw new AppError('INPUT_INVALID', `invalid listing input (${problems.length} problem(s)): ${problems.slice(0, 20).join('; ')}`, { details: { problems } });
+    throw new AppError(
+      'INPUT_INVALID',
+      `invalid listing input (${problems.length} problem(s)): ${problems.slice(0, 20).join('; ')}`,
+      { details: { problems } },
+    );
   const prices = bundle.predictRecords(input);
   const out: Prediction[] = [];
   prices.forEach((p, i) => {
@@ -123,16 +129,26 @@ export async function predictFile(o: PredictFileOptions): Promise<PredictFileSum
   let source = o.data;
   try {
     if (o.format === 'csv') await emit('row,predicted_price,error\n');
-    for await (const chunk of readListingChunks(o.data, { params: o.params, env: o.env, signal: o.signal, chunkRows: o.chunkRows })) {
+    for await (const chunk of readListingChunks(o.data, {
+      params: o.params,
+      env: o.env,
+      signal: o.signal,
+      chunkRows: o.chunkRows,
+    })) {
       if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'prediction interrupted');
       source = chunk.origin.source;
-      validator ??= new ListingValidator(chunk.columns, schema, chunk.origin, { requireTarget: false, ranges: o.params.ranges });
+      validator ??= new ListingValidator(chunk.columns, schema, chunk.origin, {
+        requireTarget: false,
+        ranges: o.params.ranges,
+      });
       const checked = validator.check(chunk.rows, chunk.rowNumbers);
       const cellsOf = new Map<number, BadCell[]>();
       for (const b of checked.bad) cellsOf.set(b.row, [...(cellsOf.get(b.row) ?? []), b]);
       const keep: number[] = [];
       for (let i = 0; i < checked.n; i++) if (!checked.rowBad[i]) keep.push(i);
-      const prices = keep.length ? bundle.predictFrame(withOptionalColumns(keepRows(checked, keep).frame, bundle.inputSchema)) : new Float64Array(0);
+      const prices = keep.length
+        ? bundle.predictFrame(withOptionalColumns(keepRows(checked, keep).frame, bundle.inputSchema))
+        : new Float64Array(0);
       let k = 0;
       let text = '';
       for (let i = 0; i < checked.n; i++) {
@@ -158,7 +174,9 @@ export async function predictFile(o: PredictFileOptions): Promise<PredictFileSum
     const missing = validator?.missingOptional ?? [];
     o.onReport?.(
       `${source}: ${summary.rows} rows, ${summary.priced} priced, ${summary.failed} could not be priced` +
-        (examples.length ? ` (their error is in the output):\n  ${examples.join('\n  ')}${summary.failed > examples.length ? `\n  ... and ${summary.failed - examples.length} more` : ''}` : '') +
+        (examples.length
+          ? ` (their error is in the output):\n  ${examples.join('\n  ')}${summary.failed > examples.length ? `\n  ... and ${summary.failed - examples.length} more` : ''}`
+          : '') +
         (missing.length ? `\n  optional columns absent (imputed): ${missing.join(', ')}` : ''),
     );
     const maxInvalid = o.params.data_ingestion.max_invalid_fraction;

@@ -106,14 +106,19 @@ async function aliasMap(client: TrackingClient, name: string): Promise<Record<st
 }
 
 function stateOf(v: ModelVersion): VersionState {
-  return { version: v.version, stage: v.currentStage, tags: Object.fromEntries(GOVERNED.map((k) => [k, v.tags.find((t) => t.key === k)?.value ?? null])) };
+  return {
+    version: v.version,
+    stage: v.currentStage,
+    tags: Object.fromEntries(GOVERNED.map((k) => [k, v.tags.find((t) => t.key === k)?.value ?? null])),
+  };
 }
 
 async function snapshot(client: TrackingClient, name: string, versions: Iterable<string>): Promise<RegistrySnapshot> {
   const aliases = await aliasMap(client, name);
   const wanted = new Set([...versions, ...Object.values(aliases).filter((v): v is string => v !== null)]);
   const states: VersionState[] = [];
-  for (const v of [...wanted].sort((a, b) => Number(a) - Number(b))) states.push(stateOf(await client.store.getModelVersion(name, v)));
+  for (const v of [...wanted].sort((a, b) => Number(a) - Number(b)))
+    states.push(stateOf(await client.store.getModelVersion(name, v)));
   return { versions: states, aliases };
 }
 
@@ -126,7 +131,10 @@ export async function promotionHistory(client: TrackingClient, name: string): Pr
       try {
         return JSON.parse(t.value) as HistoryEvent;
       } catch {
-        throw new AppError('FORMAT_UNKNOWN', `registered model '${name}' tag ${t.key} is not a history event (not JSON); remove it with the MLflow UI or API`);
+        throw new AppError(
+          'FORMAT_UNKNOWN',
+          `registered model '${name}' tag ${t.key} is not a history event (not JSON); remove it with the MLflow UI or API`,
+        );
       }
     })
     .sort((a, b) => a.seq - b.seq);
@@ -136,13 +144,19 @@ async function recordEvent(client: TrackingClient, name: string, e: Omit<History
   const history = await promotionHistory(client, name);
   const event: HistoryEvent = { seq: (history.at(-1)?.seq ?? 0) + 1, ...e };
   const text = JSON.stringify(event);
-  if (text.length > 5000) throw new AppError('INVALID_PARAMETER_VALUE', `the ${e.action} record is ${text.length} characters, over MLflow's 5000 for a tag value; give a shorter --reason`);
+  if (text.length > 5000)
+    throw new AppError(
+      'INVALID_PARAMETER_VALUE',
+      `the ${e.action} record is ${text.length} characters, over MLflow's 5000 for a tag value; give a shorter --reason`,
+    );
   await client.store.setRegisteredModelTag(name, `${HISTORY_PREFIX}${String(event.seq).padStart(6, '0')}`, text);
   return event;
 }
 
 async function forgetEvent(client: TrackingClient, name: string, seq: number): Promise<void> {
-  await client.store.deleteRegisteredModelTag(name, `${HISTORY_PREFIX}${String(seq).padStart(6, '0')}`).catch(() => undefined);
+  await client.store
+    .deleteRegisteredModelTag(name, `${HISTORY_PREFIX}${String(seq).padStart(6, '0')}`)
+    .catch(() => undefined);
 }
 
 /** Put the touched part of the registry back as a snapshot recorded it. */
@@ -178,14 +192,21 @@ export async function promote(o: PromoteOptions): Promise<HistoryEvent> {
   if (o.version !== undefined) target = await client.store.getModelVersion(name, o.version);
   else {
     const staging = await client.store.getLatestVersions(name, ['Staging']);
-    if (!staging.length) throw new AppError('RESOURCE_DOES_NOT_EXIST', `registered model '${name}' has no Staging version; name one with --version (carprice model list shows them)`);
+    if (!staging.length)
+      throw new AppError(
+        'RESOURCE_DOES_NOT_EXIST',
+        `registered model '${name}' has no Staging version; name one with --version (carprice model list shows them)`,
+      );
     target = staging[0];
   }
   const all = await modelVersions(client, name);
   const production = all.filter((v) => v.currentStage === 'Production').map((v) => v.version);
   const aliases = await aliasMap(client, name);
   if (production.length === 1 && production[0] === target.version && aliases[CHAMPION] === target.version)
-    throw new AppError('INVALID_PARAMETER_VALUE', `${name} v${target.version} is already the Production version and the champion; nothing to promote`);
+    throw new AppError(
+      'INVALID_PARAMETER_VALUE',
+      `${name} v${target.version} is already the Production version and the champion; nothing to promote`,
+    );
   const status = tagOf(target, TEST_TAGS.status);
   if (status !== 'passed')
     throw new AppError(
@@ -205,13 +226,26 @@ export async function promote(o: PromoteOptions): Promise<HistoryEvent> {
   const at = new Date(clock.now()).toISOString();
   const reason = (o.reason ?? `passed model test of ${tagOf(target, TEST_TAGS.at) ?? '?'}`).slice(0, 500);
   const before = await snapshot(client, name, [target.version, ...production]);
-  const event = await recordEvent(client, name, { action: 'promote', version: target.version, previous: champNow, by: o.user, at, reason, before });
+  const event = await recordEvent(client, name, {
+    action: 'promote',
+    version: target.version,
+    previous: champNow,
+    by: o.user,
+    at,
+    reason,
+    before,
+  });
   try {
     for (const v of champNow) {
       await client.transitionStage(name, v, 'Archived', false);
       await client.store.setModelVersionTag(name, v, PROMOTION_TAGS.archivedBy, o.user);
       await client.store.setModelVersionTag(name, v, PROMOTION_TAGS.archivedAt, at);
-      await client.store.setModelVersionTag(name, v, PROMOTION_TAGS.archiveReason, `replaced by v${target.version}: ${reason}`.slice(0, 600));
+      await client.store.setModelVersionTag(
+        name,
+        v,
+        PROMOTION_TAGS.archiveReason,
+        `replaced by v${target.version}: ${reason}`.slice(0, 600),
+      );
     }
     if (target.currentStage !== 'Production') await client.transitionStage(name, target.version, 'Production', false);
     await client.store.setModelVersionTag(name, target.version, PROMOTION_TAGS.promotedBy, o.user);
@@ -225,7 +259,9 @@ export async function promote(o: PromoteOptions): Promise<HistoryEvent> {
     await forgetEvent(client, name, event.seq);
     throw e;
   }
-  o.report?.(`promoted ${name} v${target.version} to Production (alias ${CHAMPION})${champNow.length ? `; archived v${champNow.join(', v')}` : ''}`);
+  o.report?.(
+    `promoted ${name} v${target.version} to Production (alias ${CHAMPION})${champNow.length ? `; archived v${champNow.join(', v')}` : ''}`,
+  );
   return event;
 }
 
@@ -236,12 +272,29 @@ export async function rollback(o: GovernanceOptions): Promise<HistoryEvent> {
   const history = await promotionHistory(client, name);
   const undone = new Set(history.filter((e) => e.action === 'rollback' && e.undoes !== undefined).map((e) => e.undoes));
   const last = [...history].reverse().find((e) => e.action === 'promote' && !undone.has(e.seq));
-  if (!last) throw new AppError('RESOURCE_DOES_NOT_EXIST', `registered model '${name}' has no promotion to roll back (carprice model history shows what happened)`);
+  if (!last)
+    throw new AppError(
+      'RESOURCE_DOES_NOT_EXIST',
+      `registered model '${name}' has no promotion to roll back (carprice model history shows what happened)`,
+    );
   const at = new Date(clock.now()).toISOString();
   const reason = (o.reason ?? `rollback of the promotion of v${last.version} (${last.at})`).slice(0, 500);
   const restored = last.before.versions.filter((v) => v.stage === 'Production').map((v) => v.version);
-  const before = await snapshot(client, name, last.before.versions.map((v) => v.version));
-  const event = await recordEvent(client, name, { action: 'rollback', version: last.version, previous: restored, by: o.user, at, reason, undoes: last.seq, before });
+  const before = await snapshot(
+    client,
+    name,
+    last.before.versions.map((v) => v.version),
+  );
+  const event = await recordEvent(client, name, {
+    action: 'rollback',
+    version: last.version,
+    previous: restored,
+    by: o.user,
+    at,
+    reason,
+    undoes: last.seq,
+    before,
+  });
   try {
     await restore(client, name, last.before);
     await client.store.setModelVersionTag(name, last.version, PROMOTION_TAGS.rolledBackBy, o.user);
@@ -288,7 +341,9 @@ export async function listModelVersions(client: TrackingClient, name: string): P
     if (v.runId) {
       try {
         const run = await client.getRun(v.runId);
-        metrics = Object.fromEntries(run.data.metrics.filter((m) => m.key.startsWith('test_')).map((m) => [m.key.slice(5), m.value]));
+        metrics = Object.fromEntries(
+          run.data.metrics.filter((m) => m.key.startsWith('test_')).map((m) => [m.key.slice(5), m.value]),
+        );
       } catch (e) {
         if (!isAppError(e, 'RESOURCE_DOES_NOT_EXIST')) throw e;
       }

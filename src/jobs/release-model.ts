@@ -41,7 +41,15 @@ export interface ReleaseResult {
 /** Test the Staging version and promote it when it passes. */
 export async function releaseModel(o: ReleaseModelOptions): Promise<ReleaseResult> {
   const name = o.name ?? o.params.model_registration.model_name;
-  const client = o.client ?? TrackingClient.open({ env: o.env, paramsUri: o.params.mlflow.tracking_uri, cwd: o.cwd, logger: o.logger, clock: o.clock });
+  const client =
+    o.client ??
+    TrackingClient.open({
+      env: o.env,
+      paramsUri: o.params.mlflow.tracking_uri,
+      cwd: o.cwd,
+      logger: o.logger,
+      clock: o.clock,
+    });
   try {
     let staging: ModelVersion | undefined;
     try {
@@ -49,16 +57,57 @@ export async function releaseModel(o: ReleaseModelOptions): Promise<ReleaseResul
     } catch (e) {
       if (!isAppError(e, 'RESOURCE_DOES_NOT_EXIST')) throw e;
     }
-    if (!staging) return { version: null, tested: false, passed: false, promoted: false, reason: `no ${name} version in Staging: nothing to release`, summary: null };
+    if (!staging)
+      return {
+        version: null,
+        tested: false,
+        passed: false,
+        promoted: false,
+        reason: `no ${name} version in Staging: nothing to release`,
+        summary: null,
+      };
     // already tested against the Production version still in place: reuse the verdict
     const tag = (k: string) => staging.tags.find((x) => x.key === k)?.value;
     const prod = (await client.store.getLatestVersions(name, ['Production']))[0]?.version ?? 'none';
     if (tag(TEST_TAGS.status) === 'failed' && tag(TEST_TAGS.champion) === prod)
-      return { version: staging.version, tested: false, passed: false, promoted: false, reason: `v${staging.version} stays in Staging: ${tag(TEST_TAGS.failures) ?? 'it failed its model test'}`, summary: null };
-    const t = await modelTest({ params: o.params, cwd: o.cwd, env: o.env, name, version: staging.version, client, logger: o.logger, signal: o.signal, clock: o.clock, report: o.report });
+      return {
+        version: staging.version,
+        tested: false,
+        passed: false,
+        promoted: false,
+        reason: `v${staging.version} stays in Staging: ${tag(TEST_TAGS.failures) ?? 'it failed its model test'}`,
+        summary: null,
+      };
+    const t = await modelTest({
+      params: o.params,
+      cwd: o.cwd,
+      env: o.env,
+      name,
+      version: staging.version,
+      client,
+      logger: o.logger,
+      signal: o.signal,
+      clock: o.clock,
+      report: o.report,
+    });
     if (!t.report.passed)
-      return { version: staging.version, tested: true, passed: false, promoted: false, reason: `v${staging.version} stays in Staging: ${t.report.failures.join('; ')}`, summary: t.summary };
-    const e = await promote({ client, name, version: staging.version, user: currentUser(o.env), reason: 'released by carprice start: passed its model test', clock: o.clock, report: o.report });
+      return {
+        version: staging.version,
+        tested: true,
+        passed: false,
+        promoted: false,
+        reason: `v${staging.version} stays in Staging: ${t.report.failures.join('; ')}`,
+        summary: t.summary,
+      };
+    const e = await promote({
+      client,
+      name,
+      version: staging.version,
+      user: currentUser(o.env),
+      reason: 'released by carprice start: passed its model test',
+      clock: o.clock,
+      report: o.report,
+    });
     return {
       version: staging.version,
       tested: true,

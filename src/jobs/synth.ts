@@ -26,8 +26,13 @@ export interface SynthJobOptions {
 }
 
 export async function synth(o: SynthJobOptions): Promise<{ rows: number; out: string }> {
-  if (!Number.isInteger(o.rows) || o.rows < 1) throw new AppError('USAGE', `--rows must be a positive integer, got ${o.rows}`);
-  const v = await loadListings(o.source ?? o.params.data_source.raw_data, { params: o.params, env: o.env, signal: o.signal });
+  if (!Number.isInteger(o.rows) || o.rows < 1)
+    throw new AppError('USAGE', `--rows must be a positive integer, got ${o.rows}`);
+  const v = await loadListings(o.source ?? o.params.data_source.raw_data, {
+    params: o.params,
+    env: o.env,
+    signal: o.signal,
+  });
   const cols = synthColumns(v.frame, v.schema.target);
   const tmp = join(dirname(o.out), `.${basename(o.out)}.${process.pid}.tmp`);
   let stream: WriteStream | undefined;
@@ -48,7 +53,11 @@ export async function synth(o: SynthJobOptions): Promise<{ rows: number; out: st
       chunk = [];
       if (!out.write(text.slice(text.indexOf('\n') + 1))) await once(out, 'drain');
     };
-    for (const row of synthRows(v.frame, v.y!, { rows: o.rows, seed: o.seed ?? o.params.base.random_state, target: v.schema.target })) {
+    for (const row of synthRows(v.frame, v.y!, {
+      rows: o.rows,
+      seed: o.seed ?? o.params.base.random_state,
+      target: v.schema.target,
+    })) {
       chunk.push(row);
       if (chunk.length === 10_000) {
         if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'synth interrupted; nothing was written');
@@ -63,7 +72,11 @@ export async function synth(o: SynthJobOptions): Promise<{ rows: number; out: st
     stream?.destroy();
     await rm(tmp, { force: true }).catch(() => undefined); // e.g. the folder is a file: nothing to clean
     if (e instanceof AppError) throw e;
-    throw new AppError('FILE_UNREADABLE', `could not write ${o.out}: ${(e as Error).message}; check that its folder is writable`, { cause: e });
+    throw new AppError(
+      'FILE_UNREADABLE',
+      `could not write ${o.out}: ${(e as Error).message}; check that its folder is writable`,
+      { cause: e },
+    );
   }
   return { rows: o.rows, out: o.out };
 }

@@ -110,5 +110,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const metrics = regressionMetrics(yTest, bundle.predictFrame(testFrame));
   bundle.metadata = { ...bundle.metadata, metrics: { ...metrics } };
   if (o.out) bundle.save(o.out);
-  return { bundle, metrics, trainRows: trainFrame.nRows, testRows: testFrame.nRows, seconds: (performance.now() - t0) / 1000 };
+  return {
+    bundle,
+    metrics,
+    trainRows: trainFrame.nRows,
+    testRows: testFrame.nRows,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }

@@ -10,17 +10,22 @@ import { algorithmNames, createEstimator } from '../ml/algorithms.js';
 import { flattenParams } from './stages/model-trainer.js';
 import { effectiveModelParams, trainedParams } from './training-options.js';
 
-const logged = (raw: Record<string, unknown>, algo: string) => flattenParams({ ...trainedParams(parseParams(raw), algo), train_rows: 10 });
+const logged = (raw: Record<string, unknown>, algo: string) =>
+  flattenParams({ ...trainedParams(parseParams(raw), algo), train_rows: 10 });
 
 test('a blend logs its members and every hyper-parameter of each member', () => {
-  const a = logged({ model_trainer: { params: { ridge: { alpha: 0.01 }, blend: { members: 'ridge,gbdt' } } } }, 'blend');
+  const a = logged(
+    { model_trainer: { params: { ridge: { alpha: 0.01 }, blend: { members: 'ridge,gbdt' } } } },
+    'blend',
+  );
   const b = logged({ model_trainer: { params: { ridge: { alpha: 0.5 }, blend: { members: 'ridge,gbdt' } } } }, 'blend');
   assert.equal(a['model.members'], 'ridge,gbdt');
   assert.equal(a['model.ridge.alpha'], '0.01');
   assert.equal(b['model.ridge.alpha'], '0.5');
   assert.notDeepEqual(a, b, 'different ridge alpha, different params');
   // Every effective gbdt setting, including the ones params.yaml leaves at their defaults.
-  for (const [k, v] of Object.entries(createEstimator('gbdt', parseParams({}).model_trainer.params.gbdt).params())) assert.equal(a[`model.gbdt.${k}`], String(v), k);
+  for (const [k, v] of Object.entries(createEstimator('gbdt', parseParams({}).model_trainer.params.gbdt).params()))
+    assert.equal(a[`model.gbdt.${k}`], String(v), k);
   assert.ok(Object.keys(a).filter((k) => k.startsWith('model.gbdt.')).length >= 10);
 });
 
@@ -34,5 +39,8 @@ test('every algorithm logs all its effective hyper-parameters, defaults included
     for (const [k, v] of Object.entries(expected)) assert.equal(flat[`model.${k}`], String(v), `${algo}: ${k}`);
   }
   // A setting from params.yaml wins over the default.
-  assert.equal(effectiveModelParams(parseParams({ model_trainer: { params: { lasso: { alpha: 0.25 } } } }), 'lasso').alpha, 0.25);
+  assert.equal(
+    effectiveModelParams(parseParams({ model_trainer: { params: { lasso: { alpha: 0.25 } } } }), 'lasso').alpha,
+    0.25,
+  );
 });

@@ -12,7 +12,10 @@ import { createEstimator } from '../ml/algorithms.js';
 import { algorithmInfo } from '../ml/algorithm-catalog.js';
 
 /** Trainer settings for `algo` from params.yaml. */
-export function trainingOptions(params: Params, algo: string): Pick<TrainBundleOptions, 'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'intervalLevel'> {
+export function trainingOptions(
+  params: Params,
+  algo: string,
+): Pick<TrainBundleOptions, 'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'intervalLevel'> {
   return {
     algo,
     algoParams: params.model_trainer.params,
@@ -40,7 +43,10 @@ export function effectiveModelParams(params: Params, algo: string): Record<strin
 }
 
 /** The params a trained model records about itself (saved in the bundle, logged to the run). */
-export function trainedParams(params: Params, algo: string): { algo: string; model: Readonly<Record<string, unknown>>; features: Params['features']; seed: number } {
+export function trainedParams(
+  params: Params,
+  algo: string,
+): { algo: string; model: Readonly<Record<string, unknown>>; features: Params['features']; seed: number } {
   return { algo, model: effectiveModelParams(params, algo), features: params.features, seed: params.base.random_state };
 }
 
@@ -53,7 +59,10 @@ export function trainingThreads(env: Env | undefined): number {
   if (raw === undefined) return availableParallelism();
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1)
-    throw new AppError('CONFIG_INVALID', `CARPRICE_THREADS must be a whole number >= 1 (1 = train on the main thread only), got "${raw}"`);
+    throw new AppError(
+      'CONFIG_INVALID',
+      `CARPRICE_THREADS must be a whole number >= 1 (1 = train on the main thread only), got "${raw}"`,
+    );
   return n;
 }
 
@@ -80,7 +89,10 @@ export function checkHyperParams(params: Params, algo: string, fromFlag: boolean
     try {
       createEstimator(m, params.model_trainer.params[m] ?? {});
     } catch (e) {
-      if (e instanceof AppError && e.code === 'USAGE') throw new AppError('CONFIG_INVALID', `${key(m)}: ${e.message}; fix params.yaml or the --set flag`, { cause: e });
+      if (e instanceof AppError && e.code === 'USAGE')
+        throw new AppError('CONFIG_INVALID', `${key(m)}: ${e.message}; fix params.yaml or the --set flag`, {
+          cause: e,
+        });
       throw e;
     }
   }

@@ -23,7 +23,10 @@ export const ALGORITHM_CATALOG: Readonly<Record<string, AlgorithmInfo>> = {
   forest: { family: 'tree', summary: 'random forest (bootstrap, max_features, OOB score)' },
   gbdt: { family: 'tree', summary: 'histogram gradient boosting (XGBoost-style params)' },
   // an ensemble: each member gets its own feature pipeline (bundle/train-bundle.ts memberAlgos)
-  blend: { family: null, summary: 'weighted blend of members (model_trainer.params.blend.members, default ridge,gbdt)' },
+  blend: {
+    family: null,
+    summary: 'weighted blend of members (model_trainer.params.blend.members, default ridge,gbdt)',
+  },
 };
 
 /** Names of every algorithm, sorted. */
@@ -42,7 +45,10 @@ export function algorithmInfo(algo: string): AlgorithmInfo {
 export function familyOf(algo: string): Family {
   const { family } = algorithmInfo(algo);
   if (family === null)
-    throw new AppError('USAGE', `${algo} is an ensemble with no feature family of its own; each of its members (model_trainer.params.${algo}.members) has one`);
+    throw new AppError(
+      'USAGE',
+      `${algo} is an ensemble with no feature family of its own; each of its members (model_trainer.params.${algo}.members) has one`,
+    );
   return family;
 }
 

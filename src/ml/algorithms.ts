@@ -22,7 +22,10 @@ const FACTORIES: Record<string, (params: Record<string, unknown>) => Regressor> 
   forest: (p) => new RandomForestRegressor(p),
   gbdt: (p) => new GradientBoostingRegressor(p),
   blend: () => {
-    throw new AppError('USAGE', 'blend is a combination of algorithms, trained through the model bundle (carprice train --algo blend)');
+    throw new AppError(
+      'USAGE',
+      'blend is a combination of algorithms, trained through the model bundle (carprice train --algo blend)',
+    );
   },
 };
 

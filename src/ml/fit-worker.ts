@@ -14,7 +14,10 @@ if (port) {
       reply = { id: m.id, saved: fitJob(m).toJSON() };
     } catch (e) {
       const err = e as { code?: unknown; message?: unknown };
-      reply = { id: m.id, error: { code: typeof err.code === 'string' ? err.code : 'INTERNAL_ERROR', message: String(err.message ?? e) } };
+      reply = {
+        id: m.id,
+        error: { code: typeof err.code === 'string' ? err.code : 'INTERNAL_ERROR', message: String(err.message ?? e) },
+      };
     }
     port.postMessage(reply);
   });

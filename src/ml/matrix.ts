@@ -27,16 +27,20 @@ export function makeMatrix(
   extra: { categorical?: readonly boolean[]; nCategories?: readonly number[] } = {},
 ): Matrix {
   if (data.length !== nRows * nCols)
-    throw new AppError('MODEL_INVALID', `matrix data has ${data.length} values, expected ${nRows} x ${nCols} = ${nRows * nCols}`);
+    throw new AppError(
+      'MODEL_INVALID',
+      `matrix data has ${data.length} values, expected ${nRows} x ${nCols} = ${nRows * nCols}`,
+    );
   const names = columnNames ?? Array.from({ length: nCols }, (_, j) => `x${j}`);
-  if (names.length !== nCols) throw new AppError('MODEL_INVALID', `matrix has ${nCols} columns but ${names.length} names`);
+  if (names.length !== nCols)
+    throw new AppError('MODEL_INVALID', `matrix has ${nCols} columns but ${names.length} names`);
   return { nRows, nCols, data, columnNames: names, ...extra };
 }
 
 /** Matrix from an array of rows (tests, small inputs). */
 export function fromRows(rows: readonly (readonly number[])[], columnNames?: readonly string[]): Matrix {
   const nRows = rows.length;
-  const nCols = nRows ? rows[0].length : columnNames?.length ?? 0;
+  const nCols = nRows ? rows[0].length : (columnNames?.length ?? 0);
   const data = new Float64Array(nRows * nCols);
   rows.forEach((r, i) => {
     if (r.length !== nCols) throw new AppError('MODEL_INVALID', `row ${i} has ${r.length} values, expected ${nCols}`);

@@ -40,7 +40,10 @@ test('r2 follows scikit-learn for a constant target and can be negative', () => 
 });
 
 test('mismatched, empty or non-finite inputs are MODEL_INVALID', () => {
-  assert.throws(() => regressionMetrics([1, 2], [1]), { code: 'MODEL_INVALID', message: /2 true values but 1 predictions/ });
+  assert.throws(() => regressionMetrics([1, 2], [1]), {
+    code: 'MODEL_INVALID',
+    message: /2 true values but 1 predictions/,
+  });
   assert.throws(() => regressionMetrics([], []), { code: 'MODEL_INVALID', message: /no rows/ });
   assert.throws(() => rmse([1, 2], [1, NaN]), { code: 'MODEL_INVALID', message: /prediction at row 1/ });
   assert.throws(() => mae([1, Infinity], [1, 2]), { code: 'MODEL_INVALID', message: /true value at row 1/ });

@@ -28,14 +28,22 @@ export interface RegressionMetrics {
 
 function check(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
   if (yTrue.length !== yPred.length)
-    throw new AppError('MODEL_INVALID', `metrics: ${yTrue.length} true values but ${yPred.length} predictions; they must pair up row by row`);
+    throw new AppError(
+      'MODEL_INVALID',
+      `metrics: ${yTrue.length} true values but ${yPred.length} predictions; they must pair up row by row`,
+    );
   if (yTrue.length === 0) throw new AppError('MODEL_INVALID', 'metrics: no rows to score; the evaluation set is empty');
   for (let i = 0; i < yTrue.length; i++) {
-    if (!Number.isFinite(yTrue[i])) throw new AppError('MODEL_INVALID', `metrics: true value at row ${i} is ${yTrue[i]}`, { details: { row: i } });
+    if (!Number.isFinite(yTrue[i]))
+      throw new AppError('MODEL_INVALID', `metrics: true value at row ${i} is ${yTrue[i]}`, { details: { row: i } });
     if (!Number.isFinite(yPred[i]))
-      throw new AppError('MODEL_INVALID', `metrics: prediction at row ${i} is ${yPred[i]}; the model produced a non-finite value`, {
-        details: { row: i },
-      });
+      throw new AppError(
+        'MODEL_INVALID',
+        `metrics: prediction at row ${i} is ${yPred[i]}; the model produced a non-finite value`,
+        {
+          details: { row: i },
+        },
+      );
   }
   return yTrue.length;
 }

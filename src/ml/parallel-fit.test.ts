@@ -22,7 +22,15 @@ function data(n: number, p: number, seed: number) {
     }
     y[i] = s + 0.05 * rng.normal();
   }
-  return { X: makeMatrix(n, p, X, Array.from({ length: p }, (_, j) => `x${j}`)), y };
+  return {
+    X: makeMatrix(
+      n,
+      p,
+      X,
+      Array.from({ length: p }, (_, j) => `x${j}`),
+    ),
+    y,
+  };
 }
 
 const { X, y } = data(400, 6, 3);
@@ -53,7 +61,10 @@ test('a failing job fails the call with its own code; an abort gives INTERRUPTED
   const c = new AbortController();
   const slow: FitJob = { algo: 'gbdt', params: { n_estimators: 100000 }, X, y };
   setTimeout(() => c.abort(), 200);
-  await assert.rejects(fitEstimators([slow, slow], { threads: 2, signal: c.signal }), (e: unknown) => e instanceof AppError && e.code === 'INTERRUPTED');
+  await assert.rejects(
+    fitEstimators([slow, slow], { threads: 2, signal: c.signal }),
+    (e: unknown) => e instanceof AppError && e.code === 'INTERRUPTED',
+  );
   const done = new AbortController();
   done.abort();
   await assert.rejects(fitEstimators(JOBS, { threads: 2, signal: done.signal }), { code: 'INTERRUPTED' });

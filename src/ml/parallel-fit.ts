@@ -94,9 +94,17 @@ export async function fitEstimators(jobs: readonly FitJob[], o: FitOptions): Pro
             resolve();
           } else give(w);
         });
-        w.on('error', (e) => fail(new AppError('INTERNAL_ERROR', `a training worker failed: ${e.message}`, { cause: e })));
+        w.on('error', (e) =>
+          fail(new AppError('INTERNAL_ERROR', `a training worker failed: ${e.message}`, { cause: e })),
+        );
         w.on('exit', (code) => {
-          if (done < jobs.length) fail(new AppError('INTERNAL_ERROR', `a training worker stopped (exit code ${code}) before its model was fitted`));
+          if (done < jobs.length)
+            fail(
+              new AppError(
+                'INTERNAL_ERROR',
+                `a training worker stopped (exit code ${code}) before its model was fitted`,
+              ),
+            );
         });
         give(w);
       }

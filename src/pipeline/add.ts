@@ -41,10 +41,17 @@ export async function add(opts: AddOptions): Promise<AddedPath[]> {
       const rel = repo.rel(abs);
       if (rel.startsWith('..')) throw new AppError('USAGE', `'${p}' is outside the repository ${repo.root}`);
       if (!existsSync(abs)) throw new AppError('FILE_NOT_FOUND', `'${p}' does not exist; nothing to add`);
-      if (repo.ignore.isIgnored(rel, false)) throw new AppError('USAGE', `'${p}' is ignored by .dvcignore; remove the pattern to track it`);
+      if (repo.ignore.isIgnored(rel, false))
+        throw new AppError('USAGE', `'${p}' is ignored by .dvcignore; remove the pattern to track it`);
       for (const s of index.stages)
-        if (s.kind === 'stage' && s.outs.some((o) => o.path === rel || rel.startsWith(o.path + '/') || o.path.startsWith(rel + '/')))
-          throw new AppError('USAGE', `'${rel}' is (or overlaps) an output of stage '${s.name}' in dvc.yaml; it is tracked by dvc.lock already`);
+        if (
+          s.kind === 'stage' &&
+          s.outs.some((o) => o.path === rel || rel.startsWith(o.path + '/') || o.path.startsWith(rel + '/'))
+        )
+          throw new AppError(
+            'USAGE',
+            `'${rel}' is (or overlaps) an output of stage '${s.name}' in dvc.yaml; it is tracked by dvc.lock already`,
+          );
       const h = await hashPath(abs, rel, repo.ignore, repo.state);
       if (!h) throw new AppError('FILE_NOT_FOUND', `'${p}' does not exist`);
       const dvcRel = `${rel}.dvc`;

@@ -11,7 +11,21 @@
  * cache and reported: the caller treats it as missing (fetch it again, or run the stage).
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { AppError } from '../core/errors.js';
@@ -185,7 +199,11 @@ export class LocalCache {
       if (!Array.isArray(list)) throw new Error('not a list');
       return list;
     } catch (e) {
-      throw new AppError('PIPELINE_INVALID', `cache object ${this.path(md5)} is not a valid .dir manifest; delete it and run the command again`, { cause: e });
+      throw new AppError(
+        'PIPELINE_INVALID',
+        `cache object ${this.path(md5)} is not a valid .dir manifest; delete it and run the command again`,
+        { cause: e },
+      );
     }
   }
 
@@ -237,5 +255,10 @@ export class LocalCache {
 
 /** DVC-like warning lines for corrupted objects found (and removed) in the cache. */
 export function formatCorrupted(corrupted: readonly string[], path: string): string {
-  return corrupted.map((m) => `WARNING: corrupted cache object md5: ${m} (for '${path}'): its content does not match its hash; removed it from the cache\n`).join('');
+  return corrupted
+    .map(
+      (m) =>
+        `WARNING: corrupted cache object md5: ${m} (for '${path}'): its content does not match its hash; removed it from the cache\n`,
+    )
+    .join('');
 }

@@ -33,7 +33,12 @@ export interface CompareOptions {
 
 function gitShow(root: string, rev: string, rel: string): string | undefined {
   try {
-    return execFileSync('git', ['show', `${rev}:${rel}`], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+    return execFileSync('git', ['show', `${rev}:${rel}`], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 64 << 20,
+    });
   } catch {
     return undefined;
   }
@@ -105,7 +110,14 @@ export function paramsDiff(opts: CompareOptions): DiffRow[] {
     } catch {
       cur = undefined;
     }
-    rows.push(...diffMaps(display(file), pick(parse(gitShow(repo.root, rev, file), file), keys), pick(parse(cur, file), keys), !!opts.all));
+    rows.push(
+      ...diffMaps(
+        display(file),
+        pick(parse(gitShow(repo.root, rev, file), file), keys),
+        pick(parse(cur, file), keys),
+        !!opts.all,
+      ),
+    );
   }
   return rows;
 }
@@ -202,7 +214,8 @@ export function diffJson(rows: readonly DiffRow[]): string {
     const entry: PyMap = { old: jsonCell(r.old), new: jsonCell(r.new) };
     const a = pyNumber(r.old);
     const b = pyNumber(r.new);
-    if (a !== undefined && b !== undefined) entry.diff = r.old instanceof PyFloat || r.new instanceof PyFloat ? new PyFloat(b - a) : b - a;
+    if (a !== undefined && b !== undefined)
+      entry.diff = r.old instanceof PyFloat || r.new instanceof PyFloat ? new PyFloat(b - a) : b - a;
     ((out[r.path] ??= {}) as PyMap)[r.key] = entry;
   }
   return pyJsonDumps(out, (d) => pyJsonString(d.text), false);
@@ -210,7 +223,14 @@ export function diffJson(rows: readonly DiffRow[]): string {
 
 /** DVC's `_extract_metrics`: numbers, strings and (non-empty) dicts of them; the rest is dropped. */
 function extractMetrics(v: PyValue): PyValue | undefined {
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || typeof v === 'string' || v instanceof PyFloat) return v;
+  if (
+    typeof v === 'number' ||
+    typeof v === 'boolean' ||
+    typeof v === 'bigint' ||
+    typeof v === 'string' ||
+    v instanceof PyFloat
+  )
+    return v;
   if (!isMap(v)) return undefined;
   const out: PyMap = {};
   for (const [k, x] of Object.entries(v)) {

@@ -40,7 +40,11 @@ export function parseConfig(text: string, shown: string): ConfigData {
       return;
     }
     const kv = /^([^=]+?)\s*=\s*(.*)$/.exec(line);
-    if (!kv || !cur) throw new AppError('PIPELINE_INVALID', `${shown}:${i + 1}: cannot parse ${JSON.stringify(raw)}; expected [section] or key = value`);
+    if (!kv || !cur)
+      throw new AppError(
+        'PIPELINE_INVALID',
+        `${shown}:${i + 1}: cannot parse ${JSON.stringify(raw)}; expected [section] or key = value`,
+      );
     let value = kv[2];
     if (!/^["']/.test(value)) value = value.replace(/\s+#.*$/, '');
     cur.set(unquote(kv[1]), unquote(value));
@@ -49,7 +53,7 @@ export function parseConfig(text: string, shown: string): ConfigData {
 }
 
 function quoteValue(v: string): string {
-  if (v === '' ) return '""';
+  if (v === '') return '""';
   if (/[,#]/.test(v) || /^\s|\s$/.test(v)) return v.includes('"') ? `'${v}'` : `"${v}"`;
   return v;
 }
@@ -108,12 +112,16 @@ export class RepoConfig {
   /** Names of remotes, in order. */
   remoteNames(): string[] {
     const names = new Set<string>();
-    for (const d of [this.repo, this.local]) for (const k of d.keys()) if (k.startsWith('remote "')) names.add(k.slice(8, -1));
+    for (const d of [this.repo, this.local])
+      for (const k of d.keys()) if (k.startsWith('remote "')) names.add(k.slice(8, -1));
     return [...names];
   }
 
   save(which: 'repo' | 'local' = 'repo'): void {
-    writeFileAtomic(join(this.dvcDir, which === 'repo' ? 'config' : 'config.local'), serializeConfig(which === 'repo' ? this.repo : this.local));
+    writeFileAtomic(
+      join(this.dvcDir, which === 'repo' ? 'config' : 'config.local'),
+      serializeConfig(which === 'repo' ? this.repo : this.local),
+    );
   }
 }
 

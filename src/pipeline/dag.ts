@@ -51,7 +51,8 @@ function outsGraph(g: StageGraph, display: (p: string) => string, names?: Readon
       if (!nodes.includes(shown)) nodes.push(shown);
       for (const u of g.upstream.get(s.name) ?? []) {
         if (names && !names.has(u)) continue;
-        for (const uo of g.byName.get(u)!.outs) if (s.deps.some((d) => overlaps(d.path, uo.path))) edges.push([display(uo.path), shown]);
+        for (const uo of g.byName.get(u)!.outs)
+          if (s.deps.some((d) => overlaps(d.path, uo.path))) edges.push([display(uo.path), shown]);
       }
     }
   }
@@ -94,7 +95,8 @@ function line(canvas: string[][], x0: number, y0: number, x1: number, y1: number
     return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
   };
   if (dx === 0 && dy === 0) put(x0, y0);
-  else if (Math.abs(dx) >= Math.abs(dy)) for (let x = x0; x <= x1; x++) put(x, dx === 0 ? y0 : y0 + pyRound(((x - x0) * dy) / dx));
+  else if (Math.abs(dx) >= Math.abs(dy))
+    for (let x = x0; x <= x1; x++) put(x, dx === 0 ? y0 : y0 + pyRound(((x - x0) * dy) / dx));
   else if (y0 < y1) for (let y = y0; y <= y1; y++) put(dy === 0 ? x0 : x0 + pyRound(((y - y0) * dx) / dy), y);
   else for (let y = y1; y <= y0; y++) put(dy === 0 ? x0 : x1 + pyRound(((y - y1) * dx) / dy), y);
 }
@@ -169,7 +171,21 @@ export function dag(opts: DagOptions): string {
     case 'md':
       return '```mermaid\n' + mermaidOf(pg.nodes, pg.edges, pipelinesOf(pg.nodes, pg.edges)) + '\n```\n';
     case 'text':
-      return opts.outs ? pg.nodes.map((n) => `${n}${pg.edges.some(([, b]) => b === n) ? `  <-  ${pg.edges.filter(([, b]) => b === n).map(([a]) => a).join(', ')}` : ''}`).join('\n') + '\n' : dagText(g, names) + '\n';
+      return opts.outs
+        ? pg.nodes
+            .map(
+              (n) =>
+                `${n}${
+                  pg.edges.some(([, b]) => b === n)
+                    ? `  <-  ${pg.edges
+                        .filter(([, b]) => b === n)
+                        .map(([a]) => a)
+                        .join(', ')}`
+                    : ''
+                }`,
+            )
+            .join('\n') + '\n'
+        : dagText(g, names) + '\n';
     default:
       return asciiOf(pg) + '\n';
   }

@@ -36,9 +36,13 @@ export function readDvcFile(root: string, relFile: string): DvcFile {
   const doc = loadYaml(text, relFile);
   const v = doc.value;
   if (!isMap(v) || !Array.isArray(v.outs))
-    throw new AppError('PIPELINE_INVALID', `${relFile}:1: a .dvc file needs an 'outs' list; re-create it with \`carprice add <path>\``);
+    throw new AppError(
+      'PIPELINE_INVALID',
+      `${relFile}:1: a .dvc file needs an 'outs' list; re-create it with \`carprice add <path>\``,
+    );
   const outs = v.outs.map((o, i) => {
-    if (!isMap(o) || typeof o.path !== 'string') throw new AppError('PIPELINE_INVALID', `${relFile}:${doc.lineOf(['outs', i]) ?? 1}: outs[${i}]: needs a 'path'`);
+    if (!isMap(o) || typeof o.path !== 'string')
+      throw new AppError('PIPELINE_INVALID', `${relFile}:${doc.lineOf(['outs', i]) ?? 1}: outs[${i}]: needs a 'path'`);
     return { ...readLockOut(o), cache: o.cache !== false, push: o.push !== false };
   });
   return { relFile, raw: v, outs, frozen: v.frozen === true, isImport: v.deps !== undefined };
@@ -51,7 +55,9 @@ export function dvcFileOut(path: string, h: HashInfo, previous?: PyMap): PyMap {
   if (h.isexec) o.isexec = true;
   o.hash = 'md5';
   o.path = path;
-  if (previous) for (const [k, val] of Object.entries(previous)) if (!['md5', 'size', 'nfiles', 'isexec', 'hash', 'path'].includes(k)) o[k] = val;
+  if (previous)
+    for (const [k, val] of Object.entries(previous))
+      if (!['md5', 'size', 'nfiles', 'isexec', 'hash', 'path'].includes(k)) o[k] = val;
   return o;
 }
 

@@ -14,7 +14,10 @@ function repo(files: Record<string, string>): string {
 }
 
 test('params.yaml and vars feed ${}; whole-string gives native values; dict in cmd becomes flags', (t) => {
-  const d = repo({ 'params.yaml': 'train:\n  lr: 0.10\n  v: true\n  flags: {name: a b, v: true, off: false, l: [1, 2]}\n', 'extra.yaml': 'out_dir: build\nother: 1\n' });
+  const d = repo({
+    'params.yaml': 'train:\n  lr: 0.10\n  v: true\n  flags: {name: a b, v: true, off: false, l: [1, 2]}\n',
+    'extra.yaml': 'out_dir: build\nother: 1\n',
+  });
   t.after(() => rmSync(d, { recursive: true, force: true }));
   const p = parsePipeline(
     `vars:
@@ -130,6 +133,12 @@ test('schema errors list every problem with file, line and key', (t) => {
       e.message.includes("dvc.yaml:10: stages.c.outz: unknown key 'outz'") &&
       e.message.includes('(4 problems)'),
   );
-  assert.throws(() => parsePipeline('stages:\n  a:\n    cmd: echo ${nope.x}\n', d, 'dvc.yaml'), (e: unknown) => isAppError(e) && /dvc\.yaml:3: stages\.a\.cmd: could not find 'nope\.x'/.test(e.message));
-  assert.throws(() => parsePipeline('vars: [{a: 1}, {a: 2}]\nstages: {}\n', d, 'dvc.yaml'), (e: unknown) => isAppError(e) && /cannot redefine 'a'/.test(e.message));
+  assert.throws(
+    () => parsePipeline('stages:\n  a:\n    cmd: echo ${nope.x}\n', d, 'dvc.yaml'),
+    (e: unknown) => isAppError(e) && /dvc\.yaml:3: stages\.a\.cmd: could not find 'nope\.x'/.test(e.message),
+  );
+  assert.throws(
+    () => parsePipeline('vars: [{a: 1}, {a: 2}]\nstages: {}\n', d, 'dvc.yaml'),
+    (e: unknown) => isAppError(e) && /cannot redefine 'a'/.test(e.message),
+  );
 });

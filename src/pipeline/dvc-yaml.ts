@@ -65,7 +65,20 @@ export interface Pipeline {
 }
 
 const TOP_KEYS = new Set(['stages', 'vars', 'params', 'metrics', 'plots', 'artifacts', 'datasets']);
-const STAGE_KEYS = new Set(['cmd', 'wdir', 'deps', 'params', 'outs', 'metrics', 'plots', 'frozen', 'always_changed', 'desc', 'meta', 'vars']);
+const STAGE_KEYS = new Set([
+  'cmd',
+  'wdir',
+  'deps',
+  'params',
+  'outs',
+  'metrics',
+  'plots',
+  'frozen',
+  'always_changed',
+  'desc',
+  'meta',
+  'vars',
+]);
 const OUT_FLAGS = new Set(['cache', 'persist', 'remote', 'push', 'checkpoint', 'desc', 'type', 'labels', 'meta']);
 const PLOT_FLAGS = new Set(['template', 'x', 'y', 'x_label', 'y_label', 'title', 'header']);
 const NAME_RE = /^[^\s!"#$%&'()*+,./:;<=>?@[\\\]^`{|}~]+$/;
@@ -88,9 +101,13 @@ class Problems {
   throwIfAny(): void {
     if (this.list.length === 0) return;
     const lines = this.list.map((i) => `  ${this.file}${i.line ? `:${i.line}` : ''}: ${i.key}: ${i.message}`);
-    throw new AppError('PIPELINE_INVALID', `${this.file} is invalid (${this.list.length} problem${this.list.length > 1 ? 's' : ''}):\n${lines.join('\n')}`, {
-      details: { file: this.file, issues: this.list },
-    });
+    throw new AppError(
+      'PIPELINE_INVALID',
+      `${this.file} is invalid (${this.list.length} problem${this.list.length > 1 ? 's' : ''}):\n${lines.join('\n')}`,
+      {
+        details: { file: this.file, issues: this.list },
+      },
+    );
   }
 }
 
@@ -122,23 +139,50 @@ function mergeContext(ctx: PyMap, src: PyMap, from: string, where: Where, owners
 }
 
 /** Load `vars` entries into the context. `baseDir` is the dvc.yaml directory (absolute). */
-function loadVars(vars: PyValue, ctx: PyMap, owners: Map<string, string>, baseDir: string, where: Where, loaded: Set<string>): void {
-  if (!Array.isArray(vars)) throw new AppError('PIPELINE_INVALID', `${where.file}${where.line ? `:${where.line}` : ''}: ${where.key}: vars must be a list`);
-  if (hasInterpolation(vars)) throw new AppError('PIPELINE_INVALID', `${where.file}${where.line ? `:${where.line}` : ''}: ${where.key}: interpolation is not allowed in vars`);
+function loadVars(
+  vars: PyValue,
+  ctx: PyMap,
+  owners: Map<string, string>,
+  baseDir: string,
+  where: Where,
+  loaded: Set<string>,
+): void {
+  if (!Array.isArray(vars))
+    throw new AppError(
+      'PIPELINE_INVALID',
+      `${where.file}${where.line ? `:${where.line}` : ''}: ${where.key}: vars must be a list`,
+    );
+  if (hasInterpolation(vars))
+    throw new AppError(
+      'PIPELINE_INVALID',
+      `${where.file}${where.line ? `:${where.line}` : ''}: ${where.key}: interpolation is not allowed in vars`,
+    );
   vars.forEach((item, i) => {
     const w = { ...where, key: `${where.key}[${i}]` };
     if (isMap(item)) return mergeContext(ctx, item, `${w.key} (inline)`, w, owners);
-    if (typeof item !== 'string') throw new AppError('PIPELINE_INVALID', `${w.file}: ${w.key}: expected a file name or a mapping, got ${describe(item)}`);
+    if (typeof item !== 'string')
+      throw new AppError(
+        'PIPELINE_INVALID',
+        `${w.file}: ${w.key}: expected a file name or a mapping, got ${describe(item)}`,
+      );
     const [file, keyList] = item.split(':', 2) as [string, string | undefined];
     const abs = join(baseDir, file);
     if (keyList === undefined && loaded.has(abs)) return;
     const data = readParamsFile(abs, file);
-    if (data === undefined) throw new AppError('PIPELINE_INVALID', `${w.file}${w.line ? `:${w.line}` : ''}: ${w.key}: vars file '${file}' does not exist`);
+    if (data === undefined)
+      throw new AppError(
+        'PIPELINE_INVALID',
+        `${w.file}${w.line ? `:${w.line}` : ''}: ${w.key}: vars file '${file}' does not exist`,
+      );
     let picked: PyMap = data;
     if (keyList !== undefined) {
       picked = {};
-      for (const k of keyList.split(',').map((s) => s.trim()).filter(Boolean)) {
-        if (!(k in data)) throw new AppError('PIPELINE_INVALID', `${w.file}: ${w.key}: key '${k}' not found in '${file}'`);
+      for (const k of keyList
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
+        if (!(k in data))
+          throw new AppError('PIPELINE_INVALID', `${w.file}: ${w.key}: key '${k}' not found in '${file}'`);
         picked[k] = data[k];
       }
     } else loaded.add(abs);
@@ -173,7 +217,11 @@ function parseOuts(v: PyValue, kind: OutDef['kind'], base: Array<string | number
       }
       for (const [f, fv] of Object.entries(flags)) {
         const fat = [...at, path, f];
-        if (!OUT_FLAGS.has(f) && !(kind === 'plots' && PLOT_FLAGS.has(f))) pr.add(fat, `unknown flag '${f}'; allowed: ${[...OUT_FLAGS].join(', ')}${kind === 'plots' ? ', ' + [...PLOT_FLAGS].join(', ') : ''}`);
+        if (!OUT_FLAGS.has(f) && !(kind === 'plots' && PLOT_FLAGS.has(f)))
+          pr.add(
+            fat,
+            `unknown flag '${f}'; allowed: ${[...OUT_FLAGS].join(', ')}${kind === 'plots' ? ', ' + [...PLOT_FLAGS].join(', ') : ''}`,
+          );
         else if (f === 'cache' || f === 'persist' || f === 'push') {
           if (typeof fv !== 'boolean') pr.add(fat, `expected true or false, got ${describe(fv)}`);
           else def[f] = fv;
@@ -209,7 +257,8 @@ function parseParams(v: PyValue, base: Array<string | number>, pr: Problems): Pa
     for (const [file, keys] of Object.entries(item)) {
       if (keys === null || (Array.isArray(keys) && keys.length === 0)) add(file, null);
       else if (Array.isArray(keys) && keys.every((k) => typeof k === 'string')) add(file, keys as string[]);
-      else pr.add([...at, file], `expected a list of keys (or nothing, to track the whole file), got ${describe(keys)}`);
+      else
+        pr.add([...at, file], `expected a list of keys (or nothing, to track the whole file), got ${describe(keys)}`);
     }
   });
   return [...files].map(([file, keys]) => ({ file, keys }));
@@ -222,7 +271,11 @@ function strList(v: PyValue, at: Array<string | number>, pr: Problems, what: str
     return [];
   }
   const out: string[] = [];
-  v.forEach((x, i) => (typeof x === 'string' ? out.push(x) : pr.add([...at, i], `expected a ${what.replace(/s$/, '')}, got ${describe(x)}`)));
+  v.forEach((x, i) =>
+    typeof x === 'string'
+      ? out.push(x)
+      : pr.add([...at, i], `expected a ${what.replace(/s$/, '')}, got ${describe(x)}`),
+  );
   return out;
 }
 
@@ -233,7 +286,10 @@ function foreachKeys(v: PyValue, where: Where): Array<[string, PyValue, PyValue 
     const complex = v.some((x) => Array.isArray(x) || isMap(x));
     return v.map((x, i) => [complex ? String(i) : toStr(x, false, where, 'item'), x, undefined]);
   }
-  throw new AppError('PIPELINE_INVALID', `${where.file}${where.line ? `:${where.line}` : ''}: ${where.key}: foreach needs a list or a mapping, got ${describe(v)}`);
+  throw new AppError(
+    'PIPELINE_INVALID',
+    `${where.file}${where.line ? `:${where.line}` : ''}: ${where.key}: foreach needs a list or a mapping, got ${describe(v)}`,
+  );
 }
 
 /** Read and resolve `dvc.yaml` (or another pipeline file) of a repo; undefined when absent. */
@@ -259,7 +315,8 @@ export function parsePipeline(text: string, root: string, relFile: string): Pipe
     pr.throwIfAny();
   }
   const data = top as PyMap;
-  for (const k of Object.keys(data)) if (!TOP_KEYS.has(k)) pr.add([k], `unknown top-level key '${k}'; allowed: ${[...TOP_KEYS].join(', ')}`);
+  for (const k of Object.keys(data))
+    if (!TOP_KEYS.has(k)) pr.add([k], `unknown top-level key '${k}'; allowed: ${[...TOP_KEYS].join(', ')}`);
   const dir = posix.dirname(relFile);
   const baseDir = join(root, dir);
   const ctx: PyMap = {};
@@ -271,11 +328,13 @@ export function parsePipeline(text: string, root: string, relFile: string): Pipe
     if (p) mergeContext(ctx, p, DEFAULT_PARAMS_FILE, { file: relFile, key: 'params.yaml' }, owners);
     loaded.add(defaultParams);
   }
-  if (data.vars !== undefined) loadVars(data.vars, ctx, owners, baseDir, { file: relFile, line: doc.lineOf(['vars']), key: 'vars' }, loaded);
+  if (data.vars !== undefined)
+    loadVars(data.vars, ctx, owners, baseDir, { file: relFile, line: doc.lineOf(['vars']), key: 'vars' }, loaded);
 
   const stages: StageDef[] = [];
   const stagesNode = data.stages ?? {};
-  if (!isMap(stagesNode)) pr.add(['stages'], `expected a mapping of stage names to definitions, got ${describe(stagesNode)}`);
+  if (!isMap(stagesNode))
+    pr.add(['stages'], `expected a mapping of stage names to definitions, got ${describe(stagesNode)}`);
   else {
     for (const [name, def] of Object.entries(stagesNode)) {
       const at: Array<string | number> = ['stages', name];
@@ -293,8 +352,15 @@ export function parsePipeline(text: string, root: string, relFile: string): Pipe
         const isForeach = 'foreach' in def;
         for (const k of Object.keys(def))
           if (!(isForeach ? ['foreach', 'do'] : ['matrix', ...STAGE_KEYS]).includes(k))
-            pr.add([...at, k], `unexpected key '${k}' in a ${isForeach ? 'foreach' : 'matrix'} stage${isForeach ? " (put the stage definition under 'do')" : ''}`);
-        if ('item' in ctx || 'key' in ctx) throw new AppError('PIPELINE_INVALID', `${relFile}:${line}: ${where.key}: 'item' and 'key' are reserved for foreach/matrix; rename them in params.yaml/vars`);
+            pr.add(
+              [...at, k],
+              `unexpected key '${k}' in a ${isForeach ? 'foreach' : 'matrix'} stage${isForeach ? " (put the stage definition under 'do')" : ''}`,
+            );
+        if ('item' in ctx || 'key' in ctx)
+          throw new AppError(
+            'PIPELINE_INVALID',
+            `${relFile}:${line}: ${where.key}: 'item' and 'key' are reserved for foreach/matrix; rename them in params.yaml/vars`,
+          );
         let items: Array<[string, PyMap]>;
         if (isForeach) {
           if (!isMap(def.do)) {
@@ -316,7 +382,10 @@ export function parsePipeline(text: string, root: string, relFile: string): Pipe
           }
           let combos: Array<{ frag: string[]; item: PyMap }> = [{ frag: [], item: {} }];
           for (const [mk, mvRaw] of Object.entries(mx)) {
-            const mv = typeof mvRaw === 'string' ? interpolateString(mvRaw, ctx, { ...where, key: `${where.key}.matrix.${mk}` }, false) : mvRaw;
+            const mv =
+              typeof mvRaw === 'string'
+                ? interpolateString(mvRaw, ctx, { ...where, key: `${where.key}.matrix.${mk}` }, false)
+                : mvRaw;
             if (!Array.isArray(mv)) {
               pr.add([...at, 'matrix', mk], `expected a list, got ${describe(mv)}`);
               combos = [];
@@ -335,11 +404,25 @@ export function parsePipeline(text: string, root: string, relFile: string): Pipe
             return [key, { item: c.item, key }];
           });
         }
-        const body = isForeach ? (def.do as PyMap) : (Object.fromEntries(Object.entries(def).filter(([k]) => k !== 'matrix')) as PyMap);
+        const body = isForeach
+          ? (def.do as PyMap)
+          : (Object.fromEntries(Object.entries(def).filter(([k]) => k !== 'matrix')) as PyMap);
         const bodyPath = isForeach ? [...at, 'do'] : at;
         for (const [key, extra] of items) {
           const local: PyMap = { ...ctx, ...extra };
-          const st = resolveStage(`${name}@${key}`, body, local, owners, baseDir, relFile, dir, bodyPath, line, pr, loaded);
+          const st = resolveStage(
+            `${name}@${key}`,
+            body,
+            local,
+            owners,
+            baseDir,
+            relFile,
+            dir,
+            bodyPath,
+            line,
+            pr,
+            loaded,
+          );
           if (st) stages.push({ ...st, group: name });
         }
       } else {
@@ -348,9 +431,18 @@ export function parsePipeline(text: string, root: string, relFile: string): Pipe
       }
     }
   }
-  const params = data.params === undefined ? [] : strList(interpolate(data.params, ctx, { file: relFile, key: 'params' }), ['params'], pr, 'params files');
+  const params =
+    data.params === undefined
+      ? []
+      : strList(interpolate(data.params, ctx, { file: relFile, key: 'params' }), ['params'], pr, 'params files');
   let metrics: string[] = [];
-  if (data.metrics !== undefined) metrics = strList(interpolate(data.metrics, ctx, { file: relFile, key: 'metrics' }), ['metrics'], pr, 'metrics files');
+  if (data.metrics !== undefined)
+    metrics = strList(
+      interpolate(data.metrics, ctx, { file: relFile, key: 'metrics' }),
+      ['metrics'],
+      pr,
+      'metrics files',
+    );
   pr.throwIfAny();
   return { file: relFile, stages, params, metrics, context: ctx };
 }
@@ -369,10 +461,24 @@ function resolveStage(
   loaded: Set<string>,
 ): StageDef | undefined {
   const before = pr.list.length;
-  for (const k of Object.keys(rawDef)) if (!STAGE_KEYS.has(k)) pr.add([...at, k], `unknown key '${k}'; allowed: ${[...STAGE_KEYS].join(', ')}`);
-  if (rawDef.vars !== undefined) loadVars(rawDef.vars, ctx, new Map(owners), baseDir, { file: relFile, line: pr.doc.lineOf([...at, 'vars']), key: keyPath([...at, 'vars']) }, new Set(loaded));
-  const w = (k: string): Where => ({ file: relFile, line: pr.doc.lineOf([...at, k]) ?? line, key: keyPath([...at, k]) });
-  const get = (k: string, allowDict = false): PyValue => (rawDef[k] === undefined ? undefined! : interpolate(rawDef[k], ctx, w(k), allowDict));
+  for (const k of Object.keys(rawDef))
+    if (!STAGE_KEYS.has(k)) pr.add([...at, k], `unknown key '${k}'; allowed: ${[...STAGE_KEYS].join(', ')}`);
+  if (rawDef.vars !== undefined)
+    loadVars(
+      rawDef.vars,
+      ctx,
+      new Map(owners),
+      baseDir,
+      { file: relFile, line: pr.doc.lineOf([...at, 'vars']), key: keyPath([...at, 'vars']) },
+      new Set(loaded),
+    );
+  const w = (k: string): Where => ({
+    file: relFile,
+    line: pr.doc.lineOf([...at, k]) ?? line,
+    key: keyPath([...at, k]),
+  });
+  const get = (k: string, allowDict = false): PyValue =>
+    rawDef[k] === undefined ? undefined! : interpolate(rawDef[k], ctx, w(k), allowDict);
   const cmd = get('cmd', true);
   let cmdOut: string | string[] = '';
   if (cmd === undefined || cmd === null) pr.add(at, `stage '${name}' needs a 'cmd'`);
@@ -395,7 +501,11 @@ function resolveStage(
     return v;
   };
   const desc = get('desc');
-  const outs = [...parseOuts(get('outs'), 'outs', [...at, 'outs'], pr), ...parseOuts(get('metrics'), 'metrics', [...at, 'metrics'], pr), ...parseOuts(get('plots'), 'plots', [...at, 'plots'], pr)];
+  const outs = [
+    ...parseOuts(get('outs'), 'outs', [...at, 'outs'], pr),
+    ...parseOuts(get('metrics'), 'metrics', [...at, 'metrics'], pr),
+    ...parseOuts(get('plots'), 'plots', [...at, 'plots'], pr),
+  ];
   const st: StageDef = {
     name,
     file: relFile,

@@ -126,7 +126,17 @@ test('string quoting follows ruamel choose_scalar_style (spec §2.6 examples)', 
 
 test('scalars: None, empty containers, floats, dates, bigints, nested lists', () => {
   assert.equal(
-    dumpYaml({ a: null, b: [], c: {}, d: [null, 1], e: new PyFloat(1), f: new PyFloat(1e-5), g: new PyDate('2024-01-02'), h: 2n ** 70n, i: [[1, 2], 3] }),
+    dumpYaml({
+      a: null,
+      b: [],
+      c: {},
+      d: [null, 1],
+      e: new PyFloat(1),
+      f: new PyFloat(1e-5),
+      g: new PyDate('2024-01-02'),
+      h: 2n ** 70n,
+      i: [[1, 2], 3],
+    }),
     'a:\nb: []\nc: {}\nd:\n- \n- 1\ne: 1.0\nf: 1e-05\ng: 2024-01-02\nh: 1180591620717411303424\ni:\n- - 1\n  - 2\n- 3\n',
   );
 });
@@ -140,7 +150,9 @@ test('long plain scalars fold like ruamel >= 0.18.13 (spec §2.6)', () => {
   const long = 'x'.repeat(90) + '.txt';
   assert.equal(dumpYaml({ outs: [{ path: long }] }), `outs:\n- path: \n    ${long}\n`);
   // Folded text reads back to the same value.
-  const back = loadYaml(dumpYaml({ stages: { featurize: { cmd } } }), 't').value as { stages: { featurize: { cmd: string } } };
+  const back = loadYaml(dumpYaml({ stages: { featurize: { cmd } } }), 't').value as {
+    stages: { featurize: { cmd: string } };
+  };
   assert.equal(back.stages.featurize.cmd, cmd);
   // A run of 2+ spaces is never a break point (ruamel would corrupt it, dvc#10970).
   const spaced = 'echo ' + 'a'.repeat(70) + '  ' + 'b'.repeat(20);
@@ -182,7 +194,7 @@ test('YAML 1.2 resolver as ruamel (spec §9)', () => {
   assert.deepEqual(resolvePlain('1e5'), new PyFloat(100000));
   assert.ok(resolvePlain('2024-01-02') instanceof PyDate);
   assert.equal(resolvePlain('123456789012345678901234567890'), 123456789012345678901234567890n);
-  const v = loadYaml("a: '1'\nb: \"x\"\nc: 1.0\n", 't').value as Record<string, unknown>;
+  const v = loadYaml('a: \'1\'\nb: "x"\nc: 1.0\n', 't').value as Record<string, unknown>;
   assert.equal(v.a, '1');
   assert.deepEqual(v.c, new PyFloat(1));
 });
@@ -198,7 +210,13 @@ test('.dvc/config written like configobj (spec §4.2)', () => {
   const data = parseConfig('', '.dvc/config');
   data.set('core', new Map([['remote', 'myremote']]));
   data.set('remote "myremote"', new Map([['url', '/tmp/dvcstore']]));
-  data.set('remote "s3remote"', new Map([['url', 's3://mybucket/dvcstore'], ['region', 'us-east-2']]));
+  data.set(
+    'remote "s3remote"',
+    new Map([
+      ['url', 's3://mybucket/dvcstore'],
+      ['region', 'us-east-2'],
+    ]),
+  );
   const text = serializeConfig(data);
   assert.equal(
     text,
@@ -230,7 +248,10 @@ test('emitter matches real ruamel.yaml 0.17.21 byte for byte in its classic fold
     'stages:\n  train:\n    cmd: "python train.py --lr 0.1 --name \'x\' --very-long-option-name value-that-is-long\\\n      \\ --another thing\\npython b.py\\n"\n    deps:\n    - path: "it\'s a \\"weird\\"\\tname é.txt"\n';
   assert.equal(dumpYaml(d, { rule: 'classic' }), want);
   assert.equal(
-    dumpYaml({ cmd: 'python src/featurization.py data/prepared data/features --max-features 200 --ngrams 2 --seed 20170428' }, { rule: 'classic' }),
+    dumpYaml(
+      { cmd: 'python src/featurization.py data/prepared data/features --max-features 200 --ngrams 2 --seed 20170428' },
+      { rule: 'classic' },
+    ),
     'cmd: python src/featurization.py data/prepared data/features --max-features 200 --ngrams\n  2 --seed 20170428\n',
   );
 });
@@ -247,7 +268,7 @@ test('emitter matches real ruamel.yaml 0.19.1 (what pip install dvc gets) on fol
     ],
     [
       "echo 'x: y' && python src/evaluate.py --model models/model.pkl --metrics reports/metrics.json --v",
-      "stages:\n  s:\n    cmd: \"echo 'x: y' && python src/evaluate.py --model models/model.pkl --metrics\n      reports/metrics.json --v\"\n",
+      'stages:\n  s:\n    cmd: "echo \'x: y\' && python src/evaluate.py --model models/model.pkl --metrics\n      reports/metrics.json --v"\n',
     ],
     [
       'python a.py --name "quoted value" --data data/features/train.csv --output models/model.pkl \n',
@@ -262,5 +283,8 @@ test('emitter matches real ruamel.yaml 0.19.1 (what pip install dvc gets) on fol
   // as "\t here"; carprice keeps the backslash so the value survives.
   const tricky = 'tab\there 1e5 tab\therenull $HOME data/features 0.1 - train.py \n tab\there it';
   const text = dumpYaml({ stages: { s49: { deps: [{ path: tricky }] } } });
-  assert.equal((loadYaml(text, 't').value as { stages: { s49: { deps: Array<{ path: string }> } } }).stages.s49.deps[0].path, tricky);
+  assert.equal(
+    (loadYaml(text, 't').value as { stages: { s49: { deps: Array<{ path: string }> } } }).stages.s49.deps[0].path,
+    tricky,
+  );
 });

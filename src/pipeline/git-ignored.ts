@@ -18,7 +18,11 @@ function inGitTree(root: string): boolean {
 /** The given repo-relative paths that git ignores (empty outside git or without git). */
 export function gitIgnored(root: string, paths: string[]): string[] {
   if (paths.length === 0 || !inGitTree(root)) return [];
-  const r = spawnSync('git', ['check-ignore', '--no-index', '--', ...paths], { cwd: root, encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync('git', ['check-ignore', '--no-index', '--', ...paths], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   if (r.error || (r.status !== 0 && r.status !== 1)) return [];
   return r.stdout.split('\n').filter(Boolean);
 }
@@ -26,5 +30,7 @@ export function gitIgnored(root: string, paths: string[]): string[] {
 /** Warn (stderr) when dvc.lock or dvc.yaml is git-ignored, as DVC would refuse to run. */
 export function warnIfLockIgnored(root: string, err: { write(s: string): void }): void {
   for (const p of gitIgnored(root, ['dvc.lock', 'dvc.yaml']))
-    err.write(`WARNING: '${p}' is git-ignored: real DVC stops every command with "'${p}' is git-ignored."; remove the .gitignore pattern that matches it and commit the file\n`);
+    err.write(
+      `WARNING: '${p}' is git-ignored: real DVC stops every command with "'${p}' is git-ignored."; remove the .gitignore pattern that matches it and commit the file\n`,
+    );
 }

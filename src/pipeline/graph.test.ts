@@ -34,14 +34,25 @@ test('plan is the DFS post-order over dependencies (upstream first)', () => {
 });
 
 test('a frozen stage does not pull in its upstream', () => {
-  const g = buildGraph(stages.map((s) => (s.name === 'train' ? st('train', ['data/features/train.pkl'], ['model.pkl'], true) : s)));
+  const g = buildGraph(
+    stages.map((s) => (s.name === 'train' ? st('train', ['data/features/train.pkl'], ['model.pkl'], true) : s)),
+  );
   assert.deepEqual(plan(g, ['evaluate'], {}), ['train', 'prepare', 'featurize', 'evaluate']);
 });
 
 test('cycles, overlapping outputs and unknown targets are coded errors', () => {
-  assert.throws(() => buildGraph([st('a', ['b.txt'], ['a.txt']), st('b', ['a.txt'], ['b.txt'])]), (e: unknown) => isAppError(e, 'PIPELINE_INVALID') && /cycle: a -> b -> a/.test(e.message));
-  assert.throws(() => buildGraph([st('a', [], ['data']), st('b', [], ['data/x'])]), (e: unknown) => isAppError(e, 'PIPELINE_INVALID') && /overlaps/.test(e.message));
-  assert.throws(() => plan(buildGraph(stages), ['trian'], {}), (e: unknown) => isAppError(e, 'USAGE') && /'trian' does not exist: no such stage/.test(e.message));
+  assert.throws(
+    () => buildGraph([st('a', ['b.txt'], ['a.txt']), st('b', ['a.txt'], ['b.txt'])]),
+    (e: unknown) => isAppError(e, 'PIPELINE_INVALID') && /cycle: a -> b -> a/.test(e.message),
+  );
+  assert.throws(
+    () => buildGraph([st('a', [], ['data']), st('b', [], ['data/x'])]),
+    (e: unknown) => isAppError(e, 'PIPELINE_INVALID') && /overlaps/.test(e.message),
+  );
+  assert.throws(
+    () => plan(buildGraph(stages), ['trian'], {}),
+    (e: unknown) => isAppError(e, 'USAGE') && /'trian' does not exist: no such stage/.test(e.message),
+  );
 });
 
 test('mermaid output follows dvc dag --mermaid (pipelines, sorted nodes, sorted edges)', () => {

@@ -36,7 +36,8 @@ export function buildGraph(stages: IndexStage[]): StageGraph {
   for (const s of stages) {
     const ups: string[] = [];
     for (const d of s.deps)
-      for (const o of outs) if (o.stage !== s && overlaps(d.path, o.path) && !ups.includes(o.stage.name)) ups.push(o.stage.name);
+      for (const o of outs)
+        if (o.stage !== s && overlaps(d.path, o.path) && !ups.includes(o.stage.name)) ups.push(o.stage.name);
     upstream.set(s.name, ups);
   }
   const g = { stages, upstream, byName };
@@ -51,7 +52,10 @@ function checkCycles(g: StageGraph): void {
     if (state.get(n) === 2) return;
     if (state.get(n) === 1) {
       const cyc = [...stack.slice(stack.indexOf(n)), n];
-      throw new AppError('PIPELINE_INVALID', `the pipeline has a cycle: ${cyc.join(' -> ')}; a stage cannot depend (even indirectly) on its own outputs`);
+      throw new AppError(
+        'PIPELINE_INVALID',
+        `the pipeline has a cycle: ${cyc.join(' -> ')}; a stage cannot depend (even indirectly) on its own outputs`,
+      );
     }
     state.set(n, 1);
     stack.push(n);
@@ -107,15 +111,26 @@ export function resolveTargets(g: StageGraph, targets: string[] | undefined): st
     }
     const names = g.stages.map((s) => s.name);
     const close = names.filter((n) => n.includes(t) || t.includes(n)).slice(0, 5);
-    throw new AppError('USAGE', `'${raw}' does not exist: no such stage in dvc.yaml and no such .dvc file${close.length ? `; did you mean ${close.map((c) => `'${c}'`).join(', ')}?` : `; stages: ${names.join(', ') || '(none)'}`}`);
+    throw new AppError(
+      'USAGE',
+      `'${raw}' does not exist: no such stage in dvc.yaml and no such .dvc file${close.length ? `; did you mean ${close.map((c) => `'${c}'`).join(', ')}?` : `; stages: ${names.join(', ') || '(none)'}`}`,
+    );
   }
   return [...new Set(out)];
 }
 
 /** The repro plan for the given selection mode, upstream first. */
-export function plan(g: StageGraph, targets: string[] | undefined, mode: { downstream?: boolean; singleItem?: boolean }): string[] {
+export function plan(
+  g: StageGraph,
+  targets: string[] | undefined,
+  mode: { downstream?: boolean; singleItem?: boolean },
+): string[] {
   const roots = resolveTargets(g, targets);
-  if (mode.singleItem) return postorder(g, g.stages.map((s) => s.name)).filter((n) => roots.includes(n));
+  if (mode.singleItem)
+    return postorder(
+      g,
+      g.stages.map((s) => s.name),
+    ).filter((n) => roots.includes(n));
   if (mode.downstream) {
     const want = new Set(roots);
     let grew = true;
@@ -127,7 +142,10 @@ export function plan(g: StageGraph, targets: string[] | undefined, mode: { downs
           grew = true;
         }
     }
-    return postorder(g, g.stages.map((s) => s.name)).filter((n) => want.has(n));
+    return postorder(
+      g,
+      g.stages.map((s) => s.name),
+    ).filter((n) => want.has(n));
   }
   return postorder(g, roots);
 }
@@ -187,7 +205,10 @@ export function mermaid(g: StageGraph, names?: ReadonlySet<string>): string {
 
 /** A plain-text rendering: one line per stage in plan order with what it depends on. */
 export function dagText(g: StageGraph, names?: ReadonlySet<string>): string {
-  const order = postorder(g, g.stages.map((s) => s.name)).filter((n) => !names || names.has(n));
+  const order = postorder(
+    g,
+    g.stages.map((s) => s.name),
+  ).filter((n) => !names || names.has(n));
   const lines: string[] = [];
   for (const comp of pipelines(g)) {
     const inComp = order.filter((n) => comp.includes(n));

@@ -30,8 +30,13 @@ export class JsonHashState implements HashState {
     this.file = join(root, '.dvc', 'tmp', 'carprice-hashes.json');
     this.entries = new Map();
     try {
-      const data = JSON.parse(readFileSync(this.file, 'utf8')) as { kind?: string; formatVersion?: number; entries?: Record<string, Entry> };
-      if (data.kind === FORMAT && data.formatVersion === 1 && data.entries) this.entries = new Map(Object.entries(data.entries));
+      const data = JSON.parse(readFileSync(this.file, 'utf8')) as {
+        kind?: string;
+        formatVersion?: number;
+        entries?: Record<string, Entry>;
+      };
+      if (data.kind === FORMAT && data.formatVersion === 1 && data.entries)
+        this.entries = new Map(Object.entries(data.entries));
     } catch {
       /* missing or unreadable: start empty (it is only a cache) */
     }

@@ -24,7 +24,10 @@ test('vector 1: foo/bar without newline', async (t) => {
   writeFileSync(join(d, 'foo'), 'foo');
   writeFileSync(join(d, 'bar'), 'bar');
   const h = await hashDir(d, 'x', undefined);
-  assert.equal(h.manifest, '[{"md5": "37b51d194a7513e45b56f6524f2d51f2", "relpath": "bar"}, {"md5": "acbd18db4cc2f85cedef654fccc4a4d8", "relpath": "foo"}]');
+  assert.equal(
+    h.manifest,
+    '[{"md5": "37b51d194a7513e45b56f6524f2d51f2", "relpath": "bar"}, {"md5": "acbd18db4cc2f85cedef654fccc4a4d8", "relpath": "foo"}]',
+  );
   assert.equal(h.manifest.length, 126);
   assert.deepEqual([h.md5, h.size, h.nfiles], ['5ea40360f5b4ec688df672a4db9c17d1.dir', 6, 2]);
 });
@@ -65,13 +68,17 @@ test('relpaths sorted by code point, joined with /, non-ASCII escaped; .git/.dvc
   mkdirSync(join(d, 'a'));
   mkdirSync(join(d, '.git'));
   mkdirSync(join(d, 'logs'));
-  for (const f of ['B.txt', 'a-b.txt', 'a.txt', 'a/b.txt', 'é.txt', '.git/HEAD', 'logs/x.log']) writeFileSync(join(d, f), f);
+  for (const f of ['B.txt', 'a-b.txt', 'a.txt', 'a/b.txt', 'é.txt', '.git/HEAD', 'logs/x.log'])
+    writeFileSync(join(d, f), f);
   const h = await hashDir(d, 'data', parseIgnore('*.log\n'));
   const rel = h.entries.map((e) => e.relpath);
   assert.deepEqual(rel, ['B.txt', 'a-b.txt', 'a.txt', 'a/b.txt', 'é.txt']);
   assert.ok(h.manifest.includes('"relpath": "\\u00e9.txt"'));
   assert.equal(h.md5, createHash('md5').update(h.manifest).digest('hex') + '.dir');
-  assert.equal(manifestJson([{ md5: 'm', relpath: 'q"\\\n\u007f😀' }]), '[{"md5": "m", "relpath": "q\\"\\\\\\n\\u007f\\ud83d\\ude00"}]');
+  assert.equal(
+    manifestJson([{ md5: 'm', relpath: 'q"\\\n\u007f😀' }]),
+    '[{"md5": "m", "relpath": "q\\"\\\\\\n\\u007f\\ud83d\\ude00"}]',
+  );
   assert.equal(await hashPath(join(d, 'missing'), 'data/missing', undefined), undefined);
 });
 

@@ -64,7 +64,12 @@ export async function hashFile(abs: string, st: Stats, state?: HashState): Promi
  * Hash a directory. `repoRel` is its repo-relative posix path, used to match
  * `.dvcignore` patterns.
  */
-export async function hashDir(abs: string, repoRel: string, ignore: IgnoreFilter | undefined, state?: HashState): Promise<DirHash> {
+export async function hashDir(
+  abs: string,
+  repoRel: string,
+  ignore: IgnoreFilter | undefined,
+  state?: HashState,
+): Promise<DirHash> {
   const files: Array<{ relpath: string; abs: string; st: Stats }> = [];
   const walk = (dirAbs: string, rel: string): void => {
     let names;
@@ -78,7 +83,13 @@ export async function hashDir(abs: string, repoRel: string, ignore: IgnoreFilter
       const childAbs = join(dirAbs, d.name);
       const repoPath = ignore?.hasRules ? (repoRel ? `${repoRel}/${childRel}` : childRel) : '';
       if (d.isDirectory()) {
-        if (d.name === '.git' || d.name === '.hg' || d.name === '.dvc' || (ignore?.hasRules && ignore.isIgnored(repoPath, true))) continue;
+        if (
+          d.name === '.git' ||
+          d.name === '.hg' ||
+          d.name === '.dvc' ||
+          (ignore?.hasRules && ignore.isIgnored(repoPath, true))
+        )
+          continue;
         walk(childAbs, childRel);
         continue;
       }
@@ -91,7 +102,10 @@ export async function hashDir(abs: string, repoRel: string, ignore: IgnoreFilter
       if (st.isDirectory()) continue; // symlinked directory: os.walk does not follow it
       if (ignore?.hasRules && ignore.isIgnored(repoPath, false)) continue;
       if (d.name === '.dvcignore')
-        throw new AppError('PIPELINE_INVALID', `${repoRel}/${childRel}: a .dvcignore inside a tracked directory is not allowed (DVC refuses it too); move its patterns to the repo root .dvcignore`);
+        throw new AppError(
+          'PIPELINE_INVALID',
+          `${repoRel}/${childRel}: a .dvcignore inside a tracked directory is not allowed (DVC refuses it too); move its patterns to the repo root .dvcignore`,
+        );
       files.push({ relpath: childRel, abs: childAbs, st });
     }
   };
@@ -110,7 +124,12 @@ export async function hashDir(abs: string, repoRel: string, ignore: IgnoreFilter
 }
 
 /** Hash a file or directory; undefined when the path does not exist. */
-export async function hashPath(abs: string, repoRel: string, ignore: IgnoreFilter | undefined, state?: HashState): Promise<HashInfo | DirHash | undefined> {
+export async function hashPath(
+  abs: string,
+  repoRel: string,
+  ignore: IgnoreFilter | undefined,
+  state?: HashState,
+): Promise<HashInfo | DirHash | undefined> {
   let st: Stats;
   try {
     st = statSync(abs);

@@ -33,7 +33,11 @@ export function lookup(ctx: PyMap, expr: string, where: Where): PyValue {
   for (const part of norm.split('.')) {
     if (Array.isArray(cur) && /^\d+$/.test(part) && Number(part) < cur.length) cur = cur[Number(part)];
     else if (isMap(cur) && Object.prototype.hasOwnProperty.call(cur, part)) cur = cur[part];
-    else fail(where, `could not find '${norm}' (no '${part}') in the interpolation context; define it in params.yaml or in vars`);
+    else
+      fail(
+        where,
+        `could not find '${norm}' (no '${part}') in the interpolation context; define it in params.yaml or in vars`,
+      );
   }
   return cur;
 }
@@ -66,7 +70,8 @@ export function toStr(v: PyValue, allowDict: boolean, where: Where, expr: string
       } else if (typeof x === 'string') result += `--${k} ${shlexQuote(x)} `;
       else if (Array.isArray(x)) {
         x.forEach((item, n) => {
-          if (Array.isArray(item) || isMap(item)) fail(where, `cannot interpolate nested lists/dicts of \${${expr}}.${k} into cmd`);
+          if (Array.isArray(item) || isMap(item))
+            fail(where, `cannot interpolate nested lists/dicts of \${${expr}}.${k} into cmd`);
           const s = typeof item === 'string' ? shlexQuote(item) : pyStr(item);
           result += n > 0 ? `${s} ` : `--${k} ${s} `;
         });
@@ -74,7 +79,11 @@ export function toStr(v: PyValue, allowDict: boolean, where: Where, expr: string
     }
     return result.trimEnd();
   }
-  if (Array.isArray(v)) fail(where, `cannot interpolate a list (\${${expr}}) into a string; only numbers, strings and booleans (and dicts in cmd)`);
+  if (Array.isArray(v))
+    fail(
+      where,
+      `cannot interpolate a list (\${${expr}}) into a string; only numbers, strings and booleans (and dicts in cmd)`,
+    );
   return pyStr(v);
 }
 

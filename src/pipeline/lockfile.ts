@@ -73,14 +73,24 @@ export class LockFile {
     }
     const v = loadYaml(text, relFile).value;
     if (v === null) return lf;
-    if (!isMap(v)) throw new AppError('PIPELINE_INVALID', `${relFile}: expected a mapping; delete the file and run \`carprice repro\` to regenerate it`);
+    if (!isMap(v))
+      throw new AppError(
+        'PIPELINE_INVALID',
+        `${relFile}: expected a mapping; delete the file and run \`carprice repro\` to regenerate it`,
+      );
     if (v.schema !== '2.0')
-      throw new AppError('PIPELINE_INVALID', `${relFile}: unsupported lock schema ${JSON.stringify(v.schema ?? '1.0 (no schema key)')}; only '2.0' (DVC 2.x/3.x) is supported. Delete it and run \`carprice repro\``);
+      throw new AppError(
+        'PIPELINE_INVALID',
+        `${relFile}: unsupported lock schema ${JSON.stringify(v.schema ?? '1.0 (no schema key)')}; only '2.0' (DVC 2.x/3.x) is supported. Delete it and run \`carprice repro\``,
+      );
     const stages = v.stages ?? {};
     if (!isMap(stages)) throw new AppError('PIPELINE_INVALID', `${relFile}: 'stages' must be a mapping`);
     for (const [name, entry] of Object.entries(stages)) {
       if (!isMap(entry) || (typeof entry.cmd !== 'string' && !Array.isArray(entry.cmd)))
-        throw new AppError('PIPELINE_INVALID', `${relFile}: stage '${name}' must be a mapping with a 'cmd'; delete the entry and run \`carprice repro\``);
+        throw new AppError(
+          'PIPELINE_INVALID',
+          `${relFile}: stage '${name}' must be a mapping with a 'cmd'; delete the entry and run \`carprice repro\``,
+        );
       lf.raw.set(name, entry);
     }
     return lf;
@@ -90,7 +100,8 @@ export class LockFile {
   get(name: string): LockEntry | undefined {
     const e = this.raw.get(name);
     if (!e) return undefined;
-    const outs = (list: PyValue | undefined): LockOut[] => (Array.isArray(list) ? list.filter(isMap).map(readLockOut) : []);
+    const outs = (list: PyValue | undefined): LockOut[] =>
+      Array.isArray(list) ? list.filter(isMap).map(readLockOut) : [];
     const params: Record<string, PyMap> = {};
     if (isMap(e.params)) for (const [f, vals] of Object.entries(e.params)) params[f] = isMap(vals) ? vals : {};
     return { cmd: e.cmd as string | string[], deps: outs(e.deps), params, outs: outs(e.outs) };
@@ -130,9 +141,12 @@ export function buildLockEntry(
   outs: Array<{ path: string; hash: HashInfo }>,
 ): PyMap {
   const e: PyMap = { cmd: Array.isArray(cmd) ? [...cmd] : cmd };
-  if (deps.length) e.deps = [...deps].sort((a, b) => codePointCompare(a.path, b.path)).map((d) => lockOut(d.path, d.hash));
+  if (deps.length)
+    e.deps = [...deps].sort((a, b) => codePointCompare(a.path, b.path)).map((d) => lockOut(d.path, d.hash));
   if (params.length) {
-    const files = [...params].sort((a, b) => (a.file === DEFAULT_PARAMS_FILE ? -1 : b.file === DEFAULT_PARAMS_FILE ? 1 : codePointCompare(a.file, b.file)));
+    const files = [...params].sort((a, b) =>
+      a.file === DEFAULT_PARAMS_FILE ? -1 : b.file === DEFAULT_PARAMS_FILE ? 1 : codePointCompare(a.file, b.file),
+    );
     const p: PyMap = {};
     for (const f of files) {
       const vals: PyMap = {};
@@ -141,6 +155,7 @@ export function buildLockEntry(
     }
     e.params = p;
   }
-  if (outs.length) e.outs = [...outs].sort((a, b) => codePointCompare(a.path, b.path)).map((o) => lockOut(o.path, o.hash));
+  if (outs.length)
+    e.outs = [...outs].sort((a, b) => codePointCompare(a.path, b.path)).map((o) => lockOut(o.path, o.hash));
   return e;
 }

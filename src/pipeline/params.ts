@@ -27,17 +27,22 @@ export function readParamsFile(abs: string, shown: string): PyMap | undefined {
   try {
     text = readFileSync(abs, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return undefined;
     throw new AppError('FILE_UNREADABLE', `cannot read params file ${shown}: ${(e as Error).message}`, { cause: e });
   }
   const ext = extname(abs).toLowerCase();
   if (ext === '.toml' || ext === '.py')
-    throw new AppError('PIPELINE_INVALID', `${shown}: ${ext} params files are not supported by carprice; use YAML or JSON`);
+    throw new AppError(
+      'PIPELINE_INVALID',
+      `${shown}: ${ext} params files are not supported by carprice; use YAML or JSON`,
+    );
   const cached = parsedCache.get(abs);
   if (cached && cached.text === text) return cached.value;
   const value = loadYaml(text, shown).value;
   if (value === null) return {};
-  if (!isMap(value)) throw new AppError('PIPELINE_INVALID', `${shown}: a params file must hold a mapping at the top level`);
+  if (!isMap(value))
+    throw new AppError('PIPELINE_INVALID', `${shown}: a params file must hold a mapping at the top level`);
   parsedCache.set(abs, { text, value });
   return value;
 }

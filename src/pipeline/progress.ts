@@ -26,7 +26,12 @@ function human(n: number): string {
 }
 
 /** Start a bar for `total` files; a no-op unless `enabled` and the sink is a TTY. */
-export function startProgress(sink: ProgressSink | undefined, label: string, total: number, enabled: boolean): Progress {
+export function startProgress(
+  sink: ProgressSink | undefined,
+  label: string,
+  total: number,
+  enabled: boolean,
+): Progress {
   if (!sink || !enabled || !sink.isTTY || total === 0) return { tick: () => undefined, done: () => undefined };
   let files = 0;
   let bytes = 0;
@@ -37,7 +42,9 @@ export function startProgress(sink: ProgressSink | undefined, label: string, tot
     last = now;
     const width = 24;
     const filled = Math.round((files / total) * width);
-    sink.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${files}/${total} files, ${human(bytes)}\x1b[K`);
+    sink.write(
+      `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${files}/${total} files, ${human(bytes)}\x1b[K`,
+    );
   };
   return {
     tick(b: number) {

@@ -53,13 +53,15 @@ export function pyEqual(a: PyValue, b: PyValue, nested = false): boolean {
   const nb = numeric(b);
   if (na !== undefined || nb !== undefined) {
     if (na === undefined || nb === undefined) return false;
-    if (nested && a instanceof PyFloat && b instanceof PyFloat && Number.isNaN(a.value) && Number.isNaN(b.value)) return true;
+    if (nested && a instanceof PyFloat && b instanceof PyFloat && Number.isNaN(a.value) && Number.isNaN(b.value))
+      return true;
     // eslint-disable-next-line eqeqeq
     return na == nb;
   }
   if (a === null || b === null) return a === b;
   if (typeof a === 'string' || typeof b === 'string') return a === b;
-  if (a instanceof PyDate || b instanceof PyDate) return a instanceof PyDate && b instanceof PyDate && a.text === b.text;
+  if (a instanceof PyDate || b instanceof PyDate)
+    return a instanceof PyDate && b instanceof PyDate && a.text === b.text;
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
     return a.every((x, i) => pyEqual(x, b[i], true));
@@ -118,7 +120,14 @@ export function pyRepr(v: PyValue): string {
   if (typeof v === 'string') return strRepr(v);
   if (v instanceof PyDate) return `datetime.date(${v.text.split('-').map(Number).join(', ')})`;
   if (Array.isArray(v)) return '[' + v.map(pyRepr).join(', ') + ']';
-  if (isMap(v)) return '{' + Object.entries(v).map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`).join(', ') + '}';
+  if (isMap(v))
+    return (
+      '{' +
+      Object.entries(v)
+        .map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`)
+        .join(', ') +
+      '}'
+    );
   return pyStr(v);
 }
 

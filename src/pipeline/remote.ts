@@ -32,7 +32,9 @@ export class LocalRemote implements Remote {
     try {
       copyAtomic(localAbs, dest, 0o444);
     } catch (e) {
-      throw new AppError('REMOTE', `cannot write ${dest} on remote '${this.name}': ${(e as Error).message}`, { cause: e });
+      throw new AppError('REMOTE', `cannot write ${dest} on remote '${this.name}': ${(e as Error).message}`, {
+        cause: e,
+      });
     }
   }
   async get(rel: string, destAbs: string): Promise<boolean> {
@@ -63,12 +65,14 @@ export class LocalRemote implements Remote {
 }
 
 /** How to add a remote, for messages. */
-export const ADD_REMOTE_HINT = 'add one with `carprice remote add -d NAME s3://BUCKET/PREFIX` (or a local directory path)';
+export const ADD_REMOTE_HINT =
+  'add one with `carprice remote add -d NAME s3://BUCKET/PREFIX` (or a local directory path)';
 
 /** The remote to use: `name`, or the default (`core.remote`). */
 export async function openRemote(config: RepoConfig, name: string | undefined, env: Env): Promise<Remote> {
   const chosen = name ?? config.get('core', 'remote');
-  if (!chosen) throw new AppError('REMOTE', `no remote given and no default remote set; ${ADD_REMOTE_HINT}, or pass -r NAME`);
+  if (!chosen)
+    throw new AppError('REMOTE', `no remote given and no default remote set; ${ADD_REMOTE_HINT}, or pass -r NAME`);
   const sec = config.section(`remote "${chosen}"`);
   if (!sec) {
     const known = config.remoteNames();
@@ -78,12 +82,19 @@ export async function openRemote(config: RepoConfig, name: string | undefined, e
     );
   }
   const url = sec.get('url');
-  if (!url) throw new AppError('REMOTE', `remote '${chosen}' has no url in .dvc/config; set one with \`carprice remote modify ${chosen} url URL\``);
+  if (!url)
+    throw new AppError(
+      'REMOTE',
+      `remote '${chosen}' has no url in .dvc/config; set one with \`carprice remote modify ${chosen} url URL\``,
+    );
   if (url.startsWith('s3://')) {
     const { S3Remote } = await import('./s3-remote.js');
     return new S3Remote(chosen, url, sec, env);
   }
   if (hasScheme(url) && !url.startsWith('file://'))
-    throw new AppError('REMOTE', `remote '${chosen}' uses ${url.split(':')[0]}://, which carprice does not support; use s3:// or a local directory`);
+    throw new AppError(
+      'REMOTE',
+      `remote '${chosen}' uses ${url.split(':')[0]}://, which carprice does not support; use s3:// or a local directory`,
+    );
   return new LocalRemote(chosen, url, config.dvcDir);
 }

@@ -11,7 +11,17 @@
  * the file) is stale only once it is older than a few seconds: a lock that was just
  * created is never taken for stale.
  */
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../core/errors.js';
 
@@ -78,7 +88,10 @@ function breakStale(file: string): void {
 
 function lockedError(pid: number | null, what: string): AppError {
   if (pid === null)
-    return new AppError('PIPELINE_LOCKED', `the repository is locked by another process that is just starting (.dvc/tmp/lock is being written); run the command again when it has finished`);
+    return new AppError(
+      'PIPELINE_LOCKED',
+      `the repository is locked by another process that is just starting (.dvc/tmp/lock is being written); run the command again when it has finished`,
+    );
   return new AppError(
     'PIPELINE_LOCKED',
     `the repository is locked by another process (pid ${pid}: ${what === 'carprice' ? 'a carprice or dvc command' : what}) holding .dvc/tmp/lock; wait for it to finish, or if pid ${pid} is not running any more, delete .dvc/tmp/lock`,
@@ -100,7 +113,11 @@ export function acquireRepoLock(dvcDir: string, what = 'carprice'): RepoLockHand
       closeSync(fd);
     }
   } catch (e) {
-    throw new AppError('FILE_UNREADABLE', `cannot create the repo lock in ${dir}: ${(e as Error).message}; check that the directory is writable`, { cause: e });
+    throw new AppError(
+      'FILE_UNREADABLE',
+      `cannot create the repo lock in ${dir}: ${(e as Error).message}; check that the directory is writable`,
+      { cause: e },
+    );
   }
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -116,7 +133,10 @@ export function acquireRepoLock(dvcDir: string, what = 'carprice'): RepoLockHand
           },
         };
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new AppError('FILE_UNREADABLE', `cannot create the repo lock ${file}: ${(e as Error).message}`, { cause: e });
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new AppError('FILE_UNREADABLE', `cannot create the repo lock ${file}: ${(e as Error).message}`, {
+            cause: e,
+          });
       }
       const h = readHolder(file);
       if (h === undefined) continue; // released meanwhile: try again
@@ -126,5 +146,8 @@ export function acquireRepoLock(dvcDir: string, what = 'carprice'): RepoLockHand
   } finally {
     rmSync(tmp, { force: true });
   }
-  throw new AppError('PIPELINE_LOCKED', `could not take the repo lock ${file} after 5 attempts; another process keeps taking it. Run the command again when it has finished`);
+  throw new AppError(
+    'PIPELINE_LOCKED',
+    `could not take the repo lock ${file} after 5 attempts; another process keeps taking it. Run the command again when it has finished`,
+  );
 }

@@ -79,7 +79,10 @@ export class Repo {
       if (up === dir) break;
       dir = up;
     }
-    throw new AppError('PIPELINE_INVALID', `${cwd} is not inside a DVC repository (no .dvc/ directory here or above); create one with \`dvc init\` or \`mkdir .dvc\` at the project root`);
+    throw new AppError(
+      'PIPELINE_INVALID',
+      `${cwd} is not inside a DVC repository (no .dvc/ directory here or above); create one with \`dvc init\` or \`mkdir .dvc\` at the project root`,
+    );
   }
 
   /**
@@ -93,7 +96,10 @@ export class Repo {
       writeFileSync(join(dvc, 'config'), '');
       writeFileSync(join(dvc, '.gitignore'), '/config.local\n/tmp\n/cache\n');
       if (!existsSync(join(dir, '.dvcignore')))
-        writeFileSync(join(dir, '.dvcignore'), '# Add patterns of files dvc should ignore, which could improve\n# the performance. Learn more at\n# https://dvc.org/doc/user-guide/dvcignore\n');
+        writeFileSync(
+          join(dir, '.dvcignore'),
+          '# Add patterns of files dvc should ignore, which could improve\n# the performance. Learn more at\n# https://dvc.org/doc/user-guide/dvcignore\n',
+        );
     }
     return new Repo(dir);
   }
@@ -130,7 +136,14 @@ export class Repo {
         const r = rel ? `${rel}/${e.name}` : e.name;
         if (e.isDirectory()) {
           // A directory tracked by a sibling `<dir>.dvc` holds no .dvc files (DVC forbids it): skip it.
-          if (e.name.startsWith('.') || e.name === 'node_modules' || names.has(`${e.name}.dvc`) || skip.has(r) || this.ignore.isIgnored(r, true)) continue;
+          if (
+            e.name.startsWith('.') ||
+            e.name === 'node_modules' ||
+            names.has(`${e.name}.dvc`) ||
+            skip.has(r) ||
+            this.ignore.isIgnored(r, true)
+          )
+            continue;
           dirs.push(e.name);
         } else if ((e.name.endsWith('.dvc') || r === 'dvc.yaml') && !this.ignore.isIgnored(r, false)) out.push(r);
       }
@@ -147,9 +160,23 @@ export class Repo {
     const stages: IndexStage[] = [];
     const outDirs = new Set<string>();
     for (const def of pipeline?.stages ?? []) {
-      const outs = def.outs.map((o) => ({ defPath: o.path, path: repoPath(def.wdir, o.path), cache: o.cache, persist: o.persist, push: o.push, remote: o.remote, kind: o.kind }));
+      const outs = def.outs.map((o) => ({
+        defPath: o.path,
+        path: repoPath(def.wdir, o.path),
+        cache: o.cache,
+        persist: o.persist,
+        push: o.push,
+        remote: o.remote,
+        kind: o.kind,
+      }));
       for (const o of outs) outDirs.add(o.path);
-      stages.push({ name: def.name, kind: 'stage', def, deps: def.deps.map((d) => ({ defPath: d, path: repoPath(def.wdir, d) })), outs });
+      stages.push({
+        name: def.name,
+        kind: 'stage',
+        def,
+        deps: def.deps.map((d) => ({ defPath: d, path: repoPath(def.wdir, d) })),
+        outs,
+      });
     }
     const ordered: IndexStage[] = [];
     let placed = false;
@@ -166,7 +193,14 @@ export class Repo {
         kind: 'dvcfile',
         dvcfile: df,
         deps: [],
-        outs: df.outs.map((o) => ({ defPath: o.path, path: repoPath(dir, o.path), cache: o.cache, persist: false, push: o.push, kind: 'outs' as const })),
+        outs: df.outs.map((o) => ({
+          defPath: o.path,
+          path: repoPath(dir, o.path),
+          cache: o.cache,
+          persist: false,
+          push: o.push,
+          kind: 'outs' as const,
+        })),
       });
     }
     if (!placed) ordered.push(...stages);

@@ -104,7 +104,12 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   }
 }
 
-async function reproduceLocked(repo: Repo, opts: ReproduceOptions, out: TextSink, log: Logger): Promise<ReproduceResult> {
+async function reproduceLocked(
+  repo: Repo,
+  opts: ReproduceOptions,
+  out: TextSink,
+  log: Logger,
+): Promise<ReproduceResult> {
   const err = opts.stderr ?? nullSink;
   const index = repo.loadIndex();
   if (index.stages.length === 0) {
@@ -155,7 +160,10 @@ async function reproduceLocked(repo: Repo, opts: ReproduceOptions, out: TextSink
     commandIO: (name) =>
       jobs > 1
         ? { stdout: prefixed(opts.stdout ?? nullSink, `[${name}] `), stderr: prefixed(err, `[${name}] `) }
-        : { stdout: { write: (c: string) => out.write(c), flush: () => undefined }, stderr: { write: (c: string) => err.write(c), flush: () => undefined } },
+        : {
+            stdout: { write: (c: string) => out.write(c), flush: () => undefined },
+            stderr: { write: (c: string) => err.write(c), flush: () => undefined },
+          },
     env: opts.env ?? childProcessEnv(),
     pathDirs: toolPathDirs(repo.root, opts.argv1, process.execPath),
     log,
@@ -183,7 +191,12 @@ async function reproduceLocked(repo: Repo, opts: ReproduceOptions, out: TextSink
         (r) => {
           const secs = seconds(t0);
           outcome.set(name, { ...r, seconds: secs });
-          if (r.outcome === 'ran' || r.outcome === 'restored' || r.outcome === 'committed' || r.outcome === 'verified') {
+          if (
+            r.outcome === 'ran' ||
+            r.outcome === 'restored' ||
+            r.outcome === 'committed' ||
+            r.outcome === 'verified'
+          ) {
             anyWritten = true;
             out.write(`Stage '${name}' ${r.outcome === 'ran' ? 'finished' : r.outcome} in ${fmtSec(secs)}\n`);
           }
@@ -206,7 +219,7 @@ async function reproduceLocked(repo: Repo, opts: ReproduceOptions, out: TextSink
     if (opts.signal?.aborted) {
       for (const n of pending.splice(0)) outcome.set(n, { outcome: 'interrupted', seconds: 0 });
     }
-    for (let i = 0; i < pending.length && running.size < jobs; ) {
+    for (let i = 0; i < pending.length && running.size < jobs;) {
       const n = pending[i];
       const ups = upstreamInPlan(n);
       const bad = ups.find((u) => {
@@ -235,9 +248,15 @@ async function reproduceLocked(repo: Repo, opts: ReproduceOptions, out: TextSink
     await Promise.race(running.values());
   }
 
-  const result: ReproduceResult = { stages: order.map((n) => ({ name: n, ...(outcome.get(n) ?? { outcome: 'interrupted' as const, seconds: 0 }) })) };
+  const result: ReproduceResult = {
+    stages: order.map((n) => ({ name: n, ...(outcome.get(n) ?? { outcome: 'interrupted' as const, seconds: 0 }) })),
+  };
   if (opts.signal?.aborted) {
-    throw new AppError('INTERRUPTED', `repro interrupted; completed stages are saved in dvc.lock, interrupted ones were not recorded`, { details: { result } });
+    throw new AppError(
+      'INTERRUPTED',
+      `repro interrupted; completed stages are saved in dvc.lock, interrupted ones were not recorded`,
+      { details: { result } },
+    );
   }
   if (failedNames.length) {
     const blocked = result.stages.filter((s) => s.outcome === 'blocked').map((s) => s.name);
@@ -255,7 +274,6 @@ async function reproduceLocked(repo: Repo, opts: ReproduceOptions, out: TextSink
       out.write(`To track the changes with git, run:\n\n\tgit add ${shown.join(' ')}\n\n`);
     }
     out.write('Use `carprice push` to send your updates to remote storage.\n');
-  }
-  else out.write('Data and pipelines are up to date.\n');
+  } else out.write('Data and pipelines are up to date.\n');
   return result;
 }

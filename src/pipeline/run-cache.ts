@@ -39,8 +39,14 @@ function refuseDate(d: PyDate): never {
 /** sha256 of Python's json.dumps(dict_filter(entry, [size, nfiles]), sort_keys=True). */
 export function runCacheHash(entry: PyMap, asKey: boolean): string {
   let e: PyMap = entry;
-  if (asKey) e = { ...entry, outs: (Array.isArray(entry.outs) ? entry.outs : []).map((o) => (isMap(o) ? o.path : o)) as PyValue[] };
-  return createHash('sha256').update(pyJsonDumps(dictFilter(e, EXCLUDE), refuseDate), 'utf8').digest('hex');
+  if (asKey)
+    e = {
+      ...entry,
+      outs: (Array.isArray(entry.outs) ? entry.outs : []).map((o) => (isMap(o) ? o.path : o)) as PyValue[],
+    };
+  return createHash('sha256')
+    .update(pyJsonDumps(dictFilter(e, EXCLUDE), refuseDate), 'utf8')
+    .digest('hex');
 }
 
 /** The first date found in a value, if any (for an early, clear error). */
@@ -68,7 +74,10 @@ export function canHash(stage: IndexStage, depsPresent: boolean): boolean {
   const callback = stage.deps.length === 0 && def.params.length === 0 && stage.outs.length === 0;
   if (callback) return false;
   if (stage.deps.length + def.params.length === 0 || stage.outs.length === 0 || !depsPresent) return false;
-  return stage.outs.every((o) => !o.persist && !/^[a-z][a-z0-9+.-]*:\/\//i.test(o.path) && !o.path.startsWith('/') && !o.path.startsWith('../'));
+  return stage.outs.every(
+    (o) =>
+      !o.persist && !/^[a-z][a-z0-9+.-]*:\/\//i.test(o.path) && !o.path.startsWith('/') && !o.path.startsWith('../'),
+  );
 }
 
 /** True when a run of this stage may be saved to the run-cache (no plain uncached out). */
@@ -99,7 +108,12 @@ export class StageCache {
     }
     try {
       const v = loadYaml(text, file).value;
-      if (!isMap(v) || (typeof v.cmd !== 'string' && !Array.isArray(v.cmd)) || !Array.isArray(v.outs) || !v.outs.every((o) => isMap(o) && typeof o.path === 'string'))
+      if (
+        !isMap(v) ||
+        (typeof v.cmd !== 'string' && !Array.isArray(v.cmd)) ||
+        !Array.isArray(v.outs) ||
+        !v.outs.every((o) => isMap(o) && typeof o.path === 'string')
+      )
         throw new Error('not a lock entry');
       return v;
     } catch {

@@ -98,9 +98,17 @@ const SUPERVISOR = fileURLToPath(new URL('./stage-supervisor.js', import.meta.ur
  * leads a new process group and kills it when this process goes away, even by SIGKILL.
  * On abort the whole process group gets SIGTERM, then SIGKILL after `killAfterMs`.
  */
-export function runLine(line: string, opts: { cwd: string; env: Record<string, string>; io: CommandIO; signal?: AbortSignal; killAfterMs?: number }): Promise<CommandResult> {
+export function runLine(
+  line: string,
+  opts: { cwd: string; env: Record<string, string>; io: CommandIO; signal?: AbortSignal; killAfterMs?: number },
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SUPERVISOR, line], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [SUPERVISOR, line], {
+      cwd: opts.cwd,
+      env: opts.env,
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
     child.stdout!.setEncoding('utf8').on('data', (c: string) => opts.io.stdout(c));
     child.stderr!.setEncoding('utf8').on('data', (c: string) => opts.io.stderr(c));
     let outcome = '';

@@ -11,7 +11,14 @@ import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync } fr
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import type { Env } from '../config/env.js';
 import { AppError } from '../core/errors.js';
 import type { Remote } from './remote-interface.js';
@@ -22,12 +29,30 @@ function remoteError(name: string, what: string, e: unknown): AppError {
   const err = e as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const code = err.code ?? err.name ?? '';
   if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET/.test(code + ' ' + (err.message ?? '')))
-    return new AppError('NETWORK', `remote '${name}': cannot reach the S3 endpoint while ${what} (${err.message ?? code}); check endpointurl / AWS_ENDPOINT_URL_S3 and your network`, { cause: e });
-  if (code === 'NoSuchBucket') return new AppError('REMOTE', `remote '${name}': the bucket does not exist (${what}); create it or fix the url`, { cause: e });
+    return new AppError(
+      'NETWORK',
+      `remote '${name}': cannot reach the S3 endpoint while ${what} (${err.message ?? code}); check endpointurl / AWS_ENDPOINT_URL_S3 and your network`,
+      { cause: e },
+    );
+  if (code === 'NoSuchBucket')
+    return new AppError('REMOTE', `remote '${name}': the bucket does not exist (${what}); create it or fix the url`, {
+      cause: e,
+    });
   if (code === 'CredentialsProviderError' || /credential/i.test(err.message ?? ''))
-    return new AppError('REMOTE', `remote '${name}': no AWS credentials found (${what}); set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or access_key_id/secret_access_key in .dvc/config.local`, { cause: e });
-  if (code === 'AccessDenied' || err.$metadata?.httpStatusCode === 403) return new AppError('REMOTE', `remote '${name}': access denied while ${what}; check the credentials' permissions on the bucket`, { cause: e });
-  return new AppError('REMOTE', `remote '${name}': S3 error while ${what}: ${code} ${err.message ?? ''}`.trim(), { cause: e });
+    return new AppError(
+      'REMOTE',
+      `remote '${name}': no AWS credentials found (${what}); set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or access_key_id/secret_access_key in .dvc/config.local`,
+      { cause: e },
+    );
+  if (code === 'AccessDenied' || err.$metadata?.httpStatusCode === 403)
+    return new AppError(
+      'REMOTE',
+      `remote '${name}': access denied while ${what}; check the credentials' permissions on the bucket`,
+      { cause: e },
+    );
+  return new AppError('REMOTE', `remote '${name}': S3 error while ${what}: ${code} ${err.message ?? ''}`.trim(), {
+    cause: e,
+  });
 }
 
 /** The S3 remote. */
@@ -58,7 +83,8 @@ export class S3Remote implements Remote {
     }
     const key = section.get('access_key_id');
     const secret = section.get('secret_access_key');
-    if (key && secret) cfg.credentials = { accessKeyId: key, secretAccessKey: secret, sessionToken: section.get('session_token') };
+    if (key && secret)
+      cfg.credentials = { accessKeyId: key, secretAccessKey: secret, sessionToken: section.get('session_token') };
     this.client = new S3Client(cfg);
   }
 
@@ -76,7 +102,9 @@ export class S3Remote implements Remote {
       let token: string | undefined;
       try {
         do {
-          const r = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, ContinuationToken: token }));
+          const r = await this.client.send(
+            new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, ContinuationToken: token }),
+          );
           for (const o of r.Contents ?? []) {
             const rel = (o.Key ?? '').slice(this.prefix ? this.prefix.length + 1 : 0);
             if (want.has(rel)) found.add(rel);
@@ -97,7 +125,11 @@ export class S3Remote implements Remote {
           found.add(rel);
         } catch (e) {
           const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-          if (err.name !== 'NoSuchBucket' && (err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404)) continue;
+          if (
+            err.name !== 'NoSuchBucket' &&
+            (err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404)
+          )
+            continue;
           throw remoteError(this.name, `checking ${rel}`, e);
         }
       }
@@ -108,7 +140,14 @@ export class S3Remote implements Remote {
 
   async put(rel: string, localAbs: string, size: number): Promise<void> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(rel), Body: createReadStream(localAbs), ContentLength: size }));
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(rel),
+          Body: createReadStream(localAbs),
+          ContentLength: size,
+        }),
+      );
     } catch (e) {
       throw remoteError(this.name, `uploading ${rel}`, e);
     }
@@ -121,7 +160,11 @@ export class S3Remote implements Remote {
       body = r.Body as Readable;
     } catch (e) {
       const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-      if (err.name !== 'NoSuchBucket' && (err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404)) return false;
+      if (
+        err.name !== 'NoSuchBucket' &&
+        (err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404)
+      )
+        return false;
       throw remoteError(this.name, `downloading ${rel}`, e);
     }
     mkdirSync(dirname(destAbs), { recursive: true });
@@ -142,7 +185,9 @@ export class S3Remote implements Remote {
     let token: string | undefined;
     try {
       do {
-        const r = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, ContinuationToken: token }));
+        const r = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, ContinuationToken: token }),
+        );
         for (const o of r.Contents ?? []) out.push((o.Key ?? '').slice(this.prefix ? this.prefix.length + 1 : 0));
         token = r.IsTruncated ? r.NextContinuationToken : undefined;
       } while (token);

@@ -38,7 +38,8 @@ export interface TextSink {
 }
 
 /** What happened to one stage. */
-export type StageOutcome = 'ran' | 'unchanged' | 'restored' | 'verified' | 'committed' | 'failed' | 'blocked' | 'interrupted' | 'dry';
+export type StageOutcome =
+  'ran' | 'unchanged' | 'restored' | 'verified' | 'committed' | 'failed' | 'blocked' | 'interrupted' | 'dry';
 
 /** What the runner needs from the repro around it. */
 export interface RunnerContext {
@@ -54,7 +55,10 @@ export interface RunnerContext {
   out: TextSink;
   err: TextSink;
   /** Where a stage's command output goes (prefixed per stage when stages run in parallel). */
-  commandIO: (name: string) => { stdout: { write(c: string): void; flush(): void }; stderr: { write(c: string): void; flush(): void } };
+  commandIO: (name: string) => {
+    stdout: { write(c: string): void; flush(): void };
+    stderr: { write(c: string): void; flush(): void };
+  };
   env: Record<string, string>;
   pathDirs: string[];
   log: Logger;
@@ -70,7 +74,11 @@ export function describeStatus(s: StageStatus): string {
   if (s.changedDeps.length)
     parts.push(
       'changed deps: ' +
-        s.changedDeps.map(([p, st]) => (typeof st === 'string' ? `${st} ${p}` : `${p}: ${st.map(([k, ks]) => `${ks} ${k}`).join(', ')}`)).join('; '),
+        s.changedDeps
+          .map(([p, st]) =>
+            typeof st === 'string' ? `${st} ${p}` : `${p}: ${st.map(([k, ks]) => `${ks} ${k}`).join(', ')}`,
+          )
+          .join('; '),
     );
   if (s.changedOuts.length) parts.push('changed outs: ' + s.changedOuts.map(([p, st]) => `${st} ${p}`).join('; '));
   if (s.alwaysChanged) parts.push('always changed');
@@ -91,7 +99,11 @@ export function gitignoreOutput(repo: Repo, outRel: string): string | undefined 
   if (!existsSync(join(repo.root, '.git'))) return undefined;
   const dirRel = posix.dirname(outRel);
   const file = join(repo.abs(dirRel === '.' ? '' : dirRel), '.gitignore');
-  const entry = '/' + basename(outRel).replace(/([*?[\]!#\\])/g, '\\$1').replace(/^ | $/g, '\\ ');
+  const entry =
+    '/' +
+    basename(outRel)
+      .replace(/([*?[\]!#\\])/g, '\\$1')
+      .replace(/^ | $/g, '\\ ');
   let text = '';
   try {
     text = readFileSync(file, 'utf8');
@@ -136,7 +148,11 @@ export class StageRunner {
       }
       c.out.write(`Verifying outputs in frozen stage: '${name}'\n`);
       const missing = obs.outs.filter((o) => !o.hash).map((o) => o.path);
-      if (missing.length) throw stageError(name, `outputs of frozen stage '${name}' are missing: ${missing.join(', ')}; unfreeze it (frozen: false) or restore them with \`carprice checkout\``);
+      if (missing.length)
+        throw stageError(
+          name,
+          `outputs of frozen stage '${name}' are missing: ${missing.join(', ')}; unfreeze it (frozen: false) or restore them with \`carprice checkout\``,
+        );
       if (!c.dry) this.commit(stage, obs, { runCache: false });
       return { outcome: 'verified', reason };
     }
@@ -155,10 +171,21 @@ export class StageRunner {
     // Missing deps / params make the command meaningless: fail before touching outputs.
     const missingDeps = obs.deps.filter((d) => !d.hash).map((d) => d.path);
     if (missingDeps.length)
-      throw stageError(name, `dependency ${missingDeps.map((d) => `'${d}'`).join(', ')} of stage '${name}' does not exist; create it, or add the stage that produces it to dvc.yaml`);
+      throw stageError(
+        name,
+        `dependency ${missingDeps.map((d) => `'${d}'`).join(', ')} of stage '${name}' does not exist; create it, or add the stage that produces it to dvc.yaml`,
+      );
     for (const p of obs.params) {
-      if (p.missingFile) throw stageError(name, `params file '${p.file}' of stage '${name}' does not exist (paths are relative to the stage wdir '${def.wdir}')`);
-      if (p.missingKeys.length) throw stageError(name, `parameters ${p.missingKeys.map((k) => `'${k}'`).join(', ')} are missing from '${p.file}' (stage '${name}'); add them or remove them from the stage's params in dvc.yaml`);
+      if (p.missingFile)
+        throw stageError(
+          name,
+          `params file '${p.file}' of stage '${name}' does not exist (paths are relative to the stage wdir '${def.wdir}')`,
+        );
+      if (p.missingKeys.length)
+        throw stageError(
+          name,
+          `parameters ${p.missingKeys.map((k) => `'${k}'`).join(', ')} are missing from '${p.file}' (stage '${name}'); add them or remove them from the stage's params in dvc.yaml`,
+        );
     }
     const hashable = canHash(stage, true);
     if (hashable && savesRunCache(stage))
@@ -171,7 +198,8 @@ export class StageRunner {
               `parameter '${k}' in '${p.file}' (stage '${name}') holds a date (${d.text}), which DVC refuses to record (Object of type date is not JSON serializable); quote it ('${d.text}')`,
             );
         }
-    if (!c.dry) for (const o of stage.outs) if (!o.persist) rmSync(c.repo.abs(o.path), { recursive: true, force: true });
+    if (!c.dry)
+      for (const o of stage.outs) if (!o.persist) rmSync(c.repo.abs(o.path), { recursive: true, force: true });
     if (!c.force && hashable) {
       const restored = await this.restore(stage, obs, reason);
       if (restored) {
@@ -191,7 +219,10 @@ export class StageRunner {
     const after = await observeStage(c.repo, stage, c.lock.get(name), c.display);
     const notMade = after.outs.filter((o) => !o.hash).map((o) => o.path);
     if (notMade.length)
-      throw stageError(name, `stage '${name}' ran but did not create its output${notMade.length > 1 ? 's' : ''} ${notMade.map((p) => `'${p}'`).join(', ')}; fix the command or the outs in dvc.yaml`);
+      throw stageError(
+        name,
+        `stage '${name}' ran but did not create its output${notMade.length > 1 ? 's' : ''} ${notMade.map((p) => `'${p}'`).join(', ')}; fix the command or the outs in dvc.yaml`,
+      );
     if (c.signal?.aborted) return { outcome: 'interrupted' };
     this.commit(stage, after, { runCache: hashable && savesRunCache(stage) });
     return { outcome: 'ran', reason };
@@ -215,7 +246,8 @@ export class StageRunner {
       if (hit && Array.isArray(hit.outs)) {
         const recs = hit.outs.filter(isMap).map(readLockOut);
         const mapped = stage.outs.map((o) => recs.find((r) => r.path === o.defPath));
-        if (mapped.every((r) => r?.md5)) outs = mapped.map((r) => ({ path: r!.path, md5: r!.md5!, isexec: !!r!.isexec }));
+        if (mapped.every((r) => r?.md5))
+          outs = mapped.map((r) => ({ path: r!.path, md5: r!.md5!, isexec: !!r!.isexec }));
       }
     }
     if (!outs) return false;
@@ -230,7 +262,9 @@ export class StageRunner {
       const done = c.repo.cache.checkout(outs[i].md5, c.repo.abs(stage.outs[i].path), outs[i].isexec);
       c.err.write(formatCorrupted(done.corrupted, c.display(stage.outs[i].path)));
       if (!done.ok) {
-        c.out.write(`Stage '${name}': cached outputs could not be restored (missing or corrupted in the cache); running the command instead\n`);
+        c.out.write(
+          `Stage '${name}': cached outputs could not be restored (missing or corrupted in the cache); running the command instead\n`,
+        );
         for (const o of stage.outs) rmSync(c.repo.abs(o.path), { recursive: true, force: true });
         return false;
       }
@@ -246,7 +280,11 @@ export class StageRunner {
       obs.params.map((p) => ({ file: p.file, values: p.values })),
       withOuts ? obs.outs.map((o) => ({ path: o.path, hash: o.hash! })) : [],
     );
-    if (!withOuts) entry.outs = [...stage.outs].map((o) => o.defPath).sort().map((p) => ({ path: p }));
+    if (!withOuts)
+      entry.outs = [...stage.outs]
+        .map((o) => o.defPath)
+        .sort()
+        .map((p) => ({ path: p }));
     return entry;
   }
 
@@ -266,7 +304,12 @@ export class StageRunner {
       c.log.debug({ stage: name, cmd: line, cwd }, 'running stage command');
       let res;
       try {
-        res = await runLine(line, { cwd, env: childEnv, io: { stdout: (x) => io.stdout.write(x), stderr: (x) => io.stderr.write(x) }, signal: c.signal });
+        res = await runLine(line, {
+          cwd,
+          env: childEnv,
+          io: { stdout: (x) => io.stdout.write(x), stderr: (x) => io.stderr.write(x) },
+          signal: c.signal,
+        });
       } catch (e) {
         throw stageError(name, `cannot start /bin/sh for stage '${name}' in ${cwd}: ${(e as Error).message}`);
       } finally {
@@ -274,7 +317,11 @@ export class StageRunner {
         io.stderr.flush();
       }
       if (c.signal?.aborted) return false;
-      if (res.code !== 0) throw stageError(name, `failed to reproduce '${name}': command \`${line}\` ${res.signal ? `was killed by ${res.signal}` : `exited with code ${res.code}`}`);
+      if (res.code !== 0)
+        throw stageError(
+          name,
+          `failed to reproduce '${name}': command \`${line}\` ${res.signal ? `was killed by ${res.signal}` : `exited with code ${res.code}`}`,
+        );
     }
     return true;
   }
@@ -289,7 +336,8 @@ export class StageRunner {
     const entry = this.entryFor(stage, obs, true);
     if (opts.runCache) {
       this.stageCache.save(entry, (l) => c.err.write(l));
-      for (let i = 0; i < stage.outs.length; i++) if (!stage.outs[i].cache) commitToCache(c.repo, c.repo.abs(stage.outs[i].path), obs.outs[i].hash!);
+      for (let i = 0; i < stage.outs.length; i++)
+        if (!stage.outs[i].cache) commitToCache(c.repo, c.repo.abs(stage.outs[i].path), obs.outs[i].hash!);
     }
     for (let i = 0; i < stage.outs.length; i++) {
       const o = stage.outs[i];
@@ -329,7 +377,10 @@ export class StageRunner {
             continue;
           }
         }
-        throw stageError(stage.name, `data source '${c.display(o.path)}' of '${stage.name}' is missing and not in the cache (or its cached copy is corrupted); \`carprice pull\` it or restore the file`);
+        throw stageError(
+          stage.name,
+          `data source '${c.display(o.path)}' of '${stage.name}' is missing and not in the cache (or its cached copy is corrupted); \`carprice pull\` it or restore the file`,
+        );
       }
       if (o.cache) commitToCache(repo, repo.abs(o.path), h);
       newOuts.push(rec?.md5 === h.md5 ? raw : dvcFileOut(o.defPath, h, raw));

@@ -61,11 +61,25 @@ export function readStageParams(repo: Repo, stage: IndexStage): StageObservation
 }
 
 /** Check a stage against its record. `display(repoRel)` renders paths for output. */
-export async function observeStage(repo: Repo, stage: IndexStage, lock: LockEntry | undefined, display: (repoRel: string) => string): Promise<StageObservation> {
-  const status: StageStatus = { name: stage.name, changedDeps: [], changedOuts: [], alwaysChanged: false, changedCmd: false, frozen: false };
+export async function observeStage(
+  repo: Repo,
+  stage: IndexStage,
+  lock: LockEntry | undefined,
+  display: (repoRel: string) => string,
+): Promise<StageObservation> {
+  const status: StageStatus = {
+    name: stage.name,
+    changedDeps: [],
+    changedOuts: [],
+    alwaysChanged: false,
+    changedCmd: false,
+    frozen: false,
+  };
   const obs: StageObservation = { status, deps: [], params: [], outs: [] };
   const recordedOuts: Array<LockOut | undefined> =
-    stage.kind === 'stage' ? stage.outs.map((o) => lock?.outs.find((l) => l.path === o.defPath)) : stage.dvcfile!.outs.map((o) => o);
+    stage.kind === 'stage'
+      ? stage.outs.map((o) => lock?.outs.find((l) => l.path === o.defPath))
+      : stage.dvcfile!.outs.map((o) => o);
   if (stage.kind === 'stage') {
     const def = stage.def!;
     status.frozen = def.frozen;

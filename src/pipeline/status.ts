@@ -83,7 +83,8 @@ function show(v: Json, indent: number, lines: string[]): void {
 
 /** The text `dvc status` prints. */
 export function formatStatus(r: StatusResult): string {
-  if (!r.hasStages) return 'There are no data or pipelines tracked in this project yet.\nSee <https://dvc.org/doc/start> to get started!\n';
+  if (!r.hasStages)
+    return 'There are no data or pipelines tracked in this project yet.\nSee <https://dvc.org/doc/start> to get started!\n';
   if (r.changed.length === 0) return 'Data and pipelines are up to date.\n';
   const lines: string[] = [];
   show(statusJson(r) as Json, 0, lines);

@@ -170,7 +170,10 @@ async function download(repo: Repo, remote: Remote, md5: string): Promise<boolea
   if (got !== md5.replace(/\.dir$/, '')) {
     chmodSync(dest, 0o644);
     rmSync(dest, { force: true });
-    throw new AppError('DATA_INVALID', `object ${md5} downloaded from remote '${remote.name}' is corrupted (its md5 is ${got}); fix or delete it on the remote and push it again`);
+    throw new AppError(
+      'DATA_INVALID',
+      `object ${md5} downloaded from remote '${remote.name}' is corrupted (its md5 is ${got}); fix or delete it on the remote and push it again`,
+    );
   }
   return true;
 }
@@ -197,10 +200,16 @@ async function fetchWith(repo: Repo, remote: Remote, opts: TransferOptions): Pro
       }
       fetched++;
     }
-    for (const e of repo.cache.readManifest(u.md5) ?? []) if (!repo.cache.has(e.md5)) want.set(e.md5, `${u.path}/${e.relpath}`);
+    for (const e of repo.cache.readManifest(u.md5) ?? [])
+      if (!repo.cache.has(e.md5)) want.set(e.md5, `${u.path}/${e.relpath}`);
   }
   const list = [...want];
-  const bar = startProgress(opts.progress, `Fetching from '${remote.name}'`, list.length, opts.progressEnabled ?? false);
+  const bar = startProgress(
+    opts.progress,
+    `Fetching from '${remote.name}'`,
+    list.length,
+    opts.progressEnabled ?? false,
+  );
   await pool(list, opts.jobs ?? 8, async ([m, path]) => {
     if (await download(repo, remote, m)) {
       fetched++;
@@ -216,7 +225,14 @@ export async function checkout(opts: { cwd: string; targets?: string[]; force?: 
   const repo = Repo.find(opts.cwd);
   try {
     const display = displayFrom(repo.rel(opts.cwd));
-    const res: CheckoutResult = { added: [], modified: [], failed: [], skipped: [], corrupted: [], stats: { modified: 0, added: 0, deleted: 0 } };
+    const res: CheckoutResult = {
+      added: [],
+      modified: [],
+      failed: [],
+      skipped: [],
+      corrupted: [],
+      stats: { modified: 0, added: 0, deleted: 0 },
+    };
     for (const u of collectUsed(repo, opts.targets)) {
       const abs = repo.abs(u.path);
       const cur = await hashPath(abs, u.path, repo.ignore, repo.state);
@@ -230,7 +246,8 @@ export async function checkout(opts: { cwd: string; targets?: string[]; force?: 
         res.skipped.push(shown);
         continue;
       }
-      const current = cur && 'entries' in cur ? new Map((cur as DirHash).entries.map((e) => [e.relpath, e.md5])) : undefined;
+      const current =
+        cur && 'entries' in cur ? new Map((cur as DirHash).entries.map((e) => [e.relpath, e.md5])) : undefined;
       const done = repo.cache.checkout(u.md5, abs, u.isexec, current);
       for (const m of done.corrupted) res.corrupted.push({ md5: m, path: shown });
       res.stats.added += done.files.added;
@@ -252,7 +269,9 @@ export async function checkout(opts: { cwd: string; targets?: string[]; force?: 
  * `fetch` then `checkout`. Objects that the checkout finds corrupted in the local cache
  * (and removes) are fetched again from the remote and the checkout is retried once.
  */
-export async function pull(opts: TransferOptions & { force?: boolean }): Promise<{ fetch: TransferResult; checkout: CheckoutResult }> {
+export async function pull(
+  opts: TransferOptions & { force?: boolean },
+): Promise<{ fetch: TransferResult; checkout: CheckoutResult }> {
   const repo = Repo.find(opts.cwd);
   const remote = await openRemote(repo.config, opts.remote, opts.env ?? {});
   const f = await fetchWith(repo, remote, opts);
@@ -265,7 +284,11 @@ export async function pull(opts: TransferOptions & { force?: boolean }): Promise
       corrupted: [...c.corrupted, ...c2.corrupted],
       added: [...c.added, ...c2.added],
       modified: [...c.modified, ...c2.modified],
-      stats: { modified: c.stats.modified + c2.stats.modified, added: c.stats.added + c2.stats.added, deleted: c.stats.deleted + c2.stats.deleted },
+      stats: {
+        modified: c.stats.modified + c2.stats.modified,
+        added: c.stats.added + c2.stats.added,
+        deleted: c.stats.deleted + c2.stats.deleted,
+      },
     };
     f.transferred += again.transferred;
     f.missing = again.missing;
@@ -301,13 +324,20 @@ export function formatCheckout(c: CheckoutResult): string {
 /** Checkout warnings (stderr): corrupted cache objects, outputs left alone. */
 export function formatCheckoutWarnings(c: CheckoutResult): string {
   let s = '';
-  for (const x of c.corrupted) s += `WARNING: corrupted cache object md5: ${x.md5} (for '${x.path}'): its content does not match its hash; removed it from the cache\n`;
-  for (const p of c.skipped) s += `WARNING: '${p}' has local changes that are not in the cache; left as is (use --force to overwrite)\n`;
+  for (const x of c.corrupted)
+    s += `WARNING: corrupted cache object md5: ${x.md5} (for '${x.path}'): its content does not match its hash; removed it from the cache\n`;
+  for (const p of c.skipped)
+    s += `WARNING: '${p}' has local changes that are not in the cache; left as is (use --force to overwrite)\n`;
   return s;
 }
 
 /** Fetch these objects (and a `.dir`'s files) from the remote into the local cache (`repro --pull`). */
-export async function fetchObjects(repo: Repo, remoteName: string | undefined, env: Env, md5s: string[]): Promise<number> {
+export async function fetchObjects(
+  repo: Repo,
+  remoteName: string | undefined,
+  env: Env,
+  md5s: string[],
+): Promise<number> {
   const remote = await openRemote(repo.config, remoteName, env);
   let n = 0;
   for (const m of md5s) {
@@ -341,14 +371,18 @@ export async function pushRunCache(repo: Repo, remoteName: string | undefined, e
  * `missing` (in neither). Keys are output paths (`dir/file` for a directory's files), in
  * DVC's order: deleted, new, missing. Empty when in sync.
  */
-export async function cloudStatus(opts: TransferOptions): Promise<{ status: Map<string, 'new' | 'deleted' | 'missing'>; remote: string }> {
+export async function cloudStatus(
+  opts: TransferOptions,
+): Promise<{ status: Map<string, 'new' | 'deleted' | 'missing'>; remote: string }> {
   const repo = Repo.find(opts.cwd);
   const remote = await openRemote(repo.config, opts.remote, opts.env ?? {});
   const display = displayFrom(repo.rel(opts.cwd));
   const objs: Array<{ md5: string; path: string }> = [];
   for (const u of collectUsed(repo, opts.targets).filter((x) => !x.noPush)) {
     objs.push({ md5: u.md5, path: display(u.path) });
-    if (u.md5.endsWith('.dir')) for (const e of repo.cache.readManifest(u.md5) ?? []) objs.push({ md5: e.md5, path: `${display(u.path)}/${e.relpath}` });
+    if (u.md5.endsWith('.dir'))
+      for (const e of repo.cache.readManifest(u.md5) ?? [])
+        objs.push({ md5: e.md5, path: `${display(u.path)}/${e.relpath}` });
   }
   const present = await remote.exists([...new Set(objs.map((o) => objectRelPath(o.md5)))]);
   const by: Record<'deleted' | 'new' | 'missing', string[]> = { deleted: [], new: [], missing: [] };
@@ -360,6 +394,7 @@ export async function cloudStatus(opts: TransferOptions): Promise<{ status: Map<
     else if (!local && !there) by.missing.push(o.path);
   }
   const status = new Map<string, 'new' | 'deleted' | 'missing'>();
-  for (const st of ['deleted', 'new', 'missing'] as const) for (const p of [...new Set(by[st])].sort()) status.set(p, st);
+  for (const st of ['deleted', 'new', 'missing'] as const)
+    for (const p of [...new Set(by[st])].sort()) status.set(p, st);
   return { status, remote: remote.name };
 }

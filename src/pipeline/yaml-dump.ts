@@ -57,9 +57,14 @@ export function isPlainSafe(s: string): boolean {
 }
 
 function isPrintable(c: number): boolean {
-  return (
-    c === 0x09 ? false : c === 0x0a || (c >= 0x20 && c <= 0x7e) || c === 0x85 || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd && c !== 0xfeff) || (c >= 0x10000 && c <= 0x10ffff)
-  );
+  return c === 0x09
+    ? false
+    : c === 0x0a ||
+        (c >= 0x20 && c <= 0x7e) ||
+        c === 0x85 ||
+        (c >= 0xa0 && c <= 0xd7ff) ||
+        (c >= 0xe000 && c <= 0xfffd && c !== 0xfeff) ||
+        (c >= 0x10000 && c <= 0x10ffff);
 }
 
 function needsDouble(s: string): boolean {
@@ -111,7 +116,15 @@ function needBackslash(chars: string[], start: number, end: number): boolean {
   if (next === undefined) return true;
   if (chars[spacePos] === '\n' && next !== ' ') return true;
   const between = chars.slice(end, spacePos);
-  if (!between.includes('"') && !between.includes("'") && next !== ' ' && next !== '\n' && !(chars[end - 1] === ' ' && chars[end] === ' ') && start !== end) return false;
+  if (
+    !between.includes('"') &&
+    !between.includes("'") &&
+    next !== ' ' &&
+    next !== '\n' &&
+    !(chars[end - 1] === ' ' && chars[end] === ' ') &&
+    start !== end
+  )
+    return false;
   return true;
 }
 
@@ -128,7 +141,11 @@ function doubleQuoted(s: string, col = 0, indent = 0, split = false): string {
   for (let end = 0; end <= chars.length; end++) {
     const ch = end < chars.length ? chars[end] : undefined;
     const c = ch === undefined ? 0 : ch.codePointAt(0)!;
-    if (ch === undefined || '"\\\x85\u2028\u2029\uFEFF'.includes(ch) || !((c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || c >= 0x10000)) {
+    if (
+      ch === undefined ||
+      '"\\\x85\u2028\u2029\uFEFF'.includes(ch) ||
+      !((c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || c >= 0x10000)
+    ) {
       if (start < end) {
         const data = chars.slice(start, end).join('');
         out += data;

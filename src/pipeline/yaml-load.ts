@@ -8,7 +8,17 @@
  * Duplicate keys are errors, as in DVC. `locate(path)` gives the line of a key for
  * schema messages ("dvc.yaml:12: stages.train.outs[0]: ...").
  */
-import { LineCounter, parseDocument, isMap as isYamlMap, isSeq, isScalar, isAlias, isPair, type Document, type Node as YamlNode } from 'yaml';
+import {
+  LineCounter,
+  parseDocument,
+  isMap as isYamlMap,
+  isSeq,
+  isScalar,
+  isAlias,
+  isPair,
+  type Document,
+  type Node as YamlNode,
+} from 'yaml';
 import { AppError } from '../core/errors.js';
 import { PyDate, PyFloat, type PyMap, type PyValue } from './py-value.js';
 
@@ -68,7 +78,12 @@ function convert(node: unknown, doc: Document, file: string, lc: LineCounter): P
   if (isScalar(node)) {
     const text = node.value === null || node.value === undefined ? '' : String(node.value);
     if (node.type === 'PLAIN' && !node.tag) return resolvePlain(text);
-    if (node.tag === 'tag:yaml.org,2002:int' || node.tag === 'tag:yaml.org,2002:float' || node.tag === 'tag:yaml.org,2002:bool' || node.tag === 'tag:yaml.org,2002:null') {
+    if (
+      node.tag === 'tag:yaml.org,2002:int' ||
+      node.tag === 'tag:yaml.org,2002:float' ||
+      node.tag === 'tag:yaml.org,2002:bool' ||
+      node.tag === 'tag:yaml.org,2002:null'
+    ) {
       const v = resolvePlain(text);
       return node.tag.endsWith('float') && typeof v === 'number' ? new PyFloat(v) : v;
     }
@@ -81,10 +96,16 @@ function convert(node: unknown, doc: Document, file: string, lc: LineCounter): P
       if (k === '<<') {
         const src = convert(pair.value, doc, file, lc);
         for (const part of Array.isArray(src) ? src : [src])
-          if (part && typeof part === 'object' && !Array.isArray(part)) for (const [mk, mv] of Object.entries(part)) if (!(mk in out)) out[mk] = mv as PyValue;
+          if (part && typeof part === 'object' && !Array.isArray(part))
+            for (const [mk, mv] of Object.entries(part)) if (!(mk in out)) out[mk] = mv as PyValue;
         continue;
       }
-      Object.defineProperty(out, k, { value: convert(pair.value, doc, file, lc), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, k, {
+        value: convert(pair.value, doc, file, lc),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
@@ -98,17 +119,27 @@ function convert(node: unknown, doc: Document, file: string, lc: LineCounter): P
  */
 export function loadYaml(text: string, file: string): LoadedYaml {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { schema: 'failsafe', version: '1.2', uniqueKeys: true, lineCounter: lc, prettyErrors: true, merge: false });
+  const doc = parseDocument(text, {
+    schema: 'failsafe',
+    version: '1.2',
+    uniqueKeys: true,
+    lineCounter: lc,
+    prettyErrors: true,
+    merge: false,
+  });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const line = e.linePos?.[0]?.line;
     const msg = e.message.split('\n')[0];
-    throw new AppError('PIPELINE_INVALID', `${file}${line ? `:${line}` : ''}: invalid YAML: ${msg}`, { details: { file, line } });
+    throw new AppError('PIPELINE_INVALID', `${file}${line ? `:${line}` : ''}: invalid YAML: ${msg}`, {
+      details: { file, line },
+    });
   }
   const value = convert(doc.contents, doc, file, lc);
   const lineOf = (path: ReadonlyArray<string | number>): number | undefined => {
     let node: unknown = doc.contents;
-    let line: number | undefined = node && (node as YamlNode).range ? lc.linePos((node as YamlNode).range![0]).line : undefined;
+    let line: number | undefined =
+      node && (node as YamlNode).range ? lc.linePos((node as YamlNode).range![0]).line : undefined;
     for (const step of path) {
       if (isAlias(node)) node = node.resolve(doc);
       if (isYamlMap(node)) {

@@ -22,7 +22,11 @@ const expected = Array.from(bundle.predictRecords(rows), round2);
 const clock = fixedClock(Date.parse('2025-06-01T00:00:00Z'));
 
 async function app(over: Partial<Parameters<typeof buildApp>[0]> = {}) {
-  return buildApp({ provider: ModelProvider.fromBundle(bundle, { name: 'UsedCarPriceModel', version: '3', stage: 'Production' }), clock, ...over });
+  return buildApp({
+    provider: ModelProvider.fromBundle(bundle, { name: 'UsedCarPriceModel', version: '3', stage: 'Production' }),
+    clock,
+    ...over,
+  });
 }
 
 test('GET /, /health, /ready, /model, /metrics and /docs answer with their schemas', async () => {
@@ -42,10 +46,14 @@ test('GET /, /health, /ready, /model, /metrics and /docs answer with their schem
   assert.ok(Array.isArray(model.model_card.limitations));
   const metrics = await a.inject('/metrics');
   assert.match(metrics.headers['content-type'] as string, /text\/plain/);
-  assert.match(metrics.body, /carprice_model_info\{name="UsedCarPriceModel",version="3",stage="Production",origin="directory"\} 1/);
+  assert.match(
+    metrics.body,
+    /carprice_model_info\{name="UsedCarPriceModel",version="3",stage="Production",origin="directory"\} 1/,
+  );
   const doc = (await a.inject('/docs/json')).json();
   assert.equal(doc.openapi, '3.0.3');
-  for (const p of ['/', '/health', '/ready', '/predict', '/predict/batch', '/explain', '/model', '/metrics']) assert.ok(doc.paths[p], `OpenAPI has ${p}`);
+  for (const p of ['/', '/health', '/ready', '/predict', '/predict/batch', '/explain', '/model', '/metrics'])
+    assert.ok(doc.paths[p], `OpenAPI has ${p}`);
   assert.ok(doc.components.schemas.Listing.properties.odometer, 'the Listing schema is in the document');
   const ui = await a.inject('/docs/');
   assert.equal(ui.statusCode, 200);
@@ -58,7 +66,20 @@ test('GET /, /health, /ready, /model, /metrics and /docs answer with their schem
 
 test("POST /predict takes the original's 12-field body and returns the bundle's price (2 decimals) and the model", async () => {
   const a = await app();
-  const original = { odometer: 50000, fitnessAge: 10, featureCount: 30, make: 'Maruti', model: 'SWIFT', variant: 'VXI', year: 2019, transmissionType: 'Manual', bodyType: 'Hatchback', fuelType: 'Petrol', ownership: 1, color: 'White' };
+  const original = {
+    odometer: 50000,
+    fitnessAge: 10,
+    featureCount: 30,
+    make: 'Maruti',
+    model: 'SWIFT',
+    variant: 'VXI',
+    year: 2019,
+    transmissionType: 'Manual',
+    bodyType: 'Hatchback',
+    fuelType: 'Petrol',
+    ownership: 1,
+    color: 'White',
+  };
   const r = await a.inject({ method: 'POST', url: '/predict', payload: original });
   assert.equal(r.statusCode, 200, r.body);
   const body = r.json();
@@ -70,13 +91,21 @@ test("POST /predict takes the original's 12-field body and returns the bundle's 
     assert.equal(x.predicted_price, expected[i]);
   }
   // extra fields are ignored, as pydantic did; a null colour is imputed
-  assert.equal((await a.inject({ method: 'POST', url: '/predict', payload: { ...original, color: null, comment: 'x' } })).statusCode, 200);
+  assert.equal(
+    (await a.inject({ method: 'POST', url: '/predict', payload: { ...original, color: null, comment: 'x' } }))
+      .statusCode,
+    200,
+  );
   await a.close();
 });
 
 test('an unknown make/model/variant is priced, with a warning naming the field, and counted in /metrics', async () => {
   const a = await app();
-  const r = await a.inject({ method: 'POST', url: '/predict', payload: { ...rows[0], model: 'swift', variant: 'Hover 9000' } });
+  const r = await a.inject({
+    method: 'POST',
+    url: '/predict',
+    payload: { ...rows[0], model: 'swift', variant: 'Hover 9000' },
+  });
   assert.equal(r.statusCode, 200);
   const body = r.json();
   assert.ok(body.predicted_price > 0);
@@ -103,14 +132,26 @@ test('POST /predict/batch prices every listing in order; the limit is configurab
   assert.equal(over.statusCode, 422);
   assert.equal(over.json().field, 'listings');
   assert.match(over.json().message, /must NOT have more than 5 items/);
-  const bad = await a.inject({ method: 'POST', url: '/predict/batch', payload: { listings: [rows[0], { ...rows[1], odometer: -1 }] } });
+  const bad = await a.inject({
+    method: 'POST',
+    url: '/predict/batch',
+    payload: { listings: [rows[0], { ...rows[1], odometer: -1 }] },
+  });
   assert.equal(bad.statusCode, 422);
   assert.equal(bad.json().field, 'listings[1].odometer');
   await a.close();
 });
 
 /** Requests that must all be answered 4xx with a JSON body naming the field. */
-const CORPUS: { name: string; payload?: unknown; body?: string; contentType?: string; url?: string; status: number; field: string }[] = [
+const CORPUS: {
+  name: string;
+  payload?: unknown;
+  body?: string;
+  contentType?: string;
+  url?: string;
+  status: number;
+  field: string;
+}[] = [
   { name: 'wrong type', payload: { ...rows[0], odometer: 'far' }, status: 422, field: 'odometer' },
   { name: 'number as string for a text field', payload: { ...rows[0], make: 5 }, status: 422, field: 'make' },
   { name: 'missing field', payload: { ...rows[0], make: undefined }, status: 422, field: 'make' },
@@ -127,13 +168,25 @@ const CORPUS: { name: string; payload?: unknown; body?: string; contentType?: st
   { name: 'malformed JSON', body: '{"odometer": 5,', status: 400, field: '(body)' },
   { name: 'empty JSON body', body: '', status: 400, field: '(body)' },
   { name: 'prototype poisoning', body: '{"__proto__": {"x": 1}}', status: 400, field: '(body)' },
-  { name: 'wrong content type', body: 'odometer=5', contentType: 'application/x-www-form-urlencoded', status: 415, field: '(content-type)' },
+  {
+    name: 'wrong content type',
+    body: 'odometer=5',
+    contentType: 'application/x-www-form-urlencoded',
+    status: 415,
+    field: '(content-type)',
+  },
   { name: 'text body', body: 'hello', contentType: 'text/plain', status: 415, field: '(content-type)' },
   { name: 'body too large', body: JSON.stringify({ ...rows[0], pad: 'x'.repeat(5000) }), status: 413, field: '(body)' },
   { name: 'batch without listings', url: '/predict/batch', payload: { rows: [] }, status: 422, field: 'listings' },
   { name: 'empty batch', url: '/predict/batch', payload: { listings: [] }, status: 422, field: 'listings' },
   { name: 'batch of strings', url: '/predict/batch', payload: { listings: ['a'] }, status: 422, field: 'listings[0]' },
-  { name: 'explain with a bad field', url: '/explain', payload: { ...rows[0], ownership: 'first' }, status: 422, field: 'ownership' },
+  {
+    name: 'explain with a bad field',
+    url: '/explain',
+    payload: { ...rows[0], ownership: 'first' },
+    status: 422,
+    field: 'ownership',
+  },
 ];
 
 test('the bad-request corpus: every request is a 4xx with JSON naming the field and the reason', async () => {
@@ -152,7 +205,13 @@ test('the bad-request corpus: every request is a 4xx with JSON naming the field 
     assert.ok(body.message.length > 5, c.name);
   }
   // the problems list names every bad field at once
-  const many = (await a.inject({ method: 'POST', url: '/predict', payload: { ...rows[0], odometer: -1, year: 2099, make: undefined } })).json();
+  const many = (
+    await a.inject({
+      method: 'POST',
+      url: '/predict',
+      payload: { ...rows[0], odometer: -1, year: 2099, make: undefined },
+    })
+  ).json();
   assert.deepEqual(many.problems.map((p: { field: string }) => p.field).sort(), ['make', 'odometer', 'year']);
   assert.match(many.message, /year: must be <= 2025, got 2099 \(a year in the future\)/);
   await a.close();
@@ -171,11 +230,22 @@ test('a bearer token guards the prediction routes only, and is never logged', as
     const wrong = await a.inject({ method: 'POST', url, payload: rows[0], headers: { authorization: 'Bearer nope' } });
     assert.equal(wrong.statusCode, 401);
   }
-  const ok = await a.inject({ method: 'POST', url: '/predict', payload: rows[0], headers: { authorization: `Bearer ${token}` } });
+  const ok = await a.inject({
+    method: 'POST',
+    url: '/predict',
+    payload: rows[0],
+    headers: { authorization: `Bearer ${token}` },
+  });
   assert.equal(ok.statusCode, 200);
-  const batch = await a.inject({ method: 'POST', url: '/predict/batch', payload: { listings: rows }, headers: { authorization: `Bearer ${token}` } });
+  const batch = await a.inject({
+    method: 'POST',
+    url: '/predict/batch',
+    payload: { listings: rows },
+    headers: { authorization: `Bearer ${token}` },
+  });
   assert.equal(batch.statusCode, 200);
-  for (const url of ['/', '/health', '/ready', '/model', '/metrics']) assert.equal((await a.inject(url)).statusCode, 200, url);
+  for (const url of ['/', '/health', '/ready', '/model', '/metrics'])
+    assert.equal((await a.inject(url)).statusCode, 200, url);
   const doc = (await a.inject('/docs/json')).json();
   assert.deepEqual(doc.paths['/predict'].post.security, [{ bearerAuth: [] }]);
   await a.close();
@@ -187,7 +257,8 @@ test('a bearer token guards the prediction routes only, and is never logged', as
 test('the rate limit answers 429 with JSON once a client exceeds it', async () => {
   const a = await app({ rateLimitPerMinute: 2 });
   const codes: number[] = [];
-  for (let i = 0; i < 3; i++) codes.push((await a.inject({ method: 'POST', url: '/predict', payload: rows[0] })).statusCode);
+  for (let i = 0; i < 3; i++)
+    codes.push((await a.inject({ method: 'POST', url: '/predict', payload: rows[0] })).statusCode);
   assert.deepEqual(codes, [200, 200, 429]);
   const r = await a.inject({ method: 'POST', url: '/predict', payload: rows[0] });
   assert.equal(r.json().error, 'rate_limited');
@@ -208,7 +279,10 @@ test('/ready and the prediction routes answer 503 until a model is loaded', asyn
   assert.equal((await a.inject('/')).json().model, null);
   await provider.start();
   assert.equal((await a.inject('/ready')).statusCode, 200);
-  assert.equal((await a.inject({ method: 'POST', url: '/predict', payload: rows[0] })).json().predicted_price, expected[0]);
+  assert.equal(
+    (await a.inject({ method: 'POST', url: '/predict', payload: rows[0] })).json().predicted_price,
+    expected[0],
+  );
   await a.close();
   await provider.close();
 });
@@ -227,7 +301,11 @@ test('hot reload: a changed bundle is loaded, warmed and swapped in; a broken on
   assert.notEqual(price, expected[0]);
   writeFileSync(join(dir, 'bundle.json'), '{"kind": "carprice-model-bundle", "formatVersion": 1, "members": []}');
   assert.equal(await provider.refresh({ force: true }), 'failed');
-  assert.equal((await a.inject({ method: 'POST', url: '/predict', payload: rows[0] })).json().predicted_price, price, 'the old model still serves');
+  assert.equal(
+    (await a.inject({ method: 'POST', url: '/predict', payload: rows[0] })).json().predicted_price,
+    price,
+    'the old model still serves',
+  );
   const m = (await a.inject('/metrics')).body;
   assert.match(m, /carprice_model_reloads_total\{outcome="swapped"\} 1/);
   assert.match(m, /carprice_model_reloads_total\{outcome="failed"\} 1/);
@@ -260,7 +338,10 @@ test('hot reload under concurrent requests: zero failed and zero mixed responses
       assert.equal(batch.statusCode, 200, batch.body);
       const got = batch.json().predictions.map((p: { predicted_price: number }) => p.predicted_price);
       const same = JSON.stringify(got);
-      assert.ok(same === JSON.stringify(pricesA) || same === JSON.stringify(pricesB), `a batch mixed two models: ${same}`);
+      assert.ok(
+        same === JSON.stringify(pricesA) || same === JSON.stringify(pricesB),
+        `a batch mixed two models: ${same}`,
+      );
       priceOf.set(same, (priceOf.get(same) ?? 0) + 1);
       done++;
     }
@@ -276,12 +357,20 @@ test('POST /explain: per-feature contributions that add up, with the base, to th
   const a = await app();
   const r = await a.inject({ method: 'POST', url: '/explain', payload: rows[0] });
   assert.equal(r.statusCode, 200, r.body);
-  const e = r.json() as { predicted_price: number; base_value: number; scale: string; contributions: { feature: string; contribution: number }[] };
+  const e = r.json() as {
+    predicted_price: number;
+    base_value: number;
+    scale: string;
+    contributions: { feature: string; contribution: number }[];
+  };
   assert.equal(e.predicted_price, expected[0]);
   assert.ok(e.contributions.length > 0);
   const total = e.base_value + e.contributions.reduce((s, c) => s + c.contribution, 0);
   const onScale = e.scale === 'log1p(price)' ? Math.log1p(e.predicted_price) : e.predicted_price;
-  assert.ok(Math.abs(total - onScale) <= 1e-6 * Math.max(1, Math.abs(onScale)) + (e.scale === 'price' ? 0.01 : 0), `${total} vs ${onScale}`);
+  assert.ok(
+    Math.abs(total - onScale) <= 1e-6 * Math.max(1, Math.abs(onScale)) + (e.scale === 'price' ? 0.01 : 0),
+    `${total} vs ${onScale}`,
+  );
   const bad = await a.inject({ method: 'POST', url: '/explain', payload: { ...rows[0], ownership: 'first' } });
   assert.equal(bad.statusCode, 422);
   await a.close();

@@ -15,7 +15,14 @@
  * malformed JSON 400, wrong content type 415, too large 413, missing token 401, rate
  * limit 429. A 5xx means a server fault, logged; the connection is never dropped.
  */
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyBaseLogger } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyBaseLogger,
+} from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { AppError, httpStatusOf, isAppError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -106,7 +113,7 @@ function problemsFromValidation(issues: AjvIssue[]): ProblemField[] {
     if (i.keyword !== 'required' && 'data' in i && i.data !== undefined) reason += `, got ${shortValue(i.data)}`;
     if (i.keyword === 'maximum' && field.endsWith('year')) reason += ' (a year in the future)';
     const key = `${field}\0${reason}`;
-    if (!seen.has(key)) out.push({ field, reason }), seen.add(key);
+    if (!seen.has(key)) (out.push({ field, reason }), seen.add(key));
   }
   return out;
 }
@@ -116,7 +123,9 @@ function problemsFromAppError(e: AppError): ProblemField[] {
   const raw = Array.isArray(e.details?.problems) ? (e.details.problems as unknown[]).map(String) : [e.message];
   return raw.map((p) => {
     const m = /^(\S+?):\s(.*)$/.exec(p);
-    return m ? { field: m[1].replace(/^\[(\d+)\]\.?/, (_, i: string) => `listings[${i}].`).replace(/\.$/, ''), reason: m[2] } : { field: '(body)', reason: p };
+    return m
+      ? { field: m[1].replace(/^\[(\d+)\]\.?/, (_, i: string) => `listings[${i}].`).replace(/\.$/, ''), reason: m[2] }
+      : { field: '(body)', reason: p };
   });
 }
 
@@ -130,31 +139,55 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
   const fe = err as FastifyError & { validation?: AjvIssue[] };
   if (Array.isArray(fe?.validation)) {
     const problems = problemsFromValidation(fe.validation);
-    return { status: 422, body: { error: 'invalid_input', message: problemMessage(problems), field: problems[0]?.field, problems } };
+    return {
+      status: 422,
+      body: { error: 'invalid_input', message: problemMessage(problems), field: problems[0]?.field, problems },
+    };
   }
   if (isAppError(err)) {
     if (err.code === 'INPUT_INVALID') {
       const problems = problemsFromAppError(err);
-      return { status: 422, body: { error: 'invalid_input', message: problemMessage(problems), field: problems[0]?.field, problems } };
+      return {
+        status: 422,
+        body: { error: 'invalid_input', message: problemMessage(problems), field: problems[0]?.field, problems },
+      };
     }
     const status = httpStatusOf(err.code);
     return { status, body: { error: err.code.toLowerCase(), message: err.message } };
   }
   switch (fe?.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, body: { error: 'unsupported_media_type', message: 'send the body as JSON with Content-Type: application/json', field: '(content-type)' } };
+      return {
+        status: 415,
+        body: {
+          error: 'unsupported_media_type',
+          message: 'send the body as JSON with Content-Type: application/json',
+          field: '(content-type)',
+        },
+      };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, body: { error: 'body_too_large', message: `${fe.message}; send fewer listings per request`, field: '(body)' } };
+      return {
+        status: 413,
+        body: { error: 'body_too_large', message: `${fe.message}; send fewer listings per request`, field: '(body)' },
+      };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, body: { error: 'empty_body', message: 'the request body is empty; send a JSON listing', field: '(body)' } };
+      return {
+        status: 400,
+        body: { error: 'empty_body', message: 'the request body is empty; send a JSON listing', field: '(body)' },
+      };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, body: { error: 'bad_content_length', message: fe.message, field: '(content-length)' } };
   }
   if (fe instanceof SyntaxError || fe?.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
-    return { status: 400, body: { error: 'malformed_json', message: `the body is not valid JSON: ${fe.message}`, field: '(body)' } };
+    return {
+      status: 400,
+      body: { error: 'malformed_json', message: `the body is not valid JSON: ${fe.message}`, field: '(body)' },
+    };
   const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 500;
-  if (status === 429) return { status, body: { error: 'rate_limited', message: fe.message || 'too many requests; slow down' } };
-  if (status >= 400 && status < 500) return { status, body: { error: 'bad_request', message: fe.message || 'bad request' } };
+  if (status === 429)
+    return { status, body: { error: 'rate_limited', message: fe.message || 'too many requests; slow down' } };
+  if (status >= 400 && status < 500)
+    return { status, body: { error: 'bad_request', message: fe.message || 'bad request' } };
   return { status: 500, body: { error: 'internal', message: 'internal error; see the server log' } };
 }
 
@@ -183,7 +216,15 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
-    ajv: { customOptions: { coerceTypes: false, allErrors: true, verbose: true, removeAdditional: false, useDefaults: false } },
+    ajv: {
+      customOptions: {
+        coerceTypes: false,
+        allErrors: true,
+        verbose: true,
+        removeAdditional: false,
+        useDefaults: false,
+      },
+    },
   });
   // JSON only: a text/plain body is refused with 415 rather than reaching the schema as a string
   app.removeContentTypeParser('text/plain');
@@ -203,14 +244,21 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     void reply
       .status(404)
       .type('application/json')
-      .send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}; the API is described at /docs` });
+      .send({
+        error: 'not_found',
+        message: `no route ${req.method} ${req.url.split('?')[0]}; the API is described at /docs`,
+      });
   });
 
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
     metrics.latency.observe({ method: req.method, route, status }, reply.elapsedTime / 1000);
-    if (logRequests) req.log.info({ method: req.method, url: req.url, route, status, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+    if (logRequests)
+      req.log.info(
+        { method: req.method, url: req.url, route, status, ms: Math.round(reply.elapsedTime * 100) / 100 },
+        'request',
+      );
     done();
   });
 
@@ -218,11 +266,11 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   const authHook = (req: FastifyRequest, reply: FastifyReply, done: (e?: Error) => void) => {
     const h = req.headers.authorization;
     if (token && !(typeof h === 'string' && h.startsWith('Bearer ') && sameSecret(h.slice(7), token))) {
-      void reply
-        .status(401)
-        .header('WWW-Authenticate', 'Bearer')
-        .type('application/json')
-        .send({ error: 'unauthorized', message: 'this route needs Authorization: Bearer <token> (the CARPRICE_API_TOKEN the server was started with)', field: '(authorization)' });
+      void reply.status(401).header('WWW-Authenticate', 'Bearer').type('application/json').send({
+        error: 'unauthorized',
+        message: 'this route needs Authorization: Bearer <token> (the CARPRICE_API_TOKEN the server was started with)',
+        field: '(authorization)',
+      });
       return;
     }
     done();
@@ -233,23 +281,39 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     await app.register(swagger, {
       openapi: {
         openapi: '3.0.3',
-        info: { title: 'carprice prediction API', version: CARPRICE_VERSION, description: 'Used-car listing prices from the registry model.' },
+        info: {
+          title: 'carprice prediction API',
+          version: CARPRICE_VERSION,
+          description: 'Used-car listing prices from the registry model.',
+        },
         components: token ? { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } } : {},
       },
-      refResolver: { buildLocalReference: (json, _base, _fragment, i) => String((json as { $id?: string }).$id ?? `def-${i}`) },
+      refResolver: {
+        buildLocalReference: (json, _base, _fragment, i) => String((json as { $id?: string }).$id ?? `def-${i}`),
+      },
     });
   }
 
   const maxYear = new Date(clock.now()).getUTCFullYear();
-  for (const s of sharedSchemas({ maxStringLength: o.maxStringLength ?? 100, maxYear, ranges: o.ranges ?? DEFAULT_RANGES })) app.addSchema(s);
+  for (const s of sharedSchemas({
+    maxStringLength: o.maxStringLength ?? 100,
+    maxYear,
+    ranges: o.ranges ?? DEFAULT_RANGES,
+  }))
+    app.addSchema(s);
 
   if ((o.rateLimitPerMinute ?? 0) > 0) {
     const { default: rateLimit } = await import('@fastify/rate-limit');
     await app.register(rateLimit, { global: false });
   }
-  const routeConfig = (o.rateLimitPerMinute ?? 0) > 0 ? { rateLimit: { max: o.rateLimitPerMinute!, timeWindow: 60_000 } } : {};
+  const routeConfig =
+    (o.rateLimitPerMinute ?? 0) > 0 ? { rateLimit: { max: o.rateLimitPerMinute!, timeWindow: 60_000 } } : {};
   const security = token ? [{ bearerAuth: [] as string[] }] : undefined;
-  const predictionRoute = <T extends object>(schema: T) => ({ schema: { ...schema, security }, onRequest: token ? authHook : undefined, config: routeConfig });
+  const predictionRoute = <T extends object>(schema: T) => ({
+    schema: { ...schema, security },
+    onRequest: token ? authHook : undefined,
+    config: routeConfig,
+  });
 
   const ready = (): ServedModel => {
     const m = provider.current;
@@ -304,7 +368,11 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
 
   app.post('/explain', predictionRoute(explainSchema), async (req) => {
     const m = ready();
-    if (!m.predictor.explain) throw new AppError('NOT_IMPLEMENTED', `model ${m.info.name} v${m.info.version ?? '-'} cannot explain its predictions`);
+    if (!m.predictor.explain)
+      throw new AppError(
+        'NOT_IMPLEMENTED',
+        `model ${m.info.name} v${m.info.version ?? '-'} cannot explain its predictions`,
+      );
     const listing = req.body as Listing;
     const e = m.predictor.explain(listing);
     const r = m.predictor.predictOne(listing);
@@ -365,7 +433,10 @@ function modelCard(m: ServedModel): Record<string, unknown> {
     model: `${meta.algo} (${m.bundle.members.map((x) => `${x.algo} x${x.weight.toFixed(3)}`).join(' + ')}), target ${m.bundle.targetTransform}`,
     training_data: `${meta.training.rows} listings from ${meta.training.source} (md5 ${meta.training.dataHash})`,
     evaluation: meta.metrics,
-    inputs: { required: s.required, optional: [...s.optionalNumeric, ...s.categorical.filter((c) => !s.required.includes(c))] },
+    inputs: {
+      required: s.required,
+      optional: [...s.optionalNumeric, ...s.categorical.filter((c) => !s.required.includes(c))],
+    },
     limitations: [
       'Trained on one Indian marketplace; prices elsewhere or in other years may differ.',
       'Makes, models and variants never seen in training are priced from the other fields and flagged with a warning.',

@@ -32,16 +32,35 @@ export class ServingMetrics {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
-    this.predictions = new Counter({ name: 'carprice_predictions_total', help: 'Listings priced, by route', labelNames: ['route'], registers });
+    this.predictions = new Counter({
+      name: 'carprice_predictions_total',
+      help: 'Listings priced, by route',
+      labelNames: ['route'],
+      registers,
+    });
     this.unknownCategories = new Counter({
       name: 'carprice_unknown_categories_total',
       help: 'Category values never seen in training, by field',
       labelNames: ['field'],
       registers,
     });
-    this.modelInfo = new Gauge({ name: 'carprice_model_info', help: 'The model serving (value 1)', labelNames: ['name', 'version', 'stage', 'origin'], registers });
-    this.reloads = new Counter({ name: 'carprice_model_reloads_total', help: 'Model reload attempts that swapped a new model in or were refused', labelNames: ['outcome'], registers });
-    this.loadedAt = new Gauge({ name: 'carprice_model_loaded_timestamp_seconds', help: 'Unix time the serving model was swapped in', registers });
+    this.modelInfo = new Gauge({
+      name: 'carprice_model_info',
+      help: 'The model serving (value 1)',
+      labelNames: ['name', 'version', 'stage', 'origin'],
+      registers,
+    });
+    this.reloads = new Counter({
+      name: 'carprice_model_reloads_total',
+      help: 'Model reload attempts that swapped a new model in or were refused',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.loadedAt = new Gauge({
+      name: 'carprice_model_loaded_timestamp_seconds',
+      help: 'Unix time the serving model was swapped in',
+      registers,
+    });
     this.reloads.inc({ outcome: 'swapped' }, 0);
     this.reloads.inc({ outcome: 'failed' }, 0);
     if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'carprice_' });
@@ -50,7 +69,10 @@ export class ServingMetrics {
   /** Record the model now serving (replacing the previous one's info series). */
   setModel(info: ModelInfo): void {
     this.modelInfo.reset();
-    this.modelInfo.set({ name: info.name, version: info.version ?? '', stage: info.stage ?? '', origin: info.origin }, 1);
+    this.modelInfo.set(
+      { name: info.name, version: info.version ?? '', stage: info.stage ?? '', origin: info.origin },
+      1,
+    );
     this.loadedAt.set(Date.parse(info.loadedAt) / 1000);
   }
 }

@@ -64,7 +64,12 @@ export interface ModelProviderOptions {
 }
 
 /** Listener told about each reload attempt (metrics and logs hang off it). */
-export type ReloadListener = (e: { outcome: ReloadOutcome; model?: ServedModel; previous?: ServedModel; error?: unknown }) => void;
+export type ReloadListener = (e: {
+  outcome: ReloadOutcome;
+  model?: ServedModel;
+  previous?: ServedModel;
+  error?: unknown;
+}) => void;
 
 export function isRegistryUri(source: string): boolean {
   return source.startsWith('models:/') || source.startsWith('runs:/');
@@ -73,7 +78,8 @@ export function isRegistryUri(source: string): boolean {
 /** An example listing completed with any other field a bundle requires. */
 export function warmupListing(bundle: ModelBundle): Listing {
   const l: Listing = { ...EXAMPLE_LISTING };
-  for (const f of bundle.inputSchema.required) if (!(f in l)) l[f] = bundle.inputSchema.categorical.includes(f) ? 'unknown' : 1;
+  for (const f of bundle.inputSchema.required)
+    if (!(f in l)) l[f] = bundle.inputSchema.categorical.includes(f) ? 'unknown' : 1;
   return l;
 }
 
@@ -85,11 +91,15 @@ export function warm(bundle: ModelBundle): ServingPredictor {
   for (let i = 0; i < 3; i++) {
     const p = predictor.predictOne(l).price;
     first ??= p;
-    if (p !== first) throw new AppError('MODEL_INVALID', `warm-up failed: the model gave ${first} then ${p} for the same listing`);
+    if (p !== first)
+      throw new AppError('MODEL_INVALID', `warm-up failed: the model gave ${first} then ${p} for the same listing`);
   }
   const many = predictor.predictMany([l, l]);
   if (many.length !== 2 || many[0].price !== first)
-    throw new AppError('MODEL_INVALID', `warm-up failed: a batch of the example listing gave ${many[0]?.price}, one at a time ${first}`);
+    throw new AppError(
+      'MODEL_INVALID',
+      `warm-up failed: a batch of the example listing gave ${many[0]?.price}, one at a time ${first}`,
+    );
   if (!(first! > 0)) throw new AppError('MODEL_INVALID', `warm-up failed: the example listing was priced ${first}`);
   if (predictor.explain) predictor.explain(l);
   return predictor;
@@ -116,7 +126,17 @@ export class ModelProvider {
     p.served = {
       bundle,
       predictor: warm(bundle),
-      info: { name: 'model', version: null, stage: null, aliases: [], runId: null, source: 'memory', origin: 'directory', loadedAt: new Date().toISOString(), ...info },
+      info: {
+        name: 'model',
+        version: null,
+        stage: null,
+        aliases: [],
+        runId: null,
+        source: 'memory',
+        origin: 'directory',
+        loadedAt: new Date().toISOString(),
+        ...info,
+      },
     };
     return p;
   }
@@ -133,7 +153,8 @@ export class ModelProvider {
   /** First load (with the fallback directory when the registry fails). Throws when nothing loads. */
   async start(): Promise<ServedModel> {
     const outcome = await this.refresh({ force: true, initial: true });
-    if (outcome === 'failed' || !this.served) throw this.lastError ?? new AppError('MODEL_NOT_READY', 'no model could be loaded');
+    if (outcome === 'failed' || !this.served)
+      throw this.lastError ?? new AppError('MODEL_NOT_READY', 'no model could be loaded');
     return this.served;
   }
 
@@ -176,34 +197,59 @@ export class ModelProvider {
   private async doRefresh(o: { force?: boolean; initial?: boolean }): Promise<ReloadOutcome> {
     const previous = this.served;
     try {
-      const next = isRegistryUri(this.opts.source) ? await this.fromRegistry(o.force === true) : await this.fromDirectory(this.opts.source, 'directory', o.force === true);
+      const next = isRegistryUri(this.opts.source)
+        ? await this.fromRegistry(o.force === true)
+        : await this.fromDirectory(this.opts.source, 'directory', o.force === true);
       if (!next) return 'unchanged';
       this.served = next;
       this.lastError = undefined;
-      this.log.info({ model: next.info.name, version: next.info.version, stage: next.info.stage, origin: next.info.origin, previous: previous?.info.version ?? null }, 'model swapped in');
+      this.log.info(
+        {
+          model: next.info.name,
+          version: next.info.version,
+          stage: next.info.stage,
+          origin: next.info.origin,
+          previous: previous?.info.version ?? null,
+        },
+        'model swapped in',
+      );
       this.emit({ outcome: 'swapped', model: next, previous });
       return 'swapped';
     } catch (e) {
       if (o.initial && isRegistryUri(this.opts.source) && this.opts.fallbackDir) {
-        this.log.warn({ err: errorText(e), fallback: this.opts.fallbackDir }, 'registry unavailable: serving the fallback bundle');
+        this.log.warn(
+          { err: errorText(e), fallback: this.opts.fallbackDir },
+          'registry unavailable: serving the fallback bundle',
+        );
         try {
           const fb = await this.fromDirectory(this.opts.fallbackDir, 'fallback', true);
           this.served = fb!;
           this.emit({ outcome: 'swapped', model: fb, previous });
           return 'swapped';
         } catch (e2) {
-          e = new AppError(isAppError(e2) ? e2.code : 'MODEL_NOT_READY', `${errorText(e)}; and the fallback CARPRICE_MODEL_DIR failed too: ${errorText(e2)}`, { cause: e2 });
+          e = new AppError(
+            isAppError(e2) ? e2.code : 'MODEL_NOT_READY',
+            `${errorText(e)}; and the fallback CARPRICE_MODEL_DIR failed too: ${errorText(e2)}`,
+            { cause: e2 },
+          );
         }
       }
       this.lastError = e;
-      this.log.error({ err: errorText(e), source: this.opts.source, keeping: previous?.info.version ?? null }, previous ? 'model reload refused; the old model keeps serving' : 'model load failed');
+      this.log.error(
+        { err: errorText(e), source: this.opts.source, keeping: previous?.info.version ?? null },
+        previous ? 'model reload refused; the old model keeps serving' : 'model load failed',
+      );
       this.emit({ outcome: 'failed', error: e, previous });
       return 'failed';
     }
   }
 
   private tracking(): TrackingClient {
-    if (!this.opts.openTracking) throw new AppError('CONFIG_INVALID', `model ${this.opts.source} is a registry URI but no tracking store is configured`);
+    if (!this.opts.openTracking)
+      throw new AppError(
+        'CONFIG_INVALID',
+        `model ${this.opts.source} is a registry URI but no tracking store is configured`,
+      );
     this.client ??= this.opts.openTracking();
     return this.client;
   }
@@ -216,13 +262,30 @@ export class ModelProvider {
     if (source.startsWith('models:/')) {
       const mv = await client.resolveModelVersion(source);
       const cur = this.served?.info;
-      if (!force && cur && cur.origin === 'registry' && cur.name === mv.name && cur.version === mv.version) return undefined;
+      if (!force && cur && cur.origin === 'registry' && cur.name === mv.name && cur.version === mv.version)
+        return undefined;
       uri = `models:/${mv.name}/${mv.version}`;
-      info = { name: mv.name, version: mv.version, stage: mv.currentStage, aliases: [...mv.aliases], runId: mv.runId ?? null, source, origin: 'registry' };
+      info = {
+        name: mv.name,
+        version: mv.version,
+        stage: mv.currentStage,
+        aliases: [...mv.aliases],
+        runId: mv.runId ?? null,
+        source,
+        origin: 'registry',
+      };
     } else {
       if (!force && this.served?.info.origin === 'registry') return undefined;
       const r = await client.resolveModelUri(source);
-      info = { name: r.name ?? 'model', version: r.version ?? null, stage: null, aliases: [], runId: r.runId ?? null, source, origin: 'registry' };
+      info = {
+        name: r.name ?? 'model',
+        version: r.version ?? null,
+        stage: null,
+        aliases: [],
+        runId: r.runId ?? null,
+        source,
+        origin: 'registry',
+      };
     }
     const resolved = await client.resolveModelUri(uri);
     const local = localPath(resolved.artifactUri);
@@ -240,18 +303,39 @@ export class ModelProvider {
     return { bundle, predictor: warm(bundle), info: { ...info, loadedAt: new Date(this.clock.now()).toISOString() } };
   }
 
-  private async fromDirectory(dir: string, origin: 'directory' | 'fallback', force: boolean): Promise<ServedModel | undefined> {
+  private async fromDirectory(
+    dir: string,
+    origin: 'directory' | 'fallback',
+    force: boolean,
+  ): Promise<ServedModel | undefined> {
     const path = resolve(this.opts.cwd ?? process.cwd(), dir);
     const file = join(path, BUNDLE_FILE);
     const st = await stat(file).catch(() => undefined);
-    if (!st) throw new AppError('FILE_NOT_FOUND', `no model bundle at ${dir} (expected ${BUNDLE_FILE} in it); train one with \`carprice train --out ${dir}\` or give --model models:/Name@alias`);
+    if (!st)
+      throw new AppError(
+        'FILE_NOT_FOUND',
+        `no model bundle at ${dir} (expected ${BUNDLE_FILE} in it); train one with \`carprice train --out ${dir}\` or give --model models:/Name@alias`,
+      );
     const stamp = `${st.mtimeMs}:${st.size}`;
     if (!force && this.served?.info.origin === origin && stamp === this.dirStamp) return undefined;
     const bundle = ModelBundle.load(path);
     const predictor = warm(bundle);
     this.dirStamp = stamp;
     const name = path.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
-    return { bundle, predictor, info: { name, version: null, stage: null, aliases: [], runId: null, source: dir, origin, loadedAt: new Date(this.clock.now()).toISOString() } };
+    return {
+      bundle,
+      predictor,
+      info: {
+        name,
+        version: null,
+        stage: null,
+        aliases: [],
+        runId: null,
+        source: dir,
+        origin,
+        loadedAt: new Date(this.clock.now()).toISOString(),
+      },
+    };
   }
 }
 

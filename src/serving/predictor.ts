@@ -79,9 +79,11 @@ export function knownCategories(bundle: ModelBundle): Map<string, Set<string>> {
     const saved = m.features.toJSON();
     for (const step of saved.steps) {
       const cats = step.categories as Record<string, string[]> | undefined;
-      if (cats && typeof cats === 'object') for (const [c, vals] of Object.entries(cats)) if (Array.isArray(vals)) add(c, vals);
+      if (cats && typeof cats === 'object')
+        for (const [c, vals] of Object.entries(cats)) if (Array.isArray(vals)) add(c, vals);
       const enc = step.encodings as Record<string, { values?: Record<string, number> }> | undefined;
-      if (enc && typeof enc === 'object') for (const [c, e] of Object.entries(enc)) if (e?.values) add(c, Object.keys(e.values));
+      if (enc && typeof enc === 'object')
+        for (const [c, e] of Object.entries(enc)) if (e?.values) add(c, Object.keys(e.values));
     }
   }
   return known;
@@ -134,7 +136,8 @@ function checkPrice(p: number, where: string): number {
 }
 
 function rowError(errors: readonly FieldError[], row?: number): AppError {
-  const at = (f: string) => (row === undefined ? (f === 'input' ? '(body)' : f) : f === 'input' ? `[${row}]` : `[${row}].${f}`);
+  const at = (f: string) =>
+    row === undefined ? (f === 'input' ? '(body)' : f) : f === 'input' ? `[${row}]` : `[${row}].${f}`;
   const problems = errors.map((e) => `${at(e.field)}: ${e.message}`);
   return new AppError('INPUT_INVALID', `invalid listing: ${problems.join('; ')}`, { details: { problems } });
 }
@@ -155,7 +158,11 @@ export function createPredictor(bundle: ModelBundle): ServingPredictor {
   const row = (listing: Listing, r: ReturnType<typeof compiled.predictOne>, at?: number): RowPrediction => {
     if (!r.ok) throw rowError(r.errors, at);
     level ??= r.interval?.level;
-    return { price: checkPrice(r.price, at === undefined ? '(body)' : `[${at}]`), interval: interval(r.interval), warnings: warningsFor(listing, known) };
+    return {
+      price: checkPrice(r.price, at === undefined ? '(body)' : `[${at}]`),
+      interval: interval(r.interval),
+      warnings: warningsFor(listing, known),
+    };
   };
   return {
     categoricalFields: [...known.keys()],
@@ -167,7 +174,9 @@ export function createPredictor(bundle: ModelBundle): ServingPredictor {
     },
     predictMany(listings) {
       const results = compiled.predictMany(listings);
-      const failed = results.flatMap((r, i) => (r.ok ? [] : r.errors.map((e) => ({ ...e, field: e.field === 'input' ? `[${i}]` : `[${i}].${e.field}` }))));
+      const failed = results.flatMap((r, i) =>
+        r.ok ? [] : r.errors.map((e) => ({ ...e, field: e.field === 'input' ? `[${i}]` : `[${i}].${e.field}` })),
+      );
       if (failed.length) throw rowError(failed);
       return results.map((r, i) => row(listings[i], r, i));
     },
@@ -180,7 +189,11 @@ export function createPredictor(bundle: ModelBundle): ServingPredictor {
               price: checkPrice(r.price, '(body)'),
               base: r.base.value,
               scale: r.space === 'log1p' ? 'log1p(price)' : 'price',
-              contributions: r.contributions.map((c) => ({ feature: c.feature, contribution: c.value, value: listing[c.feature] })),
+              contributions: r.contributions.map((c) => ({
+                feature: c.feature,
+                contribution: c.value,
+                value: listing[c.feature],
+              })),
             };
           },
         }

@@ -42,7 +42,11 @@ const ERROR = {
     field: { type: 'string', description: 'the first offending field, when the request was at fault' },
     problems: {
       type: 'array',
-      items: { type: 'object', properties: { field: { type: 'string' }, reason: { type: 'string' } }, required: ['field', 'reason'] },
+      items: {
+        type: 'object',
+        properties: { field: { type: 'string' }, reason: { type: 'string' } },
+        required: ['field', 'reason'],
+      },
     },
   },
   required: ['error', 'message'],
@@ -52,7 +56,8 @@ const ERROR = {
 export function sharedSchemas(o: ListingSchemaOptions): Record<string, unknown>[] {
   const text = (description: string) => ({ type: 'string', minLength: 1, maxLength: o.maxStringLength, description });
   const flags: Record<string, unknown> = {};
-  for (const f of EQUIPMENT_FLAGS) flags[f] = { type: 'number', minimum: 0, maximum: 1, description: 'equipment flag, 0 or 1 (optional)' };
+  for (const f of EQUIPMENT_FLAGS)
+    flags[f] = { type: 'number', minimum: 0, maximum: 1, description: 'equipment flag, 0 or 1 (optional)' };
   const bounds = (col: string, floor?: number) => {
     const r = o.ranges[col];
     const min = r ? r.min : floor;
@@ -66,19 +71,44 @@ export function sharedSchemas(o: ListingSchemaOptions): Record<string, unknown>[
     properties: {
       odometer: { type: 'number', ...bounds('odometer', 0), description: 'kilometres driven' },
       fitnessAge: { type: 'number', ...bounds('fitnessAge', 0), description: 'years of registration fitness left' },
-      featureCount: { type: 'number', ...bounds('featureCount', 0), description: 'number of listed equipment features' },
+      featureCount: {
+        type: 'number',
+        ...bounds('featureCount', 0),
+        description: 'number of listed equipment features',
+      },
       make: text('manufacturer, e.g. Maruti'),
       model: text('model, e.g. Swift'),
       variant: text('variant, e.g. VXI'),
-      year: { type: 'integer', minimum: yearRange?.min ?? 1900, maximum: Math.min(o.maxYear, yearRange?.max ?? o.maxYear), description: 'model year (not in the future)' },
+      year: {
+        type: 'integer',
+        minimum: yearRange?.min ?? 1900,
+        maximum: Math.min(o.maxYear, yearRange?.max ?? o.maxYear),
+        description: 'model year (not in the future)',
+      },
       transmissionType: text('Manual or Automatic'),
       bodyType: text('e.g. Hatchback, Sedan, SUV'),
       fuelType: text('e.g. Petrol, Diesel, CNG, Electric'),
       ownership: { type: 'integer', ...bounds('ownership', 0), description: 'number of previous owners' },
-      color: { type: ['string', 'null'], maxLength: o.maxStringLength, description: 'paint colour (optional, may be null)' },
+      color: {
+        type: ['string', 'null'],
+        maxLength: o.maxStringLength,
+        description: 'paint colour (optional, may be null)',
+      },
       ...flags,
     },
-    required: ['odometer', 'fitnessAge', 'featureCount', 'make', 'model', 'variant', 'year', 'transmissionType', 'bodyType', 'fuelType', 'ownership'],
+    required: [
+      'odometer',
+      'fitnessAge',
+      'featureCount',
+      'make',
+      'model',
+      'variant',
+      'year',
+      'transmissionType',
+      'bodyType',
+      'fuelType',
+      'ownership',
+    ],
     additionalProperties: true,
     examples: [EXAMPLE_LISTING],
   };
@@ -97,7 +127,8 @@ export function sharedSchemas(o: ListingSchemaOptions): Record<string, unknown>[
   const interval = {
     $id: 'Interval',
     type: 'object',
-    description: 'split-conformal prediction interval: the price lies in [lower, upper] for `level` of listings like the held-out ones',
+    description:
+      'split-conformal prediction interval: the price lies in [lower, upper] for `level` of listings like the held-out ones',
     properties: { lower: { type: 'number' }, upper: { type: 'number' }, level: { type: 'number' } },
     required: ['lower', 'upper', 'level'],
   };
@@ -107,7 +138,11 @@ export function sharedSchemas(o: ListingSchemaOptions): Record<string, unknown>[
 const rowPrediction = {
   predicted_price: { type: 'number', description: 'INR, rounded to 2 decimals (as the original returned it)' },
   interval: { $ref: 'Interval#' },
-  warnings: { type: 'array', items: { $ref: 'Warning#' }, description: 'present when a field held a value the model never saw (the price is still given)' },
+  warnings: {
+    type: 'array',
+    items: { $ref: 'Warning#' },
+    description: 'present when a field held a value the model never saw (the price is still given)',
+  },
 };
 
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { $ref: 'ErrorResponse#' }]));
@@ -139,7 +174,10 @@ export function batchSchema(limit: number) {
       200: {
         type: 'object',
         properties: {
-          predictions: { type: 'array', items: { type: 'object', properties: rowPrediction, required: ['predicted_price'] } },
+          predictions: {
+            type: 'array',
+            items: { type: 'object', properties: rowPrediction, required: ['predicted_price'] },
+          },
           model: { $ref: 'ModelRef#' },
         },
         required: ['predictions', 'model'],
@@ -151,7 +189,8 @@ export function batchSchema(limit: number) {
 
 export const explainSchema = {
   summary: "Per-feature contributions to one listing's price",
-  description: 'Contributions are in `scale` units (log1p(price) for a log-target model) and sum, with base_value, to the prediction on that scale.',
+  description:
+    'Contributions are in `scale` units (log1p(price) for a log-target model) and sum, with base_value, to the prediction on that scale.',
   tags: ['prediction'],
   body: { $ref: 'Listing#' },
   response: {
@@ -163,7 +202,11 @@ export const explainSchema = {
         scale: { type: 'string' },
         contributions: {
           type: 'array',
-          items: { type: 'object', properties: { feature: { type: 'string' }, contribution: { type: 'number' }, value: {} }, required: ['feature', 'contribution'] },
+          items: {
+            type: 'object',
+            properties: { feature: { type: 'string' }, contribution: { type: 'number' }, value: {} },
+            required: ['feature', 'contribution'],
+          },
         },
         warnings: { type: 'array', items: { $ref: 'Warning#' } },
         model: { $ref: 'ModelRef#' },
@@ -208,11 +251,20 @@ export const healthSchema = {
 };
 
 export const readySchema = {
-  summary: 'Readiness: 200 once a model is loaded and a warm-up prediction succeeded, 503 before and while shutting down',
+  summary:
+    'Readiness: 200 once a model is loaded and a warm-up prediction succeeded, 503 before and while shutting down',
   tags: ['service'],
   response: {
-    200: { type: 'object', properties: { status: { type: 'string' }, model: { $ref: 'ModelRef#' } }, required: ['status', 'model'] },
-    503: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' } }, required: ['status'] },
+    200: {
+      type: 'object',
+      properties: { status: { type: 'string' }, model: { $ref: 'ModelRef#' } },
+      required: ['status', 'model'],
+    },
+    503: {
+      type: 'object',
+      properties: { status: { type: 'string' }, message: { type: 'string' } },
+      required: ['status'],
+    },
   },
 };
 

@@ -63,13 +63,17 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const log = o.logger as unknown as Logger;
   // the tracking client (SQLite, S3, HTTP) is loaded only for a registry source: a bundle
   // directory starts faster without it
-  const { TrackingClient } = isRegistryUri(o.model) ? await import('../tracking/index.js') : { TrackingClient: undefined };
+  const { TrackingClient } = isRegistryUri(o.model)
+    ? await import('../tracking/index.js')
+    : { TrackingClient: undefined };
   const provider = new ModelProvider({
     source: o.model,
     cwd: o.cwd,
     fallbackDir: o.env.CARPRICE_MODEL_DIR,
     logger: log,
-    openTracking: TrackingClient ? () => TrackingClient.open({ env: o.env, paramsUri: o.paramsTrackingUri, cwd: o.cwd, logger: log }) : undefined,
+    openTracking: TrackingClient
+      ? () => TrackingClient.open({ env: o.env, paramsUri: o.paramsTrackingUri, cwd: o.cwd, logger: log })
+      : undefined,
   });
   const app = await buildApp({
     provider,
@@ -81,13 +85,17 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     rateLimitPerMinute: o.rateLimitPerMinute,
     maxStringLength: o.maxStringLength,
     ranges: o.ranges,
-    metrics: new ServingMetrics(cluster.isWorker && cluster.worker ? { labels: { worker: String(cluster.worker.id) } } : {}),
+    metrics: new ServingMetrics(
+      cluster.isWorker && cluster.worker ? { labels: { worker: String(cluster.worker.id) } } : {},
+    ),
   });
   try {
     await app.listen({ host: o.host, port: o.port });
   } catch (e) {
     await app.close();
-    throw new AppError('USAGE', `cannot listen on ${o.host}:${o.port}: ${errorText(e)}; pick another --port`, { cause: e });
+    throw new AppError('USAGE', `cannot listen on ${o.host}:${o.port}: ${errorText(e)}; pick another --port`, {
+      cause: e,
+    });
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
@@ -197,7 +205,12 @@ export async function serveCluster(o: ClusterOptions): Promise<RunningCluster> {
         return;
       }
       if (!wasReady) {
-        onFail?.(new AppError('MODEL_NOT_READY', `worker ${w.id} exited before it was ready (code ${code ?? signal}); see its error above`));
+        onFail?.(
+          new AppError(
+            'MODEL_NOT_READY',
+            `worker ${w.id} exited before it was ready (code ${code ?? signal}); see its error above`,
+          ),
+        );
         return;
       }
       o.logger.error({ worker: w.id, code, signal }, 'worker died; starting a replacement');
@@ -244,7 +257,11 @@ export async function serverLogger(level: string | undefined): Promise<{ logger:
   const { pino } = await import('pino');
   const dest = pino.destination({ dest: 2, sync: false });
   const logger = pino(
-    { level: level && LEVELS.has(level) ? level : 'info', base: { pid: process.pid }, redact: ['req.headers.authorization', 'headers.authorization', 'authorization'] },
+    {
+      level: level && LEVELS.has(level) ? level : 'info',
+      base: { pid: process.pid },
+      redact: ['req.headers.authorization', 'headers.authorization', 'authorization'],
+    },
     dest,
   );
   return {

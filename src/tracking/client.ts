@@ -13,7 +13,17 @@ import { randomBytes } from 'node:crypto';
 import { AppError, isAppError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { canonicalStage, SYSTEM_TAGS, type FileInfo, type Metric, type ModelVersion, type Run, type RunInfo, type RunStatus, type Tag } from './entities.js';
+import {
+  canonicalStage,
+  SYSTEM_TAGS,
+  type FileInfo,
+  type Metric,
+  type ModelVersion,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type Tag,
+} from './entities.js';
 import type { TrackingStore } from './store.js';
 import { ArtifactResolver, downloadTree, uploadDir, uploadFile } from './artifacts/resolve-artifact-repository.js';
 import { joinArtifactPath, safeRelativePath } from './artifacts/artifact-repository.js';
@@ -120,11 +130,18 @@ export class TrackingClient {
 
   /** Start a run; returns its info (run id, artifact URI...). */
   async startRun(opts: StartRunOptions = {}): Promise<RunInfo> {
-    const experimentId = opts.experimentId ?? (opts.experimentName ? await this.getOrCreateExperiment(opts.experimentName) : undefined);
+    const experimentId =
+      opts.experimentId ?? (opts.experimentName ? await this.getOrCreateExperiment(opts.experimentName) : undefined);
     const tags = toTags(opts.tags);
     if (opts.parentRunId) tags.push({ key: SYSTEM_TAGS.parentRunId, value: opts.parentRunId });
     if (opts.userId) tags.push({ key: SYSTEM_TAGS.user, value: opts.userId });
-    const run = await this.store.createRun({ experimentId, runName: opts.runName, startTime: this.clock.now(), tags, userId: opts.userId });
+    const run = await this.store.createRun({
+      experimentId,
+      runName: opts.runName,
+      startTime: this.clock.now(),
+      tags,
+      userId: opts.userId,
+    });
     this.log.debug({ runId: run.info.runId, experimentId: run.info.experimentId }, 'run started');
     return run.info;
   }
@@ -136,9 +153,18 @@ export class TrackingClient {
   }
 
   /** Log metric values at one step (default 0), in batches of 1000. */
-  async logMetrics(runId: string, metrics: Record<string, number>, opts: { step?: number; timestamp?: number } = {}): Promise<void> {
+  async logMetrics(
+    runId: string,
+    metrics: Record<string, number>,
+    opts: { step?: number; timestamp?: number } = {},
+  ): Promise<void> {
     const timestamp = opts.timestamp ?? this.clock.now();
-    const list: Metric[] = Object.entries(metrics).map(([key, value]) => ({ key, value, timestamp, step: opts.step ?? 0 }));
+    const list: Metric[] = Object.entries(metrics).map(([key, value]) => ({
+      key,
+      value,
+      timestamp,
+      step: opts.step ?? 0,
+    }));
     await this.logMetricPoints(runId, list);
   }
 
@@ -148,7 +174,8 @@ export class TrackingClient {
   }
 
   async setTags(runId: string, tags: Record<string, string>): Promise<void> {
-    for (const part of chunks(toTags(tags), MAX_PARAMS_TAGS_PER_BATCH)) await this.store.logBatch(runId, { tags: part });
+    for (const part of chunks(toTags(tags), MAX_PARAMS_TAGS_PER_BATCH))
+      await this.store.logBatch(runId, { tags: part });
   }
 
   /** End a run with a status (default FINISHED). */
@@ -194,10 +221,18 @@ export class TrackingClient {
   async logModel(runId: string, bundleDir: string, opts: LogModelOptions = {}): Promise<string> {
     const artifactPath = safeRelativePath(opts.artifactPath ?? 'model');
     const st = await stat(bundleDir).catch(() => undefined);
-    if (!st?.isDirectory()) throw new AppError('FILE_NOT_FOUND', `model bundle directory ${bundleDir} does not exist; save the bundle first`);
+    if (!st?.isDirectory())
+      throw new AppError('FILE_NOT_FOUND', `model bundle directory ${bundleDir} does not exist; save the bundle first`);
     const repo = await this.runRepo(runId);
     await uploadDir(repo, bundleDir, artifactPath);
-    const dict = mlmodelDict({ artifactPath, runId, createdMs: this.clock.now(), flavor: opts.flavor, flavorConfig: opts.flavorConfig, metadata: opts.metadata });
+    const dict = mlmodelDict({
+      artifactPath,
+      runId,
+      createdMs: this.clock.now(),
+      flavor: opts.flavor,
+      flavorConfig: opts.flavorConfig,
+      metadata: opts.metadata,
+    });
     await repo.write(joinArtifactPath(artifactPath, 'MLmodel'), Buffer.from(mlmodelYaml(dict)));
     await this.store.logModel(runId, JSON.stringify(dict));
     return `runs:/${runId}/${artifactPath}`;
@@ -223,10 +258,21 @@ export class TrackingClient {
       const run = await this.store.getRun(runId);
       source = joinArtifactPath(run.info.artifactUri.replace(/\/+$/, ''), safeRelativePath(m[2]));
     }
-    return this.store.createModelVersion({ name, source, runId, tags: toTags(opts.tags), description: opts.description });
+    return this.store.createModelVersion({
+      name,
+      source,
+      runId,
+      tags: toTags(opts.tags),
+      description: opts.description,
+    });
   }
 
-  async transitionStage(name: string, version: string, stage: string, archiveExistingVersions = false): Promise<ModelVersion> {
+  async transitionStage(
+    name: string,
+    version: string,
+    stage: string,
+    archiveExistingVersions = false,
+  ): Promise<ModelVersion> {
     return this.store.transitionModelVersionStage(name, version, stage, archiveExistingVersions);
   }
 
@@ -243,7 +289,11 @@ export class TrackingClient {
     const alias = /^models:\/([^/@]+)@([^/]+)$/.exec(uri);
     if (alias) return this.store.getModelVersionByAlias(alias[1], alias[2]);
     const m = /^models:\/([^/@]+)\/([^/]+)$/.exec(uri);
-    if (!m) throw new AppError('INVALID_PARAMETER_VALUE', `invalid model URI '${uri}': expected models:/Name@alias, models:/Name/<version>, models:/Name/<stage> or models:/Name/latest`);
+    if (!m)
+      throw new AppError(
+        'INVALID_PARAMETER_VALUE',
+        `invalid model URI '${uri}': expected models:/Name@alias, models:/Name/<version>, models:/Name/<stage> or models:/Name/latest`,
+      );
     const [, name, ref] = m;
     if (/^\d+$/.test(ref)) return this.store.getModelVersion(name, ref);
     if (ref === 'latest') {
@@ -253,24 +303,39 @@ export class TrackingClient {
       return best;
     }
     const stage = canonicalStage(ref);
-    if (!stage) throw new AppError('INVALID_PARAMETER_VALUE', `invalid model URI '${uri}': '${ref}' is neither a version number, 'latest', nor a stage (None, Staging, Production, Archived)`);
+    if (!stage)
+      throw new AppError(
+        'INVALID_PARAMETER_VALUE',
+        `invalid model URI '${uri}': '${ref}' is neither a version number, 'latest', nor a stage (None, Staging, Production, Archived)`,
+      );
     const versions = await this.store.getLatestVersions(name, [stage]);
-    if (!versions.length) throw new AppError('RESOURCE_DOES_NOT_EXIST', `registered model '${name}' has no version in stage ${stage}`);
+    if (!versions.length)
+      throw new AppError('RESOURCE_DOES_NOT_EXIST', `registered model '${name}' has no version in stage ${stage}`);
     return versions[0];
   }
 
   /** Resolve a models:/ or runs:/ URI to the artifact location of the model directory. */
   async resolveModelUri(uri: string, depth = 0): Promise<ResolvedModel> {
-    if (depth > 5) throw new AppError('INVALID_PARAMETER_VALUE', `model URI '${uri}' refers to itself through too many models:/ hops`);
+    if (depth > 5)
+      throw new AppError(
+        'INVALID_PARAMETER_VALUE',
+        `model URI '${uri}' refers to itself through too many models:/ hops`,
+      );
     const run = /^runs:\/([^/]+)\/?(.*)$/.exec(uri);
     if (run) {
       const r = await this.store.getRun(run[1]);
-      return { artifactUri: joinArtifactPath(r.info.artifactUri.replace(/\/+$/, ''), safeRelativePath(run[2])), runId: run[1] };
+      return {
+        artifactUri: joinArtifactPath(r.info.artifactUri.replace(/\/+$/, ''), safeRelativePath(run[2])),
+        runId: run[1],
+      };
     }
     if (uri.startsWith('models:/')) {
       const mv = await this.resolveModelVersion(uri);
       const location = await this.store.getModelVersionDownloadUri(mv.name, mv.version);
-      const inner = location.startsWith('runs:/') || location.startsWith('models:/') ? await this.resolveModelUri(location, depth + 1) : { artifactUri: location };
+      const inner =
+        location.startsWith('runs:/') || location.startsWith('models:/')
+          ? await this.resolveModelUri(location, depth + 1)
+          : { artifactUri: location };
       return { ...inner, runId: mv.runId ?? inner.runId, name: mv.name, version: mv.version };
     }
     return { artifactUri: uri };

@@ -149,7 +149,8 @@ export interface RegisteredModel {
 }
 
 /** Lifecycle of an MLflow 3.x LoggedModel (service.proto LoggedModelStatus, by proto number). */
-export type LoggedModelStatus = 'LOGGED_MODEL_STATUS_UNSPECIFIED' | 'LOGGED_MODEL_PENDING' | 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED';
+export type LoggedModelStatus =
+  'LOGGED_MODEL_STATUS_UNSPECIFIED' | 'LOGGED_MODEL_PENDING' | 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED';
 export const LOGGED_MODEL_STATUSES: readonly LoggedModelStatus[] = [
   'LOGGED_MODEL_STATUS_UNSPECIFIED',
   'LOGGED_MODEL_PENDING',

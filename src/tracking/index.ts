@@ -4,7 +4,20 @@
  */
 export * from './entities.js';
 export type { TrackingStore } from './store.js';
-export { TrackingClient, type StartRunOptions, type LogModelOptions, type RegisterModelOptions, type ResolvedModel } from './client.js';
-export { resolveStore, resolveTrackingUri, openStore, defaultTrackingUri, type ResolveStoreOptions, type ResolvedTracking } from './resolve-store.js';
+export {
+  TrackingClient,
+  type StartRunOptions,
+  type LogModelOptions,
+  type RegisterModelOptions,
+  type ResolvedModel,
+} from './client.js';
+export {
+  resolveStore,
+  resolveTrackingUri,
+  openStore,
+  defaultTrackingUri,
+  type ResolveStoreOptions,
+  type ResolvedTracking,
+} from './resolve-store.js';
 export { buildTrackingServer, type TrackingServerOptions } from './server/build-tracking-server.js';
 export { mlmodelDict, mlmodelYaml } from './mlmodel.js';

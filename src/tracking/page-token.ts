@@ -13,11 +13,18 @@ export function parsePageToken(token: string | undefined): number {
     const text = Buffer.from(token, 'base64').toString('utf8');
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new AppError('INVALID_PARAMETER_VALUE', `Invalid page token, could not base64-decode and parse JSON: '${token}'.`, { cause: e });
+    throw new AppError(
+      'INVALID_PARAMETER_VALUE',
+      `Invalid page token, could not base64-decode and parse JSON: '${token}'.`,
+      { cause: e },
+    );
   }
   const offset = (parsed as { offset?: unknown } | null)?.offset;
   if (typeof offset !== 'number' || !Number.isInteger(offset) || offset <= 0)
-    throw new AppError('INVALID_PARAMETER_VALUE', `Invalid page token '${token}': it must hold a positive integer offset.`);
+    throw new AppError(
+      'INVALID_PARAMETER_VALUE',
+      `Invalid page token '${token}': it must hold a positive integer offset.`,
+    );
   return offset;
 }
 

@@ -45,13 +45,21 @@ export function defaultTrackingUri(cwd: string): string {
 
 /** Which tracking URI applies: env, then params.yaml, then the embedded default. */
 export function resolveTrackingUri(opts: Pick<ResolveStoreOptions, 'env' | 'paramsUri' | 'cwd'>): string {
-  return opts.env.MLFLOW_TRACKING_URI ?? (opts.paramsUri && opts.paramsUri.trim() ? opts.paramsUri.trim() : undefined) ?? defaultTrackingUri(opts.cwd);
+  return (
+    opts.env.MLFLOW_TRACKING_URI ??
+    (opts.paramsUri && opts.paramsUri.trim() ? opts.paramsUri.trim() : undefined) ??
+    defaultTrackingUri(opts.cwd)
+  );
 }
 
 /** The database path of a sqlite:// URI (relative paths resolved against cwd). */
 export function sqlitePathOf(uri: string, cwd: string): string {
   const rest = uri.replace(/^sqlite:\/\//, '');
-  if (!rest.startsWith('/') || rest === '/') throw new AppError('CONFIG_INVALID', `invalid SQLite tracking URI '${uri}': use sqlite:///relative/path.db or sqlite:////absolute/path.db`);
+  if (!rest.startsWith('/') || rest === '/')
+    throw new AppError(
+      'CONFIG_INVALID',
+      `invalid SQLite tracking URI '${uri}': use sqlite:///relative/path.db or sqlite:////absolute/path.db`,
+    );
   const path = rest.slice(1);
   return isAbsolute(path) ? path : resolve(cwd, path);
 }
@@ -60,7 +68,12 @@ export function sqlitePathOf(uri: string, cwd: string): string {
 export function openStore(uri: string, opts: ResolveStoreOptions): ResolvedTracking {
   if (uri.startsWith('sqlite:')) {
     const path = sqlitePathOf(uri, opts.cwd);
-    const store = new SqliteTrackingStore({ path, defaultArtifactRoot: join(dirname(path), 'mlartifacts'), clock: opts.clock, logger: opts.logger });
+    const store = new SqliteTrackingStore({
+      path,
+      defaultArtifactRoot: join(dirname(path), 'mlartifacts'),
+      clock: opts.clock,
+      logger: opts.logger,
+    });
     const artifacts = new ArtifactResolver({ env: opts.env });
     return { uri, store, artifacts, close: async () => (artifacts.close(), store.close()) };
   }
@@ -71,7 +84,13 @@ export function openStore(uri: string, opts: ResolveStoreOptions): ResolvedTrack
   }
   if (isPostgresUri(uri)) {
     const { connection, where } = pgConnectionFromUri(uri, opts.env);
-    const store = new PgTrackingStore({ connection, where, defaultArtifactRoot: join(resolve(opts.cwd), 'mlartifacts'), clock: opts.clock, logger: opts.logger });
+    const store = new PgTrackingStore({
+      connection,
+      where,
+      defaultArtifactRoot: join(resolve(opts.cwd), 'mlartifacts'),
+      clock: opts.clock,
+      logger: opts.logger,
+    });
     const artifacts = new ArtifactResolver({ env: opts.env });
     return { uri: where, store, artifacts, close: async () => (artifacts.close(), store.close()) };
   }

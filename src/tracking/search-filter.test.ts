@@ -8,7 +8,11 @@ test('equalsClause quotes a value so the filter parser reads it back unchanged',
   assert.deepEqual(equalsClause('name', "O'Brien"), { clause: `name = "O'Brien"`, exact: true });
   assert.deepEqual(equalsClause('name', `a'b"c`), { clause: "name LIKE 'a_b_c'", exact: false });
   for (const v of ['plain', "O'Brien", 'say "hi"']) {
-    assert.deepEqual(parseFilter(equalsClause('name', v).clause), [{ type: 'attribute', key: 'name', op: '=', value: v }]);
+    assert.deepEqual(parseFilter(equalsClause('name', v).clause), [
+      { type: 'attribute', key: 'name', op: '=', value: v },
+    ]);
   }
-  assert.deepEqual(parseFilter(equalsClause('name', `a'b"c`).clause), [{ type: 'attribute', key: 'name', op: 'LIKE', value: 'a_b_c' }]);
+  assert.deepEqual(parseFilter(equalsClause('name', `a'b"c`).clause), [
+    { type: 'attribute', key: 'name', op: 'LIKE', value: 'a_b_c' },
+  ]);
 });

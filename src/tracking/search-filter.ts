@@ -111,7 +111,9 @@ function parseOp(s: Scanner): Comparator {
   if (sym) return (sym === '==' ? '=' : sym) as Comparator;
   const word = s.match(/not\s+in\b|ilike\b|like\b|in\b/iy);
   if (word) return word.toUpperCase().replace(/\s+/, ' ') as Comparator;
-  throw bad(`Invalid comparator at position ${s.pos} in filter string '${s.text}'. Expected one of =, !=, >, >=, <, <=, LIKE, ILIKE, IN, NOT IN.`);
+  throw bad(
+    `Invalid comparator at position ${s.pos} in filter string '${s.text}'. Expected one of =, !=, >, >=, <, <=, LIKE, ILIKE, IN, NOT IN.`,
+  );
 }
 
 function parseValue(s: Scanner): string | number | string[] {
@@ -124,7 +126,8 @@ function parseValue(s: Scanner): string | number | string[] {
     for (;;) {
       s.skipWs();
       const q = s.peek();
-      if (q !== "'" && q !== '"') throw bad(`While parsing a list in the query, expected string values in parentheses, in filter '${s.text}'.`);
+      if (q !== "'" && q !== '"')
+        throw bad(`While parsing a list in the query, expected string values in parentheses, in filter '${s.text}'.`);
       items.push(s.quoted());
       s.skipWs();
       if (s.peek() === ',') {
@@ -165,11 +168,18 @@ export function parseFilter(filter: string | undefined): Comparison[] {
     const value = parseValue(s);
     out.push({ ...id, op, value });
     if (out.length > MAX_FILTER_CLAUSES)
-      throw bad(`Invalid filter: more than ${MAX_FILTER_CLAUSES} comparisons joined by AND; narrow the search or split it into several requests.`);
+      throw bad(
+        `Invalid filter: more than ${MAX_FILTER_CLAUSES} comparisons joined by AND; narrow the search or split it into several requests.`,
+      );
     if (Array.isArray(value) && (listValues += value.length) > MAX_FILTER_LIST_VALUES)
-      throw bad(`Invalid filter: more than ${MAX_FILTER_LIST_VALUES} values in IN lists; split the search into several requests.`);
+      throw bad(
+        `Invalid filter: more than ${MAX_FILTER_LIST_VALUES} values in IN lists; split the search into several requests.`,
+      );
     if (s.done()) break;
-    if (!s.match(/and\b/iy)) throw bad(`Invalid clause(s) in filter string: '${filter}'. Only AND is supported between comparisons (no OR, no grouping).`);
+    if (!s.match(/and\b/iy))
+      throw bad(
+        `Invalid clause(s) in filter string: '${filter}'. Only AND is supported between comparisons (no OR, no grouping).`,
+      );
   }
   return out;
 }
@@ -202,13 +212,17 @@ export const NUMBER_OPS: readonly Comparator[] = ['=', '!=', '>', '>=', '<', '<=
 /** Check one comparison against a rule: operator allowed and value of the right kind. */
 export function checkComparison(c: Comparison, rule: KeyRule, label: string): Comparison {
   if (!rule.ops.includes(c.op))
-    throw bad(`Invalid comparator '${c.op}' for ${label} '${c.key}'. Only ${rule.ops.map((o) => `'${o}'`).join(', ')} are supported.`);
+    throw bad(
+      `Invalid comparator '${c.op}' for ${label} '${c.key}'. Only ${rule.ops.map((o) => `'${o}'`).join(', ')} are supported.`,
+    );
   if (c.op === 'IN' || c.op === 'NOT IN') {
     if (!Array.isArray(c.value)) throw bad(`Expected a list of quoted strings after ${c.op} for ${label} '${c.key}'.`);
   } else if (rule.kind === 'number' && typeof c.value !== 'number') {
     throw bad(`Expected numeric value type for ${label} '${c.key}', got ${JSON.stringify(c.value)}.`);
   } else if (rule.kind === 'string' && typeof c.value !== 'string') {
-    throw bad(`Parameter value is either not quoted or unidentified quote types used for string value ${JSON.stringify(c.value)} of ${label} '${c.key}'. Use single quotes.`);
+    throw bad(
+      `Parameter value is either not quoted or unidentified quote types used for string value ${JSON.stringify(c.value)} of ${label} '${c.key}'. Use single quotes.`,
+    );
   }
   return { ...c, key: rule.canonical ?? c.key };
 }

@@ -134,7 +134,12 @@ export interface TrackingStoreRegistry {
   createModelVersion(opts: CreateModelVersionOptions): Promise<ModelVersion>;
   getModelVersion(name: string, version: string): Promise<ModelVersion>;
   updateModelVersion(name: string, version: string, description: string): Promise<ModelVersion>;
-  transitionModelVersionStage(name: string, version: string, stage: string, archiveExistingVersions: boolean): Promise<ModelVersion>;
+  transitionModelVersionStage(
+    name: string,
+    version: string,
+    stage: string,
+    archiveExistingVersions: boolean,
+  ): Promise<ModelVersion>;
   deleteModelVersion(name: string, version: string): Promise<void>;
   searchModelVersions(opts?: SearchRegistryOptions): Promise<Page<ModelVersion>>;
   getModelVersionDownloadUri(name: string, version: string): Promise<string>;

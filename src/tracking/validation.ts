@@ -51,7 +51,8 @@ export function validateKey(key: string, what = 'key'): void {
 
 /** Validate a value's length; throws when too long. */
 export function validateLength(value: string, max: number, what: string): void {
-  if (value.length > max) throw invalid(`'${what}' exceeds the maximum length of ${max} characters (got ${value.length}).`);
+  if (value.length > max)
+    throw invalid(`'${what}' exceeds the maximum length of ${max} characters (got ${value.length}).`);
 }
 
 /** Params and run tags longer than the limit are truncated, as MLflow does by default. */
@@ -61,11 +62,18 @@ export function truncate(value: string, max: number): string {
 
 export function validateMetric(m: Metric): void {
   validateKey(m.key);
-  if (typeof m.value !== 'number') throw invalid(`Got invalid value ${String(m.value)} for metric '${m.key}' (timestamp=${m.timestamp}). Please specify value as a valid double (64-bit floating point)`);
+  if (typeof m.value !== 'number')
+    throw invalid(
+      `Got invalid value ${String(m.value)} for metric '${m.key}' (timestamp=${m.timestamp}). Please specify value as a valid double (64-bit floating point)`,
+    );
   if (!Number.isInteger(m.timestamp) || m.timestamp < 0)
-    throw invalid(`Got invalid timestamp ${m.timestamp} for metric '${m.key}' (value=${m.value}). Timestamp must be a nonnegative long (64-bit integer)`);
+    throw invalid(
+      `Got invalid timestamp ${m.timestamp} for metric '${m.key}' (value=${m.value}). Timestamp must be a nonnegative long (64-bit integer)`,
+    );
   if (!Number.isInteger(m.step))
-    throw invalid(`Got invalid step ${m.step} for metric '${m.key}' (value=${m.value}). Step must be a valid long (64-bit integer).`);
+    throw invalid(
+      `Got invalid step ${m.step} for metric '${m.key}' (value=${m.value}). Step must be a valid long (64-bit integer).`,
+    );
 }
 
 export function validateParam(p: Param): void {
@@ -80,19 +88,30 @@ export function validateTag(t: Tag): void {
 export function validateBatch(metrics: Metric[], params: Param[], tags: Tag[]): void {
   const problems: string[] = [];
   if (metrics.length > MAX_METRICS_PER_BATCH)
-    problems.push(`A batch logging request can contain at most ${MAX_METRICS_PER_BATCH} metrics. Got ${metrics.length} metrics.`);
+    problems.push(
+      `A batch logging request can contain at most ${MAX_METRICS_PER_BATCH} metrics. Got ${metrics.length} metrics.`,
+    );
   if (params.length > MAX_PARAMS_TAGS_PER_BATCH)
-    problems.push(`A batch logging request can contain at most ${MAX_PARAMS_TAGS_PER_BATCH} params. Got ${params.length} params.`);
+    problems.push(
+      `A batch logging request can contain at most ${MAX_PARAMS_TAGS_PER_BATCH} params. Got ${params.length} params.`,
+    );
   if (tags.length > MAX_PARAMS_TAGS_PER_BATCH)
-    problems.push(`A batch logging request can contain at most ${MAX_PARAMS_TAGS_PER_BATCH} tags. Got ${tags.length} tags.`);
+    problems.push(
+      `A batch logging request can contain at most ${MAX_PARAMS_TAGS_PER_BATCH} tags. Got ${tags.length} tags.`,
+    );
   const total = metrics.length + params.length + tags.length;
   if (total > MAX_ENTITIES_PER_BATCH)
-    problems.push(`A batch logging request can contain at most ${MAX_ENTITIES_PER_BATCH} metrics, params and tags in total. Got ${total}.`);
+    problems.push(
+      `A batch logging request can contain at most ${MAX_ENTITIES_PER_BATCH} metrics, params and tags in total. Got ${total}.`,
+    );
   if (problems.length) throw invalid(`${problems.join(' ')} Please split up the request into multiple requests.`);
   const seen = new Set<string>();
   const dups = new Set<string>();
   for (const p of params) (seen.has(p.key) ? dups : seen).add(p.key);
-  if (dups.size) throw invalid(`Duplicate parameter keys have been submitted: [${[...dups].map((k) => `'${k}'`).join(', ')}]. Please ensure the request contains only one param value per param key.`);
+  if (dups.size)
+    throw invalid(
+      `Duplicate parameter keys have been submitted: [${[...dups].map((k) => `'${k}'`).join(', ')}]. Please ensure the request contains only one param value per param key.`,
+    );
   for (const m of metrics) validateMetric(m);
   for (const p of params) validateParam(p);
   for (const t of tags) validateTag(t);
@@ -101,16 +120,20 @@ export function validateBatch(metrics: Metric[], params: Param[], tags: Tag[]): 
 export function validateExperimentName(name: string): void {
   if (name === '') throw invalid("Invalid experiment name: ''. Experiment name must be a non-empty string.");
   if (name.length > MAX_EXPERIMENT_NAME_LENGTH)
-    throw invalid(`Experiment name exceeds the maximum length of ${MAX_EXPERIMENT_NAME_LENGTH} characters (got ${name.length}).`);
+    throw invalid(
+      `Experiment name exceeds the maximum length of ${MAX_EXPERIMENT_NAME_LENGTH} characters (got ${name.length}).`,
+    );
 }
 
 export function validateArtifactLocation(loc: string): void {
   if (loc.startsWith('runs:')) throw invalid(`Artifact location cannot be a runs:/ URI. Given: '${loc}'`);
-  if (loc.includes('#') || /\?/.test(loc)) throw invalid(`Artifact location must not contain a fragment or query parameters. Given: '${loc}'`);
+  if (loc.includes('#') || /\?/.test(loc))
+    throw invalid(`Artifact location must not contain a fragment or query parameters. Given: '${loc}'`);
   if (loc.length > MAX_ARTIFACT_LOCATION_LENGTH)
     throw invalid(`'artifact_location' exceeds the maximum length of ${MAX_ARTIFACT_LOCATION_LENGTH} characters.`);
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(loc)) throw invalid(`Artifact location must not contain control characters. Given: ${JSON.stringify(loc)}`);
+  if (/[\u0000-\u001f\u007f]/.test(loc))
+    throw invalid(`Artifact location must not contain control characters. Given: ${JSON.stringify(loc)}`);
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]+):/.exec(loc)?.[1].toLowerCase(); // one letter = a Windows drive
   if (!scheme) return;
   let url: URL;
@@ -123,7 +146,8 @@ export function validateArtifactLocation(loc: string): void {
     throw invalid(`Artifact location '${loc}' is not a valid URI (check the host and any %-escapes).`);
   }
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f]/.test(path)) throw invalid(`Artifact location '${loc}' decodes to a path with control characters.`);
+  if (/[\u0000-\u001f]/.test(path))
+    throw invalid(`Artifact location '${loc}' decodes to a path with control characters.`);
   if (scheme === 'file') {
     try {
       fileURLToPath(url);
@@ -131,7 +155,8 @@ export function validateArtifactLocation(loc: string): void {
       throw invalid(`Artifact location '${loc}' is not a usable file URI: ${(e as Error).message}.`);
     }
   }
-  if (scheme === 's3' && !url.host) throw invalid(`Artifact location '${loc}' names no bucket; use s3://bucket/prefix.`);
+  if (scheme === 's3' && !url.host)
+    throw invalid(`Artifact location '${loc}' names no bucket; use s3://bucket/prefix.`);
   if ((scheme === 'mlflow-artifacts' || scheme === 'file') && path.split('/').includes('..'))
     throw invalid(`Artifact location '${loc}' must not contain '..' segments.`);
 }
@@ -139,7 +164,9 @@ export function validateArtifactLocation(loc: string): void {
 /** Aliases: `^[\w-]*$`, at most 255 characters, not `latest`, not `v<digits>`. */
 export function validateAlias(alias: string): void {
   if (!/^[\p{L}\p{N}_-]*$/u.test(alias) || alias.length > MAX_ALIAS_LENGTH || alias === '')
-    throw invalid(`Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_) and dashes (-), and be at most ${MAX_ALIAS_LENGTH} characters.`);
+    throw invalid(
+      `Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_) and dashes (-), and be at most ${MAX_ALIAS_LENGTH} characters.`,
+    );
   if (alias.toLowerCase() === 'latest') throw invalid(`'${alias}' alias name (case insensitive) is reserved.`);
   if (/^[vV]\d+$/.test(alias)) throw invalid(`Version alias name '${alias}' is reserved.`);
 }
@@ -151,7 +178,7 @@ export function parseVersion(version: string): number {
 }
 
 export function validateRegisteredModelName(name: string): void {
-  if (name === '') throw invalid("Registered model name cannot be empty.");
+  if (name === '') throw invalid('Registered model name cannot be empty.');
 }
 
 /** A max_results value within [1, max]. */
@@ -179,5 +206,7 @@ export function validateNonLocalSource(source: string): void {
   }
   const pathPart = decoded.replace(/^[a-z][a-z0-9+.-]*:\/*/i, '/');
   if (decoded.includes('\0') || pathPart.split('/').some((s) => s === '..'))
-    throw invalid(`Invalid model version source: '${source}'. If supplying a source as an http, https, local file path, ftp, objectstore, or mlflow-artifacts uri, an absolute path must be provided without plain '..' segments.`);
+    throw invalid(
+      `Invalid model version source: '${source}'. If supplying a source as an http, https, local file path, ftp, objectstore, or mlflow-artifacts uri, an absolute path must be provided without plain '..' segments.`,
+    );
 }

@@ -132,20 +132,34 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
       });
 
       it('searches with filter, order_by and page tokens', async () => {
-        for (const n of ['s-c', 's-a', 's-b', 's-e', 's-d']) await store.createExperiment(n, undefined, [{ key: 'grp', value: n < 's-c' ? 'lo' : 'hi' }]);
-        const byName = await store.searchExperiments({ filter: "name LIKE 's-%'", orderBy: ['name ASC'], maxResults: 1000 });
+        for (const n of ['s-c', 's-a', 's-b', 's-e', 's-d'])
+          await store.createExperiment(n, undefined, [{ key: 'grp', value: n < 's-c' ? 'lo' : 'hi' }]);
+        const byName = await store.searchExperiments({
+          filter: "name LIKE 's-%'",
+          orderBy: ['name ASC'],
+          maxResults: 1000,
+        });
         assert.deepEqual(
           byName.items.map((e) => e.name),
           ['s-a', 's-b', 's-c', 's-d', 's-e'],
         );
         assert.equal(byName.nextPageToken, undefined);
-        const desc = await store.searchExperiments({ filter: "name LIKE 's-%'", orderBy: ['name DESC'], maxResults: 1000 });
+        const desc = await store.searchExperiments({
+          filter: "name LIKE 's-%'",
+          orderBy: ['name DESC'],
+          maxResults: 1000,
+        });
         assert.equal(desc.items[0].name, 's-e');
         const names: string[] = [];
         let token: string | undefined;
         let pages = 0;
         do {
-          const p = await store.searchExperiments({ filter: "name LIKE 's-%'", orderBy: ['name'], maxResults: 2, pageToken: token });
+          const p = await store.searchExperiments({
+            filter: "name LIKE 's-%'",
+            orderBy: ['name'],
+            maxResults: 2,
+            pageToken: token,
+          });
           names.push(...p.items.map((e) => e.name));
           token = p.nextPageToken;
           pages++;
@@ -163,13 +177,22 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
       });
 
       it('rejects bad searches with INVALID_PARAMETER_VALUE', async () => {
-        await rejectsWith(store.searchExperiments({ filter: "name = 'a' OR name = 'b'", maxResults: 10 }), 'INVALID_PARAMETER_VALUE');
+        await rejectsWith(
+          store.searchExperiments({ filter: "name = 'a' OR name = 'b'", maxResults: 10 }),
+          'INVALID_PARAMETER_VALUE',
+        );
         await rejectsWith(store.searchExperiments({ filter: 'name = abc', maxResults: 10 }), 'INVALID_PARAMETER_VALUE');
-        await rejectsWith(store.searchExperiments({ filter: "metrics.x > 1", maxResults: 10 }), 'INVALID_PARAMETER_VALUE');
+        await rejectsWith(
+          store.searchExperiments({ filter: 'metrics.x > 1', maxResults: 10 }),
+          'INVALID_PARAMETER_VALUE',
+        );
         await rejectsWith(store.searchExperiments({ orderBy: ['color'], maxResults: 10 }), 'INVALID_PARAMETER_VALUE');
         await rejectsWith(store.searchExperiments({ maxResults: 50001 }), 'INVALID_PARAMETER_VALUE');
         await rejectsWith(store.searchExperiments({ maxResults: 0 }), 'INVALID_PARAMETER_VALUE');
-        await rejectsWith(store.searchExperiments({ maxResults: 10, pageToken: 'not-a-token' }), 'INVALID_PARAMETER_VALUE');
+        await rejectsWith(
+          store.searchExperiments({ maxResults: 10, pageToken: 'not-a-token' }),
+          'INVALID_PARAMETER_VALUE',
+        );
       });
     });
 
@@ -202,12 +225,18 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         assert.equal(a.info.runName, 'named');
         const b = await store.createRun({ experimentId: exp, tags: [{ key: 'mlflow.runName', value: 'from-tag' }] });
         assert.equal(b.info.runName, 'from-tag');
-        await rejectsWith(store.createRun({ experimentId: exp, runName: 'a', tags: [{ key: 'mlflow.runName', value: 'b' }] }), 'INVALID_PARAMETER_VALUE');
+        await rejectsWith(
+          store.createRun({ experimentId: exp, runName: 'a', tags: [{ key: 'mlflow.runName', value: 'b' }] }),
+          'INVALID_PARAMETER_VALUE',
+        );
       });
 
       it('answers an unknown run with RESOURCE_DOES_NOT_EXIST (scenario 13)', async () => {
         await rejectsWith(store.getRun('0'.repeat(32)), 'RESOURCE_DOES_NOT_EXIST');
-        await rejectsWith(store.logMetric('0'.repeat(32), { key: 'm', value: 1, timestamp: 1, step: 0 }), 'RESOURCE_DOES_NOT_EXIST');
+        await rejectsWith(
+          store.logMetric('0'.repeat(32), { key: 'm', value: 1, timestamp: 1, step: 0 }),
+          'RESOURCE_DOES_NOT_EXIST',
+        );
       });
 
       it('keeps params immutable (scenario 14)', async () => {
@@ -215,8 +244,16 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         const id = run.info.runId;
         await store.logParam(id, { key: 'lr', value: '0.1' });
         await store.logParam(id, { key: 'lr', value: '0.1' });
-        await rejectsWith(store.logParam(id, { key: 'lr', value: '0.2' }), 'INVALID_PARAMETER_VALUE', 'Changing param values is not allowed');
-        await rejectsWith(store.logBatch(id, { params: [{ key: 'lr', value: '0.3' }] }), 'INVALID_PARAMETER_VALUE', 'Changing param values is not allowed');
+        await rejectsWith(
+          store.logParam(id, { key: 'lr', value: '0.2' }),
+          'INVALID_PARAMETER_VALUE',
+          'Changing param values is not allowed',
+        );
+        await rejectsWith(
+          store.logBatch(id, { params: [{ key: 'lr', value: '0.3' }] }),
+          'INVALID_PARAMETER_VALUE',
+          'Changing param values is not allowed',
+        );
         assert.deepEqual((await store.getRun(id)).data.params, [{ key: 'lr', value: '0.1' }]);
       });
 
@@ -224,12 +261,34 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         const id = (await store.createRun({ experimentId: exp })).info.runId;
         const m = (i: number) => ({ key: `m${i % 7}`, value: i, timestamp: 1000 + i, step: i });
         const p = (i: number) => ({ key: `p${i}`, value: String(i) });
-        await rejectsWith(store.logBatch(id, { params: [{ key: 'a', value: '1' }, { key: 'a', value: '1' }] }), 'INVALID_PARAMETER_VALUE', 'Duplicate parameter keys');
-        await rejectsWith(store.logBatch(id, { metrics: Array.from({ length: 1001 }, (_, i) => m(i)) }), 'INVALID_PARAMETER_VALUE');
-        await rejectsWith(store.logBatch(id, { params: Array.from({ length: 101 }, (_, i) => p(i)) }), 'INVALID_PARAMETER_VALUE');
-        await rejectsWith(store.logBatch(id, { tags: Array.from({ length: 101 }, (_, i) => p(i)) }), 'INVALID_PARAMETER_VALUE');
         await rejectsWith(
-          store.logBatch(id, { metrics: Array.from({ length: 900 }, (_, i) => m(i)), params: Array.from({ length: 50 }, (_, i) => p(i)), tags: Array.from({ length: 51 }, (_, i) => p(i)) }),
+          store.logBatch(id, {
+            params: [
+              { key: 'a', value: '1' },
+              { key: 'a', value: '1' },
+            ],
+          }),
+          'INVALID_PARAMETER_VALUE',
+          'Duplicate parameter keys',
+        );
+        await rejectsWith(
+          store.logBatch(id, { metrics: Array.from({ length: 1001 }, (_, i) => m(i)) }),
+          'INVALID_PARAMETER_VALUE',
+        );
+        await rejectsWith(
+          store.logBatch(id, { params: Array.from({ length: 101 }, (_, i) => p(i)) }),
+          'INVALID_PARAMETER_VALUE',
+        );
+        await rejectsWith(
+          store.logBatch(id, { tags: Array.from({ length: 101 }, (_, i) => p(i)) }),
+          'INVALID_PARAMETER_VALUE',
+        );
+        await rejectsWith(
+          store.logBatch(id, {
+            metrics: Array.from({ length: 900 }, (_, i) => m(i)),
+            params: Array.from({ length: 50 }, (_, i) => p(i)),
+            tags: Array.from({ length: 51 }, (_, i) => p(i)),
+          }),
           'INVALID_PARAMETER_VALUE',
         );
         // Nothing of a rejected batch was written.
@@ -243,17 +302,35 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         assert.equal(run.data.params.length, 50);
         assert.equal(run.data.metrics.length, 7);
         // m0 latest: the largest step among i with i%7==0 and i<900 is 896.
-        assert.deepEqual(run.data.metrics.find((x) => x.key === 'm0'), { key: 'm0', value: 896, timestamp: 1896, step: 896 });
+        assert.deepEqual(
+          run.data.metrics.find((x) => x.key === 'm0'),
+          { key: 'm0', value: 896, timestamp: 1896, step: 896 },
+        );
         assert.equal((await store.getMetricHistory(id, 'm3')).items.length, 129);
       });
 
       it('validates metric fields and keys (scenarios 17-18)', async () => {
         const id = (await store.createRun({ experimentId: exp })).info.runId;
-        await rejectsWith(store.logMetric(id, { key: '../x', value: 1, timestamp: 1, step: 0 }), 'INVALID_PARAMETER_VALUE');
-        await rejectsWith(store.logMetric(id, { key: 'a*b', value: 1, timestamp: 1, step: 0 }), 'INVALID_PARAMETER_VALUE');
-        await rejectsWith(store.logMetric(id, { key: 'k'.repeat(251), value: 1, timestamp: 1, step: 0 }), 'INVALID_PARAMETER_VALUE');
-        await rejectsWith(store.logMetric(id, { key: 'a//b', value: 1, timestamp: 1, step: 0 }), 'INVALID_PARAMETER_VALUE');
-        await rejectsWith(store.logMetric(id, { key: 'neg', value: 1, timestamp: -1, step: 0 }), 'INVALID_PARAMETER_VALUE');
+        await rejectsWith(
+          store.logMetric(id, { key: '../x', value: 1, timestamp: 1, step: 0 }),
+          'INVALID_PARAMETER_VALUE',
+        );
+        await rejectsWith(
+          store.logMetric(id, { key: 'a*b', value: 1, timestamp: 1, step: 0 }),
+          'INVALID_PARAMETER_VALUE',
+        );
+        await rejectsWith(
+          store.logMetric(id, { key: 'k'.repeat(251), value: 1, timestamp: 1, step: 0 }),
+          'INVALID_PARAMETER_VALUE',
+        );
+        await rejectsWith(
+          store.logMetric(id, { key: 'a//b', value: 1, timestamp: 1, step: 0 }),
+          'INVALID_PARAMETER_VALUE',
+        );
+        await rejectsWith(
+          store.logMetric(id, { key: 'neg', value: 1, timestamp: -1, step: 0 }),
+          'INVALID_PARAMETER_VALUE',
+        );
         await rejectsWith(store.logParam(id, { key: '/abs', value: '1' }), 'INVALID_PARAMETER_VALUE');
         await rejectsWith(store.setTag(id, 'a/', 'x'), 'INVALID_PARAMETER_VALUE');
         await store.logMetric(id, { key: 'a/b c.d-e_f:g', value: 1, timestamp: 1, step: 0 });
@@ -330,7 +407,11 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         await store.deleteRun(id);
         const deleted = await store.getRun(id);
         assert.equal(deleted.info.lifecycleStage, 'deleted');
-        await rejectsWith(store.logMetric(id, { key: 'm', value: 1, timestamp: 1, step: 0 }), 'INVALID_PARAMETER_VALUE', "must be in the 'active' state");
+        await rejectsWith(
+          store.logMetric(id, { key: 'm', value: 1, timestamp: 1, step: 0 }),
+          'INVALID_PARAMETER_VALUE',
+          "must be in the 'active' state",
+        );
         await rejectsWith(store.updateRun(id, { status: 'FAILED' }), 'INVALID_PARAMETER_VALUE');
         await rejectsWith(store.setTag(id, 'a', 'b'), 'INVALID_PARAMETER_VALUE');
         await store.restoreRun(id);
@@ -341,16 +422,26 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
       it('records dataset inputs and logged-model history', async () => {
         const id = (await store.createRun({ experimentId: exp })).info.runId;
         await store.logInputs(id, [
-          { dataset: { name: 'cars', digest: 'abc123', sourceType: 'local', source: 'data/train.csv' }, tags: [{ key: 'mlflow.data.context', value: 'training' }] },
+          {
+            dataset: { name: 'cars', digest: 'abc123', sourceType: 'local', source: 'data/train.csv' },
+            tags: [{ key: 'mlflow.data.context', value: 'training' }],
+          },
         ]);
         const run = await store.getRun(id);
         assert.equal(run.inputs.datasetInputs.length, 1);
         assert.equal(run.inputs.datasetInputs[0].dataset.digest, 'abc123');
         assert.deepEqual(run.inputs.datasetInputs[0].tags, [{ key: 'mlflow.data.context', value: 'training' }]);
-        const model = { artifact_path: 'model', flavors: { carprice: {} }, utc_time_created: '2025-01-01 00:00:00.000000', run_id: id };
+        const model = {
+          artifact_path: 'model',
+          flavors: { carprice: {} },
+          utc_time_created: '2025-01-01 00:00:00.000000',
+          run_id: id,
+        };
         await store.logModel(id, JSON.stringify(model));
         await store.logModel(id, JSON.stringify({ ...model, artifact_path: 'model2' }));
-        const history = JSON.parse(tag(await store.getRun(id), 'mlflow.log-model.history') ?? '[]') as { artifact_path: string }[];
+        const history = JSON.parse(tag(await store.getRun(id), 'mlflow.log-model.history') ?? '[]') as {
+          artifact_path: string;
+        }[];
         assert.deepEqual(
           history.map((h) => h.artifact_path),
           ['model', 'model2'],
@@ -373,7 +464,12 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
             ['r5', 0.5, 'gbt', 'a', 500],
           ];
           for (const [n, rmse, model, team, start] of rows) {
-            const run = await store.createRun({ experimentId: sexp, runName: n, startTime: start, tags: [{ key: 'team', value: team }] });
+            const run = await store.createRun({
+              experimentId: sexp,
+              runName: n,
+              startTime: start,
+              tags: [{ key: 'team', value: team }],
+            });
             ids[n] = run.info.runId;
             await store.logBatch(run.info.runId, {
               params: [{ key: 'model', value: model }],
@@ -381,11 +477,17 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
             });
           }
           await store.updateRun(ids.r2, { status: 'FINISHED', endTime: 250 });
-          const child = await store.createRun({ experimentId: sexp, runName: 'child', startTime: 50, tags: [{ key: 'mlflow.parentRunId', value: ids.r1 }] });
+          const child = await store.createRun({
+            experimentId: sexp,
+            runName: 'child',
+            startTime: 50,
+            tags: [{ key: 'mlflow.parentRunId', value: ids.r1 }],
+          });
           ids.child = child.info.runId;
         });
         const names = (runs: Run[]) => runs.map((r) => r.info.runName);
-        const search = async (filter?: string, orderBy?: string[]) => names((await store.searchRuns({ experimentIds: [sexp], filter, orderBy })).items);
+        const search = async (filter?: string, orderBy?: string[]) =>
+          names((await store.searchRuns({ experimentIds: [sexp], filter, orderBy })).items);
 
         it('orders by start_time DESC by default', async () => {
           assert.deepEqual(await search(), ['r5', 'r4', 'r3', 'r2', 'r1', 'child']);
@@ -410,8 +512,22 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         it('orders by metrics with missing values last, in both directions', async () => {
           assert.deepEqual(await search("tags.team != 'zzz'", ['metrics.rmse ASC']), ['r5', 'r2', 'r3', 'r1', 'r4']);
           assert.deepEqual(await search("tags.team != 'zzz'", ['metrics.rmse DESC']), ['r1', 'r3', 'r2', 'r5', 'r4']);
-          assert.deepEqual(await search(undefined, ['params.model', 'attributes.start_time ASC']), ['r4', 'r2', 'r5', 'r1', 'r3', 'child']);
-          assert.deepEqual(await search(undefined, ['attributes.run_name DESC']), ['r5', 'r4', 'r3', 'r2', 'r1', 'child']);
+          assert.deepEqual(await search(undefined, ['params.model', 'attributes.start_time ASC']), [
+            'r4',
+            'r2',
+            'r5',
+            'r1',
+            'r3',
+            'child',
+          ]);
+          assert.deepEqual(await search(undefined, ['attributes.run_name DESC']), [
+            'r5',
+            'r4',
+            'r3',
+            'r2',
+            'r1',
+            'child',
+          ]);
         });
         it('pages with tokens until there is none', async () => {
           const seen: string[] = [];
@@ -435,7 +551,8 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
           assert.equal(all.items.length, 7);
         });
         it('rejects bad filters, order_by, page tokens and limits', async () => {
-          const bad = (filter?: string, orderBy?: string[]) => store.searchRuns({ experimentIds: [sexp], filter, orderBy });
+          const bad = (filter?: string, orderBy?: string[]) =>
+            store.searchRuns({ experimentIds: [sexp], filter, orderBy });
           await rejectsWith(bad("params.model = 'a' OR params.model = 'b'"), 'INVALID_PARAMETER_VALUE');
           await rejectsWith(bad('params.model = ridge'), 'INVALID_PARAMETER_VALUE');
           await rejectsWith(bad("metrics.rmse < 'abc'"), 'INVALID_PARAMETER_VALUE');
@@ -466,7 +583,10 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         await rejectsWith(store.createRegisteredModel('CarPrice'), 'RESOURCE_ALREADY_EXISTS', 'already exists');
         await rejectsWith(store.getRegisteredModel('Nope'), 'RESOURCE_DOES_NOT_EXIST');
         await rejectsWith(store.createRegisteredModel(''), 'INVALID_PARAMETER_VALUE');
-        await rejectsWith(store.createRegisteredModel('T', [{ key: 'k', value: 'v'.repeat(5001) }]), 'INVALID_PARAMETER_VALUE');
+        await rejectsWith(
+          store.createRegisteredModel('T', [{ key: 'k', value: 'v'.repeat(5001) }]),
+          'INVALID_PARAMETER_VALUE',
+        );
       });
 
       it('numbers versions from 1 and validates versions and sources', async () => {
@@ -476,7 +596,12 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         assert.equal(v1.status, 'READY');
         assert.equal(v1.runId, runId);
         assert.equal(v1.description, 'first');
-        const v2 = await store.createModelVersion({ name: 'CarPrice', source: source(), runId, tags: [{ key: 'algo', value: 'gbt' }] });
+        const v2 = await store.createModelVersion({
+          name: 'CarPrice',
+          source: source(),
+          runId,
+          tags: [{ key: 'algo', value: 'gbt' }],
+        });
         const v3 = await store.createModelVersion({ name: 'CarPrice', source: 's3://bucket/models/3' });
         assert.deepEqual([v2.version, v3.version], ['2', '3']);
         assert.deepEqual(v2.tags, [{ key: 'algo', value: 'gbt' }]);
@@ -484,9 +609,18 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         await rejectsWith(store.getModelVersion('CarPrice', 'x'), 'INVALID_PARAMETER_VALUE', 'must be an integer');
         await rejectsWith(store.getModelVersion('CarPrice', '99'), 'RESOURCE_DOES_NOT_EXIST');
         await rejectsWith(store.createModelVersion({ name: 'Ghost', source: source() }), 'RESOURCE_DOES_NOT_EXIST');
-        await rejectsWith(store.createModelVersion({ name: 'CarPrice', source: '/etc/passwd' }), 'INVALID_PARAMETER_VALUE');
-        await rejectsWith(store.createModelVersion({ name: 'CarPrice', source: 's3://bucket/a/../../b' }), 'INVALID_PARAMETER_VALUE');
-        await rejectsWith(store.createModelVersion({ name: 'CarPrice', source: 's3://bucket/a/%2E%2E/b' }), 'INVALID_PARAMETER_VALUE');
+        await rejectsWith(
+          store.createModelVersion({ name: 'CarPrice', source: '/etc/passwd' }),
+          'INVALID_PARAMETER_VALUE',
+        );
+        await rejectsWith(
+          store.createModelVersion({ name: 'CarPrice', source: 's3://bucket/a/../../b' }),
+          'INVALID_PARAMETER_VALUE',
+        );
+        await rejectsWith(
+          store.createModelVersion({ name: 'CarPrice', source: 's3://bucket/a/%2E%2E/b' }),
+          'INVALID_PARAMETER_VALUE',
+        );
         assert.equal(await store.getModelVersionDownloadUri('CarPrice', '3'), 's3://bucket/models/3');
       });
 
@@ -497,17 +631,25 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         const p2 = await store.transitionModelVersionStage('CarPrice', '2', 'Production', true);
         assert.equal(p2.currentStage, 'Production');
         assert.equal((await store.getModelVersion('CarPrice', '1')).currentStage, 'Archived');
-        await rejectsWith(store.transitionModelVersionStage('CarPrice', '2', 'Prod', false), 'INVALID_PARAMETER_VALUE', 'Invalid Model Version stage');
+        await rejectsWith(
+          store.transitionModelVersionStage('CarPrice', '2', 'Prod', false),
+          'INVALID_PARAMETER_VALUE',
+          'Invalid Model Version stage',
+        );
         await rejectsWith(store.transitionModelVersionStage('CarPrice', '3', 'None', true), 'INVALID_PARAMETER_VALUE');
-        await rejectsWith(store.transitionModelVersionStage('CarPrice', '42', 'Staging', false), 'RESOURCE_DOES_NOT_EXIST');
+        await rejectsWith(
+          store.transitionModelVersionStage('CarPrice', '42', 'Staging', false),
+          'RESOURCE_DOES_NOT_EXIST',
+        );
       });
 
       it('answers get-latest-versions per stage with the highest version', async () => {
         const all = await store.getLatestVersions('CarPrice');
-        assert.deepEqual(
-          all.map((v) => `${v.currentStage}:${v.version}`).sort(),
-          ['Archived:1', 'None:3', 'Production:2'],
-        );
+        assert.deepEqual(all.map((v) => `${v.currentStage}:${v.version}`).sort(), [
+          'Archived:1',
+          'None:3',
+          'Production:2',
+        ]);
         const prod = await store.getLatestVersions('CarPrice', ['Production']);
         assert.deepEqual(
           prod.map((v) => v.version),
@@ -517,10 +659,7 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         await rejectsWith(store.getLatestVersions('CarPrice', ['Bogus']), 'INVALID_PARAMETER_VALUE');
         await rejectsWith(store.getLatestVersions('Nope'), 'RESOURCE_DOES_NOT_EXIST');
         const rm = await store.getRegisteredModel('CarPrice');
-        assert.deepEqual(
-          rm.latestVersions.map((v) => v.version).sort(),
-          ['1', '2', '3'],
-        );
+        assert.deepEqual(rm.latestVersions.map((v) => v.version).sort(), ['1', '2', '3']);
       });
 
       it('sets, moves, resolves and deletes aliases', async () => {
@@ -585,7 +724,9 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
           ['Alpha', 'Beta', 'CarPrice', 'Gamma'],
         );
         assert.deepEqual(
-          (await store.searchRegisteredModels({ filter: "name LIKE '%a' AND name != 'Alpha'" })).items.map((m) => m.name),
+          (await store.searchRegisteredModels({ filter: "name LIKE '%a' AND name != 'Alpha'" })).items.map(
+            (m) => m.name,
+          ),
           ['Beta', 'Gamma'],
         );
         assert.deepEqual(
@@ -609,14 +750,20 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
           cp.items.map((v) => v.version),
           ['1', '2', '4'],
         );
-        const newer = await store.searchModelVersions({ filter: "name = 'CarPrice' AND version_number > 1", orderBy: ['version_number DESC'] });
+        const newer = await store.searchModelVersions({
+          filter: "name = 'CarPrice' AND version_number > 1",
+          orderBy: ['version_number DESC'],
+        });
         assert.deepEqual(
           newer.items.map((v) => v.version),
           ['4', '2'],
         );
         const byRun = await store.searchModelVersions({ filter: `run_id IN ('${runId}')` });
         assert.equal(byRun.items.length, 6);
-        const bySource = await store.searchModelVersions({ filter: "source_path LIKE 's3://b/%'", orderBy: ['name DESC'] });
+        const bySource = await store.searchModelVersions({
+          filter: "source_path LIKE 's3://b/%'",
+          orderBy: ['name DESC'],
+        });
         assert.deepEqual(
           bySource.items.map((v) => v.name),
           ['Gamma', 'Beta', 'Alpha'],
@@ -642,17 +789,34 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         await store.createRegisteredModel('PromptA', [{ key: 'mlflow.prompt.is_prompt', value: 'true' }]);
         await store.createRegisteredModel('PlainP');
         const clientFilter = "name LIKE 'P%' AND tags.`mlflow.prompt.is_prompt` != 'true'";
-        assert.deepEqual((await store.searchRegisteredModels({ filter: clientFilter })).items.map((m) => m.name), ['PlainP']);
-        assert.deepEqual((await store.searchRegisteredModels({ filter: "name LIKE 'P%'" })).items.map((m) => m.name), ['PlainP']);
         assert.deepEqual(
-          (await store.searchRegisteredModels({ filter: "tags.`mlflow.prompt.is_prompt` = 'true'" })).items.map((m) => m.name),
+          (await store.searchRegisteredModels({ filter: clientFilter })).items.map((m) => m.name),
+          ['PlainP'],
+        );
+        assert.deepEqual(
+          (await store.searchRegisteredModels({ filter: "name LIKE 'P%'" })).items.map((m) => m.name),
+          ['PlainP'],
+        );
+        assert.deepEqual(
+          (await store.searchRegisteredModels({ filter: "tags.`mlflow.prompt.is_prompt` = 'true'" })).items.map(
+            (m) => m.name,
+          ),
           ['PromptA'],
         );
-        await store.createModelVersion({ name: 'PromptA', source: 's3://b/p', tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] });
+        await store.createModelVersion({
+          name: 'PromptA',
+          source: 's3://b/p',
+          tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }],
+        });
         await store.createModelVersion({ name: 'PlainP', source: 's3://b/q' });
-        assert.deepEqual((await store.searchModelVersions({ filter: "name LIKE 'P%'" })).items.map((v) => v.name), ['PlainP']);
         assert.deepEqual(
-          (await store.searchModelVersions({ filter: "tags.`mlflow.prompt.is_prompt` = 'true'" })).items.map((v) => v.name),
+          (await store.searchModelVersions({ filter: "name LIKE 'P%'" })).items.map((v) => v.name),
+          ['PlainP'],
+        );
+        assert.deepEqual(
+          (await store.searchModelVersions({ filter: "tags.`mlflow.prompt.is_prompt` = 'true'" })).items.map(
+            (v) => v.name,
+          ),
           ['PromptA'],
         );
       });
@@ -707,33 +871,85 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         assert.deepEqual((await store.getLoggedModel(m.modelId)).tags, [{ key: 'b', value: '1' }]);
         await store.logLoggedModelParams(m.modelId, [{ key: 'lr', value: '0.1' }]);
         await store.logLoggedModelParams(m.modelId, [{ key: 'lr', value: '0.1' }]);
-        await rejectsWith(store.logLoggedModelParams(m.modelId, [{ key: 'lr', value: '0.2' }]), 'INVALID_PARAMETER_VALUE', 'Changing param values is not allowed');
+        await rejectsWith(
+          store.logLoggedModelParams(m.modelId, [{ key: 'lr', value: '0.2' }]),
+          'INVALID_PARAMETER_VALUE',
+          'Changing param values is not allowed',
+        );
       });
 
       it('searches by name, attributes, tags and params, pages, orders, and hides deleted models', async () => {
         const e2 = await store.createExperiment('lm-search');
         const ids: string[] = [];
         for (const [i, n] of ['m-a', 'm-b', 'm-c'].entries()) {
-          const m = await store.createLoggedModel({ experimentId: e2, name: n, tags: [{ key: 'k', value: String(i) }], params: [{ key: 'p', value: i % 2 ? 'odd' : 'even' }] });
+          const m = await store.createLoggedModel({
+            experimentId: e2,
+            name: n,
+            tags: [{ key: 'k', value: String(i) }],
+            params: [{ key: 'p', value: i % 2 ? 'odd' : 'even' }],
+          });
           ids.push(m.modelId);
         }
         const byName = await store.searchLoggedModels({ experimentIds: [e2], filter: "name = 'm-b'" });
-        assert.deepEqual(byName.items.map((m) => m.modelId), [ids[1]]);
-        const even = await store.searchLoggedModels({ experimentIds: [e2], filter: "params.p = 'even'", orderBy: [{ fieldName: 'name', ascending: true }] });
-        assert.deepEqual(even.items.map((m) => m.name), ['m-a', 'm-c']);
-        const tagged = await store.searchLoggedModels({ experimentIds: [e2], filter: "tags.k != '0' AND name LIKE 'm-%'", orderBy: [{ fieldName: 'name', ascending: false }] });
-        assert.deepEqual(tagged.items.map((m) => m.name), ['m-c', 'm-b']);
-        const p1 = await store.searchLoggedModels({ experimentIds: [e2], maxResults: 2, orderBy: [{ fieldName: 'name' }] });
-        assert.deepEqual(p1.items.map((m) => m.name), ['m-a', 'm-b']);
+        assert.deepEqual(
+          byName.items.map((m) => m.modelId),
+          [ids[1]],
+        );
+        const even = await store.searchLoggedModels({
+          experimentIds: [e2],
+          filter: "params.p = 'even'",
+          orderBy: [{ fieldName: 'name', ascending: true }],
+        });
+        assert.deepEqual(
+          even.items.map((m) => m.name),
+          ['m-a', 'm-c'],
+        );
+        const tagged = await store.searchLoggedModels({
+          experimentIds: [e2],
+          filter: "tags.k != '0' AND name LIKE 'm-%'",
+          orderBy: [{ fieldName: 'name', ascending: false }],
+        });
+        assert.deepEqual(
+          tagged.items.map((m) => m.name),
+          ['m-c', 'm-b'],
+        );
+        const p1 = await store.searchLoggedModels({
+          experimentIds: [e2],
+          maxResults: 2,
+          orderBy: [{ fieldName: 'name' }],
+        });
+        assert.deepEqual(
+          p1.items.map((m) => m.name),
+          ['m-a', 'm-b'],
+        );
         assert.ok(p1.nextPageToken);
-        const p2 = await store.searchLoggedModels({ experimentIds: [e2], maxResults: 2, orderBy: [{ fieldName: 'name' }], pageToken: p1.nextPageToken });
-        assert.deepEqual(p2.items.map((m) => m.name), ['m-c']);
+        const p2 = await store.searchLoggedModels({
+          experimentIds: [e2],
+          maxResults: 2,
+          orderBy: [{ fieldName: 'name' }],
+          pageToken: p1.nextPageToken,
+        });
+        assert.deepEqual(
+          p2.items.map((m) => m.name),
+          ['m-c'],
+        );
         assert.equal(p2.nextPageToken, undefined);
         await store.deleteLoggedModel(ids[0]);
         await rejectsWith(store.getLoggedModel(ids[0]), 'RESOURCE_DOES_NOT_EXIST');
-        assert.deepEqual((await store.searchLoggedModels({ experimentIds: [e2], orderBy: [{ fieldName: 'name' }] })).items.map((m) => m.name), ['m-b', 'm-c']);
-        await rejectsWith(store.searchLoggedModels({ experimentIds: [e2], filter: 'metrics.x > 1' }), 'INVALID_PARAMETER_VALUE');
-        await rejectsWith(store.searchLoggedModels({ experimentIds: [e2], orderBy: [{ fieldName: 'nope' }] }), 'INVALID_PARAMETER_VALUE');
+        assert.deepEqual(
+          (await store.searchLoggedModels({ experimentIds: [e2], orderBy: [{ fieldName: 'name' }] })).items.map(
+            (m) => m.name,
+          ),
+          ['m-b', 'm-c'],
+        );
+        await rejectsWith(
+          store.searchLoggedModels({ experimentIds: [e2], filter: 'metrics.x > 1' }),
+          'INVALID_PARAMETER_VALUE',
+        );
+        await rejectsWith(
+          store.searchLoggedModels({ experimentIds: [e2], orderBy: [{ fieldName: 'nope' }] }),
+          'INVALID_PARAMETER_VALUE',
+        );
       });
 
       it('records run outputs and registers a version from models:/<model_id> with its artifact location', async () => {
@@ -741,10 +957,19 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
         await store.logOutputs(runId, [{ modelId: m.modelId, step: 3 }]);
         assert.deepEqual((await store.getRun(runId)).outputs, { modelOutputs: [{ modelId: m.modelId, step: 3 }] });
         const page = await store.searchRuns({ experimentIds: [exp] });
-        assert.deepEqual(page.items.find((r) => r.info.runId === runId)?.outputs, { modelOutputs: [{ modelId: m.modelId, step: 3 }] });
-        await rejectsWith(store.logOutputs(runId, [{ modelId: 'm-' + '1'.repeat(32), step: 0 }]), 'RESOURCE_DOES_NOT_EXIST');
+        assert.deepEqual(page.items.find((r) => r.info.runId === runId)?.outputs, {
+          modelOutputs: [{ modelId: m.modelId, step: 3 }],
+        });
+        await rejectsWith(
+          store.logOutputs(runId, [{ modelId: 'm-' + '1'.repeat(32), step: 0 }]),
+          'RESOURCE_DOES_NOT_EXIST',
+        );
         await store.createRegisteredModel('FromLogged');
-        const v = await store.createModelVersion({ name: 'FromLogged', source: `models:/${m.modelId}`, modelId: m.modelId });
+        const v = await store.createModelVersion({
+          name: 'FromLogged',
+          source: `models:/${m.modelId}`,
+          modelId: m.modelId,
+        });
         assert.equal(v.source, `models:/${m.modelId}`);
         // MLflow 3.5 keeps model_id on a version but never sends it (ModelVersion.to_proto),
         // so only a store that reads its own database can report it.
@@ -756,7 +981,15 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
       it('keeps metrics logged with a model_id on the model, and on the run as usual', async () => {
         const m = await store.createLoggedModel({ experimentId: exp, name: 'evaluated', sourceRunId: runId });
         assert.deepEqual(m.metrics, []);
-        await store.logMetric(runId, { key: 'r2', value: 0.91, timestamp: 10, step: 0, modelId: m.modelId, datasetName: 'holdout', datasetDigest: 'abc' });
+        await store.logMetric(runId, {
+          key: 'r2',
+          value: 0.91,
+          timestamp: 10,
+          step: 0,
+          modelId: m.modelId,
+          datasetName: 'holdout',
+          datasetDigest: 'abc',
+        });
         await store.logBatch(runId, {
           metrics: [
             { key: 'rmse', value: 120.5, timestamp: 11, step: 1, modelId: m.modelId },
@@ -764,7 +997,16 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
           ],
         });
         assert.deepEqual((await store.getLoggedModel(m.modelId)).metrics, [
-          { key: 'r2', value: 0.91, timestamp: 10, step: 0, modelId: m.modelId, runId, datasetName: 'holdout', datasetDigest: 'abc' },
+          {
+            key: 'r2',
+            value: 0.91,
+            timestamp: 10,
+            step: 0,
+            modelId: m.modelId,
+            runId,
+            datasetName: 'holdout',
+            datasetDigest: 'abc',
+          },
           { key: 'rmse', value: 120.5, timestamp: 11, step: 1, modelId: m.modelId, runId },
         ]);
         const run = await store.getRun(runId);
@@ -776,7 +1018,10 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
             ['rmse', 120.5],
           ],
         );
-        await rejectsWith(store.logMetric(runId, { key: 'x', value: 1, timestamp: 1, step: 0, modelId: 'm-' + '2'.repeat(32) }), 'RESOURCE_DOES_NOT_EXIST');
+        await rejectsWith(
+          store.logMetric(runId, { key: 'x', value: 1, timestamp: 1, step: 0, modelId: 'm-' + '2'.repeat(32) }),
+          'RESOURCE_DOES_NOT_EXIST',
+        );
       });
     });
   });

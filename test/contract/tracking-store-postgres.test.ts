@@ -16,7 +16,12 @@ if (typeof cluster === 'string') {
   trackingStoreContract('PgTrackingStore (PostgreSQL)', async () => {
     const connection = await cluster.newDatabase();
     let t = 1_700_000_000_000;
-    const store = new PgTrackingStore({ connection, where: connection.uri, defaultArtifactRoot: '/tmp/carprice-pg-artifacts', clock: { now: () => t++ } });
+    const store = new PgTrackingStore({
+      connection,
+      where: connection.uri,
+      defaultArtifactRoot: '/tmp/carprice-pg-artifacts',
+      clock: { now: () => t++ },
+    });
     return { store, cleanup: () => store.close() };
   });
 }

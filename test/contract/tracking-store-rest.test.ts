@@ -15,8 +15,15 @@ import { trackingStoreContract } from './tracking-store-contract.js';
 trackingStoreContract('RestTrackingStore -> carprice tracking server', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'carprice-rest-contract-'));
   let t = 1_700_000_000_000;
-  const backend = new SqliteTrackingStore({ path: join(dir, 'mlflow.db'), defaultArtifactRoot: 'mlflow-artifacts:', clock: { now: () => t++ } });
-  const app = await buildTrackingServer({ store: backend, artifactsDestination: new LocalArtifactRepository(join(dir, 'mlartifacts')) });
+  const backend = new SqliteTrackingStore({
+    path: join(dir, 'mlflow.db'),
+    defaultArtifactRoot: 'mlflow-artifacts:',
+    clock: { now: () => t++ },
+  });
+  const app = await buildTrackingServer({
+    store: backend,
+    artifactsDestination: new LocalArtifactRepository(join(dir, 'mlartifacts')),
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
   const store = new RestTrackingStore({ trackingUri: `http://127.0.0.1:${port}`, maxRetries: 0, timeoutMs: 10_000 });

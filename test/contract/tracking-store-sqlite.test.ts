@@ -13,7 +13,11 @@ export function tickingClock(start = 1_700_000_000_000) {
 
 trackingStoreContract('SqliteTrackingStore', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'carprice-sqlite-contract-'));
-  const store = new SqliteTrackingStore({ path: join(dir, 'mlflow.db'), defaultArtifactRoot: join(dir, 'artifacts'), clock: tickingClock() });
+  const store = new SqliteTrackingStore({
+    path: join(dir, 'mlflow.db'),
+    defaultArtifactRoot: join(dir, 'artifacts'),
+    clock: tickingClock(),
+  });
   return {
     store,
     async cleanup() {

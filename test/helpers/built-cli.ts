@@ -30,7 +30,11 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 }
 
 /** Run `node BUILT_CLI ...args` in `cwd` under cleanEnv(extraEnv) and wait for it to close. */
-export function runBuiltCli(args: readonly string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<CliResult> {
+export function runBuiltCli(
+  args: readonly string[],
+  cwd: string,
+  extraEnv: Record<string, string> = {},
+): Promise<CliResult> {
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [BUILT_CLI, ...args], { cwd, env: cleanEnv(extraEnv) });
     let stdout = '';

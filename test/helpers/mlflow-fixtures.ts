@@ -60,7 +60,8 @@ export async function startReplayServer(recording: Recording): Promise<ReplaySer
       const i = next++;
       const got = `${req.method} ${req.url} ${body}`;
       const want = `${ex.request.method} ${ex.request.url} ${ex.request.body}`;
-      if (got !== want) mismatches.push(`#${i} ${ex.step}: expected ${want.slice(0, 400)}\n   got ${got.slice(0, 400)}`);
+      if (got !== want)
+        mismatches.push(`#${i} ${ex.step}: expected ${want.slice(0, 400)}\n   got ${got.slice(0, 400)}`);
       const headers: Record<string, string> = {};
       if (ex.response.contentType) headers['Content-Type'] = ex.response.contentType;
       res.writeHead(ex.response.status, headers);

@@ -23,7 +23,9 @@ export interface PgCluster {
 function binDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions.length ? join(root, versions[0], 'bin') : undefined;
 }
 
@@ -46,7 +48,9 @@ export async function startPostgres(): Promise<PgCluster | string> {
   const dir = mkdtempSync(join(tmpdir(), 'carprice-pg-'));
   const data = join(dir, 'data');
   const run = (cmd: string, args: string[]) =>
-    asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio: 'pipe' }) : execFileSync(join(bin, cmd), args, { stdio: 'pipe' });
+    asRoot
+      ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio: 'pipe' })
+      : execFileSync(join(bin, cmd), args, { stdio: 'pipe' });
   const port = await freePort();
   try {
     if (asRoot) {
@@ -54,7 +58,18 @@ export async function startPostgres(): Promise<PgCluster | string> {
       execFileSync('chown', ['postgres', dir]);
     }
     run('initdb', ['-D', data, '-U', 'carprice', '--auth=trust', '--locale=C', '-E', 'UTF8', '--no-sync']);
-    run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start']);
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+      'start',
+    ]);
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     const err = e as { stderr?: Buffer; message: string };
@@ -85,7 +100,13 @@ export async function startPostgres(): Promise<PgCluster | string> {
       } finally {
         await admin.end();
       }
-      return { host: '127.0.0.1', port, user: 'carprice', database: name, uri: `postgresql://carprice@127.0.0.1:${port}/${name}` };
+      return {
+        host: '127.0.0.1',
+        port,
+        user: 'carprice',
+        database: name,
+        uri: `postgresql://carprice@127.0.0.1:${port}/${name}`,
+      };
     },
     stop,
   };

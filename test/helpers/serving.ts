@@ -18,13 +18,22 @@ const params = parseParams({});
 /** A bundle fitted on `n` fixture listings (ridge by default, a few seconds at most). */
 export function fixtureBundle(o: { algo?: string; seed?: number; n?: number; alpha?: number } = {}): ModelBundle {
   const { frame, y, schema } = fixtureFrame({ n: o.n ?? 150, seed: o.seed ?? 5 });
-  const algoParams = { ...params.model_trainer.params, ridge: { alpha: o.alpha ?? 0.01 }, gbdt: { n_estimators: 30, max_depth: 3 } };
+  const algoParams = {
+    ...params.model_trainer.params,
+    ridge: { alpha: o.alpha ?? 0.01 },
+    gbdt: { n_estimators: 30, max_depth: 3 },
+  };
   return trainBundle(frame, y, schema, {
     algo: o.algo ?? 'ridge',
     algoParams,
     features: params.features,
     seed: 42,
-    metadata: { createdAt: '2025-01-01T00:00:00.000Z', training: { dataHash: 'fixture', rows: frame.nRows, source: 'fixture' }, params: {}, carpriceVersion: 'test' },
+    metadata: {
+      createdAt: '2025-01-01T00:00:00.000Z',
+      training: { dataHash: 'fixture', rows: frame.nRows, source: 'fixture' },
+      params: {},
+      carpriceVersion: 'test',
+    },
   });
 }
 
@@ -50,7 +59,12 @@ export interface ServeProcess {
 }
 
 /** Start `carprice serve ...args` (built CLI) and wait for its "listening on URL" line. */
-export function startServe(args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<ServeProcess> {
+export function startServe(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<ServeProcess> {
   const child = spawn(process.execPath, [BUILT_CLI, ...args], { cwd, env: cleanEnv(env) });
   let out = '';
   let err = '';

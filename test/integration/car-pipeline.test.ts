@@ -20,7 +20,11 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = join(root, 'dist/src/cli/main.js');
 
 function carprice(cwd: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true', MLFLOW_TRACKING_URI: '' } });
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true', MLFLOW_TRACKING_URI: '' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -32,7 +36,10 @@ function project(): string {
   copyFileSync(join(root, 'dvc.yaml'), join(dir, 'dvc.yaml'));
   writeFixtureCsv(join(dir, 'data', 'listings.csv'), { n: 400, seed: 11 });
   // the repo's dvc.yaml names data/cars24_v3.xlsx; point it at the fixture
-  writeFileSync(join(dir, 'dvc.yaml'), readFileSync(join(dir, 'dvc.yaml'), 'utf8').replace('data/cars24_v3.xlsx', 'data/listings.csv'));
+  writeFileSync(
+    join(dir, 'dvc.yaml'),
+    readFileSync(join(dir, 'dvc.yaml'), 'utf8').replace('data/cars24_v3.xlsx', 'data/listings.csv'),
+  );
   const params = readFileSync(join(root, 'params.yaml'), 'utf8')
     .replace('raw_data: data/cars24_v3.xlsx', 'raw_data: data/listings.csv')
     .replace(/^  algo: \w+$/m, '  algo: ridge')
@@ -56,14 +63,18 @@ test('carprice repro runs the car pipeline: ingest, features, train+register, ev
     assert.equal(readFileSync(join(dir, 'artifacts/data_ingestion/train.csv'), 'utf8').trim().split('\n').length, 321);
     assert.equal(readFileSync(join(dir, 'artifacts/data_ingestion/test.csv'), 'utf8').trim().split('\n').length, 81);
     assert.ok(existsSync(join(dir, 'artifacts/data_transformation/preprocessor.json')));
-    const runInfo = json<{ run_id: string; model_name: string; model_version: string }>(join(dir, 'artifacts/model_trainer/run_info.json'));
+    const runInfo = json<{ run_id: string; model_name: string; model_version: string }>(
+      join(dir, 'artifacts/model_trainer/run_info.json'),
+    );
     assert.equal(runInfo.model_name, 'UsedCarPriceModel');
     assert.equal(runInfo.model_version, '1');
     const metrics = json<Record<string, number>>(join(dir, 'artifacts/model_evaluation/metrics.json'));
     assert.deepEqual(Object.keys(metrics).sort(), ['mae', 'mape', 'medape', 'r2', 'rmse', 'within10']);
     // the fixture's price is a smooth function of the features: a ridge on log price fits it well
     assert.ok(metrics.r2 > 0.8, `r2 ${metrics.r2}`);
-    const info = json<{ flag: boolean; reason: string; production: unknown }>(join(dir, 'artifacts/model_evaluation/evaluation_info.json'));
+    const info = json<{ flag: boolean; reason: string; production: unknown }>(
+      join(dir, 'artifacts/model_evaluation/evaluation_info.json'),
+    );
     assert.equal(info.flag, true, info.reason);
     assert.equal(info.production, null);
     const reg = json<{ transitioned: boolean; stage: string }>(join(dir, 'artifacts/register_model/registration.json'));
@@ -92,7 +103,10 @@ test('carprice repro runs the car pipeline: ingest, features, train+register, ev
 
     // an evaluation threshold changed: only evaluation and registration run again; the
     // stricter gate now refuses the model and registration records why
-    writeFileSync(join(dir, 'params.yaml'), readFileSync(join(dir, 'params.yaml'), 'utf8').replace('min_r2: 0.8', 'min_r2: 0.9999'));
+    writeFileSync(
+      join(dir, 'params.yaml'),
+      readFileSync(join(dir, 'params.yaml'), 'utf8').replace('min_r2: 0.8', 'min_r2: 0.9999'),
+    );
     const third = carprice(dir, 'repro');
     assert.equal(third.code, 0, third.stderr);
     const ran = [...(third.stderr + third.stdout).matchAll(/Running stage '(\w+)'/g)].map((m) => m[1]);
@@ -100,7 +114,10 @@ test('carprice repro runs the car pipeline: ingest, features, train+register, ev
     const info2 = json<{ flag: boolean; reason: string }>(join(dir, 'artifacts/model_evaluation/evaluation_info.json'));
     assert.equal(info2.flag, false);
     assert.match(info2.reason, /min_r2 0.9999/);
-    assert.equal(json<{ transitioned: boolean }>(join(dir, 'artifacts/register_model/registration.json')).transitioned, false);
+    assert.equal(
+      json<{ transitioned: boolean }>(join(dir, 'artifacts/register_model/registration.json')).transitioned,
+      false,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -140,7 +157,13 @@ test('pull from a default remote that does not exist says how to point at the da
 test('dvc.yaml takes its paths from params: a changed output_dir moves the stage outputs and dvc.lock follows', () => {
   const dir = project();
   try {
-    writeFileSync(join(dir, 'params.yaml'), readFileSync(join(dir, 'params.yaml'), 'utf8').replace('output_dir: artifacts/data_ingestion', 'output_dir: work/split'));
+    writeFileSync(
+      join(dir, 'params.yaml'),
+      readFileSync(join(dir, 'params.yaml'), 'utf8').replace(
+        'output_dir: artifacts/data_ingestion',
+        'output_dir: work/split',
+      ),
+    );
     const r = carprice(dir, 'repro', 'data_transformation');
     assert.equal(r.code, 0, r.stderr);
     assert.ok(existsSync(join(dir, 'work/split/train.csv')));

@@ -30,10 +30,17 @@ function oneError(r: CliResult, code: number, pattern: RegExp): void {
   assert.match(lines[0], pattern);
 }
 
-const canUnshare = spawnSync('unshare', ['-rm', 'sh', '-c', `mount -t tmpfs -o size=16k tmpfs ${tmpdir()} && true`], { stdio: 'ignore' }).status === 0;
+const canUnshare =
+  spawnSync('unshare', ['-rm', 'sh', '-c', `mount -t tmpfs -o size=16k tmpfs ${tmpdir()} && true`], { stdio: 'ignore' })
+    .status === 0;
 
 /** Run the CLI in `cwd` with a tmpfs of `size` (ro: read-only) mounted at `mnt` first; `setup` runs in the namespace before. */
-function cliOnTmpfs(mnt: string, opts: { size: string; ro?: boolean; setup?: string }, args: string[], cwd = dir): Promise<CliResult> {
+function cliOnTmpfs(
+  mnt: string,
+  opts: { size: string; ro?: boolean; setup?: string },
+  args: string[],
+  cwd = dir,
+): Promise<CliResult> {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const script = [
     `mount -t tmpfs -o ${opts.ro ? 'ro,' : ''}size=${opts.size} tmpfs ${q(mnt)}`,
@@ -68,7 +75,11 @@ test('--out under a file fails before any data is read; a directory of other fil
       return cli('train', '--train', 'not-read-yet.csv', '--out', 'notes');
     })(),
   ]);
-  oneError(under, 2, /^carprice: cannot save the model to .*listings\.csv\/model: .*listings\.csv is a file, not a directory; choose another --out$/);
+  oneError(
+    under,
+    2,
+    /^carprice: cannot save the model to .*listings\.csv\/model: .*listings\.csv is a file, not a directory; choose another --out$/,
+  );
   oneError(notes, 2, /^carprice: .*notes exists and is not a model bundle directory; .*\(it holds todo\.md\)$/);
   assert.deepEqual(readdirSync(join(dir, 'notes')), ['todo.md']);
 });
@@ -87,50 +98,119 @@ test('a workbook whose listings are on another sheet: the sheets and data_source
   for (const r of t.rows) ws.addRow(r);
   writeFileSync(join(dir, 'two-sheets.xlsx'), Buffer.from(await wb.xlsx.writeBuffer()));
   const r = await cli('train', '--train', 'two-sheets.xlsx', '--out', 'm-sheets');
-  oneError(r, 4, /sheet "Notes" is missing required column\(s\): .*The workbook's sheets are: Notes, Listings; if the listings are on another sheet, set data_source\.sheet \(e\.g\. --set data_source\.sheet="Listings"\)$/);
-  const ok = await cli('train', '--train', 'two-sheets.xlsx', '--out', 'm-sheets', '--algo', 'ridge', '--set', 'data_source.sheet=Listings');
+  oneError(
+    r,
+    4,
+    /sheet "Notes" is missing required column\(s\): .*The workbook's sheets are: Notes, Listings; if the listings are on another sheet, set data_source\.sheet \(e\.g\. --set data_source\.sheet="Listings"\)$/,
+  );
+  const ok = await cli(
+    'train',
+    '--train',
+    'two-sheets.xlsx',
+    '--out',
+    'm-sheets',
+    '--algo',
+    'ridge',
+    '--set',
+    'data_source.sheet=Listings',
+  );
   assert.equal(ok.code, 0, ok.stderr);
 });
 
 test('training on very few rows warns; too few for a blend is a clear data error', async () => {
   writeFixtureCsv(join(dir, 'few.csv'), { n: 30, seed: 5 });
   writeFixtureCsv(join(dir, 'two.csv'), { n: 2, seed: 5 });
-  const [few, two] = await Promise.all([cli('train', '--train', 'few.csv', '--out', 'm-few', '--algo', 'ridge'), cli('train', '--train', 'two.csv', '--out', 'm-two', '--algo', 'blend')]);
+  const [few, two] = await Promise.all([
+    cli('train', '--train', 'few.csv', '--out', 'm-few', '--algo', 'ridge'),
+    cli('train', '--train', 'two.csv', '--out', 'm-two', '--algo', 'blend'),
+  ]);
   assert.equal(few.code, 0, few.stderr);
-  assert.match(few.stderr, /warning: only 24 listings to train on and 6 to test on; the model and its test metrics will be unreliable/);
+  assert.match(
+    few.stderr,
+    /warning: only 24 listings to train on and 6 to test on; the model and its test metrics will be unreliable/,
+  );
   oneError(two, 4, /^carprice: only 1 listing\(s\) to train on after the split, too few for blend \(at least 14/);
 });
 
-test('full disk (ENOSPC) while saving a model, writing predictions, and in data_transformation: one line, exit 4, nothing half-written', { skip: !canUnshare && 'unshare -rm (user namespaces) is not available here' }, async () => {
-  mkdirSync(join(dir, 'small'));
-  writeFixtureCsv(join(dir, 'many.csv'), { n: 3000, seed: 13 });
-  // a tmpfs of one 4 KiB page: the ~12 KB model and ~40 KB of predictions do not fit
-  const [trainFull, predictFull] = await Promise.all([
-    cliOnTmpfs(join(dir, 'small'), { size: '4k' }, ['train', '--train', 'listings.csv', '--out', 'small/model', '--algo', 'ridge']),
-    cliOnTmpfs(join(dir, 'small'), { size: '4k' }, ['predict', '--model', 'model', '--data', 'many.csv', '--out', 'small/preds.csv']),
-  ]);
-  oneError(trainFull, 4, /^carprice: cannot write .*small\/model: no space left on the device; free some space and run again$/);
-  oneError(predictFull, 4, /^carprice: cannot write .*small\/preds\.csv: no space left on the device/);
+test(
+  'full disk (ENOSPC) while saving a model, writing predictions, and in data_transformation: one line, exit 4, nothing half-written',
+  { skip: !canUnshare && 'unshare -rm (user namespaces) is not available here' },
+  async () => {
+    mkdirSync(join(dir, 'small'));
+    writeFixtureCsv(join(dir, 'many.csv'), { n: 3000, seed: 13 });
+    // a tmpfs of one 4 KiB page: the ~12 KB model and ~40 KB of predictions do not fit
+    const [trainFull, predictFull] = await Promise.all([
+      cliOnTmpfs(join(dir, 'small'), { size: '4k' }, [
+        'train',
+        '--train',
+        'listings.csv',
+        '--out',
+        'small/model',
+        '--algo',
+        'ridge',
+      ]),
+      cliOnTmpfs(join(dir, 'small'), { size: '4k' }, [
+        'predict',
+        '--model',
+        'model',
+        '--data',
+        'many.csv',
+        '--out',
+        'small/preds.csv',
+      ]),
+    ]);
+    oneError(
+      trainFull,
+      4,
+      /^carprice: cannot write .*small\/model: no space left on the device; free some space and run again$/,
+    );
+    oneError(predictFull, 4, /^carprice: cannot write .*small\/preds\.csv: no space left on the device/);
 
-  const project = join(dir, 'project');
-  mkdirSync(join(project, 'artifacts'), { recursive: true });
-  writeFileSync(join(project, 'params.yaml'), 'model_trainer:\n  algo: ridge\n');
-  const stage = await cliOnTmpfs(
-    join(project, 'artifacts'),
-    { size: '48k', setup: `mkdir -p artifacts/data_ingestion && cp ../listings.csv artifacts/data_ingestion/train.csv` },
-    ['stage', 'data_transformation'],
-    project,
-  );
-  oneError(stage, 4, /^carprice: cannot write .*artifacts\/data_transformation: no space left on the device/);
-  assert.equal(existsSync(join(dir, 'small', 'model')), false);
-});
+    const project = join(dir, 'project');
+    mkdirSync(join(project, 'artifacts'), { recursive: true });
+    writeFileSync(join(project, 'params.yaml'), 'model_trainer:\n  algo: ridge\n');
+    const stage = await cliOnTmpfs(
+      join(project, 'artifacts'),
+      {
+        size: '48k',
+        setup: `mkdir -p artifacts/data_ingestion && cp ../listings.csv artifacts/data_ingestion/train.csv`,
+      },
+      ['stage', 'data_transformation'],
+      project,
+    );
+    oneError(stage, 4, /^carprice: cannot write .*artifacts\/data_transformation: no space left on the device/);
+    assert.equal(existsSync(join(dir, 'small', 'model')), false);
+  },
+);
 
-test('a read-only target (EROFS) is reported as such, before training', { skip: !canUnshare && 'unshare -rm (user namespaces) is not available here' }, async () => {
-  mkdirSync(join(dir, 'ro'));
-  const [model, preds] = await Promise.all([
-    cliOnTmpfs(join(dir, 'ro'), { size: '16k', ro: true }, ['train', '--train', 'not-read-yet.csv', '--out', 'ro/model']),
-    cliOnTmpfs(join(dir, 'ro'), { size: '16k', ro: true }, ['predict', '--model', 'model', '--data', 'listings.csv', '--out', 'ro/preds.csv']),
-  ]);
-  oneError(model, 4, /^carprice: cannot write .*ro\/model: the file system is read-only \(EROFS\); write somewhere else$/);
-  oneError(preds, 4, /^carprice: cannot write .*ro\/preds\.csv: the file system is read-only \(EROFS\)/);
-});
+test(
+  'a read-only target (EROFS) is reported as such, before training',
+  { skip: !canUnshare && 'unshare -rm (user namespaces) is not available here' },
+  async () => {
+    mkdirSync(join(dir, 'ro'));
+    const [model, preds] = await Promise.all([
+      cliOnTmpfs(join(dir, 'ro'), { size: '16k', ro: true }, [
+        'train',
+        '--train',
+        'not-read-yet.csv',
+        '--out',
+        'ro/model',
+      ]),
+      cliOnTmpfs(join(dir, 'ro'), { size: '16k', ro: true }, [
+        'predict',
+        '--model',
+        'model',
+        '--data',
+        'listings.csv',
+        '--out',
+        'ro/preds.csv',
+      ]),
+    ]);
+    oneError(
+      model,
+      4,
+      /^carprice: cannot write .*ro\/model: the file system is read-only \(EROFS\); write somewhere else$/,
+    );
+    oneError(preds, 4, /^carprice: cannot write .*ro\/preds\.csv: the file system is read-only \(EROFS\)/);
+  },
+);

@@ -21,9 +21,13 @@ import { runBuiltCli } from '../helpers/built-cli.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const workflowsDir = join(root, '.github', 'workflows');
-const workflows = readdirSync(workflowsDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+const workflows = readdirSync(workflowsDir)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 const scriptsDir = join(root, 'deploy', 'scripts');
-const scripts = readdirSync(scriptsDir).filter((f) => f.endsWith('.sh')).sort();
+const scripts = readdirSync(scriptsDir)
+  .filter((f) => f.endsWith('.sh'))
+  .sort();
 
 test('every workflow passes action-validator', () => {
   assert.ok(workflows.length >= 2, 'ci.yml and deploy.yml exist');
@@ -46,10 +50,13 @@ test('action-validator rejects a broken workflow (the check is real)', () => {
 function carpriceCalls(): { file: string; words: string[] }[] {
   const out: { file: string; words: string[] }[] = [];
   for (const f of workflows) {
-    const doc = parse(readFileSync(join(workflowsDir, f), 'utf8')) as { jobs: Record<string, { steps?: { run?: string }[] }> };
+    const doc = parse(readFileSync(join(workflowsDir, f), 'utf8')) as {
+      jobs: Record<string, { steps?: { run?: string }[] }>;
+    };
     for (const job of Object.values(doc.jobs)) {
       for (const step of job.steps ?? []) {
-        for (const m of (step.run ?? '').matchAll(/npx carprice ([^\n>|;&]*)/g)) out.push({ file: f, words: m[1]!.trim().split(/\s+/) });
+        for (const m of (step.run ?? '').matchAll(/npx carprice ([^\n>|;&]*)/g))
+          out.push({ file: f, words: m[1]!.trim().split(/\s+/) });
       }
     }
   }
@@ -70,35 +77,60 @@ test('every carprice command a workflow calls exists and accepts the flags it is
     assert.ok(help, `${file}: "carprice ${words.join(' ')}" is not a carprice command`);
     for (const flag of words.filter((w) => w.startsWith('--'))) {
       const name = flag.split('=')[0]!;
-      assert.ok(new RegExp(`${name}(?![a-z-])`).test(help), `${file}: "carprice ${words.join(' ')}": ${name} is not a flag of it`);
+      assert.ok(
+        new RegExp(`${name}(?![a-z-])`).test(help),
+        `${file}: "carprice ${words.join(' ')}": ${name} is not a flag of it`,
+      );
     }
   }
 });
 
 test('appspec hooks name executable scripts that exist', () => {
-  const spec = parse(readFileSync(join(root, 'deploy', 'appspec.yml'), 'utf8')) as { hooks: Record<string, { location: string }[]> };
-  assert.deepEqual(Object.keys(spec.hooks), ['BeforeInstall', 'ApplicationStop', 'ApplicationStart', 'ValidateService']);
+  const spec = parse(readFileSync(join(root, 'deploy', 'appspec.yml'), 'utf8')) as {
+    hooks: Record<string, { location: string }[]>;
+  };
+  assert.deepEqual(Object.keys(spec.hooks), [
+    'BeforeInstall',
+    'ApplicationStop',
+    'ApplicationStart',
+    'ValidateService',
+  ]);
   for (const hooks of Object.values(spec.hooks)) {
     for (const h of hooks) accessSync(join(root, 'deploy', h.location), constants.X_OK);
   }
 });
 
 const shellcheck = spawnSync('shellcheck', ['--version'], { encoding: 'utf8' });
-test('shellcheck passes on every deploy script', { skip: shellcheck.status === 0 ? false : 'shellcheck is not installed (.ci/run installs it)' }, () => {
-  const r = spawnSync('shellcheck', ['-x', ...scripts.map((s) => join('deploy', 'scripts', s))], { cwd: root, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-});
+test(
+  'shellcheck passes on every deploy script',
+  { skip: shellcheck.status === 0 ? false : 'shellcheck is not installed (.ci/run installs it)' },
+  () => {
+    const r = spawnSync('shellcheck', ['-x', ...scripts.map((s) => join('deploy', 'scripts', s))], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  },
+);
 
 /** Run validate_service.sh against `url` with a stand-in docker CLI that reports the container running. */
 function validateService(url: string, deadline: number): Promise<{ code: number; stderr: string }> {
   const bin = mkdtempSync(join(tmpdir(), 'fake-docker-'));
   const docker = join(bin, 'docker');
   // Only the two docker calls the script makes: inspect (running) and logs.
-  writeFileSync(docker, '#!/bin/sh\ncase "$1 $2" in\n  "container inspect") echo true ;;\n  "logs --tail") echo "model failed to load: demo" ;;\nesac\n');
+  writeFileSync(
+    docker,
+    '#!/bin/sh\ncase "$1 $2" in\n  "container inspect") echo true ;;\n  "logs --tail") echo "model failed to load: demo" ;;\nesac\n',
+  );
   chmodSync(docker, 0o755);
   return new Promise((res) => {
     const child = spawn('bash', [join(scriptsDir, 'validate_service.sh')], {
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, CARPRICE_READY_URL: url, CARPRICE_READY_DEADLINE_S: String(deadline) },
+      env: {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        CARPRICE_READY_URL: url,
+        CARPRICE_READY_DEADLINE_S: String(deadline),
+      },
     });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));

@@ -31,17 +31,22 @@ const PLANTED: Record<string, string> = {
   // ml/ names a type of data/: a type-only import still crosses the layer
   'src/ml/knows-frame.ts': "import type { Frame } from '../data/frame.js';\nexport type Rows = Frame['nRows'];\n",
   // the declared boundary may use worker_threads (must pass)
-  'src/ml/parallel-fit.ts': "import { Worker } from 'node:worker_threads';\nimport { now } from '../core/clock.js';\nexport const start = (): [typeof Worker, number] => [Worker, now()];\n",
+  'src/ml/parallel-fit.ts':
+    "import { Worker } from 'node:worker_threads';\nimport { now } from '../core/clock.js';\nexport const start = (): [typeof Worker, number] => [Worker, now()];\n",
   // bundle/ reaching into tracking/
   'src/bundle/logs-run.ts': "import { kind } from '../tracking/store.js';\nexport const k = kind;\n",
   // one tracking backend importing another
   'src/tracking/sqlite/uses-rest.ts': "import { rest } from '../rest/rest-store.js';\nexport const r = rest;\n",
   // a run-time cycle (one edge a dynamic import)
-  'src/pipeline/remote.ts': "export async function open(): Promise<number> {\n  return (await import('./s3-remote.js')).s3;\n}\n",
-  'src/pipeline/s3-remote.ts': "import { open } from './remote.js';\nexport const s3 = 1;\nexport const again = open;\n",
+  'src/pipeline/remote.ts':
+    "export async function open(): Promise<number> {\n  return (await import('./s3-remote.js')).s3;\n}\n",
+  'src/pipeline/s3-remote.ts':
+    "import { open } from './remote.js';\nexport const s3 = 1;\nexport const again = open;\n",
   // a type-only back-reference (must pass)
-  'src/bundle/model-bundle.ts': "import { Predictor } from './predictor.js';\nexport class ModelBundle { p = new Predictor(); }\n",
-  'src/bundle/predictor.ts': "import type { ModelBundle } from './model-bundle.js';\nexport class Predictor { bundle?: ModelBundle; }\n",
+  'src/bundle/model-bundle.ts':
+    "import { Predictor } from './predictor.js';\nexport class ModelBundle { p = new Predictor(); }\n",
+  'src/bundle/predictor.ts':
+    "import type { ModelBundle } from './model-bundle.js';\nexport class Predictor { bundle?: ModelBundle; }\n",
   // a folder with no row in the matrix
   'src/widgets/gauge.ts': 'export const gauge = 1;\n',
   'src/cli/main.ts': "import { gauge } from '../widgets/gauge.js';\nexport const g = gauge;\n",
@@ -49,8 +54,10 @@ const PLANTED: Record<string, string> = {
   'src/ml/tree/grower.ts': 'export const grow = 1;\n',
   'src/ml/metrics.ts': 'export const rmse = 1;\n',
   'src/features/grows-trees.ts': "import { grow } from '../ml/tree/grower.js';\nexport const g = grow;\n",
-  'src/jobs/grows-trees.ts': "import { grow } from '../ml/tree/grower.js';\nimport { rmse } from '../ml/metrics.js';\nexport const g = grow + rmse;\n",
-  'src/cli/grows-trees.ts': "import { grow } from '../ml/tree/grower.js';\nimport { rmse } from '../ml/metrics.js';\nexport const g = grow + rmse;\n",
+  'src/jobs/grows-trees.ts':
+    "import { grow } from '../ml/tree/grower.js';\nimport { rmse } from '../ml/metrics.js';\nexport const g = grow + rmse;\n",
+  'src/cli/grows-trees.ts':
+    "import { grow } from '../ml/tree/grower.js';\nimport { rmse } from '../ml/metrics.js';\nexport const g = grow + rmse;\n",
   // ml/ using an npm package
   'node_modules/leftpad-lite/package.json': '{"name":"leftpad-lite","version":"1.0.0","main":"index.js"}\n',
   'node_modules/leftpad-lite/index.js': 'module.exports = 1;\n',
@@ -94,13 +101,20 @@ test('dependency-cruiser reports every planted violation of the project config, 
     writeFileSync(join(dir, 'package.json'), '{"name":"planted","type":"module","private":true}\n');
     writeFileSync(
       join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src/**/*.ts'] }),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true },
+        include: ['src/**/*.ts'],
+      }),
     );
-    const r = spawnSync(process.execPath, [DEPCRUISE, 'src', '--config', join(root, '.dependency-cruiser.cjs'), '--output-type', 'json', '--no-cache'], {
-      cwd: dir,
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [DEPCRUISE, 'src', '--config', join(root, '.dependency-cruiser.cjs'), '--output-type', 'json', '--no-cache'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { summary: { violations: Violation[]; error: number } };
     // `npm run lint:deps` uses the default reporter, whose exit code is this error count

@@ -14,7 +14,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../src/core/errors.js';
-import { deploy, deployStatus, rollback, stopDeployment, type DeployContext, type DeployOptions } from '../../src/deploy/blue-green.js';
+import {
+  deploy,
+  deployStatus,
+  rollback,
+  stopDeployment,
+  type DeployContext,
+  type DeployOptions,
+} from '../../src/deploy/blue-green.js';
 import { freePort, spawnDetached } from '../../src/deploy/processes.js';
 import { readDeployState } from '../../src/deploy/state.js';
 import { EXAMPLE_LISTING } from '../../src/serving/schemas.js';
@@ -33,7 +40,11 @@ function context(cwd: string): DeployContext {
     say: () => {},
     launcher: ({ port, model, logFile }) => {
       const [version, mode] = model.split(':');
-      return spawnDetached(process.execPath, [slotServer, String(port), version!, mode ?? 'ok'], { cwd, env: process.env, logFile });
+      return spawnDetached(process.execPath, [slotServer, String(port), version!, mode ?? 'ok'], {
+        cwd,
+        env: process.env,
+        logFile,
+      });
     },
   };
 }
@@ -52,20 +63,30 @@ function load(port: number): LoadReport {
   let running = true;
   const one = () =>
     new Promise<void>((res) => {
-      const req = request({ host: '127.0.0.1', port, path: '/predict', method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (r) => {
-        let body = '';
-        r.on('data', (d) => (body += d));
-        r.on('end', () => {
-          if (r.statusCode === 200) {
-            const v = (JSON.parse(body) as { model: { version: string } }).model.version;
-            const slot = r.headers['x-carprice-slot'];
-            if (!slot) report.failed.push('response without x-carprice-slot');
-            report.versions.add(v);
-            report.ok++;
-          } else report.failed.push(`${r.statusCode}: ${body}`);
-          res();
-        });
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/predict',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json' },
+        },
+        (r) => {
+          let body = '';
+          r.on('data', (d) => (body += d));
+          r.on('end', () => {
+            if (r.statusCode === 200) {
+              const v = (JSON.parse(body) as { model: { version: string } }).model.version;
+              const slot = r.headers['x-carprice-slot'];
+              if (!slot) report.failed.push('response without x-carprice-slot');
+              report.versions.add(v);
+              report.ok++;
+            } else report.failed.push(`${r.statusCode}: ${body}`);
+            res();
+          });
+        },
+      );
       req.on('error', (e) => {
         report.failed.push(e.message);
         res();
@@ -84,7 +105,11 @@ function load(port: number): LoadReport {
 }
 
 async function predictVersion(port: number): Promise<{ version: string; slot: string | null }> {
-  const r = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+  const r = await fetch(`http://127.0.0.1:${port}/predict`, {
+    method: 'POST',
+    body: '{}',
+    headers: { 'content-type': 'application/json' },
+  });
   const body = (await r.json()) as { model: { version: string } };
   return { version: body.model.version, slot: r.headers.get('x-carprice-slot') };
 }
@@ -93,7 +118,16 @@ test('deploy v1, v2, roll back, broken v3: zero failed requests under load', { t
   const cwd = mkdtempSync(join(tmpdir(), 'carprice-deploy-'));
   const ctx = context(cwd);
   const port = await freePort();
-  const opts = (model: string): DeployOptions => ({ model, tag: `t${model}`, host: '127.0.0.1', port, readyTimeoutMs: 3000, bakeMs: 600, drainMs: 300, maxErrorRate: 0.01 });
+  const opts = (model: string): DeployOptions => ({
+    model,
+    tag: `t${model}`,
+    host: '127.0.0.1',
+    port,
+    readyTimeoutMs: 3000,
+    bakeMs: 600,
+    drainMs: 300,
+    maxErrorRate: 0.01,
+  });
   try {
     const v1 = await deploy(ctx, opts('1:ok'));
     assert.equal(v1.color, 'blue');
@@ -109,7 +143,11 @@ test('deploy v1, v2, roll back, broken v3: zero failed requests under load', { t
     assert.equal(back.version, '1');
     assert.deepEqual(await predictVersion(port), { version: '1', slot: back.color });
 
-    await assert.rejects(deploy(ctx, opts('3:never-ready')), (e: unknown) => e instanceof AppError && e.code === 'HEALTH_CHECK_FAILED' && /not ready within 3000 ms/.test(e.message));
+    await assert.rejects(
+      deploy(ctx, opts('3:never-ready')),
+      (e: unknown) =>
+        e instanceof AppError && e.code === 'HEALTH_CHECK_FAILED' && /not ready within 3000 ms/.test(e.message),
+    );
     assert.equal((await predictVersion(port)).version, '1', 'v1 keeps serving after the broken v3');
 
     await new Promise((r) => setTimeout(r, 300));
@@ -138,11 +176,26 @@ test('an error spike during the bake window rolls back by itself', { timeout: 60
   const cwd = mkdtempSync(join(tmpdir(), 'carprice-deploy-'));
   const ctx = context(cwd);
   const port = await freePort();
-  const opts = (model: string): DeployOptions => ({ model, tag: '', host: '127.0.0.1', port, readyTimeoutMs: 3000, bakeMs: 2000, drainMs: 100, maxErrorRate: 0.05 });
+  const opts = (model: string): DeployOptions => ({
+    model,
+    tag: '',
+    host: '127.0.0.1',
+    port,
+    readyTimeoutMs: 3000,
+    bakeMs: 2000,
+    drainMs: 100,
+    maxErrorRate: 0.05,
+  });
   try {
     await deploy(ctx, opts('1:ok'));
     const traffic = load(port);
-    await assert.rejects(deploy(ctx, opts('4:spike')), (e: unknown) => e instanceof AppError && e.code === 'DEPLOY_FAILED' && /failed on green during the bake window: rolled back to blue/.test(e.message));
+    await assert.rejects(
+      deploy(ctx, opts('4:spike')),
+      (e: unknown) =>
+        e instanceof AppError &&
+        e.code === 'DEPLOY_FAILED' &&
+        /failed on green during the bake window: rolled back to blue/.test(e.message),
+    );
     await traffic.stop();
     assert.deepEqual(await predictVersion(port), { version: '1', slot: 'blue' });
     const state = readDeployState(cwd);
@@ -153,80 +206,140 @@ test('an error spike during the bake window rolls back by itself', { timeout: 60
   }
 });
 
-test('a second deploy while one runs is refused; the balancer is resumed after it dies', { timeout: 60_000 }, async () => {
-  const cwd = mkdtempSync(join(tmpdir(), 'carprice-deploy-'));
-  const ctx = context(cwd);
-  const port = await freePort();
-  const opts = (model: string): DeployOptions => ({ model, tag: '', host: '127.0.0.1', port, readyTimeoutMs: 3000, bakeMs: 100, drainMs: 100, maxErrorRate: 0.05 });
-  try {
-    await deploy(ctx, opts('1:ok'));
-    const first = deploy(ctx, opts('2:ok'));
-    await assert.rejects(deploy(ctx, opts('3:ok')), /another carprice deploy \(pid \d+\) is running/);
-    await first;
-    // The balancer dies (a reboot, a kill): the next command starts it again and routes to the active colour.
-    const lbPid = readDeployState(cwd).loadBalancer!.pid;
-    process.kill(lbPid, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
-    const s = await deployStatus(cwd);
-    assert.equal(s.loadBalancer?.alive, false);
-    await deploy(ctx, opts('5:ok'));
-    assert.deepEqual(await predictVersion(port), { version: '5', slot: 'blue' });
-  } finally {
-    await stopDeployment(ctx);
-  }
-});
+test(
+  'a second deploy while one runs is refused; the balancer is resumed after it dies',
+  { timeout: 60_000 },
+  async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'carprice-deploy-'));
+    const ctx = context(cwd);
+    const port = await freePort();
+    const opts = (model: string): DeployOptions => ({
+      model,
+      tag: '',
+      host: '127.0.0.1',
+      port,
+      readyTimeoutMs: 3000,
+      bakeMs: 100,
+      drainMs: 100,
+      maxErrorRate: 0.05,
+    });
+    try {
+      await deploy(ctx, opts('1:ok'));
+      const first = deploy(ctx, opts('2:ok'));
+      await assert.rejects(deploy(ctx, opts('3:ok')), /another carprice deploy \(pid \d+\) is running/);
+      await first;
+      // The balancer dies (a reboot, a kill): the next command starts it again and routes to the active colour.
+      const lbPid = readDeployState(cwd).loadBalancer!.pid;
+      process.kill(lbPid, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 200));
+      const s = await deployStatus(cwd);
+      assert.equal(s.loadBalancer?.alive, false);
+      await deploy(ctx, opts('5:ok'));
+      assert.deepEqual(await predictVersion(port), { version: '5', slot: 'blue' });
+    } finally {
+      await stopDeployment(ctx);
+    }
+  },
+);
 
-test('blue/green with the real `carprice serve`: two bundles, a rollback and a broken bundle, zero failed requests', { timeout: 240_000 }, async () => {
-  const { writeFixtureCsv } = await import('../fixtures/listings.js');
-  const { runBuiltCli } = await import('../helpers/built-cli.js');
-  const { mkdirSync, writeFileSync } = await import('node:fs');
-  const cwd = mkdtempSync(join(tmpdir(), 'carprice-deploy-serve-'));
-  writeFixtureCsv(join(cwd, 'train.csv'), { n: 400, seed: 3 });
-  for (const [name, alpha] of [['v1', '1'], ['v2', '30']] as const) {
-    const r = await runBuiltCli(['train', '--train', 'train.csv', '--algo', 'ridge', '--set', `model_trainer.params.ridge.alpha=${alpha}`, '--out', name], cwd);
-    assert.equal(r.code, 0, r.stderr);
-  }
-  mkdirSync(join(cwd, 'v3'));
-  writeFileSync(join(cwd, 'v3', 'bundle.json'), '{"kind":"carprice-model-bundle","formatVersion":1}');
-  const ctx: DeployContext = { cwd, env: process.env, cliEntry: join(root, 'dist', 'src', 'cli', 'main.js'), smokeListing: EXAMPLE_LISTING, say: () => {} };
-  const port = await freePort();
-  const opts = (model: string): DeployOptions => ({ model: join(cwd, model), tag: model, host: '127.0.0.1', port, readyTimeoutMs: 30_000, bakeMs: 500, drainMs: 300, maxErrorRate: 0.01 });
-  const served = async () => {
-    const r = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(EXAMPLE_LISTING) });
-    assert.equal(r.status, 200);
-    return ((await r.json()) as { model: { name: string } }).model.name;
-  };
-  try {
-    await deploy(ctx, opts('v1'));
-    assert.equal(await served(), 'v1');
-    const names = new Set<string>();
-    const failed: string[] = [];
-    let running = true;
-    const traffic = Promise.all(
-      Array.from({ length: 3 }, async () => {
-        while (running) {
-          try {
-            const r = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(EXAMPLE_LISTING) });
-            const body = (await r.json()) as { model?: { name: string } };
-            if (r.status !== 200 || !body.model || !r.headers.get('x-carprice-slot')) failed.push(`${r.status} ${JSON.stringify(body)}`);
-            else names.add(body.model.name);
-          } catch (e) {
-            failed.push((e as Error).message);
+test(
+  'blue/green with the real `carprice serve`: two bundles, a rollback and a broken bundle, zero failed requests',
+  { timeout: 240_000 },
+  async () => {
+    const { writeFixtureCsv } = await import('../fixtures/listings.js');
+    const { runBuiltCli } = await import('../helpers/built-cli.js');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const cwd = mkdtempSync(join(tmpdir(), 'carprice-deploy-serve-'));
+    writeFixtureCsv(join(cwd, 'train.csv'), { n: 400, seed: 3 });
+    for (const [name, alpha] of [
+      ['v1', '1'],
+      ['v2', '30'],
+    ] as const) {
+      const r = await runBuiltCli(
+        [
+          'train',
+          '--train',
+          'train.csv',
+          '--algo',
+          'ridge',
+          '--set',
+          `model_trainer.params.ridge.alpha=${alpha}`,
+          '--out',
+          name,
+        ],
+        cwd,
+      );
+      assert.equal(r.code, 0, r.stderr);
+    }
+    mkdirSync(join(cwd, 'v3'));
+    writeFileSync(join(cwd, 'v3', 'bundle.json'), '{"kind":"carprice-model-bundle","formatVersion":1}');
+    const ctx: DeployContext = {
+      cwd,
+      env: process.env,
+      cliEntry: join(root, 'dist', 'src', 'cli', 'main.js'),
+      smokeListing: EXAMPLE_LISTING,
+      say: () => {},
+    };
+    const port = await freePort();
+    const opts = (model: string): DeployOptions => ({
+      model: join(cwd, model),
+      tag: model,
+      host: '127.0.0.1',
+      port,
+      readyTimeoutMs: 30_000,
+      bakeMs: 500,
+      drainMs: 300,
+      maxErrorRate: 0.01,
+    });
+    const served = async () => {
+      const r = await fetch(`http://127.0.0.1:${port}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(EXAMPLE_LISTING),
+      });
+      assert.equal(r.status, 200);
+      return ((await r.json()) as { model: { name: string } }).model.name;
+    };
+    try {
+      await deploy(ctx, opts('v1'));
+      assert.equal(await served(), 'v1');
+      const names = new Set<string>();
+      const failed: string[] = [];
+      let running = true;
+      const traffic = Promise.all(
+        Array.from({ length: 3 }, async () => {
+          while (running) {
+            try {
+              const r = await fetch(`http://127.0.0.1:${port}/predict`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify(EXAMPLE_LISTING),
+              });
+              const body = (await r.json()) as { model?: { name: string } };
+              if (r.status !== 200 || !body.model || !r.headers.get('x-carprice-slot'))
+                failed.push(`${r.status} ${JSON.stringify(body)}`);
+              else names.add(body.model.name);
+            } catch (e) {
+              failed.push((e as Error).message);
+            }
           }
-        }
-      }),
-    );
-    await deploy(ctx, opts('v2'));
-    assert.equal(await served(), 'v2');
-    await rollback(ctx, opts('v1'));
-    assert.equal(await served(), 'v1');
-    await assert.rejects(deploy(ctx, opts('v3')), (e: unknown) => e instanceof AppError && e.code === 'HEALTH_CHECK_FAILED');
-    assert.equal(await served(), 'v1');
-    running = false;
-    await traffic;
-    assert.deepEqual(failed, []);
-    assert.deepEqual([...names].sort(), ['v1', 'v2']);
-  } finally {
-    await stopDeployment(ctx);
-  }
-});
+        }),
+      );
+      await deploy(ctx, opts('v2'));
+      assert.equal(await served(), 'v2');
+      await rollback(ctx, opts('v1'));
+      assert.equal(await served(), 'v1');
+      await assert.rejects(
+        deploy(ctx, opts('v3')),
+        (e: unknown) => e instanceof AppError && e.code === 'HEALTH_CHECK_FAILED',
+      );
+      assert.equal(await served(), 'v1');
+      running = false;
+      await traffic;
+      assert.deepEqual(failed, []);
+      assert.deepEqual([...names].sort(), ['v1', 'v2']);
+    } finally {
+      await stopDeployment(ctx);
+    }
+  },
+);

@@ -44,25 +44,56 @@ test('README lists the exit codes this file tests', () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const table = /## Exit codes\n[\s\S]*?\n\| code \|[^\n]*\n\|[-| ]+\|\n((?:\|[^\n]*\n)+)/.exec(readme);
   assert.ok(table, 'README has an "## Exit codes" table');
-  const codes = table[1].split('\n').filter(Boolean).map((l) => Number(l.split('|')[1].trim()));
+  const codes = table[1]
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => Number(l.split('|')[1].trim()));
   assert.deepEqual(codes, [0, 1, 2, 3, 4, 5, 6, 7, 8, 130]);
 });
 
 test('2 usage: an unknown flag names the nearest one; a negative --rows is judged, not "ambiguous"', async () => {
-  const [flag, rows] = await Promise.all([cli(['train', '--trian', 'listings.csv', '--out', 'x']), cli(['data', 'synth', '--rows', '-5', '--out', 'x.csv'])]);
+  const [flag, rows] = await Promise.all([
+    cli(['train', '--trian', 'listings.csv', '--out', 'x']),
+    cli(['data', 'synth', '--rows', '-5', '--out', 'x.csv']),
+  ]);
   exits(flag, 2, /^carprice: unknown flag --trian \(did you mean --train\?\); run `carprice train --help`$/);
   exits(rows, 2, /^carprice: --rows must be a positive integer, got -5$/);
 });
 
 test('3 config: bad hyper-parameters before any data is read, a missing --params file, an alias bomb, a non-SQLite tracking DB', async () => {
   const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x]'];
-  for (let i = 1; i < 9; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]`);
+  for (let i = 1; i < 9; i++)
+    lines.push(
+      `a${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(', ')}]`,
+    );
   writeFileSync(join(dir, 'bomb.yaml'), lines.join('\n') + '\nbase: {project: *a8}\n');
   writeFileSync(join(dir, 'not-a.db'), 'this is not a database, just text\n'.repeat(200));
   const [hyper, blend, missing, bomb, db] = await Promise.all([
     // the data file does not exist: a 3 (not 4) shows the params were checked first
-    cli(['train', '--train', 'no-such.csv', '--out', 'm1', '--algo', 'gbdt', '--set', 'model_trainer.params.gbdt.max_depth=-2']),
-    cli(['train', '--train', 'no-such.csv', '--out', 'm1', '--algo', 'blend', '--set', 'model_trainer.params.blend.members=ridge,xgb']),
+    cli([
+      'train',
+      '--train',
+      'no-such.csv',
+      '--out',
+      'm1',
+      '--algo',
+      'gbdt',
+      '--set',
+      'model_trainer.params.gbdt.max_depth=-2',
+    ]),
+    cli([
+      'train',
+      '--train',
+      'no-such.csv',
+      '--out',
+      'm1',
+      '--algo',
+      'blend',
+      '--set',
+      'model_trainer.params.blend.members=ridge,xgb',
+    ]),
     cli(['evaluate', '--model', 'model', '--data', 'listings.csv', '--params', 'nope.yaml']),
     cli(['evaluate', '--model', 'model', '--data', 'listings.csv', '--params', 'bomb.yaml']),
     cli(['runs', 'list', '--tracking-uri', `sqlite:///${join(dir, 'not-a.db')}`]),
@@ -91,11 +122,19 @@ test('5 model: a missing model directory; damaged bundles refused by predict and
   const runs = await Promise.all([
     cli(['predict', '--model', 'no-model-here', '--input', LISTING]),
     cli(['evaluate', '--model', 'no-model-here', '--data', 'listings.csv']),
-    ...Object.keys(damage).flatMap((name) => [cli(['predict', '--model', name, '--input', LISTING]), cli(['evaluate', '--model', name, '--data', 'listings.csv'])]),
+    ...Object.keys(damage).flatMap((name) => [
+      cli(['predict', '--model', name, '--input', LISTING]),
+      cli(['evaluate', '--model', name, '--data', 'listings.csv']),
+    ]),
   ]);
   exits(runs[0], 5, /^carprice: no model at .*no-model-here/);
   exits(runs[1], 5, /^carprice: no model at .*no-model-here/);
-  const why = [/members\[0\]\.weight: expected a finite number, got null/, /target\.transform: expected one of log1p, identity, got "box-cox"/, /members\[0\]\.features\.steps: expected a list/, /inputSchema\.target: expected a string/];
+  const why = [
+    /members\[0\]\.weight: expected a finite number, got null/,
+    /target\.transform: expected one of log1p, identity, got "box-cox"/,
+    /members\[0\]\.features\.steps: expected a list/,
+    /inputSchema\.target: expected a string/,
+  ];
   Object.keys(damage).forEach((name, i) => {
     exits(runs[2 + 2 * i], 5, why[i]);
     exits(runs[3 + 2 * i], 5, why[i]);
@@ -105,7 +144,17 @@ test('5 model: a missing model directory; damaged bundles refused by predict and
 test('5 model and 6 remote against a tracking server: a missing run or model, refused credentials (401)', async () => {
   const server: ChildProcessWithoutNullStreams = spawn(
     process.execPath,
-    [BUILT_CLI, 'tracking', 'serve', '--port', '0', '--backend-store-uri', `sqlite:///${join(dir, 'server.db')}`, '--artifacts-destination', join(dir, 'arts')],
+    [
+      BUILT_CLI,
+      'tracking',
+      'serve',
+      '--port',
+      '0',
+      '--backend-store-uri',
+      `sqlite:///${join(dir, 'server.db')}`,
+      '--artifacts-destination',
+      join(dir, 'arts'),
+    ],
     { cwd: dir, env: cleanEnv({ CARPRICE_TRACKING_USERS: 'alice:secret' }) },
   );
   try {
@@ -122,7 +171,10 @@ test('5 model and 6 remote against a tracking server: a missing run or model, re
     const [run, model, denied] = await Promise.all([
       cli(['runs', 'show', 'f'.repeat(32), '--tracking-uri', url], auth),
       cli(['models', 'show', 'NoSuchModel', '--tracking-uri', url], auth),
-      cli(['experiments', 'list', '--tracking-uri', url], { MLFLOW_TRACKING_USERNAME: 'alice', MLFLOW_TRACKING_PASSWORD: 'wrong' }),
+      cli(['experiments', 'list', '--tracking-uri', url], {
+        MLFLOW_TRACKING_USERNAME: 'alice',
+        MLFLOW_TRACKING_PASSWORD: 'wrong',
+      }),
     ]);
     exits(run, 5, /^carprice: Run with id=f{32} not found$/);
     exits(model, 5, /NoSuchModel/);

@@ -42,7 +42,13 @@ describe('carprice exp', () => {
     writeFixtureCsv(join(dir, 'data', 'listings.csv'), { n: 400, seed: 21 });
     writeFileSync(
       join(dir, 'params.yaml'),
-      ['data_source:', '  raw_data: data/listings.csv', 'data_ingestion:', '  optional_cols: [AlloyWheels, Bluetooth, Sunroof/Moonroof]', ''].join('\n'),
+      [
+        'data_source:',
+        '  raw_data: data/listings.csv',
+        'data_ingestion:',
+        '  optional_cols: [AlloyWheels, Bluetooth, Sunroof/Moonroof]',
+        '',
+      ].join('\n'),
     );
     params = loadParams({ path: join(dir, 'params.yaml') });
     client = TrackingClient.open({ env: {}, cwd: dir });
@@ -54,10 +60,25 @@ describe('carprice exp', () => {
   });
 
   it('the combinations: penalised linear models with every variant, the others with default and raw target', () => {
-    const c = compareCombinations(['linear', 'ridge', 'gbdt', 'blend'], ['default', 'mean-imputer', 'target-encoding', 'no-scaling', 'raw-target']);
+    const c = compareCombinations(
+      ['linear', 'ridge', 'gbdt', 'blend'],
+      ['default', 'mean-imputer', 'target-encoding', 'no-scaling', 'raw-target'],
+    );
     assert.deepEqual(
       c.map((x) => `${x.algo}/${x.variant}`),
-      ['linear/default', 'linear/raw-target', 'ridge/default', 'ridge/mean-imputer', 'ridge/target-encoding', 'ridge/no-scaling', 'ridge/raw-target', 'gbdt/default', 'gbdt/raw-target', 'blend/default', 'blend/raw-target'],
+      [
+        'linear/default',
+        'linear/raw-target',
+        'ridge/default',
+        'ridge/mean-imputer',
+        'ridge/target-encoding',
+        'ridge/no-scaling',
+        'ridge/raw-target',
+        'gbdt/default',
+        'gbdt/raw-target',
+        'blend/default',
+        'blend/raw-target',
+      ],
     );
     // the seed's 27-point XGBoost grid
     const g = gridPoints(SPACES.gbdt.grid);
@@ -67,7 +88,15 @@ describe('carprice exp', () => {
   });
 
   it('compare: a nested run per combination, the winner and the comparison table on the parent', async () => {
-    const r = await compare({ params, cwd: dir, env, client, algos: ['mean', 'ridge'], variants: ['default', 'raw-target'], folds: 3 });
+    const r = await compare({
+      params,
+      cwd: dir,
+      env,
+      client,
+      algos: ['mean', 'ridge'],
+      variants: ['default', 'raw-target'],
+      folds: 3,
+    });
     assert.equal(r.rows.length, 4);
     // the fixture's price is log-linear in the features: ridge on log price wins, the mean predictor is last
     assert.deepEqual([r.winner.algo, r.winner.variant], ['ridge', 'default']);
@@ -76,7 +105,12 @@ describe('carprice exp', () => {
     assert.equal(parent.info.status, 'FINISHED');
     assert.equal(parent.data.params.find((p) => p.key === 'winner_algo')?.value, 'ridge');
     const kids = runs.filter((x) => parentOf(x) === r.parentRunId);
-    assert.deepEqual(kids.map((k) => k.info.runName).sort(), ['mean-default', 'mean-raw-target', 'ridge-default', 'ridge-raw-target']);
+    assert.deepEqual(kids.map((k) => k.info.runName).sort(), [
+      'mean-default',
+      'mean-raw-target',
+      'ridge-default',
+      'ridge-raw-target',
+    ]);
     assert.ok(kids.every((k) => k.info.status === 'FINISHED' && k.data.metrics.some((m) => m.key === 'cv_mape')));
     const files = (await client.listArtifacts(r.parentRunId)).map((f) => f.path).sort();
     assert.deepEqual(files, ['comparison.csv', 'comparison.md']);
@@ -103,7 +137,11 @@ describe('carprice exp', () => {
     const parent = runs.find((x) => !parentOf(x))!;
     assert.equal(parent.info.status, 'KILLED');
     const kids = runs.filter((x) => parentOf(x) === parent.info.runId);
-    assert.deepEqual(kids.map((k) => `${k.info.runName}:${k.info.status}`).sort(), ['lasso-default:KILLED', 'mean-default:FINISHED', 'ridge-default:FINISHED']);
+    assert.deepEqual(kids.map((k) => `${k.info.runName}:${k.info.status}`).sort(), [
+      'lasso-default:KILLED',
+      'mean-default:FINISHED',
+      'ridge-default:FINISHED',
+    ]);
   });
 
   it('tune: the grid and a successive-halving search as nested runs, best params on the parent', async () => {
@@ -132,14 +170,25 @@ describe('carprice exp', () => {
     const changes = applyParams(p, 'gbdt', { n_estimators: 300, max_depth: 6, learning_rate: 0.2 });
     assert.deepEqual(
       changes.map((c) => c.key),
-      ['model_trainer.params.gbdt.n_estimators', 'model_trainer.params.gbdt.max_depth', 'model_trainer.params.gbdt.learning_rate'],
+      [
+        'model_trainer.params.gbdt.n_estimators',
+        'model_trainer.params.gbdt.max_depth',
+        'model_trainer.params.gbdt.learning_rate',
+      ],
     );
     const after = readFileSync(p, 'utf8');
     const comments = (t: string) => t.split('\n').filter((l) => l.trim().startsWith('#'));
     assert.deepEqual(comments(after), comments(before));
     assert.equal(after.split('\n').length, before.split('\n').length);
     const q = loadParams({ path: p });
-    assert.deepEqual([q.model_trainer.params.gbdt.n_estimators, q.model_trainer.params.gbdt.max_depth, q.model_trainer.params.gbdt.learning_rate], [300, 6, 0.2]);
+    assert.deepEqual(
+      [
+        q.model_trainer.params.gbdt.n_estimators,
+        q.model_trainer.params.gbdt.max_depth,
+        q.model_trainer.params.gbdt.learning_rate,
+      ],
+      [300, 6, 0.2],
+    );
     assert.equal(q.model_trainer.params.gbdt.colsample_bytree, 0.7);
 
     // the CLI in a project whose pipeline ran: only the stages downstream of model_trainer's params rerun
@@ -148,7 +197,10 @@ describe('carprice exp', () => {
     mkdirSync(join(proj, '.dvc'));
     writeFileSync(join(proj, '.dvc', 'config'), '');
     writeFixtureCsv(join(proj, 'data', 'cars24_v3.xlsx.csv'), { n: 300, seed: 4 });
-    writeFileSync(join(proj, 'dvc.yaml'), readFileSync(join(root, 'dvc.yaml'), 'utf8').replace('data/cars24_v3.xlsx', 'data/cars24_v3.xlsx.csv'));
+    writeFileSync(
+      join(proj, 'dvc.yaml'),
+      readFileSync(join(root, 'dvc.yaml'), 'utf8').replace('data/cars24_v3.xlsx', 'data/cars24_v3.xlsx.csv'),
+    );
     writeFileSync(
       join(proj, 'params.yaml'),
       readFileSync(join(root, 'params.yaml'), 'utf8')
@@ -166,10 +218,17 @@ describe('carprice exp', () => {
     assert.match(readFileSync(join(proj, 'params.yaml'), 'utf8'), /^    ridge: \{alpha: [0-9.e-]+\}$/m);
     assert.doesNotMatch(readFileSync(join(proj, 'params.yaml'), 'utf8'), /alpha: 3000/);
     assert.match(t.stdout, /`carprice repro` will rerun: model_trainer, model_evaluation, register_model/);
-    const show = await runBuiltCli(['exp', 'show', '--experiment', 'hyperparameter-tuning', '--sort', 'val_mape', '--json'], proj, env);
+    const show = await runBuiltCli(
+      ['exp', 'show', '--experiment', 'hyperparameter-tuning', '--sort', 'val_mape', '--json'],
+      proj,
+      env,
+    );
     assert.equal(show.code, 0, show.stderr);
     const shown = JSON.parse(show.stdout) as Array<{ metrics: Record<string, number> }>;
     const mapes = shown.map((s) => s.metrics.val_mape).filter((x) => x !== undefined);
-    assert.deepEqual(mapes, [...mapes].sort((a, b) => a - b));
+    assert.deepEqual(
+      mapes,
+      [...mapes].sort((a, b) => a - b),
+    );
   });
 });

@@ -22,9 +22,17 @@ test('the stack holds the bucket, repository, fleet, load balancer and CodeDeplo
   t.resourceCountIs('AWS::S3::Bucket', 1);
   t.hasResourceProperties('AWS::S3::Bucket', {
     VersioningConfiguration: { Status: 'Enabled' },
-    PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    PublicAccessBlockConfiguration: {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    },
   });
-  t.hasResourceProperties('AWS::ECR::Repository', { RepositoryName: 'carprice', ImageScanningConfiguration: { ScanOnPush: true } });
+  t.hasResourceProperties('AWS::ECR::Repository', {
+    RepositoryName: 'carprice',
+    ImageScanningConfiguration: { ScanOnPush: true },
+  });
   t.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '2', MaxSize: '4', HealthCheckType: 'ELB' });
   t.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internet-facing' });
   t.hasResourceProperties('AWS::CodeDeploy::Application', { ApplicationName: 'carprice', ComputePlatform: 'Server' });
@@ -51,11 +59,18 @@ test('blue/green deploys roll back on a failed deployment and on the 5xx and p99
     AutoRollbackConfiguration: { Enabled: true, Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'] },
     AlarmConfiguration: {
       Enabled: true,
-      Alarms: [{ Name: { Ref: Match.stringLikeRegexp('^Alarm5xx') } }, { Name: { Ref: Match.stringLikeRegexp('^AlarmP99') } }],
+      Alarms: [
+        { Name: { Ref: Match.stringLikeRegexp('^Alarm5xx') } },
+        { Name: { Ref: Match.stringLikeRegexp('^AlarmP99') } },
+      ],
     },
     LoadBalancerInfo: { TargetGroupInfoList: [{ Name: Match.anyValue() }] },
   });
-  t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'carprice-p99-latency', Threshold: 0.25, ExtendedStatistic: 'p99' });
+  t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    AlarmName: 'carprice-p99-latency',
+    Threshold: 0.25,
+    ExtendedStatistic: 'p99',
+  });
   t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'carprice-5xx-rate', Threshold: 2 });
 });
 
@@ -68,17 +83,30 @@ test('instances pull images and read only their own SSM parameters; user data in
   assert.match(json, /codedeploy-agent/);
   assert.match(json, /dnf install -y docker/);
   // The instances accept HTTP only from the load balancer's security group.
-  t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 80, ToPort: 80, SourceSecurityGroupId: Match.anyValue() });
+  t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+    FromPort: 80,
+    ToPort: 80,
+    SourceSecurityGroupId: Match.anyValue(),
+  });
 });
 
 test('every physical name follows config.name; optional CI role and tracking server appear only when asked', () => {
   const t = synth({ name: 'pricing', githubRepository: 'acme/pricing', trackingServer: true });
   t.hasResourceProperties('AWS::ECR::Repository', { RepositoryName: 'pricing' });
-  t.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { DeploymentGroupName: 'pricing-bluegreen', ApplicationName: Match.anyValue() });
+  t.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+    DeploymentGroupName: 'pricing-bluegreen',
+    ApplicationName: Match.anyValue(),
+  });
   t.resourceCountIs('AWS::IAM::OIDCProvider', 1);
   t.hasResourceProperties('AWS::IAM::Role', {
     AssumeRolePolicyDocument: Match.objectLike({
-      Statement: Match.arrayWith([Match.objectLike({ Condition: Match.objectLike({ StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:acme/pricing:*' } }) })]),
+      Statement: Match.arrayWith([
+        Match.objectLike({
+          Condition: Match.objectLike({
+            StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:acme/pricing:*' },
+          }),
+        }),
+      ]),
     }),
   });
   t.resourceCountIs('AWS::EC2::Instance', 1);
@@ -91,8 +119,14 @@ test('every physical name follows config.name; optional CI role and tracking ser
 
 test('bad settings name the key and the fix', () => {
   const ctx = (o: Record<string, unknown>) => (k: string) => o[k];
-  assert.throws(() => readInfraConfig(ctx({ name: 'Car Price' })), (e: unknown) => e instanceof InfraConfigError && /name=.*lowercase/.test(e.message));
-  assert.throws(() => readInfraConfig(ctx({ minInstances: 3, maxInstances: 2 })), /maxInstances=2: expected at least minInstances \(3\)/);
+  assert.throws(
+    () => readInfraConfig(ctx({ name: 'Car Price' })),
+    (e: unknown) => e instanceof InfraConfigError && /name=.*lowercase/.test(e.message),
+  );
+  assert.throws(
+    () => readInfraConfig(ctx({ minInstances: 3, maxInstances: 2 })),
+    /maxInstances=2: expected at least minInstances \(3\)/,
+  );
   assert.throws(() => readInfraConfig(ctx({ trackingServer: 'yes' })), /trackingServer="yes": expected true or false/);
   assert.throws(() => readInfraConfig(ctx({ githubRepository: 'no-slash' })), /owner\/name/);
   assert.deepEqual(readInfraConfig(ctx({ minInstances: '1' })).minInstances, 1);

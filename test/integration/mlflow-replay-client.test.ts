@@ -26,7 +26,12 @@ for (const [name, version, loggedModels] of [
       const replay = await startReplayServer(recording);
       const sleeps: number[] = [];
       try {
-        const store = new RestTrackingStore({ trackingUri: replay.url, env: {}, maxRetries: 0, sleep: async (ms) => void sleeps.push(ms) });
+        const store = new RestTrackingStore({
+          trackingUri: replay.url,
+          env: {},
+          maxRetries: 0,
+          sleep: async (ms) => void sleeps.push(ms),
+        });
         const r = await fixtureWorkflow({ store, step: () => undefined, loggedModels });
         assert.deepEqual(replay.mismatches, []);
         assert.equal(replay.served(), recording.exchanges.length, 'every recorded exchange was used');
@@ -93,14 +98,21 @@ for (const [name, version, loggedModels] of [
           badStage: 'INVALID_PARAMETER_VALUE',
           missingArtifact: 'INTERNAL_ERROR',
         });
-        assert.match(r.errors.paramChange, /Changing param values is not allowed\. Param with key='alpha' was already logged with value='0\.5'/);
-        assert.equal(r.errors.missingRun, 'RESOURCE_DOES_NOT_EXIST: Run with id=00000000000000000000000000000000 not found');
+        assert.match(
+          r.errors.paramChange,
+          /Changing param values is not allowed\. Param with key='alpha' was already logged with value='0\.5'/,
+        );
+        assert.equal(
+          r.errors.missingRun,
+          'RESOURCE_DOES_NOT_EXIST: Run with id=00000000000000000000000000000000 not found',
+        );
 
         // Proxied artifacts: listing with sizes, contents.
         assert.deepEqual(r.artifactListing, ['metrics.json 15', 'model/', 'model/MLmodel 33', 'model/bundle.json 26']);
         assert.equal(r.artifactText, 'artifact_path: model\nflavors: {}\n');
 
-        if (loggedModels) assert.deepEqual(r.loggedModel, { status: 'LOGGED_MODEL_READY', params: ['alpha=0.5', 'l1_ratio=0'] });
+        if (loggedModels)
+          assert.deepEqual(r.loggedModel, { status: 'LOGGED_MODEL_READY', params: ['alpha=0.5', 'l1_ratio=0'] });
         assert.deepEqual(sleeps, []);
       } finally {
         await replay.close();
@@ -120,15 +132,28 @@ for (const [name, version] of [
       const sleeps: number[] = [];
       try {
         // Default retry settings: the 503 must not be retried.
-        const store = new RestTrackingStore({ trackingUri: replay.url, env: {}, sleep: async (ms) => void sleeps.push(ms) });
+        const store = new RestTrackingStore({
+          trackingUri: replay.url,
+          env: {},
+          sleep: async (ms) => void sleeps.push(ms),
+        });
         const r = await localArtifactsWorkflow(store, () => undefined);
         assert.deepEqual(replay.mismatches, []);
         assert.equal(replay.served(), recording.exchanges.length, 'one PUT, no retries');
         assert.deepEqual(sleeps, []);
-        assert.match(r.proxyWrite, /^TEMPORARILY_UNAVAILABLE: the MLflow server at http:\/\/127\.0\.0\.1:\d+\/ does not serve artifacts \(HTTP 503: Endpoint: .*--no-serve-artifacts/);
-        assert.match(r.proxyWrite, /start it with artifact proxying \(mlflow server --serve-artifacts --artifacts-destination/);
+        assert.match(
+          r.proxyWrite,
+          /^TEMPORARILY_UNAVAILABLE: the MLflow server at http:\/\/127\.0\.0\.1:\d+\/ does not serve artifacts \(HTTP 503: Endpoint: .*--no-serve-artifacts/,
+        );
+        assert.match(
+          r.proxyWrite,
+          /start it with artifact proxying \(mlflow server --serve-artifacts --artifacts-destination/,
+        );
 
-        assert.match(r.localArtifactUri, new RegExp(`^/srv/mlflow-${version.replace('.', '\\.')}-plain/artifacts/1/[0-9a-f]{32}/artifacts$`));
+        assert.match(
+          r.localArtifactUri,
+          new RegExp(`^/srv/mlflow-${version.replace('.', '\\.')}-plain/artifacts/1/[0-9a-f]{32}/artifacts$`),
+        );
         // A server elsewhere: its disk is not ours.
         const remote = new ArtifactResolver({ env: {}, http: store.http, serverSharesDisk: false });
         assert.throws(
@@ -136,12 +161,18 @@ for (const [name, version] of [
           (e: unknown) => {
             assert.ok(isAppError(e, 'CONFIG_INVALID'));
             const m = (e as AppError).message;
-            assert.ok(m.includes(`hands out the artifact location '${r.localArtifactUri}', a path on the server's own disk`), m);
+            assert.ok(
+              m.includes(`hands out the artifact location '${r.localArtifactUri}', a path on the server's own disk`),
+              m,
+            );
             assert.match(m, /--serve-artifacts --artifacts-destination <dir>.*s3:\/\/bucket\/path/);
             return true;
           },
         );
-        assert.throws(() => remote.repositoryFor(`file://${r.localArtifactUri}`), (e: unknown) => isAppError(e, 'CONFIG_INVALID'));
+        assert.throws(
+          () => remote.repositoryFor(`file://${r.localArtifactUri}`),
+          (e: unknown) => isAppError(e, 'CONFIG_INVALID'),
+        );
         // The same server on this machine shares the disk (the replay server is on 127.0.0.1).
         const local = new ArtifactResolver({ env: {}, http: store.http });
         assert.equal(local.repositoryFor(r.localArtifactUri).rootUri, r.localArtifactUri);
@@ -154,7 +185,13 @@ for (const [name, version] of [
 
 describe('which tracking hosts share this machine’s disk', () => {
   it('counts loopback names and addresses only', () => {
-    for (const u of ['http://localhost:5000', 'http://127.0.0.1:5000', 'http://127.1.2.3', 'http://[::1]:5000', 'https://app.localhost/x'])
+    for (const u of [
+      'http://localhost:5000',
+      'http://127.0.0.1:5000',
+      'http://127.1.2.3',
+      'http://[::1]:5000',
+      'https://app.localhost/x',
+    ])
       assert.equal(isLoopbackUrl(u), true, u);
     for (const u of ['https://dagshub.com/o/r.mlflow', 'http://10.0.0.5:5000', 'http://mlflow.internal', 'not a url'])
       assert.equal(isLoopbackUrl(u), false, u);

@@ -26,7 +26,14 @@ import { loadRecording, type RecordedExchange } from '../helpers/mlflow-fixtures
 /** Fields whose values are ids one server makes up differently from another. */
 const ID_KEYS = new Set(['run_id', 'run_uuid', 'model_id', 'next_page_token', 'source_run_id', 'experiment_id']);
 /** Server clock readings. */
-const TIME_KEYS = new Set(['creation_time', 'last_update_time', 'creation_timestamp', 'last_updated_timestamp', 'creation_timestamp_ms', 'last_updated_timestamp_ms']);
+const TIME_KEYS = new Set([
+  'creation_time',
+  'last_update_time',
+  'creation_timestamp',
+  'last_updated_timestamp',
+  'creation_timestamp_ms',
+  'last_updated_timestamp_ms',
+]);
 
 /**
  * Differences carprice still has on a filed issue (todo until fixed: the test then passes),
@@ -34,17 +41,26 @@ const TIME_KEYS = new Set(['creation_time', 'last_update_time', 'creation_timest
  * difference line is "#<exchange> <METHOD> <path>: <json path>: MLflow X, carprice Y".
  */
 const KNOWN: { item: string; todo: boolean; match: RegExp; step?: string; fixture?: string }[] = [
-  { item: 'issue 18.9 (same kind): an unset logged model_type is omitted (MLflow: "")', todo: true, match: /\.model_type: MLflow "", absent in carprice$/ },
+  {
+    item: 'issue 18.9 (same kind): an unset logged model_type is omitted (MLflow: "")',
+    todo: true,
+    match: /\.model_type: MLflow "", absent in carprice$/,
+  },
   {
     item: 'not yet filed (found by this replay): MLflow\'s SQL store returns a +inf metric as 1.7976931348623157e+308, carprice as "Infinity"',
     todo: true,
     match: /\.value: MLflow 1\.7976931348623157e\+308, carprice "Infinity"$/,
   },
-  { item: 'not yet filed (found by this replay): MLflow answers runs/get with "outputs": {} for a run without outputs', todo: true, match: /\$\.run\.outputs: MLflow \{\}, absent in carprice$/ },
+  {
+    item: 'not yet filed (found by this replay): MLflow answers runs/get with "outputs": {} for a run without outputs',
+    todo: true,
+    match: /\$\.run\.outputs: MLflow \{\}, absent in carprice$/,
+  },
   {
     item: 'not yet filed (found by this replay): MLflow leaves aliases out of model-versions/search results and latest_versions',
     todo: true,
-    match: /(model-versions\/search|registered-models\/get): \$\.(model_versions|registered_model\.latest_versions)\[\d+\]\.aliases: absent in MLflow, carprice \[.*\]$/,
+    match:
+      /(model-versions\/search|registered-models\/get): \$\.(model_versions|registered_model\.latest_versions)\[\d+\]\.aliases: absent in MLflow, carprice \[.*\]$/,
   },
   {
     item: 'not yet filed (found by this replay): a known endpoint called with the wrong method answers 404 ENDPOINT_NOT_FOUND (MLflow: 405)',
@@ -55,7 +71,8 @@ const KNOWN: { item: string; todo: boolean; match: RegExp; step?: string; fixtur
     item: 'deliberately stricter: a missing artifact is 404 RESOURCE_DOES_NOT_EXIST (MLflow: 500 INTERNAL_ERROR naming the server path, which clients retry)',
     todo: false,
     step: 'error-missing-artifact',
-    match: /mlflow-artifacts\/artifacts\/.*: (status: MLflow 500, carprice 404 \{"error_code":"RESOURCE_DOES_NOT_EXIST".*|\$\.error_code: MLflow "INTERNAL_ERROR", carprice "RESOURCE_DOES_NOT_EXIST")$/,
+    match:
+      /mlflow-artifacts\/artifacts\/.*: (status: MLflow 500, carprice 404 \{"error_code":"RESOURCE_DOES_NOT_EXIST".*|\$\.error_code: MLflow "INTERNAL_ERROR", carprice "RESOURCE_DOES_NOT_EXIST")$/,
   },
   {
     item: 'by design: OPTIONS is answered as MLflow 3.5 does (204), where MLflow 2.22 answered 200',
@@ -70,7 +87,9 @@ const NUM = '§num:';
 
 /** JSON with every number kept as its lexeme ("1.0" stays distinct from "1"). */
 function parseLossless(text: string): unknown {
-  const marked = text.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, (t) => (t.startsWith('"') ? t : `"${NUM}${t}"`));
+  const marked = text.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, (t) =>
+    t.startsWith('"') ? t : `"${NUM}${t}"`,
+  );
   return JSON.parse(marked) as unknown;
 }
 
@@ -80,7 +99,13 @@ function learnIds(theirs: unknown, ours: unknown, ids: Map<string, string>, key 
     theirs.forEach((t, i) => learnIds(t, ours[i], ids, key));
   } else if (theirs && ours && typeof theirs === 'object' && typeof ours === 'object') {
     for (const [k, v] of Object.entries(theirs)) learnIds(v, (ours as Record<string, unknown>)[k], ids, k);
-  } else if (ID_KEYS.has(key) && typeof theirs === 'string' && typeof ours === 'string' && theirs !== ours && theirs.length >= 8) {
+  } else if (
+    ID_KEYS.has(key) &&
+    typeof theirs === 'string' &&
+    typeof ours === 'string' &&
+    theirs !== ours &&
+    theirs.length >= 8
+  ) {
     // Short ids (experiment ids) cannot be substituted as text safely; they must agree.
     ids.set(theirs, ours);
   }
@@ -100,7 +125,9 @@ function diff(theirs: unknown, ours: unknown, path: string, out: string[]): void
   if (Array.isArray(theirs) && Array.isArray(ours)) {
     // Params, metrics, tags and aliases: MLflow lists them in storage order, carprice by
     // key; neither order is part of the API, so compare them sorted.
-    if ([...theirs, ...ours].every((x) => x && typeof x === 'object' && typeof (x as { key?: unknown }).key === 'string')) {
+    if (
+      [...theirs, ...ours].every((x) => x && typeof x === 'object' && typeof (x as { key?: unknown }).key === 'string')
+    ) {
       diffLists(sortByKey(theirs), sortByKey(ours), path, out);
       return;
     }
@@ -116,7 +143,14 @@ function diffLists(theirs: unknown[], ours: unknown[], path: string, out: string
 }
 
 function diffScalarsOrObjects(theirs: unknown, ours: unknown, path: string, out: string[]): void {
-  if (theirs && ours && typeof theirs === 'object' && typeof ours === 'object' && !Array.isArray(theirs) && !Array.isArray(ours)) {
+  if (
+    theirs &&
+    ours &&
+    typeof theirs === 'object' &&
+    typeof ours === 'object' &&
+    !Array.isArray(theirs) &&
+    !Array.isArray(ours)
+  ) {
     const keys = new Set([...Object.keys(theirs), ...Object.keys(ours)]);
     for (const k of [...keys].sort()) {
       const t = (theirs as Record<string, unknown>)[k];
@@ -136,11 +170,25 @@ function sortByKey(list: unknown[]): unknown[] {
 }
 
 function show(v: unknown): string {
-  const s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' && x.startsWith(NUM) ? Number(x.slice(NUM.length)) : x)) ?? 'undefined';
-  return typeof v === 'string' && v.startsWith(NUM) ? v.slice(NUM.length) : s.length > 160 ? s.slice(0, 160) + '...' : s;
+  const s =
+    JSON.stringify(v, (_k, x: unknown) =>
+      typeof x === 'string' && x.startsWith(NUM) ? Number(x.slice(NUM.length)) : x,
+    ) ?? 'undefined';
+  return typeof v === 'string' && v.startsWith(NUM)
+    ? v.slice(NUM.length)
+    : s.length > 160
+      ? s.slice(0, 160) + '...'
+      : s;
 }
 
-for (const name of ['mlflow-3.5-workflow', 'mlflow-2.22-workflow', 'mlflow-3.5-wire', 'mlflow-2.22-wire', 'mlflow-3.5-python-client', 'mlflow-2.22-python-client']) {
+for (const name of [
+  'mlflow-3.5-workflow',
+  'mlflow-2.22-workflow',
+  'mlflow-3.5-wire',
+  'mlflow-2.22-wire',
+  'mlflow-3.5-python-client',
+  'mlflow-2.22-python-client',
+]) {
   const recording = loadRecording(name);
   const steps = [...new Set(recording.exchanges.map((e) => e.step))];
 
@@ -184,7 +232,10 @@ for (const name of ['mlflow-3.5-workflow', 'mlflow-2.22-workflow', 'mlflow-3.5-w
       });
     }
     it('differs where carprice is deliberately stricter, and only there', () => {
-      for (const k of KNOWN.filter((x) => !x.todo && steps.includes(x.step ?? '') && (x.fixture === undefined || x.fixture === name))) assert.ok((known.get(k.item) ?? []).length > 0, `expected: ${k.item}`);
+      for (const k of KNOWN.filter(
+        (x) => !x.todo && steps.includes(x.step ?? '') && (x.fixture === undefined || x.fixture === name),
+      ))
+        assert.ok((known.get(k.item) ?? []).length > 0, `expected: ${k.item}`);
     });
   });
 }
@@ -197,10 +248,14 @@ async function replayOne(base: string, ex: RecordedExchange, ids: Map<string, st
   const res = await fetch(base + url, { method: ex.request.method, headers, body });
   const text = await res.text();
   const out: string[] = [];
-  if (res.status !== ex.response.status) out.push(`status: MLflow ${ex.response.status}, carprice ${res.status} ${text.slice(0, 200)}`);
+  if (res.status !== ex.response.status)
+    out.push(`status: MLflow ${ex.response.status}, carprice ${res.status} ${text.slice(0, 200)}`);
   const isJson = (ex.response.contentType ?? '').includes('json');
   if (!isJson) {
-    if (ex.response.status === 200 && text !== ex.response.body) out.push(`body: MLflow ${JSON.stringify(ex.response.body.slice(0, 120))}, carprice ${JSON.stringify(text.slice(0, 120))}`);
+    if (ex.response.status === 200 && text !== ex.response.body)
+      out.push(
+        `body: MLflow ${JSON.stringify(ex.response.body.slice(0, 120))}, carprice ${JSON.stringify(text.slice(0, 120))}`,
+      );
     return out;
   }
   let theirs: unknown;

@@ -26,7 +26,14 @@ import { TrackingClient } from '../../src/tracking/client.js';
 import { openStore } from '../../src/tracking/resolve-store.js';
 import { isAppError } from '../../src/core/errors.js';
 import { modelTest } from '../../src/jobs/model-test.js';
-import { listModelVersions, modelVersions, promote, promotionHistory, rollback, PROMOTION_TAGS } from '../../src/jobs/promotion.js';
+import {
+  listModelVersions,
+  modelVersions,
+  promote,
+  promotionHistory,
+  rollback,
+  PROMOTION_TAGS,
+} from '../../src/jobs/promotion.js';
 
 const NAME = 'UsedCarPriceModel';
 
@@ -55,12 +62,24 @@ function writeProject(dir: string, trackingUri: string): Params {
 }
 
 /** Train a bundle on generated listings (`bend` rewrites the prices), log it and register it; returns the version. */
-async function registerModel(client: TrackingClient, dir: string, params: Params, algo: string, tag: string, bend?: (price: number, odometer: number) => number): Promise<string> {
+async function registerModel(
+  client: TrackingClient,
+  dir: string,
+  params: Params,
+  algo: string,
+  tag: string,
+  bend?: (price: number, odometer: number) => number,
+): Promise<string> {
   const { frame, y, schema } = fixtureFrame({ n: 600, seed: 5 });
   const yy = bend ? y.map((p, i) => bend(p, frame.numeric.odometer[i])) : y;
   const bundle = trainBundle(frame, yy, schema, {
     ...trainingOptions(params, algo),
-    metadata: { createdAt: '2026-01-01T00:00:00.000Z', training: { dataHash: tag, rows: frame.nRows, source: 'fixture' }, params: { algo }, carpriceVersion: 'test' },
+    metadata: {
+      createdAt: '2026-01-01T00:00:00.000Z',
+      training: { dataHash: tag, rows: frame.nRows, source: 'fixture' },
+      params: { algo },
+      carpriceVersion: 'test',
+    },
   });
   const out = join(dir, 'bundles', tag);
   bundle.save(out);
@@ -80,7 +99,12 @@ async function view(client: TrackingClient, drop: readonly string[] = []): Promi
   const versions = (await modelVersions(client, NAME)).map((v) => ({
     version: v.version,
     stage: v.currentStage,
-    tags: Object.fromEntries(v.tags.filter((t) => !drop.includes(t.key)).map((t) => [t.key, t.value]).sort()),
+    tags: Object.fromEntries(
+      v.tags
+        .filter((t) => !drop.includes(t.key))
+        .map((t) => [t.key, t.value])
+        .sort(),
+    ),
   }));
   const model = await client.store.getRegisteredModel(NAME);
   return { versions, aliases: Object.fromEntries(model.aliases.map((a) => [a.alias, a.version]).sort()) };
@@ -111,7 +135,10 @@ function governanceSuite(kind: string, connect: (dir: string) => Promise<{ uri: 
     it('promotes a passing first version; refuses a worse one and a non-monotonic one; rollback restores exactly', async () => {
       const v1 = await registerModel(client, dir, params, 'ridge', 'good-1');
       // untested: refused
-      await assert.rejects(promote({ client, name: NAME, version: v1, user: 'alice' }), (e) => isAppError(e, 'MODEL_NOT_READY') && /no model test/.test(e.message));
+      await assert.rejects(
+        promote({ client, name: NAME, version: v1, user: 'alice' }),
+        (e) => isAppError(e, 'MODEL_NOT_READY') && /no model test/.test(e.message),
+      );
       const t1 = await modelTest({ ...base(), version: v1 });
       assert.equal(t1.report.passed, true, t1.report.failures.join('\n'));
       assert.equal(t1.report.champion, null);
@@ -120,8 +147,14 @@ function governanceSuite(kind: string, connect: (dir: string) => Promise<{ uri: 
       assert.ok(existsSync(join(dir, 'out/model_test', `${NAME}-v${v1}`, 'model_card.md')));
       // the report and the card are artifacts of the version's run
       const runId = (await client.store.getModelVersion(NAME, v1)).runId!;
-      assert.deepEqual((await client.listArtifacts(runId, 'model_test')).map((f) => f.path).sort(), ['model_test/report.json', 'model_test/summary.md']);
-      assert.deepEqual((await client.listArtifacts(runId, 'model_card')).map((f) => f.path).sort(), ['model_card/model_card.json', 'model_card/model_card.md']);
+      assert.deepEqual((await client.listArtifacts(runId, 'model_test')).map((f) => f.path).sort(), [
+        'model_test/report.json',
+        'model_test/summary.md',
+      ]);
+      assert.deepEqual((await client.listArtifacts(runId, 'model_card')).map((f) => f.path).sort(), [
+        'model_card/model_card.json',
+        'model_card/model_card.md',
+      ]);
       await promote({ client, name: NAME, version: v1, user: 'alice', reason: 'first model' });
       let l = await listModelVersions(client, NAME);
       assert.equal(l.consistent, true);
@@ -138,7 +171,10 @@ function governanceSuite(kind: string, connect: (dir: string) => Promise<{ uri: 
       assert.equal(t2.report.champion?.passed, false);
       assert.ok(t2.report.champion!.maeDifference.lower > 0);
       assert.match(t2.summary, /significantly worse than Production v1/);
-      await assert.rejects(promote({ client, name: NAME, version: v2, user: 'alice' }), (e) => isAppError(e, 'MODEL_NOT_READY') && /failed its latest model test/.test(e.message));
+      await assert.rejects(
+        promote({ client, name: NAME, version: v2, user: 'alice' }),
+        (e) => isAppError(e, 'MODEL_NOT_READY') && /failed its latest model test/.test(e.message),
+      );
 
       // prices that rise with the odometer: the behavioural test refuses it
       const v3 = await registerModel(client, dir, params, 'ridge', 'rising', (p, km) => p * Math.exp(km / 60_000));
@@ -146,7 +182,9 @@ function governanceSuite(kind: string, connect: (dir: string) => Promise<{ uri: 
       const odo = t3.report.behaviour.find((c) => c.name === 'odometer_monotonic')!;
       assert.equal(odo.passed, false, odo.detail);
       assert.equal(t3.report.passed, false);
-      await assert.rejects(promote({ client, name: NAME, version: v3, user: 'bob' }), (e) => isAppError(e, 'MODEL_NOT_READY'));
+      await assert.rejects(promote({ client, name: NAME, version: v3, user: 'bob' }), (e) =>
+        isAppError(e, 'MODEL_NOT_READY'),
+      );
 
       // a second good version: tested against v1, promoted, then rolled back
       const v4 = await registerModel(client, dir, params, 'ridge', 'good-2');
@@ -166,7 +204,10 @@ function governanceSuite(kind: string, connect: (dir: string) => Promise<{ uri: 
       assert.deepEqual([byV[v1].stage, byV[v4].stage, byV[v4].aliases], ['Archived', 'Production', ['champion']]);
       assert.equal(byV[v4].promotedBy, 'carol');
       // the challenger alias went with the promotion
-      assert.equal((await client.store.getRegisteredModel(NAME)).aliases.some((a) => a.alias === 'challenger'), false);
+      assert.equal(
+        (await client.store.getRegisteredModel(NAME)).aliases.some((a) => a.alias === 'challenger'),
+        false,
+      );
 
       const r = await rollback({ client, name: NAME, user: 'dave', reason: 'complaints' });
       assert.equal(r.undoes, e.seq);
@@ -190,7 +231,10 @@ function governanceSuite(kind: string, connect: (dir: string) => Promise<{ uri: 
       l = await listModelVersions(client, NAME);
       assert.equal(l.versions.filter((x) => x.stage === 'Production').length, 0);
       assert.equal(l.consistent, true);
-      await assert.rejects(rollback({ client, name: NAME, user: 'dave' }), (x) => isAppError(x, 'RESOURCE_DOES_NOT_EXIST') && /no promotion to roll back/.test(x.message));
+      await assert.rejects(
+        rollback({ client, name: NAME, user: 'dave' }),
+        (x) => isAppError(x, 'RESOURCE_DOES_NOT_EXIST') && /no promotion to roll back/.test(x.message),
+      );
     });
 
     it('the CLI gives exit codes CI can gate on', async () => {
@@ -203,14 +247,25 @@ function governanceSuite(kind: string, connect: (dir: string) => Promise<{ uri: 
       assert.equal(refused.code, 5);
       assert.match(refused.stderr, /failed its latest model test/);
       const good = await registerModel(client, dir, params, 'ridge', 'cli-good');
-      const passed = await runBuiltCli(['model', 'test', '--version', good, '--data', 'data/test.csv', '--json'], dir, env);
+      const passed = await runBuiltCli(
+        ['model', 'test', '--version', good, '--data', 'data/test.csv', '--json'],
+        dir,
+        env,
+      );
       assert.equal(passed.code, 0, passed.stdout + passed.stderr);
       assert.equal(JSON.parse(passed.stdout).passed, true);
-      const promoted = await runBuiltCli(['model', 'promote', '--version', good, '--user', 'ci', '--reason', 'pipeline'], dir, env);
+      const promoted = await runBuiltCli(
+        ['model', 'promote', '--version', good, '--user', 'ci', '--reason', 'pipeline'],
+        dir,
+        env,
+      );
       assert.equal(promoted.code, 0, promoted.stderr);
       assert.match(promoted.stdout, new RegExp(`v${good} -> Production \\(alias champion\\)`));
       const list = await runBuiltCli(['model', 'list', '--json'], dir, env);
-      const listing = JSON.parse(list.stdout) as { consistent: boolean; versions: Array<{ version: string; stage: string; test: string | null }> };
+      const listing = JSON.parse(list.stdout) as {
+        consistent: boolean;
+        versions: Array<{ version: string; stage: string; test: string | null }>;
+      };
       assert.equal(listing.consistent, true);
       assert.equal(listing.versions.find((x) => x.version === good)?.stage, 'Production');
       assert.equal(listing.versions.find((x) => x.version === v)?.test, 'failed');
@@ -224,15 +279,32 @@ function governanceSuite(kind: string, connect: (dir: string) => Promise<{ uri: 
   });
 }
 
-governanceSuite('embedded SQLite', async (dir) => ({ uri: `sqlite:///${join(dir, 'mlflow.db')}`, stop: async () => undefined }));
+governanceSuite('embedded SQLite', async (dir) => ({
+  uri: `sqlite:///${join(dir, 'mlflow.db')}`,
+  stop: async () => undefined,
+}));
 
 governanceSuite('carprice tracking serve', async (dir) => {
   let server: ChildProcessWithoutNullStreams | undefined;
   const url = await new Promise<string>((res, rej) => {
-    server = spawn(process.execPath, [BUILT_CLI, 'tracking', 'serve', '--port', '0', '--backend-store-uri', `sqlite:///${join(dir, 'server.db')}`, '--artifacts-destination', join(dir, 'arts')], {
-      cwd: dir,
-      env: cleanEnv(),
-    });
+    server = spawn(
+      process.execPath,
+      [
+        BUILT_CLI,
+        'tracking',
+        'serve',
+        '--port',
+        '0',
+        '--backend-store-uri',
+        `sqlite:///${join(dir, 'server.db')}`,
+        '--artifacts-destination',
+        join(dir, 'arts'),
+      ],
+      {
+        cwd: dir,
+        env: cleanEnv(),
+      },
+    );
     let out = '';
     let err = '';
     server.stderr.on('data', (d) => (err += d));
@@ -262,15 +334,25 @@ describe('model test without a registry', () => {
       const { frame, y, schema } = fixtureFrame({ n: 600, seed: 5 });
       trainBundle(frame, y, schema, {
         ...trainingOptions(params, 'ridge'),
-        metadata: { createdAt: '2026-01-01T00:00:00.000Z', training: { dataHash: 'x', rows: frame.nRows, source: 'fixture' }, params: {}, carpriceVersion: 'test' },
+        metadata: {
+          createdAt: '2026-01-01T00:00:00.000Z',
+          training: { dataHash: 'x', rows: frame.nRows, source: 'fixture' },
+          params: {},
+          carpriceVersion: 'test',
+        },
       }).save(join(dir, 'artifacts/model_trainer/model'));
-      const r = await runBuiltCli(['model', 'test', '--data', 'data/test.csv', '--json'], dir, { MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' });
+      const r = await runBuiltCli(['model', 'test', '--data', 'data/test.csv', '--json'], dir, {
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
+      });
       assert.equal(r.code, 0, r.stderr);
       const report = JSON.parse(r.stdout);
       assert.equal(report.model.source, 'local');
       assert.match(r.stderr, /no registry answered/);
       assert.ok(existsSync(join(dir, 'out/model_test/local-bundle/report.json')));
-      assert.equal(JSON.parse(readFileSync(join(dir, 'out/model_test/local-bundle/model_card.json'), 'utf8')).kind, 'carprice-model-card');
+      assert.equal(
+        JSON.parse(readFileSync(join(dir, 'out/model_test/local-bundle/model_card.json'), 'utf8')).kind,
+        'carprice-model-card',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -15,7 +15,10 @@ import { migratePgDatabase, PG_SCHEMA_VERSION } from '../../src/tracking/postgre
 import { PgTrackingStore } from '../../src/tracking/postgres/pg-tracking-store.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres-cluster.js';
 
-const snapshotPath = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/tracking/postgres/schema-snapshot.sql');
+const snapshotPath = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../src/tracking/postgres/schema-snapshot.sql',
+);
 
 /** Tables (columns with type, nullability, default, collation), constraints and indexes, sorted. */
 async function dumpSchema(c: pg.Client): Promise<string> {
@@ -29,7 +32,9 @@ async function dumpSchema(c: pg.Client): Promise<string> {
     SELECT rel.relname AS t, format('  CONSTRAINT %s %s', con.conname, pg_get_constraintdef(con.oid)) AS line
     FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid JOIN pg_namespace n ON n.oid = rel.relnamespace
     WHERE n.nspname = 'public' ORDER BY rel.relname, con.conname`);
-  const idx = await c.query<{ line: string }>(`SELECT indexdef || ';' AS line FROM pg_indexes WHERE schemaname = 'public' ORDER BY tablename, indexname`);
+  const idx = await c.query<{ line: string }>(
+    `SELECT indexdef || ';' AS line FROM pg_indexes WHERE schemaname = 'public' ORDER BY tablename, indexname`,
+  );
   const tables = new Map<string, string[]>();
   for (const r of [...cols.rows, ...cons.rows]) tables.set(r.t, [...(tables.get(r.t) ?? []), r.line]);
   const out = [...tables.keys()].sort().map((t) => `TABLE ${t}\n${(tables.get(t) ?? []).join('\n')}`);
@@ -57,12 +62,18 @@ if (typeof cluster === 'string') {
       } finally {
         await client.end();
       }
-      assert.deepEqual(await migratePgDatabase(conn, conn.uri), { from: PG_SCHEMA_VERSION, to: PG_SCHEMA_VERSION, applied: [] });
+      assert.deepEqual(await migratePgDatabase(conn, conn.uri), {
+        from: PG_SCHEMA_VERSION,
+        to: PG_SCHEMA_VERSION,
+        applied: [],
+      });
     });
 
     it('two stores starting at once on an empty database migrate it once', async () => {
       const conn = await c.newDatabase();
-      const stores = [0, 1, 2].map(() => new PgTrackingStore({ connection: conn, where: conn.uri, defaultArtifactRoot: '/tmp/a' }));
+      const stores = [0, 1, 2].map(
+        () => new PgTrackingStore({ connection: conn, where: conn.uri, defaultArtifactRoot: '/tmp/a' }),
+      );
       try {
         await Promise.all(stores.map((s) => s.open()));
         const exps = await Promise.all(stores.map((s) => s.getExperiment('0')));
@@ -85,7 +96,9 @@ if (typeof cluster === 'string') {
       await migratePgDatabase(conn, conn.uri);
       const client = new pg.Client(conn);
       await client.connect();
-      await client.query(`INSERT INTO carprice_schema_migrations (version, description) VALUES (${PG_SCHEMA_VERSION + 1}, 'future')`);
+      await client.query(
+        `INSERT INTO carprice_schema_migrations (version, description) VALUES (${PG_SCHEMA_VERSION + 1}, 'future')`,
+      );
       await client.end();
       const store = new PgTrackingStore({ connection: conn, where: conn.uri, defaultArtifactRoot: '/tmp/a' });
       try {
@@ -96,9 +109,24 @@ if (typeof cluster === 'string') {
     });
 
     it('answers an unreachable server with a one-line TEMPORARILY_UNAVAILABLE', async () => {
-      const store = new PgTrackingStore({ connection: { host: '127.0.0.1', port: 1, user: 'x', password: 'secret-pw', database: 'x', connectTimeoutMs: 2000 }, where: 'postgresql://x:***@127.0.0.1:1/x', defaultArtifactRoot: '/tmp/a' });
+      const store = new PgTrackingStore({
+        connection: {
+          host: '127.0.0.1',
+          port: 1,
+          user: 'x',
+          password: 'secret-pw',
+          database: 'x',
+          connectTimeoutMs: 2000,
+        },
+        where: 'postgresql://x:***@127.0.0.1:1/x',
+        defaultArtifactRoot: '/tmp/a',
+      });
       try {
-        await assert.rejects(store.getExperiment('0'), (e) => isAppError(e, 'TEMPORARILY_UNAVAILABLE') && !e.message.includes('secret-pw') && !e.message.includes('\n'));
+        await assert.rejects(
+          store.getExperiment('0'),
+          (e) =>
+            isAppError(e, 'TEMPORARILY_UNAVAILABLE') && !e.message.includes('secret-pw') && !e.message.includes('\n'),
+        );
       } finally {
         await store.close();
       }

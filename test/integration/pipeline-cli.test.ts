@@ -15,7 +15,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const main = join(root, 'dist/src/cli/main.js');
 
 function cli(cwd: string, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const env: NodeJS.ProcessEnv = { ...process.env, CI: "1" };
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
   delete env.NODE_TEST_CONTEXT;
   const r = spawnSync(process.execPath, [main, ...args], { cwd, encoding: 'utf8', env, timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -30,16 +30,25 @@ function repo(dvcYaml: string, files: Record<string, string> = {}): string {
 }
 
 test('repro runs stages (a cmd can call `carprice`), status agrees, a second repro skips', (t) => {
-  const d = repo('stages:\n  version:\n    cmd: carprice --version > v.txt\n    deps:\n    - in.txt\n    outs:\n    - v.txt\n', { 'in.txt': 'x' });
+  const d = repo(
+    'stages:\n  version:\n    cmd: carprice --version > v.txt\n    deps:\n    - in.txt\n    outs:\n    - v.txt\n',
+    { 'in.txt': 'x' },
+  );
   t.after(() => rmSync(d, { recursive: true, force: true }));
   const s0 = cli(d, 'status');
   assert.equal(s0.code, 0);
-  assert.equal(s0.stdout, 'version:\n\tchanged deps:\n\t\tmodified:           in.txt\n\tchanged outs:\n\t\tdeleted:            v.txt\n');
+  assert.equal(
+    s0.stdout,
+    'version:\n\tchanged deps:\n\t\tmodified:           in.txt\n\tchanged outs:\n\t\tdeleted:            v.txt\n',
+  );
   const r = cli(d, 'repro');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Running stage 'version'/);
   assert.match(r.stdout, /> carprice --version > v.txt/);
-  assert.equal(readFileSync(join(d, 'v.txt'), 'utf8'), `carprice ${(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+  assert.equal(
+    readFileSync(join(d, 'v.txt'), 'utf8'),
+    `carprice ${(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version}\n`,
+  );
   assert.equal(cli(d, 'status').stdout, 'Data and pipelines are up to date.\n');
   assert.equal(cli(d, 'status', '-q').code, 0);
   const r2 = cli(d, 'repro');
@@ -51,7 +60,9 @@ test('repro runs stages (a cmd can call `carprice`), status agrees, a second rep
 });
 
 test('a failing stage exits with the pipeline code and names the command; dependents are skipped', (t) => {
-  const d = repo('stages:\n  bad:\n    cmd: exit 3\n    outs:\n    - b.txt\n  after:\n    cmd: cp b.txt c.txt\n    deps:\n    - b.txt\n    outs:\n    - c.txt\n');
+  const d = repo(
+    'stages:\n  bad:\n    cmd: exit 3\n    outs:\n    - b.txt\n  after:\n    cmd: cp b.txt c.txt\n    deps:\n    - b.txt\n    outs:\n    - c.txt\n',
+  );
   t.after(() => rmSync(d, { recursive: true, force: true }));
   const r = cli(d, 'repro');
   assert.equal(r.code, 7);
@@ -74,7 +85,9 @@ test('the repo lock stops a concurrent repro with the holder pid', async (t) => 
 });
 
 test('dag --mermaid, remote add/list, and pull without a remote', (t) => {
-  const d = repo('stages:\n  a:\n    cmd: echo > a\n    outs:\n    - a\n  b:\n    cmd: cp a b\n    deps:\n    - a\n    outs:\n    - b\n');
+  const d = repo(
+    'stages:\n  a:\n    cmd: echo > a\n    outs:\n    - a\n  b:\n    cmd: cp a b\n    deps:\n    - a\n    outs:\n    - b\n',
+  );
   t.after(() => rmSync(d, { recursive: true, force: true }));
   assert.equal(cli(d, 'dag', '--mermaid').stdout, 'flowchart TD\n\tnode1["a"]\n\tnode2["b"]\n\tnode1-->node2\n');
   const p = cli(d, 'pull');
@@ -82,7 +95,10 @@ test('dag --mermaid, remote add/list, and pull without a remote', (t) => {
   assert.match(p.stderr, /no default remote set; add one with `carprice remote add -d NAME s3:\/\/BUCKET\/PREFIX`/);
   assert.equal(cli(d, 'remote', 'add', '-d', 'store', 's3://bucket/prefix').code, 0);
   assert.equal(cli(d, 'remote', 'list').stdout, 'store\ts3://bucket/prefix\t(default)\n');
-  assert.equal(readFileSync(join(d, '.dvc/config'), 'utf8'), `[core]\n    remote = store\n['remote "store"']\n    url = s3://bucket/prefix\n`);
+  assert.equal(
+    readFileSync(join(d, '.dvc/config'), 'utf8'),
+    `[core]\n    remote = store\n['remote "store"']\n    url = s3://bucket/prefix\n`,
+  );
 });
 
 test('SIGINT (Ctrl-C) stops repro: the stage command is killed, exit 130, lock released, nothing recorded', async (t) => {
@@ -95,7 +111,8 @@ test('SIGINT (Ctrl-C) stops repro: the stage command is killed, exit 130, lock r
   child.stderr.on('data', (c) => (stderr += c));
   const { existsSync } = await import('node:fs');
   const deadline = Date.now() + 30_000;
-  while (!(existsSync(join(d, 'pid.txt')) && readFileSync(join(d, 'pid.txt'), 'utf8').trim()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  while (!(existsSync(join(d, 'pid.txt')) && readFileSync(join(d, 'pid.txt'), 'utf8').trim()) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 25));
   const pid = Number(readFileSync(join(d, 'pid.txt'), 'utf8'));
   child.kill('SIGINT');
   const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));

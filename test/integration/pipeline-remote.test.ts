@@ -45,11 +45,17 @@ test('push/pull round trip through a local remote (relative URL resolved against
   });
   await reproduce({ cwd: d });
   // Not configured yet: a clear message naming how to add one.
-  await assert.rejects(push({ cwd: d }), (e: unknown) => isAppError(e, 'REMOTE') && e.message.includes('carprice remote add -d NAME s3://'));
+  await assert.rejects(
+    push({ cwd: d }),
+    (e: unknown) => isAppError(e, 'REMOTE') && e.message.includes('carprice remote add -d NAME s3://'),
+  );
   const rel = join('..', '..', store.split('/').pop()!); // store is a sibling of the repo in tmpdir
   remoteAdd({ cwd: d, name: 'Local', url: join('..', store.split('/').pop()!), default: true });
   assert.deepEqual(remoteList({ cwd: d }), [{ name: 'local', url: rel, isDefault: true }]);
-  assert.equal(readFileSync(join(d, '.dvc/config'), 'utf8'), `[core]\n    remote = local\n['remote "local"']\n    url = ${rel}\n`);
+  assert.equal(
+    readFileSync(join(d, '.dvc/config'), 'utf8'),
+    `[core]\n    remote = local\n['remote "local"']\n    url = ${rel}\n`,
+  );
   const p1 = await push({ cwd: d });
   assert.equal(p1.transferred, 4); // a.csv, b.txt, out .dir, model.bin
   const manifest = `[{"md5": "${md5('x\n1\n')}", "relpath": "a.csv"}, {"md5": "${md5('b\n')}", "relpath": "b.txt"}]`;
@@ -69,7 +75,10 @@ test('push/pull round trip through a local remote (relative URL resolved against
   const obj = join(store, 'files/md5', md5('m\n').slice(0, 2), md5('m\n').slice(2));
   rmSync(obj, { force: true });
   writeFileSync(obj, 'tampered');
-  await assert.rejects(fetch({ cwd: d }), (e: unknown) => isAppError(e, 'DATA_INVALID') && e.message.includes('corrupted'));
+  await assert.rejects(
+    fetch({ cwd: d }),
+    (e: unknown) => isAppError(e, 'DATA_INVALID') && e.message.includes('corrupted'),
+  );
   assert.ok(!existsSync(join(d, '.dvc/cache/files/md5', md5('m\n').slice(0, 2), md5('m\n').slice(2))));
   // Missing objects are listed.
   rmSync(obj, { force: true });
@@ -83,15 +92,29 @@ test('pull from a default remote that is not in the config says so and how to ad
   const d = pipelineRepo();
   t.after(() => rmSync(d, { recursive: true, force: true }));
   writeFileSync(join(d, '.dvc/config'), '[core]\n    remote = gone\n');
-  await assert.rejects(pull({ cwd: d }), (e: unknown) => isAppError(e, 'REMOTE') && /remote 'gone' \(the default, core.remote\) does not exist/.test(e.message) && e.message.includes('carprice remote add -d'));
+  await assert.rejects(
+    pull({ cwd: d }),
+    (e: unknown) =>
+      isAppError(e, 'REMOTE') &&
+      /remote 'gone' \(the default, core.remote\) does not exist/.test(e.message) &&
+      e.message.includes('carprice remote add -d'),
+  );
 });
 
 test('push/pull round trip through a real S3-compatible server (s3rver)', async (t) => {
   const d = pipelineRepo();
   const s3dir = mkdtempSync(join(tmpdir(), 'carprice-s3rver-'));
   const modName = 's3rver';
-  const { default: S3rver } = (await import(modName)) as { default: new (o: object) => { run(): Promise<AddressInfo>; close(): Promise<void> } };
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3dir, configureBuckets: [{ name: 'bucket' }] });
+  const { default: S3rver } = (await import(modName)) as {
+    default: new (o: object) => { run(): Promise<AddressInfo>; close(): Promise<void> };
+  };
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: s3dir,
+    configureBuckets: [{ name: 'bucket' }],
+  });
   const addr = await server.run();
   t.after(async () => {
     await server.close();
@@ -117,5 +140,8 @@ test('push/pull round trip through a real S3-compatible server (s3rver)', async 
   // A bucket that does not exist is a REMOTE error naming the problem.
   remoteModify({ cwd: d, name: 's3', option: 'url', value: 's3://nobucket/x' });
   wipeData(d);
-  await assert.rejects(pull({ cwd: d, env }), (e: unknown) => isAppError(e) && /bucket does not exist|nobucket|S3 error/.test(e.message));
+  await assert.rejects(
+    pull({ cwd: d, env }),
+    (e: unknown) => isAppError(e) && /bucket does not exist|nobucket|S3 error/.test(e.message),
+  );
 });

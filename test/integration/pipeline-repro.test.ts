@@ -112,7 +112,9 @@ stages:
   // Cache holds the cached outputs, and (DVC's run-cache) the uncached metrics.json too.
   assert.ok(existsSync(join(d, '.dvc/cache/files/md5', md5(data).slice(0, 2), md5(data).slice(2))));
   assert.ok(existsSync(join(d, '.dvc/cache/files/md5', md5('lr=0.1\n').slice(0, 2), md5('lr=0.1\n').slice(2))));
-  assert.ok(existsSync(join(d, '.dvc/cache/files/md5', md5('{"acc": 0.5}\n').slice(0, 2), md5('{"acc": 0.5}\n').slice(2))));
+  assert.ok(
+    existsSync(join(d, '.dvc/cache/files/md5', md5('{"acc": 0.5}\n').slice(0, 2), md5('{"acc": 0.5}\n').slice(2))),
+  );
   assert.equal(readdirSync(join(d, '.dvc/cache/runs')).length, 2, 'one run-cache entry per stage');
   assert.match(out.join(''), /Running stage 'prepare'/);
   // Nothing changed: skipped, commands not run again, lock bytes identical.
@@ -124,7 +126,10 @@ stages:
 });
 
 test('lock for a simple stage matches DVC bytes exactly (no folding involved)', async (t) => {
-  const d = makeRepo({ 'dvc.yaml': 'stages:\n  s:\n    cmd: cp in.txt out.txt\n    deps:\n    - in.txt\n    outs:\n    - out.txt\n', 'in.txt': 'foo' });
+  const d = makeRepo({
+    'dvc.yaml': 'stages:\n  s:\n    cmd: cp in.txt out.txt\n    deps:\n    - in.txt\n    outs:\n    - out.txt\n',
+    'in.txt': 'foo',
+  });
   t.after(() => rmSync(d, { recursive: true, force: true }));
   await reproduce({ cwd: d });
   assert.equal(
@@ -140,7 +145,10 @@ test('status after changing a dep, a tracked param, an untracked param, deleting
   writeFileSync(join(d, 'params.yaml'), PARAMS.replace('unused: 1', 'unused: 2'));
   assert.equal(formatStatus(await status({ cwd: d })), 'Data and pipelines are up to date.\n');
   writeFileSync(join(d, 'params.yaml'), PARAMS.replace('seed: 42', 'seed: 7'));
-  assert.equal(formatStatus(await status({ cwd: d })), 'train:\n\tchanged deps:\n\t\tparams.yaml:\n\t\t\tmodified:           train.seed\n');
+  assert.equal(
+    formatStatus(await status({ cwd: d })),
+    'train:\n\tchanged deps:\n\t\tparams.yaml:\n\t\t\tmodified:           train.seed\n',
+  );
   writeFileSync(join(d, 'params.yaml'), PARAMS);
   writeFileSync(join(d, 'data.csv'), 'a,b\n1,3\n');
   rmSync(join(d, 'model.txt'));
@@ -192,13 +200,14 @@ test('a failing stage skips its dependents, leaves its lock entry and the cache 
   t.after(() => rmSync(d, { recursive: true, force: true }));
   await reproduce({ cwd: d });
   const lockBefore = readFileSync(join(d, 'dvc.lock'), 'utf8');
-  const cacheBefore = (readdirSync(join(d, ".dvc/cache/files/md5"), { recursive: true }) as string[]).sort();
+  const cacheBefore = (readdirSync(join(d, '.dvc/cache/files/md5'), { recursive: true }) as string[]).sort();
   writeFileSync(join(d, 'params.yaml'), 'v: 2\n');
   writeFileSync(join(d, 'dvc.yaml'), readFileSync(join(d, 'dvc.yaml'), 'utf8').replace('echo c >', 'echo cc >'));
   const err: string[] = [];
   await assert.rejects(
     reproduce({ cwd: d, stderr: { write: (s) => void err.push(s) } }),
-    (e: unknown) => isAppError(e, 'PIPELINE_STAGE_FAILED') && /1 stage failed: a; not run because of it: b/.test(e.message),
+    (e: unknown) =>
+      isAppError(e, 'PIPELINE_STAGE_FAILED') && /1 stage failed: a; not run because of it: b/.test(e.message),
   );
   assert.match(err.join(''), /command `echo 2 > a.txt && test "2" = 1` exited with code 1/);
   const lockAfter = readFileSync(join(d, 'dvc.lock'), 'utf8');
@@ -206,7 +215,7 @@ test('a failing stage skips its dependents, leaves its lock entry and the cache 
   assert.equal(entry(lockAfter, 'a'), entry(lockBefore, 'a'));
   assert.equal(entry(lockAfter, 'b'), entry(lockBefore, 'b'));
   assert.notEqual(entry(lockAfter, 'c'), entry(lockBefore, 'c'));
-  const cacheAfter = (readdirSync(join(d, ".dvc/cache/files/md5"), { recursive: true }) as string[]).sort();
+  const cacheAfter = (readdirSync(join(d, '.dvc/cache/files/md5'), { recursive: true }) as string[]).sort();
   assert.deepEqual(cacheAfter.filter((p) => !cacheBefore.includes(p)).length, 2); // only c's new object (dir + file)
   assert.equal(readFileSync(join(d, 'c.txt'), 'utf8'), 'cc\n');
 });
@@ -235,7 +244,10 @@ test('repo lock: a live holder stops a second repro with its pid; a stale lock i
   });
   mkdirSync(join(d, '.dvc/tmp'), { recursive: true });
   writeFileSync(join(d, '.dvc/tmp/lock'), ` ${holder.pid}\n`);
-  await assert.rejects(reproduce({ cwd: d }), (e: unknown) => isAppError(e, 'PIPELINE_LOCKED') && e.message.includes(`pid ${holder.pid}`));
+  await assert.rejects(
+    reproduce({ cwd: d }),
+    (e: unknown) => isAppError(e, 'PIPELINE_LOCKED') && e.message.includes(`pid ${holder.pid}`),
+  );
   assert.ok(!existsSync(join(d, 'dvc.lock')));
   holder.kill();
   await new Promise((r) => holder.once('exit', r));
@@ -245,7 +257,9 @@ test('repo lock: a live holder stops a second repro with its pid; a stale lock i
 });
 
 test('abort (Ctrl-C) kills the running command, records nothing for it and releases the lock', async (t) => {
-  const d = makeRepo({ 'dvc.yaml': 'stages:\n  slow:\n    cmd: echo $$ > pid.txt; touch o.txt; exec sleep 30\n    outs:\n    - o.txt\n' });
+  const d = makeRepo({
+    'dvc.yaml': 'stages:\n  slow:\n    cmd: echo $$ > pid.txt; touch o.txt; exec sleep 30\n    outs:\n    - o.txt\n',
+  });
   t.after(() => rmSync(d, { recursive: true, force: true }));
   const ac = new AbortController();
   const timer = setInterval(() => {
@@ -292,9 +306,15 @@ test('foreach and matrix stages run and are keyed group@item in dvc.lock; target
 });
 
 test('frozen stages never run; --dry runs and writes nothing; stale lock entries are kept', async (t) => {
-  const d = makeRepo({ 'dvc.yaml': 'stages:\n  f:\n    cmd: echo x > f.txt\n    frozen: true\n    outs:\n    - f.txt\n  g:\n    cmd: echo g > g.txt\n    outs:\n    - g.txt\n' });
+  const d = makeRepo({
+    'dvc.yaml':
+      'stages:\n  f:\n    cmd: echo x > f.txt\n    frozen: true\n    outs:\n    - f.txt\n  g:\n    cmd: echo g > g.txt\n    outs:\n    - g.txt\n',
+  });
   t.after(() => rmSync(d, { recursive: true, force: true }));
-  await assert.rejects(reproduce({ cwd: d, targets: ['f'] }), (e: unknown) => isAppError(e, 'PIPELINE_STAGE_FAILED') && /frozen/.test(e.message));
+  await assert.rejects(
+    reproduce({ cwd: d, targets: ['f'] }),
+    (e: unknown) => isAppError(e, 'PIPELINE_STAGE_FAILED') && /frozen/.test(e.message),
+  );
   const out: string[] = [];
   const dry = await reproduce({ cwd: d, targets: ['g'], dry: true, stdout: { write: (s) => void out.push(s) } });
   assert.deepEqual(outcomes(dry), { g: 'dry' });
@@ -304,7 +324,10 @@ test('frozen stages never run; --dry runs and writes nothing; stale lock entries
   // Remove g from dvc.yaml: its lock entry stays (DVC keeps stale entries).
   writeFileSync(join(d, 'dvc.yaml'), 'stages:\n  h:\n    cmd: echo h > h.txt\n    outs:\n    - h.txt\n');
   await reproduce({ cwd: d });
-  assert.deepEqual([...readFileSync(join(d, 'dvc.lock'), 'utf8').matchAll(/^  (\S+):$/gm)].map((m) => m[1]), ['g', 'h']);
+  assert.deepEqual(
+    [...readFileSync(join(d, 'dvc.lock'), 'utf8').matchAll(/^  (\S+):$/gm)].map((m) => m[1]),
+    ['g', 'h'],
+  );
 });
 
 test('add tracks data with a .dvc file; status shows its changes; checkout restores it', async (t) => {
@@ -312,15 +335,27 @@ test('add tracks data with a .dvc file; status shows its changes; checkout resto
   t.after(() => rmSync(d, { recursive: true, force: true }));
   mkdirSync(join(d, '.git'));
   const added = await add({ cwd: d, paths: ['data/raw.csv', 'data/dir'] });
-  assert.deepEqual(added.map((a) => a.dvcFile), ['data/raw.csv.dvc', 'data/dir.dvc']);
-  assert.equal(readFileSync(join(d, 'data/raw.csv.dvc'), 'utf8'), `outs:\n- md5: ${md5('x\n1\n')}\n  size: 4\n  hash: md5\n  path: raw.csv\n`);
+  assert.deepEqual(
+    added.map((a) => a.dvcFile),
+    ['data/raw.csv.dvc', 'data/dir.dvc'],
+  );
+  assert.equal(
+    readFileSync(join(d, 'data/raw.csv.dvc'), 'utf8'),
+    `outs:\n- md5: ${md5('x\n1\n')}\n  size: 4\n  hash: md5\n  path: raw.csv\n`,
+  );
   const manifest = `[{"md5": "${md5('a')}", "relpath": "a.txt"}, {"md5": "${md5('b')}", "relpath": "b.txt"}]`;
-  assert.equal(readFileSync(join(d, 'data/dir.dvc'), 'utf8'), `outs:\n- md5: ${md5(manifest)}.dir\n  size: 2\n  nfiles: 2\n  hash: md5\n  path: dir\n`);
+  assert.equal(
+    readFileSync(join(d, 'data/dir.dvc'), 'utf8'),
+    `outs:\n- md5: ${md5(manifest)}.dir\n  size: 2\n  nfiles: 2\n  hash: md5\n  path: dir\n`,
+  );
   assert.equal(readFileSync(join(d, 'data/.gitignore'), 'utf8'), '/raw.csv\n/dir\n');
   assert.equal(formatStatus(await status({ cwd: d })), 'Data and pipelines are up to date.\n');
   writeFileSync(join(d, 'data/raw.csv'), 'x\n2\n');
   rmSync(join(d, 'data/dir/b.txt'));
-  assert.equal(formatStatus(await status({ cwd: d })), 'data/dir.dvc:\n\tchanged outs:\n\t\tmodified:           data/dir\ndata/raw.csv.dvc:\n\tchanged outs:\n\t\tmodified:           data/raw.csv\n');
+  assert.equal(
+    formatStatus(await status({ cwd: d })),
+    'data/dir.dvc:\n\tchanged outs:\n\t\tmodified:           data/dir\ndata/raw.csv.dvc:\n\tchanged outs:\n\t\tmodified:           data/raw.csv\n',
+  );
   const c = await checkout({ cwd: d, force: true });
   assert.deepEqual([c.modified.sort(), c.failed], [['data/dir/', 'data/raw.csv'], []]);
   assert.equal(readFileSync(join(d, 'data/dir/b.txt'), 'utf8'), 'b');
@@ -328,10 +363,16 @@ test('add tracks data with a .dvc file; status shows its changes; checkout resto
 });
 
 test('missing dependency and missing param key fail before running with a clear message', async (t) => {
-  const d = makeRepo({ 'dvc.yaml': 'stages:\n  s:\n    cmd: echo > o\n    deps:\n    - nope.csv\n    outs:\n    - o\n  p:\n    cmd: echo > q\n    params:\n    - a.b\n    outs:\n    - q\n', 'params.yaml': 'a: {c: 1}\n' });
+  const d = makeRepo({
+    'dvc.yaml':
+      'stages:\n  s:\n    cmd: echo > o\n    deps:\n    - nope.csv\n    outs:\n    - o\n  p:\n    cmd: echo > q\n    params:\n    - a.b\n    outs:\n    - q\n',
+    'params.yaml': 'a: {c: 1}\n',
+  });
   t.after(() => rmSync(d, { recursive: true, force: true }));
   const err: string[] = [];
-  await assert.rejects(reproduce({ cwd: d, stderr: { write: (s) => void err.push(s) } }), (e: unknown) => isAppError(e, 'PIPELINE_STAGE_FAILED'));
+  await assert.rejects(reproduce({ cwd: d, stderr: { write: (s) => void err.push(s) } }), (e: unknown) =>
+    isAppError(e, 'PIPELINE_STAGE_FAILED'),
+  );
   assert.match(err.join(''), /dependency 'nope.csv' of stage 's' does not exist/);
   assert.match(err.join(''), /parameters 'a.b' are missing from 'params.yaml'/);
 });
@@ -358,12 +399,19 @@ test('cmd lines run one by one in the stage wdir with DVC_STAGE/DVC_ROOT; a fail
 `,
   });
   t.after(() => rmSync(d, { recursive: true, force: true }));
-  await assert.rejects(reproduce({ cwd: d }), (e: unknown) => isAppError(e, 'PIPELINE_STAGE_FAILED') && /`exit 4` exited with code 4/.test(e.message));
+  await assert.rejects(
+    reproduce({ cwd: d }),
+    (e: unknown) => isAppError(e, 'PIPELINE_STAGE_FAILED') && /`exit 4` exited with code 4/.test(e.message),
+  );
   const { realpathSync } = await import('node:fs');
   const real = realpathSync(d);
   assert.equal(readFileSync(join(d, 'sub/env.txt'), 'utf8'), `env\n${real}/sub\n${d}\n`);
   assert.ok(existsSync(join(d, 'one.txt')) && !existsSync(join(d, 'two.txt')));
   const lock = readFileSync(join(d, 'dvc.lock'), 'utf8');
-  assert.ok(lock.includes('  env:\n    cmd: "echo \\"$DVC_STAGE\\" > env.txt\\npwd >> env.txt\\necho \\"$DVC_ROOT\\" >> env.txt\\n"\n'));
+  assert.ok(
+    lock.includes(
+      '  env:\n    cmd: "echo \\"$DVC_STAGE\\" > env.txt\\npwd >> env.txt\\necho \\"$DVC_ROOT\\" >> env.txt\\n"\n',
+    ),
+  );
   assert.ok(!lock.includes('  stop:'));
 });

@@ -42,32 +42,51 @@ function runEntries(d: string): string[] {
   const dir = join(d, '.dvc/cache/runs');
   if (!existsSync(dir)) return [];
   const out: string[] = [];
-  for (const a of readdirSync(dir)) for (const k of readdirSync(join(dir, a))) for (const v of readdirSync(join(dir, a, k))) out.push(`${a}/${k}/${v}`);
+  for (const a of readdirSync(dir))
+    for (const k of readdirSync(join(dir, a))) for (const v of readdirSync(join(dir, a, k))) out.push(`${a}/${k}/${v}`);
   return out;
 }
 
-test("the project's .gitignore ignores neither dvc.lock nor dvc.yaml, params.yaml or .dvc files", { skip: !hasGit || !existsSync(join(root, '.git')) ? 'needs git and a git checkout' : false }, () => {
-  const r = spawnSync('git', ['check-ignore', '--no-index', '--', 'dvc.lock', 'dvc.yaml', 'params.yaml', 'data/cars24_v3.xlsx.dvc'], { cwd: root, encoding: 'utf8' });
-  assert.equal(r.stdout, '', `git-ignored: ${r.stdout}`);
-});
+test(
+  "the project's .gitignore ignores neither dvc.lock nor dvc.yaml, params.yaml or .dvc files",
+  { skip: !hasGit || !existsSync(join(root, '.git')) ? 'needs git and a git checkout' : false },
+  () => {
+    const r = spawnSync(
+      'git',
+      ['check-ignore', '--no-index', '--', 'dvc.lock', 'dvc.yaml', 'params.yaml', 'data/cars24_v3.xlsx.dvc'],
+      { cwd: root, encoding: 'utf8' },
+    );
+    assert.equal(r.stdout, '', `git-ignored: ${r.stdout}`);
+  },
+);
 
-test('repro warns, as DVC refuses to work, when dvc.lock is git-ignored', { skip: !hasGit ? 'needs git' : false }, async (t) => {
-  const d = makeRepo({ 'dvc.yaml': 'stages:\n  s:\n    cmd: echo hi > o.txt\n    deps:\n    - dvc.yaml\n    outs:\n    - o.txt\n', '.gitignore': '/dvc.lock\n' });
-  t.after(() => rmSync(d, { recursive: true, force: true }));
-  spawnSync('git', ['init', '-q'], { cwd: d });
-  const err: string[] = [];
-  const out: string[] = [];
-  await reproduce({ cwd: d, stderr: { write: (s) => void err.push(s) }, stdout: { write: (s) => void out.push(s) } });
-  assert.match(err.join(''), /WARNING: 'dvc\.lock' is git-ignored: real DVC stops every command/);
-  // DVC's hint names the files the run changed, before the push reminder.
-  assert.match(out.join(''), /To track the changes with git, run:\n\n\tgit add \.gitignore dvc\.lock\n\nUse `carprice push`/);
-  // The outputs carprice ignores are the outputs, never the lock.
-  assert.equal(readFileSync(join(d, '.gitignore'), 'utf8'), '/dvc.lock\n/o.txt\n');
-  writeFileSync(join(d, '.gitignore'), '/o.txt\n');
-  const err2: string[] = [];
-  await reproduce({ cwd: d, stderr: { write: (s) => void err2.push(s) } });
-  assert.equal(err2.join(''), '');
-});
+test(
+  'repro warns, as DVC refuses to work, when dvc.lock is git-ignored',
+  { skip: !hasGit ? 'needs git' : false },
+  async (t) => {
+    const d = makeRepo({
+      'dvc.yaml': 'stages:\n  s:\n    cmd: echo hi > o.txt\n    deps:\n    - dvc.yaml\n    outs:\n    - o.txt\n',
+      '.gitignore': '/dvc.lock\n',
+    });
+    t.after(() => rmSync(d, { recursive: true, force: true }));
+    spawnSync('git', ['init', '-q'], { cwd: d });
+    const err: string[] = [];
+    const out: string[] = [];
+    await reproduce({ cwd: d, stderr: { write: (s) => void err.push(s) }, stdout: { write: (s) => void out.push(s) } });
+    assert.match(err.join(''), /WARNING: 'dvc\.lock' is git-ignored: real DVC stops every command/);
+    // DVC's hint names the files the run changed, before the push reminder.
+    assert.match(
+      out.join(''),
+      /To track the changes with git, run:\n\n\tgit add \.gitignore dvc\.lock\n\nUse `carprice push`/,
+    );
+    // The outputs carprice ignores are the outputs, never the lock.
+    assert.equal(readFileSync(join(d, '.gitignore'), 'utf8'), '/dvc.lock\n/o.txt\n');
+    writeFileSync(join(d, '.gitignore'), '/o.txt\n');
+    const err2: string[] = [];
+    await reproduce({ cwd: d, stderr: { write: (s) => void err2.push(s) } });
+    assert.equal(err2.join(''), '');
+  },
+);
 
 test('run-cache key and value: sha256 of Python json.dumps(sort_keys) without size/nfiles', () => {
   // example-get-started's prepare entry; key computed with Python's json.dumps + hashlib.
@@ -78,7 +97,9 @@ test('run-cache key and value: sha256 of Python json.dumps(sort_keys) without si
       { path: 'src/prepare.py', hash: 'md5', md5: 'f54d670ac8a4f63206781fc31d1f2651', size: 2231 },
     ],
     params: { 'params.yaml': { 'prepare.seed': 20170428, 'prepare.split': new PyFloat(0.2) } },
-    outs: [{ path: 'data/prepared', hash: 'md5', md5: '153aad06d376b6595932470e459ef42a.dir', size: 8437363, nfiles: 2 }],
+    outs: [
+      { path: 'data/prepared', hash: 'md5', md5: '153aad06d376b6595932470e459ef42a.dir', size: 8437363, nfiles: 2 },
+    ],
   };
   assert.equal(runCacheHash(entry, true), 'a0c2d20868b0761c22ad3fb2fd40c394f790b4f1625bd845e16154f728cb3d9d');
   assert.equal(runCacheHash(entry, false), '41f723e0dbcff9429bc1ffd99bef787a4d82f5ae58d0eb567f3ad2c0a4c9696e');
@@ -116,7 +137,9 @@ test('run-cache: a run already made with the same deps and params is checked out
   assert.equal(runEntries(d).length, 2);
   writeFileSync(join(d, 'params.yaml'), 'lr: 1\n');
   const out: string[] = [];
-  assert.deepEqual(outcomes(await reproduce({ cwd: d, stdout: { write: (s) => void out.push(s) } })), { train: 'restored' });
+  assert.deepEqual(outcomes(await reproduce({ cwd: d, stdout: { write: (s) => void out.push(s) } })), {
+    train: 'restored',
+  });
   assert.match(out.join(''), /Stage 'train' is cached - skipping run, checking out outputs/);
   assert.equal(readFileSync(join(d, 'runs.log'), 'utf8'), 'run\nrun\n', 'the command did not run a third time');
   assert.equal(readFileSync(join(d, 'model.txt'), 'utf8'), 'lr=1\n');
@@ -130,7 +153,9 @@ test('run-cache: a run already made with the same deps and params is checked out
 });
 
 test('no restore for a stage without deps: a modified output makes it run again', async (t) => {
-  const d = makeRepo({ 'dvc.yaml': 'stages:\n  gen:\n    cmd: echo fresh > o.txt && echo run >> runs.log\n    outs:\n    - o.txt\n' });
+  const d = makeRepo({
+    'dvc.yaml': 'stages:\n  gen:\n    cmd: echo fresh > o.txt && echo run >> runs.log\n    outs:\n    - o.txt\n',
+  });
   t.after(() => rmSync(d, { recursive: true, force: true }));
   await reproduce({ cwd: d });
   writeFileSync(join(d, 'o.txt'), 'tampered\n');
@@ -142,7 +167,11 @@ test('no restore for a stage without deps: a modified output makes it run again'
 });
 
 test('a modified persist output: the stage runs, and dvc.lock records what the command wrote, never the tampered bytes', async (t) => {
-  const d = makeRepo({ 'dvc.yaml': 'stages:\n  p:\n    cmd: cp data.csv o.txt\n    deps:\n    - data.csv\n    outs:\n    - o.txt:\n        persist: true\n', 'data.csv': 'good\n' });
+  const d = makeRepo({
+    'dvc.yaml':
+      'stages:\n  p:\n    cmd: cp data.csv o.txt\n    deps:\n    - data.csv\n    outs:\n    - o.txt:\n        persist: true\n',
+    'data.csv': 'good\n',
+  });
   t.after(() => rmSync(d, { recursive: true, force: true }));
   await reproduce({ cwd: d });
   writeFileSync(join(d, 'o.txt'), 'tampered\n');
@@ -163,12 +192,20 @@ test('always_changed stages and stages with a plain cache:false output get no ru
   await reproduce({ cwd: d });
   assert.equal(runEntries(d).length, 0);
   rmSync(join(d, 'b.txt'));
-  assert.equal(outcomes(await reproduce({ cwd: d })).b, 'ran', 'the uncached output cannot be restored: DVC runs the stage');
+  assert.equal(
+    outcomes(await reproduce({ cwd: d })).b,
+    'ran',
+    'the uncached output cannot be restored: DVC runs the stage',
+  );
 });
 
 test('push --run-cache / pull --run-cache and repro --pull restore a run on another clone without running it', async (t) => {
   // (An uncached metric is not pushed, as with DVC, so a clone could not restore it: cache it here.)
-  const d = makeRepo({ 'dvc.yaml': PIPE.replace('    - metrics.json:\n        cache: false\n', '    - metrics.json\n'), 'params.yaml': 'lr: 1\n', 'data.csv': 'x\n' });
+  const d = makeRepo({
+    'dvc.yaml': PIPE.replace('    - metrics.json:\n        cache: false\n', '    - metrics.json\n'),
+    'params.yaml': 'lr: 1\n',
+    'data.csv': 'x\n',
+  });
   const store = mkdtempSync(join(tmpdir(), 'carprice-runcache-store-'));
   const clone = mkdtempSync(join(tmpdir(), 'carprice-runcache-clone-'));
   t.after(() => [d, store, clone].forEach((p) => rmSync(p, { recursive: true, force: true })));
@@ -195,7 +232,8 @@ test('push --run-cache / pull --run-cache and repro --pull restore a run on anot
 
 test('params: a NaN inside a dict param is unchanged between runs (as in DVC); a NaN param on its own always differs', async (t) => {
   const d = makeRepo({
-    'dvc.yaml': 'stages:\n  s:\n    cmd: cp data.csv o.txt\n    deps:\n    - data.csv\n    params:\n    - grid\n    outs:\n    - o.txt\n',
+    'dvc.yaml':
+      'stages:\n  s:\n    cmd: cp data.csv o.txt\n    deps:\n    - data.csv\n    params:\n    - grid\n    outs:\n    - o.txt\n',
     'params.yaml': 'grid:\n  alpha: .nan\n  beta: [1, .nan]\ntop: .nan\n',
     'data.csv': '1\n',
   });
@@ -203,26 +241,44 @@ test('params: a NaN inside a dict param is unchanged between runs (as in DVC); a
   await reproduce({ cwd: d });
   assert.match(readFileSync(join(d, 'dvc.lock'), 'utf8'), /alpha: \.nan/);
   assert.deepEqual(outcomes(await reproduce({ cwd: d })), { s: 'unchanged' });
-  writeFileSync(join(d, 'dvc.yaml'), readFileSync(join(d, 'dvc.yaml'), 'utf8').replace('    - grid\n', '    - grid\n    - top\n'));
+  writeFileSync(
+    join(d, 'dvc.yaml'),
+    readFileSync(join(d, 'dvc.yaml'), 'utf8').replace('    - grid\n', '    - grid\n    - top\n'),
+  );
   await reproduce({ cwd: d });
-  assert.notEqual(outcomes(await reproduce({ cwd: d })).s, 'unchanged', 'nan != nan for a param compared directly (Python)');
+  assert.notEqual(
+    outcomes(await reproduce({ cwd: d })).s,
+    'unchanged',
+    'nan != nan for a param compared directly (Python)',
+  );
 });
 
 test('params: a date value is refused where DVC refuses it (run-cache entry), with the key and the fix', async (t) => {
   const d = makeRepo({
-    'dvc.yaml': 'stages:\n  s:\n    cmd: cp data.csv o.txt\n    deps:\n    - data.csv\n    params:\n    - since\n    outs:\n    - o.txt\n',
+    'dvc.yaml':
+      'stages:\n  s:\n    cmd: cp data.csv o.txt\n    deps:\n    - data.csv\n    params:\n    - since\n    outs:\n    - o.txt\n',
     'params.yaml': 'since: 2024-01-31\n',
     'data.csv': '1\n',
   });
   t.after(() => rmSync(d, { recursive: true, force: true }));
-  await assert.rejects(reproduce({ cwd: d }), (e: unknown) => e instanceof Error && /parameter 'since' in 'params.yaml' \(stage 's'\) holds a date \(2024-01-31\).*quote it \('2024-01-31'\)/.test(e.message));
+  await assert.rejects(
+    reproduce({ cwd: d }),
+    (e: unknown) =>
+      e instanceof Error &&
+      /parameter 'since' in 'params.yaml' \(stage 's'\) holds a date \(2024-01-31\).*quote it \('2024-01-31'\)/.test(
+        e.message,
+      ),
+  );
   assert.ok(!existsSync(join(d, 'o.txt')), 'refused before running');
   writeFileSync(join(d, 'params.yaml'), "since: '2024-01-31'\n");
   assert.deepEqual(outcomes(await reproduce({ cwd: d })), { s: 'ran' });
 });
 
-test('frozen stages: DVC\'s warning on stderr and its skip message', async (t) => {
-  const d = makeRepo({ 'dvc.yaml': 'stages:\n  f:\n    cmd: echo x > o.txt\n    frozen: true\n    outs:\n    - o.txt\n', 'o.txt': 'x\n' });
+test("frozen stages: DVC's warning on stderr and its skip message", async (t) => {
+  const d = makeRepo({
+    'dvc.yaml': 'stages:\n  f:\n    cmd: echo x > o.txt\n    frozen: true\n    outs:\n    - o.txt\n',
+    'o.txt': 'x\n',
+  });
   t.after(() => rmSync(d, { recursive: true, force: true }));
   await reproduce({ cwd: d });
   const out: string[] = [];

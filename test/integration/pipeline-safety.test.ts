@@ -9,7 +9,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reproduce } from '../../src/pipeline/reproduce.js';
@@ -39,7 +48,8 @@ function corrupt(path: string, bytes: string): void {
   chmodSync(path, 0o444);
 }
 
-const PIPE = 'stages:\n  make:\n    cmd: cp data.csv out.csv && echo ran >> runs.log\n    deps:\n    - data.csv\n    outs:\n    - out.csv\n';
+const PIPE =
+  'stages:\n  make:\n    cmd: cp data.csv out.csv && echo ran >> runs.log\n    deps:\n    - data.csv\n    outs:\n    - out.csv\n';
 
 async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
@@ -127,21 +137,28 @@ test('repo lock: a lock file just created (still empty) is never taken for stale
   mkdirSync(join(d, '.dvc/tmp'));
   const lock = join(d, '.dvc/tmp/lock');
   writeFileSync(lock, '');
-  assert.throws(() => acquireRepoLock(join(d, '.dvc')), (e: unknown) => isAppError(e, 'PIPELINE_LOCKED'));
+  assert.throws(
+    () => acquireRepoLock(join(d, '.dvc')),
+    (e: unknown) => isAppError(e, 'PIPELINE_LOCKED'),
+  );
   assert.ok(existsSync(lock));
   const old = new Date(Date.now() - 60_000);
   utimesSync(lock, old, old);
   const h = acquireRepoLock(join(d, '.dvc'));
   assert.equal(readFileSync(lock, 'utf8'), ` ${process.pid}\n`);
   // Held by this process: a second take in the same process is refused too.
-  assert.throws(() => acquireRepoLock(join(d, '.dvc')), (e: unknown) => isAppError(e, 'PIPELINE_LOCKED'));
+  assert.throws(
+    () => acquireRepoLock(join(d, '.dvc')),
+    (e: unknown) => isAppError(e, 'PIPELINE_LOCKED'),
+  );
   h.release();
   assert.ok(!existsSync(lock));
 });
 
 test('two real `carprice repro` processes started together: one runs the stage, the other fails clearly', async (t) => {
   const d = makeRepo({
-    'dvc.yaml': 'stages:\n  s:\n    cmd: echo start >> runs.log; while [ ! -f release ]; do sleep 0.05; done; echo done > o.txt\n    outs:\n    - o.txt\n',
+    'dvc.yaml':
+      'stages:\n  s:\n    cmd: echo start >> runs.log; while [ ! -f release ]; do sleep 0.05; done; echo done > o.txt\n    outs:\n    - o.txt\n',
   });
   t.after(() => rmSync(d, { recursive: true, force: true }));
   const procs = [0, 1, 2].map(() => {
@@ -152,7 +169,8 @@ test('two real `carprice repro` processes started together: one runs the stage, 
     return { child, res, done };
   });
   t.after(() => procs.forEach((p) => p.child.kill('SIGKILL')));
-  const runs = () => (existsSync(join(d, 'runs.log')) ? readFileSync(join(d, 'runs.log'), 'utf8').split('\n').filter(Boolean).length : 0);
+  const runs = () =>
+    existsSync(join(d, 'runs.log')) ? readFileSync(join(d, 'runs.log'), 'utf8').split('\n').filter(Boolean).length : 0;
   // Wait until the losers have given up (or, on a broken lock, a second one started).
   await until(() => procs.filter((p) => p.res.code !== null).length === 2 || runs() > 1, 'the losing repros');
   writeFileSync(join(d, 'release'), '');
@@ -160,14 +178,20 @@ test('two real `carprice repro` processes started together: one runs the stage, 
   assert.equal(runs(), 1, 'exactly one repro ran the stage');
   const codes = procs.map((p) => p.res.code).sort();
   assert.deepEqual(codes, [0, 7, 7]);
-  for (const p of procs.filter((x) => x.res.code === 7)) assert.match(p.res.stderr, /the repository is locked by another process/);
+  for (const p of procs.filter((x) => x.res.code === 7))
+    assert.match(p.res.stderr, /the repository is locked by another process/);
 });
 
 test('SIGKILL of repro: the stage process dies with it (no detached writer left behind)', async (t) => {
-  const d = makeRepo({ 'dvc.yaml': 'stages:\n  s:\n    cmd: echo $$ > pid.txt; while true; do sleep 0.05; done\n    outs:\n    - o.txt\n' });
+  const d = makeRepo({
+    'dvc.yaml': 'stages:\n  s:\n    cmd: echo $$ > pid.txt; while true; do sleep 0.05; done\n    outs:\n    - o.txt\n',
+  });
   t.after(() => rmSync(d, { recursive: true, force: true }));
   const child = spawn(process.execPath, [BUILT_CLI, 'repro'], { cwd: d, env: cleanEnv(), stdio: 'ignore' });
-  await until(() => existsSync(join(d, 'pid.txt')) && readFileSync(join(d, 'pid.txt'), 'utf8').trim() !== '', 'the stage to start');
+  await until(
+    () => existsSync(join(d, 'pid.txt')) && readFileSync(join(d, 'pid.txt'), 'utf8').trim() !== '',
+    'the stage to start',
+  );
   const stagePid = Number(readFileSync(join(d, 'pid.txt'), 'utf8'));
   process.kill(stagePid, 0); // running
   child.kill('SIGKILL');

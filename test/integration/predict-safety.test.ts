@@ -19,7 +19,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILT_CLI, cleanEnv, runBuiltCli, type CliResult } from '../helpers/built-cli.js';
-import { asInput, fixtureTable, generateListings, SEED_FEATURE_COLUMNS, writeFixtureCsv } from '../fixtures/listings.js';
+import {
+  asInput,
+  fixtureTable,
+  generateListings,
+  SEED_FEATURE_COLUMNS,
+  writeFixtureCsv,
+} from '../fixtures/listings.js';
 import { formatCsv } from '../../src/data/csv.js';
 import { formatXlsx } from '../../src/data/xlsx.js';
 import type { Cell } from '../../src/data/table.js';
@@ -52,7 +58,18 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'carprice-predict-safety-'));
   writeFixtureCsv(join(dir, 'train.csv'), { n: 300, seed: 21 });
   const [g, r] = await Promise.all([
-    cli('train', '--train', 'train.csv', '--out', 'gbdt', '--algo', 'gbdt', '--set', 'model_trainer.params.gbdt.n_estimators=30', FLAGS),
+    cli(
+      'train',
+      '--train',
+      'train.csv',
+      '--out',
+      'gbdt',
+      '--algo',
+      'gbdt',
+      '--set',
+      'model_trainer.params.gbdt.n_estimators=30',
+      FLAGS,
+    ),
     cli('train', '--train', 'train.csv', '--out', 'ridge', '--algo', 'ridge', FLAGS),
   ]);
   assert.equal(g.code, 0, g.stderr);
@@ -62,16 +79,27 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('item 6: a file with only the 12 feature columns scores with a tree model, as --input does', async () => {
   writeFileSync(join(dir, 'twelve.csv'), featuresOnlyCsv(5, 33));
-  const inputs = generateListings({ n: 5, seed: 33 }).map((l) => Object.fromEntries(SEED_FEATURE_COLUMNS.map((c) => [c, (l as unknown as Record<string, Cell>)[c]])));
+  const inputs = generateListings({ n: 5, seed: 33 }).map((l) =>
+    Object.fromEntries(SEED_FEATURE_COLUMNS.map((c) => [c, (l as unknown as Record<string, Cell>)[c]])),
+  );
   const [file, inline] = await Promise.all([
     cli('predict', '--model', 'gbdt', '--data', 'twelve.csv', '--format', 'jsonl'),
     cli('predict', '--model', 'gbdt', '--input', JSON.stringify(inputs)),
   ]);
   assert.equal(file.code, 0, file.stderr);
   assert.match(file.stderr, /optional columns absent \(imputed\): AlloyWheels, Bluetooth, Sunroof\/Moonroof/);
-  const rows = file.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(rows.map((r) => r.row), [2, 3, 4, 5, 6]);
-  assert.deepEqual(rows.map((r) => r.predicted_price), JSON.parse(inline.stdout).map((p: { predicted_price: number }) => p.predicted_price));
+  const rows = file.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    rows.map((r) => r.row),
+    [2, 3, 4, 5, 6],
+  );
+  assert.deepEqual(
+    rows.map((r) => r.predicted_price),
+    JSON.parse(inline.stdout).map((p: { predicted_price: number }) => p.predicted_price),
+  );
 });
 
 test('item 14: one output row per input row: duplicates priced twice, bad rows get their error; too many bad rows fail and --out is not written', async () => {
@@ -83,21 +111,39 @@ test('item 14: one output row per input row: duplicates priced twice, bad rows g
   rows[4][col('year')] = 2100;
   rows[5][col('odometer')] = 1e9;
   writeFileSync(join(dir, 'mixed.csv'), formatCsv(t.columns, rows));
-  const ok = await cli('predict', '--model', 'ridge', '--data', 'mixed.csv', '--set', 'data_ingestion.max_invalid_fraction=0.5');
+  const ok = await cli(
+    'predict',
+    '--model',
+    'ridge',
+    '--data',
+    'mixed.csv',
+    '--set',
+    'data_ingestion.max_invalid_fraction=0.5',
+  );
   assert.equal(ok.code, 0, ok.stderr);
   const out = ok.stdout.trimEnd().split('\n');
   assert.equal(out[0], 'row,predicted_price,error');
   assert.equal(out.length, 1 + 9, 'one line per input row');
-  assert.deepEqual(out.slice(1).map((l) => Number(l.split(',')[0])), [2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(
+    out.slice(1).map((l) => Number(l.split(',')[0])),
+    [2, 3, 4, 5, 6, 7, 8, 9, 10],
+  );
   assert.equal(out[3], '4,,"odometer: ""abc"" (not a number)"');
-  assert.match(out[5], /^6,,"year: ""2100"" \(outside the plausible range 1950\.\.2030 \(ranges\.year in params\.yaml\)\)"$/);
+  assert.match(
+    out[5],
+    /^6,,"year: ""2100"" \(outside the plausible range 1950\.\.2030 \(ranges\.year in params\.yaml\)\)"$/,
+  );
   assert.match(out[6], /^7,,"odometer: ""1000000000"" \(outside the plausible range 0\.\.2000000/);
   assert.equal(out[9].split(',')[1], out[1].split(',')[1], 'the duplicate of row 2 is priced, the same');
   for (const i of [1, 2, 4, 7, 8, 9]) assert.match(out[i], /^\d+,\d+(\.\d+)?,$/);
   assert.match(ok.stderr, /mixed\.csv: 9 rows, 6 priced, 3 could not be priced/);
 
   const fail = await cli('predict', '--model', 'ridge', '--data', 'mixed.csv', '--out', 'preds.csv');
-  oneError(fail, 4, /^carprice: .*mixed\.csv: 3 of 9 rows \(33\.3%\) could not be priced, more than the 5\.0% allowed .*; .*preds\.csv was not written$/);
+  oneError(
+    fail,
+    4,
+    /^carprice: .*mixed\.csv: 3 of 9 rows \(33\.3%\) could not be priced, more than the 5\.0% allowed .*; .*preds\.csv was not written$/,
+  );
   assert.equal(existsSync(join(dir, 'preds.csv')), false);
 });
 
@@ -108,7 +154,11 @@ test('item 7: plausible ranges at every entry point; never a negative or missing
     cli('predict', '--model', 'gbdt', '--input', JSON.stringify({ ...base, fitnessAge: 1e5 })),
     cli('predict', '--model', 'gbdt', '--input', JSON.stringify([base, { ...base, year: 2100 }])),
   ]);
-  oneError(odo, 4, /^carprice: invalid listing input \(1 problem\(s\)\): odometer: 1000000000 is outside the plausible range 0\.\.2000000 \(ranges\.odometer in params\.yaml\)$/);
+  oneError(
+    odo,
+    4,
+    /^carprice: invalid listing input \(1 problem\(s\)\): odometer: 1000000000 is outside the plausible range 0\.\.2000000 \(ranges\.odometer in params\.yaml\)$/,
+  );
   oneError(fit, 4, /fitnessAge: 100000 is outside the plausible range 0\.\.100/);
   oneError(year, 4, /\[1\]\.year: 2100 is outside the plausible range 1950\.\.2030/);
 
@@ -118,7 +168,17 @@ test('item 7: plausible ranges at every entry point; never a negative or missing
   t.rows[7][t.columns.indexOf('year')] = 1800;
   writeFileSync(join(dir, 'absurd.csv'), formatCsv(t.columns, t.rows));
   const [tr, ev] = await Promise.all([
-    cli('train', '--train', 'absurd.csv', '--out', 'absurd-model', '--algo', 'ridge', '--set', 'data_ingestion.max_invalid_fraction=0.1'),
+    cli(
+      'train',
+      '--train',
+      'absurd.csv',
+      '--out',
+      'absurd-model',
+      '--algo',
+      'ridge',
+      '--set',
+      'data_ingestion.max_invalid_fraction=0.1',
+    ),
     cli('evaluate', '--model', 'ridge', '--data', 'absurd.csv', '--set', 'data_ingestion.max_invalid_fraction=0.1'),
   ]);
   for (const r of [tr, ev]) {
@@ -140,11 +200,24 @@ test('item 7: plausible ranges at every entry point; never a negative or missing
   writeFileSync(join(dir, 'two.csv'), featuresOnlyCsv(2, 3));
   const [one, file] = await Promise.all([
     cli('predict', '--model', 'negative', '--input', JSON.stringify(base)),
-    cli('predict', '--model', 'negative', '--data', 'two.csv', '--format', 'jsonl', '--set', 'data_ingestion.max_invalid_fraction=1'),
+    cli(
+      'predict',
+      '--model',
+      'negative',
+      '--data',
+      'two.csv',
+      '--format',
+      'jsonl',
+      '--set',
+      'data_ingestion.max_invalid_fraction=1',
+    ),
   ]);
   oneError(one, 5, /^carprice: the model gave a price of -1 \(not positive\) for this listing/);
   assert.equal(file.code, 0, file.stderr);
-  const rows = file.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const rows = file.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(rows.length, 2);
   for (const r of rows) {
     assert.equal(r.predicted_price, undefined);
@@ -157,7 +230,10 @@ test('item 4: predict --data streams a 100,000-row CSV under a 40 MB heap, to st
   writeFileSync(big, featuresOnlyCsv(100_000, 7));
   const run = (args: string[]) =>
     new Promise<{ code: number; stdoutBytes: number; lines: number; stderr: string }>((res, rej) => {
-      const child = spawn(process.execPath, ['--max-old-space-size=40', BUILT_CLI, ...args], { cwd: dir, env: cleanEnv() });
+      const child = spawn(process.execPath, ['--max-old-space-size=40', BUILT_CLI, ...args], {
+        cwd: dir,
+        env: cleanEnv(),
+      });
       let stdoutBytes = 0;
       let lines = 0;
       let stderr = '';
@@ -191,7 +267,11 @@ test('item 4: a file that must be read whole and is over the limit is a clear er
     runBuiltCli(['predict', '--model', 'ridge', '--data', 'book.xlsx'], dir, env),
     runBuiltCli(['predict', '--model', 'ridge', '--data', 'train.csv', '--out', 'streamed.csv'], dir, env),
   ]);
-  oneError(tr, 4, /^carprice: .*train\.csv is [\d.]+ MB, more than the 0\.0 MB carprice reads whole into memory on this machine; use a sample .* or raise CARPRICE_MAX_INPUT_MB/);
+  oneError(
+    tr,
+    4,
+    /^carprice: .*train\.csv is [\d.]+ MB, more than the 0\.0 MB carprice reads whole into memory on this machine; use a sample .* or raise CARPRICE_MAX_INPUT_MB/,
+  );
   oneError(pr, 4, /book\.xlsx is [\d.]+ MB \(an \.xlsx counts 10x\), more than/);
   assert.equal(ok.code, 0, 'a local CSV is streamed: no limit');
 });

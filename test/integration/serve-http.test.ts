@@ -20,20 +20,37 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 const PARAMS = ['--set', 'serving.log_requests=false'];
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: r.status, json: (await r.json()) as Record<string, unknown> };
 }
 
 /** A raw HTTP/1.1 request over one socket; resolves with status and body (rejects if the connection drops). */
-function raw(url: string, o: { method: string; path: string; headers: Record<string, string | number>; chunks: (string | Buffer)[]; gapMs?: number; between?: () => Promise<void> }) {
+function raw(
+  url: string,
+  o: {
+    method: string;
+    path: string;
+    headers: Record<string, string | number>;
+    chunks: (string | Buffer)[];
+    gapMs?: number;
+    between?: () => Promise<void>;
+  },
+) {
   const u = new URL(url);
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, method: o.method, path: o.path, headers: o.headers, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
+    const req = request(
+      { host: u.hostname, port: u.port, method: o.method, path: o.path, headers: o.headers, agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     void (async () => {
       for (let i = 0; i < o.chunks.length; i++) {
@@ -65,7 +82,11 @@ test('serve --model DIR: every route over a real socket; bad requests are 4xx JS
       (batch.json.predictions as { predicted_price: number }[]).map((p) => p.predicted_price),
       Array.from(bundle.predictRecords(rows), round2),
     );
-    const explain = await fetch(s.url + '/explain', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rows[0]) });
+    const explain = await fetch(s.url + '/explain', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(rows[0]),
+    });
     assert.ok([200, 501].includes(explain.status));
     await explain.json();
     const bad = await post(s.url + '/predict', { ...rows[0], odometer: -3 });
@@ -75,11 +96,22 @@ test('serve --model DIR: every route over a real socket; bad requests are 4xx JS
     assert.equal(malformed.status, 400);
     // 2 MiB body: 413 with JSON, connection not dropped although the body keeps coming
     const big = Buffer.alloc(2 * 1024 * 1024, 'x');
-    const tooLarge = await raw(s.url, { method: 'POST', path: '/predict', headers: { 'content-type': 'application/json', 'content-length': big.length + 2 }, chunks: ['"', big, '"'] });
+    const tooLarge = await raw(s.url, {
+      method: 'POST',
+      path: '/predict',
+      headers: { 'content-type': 'application/json', 'content-length': big.length + 2 },
+      chunks: ['"', big, '"'],
+    });
     assert.equal(tooLarge.status, 413);
     assert.equal(JSON.parse(tooLarge.body).error, 'body_too_large');
     // chunked, no length, slow: still a proper answer
-    const slow = await raw(s.url, { method: 'POST', path: '/predict', headers: { 'content-type': 'application/json' }, chunks: [JSON.stringify(rows[0]).slice(0, 20), JSON.stringify(rows[0]).slice(20)], gapMs: 50 });
+    const slow = await raw(s.url, {
+      method: 'POST',
+      path: '/predict',
+      headers: { 'content-type': 'application/json' },
+      chunks: [JSON.stringify(rows[0]).slice(0, 20), JSON.stringify(rows[0]).slice(20)],
+      gapMs: 50,
+    });
     assert.equal(slow.status, 200);
     // the server is still healthy after all that
     assert.equal((await fetch(s.url + '/health')).status, 200);
@@ -112,7 +144,10 @@ test('SIGTERM drains: a request in flight when the signal arrives completes with
 
 test('SIGHUP reloads a changed bundle directory', async () => {
   const dir = savedBundle(bundle);
-  const s = await startServe(['serve', '--model', dir, '--host', '127.0.0.1', '--port', '0', '--set', 'serving.poll_interval_s=0', ...PARAMS], tmpdir());
+  const s = await startServe(
+    ['serve', '--model', dir, '--host', '127.0.0.1', '--port', '0', '--set', 'serving.poll_interval_s=0', ...PARAMS],
+    tmpdir(),
+  );
   try {
     const other = fixtureBundle({ alpha: 50 });
     other.save(dir);
@@ -158,7 +193,10 @@ test('the registry: serves the champion by default, follows the alias on SIGHUP;
       m = (await (await fetch(s.url + '/model')).json()) as typeof m;
     }
     assert.equal(m.version, v2);
-    assert.equal((await post(s.url + '/predict', rows[0])).json.predicted_price, round2(v2bundle.predictRecords([rows[0]])[0]));
+    assert.equal(
+      (await post(s.url + '/predict', rows[0])).json.predicted_price,
+      round2(v2bundle.predictRecords([rows[0]])[0]),
+    );
   } finally {
     s.child.kill('SIGTERM');
     assert.equal(await s.exited, 0);
@@ -183,25 +221,42 @@ test('the registry: serves the champion by default, follows the alias on SIGHUP;
 });
 
 test('a missing model directory fails at start with a one-line message and exit code 4', async () => {
-  const s = startServe(['serve', '--model', join(tmpdir(), 'no-such-model-dir'), '--host', '127.0.0.1', '--port', '0'], tmpdir());
-  await assert.rejects(s, (e: Error) => /exited with 4 before listening/.test(e.message) && /carprice: no model bundle at .*no-such-model-dir/.test(e.message));
+  const s = startServe(
+    ['serve', '--model', join(tmpdir(), 'no-such-model-dir'), '--host', '127.0.0.1', '--port', '0'],
+    tmpdir(),
+  );
+  await assert.rejects(
+    s,
+    (e: Error) =>
+      /exited with 4 before listening/.test(e.message) &&
+      /carprice: no model bundle at .*no-such-model-dir/.test(e.message),
+  );
 });
 
 test('--workers 2 shares one port; SIGTERM stops both workers', async () => {
   const dir = savedBundle(bundle);
-  const s = await startServe(['serve', '--model', dir, '--host', '127.0.0.1', '--port', '0', '--workers', '2', ...PARAMS], tmpdir());
+  const s = await startServe(
+    ['serve', '--model', dir, '--host', '127.0.0.1', '--port', '0', '--workers', '2', ...PARAMS],
+    tmpdir(),
+  );
   try {
     assert.match(s.stdout(), /with 2 workers/);
     const pids = new Set<string>();
     // the primary deals connections out round-robin: ten in a row reach both workers
     for (let i = 0; i < 10; i++) {
-      const text = (await raw(s.url, { method: 'GET', path: '/metrics', headers: { connection: 'close' }, chunks: [] })).body;
+      const text = (await raw(s.url, { method: 'GET', path: '/metrics', headers: { connection: 'close' }, chunks: [] }))
+        .body;
       const pid = /carprice_model_info\{[^}]*worker="(\d+)"/.exec(text)?.[1];
       if (pid) pids.add(pid);
     }
     for (let i = 0; i < 4; i++) {
       const body = JSON.stringify(rows[i]);
-      const p = await raw(s.url, { method: 'POST', path: '/predict', headers: { connection: 'close', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, chunks: [body] });
+      const p = await raw(s.url, {
+        method: 'POST',
+        path: '/predict',
+        headers: { connection: 'close', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        chunks: [body],
+      });
       assert.equal(p.status, 200);
       assert.equal(JSON.parse(p.body).predicted_price, round2(bundle.predictRecords([rows[i]])[0]));
     }

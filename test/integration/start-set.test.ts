@@ -46,7 +46,11 @@ test('start --set reaches the stages through params.yaml, and --params is refuse
     const params = readFileSync(join(dir, 'params.yaml'), 'utf8');
     assert.match(params, /^# project settings\n/, 'comments kept');
     assert.match(params, /ridge: \{ alpha: 3 \} # tuned\n/);
-    assert.match(readFileSync(join(dir, 'dvc.lock'), 'utf8'), /alpha: 3\n/, 'dvc.lock records the value the stage ran with');
+    assert.match(
+      readFileSync(join(dir, 'dvc.lock'), 'utf8'),
+      /alpha: 3\n/,
+      'dvc.lock records the value the stage ran with',
+    );
     assert.match(r.stdout, /registry: v2 not promoted \(not better than Production v1: R² 0\.94091 < 0\.94095\)/);
 
     const refused = await runBuiltCli(['start', '--params', 'other.yaml'], dir);

@@ -36,7 +36,17 @@ describe('tracking CLI against a served store', () => {
     dir = mkdtempSync(join(tmpdir(), 'carprice-tracking-cli-'));
     server = spawn(
       process.execPath,
-      [CLI, 'tracking', 'serve', '--port', '0', '--backend-store-uri', `sqlite:///${join(dir, 'server.db')}`, '--artifacts-destination', join(dir, 'arts')],
+      [
+        CLI,
+        'tracking',
+        'serve',
+        '--port',
+        '0',
+        '--backend-store-uri',
+        `sqlite:///${join(dir, 'server.db')}`,
+        '--artifacts-destination',
+        join(dir, 'arts'),
+      ],
       { cwd: dir, env: cleanEnv() },
     );
     url = await new Promise<string>((res, rej) => {
@@ -108,10 +118,15 @@ describe('tracking CLI against a served store', () => {
     assert.match(lines[2], /^[0-9a-f]{32}\s+gbt-1\s+1\s+FINISHED\s.*\s0\.95\s+99000$/);
     assert.match(lines[3], new RegExp(`^${runId}\\s+ridge-1\\s+1\\s+FINISHED\\s.*\\s0\\.9125\\s+123457$`));
 
-    const f = await cli(['runs', 'list', '--experiment', '1', '--filter', "params.model = 'ridge'", '--json'], { MLFLOW_TRACKING_URI: url });
+    const f = await cli(['runs', 'list', '--experiment', '1', '--filter', "params.model = 'ridge'", '--json'], {
+      MLFLOW_TRACKING_URI: url,
+    });
     assert.equal(f.code, 0, f.stderr);
     const runs = JSON.parse(f.stdout) as Run[];
-    assert.deepEqual(runs.map((x) => x.info.runId), [runId]);
+    assert.deepEqual(
+      runs.map((x) => x.info.runId),
+      [runId],
+    );
     assert.deepEqual(runs[0].data.params, [
       { key: 'alpha', value: '3' },
       { key: 'model', value: 'ridge' },
@@ -121,14 +136,22 @@ describe('tracking CLI against a served store', () => {
       { key: 'rmse', value: 123456.5, timestamp: 1000, step: 0 },
     ]);
 
-    const o = await cli(['runs', 'list', '--order-by', 'metrics.rmse DESC', '--max', '1', '--json'], { MLFLOW_TRACKING_URI: url });
-    assert.deepEqual((JSON.parse(o.stdout) as Run[]).map((x) => x.info.runName), ['ridge-1']);
+    const o = await cli(['runs', 'list', '--order-by', 'metrics.rmse DESC', '--max', '1', '--json'], {
+      MLFLOW_TRACKING_URI: url,
+    });
+    assert.deepEqual(
+      (JSON.parse(o.stdout) as Run[]).map((x) => x.info.runName),
+      ['ridge-1'],
+    );
   });
 
   it('runs show: info, params, metrics and tags; --json is the whole run', async () => {
     const r = await cli(['runs', 'show', runId, '--tracking-uri', url]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`^Run ${runId} \\(ridge-1\\)\\n  experiment: 1\\n  status: FINISHED \\(active\\)\\n`));
+    assert.match(
+      r.stdout,
+      new RegExp(`^Run ${runId} \\(ridge-1\\)\\n  experiment: 1\\n  status: FINISHED \\(active\\)\\n`),
+    );
     assert.match(r.stdout, new RegExp(`artifacts: mlflow-artifacts:/1/${runId}/artifacts\\n`));
     assert.match(r.stdout, /Params\nKey\s+Value\n-+\s+-+\nalpha\s+3\nmodel\s+ridge\n/);
     assert.match(r.stdout, /Metrics\nKey\s+Value\s+Step\n-+\s+-+\s+-+\nr2\s+0\.9125\s+0\nrmse\s+123456\.5\s+0\n/);
@@ -138,7 +161,10 @@ describe('tracking CLI against a served store', () => {
     const run = JSON.parse(j.stdout) as Run;
     assert.equal(run.info.runId, runId);
     assert.equal(run.info.status, 'FINISHED');
-    assert.deepEqual(run.data.tags.find((x) => x.key === 'team'), { key: 'team', value: 'pricing' });
+    assert.deepEqual(
+      run.data.tags.find((x) => x.key === 'team'),
+      { key: 'team', value: 'pricing' },
+    );
   });
 
   it('models list: stages and aliases per model, and --json', async () => {
@@ -157,32 +183,44 @@ describe('tracking CLI against a served store', () => {
     );
     const j = await cli(['models', 'list', '--json', '--filter', "name LIKE 'Used%'", '--tracking-uri', url]);
     const models = JSON.parse(j.stdout) as RegisteredModel[];
-    assert.deepEqual(models.map((m) => m.name), ['UsedCarPriceModel']);
+    assert.deepEqual(
+      models.map((m) => m.name),
+      ['UsedCarPriceModel'],
+    );
   });
 
-  it("models show: a name with a single quote, and one with both quote kinds", async () => {
+  it('models show: a name with a single quote, and one with both quote kinds', async () => {
     const r = await cli(['models', 'show', QUOTED, '--tracking-uri', url]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Model O'Brien's model\n/);
     const rows = r.stdout.trimEnd().split('\n').slice(5);
-    assert.deepEqual(rows.map((l) => l.split(/\s{2,}/).slice(0, 4)), [
-      ['2', 'None', 'champion', (rows[0].split(/\s{2,}/)[3])],
-      ['1', 'Production', '-', runId],
-    ]);
+    assert.deepEqual(
+      rows.map((l) => l.split(/\s{2,}/).slice(0, 4)),
+      [
+        ['2', 'None', 'champion', rows[0].split(/\s{2,}/)[3]],
+        ['1', 'Production', '-', runId],
+      ],
+    );
     assert.match(rows[1], new RegExp(`mlflow-artifacts:/1/${runId}/artifacts/model$`));
 
     const j = await cli(['models', 'show', QUOTED, '--json', '--tracking-uri', url]);
     const { model, versions } = JSON.parse(j.stdout) as { model: RegisteredModel; versions: ModelVersion[] };
     assert.equal(model.name, QUOTED);
-    assert.deepEqual(versions.map((v) => [v.version, v.currentStage, v.aliases]), [
-      ['2', 'None', ['champion']],
-      ['1', 'Production', []],
-    ]);
+    assert.deepEqual(
+      versions.map((v) => [v.version, v.currentStage, v.aliases]),
+      [
+        ['2', 'None', ['champion']],
+        ['1', 'Production', []],
+      ],
+    );
 
     const b = await cli(['models', 'show', BOTH, '--json', '--tracking-uri', url]);
     assert.equal(b.code, 0, b.stderr);
     const both = JSON.parse(b.stdout) as { versions: ModelVersion[] };
-    assert.deepEqual(both.versions.map((v) => [v.name, v.version]), [[BOTH, '1']]);
+    assert.deepEqual(
+      both.versions.map((v) => [v.name, v.version]),
+      [[BOTH, '1']],
+    );
   });
 
   it('store precedence: --tracking-uri, then MLFLOW_TRACKING_URI, then params.yaml mlflow.tracking_uri, then the default', async () => {
@@ -206,7 +244,10 @@ describe('tracking CLI against a served store', () => {
     // MLFLOW_TRACKING_URI beats params.yaml
     assert.deepEqual(await names([], { MLFLOW_TRACKING_URI: `sqlite:///${other}` }), ['Default', 'from-other-db']);
     // --tracking-uri beats the environment
-    assert.deepEqual(await names(['--tracking-uri', url], { MLFLOW_TRACKING_URI: `sqlite:///${other}` }), ['Default', 'cars']);
+    assert.deepEqual(await names(['--tracking-uri', url], { MLFLOW_TRACKING_URI: `sqlite:///${other}` }), [
+      'Default',
+      'cars',
+    ]);
     // A broken params.yaml does not matter when the flag decides, and is reported when it would.
     writeFileSync(join(cwd, 'params.yaml'), 'mlflow: [unclosed\n');
     assert.deepEqual(await names(['--tracking-uri', url]), ['Default', 'cars']);

@@ -47,7 +47,12 @@ function clientSuite(name: string, make: (dir: string) => Promise<Backend>): voi
 
     it('runs a full train -> register -> promote -> download cycle', async () => {
       const parent = await client.startRun({ experimentName: 'UsedCarPrice', runName: 'sweep' });
-      const info = await client.startRun({ experimentName: 'UsedCarPrice', runName: 'gbt', parentRunId: parent.runId, tags: { algo: 'gbt' } });
+      const info = await client.startRun({
+        experimentName: 'UsedCarPrice',
+        runName: 'gbt',
+        parentRunId: parent.runId,
+        tags: { algo: 'gbt' },
+      });
       assert.equal(info.experimentId, parent.experimentId);
       await client.logParams(info.runId, { n_estimators: 200, learning_rate: 0.05, log_target: true });
       await client.logMetrics(info.runId, { r2: 0.931, rmse: 1.5e5 }, { step: 0, timestamp: 1000 });
@@ -60,7 +65,10 @@ function clientSuite(name: string, make: (dir: string) => Promise<Backend>): voi
       const notes = join(dir, 'notes.txt');
       writeFileSync(notes, 'hello artifacts\n');
       await client.logArtifact(info.runId, notes, 'reports');
-      const modelUri = await client.logModel(info.runId, bundle, { flavorConfig: { bundle_file: 'bundle.json' }, metadata: { target: 'selling_price' } });
+      const modelUri = await client.logModel(info.runId, bundle, {
+        flavorConfig: { bundle_file: 'bundle.json' },
+        metadata: { target: 'selling_price' },
+      });
       assert.equal(modelUri, `runs:/${info.runId}/model`);
       await client.endRun(info.runId);
 
@@ -89,7 +97,9 @@ function clientSuite(name: string, make: (dir: string) => Promise<Backend>): voi
       );
       assert.equal(model.find((f) => f.path === 'model/bundle.json')?.fileSize, 45);
 
-      const mlmodel = parse(readFileSync(await client.downloadArtifacts(info.runId, 'model/MLmodel', join(dir, 'dl-mlmodel')), 'utf8')) as Record<string, unknown>;
+      const mlmodel = parse(
+        readFileSync(await client.downloadArtifacts(info.runId, 'model/MLmodel', join(dir, 'dl-mlmodel')), 'utf8'),
+      ) as Record<string, unknown>;
       assert.equal(mlmodel.artifact_path, 'model');
       assert.equal(mlmodel.run_id, info.runId);
       assert.deepEqual(mlmodel.flavors, { carprice: { loader: 'carprice', bundle_file: 'bundle.json' } });
@@ -132,17 +142,27 @@ function clientSuite(name: string, make: (dir: string) => Promise<Backend>): voi
       expectFiles(viaRun);
       assert.ok(!readdirSync(join(dir, 'models')).some((n) => n.endsWith('.partial')));
 
-      await assert.rejects(client.downloadModel('models:/UsedCarPriceModel/Archived', join(dir, 'x')), (e) => isAppError(e, 'RESOURCE_DOES_NOT_EXIST'));
-      await assert.rejects(client.downloadModel('models:/UsedCarPriceModel@nobody', join(dir, 'x')), (e) => isAppError(e, 'INVALID_PARAMETER_VALUE'));
-      await assert.rejects(client.resolveModelUri('models:/UsedCarPriceModel/Prod'), (e) => isAppError(e, 'INVALID_PARAMETER_VALUE'));
-      await assert.rejects(client.downloadModel('models:/Nope/1', join(dir, 'x')), (e) => isAppError(e, 'RESOURCE_DOES_NOT_EXIST'));
+      await assert.rejects(client.downloadModel('models:/UsedCarPriceModel/Archived', join(dir, 'x')), (e) =>
+        isAppError(e, 'RESOURCE_DOES_NOT_EXIST'),
+      );
+      await assert.rejects(client.downloadModel('models:/UsedCarPriceModel@nobody', join(dir, 'x')), (e) =>
+        isAppError(e, 'INVALID_PARAMETER_VALUE'),
+      );
+      await assert.rejects(client.resolveModelUri('models:/UsedCarPriceModel/Prod'), (e) =>
+        isAppError(e, 'INVALID_PARAMETER_VALUE'),
+      );
+      await assert.rejects(client.downloadModel('models:/Nope/1', join(dir, 'x')), (e) =>
+        isAppError(e, 'RESOURCE_DOES_NOT_EXIST'),
+      );
     });
 
     it('refuses artifact paths that escape the run', async () => {
       const info = await client.startRun({ experimentName: 'UsedCarPrice' });
       const f = join(dir, 'f.txt');
       writeFileSync(f, 'x');
-      await assert.rejects(client.logArtifact(info.runId, f, '../outside'), (e) => isAppError(e, 'INVALID_PARAMETER_VALUE'));
+      await assert.rejects(client.logArtifact(info.runId, f, '../outside'), (e) =>
+        isAppError(e, 'INVALID_PARAMETER_VALUE'),
+      );
       await assert.rejects(client.logArtifact(info.runId, f, '/abs'), (e) => isAppError(e, 'INVALID_PARAMETER_VALUE'));
     });
   });
@@ -156,10 +176,21 @@ clientSuite('SQLite (embedded, local artifacts)', async (dir) => {
 
 clientSuite('REST (our server, proxied artifacts)', async (dir) => {
   const backend = new SqliteTrackingStore({ path: join(dir, 'server.db'), defaultArtifactRoot: 'mlflow-artifacts:' });
-  const app = await buildTrackingServer({ store: backend, artifactsDestination: new LocalArtifactRepository(join(dir, 'mlartifacts')), users: 'alice:s3cret' });
+  const app = await buildTrackingServer({
+    store: backend,
+    artifactsDestination: new LocalArtifactRepository(join(dir, 'mlartifacts')),
+    users: 'alice:s3cret',
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
-  const r = openStore(`http://127.0.0.1:${port}`, { env: { MLFLOW_TRACKING_USERNAME: 'alice', MLFLOW_TRACKING_PASSWORD: 's3cret', MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' }, cwd: dir });
+  const r = openStore(`http://127.0.0.1:${port}`, {
+    env: {
+      MLFLOW_TRACKING_USERNAME: 'alice',
+      MLFLOW_TRACKING_PASSWORD: 's3cret',
+      MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
+    },
+    cwd: dir,
+  });
   const client = new TrackingClient({ store: r.store, artifacts: r.artifacts });
   return {
     client,
@@ -173,13 +204,22 @@ clientSuite('REST (our server, proxied artifacts)', async (dir) => {
 
 describe('resolveTrackingUri', () => {
   it('prefers the environment, then params.yaml, then the embedded default', () => {
-    assert.equal(resolveTrackingUri({ env: { MLFLOW_TRACKING_URI: 'http://x:5000' }, paramsUri: 'sqlite:///p.db', cwd: '/proj' }), 'http://x:5000');
-    assert.equal(resolveTrackingUri({ env: {}, paramsUri: 'https://dagshub.com/o/r.mlflow', cwd: '/proj' }), 'https://dagshub.com/o/r.mlflow');
+    assert.equal(
+      resolveTrackingUri({ env: { MLFLOW_TRACKING_URI: 'http://x:5000' }, paramsUri: 'sqlite:///p.db', cwd: '/proj' }),
+      'http://x:5000',
+    );
+    assert.equal(
+      resolveTrackingUri({ env: {}, paramsUri: 'https://dagshub.com/o/r.mlflow', cwd: '/proj' }),
+      'https://dagshub.com/o/r.mlflow',
+    );
     assert.equal(resolveTrackingUri({ env: {}, cwd: '/proj' }), 'sqlite:////proj/.carprice/mlflow.db');
   });
   it('reads sqlite URIs the SQLAlchemy way and rejects unknown schemes', () => {
     assert.equal(sqlitePathOf('sqlite:///rel/t.db', '/proj'), '/proj/rel/t.db');
     assert.equal(sqlitePathOf('sqlite:////abs/t.db', '/proj'), '/abs/t.db');
-    assert.throws(() => openStore('ftp://x', { env: {}, cwd: '/proj' }), (e) => isAppError(e, 'CONFIG_INVALID'));
+    assert.throws(
+      () => openStore('ftp://x', { env: {}, cwd: '/proj' }),
+      (e) => isAppError(e, 'CONFIG_INVALID'),
+    );
   });
 });

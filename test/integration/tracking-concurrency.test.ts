@@ -53,7 +53,9 @@ describe('SQLite store under several processes', () => {
   it('keeps every committed metric and the RUNNING status after SIGKILL', async () => {
     const store = new SqliteTrackingStore({ path: db, defaultArtifactRoot: join(dir, 'art') });
     const run = await store.createRun({ runName: 'killed' });
-    const p = spawn(process.execPath, [child, db, run.info.runId, 'k', '40', 'hang'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [child, db, run.info.runId, 'k', '40', 'hang'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const line = await new Promise<string>((resolve, reject) => {
       let buf = '';
       p.stdout.on('data', (d: Buffer) => {

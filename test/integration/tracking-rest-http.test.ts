@@ -30,7 +30,14 @@ interface Seen {
 }
 
 const OK_EXPERIMENT = JSON.stringify({
-  experiment: { experiment_id: '7', name: 'cars', artifact_location: 'mlflow-artifacts:/7', lifecycle_stage: 'active', creation_time: 1, last_update_time: 2 },
+  experiment: {
+    experiment_id: '7',
+    name: 'cars',
+    artifact_location: 'mlflow-artifacts:/7',
+    lifecycle_stage: 'active',
+    creation_time: 1,
+    last_update_time: 2,
+  },
 });
 
 describe('REST store over a scripted MLflow server', () => {
@@ -49,13 +56,21 @@ describe('REST store over a scripted MLflow server', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        seen.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
         const next = script.shift() ?? { status: 500, body: 'script exhausted' };
         if (next.hang) {
           hanging.push(res);
           return;
         }
-        res.writeHead(next.status, next.headers ?? (next.body?.startsWith('{') ? { 'Content-Type': 'application/json' } : {}));
+        res.writeHead(
+          next.status,
+          next.headers ?? (next.body?.startsWith('{') ? { 'Content-Type': 'application/json' } : {}),
+        );
         res.end(next.body ?? '');
       });
     });
@@ -76,10 +91,23 @@ describe('REST store over a scripted MLflow server', () => {
   });
 
   const store = (extra: Partial<ConstructorParameters<typeof RestTrackingStore>[0]> = {}) =>
-    new RestTrackingStore({ trackingUri: url, env: {}, backoffMs: 100, maxRetries: 5, timeoutMs: 5000, sleep, ...extra });
+    new RestTrackingStore({
+      trackingUri: url,
+      env: {},
+      backoffMs: 100,
+      maxRetries: 5,
+      timeoutMs: 5000,
+      sleep,
+      ...extra,
+    });
 
   it('retries 503, 502 and 500 with exponential backoff (100, 200, 400 ms), then succeeds', async () => {
-    script = [{ status: 503 }, { status: 502, body: 'bad gateway' }, { status: 500, body: '{"error_code":"INTERNAL_ERROR","message":"boom"}' }, { status: 200, body: OK_EXPERIMENT }];
+    script = [
+      { status: 503 },
+      { status: 502, body: 'bad gateway' },
+      { status: 500, body: '{"error_code":"INTERNAL_ERROR","message":"boom"}' },
+      { status: 200, body: OK_EXPERIMENT },
+    ];
     const exp = await store().getExperiment('7');
     assert.equal(exp.name, 'cars');
     assert.equal(exp.experimentId, '7');
@@ -89,7 +117,10 @@ describe('REST store over a scripted MLflow server', () => {
   });
 
   it('retries a POST on 429 and waits what Retry-After says (seconds), resending the same body', async () => {
-    script = [{ status: 429, headers: { 'Retry-After': '3' }, body: 'slow down' }, { status: 200, body: '{"experiment_id":"12"}' }];
+    script = [
+      { status: 429, headers: { 'Retry-After': '3' }, body: 'slow down' },
+      { status: 200, body: '{"experiment_id":"12"}' },
+    ];
     const id = await store().createExperiment('cars-429');
     assert.equal(id, '12');
     assert.deepEqual(sleeps, [3000]);
@@ -114,7 +145,10 @@ describe('REST store over a scripted MLflow server', () => {
   });
 
   it('gives up after maxRetries + 1 attempts with the last status and the server message', async () => {
-    script = Array.from({ length: 4 }, () => ({ status: 503, body: '{"error_code":"TEMPORARILY_UNAVAILABLE","message":"database is locked"}' }));
+    script = Array.from({ length: 4 }, () => ({
+      status: 503,
+      body: '{"error_code":"TEMPORARILY_UNAVAILABLE","message":"database is locked"}',
+    }));
     await assert.rejects(store({ maxRetries: 3 }).getExperiment('7'), (e: unknown) => {
       assert.ok(isAppError(e, 'TEMPORARILY_UNAVAILABLE'));
       assert.equal((e as AppError).message, 'database is locked');
@@ -125,7 +159,13 @@ describe('REST store over a scripted MLflow server', () => {
   });
 
   it('does not retry a 4xx, and keeps the MLflow error code and message', async () => {
-    script = [{ status: 400, body: '{"error_code":"INVALID_PARAMETER_VALUE","message":"Changing param values is not allowed."}' }, { status: 200, body: '{}' }];
+    script = [
+      {
+        status: 400,
+        body: '{"error_code":"INVALID_PARAMETER_VALUE","message":"Changing param values is not allowed."}',
+      },
+      { status: 200, body: '{}' },
+    ];
     await assert.rejects(store().logParam('0'.repeat(32), { key: 'lr', value: '0.2' }), (e: unknown) => {
       assert.ok(isAppError(e, 'INVALID_PARAMETER_VALUE'));
       assert.equal((e as AppError).message, 'Changing param values is not allowed.');
@@ -136,10 +176,16 @@ describe('REST store over a scripted MLflow server', () => {
   });
 
   it('times out a request that gets no answer, retries it, then reports DEADLINE_EXCEEDED', async () => {
-    script = [{ status: 200, hang: true }, { status: 200, hang: true }];
+    script = [
+      { status: 200, hang: true },
+      { status: 200, hang: true },
+    ];
     await assert.rejects(store({ timeoutMs: 150, maxRetries: 1 }).getExperiment('7'), (e: unknown) => {
       assert.ok(isAppError(e, 'DEADLINE_EXCEEDED'));
-      assert.match((e as AppError).message, /timed out after 0\.15 s \(2 attempt\(s\)\); raise MLFLOW_HTTP_REQUEST_TIMEOUT/);
+      assert.match(
+        (e as AppError).message,
+        /timed out after 0\.15 s \(2 attempt\(s\)\); raise MLFLOW_HTTP_REQUEST_TIMEOUT/,
+      );
       return true;
     });
     assert.equal(seen.length, 2);
@@ -147,7 +193,10 @@ describe('REST store over a scripted MLflow server', () => {
   });
 
   it('times out and then succeeds when the server recovers', async () => {
-    script = [{ status: 200, hang: true }, { status: 200, body: OK_EXPERIMENT }];
+    script = [
+      { status: 200, hang: true },
+      { status: 200, body: OK_EXPERIMENT },
+    ];
     const exp = await store({ timeoutMs: 150, maxRetries: 2 }).getExperiment('7');
     assert.equal(exp.name, 'cars');
     assert.equal(seen.length, 2);
@@ -158,10 +207,19 @@ describe('REST store over a scripted MLflow server', () => {
     await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
     const port = dead.address() as AddressInfo;
     await new Promise<void>((r) => dead.close(() => r()));
-    const s = new RestTrackingStore({ trackingUri: `http://bob:s3cret@127.0.0.1:${port.port}`, env: {}, backoffMs: 10, maxRetries: 2, sleep });
+    const s = new RestTrackingStore({
+      trackingUri: `http://bob:s3cret@127.0.0.1:${port.port}`,
+      env: {},
+      backoffMs: 10,
+      maxRetries: 2,
+      sleep,
+    });
     await assert.rejects(s.getExperiment('1'), (e: unknown) => {
       assert.ok(isAppError(e, 'NETWORK'));
-      assert.match((e as AppError).message, /cannot reach the MLflow server at http:\/\/127\.0\.0\.1:\d+\/ after 3 attempts: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(nothing listens there/);
+      assert.match(
+        (e as AppError).message,
+        /cannot reach the MLflow server at http:\/\/127\.0\.0\.1:\d+\/ after 3 attempts: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(nothing listens there/,
+      );
       assert.doesNotMatch((e as AppError).message, /s3cret|bob/);
       return true;
     });
@@ -172,17 +230,28 @@ describe('REST store over a scripted MLflow server', () => {
     script = [{ status: 404 }];
     await assert.rejects(store().searchRegisteredModels({ maxResults: 10 }), (e: unknown) => {
       assert.ok(isAppError(e, 'ENDPOINT_NOT_FOUND'));
-      assert.match((e as AppError).message, /does not offer the MLflow model registry API \(\/api\/2\.0\/mlflow\/registered-models\/search answered 404\)/);
+      assert.match(
+        (e as AppError).message,
+        /does not offer the MLflow model registry API \(\/api\/2\.0\/mlflow\/registered-models\/search answered 404\)/,
+      );
       return true;
     });
     script = [{ status: 404, body: '<!doctype html><title>404 Not Found</title>' }];
-    await assert.rejects(store().getModelVersion('cars', '1'), (e: unknown) => isAppError(e, 'ENDPOINT_NOT_FOUND') && /model registry API/.test((e as Error).message));
+    await assert.rejects(
+      store().getModelVersion('cars', '1'),
+      (e: unknown) => isAppError(e, 'ENDPOINT_NOT_FOUND') && /model registry API/.test((e as Error).message),
+    );
     assert.equal(seen.length, 2, '404 is not retried');
   });
 
   it('sends Basic auth when user and password are set (it wins over a token), else Bearer', async () => {
-    script = [{ status: 200, body: OK_EXPERIMENT }, { status: 200, body: OK_EXPERIMENT }];
-    await store({ env: { MLFLOW_TRACKING_USERNAME: 'ann', MLFLOW_TRACKING_PASSWORD: 'pw', MLFLOW_TRACKING_TOKEN: 'tok' } }).getExperiment('7');
+    script = [
+      { status: 200, body: OK_EXPERIMENT },
+      { status: 200, body: OK_EXPERIMENT },
+    ];
+    await store({
+      env: { MLFLOW_TRACKING_USERNAME: 'ann', MLFLOW_TRACKING_PASSWORD: 'pw', MLFLOW_TRACKING_TOKEN: 'tok' },
+    }).getExperiment('7');
     await store({ env: { MLFLOW_TRACKING_TOKEN: 'tok' } }).getExperiment('7');
     assert.equal(seen[0].headers.authorization, 'Basic ' + Buffer.from('ann:pw').toString('base64'));
     assert.equal(seen[1].headers.authorization, 'Bearer tok');
@@ -190,19 +259,33 @@ describe('REST store over a scripted MLflow server', () => {
 
   it('takes retry settings from the MLFLOW_HTTP_REQUEST_* environment', async () => {
     script = [{ status: 500 }, { status: 500 }, { status: 500 }];
-    const http = new MlflowHttpClient({ baseUrl: url, env: { MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2', MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.5' }, sleep });
-    await assert.rejects(http.request({ method: 'GET', path: '/api/2.0/mlflow/experiments/get', query: { experiment_id: '1' } }), (e: unknown) =>
-      isAppError(e, 'INTERNAL_ERROR'),
+    const http = new MlflowHttpClient({
+      baseUrl: url,
+      env: { MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2', MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.5' },
+      sleep,
+    });
+    await assert.rejects(
+      http.request({ method: 'GET', path: '/api/2.0/mlflow/experiments/get', query: { experiment_id: '1' } }),
+      (e: unknown) => isAppError(e, 'INTERNAL_ERROR'),
     );
     assert.equal(seen.length, 3);
     assert.deepEqual(sleeps, [500, 1000]);
   });
 
   it('fails at once on an error no retry can cure, with its cause (https to a plain-http server)', async () => {
-    const s = new RestTrackingStore({ trackingUri: url.replace('http:', 'https:'), env: {}, backoffMs: 10, maxRetries: 5, sleep });
+    const s = new RestTrackingStore({
+      trackingUri: url.replace('http:', 'https:'),
+      env: {},
+      backoffMs: 10,
+      maxRetries: 5,
+      sleep,
+    });
     await assert.rejects(s.getExperiment('1'), (e: unknown) => {
       assert.ok(isAppError(e, 'NETWORK'));
-      assert.match((e as AppError).message, /^cannot reach the MLflow server at https:\/\/127\.0\.0\.1:\d+\/: TLS handshake failed \(EPROTO: wrong version number; is the server plain http rather than https\?\); check MLFLOW_TRACKING_URI/);
+      assert.match(
+        (e as AppError).message,
+        /^cannot reach the MLflow server at https:\/\/127\.0\.0\.1:\d+\/: TLS handshake failed \(EPROTO: wrong version number; is the server plain http rather than https\?\); check MLFLOW_TRACKING_URI/,
+      );
       return true;
     });
     assert.deepEqual(sleeps, [], 'no retries');
@@ -234,8 +317,14 @@ describe('REST store on a port that fetch blocks (issue 18.6)', () => {
     }
     try {
       // fetch itself refuses the port: that is what the client must not depend on.
-      await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), (e: unknown) => /bad port/.test(String((e as Error).cause)));
-      const exp = await new RestTrackingStore({ trackingUri: `http://127.0.0.1:${port}`, env: {}, maxRetries: 0 }).getExperiment('7');
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), (e: unknown) =>
+        /bad port/.test(String((e as Error).cause)),
+      );
+      const exp = await new RestTrackingStore({
+        trackingUri: `http://127.0.0.1:${port}`,
+        env: {},
+        maxRetries: 0,
+      }).getExperiment('7');
       assert.equal(exp.name, 'cars');
     } finally {
       server.closeAllConnections();

@@ -34,9 +34,20 @@ describe('S3 artifacts (s3rver)', () => {
   let env: Env;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'carprice-s3-'));
-    server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 's3'), configureBuckets: [{ name: 'mlruns' }] });
+    server = new S3rver({
+      port: 0,
+      address: '127.0.0.1',
+      silent: true,
+      directory: join(dir, 's3'),
+      configureBuckets: [{ name: 'mlruns' }],
+    });
     const addr = await server.run();
-    env = { MLFLOW_S3_ENDPOINT_URL: `http://127.0.0.1:${addr.port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
+    env = {
+      MLFLOW_S3_ENDPOINT_URL: `http://127.0.0.1:${addr.port}`,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+    };
   });
   after(async () => {
     await server.close();

@@ -42,7 +42,8 @@ describe('tracking server fidelity to MLflow 3.5', () => {
     }
     return { status: res.status, text, json, headers: res.headers };
   }
-  const put = (path: string, body: string) => fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/${path}`, { method: 'PUT', body });
+  const put = (path: string, body: string) =>
+    fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/${path}`, { method: 'PUT', body });
 
   async function newRun(experimentId = '0'): Promise<string> {
     const r = await call('POST', '/api/2.0/mlflow/runs/create', { experiment_id: experimentId });
@@ -52,7 +53,10 @@ describe('tracking server fidelity to MLflow 3.5', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'carprice-fidelity-'));
     store = new SqliteTrackingStore({ path: join(dir, 'db.sqlite'), defaultArtifactRoot: 'mlflow-artifacts:' });
-    app = await buildTrackingServer({ store, artifactsDestination: new LocalArtifactRepository(join(dir, 'mlartifacts')) });
+    app = await buildTrackingServer({
+      store,
+      artifactsDestination: new LocalArtifactRepository(join(dir, 'mlartifacts')),
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   });
@@ -64,14 +68,23 @@ describe('tracking server fidelity to MLflow 3.5', () => {
 
   describe('item 9: wire details', () => {
     it('gives a page token on an exactly full last page of runs, then an empty page', async () => {
-      const exp = (await call('POST', '/api/2.0/mlflow/experiments/create', { name: 'paging' })).json?.experiment_id as string;
+      const exp = (await call('POST', '/api/2.0/mlflow/experiments/create', { name: 'paging' })).json
+        ?.experiment_id as string;
       for (let i = 0; i < 4; i++) await newRun(exp);
       const p1 = await call('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [exp], max_results: 2 });
       assert.equal((p1.json?.runs as J[]).length, 2);
-      const p2 = await call('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [exp], max_results: 2, page_token: p1.json?.next_page_token });
+      const p2 = await call('POST', '/api/2.0/mlflow/runs/search', {
+        experiment_ids: [exp],
+        max_results: 2,
+        page_token: p1.json?.next_page_token,
+      });
       assert.equal((p2.json?.runs as J[]).length, 2);
       assert.equal(typeof p2.json?.next_page_token, 'string');
-      const p3 = await call('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [exp], max_results: 2, page_token: p2.json?.next_page_token });
+      const p3 = await call('POST', '/api/2.0/mlflow/runs/search', {
+        experiment_ids: [exp],
+        max_results: 2,
+        page_token: p2.json?.next_page_token,
+      });
       assert.deepEqual(p3.json, {});
       // Registry and experiment searches stay exact, as in MLflow (they read max_results + 1 rows).
       const e = await call('POST', '/api/2.0/mlflow/experiments/search', { max_results: 2, filter: "name = 'paging'" });
@@ -81,7 +94,10 @@ describe('tracking server fidelity to MLflow 3.5', () => {
     it('answers "" for unset description, run_id and run_link, and no model_id on versions', async () => {
       const rm = await call('POST', '/api/2.0/mlflow/registered-models/create', { name: 'Fidelity' });
       assert.equal((rm.json?.registered_model as J).description, '');
-      const v = await call('POST', '/api/2.0/mlflow/model-versions/create', { name: 'Fidelity', source: 's3://bucket/model' });
+      const v = await call('POST', '/api/2.0/mlflow/model-versions/create', {
+        name: 'Fidelity',
+        source: 's3://bucket/model',
+      });
       const mv = v.json?.model_version as J;
       assert.equal(mv.description, '');
       assert.equal(mv.run_link, '');
@@ -89,7 +105,11 @@ describe('tracking server fidelity to MLflow 3.5', () => {
       assert.equal('model_id' in mv, false);
       const lm = await call('POST', '/api/2.0/mlflow/logged-models', { experiment_id: '0', name: 'm' });
       const modelId = ((lm.json?.model as J).info as J).model_id as string;
-      const fromModel = await call('POST', '/api/2.0/mlflow/model-versions/create', { name: 'Fidelity', source: `models:/${modelId}`, model_id: modelId });
+      const fromModel = await call('POST', '/api/2.0/mlflow/model-versions/create', {
+        name: 'Fidelity',
+        source: `models:/${modelId}`,
+        model_id: modelId,
+      });
       assert.equal(fromModel.status, 200, fromModel.text);
       assert.equal('model_id' in (fromModel.json?.model_version as J), false);
       const got = await call('GET', '/api/2.0/mlflow/model-versions/get?name=Fidelity&version=1');
@@ -133,8 +153,15 @@ describe('tracking server fidelity to MLflow 3.5', () => {
     });
 
     it('answers OPTIONS with 204 and no body', async () => {
-      for (const path of ['/api/2.0/mlflow/runs/create', '/ajax-api/2.0/mlflow/runs/search', '/api/2.0/mlflow-artifacts/artifacts/0/x']) {
-        const r = await call('OPTIONS', path, undefined, { Origin: 'http://localhost:3000', 'Access-Control-Request-Method': 'POST' });
+      for (const path of [
+        '/api/2.0/mlflow/runs/create',
+        '/ajax-api/2.0/mlflow/runs/search',
+        '/api/2.0/mlflow-artifacts/artifacts/0/x',
+      ]) {
+        const r = await call('OPTIONS', path, undefined, {
+          Origin: 'http://localhost:3000',
+          'Access-Control-Request-Method': 'POST',
+        });
         assert.equal(r.status, 204, path);
         assert.equal(r.text, '');
         assert.equal(r.headers.get('access-control-allow-origin'), 'http://localhost:3000');
@@ -161,7 +188,10 @@ describe('tracking server fidelity to MLflow 3.5', () => {
       assert.equal(r.text, 'flavors: {}\n');
       assert.equal(r.headers.get('content-disposition'), 'attachment; filename=MLmodel');
       assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
-      assert.equal((await call('GET', `/get-artifact?run_uuid=${runId}&path=notes.txt`)).headers.get('content-type'), 'text/plain');
+      assert.equal(
+        (await call('GET', `/get-artifact?run_uuid=${runId}&path=notes.txt`)).headers.get('content-type'),
+        'text/plain',
+      );
       const missing = await call('GET', `/get-artifact?run_id=${runId}`);
       assert.equal(missing.status, 400);
       assert.equal(missing.json?.error_code, 'INVALID_PARAMETER_VALUE');
@@ -172,9 +202,21 @@ describe('tracking server fidelity to MLflow 3.5', () => {
 
     it('serves /model-versions/get-artifact for runs:/, mlflow-artifacts: and models:/ sources', async () => {
       await call('POST', '/api/2.0/mlflow/registered-models/create', { name: 'Files' });
-      await call('POST', '/api/2.0/mlflow/model-versions/create', { name: 'Files', source: `runs:/${runId}/model`, run_id: runId });
-      await call('POST', '/api/2.0/mlflow/model-versions/create', { name: 'Files', source: `mlflow-artifacts:/0/${runId}/artifacts/model`, run_id: runId });
-      await call('POST', '/api/2.0/mlflow/model-versions/create', { name: 'Files', source: `models:/${modelId}`, model_id: modelId });
+      await call('POST', '/api/2.0/mlflow/model-versions/create', {
+        name: 'Files',
+        source: `runs:/${runId}/model`,
+        run_id: runId,
+      });
+      await call('POST', '/api/2.0/mlflow/model-versions/create', {
+        name: 'Files',
+        source: `mlflow-artifacts:/0/${runId}/artifacts/model`,
+        run_id: runId,
+      });
+      await call('POST', '/api/2.0/mlflow/model-versions/create', {
+        name: 'Files',
+        source: `models:/${modelId}`,
+        model_id: modelId,
+      });
       for (const [version, text] of [
         ['1', 'flavors: {}\n'],
         ['2', 'flavors: {}\n'],
@@ -188,13 +230,27 @@ describe('tracking server fidelity to MLflow 3.5', () => {
     });
 
     it('serves logged-model artifact files under /ajax-api', async () => {
-      const r = await call('GET', `/ajax-api/2.0/mlflow/logged-models/${modelId}/artifacts/files?artifact_file_path=MLmodel`);
+      const r = await call(
+        'GET',
+        `/ajax-api/2.0/mlflow/logged-models/${modelId}/artifacts/files?artifact_file_path=MLmodel`,
+      );
       assert.equal(r.status, 200);
       assert.equal(r.text, 'logged: true\n');
       const missing = await call('GET', `/ajax-api/2.0/mlflow/logged-models/${modelId}/artifacts/files`);
       assert.equal(missing.status, 400);
-      assert.deepEqual(missing.json, { error_code: 'BAD_REQUEST', message: 'Request must include the "artifact_file_path" query parameter.' });
-      assert.equal((await call('GET', `/ajax-api/2.0/mlflow/logged-models/m-${'0'.repeat(32)}/artifacts/files?artifact_file_path=MLmodel`)).status, 404);
+      assert.deepEqual(missing.json, {
+        error_code: 'BAD_REQUEST',
+        message: 'Request must include the "artifact_file_path" query parameter.',
+      });
+      assert.equal(
+        (
+          await call(
+            'GET',
+            `/ajax-api/2.0/mlflow/logged-models/m-${'0'.repeat(32)}/artifacts/files?artifact_file_path=MLmodel`,
+          )
+        ).status,
+        404,
+      );
     });
 
     describe('/graphql', () => {
@@ -246,30 +302,41 @@ describe('tracking server fidelity to MLflow 3.5', () => {
         assert.deepEqual((run.data as J).params, [{ key: 'alpha', value: '0.1' }]);
         assert.deepEqual(run.inputs, { datasetInputs: [], modelInputs: [] });
         assert.deepEqual(run.outputs, { modelOutputs: [] });
-        assert.deepEqual(
-          (run.modelVersions as J[]).map((v) => [v.name, v.version, v.status]).sort(),
-          [
-            ['Files', '1', 'READY'],
-            ['Files', '2', 'READY'],
-          ],
-        );
+        assert.deepEqual((run.modelVersions as J[]).map((v) => [v.name, v.version, v.status]).sort(), [
+          ['Files', '1', 'READY'],
+          ['Files', '2', 'READY'],
+        ]);
       });
 
-      it("answers SearchRuns, MlflowGetExperimentQuery and GetMetricHistoryBulkInterval", async () => {
+      it('answers SearchRuns, MlflowGetExperimentQuery and GetMetricHistoryBulkInterval', async () => {
         const s = await gql(
           `query SearchRuns($data: MlflowSearchRunsInput!) { mlflowSearchRuns(input: $data) { apiError { code } runs { info { runUuid } experiment { experimentId } } } }`,
           { data: { experimentIds: ['0'], filter: `attributes.run_id = '${runId}'`, runViewType: 'ACTIVE_ONLY' } },
         );
-        assert.deepEqual(s.json, { data: { mlflowSearchRuns: { apiError: null, runs: [{ info: { runUuid: runId }, experiment: { experimentId: '0' } }] } }, errors: null });
+        assert.deepEqual(s.json, {
+          data: {
+            mlflowSearchRuns: {
+              apiError: null,
+              runs: [{ info: { runUuid: runId }, experiment: { experimentId: '0' } }],
+            },
+          },
+          errors: null,
+        });
         const e = await gql(
           `query MlflowGetExperimentQuery($input: MlflowGetExperimentInput!) @component(name: "MLflow.ExperimentRunTracking") {
             mlflowGetExperiment(input: $input) { apiError { code message } experiment { experimentId name lifecycleStage tags { key value } } } }`,
           { input: { experimentId: '0' } },
         );
-        assert.deepEqual(e.json?.data, { mlflowGetExperiment: { apiError: null, experiment: { experimentId: '0', name: 'Default', lifecycleStage: 'active', tags: [] } } });
+        assert.deepEqual(e.json?.data, {
+          mlflowGetExperiment: {
+            apiError: null,
+            experiment: { experimentId: '0', name: 'Default', lifecycleStage: 'active', tags: [] },
+          },
+        });
         const other = await newRun();
         const metrics = [];
-        for (let step = 0; step < 10; step++) metrics.push({ key: 'loss', value: 10 - step, timestamp: 100 + step, step });
+        for (let step = 0; step < 10; step++)
+          metrics.push({ key: 'loss', value: 10 - step, timestamp: 100 + step, step });
         await call('POST', '/api/2.0/mlflow/runs/log-batch', { run_id: other, metrics });
         const b = await gql(
           `query GetMetricHistoryBulkInterval($data: MlflowGetMetricHistoryBulkIntervalInput!) @component(name: "MLflow.ExperimentRunTracking") {
@@ -292,7 +359,9 @@ describe('tracking server fidelity to MLflow 3.5', () => {
       });
 
       it('answers errors in the errors list and enforces MLflow query bounds', async () => {
-        const missing = await gql(`query { mlflowGetRun(input: {runId: "${'0'.repeat(32)}"}) { run { info { runUuid } } } }`);
+        const missing = await gql(
+          `query { mlflowGetRun(input: {runId: "${'0'.repeat(32)}"}) { run { info { runUuid } } } }`,
+        );
         assert.equal(missing.status, 200);
         assert.deepEqual((missing.json?.data as J).mlflowGetRun, null);
         assert.match(String((missing.json?.errors as string[])[0]), /not found/);
@@ -302,7 +371,9 @@ describe('tracking server fidelity to MLflow 3.5', () => {
         assert.equal((syntax.json?.errors as string[]).length, 1);
         const deep = await gql(`query { ${'a { '.repeat(10)}b${' }'.repeat(10)} }`);
         assert.deepEqual(deep.json?.errors, ['Query exceeds maximum depth of 10']);
-        const wide = await gql(`query { ${Array.from({ length: 11 }, (_, i) => `t${i}: test(inputString: "a") { output }`).join(' ')} }`);
+        const wide = await gql(
+          `query { ${Array.from({ length: 11 }, (_, i) => `t${i}: test(inputString: "a") { output }`).join(' ')} }`,
+        );
         assert.match(String((wide.json?.errors as string[])[0]), /at most 10 root fields, got 11 root fields/);
         const get = await call('GET', `/graphql?query=${encodeURIComponent('{ test(inputString: "hi") { output } }')}`);
         assert.deepEqual(get.json, { data: { test: { output: 'hi' } }, errors: null });

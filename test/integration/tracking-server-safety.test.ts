@@ -8,7 +8,16 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +40,12 @@ interface Answer {
 }
 
 /** One raw HTTP request (node:http lets a test set Host and Origin). */
-function raw(base: string, method: string, path: string, opts: { body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+function raw(
+  base: string,
+  method: string,
+  path: string,
+  opts: { body?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const u = new URL(base);
     const req = request({ host: u.hostname, port: u.port, method, path, headers: opts.headers ?? {} }, (res) => {
@@ -71,7 +85,12 @@ describe('tracking server safety', () => {
   const logs: { level: string; msg: string }[] = [];
 
   async function start(extra: Partial<TrackingServerOptions> = {}): Promise<{ app: FastifyInstance; base: string }> {
-    const a = await buildTrackingServer({ store, artifactsDestination: new LocalArtifactRepository(dest), logger: capturingLogger(logs), ...extra });
+    const a = await buildTrackingServer({
+      store,
+      artifactsDestination: new LocalArtifactRepository(dest),
+      logger: capturingLogger(logs),
+      ...extra,
+    });
     await a.listen({ host: '127.0.0.1', port: 0 });
     return { app: a, base: `http://127.0.0.1:${(a.server.address() as AddressInfo).port}` };
   }
@@ -135,7 +154,10 @@ describe('tracking server safety', () => {
       // Inside the run root a delete works, for a folder and a file.
       assert.equal((await call('DELETE', `/api/2.0/mlflow-artifacts/artifacts/${root}/model`)).status, 200);
       assert.equal(existsSync(onDisk('0', runId, 'artifacts', 'model')), false);
-      assert.equal((await call('DELETE', `/ajax-api/2.0/mlflow-artifacts/artifacts/${other.root}/keep.txt`)).status, 200);
+      assert.equal(
+        (await call('DELETE', `/ajax-api/2.0/mlflow-artifacts/artifacts/${other.root}/keep.txt`)).status,
+        200,
+      );
       assert.equal(existsSync(onDisk('0', other.runId, 'artifacts', 'keep.txt')), false);
       assert.equal(existsSync(onDisk('0', other.runId, 'artifacts')), true);
     });
@@ -170,7 +192,8 @@ describe('tracking server safety', () => {
     it('refuses to delete a repository root at the store level too', async () => {
       const repo = new LocalArtifactRepository(join(dir, 'plain'));
       await repo.write('a/b.txt', Buffer.from('b'));
-      for (const p of ['', '.', '/', './']) await assert.rejects(repo.delete(p), (e) => isAppError(e, 'INVALID_PARAMETER_VALUE'));
+      for (const p of ['', '.', '/', './'])
+        await assert.rejects(repo.delete(p), (e) => isAppError(e, 'INVALID_PARAMETER_VALUE'));
       await assert.rejects(subRepository(repo, 'a').delete(''), (e) => isAppError(e, 'INVALID_PARAMETER_VALUE'));
       assert.equal(readFileSync(join(dir, 'plain', 'a', 'b.txt'), 'utf8'), 'b');
     });
@@ -270,9 +293,20 @@ describe('tracking server safety', () => {
     });
 
     it('answers malformed artifact locations with 400', async () => {
-      const bad = ['mlflow-artifacts://[bad', 'file://host:99999/x', 'file:///%00', 's3://', 'mlflow-artifacts:/../x', 'x\u0000y', 'http://a b'];
+      const bad = [
+        'mlflow-artifacts://[bad',
+        'file://host:99999/x',
+        'file:///%00',
+        's3://',
+        'mlflow-artifacts:/../x',
+        'x\u0000y',
+        'http://a b',
+      ];
       for (const [i, loc] of bad.entries()) {
-        const r = await call('POST', '/api/2.0/mlflow/experiments/create', { name: `bad-loc-${i}`, artifact_location: loc });
+        const r = await call('POST', '/api/2.0/mlflow/experiments/create', {
+          name: `bad-loc-${i}`,
+          artifact_location: loc,
+        });
         assert.equal(r.status, 400, `${JSON.stringify(loc)}: ${r.status} ${r.text}`);
         assert.equal(r.json?.error_code, 'INVALID_PARAMETER_VALUE');
       }
@@ -282,7 +316,11 @@ describe('tracking server safety', () => {
       const long = await call('GET', `/api/2.0/mlflow/experiments/search?max_results=1&filter=${'x'.repeat(20_000)}`);
       assert.equal(long.status, 431);
       assert.equal(long.json?.error_code, 'INVALID_PARAMETER_VALUE');
-      for (const p of ['/api/2.0/mlflow-artifacts/artifacts/%zz', '/api/2.0/mlflow/nothing%zz', '/ajax-api/2.0/mlflow/logged-models/%E0%A4%A/artifacts/files']) {
+      for (const p of [
+        '/api/2.0/mlflow-artifacts/artifacts/%zz',
+        '/api/2.0/mlflow/nothing%zz',
+        '/ajax-api/2.0/mlflow/logged-models/%E0%A4%A/artifacts/files',
+      ]) {
         const r = await call('GET', p);
         assert.equal(r.status, 400, `${p}: ${r.status} ${r.text}`);
         assert.deepEqual(Object.keys(r.json ?? {}).sort(), ['error_code', 'message']);
@@ -301,7 +339,10 @@ describe('tracking server safety', () => {
       try {
         const r = await raw(s.base, 'GET', '/api/2.0/mlflow/experiments/get?experiment_id=0');
         assert.equal(r.status, 500);
-        assert.deepEqual(r.json, { error_code: 'INTERNAL_ERROR', message: 'Internal server error; see the server log.' });
+        assert.deepEqual(r.json, {
+          error_code: 'INTERNAL_ERROR',
+          message: 'Internal server error; see the server log.',
+        });
         assert.ok(logs.some((l) => l.level === 'error' && /disk on fire/.test(l.msg)));
       } finally {
         await s.app.close();
@@ -311,15 +352,26 @@ describe('tracking server safety', () => {
 
   describe('item 11: Host and Origin checks as MLflow 3.5', () => {
     it('answers 403 to an unknown Host, except on /health and /version', async () => {
-      const r = await call('GET', '/api/2.0/mlflow/experiments/get?experiment_id=0', undefined, { Host: 'attacker.example:5000' });
+      const r = await call('GET', '/api/2.0/mlflow/experiments/get?experiment_id=0', undefined, {
+        Host: 'attacker.example:5000',
+      });
       assert.equal(r.status, 403);
       assert.equal(r.text, 'Invalid Host header - possible DNS rebinding attack detected');
       assert.match(String(r.headers['content-type']), /^text\/plain/);
-      const del = await call('DELETE', '/api/2.0/mlflow-artifacts/artifacts/0', undefined, { Host: 'attacker.example' });
+      const del = await call('DELETE', '/api/2.0/mlflow-artifacts/artifacts/0', undefined, {
+        Host: 'attacker.example',
+      });
       assert.equal(del.status, 403);
       assert.equal((await call('GET', '/health', undefined, { Host: 'attacker.example' })).status, 200);
       assert.equal((await call('GET', '/version', undefined, { Host: 'attacker.example' })).status, 200);
-      for (const host of ['localhost', 'localhost:5000', '127.0.0.1:1234', '[::1]:80', '192.168.1.20:5000', '10.0.0.1']) {
+      for (const host of [
+        'localhost',
+        'localhost:5000',
+        '127.0.0.1:1234',
+        '[::1]:80',
+        '192.168.1.20:5000',
+        '10.0.0.1',
+      ]) {
         const ok = await call('GET', '/api/2.0/mlflow/experiments/get?experiment_id=0', undefined, { Host: host });
         assert.equal(ok.status, 200, host);
       }
@@ -328,7 +380,8 @@ describe('tracking server safety', () => {
     it('accepts the allowed-hosts patterns instead of the defaults', async () => {
       const s = await start({ allowedHosts: ['mlflow.corp:*', '*.internal'] });
       try {
-        const get = (host: string) => raw(s.base, 'GET', '/api/2.0/mlflow/experiments/get?experiment_id=0', { headers: { Host: host } });
+        const get = (host: string) =>
+          raw(s.base, 'GET', '/api/2.0/mlflow/experiments/get?experiment_id=0', { headers: { Host: host } });
         assert.equal((await get('mlflow.corp:5000')).status, 200);
         assert.equal((await get('a.b.internal')).status, 200);
         assert.equal((await get('localhost:5000')).status, 403);
@@ -340,13 +393,25 @@ describe('tracking server safety', () => {
     });
 
     it('blocks cross-origin state changes from foreign origins', async () => {
-      const evil = await call('POST', '/api/2.0/mlflow/experiments/create', { name: 'csrf' }, { Origin: 'http://evil.example' });
+      const evil = await call(
+        'POST',
+        '/api/2.0/mlflow/experiments/create',
+        { name: 'csrf' },
+        { Origin: 'http://evil.example' },
+      );
       assert.equal(evil.status, 403);
       assert.equal(evil.text, 'Cross-origin request blocked');
-      const local = await call('POST', '/api/2.0/mlflow/experiments/create', { name: 'same-machine' }, { Origin: 'http://localhost:3000' });
+      const local = await call(
+        'POST',
+        '/api/2.0/mlflow/experiments/create',
+        { name: 'same-machine' },
+        { Origin: 'http://localhost:3000' },
+      );
       assert.equal(local.status, 200);
       assert.equal(local.headers['access-control-allow-origin'], 'http://localhost:3000');
-      const read = await call('GET', '/api/2.0/mlflow/experiments/get?experiment_id=0', undefined, { Origin: 'http://evil.example' });
+      const read = await call('GET', '/api/2.0/mlflow/experiments/get?experiment_id=0', undefined, {
+        Origin: 'http://evil.example',
+      });
       assert.equal(read.status, 200);
       assert.equal(read.headers['access-control-allow-origin'], undefined);
     });
@@ -355,20 +420,28 @@ describe('tracking server safety', () => {
   describe('item 16: basic auth', () => {
     it('treats malformed user lists as configuration errors', async () => {
       for (const spec of ['alice:', 'alice:secret,bob', ':pw', 'alice', 'alice:a,alice:b']) {
-        assert.throws(() => parseUsers(spec), (e) => isAppError(e, 'CONFIG_INVALID'), spec);
+        assert.throws(
+          () => parseUsers(spec),
+          (e) => isAppError(e, 'CONFIG_INVALID'),
+          spec,
+        );
         await assert.rejects(buildTrackingServer({ store, users: spec }), (e) => isAppError(e, 'CONFIG_INVALID'));
       }
-      assert.deepEqual([...parseUsers('alice:s:e:c,bob:pw').entries()], [
-        ['alice', 's:e:c'],
-        ['bob', 'pw'],
-      ]);
+      assert.deepEqual(
+        [...parseUsers('alice:s:e:c,bob:pw').entries()],
+        [
+          ['alice', 's:e:c'],
+          ['bob', 'pw'],
+        ],
+      );
       assert.equal(parseUsers(undefined).size, 0);
     });
 
     it('accepts the scheme name in any case', async () => {
       const users = parseUsers('alice:secret');
       const token = Buffer.from('alice:secret').toString('base64');
-      for (const scheme of ['Basic', 'basic', 'BASIC', 'bAsIc']) assert.equal(authenticatedUser(users, `${scheme} ${token}`), 'alice');
+      for (const scheme of ['Basic', 'basic', 'BASIC', 'bAsIc'])
+        assert.equal(authenticatedUser(users, `${scheme} ${token}`), 'alice');
       assert.equal(authenticatedUser(users, `Bearer ${token}`), undefined);
       assert.equal(authenticatedUser(users, `Basic ${Buffer.from('alice:wrong').toString('base64')}`), undefined);
       const s = await start({ users: 'alice:secret' });

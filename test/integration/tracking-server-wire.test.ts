@@ -42,7 +42,11 @@ describe('tracking server wire format', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'carprice-wire-'));
     store = new SqliteTrackingStore({ path: join(dir, 'db.sqlite'), defaultArtifactRoot: 'mlflow-artifacts:' });
-    app = await buildTrackingServer({ store, artifactsDestination: new LocalArtifactRepository(join(dir, 'art')), users: 'bob:pw' });
+    app = await buildTrackingServer({
+      store,
+      artifactsDestination: new LocalArtifactRepository(join(dir, 'art')),
+      users: 'bob:pw',
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   });
@@ -62,7 +66,9 @@ describe('tracking server wire format', () => {
     const res = await fetch(base + '/api/2.0/mlflow/experiments/get?experiment_id=0');
     assert.equal(res.status, 401);
     assert.equal(res.headers.get('www-authenticate'), 'Basic realm="mlflow"');
-    const wrong = await fetch(base + '/api/2.0/mlflow/experiments/get?experiment_id=0', { headers: { Authorization: 'Basic ' + Buffer.from('bob:nope').toString('base64') } });
+    const wrong = await fetch(base + '/api/2.0/mlflow/experiments/get?experiment_id=0', {
+      headers: { Authorization: 'Basic ' + Buffer.from('bob:nope').toString('base64') },
+    });
     assert.equal(wrong.status, 401);
   });
 
@@ -95,9 +101,17 @@ describe('tracking server wire format', () => {
     const noTs = await call('POST', '/api/2.0/mlflow/runs/log-metric', { run_id: runId, key: 'm', value: 1 });
     assert.equal(noTs.status, 400);
     assert.match(String(noTs.json?.message), /Missing value for required parameter 'timestamp'/);
-    const badValue = await call('POST', '/api/2.0/mlflow/runs/log-metric', { run_id: runId, key: 'm', value: 'abc', timestamp: 1 });
+    const badValue = await call('POST', '/api/2.0/mlflow/runs/log-metric', {
+      run_id: runId,
+      key: 'm',
+      value: 'abc',
+      timestamp: 1,
+    });
     assert.equal(badValue.status, 400);
-    assert.match(String(badValue.json?.message), /Invalid value "abc" for parameter 'value' supplied. Hint: Value was of type 'str'/);
+    assert.match(
+      String(badValue.json?.message),
+      /Invalid value "abc" for parameter 'value' supplied. Hint: Value was of type 'str'/,
+    );
     const badList = await call('POST', '/api/2.0/mlflow/runs/log-batch', { run_id: runId, metrics: 'nope' });
     assert.equal(badList.json?.error_code, 'INVALID_PARAMETER_VALUE');
     const badEnum = await call('POST', '/api/2.0/mlflow/runs/update', { run_id: runId, status: 'DONE' });
@@ -105,10 +119,18 @@ describe('tracking server wire format', () => {
     const badBool = await call('GET', '/api/2.0/mlflow/experiments/search?max_results=10&view_type=SOMETIMES');
     assert.equal(badBool.status, 400);
     // NaN travels as a string both ways; run_uuid is accepted for run_id.
-    const nan = await call('POST', '/api/2.0/mlflow/runs/log-metric', { run_uuid: runId, key: 'nan', value: 'NaN', timestamp: '7' });
+    const nan = await call('POST', '/api/2.0/mlflow/runs/log-metric', {
+      run_uuid: runId,
+      key: 'nan',
+      value: 'NaN',
+      timestamp: '7',
+    });
     assert.equal(nan.status, 200);
     const got = await call('GET', `/api/2.0/mlflow/runs/get?run_id=${runId}`);
-    const metrics = ((got.json?.run as Record<string, unknown>).data as Record<string, unknown>).metrics as Record<string, unknown>[];
+    const metrics = ((got.json?.run as Record<string, unknown>).data as Record<string, unknown>).metrics as Record<
+      string,
+      unknown
+    >[];
     assert.deepEqual(metrics, [{ key: 'nan', value: 'NaN', timestamp: 7, step: 0 }]);
   });
 
@@ -124,9 +146,18 @@ describe('tracking server wire format', () => {
     const weird = await call('POST', '/api/2.0/mlflow/experiments/create', '{}', { 'Content-Type': '///' });
     assert.equal(weird.status, 400);
     assert.equal(weird.json?.error_code, 'INVALID_PARAMETER_VALUE');
-    const charset = await call('POST', '/api/2.0/mlflow/experiments/create', { name: 'charset' }, { 'Content-Type': 'application/json; charset=utf-8' });
+    const charset = await call(
+      'POST',
+      '/api/2.0/mlflow/experiments/create',
+      { name: 'charset' },
+      { 'Content-Type': 'application/json; charset=utf-8' },
+    );
     assert.equal(charset.status, 200);
-    const doubled = await call('POST', '/api/2.0/mlflow/experiments/create', JSON.stringify(JSON.stringify({ name: 'legacy' })));
+    const doubled = await call(
+      'POST',
+      '/api/2.0/mlflow/experiments/create',
+      JSON.stringify(JSON.stringify({ name: 'legacy' })),
+    );
     assert.equal(doubled.status, 200);
   });
 
@@ -151,7 +182,10 @@ describe('tracking server wire format', () => {
     assert.equal(alias.status, 400);
     const renamedDeleted = await call('POST', '/api/2.0/mlflow/experiments/create', { name: 'doomed' });
     await call('POST', '/api/2.0/mlflow/experiments/delete', { experiment_id: renamedDeleted.json?.experiment_id });
-    const rename = await call('POST', '/api/2.0/mlflow/experiments/update', { experiment_id: renamedDeleted.json?.experiment_id, new_name: 'x' });
+    const rename = await call('POST', '/api/2.0/mlflow/experiments/update', {
+      experiment_id: renamedDeleted.json?.experiment_id,
+      new_name: 'x',
+    });
     assert.equal(rename.status, 500);
     assert.equal(rename.json?.error_code, 'INVALID_STATE');
   });
@@ -159,9 +193,19 @@ describe('tracking server wire format', () => {
   it('serves get-latest-versions over GET with repeated stages', async () => {
     await call('POST', '/api/2.0/mlflow/model-versions/create', { name: 'M', source: 's3://b/1' });
     await call('POST', '/api/2.0/mlflow/model-versions/create', { name: 'M', source: 's3://b/2' });
-    await call('POST', '/api/2.0/mlflow/model-versions/transition-stage', { name: 'M', version: '2', stage: 'Staging', archive_existing_versions: false });
-    const r = await call('GET', '/api/2.0/mlflow/registered-models/get-latest-versions?name=M&stages=None&stages=Staging');
-    const versions = (r.json?.model_versions as Record<string, unknown>[]).map((v) => `${v.current_stage}:${v.version}`).sort();
+    await call('POST', '/api/2.0/mlflow/model-versions/transition-stage', {
+      name: 'M',
+      version: '2',
+      stage: 'Staging',
+      archive_existing_versions: false,
+    });
+    const r = await call(
+      'GET',
+      '/api/2.0/mlflow/registered-models/get-latest-versions?name=M&stages=None&stages=Staging',
+    );
+    const versions = (r.json?.model_versions as Record<string, unknown>[])
+      .map((v) => `${v.current_stage}:${v.version}`)
+      .sort();
     assert.deepEqual(versions, ['None:1', 'Staging:2']);
   });
 
@@ -169,7 +213,11 @@ describe('tracking server wire format', () => {
     const run = await call('POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0' });
     const runId = ((run.json?.run as Record<string, unknown>).info as Record<string, string>).run_id;
     const root = `0/${runId}/artifacts`;
-    const put = await fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/${root}/model/MLmodel`, { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/octet-stream' }, body: 'flavors: {}\n' });
+    const put = await fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/${root}/model/MLmodel`, {
+      method: 'PUT',
+      headers: { ...auth, 'Content-Type': 'application/octet-stream' },
+      body: 'flavors: {}\n',
+    });
     assert.equal(put.status, 200);
     const list = await call('GET', `/api/2.0/mlflow-artifacts/artifacts?path=${root}/model`);
     assert.deepEqual(list.json, { files: [{ path: 'MLmodel', is_dir: false, file_size: 12 }] });
@@ -189,11 +237,15 @@ describe('tracking server wire format', () => {
     assert.deepEqual((await call('GET', `/api/2.0/mlflow-artifacts/artifacts?path=${root}`)).json, {});
   });
 
-  it('lists a run\'s artifacts through artifacts/list with run-relative paths', async () => {
+  it("lists a run's artifacts through artifacts/list with run-relative paths", async () => {
     const run = await call('POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0' });
     const info = (run.json?.run as Record<string, unknown>).info as Record<string, string>;
     assert.equal(info.artifact_uri, `mlflow-artifacts:/0/${info.run_id}/artifacts`);
-    await fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/0/${info.run_id}/artifacts/model/a.txt`, { method: 'PUT', headers: auth, body: 'abc' });
+    await fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/0/${info.run_id}/artifacts/model/a.txt`, {
+      method: 'PUT',
+      headers: auth,
+      body: 'abc',
+    });
     const top = await call('GET', `/api/2.0/mlflow/artifacts/list?run_id=${info.run_id}`);
     assert.deepEqual(top.json, { root_uri: info.artifact_uri, files: [{ path: 'model', is_dir: true }] });
     const inner = await call('GET', `/api/2.0/mlflow/artifacts/list?run_id=${info.run_id}&path=model`);

@@ -8,9 +8,12 @@ import { SqliteTrackingStore } from '../../src/tracking/sqlite/sqlite-tracking-s
 const [db, runId, writer, countText, mode] = process.argv.slice(2);
 const count = Number(countText);
 const store = new SqliteTrackingStore({ path: db, defaultArtifactRoot: '/tmp/unused-artifacts' });
-for (let i = 0; i < count; i++) await store.logMetric(runId, { key: `w${writer}`, value: i * 0.5, timestamp: 1000 + i, step: i });
+for (let i = 0; i < count; i++)
+  await store.logMetric(runId, { key: `w${writer}`, value: i * 0.5, timestamp: 1000 + i, step: i });
 await store.logParam(runId, { key: `param_${writer}`, value: writer });
-await store.logBatch(runId, { metrics: Array.from({ length: 50 }, (_, i) => ({ key: `batch${writer}`, value: i, timestamp: 5000 + i, step: i })) });
+await store.logBatch(runId, {
+  metrics: Array.from({ length: 50 }, (_, i) => ({ key: `batch${writer}`, value: i, timestamp: 5000 + i, step: i })),
+});
 if (mode === 'hang') {
   process.stdout.write(`committed ${count}\n`);
   setInterval(() => undefined, 1000);

@@ -20,7 +20,10 @@ function project(): string {
   mkdirSync(join(dir, '.dvc'));
   writeFileSync(join(dir, '.dvc', 'config'), '');
   writeFixtureCsv(join(dir, 'data', 'listings.csv'), { n: 300, seed: 11 });
-  writeFileSync(join(dir, 'dvc.yaml'), readFileSync(join(root, 'dvc.yaml'), 'utf8').replace('data/cars24_v3.xlsx', 'data/listings.csv'));
+  writeFileSync(
+    join(dir, 'dvc.yaml'),
+    readFileSync(join(root, 'dvc.yaml'), 'utf8').replace('data/cars24_v3.xlsx', 'data/listings.csv'),
+  );
   const params = readFileSync(join(root, 'params.yaml'), 'utf8')
     .replace('raw_data: data/cars24_v3.xlsx', 'raw_data: data/listings.csv')
     .replace(/^  algo: \w+$/m, '  algo: ridge')
@@ -42,7 +45,11 @@ test('carprice up: pipeline, then the API serves the registered version; a secon
       const m = (await (await fetch(first.url + '/model')).json()) as { name: string; version: string };
       assert.equal(m.name, 'UsedCarPriceModel');
       version = m.version;
-      const r = await fetch(first.url + '/predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(listings(1)[0]) });
+      const r = await fetch(first.url + '/predict', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(listings(1)[0]),
+      });
       assert.equal(r.status, 200);
       assert.ok(((await r.json()) as { predicted_price: number }).predicted_price > 0);
     } finally {

@@ -13,10 +13,12 @@ to it and adds it to the .gitignore beside it. Commit the .dvc file to git and
   positionals: true,
   async run(args, ctx) {
     const { AppError } = await import('../../core/errors.js');
-    if (args.positionals.length === 0) throw new AppError('USAGE', 'give at least one PATH: carprice add data/raw.xlsx');
+    if (args.positionals.length === 0)
+      throw new AppError('USAGE', 'give at least one PATH: carprice add data/raw.xlsx');
     const { add } = await import('../../pipeline/add.js');
     const added = await add({ cwd: ctx.cwd, paths: args.positionals });
-    for (const a of added) ctx.stdout.write(a.changed ? `Added '${a.path}' (${a.hash.md5})\n` : `'${a.path}' didn't change\n`);
+    for (const a of added)
+      ctx.stdout.write(a.changed ? `Added '${a.path}' (${a.hash.md5})\n` : `'${a.path}' didn't change\n`);
     const { existsSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { Repo } = await import('../../pipeline/repo.js');
@@ -25,7 +27,9 @@ to it and adds it to the .gitignore beside it. Commit the .dvc file to git and
     // DVC's hint: the .dvc files and the .gitignore files it wrote (paths relative to cwd, shell-quoted).
     const { relative } = await import('node:path');
     const quote = (p: string) => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'"'"'`)}'`);
-    const files = [...new Set(added.flatMap((a) => [a.dvcFile, ...(a.gitignore ? [a.gitignore] : [])]))].map((f) => relative(ctx.cwd, repo.abs(f)) || f);
+    const files = [...new Set(added.flatMap((a) => [a.dvcFile, ...(a.gitignore ? [a.gitignore] : [])]))].map(
+      (f) => relative(ctx.cwd, repo.abs(f)) || f,
+    );
     ctx.stdout.write(`\nTo track the changes with git, run:\n\n\tgit add ${files.map(quote).join(' ')}\n`);
   },
 };

@@ -18,6 +18,9 @@ in the cache are left alone unless --force.`,
     ctx.stderr.write(formatCheckoutWarnings(r));
     ctx.stdout.write(formatCheckout(r));
     if (r.failed.length)
-      throw new AppError('CACHE_MISSING', `Checkout failed for following targets:\n${r.failed.join('\n')}\nIs your cache up to date? Run \`carprice pull\` (or \`carprice repro\`) first.`);
+      throw new AppError(
+        'CACHE_MISSING',
+        `Checkout failed for following targets:\n${r.failed.join('\n')}\nIs your cache up to date? Run \`carprice pull\` (or \`carprice repro\`) first.`,
+      );
   },
 };

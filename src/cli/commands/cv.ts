@@ -26,23 +26,36 @@ ${PARAMS_HELP}
 Algorithms:
 ${describeAlgorithms()}
 `,
-  options: { data: { type: 'string' }, algo: { type: 'string' }, folds: { type: 'string' }, json: { type: 'boolean' }, ...PARAMS_OPTIONS },
+  options: {
+    data: { type: 'string' },
+    algo: { type: 'string' },
+    folds: { type: 'string' },
+    json: { type: 'boolean' },
+    ...PARAMS_OPTIONS,
+  },
   async run(args, ctx) {
     const v = args.values;
     if (!v.data) throw new AppError('USAGE', 'missing --data FILE; see `carprice cv --help`');
     const folds = v.folds === undefined ? 5 : Number(v.folds);
-    if (!Number.isInteger(folds) || folds < 2) throw new AppError('USAGE', `--folds must be a whole number >= 2, got "${String(v.folds)}"`);
+    if (!Number.isInteger(folds) || folds < 2)
+      throw new AppError('USAGE', `--folds must be a whole number >= 2, got "${String(v.folds)}"`);
     const params = await paramsFromFlags(args, ctx);
     const algos = String(v.algo ?? params.model_trainer.algo)
       .split(',')
       .map((a) => a.trim())
       .filter(Boolean);
-    if (algos.length === 0) throw new AppError('USAGE', '--algo needs at least one algorithm name, e.g. --algo ridge,gbdt');
+    if (algos.length === 0)
+      throw new AppError('USAGE', '--algo needs at least one algorithm name, e.g. --algo ridge,gbdt');
     const { crossValidate } = await import('../../jobs/cross-validate.js');
     const { loadListings } = await import('../../jobs/load-listings.js');
     for (const a of algos) algorithmInfo(a); // unknown names fail before the data is read
     const data = resolvePath(ctx, v.data as string);
-    const listings = await loadListings(data, { params, env: ctx.env, signal: ctx.signal, onReport: (s) => ctx.stderr.write(s + '\n') });
+    const listings = await loadListings(data, {
+      params,
+      env: ctx.env,
+      signal: ctx.signal,
+      onReport: (s) => ctx.stderr.write(s + '\n'),
+    });
     const results = [];
     for (const algo of algos) {
       const t0 = performance.now();
@@ -52,11 +65,28 @@ ${describeAlgorithms()}
       results.push({ algo, seconds, ...r });
     }
     if (v.json) {
-      ctx.stdout.write(JSON.stringify({ folds, rows: listings.frame.nRows, results: results.map(({ algo, mean, std, folds: f }) => ({ algo, mean, std, folds: f })) }) + '\n');
+      ctx.stdout.write(
+        JSON.stringify({
+          folds,
+          rows: listings.frame.nRows,
+          results: results.map(({ algo, mean, std, folds: f }) => ({ algo, mean, std, folds: f })),
+        }) + '\n',
+      );
       return;
     }
-    const head = ['algorithm'.padEnd(12), 'R² (sd)'.padStart(16), 'RMSE'.padStart(10), 'MAE'.padStart(9), 'MAPE (sd)'.padStart(16), 'MedAPE'.padStart(8), 'within10'.padStart(9)];
-    const lines = [`${folds}-fold cross-validation on ${listings.frame.nRows} listings of ${v.data} (seed ${params.data_ingestion.random_state})`, head.join(' ')];
+    const head = [
+      'algorithm'.padEnd(12),
+      'R² (sd)'.padStart(16),
+      'RMSE'.padStart(10),
+      'MAE'.padStart(9),
+      'MAPE (sd)'.padStart(16),
+      'MedAPE'.padStart(8),
+      'within10'.padStart(9),
+    ];
+    const lines = [
+      `${folds}-fold cross-validation on ${listings.frame.nRows} listings of ${v.data} (seed ${params.data_ingestion.random_state})`,
+      head.join(' '),
+    ];
     for (const r of results)
       lines.push(
         [

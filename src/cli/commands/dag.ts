@@ -12,13 +12,20 @@ pipeline. TARGET limits it to a stage and what it depends on.
   --mermaid   the flowchart of \`dvc dag --mermaid\`; --md wraps it in a markdown block
   --text      one line per stage in run order: "train  <-  prepare"
   --outs      the graph of outputs instead of stages (\`dvc dag --outs\`)`,
-  options: { mermaid: { type: 'boolean' }, md: { type: 'boolean' }, dot: { type: 'boolean' }, text: { type: 'boolean' }, outs: { type: 'boolean' } },
+  options: {
+    mermaid: { type: 'boolean' },
+    md: { type: 'boolean' },
+    dot: { type: 'boolean' },
+    text: { type: 'boolean' },
+    outs: { type: 'boolean' },
+  },
   positionals: true,
   async run(args, ctx) {
     const { AppError } = await import('../../core/errors.js');
     if (args.positionals.length > 1) throw new AppError('USAGE', 'dag takes at most one TARGET');
     const v = args.values;
-    if ([v.dot, v.mermaid || v.md, v.text].filter(Boolean).length > 1) throw new AppError('USAGE', 'choose one of --dot, --mermaid/--md, --text');
+    if ([v.dot, v.mermaid || v.md, v.text].filter(Boolean).length > 1)
+      throw new AppError('USAGE', 'choose one of --dot, --mermaid/--md, --text');
     const { dag } = await import('../../pipeline/dag.js');
     const format = v.md ? 'md' : v.mermaid ? 'mermaid' : v.dot ? 'dot' : v.text ? 'text' : 'ascii';
     ctx.stdout.write(dag({ cwd: ctx.cwd, target: args.positionals[0], format, outs: Boolean(v.outs) }));

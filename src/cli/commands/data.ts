@@ -18,14 +18,19 @@ ${PARAMS_HELP}
     const { ingest } = await import('../../jobs/ingest.js');
     const r = await ingest({
       params,
-      source: resolvePath(ctx, (args.values.source as string | undefined) ?? ctx.env.CARPRICE_DATA_URL ?? params.data_source.raw_data),
+      source: resolvePath(
+        ctx,
+        (args.values.source as string | undefined) ?? ctx.env.CARPRICE_DATA_URL ?? params.data_source.raw_data,
+      ),
       outDir: resolvePath(ctx, (args.values.out as string | undefined) ?? params.data_ingestion.output_dir),
       env: ctx.env,
       logger: ctx.logger,
       signal: ctx.signal,
       onReport: (s) => ctx.stderr.write(s + '\n'),
     });
-    ctx.stdout.write(`wrote ${r.files.raw} (${r.rows} rows), ${r.files.train} (${r.trainRows}), ${r.files.test} (${r.testRows})\n`);
+    ctx.stdout.write(
+      `wrote ${r.files.raw} (${r.rows} rows), ${r.files.train} (${r.trainRows}), ${r.files.test} (${r.testRows})\n`,
+    );
   },
 };
 
@@ -40,14 +45,21 @@ export const dataSynthCommand: Command = {
   --seed N             random seed (default: base.random_state)
 ${PARAMS_HELP}
 `,
-  options: { rows: { type: 'string' }, out: { type: 'string' }, source: { type: 'string' }, seed: { type: 'string' }, ...PARAMS_OPTIONS },
+  options: {
+    rows: { type: 'string' },
+    out: { type: 'string' },
+    source: { type: 'string' },
+    seed: { type: 'string' },
+    ...PARAMS_OPTIONS,
+  },
   async run(args, ctx) {
     const v = args.values;
     if (!v.rows || !v.out) throw new AppError('USAGE', 'carprice data synth needs --rows N and --out FILE');
     const rows = Number(v.rows);
     const params = await paramsFromFlags(args, ctx);
     const seed = v.seed === undefined ? undefined : Number(v.seed);
-    if (seed !== undefined && !Number.isInteger(seed)) throw new AppError('USAGE', `--seed must be an integer, got ${String(v.seed)}`);
+    if (seed !== undefined && !Number.isInteger(seed))
+      throw new AppError('USAGE', `--seed must be an integer, got ${String(v.seed)}`);
     const { synth } = await import('../../jobs/synth.js');
     const r = await synth({
       params,

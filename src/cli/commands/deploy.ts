@@ -33,14 +33,16 @@ const COMMON_HELP = `  --host ADDR           address of the load balancer (defau
 function seconds(args: ParsedArgs, flag: string, max: number): number {
   const raw = String(args.values[flag]);
   const n = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || n > max) throw new AppError('USAGE', `--${flag} must be a number of seconds from 0 to ${max}, got "${raw}"`);
+  if (!/^\d+(\.\d+)?$/.test(raw) || n > max)
+    throw new AppError('USAGE', `--${flag} must be a number of seconds from 0 to ${max}, got "${raw}"`);
   return Math.round(n * 1000);
 }
 
 function port(args: ParsedArgs): number {
   const raw = String(args.values.port);
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > 65535) throw new AppError('USAGE', `--port must be an integer from 1 to 65535, got "${raw}"`);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 65535)
+    throw new AppError('USAGE', `--port must be an integer from 1 to 65535, got "${raw}"`);
   return n;
 }
 
@@ -55,7 +57,11 @@ function host(args: ParsedArgs): string {
 
 function options(args: ParsedArgs) {
   const rate = Number(args.values['max-error-rate']);
-  if (!(rate >= 0 && rate <= 1)) throw new AppError('USAGE', `--max-error-rate must be a share from 0 to 1, got "${String(args.values['max-error-rate'])}"`);
+  if (!(rate >= 0 && rate <= 1))
+    throw new AppError(
+      'USAGE',
+      `--max-error-rate must be a share from 0 to 1, got "${String(args.values['max-error-rate'])}"`,
+    );
   return {
     host: host(args),
     port: port(args),
@@ -67,12 +73,19 @@ function options(args: ParsedArgs) {
 }
 
 function deployContext(ctx: CommandContext) {
-  return { cwd: ctx.cwd, env: childProcessEnv(), cliEntry: CLI_ENTRY, smokeListing: EXAMPLE_LISTING, say: (line: string) => ctx.stderr.write(`${line}\n`) };
+  return {
+    cwd: ctx.cwd,
+    env: childProcessEnv(),
+    cliEntry: CLI_ENTRY,
+    smokeListing: EXAMPLE_LISTING,
+    say: (line: string) => ctx.stderr.write(`${line}\n`),
+  };
 }
 
 export const deployCommand: Command = {
   name: 'deploy',
-  summary: 'Deploy a model version blue/green behind a local load balancer (ready check, smoke test, bake, drain, automatic rollback)',
+  summary:
+    'Deploy a model version blue/green behind a local load balancer (ready check, smoke test, bake, drain, automatic rollback)',
   help: `Usage: carprice deploy [--model URI|DIR] [--tag NAME] [--host 127.0.0.1] [--port 8000] [...]
 
 Starts the new version as the idle colour (blue or green) with \`carprice serve\` on its own
@@ -88,8 +101,16 @@ Exit codes: 0 serving, 8 the new version failed its checks (the previous one kee
   options: { model: { type: 'string', default: '' }, tag: { type: 'string', default: '' }, ...COMMON_OPTIONS },
   async run(args, ctx) {
     const { deploy } = await import('../../deploy/blue-green.js');
-    const r = await deploy(deployContext(ctx), { ...options(args), model: String(args.values.model), tag: String(args.values.tag) });
-    ctx.stdout.write(args.values.json ? `${JSON.stringify(r)}\n` : `serving ${r.color}${r.version ? ` (model version ${r.version})` : ''} at ${r.url}\n`);
+    const r = await deploy(deployContext(ctx), {
+      ...options(args),
+      model: String(args.values.model),
+      tag: String(args.values.tag),
+    });
+    ctx.stdout.write(
+      args.values.json
+        ? `${JSON.stringify(r)}\n`
+        : `serving ${r.color}${r.version ? ` (model version ${r.version})` : ''} at ${r.url}\n`,
+    );
   },
 };
 
@@ -105,7 +126,11 @@ ${COMMON_HELP}`,
   async run(args, ctx) {
     const { rollback } = await import('../../deploy/blue-green.js');
     const r = await rollback(deployContext(ctx), options(args));
-    ctx.stdout.write(args.values.json ? `${JSON.stringify(r)}\n` : `rolled back: serving ${r.color}${r.version ? ` (model version ${r.version})` : ''} at ${r.url}\n`);
+    ctx.stdout.write(
+      args.values.json
+        ? `${JSON.stringify(r)}\n`
+        : `rolled back: serving ${r.color}${r.version ? ` (model version ${r.version})` : ''} at ${r.url}\n`,
+    );
   },
 };
 
@@ -122,7 +147,9 @@ export const deployStatusCommand: Command = {
       return;
     }
     const lb = s.loadBalancer;
-    ctx.stdout.write(`load balancer: ${lb ? `${lb.host}:${lb.port} pid ${lb.pid} ${lb.alive ? 'running' : 'NOT RUNNING'}` : 'not started'}\n`);
+    ctx.stdout.write(
+      `load balancer: ${lb ? `${lb.host}:${lb.port} pid ${lb.pid} ${lb.alive ? 'running' : 'NOT RUNNING'}` : 'not started'}\n`,
+    );
     if (s.slots.length === 0) ctx.stdout.write('no colour is running\n');
     for (const { color, alive, serving, slot } of s.slots) {
       const st = s.counters?.upstreams[color].stats;
@@ -130,8 +157,12 @@ export const deployStatusCommand: Command = {
         `${serving ? '*' : ' '} ${color.padEnd(5)} port ${slot.port} pid ${slot.pid} ${alive ? 'running' : 'STOPPED'}  model ${slot.model || '(default)'}${slot.version ? ` v${slot.version}` : ''}${slot.tag ? ` [${slot.tag}]` : ''}${st ? `  requests ${st.requests}, errors ${st.responses5xx + st.proxyErrors}` : ''}\n`,
       );
     }
-    if (s.previous) ctx.stdout.write(`rollback target: ${s.previous.model || '(default)'}${s.previous.version ? ` v${s.previous.version}` : ''}${s.previous.tag ? ` [${s.previous.tag}]` : ''}\n`);
-    for (const e of s.history) ctx.stdout.write(`${e.at} ${e.action} ${e.color ?? '-'} ${e.outcome}${e.reason ? `: ${e.reason}` : ''}\n`);
+    if (s.previous)
+      ctx.stdout.write(
+        `rollback target: ${s.previous.model || '(default)'}${s.previous.version ? ` v${s.previous.version}` : ''}${s.previous.tag ? ` [${s.previous.tag}]` : ''}\n`,
+      );
+    for (const e of s.history)
+      ctx.stdout.write(`${e.at} ${e.action} ${e.color ?? '-'} ${e.outcome}${e.reason ? `: ${e.reason}` : ''}\n`);
   },
 };
 
@@ -158,11 +189,23 @@ Forwards requests to the colour that serves; \`carprice deploy\` starts and cont
     if (typeof file !== 'string') throw new AppError('USAGE', '--token-file is required (carprice deploy writes it)');
     const controlToken = readFileSync(file, 'utf8').trim();
     const { startLoadBalancer } = await import('../../deploy/load-balancer.js');
-    const lb = await startLoadBalancer({ host: host(args), port: port(args), controlToken }).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'EADDRINUSE') throw new AppError('USAGE', `port ${port(args)} is already in use on ${host(args)}: stop what listens there or pass --port`, { cause: e });
-      if (e.code === 'EADDRNOTAVAIL') throw new AppError('USAGE', `${host(args)} is not an address of this machine: pass --host 127.0.0.1 or 0.0.0.0`, { cause: e });
-      throw e;
-    });
+    const lb = await startLoadBalancer({ host: host(args), port: port(args), controlToken }).catch(
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EADDRINUSE')
+          throw new AppError(
+            'USAGE',
+            `port ${port(args)} is already in use on ${host(args)}: stop what listens there or pass --port`,
+            { cause: e },
+          );
+        if (e.code === 'EADDRNOTAVAIL')
+          throw new AppError(
+            'USAGE',
+            `${host(args)} is not an address of this machine: pass --host 127.0.0.1 or 0.0.0.0`,
+            { cause: e },
+          );
+        throw e;
+      },
+    );
     ctx.stderr.write(`load balancer listening on ${lb.url}\n`);
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();

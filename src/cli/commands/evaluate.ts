@@ -30,7 +30,8 @@ ${PARAMS_HELP}
       onReport: (s) => ctx.stderr.write(s + '\n'),
     });
     const unknown = Object.entries(r.unknownCategories);
-    if (v.json) ctx.stdout.write(JSON.stringify({ ...metricsJson(r.metrics), unknown_categories: r.unknownCategories }) + '\n');
+    if (v.json)
+      ctx.stdout.write(JSON.stringify({ ...metricsJson(r.metrics), unknown_categories: r.unknownCategories }) + '\n');
     else
       ctx.stdout.write(
         `metrics on ${v.data}:\n${formatMetrics(r.metrics)}\n` +

@@ -73,7 +73,11 @@ ${COMMON_HELP}`,
       const r = await baseline(base);
       bar.clear();
       if (args.values.json) ctx.stdout.write(JSON.stringify(r, null, 2) + '\n');
-      else for (const m of r.models) ctx.stdout.write(`${m.name.padEnd(16)} R² ${m.metrics.test_r2.toFixed(4)}  RMSE ${m.metrics.test_rmse.toFixed(0)}  MAPE ${pct(m.metrics.test_mape)}\n`);
+      else
+        for (const m of r.models)
+          ctx.stdout.write(
+            `${m.name.padEnd(16)} R² ${m.metrics.test_r2.toFixed(4)}  RMSE ${m.metrics.test_rmse.toFixed(0)}  MAPE ${pct(m.metrics.test_mape)}\n`,
+          );
     } finally {
       bar.clear();
       await client.close();
@@ -99,17 +103,37 @@ table (artifacts comparison.md and comparison.csv).
   --folds K            folds (default 5)
   --metric M           winner by mape (default), rmse, mae, medape, r2 or within10
 ${COMMON_HELP}`,
-  options: { algo: { type: 'string' }, variants: { type: 'string' }, folds: { type: 'string' }, metric: { type: 'string' }, ...COMMON_OPTIONS },
+  options: {
+    algo: { type: 'string' },
+    variants: { type: 'string' },
+    folds: { type: 'string' },
+    metric: { type: 'string' },
+    ...COMMON_OPTIONS,
+  },
   async run(args, ctx) {
     const folds = args.values.folds === undefined ? 5 : Number(args.values.folds);
-    if (!Number.isInteger(folds) || folds < 2) throw new AppError('USAGE', `--folds must be a whole number >= 2, got "${String(args.values.folds)}"`);
+    if (!Number.isInteger(folds) || folds < 2)
+      throw new AppError('USAGE', `--folds must be a whole number >= 2, got "${String(args.values.folds)}"`);
     const { compare } = await import('../../jobs/experiments/compare.js');
     const { client, bar, base } = await setup(args, ctx);
     try {
-      const r = await compare({ ...base, algos: list(args.values.algo), variants: list(args.values.variants), folds, metric: args.values.metric as string | undefined });
+      const r = await compare({
+        ...base,
+        algos: list(args.values.algo),
+        variants: list(args.values.variants),
+        folds,
+        metric: args.values.metric as string | undefined,
+      });
       bar.clear();
-      if (args.values.json) ctx.stdout.write(JSON.stringify({ parentRunId: r.parentRunId, metric: r.metric, winner: r.winner, rows: r.rows }, null, 2) + '\n');
-      else ctx.stdout.write(`${r.table}\nwinner by CV ${r.metric}: ${r.winner.algo} ${r.winner.variant} (parent run ${r.parentRunId})\n`);
+      if (args.values.json)
+        ctx.stdout.write(
+          JSON.stringify({ parentRunId: r.parentRunId, metric: r.metric, winner: r.winner, rows: r.rows }, null, 2) +
+            '\n',
+        );
+      else
+        ctx.stdout.write(
+          `${r.table}\nwinner by CV ${r.metric}: ${r.winner.algo} ${r.winner.variant} (parent run ${r.parentRunId})\n`,
+        );
     } finally {
       bar.clear();
       await client.close();
@@ -150,12 +174,20 @@ ${COMMON_HELP}`,
     const v = args.values;
     if (!v.algo) throw new AppError('USAGE', 'exp tune needs --algo (gbdt, forest, tree, ridge, lasso or elasticnet)');
     const budget = v.budget === undefined ? undefined : Number(v.budget);
-    if (budget !== undefined && (!Number.isInteger(budget) || budget < 1)) throw new AppError('USAGE', `--budget must be a whole number >= 1, got "${String(v.budget)}"`);
+    if (budget !== undefined && (!Number.isInteger(budget) || budget < 1))
+      throw new AppError('USAGE', `--budget must be a whole number >= 1, got "${String(v.budget)}"`);
     const { tune } = await import('../../jobs/experiments/tune.js');
     const { client, bar, base } = await setup(args, ctx);
     let r;
     try {
-      r = await tune({ ...base, algo: v.algo as string, search: v.search as never, budget, noGrid: Boolean(v['no-grid']), metric: v.metric as string | undefined });
+      r = await tune({
+        ...base,
+        algo: v.algo as string,
+        search: v.search as never,
+        budget,
+        noGrid: Boolean(v['no-grid']),
+        metric: v.metric as string | undefined,
+      });
     } finally {
       bar.clear();
       await client.close();
@@ -166,7 +198,9 @@ ${COMMON_HELP}`,
       lines.push(
         `best by validation ${r.metric}: ${Object.entries(r.best.params)
           .map(([k, x]) => `${k}=${x}`)
-          .join(' ')} (${r.best.source}): MAPE ${pct(r.best.metrics.mape)}, R² ${r.best.metrics.r2.toFixed(4)}; params.yaml's: MAPE ${pct(r.current.metrics.mape)}, R² ${r.current.metrics.r2.toFixed(4)}`,
+          .join(
+            ' ',
+          )} (${r.best.source}): MAPE ${pct(r.best.metrics.mape)}, R² ${r.best.metrics.r2.toFixed(4)}; params.yaml's: MAPE ${pct(r.current.metrics.mape)}, R² ${r.current.metrics.r2.toFixed(4)}`,
       );
     }
     let applied: { changes: unknown[]; rerun: string[] } | undefined;
@@ -174,18 +208,42 @@ ${COMMON_HELP}`,
       const { applyParams } = await import('../../jobs/experiments/apply-params.js');
       const { resolvePath } = await import('./params-flags.js');
       const path = resolvePath(ctx, (v.params as string | undefined) ?? ctx.env.CARPRICE_PARAMS ?? 'params.yaml');
-      const better = r.metric === 'r2' || r.metric === 'within10' ? r.best.metrics[r.metric] > r.current.metrics[r.metric] : r.best.metrics[r.metric] < r.current.metrics[r.metric];
+      const better =
+        r.metric === 'r2' || r.metric === 'within10'
+          ? r.best.metrics[r.metric] > r.current.metrics[r.metric]
+          : r.best.metrics[r.metric] < r.current.metrics[r.metric];
       if (!better) lines.push(`--apply: params.yaml's settings are as good on validation ${r.metric}; nothing written`);
       else {
         const changes = applyParams(path, r.algo, r.best.params);
         const rerun = await stagesToRerun(ctx);
         applied = { changes, rerun };
-        lines.push(`--apply: wrote ${changes.map((c) => `${c.key}=${c.to}`).join(', ') || 'nothing (already set)'} to ${path}`);
+        lines.push(
+          `--apply: wrote ${changes.map((c) => `${c.key}=${c.to}`).join(', ') || 'nothing (already set)'} to ${path}`,
+        );
         if (changes.length)
-          lines.push(rerun.length ? `\`carprice repro\` will rerun: ${rerun.join(', ')}` : 'no pipeline stage depends on these keys (no dvc.yaml here, or its params do not list them)');
+          lines.push(
+            rerun.length
+              ? `\`carprice repro\` will rerun: ${rerun.join(', ')}`
+              : 'no pipeline stage depends on these keys (no dvc.yaml here, or its params do not list them)',
+          );
       }
     }
-    ctx.stdout.write(v.json ? JSON.stringify({ parentRunId: r.parentRunId, metric: r.metric, best: r.best, current: r.current, candidates: r.candidates, applied }, null, 2) + '\n' : lines.join('\n') + '\n');
+    ctx.stdout.write(
+      v.json
+        ? JSON.stringify(
+            {
+              parentRunId: r.parentRunId,
+              metric: r.metric,
+              best: r.best,
+              current: r.current,
+              candidates: r.candidates,
+              applied,
+            },
+            null,
+            2,
+          ) + '\n'
+        : lines.join('\n') + '\n',
+    );
   },
 };
 
@@ -199,7 +257,16 @@ async function stagesToRerun(ctx: CommandContext): Promise<string[]> {
   const first = await reproduce({ cwd: ctx.cwd, dry: true, stdout: sink, stderr: sink, logger: ctx.logger });
   const changed = first.stages.filter((s) => s.outcome === 'dry').map((s) => s.name);
   if (!changed.length) return [];
-  const all = await reproduce({ cwd: ctx.cwd, dry: true, force: true, downstream: true, targets: changed, stdout: sink, stderr: sink, logger: ctx.logger });
+  const all = await reproduce({
+    cwd: ctx.cwd,
+    dry: true,
+    force: true,
+    downstream: true,
+    targets: changed,
+    stdout: sink,
+    stderr: sink,
+    logger: ctx.logger,
+  });
   return all.stages.map((s) => s.name);
 }
 
@@ -216,15 +283,28 @@ export const expShowCommand: Command = {
   --json               print the runs as JSON
   --tracking-uri URI   tracking store (default: $MLFLOW_TRACKING_URI, params.yaml, .carprice/mlflow.db)
 ${PARAMS_HELP}`,
-  options: { experiment: { type: 'string' }, sort: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, 'tracking-uri': { type: 'string' }, ...PARAMS_OPTIONS },
+  options: {
+    experiment: { type: 'string' },
+    sort: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+    'tracking-uri': { type: 'string' },
+    ...PARAMS_OPTIONS,
+  },
   async run(args, ctx) {
     const limit = args.values.limit === undefined ? undefined : Number(args.values.limit);
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new AppError('USAGE', `--limit must be a whole number >= 1, got "${String(args.values.limit)}"`);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+      throw new AppError('USAGE', `--limit must be a whole number >= 1, got "${String(args.values.limit)}"`);
     const { show } = await import('../../jobs/experiments/show.js');
     const { textTable } = await import('../text-table.js');
     const { client } = await openModelClient(args, ctx);
     try {
-      const rows = await show({ client, experiments: list(args.values.experiment), sort: args.values.sort as string | undefined, limit });
+      const rows = await show({
+        client,
+        experiments: list(args.values.experiment),
+        sort: args.values.sort as string | undefined,
+        limit,
+      });
       if (args.values.json) {
         ctx.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         return;
@@ -234,7 +314,10 @@ ${PARAMS_HELP}`,
         return;
       }
       const byId = new Set(rows.map((r) => r.runId));
-      const metricKeys = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))].filter((k) => /r2|mape|rmse/.test(k) && !/_sd$|current_/.test(k)).sort().slice(0, 6);
+      const metricKeys = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))]
+        .filter((k) => /r2|mape|rmse/.test(k) && !/_sd$|current_/.test(k))
+        .sort()
+        .slice(0, 6);
       const paramText = (r: (typeof rows)[number]) =>
         Object.entries(r.params)
           .filter(([k]) => !['data', 'seed'].includes(k))
@@ -247,7 +330,15 @@ ${PARAMS_HELP}`,
             r.experiment,
             (r.parentRunId && byId.has(r.parentRunId) ? '  └ ' : '') + (r.runName || r.runId),
             r.status,
-            ...metricKeys.map((k) => (r.metrics[k] === undefined ? '-' : /mape/.test(k) ? pct(r.metrics[k]) : /rmse|mae/.test(k) ? r.metrics[k].toFixed(0) : r.metrics[k].toFixed(4))),
+            ...metricKeys.map((k) =>
+              r.metrics[k] === undefined
+                ? '-'
+                : /mape/.test(k)
+                  ? pct(r.metrics[k])
+                  : /rmse|mae/.test(k)
+                    ? r.metrics[k].toFixed(0)
+                    : r.metrics[k].toFixed(4),
+            ),
             paramText(r),
           ]),
         ),

@@ -11,7 +11,12 @@ export const experimentsListCommand: Command = {
   --filter EXPR        MLflow search filter, e.g. "name LIKE 'car%'"
   --json               print the experiments as JSON
 ${TRACKING_STORE_HELP}`,
-  options: { all: { type: 'boolean' }, filter: { type: 'string' }, json: { type: 'boolean' }, ...TRACKING_STORE_OPTIONS },
+  options: {
+    all: { type: 'boolean' },
+    filter: { type: 'string' },
+    json: { type: 'boolean' },
+    ...TRACKING_STORE_OPTIONS,
+  },
   async run(args, ctx) {
     const { textTable, formatTime } = await import('../text-table.js');
     const t = await openTrackingFromFlags(args, ctx);

@@ -12,7 +12,13 @@ import { pushCommand } from './push.js';
 import { pullCommand } from './pull.js';
 import { fetchCommand } from './fetch.js';
 import { checkoutCommand } from './checkout.js';
-import { remoteAddCommand, remoteListCommand, remoteModifyCommand, remoteRemoveCommand, remoteDefaultCommand } from './remote.js';
+import {
+  remoteAddCommand,
+  remoteListCommand,
+  remoteModifyCommand,
+  remoteRemoveCommand,
+  remoteDefaultCommand,
+} from './remote.js';
 import { paramsDiffCommand } from './params.js';
 import { metricsShowCommand, metricsDiffCommand } from './metrics.js';
 import { trainCommand } from './train.js';
@@ -30,9 +36,21 @@ import { modelsListCommand, modelsShowCommand } from './models.js';
 import { serveCommand } from './serve.js';
 import { upCommand } from './up.js';
 import { modelsDownloadCommand } from './models-download.js';
-import { modelTestCommand, modelPromoteCommand, modelRollbackCommand, modelListCommand, modelHistoryCommand } from './model.js';
+import {
+  modelTestCommand,
+  modelPromoteCommand,
+  modelRollbackCommand,
+  modelListCommand,
+  modelHistoryCommand,
+} from './model.js';
 import { expBaselineCommand, expCompareCommand, expTuneCommand, expShowCommand } from './exp.js';
-import { deployCommand, deployRollbackCommand, deployStatusCommand, deployStopCommand, deployLbCommand } from './deploy.js';
+import {
+  deployCommand,
+  deployRollbackCommand,
+  deployStatusCommand,
+  deployStopCommand,
+  deployLbCommand,
+} from './deploy.js';
 
 export const commands: Command[] = [
   // --- foundation ---

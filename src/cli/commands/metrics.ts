@@ -11,14 +11,17 @@ dvc.yaml. One row per file, one column per flattened key; floats rounded to 5 de
 --json prints DVC's shape: {"workspace": {"data": {"<file>": {"data": {...}}}}} (raw values).`,
   options: { md: { type: 'boolean' }, json: { type: 'boolean' } },
   async run(args, ctx) {
-    const { metricsShow, metricsShowJson, metricStr, plainTable, markdownTable } = await import('../../pipeline/index.js');
+    const { metricsShow, metricsShowJson, metricStr, plainTable, markdownTable } =
+      await import('../../pipeline/index.js');
     const files = metricsShow({ cwd: ctx.cwd });
     if (args.values.json) {
       ctx.stdout.write(metricsShowJson(files) + '\n');
       return;
     }
     if (files.length === 0) {
-      ctx.stderr.write('No metrics files found: add `metrics:` outputs to a stage in dvc.yaml, then `carprice repro`.\n');
+      ctx.stderr.write(
+        'No metrics files found: add `metrics:` outputs to a stage in dvc.yaml, then `carprice repro`.\n',
+      );
       return;
     }
     const keys = [...new Set(files.flatMap((f) => [...f.values.keys()]))].sort();
@@ -35,10 +38,16 @@ export const metricsDiffCommand: Command = {
 Prints DVC's table: Path  Metric  HEAD  workspace  Change (Change = new - old for numbers);
 --no-path drops the Path column. --json prints DVC's shape:
 {"<file>": {"<key>": {"old": 0.9, "new": 0.95, "diff": 0.05}}} (raw values).`,
-  options: { all: { type: 'boolean' }, md: { type: 'boolean' }, json: { type: 'boolean' }, 'no-path': { type: 'boolean' } },
+  options: {
+    all: { type: 'boolean' },
+    md: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'no-path': { type: 'boolean' },
+  },
   positionals: true,
   async run(args, ctx) {
-    const { metricsDiff, diffJson, metricStr, metricChange, plainTable, markdownTable } = await import('../../pipeline/index.js');
+    const { metricsDiff, diffJson, metricStr, metricChange, plainTable, markdownTable } =
+      await import('../../pipeline/index.js');
     const rev = args.positionals[0];
     const rows = metricsDiff({ cwd: ctx.cwd, rev, all: Boolean(args.values.all) });
     if (args.values.json) {

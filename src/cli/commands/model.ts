@@ -12,7 +12,10 @@ const NAME_HELP = `  --name NAME          registered model (default: model_regis
   --json               print JSON instead of text`;
 
 /** The tracking client the flags select, with params.yaml and the model name. */
-export async function openModelClient(args: ParsedArgs, ctx: CommandContext): Promise<{ client: TrackingClient; name: string; params: import('../../config/params.js').Params }> {
+export async function openModelClient(
+  args: ParsedArgs,
+  ctx: CommandContext,
+): Promise<{ client: TrackingClient; name: string; params: import('../../config/params.js').Params }> {
   const { paramsFromFlags } = await import('./params-flags.js');
   const { openStore } = await import('../../tracking/resolve-store.js');
   const { TrackingClient } = await import('../../tracking/client.js');
@@ -50,7 +53,15 @@ bundle (model_trainer.output_dir/model) is tested instead.
   --bundle DIR         test a local bundle directory instead of a registry version
 ${NAME_HELP}
 ${TRACKING_STORE_HELP}`,
-  options: { version: { type: 'string' }, stage: { type: 'string' }, alias: { type: 'string' }, data: { type: 'string' }, bundle: { type: 'string' }, ...NAME_OPTIONS, ...TRACKING_STORE_OPTIONS },
+  options: {
+    version: { type: 'string' },
+    stage: { type: 'string' },
+    alias: { type: 'string' },
+    data: { type: 'string' },
+    bundle: { type: 'string' },
+    ...NAME_OPTIONS,
+    ...TRACKING_STORE_OPTIONS,
+  },
   async run(args, ctx) {
     const v = args.values;
     const { modelTest } = await import('../../jobs/model-test.js');
@@ -95,12 +106,24 @@ versions and recorded in \`carprice model history\`.
   --user WHO           who (default: MLFLOW_TRACKING_USERNAME, else the OS user)
 ${NAME_HELP}
 ${TRACKING_STORE_HELP}`,
-  options: { version: { type: 'string' }, reason: { type: 'string' }, user: { type: 'string' }, ...NAME_OPTIONS, ...TRACKING_STORE_OPTIONS },
+  options: {
+    version: { type: 'string' },
+    reason: { type: 'string' },
+    user: { type: 'string' },
+    ...NAME_OPTIONS,
+    ...TRACKING_STORE_OPTIONS,
+  },
   async run(args, ctx) {
     const { promote } = await import('../../jobs/promotion.js');
     const { client, name } = await openModelClient(args, ctx);
     try {
-      const e = await promote({ client, name, version: args.values.version as string | undefined, reason: args.values.reason as string | undefined, user: await user(args, ctx) });
+      const e = await promote({
+        client,
+        name,
+        version: args.values.version as string | undefined,
+        reason: args.values.reason as string | undefined,
+        user: await user(args, ctx),
+      });
       ctx.stdout.write(
         args.values.json
           ? JSON.stringify(e, null, 2) + '\n'
@@ -131,7 +154,12 @@ ${TRACKING_STORE_HELP}`,
     const { rollback } = await import('../../jobs/promotion.js');
     const { client, name } = await openModelClient(args, ctx);
     try {
-      const e = await rollback({ client, name, reason: args.values.reason as string | undefined, user: await user(args, ctx) });
+      const e = await rollback({
+        client,
+        name,
+        reason: args.values.reason as string | undefined,
+        user: await user(args, ctx),
+      });
       ctx.stdout.write(
         args.values.json
           ? JSON.stringify(e, null, 2) + '\n'
@@ -215,7 +243,10 @@ ${TRACKING_STORE_HELP}`,
             e.at,
             e.action + (e.undoes ? ` #${e.undoes}` : ''),
             `v${e.version}`,
-            e.before.versions.filter((s) => s.stage === 'Production').map((s) => `v${s.version}`).join(' ') || '-',
+            e.before.versions
+              .filter((s) => s.stage === 'Production')
+              .map((s) => `v${s.version}`)
+              .join(' ') || '-',
             e.by,
             e.reason,
           ]),

@@ -19,16 +19,23 @@ Example: carprice models download models:/UsedCarPriceModel/Production --out ima
     const { AppError } = await import('../../core/errors.js');
     const { resolve } = await import('node:path');
     const uri = args.positionals[0];
-    if (!uri || !/^(models|runs):\//.test(uri)) throw new AppError('USAGE', 'models download needs a URI such as models:/UsedCarPriceModel/Production; find versions with `carprice models show NAME`');
+    if (!uri || !/^(models|runs):\//.test(uri))
+      throw new AppError(
+        'USAGE',
+        'models download needs a URI such as models:/UsedCarPriceModel/Production; find versions with `carprice models show NAME`',
+      );
     const out = args.values.out;
-    if (typeof out !== 'string' || out === '') throw new AppError('USAGE', 'models download needs --out DIR (the directory to write the bundle to)');
+    if (typeof out !== 'string' || out === '')
+      throw new AppError('USAGE', 'models download needs --out DIR (the directory to write the bundle to)');
     const { TrackingClient } = await import('../../tracking/client.js');
     const t = await openTrackingFromFlags(args, ctx);
     try {
       const client = new TrackingClient({ store: t.store, artifacts: t.artifacts, logger: ctx.logger });
       const version = uri.startsWith('models:/') ? await client.resolveModelVersion(uri) : undefined;
       const dest = await client.downloadModel(uri, resolve(ctx.cwd, out));
-      ctx.stdout.write(`${version ? `${version.name} version ${version.version} (${version.currentStage})` : uri} -> ${dest}\n`);
+      ctx.stdout.write(
+        `${version ? `${version.name} version ${version.version} (${version.currentStage})` : uri} -> ${dest}\n`,
+      );
     } finally {
       await t.close();
     }

@@ -18,7 +18,11 @@ ${TRACKING_STORE_HELP}`,
       const models = [];
       let token: string | undefined;
       do {
-        const page = await t.store.searchRegisteredModels({ filter: args.values.filter as string | undefined, maxResults: 1000, pageToken: token });
+        const page = await t.store.searchRegisteredModels({
+          filter: args.values.filter as string | undefined,
+          maxResults: 1000,
+          pageToken: token,
+        });
         models.push(...page.items);
         token = page.nextPageToken;
       } while (token);
@@ -65,7 +69,12 @@ ${TRACKING_STORE_HELP}`,
       const versions = [];
       let token: string | undefined;
       do {
-        const page = await t.store.searchModelVersions({ filter: clause, orderBy: ['version_number DESC'], maxResults: 1000, pageToken: token });
+        const page = await t.store.searchModelVersions({
+          filter: clause,
+          orderBy: ['version_number DESC'],
+          maxResults: 1000,
+          pageToken: token,
+        });
         versions.push(...page.items.filter((v) => v.name === name));
         token = page.nextPageToken;
       } while (token);
@@ -75,11 +84,20 @@ ${TRACKING_STORE_HELP}`,
         ctx.stdout.write(JSON.stringify({ model, versions }, null, 2) + '\n');
         return;
       }
-      ctx.stdout.write(`Model ${model.name}${model.description ? ` - ${model.description}` : ''}\n  updated: ${formatTime(model.lastUpdatedTimestamp)}\n\n`);
+      ctx.stdout.write(
+        `Model ${model.name}${model.description ? ` - ${model.description}` : ''}\n  updated: ${formatTime(model.lastUpdatedTimestamp)}\n\n`,
+      );
       ctx.stdout.write(
         textTable(
           ['Version', 'Stage', 'Aliases', 'Run', 'Created', 'Source'],
-          versions.map((v) => [v.version, v.currentStage, v.aliases.join(' ') || '-', v.runId ?? '-', formatTime(v.creationTimestamp), v.source]),
+          versions.map((v) => [
+            v.version,
+            v.currentStage,
+            v.aliases.join(' ') || '-',
+            v.runId ?? '-',
+            formatTime(v.creationTimestamp),
+            v.source,
+          ]),
         ),
       );
     } finally {

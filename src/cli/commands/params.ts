@@ -10,7 +10,12 @@ Covers the params used by stages, the top-level params files of dvc.yaml and par
 Prints DVC's table: Path  Param  HEAD  workspace (nothing when nothing changed);
 --no-path drops the Path column. --json prints DVC's shape:
 {"params.yaml": {"train.lr": {"old": 0.1, "new": 0.2, "diff": 0.1}}}.`,
-  options: { all: { type: 'boolean' }, md: { type: 'boolean' }, json: { type: 'boolean' }, 'no-path': { type: 'boolean' } },
+  options: {
+    all: { type: 'boolean' },
+    md: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'no-path': { type: 'boolean' },
+  },
   positionals: true,
   async run(args, ctx) {
     const { paramsDiff, diffJson, plainTable, markdownTable } = await import('../../pipeline/index.js');
@@ -26,6 +31,11 @@ Prints DVC's table: Path  Param  HEAD  workspace (nothing when nothing changed);
     const table = args.values.md ? markdownTable : plainTable;
     const noPath = Boolean(args.values['no-path']);
     const header = ['Path', 'Param', rev ?? 'HEAD', 'workspace'].slice(noPath ? 1 : 0);
-    ctx.stdout.write(table(header, rows.map((r) => [r.path, r.key, cell(r.old), cell(r.new)].slice(noPath ? 1 : 0))));
+    ctx.stdout.write(
+      table(
+        header,
+        rows.map((r) => [r.path, r.key, cell(r.old), cell(r.new)].slice(noPath ? 1 : 0)),
+      ),
+    );
   },
 };

@@ -9,7 +9,10 @@ function parseInput(text: string, where: string): Record<string, unknown>[] {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new AppError('INPUT_INVALID', `${where} is not valid JSON (${(e as Error).message}); give an object like {"make":"Maruti",...} or a list of them`);
+    throw new AppError(
+      'INPUT_INVALID',
+      `${where} is not valid JSON (${(e as Error).message}); give an object like {"make":"Maruti",...} or a list of them`,
+    );
   }
   return (Array.isArray(v) ? v : [v]) as Record<string, unknown>[];
 }
@@ -44,9 +47,12 @@ ${PARAMS_HELP}
   async run(args, ctx) {
     const v = args.values;
     if (!v.model) throw new AppError('USAGE', 'missing --model DIR; see `carprice predict --help`');
-    if ((v.input === undefined) === (v.data === undefined)) throw new AppError('USAGE', 'give exactly one of --input JSON or --data FILE; see `carprice predict --help`');
-    if (v.format !== undefined && v.format !== 'csv' && v.format !== 'jsonl') throw new AppError('USAGE', `--format must be csv or jsonl, got "${String(v.format)}"`);
-    if (v.input !== undefined && (v.out !== undefined || v.format !== undefined)) throw new AppError('USAGE', '--out and --format go with --data FILE; --input prints JSON');
+    if ((v.input === undefined) === (v.data === undefined))
+      throw new AppError('USAGE', 'give exactly one of --input JSON or --data FILE; see `carprice predict --help`');
+    if (v.format !== undefined && v.format !== 'csv' && v.format !== 'jsonl')
+      throw new AppError('USAGE', `--format must be csv or jsonl, got "${String(v.format)}"`);
+    if (v.input !== undefined && (v.out !== undefined || v.format !== undefined))
+      throw new AppError('USAGE', '--out and --format go with --data FILE; --input prints JSON');
     const params = await paramsFromFlags(args, ctx);
     const model = resolvePath(ctx, v.model as string);
     if (typeof v.data === 'string') {
@@ -66,7 +72,9 @@ ${PARAMS_HELP}
       if (out) ctx.stderr.write(`predictions written to ${v.out}\n`);
       return;
     }
-    const raw = (v.input as string).startsWith('@') ? readInputFile(resolvePath(ctx, (v.input as string).slice(1))) : (v.input as string);
+    const raw = (v.input as string).startsWith('@')
+      ? readInputFile(resolvePath(ctx, (v.input as string).slice(1)))
+      : (v.input as string);
     const input = parseInput(raw, (v.input as string).startsWith('@') ? (v.input as string).slice(1) : '--input');
     const { predict } = await import('../../jobs/predict.js');
     const preds = await predict({ params, model, input, env: ctx.env, signal: ctx.signal });

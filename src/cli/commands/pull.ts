@@ -14,7 +14,8 @@ fetch, then checkout: afterwards the workspace holds the data recorded in dvc.lo
   options: { ...TRANSFER_OPTIONS, force: { type: 'boolean', short: 'f' }, 'run-cache': { type: 'boolean' } },
   positionals: true,
   async run(args, ctx) {
-    const { pull, formatMissing, formatCheckout, formatCheckoutWarnings, dvcSummary } = await import('../../pipeline/transfer.js');
+    const { pull, formatMissing, formatCheckout, formatCheckoutWarnings, dvcSummary } =
+      await import('../../pipeline/transfer.js');
     const { AppError } = await import('../../core/errors.js');
     const opts = transferOptionsFromFlags(args, ctx);
     if (args.values['run-cache']) {
@@ -27,7 +28,10 @@ fetch, then checkout: afterwards the workspace holds the data recorded in dvc.lo
     ctx.stderr.write(formatCheckoutWarnings(r.checkout));
     ctx.stdout.write(formatCheckout(r.checkout));
     if (r.checkout.failed.length)
-      throw new AppError('CACHE_MISSING', `failed to pull data from the cloud - Checkout failed for following targets:\n${r.checkout.failed.join('\n')}\nIs your cache up to date? (the objects above are neither in the local cache nor on remote '${r.fetch.remote}')`);
+      throw new AppError(
+        'CACHE_MISSING',
+        `failed to pull data from the cloud - Checkout failed for following targets:\n${r.checkout.failed.join('\n')}\nIs your cache up to date? (the objects above are neither in the local cache nor on remote '${r.fetch.remote}')`,
+      );
     const st = r.checkout.stats;
     const line = dvcSummary([
       ['fetched', r.fetch.transferred],

@@ -11,13 +11,24 @@ URL is s3://BUCKET/PREFIX or a local directory (a relative path is stored relati
 S3 options: carprice remote modify NAME endpointurl http://127.0.0.1:9000 (or region, ...).
 
 Example: carprice remote add -d storage s3://my-bucket/carprice`,
-  options: { default: { type: 'boolean', short: 'd' }, force: { type: 'boolean', short: 'f' }, local: { type: 'boolean' } },
+  options: {
+    default: { type: 'boolean', short: 'd' },
+    force: { type: 'boolean', short: 'f' },
+    local: { type: 'boolean' },
+  },
   positionals: true,
   async run(args, ctx) {
     const { AppError } = await import('../../core/errors.js');
     if (args.positionals.length !== 2) throw new AppError('USAGE', 'usage: carprice remote add [-d] NAME URL');
     const { remoteAdd } = await import('../../pipeline/remotes.js');
-    const r = remoteAdd({ cwd: ctx.cwd, name: args.positionals[0], url: args.positionals[1], default: Boolean(args.values.default), force: Boolean(args.values.force), local: Boolean(args.values.local) });
+    const r = remoteAdd({
+      cwd: ctx.cwd,
+      name: args.positionals[0],
+      url: args.positionals[1],
+      default: Boolean(args.values.default),
+      force: Boolean(args.values.force),
+      local: Boolean(args.values.local),
+    });
     ctx.stdout.write(`Remote '${r.name}' -> ${r.url}${args.values.default ? ' (default)' : ''}\n`);
   },
 };
@@ -29,7 +40,8 @@ export const remoteListCommand: Command = {
   options: {},
   async run(_args, ctx) {
     const { remoteList } = await import('../../pipeline/remotes.js');
-    for (const r of remoteList({ cwd: ctx.cwd })) ctx.stdout.write(`${r.name}\t${r.url}${r.isDefault ? '\t(default)' : ''}\n`);
+    for (const r of remoteList({ cwd: ctx.cwd }))
+      ctx.stdout.write(`${r.name}\t${r.url}${r.isDefault ? '\t(default)' : ''}\n`);
   },
 };
 
@@ -48,7 +60,14 @@ in .dvc/config.local with --local), ...`,
     if (!name || !option || (args.values.unset ? args.positionals.length !== 2 : args.positionals.length !== 3))
       throw new AppError('USAGE', 'usage: carprice remote modify NAME OPTION VALUE  (or --unset NAME OPTION)');
     const { remoteModify } = await import('../../pipeline/remotes.js');
-    remoteModify({ cwd: ctx.cwd, name, option, value, unset: Boolean(args.values.unset), local: Boolean(args.values.local) });
+    remoteModify({
+      cwd: ctx.cwd,
+      name,
+      option,
+      value,
+      unset: Boolean(args.values.unset),
+      local: Boolean(args.values.local),
+    });
   },
 };
 

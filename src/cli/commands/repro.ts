@@ -50,7 +50,8 @@ Examples:
   async run(args, ctx) {
     const { AppError } = await import('../../core/errors.js');
     const jobs = args.values.jobs === undefined ? 1 : Number(args.values.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1) throw new AppError('USAGE', `--jobs must be a whole number >= 1, got ${JSON.stringify(args.values.jobs)}`);
+    if (!Number.isInteger(jobs) || jobs < 1)
+      throw new AppError('USAGE', `--jobs must be a whole number >= 1, got ${JSON.stringify(args.values.jobs)}`);
     const { reproduce } = await import('../../pipeline/reproduce.js');
     await reproduce({
       cwd: ctx.cwd,

@@ -27,7 +27,8 @@ ${TRACKING_STORE_HELP}`,
     const { AppError, isAppError } = await import('../../core/errors.js');
     const { textTable, formatTime } = await import('../text-table.js');
     const max = Number(args.values.max);
-    if (!Number.isInteger(max) || max < 1 || max > 50000) throw new AppError('USAGE', `--max must be an integer 1..50000, got "${String(args.values.max)}"`);
+    if (!Number.isInteger(max) || max < 1 || max > 50000)
+      throw new AppError('USAGE', `--max must be an integer 1..50000, got "${String(args.values.max)}"`);
     const t = await openTrackingFromFlags(args, ctx);
     try {
       let experimentIds: string[];
@@ -108,11 +109,33 @@ ${TRACKING_STORE_HELP}`,
       ctx.stdout.write(
         `Run ${i.runId} (${i.runName})\n  experiment: ${i.experimentId}\n  status: ${i.status} (${i.lifecycleStage})\n  started: ${formatTime(i.startTime)}\n  ended: ${formatTime(i.endTime)}\n  artifacts: ${i.artifactUri}\n\n`,
       );
-      if (run.data.params.length) ctx.stdout.write('Params\n' + textTable(['Key', 'Value'], run.data.params.map((p) => [p.key, p.value])) + '\n');
+      if (run.data.params.length)
+        ctx.stdout.write(
+          'Params\n' +
+            textTable(
+              ['Key', 'Value'],
+              run.data.params.map((p) => [p.key, p.value]),
+            ) +
+            '\n',
+        );
       if (run.data.metrics.length)
-        ctx.stdout.write('Metrics\n' + textTable(['Key', 'Value', 'Step'], run.data.metrics.map((m) => [m.key, String(m.value), String(m.step)])) + '\n');
+        ctx.stdout.write(
+          'Metrics\n' +
+            textTable(
+              ['Key', 'Value', 'Step'],
+              run.data.metrics.map((m) => [m.key, String(m.value), String(m.step)]),
+            ) +
+            '\n',
+        );
       const tags = run.data.tags.filter((x) => x.key !== 'mlflow.log-model.history');
-      if (tags.length) ctx.stdout.write('Tags\n' + textTable(['Key', 'Value'], tags.map((x) => [x.key, x.value.length > 80 ? x.value.slice(0, 77) + '...' : x.value])));
+      if (tags.length)
+        ctx.stdout.write(
+          'Tags\n' +
+            textTable(
+              ['Key', 'Value'],
+              tags.map((x) => [x.key, x.value.length > 80 ? x.value.slice(0, 77) + '...' : x.value]),
+            ),
+        );
     } finally {
       await t.close();
     }

@@ -41,7 +41,8 @@ Example: carprice serve --model artifacts/model_trainer/model --port 8000 && ope
 function intFlag(name: string, v: string | undefined, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || n < min || n > max) throw new AppError('USAGE', `--${name} must be a whole number ${min}..${max}, got "${v}"`);
+  if (!/^\d+$/.test(v.trim()) || n < min || n > max)
+    throw new AppError('USAGE', `--${name} must be a whole number ${min}..${max}, got "${v}"`);
   return n;
 }
 
@@ -50,14 +51,19 @@ export async function serveWith(args: ParsedArgs, ctx: CommandContext, params: P
   const v = args.values;
   const s = params.serving;
   const host = (v.host as string | undefined) ?? ctx.env.HOST ?? s.host;
-  const port = intFlag('port', v.port as string | undefined, 0, 65535) ?? intFlag('port', ctx.env.PORT, 0, 65535) ?? s.port;
+  const port =
+    intFlag('port', v.port as string | undefined, 0, 65535) ?? intFlag('port', ctx.env.PORT, 0, 65535) ?? s.port;
   const workers = intFlag('workers', v.workers as string | undefined, 1, 256) ?? s.workers;
-  const model = (v.model as string | undefined) ?? s.model_uri ?? `models:/${params.model_registration.model_name}@champion`;
+  const model =
+    (v.model as string | undefined) ?? s.model_uri ?? `models:/${params.model_registration.model_name}@champion`;
   const { serve, serveCluster, serverLogger, announceReady, leaveCluster } = await import('../../serving/serve.js');
   const { logger, flush } = await serverLogger(ctx.env.CARPRICE_LOG_LEVEL);
   try {
     if (workers > 1) {
-      const forwarded = [...((v.set as string[] | undefined) ?? []).flatMap((x) => ['--set', x]), ...(v.params ? ['--params', v.params as string] : [])];
+      const forwarded = [
+        ...((v.set as string[] | undefined) ?? []).flatMap((x) => ['--set', x]),
+        ...(v.params ? ['--params', v.params as string] : []),
+      ];
       const c = await serveCluster({
         workers,
         exec: fileURLToPath(new URL('../main.js', import.meta.url)),
@@ -66,7 +72,9 @@ export async function serveWith(args: ParsedArgs, ctx: CommandContext, params: P
         logger,
         signal: ctx.signal,
       });
-      ctx.stdout.write(`carprice API listening on ${c.url} with ${workers} workers (model ${c.model.name}${c.model.version ? ` v${c.model.version}` : ''}); docs at ${c.url}/docs\n`);
+      ctx.stdout.write(
+        `carprice API listening on ${c.url} with ${workers} workers (model ${c.model.name}${c.model.version ? ` v${c.model.version}` : ''}); docs at ${c.url}/docs\n`,
+      );
       await c.done;
       ctx.stdout.write('carprice API stopped\n');
       return 0;
@@ -92,8 +100,8 @@ export async function serveWith(args: ParsedArgs, ctx: CommandContext, params: P
     const inCluster = announceReady({ url: server.url, model: { name: m.name, version: m.version } });
     if (!inCluster)
       ctx.stdout.write(
-      `carprice API listening on ${server.url} (model ${m.name}${m.version ? ` v${m.version}` : ''}${m.stage && m.stage !== 'None' ? ` ${m.stage}` : ''} from ${m.origin === 'fallback' ? `CARPRICE_MODEL_DIR ${m.source}` : m.source}); docs at ${server.url}/docs\n`,
-    );
+        `carprice API listening on ${server.url} (model ${m.name}${m.version ? ` v${m.version}` : ''}${m.stage && m.stage !== 'None' ? ` ${m.stage}` : ''} from ${m.origin === 'fallback' ? `CARPRICE_MODEL_DIR ${m.source}` : m.source}); docs at ${server.url}/docs\n`,
+      );
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();
       else ctx.signal.addEventListener('abort', () => resolve(), { once: true });

@@ -37,6 +37,6 @@ ${PARAMS_HELP}
     // Runs left RUNNING by a stage process that died (e.g. a killed repro) are closed first.
     await (await import('../../jobs/stages/open-runs.js')).failOrphanedRuns(stageCtx);
     const result = await job(stageCtx);
-    if (args.values.json) ctx.stdout.write(JSON.stringify(result) + "\n");
+    if (args.values.json) ctx.stdout.write(JSON.stringify(result) + '\n');
   },
 };

@@ -33,40 +33,76 @@ export const startCommand: Command = {
     // The stages are separate processes that read params.yaml ($CARPRICE_PARAMS), so that
     // file is the only way a setting reaches them: --params elsewhere would be ignored.
     if (args.values.params !== undefined)
-      throw new AppError('USAGE', `--params: carprice start runs the stages of dvc.yaml, which read params.yaml; edit params.yaml (or set CARPRICE_PARAMS for every command) instead of --params ${String(args.values.params)}`);
+      throw new AppError(
+        'USAGE',
+        `--params: carprice start runs the stages of dvc.yaml, which read params.yaml; edit params.yaml (or set CARPRICE_PARAMS for every command) instead of --params ${String(args.values.params)}`,
+      );
     const params = await paramsFromFlags(args, ctx);
     const jobs = args.values.jobs === undefined ? 1 : Number(args.values.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1) throw new AppError('USAGE', `--jobs must be a whole number >= 1, got ${JSON.stringify(args.values.jobs)}`);
-    if (!existsSync(join(ctx.cwd, 'dvc.yaml'))) throw new AppError('FILE_NOT_FOUND', `no dvc.yaml in ${ctx.cwd}; run carprice start from the project root`);
+    if (!Number.isInteger(jobs) || jobs < 1)
+      throw new AppError('USAGE', `--jobs must be a whole number >= 1, got ${JSON.stringify(args.values.jobs)}`);
+    if (!existsSync(join(ctx.cwd, 'dvc.yaml')))
+      throw new AppError('FILE_NOT_FOUND', `no dvc.yaml in ${ctx.cwd}; run carprice start from the project root`);
     const sets = (args.values.set as string[] | undefined) ?? [];
     if (sets.length) {
       const { writeParamOverrides } = await import('../../config/params.js');
       const file = ctx.env.CARPRICE_PARAMS ?? 'params.yaml';
       const changed = writeParamOverrides(resolvePath(ctx, file), sets);
-      ctx.stderr.write(changed.length ? `start: set ${changed.join(', ')} in ${file}\n` : `start: ${file} already has the --set values\n`);
+      ctx.stderr.write(
+        changed.length
+          ? `start: set ${changed.join(', ')} in ${file}\n`
+          : `start: ${file} already has the --set values\n`,
+      );
     }
     const raw = resolvePath(ctx, params.data_source.raw_data);
     const t0 = performance.now();
     if (!/^[a-z0-9]+:\/\//i.test(raw) && !existsSync(raw) && !ctx.env.CARPRICE_DATA_URL) {
       ctx.stderr.write(`${params.data_source.raw_data} is missing: pulling it from the default remote\n`);
       const { pull, formatMissing } = await import('../../pipeline/transfer.js');
-      const r = await pull({ cwd: ctx.cwd, env: ctx.env, progressEnabled: ctx.stderr.isTTY && !ctx.env.CI && !ctx.env.NO_COLOR, progress: ctx.stderr });
-      if (r.fetch.missing.length) throw new AppError('CACHE_MISSING', formatMissing(r.fetch.missing, 'the default remote'));
+      const r = await pull({
+        cwd: ctx.cwd,
+        env: ctx.env,
+        progressEnabled: ctx.stderr.isTTY && !ctx.env.CI && !ctx.env.NO_COLOR,
+        progress: ctx.stderr,
+      });
+      if (r.fetch.missing.length)
+        throw new AppError('CACHE_MISSING', formatMissing(r.fetch.missing, 'the default remote'));
     }
     const { reproduce } = await import('../../pipeline/reproduce.js');
-    await reproduce({ cwd: ctx.cwd, jobs, stdout: ctx.stderr, stderr: ctx.stderr, logger: ctx.logger, signal: ctx.signal, argv1: process.argv[1] });
+    await reproduce({
+      cwd: ctx.cwd,
+      jobs,
+      stdout: ctx.stderr,
+      stderr: ctx.stderr,
+      logger: ctx.logger,
+      signal: ctx.signal,
+      argv1: process.argv[1],
+    });
     const { releaseModel } = await import('../../jobs/release-model.js');
-    const release = await releaseModel({ params, cwd: ctx.cwd, env: ctx.env, logger: ctx.logger, signal: ctx.signal, report: (l) => ctx.stderr.write(l + '\n') });
+    const release = await releaseModel({
+      params,
+      cwd: ctx.cwd,
+      env: ctx.env,
+      logger: ctx.logger,
+      signal: ctx.signal,
+      report: (l) => ctx.stderr.write(l + '\n'),
+    });
     const seconds = (performance.now() - t0) / 1000;
     const readJson = <T>(p: string): T => JSON.parse(readFileSync(resolvePath(ctx, p), 'utf8')) as T;
     const m = readJson<Record<string, number>>(join(params.evaluation.output_dir, 'metrics.json'));
-    const info = readJson<{ model_name: string; model_version: string }>(join(params.evaluation.output_dir, 'evaluation_info.json'));
-    const reg = readJson<{ transitioned: boolean; stage: string | null; reason: string }>(join(params.model_registration.output_dir, 'registration.json'));
+    const info = readJson<{ model_name: string; model_version: string }>(
+      join(params.evaluation.output_dir, 'evaluation_info.json'),
+    );
+    const reg = readJson<{ transitioned: boolean; stage: string | null; reason: string }>(
+      join(params.model_registration.output_dir, 'registration.json'),
+    );
     ctx.stdout.write(
       [
         `pipeline up to date in ${seconds.toFixed(1)} s; model ${info.model_name} v${info.model_version} (${params.model_trainer.algo})`,
         `test metrics: R² ${m.r2.toFixed(4)}  RMSE ${m.rmse.toFixed(0)}  MAE ${m.mae.toFixed(0)}  MAPE ${(100 * m.mape).toFixed(2)}%  MedAPE ${(100 * m.medape).toFixed(2)}%  within10 ${(100 * m.within10).toFixed(1)}%`,
-        reg.transitioned ? `registry: v${info.model_version} -> ${reg.stage}` : `registry: v${info.model_version} not promoted (${reg.reason})`,
+        reg.transitioned
+          ? `registry: v${info.model_version} -> ${reg.stage}`
+          : `registry: v${info.model_version} not promoted (${reg.reason})`,
         `release: ${release.reason}`,
       ].join('\n') + '\n',
     );

@@ -15,7 +15,12 @@ Flags:
   -c, --cloud  compare the local cache with the remote instead (\`dvc status -c\`):
                new (only local), deleted (only on the remote), missing (neither)
   -r, --remote NAME  the remote for -c (default core.remote; implies -c)`,
-  options: { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, cloud: { type: 'boolean', short: 'c' }, remote: { type: 'string', short: 'r' } },
+  options: {
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
+    cloud: { type: 'boolean', short: 'c' },
+    remote: { type: 'string', short: 'r' },
+  },
   positionals: true,
   async run(args, ctx) {
     const { pyJsonDumps, pyJsonString } = await import('../../pipeline/py-json.js');
@@ -23,7 +28,12 @@ Flags:
     const pyJson = (v: object) => pyJsonDumps(v as never, (d) => pyJsonString(d.text), false);
     if (args.values.cloud || args.values.remote) {
       const { cloudStatus } = await import('../../pipeline/transfer.js');
-      const r = await cloudStatus({ cwd: ctx.cwd, targets: args.positionals, remote: args.values.remote as string | undefined, env: ctx.env });
+      const r = await cloudStatus({
+        cwd: ctx.cwd,
+        targets: args.positionals,
+        remote: args.values.remote as string | undefined,
+        env: ctx.env,
+      });
       if (args.values.quiet) return r.status.size ? 1 : 0;
       if (args.values.json) ctx.stdout.write(pyJson(Object.fromEntries(r.status)) + '\n');
       else if (r.status.size === 0) ctx.stdout.write(`Cache and remote '${r.remote}' are in sync.\n`);

@@ -29,10 +29,25 @@ test('trackingUriFromFlags: flag, then MLFLOW_TRACKING_URI, then params.yaml, th
     assert.equal(await trackingUriFromFlags(args(), ctx()), `sqlite:///${join(dir, '.carprice', 'mlflow.db')}`);
     writeFileSync(join(dir, 'params.yaml'), 'mlflow:\n  tracking_uri: http://127.0.0.1:5999\n');
     assert.equal(await trackingUriFromFlags(args(), ctx()), 'http://127.0.0.1:5999');
-    assert.equal(await trackingUriFromFlags(args({ set: ['mlflow.tracking_uri=sqlite:///x.db'] }), ctx()), 'sqlite:///x.db');
-    assert.equal(await trackingUriFromFlags(args(), ctx({ MLFLOW_TRACKING_URI: 'sqlite:///env.db' })), 'sqlite:///env.db');
-    assert.equal(await trackingUriFromFlags(args({ 'tracking-uri': 'sqlite:///flag.db' }), ctx({ MLFLOW_TRACKING_URI: 'sqlite:///env.db' })), 'sqlite:///flag.db');
-    assert.equal(await trackingUriFromFlags(args({ 'backend-store-uri': 'sqlite:///b.db' }), ctx(), 'backend-store-uri'), 'sqlite:///b.db');
+    assert.equal(
+      await trackingUriFromFlags(args({ set: ['mlflow.tracking_uri=sqlite:///x.db'] }), ctx()),
+      'sqlite:///x.db',
+    );
+    assert.equal(
+      await trackingUriFromFlags(args(), ctx({ MLFLOW_TRACKING_URI: 'sqlite:///env.db' })),
+      'sqlite:///env.db',
+    );
+    assert.equal(
+      await trackingUriFromFlags(
+        args({ 'tracking-uri': 'sqlite:///flag.db' }),
+        ctx({ MLFLOW_TRACKING_URI: 'sqlite:///env.db' }),
+      ),
+      'sqlite:///flag.db',
+    );
+    assert.equal(
+      await trackingUriFromFlags(args({ 'backend-store-uri': 'sqlite:///b.db' }), ctx(), 'backend-store-uri'),
+      'sqlite:///b.db',
+    );
     writeFileSync(join(dir, 'alt.yaml'), 'mlflow:\n  tracking_uri: sqlite:///alt.db\n');
     assert.equal(await trackingUriFromFlags(args({ params: 'alt.yaml' }), ctx()), 'sqlite:///alt.db');
   } finally {

@@ -39,7 +39,11 @@ export const TRACKING_STORE_HELP = `  --tracking-uri URI   store to read: sqlite
  * only when neither the flag nor MLFLOW_TRACKING_URI decides, so a broken params file does
  * not stop `--tracking-uri` from working.
  */
-export async function trackingUriFromFlags(args: ParsedArgs, ctx: CommandContext, flag = 'tracking-uri'): Promise<string> {
+export async function trackingUriFromFlags(
+  args: ParsedArgs,
+  ctx: CommandContext,
+  flag = 'tracking-uri',
+): Promise<string> {
   const explicit = args.values[flag];
   if (typeof explicit === 'string' && explicit.trim()) return explicit.trim();
   const { resolveTrackingUri } = await import('../../tracking/resolve-store.js');

@@ -27,7 +27,11 @@ Example: carprice tracking migrate --backend-store-uri postgresql://mlflow@db:54
       const { connection, where } = pgConnectionFromUri(uri, ctx.env);
       const { migratePgDatabase } = await import('../../tracking/postgres/pg-migrations.js');
       const r = await migratePgDatabase(connection, where);
-      ctx.stdout.write(r.applied.length ? `migrated ${where} from schema ${r.from} to ${r.to} (applied ${r.applied.join(', ')})\n` : `${where} is up to date (schema ${r.to})\n`);
+      ctx.stdout.write(
+        r.applied.length
+          ? `migrated ${where} from schema ${r.from} to ${r.to} (applied ${r.applied.join(', ')})\n`
+          : `${where} is up to date (schema ${r.to})\n`,
+      );
       return;
     }
     if (uri.startsWith('sqlite:')) {
@@ -40,6 +44,9 @@ Example: carprice tracking migrate --backend-store-uri postgresql://mlflow@db:54
       ctx.stdout.write(`${path} is up to date\n`);
       return;
     }
-    throw new AppError('USAGE', `tracking migrate needs a database URI (postgresql://... or sqlite:///...), got '${uri.replace(/\/\/[^@/]*@/, '//***@')}'; an MLflow server migrates its own database`);
+    throw new AppError(
+      'USAGE',
+      `tracking migrate needs a database URI (postgresql://... or sqlite:///...), got '${uri.replace(/\/\/[^@/]*@/, '//***@')}'; an MLflow server migrates its own database`,
+    );
   },
 };

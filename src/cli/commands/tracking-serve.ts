@@ -36,13 +36,16 @@ Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0
   },
   async run(args, ctx) {
     const port = Number(args.values.port);
-    if (!/^\d+$/.test(String(args.values.port)) || port > 65535) throw new AppError('USAGE', `--port must be an integer 0..65535, got "${String(args.values.port)}"`);
+    if (!/^\d+$/.test(String(args.values.port)) || port > 65535)
+      throw new AppError('USAGE', `--port must be an integer 0..65535, got "${String(args.values.port)}"`);
     checkHost(String(args.values.host));
     const backendStoreUri = await trackingUriFromFlags(args, ctx, 'backend-store-uri');
     const { serveTracking } = await import('../../tracking/server/serve-tracking.js');
     // A server logs its errors even when no log level is set, so "see the server log" in a
     // 500 answer points at this process's stderr.
-    const logger = ctx.env.CARPRICE_LOG_LEVEL ? ctx.logger : await (await import('../logger.js')).createLogger({ ...ctx.env, CARPRICE_LOG_LEVEL: 'warn' });
+    const logger = ctx.env.CARPRICE_LOG_LEVEL
+      ? ctx.logger
+      : await (await import('../logger.js')).createLogger({ ...ctx.env, CARPRICE_LOG_LEVEL: 'warn' });
     const server = await serveTracking({
       host: String(args.values.host),
       port,
@@ -54,7 +57,9 @@ Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0
       cwd: ctx.cwd,
       logger,
     });
-    ctx.stdout.write(`carprice tracking server listening on ${server.url} (backend ${server.backendUri}, artifacts ${server.artifactsUri})\n`);
+    ctx.stdout.write(
+      `carprice tracking server listening on ${server.url} (backend ${server.backendUri}, artifacts ${server.artifactsUri})\n`,
+    );
     if (server.users.length === 0)
       ctx.stderr.write(
         'carprice: warning: this tracking server is open: no users are set, so anyone who can reach it can read, write and delete runs, models and artifacts; set CARPRICE_TRACKING_USERS=user:password to require basic auth\n',
@@ -76,8 +81,15 @@ Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0
 export function checkHost(host: string): void {
   if (isIP(host)) return;
   if (/^[\d.]+$/.test(host))
-    throw new AppError('USAGE', `--host ${host} is not a valid IPv4 address (four numbers 0..255, e.g. 127.0.0.1 or 0.0.0.0)`);
+    throw new AppError(
+      'USAGE',
+      `--host ${host} is not a valid IPv4 address (four numbers 0..255, e.g. 127.0.0.1 or 0.0.0.0)`,
+    );
   if (host.includes(':')) throw new AppError('USAGE', `--host ${host} is not a valid IPv6 address (e.g. ::1 or ::)`);
-  if (!/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(host))
+  if (
+    !/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(
+      host,
+    )
+  )
     throw new AppError('USAGE', `--host ${JSON.stringify(host)} is not a valid host name or IP address`);
 }

@@ -35,7 +35,8 @@ ${describeAlgorithms()}
   async run(args, ctx) {
     const v = args.values;
     if (!v.train) throw new AppError('USAGE', 'missing --train FILE; see `carprice train --help`');
-    if (!v.out) throw new AppError('USAGE', 'missing --out DIR (where to write the model); see `carprice train --help`');
+    if (!v.out)
+      throw new AppError('USAGE', 'missing --out DIR (where to write the model); see `carprice train --help`');
     const params = await paramsFromFlags(args, ctx);
     const { train } = await import('../../jobs/train.js');
     const r = await train({
@@ -49,7 +50,15 @@ ${describeAlgorithms()}
       signal: ctx.signal,
       onReport: (s) => ctx.stderr.write(s + '\n'),
     });
-    if (v.json) ctx.stdout.write(JSON.stringify({ ...metricsJson(r.metrics), algo: r.bundle.metadata.algo, train_rows: r.trainRows, model: v.out }) + '\n');
+    if (v.json)
+      ctx.stdout.write(
+        JSON.stringify({
+          ...metricsJson(r.metrics),
+          algo: r.bundle.metadata.algo,
+          train_rows: r.trainRows,
+          model: v.out,
+        }) + '\n',
+      );
     else
       ctx.stdout.write(
         `trained ${r.bundle.metadata.algo} on ${r.trainRows} listings in ${r.seconds.toFixed(1)} s; model saved to ${v.out}\ntest metrics (${r.testRows} listings):\n${formatMetrics(r.metrics)}\n`,

@@ -42,7 +42,14 @@ ${PARAMS_HELP}
     const params = await paramsFromFlags(args, ctx);
     const model = await bestModelUri(ctx, params);
     ctx.stderr.write(`serving ${model}\n`);
-    return serveWith({ values: { host: v.host, port: v.port, workers: v.workers, model, params: v.params, set: v.set }, positionals: [] }, ctx, params);
+    return serveWith(
+      {
+        values: { host: v.host, port: v.port, workers: v.workers, model, params: v.params, set: v.set },
+        positionals: [],
+      },
+      ctx,
+      params,
+    );
   },
 };
 
@@ -51,19 +58,33 @@ export async function bestModelUri(ctx: CommandContext, params: Params): Promise
   if (params.serving.model_uri) return params.serving.model_uri;
   const name = params.model_registration.model_name;
   const { TrackingClient } = await import('../../tracking/index.js');
-  const client = TrackingClient.open({ env: ctx.env, paramsUri: params.mlflow.tracking_uri ?? undefined, cwd: ctx.cwd, logger: ctx.logger });
+  const client = TrackingClient.open({
+    env: ctx.env,
+    paramsUri: params.mlflow.tracking_uri ?? undefined,
+    cwd: ctx.cwd,
+    logger: ctx.logger,
+  });
   try {
-    for (const uri of [`models:/${name}@champion`, `models:/${name}/Production`, `models:/${name}/Staging`, `models:/${name}/latest`]) {
+    for (const uri of [
+      `models:/${name}@champion`,
+      `models:/${name}/Production`,
+      `models:/${name}/Staging`,
+      `models:/${name}/latest`,
+    ]) {
       try {
         await client.resolveModelVersion(uri);
         return uri;
       } catch (e) {
-        if (!isAppError(e) || !['RESOURCE_DOES_NOT_EXIST', 'NOT_FOUND', 'INVALID_PARAMETER_VALUE'].includes(e.code)) throw e;
+        if (!isAppError(e) || !['RESOURCE_DOES_NOT_EXIST', 'NOT_FOUND', 'INVALID_PARAMETER_VALUE'].includes(e.code))
+          throw e;
       }
     }
   } finally {
     await client.close();
   }
   if (ctx.env.CARPRICE_MODEL_DIR) return `models:/${name}@champion`;
-  throw new AppError('MODEL_NOT_READY', `the registry has no version of ${name}; the pipeline should have registered one (see \`carprice models show ${name}\`)`);
+  throw new AppError(
+    'MODEL_NOT_READY',
+    `the registry has no version of ${name}; the pipeline should have registered one (see \`carprice models show ${name}\`)`,
+  );
 }

@@ -24,13 +24,22 @@ export interface ParamChange {
 type Scalar = number | string;
 
 function yamlScalar(v: Scalar): string {
-  return typeof v === 'number' ? String(v) : /^[A-Za-z_][\w.:-]*$/.test(v) && !/^(true|false|null|yes|no|on|off)$/i.test(v) ? v : JSON.stringify(v);
+  return typeof v === 'number'
+    ? String(v)
+    : /^[A-Za-z_][\w.:-]*$/.test(v) && !/^(true|false|null|yes|no|on|off)$/i.test(v)
+      ? v
+      : JSON.stringify(v);
 }
 
 function parse(text: string, path: string): Document {
   const doc = parseDocument(text);
-  if (doc.errors.length) throw new AppError('CONFIG_INVALID', `${path}: invalid YAML (${doc.errors[0].message.split('\n')[0]}); fix it before --apply`);
-  if (doc.contents !== null && !isMap(doc.contents)) throw new AppError('CONFIG_INVALID', `${path} must be a mapping of sections`);
+  if (doc.errors.length)
+    throw new AppError(
+      'CONFIG_INVALID',
+      `${path}: invalid YAML (${doc.errors[0].message.split('\n')[0]}); fix it before --apply`,
+    );
+  if (doc.contents !== null && !isMap(doc.contents))
+    throw new AppError('CONFIG_INVALID', `${path} must be a mapping of sections`);
   return doc;
 }
 
@@ -44,7 +53,8 @@ function setInText(text: string, path: string, keys: readonly string[], value: S
   const doc = parse(text, path);
   const node = doc.getIn(keys, true);
   if (node !== undefined) {
-    if (!isScalar(node) || !node.range) throw new AppError('CONFIG_INVALID', `${path}: ${keys.join('.')} is not a single value; set it by hand`);
+    if (!isScalar(node) || !node.range)
+      throw new AppError('CONFIG_INVALID', `${path}: ${keys.join('.')} is not a single value; set it by hand`);
     return text.slice(0, node.range[0]) + yamlScalar(value) + text.slice(node.range[1]);
   }
   // the deepest mapping that exists, and what is missing below it
@@ -55,8 +65,12 @@ function setInText(text: string, path: string, keys: readonly string[], value: S
   const missing = keys.slice(depth);
   const entryValue = missing.length > 1 ? flowText(missing.slice(1), value) : yamlScalar(value);
   if (!isMap(parent) || !parent.range) {
-    if (parent === null || parent === undefined) return `${text}${text.endsWith('\n') || !text ? '' : '\n'}${missing[0]}: ${entryValue}\n`;
-    throw new AppError('CONFIG_INVALID', `${path}: ${keys.slice(0, depth).join('.')} is not a mapping, so ${keys.join('.')} cannot be set`);
+    if (parent === null || parent === undefined)
+      return `${text}${text.endsWith('\n') || !text ? '' : '\n'}${missing[0]}: ${entryValue}\n`;
+    throw new AppError(
+      'CONFIG_INVALID',
+      `${path}: ${keys.slice(0, depth).join('.')} is not a mapping, so ${keys.join('.')} cannot be set`,
+    );
   }
   const map = parent as YAMLMap;
   if (map.flow) {
@@ -67,7 +81,8 @@ function setInText(text: string, path: string, keys: readonly string[], value: S
   // block mapping: a new line after the last entry, indented like the first key
   const first = map.items[0]?.key as { range?: [number, number, number] } | undefined;
   const last = map.items.at(-1)?.value as { range?: [number, number, number] } | undefined;
-  if (!first?.range || !last?.range) throw new AppError('CONFIG_INVALID', `${path}: cannot place ${keys.join('.')}; set it by hand`);
+  if (!first?.range || !last?.range)
+    throw new AppError('CONFIG_INVALID', `${path}: cannot place ${keys.join('.')}; set it by hand`);
   const lineStart = text.lastIndexOf('\n', first.range[0] - 1) + 1;
   const indent = text.slice(lineStart, first.range[0]);
   const endOfLast = text.indexOf('\n', last.range[1]);
@@ -80,7 +95,11 @@ export function applyParams(path: string, algo: string, values: Readonly<Record<
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new AppError('FILE_NOT_FOUND', `cannot read ${path} (${(e as Error).message}); --apply needs the project's params.yaml`, { cause: e });
+    throw new AppError(
+      'FILE_NOT_FOUND',
+      `cannot read ${path} (${(e as Error).message}); --apply needs the project's params.yaml`,
+      { cause: e },
+    );
   }
   const changes: ParamChange[] = [];
   for (const [k, v] of Object.entries(values)) {

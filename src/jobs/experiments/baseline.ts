@@ -8,10 +8,23 @@ import { trainBundleParallel } from '../../bundle/train-bundle.js';
 import { regressionMetrics } from '../../ml/metrics.js';
 import { trainingOptions, trainingThreads } from '../training-options.js';
 import { CARPRICE_VERSION } from '../version.js';
-import { checkInterrupted, childRun, trainingSplit, withOverrides, withParentRun, type ExperimentOptions } from './experiment-runs.js';
+import {
+  checkInterrupted,
+  childRun,
+  trainingSplit,
+  withOverrides,
+  withParentRun,
+  type ExperimentOptions,
+} from './experiment-runs.js';
 
 /** What "minimal preprocessing" turns off. */
-export const MINIMAL_FEATURES = ['features.derived=[]', 'features.token_columns=[]', 'features.interactions=[]', 'features.log_target=false', 'features.exclude=[]'];
+export const MINIMAL_FEATURES = [
+  'features.derived=[]',
+  'features.token_columns=[]',
+  'features.interactions=[]',
+  'features.log_target=false',
+  'features.exclude=[]',
+];
 
 export interface BaselineResult {
   parentRunId: string;
@@ -30,7 +43,13 @@ export async function baseline(o: ExperimentOptions): Promise<BaselineResult> {
       experimentName: o.experimentName ?? 'baseline',
       runName: 'baseline',
       tags: { 'carprice.experiment': 'baseline', 'mlflow.source.name': 'carprice exp baseline' },
-      params: { data: source, train_rows: train.frame.nRows, test_rows: test.frame.nRows, features: 'minimal', seed: o.params.data_ingestion.random_state },
+      params: {
+        data: source,
+        train_rows: train.frame.nRows,
+        test_rows: test.frame.nRows,
+        features: 'minimal',
+        seed: o.params.data_ingestion.random_state,
+      },
     },
     async (parent) => {
       const list = [
@@ -43,16 +62,32 @@ export async function baseline(o: ExperimentOptions): Promise<BaselineResult> {
         const metrics = await childRun(
           o.client,
           parent,
-          { runName: m.name, params: { algo: m.algo, preprocessing: 'impute + one-hot + scale' }, tags: { 'carprice.algo': m.algo } },
+          {
+            runName: m.name,
+            params: { algo: m.algo, preprocessing: 'impute + one-hot + scale' },
+            tags: { 'carprice.algo': m.algo },
+          },
           async () => {
             const bundle = await trainBundleParallel(train.frame, train.y!, train.schema, {
               ...trainingOptions(params, m.algo),
               threads,
               signal: o.signal,
-              metadata: { createdAt: new Date(0).toISOString(), training: { dataHash: '', rows: train.frame.nRows, source }, params: {}, carpriceVersion: CARPRICE_VERSION },
+              metadata: {
+                createdAt: new Date(0).toISOString(),
+                training: { dataHash: '', rows: train.frame.nRows, source },
+                params: {},
+                carpriceVersion: CARPRICE_VERSION,
+              },
             });
             const r = regressionMetrics(test.y!, bundle.predictFrame(test.frame));
-            return { test_r2: r.r2, test_rmse: r.rmse, test_mae: r.mae, test_mape: r.mape, test_medape: r.medape, test_within10: r.within10 };
+            return {
+              test_r2: r.r2,
+              test_rmse: r.rmse,
+              test_mae: r.mae,
+              test_mape: r.mape,
+              test_medape: r.medape,
+              test_within10: r.within10,
+            };
           },
           o.report,
         );

@@ -17,7 +17,17 @@
 import { AppError } from '../../core/errors.js';
 import { familyOf } from '../../ml/algorithm-catalog.js';
 import { crossValidate } from '../cross-validate.js';
-import { checkInterrupted, childRun, csvTable, logTextArtifact, markdownTable, trainingSplit, withOverrides, withParentRun, type ExperimentOptions } from './experiment-runs.js';
+import {
+  checkInterrupted,
+  childRun,
+  csvTable,
+  logTextArtifact,
+  markdownTable,
+  trainingSplit,
+  withOverrides,
+  withParentRun,
+  type ExperimentOptions,
+} from './experiment-runs.js';
 
 export const ALL_ALGOS = ['linear', 'ridge', 'lasso', 'elasticnet', 'tree', 'forest', 'gbdt', 'blend'] as const;
 
@@ -65,7 +75,10 @@ export function better(metric: string): (a: number, b: number) => number {
 }
 
 /** The (algo, variant) combinations compare runs. */
-export function compareCombinations(algos: readonly string[], variants: readonly string[]): Array<{ algo: string; variant: string }> {
+export function compareCombinations(
+  algos: readonly string[],
+  variants: readonly string[],
+): Array<{ algo: string; variant: string }> {
   const out: Array<{ algo: string; variant: string }> = [];
   for (const algo of algos)
     for (const variant of variants) {
@@ -79,9 +92,12 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
   const algos = o.algos ?? ALL_ALGOS;
   const variants = o.variants ?? Object.keys(VARIANTS);
   for (const a of algos) if (a !== 'blend') familyOf(a);
-  for (const v of variants) if (!VARIANTS[v]) throw new AppError('USAGE', `unknown variant "${v}"; choose from ${Object.keys(VARIANTS).join(', ')}`);
+  for (const v of variants)
+    if (!VARIANTS[v])
+      throw new AppError('USAGE', `unknown variant "${v}"; choose from ${Object.keys(VARIANTS).join(', ')}`);
   const metric = o.metric ?? 'mape';
-  if (!['mape', 'rmse', 'mae', 'medape', 'r2', 'within10'].includes(metric)) throw new AppError('USAGE', `--metric must be one of mape, rmse, mae, medape, r2, within10; got "${metric}"`);
+  if (!['mape', 'rmse', 'mae', 'medape', 'r2', 'within10'].includes(metric))
+    throw new AppError('USAGE', `--metric must be one of mape, rmse, mae, medape, r2, within10; got "${metric}"`);
   const folds = o.folds ?? 5;
   const combos = compareCombinations(algos, variants);
   const { train, source } = await trainingSplit(o);
@@ -92,7 +108,15 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
       experimentName,
       runName: `compare-${combos.length}x${folds}fold`,
       tags: { 'carprice.experiment': 'compare', 'mlflow.source.name': 'carprice exp compare' },
-      params: { data: source, train_rows: train.frame.nRows, folds, metric, algos: algos.join(','), variants: variants.join(','), seed: o.params.data_ingestion.random_state },
+      params: {
+        data: source,
+        train_rows: train.frame.nRows,
+        folds,
+        metric,
+        algos: algos.join(','),
+        variants: variants.join(','),
+        seed: o.params.data_ingestion.random_state,
+      },
     },
     async (parent) => {
       const rows: CompareRow[] = [];
@@ -106,10 +130,28 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
         await childRun(
           o.client,
           parent,
-          { runName: `${c.algo}-${c.variant}`, params: { algo: c.algo, variant: c.variant, folds, ...overrides }, tags: { 'carprice.algo': c.algo, 'carprice.variant': c.variant } },
+          {
+            runName: `${c.algo}-${c.variant}`,
+            params: { algo: c.algo, variant: c.variant, folds, ...overrides },
+            tags: { 'carprice.algo': c.algo, 'carprice.variant': c.variant },
+          },
           async () => {
-            const r = await crossValidate({ params, data: source, algo: c.algo, folds, listings: train, env: o.env, signal: o.signal });
-            row = { algo: c.algo, variant: c.variant, mean: r.mean, std: r.std, seconds: (performance.now() - t0) / 1000 };
+            const r = await crossValidate({
+              params,
+              data: source,
+              algo: c.algo,
+              folds,
+              listings: train,
+              env: o.env,
+              signal: o.signal,
+            });
+            row = {
+              algo: c.algo,
+              variant: c.variant,
+              mean: r.mean,
+              std: r.std,
+              seconds: (performance.now() - t0) / 1000,
+            };
             return {
               ...Object.fromEntries(Object.entries(r.mean).map(([k, v]) => [`cv_${k}`, v])),
               ...Object.fromEntries(Object.entries(r.std).map(([k, v]) => [`cv_${k}_sd`, v])),
@@ -119,14 +161,31 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
           o.report,
         );
         if (row) rows.push(row);
-        o.report?.(row ? `${c.algo} ${c.variant}: CV MAPE ${(100 * row.mean.mape).toFixed(2)}%, R² ${row.mean.r2.toFixed(4)} (${row.seconds.toFixed(1)} s)` : `${c.algo} ${c.variant}: failed`);
+        o.report?.(
+          row
+            ? `${c.algo} ${c.variant}: CV MAPE ${(100 * row.mean.mape).toFixed(2)}%, R² ${row.mean.r2.toFixed(4)} (${row.seconds.toFixed(1)} s)`
+            : `${c.algo} ${c.variant}: failed`,
+        );
       }
       o.onProgress?.({ done: combos.length, total: combos.length, label: 'done' });
-      if (!rows.length) throw new AppError('MODEL_INVALID', 'every combination failed; see the runs in the tracking store');
+      if (!rows.length)
+        throw new AppError('MODEL_INVALID', 'every combination failed; see the runs in the tracking store');
       const order = better(metric);
       const sorted = [...rows].sort((a, b) => order(a.mean[metric], b.mean[metric]));
       const winner = sorted[0];
-      const headers = ['rank', 'algo', 'variant', 'CV R²', 'R² sd', 'CV RMSE', 'CV MAE', 'CV MAPE %', 'MAPE sd', 'MedAPE %', 'seconds'];
+      const headers = [
+        'rank',
+        'algo',
+        'variant',
+        'CV R²',
+        'R² sd',
+        'CV RMSE',
+        'CV MAE',
+        'CV MAPE %',
+        'MAPE sd',
+        'MedAPE %',
+        'seconds',
+      ];
       const cells = sorted.map((r, k) => [
         k + 1,
         r.algo,
@@ -141,10 +200,18 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
         r.seconds.toFixed(1),
       ]);
       const table = markdownTable(headers, cells);
-      await logTextArtifact(o.client, parent.runId, 'comparison.md', `# ${folds}-fold CV on ${train.frame.nRows} training listings, ranked by ${metric}\n\n${table}`);
+      await logTextArtifact(
+        o.client,
+        parent.runId,
+        'comparison.md',
+        `# ${folds}-fold CV on ${train.frame.nRows} training listings, ranked by ${metric}\n\n${table}`,
+      );
       await logTextArtifact(o.client, parent.runId, 'comparison.csv', csvTable(headers, cells));
       await o.client.logParams(parent.runId, { winner_algo: winner.algo, winner_variant: winner.variant });
-      await o.client.logMetrics(parent.runId, Object.fromEntries(Object.entries(winner.mean).map(([k, v]) => [`best_cv_${k}`, v])));
+      await o.client.logMetrics(
+        parent.runId,
+        Object.fromEntries(Object.entries(winner.mean).map(([k, v]) => [`best_cv_${k}`, v])),
+      );
       await o.client.setTags(parent.runId, { 'carprice.winner': `${winner.algo} ${winner.variant}` });
       return { parentRunId: parent.runId, experimentId: parent.experimentId, rows, winner, metric, table };
     },

@@ -49,13 +49,20 @@ export function withOverrides(params: Params, sets: readonly string[]): Params {
 }
 
 /** The training part of the seeded split (and the test part, for a final score). */
-export async function trainingSplit(o: Pick<ExperimentOptions, 'params' | 'cwd' | 'env' | 'data' | 'signal'>): Promise<{ train: ValidatedListings; test: ValidatedListings; source: string }> {
+export async function trainingSplit(
+  o: Pick<ExperimentOptions, 'params' | 'cwd' | 'env' | 'data' | 'signal'>,
+): Promise<{ train: ValidatedListings; test: ValidatedListings; source: string }> {
   const p = o.params;
   const source = o.data ?? p.data_source.raw_data;
   const abs = /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || source.startsWith('/') ? source : `${o.cwd}/${source}`;
   const all = await loadListings(abs, { params: p, env: o.env, signal: o.signal, requireTarget: true });
   const s = splitIndices(all.frame.nRows, p.data_ingestion.test_size, p.data_ingestion.random_state);
-  const part = (idx: ArrayLike<number>): ValidatedListings => ({ ...all, frame: takeFrameRows(all.frame, idx), y: takeValues(all.y!, idx), rowNumbers: Array.from(idx, (i) => all.rowNumbers[i]) });
+  const part = (idx: ArrayLike<number>): ValidatedListings => ({
+    ...all,
+    frame: takeFrameRows(all.frame, idx),
+    y: takeValues(all.y!, idx),
+    rowNumbers: Array.from(idx, (i) => all.rowNumbers[i]),
+  });
   return { train: part(s.train), test: part(s.test), source };
 }
 
@@ -65,13 +72,19 @@ function endStatus(e: unknown): RunStatus {
 
 /** Throw INTERRUPTED when the signal fired (checked between candidates). */
 export function checkInterrupted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AppError('INTERRUPTED', 'experiment interrupted; finished candidates are kept in the tracking store');
+  if (signal?.aborted)
+    throw new AppError('INTERRUPTED', 'experiment interrupted; finished candidates are kept in the tracking store');
 }
 
 /** Run `body` inside a parent run: FINISHED when it returns, KILLED when interrupted, FAILED otherwise. */
 export async function withParentRun<T>(
   client: TrackingClient,
-  o: { experimentName: string; runName: string; tags?: Record<string, string>; params?: Record<string, string | number | boolean> },
+  o: {
+    experimentName: string;
+    runName: string;
+    tags?: Record<string, string>;
+    params?: Record<string, string | number | boolean>;
+  },
   body: (run: RunInfo) => Promise<T>,
 ): Promise<T> {
   const run = await client.startRun({ experimentName: o.experimentName, runName: o.runName, tags: o.tags });
@@ -94,7 +107,12 @@ export async function childRun(
   score: () => Promise<Record<string, number>>,
   report?: (line: string) => void,
 ): Promise<Record<string, number> | null> {
-  const run = await client.startRun({ experimentId: parent.experimentId, parentRunId: parent.runId, runName: o.runName, tags: o.tags });
+  const run = await client.startRun({
+    experimentId: parent.experimentId,
+    parentRunId: parent.runId,
+    runName: o.runName,
+    tags: o.tags,
+  });
   try {
     await client.logParams(run.runId, o.params);
     const metrics = await score();
@@ -112,16 +130,28 @@ export async function childRun(
 
 /** A small Markdown/CSV table writer for comparison artifacts. */
 export function markdownTable(headers: string[], rows: (string | number)[][]): string {
-  return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n') + '\n';
+  return (
+    [
+      `| ${headers.join(' | ')} |`,
+      `|${headers.map(() => '---').join('|')}|`,
+      ...rows.map((r) => `| ${r.join(' | ')} |`),
+    ].join('\n') + '\n'
+  );
 }
 
 export function csvTable(headers: string[], rows: (string | number)[][]): string {
-  const cell = (x: string | number) => (typeof x === 'number' ? String(x) : /[",\n]/.test(x) ? `"${x.replace(/"/g, '""')}"` : x);
+  const cell = (x: string | number) =>
+    typeof x === 'number' ? String(x) : /[",\n]/.test(x) ? `"${x.replace(/"/g, '""')}"` : x;
   return [headers, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n';
 }
 
 /** Upload `text` as the run artifact `name` (through a temporary file). */
-export async function logTextArtifact(client: TrackingClient, runId: string, name: string, text: string): Promise<void> {
+export async function logTextArtifact(
+  client: TrackingClient,
+  runId: string,
+  name: string,
+  text: string,
+): Promise<void> {
   const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');

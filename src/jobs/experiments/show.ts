@@ -39,13 +39,22 @@ export async function show(o: ShowOptions): Promise<ShowRow[]> {
       id = (await o.client.store.getExperimentByName(name)).experimentId;
     } catch (e) {
       if (!isAppError(e, 'RESOURCE_DOES_NOT_EXIST')) throw e;
-      if (o.experiments) throw new AppError('RESOURCE_DOES_NOT_EXIST', `no experiment named '${name}'; run \`carprice experiments list\` to see them`);
+      if (o.experiments)
+        throw new AppError(
+          'RESOURCE_DOES_NOT_EXIST',
+          `no experiment named '${name}'; run \`carprice experiments list\` to see them`,
+        );
       continue;
     }
     const runs: Run[] = [];
     let token: string | undefined;
     do {
-      const page = await o.client.store.searchRuns({ experimentIds: [id], maxResults: Math.min(1000, o.limit ?? 1000), orderBy: ['attributes.start_time DESC'], pageToken: token });
+      const page = await o.client.store.searchRuns({
+        experimentIds: [id],
+        maxResults: Math.min(1000, o.limit ?? 1000),
+        orderBy: ['attributes.start_time DESC'],
+        pageToken: token,
+      });
       runs.push(...page.items);
       token = runs.length < (o.limit ?? 1000) ? page.nextPageToken : undefined;
     } while (token);
@@ -65,7 +74,9 @@ export async function show(o: ShowOptions): Promise<ShowRow[]> {
     // each parent (newest first) followed by its nested runs in the order they ran
     const ids = new Set(rows.map((r) => r.runId));
     const children = new Map<string, ShowRow[]>();
-    for (const r of rows) if (r.parentRunId && ids.has(r.parentRunId)) children.set(r.parentRunId, [...(children.get(r.parentRunId) ?? []), r]);
+    for (const r of rows)
+      if (r.parentRunId && ids.has(r.parentRunId))
+        children.set(r.parentRunId, [...(children.get(r.parentRunId) ?? []), r]);
     const out: ShowRow[] = [];
     for (const r of rows) {
       if (r.parentRunId && ids.has(r.parentRunId)) continue;

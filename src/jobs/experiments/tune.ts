@@ -25,7 +25,16 @@ import { takeRows } from '../../ml/matrix.js';
 import { regressionMetrics } from '../../ml/metrics.js';
 import { trainingOptions, trainingThreads } from '../training-options.js';
 import { better } from './compare.js';
-import { checkInterrupted, childRun, csvTable, logTextArtifact, markdownTable, trainingSplit, withParentRun, type ExperimentOptions } from './experiment-runs.js';
+import {
+  checkInterrupted,
+  childRun,
+  csvTable,
+  logTextArtifact,
+  markdownTable,
+  trainingSplit,
+  withParentRun,
+  type ExperimentOptions,
+} from './experiment-runs.js';
 
 type Value = number | string;
 type Candidate = Record<string, Value>;
@@ -38,7 +47,8 @@ interface Space {
   wide: Record<string, Dimension>;
 }
 
-const LOG_ALPHAS = (lo: number, hi: number, n: number) => Array.from({ length: n }, (_, i) => Number((lo * (hi / lo) ** (i / (n - 1))).toPrecision(3)));
+const LOG_ALPHAS = (lo: number, hi: number, n: number) =>
+  Array.from({ length: n }, (_, i) => Number((lo * (hi / lo) ** (i / (n - 1))).toPrecision(3)));
 
 /** Search spaces per algorithm; gbdt's grid is the seed's. */
 export const SPACES: Readonly<Record<string, Space>> = {
@@ -56,11 +66,19 @@ export const SPACES: Readonly<Record<string, Space>> = {
   },
   forest: {
     grid: { n_estimators: [100, 200, 300], max_features: [0.3, 0.5, 0.8], min_samples_leaf: [1, 2, 5] },
-    wide: { n_estimators: { min: 100, max: 500, int: true }, max_features: { min: 0.1, max: 1 }, min_samples_leaf: { min: 1, max: 10, int: true } },
+    wide: {
+      n_estimators: { min: 100, max: 500, int: true },
+      max_features: { min: 0.1, max: 1 },
+      min_samples_leaf: { min: 1, max: 10, int: true },
+    },
   },
   tree: {
     grid: { max_depth: [4, 8, 12], min_samples_leaf: [1, 5, 20], max_features: [0.5, 0.8, 1] },
-    wide: { max_depth: { min: 2, max: 20, int: true }, min_samples_leaf: { min: 1, max: 50, log: true, int: true }, max_features: { min: 0.2, max: 1 } },
+    wide: {
+      max_depth: { min: 2, max: 20, int: true },
+      min_samples_leaf: { min: 1, max: 50, log: true, int: true },
+      max_features: { min: 0.2, max: 1 },
+    },
   },
   ridge: { grid: { alpha: LOG_ALPHAS(1e-4, 100, 27) }, wide: { alpha: { min: 1e-5, max: 1000, log: true } } },
   lasso: { grid: { alpha: LOG_ALPHAS(1e-5, 0.1, 27) }, wide: { alpha: { min: 1e-6, max: 1, log: true } } },
@@ -119,7 +137,9 @@ export function samplePoints(space: Record<string, Dimension>, n: number, seed: 
       if ('choices' in d) c[k] = d.choices[rng.int(d.choices.length)];
       else {
         const u = rng.next();
-        let x = d.log ? Math.exp(Math.log(d.min) + u * (Math.log(d.max) - Math.log(d.min))) : d.min + u * (d.max - d.min);
+        let x = d.log
+          ? Math.exp(Math.log(d.min) + u * (Math.log(d.max) - Math.log(d.min)))
+          : d.min + u * (d.max - d.min);
         x = d.int ? Math.round(x) : Number(x.toPrecision(3));
         c[k] = x;
       }
@@ -136,14 +156,20 @@ const paramString = (c: Candidate) =>
 export async function tune(o: TuneOptions): Promise<TuneResult> {
   const algo = o.algo;
   const space = SPACES[algo];
-  if (!space) throw new AppError('USAGE', `exp tune supports ${Object.keys(SPACES).join(', ')}; got "${algo}" (a blend is tuned through its members)`);
+  if (!space)
+    throw new AppError(
+      'USAGE',
+      `exp tune supports ${Object.keys(SPACES).join(', ')}; got "${algo}" (a blend is tuned through its members)`,
+    );
   familyOf(algo);
   const search: SearchKind = o.search ?? 'halving';
-  if (!['random', 'halving', 'none'].includes(search)) throw new AppError('USAGE', `--search must be random, halving or none; got "${search}"`);
+  if (!['random', 'halving', 'none'].includes(search))
+    throw new AppError('USAGE', `--search must be random, halving or none; got "${search}"`);
   const metric = o.metric ?? 'mape';
   const grid = o.noGrid ? [] : gridPoints(space.grid);
   const budget = o.budget ?? (grid.length || 27);
-  if (!Number.isInteger(budget) || budget < 1) throw new AppError('USAGE', `--budget must be a whole number >= 1, got ${budget}`);
+  if (!Number.isInteger(budget) || budget < 1)
+    throw new AppError('USAGE', `--budget must be a whole number >= 1, got ${budget}`);
   const threads = trainingThreads(o.env);
   const p = o.params;
   const { train, source } = await trainingSplit(o);
@@ -165,10 +191,12 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
   const base = p.model_trainer.params[algo] ?? {};
   // rows used at each rung: a seeded order of the fit rows, cut to the fraction
   const rowOrder = new Rng(p.base.random_state + 11).permutation(fitIdx.length);
-  const rowsAt = (fraction: number) => Array.from(rowOrder.subarray(0, Math.max(50, Math.round(fitIdx.length * fraction)))).sort((a, b) => a - b);
+  const rowsAt = (fraction: number) =>
+    Array.from(rowOrder.subarray(0, Math.max(50, Math.round(fitIdx.length * fraction)))).sort((a, b) => a - b);
 
   const experimentName = o.experimentName ?? 'hyperparameter-tuning';
-  const plan = grid.length + (search === 'none' ? 0 : search === 'random' ? budget : 3 * budget + budget + Math.ceil(budget / 3));
+  const plan =
+    grid.length + (search === 'none' ? 0 : search === 'random' ? budget : 3 * budget + budget + Math.ceil(budget / 3));
   let done = 0;
   return withParentRun(
     o.client,
@@ -176,12 +204,27 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
       experimentName,
       runName: `tune-${algo}-${grid.length ? 'grid+' : ''}${search}-${budget}`,
       tags: { 'carprice.experiment': 'tune', 'carprice.algo': algo, 'mlflow.source.name': 'carprice exp tune' },
-      params: { algo, data: source, fit_rows: fitIdx.length, validation_rows: nVal, search, budget, grid_points: grid.length, metric, seed: p.base.random_state },
+      params: {
+        algo,
+        data: source,
+        fit_rows: fitIdx.length,
+        validation_rows: nVal,
+        search,
+        budget,
+        grid_points: grid.length,
+        metric,
+        seed: p.base.random_state,
+      },
     },
     async (parent) => {
       const all: TuneCandidate[] = [];
       /** Fit and score a batch of candidates on `rows` of the fit rows, logging a nested run each. */
-      const evaluate = async (cands: Candidate[], src: TuneCandidate['source'], rung: number, rows: number[] | null): Promise<TuneCandidate[]> => {
+      const evaluate = async (
+        cands: Candidate[],
+        src: TuneCandidate['source'],
+        rung: number,
+        rows: number[] | null,
+      ): Promise<TuneCandidate[]> => {
         const out: TuneCandidate[] = [];
         const X = rows ? takeRows(fam.X, rows) : fam.X;
         const z = rows ? takeValues(prep.z, rows) : prep.z;
@@ -191,7 +234,13 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
           checkInterrupted(o.signal);
           const part = cands.slice(at, at + batch);
           o.onProgress?.({ done, total: plan, label: `${src}${rung ? ` rung ${rung}` : ''}: ${paramString(part[0])}` });
-          const jobs: FitJob[] = part.map((c) => ({ algo, params: { ...base, ...c }, X, y: z, ...(w ? { sampleWeight: w } : {}) }));
+          const jobs: FitJob[] = part.map((c) => ({
+            algo,
+            params: { ...base, ...c },
+            X,
+            y: z,
+            ...(w ? { sampleWeight: w } : {}),
+          }));
           const t0 = performance.now();
           const models = await fitEstimators(jobs, { threads, signal: o.signal });
           const seconds = (performance.now() - t0) / 1000 / part.length;
@@ -199,13 +248,32 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
             const pred = inverseTarget(prep.transform, models[k].predict(Xval));
             const finite = pred.every(Number.isFinite);
             const m = finite ? regressionMetrics(yVal, pred) : undefined;
-            const metrics = m ? { r2: m.r2, rmse: m.rmse, mae: m.mae, mape: m.mape, medape: m.medape, within10: m.within10, seconds } : { r2: -Infinity, rmse: Infinity, mae: Infinity, mape: Infinity, medape: Infinity, within10: 0, seconds };
+            const metrics = m
+              ? { r2: m.r2, rmse: m.rmse, mae: m.mae, mape: m.mape, medape: m.medape, within10: m.within10, seconds }
+              : {
+                  r2: -Infinity,
+                  rmse: Infinity,
+                  mae: Infinity,
+                  mape: Infinity,
+                  medape: Infinity,
+                  within10: 0,
+                  seconds,
+                };
             const cand: TuneCandidate = { source: src, rung, rows: X.nRows, params: c, metrics };
             await childRun(
               o.client,
               parent,
-              { runName: `${src}${rung ? `-r${rung}` : ''}-${all.length + out.length + 1}`, params: { ...c, source: src, rung, rows: X.nRows }, tags: { 'carprice.algo': algo, 'carprice.search': src } },
-              async () => Object.fromEntries(Object.entries(metrics).filter(([, v]) => Number.isFinite(v)).map(([k2, v]) => [`val_${k2}`, v])),
+              {
+                runName: `${src}${rung ? `-r${rung}` : ''}-${all.length + out.length + 1}`,
+                params: { ...c, source: src, rung, rows: X.nRows },
+                tags: { 'carprice.algo': algo, 'carprice.search': src },
+              },
+              async () =>
+                Object.fromEntries(
+                  Object.entries(metrics)
+                    .filter(([, v]) => Number.isFinite(v))
+                    .map(([k2, v]) => [`val_${k2}`, v]),
+                ),
               o.report,
             );
             out.push(cand);
@@ -220,7 +288,9 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
 
       const current = (await evaluate([{}], 'grid', 0, null))[0];
       all.pop(); // params.yaml's settings are the reference, not a candidate
-      current.params = Object.fromEntries(Object.keys(space.grid).map((k) => [k, (base[k] as Value | undefined) ?? 'default']));
+      current.params = Object.fromEntries(
+        Object.keys(space.grid).map((k) => [k, (base[k] as Value | undefined) ?? 'default']),
+      );
       if (grid.length) {
         o.report?.(`${algo}: grid of ${grid.length} points`);
         await evaluate(grid, 'grid', 0, null);
@@ -232,10 +302,15 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
         let cands = samplePoints(space.wide, 3 * budget, p.base.random_state + 101);
         const fractions = [1 / 9, 1 / 3, 1];
         for (const [r, f] of fractions.entries()) {
-          o.report?.(`${algo}: successive halving rung ${r + 1}: ${cands.length} candidates on ${Math.round(100 * f)}% of the fit rows`);
+          o.report?.(
+            `${algo}: successive halving rung ${r + 1}: ${cands.length} candidates on ${Math.round(100 * f)}% of the fit rows`,
+          );
           const scored = await evaluate(cands, 'halving', r + 1, f < 1 ? rowsAt(f) : null);
           if (r === fractions.length - 1) break;
-          cands = [...scored].sort(byMetric).slice(0, Math.max(1, Math.ceil(scored.length / 3))).map((c) => c.params);
+          cands = [...scored]
+            .sort(byMetric)
+            .slice(0, Math.max(1, Math.ceil(scored.length / 3)))
+            .map((c) => c.params);
         }
       }
       o.onProgress?.({ done: plan, total: plan, label: 'done' });
@@ -254,15 +329,40 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
         c.metrics.seconds.toFixed(2),
       ]);
       const table = markdownTable(headers, cells);
-      await logTextArtifact(o.client, parent.runId, 'tuning.md', `# ${algo}: validation on ${nVal} of ${n} training listings, ranked by ${metric}\n\n${table}`);
+      await logTextArtifact(
+        o.client,
+        parent.runId,
+        'tuning.md',
+        `# ${algo}: validation on ${nVal} of ${n} training listings, ranked by ${metric}\n\n${table}`,
+      );
       await logTextArtifact(o.client, parent.runId, 'tuning.csv', csvTable(headers, cells));
-      await o.client.logParams(parent.runId, Object.fromEntries(Object.entries(best.params).map(([k, v]) => [`best_${k}`, v])));
+      await o.client.logParams(
+        parent.runId,
+        Object.fromEntries(Object.entries(best.params).map(([k, v]) => [`best_${k}`, v])),
+      );
       await o.client.logMetrics(parent.runId, {
-        ...Object.fromEntries(Object.entries(best.metrics).filter(([, v]) => Number.isFinite(v)).map(([k, v]) => [`best_val_${k}`, v])),
-        ...Object.fromEntries(Object.entries(current.metrics).filter(([, v]) => Number.isFinite(v)).map(([k, v]) => [`current_val_${k}`, v])),
+        ...Object.fromEntries(
+          Object.entries(best.metrics)
+            .filter(([, v]) => Number.isFinite(v))
+            .map(([k, v]) => [`best_val_${k}`, v]),
+        ),
+        ...Object.fromEntries(
+          Object.entries(current.metrics)
+            .filter(([, v]) => Number.isFinite(v))
+            .map(([k, v]) => [`current_val_${k}`, v]),
+        ),
       });
       await o.client.setTags(parent.runId, { 'carprice.best': paramString(best.params) });
-      return { parentRunId: parent.runId, experimentId: parent.experimentId, algo, metric, best, current, candidates: all, table };
+      return {
+        parentRunId: parent.runId,
+        experimentId: parent.experimentId,
+        algo,
+        metric,
+        best,
+        current,
+        candidates: all,
+        table,
+      };
     },
   );
 }

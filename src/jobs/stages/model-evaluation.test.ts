@@ -14,14 +14,29 @@ test('a close Production comparison prints the digits that differ', () => {
     flag: true,
     reason: 'passes the gates and beats Production v3: R² 0.94091 > 0.94087',
   });
-  assert.equal(decide({ ...good, r2: 0.940871 }, gates, { version: '3', metrics: { r2: 0.940912 } }).reason, 'not better than Production v3: R² 0.94087 < 0.94091');
-  assert.equal(decide(good, gates, { version: '3', metrics: { r2: 0.940912 } }).reason, 'not better than Production v3: R² 0.9409 = 0.9409');
-  assert.equal(decide(good, gates, { version: '3', metrics: { r2: 0.5 } }).reason, 'passes the gates and beats Production v3: R² 0.9409 > 0.5000');
+  assert.equal(
+    decide({ ...good, r2: 0.940871 }, gates, { version: '3', metrics: { r2: 0.940912 } }).reason,
+    'not better than Production v3: R² 0.94087 < 0.94091',
+  );
+  assert.equal(
+    decide(good, gates, { version: '3', metrics: { r2: 0.940912 } }).reason,
+    'not better than Production v3: R² 0.9409 = 0.9409',
+  );
+  assert.equal(
+    decide(good, gates, { version: '3', metrics: { r2: 0.5 } }).reason,
+    'passes the gates and beats Production v3: R² 0.9409 > 0.5000',
+  );
 });
 
 test('a gate just missed shows the metric past the threshold', () => {
-  assert.equal(decide({ ...good, r2: 0.79999 }, gates, null).reason, 'fails the evaluation gates: R² 0.79999 < min_r2 0.8');
-  assert.equal(decide({ ...good, rmse: 300000.4 }, gates, null).reason, 'fails the evaluation gates: RMSE 300000.4 > max_rmse 300000');
+  assert.equal(
+    decide({ ...good, r2: 0.79999 }, gates, null).reason,
+    'fails the evaluation gates: R² 0.79999 < min_r2 0.8',
+  );
+  assert.equal(
+    decide({ ...good, rmse: 300000.4 }, gates, null).reason,
+    'fails the evaluation gates: RMSE 300000.4 > max_rmse 300000',
+  );
 });
 
 test('distinctPair adds decimals only until the two differ', () => {

@@ -36,7 +36,11 @@ export async function readStageJson<T>(path: string, stage: string): Promise<T> 
   try {
     return JSON.parse(await readFile(path, 'utf8')) as T;
   } catch (e) {
-    throw new AppError('FILE_NOT_FOUND', `cannot read ${path} (${(e as Error).message}); run the ${stage} stage first`, { cause: e });
+    throw new AppError(
+      'FILE_NOT_FOUND',
+      `cannot read ${path} (${(e as Error).message}); run the ${stage} stage first`,
+      { cause: e },
+    );
   }
 }
 
@@ -56,7 +60,11 @@ export function distinctPair(a: number, b: number, minDecimals: number): [string
 }
 
 /** Decide the flag: gates first, then "better than Production" by R² on the same test rows. */
-export function decide(m: Record<string, number>, t: EvaluationInfo['thresholds'], prod: EvaluationInfo['production']): { flag: boolean; reason: string } {
+export function decide(
+  m: Record<string, number>,
+  t: EvaluationInfo['thresholds'],
+  prod: EvaluationInfo['production'],
+): { flag: boolean; reason: string } {
   const fails: string[] = [];
   if (!(m.r2 >= t.min_r2)) fails.push(`R² ${distinctPair(m.r2, t.min_r2, 4)[0]} < min_r2 ${t.min_r2}`);
   if (!(m.rmse <= t.max_rmse)) fails.push(`RMSE ${distinctPair(m.rmse, t.max_rmse, 0)[0]} > max_rmse ${t.max_rmse}`);
@@ -64,8 +72,12 @@ export function decide(m: Record<string, number>, t: EvaluationInfo['thresholds'
   if (fails.length) return { flag: false, reason: `fails the evaluation gates: ${fails.join('; ')}` };
   if (!prod) return { flag: true, reason: 'passes the gates and there is no Production version yet' };
   const [ours, theirs] = distinctPair(m.r2, prod.metrics.r2, 4);
-  if (m.r2 > prod.metrics.r2) return { flag: true, reason: `passes the gates and beats Production v${prod.version}: R² ${ours} > ${theirs}` };
-  return { flag: false, reason: `not better than Production v${prod.version}: R² ${ours} ${m.r2 === prod.metrics.r2 ? '=' : '<'} ${theirs}` };
+  if (m.r2 > prod.metrics.r2)
+    return { flag: true, reason: `passes the gates and beats Production v${prod.version}: R² ${ours} > ${theirs}` };
+  return {
+    flag: false,
+    reason: `not better than Production v${prod.version}: R² ${ours} ${m.r2 === prod.metrics.r2 ? '=' : '<'} ${theirs}`,
+  };
 }
 
 export async function modelEvaluation(ctx: StageContext): Promise<EvaluationInfo> {
@@ -91,7 +103,10 @@ export async function modelEvaluation(ctx: StageContext): Promise<EvaluationInfo
       try {
         const local = await client.downloadModel(`models:/${run.model_name}/${prodVersion}`, dir);
         const prodBundle = ModelBundle.load(local);
-        production = { version: prodVersion, metrics: pick(regressionMetrics(test.y!, prodBundle.predictFrame(test.frame))) };
+        production = {
+          version: prodVersion,
+          metrics: pick(regressionMetrics(test.y!, prodBundle.predictFrame(test.frame))),
+        };
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -101,9 +116,20 @@ export async function modelEvaluation(ctx: StageContext): Promise<EvaluationInfo
     await client.close();
   }
   const { flag, reason } = decide(metrics, thresholds, production);
-  const info: EvaluationInfo = { flag, reason, model_name: run.model_name, model_version: run.model_version, run_id: run.run_id, metrics, thresholds, production };
+  const info: EvaluationInfo = {
+    flag,
+    reason,
+    model_name: run.model_name,
+    model_version: run.model_version,
+    run_id: run.run_id,
+    metrics,
+    thresholds,
+    production,
+  };
   writeFileAtomic(paths.metrics, stableStringify(metrics, 2) + '\n');
   writeFileAtomic(paths.evaluationInfo, stableStringify(info, 2) + '\n');
-  ctx.report?.(`model_evaluation: R² ${metrics.r2.toFixed(4)}, MAPE ${(100 * metrics.mape).toFixed(2)}%: ${flag ? 'better' : 'not promoted'} (${reason})`);
+  ctx.report?.(
+    `model_evaluation: R² ${metrics.r2.toFixed(4)}, MAPE ${(100 * metrics.mape).toFixed(2)}%: ${flag ? 'better' : 'not promoted'} (${reason})`,
+  );
   return info;
 }

@@ -34,7 +34,8 @@ export function flattenParams(obj: Record<string, unknown>, prefix = ''): Record
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flattenParams(v as Record<string, unknown>, key));
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      Object.assign(out, flattenParams(v as Record<string, unknown>, key));
     else out[key] = Array.isArray(v) ? v.join(',') : String(v);
   }
   return out;
@@ -55,14 +56,21 @@ export async function modelTrainer(ctx: StageContext): Promise<TrainerRunInfo> {
     signal: ctx.signal,
     metadata: {
       createdAt: new Date(clock.now()).toISOString(),
-      training: { dataHash: dataFingerprint(train.frame, train.y!), rows: train.frame.nRows, source: p.data_ingestion.output_dir + '/train.csv' },
+      training: {
+        dataHash: dataFingerprint(train.frame, train.y!),
+        rows: train.frame.nRows,
+        source: p.data_ingestion.output_dir + '/train.csv',
+      },
       params: trainedParams(p, algo),
       carpriceVersion: CARPRICE_VERSION,
     },
   });
   const fitSeconds = (performance.now() - t0) / 1000;
   const trainMetrics = regressionMetrics(train.y!, bundle.predictFrame(train.frame));
-  bundle.metadata = { ...bundle.metadata, metrics: { train_r2: trainMetrics.r2, train_rmse: trainMetrics.rmse, train_mape: trainMetrics.mape } };
+  bundle.metadata = {
+    ...bundle.metadata,
+    metrics: { train_r2: trainMetrics.r2, train_rmse: trainMetrics.rmse, train_mape: trainMetrics.mape },
+  };
   bundle.save(paths.model);
   ctx.report?.(`model_trainer: ${algo} fitted in ${fitSeconds.toFixed(1)} s (train R² ${trainMetrics.r2.toFixed(4)})`);
 
@@ -71,12 +79,22 @@ export async function modelTrainer(ctx: StageContext): Promise<TrainerRunInfo> {
     const run = await client.startRun({
       experimentName: p.mlflow.experiment_name,
       runName: `${algo}-${new Date(clock.now()).toISOString().slice(0, 19)}`,
-      tags: { 'carprice.stage': 'model_trainer', 'carprice.algo': algo, 'mlflow.source.name': 'carprice stage model_trainer' },
+      tags: {
+        'carprice.stage': 'model_trainer',
+        'carprice.algo': algo,
+        'mlflow.source.name': 'carprice stage model_trainer',
+      },
     });
     noteOpenRun(ctx, run.runId, 'model_trainer');
     try {
       await client.logParams(run.runId, flattenParams({ ...trainedParams(p, algo), train_rows: train.frame.nRows }));
-      await client.logMetrics(run.runId, { train_r2: trainMetrics.r2, train_rmse: trainMetrics.rmse, train_mae: trainMetrics.mae, train_mape: trainMetrics.mape, fit_seconds: fitSeconds });
+      await client.logMetrics(run.runId, {
+        train_r2: trainMetrics.r2,
+        train_rmse: trainMetrics.rmse,
+        train_mae: trainMetrics.mae,
+        train_mape: trainMetrics.mape,
+        fit_seconds: fitSeconds,
+      });
       const modelUri = await client.logModel(run.runId, paths.model, { artifactPath: 'model' });
       const version = await client.registerModel(p.model_registration.model_name, modelUri, { tags: { algo } });
       await client.endRun(run.runId, 'FINISHED');

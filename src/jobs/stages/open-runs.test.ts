@@ -34,7 +34,10 @@ test('orphaned runs are marked FAILED by the next stage; live and foreign ones a
   t.after(() => sleeper.kill());
   writeFileSync(join(ledger, `${live.runId}.json`), JSON.stringify({ ...rec, run_id: live.runId, pid: sleeper.pid }));
   const foreign = await client.startRun({ experimentName: 'e' });
-  writeFileSync(join(ledger, `${foreign.runId}.json`), JSON.stringify({ ...rec, run_id: foreign.runId, pid: deadPid, tracking_uri: 'http://elsewhere:5000' }));
+  writeFileSync(
+    join(ledger, `${foreign.runId}.json`),
+    JSON.stringify({ ...rec, run_id: foreign.runId, pid: deadPid, tracking_uri: 'http://elsewhere:5000' }),
+  );
   const reports: string[] = [];
   const failed = await failOrphanedRuns({ ...ctx, report: (l) => reports.push(l) });
   assert.deepEqual(failed, [orphan.runId]);

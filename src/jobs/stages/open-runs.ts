@@ -87,10 +87,14 @@ export async function failOrphanedRuns(ctx: StageContext): Promise<string[]> {
       try {
         const run = await client.getRun(rec.run_id);
         if (run.info.status === 'RUNNING') {
-          await client.setTags(rec.run_id, { 'carprice.failure': `the ${rec.stage} stage process (pid ${rec.pid}) ended without closing the run` });
+          await client.setTags(rec.run_id, {
+            'carprice.failure': `the ${rec.stage} stage process (pid ${rec.pid}) ended without closing the run`,
+          });
           await client.endRun(rec.run_id, 'FAILED');
           failed.push(rec.run_id);
-          ctx.report?.(`${rec.stage}: run ${rec.run_id} was left RUNNING by a stage process that died; marked it FAILED`);
+          ctx.report?.(
+            `${rec.stage}: run ${rec.run_id} was left RUNNING by a stage process that died; marked it FAILED`,
+          );
         }
       } catch (e) {
         ctx.logger?.debug({ err: e, runId: rec.run_id }, 'could not close an orphaned run');

@@ -22,7 +22,13 @@ export async function registerModel(ctx: StageContext): Promise<Registration> {
   const target = ctx.params.model_registration.register_as;
   let result: Registration;
   if (!info.flag || target === 'None') {
-    result = { model_name: info.model_name, model_version: info.model_version, transitioned: false, stage: null, reason: info.flag ? 'register_as is None' : info.reason };
+    result = {
+      model_name: info.model_name,
+      model_version: info.model_version,
+      transitioned: false,
+      stage: null,
+      reason: info.flag ? 'register_as is None' : info.reason,
+    };
   } else {
     const client = openTracking(ctx);
     try {
@@ -31,7 +37,13 @@ export async function registerModel(ctx: StageContext): Promise<Registration> {
     } finally {
       await client.close();
     }
-    result = { model_name: info.model_name, model_version: info.model_version, transitioned: true, stage: target, reason: info.reason };
+    result = {
+      model_name: info.model_name,
+      model_version: info.model_version,
+      transitioned: true,
+      stage: target,
+      reason: info.reason,
+    };
   }
   writeFileAtomic(paths.registration, stableStringify(result, 2) + '\n');
   ctx.report?.(

@@ -49,7 +49,13 @@ export function stagePaths(ctx: StageContext) {
 
 /** Open the tracking client for the URI in force (env, params.yaml, embedded default). */
 export function openTracking(ctx: StageContext): TrackingClient {
-  return TrackingClient.open({ env: ctx.env, paramsUri: ctx.params.mlflow.tracking_uri, cwd: ctx.cwd, logger: ctx.logger, clock: ctx.clock });
+  return TrackingClient.open({
+    env: ctx.env,
+    paramsUri: ctx.params.mlflow.tracking_uri,
+    cwd: ctx.cwd,
+    logger: ctx.logger,
+    clock: ctx.clock,
+  });
 }
 
 /** A tracking URI safe to write into files and logs (no user:password@). */

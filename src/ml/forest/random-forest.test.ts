@@ -82,7 +82,16 @@ test('save/load gives bit-identical predictions and keeps the OOB score', () => 
 });
 
 test('unknown params and bad values are USAGE errors naming the param', () => {
-  assert.throws(() => new RandomForestRegressor({ n_trees: 10 }), (e) => isAppError(e, 'USAGE') && /"n_trees"/.test(e.message));
-  assert.throws(() => new RandomForestRegressor({ bootstrap: 'yes' }), (e) => isAppError(e, 'USAGE') && /parameter "bootstrap" must be true or false, got "yes"/.test(e.message));
-  assert.throws(() => new RandomForestRegressor({ max_features: 0 }), (e) => isAppError(e, 'USAGE') && /max_features/.test(e.message));
+  assert.throws(
+    () => new RandomForestRegressor({ n_trees: 10 }),
+    (e) => isAppError(e, 'USAGE') && /"n_trees"/.test(e.message),
+  );
+  assert.throws(
+    () => new RandomForestRegressor({ bootstrap: 'yes' }),
+    (e) => isAppError(e, 'USAGE') && /parameter "bootstrap" must be true or false, got "yes"/.test(e.message),
+  );
+  assert.throws(
+    () => new RandomForestRegressor({ max_features: 0 }),
+    (e) => isAppError(e, 'USAGE') && /max_features/.test(e.message),
+  );
 });

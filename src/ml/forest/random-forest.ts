@@ -121,7 +121,8 @@ export class RandomForestRegressor implements Regressor {
   }
 
   toJSON(): SavedEstimator {
-    if (!this.fitted) throw new AppError('MODEL_INVALID', 'RandomForestRegressor.toJSON called before fit; nothing to save');
+    if (!this.fitted)
+      throw new AppError('MODEL_INVALID', 'RandomForestRegressor.toJSON called before fit; nothing to save');
     const f = this.fitted;
     return {
       kind: 'forest',

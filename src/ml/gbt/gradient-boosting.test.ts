@@ -12,7 +12,11 @@ import { fromRows, makeMatrix, type Matrix } from '../matrix.js';
 import { GradientBoostingRegressor } from './index.js';
 import { makeLoss } from './loss.js';
 
-const col = (xs: number[]): Matrix => fromRows(xs.map((x) => [x]), ['x']);
+const col = (xs: number[]): Matrix =>
+  fromRows(
+    xs.map((x) => [x]),
+    ['x'],
+  );
 
 test('depth-1 GBDT equals the hand-computed stumps (two rounds)', () => {
   // x = 1..4, y = [1, 2, 3, 10]; base_score = mean = 4; lambda 1, lr 0.5.
@@ -23,11 +27,17 @@ test('depth-1 GBDT equals the hand-computed stumps (two rounds)', () => {
   //   leaves: -3.75/4*0.5 = -0.46875 -> 2.78125 ; 4.5/2*0.5 = 1.125 -> 6.625
   const X = col([1, 2, 3, 4]);
   const y = Float64Array.from([1, 2, 3, 10]);
-  const one = new GradientBoostingRegressor({ n_estimators: 1, max_depth: 1, learning_rate: 0.5, reg_lambda: 1 }).fit(X, y);
+  const one = new GradientBoostingRegressor({ n_estimators: 1, max_depth: 1, learning_rate: 0.5, reg_lambda: 1 }).fit(
+    X,
+    y,
+  );
   assert.equal(one.baseScore, 4);
   assert.equal(one.trees!.threshold[0], 3.5);
   assert.deepEqual(Array.from(one.predict(X)), [3.25, 3.25, 3.25, 5.5]);
-  const two = new GradientBoostingRegressor({ n_estimators: 2, max_depth: 1, learning_rate: 0.5, reg_lambda: 1 }).fit(X, y);
+  const two = new GradientBoostingRegressor({ n_estimators: 2, max_depth: 1, learning_rate: 0.5, reg_lambda: 1 }).fit(
+    X,
+    y,
+  );
   assert.deepEqual(Array.from(two.predict(X)), [2.78125, 2.78125, 2.78125, 6.625]);
   assert.deepEqual(two.featureImportance('split'), { x: 2 });
   assert.ok(Math.abs(two.featureImportance('gain').x - (27 + (3.75 ** 2 / 4 + 4.5 ** 2 / 2 - 0.75 ** 2 / 5))) < 1e-12);
@@ -36,13 +46,24 @@ test('depth-1 GBDT equals the hand-computed stumps (two rounds)', () => {
 test('base_score, gamma and min_child_weight act as in XGBoost', () => {
   const X = col([1, 2, 3, 4]);
   const y = Float64Array.from([1, 2, 3, 10]);
-  const fixed = new GradientBoostingRegressor({ n_estimators: 1, max_depth: 1, learning_rate: 0.5, base_score: 0 }).fit(X, y);
+  const fixed = new GradientBoostingRegressor({ n_estimators: 1, max_depth: 1, learning_rate: 0.5, base_score: 0 }).fit(
+    X,
+    y,
+  );
   assert.equal(fixed.baseScore, 0);
   // gamma above the best gain (27) forbids the split: prediction is base_score + leaf of all rows
-  const pruned = new GradientBoostingRegressor({ n_estimators: 1, max_depth: 1, learning_rate: 0.5, gamma: 28 }).fit(X, y);
+  const pruned = new GradientBoostingRegressor({ n_estimators: 1, max_depth: 1, learning_rate: 0.5, gamma: 28 }).fit(
+    X,
+    y,
+  );
   assert.deepEqual(Array.from(pruned.predict(X)), [4, 4, 4, 4]);
   // min_child_weight 2 rules out the 3|1 split, leaving x <= 2.5 (gain 16.67)
-  const mcw = new GradientBoostingRegressor({ n_estimators: 1, max_depth: 1, learning_rate: 0.5, min_child_weight: 2 }).fit(X, y);
+  const mcw = new GradientBoostingRegressor({
+    n_estimators: 1,
+    max_depth: 1,
+    learning_rate: 0.5,
+    min_child_weight: 2,
+  }).fit(X, y);
   assert.equal(mcw.trees!.threshold[0], 2.5);
 });
 
@@ -57,7 +78,10 @@ function noisyData(n: number, seed: number): { X: Matrix; y: Float64Array } {
     data[i * 4 + 3] = rng.normal();
     y[i] = 2 * data[i * 4] + (data[i * 4 + 1] > 5 ? 3 : 0) + [0, 4, -2, 1, 3, -1][data[i * 4 + 2]] + rng.normal();
   }
-  const X = makeMatrix(n, 4, data, ['a', 'b', 'c', 'd'], { categorical: [false, false, true, false], nCategories: [0, 0, 6, 0] });
+  const X = makeMatrix(n, 4, data, ['a', 'b', 'c', 'd'], {
+    categorical: [false, false, true, false],
+    nCategories: [0, 0, 6, 0],
+  });
   return { X, y };
 }
 
@@ -80,7 +104,12 @@ test('early stopping stops and keeps the best iteration', () => {
   };
   const train = mk(300);
   const valid = mk(300);
-  const m = new GradientBoostingRegressor({ n_estimators: 200, max_depth: 6, learning_rate: 0.5, early_stopping_rounds: 5 }).fit(train.X, train.y, { valid });
+  const m = new GradientBoostingRegressor({
+    n_estimators: 200,
+    max_depth: 6,
+    learning_rate: 0.5,
+    early_stopping_rounds: 5,
+  }).fit(train.X, train.y, { valid });
   const v = m.history.valid;
   const best = v.indexOf(Math.min(...v));
   assert.equal(m.bestIteration, best);
@@ -88,7 +117,10 @@ test('early stopping stops and keeps the best iteration', () => {
   assert.ok(v.length < 200);
   assert.equal(m.nTrees, best + 1);
   // the kept model is the model trained for best + 1 rounds
-  const ref = new GradientBoostingRegressor({ n_estimators: best + 1, max_depth: 6, learning_rate: 0.5 }).fit(train.X, train.y);
+  const ref = new GradientBoostingRegressor({ n_estimators: best + 1, max_depth: 6, learning_rate: 0.5 }).fit(
+    train.X,
+    train.y,
+  );
   assert.deepEqual(Array.from(m.predict(valid.X)), Array.from(ref.predict(valid.X)));
   assert.throws(
     () => new GradientBoostingRegressor({ early_stopping_rounds: 5 }).fit(train.X, train.y),
@@ -112,20 +144,36 @@ test('categorical split separates interleaved categories by mean target in one s
   const m = new GradientBoostingRegressor(params).fit(X, Float64Array.from(y));
   assert.deepEqual(Array.from(m.predict(X)), y);
   // the same column as plain numbers cannot do it in one split
-  const numeric = new GradientBoostingRegressor(params).fit(makeMatrix(codes.length, 1, Float64Array.from(codes), ['color']), Float64Array.from(y));
+  const numeric = new GradientBoostingRegressor(params).fit(
+    makeMatrix(codes.length, 1, Float64Array.from(codes), ['color']),
+    Float64Array.from(y),
+  );
   assert.notDeepEqual(Array.from(numeric.predict(X)), y);
 });
 
 test('missing values go to the learned side', () => {
   const xs = [1, 2, 3, 4, 5, 6, 7, 8, NaN, NaN];
   const y = Float64Array.from([0, 0, 0, 0, 0, 10, 10, 10, 10, 10]);
-  const m = new GradientBoostingRegressor({ n_estimators: 1, max_depth: 1, learning_rate: 1, reg_lambda: 0, min_child_weight: 0 }).fit(col(xs), y);
+  const m = new GradientBoostingRegressor({
+    n_estimators: 1,
+    max_depth: 1,
+    learning_rate: 1,
+    reg_lambda: 0,
+    min_child_weight: 0,
+  }).fit(col(xs), y);
   assert.deepEqual(Array.from(m.predict(col([NaN, 1, 8]))), [10, 0, 10]);
 });
 
 test('the same seed gives the same model; another seed another one', () => {
   const { X, y } = noisyData(400, 2);
-  const params = { n_estimators: 30, max_depth: 4, learning_rate: 0.2, subsample: 0.7, colsample_bytree: 0.75, colsample_bynode: 0.7 };
+  const params = {
+    n_estimators: 30,
+    max_depth: 4,
+    learning_rate: 0.2,
+    subsample: 0.7,
+    colsample_bytree: 0.75,
+    colsample_bynode: 0.7,
+  };
   const a = JSON.stringify(new GradientBoostingRegressor({ ...params, random_state: 9 }).fit(X, y).toJSON());
   const b = JSON.stringify(new GradientBoostingRegressor({ ...params, seed: 9 }).fit(X, y).toJSON());
   const c = JSON.stringify(new GradientBoostingRegressor({ ...params, random_state: 10 }).fit(X, y).toJSON());
@@ -135,7 +183,13 @@ test('the same seed gives the same model; another seed another one', () => {
 
 test('subsampled training predictions equal predict() on the training rows', () => {
   const { X, y } = noisyData(300, 4);
-  const m = new GradientBoostingRegressor({ n_estimators: 3, max_depth: 3, subsample: 0.5, learning_rate: 1, reg_lambda: 0 }).fit(X, y);
+  const m = new GradientBoostingRegressor({
+    n_estimators: 3,
+    max_depth: 3,
+    subsample: 0.5,
+    learning_rate: 1,
+    reg_lambda: 0,
+  }).fit(X, y);
   // training RMSE is tracked from internal (binned) predictions; predict() walks raw values
   const p = m.predict(X);
   let s = 0;
@@ -145,12 +199,20 @@ test('subsampled training predictions equal predict() on the training rows', () 
 
 test('save/load gives bit-identical predictions, NaN and unseen codes included', () => {
   const { X, y } = noisyData(600, 3);
-  const m = new GradientBoostingRegressor({ n_estimators: 40, max_depth: 5, learning_rate: 0.2, subsample: 0.8 }).fit(X, y);
+  const m = new GradientBoostingRegressor({ n_estimators: 40, max_depth: 5, learning_rate: 0.2, subsample: 0.8 }).fit(
+    X,
+    y,
+  );
   const saved = m.toJSON();
   assert.equal(saved.kind, 'gbdt');
   assert.equal(saved.formatVersion, 1);
   const back = loadEstimator(JSON.parse(JSON.stringify(saved)));
-  const probe = makeMatrix(3, 4, Float64Array.from([0.1, NaN, 99, 0, NaN, 3, NaN, NaN, 1, 7, 2.5, 0]), ['a', 'b', 'c', 'd']);
+  const probe = makeMatrix(3, 4, Float64Array.from([0.1, NaN, 99, 0, NaN, 3, NaN, NaN, 1, 7, 2.5, 0]), [
+    'a',
+    'b',
+    'c',
+    'd',
+  ]);
   for (const Z of [X, probe]) {
     const a = m.predict(Z);
     const b = back.predict(Z);
@@ -162,7 +224,12 @@ test('save/load gives bit-identical predictions, NaN and unseen codes included',
 
 test('loss-guided growth respects max_leaves', () => {
   const { X, y } = noisyData(500, 6);
-  const m = new GradientBoostingRegressor({ n_estimators: 5, max_leaves: 5, grow_policy: 'lossguide', max_depth: 0 }).fit(X, y);
+  const m = new GradientBoostingRegressor({
+    n_estimators: 5,
+    max_leaves: 5,
+    grow_policy: 'lossguide',
+    max_depth: 0,
+  }).fit(X, y);
   const t = m.trees!;
   for (let k = 0; k < t.nTrees; k++) {
     const end = k + 1 < t.nTrees ? t.roots[k + 1] : t.nNodes;
@@ -191,15 +258,30 @@ test('(pseudo-)Huber gradients match finite differences of the loss', () => {
   }
   // robust base score: the median, not the mean dragged by the outlier
   const X = col([1, 2, 3, 4, 5]);
-  const m = new GradientBoostingRegressor({ objective: 'huber', n_estimators: 1 }).fit(X, Float64Array.from([1, 2, 3, 4, 1000]));
+  const m = new GradientBoostingRegressor({ objective: 'huber', n_estimators: 1 }).fit(
+    X,
+    Float64Array.from([1, 2, 3, 4, 1000]),
+  );
   assert.equal(m.baseScore, 3);
 });
 
 test('unknown params and bad values are USAGE errors naming the param', () => {
-  assert.throws(() => new GradientBoostingRegressor({ n_estimator: 300 }), (e) => isAppError(e, 'USAGE') && /"n_estimator"/.test(e.message) && /n_estimators/.test(e.message));
-  assert.throws(() => new GradientBoostingRegressor({ learning_rate: 0 }), (e) => isAppError(e, 'USAGE') && /parameter "learning_rate" must be a number > 0 and <= 10, got 0/.test(e.message));
-  assert.throws(() => new GradientBoostingRegressor({ subsample: 1.5, max_depth: 2.5 }), (e) => isAppError(e, 'USAGE') && /subsample/.test(e.message) && /max_depth/.test(e.message));
-  assert.throws(() => new GradientBoostingRegressor({ objective: 'reg:gamma' }), (e) => isAppError(e, 'USAGE') && /reg:squarederror/.test(e.message));
+  assert.throws(
+    () => new GradientBoostingRegressor({ n_estimator: 300 }),
+    (e) => isAppError(e, 'USAGE') && /"n_estimator"/.test(e.message) && /n_estimators/.test(e.message),
+  );
+  assert.throws(
+    () => new GradientBoostingRegressor({ learning_rate: 0 }),
+    (e) => isAppError(e, 'USAGE') && /parameter "learning_rate" must be a number > 0 and <= 10, got 0/.test(e.message),
+  );
+  assert.throws(
+    () => new GradientBoostingRegressor({ subsample: 1.5, max_depth: 2.5 }),
+    (e) => isAppError(e, 'USAGE') && /subsample/.test(e.message) && /max_depth/.test(e.message),
+  );
+  assert.throws(
+    () => new GradientBoostingRegressor({ objective: 'reg:gamma' }),
+    (e) => isAppError(e, 'USAGE') && /reg:squarederror/.test(e.message),
+  );
   const p = new GradientBoostingRegressor({ n_estimators: 300, max_depth: 6, learning_rate: 0.2 }).params();
   assert.equal(p.n_estimators, 300);
   assert.equal(p.reg_lambda, 1);
@@ -211,6 +293,12 @@ test('an aborted signal stops the fit with INTERRUPTED and leaves the model unfi
   const ac = new AbortController();
   ac.abort();
   const m = new GradientBoostingRegressor({ n_estimators: 5 });
-  assert.throws(() => m.fit(X, y, { signal: ac.signal }), (e) => isAppError(e, 'INTERRUPTED'));
-  assert.throws(() => m.predict(X), (e) => isAppError(e, 'MODEL_INVALID'));
+  assert.throws(
+    () => m.fit(X, y, { signal: ac.signal }),
+    (e) => isAppError(e, 'INTERRUPTED'),
+  );
+  assert.throws(
+    () => m.predict(X),
+    (e) => isAppError(e, 'MODEL_INVALID'),
+  );
 });

@@ -126,7 +126,10 @@ export class GradientBoostingRegressor implements Regressor {
   constructor(params: GradientBoostingParams | Record<string, unknown> = {}) {
     this.p = resolveParams('GradientBoostingRegressor', SPECS, params as Record<string, unknown>, ALIASES);
     if (this.p.max_depth === 0 && this.p.max_leaves === 0)
-      throw new AppError('USAGE', 'GradientBoostingRegressor: max_depth 0 (unlimited) needs max_leaves > 0 to bound the trees');
+      throw new AppError(
+        'USAGE',
+        'GradientBoostingRegressor: max_depth 0 (unlimited) needs max_leaves > 0 to bound the trees',
+      );
   }
 
   params(): Record<string, number | string | boolean> {
@@ -161,7 +164,10 @@ export class GradientBoostingRegressor implements Regressor {
     const p = this.p;
     const esRounds = p.early_stopping_rounds as number;
     if (esRounds > 0 && !options.valid)
-      throw new AppError('USAGE', `${owner}: early_stopping_rounds ${esRounds} needs a validation set (FitOptions.valid)`);
+      throw new AppError(
+        'USAGE',
+        `${owner}: early_stopping_rounds ${esRounds} needs a validation set (FitOptions.valid)`,
+      );
     const n = X.nRows;
     const nF = X.nCols;
     const w = options.sampleWeight ?? null;
@@ -286,7 +292,8 @@ export class GradientBoostingRegressor implements Regressor {
   }
 
   toJSON(): SavedEstimator {
-    if (!this.fitted) throw new AppError('MODEL_INVALID', 'GradientBoostingRegressor.toJSON called before fit; nothing to save');
+    if (!this.fitted)
+      throw new AppError('MODEL_INVALID', 'GradientBoostingRegressor.toJSON called before fit; nothing to save');
     const f = this.fitted;
     return {
       kind: 'gbdt',
@@ -304,7 +311,10 @@ export class GradientBoostingRegressor implements Regressor {
   static fromJSON(s: SavedEstimator): GradientBoostingRegressor {
     const columnNames = checkSavedColumns('gbdt', s.columnNames);
     if (typeof s.baseScore !== 'number' || !Number.isFinite(s.baseScore))
-      throw new AppError('MODEL_INVALID', 'saved "gbdt" model has no finite baseScore; retrain or restore the model file');
+      throw new AppError(
+        'MODEL_INVALID',
+        'saved "gbdt" model has no finite baseScore; retrain or restore the model file',
+      );
     const m = new GradientBoostingRegressor((s.params ?? {}) as Record<string, unknown>);
     m.fitted = {
       trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'gbdt'),

@@ -22,7 +22,12 @@ export interface Loss {
   /** Name of the metric `metric` returns (lower is better). */
   readonly metricName: string;
   /** gh[2i] = g_i * w_i, gh[2i+1] = h_i * w_i for every row (float32 in boosting). */
-  gradients(y: Float64Array, pred: Float64Array, w: Float64Array | null, gh: Float32Array | Float64Array | Float64Array): void;
+  gradients(
+    y: Float64Array,
+    pred: Float64Array,
+    w: Float64Array | null,
+    gh: Float32Array | Float64Array | Float64Array,
+  ): void;
   /** Evaluation metric over all rows (weighted). */
   metric(y: Float64Array, pred: Float64Array, w: Float64Array | null): number;
   /** Constant prediction to start from. */
@@ -56,7 +61,12 @@ function weightedMedian(y: Float64Array, w: Float64Array | null): number {
 // feedback per closure, so a fresh closure each fit was deoptimised and recompiled in every
 // fit (background compile time that showed as ~20% extra CPU over wall time).
 
-function squaredGradients(y: Float64Array, pred: Float64Array, w: Float64Array | null, gh: Float32Array | Float64Array): void {
+function squaredGradients(
+  y: Float64Array,
+  pred: Float64Array,
+  w: Float64Array | null,
+  gh: Float32Array | Float64Array,
+): void {
   if (w)
     for (let i = 0; i < y.length; i++) {
       gh[2 * i] = (pred[i] - y[i]) * w[i];
@@ -81,7 +91,13 @@ function rmse(y: Float64Array, pred: Float64Array, w: Float64Array | null): numb
   return Math.sqrt(s / sw);
 }
 
-function pseudoHuberGradients(y: Float64Array, pred: Float64Array, w: Float64Array | null, gh: Float32Array | Float64Array, delta: number): void {
+function pseudoHuberGradients(
+  y: Float64Array,
+  pred: Float64Array,
+  w: Float64Array | null,
+  gh: Float32Array | Float64Array,
+  delta: number,
+): void {
   for (let i = 0; i < y.length; i++) {
     const r = pred[i] - y[i];
     const z = r / delta;
@@ -105,7 +121,13 @@ function pseudoHuberMetric(y: Float64Array, pred: Float64Array, w: Float64Array 
   return s / sw;
 }
 
-function huberGradients(y: Float64Array, pred: Float64Array, w: Float64Array | null, gh: Float32Array | Float64Array, delta: number): void {
+function huberGradients(
+  y: Float64Array,
+  pred: Float64Array,
+  w: Float64Array | null,
+  gh: Float32Array | Float64Array,
+  delta: number,
+): void {
   for (let i = 0; i < y.length; i++) {
     const r = pred[i] - y[i];
     const wi = w ? w[i] : 1;
@@ -130,7 +152,13 @@ function huberMetric(y: Float64Array, pred: Float64Array, w: Float64Array | null
 export function makeLoss(objective: Objective, delta: number): Loss {
   switch (objective) {
     case 'reg:squarederror':
-      return { unitHessian: true, metricName: 'rmse', gradients: squaredGradients, metric: rmse, baseScore: weightedMean };
+      return {
+        unitHessian: true,
+        metricName: 'rmse',
+        gradients: squaredGradients,
+        metric: rmse,
+        baseScore: weightedMean,
+      };
     case 'reg:pseudohubererror':
       return {
         unitHessian: false,

@@ -191,7 +191,13 @@ export function gram(data: Float64Array, nRows: number, nCols: number, weights?:
 }
 
 /** X^T W y of a row-major `nRows x nCols` matrix. */
-export function crossProduct(data: Float64Array, nRows: number, nCols: number, y: ArrayLike<number>, weights?: Float64Array): Float64Array {
+export function crossProduct(
+  data: Float64Array,
+  nRows: number,
+  nCols: number,
+  y: ArrayLike<number>,
+  weights?: Float64Array,
+): Float64Array {
   checkShape(data, nRows, nCols, weights);
   if (y.length !== nRows) throw new AppError('MODEL_INVALID', `${y.length} targets for ${nRows} rows`);
   const out = new Float64Array(nCols);
@@ -233,7 +239,8 @@ export function centeredCrossProducts(
       if (v !== 0) nnz[j]++;
     }
   }
-  if (!(sw > 0)) throw new AppError('MODEL_INVALID', 'sample weights sum to zero; give at least one row a positive weight');
+  if (!(sw > 0))
+    throw new AppError('MODEL_INVALID', 'sample weights sum to zero; give at least one row a positive weight');
   yMean /= sw;
   for (let j = 0; j < p; j++) xMean[j] /= sw;
   const shift = new Float64Array(p);

@@ -44,7 +44,8 @@ export interface QrOptions {
 
 /** Factor a column-major m x n matrix as A P = Q R. */
 export function householderQr(a: Float64Array, m: number, n: number, options: QrOptions = {}): QrDecomposition {
-  if (a.length !== m * n) throw new AppError('MODEL_INVALID', `QR: matrix data has ${a.length} values, expected ${m} x ${n}`);
+  if (a.length !== m * n)
+    throw new AppError('MODEL_INVALID', `QR: matrix data has ${a.length} values, expected ${m} x ${n}`);
   const pivot = options.pivot ?? true;
   const rankTol = options.rankTol ?? Math.max(m, n) * Number.EPSILON;
   const qr = options.inPlace ? a : Float64Array.from(a);

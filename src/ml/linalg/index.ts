@@ -5,4 +5,11 @@
 export { dot, matVec, matTVec, toColumnMajor } from './mat-vec.js';
 export { gram, crossProduct, centeredCrossProducts, type CenteredCrossProducts } from './gram.js';
 export { choleskyInPlace, choleskySolveInPlace } from './cholesky.js';
-export { householderQr, applyQt, qrSolve, leastSquares, type QrDecomposition, type QrOptions } from './householder-qr.js';
+export {
+  householderQr,
+  applyQt,
+  qrSolve,
+  leastSquares,
+  type QrDecomposition,
+  type QrOptions,
+} from './householder-qr.js';

@@ -6,7 +6,8 @@ import { AppError } from '../../core/errors.js';
 
 /** Dot product of two equal-length vectors. */
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new AppError('MODEL_INVALID', `dot: vectors have lengths ${a.length} and ${b.length}`);
+  if (a.length !== b.length)
+    throw new AppError('MODEL_INVALID', `dot: vectors have lengths ${a.length} and ${b.length}`);
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
@@ -24,7 +25,10 @@ export function matVec(
   out: Float64Array = new Float64Array(nRows),
 ): Float64Array {
   if (a.length !== nRows * nCols || x.length !== nCols || out.length !== nRows)
-    throw new AppError('MODEL_INVALID', `matVec: matrix ${nRows} x ${nCols} (${a.length} values), vector ${x.length}, output ${out.length}`);
+    throw new AppError(
+      'MODEL_INVALID',
+      `matVec: matrix ${nRows} x ${nCols} (${a.length} values), vector ${x.length}, output ${out.length}`,
+    );
   for (let i = 0; i < nRows; i++) {
     const base = i * nCols;
     let s = 0;
@@ -43,7 +47,10 @@ export function matTVec(
   out: Float64Array = new Float64Array(nCols),
 ): Float64Array {
   if (a.length !== nRows * nCols || x.length !== nRows || out.length !== nCols)
-    throw new AppError('MODEL_INVALID', `matTVec: matrix ${nRows} x ${nCols} (${a.length} values), vector ${x.length}, output ${out.length}`);
+    throw new AppError(
+      'MODEL_INVALID',
+      `matTVec: matrix ${nRows} x ${nCols} (${a.length} values), vector ${x.length}, output ${out.length}`,
+    );
   out.fill(0);
   for (let i = 0; i < nRows; i++) {
     const xi = x[i];

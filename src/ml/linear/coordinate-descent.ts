@@ -97,7 +97,15 @@ export function coordinateDescentGram(
 }
 
 /** Duality gap of the n-scaled elastic-net problem at w, with H = Q w (scikit-learn's formula). */
-function dualityGap(w: Float64Array, H: Float64Array, q: Float64Array, yy: number, p: number, l1: number, l2: number): number {
+function dualityGap(
+  w: Float64Array,
+  H: Float64Array,
+  q: Float64Array,
+  yy: number,
+  p: number,
+  l1: number,
+  l2: number,
+): number {
   let qDotW = 0;
   let wQw = 0;
   let wNorm2 = 0;
@@ -134,7 +142,13 @@ export interface ElasticNetSettings {
  * builds the centered Gram matrix with weights rescaled to sum to n, runs coordinate
  * descent and recovers the intercept.
  */
-export function fitElasticNetState(kind: string, X: Matrix, y: Float64Array, options: FitOptions, s: ElasticNetSettings): LinearState {
+export function fitElasticNetState(
+  kind: string,
+  X: Matrix,
+  y: Float64Array,
+  options: FitOptions,
+  s: ElasticNetSettings,
+): LinearState {
   let weights = options.sampleWeight;
   checkFitInput(kind, X, y, weights);
   const { nRows: n, nCols: p } = X;

@@ -32,15 +32,28 @@ export function checkFiniteMatrix(kind: string, X: Matrix, stage: 'fit' | 'predi
  * Check a fit call: at least one row, y finite with one value per row, weights (when
  * given) finite, non-negative, one per row and not all zero.
  */
-export function checkFitInput(kind: string, X: Matrix, y: Float64Array, weights: Float64Array | undefined, checkX = true): void {
+export function checkFitInput(
+  kind: string,
+  X: Matrix,
+  y: Float64Array,
+  weights: Float64Array | undefined,
+  checkX = true,
+): void {
   if (X.nRows === 0) throw new AppError('MODEL_INVALID', `${kind} fit: the training matrix has no rows`);
   if (y.length !== X.nRows)
-    throw new AppError('MODEL_INVALID', `${kind} fit: ${y.length} target values for ${X.nRows} rows; X and y must have the same length`);
+    throw new AppError(
+      'MODEL_INVALID',
+      `${kind} fit: ${y.length} target values for ${X.nRows} rows; X and y must have the same length`,
+    );
   for (let i = 0; i < y.length; i++)
     if (!Number.isFinite(y[i]))
-      throw new AppError('MODEL_INVALID', `${kind} fit: target value at row ${i} is ${y[i]}; drop or impute rows without a finite target`, {
-        details: { row: i },
-      });
+      throw new AppError(
+        'MODEL_INVALID',
+        `${kind} fit: target value at row ${i} is ${y[i]}; drop or impute rows without a finite target`,
+        {
+          details: { row: i },
+        },
+      );
   if (weights) {
     if (weights.length !== X.nRows)
       throw new AppError('MODEL_INVALID', `${kind} fit: ${weights.length} sample weights for ${X.nRows} rows`);
@@ -48,9 +61,13 @@ export function checkFitInput(kind: string, X: Matrix, y: Float64Array, weights:
     for (let i = 0; i < weights.length; i++) {
       const w = weights[i];
       if (!(Number.isFinite(w) && w >= 0))
-        throw new AppError('MODEL_INVALID', `${kind} fit: sample weight at row ${i} is ${w}; weights must be finite and >= 0`, {
-          details: { row: i },
-        });
+        throw new AppError(
+          'MODEL_INVALID',
+          `${kind} fit: sample weight at row ${i} is ${w}; weights must be finite and >= 0`,
+          {
+            details: { row: i },
+          },
+        );
       sum += w;
     }
     if (!(sum > 0)) throw new AppError('MODEL_INVALID', `${kind} fit: all sample weights are zero`);

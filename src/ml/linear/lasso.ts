@@ -44,7 +44,12 @@ export class Lasso extends LinearModel {
   }
 
   protected fitState(X: Matrix, y: Float64Array, options: FitOptions): LinearState {
-    return fitElasticNetState(this.kind, X, y, options, { alpha: this.alpha, l1Ratio: 1, maxIter: this.maxIter, tol: this.tol });
+    return fitElasticNetState(this.kind, X, y, options, {
+      alpha: this.alpha,
+      l1Ratio: 1,
+      maxIter: this.maxIter,
+      tol: this.tol,
+    });
   }
 
   /** Rebuild from {@link LinearModel.toJSON} output. */

@@ -50,7 +50,11 @@ export abstract class LinearModel implements Regressor {
   }
 
   private need(what: string): LinearState {
-    if (!this.state) throw new AppError('MODEL_INVALID', `${this.kind} ${what}: the model is not fitted; call fit() or load a saved model first`);
+    if (!this.state)
+      throw new AppError(
+        'MODEL_INVALID',
+        `${this.kind} ${what}: the model is not fitted; call fit() or load a saved model first`,
+      );
     return this.state;
   }
 
@@ -118,7 +122,10 @@ export abstract class LinearModel implements Regressor {
 }
 
 function bad(kind: string, what: string): AppError {
-  return new AppError('MODEL_INVALID', `saved "${kind}" estimator is malformed: ${what}; the file is damaged or was not written by carprice`);
+  return new AppError(
+    'MODEL_INVALID',
+    `saved "${kind}" estimator is malformed: ${what}; the file is damaged or was not written by carprice`,
+  );
 }
 
 /**
@@ -128,7 +135,8 @@ function bad(kind: string, what: string): AppError {
 export function parseSavedLinear(saved: SavedEstimator): { params: Record<string, unknown>; state: LinearState } {
   const kind = saved.kind;
   const s = saved as Partial<SavedLinearModel>;
-  if (s.params === null || typeof s.params !== 'object' || Array.isArray(s.params)) throw bad(kind, '"params" is not an object');
+  if (s.params === null || typeof s.params !== 'object' || Array.isArray(s.params))
+    throw bad(kind, '"params" is not an object');
   if (!Array.isArray(s.columnNames) || !s.columnNames.every((c) => typeof c === 'string'))
     throw bad(kind, '"columnNames" is not a list of strings');
   if (!Array.isArray(s.coef)) throw bad(kind, '"coef" is not a list');
@@ -137,10 +145,16 @@ export function parseSavedLinear(saved: SavedEstimator): { params: Record<string
   s.coef.forEach((c, j) => {
     if (typeof c !== 'number' || !Number.isFinite(c)) throw bad(kind, `coef[${j}] is not a finite number`);
   });
-  if (typeof s.intercept !== 'number' || !Number.isFinite(s.intercept)) throw bad(kind, '"intercept" is not a finite number');
+  if (typeof s.intercept !== 'number' || !Number.isFinite(s.intercept))
+    throw bad(kind, '"intercept" is not a finite number');
   const fitInfo = s.fitInfo !== null && typeof s.fitInfo === 'object' && !Array.isArray(s.fitInfo) ? s.fitInfo : {};
   return {
     params: s.params,
-    state: { columnNames: [...s.columnNames], coef: Float64Array.from(s.coef), intercept: s.intercept, fitInfo: { ...fitInfo } },
+    state: {
+      columnNames: [...s.columnNames],
+      coef: Float64Array.from(s.coef),
+      intercept: s.intercept,
+      fitInfo: { ...fitInfo },
+    },
   };
 }

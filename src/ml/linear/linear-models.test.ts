@@ -126,7 +126,15 @@ test('Ridge solves the hand-worked 2 x 2 normal equations', () => {
   // Gram = [[5, -1], [-1, 1]], Xc^T yc = [8, 0]; alpha = 1 adds I:
   // [[6, -1], [-1, 2]] w = [8, 0] -> det 11, w1 = 16/11, w2 = 8/11;
   // intercept = 4.5 - 2.5 * 16/11 - 0.5 * 8/11 = 4.5 - 44/11 = 0.5.
-  const X = fromRows([[1, 1], [2, 0], [3, 1], [4, 0]], ['x1', 'x2']);
+  const X = fromRows(
+    [
+      [1, 1],
+      [2, 0],
+      [3, 1],
+      [4, 0],
+    ],
+    ['x1', 'x2'],
+  );
   const m = new Ridge({ alpha: 1 }).fit(X, Float64Array.from([2, 3, 7, 6]));
   closeAll(m.coef, [16 / 11, 8 / 11], 1e-14, 'coef');
   close(m.intercept, 0.5, 1e-14, 'intercept');
@@ -142,7 +150,15 @@ test('Ridge matches scikit-learn, with and without sample weights', () => {
 });
 
 test('Ridge with alpha = 0 on duplicated columns falls back to a jitter and stays finite', () => {
-  const X = fromRows([[1, 1], [2, 2], [3, 3], [5, 5]], ['a', 'a2']);
+  const X = fromRows(
+    [
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [5, 5],
+    ],
+    ['a', 'a2'],
+  );
   const m = new Ridge({ alpha: 0 }).fit(X, Float64Array.from([2, 4, 6, 10]));
   assert.ok(typeof m.fitInfo.ridge_jitter === 'number');
   closeAll(m.coef, [1, 1], 1e-6, 'coef');
@@ -221,7 +237,9 @@ test('MeanBaseline predicts the (weighted) training mean', () => {
   const p = m.predict(X8);
   const mean = Y8.reduce((s, v) => s + v, 0) / 8;
   assert.ok(p.every((v) => v === mean));
-  const w = new MeanBaseline().fit(fromRows([[NaN], [1]]), Float64Array.from([1, 4]), { sampleWeight: Float64Array.from([2, 1]) });
+  const w = new MeanBaseline().fit(fromRows([[NaN], [1]]), Float64Array.from([1, 4]), {
+    sampleWeight: Float64Array.from([2, 1]),
+  });
   assert.equal(w.mean, 2); // (2 * 1 + 4) / 3, and NaN features are fine for the baseline
 });
 
@@ -234,42 +252,83 @@ test('featureImportance is |coef| per column name', () => {
 });
 
 test('missing and infinite values in X are MODEL_INVALID naming the column and row', () => {
-  const bad = fromRows([[1, 2], [3, NaN], [4, 5]], ['odometer', 'fitnessAge']);
+  const bad = fromRows(
+    [
+      [1, 2],
+      [3, NaN],
+      [4, 5],
+    ],
+    ['odometer', 'fitnessAge'],
+  );
   const y = Float64Array.from([1, 2, 3]);
   for (const m of [new LinearRegression(), new Ridge(), new Lasso(), new ElasticNet()])
-    assert.throws(() => m.fit(bad, y), (e: Error & { code?: string }) => {
-      assert.equal(e.code, 'MODEL_INVALID');
-      assert.match(e.message, /column "fitnessAge" has a missing value \(NaN\) at row 1/);
-      assert.match(e.message, /imput/);
-      return true;
-    });
-  const m = new Ridge().fit(fromRows([[1, 2], [3, 4], [4, 5]], ['odometer', 'fitnessAge']), y);
-  assert.throws(() => m.predict(fromRows([[Infinity, 1]], ['odometer', 'fitnessAge'])), /column "odometer" has an infinite value/);
+    assert.throws(
+      () => m.fit(bad, y),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'MODEL_INVALID');
+        assert.match(e.message, /column "fitnessAge" has a missing value \(NaN\) at row 1/);
+        assert.match(e.message, /imput/);
+        return true;
+      },
+    );
+  const m = new Ridge().fit(
+    fromRows(
+      [
+        [1, 2],
+        [3, 4],
+        [4, 5],
+      ],
+      ['odometer', 'fitnessAge'],
+    ),
+    y,
+  );
+  assert.throws(
+    () => m.predict(fromRows([[Infinity, 1]], ['odometer', 'fitnessAge'])),
+    /column "odometer" has an infinite value/,
+  );
 });
 
 test('misuse is MODEL_INVALID: predict before fit, wrong columns, bad y and weights', () => {
   assert.throws(() => new Ridge().predict(X8), { code: 'MODEL_INVALID', message: /not fitted/ });
   const m = new Ridge().fit(X8, Y8);
-  assert.throws(() => m.predict(fromRows([[1, 2]], ['a', 'b'])), { code: 'MODEL_INVALID', message: /trained on 3 columns but got 2/ });
-  assert.throws(() => m.predict(fromRows([[1, 2, 3]], ['a', 'c', 'b'])), { code: 'MODEL_INVALID', message: /column 1 is "c"/ });
-  assert.throws(() => new Ridge().fit(X8, Y8.subarray(1)), { code: 'MODEL_INVALID', message: /7 target values for 8 rows/ });
+  assert.throws(() => m.predict(fromRows([[1, 2]], ['a', 'b'])), {
+    code: 'MODEL_INVALID',
+    message: /trained on 3 columns but got 2/,
+  });
+  assert.throws(() => m.predict(fromRows([[1, 2, 3]], ['a', 'c', 'b'])), {
+    code: 'MODEL_INVALID',
+    message: /column 1 is "c"/,
+  });
+  assert.throws(() => new Ridge().fit(X8, Y8.subarray(1)), {
+    code: 'MODEL_INVALID',
+    message: /7 target values for 8 rows/,
+  });
   const yNaN = Float64Array.from(Y8);
   yNaN[2] = NaN;
   assert.throws(() => new Lasso().fit(X8, yNaN), { code: 'MODEL_INVALID', message: /target value at row 2/ });
-  assert.throws(() => new Ridge().fit(X8, Y8, { sampleWeight: new Float64Array(8) }), { code: 'MODEL_INVALID', message: /all sample weights are zero/ });
+  assert.throws(() => new Ridge().fit(X8, Y8, { sampleWeight: new Float64Array(8) }), {
+    code: 'MODEL_INVALID',
+    message: /all sample weights are zero/,
+  });
   assert.throws(() => new Ridge().fit(X8, Y8, { sampleWeight: Float64Array.from([1, 1, 1, -1, 1, 1, 1, 1]) }), {
     code: 'MODEL_INVALID',
     message: /weight at row 3/,
   });
   const empty: Matrix = makeMatrix(0, 3, new Float64Array(0), ['a', 'b', 'c']);
-  assert.throws(() => new LinearRegression().fit(empty, new Float64Array(0)), { code: 'MODEL_INVALID', message: /no rows/ });
+  assert.throws(() => new LinearRegression().fit(empty, new Float64Array(0)), {
+    code: 'MODEL_INVALID',
+    message: /no rows/,
+  });
 });
 
 test('a constant target gives zero coefficients and the constant as intercept', () => {
   const y = new Float64Array(8).fill(7);
   for (const m of [new LinearRegression(), new Ridge(), new Lasso(), new ElasticNet()]) {
     m.fit(X8, y);
-    assert.ok(m.coef.every((c) => Math.abs(c) < 1e-12), m.kind);
+    assert.ok(
+      m.coef.every((c) => Math.abs(c) < 1e-12),
+      m.kind,
+    );
     close(m.intercept, 7, 1e-12, m.kind);
   }
 });

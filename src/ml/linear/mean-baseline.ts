@@ -45,7 +45,8 @@ export class MeanBaseline implements Regressor {
 
   /** The training mean. */
   get mean(): number {
-    if (this.mean_ === undefined) throw new AppError('MODEL_INVALID', 'mean: the model is not fitted; call fit() or load a saved model first');
+    if (this.mean_ === undefined)
+      throw new AppError('MODEL_INVALID', 'mean: the model is not fitted; call fit() or load a saved model first');
     return this.mean_;
   }
 
@@ -65,9 +66,14 @@ export class MeanBaseline implements Regressor {
   static fromJSON(saved: SavedEstimator): MeanBaseline {
     const mean = saved.mean;
     if (typeof mean !== 'number' || !Number.isFinite(mean))
-      throw new AppError('MODEL_INVALID', 'saved "mean" estimator is malformed: "mean" is not a finite number; the file is damaged or was not written by carprice');
+      throw new AppError(
+        'MODEL_INVALID',
+        'saved "mean" estimator is malformed: "mean" is not a finite number; the file is damaged or was not written by carprice',
+      );
     const params = saved.params;
-    const m = new MeanBaseline(params !== null && typeof params === 'object' ? (params as Record<string, unknown>) : {});
+    const m = new MeanBaseline(
+      params !== null && typeof params === 'object' ? (params as Record<string, unknown>) : {},
+    );
     m.mean_ = mean;
     return m;
   }

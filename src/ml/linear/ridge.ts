@@ -29,7 +29,12 @@ export interface RidgeOptions {
  * Solve (G + alpha I) w = q for a centered Gram matrix G (p x p), retrying with a small
  * jitter when the factorisation fails. Returns the solution and the jitter used (0 if none).
  */
-export function solveRidgeNormalEquations(gram: Float64Array, xty: Float64Array, p: number, alpha: number): { w: Float64Array; jitter: number } {
+export function solveRidgeNormalEquations(
+  gram: Float64Array,
+  xty: Float64Array,
+  p: number,
+  alpha: number,
+): { w: Float64Array; jitter: number } {
   let trace = 0;
   for (let j = 0; j < p; j++) trace += gram[j * p + j];
   if (p === 0 || trace === 0) return { w: new Float64Array(p), jitter: 0 };
@@ -38,7 +43,10 @@ export function solveRidgeNormalEquations(gram: Float64Array, xty: Float64Array,
     for (let j = 0; j < p; j++) l[j * p + j] += alpha + jitter;
     if (choleskyInPlace(l, p)) return { w: choleskySolveInPlace(l, p, Float64Array.from(xty)), jitter };
   }
-  throw new AppError('NUMERIC', `ridge: the normal equations could not be factored even with a jitter of 1e-6 * trace / p; check the input for extreme values`);
+  throw new AppError(
+    'NUMERIC',
+    `ridge: the normal equations could not be factored even with a jitter of 1e-6 * trace / p; check the input for extreme values`,
+  );
 }
 
 /** L2-penalised least squares with an unpenalised intercept. */

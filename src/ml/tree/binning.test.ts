@@ -11,7 +11,10 @@ import { binMatrix, numericBin, numericCuts } from './binning.js';
 test('few distinct values: one bin each, cuts at midpoints, NaN in bin 0', () => {
   const cuts = numericCuts(Float64Array.from([1, 1, 2, 5, NaN, 5]), 255);
   assert.deepEqual(Array.from(cuts), [1.5, 3.5]);
-  assert.deepEqual([1, 2, 5, NaN, 1.5, 1.6, 100, -7].map((x) => numericBin(cuts, x)), [1, 2, 3, 0, 1, 2, 3, 1]);
+  assert.deepEqual(
+    [1, 2, 5, NaN, 1.5, 1.6, 100, -7].map((x) => numericBin(cuts, x)),
+    [1, 2, 3, 0, 1, 2, 3, 1],
+  );
 });
 
 test('many distinct values: quantile cuts give equal-count bins', () => {
@@ -53,7 +56,13 @@ test('more categories than bins: the rarest codes share the last bin', () => {
 
 test('a categorical column with a non-code value is a MODEL_INVALID error naming column and row', () => {
   const X = makeMatrix(2, 1, Float64Array.from([1, 2.5]), ['make'], { categorical: [true], nCategories: [3] });
-  assert.throws(() => binMatrix(X), (e) => isAppError(e, 'MODEL_INVALID') && /"make"/.test(e.message) && /row 1/.test(e.message));
+  assert.throws(
+    () => binMatrix(X),
+    (e) => isAppError(e, 'MODEL_INVALID') && /"make"/.test(e.message) && /row 1/.test(e.message),
+  );
   const Y = makeMatrix(1, 1, Float64Array.from([3]), ['make'], { categorical: [true], nCategories: [3] });
-  assert.throws(() => binMatrix(Y), (e) => isAppError(e, 'MODEL_INVALID'));
+  assert.throws(
+    () => binMatrix(Y),
+    (e) => isAppError(e, 'MODEL_INVALID'),
+  );
 });

@@ -184,7 +184,12 @@ export function fitCart(X: Matrix, y: Float64Array, o: CartOptions): CartResult 
     oobPrediction = new Float64Array(n);
     for (let i = 0; i < n; i++) oobPrediction[i] = oobCount[i] > 0 ? oobSum[i] / oobCount[i] : NaN;
   }
-  return { trees: builder.freeze(), gain: grower.gainImportance.slice(), split: grower.splitImportance.slice(), oobPrediction };
+  return {
+    trees: builder.freeze(),
+    gain: grower.gainImportance.slice(),
+    split: grower.splitImportance.slice(),
+    oobPrediction,
+  };
 }
 
 /** R² of `pred` against `y` over rows where pred is not NaN (NaN when fewer than 2 such rows). */

@@ -22,7 +22,11 @@ export interface SavedImportance {
  * Importance of each column by name. `owner` names the estimator in the error thrown
  * when `fitted` is null (not fitted yet).
  */
-export function importanceByName(owner: string, fitted: FeatureImportance | null, type: 'gain' | 'split'): Record<string, number> {
+export function importanceByName(
+  owner: string,
+  fitted: FeatureImportance | null,
+  type: 'gain' | 'split',
+): Record<string, number> {
   if (!fitted) throw new AppError('MODEL_INVALID', `${owner}.featureImportance called before fit`);
   const v = type === 'gain' ? fitted.gain : fitted.split;
   return Object.fromEntries(fitted.columnNames.map((n, j) => [n, v[j]]));
@@ -39,6 +43,7 @@ export function saveImportance(f: FeatureImportance): SavedImportance {
  */
 export function loadImportance(saved: unknown, nColumns: number): { gain: Float64Array; split: Float64Array } {
   const imp = (saved ?? {}) as { gain?: number[]; split?: number[] };
-  const vec = (a: number[] | undefined) => (Array.isArray(a) && a.length === nColumns ? Float64Array.from(a) : new Float64Array(nColumns));
+  const vec = (a: number[] | undefined) =>
+    Array.isArray(a) && a.length === nColumns ? Float64Array.from(a) : new Float64Array(nColumns);
   return { gain: vec(imp.gain), split: vec(imp.split) };
 }

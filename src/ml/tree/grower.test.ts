@@ -29,7 +29,15 @@ function sparseData(n: number, seed: number) {
     data[i * p + nInd + 2] = Math.floor(rng.next() * 4); // few distinct values
     y[i] = t - 0.2 * age + (data[i * p + nInd + 2] === 2 ? 1 : 0) + 0.1 * rng.normal();
   }
-  return { X: makeMatrix(n, p, data, Array.from({ length: p }, (_, j) => `c${j}`)), y };
+  return {
+    X: makeMatrix(
+      n,
+      p,
+      data,
+      Array.from({ length: p }, (_, j) => `c${j}`),
+    ),
+    y,
+  };
 }
 
 const PARAMS: GrowParams = {
@@ -68,7 +76,10 @@ function grow(mode: 'auto' | 'dense' | 'sparse', stride: 2 | 3, params: GrowPara
   // all features, then a column sample (the fill-in must cover exactly the sampled ones)
   const all = new Int32Array(X.nCols).map((_, j) => j);
   const sample = Int32Array.from([40, 41, 42, 0, 3, 7, 11, 19, 23, 31]);
-  for (const [feats, nf] of [[all, all.length], [sample, sample.length]] as const) {
+  for (const [feats, nf] of [
+    [all, all.length],
+    [sample, sample.length],
+  ] as const) {
     const rows = new Uint32Array(n).map((_, i) => i);
     grower.grow(rows, n, gh, feats, nf, new Rng(1), out);
   }
@@ -79,7 +90,8 @@ for (const stride of [2, 3] as const) {
   test(`stride ${stride}: sparse and dense histograms grow the same trees`, () => {
     const dense = grow('dense', stride);
     const sparse = grow('sparse', stride);
-    for (const k of ['roots', 'feature', 'threshold', 'left', 'right', 'flags'] as const) assert.deepEqual(sparse[k], dense[k], k);
+    for (const k of ['roots', 'feature', 'threshold', 'left', 'right', 'flags'] as const)
+      assert.deepEqual(sparse[k], dense[k], k);
     assert.ok(dense.feature.filter((f) => f >= 0 && f < 40).length >= 3, 'indicator columns are used by the trees');
     assert.deepEqual(sparse.value, dense.value);
     // ~6% of the indicator cells are non-default: 'auto' takes the sparse path

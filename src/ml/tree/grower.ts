@@ -182,7 +182,17 @@ export class TreeGrower {
         C += rootHist[o + b * S + (S === 3 ? 2 : 1)];
       }
     }
-    const root: NodeState = { id: out.addLeaf(0), depth: 0, start: 0, end: nRows, G, H, C, hist: rootHist, split: null };
+    const root: NodeState = {
+      id: out.addLeaf(0),
+      depth: 0,
+      start: 0,
+      end: nRows,
+      G,
+      H,
+      C,
+      hist: rootHist,
+      split: null,
+    };
     this.evaluate(root, treeFeatures, nTreeFeatures, rng);
 
     const bfs = !p.lossguide && p.maxLeaves > 0;
@@ -227,7 +237,13 @@ export class TreeGrower {
       // record the split with raw thresholds / code bitsets
       if (sp.categorical) {
         const cb = this.binned.codeBin[f] as Int32Array;
-        out.setCategoricalSplit(node.id, f, cb.length, (c) => (cb[c] >= 0 ? go[cb[c]] === 1 : sp.defaultLeft), sp.defaultLeft);
+        out.setCategoricalSplit(
+          node.id,
+          f,
+          cb.length,
+          (c) => (cb[c] >= 0 ? go[cb[c]] === 1 : sp.defaultLeft),
+          sp.defaultLeft,
+        );
       } else {
         out.setNumericSplit(node.id, f, (this.binned.upper[f] as Float64Array)[sp.bin - 1], sp.defaultLeft);
       }
@@ -248,7 +264,17 @@ export class TreeGrower {
       const rId = out.addLeaf(0);
       out.setChildren(node.id, lId, rId);
       out.value[node.id] = this.leafOutput(node.G, node.H);
-      const L: NodeState = { id: lId, depth, start: node.start, end: mid, G: sp.GL, H: sp.HL, C: sp.CL, hist: null, split: null };
+      const L: NodeState = {
+        id: lId,
+        depth,
+        start: node.start,
+        end: mid,
+        G: sp.GL,
+        H: sp.HL,
+        C: sp.CL,
+        hist: null,
+        split: null,
+      };
       const R: NodeState = {
         id: rId,
         depth,
@@ -295,7 +321,8 @@ export class TreeGrower {
         }
       }
     }
-    if (addTo) for (let k = 0; k < leafNode.length; k++) addSegment(addTo, rows, leafStart[k], leafEnd[k], leafValue[k]);
+    if (addTo)
+      for (let k = 0; k < leafNode.length; k++) addSegment(addTo, rows, leafStart[k], leafEnd[k], leafValue[k]);
     return {
       nLeaves: leafNode.length,
       leafNode: Int32Array.from(leafNode),
@@ -398,8 +425,7 @@ export class TreeGrower {
       if (nf === nFeatures) {
         if (offsets[nFeatures] <= 65536) buildHist2Slots(hist, this.slotTable(), nFeatures, gh, rows, start, end);
         else buildHist2All(hist, bins, nFeatures, this.offs2, gh, rows, start, end);
-      }
-      else buildHist2Some(hist, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
+      } else buildHist2Some(hist, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
     } else buildHist3(hist, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
   }
 

@@ -31,10 +31,7 @@ export interface SparseLayout {
  * The sparse layout of a binned matrix, or null when more than `maxFraction` of its cells
  * leave their feature's most frequent bin (dense histograms are then cheaper).
  */
-export function sparseLayout(
-  binned: BinnedMatrix,
-  maxFraction: number,
-): SparseLayout | null {
+export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseLayout | null {
   const { nRows, nFeatures: nF, columns, bins, offsets, nBins } = binned;
   const defaultBin = new Uint8Array(nF);
   const counts = new Int32Array(256);

@@ -11,7 +11,11 @@ import { loadEstimator } from '../format/registry.js';
 import { fromRows, makeMatrix, type Matrix } from '../matrix.js';
 import { DecisionTreeRegressor } from './index.js';
 
-const col = (xs: number[], name = 'x'): Matrix => fromRows(xs.map((x) => [x]), [name]);
+const col = (xs: number[], name = 'x'): Matrix =>
+  fromRows(
+    xs.map((x) => [x]),
+    [name],
+  );
 
 test('depth-1 tree finds the hand-computed best split', () => {
   // x = 1..6, y = [1, 2, 3, 10, 11, 30]. SSE by split point (left = x <= t):
@@ -30,7 +34,13 @@ test('depth-1 tree finds the hand-computed best split', () => {
 });
 
 /** Naive exact greedy CART: the oracle for histogram-based growth. */
-function naiveCart(rows: number[][], y: number[], idx: number[], depth: number, maxDepth: number): (r: number[]) => number {
+function naiveCart(
+  rows: number[][],
+  y: number[],
+  idx: number[],
+  depth: number,
+  maxDepth: number,
+): (r: number[]) => number {
   const mean = idx.reduce((s, i) => s + y[i], 0) / idx.length;
   const sse = (ids: number[]) => {
     const m = ids.reduce((s, i) => s + y[i], 0) / ids.length;
@@ -51,8 +61,20 @@ function naiveCart(rows: number[][], y: number[], idx: number[], depth: number, 
   }
   if (best.f < 0) return () => mean;
   const { f, t } = best;
-  const left = naiveCart(rows, y, idx.filter((i) => rows[i][f] <= t), depth + 1, maxDepth);
-  const right = naiveCart(rows, y, idx.filter((i) => rows[i][f] > t), depth + 1, maxDepth);
+  const left = naiveCart(
+    rows,
+    y,
+    idx.filter((i) => rows[i][f] <= t),
+    depth + 1,
+    maxDepth,
+  );
+  const right = naiveCart(
+    rows,
+    y,
+    idx.filter((i) => rows[i][f] > t),
+    depth + 1,
+    maxDepth,
+  );
   return (r) => (r[f] <= t ? left(r) : right(r));
 }
 
@@ -66,11 +88,19 @@ test('histogram CART equals a naive exact CART when every value has its own bin'
     y.push(Math.sin(r[0] / 5) * 3 + (r[1] > 3 ? 2 : 0) + r[2] * 0.05 + rng.normal() * 0.3);
   }
   for (const maxDepth of [1, 3, 6]) {
-    const oracle = naiveCart(rows, y, rows.map((_, i) => i), 0, maxDepth);
+    const oracle = naiveCart(
+      rows,
+      y,
+      rows.map((_, i) => i),
+      0,
+      maxDepth,
+    );
     const m = new DecisionTreeRegressor({ max_depth: maxDepth }).fit(fromRows(rows), Float64Array.from(y));
     const probe = [...rows, [13.5, 2.1, 0.3], [100, -1, 99]];
     const p = m.predict(fromRows(probe));
-    probe.forEach((r, i) => assert.ok(Math.abs(p[i] - oracle(r)) < 1e-9, `depth ${maxDepth}, row ${i}: ${p[i]} vs ${oracle(r)}`));
+    probe.forEach((r, i) =>
+      assert.ok(Math.abs(p[i] - oracle(r)) < 1e-9, `depth ${maxDepth}, row ${i}: ${p[i]} vs ${oracle(r)}`),
+    );
   }
 });
 
@@ -93,7 +123,10 @@ test('missing values go to the side learned in training; with none, to the heavi
   const m2 = new DecisionTreeRegressor({ max_depth: 1 }).fit(col(xs), y2);
   assert.deepEqual(Array.from(m2.predict(col([NaN, 2, 7]))), [0, 0, 10]);
   // no missing in training: NaN follows the child with more rows (x <= 2 has 2, x > 2 has 5)
-  const m3 = new DecisionTreeRegressor({ max_depth: 1 }).fit(col([1, 2, 3, 4, 5, 6, 7]), Float64Array.from([0, 0, 9, 9, 9, 9, 9]));
+  const m3 = new DecisionTreeRegressor({ max_depth: 1 }).fit(
+    col([1, 2, 3, 4, 5, 6, 7]),
+    Float64Array.from([0, 0, 9, 9, 9, 9, 9]),
+  );
   assert.deepEqual(Array.from(m3.predict(col([NaN]))), [9]);
 });
 
@@ -153,16 +186,36 @@ test('save/load gives bit-identical predictions', () => {
 });
 
 test('unknown params and bad values are USAGE errors naming the param', () => {
-  assert.throws(() => new DecisionTreeRegressor({ max_dept: 3 }), (e) => isAppError(e, 'USAGE') && /"max_dept"/.test(e.message) && /max_depth/.test(e.message));
-  assert.throws(() => new DecisionTreeRegressor({ max_depth: -1 }), (e) => isAppError(e, 'USAGE') && /parameter "max_depth" must be an integer from 0 to 1000 \(or null\), got -1/.test(e.message));
-  assert.throws(() => new DecisionTreeRegressor({ max_features: 'all' }), (e) => isAppError(e, 'USAGE') && /max_features/.test(e.message));
+  assert.throws(
+    () => new DecisionTreeRegressor({ max_dept: 3 }),
+    (e) => isAppError(e, 'USAGE') && /"max_dept"/.test(e.message) && /max_depth/.test(e.message),
+  );
+  assert.throws(
+    () => new DecisionTreeRegressor({ max_depth: -1 }),
+    (e) =>
+      isAppError(e, 'USAGE') &&
+      /parameter "max_depth" must be an integer from 0 to 1000 \(or null\), got -1/.test(e.message),
+  );
+  assert.throws(
+    () => new DecisionTreeRegressor({ max_features: 'all' }),
+    (e) => isAppError(e, 'USAGE') && /max_features/.test(e.message),
+  );
   assert.equal(new DecisionTreeRegressor({ max_depth: null }).params().max_depth, 0);
 });
 
 test('predict checks columns and fit state', () => {
   const m = new DecisionTreeRegressor();
-  assert.throws(() => m.predict(col([1])), (e) => isAppError(e, 'MODEL_INVALID') && /before fit/.test(e.message));
+  assert.throws(
+    () => m.predict(col([1])),
+    (e) => isAppError(e, 'MODEL_INVALID') && /before fit/.test(e.message),
+  );
   m.fit(col([1, 2, 3]), Float64Array.from([1, 2, 3]));
-  assert.throws(() => m.predict(col([1], 'other')), (e) => isAppError(e, 'MODEL_INVALID') && /"other"/.test(e.message));
-  assert.throws(() => m.fit(col([1, 2]), Float64Array.from([1, NaN])), (e) => isAppError(e, 'MODEL_INVALID') && /y\[1\]/.test(e.message));
+  assert.throws(
+    () => m.predict(col([1], 'other')),
+    (e) => isAppError(e, 'MODEL_INVALID') && /"other"/.test(e.message),
+  );
+  assert.throws(
+    () => m.fit(col([1, 2]), Float64Array.from([1, NaN])),
+    (e) => isAppError(e, 'MODEL_INVALID') && /y\[1\]/.test(e.message),
+  );
 });

@@ -64,7 +64,15 @@ export class DecisionTreeRegressor implements Regressor {
 
   fit(X: Matrix, y: Float64Array, options: FitOptions = {}): this {
     checkFitInput('DecisionTreeRegressor', X, y, options);
-    const r = fitCart(X, y, cartOptionsFromParams('DecisionTreeRegressor', this.p, X.nCols, options, { nTrees: 1, bootstrap: false, maxSamples: 1 }));
+    const r = fitCart(
+      X,
+      y,
+      cartOptionsFromParams('DecisionTreeRegressor', this.p, X.nCols, options, {
+        nTrees: 1,
+        bootstrap: false,
+        maxSamples: 1,
+      }),
+    );
     this.fitted = { trees: r.trees, columnNames: [...X.columnNames], gain: r.gain, split: r.split };
     return this;
   }
@@ -80,7 +88,8 @@ export class DecisionTreeRegressor implements Regressor {
   }
 
   toJSON(): SavedEstimator {
-    if (!this.fitted) throw new AppError('MODEL_INVALID', 'DecisionTreeRegressor.toJSON called before fit; nothing to save');
+    if (!this.fitted)
+      throw new AppError('MODEL_INVALID', 'DecisionTreeRegressor.toJSON called before fit; nothing to save');
     const f = this.fitted;
     return {
       kind: 'tree',
@@ -96,7 +105,11 @@ export class DecisionTreeRegressor implements Regressor {
   static fromJSON(s: SavedEstimator): DecisionTreeRegressor {
     const columnNames = checkSavedColumns('tree', s.columnNames);
     const m = new DecisionTreeRegressor((s.params ?? {}) as Record<string, unknown>);
-    m.fitted = { trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'tree'), columnNames, ...loadImportance(s.importance, columnNames.length) };
+    m.fitted = {
+      trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'tree'),
+      columnNames,
+      ...loadImportance(s.importance, columnNames.length),
+    };
     return m;
   }
 }

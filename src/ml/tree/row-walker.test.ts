@@ -22,7 +22,13 @@ function data(n: number, seed: number, holes: boolean) {
     X.set([holes && rng.next() < 0.1 ? NaN : a, b, holes && rng.next() < 0.1 ? NaN : c, d], i * 4);
     y[i] = Math.sin(a) + b * b + [3, -1, 0, 2, -2, 1][c] + 0.1 * rng.normal();
   }
-  return { X: makeMatrix(n, 4, X, ['a', 'b', 'c', 'd'], { categorical: [false, false, true, false], nCategories: [0, 0, 6, 0] }), y };
+  return {
+    X: makeMatrix(n, 4, X, ['a', 'b', 'c', 'd'], {
+      categorical: [false, false, true, false],
+      nCategories: [0, 0, 6, 0],
+    }),
+    y,
+  };
 }
 
 for (const [depth, rounds] of [

@@ -71,7 +71,15 @@ export class SplitFinder {
    * totals are G, H, C; writes the best split with gain > gamma into `best` (reset first).
    * With stride 2 (hessian = count) C must equal H, as the grower's node totals do.
    */
-  find(hist: Float64Array, features: Int32Array, nFeatures: number, G: number, H: number, C: number, best: SplitInfo): void {
+  find(
+    hist: Float64Array,
+    features: Int32Array,
+    nFeatures: number,
+    G: number,
+    H: number,
+    C: number,
+    best: SplitInfo,
+  ): void {
     best.reset();
     for (let q = 0; q < nFeatures; q++) {
       const f = features[q];
@@ -192,7 +200,16 @@ export class SplitFinder {
    * root, then split by the same CL = HL), so the count bookkeeping drops out and the
    * result is identical to the general loop.
    */
-  private numericDense2(hist: Float64Array, f: number, o: number, nb: number, G: number, H: number, parent: number, best: SplitInfo): void {
+  private numericDense2(
+    hist: Float64Array,
+    f: number,
+    o: number,
+    nb: number,
+    G: number,
+    H: number,
+    parent: number,
+    best: SplitInfo,
+  ): void {
     const { lambda, minChildWeight, minSamplesLeaf } = this.p;
     let GL = 0;
     let HL = 0;

@@ -44,7 +44,19 @@ test('numeric and categorical splits, missing values to the learned side', () =>
 });
 
 test('the fast path (no missing values, numeric splits only) agrees with the full walk, including the default-left nodes', () => {
-  const numericOnly: SavedTrees = { ...TREES, roots: [0], feature: TREES.feature.slice(0, 5), threshold: TREES.threshold.slice(0, 5), left: TREES.left.slice(0, 5), right: TREES.right.slice(0, 5), value: TREES.value.slice(0, 5), flags: TREES.flags.slice(0, 5), catStart: [0, 0, 0, 0, 0], catLen: [0, 0, 0, 0, 0], catBits: [] };
+  const numericOnly: SavedTrees = {
+    ...TREES,
+    roots: [0],
+    feature: TREES.feature.slice(0, 5),
+    threshold: TREES.threshold.slice(0, 5),
+    left: TREES.left.slice(0, 5),
+    right: TREES.right.slice(0, 5),
+    value: TREES.value.slice(0, 5),
+    flags: TREES.flags.slice(0, 5),
+    catStart: [0, 0, 0, 0, 0],
+    catLen: [0, 0, 0, 0, 0],
+    catBits: [],
+  };
   const e = TreeEnsemble.fromJSON(numericOnly, 3, 'test');
   const X = rows([
     [0.5, 10, 0], // both thresholds hit exactly: left, leaf 1
@@ -59,14 +71,18 @@ test('the fast path (no missing values, numeric splits only) agrees with the ful
 
 test('a node reachable from two parents is refused, not walked out of bounds', () => {
   const shared: SavedTrees = { ...TREES, left: [1, -1, 3, -1, -1, 6, -1, -1], right: [2, -1, 3, -1, -1, 7, -1, -1] };
-  assert.throws(() => TreeEnsemble.fromJSON(shared, 3, 'test'), (e: unknown) => e instanceof AppError && e.code === 'MODEL_INVALID');
+  assert.throws(
+    () => TreeEnsemble.fromJSON(shared, 3, 'test'),
+    (e: unknown) => e instanceof AppError && e.code === 'MODEL_INVALID',
+  );
 });
 
 test('blocks of rows walked tree by tree give, bit for bit, the row-by-row sums (rows with and without missing values mixed)', () => {
   const e = TreeEnsemble.fromJSON(TREES, 3, 'test');
   const n = 150; // more than one block
   const r: number[][] = [];
-  for (let i = 0; i < n; i++) r.push([i % 7 === 0 ? NaN : (i % 10) / 10 + 0.01, i % 11 === 0 ? NaN : (i * 3.7) % 20, i % 5]);
+  for (let i = 0; i < n; i++)
+    r.push([i % 7 === 0 ? NaN : (i % 10) / 10 + 0.01, i % 11 === 0 ? NaN : (i * 3.7) % 20, i % 5]);
   const X = rows(r);
   const got = e.sumInto(X, new Float64Array(n), 0.1);
   for (let i = 0; i < n; i++) {

@@ -73,7 +73,10 @@ export class TreeEnsemble {
     const queue = new Int32Array(n);
     let next = 0;
     const corrupt = (): never => {
-      throw new AppError('MODEL_INVALID', 'tree ensemble is corrupt: a node is reachable from more than one parent; retrain or restore the model file');
+      throw new AppError(
+        'MODEL_INVALID',
+        'tree ensemble is corrupt: a node is reachable from more than one parent; retrain or restore the model file',
+      );
     };
     for (let t = 0; t < roots.length; t++) {
       if (next >= n || at[roots[t]] !== -1) corrupt();
@@ -89,7 +92,8 @@ export class TreeEnsemble {
           f64[2 * k + 1] = value[o];
           continue;
         }
-        if (next + 2 > n || tail + 2 > n || left[o] === right[o] || at[left[o]] !== -1 || at[right[o]] !== -1) corrupt();
+        if (next + 2 > n || tail + 2 > n || left[o] === right[o] || at[left[o]] !== -1 || at[right[o]] !== -1)
+          corrupt();
         at[left[o]] = next;
         at[right[o]] = next + 1;
         queue[tail++] = left[o];
@@ -142,7 +146,11 @@ export class TreeEnsemble {
           const k = kind[i];
           const base = i * nCols;
           out[i] +=
-            k === 0 ? walkNumeric(i32, f64, root, data, base) : k === 1 ? walkComplete(i32, f64, catBits, root, data, base) : walk(i32, f64, catBits, root, data, base);
+            k === 0
+              ? walkNumeric(i32, f64, root, data, base)
+              : k === 1
+                ? walkComplete(i32, f64, catBits, root, data, base)
+                : walk(i32, f64, catBits, root, data, base);
         }
       }
     }
@@ -194,10 +202,25 @@ export class TreeEnsemble {
   /** Rebuild from JSON, checking that every index points inside the arrays. */
   static fromJSON(s: SavedTrees, nFeatures: number, kind: string): TreeEnsemble {
     const bad = (what: string): never => {
-      throw new AppError('MODEL_INVALID', `saved "${kind}" model is corrupt: ${what}; retrain or restore the model file`);
+      throw new AppError(
+        'MODEL_INVALID',
+        `saved "${kind}" model is corrupt: ${what}; retrain or restore the model file`,
+      );
     };
-    const keys: (keyof SavedTrees)[] = ['roots', 'feature', 'threshold', 'left', 'right', 'value', 'flags', 'catStart', 'catLen', 'catBits'];
-    for (const k of keys) if (!Array.isArray(s?.[k]) || !s[k].every((x) => typeof x === 'number')) bad(`trees.${k} is not a number array`);
+    const keys: (keyof SavedTrees)[] = [
+      'roots',
+      'feature',
+      'threshold',
+      'left',
+      'right',
+      'value',
+      'flags',
+      'catStart',
+      'catLen',
+      'catBits',
+    ];
+    for (const k of keys)
+      if (!Array.isArray(s?.[k]) || !s[k].every((x) => typeof x === 'number')) bad(`trees.${k} is not a number array`);
     const n = s.feature.length;
     for (const k of ['threshold', 'left', 'right', 'value', 'flags', 'catStart', 'catLen'] as const)
       if (s[k].length !== n) bad(`trees.${k} has ${s[k].length} entries, expected ${n}`);
@@ -206,7 +229,8 @@ export class TreeEnsemble {
       const f = s.feature[i];
       if (f >= nFeatures) bad(`node ${i} splits on feature ${f} of ${nFeatures}`);
       if (f >= 0) {
-        if (!(s.left[i] > i && s.left[i] < n && s.right[i] > i && s.right[i] < n)) bad(`node ${i} has children out of range`);
+        if (!(s.left[i] > i && s.left[i] < n && s.right[i] > i && s.right[i] < n))
+          bad(`node ${i} has children out of range`);
         if (s.flags[i] & FLAG_CATEGORICAL && s.catStart[i] + Math.ceil(s.catLen[i] / 32) > s.catBits.length)
           bad(`node ${i} has a category bitset out of range`);
       }
@@ -243,7 +267,14 @@ function walkNumeric(i32: Int32Array, f64: Float64Array, root: number, data: Flo
 }
 
 /** Root-to-leaf walk for a row without missing values, through numeric and categorical splits. */
-function walkComplete(i32: Int32Array, f64: Float64Array, catBits: Uint32Array, root: number, data: Float64Array, base: number): number {
+function walkComplete(
+  i32: Int32Array,
+  f64: Float64Array,
+  catBits: Uint32Array,
+  root: number,
+  data: Float64Array,
+  base: number,
+): number {
   let n = root;
   for (;;) {
     const o = n << 2;
@@ -251,13 +282,21 @@ function walkComplete(i32: Int32Array, f64: Float64Array, catBits: Uint32Array, 
     if (fm < 0) return f64[(n << 1) + 1];
     const x = data[base + (fm >> 2)];
     if ((fm & FLAG_CATEGORICAL) === 0) n = i32[o + 1] + (x <= f64[(n << 1) + 1] ? 0 : 1);
-    else if (x >= 0 && x < i32[o + 3] && (x | 0) === x) n = i32[o + 1] + (((catBits[i32[o + 2] + (x >>> 5)] >>> (x & 31)) & 1) ^ 1);
+    else if (x >= 0 && x < i32[o + 3] && (x | 0) === x)
+      n = i32[o + 1] + (((catBits[i32[o + 2] + (x >>> 5)] >>> (x & 31)) & 1) ^ 1);
     else n = i32[o + 1] + ((fm & FLAG_DEFAULT_LEFT) ^ 1);
   }
 }
 
 /** Root-to-leaf walk handling missing values (learned default direction) and categorical splits. */
-function walk(i32: Int32Array, f64: Float64Array, catBits: Uint32Array, root: number, data: Float64Array, base: number): number {
+function walk(
+  i32: Int32Array,
+  f64: Float64Array,
+  catBits: Uint32Array,
+  root: number,
+  data: Float64Array,
+  base: number,
+): number {
   let n = root;
   for (;;) {
     const o = n << 2;
@@ -266,7 +305,8 @@ function walk(i32: Int32Array, f64: Float64Array, catBits: Uint32Array, root: nu
     const x = data[base + (fm >> 2)];
     let goLeft: boolean;
     if ((fm & FLAG_CATEGORICAL) === 0) goLeft = x <= f64[(n << 1) + 1] || (x !== x && (fm & FLAG_DEFAULT_LEFT) !== 0);
-    else if (x >= 0 && x < i32[o + 3] && (x | 0) === x) goLeft = ((catBits[i32[o + 2] + (x >>> 5)] >>> (x & 31)) & 1) === 1;
+    else if (x >= 0 && x < i32[o + 3] && (x | 0) === x)
+      goLeft = ((catBits[i32[o + 2] + (x >>> 5)] >>> (x & 31)) & 1) === 1;
     else goLeft = (fm & FLAG_DEFAULT_LEFT) !== 0;
     n = i32[o + 1] + (goLeft ? 0 : 1);
   }
@@ -330,7 +370,13 @@ export class TreeEnsembleBuilder {
   }
 
   /** Turn leaf `i` into a categorical split; `goesLeft(code)` for codes 0..nCodes-1. */
-  setCategoricalSplit(i: number, feature: number, nCodes: number, goesLeft: (code: number) => boolean, defaultLeft: boolean): void {
+  setCategoricalSplit(
+    i: number,
+    feature: number,
+    nCodes: number,
+    goesLeft: (code: number) => boolean,
+    defaultLeft: boolean,
+  ): void {
     this.feature[i] = feature;
     this.flags[i] = (defaultLeft ? FLAG_DEFAULT_LEFT : 0) | FLAG_CATEGORICAL;
     this.catStart[i] = this.catBits.length;

@@ -18,7 +18,10 @@ const close = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Mat
 function condExpectation(t: TreeEnsemble, e: TreeExplainer, k: number, x: ArrayLike<number>, S: Set<number>): number {
   if (t.feature[k] < 0) return t.value[k];
   if (S.has(t.feature[k])) return condExpectation(t, e, goesLeft(t, k, x) ? t.left[k] : t.right[k], x, S);
-  return e.fraction(k, t.left[k]) * condExpectation(t, e, t.left[k], x, S) + e.fraction(k, t.right[k]) * condExpectation(t, e, t.right[k], x, S);
+  return (
+    e.fraction(k, t.left[k]) * condExpectation(t, e, t.left[k], x, S) +
+    e.fraction(k, t.right[k]) * condExpectation(t, e, t.right[k], x, S)
+  );
 }
 
 function factorial(n: number): number {
@@ -60,7 +63,11 @@ test('a stump: E = 0.75 * 1 + 0.25 * 5 = 2, and phi0 = 3 for a row going right (
   b.setNumericSplit(root, 0, 0.5, true);
   b.setChildren(root, b.addLeaf(1), b.addLeaf(5));
   const t = b.freeze();
-  const X = makeMatrix(40, 2, Float64Array.from({ length: 80 }, (_, i) => (i % 2 === 1 ? 7 : i < 60 ? 0 : 1)));
+  const X = makeMatrix(
+    40,
+    2,
+    Float64Array.from({ length: 80 }, (_, i) => (i % 2 === 1 ? 7 : i < 60 ? 0 : 1)),
+  );
   const cover = nodeCovers(t, X);
   assert.deepEqual(Array.from(cover), [40, 30, 10]);
   const e = new TreeExplainer(t, cover);
@@ -106,13 +113,24 @@ function randomData(n: number, seed: number): { X: Matrix; y: Float64Array } {
     data.set([rng.next() < 0.1 ? NaN : a, b, rng.next() < 0.05 ? NaN : c, d, e], i * 5);
     y[i] = a * b + [2, -1, 0, 3, 1][c] * d + (a > 2 ? e : -e) + 0.05 * rng.normal();
   }
-  return { X: makeMatrix(n, 5, data, ['a', 'b', 'c', 'd', 'e'], { categorical: [false, false, true, false, false], nCategories: [0, 0, 5, 0, 0] }), y };
+  return {
+    X: makeMatrix(n, 5, data, ['a', 'b', 'c', 'd', 'e'], {
+      categorical: [false, false, true, false, false],
+      nCategories: [0, 0, 5, 0, 0],
+    }),
+    y,
+  };
 }
 
 for (const depth of [3, 5]) {
   test(`boosted ensemble of depth ${depth}: TreeSHAP equals brute-force Shapley values and sums to the prediction`, () => {
     const { X, y } = randomData(300, depth);
-    const m = new GradientBoostingRegressor({ n_estimators: 8, max_depth: depth, learning_rate: 0.5, subsample: 0.7 }).fit(X, y);
+    const m = new GradientBoostingRegressor({
+      n_estimators: 8,
+      max_depth: depth,
+      learning_rate: 0.5,
+      subsample: 0.7,
+    }).fit(X, y);
     const t = m.trees!;
     // covers from fewer rows than the fit: some nodes are reached by no row
     const coverRows = makeMatrix(40, 5, X.data.slice(0, 200), X.columnNames, X);

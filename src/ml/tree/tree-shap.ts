@@ -25,7 +25,8 @@ export function goesLeft(t: TreeEnsemble, k: number, x: ArrayLike<number>, base 
   const v = x[base + t.feature[k]];
   const fl = t.flags[k];
   if ((fl & FLAG_CATEGORICAL) === 0) return v <= t.threshold[k] || (v !== v && (fl & FLAG_DEFAULT_LEFT) !== 0);
-  if (v >= 0 && v < t.catLen[k] && (v | 0) === v) return ((t.catBits[t.catStart[k] + (v >>> 5)] >>> (v & 31)) & 1) === 1;
+  if (v >= 0 && v < t.catLen[k] && (v | 0) === v)
+    return ((t.catBits[t.catStart[k] + (v >>> 5)] >>> (v & 31)) & 1) === 1;
   return (fl & FLAG_DEFAULT_LEFT) !== 0;
 }
 
@@ -65,7 +66,11 @@ export class TreeExplainer {
     private readonly t: TreeEnsemble,
     private readonly cover: Float64Array,
   ) {
-    if (cover.length !== t.nNodes) throw new AppError('MODEL_INVALID', `tree covers have ${cover.length} entries for ${t.nNodes} nodes; retrain the model`);
+    if (cover.length !== t.nNodes)
+      throw new AppError(
+        'MODEL_INVALID',
+        `tree covers have ${cover.length} entries for ${t.nNodes} nodes; retrain the model`,
+      );
     let e = 0;
     let depth = 0;
     for (let r = 0; r < t.nTrees; r++) {
@@ -85,7 +90,9 @@ export class TreeExplainer {
   private expected(k: number): number {
     const t = this.t;
     if (t.feature[k] < 0) return t.value[k];
-    return this.fraction(k, t.left[k]) * this.expected(t.left[k]) + this.fraction(k, t.right[k]) * this.expected(t.right[k]);
+    return (
+      this.fraction(k, t.left[k]) * this.expected(t.left[k]) + this.fraction(k, t.right[k]) * this.expected(t.right[k])
+    );
   }
 
   private depth(k: number): number {
@@ -95,7 +102,12 @@ export class TreeExplainer {
 
   /** Add every tree's SHAP values for the row x (one value per feature) into phi. */
   shapInto(x: ArrayLike<number>, phi: Float64Array): void {
-    const path: PathElement[] = Array.from({ length: ((this.maxDepth + 2) * (this.maxDepth + 3)) / 2 }, () => ({ feature: -1, zero: 0, one: 0, weight: 0 }));
+    const path: PathElement[] = Array.from({ length: ((this.maxDepth + 2) * (this.maxDepth + 3)) / 2 }, () => ({
+      feature: -1,
+      zero: 0,
+      one: 0,
+      weight: 0,
+    }));
     for (let r = 0; r < this.t.nTrees; r++) this.recurse(this.t.roots[r], x, phi, path, 0, 0, 1, 1, -1);
   }
 
@@ -103,7 +115,17 @@ export class TreeExplainer {
    * Node k with the parent's path at path[start .. start + depth); this node's path is
    * written after it (so siblings see the parent's path unchanged).
    */
-  private recurse(k: number, x: ArrayLike<number>, phi: Float64Array, path: PathElement[], start: number, depth: number, zero: number, one: number, feature: number): void {
+  private recurse(
+    k: number,
+    x: ArrayLike<number>,
+    phi: Float64Array,
+    path: PathElement[],
+    start: number,
+    depth: number,
+    zero: number,
+    one: number,
+    feature: number,
+  ): void {
     const t = this.t;
     const at = start + depth; // this node's path starts here (one element longer than the parent's)
     for (let i = 0; i < depth; i++) copyElement(path[at + i], path[start + i]);

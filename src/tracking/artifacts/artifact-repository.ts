@@ -37,7 +37,11 @@ export function safeRelativePath(path: string | undefined): string {
     /^[a-zA-Z]:/.test(path) ||
     path.startsWith('/') ||
     path.split('/').some((s) => s === '..');
-  if (bad) throw new AppError('INVALID_PARAMETER_VALUE', `Invalid path: '${path}'. Artifact paths must be relative and must not contain '..', '#', backslashes or drive letters.`);
+  if (bad)
+    throw new AppError(
+      'INVALID_PARAMETER_VALUE',
+      `Invalid path: '${path}'. Artifact paths must be relative and must not contain '..', '#', backslashes or drive letters.`,
+    );
   return path
     .split('/')
     .filter((s) => s !== '' && s !== '.')
@@ -50,14 +54,21 @@ export function safeRelativePath(path: string | undefined): string {
  */
 export function deletablePath(path: string | undefined): string {
   const rel = safeRelativePath(path);
-  if (rel === '') throw new AppError('INVALID_PARAMETER_VALUE', `Invalid path: '${path ?? ''}'. A delete must name a file or folder inside the artifact root, not the root itself.`);
+  if (rel === '')
+    throw new AppError(
+      'INVALID_PARAMETER_VALUE',
+      `Invalid path: '${path ?? ''}'. A delete must name a file or folder inside the artifact root, not the root itself.`,
+    );
   return rel;
 }
 
 /** One path segment (a file name from a listing): not empty, no '/', not '.' or '..'. */
 export function safeSegment(name: string): string {
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || name.includes('\0'))
-    throw new AppError('INVALID_PARAMETER_VALUE', `Invalid artifact name '${name}' in a listing: a name must be one path segment.`);
+    throw new AppError(
+      'INVALID_PARAMETER_VALUE',
+      `Invalid artifact name '${name}' in a listing: a name must be one path segment.`,
+    );
   return name;
 }
 

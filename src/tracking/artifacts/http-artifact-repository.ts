@@ -9,7 +9,13 @@ import { AppError } from '../../core/errors.js';
 import type { FileInfo } from '../entities.js';
 import { MlflowHttpClient } from '../rest/http-client.js';
 import { ARTIFACTS_PREFIX } from '../protocol/endpoints.js';
-import { deletablePath, joinArtifactPath, safeRelativePath, safeSegment, type ArtifactRepository } from './artifact-repository.js';
+import {
+  deletablePath,
+  joinArtifactPath,
+  safeRelativePath,
+  safeSegment,
+  type ArtifactRepository,
+} from './artifact-repository.js';
 
 function encodePath(p: string): string {
   return p
@@ -44,11 +50,19 @@ export class HttpArtifactRepository implements ArtifactRepository {
   }
 
   async write(relPath: string, body: Readable | Buffer): Promise<void> {
-    await this.http.request({ method: 'PUT', path: `${ARTIFACTS_PREFIX}/${encodePath(this.path(relPath))}`, body: await toBuffer(body) });
+    await this.http.request({
+      method: 'PUT',
+      path: `${ARTIFACTS_PREFIX}/${encodePath(this.path(relPath))}`,
+      body: await toBuffer(body),
+    });
   }
 
   async read(relPath: string): Promise<Readable> {
-    const res = await this.http.request({ method: 'GET', path: `${ARTIFACTS_PREFIX}/${encodePath(this.path(relPath))}`, raw: true });
+    const res = await this.http.request({
+      method: 'GET',
+      path: `${ARTIFACTS_PREFIX}/${encodePath(this.path(relPath))}`,
+      raw: true,
+    });
     return MlflowHttpClient.bodyStream(res);
   }
 

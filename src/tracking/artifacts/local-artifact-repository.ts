@@ -22,11 +22,19 @@ import { deletablePath, joinArtifactPath, safeRelativePath, type ArtifactReposit
 export function localDirOf(uri: string): string {
   let dir: string;
   try {
-    dir = uri.startsWith('file:') ? fileURLToPath(uri.startsWith('file:///') ? uri : uri.replace(/^file:(\/\/)?/, 'file:///')) : resolve(uri);
+    dir = uri.startsWith('file:')
+      ? fileURLToPath(uri.startsWith('file:///') ? uri : uri.replace(/^file:(\/\/)?/, 'file:///'))
+      : resolve(uri);
   } catch (e) {
-    throw new AppError('INVALID_PARAMETER_VALUE', `Invalid artifact location '${uri}': ${(e as Error).message}.`, { cause: e });
+    throw new AppError('INVALID_PARAMETER_VALUE', `Invalid artifact location '${uri}': ${(e as Error).message}.`, {
+      cause: e,
+    });
   }
-  if (dir.includes('\0')) throw new AppError('INVALID_PARAMETER_VALUE', `Invalid artifact location '${uri.replace(/\0/g, '\\0')}': NUL in path.`);
+  if (dir.includes('\0'))
+    throw new AppError(
+      'INVALID_PARAMETER_VALUE',
+      `Invalid artifact location '${uri.replace(/\0/g, '\\0')}': NUL in path.`,
+    );
   return dir;
 }
 
@@ -35,7 +43,10 @@ function errno(e: unknown): string | undefined {
 }
 
 function outside(rel: string): AppError {
-  return new AppError('INVALID_PARAMETER_VALUE', `Invalid path: '${rel}' leads outside the artifact root (through a symbolic link).`);
+  return new AppError(
+    'INVALID_PARAMETER_VALUE',
+    `Invalid path: '${rel}' leads outside the artifact root (through a symbolic link).`,
+  );
 }
 
 export class LocalArtifactRepository implements ArtifactRepository {
@@ -112,13 +123,19 @@ export class LocalArtifactRepository implements ArtifactRepository {
       await mkdir(this.abs(parentRel), { recursive: true });
     } catch (e) {
       if (errno(e) === 'EEXIST' || errno(e) === 'ENOTDIR')
-        throw new AppError('INVALID_PARAMETER_VALUE', `Invalid path: '${rel}': a folder on the way is a file.`, { cause: e });
+        throw new AppError('INVALID_PARAMETER_VALUE', `Invalid path: '${rel}': a folder on the way is a file.`, {
+          cause: e,
+        });
       throw e;
     }
     const parent = await this.locate(parentRel, realRoot);
     const target = join(parent.real, basename(this.abs(rel)));
     const existing = await lstat(target).catch(() => undefined);
-    if (existing?.isDirectory()) throw new AppError('INVALID_PARAMETER_VALUE', `Invalid path: '${rel}' is a folder; an upload cannot replace a folder.`);
+    if (existing?.isDirectory())
+      throw new AppError(
+        'INVALID_PARAMETER_VALUE',
+        `Invalid path: '${rel}' is a folder; an upload cannot replace a folder.`,
+      );
     const tmp = join(parent.real, `.${randomBytes(6).toString('hex')}.part`);
     try {
       await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(tmp, { flags: 'wx' }));
@@ -135,7 +152,8 @@ export class LocalArtifactRepository implements ArtifactRepository {
     const realRoot = await this.realRoot();
     const loc = realRoot ? await this.locate(rel, realRoot) : undefined;
     const s = loc?.exists ? await stat(loc.real).catch(() => undefined) : undefined;
-    if (!loc || !s || !s.isFile()) throw new AppError('RESOURCE_DOES_NOT_EXIST', `Artifact '${relPath}' does not exist.`);
+    if (!loc || !s || !s.isFile())
+      throw new AppError('RESOURCE_DOES_NOT_EXIST', `Artifact '${relPath}' does not exist.`);
     return createReadStream(loc.real);
   }
 
@@ -180,4 +198,3 @@ export class LocalArtifactRepository implements ArtifactRepository {
     await rm(target, { recursive: true, force: true });
   }
 }
-

@@ -73,7 +73,10 @@ export class ArtifactResolver {
         );
       return new LocalArtifactRepository(uri);
     }
-    throw new AppError('CONFIG_INVALID', `unsupported artifact URI scheme in '${uri}'; carprice handles local paths, file://, s3:// and mlflow-artifacts:`);
+    throw new AppError(
+      'CONFIG_INVALID',
+      `unsupported artifact URI scheme in '${uri}'; carprice handles local paths, file://, s3:// and mlflow-artifacts:`,
+    );
   }
 
   /** Release the S3 client. */
@@ -83,7 +86,12 @@ export class ArtifactResolver {
 }
 
 /** Upload one local file to `<artifactPath>/<name>`. */
-export async function uploadFile(repo: ArtifactRepository, localFile: string, artifactPath: string | undefined, name: string): Promise<void> {
+export async function uploadFile(
+  repo: ArtifactRepository,
+  localFile: string,
+  artifactPath: string | undefined,
+  name: string,
+): Promise<void> {
   await repo.write(joinArtifactPath(safeRelativePath(artifactPath), name), createReadStream(localFile));
 }
 

@@ -49,7 +49,11 @@ export function s3ClientFromEnv(env: Env): S3Client {
 
 function remote(what: string, e: unknown): AppError {
   const name = (e as { name?: string }).name ?? 'Error';
-  return new AppError('REMOTE', `S3 ${what} failed (${name}): ${(e as Error).message}; check the bucket, credentials (AWS_*) and endpoint (MLFLOW_S3_ENDPOINT_URL)`, { cause: e });
+  return new AppError(
+    'REMOTE',
+    `S3 ${what} failed (${name}): ${(e as Error).message}; check the bucket, credentials (AWS_*) and endpoint (MLFLOW_S3_ENDPOINT_URL)`,
+    { cause: e },
+  );
 }
 
 async function toBuffer(body: Readable | Buffer): Promise<Buffer> {
@@ -83,7 +87,9 @@ export class S3ArtifactRepository implements ArtifactRepository {
   async write(relPath: string, body: Readable | Buffer): Promise<void> {
     const data = await toBuffer(body);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(relPath), Body: data, ContentLength: data.length }));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.key(relPath), Body: data, ContentLength: data.length }),
+      );
     } catch (e) {
       throw remote(`upload of ${relPath}`, e);
     }
@@ -95,7 +101,8 @@ export class S3ArtifactRepository implements ArtifactRepository {
       return out.Body as Readable;
     } catch (e) {
       const name = (e as { name?: string }).name;
-      if (name === 'NoSuchKey' || name === 'NotFound') throw new AppError('RESOURCE_DOES_NOT_EXIST', `Artifact '${relPath}' does not exist.`);
+      if (name === 'NoSuchKey' || name === 'NotFound')
+        throw new AppError('RESOURCE_DOES_NOT_EXIST', `Artifact '${relPath}' does not exist.`);
       throw remote(`download of ${relPath}`, e);
     }
   }
@@ -133,9 +140,14 @@ export class S3ArtifactRepository implements ArtifactRepository {
     try {
       let token: string | undefined;
       do {
-        const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key, ContinuationToken: token }));
+        const page = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key, ContinuationToken: token }),
+        );
         const keys = (page.Contents ?? []).map((o) => o.Key ?? '').filter((k) => k === key || k.startsWith(key + '/'));
-        if (keys.length) await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+        if (keys.length)
+          await this.client.send(
+            new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }),
+          );
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
     } catch (e) {

@@ -102,7 +102,9 @@ export function toPgDialect(sql: string): string {
     if (!pk) throw new Error(`no primary key known for ${replace[1]}`);
     const cols = replace[2].split(',').map((c) => c.trim());
     const set = cols.filter((c) => !pk.includes(c)).map((c) => `${c} = EXCLUDED.${c}`);
-    out = out.replace(/INSERT OR REPLACE INTO /, 'INSERT INTO ') + ` ON CONFLICT (${pk.join(', ')}) DO ${set.length ? `UPDATE SET ${set.join(', ')}` : 'NOTHING'}`;
+    out =
+      out.replace(/INSERT OR REPLACE INTO /, 'INSERT INTO ') +
+      ` ON CONFLICT (${pk.join(', ')}) DO ${set.length ? `UPDATE SET ${set.join(', ')}` : 'NOTHING'}`;
   }
   if (dialectCache.size > 2000) dialectCache.clear();
   dialectCache.set(sql, out);
@@ -119,7 +121,10 @@ export class PgDb {
   private readonly tx = new AsyncLocalStorage<pg.PoolClient>();
   private ready: Promise<void> | undefined;
 
-  constructor(opts: PgDbOptions, private readonly init: (h: PgDb) => Promise<void>) {
+  constructor(
+    opts: PgDbOptions,
+    private readonly init: (h: PgDb) => Promise<void>,
+  ) {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? silentLogger;
     this.root = opts.defaultArtifactRoot;
@@ -198,7 +203,8 @@ export class PgDb {
   /** Rows as arrays (column order as selected). */
   async raw(sql: string, params: unknown[]): Promise<unknown[][]> {
     try {
-      return (await this.client().query({ text: numberPlaceholders(sql), values: params, rowMode: 'array' })).rows as unknown[][];
+      return (await this.client().query({ text: numberPlaceholders(sql), values: params, rowMode: 'array' }))
+        .rows as unknown[][];
     } catch (e) {
       throw this.mapError(e);
     }
@@ -254,16 +260,46 @@ export class PgDb {
     if (e instanceof AppError) return e;
     const code = pgCode(e) ?? '';
     const msg = (e as Error).message;
-    if (code === '40001' || code === '40P01') return new AppError('TEMPORARILY_UNAVAILABLE', 'the tracking database is busy (concurrent writes conflicted); retry', { cause: e });
+    if (code === '40001' || code === '40P01')
+      return new AppError(
+        'TEMPORARILY_UNAVAILABLE',
+        'the tracking database is busy (concurrent writes conflicted); retry',
+        { cause: e },
+      );
     if (code.startsWith('23')) return new AppError('BAD_REQUEST', `constraint violated: ${msg}`, { cause: e });
-    if (code === '22P02' || code === '22003') return new AppError('INVALID_PARAMETER_VALUE', `invalid value in a search or request: ${msg}`, { cause: e });
+    if (code === '22P02' || code === '22003')
+      return new AppError('INVALID_PARAMETER_VALUE', `invalid value in a search or request: ${msg}`, { cause: e });
     if (code === '28P01' || code === '28000')
-      return new AppError('CONFIG_INVALID', `cannot log in to PostgreSQL at ${this.where}: ${msg}; check the user and password (URI, PGUSER/PGPASSWORD or CARPRICE_PG_PASSWORD_FILE)`, { cause: e });
-    if (code === '3D000') return new AppError('CONFIG_INVALID', `PostgreSQL database at ${this.where} does not exist (${msg}); create it (createdb) or fix the URI`, { cause: e });
-    if (code === '57014') return new AppError('TEMPORARILY_UNAVAILABLE', `a PostgreSQL statement timed out at ${this.where}; retry or raise CARPRICE_PG_STATEMENT_TIMEOUT_MS`, { cause: e });
+      return new AppError(
+        'CONFIG_INVALID',
+        `cannot log in to PostgreSQL at ${this.where}: ${msg}; check the user and password (URI, PGUSER/PGPASSWORD or CARPRICE_PG_PASSWORD_FILE)`,
+        { cause: e },
+      );
+    if (code === '3D000')
+      return new AppError(
+        'CONFIG_INVALID',
+        `PostgreSQL database at ${this.where} does not exist (${msg}); create it (createdb) or fix the URI`,
+        { cause: e },
+      );
+    if (code === '57014')
+      return new AppError(
+        'TEMPORARILY_UNAVAILABLE',
+        `a PostgreSQL statement timed out at ${this.where}; retry or raise CARPRICE_PG_STATEMENT_TIMEOUT_MS`,
+        { cause: e },
+      );
     const sys = (e as { code?: string }).code;
-    if (sys === 'ECONNREFUSED' || sys === 'ENOTFOUND' || sys === 'ETIMEDOUT' || sys === 'ECONNRESET' || /timeout|terminated|Connection/i.test(msg))
-      return new AppError('TEMPORARILY_UNAVAILABLE', `cannot reach PostgreSQL at ${this.where}: ${msg}; check the server is running and the host/port`, { cause: e });
+    if (
+      sys === 'ECONNREFUSED' ||
+      sys === 'ENOTFOUND' ||
+      sys === 'ETIMEDOUT' ||
+      sys === 'ECONNRESET' ||
+      /timeout|terminated|Connection/i.test(msg)
+    )
+      return new AppError(
+        'TEMPORARILY_UNAVAILABLE',
+        `cannot reach PostgreSQL at ${this.where}: ${msg}; check the server is running and the host/port`,
+        { cause: e },
+      );
     return e;
   }
 }

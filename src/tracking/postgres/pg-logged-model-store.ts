@@ -8,11 +8,30 @@ import type { LoggedModel, LoggedModelStatus, Page, Param, Tag } from '../entiti
 import { createPageToken, parsePageToken } from '../page-token.js';
 import { randomRunName } from '../run-name.js';
 import type { CreateLoggedModelOptions, SearchLoggedModelsOptions, TrackingStoreLoggedModels } from '../store.js';
-import { MAX_PARAM_VAL_LENGTH, MAX_TAG_VAL_LENGTH, SEARCH_MAX_RESULTS_THRESHOLD, truncate, validateMaxResults, validateParam, validateTag } from '../validation.js';
+import {
+  MAX_PARAM_VAL_LENGTH,
+  MAX_TAG_VAL_LENGTH,
+  SEARCH_MAX_RESULTS_THRESHOLD,
+  truncate,
+  validateMaxResults,
+  validateParam,
+  validateTag,
+} from '../validation.js';
 import { loggedModelFilterSql, loggedModelOrderSql } from '../sqlite/search-sql.js';
 import type { PgDb } from './pg-db.js';
 import { mapAsync } from './pg-db.js';
-import { activeRunRow, experimentRow, invalid, joinUri, loggedModelRow, metricFromRow, notFound, runRow, type LoggedModelRow, type MetricRow } from './pg-rows.js';
+import {
+  activeRunRow,
+  experimentRow,
+  invalid,
+  joinUri,
+  loggedModelRow,
+  metricFromRow,
+  notFound,
+  runRow,
+  type LoggedModelRow,
+  type MetricRow,
+} from './pg-rows.js';
 
 /** LoggedModels, their tags, params and metrics, on one PostgreSQL handle. */
 export class PgLoggedModelStore implements TrackingStoreLoggedModels {
@@ -29,12 +48,18 @@ export class PgLoggedModelStore implements TrackingStoreLoggedModels {
       creationTimestampMs: r.creation_time,
       lastUpdatedTimestampMs: r.last_updated_time,
       status: r.status,
-      tags: await this.h.stmt('SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY key').all(r.model_id) as Tag[],
-      params: await this.h.stmt('SELECT key, value FROM logged_model_params WHERE model_id = ? ORDER BY key').all(r.model_id) as Param[],
+      tags: (await this.h
+        .stmt('SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY key')
+        .all(r.model_id)) as Tag[],
+      params: (await this.h
+        .stmt('SELECT key, value FROM logged_model_params WHERE model_id = ? ORDER BY key')
+        .all(r.model_id)) as Param[],
       metrics: (
-        await this.h.stmt(
-          'SELECT key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = ? ORDER BY key, step, timestamp, value',
-        ).all(r.model_id) as (MetricRow & { run_uuid: string; dataset_name: string; dataset_digest: string })[]
+        (await this.h
+          .stmt(
+            'SELECT key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = ? ORDER BY key, step, timestamp, value',
+          )
+          .all(r.model_id)) as (MetricRow & { run_uuid: string; dataset_name: string; dataset_digest: string })[]
       ).map((x) => {
         const m = metricFromRow(x.key, x);
         m.modelId = r.model_id;
@@ -53,14 +78,18 @@ export class PgLoggedModelStore implements TrackingStoreLoggedModels {
   private async insertLoggedModelParams(modelId: string, params: Param[]): Promise<void> {
     for (const p of params) {
       const value = truncate(p.value, MAX_PARAM_VAL_LENGTH);
-      const existing = await this.h.stmt('SELECT value FROM logged_model_params WHERE model_id = ? AND key = ?').get(modelId, p.key) as { value: string } | undefined;
+      const existing = (await this.h
+        .stmt('SELECT value FROM logged_model_params WHERE model_id = ? AND key = ?')
+        .get(modelId, p.key)) as { value: string } | undefined;
       if (existing) {
         if (existing.value === value) continue;
         throw invalid(
           `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${existing.value}' for logged model ID='${modelId}'. Attempted logging new value '${value}'.`,
         );
       }
-      await this.h.stmt('INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, ?)').run(modelId, p.key, value);
+      await this.h
+        .stmt('INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, ?)')
+        .run(modelId, p.key, value);
     }
   }
 
@@ -70,23 +99,27 @@ export class PgLoggedModelStore implements TrackingStoreLoggedModels {
     return this.h.write(async () => {
       const exp = await experimentRow(this.h, opts.experimentId);
       if (exp.lifecycle_stage !== 'active')
-        throw invalid(`The experiment ${opts.experimentId} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`);
+        throw invalid(
+          `The experiment ${opts.experimentId} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`,
+        );
       if (opts.sourceRunId) await runRow(this.h, opts.sourceRunId);
       const modelId = `m-${randomUUID().replace(/-/g, '')}`;
       const now = this.h.clock.now();
-      await this.h.stmt(
-        `INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, creation_time, last_updated_time, status, model_type, source_run_id)
+      await this.h
+        .stmt(
+          `INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, creation_time, last_updated_time, status, model_type, source_run_id)
          VALUES (?, ?, ?, ?, ?, ?, 'LOGGED_MODEL_PENDING', ?, ?)`,
-      ).run(
-        modelId,
-        exp.experiment_id,
-        opts.name || randomRunName(),
-        joinUri(exp.artifact_location, 'models', modelId, 'artifacts'),
-        now,
-        now,
-        opts.modelType ?? null,
-        opts.sourceRunId || null,
-      );
+        )
+        .run(
+          modelId,
+          exp.experiment_id,
+          opts.name || randomRunName(),
+          joinUri(exp.artifact_location, 'models', modelId, 'artifacts'),
+          now,
+          now,
+          opts.modelType ?? null,
+          opts.sourceRunId || null,
+        );
       const tag = await this.h.stmt('INSERT OR REPLACE INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?)');
       for (const t of opts.tags ?? []) await tag.run(modelId, t.key, truncate(t.value, MAX_TAG_VAL_LENGTH));
       await this.insertLoggedModelParams(modelId, opts.params ?? []);
@@ -96,10 +129,14 @@ export class PgLoggedModelStore implements TrackingStoreLoggedModels {
 
   async finalizeLoggedModel(modelId: string, status: LoggedModelStatus): Promise<LoggedModel> {
     if (status !== 'LOGGED_MODEL_READY' && status !== 'LOGGED_MODEL_UPLOAD_FAILED' && status !== 'LOGGED_MODEL_PENDING')
-      throw invalid(`Invalid status '${status}' for a logged model; use LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.`);
+      throw invalid(
+        `Invalid status '${status}' for a logged model; use LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.`,
+      );
     return this.h.write(async () => {
       await loggedModelRow(this.h, modelId);
-      await this.h.stmt('UPDATE logged_models SET status = ?, last_updated_time = ? WHERE model_id = ?').run(status, this.h.clock.now(), modelId);
+      await this.h
+        .stmt('UPDATE logged_models SET status = ?, last_updated_time = ? WHERE model_id = ?')
+        .run(status, this.h.clock.now(), modelId);
       return await this.toLoggedModel(await loggedModelRow(this.h, modelId));
     });
   }
@@ -111,7 +148,9 @@ export class PgLoggedModelStore implements TrackingStoreLoggedModels {
   async deleteLoggedModel(modelId: string): Promise<void> {
     await this.h.write(async () => {
       await loggedModelRow(this.h, modelId);
-      await this.h.stmt(`UPDATE logged_models SET lifecycle_stage = 'deleted', last_updated_time = ? WHERE model_id = ?`).run(this.h.clock.now(), modelId);
+      await this.h
+        .stmt(`UPDATE logged_models SET lifecycle_stage = 'deleted', last_updated_time = ? WHERE model_id = ?`)
+        .run(this.h.clock.now(), modelId);
     });
   }
 
@@ -127,7 +166,7 @@ export class PgLoggedModelStore implements TrackingStoreLoggedModels {
       const sql =
         `SELECT lm.* FROM logged_models lm WHERE lm.experiment_id IN (${ids.map(() => '?').join(',')}) AND lm.lifecycle_stage = 'active' ` +
         `AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
-      const rows = await this.h.stmt(sql).all(...ids, ...where.params, max + 1, offset) as LoggedModelRow[];
+      const rows = (await this.h.stmt(sql).all(...ids, ...where.params, max + 1, offset)) as LoggedModelRow[];
       const page = await mapAsync(rows.slice(0, max), (r) => this.toLoggedModel(r));
       return rows.length > max ? { items: page, nextPageToken: createPageToken(offset + max) } : { items: page };
     });
@@ -139,7 +178,9 @@ export class PgLoggedModelStore implements TrackingStoreLoggedModels {
       await loggedModelRow(this.h, modelId);
       const ins = await this.h.stmt('INSERT OR REPLACE INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?)');
       for (const t of tags) await ins.run(modelId, t.key, truncate(t.value, MAX_TAG_VAL_LENGTH));
-      await this.h.stmt('UPDATE logged_models SET last_updated_time = ? WHERE model_id = ?').run(this.h.clock.now(), modelId);
+      await this.h
+        .stmt('UPDATE logged_models SET last_updated_time = ? WHERE model_id = ?')
+        .run(this.h.clock.now(), modelId);
       return await this.toLoggedModel(await loggedModelRow(this.h, modelId));
     });
   }

@@ -212,7 +212,9 @@ export async function migratePg(pool: pg.Pool, where: string): Promise<PgMigrate
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
-      await client.query('CREATE TABLE IF NOT EXISTS carprice_schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS carprice_schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+      );
       const from = await currentVersion(client);
       if (from > PG_SCHEMA_VERSION)
         throw new AppError(
@@ -225,7 +227,10 @@ export async function migratePg(pool: pg.Pool, where: string): Promise<PgMigrate
         await client.query('BEGIN');
         try {
           await client.query(m.sql);
-          await client.query('INSERT INTO carprice_schema_migrations (version, description) VALUES ($1, $2)', [m.version, m.description]);
+          await client.query('INSERT INTO carprice_schema_migrations (version, description) VALUES ($1, $2)', [
+            m.version,
+            m.description,
+          ]);
           await client.query('COMMIT');
         } catch (e) {
           await client.query('ROLLBACK').catch(() => undefined);

@@ -6,10 +6,31 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../core/errors.js';
-import { SYSTEM_TAGS, type Dataset, type DatasetInput, type Experiment, type LifecycleStage, type Metric, type Page, type Param, type Run, type RunInfo, type RunStatus, type Tag } from '../entities.js';
+import {
+  SYSTEM_TAGS,
+  type Dataset,
+  type DatasetInput,
+  type Experiment,
+  type LifecycleStage,
+  type Metric,
+  type Page,
+  type Param,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type Tag,
+} from '../entities.js';
 import { createPageToken, parsePageToken } from '../page-token.js';
 import { randomRunName } from '../run-name.js';
-import type { CreateRunOptions, LogBatchOptions, MetricHistoryOptions, SearchExperimentsOptions, SearchRunsOptions, TrackingStoreRuns, UpdateRunOptions } from '../store.js';
+import type {
+  CreateRunOptions,
+  LogBatchOptions,
+  MetricHistoryOptions,
+  SearchExperimentsOptions,
+  SearchRunsOptions,
+  TrackingStoreRuns,
+  UpdateRunOptions,
+} from '../store.js';
 import {
   MAX_EXPERIMENT_TAG_VAL_LENGTH,
   MAX_PARAM_VAL_LENGTH,
@@ -48,9 +69,11 @@ import {
 export async function ensureDefaultExperiment(h: PgDb): Promise<void> {
   if (await h.stmt('SELECT 1 FROM experiments WHERE experiment_id = 0').get()) return;
   const now = h.clock.now();
-  await h.stmt(
+  await h
+    .stmt(
       `INSERT OR IGNORE INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time) VALUES (0, 'Default', ?, 'active', ?, ?)`,
-    ).run(joinUri(h.root, '0'), now, now);
+    )
+    .run(joinUri(h.root, '0'), now, now);
 }
 
 /** Experiments, runs and their data on one PostgreSQL handle. */
@@ -60,7 +83,9 @@ export class PgRunStore implements TrackingStoreRuns {
   // ------------------------------------------------------------ experiments
 
   private async toExperiment(row: ExperimentRow): Promise<Experiment> {
-    const tags = await this.h.stmt('SELECT key, value FROM experiment_tags WHERE experiment_id = ? ORDER BY key').all(row.experiment_id) as Tag[];
+    const tags = (await this.h
+      .stmt('SELECT key, value FROM experiment_tags WHERE experiment_id = ? ORDER BY key')
+      .all(row.experiment_id)) as Tag[];
     return {
       experimentId: String(row.experiment_id),
       name: row.name,
@@ -81,14 +106,23 @@ export class PgRunStore implements TrackingStoreRuns {
     }
     return this.h.write(async () => {
       if (await this.h.stmt('SELECT 1 FROM experiments WHERE name = ?').get(name))
-        throw new AppError('RESOURCE_ALREADY_EXISTS', `Experiment(name=${name}) already exists. Error: the name is taken by an active or deleted experiment; choose another name or restore the deleted one.`);
+        throw new AppError(
+          'RESOURCE_ALREADY_EXISTS',
+          `Experiment(name=${name}) already exists. Error: the name is taken by an active or deleted experiment; choose another name or restore the deleted one.`,
+        );
       const now = this.h.clock.now();
-      const info = await this.h.stmt(
-        `INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time) VALUES (?, '', 'active', ?, ?) RETURNING experiment_id`,
-      ).get<{ experiment_id: number }>(name, now, now);
+      const info = await this.h
+        .stmt(
+          `INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time) VALUES (?, '', 'active', ?, ?) RETURNING experiment_id`,
+        )
+        .get<{ experiment_id: number }>(name, now, now);
       const id = Number(info?.experiment_id);
-      await this.h.stmt('UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?').run(artifactLocation || joinUri(this.h.root, String(id)), id);
-      const ins = await this.h.stmt('INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)');
+      await this.h
+        .stmt('UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?')
+        .run(artifactLocation || joinUri(this.h.root, String(id)), id);
+      const ins = await this.h.stmt(
+        'INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)',
+      );
       for (const t of tags) await ins.run(id, t.key, t.value);
       return String(id);
     });
@@ -100,7 +134,8 @@ export class PgRunStore implements TrackingStoreRuns {
 
   async getExperimentByName(name: string): Promise<Experiment> {
     return this.h.read(async () => {
-      const row = await this.h.stmt('SELECT * FROM experiments WHERE name = ?').get(name) as ExperimentRow | undefined;
+      const row = (await this.h.stmt('SELECT * FROM experiments WHERE name = ?').get(name)) as
+        ExperimentRow | undefined;
       if (!row) throw notFound(`Could not find experiment with name '${name}'`);
       return await this.toExperiment(row);
     });
@@ -114,10 +149,11 @@ export class PgRunStore implements TrackingStoreRuns {
     const offset = parsePageToken(opts.pageToken);
     const stages = lifecycleStages(opts.viewType);
     return this.h.read(async () => {
-      const rows = await this.h.stmt(
+      const rows = (await this.h
+        .stmt(
           `SELECT e.* FROM experiments e WHERE e.lifecycle_stage IN (${stages.map(() => '?').join(',')}) AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
         )
-        .all(...stages, ...where.params, max + 1, offset) as ExperimentRow[];
+        .all(...stages, ...where.params, max + 1, offset)) as ExperimentRow[];
       const page = await mapAsync(rows.slice(0, max), (r) => this.toExperiment(r));
       return rows.length > max ? { items: page, nextPageToken: createPageToken(offset + max) } : { items: page };
     });
@@ -126,20 +162,34 @@ export class PgRunStore implements TrackingStoreRuns {
   async deleteExperiment(experimentId: string): Promise<void> {
     await this.h.write(async () => {
       const row = await experimentRow(this.h, experimentId);
-      if (row.lifecycle_stage !== 'active') throw notFound(`No Experiment with id=${experimentId} exists (it is already deleted)`);
+      if (row.lifecycle_stage !== 'active')
+        throw notFound(`No Experiment with id=${experimentId} exists (it is already deleted)`);
       const now = this.h.clock.now();
-      await this.h.stmt(`UPDATE experiments SET lifecycle_stage = 'deleted', last_update_time = ? WHERE experiment_id = ?`).run(now, row.experiment_id);
-      await this.h.stmt(`UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE experiment_id = ? AND lifecycle_stage = 'active'`).run(now, row.experiment_id);
+      await this.h
+        .stmt(`UPDATE experiments SET lifecycle_stage = 'deleted', last_update_time = ? WHERE experiment_id = ?`)
+        .run(now, row.experiment_id);
+      await this.h
+        .stmt(
+          `UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE experiment_id = ? AND lifecycle_stage = 'active'`,
+        )
+        .run(now, row.experiment_id);
     });
   }
 
   async restoreExperiment(experimentId: string): Promise<void> {
     await this.h.write(async () => {
       const row = await experimentRow(this.h, experimentId);
-      if (row.lifecycle_stage !== 'deleted') throw notFound(`No deleted Experiment with id=${experimentId} exists (it is active)`);
+      if (row.lifecycle_stage !== 'deleted')
+        throw notFound(`No deleted Experiment with id=${experimentId} exists (it is active)`);
       const now = this.h.clock.now();
-      await this.h.stmt(`UPDATE experiments SET lifecycle_stage = 'active', last_update_time = ? WHERE experiment_id = ?`).run(now, row.experiment_id);
-      await this.h.stmt(`UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE experiment_id = ? AND lifecycle_stage = 'deleted'`).run(row.experiment_id);
+      await this.h
+        .stmt(`UPDATE experiments SET lifecycle_stage = 'active', last_update_time = ? WHERE experiment_id = ?`)
+        .run(now, row.experiment_id);
+      await this.h
+        .stmt(
+          `UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE experiment_id = ? AND lifecycle_stage = 'deleted'`,
+        )
+        .run(row.experiment_id);
     });
   }
 
@@ -147,11 +197,18 @@ export class PgRunStore implements TrackingStoreRuns {
     validateExperimentName(newName);
     await this.h.write(async () => {
       const row = await experimentRow(this.h, experimentId);
-      if (row.lifecycle_stage !== 'active') throw new AppError('INVALID_STATE', 'Cannot rename a non-active experiment.');
-      const clash = await this.h.stmt('SELECT experiment_id FROM experiments WHERE name = ?').get(newName) as { experiment_id: number } | undefined;
+      if (row.lifecycle_stage !== 'active')
+        throw new AppError('INVALID_STATE', 'Cannot rename a non-active experiment.');
+      const clash = (await this.h.stmt('SELECT experiment_id FROM experiments WHERE name = ?').get(newName)) as
+        { experiment_id: number } | undefined;
       if (clash && clash.experiment_id !== row.experiment_id)
-        throw new AppError('RESOURCE_ALREADY_EXISTS', `Experiment(name=${newName}) already exists; choose another name.`);
-      await this.h.stmt('UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?').run(newName, this.h.clock.now(), row.experiment_id);
+        throw new AppError(
+          'RESOURCE_ALREADY_EXISTS',
+          `Experiment(name=${newName}) already exists; choose another name.`,
+        );
+      await this.h
+        .stmt('UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?')
+        .run(newName, this.h.clock.now(), row.experiment_id);
     });
   }
 
@@ -160,16 +217,26 @@ export class PgRunStore implements TrackingStoreRuns {
     validateLength(value, MAX_EXPERIMENT_TAG_VAL_LENGTH, 'value');
     await this.h.write(async () => {
       const row = await experimentRow(this.h, experimentId);
-      if (row.lifecycle_stage !== 'active') throw invalid(`The experiment ${experimentId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
-      await this.h.stmt('INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)').run(row.experiment_id, key, value);
+      if (row.lifecycle_stage !== 'active')
+        throw invalid(
+          `The experiment ${experimentId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
+        );
+      await this.h
+        .stmt('INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)')
+        .run(row.experiment_id, key, value);
     });
   }
 
   async deleteExperimentTag(experimentId: string, key: string): Promise<void> {
     await this.h.write(async () => {
       const row = await experimentRow(this.h, experimentId);
-      if (row.lifecycle_stage !== 'active') throw invalid(`The experiment ${experimentId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
-      const info = await this.h.stmt('DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?').run(row.experiment_id, key);
+      if (row.lifecycle_stage !== 'active')
+        throw invalid(
+          `The experiment ${experimentId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
+        );
+      const info = await this.h
+        .stmt('DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?')
+        .run(row.experiment_id, key);
       if (info.changes === 0) throw notFound(`No tag with name: ${key} in experiment with id ${experimentId}`);
     });
   }
@@ -226,28 +293,38 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
     };
     if (row[6] !== null) info.endTime = row[6] as number;
     const params = (JSON.parse(row[9] as string) as [string, string][]).map((p): Param => ({ key: p[0], value: p[1] }));
-    const metrics = (JSON.parse(row[10] as string) as [string, number, number, number, number][]).map(
-      (m): Metric => ({ key: m[0], value: m[2] ? NaN : Number(m[1]), timestamp: m[3], step: m[4] }),
-    );
+    const metrics = (JSON.parse(row[10] as string) as [string, number, number, number, number][]).map((m): Metric => ({
+      key: m[0],
+      value: m[2] ? NaN : Number(m[1]),
+      timestamp: m[3],
+      step: m[4],
+    }));
     const tags = (JSON.parse(row[11] as string) as [string, string][]).map((t): Tag => ({ key: t[0], value: t[1] }));
     const inputsJson = row[12] as string;
     const datasetInputs =
       inputsJson === '[]'
         ? []
-        : (JSON.parse(inputsJson) as [string, string, string, string, string | null, string | null, string][]).map((d): DatasetInput => {
-            const dataset: Dataset = { name: d[0], digest: d[1], sourceType: d[2], source: d[3] };
-            if (d[4] !== null) dataset.schema = d[4];
-            if (d[5] !== null) dataset.profile = d[5];
-            return { tags: JSON.parse(d[6]) as Tag[], dataset };
-          });
+        : (JSON.parse(inputsJson) as [string, string, string, string, string | null, string | null, string][]).map(
+            (d): DatasetInput => {
+              const dataset: Dataset = { name: d[0], digest: d[1], sourceType: d[2], source: d[3] };
+              if (d[4] !== null) dataset.schema = d[4];
+              if (d[5] !== null) dataset.profile = d[5];
+              return { tags: JSON.parse(d[6]) as Tag[], dataset };
+            },
+          );
     const run: Run = { info, data: { metrics, params, tags }, inputs: { datasetInputs } };
-    if (row[13] !== '[]') run.outputs = { modelOutputs: (JSON.parse(row[13] as string) as [string, number][]).map((o) => ({ modelId: o[0], step: o[1] })) };
+    if (row[13] !== '[]')
+      run.outputs = {
+        modelOutputs: (JSON.parse(row[13] as string) as [string, number][]).map((o) => ({ modelId: o[0], step: o[1] })),
+      };
     return run;
   }
 
   /** One run, hydrated like a search page. */
   private async toRun(runId: string): Promise<Run> {
-    const row = (await this.h.raw(PgRunStore.hydrateSql('SELECT run_uuid AS rid, 1 AS pos FROM runs WHERE run_uuid = ?'), [runId]))[0];
+    const row = (
+      await this.h.raw(PgRunStore.hydrateSql('SELECT run_uuid AS rid, 1 AS pos FROM runs WHERE run_uuid = ?'), [runId])
+    )[0];
     if (!row) throw notFound(`Run with id=${runId} not found`);
     return PgRunStore.runFromRow(row);
   }
@@ -265,12 +342,23 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
     return this.h.write(async () => {
       const exp = await experimentRow(this.h, experimentId);
       if (exp.lifecycle_stage !== 'active')
-        throw invalid(`The experiment ${experimentId} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`);
+        throw invalid(
+          `The experiment ${experimentId} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`,
+        );
       const runId = randomUUID().replace(/-/g, '');
       const userId = opts.userId ?? tags.find((t) => t.key === SYSTEM_TAGS.user)?.value ?? '';
-      await this.h.stmt(
-        `INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, 'active', ?)`,
-      ).run(runId, runName, exp.experiment_id, userId, opts.startTime ?? this.h.clock.now(), joinUri(exp.artifact_location, runId, 'artifacts'));
+      await this.h
+        .stmt(
+          `INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, 'active', ?)`,
+        )
+        .run(
+          runId,
+          runName,
+          exp.experiment_id,
+          userId,
+          opts.startTime ?? this.h.clock.now(),
+          joinUri(exp.artifact_location, runId, 'artifacts'),
+        );
       const ins = await this.h.stmt('INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)');
       for (const t of tags) await ins.run(runId, t.key, truncate(t.value, MAX_TAG_VAL_LENGTH));
       await ins.run(runId, SYSTEM_TAGS.runName, runName);
@@ -288,8 +376,13 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
       const status = opts.status ?? row.status;
       const endTime = opts.endTime ?? row.end_time;
       const name = opts.runName || row.name;
-      await this.h.stmt('UPDATE runs SET status = ?, end_time = ?, name = ? WHERE run_uuid = ?').run(status, endTime, name, runId);
-      if (opts.runName) await this.h.stmt('INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)').run(runId, SYSTEM_TAGS.runName, name);
+      await this.h
+        .stmt('UPDATE runs SET status = ?, end_time = ?, name = ? WHERE run_uuid = ?')
+        .run(status, endTime, name, runId);
+      if (opts.runName)
+        await this.h
+          .stmt('INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)')
+          .run(runId, SYSTEM_TAGS.runName, name);
       return this.toRunInfo(await runRow(this.h, runId));
     });
   }
@@ -297,14 +390,18 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
   async deleteRun(runId: string): Promise<void> {
     await this.h.write(async () => {
       await runRow(this.h, runId);
-      await this.h.stmt(`UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE run_uuid = ?`).run(this.h.clock.now(), runId);
+      await this.h
+        .stmt(`UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE run_uuid = ?`)
+        .run(this.h.clock.now(), runId);
     });
   }
 
   async restoreRun(runId: string): Promise<void> {
     await this.h.write(async () => {
       await runRow(this.h, runId);
-      await this.h.stmt(`UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE run_uuid = ?`).run(runId);
+      await this.h
+        .stmt(`UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE run_uuid = ?`)
+        .run(runId);
     });
   }
 
@@ -321,7 +418,14 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
       const pageSql =
         `SELECT r.run_uuid AS rid, row_number() OVER (ORDER BY ${order}) AS pos FROM runs r ${joins.sql} WHERE r.experiment_id IN (${ids.map(() => '?').join(',')}) ` +
         `AND r.lifecycle_stage IN (${stages.map(() => '?').join(',')}) AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
-      const rows = await this.h.raw(PgRunStore.hydrateSql(pageSql), [...joins.params, ...ids, ...stages, ...where.params, max, offset]);
+      const rows = await this.h.raw(PgRunStore.hydrateSql(pageSql), [
+        ...joins.params,
+        ...ids,
+        ...stages,
+        ...where.params,
+        max,
+        offset,
+      ]);
       const page = new Array<Run>(rows.length);
       for (let i = 0; i < rows.length; i++) page[i] = PgRunStore.runFromRow(rows[i]);
       // As MLflow's SQL store: a full page always carries a token, so an exactly full last
@@ -333,7 +437,9 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
   private async insertMetric(runId: string, m: Metric): Promise<void> {
     const isNan = Number.isNaN(m.value) ? 1 : 0;
     const value = isNan ? 0 : m.value;
-    await this.h.stmt('INSERT OR IGNORE INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)').run(runId, m.key, value, isNan, m.timestamp, m.step);
+    await this.h
+      .stmt('INSERT OR IGNORE INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(runId, m.key, value, isNan, m.timestamp, m.step);
     await this.upsertLatest(runId, m);
     if (m.modelId !== undefined) await this.insertModelMetric(runId, m);
   }
@@ -342,16 +448,20 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
   private async upsertLatest(runId: string, m: Metric): Promise<void> {
     const isNan = Number.isNaN(m.value) ? 1 : 0;
     const value = isNan ? 0 : m.value;
-    await this.h.stmt(
-      `INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)
+    await this.h
+      .stmt(
+        `INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
        WHERE (excluded.step, excluded.timestamp, excluded.is_nan, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.is_nan, latest_metrics.value)`,
-    ).run(runId, m.key, value, isNan, m.timestamp, m.step);
+      )
+      .run(runId, m.key, value, isNan, m.timestamp, m.step);
   }
 
   private async insertParam(runId: string, p: Param): Promise<void> {
     const value = truncate(p.value, MAX_PARAM_VAL_LENGTH);
-    const existing = await this.h.stmt('SELECT value FROM params WHERE run_uuid = ? AND key = ?').get(runId, p.key) as { value: string } | undefined;
+    const existing = (await this.h
+      .stmt('SELECT value FROM params WHERE run_uuid = ? AND key = ?')
+      .get(runId, p.key)) as { value: string } | undefined;
     if (existing) {
       if (existing.value === value) return;
       throw invalid(
@@ -364,7 +474,8 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
   private async insertTag(runId: string, t: Tag): Promise<void> {
     const value = truncate(t.value, MAX_TAG_VAL_LENGTH);
     await this.h.stmt('INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)').run(runId, t.key, value);
-    if (t.key === SYSTEM_TAGS.runName) await this.h.stmt('UPDATE runs SET name = ? WHERE run_uuid = ?').run(value, runId);
+    if (t.key === SYSTEM_TAGS.runName)
+      await this.h.stmt('UPDATE runs SET name = ? WHERE run_uuid = ?').run(value, runId);
   }
 
   async logMetric(runId: string, metric: Metric): Promise<void> {
@@ -437,7 +548,11 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
         const b = best.get(m.key);
         if (!b || latestOrder(m, b) > 0) best.set(m.key, m);
       }
-      await this.h.stmt(`INSERT OR IGNORE INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES ${'(?, ?, ?, ?, ?, ?), '.repeat(size - 1)}(?, ?, ?, ?, ?, ?)`).run(args);
+      await this.h
+        .stmt(
+          `INSERT OR IGNORE INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES ${'(?, ?, ?, ?, ?, ?), '.repeat(size - 1)}(?, ?, ?, ?, ?, ?)`,
+        )
+        .run(args);
       i += size;
     }
     for (const m of best.values()) await this.upsertLatest(runId, m);
@@ -449,10 +564,24 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
     const modelId = m.modelId as string;
     await loggedModelRow(this.h, modelId);
     const isNan = Number.isNaN(m.value);
-    await this.h.stmt(
-      `INSERT OR IGNORE INTO logged_model_metrics (model_id, key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(modelId, m.key, isNan ? 0 : m.value, isNan ? 1 : 0, m.timestamp, m.step, runId, m.datasetName ?? '', m.datasetDigest ?? '');
-    await this.h.stmt('UPDATE logged_models SET last_updated_time = ? WHERE model_id = ?').run(this.h.clock.now(), modelId);
+    await this.h
+      .stmt(
+        `INSERT OR IGNORE INTO logged_model_metrics (model_id, key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        modelId,
+        m.key,
+        isNan ? 0 : m.value,
+        isNan ? 1 : 0,
+        m.timestamp,
+        m.step,
+        runId,
+        m.datasetName ?? '',
+        m.datasetDigest ?? '',
+      );
+    await this.h
+      .stmt('UPDATE logged_models SET last_updated_time = ? WHERE model_id = ?')
+      .run(this.h.clock.now(), modelId);
   }
 
   async logInputs(runId: string, datasets: { dataset: Dataset; tags?: Tag[] }[]): Promise<void> {
@@ -474,7 +603,17 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
       );
       for (const { dataset: d, tags = [] } of datasets) {
         const context = tags.find((t) => t.key === 'mlflow.data.context')?.value ?? null;
-        await ins.run(runId, d.name, d.digest, d.sourceType, d.source, d.schema ?? null, d.profile ?? null, context, JSON.stringify(tags));
+        await ins.run(
+          runId,
+          d.name,
+          d.digest,
+          d.sourceType,
+          d.source,
+          d.schema ?? null,
+          d.profile ?? null,
+          context,
+          JSON.stringify(tags),
+        );
       }
     });
   }
@@ -486,12 +625,16 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
     } catch (e) {
       throw invalid(`Malformed model info. model_json is not valid JSON: ${(e as Error).message}`);
     }
-    if (model === null || typeof model !== 'object' || Array.isArray(model)) throw invalid('Malformed model info. model_json must be a JSON object.');
+    if (model === null || typeof model !== 'object' || Array.isArray(model))
+      throw invalid('Malformed model info. model_json must be a JSON object.');
     const missing = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'].filter((k) => !(k in (model as object)));
-    if (missing.length) throw invalid(`Model json is missing mandatory fields: [${missing.map((k) => `'${k}'`).join(', ')}]`);
+    if (missing.length)
+      throw invalid(`Model json is missing mandatory fields: [${missing.map((k) => `'${k}'`).join(', ')}]`);
     await this.h.write(async () => {
       await activeRunRow(this.h, runId);
-      const prev = await this.h.stmt('SELECT value FROM tags WHERE run_uuid = ? AND key = ?').get(runId, SYSTEM_TAGS.logModelHistory) as { value: string } | undefined;
+      const prev = (await this.h
+        .stmt('SELECT value FROM tags WHERE run_uuid = ? AND key = ?')
+        .get(runId, SYSTEM_TAGS.logModelHistory)) as { value: string } | undefined;
       let list: unknown[] = [];
       try {
         if (prev) list = JSON.parse(prev.value) as unknown[];
@@ -499,7 +642,9 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
         list = [];
       }
       list.push(model);
-      await this.h.stmt('INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)').run(runId, SYSTEM_TAGS.logModelHistory, JSON.stringify(list));
+      await this.h
+        .stmt('INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)')
+        .run(runId, SYSTEM_TAGS.logModelHistory, JSON.stringify(list));
     });
   }
 
@@ -509,9 +654,11 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
     return this.h.read(async () => {
       await runRow(this.h, runId);
       const limit = opts.maxResults === undefined ? null : opts.maxResults + 1;
-      const rows = await this.h.stmt(
-        'SELECT value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, is_nan, value LIMIT ? OFFSET ?',
-      ).all(runId, key, limit, offset) as MetricRow[];
+      const rows = (await this.h
+        .stmt(
+          'SELECT value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, is_nan, value LIMIT ? OFFSET ?',
+        )
+        .all(runId, key, limit, offset)) as MetricRow[];
       const max = opts.maxResults ?? rows.length;
       const items = rows.slice(0, max).map((r) => metricFromRow(key, r));
       return rows.length > max ? { items, nextPageToken: createPageToken(offset + max) } : { items };

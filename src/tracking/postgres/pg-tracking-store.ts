@@ -6,7 +6,20 @@
  * connections, migrations, serializable transactions). Opening is lazy: the first call
  * connects and migrates (once across servers, under an advisory lock).
  */
-import type { Dataset, Experiment, LoggedModel, LoggedModelStatus, Metric, ModelVersion, Page, Param, RegisteredModel, Run, RunInfo, Tag } from '../entities.js';
+import type {
+  Dataset,
+  Experiment,
+  LoggedModel,
+  LoggedModelStatus,
+  Metric,
+  ModelVersion,
+  Page,
+  Param,
+  RegisteredModel,
+  Run,
+  RunInfo,
+  Tag,
+} from '../entities.js';
 import type {
   CreateLoggedModelOptions,
   CreateModelVersionOptions,
@@ -170,7 +183,12 @@ export class PgTrackingStore implements TrackingStore {
   updateModelVersion(name: string, version: string, description: string): Promise<ModelVersion> {
     return this.registry.updateModelVersion(name, version, description);
   }
-  transitionModelVersionStage(name: string, version: string, stage: string, archiveExistingVersions: boolean): Promise<ModelVersion> {
+  transitionModelVersionStage(
+    name: string,
+    version: string,
+    stage: string,
+    archiveExistingVersions: boolean,
+  ): Promise<ModelVersion> {
     return this.registry.transitionModelVersionStage(name, version, stage, archiveExistingVersions);
   }
   deleteModelVersion(name: string, version: string): Promise<void> {

@@ -17,13 +17,20 @@ export function isPostgresUri(uri: string): boolean {
 
 /** The URI without its password (user kept), for messages. */
 export function redactPgUri(uri: string): string {
-  return uri.replace(/^([a-z0-9+]+:\/\/)([^@/]*)@/i, (_m, scheme: string, cred: string) => `${scheme}${cred.includes(':') ? `${cred.split(':')[0]}:***` : cred}@`);
+  return uri.replace(
+    /^([a-z0-9+]+:\/\/)([^@/]*)@/i,
+    (_m, scheme: string, cred: string) => `${scheme}${cred.includes(':') ? `${cred.split(':')[0]}:***` : cred}@`,
+  );
 }
 
-function positiveInt(env: Env, name: 'CARPRICE_PG_POOL_MAX' | 'CARPRICE_PG_CONNECT_TIMEOUT_MS' | 'CARPRICE_PG_STATEMENT_TIMEOUT_MS' | 'PGPORT'): number | undefined {
+function positiveInt(
+  env: Env,
+  name: 'CARPRICE_PG_POOL_MAX' | 'CARPRICE_PG_CONNECT_TIMEOUT_MS' | 'CARPRICE_PG_STATEMENT_TIMEOUT_MS' | 'PGPORT',
+): number | undefined {
   const raw = env[name];
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new AppError('CONFIG_INVALID', `${name} must be a positive integer, got '${raw}'`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+    throw new AppError('CONFIG_INVALID', `${name} must be a positive integer, got '${raw}'`);
   return Number(raw);
 }
 
@@ -34,16 +41,26 @@ export function pgConnectionFromUri(uri: string, env: Env): { connection: PgConn
   try {
     u = new URL(uri.replace(/^postgres(ql)?(\+[a-z0-9]+)?:/i, 'postgresql:'));
   } catch {
-    throw new AppError('CONFIG_INVALID', `invalid PostgreSQL tracking URI '${where}': use postgresql://user:password@host:5432/database`);
+    throw new AppError(
+      'CONFIG_INVALID',
+      `invalid PostgreSQL tracking URI '${where}': use postgresql://user:password@host:5432/database`,
+    );
   }
   const database = decodeURIComponent(u.pathname.replace(/^\//, '')) || env.PGDATABASE;
-  if (!database) throw new AppError('CONFIG_INVALID', `PostgreSQL tracking URI '${where}' names no database: use postgresql://user@host:5432/database (or set PGDATABASE)`);
+  if (!database)
+    throw new AppError(
+      'CONFIG_INVALID',
+      `PostgreSQL tracking URI '${where}' names no database: use postgresql://user@host:5432/database (or set PGDATABASE)`,
+    );
   let password = u.password ? decodeURIComponent(u.password) : env.PGPASSWORD;
   if (password === undefined && env.CARPRICE_PG_PASSWORD_FILE) {
     try {
       password = readFileSync(env.CARPRICE_PG_PASSWORD_FILE, 'utf8').replace(/\r?\n$/, '');
     } catch (e) {
-      throw new AppError('CONFIG_INVALID', `cannot read CARPRICE_PG_PASSWORD_FILE ${env.CARPRICE_PG_PASSWORD_FILE}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; point it at a readable file holding the password`);
+      throw new AppError(
+        'CONFIG_INVALID',
+        `cannot read CARPRICE_PG_PASSWORD_FILE ${env.CARPRICE_PG_PASSWORD_FILE}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; point it at a readable file holding the password`,
+      );
     }
   }
   const sslmode = u.searchParams.get('sslmode');

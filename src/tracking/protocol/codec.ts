@@ -70,7 +70,8 @@ function wireDouble(x: number): WireDouble | string {
  * as Python floats (`"value": 1.0`). Undefined object members are skipped.
  */
 export function toWireJson(v: unknown): string {
-  if (v instanceof WireDouble) return Number.isFinite(v.value) ? pythonFloatRepr(v.value) : JSON.stringify(encodeDouble(v.value));
+  if (v instanceof WireDouble)
+    return Number.isFinite(v.value) ? pythonFloatRepr(v.value) : JSON.stringify(encodeDouble(v.value));
   if (v === null || v === undefined) return 'null';
   switch (typeof v) {
     case 'string':
@@ -80,7 +81,8 @@ export function toWireJson(v: unknown): string {
     case 'boolean':
       return v ? 'true' : 'false';
     case 'object': {
-      if (Array.isArray(v)) return `[${v.map((x) => (x === undefined || typeof x === 'function' ? 'null' : toWireJson(x))).join(',')}]`;
+      if (Array.isArray(v))
+        return `[${v.map((x) => (x === undefined || typeof x === 'function' ? 'null' : toWireJson(x))).join(',')}]`;
       const parts: string[] = [];
       for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
         if (x === undefined || typeof x === 'function') continue;
@@ -203,22 +205,41 @@ export function decodeRunInfo(x: Json): RunInfo {
 }
 
 function encodeDataset(d: Dataset): Json {
-  return compact({ name: d.name, digest: d.digest, source_type: d.sourceType, source: d.source, schema: d.schema, profile: d.profile });
+  return compact({
+    name: d.name,
+    digest: d.digest,
+    source_type: d.sourceType,
+    source: d.source,
+    schema: d.schema,
+    profile: d.profile,
+  });
 }
 function decodeDataset(x: Json): Dataset {
-  const d: Dataset = { name: str(x.name), digest: str(x.digest), sourceType: str(x.source_type), source: str(x.source) };
+  const d: Dataset = {
+    name: str(x.name),
+    digest: str(x.digest),
+    sourceType: str(x.source_type),
+    source: str(x.source),
+  };
   if (x.schema !== undefined) d.schema = str(x.schema);
   if (x.profile !== undefined) d.profile = str(x.profile);
   return d;
 }
 
 export function encodeRun(r: Run): Json {
-  const data = compact({ metrics: r.data.metrics.map(encodeMetric), params: encodeTags(r.data.params), tags: encodeTags(r.data.tags) });
+  const data = compact({
+    metrics: r.data.metrics.map(encodeMetric),
+    params: encodeTags(r.data.params),
+    tags: encodeTags(r.data.tags),
+  });
   const inputs = compact({
-    dataset_inputs: r.inputs.datasetInputs.map((d) => compact({ tags: encodeTags(d.tags), dataset: encodeDataset(d.dataset) })),
+    dataset_inputs: r.inputs.datasetInputs.map((d) =>
+      compact({ tags: encodeTags(d.tags), dataset: encodeDataset(d.dataset) }),
+    ),
   });
   const out: Json = { info: encodeRunInfo(r.info), data, inputs };
-  if (r.outputs?.modelOutputs.length) out.outputs = { model_outputs: r.outputs.modelOutputs.map((m) => ({ model_id: m.modelId, step: m.step })) };
+  if (r.outputs?.modelOutputs.length)
+    out.outputs = { model_outputs: r.outputs.modelOutputs.map((m) => ({ model_id: m.modelId, step: m.step })) };
   return out;
 }
 export function decodeRun(x: Json): Run {
@@ -226,13 +247,21 @@ export function decodeRun(x: Json): Run {
   const inputs = (x.inputs ?? {}) as Json;
   const run: Run = {
     info: decodeRunInfo((x.info ?? {}) as Json),
-    data: { metrics: list(data.metrics).map(decodeMetric), params: decodeTags(data.params), tags: decodeTags(data.tags) },
+    data: {
+      metrics: list(data.metrics).map(decodeMetric),
+      params: decodeTags(data.params),
+      tags: decodeTags(data.tags),
+    },
     inputs: {
-      datasetInputs: list(inputs.dataset_inputs).map((d): DatasetInput => ({ tags: decodeTags(d.tags), dataset: decodeDataset((d.dataset ?? {}) as Json) })),
+      datasetInputs: list(inputs.dataset_inputs).map((d): DatasetInput => ({
+        tags: decodeTags(d.tags),
+        dataset: decodeDataset((d.dataset ?? {}) as Json),
+      })),
     },
   };
   const outputs = list(((x.outputs ?? {}) as Json).model_outputs);
-  if (outputs.length) run.outputs = { modelOutputs: outputs.map((m) => ({ modelId: str(m.model_id), step: num(m.step) })) };
+  if (outputs.length)
+    run.outputs = { modelOutputs: outputs.map((m) => ({ modelId: str(m.model_id), step: num(m.step) })) };
   return run;
 }
 

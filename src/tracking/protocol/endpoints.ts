@@ -31,7 +31,11 @@ const loggedModelStatus = { enum: LOGGED_MODEL_STATUSES } as const;
 /** Every RPC carprice serves and calls, keyed by MLflow's RPC name (camelCased). */
 export const ENDPOINTS = {
   // experiments
-  createExperiment: ep(['POST'], '/mlflow/experiments/create', { name: req('string'), artifact_location: opt('string'), tags: opt('tagList') }),
+  createExperiment: ep(['POST'], '/mlflow/experiments/create', {
+    name: req('string'),
+    artifact_location: opt('string'),
+    tags: opt('tagList'),
+  }),
   getExperiment: ep(['GET'], '/mlflow/experiments/get', { experiment_id: req('string') }),
   getExperimentByName: ep(['GET'], '/mlflow/experiments/get-by-name', { experiment_name: req('string') }),
   searchExperiments: ep(['POST', 'GET'], '/mlflow/experiments/search', {
@@ -43,9 +47,19 @@ export const ENDPOINTS = {
   }),
   deleteExperiment: ep(['POST'], '/mlflow/experiments/delete', { experiment_id: req('string') }),
   restoreExperiment: ep(['POST'], '/mlflow/experiments/restore', { experiment_id: req('string') }),
-  updateExperiment: ep(['POST'], '/mlflow/experiments/update', { experiment_id: req('string'), new_name: req('string') }),
-  setExperimentTag: ep(['POST'], '/mlflow/experiments/set-experiment-tag', { experiment_id: req('string'), key: req('string'), value: req('string') }),
-  deleteExperimentTag: ep(['POST'], '/mlflow/experiments/delete-experiment-tag', { experiment_id: req('string'), key: req('string') }),
+  updateExperiment: ep(['POST'], '/mlflow/experiments/update', {
+    experiment_id: req('string'),
+    new_name: req('string'),
+  }),
+  setExperimentTag: ep(['POST'], '/mlflow/experiments/set-experiment-tag', {
+    experiment_id: req('string'),
+    key: req('string'),
+    value: req('string'),
+  }),
+  deleteExperimentTag: ep(['POST'], '/mlflow/experiments/delete-experiment-tag', {
+    experiment_id: req('string'),
+    key: req('string'),
+  }),
 
   // runs
   createRun: ep(['POST'], '/mlflow/runs/create', {
@@ -55,7 +69,12 @@ export const ENDPOINTS = {
     start_time: opt('int64'),
     tags: opt('tagList'),
   }),
-  updateRun: ep(['POST'], '/mlflow/runs/update', { run_id: req('string', 'run_uuid'), status: opt(runStatus), end_time: opt('int64'), run_name: opt('string') }),
+  updateRun: ep(['POST'], '/mlflow/runs/update', {
+    run_id: req('string', 'run_uuid'),
+    status: opt(runStatus),
+    end_time: opt('int64'),
+    run_name: opt('string'),
+  }),
   deleteRun: ep(['POST'], '/mlflow/runs/delete', { run_id: req('string') }),
   restoreRun: ep(['POST'], '/mlflow/runs/restore', { run_id: req('string') }),
   getRun: ep(['GET'], '/mlflow/runs/get', { run_id: req('string', 'run_uuid') }),
@@ -77,10 +96,23 @@ export const ENDPOINTS = {
     dataset_name: opt('string'),
     dataset_digest: opt('string'),
   }),
-  logParam: ep(['POST'], '/mlflow/runs/log-parameter', { run_id: req('string', 'run_uuid'), key: req('string'), value: opt('string') }),
-  setTag: ep(['POST'], '/mlflow/runs/set-tag', { run_id: req('string', 'run_uuid'), key: req('string'), value: opt('string') }),
+  logParam: ep(['POST'], '/mlflow/runs/log-parameter', {
+    run_id: req('string', 'run_uuid'),
+    key: req('string'),
+    value: opt('string'),
+  }),
+  setTag: ep(['POST'], '/mlflow/runs/set-tag', {
+    run_id: req('string', 'run_uuid'),
+    key: req('string'),
+    value: opt('string'),
+  }),
   deleteTag: ep(['POST'], '/mlflow/runs/delete-tag', { run_id: req('string'), key: req('string') }),
-  logBatch: ep(['POST'], '/mlflow/runs/log-batch', { run_id: req('string'), metrics: opt('metricList'), params: opt('tagList'), tags: opt('tagList') }),
+  logBatch: ep(['POST'], '/mlflow/runs/log-batch', {
+    run_id: req('string'),
+    metrics: opt('metricList'),
+    params: opt('tagList'),
+    tags: opt('tagList'),
+  }),
   logInputs: ep(['POST'], '/mlflow/runs/log-inputs', { run_id: req('string'), datasets: opt('datasetInputList') }),
   logModel: ep(['POST'], '/mlflow/runs/log-model', { run_id: req('string'), model_json: req('string') }),
   getMetricHistory: ep(['GET'], '/mlflow/metrics/get-history', {
@@ -89,7 +121,11 @@ export const ENDPOINTS = {
     max_results: opt('int64'),
     page_token: opt('string'),
   }),
-  listArtifacts: ep(['GET'], '/mlflow/artifacts/list', { run_id: req('string', 'run_uuid'), path: opt('string'), page_token: opt('string') }),
+  listArtifacts: ep(['GET'], '/mlflow/artifacts/list', {
+    run_id: req('string', 'run_uuid'),
+    path: opt('string'),
+    page_token: opt('string'),
+  }),
   logOutputs: ep(['POST'], '/mlflow/runs/outputs', { run_id: req('string'), models: opt('modelOutputList') }),
 
   // logged models (MLflow 3.x, spec §2.7)
@@ -108,23 +144,45 @@ export const ENDPOINTS = {
     order_by: opt('orderByList'),
     page_token: opt('string'),
   }),
-  finalizeLoggedModel: ep(['PATCH'], '/mlflow/logged-models/:model_id', { model_id: req('string'), status: req(loggedModelStatus) }),
+  finalizeLoggedModel: ep(['PATCH'], '/mlflow/logged-models/:model_id', {
+    model_id: req('string'),
+    status: req(loggedModelStatus),
+  }),
   getLoggedModel: ep(['GET'], '/mlflow/logged-models/:model_id', { model_id: req('string') }),
   deleteLoggedModel: ep(['DELETE'], '/mlflow/logged-models/:model_id', { model_id: req('string') }),
-  setLoggedModelTags: ep(['PATCH'], '/mlflow/logged-models/:model_id/tags', { model_id: req('string'), tags: opt('tagList') }),
-  deleteLoggedModelTag: ep(['DELETE'], '/mlflow/logged-models/:model_id/tags/:tag_key', { model_id: req('string'), tag_key: req('string') }),
+  setLoggedModelTags: ep(['PATCH'], '/mlflow/logged-models/:model_id/tags', {
+    model_id: req('string'),
+    tags: opt('tagList'),
+  }),
+  deleteLoggedModelTag: ep(['DELETE'], '/mlflow/logged-models/:model_id/tags/:tag_key', {
+    model_id: req('string'),
+    tag_key: req('string'),
+  }),
   listLoggedModelArtifacts: ep(['GET'], '/mlflow/logged-models/:model_id/artifacts/directories', {
     model_id: req('string'),
     artifact_directory_path: opt('string'),
     page_token: opt('string'),
   }),
-  logLoggedModelParams: ep(['POST'], '/mlflow/logged-models/:model_id/params', { model_id: req('string'), params: opt('tagList') }),
+  logLoggedModelParams: ep(['POST'], '/mlflow/logged-models/:model_id/params', {
+    model_id: req('string'),
+    params: opt('tagList'),
+  }),
 
   // registered models
-  createRegisteredModel: ep(['POST'], '/mlflow/registered-models/create', { name: req('string'), tags: opt('tagList'), description: opt('string') }),
+  createRegisteredModel: ep(['POST'], '/mlflow/registered-models/create', {
+    name: req('string'),
+    tags: opt('tagList'),
+    description: opt('string'),
+  }),
   getRegisteredModel: ep(['GET'], '/mlflow/registered-models/get', { name: req('string') }),
-  renameRegisteredModel: ep(['POST'], '/mlflow/registered-models/rename', { name: req('string'), new_name: req('string') }),
-  updateRegisteredModel: ep(['PATCH'], '/mlflow/registered-models/update', { name: req('string'), description: opt('string') }),
+  renameRegisteredModel: ep(['POST'], '/mlflow/registered-models/rename', {
+    name: req('string'),
+    new_name: req('string'),
+  }),
+  updateRegisteredModel: ep(['PATCH'], '/mlflow/registered-models/update', {
+    name: req('string'),
+    description: opt('string'),
+  }),
   deleteRegisteredModel: ep(['DELETE'], '/mlflow/registered-models/delete', { name: req('string') }),
   searchRegisteredModels: ep(['GET'], '/mlflow/registered-models/search', {
     filter: opt('string'),
@@ -132,11 +190,28 @@ export const ENDPOINTS = {
     order_by: opt('stringList'),
     page_token: opt('string'),
   }),
-  getLatestVersions: ep(['POST', 'GET'], '/mlflow/registered-models/get-latest-versions', { name: req('string'), stages: opt('stringList') }),
-  setRegisteredModelTag: ep(['POST'], '/mlflow/registered-models/set-tag', { name: req('string'), key: req('string'), value: opt('string') }),
-  deleteRegisteredModelTag: ep(['DELETE'], '/mlflow/registered-models/delete-tag', { name: req('string'), key: req('string') }),
-  setRegisteredModelAlias: ep(['POST'], '/mlflow/registered-models/alias', { name: req('string'), alias: req('string'), version: req('string') }),
-  deleteRegisteredModelAlias: ep(['DELETE'], '/mlflow/registered-models/alias', { name: req('string'), alias: req('string') }),
+  getLatestVersions: ep(['POST', 'GET'], '/mlflow/registered-models/get-latest-versions', {
+    name: req('string'),
+    stages: opt('stringList'),
+  }),
+  setRegisteredModelTag: ep(['POST'], '/mlflow/registered-models/set-tag', {
+    name: req('string'),
+    key: req('string'),
+    value: opt('string'),
+  }),
+  deleteRegisteredModelTag: ep(['DELETE'], '/mlflow/registered-models/delete-tag', {
+    name: req('string'),
+    key: req('string'),
+  }),
+  setRegisteredModelAlias: ep(['POST'], '/mlflow/registered-models/alias', {
+    name: req('string'),
+    alias: req('string'),
+    version: req('string'),
+  }),
+  deleteRegisteredModelAlias: ep(['DELETE'], '/mlflow/registered-models/alias', {
+    name: req('string'),
+    alias: req('string'),
+  }),
   getModelVersionByAlias: ep(['GET'], '/mlflow/registered-models/alias', { name: req('string'), alias: req('string') }),
 
   // model versions
@@ -150,7 +225,11 @@ export const ENDPOINTS = {
     model_id: opt('string'),
   }),
   getModelVersion: ep(['GET'], '/mlflow/model-versions/get', { name: req('string'), version: req('string') }),
-  updateModelVersion: ep(['PATCH'], '/mlflow/model-versions/update', { name: req('string'), version: req('string'), description: opt('string') }),
+  updateModelVersion: ep(['PATCH'], '/mlflow/model-versions/update', {
+    name: req('string'),
+    version: req('string'),
+    description: opt('string'),
+  }),
   transitionModelVersionStage: ep(['POST'], '/mlflow/model-versions/transition-stage', {
     name: req('string'),
     version: req('string'),
@@ -164,9 +243,21 @@ export const ENDPOINTS = {
     order_by: opt('stringList'),
     page_token: opt('string'),
   }),
-  getModelVersionDownloadUri: ep(['GET'], '/mlflow/model-versions/get-download-uri', { name: req('string'), version: req('string') }),
-  setModelVersionTag: ep(['POST'], '/mlflow/model-versions/set-tag', { name: req('string'), version: req('string'), key: req('string'), value: req('string') }),
-  deleteModelVersionTag: ep(['DELETE'], '/mlflow/model-versions/delete-tag', { name: req('string'), version: req('string'), key: req('string') }),
+  getModelVersionDownloadUri: ep(['GET'], '/mlflow/model-versions/get-download-uri', {
+    name: req('string'),
+    version: req('string'),
+  }),
+  setModelVersionTag: ep(['POST'], '/mlflow/model-versions/set-tag', {
+    name: req('string'),
+    version: req('string'),
+    key: req('string'),
+    value: req('string'),
+  }),
+  deleteModelVersionTag: ep(['DELETE'], '/mlflow/model-versions/delete-tag', {
+    name: req('string'),
+    version: req('string'),
+    key: req('string'),
+  }),
 } as const;
 
 export type EndpointName = keyof typeof ENDPOINTS;

@@ -85,7 +85,11 @@ export type Fields = Record<string, FieldSpec>;
 
 /** The parsed request for a field map: required fields present, optional ones maybe undefined. */
 export type Parsed<F extends Fields> = {
-  [K in keyof F]: F[K] extends FieldSpec<infer T, infer R> ? (R extends true ? ValueOf<T> : ValueOf<T> | undefined) : never;
+  [K in keyof F]: F[K] extends FieldSpec<infer T, infer R>
+    ? R extends true
+      ? ValueOf<T>
+      : ValueOf<T> | undefined
+    : never;
 };
 
 const DOCS = 'See the API docs for more information about request parameters.';
@@ -118,7 +122,10 @@ function show(v: unknown): string {
 
 /** 400 for a value of the wrong type. */
 export function invalidValue(param: string, v: unknown): AppError {
-  return new AppError('INVALID_PARAMETER_VALUE', `Invalid value ${show(v)} for parameter '${param}' supplied. Hint: Value was of type '${pyType(v)}'. ${DOCS}`);
+  return new AppError(
+    'INVALID_PARAMETER_VALUE',
+    `Invalid value ${show(v)} for parameter '${param}' supplied. Hint: Value was of type '${pyType(v)}'. ${DOCS}`,
+  );
 }
 
 /** 400 for a missing required value. */
@@ -210,20 +217,28 @@ function parseDatasetInput(x: unknown, path: string): DatasetInputRequest {
   };
   if (!isMissing(d.schema)) dataset.schema = parseString(d.schema, `${dp}.schema`);
   if (!isMissing(d.profile)) dataset.profile = parseString(d.profile, `${dp}.profile`);
-  const tags = isMissing(o.tags) ? [] : parseList(o.tags, `${path}.tags`).map((t, i) => parseTag(t, `${path}.tags[${i}]`, true));
+  const tags = isMissing(o.tags)
+    ? []
+    : parseList(o.tags, `${path}.tags`).map((t, i) => parseTag(t, `${path}.tags[${i}]`, true));
   return { dataset, tags };
 }
 
 function parseOrderBy(x: unknown, path: string): OrderByRequest {
   const o = parseObject(x, path);
-  return { fieldName: parseString(need(o, 'field_name', path), `${path}.field_name`), ascending: o.ascending === undefined || o.ascending === null ? true : parseBool(o.ascending, `${path}.ascending`) };
+  return {
+    fieldName: parseString(need(o, 'field_name', path), `${path}.field_name`),
+    ascending: o.ascending === undefined || o.ascending === null ? true : parseBool(o.ascending, `${path}.ascending`),
+  };
 }
 
 function parseModelOutput(x: unknown, path: string): ModelOutputRequest {
   const o = parseObject(x, path);
   const step = o.step;
   if (step === undefined || step === null) throw missingValue(`${path}.step`);
-  return { modelId: parseString(need(o, 'model_id', path), `${path}.model_id`), step: parseInt64(step, `${path}.step`) };
+  return {
+    modelId: parseString(need(o, 'model_id', path), `${path}.model_id`),
+    step: parseInt64(step, `${path}.step`),
+  };
 }
 
 function parseField(type: FieldType, v: unknown, name: string): unknown {
@@ -266,7 +281,8 @@ export function parseRequest<F extends Fields>(fields: F, input: Record<string, 
     let v = input[name];
     if (isMissing(v) && spec.alias) v = input[spec.alias];
     // A repeated query key arrives as an array; for scalar fields take the last one.
-    if (Array.isArray(v) && spec.type !== 'stringList' && typeof spec.type === 'string' && !spec.type.endsWith('List')) v = v[v.length - 1];
+    if (Array.isArray(v) && spec.type !== 'stringList' && typeof spec.type === 'string' && !spec.type.endsWith('List'))
+      v = v[v.length - 1];
     if (isMissing(v) || (Array.isArray(v) && v.length === 0 && spec.required)) {
       if (spec.required) throw missingValue(name);
       continue;

@@ -59,7 +59,9 @@ const ARTIFACTS_PATH_PREFIX = '/api/2.0/mlflow-artifacts';
  * with `--no-serve-artifacts`. ..."), or undefined for any other 503 (which stays transient).
  */
 function artifactsDisabledMessage(text: string): string | undefined {
-  return /no-serve-artifacts|disabled due to the mlflow server/i.test(text) ? text.trim().replace(/\s+/g, ' ').slice(0, 400) : undefined;
+  return /no-serve-artifacts|disabled due to the mlflow server/i.test(text)
+    ? text.trim().replace(/\s+/g, ' ').slice(0, 400)
+    : undefined;
 }
 const MLFLOW_CODE_SET = new Set<string>(MLFLOW_CODES);
 
@@ -132,11 +134,18 @@ export class MlflowHttpClient {
     try {
       base = new URL(opts.baseUrl);
     } catch (e) {
-      throw new AppError('CONFIG_INVALID', `invalid tracking URI '${opts.baseUrl}': expected http(s)://host[:port][/path]`, { cause: e });
+      throw new AppError(
+        'CONFIG_INVALID',
+        `invalid tracking URI '${opts.baseUrl}': expected http(s)://host[:port][/path]`,
+        { cause: e },
+      );
     }
     // Credentials in the URL itself (https://user:pass@host) are honoured but kept out of the base.
     let auth = authorizationHeader(env);
-    if (!auth && base.username) auth = 'Basic ' + Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64');
+    if (!auth && base.username)
+      auth =
+        'Basic ' +
+        Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64');
     base.username = '';
     base.password = '';
     this.baseUrl = base.toString().replace(/\/+$/, '');
@@ -177,7 +186,12 @@ export class MlflowHttpClient {
     for (let attempt = 0; ; attempt++) {
       let res: Response;
       try {
-        res = await sendRequest(url, { method: req.method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+        res = await sendRequest(url, {
+          method: req.method,
+          headers,
+          body,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
       } catch (e) {
         const timedOut = (e as Error).name === 'TimeoutError';
         const cause = describeNetworkError(e);
@@ -197,9 +211,14 @@ export class MlflowHttpClient {
         // A 503 that says the server does not serve artifacts at all is permanent (MLflow
         // 2.x/3.x `--no-serve-artifacts`): retrying it only delays the answer.
         const text = await res.text().catch(() => '');
-        const permanent = res.status === 503 && req.path.startsWith(ARTIFACTS_PATH_PREFIX) ? artifactsDisabledMessage(text) : undefined;
+        const permanent =
+          res.status === 503 && req.path.startsWith(ARTIFACTS_PATH_PREFIX) ? artifactsDisabledMessage(text) : undefined;
         if (permanent !== undefined) throw this.artifactsDisabled(permanent);
-        await this.backoff(attempt, res.headers.get('retry-after') ?? undefined, `${req.method} ${req.path}: HTTP ${res.status}`);
+        await this.backoff(
+          attempt,
+          res.headers.get('retry-after') ?? undefined,
+          `${req.method} ${req.path}: HTTP ${res.status}`,
+        );
         continue;
       }
       if (res.ok) {
@@ -208,14 +227,19 @@ export class MlflowHttpClient {
         if (text.trim() === '') return {};
         try {
           const parsed = JSON.parse(text) as unknown;
-          if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+          if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
+            return parsed as Record<string, unknown>;
         } catch {
           // fall through
         }
-        throw new AppError('INTERNAL_ERROR', `the server at ${safeUrl(this.baseUrl)} answered ${req.method} ${req.path} with a body that is not a JSON object; is MLFLOW_TRACKING_URI an MLflow server?`);
+        throw new AppError(
+          'INTERNAL_ERROR',
+          `the server at ${safeUrl(this.baseUrl)} answered ${req.method} ${req.path} with a body that is not a JSON object; is MLFLOW_TRACKING_URI an MLflow server?`,
+        );
       }
       const text = await res.text().catch(() => '');
-      const permanent = res.status === 503 && req.path.startsWith(ARTIFACTS_PATH_PREFIX) ? artifactsDisabledMessage(text) : undefined;
+      const permanent =
+        res.status === 503 && req.path.startsWith(ARTIFACTS_PATH_PREFIX) ? artifactsDisabledMessage(text) : undefined;
       if (permanent !== undefined) throw this.artifactsDisabled(permanent);
       throw this.toError(res.status, text, req);
     }
@@ -246,18 +270,25 @@ export class MlflowHttpClient {
     }
     if (parsed && typeof parsed.error_code === 'string') {
       const code = (MLFLOW_CODE_SET.has(parsed.error_code) ? parsed.error_code : statusCode(status)) as ErrorCode;
-      return new AppError(code, typeof parsed.message === 'string' ? parsed.message : `${parsed.error_code} from ${req.path}`, {
-        details: { status: status, errorCode: parsed.error_code },
-      });
+      return new AppError(
+        code,
+        typeof parsed.message === 'string' ? parsed.message : `${parsed.error_code} from ${req.path}`,
+        {
+          details: { status: status, errorCode: parsed.error_code },
+        },
+      );
     }
     const code = statusCode(status);
     let message = `${req.method} ${req.path} failed with HTTP ${status}`;
     if (status === 404)
-      message = req.path.includes('registered-models') || req.path.includes('model-versions')
-        ? `the server at ${safeUrl(this.baseUrl)} does not offer the MLflow model registry API (${req.path} answered 404); use a server with a database backend (mlflow server --backend-store-uri sqlite:///...) or carprice tracking serve`
-        : `the server at ${safeUrl(this.baseUrl)} does not serve ${req.path} (HTTP 404); check MLFLOW_TRACKING_URI (DagsHub: https://dagshub.com/OWNER/REPO.mlflow)`;
-    else if (status === 401) message = `the MLflow server at ${safeUrl(this.baseUrl)} refused the credentials (HTTP 401); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (DagsHub: user name + token) or MLFLOW_TRACKING_TOKEN`;
-    else if (status === 403) message = `the MLflow server at ${safeUrl(this.baseUrl)} denied ${req.method} ${req.path} (HTTP 403); the user lacks permission`;
+      message =
+        req.path.includes('registered-models') || req.path.includes('model-versions')
+          ? `the server at ${safeUrl(this.baseUrl)} does not offer the MLflow model registry API (${req.path} answered 404); use a server with a database backend (mlflow server --backend-store-uri sqlite:///...) or carprice tracking serve`
+          : `the server at ${safeUrl(this.baseUrl)} does not serve ${req.path} (HTTP 404); check MLFLOW_TRACKING_URI (DagsHub: https://dagshub.com/OWNER/REPO.mlflow)`;
+    else if (status === 401)
+      message = `the MLflow server at ${safeUrl(this.baseUrl)} refused the credentials (HTTP 401); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (DagsHub: user name + token) or MLFLOW_TRACKING_TOKEN`;
+    else if (status === 403)
+      message = `the MLflow server at ${safeUrl(this.baseUrl)} denied ${req.method} ${req.path} (HTTP 403); the user lacks permission`;
     else if (text.trim()) message += `: ${text.trim().slice(0, 300)}`;
     return new AppError(code, message, { details: { status: status } });
   }

@@ -41,7 +41,9 @@ export class MlflowRestApi {
     // `:name` path parameters are filled from their field, which also stays in the query
     // string / body: MLflow's handlers (finalize, get logged model) read it from there too,
     // as its Python client sends it in both places.
-    const path = '/api/2.0' + endpoint.path.replace(/:([a-z_]+)/g, (_m, name: string) => encodeURIComponent(String(body[name] ?? '')));
+    const path =
+      '/api/2.0' +
+      endpoint.path.replace(/:([a-z_]+)/g, (_m, name: string) => encodeURIComponent(String(body[name] ?? '')));
     if (method === 'GET') {
       const query: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(body)) query[k] = Array.isArray(v) ? v.map(String) : String(v);

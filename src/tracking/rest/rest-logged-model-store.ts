@@ -58,6 +58,9 @@ export class RestLoggedModelStore implements TrackingStoreLoggedModels {
     await this.api.call(ENDPOINTS.logLoggedModelParams, { model_id: modelId, params: encodeTags(params) });
   }
   async logOutputs(runId: string, models: { modelId: string; step: number }[]): Promise<void> {
-    await this.api.call(ENDPOINTS.logOutputs, { run_id: runId, models: models.map((m) => ({ model_id: m.modelId, step: m.step })) });
+    await this.api.call(ENDPOINTS.logOutputs, {
+      run_id: runId,
+      models: models.map((m) => ({ model_id: m.modelId, step: m.step })),
+    });
   }
 }

@@ -15,7 +15,11 @@ export class RestRegistryStore implements TrackingStoreRegistry {
   // ------------------------------------------------------------ registry
 
   async createRegisteredModel(name: string, tags?: Tag[], description?: string): Promise<RegisteredModel> {
-    const out = await this.api.call(ENDPOINTS.createRegisteredModel, { name, tags: tags && encodeTags(tags), description });
+    const out = await this.api.call(ENDPOINTS.createRegisteredModel, {
+      name,
+      tags: tags && encodeTags(tags),
+      description,
+    });
     return decodeRegisteredModel(out.registered_model as Json);
   }
   async getRegisteredModel(name: string): Promise<RegisteredModel> {
@@ -82,8 +86,18 @@ export class RestRegistryStore implements TrackingStoreRegistry {
     const out = await this.api.call(ENDPOINTS.updateModelVersion, { name, version, description });
     return decodeModelVersion(out.model_version as Json);
   }
-  async transitionModelVersionStage(name: string, version: string, stage: string, archiveExistingVersions: boolean): Promise<ModelVersion> {
-    const out = await this.api.call(ENDPOINTS.transitionModelVersionStage, { name, version, stage, archive_existing_versions: archiveExistingVersions });
+  async transitionModelVersionStage(
+    name: string,
+    version: string,
+    stage: string,
+    archiveExistingVersions: boolean,
+  ): Promise<ModelVersion> {
+    const out = await this.api.call(ENDPOINTS.transitionModelVersionStage, {
+      name,
+      version,
+      stage,
+      archive_existing_versions: archiveExistingVersions,
+    });
     return decodeModelVersion(out.model_version as Json);
   }
   async deleteModelVersion(name: string, version: string): Promise<void> {

@@ -5,7 +5,15 @@
 import type { Dataset, Experiment, Metric, Page, Param, Run, RunInfo, Tag } from '../entities.js';
 import { decodeExperiment, decodeMetric, decodeRun, decodeRunInfo, encodeTags, type Json } from '../protocol/codec.js';
 import { ENDPOINTS } from '../protocol/endpoints.js';
-import type { CreateRunOptions, LogBatchOptions, MetricHistoryOptions, SearchExperimentsOptions, SearchRunsOptions, TrackingStoreRuns, UpdateRunOptions } from '../store.js';
+import type {
+  CreateRunOptions,
+  LogBatchOptions,
+  MetricHistoryOptions,
+  SearchExperimentsOptions,
+  SearchRunsOptions,
+  TrackingStoreRuns,
+  UpdateRunOptions,
+} from '../store.js';
 import { defined, list, metricJson, page, type MlflowRestApi } from './mlflow-rest-api.js';
 
 /** Experiments, runs and their data through an MLflow server. */
@@ -15,7 +23,11 @@ export class RestRunStore implements TrackingStoreRuns {
   // ------------------------------------------------------------ experiments
 
   async createExperiment(name: string, artifactLocation?: string, tags?: Tag[]): Promise<string> {
-    const out = await this.api.call(ENDPOINTS.createExperiment, { name, artifact_location: artifactLocation, tags: tags && encodeTags(tags) });
+    const out = await this.api.call(ENDPOINTS.createExperiment, {
+      name,
+      artifact_location: artifactLocation,
+      tags: tags && encodeTags(tags),
+    });
     return String(out.experiment_id);
   }
   async getExperiment(experimentId: string): Promise<Experiment> {
@@ -69,7 +81,13 @@ export class RestRunStore implements TrackingStoreRuns {
     return decodeRun(out.run as Json);
   }
   async updateRun(runId: string, opts: UpdateRunOptions): Promise<RunInfo> {
-    const out = await this.api.call(ENDPOINTS.updateRun, { run_id: runId, run_uuid: runId, status: opts.status, end_time: opts.endTime, run_name: opts.runName });
+    const out = await this.api.call(ENDPOINTS.updateRun, {
+      run_id: runId,
+      run_uuid: runId,
+      status: opts.status,
+      end_time: opts.endTime,
+      run_name: opts.runName,
+    });
     return decodeRunInfo(out.run_info as Json);
   }
   async deleteRun(runId: string): Promise<void> {
@@ -130,17 +148,32 @@ export class RestRunStore implements TrackingStoreRuns {
   }
   async getMetricHistory(runId: string, key: string, opts: MetricHistoryOptions = {}): Promise<Page<Metric>> {
     if (opts.maxResults !== undefined || opts.pageToken !== undefined) {
-      const out = await this.api.call(ENDPOINTS.getMetricHistory, { run_id: runId, run_uuid: runId, metric_key: key, max_results: opts.maxResults, page_token: opts.pageToken });
+      const out = await this.api.call(ENDPOINTS.getMetricHistory, {
+        run_id: runId,
+        run_uuid: runId,
+        metric_key: key,
+        max_results: opts.maxResults,
+        page_token: opts.pageToken,
+      });
       return page(list(out.metrics).map(decodeMetric), out.next_page_token);
     }
     // Everything: page through with MLflow's own page size (servers >= 3.4 need max_results).
     const all: Metric[] = [];
     let token: string | undefined;
     do {
-      const out = await this.api.call(ENDPOINTS.getMetricHistory, { run_id: runId, run_uuid: runId, metric_key: key, max_results: 25000, page_token: token });
+      const out = await this.api.call(ENDPOINTS.getMetricHistory, {
+        run_id: runId,
+        run_uuid: runId,
+        metric_key: key,
+        max_results: 25000,
+        page_token: token,
+      });
       const got = list(out.metrics).map(decodeMetric);
       all.push(...got);
-      token = typeof out.next_page_token === 'string' && out.next_page_token && got.length > 0 ? out.next_page_token : undefined;
+      token =
+        typeof out.next_page_token === 'string' && out.next_page_token && got.length > 0
+          ? out.next_page_token
+          : undefined;
     } while (token);
     return { items: all };
   }

@@ -9,7 +9,20 @@
  */
 import type { Env } from '../../config/env.js';
 import type { Logger } from '../../core/logger.js';
-import type { Dataset, Experiment, LoggedModel, LoggedModelStatus, Metric, ModelVersion, Page, Param, RegisteredModel, Run, RunInfo, Tag } from '../entities.js';
+import type {
+  Dataset,
+  Experiment,
+  LoggedModel,
+  LoggedModelStatus,
+  Metric,
+  ModelVersion,
+  Page,
+  Param,
+  RegisteredModel,
+  Run,
+  RunInfo,
+  Tag,
+} from '../entities.js';
 import type {
   CreateLoggedModelOptions,
   CreateModelVersionOptions,
@@ -174,7 +187,12 @@ export class RestTrackingStore implements TrackingStore {
   updateModelVersion(name: string, version: string, description: string): Promise<ModelVersion> {
     return this.registry.updateModelVersion(name, version, description);
   }
-  transitionModelVersionStage(name: string, version: string, stage: string, archiveExistingVersions: boolean): Promise<ModelVersion> {
+  transitionModelVersionStage(
+    name: string,
+    version: string,
+    stage: string,
+    archiveExistingVersions: boolean,
+  ): Promise<ModelVersion> {
     return this.registry.transitionModelVersionStage(name, version, stage, archiveExistingVersions);
   }
   deleteModelVersion(name: string, version: string): Promise<void> {

@@ -65,7 +65,8 @@ export function describeNetworkError(e: unknown): string {
   if (code === 'ECONNREFUSED') return `${message} (nothing listens there; is the server running on that port?)`;
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code))
     return `${message} (${code}; the server's TLS certificate is not trusted: add its CA with NODE_EXTRA_CA_CERTS)`;
-  if (/wrong version number/i.test(message)) return 'TLS handshake failed (EPROTO: wrong version number; is the server plain http rather than https?)';
+  if (/wrong version number/i.test(message))
+    return 'TLS handshake failed (EPROTO: wrong version number; is the server plain http rather than https?)';
   return code && !message.includes(code) ? `${message} (${code})` : message;
 }
 
@@ -92,7 +93,11 @@ function toResponse(res: IncomingMessage, method: string): Response {
   const status = res.statusCode ?? 0;
   if (NULL_BODY_STATUSES.has(status) || method === 'HEAD' || status < 200 || status > 599) {
     res.resume();
-    return new Response(null, { status: status >= 200 && status <= 599 ? status : 502, statusText: res.statusMessage, headers });
+    return new Response(null, {
+      status: status >= 200 && status <= 599 ? status : 502,
+      statusText: res.statusMessage,
+      headers,
+    });
   }
   const body = decoded(res);
   if (body !== res) {
@@ -100,14 +105,22 @@ function toResponse(res: IncomingMessage, method: string): Response {
     headers.delete('content-encoding');
     headers.delete('content-length');
   }
-  return new Response(Readable.toWeb(body) as ReadableStream<Uint8Array>, { status, statusText: res.statusMessage, headers });
+  return new Response(Readable.toWeb(body) as ReadableStream<Uint8Array>, {
+    status,
+    statusText: res.statusMessage,
+    headers,
+  });
 }
 
 function once(url: URL, opts: SendOptions): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : url.protocol === 'http:' ? httpRequest : undefined;
     if (!send) {
-      reject(Object.assign(new Error(`unsupported protocol '${url.protocol}' in ${url.origin}; use http:// or https://`), { code: 'ERR_INVALID_PROTOCOL' }));
+      reject(
+        Object.assign(new Error(`unsupported protocol '${url.protocol}' in ${url.origin}; use http:// or https://`), {
+          code: 'ERR_INVALID_PROTOCOL',
+        }),
+      );
       return;
     }
     const headers: Record<string, string | number> = { 'Accept-Encoding': 'gzip, deflate, br', ...opts.headers };
@@ -137,14 +150,18 @@ export async function sendRequest(url: string | URL, opts: SendOptions): Promise
     const location = res.headers.location;
     if (![301, 302, 303, 307, 308].includes(status) || location === undefined) return toResponse(res, method);
     res.resume();
-    if (hop >= MAX_REDIRECTS) throw Object.assign(new Error(`more than ${MAX_REDIRECTS} redirects from ${new URL(url).origin}`), { code: 'ERR_TOO_MANY_REDIRECTS' });
+    if (hop >= MAX_REDIRECTS)
+      throw Object.assign(new Error(`more than ${MAX_REDIRECTS} redirects from ${new URL(url).origin}`), {
+        code: 'ERR_TOO_MANY_REDIRECTS',
+      });
     const next = new URL(location, current);
     if (status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST') {
       method = 'GET';
       body = undefined;
       for (const k of Object.keys(headers)) if (/^content-/i.test(k)) delete headers[k];
     }
-    if (next.origin !== current.origin) for (const k of Object.keys(headers)) if (/^(authorization|cookie)$/i.test(k)) delete headers[k];
+    if (next.origin !== current.origin)
+      for (const k of Object.keys(headers)) if (/^(authorization|cookie)$/i.test(k)) delete headers[k];
     current = next;
   }
 }

@@ -36,7 +36,8 @@ export function subRepository(repo: ArtifactRepository, sub: string): ArtifactRe
     rootUri: `${repo.rootUri.replace(/\/+$/, '')}/${sub}`,
     write: (p, body) => repo.write(j(p), body),
     read: (p) => repo.read(j(p)),
-    list: async (p) => (await repo.list(j(p))).map((f) => ({ ...f, path: sub ? f.path.slice(sub.length + 1) : f.path })),
+    list: async (p) =>
+      (await repo.list(j(p))).map((f) => ({ ...f, path: sub ? f.path.slice(sub.length + 1) : f.path })),
     delete: async (p) => repo.delete(j(deletablePath(p))),
   };
 }
@@ -162,7 +163,11 @@ export interface ArtifactRoutesOptions {
 export function registerArtifactRoutes(app: FastifyInstance, opts: ArtifactRoutesOptions): void {
   const { store } = opts;
   const need = (): ArtifactRepository => {
-    if (!opts.destination) throw new AppError('TEMPORARILY_UNAVAILABLE', 'This server does not serve artifacts (started without an artifacts destination).');
+    if (!opts.destination)
+      throw new AppError(
+        'TEMPORARILY_UNAVAILABLE',
+        'This server does not serve artifacts (started without an artifacts destination).',
+      );
     return opts.destination;
   };
   for (const prefix of API_PREFIXES) {
@@ -176,7 +181,9 @@ export function registerArtifactRoutes(app: FastifyInstance, opts: ArtifactRoute
       });
       return reply.type('application/json').send(out.length ? { files: out } : {});
     });
-    app.get(`${base}/*`, async (req, reply) => sendArtifact(reply, need(), safeRelativePath((req.params as Record<string, string>)['*'])));
+    app.get(`${base}/*`, async (req, reply) =>
+      sendArtifact(reply, need(), safeRelativePath((req.params as Record<string, string>)['*'])),
+    );
     app.put(`${base}/*`, async (req, reply) => {
       const dest = need();
       const path = await scopedPath(store, (req.params as Record<string, string>)['*'], 'upload');
@@ -206,7 +213,8 @@ export function registerArtifactRoutes(app: FastifyInstance, opts: ArtifactRoute
   });
   app.get('/ajax-api/2.0/mlflow/logged-models/:model_id/artifacts/files', async (req, reply) => {
     const path = queryString(req.query, 'artifact_file_path');
-    if (path === undefined) throw new AppError('BAD_REQUEST', 'Request must include the "artifact_file_path" query parameter.');
+    if (path === undefined)
+      throw new AppError('BAD_REQUEST', 'Request must include the "artifact_file_path" query parameter.');
     const rel = safeRelativePath(path);
     const model = await store.getLoggedModel((req.params as Record<string, string>).model_id);
     return sendArtifact(reply, opts.artifactsFor(model.artifactLocation), rel);

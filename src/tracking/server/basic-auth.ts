@@ -20,7 +20,11 @@ export function parseUsers(spec: string | undefined): Map<string, string> {
   spec.split(',').forEach((entry, n) => {
     const where = `entry ${n + 1}`;
     const i = entry.indexOf(':');
-    if (i < 0) throw new AppError('CONFIG_INVALID', `${FORMAT}; ${where} ('${entry.trim()}') has no ':password' (a password cannot contain ',')`);
+    if (i < 0)
+      throw new AppError(
+        'CONFIG_INVALID',
+        `${FORMAT}; ${where} ('${entry.trim()}') has no ':password' (a password cannot contain ',')`,
+      );
     const user = entry.slice(0, i).trim();
     const pass = entry.slice(i + 1);
     if (!user) throw new AppError('CONFIG_INVALID', `${FORMAT}; ${where} has an empty user name`);
@@ -58,6 +62,10 @@ export function registerBasicAuth(app: FastifyInstance, users: ReadonlyMap<strin
   app.addHook('onRequest', async (req, reply) => {
     if (req.url === '/health' || req.method === 'OPTIONS') return;
     if (authenticatedUser(users, req.headers.authorization) !== undefined) return;
-    return reply.status(401).header('WWW-Authenticate', 'Basic realm="mlflow"').type('text/plain').send(NOT_AUTHENTICATED);
+    return reply
+      .status(401)
+      .header('WWW-Authenticate', 'Basic realm="mlflow"')
+      .type('text/plain')
+      .send(NOT_AUTHENTICATED);
   });
 }

@@ -53,18 +53,33 @@ const MLFLOW_CODE_SET = new Set<string>(MLFLOW_CODES);
 /** MLflow's error JSON for any error, with the status it maps to. */
 export function toWireError(e: unknown): { status: number; body: { error_code: MlflowCode; message: string } } {
   if (e instanceof AppError) {
-    if (MLFLOW_CODE_SET.has(e.code)) return { status: httpStatusOf(e.code), body: { error_code: e.code as MlflowCode, message: e.message } };
+    if (MLFLOW_CODE_SET.has(e.code))
+      return { status: httpStatusOf(e.code), body: { error_code: e.code as MlflowCode, message: e.message } };
     const status = httpStatusOf(e.code);
     if (status >= 400 && status < 500) return { status: 400, body: { error_code: 'BAD_REQUEST', message: e.message } };
-    if (status === 502 || status === 503) return { status: 503, body: { error_code: 'TEMPORARILY_UNAVAILABLE', message: e.message } };
+    if (status === 502 || status === 503)
+      return { status: 503, body: { error_code: 'TEMPORARILY_UNAVAILABLE', message: e.message } };
     return { status: 500, body: { error_code: 'INTERNAL_ERROR', message: e.message } };
   }
   const fe = e as { code?: string; statusCode?: number; message?: string };
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH')
-    return { status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'Bad Request. Content-Type must be one of [application/json].' } };
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'Request body is too large.' } };
+    return {
+      status: 400,
+      body: {
+        error_code: 'INVALID_PARAMETER_VALUE',
+        message: 'Bad Request. Content-Type must be one of [application/json].',
+      },
+    };
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return { status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'Request body is too large.' } };
   if (fe.code === 'FST_ERR_BAD_URL')
-    return { status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'Malformed URL: invalid percent-encoding (a % must be followed by two hex digits).' } };
+    return {
+      status: 400,
+      body: {
+        error_code: 'INVALID_PARAMETER_VALUE',
+        message: 'Malformed URL: invalid percent-encoding (a % must be followed by two hex digits).',
+      },
+    };
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)
     return { status: 400, body: { error_code: 'BAD_REQUEST', message: fe.message ?? 'Bad request.' } };
   return { status: 500, body: { error_code: 'INTERNAL_ERROR', message: 'Internal server error; see the server log.' } };
@@ -77,7 +92,9 @@ function clientError(err: Error & { code?: string }, socket: Socket): void {
   const status = tooLarge ? 431 : 400;
   const body = JSON.stringify({
     error_code: 'INVALID_PARAMETER_VALUE',
-    message: tooLarge ? 'Request header fields too large: the URL and headers must fit in 16 KiB; send long filters in a POST body.' : 'Malformed HTTP request.',
+    message: tooLarge
+      ? 'Request header fields too large: the URL and headers must fit in 16 KiB; send long filters in a POST body.'
+      : 'Malformed HTTP request.',
   });
   socket.end(
     `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -109,7 +126,11 @@ export async function buildTrackingServer(opts: TrackingServerOptions): Promise<
 
   app.setErrorHandler((err, req, reply) => {
     const { status, body } = toWireError(err);
-    if (status >= 500) log.error({ err, method: req.method, url: req.url }, `tracking server error: ${(err as Error)?.message ?? String(err)}`);
+    if (status >= 500)
+      log.error(
+        { err, method: req.method, url: req.url },
+        `tracking server error: ${(err as Error)?.message ?? String(err)}`,
+      );
     else log.debug({ code: body.error_code, url: req.url }, body.message);
     void reply.status(status).type('application/json').send(body);
   });
@@ -117,7 +138,10 @@ export async function buildTrackingServer(opts: TrackingServerOptions): Promise<
     void reply
       .status(404)
       .type('application/json')
-      .send({ error_code: 'ENDPOINT_NOT_FOUND', message: `No API endpoint ${req.method} ${req.url.split('?')[0]} on this server.` });
+      .send({
+        error_code: 'ENDPOINT_NOT_FOUND',
+        message: `No API endpoint ${req.method} ${req.url.split('?')[0]} on this server.`,
+      });
   });
 
   registerSecurity(app, { allowedHosts: opts.allowedHosts, corsAllowedOrigins: opts.corsAllowedOrigins, logger: log });
@@ -141,15 +165,21 @@ export async function buildTrackingServer(opts: TrackingServerOptions): Promise<
       const sub = proxiedPathOf(uri);
       if (sub !== undefined) {
         const dest = opts.artifactsDestination;
-        if (!dest) throw new AppError('TEMPORARILY_UNAVAILABLE', 'This server does not serve artifacts (no --artifacts-destination).');
+        if (!dest)
+          throw new AppError(
+            'TEMPORARILY_UNAVAILABLE',
+            'This server does not serve artifacts (no --artifacts-destination).',
+          );
         return subRepository(dest, sub);
       }
-      if (!opts.artifactRepositoryFor) throw new AppError('NOT_IMPLEMENTED', `This server cannot read artifacts at '${uri}'.`);
+      if (!opts.artifactRepositoryFor)
+        throw new AppError('NOT_IMPLEMENTED', `This server cannot read artifacts at '${uri}'.`);
       try {
         return opts.artifactRepositoryFor(uri);
       } catch (e) {
         // A location the server cannot open (an unknown scheme, a malformed URI) is the request's problem.
-        if (e instanceof AppError && httpStatusOf(e.code) < 500) throw new AppError('INVALID_PARAMETER_VALUE', e.message, { cause: e });
+        if (e instanceof AppError && httpStatusOf(e.code) < 500)
+          throw new AppError('INVALID_PARAMETER_VALUE', e.message, { cause: e });
         throw e;
       }
     },
@@ -180,13 +210,19 @@ export async function buildTrackingServer(opts: TrackingServerOptions): Promise<
     }
   }
 
-  registerArtifactRoutes(app, { store: opts.store, destination: opts.artifactsDestination, artifactsFor: (uri) => ctx.artifactsFor(uri) });
+  registerArtifactRoutes(app, {
+    store: opts.store,
+    destination: opts.artifactsDestination,
+    artifactsFor: (uri) => ctx.artifactsFor(uri),
+  });
   registerGraphql(app, { ctx, jsonLimit });
 
   app.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
   app.get('/version', async (_req, reply) => reply.type('text/plain').send(COMPATIBLE_MLFLOW_VERSION));
   app.get('/api/3.0/mlflow/server-info', async (_req, reply) =>
-    reply.type('application/json').send({ store_type: opts.store.kind === 'sqlite' ? 'SqlStore' : null, workspaces_enabled: false }),
+    reply
+      .type('application/json')
+      .send({ store_type: opts.store.kind === 'sqlite' ? 'SqlStore' : null, workspaces_enabled: false }),
   );
 
   app.addHook('onClose', async () => {

@@ -60,7 +60,8 @@ function buildMlflowSchema() {
       if (!Number.isInteger(n)) throw new GraphQLError(`LongString cannot represent ${JSON.stringify(v)}`);
       return n;
     },
-    parseLiteral: (node: { kind: string; value?: string }) => (node.kind === Kind.INT || node.kind === Kind.STRING ? Number(node.value) : undefined),
+    parseLiteral: (node: { kind: string; value?: string }) =>
+      node.kind === Kind.INT || node.kind === Kind.STRING ? Number(node.value) : undefined,
   });
   return schema;
 }
@@ -90,7 +91,8 @@ export function querySafetyError(doc: DocumentNode): string | undefined {
   }
   const over = (what: string, limit: number, got: number, env: string) =>
     `GraphQL queries should have at most ${limit} ${what}, got ${got} ${what}. To increase the limit, set the ${env} environment variable.`;
-  if (rootFields > MAX_ROOT_FIELDS) return over('root fields', MAX_ROOT_FIELDS, rootFields, 'MLFLOW_SERVER_GRAPHQL_MAX_ROOT_FIELDS');
+  if (rootFields > MAX_ROOT_FIELDS)
+    return over('root fields', MAX_ROOT_FIELDS, rootFields, 'MLFLOW_SERVER_GRAPHQL_MAX_ROOT_FIELDS');
   if (maxAliases > MAX_ALIASES) return over('aliases', MAX_ALIASES, maxAliases, 'MLFLOW_SERVER_GRAPHQL_MAX_ALIASES');
   return undefined;
 }
@@ -102,7 +104,8 @@ function snake(name: string): string {
 /** A GraphQL input object (camelCase) as a REST request (snake_case), nulls dropped. */
 function restInput(input: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries((input ?? {}) as Record<string, unknown>)) if (v !== null && v !== undefined) out[snake(k)] = v;
+  for (const [k, v] of Object.entries((input ?? {}) as Record<string, unknown>))
+    if (v !== null && v !== undefined) out[snake(k)] = v;
   return out;
 }
 
@@ -129,7 +132,8 @@ const fieldResolver: GraphQLFieldResolver<unknown, HandlerContext> = (source, ar
   if (v === undefined) v = o[snake(info.fieldName)];
   if (typeof v === 'function') return (v as (a: unknown, c: unknown) => unknown).call(o, args, context);
   if (info.fieldName === 'apiError') return null;
-  if (info.fieldName === 'value' && info.parentType.name.startsWith('MlflowMetric')) return typeof v === 'string' || v === undefined ? null : v;
+  if (info.fieldName === 'value' && info.parentType.name.startsWith('MlflowMetric'))
+    return typeof v === 'string' || v === undefined ? null : v;
   if (v === undefined || v === null) return protoDefault(info.returnType);
   return v;
 };
@@ -145,30 +149,46 @@ function runExtension(run: Json, ctx: HandlerContext): Json {
   return {
     ...run,
     experiment: async () => (await rest('getExperiment', { experimentId: info.experiment_id }, ctx)).experiment,
-    modelVersions: async () => (await rest('searchModelVersions', { filter: `run_id='${String(info.run_id)}'` }, ctx)).model_versions ?? [],
+    modelVersions: async () =>
+      (await rest('searchModelVersions', { filter: `run_id='${String(info.run_id)}'` }, ctx)).model_versions ?? [],
   };
 }
 
 /** MLflow's abstract_store.get_metric_history_bulk_interval: sample steps, keep each run's min and max. */
-async function metricHistoryBulkInterval(input: Record<string, unknown>, query: Record<string, unknown>, ctx: HandlerContext): Promise<Json> {
+async function metricHistoryBulkInterval(
+  input: Record<string, unknown>,
+  query: Record<string, unknown>,
+  ctx: HandlerContext,
+): Promise<Json> {
   const runIds = Array.isArray(input.run_ids) ? input.run_ids.map(String) : [];
   const key = typeof input.metric_key === 'string' ? input.metric_key : '';
   if (runIds.length > MAX_RUNS_BULK)
-    throw new AppError('INVALID_PARAMETER_VALUE', `GetMetricHistoryBulkInterval request must specify at most ${MAX_RUNS_BULK} run_ids. Received ${runIds.length} run_ids.`);
+    throw new AppError(
+      'INVALID_PARAMETER_VALUE',
+      `GetMetricHistoryBulkInterval request must specify at most ${MAX_RUNS_BULK} run_ids. Received ${runIds.length} run_ids.`,
+    );
   const int = (v: unknown, name: string) => {
     if (v === undefined || v === null || v === '') return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n)) throw new AppError('INVALID_PARAMETER_VALUE', `Invalid value ${JSON.stringify(v)} for parameter '${name}'.`);
+    if (!Number.isInteger(n))
+      throw new AppError('INVALID_PARAMETER_VALUE', `Invalid value ${JSON.stringify(v)} for parameter '${name}'.`);
     return n;
   };
   const maxResults = int(input.max_results ?? query.max_results, 'max_results') ?? MAX_RESULTS_PER_RUN;
-  if (maxResults < 1 || maxResults > MAX_RESULTS_PER_RUN) throw new AppError('INVALID_PARAMETER_VALUE', `max_results must be between 1 and ${MAX_RESULTS_PER_RUN}.`);
+  if (maxResults < 1 || maxResults > MAX_RESULTS_PER_RUN)
+    throw new AppError('INVALID_PARAMETER_VALUE', `max_results must be between 1 and ${MAX_RESULTS_PER_RUN}.`);
   let start = int(input.start_step ?? query.start_step, 'start_step');
   let end = int(input.end_step ?? query.end_step, 'end_step');
   if ((start === undefined) !== (end === undefined))
-    throw new AppError('INVALID_PARAMETER_VALUE', 'If either start step or end step are specified, both must be specified.');
+    throw new AppError(
+      'INVALID_PARAMETER_VALUE',
+      'If either start step or end step are specified, both must be specified.',
+    );
   if (start !== undefined && end !== undefined && start > end)
-    throw new AppError('INVALID_PARAMETER_VALUE', `end_step must be greater than start_step. Found start_step=${start} and end_step=${end}.`);
+    throw new AppError(
+      'INVALID_PARAMETER_VALUE',
+      `end_step must be greater than start_step. Found start_step=${start} and end_step=${end}.`,
+    );
 
   const histories = await Promise.all(runIds.map(async (id) => (await ctx.store.getMetricHistory(id, key, {})).items));
   const bounds = new Set<number>();
@@ -199,7 +219,14 @@ async function metricHistoryBulkInterval(input: Record<string, unknown>, query: 
   const metrics: Json[] = [];
   histories.forEach((h, i) => {
     const points = h.filter((m) => sampled.has(m.step)).sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
-    for (const m of points) metrics.push({ key: m.key, value: Number.isFinite(m.value) ? m.value : 'NaN', timestamp: m.timestamp, step: m.step, run_id: runIds[i] });
+    for (const m of points)
+      metrics.push({
+        key: m.key,
+        value: Number.isFinite(m.value) ? m.value : 'NaN',
+        timestamp: m.timestamp,
+        step: m.step,
+        run_id: runIds[i],
+      });
   });
   return { metrics };
 }
@@ -229,7 +256,8 @@ export function registerGraphql(app: FastifyInstance, opts: GraphqlOptions): voi
       mlflowSearchRuns: searchRuns,
       mlflowListArtifacts: ({ input }: { input?: unknown }) => rest('listArtifacts', input, ctx),
       mlflowSearchModelVersions: ({ input }: { input?: unknown }) => rest('searchModelVersions', input, ctx),
-      mlflowGetMetricHistoryBulkInterval: ({ input }: { input?: unknown }) => metricHistoryBulkInterval(restInput(input), query, ctx),
+      mlflowGetMetricHistoryBulkInterval: ({ input }: { input?: unknown }) =>
+        metricHistoryBulkInterval(restInput(input), query, ctx),
       mlflowSearchDatasets: () => {
         throw new AppError('NOT_IMPLEMENTED', 'SearchDatasets is not implemented by this server.');
       },
@@ -248,11 +276,18 @@ export function registerGraphql(app: FastifyInstance, opts: GraphqlOptions): voi
     }
     const text = body.query;
     if (typeof text !== 'string' || text.trim() === '')
-      throw new AppError('INVALID_PARAMETER_VALUE', "Missing value for required parameter 'query'. See the API docs for more information about request parameters.");
+      throw new AppError(
+        'INVALID_PARAMETER_VALUE',
+        "Missing value for required parameter 'query'. See the API docs for more information about request parameters.",
+      );
     let variables = body.variables;
-    if (typeof variables === 'string') variables = variables.trim() === '' ? undefined : parseBoundedJson(variables, "'variables'");
+    if (typeof variables === 'string')
+      variables = variables.trim() === '' ? undefined : parseBoundedJson(variables, "'variables'");
     if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables)))
-      throw new AppError('INVALID_PARAMETER_VALUE', "Invalid value for parameter 'variables': a JSON object is required.");
+      throw new AppError(
+        'INVALID_PARAMETER_VALUE',
+        "Invalid value for parameter 'variables': a JSON object is required.",
+      );
     const operationName = typeof body.operationName === 'string' ? body.operationName : undefined;
 
     let doc: DocumentNode;

@@ -55,7 +55,13 @@ export const handlers: Handlers = {
   },
   async searchExperiments(r, { store }) {
     // The reference has no default for max_results (0 -> 400); carprice uses 1000 like its clients.
-    const p = await store.searchExperiments({ maxResults: r.max_results ?? 1000, pageToken: r.page_token, filter: r.filter, orderBy: r.order_by, viewType: r.view_type });
+    const p = await store.searchExperiments({
+      maxResults: r.max_results ?? 1000,
+      pageToken: r.page_token,
+      filter: r.filter,
+      orderBy: r.order_by,
+      viewType: r.view_type,
+    });
     return paged('experiments', p, encodeExperiment);
   },
   async deleteExperiment(r, { store }) {
@@ -148,7 +154,10 @@ export const handlers: Handlers = {
     return {};
   },
   async getMetricHistory(r, { store }) {
-    const p = await store.getMetricHistory(r.run_id, r.metric_key, { maxResults: r.max_results, pageToken: r.page_token });
+    const p = await store.getMetricHistory(r.run_id, r.metric_key, {
+      maxResults: r.max_results,
+      pageToken: r.page_token,
+    });
     return paged('metrics', p, encodeMetric);
   },
   async listArtifacts(r, ctx) {
@@ -216,7 +225,9 @@ export const handlers: Handlers = {
   },
 
   async createRegisteredModel(r, { store }) {
-    return { registered_model: encodeRegisteredModel(await store.createRegisteredModel(r.name, r.tags, r.description ?? '')) };
+    return {
+      registered_model: encodeRegisteredModel(await store.createRegisteredModel(r.name, r.tags, r.description ?? '')),
+    };
   },
   async getRegisteredModel(r, { store }) {
     return { registered_model: encodeRegisteredModel(await store.getRegisteredModel(r.name)) };
@@ -232,7 +243,12 @@ export const handlers: Handlers = {
     return {};
   },
   async searchRegisteredModels(r, { store }) {
-    const p = await store.searchRegisteredModels({ filter: r.filter, maxResults: r.max_results, orderBy: r.order_by, pageToken: r.page_token });
+    const p = await store.searchRegisteredModels({
+      filter: r.filter,
+      maxResults: r.max_results,
+      orderBy: r.order_by,
+      pageToken: r.page_token,
+    });
     return paged('registered_models', p, encodeRegisteredModel);
   },
   async getLatestVersions(r, { store }) {
@@ -275,10 +291,17 @@ export const handlers: Handlers = {
     return { model_version: encodeModelVersion(await store.getModelVersion(r.name, r.version)) };
   },
   async updateModelVersion(r, { store }) {
-    return { model_version: encodeModelVersion(await store.updateModelVersion(r.name, r.version, r.description ?? '')) };
+    return {
+      model_version: encodeModelVersion(await store.updateModelVersion(r.name, r.version, r.description ?? '')),
+    };
   },
   async transitionModelVersionStage(r, { store }) {
-    const mv = await store.transitionModelVersionStage(r.name, r.version, r.stage, r.archive_existing_versions ?? false);
+    const mv = await store.transitionModelVersionStage(
+      r.name,
+      r.version,
+      r.stage,
+      r.archive_existing_versions ?? false,
+    );
     return { model_version: encodeModelVersion(mv) };
   },
   async deleteModelVersion(r, { store }) {
@@ -286,7 +309,12 @@ export const handlers: Handlers = {
     return {};
   },
   async searchModelVersions(r, { store }) {
-    const p = await store.searchModelVersions({ filter: r.filter, maxResults: r.max_results, orderBy: r.order_by, pageToken: r.page_token });
+    const p = await store.searchModelVersions({
+      filter: r.filter,
+      maxResults: r.max_results,
+      orderBy: r.order_by,
+      pageToken: r.page_token,
+    });
     return paged('model_versions', p, encodeModelVersion);
   },
   async getModelVersionDownloadUri(r, { store }) {

@@ -19,7 +19,8 @@ export async function readBody(stream: Readable | undefined, limit: number): Pro
   for await (const c of stream) {
     const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
     size += b.length;
-    if (size > limit) throw new AppError('INVALID_PARAMETER_VALUE', `Request body exceeds the limit of ${limit} bytes.`);
+    if (size > limit)
+      throw new AppError('INVALID_PARAMETER_VALUE', `Request body exceeds the limit of ${limit} bytes.`);
     chunks.push(b);
   }
   return Buffer.concat(chunks);
@@ -33,7 +34,8 @@ export function jsonDepth(text: string, limit = Infinity): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped char
+      if (c === 92)
+        i++; // backslash: skip the escaped char
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 91 || c === 123) {
@@ -49,7 +51,10 @@ export function jsonDepth(text: string, limit = Infinity): number {
 /** Parse JSON text with the depth bound; `what` names it in messages. */
 export function parseBoundedJson(text: string, what = 'request body'): unknown {
   if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
-    throw new AppError('INVALID_PARAMETER_VALUE', `Malformed ${what}: JSON nested deeper than ${MAX_JSON_DEPTH} levels.`);
+    throw new AppError(
+      'INVALID_PARAMETER_VALUE',
+      `Malformed ${what}: JSON nested deeper than ${MAX_JSON_DEPTH} levels.`,
+    );
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -63,7 +68,8 @@ export function decodeJsonBody(raw: Buffer): Record<string, unknown> {
   if (text.trim() === '') return {};
   let v = parseBoundedJson(text);
   if (typeof v === 'string') v = parseBoundedJson(v);
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new AppError('INVALID_PARAMETER_VALUE', 'Request body must be a JSON object.');
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new AppError('INVALID_PARAMETER_VALUE', 'Request body must be a JSON object.');
   return v as Record<string, unknown>;
 }
 

@@ -24,7 +24,13 @@ const EXEMPT_FROM_HOST_CHECK = new Set(['/health', '/version']);
 
 /** MLflow's default allowed Host patterns. */
 export function defaultAllowedHosts(): string[] {
-  const privateRanges = ['192.168.*', '10.*', ...Array.from({ length: 16 }, (_, i) => `172.${16 + i}.*`), 'fc00:*', 'fd00:*'];
+  const privateRanges = [
+    '192.168.*',
+    '10.*',
+    ...Array.from({ length: 16 }, (_, i) => `172.${16 + i}.*`),
+    'fc00:*',
+    'fd00:*',
+  ];
   return [...LOCALHOST_VARIANTS, ...LOCALHOST_VARIANTS.map((h) => `${h.replace('[', '[[]')}:*`), ...privateRanges];
 }
 
@@ -94,7 +100,10 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
   const corsHeaders = (req: FastifyRequest, reply: FastifyReply) => {
     const origin = req.headers.origin;
     if (!origin || !originAllowed(origin)) return;
-    void reply.header('Access-Control-Allow-Origin', origin).header('Access-Control-Allow-Credentials', 'true').header('Vary', 'Origin');
+    void reply
+      .header('Access-Control-Allow-Origin', origin)
+      .header('Access-Control-Allow-Credentials', 'true')
+      .header('Vary', 'Origin');
   };
 
   app.addHook('onRequest', async (req, reply) => {
@@ -111,7 +120,8 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
     if (req.method === 'OPTIONS') {
       corsHeaders(req, reply);
       const asked = req.headers['access-control-request-headers'];
-      if (asked && req.headers.origin && originAllowed(req.headers.origin)) void reply.header('Access-Control-Allow-Headers', asked);
+      if (asked && req.headers.origin && originAllowed(req.headers.origin))
+        void reply.header('Access-Control-Allow-Headers', asked);
       return reply.status(204).header('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS, PATCH').send();
     }
   });

@@ -69,7 +69,8 @@ function allowedHostsFor(spec: string | undefined, bindHost: string): string[] {
 
 /** Open the store, build the server and listen. */
 export async function serveTracking(opts: ServeTrackingOptions): Promise<RunningTrackingServer> {
-  let backendUri = opts.backendStoreUri ?? resolveTrackingUri({ env: opts.env, paramsUri: opts.paramsUri, cwd: opts.cwd });
+  let backendUri =
+    opts.backendStoreUri ?? resolveTrackingUri({ env: opts.env, paramsUri: opts.paramsUri, cwd: opts.cwd });
   let store: TrackingStore;
   let defaultDest: string;
   if (backendUri.startsWith('sqlite:')) {
@@ -82,7 +83,12 @@ export async function serveTracking(opts: ServeTrackingOptions): Promise<Running
   } else if (isPostgresUri(backendUri)) {
     const { connection, where } = pgConnectionFromUri(backendUri, opts.env);
     backendUri = where; // printed and logged: never the password
-    const pgStore = new PgTrackingStore({ connection, where, defaultArtifactRoot: 'mlflow-artifacts:', logger: opts.logger });
+    const pgStore = new PgTrackingStore({
+      connection,
+      where,
+      defaultArtifactRoot: 'mlflow-artifacts:',
+      logger: opts.logger,
+    });
     try {
       await pgStore.open(); // connect and migrate now: a bad URI fails at start, not on the first request
     } catch (e) {
@@ -92,7 +98,10 @@ export async function serveTracking(opts: ServeTrackingOptions): Promise<Running
     store = pgStore;
     defaultDest = resolve(opts.cwd, 'mlartifacts');
   } else {
-    throw new AppError('USAGE', `--backend-store-uri must be sqlite:///path.db, postgresql://user@host:5432/db or http(s)://..., got '${backendUri}'`);
+    throw new AppError(
+      'USAGE',
+      `--backend-store-uri must be sqlite:///path.db, postgresql://user@host:5432/db or http(s)://..., got '${backendUri}'`,
+    );
   }
   const artifactsUri = opts.artifactsDestination
     ? opts.artifactsDestination.startsWith('s3://')
@@ -121,7 +130,11 @@ export async function serveTracking(opts: ServeTrackingOptions): Promise<Running
     await app.listen({ host: opts.host, port: opts.port });
   } catch (e) {
     await store.close();
-    throw new AppError('USAGE', `cannot listen on ${opts.host}:${opts.port}: ${(e as Error).message}; pick another --port`, { cause: e });
+    throw new AppError(
+      'USAGE',
+      `cannot listen on ${opts.host}:${opts.port}: ${(e as Error).message}; pick another --port`,
+      { cause: e },
+    );
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;

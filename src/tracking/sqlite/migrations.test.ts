@@ -15,11 +15,16 @@ import { migrate, SCHEMA_VERSION } from './migrations.js';
 import { SqliteTrackingStore } from './sqlite-tracking-store.js';
 import { isAppError } from '../../core/errors.js';
 
-const snapshotPath = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../src/tracking/sqlite/schema-snapshot.sql');
+const snapshotPath = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../../src/tracking/sqlite/schema-snapshot.sql',
+);
 
 /** The schema as text: every table and index statement, sorted by name. */
 export function dumpSchema(db: Database.Database): string {
-  const rows = db.prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string; sql: string }[];
+  const rows = db
+    .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .all() as { name: string; sql: string }[];
   return rows.map((r) => `${r.sql.trim()};`).join('\n\n') + '\n';
 }
 
@@ -44,7 +49,10 @@ test('a database from a newer carprice is refused with FORMAT_VERSION', () => {
     const db = new Database(path);
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
-    assert.throws(() => new SqliteTrackingStore({ path, defaultArtifactRoot: dir }), (e) => isAppError(e, 'FORMAT_VERSION'));
+    assert.throws(
+      () => new SqliteTrackingStore({ path, defaultArtifactRoot: dir }),
+      (e) => isAppError(e, 'FORMAT_VERSION'),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

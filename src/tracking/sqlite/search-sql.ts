@@ -96,16 +96,23 @@ export function runFilterSql(filter: string | undefined): Fragment {
             `Invalid attribute key '${raw.key}' specified. Valid keys are 'run_id', 'run_name', 'status', 'user_id', 'artifact_uri', 'start_time', 'end_time', 'created'.`,
           );
         const c = checkComparison(raw, rule, 'attribute');
-        const value = rule.column === 'r.run_uuid' && Array.isArray(c.value) ? c.value.filter((s) => s === s.toLowerCase()) : c.value;
+        const value =
+          rule.column === 'r.run_uuid' && Array.isArray(c.value)
+            ? c.value.filter((s) => s === s.toLowerCase())
+            : c.value;
         parts.push(compare(rule.column, c.op, value));
         break;
       }
       case 'dataset': {
         const column = DATASET_COLUMNS[raw.key];
-        if (!column) throw bad(`Invalid dataset key '${raw.key}' specified. Valid keys are 'name', 'digest', 'context'.`);
+        if (!column)
+          throw bad(`Invalid dataset key '${raw.key}' specified. Valid keys are 'name', 'digest', 'context'.`);
         const c = checkComparison(raw, { ops: [...STRING_OPS, 'IN', 'NOT IN'], kind: 'string' }, 'dataset');
         const cmp = compare(column, c.op, c.value);
-        parts.push({ sql: `EXISTS (SELECT 1 FROM run_inputs d WHERE d.run_uuid = r.run_uuid AND ${cmp.sql})`, params: cmp.params });
+        parts.push({
+          sql: `EXISTS (SELECT 1 FROM run_inputs d WHERE d.run_uuid = r.run_uuid AND ${cmp.sql})`,
+          params: cmp.params,
+        });
         break;
       }
     }
@@ -124,7 +131,10 @@ export function runOrderSql(orderBy: string[] | undefined): { joins: Fragment; o
     const dir = o.ascending ? 'ASC' : 'DESC';
     if (o.type === 'attribute') {
       const rule = runAttr(o.key);
-      if (!rule) throw bad(`Invalid order_by key '${o.key}' in '${clause}'. Valid attributes are start_time, end_time, run_name, status, run_id, user_id, artifact_uri, created.`);
+      if (!rule)
+        throw bad(
+          `Invalid order_by key '${o.key}' in '${clause}'. Valid attributes are start_time, end_time, run_name, status, run_id, user_id, artifact_uri, created.`,
+        );
       if (rule.column === 'r.start_time') seenStart = true;
       if (rule.column === 'r.run_uuid') seenId = true;
       terms.push(`(${rule.column} IS NULL) ASC`, `${rule.column} ${dir}`);
@@ -140,7 +150,10 @@ export function runOrderSql(orderBy: string[] | undefined): { joins: Fragment; o
   });
   if (!seenStart) terms.push('r.start_time DESC');
   if (!seenId) terms.push('r.run_uuid ASC');
-  return { joins: { sql: joins.map((j) => j.sql).join(' '), params: joins.flatMap((j) => j.params) }, order: terms.join(', ') };
+  return {
+    joins: { sql: joins.map((j) => j.sql).join(' '), params: joins.flatMap((j) => j.params) },
+    order: terms.join(', '),
+  };
 }
 
 // ---------------------------------------------------------------- experiments
@@ -164,7 +177,10 @@ export function experimentFilterSql(filter: string | undefined): Fragment {
       });
     } else if (raw.type === 'attribute') {
       const rule = EXP_ATTRS[raw.key];
-      if (!rule) throw bad(`Invalid attribute key '${raw.key}' specified. Valid keys are 'name', 'creation_time', 'last_update_time'.`);
+      if (!rule)
+        throw bad(
+          `Invalid attribute key '${raw.key}' specified. Valid keys are 'name', 'creation_time', 'last_update_time'.`,
+        );
       const c = checkComparison(raw, rule, 'attribute');
       parts.push(compare(rule.column, c.op, c.value));
     } else {
@@ -189,7 +205,10 @@ export function experimentOrderSql(orderBy: string[] | undefined): string {
   for (const clause of clauses) {
     const o = parseOrderBy(clause);
     const column = o.type === 'attribute' ? EXP_ORDER[o.key] : undefined;
-    if (!column) throw bad(`Invalid order_by clause '${clause}'. Valid keys are name, experiment_id, creation_time, last_update_time.`);
+    if (!column)
+      throw bad(
+        `Invalid order_by clause '${clause}'. Valid keys are name, experiment_id, creation_time, last_update_time.`,
+      );
     if (column === 'e.experiment_id') seenId = true;
     terms.push(`${column} ${o.ascending ? 'ASC' : 'DESC'}`);
   }
@@ -210,11 +229,16 @@ const IS_PROMPT_TAG = 'mlflow.prompt.is_prompt';
  * (= 'true' or != 'false') keeps its prompt clauses; any other filter drops them and
  * excludes prompts. Returns the comparisons to apply and the exclusion, if any.
  */
-function splitPromptFilter(filter: string | undefined, exclude: string): { comparisons: Comparison[]; extra: Fragment[] } {
+function splitPromptFilter(
+  filter: string | undefined,
+  exclude: string,
+): { comparisons: Comparison[]; extra: Fragment[] } {
   const all = parseFilter(filter);
   const prompt = all.filter((c) => c.type === 'tag' && c.key === IS_PROMPT_TAG);
   const querying = prompt.some(
-    (c) => typeof c.value === 'string' && ((c.op === '=' && c.value.toLowerCase() === 'true') || (c.op === '!=' && c.value.toLowerCase() === 'false')),
+    (c) =>
+      typeof c.value === 'string' &&
+      ((c.op === '=' && c.value.toLowerCase() === 'true') || (c.op === '!=' && c.value.toLowerCase() === 'false')),
   );
   if (querying) return { comparisons: all, extra: [] };
   return { comparisons: all.filter((c) => !prompt.includes(c)), extra: [{ sql: exclude, params: [IS_PROMPT_TAG] }] };
@@ -222,24 +246,36 @@ function splitPromptFilter(filter: string | undefined, exclude: string): { compa
 
 /** WHERE fragment for a registered-model filter (table alias `rm`); prompts excluded unless asked for. */
 export function registeredModelFilterSql(filter: string | undefined): Fragment {
-  const { comparisons, extra } = splitPromptFilter(filter, `NOT EXISTS (SELECT 1 FROM registered_model_tags p WHERE p.name = rm.name AND p.key = ? AND p.value = 'true')`);
+  const { comparisons, extra } = splitPromptFilter(
+    filter,
+    `NOT EXISTS (SELECT 1 FROM registered_model_tags p WHERE p.name = rm.name AND p.key = ? AND p.value = 'true')`,
+  );
   const parts: Fragment[] = [...extra];
   for (const raw of comparisons) {
     if (raw.type === 'tag') {
       const c = checkComparison(raw, { ops: STRING_OPS, kind: 'string' }, 'tag');
       const cmp = compare('t.value', c.op, c.value);
-      parts.push({ sql: `EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.name = rm.name AND t.key = ? AND ${cmp.sql})`, params: [c.key, ...cmp.params] });
+      parts.push({
+        sql: `EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.name = rm.name AND t.key = ? AND ${cmp.sql})`,
+        params: [c.key, ...cmp.params],
+      });
     } else if (raw.type === 'attribute' && raw.key === 'name') {
       const c = checkComparison(raw, { ops: STRING_OPS, kind: 'string' }, 'attribute');
       parts.push(compare('rm.name', c.op, c.value));
     } else {
-      throw bad(`Invalid filter key '${raw.type === 'attribute' ? raw.key : `${raw.type}.${raw.key}`}' for registered models. Only 'name' and 'tags.<key>' are supported.`);
+      throw bad(
+        `Invalid filter key '${raw.type === 'attribute' ? raw.key : `${raw.type}.${raw.key}`}' for registered models. Only 'name' and 'tags.<key>' are supported.`,
+      );
     }
   }
   return and(parts);
 }
 
-const RM_ORDER: Record<string, string> = { name: 'rm.name', timestamp: 'rm.last_updated_time', last_updated_timestamp: 'rm.last_updated_time' };
+const RM_ORDER: Record<string, string> = {
+  name: 'rm.name',
+  timestamp: 'rm.last_updated_time',
+  last_updated_timestamp: 'rm.last_updated_time',
+};
 
 /** ORDER BY for registered models; tiebreak name ASC. */
 export function registeredModelOrderSql(orderBy: string[] | undefined): string {
@@ -248,7 +284,10 @@ export function registeredModelOrderSql(orderBy: string[] | undefined): string {
   for (const clause of orderBy ?? []) {
     const o = parseOrderBy(clause);
     const column = o.type === 'attribute' ? RM_ORDER[o.key] : undefined;
-    if (!column) throw bad(`Invalid order by key '${clause}' specified. Valid keys are 'name', 'timestamp', 'last_updated_timestamp'.`);
+    if (!column)
+      throw bad(
+        `Invalid order by key '${clause}' specified. Valid keys are 'name', 'timestamp', 'last_updated_timestamp'.`,
+      );
     if (seen.has(column)) throw bad(`'${o.key}' was specified more than once in order_by; list each field once.`);
     seen.add(column);
     terms.push(`${column} ${o.ascending ? 'ASC' : 'DESC'}`);
@@ -286,7 +325,9 @@ export function modelVersionFilterSql(filter: string | undefined): Fragment {
       const c = checkComparison(raw, rule, 'attribute');
       parts.push(compare(rule.column, c.op, c.value));
     } else {
-      throw bad(`Invalid filter key '${raw.key}' for model versions. Valid keys are 'name', 'run_id', 'source_path', 'version_number' and 'tags.<key>'.`);
+      throw bad(
+        `Invalid filter key '${raw.key}' for model versions. Valid keys are 'name', 'run_id', 'source_path', 'version_number' and 'tags.<key>'.`,
+      );
     }
   }
   return and(parts);
@@ -307,7 +348,10 @@ export function modelVersionOrderSql(orderBy: string[] | undefined): string {
   for (const clause of clauses) {
     const o = parseOrderBy(clause);
     const column = o.type === 'attribute' ? MV_ORDER[o.key] : undefined;
-    if (!column) throw bad(`Invalid order by key '${clause}' specified. Valid keys are name, version_number, creation_timestamp, last_updated_timestamp.`);
+    if (!column)
+      throw bad(
+        `Invalid order by key '${clause}' specified. Valid keys are name, version_number, creation_timestamp, last_updated_timestamp.`,
+      );
     if (seen.has(column)) throw bad(`'${o.key}' was specified more than once in order_by; list each field once.`);
     seen.add(column);
     terms.push(`${column} ${o.ascending ? 'ASC' : 'DESC'}`);
@@ -338,7 +382,10 @@ export function loggedModelFilterSql(filter: string | undefined): Fragment {
       const table = raw.type === 'tag' ? 'logged_model_tags' : 'logged_model_params';
       const c = checkComparison(raw, { ops: STRING_OPS, kind: 'string' }, raw.type);
       const cmp = compare('x.value', c.op, c.value);
-      parts.push({ sql: `EXISTS (SELECT 1 FROM ${table} x WHERE x.model_id = lm.model_id AND x.key = ? AND ${cmp.sql})`, params: [c.key, ...cmp.params] });
+      parts.push({
+        sql: `EXISTS (SELECT 1 FROM ${table} x WHERE x.model_id = lm.model_id AND x.key = ? AND ${cmp.sql})`,
+        params: [c.key, ...cmp.params],
+      });
     } else if (raw.type === 'attribute' && LM_ATTRS[raw.key]) {
       const rule = LM_ATTRS[raw.key];
       const c = checkComparison(raw, rule, 'attribute');
@@ -359,7 +406,10 @@ export function loggedModelOrderSql(orderBy: { fieldName: string; ascending?: bo
   let seenId = false;
   for (const o of clauses) {
     const rule = LM_ATTRS[o.fieldName];
-    if (!rule) throw bad(`Invalid order_by field '${o.fieldName}' for logged models. Valid fields are name, model_id, model_type, status, source_run_id, creation_timestamp, last_updated_timestamp.`);
+    if (!rule)
+      throw bad(
+        `Invalid order_by field '${o.fieldName}' for logged models. Valid fields are name, model_id, model_type, status, source_run_id, creation_timestamp, last_updated_timestamp.`,
+      );
     if (rule.column === 'lm.model_id') seenId = true;
     terms.push(`${rule.column} ${o.ascending === false ? 'DESC' : 'ASC'}`);
   }

@@ -56,8 +56,16 @@ export class SqliteDb {
       if (e instanceof AppError) throw e;
       const code = (e as { code?: string }).code;
       if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
-        throw new AppError('CONFIG_INVALID', `tracking database ${opts.path} is not a SQLite database (${(e as Error).message}); point MLFLOW_TRACKING_URI (or mlflow.tracking_uri) at a SQLite file or a server, or move the file away`, { cause: e });
-      throw new AppError('TEMPORARILY_UNAVAILABLE', `cannot open tracking database ${opts.path}: ${(e as Error).message}; check the path is writable`, { cause: e });
+        throw new AppError(
+          'CONFIG_INVALID',
+          `tracking database ${opts.path} is not a SQLite database (${(e as Error).message}); point MLFLOW_TRACKING_URI (or mlflow.tracking_uri) at a SQLite file or a server, or move the file away`,
+          { cause: e },
+        );
+      throw new AppError(
+        'TEMPORARILY_UNAVAILABLE',
+        `cannot open tracking database ${opts.path}: ${(e as Error).message}; check the path is writable`,
+        { cause: e },
+      );
     }
     this.log.debug({ path: opts.path }, 'sqlite tracking store opened');
   }
@@ -113,8 +121,13 @@ export class SqliteDb {
     if (e instanceof AppError) return e;
     const code = (e as { code?: string }).code ?? '';
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
-      return new AppError('TEMPORARILY_UNAVAILABLE', 'the tracking database is busy (another process holds the write lock); retry', { cause: e });
-    if (code.startsWith('SQLITE_CONSTRAINT')) return new AppError('BAD_REQUEST', `constraint violated: ${(e as Error).message}`, { cause: e });
+      return new AppError(
+        'TEMPORARILY_UNAVAILABLE',
+        'the tracking database is busy (another process holds the write lock); retry',
+        { cause: e },
+      );
+    if (code.startsWith('SQLITE_CONSTRAINT'))
+      return new AppError('BAD_REQUEST', `constraint violated: ${(e as Error).message}`, { cause: e });
     return e;
   }
 }

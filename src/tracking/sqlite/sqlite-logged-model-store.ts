@@ -8,10 +8,29 @@ import type { LoggedModel, LoggedModelStatus, Page, Param, Tag } from '../entiti
 import { createPageToken, parsePageToken } from '../page-token.js';
 import { randomRunName } from '../run-name.js';
 import type { CreateLoggedModelOptions, SearchLoggedModelsOptions, TrackingStoreLoggedModels } from '../store.js';
-import { MAX_PARAM_VAL_LENGTH, MAX_TAG_VAL_LENGTH, SEARCH_MAX_RESULTS_THRESHOLD, truncate, validateMaxResults, validateParam, validateTag } from '../validation.js';
+import {
+  MAX_PARAM_VAL_LENGTH,
+  MAX_TAG_VAL_LENGTH,
+  SEARCH_MAX_RESULTS_THRESHOLD,
+  truncate,
+  validateMaxResults,
+  validateParam,
+  validateTag,
+} from '../validation.js';
 import { loggedModelFilterSql, loggedModelOrderSql } from './search-sql.js';
 import type { SqliteDb } from './sqlite-db.js';
-import { activeRunRow, experimentRow, invalid, joinUri, loggedModelRow, metricFromRow, notFound, runRow, type LoggedModelRow, type MetricRow } from './sqlite-rows.js';
+import {
+  activeRunRow,
+  experimentRow,
+  invalid,
+  joinUri,
+  loggedModelRow,
+  metricFromRow,
+  notFound,
+  runRow,
+  type LoggedModelRow,
+  type MetricRow,
+} from './sqlite-rows.js';
 
 /** LoggedModels, their tags, params and metrics, on one SQLite handle. */
 export class SqliteLoggedModelStore implements TrackingStoreLoggedModels {
@@ -28,12 +47,18 @@ export class SqliteLoggedModelStore implements TrackingStoreLoggedModels {
       creationTimestampMs: r.creation_time,
       lastUpdatedTimestampMs: r.last_updated_time,
       status: r.status,
-      tags: this.h.stmt('SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY key').all(r.model_id) as Tag[],
-      params: this.h.stmt('SELECT key, value FROM logged_model_params WHERE model_id = ? ORDER BY key').all(r.model_id) as Param[],
+      tags: this.h
+        .stmt('SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY key')
+        .all(r.model_id) as Tag[],
+      params: this.h
+        .stmt('SELECT key, value FROM logged_model_params WHERE model_id = ? ORDER BY key')
+        .all(r.model_id) as Param[],
       metrics: (
-        this.h.stmt(
-          'SELECT key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = ? ORDER BY key, step, timestamp, value',
-        ).all(r.model_id) as (MetricRow & { run_uuid: string; dataset_name: string; dataset_digest: string })[]
+        this.h
+          .stmt(
+            'SELECT key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = ? ORDER BY key, step, timestamp, value',
+          )
+          .all(r.model_id) as (MetricRow & { run_uuid: string; dataset_name: string; dataset_digest: string })[]
       ).map((x) => {
         const m = metricFromRow(x.key, x);
         m.modelId = r.model_id;
@@ -52,7 +77,9 @@ export class SqliteLoggedModelStore implements TrackingStoreLoggedModels {
   private insertLoggedModelParams(modelId: string, params: Param[]): void {
     for (const p of params) {
       const value = truncate(p.value, MAX_PARAM_VAL_LENGTH);
-      const existing = this.h.stmt('SELECT value FROM logged_model_params WHERE model_id = ? AND key = ?').get(modelId, p.key) as { value: string } | undefined;
+      const existing = this.h
+        .stmt('SELECT value FROM logged_model_params WHERE model_id = ? AND key = ?')
+        .get(modelId, p.key) as { value: string } | undefined;
       if (existing) {
         if (existing.value === value) continue;
         throw invalid(
@@ -69,23 +96,27 @@ export class SqliteLoggedModelStore implements TrackingStoreLoggedModels {
     return this.h.write(() => {
       const exp = experimentRow(this.h, opts.experimentId);
       if (exp.lifecycle_stage !== 'active')
-        throw invalid(`The experiment ${opts.experimentId} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`);
+        throw invalid(
+          `The experiment ${opts.experimentId} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`,
+        );
       if (opts.sourceRunId) runRow(this.h, opts.sourceRunId);
       const modelId = `m-${randomUUID().replace(/-/g, '')}`;
       const now = this.h.clock.now();
-      this.h.stmt(
-        `INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, creation_time, last_updated_time, status, model_type, source_run_id)
+      this.h
+        .stmt(
+          `INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, creation_time, last_updated_time, status, model_type, source_run_id)
          VALUES (?, ?, ?, ?, ?, ?, 'LOGGED_MODEL_PENDING', ?, ?)`,
-      ).run(
-        modelId,
-        exp.experiment_id,
-        opts.name || randomRunName(),
-        joinUri(exp.artifact_location, 'models', modelId, 'artifacts'),
-        now,
-        now,
-        opts.modelType ?? null,
-        opts.sourceRunId || null,
-      );
+        )
+        .run(
+          modelId,
+          exp.experiment_id,
+          opts.name || randomRunName(),
+          joinUri(exp.artifact_location, 'models', modelId, 'artifacts'),
+          now,
+          now,
+          opts.modelType ?? null,
+          opts.sourceRunId || null,
+        );
       const tag = this.h.stmt('INSERT OR REPLACE INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?)');
       for (const t of opts.tags ?? []) tag.run(modelId, t.key, truncate(t.value, MAX_TAG_VAL_LENGTH));
       this.insertLoggedModelParams(modelId, opts.params ?? []);
@@ -95,10 +126,14 @@ export class SqliteLoggedModelStore implements TrackingStoreLoggedModels {
 
   async finalizeLoggedModel(modelId: string, status: LoggedModelStatus): Promise<LoggedModel> {
     if (status !== 'LOGGED_MODEL_READY' && status !== 'LOGGED_MODEL_UPLOAD_FAILED' && status !== 'LOGGED_MODEL_PENDING')
-      throw invalid(`Invalid status '${status}' for a logged model; use LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.`);
+      throw invalid(
+        `Invalid status '${status}' for a logged model; use LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.`,
+      );
     return this.h.write(() => {
       loggedModelRow(this.h, modelId);
-      this.h.stmt('UPDATE logged_models SET status = ?, last_updated_time = ? WHERE model_id = ?').run(status, this.h.clock.now(), modelId);
+      this.h
+        .stmt('UPDATE logged_models SET status = ?, last_updated_time = ? WHERE model_id = ?')
+        .run(status, this.h.clock.now(), modelId);
       return this.toLoggedModel(loggedModelRow(this.h, modelId));
     });
   }
@@ -110,7 +145,9 @@ export class SqliteLoggedModelStore implements TrackingStoreLoggedModels {
   async deleteLoggedModel(modelId: string): Promise<void> {
     this.h.write(() => {
       loggedModelRow(this.h, modelId);
-      this.h.stmt(`UPDATE logged_models SET lifecycle_stage = 'deleted', last_updated_time = ? WHERE model_id = ?`).run(this.h.clock.now(), modelId);
+      this.h
+        .stmt(`UPDATE logged_models SET lifecycle_stage = 'deleted', last_updated_time = ? WHERE model_id = ?`)
+        .run(this.h.clock.now(), modelId);
     });
   }
 

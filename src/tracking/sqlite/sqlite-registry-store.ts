@@ -7,7 +7,15 @@
  */
 import { isAbsolute, normalize } from 'node:path';
 import { AppError } from '../../core/errors.js';
-import { canonicalStage, STAGES, type ModelVersion, type Page, type RegisteredModel, type Stage, type Tag } from '../entities.js';
+import {
+  canonicalStage,
+  STAGES,
+  type ModelVersion,
+  type Page,
+  type RegisteredModel,
+  type Stage,
+  type Tag,
+} from '../entities.js';
 import { createPageToken, parsePageToken } from '../page-token.js';
 import type { CreateModelVersionOptions, SearchRegistryOptions, TrackingStoreRegistry } from '../store.js';
 import {
@@ -22,9 +30,22 @@ import {
   validateNonLocalSource,
   validateRegisteredModelName,
 } from '../validation.js';
-import { modelVersionFilterSql, modelVersionOrderSql, registeredModelFilterSql, registeredModelOrderSql } from './search-sql.js';
+import {
+  modelVersionFilterSql,
+  modelVersionOrderSql,
+  registeredModelFilterSql,
+  registeredModelOrderSql,
+} from './search-sql.js';
 import type { SqliteDb } from './sqlite-db.js';
-import { DELETED_STAGE, invalid, localPathOf, notFound, type LoggedModelRow, type ModelVersionRow, type RegisteredModelRow } from './sqlite-rows.js';
+import {
+  DELETED_STAGE,
+  invalid,
+  localPathOf,
+  notFound,
+  type LoggedModelRow,
+  type ModelVersionRow,
+  type RegisteredModelRow,
+} from './sqlite-rows.js';
 
 /** Registered models and model versions on one SQLite handle. */
 export class SqliteRegistryStore implements TrackingStoreRegistry {
@@ -33,25 +54,30 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
   // ------------------------------------------------------------ registry
 
   private modelRow(name: string): RegisteredModelRow {
-    const row = this.h.stmt('SELECT * FROM registered_models WHERE name = ?').get(name) as RegisteredModelRow | undefined;
+    const row = this.h.stmt('SELECT * FROM registered_models WHERE name = ?').get(name) as
+      RegisteredModelRow | undefined;
     if (!row) throw notFound(`Registered Model with name=${name} not found`);
     return row;
   }
 
   private versionRow(name: string, version: string): ModelVersionRow {
     const n = parseVersion(version);
-    const row = this.h.stmt(`SELECT * FROM model_versions WHERE name = ? AND version = ? AND current_stage != '${DELETED_STAGE}'`).get(name, n) as
-      | ModelVersionRow
-      | undefined;
+    const row = this.h
+      .stmt(`SELECT * FROM model_versions WHERE name = ? AND version = ? AND current_stage != '${DELETED_STAGE}'`)
+      .get(name, n) as ModelVersionRow | undefined;
     if (!row) throw notFound(`Model Version (name=${name}, version=${version}) not found`);
     return row;
   }
 
   private toModelVersion(r: ModelVersionRow): ModelVersion {
-    const tags = this.h.stmt('SELECT key, value FROM model_version_tags WHERE name = ? AND version = ? ORDER BY key').all(r.name, r.version) as Tag[];
-    const aliases = (this.h.stmt('SELECT alias FROM registered_model_aliases WHERE name = ? AND version = ? ORDER BY alias').all(r.name, r.version) as { alias: string }[]).map(
-      (a) => a.alias,
-    );
+    const tags = this.h
+      .stmt('SELECT key, value FROM model_version_tags WHERE name = ? AND version = ? ORDER BY key')
+      .all(r.name, r.version) as Tag[];
+    const aliases = (
+      this.h
+        .stmt('SELECT alias FROM registered_model_aliases WHERE name = ? AND version = ? ORDER BY alias')
+        .all(r.name, r.version) as { alias: string }[]
+    ).map((a) => a.alias);
     const mv: ModelVersion = {
       name: r.name,
       version: String(r.version),
@@ -75,7 +101,9 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
   private latestVersionRows(name: string, stages: readonly string[]): ModelVersionRow[] {
     const out: ModelVersionRow[] = [];
     for (const stage of stages) {
-      const row = this.h.stmt('SELECT * FROM model_versions WHERE name = ? AND current_stage = ? ORDER BY version DESC LIMIT 1').get(name, stage) as ModelVersionRow | undefined;
+      const row = this.h
+        .stmt('SELECT * FROM model_versions WHERE name = ? AND current_stage = ? ORDER BY version DESC LIMIT 1')
+        .get(name, stage) as ModelVersionRow | undefined;
       if (row) out.push(row);
     }
     // MLflow 3.5 lists them by version number, ascending (checked against a running server).
@@ -83,8 +111,15 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
   }
 
   private toRegisteredModel(r: RegisteredModelRow): RegisteredModel {
-    const tags = this.h.stmt('SELECT key, value FROM registered_model_tags WHERE name = ? ORDER BY key').all(r.name) as Tag[];
-    const aliases = (this.h.stmt('SELECT alias, version FROM registered_model_aliases WHERE name = ? ORDER BY alias').all(r.name) as { alias: string; version: number }[]).map((a) => ({
+    const tags = this.h
+      .stmt('SELECT key, value FROM registered_model_tags WHERE name = ? ORDER BY key')
+      .all(r.name) as Tag[];
+    const aliases = (
+      this.h.stmt('SELECT alias, version FROM registered_model_aliases WHERE name = ? ORDER BY alias').all(r.name) as {
+        alias: string;
+        version: number;
+      }[]
+    ).map((a) => ({
       alias: a.alias,
       version: String(a.version),
     }));
@@ -116,7 +151,9 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
       if (this.h.stmt('SELECT 1 FROM registered_models WHERE name = ?').get(name))
         throw new AppError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${name}) already exists.`);
       const now = this.h.clock.now();
-      this.h.stmt('INSERT INTO registered_models (name, creation_time, last_updated_time, description) VALUES (?, ?, ?, ?)').run(name, now, now, description ?? null);
+      this.h
+        .stmt('INSERT INTO registered_models (name, creation_time, last_updated_time, description) VALUES (?, ?, ?, ?)')
+        .run(name, now, now, description ?? null);
       const ins = this.h.stmt('INSERT OR REPLACE INTO registered_model_tags (name, key, value) VALUES (?, ?, ?)');
       for (const t of tags) ins.run(name, t.key, t.value);
       return this.toRegisteredModel(this.modelRow(name));
@@ -134,7 +171,9 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
       if (newName !== name && this.h.stmt('SELECT 1 FROM registered_models WHERE name = ?').get(newName))
         throw new AppError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${newName}) already exists.`);
       const now = this.h.clock.now();
-      this.h.stmt('UPDATE registered_models SET name = ?, last_updated_time = ? WHERE name = ?').run(newName, now, name);
+      this.h
+        .stmt('UPDATE registered_models SET name = ?, last_updated_time = ? WHERE name = ?')
+        .run(newName, now, name);
       this.h.stmt('UPDATE model_versions SET last_updated_time = ? WHERE name = ?').run(now, newName);
       return this.toRegisteredModel(this.modelRow(newName));
     });
@@ -143,7 +182,9 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
   async updateRegisteredModel(name: string, description: string): Promise<RegisteredModel> {
     return this.h.write(() => {
       this.modelRow(name);
-      this.h.stmt('UPDATE registered_models SET description = ?, last_updated_time = ? WHERE name = ?').run(description, this.h.clock.now(), name);
+      this.h
+        .stmt('UPDATE registered_models SET description = ?, last_updated_time = ? WHERE name = ?')
+        .run(description, this.h.clock.now(), name);
       return this.toRegisteredModel(this.modelRow(name));
     });
   }
@@ -189,7 +230,9 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
     this.validateRegistryTag(key, value);
     this.h.write(() => {
       this.modelRow(name);
-      this.h.stmt('INSERT OR REPLACE INTO registered_model_tags (name, key, value) VALUES (?, ?, ?)').run(name, key, value);
+      this.h
+        .stmt('INSERT OR REPLACE INTO registered_model_tags (name, key, value) VALUES (?, ?, ?)')
+        .run(name, key, value);
     });
   }
 
@@ -205,7 +248,9 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
     this.h.write(() => {
       this.modelRow(name);
       const row = this.versionRow(name, version);
-      this.h.stmt('INSERT OR REPLACE INTO registered_model_aliases (name, alias, version) VALUES (?, ?, ?)').run(name, alias, row.version);
+      this.h
+        .stmt('INSERT OR REPLACE INTO registered_model_aliases (name, alias, version) VALUES (?, ?, ?)')
+        .run(name, alias, row.version);
       this.touchModel(name, this.h.clock.now());
     });
   }
@@ -221,7 +266,9 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
   async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
     return this.h.read(() => {
       this.modelRow(name);
-      const a = this.h.stmt('SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?').get(name, alias) as { version: number } | undefined;
+      const a = this.h
+        .stmt('SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?')
+        .get(name, alias) as { version: number } | undefined;
       if (!a) throw invalid(`Registered model alias ${alias} not found.`);
       return this.toModelVersion(this.versionRow(name, String(a.version)));
     });
@@ -238,7 +285,8 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
         `Invalid model version source: '${source}'. To use a local path as a model version source, the run_id request parameter has to be specified and the local path has to be contained within the artifact directory of the run specified by the run_id.`,
       );
     if (!runId) throw fail();
-    const run = this.h.stmt('SELECT artifact_uri FROM runs WHERE run_uuid = ?').get(runId) as { artifact_uri: string } | undefined;
+    const run = this.h.stmt('SELECT artifact_uri FROM runs WHERE run_uuid = ?').get(runId) as
+      { artifact_uri: string } | undefined;
     const root = run ? localPathOf(run.artifact_uri) : undefined;
     if (!root || !isAbsolute(local)) throw fail();
     const a = normalize(local);
@@ -259,7 +307,10 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
       let runId: string | null = opts.runId ?? null;
       let modelId = opts.modelId || null;
       const m = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(opts.source);
-      const logged = m ? (this.h.stmt(`SELECT * FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'`).get(m[1]) as LoggedModelRow | undefined) : undefined;
+      const logged = m
+        ? (this.h.stmt(`SELECT * FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'`).get(m[1]) as
+            LoggedModelRow | undefined)
+        : undefined;
       if (logged) {
         storage = logged.artifact_location;
         runId = runId || logged.source_run_id;
@@ -267,14 +318,31 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
       } else {
         this.validateSource(opts.source, opts.runId);
       }
-      const max = this.h.stmt('SELECT MAX(version) AS v FROM model_versions WHERE name = ?').get(opts.name) as { v: number | null };
+      const max = this.h.stmt('SELECT MAX(version) AS v FROM model_versions WHERE name = ?').get(opts.name) as {
+        v: number | null;
+      };
       const version = (max.v ?? 0) + 1;
       const now = this.h.clock.now();
-      this.h.stmt(
-        `INSERT INTO model_versions (name, version, creation_time, last_updated_time, description, user_id, current_stage, source, storage_location, run_id, run_link, status, model_id)
+      this.h
+        .stmt(
+          `INSERT INTO model_versions (name, version, creation_time, last_updated_time, description, user_id, current_stage, source, storage_location, run_id, run_link, status, model_id)
          VALUES (?, ?, ?, ?, ?, NULL, 'None', ?, ?, ?, ?, 'READY', ?)`,
-      ).run(opts.name, version, now, now, opts.description ?? null, opts.source, storage, runId, opts.runLink ?? null, modelId);
-      const ins = this.h.stmt('INSERT OR REPLACE INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?)');
+        )
+        .run(
+          opts.name,
+          version,
+          now,
+          now,
+          opts.description ?? null,
+          opts.source,
+          storage,
+          runId,
+          opts.runLink ?? null,
+          modelId,
+        );
+      const ins = this.h.stmt(
+        'INSERT OR REPLACE INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?)',
+      );
       for (const t of tags) ins.run(opts.name, version, t.key, t.value);
       this.touchModel(opts.name, now);
       return this.toModelVersion(this.versionRow(opts.name, String(version)));
@@ -288,26 +356,36 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
   async updateModelVersion(name: string, version: string, description: string): Promise<ModelVersion> {
     return this.h.write(() => {
       const row = this.versionRow(name, version);
-      this.h.stmt('UPDATE model_versions SET description = ?, last_updated_time = ? WHERE name = ? AND version = ?').run(description, this.h.clock.now(), name, row.version);
+      this.h
+        .stmt('UPDATE model_versions SET description = ?, last_updated_time = ? WHERE name = ? AND version = ?')
+        .run(description, this.h.clock.now(), name, row.version);
       return this.toModelVersion(this.versionRow(name, version));
     });
   }
 
-  async transitionModelVersionStage(name: string, version: string, stage: string, archiveExistingVersions: boolean): Promise<ModelVersion> {
+  async transitionModelVersionStage(
+    name: string,
+    version: string,
+    stage: string,
+    archiveExistingVersions: boolean,
+  ): Promise<ModelVersion> {
     const target = this.stage(stage);
     if (archiveExistingVersions && target !== 'Staging' && target !== 'Production')
-      throw invalid(`Model version transition cannot archive existing model versions because '${target}' is not an Active stage. Valid stages are Staging, Production.`);
+      throw invalid(
+        `Model version transition cannot archive existing model versions because '${target}' is not an Active stage. Valid stages are Staging, Production.`,
+      );
     return this.h.write(() => {
       const row = this.versionRow(name, version);
       const now = this.h.clock.now();
       if (archiveExistingVersions)
-        this.h.stmt(`UPDATE model_versions SET current_stage = 'Archived', last_updated_time = ? WHERE name = ? AND current_stage = ? AND version != ?`).run(
-          now,
-          name,
-          target,
-          row.version,
-        );
-      this.h.stmt('UPDATE model_versions SET current_stage = ?, last_updated_time = ? WHERE name = ? AND version = ?').run(target, now, name, row.version);
+        this.h
+          .stmt(
+            `UPDATE model_versions SET current_stage = 'Archived', last_updated_time = ? WHERE name = ? AND current_stage = ? AND version != ?`,
+          )
+          .run(now, name, target, row.version);
+      this.h
+        .stmt('UPDATE model_versions SET current_stage = ?, last_updated_time = ? WHERE name = ? AND version = ?')
+        .run(target, now, name, row.version);
       this.touchModel(name, now);
       return this.toModelVersion(this.versionRow(name, version));
     });
@@ -317,9 +395,11 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
     this.h.write(() => {
       const row = this.versionRow(name, version);
       const now = this.h.clock.now();
-      this.h.stmt(
-        `UPDATE model_versions SET current_stage = '${DELETED_STAGE}', source = 'REDACTED-SOURCE-PATH', storage_location = NULL, run_id = 'REDACTED-RUN-ID', run_link = 'REDACTED-RUN-LINK', description = NULL, status_message = NULL, last_updated_time = ? WHERE name = ? AND version = ?`,
-      ).run(now, name, row.version);
+      this.h
+        .stmt(
+          `UPDATE model_versions SET current_stage = '${DELETED_STAGE}', source = 'REDACTED-SOURCE-PATH', storage_location = NULL, run_id = 'REDACTED-RUN-ID', run_link = 'REDACTED-RUN-LINK', description = NULL, status_message = NULL, last_updated_time = ? WHERE name = ? AND version = ?`,
+        )
+        .run(now, name, row.version);
       this.h.stmt('DELETE FROM registered_model_aliases WHERE name = ? AND version = ?').run(name, row.version);
       this.touchModel(name, now);
     });
@@ -333,7 +413,9 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
     const offset = parsePageToken(opts.pageToken);
     return this.h.read(() => {
       const rows = this.h.db
-        .prepare(`SELECT mv.* FROM model_versions mv WHERE mv.current_stage != '${DELETED_STAGE}' AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+        .prepare(
+          `SELECT mv.* FROM model_versions mv WHERE mv.current_stage != '${DELETED_STAGE}' AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
+        )
         .all(...where.params, max + 1, offset) as ModelVersionRow[];
       const items = rows.slice(0, max).map((r) => this.toModelVersion(r));
       return rows.length > max ? { items, nextPageToken: createPageToken(offset + max) } : { items };
@@ -351,14 +433,18 @@ export class SqliteRegistryStore implements TrackingStoreRegistry {
     this.validateRegistryTag(key, value);
     this.h.write(() => {
       const row = this.versionRow(name, version);
-      this.h.stmt('INSERT OR REPLACE INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?)').run(name, row.version, key, value);
+      this.h
+        .stmt('INSERT OR REPLACE INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?)')
+        .run(name, row.version, key, value);
     });
   }
 
   async deleteModelVersionTag(name: string, version: string, key: string): Promise<void> {
     this.h.write(() => {
       const row = this.versionRow(name, version);
-      this.h.stmt('DELETE FROM model_version_tags WHERE name = ? AND version = ? AND key = ?').run(name, row.version, key);
+      this.h
+        .stmt('DELETE FROM model_version_tags WHERE name = ? AND version = ? AND key = ?')
+        .run(name, row.version, key);
     });
   }
 }

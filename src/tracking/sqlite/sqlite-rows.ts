@@ -110,7 +110,8 @@ export function joinUri(root: string, ...parts: string[]): string {
 
 /** The local path of a file:// URI or plain path; undefined for other schemes. */
 export function localPathOf(uri: string): string | undefined {
-  if (uri.startsWith('file:')) return fileURLToPath(uri.startsWith('file:///') ? uri : uri.replace(/^file:(\/\/)?/, 'file:///'));
+  if (uri.startsWith('file:'))
+    return fileURLToPath(uri.startsWith('file:///') ? uri : uri.replace(/^file:(\/\/)?/, 'file:///'));
   if (/^[a-z][a-z0-9+.-]*:/i.test(uri)) return undefined;
   return resolve(uri);
 }
@@ -119,7 +120,8 @@ export function localPathOf(uri: string): string | undefined {
 
 export function experimentRow(h: SqliteDb, experimentId: string): ExperimentRow {
   const row = /^\d+$/.test(experimentId)
-    ? (h.stmt('SELECT * FROM experiments WHERE experiment_id = ?').get(Number(experimentId)) as ExperimentRow | undefined)
+    ? (h.stmt('SELECT * FROM experiments WHERE experiment_id = ?').get(Number(experimentId)) as
+        ExperimentRow | undefined)
     : undefined;
   if (!row) throw notFound(`No Experiment with id=${experimentId} exists`);
   return row;
@@ -139,7 +141,8 @@ export function activeRunRow(h: SqliteDb, runId: string): RunRow {
 }
 
 export function loggedModelRow(h: SqliteDb, modelId: string): LoggedModelRow {
-  const row = h.stmt(`SELECT * FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'`).get(modelId) as LoggedModelRow | undefined;
+  const row = h.stmt(`SELECT * FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'`).get(modelId) as
+    LoggedModelRow | undefined;
   if (!row) throw notFound(`Logged model with ID '${modelId}' not found.`);
   return row;
 }

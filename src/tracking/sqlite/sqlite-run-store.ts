@@ -6,10 +6,31 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../core/errors.js';
-import { SYSTEM_TAGS, type Dataset, type DatasetInput, type Experiment, type LifecycleStage, type Metric, type Page, type Param, type Run, type RunInfo, type RunStatus, type Tag } from '../entities.js';
+import {
+  SYSTEM_TAGS,
+  type Dataset,
+  type DatasetInput,
+  type Experiment,
+  type LifecycleStage,
+  type Metric,
+  type Page,
+  type Param,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type Tag,
+} from '../entities.js';
 import { createPageToken, parsePageToken } from '../page-token.js';
 import { randomRunName } from '../run-name.js';
-import type { CreateRunOptions, LogBatchOptions, MetricHistoryOptions, SearchExperimentsOptions, SearchRunsOptions, TrackingStoreRuns, UpdateRunOptions } from '../store.js';
+import type {
+  CreateRunOptions,
+  LogBatchOptions,
+  MetricHistoryOptions,
+  SearchExperimentsOptions,
+  SearchRunsOptions,
+  TrackingStoreRuns,
+  UpdateRunOptions,
+} from '../store.js';
 import {
   MAX_EXPERIMENT_TAG_VAL_LENGTH,
   MAX_PARAM_VAL_LENGTH,
@@ -62,7 +83,9 @@ export class SqliteRunStore implements TrackingStoreRuns {
   // ------------------------------------------------------------ experiments
 
   private toExperiment(row: ExperimentRow): Experiment {
-    const tags = this.h.stmt('SELECT key, value FROM experiment_tags WHERE experiment_id = ? ORDER BY key').all(row.experiment_id) as Tag[];
+    const tags = this.h
+      .stmt('SELECT key, value FROM experiment_tags WHERE experiment_id = ? ORDER BY key')
+      .all(row.experiment_id) as Tag[];
     return {
       experimentId: String(row.experiment_id),
       name: row.name,
@@ -83,13 +106,20 @@ export class SqliteRunStore implements TrackingStoreRuns {
     }
     return this.h.write(() => {
       if (this.h.stmt('SELECT 1 FROM experiments WHERE name = ?').get(name))
-        throw new AppError('RESOURCE_ALREADY_EXISTS', `Experiment(name=${name}) already exists. Error: the name is taken by an active or deleted experiment; choose another name or restore the deleted one.`);
+        throw new AppError(
+          'RESOURCE_ALREADY_EXISTS',
+          `Experiment(name=${name}) already exists. Error: the name is taken by an active or deleted experiment; choose another name or restore the deleted one.`,
+        );
       const now = this.h.clock.now();
-      const info = this.h.stmt(
-        `INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time) VALUES (?, '', 'active', ?, ?)`,
-      ).run(name, now, now);
+      const info = this.h
+        .stmt(
+          `INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time) VALUES (?, '', 'active', ?, ?)`,
+        )
+        .run(name, now, now);
       const id = Number(info.lastInsertRowid);
-      this.h.stmt('UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?').run(artifactLocation || joinUri(this.h.root, String(id)), id);
+      this.h
+        .stmt('UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?')
+        .run(artifactLocation || joinUri(this.h.root, String(id)), id);
       const ins = this.h.stmt('INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)');
       for (const t of tags) ins.run(id, t.key, t.value);
       return String(id);
@@ -129,20 +159,34 @@ export class SqliteRunStore implements TrackingStoreRuns {
   async deleteExperiment(experimentId: string): Promise<void> {
     this.h.write(() => {
       const row = experimentRow(this.h, experimentId);
-      if (row.lifecycle_stage !== 'active') throw notFound(`No Experiment with id=${experimentId} exists (it is already deleted)`);
+      if (row.lifecycle_stage !== 'active')
+        throw notFound(`No Experiment with id=${experimentId} exists (it is already deleted)`);
       const now = this.h.clock.now();
-      this.h.stmt(`UPDATE experiments SET lifecycle_stage = 'deleted', last_update_time = ? WHERE experiment_id = ?`).run(now, row.experiment_id);
-      this.h.stmt(`UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE experiment_id = ? AND lifecycle_stage = 'active'`).run(now, row.experiment_id);
+      this.h
+        .stmt(`UPDATE experiments SET lifecycle_stage = 'deleted', last_update_time = ? WHERE experiment_id = ?`)
+        .run(now, row.experiment_id);
+      this.h
+        .stmt(
+          `UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE experiment_id = ? AND lifecycle_stage = 'active'`,
+        )
+        .run(now, row.experiment_id);
     });
   }
 
   async restoreExperiment(experimentId: string): Promise<void> {
     this.h.write(() => {
       const row = experimentRow(this.h, experimentId);
-      if (row.lifecycle_stage !== 'deleted') throw notFound(`No deleted Experiment with id=${experimentId} exists (it is active)`);
+      if (row.lifecycle_stage !== 'deleted')
+        throw notFound(`No deleted Experiment with id=${experimentId} exists (it is active)`);
       const now = this.h.clock.now();
-      this.h.stmt(`UPDATE experiments SET lifecycle_stage = 'active', last_update_time = ? WHERE experiment_id = ?`).run(now, row.experiment_id);
-      this.h.stmt(`UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE experiment_id = ? AND lifecycle_stage = 'deleted'`).run(row.experiment_id);
+      this.h
+        .stmt(`UPDATE experiments SET lifecycle_stage = 'active', last_update_time = ? WHERE experiment_id = ?`)
+        .run(now, row.experiment_id);
+      this.h
+        .stmt(
+          `UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE experiment_id = ? AND lifecycle_stage = 'deleted'`,
+        )
+        .run(row.experiment_id);
     });
   }
 
@@ -150,11 +194,18 @@ export class SqliteRunStore implements TrackingStoreRuns {
     validateExperimentName(newName);
     this.h.write(() => {
       const row = experimentRow(this.h, experimentId);
-      if (row.lifecycle_stage !== 'active') throw new AppError('INVALID_STATE', 'Cannot rename a non-active experiment.');
-      const clash = this.h.stmt('SELECT experiment_id FROM experiments WHERE name = ?').get(newName) as { experiment_id: number } | undefined;
+      if (row.lifecycle_stage !== 'active')
+        throw new AppError('INVALID_STATE', 'Cannot rename a non-active experiment.');
+      const clash = this.h.stmt('SELECT experiment_id FROM experiments WHERE name = ?').get(newName) as
+        { experiment_id: number } | undefined;
       if (clash && clash.experiment_id !== row.experiment_id)
-        throw new AppError('RESOURCE_ALREADY_EXISTS', `Experiment(name=${newName}) already exists; choose another name.`);
-      this.h.stmt('UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?').run(newName, this.h.clock.now(), row.experiment_id);
+        throw new AppError(
+          'RESOURCE_ALREADY_EXISTS',
+          `Experiment(name=${newName}) already exists; choose another name.`,
+        );
+      this.h
+        .stmt('UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?')
+        .run(newName, this.h.clock.now(), row.experiment_id);
     });
   }
 
@@ -163,16 +214,26 @@ export class SqliteRunStore implements TrackingStoreRuns {
     validateLength(value, MAX_EXPERIMENT_TAG_VAL_LENGTH, 'value');
     this.h.write(() => {
       const row = experimentRow(this.h, experimentId);
-      if (row.lifecycle_stage !== 'active') throw invalid(`The experiment ${experimentId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
-      this.h.stmt('INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)').run(row.experiment_id, key, value);
+      if (row.lifecycle_stage !== 'active')
+        throw invalid(
+          `The experiment ${experimentId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
+        );
+      this.h
+        .stmt('INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)')
+        .run(row.experiment_id, key, value);
     });
   }
 
   async deleteExperimentTag(experimentId: string, key: string): Promise<void> {
     this.h.write(() => {
       const row = experimentRow(this.h, experimentId);
-      if (row.lifecycle_stage !== 'active') throw invalid(`The experiment ${experimentId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
-      const info = this.h.stmt('DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?').run(row.experiment_id, key);
+      if (row.lifecycle_stage !== 'active')
+        throw invalid(
+          `The experiment ${experimentId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
+        );
+      const info = this.h
+        .stmt('DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?')
+        .run(row.experiment_id, key);
       if (info.changes === 0) throw notFound(`No tag with name: ${key} in experiment with id ${experimentId}`);
     });
   }
@@ -229,28 +290,39 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
     };
     if (row[6] !== null) info.endTime = row[6] as number;
     const params = (JSON.parse(row[9] as string) as [string, string][]).map((p): Param => ({ key: p[0], value: p[1] }));
-    const metrics = (JSON.parse(row[10] as string) as [string, number, number, number, number][]).map(
-      (m): Metric => ({ key: m[0], value: m[2] ? NaN : m[1], timestamp: m[3], step: m[4] }),
-    );
+    const metrics = (JSON.parse(row[10] as string) as [string, number, number, number, number][]).map((m): Metric => ({
+      key: m[0],
+      value: m[2] ? NaN : m[1],
+      timestamp: m[3],
+      step: m[4],
+    }));
     const tags = (JSON.parse(row[11] as string) as [string, string][]).map((t): Tag => ({ key: t[0], value: t[1] }));
     const inputsJson = row[12] as string;
     const datasetInputs =
       inputsJson === '[]'
         ? []
-        : (JSON.parse(inputsJson) as [string, string, string, string, string | null, string | null, string][]).map((d): DatasetInput => {
-            const dataset: Dataset = { name: d[0], digest: d[1], sourceType: d[2], source: d[3] };
-            if (d[4] !== null) dataset.schema = d[4];
-            if (d[5] !== null) dataset.profile = d[5];
-            return { tags: JSON.parse(d[6]) as Tag[], dataset };
-          });
+        : (JSON.parse(inputsJson) as [string, string, string, string, string | null, string | null, string][]).map(
+            (d): DatasetInput => {
+              const dataset: Dataset = { name: d[0], digest: d[1], sourceType: d[2], source: d[3] };
+              if (d[4] !== null) dataset.schema = d[4];
+              if (d[5] !== null) dataset.profile = d[5];
+              return { tags: JSON.parse(d[6]) as Tag[], dataset };
+            },
+          );
     const run: Run = { info, data: { metrics, params, tags }, inputs: { datasetInputs } };
-    if (row[13] !== '[]') run.outputs = { modelOutputs: (JSON.parse(row[13] as string) as [string, number][]).map((o) => ({ modelId: o[0], step: o[1] })) };
+    if (row[13] !== '[]')
+      run.outputs = {
+        modelOutputs: (JSON.parse(row[13] as string) as [string, number][]).map((o) => ({ modelId: o[0], step: o[1] })),
+      };
     return run;
   }
 
   /** One run, hydrated like a search page. */
   private toRun(runId: string): Run {
-    const row = this.h.stmt(SqliteRunStore.hydrateSql('SELECT rowid AS rid, 1 AS pos FROM runs WHERE run_uuid = ?')).raw().get(runId) as unknown[] | undefined;
+    const row = this.h
+      .stmt(SqliteRunStore.hydrateSql('SELECT rowid AS rid, 1 AS pos FROM runs WHERE run_uuid = ?'))
+      .raw()
+      .get(runId) as unknown[] | undefined;
     if (!row) throw notFound(`Run with id=${runId} not found`);
     return SqliteRunStore.runFromRow(row);
   }
@@ -268,12 +340,23 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
     return this.h.write(() => {
       const exp = experimentRow(this.h, experimentId);
       if (exp.lifecycle_stage !== 'active')
-        throw invalid(`The experiment ${experimentId} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`);
+        throw invalid(
+          `The experiment ${experimentId} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`,
+        );
       const runId = randomUUID().replace(/-/g, '');
       const userId = opts.userId ?? tags.find((t) => t.key === SYSTEM_TAGS.user)?.value ?? '';
-      this.h.stmt(
-        `INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, 'active', ?)`,
-      ).run(runId, runName, exp.experiment_id, userId, opts.startTime ?? this.h.clock.now(), joinUri(exp.artifact_location, runId, 'artifacts'));
+      this.h
+        .stmt(
+          `INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, 'active', ?)`,
+        )
+        .run(
+          runId,
+          runName,
+          exp.experiment_id,
+          userId,
+          opts.startTime ?? this.h.clock.now(),
+          joinUri(exp.artifact_location, runId, 'artifacts'),
+        );
       const ins = this.h.stmt('INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)');
       for (const t of tags) ins.run(runId, t.key, truncate(t.value, MAX_TAG_VAL_LENGTH));
       ins.run(runId, SYSTEM_TAGS.runName, runName);
@@ -291,8 +374,13 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
       const status = opts.status ?? row.status;
       const endTime = opts.endTime ?? row.end_time;
       const name = opts.runName || row.name;
-      this.h.stmt('UPDATE runs SET status = ?, end_time = ?, name = ? WHERE run_uuid = ?').run(status, endTime, name, runId);
-      if (opts.runName) this.h.stmt('INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)').run(runId, SYSTEM_TAGS.runName, name);
+      this.h
+        .stmt('UPDATE runs SET status = ?, end_time = ?, name = ? WHERE run_uuid = ?')
+        .run(status, endTime, name, runId);
+      if (opts.runName)
+        this.h
+          .stmt('INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)')
+          .run(runId, SYSTEM_TAGS.runName, name);
       return this.toRunInfo(runRow(this.h, runId));
     });
   }
@@ -300,7 +388,9 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
   async deleteRun(runId: string): Promise<void> {
     this.h.write(() => {
       runRow(this.h, runId);
-      this.h.stmt(`UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE run_uuid = ?`).run(this.h.clock.now(), runId);
+      this.h
+        .stmt(`UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE run_uuid = ?`)
+        .run(this.h.clock.now(), runId);
     });
   }
 
@@ -324,7 +414,9 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
       const pageSql =
         `SELECT r.rowid AS rid, row_number() OVER (ORDER BY ${order}) AS pos FROM runs r ${joins.sql} WHERE r.experiment_id IN (${ids.map(() => '?').join(',')}) ` +
         `AND r.lifecycle_stage IN (${stages.map(() => '?').join(',')}) AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
-      const rows = this.h.cachedStmt(SqliteRunStore.hydrateSql(pageSql)).all(...joins.params, ...ids, ...stages, ...where.params, max, offset) as unknown[][];
+      const rows = this.h
+        .cachedStmt(SqliteRunStore.hydrateSql(pageSql))
+        .all(...joins.params, ...ids, ...stages, ...where.params, max, offset) as unknown[][];
       const page = new Array<Run>(rows.length);
       for (let i = 0; i < rows.length; i++) page[i] = SqliteRunStore.runFromRow(rows[i]);
       // As MLflow's SQL store: a full page always carries a token, so an exactly full last
@@ -336,7 +428,9 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
   private insertMetric(runId: string, m: Metric): void {
     const isNan = Number.isNaN(m.value) ? 1 : 0;
     const value = isNan ? 0 : m.value;
-    this.h.stmt('INSERT OR IGNORE INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)').run(runId, m.key, value, isNan, m.timestamp, m.step);
+    this.h
+      .stmt('INSERT OR IGNORE INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(runId, m.key, value, isNan, m.timestamp, m.step);
     this.upsertLatest(runId, m);
     if (m.modelId !== undefined) this.insertModelMetric(runId, m);
   }
@@ -345,16 +439,19 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
   private upsertLatest(runId: string, m: Metric): void {
     const isNan = Number.isNaN(m.value) ? 1 : 0;
     const value = isNan ? 0 : m.value;
-    this.h.stmt(
-      `INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)
+    this.h
+      .stmt(
+        `INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
        WHERE (excluded.step, excluded.timestamp, excluded.is_nan, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.is_nan, latest_metrics.value)`,
-    ).run(runId, m.key, value, isNan, m.timestamp, m.step);
+      )
+      .run(runId, m.key, value, isNan, m.timestamp, m.step);
   }
 
   private insertParam(runId: string, p: Param): void {
     const value = truncate(p.value, MAX_PARAM_VAL_LENGTH);
-    const existing = this.h.stmt('SELECT value FROM params WHERE run_uuid = ? AND key = ?').get(runId, p.key) as { value: string } | undefined;
+    const existing = this.h.stmt('SELECT value FROM params WHERE run_uuid = ? AND key = ?').get(runId, p.key) as
+      { value: string } | undefined;
     if (existing) {
       if (existing.value === value) return;
       throw invalid(
@@ -440,7 +537,11 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
         const b = best.get(m.key);
         if (!b || latestOrder(m, b) > 0) best.set(m.key, m);
       }
-      this.h.stmt(`INSERT OR IGNORE INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES ${'(?, ?, ?, ?, ?, ?), '.repeat(size - 1)}(?, ?, ?, ?, ?, ?)`).run(args);
+      this.h
+        .stmt(
+          `INSERT OR IGNORE INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES ${'(?, ?, ?, ?, ?, ?), '.repeat(size - 1)}(?, ?, ?, ?, ?, ?)`,
+        )
+        .run(args);
       i += size;
     }
     for (const m of best.values()) this.upsertLatest(runId, m);
@@ -452,9 +553,21 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
     const modelId = m.modelId as string;
     loggedModelRow(this.h, modelId);
     const isNan = Number.isNaN(m.value);
-    this.h.stmt(
-      `INSERT OR IGNORE INTO logged_model_metrics (model_id, key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(modelId, m.key, isNan ? 0 : m.value, isNan ? 1 : 0, m.timestamp, m.step, runId, m.datasetName ?? '', m.datasetDigest ?? '');
+    this.h
+      .stmt(
+        `INSERT OR IGNORE INTO logged_model_metrics (model_id, key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        modelId,
+        m.key,
+        isNan ? 0 : m.value,
+        isNan ? 1 : 0,
+        m.timestamp,
+        m.step,
+        runId,
+        m.datasetName ?? '',
+        m.datasetDigest ?? '',
+      );
     this.h.stmt('UPDATE logged_models SET last_updated_time = ? WHERE model_id = ?').run(this.h.clock.now(), modelId);
   }
 
@@ -477,7 +590,17 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
       );
       for (const { dataset: d, tags = [] } of datasets) {
         const context = tags.find((t) => t.key === 'mlflow.data.context')?.value ?? null;
-        ins.run(runId, d.name, d.digest, d.sourceType, d.source, d.schema ?? null, d.profile ?? null, context, JSON.stringify(tags));
+        ins.run(
+          runId,
+          d.name,
+          d.digest,
+          d.sourceType,
+          d.source,
+          d.schema ?? null,
+          d.profile ?? null,
+          context,
+          JSON.stringify(tags),
+        );
       }
     });
   }
@@ -489,12 +612,16 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
     } catch (e) {
       throw invalid(`Malformed model info. model_json is not valid JSON: ${(e as Error).message}`);
     }
-    if (model === null || typeof model !== 'object' || Array.isArray(model)) throw invalid('Malformed model info. model_json must be a JSON object.');
+    if (model === null || typeof model !== 'object' || Array.isArray(model))
+      throw invalid('Malformed model info. model_json must be a JSON object.');
     const missing = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'].filter((k) => !(k in (model as object)));
-    if (missing.length) throw invalid(`Model json is missing mandatory fields: [${missing.map((k) => `'${k}'`).join(', ')}]`);
+    if (missing.length)
+      throw invalid(`Model json is missing mandatory fields: [${missing.map((k) => `'${k}'`).join(', ')}]`);
     this.h.write(() => {
       activeRunRow(this.h, runId);
-      const prev = this.h.stmt('SELECT value FROM tags WHERE run_uuid = ? AND key = ?').get(runId, SYSTEM_TAGS.logModelHistory) as { value: string } | undefined;
+      const prev = this.h
+        .stmt('SELECT value FROM tags WHERE run_uuid = ? AND key = ?')
+        .get(runId, SYSTEM_TAGS.logModelHistory) as { value: string } | undefined;
       let list: unknown[] = [];
       try {
         if (prev) list = JSON.parse(prev.value) as unknown[];
@@ -502,7 +629,9 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
         list = [];
       }
       list.push(model);
-      this.h.stmt('INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)').run(runId, SYSTEM_TAGS.logModelHistory, JSON.stringify(list));
+      this.h
+        .stmt('INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)')
+        .run(runId, SYSTEM_TAGS.logModelHistory, JSON.stringify(list));
     });
   }
 
@@ -512,9 +641,11 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
     return this.h.read(() => {
       runRow(this.h, runId);
       const limit = opts.maxResults === undefined ? -1 : opts.maxResults + 1;
-      const rows = this.h.stmt(
-        'SELECT value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, is_nan, value LIMIT ? OFFSET ?',
-      ).all(runId, key, limit, offset) as MetricRow[];
+      const rows = this.h
+        .stmt(
+          'SELECT value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, is_nan, value LIMIT ? OFFSET ?',
+        )
+        .all(runId, key, limit, offset) as MetricRow[];
       const max = opts.maxResults ?? rows.length;
       const items = rows.slice(0, max).map((r) => metricFromRow(key, r));
       return rows.length > max ? { items, nextPageToken: createPageToken(offset + max) } : { items };

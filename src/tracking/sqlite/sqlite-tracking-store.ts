@@ -10,7 +10,20 @@
  * killed mid-run leaves every committed write readable. Timestamps come from an injectable
  * clock.
  */
-import type { Dataset, Experiment, LoggedModel, LoggedModelStatus, Metric, ModelVersion, Page, Param, RegisteredModel, Run, RunInfo, Tag } from '../entities.js';
+import type {
+  Dataset,
+  Experiment,
+  LoggedModel,
+  LoggedModelStatus,
+  Metric,
+  ModelVersion,
+  Page,
+  Param,
+  RegisteredModel,
+  Run,
+  RunInfo,
+  Tag,
+} from '../entities.js';
 import type {
   CreateLoggedModelOptions,
   CreateModelVersionOptions,
@@ -169,7 +182,12 @@ export class SqliteTrackingStore implements TrackingStore {
   updateModelVersion(name: string, version: string, description: string): Promise<ModelVersion> {
     return this.registry.updateModelVersion(name, version, description);
   }
-  transitionModelVersionStage(name: string, version: string, stage: string, archiveExistingVersions: boolean): Promise<ModelVersion> {
+  transitionModelVersionStage(
+    name: string,
+    version: string,
+    stage: string,
+    archiveExistingVersions: boolean,
+  ): Promise<ModelVersion> {
     return this.registry.transitionModelVersionStage(name, version, stage, archiveExistingVersions);
   }
   deleteModelVersion(name: string, version: string): Promise<void> {
