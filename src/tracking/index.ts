@@ -21,3 +21,5 @@ export {
 } from './resolve-store.js';
 export { buildTrackingServer, type TrackingServerOptions } from './server/build-tracking-server.js';
 export { mlmodelDict, mlmodelYaml } from './mlmodel.js';
+export { parseUsers, authenticatedUser } from './server/basic-auth.js';
+export { ArtifactResolver } from './artifacts/resolve-artifact-repository.js';

@@ -1,0 +1,3 @@
+export function PredictPage() {
+  return <p>predict</p>;
+}

@@ -1,0 +1,3 @@
+export function RunPage({ runId }: { runId: string }) {
+  return <p>{runId}</p>;
+}
