@@ -5,12 +5,16 @@
  * /explain (`carprice up`, through app.inject, so validation and the API token apply
  * exactly as over HTTP) or a prediction API URL (`carprice tracking serve --predict-url`).
  */
+import { statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { AppError } from '../core/errors.js';
 import type { FastifyInstance } from 'fastify';
 import type { Params } from '../config/params.js';
 import type { Env } from '../config/env.js';
 import type { TrackingClient } from '../tracking/index.js';
-import type { GovernanceAdapter, KnownValues, PredictAdapter } from '../dashboard/index.js';
+import type { GovernanceAdapter, KnownValues, PredictAdapter, VersionPredictions } from '../dashboard/index.js';
 
 export function governanceAdapter(client: TrackingClient): GovernanceAdapter {
   return {
@@ -111,4 +115,76 @@ export function remotePredictor(url: string, env: Env): PredictAdapter {
     explain: (l) => call('POST', '/explain', l),
     model: () => call('GET', '/model'),
   };
+}
+
+/**
+ * Actual and predicted prices of a registered version on the test split (the data
+ * ingestion's test.csv): the version downloaded once to a temp folder and scored; the
+ * answer cached per version and test file (a version never changes).
+ */
+export function versionPredictionsFor(
+  client: TrackingClient,
+  params: Params,
+  cwd: string,
+  env: Env,
+): (name: string, version: string) => Promise<VersionPredictions> {
+  const cache = new Map<string, Promise<VersionPredictions>>();
+  return (name, version) => {
+    const data = join(
+      isAbsolute(params.data_ingestion.output_dir) ? '' : cwd,
+      params.data_ingestion.output_dir,
+      'test.csv',
+    );
+    let stamp = 'missing';
+    try {
+      const s = statSync(data);
+      stamp = `${s.mtimeMs}:${s.size}`;
+    } catch {
+      return Promise.reject(
+        new AppError('FILE_NOT_FOUND', `no test listings at ${data}; run \`carprice repro\` to split the data`),
+      );
+    }
+    const key = `${name}\0${version}\0${stamp}`;
+    let p = cache.get(key);
+    if (!p) {
+      p = score(client, params, env, name, version, data);
+      cache.set(key, p);
+      p.catch(() => cache.delete(key));
+      if (cache.size > 20) cache.delete(cache.keys().next().value!);
+    }
+    return p;
+  };
+}
+
+async function score(
+  client: TrackingClient,
+  params: Params,
+  env: Env,
+  name: string,
+  version: string,
+  data: string,
+): Promise<VersionPredictions> {
+  const [{ loadListings }, { ModelBundle }] = await Promise.all([
+    import('../jobs/load-listings.js'),
+    import('../bundle/model-bundle.js'),
+  ]);
+  const test = await loadListings(data, { params, env, requireTarget: true });
+  const dir = await mkdtemp(join(tmpdir(), 'carprice-ui-model-'));
+  try {
+    const local = await client.downloadModel(`models:/${name}/${version}`, join(dir, 'model'));
+    const pred = ModelBundle.load(local).predictFrame(test.frame);
+    const columns: Record<string, string[]> = {};
+    for (const c of ['make', 'fuelType', 'bodyType', 'transmissionType'])
+      if (test.frame.categorical[c]) columns[c] = test.frame.categorical[c].map((v) => v ?? '(missing)');
+    return {
+      name,
+      version,
+      data,
+      actual: Array.from(test.y!),
+      predicted: Array.from(pred),
+      columns,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -10,6 +10,7 @@ export {
   type LogModelOptions,
   type RegisterModelOptions,
   type ResolvedModel,
+  type ArtifactResolving,
 } from './client.js';
 export {
   resolveStore,
@@ -22,4 +23,3 @@ export {
 export { buildTrackingServer, type TrackingServerOptions } from './server/build-tracking-server.js';
 export { mlmodelDict, mlmodelYaml } from './mlmodel.js';
 export { parseUsers, authenticatedUser } from './server/basic-auth.js';
-export { ArtifactResolver } from './artifacts/resolve-artifact-repository.js';

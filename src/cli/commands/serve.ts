@@ -113,7 +113,7 @@ export async function serveWith(args: ParsedArgs, ctx: CommandContext, params: P
     const inCluster = announceReady({ url: server.url, model: { name: m.name, version: m.version } });
     if (!inCluster)
       ctx.stdout.write(
-        `carprice API listening on ${server.url}${dashboard ? `, dashboard at ${server.url}/ui/` : ''} (model ${m.name}${m.version ? ` v${m.version}` : ''}${m.stage && m.stage !== 'None' ? ` ${m.stage}` : ''} from ${m.origin === 'fallback' ? `CARPRICE_MODEL_DIR ${m.source}` : m.source}); docs at ${server.url}/docs\n`,
+        `carprice API listening on ${server.url} (model ${m.name}${m.version ? ` v${m.version}` : ''}${m.stage && m.stage !== 'None' ? ` ${m.stage}` : ''} from ${m.origin === 'fallback' ? `CARPRICE_MODEL_DIR ${m.source}` : m.source}); docs at ${server.url}/docs${dashboard ? `; dashboard at ${server.url}/ui/` : ''}\n`,
       );
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();
@@ -156,6 +156,7 @@ async function dashboardExtension(
         governance: wiring.governanceAdapter(client),
         knownValues,
         predict: wiring.injectedPredictor(app, ctx.env),
+        versionPredictions: wiring.versionPredictionsFor(client, params, ctx.cwd, ctx.env),
         host: 'prediction API',
       }),
     close: () => client.close(),

@@ -87,7 +87,7 @@ Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0
 
 /** The dashboard mounted on the tracking server: its store, governance, pipeline, known values, predictions. */
 async function dashboardExtension(args: ParsedArgs, ctx: CommandContext): Promise<TrackingServerOptions['extend']> {
-  const [{ registerDashboard }, wiring, { TrackingClient, ArtifactResolver }] = await Promise.all([
+  const [{ registerDashboard }, wiring, { TrackingClient }] = await Promise.all([
     import('../../dashboard/index.js'),
     import('../dashboard-wiring.js'),
     import('../../tracking/index.js'),
@@ -104,7 +104,8 @@ async function dashboardExtension(args: ParsedArgs, ctx: CommandContext): Promis
   if (!/^https?:\/\/[^/]+/.test(predictUrl))
     throw new AppError('USAGE', `--predict-url must be an http(s):// URL, got "${predictUrl}"`);
   return async (app, c) => {
-    const client = new TrackingClient({ store: c.store, artifacts: new ArtifactResolver({ env: ctx.env }) });
+    // the server's own artifact lookup (mlflow-artifacts: -> its destination); closed with the server
+    const client = new TrackingClient({ store: c.store, artifacts: { repositoryFor: c.artifactsFor, close() {} } });
     await registerDashboard(app, {
       store: c.store,
       artifactsFor: c.artifactsFor,
@@ -113,6 +114,7 @@ async function dashboardExtension(args: ParsedArgs, ctx: CommandContext): Promis
       governance: wiring.governanceAdapter(client),
       knownValues: params ? await wiring.knownValuesFor(params, ctx.cwd) : undefined,
       predict: wiring.remotePredictor(predictUrl, ctx.env),
+      versionPredictions: params ? wiring.versionPredictionsFor(client, params, ctx.cwd, ctx.env) : undefined,
       host: 'tracking server',
     });
   };

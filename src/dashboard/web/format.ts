@@ -37,3 +37,11 @@ export function fmtBytes(n: number | undefined): string {
 export function shortId(id: string): string {
   return id.slice(0, 8);
 }
+
+/** Axis labels: 1.5M, 250k, 0.12. */
+export function fmtAxis(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${+(v / 1e6).toFixed(2)}M`;
+  if (a >= 1e4) return `${+(v / 1e3).toFixed(1)}k`;
+  return fmtNum(v);
+}

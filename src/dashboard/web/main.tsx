@@ -56,4 +56,6 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+root.textContent = ''; // the "Loading" placeholder of the HTML shell
+render(<App />, root);

@@ -253,6 +253,16 @@ export function RunsPage({ experimentId, route }: { experimentId: string; route:
                               </button>
                             ) : null}
                             <a href={href(['runs', r.id])}>{r.name || r.id.slice(0, 8)}</a>
+                            {r.children ? (
+                              <a
+                                class="trials muted"
+                                href={href(['compare'], { parent: r.id, exp: experimentId })}
+                                title="compare this run's trials (parallel coordinates)"
+                              >
+                                {' '}
+                                ⫶ compare trials
+                              </a>
+                            ) : null}
                             {depth === 0 && r.parentId ? (
                               <a class="parent muted" href={href(['runs', r.parentId])} title="parent run">
                                 {' '}
