@@ -9,7 +9,9 @@
  * (tag carprice.import.source_run_id / source_model_id / source_version); a run gets
  * carprice.import.complete=true as its last write. A second import skips what is complete,
  * and a run left half-imported by an interruption is deleted and imported again (its
- * metric history would otherwise be logged twice).
+ * metric history would otherwise be logged twice); the deleted copy keeps its
+ * carprice.import.source_run_id tag without carprice.import.complete, and goes with the
+ * store's garbage collection (MLflow's `mlflow gc`), as any deleted run.
  *
  * Fidelity: run ids, experiment ids and model version timestamps are the destination's
  * (no MLflow API sets them); start/end times, users, run names, statuses, metric
@@ -118,7 +120,7 @@ export async function importTracking(
   /** Source logged model id -> the source runs that output it (with the step). */
   const outputsOf = new Map<string, { srcRunId: string; step: number }[]>();
   /** Destination runs whose mlflow.parentRunId names a source run id (fixed at the end). */
-  const parentFixes: { dstRunId: string; srcParent: string }[] = [];
+  const parentFixes: { dstRunId: string; srcParent: string; deleted: boolean }[] = [];
   const deleteAtEnd: string[] = [];
   let done = 0;
 
@@ -218,9 +220,16 @@ export async function importTracking(
         status: info.status,
         ...(info.endTime !== undefined ? { endTime: info.endTime } : {}),
       });
-      if (parent) parentFixes.push({ dstRunId, srcParent: parent });
-      await store.setTag(dstRunId, IMPORT_TAGS.complete, 'true');
-      if (info.lifecycleStage === 'deleted') await store.deleteRun(dstRunId);
+      // Complete only once its parent link is in destination ids: a parent imported later
+      // (started after its child) is linked, and the run marked complete, at the end.
+      const mappedParent = parent ? runMap.get(parent) : undefined;
+      if (mappedParent) await store.setTag(dstRunId, 'mlflow.parentRunId', mappedParent.dstRunId);
+      if (parent && !mappedParent)
+        parentFixes.push({ dstRunId, srcParent: parent, deleted: info.lifecycleStage === 'deleted' });
+      else {
+        await store.setTag(dstRunId, IMPORT_TAGS.complete, 'true');
+        if (info.lifecycleStage === 'deleted') await store.deleteRun(dstRunId);
+      }
       if (info.status === 'RUNNING')
         report.warnings.push(`run ${info.runId} was still RUNNING in the source; imported as RUNNING`);
       runMap.set(info.runId, { dstRunId, srcArtifactUri: info.artifactUri, dstArtifactUri: created.info.artifactUri });
@@ -235,6 +244,8 @@ export async function importTracking(
     const parent = runMap.get(f.srcParent);
     if (parent) await store.setTag(f.dstRunId, 'mlflow.parentRunId', parent.dstRunId);
     else report.warnings.push(`run ${f.dstRunId}: parent run ${f.srcParent} is not in the source; link dropped`);
+    await store.setTag(f.dstRunId, IMPORT_TAGS.complete, 'true');
+    if (f.deleted) await store.deleteRun(f.dstRunId);
   }
 
   let models = 0;
