@@ -150,8 +150,18 @@ export function encodeMetric(m: Metric): Json {
   if (m.runId !== undefined) out.run_id = m.runId;
   return out;
 }
+/** A metric value from a server: +-1.7976931348623157e+308 is how MLflow's SQL store answers +-inf. */
+function decodeMetricValue(x: unknown): number {
+  const v = decodeDouble(x);
+  return v === Number.MAX_VALUE ? Infinity : v === -Number.MAX_VALUE ? -Infinity : v;
+}
 export function decodeMetric(x: Json): Metric {
-  const m: Metric = { key: str(x.key), value: decodeDouble(x.value), timestamp: num(x.timestamp), step: num(x.step) };
+  const m: Metric = {
+    key: str(x.key),
+    value: decodeMetricValue(x.value),
+    timestamp: num(x.timestamp),
+    step: num(x.step),
+  };
   if (typeof x.model_id === 'string' && x.model_id !== '') m.modelId = x.model_id;
   if (typeof x.dataset_name === 'string' && x.dataset_name !== '') m.datasetName = x.dataset_name;
   if (typeof x.dataset_digest === 'string' && x.dataset_digest !== '') m.datasetDigest = x.dataset_digest;
