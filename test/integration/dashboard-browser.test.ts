@@ -81,7 +81,7 @@ describe('dashboard in Chromium', () => {
     await table.waitFor();
     // 50 runs per page by default, newest first: the tuning parent and its 6 trials are on
     // page 1, the trials folded under the parent (44 rows)
-    const names = async () => table.locator('tbody tr td.name a:not(.parent)').allTextContents();
+    const names = async () => table.locator('tbody tr td.name a.run').allTextContents();
     const p1 = await names();
     assert.equal(p1.length, 44);
     assert.ok(p1.includes('tuning-parent'));
@@ -158,7 +158,7 @@ describe('dashboard in Chromium', () => {
       })
     ).items[0];
     await page.waitForFunction(
-      (name) => document.querySelector('[data-testid=runs] tbody tr td.name a')?.textContent === name,
+      (name) => document.querySelector('[data-testid=runs] tbody tr td.name a.run')?.textContent === name,
       best.info.runName,
     );
 

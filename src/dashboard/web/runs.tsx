@@ -252,7 +252,9 @@ export function RunsPage({ experimentId, route }: { experimentId: string; route:
                                 {open[r.id] ? '▾' : '▸'} {r.children.length}
                               </button>
                             ) : null}
-                            <a href={href(['runs', r.id])}>{r.name || r.id.slice(0, 8)}</a>
+                            <a class="run" href={href(['runs', r.id])}>
+                              {r.name || r.id.slice(0, 8)}
+                            </a>
                             {r.children ? (
                               <a
                                 class="trials muted"
