@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, httpStatusOf, isAppError } from '../core/errors.js';
 import { authenticatedUser, parseUsers, type Run } from '../tracking/index.js';
+import { equalsClause } from '../tracking/search-filter.js';
 import { rowOf, searchRunsPage } from './runs-api.js';
 import { pipelineView } from './pipeline-api.js';
 import type { DashboardOptions } from './types.js';
@@ -80,6 +81,15 @@ export function dashboardError(e: unknown): { status: number; body: { error: str
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)
     return { status: fe.statusCode, body: { error: fe.code ?? 'BAD_REQUEST', message: fe.message ?? 'bad request' } };
   return { status: 500, body: { error: 'INTERNAL_ERROR', message: 'internal error; see the server log' } };
+}
+
+/** Whether an Origin header names this server (a malformed or opaque origin does not). */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 function contentTypeOf(path: string): { type: string; inline: boolean } {
@@ -207,7 +217,7 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
         if (req.method !== 'GET' && req.method !== 'HEAD') {
           const origin = req.headers.origin;
           const host = req.headers.host;
-          if (req.headers['x-carprice-ui'] !== '1' || (origin && host && new URL(origin).host !== host))
+          if (req.headers['x-carprice-ui'] !== '1' || (origin !== undefined && !sameOrigin(origin, host)))
             return reply
               .status(403)
               .type('application/json')
@@ -427,7 +437,7 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
           let token: string | undefined;
           do {
             const page = await store.searchModelVersions({
-              filter: `name = '${name.replace(/'/g, "''")}'`,
+              filter: equalsClause('name', name).clause,
               maxResults: 1000,
               pageToken: token,
             });
