@@ -7,9 +7,10 @@
  * animation frame), median of 5 loads after one warm-up. Target: every page < 1 s.
  * Also the dashboard's JSON calls alone (server time, median of 20), for the anchors:
  * the store's own searchRuns page of 50 runs.
+ * The pipeline page reads the dvc.yaml of the directory the bench runs in (the project root).
  * Usage: node dist/bench/ui.js [--runs 10000] [--loads 5]
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { Page } from 'playwright-core';
 import { launchChromium, seedStore, startDashboard } from '../test/helpers/dashboard.js';
@@ -37,7 +38,9 @@ async function main(): Promise<void> {
   let t = performance.now();
   const seeded = await seedStore({ runs, children: 50, steps: 5 });
   console.log(`seeded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  const server = await startDashboard(seeded.store);
+  // the pipeline page reads this repository's dvc.yaml (run from the project root)
+  const pipelineDir = existsSync('dvc.yaml') ? process.cwd() : undefined;
+  const server = await startDashboard(seeded.store, { pipelineDir });
   const exp = seeded.experimentId;
   try {
     // ---------------------------------------------------------------- JSON calls
@@ -118,7 +121,7 @@ async function main(): Promise<void> {
         `#/experiments/${exp}?filter=${encodeURIComponent("params.algo = 'gbdt' and metrics.r2 > 0.9")}`,
         rows(10),
       ],
-      ['runs, 250 rows per page', `#/experiments/${exp}?size=250`, rows(240)],
+      ['runs, 250 rows per page', `#/experiments/${exp}?size=250`, rows(199)],
       ['run detail', `#/runs/${seeded.runIds[0]}`, (p) => p.getByTestId('params').waitFor()],
       [
         'compare 50 trials (parallel coords)',
@@ -126,6 +129,15 @@ async function main(): Promise<void> {
         (p) => p.getByTestId('parallel').waitFor(),
       ],
       ['models', '#/models', (p) => p.locator('main h1').waitFor()],
+      ...(pipelineDir
+        ? [
+            ['pipeline (dvc.yaml of this repo)', '#/pipeline', (p: Page) => p.getByTestId('dag').waitFor()] as [
+              string,
+              string,
+              (p: Page) => Promise<unknown>,
+            ],
+          ]
+        : []),
       ['predict form', '#/predict', (p) => p.getByTestId('predict-form').waitFor()],
     ];
     console.log(

@@ -77,6 +77,43 @@ function withParent(filter: string | undefined, parent: string | undefined): str
   return filter && filter.trim() ? `${filter} AND ${clause}` : clause;
 }
 
+/**
+ * Give each run of `top` that has children its children. One query finds every child run
+ * started since the page's earliest run (a child starts after its parent); only when that
+ * is more than MAX_CHILDREN runs does each run get its own query.
+ */
+async function attachChildren(store: TrackingStore, q: RunsQuery, top: RunRow[]): Promise<void> {
+  const since = Math.min(...top.map((r) => r.start));
+  const kids = await store.searchRuns({
+    experimentIds: q.experimentIds,
+    filter: `tags.\`${SYSTEM_TAGS.parentRunId}\` LIKE '%' AND attributes.start_time >= ${since}`,
+    orderBy: q.orderBy,
+    maxResults: MAX_CHILDREN,
+  });
+  if (!kids.nextPageToken) {
+    const byParent = new Map<string, RunRow[]>();
+    for (const k of kids.items.map(rowOf)) {
+      const list = byParent.get(k.parentId!);
+      if (list) list.push(k);
+      else byParent.set(k.parentId!, [k]);
+    }
+    for (const r of top) {
+      const c = byParent.get(r.id);
+      if (c) r.children = c;
+    }
+    return;
+  }
+  for (const r of top) {
+    const page = await store.searchRuns({
+      experimentIds: q.experimentIds,
+      filter: withParent(undefined, r.id),
+      orderBy: q.orderBy,
+      maxResults: MAX_CHILDREN,
+    });
+    if (page.items.length) r.children = page.items.map(rowOf);
+  }
+}
+
 export async function searchRunsPage(store: TrackingStore, q: RunsQuery): Promise<RunsPage> {
   const max = q.maxResults ?? 50;
   if (!Number.isInteger(max) || max < 1 || max > MAX_PAGE)
@@ -92,21 +129,10 @@ export async function searchRunsPage(store: TrackingStore, q: RunsQuery): Promis
   });
   const rows = page.items.map(rowOf);
   let top = rows;
-  if (q.nest !== false && !q.parent) {
+  if (q.nest !== false && !q.parent && rows.length) {
     const onPage = new Map(rows.map((r) => [r.id, r]));
     top = rows.filter((r) => !(r.parentId && onPage.has(r.parentId)));
-    // every run on the page may be a parent: bring its children (sorted as the page)
-    await Promise.all(
-      top.map(async (r) => {
-        const kids = await store.searchRuns({
-          experimentIds: q.experimentIds,
-          filter: withParent(undefined, r.id),
-          orderBy: q.orderBy,
-          maxResults: MAX_CHILDREN,
-        });
-        if (kids.items.length) r.children = kids.items.map(rowOf);
-      }),
-    );
+    await attachChildren(store, q, top);
   }
   const paramKeys = new Set<string>();
   const metricKeys = new Set<string>();
