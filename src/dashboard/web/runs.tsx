@@ -262,7 +262,7 @@ export function RunsPage({ experimentId, route }: { experimentId: string; route:
                                 title="compare this run's trials (parallel coordinates)"
                               >
                                 {' '}
-                                ⫶ compare trials
+                                · compare trials
                               </a>
                             ) : null}
                             {depth === 0 && r.parentId ? (
