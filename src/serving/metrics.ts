@@ -66,6 +66,27 @@ export class ServingMetrics {
     if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'carprice_' });
   }
 
+  private readonly latencyLabels = new Map<string, Map<string, Map<number, Record<string, string | number>>>>();
+  private readonly predictionLabels = new Map<string, Record<string, string>>();
+
+  /** One request's latency; the label objects are made once per method/route/status, not per request. */
+  observe(method: string, route: string, status: number, seconds: number): void {
+    let byRoute = this.latencyLabels.get(method);
+    if (!byRoute) this.latencyLabels.set(method, (byRoute = new Map()));
+    let byStatus = byRoute.get(route);
+    if (!byStatus) byRoute.set(route, (byStatus = new Map()));
+    let labels = byStatus.get(status);
+    if (!labels) byStatus.set(status, (labels = { method, route, status }));
+    this.latency.observe(labels, seconds);
+  }
+
+  /** `n` listings priced on `route`. */
+  countPredictions(route: string, n: number): void {
+    let labels = this.predictionLabels.get(route);
+    if (!labels) this.predictionLabels.set(route, (labels = { route }));
+    this.predictions.inc(labels, n);
+  }
+
   /** Record the model now serving (replacing the previous one's info series). */
   setModel(info: ModelInfo): void {
     this.modelInfo.reset();
