@@ -65,6 +65,10 @@ export interface BuildAppOptions {
   ranges?: PlausibleRanges;
   clock?: Clock;
   metrics?: ServingMetrics;
+  /** The /metrics text (default: `metrics`' registry; a cluster worker asks the primary for every worker's sum). */
+  metricsText?: () => Promise<string>;
+  /** The cluster worker this app runs in (`GET /` says which one answered); absent = single process. */
+  worker?: number;
   /** Serve /docs (Swagger UI). Default true. */
   docs?: boolean;
 }
@@ -353,6 +357,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     return {
       service: 'carprice',
       version: CARPRICE_VERSION,
+      worker: o.worker ?? null,
       model: m ? { name: m.info.name, version: m.info.version, stage: m.info.stage, ready: true } : null,
       links: {
         health: '/health',
@@ -443,7 +448,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
 
   app.get('/metrics', serviceRoute(metricsSchema), async (_req, reply) => {
     void reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return o.metricsText ? o.metricsText() : metrics.registry.metrics();
   });
 
   if (o.docs !== false) {

@@ -8,6 +8,11 @@
  *   carprice_model_reloads_total{outcome}                        swapped | failed
  *   carprice_model_loaded_timestamp_seconds                      when the model swapped in
  * plus prom-client's process metrics (memory, CPU, event-loop lag) with the carprice_ prefix.
+ *
+ * With `--workers N` each worker keeps its own registry and /metrics answers for the whole
+ * cluster: the worker that gets the request asks the primary, which collects every
+ * worker's registry (prom-client's AggregatorRegistry) and adds them up: counters and
+ * histograms are summed, the model gauges take the maximum (serve.ts, `clusterMetrics`).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ModelInfo } from './model-provider.js';
@@ -21,7 +26,7 @@ export class ServingMetrics {
   readonly reloads: Counter<'outcome'>;
   readonly loadedAt: Gauge;
 
-  /** `labels` are added to every series (e.g. {worker: '2'} in a cluster, where each worker answers for itself). */
+  /** `labels` are added to every series. */
   constructor(o: { processMetrics?: boolean; labels?: Record<string, string> } = {}) {
     const registers = [this.registry];
     if (o.labels) this.registry.setDefaultLabels(o.labels);
@@ -49,6 +54,7 @@ export class ServingMetrics {
       help: 'The model serving (value 1)',
       labelNames: ['name', 'version', 'stage', 'origin'],
       registers,
+      aggregator: 'max',
     });
     this.reloads = new Counter({
       name: 'carprice_model_reloads_total',
@@ -60,6 +66,7 @@ export class ServingMetrics {
       name: 'carprice_model_loaded_timestamp_seconds',
       help: 'Unix time the serving model was swapped in',
       registers,
+      aggregator: 'max',
     });
     this.reloads.inc({ outcome: 'swapped' }, 0);
     this.reloads.inc({ outcome: 'failed' }, 0);
