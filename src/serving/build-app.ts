@@ -71,6 +71,8 @@ export interface BuildAppOptions {
   worker?: number;
   /** Serve /docs (Swagger UI). Default true. */
   docs?: boolean;
+  /** More routes on the same server (the CLI mounts the web dashboard at /ui). */
+  extend?: (app: FastifyInstance) => Promise<void>;
 }
 
 export interface ProblemField {
@@ -367,6 +369,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
         explain: '/explain',
         model: '/model',
         metrics: '/metrics',
+        ...(o.extend ? { dashboard: '/ui/' } : {}),
         ...(o.docs !== false ? { docs: '/docs', openapi: '/docs/json' } : {}),
       },
     };
@@ -458,6 +461,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     app.get('/docs/*', hidden, docs.handler);
     app.addHook('onClose', async () => docs.close());
   }
+  if (o.extend) await o.extend(app);
   return app;
 }
 

@@ -40,6 +40,8 @@ export interface ServeOptions {
   ranges?: PlausibleRanges;
   shutdownTimeoutS: number;
   logRequests: boolean;
+  /** More routes on the app (the web dashboard), as BuildAppOptions.extend. */
+  extend?: (app: FastifyInstance) => Promise<void>;
 }
 
 export interface RunningServer {
@@ -90,6 +92,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     metrics,
     metricsText: inCluster ? await workerMetrics(metrics) : undefined,
     worker: inCluster ? cluster.worker?.id : undefined,
+    extend: o.extend,
   });
   try {
     await app.listen({ host: o.host, port: o.port });
