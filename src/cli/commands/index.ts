@@ -43,6 +43,7 @@ import {
   modelListCommand,
   modelHistoryCommand,
 } from './model.js';
+import { monitorExportCommand, monitorDriftCommand } from './monitor.js';
 import { expBaselineCommand, expCompareCommand, expTuneCommand, expShowCommand } from './exp.js';
 import {
   deployCommand,
@@ -106,4 +107,7 @@ export const commands: Command[] = [
   deployStatusCommand,
   deployStopCommand,
   deployLbCommand,
+  // --- monitoring ---
+  monitorExportCommand,
+  monitorDriftCommand,
 ];
