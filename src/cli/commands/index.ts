@@ -44,7 +44,7 @@ import {
   modelListCommand,
   modelHistoryCommand,
 } from './model.js';
-import { monitorExportCommand, monitorDriftCommand } from './monitor.js';
+import { monitorExportCommand, monitorDriftCommand, monitorFeedbackCommand, monitorShadowCommand } from './monitor.js';
 import { expBaselineCommand, expCompareCommand, expTuneCommand, expShowCommand } from './exp.js';
 import {
   deployCommand,
@@ -113,4 +113,6 @@ export const commands: Command[] = [
   // --- monitoring ---
   monitorExportCommand,
   monitorDriftCommand,
+  monitorFeedbackCommand,
+  monitorShadowCommand,
 ];

@@ -126,3 +126,86 @@ ${TRACKING_STORE_HELP}`,
     return driftExitCode(report);
   },
 };
+
+export const monitorFeedbackCommand: Command = {
+  name: 'monitor feedback',
+  summary: 'Import sold prices and report the realized accuracy of the logged predictions',
+  help: `Usage: carprice monitor feedback FILE [--by day|week|month] [--json]
+
+FILE (.csv or .xlsx) holds what cars sold for: a price column (sold_price, sale_price,
+realized_price or price) and a key, request_id (the x-request-id header of the prediction
+response, with row for a /predict/batch listing) or listing_id (the listing_id/id the
+listing was sent with); sold_at is optional. The entries are stored in the prediction log
+(importing a key again replaces it); the report covers every sale imported so far:
+realized MAPE and interval coverage overall, by period of the prediction, by model
+version and by slice (make, fuelType, bodyType, transmissionType, price band; slices of
+fewer than --min-slice sales are left out, those with MAPE above 1.5x overall flagged).
+
+  --by PERIOD          day, week (default) or month
+  --min-slice N        smallest slice reported (default 10)
+  --log FILE           the prediction log (default: monitoring.log_path in params.yaml)
+  --json               print the report as JSON
+  --params FILE, --set KEY=VALUE   params.yaml and overrides`,
+  positionals: true,
+  options: {
+    log: { type: 'string' },
+    by: { type: 'string' },
+    'min-slice': { type: 'string' },
+    json: { type: 'boolean' },
+    params: { type: 'string' },
+    set: { type: 'string', multiple: true },
+  },
+  async run(args, ctx) {
+    const { AppError } = await import('../../core/errors.js');
+    const { resolve } = await import('node:path');
+    const { monitorFeedback, formatFeedbackReport } = await import('../../jobs/monitor-feedback.js');
+    const file = args.positionals[0];
+    if (!file || args.positionals.length > 1)
+      throw new AppError('USAGE', 'give one feedback file: carprice monitor feedback sold.csv');
+    const by = (args.values.by as string | undefined) ?? 'week';
+    if (by !== 'day' && by !== 'week' && by !== 'month')
+      throw new AppError('USAGE', `--by must be day, week or month, got "${by}"`);
+    const minText = args.values['min-slice'] as string | undefined;
+    const minSlice = minText === undefined ? 10 : Number(minText);
+    if (!Number.isInteger(minSlice) || minSlice < 1)
+      throw new AppError('USAGE', `--min-slice must be a whole number >= 1, got "${minText}"`);
+    const c = await common(args, ctx, null);
+    const report = await monitorFeedback({
+      logPath: c.logPath,
+      file: resolve(ctx.cwd, file),
+      env: ctx.env,
+      now: c.now,
+      period: by,
+      minSliceCount: minSlice,
+      flagRatio: c.params.model_test.slice_flag_ratio,
+      signal: ctx.signal,
+    });
+    ctx.stdout.write(args.values.json ? JSON.stringify(report, null, 2) + '\n' : formatFeedbackReport(report));
+    return 0;
+  },
+};
+
+export const monitorShadowCommand: Command = {
+  name: 'monitor shadow',
+  summary: 'Compare the shadow challenger with the champion: agreement and, with feedback, accuracy',
+  help: `Usage: carprice monitor shadow [--since 7d] [--until WHEN] [--json]
+
+Pairs the champion's and the shadow challenger's prices of each logged request (serve
+--shadow) and reports how far apart they are; on the requests with a realized price
+(carprice monitor feedback) it reports each model's MAPE and interval coverage and a
+paired bootstrap interval of the difference in error (settings: params.yaml model_test
+bootstrap_resamples and confidence), with a verdict.
+
+  --since WHEN         window start: 24h, 7d, 2w or an ISO date (default: the whole log)
+${LOG_HELP}
+  --json               print the report as JSON
+  --params FILE, --set KEY=VALUE   params.yaml and overrides`,
+  options: { ...LOG_OPTIONS, params: { type: 'string' }, set: { type: 'string', multiple: true } },
+  async run(args, ctx) {
+    const { monitorShadow, formatShadowReport } = await import('../../jobs/monitor-shadow.js');
+    const c = await common(args, ctx, null);
+    const report = monitorShadow({ logPath: c.logPath, since: c.since, until: c.until, params: c.params });
+    ctx.stdout.write(args.values.json ? JSON.stringify(report, null, 2) + '\n' : formatShadowReport(report));
+    return 0;
+  },
+};
