@@ -10,21 +10,20 @@
  * makes), or from `--reference FILE` as given; otherwise the report says what is missing.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { AtomicFileWriter } from '../core/atomic-write.js';
 import type { Env } from '../config/env.js';
 import type { Params } from '../config/params.js';
 import type { Logger } from '../core/logger.js';
 import { takeFrameRows, takeValues } from '../data/frame.js';
 import { splitIndices } from '../data/split.js';
-import { ModelBundle } from '../bundle/model-bundle.js';
+import type { ModelBundle } from '../bundle/model-bundle.js';
 import { buildReferenceProfile, type ReferenceProfile } from '../bundle/reference-profile.js';
 import type { TrackingClient } from '../tracking/index.js';
 import { openLogDatabase, iterateRecords, type LogQuery } from '../monitoring/log-store.js';
 import { driftReport, thresholdsFromParams, type DriftReport } from '../monitoring/drift-report.js';
 import type { PredictionRecord } from '../monitoring/prediction-record.js';
+import { loadServedBundle } from '../monitoring/model-drift.js';
 import { loadListings, withOptionalColumns } from './load-listings.js';
 import { dataFingerprint } from './train.js';
 
@@ -81,47 +80,6 @@ export function monitorExport(o: MonitorExportOptions): number {
     throw e;
   } finally {
     db.close();
-  }
-}
-
-export interface ServedBundle {
-  bundle: ModelBundle;
-  model: { name: string; version: string | null };
-}
-
-function isRegistryUri(s: string): boolean {
-  return s.startsWith('models:/') || s.startsWith('runs:/');
-}
-
-/** Load the model a drift report is about: a registry URI (downloaded) or a bundle directory. */
-export async function loadServedBundle(
-  source: string,
-  cwd: string,
-  openClient: () => TrackingClient,
-): Promise<ServedBundle> {
-  if (!isRegistryUri(source)) {
-    const dir = resolve(cwd, source);
-    return {
-      bundle: ModelBundle.load(dir),
-      model: { name: dir.split(/[\\/]/).filter(Boolean).pop() ?? 'model', version: null },
-    };
-  }
-  const client = openClient();
-  try {
-    let model: ServedBundle['model'] = { name: 'model', version: null };
-    if (source.startsWith('models:/')) {
-      const mv = await client.resolveModelVersion(source);
-      model = { name: mv.name, version: mv.version };
-    }
-    const tmp = await mkdtemp(join(tmpdir(), 'carprice-monitor-'));
-    try {
-      const dir = await client.downloadModel(source, join(tmp, 'model'));
-      return { bundle: ModelBundle.load(dir), model };
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
-  } finally {
-    await client.close();
   }
 }
 

@@ -102,3 +102,35 @@ test('driftReport reads the window from a real SQLite log: verdicts, the minimum
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('modelDriftReport (the dashboard entry): from a bundle directory and the log file to the report as data', async () => {
+  const { modelDriftReport } = await import('./model-drift.js');
+  const { fixtureBundle } = await import('../../test/helpers/serving.js');
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-drift-'));
+  try {
+    bundle.save(join(dir, 'model'));
+    fixtureBundle({ n: 120 }).save(join(dir, 'old'));
+    const db = openLogDatabase(join(dir, 'log.db'));
+    recordInserter(db)(recordsOf(bundle, shiftedListings(400), T0));
+    db.close();
+    const o = {
+      logPath: join(dir, 'log.db'),
+      cwd: dir,
+      openClient: () => {
+        throw new Error('a bundle directory needs no tracking client');
+      },
+      thresholds,
+      since: T0 - 1,
+      now: T0 + 86_400_000,
+    };
+    const r = await modelDriftReport({ ...o, model: 'model' });
+    assert.equal(r.status, 'alert');
+    assert.equal(r.model.name, 'model');
+    assert.equal(r.window.rows, 400);
+    const old = await modelDriftReport({ ...o, model: 'old' });
+    assert.equal(old.status, 'no_reference');
+    assert.match(old.summary, /saved without a training reference profile/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
