@@ -74,6 +74,8 @@ export interface BuildAppOptions {
    * `x-request-id` (the client's own when it sent a valid one), the key feedback joins on.
    */
   onPrediction?: (e: ObservedPrediction) => void;
+  /** More routes on the same server (the CLI mounts the web dashboard at /ui). */
+  extend?: (app: FastifyInstance) => Promise<void>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -369,6 +371,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
         explain: '/explain',
         model: '/model',
         metrics: '/metrics',
+        ...(o.extend ? { dashboard: '/ui/' } : {}),
         ...(o.docs !== false ? { docs: '/docs', openapi: '/docs/json' } : {}),
       },
     };
@@ -455,6 +458,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     const { default: swaggerUi } = await import('@fastify/swagger-ui');
     await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: false } });
   }
+  if (o.extend) await o.extend(app);
   return app;
 }
 

@@ -49,6 +49,8 @@ export interface ServeOptions {
   logRequests: boolean;
   /** Prediction log, drift scores and shadow challenger; absent = off. */
   monitoring?: ServeMonitoringOptions;
+  /** More routes on the app (the web dashboard), as BuildAppOptions.extend. */
+  extend?: (app: FastifyInstance) => Promise<void>;
 }
 
 export interface RunningServer {
@@ -100,6 +102,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     maxStringLength: o.maxStringLength,
     ranges: o.ranges,
     metrics,
+    extend: o.extend,
   });
   try {
     await app.listen({ host: o.host, port: o.port });
