@@ -62,15 +62,15 @@ export interface SavedFeaturePipeline {
 }
 
 const LOADERS: Record<string, (s: SavedTransformer) => Transformer> = {
-  'derived-features': DerivedFeatures.fromJSON,
-  'numeric-imputer': NumericImputer.fromJSON,
-  'categorical-imputer': CategoricalImputer.fromJSON,
-  'one-hot-encoder': OneHotEncoder.fromJSON,
-  'target-encoder': TargetEncoder.fromJSON,
-  'ordinal-encoder': OrdinalEncoder.fromJSON,
-  'standard-scaler': StandardScaler.fromJSON,
-  'token-features': TokenFeatures.fromJSON,
-  interactions: Interactions.fromJSON,
+  'derived-features': (s) => DerivedFeatures.fromJSON(s),
+  'numeric-imputer': (s) => NumericImputer.fromJSON(s),
+  'categorical-imputer': (s) => CategoricalImputer.fromJSON(s),
+  'one-hot-encoder': (s) => OneHotEncoder.fromJSON(s),
+  'target-encoder': (s) => TargetEncoder.fromJSON(s),
+  'ordinal-encoder': (s) => OrdinalEncoder.fromJSON(s),
+  'standard-scaler': (s) => StandardScaler.fromJSON(s),
+  'token-features': (s) => TokenFeatures.fromJSON(s),
+  interactions: (s) => Interactions.fromJSON(s),
 };
 
 /** One-hot and token indicator columns are 0/1 and are not standardised. */

@@ -357,12 +357,12 @@ test('POST /explain: per-feature contributions that add up, with the base, to th
   const a = await app();
   const r = await a.inject({ method: 'POST', url: '/explain', payload: rows[0] });
   assert.equal(r.statusCode, 200, r.body);
-  const e = r.json() as {
+  const e = r.json<{
     predicted_price: number;
     base_value: number;
     scale: string;
     contributions: { feature: string; contribution: number }[];
-  };
+  }>();
   assert.equal(e.predicted_price, expected[0]);
   assert.ok(e.contributions.length > 0);
   const total = e.base_value + e.contributions.reduce((s, c) => s + c.contribution, 0);

@@ -43,6 +43,7 @@ import {
   sharedSchemas,
 } from './schemas.js';
 import type { Listing, RowPrediction } from './predictor.js';
+import { scalarText } from '../core/text.js';
 
 export interface BuildAppOptions {
   provider: ModelProvider;
@@ -107,13 +108,15 @@ function problemsFromValidation(issues: AjvIssue[]): ProblemField[] {
   const out: ProblemField[] = [];
   const seen = new Set<string>();
   for (const i of issues) {
-    const missing = i.keyword === 'required' ? String(i.params?.missingProperty ?? '') : undefined;
+    const missing = i.keyword === 'required' ? scalarText(i.params?.missingProperty ?? '') : undefined;
     const field = fieldOf(i.instancePath ?? '', missing);
     let reason = i.keyword === 'required' ? 'is required' : (i.message ?? 'is invalid');
     if (i.keyword !== 'required' && 'data' in i && i.data !== undefined) reason += `, got ${shortValue(i.data)}`;
     if (i.keyword === 'maximum' && field.endsWith('year')) reason += ' (a year in the future)';
     const key = `${field}\0${reason}`;
-    if (!seen.has(key)) (out.push({ field, reason }), seen.add(key));
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ field, reason });
   }
   return out;
 }
@@ -407,7 +410,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
       params: meta.params,
       input_schema: m.bundle.inputSchema,
       interval_level: m.predictor.intervalLevel ?? null,
-      can_explain: Boolean(m.predictor.explain),
+      can_explain: typeof m.predictor.explain === 'function',
       model_card: modelCard(m),
     };
   });

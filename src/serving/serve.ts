@@ -253,7 +253,9 @@ const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'sil
  * info), written asynchronously off the request path; `flush` before exit. Authorization
  * headers are redacted should anything ever log them.
  */
-export async function serverLogger(level: string | undefined): Promise<{ logger: FastifyBaseLogger; flush(): void }> {
+export async function serverLogger(
+  level: string | undefined,
+): Promise<{ logger: FastifyBaseLogger; flush: () => void }> {
   const { pino } = await import('pino');
   const dest = pino.destination({ dest: 2, sync: false });
   const logger = pino(
@@ -266,7 +268,7 @@ export async function serverLogger(level: string | undefined): Promise<{ logger:
   );
   return {
     logger,
-    flush() {
+    flush: () => {
       try {
         dest.flushSync();
       } catch {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ function project(): string {
   );
   const params = readFileSync(join(root, 'params.yaml'), 'utf8')
     .replace('raw_data: data/cars24_v3.xlsx', 'raw_data: data/listings.csv')
-    .replace(/^  algo: \w+$/m, '  algo: ridge')
+    .replace(/^ {2}algo: \w+$/m, '  algo: ridge')
     .replace(/optional_cols: \[[^\]]*\]/s, 'optional_cols: [AlloyWheels, Bluetooth, Sunroof/Moonroof]');
   writeFileSync(join(dir, 'params.yaml'), params + '\nserving:\n  log_requests: false\n');
   return dir;

@@ -61,7 +61,7 @@ ${describeAlgorithms()}
       );
     else
       ctx.stdout.write(
-        `trained ${r.bundle.metadata.algo} on ${r.trainRows} listings in ${r.seconds.toFixed(1)} s; model saved to ${v.out}\ntest metrics (${r.testRows} listings):\n${formatMetrics(r.metrics)}\n`,
+        `trained ${r.bundle.metadata.algo} on ${r.trainRows} listings in ${r.seconds.toFixed(1)} s; model saved to ${v.out as string}\ntest metrics (${r.testRows} listings):\n${formatMetrics(r.metrics)}\n`,
       );
   },
 };
