@@ -174,7 +174,7 @@ export class FeaturePipeline {
     const cols = this.outputColumns!;
     const p = cols.length;
     const n = f.nRows;
-    const columns: NumericColumn[] = new Array(p);
+    const columns = new Array<NumericColumn>(p);
     for (let j = 0; j < p; j++) {
       const col = f.numeric[cols[j]];
       if (!col)
