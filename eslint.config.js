@@ -15,6 +15,11 @@ export default defineConfig(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
+      // `{ before: _b, ...rest }` drops a field on purpose; `_`-prefixed names are deliberately unused.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       // Off on purpose: many async functions here implement async contracts over synchronous
       // code (the SQLite tracking stores and the local remote behind the same interfaces as
       // PostgreSQL, REST and S3; Fastify handlers). `async` is what turns their throws into
