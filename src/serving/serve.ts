@@ -20,6 +20,13 @@ import type { PlausibleRanges } from '../data/plausible-ranges.js';
 import { buildApp } from './build-app.js';
 import { ServingMetrics } from './metrics.js';
 import { ModelProvider, errorText, isRegistryUri, type ServedModel } from './model-provider.js';
+import type { PredictionMonitorOptions, PredictionMonitor } from '../monitoring/prediction-monitor.js';
+
+/** The prediction log, drift scores and shadow challenger of a server. */
+export type ServeMonitoringOptions = Omit<PredictionMonitorOptions, 'registry' | 'logger' | 'clock' | 'shadow'> & {
+  /** Shadow challenger: models:/..., runs:/... or a bundle directory, scored off the response path. */
+  shadow?: { source: string; queueSize: number; timeoutMs: number };
+};
 
 export interface ServeOptions {
   host: string;
@@ -40,6 +47,8 @@ export interface ServeOptions {
   ranges?: PlausibleRanges;
   shutdownTimeoutS: number;
   logRequests: boolean;
+  /** Prediction log, drift scores and shadow challenger; absent = off. */
+  monitoring?: ServeMonitoringOptions;
   /** More routes on the app (the web dashboard), as BuildAppOptions.extend. */
   extend?: (app: FastifyInstance) => Promise<void>;
 }
@@ -77,8 +86,12 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       ? () => TrackingClient.open({ env: o.env, paramsUri: o.paramsTrackingUri, cwd: o.cwd, logger: log })
       : undefined,
   });
+  const metrics = new ServingMetrics();
+  const inCluster = cluster.isWorker && typeof process.send === 'function';
+  const mon = o.monitoring ? await startMonitoring(o, provider, metrics, log, TrackingClient) : undefined;
   const app = await buildApp({
     provider,
+    onPrediction: mon?.monitor.observe,
     logger: o.logger,
     logRequests: o.logRequests,
     apiToken: o.env.CARPRICE_API_TOKEN,
@@ -87,15 +100,16 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     rateLimitPerMinute: o.rateLimitPerMinute,
     maxStringLength: o.maxStringLength,
     ranges: o.ranges,
-    metrics: new ServingMetrics(
-      cluster.isWorker && cluster.worker ? { labels: { worker: String(cluster.worker.id) } } : {},
-    ),
+    metrics,
+    metricsText: inCluster ? await workerMetrics(metrics) : undefined,
+    worker: inCluster ? cluster.worker?.id : undefined,
     extend: o.extend,
   });
   try {
     await app.listen({ host: o.host, port: o.port });
   } catch (e) {
     await app.close();
+    await mon?.close();
     throw new AppError('USAGE', `cannot listen on ${o.host}:${o.port}: ${errorText(e)}; pick another --port`, {
       cause: e,
     });
@@ -108,9 +122,11 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   } catch (e) {
     await app.close();
     await provider.close();
+    await mon?.close();
     throw e;
   }
   provider.startPolling(o.pollIntervalS * 1000);
+  mon?.startShadow(o.pollIntervalS * 1000);
   const onHup = () => void provider.refresh({ force: true });
   process.on('SIGHUP', onHup);
   let closing: Promise<void> | undefined;
@@ -137,8 +153,73 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
         await Promise.race([app.close(), timeout]);
         clearTimeout(timer);
         await provider.close();
+        await mon?.close();
       })();
       return closing;
+    },
+  };
+}
+
+/**
+ * Open the prediction log (and the shadow challenger's provider) for a server. A log that
+ * cannot be opened is logged and the server runs without it: monitoring never stops serving.
+ */
+async function startMonitoring(
+  o: ServeOptions,
+  provider: ModelProvider,
+  metrics: ServingMetrics,
+  log: Logger,
+  TrackingClient: typeof import('../tracking/index.js').TrackingClient | undefined,
+): Promise<{ monitor: PredictionMonitor; startShadow(pollMs: number): void; close(): Promise<void> } | undefined> {
+  const m = o.monitoring!;
+  const { PredictionMonitor } = await import('../monitoring/prediction-monitor.js');
+  let monitor: PredictionMonitor;
+  try {
+    monitor = await PredictionMonitor.open({
+      ...m,
+      shadow: m.shadow ? { queueSize: m.shadow.queueSize, timeoutMs: m.shadow.timeoutMs } : undefined,
+      registry: metrics.registry,
+      logger: log,
+    });
+  } catch (e) {
+    log.error({ err: errorText(e), path: m.logPath }, 'prediction log unavailable: serving without monitoring');
+    return undefined;
+  }
+  const champion = (sm: ServedModel) =>
+    monitor.setChampion({ name: sm.info.name, version: sm.info.version }, sm.bundle.reference);
+  if (provider.current) champion(provider.current);
+  provider.onReload((e) => e.outcome === 'swapped' && e.model && champion(e.model));
+  let shadowProvider: ModelProvider | undefined;
+  if (m.shadow) {
+    const source = m.shadow.source;
+    const Client = isRegistryUri(source)
+      ? (TrackingClient ?? (await import('../tracking/index.js')).TrackingClient)
+      : undefined;
+    shadowProvider = new ModelProvider({
+      source,
+      cwd: o.cwd,
+      logger: log,
+      openTracking: Client
+        ? () => Client.open({ env: o.env, paramsUri: o.paramsTrackingUri, cwd: o.cwd, logger: log })
+        : undefined,
+    });
+    shadowProvider.onReload((e) => {
+      if (e.outcome === 'swapped' && e.model)
+        monitor.setChallenger(e.model.bundle.toJSON(), { name: e.model.info.name, version: e.model.info.version });
+      else if (e.outcome === 'failed')
+        log.error({ source, err: errorText(e.error) }, 'shadow challenger not loaded; the champion serves alone');
+    });
+  }
+  return {
+    monitor,
+    startShadow(pollMs) {
+      if (!shadowProvider) return;
+      // loaded after the champion and never awaited: a challenger that fails to load costs nothing
+      void shadowProvider.refresh({ force: true }).then(() => shadowProvider.startPolling(pollMs));
+    },
+    async close() {
+      await shadowProvider?.close();
+      await monitor.close();
     },
   };
 }
@@ -159,6 +240,59 @@ export interface WorkerReady {
   type: 'carprice-serve-ready';
   url: string;
   model: { name: string; version: string | null };
+}
+
+/** A worker asks the primary for the cluster's metrics (`id` pairs the answer with the request). */
+interface MetricsRequest {
+  type: 'carprice-metrics-req';
+  id: number;
+}
+
+interface MetricsResponse {
+  type: 'carprice-metrics-res';
+  id: number;
+  text?: string;
+  error?: string;
+}
+
+/**
+ * In a cluster worker: let the primary read this worker's registry (prom-client's
+ * AggregatorRegistry answers its requests), and return the /metrics text function that
+ * asks the primary for the sum over every worker. Should the primary not answer within
+ * 5 s, this worker's own metrics are served, with a comment line saying so.
+ */
+async function workerMetrics(metrics: ServingMetrics): Promise<() => Promise<string>> {
+  const { AggregatorRegistry } = await import('prom-client');
+  AggregatorRegistry.setRegistries([metrics.registry]);
+  new AggregatorRegistry(); // installs the worker's listener for the primary's requests
+  let seq = 0;
+  const pending = new Map<number, (m: MetricsResponse) => void>();
+  process.on('message', (m: MetricsResponse) => {
+    if (m?.type !== 'carprice-metrics-res') return;
+    pending.get(m.id)?.(m);
+    pending.delete(m.id);
+  });
+  const local = async (why: string) =>
+    `# carprice: the cluster's metrics are unavailable (${why}); these are one worker's\n${await metrics.registry.metrics()}`;
+  return () =>
+    new Promise<string>((resolve) => {
+      const id = ++seq;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        resolve(local('the primary did not answer in 5 s'));
+      }, 5000);
+      pending.set(id, (m) => {
+        clearTimeout(timer);
+        resolve(m.text ?? local(m.error ?? 'no answer'));
+      });
+      try {
+        process.send!({ type: 'carprice-metrics-req', id } satisfies MetricsRequest);
+      } catch (e) {
+        clearTimeout(timer);
+        pending.delete(id);
+        resolve(local(errorText(e)));
+      }
+    });
 }
 
 /** Tell the cluster primary (if any) that this worker is ready; true in a worker. */
@@ -183,6 +317,22 @@ export interface RunningCluster {
 /** Fork `workers` servers sharing one port; resolves once all are ready. */
 export async function serveCluster(o: ClusterOptions): Promise<RunningCluster> {
   cluster.setupPrimary({ exec: o.exec, args: o.args, cwd: o.cwd, silent: false });
+  // /metrics in any worker: every worker's registry, summed (see workerMetrics)
+  const { AggregatorRegistry } = await import('prom-client');
+  const aggregator = new AggregatorRegistry();
+  const answerMetrics = (w: Worker, id: number) => {
+    aggregator.clusterMetrics().then(
+      (text) =>
+        w.isConnected() &&
+        w.send({
+          type: 'carprice-metrics-res',
+          id,
+          text: `${text}# HELP carprice_workers Worker processes serving\n# TYPE carprice_workers gauge\ncarprice_workers ${readyCount}\n`,
+        } satisfies MetricsResponse),
+      (e: unknown) =>
+        w.isConnected() && w.send({ type: 'carprice-metrics-res', id, error: errorText(e) } satisfies MetricsResponse),
+    );
+  };
   const live = new Set<Worker>();
   let stopping = false;
   let readyCount = 0;
@@ -195,7 +345,8 @@ export async function serveCluster(o: ClusterOptions): Promise<RunningCluster> {
     const w = cluster.fork();
     live.add(w);
     let wasReady = false;
-    w.on('message', (m: WorkerReady) => {
+    w.on('message', (m: WorkerReady | MetricsRequest) => {
+      if (m?.type === 'carprice-metrics-req') return answerMetrics(w, m.id);
       if (m?.type !== 'carprice-serve-ready') return;
       wasReady = true;
       first ??= m;
@@ -253,14 +404,23 @@ const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'sil
 
 /**
  * The server's pino logger: JSON lines on stderr at `level` (CARPRICE_LOG_LEVEL, default
- * info), written asynchronously off the request path; `flush` before exit. Authorization
- * headers are redacted should anything ever log them.
+ * info), off the request path: lines collect in a buffer written out once it holds 8 KiB
+ * or every 250 ms, whichever comes first (one write per line costs a system call per
+ * request); `flush` before exit. Authorization headers are redacted should anything ever
+ * log them.
  */
 export async function serverLogger(
   level: string | undefined,
 ): Promise<{ logger: FastifyBaseLogger; flush: () => void }> {
   const { pino } = await import('pino');
-  const dest = pino.destination({ dest: 2, sync: false });
+  const dest = pino.destination({ dest: 2, sync: false, minLength: 8 * 1024 });
+  setInterval(() => {
+    try {
+      dest.flush();
+    } catch {
+      // closed at exit
+    }
+  }, 250).unref();
   const logger = pino(
     {
       level: level && LEVELS.has(level) ? level : 'info',
