@@ -262,7 +262,7 @@ async function main(): Promise<void> {
 
   // one process
   const one = await startCarprice(model);
-  await run(one.url, bodies, { duration: 2 }); // warm-up
+  await run(one.url, bodies, { amount: 20_000 }); // warm-up: JIT-compiled before anything is measured
   const carprice = await measured(one.child.pid!, one.url, bodies, { duration });
   console.log(`carprice, 1 process:        ${fmt(carprice)}${cpuOf(carprice)}`);
   const fixed = await run(one.url, bodies, { duration, overallRate: 1000 });
@@ -290,7 +290,7 @@ async function main(): Promise<void> {
 
   // two workers
   const two = await startCarprice(model, ['--workers', '2']);
-  await run(two.url, bodies, { duration: 2 });
+  await run(two.url, bodies, { amount: 20_000 });
   const workers = await run(two.url, bodies, { duration });
   console.log(`carprice, --workers 2:      ${fmt(workers)}   (cold start ${two.readyMs.toFixed(0)} ms)`);
   const workersFixed = await run(two.url, bodies, { duration, overallRate: 1000 });
@@ -318,7 +318,7 @@ async function main(): Promise<void> {
       return;
     }
     const v = probe.versions;
-    await run(url, bodies, { duration: 2 });
+    await run(url, bodies, { amount: 200 });
     const seed = await measured(py.pid!, url, bodies, { duration });
     console.log(
       `\nthe original (FastAPI ${v.fastapi}, uvicorn ${v.uvicorn}, pandas ${v.pandas}, scikit-learn ${v.sklearn}, XGBoost ${v.xgboost}):`,
