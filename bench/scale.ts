@@ -97,10 +97,8 @@ const lastJson = <T>(text: string): T => JSON.parse(text.trim().split('\n').pop(
 const mb = (x: number | null) =>
   x === null ? 'n/a' : x >= 1024 ? `${(x / 1024).toFixed(2)} GB` : `${Math.round(x)} MB`;
 const rowsOf = (path: string) => {
-  let n = -1;
   const text = spawnSync('wc', ['-l', path], { encoding: 'utf8' }).stdout;
-  n = Number(text.trim().split(/\s+/)[0]) - 1;
-  return n;
+  return Number(text.trim().split(/\s+/)[0]) - 1;
 };
 
 /** `src` repeated `times` times (header once): the 10x prediction file, without a second synth. */
