@@ -80,7 +80,7 @@ async function startServer(backend: string, artifacts: string, port?: number): P
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
-  child.stderr!.on('data', (d) => (err += d));
+  child.stderr.on('data', (d) => (err += d));
   const url = `http://127.0.0.1:${port}`;
   const t0 = Date.now();
   for (;;) {
@@ -173,7 +173,7 @@ async function verify(url: string, acks: Acks): Promise<{ checked: number; missi
         if (token) q.set('page_token', token);
         const r = await api<{ metrics?: { step: number }[]; next_page_token?: string }>(
           url,
-          `metrics/get-history?${q}`,
+          `metrics/get-history?${q.toString()}`,
         );
         for (const m of r.metrics ?? []) steps.add(Number(m.step));
         token = r.next_page_token || undefined;
@@ -210,16 +210,14 @@ async function killFigures(name: string, backend: string, dir: string): Promise<
   const port = await freePort();
   let server = await startServer(backend, join(dir, `art-kill-${name}`), port);
   const acks: Acks = new Map();
-  let killed = false;
   const load = writeLoad(server.url, KILL_SECONDS * 2, acks, () => false);
   await new Promise((r) => setTimeout(r, KILL_SECONDS * 1000));
   await server.stop('SIGKILL');
-  killed = true;
   server = await startServer(backend, join(dir, `art-kill-${name}`), port);
   const acked = await load;
   const v = await verify(server.url, acks);
   out(
-    `[${name}] kill -9 after ${KILL_SECONDS} s of load (killed=${killed}), restarted: ${acked} metrics acknowledged, read back ${v.checked}, missing ${v.missing} ${v.missing === 0 ? 'OK' : 'LOST WRITES'}`,
+    `[${name}] kill -9 after ${KILL_SECONDS} s of load, restarted: ${acked} metrics acknowledged, read back ${v.checked}, missing ${v.missing} ${v.missing === 0 ? 'OK' : 'LOST WRITES'}`,
   );
   await server.stop();
 }
@@ -298,7 +296,7 @@ async function populateSqlite(store: SqliteTrackingStore, path: string): Promise
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return s[Math.floor(s.length / 2)];
 }
 
 const FILTER = "metrics.rmse < 0.5 and params.model = 'gbt'";
@@ -319,7 +317,7 @@ function pgCpuProbe(admin: pg.Client, database: string): CpuProbe {
     );
     let ticks = 0;
     for (const { pid } of r.rows) {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
       ticks += Number(f[11]) + Number(f[12]);
     }
     return ticks * 10;

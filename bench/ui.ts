@@ -35,7 +35,7 @@ async function main(): Promise<void> {
       .map((x) => x.toFixed(1))
       .join(' ')}`,
   );
-  let t = performance.now();
+  const t = performance.now();
   const seeded = await seedStore({ runs, children: 50, steps: 5 });
   console.log(`seeded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   // the pipeline page reads this repository's dvc.yaml (run from the project root)

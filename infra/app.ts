@@ -9,7 +9,7 @@ import { CarpriceStack } from './carprice-stack.js';
 
 const app = new App();
 const config = readInfraConfig((key) => app.node.tryGetContext(key));
-new CarpriceStack(app, `${config.name[0]!.toUpperCase()}${config.name.slice(1)}Stack`, {
+new CarpriceStack(app, `${config.name[0].toUpperCase()}${config.name.slice(1)}Stack`, {
   config,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   description: 'carprice: used-car price model serving with blue/green deployments',

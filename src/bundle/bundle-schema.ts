@@ -16,7 +16,7 @@ function tagged(kind?: string): Validator<Record<string, unknown>> {
     { kind: kind ? v.oneOf([kind]) : v.string({ nonEmpty: true }), formatVersion: v.number({ int: true, min: 1 }) },
     { open: true },
   );
-  return (x, path, issues) => inner(x, path, issues) as Record<string, unknown>;
+  return (x, path, issues) => inner(x, path, issues);
 }
 
 const finite: Validator<number> = (x, path, issues) => {

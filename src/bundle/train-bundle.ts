@@ -19,6 +19,7 @@ import { TreeEnsemble } from '../ml/tree/tree-ensemble.js';
 import { nodeCovers } from '../ml/tree/tree-shap.js';
 import { ModelBundle, type BundleMember, type BundleMetadata, type InputSchema } from './model-bundle.js';
 import { NULLABLE_CATEGORICAL } from '../data/listing-schema.js';
+import { scalarText } from '../core/text.js';
 
 /** Feature settings, as in params.yaml `features`. */
 export interface FeatureSettings {
@@ -101,7 +102,7 @@ export function priceWeights(y: Float64Array, power: number): Float64Array | und
 /** Member algorithms of `algo` (a single name, or the members of a blend). */
 export function memberAlgos(algo: string, algoParams: TrainBundleOptions['algoParams']): string[] {
   if (algo !== 'blend') return [algo];
-  const names = String(algoParams.blend?.members ?? BLEND_MEMBERS.join(','))
+  const names = scalarText(algoParams.blend?.members ?? BLEND_MEMBERS.join(','))
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
@@ -332,7 +333,7 @@ export async function fitPreparedBatch(
     order.map((i) => jobs[i]),
     { threads, signal },
   );
-  const byJob: Regressor[] = new Array(jobs.length);
+  const byJob = new Array<Regressor>(jobs.length);
   order.forEach((jobIndex, k) => (byJob[jobIndex] = fitted[k]));
   let at = 0;
   return items.map((it, k) => {

@@ -135,7 +135,7 @@ export function versionPredictionsFor(
       params.data_ingestion.output_dir,
       'test.csv',
     );
-    let stamp = 'missing';
+    let stamp: string;
     try {
       const s = statSync(data);
       stamp = `${s.mtimeMs}:${s.size}`;

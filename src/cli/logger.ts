@@ -12,5 +12,6 @@ export async function createLogger(env: Env): Promise<Logger> {
   const level = env.CARPRICE_LOG_LEVEL;
   if (!level || !LEVELS.has(level)) return silentLogger;
   const { pino } = await import('pino');
-  return pino({ level, base: undefined }, pino.destination(2)) as unknown as Logger;
+  const logger: Logger = pino({ level, base: undefined }, pino.destination(2));
+  return logger;
 }

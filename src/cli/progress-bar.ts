@@ -28,17 +28,17 @@ export function progressLine(p: Progress, elapsed: number, width = 20): string {
 }
 
 /** A progress callback drawing on `out` (no-op when disabled), and `clear` to remove the bar. */
-export function progressBar(out: Output, enabled: boolean): { update(p: Progress): void; clear(): void } {
+export function progressBar(out: Output, enabled: boolean): { update: (p: Progress) => void; clear: () => void } {
   const t0 = performance.now();
   let shown = false;
   return {
-    update(p) {
+    update: (p) => {
       if (!enabled) return;
       const line = progressLine(p, (performance.now() - t0) / 1000).slice(0, 110);
       out.write(`\r${line.padEnd(110)}`);
       shown = true;
     },
-    clear() {
+    clear: () => {
       if (shown) out.write(`\r${' '.repeat(110)}\r`);
       shown = false;
     },

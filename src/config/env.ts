@@ -79,7 +79,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
 /** The set variables with secrets masked, for diagnostics. */
 export function describeEnv(env: Env): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(env)) out[k] = SECRET.has(k as EnvName) ? '***' : (val as string);
+  for (const [k, val] of Object.entries(env)) out[k] = SECRET.has(k as EnvName) ? '***' : val;
   return out;
 }
 

@@ -299,7 +299,7 @@ export function applyOverrides(raw: Record<string, unknown>, sets: readonly stri
 
 /** Validate a raw params object (already parsed YAML). */
 export function parseParams(raw: unknown, where = 'params.yaml'): Params {
-  return deepFreeze(parseWith(paramsSchema, raw ?? {}, where)) as Params;
+  return deepFreeze(parseWith(paramsSchema, raw ?? {}, where));
 }
 
 export interface LoadParamsOptions {

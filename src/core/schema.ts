@@ -5,6 +5,7 @@
  * instead of stopping at the first.
  */
 import { AppError, type ErrorCode } from './errors.js';
+import { scalarText } from './text.js';
 
 /** One problem found by a validator. */
 export interface Issue {
@@ -22,7 +23,7 @@ function show(v: unknown): string {
     const s = JSON.stringify(v);
     return s.length > 80 ? s.slice(0, 77) + '...' : s;
   } catch {
-    return String(v);
+    return scalarText(v);
   }
 }
 

@@ -16,7 +16,7 @@ function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v instanceof Map) return sortKeys(Object.fromEntries(v));
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v as object).sort()) {
+  for (const k of Object.keys(v).sort()) {
     const x = (v as Record<string, unknown>)[k];
     if (x !== undefined) out[k] = sortKeys(x);
   }

@@ -224,7 +224,7 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
               .send({ error: 'PERMISSION_DENIED', message: 'changes are accepted from the dashboard page only' });
         }
       });
-      ui.addHook('onSend', async (req, reply, payload) => {
+      ui.addHook('onSend', async (_req, reply, payload) => {
         if (!reply.hasHeader('Content-Security-Policy')) void reply.header('Content-Security-Policy', CSP);
         void reply.header('Referrer-Policy', 'same-origin').header('X-Content-Type-Options', 'nosniff');
         if (users.size && !reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'private, no-cache');
@@ -265,7 +265,7 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
           features: {
             pipeline: Boolean(opts.pipelineDir),
             governance: Boolean(opts.governance),
-            versionPredictions: Boolean(opts.versionPredictions),
+            versionPredictions: opts.versionPredictions !== undefined,
             predict: Boolean(opts.predict),
           },
           predictSource: opts.predict?.describe ?? null,

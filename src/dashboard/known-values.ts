@@ -35,9 +35,9 @@ export function knownValuesOf(columns: string[], rows: Cell[][], source: string)
     const variant = text(r[vr]);
     if (make && model && variant) {
       let m = tree.get(make);
-      if (!m) tree.set(make, (m = new Map()));
+      if (!m) tree.set(make, (m = new Map<string, Map<string, number>>()));
       let v = m.get(model);
-      if (!v) m.set(model, (v = new Map()));
+      if (!v) m.set(model, (v = new Map<string, number>()));
       v.set(variant, (v.get(variant) ?? 0) + 1);
     }
     for (const f of CATEGORICAL) {

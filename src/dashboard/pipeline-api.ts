@@ -60,7 +60,7 @@ function diffView(rows: DiffRow[], metric: boolean): DiffView[] {
 export async function pipelineView(cwd: string): Promise<PipelineView> {
   const repo = Repo.find(cwd);
   const stages: StageView[] = [];
-  let edges: Array<[string, string]> = [];
+  const edges: Array<[string, string]> = [];
   try {
     const index = repo.loadIndex();
     const g = buildGraph(index.stages);
@@ -92,7 +92,6 @@ export async function pipelineView(cwd: string): Promise<PipelineView> {
         outs: s.outs.map((o) => display(o.path)),
       });
     }
-    edges = [];
     for (const s of g.stages) for (const u of g.upstream.get(s.name) ?? []) edges.push([u, s.name]);
   } finally {
     repo.state.save();

@@ -58,7 +58,7 @@ export function frameFromRecords(
   const categorical: Record<string, (string | null)[]> = {};
   const required = new Set(schema.required);
   for (const c of schema.numeric) numeric[c] = new Float64Array(n);
-  for (const c of schema.categorical) categorical[c] = new Array(n).fill(null);
+  for (const c of schema.categorical) categorical[c] = new Array<string | null>(n).fill(null);
   records.forEach((r, i) => {
     const at = n > 1 ? `[${i}].` : '';
     if (r === null || typeof r !== 'object' || Array.isArray(r)) {

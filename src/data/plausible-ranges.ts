@@ -9,6 +9,7 @@
  * The other half of the promise: a price that comes out negative, non-finite or missing is
  * never printed (`priceProblem`); that row gets an error instead.
  */
+import { scalarText } from '../core/text.js';
 
 /** Inclusive bounds of one column. */
 export interface ValueRange {
@@ -42,7 +43,7 @@ export function listingRangeErrors(record: unknown, ranges: PlausibleRanges): { 
     const x = typeof v === 'number' ? v : typeof v === 'string' ? Number(v.trim()) : NaN;
     if (!Number.isFinite(x)) {
       if (typeof v === 'string' && Number.isNaN(x)) continue;
-      out.push({ field: column, message: `expected a finite number, got ${String(v)}` });
+      out.push({ field: column, message: `expected a finite number, got ${scalarText(v)}` });
       continue;
     }
     const p = rangeProblem(column, x, ranges);

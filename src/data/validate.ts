@@ -301,7 +301,7 @@ export class ListingAccumulator {
       let pool = this.interned.get(k);
       if (!out || !pool) {
         this.categorical.set(k, (out = []));
-        this.interned.set(k, (pool = new Map()));
+        this.interned.set(k, (pool = new Map<string, string>()));
       }
       for (const i of keep) {
         const v = col[i];

@@ -6,6 +6,7 @@ import ExcelJS from 'exceljs';
 import { AppError } from '../core/errors.js';
 import type { Cell, RawTable } from './table.js';
 import { otherSheetsHint } from './validate.js';
+import { scalarText } from '../core/text.js';
 
 function cellValue(v: unknown): Cell {
   if (v === null || v === undefined) return null;
@@ -18,7 +19,7 @@ function cellValue(v: unknown): Cell {
     if ('text' in o) return cellValue(o.text);
     if ('error' in o) return null;
   }
-  return String(v);
+  return scalarText(v);
 }
 
 /** Parse an xlsx workbook (bytes) into a RawTable, from `sheet` or the first sheet. */
@@ -50,7 +51,7 @@ export async function parseXlsx(bytes: Uint8Array, source: string, sheet?: strin
   const rowNumbers: number[] = [];
   ws.eachRow({ includeEmpty: false }, (row, rowNumber) => {
     if (rowNumber === 1) return;
-    const cells: Cell[] = new Array(columns.length);
+    const cells = new Array<Cell>(columns.length);
     let any = false;
     for (let c = 0; c < columns.length; c++) {
       const v = cellValue(row.getCell(c + 1).value);
@@ -72,5 +73,5 @@ export async function formatXlsx(columns: readonly string[], rows: readonly (rea
   ws.addRow([...columns]);
   for (const r of rows) ws.addRow([...r]);
   const buf = await wb.xlsx.writeBuffer();
-  return new Uint8Array(buf as ArrayBuffer);
+  return new Uint8Array(buf);
 }

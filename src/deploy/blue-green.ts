@@ -24,6 +24,7 @@ import {
   readDeployState,
   writeDeployState,
 } from './state.js';
+import { scalarText } from '../core/text.js';
 
 /** How a colour's API process is started: the CLI's `serve` by default. */
 export type SlotLauncher = (slot: { color: Color; port: number; model: string; logFile: string }) => number;
@@ -236,7 +237,7 @@ async function startSlot(
   if (!(await waitForHttp200(`http://127.0.0.1:${port}/ready`, pid, readyTimeoutMs))) {
     return fail(isAlive(pid) ? `was not ready within ${readyTimeoutMs} ms` : 'exited before it was ready');
   }
-  let version = '';
+  let version: string;
   try {
     const r = await fetch(`http://127.0.0.1:${port}/predict`, {
       method: 'POST',
@@ -249,7 +250,7 @@ async function startSlot(
     if (r.status !== 200 || typeof price !== 'number' || !Number.isFinite(price) || price <= 0) {
       return fail(`failed the smoke prediction (HTTP ${r.status}: ${JSON.stringify(body).slice(0, 200)})`);
     }
-    version = body.model?.version === undefined ? '' : String(body.model.version);
+    version = body.model?.version === undefined ? '' : scalarText(body.model.version);
   } catch (e) {
     return fail(`failed the smoke prediction (${(e as Error).message})`);
   }

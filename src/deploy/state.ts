@@ -59,7 +59,7 @@ export const EMPTY_STATE: DeployState = Object.freeze({
   slots: {},
   loadBalancer: null,
   history: [],
-}) as DeployState;
+});
 
 /** Directory of the deployment's state and process logs, under the project. */
 export function deployDir(cwd: string): string {
@@ -96,7 +96,7 @@ export function readDeployState(cwd: string): DeployState {
       `${p} is not a carprice deploy state (formatVersion 1); run \`carprice deploy stop\` and remove it to start afresh`,
     );
   }
-  return { ...structuredClone(EMPTY_STATE), ...s } as DeployState;
+  return { ...structuredClone(EMPTY_STATE), ...s };
 }
 
 /** Writes the state atomically; the history keeps the last 50 events. */

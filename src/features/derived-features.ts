@@ -93,7 +93,7 @@ export class DerivedFeatures implements Transformer {
           const mo = model[i];
           if (m === null || mo === null) return null;
           let byModel = pairs.get(m);
-          if (!byModel) pairs.set(m, (byModel = new Map()));
+          if (!byModel) pairs.set(m, (byModel = new Map<string, string>()));
           let s = byModel.get(mo);
           if (s === undefined) byModel.set(mo, (s = `${m}|${mo}`));
           return s;

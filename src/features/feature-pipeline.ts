@@ -62,15 +62,15 @@ export interface SavedFeaturePipeline {
 }
 
 const LOADERS: Record<string, (s: SavedTransformer) => Transformer> = {
-  'derived-features': DerivedFeatures.fromJSON,
-  'numeric-imputer': NumericImputer.fromJSON,
-  'categorical-imputer': CategoricalImputer.fromJSON,
-  'one-hot-encoder': OneHotEncoder.fromJSON,
-  'target-encoder': TargetEncoder.fromJSON,
-  'ordinal-encoder': OrdinalEncoder.fromJSON,
-  'standard-scaler': StandardScaler.fromJSON,
-  'token-features': TokenFeatures.fromJSON,
-  interactions: Interactions.fromJSON,
+  'derived-features': (s) => DerivedFeatures.fromJSON(s),
+  'numeric-imputer': (s) => NumericImputer.fromJSON(s),
+  'categorical-imputer': (s) => CategoricalImputer.fromJSON(s),
+  'one-hot-encoder': (s) => OneHotEncoder.fromJSON(s),
+  'target-encoder': (s) => TargetEncoder.fromJSON(s),
+  'ordinal-encoder': (s) => OrdinalEncoder.fromJSON(s),
+  'standard-scaler': (s) => StandardScaler.fromJSON(s),
+  'token-features': (s) => TokenFeatures.fromJSON(s),
+  interactions: (s) => Interactions.fromJSON(s),
 };
 
 /** One-hot and token indicator columns are 0/1 and are not standardised. */
@@ -174,7 +174,7 @@ export class FeaturePipeline {
     const cols = this.outputColumns!;
     const p = cols.length;
     const n = f.nRows;
-    const columns: NumericColumn[] = new Array(p);
+    const columns = new Array<NumericColumn>(p);
     for (let j = 0; j < p; j++) {
       const col = f.numeric[cols[j]];
       if (!col)

@@ -121,13 +121,7 @@ function summarise(
 export function odometerMonotonicity(model: FramePredictor, frame: Frame, s: BehaviourSettings): CheckResult {
   const grid = [...s.odometerGrid].sort((a, b) => a - b);
   const rows = sampleRows(frame.nRows, s.sample, s.seed);
-  const pred = priceEdits(
-    model,
-    frame,
-    rows,
-    grid.length,
-    (f, at, _r, k) => ((f.numeric.odometer as Float64Array)[at] = grid[k]),
-  );
+  const pred = priceEdits(model, frame, rows, grid.length, (f, at, _r, k) => (f.numeric.odometer[at] = grid[k]));
   const per = rows.map((_, j) => {
     const prices = Array.from(pred.subarray(j * grid.length, (j + 1) * grid.length));
     let worst = 0;
@@ -162,7 +156,7 @@ export function yearMonotonicity(model: FramePredictor, frame: Frame, s: Behavio
   const width = Math.max(...windows.map((w) => w.length));
   const pred = priceEdits(model, frame, rows, width, (f, at, _r, k) => {
     const w = windows[Math.floor(at / width)];
-    (f.categorical.year as (string | null)[])[at] = w[Math.min(k, w.length - 1)];
+    f.categorical.year[at] = w[Math.min(k, w.length - 1)];
   });
   const per = rows.map((_, j) => {
     const w = windows[j];
@@ -194,13 +188,7 @@ export function colorInvariance(model: FramePredictor, frame: Frame, s: Behaviou
     .slice(0, 8)
     .map(([c]) => c);
   const rows = sampleRows(frame.nRows, s.sample, s.seed + 2);
-  const pred = priceEdits(
-    model,
-    frame,
-    rows,
-    colors.length,
-    (f, at, _r, k) => ((f.categorical.color as (string | null)[])[at] = colors[k]),
-  );
+  const pred = priceEdits(model, frame, rows, colors.length, (f, at, _r, k) => (f.categorical.color[at] = colors[k]));
   const per = rows.map((_, j) => {
     const prices = Array.from(pred.subarray(j * colors.length, (j + 1) * colors.length));
     const worst = Math.max(...prices) / Math.min(...prices) - 1;
@@ -244,8 +232,7 @@ export function unseenCategories(model: FramePredictor, frame: Frame, s: Behavio
   ];
   const rows = sampleRows(frame.nRows, s.sample, s.seed + 3);
   const pred = priceEdits(model, frame, rows, edits.length, (f, at, _r, k) => {
-    for (const [c, v] of Object.entries(edits[k]))
-      if (f.categorical[c]) (f.categorical[c] as (string | null)[])[at] = v;
+    for (const [c, v] of Object.entries(edits[k])) if (f.categorical[c]) f.categorical[c][at] = v;
   });
   const per = rows.map((_, j) => {
     const prices = Array.from(pred.subarray(j * edits.length, (j + 1) * edits.length));

@@ -54,7 +54,7 @@ export async function fitEstimators(jobs: readonly FitJob[], o: FitOptions): Pro
   const nWorkers = Math.min(Math.max(1, Math.floor(o.threads)), jobs.length);
   if (nWorkers <= 1) return jobs.map((j) => fitJob(j, o.signal));
   if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'training interrupted');
-  const results: (Regressor | undefined)[] = new Array(jobs.length);
+  const results = new Array<Regressor | undefined>(jobs.length);
   const workers: Worker[] = [];
   try {
     await new Promise<void>((resolve, reject) => {

@@ -24,7 +24,7 @@ test('no shift: fresh listings from the training distribution are not flagged at
       [],
       `seed ${seed}`,
     );
-    assert.equal(r.prediction!.status, 'ok', `seed ${seed}: ${r.prediction!.reasons}`);
+    assert.equal(r.prediction!.status, 'ok', `seed ${seed}: ${r.prediction!.reasons.join('; ')}`);
   }
 });
 

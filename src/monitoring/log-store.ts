@@ -195,13 +195,15 @@ export interface LogQuery {
 export function* iterateRecords(db: LogDatabase, q: LogQuery = {}): Generator<PredictionRecord> {
   const where: string[] = [];
   const args: unknown[] = [];
-  if (q.since !== undefined) (where.push('ts >= ?'), args.push(q.since));
-  if (q.until !== undefined) (where.push('ts < ?'), args.push(q.until));
-  if (q.role) (where.push('role = ?'), args.push(q.role));
-  if (q.modelVersion !== undefined)
-    q.modelVersion === null
-      ? where.push('model_version IS NULL')
-      : (where.push('model_version = ?'), args.push(q.modelVersion));
+  const add = (sql: string, ...values: unknown[]) => {
+    where.push(sql);
+    args.push(...values);
+  };
+  if (q.since !== undefined) add('ts >= ?', q.since);
+  if (q.until !== undefined) add('ts < ?', q.until);
+  if (q.role) add('role = ?', q.role);
+  if (q.modelVersion === null) add('model_version IS NULL');
+  else if (q.modelVersion !== undefined) add('model_version = ?', q.modelVersion);
   const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const sql =
     q.limit !== undefined
@@ -214,9 +216,13 @@ export function* iterateRecords(db: LogDatabase, q: LogQuery = {}): Generator<Pr
 export function countRecords(db: LogDatabase, q: Omit<LogQuery, 'limit'> = {}): number {
   const where: string[] = [];
   const args: unknown[] = [];
-  if (q.since !== undefined) (where.push('ts >= ?'), args.push(q.since));
-  if (q.until !== undefined) (where.push('ts < ?'), args.push(q.until));
-  if (q.role) (where.push('role = ?'), args.push(q.role));
+  const add = (sql: string, ...values: unknown[]) => {
+    where.push(sql);
+    args.push(...values);
+  };
+  if (q.since !== undefined) add('ts >= ?', q.since);
+  if (q.until !== undefined) add('ts < ?', q.until);
+  if (q.role) add('role = ?', q.role);
   const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
   return (db.prepare(`SELECT COUNT(*) AS n FROM predictions ${cond}`).get(...args) as { n: number }).n;
 }

@@ -53,7 +53,7 @@ export class PredictionMonitor {
   static async open(o: PredictionMonitorOptions): Promise<PredictionMonitor> {
     const metrics = new MonitoringMetrics(o.registry);
     const logger = o.logger ?? silentLogger;
-    let self: PredictionMonitor | undefined;
+    let self: PredictionMonitor | undefined; // eslint-disable-line prefer-const -- assigned once below, after the log whose callback reads it
     const log = await PredictionLog.open({
       path: o.logPath,
       sampleRate: o.sampleRate,

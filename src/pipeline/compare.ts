@@ -172,7 +172,14 @@ export function metricsDiff(opts: CompareOptions): DiffRow[] {
     }
     const o = parse(gitShow(repo.root, rev, f), f);
     const n = parse(cur, f);
-    rows.push(...diffMaps(display(f), o ? flattenParams(o) : new Map(), n ? flattenParams(n) : new Map(), !!opts.all));
+    rows.push(
+      ...diffMaps(
+        display(f),
+        o ? flattenParams(o) : new Map<string, PyValue>(),
+        n ? flattenParams(n) : new Map<string, PyValue>(),
+        !!opts.all,
+      ),
+    );
   }
   return rows;
 }

@@ -12,6 +12,7 @@ import { hasInterpolation, interpolate, interpolateString, toStr, type Where } f
 import { DEFAULT_PARAMS_FILE, readParamsFile } from './params.js';
 import { cloneValue, isMap, type PyMap, type PyValue } from './py-value.js';
 import { loadYaml, type LoadedYaml } from './yaml-load.js';
+import { scalarText } from '../core/text.js';
 
 /** One output (out, metric or plot) of a stage. */
 export interface OutDef {
@@ -121,7 +122,7 @@ function describe(v: PyValue): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (isMap(v)) return 'a mapping';
-  return `${typeof v === 'string' ? 'the string' : 'the value'} ${JSON.stringify(String(v))}`;
+  return `${typeof v === 'string' ? 'the string' : 'the value'} ${JSON.stringify(scalarText(v))}`;
 }
 
 /** Merge `src` into the context, refusing to redefine keys (DVC's MergeError). */
@@ -256,7 +257,7 @@ function parseParams(v: PyValue, base: Array<string | number>, pr: Problems): Pa
     if (!isMap(item)) return pr.add(at, `expected a key or {file: [keys]}, got ${describe(item)}`);
     for (const [file, keys] of Object.entries(item)) {
       if (keys === null || (Array.isArray(keys) && keys.length === 0)) add(file, null);
-      else if (Array.isArray(keys) && keys.every((k) => typeof k === 'string')) add(file, keys as string[]);
+      else if (Array.isArray(keys) && keys.every((k) => typeof k === 'string')) add(file, keys);
       else
         pr.add([...at, file], `expected a list of keys (or nothing, to track the whole file), got ${describe(keys)}`);
     }
@@ -406,7 +407,7 @@ export function parsePipeline(text: string, root: string, relFile: string): Pipe
         }
         const body = isForeach
           ? (def.do as PyMap)
-          : (Object.fromEntries(Object.entries(def).filter(([k]) => k !== 'matrix')) as PyMap);
+          : Object.fromEntries<PyValue>(Object.entries(def).filter(([k]) => k !== 'matrix'));
         const bodyPath = isForeach ? [...at, 'do'] : at;
         for (const [key, extra] of items) {
           const local: PyMap = { ...ctx, ...extra };
@@ -483,7 +484,7 @@ function resolveStage(
   let cmdOut: string | string[] = '';
   if (cmd === undefined || cmd === null) pr.add(at, `stage '${name}' needs a 'cmd'`);
   else if (typeof cmd === 'string') cmdOut = cmd;
-  else if (Array.isArray(cmd) && cmd.every((c) => typeof c === 'string')) cmdOut = cmd as string[];
+  else if (Array.isArray(cmd) && cmd.every((c) => typeof c === 'string')) cmdOut = cmd;
   else pr.add([...at, 'cmd'], `expected a command string or a list of command strings, got ${describe(cmd)}`);
   const wdirV = get('wdir');
   let wdir = dir;

@@ -97,7 +97,7 @@ export function interpolateString(s: string, ctx: PyMap, where: Where, allowDict
   for (const m of matches) {
     out += s.slice(last, m.index);
     out += toStr(lookup(ctx, m[1], where), allowDict, where, m[1]);
-    last = m.index! + m[0].length;
+    last = m.index + m[0].length;
   }
   out += s.slice(last);
   return out.replace(/\\\$\{/g, '${');

@@ -17,6 +17,7 @@ import { DEFAULT_PARAMS_FILE } from './params.js';
 import { codePointCompare, isMap, type PyMap, type PyValue } from './py-value.js';
 import { dumpYaml } from './yaml-dump.js';
 import { loadYaml } from './yaml-load.js';
+import { scalarText } from '../core/text.js';
 
 /** A dep or out as recorded in the lock. */
 export interface LockOut {
@@ -34,9 +35,9 @@ export interface LockOut {
  * fields are present (md5 lower-cased; fields of the wrong type are left out).
  */
 export function readLockOut(o: PyMap): LockOut {
-  const r: LockOut = { path: String(o.path) };
+  const r: LockOut = { path: scalarText(o.path) };
   if (typeof o.hash === 'string') r.hash = o.hash;
-  if (o.md5 !== undefined && o.md5 !== null) r.md5 = String(o.md5).toLowerCase();
+  if (o.md5 !== undefined && o.md5 !== null) r.md5 = scalarText(o.md5).toLowerCase();
   if (typeof o.size === 'number') r.size = o.size;
   if (typeof o.nfiles === 'number') r.nfiles = o.nfiles;
   if (o.isexec === true) r.isexec = true;

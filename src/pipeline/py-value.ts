@@ -55,7 +55,7 @@ export function pyEqual(a: PyValue, b: PyValue, nested = false): boolean {
     if (na === undefined || nb === undefined) return false;
     if (nested && a instanceof PyFloat && b instanceof PyFloat && Number.isNaN(a.value) && Number.isNaN(b.value))
       return true;
-    // eslint-disable-next-line eqeqeq
+
     return na == nb;
   }
   if (a === null || b === null) return a === b;

@@ -42,7 +42,7 @@ export function runCacheHash(entry: PyMap, asKey: boolean): string {
   if (asKey)
     e = {
       ...entry,
-      outs: (Array.isArray(entry.outs) ? entry.outs : []).map((o) => (isMap(o) ? o.path : o)) as PyValue[],
+      outs: (Array.isArray(entry.outs) ? entry.outs : []).map<PyValue>((o) => (isMap(o) ? o.path : o)),
     };
   return createHash('sha256')
     .update(pyJsonDumps(dictFilter(e, EXCLUDE), refuseDate), 'utf8')

@@ -17,6 +17,8 @@ import { writeFileAtomic } from '../core/atomic-write.js';
 
 /** Python str.splitlines() (the separators DVC splits a cmd string on). */
 export function splitLines(s: string): string[] {
+  // The control characters \x1c-\x1e are Python's line separators too; matching them is the point.
+  // eslint-disable-next-line no-control-regex
   const parts = s.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/);
   if (parts.length > 0 && parts[parts.length - 1] === '' && s.length > 0) parts.pop();
   return s.length === 0 ? [] : parts;
@@ -109,13 +111,13 @@ export function runLine(
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
       detached: true,
     });
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => opts.io.stdout(c));
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => opts.io.stderr(c));
+    child.stdout.setEncoding('utf8').on('data', (c: string) => opts.io.stdout(c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => opts.io.stderr(c));
     let outcome = '';
     (child.stdio[3] as NodeJS.ReadableStream).setEncoding('utf8');
     (child.stdio[3] as NodeJS.ReadableStream).on('data', (c: string) => (outcome += c));
     // stdin is the supervisor's lifeline: never written, closed only when this process ends.
-    child.stdin!.on('error', () => undefined);
+    child.stdin.on('error', () => undefined);
     let killTimer: NodeJS.Timeout | undefined;
     const kill = (): void => {
       if (child.pid === undefined) return;
@@ -142,7 +144,7 @@ export function runLine(
     child.on('close', (code, sig) => {
       opts.signal?.removeEventListener('abort', kill);
       if (killTimer) clearTimeout(killTimer);
-      child.stdin!.destroy();
+      child.stdin.destroy();
       let r: { code?: number | null; signal?: NodeJS.Signals | null; error?: string } | undefined;
       try {
         r = outcome ? (JSON.parse(outcome) as typeof r) : undefined;

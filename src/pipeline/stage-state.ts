@@ -136,7 +136,7 @@ export async function observeStage(
 
 function pyEqualCmd(a: string | string[], b: string | string[]): boolean {
   if (Array.isArray(a) !== Array.isArray(b)) return false;
-  return pyEqual(a as never, b as never);
+  return pyEqual(a, b);
 }
 
 /** Render a repo-relative path relative to `cwd` (repo-relative) like DVC's str(out). */

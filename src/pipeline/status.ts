@@ -87,6 +87,6 @@ export function formatStatus(r: StatusResult): string {
     return 'There are no data or pipelines tracked in this project yet.\nSee <https://dvc.org/doc/start> to get started!\n';
   if (r.changed.length === 0) return 'Data and pipelines are up to date.\n';
   const lines: string[] = [];
-  show(statusJson(r) as Json, 0, lines);
+  show(statusJson(r), 0, lines);
   return lines.join('\n') + '\n';
 }

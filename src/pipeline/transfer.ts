@@ -13,7 +13,7 @@ import { chmodSync, createReadStream, existsSync, rmSync, statSync } from 'node:
 import type { Env } from '../config/env.js';
 import { AppError } from '../core/errors.js';
 import { objectRelPath } from './cache.js';
-import { hashPath, type DirHash } from './hash.js';
+import { hashPath } from './hash.js';
 import { startProgress, type ProgressSink } from './progress.js';
 import { LocalRemote, openRemote, type Remote } from './remote.js';
 import { buildGraph, resolveTargets } from './graph.js';
@@ -246,8 +246,7 @@ export async function checkout(opts: { cwd: string; targets?: string[]; force?: 
         res.skipped.push(shown);
         continue;
       }
-      const current =
-        cur && 'entries' in cur ? new Map((cur as DirHash).entries.map((e) => [e.relpath, e.md5])) : undefined;
+      const current = cur && 'entries' in cur ? new Map(cur.entries.map((e) => [e.relpath, e.md5])) : undefined;
       const done = repo.cache.checkout(u.md5, abs, u.isexec, current);
       for (const m of done.corrupted) res.corrupted.push({ md5: m, path: shown });
       res.stats.added += done.files.added;

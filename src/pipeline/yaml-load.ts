@@ -21,6 +21,7 @@ import {
 } from 'yaml';
 import { AppError } from '../core/errors.js';
 import { PyDate, PyFloat, type PyMap, type PyValue } from './py-value.js';
+import { scalarText } from '../core/text.js';
 
 /** A parsed YAML file: its value and a way to find where a path is written. */
 export interface LoadedYaml {
@@ -68,7 +69,7 @@ export function resolvePlain(text: string): PyValue {
 }
 
 function keyText(node: unknown): string {
-  if (isScalar(node)) return String(node.value ?? '');
+  if (isScalar(node)) return scalarText(node.value ?? '');
   return String(node);
 }
 
@@ -76,7 +77,7 @@ function convert(node: unknown, doc: Document, file: string, lc: LineCounter): P
   if (node === null || node === undefined) return null;
   if (isAlias(node)) return convert(node.resolve(doc), doc, file, lc);
   if (isScalar(node)) {
-    const text = node.value === null || node.value === undefined ? '' : String(node.value);
+    const text = node.value === null || node.value === undefined ? '' : scalarText(node.value);
     if (node.type === 'PLAIN' && !node.tag) return resolvePlain(text);
     if (
       node.tag === 'tag:yaml.org,2002:int' ||

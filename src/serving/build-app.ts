@@ -44,6 +44,7 @@ import {
   sharedSchemas,
 } from './schemas.js';
 import type { Listing, RowPrediction } from './predictor.js';
+import { scalarText } from '../core/text.js';
 import type { ObservedPrediction } from '../monitoring/prediction-record.js';
 
 export interface BuildAppOptions {
@@ -124,13 +125,15 @@ function problemsFromValidation(issues: AjvIssue[]): ProblemField[] {
   const out: ProblemField[] = [];
   const seen = new Set<string>();
   for (const i of issues) {
-    const missing = i.keyword === 'required' ? String(i.params?.missingProperty ?? '') : undefined;
+    const missing = i.keyword === 'required' ? scalarText(i.params?.missingProperty ?? '') : undefined;
     const field = fieldOf(i.instancePath ?? '', missing);
     let reason = i.keyword === 'required' ? 'is required' : (i.message ?? 'is invalid');
     if (i.keyword !== 'required' && 'data' in i && i.data !== undefined) reason += `, got ${shortValue(i.data)}`;
     if (i.keyword === 'maximum' && field.endsWith('year')) reason += ' (a year in the future)';
     const key = `${field}\0${reason}`;
-    if (!seen.has(key)) (out.push({ field, reason }), seen.add(key));
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ field, reason });
   }
   return out;
 }
@@ -270,6 +273,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   });
   // JSON only: a text/plain body is refused with 415 rather than reaching the schema as a string
   app.removeContentTypeParser('text/plain');
+
   const provider = o.provider;
   if (provider.current) metrics.setModel(provider.current.info);
   provider.onReload((e) => {
@@ -344,13 +348,19 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   const routeConfig =
     (o.rateLimitPerMinute ?? 0) > 0 ? { rateLimit: { max: o.rateLimitPerMinute!, timeWindow: 60_000 } } : {};
   const security = token ? [{ bearerAuth: [] as string[] }] : undefined;
+  // the API's responses are written by JSON.stringify: the handlers build exactly the
+  // documented objects, and compiling a fast-json-stringify serializer per route schema
+  // costs more start-up time than it saves on bodies of a few hundred bytes
+  const serializerCompiler = () => (data: unknown) => JSON.stringify(data);
   const predictionRoute = <T extends RouteSchema>(schema: T) => ({
     schema: servingSchema(schema),
+    serializerCompiler,
     onRequest: token ? authHook : undefined,
     config: { ...routeConfig, docSchema: { ...schema, security } },
   });
   const serviceRoute = <T extends RouteSchema>(schema: T) => ({
     schema: servingSchema(schema),
+    serializerCompiler,
     config: { docSchema: schema },
   });
 
@@ -478,7 +488,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
       params: meta.params,
       input_schema: m.bundle.inputSchema,
       interval_level: m.predictor.intervalLevel ?? null,
-      can_explain: Boolean(m.predictor.explain),
+      can_explain: typeof m.predictor.explain === 'function',
       model_card: modelCard(m),
     };
   });
@@ -491,8 +501,8 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   if (o.docs !== false) {
     const docs = docsForwarder(() => ({ routes: docRoutes, shared, bearer: Boolean(token) }));
     const hidden = { schema: { hide: true } };
-    app.get('/docs', hidden, docs.handler);
-    app.get('/docs/*', hidden, docs.handler);
+    app.get('/docs', hidden, (req, reply) => docs.handler(req, reply));
+    app.get('/docs/*', hidden, (req, reply) => docs.handler(req, reply));
     app.addHook('onClose', async () => docs.close());
   }
   if (o.extend) await o.extend(app);

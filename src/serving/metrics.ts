@@ -79,9 +79,10 @@ export class ServingMetrics {
   /** One request's latency; the label objects are made once per method/route/status, not per request. */
   observe(method: string, route: string, status: number, seconds: number): void {
     let byRoute = this.latencyLabels.get(method);
-    if (!byRoute) this.latencyLabels.set(method, (byRoute = new Map()));
+    if (!byRoute)
+      this.latencyLabels.set(method, (byRoute = new Map<string, Map<number, Record<string, string | number>>>()));
     let byStatus = byRoute.get(route);
-    if (!byStatus) byRoute.set(route, (byStatus = new Map()));
+    if (!byStatus) byRoute.set(route, (byStatus = new Map<number, Record<string, string | number>>()));
     let labels = byStatus.get(status);
     if (!labels) byStatus.set(status, (labels = { method, route, status }));
     this.latency.observe(labels, seconds);

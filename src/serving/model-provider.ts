@@ -100,7 +100,7 @@ export function warm(bundle: ModelBundle): ServingPredictor {
       'MODEL_INVALID',
       `warm-up failed: a batch of the example listing gave ${many[0]?.price}, one at a time ${first}`,
     );
-  if (!(first! > 0)) throw new AppError('MODEL_INVALID', `warm-up failed: the example listing was priced ${first}`);
+  if (!(first > 0)) throw new AppError('MODEL_INVALID', `warm-up failed: the example listing was priced ${first}`);
   if (predictor.explain) predictor.explain(l);
   return predictor;
 }
@@ -158,7 +158,7 @@ export class ModelProvider {
     return this.served;
   }
 
-  private lastError: unknown;
+  private lastError: Error | undefined;
 
   /**
    * Check the source and swap in a new model when it changed (always reload with force).
@@ -215,7 +215,8 @@ export class ModelProvider {
       );
       this.emit({ outcome: 'swapped', model: next, previous });
       return 'swapped';
-    } catch (e) {
+    } catch (caught) {
+      let e: unknown = caught;
       if (o.initial && isRegistryUri(this.opts.source) && this.opts.fallbackDir) {
         this.log.warn(
           { err: errorText(e), fallback: this.opts.fallbackDir },
@@ -234,7 +235,7 @@ export class ModelProvider {
           );
         }
       }
-      this.lastError = e;
+      this.lastError = e instanceof Error ? e : new AppError('MODEL_NOT_READY', errorText(e));
       this.log.error(
         { err: errorText(e), source: this.opts.source, keeping: previous?.info.version ?? null },
         previous ? 'model reload refused; the old model keeps serving' : 'model load failed',

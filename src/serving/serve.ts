@@ -215,7 +215,7 @@ async function startMonitoring(
     startShadow(pollMs) {
       if (!shadowProvider) return;
       // loaded after the champion and never awaited: a challenger that fails to load costs nothing
-      void shadowProvider.refresh({ force: true }).then(() => shadowProvider!.startPolling(pollMs));
+      void shadowProvider.refresh({ force: true }).then(() => shadowProvider.startPolling(pollMs));
     },
     async close() {
       await shadowProvider?.close();
@@ -409,7 +409,9 @@ const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'sil
  * request); `flush` before exit. Authorization headers are redacted should anything ever
  * log them.
  */
-export async function serverLogger(level: string | undefined): Promise<{ logger: FastifyBaseLogger; flush(): void }> {
+export async function serverLogger(
+  level: string | undefined,
+): Promise<{ logger: FastifyBaseLogger; flush: () => void }> {
   const { pino } = await import('pino');
   const dest = pino.destination({ dest: 2, sync: false, minLength: 8 * 1024 });
   setInterval(() => {
@@ -429,7 +431,7 @@ export async function serverLogger(level: string | undefined): Promise<{ logger:
   );
   return {
     logger,
-    flush() {
+    flush: () => {
       try {
         dest.flushSync();
       } catch {

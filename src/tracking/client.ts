@@ -25,7 +25,7 @@ import {
   type Tag,
 } from './entities.js';
 import type { TrackingStore } from './store.js';
-import { ArtifactResolver, downloadTree, uploadDir, uploadFile } from './artifacts/resolve-artifact-repository.js';
+import { downloadTree, uploadDir, uploadFile } from './artifacts/resolve-artifact-repository.js';
 import { joinArtifactPath, safeRelativePath, type ArtifactRepository } from './artifacts/artifact-repository.js';
 import { MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH } from './validation.js';
 import { mlmodelDict, mlmodelYaml } from './mlmodel.js';

@@ -124,7 +124,12 @@ export async function startDashboard(
     artifactRepositoryFor: (uri) => new LocalArtifactRepository(uri),
     users: extra.users,
     extend: (a, c) =>
-      registerDashboard(a, { store: c.store, artifactsFor: c.artifactsFor, host: 'tracking server', ...extra }),
+      registerDashboard(a, {
+        store: c.store,
+        artifactsFor: (uri) => c.artifactsFor(uri),
+        host: 'tracking server',
+        ...extra,
+      }),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;

@@ -42,7 +42,7 @@ function project(): string {
   );
   const params = readFileSync(join(root, 'params.yaml'), 'utf8')
     .replace('raw_data: data/cars24_v3.xlsx', 'raw_data: data/listings.csv')
-    .replace(/^  algo: \w+$/m, '  algo: ridge')
+    .replace(/^ {2}algo: \w+$/m, '  algo: ridge')
     .replace(/optional_cols: \[[^\]]*\]/s, 'optional_cols: [AlloyWheels, Bluetooth, Sunroof/Moonroof]');
   writeFileSync(join(dir, 'params.yaml'), params);
   return dir;

@@ -174,7 +174,7 @@ describe('dashboard HTTP', () => {
     const first = await get('&max_results=3&nest=0');
     assert.equal(first.runs.length, 3);
     assert.ok(first.nextPageToken);
-    const second = await get(`&max_results=3&nest=0&page_token=${encodeURIComponent(first.nextPageToken!)}`);
+    const second = await get(`&max_results=3&nest=0&page_token=${encodeURIComponent(first.nextPageToken)}`);
     assert.equal(second.runs.length, 3);
     assert.deepEqual(new Set([...first.runs, ...second.runs].map((r) => r.id)).size, 6);
     const kids = await get(`&parent=${seeded.parentId}`);

@@ -56,7 +56,7 @@ function carpriceCalls(): { file: string; words: string[] }[] {
     for (const job of Object.values(doc.jobs)) {
       for (const step of job.steps ?? []) {
         for (const m of (step.run ?? '').matchAll(/npx carprice ([^\n>|;&]*)/g))
-          out.push({ file: f, words: m[1]!.trim().split(/\s+/) });
+          out.push({ file: f, words: m[1].trim().split(/\s+/) });
       }
     }
   }
@@ -76,7 +76,7 @@ test('every carprice command a workflow calls exists and accepts the flags it is
     }
     assert.ok(help, `${file}: "carprice ${words.join(' ')}" is not a carprice command`);
     for (const flag of words.filter((w) => w.startsWith('--'))) {
-      const name = flag.split('=')[0]!;
+      const name = flag.split('=')[0];
       assert.ok(
         new RegExp(`${name}(?![a-z-])`).test(help),
         `${file}: "carprice ${words.join(' ')}": ${name} is not a flag of it`,

@@ -40,7 +40,7 @@ function context(cwd: string): DeployContext {
     say: () => {},
     launcher: ({ port, model, logFile }) => {
       const [version, mode] = model.split(':');
-      return spawnDetached(process.execPath, [slotServer, String(port), version!, mode ?? 'ok'], {
+      return spawnDetached(process.execPath, [slotServer, String(port), version, mode ?? 'ok'], {
         cwd,
         env: process.env,
         logFile,
@@ -158,7 +158,7 @@ test('deploy v1, v2, roll back, broken v3: zero failed requests under load', { t
 
     const status = await deployStatus(cwd);
     assert.equal(status.slots.length, 1, 'only the serving colour runs after the drain');
-    assert.equal(status.slots[0]!.slot.version, '1');
+    assert.equal(status.slots[0].slot.version, '1');
     assert.ok(status.loadBalancer?.alive);
     assert.deepEqual(
       status.history.map((h) => `${h.action}:${h.outcome}`),

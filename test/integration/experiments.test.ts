@@ -205,7 +205,7 @@ describe('carprice exp', () => {
       join(proj, 'params.yaml'),
       readFileSync(join(root, 'params.yaml'), 'utf8')
         .replace('raw_data: data/cars24_v3.xlsx', 'raw_data: data/cars24_v3.xlsx.csv')
-        .replace(/^  algo: \w+$/m, '  algo: ridge')
+        .replace(/^ {2}algo: \w+$/m, '  algo: ridge')
         // a far too strong penalty, so the search surely finds a better alpha
         .replace('ridge: {alpha: 0.01}', 'ridge: {alpha: 3000}')
         .replace(/optional_cols: \[[^\]]*\]/s, 'optional_cols: [AlloyWheels, Bluetooth, Sunroof/Moonroof]'),
@@ -215,7 +215,7 @@ describe('carprice exp', () => {
     const t = await runBuiltCli(['exp', 'tune', '--algo', 'ridge', '--search', 'none', '--apply'], proj, env);
     assert.equal(t.code, 0, t.stderr);
     assert.match(t.stdout, /--apply: wrote model_trainer\.params\.ridge\.alpha=/);
-    assert.match(readFileSync(join(proj, 'params.yaml'), 'utf8'), /^    ridge: \{alpha: [0-9.e-]+\}$/m);
+    assert.match(readFileSync(join(proj, 'params.yaml'), 'utf8'), /^ {4}ridge: \{alpha: [0-9.e-]+\}$/m);
     assert.doesNotMatch(readFileSync(join(proj, 'params.yaml'), 'utf8'), /alpha: 3000/);
     assert.match(t.stdout, /`carprice repro` will rerun: model_trainer, model_evaluation, register_model/);
     const show = await runBuiltCli(

@@ -10,7 +10,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isAppError, type AppError } from '../../src/core/errors.js';
+import { isAppError } from '../../src/core/errors.js';
 import { RestTrackingStore } from '../../src/tracking/rest/rest-tracking-store.js';
 import { ArtifactResolver, isLoopbackUrl } from '../../src/tracking/artifacts/resolve-artifact-repository.js';
 import { fixtureWorkflow, localArtifactsWorkflow, T0 } from '../fixtures/mlflow/workflow.js';
@@ -161,7 +161,7 @@ for (const [name, version] of [
           () => remote.repositoryFor(r.localArtifactUri),
           (e: unknown) => {
             assert.ok(isAppError(e, 'CONFIG_INVALID'));
-            const m = (e as AppError).message;
+            const m = e.message;
             assert.ok(
               m.includes(`hands out the artifact location '${r.localArtifactUri}', a path on the server's own disk`),
               m,

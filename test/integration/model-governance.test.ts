@@ -169,7 +169,7 @@ function governanceSuite(kind: string, connect: (dir: string) => Promise<{ uri: 
       assert.equal(t2.report.passed, false);
       assert.equal(t2.report.champion?.version, v1);
       assert.equal(t2.report.champion?.passed, false);
-      assert.ok(t2.report.champion!.maeDifference.lower > 0);
+      assert.ok(t2.report.champion.maeDifference.lower > 0);
       assert.match(t2.summary, /significantly worse than Production v1/);
       await assert.rejects(
         promote({ client, name: NAME, version: v2, user: 'alice' }),

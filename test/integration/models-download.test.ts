@@ -22,7 +22,7 @@ test(
     mkdirSync(bundle);
     writeFileSync(join(bundle, 'bundle.json'), '{"kind":"demo"}\n');
     writeFileSync(join(bundle, 'CARPRICE_BUNDLE'), 'demo\n');
-    const t = await openStore(uri, { env: {}, cwd: dir });
+    const t = openStore(uri, { env: {}, cwd: dir });
     try {
       const client = new TrackingClient({ store: t.store, artifacts: t.artifacts });
       const exp = await client.getOrCreateExperiment('dl');

@@ -211,7 +211,7 @@ test('a failing stage skips its dependents, leaves its lock entry and the cache 
   );
   assert.match(err.join(''), /command `echo 2 > a.txt && test "2" = 1` exited with code 1/);
   const lockAfter = readFileSync(join(d, 'dvc.lock'), 'utf8');
-  const entry = (text: string, name: string) => text.split(`\n  ${name}:\n`)[1].split(/\n  \w+:\n/)[0];
+  const entry = (text: string, name: string) => text.split(`\n  ${name}:\n`)[1].split(/\n {2}\w+:\n/)[0];
   assert.equal(entry(lockAfter, 'a'), entry(lockBefore, 'a'));
   assert.equal(entry(lockAfter, 'b'), entry(lockBefore, 'b'));
   assert.notEqual(entry(lockAfter, 'c'), entry(lockBefore, 'c'));
@@ -299,7 +299,7 @@ test('foreach and matrix stages run and are keyed group@item in dvc.lock; target
   await reproduce({ cwd: d });
   const lock = readFileSync(join(d, 'dvc.lock'), 'utf8');
   assert.deepEqual(
-    [...lock.matchAll(/^  (\S+):$/gm)].map((m) => m[1]),
+    [...lock.matchAll(/^ {2}(\S+):$/gm)].map((m) => m[1]),
     ['build@us', 'build@eu', 'grid@0.1', 'grid@0.01'],
   );
   assert.equal(readFileSync(join(d, 'grid-0.01.txt'), 'utf8'), '0.01\n');
@@ -325,7 +325,7 @@ test('frozen stages never run; --dry runs and writes nothing; stale lock entries
   writeFileSync(join(d, 'dvc.yaml'), 'stages:\n  h:\n    cmd: echo h > h.txt\n    outs:\n    - h.txt\n');
   await reproduce({ cwd: d });
   assert.deepEqual(
-    [...readFileSync(join(d, 'dvc.lock'), 'utf8').matchAll(/^  (\S+):$/gm)].map((m) => m[1]),
+    [...readFileSync(join(d, 'dvc.lock'), 'utf8').matchAll(/^ {2}(\S+):$/gm)].map((m) => m[1]),
     ['g', 'h'],
   );
 });

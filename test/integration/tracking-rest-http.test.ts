@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { RestTrackingStore } from '../../src/tracking/rest/rest-tracking-store.js';
 import { MlflowHttpClient, retryAfterMs } from '../../src/tracking/rest/http-client.js';
-import { AppError, isAppError } from '../../src/core/errors.js';
+import { isAppError } from '../../src/core/errors.js';
 
 interface Scripted {
   status: number;
@@ -151,7 +151,7 @@ describe('REST store over a scripted MLflow server', () => {
     }));
     await assert.rejects(store({ maxRetries: 3 }).getExperiment('7'), (e: unknown) => {
       assert.ok(isAppError(e, 'TEMPORARILY_UNAVAILABLE'));
-      assert.equal((e as AppError).message, 'database is locked');
+      assert.equal(e.message, 'database is locked');
       return true;
     });
     assert.equal(seen.length, 4);
@@ -168,7 +168,7 @@ describe('REST store over a scripted MLflow server', () => {
     ];
     await assert.rejects(store().logParam('0'.repeat(32), { key: 'lr', value: '0.2' }), (e: unknown) => {
       assert.ok(isAppError(e, 'INVALID_PARAMETER_VALUE'));
-      assert.equal((e as AppError).message, 'Changing param values is not allowed.');
+      assert.equal(e.message, 'Changing param values is not allowed.');
       return true;
     });
     assert.equal(seen.length, 1);
@@ -182,10 +182,7 @@ describe('REST store over a scripted MLflow server', () => {
     ];
     await assert.rejects(store({ timeoutMs: 150, maxRetries: 1 }).getExperiment('7'), (e: unknown) => {
       assert.ok(isAppError(e, 'DEADLINE_EXCEEDED'));
-      assert.match(
-        (e as AppError).message,
-        /timed out after 0\.15 s \(2 attempt\(s\)\); raise MLFLOW_HTTP_REQUEST_TIMEOUT/,
-      );
+      assert.match(e.message, /timed out after 0\.15 s \(2 attempt\(s\)\); raise MLFLOW_HTTP_REQUEST_TIMEOUT/);
       return true;
     });
     assert.equal(seen.length, 2);
@@ -217,10 +214,10 @@ describe('REST store over a scripted MLflow server', () => {
     await assert.rejects(s.getExperiment('1'), (e: unknown) => {
       assert.ok(isAppError(e, 'NETWORK'));
       assert.match(
-        (e as AppError).message,
+        e.message,
         /cannot reach the MLflow server at http:\/\/127\.0\.0\.1:\d+\/ after 3 attempts: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(nothing listens there/,
       );
-      assert.doesNotMatch((e as AppError).message, /s3cret|bob/);
+      assert.doesNotMatch(e.message, /s3cret|bob/);
       return true;
     });
     assert.deepEqual(sleeps, [10, 20]);
@@ -231,7 +228,7 @@ describe('REST store over a scripted MLflow server', () => {
     await assert.rejects(store().searchRegisteredModels({ maxResults: 10 }), (e: unknown) => {
       assert.ok(isAppError(e, 'ENDPOINT_NOT_FOUND'));
       assert.match(
-        (e as AppError).message,
+        e.message,
         /does not offer the MLflow model registry API \(\/api\/2\.0\/mlflow\/registered-models\/search answered 404\)/,
       );
       return true;
@@ -283,7 +280,7 @@ describe('REST store over a scripted MLflow server', () => {
     await assert.rejects(s.getExperiment('1'), (e: unknown) => {
       assert.ok(isAppError(e, 'NETWORK'));
       assert.match(
-        (e as AppError).message,
+        e.message,
         /^cannot reach the MLflow server at https:\/\/127\.0\.0\.1:\d+\/: TLS handshake failed \(EPROTO: wrong version number; is the server plain http rather than https\?\); check MLFLOW_TRACKING_URI/,
       );
       return true;
@@ -296,7 +293,7 @@ describe('REST store on a port that fetch blocks (issue 18.6)', () => {
   it('reaches an MLflow server on a WHATWG "bad port" such as 5060 or 6000', async (t) => {
     // The fetch standard's blocked ports an MLflow server might use; the first one free here.
     const candidates = [5060, 5061, 6000, 6665, 6666, 6667, 6668, 6669, 6697, 10080];
-    const server = createServer((req, res) => {
+    const server = createServer((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(OK_EXPERIMENT);
     });

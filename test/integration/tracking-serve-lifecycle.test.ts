@@ -60,7 +60,11 @@ describe('tracking serve lifecycle', () => {
       let stderr = '';
       const waiters: { re: RegExp; on: () => void; stream: () => string }[] = [];
       const check = () => {
-        for (const w of [...waiters]) if (w.re.test(w.stream())) waiters.splice(waiters.indexOf(w), 1) && w.on();
+        for (const w of [...waiters]) {
+          if (!w.re.test(w.stream())) continue;
+          waiters.splice(waiters.indexOf(w), 1);
+          w.on();
+        }
       };
       const waitFor = (stream: () => string, re: RegExp) =>
         new Promise<void>((on) => (waiters.push({ re, on, stream }), check()));
@@ -73,7 +77,7 @@ describe('tracking serve lifecycle', () => {
         await waitFor(() => stderr, /this tracking server is open: no users are set/);
 
         const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-        const send = (path: string, payload: string, headers: Record<string, string> = {}) =>
+        const send = (path: string, headers: Record<string, string> = {}) =>
           request({
             host: '127.0.0.1',
             port,
@@ -102,7 +106,7 @@ describe('tracking serve lifecycle', () => {
         await waitFor(() => stderr, /rebind\.example/);
 
         const first = await new Promise<IncomingMessage>((resolve, reject) => {
-          const r = send('/api/2.0/mlflow/experiments/create', '');
+          const r = send('/api/2.0/mlflow/experiments/create');
           r.on('response', resolve);
           r.on('error', reject);
           r.end(JSON.stringify({ name: 'before' }));
@@ -114,7 +118,7 @@ describe('tracking serve lifecycle', () => {
         // The second request is in flight (headers parsed: the server sent 100 Continue)
         // on the kept-alive connection when SIGTERM arrives; its body follows afterwards.
         const payload = JSON.stringify({ name: 'in-flight' });
-        const second = send('/api/2.0/mlflow/experiments/create', payload, {
+        const second = send('/api/2.0/mlflow/experiments/create', {
           Expect: '100-continue',
           'Content-Length': String(Buffer.byteLength(payload)),
         });

@@ -76,7 +76,7 @@ describe('tracking server wire format', () => {
     const c = await call('POST', '/api/2.0/mlflow/experiments/create', { name: 'wire' });
     assert.equal(c.status, 200);
     assert.equal(typeof c.json?.experiment_id, 'string');
-    const g = await call('GET', `/api/2.0/mlflow/experiments/get?experiment_id=${c.json?.experiment_id}`);
+    const g = await call('GET', `/api/2.0/mlflow/experiments/get?experiment_id=${c.json?.experiment_id as string}`);
     const e = g.json?.experiment as Record<string, unknown>;
     assert.equal(e.name, 'wire');
     assert.equal(e.lifecycle_stage, 'active');
@@ -212,7 +212,7 @@ describe('tracking server wire format', () => {
       '/api/2.0/mlflow/registered-models/get-latest-versions?name=M&stages=None&stages=Staging',
     );
     const versions = (r.json?.model_versions as Record<string, unknown>[])
-      .map((v) => `${v.current_stage}:${v.version}`)
+      .map((v) => `${v.current_stage as string}:${v.version as string}`)
       .sort();
     assert.deepEqual(versions, ['None:1', 'Staging:2']);
   });

@@ -103,14 +103,14 @@ async function populate(uri: string): Promise<void> {
     tags: [{ key: 'flavor', value: 'carprice' }],
   });
   await t.artifacts.repositoryFor(lm.artifactLocation).write('MLmodel', Buffer.from('flavors: {}\n'));
-  await s.logOutputs(children[1]!, [{ modelId: lm.modelId, step: 0 }]);
+  await s.logOutputs(children[1], [{ modelId: lm.modelId, step: 0 }]);
   await s.finalizeLoggedModel(lm.modelId, 'LOGGED_MODEL_READY');
 
   await s.createRegisteredModel('UsedCarPriceModel', [{ key: 'owner', value: 'pricing' }], 'price of a used car');
   const source = (id: string) => `runs:/${id}/model`;
-  await s.createModelVersion({ name: 'UsedCarPriceModel', source: source(children[0]!), runId: children[0] });
-  await s.createModelVersion({ name: 'UsedCarPriceModel', source: source(children[2]!), runId: children[2] });
-  const c1 = await s.getRun(children[1]!);
+  await s.createModelVersion({ name: 'UsedCarPriceModel', source: source(children[0]), runId: children[0] });
+  await s.createModelVersion({ name: 'UsedCarPriceModel', source: source(children[2]), runId: children[2] });
+  const c1 = await s.getRun(children[1]);
   await s.createModelVersion({
     name: 'UsedCarPriceModel',
     source: `${c1.info.artifactUri}/model`,
@@ -145,8 +145,10 @@ async function view(uri: string): Promise<unknown> {
   const runsOut: Record<string, unknown> = {};
   const all: Run[] = [];
   for (const e of exps)
-    for await (const r of src.runs(e.experimentId))
-      (all.push(r.run), runName.set(r.run.info.runId, r.run.info.runName));
+    for await (const r of src.runs(e.experimentId)) {
+      all.push(r.run);
+      runName.set(r.run.info.runId, r.run.info.runName);
+    }
   for (const e of exps) {
     for await (const { run, history } of src.runs(e.experimentId)) {
       const tag = (k: string) => run.data.tags.find((x) => x.key === k)?.value;
@@ -189,7 +191,7 @@ async function view(uri: string): Promise<unknown> {
         description: v.description ?? '',
         tags: v.tags.filter((x) => !x.key.startsWith('carprice.import.')),
         source: v.source.startsWith('runs:/')
-          ? `runs:/${runName.get(v.source.split('/')[1]!)}/model`
+          ? `runs:/${runName.get(v.source.split('/')[1])}/model`
           : v.source.startsWith('models:/')
             ? 'models:/<logged model>'
             : v.runId && v.source.startsWith(all.find((r) => r.info.runId === v.runId)!.info.artifactUri)

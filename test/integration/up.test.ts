@@ -5,8 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFixtureCsv } from '../fixtures/listings.js';
@@ -26,13 +26,13 @@ function project(): string {
   );
   const params = readFileSync(join(root, 'params.yaml'), 'utf8')
     .replace('raw_data: data/cars24_v3.xlsx', 'raw_data: data/listings.csv')
-    .replace(/^  algo: \w+$/m, '  algo: ridge')
+    .replace(/^ {2}algo: \w+$/m, '  algo: ridge')
     .replace(/optional_cols: \[[^\]]*\]/s, 'optional_cols: [AlloyWheels, Bluetooth, Sunroof/Moonroof]');
   writeFileSync(join(dir, 'params.yaml'), params + '\nserving:\n  log_requests: false\n');
   return dir;
 }
 
-test('carprice up: pipeline, then the API serves the registered version; a second run reproduces nothing', async () => {
+test('carprice up: pipeline, then the API serves the registered version; a second run reproduces nothing', async (t) => {
   const dir = project();
   const env = { CI: 'true' };
   try {
@@ -71,7 +71,12 @@ test('carprice up: pipeline, then the API serves the registered version; a secon
       first.child.kill('SIGTERM');
       assert.equal(await first.exited, 0);
     }
+    const t0 = performance.now();
     const second = await startServe(['up', '--host', '127.0.0.1', '--port', '0'], dir, env, 120_000);
+    // a figure, not a timed assertion (the machine may be shared): the issue's "about a second"
+    t.diagnostic(
+      `second run serving after ${((performance.now() - t0) / 1000).toFixed(2)} s (load ${loadavg()[0].toFixed(1)})`,
+    );
     try {
       assert.doesNotMatch(second.stderr(), /Running stage/, 'nothing is reproduced the second time');
       const m = (await (await fetch(second.url + '/model')).json()) as { version: string };

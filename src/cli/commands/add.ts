@@ -1,5 +1,6 @@
 /** `carprice add`: track data files/directories with .dvc files (like dvc add). */
 import type { Command } from '../command.js';
+import { join, relative } from 'node:path';
 
 export const addCommand: Command = {
   name: 'add',
@@ -20,12 +21,10 @@ to it and adds it to the .gitignore beside it. Commit the .dvc file to git and
     for (const a of added)
       ctx.stdout.write(a.changed ? `Added '${a.path}' (${a.hash.md5})\n` : `'${a.path}' didn't change\n`);
     const { existsSync } = await import('node:fs');
-    const { join } = await import('node:path');
     const { Repo } = await import('../../pipeline/repo.js');
     const repo = Repo.find(ctx.cwd);
     if (!existsSync(join(repo.root, '.git'))) return;
     // DVC's hint: the .dvc files and the .gitignore files it wrote (paths relative to cwd, shell-quoted).
-    const { relative } = await import('node:path');
     const quote = (p: string) => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'"'"'`)}'`);
     const files = [...new Set(added.flatMap((a) => [a.dvcFile, ...(a.gitignore ? [a.gitignore] : [])]))].map(
       (f) => relative(ctx.cwd, repo.abs(f)) || f,

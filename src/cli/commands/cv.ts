@@ -84,7 +84,7 @@ ${describeAlgorithms()}
       'within10'.padStart(9),
     ];
     const lines = [
-      `${folds}-fold cross-validation on ${listings.frame.nRows} listings of ${v.data} (seed ${params.data_ingestion.random_state})`,
+      `${folds}-fold cross-validation on ${listings.frame.nRows} listings of ${v.data as string} (seed ${params.data_ingestion.random_state})`,
       head.join(' '),
     ];
     for (const r of results)

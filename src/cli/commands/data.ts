@@ -70,6 +70,6 @@ ${PARAMS_HELP}
       env: ctx.env,
       signal: ctx.signal,
     });
-    ctx.stdout.write(`wrote ${r.rows} synthetic listings to ${v.out}\n`);
+    ctx.stdout.write(`wrote ${r.rows} synthetic listings to ${v.out as string}\n`);
   },
 };

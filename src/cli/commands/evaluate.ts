@@ -34,7 +34,7 @@ ${PARAMS_HELP}
       ctx.stdout.write(JSON.stringify({ ...metricsJson(r.metrics), unknown_categories: r.unknownCategories }) + '\n');
     else
       ctx.stdout.write(
-        `metrics on ${v.data}:\n${formatMetrics(r.metrics)}\n` +
+        `metrics on ${v.data as string}:\n${formatMetrics(r.metrics)}\n` +
           (unknown.length ? `categories unseen in training: ${unknown.map(([k, n]) => `${k} ${n}`).join(', ')}\n` : ''),
       );
   },

@@ -8,6 +8,7 @@ import { AppError } from '../../core/errors.js';
 import type { Command, CommandContext, ParsedArgs } from '../command.js';
 import { PARAMS_HELP, PARAMS_OPTIONS } from './params-flags.js';
 import { openModelClient } from './model.js';
+import { join } from 'node:path';
 
 const COMMON_OPTIONS = {
   data: { type: 'string' as const },
@@ -250,7 +251,6 @@ ${COMMON_HELP}`,
 /** Stages `carprice repro` would run now and everything downstream of them. */
 async function stagesToRerun(ctx: CommandContext): Promise<string[]> {
   const { existsSync } = await import('node:fs');
-  const { join } = await import('node:path');
   if (!existsSync(join(ctx.cwd, 'dvc.yaml'))) return [];
   const { reproduce } = await import('../../pipeline/reproduce.js');
   const sink = { write: () => undefined };

@@ -1,6 +1,7 @@
 /** `carprice models download`: a registered model version's bundle into a local directory (what CI bakes into the image). */
 import type { Command } from '../command.js';
 import { openTrackingFromFlags, TRACKING_STORE_HELP, TRACKING_STORE_OPTIONS } from './tracking-flags.js';
+import { resolve } from 'node:path';
 
 export const modelsDownloadCommand: Command = {
   name: 'models download',
@@ -17,7 +18,6 @@ Example: carprice models download models:/UsedCarPriceModel/Production --out ima
   positionals: true,
   async run(args, ctx) {
     const { AppError } = await import('../../core/errors.js');
-    const { resolve } = await import('node:path');
     const uri = args.positionals[0];
     if (!uri || !/^(models|runs):\//.test(uri))
       throw new AppError(

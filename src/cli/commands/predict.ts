@@ -62,14 +62,14 @@ ${PARAMS_HELP}
         params,
         model,
         data: resolvePath(ctx, v.data),
-        format: (v.format as 'csv' | 'jsonl' | undefined) ?? (v.json ? 'jsonl' : 'csv'),
+        format: v.format ?? (v.json ? 'jsonl' : 'csv'),
         out,
         write: (t) => (ctx.stdout.writeAsync ? ctx.stdout.writeAsync(t) : ctx.stdout.write(t)),
         env: ctx.env,
         signal: ctx.signal,
         onReport: (s) => ctx.stderr.write(s + '\n'),
       });
-      if (out) ctx.stderr.write(`predictions written to ${v.out}\n`);
+      if (out) ctx.stderr.write(`predictions written to ${v.out as string}\n`);
       return;
     }
     const raw = (v.input as string).startsWith('@')

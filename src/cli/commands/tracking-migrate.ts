@@ -2,6 +2,7 @@
 import { AppError } from '../../core/errors.js';
 import type { Command } from '../command.js';
 import { TRACKING_PARAMS_OPTIONS, trackingUriFromFlags } from './tracking-flags.js';
+import { dirname, join } from 'node:path';
 
 export const trackingMigrateCommand: Command = {
   name: 'tracking migrate',
@@ -37,7 +38,6 @@ Example: carprice tracking migrate --backend-store-uri postgresql://mlflow@db:54
     if (uri.startsWith('sqlite:')) {
       const { sqlitePathOf } = await import('../../tracking/resolve-store.js');
       const { SqliteTrackingStore } = await import('../../tracking/sqlite/sqlite-tracking-store.js');
-      const { dirname, join } = await import('node:path');
       const path = sqlitePathOf(uri, ctx.cwd);
       const store = new SqliteTrackingStore({ path, defaultArtifactRoot: join(dirname(path), 'mlartifacts') });
       await store.close();

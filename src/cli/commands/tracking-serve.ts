@@ -105,10 +105,13 @@ async function dashboardExtension(args: ParsedArgs, ctx: CommandContext): Promis
     throw new AppError('USAGE', `--predict-url must be an http(s):// URL, got "${predictUrl}"`);
   return async (app, c) => {
     // the server's own artifact lookup (mlflow-artifacts: -> its destination); closed with the server
-    const client = new TrackingClient({ store: c.store, artifacts: { repositoryFor: c.artifactsFor, close() {} } });
+    const client = new TrackingClient({
+      store: c.store,
+      artifacts: { repositoryFor: (uri) => c.artifactsFor(uri), close() {} },
+    });
     await registerDashboard(app, {
       store: c.store,
-      artifactsFor: c.artifactsFor,
+      artifactsFor: (uri) => c.artifactsFor(uri),
       users: ctx.env.CARPRICE_TRACKING_USERS,
       pipelineDir: ctx.cwd,
       governance: wiring.governanceAdapter(client),

@@ -17,7 +17,7 @@ export async function api<T>(path: string, init?: { method?: string; body?: unkn
     credentials: 'same-origin',
   });
   const text = await r.text();
-  let body: unknown = null;
+  let body: unknown;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {

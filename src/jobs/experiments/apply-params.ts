@@ -10,7 +10,7 @@
  * max_depth=6 becomes `gbdt: {n_estimators: 300, learning_rate: 0.05, max_depth: 6}`.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, parseDocument, type Document, type YAMLMap } from 'yaml';
+import { isMap, isScalar, parseDocument, type Document } from 'yaml';
 import { AppError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { parseParams } from '../../config/params.js';
@@ -72,7 +72,7 @@ function setInText(text: string, path: string, keys: readonly string[], value: S
       `${path}: ${keys.slice(0, depth).join('.')} is not a mapping, so ${keys.join('.')} cannot be set`,
     );
   }
-  const map = parent as YAMLMap;
+  const map = parent;
   if (map.flow) {
     const close = text.lastIndexOf('}', map.range![1]);
     const empty = map.items.length === 0;

@@ -17,6 +17,7 @@ import type { ValidatedListings } from '../../data/validate.js';
 import type { RunInfo, RunStatus } from '../../tracking/entities.js';
 import type { TrackingClient } from '../../tracking/client.js';
 import { loadListings } from '../load-listings.js';
+import { join } from 'node:path';
 
 /** Progress of an experiment: `done` of `total` candidates, the one running now. */
 export interface ExperimentProgress {
@@ -45,7 +46,7 @@ export interface ExperimentOptions {
 /** Params with `key=value` overrides applied and validated again. */
 export function withOverrides(params: Params, sets: readonly string[]): Params {
   if (!sets.length) return params;
-  return parseParams(applyOverrides(structuredClone(params) as unknown as Record<string, unknown>, sets), '--set');
+  return parseParams(applyOverrides(structuredClone(params), sets), '--set');
 }
 
 /** The training part of the seeded split (and the test part, for a final score). */
@@ -154,7 +155,6 @@ export async function logTextArtifact(
 ): Promise<void> {
   const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const dir = await mkdtemp(join(tmpdir(), 'carprice-artifact-'));
   try {
     await writeFile(join(dir, name), text);

@@ -19,6 +19,6 @@ export async function dataTransformation(
     signal: ctx.signal,
   });
   savePrepared(prep, paths.transformation);
-  const columns = Object.fromEntries(Object.entries(prep.families).map(([k, f]) => [k, f!.X.nCols]));
+  const columns = Object.fromEntries(Object.entries(prep.families).map(([k, f]) => [k, f.X.nCols]));
   return { families: Object.keys(prep.families), rows: train.frame.nRows, columns };
 }

@@ -22,7 +22,7 @@ test('orphaned runs are marked FAILED by the next stage; live and foreign ones a
   const orphan = await client.startRun({ experimentName: 'e' });
   const live = await client.startRun({ experimentName: 'e' });
   // A dead pid: a process that has exited.
-  const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const deadPid = spawnSync(process.execPath, ['-e', '0']).pid;
   noteOpenRun(ctx, orphan.runId, 'model_trainer');
   noteOpenRun(ctx, live.runId, 'model_trainer');
   const ledger = join(dir, '.carprice', 'open-runs');

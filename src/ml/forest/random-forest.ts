@@ -138,7 +138,7 @@ export class RandomForestRegressor implements Regressor {
   /** Rebuild from `toJSON()` output. */
   static fromJSON(s: SavedEstimator): RandomForestRegressor {
     const columnNames = checkSavedColumns('forest', s.columnNames);
-    const m = new RandomForestRegressor((s.params ?? {}) as Record<string, unknown>);
+    const m = new RandomForestRegressor(s.params ?? {});
     m.fitted = {
       trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'forest'),
       columnNames,

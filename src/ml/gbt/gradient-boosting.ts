@@ -201,7 +201,7 @@ export class GradientBoostingRegressor implements Regressor {
       subsample < 1,
     );
     const rng = new Rng(p.random_state as number);
-    const baseScore = Number.isNaN(p.base_score as number) ? loss.baseScore(y, w) : (p.base_score as number);
+    const baseScore = Number.isNaN(p.base_score) ? loss.baseScore(y, w) : (p.base_score as number);
     const pred = new Float64Array(n).fill(baseScore);
     const gh = new Float32Array(2 * n);
     const rows = new Uint32Array(n);
@@ -315,7 +315,7 @@ export class GradientBoostingRegressor implements Regressor {
         'MODEL_INVALID',
         'saved "gbdt" model has no finite baseScore; retrain or restore the model file',
       );
-    const m = new GradientBoostingRegressor((s.params ?? {}) as Record<string, unknown>);
+    const m = new GradientBoostingRegressor(s.params ?? {});
     m.fitted = {
       trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'gbdt'),
       baseScore: s.baseScore,

@@ -22,12 +22,7 @@ export interface Loss {
   /** Name of the metric `metric` returns (lower is better). */
   readonly metricName: string;
   /** gh[2i] = g_i * w_i, gh[2i+1] = h_i * w_i for every row (float32 in boosting). */
-  gradients(
-    y: Float64Array,
-    pred: Float64Array,
-    w: Float64Array | null,
-    gh: Float32Array | Float64Array | Float64Array,
-  ): void;
+  gradients(y: Float64Array, pred: Float64Array, w: Float64Array | null, gh: Float32Array | Float64Array): void;
   /** Evaluation metric over all rows (weighted). */
   metric(y: Float64Array, pred: Float64Array, w: Float64Array | null): number;
   /** Constant prediction to start from. */

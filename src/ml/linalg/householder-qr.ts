@@ -211,7 +211,7 @@ export function applyQt(d: QrDecomposition, b: Float64Array): Float64Array {
  */
 export function qrSolve(d: QrDecomposition, b: ArrayLike<number>, rank: number = d.rank): Float64Array {
   const { m, n, qr, perm } = d;
-  const c = applyQt(d, Float64Array.from(b as ArrayLike<number>));
+  const c = applyQt(d, Float64Array.from(b));
   const z = new Float64Array(n);
   for (let i = rank - 1; i >= 0; i--) {
     let s = c[i];

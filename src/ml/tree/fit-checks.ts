@@ -77,5 +77,5 @@ export function checkSavedColumns(kind: string, names: unknown): string[] {
       'MODEL_INVALID',
       `saved "${kind}" model has no valid columnNames; retrain or restore the model file`,
     );
-  return names as string[];
+  return names;
 }

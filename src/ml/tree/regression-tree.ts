@@ -104,7 +104,7 @@ export class DecisionTreeRegressor implements Regressor {
   /** Rebuild from `toJSON()` output. */
   static fromJSON(s: SavedEstimator): DecisionTreeRegressor {
     const columnNames = checkSavedColumns('tree', s.columnNames);
-    const m = new DecisionTreeRegressor((s.params ?? {}) as Record<string, unknown>);
+    const m = new DecisionTreeRegressor(s.params ?? {});
     m.fitted = {
       trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'tree'),
       columnNames,

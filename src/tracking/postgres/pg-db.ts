@@ -43,9 +43,9 @@ export interface PgDbOptions {
 
 /** int8 (bigint: timestamps) as JS numbers, numeric as numbers; everything else as pg does. */
 const types = {
-  getTypeParser(oid: number, format?: string) {
+  getTypeParser(oid: number, format?: string): (v: string) => unknown {
     if (oid === 20 || oid === 1700) return (v: string) => (v === null ? null : Number(v));
-    return pg.types.getTypeParser(oid, format as 'text');
+    return pg.types.getTypeParser(oid, format as 'text') as (v: string) => unknown;
   },
 };
 

@@ -48,18 +48,18 @@ export class PgLoggedModelStore implements TrackingStoreLoggedModels {
       creationTimestampMs: r.creation_time,
       lastUpdatedTimestampMs: r.last_updated_time,
       status: r.status,
-      tags: (await this.h
+      tags: await this.h
         .stmt('SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY key')
-        .all(r.model_id)) as Tag[],
-      params: (await this.h
+        .all<Tag>(r.model_id),
+      params: await this.h
         .stmt('SELECT key, value FROM logged_model_params WHERE model_id = ? ORDER BY key')
-        .all(r.model_id)) as Param[],
+        .all<Param>(r.model_id),
       metrics: (
-        (await this.h
+        await this.h
           .stmt(
             'SELECT key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = ? ORDER BY key, step, timestamp, value',
           )
-          .all(r.model_id)) as (MetricRow & { run_uuid: string; dataset_name: string; dataset_digest: string })[]
+          .all<MetricRow & { run_uuid: string; dataset_name: string; dataset_digest: string }>(r.model_id)
       ).map((x) => {
         const m = metricFromRow(x.key, x);
         m.modelId = r.model_id;
@@ -78,9 +78,9 @@ export class PgLoggedModelStore implements TrackingStoreLoggedModels {
   private async insertLoggedModelParams(modelId: string, params: Param[]): Promise<void> {
     for (const p of params) {
       const value = truncate(p.value, MAX_PARAM_VAL_LENGTH);
-      const existing = (await this.h
+      const existing = await this.h
         .stmt('SELECT value FROM logged_model_params WHERE model_id = ? AND key = ?')
-        .get(modelId, p.key)) as { value: string } | undefined;
+        .get<{ value: string }>(modelId, p.key);
       if (existing) {
         if (existing.value === value) continue;
         throw invalid(
@@ -120,7 +120,7 @@ export class PgLoggedModelStore implements TrackingStoreLoggedModels {
           opts.modelType ?? null,
           opts.sourceRunId || null,
         );
-      const tag = await this.h.stmt('INSERT OR REPLACE INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?)');
+      const tag = this.h.stmt('INSERT OR REPLACE INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?)');
       for (const t of opts.tags ?? []) await tag.run(modelId, t.key, truncate(t.value, MAX_TAG_VAL_LENGTH));
       await this.insertLoggedModelParams(modelId, opts.params ?? []);
       return await this.toLoggedModel(await loggedModelRow(this.h, modelId));
@@ -166,7 +166,7 @@ export class PgLoggedModelStore implements TrackingStoreLoggedModels {
       const sql =
         `SELECT lm.* FROM logged_models lm WHERE lm.experiment_id IN (${ids.map(() => '?').join(',')}) AND lm.lifecycle_stage = 'active' ` +
         `AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
-      const rows = (await this.h.stmt(sql).all(...ids, ...where.params, max + 1, offset)) as LoggedModelRow[];
+      const rows = await this.h.stmt(sql).all<LoggedModelRow>(...ids, ...where.params, max + 1, offset);
       const page = await mapAsync(rows.slice(0, max), (r) => this.toLoggedModel(r));
       return rows.length > max ? { items: page, nextPageToken: createPageToken(offset + max) } : { items: page };
     });
@@ -176,7 +176,7 @@ export class PgLoggedModelStore implements TrackingStoreLoggedModels {
     for (const t of tags) validateTag(t);
     return this.h.write(async () => {
       await loggedModelRow(this.h, modelId);
-      const ins = await this.h.stmt('INSERT OR REPLACE INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?)');
+      const ins = this.h.stmt('INSERT OR REPLACE INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?)');
       for (const t of tags) await ins.run(modelId, t.key, truncate(t.value, MAX_TAG_VAL_LENGTH));
       await this.h
         .stmt('UPDATE logged_models SET last_updated_time = ? WHERE model_id = ?')
@@ -204,7 +204,7 @@ export class PgLoggedModelStore implements TrackingStoreLoggedModels {
   async logOutputs(runId: string, models: { modelId: string; step: number }[]): Promise<void> {
     await this.h.write(async () => {
       await activeRunRow(this.h, runId);
-      const ins = await this.h.stmt('INSERT OR IGNORE INTO run_outputs (run_uuid, model_id, step) VALUES (?, ?, ?)');
+      const ins = this.h.stmt('INSERT OR IGNORE INTO run_outputs (run_uuid, model_id, step) VALUES (?, ?, ?)');
       for (const m of models) {
         await loggedModelRow(this.h, m.modelId);
         await ins.run(runId, m.modelId, m.step);

@@ -54,29 +54,28 @@ export class PgRegistryStore implements TrackingStoreRegistry {
   // ------------------------------------------------------------ registry
 
   private async modelRow(name: string): Promise<RegisteredModelRow> {
-    const row = (await this.h.stmt('SELECT * FROM registered_models WHERE name = ?').get(name)) as
-      RegisteredModelRow | undefined;
+    const row = await this.h.stmt('SELECT * FROM registered_models WHERE name = ?').get<RegisteredModelRow>(name);
     if (!row) throw notFound(`Registered Model with name=${name} not found`);
     return row;
   }
 
   private async versionRow(name: string, version: string): Promise<ModelVersionRow> {
     const n = parseVersion(version);
-    const row = (await this.h
+    const row = await this.h
       .stmt(`SELECT * FROM model_versions WHERE name = ? AND version = ? AND current_stage != '${DELETED_STAGE}'`)
-      .get(name, n)) as ModelVersionRow | undefined;
+      .get<ModelVersionRow>(name, n);
     if (!row) throw notFound(`Model Version (name=${name}, version=${version}) not found`);
     return row;
   }
 
   private async toModelVersion(r: ModelVersionRow): Promise<ModelVersion> {
-    const tags = (await this.h
+    const tags = await this.h
       .stmt('SELECT key, value FROM model_version_tags WHERE name = ? AND version = ? ORDER BY key')
-      .all(r.name, r.version)) as Tag[];
+      .all<Tag>(r.name, r.version);
     const aliases = (
-      (await this.h
+      await this.h
         .stmt('SELECT alias FROM registered_model_aliases WHERE name = ? AND version = ? ORDER BY alias')
-        .all(r.name, r.version)) as { alias: string }[]
+        .all<{ alias: string }>(r.name, r.version)
     ).map((a) => a.alias);
     const mv: ModelVersion = {
       name: r.name,
@@ -101,9 +100,9 @@ export class PgRegistryStore implements TrackingStoreRegistry {
   private async latestVersionRows(name: string, stages: readonly string[]): Promise<ModelVersionRow[]> {
     const out: ModelVersionRow[] = [];
     for (const stage of stages) {
-      const row = (await this.h
+      const row = await this.h
         .stmt('SELECT * FROM model_versions WHERE name = ? AND current_stage = ? ORDER BY version DESC LIMIT 1')
-        .get(name, stage)) as ModelVersionRow | undefined;
+        .get<ModelVersionRow>(name, stage);
       if (row) out.push(row);
     }
     // MLflow 3.5 lists them by version number, ascending (checked against a running server).
@@ -111,13 +110,13 @@ export class PgRegistryStore implements TrackingStoreRegistry {
   }
 
   private async toRegisteredModel(r: RegisteredModelRow): Promise<RegisteredModel> {
-    const tags = (await this.h
+    const tags = await this.h
       .stmt('SELECT key, value FROM registered_model_tags WHERE name = ? ORDER BY key')
-      .all(r.name)) as Tag[];
+      .all<Tag>(r.name);
     const aliases = (
-      (await this.h
+      await this.h
         .stmt('SELECT alias, version FROM registered_model_aliases WHERE name = ? ORDER BY alias')
-        .all(r.name)) as { alias: string; version: number }[]
+        .all<{ alias: string; version: number }>(r.name)
     ).map((a) => ({
       alias: a.alias,
       version: String(a.version),
@@ -153,7 +152,7 @@ export class PgRegistryStore implements TrackingStoreRegistry {
       await this.h
         .stmt('INSERT INTO registered_models (name, creation_time, last_updated_time, description) VALUES (?, ?, ?, ?)')
         .run(name, now, now, description ?? null);
-      const ins = await this.h.stmt('INSERT OR REPLACE INTO registered_model_tags (name, key, value) VALUES (?, ?, ?)');
+      const ins = this.h.stmt('INSERT OR REPLACE INTO registered_model_tags (name, key, value) VALUES (?, ?, ?)');
       for (const t of tags) await ins.run(name, t.key, t.value);
       return await this.toRegisteredModel(await this.modelRow(name));
     });
@@ -203,9 +202,9 @@ export class PgRegistryStore implements TrackingStoreRegistry {
     const order = registeredModelOrderSql(opts.orderBy);
     const offset = parsePageToken(opts.pageToken);
     return this.h.read(async () => {
-      const rows = (await this.h
+      const rows = await this.h
         .stmt(`SELECT rm.* FROM registered_models rm WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
-        .all(...where.params, max + 1, offset)) as RegisteredModelRow[];
+        .all<RegisteredModelRow>(...where.params, max + 1, offset);
       const items = await mapAsync(rows.slice(0, max), (r) => this.toRegisteredModel(r));
       return rows.length > max ? { items, nextPageToken: createPageToken(offset + max) } : { items };
     });
@@ -265,9 +264,9 @@ export class PgRegistryStore implements TrackingStoreRegistry {
   async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
     return this.h.read(async () => {
       await this.modelRow(name);
-      const a = (await this.h
+      const a = await this.h
         .stmt('SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?')
-        .get(name, alias)) as { version: number } | undefined;
+        .get<{ version: number }>(name, alias);
       if (!a) throw invalid(`Registered model alias ${alias} not found.`);
       return await this.toModelVersion(await this.versionRow(name, String(a.version)));
     });
@@ -284,8 +283,9 @@ export class PgRegistryStore implements TrackingStoreRegistry {
         `Invalid model version source: '${source}'. To use a local path as a model version source, the run_id request parameter has to be specified and the local path has to be contained within the artifact directory of the run specified by the run_id.`,
       );
     if (!runId) throw fail();
-    const run = (await this.h.stmt('SELECT artifact_uri FROM runs WHERE run_uuid = ?').get(runId)) as
-      { artifact_uri: string } | undefined;
+    const run = await this.h
+      .stmt('SELECT artifact_uri FROM runs WHERE run_uuid = ?')
+      .get<{ artifact_uri: string }>(runId);
     const root = run ? localPathOf(run.artifact_uri) : undefined;
     if (!root || !isAbsolute(local)) throw fail();
     const a = normalize(local);
@@ -307,9 +307,9 @@ export class PgRegistryStore implements TrackingStoreRegistry {
       let modelId = opts.modelId || null;
       const m = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(opts.source);
       const logged = m
-        ? ((await this.h
+        ? await this.h
             .stmt(`SELECT * FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'`)
-            .get(m[1])) as LoggedModelRow | undefined)
+            .get<LoggedModelRow>(m[1])
         : undefined;
       if (logged) {
         storage = logged.artifact_location;
@@ -340,7 +340,7 @@ export class PgRegistryStore implements TrackingStoreRegistry {
           opts.runLink ?? null,
           modelId,
         );
-      const ins = await this.h.stmt(
+      const ins = this.h.stmt(
         'INSERT OR REPLACE INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?)',
       );
       for (const t of tags) await ins.run(opts.name, version, t.key, t.value);
@@ -412,11 +412,11 @@ export class PgRegistryStore implements TrackingStoreRegistry {
     const order = modelVersionOrderSql(opts.orderBy);
     const offset = parsePageToken(opts.pageToken);
     return this.h.read(async () => {
-      const rows = (await this.h
+      const rows = await this.h
         .stmt(
           `SELECT mv.* FROM model_versions mv WHERE mv.current_stage != '${DELETED_STAGE}' AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
         )
-        .all(...where.params, max + 1, offset)) as ModelVersionRow[];
+        .all<ModelVersionRow>(...where.params, max + 1, offset);
       const items = await mapAsync(rows.slice(0, max), (r) => this.toModelVersion(r));
       return rows.length > max ? { items, nextPageToken: createPageToken(offset + max) } : { items };
     });

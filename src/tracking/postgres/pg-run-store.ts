@@ -83,9 +83,9 @@ export class PgRunStore implements TrackingStoreRuns {
   // ------------------------------------------------------------ experiments
 
   private async toExperiment(row: ExperimentRow): Promise<Experiment> {
-    const tags = (await this.h
+    const tags = await this.h
       .stmt('SELECT key, value FROM experiment_tags WHERE experiment_id = ? ORDER BY key')
-      .all(row.experiment_id)) as Tag[];
+      .all<Tag>(row.experiment_id);
     return {
       experimentId: String(row.experiment_id),
       name: row.name,
@@ -120,9 +120,7 @@ export class PgRunStore implements TrackingStoreRuns {
       await this.h
         .stmt('UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?')
         .run(artifactLocation || joinUri(this.h.root, String(id)), id);
-      const ins = await this.h.stmt(
-        'INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)',
-      );
+      const ins = this.h.stmt('INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)');
       for (const t of tags) await ins.run(id, t.key, t.value);
       return String(id);
     });
@@ -134,8 +132,7 @@ export class PgRunStore implements TrackingStoreRuns {
 
   async getExperimentByName(name: string): Promise<Experiment> {
     return this.h.read(async () => {
-      const row = (await this.h.stmt('SELECT * FROM experiments WHERE name = ?').get(name)) as
-        ExperimentRow | undefined;
+      const row = await this.h.stmt('SELECT * FROM experiments WHERE name = ?').get<ExperimentRow>(name);
       if (!row) throw notFound(`Could not find experiment with name '${name}'`);
       return await this.toExperiment(row);
     });
@@ -149,11 +146,11 @@ export class PgRunStore implements TrackingStoreRuns {
     const offset = parsePageToken(opts.pageToken);
     const stages = lifecycleStages(opts.viewType);
     return this.h.read(async () => {
-      const rows = (await this.h
+      const rows = await this.h
         .stmt(
           `SELECT e.* FROM experiments e WHERE e.lifecycle_stage IN (${stages.map(() => '?').join(',')}) AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
         )
-        .all(...stages, ...where.params, max + 1, offset)) as ExperimentRow[];
+        .all<ExperimentRow>(...stages, ...where.params, max + 1, offset);
       const page = await mapAsync(rows.slice(0, max), (r) => this.toExperiment(r));
       return rows.length > max ? { items: page, nextPageToken: createPageToken(offset + max) } : { items: page };
     });
@@ -199,8 +196,9 @@ export class PgRunStore implements TrackingStoreRuns {
       const row = await experimentRow(this.h, experimentId);
       if (row.lifecycle_stage !== 'active')
         throw new AppError('INVALID_STATE', 'Cannot rename a non-active experiment.');
-      const clash = (await this.h.stmt('SELECT experiment_id FROM experiments WHERE name = ?').get(newName)) as
-        { experiment_id: number } | undefined;
+      const clash = await this.h
+        .stmt('SELECT experiment_id FROM experiments WHERE name = ?')
+        .get<{ experiment_id: number }>(newName);
       if (clash && clash.experiment_id !== row.experiment_id)
         throw new AppError(
           'RESOURCE_ALREADY_EXISTS',
@@ -359,7 +357,7 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
           opts.startTime ?? this.h.clock.now(),
           joinUri(exp.artifact_location, runId, 'artifacts'),
         );
-      const ins = await this.h.stmt('INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)');
+      const ins = this.h.stmt('INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)');
       for (const t of tags) await ins.run(runId, t.key, truncate(t.value, MAX_TAG_VAL_LENGTH));
       await ins.run(runId, SYSTEM_TAGS.runName, runName);
       return await this.toRun(runId);
@@ -459,9 +457,9 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
 
   private async insertParam(runId: string, p: Param): Promise<void> {
     const value = truncate(p.value, MAX_PARAM_VAL_LENGTH);
-    const existing = (await this.h
+    const existing = await this.h
       .stmt('SELECT value FROM params WHERE run_uuid = ? AND key = ?')
-      .get(runId, p.key)) as { value: string } | undefined;
+      .get<{ value: string }>(runId, p.key);
     if (existing) {
       if (existing.value === value) return;
       throw invalid(
@@ -630,7 +628,7 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
     }
     await this.h.write(async () => {
       await activeRunRow(this.h, runId);
-      const ins = await this.h.stmt(
+      const ins = this.h.stmt(
         'INSERT OR REPLACE INTO run_inputs (run_uuid, name, digest, source_type, source, schema, profile, context, tags_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );
       for (const { dataset: d, tags = [] } of datasets) {
@@ -659,14 +657,14 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
     }
     if (model === null || typeof model !== 'object' || Array.isArray(model))
       throw invalid('Malformed model info. model_json must be a JSON object.');
-    const missing = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'].filter((k) => !(k in (model as object)));
+    const missing = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'].filter((k) => !(k in model));
     if (missing.length)
       throw invalid(`Model json is missing mandatory fields: [${missing.map((k) => `'${k}'`).join(', ')}]`);
     await this.h.write(async () => {
       await activeRunRow(this.h, runId);
-      const prev = (await this.h
+      const prev = await this.h
         .stmt('SELECT value FROM tags WHERE run_uuid = ? AND key = ?')
-        .get(runId, SYSTEM_TAGS.logModelHistory)) as { value: string } | undefined;
+        .get<{ value: string }>(runId, SYSTEM_TAGS.logModelHistory);
       let list: unknown[] = [];
       try {
         if (prev) list = JSON.parse(prev.value) as unknown[];
@@ -686,11 +684,11 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
     return this.h.read(async () => {
       await runRow(this.h, runId);
       const limit = opts.maxResults === undefined ? null : opts.maxResults + 1;
-      const rows = (await this.h
+      const rows = await this.h
         .stmt(
           'SELECT value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, is_nan, value LIMIT ? OFFSET ?',
         )
-        .all(runId, key, limit, offset)) as MetricRow[];
+        .all<MetricRow>(runId, key, limit, offset);
       const max = opts.maxResults ?? rows.length;
       const items = rows.slice(0, max).map((r) => metricFromRow(key, r));
       return rows.length > max ? { items, nextPageToken: createPageToken(offset + max) } : { items };

@@ -19,6 +19,7 @@ import type {
   Stage,
   Tag,
 } from '../entities.js';
+import { scalarText } from '../../core/text.js';
 
 export type Json = Record<string, unknown>;
 
@@ -115,13 +116,13 @@ function num(x: unknown): number {
   return typeof x === 'number' ? x : Number(x ?? 0);
 }
 function str(x: unknown): string {
-  return x === undefined || x === null ? '' : String(x);
+  return x === undefined || x === null ? '' : scalarText(x);
 }
 function list(x: unknown): Json[] {
   return Array.isArray(x) ? (x as Json[]) : [];
 }
 function optStr(x: unknown): string | undefined {
-  return x === undefined || x === null ? undefined : String(x);
+  return x === undefined || x === null ? undefined : scalarText(x);
 }
 
 /** Drop undefined values and empty arrays, as message_to_json does. */

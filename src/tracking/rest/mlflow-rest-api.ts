@@ -8,6 +8,7 @@ import type { Metric, Page } from '../entities.js';
 import { encodeDouble, type Json } from '../protocol/codec.js';
 import type { Endpoint } from '../protocol/endpoints.js';
 import type { MlflowHttpClient } from './http-client.js';
+import { scalarText } from '../../core/text.js';
 
 export function list(x: unknown): Json[] {
   return Array.isArray(x) ? (x as Json[]) : [];
@@ -43,7 +44,7 @@ export class MlflowRestApi {
     // as its Python client sends it in both places.
     const path =
       '/api/2.0' +
-      endpoint.path.replace(/:([a-z_]+)/g, (_m, name: string) => encodeURIComponent(String(body[name] ?? '')));
+      endpoint.path.replace(/:([a-z_]+)/g, (_m, name: string) => encodeURIComponent(scalarText(body[name] ?? '')));
     if (method === 'GET') {
       const query: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(body)) query[k] = Array.isArray(v) ? v.map(String) : String(v);

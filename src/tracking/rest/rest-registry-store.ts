@@ -7,6 +7,7 @@ import { decodeModelVersion, decodeRegisteredModel, encodeTags, type Json } from
 import { ENDPOINTS } from '../protocol/endpoints.js';
 import type { CreateModelVersionOptions, SearchRegistryOptions, TrackingStoreRegistry } from '../store.js';
 import { list, page, type MlflowRestApi } from './mlflow-rest-api.js';
+import { scalarText } from '../../core/text.js';
 
 /** Registered models and versions through an MLflow server. */
 export class RestRegistryStore implements TrackingStoreRegistry {
@@ -114,7 +115,7 @@ export class RestRegistryStore implements TrackingStoreRegistry {
   }
   async getModelVersionDownloadUri(name: string, version: string): Promise<string> {
     const out = await this.api.call(ENDPOINTS.getModelVersionDownloadUri, { name, version });
-    return String(out.artifact_uri ?? '');
+    return scalarText(out.artifact_uri ?? '');
   }
   async setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void> {
     await this.api.call(ENDPOINTS.setModelVersionTag, { name, version, key, value });

@@ -129,7 +129,7 @@ function once(url: URL, opts: SendOptions): Promise<IncomingMessage> {
     try {
       req = send(url, { method: opts.method, headers, signal: opts.signal });
     } catch (e) {
-      reject(e as Error);
+      reject(e instanceof Error ? e : new Error(`cannot send the request to ${url.origin}`, { cause: e }));
       return;
     }
     req.on('response', resolve);

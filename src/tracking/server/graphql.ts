@@ -33,6 +33,7 @@ import {
   type GraphQLFieldResolver,
   type GraphQLOutputType,
   type SelectionSetNode,
+  type ValueNode,
 } from 'graphql';
 import { AppError } from '../../core/errors.js';
 import { ENDPOINTS, type EndpointName } from '../protocol/endpoints.js';
@@ -60,7 +61,7 @@ function buildMlflowSchema() {
       if (!Number.isInteger(n)) throw new GraphQLError(`LongString cannot represent ${JSON.stringify(v)}`);
       return n;
     },
-    parseLiteral: (node: { kind: string; value?: string }) =>
+    parseLiteral: (node: ValueNode) =>
       node.kind === Kind.INT || node.kind === Kind.STRING ? Number(node.value) : undefined,
   });
   return schema;

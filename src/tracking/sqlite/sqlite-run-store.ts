@@ -614,7 +614,7 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
     }
     if (model === null || typeof model !== 'object' || Array.isArray(model))
       throw invalid('Malformed model info. model_json must be a JSON object.');
-    const missing = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'].filter((k) => !(k in (model as object)));
+    const missing = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'].filter((k) => !(k in model));
     if (missing.length)
       throw invalid(`Model json is missing mandatory fields: [${missing.map((k) => `'${k}'`).join(', ')}]`);
     this.h.write(() => {

@@ -326,9 +326,9 @@ async function importLoggedModels(
 /** A version's source in destination terms: runs:/, models:/ and the run's artifact location rewritten. */
 function rewriteSource(v: ModelVersion, runMap: Map<string, RunMapping>, modelMap: Map<string, string>): string {
   const runs = /^runs:\/([^/]+)(\/.*)?$/.exec(v.source);
-  if (runs && runMap.has(runs[1]!)) return `runs:/${runMap.get(runs[1]!)!.dstRunId}${runs[2] ?? ''}`;
+  if (runs && runMap.has(runs[1])) return `runs:/${runMap.get(runs[1])!.dstRunId}${runs[2] ?? ''}`;
   const models = /^models:\/(m-[0-9a-f]+)(\/.*)?$/.exec(v.source);
-  if (models && modelMap.has(models[1]!)) return `models:/${modelMap.get(models[1]!)}${models[2] ?? ''}`;
+  if (models && modelMap.has(models[1])) return `models:/${modelMap.get(models[1])}${models[2] ?? ''}`;
   const run = v.runId ? runMap.get(v.runId) : undefined;
   if (run && run.srcArtifactUri && v.source.startsWith(run.srcArtifactUri))
     return run.dstArtifactUri + v.source.slice(run.srcArtifactUri.length);
@@ -393,7 +393,7 @@ async function importRegisteredModel(
     }
     versionMap.set(v.version, target.version);
     if (target.currentStage !== v.currentStage)
-      target = await store.transitionModelVersionStage(name, target.version, v.currentStage, false);
+      await store.transitionModelVersionStage(name, target.version, v.currentStage, false);
   }
   for (const a of rec.model.aliases) {
     const to = versionMap.get(a.version);
