@@ -70,7 +70,10 @@ export function monitorExport(o: MonitorExportOptions): number {
     for (const r of iterateRecords(db, o.query)) {
       buf += JSON.stringify(exportRow(r)) + '\n';
       n++;
-      if (buf.length > 1 << 16) (emit(buf), (buf = ''));
+      if (buf.length > 1 << 16) {
+        emit(buf);
+        buf = '';
+      }
     }
     if (buf) emit(buf);
     file?.commit();
@@ -101,7 +104,7 @@ export async function resolveReference(
   const profile = async (file: string, check: boolean): Promise<ReferenceResolution | string> => {
     const loaded = await loadListings(file, { params: o.params, env: o.env, logger: o.logger, requireTarget: true });
     let frame = loaded.frame;
-    let y = loaded.y!;
+    const y = loaded.y!;
     const want = bundle.metadata.training.dataHash;
     if (check) {
       if (dataFingerprint(frame, y) !== want) {
@@ -112,7 +115,6 @@ export async function resolveReference(
         if (dataFingerprint(f2, y2) !== want)
           return `its training source ${file} no longer holds the rows it was trained on (fingerprint differs)`;
         frame = f2;
-        y = y2;
       }
     }
     const full = withOptionalColumns(frame, bundle.inputSchema);

@@ -2,6 +2,7 @@
  * `carprice monitor export|drift|feedback|shadow`: reading the prediction log `carprice
  * serve` writes. Each maps flags to the function of the same name in jobs/monitor*.ts.
  */
+import { resolve } from 'node:path';
 import type { Command, CommandContext, ParsedArgs } from '../command.js';
 import { TRACKING_STORE_HELP, TRACKING_STORE_OPTIONS, trackingUriFromFlags } from './tracking-flags.js';
 
@@ -52,7 +53,6 @@ ${LOG_HELP}
   async run(args, ctx) {
     const { AppError } = await import('../../core/errors.js');
     const { monitorExport } = await import('../../jobs/monitor.js');
-    const { resolve } = await import('node:path');
     const c = await common(args, ctx, null);
     const role = args.values.role as string | undefined;
     if (role !== undefined && role !== 'champion' && role !== 'challenger')
@@ -157,7 +157,6 @@ fewer than --min-slice sales are left out, those with MAPE above 1.5x overall fl
   },
   async run(args, ctx) {
     const { AppError } = await import('../../core/errors.js');
-    const { resolve } = await import('node:path');
     const { monitorFeedback, formatFeedbackReport } = await import('../../jobs/monitor-feedback.js');
     const file = args.positionals[0];
     if (!file || args.positionals.length > 1)

@@ -1,4 +1,5 @@
 /** `carprice serve`: the prediction API over the registry model (or a bundle directory). */
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../core/errors.js';
 import type { Params } from '../../config/params.js';
@@ -201,7 +202,6 @@ async function monitoringOptions(
       );
     return undefined;
   }
-  const { resolve } = await import('node:path');
   const { thresholdsFromParams } = await import('../../monitoring/drift-report.js');
   const { parseDuration } = await import('../../monitoring/time-window.js');
   return {
