@@ -4,9 +4,11 @@
  *   search over 10,000 runs, metrics/params filter
  *   and order_by, pages of 100 and of 1,000 (MLflow's
  *   default max_results for search-runs)             < 100 ms
- * on the embedded SQLite store (a real file in a temp dir), plus the same calls through
- * the REST store and our server on 127.0.0.1 for reference. Prints medians and ratios.
- * Run: npx tsc -p . && node dist/bench/tracking.js
+ * on the embedded SQLite store (a real file in a temp dir) and, with the same 10,000 runs
+ * and the same calls, through the REST store against our tracking server on 127.0.0.1 (a
+ * SQLite file behind it). Prints medians, the SQLite and REST figures side by side and
+ * their ratio (the cost of HTTP + JSON), and the load average.
+ * Run: npx tsc -p . && node dist/bench/tracking.js [--runs N]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -33,11 +35,19 @@ async function time(reps: number, fn: (i: number) => Promise<unknown>): Promise<
   return median(out);
 }
 
-function report(label: string, ms: number, target: number): void {
-  const ratio = ms / target;
+/** One measured call: what it is, its median in ms and its target. */
+interface Figure {
+  label: string;
+  ms: number;
+  target: number;
+}
+
+function report(store: string, f: Figure): Figure {
+  const ratio = f.ms / f.target;
   process.stdout.write(
-    `${label.padEnd(62)} ${ms.toFixed(2).padStart(8)} ms   target < ${target} ms   ${(ratio * 100).toFixed(0).padStart(4)}% of budget ${ratio < 1 ? 'OK' : 'SLOW'}\n`,
+    `[${store}] ${f.label.padEnd(55)} ${f.ms.toFixed(2).padStart(8)} ms   target < ${f.target} ms   ${(ratio * 100).toFixed(0).padStart(4)}% of budget ${ratio < 1 ? 'OK' : 'SLOW'}\n`,
   );
+  return f;
 }
 
 function batch(run: number, rep: number): Metric[] {
@@ -49,13 +59,16 @@ function batch(run: number, rep: number): Metric[] {
   }));
 }
 
-async function benchStore(name: string, store: TrackingStore, runs: number): Promise<void> {
+async function benchStore(name: string, store: TrackingStore, runs: number): Promise<Figure[]> {
+  const figures: Figure[] = [];
   const exp = await store.createExperiment(`bench-${name}`);
   const run = await store.createRun({ experimentId: exp });
-  report(
-    `[${name}] log-batch 1,000 metrics (median of 30)`,
-    await time(30, (i) => store.logBatch(run.info.runId, { metrics: batch(0, i) })),
-    20,
+  figures.push(
+    report(name, {
+      label: 'log-batch 1,000 metrics (median of 30)',
+      ms: await time(30, (i) => store.logBatch(run.info.runId, { metrics: batch(0, i) })),
+      target: 20,
+    }),
   );
 
   const sexp = await store.createExperiment(`search-${name}`);
@@ -88,32 +101,40 @@ async function benchStore(name: string, store: TrackingStore, runs: number): Pro
       });
       count = p.items.length;
     });
-    report(`[${name}] search ${runs} runs, filter+order_by, page ${max} (${count} hits)`, ms, 100);
+    figures.push(
+      report(name, { label: `search ${runs} runs, filter+order_by, page ${max} (${count} hits)`, ms, target: 100 }),
+    );
   }
-  report(
-    `[${name}] search ${runs} runs, params filter only, page 100`,
-    await time(10, () =>
-      store.searchRuns({
-        experimentIds: [sexp],
-        filter: "params.depth = '3'",
-        orderBy: ['params.model ASC'],
-        maxResults: 100,
-      }),
-    ),
-    100,
+  figures.push(
+    report(name, {
+      label: `search ${runs} runs, params filter only, page 100`,
+      ms: await time(10, () =>
+        store.searchRuns({
+          experimentIds: [sexp],
+          filter: "params.depth = '3'",
+          orderBy: ['params.model ASC'],
+          maxResults: 100,
+        }),
+      ),
+      target: 100,
+    }),
   );
+  return figures;
 }
 
-// Figures on this 2-core machine swing with whatever else runs: print the load next to them.
-process.stdout.write(
-  `load average (1/5/15 min): ${loadavg()
+const load = () =>
+  loadavg()
     .map((x) => x.toFixed(2))
-    .join(' / ')}\n`,
-);
+    .join(' / ');
+
+const argv = process.argv.slice(2);
+const RUNS = argv.includes('--runs') ? Number(argv[argv.indexOf('--runs') + 1]) : 10_000;
+// Figures on this 2-core machine swing with whatever else runs: print the load next to them.
+process.stdout.write(`load average (1/5/15 min): ${load()}\n`);
 const dir = mkdtempSync(join(tmpdir(), 'carprice-bench-tracking-'));
 try {
   const sqlite = new SqliteTrackingStore({ path: join(dir, 'bench.db'), defaultArtifactRoot: join(dir, 'art') });
-  await benchStore('sqlite', sqlite, 10_000);
+  const bySqlite = await benchStore('sqlite', sqlite, RUNS);
 
   const backend = new SqliteTrackingStore({ path: join(dir, 'server.db'), defaultArtifactRoot: 'mlflow-artifacts:' });
   const app = await buildTrackingServer({ store: backend });
@@ -122,10 +143,23 @@ try {
     trackingUri: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
     maxRetries: 0,
   });
-  await benchStore('rest', rest, 2_000);
+  const byRest = await benchStore('rest', rest, RUNS);
   await app.close();
   await backend.close();
   await sqlite.close();
+
+  process.stdout.write(
+    `\nthe same calls on the same ${RUNS.toLocaleString('en')} runs, median ms (load average now ${load()}):\n`,
+  );
+  process.stdout.write(
+    `${'call'.padEnd(55)} ${'SQLite'.padStart(8)} ${'REST'.padStart(8)} ${'REST/SQLite'.padStart(12)}\n`,
+  );
+  bySqlite.forEach((f, i) => {
+    const r = byRest[i];
+    process.stdout.write(
+      `${f.label.padEnd(55)} ${f.ms.toFixed(2).padStart(8)} ${r.ms.toFixed(2).padStart(8)} ${(r.ms / f.ms).toFixed(2).padStart(11)}x\n`,
+    );
+  });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -5,38 +5,12 @@
  * experiments (sqlite-run-store.ts), the model registry (sqlite-registry-store.ts) and
  * logged models (sqlite-logged-model-store.ts), all on one shared handle (sqlite-db.ts:
  * connection, statement caches, transactions). This class is the TrackingStore the rest of
- * carprice sees; it only opens the handle and forwards each call to the part that owns it.
+ * carprice sees; it opens the handle and hands the parts to CompositeTrackingStore.
  * Several processes can log to the same file at once without losing a row, and a process
  * killed mid-run leaves every committed write readable. Timestamps come from an injectable
  * clock.
  */
-import type {
-  Dataset,
-  Experiment,
-  LoggedModel,
-  LoggedModelStatus,
-  Metric,
-  ModelVersion,
-  Page,
-  Param,
-  RegisteredModel,
-  Run,
-  RunInfo,
-  Tag,
-} from '../entities.js';
-import type {
-  CreateLoggedModelOptions,
-  CreateModelVersionOptions,
-  CreateRunOptions,
-  LogBatchOptions,
-  MetricHistoryOptions,
-  SearchExperimentsOptions,
-  SearchLoggedModelsOptions,
-  SearchRegistryOptions,
-  SearchRunsOptions,
-  TrackingStore,
-  UpdateRunOptions,
-} from '../store.js';
+import { CompositeTrackingStore } from '../composite-store.js';
 import { SqliteDb, type SqliteDbOptions } from './sqlite-db.js';
 import { SqliteLoggedModelStore } from './sqlite-logged-model-store.js';
 import { SqliteRegistryStore } from './sqlite-registry-store.js';
@@ -45,194 +19,21 @@ import { ensureDefaultExperiment, SqliteRunStore } from './sqlite-run-store.js';
 export type SqliteTrackingStoreOptions = SqliteDbOptions;
 
 /** SQLite-backed TrackingStore. */
-export class SqliteTrackingStore implements TrackingStore {
+export class SqliteTrackingStore extends CompositeTrackingStore {
   readonly kind = 'sqlite';
   private readonly h: SqliteDb;
-  private readonly runs: SqliteRunStore;
-  private readonly registry: SqliteRegistryStore;
-  private readonly loggedModels: SqliteLoggedModelStore;
 
   constructor(opts: SqliteTrackingStoreOptions) {
-    this.h = new SqliteDb(opts, ensureDefaultExperiment);
-    this.runs = new SqliteRunStore(this.h);
-    this.registry = new SqliteRegistryStore(this.h);
-    this.loggedModels = new SqliteLoggedModelStore(this.h);
+    const h = new SqliteDb(opts, ensureDefaultExperiment);
+    super({
+      runs: new SqliteRunStore(h),
+      registry: new SqliteRegistryStore(h),
+      loggedModels: new SqliteLoggedModelStore(h),
+    });
+    this.h = h;
   }
 
   async close(): Promise<void> {
     this.h.close();
-  }
-
-  // ------------------------------------------------------------ runs (sqlite-run-store.ts)
-
-  createExperiment(name: string, artifactLocation?: string, tags?: Tag[]): Promise<string> {
-    return this.runs.createExperiment(name, artifactLocation, tags);
-  }
-  getExperiment(experimentId: string): Promise<Experiment> {
-    return this.runs.getExperiment(experimentId);
-  }
-  getExperimentByName(name: string): Promise<Experiment> {
-    return this.runs.getExperimentByName(name);
-  }
-  searchExperiments(opts?: SearchExperimentsOptions): Promise<Page<Experiment>> {
-    return this.runs.searchExperiments(opts);
-  }
-  deleteExperiment(experimentId: string): Promise<void> {
-    return this.runs.deleteExperiment(experimentId);
-  }
-  restoreExperiment(experimentId: string): Promise<void> {
-    return this.runs.restoreExperiment(experimentId);
-  }
-  renameExperiment(experimentId: string, newName: string): Promise<void> {
-    return this.runs.renameExperiment(experimentId, newName);
-  }
-  setExperimentTag(experimentId: string, key: string, value: string): Promise<void> {
-    return this.runs.setExperimentTag(experimentId, key, value);
-  }
-  deleteExperimentTag(experimentId: string, key: string): Promise<void> {
-    return this.runs.deleteExperimentTag(experimentId, key);
-  }
-  createRun(opts?: CreateRunOptions): Promise<Run> {
-    return this.runs.createRun(opts);
-  }
-  getRun(runId: string): Promise<Run> {
-    return this.runs.getRun(runId);
-  }
-  updateRun(runId: string, opts: UpdateRunOptions): Promise<RunInfo> {
-    return this.runs.updateRun(runId, opts);
-  }
-  deleteRun(runId: string): Promise<void> {
-    return this.runs.deleteRun(runId);
-  }
-  restoreRun(runId: string): Promise<void> {
-    return this.runs.restoreRun(runId);
-  }
-  searchRuns(opts: SearchRunsOptions): Promise<Page<Run>> {
-    return this.runs.searchRuns(opts);
-  }
-  logMetric(runId: string, metric: Metric): Promise<void> {
-    return this.runs.logMetric(runId, metric);
-  }
-  logParam(runId: string, param: Param): Promise<void> {
-    return this.runs.logParam(runId, param);
-  }
-  setTag(runId: string, key: string, value: string): Promise<void> {
-    return this.runs.setTag(runId, key, value);
-  }
-  deleteTag(runId: string, key: string): Promise<void> {
-    return this.runs.deleteTag(runId, key);
-  }
-  logBatch(runId: string, batch: LogBatchOptions): Promise<void> {
-    return this.runs.logBatch(runId, batch);
-  }
-  logInputs(runId: string, datasets: { dataset: Dataset; tags?: Tag[] }[]): Promise<void> {
-    return this.runs.logInputs(runId, datasets);
-  }
-  logModel(runId: string, modelJson: string): Promise<void> {
-    return this.runs.logModel(runId, modelJson);
-  }
-  getMetricHistory(runId: string, key: string, opts?: MetricHistoryOptions): Promise<Page<Metric>> {
-    return this.runs.getMetricHistory(runId, key, opts);
-  }
-
-  // ------------------------------------------------------------ registry (sqlite-registry-store.ts)
-
-  createRegisteredModel(name: string, tags?: Tag[], description?: string): Promise<RegisteredModel> {
-    return this.registry.createRegisteredModel(name, tags, description);
-  }
-  getRegisteredModel(name: string): Promise<RegisteredModel> {
-    return this.registry.getRegisteredModel(name);
-  }
-  renameRegisteredModel(name: string, newName: string): Promise<RegisteredModel> {
-    return this.registry.renameRegisteredModel(name, newName);
-  }
-  updateRegisteredModel(name: string, description: string): Promise<RegisteredModel> {
-    return this.registry.updateRegisteredModel(name, description);
-  }
-  deleteRegisteredModel(name: string): Promise<void> {
-    return this.registry.deleteRegisteredModel(name);
-  }
-  searchRegisteredModels(opts?: SearchRegistryOptions): Promise<Page<RegisteredModel>> {
-    return this.registry.searchRegisteredModels(opts);
-  }
-  getLatestVersions(name: string, stages?: string[]): Promise<ModelVersion[]> {
-    return this.registry.getLatestVersions(name, stages);
-  }
-  setRegisteredModelTag(name: string, key: string, value: string): Promise<void> {
-    return this.registry.setRegisteredModelTag(name, key, value);
-  }
-  deleteRegisteredModelTag(name: string, key: string): Promise<void> {
-    return this.registry.deleteRegisteredModelTag(name, key);
-  }
-  setRegisteredModelAlias(name: string, alias: string, version: string): Promise<void> {
-    return this.registry.setRegisteredModelAlias(name, alias, version);
-  }
-  deleteRegisteredModelAlias(name: string, alias: string): Promise<void> {
-    return this.registry.deleteRegisteredModelAlias(name, alias);
-  }
-  getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
-    return this.registry.getModelVersionByAlias(name, alias);
-  }
-  createModelVersion(opts: CreateModelVersionOptions): Promise<ModelVersion> {
-    return this.registry.createModelVersion(opts);
-  }
-  getModelVersion(name: string, version: string): Promise<ModelVersion> {
-    return this.registry.getModelVersion(name, version);
-  }
-  updateModelVersion(name: string, version: string, description: string): Promise<ModelVersion> {
-    return this.registry.updateModelVersion(name, version, description);
-  }
-  transitionModelVersionStage(
-    name: string,
-    version: string,
-    stage: string,
-    archiveExistingVersions: boolean,
-  ): Promise<ModelVersion> {
-    return this.registry.transitionModelVersionStage(name, version, stage, archiveExistingVersions);
-  }
-  deleteModelVersion(name: string, version: string): Promise<void> {
-    return this.registry.deleteModelVersion(name, version);
-  }
-  searchModelVersions(opts?: SearchRegistryOptions): Promise<Page<ModelVersion>> {
-    return this.registry.searchModelVersions(opts);
-  }
-  getModelVersionDownloadUri(name: string, version: string): Promise<string> {
-    return this.registry.getModelVersionDownloadUri(name, version);
-  }
-  setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void> {
-    return this.registry.setModelVersionTag(name, version, key, value);
-  }
-  deleteModelVersionTag(name: string, version: string, key: string): Promise<void> {
-    return this.registry.deleteModelVersionTag(name, version, key);
-  }
-
-  // ------------------------------------------------------------ loggedModels (sqlite-logged-model-store.ts)
-
-  createLoggedModel(opts: CreateLoggedModelOptions): Promise<LoggedModel> {
-    return this.loggedModels.createLoggedModel(opts);
-  }
-  finalizeLoggedModel(modelId: string, status: LoggedModelStatus): Promise<LoggedModel> {
-    return this.loggedModels.finalizeLoggedModel(modelId, status);
-  }
-  getLoggedModel(modelId: string): Promise<LoggedModel> {
-    return this.loggedModels.getLoggedModel(modelId);
-  }
-  deleteLoggedModel(modelId: string): Promise<void> {
-    return this.loggedModels.deleteLoggedModel(modelId);
-  }
-  searchLoggedModels(opts: SearchLoggedModelsOptions): Promise<Page<LoggedModel>> {
-    return this.loggedModels.searchLoggedModels(opts);
-  }
-  setLoggedModelTags(modelId: string, tags: Tag[]): Promise<LoggedModel> {
-    return this.loggedModels.setLoggedModelTags(modelId, tags);
-  }
-  deleteLoggedModelTag(modelId: string, key: string): Promise<void> {
-    return this.loggedModels.deleteLoggedModelTag(modelId, key);
-  }
-  logLoggedModelParams(modelId: string, params: Param[]): Promise<void> {
-    return this.loggedModels.logLoggedModelParams(modelId, params);
-  }
-  logOutputs(runId: string, models: { modelId: string; step: number }[]): Promise<void> {
-    return this.loggedModels.logOutputs(runId, models);
   }
 }
