@@ -5,13 +5,14 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { fitJob, type FitJobMessage, type FitReply } from './parallel-fit.js';
+import { fromParts } from './matrix.js';
 
 const port = parentPort;
 if (port) {
   port.on('message', (m: FitJobMessage) => {
     let reply: FitReply;
     try {
-      reply = { id: m.id, saved: fitJob(m).toJSON() };
+      reply = { id: m.id, saved: fitJob({ ...m, X: fromParts(m.X) }).toJSON() };
     } catch (e) {
       const err = e as { code?: unknown; message?: unknown };
       reply = {
