@@ -41,7 +41,7 @@ const KNOWN: { item: string; todo: boolean; match: RegExp }[] = [
   {
     item: 'issue 18.5: add prints "Added \'path\' (md5)" and no autostage hint (DVC: only the git hint and "To enable auto staging")',
     todo: true,
-    match: /^#\d+ add [\w/.]+: stdout line/,
+    match: /^#\d+ add .+?: stdout line 1: DVC "", carprice "Added '/,
   },
   {
     item: 'issue 18.3: status -c lists every cached file and .dvc-tracked data (DVC: the outputs and the dependency paths inside them that its index knows)',
