@@ -252,7 +252,8 @@ export class StageRunner {
         return { outcome: 'restored', reason };
       }
     }
-    c.out.write(`Running stage '${name}'${c.force && !changed ? ' (forced)' : reason ? ` (${reason})` : ''}:\n`);
+    c.log.debug({ stage: name, reason: c.force && !changed ? 'forced' : reason }, 'running stage');
+    c.out.write(`Running stage '${name}':\n`);
     const lines = commandLines(def.cmd);
     if (c.dry) {
       for (const l of lines) c.out.write(`> ${l}\n`);
@@ -299,7 +300,8 @@ export class StageRunner {
       if (lacking.length) await c.fetchObjects(lacking);
     }
     if (!outs.every((o) => c.repo.cache.hasAll(o.md5))) return false;
-    c.out.write(`Stage '${name}' is cached - skipping run, checking out outputs${reason ? ` (${reason})` : ''}\n`);
+    c.log.debug({ stage: name, reason }, 'restoring stage from the cache');
+    c.out.write(`Stage '${name}' is cached - skipping run, checking out outputs\n`);
     if (c.dry) return true;
     for (let i = 0; i < stage.outs.length; i++) {
       const done = c.repo.cache.checkout(outs[i].md5, c.repo.abs(stage.outs[i].path), outs[i].isexec);
@@ -403,8 +405,10 @@ export class StageRunner {
     }
     if (await this.pullMissing(stage, obs)) return { outcome: 'pulled' };
     const reason = describeStatus(obs.status);
-    c.out.write(`Verifying data sources in '${stage.name}' (${reason})\n`);
+    c.log.debug({ stage: stage.name, reason }, 'verifying data sources');
+    // DVC says nothing for a data source in a dry run.
     if (c.dry) return { outcome: 'dry', reason };
+    c.out.write(`Verifying data sources in stage: '${stage.name}'\n`);
     const df = stage.dvcfile!;
     const newOuts: PyMap[] = [];
     for (let i = 0; i < stage.outs.length; i++) {

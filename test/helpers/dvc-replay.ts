@@ -116,6 +116,28 @@ function comparer(args: string[]): (theirs: string, ours: string) => boolean {
   return (a, b) => a === b;
 }
 
+/**
+ * Deliberate differences, applied to DVC's recorded text before comparing: carprice names
+ * itself in its hints ("Use `carprice push` ..."), has no core.autostage (so no "To enable
+ * auto staging" hint), and the files of a "git add" hint are compared as a set (DVC lists
+ * them from a Python set, in a different order on every run; carprice sorts them).
+ */
+export function normalizeDvcText(text: string): string {
+  return sortGitAdd(
+    text
+      .replace(/\nTo enable auto staging, run:\n\n\tdvc config core\.autostage true\n/g, '')
+      .replace(/`dvc (push|pull|checkout|repro)`/g, '`carprice $1`'),
+  );
+}
+
+/** The paths of `\tgit add ...` lines sorted (shell-quoted paths kept whole). */
+export function sortGitAdd(text: string): string {
+  return text.replace(
+    /^\tgit add (.*)$/gm,
+    (_m, files: string) => `\tgit add ${(files.match(/'[^']*'|\S+/g) ?? []).sort().join(' ')}`,
+  );
+}
+
 /** Replay a recording in a fresh temporary folder `base`; returns one result per checking step. */
 export async function replayDvc(rec: DvcRecording, base: string): Promise<StepResult[]> {
   const repo = join(base, 'repo');
@@ -145,12 +167,13 @@ export async function replayDvc(rec: DvcRecording, base: string): Promise<StepRe
     } else if (step.carprice) await runBuiltCli(step.carprice.map(expand), cwd);
     else if (step.dvc) {
       const r = await runBuiltCli(step.dvc.map(expand), cwd);
-      const got = { code: r.code, stdout: norm(r.stdout), stderr: norm(r.stderr) };
+      const got = { code: r.code, stdout: sortGitAdd(norm(r.stdout)), stderr: norm(r.stderr) };
+      const want = { stdout: normalizeDvcText(step.stdout ?? ''), stderr: normalizeDvcText(step.stderr ?? '') };
       const diffs: string[] = [];
       if ((step.code === 0) !== (got.code === 0)) diffs.push(`exit code: DVC ${step.code}, carprice ${got.code}`);
       const same = comparer(step.dvc);
-      if (!same(step.stdout ?? '', got.stdout)) diffs.push(firstDifference('stdout', step.stdout ?? '', got.stdout));
-      if (got.stderr !== step.stderr) diffs.push(firstDifference('stderr', step.stderr ?? '', got.stderr));
+      if (!same(want.stdout, got.stdout)) diffs.push(firstDifference('stdout', want.stdout, got.stdout));
+      if (got.stderr !== want.stderr) diffs.push(firstDifference('stderr', want.stderr, got.stderr));
       results.push({ index, label: `#${index} ${step.dvc.join(' ')}`, diffs, got });
     } else if (step.snapshot) {
       const diffs: string[] = [];

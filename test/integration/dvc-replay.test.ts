@@ -29,19 +29,9 @@ const KNOWN: { item: string; todo: boolean; match: RegExp }[] = [
     match: /^#\d+ dag( --outs)?( [\w/.]+)?: stdout line/,
   },
   {
-    item: 'issue 18.5: repro prints its reasons ("Running stage \'x\' (changed deps: ...)"), timings and a blank line after every stage, "Verifying data sources in \'x.dvc\'", "(dry run: ...)" and no autostage hint; DVC prints bare "Running stage \'x\':" lines, a blank line only between reproduced stages, and DVC\'s dry-run quirks',
-    todo: true,
-    match: /^#\d+ repro( --dry| --pull)?: (stdout|stderr) line/,
-  },
-  {
-    item: 'issue 18.5: the first repro --dry of a fresh pipeline: DVC stops at the first stage whose dependency an upstream stage would create (exit 255), carprice stops there too with its own message (exit 7)',
+    item: 'deliberate: repro --dry prints what would happen and ends with "(dry run: nothing was run or written)"; DVC prints "is cached - skipping run" and then "Running stage" for the same stage, and "Use `dvc push`" though nothing was written. On a missing dependency both stop (DVC exit 255 with a Python errno, carprice exit 7 naming the fix and the stages it skipped)',
     todo: false,
-    match: /^#12 repro --dry: exit code/,
-  },
-  {
-    item: 'issue 18.5: add prints "Added \'path\' (md5)" and no autostage hint (DVC: only the git hint and "To enable auto staging")',
-    todo: true,
-    match: /^#\d+ add .+?: stdout line 1: DVC "", carprice "Added '/,
+    match: /^#\d+ repro --dry: (stdout line|stderr line|exit code)/,
   },
   {
     item: 'issue 18.3: status -c lists every cached file and .dvc-tracked data (DVC: the outputs and the dependency paths inside them that its index knows)',
