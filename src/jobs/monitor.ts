@@ -149,6 +149,9 @@ export async function resolveReference(
   };
 }
 
+/** What `carprice monitor drift` exits with when a score passes an alert threshold (README, exit codes). */
+export const DRIFT_EXIT_CODE = 9;
+
 export interface MonitorDriftOptions {
   params: Params;
   cwd: string;
@@ -243,7 +246,7 @@ export function formatDriftReport(r: DriftReport): string {
   return lines.join('\n') + '\n';
 }
 
-/** Exit code of `carprice monitor drift`: 1 past an alert threshold, else 0. */
+/** Exit code of `carprice monitor drift`: 9 (DRIFT_EXIT_CODE) past an alert threshold, else 0. */
 export function driftExitCode(r: DriftReport): number {
-  return r.status === 'alert' ? 1 : 0;
+  return r.status === 'alert' ? DRIFT_EXIT_CODE : 0;
 }

@@ -270,6 +270,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   });
   // JSON only: a text/plain body is refused with 415 rather than reaching the schema as a string
   app.removeContentTypeParser('text/plain');
+
   const provider = o.provider;
   if (provider.current) metrics.setModel(provider.current.info);
   provider.onReload((e) => {
@@ -344,13 +345,19 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   const routeConfig =
     (o.rateLimitPerMinute ?? 0) > 0 ? { rateLimit: { max: o.rateLimitPerMinute!, timeWindow: 60_000 } } : {};
   const security = token ? [{ bearerAuth: [] as string[] }] : undefined;
+  // the API's responses are written by JSON.stringify: the handlers build exactly the
+  // documented objects, and compiling a fast-json-stringify serializer per route schema
+  // costs more start-up time than it saves on bodies of a few hundred bytes
+  const serializerCompiler = () => (data: unknown) => JSON.stringify(data);
   const predictionRoute = <T extends RouteSchema>(schema: T) => ({
     schema: servingSchema(schema),
+    serializerCompiler,
     onRequest: token ? authHook : undefined,
     config: { ...routeConfig, docSchema: { ...schema, security } },
   });
   const serviceRoute = <T extends RouteSchema>(schema: T) => ({
     schema: servingSchema(schema),
+    serializerCompiler,
     config: { docSchema: schema },
   });
 

@@ -1,6 +1,6 @@
 /**
  * `carprice monitor export` and `carprice monitor drift` as real processes on a real log:
- * JSON lines out, the drift table and its exit code (1 past an alert threshold, 0 for a
+ * JSON lines out, the drift table and its exit code (9 past an alert threshold, 0 for a
  * normal window), --json, and a bundle saved without a reference profile (rebuilt from its
  * training file when the fingerprint matches; otherwise the report says what is missing).
  */
@@ -32,9 +32,9 @@ bundle.save(join(dir, 'model'));
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('monitor drift: a shifted window exits 1 naming the drifted inputs; a normal one exits 0', async () => {
+test('monitor drift: a shifted window exits 9 naming the drifted inputs; a normal one exits 0', async () => {
   const shifted = await runBuiltCli(['monitor', 'drift', '--model', 'model', '--since', '1d'], dir);
-  assert.equal(shifted.code, 1, shifted.stderr);
+  assert.equal(shifted.code, 9, shifted.stderr);
   assert.match(shifted.stdout, /300 logged predictions/);
   assert.match(shifted.stdout, /^year\s.*ALERT/m);
   assert.match(shifted.stdout, /^make\s.*ALERT.*Kia \(unseen\)/m);
@@ -45,7 +45,7 @@ test('monitor drift: a shifted window exits 1 naming the drifted inputs; a norma
   assert.equal(normal.code, 0, normal.stdout + normal.stderr);
   assert.match(normal.stdout, /verdict: no drift past the thresholds over 400 logged predictions/);
   const json = await runBuiltCli(['monitor', 'drift', '--model', 'model', '--since', '1d', '--json'], dir);
-  assert.equal(json.code, 1);
+  assert.equal(json.code, 9);
   const r = JSON.parse(json.stdout);
   assert.equal(r.kind, 'carprice-drift-report');
   assert.equal(r.status, 'alert');

@@ -72,7 +72,7 @@ ${LOG_HELP}
 
 export const monitorDriftCommand: Command = {
   name: 'monitor drift',
-  summary: "Drift of the logged requests from the model's training data (exit 1 past the alert thresholds)",
+  summary: "Drift of the logged requests from the model's training data (exit 9 past the alert thresholds)",
   help: `Usage: carprice monitor drift [--since 7d] [--model URI|DIR] [--reference FILE] [--json]
 
 Compares a window of logged requests with the served model's training reference (stored
@@ -82,7 +82,7 @@ in the bundle when it was trained):
     share changes, and the unseen-category rate beyond what the training data leads to expect;
   - the predictions: PSI of the predicted prices on the training predictions' deciles.
 Thresholds and the minimum window are params.yaml monitoring.drift. Exit code 0 when no
-score passes an alert threshold (or the window is too small to judge), 1 when one does.
+score passes an alert threshold (or the window is too small to judge), 9 when one does.
 
   --since WHEN         window start: 24h, 7d, 2w or an ISO date (default monitoring.drift.window)
 ${LOG_HELP}
