@@ -15,7 +15,7 @@ import { splitIndices } from '../data/split.js';
 import { trainBundleParallel } from '../bundle/train-bundle.js';
 import { checkBundleTarget, type ModelBundle } from '../bundle/model-bundle.js';
 import { regressionMetrics, type RegressionMetrics } from '../ml/metrics.js';
-import { loadListings } from './load-listings.js';
+import { loadListings, type ProgressFactory } from './load-listings.js';
 import { checkHyperParams, trainedParams, trainingOptions, trainingThreads } from './training-options.js';
 import { CARPRICE_VERSION } from './version.js';
 
@@ -33,6 +33,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
   clock?: Clock;
   onReport?: (summary: string) => void;
+  /** Progress of reading the listings (a TTY meter in the CLI). */
+  progress?: ProgressFactory;
 }
 
 export interface TrainResult {

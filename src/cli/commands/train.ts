@@ -2,6 +2,7 @@
 import { AppError } from '../../core/errors.js';
 import { describeAlgorithms } from '../../ml/algorithm-catalog.js';
 import type { Command } from '../command.js';
+import { ttyProgress } from '../progress.js';
 import { formatMetrics, metricsJson } from './metrics-table.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './params-flags.js';
 
@@ -49,6 +50,7 @@ ${describeAlgorithms()}
       logger: ctx.logger,
       signal: ctx.signal,
       onReport: (s) => ctx.stderr.write(s + '\n'),
+      progress: ttyProgress(ctx.stderr),
     });
     // the process's peak resident memory (reading, features and fits; worker threads included)
     const peakMb = process.resourceUsage().maxRSS / 1024;

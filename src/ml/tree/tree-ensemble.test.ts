@@ -91,3 +91,31 @@ test('blocks of rows walked tree by tree give, bit for bit, the row-by-row sums 
     assert.equal(got[i], s, `row ${i}`);
   }
 });
+
+test('the compiled trees (generated code) give, bit for bit, the walked sums: numeric, categorical, missing, unseen and non-integer codes', async () => {
+  const { GradientBoostingRegressor } = await import('../gbt/index.js');
+  // a boosted model with native categorical splits and missing values, so every kind of node is compiled
+  const n = 1500;
+  const data = new Float64Array(n * 4);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = i % 13 === 0 ? NaN : Math.sin(i) * 10;
+    const c = i % 17 === 0 ? NaN : i % 9;
+    const b = (i * 7.3) % 5;
+    data.set([a, b, c, i % 2], i * 4);
+    y[i] = (Number.isNaN(a) ? 3 : a) + [5, -2, 7, 0, 1, -4, 2, 9, -1][i % 9] + b * 0.5;
+  }
+  const X = makeMatrix(n, 4, data, ['a', 'b', 'c', 'd'], {
+    categorical: [false, false, true, false],
+    nCategories: [0, 0, 9, 0],
+  });
+  const m = new GradientBoostingRegressor({ n_estimators: 40, max_depth: 4, learning_rate: 0.3 }).fit(X, y);
+  const trees = m.trees as TreeEnsemble;
+  // prediction rows also hold unseen (12), negative and non-integer codes
+  const test = new Float64Array(data);
+  for (let i = 0; i < n; i += 11) test[i * 4 + 2] = [12, -1, 2.5, NaN][(i / 11) % 4];
+  const T = makeMatrix(n, 4, test, ['a', 'b', 'c', 'd']);
+  const walked = trees.sumInto(T, new Float64Array(n), 0.25);
+  const compiled = trees.sumIntoCompiled(T, new Float64Array(n), 0.25);
+  for (let i = 0; i < n; i++) assert.ok(Object.is(compiled[i], walked[i]), `row ${i}: ${compiled[i]} vs ${walked[i]}`);
+});

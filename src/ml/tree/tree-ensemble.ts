@@ -50,6 +50,10 @@ export class TreeEnsemble {
   private readonly f64: Float64Array;
   private readonly proots: Int32Array;
   private readonly hasCategorical: boolean;
+  /** The trees as generated functions (see compileTrees), made on the first large batch. */
+  private compiled: CompiledPart[] | undefined;
+  /** (row, tree) pairs walked by sumInto so far. */
+  private cellsWalked = 0;
 
   constructor(
     readonly roots: Int32Array,
@@ -131,6 +135,11 @@ export class TreeEnsemble {
    */
   sumInto(X: Matrix, out: Float64Array, init: number, from = 0, to = this.roots.length): Float64Array {
     const { data, nCols, nRows } = X;
+    if (from === 0 && to === this.roots.length) {
+      // like a JIT: once this ensemble has walked enough (row, tree) pairs, compile it
+      this.cellsWalked += nRows * this.roots.length;
+      if (this.compiled || this.cellsWalked >= COMPILE_AFTER_CELLS) return this.sumIntoCompiled(X, out, init);
+    }
     const { i32, f64, catBits, proots } = this;
     // the way each row walks: 0 numeric splits only, 1 no missing values, 2 the full walk
     const kind = new Uint8Array(nRows);
@@ -153,6 +162,25 @@ export class TreeEnsemble {
                 : walk(i32, f64, catBits, root, data, base);
         }
       }
+    }
+    return out;
+  }
+
+  /**
+   * The same sums as `sumInto` over all trees, bit for bit, by the trees compiled to
+   * JavaScript (compileTrees): ~4x faster per row once V8 has optimised the generated code,
+   * which costs ~2-3 s of CPU for a 1,200-tree model, so `sumInto` switches to it only
+   * after COMPILE_AFTER_CELLS (row, tree) pairs (batch prediction of large files).
+   */
+  sumIntoCompiled(X: Matrix, out: Float64Array, init: number): Float64Array {
+    const { data, nCols, nRows } = X;
+    const parts = (this.compiled ??= compileTrees(this));
+    for (let i = 0; i < nRows; i++) out[i] = init;
+    // blocks of rows run part by part (a part's code stays hot for the block); each row
+    // still gets its trees' values added in tree order
+    for (let b = 0; b < nRows; b += COMPILED_BLOCK_ROWS) {
+      const e = Math.min(nRows, b + COMPILED_BLOCK_ROWS);
+      for (let p = 0; p < parts.length; p++) parts[p](data, nCols, out, b, e);
     }
     return out;
   }
@@ -248,6 +276,73 @@ export class TreeEnsemble {
       Uint32Array.from(s.catBits),
     );
   }
+}
+
+/** (row, tree) pairs walked before `sumInto` compiles the trees: 50,000 rows of 1,200 trees. */
+const COMPILE_AFTER_CELLS = 60_000_000;
+
+/** Nodes per generated function: larger ones take V8 longer to optimise (6,000 were never optimised). */
+const COMPILE_PART_NODES = 600;
+
+/** Rows per block of the compiled path. */
+const COMPILED_BLOCK_ROWS = 512;
+
+/** out[i] += the leaf values, in tree order, of a run of trees, for rows i0 .. i1 of data. */
+type CompiledPart = (data: Float64Array, nCols: number, out: Float64Array, i0: number, i1: number) => void;
+
+/** A number as JavaScript source that reads back as exactly the same float64 (-0 kept). */
+function literal(x: number): string {
+  return Object.is(x, -0) ? '-0' : String(x);
+}
+
+/**
+ * The trees as JavaScript functions (each tree one nested conditional expression over
+ * constants; V8 compiles them to straight-line branches, several times faster than walking
+ * the node arrays). Each adds the trees' leaf values to its running sum in tree order, so
+ * the sum is bit-identical to `sumInto`'s walk. Only numbers from the typed node arrays go
+ * into the source (feature indices, thresholds, values, bitset words), so a model file
+ * cannot inject code. Same rules as `walk`: numeric x goes left when x <= t, or when it is
+ * missing and the split's default is left (`!(x > t)` is both at once); a categorical code
+ * goes left when its bit is set, a missing, unseen or non-integer one the default way.
+ */
+function compileTrees(t: TreeEnsemble): CompiledPart[] {
+  const { feature, threshold, left, right, value, flags, catStart, catLen, catBits } = t;
+  const expr = (n: number): string => {
+    const f = feature[n];
+    if (f < 0) return literal(value[n]);
+    const l = expr(left[n]);
+    const r = expr(right[n]);
+    const defaultLeft = (flags[n] & FLAG_DEFAULT_LEFT) !== 0;
+    if ((flags[n] & FLAG_CATEGORICAL) === 0) {
+      const th = literal(threshold[n]);
+      return defaultLeft ? `(!(d[b+${f}] > ${th}) ? ${l} : ${r})` : `(d[b+${f}] <= ${th} ? ${l} : ${r})`;
+    }
+    // v = the code; the bit of code v in the node's words (constants: bits of this split)
+    const words = Array.from(catBits.subarray(catStart[n], catStart[n] + Math.ceil(catLen[n] / 32)), literal);
+    const bit = words.length === 1 ? `(${words[0]} >>> v) & 1` : `([${words.join(',')}][v >>> 5] >>> (v & 31)) & 1`;
+    return `((v = d[b+${f}]) >= 0 && v < ${catLen[n]} && (v | 0) === v ? (${bit}) === 1 : ${defaultLeft}) ? ${l} : ${r}`;
+  };
+  const parts: CompiledPart[] = [];
+  let body: string[] = [];
+  let nodes = 0;
+  const flush = () => {
+    if (!body.length) return;
+    // a loop over the rows inside each function: V8 optimises it on stack replacement
+    // during its first call, instead of interpreting thousands of calls first
+    const code = `let v = 0;\nfor (let i = i0; i < i1; i++) {\nconst b = i * nCols;\nlet s = out[i];\n${body.join('\n')}\nout[i] = s;\n}`;
+    parts.push(new Function('d', 'nCols', 'out', 'i0', 'i1', code) as CompiledPart);
+    body = [];
+    nodes = 0;
+  };
+  for (let r = 0; r < t.nTrees; r++) {
+    const root = t.roots[r];
+    const end = r + 1 < t.nTrees ? t.roots[r + 1] : feature.length;
+    if (nodes > 0 && nodes + (end - root) > COMPILE_PART_NODES) flush();
+    body.push(`s += ${expr(root)};`);
+    nodes += end - root;
+  }
+  flush();
+  return parts;
 }
 
 /** True if data[base .. base + n) holds a NaN. */

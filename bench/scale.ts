@@ -1,0 +1,242 @@
+/**
+ * bench/scale: carprice at marketplace scale, measured as a user runs it (whole process,
+ * CSV in -> model out) beside pandas + XGBoost 1.7 hist in the same run (issue 11).
+ *
+ * Training: `carprice train --algo gbdt` with the seed's config (300 trees, depth 6,
+ * learning rate 0.2, no row or column sampling), one thread (CARPRICE_THREADS=1), one fit
+ * (model_trainer.interval_level=0: no extra calibration fit), on
+ *   - the seed's train split (5,912 listings, `carprice data ingest` of the real dataset),
+ *   - that split resampled and jittered x30 (177,360; `carprice data synth --source train.csv`),
+ *   - 1.8 million synthetic listings (`carprice data synth --rows 1800000`),
+ * each tested on the real test split. The XGBoost side (bench/xgb-scale.py under
+ * /usr/bin/python3) reads the same CSV with pandas, drops duplicates, codes the seed's
+ * categorical columns as ordinals and fits hist on one thread with the same config. Both
+ * are timed as whole processes (wall, and peak RSS from /usr/bin/time when present).
+ *
+ * Prediction: `carprice predict --data` with the default model (params.yaml, trained on the
+ * train split) on the largest file and on that file repeated `--repeat` times (10x): rows/s
+ * and peak RSS, which should stay flat.
+ *
+ * Usage (from the project root, after `npm run build`):
+ *   node dist/bench/scale.js [--sizes 5912,177360,1800000] [--repeat 10] [--dir DIR] [--keep]
+ *                            [--skip-xgboost] [--skip-predict] [--skip-train]
+ * Targets (issue 11): ratio <= 1.0 at 177k, <= 1.5 at 1.8M, peak RSS <= 2 GB at 1.8M;
+ * predict >= 100,000 listings/s and <= 500 MB, flat on the 10x file. The machine's load
+ * average is printed with every figure: on a shared machine, compare ratios of one run.
+ */
+import { spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { probePython, PYTHON } from './python-peer.js';
+
+const DATA = '../shared/data/cars24_v3.xlsx';
+const CLI = resolve('dist/src/cli/main.js');
+const TIME = '/usr/bin/time';
+const SEED_GBDT = { n_estimators: 300, max_depth: 6, learning_rate: 0.2 };
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const sizes = (option('--sizes') ?? '5912,177360,1800000').split(',').map(Number);
+const repeat = Number(option('--repeat') ?? 10);
+const dir = option('--dir') ?? mkdtempSync(join(tmpdir(), 'carprice-scale-'));
+mkdirSync(dir, { recursive: true });
+
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
+
+interface Timed {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  wall: number;
+  /** Peak RSS in MB from /usr/bin/time, when available. */
+  peakMb: number | null;
+  /** CPU seconds (user + system) from /usr/bin/time, when available. */
+  userSeconds: number | null;
+  load: string;
+}
+
+/** Run a command as a whole process, timing it (and its peak RSS through /usr/bin/time). */
+function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv = {}): Timed {
+  const useTime = existsSync(TIME);
+  const marker = '@@time';
+  const full = useTime ? [TIME, '-f', `${marker} %e %U %S %M`, cmd, ...argv] : [cmd, ...argv];
+  const before = load();
+  const t0 = performance.now();
+  const r = spawnSync(full[0], full.slice(1), {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 28,
+  });
+  const wall = (performance.now() - t0) / 1000;
+  let stderr = r.stderr ?? '';
+  let peakMb: number | null = null;
+  let userSeconds: number | null = null;
+  const m = new RegExp(`${marker} ([\\d.]+) ([\\d.]+) ([\\d.]+) (\\d+)`).exec(stderr);
+  if (m) {
+    userSeconds = Number(m[2]) + Number(m[3]);
+    peakMb = Number(m[4]) / 1024;
+    stderr = stderr.replace(m[0], '');
+  }
+  return { code: r.status, stdout: r.stdout ?? '', stderr, wall, peakMb, userSeconds, load: `${before} -> ${load()}` };
+}
+
+function carprice(argv: string[], env: NodeJS.ProcessEnv = {}): Timed {
+  const r = timed(process.execPath, [CLI, ...argv], env);
+  if (r.code !== 0) throw new Error(`carprice ${argv.join(' ')} failed (exit ${r.code}):\n${r.stderr}`);
+  return r;
+}
+
+const cpu = (t: Timed) => (t.userSeconds === null ? 'CPU n/a' : `${t.userSeconds.toFixed(1)} s CPU`);
+const lastJson = <T>(text: string): T => JSON.parse(text.trim().split('\n').pop() ?? '{}') as T;
+const mb = (x: number | null) =>
+  x === null ? 'n/a' : x >= 1024 ? `${(x / 1024).toFixed(2)} GB` : `${Math.round(x)} MB`;
+const rowsOf = (path: string) => {
+  let n = -1;
+  const text = spawnSync('wc', ['-l', path], { encoding: 'utf8' }).stdout;
+  n = Number(text.trim().split(/\s+/)[0]) - 1;
+  return n;
+};
+
+/** `src` repeated `times` times (header once): the 10x prediction file, without a second synth. */
+async function repeatFile(src: string, out: string, times: number): Promise<void> {
+  const w = createWriteStream(out);
+  for (let k = 0; k < times; k++) {
+    let skipHeader = k > 0;
+    for await (const chunk of createReadStream(src, { highWaterMark: 1 << 20 })) {
+      let buf = chunk as Buffer;
+      if (skipHeader) {
+        const nl = buf.indexOf(10);
+        if (nl < 0) continue;
+        buf = buf.subarray(nl + 1);
+        skipHeader = false;
+      }
+      if (!w.write(buf)) await once(w, 'drain');
+    }
+  }
+  w.end();
+  await once(w, 'finish');
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} not found: run npm run build first`);
+  console.log(`bench/scale in ${dir}; ${cpus().length} CPUs, load average ${load()} (shared machine: compare ratios)`);
+  const ingestDir = join(dir, 'ingest');
+  carprice(['data', 'ingest', '--source', DATA, '--out', ingestDir]);
+  const train = join(ingestDir, 'train.csv');
+  const test = join(ingestDir, 'test.csv');
+  const raw = join(ingestDir, 'raw.csv');
+  const files = new Map<number, string>();
+  for (const n of sizes) {
+    if (n === rowsOf(train)) {
+      files.set(n, train);
+      continue;
+    }
+    const out = join(dir, `listings-${n}.csv`);
+    if (!existsSync(out)) {
+      // up to a few hundred thousand: the seed's train split jittered; beyond, all listings
+      const source = n < 1_000_000 ? train : raw;
+      const t = carprice(['data', 'synth', '--rows', String(n), '--source', source, '--out', out]);
+      console.log(
+        `  synth ${n} rows from ${source === train ? 'the train split' : 'all listings'}: ${t.wall.toFixed(1)} s`,
+      );
+    }
+    files.set(n, out);
+  }
+
+  const xgb = flag('--skip-xgboost')
+    ? { ok: false as const, reason: '--skip-xgboost' }
+    : probePython(['xgboost', 'pandas'], 'install python3-xgboost and python3-pandas');
+  if (!xgb.ok) console.log(`XGBoost side skipped: ${xgb.reason}`);
+
+  if (!flag('--skip-train')) {
+    console.log(
+      `\nTraining, whole process, one thread: carprice train --algo gbdt (${SEED_GBDT.n_estimators} trees, depth ${SEED_GBDT.max_depth}, lr ${SEED_GBDT.learning_rate}, its feature pipeline) vs pandas read + ordinal codes + XGBoost hist fit (the seed's 12 columns)`,
+    );
+    console.log(
+      '| rows | carprice wall (CPU) | peak RSS | test MAPE | XGBoost wall (CPU) | peak RSS | ratio wall (CPU) | load average (before -> after) |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const n of sizes) {
+      const file = files.get(n) as string;
+      const set = (k: string, v: unknown) => ['--set', `${k}=${String(v)}`];
+      const r = carprice(
+        [
+          'train',
+          '--train',
+          file,
+          '--test',
+          test,
+          '--algo',
+          'gbdt',
+          ...Object.entries(SEED_GBDT).flatMap(([k, v]) => set(`model_trainer.params.gbdt.${k}`, v)),
+          ...set('model_trainer.params.gbdt.subsample', 1),
+          ...set('model_trainer.params.gbdt.colsample_bytree', 1),
+          ...set('model_trainer.interval_level', 0),
+          '--json',
+          '--out',
+          join(dir, `model-${n}`),
+        ],
+        { CARPRICE_THREADS: '1' },
+      );
+      const cp = lastJson<{ mape: number; peak_rss_mb: number; train_rows: number }>(r.stdout);
+      let xCell = 'skipped';
+      let xPeak = '';
+      let ratio = '';
+      if (xgb.ok) {
+        const x = timed(PYTHON, [
+          'bench/xgb-scale.py',
+          file,
+          String(SEED_GBDT.n_estimators),
+          String(SEED_GBDT.max_depth),
+          String(SEED_GBDT.learning_rate),
+        ]);
+        if (x.code === 0) {
+          const xr = lastJson<{ peak_rss_mb: number; version: string; fit_seconds: number; read_seconds: number }>(
+            x.stdout,
+          );
+          xCell = `${x.wall.toFixed(1)} s (${cpu(x)}; read ${xr.read_seconds.toFixed(1)}, fit ${xr.fit_seconds.toFixed(1)}; xgboost ${xr.version})`;
+          xPeak = mb(x.peakMb ?? xr.peak_rss_mb);
+          ratio = `${(r.wall / x.wall).toFixed(2)}${r.userSeconds && x.userSeconds ? ` (${(r.userSeconds / x.userSeconds).toFixed(2)})` : ''}`;
+        } else xCell = `failed: ${x.stderr.trim().split('\n').pop()}`;
+      }
+      console.log(
+        `| ${cp.train_rows.toLocaleString('en')} | ${r.wall.toFixed(1)} s (${cpu(r)}) | ${mb(r.peakMb ?? cp.peak_rss_mb)} | ${(100 * cp.mape).toFixed(2)}% | ${xCell} | ${xPeak} | ${ratio} | ${r.load} |`,
+      );
+    }
+  }
+
+  if (!flag('--skip-predict')) {
+    const model = join(dir, 'model-default');
+    carprice(['train', '--train', train, '--test', test, '--out', model]);
+    const big = files.get(Math.max(...sizes)) as string;
+    const tenx = join(dir, `listings-x${repeat}.csv`);
+    await repeatFile(big, tenx, repeat);
+    console.log(
+      `\nPrediction: carprice predict --data FILE --out preds.csv with the default model (params.yaml: ${model})`,
+    );
+    console.log(
+      '| file | rows | size | wall (CPU) | listings/s wall | listings per CPU-second | peak RSS | load average |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const file of [big, tenx]) {
+      const rows = rowsOf(file);
+      const r = carprice(['predict', '--model', model, '--data', file, '--out', join(dir, 'preds.csv')]);
+      console.log(
+        `| ${file === tenx ? `${repeat}x` : '1x'} | ${rows.toLocaleString('en')} | ${mb(statSync(file).size / 2 ** 20)} | ${r.wall.toFixed(1)} s (${cpu(r)}) | ${Math.round(rows / r.wall).toLocaleString('en')} | ${r.userSeconds ? Math.round(rows / r.userSeconds).toLocaleString('en') : 'n/a'} | ${mb(r.peakMb)} | ${r.load} |`,
+      );
+    }
+    rmSync(tenx, { force: true });
+  }
+  if (!flag('--keep') && !option('--dir')) rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

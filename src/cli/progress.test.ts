@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ttyProgress } from './progress.js';
+
+test('the progress meter rewrites one line on a TTY (rows and rows/s, throttled) and stays silent elsewhere', () => {
+  const written: string[] = [];
+  let t = 0;
+  const tty = { isTTY: true, write: (s: string) => void written.push(s) };
+  const meter = ttyProgress(tty, () => t)!('reading', 'big.csv');
+  t = 1000;
+  meter(5000);
+  t = 1100;
+  meter(6000); // throttled: within 250 ms of the last line
+  t = 2000;
+  meter(10_000, true);
+  assert.deepEqual(written, [
+    '\rreading big.csv: 5,000 listings, 5,000/s',
+    '\rreading big.csv: 10,000 listings, 5,000/s\n',
+  ]);
+  assert.equal(ttyProgress({ isTTY: false, write: () => assert.fail('no output off a TTY') }), undefined);
+});
