@@ -247,9 +247,12 @@ function extractMetrics(v: PyValue): PyValue | undefined {
   return out;
 }
 
-/** `metrics show --json` as DVC prints it: `{"workspace": {"data": {"<path>": {"data": {...}}}}}`. */
+/**
+ * `metrics show --json` as DVC 3.64 prints it: `{"": {"data": {"<path>": {"data": {...}}}}}`
+ * (with no revisions asked, DVC's brancher names the workspace "": recorded from real DVC).
+ */
 export function metricsShowJson(files: ReadonlyArray<{ path: string; data: PyMap }>): string {
   const data: PyMap = {};
   for (const f of files) data[f.path] = { data: extractMetrics(f.data) ?? {} };
-  return pyJsonDumps({ workspace: { data } }, (d) => pyJsonString(d.text), false);
+  return pyJsonDumps({ '': { data } }, (d) => pyJsonString(d.text), false);
 }

@@ -62,10 +62,11 @@ function outsGraph(g: StageGraph, display: (p: string) => string, names?: Readon
 /** pydot's rendering of the reversed graph (`dvc dag --dot`). */
 export function dotOf(pg: PlainGraph): string {
   const q = (s: string) => (s.startsWith('"') && s.endsWith('"') ? s : `"${s}"`);
-  let out = 'strict digraph {\n';
+  // pydot writes `strict digraph  {` (two spaces: an empty graph name) and a blank line after `}`.
+  let out = 'strict digraph  {\n';
   for (const n of pg.nodes) out += `${q(n)};\n`;
   for (const [a, b] of pg.edges) out += `${q(a)} -> ${q(b)};\n`;
-  return out + '}\n';
+  return out + '}\n\n';
 }
 
 /** Weakly connected parts of a plain graph, in node order. */
@@ -147,7 +148,8 @@ function drawPart(pg: PlainGraph): string {
     row(y0 + 1, `| ${n} |`);
     row(y0 + 2, '+' + '-'.repeat(w - 2) + '+');
   }
-  return canvas.map((r) => r.join('').trimEnd()).join('\n');
+  // Lines keep the canvas width (DVC's AsciiCanvas pads every line with spaces).
+  return canvas.map((r) => r.join('')).join('\n');
 }
 
 /** `dvc dag`'s default ASCII drawing: each pipeline drawn in turn. */

@@ -7,6 +7,7 @@
  * lock `.dvc/tmp/lock` is held throughout; an abort (Ctrl-C) kills running commands,
  * writes nothing for them and releases the lock.
  */
+import { dumpYaml } from './yaml-dump.js';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { childProcessEnv } from '../config/env.js';
@@ -171,10 +172,15 @@ async function reproduceLocked(
     trackFile: (f) => toTrack.add(f),
     writeLock: (name: string, entry: PyMap): void => {
       if (opts.dry) return;
+      // As DVC's Lockfile.dump: "Generating" when the file is new, "Updating" when an entry
+      // changed, and nothing (no write, nothing to git add) when it is the same.
+      const before2 = index.lock.raw.get(name);
+      if (lockExisted && before2 && dumpYaml({ e: before2 }) === dumpYaml({ e: entry })) return;
+      if (!lockExisted) out.write("Generating lock file 'dvc.lock'\n");
       index.lock.set(name, entry);
       index.lock.save();
       toTrack.add('dvc.lock');
-      out.write(`${lockExisted ? 'Updating' : 'Generating'} lock file 'dvc.lock'\n`);
+      out.write("Updating lock file 'dvc.lock'\n");
       lockExisted = true;
     },
   });
@@ -184,7 +190,10 @@ async function reproduceLocked(
   const pending = [...order];
   const running = new Map<string, Promise<void>>();
   const failedNames: string[] = [];
+  let reproducedLast = false;
   const start = (name: string): void => {
+    if (reproducedLast) out.write('\n');
+    reproducedLast = false;
     const t0 = process.hrtime.bigint();
     const p = runOne(name)
       .then(
@@ -198,7 +207,7 @@ async function reproduceLocked(
             r.outcome === 'verified'
           ) {
             anyWritten = true;
-            out.write(`Stage '${name}' ${r.outcome === 'ran' ? 'finished' : r.outcome} in ${fmtSec(secs)}\n`);
+            log.debug({ stage: name, outcome: r.outcome, seconds: secs }, `stage ${r.outcome} in ${fmtSec(secs)}`);
           }
         },
         (e: unknown) => {
@@ -211,7 +220,9 @@ async function reproduceLocked(
       )
       .finally(() => {
         running.delete(name);
-        out.write('\n');
+        const o = outcome.get(name)?.outcome;
+        // DVC writes a blank line before the next stage after one that was reproduced.
+        reproducedLast = o === 'ran' || o === 'restored' || o === 'committed' || o === 'verified' || o === 'dry';
       });
     running.set(name, p);
   };
@@ -229,7 +240,7 @@ async function reproduceLocked(
       if (bad) {
         pending.splice(i, 1);
         outcome.set(n, { outcome: 'blocked', seconds: 0, reason: `upstream stage '${bad}' did not complete` });
-        out.write(`Stage '${n}' skipped: upstream stage '${bad}' did not complete\n\n`);
+        out.write(`Stage '${n}' skipped: upstream stage '${bad}' did not complete\n`);
         continue;
       }
       if (ups.every((u) => outcome.has(u))) {
@@ -270,10 +281,15 @@ async function reproduceLocked(
   if (opts.dry) out.write('(dry run: nothing was run or written)\n');
   else if (anyWritten) {
     if (toTrack.size && existsSync(join(repo.root, '.git'))) {
-      const shown = [...toTrack].sort().map((f) => relative(opts.cwd, repo.abs(f)) || f);
-      out.write(`To track the changes with git, run:\n\n\tgit add ${shown.join(' ')}\n\n`);
+      const shown = [...toTrack].sort().map((f) => shellQuote(relative(opts.cwd, repo.abs(f)) || f));
+      out.write(`\nTo track the changes with git, run:\n\n\tgit add ${shown.join(' ')}\n`);
     }
     out.write('Use `carprice push` to send your updates to remote storage.\n');
   } else out.write('Data and pipelines are up to date.\n');
   return result;
+}
+
+/** A path as DVC's "git add" hint quotes it (shlex.quote). */
+function shellQuote(p: string): string {
+  return /^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'"'"'`)}'`;
 }

@@ -39,7 +39,7 @@ export interface TextSink {
 
 /** What happened to one stage. */
 export type StageOutcome =
-  'ran' | 'unchanged' | 'restored' | 'verified' | 'committed' | 'failed' | 'blocked' | 'interrupted' | 'dry';
+  'ran' | 'unchanged' | 'pulled' | 'restored' | 'verified' | 'committed' | 'failed' | 'blocked' | 'interrupted' | 'dry';
 
 /** What the runner needs from the repro around it. */
 export interface RunnerContext {
@@ -160,7 +160,50 @@ export class StageRunner {
       c.out.write(`Stage '${name}' didn't change, skipping\n`);
       return { outcome: 'unchanged' };
     }
+    if (!c.force && (await this.pullMissing(stage, obs))) return { outcome: 'pulled' };
     return this.run(stage, obs, reason, changed);
+  }
+
+  /**
+   * `repro --pull` (DVC's Stage.reproduce): a stage that is changed only because its data
+   * is missing (command, params and present deps as recorded; deps and outputs deleted or
+   * not in the cache, each with a recorded hash) is pulled from the remote and checked out
+   * instead of run: "Pulling data for stage: 'NAME'". True when that restored every output;
+   * false (after "Unable to pull data for ...") when the stage must run after all.
+   */
+  private async pullMissing(stage: IndexStage, obs: StageObservation): Promise<boolean> {
+    const { c } = this;
+    if (!c.fetchObjects) return false;
+    const st = obs.status;
+    const missingOnly =
+      !st.changedCmd &&
+      !st.alwaysChanged &&
+      st.changedDeps.every(([, x]) => x === 'deleted') &&
+      st.changedOuts.every(([, x]) => x === 'deleted' || x === 'not in cache') &&
+      obs.outs.every((o) => o.recorded?.md5);
+    if (!missingOnly) return false;
+    c.out.write(`Pulling data for stage: '${stage.name}'\n`);
+    if (c.dry) return true;
+    const md5s = obs.outs
+      .filter((o) => o.recorded!.md5 && !c.repo.cache.hasAll(o.recorded!.md5))
+      .map((o) => o.recorded!.md5!);
+    if (md5s.length) await c.fetchObjects(md5s);
+    for (let i = 0; i < stage.outs.length; i++) {
+      const o = stage.outs[i];
+      const rec = obs.outs[i].recorded!;
+      if (obs.outs[i].hash?.md5 === rec.md5) continue;
+      // An uncached output (cache: false) is git's to restore; it counts as present when it is.
+      if (!o.cache && obs.outs[i].hash) continue;
+      const done = c.repo.cache.hasAll(rec.md5!)
+        ? c.repo.cache.checkout(rec.md5!, c.repo.abs(o.path), rec.isexec)
+        : { ok: false, corrupted: [] };
+      c.err.write(formatCorrupted(done.corrupted, c.display(o.path)));
+      if (!done.ok) {
+        c.out.write(`Unable to pull data for stage: '${stage.name}'\n`);
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Stage.run: check inputs, remove outputs, restore or run the command, commit. */
@@ -209,7 +252,8 @@ export class StageRunner {
         return { outcome: 'restored', reason };
       }
     }
-    c.out.write(`Running stage '${name}'${c.force && !changed ? ' (forced)' : reason ? ` (${reason})` : ''}:\n`);
+    c.log.debug({ stage: name, reason: c.force && !changed ? 'forced' : reason }, 'running stage');
+    c.out.write(`Running stage '${name}':\n`);
     const lines = commandLines(def.cmd);
     if (c.dry) {
       for (const l of lines) c.out.write(`> ${l}\n`);
@@ -256,7 +300,8 @@ export class StageRunner {
       if (lacking.length) await c.fetchObjects(lacking);
     }
     if (!outs.every((o) => c.repo.cache.hasAll(o.md5))) return false;
-    c.out.write(`Stage '${name}' is cached - skipping run, checking out outputs${reason ? ` (${reason})` : ''}\n`);
+    c.log.debug({ stage: name, reason }, 'restoring stage from the cache');
+    c.out.write(`Stage '${name}' is cached - skipping run, checking out outputs\n`);
     if (c.dry) return true;
     for (let i = 0; i < stage.outs.length; i++) {
       const done = c.repo.cache.checkout(outs[i].md5, c.repo.abs(stage.outs[i].path), outs[i].isexec);
@@ -358,9 +403,12 @@ export class StageRunner {
       c.out.write(`'${stage.name}' didn't change, skipping\n`);
       return { outcome: 'unchanged' };
     }
+    if (await this.pullMissing(stage, obs)) return { outcome: 'pulled' };
     const reason = describeStatus(obs.status);
-    c.out.write(`Verifying data sources in '${stage.name}' (${reason})\n`);
+    c.log.debug({ stage: stage.name, reason }, 'verifying data sources');
+    // DVC says nothing for a data source in a dry run.
     if (c.dry) return { outcome: 'dry', reason };
+    c.out.write(`Verifying data sources in stage: '${stage.name}'\n`);
     const df = stage.dvcfile!;
     const newOuts: PyMap[] = [];
     for (let i = 0; i < stage.outs.length; i++) {

@@ -19,6 +19,8 @@ export interface StatusResult {
   changed: StageStatus[];
   /** False when the repo tracks nothing at all. */
   hasStages: boolean;
+  /** Frozen stages looked at: DVC warns for each that its dependencies are not shown. */
+  frozen: string[];
 }
 
 /** Compute the status of the pipeline and data sources. */
@@ -26,17 +28,19 @@ export async function status(opts: StatusOptions): Promise<StatusResult> {
   const repo = Repo.find(opts.cwd);
   try {
     const index = repo.loadIndex();
-    if (index.stages.length === 0) return { changed: [], hasStages: false };
+    if (index.stages.length === 0) return { changed: [], hasStages: false, frozen: [] };
     const graph = buildGraph(index.stages);
     const names = new Set(resolveTargets(graph, opts.targets));
     const display = displayFrom(repo.rel(opts.cwd));
     const changed: StageStatus[] = [];
+    const frozen: string[] = [];
     for (const s of index.stages) {
       if (!names.has(s.name)) continue;
+      if (s.def?.frozen) frozen.push(s.name);
       const obs = await observeStage(repo, s, s.kind === 'stage' ? index.lock.get(s.name) : undefined, display);
       if (isChanged(obs.status)) changed.push(obs.status);
     }
-    return { changed, hasStages: true };
+    return { changed, hasStages: true, frozen };
   } finally {
     repo.state.save();
   }

@@ -312,11 +312,11 @@ export function formatMissing(missing: TransferResult['missing'], where: string)
   return `WARNING: Some of the cache files do not exist neither locally nor on ${where}. Missing cache files:\n${missing.map((m) => `md5: ${m.md5} (${m.path})`).join('\n')}\n`;
 }
 
-/** Checkout lines like DVC's: `A\tpath`, `M\tpath`. */
+/** Checkout lines like DVC's: the change letter padded to 8 columns, then the path (`A       path`). */
 export function formatCheckout(c: CheckoutResult): string {
   let s = '';
-  for (const p of c.added) s += `A\t${p}\n`;
-  for (const p of c.modified) s += `M\t${p}\n`;
+  for (const p of c.added) s += `${'A'.padEnd(8)}${p}\n`;
+  for (const p of c.modified) s += `${'M'.padEnd(8)}${p}\n`;
   return s;
 }
 

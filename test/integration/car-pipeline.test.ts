@@ -138,7 +138,11 @@ test('a stage run without its inputs says which stage to run first', () => {
 });
 
 test('pull from a default remote that does not exist says how to point at the data or add a remote', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'carprice-pull-'));
+  // Two folders deep, so that the project's `../../shared/dvc-remote` resolves inside the
+  // temp folder (a /tmp/shared on the machine must not make the remote exist).
+  const base = mkdtempSync(join(tmpdir(), 'carprice-pull-'));
+  const dir = join(base, 'a', 'b');
+  mkdirSync(dir, { recursive: true });
   try {
     mkdirSync(join(dir, '.dvc'));
     mkdirSync(join(dir, 'data'));
@@ -150,7 +154,7 @@ test('pull from a default remote that does not exist says how to point at the da
     assert.match(r.stderr, /carprice remote add -d NAME s3:\/\/bucket\/path/);
     assert.equal(existsSync(join(dir, 'data', 'cars24_v3.xlsx')), false);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(base, { recursive: true, force: true });
   }
 });
 

@@ -91,7 +91,7 @@ test(
     const sj = await runBuiltCli(['metrics', 'show', '--json'], d);
     assert.equal(
       sj.stdout,
-      '{"workspace": {"data": {"metrics.yaml": {"data": {"a": {"b": {"c": 2}, "d": {"e": 4}}, "x": {"b": "6"}}}, "scores.json": {"data": {"acc": 0.9, "loss": 0.123456789}}}}}\n',
+      '{"": {"data": {"metrics.yaml": {"data": {"a": {"b": {"c": 2}, "d": {"e": 4}}, "x": {"b": "6"}}}, "scores.json": {"data": {"acc": 0.9, "loss": 0.123456789}}}}}\n',
     );
     // --no-path drops the Path column.
     assert.equal(

@@ -77,7 +77,7 @@ test(
     // DVC's hint names the files the run changed, before the push reminder.
     assert.match(
       out.join(''),
-      /To track the changes with git, run:\n\n\tgit add \.gitignore dvc\.lock\n\nUse `carprice push`/,
+      /To track the changes with git, run:\n\n\tgit add \.gitignore dvc\.lock\nUse `carprice push`/,
     );
     // The outputs carprice ignores are the outputs, never the lock.
     assert.equal(readFileSync(join(d, '.gitignore'), 'utf8'), '/dvc.lock\n/o.txt\n');

@@ -18,8 +18,8 @@ to it and adds it to the .gitignore beside it. Commit the .dvc file to git and
       throw new AppError('USAGE', 'give at least one PATH: carprice add data/raw.xlsx');
     const { add } = await import('../../pipeline/add.js');
     const added = await add({ cwd: ctx.cwd, paths: args.positionals });
-    for (const a of added)
-      ctx.stdout.write(a.changed ? `Added '${a.path}' (${a.hash.md5})\n` : `'${a.path}' didn't change\n`);
+    // DVC prints nothing per added path (only the git hint below).
+    for (const a of added) if (!a.changed) ctx.stdout.write(`'${a.path}' didn't change\n`);
     const { existsSync } = await import('node:fs');
     const { Repo } = await import('../../pipeline/repo.js');
     const repo = Repo.find(ctx.cwd);

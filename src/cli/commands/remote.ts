@@ -29,7 +29,8 @@ Example: carprice remote add -d storage s3://my-bucket/carprice`,
       force: Boolean(args.values.force),
       local: Boolean(args.values.local),
     });
-    ctx.stdout.write(`Remote '${r.name}' -> ${r.url}${args.values.default ? ' (default)' : ''}\n`);
+    // DVC prints only "Setting 'NAME' as a default remote." (for -d) and nothing otherwise.
+    if (args.values.default) ctx.stdout.write(`Setting '${r.name}' as a default remote.\n`);
   },
 };
 

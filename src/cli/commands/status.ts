@@ -42,6 +42,10 @@ Flags:
     }
     const { status, formatStatus, statusJson } = await import('../../pipeline/status.js');
     const r = await status({ cwd: ctx.cwd, targets: args.positionals });
+    for (const name of r.frozen)
+      ctx.stderr.write(
+        `WARNING: stage: '${name}' is frozen. Its dependencies are not going to be shown in the status output.\n`,
+      );
     if (args.values.quiet) return r.changed.length ? 1 : 0;
     ctx.stdout.write(args.values.json ? pyJson(statusJson(r)) + '\n' : formatStatus(r));
     return 0;
