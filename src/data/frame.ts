@@ -5,9 +5,12 @@
  */
 import { AppError } from '../core/errors.js';
 
+/** A numeric column: float64 (NaN = missing), or uint8 for 0/1 indicator columns (never missing). */
+export type NumericColumn = Float64Array | Uint8Array;
+
 export interface Frame {
   readonly nRows: number;
-  readonly numeric: Readonly<Record<string, Float64Array>>;
+  readonly numeric: Readonly<Record<string, NumericColumn>>;
   readonly categorical: Readonly<Record<string, (string | null)[]>>;
 }
 

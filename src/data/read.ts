@@ -25,9 +25,9 @@ export interface ReadTableOptions {
 
 /**
  * How many bytes of a listings file carprice reads whole into memory: CARPRICE_MAX_INPUT_MB,
- * else 1/256 of the machine's RAM (at least 64 MB). Validated listings, features and a
- * model's training matrices take ~100-200x the CSV's size (~13 KB per listing for the
- * default blend), so a bigger file would end in an out-of-memory kill rather than a message.
+ * else 1/256 of the machine's RAM (at least 64 MB). It applies to sources read whole (.xlsx,
+ * URLs): a whole workbook's cells as objects take ~100x its size, so a bigger file would end
+ * in an out-of-memory kill rather than a message. A local CSV is streamed and has no limit.
  */
 export function wholeFileLimit(env: Env | undefined): number {
   const raw = env?.CARPRICE_MAX_INPUT_MB;
@@ -44,7 +44,7 @@ function tooBig(source: string, bytes: number, weight: number, limit: number): A
   return new AppError(
     'DATA_INVALID',
     `${source} is ${mb(bytes)}${weight > 1 ? ` (an .xlsx counts ${weight}x)` : ''}, more than the ${mb(limit)} carprice reads whole into memory on this machine; ` +
-      'use a sample of it, a CSV file for predict/evaluate (streamed, no limit), or raise CARPRICE_MAX_INPUT_MB if the machine has the memory',
+      'use a sample of it, a local CSV file instead (streamed, no limit), or raise CARPRICE_MAX_INPUT_MB if the machine has the memory',
     { details: { bytes, limit } },
   );
 }

@@ -215,68 +215,247 @@ export function keepRows(c: CheckedRows, keep: readonly number[]): { frame: Fram
 
 /** Validate a raw table into a Frame + target vector, with a report of what was dropped. */
 export function validateListings(table: RawTable, schema: ListingSchema, opts: ValidateOptions = {}): ValidatedListings {
-  const maxInvalid = opts.maxInvalidFraction ?? 0.05;
-  const validator = new ListingValidator(table.columns, schema, table, opts);
-  if (table.rows.length === 0) throw new AppError('DATA_EMPTY', `${table.source} has a header but no listings${otherSheetsHint(table)}`);
+  const acc = new ListingAccumulator(schema, opts);
+  acc.add(table.columns, table.rows, table.rowNumbers, table);
+  return acc.finish();
+}
 
-  // 1. exact duplicates over every column of the file (as the seed's drop_duplicates)
-  let rows = table.rows;
-  let rowNumbers = table.rowNumbers;
-  let duplicatesDropped = 0;
-  if (opts.dropDuplicates ?? true) {
-    const seen = new Set<string>();
-    const keepRows_: Cell[][] = [];
-    const keepNums: number[] = [];
-    rows.forEach((r, i) => {
-      const key = JSON.stringify(r);
-      if (seen.has(key)) duplicatesDropped++;
-      else {
-        seen.add(key);
-        keepRows_.push(r);
-        keepNums.push(rowNumbers[i]);
-      }
-    });
-    rows = keepRows_;
-    rowNumbers = keepNums;
+/**
+ * Validation of a listings source a chunk of rows at a time, into columns: the same rules,
+ * report and errors as `validateListings` on the whole table, in memory that holds only the
+ * kept values (numbers as float64, each distinct category string once) and never the raw
+ * rows. Exact duplicates are found by a 64-bit hash of each raw row (type and text of every
+ * cell): two different rows share one with a probability of about n^2 / 2^65 (3e-8 for
+ * 1.8 million rows).
+ */
+export class ListingAccumulator {
+  private validator: ListingValidator | undefined;
+  private origin: TableOrigin = { source: '' };
+  private readonly seen: RowHashSet | null;
+  private rowsRead = 0;
+  private duplicatesDropped = 0;
+  private checkedRows = 0;
+  private invalid = 0;
+  private readonly bad: BadCell[] = [];
+  private readonly numericParts = new Map<string, Float64Array[]>();
+  private readonly yParts: Float64Array[] = [];
+  private readonly categorical = new Map<string, (string | null)[]>();
+  private readonly interned = new Map<string, Map<string, string>>();
+  private readonly rowNumbers: number[] = [];
+  private kept = 0;
+
+  constructor(
+    readonly schema: ListingSchema,
+    private readonly opts: ValidateOptions = {},
+  ) {
+    this.seen = (opts.dropDuplicates ?? true) ? new RowHashSet() : null;
   }
 
-  // 2. cell checks
-  const checked = validator.check(rows, rowNumbers);
-  const { n, rowBad, bad } = checked;
-  const invalid = rowBad.reduce((a, b) => a + b, 0);
-  const report: ValidationReport = {
-    source: table.source,
-    rowsRead: table.rows.length,
-    duplicatesDropped,
-    invalidRowsDropped: invalid,
-    rowsKept: n - invalid,
-    badCells: bad,
-    missingOptional: validator.missingOptional,
-  };
-  const listBad = (limit: number) =>
-    bad
-      .slice(0, limit)
-      .map((b) => `  row ${b.row}, ${b.column}: ${JSON.stringify(b.value)} (${b.reason})`)
-      .join('\n') + (bad.length > limit ? `\n  ... and ${bad.length - limit} more` : '');
-  if (n > 0 && invalid / n > maxInvalid)
-    throw new AppError(
-      'DATA_INVALID',
-      `${table.source}: ${invalid} of ${n} rows (${((100 * invalid) / n).toFixed(1)}%) have invalid cells, more than the ${(100 * maxInvalid).toFixed(1)}% allowed; fix them or raise data_ingestion.max_invalid_fraction:\n${listBad(20)}`,
-      { details: { badCells: bad.slice(0, 1000) } },
-    );
-  if (n - invalid === 0) throw new AppError('DATA_EMPTY', `${table.source}: no valid listings left after validation:\n${listBad(20)}`);
+  /** Rows kept so far. */
+  get rowsKept(): number {
+    return this.kept;
+  }
 
-  // 3. keep valid rows
-  const keep: number[] = [];
-  for (let i = 0; i < n; i++) if (!rowBad[i]) keep.push(i);
-  const kept = keepRows(checked, keep);
-  return {
-    frame: kept.frame,
-    y: kept.y,
-    rowNumbers: keep.map((i) => rowNumbers[i]),
-    report,
-    schema: validator.used,
-  };
+  /** Validate one chunk of rows (all chunks share the header `columns`). */
+  add(columns: readonly string[], rows: readonly (readonly Cell[])[], rowNumbers: readonly number[], origin: TableOrigin): void {
+    if (!this.validator) {
+      this.origin = origin;
+      this.validator = new ListingValidator(columns, this.schema, origin, this.opts);
+    }
+    this.rowsRead += rows.length;
+    let chunk = rows;
+    let nums = rowNumbers;
+    if (this.seen) {
+      const keepRows_: (readonly Cell[])[] = [];
+      const keepNums: number[] = [];
+      for (let i = 0; i < rows.length; i++) {
+        if (this.seen.add(rows[i])) {
+          keepRows_.push(rows[i]);
+          keepNums.push(rowNumbers[i]);
+        } else this.duplicatesDropped++;
+      }
+      chunk = keepRows_;
+      nums = keepNums;
+    }
+    if (chunk.length === 0) return;
+    const c = this.validator.check(chunk, nums);
+    this.checkedRows += c.n;
+    for (const b of c.bad) this.bad.push(b);
+    const keep: number[] = [];
+    for (let i = 0; i < c.n; i++) {
+      if (c.rowBad[i]) this.invalid++;
+      else keep.push(i);
+    }
+    if (keep.length === 0) return;
+    for (const [k, col] of Object.entries(c.numeric)) {
+      let parts = this.numericParts.get(k);
+      if (!parts) this.numericParts.set(k, (parts = []));
+      parts.push(Float64Array.from(keep, (i) => col[i]));
+    }
+    if (c.y) {
+      const y = c.y;
+      this.yParts.push(Float64Array.from(keep, (i) => y[i]));
+    }
+    for (const [k, col] of Object.entries(c.categorical)) {
+      let out = this.categorical.get(k);
+      let pool = this.interned.get(k);
+      if (!out || !pool) {
+        this.categorical.set(k, (out = []));
+        this.interned.set(k, (pool = new Map()));
+      }
+      for (const i of keep) {
+        const v = col[i];
+        if (v === null) out.push(null);
+        else {
+          let s = pool.get(v);
+          if (s === undefined) pool.set(v, (s = v));
+          out.push(s);
+        }
+      }
+    }
+    for (const i of keep) this.rowNumbers.push(nums[i]);
+    this.kept += keep.length;
+  }
+
+  /** The validated listings, or the error validateListings would give for the whole source. */
+  finish(): ValidatedListings {
+    const validator = this.validator;
+    const origin = this.origin;
+    if (!validator || this.rowsRead === 0)
+      throw new AppError('DATA_EMPTY', `${origin.source} has a header but no listings${otherSheetsHint(origin)}`);
+    const maxInvalid = this.opts.maxInvalidFraction ?? 0.05;
+    const n = this.checkedRows;
+    const invalid = this.invalid;
+    // chunk by chunk, check() lists a chunk's bad cells column by column: order them as one
+    // check of the whole table would (by column, then row)
+    const order = new Map<string, number>();
+    [...validator.used.numeric, ...validator.used.optionalNumeric, validator.used.target, ...validator.used.categorical].forEach(
+      (c, k) => order.has(c) || order.set(c, k),
+    );
+    const bad = this.bad
+      .map((b, k) => ({ b, k }))
+      .sort((p, q) => (order.get(p.b.column) ?? 0) - (order.get(q.b.column) ?? 0) || p.k - q.k)
+      .map((p) => p.b);
+    const report: ValidationReport = {
+      source: origin.source,
+      rowsRead: this.rowsRead,
+      duplicatesDropped: this.duplicatesDropped,
+      invalidRowsDropped: invalid,
+      rowsKept: n - invalid,
+      badCells: bad,
+      missingOptional: validator.missingOptional,
+    };
+    const listBad = (limit: number) =>
+      bad
+        .slice(0, limit)
+        .map((b) => `  row ${b.row}, ${b.column}: ${JSON.stringify(b.value)} (${b.reason})`)
+        .join('\n') + (bad.length > limit ? `\n  ... and ${bad.length - limit} more` : '');
+    if (n > 0 && invalid / n > maxInvalid)
+      throw new AppError(
+        'DATA_INVALID',
+        `${origin.source}: ${invalid} of ${n} rows (${((100 * invalid) / n).toFixed(1)}%) have invalid cells, more than the ${(100 * maxInvalid).toFixed(1)}% allowed; fix them or raise data_ingestion.max_invalid_fraction:\n${listBad(20)}`,
+        { details: { badCells: bad.slice(0, 1000) } },
+      );
+    if (n - invalid === 0) throw new AppError('DATA_EMPTY', `${origin.source}: no valid listings left after validation:\n${listBad(20)}`);
+    const numeric: Record<string, Float64Array> = {};
+    const used = validator.used;
+    for (const k of [...used.numeric, ...used.optionalNumeric]) numeric[k] = concat(this.numericParts.get(k) ?? [], this.kept);
+    const categorical: Record<string, (string | null)[]> = {};
+    for (const k of used.categorical) categorical[k] = this.categorical.get(k) ?? [];
+    const y = this.yParts.length ? concat(this.yParts, this.kept) : undefined;
+    return {
+      frame: { nRows: this.kept, numeric, categorical },
+      y,
+      rowNumbers: this.rowNumbers,
+      report,
+      schema: used,
+    };
+  }
+}
+
+function concat(parts: readonly Float64Array[], n: number): Float64Array {
+  const out = new Float64Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * A set of 64-bit row hashes (open addressing in two Uint32Arrays): ~20 bytes per distinct
+ * row, where a set of the rows' JSON text took ~200.
+ */
+class RowHashSet {
+  private hi = new Uint32Array(1 << 12);
+  private lo = new Uint32Array(1 << 12);
+  private used = new Uint8Array(1 << 12);
+  private size = 0;
+
+  /** Add the row's hash; false when it was already there (a duplicate). */
+  add(row: readonly Cell[]): boolean {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x9747b28c;
+    for (let j = 0; j < row.length; j++) {
+      const v = row[j];
+      let tag: number;
+      let text: string;
+      if (v === null || v === undefined) {
+        tag = 1;
+        text = '';
+      } else if (typeof v === 'string') {
+        tag = 2;
+        text = v;
+      } else if (typeof v === 'number') {
+        tag = 3;
+        text = String(v);
+      } else {
+        tag = 4;
+        text = v ? '1' : '0';
+      }
+      h1 = Math.imul(h1 ^ tag, 0x01000193);
+      h2 = Math.imul(h2 ^ tag, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+      for (let k = 0; k < text.length; k++) {
+        const ch = text.charCodeAt(k);
+        h1 = Math.imul(h1 ^ ch, 0x01000193);
+        h2 = Math.imul(h2 ^ ch, 0x5bd1e995);
+        h2 ^= h2 >>> 15;
+      }
+      // end of cell (so "a","bc" and "ab","c" differ)
+      h1 = Math.imul(h1 ^ 0xff, 0x01000193);
+      h2 = Math.imul(h2 ^ 0xff, 0x5bd1e995);
+    }
+    h1 >>>= 0;
+    h2 = (h2 ^ (h2 >>> 13)) >>> 0;
+    if ((this.size + 1) * 2 > this.used.length) this.grow();
+    return this.insert(h1, h2);
+  }
+
+  private insert(h1: number, h2: number): boolean {
+    const mask = this.used.length - 1;
+    let at = (h1 ^ Math.imul(h2, 0x27d4eb2d)) & mask;
+    while (this.used[at]) {
+      if (this.hi[at] === h1 && this.lo[at] === h2) return false;
+      at = (at + 1) & mask;
+    }
+    this.used[at] = 1;
+    this.hi[at] = h1;
+    this.lo[at] = h2;
+    this.size++;
+    return true;
+  }
+
+  private grow(): void {
+    const { hi, lo, used } = this;
+    const cap = used.length * 2;
+    this.hi = new Uint32Array(cap);
+    this.lo = new Uint32Array(cap);
+    this.used = new Uint8Array(cap);
+    this.size = 0;
+    for (let i = 0; i < used.length; i++) if (used[i]) this.insert(hi[i], lo[i]);
+  }
 }
 
 /** One-paragraph summary of a validation report for the terminal. */

@@ -8,7 +8,14 @@
  * A derived feature whose source column is absent is skipped (and recorded as such).
  */
 import type { Frame } from '../data/frame.js';
-import { assertFitted, checkSaved, withColumns, type SavedTransformer, type Transformer } from './transformer.js';
+import {
+  assertFitted,
+  checkSaved,
+  numericColumn,
+  withColumns,
+  type SavedTransformer,
+  type Transformer,
+} from './transformer.js';
 
 export type DerivedName = 'car_age' | 'log_odometer' | 'make_model' | 'km_per_year';
 
@@ -71,15 +78,26 @@ export class DerivedFeatures implements Transformer {
     };
     for (const name of this.active!) {
       if (name === 'car_age') numeric.car_age = age();
-      else if (name === 'log_odometer') numeric.log_odometer = frame.numeric.odometer.map((x) => Math.log1p(x));
+      else if (name === 'log_odometer')
+        numeric.log_odometer = numericColumn(frame, 'odometer').map((x) => Math.log1p(x));
       else if (name === 'km_per_year') {
         const a = numeric.car_age ?? age();
-        const odo = frame.numeric.odometer;
+        const odo = numericColumn(frame, 'odometer');
         numeric.km_per_year = odo.map((x, i) => x / Math.max(1, a[i] + 0.5));
       } else {
         const make = frame.categorical.make;
         const model = frame.categorical.model;
-        categorical.make_model = make.map((m, i) => (m === null || model[i] === null ? null : `${m}|${model[i]}`));
+        // one string per distinct pair, not per row (millions of rows share a few thousand pairs)
+        const pairs = new Map<string, Map<string, string>>();
+        categorical.make_model = make.map((m, i) => {
+          const mo = model[i];
+          if (m === null || mo === null) return null;
+          let byModel = pairs.get(m);
+          if (!byModel) pairs.set(m, (byModel = new Map()));
+          let s = byModel.get(mo);
+          if (s === undefined) byModel.set(mo, (s = `${m}|${mo}`));
+          return s;
+        });
       }
     }
     return withColumns(frame, { numeric, categorical, drop: this.drop });

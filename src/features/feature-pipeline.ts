@@ -11,8 +11,8 @@
  *   higher-cardinality ones are target-encoded.
  */
 import { AppError } from '../core/errors.js';
-import type { Frame } from '../data/frame.js';
-import { makeMatrix, type Matrix } from '../ml/matrix.js';
+import type { Frame, NumericColumn } from '../data/frame.js';
+import { columnMatrix, makeMatrix, type Matrix } from '../ml/matrix.js';
 import { DerivedFeatures, type DerivedName } from './derived-features.js';
 import { CategoricalImputer, NumericImputer } from './imputers.js';
 import { OneHotEncoder } from './one-hot-encoder.js';
@@ -87,6 +87,14 @@ function distinct(col: (string | null)[]): number {
   const s = new Set<string>();
   for (const x of col) if (x !== null) s.add(x);
   return s.size;
+}
+
+function copyColumn(data: Float64Array, col: Float64Array, n: number, p: number, j: number): void {
+  for (let i = 0; i < n; i++) data[i * p + j] = col[i];
+}
+
+function copyByteColumn(data: Float64Array, col: Uint8Array, n: number, p: number, j: number): void {
+  for (let i = 0; i < n; i++) data[i * p + j] = col[i];
 }
 
 export class FeaturePipeline {
@@ -175,7 +183,7 @@ export class FeaturePipeline {
     const cols = this.outputColumns!;
     const p = cols.length;
     const n = f.nRows;
-    const data = new Float64Array(n * p);
+    const columns: NumericColumn[] = new Array(p);
     for (let j = 0; j < p; j++) {
       const col = f.numeric[cols[j]];
       if (!col)
@@ -183,7 +191,16 @@ export class FeaturePipeline {
           'INPUT_INVALID',
           `feature ${cols[j]} could not be computed from the input; check the input columns`,
         );
-      for (let i = 0; i < n; i++) data[i * p + j] = col[i];
+      columns[j] = col;
+    }
+    // trees bin column by column: they get the columns as they are (word indicators stay
+    // bytes), with no row-major float64 copy unless a reader asks for one
+    if (this.config.family === 'tree') return columnMatrix(n, columns, cols, this.categoricalMeta());
+    const data = new Float64Array(n * p);
+    for (let j = 0; j < p; j++) {
+      const col = columns[j];
+      if (col instanceof Float64Array) copyColumn(data, col, n, p, j);
+      else copyByteColumn(data, col, n, p, j);
     }
     return makeMatrix(n, p, data, cols, this.categoricalMeta());
   }

@@ -63,11 +63,12 @@ export class TokenFeatures implements Transformer {
   transform(frame: Frame): Frame {
     assertFitted(this.vocab !== undefined, this.kind);
     const names: string[] = [];
-    const columns: Float64Array[] = [];
+    const columns: Uint8Array[] = [];
     for (const c of this.columns) {
       const words = this.vocab![c];
       const { index, names: colNames } = this.lookup.get(c, this.vocab![c]);
-      const outs = words.map(() => new Float64Array(frame.nRows));
+      // 0/1 columns as bytes: a word column of a million listings is 1 MB, not 8
+      const outs = words.map(() => new Uint8Array(frame.nRows));
       const col = categoricalColumn(frame, c);
       for (let i = 0; i < col.length; i++) {
         const x = col[i];

@@ -5,7 +5,7 @@
  * uses out-of-fold values on the training rows to avoid leaking each row's own price).
  */
 import { AppError } from '../core/errors.js';
-import type { Frame } from '../data/frame.js';
+import type { Frame, NumericColumn } from '../data/frame.js';
 
 export interface SavedTransformer {
   kind: string;
@@ -74,7 +74,7 @@ function copyTables(frame: Frame): Frame {
 /** New numeric columns as parallel lists (wide steps: no intermediate name -> column object). */
 export interface ColumnList {
   names: readonly string[];
-  columns: readonly Float64Array[];
+  columns: readonly NumericColumn[];
 }
 
 /**
@@ -94,7 +94,7 @@ export function withColumns(
 ): Frame {
   const out = owned.has(frame) ? frame : copyTables(frame);
   // the tables are read-only to the frame's users; only this function changes them
-  const numeric = out.numeric as Record<string, Float64Array>;
+  const numeric = out.numeric as Record<string, NumericColumn>;
   const categorical = out.categorical as Record<string, (string | null)[]>;
   for (const k of changes.drop ?? []) {
     delete numeric[k];
@@ -140,7 +140,8 @@ export function numericColumn(frame: Frame, name: string): Float64Array {
       'INPUT_INVALID',
       `numeric column ${name} is missing (have: ${Object.keys(frame.numeric).join(', ')})`,
     );
-  return c;
+  // a 0/1 indicator column is kept as bytes; a step that computes with it gets float64 values
+  return c instanceof Float64Array ? c : Float64Array.from(c);
 }
 
 export function categoricalColumn(frame: Frame, name: string): (string | null)[] {

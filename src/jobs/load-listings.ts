@@ -10,7 +10,8 @@ import type { Frame } from '../data/frame.js';
 import { readTable } from '../data/read.js';
 import { readCsvChunks } from '../data/csv-stream.js';
 import type { Cell } from '../data/table.js';
-import { describeReport, validateListings, type TableOrigin, type ValidatedListings } from '../data/validate.js';
+import { describeReport, ListingAccumulator, type TableOrigin, type ValidatedListings } from '../data/validate.js';
+import { AppError } from '../core/errors.js';
 import type { InputSchema } from '../bundle/model-bundle.js';
 
 export interface LoadListingsOptions {
@@ -22,7 +23,12 @@ export interface LoadListingsOptions {
   requireTarget?: boolean;
   /** Report sink for the validation summary (stderr in the CLI). */
   onReport?: (summary: string) => void;
+  /** Progress of long steps (a TTY meter in the CLI): called with rows done, and `true` at the end. */
+  progress?: ProgressFactory;
 }
+
+/** Starts a progress meter for a step over a source; the meter is told rows done so far. */
+export type ProgressFactory = (step: string, what: string) => (rows: number, done?: boolean) => void;
 
 /** The listing schema params.yaml describes. */
 export function schemaFromParams(params: Params): ListingSchema {
@@ -34,15 +40,34 @@ export function schemaFromParams(params: Params): ListingSchema {
   });
 }
 
-/** Read + validate a listings file. */
+/**
+ * Read + validate a listings file into columns. A local CSV is streamed a chunk of rows at
+ * a time (memory holds the kept values, never the raw rows); other sources are read whole
+ * (up to the whole-file limit) and validated the same way.
+ */
 export async function loadListings(source: string, o: LoadListingsOptions): Promise<ValidatedListings> {
-  const table = await readTable(source, { env: o.env, signal: o.signal, sheet: o.params.data_source.sheet });
-  const v = validateListings(table, schemaFromParams(o.params), {
-    maxInvalidFraction: o.params.data_ingestion.max_invalid_fraction,
-    dropDuplicates: o.params.data_ingestion.drop_duplicates,
-    requireTarget: o.requireTarget ?? true,
-    ranges: o.params.ranges,
-  });
+  const progress = o.progress?.('reading', source);
+  let acc: ListingAccumulator | undefined;
+  for await (const chunk of readListingChunks(source, {
+    params: o.params,
+    env: o.env,
+    signal: o.signal,
+    chunkRows: 5000,
+  })) {
+    if (o.signal?.aborted) throw new AppError('INTERRUPTED', `reading ${source} was interrupted`);
+    // the schema is checked once the source has been opened (a missing file is reported first)
+    acc ??= new ListingAccumulator(schemaFromParams(o.params), {
+      maxInvalidFraction: o.params.data_ingestion.max_invalid_fraction,
+      dropDuplicates: o.params.data_ingestion.drop_duplicates,
+      requireTarget: o.requireTarget ?? true,
+      ranges: o.params.ranges,
+    });
+    acc.add(chunk.columns, chunk.rows, chunk.rowNumbers, chunk.origin);
+    progress?.(acc.rowsKept);
+  }
+  progress?.(acc?.rowsKept ?? 0, true);
+  if (!acc) throw new AppError('DATA_EMPTY', `${source} is empty; expected a header line and at least one listing`);
+  const v = acc.finish();
   o.logger?.debug({ report: { ...v.report, badCells: v.report.badCells.length } }, 'listings validated');
   o.onReport?.(describeReport(v.report));
   return v;

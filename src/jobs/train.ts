@@ -4,7 +4,7 @@
  * test rows and save it. Used by `carprice train`, the pipeline stage and the benches.
  */
 import { AppError } from '../core/errors.js';
-import { md5Hex } from '../core/md5.js';
+import { createHash } from 'node:crypto';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Env } from '../config/env.js';
@@ -48,16 +48,46 @@ const FEW_TEST_ROWS = 20;
 /** A blend holds out 15% of the training rows to choose its weights: it needs a few of each. */
 const MIN_BLEND_ROWS = 14;
 
-/** A fingerprint of the rows a model was trained on (order-sensitive, exact). */
+/**
+ * A fingerprint of the rows a model was trained on (order-sensitive, exact): md5 of each
+ * column's name and contents (float64 bytes in base64, categories as JSON), fed to the hash
+ * a slice at a time so a million-row frame is never one string.
+ */
 export function dataFingerprint(frame: Frame, y: Float64Array): string {
-  const parts: string[] = [];
+  const h = createHash('md5');
+  let first = true;
+  const part = (write: () => void) => {
+    if (!first) h.update('\n');
+    first = false;
+    write();
+  };
+  // base64 of whole 3-byte groups concatenates exactly: slices of 3 * 8 * 8192 bytes
+  const bytes = (c: Float64Array | Uint8Array) => {
+    const buf = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+    const step = 3 * 8 * 8192;
+    for (let at = 0; at < buf.length; at += step) h.update(buf.subarray(at, at + step).toString('base64'));
+  };
+  const json = (col: readonly (string | null)[]) => {
+    if (col.length === 0) return void h.update('[]');
+    const step = 65536;
+    for (let at = 0; at < col.length; at += step) {
+      const s = JSON.stringify(col.slice(at, at + step));
+      h.update(at === 0 ? '[' : ',');
+      h.update(s.slice(1, -1));
+    }
+    h.update(']');
+  };
   for (const k of Object.keys(frame.numeric).sort()) {
-    const c = frame.numeric[k];
-    parts.push(k, Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('base64'));
+    part(() => h.update(k));
+    part(() => bytes(frame.numeric[k]));
   }
-  for (const k of Object.keys(frame.categorical).sort()) parts.push(k, JSON.stringify(frame.categorical[k]));
-  parts.push('y', Buffer.from(y.buffer, y.byteOffset, y.byteLength).toString('base64'));
-  return md5Hex(parts.join('\n'));
+  for (const k of Object.keys(frame.categorical).sort()) {
+    part(() => h.update(k));
+    part(() => json(frame.categorical[k]));
+  }
+  part(() => h.update('y'));
+  part(() => bytes(y));
+  return h.digest('hex');
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult> {

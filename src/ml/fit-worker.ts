@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { fitJob, type FitJobMessage, type FitReply } from './parallel-fit.js';
+import { fromParts } from './matrix.js';
 
 const port = parentPort;
 if (port) {
@@ -12,7 +13,7 @@ if (port) {
     let reply: FitReply;
     try {
       const t0 = performance.now();
-      const saved = fitJob(m).toJSON();
+      const saved = fitJob({ ...m, X: fromParts(m.X) }).toJSON();
       reply = { id: m.id, saved, seconds: (performance.now() - t0) / 1000 };
     } catch (e) {
       const err = e as { code?: unknown; message?: unknown };

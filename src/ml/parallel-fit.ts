@@ -10,7 +10,7 @@ import { AppError, isErrorCode } from '../core/errors.js';
 import { createEstimator } from './algorithms.js';
 import type { Regressor, SavedEstimator } from './estimator.js';
 import { loadEstimator } from './format/registry.js';
-import type { Matrix } from './matrix.js';
+import { matrixParts, type Matrix, type MatrixParts } from './matrix.js';
 
 /** One estimator to fit. */
 export interface FitJob {
@@ -22,8 +22,10 @@ export interface FitJob {
 }
 
 /** Message to a worker. */
-export interface FitJobMessage extends FitJob {
+export interface FitJobMessage extends Omit<FitJob, 'X'> {
   id: number;
+  /** The matrix as plain parts (a column matrix travels as its columns). */
+  X: MatrixParts;
 }
 
 /** A worker's answer (`seconds`: the fit's own time on the worker). */
@@ -79,7 +81,14 @@ export async function fitEstimators(jobs: readonly FitJob[], o: FitOptions): Pro
         if (next >= jobs.length) return;
         const id = next++;
         const { algo, params, X, y, sampleWeight } = jobs[id];
-        const msg: FitJobMessage = { id, algo, params, X, y, ...(sampleWeight ? { sampleWeight } : {}) };
+        const msg: FitJobMessage = {
+          id,
+          algo,
+          params,
+          X: matrixParts(X),
+          y,
+          ...(sampleWeight ? { sampleWeight } : {}),
+        };
         w.postMessage(msg);
       };
       for (let k = 0; k < nWorkers; k++) {

@@ -83,7 +83,7 @@ test('train without --test, evaluate --json, predict --input (object, list, @fil
   // 250 rows, test_size 0.2 -> ceil(50) test rows, 200 train
   assert.match(
     t.stdout,
-    /^trained ridge on 200 listings in \d+\.\d s; model saved to model\ntest metrics \(50 listings\):\n {2}R² {8}-?\d\.\d{4}\n/,
+    /^trained ridge on 200 listings in \d+\.\d s \(peak memory \d+(\.\d+)? [MG]B\); model saved to model\ntest metrics \(50 listings\):\n {2}R² {8}-?\d\.\d{4}\n/,
   );
   assert.match(t.stderr, /listings\.csv: 250 rows read, 0 exact duplicates dropped, 0 invalid rows dropped, 250 kept/);
   assert.deepEqual(readdirSync(join(dir, 'model')).sort(), ['CARPRICE_BUNDLE', 'bundle.json']);

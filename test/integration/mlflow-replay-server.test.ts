@@ -42,32 +42,6 @@ const TIME_KEYS = new Set([
  */
 const KNOWN: { item: string; todo: boolean; match: RegExp; step?: string; fixture?: string }[] = [
   {
-    item: 'issue 18.9 (same kind): an unset logged model_type is omitted (MLflow: "")',
-    todo: true,
-    match: /\.model_type: MLflow "", absent in carprice$/,
-  },
-  {
-    item: 'not yet filed (found by this replay): MLflow\'s SQL store returns a +inf metric as 1.7976931348623157e+308, carprice as "Infinity"',
-    todo: true,
-    match: /\.value: MLflow 1\.7976931348623157e\+308, carprice "Infinity"$/,
-  },
-  {
-    item: 'not yet filed (found by this replay): MLflow answers runs/get with "outputs": {} for a run without outputs',
-    todo: true,
-    match: /\$\.run\.outputs: MLflow \{\}, absent in carprice$/,
-  },
-  {
-    item: 'not yet filed (found by this replay): MLflow leaves aliases out of model-versions/search results and latest_versions',
-    todo: true,
-    match:
-      /(model-versions\/search|registered-models\/get): \$\.(model_versions|registered_model\.latest_versions)\[\d+\]\.aliases: absent in MLflow, carprice \[.*\]$/,
-  },
-  {
-    item: 'not yet filed (found by this replay): a known endpoint called with the wrong method answers 404 ENDPOINT_NOT_FOUND (MLflow: 405)',
-    todo: true,
-    match: /: status: MLflow 405, carprice 404 /,
-  },
-  {
     item: 'deliberately stricter: a missing artifact is 404 RESOURCE_DOES_NOT_EXIST (MLflow: 500 INTERNAL_ERROR naming the server path, which clients retry)',
     todo: false,
     step: 'error-missing-artifact',

@@ -11,9 +11,12 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { isAppError } from '../../src/core/errors.js';
-import { migratePgDatabase, PG_SCHEMA_VERSION } from '../../src/tracking/postgres/pg-migrations.js';
+import { PG_SCHEMA_VERSION } from '../../src/tracking/postgres/pg-migrations.js';
+import { migratePgDatabase } from '../../src/tracking/postgres/pg-migrate-database.js';
 import { PgTrackingStore } from '../../src/tracking/postgres/pg-tracking-store.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres-cluster.js';
+import { runBuiltCli } from '../helpers/built-cli.js';
+import { tmpdir } from 'node:os';
 
 const snapshotPath = resolve(
   dirname(fileURLToPath(import.meta.url)),
@@ -130,6 +133,31 @@ if (typeof cluster === 'string') {
       } finally {
         await store.close();
       }
+    });
+
+    it('carprice tracking migrate upgrades a database in place, then says it is up to date, never printing the password', async () => {
+      const conn = await c.newDatabase();
+      // trust auth ignores the password; it must still never reach the output
+      const uri = conn.uri.replace('carprice@', 'carprice:s3cret-pw@');
+      const first = await runBuiltCli(['tracking', 'migrate', '--backend-store-uri', uri], tmpdir());
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, new RegExp(`^migrated .* from schema 0 to ${PG_SCHEMA_VERSION} \\(applied 1\\)\\n$`));
+      const again = await runBuiltCli(['tracking', 'migrate', '--backend-store-uri', uri], tmpdir());
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, new RegExp(`is up to date \\(schema ${PG_SCHEMA_VERSION}\\)`));
+      for (const r of [first, again]) assert.ok(!(r.stdout + r.stderr).includes('s3cret-pw'), 'password printed');
+      const store = new PgTrackingStore({ connection: conn, where: conn.uri, defaultArtifactRoot: '/tmp/a' });
+      try {
+        assert.equal((await store.getExperiment('0')).name, 'Default');
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('carprice tracking migrate refuses an MLflow server URI with what to do', async () => {
+      const r = await runBuiltCli(['tracking', 'migrate', '--backend-store-uri', 'http://127.0.0.1:5000'], tmpdir());
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /needs a database URI .*an MLflow server migrates its own database/);
     });
   });
 }

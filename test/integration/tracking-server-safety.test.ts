@@ -147,8 +147,9 @@ describe('tracking server safety', () => {
           assert.equal(r.json?.error_code, 'INVALID_PARAMETER_VALUE');
         }
       }
+      // The bare folder is the list endpoint (GET only): 405, as Flask answers MLflow's route.
       const noSlash = await call('DELETE', '/api/2.0/mlflow-artifacts/artifacts');
-      assert.equal(noSlash.status, 404);
+      assert.equal(noSlash.status, 405);
       assert.equal(readFileSync(onDisk('0', runId, 'artifacts', 'model', 'MLmodel'), 'utf8'), 'flavors: {}\n');
       assert.equal(readFileSync(onDisk('0', other.runId, 'artifacts', 'keep.txt'), 'utf8'), 'keep');
       // Inside the run root a delete works, for a folder and a file.

@@ -165,9 +165,17 @@ describe('tracking server wire format', () => {
     const unknown = await call('GET', '/api/2.0/mlflow/nothing/here');
     assert.equal(unknown.status, 404);
     assert.equal(unknown.json?.error_code, 'ENDPOINT_NOT_FOUND');
+    // A known endpoint with the wrong method: 405 with Allow, as MLflow (Flask) answers.
     const wrongMethod = await call('GET', '/api/2.0/mlflow/runs/create');
-    assert.equal(wrongMethod.status, 404);
+    assert.equal(wrongMethod.status, 405);
     assert.equal(wrongMethod.json?.error_code, 'ENDPOINT_NOT_FOUND');
+    assert.match(
+      String(wrongMethod.json?.message),
+      /GET is not allowed on \/api\/2\.0\/mlflow\/runs\/create: use POST/,
+    );
+    const wrongPathMethod = await call('GET', '/api/2.0/mlflow/logged-models/m-1/tags');
+    assert.equal(wrongPathMethod.status, 405);
+    assert.equal(wrongPathMethod.headers.get('allow'), 'PATCH, OPTIONS');
     const run = await call('GET', `/api/2.0/mlflow/runs/get?run_id=${'0'.repeat(32)}`);
     assert.equal(run.status, 404);
     assert.equal(run.json?.error_code, 'RESOURCE_DOES_NOT_EXIST');

@@ -30,6 +30,7 @@ import { predictCommand } from './predict.js';
 import { dataIngestCommand, dataSynthCommand } from './data.js';
 import { trackingServeCommand } from './tracking-serve.js';
 import { trackingMigrateCommand } from './tracking-migrate.js';
+import { trackingExportCommand, trackingImportCommand } from './tracking-transfer.js';
 import { experimentsListCommand } from './experiments.js';
 import { runsListCommand, runsShowCommand } from './runs.js';
 import { modelsListCommand, modelsShowCommand } from './models.js';
@@ -65,6 +66,8 @@ export const commands: Command[] = [
   // --- tracking ---
   trackingServeCommand,
   trackingMigrateCommand,
+  trackingExportCommand,
+  trackingImportCommand,
   experimentsListCommand,
   runsListCommand,
   runsShowCommand,

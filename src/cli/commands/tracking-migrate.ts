@@ -25,7 +25,7 @@ Example: carprice tracking migrate --backend-store-uri postgresql://mlflow@db:54
     const { isPostgresUri, pgConnectionFromUri } = await import('../../tracking/postgres/pg-uri.js');
     if (isPostgresUri(uri)) {
       const { connection, where } = pgConnectionFromUri(uri, ctx.env);
-      const { migratePgDatabase } = await import('../../tracking/postgres/pg-migrations.js');
+      const { migratePgDatabase } = await import('../../tracking/postgres/pg-migrate-database.js');
       const r = await migratePgDatabase(connection, where);
       ctx.stdout.write(
         r.applied.length

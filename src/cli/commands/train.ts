@@ -50,6 +50,8 @@ ${describeAlgorithms()}
       signal: ctx.signal,
       onReport: (s) => ctx.stderr.write(s + '\n'),
     });
+    // the process's peak resident memory (reading, features and fits; worker threads included)
+    const peakMb = process.resourceUsage().maxRSS / 1024;
     if (v.json)
       ctx.stdout.write(
         JSON.stringify({
@@ -57,11 +59,13 @@ ${describeAlgorithms()}
           algo: r.bundle.metadata.algo,
           train_rows: r.trainRows,
           model: v.out,
+          seconds: Math.round(r.seconds * 100) / 100,
+          peak_rss_mb: Math.round(peakMb),
         }) + '\n',
       );
     else
       ctx.stdout.write(
-        `trained ${r.bundle.metadata.algo} on ${r.trainRows} listings in ${r.seconds.toFixed(1)} s; model saved to ${v.out}\ntest metrics (${r.testRows} listings):\n${formatMetrics(r.metrics)}\n`,
+        `trained ${r.bundle.metadata.algo} on ${r.trainRows} listings in ${r.seconds.toFixed(1)} s (peak memory ${peakMb >= 1024 ? `${(peakMb / 1024).toFixed(2)} GB` : `${Math.round(peakMb)} MB`}); model saved to ${v.out}\ntest metrics (${r.testRows} listings):\n${formatMetrics(r.metrics)}\n`,
       );
   },
 };

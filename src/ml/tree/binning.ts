@@ -53,6 +53,12 @@ export interface BinningOptions {
    * natively overfit; as ordered codes they still group neighbouring codes.
    */
   maxCatNative?: number;
+  /**
+   * Most values of a float column looked at to place its cut points (default 200,000, as
+   * LightGBM's bin_construct_sample_cnt): taken at a fixed stride, so the cuts are
+   * deterministic; byte (0/1 indicator) columns are always counted whole.
+   */
+  cutSample?: number;
 }
 
 /** Largest value bin count that leaves room for the missing bin in a uint8. */
@@ -61,83 +67,141 @@ const MAX_BIN = 256;
 /**
  * Bin every column of `X`. Categorical columns must hold integer codes in
  * [0, nCategories); anything else is a MODEL_INVALID error naming the column and row.
+ * A column-built matrix (`X.columns`) is read column by column in place; the bins are
+ * written once, column-major, and the row-major copy is made only when read.
  */
 export function binMatrix(X: Matrix, options: BinningOptions = {}): BinnedMatrix {
   const maxBin = options.maxBin ?? MAX_BIN;
   if (!Number.isInteger(maxBin) || maxBin < 2 || maxBin > MAX_BIN)
     throw new AppError('USAGE', `max_bin must be an integer between 2 and 256, got ${maxBin}`);
-  const { nRows, nCols, data } = X;
-  const bins = new Uint8Array(nRows * nCols);
+  const cutSample = options.cutSample ?? CUT_SAMPLE;
+  if (!Number.isInteger(cutSample) || cutSample < 1)
+    throw new AppError('USAGE', `the cut-point sample must be a whole number of rows >= 1, got ${cutSample}`);
+  const { nRows, nCols } = X;
   const columns = new Uint8Array(nRows * nCols);
   const nBins = new Int32Array(nCols);
   const offsets = new Int32Array(nCols + 1);
   const isCategorical = new Uint8Array(nCols);
   const upper: (Float64Array | null)[] = [];
   const codeBin: (Int32Array | null)[] = [];
-  const column = new Float64Array(nRows);
+  const scratch = X.columns ? null : new Float64Array(nRows);
   // the per-cell loops live in small one-loop functions: a fit bins once, so this code runs
   // mostly before the JIT has settled, and small loops get optimised on stack replacement
   // at once (about 3x faster on the first call than one large function holding them all)
   for (let j = 0; j < nCols; j++) {
-    readColumn(data, nRows, nCols, j, column);
+    let source: Float64Array | Uint8Array;
+    if (X.columns) source = X.columns[j];
+    else {
+      readColumn(X.data, nRows, nCols, j, scratch as Float64Array);
+      source = scratch as Float64Array;
+    }
+    const categorical = X.categorical?.[j] === true;
+    if (source instanceof Uint8Array && !categorical) {
+      // bytes (0/1 indicators): one counting pass, no sort, one table lookup per cell
+      const counts = new Float64Array(256);
+      countBytes(source, counts);
+      const cuts = byteCuts(counts, maxBin - 1);
+      upper.push(cuts);
+      codeBin.push(null);
+      nBins[j] = cuts.length + 2;
+      const table = new Uint8Array(256);
+      for (let v = 0; v < 256; v++) table[v] = numericBin(cuts, v);
+      writeByteBins(table, source, columns, nRows, j);
+      offsets[j + 1] = offsets[j] + nBins[j];
+      continue;
+    }
+    const column = source instanceof Float64Array ? source : Float64Array.from(source);
     const k = X.nCategories?.[j] ?? maxCode(column) + 1;
-    if (X.categorical?.[j] && k <= (options.maxCatNative ?? Infinity)) {
+    if (categorical && k <= (options.maxCatNative ?? Infinity)) {
       isCategorical[j] = 1;
       const map = categoricalBins(column, X.nCategories?.[j], maxBin - 1, X.columnNames[j]);
       codeBin.push(map.codeBin);
       upper.push(null);
       nBins[j] = map.nValueBins + 1;
-      writeCategoricalBins(map.codeBin, column, bins, columns, nRows, nCols, j);
+      writeCategoricalBins(map.codeBin, column, columns, nRows, j);
     } else {
-      const cuts = numericCuts(column, maxBin - 1);
+      const cuts = numericCuts(column, maxBin - 1, cutSample);
       upper.push(cuts);
       codeBin.push(null);
       nBins[j] = cuts.length + 2;
-      writeNumericBins(cuts, column, bins, columns, nRows, nCols, j);
+      writeNumericBins(cuts, column, columns, nRows, j);
     }
     offsets[j + 1] = offsets[j] + nBins[j];
   }
-  return { nRows, nFeatures: nCols, bins, columns, nBins, offsets, isCategorical, upper, codeBin };
+  let bins: Uint8Array | undefined;
+  const out = { nRows, nFeatures: nCols, columns, nBins, offsets, isCategorical, upper, codeBin } as Omit<
+    BinnedMatrix,
+    'bins'
+  >;
+  // row-major bins only for the learners that read them (dense histograms)
+  Object.defineProperty(out, 'bins', {
+    enumerable: true,
+    get: () => (bins ??= transposeBins(columns, nRows, nCols)),
+  });
+  return out as BinnedMatrix;
 }
 
 function readColumn(data: Float64Array, nRows: number, nCols: number, j: number, column: Float64Array): void {
   for (let i = 0; i < nRows; i++) column[i] = data[i * nCols + j];
 }
 
-/** Bins of numeric column j into both layouts (row-major `bins`, column-major `columns`). */
-function writeNumericBins(
-  cuts: Float64Array,
-  column: Float64Array,
-  bins: Uint8Array,
+/** Row-major copy of column-major bins, a block of rows at a time (cache-friendly both ways). */
+function transposeBins(columns: Uint8Array, nRows: number, nCols: number): Uint8Array {
+  const bins = new Uint8Array(nRows * nCols);
+  const B = 1024;
+  for (let i0 = 0; i0 < nRows; i0 += B) {
+    const i1 = Math.min(nRows, i0 + B);
+    for (let j = 0; j < nCols; j++) transposeBlock(columns, bins, nRows, nCols, j, i0, i1);
+  }
+  return bins;
+}
+
+function transposeBlock(
   columns: Uint8Array,
+  bins: Uint8Array,
   nRows: number,
   nCols: number,
   j: number,
+  i0: number,
+  i1: number,
 ): void {
   const base = j * nRows;
-  for (let i = 0; i < nRows; i++) {
-    const b = numericBin(cuts, column[i]);
-    bins[i * nCols + j] = b;
-    columns[base + i] = b;
-  }
+  for (let i = i0; i < i1; i++) bins[i * nCols + j] = columns[base + i];
 }
 
-/** Bins of categorical column j (codes mapped by codeBin, NaN -> 0) into both layouts. */
+function countBytes(c: Uint8Array, counts: Float64Array): void {
+  for (let i = 0; i < c.length; i++) counts[c[i]]++;
+}
+
+function writeByteBins(table: Uint8Array, c: Uint8Array, columns: Uint8Array, nRows: number, j: number): void {
+  const base = j * nRows;
+  for (let i = 0; i < nRows; i++) columns[base + i] = table[c[i]];
+}
+
+/** Bins of numeric column j, column-major. */
+function writeNumericBins(
+  cuts: Float64Array,
+  column: Float64Array,
+  columns: Uint8Array,
+  nRows: number,
+  j: number,
+): void {
+  const base = j * nRows;
+  for (let i = 0; i < nRows; i++) columns[base + i] = numericBin(cuts, column[i]);
+}
+
+/** Bins of categorical column j (codes mapped by codeBin, NaN -> 0), column-major. */
 function writeCategoricalBins(
   cb: Int32Array,
   column: Float64Array,
-  bins: Uint8Array,
   columns: Uint8Array,
   nRows: number,
-  nCols: number,
   j: number,
 ): void {
   const base = j * nRows;
   for (let i = 0; i < nRows; i++) {
     const x = column[i];
-    const b = x !== x ? 0 : cb[x];
-    bins[i * nCols + j] = b;
-    columns[base + i] = b;
+    columns[base + i] = x !== x ? 0 : cb[x];
   }
 }
 
@@ -165,11 +229,11 @@ export function numericBin(cuts: Float64Array, x: number): number {
  * Cut points for a numeric column: at most `maxValueBins - 1` cuts between distinct values,
  * chosen so bins hold about equal counts (a heavy value keeps a bin to itself).
  */
-export function numericCuts(column: Float64Array, maxValueBins: number): Float64Array {
+export function numericCuts(column: Float64Array, maxValueBins: number, sample = CUT_SAMPLE): Float64Array {
   let m = 0;
-  // cut points come from at most CUT_SAMPLE values taken at a fixed stride (deterministic;
+  // cut points come from at most `sample` values taken at a fixed stride (deterministic;
   // LightGBM samples 200,000 rows for bin construction the same way)
-  const stride = Math.max(1, Math.floor(column.length / CUT_SAMPLE));
+  const stride = Math.max(1, Math.floor(column.length / sample));
   const sorted = new Float64Array(Math.ceil(column.length / stride));
   for (let i = 0; i < column.length; i += stride) {
     const x = column[i];
@@ -178,7 +242,7 @@ export function numericCuts(column: Float64Array, maxValueBins: number): Float64
   const vals = sorted.subarray(0, m).sort();
   // distinct values and their counts, in place at the front of typed arrays
   const distinct = new Float64Array(m);
-  const counts = new Int32Array(m);
+  const counts = new Float64Array(m);
   let nd = 0;
   for (let i = 0; i < m; i++) {
     if (i === 0 || vals[i] !== vals[i - 1]) {
@@ -186,6 +250,32 @@ export function numericCuts(column: Float64Array, maxValueBins: number): Float64
       counts[nd++] = 1;
     } else counts[nd - 1]++;
   }
+  return cutsFromCounts(distinct, counts, nd, m, maxValueBins);
+}
+
+/** Cut points of a byte column from its value counts (counts[v] = rows holding v). */
+function byteCuts(byValue: Float64Array, maxValueBins: number): Float64Array {
+  const distinct = new Float64Array(256);
+  const counts = new Float64Array(256);
+  let nd = 0;
+  let m = 0;
+  for (let v = 0; v < 256; v++)
+    if (byValue[v] > 0) {
+      distinct[nd] = v;
+      counts[nd++] = byValue[v];
+      m += byValue[v];
+    }
+  return cutsFromCounts(distinct, counts, nd, m, maxValueBins);
+}
+
+/** Cuts between the nd sorted distinct values (with their counts, m in all) for about equal bins. */
+function cutsFromCounts(
+  distinct: Float64Array,
+  counts: Float64Array,
+  nd: number,
+  m: number,
+  maxValueBins: number,
+): Float64Array {
   const cuts: number[] = [];
   if (nd <= maxValueBins) {
     for (let k = 0; k + 1 < nd; k++) cuts.push(midpoint(distinct[k], distinct[k + 1]));

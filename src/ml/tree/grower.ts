@@ -100,6 +100,7 @@ export class TreeGrower {
    * per-cell offset load and add of the hottest loop, for 2 bytes per cell.
    */
   private slots: Uint16Array | null = null;
+  private rowBins: Uint8Array | null = null;
   /** Sparse layout (see the module comment), or null for dense histograms. */
   private readonly sparse: SparseLayout | null;
   /** Per-feature gain and split counts, accumulated over every tree grown. */
@@ -337,13 +338,13 @@ export class TreeGrower {
    * keepTables; used for rows outside the tree's sample: boosting with subsample, OOB).
    */
   binnedLeafValue(tree: TreeEnsembleBuilder, root: number, i: number): number {
-    const bins = this.binned.bins;
-    const base = i * this.binned.nFeatures;
+    // column-major bins: the row-major copy is not built for sparse or sampled fits
+    const { columns, nRows } = this.binned;
     let n = root;
     let f: number;
     while ((f = tree.feature[n]) >= 0) {
       const t = this.goLeftTables.get(n) as Uint8Array;
-      n = t[bins[base + f]] ? tree.left[n] : tree.right[n];
+      n = t[columns[f * nRows + i]] ? tree.left[n] : tree.right[n];
     }
     return tree.value[n];
   }
@@ -413,7 +414,7 @@ export class TreeGrower {
     nf: number,
   ): void {
     hist.fill(0);
-    const { bins, nFeatures, offsets } = this.binned;
+    const { nFeatures, offsets } = this.binned;
     if (this.sparse) {
       const sp = this.sparse;
       if (this.stride === 2) buildHist2Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
@@ -421,6 +422,8 @@ export class TreeGrower {
       fillDefaultBins(hist, this.stride, offsets, sp.defaultSlot, feats, nf, sp.totals[0], sp.totals[1], end - start);
       return;
     }
+    // row-major bins, made on first use (dense histograms only)
+    const bins = (this.rowBins ??= this.binned.bins);
     if (this.stride === 2) {
       if (nf === nFeatures) {
         if (offsets[nFeatures] <= 65536) buildHist2Slots(hist, this.slotTable(), nFeatures, gh, rows, start, end);

@@ -32,34 +32,54 @@ export interface SparseLayout {
  * leave their feature's most frequent bin (dense histograms are then cheaper).
  */
 export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseLayout | null {
-  const { nRows, nFeatures: nF, columns, bins, offsets, nBins } = binned;
+  const { nRows, nFeatures: nF, columns, offsets, nBins } = binned;
   const defaultBin = new Uint8Array(nF);
   const counts = new Int32Array(256);
   let nnz = 0;
   for (let f = 0; f < nF; f++) {
     counts.fill(0, 0, nBins[f]);
-    const base = f * nRows;
-    for (let i = 0; i < nRows; i++) counts[columns[base + i]]++;
+    countColumn(columns, f * nRows, nRows, counts);
     let best = 0;
     for (let b = 1; b < nBins[f]; b++) if (counts[b] > counts[best]) best = b;
     defaultBin[f] = best;
     nnz += nRows - counts[best];
   }
   if (nnz > maxFraction * nRows * nF) return null;
+  // built from the column-major bins, a feature at a time: each row's cells end up in
+  // feature order, as a row-major scan would give them
   const rowPtr = new Uint32Array(nRows + 1);
+  for (let f = 0; f < nF; f++) countRowCells(columns, f * nRows, nRows, defaultBin[f], rowPtr);
+  for (let i = 0; i < nRows; i++) rowPtr[i + 1] += rowPtr[i];
   const slot = new Int32Array(nnz);
-  let e = 0;
-  for (let i = 0; i < nRows; i++) {
-    const base = i * nF;
-    for (let f = 0; f < nF; f++) {
-      const b = bins[base + f];
-      if (b !== defaultBin[f]) slot[e++] = offsets[f] + b;
-    }
-    rowPtr[i + 1] = e;
-  }
+  const next = rowPtr.slice(0, nRows);
+  for (let f = 0; f < nF; f++) fillRowCells(columns, f * nRows, nRows, defaultBin[f], offsets[f], next, slot);
   const defaultSlot = new Int32Array(nF);
   for (let f = 0; f < nF; f++) defaultSlot[f] = offsets[f] + defaultBin[f];
   return { rowPtr, slot, defaultSlot, totals: new Float64Array(2) };
+}
+
+function countColumn(columns: Uint8Array, base: number, nRows: number, counts: Int32Array): void {
+  for (let i = 0; i < nRows; i++) counts[columns[base + i]]++;
+}
+
+/** rowPtr[i + 1] += 1 for each row i whose bin is not the default. */
+function countRowCells(columns: Uint8Array, base: number, nRows: number, def: number, rowPtr: Uint32Array): void {
+  for (let i = 0; i < nRows; i++) if (columns[base + i] !== def) rowPtr[i + 1]++;
+}
+
+function fillRowCells(
+  columns: Uint8Array,
+  base: number,
+  nRows: number,
+  def: number,
+  offset: number,
+  next: Uint32Array,
+  slot: Int32Array,
+): void {
+  for (let i = 0; i < nRows; i++) {
+    const b = columns[base + i];
+    if (b !== def) slot[next[i]++] = offset + b;
+  }
 }
 
 /** Stride-2 histogram from the non-default cells of rows[start .. end); totals = [sum g, sum h]. */

@@ -22,7 +22,11 @@ import { FLAG_CATEGORICAL, FLAG_DEFAULT_LEFT, type TreeEnsemble } from './tree-e
 
 /** Whether row x goes left at split node k (TreeEnsemble's rules). */
 export function goesLeft(t: TreeEnsemble, k: number, x: ArrayLike<number>, base = 0): boolean {
-  const v = x[base + t.feature[k]];
+  return valueGoesLeft(t, k, x[base + t.feature[k]]);
+}
+
+/** Whether value v of node k's feature goes left at split node k. */
+function valueGoesLeft(t: TreeEnsemble, k: number, v: number): boolean {
   const fl = t.flags[k];
   if ((fl & FLAG_CATEGORICAL) === 0) return v <= t.threshold[k] || (v !== v && (fl & FLAG_DEFAULT_LEFT) !== 0);
   if (v >= 0 && v < t.catLen[k] && (v | 0) === v)
@@ -33,6 +37,7 @@ export function goesLeft(t: TreeEnsemble, k: number, x: ArrayLike<number>, base 
 /** Node covers: how many rows of X reach each node of every tree (a split's = its children's sum). */
 export function nodeCovers(t: TreeEnsemble, X: Matrix): Float64Array {
   const cover = new Float64Array(t.nNodes);
+  if (X.columns) return columnCovers(t, X.columns, X.nRows, cover);
   const { data, nCols, nRows } = X;
   for (let r = 0; r < t.nTrees; r++) {
     const root = t.roots[r];
@@ -46,6 +51,56 @@ export function nodeCovers(t: TreeEnsemble, X: Matrix): Float64Array {
     }
   }
   return cover;
+}
+
+/**
+ * Covers from the columns: the rows of each node are a segment of one index array,
+ * partitioned at every split on one column (sequential reads of that column), so a
+ * million-row matrix is never walked row by row across hundreds of columns.
+ */
+function columnCovers(
+  t: TreeEnsemble,
+  columns: readonly (Float64Array | Uint8Array)[],
+  nRows: number,
+  cover: Float64Array,
+): Float64Array {
+  const rows = new Uint32Array(nRows);
+  const scratch = new Uint32Array(nRows);
+  const stack: number[] = [];
+  for (let r = 0; r < t.nTrees; r++) {
+    for (let i = 0; i < nRows; i++) rows[i] = i;
+    stack.push(t.roots[r], 0, nRows);
+    while (stack.length) {
+      const end = stack.pop() as number;
+      const start = stack.pop() as number;
+      const k = stack.pop() as number;
+      cover[k] += end - start;
+      if (t.feature[k] < 0 || end === start) continue;
+      const mid = partitionByNode(t, k, columns[t.feature[k]], rows, scratch, start, end);
+      stack.push(t.left[k], start, mid, t.right[k], mid, end);
+    }
+  }
+  return cover;
+}
+
+function partitionByNode(
+  t: TreeEnsemble,
+  k: number,
+  col: Float64Array | Uint8Array,
+  rows: Uint32Array,
+  scratch: Uint32Array,
+  start: number,
+  end: number,
+): number {
+  let l = start;
+  let n = 0;
+  for (let q = start; q < end; q++) {
+    const row = rows[q];
+    if (valueGoesLeft(t, k, col[row])) rows[l++] = row;
+    else scratch[n++] = row;
+  }
+  rows.set(scratch.subarray(0, n), l);
+  return l;
 }
 
 /** One element of the path: feature, fractions of zero (cover) and one (follows x), weight. */

@@ -9,7 +9,6 @@
  * byte-wise comparison whatever the cluster's locale.
  */
 import pg from 'pg';
-import type { PgConnection } from './pg-db.js';
 import { AppError } from '../../core/errors.js';
 
 export interface PgMigration {
@@ -244,18 +243,5 @@ export async function migratePg(pool: pg.Pool, where: string): Promise<PgMigrate
     }
   } finally {
     client.release();
-  }
-}
-
-/** Migrate the database behind `connection` with a one-connection pool (`carprice tracking migrate`). */
-export async function migratePgDatabase(connection: PgConnection, where: string): Promise<PgMigrateResult> {
-  const { PgDb } = await import('./pg-db.js');
-  const h = new PgDb({ connection: { ...connection, max: 1 }, where, defaultArtifactRoot: '' }, async () => undefined);
-  try {
-    return await migratePg(h.pool, where);
-  } catch (e) {
-    throw h.mapError(e);
-  } finally {
-    await h.close();
   }
 }

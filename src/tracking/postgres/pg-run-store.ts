@@ -515,6 +515,10 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
     const params = batch.params ?? [];
     const tags = batch.tags ?? [];
     validateBatch(metrics, params, tags);
+    if (params.length === 0 && tags.length === 0 && metrics.every((m) => m.modelId === undefined)) {
+      if (await this.logMetricsOnly(runId, metrics)) return;
+      await this.h.read(() => activeRunRow(this.h, runId)); // the run is missing or deleted: say which
+    }
     await this.h.write(async () => {
       await activeRunRow(this.h, runId);
       for (const p of params) await this.insertParam(runId, p);
@@ -524,38 +528,66 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
   }
 
   /**
-   * Insert many points: every point into the history with multi-row INSERTs (chunks of
-   * 250/50/10/1 rows, each a cached statement, so 1,000 points are 4 statement steps
-   * instead of 1,000), then one latest-value upsert per key.
+   * The hot path of training loops (metrics only, no logged model): the active-run check,
+   * the history rows and the latest values in ONE statement (data-modifying CTEs; a single
+   * statement is atomic by itself), so a batch costs one round trip instead of a
+   * transaction's five. Returns false, having written nothing, when the run is not active.
+   */
+  private async logMetricsOnly(runId: string, metrics: Metric[]): Promise<boolean> {
+    await this.h.open();
+    if (metrics.length === 0) return (await this.h.read(() => activeRunRow(this.h, runId))) !== undefined;
+    const best = new Map<string, Metric>();
+    for (const m of metrics) {
+      const b = best.get(m.key);
+      if (!b || latestOrder(m, b) > 0) best.set(m.key, m);
+    }
+    const rows = 'unnest(?::text[], ?::float8[], ?::smallint[], ?::bigint[], ?::bigint[])';
+    const row = await this.h.read(() =>
+      this.h.get<{ ok: boolean }>(
+        `WITH run AS (SELECT 1 FROM runs WHERE run_uuid = ? AND lifecycle_stage = 'active'),
+         history AS (INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step)
+           SELECT ?, u.* FROM ${rows} AS u WHERE EXISTS (SELECT 1 FROM run) ON CONFLICT DO NOTHING),
+         latest AS (INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step)
+           SELECT ?, u.* FROM ${rows} AS u WHERE EXISTS (SELECT 1 FROM run)
+           ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
+           WHERE (excluded.step, excluded.timestamp, excluded.is_nan, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.is_nan, latest_metrics.value))
+         SELECT EXISTS (SELECT 1 FROM run) AS ok`,
+        runId,
+        runId,
+        ...metricColumns(metrics),
+        runId,
+        ...metricColumns([...best.values()]),
+      ),
+    );
+    return row?.ok === true;
+  }
+
+  /**
+   * Insert many points in two statements whatever their number: every point into the
+   * history, then the latest value of each key, each as one INSERT ... SELECT FROM unnest()
+   * of typed arrays (one round trip each, where a row per statement would be a thousand).
    */
   private async insertMetrics(runId: string, metrics: Metric[]): Promise<void> {
+    if (metrics.length === 0) return;
+    const cols = metricColumns;
+    const rows = 'unnest(?::text[], ?::float8[], ?::smallint[], ?::bigint[], ?::bigint[])';
+    await this.h.run(
+      `INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) SELECT ?, u.* FROM ${rows} AS u ON CONFLICT DO NOTHING`,
+      runId,
+      ...cols(metrics),
+    );
     const best = new Map<string, Metric>();
-    let i = 0;
-    while (i < metrics.length) {
-      const left = metrics.length - i;
-      const size = left >= 250 ? 250 : left >= 50 ? 50 : left >= 10 ? 10 : 1;
-      const args = new Array<unknown>(size * 6);
-      for (let j = 0; j < size; j++) {
-        const m = metrics[i + j];
-        const isNan = Number.isNaN(m.value);
-        const o = j * 6;
-        args[o] = runId;
-        args[o + 1] = m.key;
-        args[o + 2] = isNan ? 0 : m.value;
-        args[o + 3] = isNan ? 1 : 0;
-        args[o + 4] = m.timestamp;
-        args[o + 5] = m.step;
-        const b = best.get(m.key);
-        if (!b || latestOrder(m, b) > 0) best.set(m.key, m);
-      }
-      await this.h
-        .stmt(
-          `INSERT OR IGNORE INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES ${'(?, ?, ?, ?, ?, ?), '.repeat(size - 1)}(?, ?, ?, ?, ?, ?)`,
-        )
-        .run(args);
-      i += size;
+    for (const m of metrics) {
+      const b = best.get(m.key);
+      if (!b || latestOrder(m, b) > 0) best.set(m.key, m);
     }
-    for (const m of best.values()) await this.upsertLatest(runId, m);
+    await this.h.run(
+      `INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) SELECT ?, u.* FROM ${rows} AS u
+       ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
+       WHERE (excluded.step, excluded.timestamp, excluded.is_nan, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.is_nan, latest_metrics.value)`,
+      runId,
+      ...cols([...best.values()]),
+    );
     for (const m of metrics) if (m.modelId !== undefined) await this.insertModelMetric(runId, m);
   }
 
@@ -664,4 +696,15 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
       return rows.length > max ? { items, nextPageToken: createPageToken(offset + max) } : { items };
     });
   }
+}
+
+/** A batch of points as the typed arrays the unnest() statements take. */
+function metricColumns(ms: Metric[]): unknown[] {
+  return [
+    ms.map((m) => m.key),
+    ms.map((m) => (Number.isNaN(m.value) ? 0 : m.value)),
+    ms.map((m) => (Number.isNaN(m.value) ? 1 : 0)),
+    ms.map((m) => m.timestamp),
+    ms.map((m) => m.step),
+  ];
 }

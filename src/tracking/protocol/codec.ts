@@ -59,8 +59,15 @@ export function pythonFloatRepr(x: number): string {
   return neg ? '-' + out : out;
 }
 
-/** A metric value for a server response: NaN/Infinity as protobuf strings, finite values as WireDouble. */
+/**
+ * A metric value for a server response: NaN as the protobuf string "NaN", finite values as
+ * WireDouble, and +-Infinity as +-1.7976931348623157e+308, the largest double: MLflow's SQL
+ * store keeps an infinite metric as +-sys.float_info.max and answers it so (recorded from
+ * MLflow 3.5 and 2.22), so clients see the same value from carprice as from MLflow.
+ */
 function wireDouble(x: number): WireDouble | string {
+  if (x === Infinity) return new WireDouble(Number.MAX_VALUE);
+  if (x === -Infinity) return new WireDouble(-Number.MAX_VALUE);
   const e = encodeDouble(x);
   return typeof e === 'string' ? e : new WireDouble(e);
 }
@@ -143,8 +150,18 @@ export function encodeMetric(m: Metric): Json {
   if (m.runId !== undefined) out.run_id = m.runId;
   return out;
 }
+/** A metric value from a server: +-1.7976931348623157e+308 is how MLflow's SQL store answers +-inf. */
+function decodeMetricValue(x: unknown): number {
+  const v = decodeDouble(x);
+  return v === Number.MAX_VALUE ? Infinity : v === -Number.MAX_VALUE ? -Infinity : v;
+}
 export function decodeMetric(x: Json): Metric {
-  const m: Metric = { key: str(x.key), value: decodeDouble(x.value), timestamp: num(x.timestamp), step: num(x.step) };
+  const m: Metric = {
+    key: str(x.key),
+    value: decodeMetricValue(x.value),
+    timestamp: num(x.timestamp),
+    step: num(x.step),
+  };
   if (typeof x.model_id === 'string' && x.model_id !== '') m.modelId = x.model_id;
   if (typeof x.dataset_name === 'string' && x.dataset_name !== '') m.datasetName = x.dataset_name;
   if (typeof x.dataset_digest === 'string' && x.dataset_digest !== '') m.datasetDigest = x.dataset_digest;
@@ -242,6 +259,17 @@ export function encodeRun(r: Run): Json {
     out.outputs = { model_outputs: r.outputs.modelOutputs.map((m) => ({ model_id: m.modelId, step: m.step })) };
   return out;
 }
+
+/**
+ * A run as runs/get answers it: MLflow's get_run always attaches a RunOutputs, so a run
+ * without logged-model outputs carries `"outputs": {}` there (MLflow 3.5 and 2.22), while
+ * runs/search and runs/create leave `outputs` out.
+ */
+export function encodeFetchedRun(r: Run): Json {
+  const out = encodeRun(r);
+  if (out.outputs === undefined) out.outputs = {};
+  return out;
+}
 export function decodeRun(x: Json): Run {
   const data = (x.data ?? {}) as Json;
   const inputs = (x.inputs ?? {}) as Json;
@@ -274,6 +302,10 @@ export function decodeFileInfo(x: Json): FileInfo {
   return f;
 }
 
+/**
+ * A model version as the single-version endpoints answer it (get, update, get by alias,
+ * create, transition-stage): with its aliases.
+ */
 export function encodeModelVersion(v: ModelVersion): Json {
   return compact({
     name: v.name,
@@ -292,6 +324,17 @@ export function encodeModelVersion(v: ModelVersion): Json {
     aliases: v.aliases,
     // No model_id: MLflow 3.5's ModelVersion.to_proto never writes it (a TODO upstream).
   });
+}
+/**
+ * A model version inside a list: model-versions/search, get-latest-versions and a
+ * registered model's latest_versions. MLflow builds these from the bare SQL rows and leaves
+ * `aliases` out (recorded from MLflow 3.5 and 2.22); a client finds them on the registered
+ * model (`aliases: [{alias, version}]`) or through get/get-by-alias.
+ */
+export function encodeListedModelVersion(v: ModelVersion): Json {
+  const out = encodeModelVersion(v);
+  delete out.aliases;
+  return out;
 }
 export function decodeModelVersion(x: Json): ModelVersion {
   const v: ModelVersion = {
@@ -327,7 +370,7 @@ export function encodeRegisteredModel(m: RegisteredModel): Json {
     last_updated_timestamp: m.lastUpdatedTimestamp,
     user_id: m.userId,
     description: m.description,
-    latest_versions: m.latestVersions.map(encodeModelVersion),
+    latest_versions: m.latestVersions.map(encodeListedModelVersion),
     tags: encodeTags(m.tags),
     aliases: m.aliases.map((a) => ({ alias: a.alias, version: a.version })),
   });
@@ -359,7 +402,8 @@ export function encodeLoggedModel(m: LoggedModel): Json {
       last_updated_timestamp_ms: m.lastUpdatedTimestampMs,
       artifact_uri: m.artifactLocation,
       status: m.status,
-      model_type: m.modelType,
+      // MLflow answers an unset model_type as "" (the column's default), not absent.
+      model_type: m.modelType ?? '',
       source_run_id: m.sourceRunId,
       status_message: m.statusMessage,
       tags: encodeTags(m.tags),

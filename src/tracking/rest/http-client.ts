@@ -69,7 +69,7 @@ function statusCode(status: number): ErrorCode {
   if (status === 400) return 'BAD_REQUEST';
   if (status === 401) return 'UNAUTHENTICATED';
   if (status === 403) return 'PERMISSION_DENIED';
-  if (status === 404) return 'ENDPOINT_NOT_FOUND';
+  if (status === 404 || status === 405) return 'ENDPOINT_NOT_FOUND';
   if (status === 409) return 'RESOURCE_CONFLICT';
   if (status === 429) return 'REQUEST_LIMIT_EXCEEDED';
   if (status === 501) return 'NOT_IMPLEMENTED';

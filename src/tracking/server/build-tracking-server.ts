@@ -101,6 +101,15 @@ function clientError(err: Error & { code?: string }, socket: Socket): void {
   );
 }
 
+/** A Fastify route URL (`/a/:id/b/*`) as a regular expression over request paths. */
+function routePattern(url: string): RegExp {
+  const body = url
+    .split('/')
+    .map((seg) => (seg === '*' ? '.*' : seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${body}$`);
+}
+
 /** Build the tracking server (not listening). */
 export async function buildTrackingServer(opts: TrackingServerOptions): Promise<FastifyInstance> {
   const log = opts.logger ?? silentLogger;
@@ -134,13 +143,33 @@ export async function buildTrackingServer(opts: TrackingServerOptions): Promise<
     else log.debug({ code: body.error_code, url: req.url }, body.message);
     void reply.status(status).type('application/json').send(body);
   });
+  // Every route registered, as a pattern, so that a known path called with another method
+  // is told 405 with an Allow header, as MLflow (Flask) answers, not 404.
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', (r) => {
+    const methods = (Array.isArray(r.method) ? r.method : [r.method]).map(String);
+    routes.push({ pattern: routePattern(r.url), methods });
+  });
   app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))].filter(
+      (m) => m !== 'HEAD' && m !== 'OPTIONS' && m !== req.method,
+    );
+    if (allowed.length)
+      return void reply
+        .status(405)
+        .header('Allow', [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', '))
+        .type('application/json')
+        .send({
+          error_code: 'ENDPOINT_NOT_FOUND',
+          message: `${req.method} is not allowed on ${path}: use ${allowed.join(' or ')}.`,
+        });
     void reply
       .status(404)
       .type('application/json')
       .send({
         error_code: 'ENDPOINT_NOT_FOUND',
-        message: `No API endpoint ${req.method} ${req.url.split('?')[0]} on this server.`,
+        message: `No API endpoint ${req.method} ${path} on this server.`,
       });
   });
 

@@ -10,6 +10,8 @@ import {
   encodeFileInfo,
   encodeLoggedModel,
   encodeMetric,
+  encodeFetchedRun,
+  encodeListedModelVersion,
   encodeModelVersion,
   encodeRegisteredModel,
   encodeRun,
@@ -108,7 +110,7 @@ export const handlers: Handlers = {
     return {};
   },
   async getRun(r, { store }) {
-    return { run: encodeRun(await store.getRun(r.run_id)) };
+    return { run: encodeFetchedRun(await store.getRun(r.run_id)) };
   },
   async searchRuns(r, { store }) {
     const p = await store.searchRuns({
@@ -253,7 +255,7 @@ export const handlers: Handlers = {
   },
   async getLatestVersions(r, { store }) {
     const versions = await store.getLatestVersions(r.name, r.stages);
-    return versions.length ? { model_versions: versions.map(encodeModelVersion) } : {};
+    return versions.length ? { model_versions: versions.map(encodeListedModelVersion) } : {};
   },
   async setRegisteredModelTag(r, { store }) {
     await store.setRegisteredModelTag(r.name, r.key, r.value ?? '');
@@ -315,7 +317,7 @@ export const handlers: Handlers = {
       orderBy: r.order_by,
       pageToken: r.page_token,
     });
-    return paged('model_versions', p, encodeModelVersion);
+    return paged('model_versions', p, encodeListedModelVersion);
   },
   async getModelVersionDownloadUri(r, { store }) {
     return { artifact_uri: await store.getModelVersionDownloadUri(r.name, r.version) };

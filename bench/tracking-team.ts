@@ -1,0 +1,393 @@
+/**
+ * Team-scale tracking figures (the PostgreSQL issue), beside the embedded SQLite store:
+ *   1. 16 concurrent writers log batches to one `carprice tracking serve` process for
+ *      BENCH_SECONDS (default 60): metrics/s acknowledged, and every acknowledged metric
+ *      read back (lost must be 0); PostgreSQL must sustain at least SQLite's throughput.
+ *   2. kill -9 of the server in the middle of the load, restart, read back: no
+ *      acknowledged write lost.
+ *   3. search over BENCH_SEARCH_RUNS runs (default 100,000) with a metric + param filter
+ *      and order_by, 100-run pages (first page and the next 9 through page tokens),
+ *      in-process and through the server: < 100 ms per page.
+ * PostgreSQL is a throwaway cluster from Debian's postgresql (skipped, saying why, when it
+ * cannot start). The servers are real child processes (`node dist/src/cli/main.js
+ * tracking serve`), the writers speak MLflow's REST API with fetch.
+ * Run: npx tsc -p . && node dist/bench/tracking-team.js
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import pg from 'pg';
+import Database from 'better-sqlite3';
+import { startPostgres } from '../test/helpers/postgres-cluster.js';
+import { BUILT_CLI } from '../test/helpers/built-cli.js';
+import { SqliteTrackingStore } from '../src/tracking/sqlite/sqlite-tracking-store.js';
+import { PgTrackingStore } from '../src/tracking/postgres/pg-tracking-store.js';
+import type { TrackingStore } from '../src/tracking/store.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const KILL_SECONDS = Number(process.env.BENCH_KILL_SECONDS ?? 10);
+const SEARCH_RUNS = Number(process.env.BENCH_SEARCH_RUNS ?? 100_000);
+const WRITERS = 16;
+const KEYS = 10;
+const STEPS_PER_BATCH = 10; // 100 metrics per batch
+
+const out = (s: string) => process.stdout.write(s + '\n');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ');
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+async function startServer(backend: string, artifacts: string, port?: number): Promise<Server> {
+  port ??= await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      BUILT_CLI,
+      'tracking',
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--backend-store-uri',
+      backend,
+      '--artifacts-destination',
+      artifacts,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const url = `http://127.0.0.1:${port}`;
+  const t0 = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`tracking serve exited: ${err}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() - t0 > 60_000) throw new Error(`tracking serve did not start in 60 s: ${err}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    child,
+    stop: (signal = 'SIGTERM') =>
+      new Promise((res) => {
+        if (child.exitCode !== null || child.signalCode !== null) return res();
+        child.once('exit', () => res());
+        child.kill(signal);
+      }),
+  };
+}
+
+async function api<T>(url: string, path: string, body?: unknown): Promise<T> {
+  const r = await fetch(`${url}/api/2.0/mlflow/${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${text.slice(0, 200)}`);
+  return JSON.parse(text) as T;
+}
+
+/** Acknowledged batches per run: the steps whose batch the server answered 200. */
+type Acks = Map<string, number[]>;
+
+async function writeLoad(url: string, seconds: number, acks: Acks, stopAt?: () => boolean): Promise<number> {
+  const { experiment_id: exp } = await api<{ experiment_id: string }>(url, 'experiments/create', {
+    name: `load-${Date.now()}-${Math.random().toString(16).slice(2)}`,
+  });
+  const deadline = Date.now() + seconds * 1000;
+  let acked = 0;
+  const writer = async (w: number) => {
+    let runId: string | undefined;
+    let step = 0;
+    while (Date.now() < deadline && !stopAt?.()) {
+      try {
+        if (!runId) {
+          runId = (await api<{ run: { info: { run_id: string } } }>(url, 'runs/create', { experiment_id: exp })).run
+            .info.run_id;
+          acks.set(runId, []);
+        }
+        const base = step;
+        const metrics = [];
+        for (let s = 0; s < STEPS_PER_BATCH; s++)
+          for (let k = 0; k < KEYS; k++)
+            metrics.push({
+              key: `m${k}`,
+              value: Math.sin(w + base + s + k),
+              timestamp: 1_700_000_000_000 + base + s,
+              step: base + s,
+            });
+        step += STEPS_PER_BATCH;
+        await api(url, 'runs/log-batch', { run_id: runId, metrics });
+        acks.get(runId)!.push(base);
+        acked += metrics.length;
+      } catch {
+        // not acknowledged (server killed, connection reset): not counted, retried with new steps
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
+  return acked;
+}
+
+/** Every acknowledged point read back through the API; returns how many are missing. */
+async function verify(url: string, acks: Acks): Promise<{ checked: number; missing: number }> {
+  let checked = 0;
+  let missing = 0;
+  for (const [runId, bases] of acks) {
+    if (bases.length === 0) continue;
+    for (let k = 0; k < KEYS; k++) {
+      const steps = new Set<number>();
+      let token: string | undefined;
+      do {
+        const q = new URLSearchParams({ run_id: runId, metric_key: `m${k}`, max_results: '25000' });
+        if (token) q.set('page_token', token);
+        const r = await api<{ metrics?: { step: number }[]; next_page_token?: string }>(
+          url,
+          `metrics/get-history?${q}`,
+        );
+        for (const m of r.metrics ?? []) steps.add(Number(m.step));
+        token = r.next_page_token || undefined;
+      } while (token);
+      for (const b of bases)
+        for (let s = 0; s < STEPS_PER_BATCH; s++) {
+          checked++;
+          if (!steps.has(b + s)) missing++;
+        }
+    }
+  }
+  return { checked, missing };
+}
+
+async function loadFigures(name: string, backend: string, dir: string): Promise<number> {
+  const server = await startServer(backend, join(dir, `art-${name}`));
+  try {
+    const acks: Acks = new Map();
+    const t0 = Date.now();
+    const acked = await writeLoad(server.url, SECONDS, acks);
+    const secs = (Date.now() - t0) / 1000;
+    const v = await verify(server.url, acks);
+    const rate = acked / secs;
+    out(
+      `[${name}] ${WRITERS} writers x ${secs.toFixed(0)} s: ${acked} metrics acknowledged, ${rate.toFixed(0)} metrics/s; read back ${v.checked}, missing ${v.missing} ${v.missing === 0 ? 'OK' : 'LOST WRITES'}  (load ${load()})`,
+    );
+    return rate;
+  } finally {
+    await server.stop();
+  }
+}
+
+async function killFigures(name: string, backend: string, dir: string): Promise<void> {
+  const port = await freePort();
+  let server = await startServer(backend, join(dir, `art-kill-${name}`), port);
+  const acks: Acks = new Map();
+  let killed = false;
+  const load = writeLoad(server.url, KILL_SECONDS * 2, acks, () => false);
+  await new Promise((r) => setTimeout(r, KILL_SECONDS * 1000));
+  await server.stop('SIGKILL');
+  killed = true;
+  server = await startServer(backend, join(dir, `art-kill-${name}`), port);
+  const acked = await load;
+  const v = await verify(server.url, acks);
+  out(
+    `[${name}] kill -9 after ${KILL_SECONDS} s of load (killed=${killed}), restarted: ${acked} metrics acknowledged, read back ${v.checked}, missing ${v.missing} ${v.missing === 0 ? 'OK' : 'LOST WRITES'}`,
+  );
+  await server.stop();
+}
+
+/** SEARCH_RUNS runs in one experiment, written in bulk with SQL (as pgbench -i does). */
+const MODELS = ['ridge', 'gbt', 'forest', 'lasso'];
+async function populatePg(store: PgTrackingStore, conn: pg.ClientConfig): Promise<string> {
+  const exp = await store.createExperiment('search-100k');
+  const c = new pg.Client(conn);
+  await c.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query(
+      `INSERT INTO runs (run_uuid, name, experiment_id, status, start_time, end_time, artifact_uri)
+       SELECT 'r' || lpad(i::text, 31, '0'), 'run-' || i, $1, 'FINISHED', 1700000000000 + i, 1700000000000 + i + 1, '/tmp/a/' || i
+       FROM generate_series(1, $2) AS i`,
+      [exp, SEARCH_RUNS],
+    );
+    await c.query(
+      `INSERT INTO params (run_uuid, key, value)
+       SELECT 'r' || lpad(i::text, 31, '0'), 'model', (ARRAY['ridge','gbt','forest','lasso'])[1 + i % 4] FROM generate_series(1, $1) AS i
+       UNION ALL SELECT 'r' || lpad(i::text, 31, '0'), 'depth', (i % 10)::text FROM generate_series(1, $1) AS i`,
+      [SEARCH_RUNS],
+    );
+    for (const [key, expr] of [
+      ['rmse', '((i * 7919) % 10007) / 10007.0'],
+      ['r2', '1 - ((i * 104729) % 10007) / 10007.0'],
+    ]) {
+      await c.query(
+        `INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step) SELECT 'r' || lpad(i::text, 31, '0'), '${key}', ${expr}, i, 0 FROM generate_series(1, $1) AS i`,
+        [SEARCH_RUNS],
+      );
+      await c.query(
+        `INSERT INTO metrics (run_uuid, key, value, timestamp, step) SELECT 'r' || lpad(i::text, 31, '0'), '${key}', ${expr}, i, 0 FROM generate_series(1, $1) AS i`,
+        [SEARCH_RUNS],
+      );
+    }
+    await c.query('COMMIT');
+    await c.query('ANALYZE');
+  } finally {
+    await c.end();
+  }
+  return exp;
+}
+
+async function populateSqlite(store: SqliteTrackingStore, path: string): Promise<string> {
+  const exp = await store.createExperiment('search-100k');
+  const db = new Database(path);
+  const run = db.prepare(
+    `INSERT INTO runs (run_uuid, name, experiment_id, status, start_time, end_time, artifact_uri) VALUES (?, ?, ?, 'FINISHED', ?, ?, ?)`,
+  );
+  const param = db.prepare('INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?)');
+  const latest = db.prepare(
+    'INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step) VALUES (?, ?, ?, ?, 0)',
+  );
+  const metric = db.prepare('INSERT INTO metrics (run_uuid, key, value, timestamp, step) VALUES (?, ?, ?, ?, 0)');
+  db.transaction(() => {
+    for (let i = 1; i <= SEARCH_RUNS; i++) {
+      const id = 'r' + String(i).padStart(31, '0');
+      run.run(id, `run-${i}`, Number(exp), 1_700_000_000_000 + i, 1_700_000_000_001 + i, `/tmp/a/${i}`);
+      param.run(id, 'model', MODELS[i % 4]);
+      param.run(id, 'depth', String(i % 10));
+      for (const [k, v] of [
+        ['rmse', ((i * 7919) % 10007) / 10007],
+        ['r2', 1 - ((i * 104729) % 10007) / 10007],
+      ] as const) {
+        latest.run(id, k, v, i);
+        metric.run(id, k, v, i);
+      }
+    }
+  })();
+  db.exec('ANALYZE');
+  db.close();
+  return exp;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const FILTER = "metrics.rmse < 0.5 and params.model = 'gbt'";
+const ORDER = ['metrics.r2 DESC'];
+
+async function searchFigures(name: string, store: TrackingStore, exp: string, url: string): Promise<void> {
+  // In-process: first page (median of 5) and the next 9 pages through their tokens.
+  const first: number[] = [];
+  let token: string | undefined;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const p = await store.searchRuns({ experimentIds: [exp], filter: FILTER, orderBy: ORDER, maxResults: 100 });
+    first.push(performance.now() - t0);
+    token = p.nextPageToken;
+  }
+  const next: number[] = [];
+  for (let i = 0; i < 9 && token; i++) {
+    const t0 = performance.now();
+    const p = await store.searchRuns({
+      experimentIds: [exp],
+      filter: FILTER,
+      orderBy: ORDER,
+      maxResults: 100,
+      pageToken: token,
+    });
+    next.push(performance.now() - t0);
+    token = p.nextPageToken;
+  }
+  // Through the server (HTTP + JSON), the same pages.
+  const http: number[] = [];
+  let t: string | undefined;
+  for (let i = 0; i < 10; i++) {
+    const t0 = performance.now();
+    const r = await api<{ next_page_token?: string }>(url, 'runs/search', {
+      experiment_ids: [exp],
+      filter: FILTER,
+      order_by: ORDER,
+      max_results: 100,
+      ...(t ? { page_token: t } : {}),
+    });
+    http.push(performance.now() - t0);
+    t = r.next_page_token;
+  }
+  const verdict = (ms: number) => (ms < 100 ? 'OK' : 'SLOW');
+  out(
+    `[${name}] search ${SEARCH_RUNS} runs (metric + param filter, order_by metric), 100-run pages: first ${median(first).toFixed(1)} ms ${verdict(median(first))}, next pages median ${median(next).toFixed(1)} ms / max ${Math.max(...next).toFixed(1)} ms ${verdict(Math.max(...next))}, through the server median ${median(http).toFixed(1)} ms / max ${Math.max(...http).toFixed(1)} ms ${verdict(Math.max(...http))}  (target < 100 ms per page; load ${load()})`,
+  );
+}
+
+out(`tracking team-scale bench: ${WRITERS} writers, ${SECONDS} s load, ${SEARCH_RUNS} runs searched; load ${load()}`);
+const cluster = await startPostgres();
+if (typeof cluster === 'string') {
+  out(`PostgreSQL figures skipped: ${cluster}`);
+  process.exit(0);
+}
+const dir = mkdtempSync(join(tmpdir(), 'carprice-bench-team-'));
+try {
+  const sqliteUri = `sqlite:///${join(dir, 'load.db')}`;
+  const db = await cluster.newDatabase();
+  const sqliteRate = await loadFigures('sqlite', sqliteUri, dir);
+  const pgRate = await loadFigures('postgres', db.uri, dir);
+  out(
+    `PostgreSQL / SQLite throughput: ${(pgRate / sqliteRate).toFixed(2)}x ${pgRate >= sqliteRate ? 'OK (target >= 1)' : 'BELOW TARGET (>= 1)'}`,
+  );
+  await killFigures('sqlite', `sqlite:///${join(dir, 'kill.db')}`, dir);
+  const killDb = await cluster.newDatabase();
+  await killFigures('postgres', killDb.uri, dir);
+
+  const searchDb = await cluster.newDatabase();
+  const pgStore = new PgTrackingStore({
+    connection: searchDb,
+    where: searchDb.uri,
+    defaultArtifactRoot: join(dir, 'a'),
+  });
+  await pgStore.open();
+  let t0 = Date.now();
+  const pgExp = await populatePg(pgStore, { ...searchDb });
+  out(`[postgres] populated ${SEARCH_RUNS} runs with SQL in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const pgServer = await startServer(searchDb.uri, join(dir, 'art-s'));
+  await searchFigures('postgres', pgStore, pgExp, pgServer.url);
+  await pgServer.stop();
+  await pgStore.close();
+
+  const sqlitePath = join(dir, 'search.db');
+  const sqliteStore = new SqliteTrackingStore({ path: sqlitePath, defaultArtifactRoot: join(dir, 'a') });
+  t0 = Date.now();
+  const sqExp = await populateSqlite(sqliteStore, sqlitePath);
+  out(`[sqlite] populated ${SEARCH_RUNS} runs with SQL in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const sqServer = await startServer(`sqlite:///${sqlitePath}`, join(dir, 'art-q'));
+  await searchFigures('sqlite', sqliteStore, sqExp, sqServer.url);
+  await sqServer.stop();
+  await sqliteStore.close();
+} finally {
+  cluster.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
