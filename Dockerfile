@@ -1,9 +1,9 @@
 # carprice prediction API image.
 # Build stage: compile TypeScript and build the native SQLite addon with pinned
-# dependencies (npm ci from package-lock.json). Runtime stage: production dependencies,
-# dist/src and the Production model bundle baked in as the fallback (CARPRICE_MODEL_DIR),
-# so the container serves even when the registry is unreachable. Non-root, binds
-# 0.0.0.0:8000, HEALTHCHECK on /ready (200 only once the model is loaded and warm),
+# dependencies (npm ci from package-lock.json) and bundle the dashboard's browser code.
+# Runtime stage: production dependencies, dist/src, dist/ui and the Production model
+# bundle baked in as the fallback (CARPRICE_MODEL_DIR), so the container serves even
+# when the registry is unreachable. Non-root, binds 0.0.0.0:8000, HEALTHCHECK on /ready (200 only once the model is loaded and warm),
 # SIGTERM drains in-flight requests.
 #   docker build --build-arg MODEL_DIR=image-model -t carprice .
 #   docker run -p 8000:8000 carprice
@@ -25,8 +25,10 @@ RUN if [ -f include/node/node.h ]; then export npm_config_nodedir=/src; fi \
  && npm rebuild better-sqlite3 \
  && rm -rf include
 COPY tsconfig.json ./
+COPY scripts/build-ui.mjs ./scripts/
 COPY src ./src
 RUN npx tsc -p tsconfig.json \
+ && node scripts/build-ui.mjs \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src node_modules/better-sqlite3/build/Release/obj* \
  && find node_modules -name '*.map' -delete \
@@ -42,6 +44,7 @@ RUN (id -u node >/dev/null 2>&1 || useradd --system --uid 1000 --create-home nod
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
+COPY --from=build /src/dist/ui ./dist/ui
 # The model bundle baked in (CI downloads the Production version into image-model/).
 ARG MODEL_DIR=image-model
 COPY ${MODEL_DIR} /app/model

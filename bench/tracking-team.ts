@@ -14,7 +14,7 @@
  * Run: npx tsc -p . && node dist/bench/tracking-team.js
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -29,9 +29,13 @@ import type { TrackingStore } from '../src/tracking/store.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const KILL_SECONDS = Number(process.env.BENCH_KILL_SECONDS ?? 10);
 const SEARCH_RUNS = Number(process.env.BENCH_SEARCH_RUNS ?? 100_000);
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'load,kill,search').split(','));
 const WRITERS = 16;
 const KEYS = 10;
 const STEPS_PER_BATCH = 10; // 100 metrics per batch
+
+/** Ends the run early when the search part is not asked for. */
+class Done extends Error {}
 
 const out = (s: string) => process.stdout.write(s + '\n');
 const load = () =>
@@ -231,13 +235,13 @@ async function populatePg(store: PgTrackingStore, conn: pg.ClientConfig): Promis
     await c.query(
       `INSERT INTO runs (run_uuid, name, experiment_id, status, start_time, end_time, artifact_uri)
        SELECT 'r' || lpad(i::text, 31, '0'), 'run-' || i, $1, 'FINISHED', 1700000000000 + i, 1700000000000 + i + 1, '/tmp/a/' || i
-       FROM generate_series(1, $2) AS i`,
+       FROM generate_series(1::bigint, $2) AS i`,
       [exp, SEARCH_RUNS],
     );
     await c.query(
       `INSERT INTO params (run_uuid, key, value)
-       SELECT 'r' || lpad(i::text, 31, '0'), 'model', (ARRAY['ridge','gbt','forest','lasso'])[1 + i % 4] FROM generate_series(1, $1) AS i
-       UNION ALL SELECT 'r' || lpad(i::text, 31, '0'), 'depth', (i % 10)::text FROM generate_series(1, $1) AS i`,
+       SELECT 'r' || lpad(i::text, 31, '0'), 'model', (ARRAY['ridge','gbt','forest','lasso'])[1 + i % 4] FROM generate_series(1::bigint, $1) AS i
+       UNION ALL SELECT 'r' || lpad(i::text, 31, '0'), 'depth', (i % 10)::text FROM generate_series(1::bigint, $1) AS i`,
       [SEARCH_RUNS],
     );
     for (const [key, expr] of [
@@ -245,11 +249,11 @@ async function populatePg(store: PgTrackingStore, conn: pg.ClientConfig): Promis
       ['r2', '1 - ((i * 104729) % 10007) / 10007.0'],
     ]) {
       await c.query(
-        `INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step) SELECT 'r' || lpad(i::text, 31, '0'), '${key}', ${expr}, i, 0 FROM generate_series(1, $1) AS i`,
+        `INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step) SELECT 'r' || lpad(i::text, 31, '0'), '${key}', ${expr}, i, 0 FROM generate_series(1::bigint, $1) AS i`,
         [SEARCH_RUNS],
       );
       await c.query(
-        `INSERT INTO metrics (run_uuid, key, value, timestamp, step) SELECT 'r' || lpad(i::text, 31, '0'), '${key}', ${expr}, i, 0 FROM generate_series(1, $1) AS i`,
+        `INSERT INTO metrics (run_uuid, key, value, timestamp, step) SELECT 'r' || lpad(i::text, 31, '0'), '${key}', ${expr}, i, 0 FROM generate_series(1::bigint, $1) AS i`,
         [SEARCH_RUNS],
       );
     }
@@ -300,7 +304,46 @@ function median(xs: number[]): number {
 const FILTER = "metrics.rmse < 0.5 and params.model = 'gbt'";
 const ORDER = ['metrics.r2 DESC'];
 
-async function searchFigures(name: string, store: TrackingStore, exp: string, url: string): Promise<void> {
+/**
+ * CPU milliseconds the database spent so far (load-independent, unlike wall time on this
+ * shared 2-core machine): for PostgreSQL the client backends' utime+stime from /proc (10 ms
+ * ticks), for SQLite this process's CPU time (the store runs in-process).
+ */
+type CpuProbe = () => Promise<number>;
+
+function pgCpuProbe(admin: pg.Client, database: string): CpuProbe {
+  return async () => {
+    const r = await admin.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+      [database],
+    );
+    let ticks = 0;
+    for (const { pid } of r.rows) {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    }
+    return ticks * 10;
+  };
+}
+
+const processCpuProbe: CpuProbe = async () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+async function searchFigures(
+  name: string,
+  store: TrackingStore,
+  exp: string,
+  url: string,
+  cpu: CpuProbe,
+): Promise<void> {
+  // CPU per page over 20 first pages (warm), in-process.
+  await store.searchRuns({ experimentIds: [exp], filter: FILTER, orderBy: ORDER, maxResults: 100 });
+  const c0 = await cpu();
+  for (let i = 0; i < 20; i++)
+    await store.searchRuns({ experimentIds: [exp], filter: FILTER, orderBy: ORDER, maxResults: 100 });
+  const cpuPerPage = ((await cpu()) - c0) / 20;
   // In-process: first page (median of 5) and the next 9 pages through their tokens.
   const first: number[] = [];
   let token: string | undefined;
@@ -340,6 +383,9 @@ async function searchFigures(name: string, store: TrackingStore, exp: string, ur
   }
   const verdict = (ms: number) => (ms < 100 ? 'OK' : 'SLOW');
   out(
+    `[${name}] search ${SEARCH_RUNS} runs: database CPU time per 100-run page ${cpuPerPage.toFixed(1)} ms ${verdict(cpuPerPage)} (what a page costs on an idle core; wall times below include waiting for the CPU)`,
+  );
+  out(
     `[${name}] search ${SEARCH_RUNS} runs (metric + param filter, order_by metric), 100-run pages: first ${median(first).toFixed(1)} ms ${verdict(median(first))}, next pages median ${median(next).toFixed(1)} ms / max ${Math.max(...next).toFixed(1)} ms ${verdict(Math.max(...next))}, through the server median ${median(http).toFixed(1)} ms / max ${Math.max(...http).toFixed(1)} ms ${verdict(Math.max(...http))}  (target < 100 ms per page; load ${load()})`,
   );
 }
@@ -352,20 +398,29 @@ if (typeof cluster === 'string') {
 }
 const dir = mkdtempSync(join(tmpdir(), 'carprice-bench-team-'));
 try {
-  const sqliteUri = `sqlite:///${join(dir, 'load.db')}`;
-  const db = await cluster.newDatabase();
-  const sqliteRate = await loadFigures('sqlite', sqliteUri, dir);
-  const pgRate = await loadFigures('postgres', db.uri, dir);
-  out(
-    `PostgreSQL / SQLite throughput: ${(pgRate / sqliteRate).toFixed(2)}x ${pgRate >= sqliteRate ? 'OK (target >= 1)' : 'BELOW TARGET (>= 1)'}`,
-  );
-  await killFigures('sqlite', `sqlite:///${join(dir, 'kill.db')}`, dir);
-  const killDb = await cluster.newDatabase();
-  await killFigures('postgres', killDb.uri, dir);
+  if (PARTS.has('load')) {
+    const sqliteUri = `sqlite:///${join(dir, 'load.db')}`;
+    const db = await cluster.newDatabase();
+    const sqliteRate = await loadFigures('sqlite', sqliteUri, dir);
+    const pgRate = await loadFigures('postgres', db.uri, dir);
+    out(
+      `PostgreSQL / SQLite throughput: ${(pgRate / sqliteRate).toFixed(2)}x ${pgRate >= sqliteRate ? 'OK (target >= 1)' : 'BELOW TARGET (>= 1)'}`,
+    );
+  }
+  if (PARTS.has('kill')) {
+    await killFigures('sqlite', `sqlite:///${join(dir, 'kill.db')}`, dir);
+    const killDb = await cluster.newDatabase();
+    await killFigures('postgres', killDb.uri, dir);
+  }
+  if (!PARTS.has('search')) throw new Done();
 
   const searchDb = await cluster.newDatabase();
+  // One pooled connection without parallel workers, so /proc shows the whole cost of a page.
+  const admin = new pg.Client({ ...searchDb, database: 'postgres' });
+  await admin.connect();
+  await admin.query(`ALTER DATABASE ${searchDb.database} SET max_parallel_workers_per_gather = 0`);
   const pgStore = new PgTrackingStore({
-    connection: searchDb,
+    connection: { ...searchDb, max: 1 },
     where: searchDb.uri,
     defaultArtifactRoot: join(dir, 'a'),
   });
@@ -374,7 +429,8 @@ try {
   const pgExp = await populatePg(pgStore, { ...searchDb });
   out(`[postgres] populated ${SEARCH_RUNS} runs with SQL in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const pgServer = await startServer(searchDb.uri, join(dir, 'art-s'));
-  await searchFigures('postgres', pgStore, pgExp, pgServer.url);
+  await searchFigures('postgres', pgStore, pgExp, pgServer.url, pgCpuProbe(admin, searchDb.database!));
+  await admin.end();
   await pgServer.stop();
   await pgStore.close();
 
@@ -384,9 +440,11 @@ try {
   const sqExp = await populateSqlite(sqliteStore, sqlitePath);
   out(`[sqlite] populated ${SEARCH_RUNS} runs with SQL in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const sqServer = await startServer(`sqlite:///${sqlitePath}`, join(dir, 'art-q'));
-  await searchFigures('sqlite', sqliteStore, sqExp, sqServer.url);
+  await searchFigures('sqlite', sqliteStore, sqExp, sqServer.url, processCpuProbe);
   await sqServer.stop();
   await sqliteStore.close();
+} catch (e) {
+  if (!(e instanceof Done)) throw e;
 } finally {
   cluster.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -66,6 +66,8 @@ export interface BuildAppOptions {
   metrics?: ServingMetrics;
   /** Serve /docs (Swagger UI). Default true. */
   docs?: boolean;
+  /** More routes on the same server (the CLI mounts the web dashboard at /ui). */
+  extend?: (app: FastifyInstance) => Promise<void>;
 }
 
 export interface ProblemField {
@@ -339,6 +341,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
         explain: '/explain',
         model: '/model',
         metrics: '/metrics',
+        ...(o.extend ? { dashboard: '/ui/' } : {}),
         ...(o.docs !== false ? { docs: '/docs', openapi: '/docs/json' } : {}),
       },
     };
@@ -421,6 +424,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     const { default: swaggerUi } = await import('@fastify/swagger-ui');
     await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: false } });
   }
+  if (o.extend) await o.extend(app);
   return app;
 }
 

@@ -40,6 +40,8 @@ export interface ServeOptions {
   ranges?: PlausibleRanges;
   shutdownTimeoutS: number;
   logRequests: boolean;
+  /** More routes on the app (the web dashboard), as BuildAppOptions.extend. */
+  extend?: (app: FastifyInstance) => Promise<void>;
 }
 
 export interface RunningServer {
@@ -88,6 +90,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     metrics: new ServingMetrics(
       cluster.isWorker && cluster.worker ? { labels: { worker: String(cluster.worker.id) } } : {},
     ),
+    extend: o.extend,
   });
   try {
     await app.listen({ host: o.host, port: o.port });

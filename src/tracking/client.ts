@@ -26,14 +26,20 @@ import {
 } from './entities.js';
 import type { TrackingStore } from './store.js';
 import { ArtifactResolver, downloadTree, uploadDir, uploadFile } from './artifacts/resolve-artifact-repository.js';
-import { joinArtifactPath, safeRelativePath } from './artifacts/artifact-repository.js';
+import { joinArtifactPath, safeRelativePath, type ArtifactRepository } from './artifacts/artifact-repository.js';
 import { MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH } from './validation.js';
 import { mlmodelDict, mlmodelYaml } from './mlmodel.js';
 import { resolveStore, type ResolveStoreOptions } from './resolve-store.js';
 
+/** What the client needs of an artifact resolver (a server passes its own: mlflow-artifacts: -> its destination). */
+export interface ArtifactResolving {
+  repositoryFor(uri: string): ArtifactRepository;
+  close(): void;
+}
+
 export interface TrackingClientOptions {
   store: TrackingStore;
-  artifacts: ArtifactResolver;
+  artifacts: ArtifactResolving;
   clock?: Clock;
   logger?: Logger;
 }
@@ -86,7 +92,7 @@ function chunks<T>(items: T[], size: number): T[][] {
 
 export class TrackingClient {
   readonly store: TrackingStore;
-  readonly artifacts: ArtifactResolver;
+  readonly artifacts: ArtifactResolving;
   private readonly clock: Clock;
   private readonly log: Logger;
 

@@ -10,6 +10,7 @@ export {
   type LogModelOptions,
   type RegisterModelOptions,
   type ResolvedModel,
+  type ArtifactResolving,
 } from './client.js';
 export {
   resolveStore,
@@ -21,3 +22,4 @@ export {
 } from './resolve-store.js';
 export { buildTrackingServer, type TrackingServerOptions } from './server/build-tracking-server.js';
 export { mlmodelDict, mlmodelYaml } from './mlmodel.js';
+export { parseUsers, authenticatedUser } from './server/basic-auth.js';

@@ -52,6 +52,21 @@ test('carprice up: pipeline, then the API serves the registered version; a secon
       });
       assert.equal(r.status, 200);
       assert.ok(((await r.json()) as { predicted_price: number }).predicted_price > 0);
+      // the web dashboard rides along at /ui, reading the same store and pipeline
+      assert.match(first.stdout(), /dashboard at http:\/\/127\.0\.0\.1:\d+\/ui\//);
+      const ui = await fetch(first.url + '/ui/');
+      assert.equal(ui.status, 200);
+      assert.match(await ui.text(), /<script type="module" src="\/ui\/assets\/app\.js/);
+      const models = (await (await fetch(first.url + '/ui/api/models')).json()) as { models: Array<{ name: string }> };
+      assert.deepEqual(
+        models.models.map((x) => x.name),
+        ['UsedCarPriceModel'],
+      );
+      const pipe = (await (await fetch(first.url + '/ui/api/pipeline')).json()) as { stages: Array<{ state: string }> };
+      assert.ok(
+        pipe.stages.length >= 4 && pipe.stages.every((s) => s.state === 'up to date'),
+        JSON.stringify(pipe.stages),
+      );
     } finally {
       first.child.kill('SIGTERM');
       assert.equal(await first.exited, 0);

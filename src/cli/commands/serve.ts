@@ -2,13 +2,14 @@
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../core/errors.js';
 import type { Params } from '../../config/params.js';
+import type { FastifyInstance } from 'fastify';
 import type { Command, CommandContext, ParsedArgs } from '../command.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags } from './params-flags.js';
 
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve the prediction API (/predict, /predict/batch, /explain, /model, /metrics, /docs)',
-  help: `Usage: carprice serve [--host 0.0.0.0] [--port 8000] [--model URI|DIR] [--workers N]
+  help: `Usage: carprice serve [--host 0.0.0.0] [--port 8000] [--model URI|DIR] [--workers N] [--ui]
 
   --host HOST          address to bind (default: $HOST, else serving.host in params.yaml, 0.0.0.0)
   --port N             port (default: $PORT, else serving.port, 8000; 0 = any free port)
@@ -17,6 +18,8 @@ export const serveCommand: Command = {
                        or a bundle directory; registry URIs use the tracking store
                        ($MLFLOW_TRACKING_URI, mlflow.tracking_uri, else .carprice/mlflow.db)
   --workers N          processes sharing the port (default serving.workers, 1)
+  --ui                 also serve the web dashboard at /ui (what \`carprice up\` does); it reads
+                       the tracking store and asks for CARPRICE_TRACKING_USERS when they are set
 ${PARAMS_HELP}
 
 When the registry cannot be reached at start, the bundle at $CARPRICE_MODEL_DIR serves.
@@ -30,6 +33,7 @@ Example: carprice serve --model artifacts/model_trainer/model --port 8000 && ope
     port: { type: 'string' },
     model: { type: 'string' },
     workers: { type: 'string' },
+    ui: { type: 'boolean' },
     ...PARAMS_OPTIONS,
   },
   async run(args, ctx) {
@@ -63,6 +67,7 @@ export async function serveWith(args: ParsedArgs, ctx: CommandContext, params: P
       const forwarded = [
         ...((v.set as string[] | undefined) ?? []).flatMap((x) => ['--set', x]),
         ...(v.params ? ['--params', v.params as string] : []),
+        ...(v.ui ? ['--ui'] : []),
       ];
       const c = await serveCluster({
         workers,
@@ -79,38 +84,81 @@ export async function serveWith(args: ParsedArgs, ctx: CommandContext, params: P
       ctx.stdout.write('carprice API stopped\n');
       return 0;
     }
-    const server = await serve({
-      host,
-      port,
-      model,
-      cwd: ctx.cwd,
-      env: ctx.env,
-      paramsTrackingUri: params.mlflow.tracking_uri ?? undefined,
-      logger,
-      pollIntervalS: s.poll_interval_s,
-      batchLimit: s.batch_limit,
-      bodyLimit: s.body_limit_bytes,
-      rateLimitPerMinute: s.rate_limit_per_minute,
-      maxStringLength: s.max_string_length,
-      ranges: params.ranges,
-      shutdownTimeoutS: s.shutdown_timeout_s,
-      logRequests: s.log_requests,
-    });
+    const dashboard = v.ui ? await dashboardExtension(ctx, params) : undefined;
+    let server: Awaited<ReturnType<typeof serve>>;
+    try {
+      server = await serve({
+        host,
+        port,
+        model,
+        cwd: ctx.cwd,
+        env: ctx.env,
+        paramsTrackingUri: params.mlflow.tracking_uri ?? undefined,
+        logger,
+        pollIntervalS: s.poll_interval_s,
+        batchLimit: s.batch_limit,
+        bodyLimit: s.body_limit_bytes,
+        rateLimitPerMinute: s.rate_limit_per_minute,
+        maxStringLength: s.max_string_length,
+        ranges: params.ranges,
+        shutdownTimeoutS: s.shutdown_timeout_s,
+        logRequests: s.log_requests,
+        extend: dashboard?.extend,
+      });
+    } catch (e) {
+      await dashboard?.close();
+      throw e;
+    }
     const m = server.model.info;
     const inCluster = announceReady({ url: server.url, model: { name: m.name, version: m.version } });
     if (!inCluster)
       ctx.stdout.write(
-        `carprice API listening on ${server.url} (model ${m.name}${m.version ? ` v${m.version}` : ''}${m.stage && m.stage !== 'None' ? ` ${m.stage}` : ''} from ${m.origin === 'fallback' ? `CARPRICE_MODEL_DIR ${m.source}` : m.source}); docs at ${server.url}/docs\n`,
+        `carprice API listening on ${server.url} (model ${m.name}${m.version ? ` v${m.version}` : ''}${m.stage && m.stage !== 'None' ? ` ${m.stage}` : ''} from ${m.origin === 'fallback' ? `CARPRICE_MODEL_DIR ${m.source}` : m.source}); docs at ${server.url}/docs${dashboard ? `; dashboard at ${server.url}/ui/` : ''}\n`,
       );
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();
       else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     await server.close();
+    await dashboard?.close();
     if (inCluster) leaveCluster();
     else ctx.stdout.write('carprice API stopped\n');
     return 0;
   } finally {
     flush();
   }
+}
+
+/** The dashboard on the prediction API: its own tracking client, closed with the server. */
+async function dashboardExtension(
+  ctx: CommandContext,
+  params: Params,
+): Promise<{ extend: (app: FastifyInstance) => Promise<void>; close(): Promise<void> }> {
+  const [{ registerDashboard }, wiring, { TrackingClient }] = await Promise.all([
+    import('../../dashboard/index.js'),
+    import('../dashboard-wiring.js'),
+    import('../../tracking/index.js'),
+  ]);
+  const client = TrackingClient.open({
+    env: ctx.env,
+    paramsUri: params.mlflow.tracking_uri ?? undefined,
+    cwd: ctx.cwd,
+    logger: ctx.logger,
+  });
+  const knownValues = await wiring.knownValuesFor(params, ctx.cwd);
+  return {
+    extend: (app) =>
+      registerDashboard(app, {
+        store: client.store,
+        artifactsFor: (uri) => client.artifacts.repositoryFor(uri),
+        users: ctx.env.CARPRICE_TRACKING_USERS,
+        pipelineDir: ctx.cwd,
+        governance: wiring.governanceAdapter(client),
+        knownValues,
+        predict: wiring.injectedPredictor(app, ctx.env),
+        versionPredictions: wiring.versionPredictionsFor(client, params, ctx.cwd, ctx.env),
+        host: 'prediction API',
+      }),
+    close: () => client.close(),
+  };
 }

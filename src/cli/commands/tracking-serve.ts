@@ -1,7 +1,9 @@
 /** `carprice tracking serve`: an MLflow-compatible tracking server over any store. */
 import { isIP } from 'node:net';
 import { AppError } from '../../core/errors.js';
-import type { Command } from '../command.js';
+import type { Command, CommandContext, ParsedArgs } from '../command.js';
+import type { Params } from '../../config/params.js';
+import type { TrackingServerOptions } from '../../tracking/index.js';
 import { TRACKING_PARAMS_OPTIONS, trackingUriFromFlags } from './tracking-flags.js';
 
 export const trackingServeCommand: Command = {
@@ -9,9 +11,11 @@ export const trackingServeCommand: Command = {
   summary: 'Serve the MLflow REST API (tracking, registry, proxied artifacts) so MLflow clients can log to carprice',
   help: `Usage: carprice tracking serve [--host 127.0.0.1] [--port 5000] [--backend-store-uri URI] [--artifacts-destination DIR|s3://bucket/prefix]
                               [--allowed-hosts PATTERNS] [--cors-allowed-origins ORIGINS]
+                              [--predict-url URL] [--no-ui]
 
 Serves /api/2.0/mlflow/*, /ajax-api/2.0/mlflow/*, /api/2.0/mlflow-artifacts/*, /get-artifact,
-/model-versions/get-artifact, /graphql, /health and /version.
+/model-versions/get-artifact, /graphql, /health and /version, and the web dashboard at /ui
+(experiments, runs, compare, models, the pipeline of the current directory, predict).
   --backend-store-uri      sqlite:///path.db or http(s)://server (default: $MLFLOW_TRACKING_URI,
                            else params.yaml mlflow.tracking_uri, else .carprice/mlflow.db)
   --artifacts-destination  where proxied artifacts go (default: mlartifacts/ next to the database)
@@ -20,6 +24,9 @@ Serves /api/2.0/mlflow/*, /ajax-api/2.0/mlflow/*, /api/2.0/mlflow-artifacts/*, /
                            addresses and the --host name); others get 403 (DNS rebinding)
   --cors-allowed-origins   origins allowed to POST/PUT/DELETE/PATCH cross-origin (default:
                            $MLFLOW_SERVER_CORS_ALLOWED_ORIGINS; local origins always are)
+  --predict-url URL        prediction API the dashboard's predict page asks (default:
+                           http://127.0.0.1:<serving.port from params.yaml>)
+  --no-ui                  do not serve the dashboard
   --params FILE            params file (default: $CARPRICE_PARAMS or ./params.yaml)
   --set KEY=VALUE          override a params key, e.g. --set mlflow.tracking_uri=sqlite:///x.db
 Set CARPRICE_TRACKING_USERS=user:password[,user:password] to require basic auth; without it the
@@ -32,6 +39,8 @@ Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0
     'artifacts-destination': { type: 'string' },
     'allowed-hosts': { type: 'string' },
     'cors-allowed-origins': { type: 'string' },
+    'predict-url': { type: 'string' },
+    'no-ui': { type: 'boolean' },
     ...TRACKING_PARAMS_OPTIONS,
   },
   async run(args, ctx) {
@@ -56,10 +65,12 @@ Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0
       env: ctx.env,
       cwd: ctx.cwd,
       logger,
+      extend: args.values['no-ui'] ? undefined : await dashboardExtension(args, ctx),
     });
     ctx.stdout.write(
       `carprice tracking server listening on ${server.url} (backend ${server.backendUri}, artifacts ${server.artifactsUri})\n`,
     );
+    if (!args.values['no-ui']) ctx.stdout.write(`dashboard at ${server.url}/ui/\n`);
     if (server.users.length === 0)
       ctx.stderr.write(
         'carprice: warning: this tracking server is open: no users are set, so anyone who can reach it can read, write and delete runs, models and artifacts; set CARPRICE_TRACKING_USERS=user:password to require basic auth\n',
@@ -73,6 +84,41 @@ Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0
     ctx.stdout.write('carprice tracking server stopped\n');
   },
 };
+
+/** The dashboard mounted on the tracking server: its store, governance, pipeline, known values, predictions. */
+async function dashboardExtension(args: ParsedArgs, ctx: CommandContext): Promise<TrackingServerOptions['extend']> {
+  const [{ registerDashboard }, wiring, { TrackingClient }] = await Promise.all([
+    import('../../dashboard/index.js'),
+    import('../dashboard-wiring.js'),
+    import('../../tracking/index.js'),
+  ]);
+  let params: Params | undefined;
+  try {
+    const { paramsFromFlags } = await import('./params-flags.js');
+    params = await paramsFromFlags(args, ctx);
+  } catch (e) {
+    ctx.stderr.write(`carprice: warning: the dashboard's predict page has no known values (${(e as Error).message})\n`);
+  }
+  const predictUrl =
+    (args.values['predict-url'] as string | undefined) ?? `http://127.0.0.1:${params?.serving.port ?? 8000}`;
+  if (!/^https?:\/\/[^/]+/.test(predictUrl))
+    throw new AppError('USAGE', `--predict-url must be an http(s):// URL, got "${predictUrl}"`);
+  return async (app, c) => {
+    // the server's own artifact lookup (mlflow-artifacts: -> its destination); closed with the server
+    const client = new TrackingClient({ store: c.store, artifacts: { repositoryFor: c.artifactsFor, close() {} } });
+    await registerDashboard(app, {
+      store: c.store,
+      artifactsFor: c.artifactsFor,
+      users: ctx.env.CARPRICE_TRACKING_USERS,
+      pipelineDir: ctx.cwd,
+      governance: wiring.governanceAdapter(client),
+      knownValues: params ? await wiring.knownValuesFor(params, ctx.cwd) : undefined,
+      predict: wiring.remotePredictor(predictUrl, ctx.env),
+      versionPredictions: params ? wiring.versionPredictionsFor(client, params, ctx.cwd, ctx.env) : undefined,
+      host: 'tracking server',
+    });
+  };
+}
 
 /**
  * Refuse a --host that cannot be an address to listen on before trying (otherwise the

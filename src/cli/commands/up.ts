@@ -20,8 +20,8 @@ export const upCommand: Command = {
 
 1. pulls the data, reproduces dvc.yaml, tests the Staging version and promotes it when it
    passes (as \`carprice start\`; up-to-date stages are skipped);
-2. serves the API (as \`carprice serve\`) with the registry's champion, else its Production,
-   Staging or latest version.
+2. serves the API (as \`carprice serve --ui\`) with the registry's champion, else its
+   Production, Staging or latest version, and the web dashboard at /ui.
 Run it again and it serves in about a second. Stop it with Ctrl-C or SIGTERM.
 
   --host HOST, --port N, --workers N   as for \`carprice serve\`
@@ -44,7 +44,7 @@ ${PARAMS_HELP}
     ctx.stderr.write(`serving ${model}\n`);
     return serveWith(
       {
-        values: { host: v.host, port: v.port, workers: v.workers, model, params: v.params, set: v.set },
+        values: { host: v.host, port: v.port, workers: v.workers, model, params: v.params, set: v.set, ui: true },
         positionals: [],
       },
       ctx,

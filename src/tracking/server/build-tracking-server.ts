@@ -46,6 +46,18 @@ export interface TrackingServerOptions {
   jsonBodyLimit?: number;
   /** Largest artifact upload, bytes (default 5 GiB). */
   artifactBodyLimit?: number;
+  /**
+   * More routes on the same server (the CLI mounts the web dashboard at /ui), added after
+   * the guards and basic auth, so they apply; given the store and the artifact lookup.
+   */
+  extend?: (app: FastifyInstance, ctx: ServerExtensionContext) => Promise<void>;
+}
+
+/** What an extension of the tracking server reads. */
+export interface ServerExtensionContext {
+  store: TrackingStore;
+  /** The artifact repository of a run's artifact URI (mlflow-artifacts: resolved to the destination). */
+  artifactsFor(uri: string): ArtifactRepository;
 }
 
 const MLFLOW_CODE_SET = new Set<string>(MLFLOW_CODES);
@@ -245,6 +257,8 @@ export async function buildTrackingServer(opts: TrackingServerOptions): Promise<
     artifactsFor: (uri) => ctx.artifactsFor(uri),
   });
   registerGraphql(app, { ctx, jsonLimit });
+
+  if (opts.extend) await opts.extend(app, { store: opts.store, artifactsFor: (uri) => ctx.artifactsFor(uri) });
 
   app.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
   app.get('/version', async (_req, reply) => reply.type('text/plain').send(COMPATIBLE_MLFLOW_VERSION));

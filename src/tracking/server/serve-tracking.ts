@@ -18,7 +18,7 @@ import { resolveTrackingUri, sqlitePathOf } from '../resolve-store.js';
 import { PgTrackingStore } from '../postgres/pg-tracking-store.js';
 import { isPostgresUri, pgConnectionFromUri } from '../postgres/pg-uri.js';
 import type { TrackingStore } from '../store.js';
-import { buildTrackingServer } from './build-tracking-server.js';
+import { buildTrackingServer, type TrackingServerOptions } from './build-tracking-server.js';
 import { parseUsers } from './basic-auth.js';
 import { defaultAllowedHosts, parseHostList } from './security.js';
 
@@ -39,6 +39,8 @@ export interface ServeTrackingOptions {
   logger?: Logger;
   /** How long close() waits for requests in flight before cutting connections (default 10 s). */
   drainMs?: number;
+  /** More routes on the server (the web dashboard), as TrackingServerOptions.extend. */
+  extend?: TrackingServerOptions['extend'];
 }
 
 export interface RunningTrackingServer {
@@ -125,6 +127,7 @@ export async function serveTracking(opts: ServeTrackingOptions): Promise<Running
     allowedHosts,
     corsAllowedOrigins: parseHostList(opts.corsAllowedOrigins ?? opts.env.MLFLOW_SERVER_CORS_ALLOWED_ORIGINS),
     logger: opts.logger,
+    extend: opts.extend,
   });
   try {
     await app.listen({ host: opts.host, port: opts.port });

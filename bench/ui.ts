@@ -1,0 +1,206 @@
+/**
+ * bench/ui: the web dashboard with real volume. Seeds a SQLite tracking store with 10,000
+ * runs (3 params, rmse/mae history of 5 steps, r2, a tag; plus a tuning parent with 50
+ * trials), mounts the dashboard on the tracking server (127.0.0.1) and drives Debian's
+ * Chromium through playwright-core: for each page, the time from navigation until the
+ * page's content is on screen and answers input (the page's key element visible, then one
+ * animation frame), median of 5 loads after one warm-up. Target: every page < 1 s.
+ * Also the dashboard's JSON calls alone (server time, median of 20), for the anchors:
+ * the store's own searchRuns page of 50 runs.
+ * Usage: node dist/bench/ui.js [--runs 10000] [--loads 5]
+ */
+import { rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import type { Page } from 'playwright-core';
+import { launchChromium, seedStore, startDashboard } from '../test/helpers/dashboard.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+
+async function main(): Promise<void> {
+  const runs = Number(arg('--runs', '10000'));
+  const loads = Number(arg('--loads', '5'));
+  const browser = await launchChromium();
+  if (typeof browser === 'string') {
+    console.log(`skipped: ${browser}`);
+    return;
+  }
+  console.log(
+    `bench/ui: ${runs} runs + a tuning parent with 50 trials; ${cpus().length} cores, load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
+  let t = performance.now();
+  const seeded = await seedStore({ runs, children: 50, steps: 5 });
+  console.log(`seeded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const server = await startDashboard(seeded.store);
+  const exp = seeded.experimentId;
+  try {
+    // ---------------------------------------------------------------- JSON calls
+    const api = async (path: string) => {
+      const times: number[] = [];
+      for (let i = 0; i < 21; i++) {
+        const t0 = performance.now();
+        const r = await fetch(server.url + path);
+        await r.arrayBuffer();
+        if (!r.ok) throw new Error(`${path}: ${r.status}`);
+        if (i) times.push(performance.now() - t0);
+      }
+      return median(times);
+    };
+    const anchor: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      const t0 = performance.now();
+      await seeded.store.searchRuns({ experimentIds: [exp], maxResults: 50, orderBy: ['metrics.rmse ASC'] });
+      if (i) anchor.push(performance.now() - t0);
+    }
+    const anchorMs = median(anchor);
+    console.log(`\nJSON (median of 20, server on this machine):`);
+    console.log(`  anchor: store.searchRuns 50 runs by rmse           ${anchorMs.toFixed(1)} ms`);
+    for (const [label, path] of [
+      ['runs page 1 (50, newest, nested folded)', `/ui/api/runs?experiment_ids=${exp}&max_results=50`],
+      [
+        'runs page 1 sorted by metrics.rmse',
+        `/ui/api/runs?experiment_ids=${exp}&max_results=50&order_by=metrics.rmse%20ASC`,
+      ],
+      [
+        'runs filtered (params.algo = gbdt and r2 > 0.9)',
+        `/ui/api/runs?experiment_ids=${exp}&max_results=50&filter=${encodeURIComponent("params.algo = 'gbdt' and metrics.r2 > 0.9")}`,
+      ],
+      [
+        'runs page 100 (offset 4,950)',
+        `/ui/api/runs?experiment_ids=${exp}&max_results=50&page_token=${Buffer.from(JSON.stringify({ offset: 4950 })).toString('base64')}`,
+      ],
+      ['run detail', `/ui/api/runs/${seeded.runIds[0]}`],
+      ['metric history (rmse, mae)', `/ui/api/runs/${seeded.runIds[0]}/metric-history?keys=rmse,mae`],
+      ['compare 50 trials', `/ui/api/runs?experiment_ids=${exp}&parent=${seeded.parentId}&max_results=500&nest=0`],
+      ['experiments', '/ui/api/experiments'],
+    ] as const) {
+      const m = await api(path);
+      console.log(`  ${label.padEnd(50)} ${m.toFixed(1).padStart(6)} ms  (${(m / anchorMs).toFixed(1)}x the anchor)`);
+    }
+
+    // ---------------------------------------------------------------- pages in Chromium
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const visit = async (hash: string, ready: (p: Page) => Promise<unknown>) => {
+      const times: number[] = [];
+      for (let i = 0; i <= loads; i++) {
+        await page.goto('about:blank');
+        const t0 = performance.now();
+        await page.goto(`${server.url}/ui/${hash}`);
+        await ready(page);
+        await page.evaluate('new Promise((r) => requestAnimationFrame(() => r(null)))');
+        if (i) times.push(performance.now() - t0);
+      }
+      return median(times);
+    };
+    const rows = (n: number) => (p: Page) =>
+      p.waitForFunction(
+        (k) =>
+          (
+            globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }
+          ).document.querySelectorAll('[data-testid=runs] tbody tr').length >= k,
+        n,
+      );
+    const pages: Array<[string, string, (p: Page) => Promise<unknown>]> = [
+      ['experiments', '#/', (p) => p.getByTestId('experiments').waitFor()],
+      ['runs table, 50 of 10,050', `#/experiments/${exp}`, rows(45)],
+      ['runs sorted by rmse', `#/experiments/${exp}?order=${encodeURIComponent('metrics.`rmse` ASC')}`, rows(45)],
+      [
+        'runs filtered',
+        `#/experiments/${exp}?filter=${encodeURIComponent("params.algo = 'gbdt' and metrics.r2 > 0.9")}`,
+        rows(10),
+      ],
+      ['runs, 250 rows per page', `#/experiments/${exp}?size=250`, rows(240)],
+      ['run detail', `#/runs/${seeded.runIds[0]}`, (p) => p.getByTestId('params').waitFor()],
+      [
+        'compare 50 trials (parallel coords)',
+        `#/compare?parent=${seeded.parentId}&exp=${exp}`,
+        (p) => p.getByTestId('parallel').waitFor(),
+      ],
+      ['models', '#/models', (p) => p.locator('main h1').waitFor()],
+      ['predict form', '#/predict', (p) => p.getByTestId('predict-form').waitFor()],
+    ];
+    console.log(
+      `\nPages in Chromium ${browser.version()} at 1280x800 (navigation -> content shown and answering input; median of ${loads}):`,
+    );
+    let worst = 0;
+    for (const [label, hash, ready] of pages) {
+      const m = await visit(hash, ready);
+      worst = Math.max(worst, m);
+      console.log(`  ${label.padEnd(38)} ${ms(m).padStart(8)}  ${m < 1000 ? 'ok' : 'OVER 1 s'}`);
+    }
+    // interactions on the loaded runs table
+    await page.goto(`${server.url}/ui/#/experiments/${exp}`);
+    await rows(45)(page);
+    const interact = async (label: string, act: () => Promise<unknown>, ready: () => Promise<unknown>) => {
+      const t0 = performance.now();
+      await act();
+      await ready();
+      const m = performance.now() - t0;
+      worst = Math.max(worst, m);
+      console.log(`  ${label.padEnd(38)} ${ms(m).padStart(8)}  ${m < 1000 ? 'ok' : 'OVER 1 s'}`);
+    };
+    console.log('Interactions on the runs table:');
+    await interact(
+      'sort by a metric column',
+      () => page.getByTestId('runs').getByRole('button', { name: /^rmse/ }).click(),
+      () =>
+        page
+          .waitForFunction(() =>
+            (globalThis as unknown as { location: { hash: string } }).location.hash.includes('order='),
+          )
+          .then(() => rows(45)(page)),
+    );
+    await interact(
+      'next page',
+      () => page.getByRole('button', { name: 'Next →' }).click(),
+      () =>
+        page.waitForFunction(
+          () =>
+            (
+              globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }
+            ).document.querySelector('.pager span')?.textContent === 'page 2',
+        ),
+    );
+    await interact(
+      'filter',
+      async () => {
+        await page.getByLabel('Filter runs').fill("params.algo = 'ridge'");
+        await page.getByRole('button', { name: 'Search' }).click();
+      },
+      () =>
+        page
+          .waitForFunction(() =>
+            (globalThis as unknown as { location: { hash: string } }).location.hash.includes('filter='),
+          )
+          .then(() => rows(45)(page)),
+    );
+    console.log(
+      `\nworst: ${ms(worst)} (target < 1000 ms)${errors.length ? `; page errors: ${errors.join('; ')}` : ''}`,
+    );
+    console.log(
+      `load average after: ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+    );
+    await ctx.close();
+  } finally {
+    await browser.close();
+    await server.close();
+    await seeded.store.close();
+    rmSync(seeded.dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
