@@ -22,7 +22,7 @@ import { predict } from './predict.js';
 import { synth } from './synth.js';
 import { dataFingerprint, train } from './train.js';
 import { trainingThreads } from './training-options.js';
-import { BUNDLE_FILE } from '../bundle/model-bundle.js';
+import { BUNDLE_FILE, ModelBundle } from '../bundle/model-bundle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'carprice-jobs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -118,6 +118,21 @@ test('predict: records (rounded to 2 decimals) and a file (with source row numbe
   const preds = await predict({ params, model: join(dir, 'mp'), input: records });
   assert.equal(preds.length, 3);
   for (const p of preds) assert.equal(Math.round(p.predicted_price! * 100) / 100, p.predicted_price);
+  // --input goes through the compiled one-listing path: the batch path's prices, bit for bit
+  const many = generateListings({ n: 200, seed: 78 }).map(asInput);
+  const fast = await predict({ params, model: join(dir, 'mp'), input: many });
+  const batch = ModelBundle.load(join(dir, 'mp')).predictRecords(many);
+  assert.deepEqual(
+    fast.map((p) => p.predicted_price),
+    Array.from(batch, (p) => Math.round(p * 100) / 100),
+  );
+  await assert.rejects(
+    predict({ params, model: join(dir, 'mp'), input: [many[0], { ...many[1], make: 7, odometer: 'far' }] }),
+    {
+      code: 'INPUT_INVALID',
+      message: /^invalid listing input \(1 problem\(s\)\):\n {2}\[1\]\.odometer: expected a number, got "far"$/,
+    },
+  );
   const file = join(dir, 'to-price.csv');
   writeFileSync(
     file,

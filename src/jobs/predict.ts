@@ -64,9 +64,23 @@ export async function predict(o: PredictOptions): Promise<Prediction[]> {
       `invalid listing input (${problems.length} problem(s)): ${problems.slice(0, 20).join('; ')}`,
       { details: { problems } },
     );
-  const prices = bundle.predictRecords(input);
+  // the compiled one-listing path (what the API uses): the same prices, bit for bit, as
+  // bundle.predictRecords, without building frames
+  const results = bundle.compilePredictor().predictMany(input);
+  const at = (i: number, field: string) =>
+    input.length > 1 ? (field === 'input' ? `[${i}]` : `[${i}].${field}`) : field;
+  results.forEach((r, i) => {
+    if (!r.ok) for (const e of r.errors) problems.push(`${at(i, e.field)}: ${e.message}`);
+  });
+  if (problems.length)
+    throw new AppError(
+      'INPUT_INVALID',
+      `invalid listing input (${problems.length} problem(s)):\n  ${problems.slice(0, 50).join('\n  ')}`,
+      { details: { problems } },
+    );
   const out: Prediction[] = [];
-  prices.forEach((p, i) => {
+  results.forEach((r, i) => {
+    const p = r.ok ? r.price : NaN;
     const why = priceProblem(p);
     if (why) throw new AppError('MODEL_INVALID', `${input.length > 1 ? `listing [${i}]: ` : ''}${why}`);
     out.push({ predicted_price: round2(p) });

@@ -27,6 +27,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { AppError, httpStatusOf, isAppError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { CARPRICE_VERSION } from '../core/version.js';
+import { docsForwarder, type DocRoute } from './docs.js';
 import { DEFAULT_RANGES } from '../config/params.js';
 import type { PlausibleRanges } from '../data/plausible-ranges.js';
 import type { ModelProvider, ServedModel } from './model-provider.js';
@@ -64,6 +65,10 @@ export interface BuildAppOptions {
   ranges?: PlausibleRanges;
   clock?: Clock;
   metrics?: ServingMetrics;
+  /** The /metrics text (default: `metrics`' registry; a cluster worker asks the primary for every worker's sum). */
+  metricsText?: () => Promise<string>;
+  /** The cluster worker this app runs in (`GET /` says which one answered); absent = single process. */
+  worker?: number;
   /** Serve /docs (Swagger UI). Default true. */
   docs?: boolean;
   /** More routes on the same server (the CLI mounts the web dashboard at /ui). */
@@ -199,12 +204,34 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function modelRef(m: ServedModel): { name: string; version: string | null } {
-  return { name: m.info.name, version: m.info.version };
+interface ModelRef {
+  name: string;
+  version: string | null;
+}
+
+/** `{name, version}` of a served model, one object per model (not one per request). */
+const refs = new WeakMap<ServedModel, ModelRef>();
+function modelRef(m: ServedModel): ModelRef {
+  let r = refs.get(m);
+  if (!r) refs.set(m, (r = { name: m.info.name, version: m.info.version }));
+  return r;
 }
 
 function rowJson(r: RowPrediction): Record<string, unknown> {
   return { predicted_price: r.price, interval: r.interval, warnings: r.warnings.length ? r.warnings : undefined };
+}
+
+type RouteSchema = { response?: Record<string, unknown> } & Record<string, unknown>;
+
+/**
+ * The schema a route is served with: the full one minus the error responses. Those stay in
+ * the OpenAPI document, but compiling a serializer for each (seven per prediction route)
+ * costs start-up time for bodies the error handler builds and JSON.stringify writes.
+ */
+function servingSchema<T extends RouteSchema>(s: T): T {
+  if (!s.response) return s;
+  const ok = s.response['200'] ?? s.response[200];
+  return { ...s, response: ok ? { 200: ok } : {} };
 }
 
 /** Build the prediction API (not listening). */
@@ -216,6 +243,9 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: o.logger,
     logController: new LogController({ disableRequestLogging: true }),
+    // one logger for every request (the request id goes into the lines that need it): a
+    // pino child per request is an allocation and a bindings serialisation on the hot path
+    childLoggerFactory: (logger) => logger,
     bodyLimit: o.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
     ajv: {
@@ -239,7 +269,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, req, reply) => {
     const { status, body } = toErrorResponse(err);
-    if (status >= 500) req.log.error({ err }, 'request failed');
+    if (status >= 500) req.log.error({ err, reqId: req.id, url: req.url }, 'request failed');
     void reply.status(status).type('application/json').send(body);
   });
   app.setNotFoundHandler((req, reply) => {
@@ -252,13 +282,15 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
       });
   });
 
+  const log = logRequests && o.logger ? o.logger : undefined;
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
-    metrics.latency.observe({ method: req.method, route, status }, reply.elapsedTime / 1000);
-    if (logRequests)
-      req.log.info(
-        { method: req.method, url: req.url, route, status, ms: Math.round(reply.elapsedTime * 100) / 100 },
+    const ms = reply.elapsedTime;
+    metrics.observe(req.method, route, status, ms / 1000);
+    if (log)
+      log.info(
+        { reqId: req.id, method: req.method, url: req.url, route, status, ms: Math.round(ms * 100) / 100 },
         'request',
       );
     done();
@@ -278,31 +310,22 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     done();
   };
 
-  if (o.docs !== false) {
-    const { default: swagger } = await import('@fastify/swagger');
-    await app.register(swagger, {
-      openapi: {
-        openapi: '3.0.3',
-        info: {
-          title: 'carprice prediction API',
-          version: CARPRICE_VERSION,
-          description: 'Used-car listing prices from the registry model.',
-        },
-        components: token ? { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } } : {},
-      },
-      refResolver: {
-        buildLocalReference: (json, _base, _fragment, i) => String((json as { $id?: string }).$id ?? `def-${i}`),
-      },
-    });
-  }
-
   const maxYear = new Date(clock.now()).getUTCFullYear();
-  for (const s of sharedSchemas({
+  const shared = sharedSchemas({
     maxStringLength: o.maxStringLength ?? 100,
     maxYear,
     ranges: o.ranges ?? DEFAULT_RANGES,
-  }))
-    app.addSchema(s);
+  });
+  for (const s of shared) app.addSchema(s);
+  // every route with its full schema, for the OpenAPI document /docs builds on first use
+  const docRoutes: DocRoute[] = [];
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    const full = (r.config as { docSchema?: Record<string, unknown> } | undefined)?.docSchema;
+    for (const method of methods)
+      if ((method === 'GET' || method === 'POST') && full)
+        docRoutes.push({ method: method as 'GET' | 'POST', url: r.url, schema: full });
+  });
 
   if ((o.rateLimitPerMinute ?? 0) > 0) {
     const { default: rateLimit } = await import('@fastify/rate-limit');
@@ -311,10 +334,14 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   const routeConfig =
     (o.rateLimitPerMinute ?? 0) > 0 ? { rateLimit: { max: o.rateLimitPerMinute!, timeWindow: 60_000 } } : {};
   const security = token ? [{ bearerAuth: [] as string[] }] : undefined;
-  const predictionRoute = <T extends object>(schema: T) => ({
-    schema: { ...schema, security },
+  const predictionRoute = <T extends RouteSchema>(schema: T) => ({
+    schema: servingSchema(schema),
     onRequest: token ? authHook : undefined,
-    config: routeConfig,
+    config: { ...routeConfig, docSchema: { ...schema, security } },
+  });
+  const serviceRoute = <T extends RouteSchema>(schema: T) => ({
+    schema: servingSchema(schema),
+    config: { docSchema: schema },
   });
 
   const ready = (): ServedModel => {
@@ -323,15 +350,16 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     return m;
   };
   const countRows = (route: string, rows: RowPrediction[]) => {
-    metrics.predictions.inc({ route }, rows.length);
+    metrics.countPredictions(route, rows.length);
     for (const r of rows) for (const w of r.warnings) metrics.unknownCategories.inc({ field: w.field });
   };
 
-  app.get('/', { schema: rootSchema }, async () => {
+  app.get('/', serviceRoute(rootSchema), async () => {
     const m = provider.current;
     return {
       service: 'carprice',
       version: CARPRICE_VERSION,
+      worker: o.worker ?? null,
       model: m ? { name: m.info.name, version: m.info.version, stage: m.info.stage, ready: true } : null,
       links: {
         health: '/health',
@@ -347,19 +375,25 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     };
   });
 
-  app.get('/health', { schema: healthSchema }, async () => ({ status: 'ok' }));
+  app.get('/health', serviceRoute(healthSchema), async () => ({ status: 'ok' }));
 
-  app.get('/ready', { schema: readySchema }, async (_req, reply) => {
+  app.get('/ready', serviceRoute(readySchema), async (_req, reply) => {
     const m = provider.current;
     if (!m) return reply.status(503).send({ status: 'loading', message: 'the model is loading and warming up' });
     return { status: 'ready', model: modelRef(m) };
   });
 
-  app.post('/predict', predictionRoute(predictSchema), async (req) => {
+  // the hot path: one listing in, one object out (serialised by the route's compiled schema)
+  app.post('/predict', predictionRoute(predictSchema), (req, reply) => {
     const m = ready();
     const r = m.predictor.predictOne(req.body as Listing);
-    countRows('/predict', [r]);
-    return { ...rowJson(r), model: modelRef(m) };
+    metrics.countPredictions('/predict', 1);
+    let warnings: RowPrediction['warnings'] | undefined;
+    if (r.warnings.length) {
+      warnings = r.warnings;
+      for (const w of warnings) metrics.unknownCategories.inc({ field: w.field });
+    }
+    return reply.send({ predicted_price: r.price, interval: r.interval, warnings, model: modelRef(m) });
   });
 
   app.post('/predict/batch', predictionRoute(batchSchema(batchLimit)), async (req) => {
@@ -390,7 +424,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     };
   });
 
-  app.get('/model', { schema: modelSchema }, async () => {
+  app.get('/model', serviceRoute(modelSchema), async () => {
     const m = ready();
     const meta = m.bundle.metadata;
     return {
@@ -415,14 +449,17 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     };
   });
 
-  app.get('/metrics', { schema: metricsSchema }, async (_req, reply) => {
+  app.get('/metrics', serviceRoute(metricsSchema), async (_req, reply) => {
     void reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return o.metricsText ? o.metricsText() : metrics.registry.metrics();
   });
 
   if (o.docs !== false) {
-    const { default: swaggerUi } = await import('@fastify/swagger-ui');
-    await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: false } });
+    const docs = docsForwarder(() => ({ routes: docRoutes, shared, bearer: Boolean(token) }));
+    const hidden = { schema: { hide: true } };
+    app.get('/docs', hidden, docs.handler);
+    app.get('/docs/*', hidden, docs.handler);
+    app.addHook('onClose', async () => docs.close());
   }
   if (o.extend) await o.extend(app);
   return app;

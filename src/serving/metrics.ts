@@ -8,6 +8,11 @@
  *   carprice_model_reloads_total{outcome}                        swapped | failed
  *   carprice_model_loaded_timestamp_seconds                      when the model swapped in
  * plus prom-client's process metrics (memory, CPU, event-loop lag) with the carprice_ prefix.
+ *
+ * With `--workers N` each worker keeps its own registry and /metrics answers for the whole
+ * cluster: the worker that gets the request asks the primary, which collects every
+ * worker's registry (prom-client's AggregatorRegistry) and adds them up: counters and
+ * histograms are summed, the model gauges take the maximum (serve.ts, `clusterMetrics`).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ModelInfo } from './model-provider.js';
@@ -21,7 +26,7 @@ export class ServingMetrics {
   readonly reloads: Counter<'outcome'>;
   readonly loadedAt: Gauge;
 
-  /** `labels` are added to every series (e.g. {worker: '2'} in a cluster, where each worker answers for itself). */
+  /** `labels` are added to every series. */
   constructor(o: { processMetrics?: boolean; labels?: Record<string, string> } = {}) {
     const registers = [this.registry];
     if (o.labels) this.registry.setDefaultLabels(o.labels);
@@ -49,6 +54,7 @@ export class ServingMetrics {
       help: 'The model serving (value 1)',
       labelNames: ['name', 'version', 'stage', 'origin'],
       registers,
+      aggregator: 'max',
     });
     this.reloads = new Counter({
       name: 'carprice_model_reloads_total',
@@ -60,10 +66,32 @@ export class ServingMetrics {
       name: 'carprice_model_loaded_timestamp_seconds',
       help: 'Unix time the serving model was swapped in',
       registers,
+      aggregator: 'max',
     });
     this.reloads.inc({ outcome: 'swapped' }, 0);
     this.reloads.inc({ outcome: 'failed' }, 0);
     if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'carprice_' });
+  }
+
+  private readonly latencyLabels = new Map<string, Map<string, Map<number, Record<string, string | number>>>>();
+  private readonly predictionLabels = new Map<string, Record<string, string>>();
+
+  /** One request's latency; the label objects are made once per method/route/status, not per request. */
+  observe(method: string, route: string, status: number, seconds: number): void {
+    let byRoute = this.latencyLabels.get(method);
+    if (!byRoute) this.latencyLabels.set(method, (byRoute = new Map()));
+    let byStatus = byRoute.get(route);
+    if (!byStatus) byRoute.set(route, (byStatus = new Map()));
+    let labels = byStatus.get(status);
+    if (!labels) byStatus.set(status, (labels = { method, route, status }));
+    this.latency.observe(labels, seconds);
+  }
+
+  /** `n` listings priced on `route`. */
+  countPredictions(route: string, n: number): void {
+    let labels = this.predictionLabels.get(route);
+    if (!labels) this.predictionLabels.set(route, (labels = { route }));
+    this.predictions.inc(labels, n);
   }
 
   /** Record the model now serving (replacing the previous one's info series). */

@@ -236,6 +236,7 @@ export const rootSchema = {
       properties: {
         service: { type: 'string' },
         version: { type: 'string' },
+        worker: { type: ['integer', 'null'], description: 'the worker process that answered (with --workers N)' },
         model: { anyOf: [modelSummary, { type: 'null' }] },
         links: { type: 'object', additionalProperties: { type: 'string' } },
       },

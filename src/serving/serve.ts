@@ -77,6 +77,8 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       ? () => TrackingClient.open({ env: o.env, paramsUri: o.paramsTrackingUri, cwd: o.cwd, logger: log })
       : undefined,
   });
+  const metrics = new ServingMetrics();
+  const inCluster = cluster.isWorker && typeof process.send === 'function';
   const app = await buildApp({
     provider,
     logger: o.logger,
@@ -87,9 +89,9 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     rateLimitPerMinute: o.rateLimitPerMinute,
     maxStringLength: o.maxStringLength,
     ranges: o.ranges,
-    metrics: new ServingMetrics(
-      cluster.isWorker && cluster.worker ? { labels: { worker: String(cluster.worker.id) } } : {},
-    ),
+    metrics,
+    metricsText: inCluster ? await workerMetrics(metrics) : undefined,
+    worker: inCluster ? cluster.worker?.id : undefined,
     extend: o.extend,
   });
   try {
@@ -161,6 +163,59 @@ export interface WorkerReady {
   model: { name: string; version: string | null };
 }
 
+/** A worker asks the primary for the cluster's metrics (`id` pairs the answer with the request). */
+interface MetricsRequest {
+  type: 'carprice-metrics-req';
+  id: number;
+}
+
+interface MetricsResponse {
+  type: 'carprice-metrics-res';
+  id: number;
+  text?: string;
+  error?: string;
+}
+
+/**
+ * In a cluster worker: let the primary read this worker's registry (prom-client's
+ * AggregatorRegistry answers its requests), and return the /metrics text function that
+ * asks the primary for the sum over every worker. Should the primary not answer within
+ * 5 s, this worker's own metrics are served, with a comment line saying so.
+ */
+async function workerMetrics(metrics: ServingMetrics): Promise<() => Promise<string>> {
+  const { AggregatorRegistry } = await import('prom-client');
+  AggregatorRegistry.setRegistries([metrics.registry]);
+  new AggregatorRegistry(); // installs the worker's listener for the primary's requests
+  let seq = 0;
+  const pending = new Map<number, (m: MetricsResponse) => void>();
+  process.on('message', (m: MetricsResponse) => {
+    if (m?.type !== 'carprice-metrics-res') return;
+    pending.get(m.id)?.(m);
+    pending.delete(m.id);
+  });
+  const local = async (why: string) =>
+    `# carprice: the cluster's metrics are unavailable (${why}); these are one worker's\n${await metrics.registry.metrics()}`;
+  return () =>
+    new Promise<string>((resolve) => {
+      const id = ++seq;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        resolve(local('the primary did not answer in 5 s'));
+      }, 5000);
+      pending.set(id, (m) => {
+        clearTimeout(timer);
+        resolve(m.text ?? local(m.error ?? 'no answer'));
+      });
+      try {
+        process.send!({ type: 'carprice-metrics-req', id } satisfies MetricsRequest);
+      } catch (e) {
+        clearTimeout(timer);
+        pending.delete(id);
+        resolve(local(errorText(e)));
+      }
+    });
+}
+
 /** Tell the cluster primary (if any) that this worker is ready; true in a worker. */
 export function announceReady(msg: Omit<WorkerReady, 'type'>): boolean {
   if (!cluster.isWorker || !process.send) return false;
@@ -183,6 +238,22 @@ export interface RunningCluster {
 /** Fork `workers` servers sharing one port; resolves once all are ready. */
 export async function serveCluster(o: ClusterOptions): Promise<RunningCluster> {
   cluster.setupPrimary({ exec: o.exec, args: o.args, cwd: o.cwd, silent: false });
+  // /metrics in any worker: every worker's registry, summed (see workerMetrics)
+  const { AggregatorRegistry } = await import('prom-client');
+  const aggregator = new AggregatorRegistry();
+  const answerMetrics = (w: Worker, id: number) => {
+    aggregator.clusterMetrics().then(
+      (text) =>
+        w.isConnected() &&
+        w.send({
+          type: 'carprice-metrics-res',
+          id,
+          text: `${text}# HELP carprice_workers Worker processes serving\n# TYPE carprice_workers gauge\ncarprice_workers ${readyCount}\n`,
+        } satisfies MetricsResponse),
+      (e: unknown) =>
+        w.isConnected() && w.send({ type: 'carprice-metrics-res', id, error: errorText(e) } satisfies MetricsResponse),
+    );
+  };
   const live = new Set<Worker>();
   let stopping = false;
   let readyCount = 0;
@@ -195,7 +266,8 @@ export async function serveCluster(o: ClusterOptions): Promise<RunningCluster> {
     const w = cluster.fork();
     live.add(w);
     let wasReady = false;
-    w.on('message', (m: WorkerReady) => {
+    w.on('message', (m: WorkerReady | MetricsRequest) => {
+      if (m?.type === 'carprice-metrics-req') return answerMetrics(w, m.id);
       if (m?.type !== 'carprice-serve-ready') return;
       wasReady = true;
       first ??= m;
@@ -253,12 +325,21 @@ const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'sil
 
 /**
  * The server's pino logger: JSON lines on stderr at `level` (CARPRICE_LOG_LEVEL, default
- * info), written asynchronously off the request path; `flush` before exit. Authorization
- * headers are redacted should anything ever log them.
+ * info), off the request path: lines collect in a buffer written out once it holds 8 KiB
+ * or every 250 ms, whichever comes first (one write per line costs a system call per
+ * request); `flush` before exit. Authorization headers are redacted should anything ever
+ * log them.
  */
 export async function serverLogger(level: string | undefined): Promise<{ logger: FastifyBaseLogger; flush(): void }> {
   const { pino } = await import('pino');
-  const dest = pino.destination({ dest: 2, sync: false });
+  const dest = pino.destination({ dest: 2, sync: false, minLength: 8 * 1024 });
+  setInterval(() => {
+    try {
+      dest.flush();
+    } catch {
+      // closed at exit
+    }
+  }, 250).unref();
   const logger = pino(
     {
       level: level && LEVELS.has(level) ? level : 'info',

@@ -233,34 +233,50 @@ test('a missing model directory fails at start with a one-line message and exit 
   );
 });
 
-test('--workers 2 shares one port; SIGTERM stops both workers', async () => {
+test('--workers 2 shares one port, /metrics adds up every worker; SIGTERM stops both workers', async () => {
   const dir = savedBundle(bundle);
   const s = await startServe(
     ['serve', '--model', dir, '--host', '127.0.0.1', '--port', '0', '--workers', '2', ...PARAMS],
     tmpdir(),
   );
+  const fresh = { connection: 'close' };
   try {
     assert.match(s.stdout(), /with 2 workers/);
-    const pids = new Set<string>();
+    const workers = new Set<number>();
     // the primary deals connections out round-robin: ten in a row reach both workers
     for (let i = 0; i < 10; i++) {
-      const text = (await raw(s.url, { method: 'GET', path: '/metrics', headers: { connection: 'close' }, chunks: [] }))
-        .body;
-      const pid = /carprice_model_info\{[^}]*worker="(\d+)"/.exec(text)?.[1];
-      if (pid) pids.add(pid);
+      const root = await raw(s.url, { method: 'GET', path: '/', headers: fresh, chunks: [] });
+      workers.add(JSON.parse(root.body).worker);
     }
-    for (let i = 0; i < 4; i++) {
-      const body = JSON.stringify(rows[i]);
+    assert.equal(workers.size, 2, 'both workers answered');
+    const n = 6;
+    for (let i = 0; i < n; i++) {
+      const body = JSON.stringify(rows[i % rows.length]);
       const p = await raw(s.url, {
         method: 'POST',
         path: '/predict',
-        headers: { connection: 'close', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: { ...fresh, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         chunks: [body],
       });
       assert.equal(p.status, 200);
-      assert.equal(JSON.parse(p.body).predicted_price, round2(bundle.predictRecords([rows[i]])[0]));
+      assert.equal(JSON.parse(p.body).predicted_price, round2(bundle.predictRecords([rows[i % rows.length]])[0]));
     }
-    assert.equal(pids.size, 2, 'both workers answered');
+    // whichever worker answers /metrics, it reports the cluster: n predictions, n latency
+    // observations on /predict, both workers' model info as one series, 2 workers
+    for (let i = 0; i < 4; i++) {
+      const text = (await raw(s.url, { method: 'GET', path: '/metrics', headers: fresh, chunks: [] })).body;
+      assert.match(text, new RegExp(`^carprice_predictions_total\\{route="/predict"\\} ${n}$`, 'm'));
+      assert.match(
+        text,
+        new RegExp(
+          `^carprice_http_request_duration_seconds_count\\{method="POST",route="/predict",status="200"\\} ${n}$`,
+          'm',
+        ),
+      );
+      assert.match(text, /^carprice_model_info\{name="model",version="",stage="",origin="directory"\} 1$/m);
+      assert.match(text, /^carprice_workers 2$/m);
+      assert.doesNotMatch(text, /unavailable/);
+    }
   } finally {
     s.child.kill('SIGTERM');
     assert.equal(await s.exited, 0);
