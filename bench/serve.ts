@@ -9,19 +9,23 @@
  *   - throughput: requests/s, p50 and p99 latency as fast as it goes;
  *   - p99 latency at a fixed 1,000 requests/s;
  *   - RSS before and after 100,000 requests;
- *   - the same throughput run against `serve --workers 2`;
+ *   - the same throughput run against `serve --workers 2`, and its p99 at 1,000 requests/s;
+ *   - the server's own CPU time per request (utime + stime from /proc, for both services):
+ *     on a machine shared with other jobs this ratio moves far less than requests/s do;
+ *   - with --soak S, RSS sampled every 30 s over S seconds of steady load (growth check).
  *   - the original's FastAPI + pandas + scikit-learn + XGBoost service (bench/py/seed-api.py
  *     under Debian's /usr/bin/python3, uvicorn, one worker) under the same load, and the
  *     ratio; skipped with the reason when those packages are missing.
- * Request logs are on (serving.log_requests, as deployed), written to /dev/null.
+ * Request logs are on (serving.log_requests, as deployed), written to /dev/null. Every
+ * figure is printed with the load average at the time: the machine may be shared.
  *
  * Usage (from the project root, after npm run build):
- *   node dist/bench/serve.js [--duration 10] [--model DIR] [--no-python] [--amount 100000]
+ *   node dist/bench/serve.js [--duration 10] [--model DIR] [--no-python] [--amount 100000] [--soak 300]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -85,6 +89,18 @@ async function waitFor200(url: string, t0: number, timeoutMs: number, child: Chi
   return -1;
 }
 
+/** CPU seconds (user + system) the process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
+  } catch {
+    return NaN;
+  }
+}
+
+const load = () => `load ${loadavg()[0].toFixed(1)}`;
+
 function rssMb(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -105,7 +121,7 @@ async function stop(child: ChildProcess): Promise<void> {
 async function startCarprice(
   model: string,
   extra: string[] = [],
-): Promise<{ child: ChildProcess; url: string; readyMs: number }> {
+): Promise<{ child: ChildProcess; url: string; readyMs: number; readyCpuMs: number }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const devnull = openSync('/dev/null', 'w');
@@ -132,10 +148,10 @@ async function startCarprice(
   );
   const readyMs = await waitFor200(`${url}/ready`, t0, 120_000, child);
   if (readyMs < 0) throw new Error(`carprice serve ${extra.join(' ')} did not become ready`);
-  return { child, url, readyMs };
+  return { child, url, readyMs, readyCpuMs: cpuSeconds(child.pid!) * 1000 };
 }
 
-async function load(
+async function run(
   url: string,
   bodies: string[],
   o: { duration?: number; amount?: number; overallRate?: number },
@@ -164,8 +180,22 @@ async function load(
 }
 
 function fmt(l: Load): string {
-  return `${l.rps.toFixed(0).padStart(7)} req/s   p50 ${l.p50.toFixed(2).padStart(6)} ms   p99 ${l.p99.toFixed(2).padStart(6)} ms   (${l.total} requests, ${l.non2xx} non-2xx, ${l.errors} errors)`;
+  return `${l.rps.toFixed(0).padStart(7)} req/s   p50 ${l.p50.toFixed(2).padStart(6)} ms   p99 ${l.p99.toFixed(2).padStart(6)} ms   (${l.total} requests, ${l.non2xx} non-2xx, ${l.errors} errors; ${load()})`;
 }
+
+/** A load run plus the server's CPU µs per request during it. */
+async function measured(
+  pid: number,
+  url: string,
+  bodies: string[],
+  o: Parameters<typeof run>[2],
+): Promise<Load & { cpuUs: number }> {
+  const c0 = cpuSeconds(pid);
+  const l = await run(url, bodies, o);
+  return { ...l, cpuUs: ((cpuSeconds(pid) - c0) * 1e6) / Math.max(1, l.total) };
+}
+
+const cpuOf = (l: { cpuUs: number }) => `   server CPU ${l.cpuUs.toFixed(0)} µs/request`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -174,10 +204,12 @@ async function main(): Promise<void> {
       model: { type: 'string' },
       'no-python': { type: 'boolean' },
       amount: { type: 'string', default: '100000' },
+      soak: { type: 'string', default: '0' },
     },
   });
   const duration = Number(values.duration);
   const amount = Number(values.amount);
+  const soakS = Number(values.soak);
   if (!existsSync(DATA)) {
     console.log(`skipped: ${DATA} not found (run from the project root next to ../shared)`);
     return;
@@ -214,37 +246,55 @@ async function main(): Promise<void> {
 
   // cold start
   const starts: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  const startCpu: number[] = [];
+  for (let i = 0; i < 5; i++) {
     const s = await startCarprice(model);
     starts.push(s.readyMs);
+    startCpu.push(s.readyCpuMs);
     await stop(s.child);
   }
   starts.sort((a, b) => a - b);
+  startCpu.sort((a, b) => a - b);
   console.log(
-    `cold start, process start to /ready 200: median ${starts[1].toFixed(0)} ms (${starts.map((x) => x.toFixed(0)).join(', ')})`,
+    `cold start, process start to /ready 200: median ${starts[2].toFixed(0)} ms wall (${starts.map((x) => x.toFixed(0)).join(', ')}), ` +
+      `median ${startCpu[2].toFixed(0)} ms of CPU by then (all threads); ${load()}`,
   );
 
   // one process
   const one = await startCarprice(model);
-  await load(one.url, bodies, { duration: 2 }); // warm-up
-  const carprice = await load(one.url, bodies, { duration });
-  console.log(`carprice, 1 process:        ${fmt(carprice)}`);
-  const fixed = await load(one.url, bodies, { duration, overallRate: 1000 });
+  await run(one.url, bodies, { amount: 20_000 }); // warm-up: JIT-compiled before anything is measured
+  const carprice = await measured(one.child.pid!, one.url, bodies, { duration });
+  console.log(`carprice, 1 process:        ${fmt(carprice)}${cpuOf(carprice)}`);
+  const fixed = await run(one.url, bodies, { duration, overallRate: 1000 });
   console.log(`carprice at 1,000 req/s:    ${fmt(fixed)}`);
   const rssBefore = rssMb(one.child.pid!);
-  const soak = await load(one.url, bodies, { amount });
+  const soak = await run(one.url, bodies, { amount });
   const rssAfter = rssMb(one.child.pid!);
   console.log(`carprice, ${amount} requests:  ${fmt(soak)}`);
   console.log(
     `RSS of the server: ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after ${amount} more requests`,
   );
+  if (soakS > 0) {
+    // steady load for soakS seconds; RSS every 30 s
+    const samples: string[] = [];
+    const t0 = performance.now();
+    let served = 0;
+    while (performance.now() - t0 < soakS * 1000) {
+      const l = await run(one.url, bodies, { duration: Math.min(30, soakS), overallRate: 2000 });
+      served += l.total;
+      samples.push(`${Math.round((performance.now() - t0) / 1000)} s: ${rssMb(one.child.pid!).toFixed(0)} MB`);
+    }
+    console.log(`soak, ${soakS} s at up to 2,000 req/s (${served} requests), RSS: ${samples.join(', ')}; ${load()}`);
+  }
   await stop(one.child);
 
   // two workers
   const two = await startCarprice(model, ['--workers', '2']);
-  await load(two.url, bodies, { duration: 2 });
-  const workers = await load(two.url, bodies, { duration });
+  await run(two.url, bodies, { amount: 20_000 });
+  const workers = await run(two.url, bodies, { duration });
   console.log(`carprice, --workers 2:      ${fmt(workers)}   (cold start ${two.readyMs.toFixed(0)} ms)`);
+  const workersFixed = await run(two.url, bodies, { duration, overallRate: 1000 });
+  console.log(`--workers 2 at 1,000 req/s: ${fmt(workersFixed)}`);
   await stop(two.child);
 
   // the original
@@ -268,14 +318,17 @@ async function main(): Promise<void> {
       return;
     }
     const v = probe.versions;
-    await load(url, bodies, { duration: 2 });
-    const seed = await load(url, bodies, { duration });
+    await run(url, bodies, { amount: 200 });
+    const seed = await measured(py.pid!, url, bodies, { duration });
     console.log(
       `\nthe original (FastAPI ${v.fastapi}, uvicorn ${v.uvicorn}, pandas ${v.pandas}, scikit-learn ${v.sklearn}, XGBoost ${v.xgboost}):`,
     );
-    console.log(`original, 1 process:        ${fmt(seed)}   (start incl. fitting ${(readyMs / 1000).toFixed(1)} s)`);
     console.log(
-      `\nratio carprice / original: ${(carprice.rps / seed.rps).toFixed(1)}x requests/s (target >= 50x); p99 ${carprice.p99.toFixed(2)} ms vs ${seed.p99.toFixed(2)} ms`,
+      `original, 1 process:        ${fmt(seed)}${cpuOf(seed)}   (start incl. fitting ${(readyMs / 1000).toFixed(1)} s)`,
+    );
+    console.log(
+      `\nratio carprice / original: ${(carprice.rps / seed.rps).toFixed(1)}x requests/s (target >= 50x); ` +
+        `${(seed.cpuUs / carprice.cpuUs).toFixed(1)}x less server CPU per request; p99 ${carprice.p99.toFixed(2)} ms vs ${seed.p99.toFixed(2)} ms`,
     );
   } finally {
     await stop(py);

@@ -24,6 +24,7 @@ import { checkSavedBundle } from './bundle-schema.js';
 import { Predictor, type PredictorOptions } from './predictor.js';
 import { parseCalibration, type Calibration } from './calibration.js';
 import { parseTreeCover } from './explanation.js';
+import { parseReferenceProfile, type ReferenceProfile } from './reference-profile.js';
 
 export const BUNDLE_KIND = 'carprice-model-bundle';
 /** 2: prediction-interval calibration (`calibration`); 1 is still read (no intervals). */
@@ -68,6 +69,8 @@ export interface SavedBundle extends BundleMetadata {
   members: SavedBundleMember[];
   /** Interval calibration (formatVersion 2; absent in format 1 or when intervals are off). */
   calibration?: Calibration;
+  /** Training reference profile for drift monitoring (reference-profile.ts); absent in older bundles. */
+  reference?: ReferenceProfile;
 }
 
 export interface BundleMember {
@@ -186,6 +189,8 @@ export class ModelBundle {
     public metadata: BundleMetadata,
     /** Split-conformal interval calibration (calibration.ts); null in bundles of format 1. */
     public calibration: Calibration | null = null,
+    /** What the training rows looked like (drift monitoring); null in bundles saved before it existed. */
+    public reference: ReferenceProfile | null = null,
   ) {
     if (members.length === 0) throw new AppError('MODEL_INVALID', 'a model bundle needs at least one member');
   }
@@ -231,6 +236,7 @@ export class ModelBundle {
         ...(m.treeCover ? { treeCover: Array.from(m.treeCover) } : {}),
       })),
       ...(this.calibration ? { calibration: this.calibration } : {}),
+      ...(this.reference ? { reference: this.reference } : {}),
     };
   }
 
@@ -304,12 +310,14 @@ export class ModelBundle {
     });
     const { createdAt, algo, training, params, metrics, carpriceVersion } = s;
     const calibration = parseCalibration(s.calibration, where);
+    const reference = parseReferenceProfile(s.reference, where);
     const bundle = new ModelBundle(
       s.inputSchema,
       s.target.transform,
       members,
       { createdAt, algo, training, params, metrics, carpriceVersion },
       calibration,
+      reference,
     );
     try {
       const inp = s.inputSchema;

@@ -199,6 +199,42 @@ const paramsSchema = v.object({
     shutdown_timeout_s: v.optional(v.number({ min: 0 }), 10),
     log_requests: v.optional(v.boolean(), true),
   }),
+  /** Prediction log, drift thresholds and shadow scoring (src/monitoring). */
+  monitoring: v.section({
+    /** SQLite file of the prediction log (relative to the project); `carprice serve` writes it. */
+    log_path: v.optional(v.string({ nonEmpty: true }), '.carprice/predictions.db'),
+    /** Log the prediction log at all (`carprice serve`). */
+    log_enabled: v.optional(v.boolean(), true),
+    /** Share of requests logged (and shadow-scored), 0..1. */
+    sample_rate: v.optional(v.number({ min: 0, max: 1 }), 1),
+    /** Rows waiting to be written; beyond it new rows are dropped (and counted). */
+    queue_size: v.optional(v.number({ int: true, min: 1 }), 10000),
+    /** Rows older than this many days are deleted. */
+    retention_days: v.optional(v.number({ min: 0, exclusiveMin: true }), 30),
+    /** Most rows kept; the oldest go first. */
+    max_rows: v.optional(v.number({ int: true, min: 1 }), 1000000),
+    /** Seconds between the drift scores `carprice serve` publishes on /metrics; 0 = never. */
+    drift_interval_s: v.optional(v.number({ min: 0 }), 300),
+    /** Listings waiting for the shadow challenger; beyond it they are not shadow-scored (counted). */
+    shadow_queue_size: v.optional(v.number({ int: true, min: 1 }), 1000),
+    /** A shadow batch not scored within this many ms restarts the challenger's worker. */
+    shadow_timeout_ms: v.optional(v.number({ int: true, min: 1 }), 5000),
+    drift: v.section({
+      /** Default window of `carprice monitor drift` (e.g. 7d, 24h). */
+      window: v.optional(v.string({ nonEmpty: true }), '7d'),
+      /** Fewer logged requests than this in the window: no verdict. */
+      min_rows: v.optional(v.number({ int: true, min: 1 }), 200),
+      /** Population stability index of a numeric input or of the predictions: warn / alert. */
+      psi_warn: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.1),
+      psi_alert: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.25),
+      /** PSI of a categorical input's shares (values under 1% of training pooled): warn / alert. */
+      category_psi_warn: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.1),
+      category_psi_alert: v.optional(v.number({ min: 0, exclusiveMin: true }), 0.25),
+      /** Unseen-category rate above what the training data leads to expect: warn / alert. */
+      unseen_excess_warn: v.optional(v.number({ min: 0, exclusiveMin: true, max: 1 }), 0.02),
+      unseen_excess_alert: v.optional(v.number({ min: 0, exclusiveMin: true, max: 1 }), 0.05),
+    }),
+  }),
   ranges: rangesSchema,
   evaluation: v.section({
     min_r2: v.optional(v.number({ max: 1 }), 0.8),

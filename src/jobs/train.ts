@@ -3,6 +3,7 @@
  * seeded 80/20 split when no test file is given), fit a model bundle, evaluate it on the
  * test rows and save it. Used by `carprice train`, the pipeline stage and the benches.
  */
+import { buildReferenceProfile } from '../bundle/reference-profile.js';
 import { AppError } from '../core/errors.js';
 import { createHash } from 'node:crypto';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -139,6 +140,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   });
   const metrics = regressionMetrics(yTest, bundle.predictFrame(testFrame));
   bundle.metadata = { ...bundle.metadata, metrics: { ...metrics } };
+  // what the training rows looked like, for drift monitoring of the served model
+  bundle.reference = buildReferenceProfile(trainFrame, bundle.predictFrame(trainFrame));
   if (o.out) bundle.save(o.out);
   return {
     bundle,

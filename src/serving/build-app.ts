@@ -23,7 +23,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyBaseLogger,
 } from 'fastify';
-import { timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { AppError, httpStatusOf, isAppError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { CARPRICE_VERSION } from '../core/version.js';
@@ -44,6 +44,7 @@ import {
   sharedSchemas,
 } from './schemas.js';
 import type { Listing, RowPrediction } from './predictor.js';
+import type { ObservedPrediction } from '../monitoring/prediction-record.js';
 
 export interface BuildAppOptions {
   provider: ModelProvider;
@@ -71,9 +72,18 @@ export interface BuildAppOptions {
   worker?: number;
   /** Serve /docs (Swagger UI). Default true. */
   docs?: boolean;
+  /**
+   * Told about every priced request (/predict, /predict/batch, /explain) once its answer is
+   * computed, before it is sent: the prediction log and shadow scoring hang off it. It must
+   * only queue work; a throw is caught and logged. When set, each prediction response carries
+   * `x-request-id` (the client's own when it sent a valid one), the key feedback joins on.
+   */
+  onPrediction?: (e: ObservedPrediction) => void;
   /** More routes on the same server (the CLI mounts the web dashboard at /ui). */
   extend?: (app: FastifyInstance) => Promise<void>;
 }
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface ProblemField {
   field: string;
@@ -260,6 +270,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   });
   // JSON only: a text/plain body is refused with 415 rather than reaching the schema as a string
   app.removeContentTypeParser('text/plain');
+
   const provider = o.provider;
   if (provider.current) metrics.setModel(provider.current.info);
   provider.onReload((e) => {
@@ -334,13 +345,19 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   const routeConfig =
     (o.rateLimitPerMinute ?? 0) > 0 ? { rateLimit: { max: o.rateLimitPerMinute!, timeWindow: 60_000 } } : {};
   const security = token ? [{ bearerAuth: [] as string[] }] : undefined;
+  // the API's responses are written by JSON.stringify: the handlers build exactly the
+  // documented objects, and compiling a fast-json-stringify serializer per route schema
+  // costs more start-up time than it saves on bodies of a few hundred bytes
+  const serializerCompiler = () => (data: unknown) => JSON.stringify(data);
   const predictionRoute = <T extends RouteSchema>(schema: T) => ({
     schema: servingSchema(schema),
+    serializerCompiler,
     onRequest: token ? authHook : undefined,
     config: { ...routeConfig, docSchema: { ...schema, security } },
   });
   const serviceRoute = <T extends RouteSchema>(schema: T) => ({
     schema: servingSchema(schema),
+    serializerCompiler,
     config: { docSchema: schema },
   });
 
@@ -353,6 +370,26 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     metrics.countPredictions(route, rows.length);
     for (const r of rows) for (const w of r.warnings) metrics.unknownCategories.inc({ field: w.field });
   };
+  const onPrediction = o.onPrediction;
+  const observe = onPrediction
+    ? (
+        route: string,
+        req: FastifyRequest,
+        reply: FastifyReply,
+        listings: Listing[],
+        rows: RowPrediction[],
+        m: ServedModel,
+      ) => {
+        const h = req.headers['x-request-id'];
+        const requestId = typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
+        void reply.header('x-request-id', requestId);
+        try {
+          onPrediction({ route, requestId, listings, rows, model: modelRef(m), latencyMs: reply.elapsedTime });
+        } catch (err) {
+          req.log.warn({ err }, 'prediction observer failed');
+        }
+      }
+    : undefined;
 
   app.get('/', serviceRoute(rootSchema), async () => {
     const m = provider.current;
@@ -393,17 +430,20 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
       warnings = r.warnings;
       for (const w of warnings) metrics.unknownCategories.inc({ field: w.field });
     }
+    observe?.('/predict', req, reply, [req.body as Listing], [r], m);
     return reply.send({ predicted_price: r.price, interval: r.interval, warnings, model: modelRef(m) });
   });
 
-  app.post('/predict/batch', predictionRoute(batchSchema(batchLimit)), async (req) => {
+  app.post('/predict/batch', predictionRoute(batchSchema(batchLimit)), async (req, reply) => {
     const m = ready();
-    const rows = m.predictor.predictMany((req.body as { listings: Listing[] }).listings);
+    const listings = (req.body as { listings: Listing[] }).listings;
+    const rows = m.predictor.predictMany(listings);
     countRows('/predict/batch', rows);
+    observe?.('/predict/batch', req, reply, listings, rows, m);
     return { predictions: rows.map(rowJson), model: modelRef(m) };
   });
 
-  app.post('/explain', predictionRoute(explainSchema), async (req) => {
+  app.post('/explain', predictionRoute(explainSchema), async (req, reply) => {
     const m = ready();
     if (!m.predictor.explain)
       throw new AppError(
@@ -414,6 +454,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     const e = m.predictor.explain(listing);
     const r = m.predictor.predictOne(listing);
     countRows('/explain', [r]);
+    observe?.('/explain', req, reply, [listing], [r], m);
     return {
       predicted_price: r.price,
       base_value: e.base,

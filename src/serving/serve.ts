@@ -20,6 +20,13 @@ import type { PlausibleRanges } from '../data/plausible-ranges.js';
 import { buildApp } from './build-app.js';
 import { ServingMetrics } from './metrics.js';
 import { ModelProvider, errorText, isRegistryUri, type ServedModel } from './model-provider.js';
+import type { PredictionMonitorOptions, PredictionMonitor } from '../monitoring/prediction-monitor.js';
+
+/** The prediction log, drift scores and shadow challenger of a server. */
+export type ServeMonitoringOptions = Omit<PredictionMonitorOptions, 'registry' | 'logger' | 'clock' | 'shadow'> & {
+  /** Shadow challenger: models:/..., runs:/... or a bundle directory, scored off the response path. */
+  shadow?: { source: string; queueSize: number; timeoutMs: number };
+};
 
 export interface ServeOptions {
   host: string;
@@ -40,6 +47,8 @@ export interface ServeOptions {
   ranges?: PlausibleRanges;
   shutdownTimeoutS: number;
   logRequests: boolean;
+  /** Prediction log, drift scores and shadow challenger; absent = off. */
+  monitoring?: ServeMonitoringOptions;
   /** More routes on the app (the web dashboard), as BuildAppOptions.extend. */
   extend?: (app: FastifyInstance) => Promise<void>;
 }
@@ -79,8 +88,10 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   });
   const metrics = new ServingMetrics();
   const inCluster = cluster.isWorker && typeof process.send === 'function';
+  const mon = o.monitoring ? await startMonitoring(o, provider, metrics, log, TrackingClient) : undefined;
   const app = await buildApp({
     provider,
+    onPrediction: mon?.monitor.observe,
     logger: o.logger,
     logRequests: o.logRequests,
     apiToken: o.env.CARPRICE_API_TOKEN,
@@ -98,6 +109,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     await app.listen({ host: o.host, port: o.port });
   } catch (e) {
     await app.close();
+    await mon?.close();
     throw new AppError('USAGE', `cannot listen on ${o.host}:${o.port}: ${errorText(e)}; pick another --port`, {
       cause: e,
     });
@@ -110,9 +122,11 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   } catch (e) {
     await app.close();
     await provider.close();
+    await mon?.close();
     throw e;
   }
   provider.startPolling(o.pollIntervalS * 1000);
+  mon?.startShadow(o.pollIntervalS * 1000);
   const onHup = () => void provider.refresh({ force: true });
   process.on('SIGHUP', onHup);
   let closing: Promise<void> | undefined;
@@ -139,8 +153,73 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
         await Promise.race([app.close(), timeout]);
         clearTimeout(timer);
         await provider.close();
+        await mon?.close();
       })();
       return closing;
+    },
+  };
+}
+
+/**
+ * Open the prediction log (and the shadow challenger's provider) for a server. A log that
+ * cannot be opened is logged and the server runs without it: monitoring never stops serving.
+ */
+async function startMonitoring(
+  o: ServeOptions,
+  provider: ModelProvider,
+  metrics: ServingMetrics,
+  log: Logger,
+  TrackingClient: typeof import('../tracking/index.js').TrackingClient | undefined,
+): Promise<{ monitor: PredictionMonitor; startShadow(pollMs: number): void; close(): Promise<void> } | undefined> {
+  const m = o.monitoring!;
+  const { PredictionMonitor } = await import('../monitoring/prediction-monitor.js');
+  let monitor: PredictionMonitor;
+  try {
+    monitor = await PredictionMonitor.open({
+      ...m,
+      shadow: m.shadow ? { queueSize: m.shadow.queueSize, timeoutMs: m.shadow.timeoutMs } : undefined,
+      registry: metrics.registry,
+      logger: log,
+    });
+  } catch (e) {
+    log.error({ err: errorText(e), path: m.logPath }, 'prediction log unavailable: serving without monitoring');
+    return undefined;
+  }
+  const champion = (sm: ServedModel) =>
+    monitor.setChampion({ name: sm.info.name, version: sm.info.version }, sm.bundle.reference);
+  if (provider.current) champion(provider.current);
+  provider.onReload((e) => e.outcome === 'swapped' && e.model && champion(e.model));
+  let shadowProvider: ModelProvider | undefined;
+  if (m.shadow) {
+    const source = m.shadow.source;
+    const Client = isRegistryUri(source)
+      ? (TrackingClient ?? (await import('../tracking/index.js')).TrackingClient)
+      : undefined;
+    shadowProvider = new ModelProvider({
+      source,
+      cwd: o.cwd,
+      logger: log,
+      openTracking: Client
+        ? () => Client.open({ env: o.env, paramsUri: o.paramsTrackingUri, cwd: o.cwd, logger: log })
+        : undefined,
+    });
+    shadowProvider.onReload((e) => {
+      if (e.outcome === 'swapped' && e.model)
+        monitor.setChallenger(e.model.bundle.toJSON(), { name: e.model.info.name, version: e.model.info.version });
+      else if (e.outcome === 'failed')
+        log.error({ source, err: errorText(e.error) }, 'shadow challenger not loaded; the champion serves alone');
+    });
+  }
+  return {
+    monitor,
+    startShadow(pollMs) {
+      if (!shadowProvider) return;
+      // loaded after the champion and never awaited: a challenger that fails to load costs nothing
+      void shadowProvider.refresh({ force: true }).then(() => shadowProvider!.startPolling(pollMs));
+    },
+    async close() {
+      await shadowProvider?.close();
+      await monitor.close();
     },
   };
 }

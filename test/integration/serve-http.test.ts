@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrackingClient } from '../../src/tracking/client.js';
-import { fixtureBundle, listings, savedBundle, startServe } from '../helpers/serving.js';
+import { badRequests, fixtureBundle, listings, savedBundle, startServe } from '../helpers/serving.js';
 
 const bundle = fixtureBundle();
 const rows = listings(4);
@@ -115,6 +115,59 @@ test('serve --model DIR: every route over a real socket; bad requests are 4xx JS
     assert.equal(slow.status, 200);
     // the server is still healthy after all that
     assert.equal((await fetch(s.url + '/health')).status, 200);
+  } finally {
+    s.child.kill('SIGTERM');
+    assert.equal(await s.exited, 0);
+  }
+});
+
+test('the bad-request corpus over a real socket: each one a 4xx with JSON naming the field, none a dropped connection', async () => {
+  const dir = savedBundle(bundle);
+  const s = await startServe(
+    [
+      'serve',
+      '--model',
+      dir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      ...PARAMS,
+      '--set',
+      'serving.body_limit_bytes=4096',
+    ],
+    tmpdir(),
+  );
+  try {
+    const corpus = [
+      ...badRequests(rows[0]),
+      { name: 'GET on a POST route', method: 'GET', status: 404, field: undefined },
+      { name: 'unknown route', url: '/predict/nope', payload: rows[0], status: 404, field: undefined },
+    ];
+    for (const c of corpus) {
+      const body = 'body' in c && c.body !== undefined ? c.body : 'payload' in c ? JSON.stringify(c.payload) : '';
+      const method = 'method' in c && c.method ? c.method : 'POST';
+      // raw() rejects when the connection drops before a full answer
+      const r = await raw(s.url, {
+        method,
+        path: c.url ?? '/predict',
+        headers: {
+          connection: 'close',
+          ...(method === 'POST'
+            ? {
+                'content-type': ('contentType' in c && c.contentType) || 'application/json',
+                'content-length': Buffer.byteLength(body),
+              }
+            : {}),
+        },
+        chunks: method === 'POST' ? [body] : [],
+      });
+      assert.equal(r.status, c.status, `${c.name}: ${r.body}`);
+      const json = JSON.parse(r.body) as { field?: string; message: string };
+      if (c.field) assert.equal(json.field, c.field, `${c.name}: ${r.body}`);
+      assert.ok(json.message.length > 5, c.name);
+    }
+    assert.equal((await fetch(s.url + '/health')).status, 200, 'still healthy');
   } finally {
     s.child.kill('SIGTERM');
     assert.equal(await s.exited, 0);

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFixtureCsv } from '../fixtures/listings.js';
@@ -32,7 +32,7 @@ function project(): string {
   return dir;
 }
 
-test('carprice up: pipeline, then the API serves the registered version; a second run reproduces nothing', async () => {
+test('carprice up: pipeline, then the API serves the registered version; a second run reproduces nothing', async (t) => {
   const dir = project();
   const env = { CI: 'true' };
   try {
@@ -71,7 +71,12 @@ test('carprice up: pipeline, then the API serves the registered version; a secon
       first.child.kill('SIGTERM');
       assert.equal(await first.exited, 0);
     }
+    const t0 = performance.now();
     const second = await startServe(['up', '--host', '127.0.0.1', '--port', '0'], dir, env, 120_000);
+    // a figure, not a timed assertion (the machine may be shared): the issue's "about a second"
+    t.diagnostic(
+      `second run serving after ${((performance.now() - t0) / 1000).toFixed(2)} s (load ${loadavg()[0].toFixed(1)})`,
+    );
     try {
       assert.doesNotMatch(second.stderr(), /Running stage/, 'nothing is reproduced the second time');
       const m = (await (await fetch(second.url + '/model')).json()) as { version: string };

@@ -44,6 +44,7 @@ import {
   modelListCommand,
   modelHistoryCommand,
 } from './model.js';
+import { monitorExportCommand, monitorDriftCommand, monitorFeedbackCommand, monitorShadowCommand } from './monitor.js';
 import { expBaselineCommand, expCompareCommand, expTuneCommand, expShowCommand } from './exp.js';
 import {
   deployCommand,
@@ -109,4 +110,9 @@ export const commands: Command[] = [
   deployStatusCommand,
   deployStopCommand,
   deployLbCommand,
+  // --- monitoring ---
+  monitorExportCommand,
+  monitorDriftCommand,
+  monitorFeedbackCommand,
+  monitorShadowCommand,
 ];

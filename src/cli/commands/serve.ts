@@ -18,9 +18,18 @@ export const serveCommand: Command = {
                        or a bundle directory; registry URIs use the tracking store
                        ($MLFLOW_TRACKING_URI, mlflow.tracking_uri, else .carprice/mlflow.db)
   --workers N          processes sharing the port (default serving.workers, 1)
+  --shadow URI|DIR     also price each logged request with this challenger (e.g.
+                       models:/UsedCarPriceModel@challenger) on its own thread, after the
+                       answer is sent; both prices go to the prediction log (carprice monitor shadow)
   --ui                 also serve the web dashboard at /ui (what \`carprice up\` does); it reads
                        the tracking store and asks for CARPRICE_TRACKING_USERS when they are set
 ${PARAMS_HELP}
+
+Predictions are logged (sampled: monitoring.sample_rate) to monitoring.log_path, a SQLite
+file, off the response path; rows that cannot be written in time are dropped and counted in
+/metrics (carprice_prediction_log_dropped_total). Responses carry x-request-id, the key
+\`carprice monitor feedback\` joins sold prices on. Drift scores against the model's training
+reference are on /metrics (carprice_drift_score) every monitoring.drift_interval_s.
 
 When the registry cannot be reached at start, the bundle at $CARPRICE_MODEL_DIR serves.
 A new version behind the alias or stage is loaded, warmed and swapped in every
@@ -33,6 +42,7 @@ Example: carprice serve --model artifacts/model_trainer/model --port 8000 && ope
     port: { type: 'string' },
     model: { type: 'string' },
     workers: { type: 'string' },
+    shadow: { type: 'string' },
     ui: { type: 'boolean' },
     ...PARAMS_OPTIONS,
   },
@@ -72,7 +82,19 @@ export async function serveWith(args: ParsedArgs, ctx: CommandContext, params: P
       const c = await serveCluster({
         workers,
         exec: fileURLToPath(new URL('../main.js', import.meta.url)),
-        args: ['serve', '--host', host, '--port', String(port), '--model', model, '--workers', '1', ...forwarded],
+        args: [
+          'serve',
+          '--host',
+          host,
+          '--port',
+          String(port),
+          '--model',
+          model,
+          '--workers',
+          '1',
+          ...(v.shadow ? ['--shadow', v.shadow as string] : []),
+          ...forwarded,
+        ],
         cwd: ctx.cwd,
         logger,
         signal: ctx.signal,
@@ -104,6 +126,7 @@ export async function serveWith(args: ParsedArgs, ctx: CommandContext, params: P
         shutdownTimeoutS: s.shutdown_timeout_s,
         logRequests: s.log_requests,
         extend: dashboard?.extend,
+        monitoring: await monitoringOptions(params, ctx, v.shadow as string | undefined),
       });
     } catch (e) {
       await dashboard?.close();
@@ -160,5 +183,36 @@ async function dashboardExtension(
         host: 'prediction API',
       }),
     close: () => client.close(),
+  };
+}
+
+/** The server's prediction log, drift and shadow settings from params.yaml and --shadow. */
+async function monitoringOptions(
+  params: Params,
+  ctx: CommandContext,
+  shadow: string | undefined,
+): Promise<import('../../serving/serve.js').ServeMonitoringOptions | undefined> {
+  const m = params.monitoring;
+  if (!m.log_enabled) {
+    if (shadow)
+      throw new AppError(
+        'USAGE',
+        '--shadow needs the prediction log (the challenger prices are compared there); set monitoring.log_enabled: true',
+      );
+    return undefined;
+  }
+  const { resolve } = await import('node:path');
+  const { thresholdsFromParams } = await import('../../monitoring/drift-report.js');
+  const { parseDuration } = await import('../../monitoring/time-window.js');
+  return {
+    logPath: resolve(ctx.cwd, m.log_path),
+    sampleRate: m.sample_rate,
+    queueSize: m.queue_size,
+    retentionDays: m.retention_days,
+    maxRows: m.max_rows,
+    driftIntervalS: m.drift_interval_s,
+    driftWindowMs: parseDuration(m.drift.window, 'monitoring.drift.window'),
+    thresholds: thresholdsFromParams(m.drift),
+    shadow: shadow ? { source: shadow, queueSize: m.shadow_queue_size, timeoutMs: m.shadow_timeout_ms } : undefined,
   };
 }

@@ -5,6 +5,7 @@
  * A failure after the run started marks the run FAILED; the model file is only written
  * when fitting succeeded.
  */
+import { buildReferenceProfile } from '../../bundle/reference-profile.js';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { systemClock } from '../../core/clock.js';
 import { stableStringify } from '../../core/stable-json.js';
@@ -66,7 +67,10 @@ export async function modelTrainer(ctx: StageContext): Promise<TrainerRunInfo> {
     },
   });
   const fitSeconds = (performance.now() - t0) / 1000;
-  const trainMetrics = regressionMetrics(train.y!, bundle.predictFrame(train.frame));
+  const trainPredictions = bundle.predictFrame(train.frame);
+  const trainMetrics = regressionMetrics(train.y!, trainPredictions);
+  // what the training rows looked like, for drift monitoring of the served model
+  bundle.reference = buildReferenceProfile(train.frame, trainPredictions);
   bundle.metadata = {
     ...bundle.metadata,
     metrics: { train_r2: trainMetrics.r2, train_rmse: trainMetrics.rmse, train_mape: trainMetrics.mape },

@@ -1,0 +1,320 @@
+/**
+ * bench/monitoring: what monitoring costs the prediction API.
+ *
+ * Three `carprice serve --model DIR` processes over the same bundle, each in its own
+ * scratch directory (its own prediction log):
+ *   off     --set monitoring.log_enabled=false (the anchor)
+ *   log     the defaults: every request logged (sample_rate 1) to SQLite on the writer thread
+ *   shadow  the defaults plus --shadow DIR (the same bundle as challenger, so the shadow thread
+ *           does as much work per request as the champion: the expensive case)
+ * Under autocannon (8 connections, POST /predict over 500 real listings, loopback) each is
+ * measured at a fixed rate (p50/p99) and flat out (requests/s); the three run in turn,
+ * `--rounds` times, and the medians are compared: the logging overhead (log vs off) and
+ * the shadow path's added p99 (shadow vs log; target < 10%). After each run the server's
+ * /metrics give the rows written and dropped and the shadow outcomes.
+ * In-process it also times `PredictionMonitor.observe` (what a request pays on the
+ * response path to be logged and queued for the challenger), per call.
+ *
+ * Usage (from the project root, after npm run build):
+ *   node dist/bench/monitoring.js [--model DIR] [--duration 8] [--rate 500] [--rounds 3]
+ * Without --model it trains the default model on cars24_v3.xlsx first (as bench/serve does).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { Registry } from 'prom-client';
+import { loadParams } from '../src/config/params.js';
+import { train } from '../src/jobs/train.js';
+import { loadListings } from '../src/jobs/load-listings.js';
+import { PredictionMonitor } from '../src/monitoring/prediction-monitor.js';
+import { thresholdsFromParams } from '../src/monitoring/drift-report.js';
+import type { ObservedPrediction } from '../src/monitoring/prediction-record.js';
+
+const DATA = '../shared/data/cars24_v3.xlsx';
+const CLI = resolve('dist/src/cli/main.js');
+const FIELDS_NUM = ['odometer', 'fitnessAge', 'featureCount'];
+const FIELDS_CAT = [
+  'make',
+  'model',
+  'variant',
+  'year',
+  'transmissionType',
+  'bodyType',
+  'fuelType',
+  'ownership',
+  'color',
+];
+const AS_NUMBER = new Set(['year', 'ownership']);
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => res(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    if (child.exitCode !== null) return false;
+    try {
+      const r = await fetch(`${url}/ready`);
+      await r.arrayBuffer();
+      if (r.status === 200) return true;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  return false;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([done, sleep(15000)]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+async function start(model: string, extra: string[]): Promise<{ child: ChildProcess; url: string; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-bench-mon-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const devnull = openSync('/dev/null', 'w');
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'serve',
+      '--model',
+      model,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--set',
+      'serving.poll_interval_s=0',
+      ...extra,
+    ],
+    { cwd: dir, stdio: ['ignore', 'ignore', devnull], env: { ...process.env, CARPRICE_API_TOKEN: '' } },
+  );
+  if (!(await waitReady(url, child, 120_000)))
+    throw new Error(`carprice serve ${extra.join(' ')} did not become ready`);
+  return { child, url, dir };
+}
+
+async function load(url: string, bodies: string[], o: { duration: number; overallRate?: number }): Promise<Load> {
+  const r = await autocannon({
+    url,
+    connections: 8,
+    pipelining: 1,
+    duration: o.duration,
+    ...(o.overallRate ? { overallRate: o.overallRate } : {}),
+    requests: bodies.map((body) => ({
+      method: 'POST' as const,
+      path: '/predict',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })),
+  });
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    total: r.requests.total,
+  };
+}
+
+/** Sum of a Prometheus series' samples whose line starts with `prefix`. */
+function series(text: string, prefix: string): number {
+  let s = 0;
+  for (const line of text.split('\n')) if (line.startsWith(prefix)) s += Number(line.split(' ').pop());
+  return s;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(1)}%`;
+const load1 = () => loadavg()[0].toFixed(1);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '8' },
+      rate: { type: 'string', default: '500' },
+      rounds: { type: 'string', default: '3' },
+      model: { type: 'string' },
+    },
+  });
+  const duration = Number(values.duration);
+  const rate = Number(values.rate);
+  const rounds = Number(values.rounds);
+  if (!existsSync(DATA)) {
+    console.log(`skipped: ${DATA} not found (run from the project root next to ../shared)`);
+    return;
+  }
+  if (!existsSync(CLI)) {
+    console.log(`skipped: ${CLI} not found; run npm run build first`);
+    return;
+  }
+  const params = loadParams({ path: 'params.yaml' });
+  const all = await loadListings(DATA, { params });
+  const listings: Record<string, unknown>[] = [];
+  for (let i = 0; i < 500; i++) {
+    const row = (i * 13) % all.frame.nRows;
+    const o: Record<string, unknown> = {};
+    for (const c of FIELDS_NUM) o[c] = all.frame.numeric[c][row];
+    for (const c of FIELDS_CAT) {
+      const v = all.frame.categorical[c][row];
+      o[c] = v === null ? (c === 'color' ? 'White' : v) : AS_NUMBER.has(c) ? Number(v) : v;
+    }
+    listings.push(o);
+  }
+  const bodies = listings.map((l) => JSON.stringify(l));
+  let model = values.model ? resolve(values.model) : undefined;
+  if (!model) {
+    model = join(mkdtempSync(join(tmpdir(), 'carprice-bench-mon-model-')), 'model');
+    const t = performance.now();
+    const r = await train({ params, train: DATA, out: model });
+    console.log(
+      `trained the default model (${r.bundle.metadata.algo}) in ${((performance.now() - t) / 1000).toFixed(1)} s -> ${model}`,
+    );
+  }
+
+  // 1. the response-path cost of observe(), in process
+  {
+    const dir = mkdtempSync(join(tmpdir(), 'carprice-bench-mon-obs-'));
+    const monitor = await PredictionMonitor.open({
+      logPath: join(dir, 'log.db'),
+      sampleRate: 1,
+      queueSize: 1_000_000,
+      retentionDays: 30,
+      maxRows: 10_000_000,
+      driftIntervalS: 0,
+      driftWindowMs: 86_400_000,
+      thresholds: thresholdsFromParams(params.monitoring.drift),
+      registry: new Registry(),
+    });
+    const events: ObservedPrediction[] = listings.map((l, i) => ({
+      route: '/predict',
+      requestId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      listings: [l],
+      rows: [{ price: 500_000, interval: { lower: 450_000, upper: 560_000, level: 0.9 }, warnings: [] }],
+      model: { name: 'UsedCarPriceModel', version: '3' },
+      latencyMs: 0.3,
+    }));
+    const n = 100_000;
+    for (let i = 0; i < 5000; i++) monitor.observe(events[i % events.length]);
+    await monitor.log.flush();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) monitor.observe(events[i % events.length]);
+    const ns = Number(process.hrtime.bigint() - t0) / n;
+    const tf = performance.now();
+    await monitor.log.flush();
+    const writeMs = performance.now() - tf;
+    const st = monitor.log.stats();
+    await monitor.close();
+    rmSync(dir, { recursive: true, force: true });
+    console.log(
+      `observe() on the response path: ${(ns / 1000).toFixed(2)} us per request (${n} calls; sample, build the row, queue it)`,
+    );
+    console.log(
+      `writer thread: ${n} rows written in ${writeMs.toFixed(0)} ms after the calls (${((n / writeMs) * 1000).toFixed(0)} rows/s), ${st.dropped.queue_full} dropped   [load ${load1()}]\n`,
+    );
+  }
+
+  // 2. servers under load
+  const configs: { name: string; extra: string[] }[] = [
+    { name: 'off', extra: ['--set', 'monitoring.log_enabled=false'] },
+    { name: 'log', extra: [] },
+    { name: 'shadow', extra: ['--shadow', model] },
+  ];
+  console.log(
+    `load: autocannon, 8 connections, POST /predict over ${bodies.length} real listings, ${duration} s per run, ${rounds} rounds, loopback`,
+  );
+  const results: Record<string, { fixed: Load[]; max: Load[]; notes: string[] }> = {};
+  for (const c of configs) results[c.name] = { fixed: [], max: [], notes: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const c of configs) {
+      const s = await start(model, c.extra);
+      try {
+        await load(s.url, bodies, { duration: 2 }); // warm-up
+        const fixed = await load(s.url, bodies, { duration, overallRate: rate });
+        const max = await load(s.url, bodies, { duration });
+        await sleep(300);
+        const m = await (await fetch(`${s.url}/metrics`)).text();
+        const written = series(m, 'carprice_prediction_log_written_total');
+        const dropped = series(m, 'carprice_prediction_log_dropped_total');
+        const shadowOk = series(m, 'carprice_shadow_predictions_total{outcome="ok"');
+        const shadowDropped = series(m, 'carprice_shadow_dropped_total');
+        results[c.name].fixed.push(fixed);
+        results[c.name].max.push(max);
+        results[c.name].notes.push(
+          c.name === 'off'
+            ? ''
+            : `log ${written} written / ${dropped} dropped${c.name === 'shadow' ? `; shadow ${shadowOk} scored / ${shadowDropped} dropped` : ''}`,
+        );
+        console.log(
+          `  round ${round + 1} ${c.name.padEnd(6)} at ${rate}/s: p50 ${fixed.p50.toFixed(2)} ms p99 ${fixed.p99.toFixed(2)} ms; flat out ${max.rps.toFixed(0)} req/s p99 ${max.p99.toFixed(2)} ms; ${fixed.non2xx + max.non2xx} non-2xx, ${fixed.errors + max.errors} errors  ${results[c.name].notes.at(-1)}  [load ${load1()}]`,
+        );
+      } finally {
+        await stop(s.child);
+        rmSync(s.dir, { recursive: true, force: true });
+      }
+    }
+  }
+  const med = (name: string) => ({
+    p50: median(results[name].fixed.map((l) => l.p50)),
+    p99: median(results[name].fixed.map((l) => l.p99)),
+    rps: median(results[name].max.map((l) => l.rps)),
+    maxP99: median(results[name].max.map((l) => l.p99)),
+  });
+  const off = med('off');
+  const log = med('log');
+  const shadow = med('shadow');
+  console.log(`\nmedians of ${rounds} rounds (at ${rate} req/s: p50 / p99; flat out: req/s / p99):`);
+  for (const [n, r] of [
+    ['off', off],
+    ['log', log],
+    ['shadow', shadow],
+  ] as const)
+    console.log(
+      `  ${n.padEnd(6)} p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms   ${r.rps.toFixed(0)} req/s  p99 ${r.maxP99.toFixed(2)} ms`,
+    );
+  console.log(
+    `\nlogging overhead (log vs off): p99 at ${rate}/s ${pct(log.p99, off.p99)}, throughput ${pct(log.rps, off.rps)}`,
+  );
+  console.log(
+    `shadow path added p99 (shadow vs log) at ${rate}/s: ${pct(shadow.p99, log.p99)} (target < +10%); vs off ${pct(shadow.p99, off.p99)}; throughput ${pct(shadow.rps, log.rps)}`,
+  );
+  console.log(
+    `load average now ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} (other jobs share the machine)`,
+  );
+}
+
+await main();

@@ -1,0 +1,446 @@
+/**
+ * The drift report: how the listings the API was asked to price in a window differ from
+ * the listings the model was trained on (the bundle's reference profile), and how its
+ * predictions moved.
+ *
+ * Per input feature:
+ * - numeric inputs (and categorical ones whose values are numbers, such as year): PSI
+ *   (psi.ts) over the training decile bins, on the values present; the missing rate is
+ *   reported beside it (API clients often leave the optional equipment flags out, which
+ *   the model imputes: that is a warning, not an alert);
+ * - categorical inputs: PSI of the category shares, with values under 1% of training
+ *   pooled as "(other)", values never seen in training as "(unseen)" and missing values as
+ *   "(missing)"; the largest share changes; and the unseen-category rate against the rate
+ *   the training data leads to expect. That expectation is the Good-Turing estimate (the
+ *   share of training rows whose value occurs exactly once): a variant column with a long
+ *   tail meets new variants all the time, a make column almost never. The excess over it
+ *   is what the thresholds judge.
+ * Predictions: PSI of the window's prices over the training predictions' deciles.
+ *
+ * Thresholds judge the PSI less its sampling noise, (k - 1) (1/n + 1/N) for k buckets, n
+ * window rows and N training rows (what PSI averages when nothing shifted): a window of 200
+ * requests over a 30-bucket category would otherwise read 0.15 from chance alone. The raw
+ * PSI and the noise are both reported.
+ *
+ * `compareWithReference` is pure (records in, report out); `driftReport` reads the window
+ * from the log. The report is data (for the CLI table, --json, /metrics and the dashboard).
+ */
+import type { ReferenceProfile, NumericProfile, CategoricalProfile } from '../bundle/reference-profile.js';
+import { binOf } from '../bundle/reference-profile.js';
+import { iterateRecords, type LogDatabase } from './log-store.js';
+import type { PredictionRecord } from './prediction-record.js';
+import { psi } from './psi.js';
+
+export const DRIFT_REPORT_KIND = 'carprice-drift-report' as const;
+
+export interface DriftThresholds {
+  minRows: number;
+  psiWarn: number;
+  psiAlert: number;
+  categoryPsiWarn: number;
+  categoryPsiAlert: number;
+  unseenExcessWarn: number;
+  unseenExcessAlert: number;
+}
+
+/** params.yaml `monitoring.drift` as thresholds. */
+export function thresholdsFromParams(d: {
+  min_rows: number;
+  psi_warn: number;
+  psi_alert: number;
+  category_psi_warn: number;
+  category_psi_alert: number;
+  unseen_excess_warn: number;
+  unseen_excess_alert: number;
+}): DriftThresholds {
+  return {
+    minRows: d.min_rows,
+    psiWarn: d.psi_warn,
+    psiAlert: d.psi_alert,
+    categoryPsiWarn: d.category_psi_warn,
+    categoryPsiAlert: d.category_psi_alert,
+    unseenExcessWarn: d.unseen_excess_warn,
+    unseenExcessAlert: d.unseen_excess_alert,
+  };
+}
+
+export type Level = 'ok' | 'warn' | 'alert';
+export type DriftStatus = Level | 'insufficient' | 'no_reference';
+
+export interface ShareShift {
+  value: string;
+  reference: number;
+  window: number;
+}
+
+export interface FeatureDrift {
+  feature: string;
+  kind: 'numeric' | 'categorical';
+  /** PSI over the training deciles (numeric inputs and numeric-valued categories). */
+  psi: number | null;
+  /** PSI of category shares (categorical inputs). */
+  categoryPsi: number | null;
+  /** PSI expected from sampling alone for `psi` and `categoryPsi` (subtracted before judging). */
+  psiNoise: number | null;
+  categoryPsiNoise: number | null;
+  /** Share of the window's present values never seen in training. */
+  unseenRate: number | null;
+  /** Unseen rate the training data leads to expect (Good-Turing). */
+  expectedUnseenRate: number | null;
+  unseenExcess: number | null;
+  /** Up to three categories whose share moved most. */
+  topShifts: ShareShift[];
+  missingRate: { reference: number; window: number };
+  status: Level;
+  /** Why the status is not ok, e.g. "psi 0.41 > 0.25". */
+  reasons: string[];
+}
+
+export interface PredictionDrift {
+  psi: number;
+  psiNoise: number;
+  rows: number;
+  /** Training-prediction decile edges and the window's share in each bin. */
+  edges: number[];
+  referenceShares: number[];
+  windowShares: number[];
+  status: Level;
+  reasons: string[];
+}
+
+export interface DriftReport {
+  kind: typeof DRIFT_REPORT_KIND;
+  formatVersion: 1;
+  generatedAt: string;
+  model: { name: string; version: string | null };
+  window: { since: string; until: string; rows: number };
+  reference: { available: boolean; rows: number | null; origin: string; note: string | null };
+  thresholds: DriftThresholds;
+  /** Worst feature/prediction level, or why there is no verdict. */
+  status: DriftStatus;
+  summary: string;
+  features: FeatureDrift[];
+  prediction: PredictionDrift | null;
+}
+
+const OTHER = '(other)';
+const UNSEEN = '(unseen)';
+const MISSING = '(missing)';
+/** Categories below this training share are pooled as "(other)". */
+const MIN_CATEGORY_SHARE = 0.01;
+const MAX_CATEGORY_BUCKETS = 30;
+
+function numberOf(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '') return Number(v);
+  return NaN;
+}
+
+function categoryOf(v: unknown): string | null {
+  if (typeof v === 'string') return v.trim() || null;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v === 'boolean') return String(v);
+  return null;
+}
+
+const LEVELS: Level[] = ['ok', 'warn', 'alert'];
+const worse = (a: Level, b: Level): Level => (LEVELS.indexOf(a) >= LEVELS.indexOf(b) ? a : b);
+
+/** Level of a score against warn/alert thresholds, after subtracting its sampling noise. */
+function judge(
+  value: number | null,
+  warn: number,
+  alert: number,
+  label: string,
+  noise = 0,
+): { level: Level; reason?: string } {
+  if (value === null) return { level: 'ok' };
+  const v = value - noise;
+  const shown = noise > 0 ? `${label} ${value.toFixed(3)} (noise ${noise.toFixed(3)})` : `${label} ${value.toFixed(3)}`;
+  if (v > alert) return { level: 'alert', reason: `${shown} > ${alert}` };
+  if (v > warn) return { level: 'warn', reason: `${shown} > ${warn}` };
+  return { level: 'ok' };
+}
+
+/** PSI expected from sampling alone: (k - 1) (1/n + 1/N). */
+export function psiNoise(k: number, n: number, nRef: number): number {
+  return n > 0 && nRef > 0 && k > 1 ? (k - 1) * (1 / n + 1 / nRef) : 0;
+}
+
+/** PSI of window values over a numeric reference's bins (present values only). */
+function numericDrift(ref: NumericProfile, values: readonly number[]): { psi: number; present: number; noise: number } {
+  const counts = new Array<number>(ref.counts.length).fill(0);
+  let present = 0;
+  for (const v of values)
+    if (Number.isFinite(v)) {
+      counts[binOf(ref.edges, v)]++;
+      present++;
+    }
+  const nRef = ref.counts.reduce((a, b) => a + b, 0);
+  return {
+    psi: present > 0 ? psi(ref.counts, counts) : 0,
+    present,
+    noise: psiNoise(ref.counts.length, present, nRef),
+  };
+}
+
+interface CategoryDrift {
+  categoryPsi: number;
+  noise: number;
+  unseenRate: number;
+  expectedUnseenRate: number;
+  topShifts: ShareShift[];
+}
+
+function categoricalDrift(ref: CategoricalProfile, values: readonly (string | null)[]): CategoryDrift {
+  const entries = Object.entries(ref.counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const present = entries.reduce((s, [, c]) => s + c, 0);
+  const refTotal = present + ref.missing;
+  const kept = entries
+    .filter(([, c]) => c / Math.max(1, refTotal) >= MIN_CATEGORY_SHARE)
+    .slice(0, MAX_CATEGORY_BUCKETS);
+  const bucketOf = new Map<string, number>(kept.map(([v], i) => [v, i]));
+  const iOther = kept.length;
+  const iUnseen = kept.length + 1;
+  const iMissing = kept.length + 2;
+  const singletons = entries.filter(([, c]) => c === 1).length;
+  const expectedUnseenRate = present > 0 ? singletons / present : 0;
+  const refCounts = new Array<number>(kept.length + 3).fill(0);
+  kept.forEach(([, c], i) => (refCounts[i] = c));
+  refCounts[iOther] = present - kept.reduce((s, [, c]) => s + c, 0);
+  // Good-Turing: in the reference, unseen values are as frequent as singletons were
+  refCounts[iUnseen] = singletons;
+  refCounts[iMissing] = ref.missing;
+  const winCounts = new Array<number>(refCounts.length).fill(0);
+  let unseen = 0;
+  let winPresent = 0;
+  const unseenValues = new Map<string, number>();
+  for (const v of values) {
+    if (v === null) {
+      winCounts[iMissing]++;
+      continue;
+    }
+    winPresent++;
+    const b = bucketOf.get(v);
+    if (b !== undefined) winCounts[b]++;
+    else if (ref.counts[v] !== undefined) winCounts[iOther]++;
+    else {
+      winCounts[iUnseen]++;
+      unseen++;
+      unseenValues.set(v, (unseenValues.get(v) ?? 0) + 1);
+    }
+  }
+  // with no missing value on either side the (missing) bucket is dropped (it would only add smoothing noise)
+  const use = (i: number) => i !== iMissing || refCounts[iMissing] > 0 || winCounts[iMissing] > 0;
+  const idx = refCounts.map((_, i) => i).filter(use);
+  const categoryPsi = psi(
+    idx.map((i) => refCounts[i]),
+    idx.map((i) => winCounts[i]),
+  );
+  const rt = refCounts.reduce((a, b) => a + b, 0) || 1;
+  const wt = values.length || 1;
+  const names = [...kept.map(([v]) => v), OTHER, UNSEEN, MISSING];
+  const shifts: ShareShift[] = idx.map((i) => ({
+    value: names[i],
+    reference: refCounts[i] / rt,
+    window: winCounts[i] / wt,
+  }));
+  // name the largest unseen value rather than the bucket, when one dominates
+  const topUnseen = [...unseenValues.entries()].sort((a, b) => b[1] - a[1])[0];
+  if (topUnseen && topUnseen[1] / wt >= 0.01)
+    shifts.push({ value: `${topUnseen[0]} (unseen)`, reference: 0, window: topUnseen[1] / wt });
+  const topShifts = shifts
+    .filter((s) => s.value !== UNSEEN || !topUnseen)
+    .sort((a, b) => Math.abs(b.window - b.reference) - Math.abs(a.window - a.reference))
+    .slice(0, 3);
+  return {
+    categoryPsi,
+    noise: psiNoise(idx.length, values.length, refTotal),
+    unseenRate: winPresent > 0 ? unseen / winPresent : 0,
+    expectedUnseenRate,
+    topShifts,
+  };
+}
+
+export interface CompareOptions {
+  reference: ReferenceProfile;
+  thresholds: DriftThresholds;
+  /** Only rows of this model version count for the prediction distribution (undefined = all). */
+  modelVersion?: string | null;
+}
+
+/** Feature and prediction drift of champion `records` against `reference` (no verdict on size). */
+export function compareWithReference(
+  records: readonly PredictionRecord[],
+  o: CompareOptions,
+): { features: FeatureDrift[]; prediction: PredictionDrift | null } {
+  const ref = o.reference;
+  const t = o.thresholds;
+  const rows = records.filter((r) => r.role === 'champion');
+  const n = rows.length;
+  const features: FeatureDrift[] = [];
+  const missingRate = (refMissing: number, refRows: number, values: readonly unknown[]) => ({
+    reference: refRows > 0 ? refMissing / refRows : 0,
+    window: values.length
+      ? values.filter((v) => v === null || (typeof v === 'number' && !Number.isFinite(v))).length / values.length
+      : 0,
+  });
+  const missingCheck = (m: { reference: number; window: number }): { level: Level; reason?: string } =>
+    Math.abs(m.window - m.reference) > 0.25
+      ? {
+          level: 'warn',
+          reason: `missing in ${(m.window * 100).toFixed(0)}% of requests vs ${(m.reference * 100).toFixed(0)}% in training (imputed)`,
+        }
+      : { level: 'ok' };
+  for (const [feature, profile] of Object.entries(ref.numeric)) {
+    const values = rows.map((r) => numberOf(r.inputs[feature]));
+    const d = numericDrift(profile, values);
+    const m = missingRate(profile.missing, ref.rows, values);
+    const checks = [judge(d.present > 0 ? d.psi : null, t.psiWarn, t.psiAlert, 'psi', d.noise), missingCheck(m)];
+    features.push({
+      feature,
+      kind: 'numeric',
+      psi: d.present > 0 ? d.psi : null,
+      categoryPsi: null,
+      psiNoise: d.present > 0 ? d.noise : null,
+      categoryPsiNoise: null,
+      unseenRate: null,
+      expectedUnseenRate: null,
+      unseenExcess: null,
+      topShifts: [],
+      missingRate: m,
+      status: checks.reduce<Level>((a, c) => worse(a, c.level), 'ok'),
+      reasons: checks.flatMap((c) => (c.reason ? [c.reason] : [])),
+    });
+  }
+  for (const [feature, profile] of Object.entries(ref.categorical)) {
+    const values = rows.map((r) => categoryOf(r.inputs[feature]));
+    const c = categoricalDrift(profile, values);
+    const view = ref.numericViews[feature];
+    const nd = view
+      ? numericDrift(
+          view,
+          values.map((v) => (v === null ? NaN : Number(v))),
+        )
+      : null;
+    const excess = Math.max(0, c.unseenRate - c.expectedUnseenRate);
+    const m = missingRate(profile.missing, ref.rows, values);
+    const checks = [
+      judge(nd && nd.present > 0 ? nd.psi : null, t.psiWarn, t.psiAlert, 'psi', nd?.noise ?? 0),
+      judge(n > 0 ? c.categoryPsi : null, t.categoryPsiWarn, t.categoryPsiAlert, 'category psi', c.noise),
+      judge(n > 0 ? excess : null, t.unseenExcessWarn, t.unseenExcessAlert, 'unseen-category excess'),
+      missingCheck(m),
+    ];
+    features.push({
+      feature,
+      kind: 'categorical',
+      psi: nd && nd.present > 0 ? nd.psi : null,
+      categoryPsi: n > 0 ? c.categoryPsi : null,
+      psiNoise: nd && nd.present > 0 ? nd.noise : null,
+      categoryPsiNoise: n > 0 ? c.noise : null,
+      unseenRate: n > 0 ? c.unseenRate : null,
+      expectedUnseenRate: c.expectedUnseenRate,
+      unseenExcess: n > 0 ? excess : null,
+      topShifts: n > 0 ? c.topShifts : [],
+      missingRate: m,
+      status: checks.reduce<Level>((a, x) => worse(a, x.level), 'ok'),
+      reasons: checks.flatMap((x) => (x.reason ? [x.reason] : [])),
+    });
+  }
+  const predRows = rows.filter(
+    (r) => r.price !== null && (o.modelVersion === undefined || r.modelVersion === o.modelVersion),
+  );
+  let prediction: PredictionDrift | null = null;
+  if (predRows.length > 0) {
+    const p = ref.prediction;
+    const counts = new Array<number>(p.counts.length).fill(0);
+    for (const r of predRows) counts[binOf(p.edges, r.price!)]++;
+    const value = psi(p.counts, counts);
+    const rt = p.counts.reduce((a, b) => a + b, 0) || 1;
+    const noise = psiNoise(p.counts.length, predRows.length, rt);
+    const j = judge(value, t.psiWarn, t.psiAlert, 'prediction psi', noise);
+    prediction = {
+      psi: value,
+      psiNoise: noise,
+      rows: predRows.length,
+      edges: p.edges,
+      referenceShares: p.counts.map((c) => c / rt),
+      windowShares: counts.map((c) => c / predRows.length),
+      status: j.level,
+      reasons: j.reason ? [j.reason] : [],
+    };
+  }
+  return { features, prediction };
+}
+
+export interface DriftInputs {
+  db: LogDatabase;
+  /** The served model's training reference; null when the bundle has none (see referenceNote). */
+  reference: ReferenceProfile | null;
+  /** Where the reference came from ('bundle', 'recomputed from FILE') or why there is none. */
+  referenceOrigin: string;
+  referenceNote?: string | null;
+  model: { name: string; version: string | null };
+  /** Window start and end (Unix ms); until defaults to now. */
+  since: number;
+  until?: number;
+  thresholds: DriftThresholds;
+  now: number;
+  /** Newest rows read at most (default 200,000). */
+  maxRows?: number;
+}
+
+/** The drift report for a window of the prediction log. */
+export function driftReport(i: DriftInputs): DriftReport {
+  const until = i.until ?? i.now;
+  const records = [...iterateRecords(i.db, { since: i.since, until, role: 'champion', limit: i.maxRows ?? 200_000 })];
+  const base = {
+    kind: DRIFT_REPORT_KIND,
+    formatVersion: 1 as const,
+    generatedAt: new Date(i.now).toISOString(),
+    model: i.model,
+    window: { since: new Date(i.since).toISOString(), until: new Date(until).toISOString(), rows: records.length },
+    reference: {
+      available: i.reference !== null,
+      rows: i.reference?.rows ?? null,
+      origin: i.referenceOrigin,
+      note: i.referenceNote ?? null,
+    },
+    thresholds: i.thresholds,
+  };
+  if (!i.reference)
+    return {
+      ...base,
+      status: 'no_reference',
+      summary: `no drift verdict: ${i.referenceNote ?? 'the model has no training reference profile'}`,
+      features: [],
+      prediction: null,
+    };
+  const { features, prediction } = compareWithReference(records, {
+    reference: i.reference,
+    thresholds: i.thresholds,
+    modelVersion: i.model.version ?? undefined,
+  });
+  if (records.length < i.thresholds.minRows)
+    return {
+      ...base,
+      status: 'insufficient',
+      summary: `no drift verdict: ${records.length} logged prediction(s) in the window, fewer than monitoring.drift.min_rows (${i.thresholds.minRows}); widen --since or wait for traffic`,
+      features,
+      prediction,
+    };
+  const levels = [...features.map((f) => f.status), ...(prediction ? [prediction.status] : [])];
+  const status = levels.reduce<Level>((a, b) => worse(a, b), 'ok');
+  const flagged = [...features.filter((f) => f.status === status && status !== 'ok').map((f) => f.feature)];
+  if (prediction && prediction.status === status && status !== 'ok') flagged.push('(predictions)');
+  return {
+    ...base,
+    status,
+    summary:
+      status === 'ok'
+        ? `no drift past the thresholds over ${records.length} logged predictions`
+        : `${status}: ${flagged.join(', ')} drifted over ${records.length} logged predictions`,
+    features,
+    prediction,
+  };
+}

@@ -1,0 +1,278 @@
+/**
+ * The prediction log's SQLite file: schema, writes (used by the writer worker), retention,
+ * and the reads the reports need. WAL mode, so `carprice monitor ...` reads while the
+ * server writes, and several server processes (`serve --workers N`) share one file.
+ *
+ * Tables: `predictions` (one row per priced listing and role), `feedback` (realized
+ * prices imported by `carprice monitor feedback`). Schema version in PRAGMA user_version.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { AppError } from '../core/errors.js';
+import type { PredictionRecord, PredictionRole } from './prediction-record.js';
+
+export const LOG_SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS predictions (
+  id INTEGER PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  row INTEGER NOT NULL,
+  listing_id TEXT,
+  route TEXT NOT NULL,
+  role TEXT NOT NULL,
+  model_name TEXT NOT NULL,
+  model_version TEXT,
+  price REAL,
+  lower REAL,
+  upper REAL,
+  level REAL,
+  latency_ms REAL NOT NULL,
+  inputs TEXT NOT NULL,
+  unseen TEXT,
+  error TEXT
+);
+CREATE INDEX IF NOT EXISTS predictions_ts ON predictions(ts);
+CREATE INDEX IF NOT EXISTS predictions_request ON predictions(request_id, row);
+CREATE INDEX IF NOT EXISTS predictions_listing ON predictions(listing_id) WHERE listing_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS feedback (
+  key TEXT PRIMARY KEY,
+  request_id TEXT,
+  row INTEGER,
+  listing_id TEXT,
+  sold_price REAL NOT NULL,
+  sold_at INTEGER,
+  imported_at INTEGER NOT NULL
+);
+`;
+
+export type LogDatabase = Database.Database;
+
+/**
+ * Open (and create or migrate, unless `readonly`) the log at `path`. A missing file opened
+ * read-only is FILE_NOT_FOUND naming it and how it gets written; a newer schema is
+ * FORMAT_VERSION.
+ */
+export function openLogDatabase(path: string, o: { readonly?: boolean } = {}): LogDatabase {
+  if (o.readonly && !existsSync(path))
+    throw new AppError(
+      'FILE_NOT_FOUND',
+      `no prediction log at ${path}; \`carprice serve\` writes it (monitoring.log_path in params.yaml, or --log FILE)`,
+    );
+  let db: LogDatabase;
+  try {
+    if (!o.readonly) mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path, { timeout: 10_000, fileMustExist: o.readonly === true });
+  } catch (e) {
+    throw new AppError(
+      o.readonly ? 'FILE_UNREADABLE' : 'FILE_UNWRITABLE',
+      `cannot open the prediction log ${path}: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+  try {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > LOG_SCHEMA_VERSION)
+      throw new AppError(
+        'FORMAT_VERSION',
+        `the prediction log ${path} has schema version ${version}; this carprice reads up to ${LOG_SCHEMA_VERSION}. Upgrade carprice`,
+      );
+    if (!o.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      if (version < LOG_SCHEMA_VERSION) {
+        db.exec(SCHEMA);
+        db.pragma(`user_version = ${LOG_SCHEMA_VERSION}`);
+      }
+    } else if (version === 0) {
+      const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='predictions'").get();
+      if (!has) throw new AppError('FORMAT_UNKNOWN', `${path} is not a carprice prediction log (no predictions table)`);
+    }
+    return db;
+  } catch (e) {
+    db.close();
+    if (e instanceof AppError) throw e;
+    throw new AppError('FORMAT_UNKNOWN', `${path} is not a readable SQLite prediction log: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+}
+
+/** Prepared insert of records, in one transaction per call. */
+export function recordInserter(db: LogDatabase): (records: readonly PredictionRecord[]) => void {
+  const stmt = db.prepare(
+    `INSERT INTO predictions (ts, request_id, row, listing_id, route, role, model_name, model_version, price, lower, upper, level, latency_ms, inputs, unseen, error)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  return db.transaction((records: readonly PredictionRecord[]) => {
+    for (const r of records)
+      stmt.run(
+        Math.round(r.ts),
+        r.requestId,
+        r.row,
+        r.listingId,
+        r.route,
+        r.role,
+        r.modelName,
+        r.modelVersion,
+        r.price,
+        r.lower,
+        r.upper,
+        r.level,
+        r.latencyMs,
+        JSON.stringify(r.inputs),
+        r.unseen.length ? JSON.stringify(r.unseen) : null,
+        r.error,
+      );
+  });
+}
+
+/** Delete rows older than `retentionDays` and beyond the newest `maxRows`; returns rows deleted. */
+export function pruneLog(db: LogDatabase, o: { now: number; retentionDays: number; maxRows: number }): number {
+  const cutoff = o.now - o.retentionDays * 86_400_000;
+  let deleted = db.prepare('DELETE FROM predictions WHERE ts < ?').run(cutoff).changes;
+  const row = db.prepare('SELECT id FROM predictions ORDER BY id DESC LIMIT 1 OFFSET ?').get(o.maxRows) as
+    { id: number } | undefined;
+  if (row) deleted += db.prepare('DELETE FROM predictions WHERE id <= ?').run(row.id).changes;
+  return deleted;
+}
+
+interface Row {
+  ts: number;
+  request_id: string;
+  row: number;
+  listing_id: string | null;
+  route: string;
+  role: string;
+  model_name: string;
+  model_version: string | null;
+  price: number | null;
+  lower: number | null;
+  upper: number | null;
+  level: number | null;
+  latency_ms: number;
+  inputs: string;
+  unseen: string | null;
+  error: string | null;
+}
+
+function toRecord(r: Row): PredictionRecord {
+  return {
+    ts: r.ts,
+    requestId: r.request_id,
+    row: r.row,
+    listingId: r.listing_id,
+    route: r.route,
+    role: r.role as PredictionRole,
+    modelName: r.model_name,
+    modelVersion: r.model_version,
+    price: r.price,
+    lower: r.lower,
+    upper: r.upper,
+    level: r.level,
+    latencyMs: r.latency_ms,
+    inputs: JSON.parse(r.inputs) as Record<string, unknown>,
+    unseen: r.unseen ? (JSON.parse(r.unseen) as string[]) : [],
+    error: r.error,
+  };
+}
+
+export interface LogQuery {
+  /** From this Unix time (ms), inclusive. */
+  since?: number;
+  /** Before this Unix time (ms). */
+  until?: number;
+  role?: PredictionRole;
+  /** Only this model version (champion rows of one model). */
+  modelVersion?: string | null;
+  /** Newest rows at most (the window's most recent). */
+  limit?: number;
+}
+
+/** Records in time order (oldest first), lazily. */
+export function* iterateRecords(db: LogDatabase, q: LogQuery = {}): Generator<PredictionRecord> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (q.since !== undefined) (where.push('ts >= ?'), args.push(q.since));
+  if (q.until !== undefined) (where.push('ts < ?'), args.push(q.until));
+  if (q.role) (where.push('role = ?'), args.push(q.role));
+  if (q.modelVersion !== undefined)
+    q.modelVersion === null
+      ? where.push('model_version IS NULL')
+      : (where.push('model_version = ?'), args.push(q.modelVersion));
+  const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const sql =
+    q.limit !== undefined
+      ? `SELECT * FROM (SELECT * FROM predictions ${cond} ORDER BY id DESC LIMIT ${Math.max(0, Math.floor(q.limit))}) ORDER BY id`
+      : `SELECT * FROM predictions ${cond} ORDER BY id`;
+  for (const r of db.prepare(sql).iterate(...args) as IterableIterator<Row>) yield toRecord(r);
+}
+
+/** Count of records matching the query (no limit). */
+export function countRecords(db: LogDatabase, q: Omit<LogQuery, 'limit'> = {}): number {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (q.since !== undefined) (where.push('ts >= ?'), args.push(q.since));
+  if (q.until !== undefined) (where.push('ts < ?'), args.push(q.until));
+  if (q.role) (where.push('role = ?'), args.push(q.role));
+  const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  return (db.prepare(`SELECT COUNT(*) AS n FROM predictions ${cond}`).get(...args) as { n: number }).n;
+}
+
+/** A realized price for a logged prediction (by request id and row, or by listing id). */
+export interface FeedbackEntry {
+  requestId: string | null;
+  row: number;
+  listingId: string | null;
+  soldPrice: number;
+  soldAt: number | null;
+}
+
+/** Store feedback (a later import of the same request/listing replaces the earlier one). */
+export function upsertFeedback(db: LogDatabase, entries: readonly FeedbackEntry[], now: number): void {
+  const stmt = db.prepare(
+    `INSERT INTO feedback (key, request_id, row, listing_id, sold_price, sold_at, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT(key) DO UPDATE SET sold_price = excluded.sold_price, sold_at = excluded.sold_at, imported_at = excluded.imported_at`,
+  );
+  db.transaction(() => {
+    for (const f of entries) {
+      const key = f.requestId !== null ? `r:${f.requestId}#${f.row}` : `l:${f.listingId}`;
+      stmt.run(key, f.requestId, f.requestId !== null ? f.row : null, f.listingId, f.soldPrice, f.soldAt, now);
+    }
+  })();
+}
+
+/** Every stored feedback entry. */
+export function readFeedback(db: LogDatabase): FeedbackEntry[] {
+  return (
+    db.prepare('SELECT request_id, row, listing_id, sold_price, sold_at FROM feedback ORDER BY key').all() as {
+      request_id: string | null;
+      row: number | null;
+      listing_id: string | null;
+      sold_price: number;
+      sold_at: number | null;
+    }[]
+  ).map((r) => ({
+    requestId: r.request_id,
+    row: r.row ?? 0,
+    listingId: r.listing_id,
+    soldPrice: r.sold_price,
+    soldAt: r.sold_at,
+  }));
+}
+
+/** Records of one request row (champion and challenger), or of one listing id (latest first). */
+export function recordsFor(
+  db: LogDatabase,
+  key: { requestId: string; row: number } | { listingId: string },
+): PredictionRecord[] {
+  const rows =
+    'requestId' in key
+      ? (db
+          .prepare('SELECT * FROM predictions WHERE request_id = ? AND row = ? ORDER BY id')
+          .all(key.requestId, key.row) as Row[])
+      : (db.prepare('SELECT * FROM predictions WHERE listing_id = ? ORDER BY id DESC').all(key.listingId) as Row[]);
+  return rows.map(toRecord);
+}

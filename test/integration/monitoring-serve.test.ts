@@ -1,0 +1,215 @@
+/**
+ * The prediction API with monitoring on a real socket: the champion's and the shadow
+ * challenger's prices land in a real SQLite log under the request id the response carries;
+ * a challenger that crashes, exits, hangs or is slow never changes a response (the answers
+ * are compared with an app without monitoring) and its failures are counted on /metrics;
+ * drift scores appear on /metrics.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/serving/build-app.js';
+import { ModelProvider } from '../../src/serving/model-provider.js';
+import { ServingMetrics } from '../../src/serving/metrics.js';
+import { PredictionMonitor } from '../../src/monitoring/prediction-monitor.js';
+import { iterateRecords, openLogDatabase } from '../../src/monitoring/log-store.js';
+import { thresholdsFromParams } from '../../src/monitoring/drift-report.js';
+import { parseParams } from '../../src/config/params.js';
+import { referenceBundle, unshiftedListings } from '../helpers/monitoring.js';
+
+const champion = referenceBundle({ n: 600, seed: 5 });
+const challenger = referenceBundle({ n: 600, seed: 9 });
+const listings = unshiftedListings(40, 21);
+const FAULTY = new URL('../fixtures/shadow-faulty-worker.js', import.meta.url);
+const thresholds = thresholdsFromParams(parseParams({}).monitoring.drift);
+
+interface Served {
+  app: FastifyInstance;
+  url: string;
+  monitor?: PredictionMonitor;
+  metrics: ServingMetrics;
+  close(): Promise<void>;
+}
+
+async function serveWith(o: {
+  dir?: string;
+  shadow?: { name: string; worker?: URL; queueSize?: number; timeoutMs?: number };
+  driftIntervalS?: number;
+}): Promise<Served> {
+  const provider = ModelProvider.fromBundle(champion, { name: 'UsedCarPriceModel', version: '1' });
+  const metrics = new ServingMetrics({ processMetrics: false });
+  let monitor: PredictionMonitor | undefined;
+  if (o.dir) {
+    monitor = await PredictionMonitor.open({
+      logPath: join(o.dir, 'predictions.db'),
+      sampleRate: 1,
+      queueSize: 10_000,
+      retentionDays: 30,
+      maxRows: 1_000_000,
+      driftIntervalS: o.driftIntervalS ?? 0,
+      driftWindowMs: 86_400_000,
+      thresholds,
+      shadow: o.shadow
+        ? { queueSize: o.shadow.queueSize ?? 1000, timeoutMs: o.shadow.timeoutMs ?? 5000, workerUrl: o.shadow.worker }
+        : undefined,
+      registry: metrics.registry,
+    });
+    if (o.shadow) monitor.setChallenger(challenger.toJSON(), { name: o.shadow.name, version: '2' });
+    monitor.setChampion({ name: 'UsedCarPriceModel', version: '1' }, champion.reference);
+  }
+  const app = await buildApp({ provider, metrics, logRequests: false, docs: false, onPrediction: monitor?.observe });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address() as { port: number };
+  return {
+    app,
+    url: `http://127.0.0.1:${addr.port}`,
+    monitor,
+    metrics,
+    async close() {
+      await app.close();
+      await monitor?.close();
+    },
+  };
+}
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: r.status,
+    requestId: r.headers.get('x-request-id'),
+    json: (await r.json()) as Record<string, unknown>,
+  };
+}
+
+/** The answers of an app without monitoring: what every monitored app must answer too. */
+let expected: Record<string, unknown>[];
+
+test('without monitoring: the reference answers (and no x-request-id header)', async () => {
+  const s = await serveWith({});
+  try {
+    expected = [];
+    for (const l of listings) {
+      const r = await post(`${s.url}/predict`, l);
+      assert.equal(r.status, 200);
+      assert.equal(r.requestId, null);
+      expected.push(r.json);
+    }
+  } finally {
+    await s.close();
+  }
+});
+
+test('champion and shadow challenger prices are logged under the request id the response carries', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-mon-'));
+  const s = await serveWith({ dir, shadow: { name: 'challenger-model' } });
+  try {
+    const ids: string[] = [];
+    for (const [i, l] of listings.entries()) {
+      const r = await post(`${s.url}/predict`, { ...l, listing_id: `L-${i}` });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.json, expected[i]);
+      assert.match(r.requestId!, /^[0-9a-f-]{36}$/);
+      ids.push(r.requestId!);
+    }
+    const own = await post(`${s.url}/predict`, listings[0], { 'x-request-id': 'client-abc.1' });
+    assert.equal(own.requestId, 'client-abc.1');
+    const bad = await post(`${s.url}/predict`, listings[0], { 'x-request-id': 'has spaces' });
+    assert.notEqual(bad.requestId, 'has spaces');
+    const batch = await post(`${s.url}/predict/batch`, { listings: listings.slice(0, 3) });
+    assert.equal(batch.status, 200);
+    await s.monitor!.shadow!.idle();
+    await s.monitor!.log.flush();
+    const db = openLogDatabase(join(dir, 'predictions.db'), { readonly: true });
+    const rows = [...iterateRecords(db)];
+    db.close();
+    const champ = rows.filter((r) => r.role === 'champion');
+    const chall = rows.filter((r) => r.role === 'challenger');
+    assert.equal(champ.length, listings.length + 2 + 3);
+    assert.equal(chall.length, champ.length);
+    const first = champ.find((r) => r.requestId === ids[0])!;
+    assert.equal(first.price, (expected[0] as { predicted_price: number }).predicted_price);
+    assert.equal(first.listingId, 'L-0');
+    assert.equal(first.modelVersion, '1');
+    const shadow = chall.find((r) => r.requestId === ids[0])!;
+    assert.equal(shadow.modelName, 'challenger-model');
+    assert.equal(shadow.modelVersion, '2');
+    const direct = challenger.compilePredictor().predictOne(listings[0]);
+    assert.ok(direct.ok);
+    assert.equal(shadow.price, Math.round(direct.price * 100) / 100);
+    assert.deepEqual(
+      champ.filter((r) => r.requestId === batch.requestId).map((r) => r.row),
+      [0, 1, 2],
+    );
+    assert.ok(champ.some((r) => r.requestId === 'client-abc.1'));
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+for (const mode of ['crash', 'exit', 'hang', 'slow'] as const) {
+  test(`a challenger that ${mode === 'slow' ? 'is slow' : mode === 'hang' ? 'hangs' : mode === 'exit' ? 'exits its thread' : 'crashes'} never changes a response; its failures are counted`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carprice-mon-'));
+    const s = await serveWith({
+      dir,
+      shadow: { name: mode, worker: FAULTY, queueSize: 5, timeoutMs: 300 },
+    });
+    try {
+      for (let round = 0; round < 2; round++) {
+        const answers = await Promise.all(listings.map((l) => post(`${s.url}/predict`, l)));
+        answers.forEach((r, i) => {
+          assert.equal(r.status, 200);
+          assert.deepEqual(r.json, expected[i]);
+        });
+        await new Promise((r) => setTimeout(r, mode === 'hang' ? 400 : 100));
+      }
+      await s.monitor!.log.flush();
+      const st = s.monitor!.shadow!.stats();
+      const dropped = Object.values(st.dropped).reduce((a, b) => a + b, 0);
+      assert.ok(dropped > 0, JSON.stringify(st));
+      if (mode === 'crash' || mode === 'exit')
+        assert.ok(st.dropped.worker_crash > 0 && st.restarts > 0, JSON.stringify(st));
+      if (mode === 'hang') assert.ok(st.dropped.timeout > 0 && st.restarts > 0, JSON.stringify(st));
+      if (mode === 'slow') assert.ok(st.dropped.queue_full > 0, JSON.stringify(st));
+      const text = await s.metrics.registry.metrics();
+      assert.match(text, /carprice_shadow_dropped_total\{reason="(queue_full|timeout|worker_crash)"\} [1-9]/);
+      // the champion's rows are all there
+      const db = openLogDatabase(join(dir, 'predictions.db'), { readonly: true });
+      const champ = [...iterateRecords(db, { role: 'champion' })];
+      db.close();
+      assert.equal(champ.length, 2 * listings.length);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('drift scores of the logged requests appear on /metrics', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-mon-'));
+  const s = await serveWith({ dir, driftIntervalS: 0.2 });
+  try {
+    for (const l of listings) assert.equal((await post(`${s.url}/predict`, l)).status, 200);
+    await s.monitor!.log.flush();
+    const deadline = Date.now() + 10_000;
+    while ((s.monitor!.drift?.window.rows ?? 0) < listings.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.equal(s.monitor!.drift?.window.rows, listings.length);
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    assert.match(text, /carprice_drift_score\{feature="odometer",kind="psi"\} \d/);
+    assert.match(text, /carprice_drift_score\{feature="make",kind="unseen_excess"\} 0/);
+    // 40 requests are fewer than monitoring.drift.min_rows: scores, but no verdict
+    assert.match(text, /carprice_drift_status -1/);
+    assert.match(text, /carprice_drift_window_rows 40/);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
