@@ -33,7 +33,13 @@ function options(algo: string): TrainBundleOptions {
       gbdt: { n_estimators: 40, max_depth: 3, learning_rate: 0.2 },
       forest: { n_estimators: 8 },
     },
-    features: { ...params.features, token_min_count: 2, interaction_min_count: 5 },
+    features: {
+      ...params.features,
+      token_min_count: 2,
+      interaction_min_count: 5,
+      steps: ['car_age', 'log_odometer'],
+      step_min_count: 5,
+    },
     seed: 42,
     metadata: {
       createdAt: '2025-01-01T00:00:00.000Z',

@@ -39,6 +39,8 @@ export interface FeatureSettings {
   token_min_count: number;
   interactions: readonly string[];
   interaction_min_count: number;
+  steps?: readonly string[];
+  step_min_count?: number;
 }
 
 export interface TrainBundleOptions {
@@ -87,6 +89,7 @@ function featureConfig(schema: ListingSchema, s: FeatureSettings, algo: string, 
     tokenMinCount: s.token_min_count,
     interactions: [...s.interactions],
     interactionMinCount: s.interaction_min_count,
+    ...(s.steps?.length ? { steps: [...s.steps], stepMinCount: s.step_min_count } : {}),
     seed,
   };
 }

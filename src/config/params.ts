@@ -121,7 +121,10 @@ const paramsSchema = v.object({
   features: v.section({
     reference_year: v.optional(v.number({ int: true, min: 1900, max: 2200 }), 2025),
     log_target: v.optional(v.boolean(), true),
-    derived: v.optional(v.array(v.oneOf(DERIVED)), [...DERIVED]),
+    derived: v.optional(
+      v.array(v.oneOf(DERIVED)),
+      DERIVED.filter((d) => d !== 'km_per_year'),
+    ),
     /** Input columns only used to derive features, then dropped (e.g. year once car_age exists). */
     exclude: v.optional(v.array(v.string({ nonEmpty: true })), ['year', 'color']),
     numeric_imputer: v.optional(v.oneOf(['mean', 'median'] as const), 'median'),
@@ -141,7 +144,14 @@ const paramsSchema = v.object({
       'car_age:fuelType',
       'car_age:transmissionType',
     ]),
-    interaction_min_count: v.optional(v.number({ int: true, min: 1 }), 20),
+    interaction_min_count: v.optional(v.number({ int: true, min: 1 }), 50),
+    /**
+     * Numeric columns (e.g. car_age) that linear models also see as steps: one 0/1 column
+     * per value with at least step_min_count rows on either side, so price can follow a
+     * curve in age instead of one slope. Empty = none.
+     */
+    steps: v.optional(v.array(v.string({ nonEmpty: true })), ['car_age', 'log_odometer']),
+    step_min_count: v.optional(v.number({ int: true, min: 1 }), 200),
   }),
   data_transformation: v.section({
     output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/data_transformation'),

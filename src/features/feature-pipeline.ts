@@ -21,6 +21,7 @@ import { StandardScaler } from './standard-scaler.js';
 import { TargetEncoder } from './target-encoder.js';
 import { TokenFeatures } from './token-features.js';
 import { Interactions, parseInteraction } from './interactions.js';
+import { StepFeatures } from './step-features.js';
 import { newStats, ownedFrame, type SavedTransformer, type Transformer, type TransformStats } from './transformer.js';
 
 export type FeatureFamily = 'linear' | 'tree';
@@ -46,6 +47,9 @@ export interface FeatureConfig {
   /** "numeric:categorical" pairs (linear family only). */
   interactions: readonly string[];
   interactionMinCount: number;
+  /** Numeric columns also given as 0/1 steps (linear family only; absent in older bundles). */
+  steps?: readonly string[];
+  stepMinCount?: number;
   seed: number;
 }
 
@@ -71,6 +75,7 @@ const LOADERS: Record<string, (s: SavedTransformer) => Transformer> = {
   'standard-scaler': (s) => StandardScaler.fromJSON(s),
   'token-features': (s) => TokenFeatures.fromJSON(s),
   interactions: (s) => Interactions.fromJSON(s),
+  'step-features': (s) => StepFeatures.fromJSON(s),
 };
 
 /** One-hot and token indicator columns are 0/1 and are not standardised. */
@@ -128,6 +133,10 @@ export class FeaturePipeline {
     }
     const tokenCols = (c.tokenColumns ?? []).filter((k) => categorical.includes(k));
     if (tokenCols.length) f = run(new TokenFeatures(tokenCols, c.tokenMinCount), f);
+    if (c.family === 'linear' && c.steps?.length) {
+      const cols = c.steps.filter((k) => k in f.numeric);
+      if (cols.length) f = run(new StepFeatures(cols, c.stepMinCount ?? 20), f);
+    }
     if (c.family === 'linear' && c.interactions?.length) {
       const pairs = c.interactions
         .map(parseInteraction)

@@ -21,6 +21,7 @@ import type { FeaturePipeline } from './feature-pipeline.js';
 import type { SavedTransformer } from './transformer.js';
 import { tokenize } from './token-features.js';
 import type { InteractionPair } from './interactions.js';
+import { stepColumn } from './step-features.js';
 
 /** Per-row work of one step; `unknown` collects columns holding a category unseen at fit time. */
 type RowStep = (unknown: string[] | null) => void;
@@ -254,6 +255,22 @@ export class RowPipeline {
             const v = this.cs[p.cat];
             const xv = ns[p.src];
             for (let k = 0; k < p.slots.length; k++) ns[p.slots[k]] = v === p.levels[k] ? xv : 0;
+          }
+        };
+      }
+      case 'step-features': {
+        const cols = s.columns as string[];
+        const thresholds = s.thresholds as number[][];
+        const per = cols.map((c, k) => ({
+          src: this.num(c),
+          thresholds: thresholds[k],
+          slots: Int32Array.from(thresholds[k], (t) => this.num(stepColumn(c, t))),
+        }));
+        return () => {
+          const ns = this.ns;
+          for (const p of per) {
+            const xv = ns[p.src];
+            for (let k = 0; k < p.slots.length; k++) ns[p.slots[k]] = xv >= p.thresholds[k] ? 1 : 0;
           }
         };
       }

@@ -31,4 +31,10 @@ export interface Regressor {
   params(): Record<string, number | string | boolean>;
   /** Optional per-feature importance (name -> value). */
   featureImportance?(type?: 'gain' | 'split'): Record<string, number>;
+  /**
+   * Boosted models only: the prediction of the first `rounds` rounds, bit for bit what the
+   * same model fitted with n_estimators = rounds predicts (rounds do not depend on how many
+   * follow), so one fit of 300 trees scores n_estimators 100, 200 and 300.
+   */
+  predictFirst?(X: Matrix, rounds: number): Float64Array;
 }

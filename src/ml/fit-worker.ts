@@ -12,7 +12,9 @@ if (port) {
   port.on('message', (m: FitJobMessage) => {
     let reply: FitReply;
     try {
-      reply = { id: m.id, saved: fitJob({ ...m, X: fromParts(m.X) }).toJSON() };
+      const t0 = performance.now();
+      const saved = fitJob({ ...m, X: fromParts(m.X) }).toJSON();
+      reply = { id: m.id, saved, seconds: (performance.now() - t0) / 1000 };
     } catch (e) {
       const err = e as { code?: unknown; message?: unknown };
       reply = {

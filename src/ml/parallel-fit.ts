@@ -28,13 +28,16 @@ export interface FitJobMessage extends Omit<FitJob, 'X'> {
   X: MatrixParts;
 }
 
-/** A worker's answer. */
-export type FitReply = { id: number; saved: SavedEstimator } | { id: number; error: { code: string; message: string } };
+/** A worker's answer (`seconds`: the fit's own time on the worker). */
+export type FitReply =
+  { id: number; saved: SavedEstimator; seconds?: number } | { id: number; error: { code: string; message: string } };
 
 export interface FitOptions {
   /** Worker threads to use at most (1 = inline). */
   threads: number;
   signal?: AbortSignal;
+  /** Called as each job's model arrives (job index, model, seconds the fit itself took). */
+  onFitted?: (index: number, model: Regressor, seconds: number) => void;
 }
 
 /** Fit one job on the calling thread. */
@@ -52,7 +55,13 @@ export function fitJob(job: FitJob, signal?: AbortSignal): Regressor {
  */
 export async function fitEstimators(jobs: readonly FitJob[], o: FitOptions): Promise<Regressor[]> {
   const nWorkers = Math.min(Math.max(1, Math.floor(o.threads)), jobs.length);
-  if (nWorkers <= 1) return jobs.map((j) => fitJob(j, o.signal));
+  if (nWorkers <= 1)
+    return jobs.map((j, i) => {
+      const t0 = performance.now();
+      const m = fitJob(j, o.signal);
+      o.onFitted?.(i, m, (performance.now() - t0) / 1000);
+      return m;
+    });
   if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'training interrupted');
   const results = new Array<Regressor | undefined>(jobs.length);
   const workers: Worker[] = [];
@@ -94,6 +103,7 @@ export async function fitEstimators(jobs: readonly FitJob[], o: FitOptions): Pro
           }
           try {
             results[r.id] = loadEstimator(r.saved);
+            o.onFitted?.(r.id, results[r.id]!, r.seconds ?? NaN);
           } catch (e) {
             fail(e as Error);
             return;

@@ -13,11 +13,11 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILT_CLI, cleanEnv, runBuiltCli } from '../helpers/built-cli.js';
+import { runBuiltCli } from '../helpers/built-cli.js';
+import { startTrackingServer } from '../helpers/tracking-server.js';
 import { fixtureFrame, writeFixtureCsv } from '../fixtures/listings.js';
 import { loadParams, type Params } from '../../src/config/params.js';
 import { trainBundle } from '../../src/bundle/train-bundle.js';
@@ -284,47 +284,7 @@ governanceSuite('embedded SQLite', async (dir) => ({
   stop: async () => undefined,
 }));
 
-governanceSuite('carprice tracking serve', async (dir) => {
-  let server: ChildProcessWithoutNullStreams | undefined;
-  const url = await new Promise<string>((res, rej) => {
-    server = spawn(
-      process.execPath,
-      [
-        BUILT_CLI,
-        'tracking',
-        'serve',
-        '--port',
-        '0',
-        '--backend-store-uri',
-        `sqlite:///${join(dir, 'server.db')}`,
-        '--artifacts-destination',
-        join(dir, 'arts'),
-      ],
-      {
-        cwd: dir,
-        env: cleanEnv(),
-      },
-    );
-    let out = '';
-    let err = '';
-    server.stderr.on('data', (d) => (err += d));
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) res(m[1]);
-    });
-    server.on('close', (code) => rej(new Error(`tracking server exited early (${code}): ${err}`)));
-  });
-  return {
-    uri: url,
-    stop: async () => {
-      if (server && server.exitCode === null) {
-        server.kill('SIGTERM');
-        await new Promise((r) => server!.once('close', r));
-      }
-    },
-  };
-});
+governanceSuite('carprice tracking serve', startTrackingServer);
 
 describe('model test without a registry', () => {
   it('falls back to the local bundle when the tracking server does not answer', async () => {

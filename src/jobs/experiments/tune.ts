@@ -21,6 +21,7 @@ import { prepareFeatures } from '../../bundle/train-bundle.js';
 import { inverseTarget } from '../../features/target-transform.js';
 import { familyOf } from '../../ml/algorithm-catalog.js';
 import { fitEstimators, type FitJob } from '../../ml/parallel-fit.js';
+import type { Regressor } from '../../ml/estimator.js';
 import { takeRows } from '../../ml/matrix.js';
 import { regressionMetrics } from '../../ml/metrics.js';
 import { trainingOptions, trainingThreads } from '../training-options.js';
@@ -218,83 +219,119 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
     },
     async (parent) => {
       const all: TuneCandidate[] = [];
-      /** Fit and score a batch of candidates on `rows` of the fit rows, logging a nested run each. */
+      /**
+       * Fit and score candidates on `rows` of the fit rows, logging a nested run each. All
+       * fits go to the worker pool at once, slowest first, and each is scored and logged as
+       * it arrives. Boosting candidates that differ only in n_estimators share one fit: the
+       * first k rounds of a longer fit are exactly the model with n_estimators = k
+       * (Regressor.predictFirst), so the grid's 100/200/300 trees cost one 300-tree fit.
+       */
       const evaluate = async (
         cands: Candidate[],
         src: TuneCandidate['source'],
         rung: number,
         rows: number[] | null,
       ): Promise<TuneCandidate[]> => {
-        const out: TuneCandidate[] = [];
+        checkInterrupted(o.signal);
         const X = rows ? takeRows(fam.X, rows) : fam.X;
         const z = rows ? takeValues(prep.z, rows) : prep.z;
         const w = prep.weights && (rows ? takeValues(prep.weights, rows) : prep.weights);
-        const batch = Math.max(1, threads * 2);
-        for (let at = 0; at < cands.length; at += batch) {
-          checkInterrupted(o.signal);
-          const part = cands.slice(at, at + batch);
-          o.onProgress?.({ done, total: plan, label: `${src}${rung ? ` rung ${rung}` : ''}: ${paramString(part[0])}` });
-          const jobs: FitJob[] = part.map((c) => ({
-            algo,
-            params: { ...base, ...c },
-            X,
-            y: z,
-            ...(w ? { sampleWeight: w } : {}),
-          }));
-          const t0 = performance.now();
-          const models = await fitEstimators(jobs, { threads, signal: o.signal });
-          const seconds = (performance.now() - t0) / 1000 / part.length;
-          for (const [k, c] of part.entries()) {
-            const pred = inverseTarget(prep.transform, models[k].predict(Xval));
-            const finite = pred.every(Number.isFinite);
-            const m = finite ? regressionMetrics(yVal, pred) : undefined;
-            const metrics = m
-              ? { r2: m.r2, rmse: m.rmse, mae: m.mae, mape: m.mape, medape: m.medape, within10: m.within10, seconds }
-              : {
-                  r2: -Infinity,
-                  rmse: Infinity,
-                  mae: Infinity,
-                  mape: Infinity,
-                  medape: Infinity,
-                  within10: 0,
-                  seconds,
-                };
+        const full: Candidate[] = cands.map((c) => ({ ...(base as Candidate), ...c }));
+        const rounds = (c: Candidate) => Number(c.n_estimators ?? 100);
+        // one fit per group of candidates equal but for n_estimators (gbdt only)
+        const groups = new Map<string, number[]>();
+        full.forEach((c, i) => {
+          const { n_estimators: _, ...rest } = c;
+          const key = algo === 'gbdt' ? JSON.stringify(Object.entries(rest).sort()) : String(i);
+          groups.set(key, [...(groups.get(key) ?? []), i]);
+        });
+        const fits = [...groups.values()].map((members) => {
+          const longest = members.reduce((a, b) => (rounds(full[b]) > rounds(full[a]) ? b : a));
+          return { members, params: full[longest] };
+        });
+        // a rough cost to hand out the longest fits first: rounds x depth (trees), else equal
+        const cost = (c: Candidate) =>
+          rounds(c) * Number(c.max_depth ?? 6) * (c.max_features !== undefined ? Number(c.max_features) : 1);
+        fits.sort((a, b) => cost(b.params) - cost(a.params));
+        const out: TuneCandidate[] = new Array(cands.length);
+        const startIndex = all.length;
+        let logging: Promise<unknown> = Promise.resolve();
+        let logError: unknown;
+        o.onProgress?.({
+          done,
+          total: plan,
+          label: `${src}${rung ? ` rung ${rung}` : ''}: ${cands.length} candidates`,
+        });
+        const score = (model: Regressor, c: Candidate, longest: Candidate): Record<string, number> => {
+          const raw =
+            rounds(c) < rounds(longest) && model.predictFirst
+              ? model.predictFirst(Xval, rounds(c))
+              : model.predict(Xval);
+          const pred = inverseTarget(prep.transform, raw);
+          const m = pred.every(Number.isFinite) ? regressionMetrics(yVal, pred) : undefined;
+          return m
+            ? { r2: m.r2, rmse: m.rmse, mae: m.mae, mape: m.mape, medape: m.medape, within10: m.within10 }
+            : { r2: -Infinity, rmse: Infinity, mae: Infinity, mape: Infinity, medape: Infinity, within10: 0 };
+        };
+        const arrived = (k: number, model: Regressor, seconds: number) => {
+          const { members, params: longest } = fits[k];
+          for (const i of members) {
+            const c = cands[i];
+            const metrics = { ...score(model, c, longest), seconds: (seconds * rounds(full[i])) / rounds(longest) };
             const cand: TuneCandidate = { source: src, rung, rows: X.nRows, params: c, metrics };
-            await childRun(
-              o.client,
-              parent,
-              {
-                runName: `${src}${rung ? `-r${rung}` : ''}-${all.length + out.length + 1}`,
-                params: { ...c, source: src, rung, rows: X.nRows },
-                tags: { 'carprice.algo': algo, 'carprice.search': src },
-              },
-              async () =>
-                Object.fromEntries(
-                  Object.entries(metrics)
-                    .filter(([, v]) => Number.isFinite(v))
-                    .map(([k2, v]) => [`val_${k2}`, v]),
-                ),
-              o.report,
-            );
-            out.push(cand);
+            out[i] = cand;
             done++;
+            o.onProgress?.({ done, total: plan, label: `${src}${rung ? ` rung ${rung}` : ''}: ${paramString(c)}` });
+            const runName = `${src}${rung ? `-r${rung}` : ''}-${startIndex + i + 1}`;
+            // nested runs are written one at a time, in arrival order
+            logging = logging.then(() =>
+              childRun(
+                o.client,
+                parent,
+                {
+                  runName,
+                  params: { ...c, source: src, rung, rows: X.nRows },
+                  tags: { 'carprice.algo': algo, 'carprice.search': src },
+                },
+                async () =>
+                  Object.fromEntries(
+                    Object.entries(metrics)
+                      .filter(([, v]) => Number.isFinite(v))
+                      .map(([k2, v]) => [`val_${k2}`, v]),
+                  ),
+                o.report,
+              ).catch((e) => (logError ??= e)),
+            );
           }
+        };
+        const jobs: FitJob[] = fits.map((f) => ({
+          algo,
+          params: f.params,
+          X,
+          y: z,
+          ...(w ? { sampleWeight: w } : {}),
+        }));
+        try {
+          await fitEstimators(jobs, { threads, signal: o.signal, onFitted: arrived });
+        } finally {
+          // the candidates that finished keep their runs, also when the rest was interrupted
+          await logging;
         }
+        if (logError) throw logError;
         all.push(...out);
         return out;
       };
       const order = better(metric);
       const byMetric = (a: TuneCandidate, b: TuneCandidate) => order(a.metrics[metric], b.metrics[metric]);
 
-      const current = (await evaluate([{}], 'grid', 0, null))[0];
-      all.pop(); // params.yaml's settings are the reference, not a candidate
+      // params.yaml's settings are the reference, not a candidate: fitted with the grid
+      if (grid.length) o.report?.(`${algo}: params.yaml's settings and a grid of ${grid.length} points`);
+      const first = await evaluate([{}, ...grid], 'grid', 0, null);
+      const current = first[0];
+      all.splice(all.indexOf(current), 1);
       current.params = Object.fromEntries(
         Object.keys(space.grid).map((k) => [k, (base[k] as Value | undefined) ?? 'default']),
       );
-      if (grid.length) {
-        o.report?.(`${algo}: grid of ${grid.length} points`);
-        await evaluate(grid, 'grid', 0, null);
-      }
       if (search === 'random') {
         o.report?.(`${algo}: random search of ${budget} points`);
         await evaluate(samplePoints(space.wide, budget, p.base.random_state + 101), 'random', 0, null);

@@ -302,3 +302,20 @@ test('an aborted signal stops the fit with INTERRUPTED and leaves the model unfi
     (e) => isAppError(e, 'MODEL_INVALID'),
   );
 });
+
+test('predictFirst(k) is bit for bit the model fitted with n_estimators = k (row and column sampling on)', () => {
+  const rng = new Rng(3);
+  const rows = Array.from({ length: 300 }, () => [rng.next(), rng.next() * 10, rng.next() < 0.1 ? NaN : rng.next()]);
+  const X = fromRows(rows, ['a', 'b', 'c']);
+  const y = Float64Array.from(rows, (r) => Math.sin(3 * r[0]) + 0.1 * r[1] + (Number.isNaN(r[2]) ? 1 : r[2]));
+  const p = { max_depth: 4, learning_rate: 0.2, subsample: 0.7, colsample_bytree: 0.67, random_state: 9 };
+  const long = new GradientBoostingRegressor({ ...p, n_estimators: 30 }).fit(X, y);
+  for (const k of [1, 10, 30]) {
+    const short = new GradientBoostingRegressor({ ...p, n_estimators: k }).fit(X, y);
+    assert.deepEqual(Array.from(long.predictFirst(X, k)), Array.from(short.predict(X)), `k = ${k}`);
+  }
+  assert.throws(
+    () => long.predictFirst(X, 31),
+    (e) => isAppError(e, 'USAGE'),
+  );
+});

@@ -286,6 +286,15 @@ export class GradientBoostingRegressor implements Regressor {
     return f.trees.sumInto(X, new Float64Array(X.nRows), f.baseScore);
   }
 
+  /** The prediction of the first `rounds` trees (see Regressor.predictFirst). */
+  predictFirst(X: Matrix, rounds: number): Float64Array {
+    checkPredictInput('GradientBoostingRegressor', X, this.fitted?.columnNames ?? null);
+    const f = this.fitted as Fitted;
+    if (!Number.isInteger(rounds) || rounds < 1 || rounds > f.trees.roots.length)
+      throw new AppError('USAGE', `predictFirst: rounds must be 1..${f.trees.roots.length}, got ${rounds}`);
+    return f.trees.sumInto(X, new Float64Array(X.nRows), f.baseScore, 0, rounds);
+  }
+
   /** Total gain ('gain', LightGBM's meaning) or number of splits ('split') per feature. */
   featureImportance(type: 'gain' | 'split' = 'gain'): Record<string, number> {
     return importanceByName('GradientBoostingRegressor', this.fitted, type);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../core/rng.js';
 import { fromRows, makeMatrix, type Matrix } from '../matrix.js';
 import { ElasticNet, Lasso, LinearRegression, MeanBaseline, Ridge } from './index.js';
+import { leastSquares } from '../linalg/householder-qr.js';
 
 function close(actual: number, expected: number, tol: number, what = ''): void {
   assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} vs ${expected} (tol ${tol})`);
@@ -331,4 +332,64 @@ test('a constant target gives zero coefficients and the constant as intercept', 
     );
     close(m.intercept, 7, 1e-12, m.kind);
   }
+});
+
+test('LinearRegression on a wide design (>= 256 columns) solves on the Gram matrix: the QR solution to 1e-8, collinear sets as the tiny ridge', () => {
+  const rng = new Rng(8);
+  const n = 900;
+  const p = 300;
+  const data = new Float64Array(n * p);
+  const beta = Float64Array.from({ length: p }, (_, j) => Math.sin(j));
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 3;
+    for (let j = 0; j < p; j++) {
+      // dense normal columns and sparse 0/1 columns, different scales
+      const v = j % 3 === 0 ? 50 * rng.normal() : rng.next() < 0.1 ? 1 : 0;
+      data[i * p + j] = v;
+      s += beta[j] * v;
+    }
+    y[i] = s + 0.01 * rng.normal();
+  }
+  const X = makeMatrix(
+    n,
+    p,
+    data,
+    Array.from({ length: p }, (_, j) => `c${j}`),
+  );
+  const m = new LinearRegression().fit(X, y);
+  assert.equal(m.fitInfo.solver, 'cholesky');
+  // the oracle: pivoted QR least squares on the centered design (what narrow designs use)
+  const mean = new Float64Array(p);
+  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) mean[j] += data[i * p + j] / n;
+  const yMean = y.reduce((a, b) => a + b, 0) / n;
+  const a = new Float64Array(n * p);
+  for (let j = 0; j < p; j++) for (let i = 0; i < n; i++) a[j * n + i] = data[i * p + j] - mean[j];
+  const qr = leastSquares(
+    a,
+    n,
+    p,
+    y.map((v) => v - yMean),
+  );
+  closeAll(m.coef, Array.from(qr.x), 1e-8, 'coef');
+
+  // a full one-hot set (sums to 1, so collinear with the intercept) plus a numeric column
+  const levels = 280;
+  const m2 = n;
+  const d2 = new Float64Array(m2 * (levels + 1));
+  const y2 = new Float64Array(m2);
+  for (let i = 0; i < m2; i++) {
+    const g = i % levels;
+    d2[i * (levels + 1) + g] = 1;
+    const x = rng.normal();
+    d2[i * (levels + 1) + levels] = x;
+    y2[i] = Math.cos(g) + 2 * x + 0.01 * rng.normal();
+  }
+  const X2 = makeMatrix(m2, levels + 1, d2, [...Array.from({ length: levels }, (_, g) => `g=${g}`), 'x']);
+  const ols = new LinearRegression().fit(X2, y2);
+  assert.equal(ols.fitInfo.solver, 'cholesky_ridge');
+  close(ols.coef[levels], 2, 1e-2, 'slope');
+  // predictions agree with a (nearly unpenalised) ridge, which has no collinearity problem
+  const ridge = new Ridge({ alpha: 1e-9 }).fit(X2, y2);
+  closeAll(ols.predict(X2), Array.from(ridge.predict(X2)), 1e-6, 'predictions');
 });
