@@ -253,10 +253,10 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
         const cost = (c: Candidate) =>
           rounds(c) * Number(c.max_depth ?? 6) * (c.max_features !== undefined ? Number(c.max_features) : 1);
         fits.sort((a, b) => cost(b.params) - cost(a.params));
-        const out: TuneCandidate[] = new Array(cands.length);
+        const out = new Array<TuneCandidate>(cands.length);
         const startIndex = all.length;
         let logging: Promise<unknown> = Promise.resolve();
-        let logError: unknown;
+        let logError: Error | undefined;
         o.onProgress?.({
           done,
           total: plan,
@@ -300,7 +300,9 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
                       .map(([k2, v]) => [`val_${k2}`, v]),
                   ),
                 o.report,
-              ).catch((e) => (logError ??= e)),
+              ).catch((e: unknown) => {
+                logError ??= e instanceof Error ? e : new Error(String(e));
+              }),
             );
           }
         };
