@@ -13,6 +13,8 @@ export interface Output {
   writeAsync?(text: string): Promise<void>;
   /** True when the stream is an interactive terminal (progress bars allowed). */
   readonly isTTY: boolean;
+  /** The terminal's width in columns, when the stream is a terminal. */
+  readonly columns?: number;
 }
 
 export interface CommandContext {

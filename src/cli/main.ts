@@ -30,6 +30,9 @@ function out(stream: NodeJS.WriteStream): Output {
     get isTTY() {
       return Boolean(stream.isTTY);
     },
+    get columns() {
+      return stream.isTTY ? stream.columns : undefined;
+    },
   };
 }
 

@@ -49,6 +49,8 @@ export const ENV_VARS = {
   CARPRICE_API_TOKEN: 'bearer token the prediction API requires on /predict, /predict/batch and /explain (unset: open)',
   HOST: 'address the API server binds to (default 0.0.0.0 in containers)',
   PORT: 'port the API server listens on (default 8000)',
+  COLUMNS:
+    'output width for `dag` drawings (as in DVC: trailing spaces past it are cut; default: the terminal width, or 80)',
   NO_COLOR: 'disable colours and progress bars on the terminal',
   CI: 'set by CI systems; disables progress bars',
 } as const;

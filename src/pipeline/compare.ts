@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { AppError } from '../core/errors.js';
 import { DEFAULT_PARAMS_FILE, flattenParams, getParam } from './params.js';
-import { floatRepr, isMap, pyEqual, pyStr, PyFloat, type PyMap, type PyValue } from './py-value.js';
+import { findDatePath, floatRepr, isMap, pyEqual, pyStr, PyFloat, type PyMap, type PyValue } from './py-value.js';
 import { Repo, repoPath } from './repo.js';
 import { displayFrom } from './stage-state.js';
 import { loadYaml } from './yaml-load.js';
@@ -50,9 +50,27 @@ function parse(text: string | undefined, shown: string): PyMap | undefined {
   return isMap(v) ? v : v === null ? {} : undefined;
 }
 
-/** Which params files/keys `params diff` covers: stage params, top-level params, params.yaml. */
-function paramsTargets(repo: Repo): Map<string, Set<string> | null> {
-  const index = repo.loadIndex();
+/** DVC's text for a revision whose params cannot be loaded (a date in params.yaml). */
+function dateFailure(file: string, data: PyMap | undefined): string | undefined {
+  const found = data && findDatePath(data, '');
+  return found ? `Unsupported value of type '${found.date.typeName}' in '${file}:${found.path}'` : undefined;
+}
+
+/**
+ * Which params files/keys `params diff` covers: stage params, top-level params,
+ * params.yaml. A workspace whose params.yaml holds a date fails to load in DVC; then the
+ * targets still come from dvc.yaml (read past the date) and `failed` says why.
+ */
+function paramsTargets(repo: Repo): { files: Map<string, Set<string> | null>; failed?: string } {
+  let index;
+  let failed: string | undefined;
+  try {
+    index = repo.loadIndex();
+  } catch (e) {
+    if (!(e instanceof AppError) || !e.message.startsWith('Unsupported value of type')) throw e;
+    failed = e.message.slice(0, e.message.indexOf("':") + 1);
+    index = repo.loadIndex({ allowDates: true });
+  }
   const files = new Map<string, Set<string> | null>();
   const whole = (f: string) => files.set(f, null);
   for (const s of index.stages) {
@@ -65,7 +83,7 @@ function paramsTargets(repo: Repo): Map<string, Set<string> | null> {
   }
   for (const f of index.pipeline?.params ?? []) whole(f);
   if (existsSync(repo.abs(DEFAULT_PARAMS_FILE))) whole(DEFAULT_PARAMS_FILE);
-  return files;
+  return { files, failed };
 }
 
 function pick(data: PyMap | undefined, keys: Set<string> | null): Map<string, PyValue> {
@@ -99,11 +117,31 @@ function diffMaps(path: string, oldM: Map<string, PyValue>, newM: Map<string, Py
 
 /** Params that differ between `rev` (HEAD) and the workspace. */
 export function paramsDiff(opts: CompareOptions): DiffRow[] {
+  return paramsDiffReport(opts).rows;
+}
+
+/**
+ * `params diff` with the revisions that failed to load, as DVC reports them: a revision
+ * whose params.yaml holds a date has no params (DVC cannot load it), so its side of every
+ * row is empty; `failed` lists them in DVC's order (the workspace first).
+ */
+export function paramsDiffReport(opts: CompareOptions): {
+  rows: DiffRow[];
+  failed: Array<{ rev: string; message: string }>;
+} {
   const repo = Repo.find(opts.cwd);
   const rev = opts.rev ?? 'HEAD';
   const display = displayFrom(repo.rel(opts.cwd));
+  const targets = paramsTargets(repo);
+  const failed: Array<{ rev: string; message: string }> = [];
+  if (targets.failed) failed.push({ rev: 'workspace', message: targets.failed });
+  const revFailure = dateFailure(
+    DEFAULT_PARAMS_FILE,
+    parse(gitShow(repo.root, rev, DEFAULT_PARAMS_FILE), DEFAULT_PARAMS_FILE),
+  );
+  if (revFailure) failed.push({ rev, message: revFailure });
   const rows: DiffRow[] = [];
-  for (const [file, keys] of [...paramsTargets(repo)].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+  for (const [file, keys] of [...targets.files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     let cur: string | undefined;
     try {
       cur = readFileSync(repo.abs(file), 'utf8');
@@ -113,13 +151,13 @@ export function paramsDiff(opts: CompareOptions): DiffRow[] {
     rows.push(
       ...diffMaps(
         display(file),
-        pick(parse(gitShow(repo.root, rev, file), file), keys),
-        pick(parse(cur, file), keys),
+        revFailure ? new Map<string, PyValue>() : pick(parse(gitShow(repo.root, rev, file), file), keys),
+        targets.failed ? new Map<string, PyValue>() : pick(parse(cur, file), keys),
         !!opts.all,
       ),
     );
   }
-  return rows;
+  return { rows, failed };
 }
 
 /** Metrics files: stage `metrics` outputs and top-level `metrics`. */

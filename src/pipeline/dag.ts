@@ -3,11 +3,11 @@
  * top, `*` connectors, one drawing per pipeline, as `dvc dag`), `--dot` (pydot's
  * `strict digraph {` with nodes then `"dep" -> "stage"` edges), `--mermaid` / `--md`,
  * and `--outs` (the graph of outputs instead of stages: an output points at the outputs
- * its stage depends on). The ASCII layout is DVC's style (layers by longest path from the
- * sources, nodes ordered by their parents' positions); for graphs wider than a chain the
- * exact placement of boxes can differ from grandalf's.
+ * its stage depends on). The ASCII drawing places boxes and edges where DVC does (the
+ * layered layout of dag-layout.ts, checked against recorded `dvc dag` sessions).
  */
 import { dagText, mermaidOf, pipelinesOf, plan, buildGraph, type StageGraph } from './graph.js';
+import { layoutDag } from './dag-layout.js';
 import { Repo } from './repo.js';
 import { displayFrom } from './stage-state.js';
 
@@ -19,6 +19,8 @@ export interface DagOptions {
   format?: 'ascii' | 'text' | 'mermaid' | 'md' | 'dot';
   /** The graph of outputs instead of stages. */
   outs?: boolean;
+  /** Output width: ASCII lines longer than this lose trailing spaces down to it (as DVC's rich output). */
+  width?: number;
 }
 
 /** A plain directed graph: nodes in order, edges `[from, to]` meaning "to depends on from". */
@@ -26,10 +28,6 @@ export interface PlainGraph {
   nodes: string[];
   /** [upstream, downstream] pairs in DVC's order. */
   edges: Array<[string, string]>;
-}
-
-function overlaps(a: string, b: string): boolean {
-  return a === b || a.startsWith(b + '/') || b.startsWith(a + '/');
 }
 
 /** The stage graph (optionally limited to `names`) as a plain graph. */
@@ -40,23 +38,49 @@ function stagesGraph(g: StageGraph, names?: ReadonlySet<string>): PlainGraph {
   return { nodes, edges };
 }
 
-/** DVC's outs graph: every output; out -> the outputs its stage's deps come from. */
+/**
+ * DVC's outs graph: every output (nodes in the order of DVC's outputs trie: grouped by
+ * path components, each group where its first output came), and an edge from each
+ * output a stage's dependency touches to each output of that stage, grouped by the
+ * downstream output.
+ */
 function outsGraph(g: StageGraph, display: (p: string) => string, names?: ReadonlySet<string>): PlainGraph {
-  const nodes: string[] = [];
-  const edges: Array<[string, string]> = [];
+  type TrieNode = { children: Map<string, TrieNode>; out?: string };
+  const trie: TrieNode = { children: new Map() };
   for (const s of g.stages) {
     if (names && !names.has(s.name)) continue;
     for (const o of s.outs) {
-      const shown = display(o.path);
-      if (!nodes.includes(shown)) nodes.push(shown);
-      for (const u of g.upstream.get(s.name) ?? []) {
-        if (names && !names.has(u)) continue;
-        for (const uo of g.byName.get(u)!.outs)
-          if (s.deps.some((d) => overlaps(d.path, uo.path))) edges.push([display(uo.path), shown]);
+      let t = trie;
+      for (const part of o.path.split('/')) {
+        if (!t.children.has(part)) t.children.set(part, { children: new Map() });
+        t = t.children.get(part)!;
       }
+      t.out = o.path;
     }
   }
-  return { nodes, edges };
+  const nodes: string[] = [];
+  const walk = (t: TrieNode) => {
+    if (t.out !== undefined) nodes.push(t.out);
+    for (const c of t.children.values()) walk(c);
+  };
+  walk(trie);
+  const present = new Set(nodes);
+  const ups = new Map<string, string[]>(nodes.map((n) => [n, []]));
+  for (const s of g.stages) {
+    if (names && !names.has(s.name)) continue;
+    for (const d of s.deps) {
+      // Outputs at or above the dependency first (shortest first), then those inside it.
+      const touched = [
+        ...nodes.filter((o) => d.path === o || d.path.startsWith(o + '/')).sort((a, b) => a.length - b.length),
+        ...nodes.filter((o) => o.startsWith(d.path + '/')),
+      ].filter((o) => present.has(o));
+      for (const o of s.outs) for (const t of touched) if (!ups.get(o.path)!.includes(t)) ups.get(o.path)!.push(t);
+    }
+  }
+  return {
+    nodes: nodes.map(display),
+    edges: nodes.flatMap((n) => ups.get(n)!.map((u): [string, string] => [display(u), display(n)])),
+  };
 }
 
 /** pydot's rendering of the reversed graph (`dvc dag --dot`). */
@@ -82,79 +106,102 @@ function parts(pg: PlainGraph): PlainGraph[] {
   return [...groups.values()].map((ns) => ({ nodes: ns, edges: pg.edges.filter(([a]) => ns.includes(a)) }));
 }
 
-/** DVC's AsciiCanvas.line: the points of a line of `*` from (x0,y0) to (x1,y1). */
-function line(canvas: string[][], x0: number, y0: number, x1: number, y1: number): void {
-  const put = (x: number, y: number) => {
-    if (y >= 0 && y < canvas.length && x >= 0 && x < canvas[y].length) canvas[y][x] = '*';
-  };
-  if (x0 > x1) [x0, y0, x1, y1] = [x1, y1, x0, y0];
-  const dx = x1 - x0;
-  const dy = y1 - y0;
-  const pyRound = (v: number) => {
-    const f = Math.floor(v);
-    const d = v - f;
-    return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
-  };
-  if (dx === 0 && dy === 0) put(x0, y0);
-  else if (Math.abs(dx) >= Math.abs(dy))
-    for (let x = x0; x <= x1; x++) put(x, dx === 0 ? y0 : y0 + pyRound(((x - x0) * dy) / dx));
-  else if (y0 < y1) for (let y = y0; y <= y1; y++) put(dy === 0 ? x0 : x0 + pyRound(((y - y0) * dx) / dy), y);
-  else for (let y = y1; y <= y0; y++) put(dy === 0 ? x0 : x1 + pyRound(((y - y1) * dx) / dy), y);
+/** Python's round(): halves to even. */
+function pyRound(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
 }
 
-/** One pipeline drawn in ASCII, DVC style. */
-function drawPart(pg: PlainGraph): string {
-  const ups = new Map(pg.nodes.map((n) => [n, [] as string[]]));
-  for (const [a, b] of pg.edges) ups.get(b)!.push(a);
-  // Layer = longest path from a source.
-  const rank = new Map<string, number>();
-  const rankOf = (n: string): number => {
-    if (!rank.has(n)) rank.set(n, Math.max(-1, ...ups.get(n)!.map(rankOf)) + 1);
-    return rank.get(n)!;
-  };
-  pg.nodes.forEach(rankOf);
-  const layers: string[][] = [];
-  for (const n of pg.nodes) (layers[rank.get(n)!] ??= []).push(n);
-  const width = (n: string) => n.length + 4; // "| name |"
-  const minw = Math.min(...pg.nodes.map(width));
-  const cx = new Map<string, number>();
-  const layerWidth = (l: string[]) => l.reduce((s, n) => s + width(n), 0) + minw * (l.length - 1);
-  const maxW = Math.max(...layers.map(layerWidth));
-  layers.forEach((l, i) => {
-    if (i > 0) {
-      const bary = (n: string) => {
-        const p = ups.get(n)!.map((u) => cx.get(u)!);
-        return p.length ? p.reduce((a, b) => a + b, 0) / p.length : 0;
-      };
-      l.sort((a, b) => bary(a) - bary(b));
-    }
-    let x = Math.floor((maxW - layerWidth(l)) / 2);
-    for (const n of l) {
-      cx.set(n, x + Math.floor(width(n) / 2));
-      x += width(n) + minw;
-    }
-  });
-  const GAP = 3;
-  const top = (r: number) => r * (3 + GAP);
-  const lines = top(layers.length - 1) + 3;
-  const canvas = Array.from({ length: lines }, () => Array.from({ length: maxW + 1 }, () => ' '));
-  for (const [a, b] of pg.edges) line(canvas, cx.get(a)!, top(rank.get(a)!) + 3, cx.get(b)!, top(rank.get(b)!) - 1);
-  for (const n of pg.nodes) {
-    const w = width(n);
-    const x0 = cx.get(n)! - Math.floor(w / 2);
-    const y0 = top(rank.get(n)!);
-    const row = (y: number, s: string) => [...s].forEach((c, i) => (canvas[y][x0 + i] = c));
-    row(y0, '+' + '-'.repeat(w - 2) + '+');
-    row(y0 + 1, `| ${n} |`);
-    row(y0 + 2, '+' + '-'.repeat(w - 2) + '+');
+/** A character canvas; `line` puts `*` on the cells of a straight line, as DVC's does. */
+class Canvas {
+  readonly cells: string[][];
+  constructor(cols: number, rows: number) {
+    this.cells = Array.from({ length: rows }, () => Array.from({ length: cols }, () => ' '));
   }
-  // Lines keep the canvas width (DVC's AsciiCanvas pads every line with spaces).
-  return canvas.map((r) => r.join('')).join('\n');
+
+  put(x: number, y: number, c: string): void {
+    if (y >= 0 && y < this.cells.length && x >= 0 && x < this.cells[y].length) this.cells[y][x] = c;
+  }
+
+  line(x0: number, y0: number, x1: number, y1: number): void {
+    if (x0 > x1) [x0, y0, x1, y1] = [x1, y1, x0, y0];
+    const dx = x1 - x0;
+    const dy = y1 - y0;
+    if (dx === 0 && dy === 0) this.put(x0, y0, '*');
+    else if (Math.abs(dx) >= Math.abs(dy))
+      for (let x = x0; x <= x1; x++) this.put(x, y0 + pyRound(((x - x0) * dy) / dx), '*');
+    else if (y0 < y1) for (let y = y0; y <= y1; y++) this.put(x0 + pyRound(((y - y0) * dx) / dy), y, '*');
+    else for (let y = y1; y <= y0; y++) this.put(x1 + pyRound(((y - y1) * dx) / dy), y, '*');
+  }
+
+  box(x0: number, y0: number, label: string): void {
+    const text = [...` ${label} `];
+    const right = x0 + text.length + 1;
+    for (let x = x0; x <= right; x++) {
+      this.put(x, y0, '-');
+      this.put(x, y0 + 2, '-');
+    }
+    for (const [x, y] of [
+      [x0, y0],
+      [right, y0],
+      [x0, y0 + 2],
+      [right, y0 + 2],
+    ])
+      this.put(x, y, '+');
+    this.put(x0, y0 + 1, '|');
+    this.put(right, y0 + 1, '|');
+    text.forEach((c, i) => this.put(x0 + 1 + i, y0 + 1, c));
+  }
+
+  toString(): string {
+    return this.cells.map((r) => r.join('')).join('\n');
+  }
 }
 
-/** `dvc dag`'s default ASCII drawing: each pipeline drawn in turn. */
-export function asciiOf(pg: PlainGraph): string {
-  return parts(pg).map(drawPart).join('\n');
+/**
+ * One pipeline drawn in ASCII as `dvc dag` draws it: the layout of dag-layout.ts, edges
+ * first as lines of `*`, then the boxes over them; every line padded to the canvas width.
+ */
+function drawPart(pg: PlainGraph): string {
+  const { boxes, lines } = layoutDag(pg.nodes, pg.edges);
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const b of boxes) {
+    xs.push(b.x - b.width / 2, b.x + b.width / 2);
+    ys.push(b.y, b.y + 3);
+  }
+  for (const pts of lines)
+    for (const [x, y] of pts) {
+      xs.push(x);
+      ys.push(y);
+    }
+  const minx = Math.min(...xs);
+  const miny = Math.min(...ys);
+  const canvas = new Canvas(
+    Math.ceil(Math.ceil(Math.max(...xs)) - Math.floor(minx)) + 1,
+    pyRound(Math.max(...ys) - miny),
+  );
+  for (const pts of lines)
+    for (let i = 1; i < pts.length; i++)
+      canvas.line(
+        pyRound(pts[i - 1][0] - minx),
+        pyRound(pts[i - 1][1] - miny),
+        pyRound(pts[i][0] - minx),
+        pyRound(pts[i][1] - miny),
+      );
+  for (const b of boxes) canvas.box(pyRound(b.x - b.width / 2 - minx), pyRound(b.y - miny), b.label);
+  return canvas.toString();
+}
+
+/** `dvc dag`'s default ASCII drawing: each pipeline drawn in turn, lines cut back to `width`. */
+export function asciiOf(pg: PlainGraph, width = Infinity): string {
+  return parts(pg)
+    .map(drawPart)
+    .join('\n')
+    .split('\n')
+    .map((l) => (l.length > width ? l.slice(0, Math.max(width, l.trimEnd().length)) : l))
+    .join('\n');
 }
 
 /** Render the graph. */
@@ -189,6 +236,6 @@ export function dag(opts: DagOptions): string {
             .join('\n') + '\n'
         : dagText(g, names) + '\n';
     default:
-      return asciiOf(pg) + '\n';
+      return asciiOf(pg, opts.width) + '\n';
   }
 }

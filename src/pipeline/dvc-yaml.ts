@@ -10,7 +10,7 @@ import { join, posix } from 'node:path';
 import { AppError } from '../core/errors.js';
 import { hasInterpolation, interpolate, interpolateString, toStr, type Where } from './interpolate.js';
 import { DEFAULT_PARAMS_FILE, readParamsFile } from './params.js';
-import { cloneValue, isMap, type PyMap, type PyValue } from './py-value.js';
+import { cloneValue, contextDateMessage, findDatePath, isMap, type PyMap, type PyValue } from './py-value.js';
 import { loadYaml, type LoadedYaml } from './yaml-load.js';
 import { scalarText } from '../core/text.js';
 
@@ -125,8 +125,21 @@ function describe(v: PyValue): string {
   return `${typeof v === 'string' ? 'the string' : 'the value'} ${JSON.stringify(scalarText(v))}`;
 }
 
-/** Merge `src` into the context, refusing to redefine keys (DVC's MergeError). */
+/** Options of reading dvc.yaml. */
+export interface PipelineReadOptions {
+  /**
+   * Accept dates in params.yaml and vars files. DVC refuses them (its interpolation
+   * context holds no dates); only `params diff` reads past them, to say which revision failed.
+   */
+  allowDates?: boolean;
+}
+
+let readOptions: PipelineReadOptions = {};
+
+/** Merge `src` into the context, refusing to redefine keys (DVC's MergeError) and dates (as DVC). */
 function mergeContext(ctx: PyMap, src: PyMap, from: string, where: Where, owners: Map<string, string>): void {
+  const date = readOptions.allowDates ? undefined : findDatePath(src, '');
+  if (date) throw new AppError('PIPELINE_INVALID', contextDateMessage(from, date));
   for (const [k, v] of Object.entries(src)) {
     if (Object.prototype.hasOwnProperty.call(ctx, k) && owners.get(k) !== from) {
       throw new AppError(
@@ -294,7 +307,7 @@ function foreachKeys(v: PyValue, where: Where): Array<[string, PyValue, PyValue 
 }
 
 /** Read and resolve `dvc.yaml` (or another pipeline file) of a repo; undefined when absent. */
-export function loadPipeline(root: string, relFile = 'dvc.yaml'): Pipeline | undefined {
+export function loadPipeline(root: string, relFile = 'dvc.yaml', opts: PipelineReadOptions = {}): Pipeline | undefined {
   const abs = join(root, relFile);
   let text: string;
   try {
@@ -303,11 +316,21 @@ export function loadPipeline(root: string, relFile = 'dvc.yaml'): Pipeline | und
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new AppError('FILE_UNREADABLE', `cannot read ${relFile}: ${(e as Error).message}`, { cause: e });
   }
-  return parsePipeline(text, root, relFile);
+  return parsePipeline(text, root, relFile, opts);
 }
 
 /** Resolve pipeline text (exported for tests). `relFile` is repo-relative posix. */
-export function parsePipeline(text: string, root: string, relFile: string): Pipeline {
+export function parsePipeline(text: string, root: string, relFile: string, opts: PipelineReadOptions = {}): Pipeline {
+  const saved = readOptions;
+  readOptions = opts;
+  try {
+    return parsePipelineWith(text, root, relFile);
+  } finally {
+    readOptions = saved;
+  }
+}
+
+function parsePipelineWith(text: string, root: string, relFile: string): Pipeline {
   const doc = loadYaml(text, relFile);
   const pr = new Problems(relFile, doc);
   const top = doc.value === null ? {} : doc.value;

@@ -27,6 +27,7 @@ export {
 export { remoteAdd, remoteList, remoteModify, remoteRemove, remoteDefault } from './remotes.js';
 export {
   paramsDiff,
+  paramsDiffReport,
   metricsShow,
   metricsDiff,
   metricStr,

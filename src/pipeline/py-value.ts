@@ -19,6 +19,34 @@ export class PyFloat {
 /** A YAML 1.2 timestamp that the safe loader turns into a date/datetime; kept as its text. */
 export class PyDate {
   constructor(readonly text: string) {}
+
+  /** Python's type name for it: `date` for a day, `datetime` when it has a time. */
+  get typeName(): 'date' | 'datetime' {
+    return /^\d{4}-\d\d-\d\d$/.test(this.text) ? 'date' : 'datetime';
+  }
+}
+
+/** The first date inside a value, with its dotted path (`a.b.1`, as DVC names it). */
+export function findDatePath(v: PyValue, path: string): { path: string; date: PyDate } | undefined {
+  if (v instanceof PyDate) return { path, date: v };
+  const entries: Array<[string, PyValue]> = Array.isArray(v)
+    ? v.map((x, i) => [String(i), x])
+    : isMap(v)
+      ? Object.entries(v)
+      : [];
+  for (const [k, x] of entries) {
+    const found = findDatePath(x, path ? `${path}.${k}` : k);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * DVC's refusal of a date in a file it reads for `${}` interpolation (params.yaml beside
+ * dvc.yaml, `vars` files), with the fix. `file` is the file as DVC names it.
+ */
+export function contextDateMessage(file: string, found: { path: string; date: PyDate }): string {
+  return `Unsupported value of type '${found.date.typeName}' in '${file}:${found.path}': DVC cannot read dates in the files it interpolates \${} from (params.yaml, vars files); quote it ('${found.date.text}') to keep it as text`;
 }
 
 /** Any value a params/lock/dvc.yaml file can hold. */

@@ -10,7 +10,7 @@ import { AppError } from '../core/errors.js';
 import { LocalCache } from './cache.js';
 import { RepoConfig } from './config.js';
 import { readDvcFile, type DvcFile } from './dvc-file.js';
-import { loadPipeline, type OutDef, type Pipeline, type StageDef } from './dvc-yaml.js';
+import { loadPipeline, type OutDef, type Pipeline, type PipelineReadOptions, type StageDef } from './dvc-yaml.js';
 import { loadIgnore, type IgnoreFilter } from './dvcignore.js';
 import { JsonHashState } from './hash-state.js';
 import { LockFile } from './lockfile.js';
@@ -154,8 +154,8 @@ export class Repo {
   }
 
   /** Load dvc.yaml, dvc.lock and the `.dvc` files into an index. */
-  loadIndex(): RepoIndex {
-    const pipeline = loadPipeline(this.root, 'dvc.yaml');
+  loadIndex(opts: PipelineReadOptions = {}): RepoIndex {
+    const pipeline = loadPipeline(this.root, 'dvc.yaml', opts);
     const lock = LockFile.load(this.root, 'dvc.lock');
     const stages: IndexStage[] = [];
     const outDirs = new Set<string>();

@@ -179,18 +179,18 @@ export class StageCache {
     return out.sort();
   }
 
-  /** Upload the entries the remote lacks; returns how many were sent. */
+  /**
+   * Upload every entry; returns how many were sent. Like DVC (its run-cache transfer runs
+   * with force), entries the remote already has are sent again and counted: the files are
+   * small, and `push --run-cache` reports the same count as `dvc push --run-cache`.
+   */
   async push(remote: Remote, cacheDir: string): Promise<number> {
     const mine = this.list();
-    const there = await remote.exists(mine);
-    let n = 0;
     for (const rel of mine) {
-      if (there.has(rel)) continue;
       const abs = join(cacheDir, ...rel.split('/'));
       await remote.put(rel, abs, statSync(abs).size);
-      n++;
     }
-    return n;
+    return mine.length;
   }
 
   /** Download the remote's entries this cache lacks; returns how many were fetched. */

@@ -238,7 +238,7 @@ export class StageRunner {
           if (d)
             throw stageError(
               name,
-              `parameter '${k}' in '${p.file}' (stage '${name}') holds a date (${d.text}), which DVC refuses to record (Object of type date is not JSON serializable); quote it ('${d.text}')`,
+              `failed to reproduce '${name}': Object of type ${d.typeName} is not JSON serializable: parameter '${k}' in '${p.file}' holds a date (${d.text}), which DVC cannot record in its run-cache; quote it ('${d.text}') to keep it as text`,
             );
         }
     if (!c.dry)

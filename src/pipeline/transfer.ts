@@ -367,8 +367,12 @@ export async function pushRunCache(repo: Repo, remoteName: string | undefined, e
 /**
  * `status -c`: each cached object of the recorded outputs compared with the remote, as
  * DVC's `_cloud_status`: `new` (only in the local cache), `deleted` (only on the remote),
- * `missing` (in neither). Keys are output paths (`dir/file` for a directory's files), in
- * DVC's order: deleted, new, missing. Empty when in sync.
+ * `missing` (in neither). An object is named by the first output that holds it (outputs
+ * in index order, a directory before the files in it, named `dir/file`): DVC collects
+ * the objects in a set keyed by hash, so identical files show once, under the first
+ * name. A directory's `.dir` manifest missing from the local cache is fetched from the
+ * remote first, as DVC does, so a fresh clone lists the files it lacks. Keys in DVC's
+ * order: deleted, new, missing. Empty when in sync.
  */
 export async function cloudStatus(
   opts: TransferOptions,
@@ -376,21 +380,30 @@ export async function cloudStatus(
   const repo = Repo.find(opts.cwd);
   const remote = await openRemote(repo.config, opts.remote, opts.env ?? {});
   const display = displayFrom(repo.rel(opts.cwd));
-  const objs: Array<{ md5: string; path: string }> = [];
+  const named = new Map<string, string>(); // md5 -> first name
+  const add = (md5: string, path: string) => {
+    if (!named.has(md5)) named.set(md5, path);
+  };
   for (const u of collectUsed(repo, opts.targets).filter((x) => !x.noPush)) {
-    objs.push({ md5: u.md5, path: display(u.path) });
+    if (u.md5.endsWith('.dir') && !repo.cache.has(u.md5)) {
+      try {
+        await download(repo, remote, u.md5);
+      } catch {
+        // A corrupted manifest on the remote: reported as missing below.
+      }
+    }
+    add(u.md5, display(u.path));
     if (u.md5.endsWith('.dir'))
-      for (const e of repo.cache.readManifest(u.md5) ?? [])
-        objs.push({ md5: e.md5, path: `${display(u.path)}/${e.relpath}` });
+      for (const e of repo.cache.readManifest(u.md5) ?? []) add(e.md5, `${display(u.path)}/${e.relpath}`);
   }
-  const present = await remote.exists([...new Set(objs.map((o) => objectRelPath(o.md5)))]);
+  const present = await remote.exists([...new Set([...named.keys()].map(objectRelPath))]);
   const by: Record<'deleted' | 'new' | 'missing', string[]> = { deleted: [], new: [], missing: [] };
-  for (const o of objs) {
-    const local = repo.cache.has(o.md5);
-    const there = present.has(objectRelPath(o.md5));
-    if (local && !there) by.new.push(o.path);
-    else if (!local && there) by.deleted.push(o.path);
-    else if (!local && !there) by.missing.push(o.path);
+  for (const [md5, path] of named) {
+    const local = repo.cache.has(md5);
+    const there = present.has(objectRelPath(md5));
+    if (local && !there) by.new.push(path);
+    else if (!local && there) by.deleted.push(path);
+    else if (!local && !there) by.missing.push(path);
   }
   const status = new Map<string, 'new' | 'deleted' | 'missing'>();
   for (const st of ['deleted', 'new', 'missing'] as const)

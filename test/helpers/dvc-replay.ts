@@ -119,14 +119,20 @@ function comparer(args: string[]): (theirs: string, ours: string) => boolean {
 /**
  * Deliberate differences, applied to DVC's recorded text before comparing: carprice names
  * itself in its hints ("Use `carprice push` ..."), has no core.autostage (so no "To enable
- * auto staging" hint), and the files of a "git add" hint are compared as a set (DVC lists
- * them from a Python set, in a different order on every run; carprice sorts them).
+ * auto staging" hint), the files of a "git add" hint are compared as a set (DVC lists
+ * them from a Python set, in a different order on every run; carprice sorts them), and
+ * `params diff`'s closing line for revisions that failed to load names carprice, says
+ * "params" (DVC's says "metrics") and how to fix it.
  */
 export function normalizeDvcText(text: string): string {
   return sortGitAdd(
     text
       .replace(/\nTo enable auto staging, run:\n\n\tdvc config core\.autostage true\n/g, '')
-      .replace(/`dvc (push|pull|checkout|repro)`/g, '`carprice $1`'),
+      .replace(/`dvc (push|pull|checkout|repro)`/g, '`carprice $1`')
+      .replace(
+        /^DVC failed to load some metrics for following revisions: (.*)\.$/gm,
+        'carprice failed to load the params of these revisions: $1; quote the dates named above to keep them as text.',
+      ),
   );
 }
 

@@ -17,31 +17,34 @@ import { FIXTURES, loadDvcRecording, replayDvc, type StepResult } from '../helpe
 const hasGit = spawnSync('git', ['--version']).status === 0;
 
 /**
- * Where carprice still answers differently. `todo: true` entries are open work on issue 18
- * (the step is reported as todo until fixed, and then passes); `todo: false` entries are
- * deliberate. `match` is tested against "<step label>: <difference>"; a step with any
+ * Where carprice answers differently on purpose, each with its reason (the README's
+ * "Where carprice differs from DVC on purpose" says the same to users). `match` is tested
+ * against "<step label>: <difference>" (in `fixture` only, when given); a step with any
  * difference no entry explains fails.
  */
-const KNOWN: { item: string; todo: boolean; match: RegExp }[] = [
+const KNOWN: { item: string; fixture?: string; match: RegExp }[] = [
   {
-    item: 'issue 18.3: the ASCII dag of a graph wider than a chain is laid out by carprice, not by grandalf (box positions and edge routes differ; chains match)',
-    todo: true,
-    match: /^#\d+ dag( --outs)?( [\w/.]+)?: stdout line/,
-  },
-  {
-    item: 'deliberate: repro --dry prints what would happen and ends with "(dry run: nothing was run or written)"; DVC prints "is cached - skipping run" and then "Running stage" for the same stage, and "Use `dvc push`" though nothing was written. On a missing dependency both stop (DVC exit 255 with a Python errno, carprice exit 7 naming the fix and the stages it skipped)',
-    todo: false,
+    item: 'repro --dry prints what would happen and ends with "(dry run: nothing was run or written)"; DVC prints "is cached - skipping run" and then "Running stage" for the same stage, and "Use `dvc push`" though nothing was written. On a missing dependency both stop (DVC exit 255 with a Python errno, carprice exit 7 naming the fix and the stages it skipped)',
+    fixture: 'pipeline',
     match: /^#\d+ repro --dry: (stdout line|stderr line|exit code)/,
   },
   {
-    item: 'issue 18.3: status -c lists every cached file and .dvc-tracked data (DVC: the outputs and the dependency paths inside them that its index knows)',
-    todo: true,
-    match: /^#\d+ status -c( --json)?: stdout line/,
+    item: 'a date in params.yaml (read for ${} interpolation): both refuse it with the same words, DVC as an "unexpected error" with a support link, carprice as a designed error that says how to fix it (quote the date)',
+    fixture: 'params-date',
+    match:
+      /^#\d+ (status|repro): stderr line 1: DVC "ERROR: unexpected error - Unsupported value of type '(date|datetime)' in '([^']+)'", carprice "carprice: Unsupported value of type '\2' in '\3': .*quote it/,
   },
   {
-    item: 'issue 18.2: push --run-cache counts the run-cache entries differently (DVC: 5 files, carprice: 3)',
-    todo: true,
-    match: /^#\d+ push --run-cache: stdout line 1: DVC "\d+ files? pushed", carprice "\d+ files? pushed"$/,
+    item: "a date in another params file: both refuse the stage with DVC's words, carprice adding the key and the fix",
+    fixture: 'params-date',
+    match:
+      /^#\d+ repro: stderr line 1: DVC "ERROR: failed to reproduce '(\w+)': Object of type date is not JSON serializable", carprice "ERROR: failed to reproduce '\1': Object of type date is not JSON serializable: parameter .*quote it/,
+  },
+  {
+    item: 'a date in another params file: carprice refuses the stage before touching its outputs; DVC deletes them first (then `status` lists them as deleted)',
+    fixture: 'params-date',
+    match:
+      /^#\d+ (files o\.txt dvc\.lock: o\.txt: absent after DVC, present after carprice|status: stdout line 5: DVC "\\tchanged outs:", carprice "")$/,
   },
 ];
 
@@ -58,17 +61,13 @@ for (const name of names) {
     () => {
       let base: string;
       let results: StepResult[] = [];
-      const todo = new Map<string, string[]>();
       before(async () => {
         base = mkdtempSync(join(tmpdir(), `carprice-dvc-${name}-`));
         results = await replayDvc(rec, base);
-        for (const r of results) {
-          r.diffs = r.diffs.filter((d) => {
-            const k = KNOWN.find((x) => x.match.test(`${r.label}: ${d}`));
-            if (k?.todo) todo.set(r.label, [...(todo.get(r.label) ?? []), `${d} (${k.item})`]);
-            return !k;
-          });
-        }
+        for (const r of results)
+          r.diffs = r.diffs.filter(
+            (d) => !KNOWN.some((k) => (k.fixture ?? name) === name && k.match.test(`${r.label}: ${d}`)),
+          );
       });
       after(() => rmSync(base, { recursive: true, force: true }));
 
@@ -91,10 +90,6 @@ for (const name of names) {
             [],
             r.got ? `carprice printed:\n${r.got.stdout}\n--- stderr:\n${r.got.stderr}` : '',
           );
-        });
-        // Open differences: a todo test per step, passing once carprice matches DVC there.
-        it(`${label}: no open difference`, { todo: 'issue 18 (see KNOWN)' }, () => {
-          assert.deepEqual(todo.get(label) ?? [], []);
         });
       }
     },

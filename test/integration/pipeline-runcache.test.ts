@@ -253,7 +253,7 @@ test('params: a NaN inside a dict param is unchanged between runs (as in DVC); a
   );
 });
 
-test('params: a date value is refused where DVC refuses it (run-cache entry), with the key and the fix', async (t) => {
+test('params: a date value is refused where DVC refuses it (interpolation context, run-cache entry), with the key and the fix', async (t) => {
   const d = makeRepo({
     'dvc.yaml':
       'stages:\n  s:\n    cmd: cp data.csv o.txt\n    deps:\n    - data.csv\n    params:\n    - since\n    outs:\n    - o.txt\n',
@@ -261,17 +261,28 @@ test('params: a date value is refused where DVC refuses it (run-cache entry), wi
     'data.csv': '1\n',
   });
   t.after(() => rmSync(d, { recursive: true, force: true }));
-  await assert.rejects(
-    reproduce({ cwd: d }),
-    (e: unknown) =>
-      e instanceof Error &&
-      /parameter 'since' in 'params.yaml' \(stage 's'\) holds a date \(2024-01-31\).*quote it \('2024-01-31'\)/.test(
-        e.message,
-      ),
-  );
+  // params.yaml feeds ${} interpolation: DVC refuses a date anywhere in it, for every command.
+  await assert.rejects(reproduce({ cwd: d }), (e: unknown) => {
+    assert.ok(e instanceof Error);
+    assert.match(e.message, /^Unsupported value of type 'date' in 'params.yaml:since'.*quote it \('2024-01-31'\)/);
+    return true;
+  });
+  writeFileSync(join(d, 'params.yaml'), 'a:\n  b: [1, 2024-01-31 10:00:00]\nsince: x\n');
+  await assert.rejects(reproduce({ cwd: d }), /Unsupported value of type 'datetime' in 'params.yaml:a\.b\.1'/);
   assert.ok(!existsSync(join(d, 'o.txt')), 'refused before running');
   writeFileSync(join(d, 'params.yaml'), "since: '2024-01-31'\n");
   assert.deepEqual(outcomes(await reproduce({ cwd: d })), { s: 'ran' });
+  // Another params file is not interpolated: DVC fails when it writes the run-cache entry.
+  writeFileSync(
+    join(d, 'dvc.yaml'),
+    readFileSync(join(d, 'dvc.yaml'), 'utf8').replace('    - since\n', '    - p.yaml:\n      - since\n'),
+  );
+  writeFileSync(join(d, 'p.yaml'), 'since: 2024-01-31\n');
+  await assert.rejects(
+    reproduce({ cwd: d }),
+    /s: failed to reproduce 's': Object of type date is not JSON serializable: parameter 'since' in 'p.yaml'.*quote it \('2024-01-31'\)/,
+  );
+  assert.equal(readFileSync(join(d, 'o.txt'), 'utf8'), '1\n', 'refused before the outputs are touched');
 });
 
 test("frozen stages: DVC's warning on stderr and its skip message", async (t) => {

@@ -28,6 +28,9 @@ pipeline. TARGET limits it to a stage and what it depends on.
       throw new AppError('USAGE', 'choose one of --dot, --mermaid/--md, --text');
     const { dag } = await import('../../pipeline/dag.js');
     const format = v.md ? 'md' : v.mermaid ? 'mermaid' : v.dot ? 'dot' : v.text ? 'text' : 'ascii';
-    ctx.stdout.write(dag({ cwd: ctx.cwd, target: args.positionals[0], format, outs: Boolean(v.outs) }));
+    // DVC prints the drawing through rich at the terminal's width: lines longer than it
+    // lose their trailing spaces down to that width (COLUMNS, else the terminal, else 80).
+    const width = Number(ctx.env.COLUMNS) || ctx.stdout.columns || 80;
+    ctx.stdout.write(dag({ cwd: ctx.cwd, target: args.positionals[0], format, outs: Boolean(v.outs), width }));
   },
 };

@@ -18,10 +18,19 @@ Prints DVC's table: Path  Param  HEAD  workspace (nothing when nothing changed);
   },
   positionals: true,
   async run(args, ctx) {
-    const { paramsDiff, diffJson, plainTable, markdownTable } = await import('../../pipeline/index.js');
+    const { paramsDiffReport, diffJson, plainTable, markdownTable } = await import('../../pipeline/index.js');
     const { pyStr } = await import('../../pipeline/py-value.js');
     const rev = args.positionals[0];
-    const rows = paramsDiff({ cwd: ctx.cwd, rev, all: Boolean(args.values.all) });
+    const { rows, failed } = paramsDiffReport({ cwd: ctx.cwd, rev, all: Boolean(args.values.all) });
+    // As DVC: a warning per revision that failed to load, then the list (oldest first).
+    for (const f of failed) ctx.stderr.write(`WARNING: failed to load params in revision '${f.rev}', ${f.message}\n`);
+    if (failed.length)
+      ctx.stderr.write(
+        `carprice failed to load the params of these revisions: '${failed
+          .map((f) => f.rev)
+          .reverse()
+          .join(', ')}'; quote the dates named above to keep them as text.\n`,
+      );
     const cell = (v: unknown) => (v === undefined ? '-' : pyStr(v as never));
     if (args.values.json) {
       ctx.stdout.write(diffJson(rows) + '\n');
