@@ -21,6 +21,12 @@ export interface DagOptions {
   outs?: boolean;
   /** Output width: ASCII lines longer than this lose trailing spaces down to it (as DVC's rich output). */
   width?: number;
+  /**
+   * For each pipeline drawn, the order its long edges get their bend points in (default:
+   * edge order). DVC takes its edge set's order, which varies between its runs; tests
+   * replaying a recorded `dvc dag` pass the order that run used.
+   */
+  bendOrders?: Array<Array<[string, string]>>;
 }
 
 /** A plain directed graph: nodes in order, edges `[from, to]` meaning "to depends on from". */
@@ -163,8 +169,8 @@ class Canvas {
  * One pipeline drawn in ASCII as `dvc dag` draws it: the layout of dag-layout.ts, edges
  * first as lines of `*`, then the boxes over them; every line padded to the canvas width.
  */
-function drawPart(pg: PlainGraph): string {
-  const { boxes, lines } = layoutDag(pg.nodes, pg.edges);
+function drawPart(pg: PlainGraph, bendOrder?: Array<[string, string]>): string {
+  const { boxes, lines } = layoutDag(pg.nodes, pg.edges, bendOrder);
   const xs: number[] = [];
   const ys: number[] = [];
   for (const b of boxes) {
@@ -195,9 +201,9 @@ function drawPart(pg: PlainGraph): string {
 }
 
 /** `dvc dag`'s default ASCII drawing: each pipeline drawn in turn, lines cut back to `width`. */
-export function asciiOf(pg: PlainGraph, width = Infinity): string {
+export function asciiOf(pg: PlainGraph, width = Infinity, bendOrders?: Array<Array<[string, string]>>): string {
   return parts(pg)
-    .map(drawPart)
+    .map((p, i) => drawPart(p, bendOrders?.[i]))
     .join('\n')
     .split('\n')
     .map((l) => (l.length > width ? l.slice(0, Math.max(width, l.trimEnd().length)) : l))
@@ -236,6 +242,6 @@ export function dag(opts: DagOptions): string {
             .join('\n') + '\n'
         : dagText(g, names) + '\n';
     default:
-      return asciiOf(pg, opts.width) + '\n';
+      return asciiOf(pg, opts.width, opts.bendOrders) + '\n';
   }
 }

@@ -34,8 +34,9 @@ test('dag: ASCII boxes like dvc dag, --dot as pydot writes it, --outs the graph 
   assert.equal(ascii.code, 0, ascii.stderr);
   assert.equal(
     ascii.stdout,
-    // Every line padded to the canvas width, as DVC's AsciiCanvas draws it.
-    '+---------+ \n| prepare | \n+---------+ \n     *      \n     *      \n     *      \n +-------+  \n | train |  \n +-------+  \n',
+    // Real DVC 3.64's bytes for this graph: every line padded to the canvas width (one
+    // column past the widest box), the edge at the rounded centre (5.5 -> 6, half to even).
+    '+---------+  \n| prepare |  \n+---------+  \n      *      \n      *      \n      *      \n +-------+   \n | train |   \n +-------+   \n',
   );
   assert.equal(
     (await runBuiltCli(['dag', '--dot'], d)).stdout,
@@ -58,25 +59,18 @@ test('status -c compares the cache with the remote like dvc status -c', async (t
   t.after(() => [d, store].forEach((p) => rmSync(p, { recursive: true, force: true })));
   writeFileSync(join(d, '.dvc/config'), `[core]\n    remote = s\n['remote "s"']\n    url = ${store}\n`);
   assert.equal((await runBuiltCli(['repro'], d)).code, 0);
+  // model.bin is a copy of out/a.csv: one object, named (as by real DVC 3.64) after the
+  // first output that holds it.
   const before = await runBuiltCli(['status', '-c'], d);
-  assert.equal(
-    before.stdout,
-    '\tnew:                model.bin\n\tnew:                out\n\tnew:                out/a.csv\n',
-  );
-  assert.equal(
-    (await runBuiltCli(['status', '-c', '--json'], d)).stdout,
-    '{"model.bin": "new", "out": "new", "out/a.csv": "new"}\n',
-  );
+  assert.equal(before.stdout, '\tnew:                out\n\tnew:                out/a.csv\n');
+  assert.equal((await runBuiltCli(['status', '-c', '--json'], d)).stdout, '{"out": "new", "out/a.csv": "new"}\n');
   assert.equal((await runBuiltCli(['push'], d)).code, 0);
   assert.equal((await runBuiltCli(['status', '-c'], d)).stdout, "Cache and remote 's' are in sync.\n");
   // Gone from the local cache but on the remote: deleted.
   const obj = join(d, '.dvc/cache/files/md5', md5('x\n').slice(0, 2), md5('x\n').slice(2));
   chmodSync(obj, 0o644);
   rmSync(obj);
-  assert.equal(
-    (await runBuiltCli(['status', '-c'], d)).stdout,
-    '\tdeleted:            model.bin\n\tdeleted:            out/a.csv\n',
-  );
+  assert.equal((await runBuiltCli(['status', '-c'], d)).stdout, '\tdeleted:            out/a.csv\n');
   assert.equal((await runBuiltCli(['status', '-c', '-q'], d)).code, 1);
   // pull: A/M lines, then DVC's summary counting files (a directory's files one by one).
   rmSync(join(d, 'out'), { recursive: true });
