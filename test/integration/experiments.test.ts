@@ -185,6 +185,29 @@ describe('carprice exp', () => {
     ]);
   });
 
+  it("tune scores params.yaml's settings with all their rounds (the same as the equal grid point)", async () => {
+    // params.yaml's gbdt equals the grid point 300 / 3 / 0.1: the two must score the same
+    const p = withOverrides(params, [
+      'model_trainer.params.gbdt.n_estimators=300',
+      'model_trainer.params.gbdt.max_depth=3',
+      'model_trainer.params.gbdt.learning_rate=0.1',
+    ]);
+    const r = await tune({
+      params: p,
+      cwd: dir,
+      env,
+      client,
+      algo: 'gbdt',
+      search: 'none',
+      experimentName: 'tune-current',
+    });
+    const twin = r.candidates.find(
+      (c) => c.params.n_estimators === 300 && c.params.max_depth === 3 && c.params.learning_rate === 0.1,
+    )!;
+    assert.equal(r.current.metrics.mape, twin.metrics.mape);
+    assert.equal(r.current.metrics.r2, twin.metrics.r2);
+  });
+
   it('tune: the grid and a successive-halving search as nested runs, best params on the parent', async () => {
     const r = await tune({ params, cwd: dir, env, client, algo: 'ridge', search: 'halving', budget: 3 });
     // params.yaml's setting, 27 grid points, then 9 + 3 + 1 halving candidates
