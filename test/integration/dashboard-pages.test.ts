@@ -10,29 +10,12 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { FastifyInstance } from 'fastify';
-import { launchChromium, screenshotDir, seedStore, type Seeded } from '../helpers/dashboard.js';
-import { fixtureBundle, savedBundle } from '../helpers/serving.js';
-import { runBuiltCli } from '../helpers/built-cli.js';
-import { writeFixtureCsv } from '../fixtures/listings.js';
-import { buildApp } from '../../src/serving/build-app.js';
-import { ModelProvider } from '../../src/serving/model-provider.js';
-import { registerDashboard } from '../../src/dashboard/index.js';
-import { TrackingClient } from '../../src/tracking/index.js';
-import { LocalArtifactRepository } from '../../src/tracking/artifacts/local-artifact-repository.js';
-import { parseParams } from '../../src/config/params.js';
-import {
-  governanceAdapter,
-  injectedPredictor,
-  knownValuesFor,
-  versionPredictionsFor,
-} from '../../src/cli/dashboard-wiring.js';
+import { launchChromium, screenshotDir, type Seeded } from '../helpers/dashboard.js';
+import { MODEL, USER, startProjectDashboard, type ProjectDashboard } from '../helpers/dashboard-project.js';
+import { governanceAdapter } from '../../src/cli/dashboard-wiring.js';
+import type { TrackingClient } from '../../src/tracking/index.js';
 
 interface El {
   textContent: string | null;
@@ -42,18 +25,14 @@ declare const document: {
   querySelector(s: string): El | null;
   documentElement: { scrollWidth: number };
 };
-declare const window: { innerWidth: number };
 
 let browser: Browser | undefined;
 let skip: string | false = false;
+let project: ProjectDashboard;
 let seeded: Seeded;
-let app: FastifyInstance;
 let url = '';
 let client: TrackingClient;
-let provider: ModelProvider;
-let repo = '';
 const shots = screenshotDir();
-const MODEL = 'UsedCarPriceModel';
 
 async function openPage(ctx: BrowserContext): Promise<{ page: Page; problems: string[] }> {
   const page = await ctx.newPage();
@@ -64,50 +43,6 @@ async function openPage(ctx: BrowserContext): Promise<{ page: Page; problems: st
   return { page, problems };
 }
 
-const git = (cwd: string, ...args: string[]) => {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-};
-
-/** A pipeline repo: prepare -> train, reproduced and committed, then a param and the raw data edited. */
-async function pipelineRepo(): Promise<string> {
-  const d = mkdtempSync(join(tmpdir(), 'carprice-ui-pipe-'));
-  mkdirSync(join(d, '.dvc'));
-  writeFileSync(join(d, 'raw.txt'), 'abc\n');
-  writeFileSync(join(d, 'params.yaml'), 'train:\n  factor: 2\n');
-  writeFileSync(join(d, 'score.cjs'), "require('fs').writeFileSync('metrics.json', JSON.stringify({ score: 0.5 }));\n");
-  writeFileSync(
-    join(d, 'dvc.yaml'),
-    [
-      'stages:',
-      '  prepare:',
-      '    cmd: cp raw.txt prepared.txt',
-      '    deps:',
-      '    - raw.txt',
-      '    outs:',
-      '    - prepared.txt',
-      '  train:',
-      '    cmd: node score.cjs',
-      '    deps:',
-      '    - prepared.txt',
-      '    params:',
-      '    - train.factor',
-      '    metrics:',
-      '    - metrics.json:',
-      '        cache: false',
-      '',
-    ].join('\n'),
-  );
-  const r = await runBuiltCli(['repro'], d);
-  assert.equal(r.code, 0, r.stderr);
-  git(d, 'init', '-q');
-  git(d, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'add', '-A');
-  git(d, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'pipeline');
-  writeFileSync(join(d, 'params.yaml'), 'train:\n  factor: 3\n');
-  writeFileSync(join(d, 'metrics.json'), JSON.stringify({ score: 0.75 }));
-  return d;
-}
-
 before(async () => {
   const b = await launchChromium();
   if (typeof b === 'string') {
@@ -115,107 +50,19 @@ before(async () => {
     return;
   }
   browser = b;
-  seeded = await seedStore({ runs: 12, children: 5 });
-  client = new TrackingClient({
-    store: seeded.store,
-    artifacts: { repositoryFor: (uri) => new LocalArtifactRepository(uri), close() {} },
-  });
-  // a project: listings for the pickers and the test split, a registered model with two versions
-  const project = join(seeded.dir, 'project');
-  const ingest = join(project, 'artifacts/data_ingestion');
-  mkdirSync(ingest, { recursive: true });
-  writeFixtureCsv(join(ingest, 'train.csv'), { n: 300, seed: 1 });
-  writeFixtureCsv(join(ingest, 'test.csv'), { n: 120, seed: 2 });
-  const params = parseParams({});
-  const bundleDir = savedBundle(fixtureBundle({ n: 300 }));
-  for (const [i, runId] of [seeded.runIds[0], seeded.runIds[1]].entries()) {
-    await client.logModel(runId, bundleDir);
-    const v = await client.registerModel(MODEL, `runs:/${runId}/model`);
-    await seeded.store.setModelVersionTag(MODEL, v.version, 'carprice.test.status', 'passed');
-    await seeded.store.setModelVersionTag(MODEL, v.version, 'carprice.test.at', '2026-01-02T03:04:05.000Z');
-    await seeded.store.setModelVersionTag(MODEL, v.version, 'carprice.test.champion', i === 0 ? 'none' : '1');
-  }
-  const repo2 = new LocalArtifactRepository((await seeded.store.getRun(seeded.runIds[1])).info.artifactUri);
-  const slice = (column: string, value: string, mape: number, flagged = false) => ({
-    column,
-    value,
-    n: 40,
-    mae: 50_000,
-    mape,
-    flagged,
-  });
-  await repo2.write(
-    'model_test/report.json',
-    Buffer.from(
-      JSON.stringify({
-        kind: 'carprice-model-test-report',
-        formatVersion: 1,
-        passed: true,
-        failures: [],
-        testedAt: '2026-01-02T03:04:05.000Z',
-        data: { source: 'test.csv', rows: 120, dataHash: 'x' },
-        metrics: { r2: 0.9, mae: 60_000, mape: 0.12 },
-        gates: [{ name: 'min_r2', value: 0.9, threshold: 0.7, passed: true }],
-        champion: null,
-        championNote: 'there is no Production version yet',
-        behaviour: [{ name: 'older is cheaper', passed: true, detail: 'ok on 50 listings' }],
-        slices: {
-          overall: { n: 120, mae: 60_000, mape: 0.12 },
-          minCount: 20,
-          flagRatio: 1.5,
-          slices: [
-            slice('make', 'Maruti', 0.1),
-            slice('make', 'Hyundai', 0.2, true),
-            slice('fuelType', 'Petrol', 0.11),
-          ],
-          flagged: [slice('make', 'Hyundai', 0.2, true)],
-          smallSliceListings: 0,
-        },
-      }),
-    ),
-  );
-  await repo2.write('model_card/model_card.md', Buffer.from('# UsedCarPriceModel v2\n\nIntended use: prices.\n'));
-
-  repo = await pipelineRepo();
-  provider = new ModelProvider({ source: bundleDir });
-  await provider.start();
-  const knownValues = await knownValuesFor(
-    { ...params, data_source: { ...params.data_source, raw_data: 'none.csv' } },
-    project,
-  );
-  app = await buildApp({
-    provider,
-    logRequests: false,
-    docs: false,
-    extend: (a) =>
-      registerDashboard(a, {
-        store: seeded.store,
-        artifactsFor: (uri) => new LocalArtifactRepository(uri),
-        users: 'alice:s3cret',
-        pipelineDir: repo,
-        governance: governanceAdapter(client),
-        knownValues,
-        predict: injectedPredictor(a, {}),
-        versionPredictions: versionPredictionsFor(client, params, project, {}),
-        host: 'prediction API',
-      }),
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  project = await startProjectDashboard({ runs: 12, children: 5, versions: 2 });
+  ({ seeded, client, url } = project);
 });
 
 after(async () => {
   await browser?.close();
-  await app?.close();
-  await provider?.close();
-  await seeded?.store.close();
-  if (repo) rmSync(repo, { recursive: true, force: true });
+  await project?.close();
 });
 
 const signedIn = () =>
   browser!.newContext({
     viewport: { width: 1280, height: 800 },
-    httpCredentials: { username: 'alice', password: 's3cret' },
+    httpCredentials: USER,
   });
 
 describe('dashboard pages in Chromium (mounted on the prediction API)', () => {
@@ -374,7 +221,7 @@ describe('dashboard pages in Chromium (mounted on the prediction API)', () => {
       { width: 1280, height: 800 },
       { width: 390, height: 844 },
     ]) {
-      const ctx = await browser!.newContext({ viewport, httpCredentials: { username: 'alice', password: 's3cret' } });
+      const ctx = await browser!.newContext({ viewport, httpCredentials: USER });
       const { page, problems } = await openPage(ctx);
       await page.goto(`${url}/ui/#/predict`);
       const form = page.getByTestId('predict-form');
@@ -396,7 +243,7 @@ describe('dashboard pages in Chromium (mounted on the prediction API)', () => {
       await form.getByRole('button', { name: 'Predict' }).click();
       await page.getByRole('alert').waitFor();
       assert.match(await page.getByRole('alert').innerText(), /Odometer/);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = await page.evaluate((w) => document.documentElement.scrollWidth - w, viewport.width);
       assert.ok(overflow <= 1, `page ${overflow}px wider than the screen at ${viewport.width}`);
       await page.screenshot({ path: join(shots, `predict-${viewport.width}.png`), fullPage: true });
       // the two 422 answers of the bad odometer (predict and explain) are the only console lines

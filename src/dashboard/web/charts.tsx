@@ -2,7 +2,7 @@
  * Charts: metric histories with uPlot (fast with many points), and small SVG charts for the
  * rest (scatter, parallel coordinates, bars), which need no canvas and scale to any width.
  */
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { fmtAxis, fmtNum } from './format';
 
@@ -63,6 +63,30 @@ export function LineChart({
   return <div class="chart" ref={box} data-testid={`chart-${title}`} />;
 }
 
+/**
+ * The width of a chart's box in CSS pixels, followed as it resizes, so an SVG chart is drawn
+ * at its real size (text stays at its CSS size on a phone instead of shrinking with a fixed
+ * viewBox). Before the first measure: `fallback`.
+ */
+function useBoxWidth(fallback: number, min: number, max: number) {
+  const box = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(fallback);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const measure = () => {
+      const cs = getComputedStyle(el);
+      const inner = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+      if (inner > 0) setWidth(Math.round(Math.min(max, Math.max(min, inner))));
+    };
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return { box, width };
+}
+
 interface Scale {
   (v: number): number;
   ticks: number[];
@@ -112,8 +136,8 @@ export function Scatter({
   zeroLine?: boolean;
   testid?: string;
 }) {
-  const W = 640;
-  const H = 400;
+  const { box, width: W } = useBoxWidth(640, 280, 900);
+  const H = Math.round(Math.min(400, Math.max(240, W * 0.62)));
   const m = { l: 70, r: 16, t: 12, b: 44 };
   const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y);
@@ -131,7 +155,7 @@ export function Scatter({
   const sy = linear(y0, y1, H - m.b, m.t);
   const r = points.length > 2000 ? 1.5 : points.length > 300 ? 2.5 : 4;
   return (
-    <div class="chart" data-testid={testid}>
+    <div class="chart" data-testid={testid} ref={box}>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${yLabel} against ${xLabel}`}>
         {sx.ticks.map((t) => (
           <g key={`x${t}`}>
@@ -276,16 +300,18 @@ export function Bars({
   testid?: string;
   signed?: boolean;
 }) {
-  const W = 640;
+  const { box, width: W } = useBoxWidth(640, 280, 960);
   const row = 22;
   const H = items.length * row + 8;
-  const labelW = 180;
-  const valueW = 110;
+  const labelW = Math.min(240, Math.round(W * 0.36));
+  const valueW = Math.min(110, Math.round(W * 0.22));
+  // about 8 px a character at the charts' 13 px text
+  const maxChars = Math.max(6, Math.floor((labelW - 8) / 8));
   const max = Math.max(...items.map((i) => Math.abs(i.value)), 1e-12);
   const zero = signed ? labelW + (W - labelW - valueW) / 2 : labelW;
   const span = signed ? (W - labelW - valueW) / 2 : W - labelW - valueW;
   return (
-    <div class="chart bars" data-testid={testid}>
+    <div class="chart bars" data-testid={testid} ref={box}>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label="bar chart">
         {items.map((it, i) => {
           const w = (Math.abs(it.value) / max) * span;
@@ -298,7 +324,7 @@ export function Bars({
                 text-anchor="end"
                 style={{ fill: it.flagged ? '#b42318' : undefined }}
               >
-                {it.label.length > 26 ? it.label.slice(0, 25) + '…' : it.label}
+                {it.label.length > maxChars ? it.label.slice(0, maxChars - 1) + '…' : it.label}
               </text>
               <rect
                 x={x}
