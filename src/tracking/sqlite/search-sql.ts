@@ -174,9 +174,9 @@ export interface RunSearchPart {
 
 /**
  * MLflow's run order as parts. Ordering on a metric sorts the runs having it (NaN last
- * whatever the direction), then the runs lacking it, by the remaining clauses. As one
- * ORDER BY that sorts every matching run before the first page is cut; so when the first
- * clause is a metric, param or tag the search is split into the parts that order
+ * whatever the direction), then the runs lacking it, by the remaining clauses. Written as
+ * one ORDER BY, every matching run is sorted before the first page is cut; so when the
+ * first clause is a metric, param or tag the search is split into the parts that order
  * implies: (1) runs with the key (metrics: not NaN) ordered by its value, which the
  * (key, is_nan, value) index hands over already sorted, so a page is an index walk that
  * stops after offset + max matches; (2) metrics only: runs whose value is NaN; (3) runs
