@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { AppError, isAppError } from '../core/errors.js';
 import { replaceDirAtomic, writeFailure, writeFileAtomic } from '../core/atomic-write.js';
 import { stableStringify } from '../core/stable-json.js';
-import { frameFromRecords, type Frame } from '../data/frame.js';
+import { frameFromRecords, takeFrameRows, type Frame } from '../data/frame.js';
 import { FeaturePipeline, type SavedFeaturePipeline } from '../features/feature-pipeline.js';
 import { inverseTarget, type TargetTransformName } from '../features/target-transform.js';
 import { newStats, type TransformStats } from '../features/transformer.js';
@@ -31,6 +31,9 @@ export const BUNDLE_KIND = 'carprice-model-bundle';
 export const BUNDLE_FORMAT_VERSION = 2;
 export const BUNDLE_READ_VERSIONS: readonly number[] = [1, 2];
 export const BUNDLE_FILE = 'bundle.json';
+
+/** Rows predicted at a time by predictFrame. */
+const PREDICT_CHUNK_ROWS = 32_768;
 
 /** The listing fields a bundle accepts. */
 export interface InputSchema {
@@ -195,8 +198,23 @@ export class ModelBundle {
     if (members.length === 0) throw new AppError('MODEL_INVALID', 'a model bundle needs at least one member');
   }
 
-  /** Predict prices (original scale) for validated listings. */
+  /**
+   * Predict prices (original scale) for validated listings. A large frame (training's
+   * reference predictions over millions of rows) is predicted PREDICT_CHUNK_ROWS rows at a
+   * time, so its feature matrices are never built whole; rows are independent, so the
+   * prices are the same.
+   */
   predictFrame(frame: Frame, stats: TransformStats = newStats()): Float64Array {
+    if (frame.nRows > PREDICT_CHUNK_ROWS) {
+      const all = new Float64Array(frame.nRows);
+      const idx = new Int32Array(PREDICT_CHUNK_ROWS);
+      for (let s = 0; s < frame.nRows; s += PREDICT_CHUNK_ROWS) {
+        const ix = idx.subarray(0, Math.min(PREDICT_CHUNK_ROWS, frame.nRows - s));
+        for (let k = 0; k < ix.length; k++) ix[k] = s + k;
+        all.set(this.predictFrame(takeFrameRows(frame, ix), stats), s);
+      }
+      return all;
+    }
     const out = new Float64Array(frame.nRows);
     for (const m of this.members) {
       const z = m.estimator.predict(m.features.transform(frame, stats));

@@ -16,6 +16,7 @@ import { trainBundle } from '../bundle/train-bundle.js';
 import { BatchScorer } from '../bundle/batch-scorer.js';
 import { recordLayout } from '../bundle/record-validation.js';
 import { predictFile, type PredictFileOptions } from './predict.js';
+import type { TreeEnsemble } from '../ml/tree/tree-ensemble.js';
 
 const params = parseParams({});
 const { frame, y, schema } = fixtureFrame({ n: 400, seed: 5 });
@@ -115,4 +116,33 @@ test('worker threads fail on a malformed record with the single-threaded error a
   const two = await run(file, { threads: 2, parallelMinBytes: 0, sliceBytes: 4096 });
   assert.match(one.error ?? '', /^DATA_INVALID: .*bad\.csv:1501: \d+ fields, but the header has \d+/);
   assert.equal(two.error, one.error);
+});
+
+test('predictFrame over more rows than a chunk gives the prices of the rows predicted apart', () => {
+  const big = fixtureFrame({ n: 40_000, seed: 21 }).frame;
+  const all = bundle.predictFrame(big);
+  const half = Array.from({ length: 20_000 }, (_, i) => i);
+  const a = bundle.predictFrame(takeFrameRows(big, half));
+  const b = bundle.predictFrame(
+    takeFrameRows(
+      big,
+      half.map((i) => i + 20_000),
+    ),
+  );
+  for (let i = 0; i < 20_000; i++) {
+    assert.ok(Object.is(all[i], a[i]), `row ${i}`);
+    assert.ok(Object.is(all[i + 20_000], b[i]), `row ${i + 20_000}`);
+  }
+});
+
+test('trees over a column-built matrix sum like over its row-major copy, without building it', () => {
+  const gb = bundle.members.find((m) => m.algo === 'gbdt')!;
+  const X = gb.features.transform(fixtureFrame({ n: 3000, seed: 4 }).frame);
+  assert.ok(X.columns, 'the tree family hands over columns');
+  const trees = (gb.estimator as unknown as { trees: TreeEnsemble }).trees;
+  const byColumns = trees.sumInto(X, new Float64Array(X.nRows), 0.5);
+  assert.equal(Object.getOwnPropertyDescriptor(X, 'data')?.get !== undefined, true);
+  const rowMajor = { nRows: X.nRows, nCols: X.nCols, data: X.data, columnNames: X.columnNames };
+  const byRows = trees.sumInto(rowMajor, new Float64Array(X.nRows), 0.5);
+  assert.deepEqual(byColumns, byRows);
 });

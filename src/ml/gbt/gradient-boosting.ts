@@ -45,6 +45,8 @@ export interface GradientBoostingParams {
   colsample_bynode?: number;
   /** Bins per feature including the missing bin, 2..256. Default 256. */
   max_bin?: number;
+  /** Rows sampled per column to place its bin cut points (default 200,000; all rows below that). */
+  cut_sample?: number;
   objective?: Objective;
   /** Delta of the (pseudo-)Huber losses. Default 1. */
   huber_slope?: number;
@@ -82,6 +84,8 @@ const SPECS: Record<string, ParamSpec> = {
   colsample_bytree: { type: 'number', default: 1, min: 0, exclusiveMin: true, max: 1 },
   colsample_bynode: { type: 'number', default: 1, min: 0, exclusiveMin: true, max: 1 },
   max_bin: { type: 'int', default: 256, min: 2, max: 256 },
+  // rows sampled per column to place its bin cut points (XGBoost/LightGBM sketch the same way)
+  cut_sample: { type: 'int', default: 200_000, min: 1, max: 2147483647 },
   objective: { type: 'enum', default: 'reg:squarederror', values: OBJECTIVES },
   huber_slope: { type: 'number', default: 1, min: 0, exclusiveMin: true },
   base_score: { type: 'number', default: NaN, nullMeans: NaN },
@@ -172,7 +176,11 @@ export class GradientBoostingRegressor implements Regressor {
     const nF = X.nCols;
     const w = options.sampleWeight ?? null;
     const loss = makeLoss(p.objective as Objective, p.huber_slope as number);
-    const binned = binMatrix(X, { maxBin: p.max_bin as number, maxCatNative: p.max_cat_native as number });
+    const binned = binMatrix(X, {
+      maxBin: p.max_bin as number,
+      maxCatNative: p.max_cat_native as number,
+      cutSample: p.cut_sample as number,
+    });
     const lr = p.learning_rate as number;
     const subsample = p.subsample as number;
     const nTreeFeatures = Math.max(1, Math.floor((p.colsample_bytree as number) * nF));

@@ -134,6 +134,7 @@ export class TreeEnsemble {
    * it takes the one-comparison walk.
    */
   sumInto(X: Matrix, out: Float64Array, init: number, from = 0, to = this.roots.length): Float64Array {
+    if (X.columns) return byRowBlocks(X, out, (B, o) => this.sumInto(B, o, init, from, to));
     const { data, nCols, nRows } = X;
     if (from === 0 && to === this.roots.length) {
       // like a JIT: once this ensemble has walked enough (row, tree) pairs, compile it
@@ -173,6 +174,7 @@ export class TreeEnsemble {
    * after COMPILE_AFTER_CELLS (row, tree) pairs (batch prediction of large files).
    */
   sumIntoCompiled(X: Matrix, out: Float64Array, init: number): Float64Array {
+    if (X.columns) return byRowBlocks(X, out, (B, o) => this.sumIntoCompiled(B, o, init));
     const { data, nCols, nRows } = X;
     const parts = (this.compiled ??= compileTrees(this));
     for (let i = 0; i < nRows; i++) out[i] = init;
@@ -276,6 +278,30 @@ export class TreeEnsemble {
       Uint32Array.from(s.catBits),
     );
   }
+}
+
+/** Rows of a column-built matrix copied row-major at a time by `byRowBlocks`. */
+const COLUMN_BLOCK_ROWS = 1024;
+
+/**
+ * Run `f` over a column-built matrix a block of rows at a time, each block copied into a
+ * small row-major buffer: prediction over millions of training rows never builds the
+ * matrix's whole row-major float64 copy (nRows x nCols x 8 bytes: gigabytes).
+ */
+function byRowBlocks(X: Matrix, out: Float64Array, f: (block: Matrix, out: Float64Array) => void): Float64Array {
+  const cols = X.columns!;
+  const p = X.nCols;
+  const buf = new Float64Array(Math.min(X.nRows, COLUMN_BLOCK_ROWS) * p);
+  for (let b = 0; b < X.nRows; b += COLUMN_BLOCK_ROWS) {
+    const e = Math.min(X.nRows, b + COLUMN_BLOCK_ROWS);
+    for (let j = 0; j < p; j++) {
+      const c = cols[j];
+      for (let i = b, k = j; i < e; i++, k += p) buf[k] = c[i];
+    }
+    const n = e - b;
+    f({ nRows: n, nCols: p, data: buf.subarray(0, n * p), columnNames: X.columnNames }, out.subarray(b, e));
+  }
+  return out;
 }
 
 /** (row, tree) pairs walked before `sumInto` compiles the trees: 50,000 rows of 1,200 trees. */
