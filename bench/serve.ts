@@ -137,6 +137,17 @@ function rssMb(pid: number): number {
   }
 }
 
+/** The server's JS heap in use (its /metrics, prom-client's process metrics), MB. */
+async function heapUsedMb(url: string): Promise<number> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const m = /^carprice_nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)/m.exec(text);
+    return m ? Number(m[1]) / 2 ** 20 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const done = new Promise((r) => child.once('exit', r));
@@ -369,6 +380,7 @@ async function main(): Promise<void> {
   if (soakS > 0) {
     const t: number[] = [];
     const rss: number[] = [];
+    const heap: number[] = [];
     const t0 = performance.now();
     let served = 0;
     while (performance.now() - t0 < soakS * 1000) {
@@ -376,20 +388,36 @@ async function main(): Promise<void> {
       served += r.total;
       t.push((performance.now() - t0) / 1000);
       rss.push(rssMb(pid));
+      heap.push(await heapUsedMb(one.url));
     }
-    const after = t.map((x, i) => [x, rss[i]]).filter(([x]) => x > 30);
-    const s =
-      after.length >= 3
+    const slopeOf = (ys: number[]) => {
+      const after = t.map((x, i) => [x / 60, ys[i]]).filter(([x]) => x > 0.5);
+      return after.length >= 3
         ? slope(
-            after.map((a) => a[0] / 60),
+            after.map((a) => a[0]),
             after.map((a) => a[1]),
           )
         : NaN;
+    };
+    const perMin = (s: number) =>
+      Number.isNaN(s)
+        ? 'n/a (soak too short)'
+        : `${s >= 0 ? '+' : ''}${s.toFixed(2)} MB/min (${(s * 60).toFixed(0)} MB/hour)`;
+    // the heap is a sawtooth (each major GC drops it), so a leak shows in the low points:
+    // the lowest reading of the second half against the lowest of the first (after 30 s)
+    const lows = (ys: number[]) => {
+      const after = ys.filter((_, i) => t[i] > 30);
+      const h = Math.floor(after.length / 2);
+      return h >= 1 ? [Math.min(...after.slice(0, h)), Math.min(...after.slice(h))] : [NaN, NaN];
+    };
+    const [r1, r2] = lows(rss);
+    const [h1, h2] = lows(heap);
     console.log(
-      `soak, ${soakS} s at ${rate} req/s (${served} requests), RSS every 10 s: ${rss.map((x) => x.toFixed(0)).join(' ')} MB`,
+      `soak, ${soakS} s at ${rate} req/s (${served} requests), every 10 s: RSS ${rss.map((x) => x.toFixed(0)).join(' ')} MB; JS heap used ${heap.map((x) => x.toFixed(0)).join(' ')} MB`,
     );
     console.log(
-      `  RSS slope after the first 30 s: ${Number.isNaN(s) ? 'n/a (soak too short)' : `${s >= 0 ? '+' : ''}${s.toFixed(2)} MB/min (${(s * 60).toFixed(0)} MB/hour)`}; target: no growth; ${load()}`,
+      `  after the first 30 s: lowest RSS ${r1.toFixed(0)} MB in the first half, ${r2.toFixed(0)} MB in the second; lowest JS heap ${h1.toFixed(1)} -> ${h2.toFixed(1)} MB; ` +
+        `least-squares slope RSS ${perMin(slopeOf(rss))}, heap ${perMin(slopeOf(heap))} (sawtooth: read the lows over a 300 s soak); target: no growth; ${load()}`,
     );
   }
 
