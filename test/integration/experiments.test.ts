@@ -23,6 +23,7 @@ import { trainingSplit, withOverrides } from '../../src/jobs/experiments/experim
 import { crossValidate } from '../../src/jobs/cross-validate.js';
 import { gridPoints, SPACES, tune } from '../../src/jobs/experiments/tune.js';
 import { applyParams } from '../../src/jobs/experiments/apply-params.js';
+import { baseline } from '../../src/jobs/experiments/baseline.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -59,6 +60,28 @@ describe('carprice exp', () => {
   after(async () => {
     await client.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('baseline: the mean predictor (its RMSE computed by hand) and plain OLS on the test split, one nested run each', async () => {
+    const r = await baseline({ params, cwd: dir, env, client });
+    assert.deepEqual(
+      r.models.map((m) => m.name),
+      ['mean-predictor', 'plain-ols'],
+    );
+    const { train, test } = await trainingSplit({ params, cwd: dir, env });
+    const mean = train.y!.reduce((a, b) => a + b, 0) / train.y!.length;
+    const rmse = Math.sqrt(test.y!.reduce((a, b) => a + (b - mean) ** 2, 0) / test.y!.length);
+    const [m, ols] = r.models.map((x) => x.metrics);
+    assert.ok(Math.abs(m.test_rmse - rmse) < 1e-6 * rmse, `${m.test_rmse} vs ${rmse}`);
+    assert.ok(m.test_r2 <= 0.01 && ols.test_r2 > 0.5 && ols.test_rmse < m.test_rmse, JSON.stringify(r.models));
+    const runs = await runsOf(client, 'baseline');
+    const parent = runs.find((x) => x.info.runId === r.parentRunId)!;
+    assert.equal(parent.info.status, 'FINISHED');
+    const kids = runs.filter((x) => parentOf(x) === r.parentRunId);
+    assert.deepEqual(kids.map((k) => `${k.info.runName}:${k.info.status}`).sort(), [
+      'mean-predictor:FINISHED',
+      'plain-ols:FINISHED',
+    ]);
   });
 
   it('the combinations: every algorithm with every variant but OLS without scaling (invariant)', () => {
