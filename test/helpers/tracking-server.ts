@@ -12,7 +12,8 @@ export interface TrackingServer {
   stop(): Promise<void>;
 }
 
-export async function startTrackingServer(dir: string): Promise<TrackingServer> {
+/** `env`: extra environment (e.g. CARPRICE_TRACKING_USERS). */
+export async function startTrackingServer(dir: string, env: Record<string, string> = {}): Promise<TrackingServer> {
   let server: ChildProcessWithoutNullStreams | undefined;
   const uri = await new Promise<string>((res, rej) => {
     server = spawn(
@@ -28,7 +29,7 @@ export async function startTrackingServer(dir: string): Promise<TrackingServer> 
         '--artifacts-destination',
         join(dir, 'arts'),
       ],
-      { cwd: dir, env: cleanEnv() },
+      { cwd: dir, env: cleanEnv(env) },
     );
     let out = '';
     let err = '';
