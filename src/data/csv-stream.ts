@@ -43,7 +43,12 @@ class RecordParser {
   constructor(
     private readonly source: string,
     private readonly maxRecordChars: number,
-  ) {}
+    firstLine = 1,
+    stripBom = true,
+  ) {
+    this.line = this.recordLine = firstLine;
+    this.first = stripBom;
+  }
 
   push(text: string): void {
     if (this.first) {
@@ -129,6 +134,33 @@ class RecordParser {
     if (this.inQuotes) throw new AppError('DATA_INVALID', `${this.source}:${this.recordLine}: a quoted field is never closed; add the closing quote (")`);
     if (this.field.length > 0 || this.fieldStarted || this.record.length > 0) this.endRecord();
   }
+}
+
+/**
+ * The records of a piece of CSV text that holds whole records only (a slice of a file cut
+ * after a line break outside quotes), as non-empty cells (`''` -> null) checked against the
+ * header's width, with the line each starts on. `firstLine` is the file line the text starts
+ * at; `bom` strips a leading byte-order mark (the file's first piece). The errors are
+ * readCsvChunks's, with the same line numbers.
+ */
+export function parseCsvRecords(
+  text: string,
+  o: { source: string; firstLine: number; width?: number; maxRecordChars?: number; bom?: boolean },
+): { rows: Cell[][]; rowNumbers: number[] } {
+  const parser = new RecordParser(o.source, o.maxRecordChars ?? 1 << 20, o.firstLine, o.bom ?? false);
+  parser.push(text);
+  parser.end();
+  const rows: Cell[][] = [];
+  const rowNumbers: number[] = [];
+  for (const { cells, line } of parser.out) {
+    if (o.width !== undefined && cells.length !== o.width)
+      throw new AppError('DATA_INVALID', `${o.source}:${line}: ${cells.length} fields, but the header has ${o.width}; check for an unquoted comma or a missing field`, {
+        details: { line },
+      });
+    rows.push(cells.map((x) => (x === '' ? null : x)));
+    rowNumbers.push(line);
+  }
+  return { rows, rowNumbers };
 }
 
 /**

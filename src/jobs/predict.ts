@@ -15,8 +15,11 @@ import type { Env } from '../config/env.js';
 import type { Params } from '../config/params.js';
 import { ModelBundle } from '../bundle/model-bundle.js';
 import { listingRangeErrors, priceProblem } from '../data/plausible-ranges.js';
-import { ListingValidator, keepRows, type BadCell } from '../data/validate.js';
-import { readListingChunks, schemaFromBundle, withOptionalColumns } from './load-listings.js';
+import { statSync } from 'node:fs';
+import { readListingChunks, schemaFromBundle } from './load-listings.js';
+import { ChunkScorer, EXAMPLES, round2, type ChunkResult, type Prediction } from './predict-chunk.js';
+import { predictCsvParallel } from './predict-parallel.js';
+import { trainingThreads } from './training-options.js';
 
 export interface PredictOptions {
   params: Params;
@@ -30,16 +33,7 @@ export interface PredictOptions {
   onReport?: (summary: string) => void;
 }
 
-export interface Prediction {
-  /** Absent for a file row that could not be priced (see `error`). */
-  predicted_price?: number;
-  /** Source row number when predicting a file. */
-  row?: number;
-  /** Why a file row has no price. */
-  error?: string;
-}
-
-const round2 = (p: number) => Math.round(p * 100) / 100;
+export type { Prediction } from './predict-chunk.js';
 
 /** Prices for listing objects (all valid, or INPUT_INVALID naming every problem), or for a file's rows. */
 export async function predict(o: PredictOptions): Promise<Prediction[]> {
@@ -106,6 +100,12 @@ export interface PredictFileOptions {
   onReport?: (summary: string) => void;
   /** Rows scored at a time (default 2,000). */
   chunkRows?: number;
+  /** Worker threads for a local CSV (default: CARPRICE_THREADS, else the cores; 1 = the calling thread). */
+  threads?: number;
+  /** Smaller files use the calling thread only (default 8 MiB). */
+  parallelMinBytes?: number;
+  /** Bytes per slice handed to a worker (default 256 KiB). */
+  sliceBytes?: number;
 }
 
 export interface PredictFileSummary {
@@ -114,18 +114,27 @@ export interface PredictFileSummary {
   failed: number;
 }
 
-function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** Files smaller than this are scored on the calling thread (workers cost ~0.1 s to start and warm up). */
+const PARALLEL_MIN_BYTES = 8 << 20;
+
+/**
+ * Worker threads for batch prediction: CARPRICE_THREADS, else the cores available; files
+ * under PARALLEL_MIN_BYTES, non-CSV and remote sources, and callers wanting each row
+ * (onRow) use the calling thread only.
+ */
+function predictThreads(o: PredictFileOptions): number {
+  if (o.onRow || !isLocalCsv(o.data)) return 1;
+  try {
+    const st = statSync(o.data);
+    if (!st.isFile() || st.size < (o.parallelMinBytes ?? PARALLEL_MIN_BYTES)) return 1;
+  } catch {
+    return 1; // the streaming path reports a missing file
+  }
+  return o.threads ?? trainingThreads(o.env);
 }
 
-function formatRow(p: Prediction, format: 'csv' | 'jsonl'): string {
-  if (format === 'jsonl') return JSON.stringify(p) + '\n';
-  return `${p.row},${p.predicted_price ?? ''},${p.error ? csvField(p.error) : ''}\n`;
-}
-
-/** Describe a row's bad cells: `odometer: "abc" (not a number); year: "2100" (outside ...)`. */
-function describeCells(cells: readonly BadCell[]): string {
-  return cells.map((b) => `${b.column}: ${JSON.stringify(b.value)} (${b.reason})`).join('; ');
+function isLocalCsv(source: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && source.split(/[?#]/)[0].toLowerCase().endsWith('.csv');
 }
 
 /** Score a listings file chunk by chunk; one output entry per input row. */
@@ -133,59 +142,53 @@ export async function predictFile(o: PredictFileOptions): Promise<PredictFileSum
   const bundle = typeof o.model === 'string' ? ModelBundle.load(o.model) : o.model;
   const schema = schemaFromBundle(bundle.inputSchema);
   const writer = o.out ? new AtomicFileWriter(o.out) : undefined;
+  const wantText = Boolean(o.write || writer);
   const emit = async (text: string) => {
     if (writer) writer.write(text);
     else if (o.write) await o.write(text);
   };
   const summary: PredictFileSummary = { rows: 0, priced: 0, failed: 0 };
   const examples: string[] = [];
-  let validator: ListingValidator | undefined;
+  const add = async (r: ChunkResult) => {
+    summary.rows += r.rows;
+    summary.priced += r.priced;
+    summary.failed += r.failed;
+    for (const e of r.examples) if (examples.length < EXAMPLES) examples.push(e);
+    if (r.text) await emit(r.text);
+  };
+  let missing: string[];
   let source = o.data;
   try {
     if (o.format === 'csv') await emit('row,predicted_price,error\n');
-    for await (const chunk of readListingChunks(o.data, {
-      params: o.params,
-      env: o.env,
-      signal: o.signal,
-      chunkRows: o.chunkRows,
-    })) {
-      if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'prediction interrupted');
-      source = chunk.origin.source;
-      validator ??= new ListingValidator(chunk.columns, schema, chunk.origin, {
-        requireTarget: false,
+    const threads = predictThreads(o);
+    if (threads > 1) {
+      ({ missingOptional: missing } = await predictCsvParallel({
+        path: o.data,
+        bundle,
+        schema,
         ranges: o.params.ranges,
-      });
-      const checked = validator.check(chunk.rows, chunk.rowNumbers);
-      const cellsOf = new Map<number, BadCell[]>();
-      for (const b of checked.bad) cellsOf.set(b.row, [...(cellsOf.get(b.row) ?? []), b]);
-      const keep: number[] = [];
-      for (let i = 0; i < checked.n; i++) if (!checked.rowBad[i]) keep.push(i);
-      const prices = keep.length
-        ? bundle.predictFrame(withOptionalColumns(keepRows(checked, keep).frame, bundle.inputSchema))
-        : new Float64Array(0);
-      let k = 0;
-      let text = '';
-      for (let i = 0; i < checked.n; i++) {
-        const row = chunk.rowNumbers[i];
-        let p: Prediction;
-        if (checked.rowBad[i]) p = { row, error: describeCells(cellsOf.get(row) ?? []) };
-        else {
-          const price = prices[k++];
-          const why = priceProblem(price);
-          p = why ? { row, error: why } : { row, predicted_price: round2(price) };
-        }
-        if (p.error) {
-          summary.failed++;
-          if (examples.length < 5) examples.push(`row ${row}: ${p.error}`);
-        } else summary.priced++;
-        summary.rows++;
-        o.onRow?.(p);
-        if (o.write || writer) text += formatRow(p, o.format);
+        format: o.format,
+        threads,
+        signal: o.signal,
+        sliceBytes: o.sliceBytes,
+        onResult: add,
+      }));
+    } else {
+      let scorer: ChunkScorer | undefined;
+      for await (const chunk of readListingChunks(o.data, {
+        params: o.params,
+        env: o.env,
+        signal: o.signal,
+        chunkRows: o.chunkRows,
+      })) {
+        if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'prediction interrupted');
+        source = chunk.origin.source;
+        scorer ??= new ChunkScorer(bundle, chunk.columns, schema, chunk.origin, o.params.ranges, o.format, wantText);
+        await add(scorer.score(chunk.rows, chunk.rowNumbers, o.onRow));
       }
-      if (text) await emit(text);
+      missing = scorer?.validator.missingOptional ?? [];
     }
     if (summary.rows === 0) throw new AppError('DATA_EMPTY', `${source} has a header but no listings`);
-    const missing = validator?.missingOptional ?? [];
     o.onReport?.(
       `${source}: ${summary.rows} rows, ${summary.priced} priced, ${summary.failed} could not be priced` +
         (examples.length
