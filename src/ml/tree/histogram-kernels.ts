@@ -82,9 +82,14 @@ function fillRowCells(
   }
 }
 
-/** Stride-2 histogram from the non-default cells of rows[start .. end); totals = [sum g, sum h]. */
-export function buildHist2Sparse(
+/**
+ * Histogram from the non-default cells of rows[start .. end); totals = [sum g, sum h].
+ * Stride S = 2 ([g, h] per slot, boosting) or 3 ([g, h, count], CART); the stride test is
+ * loop-invariant, so the two cases cost what two copies of the loop cost.
+ */
+export function buildHistSparse(
   hist: Float64Array,
+  S: 2 | 3,
   rowPtr: Uint32Array,
   slot: Int32Array,
   gh: Gradients,
@@ -93,6 +98,7 @@ export function buildHist2Sparse(
   end: number,
   totals: Float64Array,
 ): void {
+  const counts = S === 3;
   let G = 0;
   let H = 0;
   for (let k = start; k < end; k++) {
@@ -103,40 +109,10 @@ export function buildHist2Sparse(
     H += h;
     const e1 = rowPtr[r + 1];
     for (let e = rowPtr[r]; e < e1; e++) {
-      const x = slot[e] << 1;
+      const x = slot[e] * S;
       hist[x] += g;
       hist[x + 1] += h;
-    }
-  }
-  totals[0] = G;
-  totals[1] = H;
-}
-
-/** Stride-3 ([g, h, count]) histogram from the non-default cells of rows[start .. end). */
-export function buildHist3Sparse(
-  hist: Float64Array,
-  rowPtr: Uint32Array,
-  slot: Int32Array,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-  totals: Float64Array,
-): void {
-  let G = 0;
-  let H = 0;
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    G += g;
-    H += h;
-    const e1 = rowPtr[r + 1];
-    for (let e = rowPtr[r]; e < e1; e++) {
-      const x = slot[e] * 3;
-      hist[x] += g;
-      hist[x + 1] += h;
-      hist[x + 2] += 1;
+      if (counts) hist[x + 2] += 1;
     }
   }
   totals[0] = G;
@@ -266,8 +242,10 @@ export function buildHist2All(
   }
 }
 
-export function buildHist2Some(
+/** Histogram of the listed features (a sampled subset, or any stride-3 build), stride S = 2 or 3 as in buildHistSparse. */
+export function buildHistSome(
   hist: Float64Array,
+  S: 2 | 3,
   bins: Uint8Array,
   nF: number,
   offsets: Int32Array,
@@ -278,6 +256,7 @@ export function buildHist2Some(
   start: number,
   end: number,
 ): void {
+  const counts = S === 3;
   for (let k = start; k < end; k++) {
     const r = rows[k];
     const g = gh[2 * r];
@@ -285,36 +264,10 @@ export function buildHist2Some(
     const base = r * nF;
     for (let q = 0; q < nf; q++) {
       const f = feats[q];
-      const idx = (offsets[f] + bins[base + f]) << 1;
+      const idx = (offsets[f] + bins[base + f]) * S;
       hist[idx] += g;
       hist[idx + 1] += h;
-    }
-  }
-}
-
-export function buildHist3(
-  hist: Float64Array,
-  bins: Uint8Array,
-  nF: number,
-  offsets: Int32Array,
-  feats: Int32Array,
-  nf: number,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-): void {
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    const base = r * nF;
-    for (let q = 0; q < nf; q++) {
-      const f = feats[q];
-      const idx = (offsets[f] + bins[base + f]) * 3;
-      hist[idx] += g;
-      hist[idx + 1] += h;
-      hist[idx + 2] += 1;
+      if (counts) hist[idx + 2] += 1;
     }
   }
 }
