@@ -32,8 +32,10 @@ import { addSegment, addSplitLeaves, partitionRows } from './data-partition.js';
 import {
   buildHist2All,
   buildHist2Slots,
-  buildHistSome,
-  buildHistSparse,
+  buildHist2Some,
+  buildHist2Sparse,
+  buildHist3,
+  buildHist3Sparse,
   fillDefaultBins,
   fillSlots,
   sparseLayout,
@@ -415,7 +417,8 @@ export class TreeGrower {
     const { nFeatures, offsets } = this.binned;
     if (this.sparse) {
       const sp = this.sparse;
-      buildHistSparse(hist, this.stride, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
+      if (this.stride === 2) buildHist2Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
+      else buildHist3Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
       fillDefaultBins(hist, this.stride, offsets, sp.defaultSlot, feats, nf, sp.totals[0], sp.totals[1], end - start);
       return;
     }
@@ -425,8 +428,8 @@ export class TreeGrower {
       if (nf === nFeatures) {
         if (offsets[nFeatures] <= 65536) buildHist2Slots(hist, this.slotTable(), nFeatures, gh, rows, start, end);
         else buildHist2All(hist, bins, nFeatures, this.offs2, gh, rows, start, end);
-      } else buildHistSome(hist, 2, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
-    } else buildHistSome(hist, 3, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
+      } else buildHist2Some(hist, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
+    } else buildHist3(hist, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
   }
 
   private slotTable(): Uint16Array {

@@ -82,14 +82,9 @@ function fillRowCells(
   }
 }
 
-/**
- * Histogram from the non-default cells of rows[start .. end); totals = [sum g, sum h].
- * Stride S = 2 ([g, h] per slot, boosting) or 3 ([g, h, count], CART); the stride test is
- * loop-invariant, so the two cases cost what two copies of the loop cost.
- */
-export function buildHistSparse(
+/** Stride-2 histogram from the non-default cells of rows[start .. end); totals = [sum g, sum h]. */
+export function buildHist2Sparse(
   hist: Float64Array,
-  S: 2 | 3,
   rowPtr: Uint32Array,
   slot: Int32Array,
   gh: Gradients,
@@ -98,7 +93,6 @@ export function buildHistSparse(
   end: number,
   totals: Float64Array,
 ): void {
-  const counts = S === 3;
   let G = 0;
   let H = 0;
   for (let k = start; k < end; k++) {
@@ -109,10 +103,40 @@ export function buildHistSparse(
     H += h;
     const e1 = rowPtr[r + 1];
     for (let e = rowPtr[r]; e < e1; e++) {
-      const x = slot[e] * S;
+      const x = slot[e] << 1;
       hist[x] += g;
       hist[x + 1] += h;
-      if (counts) hist[x + 2] += 1;
+    }
+  }
+  totals[0] = G;
+  totals[1] = H;
+}
+
+/** Stride-3 ([g, h, count]) histogram from the non-default cells of rows[start .. end). */
+export function buildHist3Sparse(
+  hist: Float64Array,
+  rowPtr: Uint32Array,
+  slot: Int32Array,
+  gh: Gradients,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  totals: Float64Array,
+): void {
+  let G = 0;
+  let H = 0;
+  for (let k = start; k < end; k++) {
+    const r = rows[k];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
+    G += g;
+    H += h;
+    const e1 = rowPtr[r + 1];
+    for (let e = rowPtr[r]; e < e1; e++) {
+      const x = slot[e] * 3;
+      hist[x] += g;
+      hist[x + 1] += h;
+      hist[x + 2] += 1;
     }
   }
   totals[0] = G;
@@ -242,10 +266,8 @@ export function buildHist2All(
   }
 }
 
-/** Histogram of the listed features (a sampled subset, or any stride-3 build), stride S = 2 or 3 as in buildHistSparse. */
-export function buildHistSome(
+export function buildHist2Some(
   hist: Float64Array,
-  S: 2 | 3,
   bins: Uint8Array,
   nF: number,
   offsets: Int32Array,
@@ -256,7 +278,6 @@ export function buildHistSome(
   start: number,
   end: number,
 ): void {
-  const counts = S === 3;
   for (let k = start; k < end; k++) {
     const r = rows[k];
     const g = gh[2 * r];
@@ -264,10 +285,36 @@ export function buildHistSome(
     const base = r * nF;
     for (let q = 0; q < nf; q++) {
       const f = feats[q];
-      const idx = (offsets[f] + bins[base + f]) * S;
+      const idx = (offsets[f] + bins[base + f]) << 1;
       hist[idx] += g;
       hist[idx + 1] += h;
-      if (counts) hist[idx + 2] += 1;
+    }
+  }
+}
+
+export function buildHist3(
+  hist: Float64Array,
+  bins: Uint8Array,
+  nF: number,
+  offsets: Int32Array,
+  feats: Int32Array,
+  nf: number,
+  gh: Gradients,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+): void {
+  for (let k = start; k < end; k++) {
+    const r = rows[k];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
+    const base = r * nF;
+    for (let q = 0; q < nf; q++) {
+      const f = feats[q];
+      const idx = (offsets[f] + bins[base + f]) * 3;
+      hist[idx] += g;
+      hist[idx + 1] += h;
+      hist[idx + 2] += 1;
     }
   }
 }
