@@ -1,29 +1,40 @@
 /**
- * bench/serve: the prediction API under load on loopback, against the original's service.
+ * bench/serve: the prediction API's targets (issue 13) and the shadow challenger's cost
+ * (issue 16), each figure printed with its ratio to the target and the load average at the
+ * time (the machine may be shared: CPU times move far less than wall times then).
  *
  * Trains the default model (params.yaml, the blend) on cars24_v3.xlsx, saves the bundle,
- * and starts `carprice serve --model DIR` (the built CLI) as its own process. Then, with
- * autocannon in this process, 8 connections, POST /predict cycling through 500 real
- * listings in the original's request shape:
- *   - cold start: process start to the first 200 from /ready (median of 3 starts);
- *   - throughput: requests/s, p50 and p99 latency as fast as it goes;
- *   - p99 latency at a fixed 1,000 requests/s;
- *   - RSS before and after 100,000 requests;
- *   - the same throughput run against `serve --workers 2`, and its p99 at 1,000 requests/s;
- *   - the server's own CPU time per request (utime + stime from /proc, for both services):
- *     on a machine shared with other jobs this ratio moves far less than requests/s do;
- *   - with --soak S, RSS sampled every 30 s over S seconds of steady load (growth check).
- *   - the original's FastAPI + pandas + scikit-learn + XGBoost service (bench/py/seed-api.py
- *     under Debian's /usr/bin/python3, uvicorn, one worker) under the same load, and the
- *     ratio; skipped with the reason when those packages are missing.
- * Request logs are on (serving.log_requests, as deployed), written to /dev/null. Every
- * figure is printed with the load average at the time: the machine may be shared.
+ * and starts `carprice serve --model DIR` (the built CLI) as its own process, as deployed:
+ * request logs on (to /dev/null), the prediction log on (its own scratch directory).
+ * POST /predict cycles through 500 real listings in the original's request shape.
+ *   1. cold start: process start to the first 200 from /ready, median of 5 starts, wall and
+ *      CPU (all threads, and the main thread alone) by then; target <= 0.5 s;
+ *   2. flat out (autocannon, 8 connections): requests/s and server CPU per request;
+ *   3. at a fixed 1,000 requests/s (this bench's open-loop generator, load-generator.ts, 8
+ *      connections, microsecond latencies, no coordinated omission): p50 / p99 / p99.9;
+ *      target p99 <= 5 ms;
+ *   4. RSS before and after 100,000 more requests; then a soak at 1,000 requests/s with
+ *      RSS every 10 s and its slope (MB/min, least squares) after the first 30 s;
+ *   5. the shadow challenger: a second server with --shadow (the same bundle as challenger:
+ *      as much work again per request), measured at 1,000 requests/s alternately with the
+ *      plain one, ROUNDS times; median p99 side by side; target: shadow adds < 10%;
+ *   6. `serve --workers 2`: flat out and at 1,000 requests/s, and its cold start;
+ *   7. the original's FastAPI + pandas + scikit-learn + XGBoost service (bench/py/seed-api.py
+ *      under Debian's /usr/bin/python3, uvicorn, one worker) flat out, and the ratio
+ *      (target >= 50x requests/s); skipped with the reason when those packages are missing.
  *
- * Usage (from the project root, after npm run build):
- *   node dist/bench/serve.js [--duration 10] [--model DIR] [--no-python] [--amount 100000] [--soak 300]
+ * Usage (from the project root, after npm run build): node dist/bench/serve.js
+ * Defaults finish in about 4 minutes. Knobs (flags or environment variables):
+ *   --duration S        CARPRICE_BENCH_DURATION   seconds per load run (default 8)
+ *   --rate N            CARPRICE_BENCH_RATE       the fixed rate, requests/s (default 1000)
+ *   --amount N          CARPRICE_BENCH_AMOUNT     requests between the two RSS readings (default 100000)
+ *   --soak S            CARPRICE_BENCH_SOAK_S     soak seconds (default 90; 300 for the 5-minute soak)
+ *   --rounds N          CARPRICE_BENCH_ROUNDS     shadow on/off rounds (default 3)
+ *   --model DIR         CARPRICE_BENCH_MODEL      a trained bundle (skips training)
+ *   --no-python         CARPRICE_BENCH_NO_PYTHON=1  skip the original's service
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +44,7 @@ import { loadParams } from '../src/config/params.js';
 import { train } from '../src/jobs/train.js';
 import { loadListings } from '../src/jobs/load-listings.js';
 import { PYTHON, probePython } from './python-peer.js';
+import { fixedRate, type LatencyResult } from './load-generator.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 const CLI = 'dist/src/cli/main.js';
@@ -49,8 +61,9 @@ const FIELDS_CAT = [
   'color',
 ];
 const AS_NUMBER = new Set(['year', 'ownership']);
+const TARGET = { coldStartMs: 500, p99Ms: 5, shadowP99: 0.1, vsOriginal: 50 };
 
-interface Load {
+interface Flat {
   rps: number;
   p50: number;
   p99: number;
@@ -84,19 +97,33 @@ async function waitFor200(url: string, t0: number, timeoutMs: number, child: Chi
     } catch {
       // not listening yet
     }
-    await sleep(5);
+    await sleep(2);
   }
   return -1;
 }
 
-/** CPU seconds (user + system) the process has used so far, from /proc. */
-function cpuSeconds(pid: number): number {
+/** CPU seconds (user + system) from a /proc stat file (the process: all threads; a task: one thread). */
+function statCpu(path: string): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
   } catch {
     return NaN;
   }
+}
+const cpuSeconds = (pid: number) => statCpu(`/proc/${pid}/stat`);
+const mainThreadCpu = (pid: number) => statCpu(`/proc/${pid}/task/${pid}/stat`);
+/** CPU of a process and of its children that are still running (the cluster's workers). */
+function treeCpu(pid: number): number {
+  let s = cpuSeconds(pid);
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`))
+      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean))
+        s += cpuSeconds(Number(c));
+  } catch {
+    // no children file on this kernel
+  }
+  return s;
 }
 
 const load = () => `load ${loadavg()[0].toFixed(1)}`;
@@ -118,12 +145,21 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
-async function startCarprice(
-  model: string,
-  extra: string[] = [],
-): Promise<{ child: ChildProcess; url: string; readyMs: number; readyCpuMs: number }> {
+interface Started {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  readyMs: number;
+  /** CPU by /ready: all threads, and the main thread alone. */
+  readyCpuMs: number;
+  readyMainCpuMs: number;
+  scratch: string;
+}
+
+async function startCarprice(model: string, extra: string[] = []): Promise<Started> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const scratch = mkdtempSync(join(tmpdir(), 'carprice-bench-serve-log-'));
   const devnull = openSync('/dev/null', 'w');
   const t0 = performance.now();
   const child = spawn(
@@ -139,29 +175,36 @@ async function startCarprice(
       String(port),
       '--set',
       'serving.poll_interval_s=0',
+      '--set',
+      `monitoring.log_path=${join(scratch, 'predictions.db')}`,
       ...extra,
     ],
-    {
-      stdio: ['ignore', 'ignore', devnull],
-      env: { ...process.env, CARPRICE_API_TOKEN: '' },
-    },
+    { stdio: ['ignore', 'ignore', devnull], env: { ...process.env, CARPRICE_API_TOKEN: '' } },
   );
   const readyMs = await waitFor200(`${url}/ready`, t0, 120_000, child);
   if (readyMs < 0) throw new Error(`carprice serve ${extra.join(' ')} did not become ready`);
-  return { child, url, readyMs, readyCpuMs: cpuSeconds(child.pid!) * 1000 };
+  return {
+    child,
+    url,
+    port,
+    readyMs,
+    readyCpuMs: cpuSeconds(child.pid!) * 1000,
+    readyMainCpuMs: mainThreadCpu(child.pid!) * 1000,
+    scratch,
+  };
 }
 
-async function run(
-  url: string,
-  bodies: string[],
-  o: { duration?: number; amount?: number; overallRate?: number },
-): Promise<Load> {
+async function stopCarprice(s: Started): Promise<void> {
+  await stop(s.child);
+  rmSync(s.scratch, { recursive: true, force: true });
+}
+
+async function flatOut(url: string, bodies: string[], o: { duration?: number; amount?: number }): Promise<Flat> {
   const r = await autocannon({
     url,
     connections: 8,
     pipelining: 1,
     ...(o.amount ? { amount: o.amount } : { duration: o.duration ?? 10 }),
-    ...(o.overallRate ? { overallRate: o.overallRate } : {}),
     requests: bodies.map((body) => ({
       method: 'POST' as const,
       path: '/predict',
@@ -179,37 +222,82 @@ async function run(
   };
 }
 
-function fmt(l: Load): string {
-  return `${l.rps.toFixed(0).padStart(7)} req/s   p50 ${l.p50.toFixed(2).padStart(6)} ms   p99 ${l.p99.toFixed(2).padStart(6)} ms   (${l.total} requests, ${l.non2xx} non-2xx, ${l.errors} errors; ${load()})`;
+const ms = (x: number) => `${x.toFixed(2).padStart(6)} ms`;
+
+function flatText(l: Flat): string {
+  return `${l.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(l.p50)}   p99 ${ms(l.p99)}   (${l.total} requests, ${l.non2xx} non-2xx, ${l.errors} errors)`;
 }
 
-/** A load run plus the server's CPU µs per request during it. */
-async function measured(
+function rateText(r: LatencyResult): string {
+  return `${r.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(r.p50)}   p99 ${ms(r.p99)}   p99.9 ${ms(r.p999)}   max ${ms(r.max)}   (${r.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`;
+}
+
+/** Server CPU µs per request during `run` (whole process and main thread, or the cluster). */
+async function withCpu<T extends { total: number }>(
   pid: number,
-  url: string,
-  bodies: string[],
-  o: Parameters<typeof run>[2],
-): Promise<Load & { cpuUs: number }> {
-  const c0 = cpuSeconds(pid);
-  const l = await run(url, bodies, o);
-  return { ...l, cpuUs: ((cpuSeconds(pid) - c0) * 1e6) / Math.max(1, l.total) };
+  run: () => Promise<T>,
+  cluster = false,
+): Promise<T & { cpuUs: number; mainUs: number }> {
+  const c0 = cluster ? treeCpu(pid) : cpuSeconds(pid);
+  const m0 = mainThreadCpu(pid);
+  const r = await run();
+  const n = Math.max(1, r.total);
+  return {
+    ...r,
+    cpuUs: (((cluster ? treeCpu(pid) : cpuSeconds(pid)) - c0) * 1e6) / n,
+    mainUs: ((mainThreadCpu(pid) - m0) * 1e6) / n,
+  };
 }
 
-const cpuOf = (l: { cpuUs: number }) => `   server CPU ${l.cpuUs.toFixed(0)} µs/request`;
+const cpuText = (l: { cpuUs: number; mainUs: number }, cluster = false) =>
+  cluster
+    ? `server CPU ${l.cpuUs.toFixed(0)} µs/request (all processes)`
+    : `server CPU ${l.cpuUs.toFixed(0)} µs/request (main thread ${l.mainUs.toFixed(0)})`;
+
+const ratio = (value: number, target: number, better: 'lower' | 'higher') =>
+  `${(value / target).toFixed(2)}x the target${(better === 'lower' ? value <= target : value >= target) ? ' (met)' : ' (NOT met)'}`;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Least-squares slope of y over x. */
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
+  return den > 0 ? num / den : 0;
+}
+
+function knob(flag: string | undefined, env: string, fallback: string): string {
+  return flag ?? process.env[env] ?? fallback;
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      duration: { type: 'string', default: '10' },
+      duration: { type: 'string' },
+      rate: { type: 'string' },
       model: { type: 'string' },
       'no-python': { type: 'boolean' },
-      amount: { type: 'string', default: '100000' },
-      soak: { type: 'string', default: '0' },
+      amount: { type: 'string' },
+      soak: { type: 'string' },
+      rounds: { type: 'string' },
     },
   });
-  const duration = Number(values.duration);
-  const amount = Number(values.amount);
-  const soakS = Number(values.soak);
+  const duration = Number(knob(values.duration, 'CARPRICE_BENCH_DURATION', '8'));
+  const rate = Number(knob(values.rate, 'CARPRICE_BENCH_RATE', '1000'));
+  const amount = Number(knob(values.amount, 'CARPRICE_BENCH_AMOUNT', '100000'));
+  const soakS = Number(knob(values.soak, 'CARPRICE_BENCH_SOAK_S', '90'));
+  const rounds = Number(knob(values.rounds, 'CARPRICE_BENCH_ROUNDS', '3'));
+  const noPython = values['no-python'] === true || process.env.CARPRICE_BENCH_NO_PYTHON === '1';
   if (!existsSync(DATA)) {
     console.log(`skipped: ${DATA} not found (run from the project root next to ../shared)`);
     return;
@@ -218,6 +306,7 @@ async function main(): Promise<void> {
     console.log(`skipped: ${CLI} not found; run npm run build first`);
     return;
   }
+  const tStart = performance.now();
   const params = loadParams({ path: 'params.yaml' });
   const all = await loadListings(DATA, { params });
   const bodies: string[] = [];
@@ -231,9 +320,11 @@ async function main(): Promise<void> {
     }
     bodies.push(JSON.stringify(o));
   }
-  let model = values.model;
+  let model = values.model ?? process.env.CARPRICE_BENCH_MODEL;
+  let trainedDir: string | undefined;
   if (!model) {
-    model = join(mkdtempSync(join(tmpdir(), 'carprice-bench-serve-')), 'model');
+    trainedDir = mkdtempSync(join(tmpdir(), 'carprice-bench-serve-'));
+    model = join(trainedDir, 'model');
     const t = performance.now();
     const r = await train({ params, train: DATA, out: model });
     console.log(
@@ -241,97 +332,155 @@ async function main(): Promise<void> {
     );
   }
   console.log(
-    `load: autocannon, 8 connections, POST /predict over ${bodies.length} real listings, ${duration} s per run, loopback\n`,
+    `POST /predict over ${bodies.length} real listings, loopback, 8 connections, ${duration} s per run; request logs and the prediction log on; ${load()}\n`,
   );
+  const fixed = (port: number) => fixedRate({ host: '127.0.0.1', port, bodies, rate, durationS: duration });
 
-  // cold start
-  const starts: number[] = [];
-  const startCpu: number[] = [];
+  // 1. cold start
+  const starts: Started[] = [];
   for (let i = 0; i < 5; i++) {
     const s = await startCarprice(model);
-    starts.push(s.readyMs);
-    startCpu.push(s.readyCpuMs);
-    await stop(s.child);
+    starts.push(s);
+    await stopCarprice(s);
   }
-  starts.sort((a, b) => a - b);
-  startCpu.sort((a, b) => a - b);
+  const wall = median(starts.map((s) => s.readyMs));
   console.log(
-    `cold start, process start to /ready 200: median ${starts[2].toFixed(0)} ms wall (${starts.map((x) => x.toFixed(0)).join(', ')}), ` +
-      `median ${startCpu[2].toFixed(0)} ms of CPU by then (all threads); ${load()}`,
+    `cold start, process start to /ready 200 (median of 5): ${wall.toFixed(0)} ms wall, ` +
+      `${median(starts.map((s) => s.readyCpuMs)).toFixed(0)} ms CPU (main thread ${median(starts.map((s) => s.readyMainCpuMs)).toFixed(0)} ms); ` +
+      `${ratio(wall, TARGET.coldStartMs, 'lower')} of 500 ms; walls ${starts.map((s) => s.readyMs.toFixed(0)).join(', ')} ms; ${load()}`,
   );
 
-  // one process
+  // 2-4. one process
   const one = await startCarprice(model);
-  await run(one.url, bodies, { amount: 20_000 }); // warm-up: JIT-compiled before anything is measured
-  const carprice = await measured(one.child.pid!, one.url, bodies, { duration });
-  console.log(`carprice, 1 process:        ${fmt(carprice)}${cpuOf(carprice)}`);
-  const fixed = await run(one.url, bodies, { duration, overallRate: 1000 });
-  console.log(`carprice at 1,000 req/s:    ${fmt(fixed)}`);
-  const rssBefore = rssMb(one.child.pid!);
-  const soak = await run(one.url, bodies, { amount });
-  const rssAfter = rssMb(one.child.pid!);
-  console.log(`carprice, ${amount} requests:  ${fmt(soak)}`);
+  const pid = one.child.pid!;
+  await flatOut(one.url, bodies, { amount: 20_000 }); // warm-up: JIT-compiled before anything is measured
+  const flat = await withCpu(pid, () => flatOut(one.url, bodies, { duration }));
+  console.log(`1 process, flat out:          ${flatText(flat)}   ${cpuText(flat)}; ${load()}`);
+  const atRate = await withCpu(pid, () => fixed(one.port));
+  console.log(`1 process at ${rate} req/s:     ${rateText(atRate)}   ${cpuText(atRate)}; ${load()}`);
+  console.log(`  p99 ${atRate.p99.toFixed(2)} ms: ${ratio(atRate.p99, TARGET.p99Ms, 'lower')} of 5 ms`);
+  const rssBefore = rssMb(pid);
+  const many = await flatOut(one.url, bodies, { amount });
+  const rssAfter = rssMb(pid);
+  console.log(`1 process, ${amount} requests: ${flatText(many)}; ${load()}`);
   console.log(
     `RSS of the server: ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after ${amount} more requests`,
   );
   if (soakS > 0) {
-    // steady load for soakS seconds; RSS every 30 s
-    const samples: string[] = [];
+    const t: number[] = [];
+    const rss: number[] = [];
     const t0 = performance.now();
     let served = 0;
     while (performance.now() - t0 < soakS * 1000) {
-      const l = await run(one.url, bodies, { duration: Math.min(30, soakS), overallRate: 2000 });
-      served += l.total;
-      samples.push(`${Math.round((performance.now() - t0) / 1000)} s: ${rssMb(one.child.pid!).toFixed(0)} MB`);
+      const r = await fixedRate({ host: '127.0.0.1', port: one.port, bodies, rate, durationS: 10 });
+      served += r.total;
+      t.push((performance.now() - t0) / 1000);
+      rss.push(rssMb(pid));
     }
-    console.log(`soak, ${soakS} s at up to 2,000 req/s (${served} requests), RSS: ${samples.join(', ')}; ${load()}`);
+    const after = t.map((x, i) => [x, rss[i]]).filter(([x]) => x > 30);
+    const s =
+      after.length >= 3
+        ? slope(
+            after.map((a) => a[0] / 60),
+            after.map((a) => a[1]),
+          )
+        : NaN;
+    console.log(
+      `soak, ${soakS} s at ${rate} req/s (${served} requests), RSS every 10 s: ${rss.map((x) => x.toFixed(0)).join(' ')} MB`,
+    );
+    console.log(
+      `  RSS slope after the first 30 s: ${Number.isNaN(s) ? 'n/a (soak too short)' : `${s >= 0 ? '+' : ''}${s.toFixed(2)} MB/min (${(s * 60).toFixed(0)} MB/hour)`}; target: no growth; ${load()}`,
+    );
   }
-  await stop(one.child);
 
-  // two workers
-  const two = await startCarprice(model, ['--workers', '2']);
-  await run(two.url, bodies, { amount: 20_000 });
-  const workers = await run(two.url, bodies, { duration });
-  console.log(`carprice, --workers 2:      ${fmt(workers)}   (cold start ${two.readyMs.toFixed(0)} ms)`);
-  const workersFixed = await run(two.url, bodies, { duration, overallRate: 1000 });
-  console.log(`--workers 2 at 1,000 req/s: ${fmt(workersFixed)}`);
-  await stop(two.child);
-
-  // the original
-  if (values['no-python']) return;
-  const probe = probePython(
-    ['fastapi', 'uvicorn', 'sklearn', 'xgboost', 'pandas', 'openpyxl'],
-    'install python3-fastapi python3-uvicorn python3-sklearn python3-xgboost python3-pandas python3-openpyxl',
+  // 5. shadow challenger vs none, alternately
+  const shadow = await startCarprice(model, ['--shadow', model]);
+  await flatOut(shadow.url, bodies, { amount: 20_000 });
+  await sleep(2000); // let the challenger's thread drain the warm-up
+  const plainRuns: (LatencyResult & { cpuUs: number; mainUs: number })[] = [];
+  const shadowRuns: (LatencyResult & { cpuUs: number; mainUs: number })[] = [];
+  for (let r = 0; r < rounds; r++) {
+    plainRuns.push(await withCpu(pid, () => fixed(one.port)));
+    shadowRuns.push(await withCpu(shadow.child.pid!, () => fixed(shadow.port)));
+  }
+  const metrics = await (await fetch(`${shadow.url}/metrics`)).text();
+  const series = (name: string) =>
+    metrics
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .map((l) => `${l.slice(name.length).split(' ')[0] || ''} ${l.split(' ').pop()}`)
+      .join(', ');
+  const p99Plain = median(plainRuns.map((x) => x.p99));
+  const p99Shadow = median(shadowRuns.map((x) => x.p99));
+  const added = (p99Shadow - p99Plain) / p99Plain;
+  console.log(`\nshadow challenger (--shadow, same bundle), ${rounds} alternating rounds at ${rate} req/s each:`);
+  console.log(
+    `  without: p99 ${plainRuns.map((x) => x.p99.toFixed(2)).join(' / ')} ms (median ${p99Plain.toFixed(2)}), p50 ${median(plainRuns.map((x) => x.p50)).toFixed(2)} ms, p99.9 ${median(plainRuns.map((x) => x.p999)).toFixed(2)} ms, main thread ${median(plainRuns.map((x) => x.mainUs)).toFixed(0)} µs/request`,
   );
-  if (!probe.ok) {
-    console.log(`\nthe original's service: skipped (${probe.reason})`);
-    return;
-  }
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const t0 = performance.now();
-  const py = spawn(PYTHON, ['bench/py/seed-api.py', DATA, String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  console.log(
+    `  with:    p99 ${shadowRuns.map((x) => x.p99.toFixed(2)).join(' / ')} ms (median ${p99Shadow.toFixed(2)}), p50 ${median(shadowRuns.map((x) => x.p50)).toFixed(2)} ms, p99.9 ${median(shadowRuns.map((x) => x.p999)).toFixed(2)} ms, main thread ${median(shadowRuns.map((x) => x.mainUs)).toFixed(0)} µs/request, all threads ${median(shadowRuns.map((x) => x.cpuUs)).toFixed(0)} (without ${median(plainRuns.map((x) => x.cpuUs)).toFixed(0)})`,
+  );
+  console.log(
+    `  shadow adds ${(added * 100).toFixed(1)}% to p99 (target < 10%${added < TARGET.shadowP99 ? ', met' : ', NOT met'}); challenger: scored ${series('carprice_shadow_predictions_total')}; dropped ${series('carprice_shadow_dropped_total')}; ${load()}`,
+  );
+  await stopCarprice(shadow);
+  await stopCarprice(one);
+
+  // 6. two workers
+  const two = await startCarprice(model, ['--workers', '2']);
+  await flatOut(two.url, bodies, { amount: 20_000 });
+  const twoFlat = await withCpu(two.child.pid!, () => flatOut(two.url, bodies, { duration }), true);
+  console.log(
+    `\n--workers 2, flat out:         ${flatText(twoFlat)}   ${cpuText(twoFlat, true)}; cold start ${two.readyMs.toFixed(0)} ms; ${load()}`,
+  );
+  const twoRate = await withCpu(two.child.pid!, () => fixed(two.port), true);
+  console.log(`--workers 2 at ${rate} req/s:    ${rateText(twoRate)}   ${cpuText(twoRate, true)}; ${load()}`);
+  console.log(`  p99 ${twoRate.p99.toFixed(2)} ms: ${ratio(twoRate.p99, TARGET.p99Ms, 'lower')} of 5 ms`);
+  await stopCarprice(two);
+
+  // 7. the original
   try {
-    const readyMs = await waitFor200(`${url}/health`, t0, 300_000, py);
-    if (readyMs < 0) {
-      console.log(`\nthe original's service: did not start (see its error above)`);
+    if (noPython) return;
+    const probe = probePython(
+      ['fastapi', 'uvicorn', 'sklearn', 'xgboost', 'pandas', 'openpyxl'],
+      'install python3-fastapi python3-uvicorn python3-sklearn python3-xgboost python3-pandas python3-openpyxl',
+    );
+    if (!probe.ok) {
+      console.log(`\nthe original's service: skipped (${probe.reason})`);
       return;
     }
-    const v = probe.versions;
-    await run(url, bodies, { amount: 200 });
-    const seed = await measured(py.pid!, url, bodies, { duration });
-    console.log(
-      `\nthe original (FastAPI ${v.fastapi}, uvicorn ${v.uvicorn}, pandas ${v.pandas}, scikit-learn ${v.sklearn}, XGBoost ${v.xgboost}):`,
-    );
-    console.log(
-      `original, 1 process:        ${fmt(seed)}${cpuOf(seed)}   (start incl. fitting ${(readyMs / 1000).toFixed(1)} s)`,
-    );
-    console.log(
-      `\nratio carprice / original: ${(carprice.rps / seed.rps).toFixed(1)}x requests/s (target >= 50x); ` +
-        `${(seed.cpuUs / carprice.cpuUs).toFixed(1)}x less server CPU per request; p99 ${carprice.p99.toFixed(2)} ms vs ${seed.p99.toFixed(2)} ms`,
-    );
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const t0 = performance.now();
+    const py = spawn(PYTHON, ['bench/py/seed-api.py', DATA, String(port)], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    try {
+      const readyMs = await waitFor200(`${url}/health`, t0, 300_000, py);
+      if (readyMs < 0) {
+        console.log(`\nthe original's service: did not start (see its error above)`);
+        return;
+      }
+      const v = probe.versions;
+      await flatOut(url, bodies, { amount: 200 });
+      const seed = await withCpu(py.pid!, () => flatOut(url, bodies, { duration }));
+      console.log(
+        `\nthe original (FastAPI ${v.fastapi}, uvicorn ${v.uvicorn}, pandas ${v.pandas}, scikit-learn ${v.sklearn}, XGBoost ${v.xgboost}):`,
+      );
+      console.log(
+        `original, 1 process, flat out: ${flatText(seed)}   server CPU ${seed.cpuUs.toFixed(0)} µs/request   (start incl. fitting ${(readyMs / 1000).toFixed(1)} s); ${load()}`,
+      );
+      const x = flat.rps / seed.rps;
+      console.log(
+        `ratio carprice / original: ${x.toFixed(1)}x requests/s, ${ratio(x, TARGET.vsOriginal, 'higher')} of 50x; ` +
+          `${(seed.cpuUs / flat.cpuUs).toFixed(1)}x less server CPU per request; p99 ${flat.p99.toFixed(2)} ms vs ${seed.p99.toFixed(2)} ms`,
+      );
+    } finally {
+      await stop(py);
+    }
   } finally {
-    await stop(py);
+    if (trainedDir) rmSync(trainedDir, { recursive: true, force: true });
+    console.log(`\nbench/serve took ${((performance.now() - tStart) / 1000).toFixed(0)} s; ${load()}`);
   }
 }
 

@@ -70,9 +70,9 @@ export interface TrainBundleOptions {
 /** Default members of the `blend` algorithm. */
 export const BLEND_MEMBERS = ['ridge', 'gbdt'];
 
-function featureConfig(schema: ListingSchema, s: FeatureSettings, algo: string, seed: number): FeatureConfig {
+function featureConfig(schema: ListingSchema, s: FeatureSettings, family: Family, seed: number): FeatureConfig {
   return {
-    family: familyOf(algo),
+    family,
     numeric: [...schema.numeric, ...schema.optionalNumeric],
     categorical: [...schema.categorical],
     referenceYear: s.reference_year,
@@ -135,7 +135,10 @@ export interface PreparedFeatures {
 export type PrepareOptions = Pick<
   TrainBundleOptions,
   'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'signal'
->;
+> & {
+  /** Fit these feature families too (one preparation shared by several algorithms). */
+  alsoFamilies?: readonly Family[];
+};
 
 /** Fit the feature pipelines an algorithm needs on validated training listings. */
 export function prepareFeatures(
@@ -147,11 +150,11 @@ export function prepareFeatures(
   const transform: TargetTransformName = o.features.log_target ? 'log1p' : 'identity';
   const z = forwardTarget(transform, y);
   const families: PreparedFeatures['families'] = {};
-  for (const algo of memberAlgos(o.algo, o.algoParams)) {
-    const family = familyOf(algo);
+  const wanted = new Set([...memberAlgos(o.algo, o.algoParams).map((a) => familyOf(a)), ...(o.alsoFamilies ?? [])]);
+  for (const family of wanted) {
     if (families[family]) continue;
     if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'feature fitting interrupted');
-    const pipeline = new FeaturePipeline(featureConfig(schema, o.features, algo, o.seed));
+    const pipeline = new FeaturePipeline(featureConfig(schema, o.features, family, o.seed));
     families[family] = { pipeline, X: pipeline.fitTransform(frame, z) };
   }
   const nullable = new Set<string>(NULLABLE_CATEGORICAL);
@@ -183,6 +186,19 @@ interface FitPlan {
   finalJobs: FitJob[];
 }
 
+/**
+ * The rows of a matrix or vector that a blend's validation fit uses, made once per source
+ * object and seed: bundles sharing a prepared matrix then share those fits too.
+ */
+const subsets = new WeakMap<object, Map<string, unknown>>();
+function subset<T extends object>(source: object, key: string, make: () => T): T {
+  let m = subsets.get(source);
+  if (!m) subsets.set(source, (m = new Map<string, unknown>()));
+  let v = m.get(key) as T | undefined;
+  if (!v) m.set(key, (v = make()));
+  return v;
+}
+
 function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
   const names = memberAlgos(o.algo, o.algoParams);
   const { z, weights: w } = prep;
@@ -210,7 +226,15 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
   const nVal = Math.max(1, Math.floor(n * 0.15));
   const val = perm.slice(0, nVal).sort();
   const fit = perm.slice(nVal).sort();
-  const valJobs = names.map((a) => job(a, takeRows(matrixOf(a), fit), takeValues(z, fit), w && takeValues(w, fit)));
+  const sub = `${o.seed}:${n}`;
+  const valJobs = names.map((a) =>
+    job(
+      a,
+      subset(matrixOf(a), sub, () => takeRows(matrixOf(a), fit)),
+      subset(z, sub, () => takeValues(z, fit)),
+      w && subset(w, sub, () => takeValues(w, fit)),
+    ),
+  );
   return { names, val: { rows: val, z: takeValues(z, val) }, valJobs, finalJobs };
 }
 
@@ -317,39 +341,108 @@ export async function fitPreparedParallel(
   return (await fitPreparedBatch([{ prep, options: o }], o.threads, o.signal))[0];
 }
 
+/** Identity of an object as a number (for keys of identical fits). */
+const ids = new WeakMap<object, number>();
+let nextId = 1;
+function idOf(o: object | undefined): number {
+  if (!o) return 0;
+  let id = ids.get(o);
+  if (id === undefined) ids.set(o, (id = nextId++));
+  return id;
+}
+
+/** The identity of a fit: algorithm, hyper-parameters and the very objects it is fitted on. */
+export function fitKey(j: FitJob): string {
+  return `${j.algo}|${idOf(j.X)}|${idOf(j.y)}|${idOf(j.sampleWeight)}|${JSON.stringify(Object.entries(j.params).sort())}`;
+}
+
+/** Options of {@link fitPreparedBatch} for callers that fit many related bundles. */
+export interface BatchExtras {
+  /** Receives per bundle the worker seconds of the fits it used (a shared fit counts for each). */
+  seconds?: number[];
+  /** When two jobs are the same fit (default {@link fitKey}: the same objects). */
+  keyOf?: (job: FitJob) => string;
+  /** Models already fitted, by key; new fits are added (shared across batches). */
+  models?: Map<string, Regressor>;
+  /** Called as each fit arrives: fits done, fits to run. */
+  onFitted?: (done: number, total: number) => void;
+}
+
 /**
- * Several bundles at once (cross-validation folds), each the same as `fitPrepared` would
- * give, with all their fits in one pool of up to `threads` worker threads.
+ * Several bundles at once (cross-validation folds, or every algorithm of a comparison on
+ * one fold), each the same as `fitPrepared` would give, with all their fits in one pool of
+ * up to `threads` worker threads. A fit two bundles share (the same algorithm and
+ * hyper-parameters on the same prepared matrix, target and weights: ridge alone and the
+ * blend's ridge member on one fold) runs once, and a fit found in `extra.models` not at
+ * all; the linear fits of one matrix share its Gram matrix (ml/parallel-fit).
  */
 export async function fitPreparedBatch(
   items: readonly { prep: PreparedFeatures; options: TrainBundleOptions }[],
   threads: number,
   signal?: AbortSignal,
+  extra: BatchExtras = {},
 ): Promise<ModelBundle[]> {
   const plans = items.map((it) => planFits(it.prep, it.options));
-  const jobs = plans.flatMap((p) => [...p.valJobs, ...p.finalJobs]);
-  if (threads <= 1 || jobs.length <= 1) return items.map((it) => fitPrepared(it.prep, it.options));
-  // boosting and forests take far longer than linear fits: hand them out first
-  const slow = (j: FitJob) => (familyOf(j.algo) === 'tree' ? 0 : 1);
-  const order = jobs.map((_, i) => i).sort((a, b) => slow(jobs[a]) - slow(jobs[b]) || a - b);
-  const fitted = await fitEstimators(
-    order.map((i) => jobs[i]),
-    { threads, signal },
-  );
+  const all = plans.flatMap((p) => [...p.valJobs, ...p.finalJobs]);
+  const { seconds, models } = extra;
+  if (items.length === 1 && (threads <= 1 || all.length <= 1) && !seconds && !models)
+    return [fitPrepared(items[0].prep, items[0].options)];
+  // identical fits once: job index -> unique job index
+  const key = extra.keyOf ?? fitKey;
+  const uniqueOf = new Map<string, number>();
+  const jobs: FitJob[] = [];
+  const keys: string[] = [];
+  const which = all.map((j) => {
+    const k = key(j);
+    let u = uniqueOf.get(k);
+    if (u === undefined) {
+      uniqueOf.set(k, (u = jobs.length));
+      jobs.push(familyOf(j.algo) === 'linear' ? { ...j, shareCrossProducts: true } : j);
+      keys.push(k);
+    }
+    return u;
+  });
   const byJob = new Array<Regressor>(jobs.length);
-  order.forEach((jobIndex, k) => (byJob[jobIndex] = fitted[k]));
+  const took = new Float64Array(jobs.length);
+  const todo: number[] = [];
+  jobs.forEach((_, u) => {
+    const m = models?.get(keys[u]);
+    if (m) byJob[u] = m;
+    else todo.push(u);
+  });
+  // boosting and forests take far longer than linear fits: hand them out first
+  const slow = (u: number) => (familyOf(jobs[u].algo) === 'tree' ? 0 : 1);
+  const order = todo.sort((a, b) => slow(a) - slow(b) || a - b);
+  let done = 0;
+  const fitted = await fitEstimators(
+    order.map((u) => jobs[u]),
+    {
+      threads,
+      signal,
+      onFitted: (k, _m, s) => {
+        took[order[k]] = s;
+        extra.onFitted?.(++done, order.length);
+      },
+    },
+  );
+  order.forEach((u, k) => {
+    byJob[u] = fitted[k];
+    models?.set(keys[u], fitted[k]);
+  });
   let at = 0;
   return items.map((it, k) => {
     const plan = plans[k];
     const nVal = plan.valJobs.length;
-    const mine = byJob.slice(at, at + nVal + plan.finalJobs.length);
+    const mine = which.slice(at, at + nVal + plan.finalJobs.length);
     at += mine.length;
+    if (seconds) seconds[k] = mine.reduce((a, u) => a + took[u], 0);
+    const models = mine.map((u) => byJob[u]);
     return assemble(
       it.prep,
       it.options,
       plan,
-      chooseWeights(plan, mine.slice(0, nVal), it.options.intervalLevel),
-      mine.slice(nVal),
+      chooseWeights(plan, models.slice(0, nVal), it.options.intervalLevel),
+      models.slice(nVal),
     );
   });
 }

@@ -3,6 +3,7 @@
  * target vector, predict a Float64Array, save as typed JSON tagged {kind, formatVersion}.
  */
 import type { Matrix } from './matrix.js';
+import type { CrossProductsCache } from './linalg/gram.js';
 
 /** What every saved estimator looks like on disk. */
 export interface SavedEstimator {
@@ -18,6 +19,8 @@ export interface FitOptions {
   sampleWeight?: Float64Array;
   /** Aborts long fits (Ctrl-C); the estimator stays unfitted. */
   signal?: AbortSignal;
+  /** Linear models: X^T W X shared with other fits of the same matrix and target (linalg/gram.ts). */
+  crossProducts?: CrossProductsCache;
 }
 
 export interface Regressor {

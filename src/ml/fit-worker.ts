@@ -5,23 +5,38 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { fitJob, type FitJobMessage, type FitReply } from './parallel-fit.js';
+import { CrossProductsCache } from './linalg/gram.js';
 import { fromParts } from './matrix.js';
 
 const port = parentPort;
 if (port) {
   port.on('message', (m: FitJobMessage) => {
-    let reply: FitReply;
-    try {
-      const t0 = performance.now();
-      const saved = fitJob({ ...m, X: fromParts(m.X) }).toJSON();
-      reply = { id: m.id, saved, seconds: (performance.now() - t0) / 1000 };
-    } catch (e) {
-      const err = e as { code?: unknown; message?: unknown };
-      reply = {
-        id: m.id,
-        error: { code: typeof err.code === 'string' ? err.code : 'INTERNAL_ERROR', message: String(err.message ?? e) },
-      };
+    const X = fromParts(m.X);
+    const cache = m.fits.length > 1 ? new CrossProductsCache() : undefined;
+    for (const f of m.fits) {
+      let reply: FitReply;
+      try {
+        const t0 = performance.now();
+        const job = {
+          algo: f.algo,
+          params: f.params,
+          X,
+          y: m.y,
+          ...(m.sampleWeight ? { sampleWeight: m.sampleWeight } : {}),
+        };
+        const saved = fitJob(job, undefined, cache).toJSON();
+        reply = { id: f.id, saved, seconds: (performance.now() - t0) / 1000 };
+      } catch (e) {
+        const err = e as { code?: unknown; message?: unknown };
+        reply = {
+          id: f.id,
+          error: {
+            code: typeof err.code === 'string' ? err.code : 'INTERNAL_ERROR',
+            message: String(err.message ?? e),
+          },
+        };
+      }
+      port.postMessage(reply);
     }
-    port.postMessage(reply);
   });
 }

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { AppError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { makeMatrix } from './matrix.js';
-import { fitEstimators, fitJob, type FitJob } from './parallel-fit.js';
+import { fitEstimators, fitJob, fitUnits, type FitJob } from './parallel-fit.js';
+import { CrossProductsCache } from './linalg/gram.js';
 
 function data(n: number, p: number, seed: number) {
   const rng = new Rng(seed);
@@ -68,4 +69,34 @@ test('a failing job fails the call with its own code; an abort gives INTERRUPTED
   const done = new AbortController();
   done.abort();
   await assert.rejects(fitEstimators(JOBS, { threads: 2, signal: done.signal }), { code: 'INTERRUPTED' });
+});
+
+test('linear fits of one matrix go to one worker as a unit and share its Gram matrix; the models do not change', async () => {
+  const w = new Float64Array(400).fill(1.5);
+  const linear: FitJob[] = ['linear', 'ridge', 'lasso', 'elasticnet'].map((algo) => ({
+    algo,
+    params: algo === 'linear' ? {} : { alpha: 0.01 },
+    X,
+    y,
+    shareCrossProducts: true,
+  }));
+  const jobs: FitJob[] = [
+    JOBS[0],
+    ...linear,
+    { ...linear[1], sampleWeight: w }, // other weights: a unit of its own
+    { ...linear[1], shareCrossProducts: false },
+  ];
+  assert.deepEqual(fitUnits(jobs), [[0], [1, 2, 3, 4], [5], [6]]);
+  // one Gram matrix for the four fits of the unit
+  const cache = new CrossProductsCache();
+  const shared = linear.map((j) => fitJob(j, undefined, cache));
+  assert.equal(cache.computed, 1);
+  const alone = linear.map((j) => fitJob(j));
+  const pooled = await fitEstimators(jobs, { threads: 2 });
+  for (let k = 0; k < linear.length; k++) {
+    assert.deepEqual(shared[k].toJSON(), alone[k].toJSON());
+    assert.deepEqual(pooled[k + 1].toJSON(), alone[k].toJSON());
+  }
+  assert.deepEqual(pooled[6].toJSON(), alone[1].toJSON());
+  assert.deepEqual(pooled[0].toJSON(), fitJob(JOBS[0]).toJSON());
 });

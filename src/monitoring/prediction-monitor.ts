@@ -63,10 +63,15 @@ export class PredictionMonitor {
       metrics,
       logger,
       onDrift: (r, err) => self?.onDrift(r, err),
+      onRestart: () => self?.shadow?.relinkLog(),
     });
     const shadow = o.shadow
       ? new ShadowScorer({
-          record: (rs) => log.record(rs),
+          log: {
+            port: () => log.sidePort(),
+            capacity: o.queueSize,
+            handed: (n, dropped, epoch) => log.sideHanded(n, dropped, epoch),
+          },
           queueSize: o.shadow.queueSize,
           timeoutMs: o.shadow.timeoutMs,
           workerUrl: o.shadow.workerUrl,

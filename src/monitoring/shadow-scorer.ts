@@ -2,8 +2,11 @@
  * Shadow scoring: every logged request is also priced by a challenger model, on its own
  * worker thread (shadow-worker.ts), after the champion's answer has gone out; the
  * challenger's prices go to the prediction log under the same request id (role
- * `challenger`). What the serving thread does per request is bounded: copy the listings
- * into a queue and post them after the current event-loop turn.
+ * `challenger`). What the serving thread does per request is bounded and small: queue the
+ * request, and post the queued requests to the thread in one message every few
+ * milliseconds (or at 64 listings). The thread writes its rows to the log's writer thread
+ * itself, through a port of their own (`logPort`), and answers here with counts only: the
+ * listings cross to the challenger once and its rows never pass through this thread.
  *
  * Failure design (a challenger never affects a response):
  * - queue full (the challenger is slower than the traffic): listings are not shadow-scored,
@@ -14,19 +17,31 @@
  *   counted (worker_crash); a challenger that fails on a listing is logged with its error;
  * - no challenger loaded (yet, or it failed to load): counted (no_model).
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { MonitoringMetrics } from './monitoring-metrics.js';
-import { listingIdOf, type ObservedPrediction, type PredictionRecord } from './prediction-record.js';
-import type { ShadowModelInfo, ShadowReply, ShadowRequest } from './shadow-worker.js';
+import type { ObservedPrediction } from './prediction-record.js';
+import type { ShadowItem, ShadowLogDrops, ShadowModelInfo, ShadowReply, ShadowRequest } from './shadow-worker.js';
+
+/** Where the challenger's rows go: a fresh port to the log's writer thread (null when it is down). */
+export interface ShadowLogLink {
+  /** A new port to the writer and which writer it reaches (its epoch); null while the writer is down. */
+  port(): { port: MessagePort; epoch: number } | null;
+  /** Most challenger rows waiting at the writer before more are dropped. */
+  capacity: number;
+  /** The thread handed `n` rows to writer `epoch` and dropped others (counted in the log's metrics). */
+  handed(n: number, dropped: ShadowLogDrops, epoch: number): void;
+}
 
 export interface ShadowScorerOptions {
   /** Where the challenger's rows go. */
-  record: (records: PredictionRecord[]) => void;
+  log: ShadowLogLink;
   /** Most listings waiting for the challenger (default 1,000). */
   queueSize?: number;
   /** A batch unanswered this long restarts the thread (default 5,000 ms). */
   timeoutMs?: number;
+  /** Longest a request waits here before its batch is posted (default 5 ms). */
+  batchMs?: number;
   metrics?: MonitoringMetrics;
   logger?: Logger;
   /** The worker script (tests substitute a misbehaving one); default shadow-worker.js. */
@@ -35,10 +50,8 @@ export interface ShadowScorerOptions {
 
 type DropReason = 'queue_full' | 'timeout' | 'worker_crash' | 'no_model';
 
-interface Pending {
-  e: ObservedPrediction;
-  ts: number;
-}
+/** Listings per message to the thread, at most (a full batch goes at once). */
+const BATCH_LISTINGS = 64;
 
 export interface ShadowStats {
   scored: number;
@@ -52,12 +65,13 @@ export class ShadowScorer {
   private worker: Worker | undefined;
   private model: { bundle: unknown; info: ShadowModelInfo } | undefined;
   private ready = false;
-  private queue: Pending[] = [];
+  private queue: ShadowItem[] = [];
   private queuedListings = 0;
-  private readonly sent = new Map<number, { items: Pending[]; timer: NodeJS.Timeout }>();
+  private readonly sent = new Map<number, { listings: number; timer: NodeJS.Timeout }>();
   private sentListings = 0;
   private nextId = 1;
   private immediate: NodeJS.Immediate | undefined;
+  private batchTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private backoffMs = 500;
   private closed = false;
@@ -71,12 +85,14 @@ export class ShadowScorer {
   private readonly log: Logger;
   private readonly queueSize: number;
   private readonly timeoutMs: number;
+  private readonly batchMs: number;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly o: ShadowScorerOptions) {
     this.log = o.logger ?? silentLogger;
     this.queueSize = o.queueSize ?? 1000;
     this.timeoutMs = o.timeoutMs ?? 5000;
+    this.batchMs = o.batchMs ?? 5;
   }
 
   /** Load (or replace) the challenger: a saved bundle (ModelBundle.toJSON()) and who it is. */
@@ -94,7 +110,31 @@ export class ShadowScorer {
     w.on('message', (m: ShadowReply) => this.onReply(w, m));
     w.on('error', (e) => this.log.error({ err: e.message }, 'shadow challenger thread crashed'));
     w.on('exit', () => this.onExit(w));
+    this.linkLog(w);
     w.postMessage({ type: 'model', bundle: this.model.bundle, info: this.model.info } satisfies ShadowRequest);
+  }
+
+  /** Give the thread a fresh port to the log's writer (at start, and when the writer restarted). */
+  private linkLog(w: Worker): void {
+    let link: { port: MessagePort; epoch: number } | null = null;
+    try {
+      link = this.o.log.port();
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'shadow rows cannot reach the prediction log');
+    }
+    const msg = {
+      type: 'log',
+      port: link?.port ?? null,
+      epoch: link?.epoch ?? -1,
+      capacity: this.o.log.capacity,
+    } satisfies ShadowRequest;
+    if (link) w.postMessage(msg, [link.port]);
+    else w.postMessage(msg);
+  }
+
+  /** The log's writer thread was restarted: the old port is dead; hand the thread a new one. */
+  relinkLog(): void {
+    if (this.worker) this.linkLog(this.worker);
   }
 
   private onReply(w: Worker, m: ShadowReply): void {
@@ -117,40 +157,15 @@ export class ShadowScorer {
       if (!batch) return;
       clearTimeout(batch.timer);
       this.sent.delete(m.id);
-      let at = 0;
-      for (const p of batch.items) {
-        const n = p.e.listings.length;
-        this.sentListings -= n;
-        const rows = m.rows.slice(at, at + n);
-        at += n;
-        const records: PredictionRecord[] = rows.map((r, i) => ({
-          ts: p.ts,
-          requestId: p.e.requestId,
-          row: i,
-          listingId: listingIdOf(p.e.listings[i]),
-          route: p.e.route,
-          role: 'challenger',
-          modelName: m.info?.name ?? this.model?.info.name ?? 'challenger',
-          modelVersion: m.info?.version ?? null,
-          price: r.price,
-          lower: r.lower,
-          upper: r.upper,
-          level: r.level,
-          latencyMs: m.ms / Math.max(1, m.rows.length),
-          inputs: p.e.listings[i],
-          unseen: r.unseen,
-          error: r.error,
-        }));
-        const failed = records.filter((r) => r.error !== null).length;
-        this.stats_.scored += records.length - failed;
-        this.stats_.failed += failed;
-        this.o.metrics?.shadowScored.inc({ outcome: 'ok' }, records.length - failed);
-        if (failed) this.o.metrics?.shadowScored.inc({ outcome: 'failed' }, failed);
-        try {
-          this.o.record(records);
-        } catch (e) {
-          this.log.warn({ err: (e as Error).message }, 'shadow rows could not be logged');
-        }
+      this.sentListings -= batch.listings;
+      this.stats_.scored += m.ok;
+      this.stats_.failed += m.failed;
+      this.o.metrics?.shadowScored.inc({ outcome: 'ok' }, m.ok);
+      if (m.failed) this.o.metrics?.shadowScored.inc({ outcome: 'failed' }, m.failed);
+      try {
+        this.o.log.handed(m.logged, m.dropped, m.epoch);
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'shadow rows could not be counted');
       }
       this.schedule();
       this.wake();
@@ -178,7 +193,7 @@ export class ShadowScorer {
   private failSent(reason: DropReason): void {
     for (const [, b] of this.sent) {
       clearTimeout(b.timer);
-      for (const p of b.items) this.drop(reason, p.e.listings.length);
+      this.drop(reason, b.listings);
     }
     this.sent.clear();
     this.sentListings = 0;
@@ -201,32 +216,43 @@ export class ShadowScorer {
       this.drop('queue_full', n);
       return;
     }
-    this.queue.push({ e, ts });
+    this.queue.push({ requestId: e.requestId, route: e.route, ts, listings: e.listings });
     this.queuedListings += n;
     this.schedule();
   }
 
+  /** Post the queue after this event-loop turn when it holds a full batch, else within batchMs. */
   private schedule(): void {
     if (!this.ready || this.queue.length === 0 || this.immediate) return;
-    this.immediate = setImmediate(() => {
-      this.immediate = undefined;
-      this.send();
-    });
+    if (this.queuedListings >= BATCH_LISTINGS || this.batchMs <= 0) {
+      if (this.batchTimer) clearTimeout(this.batchTimer);
+      this.batchTimer = undefined;
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        this.send();
+      });
+    } else if (!this.batchTimer) {
+      this.batchTimer = setTimeout(() => {
+        this.batchTimer = undefined;
+        this.send();
+      }, this.batchMs);
+      this.batchTimer.unref();
+    }
   }
 
   private send(): void {
     const w = this.worker;
     if (!w || !this.ready || this.queue.length === 0) return;
     const items = this.queue;
+    const listings = this.queuedListings;
     this.queue = [];
-    const listings = items.flatMap((p) => p.e.listings as Record<string, unknown>[]);
     this.queuedListings = 0;
-    this.sentListings += listings.length;
+    this.sentListings += listings;
     const id = this.nextId++;
     const timer = setTimeout(() => this.onTimeout(w), this.timeoutMs);
     timer.unref();
-    this.sent.set(id, { items, timer });
-    w.postMessage({ type: 'score', id, listings } satisfies ShadowRequest);
+    this.sent.set(id, { listings, timer });
+    w.postMessage({ type: 'score', id, items } satisfies ShadowRequest);
   }
 
   private onTimeout(w: Worker): void {
@@ -259,6 +285,7 @@ export class ShadowScorer {
   async close(): Promise<void> {
     this.closed = true;
     if (this.immediate) clearImmediate(this.immediate);
+    if (this.batchTimer) clearTimeout(this.batchTimer);
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const w = this.worker;
     this.worker = undefined;

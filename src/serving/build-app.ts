@@ -45,6 +45,7 @@ import {
 } from './schemas.js';
 import type { Listing, RowPrediction } from './predictor.js';
 import { scalarText } from '../core/text.js';
+import { serveCompilers } from './json-validator.js';
 import type { ObservedPrediction } from '../monitoring/prediction-record.js';
 
 export interface BuildAppOptions {
@@ -261,6 +262,10 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     childLoggerFactory: (logger) => logger,
     bodyLimit: o.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
+    // requests validated by the API's own compiled checks, responses by JSON.stringify:
+    // neither Ajv nor fast-json-stringify is loaded at start (json-validator.ts)
+    schemaController: { compilersFactory: serveCompilers() },
+    // Ajv's options, for a schema outside json-validator's subset (none of the API's own)
     ajv: {
       customOptions: {
         coerceTypes: false,
@@ -348,19 +353,13 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   const routeConfig =
     (o.rateLimitPerMinute ?? 0) > 0 ? { rateLimit: { max: o.rateLimitPerMinute!, timeWindow: 60_000 } } : {};
   const security = token ? [{ bearerAuth: [] as string[] }] : undefined;
-  // the API's responses are written by JSON.stringify: the handlers build exactly the
-  // documented objects, and compiling a fast-json-stringify serializer per route schema
-  // costs more start-up time than it saves on bodies of a few hundred bytes
-  const serializerCompiler = () => (data: unknown) => JSON.stringify(data);
   const predictionRoute = <T extends RouteSchema>(schema: T) => ({
     schema: servingSchema(schema),
-    serializerCompiler,
     onRequest: token ? authHook : undefined,
     config: { ...routeConfig, docSchema: { ...schema, security } },
   });
   const serviceRoute = <T extends RouteSchema>(schema: T) => ({
     schema: servingSchema(schema),
-    serializerCompiler,
     config: { docSchema: schema },
   });
 

@@ -83,8 +83,14 @@ export function warmupListing(bundle: ModelBundle): Listing {
   return l;
 }
 
-/** Build the predictor and prove it works: the example listing priced alone (thrice) and in a batch. */
-export function warm(bundle: ModelBundle): ServingPredictor {
+/**
+ * Build the predictor and prove it works: the example listing priced alone (thrice) and in
+ * a batch, and explained. With `explain: 'later'` (the first load of a starting server) the
+ * explanation is warmed just after: /ready needs a price, not TreeSHAP's first run, which
+ * costs about as much CPU as the rest of the warm-up; a failure then is logged, and /explain
+ * reports it.
+ */
+export function warm(bundle: ModelBundle, o: { explain?: 'now' | 'later'; logger?: Logger } = {}): ServingPredictor {
   const predictor = createPredictor(bundle);
   const l = warmupListing(bundle);
   let first: number | undefined;
@@ -101,7 +107,18 @@ export function warm(bundle: ModelBundle): ServingPredictor {
       `warm-up failed: a batch of the example listing gave ${many[0]?.price}, one at a time ${first}`,
     );
   if (!(first > 0)) throw new AppError('MODEL_INVALID', `warm-up failed: the example listing was priced ${first}`);
-  if (predictor.explain) predictor.explain(l);
+  if (predictor.explain) {
+    const explain = predictor.explain.bind(predictor);
+    if (o.explain === 'later')
+      setTimeout(() => {
+        try {
+          explain(l);
+        } catch (e) {
+          o.logger?.warn({ err: errorText(e) }, 'explanation warm-up failed; /explain will report it');
+        }
+      }, 0).unref();
+    else explain(l);
+  }
   return predictor;
 }
 
@@ -198,8 +215,8 @@ export class ModelProvider {
     const previous = this.served;
     try {
       const next = isRegistryUri(this.opts.source)
-        ? await this.fromRegistry(o.force === true)
-        : await this.fromDirectory(this.opts.source, 'directory', o.force === true);
+        ? await this.fromRegistry(o.force === true, o.initial === true)
+        : await this.fromDirectory(this.opts.source, 'directory', o.force === true, o.initial === true);
       if (!next) return 'unchanged';
       this.served = next;
       this.lastError = undefined;
@@ -223,7 +240,7 @@ export class ModelProvider {
           'registry unavailable: serving the fallback bundle',
         );
         try {
-          const fb = await this.fromDirectory(this.opts.fallbackDir, 'fallback', true);
+          const fb = await this.fromDirectory(this.opts.fallbackDir, 'fallback', true, true);
           this.served = fb!;
           this.emit({ outcome: 'swapped', model: fb, previous });
           return 'swapped';
@@ -255,7 +272,12 @@ export class ModelProvider {
     return this.client;
   }
 
-  private async fromRegistry(force: boolean): Promise<ServedModel | undefined> {
+  /** How a model is warmed: a starting server answers /ready before the explainer has run once. */
+  private warmOptions(initial: boolean): Parameters<typeof warm>[1] {
+    return { explain: initial ? 'later' : 'now', logger: this.log };
+  }
+
+  private async fromRegistry(force: boolean, initial: boolean): Promise<ServedModel | undefined> {
     const client = this.tracking();
     const source = this.opts.source;
     let uri = source;
@@ -301,13 +323,18 @@ export class ModelProvider {
         await rm(tmp, { recursive: true, force: true });
       }
     }
-    return { bundle, predictor: warm(bundle), info: { ...info, loadedAt: new Date(this.clock.now()).toISOString() } };
+    return {
+      bundle,
+      predictor: warm(bundle, this.warmOptions(initial)),
+      info: { ...info, loadedAt: new Date(this.clock.now()).toISOString() },
+    };
   }
 
   private async fromDirectory(
     dir: string,
     origin: 'directory' | 'fallback',
     force: boolean,
+    initial: boolean,
   ): Promise<ServedModel | undefined> {
     const path = resolve(this.opts.cwd ?? process.cwd(), dir);
     const file = join(path, BUNDLE_FILE);
@@ -320,7 +347,7 @@ export class ModelProvider {
     const stamp = `${st.mtimeMs}:${st.size}`;
     if (!force && this.served?.info.origin === origin && stamp === this.dirStamp) return undefined;
     const bundle = ModelBundle.load(path);
-    const predictor = warm(bundle);
+    const predictor = warm(bundle, this.warmOptions(initial));
     this.dirStamp = stamp;
     const name = path.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
     return {

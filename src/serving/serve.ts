@@ -88,10 +88,14 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   });
   const metrics = new ServingMetrics();
   const inCluster = cluster.isWorker && typeof process.send === 'function';
-  const mon = o.monitoring ? await startMonitoring(o, provider, metrics, log, TrackingClient) : undefined;
+  // the log's writer thread starts while this thread builds the app and loads the model;
+  // both are awaited before the server says it is ready. No request is priced before then
+  // (/predict answers 503 until the model is in), so none misses the log.
+  const monStarting = o.monitoring ? startMonitoring(o, provider, metrics, log, TrackingClient) : undefined;
+  let mon: Awaited<typeof monStarting> = undefined;
   const app = await buildApp({
     provider,
-    onPrediction: mon?.monitor.observe,
+    onPrediction: monStarting ? (e) => mon?.monitor.observe(e) : undefined,
     logger: o.logger,
     logRequests: o.logRequests,
     apiToken: o.env.CARPRICE_API_TOKEN,
@@ -104,12 +108,15 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     metricsText: inCluster ? await workerMetrics(metrics) : undefined,
     worker: inCluster ? cluster.worker?.id : undefined,
     extend: o.extend,
+  }).catch(async (e: unknown) => {
+    await (await monStarting)?.close();
+    throw e;
   });
   try {
     await app.listen({ host: o.host, port: o.port });
   } catch (e) {
     await app.close();
-    await mon?.close();
+    await (await monStarting)?.close();
     throw new AppError('USAGE', `cannot listen on ${o.host}:${o.port}: ${errorText(e)}; pick another --port`, {
       cause: e,
     });
@@ -122,9 +129,10 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   } catch (e) {
     await app.close();
     await provider.close();
-    await mon?.close();
+    await (await monStarting)?.close();
     throw e;
   }
+  mon = await monStarting;
   provider.startPolling(o.pollIntervalS * 1000);
   mon?.startShadow(o.pollIntervalS * 1000);
   const onHup = () => void provider.refresh({ force: true });

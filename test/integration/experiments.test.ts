@@ -18,7 +18,9 @@ import { loadParams, type Params } from '../../src/config/params.js';
 import { TrackingClient } from '../../src/tracking/client.js';
 import { isAppError } from '../../src/core/errors.js';
 import type { Run } from '../../src/tracking/entities.js';
-import { compare, compareCombinations } from '../../src/jobs/experiments/compare.js';
+import { compare, compareCombinations, VARIANTS } from '../../src/jobs/experiments/compare.js';
+import { trainingSplit, withOverrides } from '../../src/jobs/experiments/experiment-runs.js';
+import { crossValidate } from '../../src/jobs/cross-validate.js';
 import { gridPoints, SPACES, tune } from '../../src/jobs/experiments/tune.js';
 import { applyParams } from '../../src/jobs/experiments/apply-params.js';
 
@@ -59,15 +61,17 @@ describe('carprice exp', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the combinations: penalised linear models with every variant, the others with default and raw target', () => {
+  it('the combinations: every algorithm with every variant but OLS without scaling (invariant)', () => {
     const c = compareCombinations(
-      ['linear', 'ridge', 'gbdt', 'blend'],
+      ['linear', 'ridge', 'gbdt'],
       ['default', 'mean-imputer', 'target-encoding', 'no-scaling', 'raw-target'],
     );
     assert.deepEqual(
       c.map((x) => `${x.algo}/${x.variant}`),
       [
         'linear/default',
+        'linear/mean-imputer',
+        'linear/target-encoding',
         'linear/raw-target',
         'ridge/default',
         'ridge/mean-imputer',
@@ -75,9 +79,10 @@ describe('carprice exp', () => {
         'ridge/no-scaling',
         'ridge/raw-target',
         'gbdt/default',
+        'gbdt/mean-imputer',
+        'gbdt/target-encoding',
+        'gbdt/no-scaling',
         'gbdt/raw-target',
-        'blend/default',
-        'blend/raw-target',
       ],
     );
     // the seed's 27-point XGBoost grid
@@ -116,6 +121,40 @@ describe('carprice exp', () => {
     assert.deepEqual(files, ['comparison.csv', 'comparison.md']);
   });
 
+  it('compare shares work without changing a number: each row equals its own cross-validation; identical combinations are named, not run', async () => {
+    const r = await compare({
+      params,
+      cwd: dir,
+      env,
+      client,
+      algos: ['ridge', 'gbdt', 'blend'],
+      variants: ['default', 'no-scaling'],
+      folds: 3,
+      experimentName: 'shared',
+    });
+    // trees ignore scaling: gbdt no-scaling has the same matrices on every fold
+    assert.deepEqual(
+      r.skipped.map((x) => `${x.algo}/${x.variant}`),
+      ['gbdt/no-scaling'],
+    );
+    assert.match(r.skipped[0].reason, /identical in effect to gbdt default/);
+    assert.match(r.table, /not run: gbdt no-scaling: identical in effect/);
+    assert.equal(r.rows.length, 5);
+    // the oracle: plain fold-by-fold cross-validation of each combination on its own
+    const { train, source } = await trainingSplit({ params, cwd: dir, env });
+    for (const row of r.rows) {
+      const alone = await crossValidate({
+        params: withOverrides(params, VARIANTS[row.variant]),
+        data: source,
+        algo: row.algo,
+        folds: 3,
+        listings: train,
+        env,
+      });
+      assert.deepEqual(row.mean, alone.mean, `${row.algo} ${row.variant}`);
+    }
+  });
+
   it('an interruption ends the parent KILLED and keeps the finished children', async () => {
     const ac = new AbortController();
     await assert.rejects(
@@ -124,12 +163,13 @@ describe('carprice exp', () => {
         cwd: dir,
         env,
         client,
-        algos: ['mean', 'ridge', 'lasso'],
-        variants: ['default'],
+        algos: ['mean', 'ridge'],
+        variants: ['default', 'raw-target'],
         folds: 2,
         experimentName: 'interrupted',
         signal: ac.signal,
-        onProgress: (p) => (p.done === 2 ? ac.abort() : undefined),
+        // the default variant's batch has finished when the raw-target batch starts
+        onProgress: (p) => (p.label.startsWith('raw-target:') ? ac.abort() : undefined),
       }),
       (e) => isAppError(e, 'INTERRUPTED'),
     );
@@ -138,10 +178,34 @@ describe('carprice exp', () => {
     assert.equal(parent.info.status, 'KILLED');
     const kids = runs.filter((x) => parentOf(x) === parent.info.runId);
     assert.deepEqual(kids.map((k) => `${k.info.runName}:${k.info.status}`).sort(), [
-      'lasso-default:KILLED',
       'mean-default:FINISHED',
+      'mean-raw-target:KILLED',
       'ridge-default:FINISHED',
+      'ridge-raw-target:KILLED',
     ]);
+  });
+
+  it("tune scores params.yaml's settings with all their rounds (the same as the equal grid point)", async () => {
+    // params.yaml's gbdt equals the grid point 300 / 3 / 0.1: the two must score the same
+    const p = withOverrides(params, [
+      'model_trainer.params.gbdt.n_estimators=300',
+      'model_trainer.params.gbdt.max_depth=3',
+      'model_trainer.params.gbdt.learning_rate=0.1',
+    ]);
+    const r = await tune({
+      params: p,
+      cwd: dir,
+      env,
+      client,
+      algo: 'gbdt',
+      search: 'none',
+      experimentName: 'tune-current',
+    });
+    const twin = r.candidates.find(
+      (c) => c.params.n_estimators === 300 && c.params.max_depth === 3 && c.params.learning_rate === 0.1,
+    )!;
+    assert.equal(r.current.metrics.mape, twin.metrics.mape);
+    assert.equal(r.current.metrics.r2, twin.metrics.r2);
   });
 
   it('tune: the grid and a successive-halving search as nested runs, best params on the parent', async () => {

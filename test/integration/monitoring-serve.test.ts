@@ -154,6 +154,55 @@ test('champion and shadow challenger prices are logged under the request id the 
   }
 });
 
+test("the challenger's rows go to the writer thread directly, are counted on /metrics, and reach a restarted writer", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-mon-'));
+  const s = await serveWith({ dir, shadow: { name: 'challenger-model' } });
+  const challengerRows = async () => {
+    await s.monitor!.shadow!.idle();
+    await s.monitor!.log.flush();
+    const db = openLogDatabase(join(dir, 'predictions.db'), { readonly: true });
+    const rows = [...iterateRecords(db)].filter((r) => r.role === 'challenger');
+    db.close();
+    return rows;
+  };
+  try {
+    const before: string[] = [];
+    for (const l of listings.slice(0, 10)) before.push((await post(`${s.url}/predict`, l)).requestId!);
+    assert.deepEqual((await challengerRows()).map((r) => r.requestId).sort(), [...before].sort());
+    const written = () => /carprice_prediction_log_written_total (\d+)/.exec(text)?.[1];
+    let text = await s.metrics.registry.metrics();
+    assert.equal(written(), '20', 'champion and challenger rows are both counted as written');
+    // the writer thread dies: the log restarts it (after 1 s) and hands the challenger a new
+    // port; rows priced meanwhile are dropped (writer_down). Wait until a request's challenger
+    // row is written again (the restart is slower on a busy machine), then every one is.
+    const log = s.monitor!.log as unknown as { worker: { terminate(): Promise<number> } };
+    await log.worker.terminate();
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 250));
+      const probe = (await post(`${s.url}/predict`, listings[0])).requestId!;
+      if ((await challengerRows()).some((r) => r.requestId === probe)) break;
+      assert.ok(Date.now() < deadline, 'the writer came back within 30 s');
+    }
+    const after: string[] = [];
+    for (const l of listings.slice(10, 20)) after.push((await post(`${s.url}/predict`, l)).requestId!);
+    const rows = await challengerRows();
+    for (const id of after)
+      assert.ok(
+        rows.some((r) => r.requestId === id),
+        `challenger row for ${id} after the restart`,
+      );
+    const db = openLogDatabase(join(dir, 'predictions.db'), { readonly: true });
+    const inLog = [...iterateRecords(db)].length;
+    db.close();
+    text = await s.metrics.registry.metrics();
+    assert.equal(written(), String(inLog), 'every row in the log, and only those, counted as written');
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 for (const mode of ['crash', 'exit', 'hang', 'slow'] as const) {
   test(`a challenger that ${mode === 'slow' ? 'is slow' : mode === 'hang' ? 'hangs' : mode === 'exit' ? 'exits its thread' : 'crashes'} never changes a response; its failures are counted`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'carprice-mon-'));

@@ -94,8 +94,11 @@ export const expCompareCommand: Command = {
 Cross-validates every algorithm (linear, ridge, lasso, elasticnet, tree, forest, gbdt,
 blend) with the transformation choices that matter, one at a time from params.yaml:
   default, mean-imputer, target-encoding (categories with > 8 levels), no-scaling,
-  raw-target (price instead of log price); the input variants run for ridge, lasso and
-  elasticnet (OLS is scale-invariant, trees neither impute nor scale).
+  raw-target (price instead of log price). A combination whose training and test matrices
+  equal an earlier one's on every fold (trees neither impute, one-hot nor scale) is named
+  in the table as identical in effect and not fitted again; OLS without scaling is not run
+  (OLS is scale-invariant). Each variant's feature pipelines are fitted once per fold for
+  every algorithm and all its fits run in one worker pool; forests use 100 trees here.
 One nested run per combination under a parent run holding the winner and the comparison
 table (artifacts comparison.md and comparison.csv).
 

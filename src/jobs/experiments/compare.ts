@@ -8,18 +8,27 @@
  * Variants change one thing from params.yaml at a time: imputation (mean instead of
  * median), encoding (target encoding for every category with more than 8 levels instead of
  * one-hot up to onehot_max_categories), scaling off, and the raw instead of the log price
- * as target. Every algorithm runs the default and the raw target. Imputation, encoding and
- * scaling matter to the penalised linear models (ridge, lasso, elasticnet: they change
- * what the penalty shrinks); tree models keep missing values, code categories and need no
- * scaling, and plain OLS is invariant to scaling and the costliest fit of all (a pivoted
- * QR of ~1,000 columns per fold), so those run the two target choices only.
+ * as target. Every algorithm meets every variant, except plain OLS with scaling off (OLS is
+ * invariant to column scaling: the same predictions up to rounding).
+ *
+ * The work is shared so that the whole comparison costs little more than its distinct
+ * fits (jobs/cross-validate.ts SharedCrossValidation): each variant is one batch whose
+ * feature pipelines are fitted once per fold for all algorithms, whose fits of all folds
+ * run in one worker pool, and whose linear fits of one fold share a Gram matrix; a fit
+ * already made for an earlier variant is reused (the blend's gbdt member does not depend
+ * on how the linear inputs are imputed, encoded or scaled). A combination whose training
+ * and test matrices equal those of an earlier one on every fold (a tree model under a
+ * linear-input variant: trees keep missing values, code categories and ignore scaling) is
+ * listed as identical in effect and not run. Forests are capped at FOREST_TREES trees for
+ * the comparison (stated in the table): their CV error settles long before params.yaml's
+ * count, and they are the one algorithm whose cost would dominate.
  */
 import { AppError } from '../../core/errors.js';
 import { familyOf } from '../../ml/algorithm-catalog.js';
-import { crossValidate } from '../cross-validate.js';
+import type { Params } from '../../config/params.js';
+import { SharedCrossValidation, type CvSpec } from '../cross-validate.js';
 import {
   checkInterrupted,
-  childRun,
   csvTable,
   logTextArtifact,
   markdownTable,
@@ -28,6 +37,10 @@ import {
   withParentRun,
   type ExperimentOptions,
 } from './experiment-runs.js';
+import type { RunInfo } from '../../tracking/entities.js';
+
+/** Trees of a forest in the comparison (params.yaml's count when lower). */
+export const FOREST_TREES = 100;
 
 export const ALL_ALGOS = ['linear', 'ridge', 'lasso', 'elasticnet', 'tree', 'forest', 'gbdt', 'blend'] as const;
 
@@ -39,8 +52,6 @@ export const VARIANTS: Readonly<Record<string, readonly string[]>> = {
   'no-scaling': ['features.scale=false'],
   'raw-target': ['features.log_target=false'],
 };
-const INPUT_VARIANTS = new Set(['mean-imputer', 'target-encoding', 'no-scaling']);
-const PENALISED = new Set(['ridge', 'lasso', 'elasticnet']);
 
 export interface CompareOptions extends ExperimentOptions {
   algos?: readonly string[];
@@ -56,13 +67,22 @@ export interface CompareRow {
   variant: string;
   mean: Record<string, number>;
   std: Record<string, number>;
+  /** Worker seconds of the fits the combination needed (a fit shared by several counts for each). */
   seconds: number;
+}
+
+/** A combination not run, and why. */
+export interface SkippedCombination {
+  algo: string;
+  variant: string;
+  reason: string;
 }
 
 export interface CompareResult {
   parentRunId: string;
   experimentId: string;
   rows: CompareRow[];
+  skipped: SkippedCombination[];
   winner: CompareRow;
   metric: string;
   table: string;
@@ -74,18 +94,32 @@ export function better(metric: string): (a: number, b: number) => number {
   return HIGHER_IS_BETTER.has(metric) ? (a, b) => b - a : (a, b) => a - b;
 }
 
-/** The (algo, variant) combinations compare runs. */
+/** The (algo, variant) combinations compare runs: all but OLS with scaling off. */
 export function compareCombinations(
   algos: readonly string[],
   variants: readonly string[],
 ): Array<{ algo: string; variant: string }> {
-  const out: Array<{ algo: string; variant: string }> = [];
-  for (const algo of algos)
-    for (const variant of variants) {
-      if (INPUT_VARIANTS.has(variant) && !PENALISED.has(algo)) continue;
-      out.push({ algo, variant });
-    }
-  return out;
+  return algos.flatMap((algo) =>
+    variants
+      .filter((variant) => !(algo === 'linear' && variant === 'no-scaling'))
+      .map((variant) => ({ algo, variant })),
+  );
+}
+
+const OLS_SCALING = 'OLS is invariant to column scaling (the same predictions up to rounding)';
+
+/** params.yaml with the comparison's caps: at most FOREST_TREES trees per forest. */
+export function compareParams(params: Params): Params {
+  const forest = params.model_trainer.params.forest ?? {};
+  const trees = Number(forest.n_estimators ?? 100);
+  if (trees <= FOREST_TREES) return params;
+  return {
+    ...params,
+    model_trainer: {
+      ...params.model_trainer,
+      params: { ...params.model_trainer.params, forest: { ...forest, n_estimators: FOREST_TREES } },
+    },
+  };
 }
 
 export async function compare(o: CompareOptions): Promise<CompareResult> {
@@ -99,8 +133,19 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
   if (!['mape', 'rmse', 'mae', 'medape', 'r2', 'within10'].includes(metric))
     throw new AppError('USAGE', `--metric must be one of mape, rmse, mae, medape, r2, within10; got "${metric}"`);
   const folds = o.folds ?? 5;
+  if (!Number.isInteger(folds) || folds < 2)
+    throw new AppError('USAGE', `--folds must be an integer >= 2, got ${folds}`);
   const combos = compareCombinations(algos, variants);
+  const skipped: SkippedCombination[] = algos
+    .filter((a) => a === 'linear' && variants.includes('no-scaling'))
+    .map((algo) => ({ algo, variant: 'no-scaling', reason: OLS_SCALING }));
   const { train, source } = await trainingSplit(o);
+  const base = compareParams(o.params);
+  const forestTrees = Number(base.model_trainer.params.forest?.n_estimators ?? 100);
+  const forestNote =
+    base === o.params
+      ? ''
+      : `forest: ${forestTrees} trees instead of params.yaml's ${String(o.params.model_trainer.params.forest?.n_estimators)} (its CV error settles long before; every other setting as params.yaml)`;
   const experimentName = o.experimentName ?? 'model-comparison';
   return withParentRun(
     o.client,
@@ -116,56 +161,56 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
         algos: algos.join(','),
         variants: variants.join(','),
         seed: o.params.data_ingestion.random_state,
+        ...(forestNote ? { forest_trees: forestTrees } : {}),
       },
     },
     async (parent) => {
+      const cv = new SharedCrossValidation({
+        listings: train,
+        data: source,
+        folds,
+        seed: o.params.data_ingestion.random_state,
+        env: o.env,
+        signal: o.signal,
+      });
       const rows: CompareRow[] = [];
-      for (const [i, c] of combos.entries()) {
+      let finished = 0;
+      // one batch per variant, in the order given: its children end FINISHED when it ends
+      for (const variant of variants) {
+        const mine = combos.filter((c) => c.variant === variant);
+        if (!mine.length) continue;
         checkInterrupted(o.signal);
-        o.onProgress?.({ done: i, total: combos.length, label: `${c.algo} ${c.variant}` });
-        const params = withOverrides(o.params, VARIANTS[c.variant]);
-        const t0 = performance.now();
-        let row: CompareRow | undefined;
-        const overrides = Object.fromEntries(VARIANTS[c.variant].map((s) => s.split('=') as [string, string]));
-        await childRun(
-          o.client,
-          parent,
-          {
-            runName: `${c.algo}-${c.variant}`,
-            params: { algo: c.algo, variant: c.variant, folds, ...overrides },
-            tags: { 'carprice.algo': c.algo, 'carprice.variant': c.variant },
-          },
-          async () => {
-            const r = await crossValidate({
-              params,
-              data: source,
+        const params = withOverrides(base, VARIANTS[variant]);
+        const overrides = Object.fromEntries(VARIANTS[variant].map((s) => s.split('=') as [string, string]));
+        const label = (c: { algo: string; variant: string }) => `${c.algo} ${c.variant}`;
+        const specs: CvSpec[] = mine.map((c) => ({ label: label(c), algo: c.algo, params }));
+        o.onProgress?.({ done: finished, total: combos.length, label: `${variant}: ${mine.length} algorithms` });
+        const results = await childRuns(o, parent, mine, folds, overrides, () =>
+          cv.run(specs, (done, total) =>
+            o.onProgress?.({
+              done: finished + Math.floor((mine.length * done) / Math.max(1, total + 1)),
+              total: combos.length,
+              label: `${variant}: fit ${done} of ${total}`,
+            }),
+          ),
+        );
+        finished += mine.length;
+        mine.forEach((c, i) => {
+          const r = results[i];
+          if (r.sameAs) {
+            skipped.push({
               algo: c.algo,
-              folds,
-              listings: train,
-              env: o.env,
-              signal: o.signal,
+              variant,
+              reason: `identical in effect to ${r.sameAs}: the same training and test matrices on every fold`,
             });
-            row = {
-              algo: c.algo,
-              variant: c.variant,
-              mean: r.mean,
-              std: r.std,
-              seconds: (performance.now() - t0) / 1000,
-            };
-            return {
-              ...Object.fromEntries(Object.entries(r.mean).map(([k, v]) => [`cv_${k}`, v])),
-              ...Object.fromEntries(Object.entries(r.std).map(([k, v]) => [`cv_${k}_sd`, v])),
-              seconds: row.seconds,
-            };
-          },
-          o.report,
-        );
-        if (row) rows.push(row);
-        o.report?.(
-          row
-            ? `${c.algo} ${c.variant}: CV MAPE ${(100 * row.mean.mape).toFixed(2)}%, R² ${row.mean.r2.toFixed(4)} (${row.seconds.toFixed(1)} s)`
-            : `${c.algo} ${c.variant}: failed`,
-        );
+            o.report?.(`${label(c)}: identical in effect to ${r.sameAs} (not run)`);
+            return;
+          }
+          rows.push({ algo: c.algo, variant, mean: r.mean, std: r.std, seconds: r.seconds });
+          o.report?.(
+            `${label(c)}: CV MAPE ${(100 * r.mean.mape).toFixed(2)}%, R² ${r.mean.r2.toFixed(4)} (${r.seconds.toFixed(1)} s of fits)`,
+          );
+        });
       }
       o.onProgress?.({ done: combos.length, total: combos.length, label: 'done' });
       if (!rows.length)
@@ -184,7 +229,7 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
         'CV MAPE %',
         'MAPE sd',
         'MedAPE %',
-        'seconds',
+        'fit s',
       ];
       const cells = sorted.map((r, k) => [
         k + 1,
@@ -199,21 +244,83 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
         (100 * r.mean.medape).toFixed(2),
         r.seconds.toFixed(1),
       ]);
-      const table = markdownTable(headers, cells);
+      const notes = [
+        ...(forestNote ? [`- ${forestNote}`] : []),
+        "- fit s: worker seconds of the fits a combination needed; a fit shared by several (ridge alone and the blend's ridge member) counts for each",
+        ...skipped.map((x) => `- not run: ${x.algo} ${x.variant}: ${x.reason}`),
+      ];
+      const table = markdownTable(headers, cells) + (notes.length ? `\n${notes.join('\n')}\n` : '');
       await logTextArtifact(
         o.client,
         parent.runId,
         'comparison.md',
         `# ${folds}-fold CV on ${train.frame.nRows} training listings, ranked by ${metric}\n\n${table}`,
       );
-      await logTextArtifact(o.client, parent.runId, 'comparison.csv', csvTable(headers, cells));
+      await logTextArtifact(
+        o.client,
+        parent.runId,
+        'comparison.csv',
+        csvTable(
+          [...headers, 'note'],
+          [
+            ...cells.map((c) => [...c, '']),
+            ...skipped.map((x) => ['', x.algo, x.variant, '', '', '', '', '', '', '', '', `not run: ${x.reason}`]),
+          ],
+        ),
+      );
       await o.client.logParams(parent.runId, { winner_algo: winner.algo, winner_variant: winner.variant });
       await o.client.logMetrics(
         parent.runId,
         Object.fromEntries(Object.entries(winner.mean).map(([k, v]) => [`best_cv_${k}`, v])),
       );
       await o.client.setTags(parent.runId, { 'carprice.winner': `${winner.algo} ${winner.variant}` });
-      return { parentRunId: parent.runId, experimentId: parent.experimentId, rows, winner, metric, table };
+      return { parentRunId: parent.runId, experimentId: parent.experimentId, rows, skipped, winner, metric, table };
     },
   );
+}
+
+/**
+ * The nested runs of one variant's combinations: started before `body` runs, FINISHED with
+ * their CV metrics when it returns (a combination identical in effect to an earlier one
+ * keeps that one's metrics, which are its own, and the tag carprice.same_as naming it),
+ * KILLED when interrupted, FAILED when the batch failed.
+ */
+async function childRuns(
+  o: CompareOptions,
+  parent: RunInfo,
+  combos: ReadonlyArray<{ algo: string; variant: string }>,
+  folds: number,
+  overrides: Record<string, string>,
+  body: () => ReturnType<SharedCrossValidation['run']>,
+): ReturnType<SharedCrossValidation['run']> {
+  const runs: string[] = [];
+  for (const c of combos) {
+    const run = await o.client.startRun({
+      experimentId: parent.experimentId,
+      parentRunId: parent.runId,
+      runName: `${c.algo}-${c.variant}`,
+      tags: { 'carprice.algo': c.algo, 'carprice.variant': c.variant },
+    });
+    runs.push(run.runId);
+    await o.client.logParams(run.runId, { algo: c.algo, variant: c.variant, folds, ...overrides });
+  }
+  let results;
+  try {
+    results = await body();
+  } catch (e) {
+    const status = e instanceof AppError && e.code === 'INTERRUPTED' ? 'KILLED' : 'FAILED';
+    for (const id of runs) await o.client.endRun(id, status).catch(() => undefined);
+    throw e;
+  }
+  for (const [i, id] of runs.entries()) {
+    const r = results[i];
+    if (r.sameAs) await o.client.setTags(id, { 'carprice.same_as': r.sameAs });
+    await o.client.logMetrics(id, {
+      ...Object.fromEntries(Object.entries(r.mean).map(([k, v]) => [`cv_${k}`, v])),
+      ...Object.fromEntries(Object.entries(r.std).map(([k, v]) => [`cv_${k}_sd`, v])),
+      seconds: r.seconds,
+    });
+    await o.client.endRun(id, 'FINISHED');
+  }
+  return results;
 }

@@ -277,7 +277,10 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
           const { members, params: longest } = fits[k];
           for (const i of members) {
             const c = cands[i];
-            const metrics = { ...score(model, c, longest), seconds: (seconds * rounds(full[i])) / rounds(longest) };
+            const metrics = {
+              ...score(model, full[i], longest),
+              seconds: (seconds * rounds(full[i])) / rounds(longest),
+            };
             const cand: TuneCandidate = { source: src, rung, rows: X.nRows, params: c, metrics };
             out[i] = cand;
             done++;

@@ -277,3 +277,35 @@ export function centeredCrossProducts(
   }
   return { p, gram: g, xty, xMean, yMean, yy, sumWeights: sw };
 }
+
+/**
+ * Centered cross products memoised by the identity of (data, y, weights): several linear
+ * fits of one matrix (OLS, ridge, lasso and elastic net of one cross-validation fold) form
+ * X^T W X once. The result is shared, so its consumers must not modify it (the solvers copy
+ * what they factor), and a matrix must not be modified while a cache that has seen it lives.
+ */
+export class CrossProductsCache {
+  private readonly seen = new WeakMap<
+    Float64Array,
+    Array<{ y: ArrayLike<number>; weights: Float64Array | undefined; cp: CenteredCrossProducts }>
+  >();
+  /** Products computed (cache misses), for tests and timing. */
+  computed = 0;
+
+  centered(
+    data: Float64Array,
+    nRows: number,
+    nCols: number,
+    y: ArrayLike<number>,
+    weights?: Float64Array,
+  ): CenteredCrossProducts {
+    const list = this.seen.get(data) ?? [];
+    const hit = list.find((e) => e.y === y && e.weights === weights);
+    if (hit && hit.cp.p === nCols) return hit.cp;
+    const cp = centeredCrossProducts(data, nRows, nCols, y, weights);
+    this.computed++;
+    list.push({ y, weights, cp });
+    this.seen.set(data, list);
+    return cp;
+  }
+}

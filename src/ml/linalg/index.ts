@@ -3,7 +3,7 @@
  * matrices, Cholesky, pivoted Householder QR. Used by ml/linear and by features/.
  */
 export { dot, matVec, matTVec, toColumnMajor } from './mat-vec.js';
-export { gram, crossProduct, centeredCrossProducts, type CenteredCrossProducts } from './gram.js';
+export { gram, crossProduct, centeredCrossProducts, CrossProductsCache, type CenteredCrossProducts } from './gram.js';
 export { choleskyInPlace, choleskySolveInPlace } from './cholesky.js';
 export {
   householderQr,

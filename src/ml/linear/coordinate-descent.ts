@@ -158,7 +158,13 @@ export function fitElasticNetState(
     const k = n / sum;
     weights = weights.map((v) => v * k);
   }
-  const cp = centeredCrossProducts(X.data, n, p, y, weights);
+  const cp = (options.crossProducts?.centered.bind(options.crossProducts) ?? centeredCrossProducts)(
+    X.data,
+    n,
+    p,
+    y,
+    weights,
+  );
   const l1 = s.alpha * s.l1Ratio * n;
   const l2 = s.alpha * (1 - s.l1Ratio) * n;
   const r = coordinateDescentGram(cp.gram, cp.xty, cp.yy, p, l1, l2, s.maxIter, s.tol, options.signal);

@@ -61,6 +61,7 @@ function gramSolve(
   y: Float64Array,
   weights: Float64Array | undefined,
   active: readonly number[],
+  cache: FitOptions['crossProducts'],
 ): {
   w: Float64Array;
   xMean: Float64Array;
@@ -70,7 +71,9 @@ function gramSolve(
 } | null {
   const p = X.nCols;
   const pa = active.length;
-  const cp = centeredCrossProducts(X.data, X.nRows, p, y, weights);
+  const cp = cache
+    ? cache.centered(X.data, X.nRows, p, y, weights)
+    : centeredCrossProducts(X.data, X.nRows, p, y, weights);
   const scale = new Float64Array(pa);
   for (let c = 0; c < pa; c++) scale[c] = Math.sqrt(cp.gram[active[c] * p + active[c]]);
   const g = new Float64Array(pa * pa);
@@ -154,7 +157,7 @@ export class LinearRegression extends LinearModel {
 
     const coef = new Float64Array(p);
     const fitInfo: Record<string, number | string | boolean> = { solver: 'qr', rank: 0, dropped_constant: p - pa };
-    const viaGram = pa >= WIDE_COLUMNS ? gramSolve(X, y, w, active) : null;
+    const viaGram = pa >= WIDE_COLUMNS ? gramSolve(X, y, w, active, options.crossProducts) : null;
     if (viaGram) {
       for (let c = 0; c < pa; c++) coef[active[c]] = viaGram.w[c];
       fitInfo.solver = viaGram.solver;

@@ -67,7 +67,13 @@ export class Ridge extends LinearModel {
     const weights = options.sampleWeight;
     checkFitInput(this.kind, X, y, weights);
     const p = X.nCols;
-    const cp = centeredCrossProducts(X.data, X.nRows, p, y, weights);
+    const cp = (options.crossProducts?.centered.bind(options.crossProducts) ?? centeredCrossProducts)(
+      X.data,
+      X.nRows,
+      p,
+      y,
+      weights,
+    );
     const { w, jitter } = solveRidgeNormalEquations(cp.gram, cp.xty, p, this.alpha);
     let intercept = cp.yMean;
     for (let j = 0; j < p; j++) intercept -= w[j] * cp.xMean[j];
