@@ -26,6 +26,7 @@ import { equalsClause } from '../tracking/search-filter.js';
 import { rowOf, searchRunsPage } from './runs-api.js';
 import { pipelineView } from './pipeline-api.js';
 import type { DashboardOptions } from './types.js';
+import { collectPages } from '../tracking/all-pages.js';
 
 export type { DashboardOptions } from './types.js';
 
@@ -275,18 +276,16 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
       // ---------------------------------------------------------------- experiments and runs
       ui.get('/api/experiments', async (req) => {
         const view = str(req.query, 'view') === 'all' ? 'ALL' : 'ACTIVE_ONLY';
-        const out = [];
-        let token: string | undefined;
-        do {
-          const page = await store.searchExperiments({
-            viewType: view as 'ALL',
-            maxResults: 1000,
-            pageToken: token,
-            orderBy: ['last_update_time DESC'],
-          });
-          out.push(...page.items);
-          token = page.nextPageToken;
-        } while (token && out.length < 10_000);
+        const out = await collectPages(
+          (pageToken) =>
+            store.searchExperiments({
+              viewType: view as 'ALL',
+              maxResults: 1000,
+              pageToken,
+              orderBy: ['last_update_time DESC'],
+            }),
+          10_000,
+        );
         return {
           experiments: out.map((e) => ({
             id: e.experimentId,
@@ -341,14 +340,15 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
         await runOf(id);
         const out: Record<string, Array<[number, number, number | string]>> = {};
         for (const key of keys) {
-          const pts: Array<[number, number, number | string]> = [];
-          let token: string | undefined;
-          do {
-            const page = await store.getMetricHistory(id, key, { maxResults: 25_000, pageToken: token });
-            for (const m of page.items)
-              pts.push([m.step, m.timestamp, Number.isFinite(m.value) ? m.value : String(m.value)]);
-            token = page.nextPageToken;
-          } while (token && pts.length < 100_000);
+          const points = await collectPages(
+            (pageToken) => store.getMetricHistory(id, key, { maxResults: 25_000, pageToken }),
+            100_000,
+          );
+          const pts = points.map((m): [number, number, number | string] => [
+            m.step,
+            m.timestamp,
+            Number.isFinite(m.value) ? m.value : String(m.value),
+          ]);
           pts.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
           out[key] = pts;
         }
@@ -405,13 +405,10 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
 
       // ---------------------------------------------------------------- models
       ui.get('/api/models', async () => {
-        const out = [];
-        let token: string | undefined;
-        do {
-          const page = await store.searchRegisteredModels({ maxResults: 1000, pageToken: token });
-          out.push(...page.items);
-          token = page.nextPageToken;
-        } while (token && out.length < 10_000);
+        const out = await collectPages(
+          (pageToken) => store.searchRegisteredModels({ maxResults: 1000, pageToken }),
+          10_000,
+        );
         return {
           models: out.map((m) => ({
             name: m.name,
@@ -433,17 +430,11 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
           listing = await g.listModelVersions(name);
           history = await g.history(name);
         } else {
-          const versions = [];
-          let token: string | undefined;
-          do {
-            const page = await store.searchModelVersions({
-              filter: equalsClause('name', name).clause,
-              maxResults: 1000,
-              pageToken: token,
-            });
-            versions.push(...page.items.filter((v) => v.name === name));
-            token = page.nextPageToken;
-          } while (token);
+          const versions = (
+            await collectPages((pageToken) =>
+              store.searchModelVersions({ filter: equalsClause('name', name).clause, maxResults: 1000, pageToken }),
+            )
+          ).filter((v) => v.name === name);
           listing = {
             name,
             consistent: true,

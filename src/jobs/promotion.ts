@@ -21,6 +21,7 @@ import type { ModelVersion, Stage } from '../tracking/entities.js';
 import type { TrackingClient } from '../tracking/client.js';
 import { equalsClause } from '../tracking/search-filter.js';
 import { TEST_TAGS } from './model-test.js';
+import { collectPages } from '../tracking/all-pages.js';
 
 export const CHAMPION = 'champion';
 export const CHALLENGER = 'challenger';
@@ -88,13 +89,9 @@ export interface PromoteOptions extends GovernanceOptions {
 export async function modelVersions(client: TrackingClient, name: string): Promise<ModelVersion[]> {
   const model = await client.store.getRegisteredModel(name);
   const { clause } = equalsClause('name', name);
-  const out: ModelVersion[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.store.searchModelVersions({ filter: clause, maxResults: 1000, pageToken: token });
-    out.push(...page.items.filter((v) => v.name === name));
-    token = page.nextPageToken;
-  } while (token);
+  const out = (
+    await collectPages((pageToken) => client.store.searchModelVersions({ filter: clause, maxResults: 1000, pageToken }))
+  ).filter((v) => v.name === name);
   // MLflow's search leaves aliases out; the registered model has them all
   for (const v of out) v.aliases = model.aliases.filter((a) => a.version === v.version).map((a) => a.alias);
   return out.sort((a, b) => Number(a.version) - Number(b.version));

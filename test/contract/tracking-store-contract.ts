@@ -529,6 +529,48 @@ export function trackingStoreContract(name: string, factory: () => Promise<Store
             'child',
           ]);
         });
+        it('orders by a metric with NaN after numbers and missing last, the same through every page size', async () => {
+          const acc: [string, number][] = [
+            ['r1', Number.NaN],
+            ['r2', 0.9],
+            ['r3', 0.9],
+            ['r4', 0.1],
+            ['r5', Number.NaN],
+          ];
+          for (const [n, value] of acc)
+            await store.logBatch(ids[n], { metrics: [{ key: 'acc', value, timestamp: 1, step: 0 }] });
+          const cases: [string[], string[]][] = [
+            [['metrics.acc DESC'], ['r3', 'r2', 'r4', 'r5', 'r1', 'child']],
+            [['metrics.acc ASC'], ['r4', 'r3', 'r2', 'r5', 'r1', 'child']],
+            [
+              ['metrics.acc DESC', 'attributes.start_time ASC'],
+              ['r2', 'r3', 'r4', 'r1', 'r5', 'child'],
+            ],
+            [['params.model DESC'], ['r3', 'r1', 'r5', 'r2', 'r4', 'child']],
+          ];
+          for (const [orderBy, expected] of cases) {
+            assert.deepEqual(await search(undefined, orderBy), expected, orderBy.join(', '));
+            for (let size = 1; size <= expected.length + 1; size++) {
+              const seen: string[] = [];
+              let token: string | undefined;
+              do {
+                const p = await store.searchRuns({
+                  experimentIds: [sexp],
+                  orderBy,
+                  maxResults: size,
+                  pageToken: token,
+                });
+                seen.push(...names(p.items));
+                token = p.nextPageToken;
+              } while (token);
+              assert.deepEqual(seen, expected, `${orderBy.join(', ')} in pages of ${size}`);
+            }
+          }
+          assert.deepEqual(await search("params.model = 'gbt'", ['metrics.acc DESC']), ['r2', 'r5']);
+          assert.deepEqual(await search('metrics.acc > 0', ['metrics.acc ASC']), ['r4', 'r3', 'r2']);
+          const pinned = `attributes.run_id IN ('${ids.r1}', '${ids.r2}', '${ids.child}')`;
+          assert.deepEqual(await search(pinned, ['metrics.acc DESC']), ['r2', 'r1', 'child']);
+        });
         it('pages with tokens until there is none', async () => {
           const seen: string[] = [];
           let token: string | undefined;

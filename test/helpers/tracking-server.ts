@@ -1,7 +1,8 @@
 /**
  * `carprice tracking serve` as a child process for integration tests: the built CLI on
- * port 0 with a SQLite backend and an artifact folder under `dir`; resolves with its URL
- * once it listens, and stops it (SIGTERM, then waits for it to close).
+ * port 0 with a SQLite backend (or `backendStoreUri`) and an artifact folder under `dir`;
+ * resolves with its URL once it listens, and stops it (SIGTERM, then waits for it to
+ * close) or kills it (e.g. SIGKILL). `output()` is everything it printed so far.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
@@ -10,11 +11,21 @@ import { BUILT_CLI, cleanEnv } from './built-cli.js';
 export interface TrackingServer {
   uri: string;
   stop(): Promise<void>;
+  kill(signal: NodeJS.Signals): Promise<void>;
+  output(): string;
 }
 
-/** `env`: extra environment (e.g. CARPRICE_TRACKING_USERS). */
-export async function startTrackingServer(dir: string, env: Record<string, string> = {}): Promise<TrackingServer> {
+export interface TrackingServerOptions {
+  /** Default: sqlite:///<dir>/server.db. */
+  backendStoreUri?: string;
+  /** Extra environment (e.g. CARPRICE_TRACKING_USERS). */
+  env?: Record<string, string>;
+}
+
+export async function startTrackingServer(dir: string, opts: TrackingServerOptions = {}): Promise<TrackingServer> {
   let server: ChildProcessWithoutNullStreams | undefined;
+  let out = '';
+  let err = '';
   const uri = await new Promise<string>((res, rej) => {
     server = spawn(
       process.execPath,
@@ -25,14 +36,12 @@ export async function startTrackingServer(dir: string, env: Record<string, strin
         '--port',
         '0',
         '--backend-store-uri',
-        `sqlite:///${join(dir, 'server.db')}`,
+        opts.backendStoreUri ?? `sqlite:///${join(dir, 'server.db')}`,
         '--artifacts-destination',
         join(dir, 'arts'),
       ],
-      { cwd: dir, env: cleanEnv(env) },
+      { cwd: dir, env: cleanEnv(opts.env) },
     );
-    let out = '';
-    let err = '';
     server.stderr.on('data', (d) => (err += d));
     server.stdout.on('data', (d) => {
       out += d;
@@ -41,13 +50,12 @@ export async function startTrackingServer(dir: string, env: Record<string, strin
     });
     server.on('close', (code) => rej(new Error(`tracking server exited early (${code}): ${err}`)));
   });
-  return {
-    uri,
-    stop: async () => {
-      if (server && server.exitCode === null) {
-        server.kill('SIGTERM');
-        await new Promise((r) => server!.once('close', r));
-      }
-    },
+  const kill = async (signal: NodeJS.Signals) => {
+    if (server && server.exitCode === null && server.signalCode === null) {
+      const closed = new Promise((r) => server!.once('close', r));
+      server.kill(signal);
+      await closed;
+    }
   };
+  return { uri, stop: () => kill('SIGTERM'), kill, output: () => out + err };
 }

@@ -21,7 +21,7 @@ describe('dashboard served by carprice tracking serve', () => {
     const store = new SqliteTrackingStore({ path: join(dir, 'server.db'), defaultArtifactRoot: join(dir, 'arts') });
     await store.createExperiment('secret-cars');
     await store.close();
-    const server = await startTrackingServer(dir, { CARPRICE_TRACKING_USERS: 'alice:s3cret' });
+    const server = await startTrackingServer(dir, { env: { CARPRICE_TRACKING_USERS: 'alice:s3cret' } });
     try {
       for (const path of ['/ui/', '/ui/assets/app.js', '/ui/assets/app.css', '/ui/api/experiments']) {
         const r = await fetch(server.uri + path);

@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { isAppError } from '../../src/core/errors.js';
-import { PG_SCHEMA_VERSION } from '../../src/tracking/postgres/pg-migrations.js';
+import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../../src/tracking/postgres/pg-migrations.js';
 import { migratePgDatabase } from '../../src/tracking/postgres/pg-migrate-database.js';
 import { PgTrackingStore } from '../../src/tracking/postgres/pg-tracking-store.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres-cluster.js';
@@ -44,6 +44,8 @@ async function dumpSchema(c: pg.Client): Promise<string> {
   return `${out.join('\n\n')}\n\n${idx.rows.map((r) => r.line).join('\n')}\n`;
 }
 
+const ALL_VERSIONS = PG_MIGRATIONS.map((m) => m.version);
+
 const cluster = await startPostgres();
 if (typeof cluster === 'string') {
   test('PostgreSQL migrations', { skip: cluster }, () => {});
@@ -55,7 +57,7 @@ if (typeof cluster === 'string') {
     it('produce the snapshotted schema, and re-running is a no-op', async () => {
       const conn = await c.newDatabase();
       const first = await migratePgDatabase(conn, conn.uri);
-      assert.deepEqual(first, { from: 0, to: PG_SCHEMA_VERSION, applied: [1] });
+      assert.deepEqual(first, { from: 0, to: PG_SCHEMA_VERSION, applied: ALL_VERSIONS });
       const client = new pg.Client(conn);
       await client.connect();
       try {
@@ -88,7 +90,10 @@ if (typeof cluster === 'string') {
       await client.connect();
       try {
         const rows = await client.query('SELECT version FROM carprice_schema_migrations ORDER BY version');
-        assert.deepEqual(rows.rows, [{ version: 1 }]);
+        assert.deepEqual(
+          rows.rows,
+          ALL_VERSIONS.map((version) => ({ version })),
+        );
       } finally {
         await client.end();
       }
@@ -141,7 +146,10 @@ if (typeof cluster === 'string') {
       const uri = conn.uri.replace('carprice@', 'carprice:s3cret-pw@');
       const first = await runBuiltCli(['tracking', 'migrate', '--backend-store-uri', uri], tmpdir());
       assert.equal(first.code, 0, first.stderr);
-      assert.match(first.stdout, new RegExp(`^migrated .* from schema 0 to ${PG_SCHEMA_VERSION} \\(applied 1\\)\\n$`));
+      assert.match(
+        first.stdout,
+        new RegExp(`^migrated .* from schema 0 to ${PG_SCHEMA_VERSION} \\(applied ${ALL_VERSIONS.join(', ')}\\)\\n$`),
+      );
       const again = await runBuiltCli(['tracking', 'migrate', '--backend-store-uri', uri], tmpdir());
       assert.equal(again.code, 0, again.stderr);
       assert.match(again.stdout, new RegExp(`is up to date \\(schema ${PG_SCHEMA_VERSION}\\)`));
@@ -149,6 +157,51 @@ if (typeof cluster === 'string') {
       const store = new PgTrackingStore({ connection: conn, where: conn.uri, defaultArtifactRoot: '/tmp/a' });
       try {
         assert.equal((await store.getExperiment('0')).name, 'Default');
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('carprice tracking migrate upgrades a version-1 database holding runs, keeping them searchable', async () => {
+      const conn = await c.newDatabase();
+      const client = new pg.Client(conn);
+      await client.connect();
+      try {
+        // The database as carprice's first PostgreSQL release left it: schema 1 only.
+        await client.query(
+          'CREATE TABLE carprice_schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+        );
+        await client.query(PG_MIGRATIONS[0].sql);
+        await client.query(`INSERT INTO carprice_schema_migrations (version, description) VALUES (1, 'v1')`);
+        await client.query(
+          `INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, last_update_time) VALUES (0, 'Default', '/tmp/a/0', 1, 1)`,
+        );
+        for (const [i, rmse] of [0.3, 0.1, Number.NaN, 0.2].entries()) {
+          await client.query(
+            `INSERT INTO runs (run_uuid, name, experiment_id, status, start_time, artifact_uri) VALUES ($1, $2, 0, 'FINISHED', $3, '/tmp/a')`,
+            [`run${i}`, `n${i}`, 100 + i],
+          );
+          await client.query(
+            `INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES ($1, 'rmse', $2, $3, 1, 0)`,
+            [`run${i}`, Number.isNaN(rmse) ? 0 : rmse, Number.isNaN(rmse) ? 1 : 0],
+          );
+        }
+      } finally {
+        await client.end();
+      }
+      const r = await runBuiltCli(['tracking', 'migrate', '--backend-store-uri', conn.uri], tmpdir());
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stdout,
+        new RegExp(`from schema 1 to ${PG_SCHEMA_VERSION} \\(applied ${ALL_VERSIONS.slice(1).join(', ')}\\)`),
+      );
+      const store = new PgTrackingStore({ connection: conn, where: conn.uri, defaultArtifactRoot: '/tmp/a' });
+      try {
+        const page = await store.searchRuns({ experimentIds: ['0'], orderBy: ['metrics.rmse ASC'] });
+        assert.deepEqual(
+          page.items.map((run) => run.info.runName),
+          ['n1', 'n3', 'n0', 'n2'],
+        );
       } finally {
         await store.close();
       }

@@ -1,6 +1,7 @@
 /** `carprice experiments list`: the experiments of the tracking store. */
 import type { Command } from '../command.js';
 import { openTrackingFromFlags, TRACKING_STORE_HELP, TRACKING_STORE_OPTIONS } from './tracking-flags.js';
+import { collectPages } from '../../tracking/all-pages.js';
 
 export const experimentsListCommand: Command = {
   name: 'experiments list',
@@ -21,19 +22,15 @@ ${TRACKING_STORE_HELP}`,
     const { textTable, formatTime } = await import('../text-table.js');
     const t = await openTrackingFromFlags(args, ctx);
     try {
-      const all = [];
-      let token: string | undefined;
-      do {
-        const page = await t.store.searchExperiments({
+      const all = await collectPages((pageToken) =>
+        t.store.searchExperiments({
           viewType: args.values.all ? 'ALL' : 'ACTIVE_ONLY',
           filter: args.values.filter as string | undefined,
           orderBy: ['experiment_id ASC'],
           maxResults: 1000,
-          pageToken: token,
-        });
-        all.push(...page.items);
-        token = page.nextPageToken;
-      } while (token);
+          pageToken,
+        }),
+      );
       if (args.values.json) {
         ctx.stdout.write(JSON.stringify(all, null, 2) + '\n');
         return;

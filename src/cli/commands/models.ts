@@ -1,6 +1,7 @@
 /** `carprice models list|show`: the model registry. */
 import type { Command } from '../command.js';
 import { openTrackingFromFlags, TRACKING_STORE_HELP, TRACKING_STORE_OPTIONS } from './tracking-flags.js';
+import { collectPages } from '../../tracking/all-pages.js';
 
 export const modelsListCommand: Command = {
   name: 'models list',
@@ -15,17 +16,13 @@ ${TRACKING_STORE_HELP}`,
     const { textTable, formatTime } = await import('../text-table.js');
     const t = await openTrackingFromFlags(args, ctx);
     try {
-      const models = [];
-      let token: string | undefined;
-      do {
-        const page = await t.store.searchRegisteredModels({
+      const models = await collectPages((pageToken) =>
+        t.store.searchRegisteredModels({
           filter: args.values.filter as string | undefined,
           maxResults: 1000,
-          pageToken: token,
-        });
-        models.push(...page.items);
-        token = page.nextPageToken;
-      } while (token);
+          pageToken,
+        }),
+      );
       if (args.values.json) {
         ctx.stdout.write(JSON.stringify(models, null, 2) + '\n');
         return;
@@ -66,18 +63,16 @@ ${TRACKING_STORE_HELP}`,
       const { equalsClause } = await import('../../tracking/search-filter.js');
       const model = await t.store.getRegisteredModel(name);
       const { clause } = equalsClause('name', name);
-      const versions = [];
-      let token: string | undefined;
-      do {
-        const page = await t.store.searchModelVersions({
-          filter: clause,
-          orderBy: ['version_number DESC'],
-          maxResults: 1000,
-          pageToken: token,
-        });
-        versions.push(...page.items.filter((v) => v.name === name));
-        token = page.nextPageToken;
-      } while (token);
+      const versions = (
+        await collectPages((pageToken) =>
+          t.store.searchModelVersions({
+            filter: clause,
+            orderBy: ['version_number DESC'],
+            maxResults: 1000,
+            pageToken,
+          }),
+        )
+      ).filter((v) => v.name === name);
       // MLflow's search-model-versions leaves aliases out; the registered model has them all.
       for (const v of versions) v.aliases = model.aliases.filter((a) => a.version === v.version).map((a) => a.alias);
       if (args.values.json) {

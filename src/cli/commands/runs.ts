@@ -1,6 +1,7 @@
 /** `carprice runs list|show`: runs of the tracking store. */
 import type { Command } from '../command.js';
 import { openTrackingFromFlags, TRACKING_STORE_HELP, TRACKING_STORE_OPTIONS } from './tracking-flags.js';
+import { collectPages } from '../../tracking/all-pages.js';
 
 export const runsListCommand: Command = {
   name: 'runs list',
@@ -43,20 +44,18 @@ ${TRACKING_STORE_HELP}`,
       } else {
         experimentIds = (await t.store.searchExperiments({ maxResults: 50000 })).items.map((e) => e.experimentId);
       }
-      const runs = [];
-      let token: string | undefined;
-      do {
-        const page = await t.store.searchRuns({
-          experimentIds,
-          filter: args.values.filter as string | undefined,
-          orderBy: args.values['order-by'] as string[] | undefined,
-          viewType: args.values.all ? 'ALL' : 'ACTIVE_ONLY',
-          maxResults: Math.min(max - runs.length, 1000),
-          pageToken: token,
-        });
-        runs.push(...page.items);
-        token = page.nextPageToken;
-      } while (token && runs.length < max);
+      const runs = await collectPages(
+        (pageToken, seen) =>
+          t.store.searchRuns({
+            experimentIds,
+            filter: args.values.filter as string | undefined,
+            orderBy: args.values['order-by'] as string[] | undefined,
+            viewType: args.values.all ? 'ALL' : 'ACTIVE_ONLY',
+            maxResults: Math.min(max - seen, 1000),
+            pageToken,
+          }),
+        max,
+      );
       if (args.values.json) {
         ctx.stdout.write(JSON.stringify(runs, null, 2) + '\n');
         return;

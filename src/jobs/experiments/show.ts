@@ -5,6 +5,7 @@
 import { AppError, isAppError } from '../../core/errors.js';
 import type { Run } from '../../tracking/entities.js';
 import type { TrackingClient } from '../../tracking/client.js';
+import { collectPages } from '../../tracking/all-pages.js';
 
 /** The experiments `carprice exp` and the pipeline write to. */
 export const DEFAULT_EXPERIMENTS = ['baseline', 'model-comparison', 'hyperparameter-tuning', 'dvc-pipeline-runs'];
@@ -46,18 +47,17 @@ export async function show(o: ShowOptions): Promise<ShowRow[]> {
         );
       continue;
     }
-    const runs: Run[] = [];
-    let token: string | undefined;
-    do {
-      const page = await o.client.store.searchRuns({
-        experimentIds: [id],
-        maxResults: Math.min(1000, o.limit ?? 1000),
-        orderBy: ['attributes.start_time DESC'],
-        pageToken: token,
-      });
-      runs.push(...page.items);
-      token = runs.length < (o.limit ?? 1000) ? page.nextPageToken : undefined;
-    } while (token);
+    const limit = o.limit ?? 1000;
+    const runs: Run[] = await collectPages(
+      (pageToken) =>
+        o.client.store.searchRuns({
+          experimentIds: [id],
+          maxResults: Math.min(1000, limit),
+          orderBy: ['attributes.start_time DESC'],
+          pageToken,
+        }),
+      limit,
+    );
     for (const r of runs)
       rows.push({
         experiment: name,

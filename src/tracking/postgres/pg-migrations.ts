@@ -188,6 +188,15 @@ CREATE TABLE run_outputs (
 );
 `,
   },
+  {
+    version: 2,
+    description:
+      'latest_metrics index on (key, is_nan, value) covering run_uuid: a search ordered by a metric walks it',
+    sql: `
+DROP INDEX latest_metrics_by_key;
+CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, is_nan, value) INCLUDE (run_uuid);
+`,
+  },
 ];
 
 /** The schema version this build writes. */

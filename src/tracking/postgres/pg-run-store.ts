@@ -47,7 +47,13 @@ import {
   validateParam,
   validateTag,
 } from '../validation.js';
-import { experimentFilterSql, experimentOrderSql, runFilterSql, runOrderSql } from '../sqlite/search-sql.js';
+import {
+  collectRunPage,
+  experimentFilterSql,
+  experimentOrderSql,
+  runPartsSql,
+  runScopeSql,
+} from '../sqlite/search-sql.js';
 import { mapAsync, type PgDb } from './pg-db.js';
 import {
   activeRunRow,
@@ -406,30 +412,25 @@ FROM page p JOIN runs r ON r.run_uuid = p.rid ORDER BY p.pos`;
   async searchRuns(opts: SearchRunsOptions): Promise<Page<Run>> {
     const max = opts.maxResults ?? 1000;
     validateMaxResults(max, SEARCH_MAX_RESULTS_THRESHOLD);
-    const where = runFilterSql(opts.filter);
-    const { joins, order } = runOrderSql(opts.orderBy);
-    const offset = parsePageToken(opts.pageToken);
     const ids = opts.experimentIds.filter((id) => /^\d+$/.test(id)).map(Number);
+    const scope = runScopeSql(ids, lifecycleStages(opts.viewType), opts.filter);
+    const parts = runPartsSql(opts.orderBy, opts.filter, scope, 'r.run_uuid');
+    const offset = parsePageToken(opts.pageToken);
     if (ids.length === 0) return { items: [] };
-    const stages = lifecycleStages(opts.viewType);
-    return this.h.read(async () => {
-      const pageSql =
-        `SELECT r.run_uuid AS rid, row_number() OVER (ORDER BY ${order}) AS pos FROM runs r ${joins.sql} WHERE r.experiment_id IN (${ids.map(() => '?').join(',')}) ` +
-        `AND r.lifecycle_stage IN (${stages.map(() => '?').join(',')}) AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
-      const rows = await this.h.raw(PgRunStore.hydrateSql(pageSql), [
-        ...joins.params,
-        ...ids,
-        ...stages,
-        ...where.params,
+    const rows = await this.h.read(() =>
+      collectRunPage(
+        parts,
         max,
         offset,
-      ]);
-      const page = new Array<Run>(rows.length);
-      for (let i = 0; i < rows.length; i++) page[i] = PgRunStore.runFromRow(rows[i]);
-      // As MLflow's SQL store: a full page always carries a token, so an exactly full last
-      // page is followed by an empty one (clients loop until there is no token).
-      return rows.length === max ? { items: page, nextPageToken: createPageToken(offset + max) } : { items: page };
-    });
+        (p, limit, skip) => this.h.raw(PgRunStore.hydrateSql(p.page.sql), [...p.page.params, limit, skip]),
+        async (p) => Number((await this.h.get<{ n: string }>(p.count.sql, ...p.count.params))?.n ?? 0),
+      ),
+    );
+    const page = new Array<Run>(rows.length);
+    for (let i = 0; i < rows.length; i++) page[i] = PgRunStore.runFromRow(rows[i]);
+    // As MLflow's SQL store: a full page always carries a token, so an exactly full last
+    // page is followed by an empty one (clients loop until there is no token).
+    return rows.length === max ? { items: page, nextPageToken: createPageToken(offset + max) } : { items: page };
   }
 
   private async insertMetric(runId: string, m: Metric): Promise<void> {

@@ -186,7 +186,7 @@ CREATE UNIQUE INDEX carprice_schema_migrations_pkey ON public.carprice_schema_mi
 CREATE UNIQUE INDEX experiment_tags_pkey ON public.experiment_tags USING btree (experiment_id, key);
 CREATE UNIQUE INDEX experiments_name_key ON public.experiments USING btree (name);
 CREATE UNIQUE INDEX experiments_pkey ON public.experiments USING btree (experiment_id);
-CREATE INDEX latest_metrics_by_key ON public.latest_metrics USING btree (key, value);
+CREATE INDEX latest_metrics_by_key_value ON public.latest_metrics USING btree (key, is_nan, value) INCLUDE (run_uuid);
 CREATE UNIQUE INDEX latest_metrics_pkey ON public.latest_metrics USING btree (run_uuid, key);
 CREATE UNIQUE INDEX logged_model_metrics_pkey ON public.logged_model_metrics USING btree (model_id, key, step, "timestamp", value, is_nan, run_uuid, dataset_name, dataset_digest);
 CREATE UNIQUE INDEX logged_model_params_pkey ON public.logged_model_params USING btree (model_id, key);

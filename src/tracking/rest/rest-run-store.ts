@@ -5,6 +5,7 @@
 import type { Dataset, Experiment, Metric, Page, Param, Run, RunInfo, Tag } from '../entities.js';
 import { decodeExperiment, decodeMetric, decodeRun, decodeRunInfo, encodeTags, type Json } from '../protocol/codec.js';
 import { ENDPOINTS } from '../protocol/endpoints.js';
+import { collectPages } from '../all-pages.js';
 import type {
   CreateRunOptions,
   LogBatchOptions,
@@ -158,23 +159,8 @@ export class RestRunStore implements TrackingStoreRuns {
       return page(list(out.metrics).map(decodeMetric), out.next_page_token);
     }
     // Everything: page through with MLflow's own page size (servers >= 3.4 need max_results).
-    const all: Metric[] = [];
-    let token: string | undefined;
-    do {
-      const out = await this.api.call(ENDPOINTS.getMetricHistory, {
-        run_id: runId,
-        run_uuid: runId,
-        metric_key: key,
-        max_results: 25000,
-        page_token: token,
-      });
-      const got = list(out.metrics).map(decodeMetric);
-      all.push(...got);
-      token =
-        typeof out.next_page_token === 'string' && out.next_page_token && got.length > 0
-          ? out.next_page_token
-          : undefined;
-    } while (token);
-    return { items: all };
+    return {
+      items: await collectPages((pageToken) => this.getMetricHistory(runId, key, { maxResults: 25000, pageToken })),
+    };
   }
 }

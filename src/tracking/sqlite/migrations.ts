@@ -194,6 +194,14 @@ CREATE TABLE logged_model_metrics (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 4,
+    description: 'latest_metrics index on (key, is_nan, value): a search ordered by a metric walks it',
+    sql: `
+DROP INDEX latest_metrics_by_key;
+CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, is_nan, value);
+`,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -24,7 +24,7 @@ CREATE TABLE latest_metrics (
   PRIMARY KEY (run_uuid, key)
 ) WITHOUT ROWID;
 
-CREATE INDEX latest_metrics_by_key ON latest_metrics (key, value);
+CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, is_nan, value);
 
 CREATE TABLE logged_model_metrics (
   model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,

@@ -120,40 +120,178 @@ export function runFilterSql(filter: string | undefined): Fragment {
   return and(parts);
 }
 
-/** ORDER BY for runs plus the LEFT JOINs it needs; ties break on start_time DESC, run_id. */
-export function runOrderSql(orderBy: string[] | undefined): { joins: Fragment; order: string } {
-  const joins: Fragment[] = [];
-  const terms: string[] = [];
-  let seenStart = false;
-  let seenId = false;
-  (orderBy ?? []).forEach((clause, i) => {
-    const o = parseOrderBy(clause);
-    const dir = o.ascending ? 'ASC' : 'DESC';
-    if (o.type === 'attribute') {
-      const rule = runAttr(o.key);
-      if (!rule)
-        throw bad(
-          `Invalid order_by key '${o.key}' in '${clause}'. Valid attributes are start_time, end_time, run_name, status, run_id, user_id, artifact_uri, created.`,
-        );
-      if (rule.column === 'r.start_time') seenStart = true;
-      if (rule.column === 'r.run_uuid') seenId = true;
-      terms.push(`(${rule.column} IS NULL) ASC`, `${rule.column} ${dir}`);
-      return;
-    }
-    if (o.type === 'dataset') throw bad(`Ordering by dataset fields is not supported: '${clause}'.`);
-    const a = `o${i}`;
-    const table = o.type === 'metric' ? 'latest_metrics' : o.type === 'param' ? 'params' : 'tags';
-    joins.push({ sql: `LEFT JOIN ${table} ${a} ON ${a}.run_uuid = r.run_uuid AND ${a}.key = ?`, params: [o.key] });
-    terms.push(`(${a}.run_uuid IS NULL) ASC`);
-    if (o.type === 'metric') terms.push(`${a}.is_nan ASC`);
-    terms.push(`${a}.value ${dir}`);
-  });
-  if (!seenStart) terms.push('r.start_time DESC');
-  if (!seenId) terms.push('r.run_uuid ASC');
+/** The runs a search covers (alias r): its experiments, lifecycle stages and filter. */
+export function runScopeSql(experimentIds: number[], stages: string[], filter: string | undefined): Fragment {
+  const where = runFilterSql(filter);
   return {
-    joins: { sql: joins.map((j) => j.sql).join(' '), params: joins.flatMap((j) => j.params) },
-    order: terms.join(', '),
+    sql: `r.experiment_id IN (${experimentIds.map(() => '?').join(',')}) AND r.lifecycle_stage IN (${stages.map(() => '?').join(',')}) AND ${where.sql}`,
+    params: [...experimentIds, ...stages, ...where.params],
   };
+}
+
+/** One ORDER BY clause of a run search as SQL: the joins it needs and its sort terms. */
+interface RunOrderTerm {
+  joins: Fragment[];
+  terms: string[];
+  /** Set when the clause sorts on a metric, param or tag: the table and key it sorts on. */
+  keyed?: { table: string; key: string; metric: boolean; dir: string };
+}
+
+function runOrderTerm(clause: string, alias: string): RunOrderTerm & { column?: string } {
+  const o = parseOrderBy(clause);
+  const dir = o.ascending ? 'ASC' : 'DESC';
+  if (o.type === 'attribute') {
+    const rule = runAttr(o.key);
+    if (!rule)
+      throw bad(
+        `Invalid order_by key '${o.key}' in '${clause}'. Valid attributes are start_time, end_time, run_name, status, run_id, user_id, artifact_uri, created.`,
+      );
+    return { joins: [], terms: [`(${rule.column} IS NULL) ASC`, `${rule.column} ${dir}`], column: rule.column };
+  }
+  if (o.type === 'dataset') throw bad(`Ordering by dataset fields is not supported: '${clause}'.`);
+  const metric = o.type === 'metric';
+  const table = metric ? 'latest_metrics' : o.type === 'param' ? 'params' : 'tags';
+  const a = alias;
+  return {
+    joins: [{ sql: `LEFT JOIN ${table} ${a} ON ${a}.run_uuid = r.run_uuid AND ${a}.key = ?`, params: [o.key] }],
+    terms: [`(${a}.run_uuid IS NULL) ASC`, ...(metric ? [`${a}.is_nan ASC`] : []), `${a}.value ${dir}`],
+    keyed: { table, key: o.key, metric, dir },
+  };
+}
+
+/**
+ * One ordered slice of a run search: every run of a part sorts before every run of the
+ * next, and within a part runs sort by `order` (which ends with MLflow's tiebreak,
+ * start_time DESC then run_id ASC).
+ */
+export interface RunSearchPart {
+  /** What follows FROM: the runs (alias r) and the tables the order needs. */
+  from: Fragment;
+  /** A condition the part adds to the search's own. */
+  where: Fragment;
+  order: string;
+}
+
+/**
+ * MLflow's run order as parts. Ordering on a metric sorts the runs having it (NaN last
+ * whatever the direction), then the runs lacking it, by the remaining clauses. Written as
+ * one ORDER BY, every matching run is sorted before the first page is cut; so when the
+ * first clause is a metric, param or tag the search is split into the parts that order
+ * implies: (1) runs with the key (metrics: not NaN) ordered by its value, which the
+ * (key, is_nan, value) index hands over already sorted, so a page is an index walk that
+ * stops after offset + max matches; (2) metrics only: runs whose value is NaN; (3) runs
+ * lacking the key. Later parts are read only when a page reaches past the earlier ones
+ * (collectRunPage). Any other order is one part.
+ *
+ * `walk` lists the keyed table first with CROSS JOIN, which makes SQLite (whose planner
+ * otherwise starts from runs and sorts every match) walk that index; PostgreSQL plans
+ * the join order by cost either way. A search that pins its runs by id should not walk.
+ */
+export function runSearchParts(orderBy: string[] | undefined, walk = true): RunSearchPart[] {
+  const clauses = (orderBy ?? []).map((clause, i) => ({ ...runOrderTerm(clause, `o${i}`), clause }));
+  const seenStart = clauses.some((c) => c.column === 'r.start_time');
+  const seenId = clauses.some((c) => c.column === 'r.run_uuid');
+  const tiebreak = [...(seenStart ? [] : ['r.start_time DESC']), ...(seenId ? [] : ['r.run_uuid ASC'])];
+  const fromOf = (cs: RunOrderTerm[], head = 'runs r'): Fragment => {
+    const js = cs.flatMap((c) => c.joins);
+    return { sql: [head, ...js.map((j) => j.sql)].join(' '), params: js.flatMap((j) => j.params) };
+  };
+  const orderOf = (cs: RunOrderTerm[], first: string[] = []) =>
+    [...first, ...cs.flatMap((c) => c.terms), ...tiebreak].join(', ');
+  const none: Fragment = { sql: '1=1', params: [] };
+  const head = clauses[0]?.keyed;
+  if (!head) return [{ from: fromOf(clauses), where: none, order: orderOf(clauses) }];
+  const rest = clauses.slice(1);
+  const { table, key, metric, dir } = head;
+  /** The runs having the key (with is_nan = nan for metrics), o0 being the key's row. */
+  const having = (nan: number | undefined, first: string[]): RunSearchPart => {
+    const on = `o0.run_uuid = r.run_uuid AND o0.key = ?${nan === undefined ? '' : ` AND o0.is_nan = ${nan}`}`;
+    const order = orderOf(rest, first);
+    if (!walk) {
+      const from = fromOf(rest, `runs r JOIN ${table} o0 ON ${on}`);
+      return { from: { sql: from.sql, params: [key, ...from.params] }, where: none, order };
+    }
+    return { from: fromOf(rest, `${table} o0 CROSS JOIN runs r`), where: { sql: on, params: [key] }, order };
+  };
+  const parts = [having(metric ? 0 : undefined, [`o0.value ${dir}`])];
+  if (metric) parts.push(having(1, []));
+  parts.push({
+    from: fromOf(rest),
+    where: {
+      sql: `NOT EXISTS (SELECT 1 FROM ${table} o0 WHERE o0.run_uuid = r.run_uuid AND o0.key = ?)`,
+      params: [key],
+    },
+    order: orderOf(rest),
+  });
+  return parts;
+}
+
+/** Whether a run filter names its runs by id (run_id = or IN): then the filter, not the order, should drive. */
+export function runFilterPinsIds(filter: string | undefined): boolean {
+  return parseFilter(filter).some(
+    (c) => c.type === 'attribute' && runAttr(c.key)?.column === 'r.run_uuid' && (c.op === '=' || c.op === 'IN'),
+  );
+}
+
+/** A run search part as SQL over the runs matching `base`: its page and its size. */
+export interface RunPartSql {
+  /** `SELECT <id> AS rid, <position> AS pos ... LIMIT ? OFFSET ?`, limit and offset still to bind. */
+  page: Fragment;
+  /** `SELECT count(*) ...`: how many runs the part holds. */
+  count: Fragment;
+}
+
+/**
+ * The statements for each part of a run search. `base` is the search's own condition on
+ * runs (alias r, from runScopeSql with the same `filter`); `idColumn` is what the page
+ * selects as rid (the hydrating query joins on it).
+ */
+export function runPartsSql(
+  orderBy: string[] | undefined,
+  filter: string | undefined,
+  base: Fragment,
+  idColumn: string,
+): RunPartSql[] {
+  return runSearchParts(orderBy, !runFilterPinsIds(filter)).map((p) => {
+    const from = `FROM ${p.from.sql} WHERE ${base.sql} AND ${p.where.sql}`;
+    const params = [...p.from.params, ...base.params, ...p.where.params];
+    return {
+      page: {
+        sql: `SELECT ${idColumn} AS rid, row_number() OVER (ORDER BY ${p.order}) AS pos ${from} ORDER BY ${p.order} LIMIT ? OFFSET ?`,
+        params,
+      },
+      count: { sql: `SELECT count(*) AS n ${from}`, params },
+    };
+  });
+}
+
+/**
+ * The runs at [offset, offset + max) of a search split into parts: reads each part in
+ * turn for what the page still lacks, and stops as soon as the page is full, so the
+ * later parts (and their counts) cost nothing on the pages that do not reach them.
+ * `rows(part, limit, offset)` reads a part's slice; `count(part)` its size, asked only
+ * when a page starts past the end of a part whose size the slice did not reveal.
+ */
+export async function collectRunPage<P, R>(
+  parts: readonly P[],
+  max: number,
+  offset: number,
+  rows: (part: P, limit: number, offset: number) => R[] | Promise<R[]>,
+  count: (part: P) => number | Promise<number>,
+): Promise<R[]> {
+  const page: R[] = [];
+  let skip = offset;
+  for (const part of parts) {
+    const need = max - page.length;
+    if (need <= 0) break;
+    const got = await rows(part, need, skip);
+    page.push(...got);
+    if (got.length === need) break;
+    // The part ended inside this page: it held skip + got.length runs when it gave any,
+    // otherwise at most skip, and then its size says how far into the next part to start.
+    skip = got.length > 0 ? 0 : Math.max(0, skip - (skip > 0 ? await count(part) : 0));
+  }
+  return page;
 }
 
 // ---------------------------------------------------------------- experiments

@@ -47,7 +47,7 @@ import {
   validateParam,
   validateTag,
 } from '../validation.js';
-import { experimentFilterSql, experimentOrderSql, runFilterSql, runOrderSql } from './search-sql.js';
+import { collectRunPage, experimentFilterSql, experimentOrderSql, runPartsSql, runScopeSql } from './search-sql.js';
 import type { SqliteDb } from './sqlite-db.js';
 import {
   activeRunRow,
@@ -404,25 +404,27 @@ FROM page p JOIN runs r ON r.rowid = p.rid ORDER BY p.pos`;
   async searchRuns(opts: SearchRunsOptions): Promise<Page<Run>> {
     const max = opts.maxResults ?? 1000;
     validateMaxResults(max, SEARCH_MAX_RESULTS_THRESHOLD);
-    const where = runFilterSql(opts.filter);
-    const { joins, order } = runOrderSql(opts.orderBy);
-    const offset = parsePageToken(opts.pageToken);
     const ids = opts.experimentIds.filter((id) => /^\d+$/.test(id)).map(Number);
+    const scope = runScopeSql(ids, lifecycleStages(opts.viewType), opts.filter);
+    const parts = runPartsSql(opts.orderBy, opts.filter, scope, 'r.rowid');
+    const offset = parsePageToken(opts.pageToken);
     if (ids.length === 0) return { items: [] };
-    const stages = lifecycleStages(opts.viewType);
-    return this.h.read(() => {
-      const pageSql =
-        `SELECT r.rowid AS rid, row_number() OVER (ORDER BY ${order}) AS pos FROM runs r ${joins.sql} WHERE r.experiment_id IN (${ids.map(() => '?').join(',')}) ` +
-        `AND r.lifecycle_stage IN (${stages.map(() => '?').join(',')}) AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
-      const rows = this.h
-        .cachedStmt(SqliteRunStore.hydrateSql(pageSql))
-        .all(...joins.params, ...ids, ...stages, ...where.params, max, offset) as unknown[][];
-      const page = new Array<Run>(rows.length);
-      for (let i = 0; i < rows.length; i++) page[i] = SqliteRunStore.runFromRow(rows[i]);
-      // As MLflow's SQL store: a full page always carries a token, so an exactly full last
-      // page is followed by an empty one (clients loop until there is no token).
-      return rows.length === max ? { items: page, nextPageToken: createPageToken(offset + max) } : { items: page };
-    });
+    const rows = await collectRunPage(
+      parts,
+      max,
+      offset,
+      (p, limit, skip) =>
+        this.h.read(
+          () =>
+            this.h.cachedStmt(SqliteRunStore.hydrateSql(p.page.sql)).all(...p.page.params, limit, skip) as unknown[][],
+        ),
+      (p) => this.h.read(() => Number((this.h.cachedStmt(p.count.sql).get(...p.count.params) as [number])[0])),
+    );
+    const page = new Array<Run>(rows.length);
+    for (let i = 0; i < rows.length; i++) page[i] = SqliteRunStore.runFromRow(rows[i]);
+    // As MLflow's SQL store: a full page always carries a token, so an exactly full last
+    // page is followed by an empty one (clients loop until there is no token).
+    return rows.length === max ? { items: page, nextPageToken: createPageToken(offset + max) } : { items: page };
   }
 
   private insertMetric(runId: string, m: Metric): void {

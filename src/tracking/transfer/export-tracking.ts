@@ -7,6 +7,7 @@
  * complete; a second export skips finished runs already there and redoes the rest.
  * manifest.json is written last, so an interrupted dump is never taken for a complete one.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-write.js';
@@ -22,7 +23,8 @@ import {
   type TransferSource,
   dumpJson,
 } from './source.js';
-import { copyArtifactTree, type TransferProgress } from './copy-artifacts.js';
+import { copyArtifactTree, type CopyContext, type TransferProgress } from './copy-artifacts.js';
+import { safeId } from './safe-names.js';
 
 export interface ExportReport {
   dir: string;
@@ -57,16 +59,30 @@ function alreadyExported(file: string, run: Run): boolean {
   }
 }
 
-/** Copy `repo`'s whole tree into `target` (replaced atomically); returns the file count. */
-async function exportTree(repo: ArtifactRepository | undefined, target: string, signal?: AbortSignal): Promise<number> {
+/**
+ * Copy `repo`'s whole tree into `target` (replaced atomically); returns the file count.
+ * `target` ends in an id already checked by safeId, so the removals stay in the dump.
+ */
+async function exportTree(repo: ArtifactRepository | undefined, target: string, ctx: CopyContext): Promise<number> {
   if (!repo) return 0;
   const tmp = `${target}.partial`;
   rmSync(tmp, { recursive: true, force: true });
-  const n = await copyArtifactTree(repo, new LocalArtifactRepository(tmp), signal);
+  const n = await copyArtifactTree(repo, new LocalArtifactRepository(tmp), ctx);
   rmSync(target, { recursive: true, force: true });
   if (n > 0) renameSync(tmp, target);
   else rmSync(tmp, { recursive: true, force: true });
   return n;
+}
+
+/**
+ * The dump file of a registered model: its name URI-encoded (no '/', and '.' only inside
+ * a longer name), shortened with a hash when too long for a file name. Import reads the
+ * name from the file's content, never from the file name.
+ */
+function registryFileName(name: string): string {
+  const encoded = encodeURIComponent(name).replace(/^\./, '%2E');
+  if (encoded.length <= 200) return `${encoded}.json`;
+  return `${encoded.slice(0, 150)}-${createHash('sha256').update(name).digest('hex').slice(0, 16)}.json`;
 }
 
 function checkTarget(dir: string): void {
@@ -105,6 +121,8 @@ export async function exportTracking(
   rmSync(join(dir, 'manifest.json'), { force: true }); // incomplete until this run finishes
 
   const experiments = await source.experiments();
+  // Every id that names a file is checked before the first one is used on disk.
+  for (const exp of experiments) safeId('experiment id', exp.experimentId, source.description);
   writeFileAtomic(join(dir, 'experiments.json'), dumpJson(experiments));
   report.experiments = experiments.length;
 
@@ -113,30 +131,32 @@ export async function exportTracking(
     mkdirSync(runDir, { recursive: true });
     for await (const rec of source.runs(exp.experimentId)) {
       stop();
-      const file = join(runDir, `${rec.run.info.runId}.json`);
+      const runId = safeId('run id', rec.run.info.runId, source.description);
+      const file = join(runDir, `${runId}.json`);
       if (alreadyExported(file, rec.run)) {
         report.runsSkipped++;
         continue;
       }
-      report.artifacts += await exportTree(
-        source.runArtifacts(rec.run),
-        join(dir, 'artifacts', 'runs', rec.run.info.runId),
+      report.artifacts += await exportTree(source.runArtifacts(rec.run), join(dir, 'artifacts', 'runs', runId), {
+        owner: `run ${runId}`,
+        source: source.description,
         signal,
-      );
+      });
       writeFileAtomic(file, dumpJson(rec));
       report.runs++;
-      onProgress?.({ phase: 'runs', done: report.runs + report.runsSkipped, item: rec.run.info.runId });
+      onProgress?.({ phase: 'runs', done: report.runs + report.runsSkipped, item: runId });
     }
     const lmDir = join(dir, 'logged-models', exp.experimentId);
     for await (const lm of source.loggedModels(exp.experimentId)) {
       stop();
+      const modelId = safeId('logged model id', lm.modelId, source.description);
       mkdirSync(lmDir, { recursive: true });
       report.artifacts += await exportTree(
         source.loggedModelArtifacts(lm),
-        join(dir, 'artifacts', 'logged-models', lm.modelId),
-        signal,
+        join(dir, 'artifacts', 'logged-models', modelId),
+        { owner: `logged model ${modelId}`, source: source.description, signal },
       );
-      writeFileAtomic(join(lmDir, `${lm.modelId}.json`), dumpJson(lm));
+      writeFileAtomic(join(lmDir, `${modelId}.json`), dumpJson(lm));
       report.loggedModels++;
     }
   }
@@ -145,7 +165,7 @@ export async function exportTracking(
   mkdirSync(regDir, { recursive: true });
   for await (const rec of source.registeredModels()) {
     stop();
-    writeFileAtomic(join(regDir, `${encodeURIComponent(rec.model.name)}.json`), dumpJson(rec));
+    writeFileAtomic(join(regDir, registryFileName(rec.model.name)), dumpJson(rec));
     report.registeredModels++;
     report.modelVersions += rec.versions.length;
   }

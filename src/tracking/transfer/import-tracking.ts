@@ -24,7 +24,8 @@
 import { AppError, isAppError } from '../../core/errors.js';
 import type { LoggedModel, Metric, ModelVersion, Run, Tag } from '../entities.js';
 import type { ResolvedTracking } from '../resolve-store.js';
-import { copyArtifactTree, type TransferProgress } from './copy-artifacts.js';
+import { allPages } from '../all-pages.js';
+import { copyArtifactTree, listArtifactTree, type TransferProgress } from './copy-artifacts.js';
 import type { TransferSource } from './source.js';
 
 export const IMPORT_TAGS = {
@@ -74,15 +75,6 @@ function chunks<T>(items: T[], size: number): T[][] {
 
 const ownTag = (t: Tag) => t.key.startsWith('carprice.import.');
 const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-
-async function* pages<T>(fetch: (token?: string) => Promise<{ items: T[]; nextPageToken?: string }>): AsyncIterable<T> {
-  let token: string | undefined;
-  do {
-    const p = await fetch(token);
-    yield* p.items;
-    token = p.nextPageToken || undefined;
-  } while (token);
-}
 
 function tagOf(tags: Tag[], key: string): string | undefined {
   return tags.find((t) => t.key === key)?.value;
@@ -144,7 +136,7 @@ export async function importTracking(
 
     // What an earlier import already put into this experiment.
     const existing = new Map<string, Run>();
-    for await (const r of pages((pageToken) =>
+    for await (const r of allPages((pageToken) =>
       store.searchRuns({
         experimentIds: [dstExpId],
         viewType: 'ALL',
@@ -181,6 +173,10 @@ export async function importTracking(
         report.runsSkipped++;
         continue;
       }
+      // Resolved first: a source whose run names a place outside it fails before anything is created.
+      const srcRepo = source.runArtifacts(rec.run);
+      const copy = { owner: `run ${info.runId}`, source: source.description, signal };
+      const files = srcRepo ? await listArtifactTree(srcRepo, copy) : [];
       const tags = rec.run.data.tags.filter((t) => !ownTag(t) && t.key !== 'mlflow.runName');
       const parent = tagOf(tags, 'mlflow.parentRunId');
       const created = await store.createRun({
@@ -209,12 +205,12 @@ export async function importTracking(
           dstRunId,
           datasets.map((d) => ({ dataset: d.dataset, tags: d.tags })),
         );
-      const srcRepo = source.runArtifacts(rec.run);
       if (srcRepo)
         report.artifacts += await copyArtifactTree(
           srcRepo,
           dst.artifacts.repositoryFor(created.info.artifactUri),
-          signal,
+          copy,
+          files,
         );
       await store.updateRun(dstRunId, {
         status: info.status,
@@ -237,7 +233,14 @@ export async function importTracking(
       onProgress?.({ phase: 'runs', done: ++done, item: info.runId });
     }
 
-    await importLoggedModels(source, dst, exp.experimentId, dstExpId, { runMap, modelMap, outputsOf, report, stop });
+    await importLoggedModels(source, dst, exp.experimentId, dstExpId, {
+      runMap,
+      modelMap,
+      outputsOf,
+      report,
+      stop,
+      signal,
+    });
   }
 
   for (const f of parentFixes) {
@@ -274,6 +277,7 @@ async function importLoggedModels(
     outputsOf: Map<string, { srcRunId: string; step: number }[]>;
     report: ImportReport;
     stop: () => void;
+    signal?: AbortSignal;
   },
 ): Promise<void> {
   const store = dst.store;
@@ -282,7 +286,7 @@ async function importLoggedModels(
     ctx.stop();
     if (!existing) {
       existing = new Map();
-      for await (const m of pages((pageToken) =>
+      for await (const m of allPages((pageToken) =>
         store.searchLoggedModels({ experimentIds: [dstExpId], maxResults: 1000, pageToken }),
       )) {
         const src = tagOf(m.tags, IMPORT_TAGS.sourceModel);
@@ -297,6 +301,7 @@ async function importLoggedModels(
       ctx.report.loggedModelsSkipped++;
       continue;
     }
+    const srcRepo = source.loggedModelArtifacts(lm);
     const created = await store.createLoggedModel({
       experimentId: dstExpId,
       name: lm.name,
@@ -307,9 +312,12 @@ async function importLoggedModels(
       params: lm.params,
       tags: [...lm.tags.filter((t) => !ownTag(t)), { key: IMPORT_TAGS.sourceModel, value: lm.modelId }],
     });
-    const srcRepo = source.loggedModelArtifacts(lm);
     if (srcRepo)
-      ctx.report.artifacts += await copyArtifactTree(srcRepo, dst.artifacts.repositoryFor(created.artifactLocation));
+      ctx.report.artifacts += await copyArtifactTree(srcRepo, dst.artifacts.repositoryFor(created.artifactLocation), {
+        owner: `logged model ${lm.modelId}`,
+        source: source.description,
+        signal: ctx.signal,
+      });
     for (const o of ctx.outputsOf.get(lm.modelId) ?? []) {
       const run = ctx.runMap.get(o.srcRunId);
       if (run) await store.logOutputs(run.dstRunId, [{ modelId: created.modelId, step: o.step }]);
@@ -358,7 +366,7 @@ async function importRegisteredModel(
   // Versions an earlier import registered, by their source version number.
   const have = new Map<string, ModelVersion>();
   let others = 0;
-  for await (const v of pages((pageToken) =>
+  for await (const v of allPages((pageToken) =>
     store.searchModelVersions({ filter: `name = ${quote(name)}`, maxResults: 10000, pageToken }),
   )) {
     const src = tagOf(v.tags, IMPORT_TAGS.sourceVersion);

@@ -20,6 +20,8 @@ import type { Experiment, LoggedModel, Metric, ModelVersion, RegisteredModel, Ru
 import type { ArtifactRepository } from '../artifacts/artifact-repository.js';
 import { LocalArtifactRepository } from '../artifacts/local-artifact-repository.js';
 import type { ResolvedTracking } from '../resolve-store.js';
+import { allPages } from '../all-pages.js';
+import { safeId } from './safe-names.js';
 
 export const DUMP_FORMAT = 'carprice-tracking-dump';
 export const DUMP_VERSION = 1;
@@ -61,21 +63,12 @@ export function redactUri(uri: string): string {
   return uri.replace(/\/\/([^@/:]*):[^@/]*@/, '//$1:***@');
 }
 
-async function* pages<T>(fetch: (token?: string) => Promise<{ items: T[]; nextPageToken?: string }>): AsyncIterable<T> {
-  let token: string | undefined;
-  do {
-    const p = await fetch(token);
-    yield* p.items;
-    token = p.nextPageToken || undefined;
-  } while (token);
-}
-
 /** Every metric point of a run, key by key. */
 async function fullHistory(t: ResolvedTracking, run: Run): Promise<Metric[]> {
   const out: Metric[] = [];
   const keys = [...new Set(run.data.metrics.map((m) => m.key))].sort();
   for (const key of keys) {
-    for await (const m of pages((pageToken) =>
+    for await (const m of allPages((pageToken) =>
       t.store.getMetricHistory(run.info.runId, key, pageToken ? { pageToken, maxResults: 25000 } : undefined),
     ))
       out.push({ key, value: m.value, timestamp: m.timestamp, step: m.step });
@@ -89,14 +82,14 @@ export function storeSource(t: ResolvedTracking, description = redactUri(t.uri))
     description,
     async experiments() {
       const out: Experiment[] = [];
-      for await (const e of pages((pageToken) =>
+      for await (const e of allPages((pageToken) =>
         t.store.searchExperiments({ viewType: 'ALL', maxResults: 1000, pageToken }),
       ))
         out.push(e);
       return out.sort((a, b) => Number(a.experimentId) - Number(b.experimentId) || a.name.localeCompare(b.name));
     },
     async *runs(experimentId) {
-      const runs = pages((pageToken) =>
+      const runs = allPages((pageToken) =>
         t.store.searchRuns({
           experimentIds: [experimentId],
           viewType: 'ALL',
@@ -112,7 +105,7 @@ export function storeSource(t: ResolvedTracking, description = redactUri(t.uri))
     },
     async *loggedModels(experimentId) {
       try {
-        yield* pages((pageToken) =>
+        yield* allPages((pageToken) =>
           t.store.searchLoggedModels({
             experimentIds: [experimentId],
             maxResults: 1000,
@@ -130,11 +123,11 @@ export function storeSource(t: ResolvedTracking, description = redactUri(t.uri))
       return model.artifactLocation ? t.artifacts.repositoryFor(model.artifactLocation) : undefined;
     },
     async *registeredModels() {
-      const models = pages((pageToken) => t.store.searchRegisteredModels({ maxResults: 1000, pageToken }));
+      const models = allPages((pageToken) => t.store.searchRegisteredModels({ maxResults: 1000, pageToken }));
       for await (const model of models) {
         const versions: ModelVersion[] = [];
         const filter = `name = '${model.name.replace(/'/g, "\\'")}'`;
-        for await (const v of pages((pageToken) =>
+        for await (const v of allPages((pageToken) =>
           t.store.searchModelVersions({ filter, maxResults: 10000, pageToken }),
         ))
           versions.push(await t.store.getModelVersion(model.name, v.version));
@@ -215,23 +208,27 @@ export function readDumpManifest(dir: string): DumpManifest {
 /** Records read from a dump directory. */
 export function dumpSource(dir: string): TransferSource {
   const manifest = readDumpManifest(dir);
+  const description = `dump ${dir} (of ${String(manifest.source)}, ${String(manifest.exportedAt)})`;
+  // Ids read from the dump's JSON name its folders: each is one plain segment (safeId), so
+  // a doctored dump cannot point the import at files outside it.
+  const folder = (kind: string, id: unknown, ...parts: string[]) => join(dir, ...parts, safeId(kind, id, description));
   return {
-    description: `dump ${dir} (of ${manifest.source}, ${manifest.exportedAt})`,
+    description,
     async experiments() {
       return readJson<Experiment[]>(join(dir, 'experiments.json'));
     },
     async *runs(experimentId) {
-      for (const f of jsonFiles(join(dir, 'runs', experimentId))) yield readJson<RunRecord>(f);
+      for (const f of jsonFiles(folder('experiment id', experimentId, 'runs'))) yield readJson<RunRecord>(f);
     },
     runArtifacts(run) {
-      const d = join(dir, 'artifacts', 'runs', run.info.runId);
+      const d = folder('run id', run.info.runId, 'artifacts', 'runs');
       return existsSync(d) ? new LocalArtifactRepository(d) : undefined;
     },
     async *loggedModels(experimentId) {
-      for (const f of jsonFiles(join(dir, 'logged-models', experimentId))) yield readJson<LoggedModel>(f);
+      for (const f of jsonFiles(folder('experiment id', experimentId, 'logged-models'))) yield readJson<LoggedModel>(f);
     },
     loggedModelArtifacts(model) {
-      const d = join(dir, 'artifacts', 'logged-models', model.modelId);
+      const d = folder('logged model id', model.modelId, 'artifacts', 'logged-models');
       return existsSync(d) ? new LocalArtifactRepository(d) : undefined;
     },
     async *registeredModels() {
