@@ -1,19 +1,24 @@
 /**
  * bench/ui: the web dashboard with real volume. Seeds a SQLite tracking store with 10,000
  * runs (3 params, rmse/mae history of 5 steps, r2, a tag; plus a tuning parent with 50
- * trials), mounts the dashboard on the tracking server (127.0.0.1) and drives Debian's
- * Chromium through playwright-core: for each page, the time from navigation until the
- * page's content is on screen and answers input (the page's key element visible, then one
- * animation frame), median of 5 loads after one warm-up. Target: every page < 1 s.
- * Also the dashboard's JSON calls alone (server time, median of 20), for the anchors:
+ * trials) and a registered model with 50 versions (test tags and metrics, a test report
+ * with error by slice and a model card each, 5 real promotions and a rollback, Staging
+ * versions and aliases), mounts the dashboard as `carprice up` does (the prediction API
+ * with a real bundle, signed in, governance, known values, version scoring; 127.0.0.1) and
+ * drives Debian's Chromium through playwright-core: for each page, the time from
+ * navigation until the page's content is on screen and answers input (the page's key
+ * element visible, then one animation frame), median of 5 loads after one warm-up; then
+ * interactions (sort, page, filter, pick a version, predict). Target: every page < 1 s.
+ * Also the dashboard's JSON calls alone (server time, median of 20), against the anchor:
  * the store's own searchRuns page of 50 runs.
  * The pipeline page reads the dvc.yaml of the directory the bench runs in (the project root).
- * Usage: node dist/bench/ui.js [--runs 10000] [--loads 5]
+ * Usage: node dist/bench/ui.js [--runs 10000] [--versions 50] [--loads 5]
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { Page } from 'playwright-core';
-import { launchChromium, seedStore, startDashboard } from '../test/helpers/dashboard.js';
+import { launchChromium } from '../test/helpers/dashboard.js';
+import { MODEL, USER, startProjectDashboard } from '../test/helpers/dashboard-project.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -24,6 +29,7 @@ const ms = (x: number) => `${x.toFixed(0)} ms`;
 
 async function main(): Promise<void> {
   const runs = Number(arg('--runs', '10000'));
+  const versions = Number(arg('--versions', '50'));
   const loads = Number(arg('--loads', '5'));
   const browser = await launchChromium();
   if (typeof browser === 'string') {
@@ -31,24 +37,32 @@ async function main(): Promise<void> {
     return;
   }
   console.log(
-    `bench/ui: ${runs} runs + a tuning parent with 50 trials; ${cpus().length} cores, load average ${loadavg()
+    `bench/ui: ${runs} runs + a tuning parent with 50 trials, ${MODEL} with ${versions} versions; ${cpus().length} cores, load average ${loadavg()
       .map((x) => x.toFixed(1))
       .join(' ')}`,
   );
   const t = performance.now();
-  const seeded = await seedStore({ runs, children: 50, steps: 5 });
-  console.log(`seeded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   // the pipeline page reads this repository's dvc.yaml (run from the project root)
   const pipelineDir = existsSync('dvc.yaml') ? process.cwd() : undefined;
-  const server = await startDashboard(seeded.store, { pipelineDir });
+  const project = await startProjectDashboard({
+    runs,
+    children: 50,
+    versions,
+    promotions: 5,
+    pipelineDir,
+  });
+  const { seeded } = project;
+  const server = { url: project.url };
+  console.log(`seeded and started in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const exp = seeded.experimentId;
+  const auth = { authorization: 'Basic ' + Buffer.from(`${USER.username}:${USER.password}`).toString('base64') };
   try {
     // ---------------------------------------------------------------- JSON calls
     const api = async (path: string) => {
       const times: number[] = [];
       for (let i = 0; i < 21; i++) {
         const t0 = performance.now();
-        const r = await fetch(server.url + path);
+        const r = await fetch(server.url + path, { headers: auth });
         await r.arrayBuffer();
         if (!r.ok) throw new Error(`${path}: ${r.status}`);
         if (i) times.push(performance.now() - t0);
@@ -82,13 +96,18 @@ async function main(): Promise<void> {
       ['metric history (rmse, mae)', `/ui/api/runs/${seeded.runIds[0]}/metric-history?keys=rmse,mae`],
       ['compare 50 trials', `/ui/api/runs?experiment_ids=${exp}&parent=${seeded.parentId}&max_results=500&nest=0`],
       ['experiments', '/ui/api/experiments'],
+      ['models', '/ui/api/models'],
+      [`model (${versions} versions, history)`, `/ui/api/models/${MODEL}`],
+      ['model version (report, card)', `/ui/api/models/${MODEL}/versions/${versions - 1}`],
+      ['model version predictions (120 listings)', `/ui/api/models/${MODEL}/versions/${versions - 1}/predictions`],
+      ['known values (predict pickers)', '/ui/api/known-values'],
     ] as const) {
       const m = await api(path);
       console.log(`  ${label.padEnd(50)} ${m.toFixed(1).padStart(6)} ms  (${(m / anchorMs).toFixed(1)}x the anchor)`);
     }
 
     // ---------------------------------------------------------------- pages in Chromium
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, httpCredentials: USER });
     const page = await ctx.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -114,7 +133,7 @@ async function main(): Promise<void> {
       );
     const pages: Array<[string, string, (p: Page) => Promise<unknown>]> = [
       ['experiments', '#/', (p) => p.getByTestId('experiments').waitFor()],
-      ['runs table, 50 of 10,050', `#/experiments/${exp}`, rows(45)],
+      [`runs table, 50 of ${(runs + 51).toLocaleString('en')}`, `#/experiments/${exp}`, rows(45)],
       ['runs sorted by rmse', `#/experiments/${exp}?order=${encodeURIComponent('metrics.`rmse` ASC')}`, rows(45)],
       [
         'runs filtered',
@@ -128,7 +147,12 @@ async function main(): Promise<void> {
         `#/compare?parent=${seeded.parentId}&exp=${exp}`,
         (p) => p.getByTestId('parallel').waitFor(),
       ],
-      ['models', '#/models', (p) => p.locator('main h1').waitFor()],
+      ['models', '#/models', (p) => p.getByTestId('models').waitFor()],
+      [
+        `model: ${versions} versions, history, report`,
+        `#/models/${MODEL}`,
+        (p) => Promise.all([p.getByTestId('versions').waitFor(), p.getByTestId('slices').waitFor()]),
+      ],
       ...(pipelineDir
         ? [
             ['pipeline (dvc.yaml of this repo)', '#/pipeline', (p: Page) => p.getByTestId('dag').waitFor()] as [
@@ -138,7 +162,11 @@ async function main(): Promise<void> {
             ],
           ]
         : []),
-      ['predict form', '#/predict', (p) => p.getByTestId('predict-form').waitFor()],
+      [
+        'predict form (pickers filled)',
+        '#/predict',
+        (p) => p.locator('select[name=make] option').first().waitFor({ state: 'attached' }),
+      ],
     ];
     console.log(
       `\nPages in Chromium ${browser.version()} at 1280x800 (navigation -> content shown and answering input; median of ${loads}):`,
@@ -195,6 +223,27 @@ async function main(): Promise<void> {
           )
           .then(() => rows(45)(page)),
     );
+    // interactions on the model page and the predict form
+    console.log('Interactions on the model page and the predict form:');
+    await page.goto(`${server.url}/ui/#/models/${MODEL}`);
+    await page.getByTestId('slices').waitFor();
+    await interact(
+      'pick another version (report + card)',
+      () => page.getByRole('link', { name: `v${versions - 2}`, exact: true }).click(),
+      () => page.getByRole('heading', { name: `Version ${versions - 2}` }).waitFor(),
+    );
+    await interact(
+      'predicted vs actual (scores 120 listings)',
+      () => page.getByRole('tab', { name: 'Predicted vs actual' }).click(),
+      () => page.getByTestId('residuals').waitFor(),
+    );
+    await page.goto(`${server.url}/ui/#/predict`);
+    await page.locator('select[name=make] option').first().waitFor({ state: 'attached' });
+    await interact(
+      'predict: price, interval, explanation',
+      () => page.getByTestId('predict-form').getByRole('button', { name: 'Predict' }).click(),
+      () => page.getByTestId('explanation').waitFor(),
+    );
     console.log(
       `\nworst: ${ms(worst)} (target < 1000 ms)${errors.length ? `; page errors: ${errors.join('; ')}` : ''}`,
     );
@@ -206,9 +255,7 @@ async function main(): Promise<void> {
     await ctx.close();
   } finally {
     await browser.close();
-    await server.close();
-    await seeded.store.close();
-    rmSync(seeded.dir, { recursive: true, force: true });
+    await project.close();
   }
 }
 

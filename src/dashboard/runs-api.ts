@@ -6,29 +6,9 @@
  */
 import { AppError } from '../core/errors.js';
 import { SYSTEM_TAGS, type Run, type TrackingStore } from '../tracking/index.js';
+import type { RunRow, RunsPage } from './wire.js';
 
-export interface RunRow {
-  id: string;
-  name: string;
-  experimentId: string;
-  status: string;
-  user: string;
-  start: number;
-  end: number | null;
-  parentId: string | null;
-  params: Record<string, string>;
-  metrics: Record<string, number | string>;
-  tags: Record<string, string>;
-  children?: RunRow[];
-}
-
-export interface RunsPage {
-  runs: RunRow[];
-  nextPageToken: string | null;
-  paramKeys: string[];
-  metricKeys: string[];
-  tagKeys: string[];
-}
+export type { RunRow, RunsPage } from './wire.js';
 
 const MAX_PAGE = 500;
 const MAX_CHILDREN = 1000;

@@ -6,44 +6,14 @@
  */
 import type { Readable } from 'node:stream';
 import type { FileInfo, TrackingStore } from '../tracking/index.js';
+import type { HistoryEntry, ModelListing } from './wire.js';
+
+export type { HistoryEntry, ModelListing, VersionRow } from './wire.js';
 
 /** The part of an artifact repository the dashboard reads. */
 export interface ArtifactReader {
   list(relDir: string): Promise<FileInfo[]>;
   read(relPath: string): Promise<Readable>;
-}
-
-/** One version row of the models page. */
-export interface VersionRow {
-  version: string;
-  stage: string;
-  aliases: string[];
-  runId: string | null;
-  created: number;
-  test: string | null;
-  testedAt: string | null;
-  metrics: Record<string, number>;
-  promotedBy: string | null;
-  promotedAt: string | null;
-}
-
-export interface ModelListing {
-  name: string;
-  versions: VersionRow[];
-  consistent: boolean;
-  note: string | null;
-}
-
-/** One promotion or rollback event. */
-export interface HistoryEntry {
-  seq: number;
-  action: 'promote' | 'rollback';
-  version: string;
-  previous: string[];
-  by: string;
-  at: string;
-  reason: string;
-  undoes?: number;
 }
 
 /** Registry governance (jobs/promotion.ts), supplied by the CLI. */

@@ -10,15 +10,14 @@
  * edited so the page has changes and diffs to show).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { seedStore, type Seeded } from './dashboard.js';
 import { fixtureBundle, savedBundle } from './serving.js';
 import { runBuiltCli } from './built-cli.js';
+import { git, makeRepo } from './pipeline-repo.js';
 import { writeFixtureCsv } from '../fixtures/listings.js';
 import { buildApp } from '../../src/serving/build-app.js';
 import { ModelProvider } from '../../src/serving/model-provider.js';
@@ -61,21 +60,16 @@ export interface ProjectOptions {
   longStage?: boolean;
 }
 
-const git = (cwd: string, ...args: string[]) => {
-  const r = spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], {
-    cwd,
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
-};
-
 /** A pipeline repo: prepare -> train, reproduced and committed, then a param and the metrics edited. */
 export async function pipelineRepo(o: { longStage?: boolean } = {}): Promise<string> {
-  const d = mkdtempSync(join(tmpdir(), 'carprice-ui-pipe-'));
-  mkdirSync(join(d, '.dvc'));
-  writeFileSync(join(d, 'raw.txt'), 'abc\n');
-  writeFileSync(join(d, 'params.yaml'), 'train:\n  factor: 2\n');
-  writeFileSync(join(d, 'score.cjs'), "require('fs').writeFileSync('metrics.json', JSON.stringify({ score: 0.5 }));\n");
+  const d = makeRepo(
+    {
+      'raw.txt': 'abc\n',
+      'params.yaml': 'train:\n  factor: 2\n',
+      'score.cjs': "require('fs').writeFileSync('metrics.json', JSON.stringify({ score: 0.5 }));\n",
+    },
+    { prefix: 'ui-pipe' },
+  );
   const long = 'artifacts/model_evaluation_with_a_long_folder_name/per_make_error_breakdown_report.json';
   writeFileSync(
     join(d, 'dvc.yaml'),

@@ -117,19 +117,26 @@ export interface RunningDashboard {
 /** The tracking server with the dashboard mounted, listening on 127.0.0.1:0. */
 export async function startDashboard(
   store: TrackingStore,
-  extra: Partial<DashboardOptions> & { users?: string } = {},
+  extra: Partial<DashboardOptions> & { users?: string; routes?: Array<{ method: string; url: string }> } = {},
 ): Promise<RunningDashboard> {
+  const { routes, ...options } = extra;
   const app = await buildTrackingServer({
     store,
     artifactRepositoryFor: (uri) => new LocalArtifactRepository(uri),
     users: extra.users,
-    extend: (a, c) =>
-      registerDashboard(a, {
+    extend: (a, c) => {
+      // every route the dashboard adds, when the caller asks (the auth test walks them all)
+      if (routes)
+        a.addHook('onRoute', (r) => {
+          for (const m of [r.method].flat()) routes.push({ method: m, url: r.url });
+        });
+      return registerDashboard(a, {
         store: c.store,
         artifactsFor: (uri) => c.artifactsFor(uri),
         host: 'tracking server',
-        ...extra,
-      }),
+        ...options,
+      });
+    },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;

@@ -18,6 +18,8 @@ export interface TrackingServer {
 export interface TrackingServerOptions {
   /** Default: sqlite:///<dir>/server.db. */
   backendStoreUri?: string;
+  /** Extra environment (e.g. CARPRICE_TRACKING_USERS). */
+  env?: Record<string, string>;
 }
 
 export async function startTrackingServer(dir: string, opts: TrackingServerOptions = {}): Promise<TrackingServer> {
@@ -38,7 +40,7 @@ export async function startTrackingServer(dir: string, opts: TrackingServerOptio
         '--artifacts-destination',
         join(dir, 'arts'),
       ],
-      { cwd: dir, env: cleanEnv() },
+      { cwd: dir, env: cleanEnv(opts.env) },
     );
     server.stderr.on('data', (d) => (err += d));
     server.stdout.on('data', (d) => {

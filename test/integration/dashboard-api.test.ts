@@ -11,12 +11,20 @@ import { seedStore, startDashboard, PNG, type RunningDashboard, type Seeded } fr
 let seeded: Seeded;
 let open: RunningDashboard;
 let locked: RunningDashboard;
+const lockedRoutes: Array<{ method: string; url: string }> = [];
 const basic = (u: string, p: string) => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');
 
 before(async () => {
   seeded = await seedStore({ runs: 5, children: 2 });
   open = await startDashboard(seeded.store);
-  locked = await startDashboard(seeded.store, { users: 'alice:s3cret,bob:hunter2' });
+  // a registered model too, so the model routes would have data to leak
+  await seeded.store.createRegisteredModel('SecretModel');
+  await seeded.store.createModelVersion({
+    name: 'SecretModel',
+    source: `runs:/${seeded.runIds[0]}/model`,
+    runId: seeded.runIds[0],
+  });
+  locked = await startDashboard(seeded.store, { users: 'alice:s3cret,bob:hunter2', routes: lockedRoutes });
 });
 after(async () => {
   await open?.close();
@@ -68,6 +76,56 @@ describe('dashboard HTTP', () => {
     const s = (await ok.json()) as { user: string; canWrite: boolean };
     assert.equal(s.user, 'bob');
     assert.equal(s.canWrite, false, 'no governance on this server: nobody may promote');
+  });
+
+  it('with users: every route the dashboard registers (walked from the server itself) answers 401 and leaks nothing', async () => {
+    const runId = seeded.runIds[0];
+    const ui = lockedRoutes.filter((r) => r.url.startsWith('/ui') && r.method !== 'OPTIONS');
+    // the walk found the dashboard: the shell, assets, runs, artifacts, models, pipeline, predictions
+    assert.ok(ui.length >= 20, `only ${ui.length} routes found`);
+    const fill: Record<string, string> = { id: runId, name: 'SecretModel', version: '1', file: 'app.js' };
+    const query = `?experiment_ids=${seeded.experimentId}&path=notes.txt&keys=rmse&ids=${runId}`;
+    const secrets = ['cars', runId, 'hello', 'SecretModel', 'rmse', 'preact', 'mlflow.db'];
+    const checked = new Set<string>();
+    for (const { method, url } of ui) {
+      const path = url.replace(/:(\w+)/g, (_m, k: string) => {
+        assert.ok(fill[k], `no value for :${k} in ${url}`);
+        return fill[k];
+      });
+      // the shell is registered as /ui and answers /ui/ too
+      for (const [p, auth] of (path === '/ui' ? ['/ui', '/ui/'] : [path]).flatMap((p) =>
+        [undefined, basic('alice', 'wrong'), basic('mallory', 's3cret'), 'Bearer s3cret'].map((a) => [p, a] as const),
+      )) {
+        const r = await fetch(locked.url + p + query, {
+          method,
+          headers: {
+            ...(auth ? { authorization: auth } : {}),
+            ...(method === 'POST' ? { 'content-type': 'application/json', 'x-carprice-ui': '1' } : {}),
+          },
+          body: method === 'POST' ? JSON.stringify({ version: '1', reason: 'a good reason' }) : undefined,
+          redirect: 'manual',
+        });
+        const body = await r.text();
+        assert.equal(r.status, 401, `${method} ${p} with ${auth ?? 'nothing'}`);
+        // (/ui without the slash meets the tracking server's own guard first: realm "mlflow")
+        assert.match(r.headers.get('www-authenticate') ?? '', /^Basic realm="(carprice|mlflow)"/, `${method} ${p}`);
+        for (const s of secrets) assert.ok(!body.includes(s), `${method} ${p} leaks '${s}': ${body}`);
+      }
+      checked.add(`${method} ${url}`);
+    }
+    for (const must of [
+      'GET /ui',
+      'HEAD /ui/',
+      'GET /ui/assets/:file',
+      'GET /ui/api/runs/:id/artifact',
+      'POST /ui/api/models/:name/promote',
+    ])
+      assert.ok(checked.has(must), `${must} was not walked`);
+    // the same routes answer a signed-in user (the 401 above is the guard, not a missing route)
+    const ok = await fetch(`${locked.url}/ui/api/models/SecretModel`, {
+      headers: { authorization: basic('alice', 's3cret') },
+    });
+    assert.equal(ok.status, 200);
   });
 
   it('refuses changes without the dashboard header or from another origin', async () => {

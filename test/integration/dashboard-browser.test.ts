@@ -17,6 +17,9 @@ import {
   type RunningDashboard,
   type Seeded,
 } from '../helpers/dashboard.js';
+import { governanceAdapter } from '../../src/cli/dashboard-wiring.js';
+import { TrackingClient } from '../../src/tracking/index.js';
+import { LocalArtifactRepository } from '../../src/tracking/artifacts/local-artifact-repository.js';
 
 // Browser globals used inside page.evaluate/waitForFunction callbacks (the Node build has no DOM library).
 interface El {
@@ -175,6 +178,54 @@ describe('dashboard in Chromium', () => {
 
     assert.deepEqual(problems, []);
     await ctx.close();
+  });
+
+  it('shows no promote or roll-back button without write access, and says why', async (t) => {
+    if (skip) return t.skip(skip);
+    const name = 'ReadOnlyModel';
+    await seeded.store.createRegisteredModel(name);
+    const v = await seeded.store.createModelVersion({
+      name,
+      source: `runs:/${seeded.runIds[0]}/model`,
+      runId: seeded.runIds[0],
+      tags: [{ key: 'carprice.test.status', value: 'passed' }],
+    });
+    await seeded.store.transitionModelVersionStage(name, v.version, 'Production', false);
+    await seeded.store.setRegisteredModelAlias(name, 'champion', v.version);
+    const client = new TrackingClient({
+      store: seeded.store,
+      artifacts: { repositoryFor: (uri) => new LocalArtifactRepository(uri), close() {} },
+    });
+    // the tracking server without governance; a server with governance but no users
+    const governed = await startDashboard(seeded.store, { governance: governanceAdapter(client) });
+    try {
+      for (const [base, why] of [
+        [server.url, /does not manage the registry/],
+        [governed.url, /needs users: start the server with CARPRICE_TRACKING_USERS/],
+      ] as const) {
+        const ctx = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+        const { page, problems } = await openPage(ctx);
+        await page.goto(`${base}/ui/#/models/${name}`);
+        const versions = page.getByTestId('versions');
+        await versions.waitFor();
+        assert.match(await versions.innerText(), /v1\s+Production\s+@champion\s+passed/);
+        assert.equal(await page.getByRole('button', { name: 'Promote' }).count(), 0, base);
+        assert.equal(await page.getByRole('button', { name: /Roll back/ }).count(), 0, base);
+        assert.match(await page.getByText(/^Read-only:/).innerText(), why);
+        assert.deepEqual(problems, []);
+        await ctx.close();
+      }
+      // and the API refuses the change itself, naming what is missing
+      const r = await fetch(`${governed.url}/ui/api/models/${name}/rollback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-carprice-ui': '1' },
+        body: JSON.stringify({ reason: 'try it anyway' }),
+      });
+      assert.equal(r.status, 403);
+      assert.match(((await r.json()) as { message: string }).message, /CARPRICE_TRACKING_USERS/);
+    } finally {
+      await governed.close();
+    }
   });
 
   it('is usable on a 390-px phone screen: no page-wide horizontal scroll, the table scrolls in its box', async (t) => {

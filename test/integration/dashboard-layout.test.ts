@@ -8,7 +8,8 @@
  *    scrolling and is the element under its own centre there (not clipped by a box that
  *    cannot scroll, not covered by another element);
  *  - chart text is drawn at 10 px or more (an SVG squeezed to a phone's width shrinks it);
- *  - nothing is logged to the console and no request fails.
+ *  - nothing is logged to the console, no request fails, and no request leaves this server
+ *    (no CDN, no font or script from elsewhere).
  * A full-page screenshot of each state goes to test-artifacts/ui/layout-<page>-<width>.png.
  */
 import { describe, it, before, after } from 'node:test';
@@ -31,6 +32,13 @@ before(async () => {
   }
   browser = b;
   project = await startProjectDashboard({ runs: 60, children: 6, versions: 12, promotions: 3, longStage: true });
+  // long names as real runs have them (the run page's cards must wrap them, not widen the page)
+  const t = Date.UTC(2026, 0, 3);
+  await project.seeded.store.logBatch(project.seeded.runIds[1], {
+    params: [{ key: 'model_trainer.params.gbdt.min_child_weight_for_leaves', value: 'a'.repeat(90) }],
+    metrics: [{ key: 'validation_mean_absolute_percentage_error_by_make', value: 0.123, timestamp: t, step: 0 }],
+    tags: [{ key: 'carprice.data.source_url_of_the_training_listings', value: 's3://bucket/' + 'x'.repeat(80) }],
+  });
 });
 
 after(async () => {
@@ -237,6 +245,12 @@ describe('dashboard layout in Chromium: every page at 1280x800 and 390x844', () 
       page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
       page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+      // everything the pages load comes from this server (no CDN: machines may have no internet)
+      page.on('request', (r) => {
+        const u = r.url();
+        if (!u.startsWith(project.url + '/') && !/^(data|blob|about):/.test(u))
+          problems.push(`request elsewhere: ${u}`);
+      });
       const seen: string[] = [];
       const layout: string[] = [];
       for (const [label, go] of steps()) {

@@ -81,13 +81,16 @@ describe('dashboard pages in Chromium (mounted on the prediction API)', () => {
     await ctx.close();
   });
 
-  it('run detail: metric charts, params, artifacts previewed as text, JSON and PNG', async (t) => {
+  it('run detail: params, metrics, tags, metric charts, artifacts previewed as text, JSON and PNG', async (t) => {
     if (skip) return t.skip(skip);
     const ctx = await signedIn();
     const { page, problems } = await openPage(ctx);
     await page.goto(`${url}/ui/#/runs/${seeded.runIds[0]}`);
     await page.getByTestId('params').waitFor();
     assert.match(await page.getByTestId('params').innerText(), /algo\s+ridge/);
+    assert.match(await page.getByTestId('metrics').innerText(), /rmse\s+[\d,.]+/);
+    // the run's own tags (mlflow.* system tags left out); run 0 is a tuning-stage run
+    assert.match(await page.getByTestId('tags').innerText(), /stage\s+tune/);
     await page.getByRole('tab', { name: 'Metric charts' }).click();
     await page.getByTestId('chart-rmse').locator('canvas').waitFor();
     await page.screenshot({ path: join(shots, 'run-charts-1280.png') });

@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeRepo } from '../helpers/pipeline-repo.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const main = join(root, 'dist/src/cli/main.js');
@@ -21,13 +21,8 @@ function cli(cwd: string, ...args: string[]): { code: number | null; stdout: str
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function repo(dvcYaml: string, files: Record<string, string> = {}): string {
-  const d = mkdtempSync(join(tmpdir(), 'carprice-cli-'));
-  mkdirSync(join(d, '.dvc'));
-  writeFileSync(join(d, 'dvc.yaml'), dvcYaml);
-  for (const [k, v] of Object.entries(files)) writeFileSync(join(d, k), v);
-  return d;
-}
+const repo = (dvcYaml: string, files: Record<string, string> = {}): string =>
+  makeRepo({ 'dvc.yaml': dvcYaml, ...files }, { prefix: 'cli' });
 
 test('repro runs stages (a cmd can call `carprice`), status agrees, a second repro skips', (t) => {
   const d = repo(

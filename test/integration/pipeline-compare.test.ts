@@ -5,33 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { metricChange, metricsDiff, metricsShow, metricStr, paramsDiff } from '../../src/pipeline/compare.js';
 import { markdownTable, plainTable } from '../../src/pipeline/table.js';
 import { pyStr } from '../../src/pipeline/py-value.js';
 import { runBuiltCli } from '../helpers/built-cli.js';
-
-const hasGit = spawnSync('git', ['--version']).status === 0;
-
-function git(cwd: string, ...args: string[]): void {
-  const r = spawnSync(
-    'git',
-    ['-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args],
-    { cwd, encoding: 'utf8' },
-  );
-  assert.equal(r.status, 0, r.stderr);
-}
+import { git, hasGit, makeRepo } from '../helpers/pipeline-repo.js';
 
 test(
   'params diff and metrics show/diff print DVC tables',
   { skip: hasGit ? false : 'git is not installed' },
   async (t) => {
-    const d = mkdtempSync(join(tmpdir(), 'carprice-compare-'));
-    t.after(() => rmSync(d, { recursive: true, force: true }));
-    mkdirSync(join(d, '.dvc'));
+    const d = makeRepo({}, { prefix: 'compare', t });
     writeFileSync(join(d, 'params.yaml'), 'prepare:\n  split: 0.20\n  seed: 20170428\n');
     writeFileSync(
       join(d, 'dvc.yaml'),

@@ -5,24 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBuiltCli } from '../helpers/built-cli.js';
-
-const md5 = (s: string) => createHash('md5').update(s).digest('hex');
-
-function makeRepo(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), 'carprice-dag-'));
-  mkdirSync(join(d, '.dvc'));
-  for (const [k, v] of Object.entries(files)) {
-    mkdirSync(join(d, k, '..'), { recursive: true });
-    writeFileSync(join(d, k), v);
-  }
-  return d;
-}
+import { makeRepo, md5 } from '../helpers/pipeline-repo.js';
 
 const PIPE =
   'stages:\n  prepare:\n    cmd: mkdir -p out && cp data.csv out/a.csv\n    deps:\n    - data.csv\n    outs:\n    - out\n  train:\n    cmd: cp out/a.csv model.bin\n    deps:\n    - out\n    outs:\n    - model.bin\n';

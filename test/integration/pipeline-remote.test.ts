@@ -6,8 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -16,18 +15,17 @@ import { formatStatus, status } from '../../src/pipeline/status.js';
 import { pull, push, fetch } from '../../src/pipeline/transfer.js';
 import { remoteAdd, remoteList, remoteModify, remoteRemove } from '../../src/pipeline/remotes.js';
 import { isAppError } from '../../src/core/errors.js';
-
-const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+import { makeRepo, md5 } from '../helpers/pipeline-repo.js';
 
 function pipelineRepo(): string {
-  const d = mkdtempSync(join(tmpdir(), 'carprice-remote-'));
-  mkdirSync(join(d, '.dvc'));
-  writeFileSync(join(d, 'data.csv'), 'x\n1\n');
-  writeFileSync(
-    join(d, 'dvc.yaml'),
-    'stages:\n  make:\n    cmd: mkdir -p out && cp data.csv out/a.csv && echo b > out/b.txt && echo m > model.bin\n    deps:\n    - data.csv\n    outs:\n    - out\n    - model.bin\n',
+  return makeRepo(
+    {
+      'data.csv': 'x\n1\n',
+      'dvc.yaml':
+        'stages:\n  make:\n    cmd: mkdir -p out && cp data.csv out/a.csv && echo b > out/b.txt && echo m > model.bin\n    deps:\n    - data.csv\n    outs:\n    - out\n    - model.bin\n',
+    },
+    { prefix: 'remote' },
   );
-  return d;
 }
 
 function wipeData(d: string): void {

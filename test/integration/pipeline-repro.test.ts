@@ -6,32 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { reproduce, type ReproduceResult } from '../../src/pipeline/reproduce.js';
+import { reproduce } from '../../src/pipeline/reproduce.js';
 import { formatStatus, status } from '../../src/pipeline/status.js';
 import { add } from '../../src/pipeline/add.js';
 import { checkout } from '../../src/pipeline/transfer.js';
 import { isAppError } from '../../src/core/errors.js';
-
-const md5 = (s: string) => createHash('md5').update(s).digest('hex');
-
-function makeRepo(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), 'carprice-repro-'));
-  mkdirSync(join(d, '.dvc'));
-  for (const [k, v] of Object.entries(files)) {
-    mkdirSync(join(d, k, '..'), { recursive: true });
-    writeFileSync(join(d, k), v);
-  }
-  return d;
-}
-
-function outcomes(r: ReproduceResult): Record<string, string> {
-  return Object.fromEntries(r.stages.map((s) => [s.name, s.outcome]));
-}
+import { makeRepo, md5, outcomes } from '../helpers/pipeline-repo.js';
 
 const PIPE = `stages:
   prepare:

@@ -8,35 +8,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { reproduce, type ReproduceResult } from '../../src/pipeline/reproduce.js';
+import { reproduce } from '../../src/pipeline/reproduce.js';
 import { runCacheHash } from '../../src/pipeline/run-cache.js';
 import { LockFile } from '../../src/pipeline/lockfile.js';
 import { dumpYaml } from '../../src/pipeline/yaml-dump.js';
 import { PyFloat } from '../../src/pipeline/py-value.js';
 import { runBuiltCli } from '../helpers/built-cli.js';
+import { hasGit, makeRepo, md5, outcomes } from '../helpers/pipeline-repo.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const md5 = (s: string) => createHash('md5').update(s).digest('hex');
-const hasGit = spawnSync('git', ['--version']).status === 0;
-
-function makeRepo(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), 'carprice-runcache-'));
-  mkdirSync(join(d, '.dvc'));
-  for (const [k, v] of Object.entries(files)) {
-    mkdirSync(join(d, k, '..'), { recursive: true });
-    writeFileSync(join(d, k), v);
-  }
-  return d;
-}
-
-function outcomes(r: ReproduceResult): Record<string, string> {
-  return Object.fromEntries(r.stages.map((s) => [s.name, s.outcome]));
-}
 
 function runEntries(d: string): string[] {
   const dir = join(d, '.dvc/cache/runs');

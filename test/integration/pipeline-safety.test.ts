@@ -8,7 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -27,19 +26,9 @@ import { checkout, pull, push } from '../../src/pipeline/transfer.js';
 import { remoteAdd } from '../../src/pipeline/remotes.js';
 import { isAppError } from '../../src/core/errors.js';
 import { BUILT_CLI, cleanEnv, runBuiltCli } from '../helpers/built-cli.js';
+import { cacheObject, makeRepo, md5 } from '../helpers/pipeline-repo.js';
 
-const md5 = (s: string) => createHash('md5').update(s).digest('hex');
-const obj = (d: string, h: string) => join(d, '.dvc/cache/files/md5', h.slice(0, 2), h.slice(2));
-
-function makeRepo(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), 'carprice-safety-'));
-  mkdirSync(join(d, '.dvc'));
-  for (const [k, v] of Object.entries(files)) {
-    mkdirSync(join(d, k, '..'), { recursive: true });
-    writeFileSync(join(d, k), v);
-  }
-  return d;
-}
+const obj = (d: string, h: string) => cacheObject(join(d, '.dvc/cache'), h);
 
 /** Overwrite a (read-only) cache object with other bytes. */
 function corrupt(path: string, bytes: string): void {

@@ -1,4 +1,5 @@
 /** The dashboard's calls to /ui/api: JSON in and out, errors as Error(message). */
+export type { RunRow, RunsPage } from '../wire';
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -54,27 +55,4 @@ export interface Experiment {
   created: number;
   updated: number;
   tags: Record<string, string>;
-}
-
-export interface RunRow {
-  id: string;
-  name: string;
-  experimentId: string;
-  status: string;
-  user: string;
-  start: number;
-  end: number | null;
-  parentId: string | null;
-  params: Record<string, string>;
-  metrics: Record<string, number | string>;
-  tags: Record<string, string>;
-  children?: RunRow[];
-}
-
-export interface RunsPage {
-  runs: RunRow[];
-  nextPageToken: string | null;
-  paramKeys: string[];
-  metricKeys: string[];
-  tagKeys: string[];
 }

@@ -6,6 +6,7 @@
  * signed-in user on a server that manages the registry; both ask for a reason.
  */
 import { useState } from 'preact/hooks';
+import type { HistoryEntry, VersionRow } from '../wire';
 import { api, type Session } from './api';
 import { Bars, Scatter } from './charts';
 import { Empty, ErrorBox, Show, Title, usePageTitle } from './common';
@@ -19,30 +20,6 @@ interface ModelSummary {
   updated: number;
   aliases: Array<{ alias: string; version: string }>;
   latest: Array<{ version: string; stage: string }>;
-}
-
-interface VersionRow {
-  version: string;
-  stage: string;
-  aliases: string[];
-  runId: string | null;
-  created: number;
-  test: string | null;
-  testedAt: string | null;
-  metrics: Record<string, number>;
-  promotedBy: string | null;
-  promotedAt: string | null;
-}
-
-interface HistoryEntry {
-  seq: number;
-  action: 'promote' | 'rollback';
-  version: string;
-  previous: string[];
-  by: string;
-  at: string;
-  reason: string;
-  undoes?: number;
 }
 
 interface ModelDetail {

@@ -102,7 +102,7 @@ function Overview({ d }: { d: RunDetail }) {
                 .sort()
                 .map((k) => (
                   <tr>
-                    <td>{k}</td>
+                    <td class="wrap">{k}</td>
                     <td class="num">{fmtNum(r.metrics[k])}</td>
                   </tr>
                 ))}
@@ -121,7 +121,7 @@ function Overview({ d }: { d: RunDetail }) {
                 .sort()
                 .map((k) => (
                   <tr>
-                    <td>{k}</td>
+                    <td class="wrap">{k}</td>
                     <td class="wrap">{r.params[k]}</td>
                   </tr>
                 ))}
@@ -134,11 +134,11 @@ function Overview({ d }: { d: RunDetail }) {
         {tags.length === 0 ? (
           <Empty>No tags.</Empty>
         ) : (
-          <table class="grid">
+          <table class="grid" data-testid="tags">
             <tbody>
               {tags.map(([k, v]) => (
                 <tr>
-                  <td>{k}</td>
+                  <td class="wrap">{k}</td>
                   <td class="wrap">{v}</td>
                 </tr>
               ))}

@@ -1,0 +1,66 @@
+/**
+ * The shapes the dashboard's JSON API sends and its browser code reads: one definition for
+ * both sides (the server's routes type their answers with them, web/ imports them as types
+ * only). Plain data, no imports, so the browser build can take it as it is.
+ */
+
+/** A run flattened for the runs table: params, metrics and tags as maps. */
+export interface RunRow {
+  id: string;
+  name: string;
+  experimentId: string;
+  status: string;
+  user: string;
+  start: number;
+  end: number | null;
+  parentId: string | null;
+  params: Record<string, string>;
+  /** NaN and infinities as strings, as JSON carries them. */
+  metrics: Record<string, number | string>;
+  tags: Record<string, string>;
+  /** Folded child runs (nested runs under their parent). */
+  children?: RunRow[];
+}
+
+/** One page of the runs table. */
+export interface RunsPage {
+  runs: RunRow[];
+  nextPageToken: string | null;
+  paramKeys: string[];
+  metricKeys: string[];
+  tagKeys: string[];
+}
+
+/** One version row of the models page. */
+export interface VersionRow {
+  version: string;
+  stage: string;
+  aliases: string[];
+  runId: string | null;
+  created: number;
+  test: string | null;
+  testedAt: string | null;
+  metrics: Record<string, number>;
+  promotedBy: string | null;
+  promotedAt: string | null;
+}
+
+/** A registered model's versions, and whether its Production stage and champion alias agree. */
+export interface ModelListing {
+  name: string;
+  versions: VersionRow[];
+  consistent: boolean;
+  note: string | null;
+}
+
+/** One promotion or rollback event. */
+export interface HistoryEntry {
+  seq: number;
+  action: 'promote' | 'rollback';
+  version: string;
+  previous: string[];
+  by: string;
+  at: string;
+  reason: string;
+  undoes?: number;
+}
