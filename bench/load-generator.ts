@@ -9,6 +9,7 @@
  * Content-Length only, so the generator costs little CPU beside the server it measures.
  */
 import { connect, type Socket } from 'node:net';
+import autocannon from 'autocannon';
 
 export interface FixedRateOptions {
   host: string;
@@ -174,4 +175,46 @@ export async function fixedRate(o: FixedRateOptions): Promise<LatencyResult> {
 export function latencyText(r: LatencyResult): string {
   const f = (x: number) => x.toFixed(2).padStart(6);
   return `${r.rps.toFixed(0).padStart(5)} req/s   p50 ${f(r.p50)} ms   p99 ${f(r.p99)} ms   p99.9 ${f(r.p999)} ms   max ${f(r.max)} ms   (${r.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`;
+}
+
+/** What autocannon measured of one POST /predict load run (latencies in whole ms). */
+export interface AutocannonLoad {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
+/**
+ * POST /predict cycling through `bodies` with autocannon, 8 connections, no pipelining: for
+ * `amount` requests, else for `duration` seconds (default 10); `overallRate` caps the rate.
+ */
+export async function autocannonPredict(
+  url: string,
+  bodies: string[],
+  o: { duration?: number; amount?: number; overallRate?: number },
+): Promise<AutocannonLoad> {
+  const r = await autocannon({
+    url,
+    connections: 8,
+    pipelining: 1,
+    ...(o.amount ? { amount: o.amount } : { duration: o.duration ?? 10 }),
+    ...(o.overallRate ? { overallRate: o.overallRate } : {}),
+    requests: bodies.map((body) => ({
+      method: 'POST' as const,
+      path: '/predict',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })),
+  });
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    total: r.requests.total,
+  };
 }

@@ -25,7 +25,6 @@ import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { Registry } from 'prom-client';
 import { loadParams } from '../src/config/params.js';
 import { train } from '../src/jobs/train.js';
@@ -33,6 +32,7 @@ import { loadListings } from '../src/jobs/load-listings.js';
 import { PredictionMonitor } from '../src/monitoring/prediction-monitor.js';
 import { thresholdsFromParams } from '../src/monitoring/drift-report.js';
 import type { ObservedPrediction } from '../src/monitoring/prediction-record.js';
+import { autocannonPredict, type AutocannonLoad } from './load-generator.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 const CLI = resolve('dist/src/cli/main.js');
@@ -49,15 +49,6 @@ const FIELDS_CAT = [
   'color',
 ];
 const AS_NUMBER = new Set(['year', 'ownership']);
-
-interface Load {
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  total: number;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -120,30 +111,6 @@ async function start(model: string, extra: string[]): Promise<{ child: ChildProc
   if (!(await waitReady(url, child, 120_000)))
     throw new Error(`carprice serve ${extra.join(' ')} did not become ready`);
   return { child, url, dir };
-}
-
-async function load(url: string, bodies: string[], o: { duration: number; overallRate?: number }): Promise<Load> {
-  const r = await autocannon({
-    url,
-    connections: 8,
-    pipelining: 1,
-    duration: o.duration,
-    ...(o.overallRate ? { overallRate: o.overallRate } : {}),
-    requests: bodies.map((body) => ({
-      method: 'POST' as const,
-      path: '/predict',
-      headers: { 'content-type': 'application/json' },
-      body,
-    })),
-  });
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    non2xx: r.non2xx,
-    errors: r.errors + r.timeouts,
-    total: r.requests.total,
-  };
 }
 
 /** Sum of a Prometheus series' samples whose line starts with `prefix`. */
@@ -255,15 +222,15 @@ async function main(): Promise<void> {
   console.log(
     `load: autocannon, 8 connections, POST /predict over ${bodies.length} real listings, ${duration} s per run, ${rounds} rounds, loopback`,
   );
-  const results: Record<string, { fixed: Load[]; max: Load[]; notes: string[] }> = {};
+  const results: Record<string, { fixed: AutocannonLoad[]; max: AutocannonLoad[]; notes: string[] }> = {};
   for (const c of configs) results[c.name] = { fixed: [], max: [], notes: [] };
   for (let round = 0; round < rounds; round++) {
     for (const c of configs) {
       const s = await start(model, c.extra);
       try {
-        await load(s.url, bodies, { duration: 2 }); // warm-up
-        const fixed = await load(s.url, bodies, { duration, overallRate: rate });
-        const max = await load(s.url, bodies, { duration });
+        await autocannonPredict(s.url, bodies, { duration: 2 }); // warm-up
+        const fixed = await autocannonPredict(s.url, bodies, { duration, overallRate: rate });
+        const max = await autocannonPredict(s.url, bodies, { duration });
         await sleep(300);
         const m = await (await fetch(`${s.url}/metrics`)).text();
         const written = series(m, 'carprice_prediction_log_written_total');

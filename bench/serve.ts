@@ -39,12 +39,11 @@ import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { loadParams } from '../src/config/params.js';
 import { train } from '../src/jobs/train.js';
 import { loadListings } from '../src/jobs/load-listings.js';
 import { PYTHON, probePython } from './python-peer.js';
-import { fixedRate, type LatencyResult } from './load-generator.js';
+import { autocannonPredict, fixedRate, type AutocannonLoad, type LatencyResult } from './load-generator.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 const CLI = 'dist/src/cli/main.js';
@@ -62,15 +61,6 @@ const FIELDS_CAT = [
 ];
 const AS_NUMBER = new Set(['year', 'ownership']);
 const TARGET = { coldStartMs: 500, p99Ms: 5, shadowP99: 0.1, vsOriginal: 50 };
-
-interface Flat {
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  total: number;
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -210,32 +200,9 @@ async function stopCarprice(s: Started): Promise<void> {
   rmSync(s.scratch, { recursive: true, force: true });
 }
 
-async function flatOut(url: string, bodies: string[], o: { duration?: number; amount?: number }): Promise<Flat> {
-  const r = await autocannon({
-    url,
-    connections: 8,
-    pipelining: 1,
-    ...(o.amount ? { amount: o.amount } : { duration: o.duration ?? 10 }),
-    requests: bodies.map((body) => ({
-      method: 'POST' as const,
-      path: '/predict',
-      headers: { 'content-type': 'application/json' },
-      body,
-    })),
-  });
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    non2xx: r.non2xx,
-    errors: r.errors + r.timeouts,
-    total: r.requests.total,
-  };
-}
-
 const ms = (x: number) => `${x.toFixed(2).padStart(6)} ms`;
 
-function flatText(l: Flat): string {
+function flatText(l: AutocannonLoad): string {
   return `${l.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(l.p50)}   p99 ${ms(l.p99)}   (${l.total} requests, ${l.non2xx} non-2xx, ${l.errors} errors)`;
 }
 
@@ -364,14 +331,14 @@ async function main(): Promise<void> {
   // 2-4. one process
   const one = await startCarprice(model);
   const pid = one.child.pid!;
-  await flatOut(one.url, bodies, { amount: 20_000 }); // warm-up: JIT-compiled before anything is measured
-  const flat = await withCpu(pid, () => flatOut(one.url, bodies, { duration }));
+  await autocannonPredict(one.url, bodies, { amount: 20_000 }); // warm-up: JIT-compiled before anything is measured
+  const flat = await withCpu(pid, () => autocannonPredict(one.url, bodies, { duration }));
   console.log(`1 process, flat out:          ${flatText(flat)}   ${cpuText(flat)}; ${load()}`);
   const atRate = await withCpu(pid, () => fixed(one.port));
   console.log(`1 process at ${rate} req/s:     ${rateText(atRate)}   ${cpuText(atRate)}; ${load()}`);
   console.log(`  p99 ${atRate.p99.toFixed(2)} ms: ${ratio(atRate.p99, TARGET.p99Ms, 'lower')} of 5 ms`);
   const rssBefore = rssMb(pid);
-  const many = await flatOut(one.url, bodies, { amount });
+  const many = await autocannonPredict(one.url, bodies, { amount });
   const rssAfter = rssMb(pid);
   console.log(`1 process, ${amount} requests: ${flatText(many)}; ${load()}`);
   console.log(
@@ -423,7 +390,7 @@ async function main(): Promise<void> {
 
   // 5. shadow challenger vs none, alternately
   const shadow = await startCarprice(model, ['--shadow', model]);
-  await flatOut(shadow.url, bodies, { amount: 20_000 });
+  await autocannonPredict(shadow.url, bodies, { amount: 20_000 });
   await sleep(2000); // let the challenger's thread drain the warm-up
   const plainRuns: (LatencyResult & { cpuUs: number; mainUs: number })[] = [];
   const shadowRuns: (LatencyResult & { cpuUs: number; mainUs: number })[] = [];
@@ -456,8 +423,8 @@ async function main(): Promise<void> {
 
   // 6. two workers
   const two = await startCarprice(model, ['--workers', '2']);
-  await flatOut(two.url, bodies, { amount: 20_000 });
-  const twoFlat = await withCpu(two.child.pid!, () => flatOut(two.url, bodies, { duration }), true);
+  await autocannonPredict(two.url, bodies, { amount: 20_000 });
+  const twoFlat = await withCpu(two.child.pid!, () => autocannonPredict(two.url, bodies, { duration }), true);
   console.log(
     `\n--workers 2, flat out:         ${flatText(twoFlat)}   ${cpuText(twoFlat, true)}; cold start ${two.readyMs.toFixed(0)} ms; ${load()}`,
   );
@@ -490,8 +457,8 @@ async function main(): Promise<void> {
         return;
       }
       const v = probe.versions;
-      await flatOut(url, bodies, { amount: 200 });
-      const seed = await withCpu(py.pid!, () => flatOut(url, bodies, { duration }));
+      await autocannonPredict(url, bodies, { amount: 200 });
+      const seed = await withCpu(py.pid!, () => autocannonPredict(url, bodies, { duration }));
       console.log(
         `\nthe original (FastAPI ${v.fastapi}, uvicorn ${v.uvicorn}, pandas ${v.pandas}, scikit-learn ${v.sklearn}, XGBoost ${v.xgboost}):`,
       );
