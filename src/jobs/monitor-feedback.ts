@@ -127,10 +127,8 @@ export interface AccuracyGroup extends AccuracyStats {
   key: string;
 }
 
-export interface RealizedAccuracyReport {
-  kind: 'carprice-realized-accuracy';
-  formatVersion: 1;
-  file: { path: string; rows: number; imported: number; skipped: string[]; unmatchedInFile: number };
+/** Realized accuracy of the logged predictions over every stored sale. */
+export interface RealizedAccuracy {
   /** Every stored feedback entry matched to a logged prediction. */
   overall: AccuracyStats;
   intervalLevel: number | null;
@@ -140,6 +138,12 @@ export interface RealizedAccuracyReport {
   byPeriod: AccuracyGroup[];
   bySlice: (AccuracyGroup & { column: string; flagged: boolean })[];
   byModel: AccuracyGroup[];
+}
+
+export interface RealizedAccuracyReport extends RealizedAccuracy {
+  kind: 'carprice-realized-accuracy';
+  formatVersion: 1;
+  file: { path: string; rows: number; imported: number; skipped: string[]; unmatchedInFile: number };
 }
 
 interface Pair {
@@ -216,47 +220,58 @@ export async function monitorFeedback(o: MonitorFeedbackOptions): Promise<Realiz
   try {
     const unmatchedInFile = entries.filter((f) => !championFor(db, f)).length;
     upsertFeedback(db, entries, o.now);
-    const stored = readFeedback(db);
-    const pairs: Pair[] = [];
-    for (const f of stored) {
-      const record = championFor(db, f);
-      if (record && record.price !== null) pairs.push({ record, sold: f.soldPrice });
-    }
-    const period = o.period ?? 'week';
-    const minCount = o.minSliceCount ?? 10;
-    const flagRatio = o.flagRatio ?? 1.5;
-    const overall = accuracyOf(
-      pairs.map((p) => ({ price: p.record.price!, sold: p.sold, lower: p.record.lower, upper: p.record.upper })),
-    );
-    const bySlice: RealizedAccuracyReport['bySlice'] = [];
-    const sliceKeys: [string, (p: Pair) => string][] = [
-      ...SLICE_COLUMNS.map((c): [string, (p: Pair) => string] => [c, (p) => text(p.record.inputs[c]) ?? '(missing)']),
-      ['price band', (p) => priceBand(p.sold)],
-    ];
-    for (const [column, key] of sliceKeys)
-      for (const g of groupBy(pairs, key)
-        .filter((x) => x.n >= minCount)
-        .sort((a, b) => b.mape - a.mape))
-        bySlice.push({ ...g, column, flagged: g.mape > flagRatio * overall.mape });
-    const level = pairs.find((p) => p.record.level !== null)?.record.level ?? null;
+    const accuracy = realizedAccuracy(db, o);
     return {
       kind: 'carprice-realized-accuracy',
       formatVersion: 1,
       file: { path: o.file, rows: table.rows.length, imported: entries.length, skipped: problems, unmatchedInFile },
-      overall,
-      intervalLevel: level,
-      feedbackEntries: stored.length,
-      unmatched: stored.length - pairs.length,
-      period,
-      byPeriod: groupBy(pairs, (p) => periodKey(p.record.ts, period)).sort((a, b) => (a.key < b.key ? -1 : 1)),
-      bySlice,
-      byModel: groupBy(pairs, (p) => `${p.record.modelName} v${p.record.modelVersion ?? '-'}`).sort((a, b) =>
-        a.key < b.key ? -1 : 1,
-      ),
+      ...accuracy,
     };
   } finally {
     db.close();
   }
+}
+
+/** The realized accuracy over every sale stored in the log (null-free: n = 0 when none matched). */
+export function realizedAccuracy(
+  db: LogDatabase,
+  o: { period?: 'day' | 'week' | 'month'; minSliceCount?: number; flagRatio?: number } = {},
+): RealizedAccuracy {
+  const stored = readFeedback(db);
+  const pairs: Pair[] = [];
+  for (const f of stored) {
+    const record = championFor(db, f);
+    if (record && record.price !== null) pairs.push({ record, sold: f.soldPrice });
+  }
+  const period = o.period ?? 'week';
+  const minCount = o.minSliceCount ?? 10;
+  const flagRatio = o.flagRatio ?? 1.5;
+  const overall = accuracyOf(
+    pairs.map((p) => ({ price: p.record.price!, sold: p.sold, lower: p.record.lower, upper: p.record.upper })),
+  );
+  const bySlice: RealizedAccuracy['bySlice'] = [];
+  const sliceKeys: [string, (p: Pair) => string][] = [
+    ...SLICE_COLUMNS.map((c): [string, (p: Pair) => string] => [c, (p) => text(p.record.inputs[c]) ?? '(missing)']),
+    ['price band', (p) => priceBand(p.sold)],
+  ];
+  for (const [column, key] of sliceKeys)
+    for (const g of groupBy(pairs, key)
+      .filter((x) => x.n >= minCount)
+      .sort((a, b) => b.mape - a.mape))
+      bySlice.push({ ...g, column, flagged: g.mape > flagRatio * overall.mape });
+  const level = pairs.find((p) => p.record.level !== null)?.record.level ?? null;
+  return {
+    overall,
+    intervalLevel: level,
+    feedbackEntries: stored.length,
+    unmatched: stored.length - pairs.length,
+    period,
+    byPeriod: groupBy(pairs, (p) => periodKey(p.record.ts, period)).sort((a, b) => (a.key < b.key ? -1 : 1)),
+    bySlice,
+    byModel: groupBy(pairs, (p) => `${p.record.modelName} v${p.record.modelVersion ?? '-'}`).sort((a, b) =>
+      a.key < b.key ? -1 : 1,
+    ),
+  };
 }
 
 const pct = (x: number | null) => (x === null || Number.isNaN(x) ? '-' : `${(x * 100).toFixed(1)}%`);
