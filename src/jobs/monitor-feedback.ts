@@ -78,6 +78,7 @@ export function parseFeedback(t: RawTable): { entries: FeedbackEntry[]; problems
     );
   const entries: FeedbackEntry[] = [];
   const problems: string[] = [];
+  const seen = new Map<string, number>();
   t.rows.forEach((cells, i) => {
     const line = t.rowNumbers[i] ?? i + 2;
     const requestId = req >= 0 ? text(cells[req]) : null;
@@ -96,7 +97,16 @@ export function parseFeedback(t: RawTable): { entries: FeedbackEntry[]; problems
       problems.push(`line ${line}: row must be a whole number >= 0, got ${JSON.stringify(cells[row])}`);
     else if (d === 'bad')
       problems.push(`line ${line}: ${t.columns[date]} is not a date: ${JSON.stringify(cells[date])}`);
-    else entries.push({ requestId, row: requestId ? r : 0, listingId, soldPrice: p, soldAt: d });
+    else {
+      const key = requestId ? `request_id ${requestId} row ${r}` : `listing_id ${listingId}`;
+      const first = seen.get(key);
+      if (first !== undefined)
+        problems.push(`line ${line}: the same ${key} as line ${first}; one sale per prediction, this line skipped`);
+      else {
+        seen.set(key, line);
+        entries.push({ requestId, row: requestId ? r : 0, listingId, soldPrice: p, soldAt: d });
+      }
+    }
   });
   return { entries, problems };
 }
@@ -207,6 +217,25 @@ export interface MonitorFeedbackOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Refuse a file whose sold prices are in another unit than the predictions (lakhs, or
+ * thousands, instead of rupees): with at least 5 matched sales, a median sold/predicted
+ * ratio below 1/10 or above 10 is no market, it is a unit.
+ */
+function checkUnits(matched: readonly { f: FeedbackEntry; record?: PredictionRecord }[], file: string): void {
+  const ratios = matched
+    .filter((m) => m.record && m.record.price !== null && m.record.price > 0)
+    .map((m) => m.f.soldPrice / m.record!.price!)
+    .sort((a, b) => a - b);
+  if (ratios.length < 5) return;
+  const median = ratios[ratios.length >> 1];
+  if (median < 0.1 || median > 10)
+    throw new AppError(
+      'DATA_INVALID',
+      `${file}: the sold prices are a median ${median < 1 ? `${Math.round(1 / median)}x below` : `${Math.round(median)}x above`} the logged predictions (e.g. ${matched.find((m) => m.record)!.f.soldPrice} sold vs ${Math.round(matched.find((m) => m.record)!.record!.price!)} predicted); give the sold price in rupees, as the model prices (not lakhs or thousands). Nothing was imported`,
+    );
+}
+
 /** Import realized prices and report the realized accuracy of the logged predictions. */
 export async function monitorFeedback(o: MonitorFeedbackOptions): Promise<RealizedAccuracyReport> {
   const table = await readTable(o.file, { env: o.env, signal: o.signal });
@@ -218,7 +247,9 @@ export async function monitorFeedback(o: MonitorFeedbackOptions): Promise<Realiz
     );
   const db = openLogDatabase(o.logPath);
   try {
-    const unmatchedInFile = entries.filter((f) => !championFor(db, f)).length;
+    const matched = entries.map((f) => ({ f, record: championFor(db, f) }));
+    const unmatchedInFile = matched.filter((m) => !m.record).length;
+    checkUnits(matched, o.file);
     upsertFeedback(db, entries, o.now);
     const accuracy = realizedAccuracy(db, o);
     return {
