@@ -23,6 +23,9 @@ import { tokenize } from './token-features.js';
 import type { InteractionPair } from './interactions.js';
 import { stepColumn } from './step-features.js';
 
+/** Distinct texts per token column whose slots are remembered (then forgotten all at once). */
+const TOKEN_CACHE_SIZE = 4096;
+
 /** Per-row work of one step; `unknown` collects columns holding a category unseen at fit time. */
 type RowStep = (unknown: string[] | null) => void;
 
@@ -223,16 +226,33 @@ export class RowPipeline {
         const per = cols.map((c) => {
           const slots = vocab[c].map((t) => this.num(`${c}~tok=${t}`));
           for (const sl of slots) indicatorSlots.add(sl);
-          return { src: this.catIn(c, s.kind), index: new Map(vocab[c].map((t, k) => [t, slots[k]])) };
+          return {
+            src: this.catIn(c, s.kind),
+            index: new Map(vocab[c].map((t, k) => [t, slots[k]])),
+            seen: new Map<string, Int32Array>(),
+          };
         });
+        // a text's vocabulary slots, remembered per column (the same variants and models come
+        // back request after request; tokenizing is a regex split, a Set and an array each time)
+        const slotsOf = (p: (typeof per)[number], v: string): Int32Array => {
+          let hit = p.seen.get(v);
+          if (!hit) {
+            const out: number[] = [];
+            for (const t of tokenize(v)) {
+              const sl = p.index.get(t);
+              if (sl !== undefined) out.push(sl);
+            }
+            if (p.seen.size >= TOKEN_CACHE_SIZE) p.seen.clear();
+            p.seen.set(v, (hit = Int32Array.from(out)));
+          }
+          return hit;
+        };
         return () => {
           for (const p of per) {
             const v = this.cs[p.src];
             if (v === null) continue;
-            for (const t of tokenize(v)) {
-              const sl = p.index.get(t);
-              if (sl !== undefined) this.hit(sl);
-            }
+            const slots = slotsOf(p, v);
+            for (let k = 0; k < slots.length; k++) this.hit(slots[k]);
           }
         };
       }
