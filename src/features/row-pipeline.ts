@@ -23,9 +23,6 @@ import { tokenize } from './token-features.js';
 import type { InteractionPair } from './interactions.js';
 import { stepColumn } from './step-features.js';
 
-/** Distinct texts per token column whose slots are remembered (then forgotten all at once). */
-const TOKEN_CACHE_SIZE = 4096;
-
 /** Per-row work of one step; `unknown` collects columns holding a category unseen at fit time. */
 type RowStep = (unknown: string[] | null) => void;
 
@@ -34,6 +31,9 @@ export interface RowInputLayout {
   numeric: readonly string[];
   categorical: readonly string[];
 }
+
+/** Distinct values remembered per memo (token hits, make|model pairs); beyond, the memo starts over. */
+const MEMO_MAX = 100_000;
 
 /** One-hot and token columns are 0/1 and are not standardised (the pipeline's own rule). */
 function isIndicator(name: string): boolean {
@@ -229,30 +229,26 @@ export class RowPipeline {
           return {
             src: this.catIn(c, s.kind),
             index: new Map(vocab[c].map((t, k) => [t, slots[k]])),
-            seen: new Map<string, Int32Array>(),
+            // value -> the slots of its known tokens, in token order (a value is tokenized once)
+            memo: new Map<string, Int32Array>(),
           };
         });
-        // a text's vocabulary slots, remembered per column (the same variants and models come
-        // back request after request; tokenizing is a regex split, a Set and an array each time)
-        const slotsOf = (p: (typeof per)[number], v: string): Int32Array => {
-          let hit = p.seen.get(v);
-          if (!hit) {
-            const out: number[] = [];
-            for (const t of tokenize(v)) {
-              const sl = p.index.get(t);
-              if (sl !== undefined) out.push(sl);
-            }
-            if (p.seen.size >= TOKEN_CACHE_SIZE) p.seen.clear();
-            p.seen.set(v, (hit = Int32Array.from(out)));
-          }
-          return hit;
-        };
         return () => {
           for (const p of per) {
             const v = this.cs[p.src];
             if (v === null) continue;
-            const slots = slotsOf(p, v);
-            for (let k = 0; k < slots.length; k++) this.hit(slots[k]);
+            let hits = p.memo.get(v);
+            if (hits === undefined) {
+              const found: number[] = [];
+              for (const t of tokenize(v)) {
+                const sl = p.index.get(t);
+                if (sl !== undefined) found.push(sl);
+              }
+              hits = Int32Array.from(found);
+              if (p.memo.size >= MEMO_MAX) p.memo.clear();
+              p.memo.set(v, hits);
+            }
+            for (let k = 0; k < hits.length; k++) this.hit(hits[k]);
           }
         };
       }
@@ -382,6 +378,23 @@ export class RowPipeline {
     const make = has('make_model') ? this.catIn('make', 'derived-features') : -1;
     const model = has('make_model') ? this.catIn('model', 'derived-features') : -1;
     const ops = active.map((name) => ({ name, slot: name === 'make_model' ? this.cat(name) : this.num(name) }));
+    // make -> model -> `${make}|${model}`: one string per pair, so the lookups of later steps
+    // hit a string whose hash is already computed
+    const pairs = new Map<string, Map<string, string>>();
+    let nPairs = 0;
+    const pair = (m: string, md: string): string => {
+      let inner = pairs.get(m);
+      if (inner === undefined) pairs.set(m, (inner = new Map<string, string>()));
+      let s = inner.get(md);
+      if (s === undefined) {
+        s = `${m}|${md}`;
+        if (++nPairs > MEMO_MAX) {
+          pairs.clear();
+          nPairs = 0;
+        } else inner.set(md, s);
+      }
+      return s;
+    };
     return () => {
       const { ns, cs } = this;
       let age = NaN;
@@ -397,7 +410,7 @@ export class RowPipeline {
         else {
           const m = cs[make];
           const md = cs[model];
-          cs[op.slot] = m === null || md === null ? null : `${m}|${md}`;
+          cs[op.slot] = m === null || md === null ? null : pair(m, md);
         }
       }
     };
