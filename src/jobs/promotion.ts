@@ -22,6 +22,7 @@ import type { TrackingClient } from '../tracking/client.js';
 import { equalsClause } from '../tracking/search-filter.js';
 import { TEST_TAGS } from './model-test.js';
 import { collectPages } from '../tracking/all-pages.js';
+import type { ModelListing, VersionRow } from '../tracking/model-listing.js';
 
 export const CHAMPION = 'champion';
 export const CHALLENGER = 'challenger';
@@ -306,27 +307,6 @@ export async function rollback(o: GovernanceOptions): Promise<HistoryEvent> {
     `rolled back ${name} v${last.version}: ${restored.length ? `Production and ${CHAMPION} are v${restored.join(', v')} again` : `no Production version now (v${last.version} was the first)`}`,
   );
   return event;
-}
-
-export interface VersionRow {
-  version: string;
-  stage: Stage;
-  aliases: string[];
-  runId: string | null;
-  created: number;
-  test: string | null;
-  testedAt: string | null;
-  metrics: Record<string, number>;
-  promotedBy: string | null;
-  promotedAt: string | null;
-}
-
-export interface ModelListing {
-  name: string;
-  versions: VersionRow[];
-  /** Production and champion name the same single version (or neither exists). */
-  consistent: boolean;
-  note: string | null;
 }
 
 /** Versions with stages, aliases, test status and the run's test metrics. */
