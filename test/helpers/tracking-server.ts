@@ -13,9 +13,11 @@ export interface TrackingServer {
   uri: string;
   /** The server process's id (its CPU time in /proc for benches). */
   pid: number;
-  /** SIGTERM, then wait for it to close; resolves with its exit code (null after a signal). */
-  stop(): Promise<number | null>;
-  kill(signal: NodeJS.Signals): Promise<number | null>;
+  /** SIGTERM, then wait for it to close. */
+  stop(): Promise<void>;
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Its exit code once it has closed (null while running or after a signal). */
+  exitCode(): number | null;
   /** stdout and stderr so far. */
   output(): string;
   stdout(): string;
@@ -67,13 +69,13 @@ export async function startTrackingServer(dir: string, opts: TrackingServerOptio
       child.kill(signal);
       await closed;
     }
-    return child.exitCode;
   };
   return {
     uri,
     pid: child.pid!,
     stop: () => kill('SIGTERM'),
     kill,
+    exitCode: () => child.exitCode,
     output: () => out + err,
     stdout: () => out,
   };

@@ -245,7 +245,8 @@ describe('tracking CLI against a served store', () => {
   });
 
   it('tracking serve stops cleanly on SIGTERM', async () => {
-    assert.equal(await server.stop(), 0);
+    await server.stop();
+    assert.equal(server.exitCode(), 0);
     assert.match(server.stdout(), /carprice tracking server stopped\n$/);
   });
 });

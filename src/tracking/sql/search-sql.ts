@@ -1,6 +1,8 @@
 /**
- * Compiles parsed search filters and order_by clauses (../search-filter.ts) into SQLite
- * WHERE / ORDER BY fragments for runs, experiments, registered models and model versions.
+ * Compiles parsed search filters and order_by clauses (../search-filter.ts) into SQL
+ * WHERE / ORDER BY fragments for runs, experiments, registered models and model versions,
+ * in the SQL that SQLite and PostgreSQL both accept (the schema's "C" collation makes
+ * PostgreSQL compare text byte-wise, as SQLite does).
  * Each entity's allowed identifiers follow spec §4.2-4.5. Metric/param/tag comparisons
  * become EXISTS sub-queries on the (run_uuid, key) primary keys, so a filter over 10,000
  * runs is a handful of index probes per run. Values are always bound, never spliced.
@@ -17,6 +19,7 @@ import {
   type Comparison,
   type KeyRule,
 } from '../search-filter.js';
+import type { Steps } from './steps.js';
 
 /** A SQL fragment with its bound values. */
 export interface Fragment {
@@ -272,24 +275,24 @@ export function runPartsSql(
  * `rows(part, limit, offset)` reads a part's slice; `count(part)` its size, asked only
  * when a page starts past the end of a part whose size the slice did not reveal.
  */
-export async function collectRunPage<P, R>(
+export function* collectRunPage<P, R>(
   parts: readonly P[],
   max: number,
   offset: number,
-  rows: (part: P, limit: number, offset: number) => R[] | Promise<R[]>,
-  count: (part: P) => number | Promise<number>,
-): Promise<R[]> {
+  rows: (part: P, limit: number, offset: number) => Steps<R[]>,
+  count: (part: P) => Steps<number>,
+): Steps<R[]> {
   const page: R[] = [];
   let skip = offset;
   for (const part of parts) {
     const need = max - page.length;
     if (need <= 0) break;
-    const got = await rows(part, need, skip);
+    const got = yield* rows(part, need, skip);
     page.push(...got);
     if (got.length === need) break;
     // The part ended inside this page: it held skip + got.length runs when it gave any,
     // otherwise at most skip, and then its size says how far into the next part to start.
-    skip = got.length > 0 ? 0 : Math.max(0, skip - (skip > 0 ? await count(part) : 0));
+    skip = got.length > 0 ? 0 : Math.max(0, skip - (skip > 0 ? yield* count(part) : 0));
   }
   return page;
 }
