@@ -140,7 +140,7 @@ function toRunInfo(r: RunRow): RunInfo {
  */
 function hydrateSql(d: SqlDialect, pageSql: string): string {
   let byPage = hydrated.get(d);
-  if (!byPage) hydrated.set(d, (byPage = new Map()));
+  if (!byPage) hydrated.set(d, (byPage = new Map<string, string>()));
   let sql = byPage.get(pageSql);
   if (sql === undefined) {
     if (byPage.size >= 256) byPage.clear();
