@@ -65,14 +65,16 @@ export function binOf(edges: readonly number[], v: number): number {
 
 /** Decile edges (nearest rank, duplicates removed) and bin counts of the finite values. */
 export function numericProfile(values: ArrayLike<number>): NumericProfile {
-  const finite: number[] = [];
-  let missing = 0;
+  // a typed array sorts numbers natively (a comparator sort of a million boxed numbers
+  // took seconds); equal values are interchangeable, so the edges and counts are the same
+  const all = new Float64Array(values.length);
+  let nFinite = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (Number.isFinite(v)) finite.push(v);
-    else missing++;
+    if (Number.isFinite(v)) all[nFinite++] = v;
   }
-  finite.sort((a, b) => a - b);
+  const missing = values.length - nFinite;
+  const finite = all.subarray(0, nFinite).sort();
   const edges: number[] = [];
   if (finite.length > 0)
     for (const q of REFERENCE_QUANTILES) {

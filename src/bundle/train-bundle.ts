@@ -296,7 +296,8 @@ function assemble(
       algo,
       features: f.pipeline,
       estimator: est,
-      ...(trees ? { treeCover: nodeCovers(trees, f.X) } : {}),
+      // counted by the fit itself when it can (gbdt), else one walk of the training matrix
+      ...(trees ? { treeCover: est.trainingCovers ?? nodeCovers(trees, f.X) } : {}),
     });
   });
   return new ModelBundle(

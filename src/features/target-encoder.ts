@@ -49,6 +49,71 @@ function encode(col: (string | null)[], y: Float64Array, rows: ArrayLike<number>
   return { global, values };
 }
 
+/**
+ * Integer codes of a column's categories (-1: missing), so the out-of-fold statistics are
+ * array sums instead of string-keyed map updates for every row and fold. "__proto__" is
+ * coded -1 too: `encode` keeps its statistics in a plain object, where it never sticks.
+ */
+function categoryCodes(col: (string | null)[]): { codes: Int32Array; nCodes: number } {
+  const index = new Map<string, number>();
+  const codes = new Int32Array(col.length);
+  for (let i = 0; i < col.length; i++) {
+    const x = col[i];
+    if (x === null || x === '__proto__') {
+      codes[i] = -1;
+      continue;
+    }
+    let k = index.get(x);
+    if (k === undefined) index.set(x, (k = index.size));
+    codes[i] = k;
+  }
+  return { codes, nCodes: index.size };
+}
+
+/**
+ * Out-of-fold encodings: each row encoded with the statistics of the other folds, exactly
+ * as `encode` over those rows computes them (the same sums in the same row order).
+ */
+function outOfFold(
+  codes: Int32Array,
+  nCodes: number,
+  fold: Uint8Array,
+  k: number,
+  y: Float64Array,
+  smoothing: number,
+): Float64Array {
+  const n = codes.length;
+  const out = new Float64Array(n);
+  const sum = new Float64Array(nCodes);
+  const cnt = new Float64Array(nCodes);
+  const value = new Float64Array(nCodes);
+  for (let f = 0; f < k; f++) {
+    sum.fill(0);
+    cnt.fill(0);
+    let total = 0;
+    let rows = 0;
+    for (let i = 0; i < n; i++) {
+      if (fold[i] === f) continue;
+      total += y[i];
+      rows++;
+      const c = codes[i];
+      if (c >= 0) {
+        sum[c] += y[i];
+        cnt[c]++;
+      }
+    }
+    const global = rows ? total / rows : 0;
+    for (let c = 0; c < nCodes; c++)
+      value[c] = cnt[c] > 0 ? (sum[c] + smoothing * global) / (cnt[c] + smoothing) : global;
+    for (let i = 0; i < n; i++) {
+      if (fold[i] !== f) continue;
+      const c = codes[i];
+      out[i] = c >= 0 ? value[c] : global;
+    }
+  }
+  return out;
+}
+
 /** State: each column's encoding learned from all training rows. */
 export class TargetEncoder extends FittedStep<Record<string, Encoding>> {
   readonly kind = 'target-encoder';
@@ -88,20 +153,8 @@ export class TargetEncoder extends FittedStep<Record<string, Encoding>> {
     for (let p = 0; p < n; p++) fold[perm[p]] = p % k;
     const numeric: Record<string, Float64Array> = {};
     for (const c of this.columns) {
-      const col = categoricalColumn(frame, c);
-      const out = new Float64Array(n);
-      for (let f = 0; f < k; f++) {
-        const inFold: number[] = [];
-        const outFold: number[] = [];
-        for (let i = 0; i < n; i++) (fold[i] === f ? inFold : outFold).push(i);
-        const enc = encode(col, yy, outFold, this.smoothing);
-        for (const i of inFold) {
-          const x = col[i];
-          const e = x === null || !Object.hasOwn(enc.values, x) ? undefined : enc.values[x];
-          out[i] = e ?? enc.global;
-        }
-      }
-      numeric[`${c}~te`] = out;
+      const { codes, nCodes } = categoryCodes(categoricalColumn(frame, c));
+      numeric[`${c}~te`] = outOfFold(codes, nCodes, fold, k, yy, this.smoothing);
     }
     return withColumns(frame, { numeric, drop: this.columns });
   }

@@ -45,9 +45,11 @@ export class TokenFeatures extends FittedStep<Record<string, string[]>> {
     this.lookup.clear();
     const vocab: Record<string, string[]> = {};
     for (const c of this.columns) {
+      // words counted per distinct value, times its rows (millions of rows, a few thousand values)
+      const rowsOf = new Map<string, number>();
+      for (const x of categoricalColumn(frame, c)) if (x !== null) rowsOf.set(x, (rowsOf.get(x) ?? 0) + 1);
       const counts = new Map<string, number>();
-      for (const x of categoricalColumn(frame, c))
-        if (x !== null) for (const t of tokenize(x)) counts.set(t, (counts.get(t) ?? 0) + 1);
+      for (const [x, n] of rowsOf) for (const t of tokenize(x)) counts.set(t, (counts.get(t) ?? 0) + n);
       vocab[c] = [...counts]
         .filter(([, n]) => n >= this.minCount)
         .map(([t]) => t)
@@ -66,13 +68,21 @@ export class TokenFeatures extends FittedStep<Record<string, string[]>> {
       // 0/1 columns as bytes: a word column of a million listings is 1 MB, not 8
       const outs = words.map(() => new Uint8Array(frame.nRows));
       const col = categoricalColumn(frame, c);
+      // the known words of each distinct value, tokenized once
+      const wordsOf = new Map<string, number[]>();
       for (let i = 0; i < col.length; i++) {
         const x = col[i];
         if (x === null) continue;
-        for (const t of tokenize(x)) {
-          const k = index.get(t);
-          if (k !== undefined) outs[k][i] = 1;
+        let ks = wordsOf.get(x);
+        if (ks === undefined) {
+          ks = [];
+          for (const t of tokenize(x)) {
+            const k = index.get(t);
+            if (k !== undefined) ks.push(k);
+          }
+          wordsOf.set(x, ks);
         }
+        for (let q = 0; q < ks.length; q++) outs[ks[q]][i] = 1;
       }
       for (let k = 0; k < colNames.length; k++) {
         names.push(colNames[k]);

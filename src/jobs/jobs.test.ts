@@ -20,7 +20,7 @@ import { ingest } from './ingest.js';
 import { loadListings, schemaFromParams } from './load-listings.js';
 import { predict } from './predict.js';
 import { synth } from './synth.js';
-import { dataFingerprint, train } from './train.js';
+import { dataFingerprint, referenceRows, REFERENCE_ROWS, train } from './train.js';
 import { trainingThreads } from './training-options.js';
 import { BUNDLE_FILE, ModelBundle } from '../bundle/model-bundle.js';
 
@@ -216,6 +216,19 @@ test('dataFingerprint depends on values and order, and only on the viewed bytes'
   // a view into a larger buffer hashes like a standalone copy of the same values
   const big = Float64Array.of(9, 1, 2, 9);
   assert.equal(dataFingerprint({ ...f, numeric: { a: big.subarray(1, 3) } }, y), h);
+});
+
+test('the reference profile describes every training row up to REFERENCE_ROWS, else that many evenly spaced ones', () => {
+  const small = { nRows: 3, numeric: { a: Float64Array.of(1, 2, 3) }, categorical: { c: ['x', null, 'y'] } };
+  assert.equal(referenceRows(small), small);
+  const n = 2 * REFERENCE_ROWS + 7;
+  const big = { nRows: n, numeric: { a: Float64Array.from({ length: n }, (_, i) => i) }, categorical: {} };
+  const r = referenceRows(big);
+  assert.equal(r.nRows, REFERENCE_ROWS);
+  const a = r.numeric.a as Float64Array;
+  assert.equal(a[0], 0);
+  for (let k = 1; k < a.length; k++) assert.ok(a[k] - a[k - 1] >= 2 && a[k] - a[k - 1] <= 3);
+  assert.ok(a[a.length - 1] >= n - 3);
 });
 
 test('cross-validation folds are scikit-learn KFold(5, shuffle=True, random_state=42) folds', async () => {

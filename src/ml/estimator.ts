@@ -40,4 +40,11 @@ export interface Regressor {
    * follow), so one fit of 300 trees scores n_estimators 100, 200 and 300.
    */
   predictFirst?(X: Matrix, rounds: number): Float64Array;
+  /**
+   * Tree models that count them while fitting: training rows that reached each node (the
+   * covers TreeSHAP needs), null when unknown (a loaded model).
+   */
+  readonly trainingCovers?: Float64Array | null;
+  /** Give a model the covers its fit counted in another thread. */
+  setTrainingCovers?(covers: Float64Array): void;
 }

@@ -24,8 +24,14 @@ if (port) {
           y: m.y,
           ...(m.sampleWeight ? { sampleWeight: m.sampleWeight } : {}),
         };
-        const saved = fitJob(job, undefined, cache).toJSON();
-        reply = { id: f.id, saved, seconds: (performance.now() - t0) / 1000 };
+        const est = fitJob(job, undefined, cache);
+        const covers = est.trainingCovers;
+        reply = {
+          id: f.id,
+          saved: est.toJSON(),
+          seconds: (performance.now() - t0) / 1000,
+          ...(covers ? { covers } : {}),
+        };
       } catch (e) {
         const err = e as { code?: unknown; message?: unknown };
         reply = {

@@ -38,9 +38,10 @@ export interface FitJobMessage {
   sampleWeight?: Float64Array;
 }
 
-/** A worker's answer per fit (`seconds`: the fit's own time on the worker). */
+/** A worker's answer per fit (`seconds`: the fit's own time on the worker; `covers`: Regressor.trainingCovers). */
 export type FitReply =
-  { id: number; saved: SavedEstimator; seconds?: number } | { id: number; error: { code: string; message: string } };
+  | { id: number; saved: SavedEstimator; seconds?: number; covers?: Float64Array }
+  | { id: number; error: { code: string; message: string } };
 
 export interface FitOptions {
   /** Worker threads to use at most (1 = inline). */
@@ -149,7 +150,9 @@ export async function fitEstimators(jobs: readonly FitJob[], o: FitOptions): Pro
             return;
           }
           try {
-            results[r.id] = loadEstimator(r.saved);
+            const model = loadEstimator(r.saved);
+            if (r.covers) model.setTrainingCovers?.(r.covers);
+            results[r.id] = model;
             o.onFitted?.(r.id, results[r.id]!, r.seconds ?? NaN);
           } catch (e) {
             fail(e as Error);

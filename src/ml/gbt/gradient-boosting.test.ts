@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { isAppError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { loadEstimator } from '../format/registry.js';
-import { fromRows, makeMatrix, type Matrix } from '../matrix.js';
+import { columnMatrix, fromRows, makeMatrix, matrixColumn, type Matrix } from '../matrix.js';
+import { nodeCovers } from '../tree/tree-shap.js';
 import { GradientBoostingRegressor } from './index.js';
 import { makeLoss } from './loss.js';
 
@@ -84,6 +85,38 @@ function noisyData(n: number, seed: number): { X: Matrix; y: Float64Array } {
   });
   return { X, y };
 }
+
+test('the covers counted during the fit are the node covers of the training matrix, whatever the growth', () => {
+  const { X, y } = noisyData(700, 3);
+  // the same matrix built from columns, with a 0/1 byte column added (word indicators)
+  const rng = new Rng(9);
+  const bytes = Uint8Array.from({ length: 700 }, () => (rng.next() < 0.2 ? 1 : 0));
+  const cols = [0, 1, 2, 3].map((j) => matrixColumn(X, j));
+  const XC = columnMatrix(700, [...cols, bytes], ['a', 'b', 'c', 'd', 'w'], {
+    categorical: [false, false, true, false, false],
+    nCategories: [0, 0, 6, 0, 0],
+  });
+  const valid = noisyData(200, 4);
+  const configs: Record<string, unknown>[] = [
+    { n_estimators: 20, max_depth: 6 },
+    { n_estimators: 20, max_depth: 4, subsample: 0.7, colsample_bytree: 0.75, colsample_bynode: 0.7 },
+    { n_estimators: 15, max_depth: 0, max_leaves: 9, grow_policy: 'lossguide', subsample: 0.8 },
+    { n_estimators: 15, max_depth: 3, objective: 'reg:pseudohubererror', min_child_weight: 3 },
+  ];
+  for (const params of configs)
+    for (const M of [X, XC]) {
+      const m = new GradientBoostingRegressor(params).fit(M, y);
+      assert.deepEqual(Array.from(m.trainingCovers!), Array.from(nodeCovers(m.trees!, M)), JSON.stringify(params));
+    }
+  // early stopping keeps a prefix of the trees, and of the covers
+  const es = new GradientBoostingRegressor({ n_estimators: 200, max_depth: 5, early_stopping_rounds: 5 }).fit(X, y, {
+    valid: { X: valid.X, y: valid.y },
+  });
+  assert.ok(es.nTrees < 200);
+  assert.deepEqual(Array.from(es.trainingCovers!), Array.from(nodeCovers(es.trees!, X)));
+  // a loaded model has none
+  assert.equal((loadEstimator(es.toJSON()) as GradientBoostingRegressor).trainingCovers, null);
+});
 
 test('training loss decreases monotonically (squared error, no subsampling)', () => {
   const { X, y } = noisyData(500, 1);

@@ -116,6 +116,8 @@ interface Fitted {
   gain: Float64Array;
   split: Float64Array;
   bestIteration: number;
+  /** Training rows that reached each node (from the fit itself; absent after loading). */
+  covers?: Float64Array;
 }
 
 /** Gradient boosted trees regressor (kind 'gbdt'). */
@@ -219,6 +221,8 @@ export class GradientBoostingRegressor implements Regressor {
     const valid = options.valid;
     const vPred = valid ? new Float64Array(valid.X.nRows).fill(baseScore) : null;
     const builder = new TreeEnsembleBuilder();
+    // training rows reaching each node, counted as the trees grow (TreeSHAP's covers)
+    const covers: number[] = [];
     const history: BoostingHistory = { metric: loss.metricName, train: [], valid: [] };
     const gainByRound: Float64Array[] = [];
     const splitByRound: Float64Array[] = [];
@@ -255,9 +259,9 @@ export class GradientBoostingRegressor implements Regressor {
       } else treeFeatures.set(allFeatures);
       const root = builder.nNodes;
       // the grower adds each sampled row's leaf value to pred
-      grower.grow(rows, m, gh, treeFeatures, nTreeFeatures, rng, builder, pred);
+      grower.grow(rows, m, gh, treeFeatures, nTreeFeatures, rng, builder, pred, covers);
       if (subsample < 1) {
-        for (let i = 0; i < n; i++) if (!inSample[i]) pred[i] += grower.binnedLeafValue(builder, root, i);
+        for (let i = 0; i < n; i++) if (!inSample[i]) pred[i] += grower.binnedLeafValue(builder, root, i, covers);
         grower.clearTables();
       }
       gainByRound.push(grower.gainImportance.slice());
@@ -277,6 +281,7 @@ export class GradientBoostingRegressor implements Regressor {
     if (!valid || esRounds === 0) bestIteration = builder.nTrees - 1;
     const trees = builder.freeze().truncate(bestIteration + 1);
     this.history = history;
+    const nodeCovers = Float64Array.from(covers.slice(0, trees.nNodes));
     this.fitted = {
       trees,
       baseScore,
@@ -284,8 +289,25 @@ export class GradientBoostingRegressor implements Regressor {
       gain: gainByRound[bestIteration],
       split: splitByRound[bestIteration],
       bestIteration,
+      covers: nodeCovers,
     };
     return this;
+  }
+
+  /**
+   * How many training rows reached each node of the fitted trees (node order of `trees`),
+   * counted during the fit: what `nodeCovers(trees, X)` gives on the training matrix, without
+   * walking it again. Null for a loaded model (or one handed covers by `setTrainingCovers`).
+   */
+  get trainingCovers(): Float64Array | null {
+    return this.fitted?.covers ?? null;
+  }
+
+  /** Covers counted by the same fit elsewhere (a worker thread's fit, see ml/parallel-fit). */
+  setTrainingCovers(covers: Float64Array): void {
+    if (!this.fitted || covers.length !== this.fitted.trees.nNodes)
+      throw new AppError('MODEL_INVALID', 'training covers do not match the fitted trees');
+    this.fitted.covers = covers;
   }
 
   predict(X: Matrix): Float64Array {

@@ -6,7 +6,10 @@
  * purpose: V8 then optimises it early and never re-enters stale OSR code.
  */
 
-/** pred[row] += vL or vR for rows[start .. end) by the split's bin table (go[bin] = 1: left). */
+/**
+ * pred[row] += vL or vR for rows[start .. end) by the split's bin table (go[bin] = 1: left);
+ * returns how many rows went left (the left leaf's cover).
+ */
 export function addSplitLeaves(
   pred: Float64Array,
   rows: Uint32Array,
@@ -17,11 +20,15 @@ export function addSplitLeaves(
   go: Uint8Array,
   vL: number,
   vR: number,
-): void {
+): number {
+  let left = 0;
   for (let k = start; k < end; k++) {
     const row = rows[k];
-    pred[row] += go[col[base + row]] === 1 ? vL : vR;
+    const l = go[col[base + row]];
+    pred[row] += l === 1 ? vL : vR;
+    left += l;
   }
+  return left;
 }
 
 export function addSegment(pred: Float64Array, rows: Uint32Array, start: number, end: number, v: number): void {

@@ -136,6 +136,9 @@ export class TreeGrower {
    * addTo[row] here, and splits at the depth limit are not partitioned: their rows get
    * their leaf value straight from the split's bin table (one pass instead of partition +
    * update). The two leaves of such a split then have empty row segments in the result.
+   *
+   * With `covers`, covers[node] is set to the number of rows (of rows[0 .. nRows)) that
+   * reach each node of the tree (TreeSHAP's node covers, for free from the partitions).
    */
   grow(
     rows: Uint32Array,
@@ -146,6 +149,7 @@ export class TreeGrower {
     rng: Rng,
     out: TreeEnsembleBuilder,
     addTo?: Float64Array,
+    covers?: number[],
   ): GrownTree {
     const p = this.p;
     if (this.scratch.length < nRows) this.scratch = new Uint32Array(rows.length);
@@ -194,6 +198,7 @@ export class TreeGrower {
       hist: rootHist,
       split: null,
     };
+    if (covers) covers[root.id] = nRows;
     this.evaluate(root, treeFeatures, nTreeFeatures, rng);
 
     const bfs = !p.lossguide && p.maxLeaves > 0;
@@ -255,14 +260,32 @@ export class TreeGrower {
       // both children are leaves by depth: credit their rows now instead of partitioning
       const terminal = addTo !== undefined && p.maxDepth > 0 && depth >= p.maxDepth;
       let mid: number;
+      let nLeft: number;
       if (terminal) {
         const vL = this.leafOutput(sp.GL, sp.HL);
         const vR = this.leafOutput(node.G - sp.GL, node.H - sp.HL);
-        addSplitLeaves(addTo, rows, node.start, node.end, this.binned.columns, f * this.binned.nRows, go, vL, vR);
+        nLeft = addSplitLeaves(
+          addTo,
+          rows,
+          node.start,
+          node.end,
+          this.binned.columns,
+          f * this.binned.nRows,
+          go,
+          vL,
+          vR,
+        );
         mid = node.start;
-      } else mid = this.partition(rows, node.start, node.end, f, go);
+      } else {
+        mid = this.partition(rows, node.start, node.end, f, go);
+        nLeft = mid - node.start;
+      }
       const lId = out.addLeaf(0);
       const rId = out.addLeaf(0);
+      if (covers) {
+        covers[lId] = nLeft;
+        covers[rId] = node.end - node.start - nLeft;
+      }
       out.setChildren(node.id, lId, rId);
       out.value[node.id] = this.leafOutput(node.G, node.H);
       const L: NodeState = {
@@ -336,15 +359,18 @@ export class TreeGrower {
   /**
    * Leaf value reached by binned row `i` in the tree rooted at node `root` (needs
    * keepTables; used for rows outside the tree's sample: boosting with subsample, OOB).
+   * With `covers`, every node on the row's path counts it.
    */
-  binnedLeafValue(tree: TreeEnsembleBuilder, root: number, i: number): number {
+  binnedLeafValue(tree: TreeEnsembleBuilder, root: number, i: number, covers?: number[]): number {
     // column-major bins: the row-major copy is not built for sparse or sampled fits
     const { columns, nRows } = this.binned;
     let n = root;
     let f: number;
+    if (covers) covers[n]++;
     while ((f = tree.feature[n]) >= 0) {
       const t = this.goLeftTables.get(n) as Uint8Array;
       n = t[columns[f * nRows + i]] ? tree.left[n] : tree.right[n];
+      if (covers) covers[n]++;
     }
     return tree.value[n];
   }
