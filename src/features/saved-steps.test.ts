@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixtureFrame } from '../../test/fixtures/listings.js';
+import { fixtureFeatureConfig, fixtureFrame } from '../../test/fixtures/listings.js';
 import { stableStringify } from '../core/stable-json.js';
 import { FeaturePipeline, type FeatureConfig, type SavedFeaturePipeline } from './feature-pipeline.js';
 
@@ -25,27 +25,7 @@ const GOLDEN = join(
 const { frame, y, schema } = fixtureFrame({ n: 400, seed: 11 });
 const z = y.map(Math.log1p);
 
-const base: FeatureConfig = {
-  family: 'linear',
-  numeric: [...schema.numeric, ...schema.optionalNumeric],
-  categorical: [...schema.categorical],
-  referenceYear: 2025,
-  derived: ['car_age', 'log_odometer', 'make_model', 'km_per_year'],
-  numericImputer: 'median',
-  categoricalImputer: 'most_frequent',
-  onehotDropFirst: false,
-  onehotMaxCategories: 6,
-  targetEncodingSmoothing: 10,
-  targetEncodingFolds: 5,
-  scale: true,
-  tokenColumns: ['variant'],
-  tokenMinCount: 5,
-  interactions: ['car_age:make'],
-  interactionMinCount: 20,
-  steps: ['car_age'],
-  stepMinCount: 20,
-  seed: 42,
-};
+const base = fixtureFeatureConfig(schema, { steps: ['car_age'], stepMinCount: 20 });
 
 const CONFIGS: Record<string, FeatureConfig> = {
   linear: base,
