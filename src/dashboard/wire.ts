@@ -31,17 +31,5 @@ export interface RunsPage {
   tagKeys: string[];
 }
 
-/** The models page's listing: one definition with `carprice model list` (jobs/promotion.ts builds it). */
-export type { ModelListing, VersionRow } from '../tracking/model-listing.js';
-
-/** One promotion or rollback event. */
-export interface HistoryEntry {
-  seq: number;
-  action: 'promote' | 'rollback';
-  version: string;
-  previous: string[];
-  by: string;
-  at: string;
-  reason: string;
-  undoes?: number;
-}
+/** The models page's listing and history: one definition with `carprice model list` and `model history` (jobs/promotion.ts builds them). */
+export type { HistoryEntry, ModelListing, VersionRow } from '../tracking/model-listing.js';

@@ -22,7 +22,7 @@ import type { TrackingClient } from '../tracking/client.js';
 import { equalsClause } from '../tracking/search-filter.js';
 import { TEST_TAGS } from './model-test.js';
 import { collectPages } from '../tracking/all-pages.js';
-import type { ModelListing, VersionRow } from '../tracking/model-listing.js';
+import type { HistoryEntry, ModelListing, VersionRow } from '../tracking/model-listing.js';
 
 export const CHAMPION = 'champion';
 export const CHALLENGER = 'challenger';
@@ -56,18 +56,8 @@ export interface RegistrySnapshot {
   aliases: Record<string, string | null>;
 }
 
-export interface HistoryEvent {
-  seq: number;
-  action: 'promote' | 'rollback';
-  /** The version promoted, or the version demoted by a rollback. */
-  version: string;
-  /** promote: the Production versions archived; rollback: the versions back in Production. */
-  previous: string[];
-  by: string;
-  at: string;
-  reason: string;
-  /** The promotion a rollback undid. */
-  undoes?: number;
+/** A history entry as stored: with the registry state before it, which a rollback restores. */
+export interface HistoryEvent extends HistoryEntry {
   before: RegistrySnapshot;
 }
 
