@@ -124,14 +124,19 @@ module.exports = {
     {
       name: 'tracking-backends-apart',
       comment:
-        'each tracking backend (sqlite/, rest/, and any other store folder) is independent of the others; they share store.ts, entities.ts and protocol/',
+        'each tracking backend (sqlite/, postgres/, rest/, and any other store folder) is independent of the others; they share store.ts, entities.ts, protocol/ and (the SQL ones) sql/',
       severity: 'error',
       from: { path: '^src/tracking/(sqlite|rest|postgres)/' },
-      // known departure: postgres/ reuses sqlite/'s SQL builders and row shapes (search-sql.ts,
-      // sqlite-rows.ts); they belong in a shared tracking/sql/ folder
+      to: { path: '^src/tracking/(?:sqlite|rest|postgres)/', pathNot: '^src/tracking/$1/' },
+    },
+    {
+      name: 'tracking-sql-driver-free',
+      comment:
+        'tracking/sql/ is the SQL stores written once against the SqlEngine interface: it imports no backend and no database driver (better-sqlite3, pg); the engines in sqlite/ and postgres/ drive it',
+      severity: 'error',
+      from: { path: '^src/tracking/sql/', pathNot: TEST },
       to: {
-        path: '^src/tracking/(?:sqlite|rest|postgres)/',
-        pathNot: ['^src/tracking/$1/', '^src/tracking/sqlite/(?:search-sql|sqlite-rows)\\.ts$'],
+        path: ['^src/tracking/(?:sqlite|rest|postgres)/', '^node_modules/(?:better-sqlite3|pg)/'],
       },
     },
     {

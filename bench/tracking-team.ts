@@ -14,15 +14,14 @@
  * tracking serve`), the writers speak MLflow's REST API with fetch.
  * Run: npx tsc -p . && node dist/bench/tracking-team.js
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import Database from 'better-sqlite3';
 import { startPostgres } from '../test/helpers/postgres-cluster.js';
-import { BUILT_CLI } from '../test/helpers/built-cli.js';
+import { mlflowApi as api, startTrackingServer } from '../test/helpers/tracking-server.js';
+import { freePort } from '../src/deploy/processes.js';
 import { SqliteTrackingStore } from '../src/tracking/sqlite/sqlite-tracking-store.js';
 import { PgTrackingStore } from '../src/tracking/postgres/pg-tracking-store.js';
 import type { TrackingStore } from '../src/tracking/store.js';
@@ -43,79 +42,6 @@ const load = () =>
   loadavg()
     .map((x) => x.toFixed(1))
     .join(' / ');
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
-
-async function startServer(backend: string, artifacts: string, port?: number): Promise<Server> {
-  port ??= await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      BUILT_CLI,
-      'tracking',
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--backend-store-uri',
-      backend,
-      '--artifacts-destination',
-      artifacts,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const url = `http://127.0.0.1:${port}`;
-  const t0 = Date.now();
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`tracking serve exited: ${err}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() - t0 > 60_000) throw new Error(`tracking serve did not start in 60 s: ${err}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    child,
-    stop: (signal = 'SIGTERM') =>
-      new Promise((res) => {
-        if (child.exitCode !== null || child.signalCode !== null) return res();
-        child.once('exit', () => res());
-        child.kill(signal);
-      }),
-  };
-}
-
-async function api<T>(url: string, path: string, body?: unknown): Promise<T> {
-  const r = await fetch(`${url}/api/2.0/mlflow/${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${text.slice(0, 200)}`);
-  return JSON.parse(text) as T;
-}
 
 /** Acknowledged batches per run: the steps whose batch the server answered 200. */
 type Acks = Map<string, number[]>;
@@ -190,13 +116,16 @@ async function verify(url: string, acks: Acks): Promise<{ checked: number; missi
 }
 
 async function loadFigures(name: string, backend: string, dir: string): Promise<number> {
-  const server = await startServer(backend, join(dir, `art-${name}`));
+  const server = await startTrackingServer(dir, {
+    backendStoreUri: backend,
+    artifactsDestination: join(dir, `art-${name}`),
+  });
   try {
     const acks: Acks = new Map();
     const t0 = Date.now();
-    const acked = await writeLoad(server.url, SECONDS, acks);
+    const acked = await writeLoad(server.uri, SECONDS, acks);
     const secs = (Date.now() - t0) / 1000;
-    const v = await verify(server.url, acks);
+    const v = await verify(server.uri, acks);
     const rate = acked / secs;
     out(
       `[${name}] ${WRITERS} writers x ${secs.toFixed(0)} s: ${acked} metrics acknowledged, ${rate.toFixed(0)} metrics/s; read back ${v.checked}, missing ${v.missing} ${v.missing === 0 ? 'OK' : 'LOST WRITES'}  (load ${load()})`,
@@ -209,14 +138,15 @@ async function loadFigures(name: string, backend: string, dir: string): Promise<
 
 async function killFigures(name: string, backend: string, dir: string): Promise<void> {
   const port = await freePort();
-  let server = await startServer(backend, join(dir, `art-kill-${name}`), port);
+  const opts = { backendStoreUri: backend, artifactsDestination: join(dir, `art-kill-${name}`), port };
+  let server = await startTrackingServer(dir, opts);
   const acks: Acks = new Map();
-  const load = writeLoad(server.url, KILL_SECONDS * 2, acks, () => false);
+  const load = writeLoad(server.uri, KILL_SECONDS * 2, acks, () => false);
   await new Promise((r) => setTimeout(r, KILL_SECONDS * 1000));
-  await server.stop('SIGKILL');
-  server = await startServer(backend, join(dir, `art-kill-${name}`), port);
+  await server.kill('SIGKILL');
+  server = await startTrackingServer(dir, opts);
   const acked = await load;
-  const v = await verify(server.url, acks);
+  const v = await verify(server.uri, acks);
   out(
     `[${name}] kill -9 after ${KILL_SECONDS} s of load, restarted: ${acked} metrics acknowledged, read back ${v.checked}, missing ${v.missing} ${v.missing === 0 ? 'OK' : 'LOST WRITES'}`,
   );
@@ -459,15 +389,18 @@ try {
   let t0 = Date.now();
   const pgExp = await populatePg(pgStore, { ...searchDb });
   out(`[postgres] populated ${SEARCH_RUNS} runs with SQL in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const pgServer = await startServer(searchDb.uri, join(dir, 'art-s'));
+  const pgServer = await startTrackingServer(dir, {
+    backendStoreUri: searchDb.uri,
+    artifactsDestination: join(dir, 'art-s'),
+  });
   const searchFigs: Record<string, PageFigures> = {};
   const pgCpu = pgCpuProbe(admin, searchDb.database!);
-  const pgServerPid = pgServer.child.pid!;
+  const pgServerPid = pgServer.pid;
   searchFigs.postgres = await searchFigures(
     'postgres',
     pgStore,
     pgExp,
-    pgServer.url,
+    pgServer.uri,
     pgCpu,
     async () => procCpuMs(pgServerPid) + (await pgCpu()),
   );
@@ -480,9 +413,12 @@ try {
   t0 = Date.now();
   const sqExp = await populateSqlite(sqliteStore, sqlitePath);
   out(`[sqlite] populated ${SEARCH_RUNS} runs with SQL in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const sqServer = await startServer(`sqlite:///${sqlitePath}`, join(dir, 'art-q'));
-  const sqServerPid = sqServer.child.pid!;
-  searchFigs.sqlite = await searchFigures('sqlite', sqliteStore, sqExp, sqServer.url, processCpuProbe, async () =>
+  const sqServer = await startTrackingServer(dir, {
+    backendStoreUri: `sqlite:///${sqlitePath}`,
+    artifactsDestination: join(dir, 'art-q'),
+  });
+  const sqServerPid = sqServer.pid;
+  searchFigs.sqlite = await searchFigures('sqlite', sqliteStore, sqExp, sqServer.uri, processCpuProbe, async () =>
     procCpuMs(sqServerPid),
   );
   await sqServer.stop();

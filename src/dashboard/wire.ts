@@ -1,7 +1,7 @@
 /**
  * The shapes the dashboard's JSON API sends and its browser code reads: one definition for
  * both sides (the server's routes type their answers with them, web/ imports them as types
- * only). Plain data, no imports, so the browser build can take it as it is.
+ * only). Plain data and type-only imports, which the browser build erases.
  */
 
 /** A run flattened for the runs table: params, metrics and tags as maps. */
@@ -31,36 +31,5 @@ export interface RunsPage {
   tagKeys: string[];
 }
 
-/** One version row of the models page. */
-export interface VersionRow {
-  version: string;
-  stage: string;
-  aliases: string[];
-  runId: string | null;
-  created: number;
-  test: string | null;
-  testedAt: string | null;
-  metrics: Record<string, number>;
-  promotedBy: string | null;
-  promotedAt: string | null;
-}
-
-/** A registered model's versions, and whether its Production stage and champion alias agree. */
-export interface ModelListing {
-  name: string;
-  versions: VersionRow[];
-  consistent: boolean;
-  note: string | null;
-}
-
-/** One promotion or rollback event. */
-export interface HistoryEntry {
-  seq: number;
-  action: 'promote' | 'rollback';
-  version: string;
-  previous: string[];
-  by: string;
-  at: string;
-  reason: string;
-  undoes?: number;
-}
+/** The models page's listing and history: one definition with `carprice model list` and `model history` (jobs/promotion.ts builds them). */
+export type { HistoryEntry, ModelListing, VersionRow } from '../tracking/model-listing.js';

@@ -8,14 +8,7 @@
  * A derived feature whose source column is absent is skipped (and recorded as such).
  */
 import type { Frame } from '../data/frame.js';
-import {
-  assertFitted,
-  checkSaved,
-  numericColumn,
-  withColumns,
-  type SavedTransformer,
-  type Transformer,
-} from './transformer.js';
+import { checkSaved, FittedStep, numericColumn, withColumns, type SavedTransformer } from './transformer.js';
 
 export type DerivedName = 'car_age' | 'log_odometer' | 'make_model' | 'km_per_year';
 
@@ -26,9 +19,9 @@ const SOURCES: Record<DerivedName, { numeric: string[]; categorical: string[] }>
   make_model: { numeric: [], categorical: ['make', 'model'] },
 };
 
-export class DerivedFeatures implements Transformer {
+/** State: the derived features whose sources were present at fit time. */
+export class DerivedFeatures extends FittedStep<DerivedName[]> {
   readonly kind = 'derived-features';
-  private active: DerivedName[] | undefined;
 
   /**
    * @param drop source columns removed once the derived ones are computed (e.g. `year`,
@@ -39,31 +32,28 @@ export class DerivedFeatures implements Transformer {
     readonly names: readonly DerivedName[],
     readonly referenceYear: number,
     readonly drop: readonly string[] = [],
-  ) {}
+  ) {
+    super();
+  }
 
-  fit(frame: Frame): this {
-    this.active = this.names.filter((n) => {
+  protected learn(frame: Frame): DerivedName[] {
+    return this.names.filter((n) => {
       const s = SOURCES[n];
       return s.numeric.every((c) => c in frame.numeric) && s.categorical.every((c) => c in frame.categorical);
     });
-    return this;
-  }
-
-  fitTransform(frame: Frame): Frame {
-    return this.fit(frame).transform(frame);
   }
 
   /** Derived features actually produced (sources present at fit time). */
   produced(): { numeric: string[]; categorical: string[] } {
-    assertFitted(this.active !== undefined, this.kind);
+    const active = this.state;
     return {
-      numeric: this.active!.filter((n) => n !== 'make_model'),
-      categorical: this.active!.filter((n) => n === 'make_model'),
+      numeric: active.filter((n) => n !== 'make_model'),
+      categorical: active.filter((n) => n === 'make_model'),
     };
   }
 
   transform(frame: Frame): Frame {
-    assertFitted(this.active !== undefined, this.kind);
+    const active = this.state;
     const n = frame.nRows;
     const numeric: Record<string, Float64Array> = {};
     const categorical: Record<string, (string | null)[]> = {};
@@ -76,7 +66,7 @@ export class DerivedFeatures implements Transformer {
       }
       return out;
     };
-    for (const name of this.active!) {
+    for (const name of active) {
       if (name === 'car_age') numeric.car_age = age();
       else if (name === 'log_odometer')
         numeric.log_odometer = numericColumn(frame, 'odometer').map((x) => Math.log1p(x));
@@ -103,27 +93,21 @@ export class DerivedFeatures implements Transformer {
     return withColumns(frame, { numeric, categorical, drop: this.drop });
   }
 
-  toJSON(): SavedTransformer {
-    assertFitted(this.active !== undefined, this.kind);
+  protected saved(active: DerivedName[]): Record<string, unknown> {
     // `drop` only when set, so bundles without it keep their bytes
     return {
-      kind: this.kind,
-      formatVersion: 1,
       names: [...this.names],
       referenceYear: this.referenceYear,
-      active: this.active,
+      active,
       ...(this.drop.length ? { drop: [...this.drop] } : {}),
     };
   }
 
   static fromJSON(s: SavedTransformer): DerivedFeatures {
     checkSaved(s, 'derived-features', [1]);
-    const t = new DerivedFeatures(
-      s.names as DerivedName[],
-      s.referenceYear as number,
-      (s.drop as string[] | undefined) ?? [],
+    const drop = (s.drop as string[] | undefined) ?? [];
+    return new DerivedFeatures(s.names as DerivedName[], s.referenceYear as number, drop).restored(
+      s.active as DerivedName[],
     );
-    t.active = s.active as DerivedName[];
-    return t;
   }
 }

@@ -5,33 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixtureFrame } from '../../test/fixtures/listings.js';
+import { fixtureFeatureConfig, fixtureFrame } from '../../test/fixtures/listings.js';
 import { FeaturePipeline, type FeatureConfig } from './feature-pipeline.js';
 
 const { frame, y, schema } = fixtureFrame({ n: 300, seed: 3 });
 const z = y.map(Math.log1p);
 
 function config(family: 'linear' | 'tree', exclude?: string[]): FeatureConfig {
-  return {
-    family,
-    numeric: [...schema.numeric, ...schema.optionalNumeric],
-    categorical: [...schema.categorical],
-    referenceYear: 2025,
-    derived: ['car_age', 'log_odometer', 'make_model', 'km_per_year'],
-    numericImputer: 'median',
-    categoricalImputer: 'most_frequent',
-    onehotDropFirst: false,
-    onehotMaxCategories: 50,
-    targetEncodingSmoothing: 10,
-    targetEncodingFolds: 5,
-    scale: true,
-    tokenColumns: ['variant'],
-    tokenMinCount: 5,
-    interactions: ['car_age:make'],
-    interactionMinCount: 20,
-    seed: 42,
-    ...(exclude ? { exclude } : {}),
-  };
+  return fixtureFeatureConfig(schema, { family, onehotMaxCategories: 50, ...(exclude ? { exclude } : {}) });
 }
 
 for (const family of ['linear', 'tree'] as const) {

@@ -1,7 +1,7 @@
 /** Tests of the feature pipeline: layout per family, scaling, save/load with identical output. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixtureFrame } from '../../test/fixtures/listings.js';
+import { fixtureFeatureConfig, fixtureFrame } from '../../test/fixtures/listings.js';
 import { takeFrameRows } from '../data/frame.js';
 import { FeaturePipeline, type FeatureConfig } from './feature-pipeline.js';
 import { newStats } from './transformer.js';
@@ -14,28 +14,7 @@ const train = takeFrameRows(frame, trainIdx);
 const testFrame = takeFrameRows(frame, testIdx);
 const zTrain = z.slice(0, 240);
 
-function config(over: Partial<FeatureConfig> = {}): FeatureConfig {
-  return {
-    family: 'linear',
-    numeric: [...schema.numeric, ...schema.optionalNumeric],
-    categorical: [...schema.categorical],
-    referenceYear: 2025,
-    derived: ['car_age', 'log_odometer', 'make_model', 'km_per_year'],
-    numericImputer: 'median',
-    categoricalImputer: 'most_frequent',
-    onehotDropFirst: false,
-    onehotMaxCategories: 6,
-    targetEncodingSmoothing: 10,
-    targetEncodingFolds: 5,
-    scale: true,
-    tokenColumns: ['variant'],
-    tokenMinCount: 5,
-    interactions: ['car_age:make'],
-    interactionMinCount: 20,
-    seed: 42,
-    ...over,
-  };
-}
+const config = (over: Partial<FeatureConfig> = {}): FeatureConfig => fixtureFeatureConfig(schema, over);
 
 const bytes = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 

@@ -5,13 +5,12 @@
  */
 import type { Frame } from '../data/frame.js';
 import {
-  assertFitted,
   categoryCounts,
   checkSaved,
+  FittedStep,
   numericColumn,
   withColumns,
   type SavedTransformer,
-  type Transformer,
 } from './transformer.js';
 
 export const MISSING_CATEGORY = '(missing)';
@@ -23,16 +22,18 @@ function median(values: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-export class NumericImputer implements Transformer {
+/** State: the value that fills each column. */
+export class NumericImputer extends FittedStep<Record<string, number>> {
   readonly kind = 'numeric-imputer';
-  private fill: Record<string, number> | undefined;
 
   constructor(
     readonly columns: readonly string[],
     readonly strategy: 'mean' | 'median' = 'median',
-  ) {}
+  ) {
+    super();
+  }
 
-  fit(frame: Frame): this {
+  protected learn(frame: Frame): Record<string, number> {
     const fill: Record<string, number> = {};
     for (const c of this.columns) {
       const present: number[] = [];
@@ -44,21 +45,16 @@ export class NumericImputer implements Transformer {
             ? present.reduce((a, b) => a + b, 0) / present.length
             : median(present);
     }
-    this.fill = fill;
-    return this;
-  }
-
-  fitTransform(frame: Frame): Frame {
-    return this.fit(frame).transform(frame);
+    return fill;
   }
 
   transform(frame: Frame): Frame {
-    assertFitted(this.fill !== undefined, this.kind);
+    const fill = this.state;
     const numeric: Record<string, Float64Array> = {};
     for (const c of this.columns) {
       const col = frame.numeric[c] ?? new Float64Array(frame.nRows).fill(NaN);
       const out = new Float64Array(col.length);
-      const f = this.fill![c];
+      const f = fill[c];
       for (let i = 0; i < col.length; i++) out[i] = Number.isNaN(col[i]) ? f : col[i];
       numeric[c] = out;
     }
@@ -67,33 +63,33 @@ export class NumericImputer implements Transformer {
 
   /** The values used to fill each column. */
   fillValues(): Readonly<Record<string, number>> {
-    assertFitted(this.fill !== undefined, this.kind);
-    return this.fill!;
+    return this.state;
   }
 
-  toJSON(): SavedTransformer {
-    assertFitted(this.fill !== undefined, this.kind);
-    return { kind: this.kind, formatVersion: 1, columns: [...this.columns], strategy: this.strategy, fill: this.fill };
+  protected saved(fill: Record<string, number>): Record<string, unknown> {
+    return { columns: [...this.columns], strategy: this.strategy, fill };
   }
 
   static fromJSON(s: SavedTransformer): NumericImputer {
     checkSaved(s, 'numeric-imputer', [1]);
-    const t = new NumericImputer(s.columns as string[], s.strategy as 'mean' | 'median');
-    t.fill = s.fill as Record<string, number>;
-    return t;
+    return new NumericImputer(s.columns as string[], s.strategy as 'mean' | 'median').restored(
+      s.fill as Record<string, number>,
+    );
   }
 }
 
-export class CategoricalImputer implements Transformer {
+/** State: the category that fills each column. */
+export class CategoricalImputer extends FittedStep<Record<string, string>> {
   readonly kind = 'categorical-imputer';
-  private fill: Record<string, string> | undefined;
 
   constructor(
     readonly columns: readonly string[],
     readonly strategy: 'most_frequent' | 'constant' = 'most_frequent',
-  ) {}
+  ) {
+    super();
+  }
 
-  fit(frame: Frame): this {
+  protected learn(frame: Frame): Record<string, string> {
     const fill: Record<string, string> = {};
     for (const c of this.columns) {
       if (this.strategy === 'constant') {
@@ -108,34 +104,28 @@ export class CategoricalImputer implements Transformer {
         if (n > bestN || (n === bestN && best !== undefined && k < best)) [best, bestN] = [k, n];
       fill[c] = best ?? MISSING_CATEGORY;
     }
-    this.fill = fill;
-    return this;
-  }
-
-  fitTransform(frame: Frame): Frame {
-    return this.fit(frame).transform(frame);
+    return fill;
   }
 
   transform(frame: Frame): Frame {
-    assertFitted(this.fill !== undefined, this.kind);
+    const fill = this.state;
     const categorical: Record<string, (string | null)[]> = {};
     for (const c of this.columns) {
       const col = frame.categorical[c] ?? new Array<string | null>(frame.nRows).fill(null);
-      const f = this.fill![c];
+      const f = fill[c];
       categorical[c] = col.map((x) => (x === null ? f : x));
     }
     return withColumns(frame, { categorical });
   }
 
-  toJSON(): SavedTransformer {
-    assertFitted(this.fill !== undefined, this.kind);
-    return { kind: this.kind, formatVersion: 1, columns: [...this.columns], strategy: this.strategy, fill: this.fill };
+  protected saved(fill: Record<string, string>): Record<string, unknown> {
+    return { columns: [...this.columns], strategy: this.strategy, fill };
   }
 
   static fromJSON(s: SavedTransformer): CategoricalImputer {
     checkSaved(s, 'categorical-imputer', [1]);
-    const t = new CategoricalImputer(s.columns as string[], s.strategy as 'most_frequent' | 'constant');
-    t.fill = s.fill as Record<string, string>;
-    return t;
+    return new CategoricalImputer(s.columns as string[], s.strategy as 'most_frequent' | 'constant').restored(
+      s.fill as Record<string, string>,
+    );
   }
 }

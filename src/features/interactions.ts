@@ -6,14 +6,13 @@
  */
 import type { Frame } from '../data/frame.js';
 import {
-  assertFitted,
   categoricalColumn,
   categoryCounts,
   checkSaved,
+  FittedStep,
   numericColumn,
   withColumns,
   type SavedTransformer,
-  type Transformer,
 } from './transformer.js';
 
 export interface InteractionPair {
@@ -27,36 +26,33 @@ export function parseInteraction(spec: string): InteractionPair {
   return { numeric, categorical };
 }
 
-export class Interactions implements Transformer {
+/** State: per pair, the levels frequent enough to get their own column. */
+export class Interactions extends FittedStep<string[][]> {
   readonly kind = 'interactions';
-  private levels: string[][] | undefined;
 
   constructor(
     readonly pairs: readonly InteractionPair[],
     readonly minCount = 20,
-  ) {}
+  ) {
+    super();
+  }
 
-  fit(frame: Frame): this {
-    this.levels = this.pairs.map((p) =>
+  protected learn(frame: Frame): string[][] {
+    return this.pairs.map((p) =>
       [...categoryCounts(frame, p.categorical)]
         .filter(([, n]) => n >= this.minCount)
         .map(([k]) => k)
         .sort(),
     );
-    return this;
-  }
-
-  fitTransform(frame: Frame): Frame {
-    return this.fit(frame).transform(frame);
   }
 
   transform(frame: Frame): Frame {
-    assertFitted(this.levels !== undefined, this.kind);
+    const levels = this.state;
     const numeric: Record<string, Float64Array> = {};
     this.pairs.forEach((p, k) => {
       const x = numericColumn(frame, p.numeric);
       const cat = categoricalColumn(frame, p.categorical);
-      for (const level of this.levels![k]) {
+      for (const level of levels[k]) {
         const out = new Float64Array(frame.nRows);
         for (let i = 0; i < out.length; i++) if (cat[i] === level) out[i] = x[i];
         numeric[`${p.numeric}*${p.categorical}=${level}`] = out;
@@ -65,15 +61,12 @@ export class Interactions implements Transformer {
     return withColumns(frame, { numeric });
   }
 
-  toJSON(): SavedTransformer {
-    assertFitted(this.levels !== undefined, this.kind);
-    return { kind: this.kind, formatVersion: 1, pairs: this.pairs, minCount: this.minCount, levels: this.levels };
+  protected saved(levels: string[][]): Record<string, unknown> {
+    return { pairs: this.pairs, minCount: this.minCount, levels };
   }
 
   static fromJSON(s: SavedTransformer): Interactions {
     checkSaved(s, 'interactions', [1]);
-    const t = new Interactions(s.pairs as InteractionPair[], s.minCount as number);
-    t.levels = s.levels as string[][];
-    return t;
+    return new Interactions(s.pairs as InteractionPair[], s.minCount as number).restored(s.levels as string[][]);
   }
 }

@@ -7,52 +7,48 @@
  */
 import type { Frame } from '../data/frame.js';
 import {
-  assertFitted,
   categoricalColumn,
-  checkSaved,
-  IndicatorLookup,
   categoryLevels,
+  checkSaved,
+  FittedStep,
+  IndicatorLookup,
   withColumns,
   type SavedTransformer,
   type TransformStats,
-  type Transformer,
 } from './transformer.js';
 
-export class OneHotEncoder implements Transformer {
+/** State: each column's categories seen at fit time, sorted. */
+export class OneHotEncoder extends FittedStep<Record<string, string[]>> {
   readonly kind = 'one-hot-encoder';
-  private categories: Record<string, string[]> | undefined;
   /** Per column: value -> position and the output column names. */
   private readonly lookup = new IndicatorLookup((c, v) => `${c}=${v}`);
 
   constructor(
     readonly columns: readonly string[],
     readonly dropFirst = false,
-  ) {}
-
-  fit(frame: Frame): this {
-    this.categories = categoryLevels(frame, this.columns);
-    this.lookup.clear();
-    return this;
+  ) {
+    super();
   }
 
-  fitTransform(frame: Frame): Frame {
-    return this.fit(frame).transform(frame);
+  protected learn(frame: Frame): Record<string, string[]> {
+    this.lookup.clear();
+    return categoryLevels(frame, this.columns);
   }
 
   /** Names of the output columns, in order. */
   outputColumns(): string[] {
-    assertFitted(this.categories !== undefined, this.kind);
-    return this.columns.flatMap((c) => this.categories![c].slice(this.dropFirst ? 1 : 0).map((v) => `${c}=${v}`));
+    const categories = this.state;
+    return this.columns.flatMap((c) => categories[c].slice(this.dropFirst ? 1 : 0).map((v) => `${c}=${v}`));
   }
 
   transform(frame: Frame, stats?: TransformStats): Frame {
-    assertFitted(this.categories !== undefined, this.kind);
+    const categories = this.state;
     const names: string[] = [];
     const columns: Float64Array[] = [];
     for (const c of this.columns) {
-      const cats = this.categories![c];
+      const cats = categories[c];
       const first = this.dropFirst ? 1 : 0;
-      const { index, names: colNames } = this.lookup.get(c, this.categories![c]);
+      const { index, names: colNames } = this.lookup.get(c, cats);
       const outs = cats.map(() => new Float64Array(frame.nRows));
       const col = categoricalColumn(frame, c);
       let unknown = 0;
@@ -72,21 +68,14 @@ export class OneHotEncoder implements Transformer {
     return withColumns(frame, { numericList: { names, columns }, drop: this.columns });
   }
 
-  toJSON(): SavedTransformer {
-    assertFitted(this.categories !== undefined, this.kind);
-    return {
-      kind: this.kind,
-      formatVersion: 1,
-      columns: [...this.columns],
-      dropFirst: this.dropFirst,
-      categories: this.categories,
-    };
+  protected saved(categories: Record<string, string[]>): Record<string, unknown> {
+    return { columns: [...this.columns], dropFirst: this.dropFirst, categories };
   }
 
   static fromJSON(s: SavedTransformer): OneHotEncoder {
     checkSaved(s, 'one-hot-encoder', [1]);
-    const t = new OneHotEncoder(s.columns as string[], Boolean(s.dropFirst));
-    t.categories = s.categories as Record<string, string[]>;
-    return t;
+    return new OneHotEncoder(s.columns as string[], Boolean(s.dropFirst)).restored(
+      s.categories as Record<string, string[]>,
+    );
   }
 }

@@ -6,42 +6,37 @@
  */
 import type { Frame } from '../data/frame.js';
 import {
-  assertFitted,
   categoricalColumn,
-  checkSaved,
   categoryLevels,
+  checkSaved,
+  FittedStep,
   withColumns,
   type SavedTransformer,
   type TransformStats,
-  type Transformer,
 } from './transformer.js';
 
-export class OrdinalEncoder implements Transformer {
+/** State: each column's categories seen at fit time, sorted (a category's code is its position). */
+export class OrdinalEncoder extends FittedStep<Record<string, string[]>> {
   readonly kind = 'ordinal-encoder';
-  private categories: Record<string, string[]> | undefined;
 
-  constructor(readonly columns: readonly string[]) {}
-
-  fit(frame: Frame): this {
-    this.categories = categoryLevels(frame, this.columns);
-    return this;
+  constructor(readonly columns: readonly string[]) {
+    super();
   }
 
-  fitTransform(frame: Frame): Frame {
-    return this.fit(frame).transform(frame);
+  protected learn(frame: Frame): Record<string, string[]> {
+    return categoryLevels(frame, this.columns);
   }
 
   /** Number of categories per encoded column. */
   cardinality(): Record<string, number> {
-    assertFitted(this.categories !== undefined, this.kind);
-    return Object.fromEntries(Object.entries(this.categories!).map(([k, v]) => [k, v.length]));
+    return Object.fromEntries(Object.entries(this.state).map(([k, v]) => [k, v.length]));
   }
 
   transform(frame: Frame, stats?: TransformStats): Frame {
-    assertFitted(this.categories !== undefined, this.kind);
+    const categories = this.state;
     const numeric: Record<string, Float64Array> = {};
     for (const c of this.columns) {
-      const index = new Map(this.categories![c].map((v, k) => [v, k]));
+      const index = new Map(categories[c].map((v, k) => [v, k]));
       const col = categoricalColumn(frame, c);
       const out = new Float64Array(frame.nRows);
       let unknown = 0;
@@ -59,15 +54,12 @@ export class OrdinalEncoder implements Transformer {
     return withColumns(frame, { numeric, drop: this.columns });
   }
 
-  toJSON(): SavedTransformer {
-    assertFitted(this.categories !== undefined, this.kind);
-    return { kind: this.kind, formatVersion: 1, columns: [...this.columns], categories: this.categories };
+  protected saved(categories: Record<string, string[]>): Record<string, unknown> {
+    return { columns: [...this.columns], categories };
   }
 
   static fromJSON(s: SavedTransformer): OrdinalEncoder {
     checkSaved(s, 'ordinal-encoder', [1]);
-    const t = new OrdinalEncoder(s.columns as string[]);
-    t.categories = s.categories as Record<string, string[]>;
-    return t;
+    return new OrdinalEncoder(s.columns as string[]).restored(s.categories as Record<string, string[]>);
   }
 }

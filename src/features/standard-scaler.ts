@@ -3,23 +3,20 @@
  * scikit-learn's StandardScaler. Constant columns get std 1 (so they map to 0, never NaN).
  */
 import type { Frame } from '../data/frame.js';
-import {
-  assertFitted,
-  checkSaved,
-  numericColumn,
-  withColumns,
-  type SavedTransformer,
-  type Transformer,
-} from './transformer.js';
+import { checkSaved, FittedStep, numericColumn, withColumns, type SavedTransformer } from './transformer.js';
 
-export class StandardScaler implements Transformer {
+type Stats = Record<string, { mean: number; std: number }>;
+
+/** State: each column's mean and standard deviation. */
+export class StandardScaler extends FittedStep<Stats> {
   readonly kind = 'standard-scaler';
-  private stats: Record<string, { mean: number; std: number }> | undefined;
 
-  constructor(readonly columns: readonly string[]) {}
+  constructor(readonly columns: readonly string[]) {
+    super();
+  }
 
-  fit(frame: Frame): this {
-    const stats: Record<string, { mean: number; std: number }> = {};
+  protected learn(frame: Frame): Stats {
+    const stats: Stats = {};
     for (const c of this.columns) {
       const col = numericColumn(frame, c);
       let mean = 0;
@@ -29,20 +26,15 @@ export class StandardScaler implements Transformer {
       const std = Math.sqrt(ss / Math.max(1, col.length));
       stats[c] = { mean, std: std > 1e-12 * Math.max(1, Math.abs(mean)) ? std : 1 };
     }
-    this.stats = stats;
-    return this;
-  }
-
-  fitTransform(frame: Frame): Frame {
-    return this.fit(frame).transform(frame);
+    return stats;
   }
 
   transform(frame: Frame): Frame {
-    assertFitted(this.stats !== undefined, this.kind);
+    const stats = this.state;
     const numeric: Record<string, Float64Array> = {};
     for (const c of this.columns) {
       const col = numericColumn(frame, c);
-      const { mean, std } = this.stats![c];
+      const { mean, std } = stats[c];
       const out = new Float64Array(col.length);
       for (let i = 0; i < col.length; i++) out[i] = (col[i] - mean) / std;
       numeric[c] = out;
@@ -50,15 +42,12 @@ export class StandardScaler implements Transformer {
     return withColumns(frame, { numeric });
   }
 
-  toJSON(): SavedTransformer {
-    assertFitted(this.stats !== undefined, this.kind);
-    return { kind: this.kind, formatVersion: 1, columns: [...this.columns], stats: this.stats };
+  protected saved(stats: Stats): Record<string, unknown> {
+    return { columns: [...this.columns], stats };
   }
 
   static fromJSON(s: SavedTransformer): StandardScaler {
     checkSaved(s, 'standard-scaler', [1]);
-    const t = new StandardScaler(s.columns as string[]);
-    t.stats = s.stats as Record<string, { mean: number; std: number }>;
-    return t;
+    return new StandardScaler(s.columns as string[]).restored(s.stats as Stats);
   }
 }

@@ -9,14 +9,7 @@
  * spread by quantile when there are more).
  */
 import type { Frame } from '../data/frame.js';
-import {
-  assertFitted,
-  checkSaved,
-  numericColumn,
-  withColumns,
-  type SavedTransformer,
-  type Transformer,
-} from './transformer.js';
+import { checkSaved, FittedStep, numericColumn, withColumns, type SavedTransformer } from './transformer.js';
 
 const MAX_STEPS = 64;
 
@@ -25,17 +18,19 @@ export function stepColumn(column: string, t: number): string {
   return `${column}~ge=${t}`;
 }
 
-export class StepFeatures implements Transformer {
+/** State: per column, its thresholds. */
+export class StepFeatures extends FittedStep<number[][]> {
   readonly kind = 'step-features';
-  private thresholds: number[][] | undefined;
 
   constructor(
     readonly columns: readonly string[],
     readonly minCount = 20,
-  ) {}
+  ) {
+    super();
+  }
 
-  fit(frame: Frame): this {
-    this.thresholds = this.columns.map((c) => {
+  protected learn(frame: Frame): number[][] {
+    return this.columns.map((c) => {
       const xs = Array.from(numericColumn(frame, c))
         .filter(Number.isFinite)
         .sort((a, b) => a - b);
@@ -49,19 +44,14 @@ export class StepFeatures implements Transformer {
       if (out.length <= MAX_STEPS) return out;
       return Array.from({ length: MAX_STEPS }, (_, k) => out[Math.floor((k * out.length) / MAX_STEPS)]);
     });
-    return this;
-  }
-
-  fitTransform(frame: Frame): Frame {
-    return this.fit(frame).transform(frame);
   }
 
   transform(frame: Frame): Frame {
-    assertFitted(this.thresholds !== undefined, this.kind);
+    const thresholds = this.state;
     const numeric: Record<string, Float64Array> = {};
     this.columns.forEach((c, k) => {
       const x = numericColumn(frame, c);
-      for (const t of this.thresholds![k]) {
+      for (const t of thresholds[k]) {
         const out = new Float64Array(frame.nRows);
         for (let i = 0; i < out.length; i++) out[i] = x[i] >= t ? 1 : 0;
         numeric[stepColumn(c, t)] = out;
@@ -70,21 +60,12 @@ export class StepFeatures implements Transformer {
     return withColumns(frame, { numeric });
   }
 
-  toJSON(): SavedTransformer {
-    assertFitted(this.thresholds !== undefined, this.kind);
-    return {
-      kind: this.kind,
-      formatVersion: 1,
-      columns: [...this.columns],
-      minCount: this.minCount,
-      thresholds: this.thresholds,
-    };
+  protected saved(thresholds: number[][]): Record<string, unknown> {
+    return { columns: [...this.columns], minCount: this.minCount, thresholds };
   }
 
   static fromJSON(s: SavedTransformer): StepFeatures {
     checkSaved(s, 'step-features', [1]);
-    const t = new StepFeatures(s.columns as string[], s.minCount as number);
-    t.thresholds = s.thresholds as number[][];
-    return t;
+    return new StepFeatures(s.columns as string[], s.minCount as number).restored(s.thresholds as number[][]);
   }
 }

@@ -15,13 +15,12 @@ import { Rng } from '../core/rng.js';
 import { AppError } from '../core/errors.js';
 import type { Frame } from '../data/frame.js';
 import {
-  assertFitted,
   categoricalColumn,
   checkSaved,
+  FittedStep,
   withColumns,
   type SavedTransformer,
   type TransformStats,
-  type Transformer,
 } from './transformer.js';
 
 interface Encoding {
@@ -115,16 +114,18 @@ function outOfFold(
   return out;
 }
 
-export class TargetEncoder implements Transformer {
+/** State: each column's encoding learned from all training rows. */
+export class TargetEncoder extends FittedStep<Record<string, Encoding>> {
   readonly kind = 'target-encoder';
-  private encodings: Record<string, Encoding> | undefined;
 
   constructor(
     readonly columns: readonly string[],
     readonly smoothing = 10,
     readonly folds = 5,
     readonly seed = 42,
-  ) {}
+  ) {
+    super();
+  }
 
   private need(y: Float64Array | undefined, frame: Frame): Float64Array {
     if (!y || y.length !== frame.nRows)
@@ -132,16 +133,16 @@ export class TargetEncoder implements Transformer {
     return y;
   }
 
-  fit(frame: Frame, y?: Float64Array): this {
+  protected learn(frame: Frame, y?: Float64Array): Record<string, Encoding> {
     const yy = this.need(y, frame);
     const all = Uint32Array.from({ length: frame.nRows }, (_, i) => i);
     const encodings: Record<string, Encoding> = {};
     for (const c of this.columns) encodings[c] = encode(categoricalColumn(frame, c), yy, all, this.smoothing);
-    this.encodings = encodings;
-    return this;
+    return encodings;
   }
 
-  fitTransform(frame: Frame, y?: Float64Array): Frame {
+  /** Out-of-fold encodings on the training rows (see the file's comment), having fitted on all of them. */
+  override fitTransform(frame: Frame, y?: Float64Array): Frame {
     const yy = this.need(y, frame);
     this.fit(frame, yy);
     const n = frame.nRows;
@@ -159,10 +160,10 @@ export class TargetEncoder implements Transformer {
   }
 
   transform(frame: Frame, stats?: TransformStats): Frame {
-    assertFitted(this.encodings !== undefined, this.kind);
+    const encodings = this.state;
     const numeric: Record<string, Float64Array> = {};
     for (const c of this.columns) {
-      const { global, values } = this.encodings![c];
+      const { global, values } = encodings[c];
       const col = categoricalColumn(frame, c);
       const out = new Float64Array(frame.nRows);
       let unknown = 0;
@@ -178,23 +179,17 @@ export class TargetEncoder implements Transformer {
     return withColumns(frame, { numeric, drop: this.columns });
   }
 
-  toJSON(): SavedTransformer {
-    assertFitted(this.encodings !== undefined, this.kind);
-    return {
-      kind: this.kind,
-      formatVersion: 1,
-      columns: [...this.columns],
-      smoothing: this.smoothing,
-      folds: this.folds,
-      seed: this.seed,
-      encodings: this.encodings,
-    };
+  protected saved(encodings: Record<string, Encoding>): Record<string, unknown> {
+    return { columns: [...this.columns], smoothing: this.smoothing, folds: this.folds, seed: this.seed, encodings };
   }
 
   static fromJSON(s: SavedTransformer): TargetEncoder {
     checkSaved(s, 'target-encoder', [1]);
-    const t = new TargetEncoder(s.columns as string[], s.smoothing as number, s.folds as number, s.seed as number);
-    t.encodings = s.encodings as Record<string, Encoding>;
-    return t;
+    return new TargetEncoder(
+      s.columns as string[],
+      s.smoothing as number,
+      s.folds as number,
+      s.seed as number,
+    ).restored(s.encodings as Record<string, Encoding>);
   }
 }

@@ -8,13 +8,12 @@
  */
 import type { Frame } from '../data/frame.js';
 import {
-  assertFitted,
   categoricalColumn,
   checkSaved,
+  FittedStep,
   IndicatorLookup,
   withColumns,
   type SavedTransformer,
-  type Transformer,
 } from './transformer.js';
 
 /** Split a text value into upper-case tokens (letters/digits/dots kept together). */
@@ -29,18 +28,21 @@ export function tokenize(text: string): string[] {
   ];
 }
 
-export class TokenFeatures implements Transformer {
+/** State: each column's vocabulary, sorted. */
+export class TokenFeatures extends FittedStep<Record<string, string[]>> {
   readonly kind = 'token-features';
-  private vocab: Record<string, string[]> | undefined;
   /** Per column: value -> position and the output column names. */
   private readonly lookup = new IndicatorLookup((c, v) => `${c}~tok=${v}`);
 
   constructor(
     readonly columns: readonly string[],
     readonly minCount = 5,
-  ) {}
+  ) {
+    super();
+  }
 
-  fit(frame: Frame): this {
+  protected learn(frame: Frame): Record<string, string[]> {
+    this.lookup.clear();
     const vocab: Record<string, string[]> = {};
     for (const c of this.columns) {
       // words counted per distinct value, times its rows (millions of rows, a few thousand values)
@@ -53,22 +55,16 @@ export class TokenFeatures implements Transformer {
         .map(([t]) => t)
         .sort();
     }
-    this.vocab = vocab;
-    this.lookup.clear();
-    return this;
-  }
-
-  fitTransform(frame: Frame): Frame {
-    return this.fit(frame).transform(frame);
+    return vocab;
   }
 
   transform(frame: Frame): Frame {
-    assertFitted(this.vocab !== undefined, this.kind);
+    const vocab = this.state;
     const names: string[] = [];
     const columns: Uint8Array[] = [];
     for (const c of this.columns) {
-      const words = this.vocab![c];
-      const { index, names: colNames } = this.lookup.get(c, this.vocab![c]);
+      const words = vocab[c];
+      const { index, names: colNames } = this.lookup.get(c, words);
       // 0/1 columns as bytes: a word column of a million listings is 1 MB, not 8
       const outs = words.map(() => new Uint8Array(frame.nRows));
       const col = categoricalColumn(frame, c);
@@ -96,21 +92,12 @@ export class TokenFeatures implements Transformer {
     return withColumns(frame, { numericList: { names, columns } });
   }
 
-  toJSON(): SavedTransformer {
-    assertFitted(this.vocab !== undefined, this.kind);
-    return {
-      kind: this.kind,
-      formatVersion: 1,
-      columns: [...this.columns],
-      minCount: this.minCount,
-      vocab: this.vocab,
-    };
+  protected saved(vocab: Record<string, string[]>): Record<string, unknown> {
+    return { columns: [...this.columns], minCount: this.minCount, vocab };
   }
 
   static fromJSON(s: SavedTransformer): TokenFeatures {
     checkSaved(s, 'token-features', [1]);
-    const t = new TokenFeatures(s.columns as string[], s.minCount as number);
-    t.vocab = s.vocab as Record<string, string[]>;
-    return t;
+    return new TokenFeatures(s.columns as string[], s.minCount as number).restored(s.vocab as Record<string, string[]>);
   }
 }

@@ -36,6 +36,50 @@ export function assertFitted(fitted: boolean, kind: string): void {
   if (!fitted) throw new AppError('MODEL_INVALID', `${kind} used before fit; fit the feature pipeline first`);
 }
 
+/**
+ * The half every fitted feature step shares: the state it learns (undefined until `fit`
+ * or a load), fit-then-transform, the "used before fit" error, and the saved form
+ * `{kind, formatVersion: 1, ...saved(state)}`. A step says what it learns (`learn`), how
+ * it transforms with it and which fields it saves; its static `fromJSON` checks the kind
+ * and version (`checkSaved`), constructs the step from the saved settings and hands it
+ * the saved state (`restored`).
+ */
+export abstract class FittedStep<State> implements Transformer {
+  abstract readonly kind: string;
+  private learned: State | undefined;
+
+  /** What the step learns from the training rows (and the target, for target encoding). */
+  protected abstract learn(frame: Frame, y?: Float64Array): State;
+  abstract transform(frame: Frame, stats?: TransformStats): Frame;
+  /** The saved fields after kind and formatVersion: the settings, then the state. */
+  protected abstract saved(state: State): Record<string, unknown>;
+
+  fit(frame: Frame, y?: Float64Array): this {
+    this.learned = this.learn(frame, y);
+    return this;
+  }
+
+  fitTransform(frame: Frame, y?: Float64Array): Frame {
+    return this.fit(frame, y).transform(frame);
+  }
+
+  /** The learned state; a coded error before fit. */
+  protected get state(): State {
+    assertFitted(this.learned !== undefined, this.kind);
+    return this.learned as State;
+  }
+
+  toJSON(): SavedTransformer {
+    return { kind: this.kind, formatVersion: 1, ...this.saved(this.state) };
+  }
+
+  /** This step holding a saved state (its fromJSON's last step). */
+  protected restored(state: State): this {
+    this.learned = state;
+    return this;
+  }
+}
+
 /** Fail clearly when a saved transformer has the wrong version. */
 export function checkSaved(saved: SavedTransformer, kind: string, versions: readonly number[]): void {
   if (saved.kind !== kind)

@@ -22,6 +22,7 @@ import type { TrackingClient } from '../tracking/client.js';
 import { equalsClause } from '../tracking/search-filter.js';
 import { TEST_TAGS } from './model-test.js';
 import { collectPages } from '../tracking/all-pages.js';
+import type { HistoryEntry, ModelListing, VersionRow } from '../tracking/model-listing.js';
 
 export const CHAMPION = 'champion';
 export const CHALLENGER = 'challenger';
@@ -55,18 +56,8 @@ export interface RegistrySnapshot {
   aliases: Record<string, string | null>;
 }
 
-export interface HistoryEvent {
-  seq: number;
-  action: 'promote' | 'rollback';
-  /** The version promoted, or the version demoted by a rollback. */
-  version: string;
-  /** promote: the Production versions archived; rollback: the versions back in Production. */
-  previous: string[];
-  by: string;
-  at: string;
-  reason: string;
-  /** The promotion a rollback undid. */
-  undoes?: number;
+/** A history entry as stored: with the registry state before it, which a rollback restores. */
+export interface HistoryEvent extends HistoryEntry {
   before: RegistrySnapshot;
 }
 
@@ -306,27 +297,6 @@ export async function rollback(o: GovernanceOptions): Promise<HistoryEvent> {
     `rolled back ${name} v${last.version}: ${restored.length ? `Production and ${CHAMPION} are v${restored.join(', v')} again` : `no Production version now (v${last.version} was the first)`}`,
   );
   return event;
-}
-
-export interface VersionRow {
-  version: string;
-  stage: Stage;
-  aliases: string[];
-  runId: string | null;
-  created: number;
-  test: string | null;
-  testedAt: string | null;
-  metrics: Record<string, number>;
-  promotedBy: string | null;
-  promotedAt: string | null;
-}
-
-export interface ModelListing {
-  name: string;
-  versions: VersionRow[];
-  /** Production and champion name the same single version (or neither exists). */
-  consistent: boolean;
-  note: string | null;
 }
 
 /** Versions with stages, aliases, test status and the run's test metrics. */

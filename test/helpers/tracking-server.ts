@@ -1,8 +1,9 @@
 /**
- * `carprice tracking serve` as a child process for integration tests: the built CLI on
- * port 0 with a SQLite backend (or `backendStoreUri`) and an artifact folder under `dir`;
- * resolves with its URL once it listens, and stops it (SIGTERM, then waits for it to
- * close) or kills it (e.g. SIGKILL). `output()` is everything it printed so far.
+ * `carprice tracking serve` as a child process, for integration tests and the team-scale
+ * bench: the built CLI on a port (0 = any) with a SQLite backend (or `backendStoreUri`) and
+ * an artifact folder; resolves with its URL once it listens, and stops it (SIGTERM, then
+ * waits for it to close) or kills it (e.g. SIGKILL). `output()` is everything it printed
+ * so far. `mlflowApi` calls its REST API with fetch, as an MLflow client would.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
@@ -10,14 +11,25 @@ import { BUILT_CLI, cleanEnv } from './built-cli.js';
 
 export interface TrackingServer {
   uri: string;
+  /** The server process's id (its CPU time in /proc for benches). */
+  pid: number;
+  /** SIGTERM, then wait for it to close. */
   stop(): Promise<void>;
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** Its exit code once it has closed (null while running or after a signal). */
+  exitCode(): number | null;
+  /** stdout and stderr so far. */
   output(): string;
+  stdout(): string;
 }
 
 export interface TrackingServerOptions {
   /** Default: sqlite:///<dir>/server.db. */
   backendStoreUri?: string;
+  /** Default: <dir>/arts. */
+  artifactsDestination?: string;
+  /** Default 0 (the OS picks one); a fixed port lets a restarted server take the place of a killed one. */
+  port?: number;
   /** Extra environment (e.g. CARPRICE_TRACKING_USERS). */
   env?: Record<string, string>;
 }
@@ -34,11 +46,11 @@ export async function startTrackingServer(dir: string, opts: TrackingServerOptio
         'tracking',
         'serve',
         '--port',
-        '0',
+        String(opts.port ?? 0),
         '--backend-store-uri',
         opts.backendStoreUri ?? `sqlite:///${join(dir, 'server.db')}`,
         '--artifacts-destination',
-        join(dir, 'arts'),
+        opts.artifactsDestination ?? join(dir, 'arts'),
       ],
       { cwd: dir, env: cleanEnv(opts.env) },
     );
@@ -50,12 +62,33 @@ export async function startTrackingServer(dir: string, opts: TrackingServerOptio
     });
     server.on('close', (code) => rej(new Error(`tracking server exited early (${code}): ${err}`)));
   });
+  const child = server!;
   const kill = async (signal: NodeJS.Signals) => {
-    if (server && server.exitCode === null && server.signalCode === null) {
-      const closed = new Promise((r) => server!.once('close', r));
-      server.kill(signal);
+    if (child.exitCode === null && child.signalCode === null) {
+      const closed = new Promise((r) => child.once('close', r));
+      child.kill(signal);
       await closed;
     }
   };
-  return { uri, stop: () => kill('SIGTERM'), kill, output: () => out + err };
+  return {
+    uri,
+    pid: child.pid!,
+    stop: () => kill('SIGTERM'),
+    kill,
+    exitCode: () => child.exitCode,
+    output: () => out + err,
+    stdout: () => out,
+  };
+}
+
+/** One MLflow REST call (`path` under /api/2.0/mlflow/): GET without a body, POST with one; throws on non-2xx. */
+export async function mlflowApi<T>(url: string, path: string, body?: unknown): Promise<T> {
+  const r = await fetch(`${url}/api/2.0/mlflow/${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${text.slice(0, 200)}`);
+  return JSON.parse(text) as T;
 }

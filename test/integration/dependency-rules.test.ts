@@ -62,6 +62,11 @@ const PLANTED: Record<string, string> = {
   'node_modules/leftpad-lite/package.json': '{"name":"leftpad-lite","version":"1.0.0","main":"index.js"}\n',
   'node_modules/leftpad-lite/index.js': 'module.exports = 1;\n',
   'src/ml/uses-package.ts': "import pad from 'leftpad-lite';\nexport const p = pad;\n",
+  // the shared SQL stores reaching for a database driver and for a backend
+  'node_modules/pg/package.json': '{"name":"pg","version":"8.0.0","main":"index.js"}\n',
+  'node_modules/pg/index.js': 'module.exports = 1;\n',
+  'src/tracking/sql/uses-driver.ts':
+    "import pg from 'pg';\nimport { r } from '../sqlite/uses-rest.js';\nexport const p = [pg, r];\n",
   // a job opening a backend directly instead of through resolve-store
   'src/jobs/opens-backend.ts': "import { rest } from '../tracking/rest/rest-store.js';\nexport const r = rest;\n",
   // something importing cli/
@@ -84,6 +89,7 @@ const EXPECTED = [
   'not-in-matrix src/cli/main.ts',
   'nothing-imports-cli src/jobs/calls-cli.ts',
   'tracking-backends-apart src/tracking/sqlite/uses-rest.ts',
+  'tracking-sql-driver-free src/tracking/sql/uses-driver.ts',
 ];
 
 interface Violation {

@@ -6,12 +6,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUILT_CLI, cleanEnv, runBuiltCli, type CliResult } from '../helpers/built-cli.js';
+import { runBuiltCli, type CliResult } from '../helpers/built-cli.js';
+import { startTrackingServer } from '../helpers/tracking-server.js';
 import { asInput, generateListings, writeFixtureCsv } from '../fixtures/listings.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -144,31 +144,9 @@ test('5 model: a missing model directory; damaged bundles refused by predict and
 });
 
 test('5 model and 6 remote against a tracking server: a missing run or model, refused credentials (401)', async () => {
-  const server: ChildProcessWithoutNullStreams = spawn(
-    process.execPath,
-    [
-      BUILT_CLI,
-      'tracking',
-      'serve',
-      '--port',
-      '0',
-      '--backend-store-uri',
-      `sqlite:///${join(dir, 'server.db')}`,
-      '--artifacts-destination',
-      join(dir, 'arts'),
-    ],
-    { cwd: dir, env: cleanEnv({ CARPRICE_TRACKING_USERS: 'alice:secret' }) },
-  );
+  const server = await startTrackingServer(dir, { env: { CARPRICE_TRACKING_USERS: 'alice:secret' } });
+  const url = server.uri;
   try {
-    const url = await new Promise<string>((res, rej) => {
-      let out = '';
-      server.stdout.on('data', (d) => {
-        out += d;
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) res(m[1]);
-      });
-      server.on('close', (code) => rej(new Error(`server exited early (${code})`)));
-    });
     const auth = { MLFLOW_TRACKING_USERNAME: 'alice', MLFLOW_TRACKING_PASSWORD: 'secret' };
     const [run, model, denied] = await Promise.all([
       cli(['runs', 'show', 'f'.repeat(32), '--tracking-uri', url], auth),
@@ -183,6 +161,6 @@ test('5 model and 6 remote against a tracking server: a missing run or model, re
     assert.equal(denied.code, 6, denied.stderr);
     assert.doesNotMatch(denied.stderr, /internal error|\n\s+at |wrong/);
   } finally {
-    server.kill('SIGTERM');
+    await server.stop();
   }
 });

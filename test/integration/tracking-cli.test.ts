@@ -8,11 +8,11 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILT_CLI as CLI, cleanEnv, runBuiltCli, type CliResult } from '../helpers/built-cli.js';
+import { runBuiltCli, type CliResult } from '../helpers/built-cli.js';
+import { startTrackingServer, type TrackingServer } from '../helpers/tracking-server.js';
 import { TrackingClient } from '../../src/tracking/client.js';
 import { openStore } from '../../src/tracking/resolve-store.js';
 import { SqliteTrackingStore } from '../../src/tracking/sqlite/sqlite-tracking-store.js';
@@ -21,8 +21,7 @@ import type { Experiment, ModelVersion, RegisteredModel, Run } from '../../src/t
 
 describe('tracking CLI against a served store', () => {
   let dir: string;
-  let server: ChildProcessWithoutNullStreams;
-  let serverOut = '';
+  let server: TrackingServer;
   let url: string;
   let runId: string;
   const QUOTED = "O'Brien's model";
@@ -34,31 +33,8 @@ describe('tracking CLI against a served store', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'carprice-tracking-cli-'));
-    server = spawn(
-      process.execPath,
-      [
-        CLI,
-        'tracking',
-        'serve',
-        '--port',
-        '0',
-        '--backend-store-uri',
-        `sqlite:///${join(dir, 'server.db')}`,
-        '--artifacts-destination',
-        join(dir, 'arts'),
-      ],
-      { cwd: dir, env: cleanEnv() },
-    );
-    url = await new Promise<string>((res, rej) => {
-      let err = '';
-      server.stderr.on('data', (d) => (err += d));
-      server.stdout.on('data', (d) => {
-        serverOut += d;
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serverOut);
-        if (m) res(m[1]);
-      });
-      server.on('close', (code) => rej(new Error(`server exited early (${code}): ${err}`)));
-    });
+    server = await startTrackingServer(dir);
+    url = server.uri;
 
     const t = openStore(url, { env: {}, cwd: dir });
     const client = new TrackingClient({ store: t.store, artifacts: t.artifacts });
@@ -82,10 +58,7 @@ describe('tracking CLI against a served store', () => {
   });
 
   after(async () => {
-    if (server.exitCode === null) {
-      server.kill('SIGKILL');
-      await new Promise((r) => server.once('close', r));
-    }
+    await server.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -272,9 +245,8 @@ describe('tracking CLI against a served store', () => {
   });
 
   it('tracking serve stops cleanly on SIGTERM', async () => {
-    const closed = new Promise<number | null>((r) => server.once('close', (code) => r(code)));
-    server.kill('SIGTERM');
-    assert.equal(await closed, 0);
-    assert.match(serverOut, /carprice tracking server stopped\n$/);
+    await server.stop();
+    assert.equal(server.exitCode(), 0);
+    assert.match(server.stdout(), /carprice tracking server stopped\n$/);
   });
 });

@@ -15,21 +15,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { PG_MIGRATIONS } from '../../src/tracking/postgres/pg-migrations.js';
 import { startPostgres } from '../helpers/postgres-cluster.js';
-import { startTrackingServer, type TrackingServer } from '../helpers/tracking-server.js';
+import { mlflowApi as api, startTrackingServer, type TrackingServer } from '../helpers/tracking-server.js';
 import { runBuiltCli } from '../helpers/built-cli.js';
 
 const PASSWORD = 'team-s3cret-pw';
-
-async function api<T>(url: string, path: string, body?: unknown): Promise<T> {
-  const r = await fetch(`${url}/api/2.0/mlflow/${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${text.slice(0, 200)}`);
-  return JSON.parse(text) as T;
-}
 
 const cluster = await startPostgres();
 if (typeof cluster === 'string') {

@@ -1,17 +1,20 @@
 /**
- * The one connection pool the PostgreSQL tracking stores share (runs/experiments, model
- * registry, logged models), mirroring sqlite-db.ts: the pool (size and timeouts from the
- * environment), migrations on open, and the transaction helpers. Statements are written
- * with `?` placeholders like the SQLite stores (numbered to $1..$n here); a write runs in a
- * SERIALIZABLE transaction on one pooled client (held in AsyncLocalStorage, so every
- * statement issued inside `write` uses it) and is retried on serialization failures, so
- * concurrent writers never lose or half-apply a batch. Credentials are never logged.
+ * The PostgreSQL engine the SQL tracking stores (../sql/) run on, beside sqlite-db.ts: the
+ * connection pool (size and timeouts from the environment), migrations on open, and the
+ * asynchronous driver of the stores' steps. Statements come in SQLite's spelling (`?`
+ * placeholders, INSERT OR IGNORE / OR REPLACE) and are rewritten here ($1..$n, ON
+ * CONFLICT); a write drives its whole body on one pooled client inside a SERIALIZABLE
+ * transaction and is retried from the start on serialization failures, so concurrent
+ * writers never lose or half-apply a batch. Credentials are never logged.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { AppError } from '../../core/errors.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
+import type { SqlEngine } from '../sql/engine.js';
+import { createDefaultExperiment, hasDefaultExperiment } from '../sql/run-store.js';
+import { runAsync, type Query, type Steps } from '../sql/steps.js';
+import { pgDialect } from './pg-dialect.js';
 import { migratePg } from './pg-migrations.js';
 
 export interface PgConnection {
@@ -49,32 +52,7 @@ const types = {
   },
 };
 
-const placeholderCache = new Map<string, string>();
-
-/** `?` -> `$1..$n` (the SQL never holds a literal `?`). */
-export function numberPlaceholders(sql: string): string {
-  let out = placeholderCache.get(sql);
-  if (out === undefined) {
-    let n = 0;
-    out = sql.replace(/\?/g, () => `$${++n}`);
-    if (placeholderCache.size > 2000) placeholderCache.clear();
-    placeholderCache.set(sql, out);
-  }
-  return out;
-}
-
 type Queryable = pg.Pool | pg.PoolClient;
-
-export interface PgStatement {
-  get<T>(...params: unknown[]): Promise<T | undefined>;
-  all<T>(...params: unknown[]): Promise<T[]>;
-  run(...params: unknown[]): Promise<{ changes: number }>;
-}
-
-/** A single array argument is the parameter list (as better-sqlite3 accepts). */
-function flat(params: unknown[]): unknown[] {
-  return params.length === 1 && Array.isArray(params[0]) ? (params[0] as unknown[]) : params;
-}
 
 /** Primary keys of the tables the stores upsert into. */
 const PRIMARY_KEYS: Record<string, string[]> = {
@@ -87,13 +65,9 @@ const PRIMARY_KEYS: Record<string, string[]> = {
   logged_model_tags: ['model_id', 'key'],
 };
 
-const dialectCache = new Map<string, string>();
-
 /** SQLite's INSERT OR IGNORE / OR REPLACE as PostgreSQL ON CONFLICT clauses. */
 export function toPgDialect(sql: string): string {
-  let out = dialectCache.get(sql);
-  if (out !== undefined) return out;
-  out = sql;
+  let out = sql;
   const ignore = /^\s*INSERT OR IGNORE INTO /.exec(out);
   if (ignore) out = out.replace(/INSERT OR IGNORE INTO /, 'INSERT INTO ') + ' ON CONFLICT DO NOTHING';
   const replace = /^\s*INSERT OR REPLACE INTO (\w+) \(([^)]*)\)/.exec(out);
@@ -106,25 +80,34 @@ export function toPgDialect(sql: string): string {
       out.replace(/INSERT OR REPLACE INTO /, 'INSERT INTO ') +
       ` ON CONFLICT (${pk.join(', ')}) DO ${set.length ? `UPDATE SET ${set.join(', ')}` : 'NOTHING'}`;
   }
-  if (dialectCache.size > 2000) dialectCache.clear();
-  dialectCache.set(sql, out);
+  return out;
+}
+
+const textCache = new Map<string, string>();
+
+/** A statement in the stores' spelling as PostgreSQL text: ON CONFLICT clauses, `?` -> `$1..$n` (the SQL never holds a literal `?`). */
+function pgText(sql: string): string {
+  let out = textCache.get(sql);
+  if (out === undefined) {
+    let n = 0;
+    out = toPgDialect(sql).replace(/\?/g, () => `$${++n}`);
+    if (textCache.size > 2000) textCache.clear();
+    textCache.set(sql, out);
+  }
   return out;
 }
 
 /** An open tracking database on PostgreSQL. */
-export class PgDb {
+export class PgDb implements SqlEngine {
+  readonly dialect = pgDialect;
   readonly pool: pg.Pool;
   readonly clock: Clock;
   readonly log: Logger;
   readonly root: string;
   readonly where: string;
-  private readonly tx = new AsyncLocalStorage<pg.PoolClient>();
   private ready: Promise<void> | undefined;
 
-  constructor(
-    opts: PgDbOptions,
-    private readonly init: (h: PgDb) => Promise<void>,
-  ) {
+  constructor(opts: PgDbOptions) {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? silentLogger;
     this.root = opts.defaultArtifactRoot;
@@ -148,12 +131,13 @@ export class PgDb {
     this.pool.on('error', (e) => this.log.warn({ err: e.message }, 'postgres pool client error'));
   }
 
-  /** Connect, migrate and initialise once; every store call awaits this first. */
+  /** Connect, migrate and create the Default experiment once; every store call awaits this first. */
   open(): Promise<void> {
     this.ready ??= (async () => {
       try {
         await migratePg(this.pool, this.where);
-        await this.init(this);
+        if (!(await this.run(this.pool, hasDefaultExperiment())))
+          await this.transaction(() => createDefaultExperiment(this.root, this.clock.now()));
       } catch (e) {
         throw this.mapError(e);
       }
@@ -166,58 +150,23 @@ export class PgDb {
     await this.pool.end().catch(() => undefined);
   }
 
-  private client(): Queryable {
-    return this.tx.getStore() ?? this.pool;
-  }
-
-  private async query(sql: string, params: unknown[]): Promise<pg.QueryResult> {
-    try {
-      return await this.client().query(numberPlaceholders(sql), params);
-    } catch (e) {
-      throw this.mapError(e);
-    }
-  }
-
-  /**
-   * A statement in the SQLite stores' dialect: `?` placeholders, INSERT OR IGNORE and
-   * INSERT OR REPLACE (rewritten to ON CONFLICT on the table's primary key).
-   */
-  stmt(sql: string): PgStatement {
-    const text = toPgDialect(sql);
-    return {
-      get: <T>(...params: unknown[]) => this.get<T>(text, ...flat(params)),
-      all: <T>(...params: unknown[]) => this.all<T>(text, ...flat(params)),
-      run: (...params: unknown[]) => this.run(text, ...flat(params)),
-    };
-  }
-
-  /** First row or undefined. */
-  async get<T>(sql: string, ...params: unknown[]): Promise<T | undefined> {
-    return (await this.query(sql, params)).rows[0] as T | undefined;
-  }
-
-  async all<T>(sql: string, ...params: unknown[]): Promise<T[]> {
-    return (await this.query(sql, params)).rows as T[];
-  }
-
-  /** Rows as arrays (column order as selected). */
-  async raw(sql: string, params: unknown[]): Promise<unknown[][]> {
-    try {
-      return (await this.client().query({ text: numberPlaceholders(sql), values: params, rowMode: 'array' }))
-        .rows as unknown[][];
-    } catch (e) {
-      throw this.mapError(e);
-    }
-  }
-
-  async run(sql: string, ...params: unknown[]): Promise<{ changes: number }> {
-    return { changes: (await this.query(sql, params)).rowCount ?? 0 };
-  }
-
-  /** Run `fn` in a SERIALIZABLE transaction (retried on serialization failures and deadlocks). */
-  async write<T>(fn: () => Promise<T>): Promise<T> {
+  /** Run `body` for reading: each statement on whichever pooled connection is free. */
+  async read<T>(body: () => Steps<T>): Promise<T> {
     await this.open();
-    if (this.tx.getStore()) return fn();
+    try {
+      return await this.run(this.pool, body());
+    } catch (e) {
+      throw this.mapError(e);
+    }
+  }
+
+  /** Run `body` in a SERIALIZABLE transaction (retried on serialization failures and deadlocks). */
+  async write<T>(body: () => Steps<T>): Promise<T> {
+    await this.open();
+    return this.transaction(body);
+  }
+
+  private async transaction<T>(body: () => Steps<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       let client: pg.PoolClient;
       try {
@@ -228,14 +177,14 @@ export class PgDb {
       let broken = false;
       try {
         await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
-        const out = await this.tx.run(client, fn);
+        const out = await this.run(client, body());
         await client.query('COMMIT');
         return out;
       } catch (e) {
         await client.query('ROLLBACK').catch(() => {
           broken = true;
         });
-        const code = pgCode(e) ?? pgCode((e as { cause?: unknown }).cause);
+        const code = pgCode(e);
         if ((code === '40001' || code === '40P01') && attempt < 50) {
           await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
           continue;
@@ -247,13 +196,14 @@ export class PgDb {
     }
   }
 
-  async read<T>(fn: () => Promise<T>): Promise<T> {
-    await this.open();
-    try {
-      return await fn();
-    } catch (e) {
-      throw this.mapError(e);
-    }
+  /** The asynchronous driver: each statement of `steps` on `on`, one after the other. */
+  private run<T>(on: Queryable, steps: Steps<T>): Promise<T> {
+    return runAsync(steps, async (q: Query) => {
+      const text = pgText(q.sql);
+      if (q.kind === 'rows') return (await on.query({ text, values: q.params as unknown[], rowMode: 'array' })).rows;
+      const r = await on.query<Record<string, unknown>>(text, q.params as unknown[]);
+      return q.kind === 'get' ? r.rows[0] : q.kind === 'all' ? r.rows : { changes: r.rowCount ?? 0 };
+    });
   }
 
   mapError(e: unknown): unknown {
@@ -302,13 +252,6 @@ export class PgDb {
       );
     return e;
   }
-}
-
-/** Map sequentially (statements on one transaction's client run one at a time anyway). */
-export async function mapAsync<T, U>(xs: readonly T[], fn: (x: T) => Promise<U>): Promise<U[]> {
-  const out: U[] = [];
-  for (const x of xs) out.push(await fn(x));
-  return out;
 }
 
 function pgCode(e: unknown): string | undefined {

@@ -8,7 +8,7 @@ import { migratePg, type PgMigrateResult } from './pg-migrations.js';
 
 /** Migrate the database behind `connection` with a one-connection pool (`carprice tracking migrate`). */
 export async function migratePgDatabase(connection: PgConnection, where: string): Promise<PgMigrateResult> {
-  const h = new PgDb({ connection: { ...connection, max: 1 }, where, defaultArtifactRoot: '' }, async () => undefined);
+  const h = new PgDb({ connection: { ...connection, max: 1 }, where, defaultArtifactRoot: '' });
   try {
     return await migratePg(h.pool, where);
   } catch (e) {

@@ -1,9 +1,10 @@
 /**
- * The one database handle the SQLite tracking stores share (runs/experiments, model
- * registry, logged models): opening the file (WAL, busy timeout, migrations), the
- * prepared-statement caches and the transaction helpers. Writes run in immediate
- * transactions with a busy timeout, so several processes can log to the same file at once
- * without losing a row; SQLite's busy and constraint errors become AppErrors here.
+ * The SQLite engine the SQL tracking stores (../sql/) run on: opening the file (WAL, busy
+ * timeout, migrations), the prepared-statement caches, and the synchronous driver of the
+ * stores' steps. A write runs its whole body inside one immediate transaction (the body
+ * is driven synchronously, so nothing else runs on the connection meanwhile), with a busy
+ * timeout, so several processes can log to the same file at once without losing a row;
+ * SQLite's busy and constraint errors become AppErrors here.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -11,7 +12,11 @@ import { dirname, resolve } from 'node:path';
 import { AppError } from '../../core/errors.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
+import type { SqlEngine } from '../sql/engine.js';
+import { createDefaultExperiment, hasDefaultExperiment } from '../sql/run-store.js';
+import { runSync, type Query, type Steps } from '../sql/steps.js';
 import { migrate } from './migrations.js';
+import { sqliteDialect } from './sqlite-dialect.js';
 
 export interface SqliteDbOptions {
   /** Database file path (created with its directory when missing). */
@@ -25,17 +30,22 @@ export interface SqliteDbOptions {
 }
 
 /** An open tracking database: the connection, statement caches and transactions. */
-export class SqliteDb {
+export class SqliteDb implements SqlEngine {
+  readonly dialect = sqliteDialect;
   readonly db: Database.Database;
   readonly clock: Clock;
   readonly log: Logger;
   /** The default artifact root. */
   readonly root: string;
+  /** Fixed statements, prepared once per handle: rows as objects, and rows as arrays. */
   private readonly stmts = new Map<string, Database.Statement>();
+  private readonly rawStmts = new Map<string, Database.Statement>();
+  /** Statements built from search requests, in a small LRU (keys carry the row mode). */
   private readonly searchStmts = new Map<string, Database.Statement>();
+  private readonly transaction: Database.Transaction<(body: () => Steps<unknown>) => unknown>;
 
-  /** Open (and migrate) the file; `init` runs once the schema is current, inside the same error mapping. */
-  constructor(opts: SqliteDbOptions, init: (h: SqliteDb) => void) {
+  /** Open (and migrate) the file and create the Default experiment when the database has none. */
+  constructor(opts: SqliteDbOptions) {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? silentLogger;
     this.root = opts.defaultArtifactRoot;
@@ -51,7 +61,9 @@ export class SqliteDb {
       this.db.pragma('cache_size = -32768');
       this.db.pragma('temp_store = MEMORY');
       migrate(this.db, opts.path);
-      init(this);
+      this.transaction = this.db.transaction((body: () => Steps<unknown>) => runSync(body(), this.exec));
+      if (!runSync(hasDefaultExperiment(), this.exec))
+        this.transaction.immediate(() => createDefaultExperiment(this.root, this.clock.now()));
     } catch (e) {
       if (e instanceof AppError) throw e;
       const code = (e as { code?: string }).code;
@@ -74,47 +86,66 @@ export class SqliteDb {
     if (this.db.open) this.db.close();
   }
 
-  /** A prepared statement for fixed SQL, prepared once per handle. */
-  stmt(sql: string): Database.Statement {
-    let s = this.stmts.get(sql);
+  /** Run `body` for reading: its statements see committed data; SQLite errors become AppErrors. */
+  async read<T>(body: () => Steps<T>): Promise<T> {
+    try {
+      return runSync(body(), this.exec);
+    } catch (e) {
+      throw this.mapError(e);
+    }
+  }
+
+  /** Run `body` in an immediate (write-locking) transaction; SQLite busy errors become 503. */
+  async write<T>(body: () => Steps<T>): Promise<T> {
+    try {
+      return this.transaction.immediate(body) as T;
+    } catch (e) {
+      throw this.mapError(e);
+    }
+  }
+
+  /** The synchronous driver: one statement of a body, run now. */
+  private readonly exec = (q: Query): unknown => {
+    const s = q.built ? this.searchStmt(q.sql, q.kind === 'rows') : this.stmt(q.sql, q.kind === 'rows');
+    switch (q.kind) {
+      case 'get':
+        return s.get(q.params);
+      case 'all':
+      case 'rows':
+        return s.all(q.params);
+      case 'run':
+        return s.run(q.params);
+    }
+  };
+
+  /** A prepared statement for fixed SQL, prepared once per handle (`raw`: rows as arrays). */
+  private stmt(sql: string, raw: boolean): Database.Statement {
+    const cache = raw ? this.rawStmts : this.stmts;
+    let s = cache.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
+      if (raw) s.raw();
+      cache.set(sql, s);
     }
     return s;
   }
 
   /**
    * A prepared statement for SQL built from a search request (filter/order shapes vary),
-   * kept in a small LRU so repeated searches skip the prepare; raw mode (rows as arrays).
+   * kept in a small LRU so repeated searches skip the prepare.
    */
-  cachedStmt(sql: string): Database.Statement {
-    let s = this.searchStmts.get(sql);
+  private searchStmt(sql: string, raw: boolean): Database.Statement {
+    const key = raw ? `r${sql}` : `o${sql}`;
+    let s = this.searchStmts.get(key);
     if (s) {
-      this.searchStmts.delete(sql);
+      this.searchStmts.delete(key);
     } else {
-      s = this.db.prepare(sql).raw();
+      s = this.db.prepare(sql);
+      if (raw) s.raw();
       if (this.searchStmts.size >= 64) this.searchStmts.delete(this.searchStmts.keys().next().value as string);
     }
-    this.searchStmts.set(sql, s);
+    this.searchStmts.set(key, s);
     return s;
-  }
-
-  /** Run `fn` in an immediate (write-locking) transaction; SQLite busy errors become 503. */
-  write<T>(fn: () => T): T {
-    try {
-      return this.db.transaction(fn).immediate();
-    } catch (e) {
-      throw this.mapError(e);
-    }
-  }
-
-  read<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (e) {
-      throw this.mapError(e);
-    }
   }
 
   private mapError(e: unknown): unknown {

@@ -1,14 +1,14 @@
 /**
- * What the SQLite tracking stores share besides the handle: the row shapes of the tables
- * they read, MLflow's error constructors, small value helpers, and the row lookups that
- * cross store boundaries (a logged model needs its experiment and run; a run's metric
- * may point at a logged model).
+ * What the SQL tracking stores share besides the engine: the row shapes of the tables they
+ * read (the same in SQLite and PostgreSQL), MLflow's error constructors, small value
+ * helpers, and the row lookups that cross store boundaries (a logged model needs its
+ * experiment and run; a run's metric may point at a logged model).
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../core/errors.js';
 import type { LifecycleStage, LoggedModelStatus, Metric, RunStatus, ViewType } from '../entities.js';
-import type { SqliteDb } from './sqlite-db.js';
+import { get, type Steps } from './steps.js';
 
 export interface ExperimentRow {
   experiment_id: number;
@@ -118,31 +118,33 @@ export function localPathOf(uri: string): string | undefined {
 
 // ------------------------------------------------------------ lookups shared by the stores
 
-export function experimentRow(h: SqliteDb, experimentId: string): ExperimentRow {
-  const row = /^\d+$/.test(experimentId)
-    ? (h.stmt('SELECT * FROM experiments WHERE experiment_id = ?').get(Number(experimentId)) as
-        ExperimentRow | undefined)
+export function* experimentRow(experimentId: string): Steps<ExperimentRow> {
+  // Ids are bigints: more digits than that cannot name one (and would overflow the binding).
+  const row = /^\d{1,18}$/.test(experimentId)
+    ? yield* get<ExperimentRow>('SELECT * FROM experiments WHERE experiment_id = ?', Number(experimentId))
     : undefined;
   if (!row) throw notFound(`No Experiment with id=${experimentId} exists`);
   return row;
 }
 
-export function runRow(h: SqliteDb, runId: string): RunRow {
-  const row = h.stmt('SELECT * FROM runs WHERE run_uuid = ?').get(runId) as RunRow | undefined;
+export function* runRow(runId: string): Steps<RunRow> {
+  const row = yield* get<RunRow>('SELECT * FROM runs WHERE run_uuid = ?', runId);
   if (!row) throw notFound(`Run with id=${runId} not found`);
   return row;
 }
 
-export function activeRunRow(h: SqliteDb, runId: string): RunRow {
-  const row = runRow(h, runId);
+export function* activeRunRow(runId: string): Steps<RunRow> {
+  const row = yield* runRow(runId);
   if (row.lifecycle_stage !== 'active')
     throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
   return row;
 }
 
-export function loggedModelRow(h: SqliteDb, modelId: string): LoggedModelRow {
-  const row = h.stmt(`SELECT * FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'`).get(modelId) as
-    LoggedModelRow | undefined;
+export function* loggedModelRow(modelId: string): Steps<LoggedModelRow> {
+  const row = yield* get<LoggedModelRow>(
+    `SELECT * FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'`,
+    modelId,
+  );
   if (!row) throw notFound(`Logged model with ID '${modelId}' not found.`);
   return row;
 }

@@ -1,6 +1,8 @@
 /**
- * Compiles parsed search filters and order_by clauses (../search-filter.ts) into SQLite
- * WHERE / ORDER BY fragments for runs, experiments, registered models and model versions.
+ * Compiles parsed search filters and order_by clauses (../search-filter.ts) into SQL
+ * WHERE / ORDER BY fragments for runs, experiments, registered models and model versions,
+ * in the SQL that SQLite and PostgreSQL both accept (the schema's "C" collation makes
+ * PostgreSQL compare text byte-wise, as SQLite does).
  * Each entity's allowed identifiers follow spec §4.2-4.5. Metric/param/tag comparisons
  * become EXISTS sub-queries on the (run_uuid, key) primary keys, so a filter over 10,000
  * runs is a handful of index probes per run. Values are always bound, never spliced.
@@ -17,6 +19,7 @@ import {
   type Comparison,
   type KeyRule,
 } from '../search-filter.js';
+import type { Steps } from './steps.js';
 
 /** A SQL fragment with its bound values. */
 export interface Fragment {
@@ -272,26 +275,36 @@ export function runPartsSql(
  * `rows(part, limit, offset)` reads a part's slice; `count(part)` its size, asked only
  * when a page starts past the end of a part whose size the slice did not reveal.
  */
-export async function collectRunPage<P, R>(
+export function* collectRunPage<P, R>(
   parts: readonly P[],
   max: number,
   offset: number,
-  rows: (part: P, limit: number, offset: number) => R[] | Promise<R[]>,
-  count: (part: P) => number | Promise<number>,
-): Promise<R[]> {
+  rows: (part: P, limit: number, offset: number) => Steps<R[]>,
+  count: (part: P) => Steps<number>,
+): Steps<R[]> {
   const page: R[] = [];
   let skip = offset;
   for (const part of parts) {
     const need = max - page.length;
     if (need <= 0) break;
-    const got = await rows(part, need, skip);
+    const got = yield* rows(part, need, skip);
     page.push(...got);
     if (got.length === need) break;
     // The part ended inside this page: it held skip + got.length runs when it gave any,
     // otherwise at most skip, and then its size says how far into the next part to start.
-    skip = got.length > 0 ? 0 : Math.max(0, skip - (skip > 0 ? await count(part) : 0));
+    skip = got.length > 0 ? 0 : Math.max(0, skip - (skip > 0 ? yield* count(part) : 0));
   }
   return page;
+}
+
+/**
+ * A `tags.<key>` (or `params.<key>`) comparison as an EXISTS probe of the key/value table
+ * in `from` (alias x, already joined to its entity): one primary-key lookup per row.
+ */
+function keyValueExists(raw: Comparison, from: string): Fragment {
+  const c = checkComparison(raw, { ops: STRING_OPS, kind: 'string' }, raw.type);
+  const cmp = compare('x.value', c.op, c.value);
+  return { sql: `EXISTS (SELECT 1 FROM ${from} AND x.key = ? AND ${cmp.sql})`, params: [c.key, ...cmp.params] };
 }
 
 // ---------------------------------------------------------------- experiments
@@ -307,12 +320,7 @@ export function experimentFilterSql(filter: string | undefined): Fragment {
   const parts: Fragment[] = [];
   for (const raw of parseFilter(filter)) {
     if (raw.type === 'tag') {
-      const c = checkComparison(raw, { ops: STRING_OPS, kind: 'string' }, 'tag');
-      const cmp = compare('t.value', c.op, c.value);
-      parts.push({
-        sql: `EXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t.key = ? AND ${cmp.sql})`,
-        params: [c.key, ...cmp.params],
-      });
+      parts.push(keyValueExists(raw, 'experiment_tags x WHERE x.experiment_id = e.experiment_id'));
     } else if (raw.type === 'attribute') {
       const rule = EXP_ATTRS[raw.key];
       if (!rule)
@@ -335,23 +343,46 @@ const EXP_ORDER: Record<string, string> = {
   last_update_time: 'e.last_update_time',
 };
 
-/** ORDER BY for experiments; default creation_time DESC, tiebreak experiment_id ASC. */
-export function experimentOrderSql(orderBy: string[] | undefined): string {
-  const clauses = orderBy && orderBy.length ? orderBy : ['creation_time DESC'];
+/** How an entity's order_by clauses (attributes only) become ORDER BY terms. */
+interface AttributeOrder {
+  /** order_by key -> SQL column. */
+  columns: Record<string, string>;
+  /** The clauses when none is given. */
+  defaults: string[];
+  /** Terms appended for a total order, each unless its column is already ordered on. */
+  tiebreaks: [column: string, direction: 'ASC' | 'DESC'][];
+  /** Each key at most once (the registry refuses repeats; experiments allow them). */
+  once: boolean;
+  /** The message for a clause naming no known attribute. */
+  invalid: (clause: string) => string;
+}
+
+function attributeOrderSql(orderBy: string[] | undefined, rule: AttributeOrder): string {
   const terms: string[] = [];
-  let seenId = false;
-  for (const clause of clauses) {
+  const seen = new Set<string>();
+  for (const clause of orderBy && orderBy.length ? orderBy : rule.defaults) {
     const o = parseOrderBy(clause);
-    const column = o.type === 'attribute' ? EXP_ORDER[o.key] : undefined;
-    if (!column)
-      throw bad(
-        `Invalid order_by clause '${clause}'. Valid keys are name, experiment_id, creation_time, last_update_time.`,
-      );
-    if (column === 'e.experiment_id') seenId = true;
+    const column = o.type === 'attribute' ? rule.columns[o.key] : undefined;
+    if (!column) throw bad(rule.invalid(clause));
+    if (rule.once && seen.has(column))
+      throw bad(`'${o.key}' was specified more than once in order_by; list each field once.`);
+    seen.add(column);
     terms.push(`${column} ${o.ascending ? 'ASC' : 'DESC'}`);
   }
-  if (!seenId) terms.push('e.experiment_id ASC');
+  for (const [column, direction] of rule.tiebreaks) if (!seen.has(column)) terms.push(`${column} ${direction}`);
   return terms.join(', ');
+}
+
+/** ORDER BY for experiments; default creation_time DESC, tiebreak experiment_id ASC. */
+export function experimentOrderSql(orderBy: string[] | undefined): string {
+  return attributeOrderSql(orderBy, {
+    columns: EXP_ORDER,
+    defaults: ['creation_time DESC'],
+    tiebreaks: [['e.experiment_id', 'ASC']],
+    once: false,
+    invalid: (clause) =>
+      `Invalid order_by clause '${clause}'. Valid keys are name, experiment_id, creation_time, last_update_time.`,
+  });
 }
 
 // ---------------------------------------------------------------- registered models
@@ -391,12 +422,7 @@ export function registeredModelFilterSql(filter: string | undefined): Fragment {
   const parts: Fragment[] = [...extra];
   for (const raw of comparisons) {
     if (raw.type === 'tag') {
-      const c = checkComparison(raw, { ops: STRING_OPS, kind: 'string' }, 'tag');
-      const cmp = compare('t.value', c.op, c.value);
-      parts.push({
-        sql: `EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.name = rm.name AND t.key = ? AND ${cmp.sql})`,
-        params: [c.key, ...cmp.params],
-      });
+      parts.push(keyValueExists(raw, 'registered_model_tags x WHERE x.name = rm.name'));
     } else if (raw.type === 'attribute' && raw.key === 'name') {
       const c = checkComparison(raw, { ops: STRING_OPS, kind: 'string' }, 'attribute');
       parts.push(compare('rm.name', c.op, c.value));
@@ -417,21 +443,14 @@ const RM_ORDER: Record<string, string> = {
 
 /** ORDER BY for registered models; tiebreak name ASC. */
 export function registeredModelOrderSql(orderBy: string[] | undefined): string {
-  const terms: string[] = [];
-  const seen = new Set<string>();
-  for (const clause of orderBy ?? []) {
-    const o = parseOrderBy(clause);
-    const column = o.type === 'attribute' ? RM_ORDER[o.key] : undefined;
-    if (!column)
-      throw bad(
-        `Invalid order by key '${clause}' specified. Valid keys are 'name', 'timestamp', 'last_updated_timestamp'.`,
-      );
-    if (seen.has(column)) throw bad(`'${o.key}' was specified more than once in order_by; list each field once.`);
-    seen.add(column);
-    terms.push(`${column} ${o.ascending ? 'ASC' : 'DESC'}`);
-  }
-  if (!seen.has('rm.name')) terms.push('rm.name ASC');
-  return terms.join(', ');
+  return attributeOrderSql(orderBy, {
+    columns: RM_ORDER,
+    defaults: [],
+    tiebreaks: [['rm.name', 'ASC']],
+    once: true,
+    invalid: (clause) =>
+      `Invalid order by key '${clause}' specified. Valid keys are 'name', 'timestamp', 'last_updated_timestamp'.`,
+  });
 }
 
 // ---------------------------------------------------------------- model versions
@@ -452,12 +471,7 @@ export function modelVersionFilterSql(filter: string | undefined): Fragment {
   const parts: Fragment[] = [...extra];
   for (const raw of comparisons) {
     if (raw.type === 'tag') {
-      const c = checkComparison(raw, { ops: STRING_OPS, kind: 'string' }, 'tag');
-      const cmp = compare('t.value', c.op, c.value);
-      parts.push({
-        sql: `EXISTS (SELECT 1 FROM model_version_tags t WHERE t.name = mv.name AND t.version = mv.version AND t.key = ? AND ${cmp.sql})`,
-        params: [c.key, ...cmp.params],
-      });
+      parts.push(keyValueExists(raw, 'model_version_tags x WHERE x.name = mv.name AND x.version = mv.version'));
     } else if (raw.type === 'attribute' && MV_ATTRS[raw.key]) {
       const rule = MV_ATTRS[raw.key];
       const c = checkComparison(raw, rule, 'attribute');
@@ -480,23 +494,17 @@ const MV_ORDER: Record<string, string> = {
 
 /** ORDER BY for model versions; default last_updated DESC, name ASC, version DESC. */
 export function modelVersionOrderSql(orderBy: string[] | undefined): string {
-  const clauses = orderBy && orderBy.length ? orderBy : ['last_updated_timestamp DESC'];
-  const terms: string[] = [];
-  const seen = new Set<string>();
-  for (const clause of clauses) {
-    const o = parseOrderBy(clause);
-    const column = o.type === 'attribute' ? MV_ORDER[o.key] : undefined;
-    if (!column)
-      throw bad(
-        `Invalid order by key '${clause}' specified. Valid keys are name, version_number, creation_timestamp, last_updated_timestamp.`,
-      );
-    if (seen.has(column)) throw bad(`'${o.key}' was specified more than once in order_by; list each field once.`);
-    seen.add(column);
-    terms.push(`${column} ${o.ascending ? 'ASC' : 'DESC'}`);
-  }
-  if (!seen.has('mv.name')) terms.push('mv.name ASC');
-  if (!seen.has('mv.version')) terms.push('mv.version DESC');
-  return terms.join(', ');
+  return attributeOrderSql(orderBy, {
+    columns: MV_ORDER,
+    defaults: ['last_updated_timestamp DESC'],
+    tiebreaks: [
+      ['mv.name', 'ASC'],
+      ['mv.version', 'DESC'],
+    ],
+    once: true,
+    invalid: (clause) =>
+      `Invalid order by key '${clause}' specified. Valid keys are name, version_number, creation_timestamp, last_updated_timestamp.`,
+  });
 }
 
 // ---------------------------------------------------------------- logged models (3.x)
@@ -518,12 +526,7 @@ export function loggedModelFilterSql(filter: string | undefined): Fragment {
   for (const raw of parseFilter(filter)) {
     if (raw.type === 'tag' || raw.type === 'param') {
       const table = raw.type === 'tag' ? 'logged_model_tags' : 'logged_model_params';
-      const c = checkComparison(raw, { ops: STRING_OPS, kind: 'string' }, raw.type);
-      const cmp = compare('x.value', c.op, c.value);
-      parts.push({
-        sql: `EXISTS (SELECT 1 FROM ${table} x WHERE x.model_id = lm.model_id AND x.key = ? AND ${cmp.sql})`,
-        params: [c.key, ...cmp.params],
-      });
+      parts.push(keyValueExists(raw, `${table} x WHERE x.model_id = lm.model_id`));
     } else if (raw.type === 'attribute' && LM_ATTRS[raw.key]) {
       const rule = LM_ATTRS[raw.key];
       const c = checkComparison(raw, rule, 'attribute');
