@@ -231,7 +231,7 @@ export function findWrk(): string | null {
   for (const p of ['/usr/bin/wrk', '/usr/local/bin/wrk']) {
     const r = spawnSync(p, ['-v'], { encoding: 'utf8' });
     // wrk -v prints its version and exits 1
-    if (!r.error && /wrk \d/.test(`${r.stdout}${r.stderr}`)) return p;
+    if (!r.error && /^wrk /m.test(`${r.stdout}${r.stderr}`)) return p;
   }
   return null;
 }
