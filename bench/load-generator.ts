@@ -8,7 +8,11 @@
  * lateness is not. Requests are written as prepared bytes and answers parsed by
  * Content-Length only, so the generator costs little CPU beside the server it measures.
  */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 
 export interface FixedRateOptions {
@@ -177,7 +181,7 @@ export function latencyText(r: LatencyResult): string {
   return `${r.rps.toFixed(0).padStart(5)} req/s   p50 ${f(r.p50)} ms   p99 ${f(r.p99)} ms   p99.9 ${f(r.p999)} ms   max ${f(r.max)} ms   (${r.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`;
 }
 
-/** What autocannon measured of one POST /predict load run (latencies in whole ms). */
+/** What a closed-loop generator (autocannon or wrk) measured of one POST /predict load run (latencies in ms). */
 export interface AutocannonLoad {
   rps: number;
   p50: number;
@@ -185,6 +189,8 @@ export interface AutocannonLoad {
   non2xx: number;
   errors: number;
   total: number;
+  /** The generator that ran: 'autocannon' or 'wrk'. */
+  tool?: string;
 }
 
 /**
@@ -216,5 +222,101 @@ export async function autocannonPredict(
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
     total: r.requests.total,
+    tool: 'autocannon',
   };
+}
+
+/** wrk's path when it is installed (Debian package `wrk`), else null. */
+export function findWrk(): string | null {
+  for (const p of ['/usr/bin/wrk', '/usr/local/bin/wrk']) {
+    const r = spawnSync(p, ['-v'], { encoding: 'utf8' });
+    // wrk -v prints its version and exits 1
+    if (!r.error && /^wrk /m.test(`${r.stdout}${r.stderr}`)) return p;
+  }
+  return null;
+}
+
+/** `635.00us` / `2.34ms` / `1.20s` -> milliseconds. */
+function wrkMs(text: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
+  if (!m) return NaN;
+  const x = Number(m[1]);
+  return m[2] === 'us' ? x / 1000 : m[2] === 'ms' ? x : m[2] === 's' ? x * 1000 : x * 60_000;
+}
+
+/** Parse the text `wrk --latency` prints. */
+export function parseWrk(out: string): AutocannonLoad {
+  const num = (re: RegExp) => {
+    const m = re.exec(out);
+    return m ? Number(m[1]) : NaN;
+  };
+  const pct = (p: string) => {
+    const m = new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm').exec(out);
+    return m ? wrkMs(m[1]) : NaN;
+  };
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p50: pct('50'),
+    p99: pct('99'),
+    non2xx: num(/Non-2xx or 3xx responses: (\d+)/) || 0,
+    errors: sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+    total: num(/(\d+) requests in/),
+    tool: 'wrk',
+  };
+}
+
+/**
+ * POST /predict cycling through `bodies` with wrk (one thread, 8 connections, `duration`
+ * seconds): the same load as autocannonPredict from a generator written in C, which takes
+ * a small share of the CPU the server needs (autocannon, in Node, took about as much as the
+ * server on the 2-core bench machine, so a flat-out figure measured the two together).
+ */
+export async function wrkPredict(
+  wrk: string,
+  url: string,
+  bodies: string[],
+  o: { duration: number },
+): Promise<AutocannonLoad> {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-wrk-'));
+  try {
+    const bodyFile = join(dir, 'bodies.txt');
+    writeFileSync(bodyFile, bodies.map((b) => b.replace(/\n/g, ' ')).join('\n') + '\n');
+    const script = join(dir, 'predict.lua');
+    writeFileSync(
+      script,
+      [
+        'local bodies = {}',
+        `for line in io.lines(${JSON.stringify(bodyFile)}) do bodies[#bodies + 1] = line end`,
+        'local i = 0',
+        'local headers = { ["Content-Type"] = "application/json" }',
+        'request = function()',
+        '  i = i % #bodies + 1',
+        '  return wrk.format("POST", "/predict", headers, bodies[i])',
+        'end',
+        '',
+      ].join('\n'),
+    );
+    const out = await new Promise<string>((resolve, reject) => {
+      const p = spawn(wrk, ['-t1', '-c8', `-d${o.duration}s`, '--latency', '-s', script, url], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      p.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      p.on('error', reject);
+      p.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`))));
+    });
+    return parseWrk(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A flat-out POST /predict run for `duration` seconds: wrk when installed (`wrk` given),
+ * else autocannon; the result says which ran.
+ */
+export function flatOut(wrk: string | null, url: string, bodies: string[], duration: number): Promise<AutocannonLoad> {
+  return wrk ? wrkPredict(wrk, url, bodies, { duration }) : autocannonPredict(url, bodies, { duration });
 }

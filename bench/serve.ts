@@ -9,7 +9,8 @@
  * POST /predict cycles through 500 real listings in the original's request shape.
  *   1. cold start: process start to the first 200 from /ready, median of 5 starts, wall and
  *      CPU (all threads, and the main thread alone) by then; target <= 0.5 s;
- *   2. flat out (autocannon, 8 connections): requests/s and server CPU per request;
+ *   2. flat out (8 connections; wrk when installed, Debian's `wrk`, else autocannon, named in
+ *      the output): requests/s and server CPU per request;
  *   3. at a fixed 1,000 requests/s (this bench's open-loop generator, load-generator.ts, 8
  *      connections, microsecond latencies, no coordinated omission): p50 / p99 / p99.9;
  *      target p99 <= 5 ms;
@@ -20,7 +21,8 @@
  *      plain one, ROUNDS times; median p99 side by side; target: shadow adds < 10%;
  *   6. `serve --workers 2`: flat out and at 1,000 requests/s, and its cold start;
  *   7. the original's FastAPI + pandas + scikit-learn + XGBoost service (bench/py/seed-api.py
- *      under Debian's /usr/bin/python3, uvicorn, one worker) flat out, and the ratio
+ *      under Debian's /usr/bin/python3, uvicorn, one worker) flat out with the same
+ *      generator, and the ratios of requests/s and of server CPU per request
  *      (target >= 50x requests/s); skipped with the reason when those packages are missing.
  *
  * Usage (from the project root, after npm run build): node dist/bench/serve.js
@@ -43,7 +45,14 @@ import { loadParams } from '../src/config/params.js';
 import { train } from '../src/jobs/train.js';
 import { loadListings } from '../src/jobs/load-listings.js';
 import { PYTHON, probePython } from './python-peer.js';
-import { autocannonPredict, fixedRate, type AutocannonLoad, type LatencyResult } from './load-generator.js';
+import {
+  autocannonPredict,
+  findWrk,
+  fixedRate,
+  flatOut,
+  type AutocannonLoad,
+  type LatencyResult,
+} from './load-generator.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 const CLI = 'dist/src/cli/main.js';
@@ -203,7 +212,7 @@ async function stopCarprice(s: Started): Promise<void> {
 const ms = (x: number) => `${x.toFixed(2).padStart(6)} ms`;
 
 function flatText(l: AutocannonLoad): string {
-  return `${l.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(l.p50)}   p99 ${ms(l.p99)}   (${l.total} requests, ${l.non2xx} non-2xx, ${l.errors} errors)`;
+  return `${l.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(l.p50)}   p99 ${ms(l.p99)}   (${l.tool ?? 'autocannon'}, ${l.total} requests, ${l.non2xx} non-2xx, ${l.errors} errors)`;
 }
 
 function rateText(r: LatencyResult): string {
@@ -309,8 +318,10 @@ async function main(): Promise<void> {
       `trained the default model (${r.bundle.metadata.algo}) in ${((performance.now() - t) / 1000).toFixed(1)} s -> ${model}`,
     );
   }
+  const wrk = findWrk();
   console.log(
-    `POST /predict over ${bodies.length} real listings, loopback, 8 connections, ${duration} s per run; request logs and the prediction log on; ${load()}\n`,
+    `POST /predict over ${bodies.length} real listings, loopback, 8 connections, ${duration} s per run; request logs and the prediction log on; ` +
+      `flat out with ${wrk ? `wrk (${wrk})` : 'autocannon (wrk not installed)'}; ${load()}\n`,
   );
   const fixed = (port: number) => fixedRate({ host: '127.0.0.1', port, bodies, rate, durationS: duration });
 
@@ -332,7 +343,7 @@ async function main(): Promise<void> {
   const one = await startCarprice(model);
   const pid = one.child.pid!;
   await autocannonPredict(one.url, bodies, { amount: 20_000 }); // warm-up: JIT-compiled before anything is measured
-  const flat = await withCpu(pid, () => autocannonPredict(one.url, bodies, { duration }));
+  const flat = await withCpu(pid, () => flatOut(wrk, one.url, bodies, duration));
   console.log(`1 process, flat out:          ${flatText(flat)}   ${cpuText(flat)}; ${load()}`);
   const atRate = await withCpu(pid, () => fixed(one.port));
   console.log(`1 process at ${rate} req/s:     ${rateText(atRate)}   ${cpuText(atRate)}; ${load()}`);
@@ -424,7 +435,7 @@ async function main(): Promise<void> {
   // 6. two workers
   const two = await startCarprice(model, ['--workers', '2']);
   await autocannonPredict(two.url, bodies, { amount: 20_000 });
-  const twoFlat = await withCpu(two.child.pid!, () => autocannonPredict(two.url, bodies, { duration }), true);
+  const twoFlat = await withCpu(two.child.pid!, () => flatOut(wrk, two.url, bodies, duration), true);
   console.log(
     `\n--workers 2, flat out:         ${flatText(twoFlat)}   ${cpuText(twoFlat, true)}; cold start ${two.readyMs.toFixed(0)} ms; ${load()}`,
   );
@@ -458,7 +469,7 @@ async function main(): Promise<void> {
       }
       const v = probe.versions;
       await autocannonPredict(url, bodies, { amount: 200 });
-      const seed = await withCpu(py.pid!, () => autocannonPredict(url, bodies, { duration }));
+      const seed = await withCpu(py.pid!, () => flatOut(wrk, url, bodies, duration));
       console.log(
         `\nthe original (FastAPI ${v.fastapi}, uvicorn ${v.uvicorn}, pandas ${v.pandas}, scikit-learn ${v.sklearn}, XGBoost ${v.xgboost}):`,
       );
@@ -466,9 +477,11 @@ async function main(): Promise<void> {
         `original, 1 process, flat out: ${flatText(seed)}   server CPU ${seed.cpuUs.toFixed(0)} µs/request   (start incl. fitting ${(readyMs / 1000).toFixed(1)} s); ${load()}`,
       );
       const x = flat.rps / seed.rps;
+      const cpuX = seed.cpuUs / flat.cpuUs;
       console.log(
-        `ratio carprice / original: ${x.toFixed(1)}x requests/s, ${ratio(x, TARGET.vsOriginal, 'higher')} of 50x; ` +
-          `${(seed.cpuUs / flat.cpuUs).toFixed(1)}x less server CPU per request; p99 ${flat.p99.toFixed(2)} ms vs ${seed.p99.toFixed(2)} ms`,
+        `ratio carprice / original (both flat out with ${flat.tool}, this run): ${x.toFixed(1)}x requests/s, ${ratio(x, TARGET.vsOriginal, 'higher')} of 50x; ` +
+          `${cpuX.toFixed(1)}x less server CPU per request (${flat.cpuUs.toFixed(0)} vs ${seed.cpuUs.toFixed(0)} µs), ${ratio(cpuX, TARGET.vsOriginal, 'higher')} of 50x; ` +
+          `p99 ${flat.p99.toFixed(2)} ms vs ${seed.p99.toFixed(2)} ms; ${load()}`,
       );
     } finally {
       await stop(py);

@@ -57,12 +57,9 @@ export async function* listingBatches(source: string, o: ListingBatchOptions): A
   const interrupted = () => new AppError('INTERRUPTED', `${o.what ?? 'reading'} interrupted`);
   let rows = 0;
   if (isLocalCsv(source)) {
-    let fraction = 0;
-    const csv = await openCsvColumns(source, {
-      signal: o.signal,
-      chunkBytes: o.chunkBytes,
-      onBytes: (read, size) => (fraction = size > 0 ? read / size : 1),
-    });
+    const csv = await openCsvColumns(source, { signal: o.signal, chunkBytes: o.chunkBytes });
+    // the share of the file's bytes scored so far (the header's few bytes aside)
+    let scored = 0;
     const origin: TableOrigin = { source };
     for await (const chunk of csv.chunks()) {
       if (o.signal?.aborted) throw interrupted();
@@ -76,7 +73,8 @@ export async function* listingBatches(source: string, o: ListingBatchOptions): A
         rowHashes: () => chunk.rowHashes(),
       };
       rows += chunk.n;
-      meter?.(rows, false, fraction);
+      scored += chunk.bytes.length;
+      meter?.(rows, false, csv.size > 0 ? Math.min(1, scored / csv.size) : 1);
     }
     meter?.(rows, true, 1);
     return;

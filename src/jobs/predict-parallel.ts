@@ -134,6 +134,8 @@ export async function predictCsvParallel(o: ParallelPredictOptions): Promise<{ m
     let sent = 0;
     let written = 0;
     let rowsDone = 0;
+    let scored = 0;
+    const sizes = new Map<number, number>();
     const meter = o.progress?.('predicting', o.path);
     const flush = async () => {
       for (let r = results.get(written); r; r = results.get(written)) {
@@ -144,7 +146,10 @@ export async function predictCsvParallel(o: ParallelPredictOptions): Promise<{ m
             details: r.error.details,
           });
         rowsDone += r.result.rows;
-        meter?.(rowsDone, false, csv.size > 0 ? csv.bytesRead() / csv.size : 1);
+        // the share of the file's bytes whose output is written
+        scored += sizes.get(written - 1) ?? 0;
+        sizes.delete(written - 1);
+        meter?.(rowsDone, false, csv.size > 0 ? Math.min(1, scored / csv.size) : 1);
         await o.onResult(r.result);
       }
     };
@@ -153,6 +158,7 @@ export async function predictCsvParallel(o: ParallelPredictOptions): Promise<{ m
     for await (const slice of csv.slices()) {
       check();
       // a copy the worker can own
+      sizes.set(sent, slice.bytes.length);
       queue.push({ seq: sent++, bytes: new Uint8Array(slice.bytes), firstLine: slice.firstLine });
       dispatch();
       await flush();
