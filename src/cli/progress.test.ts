@@ -19,3 +19,20 @@ test('the progress meter rewrites one line on a TTY (rows and rows/s, throttled)
   ]);
   assert.equal(ttyProgress({ isTTY: false, write: () => assert.fail('no output off a TTY') }), undefined);
 });
+
+test('the meter shows the share read and an ETA when the step knows it, and pads over a longer line', () => {
+  const written: string[] = [];
+  let t = 0;
+  const meter = ttyProgress({ isTTY: true, write: (s: string) => void written.push(s) }, () => t)!(
+    'predicting',
+    'big.csv',
+  );
+  t = 2000;
+  meter(100_000, false, 0.25);
+  t = 4000;
+  meter(200_000, true, 1);
+  assert.deepEqual(written, [
+    '\rpredicting big.csv: 100,000 listings, 50,000/s, 25% read, ETA 6s',
+    `\r${'predicting big.csv: 200,000 listings, 50,000/s'.padEnd('predicting big.csv: 100,000 listings, 50,000/s, 25% read, ETA 6s'.length)}\n`,
+  ]);
+});

@@ -27,8 +27,11 @@ export interface LoadListingsOptions {
   progress?: ProgressFactory;
 }
 
-/** Starts a progress meter for a step over a source; the meter is told rows done so far. */
-export type ProgressFactory = (step: string, what: string) => (rows: number, done?: boolean) => void;
+/**
+ * Starts a progress meter for a step over a source; the meter is told rows done so far,
+ * `done` at the end, and when known the share of the source read so far (0..1, for an ETA).
+ */
+export type ProgressFactory = (step: string, what: string) => (rows: number, done?: boolean, fraction?: number) => void;
 
 /** The listing schema params.yaml describes. */
 export function schemaFromParams(params: Params): ListingSchema {
