@@ -10,8 +10,7 @@
  * interval wholly below 0 means the challenger is more accurate, wholly above 0 less.
  */
 import type { Params } from '../config/params.js';
-import { iterateRecords, openLogDatabase, readFeedback } from '../monitoring/log-store.js';
-import type { PredictionRecord } from '../monitoring/prediction-record.js';
+import { iteratePriceRows, openLogDatabase, readFeedback, type PriceRow } from '../monitoring/log-store.js';
 import { accuracyOf, type AccuracyStats } from './monitor-feedback.js';
 import { pairedBootstrap, type DifferenceInterval } from './paired-bootstrap.js';
 
@@ -68,13 +67,13 @@ export interface MonitorShadowOptions {
 export function monitorShadow(o: MonitorShadowOptions): ShadowReport {
   const db = openLogDatabase(o.logPath, { readonly: true });
   try {
-    const champ = new Map<string, PredictionRecord>();
-    const chall = new Map<string, PredictionRecord>();
-    for (const r of iterateRecords(db, { since: o.since, until: o.until }, { inputs: false }))
+    const champ = new Map<string, PriceRow>();
+    const chall = new Map<string, PriceRow>();
+    for (const r of iteratePriceRows(db, { since: o.since, until: o.until }))
       (r.role === 'champion' ? champ : chall).set(`${r.requestId}#${r.row}`, r);
-    const names = (m: Map<string, PredictionRecord>) =>
+    const names = (m: Map<string, PriceRow>) =>
       [...new Set([...m.values()].map((r) => `${r.modelName} v${r.modelVersion ?? '-'}`))].sort();
-    const pairs: [PredictionRecord, PredictionRecord][] = [];
+    const pairs: [PriceRow, PriceRow][] = [];
     let failures = 0;
     for (const [k, c] of champ) {
       const s = chall.get(k);
@@ -100,7 +99,7 @@ export function monitorShadow(o: MonitorShadowOptions): ShadowReport {
       if (f.requestId) byRequest.set(`${f.requestId}#${f.row}`, f.soldPrice);
       if (f.listingId && !f.requestId) byListing.set(f.listingId, f.soldPrice);
     }
-    const sold: { c: PredictionRecord; s: PredictionRecord; y: number }[] = [];
+    const sold: { c: PriceRow; s: PriceRow; y: number }[] = [];
     for (const [c, s] of pairs) {
       const y = byRequest.get(`${c.requestId}#${c.row}`) ?? (c.listingId ? byListing.get(c.listingId) : undefined);
       if (y !== undefined) sold.push({ c, s, y });

@@ -239,24 +239,14 @@ function windowOf(db: LogDatabase, q: LogQuery): { cond: string; args: unknown[]
   return { cond: `${cond ? `${cond} AND` : 'WHERE'} id BETWEEN ? AND ?`, args: [...args, b.lo, b.hi] };
 }
 
-const ALL_BUT_INPUTS =
-  'ts, request_id, row, listing_id, route, role, model_name, model_version, price, lower, upper, level, latency_ms, unseen, error';
-
-/**
- * Records in time order (oldest first), lazily (one row in memory at a time). With
- * `inputs: false` the listings are not read (each record's `inputs` is empty): for reports
- * that only need prices.
- */
-export function* iterateRecords(
-  db: LogDatabase,
-  q: LogQuery = {},
-  o: { inputs?: boolean } = {},
-): Generator<PredictionRecord> {
+/** Records in time order (oldest first), lazily (one row in memory at a time). */
+export function* iterateRecords(db: LogDatabase, q: LogQuery = {}): Generator<PredictionRecord> {
   const w = windowOf(db, q);
   if (!w) return;
-  const columns = o.inputs === false ? `${ALL_BUT_INPUTS}, '{}' AS inputs` : '*';
-  const stmt = db.prepare(`SELECT ${columns} FROM predictions ${w.cond} ORDER BY id`);
-  for (const r of stmt.iterate(...w.args) as IterableIterator<Row>) yield toRecord(r);
+  for (const r of db
+    .prepare(`SELECT * FROM predictions ${w.cond} ORDER BY id`)
+    .iterate(...w.args) as IterableIterator<Row>)
+    yield toRecord(r);
 }
 
 /**
@@ -272,6 +262,35 @@ export function* iterateDriftRows(
   const stmt = db.prepare(`SELECT inputs, price, model_version FROM predictions ${w.cond} ORDER BY id`);
   for (const r of stmt.iterate(...w.args) as IterableIterator<Pick<Row, 'inputs' | 'price' | 'model_version'>>)
     yield { inputs: JSON.parse(r.inputs) as Record<string, unknown>, price: r.price, modelVersion: r.model_version };
+}
+
+/** What price comparisons need of a logged row (no listing, no timing). */
+export type PriceRow = Pick<
+  PredictionRecord,
+  'role' | 'requestId' | 'row' | 'listingId' | 'modelName' | 'modelVersion' | 'price' | 'lower' | 'upper'
+>;
+
+/** The price columns of the rows matching `q`, oldest first, lazily (a fraction of a record's cost). */
+export function* iteratePriceRows(db: LogDatabase, q: LogQuery = {}): Generator<PriceRow> {
+  const w = windowOf(db, q);
+  if (!w) return;
+  const stmt = db
+    .prepare(
+      `SELECT role, request_id, row, listing_id, model_name, model_version, price, lower, upper FROM predictions ${w.cond} ORDER BY id`,
+    )
+    .raw();
+  for (const r of stmt.iterate(...w.args) as IterableIterator<unknown[]>)
+    yield {
+      role: r[0] as PredictionRole,
+      requestId: r[1] as string,
+      row: r[2] as number,
+      listingId: r[3] as string | null,
+      modelName: r[4] as string,
+      modelVersion: r[5] as string | null,
+      price: r[6] as number | null,
+      lower: r[7] as number | null,
+      upper: r[8] as number | null,
+    };
 }
 
 /** Whether any record matches the query. */
