@@ -15,8 +15,15 @@
  * In-process it also times `PredictionMonitor.observe` (what a request pays on the
  * response path to be logged and queued for the challenger), per call.
  *
+ * First, the memory of one drift score over a 100,000-row window (what the server's writer
+ * thread does every drift_interval_s): a real log of --drift-rows rows, scored in a fresh
+ * child process each way, the rows held at once (as before: read the window into an array,
+ * then score it) and streamed into per-feature counts (now); peak RSS and JS heap above the
+ * baseline, time, and whether the two reports agree; then the whole log streamed at once
+ * (`carprice monitor drift --since` over a busy month), to show the memory does not grow.
+ *
  * Usage (from the project root, after npm run build):
- *   node dist/bench/monitoring.js [--model DIR] [--duration 8] [--rate 500] [--rounds 3]
+ *   node dist/bench/monitoring.js [--model DIR] [--duration 8] [--rate 500] [--rounds 3] [--drift-rows 300000] [--only-drift]
  * Without --model it trains the default model on cars24_v3.xlsx first (as bench/serve does).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -33,6 +40,12 @@ import { PredictionMonitor } from '../src/monitoring/prediction-monitor.js';
 import { thresholdsFromParams } from '../src/monitoring/drift-report.js';
 import type { ObservedPrediction } from '../src/monitoring/prediction-record.js';
 import { autocannonPredict, type AutocannonLoad } from './load-generator.js';
+import { spawnSync } from 'node:child_process';
+import { getHeapStatistics } from 'node:v8';
+import { ModelBundle } from '../src/bundle/model-bundle.js';
+import { DriftAccumulator, compareWithReference } from '../src/monitoring/drift-report.js';
+import { iterateDriftRows, iterateRecords, openLogDatabase } from '../src/monitoring/log-store.js';
+import { referenceBundle, writePredictionLog } from '../test/helpers/monitoring.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 const CLI = resolve('dist/src/cli/main.js');
@@ -127,6 +140,107 @@ const median = (xs: number[]) => {
 const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(1)}%`;
 const load1 = () => loadavg()[0].toFixed(1);
 
+interface DriftMemory {
+  mode: string;
+  rows: number;
+  ms: number;
+  rssBaseMb: number;
+  rssPeakMb: number;
+  heapBaseMb: number;
+  heapPeakMb: number;
+  digest: string;
+}
+
+/** In a child process: score the window of the log at `path` one way and print what it cost. */
+function driftChild(mode: 'array' | 'stream', logPath: string, modelDir: string, limit: string): void {
+  const bundle = ModelBundle.load(modelDir);
+  const thresholds = thresholdsFromParams(loadParams({ path: 'params.yaml' }).monitoring.drift);
+  const o = { reference: bundle.reference!, thresholds };
+  const db = openLogDatabase(logPath, { readonly: true });
+  const window = { role: 'champion' as const, limit: limit === 'all' ? undefined : Number(limit) };
+  const mb = (b: number) => b / 1024 / 1024;
+  (globalThis as { gc?: () => void }).gc?.();
+  const rssBase = process.memoryUsage.rss();
+  const heapBase = getHeapStatistics().used_heap_size;
+  let heapPeak = heapBase;
+  let n = 0;
+  function* sampled<T>(it: Iterable<T>): Generator<T> {
+    for (const x of it) {
+      if (++n % 1000 === 0) heapPeak = Math.max(heapPeak, getHeapStatistics().used_heap_size);
+      yield x;
+    }
+  }
+  const t0 = performance.now();
+  let result;
+  if (mode === 'array') {
+    // before: the window read into an array, then scored
+    const records = [...sampled(iterateRecords(db, window))];
+    heapPeak = Math.max(heapPeak, getHeapStatistics().used_heap_size);
+    result = compareWithReference(records, o);
+  } else {
+    // now: each row streamed into per-feature counts (what driftReport does)
+    const acc = new DriftAccumulator(o);
+    for (const r of sampled(iterateDriftRows(db, window))) acc.add(r);
+    result = acc.result();
+  }
+  const ms = performance.now() - t0;
+  heapPeak = Math.max(heapPeak, getHeapStatistics().used_heap_size);
+  db.close();
+  const out: DriftMemory = {
+    mode,
+    rows: n,
+    ms,
+    rssBaseMb: mb(rssBase),
+    rssPeakMb: process.resourceUsage().maxRSS / 1024,
+    heapBaseMb: mb(heapBase),
+    heapPeakMb: mb(heapPeak),
+    digest: JSON.stringify(result),
+  };
+  console.log(JSON.stringify(out));
+}
+
+/** The drift-memory figures: a log of `rows` rows, scored both ways in fresh processes. */
+function driftMemory(rows: number): void {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-bench-drift-'));
+  try {
+    const bundle = referenceBundle();
+    bundle.save(join(dir, 'model'));
+    const t = performance.now();
+    writePredictionLog(join(dir, 'log.db'), bundle, { unshifted: 0, shifted: rows, now: Date.now() });
+    console.log(
+      `drift memory: a real log of ${rows.toLocaleString('en')} priced rows written in ${((performance.now() - t) / 1000).toFixed(1)} s; each way scored in a fresh process   [load ${load1()}]`,
+    );
+    const run = (mode: string, limit = '100000'): DriftMemory => {
+      const r = spawnSync(
+        process.execPath,
+        ['--expose-gc', process.argv[1], '--drift-child', mode, join(dir, 'log.db'), join(dir, 'model'), limit],
+        { encoding: 'utf8', maxBuffer: 64 << 20 },
+      );
+      if (r.status !== 0) throw new Error(`drift child (${mode}) failed: ${r.stderr}`);
+      return JSON.parse(r.stdout.trim().split('\n').pop()!) as DriftMemory;
+    };
+    // the server's window (its newest 100,000 rows), each way twice; then every row streamed
+    const results = [run('array'), run('stream'), run('array'), run('stream')];
+    if (rows > 100_000) results.push(run('stream', 'all'));
+    for (const m of results)
+      console.log(
+        `  ${m.mode === 'array' ? 'rows held (before)' : 'streamed (now)    '}  ${m.rows.toLocaleString('en')} rows in ${m.ms.toFixed(0)} ms; peak RSS +${(m.rssPeakMb - m.rssBaseMb).toFixed(1)} MB over ${m.rssBaseMb.toFixed(0)} MB; peak JS heap +${(m.heapPeakMb - m.heapBaseMb).toFixed(1)} MB`,
+      );
+    const [a, s] = [results[2], results[3]];
+    if (rows > 100_000) {
+      const w = results[4];
+      console.log(
+        `  the whole ${w.rows.toLocaleString('en')}-row window streamed: peak RSS +${(w.rssPeakMb - w.rssBaseMb).toFixed(1)} MB vs +${(s.rssPeakMb - s.rssBaseMb).toFixed(1)} MB for 100,000 rows (bounded: it does not grow with the window)`,
+      );
+    }
+    console.log(
+      `  streaming: peak RSS ${((a.rssPeakMb - a.rssBaseMb) / Math.max(0.1, s.rssPeakMb - s.rssBaseMb)).toFixed(1)}x lower, heap ${((a.heapPeakMb - a.heapBaseMb) / Math.max(0.1, s.heapPeakMb - s.heapBaseMb)).toFixed(1)}x lower, time ${((s.ms / a.ms) * 100).toFixed(0)}% of before; reports identical: ${a.digest === s.digest ? 'yes' : 'NO'}   [load ${load1()}]\n`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -134,8 +248,12 @@ async function main(): Promise<void> {
       rate: { type: 'string', default: '500' },
       rounds: { type: 'string', default: '3' },
       model: { type: 'string' },
+      'drift-rows': { type: 'string', default: '300000' },
+      'only-drift': { type: 'boolean', default: false },
     },
   });
+  driftMemory(Number(values['drift-rows']));
+  if (values['only-drift']) return;
   const duration = Number(values.duration);
   const rate = Number(values.rate);
   const rounds = Number(values.rounds);
@@ -284,4 +402,6 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+if (process.argv[2] === '--drift-child')
+  driftChild(process.argv[3] as 'array' | 'stream', process.argv[4], process.argv[5], process.argv[6] ?? '100000');
+else await main();

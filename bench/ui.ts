@@ -12,7 +12,10 @@
  * Also the dashboard's JSON calls alone (server time, median of 20), against the anchor:
  * the store's own searchRuns page of 50 runs.
  * The pipeline page reads the dvc.yaml of the directory the bench runs in (the project root).
- * Usage: node dist/bench/ui.js [--runs 10000] [--versions 50] [--loads 5]
+ * The monitoring page reads a real prediction log of --log-rows shifted requests in its
+ * 7-day window (each also priced by a shadow challenger; sold prices for a tenth) after as
+ * many older ones: drift, realized accuracy and shadow agreement computed per load.
+ * Usage: node dist/bench/ui.js [--runs 10000] [--versions 50] [--loads 5] [--log-rows 100000]
  */
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
   const runs = Number(arg('--runs', '10000'));
   const versions = Number(arg('--versions', '50'));
   const loads = Number(arg('--loads', '5'));
+  const logRows = Number(arg('--log-rows', '100000'));
   const browser = await launchChromium();
   if (typeof browser === 'string') {
     console.log(`skipped: ${browser}`);
@@ -50,6 +54,7 @@ async function main(): Promise<void> {
     versions,
     promotions: 5,
     pipelineDir,
+    logRows,
   });
   const { seeded } = project;
   const server = { url: project.url };
@@ -101,6 +106,7 @@ async function main(): Promise<void> {
       ['model version (report, card)', `/ui/api/models/${MODEL}/versions/${versions - 1}`],
       ['model version predictions (120 listings)', `/ui/api/models/${MODEL}/versions/${versions - 1}/predictions`],
       ['known values (predict pickers)', '/ui/api/known-values'],
+      [`monitoring (7-day window: ${logRows.toLocaleString('en')} + shadow rows)`, '/ui/api/monitoring'],
     ] as const) {
       const m = await api(path);
       console.log(`  ${label.padEnd(50)} ${m.toFixed(1).padStart(6)} ms  (${(m / anchorMs).toFixed(1)}x the anchor)`);
@@ -162,6 +168,11 @@ async function main(): Promise<void> {
             ],
           ]
         : []),
+      [
+        `monitoring (${logRows.toLocaleString('en')}-row window)`,
+        '#/monitoring',
+        (p) => Promise.all([p.getByTestId('drift-features').waitFor(), p.getByTestId('shadow').waitFor()]),
+      ],
       [
         'predict form (pickers filled)',
         '#/predict',

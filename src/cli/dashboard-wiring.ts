@@ -5,7 +5,7 @@
  * /explain (`carprice up`, through app.inject, so validation and the API token apply
  * exactly as over HTTP) or a prediction API URL (`carprice tracking serve --predict-url`).
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -14,7 +14,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Params } from '../config/params.js';
 import type { Env } from '../config/env.js';
 import type { TrackingClient } from '../tracking/index.js';
-import type { GovernanceAdapter, KnownValues, PredictAdapter, VersionPredictions } from '../dashboard/index.js';
+import type {
+  GovernanceAdapter,
+  KnownValues,
+  MonitoringAdapter,
+  PredictAdapter,
+  VersionPredictions,
+} from '../dashboard/index.js';
 
 export function governanceAdapter(client: TrackingClient): GovernanceAdapter {
   return {
@@ -187,4 +193,40 @@ async function score(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The monitoring page over the prediction log at `logPath` (monitoring.log_path, or the
+ * tracking server's --prediction-log) and the training reference of `model` (the served
+ * model, or the registry champion): jobs/monitor-overview.ts, read on a worker thread so
+ * the host keeps answering while a large window is read.
+ */
+export function monitoringAdapter(o: {
+  params: Params;
+  cwd: string;
+  env: Env;
+  logPath: string;
+  model: string;
+  client: () => TrackingClient;
+}): MonitoringAdapter {
+  let refs: import('../jobs/monitor-overview.js').ServedReferences | undefined;
+  return {
+    logPath: o.logPath,
+    defaultWindow: o.params.monitoring.drift.window,
+    async overview(w) {
+      const { ServedReferences, monitoringOverviewOffThread } = await import('../jobs/monitor-overview.js');
+      refs ??= new ServedReferences({ params: o.params, cwd: o.cwd, env: o.env, client: o.client });
+      let served: import('../jobs/monitor-overview.js').MonitoringOverviewOptions['served'] = {
+        error: 'no prediction log',
+      };
+      // no log yet: the page says so without loading the model
+      if (existsSync(o.logPath))
+        try {
+          served = await refs.get(o.model);
+        } catch (e) {
+          served = { error: `cannot load the model ${o.model} to compare with: ${(e as Error).message}` };
+        }
+      return monitoringOverviewOffThread({ logPath: o.logPath, served, ...w, params: o.params });
+    },
+  };
 }

@@ -3,7 +3,7 @@
  *   GET /ui/               the page (one HTML shell; the browser app routes by #hash)
  *   GET /ui/assets/<file>  the bundled script and styles (built by `npm run build`)
  *   /ui/api/*              the JSON the pages read (experiments, runs, artifacts, models,
- *                          pipeline, predictions), answered from the host's store
+ *                          pipeline, predictions, monitoring), answered from the host's store
  * Hosts: `carprice tracking serve` and `carprice up` (the prediction API).
  *
  * Security: with users (CARPRICE_TRACKING_USERS) every /ui route, the shell and the assets
@@ -27,6 +27,7 @@ import { rowOf, searchRunsPage } from './runs-api.js';
 import { pipelineView } from './pipeline-api.js';
 import type { DashboardOptions } from './types.js';
 import { collectPages } from '../tracking/all-pages.js';
+import { parseSince } from '../monitoring/time-window.js';
 
 export type { DashboardOptions } from './types.js';
 
@@ -268,6 +269,7 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
             governance: Boolean(opts.governance),
             versionPredictions: opts.versionPredictions !== undefined,
             predict: Boolean(opts.predict),
+            monitoring: Boolean(opts.monitoring),
           },
           predictSource: opts.predict?.describe ?? null,
         };
@@ -562,6 +564,31 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
             `no dvc.yaml in ${opts.pipelineDir}; start the server in the project directory`,
           );
         return pipelineView(opts.pipelineDir);
+      });
+
+      // ---------------------------------------------------------------- monitoring
+      ui.get('/api/monitoring', async (req) => {
+        const m = opts.monitoring;
+        if (!m)
+          throw new AppError(
+            'NOT_IMPLEMENTED',
+            'this server reads no prediction log: the monitoring page is on `carprice up`, `carprice serve --ui` and `carprice tracking serve` started in the project directory',
+          );
+        const now = Date.now();
+        const when = (name: 'since' | 'until', dflt?: string): number | undefined => {
+          const text = str(req.query, name) ?? dflt;
+          if (text === undefined) return undefined;
+          try {
+            return parseSince(text, now, name);
+          } catch (e) {
+            throw bad((e as Error).message);
+          }
+        };
+        const since = when('since', m.defaultWindow)!;
+        const until = when('until');
+        if (until !== undefined && until <= since) throw bad('until must be later than since');
+        const overview = await m.overview({ since, until, now });
+        return { ...overview, windowText: str(req.query, 'since') ?? m.defaultWindow, defaultWindow: m.defaultWindow };
       });
 
       // ---------------------------------------------------------------- predictions

@@ -55,6 +55,23 @@ export interface KnownValues {
   numeric: Record<string, { min: number; max: number; median: number }>;
 }
 
+/** A window of the prediction log, Unix ms. */
+export interface MonitoringWindow {
+  since: number;
+  until?: number;
+  now: number;
+}
+
+/** The monitoring page: drift, realized accuracy and shadow agreement of a window of the prediction log (jobs/monitor-overview.ts), supplied by the CLI. */
+export interface MonitoringAdapter {
+  /** The prediction log read (shown on the page). */
+  logPath: string;
+  /** The window when the page names none (params.yaml monitoring.drift.window, e.g. 7d). */
+  defaultWindow: string;
+  /** The page's data for a window (a JSON object). */
+  overview(w: MonitoringWindow): Promise<object>;
+}
+
 export interface DashboardOptions {
   store: TrackingStore;
   /** The artifact repository of a run's (or version's) artifact URI. */
@@ -71,6 +88,8 @@ export interface DashboardOptions {
   predict?: PredictAdapter;
   /** The listings the pickers of the predict form are fed from. */
   knownValues?(): Promise<KnownValues>;
+  /** The monitoring page (absent: the page says this server reads no prediction log). */
+  monitoring?: MonitoringAdapter;
   /** Where the page says it is served from ("tracking server", "prediction API"). */
   host: string;
 }

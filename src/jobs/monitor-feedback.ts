@@ -78,6 +78,7 @@ export function parseFeedback(t: RawTable): { entries: FeedbackEntry[]; problems
     );
   const entries: FeedbackEntry[] = [];
   const problems: string[] = [];
+  const seen = new Map<string, number>();
   t.rows.forEach((cells, i) => {
     const line = t.rowNumbers[i] ?? i + 2;
     const requestId = req >= 0 ? text(cells[req]) : null;
@@ -96,7 +97,16 @@ export function parseFeedback(t: RawTable): { entries: FeedbackEntry[]; problems
       problems.push(`line ${line}: row must be a whole number >= 0, got ${JSON.stringify(cells[row])}`);
     else if (d === 'bad')
       problems.push(`line ${line}: ${t.columns[date]} is not a date: ${JSON.stringify(cells[date])}`);
-    else entries.push({ requestId, row: requestId ? r : 0, listingId, soldPrice: p, soldAt: d });
+    else {
+      const key = requestId ? `request_id ${requestId} row ${r}` : `listing_id ${listingId}`;
+      const first = seen.get(key);
+      if (first !== undefined)
+        problems.push(`line ${line}: the same ${key} as line ${first}; one sale per prediction, this line skipped`);
+      else {
+        seen.set(key, line);
+        entries.push({ requestId, row: requestId ? r : 0, listingId, soldPrice: p, soldAt: d });
+      }
+    }
   });
   return { entries, problems };
 }
@@ -127,10 +137,8 @@ export interface AccuracyGroup extends AccuracyStats {
   key: string;
 }
 
-export interface RealizedAccuracyReport {
-  kind: 'carprice-realized-accuracy';
-  formatVersion: 1;
-  file: { path: string; rows: number; imported: number; skipped: string[]; unmatchedInFile: number };
+/** Realized accuracy of the logged predictions over every stored sale. */
+export interface RealizedAccuracy {
   /** Every stored feedback entry matched to a logged prediction. */
   overall: AccuracyStats;
   intervalLevel: number | null;
@@ -140,6 +148,12 @@ export interface RealizedAccuracyReport {
   byPeriod: AccuracyGroup[];
   bySlice: (AccuracyGroup & { column: string; flagged: boolean })[];
   byModel: AccuracyGroup[];
+}
+
+export interface RealizedAccuracyReport extends RealizedAccuracy {
+  kind: 'carprice-realized-accuracy';
+  formatVersion: 1;
+  file: { path: string; rows: number; imported: number; skipped: string[]; unmatchedInFile: number };
 }
 
 interface Pair {
@@ -203,6 +217,25 @@ export interface MonitorFeedbackOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Refuse a file whose sold prices are in another unit than the predictions (lakhs, or
+ * thousands, instead of rupees): with at least 5 matched sales, a median sold/predicted
+ * ratio below 1/10 or above 10 is no market, it is a unit.
+ */
+function checkUnits(matched: readonly { f: FeedbackEntry; record?: PredictionRecord }[], file: string): void {
+  const ratios = matched
+    .filter((m) => m.record && m.record.price !== null && m.record.price > 0)
+    .map((m) => m.f.soldPrice / m.record!.price!)
+    .sort((a, b) => a - b);
+  if (ratios.length < 5) return;
+  const median = ratios[ratios.length >> 1];
+  if (median < 0.1 || median > 10)
+    throw new AppError(
+      'DATA_INVALID',
+      `${file}: the sold prices are a median ${median < 1 ? `${Math.round(1 / median)}x below` : `${Math.round(median)}x above`} the logged predictions (e.g. ${matched.find((m) => m.record)!.f.soldPrice} sold vs ${Math.round(matched.find((m) => m.record)!.record!.price!)} predicted); give the sold price in rupees, as the model prices (not lakhs or thousands). Nothing was imported`,
+    );
+}
+
 /** Import realized prices and report the realized accuracy of the logged predictions. */
 export async function monitorFeedback(o: MonitorFeedbackOptions): Promise<RealizedAccuracyReport> {
   const table = await readTable(o.file, { env: o.env, signal: o.signal });
@@ -214,49 +247,62 @@ export async function monitorFeedback(o: MonitorFeedbackOptions): Promise<Realiz
     );
   const db = openLogDatabase(o.logPath);
   try {
-    const unmatchedInFile = entries.filter((f) => !championFor(db, f)).length;
+    const matched = entries.map((f) => ({ f, record: championFor(db, f) }));
+    const unmatchedInFile = matched.filter((m) => !m.record).length;
+    checkUnits(matched, o.file);
     upsertFeedback(db, entries, o.now);
-    const stored = readFeedback(db);
-    const pairs: Pair[] = [];
-    for (const f of stored) {
-      const record = championFor(db, f);
-      if (record && record.price !== null) pairs.push({ record, sold: f.soldPrice });
-    }
-    const period = o.period ?? 'week';
-    const minCount = o.minSliceCount ?? 10;
-    const flagRatio = o.flagRatio ?? 1.5;
-    const overall = accuracyOf(
-      pairs.map((p) => ({ price: p.record.price!, sold: p.sold, lower: p.record.lower, upper: p.record.upper })),
-    );
-    const bySlice: RealizedAccuracyReport['bySlice'] = [];
-    const sliceKeys: [string, (p: Pair) => string][] = [
-      ...SLICE_COLUMNS.map((c): [string, (p: Pair) => string] => [c, (p) => text(p.record.inputs[c]) ?? '(missing)']),
-      ['price band', (p) => priceBand(p.sold)],
-    ];
-    for (const [column, key] of sliceKeys)
-      for (const g of groupBy(pairs, key)
-        .filter((x) => x.n >= minCount)
-        .sort((a, b) => b.mape - a.mape))
-        bySlice.push({ ...g, column, flagged: g.mape > flagRatio * overall.mape });
-    const level = pairs.find((p) => p.record.level !== null)?.record.level ?? null;
+    const accuracy = realizedAccuracy(db, o);
     return {
       kind: 'carprice-realized-accuracy',
       formatVersion: 1,
       file: { path: o.file, rows: table.rows.length, imported: entries.length, skipped: problems, unmatchedInFile },
-      overall,
-      intervalLevel: level,
-      feedbackEntries: stored.length,
-      unmatched: stored.length - pairs.length,
-      period,
-      byPeriod: groupBy(pairs, (p) => periodKey(p.record.ts, period)).sort((a, b) => (a.key < b.key ? -1 : 1)),
-      bySlice,
-      byModel: groupBy(pairs, (p) => `${p.record.modelName} v${p.record.modelVersion ?? '-'}`).sort((a, b) =>
-        a.key < b.key ? -1 : 1,
-      ),
+      ...accuracy,
     };
   } finally {
     db.close();
   }
+}
+
+/** The realized accuracy over every sale stored in the log (null-free: n = 0 when none matched). */
+export function realizedAccuracy(
+  db: LogDatabase,
+  o: { period?: 'day' | 'week' | 'month'; minSliceCount?: number; flagRatio?: number } = {},
+): RealizedAccuracy {
+  const stored = readFeedback(db);
+  const pairs: Pair[] = [];
+  for (const f of stored) {
+    const record = championFor(db, f);
+    if (record && record.price !== null) pairs.push({ record, sold: f.soldPrice });
+  }
+  const period = o.period ?? 'week';
+  const minCount = o.minSliceCount ?? 10;
+  const flagRatio = o.flagRatio ?? 1.5;
+  const overall = accuracyOf(
+    pairs.map((p) => ({ price: p.record.price!, sold: p.sold, lower: p.record.lower, upper: p.record.upper })),
+  );
+  const bySlice: RealizedAccuracy['bySlice'] = [];
+  const sliceKeys: [string, (p: Pair) => string][] = [
+    ...SLICE_COLUMNS.map((c): [string, (p: Pair) => string] => [c, (p) => text(p.record.inputs[c]) ?? '(missing)']),
+    ['price band', (p) => priceBand(p.sold)],
+  ];
+  for (const [column, key] of sliceKeys)
+    for (const g of groupBy(pairs, key)
+      .filter((x) => x.n >= minCount)
+      .sort((a, b) => b.mape - a.mape))
+      bySlice.push({ ...g, column, flagged: g.mape > flagRatio * overall.mape });
+  const level = pairs.find((p) => p.record.level !== null)?.record.level ?? null;
+  return {
+    overall,
+    intervalLevel: level,
+    feedbackEntries: stored.length,
+    unmatched: stored.length - pairs.length,
+    period,
+    byPeriod: groupBy(pairs, (p) => periodKey(p.record.ts, period)).sort((a, b) => (a.key < b.key ? -1 : 1)),
+    bySlice,
+    byModel: groupBy(pairs, (p) => `${p.record.modelName} v${p.record.modelVersion ?? '-'}`).sort((a, b) =>
+      a.key < b.key ? -1 : 1,
+    ),
+  };
 }
 
 const pct = (x: number | null) => (x === null || Number.isNaN(x) ? '-' : `${(x * 100).toFixed(1)}%`);

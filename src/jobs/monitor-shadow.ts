@@ -70,7 +70,7 @@ export function monitorShadow(o: MonitorShadowOptions): ShadowReport {
   try {
     const champ = new Map<string, PredictionRecord>();
     const chall = new Map<string, PredictionRecord>();
-    for (const r of iterateRecords(db, { since: o.since, until: o.until }))
+    for (const r of iterateRecords(db, { since: o.since, until: o.until }, { inputs: false }))
       (r.role === 'champion' ? champ : chall).set(`${r.requestId}#${r.row}`, r);
     const names = (m: Map<string, PredictionRecord>) =>
       [...new Set([...m.values()].map((r) => `${r.modelName} v${r.modelVersion ?? '-'}`))].sort();

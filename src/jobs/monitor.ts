@@ -186,6 +186,8 @@ export async function monitorDrift(o: MonitorDriftOptions): Promise<DriftReport>
       until: o.until,
       thresholds: thresholdsFromParams(o.params.monitoring.drift),
       now: o.now,
+      // every row of the window: they are streamed into counts, so memory does not grow with it
+      maxRows: null,
     });
   } finally {
     db.close();

@@ -134,3 +134,54 @@ test('modelDriftReport (the dashboard entry): from a bundle directory and the lo
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('streaming: a capped window is the newest rows, scored as those rows all at once; memory does not depend on it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-drift-'));
+  const db = openLogDatabase(join(dir, 'log.db'));
+  try {
+    const normal = recordsOf(bundle, unshiftedListings(500), T0);
+    const shifted = recordsOf(bundle, shiftedListings(500), T0 + 86_400_000);
+    // a challenger row between the champion rows must not count
+    const insert = recordInserter(db);
+    insert(normal);
+    insert([{ ...shifted[0], role: 'challenger', requestId: 'shadow-0' }]);
+    insert(shifted);
+    const base = {
+      db,
+      reference: bundle.reference,
+      referenceOrigin: 'bundle',
+      model: { name: 'model', version: null },
+      thresholds,
+      since: T0,
+      now: T0 + 3 * 86_400_000,
+    };
+    const o = { reference: bundle.reference!, thresholds };
+    // 700 newest champion rows: the last 200 normal ones and every shifted one
+    const capped = driftReport({ ...base, maxRows: 700 });
+    assert.equal(capped.window.rows, 700);
+    assert.equal(capped.window.newestOnly, 700);
+    assert.match(capped.summary, /the newest 700 of 1000 logged predictions in the window/);
+    const expect = compareWithReference([...normal.slice(300), ...shifted], o);
+    assert.deepEqual(capped.features, expect.features);
+    assert.deepEqual(capped.prediction, expect.prediction);
+    // uncapped (what `carprice monitor drift` asks for): every row
+    const all = driftReport({ ...base, maxRows: null });
+    assert.equal(all.window.rows, 1000);
+    assert.equal(all.window.newestOnly, null);
+    assert.deepEqual(all.features, compareWithReference([...normal, ...shifted], o).features);
+    assert.equal(driftReport({ ...base, maxRows: 0 }).window.rows, 0);
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('unseen values named like Object.prototype keys count as unseen, not as known categories', () => {
+  const records = recordsOf(bundle, unshiftedListings(300), T0).map((r, i) =>
+    i % 2 ? { ...r, inputs: { ...r.inputs, make: ['constructor', 'toString', '__proto__'][i % 3] } } : r,
+  );
+  const r = compareWithReference(records, { reference: bundle.reference!, thresholds });
+  const make = r.features.find((f) => f.feature === 'make')!;
+  assert.ok(Math.abs(make.unseenRate! - 0.5) < 0.01, `unseen ${make.unseenRate}`);
+  assert.equal(make.status, 'alert');
+});

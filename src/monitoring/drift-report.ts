@@ -27,7 +27,7 @@
  */
 import type { ReferenceProfile, NumericProfile, CategoricalProfile } from '../bundle/reference-profile.js';
 import { binOf } from '../bundle/reference-profile.js';
-import { iterateRecords, type LogDatabase } from './log-store.js';
+import { countRecords, iterateDriftRows, type LogDatabase } from './log-store.js';
 import type { PredictionRecord } from './prediction-record.js';
 import { psi } from './psi.js';
 
@@ -113,7 +113,8 @@ export interface DriftReport {
   formatVersion: 1;
   generatedAt: string;
   model: { name: string; version: string | null };
-  window: { since: string; until: string; rows: number };
+  /** rows: the rows judged; newestOnly: the cap when the window held more (only its newest rows were read), else null. */
+  window: { since: string; until: string; rows: number; newestOnly: number | null };
   reference: { available: boolean; rows: number | null; origin: string; note: string | null };
   thresholds: DriftThresholds;
   /** Worst feature/prediction level, or why there is no verdict. */
@@ -167,21 +168,59 @@ export function psiNoise(k: number, n: number, nRef: number): number {
   return n > 0 && nRef > 0 && k > 1 ? (k - 1) * (1 / n + 1 / nRef) : 0;
 }
 
-/** PSI of window values over a numeric reference's bins (present values only). */
-function numericDrift(ref: NumericProfile, values: readonly number[]): { psi: number; present: number; noise: number } {
-  const counts = new Array<number>(ref.counts.length).fill(0);
-  let present = 0;
-  for (const v of values)
+/** Bin counts of window values over a numeric reference's bins (present values only). */
+class NumericCounts {
+  readonly counts: number[];
+  present = 0;
+  constructor(readonly ref: NumericProfile) {
+    this.counts = new Array<number>(ref.counts.length).fill(0);
+  }
+  add(v: number): void {
     if (Number.isFinite(v)) {
-      counts[binOf(ref.edges, v)]++;
-      present++;
+      this.counts[binOf(this.ref.edges, v)]++;
+      this.present++;
     }
-  const nRef = ref.counts.reduce((a, b) => a + b, 0);
-  return {
-    psi: present > 0 ? psi(ref.counts, counts) : 0,
-    present,
-    noise: psiNoise(ref.counts.length, present, nRef),
-  };
+  }
+  /** PSI over the reference bins, and its sampling noise. */
+  result(): { psi: number; present: number; noise: number } {
+    const nRef = this.ref.counts.reduce((a, b) => a + b, 0);
+    return {
+      psi: this.present > 0 ? psi(this.ref.counts, this.counts) : 0,
+      present: this.present,
+      noise: psiNoise(this.ref.counts.length, this.present, nRef),
+    };
+  }
+}
+
+/**
+ * Distinct values never seen in training that a window tracks by name (for the largest
+ * unseen value shown in the report); beyond it they still count as unseen, unnamed. Values
+ * seen in training are bounded by the reference, so a window's memory is bounded whatever
+ * its length.
+ */
+const MAX_UNSEEN_TRACKED = 10_000;
+
+/** Value counts of a categorical input over a window. */
+class CategoryCounts {
+  /** Count per value, in order of first appearance (values seen in training, and up to MAX_UNSEEN_TRACKED others). */
+  readonly values = new Map<string, number>();
+  unseenTracked = 0;
+  /** Unseen values beyond MAX_UNSEEN_TRACKED distinct ones. */
+  unseenUntracked = 0;
+  missing = 0;
+  constructor(readonly ref: CategoricalProfile) {}
+  add(v: string | null): void {
+    if (v === null) {
+      this.missing++;
+      return;
+    }
+    const c = this.values.get(v);
+    if (c !== undefined) this.values.set(v, c + 1);
+    else if (Object.hasOwn(this.ref.counts, v) || this.unseenTracked < MAX_UNSEEN_TRACKED) {
+      if (!Object.hasOwn(this.ref.counts, v)) this.unseenTracked++;
+      this.values.set(v, 1);
+    } else this.unseenUntracked++;
+  }
 }
 
 interface CategoryDrift {
@@ -192,7 +231,7 @@ interface CategoryDrift {
   topShifts: ShareShift[];
 }
 
-function categoricalDrift(ref: CategoricalProfile, values: readonly (string | null)[]): CategoryDrift {
+function categoricalDrift(ref: CategoricalProfile, w: CategoryCounts, n: number): CategoryDrift {
   const entries = Object.entries(ref.counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   const present = entries.reduce((s, [, c]) => s + c, 0);
   const refTotal = present + ref.missing;
@@ -212,22 +251,19 @@ function categoricalDrift(ref: CategoricalProfile, values: readonly (string | nu
   refCounts[iUnseen] = singletons;
   refCounts[iMissing] = ref.missing;
   const winCounts = new Array<number>(refCounts.length).fill(0);
-  let unseen = 0;
-  let winPresent = 0;
-  const unseenValues = new Map<string, number>();
-  for (const v of values) {
-    if (v === null) {
-      winCounts[iMissing]++;
-      continue;
-    }
-    winPresent++;
+  winCounts[iMissing] = w.missing;
+  let unseen = w.unseenUntracked;
+  winCounts[iUnseen] = w.unseenUntracked;
+  const winPresent = n - w.missing;
+  const unseenValues: [string, number][] = [];
+  for (const [v, c] of w.values) {
     const b = bucketOf.get(v);
-    if (b !== undefined) winCounts[b]++;
-    else if (ref.counts[v] !== undefined) winCounts[iOther]++;
+    if (b !== undefined) winCounts[b] += c;
+    else if (Object.hasOwn(ref.counts, v)) winCounts[iOther] += c;
     else {
-      winCounts[iUnseen]++;
-      unseen++;
-      unseenValues.set(v, (unseenValues.get(v) ?? 0) + 1);
+      winCounts[iUnseen] += c;
+      unseen += c;
+      unseenValues.push([v, c]);
     }
   }
   // with no missing value on either side the (missing) bucket is dropped (it would only add smoothing noise)
@@ -238,15 +274,15 @@ function categoricalDrift(ref: CategoricalProfile, values: readonly (string | nu
     idx.map((i) => winCounts[i]),
   );
   const rt = refCounts.reduce((a, b) => a + b, 0) || 1;
-  const wt = values.length || 1;
+  const wt = n || 1;
   const names = [...kept.map(([v]) => v), OTHER, UNSEEN, MISSING];
   const shifts: ShareShift[] = idx.map((i) => ({
     value: names[i],
     reference: refCounts[i] / rt,
     window: winCounts[i] / wt,
   }));
-  // name the largest unseen value rather than the bucket, when one dominates
-  const topUnseen = [...unseenValues.entries()].sort((a, b) => b[1] - a[1])[0];
+  // name the largest unseen value rather than the bucket, when one dominates (the first seen on a tie)
+  const topUnseen = unseenValues.sort((a, b) => b[1] - a[1])[0];
   if (topUnseen && topUnseen[1] / wt >= 0.01)
     shifts.push({ value: `${topUnseen[0]} (unseen)`, reference: 0, window: topUnseen[1] / wt });
   const topShifts = shifts
@@ -255,7 +291,7 @@ function categoricalDrift(ref: CategoricalProfile, values: readonly (string | nu
     .slice(0, 3);
   return {
     categoryPsi,
-    noise: psiNoise(idx.length, values.length, refTotal),
+    noise: psiNoise(idx.length, n, refTotal),
     unseenRate: winPresent > 0 ? unseen / winPresent : 0,
     expectedUnseenRate,
     topShifts,
@@ -269,108 +305,144 @@ export interface CompareOptions {
   modelVersion?: string | null;
 }
 
+/** What the drift of a window needs of one logged champion row. */
+export interface DriftRow {
+  inputs: Record<string, unknown>;
+  price: number | null;
+  modelVersion: string | null;
+}
+
+/**
+ * A window's drift, accumulated one logged row at a time: per-feature bin counts and
+ * category counts, never the rows, so memory is bounded by the reference (and the unseen
+ * values tracked), not by the window's length. `result()` gives the same report as the
+ * rows all at once.
+ */
+export class DriftAccumulator {
+  /** Champion rows added. */
+  rows = 0;
+  private readonly numeric: [string, NumericCounts][];
+  private readonly categorical: [string, CategoryCounts, NumericCounts | null][];
+  private readonly prediction: NumericCounts;
+
+  constructor(private readonly o: CompareOptions) {
+    const ref = o.reference;
+    this.numeric = Object.entries(ref.numeric).map(([f, p]) => [f, new NumericCounts(p)]);
+    this.categorical = Object.entries(ref.categorical).map(([f, p]) => [
+      f,
+      new CategoryCounts(p),
+      ref.numericViews[f] ? new NumericCounts(ref.numericViews[f]) : null,
+    ]);
+    this.prediction = new NumericCounts(ref.prediction);
+  }
+
+  add(r: DriftRow): void {
+    this.rows++;
+    const inputs = r.inputs;
+    for (const [f, c] of this.numeric) c.add(numberOf(inputs[f]));
+    for (const [f, c, view] of this.categorical) {
+      const v = categoryOf(inputs[f]);
+      c.add(v);
+      view?.add(v === null ? NaN : Number(v));
+    }
+    if (r.price !== null && (this.o.modelVersion === undefined || r.modelVersion === this.o.modelVersion))
+      this.prediction.add(r.price);
+  }
+
+  result(): { features: FeatureDrift[]; prediction: PredictionDrift | null } {
+    const ref = this.o.reference;
+    const t = this.o.thresholds;
+    const n = this.rows;
+    const features: FeatureDrift[] = [];
+    const missingRate = (refMissing: number, windowMissing: number) => ({
+      reference: ref.rows > 0 ? refMissing / ref.rows : 0,
+      window: n ? windowMissing / n : 0,
+    });
+    const missingCheck = (m: { reference: number; window: number }): { level: Level; reason?: string } =>
+      Math.abs(m.window - m.reference) > 0.25
+        ? {
+            level: 'warn',
+            reason: `missing in ${(m.window * 100).toFixed(0)}% of requests vs ${(m.reference * 100).toFixed(0)}% in training (imputed)`,
+          }
+        : { level: 'ok' };
+    for (const [feature, counts] of this.numeric) {
+      const d = counts.result();
+      const m = missingRate(counts.ref.missing, n - d.present);
+      const checks = [judge(d.present > 0 ? d.psi : null, t.psiWarn, t.psiAlert, 'psi', d.noise), missingCheck(m)];
+      features.push({
+        feature,
+        kind: 'numeric',
+        psi: d.present > 0 ? d.psi : null,
+        categoryPsi: null,
+        psiNoise: d.present > 0 ? d.noise : null,
+        categoryPsiNoise: null,
+        unseenRate: null,
+        expectedUnseenRate: null,
+        unseenExcess: null,
+        topShifts: [],
+        missingRate: m,
+        status: checks.reduce<Level>((a, c) => worse(a, c.level), 'ok'),
+        reasons: checks.flatMap((c) => (c.reason ? [c.reason] : [])),
+      });
+    }
+    for (const [feature, counts, view] of this.categorical) {
+      const c = categoricalDrift(counts.ref, counts, n);
+      const nd = view ? view.result() : null;
+      const excess = Math.max(0, c.unseenRate - c.expectedUnseenRate);
+      const m = missingRate(counts.ref.missing, counts.missing);
+      const checks = [
+        judge(nd && nd.present > 0 ? nd.psi : null, t.psiWarn, t.psiAlert, 'psi', nd?.noise ?? 0),
+        judge(n > 0 ? c.categoryPsi : null, t.categoryPsiWarn, t.categoryPsiAlert, 'category psi', c.noise),
+        judge(n > 0 ? excess : null, t.unseenExcessWarn, t.unseenExcessAlert, 'unseen-category excess'),
+        missingCheck(m),
+      ];
+      features.push({
+        feature,
+        kind: 'categorical',
+        psi: nd && nd.present > 0 ? nd.psi : null,
+        categoryPsi: n > 0 ? c.categoryPsi : null,
+        psiNoise: nd && nd.present > 0 ? nd.noise : null,
+        categoryPsiNoise: n > 0 ? c.noise : null,
+        unseenRate: n > 0 ? c.unseenRate : null,
+        expectedUnseenRate: c.expectedUnseenRate,
+        unseenExcess: n > 0 ? excess : null,
+        topShifts: n > 0 ? c.topShifts : [],
+        missingRate: m,
+        status: checks.reduce<Level>((a, x) => worse(a, x.level), 'ok'),
+        reasons: checks.flatMap((x) => (x.reason ? [x.reason] : [])),
+      });
+    }
+    let prediction: PredictionDrift | null = null;
+    const pc = this.prediction;
+    if (pc.present > 0) {
+      const p = ref.prediction;
+      const value = psi(p.counts, pc.counts);
+      const rt = p.counts.reduce((a, b) => a + b, 0) || 1;
+      const noise = psiNoise(p.counts.length, pc.present, rt);
+      const j = judge(value, t.psiWarn, t.psiAlert, 'prediction psi', noise);
+      prediction = {
+        psi: value,
+        psiNoise: noise,
+        rows: pc.present,
+        edges: p.edges,
+        referenceShares: p.counts.map((c) => c / rt),
+        windowShares: pc.counts.map((c) => c / pc.present),
+        status: j.level,
+        reasons: j.reason ? [j.reason] : [],
+      };
+    }
+    return { features, prediction };
+  }
+}
+
 /** Feature and prediction drift of champion `records` against `reference` (no verdict on size). */
 export function compareWithReference(
-  records: readonly PredictionRecord[],
+  records: Iterable<PredictionRecord>,
   o: CompareOptions,
 ): { features: FeatureDrift[]; prediction: PredictionDrift | null } {
-  const ref = o.reference;
-  const t = o.thresholds;
-  const rows = records.filter((r) => r.role === 'champion');
-  const n = rows.length;
-  const features: FeatureDrift[] = [];
-  const missingRate = (refMissing: number, refRows: number, values: readonly unknown[]) => ({
-    reference: refRows > 0 ? refMissing / refRows : 0,
-    window: values.length
-      ? values.filter((v) => v === null || (typeof v === 'number' && !Number.isFinite(v))).length / values.length
-      : 0,
-  });
-  const missingCheck = (m: { reference: number; window: number }): { level: Level; reason?: string } =>
-    Math.abs(m.window - m.reference) > 0.25
-      ? {
-          level: 'warn',
-          reason: `missing in ${(m.window * 100).toFixed(0)}% of requests vs ${(m.reference * 100).toFixed(0)}% in training (imputed)`,
-        }
-      : { level: 'ok' };
-  for (const [feature, profile] of Object.entries(ref.numeric)) {
-    const values = rows.map((r) => numberOf(r.inputs[feature]));
-    const d = numericDrift(profile, values);
-    const m = missingRate(profile.missing, ref.rows, values);
-    const checks = [judge(d.present > 0 ? d.psi : null, t.psiWarn, t.psiAlert, 'psi', d.noise), missingCheck(m)];
-    features.push({
-      feature,
-      kind: 'numeric',
-      psi: d.present > 0 ? d.psi : null,
-      categoryPsi: null,
-      psiNoise: d.present > 0 ? d.noise : null,
-      categoryPsiNoise: null,
-      unseenRate: null,
-      expectedUnseenRate: null,
-      unseenExcess: null,
-      topShifts: [],
-      missingRate: m,
-      status: checks.reduce<Level>((a, c) => worse(a, c.level), 'ok'),
-      reasons: checks.flatMap((c) => (c.reason ? [c.reason] : [])),
-    });
-  }
-  for (const [feature, profile] of Object.entries(ref.categorical)) {
-    const values = rows.map((r) => categoryOf(r.inputs[feature]));
-    const c = categoricalDrift(profile, values);
-    const view = ref.numericViews[feature];
-    const nd = view
-      ? numericDrift(
-          view,
-          values.map((v) => (v === null ? NaN : Number(v))),
-        )
-      : null;
-    const excess = Math.max(0, c.unseenRate - c.expectedUnseenRate);
-    const m = missingRate(profile.missing, ref.rows, values);
-    const checks = [
-      judge(nd && nd.present > 0 ? nd.psi : null, t.psiWarn, t.psiAlert, 'psi', nd?.noise ?? 0),
-      judge(n > 0 ? c.categoryPsi : null, t.categoryPsiWarn, t.categoryPsiAlert, 'category psi', c.noise),
-      judge(n > 0 ? excess : null, t.unseenExcessWarn, t.unseenExcessAlert, 'unseen-category excess'),
-      missingCheck(m),
-    ];
-    features.push({
-      feature,
-      kind: 'categorical',
-      psi: nd && nd.present > 0 ? nd.psi : null,
-      categoryPsi: n > 0 ? c.categoryPsi : null,
-      psiNoise: nd && nd.present > 0 ? nd.noise : null,
-      categoryPsiNoise: n > 0 ? c.noise : null,
-      unseenRate: n > 0 ? c.unseenRate : null,
-      expectedUnseenRate: c.expectedUnseenRate,
-      unseenExcess: n > 0 ? excess : null,
-      topShifts: n > 0 ? c.topShifts : [],
-      missingRate: m,
-      status: checks.reduce<Level>((a, x) => worse(a, x.level), 'ok'),
-      reasons: checks.flatMap((x) => (x.reason ? [x.reason] : [])),
-    });
-  }
-  const predRows = rows.filter(
-    (r) => r.price !== null && (o.modelVersion === undefined || r.modelVersion === o.modelVersion),
-  );
-  let prediction: PredictionDrift | null = null;
-  if (predRows.length > 0) {
-    const p = ref.prediction;
-    const counts = new Array<number>(p.counts.length).fill(0);
-    for (const r of predRows) counts[binOf(p.edges, r.price!)]++;
-    const value = psi(p.counts, counts);
-    const rt = p.counts.reduce((a, b) => a + b, 0) || 1;
-    const noise = psiNoise(p.counts.length, predRows.length, rt);
-    const j = judge(value, t.psiWarn, t.psiAlert, 'prediction psi', noise);
-    prediction = {
-      psi: value,
-      psiNoise: noise,
-      rows: predRows.length,
-      edges: p.edges,
-      referenceShares: p.counts.map((c) => c / rt),
-      windowShares: counts.map((c) => c / predRows.length),
-      status: j.level,
-      reasons: j.reason ? [j.reason] : [],
-    };
-  }
-  return { features, prediction };
+  const acc = new DriftAccumulator(o);
+  for (const r of records) if (r.role === 'champion') acc.add(r);
+  return acc.result();
 }
 
 export interface DriftInputs {
@@ -386,20 +458,33 @@ export interface DriftInputs {
   until?: number;
   thresholds: DriftThresholds;
   now: number;
-  /** Newest rows read at most (default 200,000). */
-  maxRows?: number;
+  /** Newest rows of the window read at most (default 200,000; null = every row, memory stays bounded either way). */
+  maxRows?: number | null;
 }
 
 /** The drift report for a window of the prediction log. */
 export function driftReport(i: DriftInputs): DriftReport {
   const until = i.until ?? i.now;
-  const records = [...iterateRecords(i.db, { since: i.since, until, role: 'champion', limit: i.maxRows ?? 200_000 })];
+  // the rows are streamed into counts, never held: memory does not grow with the window
+  const acc = i.reference
+    ? new DriftAccumulator({
+        reference: i.reference,
+        thresholds: i.thresholds,
+        modelVersion: i.model.version ?? undefined,
+      })
+    : null;
+  const window = { since: i.since, until, role: 'champion' as const };
+  const limit = i.maxRows === null ? undefined : (i.maxRows ?? 200_000);
+  if (acc) for (const r of iterateDriftRows(i.db, { ...window, limit })) acc.add(r);
+  const all = acc && (limit === undefined || acc.rows < limit) ? acc.rows : countRecords(i.db, window);
+  const rows = limit === undefined ? all : Math.min(limit, all);
+  const newestOnly = rows < all ? rows : null;
   const base = {
     kind: DRIFT_REPORT_KIND,
     formatVersion: 1 as const,
     generatedAt: new Date(i.now).toISOString(),
     model: i.model,
-    window: { since: new Date(i.since).toISOString(), until: new Date(until).toISOString(), rows: records.length },
+    window: { since: new Date(i.since).toISOString(), until: new Date(until).toISOString(), rows, newestOnly },
     reference: {
       available: i.reference !== null,
       rows: i.reference?.rows ?? null,
@@ -416,16 +501,15 @@ export function driftReport(i: DriftInputs): DriftReport {
       features: [],
       prediction: null,
     };
-  const { features, prediction } = compareWithReference(records, {
-    reference: i.reference,
-    thresholds: i.thresholds,
-    modelVersion: i.model.version ?? undefined,
-  });
-  if (records.length < i.thresholds.minRows)
+  const { features, prediction } = acc!.result();
+  const over = newestOnly
+    ? `the newest ${rows} of ${all} logged predictions in the window`
+    : `${rows} logged predictions`;
+  if (rows < i.thresholds.minRows)
     return {
       ...base,
       status: 'insufficient',
-      summary: `no drift verdict: ${records.length} logged prediction(s) in the window, fewer than monitoring.drift.min_rows (${i.thresholds.minRows}); widen --since or wait for traffic`,
+      summary: `no drift verdict: ${rows} logged prediction(s) in the window, fewer than monitoring.drift.min_rows (${i.thresholds.minRows}); widen --since or wait for traffic`,
       features,
       prediction,
     };
@@ -438,8 +522,8 @@ export function driftReport(i: DriftInputs): DriftReport {
     status,
     summary:
       status === 'ok'
-        ? `no drift past the thresholds over ${records.length} logged predictions`
-        : `${status}: ${flagged.join(', ')} drifted over ${records.length} logged predictions`,
+        ? `no drift past the thresholds over ${over}`
+        : `${status}: ${flagged.join(', ')} drifted over ${over}`,
     features,
     prediction,
   };

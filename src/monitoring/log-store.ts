@@ -13,6 +13,8 @@ import { AppError } from '../core/errors.js';
 import type { PredictionRecord, PredictionRole } from './prediction-record.js';
 
 export const LOG_SCHEMA_VERSION = 1;
+/** Bytes the -wal file is truncated to after a checkpoint. */
+const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS predictions (
@@ -80,8 +82,13 @@ export function openLogDatabase(path: string, o: { readonly?: boolean } = {}): L
         `the prediction log ${path} has schema version ${version}; this carprice reads up to ${LOG_SCHEMA_VERSION}. Upgrade carprice`,
       );
     if (!o.readonly) {
+      // a new file returns the pages retention frees to the file system (pruneLog), so the
+      // file stays near max_rows' size; must be set before the first table exists
+      if (version === 0) db.pragma('auto_vacuum = INCREMENTAL');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
+      // the write-ahead log is truncated back to this after a checkpoint
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
       if (version < LOG_SCHEMA_VERSION) {
         db.exec(SCHEMA);
         db.pragma(`user_version = ${LOG_SCHEMA_VERSION}`);
@@ -129,13 +136,19 @@ export function recordInserter(db: LogDatabase): (records: readonly PredictionRe
   });
 }
 
-/** Delete rows older than `retentionDays` and beyond the newest `maxRows`; returns rows deleted. */
+/**
+ * Delete rows older than `retentionDays` and beyond the newest `maxRows`, and return the
+ * freed pages to the file system; returns rows deleted. This is the log's rotation: the
+ * file holds at most `maxRows` rows (and `retentionDays` of them), whatever the traffic.
+ */
 export function pruneLog(db: LogDatabase, o: { now: number; retentionDays: number; maxRows: number }): number {
   const cutoff = o.now - o.retentionDays * 86_400_000;
   let deleted = db.prepare('DELETE FROM predictions WHERE ts < ?').run(cutoff).changes;
   const row = db.prepare('SELECT id FROM predictions ORDER BY id DESC LIMIT 1 OFFSET ?').get(o.maxRows) as
     { id: number } | undefined;
   if (row) deleted += db.prepare('DELETE FROM predictions WHERE id <= ?').run(row.id).changes;
+  // give the freed pages back (a no-op on files made before auto_vacuum was set)
+  if (deleted > 0) db.pragma('incremental_vacuum');
   return deleted;
 }
 
@@ -191,8 +204,7 @@ export interface LogQuery {
   limit?: number;
 }
 
-/** Records in time order (oldest first), lazily. */
-export function* iterateRecords(db: LogDatabase, q: LogQuery = {}): Generator<PredictionRecord> {
+function whereOf(q: Omit<LogQuery, 'limit'>): { cond: string; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
   const add = (sql: string, ...values: unknown[]) => {
@@ -204,26 +216,73 @@ export function* iterateRecords(db: LogDatabase, q: LogQuery = {}): Generator<Pr
   if (q.role) add('role = ?', q.role);
   if (q.modelVersion === null) add('model_version IS NULL');
   else if (q.modelVersion !== undefined) add('model_version = ?', q.modelVersion);
-  const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const sql =
-    q.limit !== undefined
-      ? `SELECT * FROM (SELECT * FROM predictions ${cond} ORDER BY id DESC LIMIT ${Math.max(0, Math.floor(q.limit))}) ORDER BY id`
-      : `SELECT * FROM predictions ${cond} ORDER BY id`;
-  for (const r of db.prepare(sql).iterate(...args) as IterableIterator<Row>) yield toRecord(r);
+  return { cond: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
+}
+
+/**
+ * The WHERE clause of a query with its `limit` turned into an id range (the newest `limit`
+ * matching rows are those from the limit-th newest id up to the newest id now), so the rows
+ * can be streamed in id order without SQLite sorting them into a temporary table; rows the
+ * server writes meanwhile are not included. null when nothing matches.
+ */
+function windowOf(db: LogDatabase, q: LogQuery): { cond: string; args: unknown[] } | null {
+  const { cond, args } = whereOf(q);
+  if (q.limit === undefined) return { cond, args };
+  const limit = Math.max(0, Math.floor(q.limit));
+  if (limit === 0) return null;
+  const b = db
+    .prepare(
+      `SELECT MIN(id) AS lo, MAX(id) AS hi FROM (SELECT id FROM predictions ${cond} ORDER BY id DESC LIMIT ${limit})`,
+    )
+    .get(...args) as { lo: number | null; hi: number | null };
+  if (b.lo === null || b.hi === null) return null;
+  return { cond: `${cond ? `${cond} AND` : 'WHERE'} id BETWEEN ? AND ?`, args: [...args, b.lo, b.hi] };
+}
+
+const ALL_BUT_INPUTS =
+  'ts, request_id, row, listing_id, route, role, model_name, model_version, price, lower, upper, level, latency_ms, unseen, error';
+
+/**
+ * Records in time order (oldest first), lazily (one row in memory at a time). With
+ * `inputs: false` the listings are not read (each record's `inputs` is empty): for reports
+ * that only need prices.
+ */
+export function* iterateRecords(
+  db: LogDatabase,
+  q: LogQuery = {},
+  o: { inputs?: boolean } = {},
+): Generator<PredictionRecord> {
+  const w = windowOf(db, q);
+  if (!w) return;
+  const columns = o.inputs === false ? `${ALL_BUT_INPUTS}, '{}' AS inputs` : '*';
+  const stmt = db.prepare(`SELECT ${columns} FROM predictions ${w.cond} ORDER BY id`);
+  for (const r of stmt.iterate(...w.args) as IterableIterator<Row>) yield toRecord(r);
+}
+
+/**
+ * The columns drift needs (inputs, price, model version) of the rows matching `q`, oldest
+ * first, lazily: what the drift report streams into its counts.
+ */
+export function* iterateDriftRows(
+  db: LogDatabase,
+  q: LogQuery = {},
+): Generator<{ inputs: Record<string, unknown>; price: number | null; modelVersion: string | null }> {
+  const w = windowOf(db, q);
+  if (!w) return;
+  const stmt = db.prepare(`SELECT inputs, price, model_version FROM predictions ${w.cond} ORDER BY id`);
+  for (const r of stmt.iterate(...w.args) as IterableIterator<Pick<Row, 'inputs' | 'price' | 'model_version'>>)
+    yield { inputs: JSON.parse(r.inputs) as Record<string, unknown>, price: r.price, modelVersion: r.model_version };
+}
+
+/** Whether any record matches the query. */
+export function anyRecord(db: LogDatabase, q: Omit<LogQuery, 'limit'> = {}): boolean {
+  const { cond, args } = whereOf(q);
+  return db.prepare(`SELECT 1 FROM predictions ${cond} LIMIT 1`).get(...args) !== undefined;
 }
 
 /** Count of records matching the query (no limit). */
 export function countRecords(db: LogDatabase, q: Omit<LogQuery, 'limit'> = {}): number {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  const add = (sql: string, ...values: unknown[]) => {
-    where.push(sql);
-    args.push(...values);
-  };
-  if (q.since !== undefined) add('ts >= ?', q.since);
-  if (q.until !== undefined) add('ts < ?', q.until);
-  if (q.role) add('role = ?', q.role);
-  const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const { cond, args } = whereOf(q);
   return (db.prepare(`SELECT COUNT(*) AS n FROM predictions ${cond}`).get(...args) as { n: number }).n;
 }
 

@@ -25,12 +25,14 @@ export function isModelUri(s: string): boolean {
 /**
  * Load a model: `models:/Name@alias` (or /Stage, /3), `runs:/id/model` (downloaded to a
  * temporary directory, removed after loading), or a bundle directory relative to `cwd`.
- * The client is opened only for a registry URI, and closed after.
+ * The client is opened only for a registry URI, and closed after (unless `keepClient`: a
+ * client the caller shares, e.g. a server's).
  */
 export async function loadServedBundle(
   source: string,
   cwd: string,
   openClient: () => TrackingClient,
+  o: { keepClient?: boolean } = {},
 ): Promise<ServedBundle> {
   if (!isModelUri(source)) {
     const dir = resolve(cwd, source);
@@ -54,7 +56,7 @@ export async function loadServedBundle(
       await rm(tmp, { recursive: true, force: true });
     }
   } finally {
-    await client.close();
+    if (!o.keepClient) await client.close();
   }
 }
 

@@ -16,6 +16,7 @@ export class MonitoringMetrics {
   readonly shadowRestarts: Counter;
   readonly driftScore: Gauge<'feature' | 'kind'>;
   readonly driftStatus: Gauge;
+  readonly driftFeatureStatus: Gauge<'feature'>;
   readonly driftRows: Gauge;
 
   constructor(registry: Registry) {
@@ -62,6 +63,12 @@ export class MonitoringMetrics {
     this.driftStatus = new Gauge({
       name: 'carprice_drift_status',
       help: 'Latest drift verdict: -1 no verdict, 0 ok, 1 warn, 2 alert',
+      registers,
+    });
+    this.driftFeatureStatus = new Gauge({
+      name: 'carprice_drift_feature_status',
+      help: 'Latest drift verdict per input feature and for the predictions: 0 ok, 1 warn, 2 alert (thresholds: params.yaml monitoring.drift)',
+      labelNames: ['feature'],
       registers,
     });
     this.driftRows = new Gauge({

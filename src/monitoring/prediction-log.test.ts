@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -119,6 +119,34 @@ test('retention: rows older than retention_days and beyond max_rows are deleted,
     const left = [...iterateRecords(db)].map((r) => r.requestId);
     assert.deepEqual(left, ['r14', 'r15', 'r16', 'r17', 'r18', 'r19']);
     assert.equal(countRecords(db), 6);
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('rotation keeps the file bounded: 20 rounds of 2,000 rows at max_rows 2,000 leave it the size of one round', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-plog-'));
+  const path = join(dir, 'log.db');
+  const db = openLogDatabase(path);
+  try {
+    const insert = recordInserter(db);
+    const now = Date.parse('2026-12-06T00:00:00Z');
+    const big = { make: 'Maruti', model: 'SWIFT', variant: 'VXI '.repeat(50), year: 2019, odometer: 40_000 };
+    const round = (k: number) =>
+      Array.from({ length: 2000 }, (_, i) => ({ ...rec(k * 2000 + i, now - 1000 + k), inputs: big }));
+    const sizes: number[] = [];
+    for (let k = 0; k < 20; k++) {
+      insert(round(k));
+      pruneLog(db, { now, retentionDays: 30, maxRows: 2000 });
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      sizes.push(statSync(path).size);
+    }
+    assert.equal(countRecords(db), 2000);
+    assert.equal(db.pragma('freelist_count', { simple: true }), 0);
+    // after the first prune the file no longer grows (a few pages of slack at most)
+    assert.ok(sizes[19] <= sizes[1] * 1.1, `file sizes ${sizes.join(', ')}`);
+    assert.equal(db.pragma('auto_vacuum', { simple: true }), 2); // INCREMENTAL
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });

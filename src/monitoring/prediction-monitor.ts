@@ -132,12 +132,18 @@ export class PredictionMonitor {
     this.lastDrift = report;
     const m = this.metrics;
     m.driftScore.reset();
+    m.driftFeatureStatus.reset();
+    const judged = report.status !== 'insufficient' && report.status !== 'no_reference';
     for (const f of report.features) {
+      if (judged) m.driftFeatureStatus.set({ feature: f.feature }, DRIFT_STATUS_VALUE[f.status]);
       if (f.psi !== null) m.driftScore.set({ feature: f.feature, kind: 'psi' }, f.psi);
       if (f.categoryPsi !== null) m.driftScore.set({ feature: f.feature, kind: 'category_psi' }, f.categoryPsi);
       if (f.unseenExcess !== null) m.driftScore.set({ feature: f.feature, kind: 'unseen_excess' }, f.unseenExcess);
     }
-    if (report.prediction) m.driftScore.set({ feature: '(predictions)', kind: 'psi' }, report.prediction.psi);
+    if (report.prediction) {
+      m.driftScore.set({ feature: '(predictions)', kind: 'psi' }, report.prediction.psi);
+      if (judged) m.driftFeatureStatus.set({ feature: '(predictions)' }, DRIFT_STATUS_VALUE[report.prediction.status]);
+    }
     m.driftStatus.set(DRIFT_STATUS_VALUE[report.status]);
     m.driftRows.set(report.window.rows);
     if (report.status === 'alert' || report.status === 'warn')

@@ -1,6 +1,8 @@
 /**
- * `--since 7d` and friends: a duration back from now (`90s`, `30m`, `24h`, `7d`, `2w`) or
- * an absolute ISO date/time (`2026-12-01`, `2026-12-01T08:00:00Z`), as Unix ms.
+ * `--since 7d` and friends: a duration back from now (`90s`, `30m`, `24h`, `7d`, `2w`), an
+ * absolute ISO date or date-time (`2026-12-01`, `2026-12-01T08:00`, `2026-12-01 08:00:00`,
+ * `2026-12-01T08:00:00+05:30`), or `now`, as Unix ms. A date or date-time without a zone is
+ * UTC (as the log's times are, in `monitor export` and the reports), not the machine's time.
  */
 import { AppError } from '../core/errors.js';
 
@@ -14,17 +16,25 @@ export function parseDuration(text: string, flag: string): number {
   return Number(m[1]) * UNIT_MS[m[2].toLowerCase()];
 }
 
-/** Start of a window: `now` minus a duration, or an ISO date/time. */
+const DATE = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?))?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** Start (or end) of a window: `now` minus a duration, an ISO date/time (UTC unless it names a zone), or `now`. */
 export function parseSince(text: string, now: number, flag = '--since'): number {
-  if (/^\d{4}-\d{2}-\d{2}/.test(text.trim())) {
-    const t = Date.parse(text.trim());
+  const s = text.trim();
+  if (s.toLowerCase() === 'now') return now;
+  if (/^\d{4}-\d{2}-\d{2}/.test(s)) {
+    const m = DATE.exec(s);
+    const t = m ? Date.parse(`${m[1]}T${m[2] ?? '00:00'}${m[3] ?? 'Z'}`) : NaN;
     if (!Number.isFinite(t))
-      throw new AppError('USAGE', `${flag} must be a duration (7d) or an ISO date (2026-12-01), got "${text}"`);
+      throw new AppError(
+        'USAGE',
+        `${flag} must be a duration (7d) or an ISO date or date-time (2026-12-01, 2026-12-01T08:00, UTC unless a zone is given), got "${text}"`,
+      );
     if (t > now) throw new AppError('USAGE', `${flag} ${text} is in the future`);
     return t;
   }
   try {
-    return now - parseDuration(text, flag);
+    return now - parseDuration(s, flag);
   } catch {
     throw new AppError(
       'USAGE',

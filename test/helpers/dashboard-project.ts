@@ -7,7 +7,8 @@
  * behaviour checks, error by slice) and a model card; optionally promotions (real
  * `promote`/`rollback`, so the history is real), Staging versions and extra aliases; and
  * a real pipeline repository (reproduced by the built CLI, committed with git, then
- * edited so the page has changes and diffs to show).
+ * edited so the page has changes and diffs to show); and a real prediction log (normal,
+ * then shifted requests, shadow rows, sold prices) for the monitoring page.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,8 +31,10 @@ import {
   governanceAdapter,
   injectedPredictor,
   knownValuesFor,
+  monitoringAdapter,
   versionPredictionsFor,
 } from '../../src/cli/dashboard-wiring.js';
+import { referenceBundle, writePredictionLog } from './monitoring.js';
 
 export const MODEL = 'UsedCarPriceModel';
 export const USER = { username: 'alice', password: 's3cret' };
@@ -58,6 +61,12 @@ export interface ProjectOptions {
   pipelineDir?: string;
   /** A stage with long names and paths in the made pipeline (for layout tests). */
   longStage?: boolean;
+  /**
+   * The monitoring page's prediction log: this many recent shifted rows (default 400), each
+   * also priced by a shadow challenger, as many older normal ones, and sold prices for a
+   * tenth; 0 = no log (the page's empty state).
+   */
+  logRows?: number;
 }
 
 /** A pipeline repo: prepare -> train, reproduced and committed, then a param and the metrics edited. */
@@ -218,6 +227,30 @@ export async function startProjectDashboard(o: ProjectOptions = {}): Promise<Pro
     { ...params, data_source: { ...params.data_source, raw_data: 'none.csv' } },
     project,
   );
+  // the monitoring page: a real prediction log and the model (with its training reference) it is judged against
+  const monitorDir = join(seeded.dir, 'monitoring');
+  mkdirSync(monitorDir, { recursive: true });
+  const logRows = o.logRows ?? 400;
+  const logPath = join(monitorDir, 'predictions.db');
+  if (logRows > 0) {
+    const reference = referenceBundle();
+    reference.save(join(monitorDir, 'model'));
+    writePredictionLog(logPath, reference, {
+      unshifted: logRows,
+      shifted: logRows,
+      now: Date.now(),
+      challenger: fixtureBundle({ n: 300, alpha: 1 }),
+      feedback: Math.ceil(logRows / 10),
+    });
+  }
+  const monitoring = monitoringAdapter({
+    params,
+    cwd: monitorDir,
+    env: {},
+    logPath,
+    model: 'model',
+    client: () => client,
+  });
   const app: FastifyInstance = await buildApp({
     provider,
     logRequests: false,
@@ -232,6 +265,7 @@ export async function startProjectDashboard(o: ProjectOptions = {}): Promise<Pro
         knownValues,
         predict: injectedPredictor(a, {}),
         versionPredictions: versionPredictionsFor(client, params, project, {}),
+        monitoring,
         host: 'prediction API',
       }),
   });

@@ -8,6 +8,7 @@ import { trainBundle } from '../../src/bundle/train-bundle.js';
 import type { ModelBundle } from '../../src/bundle/model-bundle.js';
 import { buildReferenceProfile } from '../../src/bundle/reference-profile.js';
 import type { PredictionRecord } from '../../src/monitoring/prediction-record.js';
+import { openLogDatabase, recordInserter, upsertFeedback, type FeedbackEntry } from '../../src/monitoring/log-store.js';
 import { Rng } from '../../src/core/rng.js';
 import { asInput, fixtureFrame, generateListings } from '../fixtures/listings.js';
 
@@ -83,4 +84,71 @@ export function recordsOf(bundle: ModelBundle, listings: Record<string, unknown>
       error: null,
     };
   });
+}
+
+export interface LogContents {
+  /** Unshifted champion rows, ending `oldAgeMs` before `now` (default 10 days). */
+  unshifted: number;
+  /** Shifted champion rows, ending `recentAgeMs` before `now` (default 2 days). */
+  shifted: number;
+  now: number;
+  oldAgeMs?: number;
+  recentAgeMs?: number;
+  /** Price the shifted rows with this challenger too (role challenger, same request ids). */
+  challenger?: ModelBundle;
+  /** Sold prices for this many of the shifted rows (the champion's price times 0.85..1.15). */
+  feedback?: number;
+  /** Rows inserted per transaction (default 5,000). */
+  batch?: number;
+}
+
+/**
+ * A real prediction log (the SQLite file `carprice serve` writes, through the same store
+ * code) at `path`, priced by `bundle`: a normal past and a shifted recent window, optionally
+ * shadow rows and realized prices. Returns the rows written.
+ */
+export function writePredictionLog(path: string, bundle: ModelBundle, o: LogContents): number {
+  const db = openLogDatabase(path);
+  try {
+    const insert = recordInserter(db);
+    const batch = o.batch ?? 5000;
+    let written = 0;
+    const put = (records: PredictionRecord[]) => {
+      for (let i = 0; i < records.length; i += batch) insert(records.slice(i, i + batch));
+      written += records.length;
+    };
+    const chunk = 10_000;
+    for (let start = 0; start < o.unshifted; start += chunk) {
+      const n = Math.min(chunk, o.unshifted - start);
+      put(
+        recordsOf(
+          bundle,
+          unshiftedListings(n, 11 + start),
+          o.now - (o.oldAgeMs ?? 10 * 86_400_000) - o.unshifted + start,
+        ),
+      );
+    }
+    const feedback: FeedbackEntry[] = [];
+    for (let start = 0; start < o.shifted; start += chunk) {
+      const n = Math.min(chunk, o.shifted - start);
+      const listings = shiftedListings(n, 13 + start);
+      const ts = o.now - (o.recentAgeMs ?? 2 * 86_400_000) - o.shifted + start;
+      const champion = recordsOf(bundle, listings, ts);
+      put(champion);
+      if (o.challenger) put(recordsOf(o.challenger, listings, ts).map((r) => ({ ...r, role: 'challenger' as const })));
+      for (const r of champion)
+        if (feedback.length < (o.feedback ?? 0))
+          feedback.push({
+            requestId: r.requestId,
+            row: 0,
+            listingId: null,
+            soldPrice: Math.round(r.price! * (0.85 + (0.3 * ((feedback.length * 7919) % 101)) / 100)),
+            soldAt: r.ts + 86_400_000,
+          });
+    }
+    if (feedback.length) upsertFeedback(db, feedback, o.now);
+    return written;
+  } finally {
+    db.close();
+  }
 }

@@ -215,6 +215,15 @@ function steps(): Step[] {
       },
     ],
     [
+      'monitoring',
+      async (p) => {
+        await p.goto(`${url}/ui/#/monitoring`);
+        await p.getByTestId('drift-features').waitFor();
+        await p.getByTestId('accuracy-slices').waitFor();
+        await p.getByTestId('shadow').waitFor();
+      },
+    ],
+    [
       'predict',
       async (p) => {
         await p.goto(`${url}/ui/#/predict`);

@@ -149,3 +149,34 @@ test('monitor shadow: agreement, and with feedback a bootstrap verdict (a mean-m
     rmSync(same.dir, { recursive: true, force: true });
   }
 });
+
+test('monitor feedback: a repeated key is skipped naming both lines; prices in lakhs are refused before anything is stored', async () => {
+  const { dir, champ } = setup(weak);
+  try {
+    const lines = ['request_id,sold_price'];
+    for (let i = 0; i < 20; i++) lines.push(`${champ[i].requestId},${cars[i].listingPrice}`);
+    lines.push(`${champ[3].requestId},${cars[3].listingPrice + 1000}`);
+    writeFileSync(join(dir, 'sold.csv'), lines.join('\n') + '\n');
+    const r = await monitorFeedback({ logPath: join(dir, 'log.db'), file: join(dir, 'sold.csv'), now: T0 });
+    assert.equal(r.file.imported, 20);
+    assert.deepEqual(r.file.skipped, [
+      `line 22: the same request_id ${champ[3].requestId} row 0 as line 5; one sale per prediction, this line skipped`,
+    ]);
+    // the same sales written in lakhs (5.25 for 525,000): a unit, not a market
+    const lakhs = ['request_id,sold_price'];
+    for (let i = 20; i < 40; i++) lakhs.push(`${champ[i].requestId},${(cars[i].listingPrice / 100_000).toFixed(2)}`);
+    writeFileSync(join(dir, 'lakhs.csv'), lakhs.join('\n') + '\n');
+    await assert.rejects(
+      monitorFeedback({ logPath: join(dir, 'log.db'), file: join(dir, 'lakhs.csv'), now: T0 }),
+      (e: Error & { code?: string }) =>
+        e.code === 'DATA_INVALID' &&
+        /sold prices are a median \d+x below the logged predictions/.test(e.message) &&
+        /not lakhs or thousands\)\. Nothing was imported/.test(e.message),
+    );
+    const db = openLogDatabase(join(dir, 'log.db'), { readonly: true });
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM feedback').get() as { n: number }).n, 20);
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -256,6 +256,7 @@ test('drift scores of the logged requests appear on /metrics', async () => {
     assert.match(text, /carprice_drift_score\{feature="make",kind="unseen_excess"\} 0/);
     // 40 requests are fewer than monitoring.drift.min_rows: scores, but no verdict
     assert.match(text, /carprice_drift_status -1/);
+    assert.doesNotMatch(text, /carprice_drift_feature_status\{/); // per-feature verdicts only with a verdict
     assert.match(text, /carprice_drift_window_rows 40/);
   } finally {
     await s.close();

@@ -13,7 +13,9 @@ const LOG_OPTIONS = {
   json: { type: 'boolean' as const },
 };
 const LOG_HELP = `  --log FILE           the prediction log (default: monitoring.log_path in params.yaml)
-  --until WHEN         end of the window (default now; same forms as --since)`;
+  --until WHEN         end of the window (default now; same forms as --since)
+                       WHEN: 30m, 24h, 7d, 2w back from now; 2026-12-01 or 2026-12-01T08:00
+                       (UTC unless a zone is given, e.g. +05:30); now`;
 
 async function common(args: ParsedArgs, ctx: CommandContext, defaultSince: string | null) {
   const { paramsFromFlags } = await import('./params-flags.js');
@@ -25,6 +27,13 @@ async function common(args: ParsedArgs, ctx: CommandContext, defaultSince: strin
   const sinceText = (v.since as string | undefined) ?? defaultSince ?? undefined;
   const since = sinceText !== undefined ? parseSince(sinceText, now) : undefined;
   const until = v.until !== undefined ? parseSince(v.until as string, now, '--until') : undefined;
+  if (since !== undefined && until !== undefined && until <= since) {
+    const { AppError } = await import('../../core/errors.js');
+    throw new AppError(
+      'USAGE',
+      `--until (${new Date(until).toISOString()}) must be later than --since (${new Date(since).toISOString()})`,
+    );
+  }
   return { params, now, since, until, logPath: logPathOf(params, ctx.cwd, v.log as string | undefined) };
 }
 
@@ -105,6 +114,13 @@ ${TRACKING_STORE_HELP}`,
     const c = await common(args, ctx, null);
     const { parseSince } = await import('../../monitoring/time-window.js');
     const since = c.since ?? parseSince(c.params.monitoring.drift.window, c.now, 'monitoring.drift.window');
+    if (c.until !== undefined && c.until <= since) {
+      const { AppError } = await import('../../core/errors.js');
+      throw new AppError(
+        'USAGE',
+        `--until must be later than the window's start (${new Date(since).toISOString()}); give --since too`,
+      );
+    }
     const uri = await trackingUriFromFlags(args, ctx);
     const report = await monitorDrift({
       params: c.params,

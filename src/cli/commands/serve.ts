@@ -107,7 +107,7 @@ export async function serveWith(args: ParsedArgs, ctx: CommandContext, params: P
       ctx.stdout.write('carprice API stopped\n');
       return 0;
     }
-    const dashboard = v.ui ? await dashboardExtension(ctx, params) : undefined;
+    const dashboard = v.ui ? await dashboardExtension(ctx, params, model) : undefined;
     let server: Awaited<ReturnType<typeof serve>>;
     try {
       server = await serve({
@@ -157,6 +157,7 @@ export async function serveWith(args: ParsedArgs, ctx: CommandContext, params: P
 async function dashboardExtension(
   ctx: CommandContext,
   params: Params,
+  model: string,
 ): Promise<{ extend: (app: FastifyInstance) => Promise<void>; close(): Promise<void> }> {
   const [{ registerDashboard }, wiring, { TrackingClient }] = await Promise.all([
     import('../../dashboard/index.js'),
@@ -181,6 +182,14 @@ async function dashboardExtension(
         knownValues,
         predict: wiring.injectedPredictor(app, ctx.env),
         versionPredictions: wiring.versionPredictionsFor(client, params, ctx.cwd, ctx.env),
+        monitoring: wiring.monitoringAdapter({
+          params,
+          cwd: ctx.cwd,
+          env: ctx.env,
+          logPath: resolve(ctx.cwd, params.monitoring.log_path),
+          model,
+          client: () => client,
+        }),
         host: 'prediction API',
       }),
     close: () => client.close(),

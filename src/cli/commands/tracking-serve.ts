@@ -1,5 +1,6 @@
 /** `carprice tracking serve`: an MLflow-compatible tracking server over any store. */
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import { AppError } from '../../core/errors.js';
 import type { Command, CommandContext, ParsedArgs } from '../command.js';
 import type { Params } from '../../config/params.js';
@@ -11,11 +12,12 @@ export const trackingServeCommand: Command = {
   summary: 'Serve the MLflow REST API (tracking, registry, proxied artifacts) so MLflow clients can log to carprice',
   help: `Usage: carprice tracking serve [--host 127.0.0.1] [--port 5000] [--backend-store-uri URI] [--artifacts-destination DIR|s3://bucket/prefix]
                               [--allowed-hosts PATTERNS] [--cors-allowed-origins ORIGINS]
-                              [--predict-url URL] [--no-ui]
+                              [--predict-url URL] [--prediction-log FILE] [--no-ui]
 
 Serves /api/2.0/mlflow/*, /ajax-api/2.0/mlflow/*, /api/2.0/mlflow-artifacts/*, /get-artifact,
 /model-versions/get-artifact, /graphql, /health and /version, and the web dashboard at /ui
-(experiments, runs, compare, models, the pipeline of the current directory, predict).
+(experiments, runs, compare, models, the pipeline of the current directory, predict,
+monitoring).
   --backend-store-uri      sqlite:///path.db or http(s)://server (default: $MLFLOW_TRACKING_URI,
                            else params.yaml mlflow.tracking_uri, else .carprice/mlflow.db)
   --artifacts-destination  where proxied artifacts go (default: mlartifacts/ next to the database)
@@ -26,6 +28,10 @@ Serves /api/2.0/mlflow/*, /ajax-api/2.0/mlflow/*, /api/2.0/mlflow-artifacts/*, /
                            $MLFLOW_SERVER_CORS_ALLOWED_ORIGINS; local origins always are)
   --predict-url URL        prediction API the dashboard's predict page asks (default:
                            http://127.0.0.1:<serving.port from params.yaml>)
+  --prediction-log FILE    the prediction log the dashboard's monitoring page reads (default:
+                           monitoring.log_path in params.yaml, the file \`carprice serve\` writes
+                           from this directory); drift is judged against serving.model_uri,
+                           else models:/<model_name>@champion
   --no-ui                  do not serve the dashboard
   --params FILE            params file (default: $CARPRICE_PARAMS or ./params.yaml)
   --set KEY=VALUE          override a params key, e.g. --set mlflow.tracking_uri=sqlite:///x.db
@@ -40,6 +46,7 @@ Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0
     'allowed-hosts': { type: 'string' },
     'cors-allowed-origins': { type: 'string' },
     'predict-url': { type: 'string' },
+    'prediction-log': { type: 'string' },
     'no-ui': { type: 'boolean' },
     ...TRACKING_PARAMS_OPTIONS,
   },
@@ -101,6 +108,7 @@ async function dashboardExtension(args: ParsedArgs, ctx: CommandContext): Promis
   }
   const predictUrl =
     (args.values['predict-url'] as string | undefined) ?? `http://127.0.0.1:${params?.serving.port ?? 8000}`;
+  const predictionLog = args.values['prediction-log'] as string | undefined;
   if (!/^https?:\/\/[^/]+/.test(predictUrl))
     throw new AppError('USAGE', `--predict-url must be an http(s):// URL, got "${predictUrl}"`);
   return async (app, c) => {
@@ -118,6 +126,16 @@ async function dashboardExtension(args: ParsedArgs, ctx: CommandContext): Promis
       knownValues: params ? await wiring.knownValuesFor(params, ctx.cwd) : undefined,
       predict: wiring.remotePredictor(predictUrl, ctx.env),
       versionPredictions: params ? wiring.versionPredictionsFor(client, params, ctx.cwd, ctx.env) : undefined,
+      monitoring: params
+        ? wiring.monitoringAdapter({
+            params,
+            cwd: ctx.cwd,
+            env: ctx.env,
+            logPath: resolve(ctx.cwd, predictionLog ?? params.monitoring.log_path),
+            model: params.serving.model_uri ?? `models:/${params.model_registration.model_name}@champion`,
+            client: () => client,
+          })
+        : undefined,
       host: 'tracking server',
     });
   };

@@ -43,7 +43,13 @@ export interface Session {
   canWrite: boolean;
   writeNote: string | null;
   host: string;
-  features: { pipeline: boolean; governance: boolean; versionPredictions: boolean; predict: boolean };
+  features: {
+    pipeline: boolean;
+    governance: boolean;
+    versionPredictions: boolean;
+    predict: boolean;
+    monitoring: boolean;
+  };
   predictSource: string | null;
 }
 

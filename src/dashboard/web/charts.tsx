@@ -68,7 +68,7 @@ export function LineChart({
  * at its real size (text stays at its CSS size on a phone instead of shrinking with a fixed
  * viewBox). Before the first measure: `fallback`.
  */
-function useBoxWidth(fallback: number, min: number, max: number) {
+export function useBoxWidth(fallback: number, min: number, max: number) {
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(fallback);
   useEffect(() => {

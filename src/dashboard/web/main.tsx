@@ -11,12 +11,14 @@ import { ComparePage } from './compare';
 import { ModelsPage, ModelPage } from './models';
 import { PipelinePage } from './pipeline';
 import { PredictPage } from './predict';
+import { MonitoringPage } from './monitoring';
 
 const NAV: Array<[string, string, string]> = [
   ['experiments', 'Experiments', href([])],
   ['models', 'Models', href(['models'])],
   ['pipeline', 'Pipeline', href(['pipeline'])],
   ['predict', 'Predict', href(['predict'])],
+  ['monitoring', 'Monitoring', href(['monitoring'])],
 ];
 
 function App() {
@@ -35,6 +37,7 @@ function App() {
   else if (first === 'models') page = <ModelsPage />;
   else if (first === 'pipeline') page = <PipelinePage />;
   else if (first === 'predict') page = <PredictPage />;
+  else if (first === 'monitoring') page = <MonitoringPage route={route} />;
   else page = <ErrorBox error={new Error(`No page #/${route.path.join('/')}`)} />;
   return (
     <>
