@@ -105,14 +105,19 @@ export class FeaturePipeline {
 
   constructor(readonly config: FeatureConfig) {}
 
-  /** Fit on training rows and return the training matrix (out-of-fold target encodings). */
-  fitTransform(frame: Frame, y: Float64Array): Matrix {
+  /**
+   * Fit on training rows and return the training matrix (out-of-fold target encodings);
+   * `onStep` is told the number of steps fitted so far as each one ends.
+   */
+  fitTransform(frame: Frame, y: Float64Array, onStep?: (done: number) => void): Matrix {
     if (frame.nRows === 0) throw new AppError('DATA_EMPTY', 'cannot fit the feature pipeline on zero rows');
     const c = this.config;
     const steps: Transformer[] = [];
     const run = (t: Transformer, f: Frame) => {
       steps.push(t);
-      return t.fitTransform(f, y);
+      const out = t.fitTransform(f, y);
+      onStep?.(steps.length);
+      return out;
     };
     const exclude = new Set(c.exclude ?? []);
     const derived = new DerivedFeatures(
