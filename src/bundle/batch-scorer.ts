@@ -42,16 +42,25 @@ export class BatchScorer {
   /**
    * Prices (original scale, not rounded) of rows [0, n): `numeric[k]` is the column of
    * layout.numeric[k] (undefined: absent from the file, every value missing), `categorical[k]`
-   * that of layout.categorical[k]. Rows with skip[i] = 1 are not scored (their price is NaN).
+   * that of layout.categorical[k]. Rows with skip[i] != 0 are not scored (their price is
+   * NaN). With `unknown`, each column's count of values never seen in training is added to
+   * it, as `predictFrame` counts them in its TransformStats (once per member step).
    */
   score(
     n: number,
     numeric: readonly (ArrayLike<number> | undefined)[],
     categorical: readonly (readonly (string | null)[])[],
     skip?: Uint8Array,
+    unknown?: Record<string, number>,
   ): Float64Array {
     const z = new Float64Array(n);
     const { num, cat } = this;
+    const names: string[] | null = unknown ? [] : null;
+    const tally = () => {
+      if (!names || !unknown) return;
+      for (const c of names) unknown[c] = (unknown[c] ?? 0) + 1;
+      names.length = 0;
+    };
     for (let m = 0; m < this.members.length; m++) {
       const cm = this.members[m];
       const w = this.weights[m];
@@ -64,7 +73,8 @@ export class BatchScorer {
         for (let i = 0; i < n; i++) {
           if (skip && skip[i]) continue;
           this.load(i, numeric, categorical, num, cat);
-          cm.rows.run(num, cat, null);
+          cm.rows.run(num, cat, names);
+          tally();
           const { x, indices } = cm.rows;
           const base = i * p;
           for (let k = 0; k < cm.rows.n; k++) X[base + indices[k]] = x[indices[k]];
@@ -76,7 +86,8 @@ export class BatchScorer {
         for (let i = 0; i < n; i++) {
           if (skip && skip[i]) continue;
           this.load(i, numeric, categorical, num, cat);
-          cm.rows.run(num, cat, null);
+          cm.rows.run(num, cat, names);
+          tally();
           z[i] += w * cm.evaluate();
         }
       }

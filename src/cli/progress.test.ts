@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatEta, ttyProgress } from './progress.js';
+import { duration, ttyProgress } from './progress.js';
 
 test('the progress meter rewrites one line on a TTY (rows and rows/s, throttled) and stays silent elsewhere', () => {
   const written: string[] = [];
@@ -14,13 +14,30 @@ test('the progress meter rewrites one line on a TTY (rows and rows/s, throttled)
   t = 2000;
   meter(10_000, true);
   assert.deepEqual(written, [
-    '\rreading big.csv: 5,000 listings, 5,000/s\x1b[K',
-    '\rreading big.csv: 10,000 listings, 5,000/s in 2.0 s\x1b[K\n',
+    '\rreading big.csv: 5,000 listings, 5,000/s',
+    '\rreading big.csv: 10,000 listings, 5,000/s\n',
   ]);
   assert.equal(ttyProgress({ isTTY: false, write: () => assert.fail('no output off a TTY') }), undefined);
 });
 
-test('with a total the meter shows done/total, the pace and an ETA (trees of a fit)', () => {
+test('the meter shows the share read and an ETA when the step knows it, and pads over a longer line', () => {
+  const written: string[] = [];
+  let t = 0;
+  const meter = ttyProgress({ isTTY: true, write: (s: string) => void written.push(s) }, () => t)!(
+    'predicting',
+    'big.csv',
+  );
+  t = 2000;
+  meter(100_000, false, 0.25);
+  t = 4000;
+  meter(200_000, true, 1);
+  assert.deepEqual(written, [
+    '\rpredicting big.csv: 100,000 listings, 50,000/s, 25% read, ETA 6s',
+    `\r${'predicting big.csv: 200,000 listings, 50,000/s'.padEnd('predicting big.csv: 100,000 listings, 50,000/s, 25% read, ETA 6s'.length)}\n`,
+  ]);
+});
+
+test('with a total the meter shows done/total, the pace and an ETA (trees of a fit, steps of features)', () => {
   const written: string[] = [];
   let t = 0;
   const meter = ttyProgress({ isTTY: true, write: (s: string) => void written.push(s) }, () => t)!(
@@ -36,20 +53,18 @@ test('with a total the meter shows done/total, the pace and an ETA (trees of a f
   t = 10_000;
   meter(300, true);
   assert.deepEqual(written, [
-    '\rfitting gbdt: 120/300 trees, 30/s, ETA 6s\x1b[K',
-    '\rfitting gbdt: 300/300 trees, 30/s in 10.0 s\x1b[K\n',
+    '\rfitting gbdt: 120/300 trees, 30/s, ETA 6s',
+    `\r${'fitting gbdt: 300/300 trees, 30/s'.padEnd('fitting gbdt: 120/300 trees, 30/s, ETA 6s'.length)}\n`,
   ]);
   const slow: string[] = [];
-  const m2 = ttyProgress({ isTTY: true, write: (s: string) => void slow.push(s) }, () => t)!(
+  const steps = ttyProgress({ isTTY: true, write: (s: string) => void slow.push(s) }, () => t)!(
     'building features',
-    '(tree)',
-    7,
+    'for tree models',
+    undefined,
     'steps',
   );
   t += 2000;
-  m2(1);
-  assert.equal(slow[0], '\rbuilding features (tree): 1/7 steps, 0.5/s, ETA 12s\x1b[K');
-  assert.equal(formatEta(59.4), '59s');
-  assert.equal(formatEta(185), '3m05s');
-  assert.equal(formatEta(3720), '1h02m');
+  steps(1);
+  assert.equal(slow[0], '\rbuilding features for tree models: 1 steps, 0.5/s');
+  assert.equal(duration(75), '1m 15s');
 });

@@ -133,11 +133,11 @@ export class AtomicFileWriter {
     }
   }
 
-  /** Append `text` (synchronously: the caller's chunks are bounded). */
-  write(text: string): void {
+  /** Append `text` (UTF-8) or bytes (synchronously: the caller's chunks are bounded). */
+  write(text: string | Uint8Array): void {
     if (this.fd === undefined)
       throw new AppError('FILE_UNWRITABLE', `cannot write ${this.path}: the output was already closed`);
-    const buf = Buffer.from(text);
+    const buf = typeof text === 'string' ? Buffer.from(text) : text;
     try {
       for (let off = 0; off < buf.byteLength;) off += writeSync(this.fd, buf, off, buf.byteLength - off);
     } catch (e) {

@@ -3,8 +3,11 @@
  * whoever shows it (the CLI draws a one-line meter on a TTY and nothing elsewhere).
  */
 
-/** Told the units done so far as a step goes, and `finished` once at its end. */
-export type ProgressMeter = (done: number, finished?: boolean) => void;
+/**
+ * Told the units done so far as a step goes, `finished` once at its end, and when known
+ * the share of its source read so far (0..1, for an ETA).
+ */
+export type ProgressMeter = (done: number, finished?: boolean, fraction?: number) => void;
 
 /**
  * Starts a meter for a step: `what` is its subject (a file, a model), `total` the units

@@ -10,6 +10,7 @@ import type { Frame } from './frame.js';
 import type { ListingSchema } from './listing-schema.js';
 import type { Cell, RawTable } from './table.js';
 import { rangeProblem, type PlausibleRanges } from './plausible-ranges.js';
+import type { CsvColumnChunk } from './csv-columns.js';
 
 export interface BadCell {
   row: number;
@@ -193,6 +194,94 @@ export class ListingValidator {
           const why = Number.isFinite(x) ? rangeProblem(c, x, ranges) : undefined;
           if (why) {
             bad.push({ row: rowNumbers[i], column: c, value: raw, reason: why });
+            rowBad[i] = 1;
+          }
+        }
+      }
+      categorical[c] = out;
+    }
+    return { n, numeric, categorical, y, rowBad, bad };
+  }
+
+  /**
+   * Check the rows of a columnar CSV chunk (csv-columns.ts) whose header is this
+   * validator's: the same values, bad cells (same order, values and reasons) and row flags
+   * as `check` on the chunk's rows, without building them. Categories are the parser's
+   * interned strings; the range check of a categorical value runs once per distinct value.
+   */
+  checkColumns(chunk: CsvColumnChunk): CheckedRows {
+    const { used, colIndex, ranges } = this;
+    const n = chunk.n;
+    const rowNumbers = chunk.rowNumbers;
+    const bad: BadCell[] = [];
+    const rowBad = new Uint8Array(n);
+    const numeric: Record<string, Float64Array> = {};
+    for (const c of [...used.numeric, ...used.optionalNumeric]) {
+      const j = colIndex.get(c)!;
+      const out = chunk.numbers(j);
+      const min = used.minimum[c] ?? -Infinity;
+      const r = ranges[c];
+      // finite bounds: an infinite value is 'not a number', never inside
+      const lo = Math.max(min, r ? r.min : -Number.MAX_VALUE, -Number.MAX_VALUE);
+      const hi = Math.min(r ? r.max : Number.MAX_VALUE, Number.MAX_VALUE);
+      for (let i = 0; i < n; i++) {
+        const x = out[i];
+        if (x >= lo && x <= hi) continue; // the common case: a number inside every bound
+        let why: string | undefined;
+        const raw = Number.isFinite(x) ? undefined : chunk.cell(i, j);
+        if (raw !== undefined && raw !== null) why = 'not a number';
+        else if (x < min) why = `below ${min}`;
+        else why = rangeProblem(c, x, ranges);
+        if (why) {
+          bad.push({ row: rowNumbers[i], column: c, value: raw === undefined ? chunk.cell(i, j) : raw, reason: why });
+          rowBad[i] = 1;
+        }
+      }
+      numeric[c] = out;
+    }
+    let y: Float64Array | undefined;
+    const ti = colIndex.get(used.target);
+    if (ti !== undefined) {
+      y = chunk.numbers(ti);
+      for (let i = 0; i < n; i++) {
+        const x = y[i];
+        let why: string | undefined;
+        const raw = Number.isFinite(x) ? undefined : chunk.cell(i, ti);
+        if (raw === null) why = this.requireTarget ? 'missing price' : undefined;
+        else if (raw !== undefined) why = 'not a number';
+        else if (x <= 0) why = 'price must be positive';
+        else if (this.requireTarget) why = rangeProblem(used.target, x, ranges);
+        if (why) {
+          bad.push({ row: rowNumbers[i], column: used.target, value: raw === undefined ? chunk.cell(i, ti) : raw, reason: why });
+          rowBad[i] = 1;
+        }
+      }
+    }
+    const categorical: Record<string, (string | null)[]> = {};
+    for (const c of used.categorical) {
+      const j = colIndex.get(c)!;
+      const codes = chunk.codes(j);
+      const values = chunk.parser.dictionary(j);
+      const out = new Array<string | null>(n);
+      const ranged = ranges[c] !== undefined;
+      // per code: the range problem of its value ('' when none)
+      const verdict: (string | undefined)[] = [];
+      for (let i = 0; i < n; i++) {
+        const code = codes[i];
+        if (code < 0) {
+          out[i] = null;
+          continue;
+        }
+        const s = values[code];
+        out[i] = s;
+        if (ranged) {
+          let why = verdict[code];
+          if (why === undefined) {
+            const x = Number(s);
+            why = verdict[code] = (Number.isFinite(x) ? rangeProblem(c, x, ranges) : undefined) ?? '';
+          }
+          if (why) {
+            bad.push({ row: rowNumbers[i], column: c, value: chunk.cell(i, j), reason: why });
             rowBad[i] = 1;
           }
         }

@@ -32,6 +32,9 @@ export interface RowInputLayout {
   categorical: readonly string[];
 }
 
+/** Distinct values remembered per memo (token hits, make|model pairs); beyond, the memo starts over. */
+const MEMO_MAX = 100_000;
+
 /** One-hot and token columns are 0/1 and are not standardised (the pipeline's own rule). */
 function isIndicator(name: string): boolean {
   return name.includes('=') && !name.includes('*');
@@ -223,16 +226,29 @@ export class RowPipeline {
         const per = cols.map((c) => {
           const slots = vocab[c].map((t) => this.num(`${c}~tok=${t}`));
           for (const sl of slots) indicatorSlots.add(sl);
-          return { src: this.catIn(c, s.kind), index: new Map(vocab[c].map((t, k) => [t, slots[k]])) };
+          return {
+            src: this.catIn(c, s.kind),
+            index: new Map(vocab[c].map((t, k) => [t, slots[k]])),
+            // value -> the slots of its known tokens, in token order (a value is tokenized once)
+            memo: new Map<string, Int32Array>(),
+          };
         });
         return () => {
           for (const p of per) {
             const v = this.cs[p.src];
             if (v === null) continue;
-            for (const t of tokenize(v)) {
-              const sl = p.index.get(t);
-              if (sl !== undefined) this.hit(sl);
+            let hits = p.memo.get(v);
+            if (hits === undefined) {
+              const found: number[] = [];
+              for (const t of tokenize(v)) {
+                const sl = p.index.get(t);
+                if (sl !== undefined) found.push(sl);
+              }
+              hits = Int32Array.from(found);
+              if (p.memo.size >= MEMO_MAX) p.memo.clear();
+              p.memo.set(v, hits);
             }
+            for (let k = 0; k < hits.length; k++) this.hit(hits[k]);
           }
         };
       }
@@ -362,6 +378,23 @@ export class RowPipeline {
     const make = has('make_model') ? this.catIn('make', 'derived-features') : -1;
     const model = has('make_model') ? this.catIn('model', 'derived-features') : -1;
     const ops = active.map((name) => ({ name, slot: name === 'make_model' ? this.cat(name) : this.num(name) }));
+    // make -> model -> `${make}|${model}`: one string per pair, so the lookups of later steps
+    // hit a string whose hash is already computed
+    const pairs = new Map<string, Map<string, string>>();
+    let nPairs = 0;
+    const pair = (m: string, md: string): string => {
+      let inner = pairs.get(m);
+      if (inner === undefined) pairs.set(m, (inner = new Map<string, string>()));
+      let s = inner.get(md);
+      if (s === undefined) {
+        s = `${m}|${md}`;
+        if (++nPairs > MEMO_MAX) {
+          pairs.clear();
+          nPairs = 0;
+        } else inner.set(md, s);
+      }
+      return s;
+    };
     return () => {
       const { ns, cs } = this;
       let age = NaN;
@@ -377,7 +410,7 @@ export class RowPipeline {
         else {
           const m = cs[make];
           const md = cs[model];
-          cs[op.slot] = m === null || md === null ? null : `${m}|${md}`;
+          cs[op.slot] = m === null || md === null ? null : pair(m, md);
         }
       }
     };

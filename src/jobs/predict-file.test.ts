@@ -6,17 +6,29 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fixtureCsv, fixtureFrame } from '../../test/fixtures/listings.js';
-import { parseParams } from '../config/params.js';
 import { takeFrameRows, takeValues } from '../data/frame.js';
 import { trainBundle } from '../bundle/train-bundle.js';
 import { BatchScorer } from '../bundle/batch-scorer.js';
 import { recordLayout } from '../bundle/record-validation.js';
 import { predictFile, type PredictFileOptions } from './predict.js';
 import type { TreeEnsemble } from '../ml/tree/tree-ensemble.js';
+import { fileURLToPath } from 'node:url';
+import { Rng } from '../core/rng.js';
+import { loadParams, parseParams, type Params } from '../config/params.js';
+import { formatCsv, parseCsv } from '../data/csv.js';
+import { splitIndices } from '../data/split.js';
+import type { Cell } from '../data/table.js';
+import { validateListings } from '../data/validate.js';
+import { newStats } from '../features/transformer.js';
+import { regressionMetrics } from '../ml/metrics.js';
+import { evaluate } from './evaluate.js';
+import { loadListings, schemaFromBundle, withOptionalColumns, type ProgressFactory } from './load-listings.js';
+import { ByteOutput, round2 } from './predict-chunk.js';
+import { trainingOptions } from './training-options.js';
 
 const params = parseParams({});
 const { frame, y, schema } = fixtureFrame({ n: 400, seed: 5 });
@@ -146,3 +158,166 @@ test('trees over a column-built matrix sum like over its row-major copy, without
   const byRows = trees.sumInto(rowMajor, new Float64Array(X.nRows), 0.5);
   assert.deepEqual(byColumns, byRows);
 });
+
+test('prices are written as String(round2(p)) byte for byte', () => {
+  const out = new ByteOutput();
+  const rng = new Rng(12);
+  const prices: number[] = [
+    0.001,
+    0.004,
+    0.005,
+    0.01,
+    0.1,
+    1,
+    9.995,
+    10,
+    123.45,
+    99999.995,
+    2 ** 45 / 100 + 0.5,
+    1e15,
+    3.3e20,
+    1e22,
+  ];
+  for (let k = 0; k < 20_000; k++) prices.push(Math.exp(rng.next() * 40 - 5));
+  for (let k = 0; k < 2000; k++) prices.push(Math.round(rng.next() * 1e9) / 100);
+  out.reset(16);
+  for (const p of prices) {
+    out.price(p);
+    out.byte(0x0a);
+  }
+  const got = Buffer.from(out.take()).toString('latin1').split('\n').slice(0, -1);
+  assert.deepEqual(
+    got,
+    prices.map((p) => String(round2(p))),
+  );
+  out.reset(4);
+  for (const r of [0, 7, 10, 99, 100, 123456789, 2 ** 40]) {
+    out.uint(r);
+    out.byte(0x2c);
+  }
+  assert.equal(Buffer.from(out.take()).toString(), '0,7,10,99,100,123456789,1099511627776,');
+});
+
+test('evaluate streams through the BatchScorer: the metrics and unseen counts of predictFrame on the kept rows', async () => {
+  const lines = fixtureCsv({ n: 3000, seed: 13 }).trimEnd().split('\n');
+  for (let i = 9; i < lines.length; i += 101) lines[i] = lines[i].replace(/^\d+/, 'abc'); // bad odometer
+  for (let i = 50; i < lines.length; i += 211) lines.push(lines[i]); // exact duplicates
+  lines.push(lines[9]); // a duplicate of a bad row is a duplicate, not another bad row
+  lines[30] = lines[30].replace(/,Maruti,/, ',Neverheard,');
+  const path = join(dir, 'eval.csv');
+  writeFileSync(path, lines.join('\n') + '\n');
+  const p = { ...params, data_ingestion: { ...params.data_ingestion, max_invalid_fraction: 0.5 } };
+  let report = '';
+  const r = await evaluate({ params: p, model: bundle, data: path, onReport: (s) => (report = s) });
+  const table = parseCsv(readFileSync(path, 'utf8'), path);
+  const v = validateListings(table, schemaFromBundle(bundle.inputSchema), {
+    dropDuplicates: true,
+    ranges: p.ranges,
+    maxInvalidFraction: 0.5,
+  });
+  const stats = newStats();
+  const pred = bundle.predictFrame(withOptionalColumns(v.frame, bundle.inputSchema), stats);
+  assert.deepEqual(r.metrics, regressionMetrics(v.y!, pred));
+  assert.deepEqual(r.unknownCategories, stats.unknownCategories);
+  assert.match(
+    report,
+    new RegExp(
+      `${v.report.rowsRead} rows read, ${v.report.duplicatesDropped} exact duplicates dropped, ${v.report.invalidRowsDropped} invalid rows dropped`,
+    ),
+  );
+  assert.ok(v.report.duplicatesDropped >= 14 && v.report.invalidRowsDropped >= 29);
+});
+
+test('progress: rows, the share read and a last call when done; silent without a meter', async () => {
+  const file = listingsFile('progress.csv', 6000, '\n');
+  for (const threads of [1, 2]) {
+    const calls: { rows: number; done?: boolean; fraction?: number }[] = [];
+    const progress: ProgressFactory = (step, what) => {
+      assert.equal(step, 'predicting');
+      assert.equal(what, file);
+      return (rows, done, fraction) => void calls.push({ rows, done, fraction });
+    };
+    const r = await run(file, { threads, parallelMinBytes: 0, sliceBytes: 8192, chunkBytes: 8192, progress });
+    assert.equal(r.error, undefined);
+    assert.ok(calls.length > 5, `${calls.length} calls`);
+    const last = calls[calls.length - 1];
+    assert.deepEqual(last, { rows: 6000, done: true, fraction: 1 });
+    for (let k = 1; k < calls.length; k++) {
+      assert.ok(calls[k].rows >= calls[k - 1].rows);
+      assert.ok((calls[k].fraction ?? 0) >= (calls[k - 1].fraction ?? 0) && (calls[k].fraction ?? 0) <= 1);
+    }
+  }
+});
+
+// ---- the real dataset: every test listing, when ../shared/data is present ----
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const DATASET = join(root, '..', 'shared', 'data', 'cars24_v3.xlsx');
+const present = existsSync(DATASET);
+
+test(
+  'cars24: predict --data prices every test listing of the default blend as bundle.predictRecords does, on 1 and 2 threads',
+  { skip: present ? false : `${DATASET} is absent` },
+  async () => {
+    const p0 = loadParams({ path: join(root, 'params.yaml') });
+    // fewer boosting rounds keep the test short; the features are the configured ones
+    const p = {
+      ...p0,
+      model_trainer: {
+        ...p0.model_trainer,
+        params: { ...p0.model_trainer.params, gbdt: { ...p0.model_trainer.params.gbdt, n_estimators: 150 } },
+      },
+    } as Params;
+    const all = await loadListings(DATASET, { params: p });
+    const s = splitIndices(all.frame.nRows, p.data_ingestion.test_size, p.data_ingestion.random_state);
+    const b = trainBundle(takeFrameRows(all.frame, s.train), takeValues(all.y!, s.train), all.schema, {
+      ...trainingOptions(p, 'blend'),
+      metadata: {
+        createdAt: '2025-01-01T00:00:00.000Z',
+        training: { dataHash: 'h', rows: s.train.length, source: 'cars24' },
+        params: {},
+        carpriceVersion: 'test',
+      },
+    });
+    const test = takeFrameRows(all.frame, s.test);
+    const columns = [...Object.keys(test.numeric), ...Object.keys(test.categorical)];
+    const records: Record<string, unknown>[] = [];
+    const cells: Cell[][] = [];
+    for (let i = 0; i < test.nRows; i++) {
+      const rec: Record<string, unknown> = {};
+      const row: Cell[] = [];
+      for (const c of columns) {
+        const v = c in test.numeric ? test.numeric[c][i] : test.categorical[c][i];
+        const cell = v === null || (typeof v === 'number' && Number.isNaN(v)) ? null : v;
+        if (cell !== null) rec[c] = cell;
+        row.push(cell);
+      }
+      records.push(rec);
+      cells.push(row);
+    }
+    const path = join(dir, 'cars24-test.csv');
+    writeFileSync(path, formatCsv(columns, cells));
+    const want = Array.from(b.predictRecords(records), (x) => `${round2(x)}`);
+    for (const threads of [1, 2]) {
+      let text = '';
+      await predictFile({
+        params: p,
+        model: b,
+        data: path,
+        format: 'csv',
+        threads,
+        parallelMinBytes: 0,
+        sliceBytes: 16_384,
+        write: (t) => void (text += t),
+      });
+      const got = text
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',')[1]);
+      assert.equal(got.length, test.nRows);
+      assert.ok(test.nRows > 1400);
+      assert.deepEqual(got, want, `threads ${threads}`);
+    }
+  },
+);

@@ -1,13 +1,13 @@
 /**
  * Worker-thread side of parallel batch prediction (predict-parallel.ts): receives the model
  * and the file's header once, then slices of the file (whole records, cut after a line
- * break outside quotes), and answers each with its output text and counts, computed by
- * exactly the code the calling thread runs (ChunkScorer), or with the error's code,
+ * break outside quotes), parses each into columns and answers with its output bytes and
+ * counts, computed by exactly the code the calling thread runs (ChunkScorer), or with the error's code,
  * message and details.
  */
 import { parentPort } from 'node:worker_threads';
 import { ModelBundle } from '../bundle/model-bundle.js';
-import { parseCsvRecords } from '../data/csv-stream.js';
+import { CsvColumnParser } from '../data/csv-columns.js';
 import { ChunkScorer } from './predict-chunk.js';
 import type { SliceMessage, SliceReply, WorkerInit } from './predict-parallel.js';
 
@@ -15,7 +15,7 @@ const port = parentPort;
 if (port) {
   let init: WorkerInit | undefined;
   let scorer: ChunkScorer | undefined;
-  const decoder = new TextDecoder('utf-8');
+  let parser: CsvColumnParser | undefined;
   port.on('message', (m: WorkerInit | SliceMessage) => {
     if ('bundle' in m) {
       init = m;
@@ -32,14 +32,8 @@ if (port) {
         i.ranges,
         i.format,
       );
-      const text = decoder.decode(m.bytes);
-      const { rows, rowNumbers } = parseCsvRecords(text, {
-        source: i.source,
-        firstLine: m.firstLine,
-        width: i.columns.length,
-        maxRecordChars: i.maxRecordChars,
-      });
-      reply = { seq: m.seq, result: scorer.score(rows, rowNumbers) };
+      parser ??= new CsvColumnParser(i.source, i.columns, i.maxRecordChars);
+      reply = { seq: m.seq, result: scorer.scoreColumns(parser.parse(m.bytes, m.firstLine)) };
     } catch (e) {
       const err = e as { code?: unknown; message?: unknown; details?: unknown };
       reply = {
@@ -51,6 +45,6 @@ if (port) {
         },
       };
     }
-    port.postMessage(reply);
+    port.postMessage(reply, 'result' in reply ? [reply.result.bytes.buffer as ArrayBuffer] : []);
   });
 }

@@ -16,7 +16,8 @@ import type { Params } from '../config/params.js';
 import { ModelBundle } from '../bundle/model-bundle.js';
 import { listingRangeErrors, priceProblem } from '../data/plausible-ranges.js';
 import { statSync } from 'node:fs';
-import { readListingChunks, schemaFromBundle } from './load-listings.js';
+import { schemaFromBundle, type ProgressFactory } from './load-listings.js';
+import { isLocalCsv, listingBatches } from './listing-batches.js';
 import { ChunkScorer, EXAMPLES, round2, type ChunkResult, type Prediction } from './predict-chunk.js';
 import { predictCsvParallel } from './predict-parallel.js';
 import { trainingThreads } from './training-options.js';
@@ -98,8 +99,12 @@ export interface PredictFileOptions {
   env?: Env;
   signal?: AbortSignal;
   onReport?: (summary: string) => void;
-  /** Rows scored at a time (default 2,000). */
+  /** Rows scored at a time for sources read whole (default 2,000). */
   chunkRows?: number;
+  /** Bytes of a local CSV scored at a time on the calling thread (default 256 KiB, ~1,700 listings). */
+  chunkBytes?: number;
+  /** Progress meter (rows/s, ETA; a TTY meter in the CLI, none otherwise). */
+  progress?: ProgressFactory;
   /** Worker threads for a local CSV (default: CARPRICE_THREADS, else the cores; 1 = the calling thread). */
   threads?: number;
   /** Smaller files use the calling thread only (default 8 MiB). */
@@ -133,19 +138,15 @@ function predictThreads(o: PredictFileOptions): number {
   return o.threads ?? trainingThreads(o.env);
 }
 
-function isLocalCsv(source: string): boolean {
-  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && source.split(/[?#]/)[0].toLowerCase().endsWith('.csv');
-}
-
 /** Score a listings file chunk by chunk; one output entry per input row. */
 export async function predictFile(o: PredictFileOptions): Promise<PredictFileSummary> {
   const bundle = typeof o.model === 'string' ? ModelBundle.load(o.model) : o.model;
   const schema = schemaFromBundle(bundle.inputSchema);
   const writer = o.out ? new AtomicFileWriter(o.out) : undefined;
   const wantText = Boolean(o.write || writer);
-  const emit = async (text: string) => {
-    if (writer) writer.write(text);
-    else if (o.write) await o.write(text);
+  const emit = async (bytes: Uint8Array) => {
+    if (writer) writer.write(bytes);
+    else if (o.write) await o.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   };
   const summary: PredictFileSummary = { rows: 0, priced: 0, failed: 0 };
   const examples: string[] = [];
@@ -154,12 +155,12 @@ export async function predictFile(o: PredictFileOptions): Promise<PredictFileSum
     summary.priced += r.priced;
     summary.failed += r.failed;
     for (const e of r.examples) if (examples.length < EXAMPLES) examples.push(e);
-    if (r.text) await emit(r.text);
+    if (r.bytes.length) await emit(r.bytes);
   };
   let missing: string[];
   let source = o.data;
   try {
-    if (o.format === 'csv') await emit('row,predicted_price,error\n');
+    if (o.format === 'csv') await emit(Buffer.from('row,predicted_price,error\n'));
     const threads = predictThreads(o);
     if (threads > 1) {
       ({ missingOptional: missing } = await predictCsvParallel({
@@ -171,20 +172,28 @@ export async function predictFile(o: PredictFileOptions): Promise<PredictFileSum
         threads,
         signal: o.signal,
         sliceBytes: o.sliceBytes,
+        progress: o.progress,
         onResult: add,
       }));
     } else {
       let scorer: ChunkScorer | undefined;
-      for await (const chunk of readListingChunks(o.data, {
+      for await (const batch of listingBatches(o.data, {
         params: o.params,
         env: o.env,
         signal: o.signal,
         chunkRows: o.chunkRows,
+        chunkBytes: o.chunkBytes,
+        progress: o.progress,
+        step: 'predicting',
+        what: 'prediction',
       })) {
-        if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'prediction interrupted');
-        source = chunk.origin.source;
-        scorer ??= new ChunkScorer(bundle, chunk.columns, schema, chunk.origin, o.params.ranges, o.format, wantText);
-        await add(scorer.score(chunk.rows, chunk.rowNumbers, o.onRow));
+        source = batch.origin.source;
+        scorer ??= new ChunkScorer(bundle, batch.columns, schema, batch.origin, o.params.ranges, o.format, wantText);
+        await add(
+          batch.chunk
+            ? scorer.scoreColumns(batch.chunk, o.onRow)
+            : scorer.score(batch.rows!, batch.rowNumbers as number[], o.onRow),
+        );
       }
       missing = scorer?.validator.missingOptional ?? [];
     }

@@ -1,6 +1,7 @@
 /** `carprice evaluate`: metrics of a saved model on a listings file. */
 import { AppError } from '../../core/errors.js';
 import type { Command } from '../command.js';
+import { ttyProgress } from '../progress.js';
 import { formatMetrics, metricsJson } from './metrics-table.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './params-flags.js';
 
@@ -28,6 +29,7 @@ ${PARAMS_HELP}
       logger: ctx.logger,
       signal: ctx.signal,
       onReport: (s) => ctx.stderr.write(s + '\n'),
+      progress: ttyProgress(ctx.stderr),
     });
     const unknown = Object.entries(r.unknownCategories);
     if (v.json)

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { AppError } from '../../core/errors.js';
 import type { Command } from '../command.js';
+import { ttyProgress } from '../progress.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './params-flags.js';
 
 function parseInput(text: string, where: string): Record<string, unknown>[] {
@@ -68,6 +69,8 @@ ${PARAMS_HELP}
         env: ctx.env,
         signal: ctx.signal,
         onReport: (s) => ctx.stderr.write(s + '\n'),
+        // a meter on stderr (a terminal only), unless the prices themselves scroll by on it
+        progress: out || !ctx.stdout.isTTY ? ttyProgress(ctx.stderr) : undefined,
       });
       if (out) ctx.stderr.write(`predictions written to ${v.out as string}\n`);
       return;

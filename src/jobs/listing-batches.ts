@@ -1,0 +1,170 @@
+/**
+ * The chunked read loop of batch prediction and evaluation (`carprice predict --data`,
+ * `carprice evaluate --data`): a listings source a chunk at a time, each chunk checked by
+ * the caller's ListingValidator into columns. A local CSV is read columnar (csv-columns.ts:
+ * no string or array per row, memory bounded by the chunk whatever the file's size); other
+ * sources (.xlsx, URLs) are read whole, up to the whole-file limit, and handed out in chunks
+ * of cells. Progress (rows, and the share of the file read for an ETA) goes to `progress`.
+ */
+import { AppError } from '../core/errors.js';
+import type { Env } from '../config/env.js';
+import type { Params } from '../config/params.js';
+import { openCsvColumns, type CsvColumnChunk } from '../data/csv-columns.js';
+import type { Cell } from '../data/table.js';
+import type { CheckedRows, ListingValidator, TableOrigin } from '../data/validate.js';
+import { readListingChunks, type ProgressFactory } from './load-listings.js';
+
+/** One chunk of a listings source. */
+export interface ListingBatch {
+  origin: TableOrigin;
+  /** The source's header. */
+  columns: readonly string[];
+  /** Rows in the chunk. */
+  n: number;
+  /** Source line (CSV) or row number of each row. */
+  rowNumbers: ArrayLike<number>;
+  /** The columnar chunk of a local CSV (else the rows are cells). */
+  chunk?: CsvColumnChunk;
+  rows?: Cell[][];
+  /** The chunk's rows checked by `validator` (built for this source's header). */
+  check(validator: ListingValidator): CheckedRows;
+  /** A 64-bit hash of each row's cells as two uint32 words: exact duplicates hash alike. */
+  rowHashes(): { hi: Uint32Array; lo: Uint32Array };
+}
+
+export interface ListingBatchOptions {
+  params: Params;
+  env?: Env;
+  signal?: AbortSignal;
+  /** Rows per chunk for sources read whole (default 2,000); a CSV is cut every ~256 KiB. */
+  chunkRows?: number;
+  /** Bytes per chunk of a local CSV (default 256 KiB). */
+  chunkBytes?: number;
+  /** A progress meter for the read (`step` names it: predicting, evaluating). */
+  progress?: ProgressFactory;
+  step?: string;
+  /** What is interrupted, for the INTERRUPTED message. */
+  what?: string;
+}
+
+export function isLocalCsv(source: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && source.split(/[?#]/)[0].toLowerCase().endsWith('.csv');
+}
+
+/** The chunks of a listings source, in order (at least one, possibly empty, for a header-only file). */
+export async function* listingBatches(source: string, o: ListingBatchOptions): AsyncGenerator<ListingBatch> {
+  const meter = o.progress?.(o.step ?? 'reading', source);
+  const interrupted = () => new AppError('INTERRUPTED', `${o.what ?? 'reading'} interrupted`);
+  let rows = 0;
+  if (isLocalCsv(source)) {
+    let fraction = 0;
+    const csv = await openCsvColumns(source, {
+      signal: o.signal,
+      chunkBytes: o.chunkBytes,
+      onBytes: (read, size) => (fraction = size > 0 ? read / size : 1),
+    });
+    const origin: TableOrigin = { source };
+    for await (const chunk of csv.chunks()) {
+      if (o.signal?.aborted) throw interrupted();
+      yield {
+        origin,
+        columns: chunk.columns,
+        n: chunk.n,
+        rowNumbers: chunk.rowNumbers,
+        chunk,
+        check: (v) => v.checkColumns(chunk),
+        rowHashes: () => chunk.rowHashes(),
+      };
+      rows += chunk.n;
+      meter?.(rows, false, fraction);
+    }
+    meter?.(rows, true, 1);
+    return;
+  }
+  for await (const c of readListingChunks(source, {
+    params: o.params,
+    env: o.env,
+    signal: o.signal,
+    chunkRows: o.chunkRows,
+  })) {
+    if (o.signal?.aborted) throw interrupted();
+    yield {
+      origin: c.origin,
+      columns: c.columns,
+      n: c.rows.length,
+      rowNumbers: c.rowNumbers,
+      rows: c.rows,
+      check: (v) => v.check(c.rows, c.rowNumbers),
+      rowHashes: () => cellHashes(c.rows),
+    };
+    rows += c.rows.length;
+    meter?.(rows);
+  }
+  meter?.(rows, true);
+}
+
+/** rowHashes for rows of cells (the text of each cell, as CsvColumnChunk.rowHashes hashes bytes). */
+function cellHashes(rows: readonly (readonly Cell[])[]): { hi: Uint32Array; lo: Uint32Array } {
+  const hi = new Uint32Array(rows.length);
+  const lo = new Uint32Array(rows.length);
+  rows.forEach((row, i) => {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x9747b28c;
+    for (const v of row) {
+      // the type too: the number 1 and the text "1" are different cells
+      const text =
+        v === null || v === undefined
+          ? ''
+          : `${typeof v === 'string' ? 's' : typeof v === 'number' ? 'n' : 'b'}${String(v)}`;
+      const b = Buffer.from(text);
+      for (let p = 0; p < b.length; p++) {
+        h1 = Math.imul(h1 ^ b[p], 0x01000193);
+        h2 = Math.imul(h2 ^ b[p], 0x5bd1e995);
+        h2 ^= h2 >>> 15;
+      }
+      h1 = Math.imul(h1 ^ 0xff, 0x01000193);
+      h2 = Math.imul(h2 ^ 0xff, 0x5bd1e995);
+    }
+    hi[i] = h1 >>> 0;
+    lo[i] = (h2 ^ (h2 >>> 13)) >>> 0;
+  });
+  return { hi, lo };
+}
+
+/**
+ * A set of 64-bit row hashes (open addressing over two Uint32Arrays, at most half full):
+ * 16-32 bytes per distinct row. Two different rows share a hash with a probability of about
+ * n^2 / 2^65 (1e-8 for 18 million rows).
+ */
+export class RowDigestSet {
+  private hi = new Uint32Array(1 << 12);
+  private lo = new Uint32Array(1 << 12);
+  private used = new Uint8Array(1 << 12);
+  size = 0;
+
+  /** Add a hash; false when it was already there (a duplicate). */
+  add(h1: number, h2: number): boolean {
+    if ((this.size + 1) * 2 > this.used.length) this.grow();
+    const mask = this.used.length - 1;
+    let at = (h1 ^ Math.imul(h2, 0x27d4eb2d)) & mask;
+    while (this.used[at]) {
+      if (this.hi[at] === h1 && this.lo[at] === h2) return false;
+      at = (at + 1) & mask;
+    }
+    this.used[at] = 1;
+    this.hi[at] = h1;
+    this.lo[at] = h2;
+    this.size++;
+    return true;
+  }
+
+  private grow(): void {
+    const { hi, lo, used } = this;
+    const cap = used.length * 2;
+    this.hi = new Uint32Array(cap);
+    this.lo = new Uint32Array(cap);
+    this.used = new Uint8Array(cap);
+    this.size = 0;
+    for (let i = 0; i < used.length; i++) if (used[i]) this.add(hi[i], lo[i]);
+  }
+}
