@@ -24,6 +24,7 @@ export class BatchScorer {
   private readonly members: CompiledMember[];
   private readonly weights: Float64Array;
   private readonly logTarget: boolean;
+  private readonly offset: number;
   private readonly num: Float64Array;
   private readonly cat: (string | null)[];
   /** Per tree member: its chunk matrix buffer (grown to the largest chunk seen). */
@@ -34,6 +35,7 @@ export class BatchScorer {
     this.members = bundle.members.map((m) => new CompiledMember(m, this.layout));
     this.weights = Float64Array.from(bundle.members, (m) => m.weight);
     this.logTarget = bundle.targetTransform === 'log1p';
+    this.offset = bundle.outputOffset;
     this.num = new Float64Array(this.layout.numeric.length);
     this.cat = new Array<string | null>(this.layout.categorical.length).fill(null);
     this.buffers = this.members.map(() => null);
@@ -92,6 +94,9 @@ export class BatchScorer {
         }
       }
     }
+    // the output offset after the weighted sum, as bundle.predictFrame adds it
+    const b = this.offset;
+    if (b !== 0) for (let i = 0; i < n; i++) z[i] += b;
     for (let i = 0; i < n; i++) z[i] = skip && skip[i] ? NaN : this.logTarget ? Math.expm1(z[i]) : z[i];
     return z;
   }

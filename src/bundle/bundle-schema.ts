@@ -65,7 +65,10 @@ const bundleSchema = v.object(
     kind: v.string(),
     formatVersion: v.number(),
     inputSchema: inputSchemaSchema,
-    target: v.object({ column: v.string({ nonEmpty: true }), transform: v.oneOf(TARGET_TRANSFORMS) }, { open: true }),
+    target: v.object(
+      { column: v.string({ nonEmpty: true }), transform: v.oneOf(TARGET_TRANSFORMS), offset: v.optional(finite, 0) },
+      { open: true },
+    ),
     members: v.array(memberSchema, { minLength: 1 }),
     createdAt: v.optional(v.string(), ''),
     algo: v.optional(v.string(), ''),

@@ -89,7 +89,7 @@ test('bundle.json has sorted keys and the bundle kind/version tags', () => {
   const text = readFileSync(join(out, BUNDLE_FILE), 'utf8');
   const json = JSON.parse(text);
   assert.equal(json.kind, BUNDLE_KIND);
-  assert.equal(json.formatVersion, 2);
+  assert.equal(json.formatVersion, 3);
   assert.deepEqual(Object.keys(json), [...Object.keys(json)].sort());
   assert.deepEqual(json.inputSchema.required, [
     'odometer',
@@ -126,7 +126,7 @@ test('save replaces only the files a bundle owns: notes kept, no temp files left
   b.save(fresh);
   assert.deepEqual(readdirSync(fresh).sort(), [BUNDLE_MARKER, BUNDLE_FILE]);
   assert.deepEqual(JSON.parse(readFileSync(join(fresh, BUNDLE_MARKER), 'utf8')), {
-    formatVersion: 2,
+    formatVersion: 3,
     kind: BUNDLE_KIND,
   });
   assert.deepEqual(readdirSync(parent).sort(), ['fresh', 'model']);
@@ -206,7 +206,7 @@ test('unknown kind -> FORMAT_UNKNOWN; unknown formatVersion -> FORMAT_VERSION; b
     () => ModelBundle.load(ver),
     (e: unknown) =>
       (e as { code?: string }).code === 'FORMAT_VERSION' &&
-      /formatVersion 99; this carprice reads 1, 2\. Upgrade carprice or retrain/.test((e as Error).message),
+      /formatVersion 99; this carprice reads 1, 2, 3\. Upgrade carprice or retrain/.test((e as Error).message),
   );
 });
 

@@ -27,9 +27,12 @@ import { parseTreeCover } from './explanation.js';
 import { parseReferenceProfile, type ReferenceProfile } from './reference-profile.js';
 
 export const BUNDLE_KIND = 'carprice-model-bundle';
-/** 2: prediction-interval calibration (`calibration`); 1 is still read (no intervals). */
-export const BUNDLE_FORMAT_VERSION = 2;
-export const BUNDLE_READ_VERSIONS: readonly number[] = [1, 2];
+/**
+ * 3: the output offset (`target.offset`, bias-correction.ts); 2: prediction-interval
+ * calibration (`calibration`). 1 and 2 are still read (offset 0; 1 has no intervals).
+ */
+export const BUNDLE_FORMAT_VERSION = 3;
+export const BUNDLE_READ_VERSIONS: readonly number[] = [1, 2, 3];
 export const BUNDLE_FILE = 'bundle.json';
 
 /** Rows predicted at a time by predictFrame. */
@@ -68,7 +71,8 @@ export interface SavedBundle extends BundleMetadata {
   kind: typeof BUNDLE_KIND;
   formatVersion: number;
   inputSchema: InputSchema;
-  target: { column: string; transform: TargetTransformName };
+  /** offset: added to the members' weighted output in target space (format 3; absent = 0). */
+  target: { column: string; transform: TargetTransformName; offset?: number };
   members: SavedBundleMember[];
   /** Interval calibration (formatVersion 2; absent in format 1 or when intervals are off). */
   calibration?: Calibration;
@@ -194,8 +198,15 @@ export class ModelBundle {
     public calibration: Calibration | null = null,
     /** What the training rows looked like (drift monitoring); null in bundles saved before it existed. */
     public reference: ReferenceProfile | null = null,
+    /**
+     * Added to the members' weighted output in target space before the inverse transform
+     * (bias-correction.ts: chosen on held-out training rows to minimise MAPE); 0 = none.
+     */
+    readonly outputOffset: number = 0,
   ) {
     if (members.length === 0) throw new AppError('MODEL_INVALID', 'a model bundle needs at least one member');
+    if (!Number.isFinite(outputOffset))
+      throw new AppError('MODEL_INVALID', `a model bundle's output offset must be finite, got ${outputOffset}`);
   }
 
   /**
@@ -220,6 +231,8 @@ export class ModelBundle {
       const z = m.estimator.predict(m.features.transform(frame, stats));
       for (let i = 0; i < out.length; i++) out[i] += m.weight * z[i];
     }
+    const b = this.outputOffset;
+    if (b !== 0) for (let i = 0; i < out.length; i++) out[i] += b;
     return inverseTarget(this.targetTransform, out);
   }
 
@@ -245,7 +258,11 @@ export class ModelBundle {
       formatVersion: BUNDLE_FORMAT_VERSION,
       ...this.metadata,
       inputSchema: this.inputSchema,
-      target: { column: this.inputSchema.target, transform: this.targetTransform },
+      target: {
+        column: this.inputSchema.target,
+        transform: this.targetTransform,
+        ...(this.outputOffset !== 0 ? { offset: this.outputOffset } : {}),
+      },
       members: this.members.map((m) => ({
         weight: m.weight,
         algo: m.algo,
@@ -336,6 +353,7 @@ export class ModelBundle {
       { createdAt, algo, training, params, metrics, carpriceVersion },
       calibration,
       reference,
+      s.target.offset ?? 0,
     );
     try {
       const inp = s.inputSchema;

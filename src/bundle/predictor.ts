@@ -76,6 +76,8 @@ export class Predictor {
   private readonly members: CompiledMember[];
   private readonly weights: Float64Array;
   private readonly logTarget: boolean;
+  /** The bundle's output offset (bias-correction.ts), added after the members' weighted sum. */
+  private readonly offset: number;
   private explainers: MemberExplainer[] | undefined;
 
   constructor(
@@ -89,6 +91,7 @@ export class Predictor {
     this.members = bundle.members.map((m) => new CompiledMember(m, this.layout));
     this.weights = Float64Array.from(bundle.members, (m) => m.weight);
     this.logTarget = bundle.targetTransform === 'log1p';
+    this.offset = bundle.outputOffset;
   }
 
   /** True when explainOne works (tree members of bundles before format 2 lack node covers). */
@@ -111,6 +114,8 @@ export class Predictor {
     let base = 0;
     // score() left every member's row in place: explain each from it
     for (let m = 0; m < this.members.length; m++) base += this.explainers[m].explain(this.weights[m], into);
+    // the output offset belongs to no feature: it is part of the base
+    if (this.offset !== 0) base += this.offset;
     const inv = this.logTarget ? Math.expm1 : (v: number) => v;
     const price = inv(z);
     const cal = this.bundle.calibration;
@@ -153,7 +158,7 @@ export class Predictor {
     return out;
   }
 
-  /** The blended output in target space for the record last read into num/cat. */
+  /** The blended output in target space, offset included, for the record last read into num/cat. */
   private score(unknown: string[] | null): number {
     let z = 0;
     for (let m = 0; m < this.members.length; m++) {
@@ -161,7 +166,8 @@ export class Predictor {
       cm.rows.run(this.num, this.cat, unknown);
       z += this.weights[m] * cm.evaluate();
     }
-    return z;
+    // as bundle.predictFrame: the offset after the weighted sum (and not at all when 0)
+    return this.offset === 0 ? z : z + this.offset;
   }
 }
 

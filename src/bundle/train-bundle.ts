@@ -8,13 +8,14 @@ import { Rng } from '../core/rng.js';
 import { takeValues, type Frame } from '../data/frame.js';
 import type { ListingSchema } from '../data/listing-schema.js';
 import { FeaturePipeline, type FeatureConfig } from '../features/feature-pipeline.js';
-import { forwardTarget, type TargetTransformName } from '../features/target-transform.js';
+import { forwardTarget, inverseTarget, type TargetTransformName } from '../features/target-transform.js';
 import type { DerivedName } from '../features/derived-features.js';
 import { familyOf, type Family } from '../ml/algorithms.js';
 import { fitEstimators, fitJob, type FitJob } from '../ml/parallel-fit.js';
 import type { Regressor } from '../ml/estimator.js';
 import { takeRows, type Matrix } from '../ml/matrix.js';
 import { calibrate, type Calibration } from './calibration.js';
+import { mapeOffset, type BiasCorrection } from './bias-correction.js';
 import { TreeEnsemble } from '../ml/tree/tree-ensemble.js';
 import { nodeCovers } from '../ml/tree/tree-shap.js';
 import { ModelBundle, type BundleMember, type BundleMetadata, type InputSchema } from './model-bundle.js';
@@ -58,6 +59,12 @@ export interface TrainBundleOptions {
    * once on the other 85% (a two-member blend does anyway, to choose its weight).
    */
   intervalLevel?: number;
+  /**
+   * 'mape': add to the output the offset that minimises MAPE on the held-out 15% (members
+   * fitted on the other 85%; bias-correction.ts), saved in the bundle; 'none' or absent:
+   * no offset. Like intervals, a single model then also fits once on the 85%.
+   */
+  biasCorrection?: BiasCorrection;
   /**
    * Record the training covers of tree members' nodes (how many training rows reached each
    * node), which TreeSHAP explanations need. Default true; cross-validation folds skip it.
@@ -225,7 +232,7 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
     return f.X;
   };
   const finalJobs = names.map((a) => job(a, matrixOf(a), z, w));
-  if (names.length !== 2 && !(o.intervalLevel && o.intervalLevel > 0))
+  if (names.length !== 2 && !(o.intervalLevel && o.intervalLevel > 0) && o.biasCorrection !== 'mape')
     return { names, val: null, valJobs: [], finalJobs };
   const n = z.length;
   const perm = new Rng(o.seed + 1).permutation(n);
@@ -244,19 +251,28 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
   return { names, val: { rows: val, z: takeValues(z, val) }, valJobs, finalJobs };
 }
 
+/** What the held-out rows decide: blend weights, the output offset and the interval calibration. */
+interface HeldOutChoice {
+  weights: number[];
+  calibration: Calibration | null;
+  offset: number;
+}
+
 /**
  * Blend weights: equal for one member or more than two; for two, the weight w of the first
  * (w * a + (1 - w) * b in target space) on a grid of 0.05 steps by the squared error on the
- * validation rows. With `intervalLevel`, the interval calibration from the validation
- * residuals of the weighted prediction.
+ * validation rows. With bias correction 'mape', the output offset minimising the MAPE of
+ * the weighted prediction on those rows (bias-correction.ts). With `intervalLevel`, the
+ * interval calibration from the validation residuals of the weighted, offset prediction.
  */
 function chooseWeights(
   plan: FitPlan,
   valModels: readonly Regressor[],
-  intervalLevel?: number,
-): { weights: number[]; calibration: Calibration | null } {
+  o: Pick<TrainBundleOptions, 'intervalLevel' | 'biasCorrection'>,
+  transform: TargetTransformName,
+): HeldOutChoice {
   let blend = plan.names.map(() => 1 / plan.names.length);
-  if (!plan.val) return { weights: blend, calibration: null };
+  if (!plan.val) return { weights: blend, calibration: null, offset: 0 };
   const { rows, z } = plan.val;
   const preds = valModels.map((m, i) => m.predict(takeRows(plan.finalJobs[i].X, rows)));
   if (preds.length === 2) {
@@ -270,12 +286,17 @@ function chooseWeights(
       if (e < best) [best, blend] = [e, [wk, 1 - wk]];
     }
   }
-  if (!(intervalLevel && intervalLevel > 0)) return { weights: blend, calibration: null };
   const zHat = new Float64Array(z.length);
   preds.forEach((p, m) => {
     for (let i = 0; i < zHat.length; i++) zHat[i] += blend[m] * p[i];
   });
-  return { weights: blend, calibration: calibrate(z, zHat, intervalLevel) };
+  // the weight stays the squared-error choice: choosing it by held-out MAPE as well (with
+  // the offset at each weight) was worse on every figure (5-fold CV on the training split
+  // 12.30% vs 12.28%, split R² 0.929): 887 rows are too few to pick two numbers by MAPE
+  const offset = o.biasCorrection === 'mape' ? mapeOffset(transform, inverseTarget(transform, z), zHat) : 0;
+  if (!(o.intervalLevel && o.intervalLevel > 0)) return { weights: blend, calibration: null, offset };
+  if (offset !== 0) for (let i = 0; i < zHat.length; i++) zHat[i] += offset;
+  return { weights: blend, calibration: calibrate(z, zHat, o.intervalLevel), offset };
 }
 
 /** The trees of a tree-ensemble estimator (gbdt, forest, tree), else null. */
@@ -288,7 +309,7 @@ function assemble(
   prep: PreparedFeatures,
   o: TrainBundleOptions,
   plan: FitPlan,
-  { weights, calibration }: { weights: number[]; calibration: Calibration | null },
+  { weights, calibration, offset }: HeldOutChoice,
   finals: readonly (Regressor | null)[],
 ): ModelBundle {
   const members: BundleMember[] = [];
@@ -312,6 +333,8 @@ function assemble(
     members,
     { ...o.metadata, algo: o.algo, metrics: o.metadata.metrics ?? {} },
     calibration,
+    null,
+    offset,
   );
 }
 
@@ -333,7 +356,8 @@ export function fitPrepared(prep: PreparedFeatures, o: TrainBundleOptions): Mode
   const chosen = chooseWeights(
     plan,
     plan.valJobs.map((j) => fit(j, ' (on 85% of the rows, to weigh the blend)')),
-    o.intervalLevel,
+    o,
+    prep.transform,
   );
   return assemble(
     prep,
@@ -469,7 +493,7 @@ export async function fitPreparedBatch(
       it.prep,
       it.options,
       plan,
-      chooseWeights(plan, models.slice(0, nVal), it.options.intervalLevel),
+      chooseWeights(plan, models.slice(0, nVal), it.options, it.prep.transform),
       models.slice(nVal),
     );
   });

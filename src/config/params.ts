@@ -170,6 +170,12 @@ const paramsSchema = v.object({
      * 15% of the training rows, stored in the bundle); 0 = no intervals.
      */
     interval_level: v.optional(v.number({ min: 0, max: 1, exclusiveMax: true }), 0.9),
+    /**
+     * 'mape': shift the model output by the amount that minimises MAPE on the held-out 15%
+     * of the training rows (for the log target: prices times a factor c near 0.98), saved in
+     * the bundle; 'none': the plain back-transform.
+     */
+    bias_correction: v.optional(v.oneOf(['mape', 'none'] as const), 'mape'),
     /** Hyper-parameters per algorithm name (validated by the estimator that uses them). */
     params: modelParams,
   }),

@@ -83,6 +83,12 @@ export interface CvSpecResult extends CrossValidateResult {
    * matrices and the same test matrices on every fold, so the same predictions (not fitted again).
    */
   sameAs?: string;
+  /**
+   * Fits of this model that stopped at their iteration limit without converging (fold,
+   * member algorithm, how the solver ended), e.g. a coordinate-descent lasso at max_iter;
+   * absent when every fit converged.
+   */
+  notConverged?: Array<{ fold: number; algo: string; info: Record<string, number | string | boolean> }>;
 }
 
 export interface SharedCrossValidationOptions {
@@ -143,7 +149,10 @@ export class SharedCrossValidation {
   /** Fitted models by content key, shared across runs. */
   private readonly models = new Map<string, Regressor>();
   /** Fold metrics of a model by its content signature (per fold), with the first model's label. */
-  private readonly results = new Map<string, { label: string; metrics?: RegressionMetrics }>();
+  private readonly results = new Map<
+    string,
+    { label: string; metrics?: RegressionMetrics; notConverged?: CvSpecResult['notConverged'] }
+  >();
 
   constructor(o: SharedCrossValidationOptions) {
     this.o = o;
@@ -172,6 +181,7 @@ export class SharedCrossValidation {
       `${j.algo}|${JSON.stringify(Object.entries(j.params).sort())}|${printOf(j.X)}|${printOf(j.y)}|${printOf(j.sampleWeight)}`;
     const perSpec = specs.map(() => ({
       folds: [] as RegressionMetrics[],
+      notConverged: [] as NonNullable<CvSpecResult['notConverged']>,
       seconds: 0,
       hits: new Set<string>(),
       fresh: false,
@@ -237,6 +247,7 @@ export class SharedCrossValidation {
           names.map((a) => [a, s.params.model_trainer.params[a] ?? {}]),
           s.algo === 'blend' ? (s.params.model_trainer.params.blend ?? {}) : {},
           prep.transform,
+          s.params.model_trainer.bias_correction,
           printOf(prep.z),
           printOf(prep.weights),
           names.map((a) => [printOf(prep.families[familyOf(a)]!.X), testPrint(prep.families[familyOf(a)])]),
@@ -244,6 +255,7 @@ export class SharedCrossValidation {
         const known = this.results.get(signature);
         if (known) {
           perSpec[i].hits.add(known.label);
+          perSpec[i].notConverged.push(...(known.notConverged ?? []));
           if (known.metrics) perSpec[i].folds[f] = known.metrics;
           else later.push({ spec: i, fold: f, signature });
           return;
@@ -263,7 +275,11 @@ export class SharedCrossValidation {
     });
     owners.forEach((ow, k) => {
       const m = regressionMetrics(takeValues(v.y!, this.parts[ow.fold].test), bundles[k].predictFrame(ow.test));
-      this.results.set(ow.signature, { label: specs[ow.spec].label, metrics: m });
+      const notConverged = bundles[k].members
+        .filter((x) => x.estimator.fitInfo?.converged === false)
+        .map((x) => ({ fold: ow.fold, algo: x.algo, info: x.estimator.fitInfo! }));
+      this.results.set(ow.signature, { label: specs[ow.spec].label, metrics: m, notConverged });
+      perSpec[ow.spec].notConverged.push(...notConverged);
       perSpec[ow.spec].folds[ow.fold] = m;
       perSpec[ow.spec].seconds += seconds[k];
     });
@@ -273,7 +289,15 @@ export class SharedCrossValidation {
       const ps = perSpec[i];
       const { mean, std } = summarise(ps.folds);
       const sameAs = !ps.fresh && ps.hits.size === 1 ? [...ps.hits][0] : undefined;
-      return { label: s.label, folds: ps.folds, mean, std, seconds: ps.seconds, ...(sameAs ? { sameAs } : {}) };
+      return {
+        label: s.label,
+        folds: ps.folds,
+        mean,
+        std,
+        seconds: ps.seconds,
+        ...(sameAs ? { sameAs } : {}),
+        ...(ps.notConverged.length ? { notConverged: ps.notConverged.sort((a, b) => a.fold - b.fold) } : {}),
+      };
     });
   }
 }

@@ -21,7 +21,18 @@ export interface ModelCard {
     members: Array<{ algo: string; weight: number; features: number }>;
   };
   training: { rows: number; dataHash: string; source: string; createdAt: string };
-  features: { numeric: string[]; categorical: string[]; optionalNumeric: string[]; required: string[] };
+  features: {
+    numeric: string[];
+    categorical: string[];
+    optionalNumeric: string[];
+    required: string[];
+    /** Features computed from the inputs (car_age, log_odometer, ...). */
+    derived: string[];
+    /** Inputs read only to derive features, not used as features themselves. */
+    excluded: string[];
+    /** Target transform and the output offset (bias correction) the prices go through. */
+    target: { column: string; transform: string; offset: number };
+  };
   metrics: {
     test: Record<string, number>;
     testRows: number;
@@ -93,6 +104,9 @@ export function buildModelCard(o: {
       categorical: [...b.inputSchema.categorical],
       optionalNumeric: [...b.inputSchema.optionalNumeric],
       required: [...b.inputSchema.required],
+      derived: [...new Set(b.members.flatMap((m) => [...m.features.config.derived]))],
+      excluded: [...new Set(b.members.flatMap((m) => [...(m.features.config.exclude ?? [])]))],
+      target: { column: b.inputSchema.target, transform: b.targetTransform, offset: b.outputOffset },
     },
     metrics: { test: r.metrics, testRows: r.data.rows, testDataHash: r.data.dataHash, slices: r.slices.slices },
     tests: {
@@ -139,6 +153,8 @@ export function buildModelCard(o: {
     '## Features',
     '',
     `Required: ${json.features.required.join(', ')}. Used when present: ${json.features.optionalNumeric.join(', ') || 'none'}.`,
+    `Derived: ${json.features.derived.join(', ') || 'none'}. Read only to derive features: ${json.features.excluded.join(', ') || 'none'}.`,
+    `Target: ${json.features.target.transform} of ${json.features.target.column}${json.features.target.offset ? `, output offset ${json.features.target.offset.toFixed(5)} (MAPE bias correction: ${json.features.target.transform === 'log1p' ? `1 + price x ${Math.exp(json.features.target.offset).toFixed(4)}` : `price ${json.features.target.offset > 0 ? '+' : '-'} ${Math.abs(json.features.target.offset).toFixed(0)}`})` : ''}.`,
     '',
     '## Metrics',
     '',

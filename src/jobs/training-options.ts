@@ -15,7 +15,10 @@ import { algorithmInfo } from '../ml/algorithm-catalog.js';
 export function trainingOptions(
   params: Params,
   algo: string,
-): Pick<TrainBundleOptions, 'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'intervalLevel'> {
+): Pick<
+  TrainBundleOptions,
+  'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'intervalLevel' | 'biasCorrection'
+> {
   return {
     algo,
     algoParams: params.model_trainer.params,
@@ -23,6 +26,7 @@ export function trainingOptions(
     seed: params.base.random_state,
     priceWeightPower: params.model_trainer.price_weight_power,
     intervalLevel: params.model_trainer.interval_level,
+    biasCorrection: params.model_trainer.bias_correction,
   };
 }
 

@@ -35,6 +35,11 @@ export interface Regressor {
   toJSON(): SavedEstimator;
   /** Hyper-parameters in effect (for logging). */
   params(): Record<string, number | string | boolean>;
+  /**
+   * How the fit ended, for iterative solvers (coordinate descent: n_iter, converged,
+   * stopped_by, dual_gap); a model that did not converge says so here.
+   */
+  readonly fitInfo?: Record<string, number | string | boolean>;
   /** Optional per-feature importance (name -> value). */
   featureImportance?(type?: 'gain' | 'split'): Record<string, number>;
   /**

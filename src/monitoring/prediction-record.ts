@@ -30,6 +30,12 @@ export interface ObservedPrediction {
   /** The request id echoed in the `x-request-id` response header. */
   requestId: string;
   listings: readonly ListingInput[];
+  /**
+   * The same listings as a JSON array, when serving has it at hand for free (built from the
+   * request body it received): what the shadow challenger's thread is handed. Absent: made
+   * with JSON.stringify when needed.
+   */
+  listingsJson?: string;
   rows: readonly ObservedRow[];
   model: ObservedModel;
   /** Milliseconds from the request's arrival to the computed answer. */

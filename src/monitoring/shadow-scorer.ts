@@ -2,26 +2,30 @@
  * Shadow scoring: every logged request is also priced by a challenger model, on its own
  * worker thread (shadow-worker.ts), after the champion's answer has gone out; the
  * challenger's prices go to the prediction log under the same request id (role
- * `challenger`). What the serving thread does per request is bounded and small: queue the
- * request, and post the queued requests to the thread in one message every few
- * milliseconds (or at 64 listings). The thread writes its rows to the log's writer thread
- * itself, through a port of their own (`logPort`), and answers here with counts only: the
- * listings cross to the challenger once and its rows never pass through this thread.
+ * `challenger`). What the serving thread does per request is small and fixed: copy the
+ * request's id, route, time and listings (the JSON text it received) into a ring shared with
+ * the thread (shadow-ring.ts). No message, timer or wake-up per request or batch: the thread
+ * looks at the ring every `pollMs` on its own clock, writes its rows to the log's writer
+ * thread itself, through a port of their own (`logPort`), and answers here with counts
+ * only, once per batch it took.
  *
  * Failure design (a challenger never affects a response):
- * - queue full (the challenger is slower than the traffic): listings are not shadow-scored,
- *   counted as dropped (queue_full);
- * - no answer within `timeoutMs` (a challenger stuck in a loop): the thread is terminated
- *   and restarted with the same model; its pending listings are counted (timeout);
+ * - ring full, or more than `queueSize` listings waiting (the challenger is slower than the
+ *   traffic): listings are not shadow-scored, counted as dropped (queue_full);
+ * - listings waiting and no answer for `timeoutMs` (a challenger stuck in a loop): the thread
+ *   is terminated and restarted with the same model; its pending listings are counted
+ *   (timeout); a watchdog timer, armed only while listings wait, checks every timeoutMs/4;
  * - the thread crashes: restarted after a pause that doubles up to 30 s, pending listings
- *   counted (worker_crash); a challenger that fails on a listing is logged with its error;
+ *   counted (worker_crash), as are requests during the pause; a challenger that fails on a
+ *   listing is logged with its error;
  * - no challenger loaded (yet, or it failed to load): counted (no_model).
  */
 import { Worker, type MessagePort } from 'node:worker_threads';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { MonitoringMetrics } from './monitoring-metrics.js';
 import type { ObservedPrediction } from './prediction-record.js';
-import type { ShadowItem, ShadowLogDrops, ShadowModelInfo, ShadowReply, ShadowRequest } from './shadow-worker.js';
+import type { ShadowLogDrops, ShadowModelInfo, ShadowReply, ShadowRequest, ShadowWorkerData } from './shadow-worker.js';
+import { createShadowRing, ShadowRingWriter } from './shadow-ring.js';
 
 /** Where the challenger's rows go: a fresh port to the log's writer thread (null when it is down). */
 export interface ShadowLogLink {
@@ -38,10 +42,10 @@ export interface ShadowScorerOptions {
   log: ShadowLogLink;
   /** Most listings waiting for the challenger (default 1,000). */
   queueSize?: number;
-  /** A batch unanswered this long restarts the thread (default 5,000 ms). */
+  /** Listings waiting this long with no answer from the thread restart it (default 5,000 ms). */
   timeoutMs?: number;
-  /** Longest a request waits here before its batch is posted (default 5 ms). */
-  batchMs?: number;
+  /** How often the thread looks for new requests (default 20 ms). */
+  pollMs?: number;
   metrics?: MonitoringMetrics;
   logger?: Logger;
   /** The worker script (tests substitute a misbehaving one); default shadow-worker.js. */
@@ -50,8 +54,8 @@ export interface ShadowScorerOptions {
 
 type DropReason = 'queue_full' | 'timeout' | 'worker_crash' | 'no_model';
 
-/** Listings per message to the thread, at most (a full batch goes at once). */
-const BATCH_LISTINGS = 64;
+/** Bytes of ring per listing of `queueSize` (a listing's JSON is ~250 bytes; long texts more). */
+const RING_BYTES_PER_LISTING = 2048;
 
 export interface ShadowStats {
   scored: number;
@@ -63,15 +67,14 @@ export interface ShadowStats {
 
 export class ShadowScorer {
   private worker: Worker | undefined;
+  private ring: ShadowRingWriter | undefined;
   private model: { bundle: unknown; info: ShadowModelInfo } | undefined;
   private ready = false;
-  private queue: ShadowItem[] = [];
-  private queuedListings = 0;
-  private readonly sent = new Map<number, { listings: number; timer: NodeJS.Timeout }>();
-  private sentListings = 0;
-  private nextId = 1;
-  private immediate: NodeJS.Immediate | undefined;
-  private batchTimer: NodeJS.Timeout | undefined;
+  /** Listings in the current thread's ring or being scored there, not yet answered for. */
+  private pending = 0;
+  /** When the thread last showed progress (an answer, its model ready, the first listing waiting). */
+  private lastProgress = 0;
+  private watchdog: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private backoffMs = 500;
   private closed = false;
@@ -85,28 +88,34 @@ export class ShadowScorer {
   private readonly log: Logger;
   private readonly queueSize: number;
   private readonly timeoutMs: number;
-  private readonly batchMs: number;
+  private readonly pollMs: number;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly o: ShadowScorerOptions) {
     this.log = o.logger ?? silentLogger;
     this.queueSize = o.queueSize ?? 1000;
     this.timeoutMs = o.timeoutMs ?? 5000;
-    this.batchMs = o.batchMs ?? 5;
+    this.pollMs = o.pollMs ?? 20;
   }
 
   /** Load (or replace) the challenger: a saved bundle (ModelBundle.toJSON()) and who it is. */
   setModel(bundle: unknown, info: ShadowModelInfo): void {
     this.model = { bundle, info };
     this.ready = false;
-    if (!this.worker) this.spawn();
-    else this.worker.postMessage({ type: 'model', bundle, info } satisfies ShadowRequest);
+    if (!this.worker) {
+      if (!this.restartTimer) this.spawn();
+    } else this.worker.postMessage({ type: 'model', bundle, info } satisfies ShadowRequest);
   }
 
   private spawn(): void {
     if (this.closed || !this.model) return;
-    const w = new Worker(this.o.workerUrl ?? new URL('./shadow-worker.js', import.meta.url));
+    const ring = createShadowRing(Math.max(1 << 18, this.queueSize * RING_BYTES_PER_LISTING));
+    const w = new Worker(this.o.workerUrl ?? new URL('./shadow-worker.js', import.meta.url), {
+      workerData: { ring, pollMs: this.pollMs } satisfies ShadowWorkerData,
+    });
     this.worker = w;
+    this.ring = new ShadowRingWriter(ring);
+    this.pending = 0;
     w.on('message', (m: ShadowReply) => this.onReply(w, m));
     w.on('error', (e) => this.log.error({ err: e.message }, 'shadow challenger thread crashed'));
     w.on('exit', () => this.onExit(w));
@@ -144,7 +153,8 @@ export class ShadowScorer {
       this.stats_.model = m.info;
       this.backoffMs = 500;
       this.log.info({ model: m.info.name, version: m.info.version }, 'shadow challenger ready');
-      this.schedule();
+      this.lastProgress = performance.now();
+      this.arm();
     } else if (m.type === 'model-failed') {
       this.ready = false;
       this.stats_.model = null;
@@ -153,11 +163,8 @@ export class ShadowScorer {
         'shadow challenger failed to load',
       );
     } else if (m.type === 'scored') {
-      const batch = this.sent.get(m.id);
-      if (!batch) return;
-      clearTimeout(batch.timer);
-      this.sent.delete(m.id);
-      this.sentListings -= batch.listings;
+      this.pending = Math.max(0, this.pending - m.listings);
+      this.lastProgress = performance.now();
       this.stats_.scored += m.ok;
       this.stats_.failed += m.failed;
       this.o.metrics?.shadowScored.inc({ outcome: 'ok' }, m.ok);
@@ -167,7 +174,6 @@ export class ShadowScorer {
       } catch (e) {
         this.log.warn({ err: (e as Error).message }, 'shadow rows could not be counted');
       }
-      this.schedule();
       this.wake();
     }
   }
@@ -175,8 +181,9 @@ export class ShadowScorer {
   private onExit(w: Worker): void {
     if (w !== this.worker) return;
     this.worker = undefined;
+    this.ring = undefined;
     this.ready = false;
-    this.failSent('worker_crash');
+    this.failPending('worker_crash');
     if (this.closed) return;
     this.stats_.restarts++;
     this.o.metrics?.shadowRestarts.inc();
@@ -190,17 +197,15 @@ export class ShadowScorer {
     this.restartTimer.unref();
   }
 
-  private failSent(reason: DropReason): void {
-    for (const [, b] of this.sent) {
-      clearTimeout(b.timer);
-      this.drop(reason, b.listings);
-    }
-    this.sent.clear();
-    this.sentListings = 0;
+  /** The listings the current thread holds are lost (it died or was stopped). */
+  private failPending(reason: DropReason): void {
+    this.drop(reason, this.pending);
+    this.pending = 0;
     this.wake();
   }
 
   private drop(reason: DropReason, n: number): void {
+    if (n <= 0) return;
     this.stats_.dropped[reason] += n;
     this.o.metrics?.shadowDropped.inc({ reason }, n);
   }
@@ -208,59 +213,41 @@ export class ShadowScorer {
   /** Queue a priced request for the challenger; never blocks or throws. */
   submit(e: ObservedPrediction, ts: number): void {
     const n = e.listings.length;
-    if (this.closed || !this.model) {
-      this.drop('no_model', n);
-      return;
-    }
-    if (this.queuedListings + this.sentListings + n > this.queueSize) {
-      this.drop('queue_full', n);
-      return;
-    }
-    this.queue.push({ requestId: e.requestId, route: e.route, ts, listings: e.listings });
-    this.queuedListings += n;
-    this.schedule();
+    if (this.closed || !this.model) return this.drop('no_model', n);
+    const ring = this.ring;
+    if (!ring) return this.drop('worker_crash', n); // the thread is restarting
+    if (this.pending + n > this.queueSize) return this.drop('queue_full', n);
+    const json = e.listingsJson ?? JSON.stringify(e.listings);
+    if (!ring.append(e.requestId, e.route, ts, n, json)) return this.drop('queue_full', n);
+    if (this.pending === 0) {
+      this.lastProgress = performance.now();
+      this.pending = n;
+      this.arm();
+    } else this.pending += n;
   }
 
-  /** Post the queue after this event-loop turn when it holds a full batch, else within batchMs. */
-  private schedule(): void {
-    if (!this.ready || this.queue.length === 0 || this.immediate) return;
-    if (this.queuedListings >= BATCH_LISTINGS || this.batchMs <= 0) {
-      if (this.batchTimer) clearTimeout(this.batchTimer);
-      this.batchTimer = undefined;
-      this.immediate = setImmediate(() => {
-        this.immediate = undefined;
-        this.send();
-      });
-    } else if (!this.batchTimer) {
-      this.batchTimer = setTimeout(() => {
-        this.batchTimer = undefined;
-        this.send();
-      }, this.batchMs);
-      this.batchTimer.unref();
-    }
-  }
-
-  private send(): void {
-    const w = this.worker;
-    if (!w || !this.ready || this.queue.length === 0) return;
-    const items = this.queue;
-    const listings = this.queuedListings;
-    this.queue = [];
-    this.queuedListings = 0;
-    this.sentListings += listings;
-    const id = this.nextId++;
-    const timer = setTimeout(() => this.onTimeout(w), this.timeoutMs);
-    timer.unref();
-    this.sent.set(id, { listings, timer });
-    w.postMessage({ type: 'score', id, items } satisfies ShadowRequest);
+  /** Check on the thread while listings wait for it (a stuck challenger is restarted). */
+  private arm(): void {
+    if (this.watchdog || !this.ready || this.pending === 0 || this.closed) return;
+    const every = Math.max(10, Math.min(1000, this.timeoutMs / 4));
+    const check = () => {
+      this.watchdog = undefined;
+      const w = this.worker;
+      if (!w || !this.ready || this.pending === 0) return;
+      if (performance.now() - this.lastProgress > this.timeoutMs) this.onTimeout(w);
+      else this.arm();
+    };
+    this.watchdog = setTimeout(check, every);
+    this.watchdog.unref();
   }
 
   private onTimeout(w: Worker): void {
     if (w !== this.worker) return;
     this.log.warn({ timeoutMs: this.timeoutMs }, 'shadow challenger did not answer in time; restarting its thread');
     this.worker = undefined;
+    this.ring = undefined;
     this.ready = false;
-    this.failSent('timeout');
+    this.failPending('timeout');
     this.stats_.restarts++;
     this.o.metrics?.shadowRestarts.inc();
     void w.terminate();
@@ -268,12 +255,12 @@ export class ShadowScorer {
   }
 
   private wake(): void {
-    if (this.queue.length === 0 && this.sent.size === 0) for (const f of this.idleWaiters.splice(0)) f();
+    if (this.pending === 0) for (const f of this.idleWaiters.splice(0)) f();
   }
 
-  /** Resolves once nothing is queued or being scored (tests, shutdown). */
+  /** Resolves once nothing is waiting for or being scored by the challenger (tests, shutdown). */
   idle(): Promise<void> {
-    if (this.queue.length === 0 && this.sent.size === 0) return Promise.resolve();
+    if (this.pending === 0) return Promise.resolve();
     return new Promise((res) => this.idleWaiters.push(res));
   }
 
@@ -281,17 +268,15 @@ export class ShadowScorer {
     return { ...this.stats_, dropped: { ...this.stats_.dropped } };
   }
 
-  /** Stop the thread (what is still queued is not scored). */
+  /** Stop the thread (what is still waiting is not scored). */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.immediate) clearImmediate(this.immediate);
-    if (this.batchTimer) clearTimeout(this.batchTimer);
+    if (this.watchdog) clearTimeout(this.watchdog);
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const w = this.worker;
     this.worker = undefined;
-    for (const [, b] of this.sent) clearTimeout(b.timer);
-    this.sent.clear();
-    this.queue = [];
+    this.ring = undefined;
+    this.pending = 0;
     this.wake();
     if (w) await w.terminate();
   }

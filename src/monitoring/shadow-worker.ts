@@ -1,38 +1,40 @@
 /**
  * The shadow challenger's thread: holds the challenger bundle, prices the requests the
- * serving thread forwards, and writes the challenger's log rows straight to the prediction
- * log's writer thread through a MessagePort of their own, so a request's listings cross a
- * thread boundary once on the way here and the rows never come back through the thread that
- * answers requests. A slow or failing challenger costs this thread, never the serving one.
+ * serving thread appends to the shared ring (shadow-ring.ts), looked at every `pollMs`, and
+ * writes the challenger's log rows straight to the prediction log's writer thread through a
+ * MessagePort of their own. Per request, the serving thread only copies the JSON it received
+ * into the ring: no message, no clone, no wake-up of this thread; the rows never come back
+ * through the thread that answers requests. A slow or failing challenger costs this thread,
+ * never the serving one.
  *
- * Messages in: `model` (a saved bundle and who it is), `log` (the port to the writer and how
- * many rows may wait there; null when the writer is down), `score` (requests: id, route,
- * time, listings). Out: `model-ready` / `model-failed`, and per `score` batch a small
- * `scored` (counts only: priced, failed, rows handed to the writer, rows dropped and why).
+ * workerData: the ring and the poll interval. Messages in: `model` (a saved bundle and who
+ * it is), `log` (the port to the writer and how many rows may wait there; null when the
+ * writer is down). Out: `model-ready` / `model-failed`, and after each batch taken from the
+ * ring a small `scored` (counts only: listings taken, priced, failed, rows handed to the
+ * writer, rows dropped and why).
  */
-import { parentPort, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ModelBundle } from '../bundle/model-bundle.js';
 import type { Predictor } from '../bundle/predictor.js';
 import { listingIdOf, type ListingInput, type PredictionRecord } from './prediction-record.js';
+import { ShadowRingReader, type RingItem } from './shadow-ring.js';
 
 export interface ShadowModelInfo {
   name: string;
   version: string | null;
 }
 
-/** One priced request, as the serving thread forwards it. */
-export interface ShadowItem {
-  requestId: string;
-  route: string;
-  /** When the champion priced it (ms since the epoch): the log rows' timestamp. */
-  ts: number;
-  listings: readonly ListingInput[];
+/** What the thread starts with. */
+export interface ShadowWorkerData {
+  /** The ring the serving thread appends requests to (shadow-ring.ts). */
+  ring: SharedArrayBuffer;
+  /** Milliseconds between looks at the ring. */
+  pollMs: number;
 }
 
 export type ShadowRequest =
   | { type: 'model'; bundle: unknown; info: ShadowModelInfo }
-  | { type: 'log'; port: MessagePort | null; epoch: number; capacity: number }
-  | { type: 'score'; id: number; items: ShadowItem[] };
+  | { type: 'log'; port: MessagePort | null; epoch: number; capacity: number };
 
 /** Rows the thread could not hand to the writer: too many already waiting there, or no writer. */
 export interface ShadowLogDrops {
@@ -45,7 +47,8 @@ export type ShadowReply =
   | { type: 'model-failed'; info: ShadowModelInfo; message: string }
   | {
       type: 'scored';
-      id: number;
+      /** Listings taken from the ring (as the serving thread counted them). */
+      listings: number;
       /** Listings priced, and listings the challenger failed on (logged with the error). */
       ok: number;
       failed: number;
@@ -70,8 +73,7 @@ let waiting = 0;
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-function record(item: ShadowItem, i: number, latencyMs: number, model: ShadowModelInfo | null): PredictionRecord {
-  const l = item.listings[i];
+function record(item: RingItem, l: ListingInput, i: number, model: ShadowModelInfo | null): PredictionRecord {
   const base = {
     ts: item.ts,
     requestId: item.requestId,
@@ -81,7 +83,7 @@ function record(item: ShadowItem, i: number, latencyMs: number, model: ShadowMod
     role: 'challenger' as const,
     modelName: model?.name ?? 'challenger',
     modelVersion: model?.version ?? null,
-    latencyMs,
+    latencyMs: 0,
     inputs: l,
   };
   const failed = (error: string): PredictionRecord => ({
@@ -126,37 +128,45 @@ function attach(p: MessagePort | null, e: number, cap: number): void {
   });
 }
 
-port.on('message', (m: ShadowRequest) => {
-  if (m.type === 'model') {
-    try {
-      predictor = ModelBundle.fromJSON(
-        m.bundle,
-        `challenger ${m.info.name} v${m.info.version ?? '-'}`,
-      ).compilePredictor();
-      info = m.info;
-      port.postMessage({ type: 'model-ready', info: m.info } satisfies ShadowReply);
-    } catch (e) {
-      port.postMessage({ type: 'model-failed', info: m.info, message: (e as Error).message } satisfies ShadowReply);
-    }
-    return;
+const data = workerData as ShadowWorkerData;
+const ring = new ShadowRingReader(data.ring);
+
+/** The listings of a request: the JSON array the serving thread wrote. */
+function listingsOf(item: RingItem): ListingInput[] | string {
+  try {
+    const v: unknown = JSON.parse(item.json);
+    if (Array.isArray(v) && v.every((l) => typeof l === 'object' && l !== null && !Array.isArray(l)))
+      return v as ListingInput[];
+    return "the request's listings are not an array of objects";
+  } catch (e) {
+    return `the request's listings are not JSON: ${(e as Error).message}`;
   }
-  if (m.type === 'log') {
-    attach(m.port, m.epoch, m.capacity);
-    return;
-  }
+}
+
+/** Price what the ring holds, hand the rows to the writer, report the counts. */
+function poll(): void {
+  if (!predictor) return; // requests wait in the ring until a model is loaded
+  const items = ring.take();
+  if (items.length === 0) return;
   const t0 = performance.now();
   let n = 0;
-  for (const it of m.items) n += it.listings.length;
-  const rows: PredictionRecord[] = [];
   let failed = 0;
-  for (const it of m.items)
-    for (let i = 0; i < it.listings.length; i++) {
+  const rows: PredictionRecord[] = [];
+  for (const it of items) {
+    n += it.listings;
+    const listings = listingsOf(it);
+    if (typeof listings === 'string') {
+      failed += it.listings;
+      continue;
+    }
+    for (let i = 0; i < listings.length; i++) {
       const t = performance.now();
-      const r = record(it, i, 0, info);
+      const r = record(it, listings[i], i, info);
       r.latencyMs = performance.now() - t;
       if (r.error !== null) failed++;
       rows.push(r);
     }
+  }
   const dropped: ShadowLogDrops = { queue_full: 0, writer_down: 0 };
   let logged = 0;
   if (!log) dropped.writer_down = rows.length;
@@ -171,12 +181,31 @@ port.on('message', (m: ShadowRequest) => {
   }
   port.postMessage({
     type: 'scored',
-    id: m.id,
-    ok: n - failed,
+    listings: n,
+    ok: Math.max(0, n - failed),
     failed,
     logged,
     epoch,
     dropped,
     ms: performance.now() - t0,
   } satisfies ShadowReply);
+}
+
+setInterval(poll, data.pollMs);
+
+port.on('message', (m: ShadowRequest) => {
+  if (m.type === 'model') {
+    try {
+      predictor = ModelBundle.fromJSON(
+        m.bundle,
+        `challenger ${m.info.name} v${m.info.version ?? '-'}`,
+      ).compilePredictor();
+      info = m.info;
+      port.postMessage({ type: 'model-ready', info: m.info } satisfies ShadowReply);
+    } catch (e) {
+      port.postMessage({ type: 'model-failed', info: m.info, message: (e as Error).message } satisfies ShadowReply);
+    }
+    return;
+  }
+  if (m.type === 'log') attach(m.port, m.epoch, m.capacity);
 });

@@ -87,6 +87,16 @@ export interface BuildAppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The request property holding a JSON body's text (set only when `onPrediction` is). */
+const RAW_BODY = 'carpriceJsonText';
+
+/** A one-listing request's body as a JSON array of that listing, when its text was kept. */
+function oneListingJson(req: FastifyRequest): string | undefined {
+  const text = (req as unknown as Record<typeof RAW_BODY, string | undefined>)[RAW_BODY];
+  if (!text) return undefined;
+  return text.charCodeAt(0) === 0xfeff ? `[${text.slice(1)}]` : `[${text}]`; // a BOM, as the parser skips it
+}
+
 export interface ProblemField {
   field: string;
   reason: string;
@@ -278,6 +288,18 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   });
   // JSON only: a text/plain body is refused with 415 rather than reaching the schema as a string
   app.removeContentTypeParser('text/plain');
+  if (o.onPrediction) {
+    // with monitoring on, the JSON text of a body is kept beside its parse (Fastify's own
+    // parser: the same checks and errors), so a listing reaches the shadow challenger's
+    // thread as the bytes that came in, never serialised again on this thread
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.decorateRequest(RAW_BODY, '');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+      (req as unknown as Record<typeof RAW_BODY, string>)[RAW_BODY] = body as string;
+      void parseJson(req, body as string, done);
+    });
+  }
 
   const provider = o.provider;
   if (provider.current) metrics.setModel(provider.current.info);
@@ -381,12 +403,21 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
         listings: Listing[],
         rows: RowPrediction[],
         m: ServedModel,
+        listingsJson?: string,
       ) => {
         const h = req.headers['x-request-id'];
         const requestId = typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
         void reply.header('x-request-id', requestId);
         try {
-          onPrediction({ route, requestId, listings, rows, model: modelRef(m), latencyMs: reply.elapsedTime });
+          onPrediction({
+            route,
+            requestId,
+            listings,
+            listingsJson,
+            rows,
+            model: modelRef(m),
+            latencyMs: reply.elapsedTime,
+          });
         } catch (err) {
           req.log.warn({ err }, 'prediction observer failed');
         }
@@ -432,7 +463,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
       warnings = r.warnings;
       for (const w of warnings) metrics.unknownCategories.inc({ field: w.field });
     }
-    observe?.('/predict', req, reply, [req.body as Listing], [r], m);
+    observe?.('/predict', req, reply, [req.body as Listing], [r], m, oneListingJson(req));
     return reply.send({ predicted_price: r.price, interval: r.interval, warnings, model: modelRef(m) });
   });
 
@@ -456,7 +487,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     const e = m.predictor.explain(listing);
     const r = m.predictor.predictOne(listing);
     countRows('/explain', [r]);
-    observe?.('/explain', req, reply, [listing], [r], m);
+    observe?.('/explain', req, reply, [listing], [r], m, oneListingJson(req));
     return {
       predicted_price: r.price,
       base_value: e.base,

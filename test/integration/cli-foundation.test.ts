@@ -317,7 +317,7 @@ test('model errors: missing model dir, corrupt bundle.json, unknown formatVersio
   failedWith(
     future,
     'FORMAT_VERSION',
-    /^carprice: .*future\/bundle\.json has formatVersion 7; this carprice reads 1, 2\. Upgrade carprice or retrain$/,
+    /^carprice: .*future\/bundle\.json has formatVersion 7; this carprice reads 1, 2, 3\. Upgrade carprice or retrain$/,
   );
 });
 

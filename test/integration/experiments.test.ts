@@ -3,7 +3,8 @@
  * nested run per combination under a parent holding the winner and the comparison table;
  * tune runs the grid and a successive-halving search as nested runs with the best params
  * on the parent; an interruption ends the parent KILLED and keeps the finished children;
- * --apply edits params.yaml keeping its comments and names the stages that rerun; exp show
+ * --apply edits params.yaml keeping its comments and names the stages that rerun, and keeps
+ * params.yaml as it is when its settings are at least as good as every candidate; exp show
  * lists it all.
  */
 import { describe, it, before, after } from 'node:test';
@@ -22,7 +23,7 @@ import { compare, compareCombinations, VARIANTS } from '../../src/jobs/experimen
 import { trainingSplit, withOverrides } from '../../src/jobs/experiments/experiment-runs.js';
 import { crossValidate } from '../../src/jobs/cross-validate.js';
 import { gridPoints, SPACES, tune } from '../../src/jobs/experiments/tune.js';
-import { applyParams } from '../../src/jobs/experiments/apply-params.js';
+import { applyParams, applyTuned } from '../../src/jobs/experiments/apply-params.js';
 import { baseline } from '../../src/jobs/experiments/baseline.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -301,7 +302,10 @@ describe('carprice exp', () => {
     assert.equal(repro.code, 0, repro.stderr);
     const t = await runBuiltCli(['exp', 'tune', '--algo', 'ridge', '--search', 'none', '--apply'], proj, env);
     assert.equal(t.code, 0, t.stderr);
-    assert.match(t.stdout, /--apply: wrote model_trainer\.params\.ridge\.alpha=/);
+    assert.match(
+      t.stdout,
+      /--apply: the best candidate .* beats params.yaml.s ridge settings .*: wrote model_trainer\.params\.ridge\.alpha=/,
+    );
     assert.match(readFileSync(join(proj, 'params.yaml'), 'utf8'), /^ {4}ridge: \{alpha: [0-9.e-]+\}$/m);
     assert.doesNotMatch(readFileSync(join(proj, 'params.yaml'), 'utf8'), /alpha: 3000/);
     assert.match(t.stdout, /`carprice repro` will rerun: model_trainer, model_evaluation, register_model/);
@@ -317,5 +321,92 @@ describe('carprice exp', () => {
       mapes,
       [...mapes].sort((a, b) => a - b),
     );
+
+    // params.yaml now holds the grid's winner: the same search again finds nothing better,
+    // so --apply keeps the file byte for byte and says why
+    const kept = readFileSync(join(proj, 'params.yaml'), 'utf8');
+    const again = await runBuiltCli(
+      ['exp', 'tune', '--algo', 'ridge', '--search', 'none', '--apply', '--json'],
+      proj,
+      env,
+    );
+    assert.equal(again.code, 0, again.stderr);
+    const out = JSON.parse(again.stdout) as {
+      best: { metrics: { mape: number } };
+      current: { metrics: { mape: number } };
+      applied: { written: boolean; changes: unknown[]; rerun: string[]; message: string };
+    };
+    assert.equal(out.applied.written, false);
+    assert.deepEqual(out.applied.changes, []);
+    assert.ok(out.current.metrics.mape <= out.best.metrics.mape, JSON.stringify(out));
+    assert.match(
+      out.applied.message,
+      /params\.yaml's ridge settings \(validation mape [0-9.]+%\) are at least as good as every candidate .*: kept/,
+    );
+    assert.equal(readFileSync(join(proj, 'params.yaml'), 'utf8'), kept);
+    const text = await runBuiltCli(['exp', 'tune', '--algo', 'ridge', '--search', 'none', '--apply'], proj, env);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /are at least as good as every candidate .*: kept, .*params\.yaml not changed/);
+    assert.doesNotMatch(text.stdout, /will rerun/);
+    assert.equal(readFileSync(join(proj, 'params.yaml'), 'utf8'), kept);
+
+    // the pipeline's runs keep their own experiment (the seed's 4th), apart from the
+    // experiments' runs in the same store: repro again after --apply logs a second one
+    const runInfo = () =>
+      JSON.parse(readFileSync(join(proj, 'artifacts/model_trainer/run_info.json'), 'utf8')) as { run_id: string };
+    const firstRun = runInfo().run_id;
+    const base = await runBuiltCli(['exp', 'baseline'], proj, env);
+    assert.equal(base.code, 0, base.stderr);
+    const repro2 = await runBuiltCli(['repro'], proj, env);
+    assert.equal(repro2.code, 0, repro2.stderr);
+    const secondRun = runInfo().run_id;
+    assert.notEqual(secondRun, firstRun);
+    const pc = TrackingClient.open({ env: {}, cwd: proj });
+    try {
+      const exps = (await pc.store.searchExperiments({ maxResults: 100 })).items.map((e) => e.name).sort();
+      assert.deepEqual(exps, ['Default', 'baseline', 'dvc-pipeline-runs', 'hyperparameter-tuning'].sort());
+      const pipeline = await runsOf(pc, 'dvc-pipeline-runs');
+      assert.deepEqual(pipeline.map((r) => r.info.runId).sort(), [firstRun, secondRun].sort());
+      assert.ok(pipeline.every((r) => r.info.status === 'FINISHED' && parentOf(r) === undefined));
+      const tuning = await runsOf(pc, 'hyperparameter-tuning');
+      const baselineRuns = await runsOf(pc, 'baseline');
+      assert.equal(tuning.filter((r) => parentOf(r) === undefined).length, 3, 'three tune parents');
+      assert.equal(baselineRuns.length, 3, 'the baseline parent and its two models');
+      const ids = new Set(pipeline.map((r) => r.info.runId));
+      assert.ok([...tuning, ...baselineRuns].every((r) => !ids.has(r.info.runId)));
+    } finally {
+      await pc.close();
+    }
+  });
+
+  it('applyTuned writes only a strictly better candidate (lower MAPE, higher R²); otherwise the file is untouched', () => {
+    const p = join(dir, 'apply-tuned.yaml');
+    copyFileSync(join(root, 'params.yaml'), p);
+    const before = readFileSync(p, 'utf8');
+    const cand = (mape: number, r2: number, params: Record<string, number>) => ({
+      params,
+      metrics: { mape, r2 },
+      source: 'halving',
+    });
+    // the bench's real case: params.yaml's gbdt 13.11% beats the search's best 13.21%
+    const current = cand(0.1311, 0.8241, { n_estimators: 1200, max_depth: 4, learning_rate: 0.05 });
+    const best = cand(0.1321, 0.8394, { n_estimators: 1296, max_depth: 5, learning_rate: 0.0193 });
+    const kept = applyTuned(p, { algo: 'gbdt', metric: 'mape', best, current });
+    assert.equal(kept.written, false);
+    assert.match(
+      kept.message,
+      /gbdt settings \(validation mape 13\.11%\) are at least as good as every candidate \(best 13\.21%, halving\): kept/,
+    );
+    assert.equal(readFileSync(p, 'utf8'), before);
+    // a tie keeps the file too
+    assert.equal(applyTuned(p, { algo: 'gbdt', metric: 'mape', best: current, current }).written, false);
+    // by R² (higher is better) the same candidate wins and is written
+    const won = applyTuned(p, { algo: 'gbdt', metric: 'r2', best, current });
+    assert.equal(won.written, true);
+    assert.match(
+      won.message,
+      /beats params\.yaml's gbdt settings \(0\.8241\): wrote model_trainer\.params\.gbdt\.n_estimators=1296/,
+    );
+    assert.equal(loadParams({ path: p }).model_trainer.params.gbdt.max_depth, 5);
   });
 });

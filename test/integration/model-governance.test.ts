@@ -2,7 +2,9 @@
  * Model tests and promotion end to end, against the embedded SQLite store and against
  * `carprice tracking serve` (the built CLI on port 0, spoken to over REST): real bundles
  * trained on generated listings are logged and registered, then
- *  - a first good version passes its test and is promoted (Production + champion);
+ *  - a first good version passes its test and is promoted (Production + champion); its
+ *    model card holds data size and fingerprint, features, metrics overall and per slice,
+ *    test results, intended use and limits, and lineage;
  *  - a version worse than the champion (a mean predictor) fails the paired-bootstrap
  *    comparison and its promotion is refused;
  *  - a version whose price rises with the odometer fails the behavioural test and is refused;
@@ -25,7 +27,8 @@ import { trainingOptions } from '../../src/jobs/training-options.js';
 import { TrackingClient } from '../../src/tracking/client.js';
 import { openStore } from '../../src/tracking/resolve-store.js';
 import { isAppError } from '../../src/core/errors.js';
-import { modelTest } from '../../src/jobs/model-test.js';
+import { modelTest, type ModelTestReport } from '../../src/jobs/model-test.js';
+import type { ModelCard } from '../../src/jobs/model-card.js';
 import {
   listModelVersions,
   modelVersions,
@@ -88,6 +91,85 @@ async function registerModel(
   const v = await client.registerModel(NAME, uri);
   await client.endRun(run.runId);
   return v.version;
+}
+
+/**
+ * The model card of a tested version says what the issue asks of it: training data size and
+ * fingerprint, features, metrics overall and per slice, test results, intended use and
+ * limits, lineage (run, data hash, params, code version), in the JSON and in the Markdown.
+ */
+function checkModelCard(out: string, o: { version: string; runId: string; t1: ModelTestReport }): void {
+  const card = JSON.parse(readFileSync(join(out, 'model_card.json'), 'utf8')) as ModelCard;
+  const md = readFileSync(join(out, 'model_card.md'), 'utf8');
+  assert.equal(card.kind, 'carprice-model-card');
+  assert.deepEqual([card.model.name, card.model.version, card.model.algo], [NAME, o.version, 'ridge']);
+  assert.equal(card.model.members.length, 1);
+  assert.ok(card.model.members[0].features > 20, `${card.model.members[0].features} matrix columns`);
+  // training data: size and fingerprint (registerModel trains on 600 listings, hash = its tag)
+  assert.deepEqual([card.training.rows, card.training.dataHash, card.training.source], [600, 'good-1', 'fixture']);
+  assert.match(md, /600 listings from fixture \(fingerprint good-1\)/);
+  // features: inputs, derived, excluded, target with its bias-correction offset
+  assert.ok(card.features.required.includes('odometer') && card.features.required.includes('make'));
+  assert.deepEqual(card.features.optionalNumeric, ['AlloyWheels', 'Bluetooth', 'Sunroof/Moonroof']);
+  assert.deepEqual(card.features.derived, ['car_age', 'log_odometer', 'make_model']);
+  assert.deepEqual(card.features.excluded, ['year', 'color']);
+  assert.equal(card.features.target.transform, 'log1p');
+  assert.ok(card.features.target.offset !== 0, 'the default bias correction leaves an offset');
+  assert.match(md, /Derived: car_age, log_odometer, make_model\. Read only to derive features: year, color\./);
+  // metrics overall (the test report's, on its rows) and per slice
+  assert.deepEqual(card.metrics.test, o.t1.metrics);
+  assert.equal(card.metrics.testRows, 300);
+  assert.equal(card.metrics.testDataHash, o.t1.data.dataHash);
+  for (const k of ['r2', 'rmse', 'mae', 'mape', 'medape', 'within10'])
+    assert.ok(Number.isFinite(card.metrics.test[k]), k);
+  assert.ok(card.metrics.test.mape > 0 && card.metrics.test.mape < 1);
+  const columns = new Set(card.metrics.slices.map((x) => x.column));
+  for (const c of ['make', 'fuelType', 'bodyType', 'transmissionType', 'price band'])
+    assert.ok(columns.has(c), `slices by ${c}: ${[...columns].join(', ')}`);
+  for (const x of card.metrics.slices) assert.ok(x.n >= 20 && Number.isFinite(x.mape) && Number.isFinite(x.mae));
+  const first = card.metrics.slices[0];
+  assert.ok(md.includes(`| ${first.column} = ${first.value}${first.flagged ? ' (flagged)' : ''} | ${first.n} | `));
+  assert.match(
+    md,
+    new RegExp(`On 300 test listings \\(fingerprint ${o.t1.data.dataHash}\\): R² ${o.t1.metrics.r2.toFixed(4)}`),
+  );
+  // test results: every gate, the behavioural checks, passed
+  assert.equal(card.tests.passed, true);
+  assert.deepEqual(card.tests.failures, []);
+  const names = card.tests.checks.map((c) => c.name);
+  for (const n of [
+    'gate min_r2',
+    'gate max_rmse',
+    'gate max_mape',
+    'odometer_monotonic',
+    'year_monotonic',
+    'color_invariance',
+    'positive_finite',
+  ])
+    assert.ok(names.includes(n), `check ${n} in ${names.join(', ')}`);
+  assert.ok(card.tests.checks.every((c) => c.passed && c.detail.length > 0));
+  assert.match(md, /## Tests \(passed, /);
+  assert.match(md, /- pass: gate min_r2: /);
+  // intended use and limits
+  assert.match(card.intendedUse, /asking price .* used car/);
+  assert.match(card.intendedUse, /Not for lending/);
+  assert.ok(card.limitations.length >= 3);
+  assert.ok(card.limitations.some((l) => /unseen|never seen/i.test(l)));
+  assert.match(md, /## Intended use\n\nEstimate the asking price/);
+  assert.match(md, /## Limitations\n\n- Trained on one marketplace snapshot/);
+  // lineage: run, data hash, params, code version
+  assert.equal(card.lineage.runId, o.runId);
+  assert.ok(card.lineage.experimentId);
+  assert.equal(card.lineage.dataHash, 'good-1');
+  assert.deepEqual(card.lineage.params, { algo: 'ridge' });
+  assert.equal(card.lineage.carpriceVersion, 'test');
+  assert.ok(
+    card.lineage.source && /models?:|runs:|mlflow-artifacts:|file:|\//.test(card.lineage.source),
+    card.lineage.source ?? '',
+  );
+  assert.ok(md.includes(`- run: ${o.runId} (experiment ${card.lineage.experimentId})`));
+  assert.match(md, /- training data hash: good-1\n- carprice test/);
+  assert.match(md, /- params: `\{"algo":"ridge"\}`/);
 }
 
 interface RegistryView {
@@ -155,6 +237,7 @@ function governanceSuite(kind: string, connect: (dir: string) => Promise<{ uri: 
         'model_card/model_card.json',
         'model_card/model_card.md',
       ]);
+      checkModelCard(join(dir, 'out/model_test', `${NAME}-v${v1}`), { version: v1, runId, t1: t1.report });
       await promote({ client, name: NAME, version: v1, user: 'alice', reason: 'first model' });
       let l = await listModelVersions(client, NAME);
       assert.equal(l.consistent, true);

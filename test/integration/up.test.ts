@@ -1,7 +1,9 @@
 /**
- * `carprice up` end to end on a temp project (the repo's dvc.yaml, a params.yaml pointing
- * at generated listings): it reproduces the pipeline, picks the best registry version and
- * serves it; a second run reproduces nothing and serves the same version.
+ * `carprice up` end to end on a temp project (the repo's dvc.yaml, the repo's params.yaml
+ * pointing at generated listings): it reproduces the pipeline, tests the Staging version and
+ * promotes it, so the fresh clone ends with a Production model behind alias champion (the
+ * registry says so, with the test report and the promotion's tags), and serves it; a
+ * second run reproduces nothing, has nothing to release and serves the same version.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFixtureCsv } from '../fixtures/listings.js';
 import { listings, startServe } from '../helpers/serving.js';
+import { TrackingClient } from '../../src/tracking/client.js';
+import { TEST_TAGS } from '../../src/jobs/model-test.js';
+import { PROMOTION_TAGS } from '../../src/jobs/promotion.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -32,7 +37,7 @@ function project(): string {
   return dir;
 }
 
-test('carprice up: pipeline, then the API serves the registered version; a second run reproduces nothing', async (t) => {
+test('carprice up: pipeline, model test and promotion to Production (champion), then the API serves it; a second run reproduces nothing', async (t) => {
   const dir = project();
   const env = { CI: 'true' };
   try {
@@ -40,10 +45,19 @@ test('carprice up: pipeline, then the API serves the registered version; a secon
     let version: string;
     try {
       assert.match(first.stdout(), /pipeline up to date in .* model UsedCarPriceModel v1/);
-      // start tested and promoted the version (champion), or it stayed in Staging
-      assert.match(first.stderr(), /serving models:\/UsedCarPriceModel(@champion|\/Staging)/);
-      const m = (await (await fetch(first.url + '/model')).json()) as { name: string; version: string };
-      assert.equal(m.name, 'UsedCarPriceModel');
+      // the fresh clone ends with a Production model: the pipeline registered v1 in
+      // Staging, its model test passed, and it was promoted (Production + champion)
+      assert.match(first.stdout(), /registry: v1 -> Staging/);
+      assert.match(first.stderr(), /model test: UsedCarPriceModel v1 passed/);
+      assert.match(first.stdout(), /release: v1 -> Production \(alias champion\)/);
+      assert.match(first.stderr(), /serving models:\/UsedCarPriceModel@champion\n/);
+      const m = (await (await fetch(first.url + '/model')).json()) as {
+        name: string;
+        version: string;
+        stage: string;
+        aliases: string[];
+      };
+      assert.deepEqual([m.name, m.version, m.stage, m.aliases], ['UsedCarPriceModel', '1', 'Production', ['champion']]);
       version = m.version;
       const r = await fetch(first.url + '/predict', {
         method: 'POST',
@@ -71,6 +85,25 @@ test('carprice up: pipeline, then the API serves the registered version; a secon
       first.child.kill('SIGTERM');
       assert.equal(await first.exited, 0);
     }
+    // the registry itself: v1 in Production with alias champion, its passed test report and
+    // the promotion's who/when/why as version tags
+    const client = TrackingClient.open({ env: {}, cwd: dir });
+    try {
+      const v1 = await client.store.getModelVersion('UsedCarPriceModel', '1');
+      assert.equal(v1.currentStage, 'Production');
+      assert.deepEqual(v1.aliases, ['champion']);
+      const tags = Object.fromEntries(v1.tags.map((x) => [x.key, x.value]));
+      assert.equal(tags[TEST_TAGS.status], 'passed');
+      assert.equal(tags[PROMOTION_TAGS.promotionReason], 'released by carprice start: passed its model test');
+      assert.ok(tags[PROMOTION_TAGS.promotedBy] && tags[PROMOTION_TAGS.promotedAt], JSON.stringify(tags));
+      assert.deepEqual((await client.store.getLatestVersions('UsedCarPriceModel', ['Staging'])).length, 0);
+      const report = JSON.parse(
+        readFileSync(join(dir, 'artifacts/model_test/UsedCarPriceModel-v1/report.json'), 'utf8'),
+      ) as { passed: boolean; model: { version: string } };
+      assert.deepEqual([report.passed, report.model.version], [true, '1']);
+    } finally {
+      await client.close();
+    }
     const t0 = performance.now();
     const second = await startServe(['up', '--host', '127.0.0.1', '--port', '0'], dir, env, 120_000);
     // a figure, not a timed assertion (the machine may be shared): the issue's "about a second"
@@ -79,8 +112,11 @@ test('carprice up: pipeline, then the API serves the registered version; a secon
     );
     try {
       assert.doesNotMatch(second.stderr(), /Running stage/, 'nothing is reproduced the second time');
-      const m = (await (await fetch(second.url + '/model')).json()) as { version: string };
-      assert.equal(m.version, version);
+      // nothing new to release: the champion is served again
+      assert.match(second.stdout(), /release: no UsedCarPriceModel version in Staging: nothing to release/);
+      assert.match(second.stderr(), /serving models:\/UsedCarPriceModel@champion\n/);
+      const m = (await (await fetch(second.url + '/model')).json()) as { version: string; stage: string };
+      assert.deepEqual([m.version, m.stage], [version, 'Production']);
     } finally {
       second.child.kill('SIGTERM');
       assert.equal(await second.exited, 0);

@@ -207,30 +207,21 @@ ${COMMON_HELP}`,
           )} (${r.best.source}): MAPE ${pct(r.best.metrics.mape)}, R² ${r.best.metrics.r2.toFixed(4)}; params.yaml's: MAPE ${pct(r.current.metrics.mape)}, R² ${r.current.metrics.r2.toFixed(4)}`,
       );
     }
-    let applied: { changes: unknown[]; rerun: string[] } | undefined;
+    let applied: { written: boolean; changes: unknown[]; rerun: string[]; message: string } | undefined;
     if (v.apply) {
-      const { applyParams } = await import('../../jobs/experiments/apply-params.js');
+      const { applyTuned } = await import('../../jobs/experiments/apply-params.js');
       const { resolvePath } = await import('./params-flags.js');
       const path = resolvePath(ctx, (v.params as string | undefined) ?? ctx.env.CARPRICE_PARAMS ?? 'params.yaml');
-      const better =
-        r.metric === 'r2' || r.metric === 'within10'
-          ? r.best.metrics[r.metric] > r.current.metrics[r.metric]
-          : r.best.metrics[r.metric] < r.current.metrics[r.metric];
-      if (!better) lines.push(`--apply: params.yaml's settings are as good on validation ${r.metric}; nothing written`);
-      else {
-        const changes = applyParams(path, r.algo, r.best.params);
-        const rerun = await stagesToRerun(ctx);
-        applied = { changes, rerun };
+      const outcome = applyTuned(path, r);
+      const rerun = outcome.changes.length ? await stagesToRerun(ctx) : [];
+      applied = { ...outcome, rerun };
+      lines.push(outcome.message);
+      if (outcome.changes.length)
         lines.push(
-          `--apply: wrote ${changes.map((c) => `${c.key}=${c.to}`).join(', ') || 'nothing (already set)'} to ${path}`,
+          rerun.length
+            ? `\`carprice repro\` will rerun: ${rerun.join(', ')}`
+            : 'no pipeline stage depends on these keys (no dvc.yaml here, or its params do not list them)',
         );
-        if (changes.length)
-          lines.push(
-            rerun.length
-              ? `\`carprice repro\` will rerun: ${rerun.join(', ')}`
-              : 'no pipeline stage depends on these keys (no dvc.yaml here, or its params do not list them)',
-          );
-      }
     }
     ctx.stdout.write(
       v.json

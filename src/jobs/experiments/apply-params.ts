@@ -115,3 +115,52 @@ export function applyParams(path: string, algo: string, values: Readonly<Record<
   writeFileAtomic(path, text);
   return changes;
 }
+
+/** What `exp tune --apply` did with params.yaml. */
+export interface TunedOutcome {
+  /** True when the winner was written; false when params.yaml's settings were kept. */
+  written: boolean;
+  changes: ParamChange[];
+  /** One line for the terminal saying what happened and why. */
+  message: string;
+}
+
+interface Scored {
+  params: Readonly<Record<string, Scalar>>;
+  metrics: Readonly<Record<string, number>>;
+  source?: string;
+}
+
+/**
+ * `exp tune --apply`: write the best candidate into params.yaml only when it beats the
+ * settings params.yaml already has on the validation metric (scored on the same rows with
+ * all their rounds). When the current settings are at least as good as every candidate,
+ * the file is left byte for byte as it was and the message says so, with both scores.
+ */
+export function applyTuned(
+  path: string,
+  r: { algo: string; metric: string; best: Scored; current: Scored },
+): TunedOutcome {
+  const higher = r.metric === 'r2' || r.metric === 'within10';
+  const b = r.best.metrics[r.metric];
+  const c = r.current.metrics[r.metric];
+  const show = (x: number) =>
+    r.metric === 'r2'
+      ? x.toFixed(4)
+      : ['mape', 'medape', 'within10'].includes(r.metric)
+        ? `${(100 * x).toFixed(2)}%`
+        : x.toFixed(0);
+  const wins = Number.isFinite(b) && (!Number.isFinite(c) || (higher ? b > c : b < c));
+  if (!wins)
+    return {
+      written: false,
+      changes: [],
+      message: `--apply: params.yaml's ${r.algo} settings (validation ${r.metric} ${show(c)}) are at least as good as every candidate (best ${show(b)}${r.best.source ? `, ${r.best.source}` : ''}): kept, ${path} not changed`,
+    };
+  const changes = applyParams(path, r.algo, r.best.params);
+  return {
+    written: true,
+    changes,
+    message: `--apply: the best candidate (validation ${r.metric} ${show(b)}) beats params.yaml's ${r.algo} settings (${show(c)}): wrote ${changes.map((x) => `${x.key}=${x.to}`).join(', ') || 'nothing (already set)'} to ${path}`,
+  };
+}

@@ -1,7 +1,7 @@
 /**
  * `carprice exp baseline`: the floor every model must clear. A mean predictor and plain
  * OLS with minimal preprocessing (imputation, one-hot, scaling; no derived features, word
- * tokens, interactions or log target), fitted on the training split and scored on the
+ * tokens, interactions, log target or output bias correction), fitted on the training split and scored on the
  * test split, one nested run each under a parent run.
  */
 import { trainBundleParallel } from '../../bundle/train-bundle.js';
@@ -24,6 +24,7 @@ export const MINIMAL_FEATURES = [
   'features.interactions=[]',
   'features.log_target=false',
   'features.exclude=[]',
+  'model_trainer.bias_correction=none',
 ];
 
 export interface BaselineResult {

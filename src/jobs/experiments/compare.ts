@@ -26,7 +26,7 @@
 import { AppError } from '../../core/errors.js';
 import { familyOf } from '../../ml/algorithm-catalog.js';
 import type { Params } from '../../config/params.js';
-import { SharedCrossValidation, type CvSpec } from '../cross-validate.js';
+import { SharedCrossValidation, type CvSpec, type CvSpecResult } from '../cross-validate.js';
 import {
   checkInterrupted,
   csvTable,
@@ -69,6 +69,8 @@ export interface CompareRow {
   std: Record<string, number>;
   /** Worker seconds of the fits the combination needed (a fit shared by several counts for each). */
   seconds: number;
+  /** Which of its fits stopped at their iteration limit without converging (absent: all converged). */
+  notConverged?: string;
 }
 
 /** A combination not run, and why. */
@@ -92,6 +94,19 @@ const HIGHER_IS_BETTER = new Set(['r2', 'within10']);
 
 export function better(metric: string): (a: number, b: number) => number {
   return HIGHER_IS_BETTER.has(metric) ? (a, b) => b - a : (a, b) => a - b;
+}
+
+/** "lasso on 5 of 5 folds (max_iter: 1000 sweeps, duality gap 3.1e+9)": which fits stopped without converging. */
+export function notConvergedNote(fits: NonNullable<CvSpecResult['notConverged']>, folds: number): string {
+  const byAlgo = new Map<string, typeof fits>();
+  for (const f of fits) byAlgo.set(f.algo, [...(byAlgo.get(f.algo) ?? []), f]);
+  return [...byAlgo]
+    .map(([algo, xs]) => {
+      const i = xs[0].info;
+      const gap = typeof i.dual_gap === 'number' ? `, duality gap ${i.dual_gap.toExponential(1)}` : '';
+      return `${algo} on ${new Set(xs.map((x) => x.fold)).size} of ${folds} folds (${String(i.stopped_by ?? 'max_iter')}: ${String(i.n_iter ?? '?')} iterations${gap})`;
+    })
+    .join('; ');
 }
 
 /** The (algo, variant) combinations compare runs: all but OLS with scaling off. */
@@ -206,9 +221,17 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
             o.report?.(`${label(c)}: identical in effect to ${r.sameAs} (not run)`);
             return;
           }
-          rows.push({ algo: c.algo, variant, mean: r.mean, std: r.std, seconds: r.seconds });
+          const unconverged = r.notConverged ? notConvergedNote(r.notConverged, folds) : undefined;
+          rows.push({
+            algo: c.algo,
+            variant,
+            mean: r.mean,
+            std: r.std,
+            seconds: r.seconds,
+            ...(unconverged ? { notConverged: unconverged } : {}),
+          });
           o.report?.(
-            `${label(c)}: CV MAPE ${(100 * r.mean.mape).toFixed(2)}%, R² ${r.mean.r2.toFixed(4)} (${r.seconds.toFixed(1)} s of fits)`,
+            `${label(c)}: CV MAPE ${(100 * r.mean.mape).toFixed(2)}%, R² ${r.mean.r2.toFixed(4)} (${r.seconds.toFixed(1)} s of fits)${unconverged ? `; NOT CONVERGED: ${unconverged}` : ''}`,
           );
         });
       }
@@ -242,12 +265,18 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
         (100 * r.mean.mape).toFixed(2),
         (100 * r.std.mape).toFixed(2),
         (100 * r.mean.medape).toFixed(2),
-        r.seconds.toFixed(1),
+        r.seconds.toFixed(1) + (r.notConverged ? ' (not converged)' : ''),
       ]);
       const notes = [
         ...(forestNote ? [`- ${forestNote}`] : []),
         "- fit s: worker seconds of the fits a combination needed; a fit shared by several (ridge alone and the blend's ridge member) counts for each",
         ...skipped.map((x) => `- not run: ${x.algo} ${x.variant}: ${x.reason}`),
+        ...rows
+          .filter((r) => r.notConverged)
+          .map(
+            (r) =>
+              `- not converged: ${r.algo} ${r.variant}: ${r.notConverged} (its figures are those of the unconverged fit)`,
+          ),
       ];
       const table = markdownTable(headers, cells) + (notes.length ? `\n${notes.join('\n')}\n` : '');
       await logTextArtifact(
@@ -315,6 +344,7 @@ async function childRuns(
   for (const [i, id] of runs.entries()) {
     const r = results[i];
     if (r.sameAs) await o.client.setTags(id, { 'carprice.same_as': r.sameAs });
+    if (r.notConverged) await o.client.setTags(id, { 'carprice.converged': 'false' });
     await o.client.logMetrics(id, {
       ...Object.fromEntries(Object.entries(r.mean).map(([k, v]) => [`cv_${k}`, v])),
       ...Object.fromEntries(Object.entries(r.std).map(([k, v]) => [`cv_${k}_sd`, v])),
