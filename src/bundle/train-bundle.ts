@@ -355,7 +355,7 @@ export function fitPrepared(prep: PreparedFeatures, o: TrainBundleOptions): Mode
   };
   const chosen = chooseWeights(
     plan,
-    plan.valJobs.map((j) => fit(j, ' (on 85% of the rows, to weigh the blend)')),
+    plan.valJobs.map((j) => fit(j, ' (on 85% of the rows, to calibrate on the rest)')),
     o,
     prep.transform,
   );
