@@ -21,6 +21,7 @@ import { nodeCovers } from '../ml/tree/tree-shap.js';
 import { ModelBundle, type BundleMember, type BundleMetadata, type InputSchema } from './model-bundle.js';
 import { NULLABLE_CATEGORICAL } from '../data/listing-schema.js';
 import { scalarText } from '../core/text.js';
+import type { ProgressFactory } from '../core/progress.js';
 
 /** Feature settings, as in params.yaml `features`. */
 export interface FeatureSettings {
@@ -72,6 +73,8 @@ export interface TrainBundleOptions {
   /** Metadata recorded in the bundle. */
   metadata: Omit<BundleMetadata, 'algo' | 'metrics'> & { metrics?: Record<string, number> };
   signal?: AbortSignal;
+  /** Progress of feature building and fits (a TTY meter in the CLI). */
+  progress?: ProgressFactory;
 }
 
 /** Default members of the `blend` algorithm. */
@@ -141,7 +144,7 @@ export interface PreparedFeatures {
 
 export type PrepareOptions = Pick<
   TrainBundleOptions,
-  'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'signal'
+  'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'signal' | 'progress'
 > & {
   /** Fit these feature families too (one preparation shared by several algorithms). */
   alsoFamilies?: readonly Family[];
@@ -162,7 +165,10 @@ export function prepareFeatures(
     if (families[family]) continue;
     if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'feature fitting interrupted');
     const pipeline = new FeaturePipeline(featureConfig(schema, o.features, family, o.seed));
-    families[family] = { pipeline, X: pipeline.fitTransform(frame, z) };
+    const meter = o.progress?.('building features', `for ${family} models`, undefined, 'steps');
+    let steps = 0;
+    families[family] = { pipeline, X: pipeline.fitTransform(frame, z, (k) => meter?.((steps = k))) };
+    meter?.(steps, true);
   }
   const nullable = new Set<string>(NULLABLE_CATEGORICAL);
   const inputSchema: InputSchema = {
@@ -340,9 +346,16 @@ function assemble(
  */
 export function fitPrepared(prep: PreparedFeatures, o: TrainBundleOptions): ModelBundle {
   const plan = planFits(prep, o);
+  const fit = (j: FitJob, what: string) => {
+    const trees = treeCount(j);
+    const meter = trees ? o.progress?.('fitting', `${j.algo}${what}`, trees, 'trees') : undefined;
+    const m = fitJob(j, o.signal, undefined, meter);
+    meter?.(trees, true);
+    return m;
+  };
   const chosen = chooseWeights(
     plan,
-    plan.valJobs.map((j) => fitJob(j, o.signal)),
+    plan.valJobs.map((j) => fit(j, ' (on 85% of the rows, to calibrate on the rest)')),
     o,
     prep.transform,
   );
@@ -351,8 +364,16 @@ export function fitPrepared(prep: PreparedFeatures, o: TrainBundleOptions): Mode
     o,
     plan,
     chosen,
-    plan.finalJobs.map((j, i) => (chosen.weights[i] === 0 ? null : fitJob(j, o.signal))),
+    plan.finalJobs.map((j, i) => (chosen.weights[i] === 0 ? null : fit(j, ''))),
   );
+}
+
+/** Trees a fit grows (ensembles: n_estimators, or their default), 0 for other models. */
+function treeCount(j: FitJob): number {
+  if (familyOf(j.algo) !== 'tree') return 0;
+  if (j.algo === 'tree') return 1;
+  const n = Number(j.params.n_estimators ?? 100);
+  return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
 /**
@@ -363,7 +384,13 @@ export async function fitPreparedParallel(
   prep: PreparedFeatures,
   o: TrainBundleOptions & { threads: number },
 ): Promise<ModelBundle> {
-  return (await fitPreparedBatch([{ prep, options: o }], o.threads, o.signal))[0];
+  // fits on worker threads report as each model arrives (inline fits: tree by tree)
+  let meter: ((done: number, finished?: boolean) => void) | undefined;
+  const onFitted = (done: number, total: number) => {
+    meter ??= o.progress?.('fitting', o.algo, total, 'models');
+    meter?.(done, done === total);
+  };
+  return (await fitPreparedBatch([{ prep, options: o }], o.threads, o.signal, o.progress ? { onFitted } : {}))[0];
 }
 
 /** Identity of an object as a number (for keys of identical fits). */

@@ -12,7 +12,7 @@
  */
 import { AppError } from '../core/errors.js';
 import type { Frame, NumericColumn } from '../data/frame.js';
-import { columnMatrix, makeMatrix, type Matrix } from '../ml/matrix.js';
+import { columnMatrix, isSparseBinary, makeMatrix, type Matrix, type MatrixColumn } from '../ml/matrix.js';
 import { DerivedFeatures, type DerivedName } from './derived-features.js';
 import { CategoricalImputer, NumericImputer } from './imputers.js';
 import { OneHotEncoder } from './one-hot-encoder.js';
@@ -105,14 +105,19 @@ export class FeaturePipeline {
 
   constructor(readonly config: FeatureConfig) {}
 
-  /** Fit on training rows and return the training matrix (out-of-fold target encodings). */
-  fitTransform(frame: Frame, y: Float64Array): Matrix {
+  /**
+   * Fit on training rows and return the training matrix (out-of-fold target encodings);
+   * `onStep` is told the number of steps fitted so far as each one ends.
+   */
+  fitTransform(frame: Frame, y: Float64Array, onStep?: (done: number) => void): Matrix {
     if (frame.nRows === 0) throw new AppError('DATA_EMPTY', 'cannot fit the feature pipeline on zero rows');
     const c = this.config;
     const steps: Transformer[] = [];
     const run = (t: Transformer, f: Frame) => {
       steps.push(t);
-      return t.fitTransform(f, y);
+      const out = t.fitTransform(f, y);
+      onStep?.(steps.length);
+      return out;
     };
     const exclude = new Set(c.exclude ?? []);
     const derived = new DerivedFeatures(
@@ -198,8 +203,9 @@ export class FeaturePipeline {
     if (this.config.family === 'tree') return columnMatrix(n, columns, cols, this.categoricalMeta());
     const data = new Float64Array(n * p);
     for (let j = 0; j < p; j++) {
-      const col = columns[j];
+      const col = columns[j] as MatrixColumn; // word columns are sparse (token-features.ts)
       if (col instanceof Float64Array) copyColumn(data, col, n, p, j);
+      else if (isSparseBinary(col)) for (const i of col.ones) data[i * p + j] = 1;
       else copyByteColumn(data, col, n, p, j);
     }
     return makeMatrix(n, p, data, cols, this.categoricalMeta());

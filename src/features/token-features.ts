@@ -6,7 +6,8 @@
  * `minCount` training rows are ignored; the vocabulary is sorted for a stable layout.
  * Source columns are kept (other encoders still use them).
  */
-import type { Frame } from '../data/frame.js';
+import type { Frame, NumericColumn } from '../data/frame.js';
+import { sparseBinary } from '../ml/matrix.js';
 import {
   categoricalColumn,
   checkSaved,
@@ -58,35 +59,57 @@ export class TokenFeatures extends FittedStep<Record<string, string[]>> {
     return vocab;
   }
 
+  /**
+   * The word columns, each a sparse 0/1 column (ml/matrix SparseBinaryColumn: the rows
+   * holding the word). They travel in the pipeline's frame typed as numeric columns, as
+   * the pipeline's later steps never read word columns; its `toMatrix` hands them to the
+   * matrix as they are (trees bin them without expanding) or expands them (linear models).
+   * Read one outside the pipeline with ml/matrix `denseValues`.
+   */
   transform(frame: Frame): Frame {
     const vocab = this.state;
+    const n = frame.nRows;
     const names: string[] = [];
-    const columns: Uint8Array[] = [];
+    const columns: NumericColumn[] = [];
     for (const c of this.columns) {
       const words = vocab[c];
       const { index, names: colNames } = this.lookup.get(c, words);
-      // 0/1 columns as bytes: a word column of a million listings is 1 MB, not 8
-      const outs = words.map(() => new Uint8Array(frame.nRows));
       const col = categoricalColumn(frame, c);
-      // the known words of each distinct value, tokenized once
-      const wordsOf = new Map<string, number[]>();
-      for (let i = 0; i < col.length; i++) {
+      // the known words of each distinct value, tokenized once; per row its value's list
+      const listOf = new Map<string, number>();
+      const lists: number[][] = [];
+      const rowList = new Int32Array(n);
+      const counts = new Uint32Array(words.length);
+      for (let i = 0; i < n; i++) {
         const x = col[i];
-        if (x === null) continue;
-        let ks = wordsOf.get(x);
-        if (ks === undefined) {
-          ks = [];
+        if (x === null) {
+          rowList[i] = -1;
+          continue;
+        }
+        let id = listOf.get(x);
+        if (id === undefined) {
+          const ks: number[] = [];
           for (const t of tokenize(x)) {
             const k = index.get(t);
             if (k !== undefined) ks.push(k);
           }
-          wordsOf.set(x, ks);
+          listOf.set(x, (id = lists.length));
+          lists.push(ks);
         }
-        for (let q = 0; q < ks.length; q++) outs[ks[q]][i] = 1;
+        rowList[i] = id;
+        const ks = lists[id];
+        for (let q = 0; q < ks.length; q++) counts[ks[q]]++;
+      }
+      const ones = words.map((_, k) => new Uint32Array(counts[k]));
+      counts.fill(0);
+      for (let i = 0; i < n; i++) {
+        if (rowList[i] < 0) continue;
+        const ks = lists[rowList[i]];
+        for (let q = 0; q < ks.length; q++) ones[ks[q]][counts[ks[q]]++] = i;
       }
       for (let k = 0; k < colNames.length; k++) {
         names.push(colNames[k]);
-        columns.push(outs[k]);
+        columns.push(sparseBinary(n, ones[k]) as unknown as NumericColumn);
       }
     }
     return withColumns(frame, { numericList: { names, columns } });

@@ -6,6 +6,7 @@
  */
 import { AppError } from '../core/errors.js';
 import type { Frame, NumericColumn } from '../data/frame.js';
+import { denseValues, type MatrixColumn } from '../ml/matrix.js';
 
 export interface SavedTransformer {
   kind: string;
@@ -184,8 +185,10 @@ export function numericColumn(frame: Frame, name: string): Float64Array {
       'INPUT_INVALID',
       `numeric column ${name} is missing (have: ${Object.keys(frame.numeric).join(', ')})`,
     );
-  // a 0/1 indicator column is kept as bytes; a step that computes with it gets float64 values
-  return c instanceof Float64Array ? c : Float64Array.from(c);
+  // a 0/1 indicator column is kept as bytes (or sparse, word columns); a step that computes
+  // with it gets float64 values
+  if (c instanceof Float64Array) return c;
+  return Float64Array.from(denseValues(c as MatrixColumn));
 }
 
 export function categoricalColumn(frame: Frame, name: string): (string | null)[] {

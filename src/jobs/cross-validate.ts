@@ -25,7 +25,7 @@ import type { ValidatedListings } from '../data/validate.js';
 import { algorithmInfo, familyOf, type Family } from '../ml/algorithm-catalog.js';
 import type { FitJob } from '../ml/parallel-fit.js';
 import type { Regressor } from '../ml/estimator.js';
-import type { Matrix } from '../ml/matrix.js';
+import { isSparseBinary, type Matrix } from '../ml/matrix.js';
 import { trainingOptions, trainingThreads } from './training-options.js';
 import { CARPRICE_VERSION } from './version.js';
 
@@ -119,7 +119,8 @@ function printOf(x: Matrix | Float64Array | undefined): string {
   if (fp) return fp;
   if (x instanceof Float64Array) fp = fingerprint(x);
   else {
-    const cols = x.columns ?? [x.data];
+    // a sparse 0/1 column is printed by the rows holding 1 (and its length, in the header)
+    const cols = (x.columns ?? [x.data]).map((c) => (isSparseBinary(c) ? c.ones : c));
     fp = `${fingerprint(...cols)}/${createHash('sha1')
       .update(JSON.stringify([x.nRows, x.nCols, x.columnNames, x.categorical ?? null, x.nCategories ?? null]))
       .digest('hex')

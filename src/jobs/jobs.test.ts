@@ -94,6 +94,36 @@ test('train without --test splits by test_size; the bundle is saved and its byte
   assert.deepEqual(b.metrics, a.metrics);
 });
 
+test('train reports progress: reading the listings, building features, then each tree of a fit', async () => {
+  const events: string[] = [];
+  const progress = (step: string, what: string, total?: number, unit = 'listings') => {
+    let last = -1;
+    return (done: number, finished?: boolean) => {
+      if (finished) events.push(`${step} ${what}: ${done}${total ? `/${total}` : ''} ${unit} done`);
+      else if (done < last) events.push('backwards');
+      last = done;
+    };
+  };
+  const gbdt = parseParams({
+    data_ingestion: { optional_cols: FLAGS },
+    model_trainer: { algo: 'gbdt', interval_level: 0, params: { gbdt: { n_estimators: 7 } } },
+  });
+  await train({ params: gbdt, train: rawPath, env: { CARPRICE_THREADS: '1' }, progress });
+  assert.match(events[0], /^reading .*raw-listings\.csv: 200 listings done$/);
+  assert.match(events[1], /^building features for tree models: \d+ steps done$/);
+  // a fit on 85% of the rows may come first (to calibrate on the other 15%)
+  assert.equal(events.at(-1), 'fitting gbdt: 7/7 trees done', events.join('\n'));
+  assert.ok(events.slice(2, -1).every((e) => /^fitting gbdt \(on 85% of the rows.*: 7\/7 trees done$/.test(e)));
+  // fits on worker threads: a model at a time
+  events.length = 0;
+  const blend = parseParams({
+    data_ingestion: { optional_cols: FLAGS },
+    model_trainer: { algo: 'blend', params: { gbdt: { n_estimators: 5 } } },
+  });
+  await train({ params: blend, train: rawPath, env: { CARPRICE_THREADS: '2' }, progress });
+  assert.equal(events.at(-1), 'fitting blend: 4/4 models done');
+});
+
 test('train with --test uses it; evaluate on the same file reports the same metrics', async () => {
   const ing = await ingest({ params, source: rawPath, outDir: join(dir, 'split') });
   const t = await train({ params, train: ing.files.train, test: ing.files.test, out: join(dir, 'm-test') });

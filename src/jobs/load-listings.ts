@@ -13,6 +13,7 @@ import type { Cell } from '../data/table.js';
 import { describeReport, ListingAccumulator, type TableOrigin, type ValidatedListings } from '../data/validate.js';
 import { AppError } from '../core/errors.js';
 import type { InputSchema } from '../bundle/model-bundle.js';
+import type { ProgressFactory } from '../core/progress.js';
 
 export interface LoadListingsOptions {
   params: Params;
@@ -27,11 +28,7 @@ export interface LoadListingsOptions {
   progress?: ProgressFactory;
 }
 
-/**
- * Starts a progress meter for a step over a source; the meter is told rows done so far,
- * `done` at the end, and when known the share of the source read so far (0..1, for an ETA).
- */
-export type ProgressFactory = (step: string, what: string) => (rows: number, done?: boolean, fraction?: number) => void;
+export type { ProgressFactory } from '../core/progress.js';
 
 /** The listing schema params.yaml describes. */
 export function schemaFromParams(params: Params): ListingSchema {

@@ -150,6 +150,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     ...trainingOptions(params, algo),
     threads,
     signal: o.signal,
+    ...(o.progress ? { progress: o.progress } : {}),
     metadata: {
       createdAt: new Date(clock.now()).toISOString(),
       training: { dataHash: dataFingerprint(trainFrame, yTrain), rows: trainFrame.nRows, source: o.train },

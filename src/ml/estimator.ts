@@ -4,6 +4,7 @@
  */
 import type { Matrix } from './matrix.js';
 import type { CrossProductsCache } from './linalg/gram.js';
+import type { ProgressMeter } from '../core/progress.js';
 
 /** What every saved estimator looks like on disk. */
 export interface SavedEstimator {
@@ -21,6 +22,8 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Linear models: X^T W X shared with other fits of the same matrix and target (linalg/gram.ts). */
   crossProducts?: CrossProductsCache;
+  /** Ensembles: told the trees fitted so far (a progress meter). */
+  progress?: ProgressMeter;
 }
 
 export interface Regressor {

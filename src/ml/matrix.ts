@@ -10,8 +10,53 @@
  */
 import { AppError } from '../core/errors.js';
 
-/** One column of a column-built matrix: float64 (NaN = missing) or bytes (0/1 indicators). */
-export type MatrixColumn = Float64Array | Uint8Array;
+/**
+ * A 0/1 column kept as the rows holding 1, ascending (never missing): word indicators are
+ * 1 for a few percent of listings, so 800 of them over 1.8 million rows take tens of MB
+ * instead of 1.4 GB of bytes. Only matrices carry them (and the feature pipeline's frames
+ * on their way to one, see features/token-features.ts); `denseValues` expands one.
+ */
+export interface SparseBinaryColumn {
+  readonly kind: 'sparse-binary';
+  /** Number of rows. */
+  readonly length: number;
+  /** Rows holding 1, strictly ascending. */
+  readonly ones: Uint32Array;
+}
+
+/** One column of a column-built matrix: float64 (NaN = missing), bytes or sparse 0/1 (indicators). */
+export type MatrixColumn = Float64Array | Uint8Array | SparseBinaryColumn;
+
+/** True for a sparse 0/1 column. */
+export function isSparseBinary(c: unknown): c is SparseBinaryColumn {
+  return (c as SparseBinaryColumn | null)?.kind === 'sparse-binary';
+}
+
+/** A sparse 0/1 column of `length` rows with ones at `ones` (ascending). */
+export function sparseBinary(length: number, ones: Uint32Array): SparseBinaryColumn {
+  return { kind: 'sparse-binary', length, ones };
+}
+
+/** The values of a column as a typed array (a sparse 0/1 column expanded to bytes). */
+export function denseValues(c: MatrixColumn): Float64Array | Uint8Array {
+  if (!isSparseBinary(c)) return c;
+  const out = new Uint8Array(c.length);
+  const ones = c.ones;
+  for (let k = 0; k < ones.length; k++) out[ones[k]] = 1;
+  return out;
+}
+
+/** The first k with ones[k] >= row (ones.length when none). */
+export function lowerBound(ones: Uint32Array, row: number): number {
+  let lo = 0;
+  let hi = ones.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ones[mid] < row) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 export interface Matrix {
   readonly nRows: number;
@@ -91,6 +136,7 @@ function rowMajor(nRows: number, columns: readonly MatrixColumn[]): Float64Array
   for (let j = 0; j < p; j++) {
     const c = columns[j];
     if (c instanceof Float64Array) copyF64(out, c, nRows, p, j);
+    else if (isSparseBinary(c)) for (const i of c.ones) out[i * p + j] = 1;
     else copyU8(out, c, nRows, p, j);
   }
   return out;
@@ -144,7 +190,9 @@ export function fromParts(p: MatrixParts): Matrix {
 /** The rows of `m` at the given indices, as a new matrix (a column matrix stays one). */
 export function takeRows(m: Matrix, idx: ArrayLike<number>): Matrix {
   if (m.columns) {
-    const cols = m.columns.map((c) => {
+    let mark: Uint8Array | undefined;
+    const cols = m.columns.map((c): MatrixColumn => {
+      if (isSparseBinary(c)) return takeSparse(c, idx, (mark ??= new Uint8Array(m.nRows)));
       const out = c instanceof Float64Array ? new Float64Array(idx.length) : new Uint8Array(idx.length);
       for (let k = 0; k < idx.length; k++) out[k] = c[idx[k]];
       return out;
@@ -158,4 +206,17 @@ export function takeRows(m: Matrix, idx: ArrayLike<number>): Matrix {
   const out = new Float64Array(idx.length * m.nCols);
   for (let k = 0; k < idx.length; k++) out.set(m.data.subarray(idx[k] * m.nCols, (idx[k] + 1) * m.nCols), k * m.nCols);
   return { ...m, nRows: idx.length, data: out };
+}
+
+/** Rows idx of a sparse 0/1 column (`mark`: nRows zero bytes, left zero again). */
+function takeSparse(c: SparseBinaryColumn, idx: ArrayLike<number>, mark: Uint8Array): SparseBinaryColumn {
+  const ones = c.ones;
+  for (let q = 0; q < ones.length; q++) mark[ones[q]] = 1;
+  let n = 0;
+  for (let k = 0; k < idx.length; k++) n += mark[idx[k]];
+  const out = new Uint32Array(n);
+  n = 0;
+  for (let k = 0; k < idx.length; k++) if (mark[idx[k]]) out[n++] = k;
+  for (let q = 0; q < ones.length; q++) mark[ones[q]] = 0;
+  return sparseBinary(idx.length, out);
 }

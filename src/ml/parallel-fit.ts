@@ -17,6 +17,7 @@ import type { Regressor, SavedEstimator } from './estimator.js';
 import { loadEstimator } from './format/registry.js';
 import { CrossProductsCache } from './linalg/gram.js';
 import { matrixParts, type Matrix, type MatrixParts } from './matrix.js';
+import type { ProgressMeter } from '../core/progress.js';
 
 /** One estimator to fit. */
 export interface FitJob {
@@ -78,6 +79,7 @@ export function fitJob(
   job: Omit<FitJob, 'shareCrossProducts'>,
   signal?: AbortSignal,
   crossProducts?: CrossProductsCache,
+  progress?: ProgressMeter,
 ): Regressor {
   if (signal?.aborted) throw new AppError('INTERRUPTED', 'training interrupted');
   const est = createEstimator(job.algo, { ...job.params });
@@ -85,6 +87,7 @@ export function fitJob(
     signal,
     ...(job.sampleWeight ? { sampleWeight: job.sampleWeight } : {}),
     ...(crossProducts ? { crossProducts } : {}),
+    ...(progress ? { progress } : {}),
   });
   return est;
 }

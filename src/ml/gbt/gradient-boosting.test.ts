@@ -8,7 +8,16 @@ import assert from 'node:assert/strict';
 import { isAppError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { loadEstimator } from '../format/registry.js';
-import { columnMatrix, fromRows, makeMatrix, matrixColumn, type Matrix } from '../matrix.js';
+import {
+  columnMatrix,
+  denseValues,
+  fromRows,
+  makeMatrix,
+  matrixColumn,
+  sparseBinary,
+  takeRows,
+  type Matrix,
+} from '../matrix.js';
 import { nodeCovers } from '../tree/tree-shap.js';
 import { GradientBoostingRegressor } from './index.js';
 import { makeLoss } from './loss.js';
@@ -116,6 +125,47 @@ test('the covers counted during the fit are the node covers of the training matr
   assert.deepEqual(Array.from(es.trainingCovers!), Array.from(nodeCovers(es.trees!, X)));
   // a loaded model has none
   assert.equal((loadEstimator(es.toJSON()) as GradientBoostingRegressor).trainingCovers, null);
+});
+
+test('sparse 0/1 columns (word indicators) train the same model as the same columns as bytes', () => {
+  const n = 900;
+  const { X, y } = noisyData(n, 6);
+  const rng = new Rng(11);
+  // a rare word, a common one (more ones than zeros: its default bin is the ones'), one never
+  // seen; then 14 rarer ones, which make the matrix sparse enough for sparse histograms
+  for (const p of [
+    [0.05, 0.7, 0],
+    [0.05, 0.7, 0, ...new Array<number>(14).fill(0.01)],
+  ]) {
+    const bytes = p.map((q) => Uint8Array.from({ length: n }, () => (rng.next() < q ? 1 : 0)));
+    const yy = y.map((v, i) => v + 3 * bytes[0][i] - bytes[1][i]);
+    const sparse = bytes.map((b) => sparseBinary(n, Uint32Array.from(Array.from(b).flatMap((v, i) => (v ? [i] : [])))));
+    const dense = [0, 1, 2, 3].map((j) => matrixColumn(X, j));
+    const meta = {
+      categorical: [false, false, true, false, ...p.map(() => false)],
+      nCategories: [0, 0, 6, 0, ...p.map(() => 0)],
+    };
+    const names = ['a', 'b', 'c', 'd', ...p.map((_, k) => `w${k}`)];
+    const XB = columnMatrix(n, [...dense, ...bytes], names, meta);
+    const XS = columnMatrix(n, [...dense, ...sparse], names, meta);
+    assert.deepEqual(Array.from(denseValues(sparse[1])), Array.from(bytes[1]));
+    for (const params of [
+      { n_estimators: 25, max_depth: 5 },
+      { n_estimators: 25, max_depth: 4, subsample: 0.7, colsample_bynode: 0.8 },
+      { n_estimators: 10, max_depth: 3, objective: 'reg:pseudohubererror' },
+    ]) {
+      const b = new GradientBoostingRegressor(params).fit(XB, yy);
+      const s = new GradientBoostingRegressor(params).fit(XS, yy);
+      assert.deepEqual(s.toJSON(), b.toJSON(), JSON.stringify(params));
+      assert.ok(s.featureImportance('split').w0 > 0, 'the rare word is used');
+      assert.deepEqual(Array.from(s.predict(XS)), Array.from(b.predict(XB)));
+      assert.deepEqual(Array.from(s.trainingCovers!), Array.from(nodeCovers(s.trees!, XS)));
+    }
+    // rows of a sparse matrix (unsorted, repeated) are the rows of the byte one
+    const idx = [5, 3, 3, 899, 0, 42];
+    assert.deepEqual(takeRows(XS, idx).data, takeRows(XB, idx).data);
+    assert.deepEqual(XS.data, XB.data);
+  }
 });
 
 test('training loss decreases monotonically (squared error, no subsampling)', () => {

@@ -267,6 +267,7 @@ export class GradientBoostingRegressor implements Regressor {
       gainByRound.push(grower.gainImportance.slice());
       splitByRound.push(grower.splitImportance.slice());
       history.train.push(loss.metric(y, pred, w));
+      options.progress?.(t + 1);
       if (valid && vPred) {
         const { data, nCols } = valid.X;
         for (let i = 0; i < vPred.length; i++) vPred[i] += builder.rawLeafValue(root, data, i * nCols);

@@ -34,6 +34,8 @@ export interface CartOptions {
   rng: Rng;
   sampleWeight?: Float64Array;
   signal?: AbortSignal;
+  /** Told the trees fitted so far. */
+  progress?: FitOptions['progress'];
 }
 
 /**
@@ -82,6 +84,7 @@ export function cartOptionsFromParams(
     rng: new Rng(p.random_state as number),
     sampleWeight: options.sampleWeight,
     signal: options.signal,
+    progress: options.progress,
   };
 }
 
@@ -178,6 +181,7 @@ export function fitCart(X: Matrix, y: Float64Array, o: CartOptions): CartResult 
         }
       grower.clearTables();
     }
+    o.progress?.(t + 1);
   }
   let oobPrediction: Float64Array | null = null;
   if (oobSum && oobCount) {

@@ -65,3 +65,61 @@ export function partitionRows(
   }
   return l;
 }
+
+/**
+ * addSplitLeaves on a sparse 0/1 feature: rows listed in `ones` (ascending, as the node's
+ * rows are) take vOne, the others vZero; returns how many went left. `q` = the first entry
+ * of `ones` not below rows[start] (the merge starts there).
+ */
+export function addSplitLeavesSparse(
+  pred: Float64Array,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  ones: Uint32Array,
+  q: number,
+  leftOne: number,
+  leftZero: number,
+  vOne: number,
+  vZero: number,
+): number {
+  let left = 0;
+  const nOnes = ones.length;
+  for (let k = start; k < end; k++) {
+    const row = rows[k];
+    while (q < nOnes && ones[q] < row) q++;
+    const isOne = q < nOnes && ones[q] === row;
+    pred[row] += isOne ? vOne : vZero;
+    left += isOne ? leftOne : leftZero;
+  }
+  return left;
+}
+
+/**
+ * partitionRows on a sparse 0/1 feature (rows listed in `ones` go left when leftOne is 1,
+ * the others when leftZero is 1), merging the node's ascending rows with `ones` from q.
+ */
+export function partitionRowsSparse(
+  rows: Uint32Array,
+  scratch: Uint32Array,
+  ones: Uint32Array,
+  q: number,
+  leftOne: number,
+  leftZero: number,
+  start: number,
+  end: number,
+): number {
+  let l = start;
+  let r = 0;
+  const nOnes = ones.length;
+  for (let k = start; k < end; k++) {
+    const row = rows[k];
+    while (q < nOnes && ones[q] < row) q++;
+    const left = q < nOnes && ones[q] === row ? leftOne : leftZero;
+    rows[l] = row;
+    scratch[r] = row;
+    l += left;
+    r += 1 - left;
+  }
+  return l;
+}

@@ -27,8 +27,15 @@
  *   body is one loop: V8 then optimises them early and never re-enters stale OSR code.
  */
 import type { Rng } from '../../core/rng.js';
-import type { BinnedMatrix } from './binning.js';
-import { addSegment, addSplitLeaves, partitionRows } from './data-partition.js';
+import { binAt, type BinnedMatrix } from './binning.js';
+import {
+  addSegment,
+  addSplitLeaves,
+  addSplitLeavesSparse,
+  partitionRows,
+  partitionRowsSparse,
+} from './data-partition.js';
+import { lowerBound } from '../matrix.js';
 import {
   buildHist2All,
   buildHist2Slots,
@@ -264,17 +271,21 @@ export class TreeGrower {
       if (terminal) {
         const vL = this.leafOutput(sp.GL, sp.HL);
         const vR = this.leafOutput(node.G - sp.GL, node.H - sp.HL);
-        nLeft = addSplitLeaves(
-          addTo,
-          rows,
-          node.start,
-          node.end,
-          this.binned.columns,
-          f * this.binned.nRows,
-          go,
-          vL,
-          vR,
-        );
+        const sb = this.binned.sparse[f];
+        nLeft = sb
+          ? addSplitLeavesSparse(
+              addTo,
+              rows,
+              node.start,
+              node.end,
+              sb.ones,
+              lowerBound(sb.ones, rows[node.start]),
+              go[sb.one],
+              go[sb.zero],
+              go[sb.one] ? vL : vR,
+              go[sb.zero] ? vL : vR,
+            )
+          : addSplitLeaves(addTo, rows, node.start, node.end, this.binned.columns, this.binned.colBase[f], go, vL, vR);
         mid = node.start;
       } else {
         mid = this.partition(rows, node.start, node.end, f, go);
@@ -363,13 +374,14 @@ export class TreeGrower {
    */
   binnedLeafValue(tree: TreeEnsembleBuilder, root: number, i: number, covers?: number[]): number {
     // column-major bins: the row-major copy is not built for sparse or sampled fits
-    const { columns, nRows } = this.binned;
+    const { columns, colBase } = this.binned;
     let n = root;
     let f: number;
     if (covers) covers[n]++;
     while ((f = tree.feature[n]) >= 0) {
       const t = this.goLeftTables.get(n) as Uint8Array;
-      n = t[columns[f * nRows + i]] ? tree.left[n] : tree.right[n];
+      const b = colBase[f] >= 0 ? columns[colBase[f] + i] : binAt(this.binned, f, i);
+      n = t[b] ? tree.left[n] : tree.right[n];
       if (covers) covers[n]++;
     }
     return tree.value[n];
@@ -468,7 +480,19 @@ export class TreeGrower {
   }
 
   private partition(rows: Uint32Array, start: number, end: number, f: number, go: Uint8Array): number {
-    const l = partitionRows(rows, this.scratch, this.binned.columns, f * this.binned.nRows, go, start, end);
+    const sb = this.binned.sparse[f];
+    const l = sb
+      ? partitionRowsSparse(
+          rows,
+          this.scratch,
+          sb.ones,
+          lowerBound(sb.ones, rows[start]),
+          go[sb.one],
+          go[sb.zero],
+          start,
+          end,
+        )
+      : partitionRows(rows, this.scratch, this.binned.columns, this.binned.colBase[f], go, start, end);
     const r = end - l;
     if (r > 0) rows.set(this.scratch.subarray(0, r), l);
     return l;

@@ -32,13 +32,17 @@ export interface SparseLayout {
  * leave their feature's most frequent bin (dense histograms are then cheaper).
  */
 export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseLayout | null {
-  const { nRows, nFeatures: nF, columns, offsets, nBins } = binned;
+  const { nRows, nFeatures: nF, columns, offsets, nBins, colBase, sparse } = binned;
   const defaultBin = new Uint8Array(nF);
   const counts = new Int32Array(256);
   let nnz = 0;
   for (let f = 0; f < nF; f++) {
     counts.fill(0, 0, nBins[f]);
-    countColumn(columns, f * nRows, nRows, counts);
+    const sp = sparse[f];
+    if (sp) {
+      counts[sp.one] += sp.ones.length;
+      counts[sp.zero] += nRows - sp.ones.length;
+    } else countColumn(columns, colBase[f], nRows, counts);
     let best = 0;
     for (let b = 1; b < nBins[f]; b++) if (counts[b] > counts[best]) best = b;
     defaultBin[f] = best;
@@ -48,11 +52,25 @@ export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseL
   // built from the column-major bins, a feature at a time: each row's cells end up in
   // feature order, as a row-major scan would give them
   const rowPtr = new Uint32Array(nRows + 1);
-  for (let f = 0; f < nF; f++) countRowCells(columns, f * nRows, nRows, defaultBin[f], rowPtr);
+  for (let f = 0; f < nF; f++) {
+    const sp = sparse[f];
+    if (!sp) countRowCells(columns, colBase[f], nRows, defaultBin[f], rowPtr);
+    else if (sp.one !== sp.zero) {
+      if (sp.zero === defaultBin[f]) countListed(sp.ones, rowPtr);
+      else countUnlisted(sp.ones, nRows, rowPtr);
+    }
+  }
   for (let i = 0; i < nRows; i++) rowPtr[i + 1] += rowPtr[i];
   const slot = new Int32Array(nnz);
   const next = rowPtr.slice(0, nRows);
-  for (let f = 0; f < nF; f++) fillRowCells(columns, f * nRows, nRows, defaultBin[f], offsets[f], next, slot);
+  for (let f = 0; f < nF; f++) {
+    const sp = sparse[f];
+    if (!sp) fillRowCells(columns, colBase[f], nRows, defaultBin[f], offsets[f], next, slot);
+    else if (sp.one !== sp.zero) {
+      if (sp.zero === defaultBin[f]) fillListed(sp.ones, offsets[f] + sp.one, next, slot);
+      else fillUnlisted(sp.ones, nRows, offsets[f] + sp.zero, next, slot);
+    }
+  }
   const defaultSlot = new Int32Array(nF);
   for (let f = 0; f < nF; f++) defaultSlot[f] = offsets[f] + defaultBin[f];
   return { rowPtr, slot, defaultSlot, totals: new Float64Array(2) };
@@ -65,6 +83,32 @@ function countColumn(columns: Uint8Array, base: number, nRows: number, counts: I
 /** rowPtr[i + 1] += 1 for each row i whose bin is not the default. */
 function countRowCells(columns: Uint8Array, base: number, nRows: number, def: number, rowPtr: Uint32Array): void {
   for (let i = 0; i < nRows; i++) if (columns[base + i] !== def) rowPtr[i + 1]++;
+}
+
+/** rowPtr[i + 1] += 1 for each listed row i (a sparse feature's rows outside its default bin). */
+function countListed(ones: Uint32Array, rowPtr: Uint32Array): void {
+  for (let k = 0; k < ones.length; k++) rowPtr[ones[k] + 1]++;
+}
+
+/** rowPtr[i + 1] += 1 for each row i not listed (a sparse feature whose default bin is its ones'). */
+function countUnlisted(ones: Uint32Array, nRows: number, rowPtr: Uint32Array): void {
+  let q = 0;
+  for (let i = 0; i < nRows; i++) {
+    if (q < ones.length && ones[q] === i) q++;
+    else rowPtr[i + 1]++;
+  }
+}
+
+function fillListed(ones: Uint32Array, s: number, next: Uint32Array, slot: Int32Array): void {
+  for (let k = 0; k < ones.length; k++) slot[next[ones[k]]++] = s;
+}
+
+function fillUnlisted(ones: Uint32Array, nRows: number, s: number, next: Uint32Array, slot: Int32Array): void {
+  let q = 0;
+  for (let i = 0; i < nRows; i++) {
+    if (q < ones.length && ones[q] === i) q++;
+    else slot[next[i]++] = s;
+  }
 }
 
 function fillRowCells(

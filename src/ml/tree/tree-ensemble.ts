@@ -14,7 +14,7 @@
  * Trees are built with `TreeEnsembleBuilder` during fit and frozen into a `TreeEnsemble`.
  */
 import { AppError } from '../../core/errors.js';
-import type { Matrix } from '../matrix.js';
+import { isSparseBinary, type Matrix } from '../matrix.js';
 
 export const FLAG_DEFAULT_LEFT = 1;
 export const FLAG_CATEGORICAL = 2;
@@ -292,11 +292,19 @@ function byRowBlocks(X: Matrix, out: Float64Array, f: (block: Matrix, out: Float
   const cols = X.columns!;
   const p = X.nCols;
   const buf = new Float64Array(Math.min(X.nRows, COLUMN_BLOCK_ROWS) * p);
+  // sparse 0/1 columns: where each one's next row holding 1 is (blocks go in row order)
+  const next = new Int32Array(p);
   for (let b = 0; b < X.nRows; b += COLUMN_BLOCK_ROWS) {
     const e = Math.min(X.nRows, b + COLUMN_BLOCK_ROWS);
     for (let j = 0; j < p; j++) {
       const c = cols[j];
-      for (let i = b, k = j; i < e; i++, k += p) buf[k] = c[i];
+      if (isSparseBinary(c)) {
+        for (let i = b, k = j; i < e; i++, k += p) buf[k] = 0;
+        const ones = c.ones;
+        let q = next[j];
+        for (; q < ones.length && ones[q] < e; q++) buf[(ones[q] - b) * p + j] = 1;
+        next[j] = q;
+      } else for (let i = b, k = j; i < e; i++, k += p) buf[k] = c[i];
     }
     const n = e - b;
     f({ nRows: n, nCols: p, data: buf.subarray(0, n * p), columnNames: X.columnNames }, out.subarray(b, e));

@@ -17,7 +17,7 @@
  * get half (any split of weight gives valid Shapley values; the sum property holds).
  */
 import { AppError } from '../../core/errors.js';
-import type { Matrix } from '../matrix.js';
+import { denseValues, type Matrix, type MatrixColumn } from '../matrix.js';
 import { FLAG_CATEGORICAL, FLAG_DEFAULT_LEFT, type TreeEnsemble } from './tree-ensemble.js';
 
 /** Whether row x goes left at split node k (TreeEnsemble's rules). */
@@ -60,10 +60,17 @@ export function nodeCovers(t: TreeEnsemble, X: Matrix): Float64Array {
  */
 function columnCovers(
   t: TreeEnsemble,
-  columns: readonly (Float64Array | Uint8Array)[],
+  given: readonly MatrixColumn[],
   nRows: number,
   cover: Float64Array,
 ): Float64Array {
+  // sparse 0/1 columns expanded once each, when a split uses them
+  const expanded = new Map<number, Float64Array | Uint8Array>();
+  const columns = (f: number) => {
+    let c = expanded.get(f);
+    if (!c) expanded.set(f, (c = denseValues(given[f])));
+    return c;
+  };
   const rows = new Uint32Array(nRows);
   const scratch = new Uint32Array(nRows);
   const stack: number[] = [];
@@ -76,7 +83,7 @@ function columnCovers(
       const k = stack.pop() as number;
       cover[k] += end - start;
       if (t.feature[k] < 0 || end === start) continue;
-      const mid = partitionByNode(t, k, columns[t.feature[k]], rows, scratch, start, end);
+      const mid = partitionByNode(t, k, columns(t.feature[k]), rows, scratch, start, end);
       stack.push(t.left[k], start, mid, t.right[k], mid, end);
     }
   }
