@@ -11,6 +11,7 @@ import type { ListingSchema } from './listing-schema.js';
 import type { Cell, RawTable } from './table.js';
 import { rangeProblem, type PlausibleRanges } from './plausible-ranges.js';
 import type { CsvColumnChunk } from './csv-columns.js';
+import { RowDigestSet } from './row-digest-set.js';
 
 export interface BadCell {
   row: number;
@@ -473,14 +474,11 @@ function concat(parts: readonly Float64Array[], n: number): Float64Array {
 }
 
 /**
- * A set of 64-bit row hashes (open addressing in two Uint32Arrays): ~20 bytes per distinct
- * row, where a set of the rows' JSON text took ~200.
+ * The rows seen so far, as 64-bit hashes of their cells (a RowDigestSet: ~20 bytes per
+ * distinct row, where a set of the rows' JSON text took ~200).
  */
 class RowHashSet {
-  private hi = new Uint32Array(1 << 12);
-  private lo = new Uint32Array(1 << 12);
-  private used = new Uint8Array(1 << 12);
-  private size = 0;
+  private readonly digests = new RowDigestSet();
 
   /** Add the row's hash; false when it was already there (a duplicate). */
   add(row: readonly Cell[]): boolean {
@@ -516,34 +514,7 @@ class RowHashSet {
       h1 = Math.imul(h1 ^ 0xff, 0x01000193);
       h2 = Math.imul(h2 ^ 0xff, 0x5bd1e995);
     }
-    h1 >>>= 0;
-    h2 = (h2 ^ (h2 >>> 13)) >>> 0;
-    if ((this.size + 1) * 2 > this.used.length) this.grow();
-    return this.insert(h1, h2);
-  }
-
-  private insert(h1: number, h2: number): boolean {
-    const mask = this.used.length - 1;
-    let at = (h1 ^ Math.imul(h2, 0x27d4eb2d)) & mask;
-    while (this.used[at]) {
-      if (this.hi[at] === h1 && this.lo[at] === h2) return false;
-      at = (at + 1) & mask;
-    }
-    this.used[at] = 1;
-    this.hi[at] = h1;
-    this.lo[at] = h2;
-    this.size++;
-    return true;
-  }
-
-  private grow(): void {
-    const { hi, lo, used } = this;
-    const cap = used.length * 2;
-    this.hi = new Uint32Array(cap);
-    this.lo = new Uint32Array(cap);
-    this.used = new Uint8Array(cap);
-    this.size = 0;
-    for (let i = 0; i < used.length; i++) if (used[i]) this.insert(hi[i], lo[i]);
+    return this.digests.add(h1 >>> 0, (h2 ^ (h2 >>> 13)) >>> 0);
   }
 }
 

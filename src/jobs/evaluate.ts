@@ -20,7 +20,8 @@ import { ListingValidator, describeReport, type BadCell, type ValidationReport }
 import { newStats, type TransformStats } from '../features/transformer.js';
 import { regressionMetrics, type RegressionMetrics } from '../ml/metrics.js';
 import { schemaFromBundle, type ProgressFactory } from './load-listings.js';
-import { listingBatches, RowDigestSet } from './listing-batches.js';
+import { listingBatches } from './listing-batches.js';
+import { RowDigestSet } from '../data/row-digest-set.js';
 
 export interface EvaluateOptions {
   params: Params;
