@@ -4,7 +4,12 @@ import assert from 'node:assert/strict';
 import { AppError } from '../core/errors.js';
 import { parseCsv } from './csv.js';
 import { buildListingSchema } from './listing-schema.js';
-import { describeReport, validateListings } from './validate.js';
+import { describeReport, ListingAccumulator, validateListings } from './validate.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { readCsvChunks } from './csv-stream.js';
+import { readCsvColumnChunks } from './csv-columns.js';
 
 const HEADER = 'odometer,fitnessAge,featureCount,make,model,variant,year,transmissionType,bodyType,fuelType,ownership,color,AlloyWheels,listingPrice';
 const good = (odo: string | number, price: string | number, color = 'White', alloy = '1') =>
@@ -111,12 +116,6 @@ test('xlsx-typed cells: numbers stay numbers, booleans count as 0/1, numeric yea
 });
 
 test('a CSV read columnar (addColumns) keeps, drops and reports exactly what its rows do (add)', async () => {
-  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
-  const { readCsvChunks } = await import('./csv-stream.js');
-  const { readCsvColumnChunks } = await import('./csv-columns.js');
-  const { ListingAccumulator } = await import('./validate.js');
   const dir = mkdtempSync(join(tmpdir(), 'carprice-columnar-'));
   try {
     const lines = [
