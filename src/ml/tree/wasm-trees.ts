@@ -311,7 +311,7 @@ export class WasmTrees {
     const { bytes, parts } = moduleBytes(t, this.rowBase);
     this.memory = new WebAssembly.Memory({ initial: Math.ceil((this.rowBase + 1) / 65536) });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: this.memory } });
-    this.parts = Array.from({ length: parts }, (_, k) => instance.exports[`p${k}`] as unknown as Part);
+    this.parts = Array.from({ length: parts }, (_, k) => instance.exports[`p${k}`] as Part);
     new Uint32Array(this.memory.buffer, 0, t.catBits.length).set(t.catBits);
     this.view = new Float64Array(this.memory.buffer);
   }
