@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mae, mape, medape, mse, r2, regressionMetrics, rmse, within10 } from './metrics.js';
+import { mae, mape, medape, mse, r2, RegressionAccumulator, regressionMetrics, rmse, within10 } from './metrics.js';
+import { AppError } from '../core/errors.js';
 
 const T = [100, 200, 300, 400];
 const P = [110, 190, 360, 400];
@@ -47,4 +48,42 @@ test('mismatched, empty or non-finite inputs are MODEL_INVALID', () => {
   assert.throws(() => regressionMetrics([], []), { code: 'MODEL_INVALID', message: /no rows/ });
   assert.throws(() => rmse([1, 2], [1, NaN]), { code: 'MODEL_INVALID', message: /prediction at row 1/ });
   assert.throws(() => mae([1, Infinity], [1, 2]), { code: 'MODEL_INVALID', message: /true value at row 1/ });
+});
+
+test('the streaming accumulator (evaluate --data) gives the metrics of the whole arrays, added in any chunks', () => {
+  // prices of a used-car market: large values, where a one-pass spread could lose digits
+  const n = 20001;
+  const y = new Float64Array(n);
+  const p = new Float64Array(n);
+  let s = 7;
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  for (let i = 0; i < n; i++) {
+    y[i] = i === 5 ? 0 : 2e5 + 5e6 * rnd();
+    p[i] = y[i] * (0.8 + 0.4 * rnd());
+  }
+  const acc = new RegressionAccumulator();
+  for (let b = 0; b < n; b += 777) for (let i = b; i < Math.min(n, b + 777); i++) acc.add(y[i], p[i], i);
+  const m = acc.result();
+  assert.deepEqual(m, regressionMetrics(y, p));
+  // the same numbers as the one-metric functions (r2: two passes there, Welford here)
+  assert.equal(m.mse, mse(y, p));
+  assert.equal(m.mae, mae(y, p));
+  assert.equal(m.mape, mape(y, p));
+  assert.equal(m.medape, medape(y, p));
+  assert.equal(m.within10, within10(y, p));
+  assert.ok(Math.abs(m.r2 - r2(y, p)) < 1e-14, `${m.r2} vs ${r2(y, p)}`);
+  assert.equal(m.n, n);
+  // a constant truth: 1 when predicted exactly, else 0 (scikit-learn's force_finite)
+  const c = new RegressionAccumulator();
+  c.add(5, 5);
+  c.add(5, 5);
+  assert.equal(c.result().r2, 1);
+  c.add(5, 6);
+  assert.equal(c.result().r2, 0);
+  // errors name the file row
+  assert.throws(
+    () => new RegressionAccumulator().add(1, NaN, 42),
+    (e: unknown) => e instanceof AppError && e.code === 'MODEL_INVALID' && /row 42/.test(e.message),
+  );
+  assert.throws(() => new RegressionAccumulator().result(), /no rows to score/);
 });

@@ -128,18 +128,83 @@ export function within10(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): nu
   return hits / n;
 }
 
+/**
+ * Every metric of `regressionMetrics`, accumulated a row at a time: `evaluate --data` scores
+ * a file of any size without keeping its prices. Memory is constant for r2 (the spread of
+ * the true values by Welford's update, one pass), rmse, mse, mae, mape and within10; the
+ * median (medape) needs every relative error, so it keeps one float64 per row with
+ * yTrue != 0 (8 bytes per listing).
+ */
+export class RegressionAccumulator {
+  private count = 0;
+  private mean = 0;
+  private ssTot = 0;
+  private ssRes = 0;
+  private absErr = 0;
+  private hits = 0;
+  private relSum = 0;
+  private rel = new Float64Array(1024);
+  private nRel = 0;
+
+  get n(): number {
+    return this.count;
+  }
+
+  /** Add one row; a non-finite value fails with MODEL_INVALID naming `row`. */
+  add(yTrue: number, yPred: number, row = this.count): void {
+    if (!Number.isFinite(yTrue))
+      throw new AppError('MODEL_INVALID', `metrics: true value at row ${row} is ${yTrue}`, { details: { row } });
+    if (!Number.isFinite(yPred))
+      throw new AppError(
+        'MODEL_INVALID',
+        `metrics: prediction at row ${row} is ${yPred}; the model produced a non-finite value`,
+        { details: { row } },
+      );
+    this.count++;
+    const d = yTrue - this.mean;
+    this.mean += d / this.count;
+    this.ssTot += d * (yTrue - this.mean);
+    const e = yPred - yTrue;
+    this.ssRes += e * e;
+    this.absErr += Math.abs(e);
+    if (Math.abs(e) <= 0.1 * Math.abs(yTrue)) this.hits++;
+    if (yTrue !== 0) {
+      const r = Math.abs(e) / Math.abs(yTrue);
+      this.relSum += r;
+      if (this.nRel === this.rel.length) {
+        const grown = new Float64Array(this.rel.length * 2);
+        grown.set(this.rel);
+        this.rel = grown;
+      }
+      this.rel[this.nRel++] = r;
+    }
+  }
+
+  /** The metrics of the rows added so far (MODEL_INVALID when there are none). */
+  result(): RegressionMetrics {
+    const n = this.count;
+    if (n === 0) throw new AppError('MODEL_INVALID', 'metrics: no rows to score; the evaluation set is empty');
+    const m = this.ssRes / n;
+    const k = this.nRel;
+    const r = this.rel.subarray(0, k).sort();
+    return {
+      // as scikit-learn (force_finite): constant yTrue gives 1 for a perfect prediction, else 0
+      r2: this.ssTot === 0 ? (this.ssRes === 0 ? 1 : 0) : 1 - this.ssRes / this.ssTot,
+      rmse: Math.sqrt(m),
+      mae: this.absErr / n,
+      mse: m,
+      mape: k === 0 ? NaN : this.relSum / k,
+      medape: k === 0 ? NaN : k % 2 ? r[(k - 1) / 2] : (r[k / 2 - 1] + r[k / 2]) / 2,
+      within10: this.hits / n,
+      n,
+    };
+  }
+}
+
 /** Every metric at once. Length mismatch, no rows or non-finite values: AppError('MODEL_INVALID'). */
 export function regressionMetrics(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): RegressionMetrics {
   const n = check(yTrue, yPred);
-  const m = mse(yTrue, yPred);
-  return {
-    r2: r2(yTrue, yPred),
-    rmse: Math.sqrt(m),
-    mae: mae(yTrue, yPred),
-    mse: m,
-    mape: mape(yTrue, yPred),
-    medape: medape(yTrue, yPred),
-    within10: within10(yTrue, yPred),
-    n,
-  };
+  const acc = new RegressionAccumulator();
+  for (let i = 0; i < n; i++) acc.add(yTrue[i], yPred[i], i);
+  return acc.result();
 }
