@@ -521,6 +521,11 @@ export interface CsvColumnReadOptions {
   readBytes?: number;
   /** Told the bytes read so far and the file's size after each read (progress, ETA). */
   onBytes?: (read: number, size: number) => void;
+  /**
+   * Read these byte chunks (a download: data/read.ts openRemoteStream) instead of opening
+   * `path`, which then only names the source in messages; `size` may be NaN (unknown).
+   */
+  stream?: { chunks: AsyncIterable<Uint8Array>; size: number; close(): Promise<void> };
 }
 
 /** An open CSV file whose header has been read. */
@@ -551,35 +556,57 @@ export async function openCsvColumns(
 ): Promise<CsvColumnFile> {
   const maxRecordChars = o.maxRecordChars ?? 1 << 20;
   const chunkBytes = o.chunkBytes ?? 1 << 18;
-  let fh: Awaited<ReturnType<typeof open>>;
   let size: number;
-  try {
-    fh = await open(path, 'r');
-    const st = await fh.stat();
-    if (st.isDirectory()) {
-      await fh.close();
-      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+  // the next chunk of bytes (null at the end), and how to let go of the source
+  let next: () => Promise<Buffer | null>;
+  let release: () => Promise<void>;
+  if (o.stream) {
+    const src = o.stream;
+    const it = src.chunks[Symbol.asyncIterator]();
+    size = src.size;
+    next = async () => {
+      const r = await it.next();
+      return r.done ? null : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+    };
+    release = async () => {
+      await it.return?.();
+      await src.close();
+    };
+  } else {
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(path, 'r');
+      const st = await fh.stat();
+      if (st.isDirectory()) {
+        await fh.close();
+        throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      }
+      size = st.size;
+    } catch (e) {
+      throw ioError(e, path);
     }
-    size = st.size;
-  } catch (e) {
-    throw ioError(e, path);
+    const buf = Buffer.allocUnsafe(o.readBytes ?? 1 << 20);
+    next = async () => {
+      const { bytesRead: n } = await fh.read(buf, 0, buf.length, null);
+      return n === 0 ? null : Buffer.from(buf.subarray(0, n));
+    };
+    release = () => fh.close();
   }
   const cutter = new RecordCutter();
-  const buf = Buffer.allocUnsafe(o.readBytes ?? 1 << 20);
   let eof = false;
   let read = 0;
   const more = async (): Promise<void> => {
     if (o.signal?.aborted) throw new AppError('INTERRUPTED', `reading ${path} was interrupted`);
-    let n: number;
+    let b: Buffer | null;
     try {
-      ({ bytesRead: n } = await fh.read(buf, 0, buf.length, null));
+      b = await next();
     } catch (e) {
       throw ioError(e, path);
     }
-    if (n === 0) eof = true;
-    else {
-      read += n;
-      cutter.push(Buffer.from(buf.subarray(0, n)));
+    if (b === null) eof = true;
+    else if (b.length) {
+      read += b.length;
+      cutter.push(b);
       o.onBytes?.(read, size);
     }
   };
@@ -611,13 +638,13 @@ export async function openCsvColumns(
       if (parsed.rows.length) parser = new CsvColumnParser(path, parsed.rows[0].map((h) => String(h ?? '').trim()), maxRecordChars);
     }
   } catch (e) {
-    await fh.close();
+    await release();
     throw e;
   }
   const p = parser;
   let closed = false;
   const close = async () => {
-    if (!closed) await fh.close();
+    if (!closed) await release();
     closed = true;
   };
   async function* slices(): AsyncGenerator<{ bytes: Buffer; firstLine: number }> {

@@ -99,6 +99,72 @@ async function readBytes(source: string, opts: ReadTableOptions, weight: number)
   }
 }
 
+/** A remote file read as it is consumed: its byte chunks, its length (NaN if unknown), and close. */
+export interface ByteStream {
+  chunks: AsyncIterable<Uint8Array>;
+  size: number;
+  close(): Promise<void>;
+}
+
+/** Whether `source` is an http(s):// or s3:// URL. */
+export function isRemote(source: string): boolean {
+  return /^(https?|s3):\/\//i.test(source);
+}
+
+/**
+ * Open an http(s):// or s3:// source as a stream (batch prediction and evaluation read a
+ * remote CSV this way, with no whole-file limit). The timeout (default 60 s) covers the
+ * response's arrival, not the whole body; `signal` aborts either. Errors as readTable's:
+ * NETWORK for a failed or refused download, FILE_NOT_FOUND for a missing S3 key, REMOTE
+ * for other S3 failures, USAGE for a malformed S3 URL.
+ */
+export async function openRemoteStream(source: string, opts: ReadTableOptions = {}): Promise<ByteStream> {
+  if (/^s3:\/\//i.test(source)) {
+    const m = /^s3:\/\/([^/]+)\/(.+)$/i.exec(source);
+    if (!m) throw new AppError('USAGE', `${source} is not a valid S3 URL; use s3://bucket/path/to/file.csv`);
+    const { openS3Object } = await import('./s3-source.js');
+    return openS3Object(m[1], m[2], opts.env ?? {}, opts.signal);
+  }
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new Error(`no response within ${(opts.timeoutMs ?? 60_000) / 1000} s`)), opts.timeoutMs ?? 60_000);
+  const signal = AbortSignal.any([timeout.signal, ...(opts.signal ? [opts.signal] : [])]);
+  let res: Response;
+  try {
+    res = await fetch(source, { signal });
+  } catch (e) {
+    throw new AppError('NETWORK', `could not download ${source}: ${(e as Error).message}; check the URL and your network`, { cause: e });
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new AppError('NETWORK', `downloading ${source} failed with HTTP ${res.status}; check the URL and access rights`);
+  }
+  const body = res.body;
+  const reader = body?.getReader();
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    if (!reader) return;
+    for (;;) {
+      let r: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        throw new AppError('NETWORK', `downloading ${source} failed part way: ${(e as Error).message}; check the network and try again`, { cause: e });
+      }
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  return {
+    chunks: chunks(),
+    size: declared,
+    close: async () => {
+      await reader?.cancel().catch(() => undefined);
+    },
+  };
+}
+
 /** Read a table of listings from a path or URL. */
 export async function readTable(source: string, opts: ReadTableOptions = {}): Promise<RawTable> {
   const format = formatOf(source, opts.format);

@@ -6,10 +6,9 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AppError } from '../core/errors.js';
 import type { Env } from '../config/env.js';
 
-/** Download s3://bucket/key into memory. */
-export async function readS3Object(bucket: string, key: string, env: Env, signal?: AbortSignal): Promise<Uint8Array> {
+function clientFor(env: Env): S3Client {
   const endpoint = env.MLFLOW_S3_ENDPOINT_URL ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  const client = new S3Client({
+  return new S3Client({
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -25,17 +24,70 @@ export async function readS3Object(bucket: string, key: string, env: Env, signal
         }
       : {}),
   });
+}
+
+function s3Error(e: unknown, bucket: string, key: string): AppError {
+  if (e instanceof AppError) return e;
+  const name = (e as { name?: string }).name;
+  if (name === 'NoSuchKey' || name === 'NotFound')
+    return new AppError('FILE_NOT_FOUND', `s3://${bucket}/${key} does not exist; check the bucket and key`, { cause: e });
+  return new AppError(
+    'REMOTE',
+    `reading s3://${bucket}/${key} failed: ${(e as Error).message}; check AWS credentials, region and endpoint`,
+    { cause: e },
+  );
+}
+
+/** Download s3://bucket/key into memory. */
+export async function readS3Object(bucket: string, key: string, env: Env, signal?: AbortSignal): Promise<Uint8Array> {
+  const client = clientFor(env);
   try {
     const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
     if (!res.Body) throw new AppError('REMOTE', `s3://${bucket}/${key} has no body`);
     return await res.Body.transformToByteArray();
   } catch (e) {
-    if (e instanceof AppError) throw e;
-    const name = (e as { name?: string }).name;
-    if (name === 'NoSuchKey' || name === 'NotFound')
-      throw new AppError('FILE_NOT_FOUND', `s3://${bucket}/${key} does not exist; check the bucket and key`, { cause: e });
-    throw new AppError('REMOTE', `reading s3://${bucket}/${key} failed: ${(e as Error).message}; check AWS credentials, region and endpoint`, { cause: e });
+    throw s3Error(e, bucket, key);
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * s3://bucket/key as a stream of byte chunks, read as they are consumed (a file of any size
+ * in constant memory); `size` is its length (NaN when the server does not say).
+ */
+export async function openS3Object(
+  bucket: string,
+  key: string,
+  env: Env,
+  signal?: AbortSignal,
+): Promise<{ chunks: AsyncIterable<Uint8Array>; size: number; close(): Promise<void> }> {
+  const client = clientFor(env);
+  let body: AsyncIterable<Uint8Array> & { destroy?: () => void };
+  let size: number;
+  try {
+    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+    if (!res.Body) throw new AppError('REMOTE', `s3://${bucket}/${key} has no body`);
+    // in Node the body is an http.IncomingMessage: an async iterable of Buffers
+    body = res.Body as unknown as AsyncIterable<Uint8Array> & { destroy?: () => void };
+    size = res.ContentLength ?? NaN;
+  } catch (e) {
+    client.destroy();
+    throw s3Error(e, bucket, key);
+  }
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    try {
+      for await (const c of body) yield c;
+    } catch (e) {
+      throw s3Error(e, bucket, key);
+    }
+  }
+  return {
+    chunks: chunks(),
+    size,
+    close: async () => {
+      body.destroy?.();
+      client.destroy();
+    },
+  };
 }

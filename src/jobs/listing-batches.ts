@@ -1,15 +1,16 @@
 /**
  * The chunked read loop of batch prediction and evaluation (`carprice predict --data`,
  * `carprice evaluate --data`): a listings source a chunk at a time, each chunk checked by
- * the caller's ListingValidator into columns. A local CSV is read columnar (csv-columns.ts:
- * no string or array per row, memory bounded by the chunk whatever the file's size); other
- * sources (.xlsx, URLs) are read whole, up to the whole-file limit, and handed out in chunks
- * of cells. Progress (rows, and the share of the file read for an ETA) goes to `progress`.
+ * the caller's ListingValidator into columns. A CSV, local or downloaded (http(s):// or
+ * s3://, read as its bytes arrive), is read columnar (csv-columns.ts: no string or array
+ * per row, memory bounded by the chunk whatever the file's size); a workbook (.xlsx) is
+ * read whole, up to the whole-file limit, and handed out in chunks of cells. Progress (rows, and the share of the file read for an ETA) goes to `progress`.
  */
 import { AppError } from '../core/errors.js';
 import type { Env } from '../config/env.js';
 import type { Params } from '../config/params.js';
 import { openCsvColumns, type CsvColumnChunk } from '../data/csv-columns.js';
+import { isRemote, openRemoteStream } from '../data/read.js';
 import type { Cell } from '../data/table.js';
 import { RowHasher } from '../data/row-hash.js';
 import type { CheckedRows, ListingValidator, TableOrigin } from '../data/validate.js';
@@ -50,13 +51,24 @@ export interface ListingBatchOptions {
 
 export { isLocalCsv };
 
+/** A .csv name (a URL's query string and fragment aside). */
+function isCsvName(source: string): boolean {
+  return source.split(/[?#]/)[0].toLowerCase().endsWith('.csv');
+}
+
 /** The chunks of a listings source, in order (at least one, possibly empty, for a header-only file). */
 export async function* listingBatches(source: string, o: ListingBatchOptions): AsyncGenerator<ListingBatch> {
   const meter = o.progress?.(o.step ?? 'reading', source);
   const interrupted = () => new AppError('INTERRUPTED', `${o.what ?? 'reading'} interrupted`);
   let rows = 0;
-  if (isLocalCsv(source)) {
-    const csv = await openCsvColumns(source, { signal: o.signal, chunkBytes: o.chunkBytes });
+  // a CSV, local or a download (http(s), s3), is read columnar as its bytes arrive
+  const remoteCsv = isRemote(source) && isCsvName(source);
+  if (isLocalCsv(source) || remoteCsv) {
+    const csv = await openCsvColumns(source, {
+      signal: o.signal,
+      chunkBytes: o.chunkBytes,
+      stream: remoteCsv ? await openRemoteStream(source, { env: o.env, signal: o.signal }) : undefined,
+    });
     // the share of the file's bytes scored so far (the header's few bytes aside)
     let scored = 0;
     const origin: TableOrigin = { source };
@@ -73,7 +85,8 @@ export async function* listingBatches(source: string, o: ListingBatchOptions): A
       };
       rows += chunk.n;
       scored += chunk.bytes.length;
-      meter?.(rows, false, csv.size > 0 ? Math.min(1, scored / csv.size) : 1);
+      // a download of unknown length has no share read (no ETA)
+      meter?.(rows, false, csv.size > 0 ? Math.min(1, scored / csv.size) : Number.isNaN(csv.size) ? undefined : 1);
     }
     meter?.(rows, true, 1);
     return;

@@ -1,0 +1,157 @@
+/**
+ * Batch prediction and evaluation of a CSV at an http(s):// or s3:// URL: the download is
+ * read columnar as its bytes arrive (no whole-file limit, memory bounded by the chunk),
+ * with the output of the same file read locally, byte for byte. A real HTTP server sends
+ * the file in pieces without a length; s3rver serves it as S3; a download cut part way
+ * fails with NETWORK and leaves no output file.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { fixtureCsv, fixtureFrame } from '../../test/fixtures/listings.js';
+import { trainBundle } from '../bundle/train-bundle.js';
+import { AppError } from '../core/errors.js';
+import { parseParams } from '../config/params.js';
+import { predictFile } from './predict.js';
+import { evaluate } from './evaluate.js';
+
+const params = parseParams({});
+const { frame, y, schema } = fixtureFrame({ n: 300, seed: 5 });
+const bundle = trainBundle(frame, y, schema, {
+  algo: 'blend',
+  algoParams: { ...params.model_trainer.params, gbdt: { n_estimators: 30, max_depth: 3, learning_rate: 0.3 } },
+  features: { ...params.features, token_min_count: 2, interaction_min_count: 5, step_min_count: 5 },
+  seed: 42,
+  metadata: {
+    createdAt: '2025-01-01T00:00:00.000Z',
+    training: { dataHash: 'h', rows: 300, source: 'fixture' },
+    params: {},
+    carpriceVersion: 'test',
+  },
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'carprice-predict-remote-'));
+// 4,000 listings (~450 KB): more than a 256 KiB chunk, sent in 37 pieces
+const text = fixtureCsv({ n: 4000, seed: 21 });
+const local = join(dir, 'listings.csv');
+writeFileSync(local, text);
+let server: Server;
+let base: string;
+let piecesSent = 0;
+
+before(async () => {
+  server = createServer((req, res) => {
+    const body = Buffer.from(text);
+    if (req.url?.startsWith('/data/listings.csv')) {
+      // chunked transfer encoding, no content-length: the length is unknown to the reader
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      const step = Math.ceil(body.length / 37);
+      let at = 0;
+      const send = () => {
+        if (at >= body.length) return void res.end();
+        res.write(body.subarray(at, at + step));
+        piecesSent++;
+        at += step;
+        setImmediate(send);
+      };
+      send();
+    } else if (req.url === '/data/cut.csv') {
+      // half the file, then the connection drops
+      res.writeHead(200, { 'content-type': 'text/csv', 'content-length': String(body.length) });
+      res.write(body.subarray(0, body.length >> 1), () => setTimeout(() => res.destroy(), 20));
+    } else {
+      res.writeHead(404);
+      res.end('no');
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// a whole-file limit of 10 KB: what readTable would refuse, the stream reads anyway
+const env = { CARPRICE_MAX_INPUT_MB: '0.01' };
+
+async function predictTo(data: string, out: string, extraEnv: Record<string, string> = {}): Promise<string> {
+  await predictFile({ params, model: bundle, data, format: 'csv', out, env: { ...env, ...extraEnv } });
+  return readFileSync(out, 'utf8');
+}
+
+test('http(s): a CSV sent in pieces without a length is priced as the local file, byte for byte; evaluate too', async () => {
+  const want = await predictTo(local, join(dir, 'local.csv'));
+  assert.equal(want.trimEnd().split('\n').length, 4001);
+  const got = await predictTo(`${base}/data/listings.csv?v=2`, join(dir, 'http.csv'));
+  assert.ok(piecesSent >= 37);
+  assert.equal(got, want);
+  const reports: string[] = [];
+  const e = await evaluate({
+    params,
+    model: bundle,
+    data: `${base}/data/listings.csv`,
+    env,
+    onReport: (s) => reports.push(s),
+  });
+  assert.deepEqual(e, await evaluate({ params, model: bundle, data: local }));
+  assert.match(reports[0], /^http:\/\/127\.0\.0\.1:\d+\/data\/listings\.csv: 4000 rows read/);
+});
+
+test('http(s): a download cut part way fails with NETWORK and writes no output; a 404 names the URL', async () => {
+  const out = join(dir, 'cut-out.csv');
+  await assert.rejects(
+    predictTo(`${base}/data/cut.csv`, out),
+    (e: unknown) => e instanceof AppError && e.code === 'NETWORK' && /\/data\/cut\.csv/.test(e.message),
+  );
+  assert.equal(existsSync(out), false);
+  await assert.rejects(
+    predictTo(`${base}/data/none.csv`, join(dir, 'none-out.csv')),
+    (e: unknown) =>
+      e instanceof AppError && e.code === 'NETWORK' && /\/data\/none\.csv failed with HTTP 404/.test(e.message),
+  );
+});
+
+interface S3rverLike {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+test('s3://: a CSV in a real S3-compatible server (s3rver) is priced as the local file; a missing key is FILE_NOT_FOUND', async () => {
+  const S3rver = createRequire(import.meta.url)('s3rver') as new (o: Record<string, unknown>) => S3rverLike;
+  const s3 = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: join(dir, 's3'),
+    configureBuckets: [{ name: 'listings' }],
+  });
+  const addr = await s3.run();
+  const endpoint = `http://127.0.0.1:${addr.port}`;
+  const s3env = { AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+  const client = new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
+  try {
+    await client.send(new PutObjectCommand({ Bucket: 'listings', Key: 'batch/listings.csv', Body: text }));
+    const want = await predictTo(local, join(dir, 'local2.csv'));
+    assert.equal(await predictTo('s3://listings/batch/listings.csv', join(dir, 's3.csv'), s3env), want);
+    await assert.rejects(
+      predictTo('s3://listings/batch/none.csv', join(dir, 's3-none.csv'), s3env),
+      (e: unknown) => e instanceof AppError && e.code === 'FILE_NOT_FOUND',
+    );
+  } finally {
+    client.destroy();
+    await s3.close();
+  }
+});
