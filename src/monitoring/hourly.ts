@@ -147,7 +147,7 @@ export class HourBuilder {
 
   private addToken(field: string, token: string, n: number, first: number): void {
     let t = this.inputs.get(field);
-    if (!t) this.inputs.set(field, (t = new Map()));
+    if (!t) this.inputs.set(field, (t = new Map<string, [number, number]>()));
     const e = t.get(token);
     if (!e) t.set(token, [n, first]);
     else {
