@@ -16,24 +16,32 @@ if (port) {
   let init: WorkerInit | undefined;
   let scorer: ChunkScorer | undefined;
   let parser: CsvColumnParser | undefined;
+  const setUp = (i: WorkerInit) => {
+    scorer = new ChunkScorer(
+      ModelBundle.fromJSON(i.bundle),
+      i.columns,
+      i.schema,
+      { source: i.source },
+      i.ranges,
+      i.format,
+    );
+    parser = new CsvColumnParser(i.source, i.columns, i.maxRecordChars);
+  };
   port.on('message', (m: WorkerInit | SliceMessage) => {
     if ('bundle' in m) {
       init = m;
+      // the model is loaded and its trees compiled now, while the first slices are read
+      try {
+        setUp(m);
+      } catch {
+        // reported with the first slice's reply, as the error of that slice
+      }
       return;
     }
     let reply: SliceReply;
     try {
-      const i = init!;
-      scorer ??= new ChunkScorer(
-        ModelBundle.fromJSON(i.bundle),
-        i.columns,
-        i.schema,
-        { source: i.source },
-        i.ranges,
-        i.format,
-      );
-      parser ??= new CsvColumnParser(i.source, i.columns, i.maxRecordChars);
-      reply = { seq: m.seq, result: scorer.scoreColumns(parser.parse(m.bytes, m.firstLine)) };
+      if (!scorer || !parser) setUp(init!);
+      reply = { seq: m.seq, result: scorer!.scoreColumns(parser!.parse(m.bytes, m.firstLine)) };
     } catch (e) {
       const err = e as { code?: unknown; message?: unknown; details?: unknown };
       reply = {

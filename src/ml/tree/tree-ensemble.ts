@@ -184,6 +184,11 @@ export class TreeEnsemble {
     return out;
   }
 
+  /** Compile the trees for `sumIntoCompiled` now (else its first call does). */
+  compile(): void {
+    if (this.roots.length) this.compiled ??= new WasmTrees(this);
+  }
+
   /** Per-feature count of split nodes (for importance of forests). */
   splitCounts(nFeatures: number): Float64Array {
     const out = new Float64Array(nFeatures);
