@@ -14,7 +14,7 @@
  * tracking serve`), the writers speak MLflow's REST API with fetch.
  * Run: npx tsc -p . && node dist/bench/tracking-team.js
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -123,12 +123,22 @@ async function loadFigures(name: string, backend: string, dir: string): Promise<
   try {
     const acks: Acks = new Map();
     const t0 = Date.now();
+    const cpu0 = { server: procCpuMs(server.pid), db: postgresCpuMs(), writers: processCpuMs() };
     const acked = await writeLoad(server.uri, SECONDS, acks);
+    const cpu = {
+      server: procCpuMs(server.pid) - cpu0.server,
+      db: postgresCpuMs() - cpu0.db,
+      writers: processCpuMs() - cpu0.writers,
+    };
     const secs = (Date.now() - t0) / 1000;
     const v = await verify(server.uri, acks);
     const rate = acked / secs;
+    const per1k = (ms: number) => ((ms / acked) * 1000).toFixed(1);
     out(
       `[${name}] ${WRITERS} writers x ${secs.toFixed(0)} s: ${acked} metrics acknowledged, ${rate.toFixed(0)} metrics/s; read back ${v.checked}, missing ${v.missing} ${v.missing === 0 ? 'OK' : 'LOST WRITES'}  (load ${load()})`,
+    );
+    out(
+      `[${name}]   CPU ms per 1,000 metrics: server process ${per1k(cpu.server)}${name === 'postgres' ? `, PostgreSQL processes ${per1k(cpu.db)}` : ' (the store runs in it)'}, the 16 writers (this process) ${per1k(cpu.writers)}`,
     );
     return rate;
   } finally {
@@ -246,6 +256,25 @@ function procCpuMs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
+/** utime + stime of every live `postgres` process (the throwaway cluster's backends and helpers), in ms. */
+function postgresCpuMs(): number {
+  let ms = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') ms += procCpuMs(Number(pid));
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return ms;
+}
+
+function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 function pgCpuProbe(admin: pg.Client, database: string): CpuProbe {
   return async () => {
     const r = await admin.query<{ pid: number }>(
@@ -256,10 +285,7 @@ function pgCpuProbe(admin: pg.Client, database: string): CpuProbe {
   };
 }
 
-const processCpuProbe: CpuProbe = async () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
+const processCpuProbe: CpuProbe = async () => processCpuMs();
 
 /** Per-page figures of one store, kept to print the side-by-side table. */
 interface PageFigures {
