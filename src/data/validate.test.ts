@@ -4,7 +4,12 @@ import assert from 'node:assert/strict';
 import { AppError } from '../core/errors.js';
 import { parseCsv } from './csv.js';
 import { buildListingSchema } from './listing-schema.js';
-import { describeReport, validateListings } from './validate.js';
+import { describeReport, ListingAccumulator, validateListings } from './validate.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { readCsvChunks } from './csv-stream.js';
+import { readCsvColumnChunks } from './csv-columns.js';
 
 const HEADER = 'odometer,fitnessAge,featureCount,make,model,variant,year,transmissionType,bodyType,fuelType,ownership,color,AlloyWheels,listingPrice';
 const good = (odo: string | number, price: string | number, color = 'White', alloy = '1') =>
@@ -108,4 +113,35 @@ test('xlsx-typed cells: numbers stay numbers, booleans count as 0/1, numeric yea
   assert.equal(v.frame.categorical.year[0], '2018');
   assert.equal(v.frame.categorical.ownership[0], '2');
   assert.equal(v.y![0], 900000);
+});
+
+test('a CSV read columnar (addColumns) keeps, drops and reports exactly what its rows do (add)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-columnar-'));
+  try {
+    const lines = [
+      ...LINES,
+      good(50000, 500000), // duplicate of line 2 again
+      good('abc', 510000), // duplicate of a bad row: dropped as a duplicate, not reported again
+      `"50000",10,30,Maruti,SWIFT,VXI,2019,Manual,Hatchback,Petrol,1,White,1,500000`, // quoted: same cells as line 2
+      `70000,10,30,Maruti, SWIFT ,"VXI, AMT",2019,Manual,Hatchback,Petrol,1,White,,610000`,
+      good(1e9, 620000), // outside the plausible odometer range
+      good(80000, 630000, 'Blue', '0'),
+    ];
+    const path = join(dir, 'cars.csv');
+    writeFileSync(path, lines.join('\r\n') + '\r\n');
+    const opts = { maxInvalidFraction: 0.6, ranges: { odometer: { min: 0, max: 1e7 } } };
+    const rows = new ListingAccumulator(schema, opts);
+    for await (const c of readCsvChunks(path, { chunkRows: 3 })) rows.add(c.columns, c.rows, c.rowNumbers, { source: path });
+    // tiny chunks: duplicates and bad rows fall in other chunks than their first occurrence
+    const cols = new ListingAccumulator(schema, opts);
+    for await (const c of readCsvColumnChunks(path, { chunkBytes: 150, readBytes: 97 })) cols.addColumns(c, { source: path });
+    const a = rows.finish();
+    const b = cols.finish();
+    assert.deepEqual(b, a);
+    assert.equal(a.report.duplicatesDropped, 4);
+    assert.ok(a.report.badCells.some((c) => c.column === 'odometer' && c.value === '1000000000'));
+    assert.ok(a.frame.categorical.variant.includes('VXI, AMT'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

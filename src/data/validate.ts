@@ -368,23 +368,66 @@ export class ListingAccumulator {
       nums = keepNums;
     }
     if (chunk.length === 0) return;
-    const c = this.validator.check(chunk, nums);
-    this.checkedRows += c.n;
-    for (const b of c.bad) this.bad.push(b);
+    this.keepChecked(this.validator.check(chunk, nums), nums, null, false);
+  }
+
+  /**
+   * Validate one columnar CSV chunk (csv-columns.ts; all chunks of one file): the same
+   * rows kept, bad cells, counts and errors as `add` on the chunk's rows, without building
+   * them. Exact duplicates are found by the chunk's hash of each row's bytes.
+   */
+  addColumns(chunk: CsvColumnChunk, origin: TableOrigin): void {
+    if (!this.validator) {
+      this.origin = origin;
+      this.validator = new ListingValidator(chunk.columns, this.schema, origin, this.opts);
+    }
+    const n = chunk.n;
+    this.rowsRead += n;
+    if (n === 0) return;
+    let dup: Uint8Array | null = null;
+    if (this.seen) {
+      const { hi, lo } = chunk.rowHashes();
+      for (let i = 0; i < n; i++)
+        if (!this.seen.addDigest(hi[i], lo[i])) {
+          dup ??= new Uint8Array(n);
+          dup[i] = 1;
+          this.duplicatesDropped++;
+        }
+    }
+    // duplicates are checked with the rest (a column at a time) and then ignored, their bad
+    // cells too, as if they had been dropped before validation like `add` drops them
+    this.keepChecked(this.validator.checkColumns(chunk), chunk.rowNumbers, dup, true);
+  }
+
+  /**
+   * Keep the good rows of checked rows (`skip[i]` = 1: a duplicate, ignored altogether);
+   * categories given `interned` (csv-columns: one string per distinct value) need no pool.
+   */
+  private keepChecked(c: CheckedRows, nums: ArrayLike<number>, skip: Uint8Array | null, interned: boolean): void {
+    let bad = c.bad;
+    if (skip && bad.length) {
+      const skipped = new Set<number>();
+      for (let i = 0; i < c.n; i++) if (skip[i]) skipped.add(nums[i]);
+      bad = bad.filter((b) => !skipped.has(b.row));
+    }
+    for (const b of bad) this.bad.push(b);
     const keep: number[] = [];
     for (let i = 0; i < c.n; i++) {
+      if (skip && skip[i]) continue;
+      this.checkedRows++;
       if (c.rowBad[i]) this.invalid++;
       else keep.push(i);
     }
     if (keep.length === 0) return;
+    const all = keep.length === c.n;
     for (const [k, col] of Object.entries(c.numeric)) {
       let parts = this.numericParts.get(k);
       if (!parts) this.numericParts.set(k, (parts = []));
-      parts.push(Float64Array.from(keep, (i) => col[i]));
+      parts.push(all ? col : Float64Array.from(keep, (i) => col[i]));
     }
     if (c.y) {
       const y = c.y;
-      this.yParts.push(Float64Array.from(keep, (i) => y[i]));
+      this.yParts.push(all ? y : Float64Array.from(keep, (i) => y[i]));
     }
     for (const [k, col] of Object.entries(c.categorical)) {
       let out = this.categorical.get(k);
@@ -393,15 +436,17 @@ export class ListingAccumulator {
         this.categorical.set(k, (out = []));
         this.interned.set(k, (pool = new Map<string, string>()));
       }
-      for (const i of keep) {
-        const v = col[i];
-        if (v === null) out.push(null);
-        else {
-          let s = pool.get(v);
-          if (s === undefined) pool.set(v, (s = v));
-          out.push(s);
+      if (interned) for (const i of keep) out.push(col[i]);
+      else
+        for (const i of keep) {
+          const v = col[i];
+          if (v === null) out.push(null);
+          else {
+            let s = pool.get(v);
+            if (s === undefined) pool.set(v, (s = v));
+            out.push(s);
+          }
         }
-      }
     }
     for (const i of keep) this.rowNumbers.push(nums[i]);
     this.kept += keep.length;
@@ -515,6 +560,11 @@ class RowHashSet {
       h2 = Math.imul(h2 ^ 0xff, 0x5bd1e995);
     }
     return this.digests.add(h1 >>> 0, (h2 ^ (h2 >>> 13)) >>> 0);
+  }
+
+  /** Add a row's hash made elsewhere (CsvColumnChunk.rowHashes); false for a duplicate. */
+  addDigest(hi: number, lo: number): boolean {
+    return this.digests.add(hi, lo);
   }
 }
 

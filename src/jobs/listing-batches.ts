@@ -12,7 +12,7 @@ import type { Params } from '../config/params.js';
 import { openCsvColumns, type CsvColumnChunk } from '../data/csv-columns.js';
 import type { Cell } from '../data/table.js';
 import type { CheckedRows, ListingValidator, TableOrigin } from '../data/validate.js';
-import { readListingChunks, type ProgressFactory } from './load-listings.js';
+import { isLocalCsv, readListingChunks, type ProgressFactory } from './load-listings.js';
 
 /** One chunk of a listings source. */
 export interface ListingBatch {
@@ -47,9 +47,7 @@ export interface ListingBatchOptions {
   what?: string;
 }
 
-export function isLocalCsv(source: string): boolean {
-  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && source.split(/[?#]/)[0].toLowerCase().endsWith('.csv');
-}
+export { isLocalCsv };
 
 /** The chunks of a listings source, in order (at least one, possibly empty, for a header-only file). */
 export async function* listingBatches(source: string, o: ListingBatchOptions): AsyncGenerator<ListingBatch> {

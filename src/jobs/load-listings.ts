@@ -9,6 +9,7 @@ import { buildListingSchema, type ListingSchema } from '../data/listing-schema.j
 import type { Frame } from '../data/frame.js';
 import { readTable } from '../data/read.js';
 import { readCsvChunks } from '../data/csv-stream.js';
+import { openCsvColumns } from '../data/csv-columns.js';
 import type { Cell } from '../data/table.js';
 import { describeReport, ListingAccumulator, type TableOrigin, type ValidatedListings } from '../data/validate.js';
 import { AppError } from '../core/errors.js';
@@ -48,29 +49,46 @@ export function schemaFromParams(params: Params): ListingSchema {
 export async function loadListings(source: string, o: LoadListingsOptions): Promise<ValidatedListings> {
   const progress = o.progress?.('reading', source);
   let acc: ListingAccumulator | undefined;
-  for await (const chunk of readListingChunks(source, {
-    params: o.params,
-    env: o.env,
-    signal: o.signal,
-    chunkRows: 5000,
-  })) {
-    if (o.signal?.aborted) throw new AppError('INTERRUPTED', `reading ${source} was interrupted`);
-    // the schema is checked once the source has been opened (a missing file is reported first)
-    acc ??= new ListingAccumulator(schemaFromParams(o.params), {
+  // the schema is checked once the source has been opened (a missing file is reported first)
+  const accumulator = () =>
+    (acc ??= new ListingAccumulator(schemaFromParams(o.params), {
       maxInvalidFraction: o.params.data_ingestion.max_invalid_fraction,
       dropDuplicates: o.params.data_ingestion.drop_duplicates,
       requireTarget: o.requireTarget ?? true,
       ranges: o.params.ranges,
-    });
-    acc.add(chunk.columns, chunk.rows, chunk.rowNumbers, chunk.origin);
-    progress?.(acc.rowsKept);
-  }
+    }));
+  const interrupted = () => new AppError('INTERRUPTED', `reading ${source} was interrupted`);
+  if (isLocalCsv(source)) {
+    // columnar: bytes parsed straight into columns, no string or array per row
+    const file = await openCsvColumns(source, { signal: o.signal, chunkBytes: 1 << 20 });
+    const origin: TableOrigin = { source };
+    for await (const chunk of file.chunks()) {
+      if (o.signal?.aborted) throw interrupted();
+      accumulator().addColumns(chunk, origin);
+      progress?.(accumulator().rowsKept);
+    }
+  } else
+    for await (const chunk of readListingChunks(source, {
+      params: o.params,
+      env: o.env,
+      signal: o.signal,
+      chunkRows: 5000,
+    })) {
+      if (o.signal?.aborted) throw interrupted();
+      accumulator().add(chunk.columns, chunk.rows, chunk.rowNumbers, chunk.origin);
+      progress?.(accumulator().rowsKept);
+    }
   progress?.(acc?.rowsKept ?? 0, true);
   if (!acc) throw new AppError('DATA_EMPTY', `${source} is empty; expected a header line and at least one listing`);
   const v = acc.finish();
   o.logger?.debug({ report: { ...v.report, badCells: v.report.badCells.length } }, 'listings validated');
   o.onReport?.(describeReport(v.report));
   return v;
+}
+
+/** A local .csv file (read columnar), not a URL or a workbook. */
+export function isLocalCsv(source: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && source.split(/[?#]/)[0].toLowerCase().endsWith('.csv');
 }
 
 /** The listing schema a model bundle was trained with: what its input files must hold. */
@@ -117,8 +135,7 @@ export async function* readListingChunks(
   o: { params: Params; env?: Env; signal?: AbortSignal; chunkRows?: number },
 ): AsyncGenerator<ListingChunk> {
   const chunkRows = o.chunkRows ?? 2000;
-  const local = !/^[a-z][a-z0-9+.-]*:\/\//i.test(source);
-  if (local && source.split(/[?#]/)[0].toLowerCase().endsWith('.csv')) {
+  if (isLocalCsv(source)) {
     for await (const c of readCsvChunks(source, { chunkRows, signal: o.signal })) yield { ...c, origin: { source } };
     return;
   }

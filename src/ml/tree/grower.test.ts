@@ -5,15 +5,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../core/rng.js';
-import { makeMatrix } from '../matrix.js';
+import { columnMatrix, makeMatrix, sparseBinary } from '../matrix.js';
 import { binMatrix } from './binning.js';
+import { duplicateFeatures, sparseLayout } from './histogram-kernels.js';
 import { TreeGrower, type GrowParams } from './grower.js';
 import { TreeEnsembleBuilder, type SavedTrees } from './tree-ensemble.js';
 
 function sparseData(n: number, seed: number) {
   const rng = new Rng(seed);
   const nInd = 40;
-  const p = nInd + 3;
+  // two duplicates at the end: a monotone transform of age (same bins), a copy of word 3
+  const p = nInd + 5;
   const data = new Float64Array(n * p);
   const y = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -27,6 +29,8 @@ function sparseData(n: number, seed: number) {
     data[i * p + nInd] = age;
     data[i * p + nInd + 1] = rng.next() < 0.1 ? NaN : rng.next() * 100000; // missing values
     data[i * p + nInd + 2] = Math.floor(rng.next() * 4); // few distinct values
+    data[i * p + nInd + 3] = Math.log1p(age);
+    data[i * p + nInd + 4] = data[i * p + 3];
     y[i] = t - 0.2 * age + (data[i * p + nInd + 2] === 2 ? 1 : 0) + 0.1 * rng.normal();
   }
   return {
@@ -105,4 +109,25 @@ test('leaf-wise growth with a leaf cap agrees too', () => {
   const sparse = grow('sparse', 2, p);
   assert.deepEqual(sparse.feature, dense.feature);
   assert.deepEqual(sparse.threshold, dense.threshold);
+});
+
+test('duplicate features (same bins in every row) have no cells and copy their original', () => {
+  const { X } = sparseData(600, 3);
+  const binned = binMatrix(X);
+  const dupOf = duplicateFeatures(binned);
+  const found = [...dupOf].flatMap((o, f) => (o >= 0 ? [[f, o]] : []));
+  assert.deepEqual(found, [
+    [43, 40],
+    [44, 3],
+  ]);
+  // column-built: sparse 0/1 columns with the same rows are duplicates too
+  const ones = Uint32Array.from([2, 5, 9]);
+  const M = columnMatrix(
+    12,
+    [sparseBinary(12, ones), Float64Array.from({ length: 12 }, (_, i) => i % 3), sparseBinary(12, ones.slice())],
+    ['a', 'b', 'c'],
+  );
+  assert.deepEqual([...duplicateFeatures(binMatrix(M))], [-1, -1, 0]);
+  const layout = sparseLayout(binned, 1) as NonNullable<ReturnType<typeof sparseLayout>>;
+  assert.deepEqual([...layout.dupOf], [...dupOf]);
 });

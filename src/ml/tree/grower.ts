@@ -43,6 +43,7 @@ import {
   buildHist2Sparse,
   buildHist3,
   buildHist3Sparse,
+  copyDuplicates,
   fillDefaultBins,
   fillSlots,
   sparseLayout,
@@ -457,6 +458,7 @@ export class TreeGrower {
       const sp = this.sparse;
       if (this.stride === 2) buildHist2Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
       else buildHist3Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
+      copyDuplicates(hist, this.stride, offsets, sp.dupOf, feats, nf);
       fillDefaultBins(hist, this.stride, offsets, sp.defaultSlot, feats, nf, sp.totals[0], sp.totals[1], end - start);
       return;
     }

@@ -6,7 +6,7 @@
  * its feature's most frequent bin, that bin filled in afterwards as node total minus the
  * other bins). Each kernel's body is one hot loop, so V8 optimises it early.
  */
-import type { BinnedMatrix } from './binning.js';
+import type { BinnedMatrix, SparseBins } from './binning.js';
 
 /**
  * Interleaved per-row gradient and hessian: gh[2i] = g_i, gh[2i+1] = h_i. Boosting uses
@@ -19,11 +19,15 @@ export type Gradients = Float32Array | Float64Array;
  * Non-default cells of a binned matrix, row by row: rowPtr[i] .. rowPtr[i + 1] index the
  * histogram slots (offsets[f] + bin) of row i's cells outside their feature's most
  * frequent bin, whose slot is defaultSlot[f]; totals is scratch for a node's [sum g, sum h].
+ * A feature whose bins are those of an earlier one, row for row (log_odometer and
+ * odometer; two words that always come together, such as RANGE and ROVER), has no cells:
+ * dupOf[f] names the earlier feature, whose histogram it copies (-1 for the others).
  */
 export interface SparseLayout {
   rowPtr: Uint32Array;
   slot: Int32Array;
   defaultSlot: Int32Array;
+  dupOf: Int32Array;
   totals: Float64Array;
 }
 
@@ -49,10 +53,12 @@ export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseL
     nnz += nRows - counts[best];
   }
   if (nnz > maxFraction * nRows * nF) return null;
+  const dupOf = duplicateFeatures(binned);
   // built from the column-major bins, a feature at a time: each row's cells end up in
   // feature order, as a row-major scan would give them
   const rowPtr = new Uint32Array(nRows + 1);
   for (let f = 0; f < nF; f++) {
+    if (dupOf[f] >= 0) continue;
     const sp = sparse[f];
     if (!sp) countRowCells(columns, colBase[f], nRows, defaultBin[f], rowPtr);
     else if (sp.one !== sp.zero) {
@@ -61,9 +67,10 @@ export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseL
     }
   }
   for (let i = 0; i < nRows; i++) rowPtr[i + 1] += rowPtr[i];
-  const slot = new Int32Array(nnz);
+  const slot = new Int32Array(rowPtr[nRows]);
   const next = rowPtr.slice(0, nRows);
   for (let f = 0; f < nF; f++) {
+    if (dupOf[f] >= 0) continue;
     const sp = sparse[f];
     if (!sp) fillRowCells(columns, colBase[f], nRows, defaultBin[f], offsets[f], next, slot);
     else if (sp.one !== sp.zero) {
@@ -73,7 +80,73 @@ export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseL
   }
   const defaultSlot = new Int32Array(nF);
   for (let f = 0; f < nF; f++) defaultSlot[f] = offsets[f] + defaultBin[f];
-  return { rowPtr, slot, defaultSlot, totals: new Float64Array(2) };
+  return { rowPtr, slot, defaultSlot, dupOf, totals: new Float64Array(2) };
+}
+
+/**
+ * Per feature, the first earlier feature with the same bins in every row (-1 when none):
+ * dense columns byte for byte, sparse 0/1 ones by their bins and rows.
+ */
+export function duplicateFeatures(binned: BinnedMatrix): Int32Array {
+  const { nFeatures: nF, nRows, nBins, columns, colBase, sparse } = binned;
+  const dupOf = new Int32Array(nF).fill(-1);
+  const byKey = new Map<string, number[]>();
+  for (let f = 0; f < nF; f++) {
+    const sp = sparse[f];
+    // a cheap key narrows the candidates; equal keys are then compared in full
+    const key = sp
+      ? `s${nBins[f]}:${sp.one}:${sp.zero}:${sp.ones.length}:${sp.ones[0]}:${sp.ones[sp.ones.length - 1]}`
+      : `d${nBins[f]}:${columnSample(columns, colBase[f], nRows)}`;
+    const same = byKey.get(key);
+    if (!same) {
+      byKey.set(key, [f]);
+      continue;
+    }
+    const g = same.find((e) =>
+      sp ? sameRows(sp.ones, (sparse[e] as SparseBins).ones) : sameBytes(columns, colBase[e], colBase[f], nRows),
+    );
+    if (g === undefined) same.push(f);
+    else dupOf[f] = g;
+  }
+  return dupOf;
+}
+
+/** A few bins of a column, spread over its rows, as text (a key for duplicate search). */
+function columnSample(columns: Uint8Array, base: number, nRows: number): string {
+  let key = '';
+  for (let k = 0; k < 16; k++) key += `${columns[base + Math.floor((k * nRows) / 16)]},`;
+  return key;
+}
+
+function sameBytes(columns: Uint8Array, a: number, b: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (columns[a + i] !== columns[b + i]) return false;
+  return true;
+}
+
+function sameRows(a: Uint32Array, b: Uint32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/**
+ * Each listed duplicate feature's bins = its original's (call before fillDefaultBins: the
+ * original's most frequent bin is still 0 then, as the duplicate's must be).
+ */
+export function copyDuplicates(
+  hist: Float64Array,
+  S: number,
+  offsets: Int32Array,
+  dupOf: Int32Array,
+  feats: Int32Array,
+  nf: number,
+): void {
+  for (let q = 0; q < nf; q++) {
+    const f = feats[q];
+    const o = dupOf[f];
+    if (o < 0) continue;
+    hist.copyWithin(offsets[f] * S, offsets[o] * S, offsets[o + 1] * S);
+  }
 }
 
 function countColumn(columns: Uint8Array, base: number, nRows: number, counts: Int32Array): void {
