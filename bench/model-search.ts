@@ -93,6 +93,8 @@ async function main(): Promise<void> {
       ' ',
       r.folds.map((m) => (100 * m.mape).toFixed(2)).join(' '),
     );
+    if (r.notConverged)
+      console.log(`  not converged: ${r.notConverged.map((x) => `fold ${x.fold} ${x.algo}`).join(', ')}`);
   }
   console.log(`CV wall ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   if (!split) return;
