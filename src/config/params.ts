@@ -227,6 +227,11 @@ const paramsSchema = v.object({
     shadow_queue_size: v.optional(v.number({ int: true, min: 1 }), 1000),
     /** A shadow batch not scored within this many ms restarts the challenger's worker. */
     shadow_timeout_ms: v.optional(v.number({ int: true, min: 1 }), 5000),
+    /**
+     * Nice value of the shadow challenger's thread (Linux; 0 = the server's own priority):
+     * at 19 it gets only CPU that serving does not want, so it never delays a response.
+     */
+    shadow_nice: v.optional(v.number({ int: true, min: 0, max: 19 }), 19),
     drift: v.section({
       /** Default window of `carprice monitor drift` (e.g. 7d, 24h). */
       window: v.optional(v.string({ nonEmpty: true }), '7d'),
