@@ -132,6 +132,8 @@ const paramsSchema = v.object({
     onehot_drop_first: v.optional(v.boolean(), false),
     onehot_max_categories: v.optional(v.number({ int: true, min: 2 }), 300),
     target_encoding_smoothing: v.optional(v.number({ min: 0 }), 10),
+    /** column: parent (variant: model): the column is encoded per parent and shrunk towards it. */
+    target_encoding_parents: v.optional(v.record(v.string({ nonEmpty: true })), {}),
     target_encoding_folds: v.optional(v.number({ int: true, min: 2, max: 50 }), 5),
     scale: v.optional(v.boolean(), true),
     /** Words of these free-text columns become indicator features (unseen variants share words). */
