@@ -50,6 +50,7 @@ import {
   type Gradients,
   type SparseLayout,
 } from './histogram-kernels.js';
+import { byPattern, patternCells2, patternCells3, patternSums, spreadPatterns } from './histogram-patterns.js';
 import { SplitFinder, SplitInfo, type SplitParams } from './split-finder.js';
 import type { TreeEnsembleBuilder } from './tree-ensemble.js';
 
@@ -458,6 +459,14 @@ export class TreeGrower {
       const sp = this.sparse;
       if (this.stride === 2) buildHist2Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
       else buildHist3Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
+      for (const g of sp.groups) {
+        if (byPattern(g, end - start)) {
+          g.sums.fill(0, 0, 3 * g.nPatterns);
+          patternSums(g.sums, g.pat, gh, rows, start, end);
+          spreadPatterns(hist, this.stride, g.sums, g.nPatterns, g.ptr, g.slot);
+        } else if (this.stride === 2) patternCells2(hist, g.pat, g.ptr, g.slot, gh, rows, start, end);
+        else patternCells3(hist, g.pat, g.ptr, g.slot, gh, rows, start, end);
+      }
       copyDuplicates(hist, this.stride, offsets, sp.dupOf, feats, nf);
       fillDefaultBins(hist, this.stride, offsets, sp.defaultSlot, feats, nf, sp.totals[0], sp.totals[1], end - start);
       return;
