@@ -185,7 +185,8 @@ for (const words of ['dense', 'sparse 0/1'] as const)
     assert.ok(g.nPatterns <= 72 && g.nPatterns > 5, `${g.nPatterns} patterns`);
     assert.ok(byPattern(g, 3000) && !byPattern(g, 20), 'the root by pattern, a node of 20 rows directly');
     for (const stride of [2, 3] as const) {
-      const trees = (mode: 'dense' | 'sparse') => {
+      /** The trees, and each row's leaf value (boosting's update: by the split's table at the depth limit with addTo). */
+      const trees = (mode: 'dense' | 'sparse', boosting: boolean) => {
         const grower = new TreeGrower(binned, { ...PARAMS, maxDepth: 7 }, stride, false, mode);
         const gh = new Float64Array(2 * X.nRows);
         const rng = new Rng(4);
@@ -195,20 +196,20 @@ for (const words of ['dense', 'sparse 0/1'] as const)
         }
         const out = new TreeEnsembleBuilder();
         const all = new Int32Array(X.nCols).map((_, j) => j);
-        grower.grow(
-          new Uint32Array(X.nRows).map((_, i) => i),
-          X.nRows,
-          gh,
-          all,
-          all.length,
-          new Rng(1),
-          out,
-        );
-        return out.freeze().toJSON();
+        const rows = new Uint32Array(X.nRows).map((_, i) => i);
+        const pred = new Float64Array(X.nRows);
+        const t = grower.grow(rows, X.nRows, gh, all, all.length, new Rng(1), out, boosting ? pred : undefined);
+        if (!boosting)
+          for (let k = 0; k < t.nLeaves; k++)
+            for (let q = t.leafStart[k]; q < t.leafEnd[k]; q++) pred[rows[q]] = t.leafValue[k];
+        return { saved: out.freeze().toJSON(), pred };
       };
-      const dense = trees('dense');
-      const sparse = trees('sparse');
-      assert.deepEqual(sparse, dense, `stride ${stride}`);
-      assert.ok(dense.feature.filter((f) => f >= 0 && f < 36).length >= 3, 'word and flag columns are used');
+      const dense = trees('dense', false);
+      const sparse = trees('sparse', false);
+      assert.deepEqual(sparse.saved, dense.saved, `stride ${stride}`);
+      const boosted = trees('sparse', true);
+      assert.deepEqual(boosted.saved, dense.saved);
+      assert.deepEqual(boosted.pred, dense.pred, 'every row credited its leaf, by pattern at the depth limit');
+      assert.ok(dense.saved.feature.filter((f) => f >= 0 && f < 36).length >= 3, 'word and flag columns are used');
     }
   });

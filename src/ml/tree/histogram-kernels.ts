@@ -31,6 +31,8 @@ export interface SparseLayout {
   dupOf: Int32Array;
   /** Features whose cells are held as row patterns (histogram-patterns.ts); rowPtr/slot hold the others'. */
   groups: PatternGroup[];
+  /** Per feature: the index of its group in `groups`, -1 when its cells are in rowPtr/slot. */
+  groupOf: Int32Array;
   totals: Float64Array;
 }
 
@@ -60,21 +62,21 @@ export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseL
   const defaultSlot = new Int32Array(nF);
   for (let f = 0; f < nF; f++) defaultSlot[f] = offsets[f] + defaultBin[f];
   // few-bin features (0/1 words, equipment flags) become row patterns when rows repeat them
-  const inGroup = new Uint8Array(nF);
+  const groupOf = new Int32Array(nF).fill(-1);
   const groups: PatternGroup[] = [];
   for (const member of [(f: number) => sparse[f] !== null, (f: number) => sparse[f] === null && nBins[f] <= 4]) {
     const feats: number[] = [];
-    for (let f = 0; f < nF; f++) if (dupOf[f] < 0 && !inGroup[f] && member(f)) feats.push(f);
+    for (let f = 0; f < nF; f++) if (dupOf[f] < 0 && groupOf[f] < 0 && member(f)) feats.push(f);
     if (feats.length < 2) continue;
     const g = patternGroup(rowCells(binned, feats, defaultBin), nRows);
     if (!g) continue;
+    for (const f of feats) groupOf[f] = groups.length;
     groups.push(g);
-    for (const f of feats) inGroup[f] = 1;
   }
   const rest: number[] = [];
-  for (let f = 0; f < nF; f++) if (dupOf[f] < 0 && !inGroup[f]) rest.push(f);
+  for (let f = 0; f < nF; f++) if (dupOf[f] < 0 && groupOf[f] < 0) rest.push(f);
   const { rowPtr, slot } = rowCells(binned, rest, defaultBin);
-  return { rowPtr, slot, defaultSlot, dupOf, groups, totals: new Float64Array(2) };
+  return { rowPtr, slot, defaultSlot, dupOf, groups, groupOf, totals: new Float64Array(2) };
 }
 
 /**

@@ -220,3 +220,25 @@ export function spreadPatterns(
     }
   }
 }
+
+/**
+ * Where each pattern's rows go at a split on a feature of the group: out[p] = go[the bin the
+ * feature has in pattern p] (its cell among slots lo .. hi, else its most frequent bin,
+ * slot def). Partitioning then looks rows up by pattern instead of merging them with the
+ * feature's row list.
+ */
+export function patternSides(
+  g: PatternGroup,
+  lo: number,
+  hi: number,
+  def: number,
+  go: Uint8Array,
+  out: Uint8Array,
+): void {
+  const { ptr, slot } = g;
+  for (let p = 0; p < g.nPatterns; p++) {
+    let b = def - lo;
+    for (let e = ptr[p]; e < ptr[p + 1]; e++) if (slot[e] >= lo && slot[e] < hi) b = slot[e] - lo;
+    out[p] = go[b];
+  }
+}
