@@ -22,7 +22,10 @@
  *   from each row's other cells only (a CSR list of histogram slots) and every feature's
  *   most frequent bin is filled in as node total minus the feature's other bins, as
  *   LightGBM does for sparse features: the cost follows the non-default cells, not rows x
- *   features.
+ *   features. When rows repeat the cells of their few-bin features (words, equipment
+ *   flags), those cells are held once per pattern (histogram-patterns.ts): large nodes sum
+ *   gradients per pattern, and splits on a word partition rows by pattern. A feature with
+ *   the same bins as an earlier one in every row copies its histogram.
  * - Hot loops (histogram, partition, prediction update) are small module functions whose
  *   body is one loop: V8 then optimises them early and never re-enters stale OSR code.
  */
