@@ -55,6 +55,9 @@ async function main(): Promise<void> {
     promotions: 5,
     pipelineDir,
     logRows,
+    // a week's traffic: the recent rows spread over the 7-day window (its whole hours are read
+    // from the hourly aggregates, its partial first and last hour row by row)
+    logSpreadMs: 6.9 * 86_400_000,
   });
   const { seeded } = project;
   const server = { url: project.url };

@@ -9,7 +9,7 @@
  *   the ~40 features a listing sets instead of all ~1,000 columns);
  * - a tree member scatters the row into the chunk's row-major matrix, and the whole chunk
  *   walks the ensemble at once (`TreeEnsemble.sumInto`, which compiles the trees to
- *   JavaScript once a file is large enough);
+ *   WebAssembly once a file is large enough);
  * - any other estimator predicts the row on its own.
  * The arithmetic is the batch path's, in its order, so the prices are bit for bit those of
  * `bundle.predictFrame` on the same rows (tested on every listing of the real dataset).

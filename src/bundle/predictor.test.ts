@@ -8,16 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { asInput, fixtureFrame, generateListings } from '../../test/fixtures/listings.js';
 import { parseParams } from '../config/params.js';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadParams, type Params } from '../config/params.js';
 import { frameFromRecords, takeFrameRows, takeValues, type Frame } from '../data/frame.js';
-import { splitIndices } from '../data/split.js';
-import { loadListings } from '../jobs/load-listings.js';
-import { trainingOptions } from '../jobs/training-options.js';
 import type { ModelBundle } from './model-bundle.js';
 import { trainBundle, type TrainBundleOptions } from './train-bundle.js';
+import { CARS24, cars24Blend, cars24Present, cars24Skip } from '../../test/helpers/cars24-blend.js';
 
 const params = parseParams({});
 const { frame, y, schema } = fixtureFrame({ n: 300, seed: 5 });
@@ -122,11 +116,8 @@ test('bad fields are named per row, without throwing, and good rows are still pr
 
 // ---- the real dataset: every test listing, when ../shared/data is present ----
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const DATASET = join(root, '..', 'shared', 'data', 'cars24_v3.xlsx');
-const present = existsSync(DATASET);
-if (!present)
-  console.log(`# skipping the real-dataset fast-path test: ${DATASET} is absent (run \`carprice pull\` to fetch it)`);
+if (!cars24Present)
+  console.log(`# skipping the real-dataset fast-path test: ${CARS24} is absent (run \`carprice pull\` to fetch it)`);
 
 /** A validated frame row back as the raw object a client sends (missing values left out). */
 function recordOf(f: Frame, i: number): Record<string, unknown> {
@@ -138,28 +129,9 @@ function recordOf(f: Frame, i: number): Record<string, unknown> {
 
 test(
   'cars24: the default blend (ridge + gbdt) prices every test listing bit for bit like the batch path; explanations add up',
-  { skip: present ? false : `${DATASET} is absent` },
+  { skip: cars24Skip },
   async () => {
-    const p0 = loadParams({ path: join(root, 'params.yaml') });
-    // fewer boosting rounds keep the test short; the features are the configured ones
-    const p = {
-      ...p0,
-      model_trainer: {
-        ...p0.model_trainer,
-        params: { ...p0.model_trainer.params, gbdt: { ...p0.model_trainer.params.gbdt, n_estimators: 150 } },
-      },
-    } as Params;
-    const all = await loadListings(DATASET, { params: p });
-    const s = splitIndices(all.frame.nRows, p.data_ingestion.test_size, p.data_ingestion.random_state);
-    const b = trainBundle(takeFrameRows(all.frame, s.train), takeValues(all.y!, s.train), all.schema, {
-      ...trainingOptions(p, 'blend'),
-      metadata: {
-        createdAt: '2025-01-01T00:00:00.000Z',
-        training: { dataHash: 'h', rows: s.train.length, source: 'cars24' },
-        params: {},
-        carpriceVersion: 'test',
-      },
-    });
+    const { all, split: s, bundle: b } = await cars24Blend();
     assert.deepEqual(
       b.members.map((m) => m.algo),
       ['ridge', 'gbdt'],

@@ -33,3 +33,6 @@ export interface RunsPage {
 
 /** The models page's listing and history: one definition with `carprice model list` and `model history` (jobs/promotion.ts builds them). */
 export type { HistoryEntry, ModelListing, VersionRow } from '../tracking/model-listing.js';
+
+/** The monitoring page's drift report: one definition with `carprice monitor drift --json` (monitoring/drift-report.ts computes it). */
+export type { DriftReport, FeatureDrift } from '../monitoring/drift-types.js';

@@ -33,6 +33,7 @@
 import { open } from 'node:fs/promises';
 import { AppError } from '../core/errors.js';
 import { parseCsvRecords } from './csv-stream.js';
+import { RowHasher } from './row-hash.js';
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;
@@ -409,36 +410,21 @@ export class CsvColumnChunk {
     return out;
   }
 
-  /** A 64-bit hash of each row's cells (as two uint32 words): exact duplicates hash alike. */
+  /** A 64-bit hash of each row's cells (as two uint32 words, RowHasher): exact duplicates hash alike. */
   rowHashes(): { hi: Uint32Array; lo: Uint32Array } {
     const { bytes, starts, ends, quoted, width } = this;
     const hi = new Uint32Array(this.n);
     const lo = new Uint32Array(this.n);
+    const h = new RowHasher();
     for (let i = 0; i < this.n; i++) {
-      let h1 = 0x811c9dc5;
-      let h2 = 0x9747b28c;
+      h.begin();
       for (let j = 0, k = i * width; j < width; j++, k++) {
-        if (quoted[k] === 0) {
-          for (let p = starts[k]; p < ends[k]; p++) {
-            h1 = Math.imul(h1 ^ bytes[p], 0x01000193);
-            h2 = Math.imul(h2 ^ bytes[p], 0x5bd1e995);
-            h2 ^= h2 >>> 15;
-          }
-        } else {
-          const v = this.cell(i, j) ?? '';
-          const b = Buffer.from(v);
-          for (let p = 0; p < b.length; p++) {
-            h1 = Math.imul(h1 ^ b[p], 0x01000193);
-            h2 = Math.imul(h2 ^ b[p], 0x5bd1e995);
-            h2 ^= h2 >>> 15;
-          }
-        }
-        // end of cell (so "a","bc" and "ab","c" differ)
-        h1 = Math.imul(h1 ^ 0xff, 0x01000193);
-        h2 = Math.imul(h2 ^ 0xff, 0x5bd1e995);
+        if (quoted[k] === 0) h.bytes(bytes, starts[k], ends[k]);
+        else h.text(this.cell(i, j) ?? '');
+        h.endCell();
       }
-      hi[i] = h1 >>> 0;
-      lo[i] = (h2 ^ (h2 >>> 13)) >>> 0;
+      hi[i] = h.hi();
+      lo[i] = h.lo();
     }
     return { hi, lo };
   }

@@ -11,6 +11,7 @@ import type { ListingSchema } from './listing-schema.js';
 import type { Cell, RawTable } from './table.js';
 import { rangeProblem, type PlausibleRanges } from './plausible-ranges.js';
 import type { CsvColumnChunk } from './csv-columns.js';
+import { RowHasher } from './row-hash.js';
 import { RowDigestSet } from './row-digest-set.js';
 
 export interface BadCell {
@@ -525,41 +526,29 @@ function concat(parts: readonly Float64Array[], n: number): Float64Array {
 class RowHashSet {
   private readonly digests = new RowDigestSet();
 
+  private readonly h = new RowHasher();
+
   /** Add the row's hash; false when it was already there (a duplicate). */
   add(row: readonly Cell[]): boolean {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x9747b28c;
+    const h = this.h;
+    h.begin();
     for (let j = 0; j < row.length; j++) {
       const v = row[j];
-      let tag: number;
-      let text: string;
-      if (v === null || v === undefined) {
-        tag = 1;
-        text = '';
-      } else if (typeof v === 'string') {
-        tag = 2;
-        text = v;
+      // a tag for the type, then the text's char codes
+      if (v === null || v === undefined) h.mix(1);
+      else if (typeof v === 'string') {
+        h.mix(2);
+        h.chars(v);
       } else if (typeof v === 'number') {
-        tag = 3;
-        text = String(v);
+        h.mix(3);
+        h.chars(String(v));
       } else {
-        tag = 4;
-        text = v ? '1' : '0';
+        h.mix(4);
+        h.chars(v ? '1' : '0');
       }
-      h1 = Math.imul(h1 ^ tag, 0x01000193);
-      h2 = Math.imul(h2 ^ tag, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
-      for (let k = 0; k < text.length; k++) {
-        const ch = text.charCodeAt(k);
-        h1 = Math.imul(h1 ^ ch, 0x01000193);
-        h2 = Math.imul(h2 ^ ch, 0x5bd1e995);
-        h2 ^= h2 >>> 15;
-      }
-      // end of cell (so "a","bc" and "ab","c" differ)
-      h1 = Math.imul(h1 ^ 0xff, 0x01000193);
-      h2 = Math.imul(h2 ^ 0xff, 0x5bd1e995);
+      h.endCell();
     }
-    return this.digests.add(h1 >>> 0, (h2 ^ (h2 >>> 13)) >>> 0);
+    return this.digests.add(h.hi(), h.lo());
   }
 
   /** Add a row's hash made elsewhere (CsvColumnChunk.rowHashes); false for a duplicate. */

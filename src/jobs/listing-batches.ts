@@ -11,6 +11,7 @@ import type { Env } from '../config/env.js';
 import type { Params } from '../config/params.js';
 import { openCsvColumns, type CsvColumnChunk } from '../data/csv-columns.js';
 import type { Cell } from '../data/table.js';
+import { RowHasher } from '../data/row-hash.js';
 import type { CheckedRows, ListingValidator, TableOrigin } from '../data/validate.js';
 import { isLocalCsv, readListingChunks, type ProgressFactory } from './load-listings.js';
 
@@ -99,30 +100,21 @@ export async function* listingBatches(source: string, o: ListingBatchOptions): A
   meter?.(rows, true);
 }
 
-/** rowHashes for rows of cells (the text of each cell, as CsvColumnChunk.rowHashes hashes bytes). */
+/** rowHashes for rows of cells (each cell's type and text, as CsvColumnChunk.rowHashes hashes bytes). */
 function cellHashes(rows: readonly (readonly Cell[])[]): { hi: Uint32Array; lo: Uint32Array } {
   const hi = new Uint32Array(rows.length);
   const lo = new Uint32Array(rows.length);
+  const h = new RowHasher();
   rows.forEach((row, i) => {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x9747b28c;
+    h.begin();
     for (const v of row) {
       // the type too: the number 1 and the text "1" are different cells
-      const text =
-        v === null || v === undefined
-          ? ''
-          : `${typeof v === 'string' ? 's' : typeof v === 'number' ? 'n' : 'b'}${String(v)}`;
-      const b = Buffer.from(text);
-      for (let p = 0; p < b.length; p++) {
-        h1 = Math.imul(h1 ^ b[p], 0x01000193);
-        h2 = Math.imul(h2 ^ b[p], 0x5bd1e995);
-        h2 ^= h2 >>> 15;
-      }
-      h1 = Math.imul(h1 ^ 0xff, 0x01000193);
-      h2 = Math.imul(h2 ^ 0xff, 0x5bd1e995);
+      if (v !== null && v !== undefined)
+        h.text(`${typeof v === 'string' ? 's' : typeof v === 'number' ? 'n' : 'b'}${String(v)}`);
+      h.endCell();
     }
-    hi[i] = h1 >>> 0;
-    lo[i] = (h2 ^ (h2 >>> 13)) >>> 0;
+    hi[i] = h.hi();
+    lo[i] = h.lo();
   });
   return { hi, lo };
 }

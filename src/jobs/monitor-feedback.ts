@@ -17,9 +17,9 @@ import type { Env } from '../config/env.js';
 import { readTable } from '../data/read.js';
 import type { RawTable } from '../data/table.js';
 import {
+  championLookup,
   openLogDatabase,
   readFeedback,
-  recordsFor,
   upsertFeedback,
   type FeedbackEntry,
   type LogDatabase,
@@ -113,15 +113,7 @@ export function parseFeedback(t: RawTable): { entries: FeedbackEntry[]; problems
 
 /** The champion prediction a feedback entry is about (by request id and row, else the listing's latest). */
 export function championFor(db: LogDatabase, f: FeedbackEntry): PredictionRecord | undefined {
-  if (f.requestId) {
-    const hit = recordsFor(db, { requestId: f.requestId, row: f.row }).find((r) => r.role === 'champion');
-    if (hit) return hit;
-  }
-  if (f.listingId) {
-    const all = recordsFor(db, { listingId: f.listingId }).filter((r) => r.role === 'champion');
-    return all.find((r) => f.soldAt === null || r.ts <= f.soldAt) ?? all[0];
-  }
-  return undefined;
+  return championLookup(db)(f);
 }
 
 export interface AccuracyStats {
@@ -166,7 +158,8 @@ export function accuracyOf(
 ): AccuracyStats {
   const n = pairs.length;
   if (n === 0) return { n: 0, mape: NaN, medape: NaN, mae: NaN, coverage: null };
-  const ape = pairs.map((p) => Math.abs(p.price - p.sold) / p.sold).sort((a, b) => a - b);
+  // sold prices are > 0, so no APE is NaN: the native numeric sort orders them as a comparator would
+  const ape = Float64Array.from(pairs, (p) => Math.abs(p.price - p.sold) / p.sold).sort();
   const withInterval = pairs.filter((p) => p.lower !== null && p.upper !== null);
   return {
     n,
@@ -247,7 +240,8 @@ export async function monitorFeedback(o: MonitorFeedbackOptions): Promise<Realiz
     );
   const db = openLogDatabase(o.logPath);
   try {
-    const matched = entries.map((f) => ({ f, record: championFor(db, f) }));
+    const find = championLookup(db);
+    const matched = entries.map((f) => ({ f, record: find(f) }));
     const unmatchedInFile = matched.filter((m) => !m.record).length;
     checkUnits(matched, o.file);
     upsertFeedback(db, entries, o.now);
@@ -270,8 +264,9 @@ export function realizedAccuracy(
 ): RealizedAccuracy {
   const stored = readFeedback(db);
   const pairs: Pair[] = [];
+  const find = championLookup(db);
   for (const f of stored) {
-    const record = championFor(db, f);
+    const record = find(f);
     if (record && record.price !== null) pairs.push({ record, sold: f.soldPrice });
   }
   const period = o.period ?? 'week';

@@ -6,9 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fixtureCsv, fixtureFrame } from '../../test/fixtures/listings.js';
 import { takeFrameRows, takeValues } from '../data/frame.js';
 import { trainBundle } from '../bundle/train-bundle.js';
@@ -16,19 +16,17 @@ import { BatchScorer } from '../bundle/batch-scorer.js';
 import { recordLayout } from '../bundle/record-validation.js';
 import { predictFile, type PredictFileOptions } from './predict.js';
 import type { TreeEnsemble } from '../ml/tree/tree-ensemble.js';
-import { fileURLToPath } from 'node:url';
 import { Rng } from '../core/rng.js';
-import { loadParams, parseParams, type Params } from '../config/params.js';
+import { parseParams } from '../config/params.js';
 import { formatCsv, parseCsv } from '../data/csv.js';
-import { splitIndices } from '../data/split.js';
 import type { Cell } from '../data/table.js';
 import { validateListings } from '../data/validate.js';
 import { newStats } from '../features/transformer.js';
 import { regressionMetrics } from '../ml/metrics.js';
 import { evaluate } from './evaluate.js';
-import { loadListings, schemaFromBundle, withOptionalColumns, type ProgressFactory } from './load-listings.js';
+import { schemaFromBundle, withOptionalColumns, type ProgressFactory } from './load-listings.js';
 import { ByteOutput, round2 } from './predict-chunk.js';
-import { trainingOptions } from './training-options.js';
+import { cars24Blend, cars24Skip } from '../../test/helpers/cars24-blend.js';
 
 const params = parseParams({});
 const { frame, y, schema } = fixtureFrame({ n: 400, seed: 5 });
@@ -251,34 +249,11 @@ test('progress: rows, the share read and a last call when done; silent without a
 
 // ---- the real dataset: every test listing, when ../shared/data is present ----
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const DATASET = join(root, '..', 'shared', 'data', 'cars24_v3.xlsx');
-const present = existsSync(DATASET);
-
 test(
   'cars24: predict --data prices every test listing of the default blend as bundle.predictRecords does, on 1 and 2 threads',
-  { skip: present ? false : `${DATASET} is absent` },
+  { skip: cars24Skip },
   async () => {
-    const p0 = loadParams({ path: join(root, 'params.yaml') });
-    // fewer boosting rounds keep the test short; the features are the configured ones
-    const p = {
-      ...p0,
-      model_trainer: {
-        ...p0.model_trainer,
-        params: { ...p0.model_trainer.params, gbdt: { ...p0.model_trainer.params.gbdt, n_estimators: 150 } },
-      },
-    } as Params;
-    const all = await loadListings(DATASET, { params: p });
-    const s = splitIndices(all.frame.nRows, p.data_ingestion.test_size, p.data_ingestion.random_state);
-    const b = trainBundle(takeFrameRows(all.frame, s.train), takeValues(all.y!, s.train), all.schema, {
-      ...trainingOptions(p, 'blend'),
-      metadata: {
-        createdAt: '2025-01-01T00:00:00.000Z',
-        training: { dataHash: 'h', rows: s.train.length, source: 'cars24' },
-        params: {},
-        carpriceVersion: 'test',
-      },
-    });
+    const { params: p, all, split: s, bundle: b } = await cars24Blend();
     const test = takeFrameRows(all.frame, s.test);
     const columns = [...Object.keys(test.numeric), ...Object.keys(test.categorical)];
     const records: Record<string, unknown>[] = [];

@@ -28,20 +28,30 @@
 import type { ReferenceProfile, NumericProfile, CategoricalProfile } from '../bundle/reference-profile.js';
 import { binOf } from '../bundle/reference-profile.js';
 import { countRecords, iterateDriftRows, type LogDatabase } from './log-store.js';
+import { HourBuilder, splitWindow, tokenValue, type HourCounts, type TokenCount } from './hourly.js';
 import type { PredictionRecord } from './prediction-record.js';
 import { psi } from './psi.js';
+import {
+  DRIFT_REPORT_KIND,
+  type DriftReport,
+  type DriftStatus,
+  type DriftThresholds,
+  type FeatureDrift,
+  type Level,
+  type PredictionDrift,
+  type ShareShift,
+} from './drift-types.js';
 
-export const DRIFT_REPORT_KIND = 'carprice-drift-report' as const;
-
-export interface DriftThresholds {
-  minRows: number;
-  psiWarn: number;
-  psiAlert: number;
-  categoryPsiWarn: number;
-  categoryPsiAlert: number;
-  unseenExcessWarn: number;
-  unseenExcessAlert: number;
-}
+export {
+  DRIFT_REPORT_KIND,
+  type DriftReport,
+  type DriftStatus,
+  type DriftThresholds,
+  type FeatureDrift,
+  type Level,
+  type PredictionDrift,
+  type ShareShift,
+};
 
 /** params.yaml `monitoring.drift` as thresholds. */
 export function thresholdsFromParams(d: {
@@ -62,66 +72,6 @@ export function thresholdsFromParams(d: {
     unseenExcessWarn: d.unseen_excess_warn,
     unseenExcessAlert: d.unseen_excess_alert,
   };
-}
-
-export type Level = 'ok' | 'warn' | 'alert';
-export type DriftStatus = Level | 'insufficient' | 'no_reference';
-
-export interface ShareShift {
-  value: string;
-  reference: number;
-  window: number;
-}
-
-export interface FeatureDrift {
-  feature: string;
-  kind: 'numeric' | 'categorical';
-  /** PSI over the training deciles (numeric inputs and numeric-valued categories). */
-  psi: number | null;
-  /** PSI of category shares (categorical inputs). */
-  categoryPsi: number | null;
-  /** PSI expected from sampling alone for `psi` and `categoryPsi` (subtracted before judging). */
-  psiNoise: number | null;
-  categoryPsiNoise: number | null;
-  /** Share of the window's present values never seen in training. */
-  unseenRate: number | null;
-  /** Unseen rate the training data leads to expect (Good-Turing). */
-  expectedUnseenRate: number | null;
-  unseenExcess: number | null;
-  /** Up to three categories whose share moved most. */
-  topShifts: ShareShift[];
-  missingRate: { reference: number; window: number };
-  status: Level;
-  /** Why the status is not ok, e.g. "psi 0.41 > 0.25". */
-  reasons: string[];
-}
-
-export interface PredictionDrift {
-  psi: number;
-  psiNoise: number;
-  rows: number;
-  /** Training-prediction decile edges and the window's share in each bin. */
-  edges: number[];
-  referenceShares: number[];
-  windowShares: number[];
-  status: Level;
-  reasons: string[];
-}
-
-export interface DriftReport {
-  kind: typeof DRIFT_REPORT_KIND;
-  formatVersion: 1;
-  generatedAt: string;
-  model: { name: string; version: string | null };
-  /** rows: the rows judged; newestOnly: the cap when the window held more (only its newest rows were read), else null. */
-  window: { since: string; until: string; rows: number; newestOnly: number | null };
-  reference: { available: boolean; rows: number | null; origin: string; note: string | null };
-  thresholds: DriftThresholds;
-  /** Worst feature/prediction level, or why there is no verdict. */
-  status: DriftStatus;
-  summary: string;
-  features: FeatureDrift[];
-  prediction: PredictionDrift | null;
 }
 
 const OTHER = '(other)';
@@ -181,6 +131,13 @@ class NumericCounts {
       this.present++;
     }
   }
+  /** `n` values `v` at once. */
+  addN(v: number, n: number): void {
+    if (Number.isFinite(v)) {
+      this.counts[binOf(this.ref.edges, v)] += n;
+      this.present += n;
+    }
+  }
   /** PSI over the reference bins, and its sampling noise. */
   result(): { psi: number; present: number; noise: number } {
     const nRef = this.ref.counts.reduce((a, b) => a + b, 0);
@@ -210,16 +167,17 @@ class CategoryCounts {
   missing = 0;
   constructor(readonly ref: CategoricalProfile) {}
   add(v: string | null): void {
-    if (v === null) {
-      this.missing++;
-      return;
-    }
+    if (v === null) this.missing++;
+    else this.addN(v, 1);
+  }
+  /** `n` rows of the present value `v` at once. */
+  addN(v: string, n: number): void {
     const c = this.values.get(v);
-    if (c !== undefined) this.values.set(v, c + 1);
+    if (c !== undefined) this.values.set(v, c + n);
     else if (Object.hasOwn(this.ref.counts, v) || this.unseenTracked < MAX_UNSEEN_TRACKED) {
       if (!Object.hasOwn(this.ref.counts, v)) this.unseenTracked++;
-      this.values.set(v, 1);
-    } else this.unseenUntracked++;
+      this.values.set(v, n);
+    } else this.unseenUntracked += n;
   }
 }
 
@@ -349,6 +307,52 @@ export class DriftAccumulator {
       this.prediction.add(r.price);
   }
 
+  /**
+   * Add the champion rows summed in per-hour counts (hourly.ts): the same result as adding
+   * those rows one at a time in id order (categories are added in order of their first
+   * row, as rows would add them). Call it once, on an accumulator no row was added to.
+   */
+  addHours(hours: readonly HourCounts[]): void {
+    let n = 0;
+    const byField = new Map<string, TokenCount[][]>();
+    for (const h of hours) {
+      n += h.champion;
+      for (const [f, t] of h.drift.inputs) {
+        let l = byField.get(f);
+        if (!l) byField.set(f, (l = []));
+        l.push(t);
+      }
+    }
+    this.rows += n;
+    for (const [f, c] of this.numeric)
+      for (const t of byField.get(f) ?? []) for (const [token, k] of t) c.addN(numberOf(tokenValue(token)), k);
+    for (const [f, c, view] of this.categorical) {
+      const seen = new Map<string, [number, number]>();
+      let present = 0;
+      for (const t of byField.get(f) ?? [])
+        for (const [token, k, first] of t) {
+          const v = categoryOf(tokenValue(token));
+          if (v === null) continue;
+          present += k;
+          const e = seen.get(v);
+          if (!e) seen.set(v, [k, first]);
+          else {
+            e[0] += k;
+            if (first < e[1]) e[1] = first;
+          }
+        }
+      c.missing += n - present;
+      for (const [v, [k]] of [...seen].sort((a, b) => a[1][1] - b[1][1])) {
+        c.addN(v, k);
+        view?.addN(Number(v), k);
+      }
+    }
+    for (const h of hours)
+      for (const [version, prices] of h.drift.prices)
+        if (this.o.modelVersion === undefined || version === this.o.modelVersion)
+          for (const p of prices) this.prediction.add(p);
+  }
+
   result(): { features: FeatureDrift[]; prediction: PredictionDrift | null } {
     const ref = this.o.reference;
     const t = this.o.thresholds;
@@ -460,6 +464,27 @@ export interface DriftInputs {
   now: number;
   /** Newest rows of the window read at most (default 200,000; null = every row, memory stays bounded either way). */
   maxRows?: number | null;
+  /** Read every row of the window, not the hourly aggregates (the row-by-row report the tests compare with). */
+  rowsOnly?: boolean;
+}
+
+/**
+ * Add the window's champion rows from the hourly aggregates: its whole clean hours as
+ * counts, the rest (partial hours at its ends, dirty hours) row by row. False (nothing
+ * added) when the window has no whole hour or more rows than `limit` (the newest `limit`
+ * rows are then read one by one).
+ */
+function addFromHours(acc: DriftAccumulator, i: DriftInputs, until: number, limit: number | undefined): boolean {
+  const split = splitWindow(i.db, i.since, until, { drift: true });
+  if (split.hours.length === 0) return false;
+  const rest = new HourBuilder();
+  if (split.rest)
+    for (const r of iterateDriftRows(i.db, { since: i.since, until, role: 'champion', where: split.rest }))
+      rest.addRow(r.id, { ...r, role: 'champion' });
+  const hours = [...split.hours, rest.counts()];
+  if (limit !== undefined && hours.reduce((s, h) => s + h.champion, 0) > limit) return false;
+  acc.addHours(hours);
+  return true;
 }
 
 /** The drift report for a window of the prediction log. */
@@ -475,7 +500,12 @@ export function driftReport(i: DriftInputs): DriftReport {
     : null;
   const window = { since: i.since, until, role: 'champion' as const };
   const limit = i.maxRows === null ? undefined : (i.maxRows ?? 200_000);
-  if (acc) for (const r of iterateDriftRows(i.db, { ...window, limit })) acc.add(r);
+  if (acc)
+    // one snapshot of the aggregates and the rows
+    i.db.transaction(() => {
+      if (i.rowsOnly || !addFromHours(acc, i, until, limit))
+        for (const r of iterateDriftRows(i.db, { ...window, limit })) acc.add(r);
+    })();
   const all = acc && (limit === undefined || acc.rows < limit) ? acc.rows : countRecords(i.db, window);
   const rows = limit === undefined ? all : Math.min(limit, all);
   const newestOnly = rows < all ? rows : null;

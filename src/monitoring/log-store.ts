@@ -4,15 +4,18 @@
  * server writes, and several server processes (`serve --workers N`) share one file.
  *
  * Tables: `predictions` (one row per priced listing and role), `feedback` (realized
- * prices imported by `carprice monitor feedback`). Schema version in PRAGMA user_version.
+ * prices imported by `carprice monitor feedback`), `hourly` (per-hour aggregates of the
+ * rows, written in the same transaction: hourly.ts). Schema version in PRAGMA user_version
+ * (2; a version 1 log gets its aggregates built from its rows when opened for writing).
  */
 import Database from 'better-sqlite3';
 import { mkdirSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppError } from '../core/errors.js';
 import type { PredictionRecord, PredictionRole } from './prediction-record.js';
+import { HOURLY_SCHEMA, HourlyMaintainer, rebuildHourly, trimHours } from './hourly.js';
 
-export const LOG_SCHEMA_VERSION = 1;
+export const LOG_SCHEMA_VERSION = 2;
 /** Bytes the -wal file is truncated to after a checkpoint. */
 const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
 
@@ -89,10 +92,14 @@ export function openLogDatabase(path: string, o: { readonly?: boolean } = {}): L
       db.pragma('synchronous = NORMAL');
       // the write-ahead log is truncated back to this after a checkpoint
       db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
-      if (version < LOG_SCHEMA_VERSION) {
-        db.exec(SCHEMA);
-        db.pragma(`user_version = ${LOG_SCHEMA_VERSION}`);
-      }
+      if (version < LOG_SCHEMA_VERSION)
+        db.transaction(() => {
+          db.exec(SCHEMA);
+          db.exec(HOURLY_SCHEMA);
+          // a log written before the aggregates: build them from its rows, once
+          rebuildHourly(db);
+          db.pragma(`user_version = ${LOG_SCHEMA_VERSION}`);
+        }).immediate();
     } else if (version === 0) {
       const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='predictions'").get();
       if (!has) throw new AppError('FORMAT_UNKNOWN', `${path} is not a carprice prediction log (no predictions table)`);
@@ -107,16 +114,22 @@ export function openLogDatabase(path: string, o: { readonly?: boolean } = {}): L
   }
 }
 
-/** Prepared insert of records, in one transaction per call. */
+/**
+ * Prepared insert of records, in one transaction per call, with the per-hour aggregates of
+ * the rows (hourly.ts) updated in the same transaction.
+ */
 export function recordInserter(db: LogDatabase): (records: readonly PredictionRecord[]) => void {
   const stmt = db.prepare(
     `INSERT INTO predictions (ts, request_id, row, listing_id, route, role, model_name, model_version, price, lower, upper, level, latency_ms, inputs, unseen, error)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  return db.transaction((records: readonly PredictionRecord[]) => {
-    for (const r of records)
-      stmt.run(
-        Math.round(r.ts),
+  const hourly = new HourlyMaintainer(db);
+  const tx = db.transaction((records: readonly PredictionRecord[]) => {
+    for (const r of records) {
+      const ts = Math.round(r.ts);
+      const earlier = hourly.earlier(r.requestId, r.row);
+      const id = stmt.run(
+        ts,
         r.requestId,
         r.row,
         r.listingId,
@@ -132,21 +145,43 @@ export function recordInserter(db: LogDatabase): (records: readonly PredictionRe
         JSON.stringify(r.inputs),
         r.unseen.length ? JSON.stringify(r.unseen) : null,
         r.error,
-      );
+      ).lastInsertRowid;
+      hourly.add(Number(id), ts, r, earlier);
+    }
+    hourly.flush();
   });
+  // immediate: the lookups read before the first insert; take the write lock first, so two
+  // server processes sharing the file wait for each other instead of failing
+  return (records) => tx.immediate(records);
 }
 
 /**
  * Delete rows older than `retentionDays` and beyond the newest `maxRows`, and return the
  * freed pages to the file system; returns rows deleted. This is the log's rotation: the
  * file holds at most `maxRows` rows (and `retentionDays` of them), whatever the traffic.
+ * The hours rows were deleted from lose their aggregates in the same transaction (or are
+ * marked to be read row by row, when rows of them remain).
  */
 export function pruneLog(db: LogDatabase, o: { now: number; retentionDays: number; maxRows: number }): number {
   const cutoff = o.now - o.retentionDays * 86_400_000;
-  let deleted = db.prepare('DELETE FROM predictions WHERE ts < ?').run(cutoff).changes;
-  const row = db.prepare('SELECT id FROM predictions ORDER BY id DESC LIMIT 1 OFFSET ?').get(o.maxRows) as
-    { id: number } | undefined;
-  if (row) deleted += db.prepare('DELETE FROM predictions WHERE id <= ?').run(row.id).changes;
+  const deleted = db
+    .transaction(() => {
+      const hours = new Set<number>();
+      const collect = (sql: string, arg: number) => {
+        for (const [h] of db.prepare(sql).raw().iterate(arg) as IterableIterator<[number]>) hours.add(h);
+      };
+      collect('SELECT DISTINCT ts / 3600000 FROM predictions WHERE ts < ?', cutoff);
+      let n = db.prepare('DELETE FROM predictions WHERE ts < ?').run(cutoff).changes;
+      const row = db.prepare('SELECT id FROM predictions ORDER BY id DESC LIMIT 1 OFFSET ?').get(o.maxRows) as
+        { id: number } | undefined;
+      if (row) {
+        collect('SELECT DISTINCT ts / 3600000 FROM predictions WHERE id <= ?', row.id);
+        n += db.prepare('DELETE FROM predictions WHERE id <= ?').run(row.id).changes;
+      }
+      if (n > 0) trimHours(db, hours);
+      return n;
+    })
+    .immediate();
   // give the freed pages back (a no-op on files made before auto_vacuum was set)
   if (deleted > 0) db.pragma('incremental_vacuum');
   return deleted;
@@ -202,6 +237,8 @@ export interface LogQuery {
   modelVersion?: string | null;
   /** Newest rows at most (the window's most recent). */
   limit?: number;
+  /** A further SQL condition on the columns, with its arguments (a window's rows outside its whole hours: hourly.ts). */
+  where?: { cond: string; args: readonly unknown[] };
 }
 
 function whereOf(q: Omit<LogQuery, 'limit'>): { cond: string; args: unknown[] } {
@@ -216,6 +253,7 @@ function whereOf(q: Omit<LogQuery, 'limit'>): { cond: string; args: unknown[] } 
   if (q.role) add('role = ?', q.role);
   if (q.modelVersion === null) add('model_version IS NULL');
   else if (q.modelVersion !== undefined) add('model_version = ?', q.modelVersion);
+  if (q.where) add(q.where.cond, ...q.where.args);
   return { cond: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
 }
 
@@ -256,19 +294,33 @@ export function* iterateRecords(db: LogDatabase, q: LogQuery = {}): Generator<Pr
 export function* iterateDriftRows(
   db: LogDatabase,
   q: LogQuery = {},
-): Generator<{ inputs: Record<string, unknown>; price: number | null; modelVersion: string | null }> {
+): Generator<{
+  id: number;
+  inputs: Record<string, unknown>;
+  price: number | null;
+  modelName: string;
+  modelVersion: string | null;
+}> {
   const w = windowOf(db, q);
   if (!w) return;
-  const stmt = db.prepare(`SELECT inputs, price, model_version FROM predictions ${w.cond} ORDER BY id`);
-  for (const r of stmt.iterate(...w.args) as IterableIterator<Pick<Row, 'inputs' | 'price' | 'model_version'>>)
-    yield { inputs: JSON.parse(r.inputs) as Record<string, unknown>, price: r.price, modelVersion: r.model_version };
+  const stmt = db.prepare(`SELECT id, inputs, price, model_name, model_version FROM predictions ${w.cond} ORDER BY id`);
+  for (const r of stmt.iterate(...w.args) as IterableIterator<
+    Pick<Row, 'inputs' | 'price' | 'model_name' | 'model_version'> & { id: number }
+  >)
+    yield {
+      id: r.id,
+      inputs: JSON.parse(r.inputs) as Record<string, unknown>,
+      price: r.price,
+      modelName: r.model_name,
+      modelVersion: r.model_version,
+    };
 }
 
 /** What price comparisons need of a logged row (no listing, no timing). */
 export type PriceRow = Pick<
   PredictionRecord,
   'role' | 'requestId' | 'row' | 'listingId' | 'modelName' | 'modelVersion' | 'price' | 'lower' | 'upper'
->;
+> & { id: number };
 
 /** The price columns of the rows matching `q`, oldest first, lazily (a fraction of a record's cost). */
 export function* iteratePriceRows(db: LogDatabase, q: LogQuery = {}): Generator<PriceRow> {
@@ -276,7 +328,7 @@ export function* iteratePriceRows(db: LogDatabase, q: LogQuery = {}): Generator<
   if (!w) return;
   const stmt = db
     .prepare(
-      `SELECT role, request_id, row, listing_id, model_name, model_version, price, lower, upper FROM predictions ${w.cond} ORDER BY id`,
+      `SELECT role, request_id, row, listing_id, model_name, model_version, price, lower, upper, id FROM predictions ${w.cond} ORDER BY id`,
     )
     .raw();
   for (const r of stmt.iterate(...w.args) as IterableIterator<unknown[]>)
@@ -290,6 +342,7 @@ export function* iteratePriceRows(db: LogDatabase, q: LogQuery = {}): Generator<
       price: r[6] as number | null,
       lower: r[7] as number | null,
       upper: r[8] as number | null,
+      id: r[9] as number,
     };
 }
 
@@ -347,16 +400,28 @@ export function readFeedback(db: LogDatabase): FeedbackEntry[] {
   }));
 }
 
-/** Records of one request row (champion and challenger), or of one listing id (latest first). */
-export function recordsFor(
-  db: LogDatabase,
-  key: { requestId: string; row: number } | { listingId: string },
-): PredictionRecord[] {
-  const rows =
-    'requestId' in key
-      ? (db
-          .prepare('SELECT * FROM predictions WHERE request_id = ? AND row = ? ORDER BY id')
-          .all(key.requestId, key.row) as Row[])
-      : (db.prepare('SELECT * FROM predictions WHERE listing_id = ? ORDER BY id DESC').all(key.listingId) as Row[]);
-  return rows.map(toRecord);
+/**
+ * The champion prediction a sale is about: by request id and row (its first champion row),
+ * else the listing's latest champion row logged before the sale (or its latest). Prepared
+ * once, one indexed lookup a sale, so a join of 10,000 sales costs milliseconds.
+ */
+export function championLookup(db: LogDatabase): (f: FeedbackEntry) => PredictionRecord | undefined {
+  const byRequest = db.prepare(
+    "SELECT * FROM predictions WHERE request_id = ? AND row = ? AND role = 'champion' ORDER BY id LIMIT 1",
+  );
+  const byListingBefore = db.prepare(
+    "SELECT * FROM predictions WHERE listing_id = ? AND role = 'champion' AND ts <= ? ORDER BY id DESC LIMIT 1",
+  );
+  const byListing = db.prepare(
+    "SELECT * FROM predictions WHERE listing_id = ? AND role = 'champion' ORDER BY id DESC LIMIT 1",
+  );
+  return (f) => {
+    let r: Row | undefined;
+    if (f.requestId) r = byRequest.get(f.requestId, f.row) as Row | undefined;
+    if (!r && f.listingId) {
+      if (f.soldAt !== null) r = byListingBefore.get(f.listingId, f.soldAt) as Row | undefined;
+      r ??= byListing.get(f.listingId) as Row | undefined;
+    }
+    return r && toRecord(r);
+  };
 }

@@ -67,6 +67,12 @@ export interface ProjectOptions {
    * tenth; 0 = no log (the page's empty state).
    */
   logRows?: number;
+  /**
+   * Spread the recent rows over this span, ending 5 minutes ago (bench/ui: a week's traffic
+   * in the 7-day window), and the older ones as long, ending a day before the recent ones
+   * start; default: rows 1 ms apart, two days ago.
+   */
+  logSpreadMs?: number;
 }
 
 /** A pipeline repo: prepare -> train, reproduced and committed, then a param and the metrics edited. */
@@ -241,6 +247,9 @@ export async function startProjectDashboard(o: ProjectOptions = {}): Promise<Pro
       now: Date.now(),
       challenger: fixtureBundle({ n: 300, alpha: 1 }),
       feedback: Math.ceil(logRows / 10),
+      ...(o.logSpreadMs
+        ? { spacingMs: o.logSpreadMs / logRows, recentAgeMs: 300_000, oldAgeMs: o.logSpreadMs + 86_400_000 }
+        : {}),
     });
   }
   const monitoring = monitoringAdapter({

@@ -59,14 +59,19 @@ export function shiftedListings(n: number, seed = 13): Record<string, unknown>[]
   });
 }
 
-/** Champion log records for `listings`, priced by `bundle`, at `ts`. */
-export function recordsOf(bundle: ModelBundle, listings: Record<string, unknown>[], ts: number): PredictionRecord[] {
+/** Champion log records for `listings`, priced by `bundle`, from `ts`, `stepMs` apart (default 1). */
+export function recordsOf(
+  bundle: ModelBundle,
+  listings: Record<string, unknown>[],
+  ts: number,
+  stepMs = 1,
+): PredictionRecord[] {
   const p = bundle.compilePredictor({ now: new Date('2026-06-01T00:00:00Z') });
   return listings.map((l, i) => {
     const r = p.predictOne(l);
     if (!r.ok) throw new Error(`fixture listing ${i} failed: ${JSON.stringify(r.errors)}`);
     return {
-      ts: ts + i,
+      ts: ts + i * stepMs,
       requestId: `req-${ts}-${i}`,
       row: 0,
       listingId: `L${i}`,
@@ -100,6 +105,8 @@ export interface LogContents {
   feedback?: number;
   /** Rows inserted per transaction (default 5,000). */
   batch?: number;
+  /** Time between two rows (default 1 ms: a window's rows within seconds; bench/ui spreads them over days). */
+  spacingMs?: number;
 }
 
 /**
@@ -118,13 +125,15 @@ export function writePredictionLog(path: string, bundle: ModelBundle, o: LogCont
       written += records.length;
     };
     const chunk = 10_000;
+    const step = o.spacingMs ?? 1;
     for (let start = 0; start < o.unshifted; start += chunk) {
       const n = Math.min(chunk, o.unshifted - start);
       put(
         recordsOf(
           bundle,
           unshiftedListings(n, 11 + start),
-          o.now - (o.oldAgeMs ?? 10 * 86_400_000) - o.unshifted + start,
+          o.now - (o.oldAgeMs ?? 10 * 86_400_000) - (o.unshifted - start) * step,
+          step,
         ),
       );
     }
@@ -132,10 +141,11 @@ export function writePredictionLog(path: string, bundle: ModelBundle, o: LogCont
     for (let start = 0; start < o.shifted; start += chunk) {
       const n = Math.min(chunk, o.shifted - start);
       const listings = shiftedListings(n, 13 + start);
-      const ts = o.now - (o.recentAgeMs ?? 2 * 86_400_000) - o.shifted + start;
-      const champion = recordsOf(bundle, listings, ts);
+      const ts = o.now - (o.recentAgeMs ?? 2 * 86_400_000) - (o.shifted - start) * step;
+      const champion = recordsOf(bundle, listings, ts, step);
       put(champion);
-      if (o.challenger) put(recordsOf(o.challenger, listings, ts).map((r) => ({ ...r, role: 'challenger' as const })));
+      if (o.challenger)
+        put(recordsOf(o.challenger, listings, ts, step).map((r) => ({ ...r, role: 'challenger' as const })));
       for (const r of champion)
         if (feedback.length < (o.feedback ?? 0))
           feedback.push({

@@ -12,52 +12,7 @@ import { Empty, Show, Title, usePageTitle } from './common';
 import { fmtAxis, fmtBytes, fmtNum } from './format';
 import { useLoad } from './hooks';
 import { href, navigate, type Route } from './router';
-
-type Level = 'ok' | 'warn' | 'alert';
-
-interface FeatureDrift {
-  feature: string;
-  kind: 'numeric' | 'categorical';
-  psi: number | null;
-  categoryPsi: number | null;
-  psiNoise: number | null;
-  categoryPsiNoise: number | null;
-  unseenRate: number | null;
-  expectedUnseenRate: number | null;
-  unseenExcess: number | null;
-  topShifts: Array<{ value: string; reference: number; window: number }>;
-  missingRate: { reference: number; window: number };
-  status: Level;
-  reasons: string[];
-}
-
-interface DriftReport {
-  model: { name: string; version: string | null };
-  window: { since: string; until: string; rows: number };
-  reference: { available: boolean; rows: number | null; origin: string; note: string | null };
-  thresholds: {
-    minRows: number;
-    psiWarn: number;
-    psiAlert: number;
-    categoryPsiWarn: number;
-    categoryPsiAlert: number;
-    unseenExcessWarn: number;
-    unseenExcessAlert: number;
-  };
-  status: Level | 'insufficient' | 'no_reference';
-  summary: string;
-  features: FeatureDrift[];
-  prediction: {
-    psi: number;
-    psiNoise: number;
-    rows: number;
-    edges: number[];
-    referenceShares: number[];
-    windowShares: number[];
-    status: Level;
-    reasons: string[];
-  } | null;
-}
+import type { DriftReport } from '../wire';
 
 interface Accuracy {
   n: number;

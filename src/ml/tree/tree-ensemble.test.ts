@@ -92,7 +92,7 @@ test('blocks of rows walked tree by tree give, bit for bit, the row-by-row sums 
   }
 });
 
-test('the compiled trees (generated code) give, bit for bit, the walked sums: numeric, categorical, missing, unseen and non-integer codes', async () => {
+test('the compiled trees (WebAssembly) give, bit for bit, the walked sums: numeric, categorical, missing, unseen and non-integer codes', async () => {
   const { GradientBoostingRegressor } = await import('../gbt/index.js');
   // a boosted model with native categorical splits and missing values, so every kind of node is compiled
   const n = 1500;
@@ -118,4 +118,55 @@ test('the compiled trees (generated code) give, bit for bit, the walked sums: nu
   const walked = trees.sumInto(T, new Float64Array(n), 0.25);
   const compiled = trees.sumIntoCompiled(T, new Float64Array(n), 0.25);
   for (let i = 0; i < n; i++) assert.ok(Object.is(compiled[i], walked[i]), `row ${i}: ${compiled[i]} vs ${walked[i]}`);
+});
+
+test('the trees compiled to WebAssembly match the walk bit for bit with multi-word category sets, huge, infinite and -0 codes, and a forest of stumps', async () => {
+  const { GradientBoostingRegressor } = await import('../gbt/index.js');
+  // 70 categories: the bitsets span three 32-bit words
+  const n = 2100;
+  const data = new Float64Array(n * 3);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = i % 23 === 0 ? NaN : (i * 11) % 70;
+    const a = i % 19 === 0 ? NaN : Math.cos(i) * 100;
+    data.set([c, a, i % 3], i * 3);
+    y[i] = (Number.isNaN(c) ? 0 : ((c * 37) % 70) - 35) + (Number.isNaN(a) ? 50 : a / 10);
+  }
+  const meta = { categorical: [true, false, false], nCategories: [70, 0, 0] };
+  const X = makeMatrix(n, 3, data, ['c', 'a', 'k'], meta);
+  const trees = new GradientBoostingRegressor({
+    n_estimators: 60,
+    max_depth: 5,
+    learning_rate: 0.2,
+    max_cat_native: 100,
+  }).fit(X, y).trees as TreeEnsemble;
+  assert.ok(
+    Array.from(trees.catLen).some((l, k) => l > 64 && (trees.flags[k] & 2) !== 0),
+    'the model has a split over more than 64 codes',
+  );
+  const test = new Float64Array(data);
+  const odd = [69, 70, 64, 63.5, -0, -1, 2 ** 31, 2 ** 32 + 5, 1e300, Infinity, -Infinity, NaN];
+  for (let i = 0; i < n; i += 7) test[i * 3] = odd[(i / 7) % odd.length];
+  for (let i = 3; i < n; i += 29) test[i * 3 + 1] = [Infinity, -Infinity, -0][i % 3];
+  const T = makeMatrix(n, 3, test, ['c', 'a', 'k']);
+  const walked = trees.sumInto(T, new Float64Array(n), -1.5);
+  const compiled = trees.sumIntoCompiled(T, new Float64Array(n), -1.5);
+  for (let i = 0; i < n; i++) assert.ok(Object.is(compiled[i], walked[i]), `row ${i}: ${compiled[i]} vs ${walked[i]}`);
+  // an ensemble whose trees are single leaves, and an empty one
+  const stumps = trees.truncate(0);
+  assert.deepEqual(Array.from(stumps.sumIntoCompiled(T, new Float64Array(3), 2).subarray(0, 3)), [2, 2, 2]);
+  const leaf = new TreeEnsemble(
+    Int32Array.of(0, 1),
+    Int32Array.of(-1, -1),
+    Float64Array.of(0, 0),
+    Int32Array.of(-1, -1),
+    Int32Array.of(-1, -1),
+    Float64Array.of(0.25, -0.125),
+    Uint8Array.of(0, 0),
+    Int32Array.of(-1, -1),
+    Int32Array.of(0, 0),
+    new Uint32Array(0),
+  );
+  const two = makeMatrix(2, 3, new Float64Array(6), ['c', 'a', 'k']);
+  assert.deepEqual(Array.from(leaf.sumIntoCompiled(two, new Float64Array(2), 1)), [1.125, 1.125]);
 });

@@ -15,6 +15,7 @@
  */
 import { AppError } from '../../core/errors.js';
 import { isSparseBinary, type Matrix } from '../matrix.js';
+import { WasmTrees, WASM_BLOCK_ROWS } from './wasm-trees.js';
 
 export const FLAG_DEFAULT_LEFT = 1;
 export const FLAG_CATEGORICAL = 2;
@@ -50,8 +51,8 @@ export class TreeEnsemble {
   private readonly f64: Float64Array;
   private readonly proots: Int32Array;
   private readonly hasCategorical: boolean;
-  /** The trees as generated functions (see compileTrees), made on the first large batch. */
-  private compiled: CompiledPart[] | undefined;
+  /** The trees compiled to WebAssembly (wasm-trees.ts), made on the first large batch. */
+  private compiled: WasmTrees | undefined;
   /** (row, tree) pairs walked by sumInto so far. */
   private cellsWalked = 0;
 
@@ -169,21 +170,17 @@ export class TreeEnsemble {
 
   /**
    * The same sums as `sumInto` over all trees, bit for bit, by the trees compiled to
-   * JavaScript (compileTrees): ~4x faster per row once V8 has optimised the generated code,
-   * which costs ~2-3 s of CPU for a 1,200-tree model, so `sumInto` switches to it only
-   * after COMPILE_AFTER_CELLS (row, tree) pairs (batch prediction of large files).
+   * WebAssembly (wasm-trees.ts): ~4x faster per row than the walk; compiling the 1,200
+   * trees of the default blend takes ~0.1 s, so `sumInto` switches to it after
+   * COMPILE_AFTER_CELLS (row, tree) pairs and batch prediction uses it from the start.
    */
   sumIntoCompiled(X: Matrix, out: Float64Array, init: number): Float64Array {
     if (X.columns) return byRowBlocks(X, out, (B, o) => this.sumIntoCompiled(B, o, init));
     const { data, nCols, nRows } = X;
-    const parts = (this.compiled ??= compileTrees(this));
     for (let i = 0; i < nRows; i++) out[i] = init;
-    // blocks of rows run part by part (a part's code stays hot for the block); each row
-    // still gets its trees' values added in tree order
-    for (let b = 0; b < nRows; b += COMPILED_BLOCK_ROWS) {
-      const e = Math.min(nRows, b + COMPILED_BLOCK_ROWS);
-      for (let p = 0; p < parts.length; p++) parts[p](data, nCols, out, b, e);
-    }
+    if (this.roots.length === 0) return out;
+    const w = (this.compiled ??= new WasmTrees(this));
+    for (let b = 0; b < nRows; b += WASM_BLOCK_ROWS) w.sum(data, nCols, out, b, Math.min(nRows, b + WASM_BLOCK_ROWS));
     return out;
   }
 
@@ -314,136 +311,6 @@ function byRowBlocks(X: Matrix, out: Float64Array, f: (block: Matrix, out: Float
 
 /** (row, tree) pairs walked before `sumInto` compiles the trees: 50,000 rows of 1,200 trees. */
 const COMPILE_AFTER_CELLS = 60_000_000;
-
-/** Nodes per generated function: larger ones take V8 longer to optimise (6,000 were never optimised). */
-const COMPILE_PART_NODES = 600;
-
-/** Rows per block of the compiled path. */
-const COMPILED_BLOCK_ROWS = 512;
-
-/** out[i] += the leaf values, in tree order, of a run of trees, for rows i0 .. i1 of data. */
-type CompiledPart = (data: Float64Array, nCols: number, out: Float64Array, i0: number, i1: number) => void;
-
-/** A number as JavaScript source that reads back as exactly the same float64 (-0 kept). */
-function literal(x: number): string {
-  return Object.is(x, -0) ? '-0' : String(x);
-}
-
-/**
- * The trees as JavaScript functions (each tree one nested conditional expression over
- * constants; V8 compiles them to straight-line branches, several times faster than walking
- * the node arrays). Each adds the trees' leaf values to its running sum in tree order, so
- * the sum is bit-identical to `sumInto`'s walk. Only numbers from the typed node arrays go
- * into the source (feature indices, thresholds, values, bitset words), so a model file
- * cannot inject code. Same rules as `walk`: numeric x goes left when x <= t, or when it is
- * missing and the split's default is left (`!(x > t)` is both at once); a categorical code
- * goes left when its bit is set, a missing, unseen or non-integer one the default way.
- */
-function compileTrees(t: TreeEnsemble): CompiledPart[] {
-  const { feature, threshold, left, right, value, flags, catStart, catLen, catBits } = t;
-  const expr = (n: number): string => {
-    const f = feature[n];
-    if (f < 0) return literal(value[n]);
-    const l = expr(left[n]);
-    const r = expr(right[n]);
-    const defaultLeft = (flags[n] & FLAG_DEFAULT_LEFT) !== 0;
-    if ((flags[n] & FLAG_CATEGORICAL) === 0) {
-      const th = literal(threshold[n]);
-      return defaultLeft ? `(!(d[b+${f}] > ${th}) ? ${l} : ${r})` : `(d[b+${f}] <= ${th} ? ${l} : ${r})`;
-    }
-    // v = the code; the bit of code v in the node's words (constants: bits of this split)
-    const words = Array.from(catBits.subarray(catStart[n], catStart[n] + Math.ceil(catLen[n] / 32)), literal);
-    const bit = words.length === 1 ? `(${words[0]} >>> v) & 1` : `([${words.join(',')}][v >>> 5] >>> (v & 31)) & 1`;
-    return `((v = d[b+${f}]) >= 0 && v < ${catLen[n]} && (v | 0) === v ? (${bit}) === 1 : ${defaultLeft}) ? ${l} : ${r}`;
-  };
-  const parts: CompiledPart[] = [];
-  let body: string[] = [];
-  let nodes = 0;
-  const flush = () => {
-    if (!body.length) return;
-    // a loop over the rows inside each function: V8 optimises it on stack replacement
-    // during its first call, instead of interpreting thousands of calls first
-    const code = `let v = 0;\nfor (let i = i0; i < i1; i++) {\nconst b = i * nCols;\nlet s = out[i];\n${body.join('\n')}\nout[i] = s;\n}`;
-    // Code generated from the fitted trees' own numbers (no outside text), compiled once per model.
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    parts.push(new Function('d', 'nCols', 'out', 'i0', 'i1', code) as CompiledPart);
-    body = [];
-    nodes = 0;
-  };
-  let partStart = 0;
-  for (let r = 0; r < t.nTrees; r++) {
-    const root = t.roots[r];
-    const end = r + 1 < t.nTrees ? t.roots[r + 1] : feature.length;
-    if (nodes > 0 && nodes + (end - root) > COMPILE_PART_NODES) {
-      flush();
-      warmUp(t, parts[parts.length - 1], partStart, r);
-      partStart = r;
-    }
-    body.push(`s += ${expr(root)};`);
-    nodes += end - root;
-  }
-  flush();
-  if (parts.length) warmUp(t, parts[parts.length - 1], partStart, t.nTrees);
-  return parts;
-}
-
-/**
- * Run a freshly generated part once over rows that reach every leaf of its trees (and a row
- * of missing values), before any real row: V8 then optimises it with feedback for every
- * branch, instead of optimising on the first rows and throwing the code away each time a
- * row takes a branch never seen (measured: dozens of deoptimisations of the 1,200-tree
- * default model, and a slower steady state). The sums are discarded.
- */
-function warmUp(t: TreeEnsemble, part: CompiledPart, fromTree: number, toTree: number): void {
-  const { feature, threshold, left, right, flags, catStart, catLen, catBits } = t;
-  let nCols = 1;
-  const end = toTree < t.nTrees ? t.roots[toTree] : feature.length;
-  for (let n = t.roots[fromTree]; n < end; n++) nCols = Math.max(nCols, feature[n] + 1);
-  const rows: Float64Array[] = [new Float64Array(nCols).fill(NaN)];
-  // depth-first over each tree with, per feature, the interval (lo, hi] the path allows
-  const lo = new Float64Array(nCols).fill(-Infinity);
-  const hi = new Float64Array(nCols).fill(Infinity);
-  const code = new Float64Array(nCols).fill(NaN);
-  const visit = (n: number): void => {
-    const f = feature[n];
-    if (f < 0) {
-      const row = new Float64Array(nCols);
-      for (let j = 0; j < nCols; j++)
-        row[j] = !Number.isNaN(code[j])
-          ? code[j]
-          : hi[j] < Infinity
-            ? hi[j]
-            : lo[j] > -Infinity
-              ? lo[j] + Math.max(1, Math.abs(lo[j]))
-              : 0;
-      rows.push(row);
-      return;
-    }
-    if ((flags[n] & FLAG_CATEGORICAL) === 0) {
-      const [l0, h0] = [lo[f], hi[f]];
-      hi[f] = Math.min(h0, threshold[n]);
-      visit(left[n]);
-      hi[f] = h0;
-      lo[f] = Math.max(l0, threshold[n]);
-      visit(right[n]);
-      lo[f] = l0;
-      return;
-    }
-    const c0 = code[f];
-    for (const goLeft of [true, false]) {
-      let c = -1;
-      for (let v = 0; v < catLen[n] && c < 0; v++)
-        if ((((catBits[catStart[n] + (v >>> 5)] >>> (v & 31)) & 1) === 1) === goLeft) c = v;
-      code[f] = c >= 0 ? c : goLeft === ((flags[n] & FLAG_DEFAULT_LEFT) !== 0) ? -1 : NaN;
-      if (!Number.isNaN(code[f])) visit(goLeft ? left[n] : right[n]);
-    }
-    code[f] = c0;
-  };
-  for (let r = fromTree; r < toTree; r++) visit(t.roots[r]);
-  const data = new Float64Array(rows.length * nCols);
-  rows.forEach((row, i) => data.set(row, i * nCols));
-  part(data, nCols, new Float64Array(rows.length), 0, rows.length);
-}
 
 /** True if data[base .. base + n) holds a NaN. */
 function hasMissing(data: Float64Array, base: number, n: number): boolean {
