@@ -14,7 +14,9 @@
  * The pipeline page reads the dvc.yaml of the directory the bench runs in (the project root).
  * The monitoring page reads a real prediction log of --log-rows shifted requests in its
  * 7-day window (each also priced by a shadow challenger; sold prices for a tenth) after as
- * many older ones: drift, realized accuracy and shadow agreement computed per load.
+ * many older ones: drift, realized accuracy and shadow agreement computed per load. The
+ * recent rows are spread over the week (the window's whole hours come from the log's hourly
+ * aggregates); its parts are also timed in-process, from the aggregates and row by row.
  * Usage: node dist/bench/ui.js [--runs 10000] [--versions 50] [--loads 5] [--log-rows 100000]
  */
 import { existsSync } from 'node:fs';
@@ -22,6 +24,14 @@ import { cpus, loadavg } from 'node:os';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../test/helpers/dashboard.js';
 import { MODEL, USER, startProjectDashboard } from '../test/helpers/dashboard-project.js';
+import { join } from 'node:path';
+import { parseParams } from '../src/config/params.js';
+import { ModelBundle } from '../src/bundle/model-bundle.js';
+import { openLogDatabase } from '../src/monitoring/log-store.js';
+import { splitWindow } from '../src/monitoring/hourly.js';
+import { driftReport, thresholdsFromParams } from '../src/monitoring/drift-report.js';
+import { monitorShadow } from '../src/jobs/monitor-shadow.js';
+import { realizedAccuracy } from '../src/jobs/monitor-feedback.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -29,6 +39,59 @@ function arg(name: string, fallback: string): string {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x: number) => `${x.toFixed(0)} ms`;
+
+/**
+ * The monitoring overview's parts on the bench's log, each from the hourly aggregates (what
+ * the page does) and row by row (what it did before them), median of 3, in this process:
+ * drift, shadow agreement and accuracy, and the realized accuracy of every sale.
+ */
+function monitoringParts(logPath: string, modelDir: string): void {
+  const params = parseParams({});
+  const reference = ModelBundle.load(modelDir).reference;
+  const now = Date.now();
+  const since = now - 7 * 86_400_000;
+  const db = openLogDatabase(logPath, { readonly: true });
+  const med3 = (f: () => unknown) => {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      f();
+      times.push(performance.now() - t0);
+    }
+    return median(times);
+  };
+  try {
+    const drift = (rowsOnly: boolean) => () =>
+      driftReport({
+        db,
+        reference,
+        referenceOrigin: 'bundle',
+        model: { name: 'model', version: null },
+        since,
+        until: now,
+        thresholds: thresholdsFromParams(params.monitoring.drift),
+        now,
+        rowsOnly,
+      });
+    const shadow = (rowsOnly: boolean) => () => monitorShadow({ logPath, since, until: now, params, rowsOnly });
+    const split = splitWindow(db, since, now);
+    console.log(
+      `\nThe monitoring overview's parts, in-process (7-day window: ${split.hours.length} hour segments from the hourly aggregates, ${split.rest ? 'the partial hours at its ends row by row' : 'no partial hour'}; median of 3):`,
+    );
+    for (const [label, fast, slow] of [
+      ['drift report', drift(false), drift(true)],
+      ['shadow agreement + accuracy (paired bootstrap)', shadow(false), shadow(true)],
+    ] as const) {
+      const a = med3(fast);
+      const b = med3(slow);
+      console.log(`  ${label.padEnd(48)} ${ms(a).padStart(8)}  (row by row ${ms(b)}: ${(b / a).toFixed(1)}x)`);
+    }
+    const acc = med3(() => realizedAccuracy(db, { period: 'week' }));
+    console.log(`  ${'realized accuracy of every sale (indexed join)'.padEnd(48)} ${ms(acc).padStart(8)}`);
+  } finally {
+    db.close();
+  }
+}
 
 async function main(): Promise<void> {
   const runs = Number(arg('--runs', '10000'));
@@ -115,6 +178,10 @@ async function main(): Promise<void> {
       const m = await api(path, path.startsWith('/ui/api/monitoring') ? 5 : 21);
       console.log(`  ${label.padEnd(50)} ${m.toFixed(1).padStart(6)} ms  (${(m / anchorMs).toFixed(1)}x the anchor)`);
     }
+
+    // ------------------------------------------- the monitoring overview's parts, in-process
+    const monitorDir = join(seeded.dir, 'monitoring');
+    if (logRows > 0) monitoringParts(join(monitorDir, 'predictions.db'), join(monitorDir, 'model'));
 
     // ---------------------------------------------------------------- pages in Chromium
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, httpCredentials: USER });

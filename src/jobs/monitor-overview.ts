@@ -22,10 +22,8 @@ import type { TrackingClient } from '../tracking/index.js';
 import type { ReferenceProfile } from '../bundle/reference-profile.js';
 import { anyRecord, openLogDatabase } from '../monitoring/log-store.js';
 import { driftReport, thresholdsFromParams, type DriftReport } from '../monitoring/drift-report.js';
-import { isModelUri, loadServedBundle } from '../monitoring/model-drift.js';
 import { realizedAccuracy, type RealizedAccuracy } from './monitor-feedback.js';
 import { monitorShadow, type ShadowReport } from './monitor-shadow.js';
-import { resolveReference } from './monitor.js';
 
 export const MONITORING_OVERVIEW_KIND = 'carprice-monitoring-overview' as const;
 
@@ -230,7 +228,7 @@ export class ServedReferences {
     if (source.startsWith('models:/')) {
       const mv = await this.o.client().resolveModelVersion(source);
       key = `${mv.name}/${mv.version}`;
-    } else if (isModelUri(source)) key = source;
+    } else if (source.startsWith('runs:/')) key = source;
     else {
       const file = join(this.o.cwd, source, 'bundle.json');
       const s = existsSync(file) ? statSync(file) : null;
@@ -245,6 +243,12 @@ export class ServedReferences {
   }
 
   private async load(source: string): Promise<ServedReference> {
+    // loaded here, not at the top: the overview's worker thread imports this module and
+    // needs none of the model-loading code (nor the training code behind resolveReference)
+    const [{ loadServedBundle }, { resolveReference }] = await Promise.all([
+      import('../monitoring/model-drift.js'),
+      import('./monitor.js'),
+    ]);
     const served = await loadServedBundle(source, this.o.cwd, this.o.client, { keepClient: true });
     const ref = await resolveReference(served.bundle, this.o);
     return { model: served.model, source, reference: ref.reference, origin: ref.origin, note: ref.note };

@@ -85,9 +85,7 @@ interface WindowPairs {
  * and role, at the place of its first champion row, as one pass over every row gives.
  */
 function windowPairs(db: LogDatabase, o: MonitorShadowOptions): WindowPairs {
-  const split = o.rowsOnly
-    ? { hours: [], rest: { cond: '1', args: [] } }
-    : splitWindow(db, o.since, o.until, { shadow: true });
+  const split = o.rowsOnly ? { hours: [], rest: null } : splitWindow(db, o.since, o.until, { shadow: true });
   const out: WindowPairs = {
     ids: [],
     rel: [],
@@ -107,10 +105,12 @@ function windowPairs(db: LogDatabase, o: MonitorShadowOptions): WindowPairs {
     for (const n of p.championNames) out.championNames.add(n);
     for (const n of p.challengerNames) out.challengerNames.add(n);
   }
-  if (split.rest) {
+  if (split.rest || o.rowsOnly) {
     const champ = new Map<string, { first: number; r: PriceRow }>();
     const chall = new Map<string, PriceRow>();
-    for (const r of iteratePriceRows(db, { since: o.since, until: o.until, where: split.rest })) {
+    // the rest's ranges lie inside the window: the ts index reads just them
+    const q = split.rest ? { where: split.rest } : { since: o.since, until: o.until };
+    for (const r of iteratePriceRows(db, q)) {
       const k = `${r.requestId}#${r.row}`;
       if (r.role !== 'champion') chall.set(k, r);
       else {

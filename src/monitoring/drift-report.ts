@@ -479,7 +479,8 @@ function addFromHours(acc: DriftAccumulator, i: DriftInputs, until: number, limi
   if (split.hours.length === 0) return false;
   const rest = new HourBuilder();
   if (split.rest)
-    for (const r of iterateDriftRows(i.db, { since: i.since, until, role: 'champion', where: split.rest }))
+    // the rest's ranges lie inside the window: the ts index reads just them
+    for (const r of iterateDriftRows(i.db, { role: 'champion', where: split.rest }))
       rest.addRow(r.id, { ...r, role: 'champion' });
   const hours = [...split.hours, rest.counts()];
   if (limit !== undefined && hours.reduce((s, h) => s + h.champion, 0) > limit) return false;

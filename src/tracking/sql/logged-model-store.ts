@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LoggedModel, LoggedModelStatus, Page, Param, Tag } from '../entities.js';
-import { createPageToken, parsePageToken } from '../page-token.js';
+import { parsePageToken } from '../page-token.js';
 import { randomRunName } from '../run-name.js';
 import type { CreateLoggedModelOptions, SearchLoggedModelsOptions, TrackingStoreLoggedModels } from '../store.js';
 import {
@@ -32,7 +32,7 @@ import {
   type MetricRow,
 } from './rows.js';
 import { loggedModelFilterSql, loggedModelOrderSql } from './search-sql.js';
-import { all, get, mapSteps, run, searchAll, type Steps } from './steps.js';
+import { all, get, run, searchPage, type Steps } from './steps.js';
 
 type ModelMetricRow = MetricRow & { run_uuid: string; dataset_name: string; dataset_digest: string };
 
@@ -171,17 +171,20 @@ export class SqlLoggedModelStore implements TrackingStoreLoggedModels {
     validateMaxResults(max, SEARCH_MAX_RESULTS_THRESHOLD);
     const where = loggedModelFilterSql(opts.filter);
     const order = loggedModelOrderSql(opts.orderBy);
-    const offset = parsePageToken(opts.pageToken);
     const ids = opts.experimentIds.filter((id) => /^\d+$/.test(id)).map(Number);
-    if (ids.length === 0) return { items: [] };
-    return this.e.read(function* () {
-      const sql =
+    if (ids.length === 0) {
+      parsePageToken(opts.pageToken);
+      return { items: [] };
+    }
+    return this.e.read(() =>
+      searchPage(
         `SELECT lm.* FROM logged_models lm WHERE lm.experiment_id IN (${ids.map(() => '?').join(',')}) AND lm.lifecycle_stage = 'active' ` +
-        `AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
-      const rows = yield* searchAll<LoggedModelRow>(sql, [...ids, ...where.params, max + 1, offset]);
-      const page = yield* mapSteps(rows.slice(0, max), (r) => toLoggedModel(r));
-      return rows.length > max ? { items: page, nextPageToken: createPageToken(offset + max) } : { items: page };
-    });
+          `AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
+        [...ids, ...where.params],
+        { max, pageToken: opts.pageToken },
+        toLoggedModel,
+      ),
+    );
   }
 
   async setLoggedModelTags(modelId: string, tags: Tag[]): Promise<LoggedModel> {

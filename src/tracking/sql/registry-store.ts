@@ -16,7 +16,6 @@ import {
   type Stage,
   type Tag,
 } from '../entities.js';
-import { createPageToken, parsePageToken } from '../page-token.js';
 import type { CreateModelVersionOptions, SearchRegistryOptions, TrackingStoreRegistry } from '../store.js';
 import {
   MAX_REGISTRY_TAG_VAL_LENGTH,
@@ -46,7 +45,7 @@ import {
   registeredModelFilterSql,
   registeredModelOrderSql,
 } from './search-sql.js';
-import { all, get, mapSteps, run, searchAll, type Steps } from './steps.js';
+import { all, get, mapSteps, run, searchPage, type Steps } from './steps.js';
 
 function* modelRow(name: string): Steps<RegisteredModelRow> {
   const row = yield* get<RegisteredModelRow>('SELECT * FROM registered_models WHERE name = ?', name);
@@ -245,15 +244,14 @@ export class SqlRegistryStore implements TrackingStoreRegistry {
     validateMaxResults(max, SEARCH_REGISTERED_MODEL_MAX_RESULTS);
     const where = registeredModelFilterSql(opts.filter);
     const order = registeredModelOrderSql(opts.orderBy);
-    const offset = parsePageToken(opts.pageToken);
-    return this.e.read(function* () {
-      const rows = yield* searchAll<RegisteredModelRow>(
+    return this.e.read(() =>
+      searchPage(
         `SELECT rm.* FROM registered_models rm WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
-        [...where.params, max + 1, offset],
-      );
-      const items = yield* mapSteps(rows.slice(0, max), toRegisteredModel);
-      return rows.length > max ? { items, nextPageToken: createPageToken(offset + max) } : { items };
-    });
+        where.params,
+        { max, pageToken: opts.pageToken },
+        toRegisteredModel,
+      ),
+    );
   }
 
   async getLatestVersions(name: string, stages?: string[]): Promise<ModelVersion[]> {
@@ -451,15 +449,14 @@ export class SqlRegistryStore implements TrackingStoreRegistry {
     validateMaxResults(max, SEARCH_MODEL_VERSION_MAX_RESULTS);
     const where = modelVersionFilterSql(opts.filter);
     const order = modelVersionOrderSql(opts.orderBy);
-    const offset = parsePageToken(opts.pageToken);
-    return this.e.read(function* () {
-      const rows = yield* searchAll<ModelVersionRow>(
+    return this.e.read(() =>
+      searchPage(
         `SELECT mv.* FROM model_versions mv WHERE mv.current_stage != '${DELETED_STAGE}' AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
-        [...where.params, max + 1, offset],
-      );
-      const items = yield* mapSteps(rows.slice(0, max), toModelVersion);
-      return rows.length > max ? { items, nextPageToken: createPageToken(offset + max) } : { items };
-    });
+        where.params,
+        { max, pageToken: opts.pageToken },
+        toModelVersion,
+      ),
+    );
   }
 
   async getModelVersionDownloadUri(name: string, version: string): Promise<string> {

@@ -67,7 +67,7 @@ import {
   type RunRow,
 } from './rows.js';
 import { collectRunPage, experimentFilterSql, experimentOrderSql, runPartsSql, runScopeSql } from './search-sql.js';
-import { all, get, mapSteps, rows, run, searchAll, type Steps } from './steps.js';
+import { all, get, rows, run, searchPage, type Steps } from './steps.js';
 
 /** Is there experiment 0 ("Default")? */
 export function* hasDefaultExperiment(): Steps<boolean> {
@@ -344,16 +344,15 @@ export class SqlRunStore implements TrackingStoreRuns {
     validateMaxResults(max, SEARCH_MAX_RESULTS_THRESHOLD);
     const where = experimentFilterSql(opts.filter);
     const order = experimentOrderSql(opts.orderBy);
-    const offset = parsePageToken(opts.pageToken);
     const stages = lifecycleStages(opts.viewType);
-    return this.e.read(function* () {
-      const found = yield* searchAll<ExperimentRow>(
+    return this.e.read(() =>
+      searchPage(
         `SELECT e.* FROM experiments e WHERE e.lifecycle_stage IN (${stages.map(() => '?').join(',')}) AND ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
-        [...stages, ...where.params, max + 1, offset],
-      );
-      const page = yield* mapSteps(found.slice(0, max), toExperiment);
-      return found.length > max ? { items: page, nextPageToken: createPageToken(offset + max) } : { items: page };
-    });
+        [...stages, ...where.params],
+        { max, pageToken: opts.pageToken },
+        toExperiment,
+      ),
+    );
   }
 
   async deleteExperiment(experimentId: string): Promise<void> {

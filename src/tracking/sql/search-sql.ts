@@ -307,9 +307,33 @@ function keyValueExists(raw: Comparison, from: string): Fragment {
   return { sql: `EXISTS (SELECT 1 FROM ${from} AND x.key = ? AND ${cmp.sql})`, params: [c.key, ...cmp.params] };
 }
 
+type AttrRules = Record<string, KeyRule & { column: string }>;
+
+/**
+ * The WHERE fragment of an entity's filter comparisons (after `parts`): attribute keys by
+ * their rule and column in `attrs`, key/value entity types (tags, params) as EXISTS probes of
+ * the table `keyValues` names for them, anything else refused with `invalid`'s message.
+ */
+function entityFilterSql(
+  comparisons: readonly Comparison[],
+  o: { attrs: AttrRules; keyValues: Partial<Record<Comparison['type'], string>>; invalid: (c: Comparison) => string },
+  parts: Fragment[] = [],
+): Fragment {
+  for (const raw of comparisons) {
+    const table = o.keyValues[raw.type];
+    if (table) parts.push(keyValueExists(raw, table));
+    else if (raw.type === 'attribute' && Object.hasOwn(o.attrs, raw.key)) {
+      const rule = o.attrs[raw.key];
+      const c = checkComparison(raw, rule, 'attribute');
+      parts.push(compare(rule.column, c.op, c.value));
+    } else throw bad(o.invalid(raw));
+  }
+  return and(parts);
+}
+
 // ---------------------------------------------------------------- experiments
 
-const EXP_ATTRS: Record<string, KeyRule & { column: string }> = {
+const EXP_ATTRS: AttrRules = {
   name: { ops: STRING_OPS, kind: 'string', column: 'e.name' },
   creation_time: { ops: NUMBER_OPS, kind: 'number', column: 'e.creation_time' },
   last_update_time: { ops: NUMBER_OPS, kind: 'number', column: 'e.last_update_time' },
@@ -317,23 +341,14 @@ const EXP_ATTRS: Record<string, KeyRule & { column: string }> = {
 
 /** WHERE fragment for an experiment filter (table alias `e`). */
 export function experimentFilterSql(filter: string | undefined): Fragment {
-  const parts: Fragment[] = [];
-  for (const raw of parseFilter(filter)) {
-    if (raw.type === 'tag') {
-      parts.push(keyValueExists(raw, 'experiment_tags x WHERE x.experiment_id = e.experiment_id'));
-    } else if (raw.type === 'attribute') {
-      const rule = EXP_ATTRS[raw.key];
-      if (!rule)
-        throw bad(
-          `Invalid attribute key '${raw.key}' specified. Valid keys are 'name', 'creation_time', 'last_update_time'.`,
-        );
-      const c = checkComparison(raw, rule, 'attribute');
-      parts.push(compare(rule.column, c.op, c.value));
-    } else {
-      throw bad(`Invalid entity type '${raw.type}' in experiment filter. Valid types are 'attribute' and 'tag'.`);
-    }
-  }
-  return and(parts);
+  return entityFilterSql(parseFilter(filter), {
+    attrs: EXP_ATTRS,
+    keyValues: { tag: 'experiment_tags x WHERE x.experiment_id = e.experiment_id' },
+    invalid: (raw) =>
+      raw.type === 'attribute'
+        ? `Invalid attribute key '${raw.key}' specified. Valid keys are 'name', 'creation_time', 'last_update_time'.`
+        : `Invalid entity type '${raw.type}' in experiment filter. Valid types are 'attribute' and 'tag'.`,
+  });
 }
 
 const EXP_ORDER: Record<string, string> = {
@@ -413,26 +428,24 @@ function splitPromptFilter(
   return { comparisons: all.filter((c) => !prompt.includes(c)), extra: [{ sql: exclude, params: [IS_PROMPT_TAG] }] };
 }
 
+const RM_ATTRS: AttrRules = { name: { ops: STRING_OPS, kind: 'string', column: 'rm.name' } };
+
 /** WHERE fragment for a registered-model filter (table alias `rm`); prompts excluded unless asked for. */
 export function registeredModelFilterSql(filter: string | undefined): Fragment {
   const { comparisons, extra } = splitPromptFilter(
     filter,
     `NOT EXISTS (SELECT 1 FROM registered_model_tags p WHERE p.name = rm.name AND p.key = ? AND p.value = 'true')`,
   );
-  const parts: Fragment[] = [...extra];
-  for (const raw of comparisons) {
-    if (raw.type === 'tag') {
-      parts.push(keyValueExists(raw, 'registered_model_tags x WHERE x.name = rm.name'));
-    } else if (raw.type === 'attribute' && raw.key === 'name') {
-      const c = checkComparison(raw, { ops: STRING_OPS, kind: 'string' }, 'attribute');
-      parts.push(compare('rm.name', c.op, c.value));
-    } else {
-      throw bad(
+  return entityFilterSql(
+    comparisons,
+    {
+      attrs: RM_ATTRS,
+      keyValues: { tag: 'registered_model_tags x WHERE x.name = rm.name' },
+      invalid: (raw) =>
         `Invalid filter key '${raw.type === 'attribute' ? raw.key : `${raw.type}.${raw.key}`}' for registered models. Only 'name' and 'tags.<key>' are supported.`,
-      );
-    }
-  }
-  return and(parts);
+    },
+    extra,
+  );
 }
 
 const RM_ORDER: Record<string, string> = {
@@ -455,7 +468,7 @@ export function registeredModelOrderSql(orderBy: string[] | undefined): string {
 
 // ---------------------------------------------------------------- model versions
 
-const MV_ATTRS: Record<string, KeyRule & { column: string }> = {
+const MV_ATTRS: AttrRules = {
   name: { ops: STRING_OPS, kind: 'string', column: 'mv.name' },
   run_id: { ops: [...STRING_OPS, 'IN', 'NOT IN'], kind: 'string', column: 'mv.run_id' },
   source_path: { ops: STRING_OPS, kind: 'string', column: 'mv.source' },
@@ -468,21 +481,16 @@ export function modelVersionFilterSql(filter: string | undefined): Fragment {
     filter,
     `NOT EXISTS (SELECT 1 FROM model_version_tags p WHERE p.name = mv.name AND p.key = ? AND p.value = 'true')`,
   );
-  const parts: Fragment[] = [...extra];
-  for (const raw of comparisons) {
-    if (raw.type === 'tag') {
-      parts.push(keyValueExists(raw, 'model_version_tags x WHERE x.name = mv.name AND x.version = mv.version'));
-    } else if (raw.type === 'attribute' && MV_ATTRS[raw.key]) {
-      const rule = MV_ATTRS[raw.key];
-      const c = checkComparison(raw, rule, 'attribute');
-      parts.push(compare(rule.column, c.op, c.value));
-    } else {
-      throw bad(
+  return entityFilterSql(
+    comparisons,
+    {
+      attrs: MV_ATTRS,
+      keyValues: { tag: 'model_version_tags x WHERE x.name = mv.name AND x.version = mv.version' },
+      invalid: (raw) =>
         `Invalid filter key '${raw.key}' for model versions. Valid keys are 'name', 'run_id', 'source_path', 'version_number' and 'tags.<key>'.`,
-      );
-    }
-  }
-  return and(parts);
+    },
+    extra,
+  );
 }
 
 const MV_ORDER: Record<string, string> = {
@@ -509,7 +517,7 @@ export function modelVersionOrderSql(orderBy: string[] | undefined): string {
 
 // ---------------------------------------------------------------- logged models (3.x)
 
-const LM_ATTRS: Record<string, KeyRule & { column: string }> = {
+const LM_ATTRS: AttrRules = {
   name: { ops: STRING_OPS, kind: 'string', column: 'lm.name' },
   model_id: { ops: [...STRING_OPS, 'IN', 'NOT IN'], kind: 'string', column: 'lm.model_id' },
   model_type: { ops: STRING_OPS, kind: 'string', column: 'lm.model_type' },
@@ -522,22 +530,15 @@ const LM_ATTRS: Record<string, KeyRule & { column: string }> = {
 
 /** WHERE fragment for a logged-model filter (table alias `lm`): attributes, tags.<key>, params.<key>. */
 export function loggedModelFilterSql(filter: string | undefined): Fragment {
-  const parts: Fragment[] = [];
-  for (const raw of parseFilter(filter)) {
-    if (raw.type === 'tag' || raw.type === 'param') {
-      const table = raw.type === 'tag' ? 'logged_model_tags' : 'logged_model_params';
-      parts.push(keyValueExists(raw, `${table} x WHERE x.model_id = lm.model_id`));
-    } else if (raw.type === 'attribute' && LM_ATTRS[raw.key]) {
-      const rule = LM_ATTRS[raw.key];
-      const c = checkComparison(raw, rule, 'attribute');
-      parts.push(compare(rule.column, c.op, c.value));
-    } else {
-      throw bad(
-        `Invalid filter key '${raw.type === 'attribute' ? raw.key : `${raw.type}.${raw.key}`}' for logged models. Valid keys are name, model_id, model_type, status, source_run_id, creation_timestamp, last_updated_timestamp, tags.<key> and params.<key>; metrics filters are not supported by carprice.`,
-      );
-    }
-  }
-  return and(parts);
+  return entityFilterSql(parseFilter(filter), {
+    attrs: LM_ATTRS,
+    keyValues: {
+      tag: 'logged_model_tags x WHERE x.model_id = lm.model_id',
+      param: 'logged_model_params x WHERE x.model_id = lm.model_id',
+    },
+    invalid: (raw) =>
+      `Invalid filter key '${raw.type === 'attribute' ? raw.key : `${raw.type}.${raw.key}`}' for logged models. Valid keys are name, model_id, model_type, status, source_run_id, creation_timestamp, last_updated_timestamp, tags.<key> and params.<key>; metrics filters are not supported by carprice.`,
+  });
 }
 
 /** ORDER BY for logged models; default creation_timestamp DESC, tiebreak model_id ASC. */

@@ -13,6 +13,9 @@
  * a `SqlDialect` method (engine.ts).
  */
 
+import type { Page } from '../entities.js';
+import { createPageToken, parsePageToken } from '../page-token.js';
+
 /** What a statement answers: the first row, all rows (objects or arrays), or the change count. */
 export type QueryKind = 'get' | 'all' | 'rows' | 'run';
 
@@ -44,6 +47,23 @@ export function* all<T>(sql: string, ...params: unknown[]): Steps<T[]> {
 /** Every row as an object, for SQL built from a search request. */
 export function* searchAll<T>(sql: string, params: readonly unknown[]): Steps<T[]> {
   return (yield { kind: 'all', sql, params, built: true }) as T[];
+}
+
+/**
+ * One page of a search: `sql` (ending in `LIMIT ? OFFSET ?`) with `params`, then one row
+ * more than `max` and the offset of `pageToken`; the first `max` rows mapped by `map`, and
+ * the next page's token when there are more.
+ */
+export function* searchPage<R, T>(
+  sql: string,
+  params: readonly unknown[],
+  page: { max: number; pageToken: string | undefined },
+  map: (row: R) => Steps<T>,
+): Steps<Page<T>> {
+  const offset = parsePageToken(page.pageToken);
+  const found = yield* searchAll<R>(sql, [...params, page.max + 1, offset]);
+  const items = yield* mapSteps(found.slice(0, page.max), map);
+  return found.length > page.max ? { items, nextPageToken: createPageToken(offset + page.max) } : { items };
 }
 
 /** Every row as an array of its columns in selected order (`built`: SQL made per request). */
