@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isAppError } from '../../core/errors.js';
+import { Rng } from '../../core/rng.js';
 import { makeMatrix } from '../matrix.js';
 import { binMatrix, numericBin, numericCuts } from './binning.js';
 
@@ -65,4 +66,24 @@ test('a categorical column with a non-code value is a MODEL_INVALID error naming
     () => binMatrix(Y),
     (e) => isAppError(e, 'MODEL_INVALID'),
   );
+});
+
+test('small whole numbers are counted instead of sorted, with the same cuts', () => {
+  const rng = new Rng(3);
+  for (const [n, k, maxValueBins, sample] of [
+    [1000, 3, 255, 200_000],
+    [5000, 200, 16, 200_000],
+    [5000, 200, 255, 700],
+    [300, 40, 4, 200_000],
+  ]) {
+    const c = Float64Array.from({ length: n }, () => (rng.next() < 0.1 ? NaN : Math.floor(rng.next() ** 2 * k)));
+    // shifted past 255 the column takes the sorting path; every cut is a whole or half number
+    const shifted = numericCuts(
+      c.map((x) => x + 256),
+      maxValueBins,
+      sample,
+    ).map((x) => x - 256);
+    assert.deepEqual(numericCuts(c, maxValueBins, sample), shifted, `${n} rows, ${k} values`);
+  }
+  assert.deepEqual([...numericCuts(Float64Array.from([0, 0, 1, 1, 1, 2, NaN, 3]), 255)], [0.5, 1.5, 2.5]);
 });

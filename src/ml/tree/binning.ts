@@ -299,6 +299,10 @@ export function numericCuts(column: Float64Array, maxValueBins: number, sample =
   // cut points come from at most `sample` values taken at a fixed stride (deterministic;
   // LightGBM samples 200,000 rows for bin construction the same way)
   const stride = Math.max(1, Math.floor(column.length / sample));
+  // small whole numbers (flags, counts, ages): counted, no sort; the same distinct values
+  // and counts, so the same cuts
+  const small = new Float64Array(256);
+  if (countSmallWholes(column, stride, small)) return byteCuts(small, maxValueBins);
   const sorted = new Float64Array(Math.ceil(column.length / stride));
   for (let i = 0; i < column.length; i += stride) {
     const x = column[i];
@@ -316,6 +320,20 @@ export function numericCuts(column: Float64Array, maxValueBins: number, sample =
     } else counts[nd - 1]++;
   }
   return cutsFromCounts(distinct, counts, nd, m, maxValueBins);
+}
+
+/**
+ * counts[v] = how many of the sampled values (every stride-th, NaN skipped) are v, when all
+ * of them are whole numbers 0..255; false (counts partly filled) as soon as one is not.
+ */
+function countSmallWholes(column: Float64Array, stride: number, counts: Float64Array): boolean {
+  for (let i = 0; i < column.length; i += stride) {
+    const x = column[i];
+    if (x !== x) continue;
+    if (!(x >= 0 && x <= 255 && Math.floor(x) === x)) return false;
+    counts[x]++;
+  }
+  return true;
 }
 
 /** Cut points of a byte column from its value counts (counts[v] = rows holding v). */

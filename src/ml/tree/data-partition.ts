@@ -123,3 +123,46 @@ export function partitionRowsSparse(
   }
   return l;
 }
+
+/** partitionRows by pattern: row r goes left when side[pat[r]] is 1 (histogram-patterns patternSides). */
+export function partitionRowsByPattern(
+  rows: Uint32Array,
+  scratch: Uint32Array,
+  pat: Int32Array,
+  side: Uint8Array,
+  start: number,
+  end: number,
+): number {
+  let l = start;
+  let r = 0;
+  for (let k = start; k < end; k++) {
+    const row = rows[k];
+    const left = side[pat[row]];
+    rows[l] = row;
+    scratch[r] = row;
+    l += left;
+    r += 1 - left;
+  }
+  return l;
+}
+
+/** addSplitLeaves by pattern (side as for partitionRowsByPattern); returns how many rows went left. */
+export function addSplitLeavesByPattern(
+  pred: Float64Array,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  pat: Int32Array,
+  side: Uint8Array,
+  vL: number,
+  vR: number,
+): number {
+  let left = 0;
+  for (let k = start; k < end; k++) {
+    const row = rows[k];
+    const l = side[pat[row]];
+    pred[row] += l === 1 ? vL : vR;
+    left += l;
+  }
+  return left;
+}

@@ -8,6 +8,7 @@ import { Rng } from '../../core/rng.js';
 import { columnMatrix, makeMatrix, sparseBinary } from '../matrix.js';
 import { binMatrix } from './binning.js';
 import { duplicateFeatures, sparseLayout } from './histogram-kernels.js';
+import { byPattern } from './histogram-patterns.js';
 import { TreeGrower, type GrowParams } from './grower.js';
 import { TreeEnsembleBuilder, type SavedTrees } from './tree-ensemble.js';
 
@@ -131,3 +132,84 @@ test('duplicate features (same bins in every row) have no cells and copy their o
   const layout = sparseLayout(binned, 1) as NonNullable<ReturnType<typeof sparseLayout>>;
   assert.deepEqual([...layout.dupOf], [...dupOf]);
 });
+
+/** Rows whose words and flags repeat a few patterns (words of one of 12 variants, one of 6 flag sets). */
+function patternData(n: number, seed: number) {
+  const rng = new Rng(seed);
+  const nWords = 30;
+  const nFlags = 6;
+  const p = nWords + nFlags + 2;
+  const variants = Array.from({ length: 12 }, () => Array.from({ length: nWords }, () => (rng.next() < 0.15 ? 1 : 0)));
+  const flagSets = Array.from({ length: 6 }, () =>
+    Array.from({ length: nFlags }, () => (rng.next() < 0.2 ? NaN : rng.next() < 0.5 ? 1 : 0)),
+  );
+  const data = new Float64Array(n * p);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = variants[rng.int(12)];
+    const fl = flagSets[rng.int(6)];
+    let t = 0;
+    for (let j = 0; j < nWords; j++) {
+      data[i * p + j] = v[j];
+      t += v[j] * (j % 4) * 0.5;
+    }
+    for (let j = 0; j < nFlags; j++) {
+      data[i * p + nWords + j] = fl[j];
+      t += (fl[j] === 1 ? 0.3 : 0) * j;
+    }
+    const age = Math.floor(rng.next() * 15);
+    data[i * p + nWords + nFlags] = age;
+    data[i * p + nWords + nFlags + 1] = rng.next() * 1000;
+    y[i] = t - 0.2 * age + 0.1 * rng.normal();
+  }
+  return { X: makeMatrix(n, p, data), y };
+}
+
+for (const words of ['dense', 'sparse 0/1'] as const)
+  test(`row patterns (${words} words, flags): by pattern on large nodes, direct on small ones, the same trees as dense histograms`, () => {
+    const data = patternData(3000, 5);
+    const y = data.y;
+    let X = data.X;
+    if (words === 'sparse 0/1') {
+      const cols = Array.from({ length: X.nCols }, (_, j) => {
+        const c = Float64Array.from({ length: X.nRows }, (_, i) => X.data[i * X.nCols + j]);
+        return j < 30 ? sparseBinary(X.nRows, Uint32Array.from([...c].flatMap((v, i) => (v === 1 ? [i] : [])))) : c;
+      });
+      X = columnMatrix(X.nRows, cols);
+    }
+    const binned = binMatrix(X);
+    const layout = sparseLayout(binned, 1) as NonNullable<ReturnType<typeof sparseLayout>>;
+    // dense words and flags are all few-bin features: one group; sparse 0/1 words are a group of their own
+    assert.equal(layout.groups.length, words === 'dense' ? 1 : 2);
+    const g = layout.groups[0];
+    assert.ok(g.nPatterns <= 72 && g.nPatterns > 5, `${g.nPatterns} patterns`);
+    assert.ok(byPattern(g, 3000) && !byPattern(g, 20), 'the root by pattern, a node of 20 rows directly');
+    for (const stride of [2, 3] as const) {
+      /** The trees, and each row's leaf value (boosting's update: by the split's table at the depth limit with addTo). */
+      const trees = (mode: 'dense' | 'sparse', boosting: boolean) => {
+        const grower = new TreeGrower(binned, { ...PARAMS, maxDepth: 7 }, stride, false, mode);
+        const gh = new Float64Array(2 * X.nRows);
+        const rng = new Rng(4);
+        for (let i = 0; i < X.nRows; i++) {
+          gh[2 * i] = -Math.round(y[i] * 64) / 64; // dyadic: sums exact in any order
+          gh[2 * i + 1] = stride === 2 ? 1 : 0.5 + Math.floor(rng.next() * 16) / 16;
+        }
+        const out = new TreeEnsembleBuilder();
+        const all = new Int32Array(X.nCols).map((_, j) => j);
+        const rows = new Uint32Array(X.nRows).map((_, i) => i);
+        const pred = new Float64Array(X.nRows);
+        const t = grower.grow(rows, X.nRows, gh, all, all.length, new Rng(1), out, boosting ? pred : undefined);
+        if (!boosting)
+          for (let k = 0; k < t.nLeaves; k++)
+            for (let q = t.leafStart[k]; q < t.leafEnd[k]; q++) pred[rows[q]] = t.leafValue[k];
+        return { saved: out.freeze().toJSON(), pred };
+      };
+      const dense = trees('dense', false);
+      const sparse = trees('sparse', false);
+      assert.deepEqual(sparse.saved, dense.saved, `stride ${stride}`);
+      const boosted = trees('sparse', true);
+      assert.deepEqual(boosted.saved, dense.saved);
+      assert.deepEqual(boosted.pred, dense.pred, 'every row credited its leaf, by pattern at the depth limit');
+      assert.ok(dense.saved.feature.filter((f) => f >= 0 && f < 36).length >= 3, 'word and flag columns are used');
+    }
+  });

@@ -22,7 +22,10 @@
  *   from each row's other cells only (a CSR list of histogram slots) and every feature's
  *   most frequent bin is filled in as node total minus the feature's other bins, as
  *   LightGBM does for sparse features: the cost follows the non-default cells, not rows x
- *   features.
+ *   features. When rows repeat the cells of their few-bin features (words, equipment
+ *   flags), those cells are held once per pattern (histogram-patterns.ts): large nodes sum
+ *   gradients per pattern, and splits on a word partition rows by pattern. A feature with
+ *   the same bins as an earlier one in every row copies its histogram.
  * - Hot loops (histogram, partition, prediction update) are small module functions whose
  *   body is one loop: V8 then optimises them early and never re-enters stale OSR code.
  */
@@ -31,8 +34,10 @@ import { binAt, type BinnedMatrix } from './binning.js';
 import {
   addSegment,
   addSplitLeaves,
+  addSplitLeavesByPattern,
   addSplitLeavesSparse,
   partitionRows,
+  partitionRowsByPattern,
   partitionRowsSparse,
 } from './data-partition.js';
 import { lowerBound } from '../matrix.js';
@@ -50,6 +55,14 @@ import {
   type Gradients,
   type SparseLayout,
 } from './histogram-kernels.js';
+import {
+  byPattern,
+  patternCells2,
+  patternCells3,
+  patternSides,
+  patternSums,
+  spreadPatterns,
+} from './histogram-patterns.js';
 import { SplitFinder, SplitInfo, type SplitParams } from './split-finder.js';
 import type { TreeEnsembleBuilder } from './tree-ensemble.js';
 
@@ -100,6 +113,8 @@ export class TreeGrower {
   private readonly goLeft = new Uint8Array(256);
   private readonly nodeFeatures: Int32Array;
   private scratch = new Uint32Array(0);
+  /** Per pattern: the side of a split (see patternSides). */
+  private sides = new Uint8Array(0);
   /** 2 * offsets, padded so the unrolled histogram loop reads in bounds. */
   private readonly offs2: Int32Array;
   /**
@@ -273,20 +288,33 @@ export class TreeGrower {
         const vL = this.leafOutput(sp.GL, sp.HL);
         const vR = this.leafOutput(node.G - sp.GL, node.H - sp.HL);
         const sb = this.binned.sparse[f];
-        nLeft = sb
-          ? addSplitLeavesSparse(
-              addTo,
-              rows,
-              node.start,
-              node.end,
-              sb.ones,
-              lowerBound(sb.ones, rows[node.start]),
-              go[sb.one],
-              go[sb.zero],
-              go[sb.one] ? vL : vR,
-              go[sb.zero] ? vL : vR,
-            )
-          : addSplitLeaves(addTo, rows, node.start, node.end, this.binned.columns, this.binned.colBase[f], go, vL, vR);
+        const side = this.patternSides(f, go);
+        nLeft = side
+          ? addSplitLeavesByPattern(addTo, rows, node.start, node.end, side.pat, side.side, vL, vR)
+          : sb
+            ? addSplitLeavesSparse(
+                addTo,
+                rows,
+                node.start,
+                node.end,
+                sb.ones,
+                lowerBound(sb.ones, rows[node.start]),
+                go[sb.one],
+                go[sb.zero],
+                go[sb.one] ? vL : vR,
+                go[sb.zero] ? vL : vR,
+              )
+            : addSplitLeaves(
+                addTo,
+                rows,
+                node.start,
+                node.end,
+                this.binned.columns,
+                this.binned.colBase[f],
+                go,
+                vL,
+                vR,
+              );
         mid = node.start;
       } else {
         mid = this.partition(rows, node.start, node.end, f, go);
@@ -458,6 +486,14 @@ export class TreeGrower {
       const sp = this.sparse;
       if (this.stride === 2) buildHist2Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
       else buildHist3Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
+      for (const g of sp.groups) {
+        if (byPattern(g, end - start)) {
+          g.sums.fill(0, 0, 3 * g.nPatterns);
+          patternSums(g.sums, g.pat, gh, rows, start, end);
+          spreadPatterns(hist, this.stride, g.sums, g.nPatterns, g.ptr, g.slot);
+        } else if (this.stride === 2) patternCells2(hist, g.pat, g.ptr, g.slot, gh, rows, start, end);
+        else patternCells3(hist, g.pat, g.ptr, g.slot, gh, rows, start, end);
+      }
       copyDuplicates(hist, this.stride, offsets, sp.dupOf, feats, nf);
       fillDefaultBins(hist, this.stride, offsets, sp.defaultSlot, feats, nf, sp.totals[0], sp.totals[1], end - start);
       return;
@@ -481,20 +517,38 @@ export class TreeGrower {
     return slots;
   }
 
+  /**
+   * For a split on a sparse 0/1 feature held in a pattern group: the rows' patterns and the
+   * side of each pattern (partitioning by pattern is a table lookup per row instead of a
+   * merge with the feature's row list); else null.
+   */
+  private patternSides(f: number, go: Uint8Array): { pat: Int32Array; side: Uint8Array } | null {
+    const sp = this.sparse;
+    if (!sp || sp.groupOf[f] < 0 || !this.binned.sparse[f]) return null;
+    const g = sp.groups[sp.groupOf[f]];
+    if (this.sides.length < g.nPatterns) this.sides = new Uint8Array(g.nPatterns);
+    const { offsets } = this.binned;
+    patternSides(g, offsets[f], offsets[f + 1], sp.defaultSlot[f], go, this.sides);
+    return { pat: g.pat, side: this.sides };
+  }
+
   private partition(rows: Uint32Array, start: number, end: number, f: number, go: Uint8Array): number {
     const sb = this.binned.sparse[f];
-    const l = sb
-      ? partitionRowsSparse(
-          rows,
-          this.scratch,
-          sb.ones,
-          lowerBound(sb.ones, rows[start]),
-          go[sb.one],
-          go[sb.zero],
-          start,
-          end,
-        )
-      : partitionRows(rows, this.scratch, this.binned.columns, this.binned.colBase[f], go, start, end);
+    const side = this.patternSides(f, go);
+    const l = side
+      ? partitionRowsByPattern(rows, this.scratch, side.pat, side.side, start, end)
+      : sb
+        ? partitionRowsSparse(
+            rows,
+            this.scratch,
+            sb.ones,
+            lowerBound(sb.ones, rows[start]),
+            go[sb.one],
+            go[sb.zero],
+            start,
+            end,
+          )
+        : partitionRows(rows, this.scratch, this.binned.columns, this.binned.colBase[f], go, start, end);
     const r = end - l;
     if (r > 0) rows.set(this.scratch.subarray(0, r), l);
     return l;

@@ -7,6 +7,7 @@
  * other bins). Each kernel's body is one hot loop, so V8 optimises it early.
  */
 import type { BinnedMatrix, SparseBins } from './binning.js';
+import { patternGroup, type PatternGroup } from './histogram-patterns.js';
 
 /**
  * Interleaved per-row gradient and hessian: gh[2i] = g_i, gh[2i+1] = h_i. Boosting uses
@@ -28,6 +29,10 @@ export interface SparseLayout {
   slot: Int32Array;
   defaultSlot: Int32Array;
   dupOf: Int32Array;
+  /** Features whose cells are held as row patterns (histogram-patterns.ts); rowPtr/slot hold the others'. */
+  groups: PatternGroup[];
+  /** Per feature: the index of its group in `groups`, -1 when its cells are in rowPtr/slot. */
+  groupOf: Int32Array;
   totals: Float64Array;
 }
 
@@ -54,11 +59,39 @@ export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseL
   }
   if (nnz > maxFraction * nRows * nF) return null;
   const dupOf = duplicateFeatures(binned);
-  // built from the column-major bins, a feature at a time: each row's cells end up in
-  // feature order, as a row-major scan would give them
+  const defaultSlot = new Int32Array(nF);
+  for (let f = 0; f < nF; f++) defaultSlot[f] = offsets[f] + defaultBin[f];
+  // few-bin features (0/1 words, equipment flags) become row patterns when rows repeat them
+  const groupOf = new Int32Array(nF).fill(-1);
+  const groups: PatternGroup[] = [];
+  for (const member of [(f: number) => sparse[f] !== null, (f: number) => sparse[f] === null && nBins[f] <= 4]) {
+    const feats: number[] = [];
+    for (let f = 0; f < nF; f++) if (dupOf[f] < 0 && groupOf[f] < 0 && member(f)) feats.push(f);
+    if (feats.length < 2) continue;
+    const g = patternGroup(rowCells(binned, feats, defaultBin), nRows);
+    if (!g) continue;
+    for (const f of feats) groupOf[f] = groups.length;
+    groups.push(g);
+  }
+  const rest: number[] = [];
+  for (let f = 0; f < nF; f++) if (dupOf[f] < 0 && groupOf[f] < 0) rest.push(f);
+  const { rowPtr, slot } = rowCells(binned, rest, defaultBin);
+  return { rowPtr, slot, defaultSlot, dupOf, groups, groupOf, totals: new Float64Array(2) };
+}
+
+/**
+ * The non-default cells of the listed features, row by row (CSR: row i's histogram slots
+ * are slot[rowPtr[i] .. rowPtr[i + 1]), in feature order), built from the column-major bins
+ * a feature at a time.
+ */
+function rowCells(
+  binned: BinnedMatrix,
+  feats: readonly number[],
+  defaultBin: Uint8Array,
+): { rowPtr: Uint32Array; slot: Int32Array } {
+  const { nRows, columns, offsets, colBase, sparse } = binned;
   const rowPtr = new Uint32Array(nRows + 1);
-  for (let f = 0; f < nF; f++) {
-    if (dupOf[f] >= 0) continue;
+  for (const f of feats) {
     const sp = sparse[f];
     if (!sp) countRowCells(columns, colBase[f], nRows, defaultBin[f], rowPtr);
     else if (sp.one !== sp.zero) {
@@ -69,8 +102,7 @@ export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseL
   for (let i = 0; i < nRows; i++) rowPtr[i + 1] += rowPtr[i];
   const slot = new Int32Array(rowPtr[nRows]);
   const next = rowPtr.slice(0, nRows);
-  for (let f = 0; f < nF; f++) {
-    if (dupOf[f] >= 0) continue;
+  for (const f of feats) {
     const sp = sparse[f];
     if (!sp) fillRowCells(columns, colBase[f], nRows, defaultBin[f], offsets[f], next, slot);
     else if (sp.one !== sp.zero) {
@@ -78,9 +110,7 @@ export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseL
       else fillUnlisted(sp.ones, nRows, offsets[f] + sp.zero, next, slot);
     }
   }
-  const defaultSlot = new Int32Array(nF);
-  for (let f = 0; f < nF; f++) defaultSlot[f] = offsets[f] + defaultBin[f];
-  return { rowPtr, slot, defaultSlot, dupOf, totals: new Float64Array(2) };
+  return { rowPtr, slot };
 }
 
 /**
