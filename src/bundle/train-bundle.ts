@@ -35,6 +35,8 @@ export interface FeatureSettings {
   onehot_drop_first: boolean;
   onehot_max_categories: number;
   target_encoding_smoothing: number;
+  /** Hierarchical target encoding: column -> parent column (e.g. variant: model). */
+  target_encoding_parents?: Readonly<Record<string, string>>;
   target_encoding_folds: number;
   scale: boolean;
   token_columns: readonly string[];
@@ -93,6 +95,9 @@ function featureConfig(schema: ListingSchema, s: FeatureSettings, family: Family
     onehotDropFirst: s.onehot_drop_first,
     onehotMaxCategories: s.onehot_max_categories,
     targetEncodingSmoothing: s.target_encoding_smoothing,
+    ...(s.target_encoding_parents && Object.keys(s.target_encoding_parents).length
+      ? { targetEncodingParents: { ...s.target_encoding_parents } }
+      : {}),
     targetEncodingFolds: s.target_encoding_folds,
     scale: s.scale,
     tokenColumns: [...s.token_columns],

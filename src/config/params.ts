@@ -132,6 +132,8 @@ const paramsSchema = v.object({
     onehot_drop_first: v.optional(v.boolean(), false),
     onehot_max_categories: v.optional(v.number({ int: true, min: 2 }), 300),
     target_encoding_smoothing: v.optional(v.number({ min: 0 }), 10),
+    /** column: parent (variant: model): the column is encoded per parent and shrunk towards it. */
+    target_encoding_parents: v.optional(v.record(v.string({ nonEmpty: true })), {}),
     target_encoding_folds: v.optional(v.number({ int: true, min: 2, max: 50 }), 5),
     scale: v.optional(v.boolean(), true),
     /** Words of these free-text columns become indicator features (unseen variants share words). */
@@ -225,6 +227,11 @@ const paramsSchema = v.object({
     shadow_queue_size: v.optional(v.number({ int: true, min: 1 }), 1000),
     /** A shadow batch not scored within this many ms restarts the challenger's worker. */
     shadow_timeout_ms: v.optional(v.number({ int: true, min: 1 }), 5000),
+    /**
+     * Nice value of the shadow challenger's thread (Linux; 0 = the server's own priority):
+     * at 19 it gets only CPU that serving does not want, so it never delays a response.
+     */
+    shadow_nice: v.optional(v.number({ int: true, min: 0, max: 19 }), 19),
     drift: v.section({
       /** Default window of `carprice monitor drift` (e.g. 7d, 24h). */
       window: v.optional(v.string({ nonEmpty: true }), '7d'),

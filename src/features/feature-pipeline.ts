@@ -39,6 +39,8 @@ export interface FeatureConfig {
   onehotDropFirst: boolean;
   onehotMaxCategories: number;
   targetEncodingSmoothing: number;
+  /** Hierarchical target encoding: column -> parent column (absent in older bundles). */
+  targetEncodingParents?: Readonly<Record<string, string>>;
   targetEncodingFolds: number;
   scale: boolean;
   /** Free-text categorical columns whose words become indicator features. */
@@ -152,7 +154,15 @@ export class FeaturePipeline {
       (k) => distinct(f.categorical[k]) <= (c.family === 'linear' ? c.onehotMaxCategories : TREE_MAX_CATEGORIES),
     );
     const high = categorical.filter((k) => !low.includes(k));
-    if (high.length) f = run(new TargetEncoder(high, c.targetEncodingSmoothing, c.targetEncodingFolds, c.seed), f);
+    if (high.length) {
+      // a parent is used when it is a categorical column still in the frame
+      const parents = Object.fromEntries(
+        Object.entries(c.targetEncodingParents ?? {}).filter(
+          ([col, parent]) => high.includes(col) && parent in f.categorical && parent !== col,
+        ),
+      );
+      f = run(new TargetEncoder(high, c.targetEncodingSmoothing, c.targetEncodingFolds, c.seed, parents), f);
+    }
     if (low.length) {
       if (c.family === 'linear') f = run(new OneHotEncoder(low, c.onehotDropFirst), f);
       else {

@@ -292,20 +292,37 @@ export class RowPipeline {
       }
       case 'target-encoder': {
         const cols = s.columns as string[];
-        const enc = s.encodings as Record<string, { global: number; values: Record<string, number> }>;
-        const per = cols.map((c) => ({
-          name: c,
-          src: this.catIn(c, s.kind),
-          out: this.num(`${c}~te`),
-          global: enc[c].global,
-          values: new Map(Object.entries(enc[c].values)),
-        }));
+        const enc = s.encodings as Record<
+          string,
+          { global: number; values: Record<string, number>; parentValues?: Record<string, number> }
+        >;
+        const parents = (s.parents as Record<string, string> | undefined) ?? {};
+        const per = cols.map((c) => {
+          const parent = Object.hasOwn(parents, c) ? parents[c] : undefined;
+          return {
+            name: c,
+            src: this.catIn(c, s.kind),
+            // hierarchical (target-encoder.ts): values keyed `${parent}|${value}`
+            parent: parent === undefined ? -1 : this.catIn(parent, s.kind),
+            parentValues: new Map(Object.entries(enc[c].parentValues ?? {})),
+            out: this.num(`${c}~te`),
+            global: enc[c].global,
+            values: new Map(Object.entries(enc[c].values)),
+          };
+        });
         return (unknown) => {
           for (const p of per) {
             const v = this.cs[p.src];
-            const e = v === null ? undefined : p.values.get(v);
+            if (p.parent < 0) {
+              const e = v === null ? undefined : p.values.get(v);
+              if (e === undefined && v !== null && unknown) unknown.push(p.name);
+              this.ns[p.out] = e ?? p.global;
+              continue;
+            }
+            const pv = this.cs[p.parent];
+            const e = v === null || pv === null ? undefined : p.values.get(`${pv}|${v}`);
             if (e === undefined && v !== null && unknown) unknown.push(p.name);
-            this.ns[p.out] = e ?? p.global;
+            this.ns[p.out] = e ?? (pv === null ? undefined : p.parentValues.get(pv)) ?? p.global;
           }
         };
       }

@@ -70,3 +70,41 @@ test('needs the target; save/load round trip', () => {
   const back = TargetEncoder.fromJSON(JSON.parse(JSON.stringify(enc.toJSON())));
   assert.deepEqual(back.transform(frame), enc.transform(frame));
 });
+
+test('hierarchical encoding: a variant shrinks towards its model, an unseen one gets the model', () => {
+  // model a: y 20, 22 (variants x, y); model b: 5, 6, 7 (x, x, z); c: 0 (w). m = 10, s = 2.
+  //   enc(a) = 15.5, enc(b) = 7.6, enc(c) = 20 / 3
+  //   (a, x) [20] -> (20 + 2 * 15.5) / 3 = 17      (the module comment's worked example)
+  //   (b, x) [5, 6] -> (11 + 2 * 7.6) / 4 = 6.55  (the same variant name, another model)
+  const f = {
+    nRows: 6,
+    numeric: {},
+    categorical: { model: ['a', 'a', 'b', 'b', 'b', 'c'], variant: ['x', 'y', 'x', 'x', 'z', 'w'] },
+  };
+  const enc = new TargetEncoder(['variant'], 2, 3, 42, { variant: 'model' }).fit(f, y);
+  const stats = newStats();
+  const out = enc.transform(
+    {
+      nRows: 6,
+      numeric: {},
+      categorical: { model: ['a', 'b', 'a', 'b', 'zzz', null], variant: ['x', 'x', 'new', null, 'x', 'x'] },
+    },
+    stats,
+  );
+  close(out.numeric['variant~te'], [17, 6.55, 15.5, 7.6, 10, 10]);
+  assert.equal('model' in out.categorical, true, 'the parent stays');
+  assert.deepEqual(stats.unknownCategories, { variant: 3 }, 'unseen pairs counted, a missing variant not');
+  // out of fold (folds as in the test above: {0, 5}, {4, 3}, {2, 1}):
+  // fold 0 from rows 1-4 (y 22, 5, 6, 7; m 10): row 0 (a, x): pair unseen, a seen once (22)
+  //   -> enc(a) = (22 + 20) / 3 = 14; row 5 (c): model unseen -> 10
+  // fold 1 from rows 0, 1, 2, 5 (y 20, 22, 5, 0; m 11.75): b seen once (5) -> (5 + 23.5) / 3 = 9.5;
+  //   row 3 (b, x): (b, x) once (5) -> (5 + 2 * 9.5) / 3 = 8; row 4 (b, z): unseen -> 9.5
+  // fold 2 from rows 0, 3, 4, 5 (y 20, 6, 7, 0; m 8.25): a once (20) -> (20 + 16.5) / 3 = 12.1666..;
+  //   row 1 (a, y): unseen -> 12.1666..; b twice (13) -> 7.375; row 2 (b, x): (b, x) once (6)
+  //   -> (6 + 2 * 7.375) / 3 = 6.9166..
+  const oof = new TargetEncoder(['variant'], 2, 3, 42, { variant: 'model' }).fitTransform(f, y);
+  close(oof.numeric['variant~te'], [14, 36.5 / 3, 20.75 / 3, 8, 9.5, 10]);
+  // saved and restored: the same encodings
+  const back = TargetEncoder.fromJSON(JSON.parse(JSON.stringify(enc.toJSON())));
+  close(back.transform(f).numeric['variant~te'], Array.from(enc.transform(f).numeric['variant~te']));
+});

@@ -27,7 +27,7 @@ export interface PredictionMonitorOptions {
   driftWindowMs: number;
   thresholds: DriftThresholds;
   /** Score requests with a shadow challenger (set its model with `setChallenger`). */
-  shadow?: { queueSize: number; timeoutMs: number; workerUrl?: URL };
+  shadow?: { queueSize: number; timeoutMs: number; nice?: number; workerUrl?: URL };
   /** The API's Prometheus registry; monitoring's series are added to it. */
   registry: Registry;
   logger?: Logger;
@@ -74,6 +74,7 @@ export class PredictionMonitor {
           },
           queueSize: o.shadow.queueSize,
           timeoutMs: o.shadow.timeoutMs,
+          nice: o.shadow.nice,
           workerUrl: o.shadow.workerUrl,
           metrics,
           logger,

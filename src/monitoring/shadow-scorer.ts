@@ -5,9 +5,11 @@
  * `challenger`). What the serving thread does per request is small and fixed: copy the
  * request's id, route, time and listings (the JSON text it received) into a ring shared with
  * the thread (shadow-ring.ts). No message, timer or wake-up per request or batch: the thread
- * looks at the ring every `pollMs` on its own clock, writes its rows to the log's writer
- * thread itself, through a port of their own (`logPort`), and answers here with counts
- * only, once per batch it took.
+ * looks at the ring every `pollMs` on its own clock, prices what it took, writes its rows
+ * to the log's writer thread itself, through a port of their own (`logPort`), and answers
+ * here with counts only, once per batch it took. On Linux the thread runs at nice `nice`
+ * (19 by default): it gets only the CPU that serving and the rest of the machine leave, so
+ * its work waits instead of delaying responses.
  *
  * Failure design (a challenger never affects a response):
  * - ring full, or more than `queueSize` listings waiting (the challenger is slower than the
@@ -24,7 +26,14 @@ import { Worker, type MessagePort } from 'node:worker_threads';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { MonitoringMetrics } from './monitoring-metrics.js';
 import type { ObservedPrediction } from './prediction-record.js';
-import type { ShadowLogDrops, ShadowModelInfo, ShadowReply, ShadowRequest, ShadowWorkerData } from './shadow-worker.js';
+import type {
+  ShadowLogDrops,
+  ShadowModelInfo,
+  ShadowPriority,
+  ShadowReply,
+  ShadowRequest,
+  ShadowWorkerData,
+} from './shadow-worker.js';
 import { createShadowRing, ShadowRingWriter } from './shadow-ring.js';
 
 /** Where the challenger's rows go: a fresh port to the log's writer thread (null when it is down). */
@@ -46,6 +55,12 @@ export interface ShadowScorerOptions {
   timeoutMs?: number;
   /** How often the thread looks for new requests (default 20 ms). */
   pollMs?: number;
+  /**
+   * The challenger thread's nice value, 0-19 (default 19: it gets only the CPU nothing else
+   * wants, so it never delays a response; on a saturated machine its listings wait, then
+   * are dropped as queue_full). Linux only (elsewhere the thread keeps the server's priority).
+   */
+  nice?: number;
   metrics?: MonitoringMetrics;
   logger?: Logger;
   /** The worker script (tests substitute a misbehaving one); default shadow-worker.js. */
@@ -63,6 +78,8 @@ export interface ShadowStats {
   dropped: Record<DropReason, number>;
   restarts: number;
   model: ShadowModelInfo | null;
+  /** The challenger thread's scheduling priority, as it read it back (null before it is ready). */
+  priority: ShadowPriority | null;
 }
 
 export class ShadowScorer {
@@ -84,11 +101,13 @@ export class ShadowScorer {
     dropped: { queue_full: 0, timeout: 0, worker_crash: 0, no_model: 0 },
     restarts: 0,
     model: null,
+    priority: null,
   };
   private readonly log: Logger;
   private readonly queueSize: number;
   private readonly timeoutMs: number;
   private readonly pollMs: number;
+  private readonly nice: number;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly o: ShadowScorerOptions) {
@@ -96,6 +115,7 @@ export class ShadowScorer {
     this.queueSize = o.queueSize ?? 1000;
     this.timeoutMs = o.timeoutMs ?? 5000;
     this.pollMs = o.pollMs ?? 20;
+    this.nice = Math.max(0, Math.min(19, Math.round(o.nice ?? 19)));
   }
 
   /** Load (or replace) the challenger: a saved bundle (ModelBundle.toJSON()) and who it is. */
@@ -111,7 +131,7 @@ export class ShadowScorer {
     if (this.closed || !this.model) return;
     const ring = createShadowRing(Math.max(1 << 18, this.queueSize * RING_BYTES_PER_LISTING));
     const w = new Worker(this.o.workerUrl ?? new URL('./shadow-worker.js', import.meta.url), {
-      workerData: { ring, pollMs: this.pollMs } satisfies ShadowWorkerData,
+      workerData: { ring, pollMs: this.pollMs, nice: this.nice } satisfies ShadowWorkerData,
     });
     this.worker = w;
     this.ring = new ShadowRingWriter(ring);
@@ -151,8 +171,17 @@ export class ShadowScorer {
     if (m.type === 'model-ready') {
       this.ready = true;
       this.stats_.model = m.info;
+      this.stats_.priority = m.priority ?? null;
       this.backoffMs = 500;
-      this.log.info({ model: m.info.name, version: m.info.version }, 'shadow challenger ready');
+      this.log.info(
+        { model: m.info.name, version: m.info.version, nice: m.priority?.nice ?? null },
+        'shadow challenger ready',
+      );
+      if (this.nice > 0 && m.priority && m.priority.nice === null)
+        this.log.warn(
+          { asked: this.nice, reason: m.priority.note },
+          "the shadow challenger's thread keeps the server's priority: its work competes with responses",
+        );
       this.lastProgress = performance.now();
       this.arm();
     } else if (m.type === 'model-failed') {
@@ -265,7 +294,11 @@ export class ShadowScorer {
   }
 
   stats(): ShadowStats {
-    return { ...this.stats_, dropped: { ...this.stats_.dropped } };
+    return {
+      ...this.stats_,
+      dropped: { ...this.stats_.dropped },
+      priority: this.stats_.priority && { ...this.stats_.priority },
+    };
   }
 
   /** Stop the thread (what is still waiting is not scored). */

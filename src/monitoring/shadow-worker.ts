@@ -2,10 +2,11 @@
  * The shadow challenger's thread: holds the challenger bundle, prices the requests the
  * serving thread appends to the shared ring (shadow-ring.ts), looked at every `pollMs`, and
  * writes the challenger's log rows straight to the prediction log's writer thread through a
- * MessagePort of their own. Per request, the serving thread only copies the JSON it received
- * into the ring: no message, no clone, no wake-up of this thread; the rows never come back
- * through the thread that answers requests. A slow or failing challenger costs this thread,
- * never the serving one.
+ * MessagePort of their own. Per request, the serving thread only copies the JSON it
+ * received into the ring: no message, no clone, no wake-up of this thread; the rows never
+ * come back through the thread that answers requests. A slow or failing challenger costs
+ * this thread, never the serving one; and the thread lowers its own scheduling priority at
+ * start (workerData.nice, Linux), so it only gets CPU that serving does not want.
  *
  * workerData: the ring and the poll interval. Messages in: `model` (a saved bundle and who
  * it is), `log` (the port to the writer and how many rows may wait there; null when the
@@ -13,9 +14,10 @@
  * ring a small `scored` (counts only: listings taken, priced, failed, rows handed to the
  * writer, rows dropped and why).
  */
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ModelBundle } from '../bundle/model-bundle.js';
-import type { Predictor } from '../bundle/predictor.js';
+import type { Predictor, RowPrediction } from '../bundle/predictor.js';
 import { listingIdOf, type ListingInput, type PredictionRecord } from './prediction-record.js';
 import { ShadowRingReader, type RingItem } from './shadow-ring.js';
 
@@ -30,6 +32,20 @@ export interface ShadowWorkerData {
   ring: SharedArrayBuffer;
   /** Milliseconds between looks at the ring. */
   pollMs: number;
+  /**
+   * The thread's nice value (0-19; 0 = leave it as it is). On Linux the nice value is per
+   * thread, so only this thread gets it; elsewhere setpriority would renice the whole
+   * server, so it is not set there.
+   */
+  nice: number;
+}
+
+/** The challenger thread's scheduling priority as the thread read it back after setting it. */
+export interface ShadowPriority {
+  /** The thread's nice value (null: not set, see `note`). */
+  nice: number | null;
+  /** Why it was not set, or failed. */
+  note?: string;
 }
 
 export type ShadowRequest =
@@ -43,7 +59,7 @@ export interface ShadowLogDrops {
 }
 
 export type ShadowReply =
-  | { type: 'model-ready'; info: ShadowModelInfo }
+  | { type: 'model-ready'; info: ShadowModelInfo; priority?: ShadowPriority }
   | { type: 'model-failed'; info: ShadowModelInfo; message: string }
   | {
       type: 'scored';
@@ -73,7 +89,14 @@ let waiting = 0;
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-function record(item: RingItem, l: ListingInput, i: number, model: ShadowModelInfo | null): PredictionRecord {
+/** One challenger row: `r` its result (or the reason it has none), `latencyMs` the time it took. */
+function record(
+  item: RingItem,
+  l: ListingInput,
+  i: number,
+  r: RowPrediction | string,
+  latencyMs: number,
+): PredictionRecord {
   const base = {
     ts: item.ts,
     requestId: item.requestId,
@@ -81,35 +104,38 @@ function record(item: RingItem, l: ListingInput, i: number, model: ShadowModelIn
     listingId: listingIdOf(l),
     route: item.route,
     role: 'challenger' as const,
-    modelName: model?.name ?? 'challenger',
-    modelVersion: model?.version ?? null,
-    latencyMs: 0,
+    modelName: info?.name ?? 'challenger',
+    modelVersion: info?.version ?? null,
+    latencyMs,
     inputs: l,
   };
-  const failed = (error: string): PredictionRecord => ({
-    ...base,
-    price: null,
-    lower: null,
-    upper: null,
-    level: null,
-    unseen: [],
-    error,
-  });
-  if (!predictor) return failed('no challenger model loaded');
-  try {
-    const r = predictor.predictOne(l);
-    if (!r.ok) return failed(r.errors.map((x) => `${x.field}: ${x.message}`).join('; '));
+  if (typeof r === 'string' || !r.ok)
     return {
       ...base,
-      price: round2(r.price),
-      lower: r.interval ? round2(r.interval.lower) : null,
-      upper: r.interval ? round2(r.interval.upper) : null,
-      level: r.interval?.level ?? null,
-      unseen: r.unknownCategories,
-      error: null,
+      price: null,
+      lower: null,
+      upper: null,
+      level: null,
+      unseen: [],
+      error: typeof r === 'string' ? r : r.errors.map((x) => `${x.field}: ${x.message}`).join('; '),
     };
+  return {
+    ...base,
+    price: round2(r.price),
+    lower: r.interval ? round2(r.interval.lower) : null,
+    upper: r.interval ? round2(r.interval.upper) : null,
+    level: r.interval?.level ?? null,
+    unseen: r.unknownCategories,
+    error: null,
+  };
+}
+
+/** Price one listing (a result, or why there is none). */
+function price(p: Predictor, l: ListingInput): RowPrediction | string {
+  try {
+    return p.predictOne(l);
   } catch (e) {
-    return failed((e as Error).message);
+    return (e as Error).message;
   }
 }
 
@@ -130,6 +156,25 @@ function attach(p: MessagePort | null, e: number, cap: number): void {
 
 const data = workerData as ShadowWorkerData;
 const ring = new ShadowRingReader(data.ring);
+
+/**
+ * Lower this thread's scheduling priority: at nice 19 the kernel gives it only the CPU the
+ * serving thread (nice 0) and everything else on the machine do not want, so the
+ * challenger's work waits instead of delaying responses. os.setPriority without a pid is
+ * setpriority(PRIO_PROCESS, 0, n), which on Linux applies to the calling thread alone.
+ */
+function lowerPriority(nice: number): ShadowPriority {
+  if (nice <= 0) return { nice: null, note: 'not asked (nice 0)' };
+  if (process.platform !== 'linux')
+    return { nice: null, note: `per-thread priority is Linux only (${process.platform})` };
+  try {
+    setPriority(nice);
+    return { nice: getPriority() };
+  } catch (e) {
+    return { nice: null, note: (e as Error).message };
+  }
+}
+const priority = lowerPriority(data.nice);
 
 /** The listings of a request: the JSON array the serving thread wrote. */
 function listingsOf(item: RingItem): ListingInput[] | string {
@@ -161,10 +206,10 @@ function poll(): void {
     }
     for (let i = 0; i < listings.length; i++) {
       const t = performance.now();
-      const r = record(it, listings[i], i, info);
-      r.latencyMs = performance.now() - t;
-      if (r.error !== null) failed++;
-      rows.push(r);
+      const r = price(predictor, listings[i]);
+      const row = record(it, listings[i], i, r, performance.now() - t);
+      if (row.error !== null) failed++;
+      rows.push(row);
     }
   }
   const dropped: ShadowLogDrops = { queue_full: 0, writer_down: 0 };
@@ -201,7 +246,7 @@ port.on('message', (m: ShadowRequest) => {
         `challenger ${m.info.name} v${m.info.version ?? '-'}`,
       ).compilePredictor();
       info = m.info;
-      port.postMessage({ type: 'model-ready', info: m.info } satisfies ShadowReply);
+      port.postMessage({ type: 'model-ready', info: m.info, priority } satisfies ShadowReply);
     } catch (e) {
       port.postMessage({ type: 'model-failed', info: m.info, message: (e as Error).message } satisfies ShadowReply);
     }

@@ -61,6 +61,12 @@ export interface ModelProviderOptions {
   fallbackDir?: string;
   logger?: Logger;
   clock?: Clock;
+  /**
+   * Builds and proves the predictor of each loaded bundle (default `warm`). The shadow
+   * challenger's provider passes one that compiles nothing: that model is priced on its
+   * own thread only.
+   */
+  prepare?: typeof warm;
 }
 
 /** Listener told about each reload attempt (metrics and logs hang off it). */
@@ -325,7 +331,7 @@ export class ModelProvider {
     }
     return {
       bundle,
-      predictor: warm(bundle, this.warmOptions(initial)),
+      predictor: (this.opts.prepare ?? warm)(bundle, this.warmOptions(initial)),
       info: { ...info, loadedAt: new Date(this.clock.now()).toISOString() },
     };
   }
@@ -347,7 +353,7 @@ export class ModelProvider {
     const stamp = `${st.mtimeMs}:${st.size}`;
     if (!force && this.served?.info.origin === origin && stamp === this.dirStamp) return undefined;
     const bundle = ModelBundle.load(path);
-    const predictor = warm(bundle, this.warmOptions(initial));
+    const predictor = (this.opts.prepare ?? warm)(bundle, this.warmOptions(initial));
     this.dirStamp = stamp;
     const name = path.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
     return {

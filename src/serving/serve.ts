@@ -20,12 +20,13 @@ import type { PlausibleRanges } from '../data/plausible-ranges.js';
 import { buildApp } from './build-app.js';
 import { ServingMetrics } from './metrics.js';
 import { ModelProvider, errorText, isRegistryUri, type ServedModel } from './model-provider.js';
+import type { ServingPredictor } from './predictor.js';
 import type { PredictionMonitorOptions, PredictionMonitor } from '../monitoring/prediction-monitor.js';
 
 /** The prediction log, drift scores and shadow challenger of a server. */
 export type ServeMonitoringOptions = Omit<PredictionMonitorOptions, 'registry' | 'logger' | 'clock' | 'shadow'> & {
   /** Shadow challenger: models:/..., runs:/... or a bundle directory, scored off the response path. */
-  shadow?: { source: string; queueSize: number; timeoutMs: number };
+  shadow?: { source: string; queueSize: number; timeoutMs: number; nice?: number };
 };
 
 export interface ServeOptions {
@@ -185,7 +186,9 @@ async function startMonitoring(
   try {
     monitor = await PredictionMonitor.open({
       ...m,
-      shadow: m.shadow ? { queueSize: m.shadow.queueSize, timeoutMs: m.shadow.timeoutMs } : undefined,
+      shadow: m.shadow
+        ? { queueSize: m.shadow.queueSize, timeoutMs: m.shadow.timeoutMs, nice: m.shadow.nice }
+        : undefined,
       registry: metrics.registry,
       logger: log,
     });
@@ -207,6 +210,7 @@ async function startMonitoring(
       source,
       cwd: o.cwd,
       logger: log,
+      prepare: challengerOnItsThread,
       openTracking: Client
         ? () => Client.open({ env: o.env, paramsUri: o.paramsTrackingUri, cwd: o.cwd, logger: log })
         : undefined,
@@ -230,6 +234,20 @@ async function startMonitoring(
       await monitor.close();
     },
   };
+}
+
+/**
+ * The shadow challenger's provider loads the bundle and compiles nothing on this thread:
+ * the challenger is compiled, proved and priced on its own thread (a model that fails
+ * there is logged and counted). A second compiled model on the serving thread cost the
+ * champion's requests CPU (its code paths optimised for one model, then for two) and
+ * doubled the warm-up.
+ */
+function challengerOnItsThread(): ServingPredictor {
+  const elsewhere = (): never => {
+    throw new AppError('MODEL_NOT_READY', "the shadow challenger is priced on its own thread, not the server's");
+  };
+  return { categoricalFields: [], predictOne: elsewhere, predictMany: elsewhere };
 }
 
 export interface ClusterOptions {

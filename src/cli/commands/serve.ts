@@ -222,6 +222,8 @@ async function monitoringOptions(
     driftIntervalS: m.drift_interval_s,
     driftWindowMs: parseDuration(m.drift.window, 'monitoring.drift.window'),
     thresholds: thresholdsFromParams(m.drift),
-    shadow: shadow ? { source: shadow, queueSize: m.shadow_queue_size, timeoutMs: m.shadow_timeout_ms } : undefined,
+    shadow: shadow
+      ? { source: shadow, queueSize: m.shadow_queue_size, timeoutMs: m.shadow_timeout_ms, nice: m.shadow_nice }
+      : undefined,
   };
 }

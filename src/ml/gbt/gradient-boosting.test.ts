@@ -402,3 +402,54 @@ test('predictFirst(k) is bit for bit the model fitted with n_estimators = k (row
     (e) => isAppError(e, 'USAGE'),
   );
 });
+
+test('bags: the average of models grown with seeds s, s + 1, ... saved as one additive model', () => {
+  const { X, y } = noisyData(400, 3);
+  const p = { max_depth: 3, learning_rate: 0.3, subsample: 0.7, colsample_bytree: 0.67, random_state: 5 };
+  const bagged = new GradientBoostingRegressor({ ...p, n_estimators: 20, bags: 3 }).fit(X, y);
+  assert.equal(bagged.nTrees, 60, 'three trees per round');
+  // each bag is the unbagged model of its seed (leaves stored / 3; rounding aside)
+  const single = [5, 6, 7].map((s) =>
+    new GradientBoostingRegressor({ ...p, n_estimators: 20, random_state: s }).fit(X, y).predict(X),
+  );
+  const got = bagged.predict(X);
+  let worst = 0;
+  for (let i = 0; i < y.length; i++)
+    worst = Math.max(worst, Math.abs(got[i] - (single[0][i] + single[1][i] + single[2][i]) / 3));
+  assert.ok(worst < 1e-6, `largest difference from the mean of the three models ${worst}`);
+  // the training history is the averaged model's
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += (got[i] - y[i]) ** 2;
+  assert.ok(Math.abs(Math.sqrt(s / y.length) - bagged.history.train[19]) < 1e-9);
+  // predictFirst counts rounds: k rounds of every bag, bit for bit the k-round fit
+  const short = new GradientBoostingRegressor({ ...p, n_estimators: 7, bags: 3 }).fit(X, y);
+  assert.deepEqual(Array.from(bagged.predictFirst(X, 7)), Array.from(short.predict(X)));
+  assert.throws(
+    () => bagged.predictFirst(X, 21),
+    (e) => isAppError(e, 'USAGE'),
+  );
+  // saved and loaded: the same predictions
+  const back = loadEstimator(JSON.parse(JSON.stringify(bagged.toJSON())));
+  assert.deepEqual(Array.from(back.predict(X)), Array.from(got));
+  // bags: 1 is the plain model, bit for bit
+  assert.equal(
+    JSON.stringify(new GradientBoostingRegressor({ ...p, n_estimators: 5, bags: 1 }).fit(X, y).trees!.toJSON()),
+    JSON.stringify(new GradientBoostingRegressor({ ...p, n_estimators: 5 }).fit(X, y).trees!.toJSON()),
+  );
+});
+
+test('bags with early stopping keep whole rounds', () => {
+  const { X, y } = noisyData(500, 3);
+  const valid = noisyData(200, 77);
+  const m = new GradientBoostingRegressor({
+    n_estimators: 300,
+    max_depth: 4,
+    learning_rate: 0.5,
+    subsample: 0.8,
+    bags: 2,
+    early_stopping_rounds: 5,
+  }).fit(X, y, { valid: { X: valid.X, y: valid.y } });
+  assert.ok(m.bestIteration < 299, 'stopped early');
+  assert.equal(m.nTrees, 2 * (m.bestIteration + 1));
+  assert.equal(m.history.valid[m.bestIteration], Math.min(...m.history.valid));
+});

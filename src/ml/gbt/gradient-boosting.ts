@@ -69,6 +69,13 @@ export interface GradientBoostingParams {
    * natively (native splits on hundreds of categories overfit). Default 64.
    */
   max_cat_native?: number;
+  /**
+   * Average this many boosted models, each grown on its own row and column samples (seeds
+   * random_state, random_state + 1, ...), to lower the variance of one model. Saved as one
+   * additive model: round t holds the t-th tree of every model, each leaf divided by
+   * `bags`, so every prediction path (and TreeSHAP) reads it as plain boosting. Default 1.
+   */
+  bags?: number;
 }
 
 const SPECS: Record<string, ParamSpec> = {
@@ -96,6 +103,7 @@ const SPECS: Record<string, ParamSpec> = {
   cat_l2: { type: 'number', default: 10, min: 0 },
   min_data_per_group: { type: 'number', default: 1, min: 0 },
   max_cat_native: { type: 'int', default: 64, min: 0, max: 1 << 30 },
+  bags: { type: 'int', default: 1, min: 1, max: 64 },
 };
 const ALIASES = { eta: 'learning_rate', lambda: 'reg_lambda', min_split_loss: 'gamma', seed: 'random_state' };
 
@@ -144,7 +152,7 @@ export class GradientBoostingRegressor implements Regressor {
     return out;
   }
 
-  /** Number of trees kept (best iteration + 1 after early stopping). */
+  /** Number of trees kept ((best iteration + 1) x bags after early stopping). */
   get nTrees(): number {
     return this.fitted?.trees.nTrees ?? 0;
   }
@@ -184,6 +192,7 @@ export class GradientBoostingRegressor implements Regressor {
       cutSample: p.cut_sample as number,
     });
     const lr = p.learning_rate as number;
+    const bags = p.bags as number;
     const subsample = p.subsample as number;
     const nTreeFeatures = Math.max(1, Math.floor((p.colsample_bytree as number) * nF));
     const featuresPerNode = Math.max(1, Math.floor((p.colsample_bynode as number) * nTreeFeatures));
@@ -204,15 +213,23 @@ export class GradientBoostingRegressor implements Regressor {
         maxCatThreshold: p.max_cat_threshold as number,
         minDataPerGroup: p.min_data_per_group as number,
         featuresPerNode,
-        leafScale: lr,
+        // a bagged model's leaves are stored divided by the bag count (see `bags`)
+        leafScale: lr / bags,
         leafShift: 0,
       },
       stride,
       subsample < 1,
     );
-    const rng = new Rng(p.random_state as number);
+    // one seed per bagged model: bag 0 draws exactly what an unbagged fit draws
+    const rngs = Array.from({ length: bags }, (_, b) => new Rng(((p.random_state as number) + b) % 2147483647));
     const baseScore = Number.isNaN(p.base_score) ? loss.baseScore(y, w) : (p.base_score as number);
+    // bagPred[b]: baseScore + bag b's trees as stored (leaves / bags); the bag's own model
+    // is baseScore + bags * (bagPred[b] - baseScore), and the average of all bags
+    // baseScore + sum_b (bagPred[b] - baseScore). One bag: pred itself, no rescaling.
     const pred = new Float64Array(n).fill(baseScore);
+    const bagPred = [pred, ...Array.from({ length: bags - 1 }, () => new Float64Array(n).fill(baseScore))];
+    const own = bags > 1 ? new Float64Array(n) : pred;
+    const avg = bags > 1 ? new Float64Array(n) : pred;
     const gh = new Float32Array(2 * n);
     const rows = new Uint32Array(n);
     const inSample = new Uint8Array(n);
@@ -226,51 +243,63 @@ export class GradientBoostingRegressor implements Regressor {
     const history: BoostingHistory = { metric: loss.metricName, train: [], valid: [] };
     const gainByRound: Float64Array[] = [];
     const splitByRound: Float64Array[] = [];
+    const roots = new Int32Array(bags);
     let best = Infinity;
     let bestIteration = -1;
     const rounds = p.n_estimators as number;
     for (let t = 0; t < rounds; t++) {
       checkAborted(owner, options.signal);
-      loss.gradients(y, pred, w, gh);
-      // rows of this round
-      let m = 0;
-      if (subsample < 1) {
-        for (let i = 0; i < n; i++) {
-          const take = rng.next() < subsample;
-          inSample[i] = take ? 1 : 0;
-          if (take) rows[m++] = i;
+      for (let b = 0; b < bags; b++) {
+        const rng = rngs[b];
+        const bp = bagPred[b];
+        if (bags > 1) for (let i = 0; i < n; i++) own[i] = baseScore + bags * (bp[i] - baseScore);
+        loss.gradients(y, own === pred ? bp : own, w, gh);
+        // rows of this tree
+        let m = 0;
+        if (subsample < 1) {
+          for (let i = 0; i < n; i++) {
+            const take = rng.next() < subsample;
+            inSample[i] = take ? 1 : 0;
+            if (take) rows[m++] = i;
+          }
+          if (m === 0) rows[m++] = rng.int(n);
+          if (m === 1) inSample[rows[0]] = 1;
+        } else {
+          for (let i = 0; i < n; i++) rows[i] = i;
+          m = n;
         }
-        if (m === 0) rows[m++] = rng.int(n);
-        if (m === 1) inSample[rows[0]] = 1;
-      } else {
-        for (let i = 0; i < n; i++) rows[i] = i;
-        m = n;
+        // features of this tree (sorted, so histogram writes stay in order)
+        if (nTreeFeatures < nF) {
+          const perm = allFeatures.slice();
+          for (let i = 0; i < nTreeFeatures; i++) {
+            const j = i + rng.int(nF - i);
+            const tmp = perm[i];
+            perm[i] = perm[j];
+            perm[j] = tmp;
+          }
+          treeFeatures.set(perm.subarray(0, nTreeFeatures).sort());
+        } else treeFeatures.set(allFeatures);
+        const root = builder.nNodes;
+        roots[b] = root;
+        // the grower adds each sampled row's leaf value to the bag's predictions
+        grower.grow(rows, m, gh, treeFeatures, nTreeFeatures, rng, builder, bp, covers);
+        if (subsample < 1) {
+          for (let i = 0; i < n; i++) if (!inSample[i]) bp[i] += grower.binnedLeafValue(builder, root, i, covers);
+          grower.clearTables();
+        }
       }
-      // features of this tree (sorted, so histogram writes stay in order)
-      if (nTreeFeatures < nF) {
-        const perm = allFeatures.slice();
-        for (let i = 0; i < nTreeFeatures; i++) {
-          const j = i + rng.int(nF - i);
-          const tmp = perm[i];
-          perm[i] = perm[j];
-          perm[j] = tmp;
-        }
-        treeFeatures.set(perm.subarray(0, nTreeFeatures).sort());
-      } else treeFeatures.set(allFeatures);
-      const root = builder.nNodes;
-      // the grower adds each sampled row's leaf value to pred
-      grower.grow(rows, m, gh, treeFeatures, nTreeFeatures, rng, builder, pred, covers);
-      if (subsample < 1) {
-        for (let i = 0; i < n; i++) if (!inSample[i]) pred[i] += grower.binnedLeafValue(builder, root, i, covers);
-        grower.clearTables();
+      if (bags > 1) {
+        avg.fill(baseScore);
+        for (const bp of bagPred) for (let i = 0; i < n; i++) avg[i] += bp[i] - baseScore;
       }
       gainByRound.push(grower.gainImportance.slice());
       splitByRound.push(grower.splitImportance.slice());
-      history.train.push(loss.metric(y, pred, w));
+      history.train.push(loss.metric(y, avg, w));
       options.progress?.(t + 1);
       if (valid && vPred) {
         const { data, nCols } = valid.X;
-        for (let i = 0; i < vPred.length; i++) vPred[i] += builder.rawLeafValue(root, data, i * nCols);
+        for (const root of roots)
+          for (let i = 0; i < vPred.length; i++) vPred[i] += builder.rawLeafValue(root, data, i * nCols);
         const score = loss.metric(valid.y, vPred, null);
         history.valid.push(score);
         if (score < best) {
@@ -279,8 +308,8 @@ export class GradientBoostingRegressor implements Regressor {
         } else if (esRounds > 0 && t - bestIteration >= esRounds) break;
       }
     }
-    if (!valid || esRounds === 0) bestIteration = builder.nTrees - 1;
-    const trees = builder.freeze().truncate(bestIteration + 1);
+    if (!valid || esRounds === 0) bestIteration = builder.nTrees / bags - 1;
+    const trees = builder.freeze().truncate((bestIteration + 1) * bags);
     this.history = history;
     const nodeCovers = Float64Array.from(covers.slice(0, trees.nNodes));
     this.fitted = {
@@ -321,9 +350,12 @@ export class GradientBoostingRegressor implements Regressor {
   predictFirst(X: Matrix, rounds: number): Float64Array {
     checkPredictInput('GradientBoostingRegressor', X, this.fitted?.columnNames ?? null);
     const f = this.fitted as Fitted;
-    if (!Number.isInteger(rounds) || rounds < 1 || rounds > f.trees.roots.length)
-      throw new AppError('USAGE', `predictFirst: rounds must be 1..${f.trees.roots.length}, got ${rounds}`);
-    return f.trees.sumInto(X, new Float64Array(X.nRows), f.baseScore, 0, rounds);
+    // a bagged model keeps `bags` trees per round
+    const bags = this.p.bags as number;
+    const most = f.trees.roots.length / bags;
+    if (!Number.isInteger(rounds) || rounds < 1 || rounds > most)
+      throw new AppError('USAGE', `predictFirst: rounds must be 1..${most}, got ${rounds}`);
+    return f.trees.sumInto(X, new Float64Array(X.nRows), f.baseScore, 0, rounds * bags);
   }
 
   /** Total gain ('gain', LightGBM's meaning) or number of splits ('split') per feature. */

@@ -30,6 +30,18 @@
  *   long stopped improving. The gap is still computed and reported at the stop.
  * Neither rule by max_iter: converged = false and stoppedBy = 'max_iter', which the
  * estimator's fitInfo carries (and `exp compare` reports).
+ *
+ * Warm restart. From w = 0, cyclic descent converges at a rate set by the conditioning of
+ * Q: with l1 and l2 tiny against the scale of X^T y (a penalty tuned for log prices on raw
+ * prices: alpha / alpha_max about 1e-9) the problem is least squares on hundreds of
+ * correlated one-hot, token and step columns, and 1,000 sweeps from 0 still leave the fit
+ * far from its optimum (`exp compare`'s raw-target lasso stopped at max_iter on 4 of 5
+ * folds with R² 0.63 against ridge's 0.71). So a descent that has not stopped after
+ * RESTART_AFTER sweeps computes the ridge point (Q + l2 I) w = q (Cholesky, with the
+ * ridge solver's jitter when Q is singular), near the optimum when the penalty is this
+ * small, and continues from whichever of the two points has the lower objective; the
+ * remaining max_iter - RESTART_AFTER sweeps then only have to move the small coordinates.
+ * A fit that stops within RESTART_AFTER sweeps (every fit on log prices) is unchanged.
  */
 import { AppError } from '../../core/errors.js';
 import { centeredCrossProducts } from '../linalg/gram.js';
@@ -37,6 +49,10 @@ import type { FitOptions } from '../estimator.js';
 import type { Matrix } from '../matrix.js';
 import { checkFitInput } from './fit-input.js';
 import type { LinearState } from './linear-model.js';
+import { solveRidgeNormalEquations } from './ridge.js';
+
+/** Sweeps from w = 0 before the ridge-point restart is tried (see the module comment). */
+export const RESTART_AFTER = 100;
 
 /** Why {@link coordinateDescentGram} stopped. */
 export type CdStop = 'duality_gap' | 'coefficient_change' | 'objective_change' | 'max_iter';
@@ -50,6 +66,8 @@ export interface CoordinateDescentResult {
   dualGap: number;
   converged: boolean;
   stoppedBy: CdStop;
+  /** The descent continued from the ridge point after RESTART_AFTER sweeps. */
+  restarted: boolean;
 }
 
 /** The elastic-net coordinate-descent solver on a p x p Gram matrix (see the module comment). */
@@ -64,8 +82,77 @@ export function coordinateDescentGram(
   tol: number,
   signal?: AbortSignal,
 ): CoordinateDescentResult {
-  const w = new Float64Array(p);
+  const cold = sweeps(Q, q, yy, p, l1, l2, new Float64Array(p), Math.min(maxIter, RESTART_AFTER), tol, signal);
+  if (cold.stoppedBy !== 'max_iter' || maxIter <= RESTART_AFTER) return { ...cold, restarted: false };
+  let ridge: Float64Array | null = null;
+  try {
+    ridge = solveRidgeNormalEquations(Q, q, p, l2).w;
+  } catch {
+    // not factorable even with jitter: keep descending from where the sweeps are
+  }
+  const restarted = ridge !== null && objective(Q, q, yy, p, l1, l2, ridge) < objective(Q, q, yy, p, l1, l2, cold.w);
+  const warm = sweeps(
+    Q,
+    q,
+    yy,
+    p,
+    l1,
+    l2,
+    restarted ? (ridge as Float64Array) : cold.w,
+    maxIter - cold.nIter,
+    tol,
+    signal,
+  );
+  return { ...warm, nIter: cold.nIter + warm.nIter, restarted };
+}
+
+/** The n-scaled elastic-net objective 0.5 ||yc - Xc w||² + l1 ||w||_1 + 0.5 l2 ||w||² at w. */
+function objective(
+  Q: Float64Array,
+  q: Float64Array,
+  yy: number,
+  p: number,
+  l1: number,
+  l2: number,
+  w: Float64Array,
+): number {
+  let wQw = 0;
+  let qw = 0;
+  let a = 0;
+  let b = 0;
+  for (let j = 0; j < p; j++) {
+    if (w[j] === 0) continue;
+    let h = 0;
+    const row = j * p;
+    for (let k = 0; k < p; k++) h += Q[row + k] * w[k];
+    wQw += w[j] * h;
+    qw += q[j] * w[j];
+    a += Math.abs(w[j]);
+    b += w[j] * w[j];
+  }
+  return 0.5 * (yy - 2 * qw + wQw) + l1 * a + 0.5 * l2 * b;
+}
+
+/** Up to maxIter sweeps of cyclic coordinate descent from w (updated in place). */
+function sweeps(
+  Q: Float64Array,
+  q: Float64Array,
+  yy: number,
+  p: number,
+  l1: number,
+  l2: number,
+  w: Float64Array,
+  maxIter: number,
+  tol: number,
+  signal?: AbortSignal,
+): Omit<CoordinateDescentResult, 'restarted'> {
+  // H = Q w
   const H = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    if (w[j] === 0) continue;
+    const row = j * p;
+    for (let k = 0; k < p; k++) H[k] += w[j] * Q[row + k];
+  }
   const gapTol = tol * yy;
   const objTol = tol * tol * yy;
   let gap = Infinity;
@@ -204,5 +291,6 @@ export function fitElasticNetState(
     stopped_by: r.stoppedBy,
   };
   if (Number.isFinite(r.dualGap)) fitInfo.dual_gap = r.dualGap / n;
+  if (r.restarted) fitInfo.restarted_from = 'ridge';
   return { columnNames: [...X.columnNames], coef: r.w, intercept, fitInfo };
 }

@@ -393,3 +393,36 @@ test('LinearRegression on a wide design (>= 256 columns) solves on the Gram matr
   const ridge = new Ridge({ alpha: 1e-9 }).fit(X2, y2);
   closeAll(ols.predict(X2), Array.from(ridge.predict(X2)), 1e-6, 'predictions');
 });
+
+test('a lasso whose penalty is tiny against the target scale converges by the ridge-point restart', () => {
+  // correlated columns (pairs with correlation 0.995) and prices in the hundreds of
+  // thousands: alpha / alpha_max about 1e-11, least squares in effect. From w = 0 cyclic descent
+  // crawls along the pairs' differences (still moving after 100 sweeps), the restart lands
+  // at the ridge point next to the optimum. Oracle: y is exactly X beta, so the optimum is
+  // beta up to the tiny L1 pull.
+  const rng = new Rng(5);
+  const n = 300;
+  const p = 6;
+  const beta = [120000, -80000, 50000, 30000, -20000, 70000];
+  const data = new Float64Array(n * p);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < 3; k++) {
+      const base = rng.normal();
+      data[i * p + 2 * k] = base;
+      data[i * p + 2 * k + 1] = base + 0.1 * rng.normal();
+    }
+    let s = 500000;
+    for (let j = 0; j < p; j++) s += beta[j] * data[i * p + j];
+    y[i] = s;
+  }
+  const X = makeMatrix(n, p, data, ['a1', 'a2', 'b1', 'b2', 'c1', 'c2']);
+  const cold = new Lasso({ alpha: 1e-6, max_iter: 100 }).fit(X, y);
+  assert.equal(cold.fitInfo.converged, false, 'from 0, 100 sweeps are not enough');
+  const m = new Lasso({ alpha: 1e-6 }).fit(X, y);
+  assert.equal(m.fitInfo.converged, true, JSON.stringify(m.fitInfo));
+  assert.equal(m.fitInfo.restarted_from, 'ridge');
+  assert.ok(Number(m.fitInfo.n_iter) < 1000, `stopped after ${m.fitInfo.n_iter} sweeps`);
+  closeAll(m.coef, beta, 1, 'coef (INR per unit)');
+  close(m.intercept, 500000, 1, 'intercept');
+});

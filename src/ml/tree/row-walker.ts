@@ -11,7 +11,8 @@
  *
  * The walk is a closure over the arrays (V8 keeps them at hand; reading them through `this`
  * at every step, or comparing precomputed threshold ranks instead of values, measured about
- * twice as slow).
+ * twice as slow), compiled afresh for each ensemble (walkerFor: one shared closure code for
+ * two models measured twice as slow for both).
  * which are exactly TreeEnsemble's rules (x <= t or missing-and-default-left goes left).
  * Leaf values are added in tree order, so `sum(x, init)` is bit for bit the value that
  * `TreeEnsemble.sumInto` gives the same row.
@@ -75,41 +76,101 @@ export class RowWalker {
     const maxDepth = deepest;
     this.maxDepth = maxDepth;
 
-    // the numeric step without a branch: booleans combined with | and & (a conditional
-    // here compiles to branches the processor mispredicts about half the time; measured
-    // 22 -> 13 µs for the 1,200 trees of the default blend)
-    const step = (k: number, x: Float64Array): number => {
-      const v = x[F[k]];
-      if (C[k] === 0) return L[k] + (((v > T[k]) as unknown as number) | (((v !== v) as unknown as number) & DR[k]));
-      if (v >= 0 && v < CL[k] && (v | 0) === v) return L[k] + (((bits[CS[k] + (v >>> 5)] >>> (v & 31)) & 1) ^ 1);
-      return L[k] + DR[k];
-    };
-    this.sum = (x: Float64Array, init: number): number => {
-      const nt = roots.length;
-      let acc = init;
-      let k = 0;
-      for (; k + 4 <= nt; k += 4) {
-        let n0 = roots[k];
-        let n1 = roots[k + 1];
-        let n2 = roots[k + 2];
-        let n3 = roots[k + 3];
-        for (let d = 0; d < maxDepth; d++) {
-          n0 = step(n0, x);
-          n1 = step(n1, x);
-          n2 = step(n2, x);
-          n3 = step(n3, x);
-        }
-        acc += V[n0];
-        acc += V[n1];
-        acc += V[n2];
-        acc += V[n3];
-      }
-      for (; k < nt; k++) {
-        let m = roots[k];
-        for (let d = 0; d < maxDepth; d++) m = step(m, x);
-        acc += V[m];
-      }
-      return acc;
-    };
+    this.sum = walkerFor(roots, maxDepth, V, F, T, L, C, CL, CS, DR, bits);
   }
+}
+
+type Walk = (x: Float64Array, init: number) => number;
+type MakeWalk = (
+  roots: Int32Array,
+  maxDepth: number,
+  V: Float64Array,
+  F: Int32Array,
+  T: Float64Array,
+  L: Int32Array,
+  C: Uint8Array,
+  CL: Int32Array,
+  CS: Int32Array,
+  DR: Uint8Array,
+  bits: Uint32Array,
+) => Walk;
+
+/** Walkers made so far: each copy of `makeWalk` names its number (a distinct script for V8). */
+let walkers = 0;
+
+/**
+ * The walk over one ensemble's arrays from a copy of `makeWalk` of its own (its source
+ * compiled again, with a comment naming the copy), so every RowWalker's walk is a distinct
+ * script. V8 optimises a closure created once per script with the arrays it closes over as
+ * constants (function context specialisation); the closures one shared `makeWalk` made for
+ * two ensembles (a second model in the process: a shadow challenger, a reloaded version)
+ * lost that for both, and the walk took twice the time (measured 17 -> 32-42 µs per
+ * listing for the default blend). Where code generation from strings is disabled, the
+ * shared `makeWalk` serves (the same sums, bit for bit).
+ */
+function walkerFor(...arrays: Parameters<MakeWalk>): Walk {
+  let make: MakeWalk = makeWalk;
+  try {
+    // The source of makeWalk below (this module's own code, no model data), compiled again.
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const copy = new Function(`return (${makeWalk.toString()}) // walker ${++walkers}`) as () => MakeWalk;
+    make = copy();
+  } catch {
+    // --disallow-code-generation-from-strings: the shared closure
+  }
+  return make(...arrays);
+}
+
+/**
+ * The lockstep walk (self-contained: its source is compiled again per ensemble). The
+ * numeric step has no branch: booleans combined with | and & (a conditional there compiles
+ * to branches the processor mispredicts about half the time; measured 22 -> 13 µs for the
+ * 1,200 trees of the default blend).
+ */
+function makeWalk(
+  roots: Int32Array,
+  maxDepth: number,
+  V: Float64Array,
+  F: Int32Array,
+  T: Float64Array,
+  L: Int32Array,
+  C: Uint8Array,
+  CL: Int32Array,
+  CS: Int32Array,
+  DR: Uint8Array,
+  bits: Uint32Array,
+): Walk {
+  const step = (k: number, x: Float64Array): number => {
+    const v = x[F[k]];
+    if (C[k] === 0) return L[k] + (((v > T[k]) as unknown as number) | (((v !== v) as unknown as number) & DR[k]));
+    if (v >= 0 && v < CL[k] && (v | 0) === v) return L[k] + (((bits[CS[k] + (v >>> 5)] >>> (v & 31)) & 1) ^ 1);
+    return L[k] + DR[k];
+  };
+  return (x: Float64Array, init: number): number => {
+    const nt = roots.length;
+    let acc = init;
+    let k = 0;
+    for (; k + 4 <= nt; k += 4) {
+      let n0 = roots[k];
+      let n1 = roots[k + 1];
+      let n2 = roots[k + 2];
+      let n3 = roots[k + 3];
+      for (let d = 0; d < maxDepth; d++) {
+        n0 = step(n0, x);
+        n1 = step(n1, x);
+        n2 = step(n2, x);
+        n3 = step(n3, x);
+      }
+      acc += V[n0];
+      acc += V[n1];
+      acc += V[n2];
+      acc += V[n3];
+    }
+    for (; k < nt; k++) {
+      let m = roots[k];
+      for (let d = 0; d < maxDepth; d++) m = step(m, x);
+      acc += V[m];
+    }
+    return acc;
+  };
 }

@@ -1,0 +1,166 @@
+/**
+ * The shadow challenger's thread on its own (no server): it prices what the serving thread
+ * appends with the results of `predictOne` (prices, intervals, unseen fields, per-listing
+ * errors), a tree model included; its rows reach the log's port. On Linux it runs at the nice value asked (19 by default), read from outside
+ * the thread in /proc/self/task/<tid>/stat, and no other thread of the process changes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { MessageChannel } from 'node:worker_threads';
+import { referenceBundle, unshiftedListings } from '../../test/helpers/monitoring.js';
+import { ShadowScorer } from './shadow-scorer.js';
+import type { ObservedPrediction, PredictionRecord } from './prediction-record.js';
+
+const bundle = referenceBundle({ n: 400, seed: 7, algo: 'blend' });
+const saved = bundle.toJSON();
+const info = { name: 'challenger', version: '3' };
+
+/** The nice value of each thread of this process, by thread id (field 19 of its stat file). */
+function threadNices(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      out.set(Number(tid), Number(fields[16])); // fields[0] is field 3 (state)
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
+  const t0 = Date.now();
+  while (!ok()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A scorer whose rows come back to the test, as the log's writer thread would get them. */
+function scorerWithLog(nice?: number) {
+  const rows: PredictionRecord[] = [];
+  const ports: MessageChannel[] = [];
+  const scorer = new ShadowScorer({
+    log: {
+      port: () => {
+        const ch = new MessageChannel();
+        ports.push(ch);
+        ch.port2.on('message', (m: { type: string; records: PredictionRecord[] }) => {
+          rows.push(...m.records);
+          ch.port2.postMessage({ type: 'written', n: m.records.length });
+        });
+        return { port: ch.port1, epoch: 1 };
+      },
+      capacity: 10_000,
+      handed: () => {},
+    },
+    pollMs: 5,
+    nice,
+  });
+  return {
+    scorer,
+    rows,
+    close: async () => {
+      await scorer.close();
+      for (const ch of ports) ch.port2.close();
+    },
+  };
+}
+
+function request(requestId: string, listings: Record<string, unknown>[]): ObservedPrediction {
+  return {
+    route: listings.length === 1 ? '/predict' : '/predict/batch',
+    requestId,
+    listings,
+    listingsJson: JSON.stringify(listings),
+    rows: [],
+    model: { name: 'champion', version: '1' },
+    latencyMs: 0,
+  };
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+test("the challenger prices every request's listings with predictOne's results", async () => {
+  const { scorer, rows, close } = scorerWithLog();
+  try {
+    scorer.setModel(saved, info);
+    await until('the challenger', () => scorer.stats().model !== null);
+    const ls = unshiftedListings(30, 3);
+    const requests = [
+      request('a', [ls[0]]),
+      request('b', [ls[1], { ...ls[2], odometer: -5 }, { ...ls[3], make: 'Never Seen Motors' }]),
+      ...ls.slice(4).map((l, i) => request(`c${i}`, [l])),
+    ];
+    for (const r of requests) scorer.submit(r, 1_700_000_000_000);
+    await scorer.idle();
+    await until('the rows', () => rows.length === 30);
+    const p = bundle.compilePredictor();
+    for (const r of requests)
+      r.listings.forEach((l, i) => {
+        const row = rows.find((x) => x.requestId === r.requestId && x.row === i);
+        assert.ok(row, `${r.requestId}/${i}`);
+        assert.equal(row.role, 'challenger');
+        assert.equal(row.modelVersion, '3');
+        assert.ok(row.latencyMs >= 0);
+        const one = p.predictOne(l);
+        if (!one.ok) {
+          assert.equal(row.price, null);
+          assert.equal(row.error, 'odometer: must not be negative, got -5');
+          return;
+        }
+        assert.equal(row.error, null);
+        assert.equal(row.price, round2(one.price));
+        assert.equal(row.lower, round2(one.interval!.lower));
+        assert.equal(row.upper, round2(one.interval!.upper));
+        assert.deepEqual(row.unseen, one.unknownCategories);
+      });
+    assert.ok(rows.find((x) => x.requestId === 'b' && x.row === 2)!.unseen.includes('make'));
+    const st = scorer.stats();
+    assert.equal(st.scored, 29);
+    assert.equal(st.failed, 1);
+  } finally {
+    await close();
+  }
+});
+
+const linux = process.platform === 'linux' ? false : 'per-thread nice values are Linux only';
+
+test("the challenger's thread runs at nice 19 by default; no other thread changes", { skip: linux }, async () => {
+  const before = threadNices();
+  const { scorer, close } = scorerWithLog();
+  try {
+    scorer.setModel(saved, info);
+    await until('the challenger', () => scorer.stats().model !== null);
+    const after = threadNices();
+    const fresh = [...after].filter(([tid]) => !before.has(tid));
+    assert.deepEqual(
+      fresh.filter(([, n]) => n === 19).length,
+      1,
+      `new threads and their nice values: ${JSON.stringify(fresh)}`,
+    );
+    for (const [tid, n] of before) if (after.has(tid)) assert.equal(after.get(tid), n, `thread ${tid}`);
+    assert.equal(after.get(process.pid), before.get(process.pid), 'the main thread keeps its priority');
+    assert.deepEqual(scorer.stats().priority, { nice: 19 });
+  } finally {
+    await close();
+  }
+});
+
+test('shadow nice 0 leaves the challenger at the priority of the thread that started it', { skip: linux }, async () => {
+  const before = threadNices();
+  const main = before.get(process.pid)!;
+  const { scorer, close } = scorerWithLog(0);
+  try {
+    scorer.setModel(saved, info);
+    await until('the challenger', () => scorer.stats().model !== null);
+    const fresh = [...threadNices()].filter(([tid]) => !before.has(tid));
+    assert.ok(fresh.length >= 1);
+    for (const [tid, n] of fresh) assert.equal(n, main, `thread ${tid}`);
+    assert.equal(scorer.stats().priority?.nice, null);
+  } finally {
+    await close();
+  }
+});

@@ -1,0 +1,99 @@
+/**
+ * `carprice serve --shadow DIR` as a real process: the challenger (a ridge + boosted-trees
+ * blend) prices every request on its own thread, which runs at nice 19 (read from
+ * /proc/<pid>/task/<tid>/stat; no other thread of the server is reniced); its rows land in
+ * the real SQLite log beside the champion's, with predictOne's prices; /metrics counts them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { iterateRecords, openLogDatabase } from '../../src/monitoring/log-store.js';
+import { fixtureBundle, listings, savedBundle, startServe } from '../helpers/serving.js';
+
+const champion = fixtureBundle();
+const challenger = fixtureBundle({ algo: 'blend', seed: 9 });
+const rows = listings(12, 21);
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Nice value by thread id of a process (field 19 of each thread's stat file). */
+function threadNices(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      out.set(Number(tid), Number(fields[16]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+test('serve --shadow: the challenger prices each request on its own thread at nice 19; both models are logged', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'carprice-shadow-'));
+  const log = join(work, 'predictions.db');
+  const s = await startServe(
+    [
+      'serve',
+      '--model',
+      savedBundle(champion),
+      '--shadow',
+      savedBundle(challenger),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--set',
+      'serving.log_requests=false',
+      '--set',
+      `monitoring.log_path=${log}`,
+      '--set',
+      'monitoring.drift_interval_s=0',
+    ],
+    work,
+  );
+  const ids: string[] = [];
+  try {
+    for (const l of rows) {
+      const r = await fetch(`${s.url}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(l),
+      });
+      assert.equal(r.status, 200);
+      ids.push(r.headers.get('x-request-id')!);
+      await r.arrayBuffer();
+    }
+    let metrics = '';
+    for (let i = 0; i < 200 && !/carprice_shadow_predictions_total\{outcome="ok"\} 12\b/.test(metrics); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      metrics = await (await fetch(`${s.url}/metrics`)).text();
+    }
+    assert.match(metrics, /carprice_shadow_predictions_total\{outcome="ok"\} 12\b/);
+    if (process.platform === 'linux') {
+      const nices = [...threadNices(s.child.pid!)];
+      const low = nices.filter(([, n]) => n === 19);
+      assert.equal(low.length, 1, `threads and nice values: ${JSON.stringify(nices)}`);
+      assert.equal(new Map(nices).get(s.child.pid!), 0, 'the serving thread keeps its priority');
+    }
+  } finally {
+    s.child.kill('SIGTERM');
+    assert.equal(await s.exited, 0);
+  }
+  const db = openLogDatabase(log, { readonly: true });
+  const logged = [...iterateRecords(db)];
+  db.close();
+  rmSync(work, { recursive: true, force: true });
+  const p = challenger.compilePredictor();
+  rows.forEach((l, i) => {
+    const champ = logged.find((r) => r.requestId === ids[i] && r.role === 'champion');
+    const chall = logged.find((r) => r.requestId === ids[i] && r.role === 'challenger');
+    assert.ok(champ && chall, `request ${i}`);
+    const want = p.predictOne(l);
+    assert.ok(want.ok);
+    assert.equal(chall.price, round2(want.price), `request ${i}`);
+    assert.equal(chall.error, null);
+  });
+});
