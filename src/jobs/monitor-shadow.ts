@@ -222,6 +222,13 @@ function soldPairs(db: LogDatabase, o: MonitorShadowOptions): SoldPair[] {
   return [...sold.values()].sort((a, b) => a.first - b.first);
 }
 
+/** The verdict of a paired bootstrap interval of challenger APE - champion APE (null: too few sales). */
+export function shadowVerdict(d: DifferenceInterval | null): ShadowAccuracy['verdict'] {
+  if (!d) return 'too_few_sales';
+  if (d.upper < 0) return 'challenger_better';
+  return d.lower > 0 ? 'champion_better' : 'no_significant_difference';
+}
+
 /** Agreement and (with feedback) accuracy of the shadow challenger against the champion. */
 export function monitorShadow(o: MonitorShadowOptions): ShadowReport {
   const db = openLogDatabase(o.logPath, { readonly: true });
@@ -272,13 +279,7 @@ function shadowReport(db: LogDatabase, o: MonitorShadowOptions): ShadowReport {
       champion: accuracyOf(sold.map((x) => ({ price: x.c.price!, sold: x.y, lower: x.c.lower, upper: x.c.upper }))),
       challenger: accuracyOf(sold.map((x) => ({ price: x.s.price!, sold: x.y, lower: x.s.lower, upper: x.s.upper }))),
       difference,
-      verdict: !difference
-        ? 'too_few_sales'
-        : difference.upper < 0
-          ? 'challenger_better'
-          : difference.lower > 0
-            ? 'champion_better'
-            : 'no_significant_difference',
+      verdict: shadowVerdict(difference),
     };
   }
   return {

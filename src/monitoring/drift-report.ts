@@ -34,7 +34,6 @@ import { psi } from './psi.js';
 import {
   DRIFT_REPORT_KIND,
   type DriftReport,
-  type DriftStatus,
   type DriftThresholds,
   type FeatureDrift,
   type Level,
@@ -42,16 +41,7 @@ import {
   type ShareShift,
 } from './drift-types.js';
 
-export {
-  DRIFT_REPORT_KIND,
-  type DriftReport,
-  type DriftStatus,
-  type DriftThresholds,
-  type FeatureDrift,
-  type Level,
-  type PredictionDrift,
-  type ShareShift,
-};
+export * from './drift-types.js';
 
 /** params.yaml `monitoring.drift` as thresholds. */
 export function thresholdsFromParams(d: {

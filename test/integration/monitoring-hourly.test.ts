@@ -28,7 +28,7 @@ import {
 } from '../../src/monitoring/log-store.js';
 import { HOUR_MS, splitWindow } from '../../src/monitoring/hourly.js';
 import type { PredictionRecord } from '../../src/monitoring/prediction-record.js';
-import { monitorShadow, type ShadowReport } from '../../src/jobs/monitor-shadow.js';
+import { monitorShadow, shadowVerdict, type ShadowReport } from '../../src/jobs/monitor-shadow.js';
 import { accuracyOf } from '../../src/jobs/monitor-feedback.js';
 import { pairedBootstrap } from '../../src/jobs/paired-bootstrap.js';
 import { recordsOf, referenceBundle, shiftedListings, unshiftedListings } from '../helpers/monitoring.js';
@@ -165,13 +165,7 @@ function shadowRowByRow(db: LogDatabase, since?: number, until?: number): Omit<S
             sold.map((x) => ({ price: x.s.price!, sold: x.y, lower: x.s.lower, upper: x.s.upper })),
           ),
           difference,
-          verdict: !difference
-            ? 'too_few_sales'
-            : difference.upper < 0
-              ? 'challenger_better'
-              : difference.lower > 0
-                ? 'champion_better'
-                : 'no_significant_difference',
+          verdict: shadowVerdict(difference),
         }
       : null,
   };
