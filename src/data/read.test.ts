@@ -4,25 +4,26 @@
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startHttpFixture, type HttpFixture } from '../../test/helpers/http-fixture.js';
 import { AppError } from '../core/errors.js';
 import { readTable } from './read.js';
 import { formatXlsx } from './xlsx.js';
 
 const CSV = 'make,price\nMaruti,500000\n"Tata, Motors",600000\n';
 let dir: string;
-let server: Server;
+let http: HttpFixture;
 let base: string;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'carprice-read-'));
-  server = createServer((req, res) => {
+  http = await startHttpFixture((req, res) => {
     if (req.url?.startsWith('/data/cars.csv')) {
       res.writeHead(200, { 'content-type': 'text/csv' });
       res.end(CSV);
@@ -31,12 +32,11 @@ before(async () => {
       res.end('no');
     }
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = http.base;
 });
 
 after(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
+  await http.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

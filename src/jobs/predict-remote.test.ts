@@ -7,13 +7,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { AddressInfo } from 'node:net';
+import { startHttpFixture, type HttpFixture } from '../../test/helpers/http-fixture.js';
 import { fixtureCsv, fixtureFrame } from '../../test/fixtures/listings.js';
 import { trainBundle } from '../bundle/train-bundle.js';
 import { AppError } from '../core/errors.js';
@@ -41,12 +41,12 @@ const dir = mkdtempSync(join(tmpdir(), 'carprice-predict-remote-'));
 const text = fixtureCsv({ n: 4000, seed: 21 });
 const local = join(dir, 'listings.csv');
 writeFileSync(local, text);
-let server: Server;
+let http: HttpFixture;
 let base: string;
 let piecesSent = 0;
 
 before(async () => {
-  server = createServer((req, res) => {
+  http = await startHttpFixture((req, res) => {
     const body = Buffer.from(text);
     if (req.url?.startsWith('/data/listings.csv')) {
       // chunked transfer encoding, no content-length: the length is unknown to the reader
@@ -70,12 +70,11 @@ before(async () => {
       res.end('no');
     }
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = http.base;
 });
 
 after(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
+  await http.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
