@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AppError } from '../../core/errors.js';
-import { makeMatrix } from '../matrix.js';
+import { columnMatrix, makeMatrix, sparseBinary } from '../matrix.js';
 import { FLAG_CATEGORICAL, FLAG_DEFAULT_LEFT, TreeEnsemble, type SavedTrees } from './tree-ensemble.js';
 
 // tree 0: node0 x0 <= 0.5 (missing -> left) ? node1 : node2
@@ -169,4 +169,61 @@ test('the trees compiled to WebAssembly match the walk bit for bit with multi-wo
   );
   const two = makeMatrix(2, 3, new Float64Array(6), ['c', 'a', 'k']);
   assert.deepEqual(Array.from(leaf.sumIntoCompiled(two, new Float64Array(2), 1)), [1.125, 1.125]);
+});
+
+test('a column-built matrix (float, byte, sparse 0/1 and category columns) is summed compiled, reading only the split features, bit for bit as walked', async () => {
+  const { GradientBoostingRegressor } = await import('../gbt/index.js');
+  // 9,000 rows of 300 trees: past the batch size from which sumInto compiles for columns
+  const n = 9000;
+  const num = new Float64Array(n);
+  const byte = new Uint8Array(n);
+  const cat = new Float64Array(n);
+  const unused = new Float64Array(n);
+  const ones: number[] = [];
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    num[i] = i % 31 === 0 ? NaN : Math.sin(i) * 10;
+    byte[i] = i % 3 === 0 ? 1 : 0;
+    cat[i] = i % 29 === 0 ? NaN : i % 7;
+    unused[i] = 5;
+    if (i % 5 === 0) ones.push(i);
+    y[i] = (num[i] || 0) + 3 * byte[i] + [4, -2, 0, 6, 1, -5, 3][i % 7] + (i % 5 === 0 ? 8 : 0);
+  }
+  const cols = [unused, num, byte, sparseBinary(n, Uint32Array.from(ones)), cat];
+  const names = ['unused', 'num', 'byte', 'word', 'cat'];
+  const meta = { categorical: [false, false, false, false, true], nCategories: [0, 0, 0, 0, 7] };
+  const X = columnMatrix(n, cols, names, meta);
+  const trees = new GradientBoostingRegressor({ n_estimators: 300, max_depth: 4, learning_rate: 0.1 }).fit(X, y)
+    .trees as TreeEnsemble;
+  assert.ok(
+    trees.feature.includes(3) && trees.feature.includes(4),
+    'the trees split on the sparse and category columns',
+  );
+  assert.ok(!trees.feature.includes(0), 'one column is never split on');
+  const R = makeMatrix(n, 5, Float64Array.from(X.data), names, meta);
+  const walked = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0.5;
+    for (let t = 0; t < trees.nTrees; t++) s += trees.leafValue(t, R.data, i * 5);
+    walked[i] = s;
+  }
+  const fromColumns = trees.sumInto(X, new Float64Array(n), 0.5);
+  const compiled = trees.sumIntoCompiled(X, new Float64Array(n), 0.5);
+  for (let i = 0; i < n; i++) {
+    assert.ok(Object.is(fromColumns[i], walked[i]), `row ${i}: ${fromColumns[i]} vs ${walked[i]}`);
+    assert.ok(Object.is(compiled[i], walked[i]), `row ${i}: ${compiled[i]} vs ${walked[i]}`);
+  }
+  // a few rows (below the batch size) and the first trees only still walk, with the same sums
+  const few = columnMatrix(
+    3,
+    cols.map((c) => ('ones' in c ? sparseBinary(3, Uint32Array.of(0)) : c.subarray(0, 3))),
+    names,
+    meta,
+  );
+  const first = trees.sumInto(few, new Float64Array(3), 0.5, 0, 10);
+  for (let i = 0; i < 3; i++) {
+    let s = 0.5;
+    for (let t = 0; t < 10; t++) s += trees.leafValue(t, R.data, i * 5);
+    assert.ok(Object.is(first[i], s));
+  }
 });

@@ -14,7 +14,7 @@
  * Trees are built with `TreeEnsembleBuilder` during fit and frozen into a `TreeEnsemble`.
  */
 import { AppError } from '../../core/errors.js';
-import { isSparseBinary, type Matrix } from '../matrix.js';
+import { isSparseBinary, type Matrix, type MatrixColumn } from '../matrix.js';
 import { WasmTrees, WASM_BLOCK_ROWS } from './wasm-trees.js';
 
 export const FLAG_DEFAULT_LEFT = 1;
@@ -53,6 +53,8 @@ export class TreeEnsemble {
   private readonly hasCategorical: boolean;
   /** The trees compiled to WebAssembly (wasm-trees.ts), made on the first large batch. */
   private compiled: WasmTrees | undefined;
+  /** The same, compact: reading the split features of a column-built matrix (`sumColumnsCompiled`). */
+  private compiledColumns: WasmTrees | undefined;
   /** (row, tree) pairs walked by sumInto so far. */
   private cellsWalked = 0;
 
@@ -135,7 +137,17 @@ export class TreeEnsemble {
    * it takes the one-comparison walk.
    */
   sumInto(X: Matrix, out: Float64Array, init: number, from = 0, to = this.roots.length): Float64Array {
-    if (X.columns) return byRowBlocks(X, out, (B, o) => this.sumInto(B, o, init, from, to));
+    if (X.columns) {
+      // a large batch of a column-built matrix (the training rows' predictions): compiled
+      if (
+        from === 0 &&
+        to === this.roots.length &&
+        to > 0 &&
+        (this.compiledColumns || X.nRows * to >= COMPILE_COLUMNS_CELLS)
+      )
+        return this.sumColumnsCompiled(X, out, init);
+      return byRowBlocks(X, out, (B, o) => this.sumInto(B, o, init, from, to));
+    }
     const { data, nCols, nRows } = X;
     if (from === 0 && to === this.roots.length) {
       // like a JIT: once this ensemble has walked enough (row, tree) pairs, compile it
@@ -175,12 +187,28 @@ export class TreeEnsemble {
    * COMPILE_AFTER_CELLS (row, tree) pairs and batch prediction uses it from the start.
    */
   sumIntoCompiled(X: Matrix, out: Float64Array, init: number): Float64Array {
-    if (X.columns) return byRowBlocks(X, out, (B, o) => this.sumIntoCompiled(B, o, init));
+    if (X.columns) return this.sumColumnsCompiled(X, out, init);
     const { data, nCols, nRows } = X;
     for (let i = 0; i < nRows; i++) out[i] = init;
     if (this.roots.length === 0) return out;
     const w = (this.compiled ??= new WasmTrees(this));
     for (let b = 0; b < nRows; b += WASM_BLOCK_ROWS) w.sum(data, nCols, out, b, Math.min(nRows, b + WASM_BLOCK_ROWS));
+    return out;
+  }
+
+  /**
+   * `sumIntoCompiled` of a column-built matrix: the trees compiled to read only the
+   * features they split on, copied from the columns a block of rows at a time (no row-major
+   * copy of every column, as `byRowBlocks` makes). The same sums, bit for bit.
+   */
+  private sumColumnsCompiled(X: Matrix, out: Float64Array, init: number): Float64Array {
+    const { nRows } = X;
+    const columns = X.columns as readonly MatrixColumn[];
+    for (let i = 0; i < nRows; i++) out[i] = init;
+    if (this.roots.length === 0) return out;
+    const w = (this.compiledColumns ??= new WasmTrees(this, true));
+    for (let b = 0; b < nRows; b += WASM_BLOCK_ROWS)
+      w.sumColumns(columns, out, b, Math.min(nRows, b + WASM_BLOCK_ROWS));
     return out;
   }
 
@@ -316,6 +344,13 @@ function byRowBlocks(X: Matrix, out: Float64Array, f: (block: Matrix, out: Float
 
 /** (row, tree) pairs walked before `sumInto` compiles the trees: 50,000 rows of 1,200 trees. */
 const COMPILE_AFTER_CELLS = 60_000_000;
+
+/**
+ * (row, tree) pairs of one column-built batch from which `sumInto` compiles the trees: the
+ * walk (with the row-major block copy) costs ~0.1 µs per pair, compiling 300 depth-6 trees
+ * (28,000 nodes) ~0.08 s, and the compiled walk a fraction of the walk's time per pair.
+ */
+const COMPILE_COLUMNS_CELLS = 2_000_000;
 
 /** True if data[base .. base + n) holds a NaN. */
 function hasMissing(data: Float64Array, base: number, n: number): boolean {

@@ -24,6 +24,8 @@
  * anything; categorical codes are bounds-checked before they index the bitset words.
  */
 
+import { isSparseBinary, lowerBound, type MatrixColumn } from '../matrix.js';
+
 /** The part of the WebAssembly JavaScript API used here (the Node build's libraries do not declare it). */
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
@@ -171,8 +173,11 @@ const L_CODE = 6; // i32: a categorical code
 const L_VALUE = 7; // f64: the value of a categorical split's column
 const L_OK = 8; // i32: the code is an integer in [0, nCodes)
 
-/** One part of the ensemble as a function body: trees [from, to). */
-function partBody(t: TreeArrays, from: number, to: number, rowBase: number): Bytes {
+/**
+ * One part of the ensemble as a function body: trees [from, to). Feature f is read at
+ * f64 slot `slotOf[f]` of a row (f itself without a map).
+ */
+function partBody(t: TreeArrays, from: number, to: number, rowBase: number, slotOf: Int32Array | null): Bytes {
   const { feature, threshold, left, right, value, flags, catStart, catLen } = t;
   const b = new Bytes();
   // locals, in index order: base i32, sum f64, code i32, value f64, ok i32
@@ -183,7 +188,7 @@ function partBody(t: TreeArrays, from: number, to: number, rowBase: number): Byt
   }
   const load = (f: number) => {
     b.byte(LOCAL_GET, L_BASE, F64_LOAD, 3);
-    b.u32(f * 8);
+    b.u32((slotOf ? slotOf[f] : f) * 8);
   };
   // the value of the subtree at node n: `goLeft; if (f64) left else right end`
   const expr = (n: number): void => {
@@ -244,7 +249,7 @@ function partBody(t: TreeArrays, from: number, to: number, rowBase: number): Byt
 }
 
 /** The ensemble's module bytes: parts exported as p0, p1, ..., memory imported as e.m. */
-function moduleBytes(t: TreeArrays, rowBase: number): { bytes: Uint8Array; parts: number } {
+function moduleBytes(t: TreeArrays, rowBase: number, slotOf: Int32Array | null): { bytes: Uint8Array; parts: number } {
   const bodies: Bytes[] = [];
   const nTrees = t.roots.length;
   let from = 0;
@@ -257,7 +262,7 @@ function moduleBytes(t: TreeArrays, rowBase: number): { bytes: Uint8Array; parts
       nodes += size;
       to++;
     }
-    bodies.push(partBody(t, from, to, rowBase));
+    bodies.push(partBody(t, from, to, rowBase, slotOf));
     from = to;
   }
   const m = new Bytes();
@@ -296,19 +301,39 @@ function moduleBytes(t: TreeArrays, rowBase: number): { bytes: Uint8Array; parts
 
 type Part = (i0: number, i1: number, stride: number, out: number) => void;
 
-/** A compiled ensemble: `sum` adds the trees' leaf values to running sums, in tree order. */
+/**
+ * A compiled ensemble: `sum` adds the trees' leaf values to running sums, in tree order.
+ *
+ * Compiled `compact`, it reads rows of only the features the trees split on (`used`, in
+ * column order) and takes a column-built matrix (`sumColumns`): predicting the training
+ * rows of a model over 788 features (800 word indicators) copies the ~200 it splits on,
+ * not the whole row.
+ */
 export class WasmTrees {
   private readonly parts: Part[];
   private readonly memory: WasmMemory;
   private readonly outBase: number;
   private readonly rowBase: number;
   private view: Float64Array;
+  /** Compact modules: the features read, ascending (row slot k holds feature used[k]). */
+  private readonly used: Int32Array | null;
 
-  constructor(t: TreeArrays) {
+  constructor(t: TreeArrays, compact = false) {
     const catBytes = t.catBits.length * 4;
     this.outBase = Math.ceil(catBytes / 64) * 64;
     this.rowBase = this.outBase + 8 * WASM_BLOCK_ROWS;
-    const { bytes, parts } = moduleBytes(t, this.rowBase);
+    let slotOf: Int32Array | null = null;
+    this.used = null;
+    if (compact) {
+      let nF = 0;
+      for (let n = 0; n < t.feature.length; n++) if (t.feature[n] >= nF) nF = t.feature[n] + 1;
+      slotOf = new Int32Array(nF).fill(-1);
+      for (let n = 0; n < t.feature.length; n++) if (t.feature[n] >= 0) slotOf[t.feature[n]] = 0;
+      const used: number[] = [];
+      for (let f = 0; f < nF; f++) if (slotOf[f] === 0) slotOf[f] = used.push(f) - 1;
+      this.used = Int32Array.from(used);
+    }
+    const { bytes, parts } = moduleBytes(t, this.rowBase, slotOf);
     this.memory = new WebAssembly.Memory({ initial: Math.ceil((this.rowBase + 1) / 65536) });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: this.memory } });
     this.parts = Array.from({ length: parts }, (_, k) => instance.exports[`p${k}`] as Part);
@@ -321,16 +346,64 @@ export class WasmTrees {
    * `data` (nCols per row); at most WASM_BLOCK_ROWS rows per call.
    */
   sum(data: Float64Array, nCols: number, out: Float64Array, i0: number, i1: number): void {
+    if (this.used) throw new Error('WasmTrees.sum: a compact module reads columns (sumColumns)');
     const m = i1 - i0;
-    const need = this.rowBase + m * nCols * 8;
+    const v = this.room(m * nCols);
+    v.set(data.subarray(i0 * nCols, i1 * nCols), this.rowBase / 8);
+    this.run(out, i0, i1, nCols);
+  }
+
+  /**
+   * out[i] += the leaf values, in tree order, of rows i in [i0, i1) of a column-built
+   * matrix (compact modules only): the used columns are copied into the module's rows
+   * (sparse 0/1 columns as 0 and 1), the same numbers `sum` would read from the row-major
+   * matrix, so the sums are the same bit for bit.
+   */
+  sumColumns(columns: readonly MatrixColumn[], out: Float64Array, i0: number, i1: number): void {
+    const used = this.used;
+    if (!used) throw new Error('WasmTrees.sumColumns needs a compact module');
+    const k = used.length;
+    const v = this.room((i1 - i0) * k);
+    const base = this.rowBase / 8;
+    // zeros first (one contiguous fill), then the ones of the sparse columns
+    v.fill(0, base, base + (i1 - i0) * k);
+    for (let s = 0; s < k; s++) {
+      const c = columns[used[s]];
+      if (isSparseBinary(c)) {
+        const ones = c.ones;
+        for (let q = lowerBound(ones, i0); q < ones.length && ones[q] < i1; q++) v[base + (ones[q] - i0) * k + s] = 1;
+      } else copyStrided(c, i0, i1, v, base + s, k);
+    }
+    this.run(out, i0, i1, k);
+  }
+
+  /** The module's memory as float64, grown to hold `cells` row values. */
+  private room(cells: number): Float64Array {
+    const need = this.rowBase + cells * 8;
     if (need > this.memory.buffer.byteLength) {
       this.memory.grow(Math.ceil((need - this.memory.buffer.byteLength) / 65536));
       this.view = new Float64Array(this.memory.buffer);
     }
+    return this.view;
+  }
+
+  /** Run every part over the rows in memory (nCols per row), their sums from and back to out[i0 .. i1). */
+  private run(out: Float64Array, i0: number, i1: number, nCols: number): void {
     const v = this.view;
-    v.set(data.subarray(i0 * nCols, i1 * nCols), this.rowBase / 8);
+    const m = i1 - i0;
     v.set(out.subarray(i0, i1), this.outBase / 8);
     for (let p = 0; p < this.parts.length; p++) this.parts[p](0, m, nCols * 8, this.outBase);
     out.set(v.subarray(this.outBase / 8, this.outBase / 8 + m), i0);
   }
+}
+
+function copyStrided(
+  c: Float64Array | Uint8Array,
+  i0: number,
+  i1: number,
+  v: Float64Array,
+  at: number,
+  stride: number,
+) {
+  for (let i = i0; i < i1; i++, at += stride) v[at] = c[i];
 }
