@@ -176,6 +176,14 @@ test('training loss decreases monotonically (squared error, no subsampling)', ()
   assert.equal(m.history.metric, 'rmse');
   for (let t = 1; t < h.length; t++) assert.ok(h[t] <= h[t - 1], `round ${t}: ${h[t]} > ${h[t - 1]}`);
   assert.ok(h[59] < h[0]);
+  // round t's metric (measured in round t + 1's gradient pass, the last one after the loop)
+  // is the RMSE of the first t + 1 trees' predictions, bit for bit
+  for (const t of [0, 1, 30, 59]) {
+    const p = m.predictFirst(X, t + 1);
+    let s = 0;
+    for (let i = 0; i < y.length; i++) s += (p[i] - y[i]) * (p[i] - y[i]);
+    assert.equal(h[t], Math.sqrt(s / y.length), `round ${t}`);
+  }
 });
 
 test('early stopping stops and keeps the best iteration', () => {

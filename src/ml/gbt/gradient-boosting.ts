@@ -247,13 +247,18 @@ export class GradientBoostingRegressor implements Regressor {
     let best = Infinity;
     let bestIteration = -1;
     const rounds = p.n_estimators as number;
+    // one model: round t's gradients pass also measures the training metric of round t - 1
+    const fusedMetric = bags === 1 && loss.gradientsMetric !== undefined;
     for (let t = 0; t < rounds; t++) {
       checkAborted(owner, options.signal);
       for (let b = 0; b < bags; b++) {
         const rng = rngs[b];
         const bp = bagPred[b];
         if (bags > 1) for (let i = 0; i < n; i++) own[i] = baseScore + bags * (bp[i] - baseScore);
-        loss.gradients(y, own === pred ? bp : own, w, gh);
+        if (fusedMetric) {
+          const before = (loss.gradientsMetric as NonNullable<typeof loss.gradientsMetric>)(y, bp, w, gh);
+          if (t > 0) history.train.push(before);
+        } else loss.gradients(y, own === pred ? bp : own, w, gh);
         // rows of this tree
         let m = 0;
         if (subsample < 1) {
@@ -294,7 +299,7 @@ export class GradientBoostingRegressor implements Regressor {
       }
       gainByRound.push(grower.gainImportance.slice());
       splitByRound.push(grower.splitImportance.slice());
-      history.train.push(loss.metric(y, avg, w));
+      if (!fusedMetric) history.train.push(loss.metric(y, avg, w));
       options.progress?.(t + 1);
       if (valid && vPred) {
         const { data, nCols } = valid.X;
@@ -308,6 +313,7 @@ export class GradientBoostingRegressor implements Regressor {
         } else if (esRounds > 0 && t - bestIteration >= esRounds) break;
       }
     }
+    if (fusedMetric) history.train.push(loss.metric(y, pred, w));
     if (!valid || esRounds === 0) bestIteration = builder.nTrees / bags - 1;
     const trees = builder.freeze().truncate((bestIteration + 1) * bags);
     this.history = history;

@@ -23,6 +23,16 @@ export interface Loss {
   readonly metricName: string;
   /** gh[2i] = g_i * w_i, gh[2i+1] = h_i * w_i for every row (float32 in boosting). */
   gradients(y: Float64Array, pred: Float64Array, w: Float64Array | null, gh: Float32Array | Float64Array): void;
+  /**
+   * `gradients` and `metric` of the same predictions in one pass over the rows (the same
+   * numbers as the two calls); absent for losses that have no such loop.
+   */
+  gradientsMetric?(
+    y: Float64Array,
+    pred: Float64Array,
+    w: Float64Array | null,
+    gh: Float32Array | Float64Array,
+  ): number;
   /** Evaluation metric over all rows (weighted). */
   metric(y: Float64Array, pred: Float64Array, w: Float64Array | null): number;
   /** Constant prediction to start from. */
@@ -83,6 +93,35 @@ function rmse(y: Float64Array, pred: Float64Array, w: Float64Array | null): numb
     s += wi * r * r;
     sw += wi;
   }
+  return Math.sqrt(s / sw);
+}
+
+/** squaredGradients and rmse in one pass: each row's residual, weight and sums as in those two. */
+function squaredGradientsRmse(
+  y: Float64Array,
+  pred: Float64Array,
+  w: Float64Array | null,
+  gh: Float32Array | Float64Array,
+): number {
+  let s = 0;
+  let sw = 0;
+  if (w)
+    for (let i = 0; i < y.length; i++) {
+      const r = pred[i] - y[i];
+      const wi = w[i];
+      gh[2 * i] = r * wi;
+      gh[2 * i + 1] = wi;
+      s += wi * r * r;
+      sw += wi;
+    }
+  else
+    for (let i = 0; i < y.length; i++) {
+      const r = pred[i] - y[i];
+      gh[2 * i] = r;
+      gh[2 * i + 1] = 1;
+      s += 1 * r * r;
+      sw += 1;
+    }
   return Math.sqrt(s / sw);
 }
 
@@ -151,6 +190,7 @@ export function makeLoss(objective: Objective, delta: number): Loss {
         unitHessian: true,
         metricName: 'rmse',
         gradients: squaredGradients,
+        gradientsMetric: squaredGradientsRmse,
         metric: rmse,
         baseScore: weightedMean,
       };

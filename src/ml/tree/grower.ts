@@ -46,6 +46,12 @@ import {
   buildHist2Slots,
   buildHist2Some,
   buildHist2Sparse,
+  buildHist2SparseSums1,
+  buildHist2SparseSums2,
+  buildHist2Wide,
+  buildHist2WideSums1,
+  buildHist2WideSums2,
+  buildHist3Wide,
   buildHist3,
   buildHist3Sparse,
   copyDuplicates,
@@ -142,13 +148,15 @@ export class TreeGrower {
     histogram: 'auto' | 'dense' | 'sparse' = 'auto',
   ) {
     this.finder = new SplitFinder(binned, p, stride);
-    this.histSize = binned.offsets[binned.nFeatures] * stride;
+
     this.nodeFeatures = new Int32Array(binned.nFeatures);
     this.offs2 = new Int32Array(binned.nFeatures + 4);
     for (let f = 0; f < binned.nFeatures; f++) this.offs2[f] = binned.offsets[f] * 2;
     this.gainImportance = new Float64Array(binned.nFeatures);
     this.splitImportance = new Float64Array(binned.nFeatures);
     this.sparse = histogram === 'dense' ? null : sparseLayout(binned, histogram === 'sparse' ? 1 : 0.25);
+    // a fixed-width cell table adds a scratch slot per feature it holds (SparseLayout.wide)
+    this.histSize = (binned.offsets[binned.nFeatures] + (this.sparse?.wide?.width ?? 0)) * stride;
   }
 
   /**
@@ -484,12 +492,32 @@ export class TreeGrower {
     const { nFeatures, offsets } = this.binned;
     if (this.sparse) {
       const sp = this.sparse;
-      if (this.stride === 2) buildHist2Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
+      // the groups summed by pattern: in the same pass over the rows as the other cells (stride 2)
+      const fused = this.stride === 2 ? sp.groups.filter((g) => byPattern(g, end - start)) : [];
+      for (const g of fused) g.sums.fill(0, 0, 3 * g.nPatterns);
+      const wide = sp.wide;
+      if (wide) {
+        const { cells, width: W } = wide;
+        if (fused.length === 2) {
+          const [a, b] = fused;
+          buildHist2WideSums2(hist, cells, W, gh, rows, start, end, sp.totals, a.pat, a.sums, b.pat, b.sums);
+        } else if (fused.length === 1)
+          buildHist2WideSums1(hist, cells, W, gh, rows, start, end, sp.totals, fused[0].pat, fused[0].sums);
+        else if (this.stride === 2) buildHist2Wide(hist, cells, W, gh, rows, start, end, sp.totals);
+        else buildHist3Wide(hist, cells, W, gh, rows, start, end, sp.totals);
+      } else if (fused.length === 2) {
+        const [a, b] = fused;
+        buildHist2SparseSums2(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals, a.pat, a.sums, b.pat, b.sums);
+      } else if (fused.length === 1)
+        buildHist2SparseSums1(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals, fused[0].pat, fused[0].sums);
+      else if (this.stride === 2) buildHist2Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
       else buildHist3Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
       for (const g of sp.groups) {
         if (byPattern(g, end - start)) {
-          g.sums.fill(0, 0, 3 * g.nPatterns);
-          patternSums(g.sums, g.pat, gh, rows, start, end);
+          if (fused.length === 0 || fused.length > 2) {
+            g.sums.fill(0, 0, 3 * g.nPatterns);
+            patternSums(g.sums, g.pat, gh, rows, start, end);
+          }
           spreadPatterns(hist, this.stride, g.sums, g.nPatterns, g.ptr, g.slot);
         } else if (this.stride === 2) patternCells2(hist, g.pat, g.ptr, g.slot, gh, rows, start, end);
         else patternCells3(hist, g.pat, g.ptr, g.slot, gh, rows, start, end);

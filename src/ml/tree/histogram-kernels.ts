@@ -33,8 +33,21 @@ export interface SparseLayout {
   groups: PatternGroup[];
   /** Per feature: the index of its group in `groups`, -1 when its cells are in rowPtr/slot. */
   groupOf: Int32Array;
+  /**
+   * When the features outside groups are few and mostly off their default bin (price, year,
+   * mileage, target encodings): their cells as a fixed-width row-major table instead of
+   * rowPtr/slot (which are then empty), `width` slots per row, a row's default cell of the
+   * q-th such feature pointing at the scratch slot `offsets[nFeatures] + q` (summed, never
+   * read). Every row then adds the same number of cells: no per-row loop length to mispredict.
+   */
+  wide: { cells: Uint16Array | Int32Array; width: number } | null;
   totals: Float64Array;
 }
+
+/** Most features held in the fixed-width table of a sparse layout. */
+const WIDE_MAX_FEATURES = 16;
+/** The table is used when at least this share of its cells are off their default bin. */
+const WIDE_MIN_FILL = 0.5;
 
 /**
  * The sparse layout of a binned matrix, or null when more than `maxFraction` of its cells
@@ -44,6 +57,7 @@ export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseL
   const { nRows, nFeatures: nF, columns, offsets, nBins, colBase, sparse } = binned;
   const defaultBin = new Uint8Array(nF);
   const counts = new Int32Array(256);
+  const offDefault = new Float64Array(nF);
   let nnz = 0;
   for (let f = 0; f < nF; f++) {
     counts.fill(0, 0, nBins[f]);
@@ -55,6 +69,7 @@ export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseL
     let best = 0;
     for (let b = 1; b < nBins[f]; b++) if (counts[b] > counts[best]) best = b;
     defaultBin[f] = best;
+    offDefault[f] = nRows - counts[best];
     nnz += nRows - counts[best];
   }
   if (nnz > maxFraction * nRows * nF) return null;
@@ -74,9 +89,58 @@ export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseL
     groups.push(g);
   }
   const rest: number[] = [];
-  for (let f = 0; f < nF; f++) if (dupOf[f] < 0 && groupOf[f] < 0) rest.push(f);
+  let restCells = 0;
+  for (let f = 0; f < nF; f++)
+    if (dupOf[f] < 0 && groupOf[f] < 0) {
+      rest.push(f);
+      restCells += offDefault[f];
+    }
+  const totals = new Float64Array(2);
+  if (rest.length > 0 && rest.length <= WIDE_MAX_FEATURES && restCells >= WIDE_MIN_FILL * rest.length * nRows) {
+    const wide = { cells: wideCells(binned, rest, defaultBin), width: rest.length };
+    const empty = { rowPtr: new Uint32Array(nRows + 1), slot: new Int32Array(0) };
+    return { ...empty, defaultSlot, dupOf, groups, groupOf, wide, totals };
+  }
   const { rowPtr, slot } = rowCells(binned, rest, defaultBin);
-  return { rowPtr, slot, defaultSlot, dupOf, groups, groupOf, totals: new Float64Array(2) };
+  return { rowPtr, slot, defaultSlot, dupOf, groups, groupOf, wide: null, totals };
+}
+
+/** The fixed-width table of the listed features' cells (see SparseLayout.wide), a feature at a time. */
+function wideCells(binned: BinnedMatrix, feats: readonly number[], defaultBin: Uint8Array): Uint16Array | Int32Array {
+  const { nRows, nFeatures, columns, offsets, colBase, sparse } = binned;
+  const W = feats.length;
+  const scratch = offsets[nFeatures];
+  const cells = scratch + W <= 65536 ? new Uint16Array(nRows * W) : new Int32Array(nRows * W);
+  feats.forEach((f, q) => {
+    const def = defaultBin[f];
+    const cell = (b: number) => (b === def ? scratch + q : offsets[f] + b);
+    const sp = sparse[f];
+    if (!sp) fillWide(cells, W, q, columns, colBase[f], nRows, def, offsets[f], scratch + q);
+    else {
+      const zero = cell(sp.zero);
+      for (let i = 0; i < nRows; i++) cells[i * W + q] = zero;
+      const one = cell(sp.one);
+      for (let k = 0; k < sp.ones.length; k++) cells[sp.ones[k] * W + q] = one;
+    }
+  });
+  return cells;
+}
+
+function fillWide(
+  cells: Uint16Array | Int32Array,
+  W: number,
+  q: number,
+  columns: Uint8Array,
+  base: number,
+  nRows: number,
+  def: number,
+  offset: number,
+  scratch: number,
+): void {
+  for (let i = 0; i < nRows; i++) {
+    const b = columns[base + i];
+    cells[i * W + q] = b === def ? scratch : offset + b;
+  }
 }
 
 /**
@@ -253,6 +317,223 @@ export function buildHist2Sparse(
       const x = slot[e] << 1;
       hist[x] += g;
       hist[x + 1] += h;
+    }
+  }
+  totals[0] = G;
+  totals[1] = H;
+}
+
+/**
+ * buildHist2Sparse and patternSums of one pattern group in one pass over the rows (each
+ * row's index and gradients read once): every cell and pattern sum adds the same values in
+ * the same order as the two kernels one after the other.
+ */
+export function buildHist2SparseSums1(
+  hist: Float64Array,
+  rowPtr: Uint32Array,
+  slot: Int32Array,
+  gh: Gradients,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  totals: Float64Array,
+  pat: Int32Array,
+  sums: Float64Array,
+): void {
+  let G = 0;
+  let H = 0;
+  for (let k = start; k < end; k++) {
+    const r = rows[k];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
+    G += g;
+    H += h;
+    const p = pat[r] * 3;
+    sums[p] += g;
+    sums[p + 1] += h;
+    sums[p + 2] += 1;
+    const e1 = rowPtr[r + 1];
+    for (let e = rowPtr[r]; e < e1; e++) {
+      const x = slot[e] << 1;
+      hist[x] += g;
+      hist[x + 1] += h;
+    }
+  }
+  totals[0] = G;
+  totals[1] = H;
+}
+
+/** buildHist2SparseSums1 with two pattern groups. */
+export function buildHist2SparseSums2(
+  hist: Float64Array,
+  rowPtr: Uint32Array,
+  slot: Int32Array,
+  gh: Gradients,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  totals: Float64Array,
+  pat0: Int32Array,
+  sums0: Float64Array,
+  pat1: Int32Array,
+  sums1: Float64Array,
+): void {
+  let G = 0;
+  let H = 0;
+  for (let k = start; k < end; k++) {
+    const r = rows[k];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
+    G += g;
+    H += h;
+    const p0 = pat0[r] * 3;
+    sums0[p0] += g;
+    sums0[p0 + 1] += h;
+    sums0[p0 + 2] += 1;
+    const p1 = pat1[r] * 3;
+    sums1[p1] += g;
+    sums1[p1 + 1] += h;
+    sums1[p1 + 2] += 1;
+    const e1 = rowPtr[r + 1];
+    for (let e = rowPtr[r]; e < e1; e++) {
+      const x = slot[e] << 1;
+      hist[x] += g;
+      hist[x + 1] += h;
+    }
+  }
+  totals[0] = G;
+  totals[1] = H;
+}
+
+/** buildHist2Sparse from a fixed-width table (SparseLayout.wide). */
+export function buildHist2Wide(
+  hist: Float64Array,
+  cells: Uint16Array | Int32Array,
+  W: number,
+  gh: Gradients,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  totals: Float64Array,
+): void {
+  let G = 0;
+  let H = 0;
+  for (let k = start; k < end; k++) {
+    const r = rows[k];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
+    G += g;
+    H += h;
+    for (let e = r * W, e1 = e + W; e < e1; e++) {
+      const x = cells[e] << 1;
+      hist[x] += g;
+      hist[x + 1] += h;
+    }
+  }
+  totals[0] = G;
+  totals[1] = H;
+}
+
+/** buildHist2SparseSums1 from a fixed-width table. */
+export function buildHist2WideSums1(
+  hist: Float64Array,
+  cells: Uint16Array | Int32Array,
+  W: number,
+  gh: Gradients,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  totals: Float64Array,
+  pat: Int32Array,
+  sums: Float64Array,
+): void {
+  let G = 0;
+  let H = 0;
+  for (let k = start; k < end; k++) {
+    const r = rows[k];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
+    G += g;
+    H += h;
+    const p = pat[r] * 3;
+    sums[p] += g;
+    sums[p + 1] += h;
+    sums[p + 2] += 1;
+    for (let e = r * W, e1 = e + W; e < e1; e++) {
+      const x = cells[e] << 1;
+      hist[x] += g;
+      hist[x + 1] += h;
+    }
+  }
+  totals[0] = G;
+  totals[1] = H;
+}
+
+/** buildHist2SparseSums2 from a fixed-width table. */
+export function buildHist2WideSums2(
+  hist: Float64Array,
+  cells: Uint16Array | Int32Array,
+  W: number,
+  gh: Gradients,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  totals: Float64Array,
+  pat0: Int32Array,
+  sums0: Float64Array,
+  pat1: Int32Array,
+  sums1: Float64Array,
+): void {
+  let G = 0;
+  let H = 0;
+  for (let k = start; k < end; k++) {
+    const r = rows[k];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
+    G += g;
+    H += h;
+    const p0 = pat0[r] * 3;
+    sums0[p0] += g;
+    sums0[p0 + 1] += h;
+    sums0[p0 + 2] += 1;
+    const p1 = pat1[r] * 3;
+    sums1[p1] += g;
+    sums1[p1 + 1] += h;
+    sums1[p1 + 2] += 1;
+    for (let e = r * W, e1 = e + W; e < e1; e++) {
+      const x = cells[e] << 1;
+      hist[x] += g;
+      hist[x + 1] += h;
+    }
+  }
+  totals[0] = G;
+  totals[1] = H;
+}
+
+/** buildHist3Sparse from a fixed-width table. */
+export function buildHist3Wide(
+  hist: Float64Array,
+  cells: Uint16Array | Int32Array,
+  W: number,
+  gh: Gradients,
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  totals: Float64Array,
+): void {
+  let G = 0;
+  let H = 0;
+  for (let k = start; k < end; k++) {
+    const r = rows[k];
+    const g = gh[2 * r];
+    const h = gh[2 * r + 1];
+    G += g;
+    H += h;
+    for (let e = r * W, e1 = e + W; e < e1; e++) {
+      const x = cells[e] * 3;
+      hist[x] += g;
+      hist[x + 1] += h;
+      hist[x + 2] += 1;
     }
   }
   totals[0] = G;
