@@ -9,19 +9,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseDocument, parse as parseYamlValue, isMap, type Document } from 'yaml';
 import { AppError } from '../core/errors.js';
 import { parseWith, v, type Issue, type Validator } from '../core/schema.js';
-
-const SEED_NUMERIC = ['odometer', 'fitnessAge', 'featureCount'];
-const SEED_CATEGORICAL = [
-  'make',
-  'model',
-  'variant',
-  'year',
-  'transmissionType',
-  'bodyType',
-  'fuelType',
-  'ownership',
-  'color',
-];
+import { EQUIPMENT_FLAGS, SEED_CATEGORICAL, SEED_NUMERIC } from './seed-columns.js';
 
 const modelParams = v.optional(
   v.record(
@@ -94,26 +82,9 @@ const paramsSchema = v.object({
     test_size: v.optional(v.number({ min: 0, max: 1, exclusiveMin: true, exclusiveMax: true }), 0.2),
     // numpy's seed range: the split is numpy.random.RandomState(random_state)'s permutation
     random_state: v.optional(v.number({ int: true, min: 0, max: 4294967295 }), 42),
-    numerical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_NUMERIC),
-    categorical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_CATEGORICAL),
-    optional_cols: v.optional(v.array(v.string({ nonEmpty: true })), [
-      '360DegreeCamera',
-      'AlloyWheels',
-      'AppleCarplayAndroidAuto',
-      'Bluetooth',
-      'CruiseControl',
-      'GpsNavigation',
-      'InfotainmentSystem',
-      'LeatherSeats',
-      'ParkingAssist',
-      'PushButtonStart',
-      'RearAc',
-      'SpecialRegNo',
-      'Sunroof/Moonroof',
-      'TopModel',
-      'Tpms',
-      'VentilatedSeats',
-    ]),
+    numerical_cols: v.optional(v.array(v.string({ nonEmpty: true })), [...SEED_NUMERIC]),
+    categorical_cols: v.optional(v.array(v.string({ nonEmpty: true })), [...SEED_CATEGORICAL]),
+    optional_cols: v.optional(v.array(v.string({ nonEmpty: true })), [...EQUIPMENT_FLAGS]),
     max_invalid_fraction: v.optional(v.number({ min: 0, max: 1 }), 0.05),
     drop_duplicates: v.optional(v.boolean(), true),
     output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/data_ingestion'),
@@ -232,9 +203,15 @@ const paramsSchema = v.object({
     shadow_timeout_ms: v.optional(v.number({ int: true, min: 1 }), 5000),
     /**
      * Nice value of the shadow challenger's thread (Linux; 0 = the server's own priority):
-     * at 19 it gets only CPU that serving does not want, so it never delays a response.
+     * at 19 it gets only CPU that serving does not want.
      */
     shadow_nice: v.optional(v.number({ int: true, min: 0, max: 19 }), 19),
+    /**
+     * Scheduling policy of the shadow challenger's thread (Linux): `idle` = SCHED_IDLE (a
+     * serving thread that wakes takes the core from it at once; falls back to the nice value
+     * where refused), `nice` = the nice value only.
+     */
+    shadow_policy: v.optional(v.oneOf(['idle', 'nice'] as const), 'idle'),
     drift: v.section({
       /** Default window of `carprice monitor drift` (e.g. 7d, 24h). */
       window: v.optional(v.string({ nonEmpty: true }), '7d'),
