@@ -81,7 +81,7 @@ export async function loadListings(source: string, o: LoadListingsOptions): Prom
     })) {
       if (o.signal?.aborted) throw interrupted();
       accumulator().add(chunk.columns, chunk.rows, chunk.rowNumbers, chunk.origin);
-      progress?.(accumulator().rowsKept);
+      progress?.(accumulator().rowsKept, false, chunk.fraction);
     }
   progress?.(acc?.rowsKept ?? 0, true);
   if (!acc) throw new AppError('DATA_EMPTY', `${source} is empty; expected a header line and at least one listing`);
