@@ -9,19 +9,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseDocument, parse as parseYamlValue, isMap, type Document } from 'yaml';
 import { AppError } from '../core/errors.js';
 import { parseWith, v, type Issue, type Validator } from '../core/schema.js';
-
-const SEED_NUMERIC = ['odometer', 'fitnessAge', 'featureCount'];
-const SEED_CATEGORICAL = [
-  'make',
-  'model',
-  'variant',
-  'year',
-  'transmissionType',
-  'bodyType',
-  'fuelType',
-  'ownership',
-  'color',
-];
+import { EQUIPMENT_FLAGS, SEED_CATEGORICAL, SEED_NUMERIC } from './seed-columns.js';
 
 const modelParams = v.optional(
   v.record(
@@ -94,26 +82,9 @@ const paramsSchema = v.object({
     test_size: v.optional(v.number({ min: 0, max: 1, exclusiveMin: true, exclusiveMax: true }), 0.2),
     // numpy's seed range: the split is numpy.random.RandomState(random_state)'s permutation
     random_state: v.optional(v.number({ int: true, min: 0, max: 4294967295 }), 42),
-    numerical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_NUMERIC),
-    categorical_cols: v.optional(v.array(v.string({ nonEmpty: true })), SEED_CATEGORICAL),
-    optional_cols: v.optional(v.array(v.string({ nonEmpty: true })), [
-      '360DegreeCamera',
-      'AlloyWheels',
-      'AppleCarplayAndroidAuto',
-      'Bluetooth',
-      'CruiseControl',
-      'GpsNavigation',
-      'InfotainmentSystem',
-      'LeatherSeats',
-      'ParkingAssist',
-      'PushButtonStart',
-      'RearAc',
-      'SpecialRegNo',
-      'Sunroof/Moonroof',
-      'TopModel',
-      'Tpms',
-      'VentilatedSeats',
-    ]),
+    numerical_cols: v.optional(v.array(v.string({ nonEmpty: true })), [...SEED_NUMERIC]),
+    categorical_cols: v.optional(v.array(v.string({ nonEmpty: true })), [...SEED_CATEGORICAL]),
+    optional_cols: v.optional(v.array(v.string({ nonEmpty: true })), [...EQUIPMENT_FLAGS]),
     max_invalid_fraction: v.optional(v.number({ min: 0, max: 1 }), 0.05),
     drop_duplicates: v.optional(v.boolean(), true),
     output_dir: v.optional(v.string({ nonEmpty: true }), 'artifacts/data_ingestion'),

@@ -9,45 +9,12 @@
  * and `buildListingSchema` refuses them.
  */
 import { AppError } from '../core/errors.js';
+import { SEED_CATEGORICAL, SEED_NUMERIC } from '../config/seed-columns.js';
 
 /** Target column of the seed dataset. */
 export const DEFAULT_TARGET = 'listingPrice';
 
-/** The seed's numeric features. */
-export const SEED_NUMERIC = ['odometer', 'fitnessAge', 'featureCount'] as const;
-
-/** The seed's categorical features (year is a category in the seed; derived car age is numeric). */
-export const SEED_CATEGORICAL = [
-  'make',
-  'model',
-  'variant',
-  'year',
-  'transmissionType',
-  'bodyType',
-  'fuelType',
-  'ownership',
-  'color',
-] as const;
-
-/** Equipment flags (0/1): legitimate features the seed left unused; optional in input files. */
-export const EQUIPMENT_FLAGS = [
-  '360DegreeCamera',
-  'AlloyWheels',
-  'AppleCarplayAndroidAuto',
-  'Bluetooth',
-  'CruiseControl',
-  'GpsNavigation',
-  'InfotainmentSystem',
-  'LeatherSeats',
-  'ParkingAssist',
-  'PushButtonStart',
-  'RearAc',
-  'SpecialRegNo',
-  'Sunroof/Moonroof',
-  'TopModel',
-  'Tpms',
-  'VentilatedSeats',
-] as const;
+export { EQUIPMENT_FLAGS, SEED_CATEGORICAL, SEED_NUMERIC } from '../config/seed-columns.js';
 
 /** Columns derived from the price itself: never features (target leakage). */
 export const LEAKY_COLUMNS = [

@@ -5,7 +5,7 @@
  * fields, unchanged) plus the optional equipment flags; unknown extra fields are ignored,
  * as pydantic did.
  */
-import { EQUIPMENT_FLAGS } from '../data/listing-schema.js';
+import { EQUIPMENT_FLAGS, NULLABLE_CATEGORICAL, SEED_CATEGORICAL, SEED_NUMERIC } from '../data/listing-schema.js';
 import type { PlausibleRanges } from '../data/plausible-ranges.js';
 
 /** The listing used in the docs and to warm a model up. */
@@ -96,18 +96,10 @@ export function sharedSchemas(o: ListingSchemaOptions): Record<string, unknown>[
       },
       ...flags,
     },
+    // the original service's required fields: every seed feature but the nullable colour
     required: [
-      'odometer',
-      'fitnessAge',
-      'featureCount',
-      'make',
-      'model',
-      'variant',
-      'year',
-      'transmissionType',
-      'bodyType',
-      'fuelType',
-      'ownership',
+      ...SEED_NUMERIC,
+      ...SEED_CATEGORICAL.filter((c) => !(NULLABLE_CATEGORICAL as readonly string[]).includes(c)),
     ],
     additionalProperties: true,
     examples: [EXAMPLE_LISTING],
