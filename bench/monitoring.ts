@@ -7,11 +7,13 @@
  *   log     the defaults: every request logged (sample_rate 1) to SQLite on the writer thread
  *   shadow  the defaults plus --shadow DIR (the same bundle as challenger, so the shadow thread
  *           does as much work per request as the champion: the expensive case)
- * Under autocannon (8 connections, POST /predict over 500 real listings, loopback) each is
- * measured at a fixed rate (p50/p99) and flat out (requests/s); the three run in turn,
- * `--rounds` times, and the medians are compared: the logging overhead (log vs off) and
- * the shadow path's added p99 (shadow vs log; target < 10%). After each run the server's
- * /metrics give the rows written and dropped and the shadow outcomes.
+ * POST /predict over 500 real listings, loopback, 8 connections: each is measured at a fixed
+ * rate with bench/serve's open-loop generator (load-generator.ts: microsecond latencies, no
+ * coordinated omission; p50/p99) and flat out (requests/s; wrk when installed, else
+ * autocannon); the three run in turn, `--rounds` times, the order reversed every other round
+ * (ABCCBA), and the medians are compared: the logging overhead (log vs off) and the shadow
+ * path's added p99 (shadow vs log; target < 10%). After each run the server's /metrics give
+ * the rows written and dropped and the shadow outcomes.
  * In-process it also times `PredictionMonitor.observe` (what a request pays on the
  * response path to be logged and queued for the challenger), per call.
  *
@@ -26,105 +28,31 @@
  *   node dist/bench/monitoring.js [--model DIR] [--duration 8] [--rate 500] [--rounds 3] [--drift-rows 300000] [--only-drift]
  * Without --model it trains the default model on cars24_v3.xlsx first (as bench/serve does).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
 import { Registry } from 'prom-client';
 import { loadParams } from '../src/config/params.js';
 import { train } from '../src/jobs/train.js';
-import { loadListings } from '../src/jobs/load-listings.js';
 import { PredictionMonitor } from '../src/monitoring/prediction-monitor.js';
 import { thresholdsFromParams } from '../src/monitoring/drift-report.js';
 import type { ObservedPrediction } from '../src/monitoring/prediction-record.js';
-import { autocannonPredict, type AutocannonLoad } from './load-generator.js';
-import { spawnSync } from 'node:child_process';
-import { getHeapStatistics } from 'node:v8';
 import { ModelBundle } from '../src/bundle/model-bundle.js';
 import { DriftAccumulator, compareWithReference } from '../src/monitoring/drift-report.js';
 import { iterateDriftRows, iterateRecords, openLogDatabase } from '../src/monitoring/log-store.js';
 import { referenceBundle, writePredictionLog } from '../test/helpers/monitoring.js';
-
-const DATA = '../shared/data/cars24_v3.xlsx';
-const CLI = resolve('dist/src/cli/main.js');
-const FIELDS_NUM = ['odometer', 'fitnessAge', 'featureCount'];
-const FIELDS_CAT = [
-  'make',
-  'model',
-  'variant',
-  'year',
-  'transmissionType',
-  'bodyType',
-  'fuelType',
-  'ownership',
-  'color',
-];
-const AS_NUMBER = new Set(['year', 'ownership']);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  const t0 = performance.now();
-  while (performance.now() - t0 < timeoutMs) {
-    if (child.exitCode !== null) return false;
-    try {
-      const r = await fetch(`${url}/ready`);
-      await r.arrayBuffer();
-      if (r.status === 200) return true;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  return false;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const done = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([done, sleep(15000)]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
-
-async function start(model: string, extra: string[]): Promise<{ child: ChildProcess; url: string; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'carprice-bench-mon-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const devnull = openSync('/dev/null', 'w');
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'serve',
-      '--model',
-      model,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--set',
-      'serving.poll_interval_s=0',
-      ...extra,
-    ],
-    { cwd: dir, stdio: ['ignore', 'ignore', devnull], env: { ...process.env, CARPRICE_API_TOKEN: '' } },
-  );
-  if (!(await waitReady(url, child, 120_000)))
-    throw new Error(`carprice serve ${extra.join(' ')} did not become ready`);
-  return { child, url, dir };
-}
+import {
+  autocannonPredict,
+  findWrk,
+  fixedRate,
+  flatOut,
+  type AutocannonLoad,
+  type LatencyResult,
+} from './load-generator.js';
+import { CLI, DATA, median, requestListings, sleep, startCarprice, stopCarprice } from './serve-harness.js';
 
 /** Sum of a Prometheus series' samples whose line starts with `prefix`. */
 function series(text: string, prefix: string): number {
@@ -133,10 +61,6 @@ function series(text: string, prefix: string): number {
   return s;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(1)}%`;
 const load1 = () => loadavg()[0].toFixed(1);
 
@@ -266,19 +190,7 @@ async function main(): Promise<void> {
     return;
   }
   const params = loadParams({ path: 'params.yaml' });
-  const all = await loadListings(DATA, { params });
-  const listings: Record<string, unknown>[] = [];
-  for (let i = 0; i < 500; i++) {
-    const row = (i * 13) % all.frame.nRows;
-    const o: Record<string, unknown> = {};
-    for (const c of FIELDS_NUM) o[c] = all.frame.numeric[c][row];
-    for (const c of FIELDS_CAT) {
-      const v = all.frame.categorical[c][row];
-      o[c] = v === null ? (c === 'color' ? 'White' : v) : AS_NUMBER.has(c) ? Number(v) : v;
-    }
-    listings.push(o);
-  }
-  const bodies = listings.map((l) => JSON.stringify(l));
+  const { listings, bodies } = await requestListings(params);
   let model = values.model ? resolve(values.model) : undefined;
   if (!model) {
     model = join(mkdtempSync(join(tmpdir(), 'carprice-bench-mon-model-')), 'model');
@@ -339,18 +251,20 @@ async function main(): Promise<void> {
     { name: 'log', extra: [] },
     { name: 'shadow', extra: ['--shadow', model] },
   ];
+  const wrk = findWrk();
   console.log(
-    `load: autocannon, 8 connections, POST /predict over ${bodies.length} real listings, ${duration} s per run, ${rounds} rounds, loopback`,
+    `load: POST /predict over ${bodies.length} real listings, loopback, 8 connections, ${duration} s per run, ${rounds} rounds (the order reversed every other round); ` +
+      `at ${rate}/s bench/serve's open-loop generator (microsecond latencies), flat out ${wrk ? `wrk (${wrk})` : 'autocannon (wrk not installed)'}`,
   );
-  const results: Record<string, { fixed: AutocannonLoad[]; max: AutocannonLoad[]; notes: string[] }> = {};
+  const results: Record<string, { fixed: LatencyResult[]; max: AutocannonLoad[]; notes: string[] }> = {};
   for (const c of configs) results[c.name] = { fixed: [], max: [], notes: [] };
   for (let round = 0; round < rounds; round++) {
-    for (const c of configs) {
-      const s = await start(model, c.extra);
+    for (const c of round % 2 === 0 ? configs : [...configs].reverse()) {
+      const s = await startCarprice(model, c.extra);
       try {
         await autocannonPredict(s.url, bodies, { duration: 2 }); // warm-up
-        const fixed = await autocannonPredict(s.url, bodies, { duration, overallRate: rate });
-        const max = await autocannonPredict(s.url, bodies, { duration });
+        const fixed = await fixedRate({ host: '127.0.0.1', port: s.port, bodies, rate, durationS: duration });
+        const max = await flatOut(wrk, s.url, bodies, duration);
         await sleep(300);
         const m = await (await fetch(`${s.url}/metrics`)).text();
         const written = series(m, 'carprice_prediction_log_written_total');
@@ -368,8 +282,7 @@ async function main(): Promise<void> {
           `  round ${round + 1} ${c.name.padEnd(6)} at ${rate}/s: p50 ${fixed.p50.toFixed(2)} ms p99 ${fixed.p99.toFixed(2)} ms; flat out ${max.rps.toFixed(0)} req/s p99 ${max.p99.toFixed(2)} ms; ${fixed.non2xx + max.non2xx} non-2xx, ${fixed.errors + max.errors} errors  ${results[c.name].notes.at(-1)}  [load ${load1()}]`,
         );
       } finally {
-        await stop(s.child);
-        rmSync(s.dir, { recursive: true, force: true });
+        await stopCarprice(s);
       }
     }
   }

@@ -18,9 +18,9 @@
  *      RSS every 10 s and its slope (MB/min, least squares) after the first 30 s;
  *   5. the shadow challenger: a second server with --shadow (the same bundle as challenger:
  *      as much work again per request), measured at 1,000 requests/s alternately with the
- *      plain one, ROUNDS times (ABBA order: each round the side measured first alternates,
- *      so a load trend favours neither; a 1 s pause before each run lets the challenger
- *      drain), every run with the load average; median p99 of each side and their ratio;
+ *      plain one, ROUNDS times (ABBA order: the order is reversed every other round, so a
+ *      load trend favours neither; a 1 s pause before each run lets the challenger drain),
+ *      every run with the load average; median p99 of each side and their ratio;
  *      target: shadow adds < 10%;
  *   6. `serve --workers 2`: flat out and at 1,000 requests/s, and its cold start;
  *   7. the original's FastAPI + pandas + scikit-learn + XGBoost service (bench/py/seed-api.py
@@ -37,19 +37,20 @@
  *   --rounds N          CARPRICE_BENCH_ROUNDS     shadow on/off rounds (default 5)
  *   --only shadow       CARPRICE_BENCH_ONLY       only the shadow comparison (5.), about 2 minutes
  *   --shadow-set K=V    (repeatable)              a params override for the --shadow server only
- *                                                 (e.g. monitoring.shadow_nice=0 to compare)
+ *                                                 (e.g. monitoring.shadow_policy=nice)
+ *   --shadow-variant K=V[,K=V]  (repeatable)      one more --shadow server with these overrides
+ *                                                 on top, measured in the same rounds (compare
+ *                                                 two settings in one run)
  *   --model DIR         CARPRICE_BENCH_MODEL      a trained bundle (skips training)
  *   --no-python         CARPRICE_BENCH_NO_PYTHON=1  skip the original's service
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadParams } from '../src/config/params.js';
 import { train } from '../src/jobs/train.js';
-import { loadListings } from '../src/jobs/load-listings.js';
 import { PYTHON, probePython } from './python-peer.js';
 import {
   autocannonPredict,
@@ -59,65 +60,26 @@ import {
   type AutocannonLoad,
   type LatencyResult,
 } from './load-generator.js';
+import {
+  CLI,
+  DATA,
+  cpuSeconds,
+  freePort,
+  load,
+  mainThreadCpu,
+  median,
+  runQueueWaitNs,
+  requestListings,
+  sleep,
+  startCarprice,
+  stop,
+  stopCarprice,
+  waitFor200,
+  type Started,
+} from './serve-harness.js';
 
-const DATA = '../shared/data/cars24_v3.xlsx';
-const CLI = 'dist/src/cli/main.js';
-const FIELDS_NUM = ['odometer', 'fitnessAge', 'featureCount'];
-const FIELDS_CAT = [
-  'make',
-  'model',
-  'variant',
-  'year',
-  'transmissionType',
-  'bodyType',
-  'fuelType',
-  'ownership',
-  'color',
-];
-const AS_NUMBER = new Set(['year', 'ownership']);
 const TARGET = { coldStartMs: 500, p99Ms: 5, shadowP99: 0.1, vsOriginal: 50 };
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-/** Poll `url` until it answers 200; milliseconds from `t0`, or -1 after `timeoutMs` or when the process died. */
-async function waitFor200(url: string, t0: number, timeoutMs: number, child: ChildProcess): Promise<number> {
-  while (performance.now() - t0 < timeoutMs) {
-    if (child.exitCode !== null) return -1;
-    try {
-      const r = await fetch(url);
-      await r.arrayBuffer();
-      if (r.status === 200) return performance.now() - t0;
-    } catch {
-      // not listening yet
-    }
-    await sleep(2);
-  }
-  return -1;
-}
-
-/** CPU seconds (user + system) from a /proc stat file (the process: all threads; a task: one thread). */
-function statCpu(path: string): number {
-  try {
-    const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
-  } catch {
-    return NaN;
-  }
-}
-const cpuSeconds = (pid: number) => statCpu(`/proc/${pid}/stat`);
-const mainThreadCpu = (pid: number) => statCpu(`/proc/${pid}/task/${pid}/stat`);
 /** CPU of a process and of its children that are still running (the cluster's workers). */
 function treeCpu(pid: number): number {
   let s = cpuSeconds(pid);
@@ -130,8 +92,6 @@ function treeCpu(pid: number): number {
   }
   return s;
 }
-
-const load = () => `load ${loadavg()[0].toFixed(1)}`;
 
 function rssMb(pid: number): number {
   try {
@@ -151,68 +111,6 @@ async function heapUsedMb(url: string): Promise<number> {
   } catch {
     return NaN;
   }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const done = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([done, sleep(15000)]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  port: number;
-  readyMs: number;
-  /** CPU by /ready: all threads, and the main thread alone. */
-  readyCpuMs: number;
-  readyMainCpuMs: number;
-  scratch: string;
-}
-
-async function startCarprice(model: string, extra: string[] = []): Promise<Started> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const scratch = mkdtempSync(join(tmpdir(), 'carprice-bench-serve-log-'));
-  const devnull = openSync('/dev/null', 'w');
-  const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'serve',
-      '--model',
-      model,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--set',
-      'serving.poll_interval_s=0',
-      '--set',
-      `monitoring.log_path=${join(scratch, 'predictions.db')}`,
-      ...extra,
-    ],
-    { stdio: ['ignore', 'ignore', devnull], env: { ...process.env, CARPRICE_API_TOKEN: '' } },
-  );
-  const readyMs = await waitFor200(`${url}/ready`, t0, 120_000, child);
-  if (readyMs < 0) throw new Error(`carprice serve ${extra.join(' ')} did not become ready`);
-  return {
-    child,
-    url,
-    port,
-    readyMs,
-    readyCpuMs: cpuSeconds(child.pid!) * 1000,
-    readyMainCpuMs: mainThreadCpu(child.pid!) * 1000,
-    scratch,
-  };
-}
-
-async function stopCarprice(s: Started): Promise<void> {
-  await stop(s.child);
-  rmSync(s.scratch, { recursive: true, force: true });
 }
 
 const ms = (x: number) => `${x.toFixed(2).padStart(6)} ms`;
@@ -250,11 +148,6 @@ const cpuText = (l: { cpuUs: number; mainUs: number }, cluster = false) =>
 const ratio = (value: number, target: number, better: 'lower' | 'higher') =>
   `${(value / target).toFixed(2)}x the target${(better === 'lower' ? value <= target : value >= target) ? ' (met)' : ' (NOT met)'}`;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 /** Least-squares slope of y over x. */
 function slope(xs: number[], ys: number[]): number {
   const n = xs.length;
@@ -279,12 +172,27 @@ async function shadowCounts(url: string): Promise<Map<string, number>> {
   return out;
 }
 
-type Run = LatencyResult & { cpuUs: number; mainUs: number; load: number };
+/**
+ * A fixed-rate run: latencies, server CPU per request, and the µs per request the server's
+ * main thread and the load generator's waited for a core (runnable, not running).
+ */
+type Run = LatencyResult & { cpuUs: number; mainUs: number; mainWaitUs: number; genWaitUs: number; load: number };
+
+interface Side {
+  name: string;
+  extra: string[];
+  server?: Started;
+  runs: Run[];
+  before?: Map<string, number>;
+}
 
 /**
  * The shadow challenger's cost at a fixed rate: a plain server and one with --shadow (the
- * same bundle as challenger), `rounds` rounds of one run each, alternating which goes first
- * (ABBA); the median p99 of each side and their ratio against the < 10% target.
+ * same bundle as challenger; `sets` its params overrides), and one more shadow server per
+ * `variants` entry (comma-separated K=V overrides on top, e.g. another scheduling policy, so
+ * two settings are compared in the same run); `rounds` rounds of one run each, the order
+ * reversed every other round (ABBA, ABCCBA: a load trend favours none); the median p99 of
+ * each side and its ratio to the plain one, against the < 10% target.
  */
 async function shadowRounds(
   model: string,
@@ -293,71 +201,89 @@ async function shadowRounds(
   duration: number,
   rounds: number,
   sets: string[],
+  variants: string[],
 ) {
-  const plain = await startCarprice(model);
-  const shadow = await startCarprice(model, ['--shadow', model, ...sets.flatMap((x) => ['--set', x])]);
+  const withExtra = ['--shadow', model, ...sets.flatMap((x) => ['--set', x])];
+  const sides: Side[] = [
+    { name: 'without', extra: [], runs: [] },
+    { name: 'with', extra: withExtra, runs: [] },
+    ...variants.map((v) => ({
+      name: `with ${v}`,
+      extra: [...withExtra, ...v.split(',').flatMap((x) => ['--set', x.trim()])],
+      runs: [],
+    })),
+  ];
   try {
-    await autocannonPredict(plain.url, bodies, { amount: 20_000 });
-    await autocannonPredict(shadow.url, bodies, { amount: 20_000 });
+    for (const side of sides) side.server = await startCarprice(model, side.extra);
+    for (const side of sides) await autocannonPredict(side.server!.url, bodies, { amount: 20_000 });
     await sleep(2000); // let the challenger's thread drain the warm-up
-    const before = await shadowCounts(shadow.url);
+    for (const side of sides.slice(1)) side.before = await shadowCounts(side.server!.url);
     const run = async (s: Started): Promise<Run> => {
       await sleep(1000); // the other server's challenger (or writer) done with the previous run
-      const r = await withCpu(s.child.pid!, () =>
+      const pid = s.child.pid!;
+      const w0 = runQueueWaitNs(pid);
+      const g0 = runQueueWaitNs(process.pid);
+      const r = await withCpu(pid, () =>
         fixedRate({ host: '127.0.0.1', port: s.port, bodies, rate, durationS: duration }),
       );
-      return { ...r, load: loadavg()[0] };
+      const n = Math.max(1, r.total);
+      return {
+        ...r,
+        mainWaitUs: (runQueueWaitNs(pid) - w0) / 1000 / n,
+        genWaitUs: (runQueueWaitNs(process.pid) - g0) / 1000 / n,
+        load: loadavg()[0],
+      };
     };
-    const plainRuns: Run[] = [];
-    const shadowRuns: Run[] = [];
     console.log(
-      `\nshadow challenger (--shadow, same bundle${sets.length ? `, ${sets.join(' ')}` : ''}), ${rounds} rounds at ${rate} req/s, ${duration} s per run, alternating which side goes first:`,
+      `\nshadow challenger (--shadow, same bundle${sets.length ? `, ${sets.join(' ')}` : ''}), ${rounds} rounds at ${rate} req/s, ${duration} s per run, the order reversed every other round:`,
     );
+    const width = Math.max(...sides.map((s) => s.name.length)) + 1;
     const line = (side: string, x: Run) =>
-      `    ${side} p50 ${ms(x.p50)}  p99 ${ms(x.p99)}  p99.9 ${ms(x.p999)}  main thread ${x.mainUs.toFixed(0).padStart(3)} µs/req, all threads ${x.cpuUs.toFixed(0).padStart(3)}; load ${x.load.toFixed(1)}`;
+      `    ${`${side}:`.padEnd(width)} p50 ${ms(x.p50)}  p99 ${ms(x.p99)}  p99.9 ${ms(x.p999)}  main thread ${x.mainUs.toFixed(0).padStart(3)} µs/req, all threads ${x.cpuUs.toFixed(0).padStart(3)}; waits for a core ${x.mainWaitUs.toFixed(1).padStart(5)} µs/req (generator ${x.genWaitUs.toFixed(1).padStart(5)}); load ${x.load.toFixed(1)}`;
     for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? (['without', 'with'] as const) : (['with', 'without'] as const);
+      const order = r % 2 === 0 ? sides : [...sides].reverse();
       console.log(`  round ${r + 1}:`);
       for (const side of order) {
-        const x = await run(side === 'with' ? shadow : plain);
-        (side === 'with' ? shadowRuns : plainRuns).push(x);
-        console.log(line(side === 'with' ? 'with:   ' : 'without:', x));
+        const x = await run(side.server!);
+        side.runs.push(x);
+        console.log(line(side.name, x));
       }
     }
-    const after = await shadowCounts(shadow.url);
-    const series = (name: string) =>
-      [...after]
-        .filter(([k]) => k.startsWith(name))
-        .map(([k, v]) => `${k.slice(name.length) || ''} ${v - (before.get(k) ?? 0)}`)
-        .join(', ') || 'none';
     const med = (runs: Run[], f: (x: Run) => number) => median(runs.map(f));
-    const p99Plain = med(plainRuns, (x) => x.p99);
-    const p99Shadow = med(shadowRuns, (x) => x.p99);
-    const added = (p99Shadow - p99Plain) / p99Plain;
-    const loads = [...plainRuns, ...shadowRuns].map((x) => x.load);
-    console.log(
-      `  medians: without p99 ${p99Plain.toFixed(2)} ms (p50 ${med(plainRuns, (x) => x.p50).toFixed(2)}, main thread ${med(plainRuns, (x) => x.mainUs).toFixed(0)} µs/req, all threads ${med(plainRuns, (x) => x.cpuUs).toFixed(0)}); ` +
-        `with p99 ${p99Shadow.toFixed(2)} ms (p50 ${med(shadowRuns, (x) => x.p50).toFixed(2)}, main thread ${med(shadowRuns, (x) => x.mainUs).toFixed(0)} µs/req, all threads ${med(shadowRuns, (x) => x.cpuUs).toFixed(0)})`,
-    );
+    const loads = sides.flatMap((s) => s.runs.map((x) => x.load));
     // past one runnable job per core, p99 measures the other jobs' scheduling, not the shadow
     const cores = availableParallelism();
     const busy = Math.max(...loads) > cores;
-    const verdict = busy
-      ? `not judged: load average above the ${cores} cores, p99 is the other jobs' queueing; compare the main thread's CPU, or rerun idle`
-      : added < TARGET.shadowP99
-        ? 'met'
-        : 'NOT met';
-    const mainAdded = med(shadowRuns, (x) => x.mainUs) - med(plainRuns, (x) => x.mainUs);
-    console.log(
-      `  shadow adds ${(added * 100).toFixed(1)}% to p99 (ratio ${(p99Shadow / p99Plain).toFixed(2)}; target < 10%: ${verdict}); ` +
-        `serving thread ${mainAdded >= 0 ? '+' : ''}${mainAdded.toFixed(0)} µs CPU per request; load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} over the runs`,
-    );
-    console.log(
-      `  challenger during the runs: scored ${series('carprice_shadow_predictions_total')}; dropped ${series('carprice_shadow_dropped_total')}`,
-    );
+    const [plain, ...shadows] = sides;
+    const p99Plain = med(plain.runs, (x) => x.p99);
+    const summary = (s: Side) =>
+      `p99 ${med(s.runs, (x) => x.p99).toFixed(2)} ms (p50 ${med(s.runs, (x) => x.p50).toFixed(2)}, main thread ${med(s.runs, (x) => x.mainUs).toFixed(0)} µs/req, all threads ${med(s.runs, (x) => x.cpuUs).toFixed(0)}, main thread waited ${med(s.runs, (x) => x.mainWaitUs).toFixed(1)} µs/req for a core)`;
+    console.log(`  medians: ${sides.map((s) => `${s.name} ${summary(s)}`).join('; ')}`);
+    for (const s of shadows) {
+      const p99 = med(s.runs, (x) => x.p99);
+      const added = (p99 - p99Plain) / p99Plain;
+      const verdict = busy
+        ? `not judged: load average above the ${cores} cores, p99 is the other jobs' queueing; compare the ratios of the same run, or rerun idle`
+        : added < TARGET.shadowP99
+          ? 'met'
+          : 'NOT met';
+      const mainAdded = med(s.runs, (x) => x.mainUs) - med(plain.runs, (x) => x.mainUs);
+      const after = await shadowCounts(s.server!.url);
+      const series = (name: string) =>
+        [...after]
+          .filter(([k]) => k.startsWith(name))
+          .map(([k, v]) => `${k.slice(name.length) || ''} ${v - (s.before?.get(k) ?? 0)}`)
+          .join(', ') || 'none';
+      console.log(
+        `  ${s.name === 'with' ? 'shadow' : s.name} adds ${(added * 100).toFixed(1)}% to p99 (ratio ${(p99 / p99Plain).toFixed(2)}; target < 10%: ${verdict}); ` +
+          `serving thread ${mainAdded >= 0 ? '+' : ''}${mainAdded.toFixed(0)} µs CPU per request; load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} over the runs`,
+      );
+      console.log(
+        `    challenger during the runs: scored ${series('carprice_shadow_predictions_total')}; dropped ${series('carprice_shadow_dropped_total')}`,
+      );
+    }
   } finally {
-    await stopCarprice(shadow);
-    await stopCarprice(plain);
+    for (const side of sides) if (side.server) await stopCarprice(side.server);
   }
 }
 
@@ -377,6 +303,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string' },
       only: { type: 'string' },
       'shadow-set': { type: 'string', multiple: true },
+      'shadow-variant': { type: 'string', multiple: true },
     },
   });
   const duration = Number(knob(values.duration, 'CARPRICE_BENCH_DURATION', '8'));
@@ -401,18 +328,7 @@ async function main(): Promise<void> {
   }
   const tStart = performance.now();
   const params = loadParams({ path: 'params.yaml' });
-  const all = await loadListings(DATA, { params });
-  const bodies: string[] = [];
-  for (let i = 0; i < 500; i++) {
-    const row = (i * 13) % all.frame.nRows;
-    const o: Record<string, unknown> = {};
-    for (const c of FIELDS_NUM) o[c] = all.frame.numeric[c][row];
-    for (const c of FIELDS_CAT) {
-      const v = all.frame.categorical[c][row];
-      o[c] = v === null ? (c === 'color' ? 'White' : v) : AS_NUMBER.has(c) ? Number(v) : v;
-    }
-    bodies.push(JSON.stringify(o));
-  }
+  const { bodies } = await requestListings(params);
   let model = values.model ?? process.env.CARPRICE_BENCH_MODEL;
   let trainedDir: string | undefined;
   if (!model) {
@@ -433,7 +349,15 @@ async function main(): Promise<void> {
 
   if (only === 'shadow') {
     try {
-      await shadowRounds(model, bodies, rate, duration, rounds, values['shadow-set'] ?? []);
+      await shadowRounds(
+        model,
+        bodies,
+        rate,
+        duration,
+        rounds,
+        values['shadow-set'] ?? [],
+        values['shadow-variant'] ?? [],
+      );
     } finally {
       if (trainedDir) rmSync(trainedDir, { recursive: true, force: true });
       console.log(`\nbench/serve --only shadow took ${((performance.now() - tStart) / 1000).toFixed(0)} s; ${load()}`);
@@ -517,7 +441,7 @@ async function main(): Promise<void> {
 
   // 5. shadow challenger vs none, alternately, on a fresh pair of servers
   await stopCarprice(one);
-  await shadowRounds(model, bodies, rate, duration, rounds, values['shadow-set'] ?? []);
+  await shadowRounds(model, bodies, rate, duration, rounds, values['shadow-set'] ?? [], values['shadow-variant'] ?? []);
 
   // 6. two workers
   const two = await startCarprice(model, ['--workers', '2']);

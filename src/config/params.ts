@@ -200,9 +200,15 @@ const paramsSchema = v.object({
     shadow_timeout_ms: v.optional(v.number({ int: true, min: 1 }), 5000),
     /**
      * Nice value of the shadow challenger's thread (Linux; 0 = the server's own priority):
-     * at 19 it gets only CPU that serving does not want, so it never delays a response.
+     * at 19 it gets only CPU that serving does not want.
      */
     shadow_nice: v.optional(v.number({ int: true, min: 0, max: 19 }), 19),
+    /**
+     * Scheduling policy of the shadow challenger's thread (Linux): `idle` = SCHED_IDLE (a
+     * serving thread that wakes takes the core from it at once; falls back to the nice value
+     * where refused), `nice` = the nice value only.
+     */
+    shadow_policy: v.optional(v.oneOf(['idle', 'nice'] as const), 'idle'),
     drift: v.section({
       /** Default window of `carprice monitor drift` (e.g. 7d, 24h). */
       window: v.optional(v.string({ nonEmpty: true }), '7d'),

@@ -14,6 +14,7 @@ import { ShadowScorer } from './shadow-scorer.js';
 import { championRecords, type ObservedPrediction } from './prediction-record.js';
 import type { DriftReport, DriftThresholds } from './drift-report.js';
 import type { ShadowModelInfo } from './shadow-worker.js';
+import type { BackgroundPolicy } from './thread-priority.js';
 
 export interface PredictionMonitorOptions {
   logPath: string;
@@ -27,7 +28,7 @@ export interface PredictionMonitorOptions {
   driftWindowMs: number;
   thresholds: DriftThresholds;
   /** Score requests with a shadow challenger (set its model with `setChallenger`). */
-  shadow?: { queueSize: number; timeoutMs: number; nice?: number; workerUrl?: URL };
+  shadow?: { queueSize: number; timeoutMs: number; nice?: number; policy?: BackgroundPolicy; workerUrl?: URL };
   /** The API's Prometheus registry; monitoring's series are added to it. */
   registry: Registry;
   logger?: Logger;
@@ -75,6 +76,7 @@ export class PredictionMonitor {
           queueSize: o.shadow.queueSize,
           timeoutMs: o.shadow.timeoutMs,
           nice: o.shadow.nice,
+          policy: o.shadow.policy,
           workerUrl: o.shadow.workerUrl,
           metrics,
           logger,

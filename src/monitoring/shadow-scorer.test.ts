@@ -16,13 +16,17 @@ const bundle = referenceBundle({ n: 400, seed: 7, algo: 'blend' });
 const saved = bundle.toJSON();
 const info = { name: 'challenger', version: '3' };
 
-/** The nice value of each thread of this process, by thread id (field 19 of its stat file). */
-function threadNices(): Map<number, number> {
-  const out = new Map<number, number>();
+/** SCHED_OTHER and SCHED_IDLE, as the kernel numbers them in /proc/<pid>/task/<tid>/stat (field 41). */
+const SCHED_OTHER = 0;
+const SCHED_IDLE = 5;
+
+/** The nice value (field 19) and scheduling policy (field 41) of each thread of this process, by thread id. */
+function threadSched(): Map<number, { nice: number; policy: number }> {
+  const out = new Map<number, { nice: number; policy: number }>();
   for (const tid of readdirSync('/proc/self/task')) {
     try {
       const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-      out.set(Number(tid), Number(fields[16])); // fields[0] is field 3 (state)
+      out.set(Number(tid), { nice: Number(fields[16]), policy: Number(fields[38]) }); // fields[0] is field 3 (state)
     } catch {
       // the thread ended meanwhile
     }
@@ -39,7 +43,7 @@ async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void
 }
 
 /** A scorer whose rows come back to the test, as the log's writer thread would get them. */
-function scorerWithLog(nice?: number) {
+function scorerWithLog(nice?: number, policy?: 'idle' | 'nice') {
   const rows: PredictionRecord[] = [];
   const ports: MessageChannel[] = [];
   const scorer = new ShadowScorer({
@@ -58,6 +62,7 @@ function scorerWithLog(nice?: number) {
     },
     pollMs: 5,
     nice,
+    policy,
   });
   return {
     scorer,
@@ -128,39 +133,64 @@ test("the challenger prices every request's listings with predictOne's results",
 
 const linux = process.platform === 'linux' ? false : 'per-thread nice values are Linux only';
 
-test("the challenger's thread runs at nice 19 by default; no other thread changes", { skip: linux }, async () => {
-  const before = threadNices();
-  const { scorer, close } = scorerWithLog();
+test(
+  "the challenger's thread runs under SCHED_IDLE at nice 19 by default; no other thread changes",
+  { skip: linux },
+  async () => {
+    const before = threadSched();
+    const { scorer, close } = scorerWithLog();
+    try {
+      scorer.setModel(saved, info);
+      await until('the challenger', () => scorer.stats().model !== null);
+      const after = threadSched();
+      const fresh = [...after].filter(([tid]) => !before.has(tid));
+      const low = fresh.filter(([, t]) => t.nice === 19);
+      assert.equal(low.length, 1, `new threads and their nice values and policies: ${JSON.stringify(fresh)}`);
+      const [tid, sched] = low[0];
+      assert.equal(sched.policy, SCHED_IDLE, `thread ${tid}: policy ${sched.policy}`);
+      for (const [t, x] of fresh) if (t !== tid) assert.equal(x.policy, SCHED_OTHER, `thread ${t}`);
+      for (const [t, x] of before) if (after.has(t)) assert.deepEqual(after.get(t), x, `thread ${t}`);
+      assert.deepEqual(after.get(process.pid), before.get(process.pid), 'the main thread keeps its priority');
+      assert.deepEqual(scorer.stats().priority, { policy: 'idle', nice: 19, tid });
+    } finally {
+      await close();
+    }
+  },
+);
+
+test("policy nice: the challenger's thread runs at nice 19 under the normal policy", { skip: linux }, async () => {
+  const before = threadSched();
+  const { scorer, close } = scorerWithLog(19, 'nice');
   try {
     scorer.setModel(saved, info);
     await until('the challenger', () => scorer.stats().model !== null);
-    const after = threadNices();
-    const fresh = [...after].filter(([tid]) => !before.has(tid));
-    assert.deepEqual(
-      fresh.filter(([, n]) => n === 19).length,
-      1,
-      `new threads and their nice values: ${JSON.stringify(fresh)}`,
-    );
-    for (const [tid, n] of before) if (after.has(tid)) assert.equal(after.get(tid), n, `thread ${tid}`);
-    assert.equal(after.get(process.pid), before.get(process.pid), 'the main thread keeps its priority');
-    assert.deepEqual(scorer.stats().priority, { nice: 19 });
+    const fresh = [...threadSched()].filter(([tid]) => !before.has(tid));
+    const low = fresh.filter(([, t]) => t.nice === 19);
+    assert.equal(low.length, 1, JSON.stringify(fresh));
+    assert.equal(low[0][1].policy, SCHED_OTHER);
+    assert.deepEqual(scorer.stats().priority, { policy: 'normal', nice: 19, tid: low[0][0] });
   } finally {
     await close();
   }
 });
 
-test('shadow nice 0 leaves the challenger at the priority of the thread that started it', { skip: linux }, async () => {
-  const before = threadNices();
-  const main = before.get(process.pid)!;
-  const { scorer, close } = scorerWithLog(0);
-  try {
-    scorer.setModel(saved, info);
-    await until('the challenger', () => scorer.stats().model !== null);
-    const fresh = [...threadNices()].filter(([tid]) => !before.has(tid));
-    assert.ok(fresh.length >= 1);
-    for (const [tid, n] of fresh) assert.equal(n, main, `thread ${tid}`);
-    assert.equal(scorer.stats().priority?.nice, null);
-  } finally {
-    await close();
-  }
-});
+test(
+  'policy nice, nice 0 leaves the challenger at the priority of the thread that started it',
+  { skip: linux },
+  async () => {
+    const before = threadSched();
+    const main = before.get(process.pid)!;
+    const { scorer, close } = scorerWithLog(0, 'nice');
+    try {
+      scorer.setModel(saved, info);
+      await until('the challenger', () => scorer.stats().model !== null);
+      const fresh = [...threadSched()].filter(([tid]) => !before.has(tid));
+      assert.ok(fresh.length >= 1);
+      for (const [tid, t] of fresh) assert.deepEqual(t, main, `thread ${tid}`);
+      assert.equal(scorer.stats().priority?.nice, null);
+      assert.equal(scorer.stats().priority?.policy, 'normal');
+    } finally {
+      await close();
+    }
+  },
+);

@@ -7,9 +7,10 @@
  * the thread (shadow-ring.ts). No message, timer or wake-up per request or batch: the thread
  * looks at the ring every `pollMs` on its own clock, prices what it took, writes its rows
  * to the log's writer thread itself, through a port of their own (`logPort`), and answers
- * here with counts only, once per batch it took. On Linux the thread runs at nice `nice`
- * (19 by default): it gets only the CPU that serving and the rest of the machine leave, so
- * its work waits instead of delaying responses.
+ * here with counts only, once per batch it took. On Linux the thread runs under SCHED_IDLE
+ * and at nice `nice` (19) by default (thread-priority.ts): it gets only the CPU that serving
+ * and the rest of the machine leave, and a serving thread that wakes takes the core from it
+ * at once, so its work waits instead of delaying responses.
  *
  * Failure design (a challenger never affects a response):
  * - ring full, or more than `queueSize` listings waiting (the challenger is slower than the
@@ -35,6 +36,7 @@ import type {
   ShadowWorkerData,
 } from './shadow-worker.js';
 import { createShadowRing, ShadowRingWriter } from './shadow-ring.js';
+import type { BackgroundPolicy } from './thread-priority.js';
 
 /** Where the challenger's rows go: a fresh port to the log's writer thread (null when it is down). */
 export interface ShadowLogLink {
@@ -57,10 +59,16 @@ export interface ShadowScorerOptions {
   pollMs?: number;
   /**
    * The challenger thread's nice value, 0-19 (default 19: it gets only the CPU nothing else
-   * wants, so it never delays a response; on a saturated machine its listings wait, then
-   * are dropped as queue_full). Linux only (elsewhere the thread keeps the server's priority).
+   * wants; on a saturated machine its listings wait, then are dropped as queue_full). Linux
+   * only (elsewhere the thread keeps the server's priority).
    */
   nice?: number;
+  /**
+   * `idle` (default): the thread also moves itself to SCHED_IDLE (thread-priority.ts), so a
+   * serving thread that wakes takes the core from it at once, falling back to the nice value
+   * where that is refused; `nice`: the nice value only.
+   */
+  policy?: BackgroundPolicy;
   metrics?: MonitoringMetrics;
   logger?: Logger;
   /** The worker script (tests substitute a misbehaving one); default shadow-worker.js. */
@@ -108,6 +116,7 @@ export class ShadowScorer {
   private readonly timeoutMs: number;
   private readonly pollMs: number;
   private readonly nice: number;
+  private readonly policy: BackgroundPolicy;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly o: ShadowScorerOptions) {
@@ -116,6 +125,7 @@ export class ShadowScorer {
     this.timeoutMs = o.timeoutMs ?? 5000;
     this.pollMs = o.pollMs ?? 20;
     this.nice = Math.max(0, Math.min(19, Math.round(o.nice ?? 19)));
+    this.policy = o.policy ?? 'idle';
   }
 
   /** Load (or replace) the challenger: a saved bundle (ModelBundle.toJSON()) and who it is. */
@@ -131,7 +141,7 @@ export class ShadowScorer {
     if (this.closed || !this.model) return;
     const ring = createShadowRing(Math.max(1 << 18, this.queueSize * RING_BYTES_PER_LISTING));
     const w = new Worker(this.o.workerUrl ?? new URL('./shadow-worker.js', import.meta.url), {
-      workerData: { ring, pollMs: this.pollMs, nice: this.nice } satisfies ShadowWorkerData,
+      workerData: { ring, pollMs: this.pollMs, nice: this.nice, policy: this.policy } satisfies ShadowWorkerData,
     });
     this.worker = w;
     this.ring = new ShadowRingWriter(ring);
@@ -173,14 +183,17 @@ export class ShadowScorer {
       this.stats_.model = m.info;
       this.stats_.priority = m.priority ?? null;
       this.backoffMs = 500;
+      const p = m.priority;
       this.log.info(
-        { model: m.info.name, version: m.info.version, nice: m.priority?.nice ?? null },
+        { model: m.info.name, version: m.info.version, policy: p?.policy ?? null, nice: p?.nice ?? null },
         'shadow challenger ready',
       );
-      if (this.nice > 0 && m.priority && m.priority.nice === null)
+      if (p?.note && (this.nice > 0 || this.policy === 'idle'))
         this.log.warn(
-          { asked: this.nice, reason: m.priority.note },
-          "the shadow challenger's thread keeps the server's priority: its work competes with responses",
+          { asked: { policy: this.policy, nice: this.nice }, got: { policy: p.policy, nice: p.nice }, reason: p.note },
+          p.policy === 'idle' || (p.nice ?? 0) > 0
+            ? "the shadow challenger's thread got only part of the priority asked: its work may delay responses"
+            : "the shadow challenger's thread keeps the server's priority: its work competes with responses",
         );
       this.lastProgress = performance.now();
       this.arm();

@@ -6,20 +6,21 @@
  * received into the ring: no message, no clone, no wake-up of this thread; the rows never
  * come back through the thread that answers requests. A slow or failing challenger costs
  * this thread, never the serving one; and the thread lowers its own scheduling priority at
- * start (workerData.nice, Linux), so it only gets CPU that serving does not want.
+ * start (workerData.policy and nice, Linux: SCHED_IDLE and nice 19 by default), so it only
+ * gets CPU that serving does not want.
  *
- * workerData: the ring and the poll interval. Messages in: `model` (a saved bundle and who
+ * workerData: the ring, the poll interval and the priority to take. Messages in: `model` (a saved bundle and who
  * it is), `log` (the port to the writer and how many rows may wait there; null when the
  * writer is down). Out: `model-ready` / `model-failed`, and after each batch taken from the
  * ring a small `scored` (counts only: listings taken, priced, failed, rows handed to the
  * writer, rows dropped and why).
  */
-import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ModelBundle } from '../bundle/model-bundle.js';
 import type { Predictor, RowPrediction } from '../bundle/predictor.js';
 import { listingIdOf, type ListingInput, type PredictionRecord } from './prediction-record.js';
 import { ShadowRingReader, type RingItem } from './shadow-ring.js';
+import { lowerThisThread, type BackgroundPolicy, type ThreadPriority } from './thread-priority.js';
 
 export interface ShadowModelInfo {
   name: string;
@@ -38,15 +39,12 @@ export interface ShadowWorkerData {
    * server, so it is not set there.
    */
   nice: number;
+  /** `idle`: also SCHED_IDLE (Linux; thread-priority.ts), falling back to the nice value; `nice`: the nice value only. */
+  policy: BackgroundPolicy;
 }
 
-/** The challenger thread's scheduling priority as the thread read it back after setting it. */
-export interface ShadowPriority {
-  /** The thread's nice value (null: not set, see `note`). */
-  nice: number | null;
-  /** Why it was not set, or failed. */
-  note?: string;
-}
+/** The challenger thread's scheduling as the thread read it back after setting it. */
+export type ShadowPriority = ThreadPriority;
 
 export type ShadowRequest =
   | { type: 'model'; bundle: unknown; info: ShadowModelInfo }
@@ -158,23 +156,12 @@ const data = workerData as ShadowWorkerData;
 const ring = new ShadowRingReader(data.ring);
 
 /**
- * Lower this thread's scheduling priority: at nice 19 the kernel gives it only the CPU the
- * serving thread (nice 0) and everything else on the machine do not want, so the
- * challenger's work waits instead of delaying responses. os.setPriority without a pid is
- * setpriority(PRIO_PROCESS, 0, n), which on Linux applies to the calling thread alone.
+ * Get out of the serving thread's way (thread-priority.ts): SCHED_IDLE, so a serving thread
+ * that wakes takes the core at once, and nice 19, so the thread gets only the CPU that the
+ * serving thread and the rest of the machine do not want; the challenger's work waits
+ * instead of delaying responses.
  */
-function lowerPriority(nice: number): ShadowPriority {
-  if (nice <= 0) return { nice: null, note: 'not asked (nice 0)' };
-  if (process.platform !== 'linux')
-    return { nice: null, note: `per-thread priority is Linux only (${process.platform})` };
-  try {
-    setPriority(nice);
-    return { nice: getPriority() };
-  } catch (e) {
-    return { nice: null, note: (e as Error).message };
-  }
-}
-const priority = lowerPriority(data.nice);
+const priority = lowerThisThread({ policy: data.policy, nice: data.nice });
 
 /** The listings of a request: the JSON array the serving thread wrote. */
 function listingsOf(item: RingItem): ListingInput[] | string {

@@ -22,11 +22,18 @@ import { ServingMetrics } from './metrics.js';
 import { ModelProvider, errorText, isRegistryUri, type ServedModel } from './model-provider.js';
 import type { ServingPredictor } from './predictor.js';
 import type { PredictionMonitorOptions, PredictionMonitor } from '../monitoring/prediction-monitor.js';
+import type { BackgroundPolicy } from '../monitoring/thread-priority.js';
 
 /** The prediction log, drift scores and shadow challenger of a server. */
 export type ServeMonitoringOptions = Omit<PredictionMonitorOptions, 'registry' | 'logger' | 'clock' | 'shadow'> & {
   /** Shadow challenger: models:/..., runs:/... or a bundle directory, scored off the response path. */
-  shadow?: { source: string; queueSize: number; timeoutMs: number; nice?: number };
+  shadow?: {
+    source: string;
+    queueSize: number;
+    timeoutMs: number;
+    nice?: number;
+    policy?: BackgroundPolicy;
+  };
 };
 
 export interface ServeOptions {
@@ -187,7 +194,12 @@ async function startMonitoring(
     monitor = await PredictionMonitor.open({
       ...m,
       shadow: m.shadow
-        ? { queueSize: m.shadow.queueSize, timeoutMs: m.shadow.timeoutMs, nice: m.shadow.nice }
+        ? {
+            queueSize: m.shadow.queueSize,
+            timeoutMs: m.shadow.timeoutMs,
+            nice: m.shadow.nice,
+            policy: m.shadow.policy,
+          }
         : undefined,
       registry: metrics.registry,
       logger: log,

@@ -1,7 +1,7 @@
 /**
  * `carprice serve --shadow DIR` as a real process: the challenger (a ridge + boosted-trees
- * blend) prices every request on its own thread, which runs at nice 19 (read from
- * /proc/<pid>/task/<tid>/stat; no other thread of the server is reniced); its rows land in
+ * blend) prices every request on its own thread, which runs under SCHED_IDLE at nice 19 (read
+ * from /proc/<pid>/task/<tid>/stat; no other thread of the server changes); its rows land in
  * the real SQLite log beside the champion's, with predictOne's prices; /metrics counts them.
  */
 import { test } from 'node:test';
@@ -17,13 +17,13 @@ const challenger = fixtureBundle({ algo: 'blend', seed: 9 });
 const rows = listings(12, 21);
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/** Nice value by thread id of a process (field 19 of each thread's stat file). */
-function threadNices(pid: number): Map<number, number> {
-  const out = new Map<number, number>();
+/** Nice value and scheduling policy by thread id of a process (fields 19 and 41 of each thread's stat file). */
+function threadSched(pid: number): Map<number, { nice: number; policy: number }> {
+  const out = new Map<number, { nice: number; policy: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-      out.set(Number(tid), Number(fields[16]));
+      out.set(Number(tid), { nice: Number(fields[16]), policy: Number(fields[38]) });
     } catch {
       // the thread ended meanwhile
     }
@@ -31,7 +31,7 @@ function threadNices(pid: number): Map<number, number> {
   return out;
 }
 
-test('serve --shadow: the challenger prices each request on its own thread at nice 19; both models are logged', async () => {
+test('serve --shadow: the challenger prices each request on its own thread, SCHED_IDLE at nice 19; both models are logged', async () => {
   const work = mkdtempSync(join(tmpdir(), 'carprice-shadow-'));
   const log = join(work, 'predictions.db');
   const s = await startServe(
@@ -73,10 +73,13 @@ test('serve --shadow: the challenger prices each request on its own thread at ni
     }
     assert.match(metrics, /carprice_shadow_predictions_total\{outcome="ok"\} 12\b/);
     if (process.platform === 'linux') {
-      const nices = [...threadNices(s.child.pid!)];
-      const low = nices.filter(([, n]) => n === 19);
-      assert.equal(low.length, 1, `threads and nice values: ${JSON.stringify(nices)}`);
-      assert.equal(new Map(nices).get(s.child.pid!), 0, 'the serving thread keeps its priority');
+      const threads = [...threadSched(s.child.pid!)];
+      const low = threads.filter(([, t]) => t.nice === 19);
+      assert.equal(low.length, 1, `threads, nice values and policies: ${JSON.stringify(threads)}`);
+      // SCHED_IDLE is 5; every other thread keeps SCHED_OTHER (0) at nice 0
+      assert.equal(low[0][1].policy, 5, `threads, nice values and policies: ${JSON.stringify(threads)}`);
+      for (const [tid, t] of threads)
+        if (tid !== low[0][0]) assert.deepEqual(t, { nice: 0, policy: 0 }, `thread ${tid}`);
     }
   } finally {
     s.child.kill('SIGTERM');

@@ -223,7 +223,13 @@ async function monitoringOptions(
     driftWindowMs: parseDuration(m.drift.window, 'monitoring.drift.window'),
     thresholds: thresholdsFromParams(m.drift),
     shadow: shadow
-      ? { source: shadow, queueSize: m.shadow_queue_size, timeoutMs: m.shadow_timeout_ms, nice: m.shadow_nice }
+      ? {
+          source: shadow,
+          queueSize: m.shadow_queue_size,
+          timeoutMs: m.shadow_timeout_ms,
+          nice: m.shadow_nice,
+          policy: m.shadow_policy,
+        }
       : undefined,
   };
 }

@@ -1,0 +1,174 @@
+/**
+ * What the benches that load a running `carprice serve` share (bench/serve, bench/monitoring):
+ * the request bodies (500 real listings of cars24_v3.xlsx in the original's request shape),
+ * starting the built CLI's server as its own process the way it is deployed (request logs
+ * on, to /dev/null; the prediction log in a scratch directory of its own) and stopping it,
+ * the server's CPU from /proc, medians and the load average.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Params } from '../src/config/params.js';
+import { freePort, sleep } from '../src/deploy/processes.js';
+import { loadListings } from '../src/jobs/load-listings.js';
+
+export { freePort, sleep };
+
+export const DATA = '../shared/data/cars24_v3.xlsx';
+export const CLI = 'dist/src/cli/main.js';
+
+const FIELDS_NUM = ['odometer', 'fitnessAge', 'featureCount'];
+const FIELDS_CAT = [
+  'make',
+  'model',
+  'variant',
+  'year',
+  'transmissionType',
+  'bodyType',
+  'fuelType',
+  'ownership',
+  'color',
+];
+const AS_NUMBER = new Set(['year', 'ownership']);
+
+/** `n` listings of the data set (every 13th row, cycling), as /predict takes them, and their JSON bodies. */
+export async function requestListings(
+  params: Params,
+  n = 500,
+): Promise<{ listings: Record<string, unknown>[]; bodies: string[] }> {
+  const all = await loadListings(DATA, { params });
+  const listings: Record<string, unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const row = (i * 13) % all.frame.nRows;
+    const o: Record<string, unknown> = {};
+    for (const c of FIELDS_NUM) o[c] = all.frame.numeric[c][row];
+    for (const c of FIELDS_CAT) {
+      const v = all.frame.categorical[c][row];
+      o[c] = v === null ? (c === 'color' ? 'White' : v) : AS_NUMBER.has(c) ? Number(v) : v;
+    }
+    listings.push(o);
+  }
+  return { listings, bodies: listings.map((l) => JSON.stringify(l)) };
+}
+
+/** Poll `url` until it answers 200; milliseconds from `t0`, or -1 after `timeoutMs` or when the process died. */
+export async function waitFor200(url: string, t0: number, timeoutMs: number, child: ChildProcess): Promise<number> {
+  while (performance.now() - t0 < timeoutMs) {
+    if (child.exitCode !== null) return -1;
+    try {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+      if (r.status === 200) return performance.now() - t0;
+    } catch {
+      // not listening yet
+    }
+    await sleep(2);
+  }
+  return -1;
+}
+
+/** CPU seconds (user + system) from a /proc stat file (the process: all threads; a task: one thread). */
+export function statCpu(path: string): number {
+  try {
+    const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
+  } catch {
+    return NaN;
+  }
+}
+export const cpuSeconds = (pid: number) => statCpu(`/proc/${pid}/stat`);
+export const mainThreadCpu = (pid: number) => statCpu(`/proc/${pid}/task/${pid}/stat`);
+
+/**
+ * Nanoseconds a thread has spent runnable but waiting for a core (the second field of
+ * /proc/<pid>/task/<tid>/schedstat): the scheduling delay a latency figure carries.
+ */
+export function runQueueWaitNs(pid: number, tid = pid): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return NaN;
+  }
+}
+
+/** SIGTERM, then SIGKILL after 15 s. */
+export async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([done, sleep(15000)]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+export interface Started {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  readyMs: number;
+  /** CPU by /ready: all threads, and the main thread alone. */
+  readyCpuMs: number;
+  readyMainCpuMs: number;
+  /** The prediction log's scratch directory. */
+  scratch: string;
+}
+
+/**
+ * `carprice serve --model DIR` (the built CLI) on a free loopback port, its prediction log in
+ * a scratch directory, model polling off; `extra` flags appended. Resolves at its first
+ * /ready 200.
+ */
+export async function startCarprice(model: string, extra: string[] = []): Promise<Started> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const scratch = mkdtempSync(join(tmpdir(), 'carprice-bench-serve-log-'));
+  const devnull = openSync('/dev/null', 'w');
+  const t0 = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      resolve(CLI),
+      'serve',
+      '--model',
+      model,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--set',
+      'serving.poll_interval_s=0',
+      '--set',
+      `monitoring.log_path=${join(scratch, 'predictions.db')}`,
+      ...extra,
+    ],
+    { stdio: ['ignore', 'ignore', devnull], env: { ...process.env, CARPRICE_API_TOKEN: '' } },
+  );
+  const readyMs = await waitFor200(`${url}/ready`, t0, 120_000, child);
+  if (readyMs < 0) {
+    await stop(child);
+    rmSync(scratch, { recursive: true, force: true });
+    throw new Error(`carprice serve ${extra.join(' ')} did not become ready`);
+  }
+  return {
+    child,
+    url,
+    port,
+    readyMs,
+    readyCpuMs: cpuSeconds(child.pid!) * 1000,
+    readyMainCpuMs: mainThreadCpu(child.pid!) * 1000,
+    scratch,
+  };
+}
+
+export async function stopCarprice(s: Started): Promise<void> {
+  await stop(s.child);
+  rmSync(s.scratch, { recursive: true, force: true });
+}
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** `load 1.3`: the 1-minute load average (other jobs may share the machine). */
+export const load = () => `load ${loadavg()[0].toFixed(1)}`;
