@@ -13,7 +13,7 @@ import { asInput, fixtureFrame, generateListings } from '../../test/fixtures/lis
 import { parseParams } from '../config/params.js';
 import { Rng } from '../core/rng.js';
 import { frameFromRecords, takeFrameRows, takeValues } from '../data/frame.js';
-import { mapeAt, mapeOffset, weightedMedian } from './bias-correction.js';
+import { mapeAt, mapeOffset, mapeOffsetWithSlope, OFFSET_SLOPES, weightedMedian } from './bias-correction.js';
 import { BatchScorer } from './batch-scorer.js';
 import { BUNDLE_FILE, ModelBundle } from './model-bundle.js';
 import { trainBundle, type TrainBundleOptions } from './train-bundle.js';
@@ -50,13 +50,39 @@ test('mapeOffset: the worked example, and no grid offset beats it (log1p and ide
     assert.ok(mapeAt('identity', y, p, d) <= mapeAt('identity', y, p, g) + 1e-12, `grid ${g} beats ${d}`);
 });
 
+test('mapeOffsetWithSlope: lower prices where the log error spreads more; no (slope, offset) pair beats it', () => {
+  const rng = new Rng(5);
+  const n = 600;
+  const age = Float64Array.from({ length: n }, () => rng.int(15));
+  const y = Float64Array.from({ length: n }, () => 1e5 * Math.exp(3 * rng.next()));
+  // median-unbiased, with the log error's spread growing with age (4% at 0, 40% at 14)
+  const z = y.map((v, i) => Math.log1p(v) + (0.04 + 0.026 * age[i]) * (rng.next() + rng.next() + rng.next() - 1.5) * 2);
+  const got = mapeOffsetWithSlope('log1p', y, z, age);
+  assert.ok(got.slope < 0, `slope ${got.slope}`);
+  const cost = (s: number, b: number) =>
+    mapeAt(
+      'log1p',
+      y,
+      z.map((v, i) => v + s * age[i]),
+      b,
+    );
+  const best = cost(got.slope, got.offset);
+  assert.ok(best < cost(0, mapeOffset('log1p', y, z)), 'beats the plain offset');
+  for (const s of OFFSET_SLOPES)
+    for (let b = -0.3; b <= 0.3; b += 0.01) assert.ok(best <= cost(s, b) + 1e-12, `slope ${s}, offset ${b}`);
+  // a constant covariate: slope 0 and the plain offset, exactly
+  const flat = mapeOffsetWithSlope('log1p', y, z, new Float64Array(n));
+  assert.deepEqual(flat, { offset: mapeOffset('log1p', y, z), slope: 0 });
+  assert.throws(() => mapeOffsetWithSlope('log1p', y, z, [1, 2]), /2 covariate values for 600 predictions/);
+});
+
 const params = parseParams({});
 const { frame, y, schema } = fixtureFrame({ n: 300, seed: 17 });
 const rows = Array.from({ length: 240 }, (_, i) => i);
 const train = takeFrameRows(frame, rows);
 const yTrain = takeValues(y, rows);
 
-function options(algo: string, biasCorrection: 'mape' | 'none'): TrainBundleOptions {
+function options(algo: string, biasCorrection: 'mape' | 'mape_age' | 'none'): TrainBundleOptions {
   return {
     algo,
     algoParams: {
@@ -154,3 +180,60 @@ for (const algo of ['ridge', 'blend']) {
     }
   });
 }
+
+test("blend 'mape_age': the age slope is chosen, folded into ridge's car_age term, and every path carries it", () => {
+  // prices whose log noise grows with age, as the real listings' do
+  const rng = new Rng(31);
+  const years = train.categorical.year.map((v) => 2025 - Number(v));
+  const yAged = yTrain.map((v, i) => v * Math.exp((0.02 + 0.03 * years[i]) * (rng.next() - 0.5) * 3.4));
+  const plain = trainBundle(train, yAged, schema, options('blend', 'mape'));
+  const b = trainBundle(train, yAged, schema, options('blend', 'mape_age'));
+  const ridge = b.members.find((m) => m.algo === 'ridge')!;
+  const slope = ridge.estimator.fitInfo?.mape_age_slope as number;
+  assert.ok(slope < 0, `slope ${slope}`);
+  assert.deepEqual(
+    b.members.map((m) => m.weight),
+    plain.members.map((m) => m.weight),
+  );
+  assert.equal(plain.members.find((m) => m.algo === 'ridge')!.estimator.fitInfo?.mape_age_slope, undefined);
+  const s = b.inputSchema;
+  const f = frameFromRecords(records, {
+    numeric: [...s.numeric, ...s.optionalNumeric],
+    categorical: s.categorical,
+    required: s.required,
+  });
+  // the output differs from the plain correction by (offset change) + slope x age, row by row
+  const zAge = b.predictFrame(f).map(Math.log1p);
+  const zPlain = plain.predictFrame(f).map(Math.log1p);
+  records.forEach((r, i) => {
+    const want = b.outputOffset - plain.outputOffset + slope * (2025 - Number(r.year));
+    assert.ok(Math.abs(zAge[i] - zPlain[i] - want) < 1e-9, `row ${i}: ${zAge[i] - zPlain[i]} vs ${want}`);
+  });
+  // single row, batch scorer and explanations agree with the batch output
+  const batch = b.predictFrame(f);
+  const pred = b.compilePredictor();
+  const scorer = new BatchScorer(b);
+  const scored = scorer.score(
+    f.nRows,
+    scorer.layout.numeric.map((c) => f.numeric[c]),
+    scorer.layout.categorical.map((c) => f.categorical[c]),
+  );
+  assert.ok(bytes(scored).equals(bytes(batch)));
+  records.forEach((r, i) => {
+    const one = pred.predictOne(r);
+    assert.ok(one.ok && Object.is(one.price, batch[i]), `row ${i}`);
+    assert.ok(one.interval && one.interval.lower < one.price && one.price < one.interval.upper);
+    const e = pred.explainOne(r);
+    assert.ok(e.ok && Object.is(e.price, batch[i]));
+    const sum = e.base.value + e.contributions.reduce((a, c) => a + c.value, 0);
+    assert.ok(Math.abs(sum - e.value) < 1e-9 * Math.abs(e.value), `row ${i}: ${sum} vs ${e.value}`);
+  });
+  // saved and loaded bit for bit (the slope lives in the ridge coefficients)
+  const back = ModelBundle.fromJSON(JSON.parse(JSON.stringify(b.toJSON())));
+  assert.ok(bytes(back.predictFrame(f)).equals(bytes(batch)));
+  // with no linear member there is nothing to fold the slope into: the plain offset
+  const gbdt = trainBundle(train, yAged, schema, options('gbdt', 'mape_age'));
+  const gbdtPlain = trainBundle(train, yAged, schema, options('gbdt', 'mape'));
+  assert.equal(gbdt.outputOffset, gbdtPlain.outputOffset);
+  assert.ok(bytes(gbdt.predictFrame(f)).equals(bytes(gbdtPlain.predictFrame(f))));
+});

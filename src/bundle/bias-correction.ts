@@ -24,9 +24,12 @@
 import { AppError } from '../core/errors.js';
 import type { TargetTransformName } from '../features/target-transform.js';
 
-/** What the trainer corrects the output for: 'mape' (the offset above) or 'none'. */
-export type BiasCorrection = 'mape' | 'none';
-export const BIAS_CORRECTIONS: readonly BiasCorrection[] = ['mape', 'none'];
+/**
+ * What the trainer corrects the output for: 'mape' (the offset above), 'mape_age' (an
+ * offset that also moves with the car's age, {@link mapeOffsetWithSlope}) or 'none'.
+ */
+export type BiasCorrection = 'mape' | 'mape_age' | 'none';
+export const BIAS_CORRECTIONS: readonly BiasCorrection[] = ['mape', 'mape_age', 'none'];
 
 /**
  * The weighted median: the smallest value v such that the weights of values <= v reach
@@ -95,4 +98,42 @@ export function mapeAt(
     n++;
   }
   return n ? s / n : NaN;
+}
+
+/** Slopes tried by {@link mapeOffsetWithSlope}: -0.03 to 0.03 per unit of x, 0.0005 apart. */
+export const OFFSET_SLOPES: readonly number[] = Array.from({ length: 121 }, (_, k) => (k - 60) * 0.0005);
+
+/**
+ * An offset that moves with a covariate x (the car's age): output zHat + b + s * x, with s
+ * from `slopes` (tried nearest 0 first; a slope is kept only if it lowers the held-out
+ * MAPE) and, for each s, the exact minimising b of {@link mapeOffset}. Why: a least-squares
+ * fit in log space predicts the median price, and the MAPE-minimising price lies below the
+ * median by about the variance of the log error. Old cars' prices spread far more than
+ * new ones' (5-fold CV on the seed-42 training rows: MAPE 8% at 2 years, 27% at 14), so
+ * one shift for all over-prices old cars and under-prices new ones. Returns s = 0 and
+ * plain {@link mapeOffset} when x is constant or nothing beats it.
+ */
+export function mapeOffsetWithSlope(
+  transform: TargetTransformName,
+  y: ArrayLike<number>,
+  zHat: ArrayLike<number>,
+  x: ArrayLike<number>,
+  slopes: readonly number[] = OFFSET_SLOPES,
+): { offset: number; slope: number } {
+  if (x.length !== zHat.length)
+    throw new AppError('USAGE', `mapeOffsetWithSlope: ${x.length} covariate values for ${zHat.length} predictions`);
+  const shifted = new Float64Array(zHat.length);
+  const at = (s: number) => {
+    for (let i = 0; i < shifted.length; i++) shifted[i] = zHat[i] + s * x[i];
+    const b = mapeOffset(transform, y, shifted);
+    return { offset: b, slope: s, mape: mapeAt(transform, y, shifted, b) };
+  };
+  let best = at(0);
+  if (!(best.mape >= 0)) return { offset: best.offset, slope: 0 };
+  const order = [...slopes].filter((s) => s !== 0).sort((a, b) => Math.abs(a) - Math.abs(b) || a - b);
+  for (const s of order) {
+    const r = at(s);
+    if (r.mape < best.mape) best = r;
+  }
+  return { offset: best.offset, slope: best.slope };
 }

@@ -146,9 +146,12 @@ const paramsSchema = v.object({
     /**
      * 'mape': shift the model output by the amount that minimises MAPE on the held-out 15%
      * of the training rows (for the log target: prices times a factor c near 0.98), saved in
-     * the bundle; 'none': the plain back-transform.
+     * the bundle; 'mape_age': the same with a shift that also moves with the car's age
+     * (older cars' prices spread more, so their MAPE-optimal price sits lower), chosen on
+     * the same rows and folded into the linear member's car_age coefficient; 'none': the
+     * plain back-transform.
      */
-    bias_correction: v.optional(v.oneOf(['mape', 'none'] as const), 'mape'),
+    bias_correction: v.optional(v.oneOf(['mape', 'mape_age', 'none'] as const), 'mape_age'),
     /** Hyper-parameters per algorithm name (validated by the estimator that uses them). */
     params: modelParams,
   }),

@@ -30,8 +30,12 @@ export interface ModelCard {
     derived: string[];
     /** Inputs read only to derive features, not used as features themselves. */
     excluded: string[];
-    /** Target transform and the output offset (bias correction) the prices go through. */
-    target: { column: string; transform: string; offset: number };
+    /**
+     * Target transform and the output offset (bias correction) the prices go through;
+     * ageSlope: the output's change per year of car_age (bias correction 'mape_age', folded
+     * into a linear member's car_age coefficient), 0 without.
+     */
+    target: { column: string; transform: string; offset: number; ageSlope: number };
   };
   metrics: {
     test: Record<string, number>;
@@ -106,7 +110,12 @@ export function buildModelCard(o: {
       required: [...b.inputSchema.required],
       derived: [...new Set(b.members.flatMap((m) => [...m.features.config.derived]))],
       excluded: [...new Set(b.members.flatMap((m) => [...(m.features.config.exclude ?? [])]))],
-      target: { column: b.inputSchema.target, transform: b.targetTransform, offset: b.outputOffset },
+      target: {
+        column: b.inputSchema.target,
+        transform: b.targetTransform,
+        offset: b.outputOffset,
+        ageSlope: b.members.reduce((a, m) => a + Number(m.estimator.fitInfo?.mape_age_slope ?? 0), 0),
+      },
     },
     metrics: { test: r.metrics, testRows: r.data.rows, testDataHash: r.data.dataHash, slices: r.slices.slices },
     tests: {
@@ -154,7 +163,7 @@ export function buildModelCard(o: {
     '',
     `Required: ${json.features.required.join(', ')}. Used when present: ${json.features.optionalNumeric.join(', ') || 'none'}.`,
     `Derived: ${json.features.derived.join(', ') || 'none'}. Read only to derive features: ${json.features.excluded.join(', ') || 'none'}.`,
-    `Target: ${json.features.target.transform} of ${json.features.target.column}${json.features.target.offset ? `, output offset ${json.features.target.offset.toFixed(5)} (MAPE bias correction: ${json.features.target.transform === 'log1p' ? `1 + price x ${Math.exp(json.features.target.offset).toFixed(4)}` : `price ${json.features.target.offset > 0 ? '+' : '-'} ${Math.abs(json.features.target.offset).toFixed(0)}`})` : ''}.`,
+    `Target: ${json.features.target.transform} of ${json.features.target.column}${json.features.target.offset ? `, output offset ${json.features.target.offset.toFixed(5)} (MAPE bias correction: ${json.features.target.transform === 'log1p' ? `1 + price x ${Math.exp(json.features.target.offset).toFixed(4)}` : `price ${json.features.target.offset > 0 ? '+' : '-'} ${Math.abs(json.features.target.offset).toFixed(0)}`})` : ''}${json.features.target.ageSlope ? `, and ${json.features.target.ageSlope.toFixed(4)} per year of car_age (older cars' prices spread more, so their MAPE-optimal price sits lower; folded into the linear member's car_age coefficient)` : ''}.`,
     '',
     '## Metrics',
     '',

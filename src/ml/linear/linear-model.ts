@@ -114,6 +114,30 @@ export abstract class LinearModel implements Regressor {
     };
   }
 
+  /**
+   * A copy (this model is not changed) whose output is this model's plus
+   * `dCoef * column + dIntercept`, with `info` added to its fitInfo. The bundle trainer
+   * folds an output correction that is linear in one input column into a linear member
+   * this way, so every prediction path and explanation carries it with no new format.
+   */
+  withLinearTerm(column: string, dCoef: number, dIntercept: number, info: Record<string, number> = {}): this {
+    const s = this.need('withLinearTerm');
+    const j = s.columnNames.indexOf(column);
+    if (j < 0) throw new AppError('MODEL_INVALID', `${this.kind} has no column "${column}" to add a linear term to`);
+    if (!Number.isFinite(dCoef) || !Number.isFinite(dIntercept))
+      throw new AppError('MODEL_INVALID', `${this.kind}: a linear term must be finite, got ${dCoef} and ${dIntercept}`);
+    const coef = Float64Array.from(s.coef);
+    coef[j] += dCoef;
+    const copy = Object.assign(Object.create(Object.getPrototypeOf(this) as object) as this, this);
+    copy.state = {
+      columnNames: s.columnNames,
+      coef,
+      intercept: s.intercept + dIntercept,
+      fitInfo: { ...s.fitInfo, ...info },
+    };
+    return copy;
+  }
+
   /** Install a saved state (used by the loaders). */
   protected restore(state: LinearState): this {
     this.state = state;
