@@ -6,7 +6,7 @@
  * the server's CPU from /proc, medians and the load average.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Params } from '../src/config/params.js';
@@ -79,6 +79,32 @@ export function statCpu(path: string): number {
 }
 export const cpuSeconds = (pid: number) => statCpu(`/proc/${pid}/stat`);
 export const mainThreadCpu = (pid: number) => statCpu(`/proc/${pid}/task/${pid}/stat`);
+
+/**
+ * CPU seconds of a process's threads by how they are scheduled: `normal` the threads at the
+ * server's own priority (SCHED_OTHER, nice 0 or less: they compete with the serving thread
+ * as equals), `lowered` the others (a niced or SCHED_IDLE thread: the shadow challenger's).
+ */
+export function cpuByPriority(pid: number): { normal: number; lowered: number } {
+  const out = { normal: 0, lowered: 0 };
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return { normal: NaN, lowered: NaN };
+  }
+  for (const tid of tids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ').pop()!.split(' ');
+      const cpu = (Number(f[11]) + Number(f[12])) / 100;
+      if (Number(f[38]) === 0 && Number(f[16]) <= 0) out.normal += cpu;
+      else out.lowered += cpu;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
 
 /**
  * Nanoseconds a thread has spent runnable but waiting for a core (the second field of

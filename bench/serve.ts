@@ -63,6 +63,7 @@ import {
 import {
   CLI,
   DATA,
+  cpuByPriority,
   cpuSeconds,
   freePort,
   load,
@@ -176,7 +177,16 @@ async function shadowCounts(url: string): Promise<Map<string, number>> {
  * A fixed-rate run: latencies, server CPU per request, and the µs per request the server's
  * main thread and the load generator's waited for a core (runnable, not running).
  */
-type Run = LatencyResult & { cpuUs: number; mainUs: number; mainWaitUs: number; genWaitUs: number; load: number };
+type Run = LatencyResult & {
+  cpuUs: number;
+  mainUs: number;
+  /** CPU µs per request of the server's other threads at its own priority, and of its lowered threads. */
+  otherNormalUs: number;
+  loweredUs: number;
+  mainWaitUs: number;
+  genWaitUs: number;
+  load: number;
+};
 
 interface Side {
   name: string;
@@ -223,12 +233,16 @@ async function shadowRounds(
       const pid = s.child.pid!;
       const w0 = runQueueWaitNs(pid);
       const g0 = runQueueWaitNs(process.pid);
+      const p0 = cpuByPriority(pid);
       const r = await withCpu(pid, () =>
         fixedRate({ host: '127.0.0.1', port: s.port, bodies, rate, durationS: duration }),
       );
       const n = Math.max(1, r.total);
+      const p1 = cpuByPriority(pid);
       return {
         ...r,
+        otherNormalUs: ((p1.normal - p0.normal) * 1e6) / n - r.mainUs,
+        loweredUs: ((p1.lowered - p0.lowered) * 1e6) / n,
         mainWaitUs: (runQueueWaitNs(pid) - w0) / 1000 / n,
         genWaitUs: (runQueueWaitNs(process.pid) - g0) / 1000 / n,
         load: loadavg()[0],
@@ -239,7 +253,7 @@ async function shadowRounds(
     );
     const width = Math.max(...sides.map((s) => s.name.length)) + 1;
     const line = (side: string, x: Run) =>
-      `    ${`${side}:`.padEnd(width)} p50 ${ms(x.p50)}  p99 ${ms(x.p99)}  p99.9 ${ms(x.p999)}  main thread ${x.mainUs.toFixed(0).padStart(3)} µs/req, all threads ${x.cpuUs.toFixed(0).padStart(3)}; waits for a core ${x.mainWaitUs.toFixed(1).padStart(5)} µs/req (generator ${x.genWaitUs.toFixed(1).padStart(5)}); load ${x.load.toFixed(1)}`;
+      `    ${`${side}:`.padEnd(width)} p50 ${ms(x.p50)}  p99 ${ms(x.p99)}  p99.9 ${ms(x.p999)}  CPU µs/req: main thread ${x.mainUs.toFixed(0).padStart(3)}, other threads at its priority ${x.otherNormalUs.toFixed(0).padStart(3)}, lowered ${x.loweredUs.toFixed(0).padStart(3)}; waits for a core ${x.mainWaitUs.toFixed(1).padStart(5)} µs/req (generator ${x.genWaitUs.toFixed(1).padStart(5)}); load ${x.load.toFixed(1)}`;
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? sides : [...sides].reverse();
       console.log(`  round ${r + 1}:`);
@@ -257,7 +271,7 @@ async function shadowRounds(
     const [plain, ...shadows] = sides;
     const p99Plain = med(plain.runs, (x) => x.p99);
     const summary = (s: Side) =>
-      `p99 ${med(s.runs, (x) => x.p99).toFixed(2)} ms (p50 ${med(s.runs, (x) => x.p50).toFixed(2)}, main thread ${med(s.runs, (x) => x.mainUs).toFixed(0)} µs/req, all threads ${med(s.runs, (x) => x.cpuUs).toFixed(0)}, main thread waited ${med(s.runs, (x) => x.mainWaitUs).toFixed(1)} µs/req for a core)`;
+      `p99 ${med(s.runs, (x) => x.p99).toFixed(2)} ms (p50 ${med(s.runs, (x) => x.p50).toFixed(2)}, CPU µs/req: main thread ${med(s.runs, (x) => x.mainUs).toFixed(0)}, other threads at its priority ${med(s.runs, (x) => x.otherNormalUs).toFixed(0)}, lowered ${med(s.runs, (x) => x.loweredUs).toFixed(0)}, all ${med(s.runs, (x) => x.cpuUs).toFixed(0)}; main thread waited ${med(s.runs, (x) => x.mainWaitUs).toFixed(1)} µs/req for a core)`;
     console.log(`  medians: ${sides.map((s) => `${s.name} ${summary(s)}`).join('; ')}`);
     for (const s of shadows) {
       const p99 = med(s.runs, (x) => x.p99);

@@ -58,9 +58,10 @@ export type LogDatabase = Database.Database;
 /**
  * Open (and create or migrate, unless `readonly`) the log at `path`. A missing file opened
  * read-only is FILE_NOT_FOUND naming it and how it gets written; a newer schema is
- * FORMAT_VERSION.
+ * FORMAT_VERSION. `busyTimeoutMs` (default 10 s): how long a write waits for another
+ * writer's lock (the log's writer thread, the shadow challenger's, another server process).
  */
-export function openLogDatabase(path: string, o: { readonly?: boolean } = {}): LogDatabase {
+export function openLogDatabase(path: string, o: { readonly?: boolean; busyTimeoutMs?: number } = {}): LogDatabase {
   if (o.readonly && !existsSync(path))
     throw new AppError(
       'FILE_NOT_FOUND',
@@ -69,7 +70,7 @@ export function openLogDatabase(path: string, o: { readonly?: boolean } = {}): L
   let db: LogDatabase;
   try {
     if (!o.readonly) mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path, { timeout: 10_000, fileMustExist: o.readonly === true });
+    db = new Database(path, { timeout: o.busyTimeoutMs ?? 10_000, fileMustExist: o.readonly === true });
   } catch (e) {
     throw new AppError(
       o.readonly ? 'FILE_UNREADABLE' : 'FILE_UNWRITABLE',

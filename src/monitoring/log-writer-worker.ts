@@ -5,7 +5,7 @@
  * null to stop), `close`. Messages out: `ready` / `init-failed`, `written` / `write-failed`
  * per batch (so the sender knows its queue shrank), `drift` reports, `closed`.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { openLogDatabase, pruneLog, recordInserter, type LogDatabase } from './log-store.js';
 import { driftReport, type DriftInputs } from './drift-report.js';
 import type { PredictionRecord } from './prediction-record.js';
@@ -21,8 +21,6 @@ export type DriftSchedule = Omit<DriftInputs, 'db' | 'now' | 'since' | 'until'> 
 
 export type WriterRequest =
   | { type: 'write'; records: PredictionRecord[] }
-  /** A port another thread (the shadow challenger's) writes on: `write` in, `written` / `write-failed` back. */
-  | { type: 'side'; port: MessagePort }
   | { type: 'drift'; inputs: DriftSchedule | null; intervalMs: number }
   | { type: 'close' };
 
@@ -31,9 +29,6 @@ export type WriterReply =
   | { type: 'init-failed'; code: string; message: string }
   | { type: 'written'; n: number }
   | { type: 'write-failed'; n: number; message: string }
-  /** Rows that came through a side port, written or refused (so the serving thread can count them). */
-  | { type: 'side-written'; n: number }
-  | { type: 'side-write-failed'; n: number; message: string }
   | { type: 'drift'; report: ReturnType<typeof driftReport> | null; message?: string }
   | { type: 'closed' };
 
@@ -77,7 +72,6 @@ if (db) {
     if (sincePrune >= 5000 || Date.now() - lastPrune > 60_000) prune();
     return failure;
   };
-  const sides = new Set<MessagePort>();
   port.on('message', (m: WriterRequest) => {
     if (m.type === 'write') {
       const failure = write(m.records);
@@ -86,17 +80,6 @@ if (db) {
           ? { type: 'written', n: m.records.length }
           : { type: 'write-failed', n: m.records.length, message: failure },
       );
-    } else if (m.type === 'side') {
-      const side = m.port;
-      sides.add(side);
-      side.on('close', () => sides.delete(side));
-      side.on('message', (s: { type: 'write'; records: PredictionRecord[] }) => {
-        if (s?.type !== 'write') return;
-        const n = s.records.length;
-        const failure = write(s.records);
-        send(failure === null ? { type: 'side-written', n } : { type: 'side-write-failed', n, message: failure });
-        side.postMessage(failure === null ? { type: 'written', n } : { type: 'write-failed', n });
-      });
     } else if (m.type === 'drift') {
       if (driftTimer) clearInterval(driftTimer);
       driftTimer = undefined;
@@ -114,7 +97,6 @@ if (db) {
       if (m.intervalMs > 0) driftTimer = setInterval(score, m.intervalMs);
     } else if (m.type === 'close') {
       if (driftTimer) clearInterval(driftTimer);
-      for (const side of sides) side.close();
       try {
         database.close();
       } finally {

@@ -7,11 +7,11 @@
  * restarted after a pause; the rows meanwhile are dropped and counted as writer_down.
  *
  * Sampling is per request (`sample()`), so a request's champion and challenger rows are
- * logged together or not at all. The shadow challenger's thread writes its rows to the
- * writer directly, through a port of its own (`sidePort`); the writer reports those writes
- * here too, so the metrics, the bound and `flush` count them.
+ * logged together or not at all. The shadow challenger's thread stores its rows in the file
+ * itself (its own connection, at its own low priority); it reports them here (`counted`),
+ * so the metrics count them.
  */
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { AppError, isErrorCode } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { MonitoringMetrics } from './monitoring-metrics.js';
@@ -37,8 +37,6 @@ export interface PredictionLogOptions {
   random?: () => number;
   /** Told about each drift report the writer computes (see `scheduleDrift`). */
   onDrift?: (report: DriftReport | null, error?: string) => void;
-  /** Told when a writer thread that had stopped is running again (side ports must be made anew). */
-  onRestart?: () => void;
 }
 
 export type DropReason = 'queue_full' | 'write_failed' | 'writer_down';
@@ -53,10 +51,6 @@ export interface PredictionLogStats {
 export class PredictionLog {
   private queue: PredictionRecord[] = [];
   private inFlight = 0;
-  /** Rows other threads handed the writer through side ports and it has not reported yet. */
-  private sideInFlight = 0;
-  /** Which writer thread is running (a side port belongs to one; its rows die with it). */
-  private epoch = 0;
   private worker: Worker | undefined;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
@@ -96,7 +90,7 @@ export class PredictionLog {
     return log;
   }
 
-  private start(restart = false): Promise<void> {
+  private start(): Promise<void> {
     const init: WriterInit = {
       path: this.o.path,
       retentionDays: this.o.retentionDays ?? 30,
@@ -104,7 +98,6 @@ export class PredictionLog {
     };
     const w = new Worker(new URL('./log-writer-worker.js', import.meta.url), { workerData: init });
     this.worker = w;
-    this.epoch++;
     return new Promise<void>((resolve, reject) => {
       let started = false;
       w.on('message', (m: WriterReply) => {
@@ -113,7 +106,6 @@ export class PredictionLog {
           if (this.lastDrift) w.postMessage(this.lastDrift);
           resolve();
           this.schedule();
-          if (restart) this.o.onRestart?.();
         } else if (m.type === 'init-failed') {
           const err = new AppError(isErrorCode(m.code) ? m.code : 'FILE_UNWRITABLE', m.message);
           if (!started) reject(err);
@@ -128,18 +120,15 @@ export class PredictionLog {
         if (this.worker !== w) return;
         this.worker = undefined;
         // rows sent to a dead writer are lost
-        this.drop('writer_down', this.inFlight + Math.max(0, this.sideInFlight));
+        this.drop('writer_down', this.inFlight);
         this.inFlight = 0;
-        this.sideInFlight = 0;
         this.wake();
         if (started && !this.closed) {
           this.log.warn({ path: this.o.path }, 'prediction log writer stopped; restarting in 1 s');
           this.restartTimer = setTimeout(() => {
             this.restartTimer = undefined;
             if (!this.closed)
-              this.start(true).catch((e) =>
-                this.log.error({ err: errorText(e) }, 'prediction log writer restart failed'),
-              );
+              this.start().catch((e) => this.log.error({ err: errorText(e) }, 'prediction log writer restart failed'));
           }, 1000);
           this.restartTimer.unref();
         }
@@ -154,14 +143,6 @@ export class PredictionLog {
       this.o.metrics?.logWritten.inc(m.n);
     } else if (m.type === 'write-failed') {
       this.inFlight -= m.n;
-      this.drop('write_failed', m.n);
-      this.log.warn({ rows: m.n, err: m.message }, 'prediction log write failed; rows dropped');
-    } else if (m.type === 'side-written') {
-      this.sideInFlight -= m.n;
-      this.counts.written += m.n;
-      this.o.metrics?.logWritten.inc(m.n);
-    } else if (m.type === 'side-write-failed') {
-      this.sideInFlight -= m.n;
       this.drop('write_failed', m.n);
       this.log.warn({ rows: m.n, err: m.message }, 'prediction log write failed; rows dropped');
     } else if (m.type === 'drift') {
@@ -180,34 +161,19 @@ export class PredictionLog {
   }
 
   private wake(): void {
-    if (this.queue.length === 0 && this.inFlight === 0 && this.sideInFlight <= 0)
-      for (const w of this.waiters.splice(0)) w();
+    if (this.queue.length === 0 && this.inFlight === 0) for (const w of this.waiters.splice(0)) w();
   }
 
   /**
-   * A port straight to the writer thread, for another thread (the shadow challenger's) to
-   * post `{type: 'write', records}` on; the writer answers each batch on the port
-   * (`written` / `write-failed`, with its row count). null while the writer is down. Tell
-   * the log what was posted with `sideHanded`, with the port's epoch.
+   * Rows another thread (the shadow challenger's) stored in the file itself: `n` written,
+   * `failed` not (counted as write_failed), for the metrics and stats.
    */
-  sidePort(): { port: MessagePort; epoch: number } | null {
-    const w = this.worker;
-    if (!w || this.closed) return null;
-    const { port1, port2 } = new MessageChannel();
-    w.postMessage({ type: 'side', port: port1 } satisfies WriterRequest, [port1]);
-    return { port: port2, epoch: this.epoch };
-  }
-
-  /**
-   * `n` rows were posted on the side port of writer `epoch`; `dropped` rows never reached
-   * it (counted as dropped). Rows posted to a writer that has since stopped are lost and
-   * counted as writer_down, never waited for.
-   */
-  sideHanded(n: number, dropped: Partial<Record<DropReason, number>>, epoch: number): void {
-    for (const [reason, k] of Object.entries(dropped)) this.drop(reason as DropReason, k ?? 0);
-    if (epoch !== this.epoch || !this.worker) this.drop('writer_down', n);
-    else this.sideInFlight += n;
-    this.wake();
+  counted(n: number, failed: number): void {
+    if (n > 0) {
+      this.counts.written += n;
+      this.o.metrics?.logWritten.inc(n);
+    }
+    this.drop('write_failed', failed);
   }
 
   /** Whether to log this request (per-request sampling at `sampleRate`). */
@@ -222,12 +188,12 @@ export class PredictionLog {
       this.drop('writer_down', records.length);
       return;
     }
-    const room = this.queueSize - this.queue.length - this.inFlight - Math.max(0, this.sideInFlight);
+    const room = this.queueSize - this.queue.length - this.inFlight;
     if (room < records.length) {
       if (room > 0) for (let i = 0; i < room; i++) this.queue.push(records[i]);
       this.drop('queue_full', records.length - Math.max(0, room));
     } else for (const r of records) this.queue.push(r);
-    this.o.metrics?.logQueued.set(this.queue.length + this.inFlight + Math.max(0, this.sideInFlight));
+    this.o.metrics?.logQueued.set(this.queue.length + this.inFlight);
     this.schedule();
   }
 
@@ -283,7 +249,7 @@ export class PredictionLog {
     if (this.timer) clearTimeout(this.timer);
     this.immediate = this.timer = undefined;
     this.send();
-    if (this.queue.length === 0 && this.inFlight === 0 && this.sideInFlight <= 0) return Promise.resolve();
+    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
     return new Promise((res) => this.waiters.push(res));
   }
 

@@ -64,15 +64,10 @@ export class PredictionMonitor {
       metrics,
       logger,
       onDrift: (r, err) => self?.onDrift(r, err),
-      onRestart: () => self?.shadow?.relinkLog(),
     });
     const shadow = o.shadow
       ? new ShadowScorer({
-          log: {
-            port: () => log.sidePort(),
-            capacity: o.queueSize,
-            handed: (n, dropped, epoch) => log.sideHanded(n, dropped, epoch),
-          },
+          log: { path: o.logPath, wrote: (n, failed) => log.counted(n, failed) },
           queueSize: o.shadow.queueSize,
           timeoutMs: o.shadow.timeoutMs,
           nice: o.shadow.nice,

@@ -6,8 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { MessageChannel } from 'node:worker_threads';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { iterateRecords, openLogDatabase } from './log-store.js';
 import { referenceBundle, unshiftedListings } from '../../test/helpers/monitoring.js';
 import { ShadowScorer } from './shadow-scorer.js';
 import type { ObservedPrediction, PredictionRecord } from './prediction-record.js';
@@ -42,34 +44,44 @@ async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void
   }
 }
 
-/** A scorer whose rows come back to the test, as the log's writer thread would get them. */
-function scorerWithLog(nice?: number, policy?: 'idle' | 'nice') {
-  const rows: PredictionRecord[] = [];
-  const ports: MessageChannel[] = [];
+/**
+ * A scorer writing to a real prediction log (a SQLite file created first, as the log's writer
+ * thread does); `rows()` reads back what the challenger stored, `counts` what it reported.
+ */
+function scorerWithLog(nice?: number, policy?: 'idle' | 'nice', o: { path?: string; timeoutMs?: number } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-shadow-scorer-'));
+  const path = o.path ?? join(dir, 'predictions.db');
+  if (!o.path) openLogDatabase(path).close();
+  const counts = { written: 0, failed: 0, errors: [] as string[] };
   const scorer = new ShadowScorer({
     log: {
-      port: () => {
-        const ch = new MessageChannel();
-        ports.push(ch);
-        ch.port2.on('message', (m: { type: string; records: PredictionRecord[] }) => {
-          rows.push(...m.records);
-          ch.port2.postMessage({ type: 'written', n: m.records.length });
-        });
-        return { port: ch.port1, epoch: 1 };
+      path,
+      wrote: (n, failed, error) => {
+        counts.written += n;
+        counts.failed += failed;
+        if (error) counts.errors.push(error);
       },
-      capacity: 10_000,
-      handed: () => {},
     },
     pollMs: 5,
     nice,
     policy,
+    timeoutMs: o.timeoutMs,
   });
   return {
     scorer,
-    rows,
+    path,
+    counts,
+    rows: (): PredictionRecord[] => {
+      const db = openLogDatabase(path, { readonly: true });
+      try {
+        return [...iterateRecords(db)];
+      } finally {
+        db.close();
+      }
+    },
     close: async () => {
       await scorer.close();
-      for (const ch of ports) ch.port2.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -89,7 +101,7 @@ function request(requestId: string, listings: Record<string, unknown>[]): Observ
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 test("the challenger prices every request's listings with predictOne's results", async () => {
-  const { scorer, rows, close } = scorerWithLog();
+  const { scorer, rows: stored, counts, close } = scorerWithLog();
   try {
     scorer.setModel(saved, info);
     await until('the challenger', () => scorer.stats().model !== null);
@@ -101,7 +113,10 @@ test("the challenger prices every request's listings with predictOne's results",
     ];
     for (const r of requests) scorer.submit(r, 1_700_000_000_000);
     await scorer.idle();
-    await until('the rows', () => rows.length === 30);
+    // stored before the thread answered for them
+    assert.deepEqual(counts, { written: 30, failed: 0, errors: [] });
+    const rows = stored();
+    assert.equal(rows.length, 30);
     const p = bundle.compilePredictor();
     for (const r of requests)
       r.listings.forEach((l, i) => {
@@ -127,6 +142,57 @@ test("the challenger prices every request's listings with predictOne's results",
     assert.equal(st.scored, 29);
     assert.equal(st.failed, 1);
   } finally {
+    await close();
+  }
+});
+
+test('a log the challenger cannot write costs its rows (counted), never the scoring', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-shadow-unwritable-'));
+  const file = join(dir, 'not-a-folder');
+  writeFileSync(file, 'x');
+  const { scorer, counts, close } = scorerWithLog(undefined, undefined, { path: join(file, 'predictions.db') });
+  try {
+    scorer.setModel(saved, info);
+    await until('the challenger', () => scorer.stats().model !== null);
+    const ls = unshiftedListings(5, 4);
+    ls.forEach((l, i) => scorer.submit(request(`u${i}`, [l]), 1_700_000_000_000));
+    await scorer.idle();
+    assert.equal(scorer.stats().scored, 5);
+    assert.equal(counts.written, 0);
+    assert.equal(counts.failed, 5);
+    assert.match(counts.errors[0], /cannot open the prediction log .*not-a-folder/);
+    assert.equal(scorer.stats().restarts, 0);
+  } finally {
+    await close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("another writer holding the log's lock past the wait costs that batch's rows; later rows are stored", async () => {
+  const { scorer, path, counts, rows, close } = scorerWithLog(undefined, undefined, { timeoutMs: 1000 });
+  const other = openLogDatabase(path);
+  try {
+    scorer.setModel(saved, info);
+    await until('the challenger', () => scorer.stats().model !== null);
+    const ls = unshiftedListings(6, 5);
+    other.exec('BEGIN IMMEDIATE'); // another writer (the log's writer thread, another server) holds the lock
+    for (let i = 0; i < 3; i++) scorer.submit(request(`held${i}`, [ls[i]]), 1_700_000_000_000);
+    await scorer.idle(); // the thread waited 500 ms (timeoutMs / 2) for the lock, then gave the rows up
+    other.exec('COMMIT');
+    assert.deepEqual({ written: counts.written, failed: counts.failed }, { written: 0, failed: 3 });
+    assert.match(counts.errors[0], /locked|busy/i);
+    for (let i = 3; i < 6; i++) scorer.submit(request(`free${i}`, [ls[i]]), 1_700_000_000_000);
+    await scorer.idle();
+    assert.deepEqual({ written: counts.written, failed: counts.failed }, { written: 3, failed: 3 });
+    assert.deepEqual(
+      rows()
+        .map((r) => r.requestId)
+        .sort(),
+      ['free3', 'free4', 'free5'],
+    );
+    assert.equal(scorer.stats().restarts, 0, 'the watchdog did not restart a thread that was waiting for a lock');
+  } finally {
+    other.close();
     await close();
   }
 });

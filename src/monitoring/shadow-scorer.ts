@@ -5,9 +5,10 @@
  * `challenger`). What the serving thread does per request is small and fixed: copy the
  * request's id, route, time and listings (the JSON text it received) into a ring shared with
  * the thread (shadow-ring.ts). No message, timer or wake-up per request or batch: the thread
- * looks at the ring every `pollMs` on its own clock, prices what it took, writes its rows
- * to the log's writer thread itself, through a port of their own (`logPort`), and answers
- * here with counts only, once per batch it took. On Linux the thread runs under SCHED_IDLE
+ * looks at the ring every `pollMs` on its own clock, prices what it took, stores its rows in
+ * the prediction log itself (a SQLite connection of its own, so the log's writer thread, at
+ * the server's priority, does none of the challenger's work), and answers here with counts
+ * only, once per batch it took. On Linux the thread runs under SCHED_IDLE
  * and at nice `nice` (19) by default (thread-priority.ts): it gets only the CPU that serving
  * and the rest of the machine leave, and a serving thread that wakes takes the core from it
  * at once, so its work waits instead of delaying responses.
@@ -21,31 +22,24 @@
  * - the thread crashes: restarted after a pause that doubles up to 30 s, pending listings
  *   counted (worker_crash), as are requests during the pause; a challenger that fails on a
  *   listing is logged with its error;
+ * - its rows cannot be stored (the log's lock held past half of `timeoutMs`, a full disk):
+ *   counted as the log's write_failed, with a warning;
  * - no challenger loaded (yet, or it failed to load): counted (no_model).
  */
-import { Worker, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { MonitoringMetrics } from './monitoring-metrics.js';
 import type { ObservedPrediction } from './prediction-record.js';
-import type {
-  ShadowLogDrops,
-  ShadowModelInfo,
-  ShadowPriority,
-  ShadowReply,
-  ShadowRequest,
-  ShadowWorkerData,
-} from './shadow-worker.js';
+import type { ShadowModelInfo, ShadowPriority, ShadowReply, ShadowRequest, ShadowWorkerData } from './shadow-worker.js';
 import { createShadowRing, ShadowRingWriter } from './shadow-ring.js';
 import type { BackgroundPolicy } from './thread-priority.js';
 
-/** Where the challenger's rows go: a fresh port to the log's writer thread (null when it is down). */
+/** Where the challenger's rows go: the prediction log's file, which the thread writes itself. */
 export interface ShadowLogLink {
-  /** A new port to the writer and which writer it reaches (its epoch); null while the writer is down. */
-  port(): { port: MessagePort; epoch: number } | null;
-  /** Most challenger rows waiting at the writer before more are dropped. */
-  capacity: number;
-  /** The thread handed `n` rows to writer `epoch` and dropped others (counted in the log's metrics). */
-  handed(n: number, dropped: ShadowLogDrops, epoch: number): void;
+  /** The log's SQLite file (already opened, so created and migrated, by the log's writer thread). */
+  path: string;
+  /** The thread stored `n` rows and could not store `failed` (counted in the log's metrics; `error` why). */
+  wrote(n: number, failed: number, error?: string): void;
 }
 
 export interface ShadowScorerOptions {
@@ -102,6 +96,7 @@ export class ShadowScorer {
   private watchdog: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private backoffMs = 500;
+  private lastStoreWarn = -Infinity;
   private closed = false;
   private readonly stats_: ShadowStats = {
     scored: 0,
@@ -141,7 +136,15 @@ export class ShadowScorer {
     if (this.closed || !this.model) return;
     const ring = createShadowRing(Math.max(1 << 18, this.queueSize * RING_BYTES_PER_LISTING));
     const w = new Worker(this.o.workerUrl ?? new URL('./shadow-worker.js', import.meta.url), {
-      workerData: { ring, pollMs: this.pollMs, nice: this.nice, policy: this.policy } satisfies ShadowWorkerData,
+      workerData: {
+        ring,
+        pollMs: this.pollMs,
+        nice: this.nice,
+        policy: this.policy,
+        logPath: this.o.log.path,
+        // a batch waiting for the log's lock longer than this is given up before the watchdog restarts the thread
+        busyTimeoutMs: Math.max(50, Math.floor(this.timeoutMs / 2)),
+      } satisfies ShadowWorkerData,
     });
     this.worker = w;
     this.ring = new ShadowRingWriter(ring);
@@ -149,31 +152,7 @@ export class ShadowScorer {
     w.on('message', (m: ShadowReply) => this.onReply(w, m));
     w.on('error', (e) => this.log.error({ err: e.message }, 'shadow challenger thread crashed'));
     w.on('exit', () => this.onExit(w));
-    this.linkLog(w);
     w.postMessage({ type: 'model', bundle: this.model.bundle, info: this.model.info } satisfies ShadowRequest);
-  }
-
-  /** Give the thread a fresh port to the log's writer (at start, and when the writer restarted). */
-  private linkLog(w: Worker): void {
-    let link: { port: MessagePort; epoch: number } | null = null;
-    try {
-      link = this.o.log.port();
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'shadow rows cannot reach the prediction log');
-    }
-    const msg = {
-      type: 'log',
-      port: link?.port ?? null,
-      epoch: link?.epoch ?? -1,
-      capacity: this.o.log.capacity,
-    } satisfies ShadowRequest;
-    if (link) w.postMessage(msg, [link.port]);
-    else w.postMessage(msg);
-  }
-
-  /** The log's writer thread was restarted: the old port is dead; hand the thread a new one. */
-  relinkLog(): void {
-    if (this.worker) this.linkLog(this.worker);
   }
 
   private onReply(w: Worker, m: ShadowReply): void {
@@ -211,8 +190,15 @@ export class ShadowScorer {
       this.stats_.failed += m.failed;
       this.o.metrics?.shadowScored.inc({ outcome: 'ok' }, m.ok);
       if (m.failed) this.o.metrics?.shadowScored.inc({ outcome: 'failed' }, m.failed);
+      if (m.error !== undefined && m.notLogged > 0 && performance.now() - this.lastStoreWarn > 60_000) {
+        this.lastStoreWarn = performance.now();
+        this.log.warn(
+          { rows: m.notLogged, err: m.error },
+          'shadow rows could not be stored in the prediction log (counted as write_failed; said at most once a minute)',
+        );
+      }
       try {
-        this.o.log.handed(m.logged, m.dropped, m.epoch);
+        this.o.log.wrote(m.logged, m.notLogged, m.error);
       } catch (e) {
         this.log.warn({ err: (e as Error).message }, 'shadow rows could not be counted');
       }

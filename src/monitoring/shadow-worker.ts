@@ -1,24 +1,26 @@
 /**
  * The shadow challenger's thread: holds the challenger bundle, prices the requests the
  * serving thread appends to the shared ring (shadow-ring.ts), looked at every `pollMs`, and
- * writes the challenger's log rows straight to the prediction log's writer thread through a
- * MessagePort of their own. Per request, the serving thread only copies the JSON it
+ * stores the challenger's rows in the prediction log itself, through a SQLite connection of
+ * its own (the log is in WAL mode and made for several writers: the hourly aggregates are
+ * additive segments, log-store.ts). Per request, the serving thread only copies the JSON it
  * received into the ring: no message, no clone, no wake-up of this thread; the rows never
- * come back through the thread that answers requests. A slow or failing challenger costs
- * this thread, never the serving one; and the thread lowers its own scheduling priority at
- * start (workerData.policy and nice, Linux: SCHED_IDLE and nice 19 by default), so it only
- * gets CPU that serving does not want.
+ * pass through the thread that answers requests, nor through the log's writer thread (which
+ * runs at the server's priority). A slow or failing challenger costs this thread, never the
+ * serving one; and the thread lowers its own scheduling priority at start
+ * (workerData.policy and nice, Linux: SCHED_IDLE and nice 19 by default), so all the work
+ * shadow scoring adds (parsing, pricing, storing) only gets CPU that serving does not want.
  *
- * workerData: the ring, the poll interval and the priority to take. Messages in: `model` (a saved bundle and who
- * it is), `log` (the port to the writer and how many rows may wait there; null when the
- * writer is down). Out: `model-ready` / `model-failed`, and after each batch taken from the
- * ring a small `scored` (counts only: listings taken, priced, failed, rows handed to the
- * writer, rows dropped and why).
+ * workerData: the ring, the poll interval, the priority to take, the log's file. Messages
+ * in: `model` (a saved bundle and who it is). Out: `model-ready` / `model-failed`, and after
+ * each batch taken from the ring a small `scored` (counts only: listings taken, priced,
+ * failed, rows stored, rows not stored).
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { ModelBundle } from '../bundle/model-bundle.js';
 import type { Predictor, RowPrediction } from '../bundle/predictor.js';
 import { listingIdOf, type ListingInput, type PredictionRecord } from './prediction-record.js';
+import { openLogDatabase, recordInserter, type LogDatabase } from './log-store.js';
 import { ShadowRingReader, type RingItem } from './shadow-ring.js';
 import { lowerThisThread, type BackgroundPolicy, type ThreadPriority } from './thread-priority.js';
 
@@ -41,20 +43,16 @@ export interface ShadowWorkerData {
   nice: number;
   /** `idle`: also SCHED_IDLE (Linux; thread-priority.ts), falling back to the nice value; `nice`: the nice value only. */
   policy: BackgroundPolicy;
+  /** The prediction log's SQLite file the rows go to (opened by the log's writer thread first). */
+  logPath: string;
+  /** Longest wait for the log's write lock (another writer holds it) before a batch's rows are given up. */
+  busyTimeoutMs: number;
 }
 
 /** The challenger thread's scheduling as the thread read it back after setting it. */
 export type ShadowPriority = ThreadPriority;
 
-export type ShadowRequest =
-  | { type: 'model'; bundle: unknown; info: ShadowModelInfo }
-  | { type: 'log'; port: MessagePort | null; epoch: number; capacity: number };
-
-/** Rows the thread could not hand to the writer: too many already waiting there, or no writer. */
-export interface ShadowLogDrops {
-  queue_full: number;
-  writer_down: number;
-}
+export type ShadowRequest = { type: 'model'; bundle: unknown; info: ShadowModelInfo };
 
 export type ShadowReply =
   | { type: 'model-ready'; info: ShadowModelInfo; priority?: ShadowPriority }
@@ -66,24 +64,16 @@ export type ShadowReply =
       /** Listings priced, and listings the challenger failed on (logged with the error). */
       ok: number;
       failed: number;
-      /** Rows posted to the writer, and which writer (the epoch its port came with). */
+      /** Rows stored in the log, and rows that could not be (the log not writable; `error` says why). */
       logged: number;
-      epoch: number;
-      dropped: ShadowLogDrops;
+      notLogged: number;
+      error?: string;
       ms: number;
     };
-
-/** What the writer thread answers on the shadow's port for each batch it was sent. */
-export type SideReply = { type: 'written'; n: number } | { type: 'write-failed'; n: number };
 
 const port = parentPort!;
 let predictor: Predictor | undefined;
 let info: ShadowModelInfo | null = null;
-let log: MessagePort | null = null;
-let epoch = -1;
-let capacity = 0;
-/** Rows posted to the writer and not yet answered. */
-let waiting = 0;
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
@@ -137,23 +127,33 @@ function price(p: Predictor, l: ListingInput): RowPrediction | string {
   }
 }
 
-function attach(p: MessagePort | null, e: number, cap: number): void {
-  log?.close();
-  log = p;
-  epoch = e;
-  capacity = cap;
-  waiting = 0;
-  p?.on('message', (m: SideReply) => {
-    waiting = Math.max(0, waiting - m.n);
-  });
-  // the writer thread stopped: its rows are counted as writer_down until a new port comes
-  p?.on('close', () => {
-    if (log === p) log = null;
-  });
-}
-
 const data = workerData as ShadowWorkerData;
 const ring = new ShadowRingReader(data.ring);
+
+/** The log connection (opened at the first rows), or why it could not be, and when to try again. */
+let log: { db: LogDatabase; insert: ReturnType<typeof recordInserter> } | undefined;
+let logError: { message: string; retryAt: number } | undefined;
+
+/** Store the rows (one transaction); null when stored, else why not. */
+function store(rows: PredictionRecord[]): string | null {
+  if (!log) {
+    if (logError && performance.now() < logError.retryAt) return logError.message;
+    try {
+      const db = openLogDatabase(data.logPath, { busyTimeoutMs: data.busyTimeoutMs });
+      log = { db, insert: recordInserter(db) };
+      logError = undefined;
+    } catch (e) {
+      logError = { message: (e as Error).message, retryAt: performance.now() + 5000 };
+      return logError.message;
+    }
+  }
+  try {
+    log.insert(rows);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 
 /**
  * Get out of the serving thread's way (thread-priority.ts): SCHED_IDLE, so a serving thread
@@ -199,26 +199,15 @@ function poll(): void {
       rows.push(row);
     }
   }
-  const dropped: ShadowLogDrops = { queue_full: 0, writer_down: 0 };
-  let logged = 0;
-  if (!log) dropped.writer_down = rows.length;
-  else {
-    const room = Math.max(0, capacity - waiting);
-    logged = Math.min(room, rows.length);
-    dropped.queue_full = rows.length - logged;
-    if (logged > 0) {
-      waiting += logged;
-      log.postMessage({ type: 'write', records: logged === rows.length ? rows : rows.slice(0, logged) });
-    }
-  }
+  const error = rows.length ? store(rows) : null;
   port.postMessage({
     type: 'scored',
     listings: n,
     ok: Math.max(0, n - failed),
     failed,
-    logged,
-    epoch,
-    dropped,
+    logged: error === null ? rows.length : 0,
+    notLogged: error === null ? 0 : rows.length,
+    ...(error === null ? {} : { error }),
     ms: performance.now() - t0,
   } satisfies ShadowReply);
 }
@@ -226,18 +215,14 @@ function poll(): void {
 setInterval(poll, data.pollMs);
 
 port.on('message', (m: ShadowRequest) => {
-  if (m.type === 'model') {
-    try {
-      predictor = ModelBundle.fromJSON(
-        m.bundle,
-        `challenger ${m.info.name} v${m.info.version ?? '-'}`,
-      ).compilePredictor();
-      info = m.info;
-      port.postMessage({ type: 'model-ready', info: m.info, priority } satisfies ShadowReply);
-    } catch (e) {
-      port.postMessage({ type: 'model-failed', info: m.info, message: (e as Error).message } satisfies ShadowReply);
-    }
-    return;
+  try {
+    predictor = ModelBundle.fromJSON(
+      m.bundle,
+      `challenger ${m.info.name} v${m.info.version ?? '-'}`,
+    ).compilePredictor();
+    info = m.info;
+    port.postMessage({ type: 'model-ready', info: m.info, priority } satisfies ShadowReply);
+  } catch (e) {
+    port.postMessage({ type: 'model-failed', info: m.info, message: (e as Error).message } satisfies ShadowReply);
   }
-  if (m.type === 'log') attach(m.port, m.epoch, m.capacity);
 });
