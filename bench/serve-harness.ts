@@ -10,6 +10,7 @@ import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:f
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Params } from '../src/config/params.js';
+import { SEED_CATEGORICAL, SEED_NUMERIC } from '../src/config/seed-columns.js';
 import { freePort, sleep } from '../src/deploy/processes.js';
 import { loadListings } from '../src/jobs/load-listings.js';
 
@@ -18,18 +19,6 @@ export { freePort, sleep };
 export const DATA = '../shared/data/cars24_v3.xlsx';
 export const CLI = 'dist/src/cli/main.js';
 
-const FIELDS_NUM = ['odometer', 'fitnessAge', 'featureCount'];
-const FIELDS_CAT = [
-  'make',
-  'model',
-  'variant',
-  'year',
-  'transmissionType',
-  'bodyType',
-  'fuelType',
-  'ownership',
-  'color',
-];
 const AS_NUMBER = new Set(['year', 'ownership']);
 
 /** `n` listings of the data set (every 13th row, cycling), as /predict takes them, and their JSON bodies. */
@@ -42,8 +31,8 @@ export async function requestListings(
   for (let i = 0; i < n; i++) {
     const row = (i * 13) % all.frame.nRows;
     const o: Record<string, unknown> = {};
-    for (const c of FIELDS_NUM) o[c] = all.frame.numeric[c][row];
-    for (const c of FIELDS_CAT) {
+    for (const c of SEED_NUMERIC) o[c] = all.frame.numeric[c][row];
+    for (const c of SEED_CATEGORICAL) {
       const v = all.frame.categorical[c][row];
       o[c] = v === null ? (c === 'color' ? 'White' : v) : AS_NUMBER.has(c) ? Number(v) : v;
     }

@@ -21,7 +21,10 @@
  *      plain one, ROUNDS times (ABBA order: the order is reversed every other round, so a
  *      load trend favours neither; a 1 s pause before each run lets the challenger drain),
  *      every run with the load average; median p99 of each side and their ratio;
- *      target: shadow adds < 10%;
+ *      target: shadow adds < 10%; beside each run, the server's CPU per request split into
+ *      its main thread, its other threads at its own priority and its lowered threads (the
+ *      challenger's), and the µs per request the main thread and the load generator spent
+ *      runnable but waiting for a core (/proc schedstat);
  *   6. `serve --workers 2`: flat out and at 1,000 requests/s, and its cold start;
  *   7. the original's FastAPI + pandas + scikit-learn + XGBoost service (bench/py/seed-api.py
  *      under Debian's /usr/bin/python3, uvicorn, one worker) flat out with the same

@@ -2,13 +2,21 @@
  * One reader interface for every source of listings: a local path, an http(s) URL or an
  * s3://bucket/key URL, holding .xlsx or .csv. The format comes from the extension
  * (or `format`). Errors say which source failed and what to do.
+ *
+ * A workbook is always read as a stream (xlsx-stream.ts: one sheet's rows a chunk at a
+ * time); a downloaded one is first written to a temporary file as it arrives, since an
+ * .xlsx is read through the index at its end (`readXlsxSource`).
  */
-import { readFile, stat } from 'node:fs/promises';
-import { totalmem } from 'node:os';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import { tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { AppError } from '../core/errors.js';
 import type { Env } from '../config/env.js';
 import { parseCsv } from './csv.js';
 import type { RawTable } from './table.js';
+import type { XlsxChunk } from './xlsx-stream.js';
 
 export interface ReadTableOptions {
   /** Sheet name for xlsx sources (default: the first sheet). */
@@ -25,9 +33,10 @@ export interface ReadTableOptions {
 
 /**
  * How many bytes of a listings file carprice reads whole into memory: CARPRICE_MAX_INPUT_MB,
- * else 1/256 of the machine's RAM (at least 64 MB). It applies to sources read whole (.xlsx,
- * URLs): a whole workbook's cells as objects take ~100x its size, so a bigger file would end
- * in an out-of-memory kill rather than a message. A local CSV is streamed and has no limit.
+ * else 1/256 of the machine's RAM (at least 64 MB). It applies to `readTable`, which holds
+ * every row (an .xlsx counts 10x its size: its rows as cells take about that), so a bigger
+ * file ends in a message rather than an out-of-memory kill. The chunked readers (training,
+ * batch prediction, evaluation) have no limit.
  */
 export function wholeFileLimit(env: Env | undefined): number {
   const raw = env?.CARPRICE_MAX_INPUT_MB;
@@ -47,6 +56,11 @@ function tooBig(source: string, bytes: number, weight: number, limit: number): A
       'use a sample of it, a local CSV file instead (streamed, no limit), or raise CARPRICE_MAX_INPUT_MB if the machine has the memory',
     { details: { bytes, limit } },
   );
+}
+
+/** Whether a source names a workbook (.xlsx; a URL's query string and fragment aside). */
+export function isXlsxName(source: string): boolean {
+  return source.split(/[?#]/)[0].toLowerCase().endsWith('.xlsx');
 }
 
 function formatOf(source: string, forced?: 'csv' | 'xlsx'): 'csv' | 'xlsx' {
@@ -165,13 +179,113 @@ export async function openRemoteStream(source: string, opts: ReadTableOptions = 
   };
 }
 
-/** Read a table of listings from a path or URL. */
+/**
+ * A remote file (http(s):// or s3://) downloaded to a temporary file as it arrives, in
+ * constant memory; `cleanup` removes it (also done here when the download fails). A file
+ * larger than `maxBytes` stops the download with readTable's too-big message.
+ */
+export async function downloadToTemp(
+  source: string,
+  opts: ReadTableOptions & { weight?: number } = {},
+): Promise<{ path: string; size: number; cleanup(): Promise<void> }> {
+  const stream = await openRemoteStream(source, opts);
+  const dir = await mkdtemp(join(tmpdir(), 'carprice-download-'));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  const path = join(dir, (source.split(/[?#]/)[0].split('/').pop() || 'download').replace(/[^\w.-]/g, '_'));
+  const limit = opts.maxBytes;
+  const weight = opts.weight ?? 1;
+  let size = 0;
+  const out = createWriteStream(path);
+  try {
+    if (limit !== undefined && stream.size * weight > limit) throw tooBig(source, stream.size, weight, limit);
+    for await (const chunk of stream.chunks) {
+      if (opts.signal?.aborted) throw new AppError('INTERRUPTED', `downloading ${source} was interrupted`);
+      size += chunk.byteLength;
+      if (limit !== undefined && size * weight > limit) throw tooBig(source, size, weight, limit);
+      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'error').then(([e]) => Promise.reject(e as Error))]);
+    }
+    out.end();
+    await once(out, 'finish');
+  } catch (e) {
+    out.destroy();
+    await stream.close();
+    await cleanup();
+    if (e instanceof AppError) throw e;
+    throw new AppError('FILE_UNREADABLE', `could not save the download of ${source} in ${tmpdir()}: ${(e as Error).message}; free some disk space or set TMPDIR`, {
+      cause: e,
+    });
+  }
+  await stream.close();
+  return { path, size, cleanup };
+}
+
+export interface XlsxSourceOptions extends ReadTableOptions {
+  /** Rows per chunk (default 2,000). */
+  chunkRows?: number;
+}
+
+/**
+ * The rows of a worksheet of an .xlsx source a chunk at a time, memory bounded by the chunk
+ * (and the workbook's distinct strings) whatever the number of rows: a local path is read
+ * as it is (xlsx-stream.ts), a URL downloaded to a temporary file first, removed once read.
+ * Errors are readXlsxChunks's, and the download's (NETWORK, FILE_NOT_FOUND, REMOTE).
+ */
+export async function* readXlsxSource(source: string, opts: XlsxSourceOptions = {}): AsyncGenerator<XlsxChunk> {
+  // exceljs takes ~0.5 s to import: load it only when a workbook is read
+  const { readXlsxChunks } = await import('./xlsx-stream.js');
+  const o = { sheet: opts.sheet, chunkRows: opts.chunkRows, signal: opts.signal, source };
+  if (!isRemote(source)) {
+    yield* readXlsxChunks(source, o);
+    return;
+  }
+  const file = await downloadToTemp(source, opts);
+  try {
+    yield* readXlsxChunks(file.path, o);
+  } finally {
+    await file.cleanup();
+  }
+}
+
+/** Read a table of listings from a path or URL (every row in memory, up to the whole-file limit). */
 export async function readTable(source: string, opts: ReadTableOptions = {}): Promise<RawTable> {
   const format = formatOf(source, opts.format);
-  const bytes = await readBytes(source, opts, format === 'xlsx' ? 10 : 1);
+  if (format === 'xlsx') return readXlsxTable(source, opts);
+  const bytes = await readBytes(source, opts, 1);
   if (bytes.byteLength === 0) throw new AppError('DATA_EMPTY', `${source} is empty (0 bytes); expected listings`);
-  if (format === 'csv') return parseCsv(Buffer.from(bytes).toString('utf8'), source);
-  // exceljs takes ~0.5 s to import: load it only when a workbook is read
-  const { parseXlsx } = await import('./xlsx.js');
-  return parseXlsx(bytes, source, opts.sheet);
+  return parseCsv(Buffer.from(bytes).toString('utf8'), source);
+}
+
+/** A worksheet read whole: its chunks joined, after the whole-file limit (an .xlsx counts 10x). */
+async function readXlsxTable(source: string, opts: ReadTableOptions): Promise<RawTable> {
+  const limit = opts.maxBytes ?? wholeFileLimit(opts.env);
+  const weight = 10;
+  const t: RawTable = { source, columns: [], rows: [], rowNumbers: [] };
+  const read = async function* (): AsyncGenerator<XlsxChunk> {
+    if (!isRemote(source)) {
+      const size = await stat(source).then(
+        (st) => st.size,
+        () => 0, // the reader reports a missing file
+      );
+      if (size * weight > limit) throw tooBig(source, size, weight, limit);
+      yield* readXlsxSource(source, { ...opts, chunkRows: 10_000 });
+      return;
+    }
+    const file = await downloadToTemp(source, { ...opts, maxBytes: limit, weight });
+    try {
+      const { readXlsxChunks } = await import('./xlsx-stream.js');
+      yield* readXlsxChunks(file.path, { sheet: opts.sheet, chunkRows: 10_000, signal: opts.signal, source });
+    } finally {
+      await file.cleanup();
+    }
+  };
+  for await (const c of read()) {
+    t.columns = c.columns;
+    t.sheet = c.sheet;
+    t.sheets = c.sheets;
+    for (let i = 0; i < c.rows.length; i++) {
+      t.rows.push(c.rows[i]);
+      t.rowNumbers.push(c.rowNumbers[i]);
+    }
+  }
+  return t;
 }

@@ -84,7 +84,7 @@ test('a missing required column is DATA_INVALID naming it, with a rename hint fo
   } catch (e) {
     assert.ok(e instanceof AppError);
     assert.equal(e.code, 'DATA_INVALID');
-    assert.match(e.message, /^x\.csv is missing required column\(s\): odometer \(the file has "Odometer": rename it\), fuelType\. Columns found: Odometer,/);
+    assert.match(e.message, /^x\.csv is missing required column\(s\): odometer \(the file has "Odometer": rename it\), fuelType; the header \(first line\) must name each\. Columns found: Odometer,/);
     assert.deepEqual(e.details?.missing, ['odometer', 'fuelType']);
   }
 });

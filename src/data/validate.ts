@@ -126,7 +126,7 @@ export class ListingValidator {
       });
       throw new AppError(
         'DATA_INVALID',
-        `${origin.source}${origin.sheet ? ` sheet "${origin.sheet}"` : ''} is missing required column(s): ${hints.join(', ')}. Columns found: ${columns.join(', ') || '(none)'}${otherSheetsHint(origin)}`,
+        `${origin.source}${origin.sheet ? ` sheet "${origin.sheet}"` : ''} is missing required column(s): ${hints.join(', ')}; the header (first ${origin.sheet ? 'row' : 'line'}) must name ${missing.length === 1 ? 'it' : 'each'}. Columns found: ${columns.join(', ') || '(none)'}${otherSheetsHint(origin)}`,
         { details: { missing } },
       );
     }

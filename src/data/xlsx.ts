@@ -1,26 +1,15 @@
 /**
- * Reading .xlsx workbooks with exceljs into a RawTable. Formula cells give their cached
- * result, rich text its plain text, dates an ISO date; the first row is the header.
+ * The whole-workbook .xlsx reader (exceljs's Workbook.xlsx.load: every cell of every sheet
+ * as objects, ~100x the file's size in memory), and the writer tests build fixtures with.
+ * carprice reads workbooks with the streaming reader (xlsx-stream.ts); this one is kept as
+ * the reference it is tested against (identical values, cell for cell, on the real dataset)
+ * and the anchor bench/xlsx measures it against. Both map cells through the same `cellValue`.
  */
 import ExcelJS from 'exceljs';
 import { AppError } from '../core/errors.js';
 import type { Cell, RawTable } from './table.js';
 import { otherSheetsHint } from './validate.js';
-import { scalarText } from '../core/text.js';
-
-function cellValue(v: unknown): Cell {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v === '' ? null : v;
-  if (v instanceof Date) return v.toISOString().slice(0, 10);
-  if (typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    if (Array.isArray(o.richText)) return (o.richText as { text: string }[]).map((t) => t.text).join('');
-    if ('result' in o) return cellValue(o.result);
-    if ('text' in o) return cellValue(o.text);
-    if ('error' in o) return null;
-  }
-  return scalarText(v);
-}
+import { cellValue } from './xlsx-stream.js';
 
 /** Parse an xlsx workbook (bytes) into a RawTable, from `sheet` or the first sheet. */
 export async function parseXlsx(bytes: Uint8Array, source: string, sheet?: string): Promise<RawTable> {

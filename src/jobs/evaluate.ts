@@ -34,7 +34,7 @@ export interface EvaluateOptions {
   logger?: Logger;
   signal?: AbortSignal;
   onReport?: (summary: string) => void;
-  /** Rows scored at a time for sources read whole (default 2,000; a CSV is read ~256 KiB at a time). */
+  /** Rows of a workbook scored at a time (default 2,000; a CSV is read ~256 KiB at a time). */
   chunkRows?: number;
   /** Progress meter of the read (a TTY meter in the CLI). */
   progress?: ProgressFactory;

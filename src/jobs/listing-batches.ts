@@ -3,8 +3,10 @@
  * `carprice evaluate --data`): a listings source a chunk at a time, each chunk checked by
  * the caller's ListingValidator into columns. A CSV, local or downloaded (http(s):// or
  * s3://, read as its bytes arrive), is read columnar (csv-columns.ts: no string or array
- * per row, memory bounded by the chunk whatever the file's size); a workbook (.xlsx) is
- * read whole, up to the whole-file limit, and handed out in chunks of cells. Progress (rows, and the share of the file read for an ETA) goes to `progress`.
+ * per row, memory bounded by the chunk whatever the file's size); a workbook (.xlsx, local
+ * or downloaded) is streamed a chunk of rows of cells at a time (data/xlsx-stream.ts), in
+ * memory bounded the same way. Progress (rows, and the share of the file read for an ETA)
+ * goes to `progress`.
  */
 import { AppError } from '../core/errors.js';
 import type { Env } from '../config/env.js';
@@ -14,7 +16,7 @@ import { isRemote, openRemoteStream } from '../data/read.js';
 import type { Cell } from '../data/table.js';
 import { RowHasher } from '../data/row-hash.js';
 import type { CheckedRows, ListingValidator, TableOrigin } from '../data/validate.js';
-import { isLocalCsv, readListingChunks, type ProgressFactory } from './load-listings.js';
+import { isCsvName, isLocalCsv, readListingChunks, type ProgressFactory } from './load-listings.js';
 
 /** One chunk of a listings source. */
 export interface ListingBatch {
@@ -38,7 +40,7 @@ export interface ListingBatchOptions {
   params: Params;
   env?: Env;
   signal?: AbortSignal;
-  /** Rows per chunk for sources read whole (default 2,000); a CSV is cut every ~256 KiB. */
+  /** Rows per chunk of a workbook (default 2,000); a CSV is cut every ~256 KiB. */
   chunkRows?: number;
   /** Bytes per chunk of a local CSV (default 256 KiB). */
   chunkBytes?: number;
@@ -50,11 +52,6 @@ export interface ListingBatchOptions {
 }
 
 export { isLocalCsv };
-
-/** A .csv name (a URL's query string and fragment aside). */
-function isCsvName(source: string): boolean {
-  return source.split(/[?#]/)[0].toLowerCase().endsWith('.csv');
-}
 
 /** The chunks of a listings source, in order (at least one, possibly empty, for a header-only file). */
 export async function* listingBatches(source: string, o: ListingBatchOptions): AsyncGenerator<ListingBatch> {
@@ -108,9 +105,9 @@ export async function* listingBatches(source: string, o: ListingBatchOptions): A
       rowHashes: () => cellHashes(c.rows),
     };
     rows += c.rows.length;
-    meter?.(rows);
+    meter?.(rows, false, c.fraction);
   }
-  meter?.(rows, true);
+  meter?.(rows, true, 1);
 }
 
 /** rowHashes for rows of cells (each cell's type and text, as CsvColumnChunk.rowHashes hashes bytes). */

@@ -7,7 +7,7 @@ import type { Params } from '../config/params.js';
 import type { Logger } from '../core/logger.js';
 import { buildListingSchema, type ListingSchema } from '../data/listing-schema.js';
 import type { Frame } from '../data/frame.js';
-import { readTable } from '../data/read.js';
+import { isRemote, isXlsxName, openRemoteStream, readTable, readXlsxSource } from '../data/read.js';
 import { readCsvChunks } from '../data/csv-stream.js';
 import { openCsvColumns } from '../data/csv-columns.js';
 import type { Cell } from '../data/table.js';
@@ -42,9 +42,9 @@ export function schemaFromParams(params: Params): ListingSchema {
 }
 
 /**
- * Read + validate a listings file into columns. A local CSV is streamed a chunk of rows at
- * a time (memory holds the kept values, never the raw rows); other sources are read whole
- * (up to the whole-file limit) and validated the same way.
+ * Read + validate a listings file into columns, a chunk at a time (memory holds the kept
+ * values, never the raw rows): a CSV, local or downloaded, parsed straight into columns; a
+ * workbook's sheet streamed as rows of cells (readListingChunks).
  */
 export async function loadListings(source: string, o: LoadListingsOptions): Promise<ValidatedListings> {
   const progress = o.progress?.('reading', source);
@@ -58,9 +58,14 @@ export async function loadListings(source: string, o: LoadListingsOptions): Prom
       ranges: o.params.ranges,
     }));
   const interrupted = () => new AppError('INTERRUPTED', `reading ${source} was interrupted`);
-  if (isLocalCsv(source)) {
+  const remoteCsv = isRemote(source) && isCsvName(source);
+  if (isLocalCsv(source) || remoteCsv) {
     // columnar: bytes parsed straight into columns, no string or array per row
-    const file = await openCsvColumns(source, { signal: o.signal, chunkBytes: 1 << 20 });
+    const file = await openCsvColumns(source, {
+      signal: o.signal,
+      chunkBytes: 1 << 20,
+      stream: remoteCsv ? await openRemoteStream(source, { env: o.env, signal: o.signal }) : undefined,
+    });
     const origin: TableOrigin = { source };
     for await (const chunk of file.chunks()) {
       if (o.signal?.aborted) throw interrupted();
@@ -76,7 +81,7 @@ export async function loadListings(source: string, o: LoadListingsOptions): Prom
     })) {
       if (o.signal?.aborted) throw interrupted();
       accumulator().add(chunk.columns, chunk.rows, chunk.rowNumbers, chunk.origin);
-      progress?.(accumulator().rowsKept);
+      progress?.(accumulator().rowsKept, false, chunk.fraction);
     }
   progress?.(acc?.rowsKept ?? 0, true);
   if (!acc) throw new AppError('DATA_EMPTY', `${source} is empty; expected a header line and at least one listing`);
@@ -84,6 +89,11 @@ export async function loadListings(source: string, o: LoadListingsOptions): Prom
   o.logger?.debug({ report: { ...v.report, badCells: v.report.badCells.length } }, 'listings validated');
   o.onReport?.(describeReport(v.report));
   return v;
+}
+
+/** A .csv name (a URL's query string and fragment aside). */
+export function isCsvName(source: string): boolean {
+  return source.split(/[?#]/)[0].toLowerCase().endsWith('.csv');
 }
 
 /** A local .csv file (read columnar), not a URL or a workbook. */
@@ -123,12 +133,15 @@ export interface ListingChunk {
   rows: Cell[][];
   rowNumbers: number[];
   origin: TableOrigin;
+  /** The share of the source read so far (0..1), when known. */
+  fraction?: number;
 }
 
 /**
- * The rows of a listings source a chunk at a time. A local .csv file is streamed (memory
- * bounded by the chunk, whatever the file's size); other sources (.xlsx, URLs) are read
- * whole, up to the whole-file limit (data/read.ts wholeFileLimit), then handed out in chunks.
+ * The rows of a listings source a chunk at a time, memory bounded by the chunk whatever the
+ * file's size: a local .csv file and a workbook (.xlsx, local or downloaded: data/read.ts
+ * readXlsxSource) are streamed; a remote CSV is read whole, up to the whole-file limit
+ * (data/read.ts wholeFileLimit; batch prediction and training read it columnar instead).
  */
 export async function* readListingChunks(
   source: string,
@@ -137,6 +150,22 @@ export async function* readListingChunks(
   const chunkRows = o.chunkRows ?? 2000;
   if (isLocalCsv(source)) {
     for await (const c of readCsvChunks(source, { chunkRows, signal: o.signal })) yield { ...c, origin: { source } };
+    return;
+  }
+  if (isXlsxName(source)) {
+    for await (const c of readXlsxSource(source, {
+      env: o.env,
+      signal: o.signal,
+      sheet: o.params.data_source.sheet,
+      chunkRows,
+    }))
+      yield {
+        columns: c.columns,
+        rows: c.rows,
+        rowNumbers: c.rowNumbers,
+        origin: { source, sheet: c.sheet, sheets: c.sheets },
+        fraction: c.fraction,
+      };
     return;
   }
   const table = await readTable(source, { env: o.env, signal: o.signal, sheet: o.params.data_source.sheet });

@@ -99,7 +99,7 @@ export interface PredictFileOptions {
   env?: Env;
   signal?: AbortSignal;
   onReport?: (summary: string) => void;
-  /** Rows scored at a time for sources read whole (default 2,000). */
+  /** Rows of a workbook scored at a time (default 2,000). */
   chunkRows?: number;
   /** Bytes of a local CSV scored at a time on the calling thread (default 256 KiB, ~1,700 listings). */
   chunkBytes?: number;

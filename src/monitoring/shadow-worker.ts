@@ -10,6 +10,10 @@
  * serving one; and the thread lowers its own scheduling priority at start
  * (workerData.policy and nice, Linux: SCHED_IDLE and nice 19 by default), so all the work
  * shadow scoring adds (parsing, pricing, storing) only gets CPU that serving does not want.
+ * Its transactions are one batch of rows (tens of milliseconds at most); on a saturated
+ * machine one may hold the log's lock while the thread waits for CPU, and the writer thread's
+ * champion rows then wait in their bounded queue (dropped and counted past it), never a
+ * response.
  *
  * workerData: the ring, the poll interval, the priority to take, the log's file. Messages
  * in: `model` (a saved bundle and who it is). Out: `model-ready` / `model-failed`, and after

@@ -237,7 +237,7 @@ test('input errors: missing file, bad odometers beyond the invalid fraction, mis
   failedWith(
     col,
     'DATA_INVALID',
-    /^carprice: .*no-make\.csv is missing required column\(s\): make\. Columns found: odometer,/,
+    /^carprice: .*no-make\.csv is missing required column\(s\): make; the header \(first line\) must name it\. Columns found: odometer,/,
   );
   failedWith(empty, 'DATA_EMPTY', /^carprice: .*empty\.csv is empty \(0 bytes\); expected listings$/);
   failedWith(sheet, 'DATA_INVALID', /^carprice: .*cars\.xlsx has no sheet "Sheet1"; its sheets are: Listings$/);
