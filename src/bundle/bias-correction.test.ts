@@ -237,3 +237,35 @@ test("blend 'mape_age': the age slope is chosen, folded into ridge's car_age ter
   assert.equal(gbdt.outputOffset, gbdtPlain.outputOffset);
   assert.ok(bytes(gbdt.predictFrame(f)).equals(bytes(gbdtPlain.predictFrame(f))));
 });
+
+test('age_weight: linear members fit weighted least squares 1 / (1 + k car_age)^2; tree members and k = 0 unchanged', async () => {
+  const { fitPreparedBatch, prepareFeatures } = await import('./train-bundle.js');
+  const { createEstimator } = await import('../ml/algorithms.js');
+  const o = (ageWeight: number) => ({ ...options('blend', 'none'), intervalLevel: 0, ageWeight });
+  const prep = prepareFeatures(train, yTrain, schema, o(0));
+  const [none, weighted, again] = await fitPreparedBatch(
+    [
+      { prep, options: o(0) },
+      { prep, options: o(0.2) },
+      { prep, options: o(0.2) },
+    ],
+    1,
+  );
+  const by = (b: ModelBundle, a: string) => b.members.find((m) => m.algo === a)!.estimator;
+  // the gbdt member is the same fit; the ridge member is a weighted one, reproducible
+  assert.deepEqual(by(weighted, 'gbdt').toJSON(), by(none, 'gbdt').toJSON());
+  assert.notDeepEqual(by(weighted, 'ridge').toJSON(), by(none, 'ridge').toJSON());
+  assert.deepEqual(by(again, 'ridge').toJSON(), by(weighted, 'ridge').toJSON());
+  // it is ridge with those row weights (mean 1), fitted by hand on the same matrix
+  const X = prep.families.linear!.X;
+  const ages = train.categorical.year.map((v) => Math.max(0, 2025 - Number(v)));
+  const w = Float64Array.from(ages, (a) => 1 / (1 + 0.2 * a) ** 2);
+  const mean = w.reduce((a, b) => a + b, 0) / w.length;
+  const hand = createEstimator('ridge', params.model_trainer.params.ridge ?? {}).fit(X, prep.z, {
+    sampleWeight: w.map((v) => v / mean),
+  });
+  const got = by(weighted, 'ridge').predict(X);
+  const want = hand.predict(X);
+  for (let i = 0; i < got.length; i++)
+    assert.ok(Math.abs(got[i] - want[i]) < 1e-8, `row ${i}: ${got[i]} vs ${want[i]}`);
+});

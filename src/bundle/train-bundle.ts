@@ -71,6 +71,11 @@ export interface TrainBundleOptions {
    */
   biasCorrection?: BiasCorrection;
   /**
+   * Linear members' row weights 1 / (1 + ageWeight * car_age)^2 (mean 1; times the price
+   * weights): older cars' prices spread more (weighted least squares). 0 or absent = none.
+   */
+  ageWeight?: number;
+  /**
    * Record the training covers of tree members' nodes (how many training rows reached each
    * node), which TreeSHAP explanations need. Default true; cross-validation folds skip it.
    */
@@ -239,7 +244,9 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
       );
     return f.X;
   };
-  const finalJobs = names.map((a) => job(a, matrixOf(a), z, w));
+  const linearW = names.some((a) => familyOf(a) === 'linear') ? linearRowWeights(prep, o.ageWeight ?? 0) : w;
+  const weightsOf = (algo: string) => (familyOf(algo) === 'linear' ? linearW : w);
+  const finalJobs = names.map((a) => job(a, matrixOf(a), z, weightsOf(a)));
   if (
     names.length !== 2 &&
     !(o.intervalLevel && o.intervalLevel > 0) &&
@@ -258,7 +265,7 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
       a,
       subset(matrixOf(a), sub, () => takeRows(matrixOf(a), fit)),
       subset(z, sub, () => takeValues(z, fit)),
-      w && subset(w, sub, () => takeValues(w, fit)),
+      weightsOf(a) && subset(weightsOf(a)!, sub, () => takeValues(weightsOf(a)!, fit)),
     ),
   );
   return { names, val: { rows: val, z: takeValues(z, val) }, valJobs, finalJobs };
@@ -276,25 +283,53 @@ interface HeldOutChoice {
 /** Column of the car's age that bias correction 'mape_age' moves the output with. */
 const AGE_COLUMN = 'car_age';
 
+/** The linear family's car_age column: index and standard-scaler mean and std (0 and 1 unscaled). */
+function linearAgeColumn(prep: PreparedFeatures): { column: number; mean: number; std: number } | null {
+  const f = prep.families.linear;
+  const column = f ? f.X.columnNames.indexOf(AGE_COLUMN) : -1;
+  if (!f || column < 0) return null;
+  const scaler = f.pipeline.toJSON().steps.find((st) => st.kind === 'standard-scaler');
+  const stats = (scaler?.stats as Record<string, { mean: number; std: number }> | undefined)?.[AGE_COLUMN];
+  return { column, mean: stats?.mean ?? 0, std: stats?.std ?? 1 };
+}
+
 /**
  * Where a linear member reads car_age: the member's index and the column's standard-scaler
- * mean and std (0 and 1 unscaled), or null when no linear member with weight > 0 has it.
+ * mean and std, or null when no linear member with weight > 0 has it.
  */
 function ageColumnOf(
   prep: PreparedFeatures,
   names: readonly string[],
   weights: readonly number[],
 ): { member: number; column: number; mean: number; std: number } | null {
-  for (const [m, algo] of names.entries()) {
-    if (familyOf(algo) !== 'linear' || !(weights[m] > 0)) continue;
-    const f = prep.families.linear;
-    const column = f ? f.X.columnNames.indexOf(AGE_COLUMN) : -1;
-    if (!f || column < 0) continue;
-    const scaler = f.pipeline.toJSON().steps.find((st) => st.kind === 'standard-scaler');
-    const stats = (scaler?.stats as Record<string, { mean: number; std: number }> | undefined)?.[AGE_COLUMN];
-    return { member: m, column, mean: stats?.mean ?? 0, std: stats?.std ?? 1 };
-  }
-  return null;
+  const c = linearAgeColumn(prep);
+  const member = names.findIndex((a, i) => familyOf(a) === 'linear' && weights[i] > 0);
+  return c && member >= 0 ? { member, ...c } : null;
+}
+
+/**
+ * Row weights of linear members with `age_weight` k > 0: 1 / (1 + k * car_age)^2 scaled to
+ * mean 1, times the price weights (weighted least squares: an old car's price spreads
+ * more, so it says less about the coefficients). The price weights alone when k is 0 or
+ * the linear features have no car_age. Made once per matrix, weights and k, so bundles
+ * sharing a prepared matrix share these fits too.
+ */
+function linearRowWeights(prep: PreparedFeatures, k: number): Float64Array | undefined {
+  const f = prep.families.linear;
+  const c = linearAgeColumn(prep);
+  if (!(k > 0) || !f || !c) return prep.weights;
+  return subset(f.X, `age-weight:${k}:${idOf(prep.weights)}`, () => {
+    const { data, nRows, nCols } = f.X;
+    const w = new Float64Array(nRows);
+    let sum = 0;
+    for (let i = 0; i < nRows; i++) {
+      const age = Math.max(0, c.mean + c.std * data[i * nCols + c.column]);
+      w[i] = 1 / (1 + k * age) ** 2;
+      sum += w[i];
+    }
+    for (let i = 0; i < nRows; i++) w[i] *= (nRows / sum) * (prep.weights ? prep.weights[i] : 1);
+    return w;
+  });
 }
 
 /**

@@ -139,6 +139,12 @@ const paramsSchema = v.object({
      */
     price_weight_power: v.optional(v.number({ min: 0, max: 2 }), 0),
     /**
+     * Linear members weigh each training row by 1 / (1 + age_weight x car_age)^2: an old
+     * car's price spreads more, so it says less about the coefficients (weighted least
+     * squares); 0 = unweighted.
+     */
+    age_weight: v.optional(v.number({ min: 0, max: 10 }), 0.05),
+    /**
      * Coverage of the prediction intervals (split-conformal on the residuals of a held-out
      * 15% of the training rows, stored in the bundle); 0 = no intervals.
      */

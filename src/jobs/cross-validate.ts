@@ -248,6 +248,7 @@ export class SharedCrossValidation {
           s.algo === 'blend' ? (s.params.model_trainer.params.blend ?? {}) : {},
           prep.transform,
           s.params.model_trainer.bias_correction,
+          s.params.model_trainer.age_weight,
           printOf(prep.z),
           printOf(prep.weights),
           names.map((a) => [printOf(prep.families[familyOf(a)]!.X), testPrint(prep.families[familyOf(a)])]),

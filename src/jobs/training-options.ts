@@ -17,7 +17,7 @@ export function trainingOptions(
   algo: string,
 ): Pick<
   TrainBundleOptions,
-  'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'intervalLevel' | 'biasCorrection'
+  'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'intervalLevel' | 'biasCorrection' | 'ageWeight'
 > {
   return {
     algo,
@@ -27,6 +27,7 @@ export function trainingOptions(
     priceWeightPower: params.model_trainer.price_weight_power,
     intervalLevel: params.model_trainer.interval_level,
     biasCorrection: params.model_trainer.bias_correction,
+    ageWeight: params.model_trainer.age_weight,
   };
 }
 
