@@ -43,6 +43,9 @@ const bundle = trainBundle(frame, y, schema, {
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'carprice-predict-xlsx-'));
+// downloads go to a temp folder of this file's own: test files running alongside download into
+// the shared one, and the leak checks below count what is there
+process.env.TMPDIR = dir;
 const table = fixtureTable({ n: 4000, seed: 21 });
 const csv = join(dir, 'listings.csv');
 const xlsx = join(dir, 'listings.xlsx');
