@@ -4,11 +4,10 @@
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { startS3rver } from '../../test/helpers/s3rver-fixture.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startHttpFixture, type HttpFixture } from '../../test/helpers/http-fixture.js';
@@ -106,20 +105,11 @@ test('http(s): 404 and a refused connection are NETWORK errors naming the URL', 
   assert.match(refused.message, /^could not download http:\/\/127\.0\.0\.1:\d+\/x\.csv: .*; check the URL and your network$/);
 });
 
-interface S3rverLike {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-
 test('s3://bucket/key through a real S3-compatible server; missing key is FILE_NOT_FOUND', async () => {
-  const S3rver = createRequire(import.meta.url)('s3rver') as new (o: Record<string, unknown>) => S3rverLike;
-  const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 's3'), configureBuckets: [{ name: 'listings' }] });
-  const addr = await s3.run();
-  const endpoint = `http://127.0.0.1:${addr.port}`;
-  const env = { AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
-  const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const s3 = await startS3rver(join(dir, 's3'), ['listings']);
+  const { env: env } = s3;
   try {
-    await client.send(new PutObjectCommand({ Bucket: 'listings', Key: 'raw/cars.csv', Body: CSV }));
+    await s3.put('listings', 'raw/cars.csv', CSV);
     const t = await readTable('s3://listings/raw/cars.csv', { env });
     assert.deepEqual(t.rows[0], ['Maruti', '500000']);
     const e = await err(readTable('s3://listings/raw/none.csv', { env }));
@@ -127,7 +117,6 @@ test('s3://bucket/key through a real S3-compatible server; missing key is FILE_N
     assert.equal(e.message, 's3://listings/raw/none.csv does not exist; check the bucket and key');
     assert.equal((await err(readTable('s3://only-bucket.csv', { env }))).code, 'USAGE');
   } finally {
-    client.destroy();
     await s3.close();
   }
 });

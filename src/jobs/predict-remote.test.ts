@@ -7,12 +7,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { AddressInfo } from 'node:net';
+import { startS3rver } from '../../test/helpers/s3rver-fixture.js';
 import { startHttpFixture, type HttpFixture } from '../../test/helpers/http-fixture.js';
 import { fixtureCsv, fixtureFrame } from '../../test/fixtures/listings.js';
 import { trainBundle } from '../bundle/train-bundle.js';
@@ -118,31 +116,11 @@ test('http(s): a download cut part way fails with NETWORK and writes no output; 
   );
 });
 
-interface S3rverLike {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-
 test('s3://: a CSV in a real S3-compatible server (s3rver) is priced as the local file; a missing key is FILE_NOT_FOUND', async () => {
-  const S3rver = createRequire(import.meta.url)('s3rver') as new (o: Record<string, unknown>) => S3rverLike;
-  const s3 = new S3rver({
-    port: 0,
-    address: '127.0.0.1',
-    silent: true,
-    directory: join(dir, 's3'),
-    configureBuckets: [{ name: 'listings' }],
-  });
-  const addr = await s3.run();
-  const endpoint = `http://127.0.0.1:${addr.port}`;
-  const s3env = { AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
-  const client = new S3Client({
-    endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
+  const s3 = await startS3rver(join(dir, 's3'), ['listings']);
+  const { env: s3env } = s3;
   try {
-    await client.send(new PutObjectCommand({ Bucket: 'listings', Key: 'batch/listings.csv', Body: text }));
+    await s3.put('listings', 'batch/listings.csv', text);
     const want = await predictTo(local, join(dir, 'local2.csv'));
     assert.equal(await predictTo('s3://listings/batch/listings.csv', join(dir, 's3.csv'), s3env), want);
     await assert.rejects(
@@ -150,7 +128,6 @@ test('s3://: a CSV in a real S3-compatible server (s3rver) is priced as the loca
       (e: unknown) => e instanceof AppError && e.code === 'FILE_NOT_FOUND',
     );
   } finally {
-    client.destroy();
     await s3.close();
   }
 });

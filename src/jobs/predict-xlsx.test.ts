@@ -9,12 +9,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { AddressInfo } from 'node:net';
+import { startS3rver } from '../../test/helpers/s3rver-fixture.js';
 import { startHttpFixture, type HttpFixture } from '../../test/helpers/http-fixture.js';
 import { fixtureFrame, fixtureTable } from '../../test/fixtures/listings.js';
 import { readZipParts, zipParts } from '../../test/helpers/zip-parts.js';
@@ -188,31 +186,11 @@ test('a download cut part way is NETWORK: no output, no temporary file left', as
   assert.equal(downloads(), before);
 });
 
-interface S3rverLike {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-
 test('s3://: a workbook in a real S3-compatible server (s3rver) is priced as the local file', async () => {
-  const S3rver = createRequire(import.meta.url)('s3rver') as new (o: Record<string, unknown>) => S3rverLike;
-  const s3 = new S3rver({
-    port: 0,
-    address: '127.0.0.1',
-    silent: true,
-    directory: join(dir, 's3'),
-    configureBuckets: [{ name: 'listings' }],
-  });
-  const addr = await s3.run();
-  const endpoint = `http://127.0.0.1:${addr.port}`;
-  const s3env = { AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
-  const client = new S3Client({
-    endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
+  const s3 = await startS3rver(join(dir, 's3'), ['listings']);
+  const { env: s3env } = s3;
   try {
-    await client.send(new PutObjectCommand({ Bucket: 'listings', Key: 'batch/listings.xlsx', Body: book }));
+    await s3.put('listings', 'batch/listings.xlsx', book);
     const want = await predictTo(csv, join(dir, 'from-csv-2.csv'));
     assert.equal(await predictTo('s3://listings/batch/listings.xlsx', join(dir, 'from-s3.csv'), s3env), want);
     await assert.rejects(
@@ -220,7 +198,6 @@ test('s3://: a workbook in a real S3-compatible server (s3rver) is priced as the
       (e: unknown) => e instanceof AppError && e.code === 'FILE_NOT_FOUND',
     );
   } finally {
-    client.destroy();
     await s3.close();
   }
 });
