@@ -14,31 +14,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startS3rver } from '../../test/helpers/s3rver-fixture.js';
 import { startHttpFixture, type HttpFixture } from '../../test/helpers/http-fixture.js';
-import { fixtureFrame, fixtureTable } from '../../test/fixtures/listings.js';
+import { fixtureTable } from '../../test/fixtures/listings.js';
+import { smallBlend } from '../../test/helpers/small-blend.js';
 import { readZipParts, zipParts } from '../../test/helpers/zip-parts.js';
-import { trainBundle } from '../bundle/train-bundle.js';
 import { AppError } from '../core/errors.js';
-import { parseParams } from '../config/params.js';
 import { formatCsv } from '../data/csv.js';
 import { formatXlsx } from '../data/xlsx.js';
 import { predictFile } from './predict.js';
 import { evaluate } from './evaluate.js';
 import { loadListings } from './load-listings.js';
 
-const params = parseParams({});
-const { frame, y, schema } = fixtureFrame({ n: 300, seed: 5 });
-const bundle = trainBundle(frame, y, schema, {
-  algo: 'blend',
-  algoParams: { ...params.model_trainer.params, gbdt: { n_estimators: 30, max_depth: 3, learning_rate: 0.3 } },
-  features: { ...params.features, token_min_count: 2, interaction_min_count: 5, step_min_count: 5 },
-  seed: 42,
-  metadata: {
-    createdAt: '2025-01-01T00:00:00.000Z',
-    training: { dataHash: 'h', rows: 300, source: 'fixture' },
-    params: {},
-    carpriceVersion: 'test',
-  },
-});
+const { params, bundle } = smallBlend();
 
 const dir = mkdtempSync(join(tmpdir(), 'carprice-predict-xlsx-'));
 // downloads go to a temp folder of this file's own: test files running alongside download into
