@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { asInput, fixtureFrame, generateListings } from '../../test/fixtures/listings.js';
 import { parseParams } from '../config/params.js';
 import { stableStringify } from '../core/stable-json.js';
-import { priceWeights, trainBundle, trainBundleParallel, type TrainBundleOptions } from './train-bundle.js';
+import {
+  priceWeights,
+  simplexWeights,
+  trainBundle,
+  trainBundleParallel,
+  type TrainBundleOptions,
+} from './train-bundle.js';
 
 const params = parseParams({});
 const { frame, y, schema } = fixtureFrame({ n: 120, seed: 5 });
@@ -104,4 +110,49 @@ test('worker threads give the same bundle, byte for byte, as one thread (blend w
     const two = stableStringify((await trainBundleParallel(frame, y, schema, { ...o, threads: 2 })).toJSON());
     assert.equal(two, one, algo);
   }
+});
+
+test('simplexWeights: the 0.05-grid point of least squared error (exact mixtures are found)', () => {
+  const a = Float64Array.of(1, 2, 3, 4, 5, 6);
+  const b = Float64Array.of(6, 1, 5, 2, 4, 3);
+  const c = Float64Array.of(0, 3, 1, 5, 2, 7);
+  const z = a.map((v, i) => 0.2 * v + 0.3 * b[i] + 0.5 * c[i]);
+  assert.deepEqual(simplexWeights([a, b, c], z), [0.2, 0.3, 0.5]);
+  // a member that only adds noise gets weight 0
+  const d = Float64Array.of(9, -4, 7, 0, 12, -8);
+  assert.deepEqual(simplexWeights([a, b, c, d], z), [0.2, 0.3, 0.5, 0]);
+});
+
+test('a three-member blend gets grid weights on the held-out rows; weight 0 drops a member', () => {
+  const algoParams = {
+    ...params.model_trainer.params,
+    gbdt: { n_estimators: 30, max_depth: 3 },
+    forest: { n_estimators: 10 },
+    blend: { members: 'ridge,gbdt,forest' },
+  };
+  const b = trainBundle(frame, y, schema, options('blend', { algoParams, biasCorrection: 'mape' }));
+  const w = b.members.map((m) => m.weight);
+  assert.ok(
+    w.every((x) => x > 0 && Math.abs(x * 20 - Math.round(x * 20)) < 1e-9),
+    `grid weights: ${w}`,
+  );
+  assert.ok(Math.abs(w.reduce((s, x) => s + x, 0) - 1) < 1e-9);
+  assert.ok(b.members.length <= 3 && b.members.length >= 1);
+});
+
+test('holdout_folds k >= 2: choices cross-fitted on k folds, deterministic, same bundle on worker threads', async () => {
+  const algoParams = { ...params.model_trainer.params, gbdt: { n_estimators: 30, max_depth: 3, subsample: 0.8 } };
+  const o = options('blend', { algoParams, biasCorrection: 'mape_age', intervalLevel: 0.9, holdoutFolds: 3 });
+  const one = stableStringify(trainBundle(frame, y, schema, o).toJSON());
+  assert.equal(stableStringify(trainBundle(frame, y, schema, o).toJSON()), one, 'deterministic');
+  const two = stableStringify((await trainBundleParallel(frame, y, schema, { ...o, threads: 2 })).toJSON());
+  assert.equal(two, one, 'worker threads');
+  const single = stableStringify(trainBundle(frame, y, schema, { ...o, holdoutFolds: 1 }).toJSON());
+  assert.notEqual(single, one, 'one 15% hold-out and 3 folds choose differently');
+  // absent = 1: the seeded 15% hold-out
+  const { holdoutFolds: _, ...rest } = { ...o, holdoutFolds: 1 };
+  assert.equal(stableStringify(trainBundle(frame, y, schema, rest).toJSON()), single);
+  const b = trainBundle(frame, y, schema, o);
+  assert.ok(b.calibration, 'intervals calibrated on the out-of-fold residuals');
+  assert.ok(b.predictFrame(frame).every((p) => Number.isFinite(p) && p > 0));
 });

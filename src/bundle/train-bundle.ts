@@ -71,6 +71,11 @@ export interface TrainBundleOptions {
    */
   biasCorrection?: BiasCorrection;
   /**
+   * Held-out choices (blend weight, offset, intervals) on one seeded 15% of the training
+   * rows (1, absent) or cross-fitted on k folds, every training row held out once (k >= 2).
+   */
+  holdoutFolds?: number;
+  /**
    * Linear members' row weights 1 / (1 + ageWeight * car_age)^2 (mean 1; times the price
    * weights): older cars' prices spread more (weighted least squares). 0 or absent = none.
    */
@@ -206,8 +211,11 @@ function sqErr(a: Float64Array, b: Float64Array): number {
  */
 interface FitPlan {
   names: string[];
-  /** Validation rows (sorted) and their targets, for a two-member blend; else null. */
-  val: { rows: Uint32Array; z: Float64Array } | null;
+  /**
+   * Validation rows (sorted) and their targets, for a two-member blend; else null. `folds`:
+   * the rows each fold's fits predict (one fold: `rows` itself; valJobs are fold-major).
+   */
+  val: { rows: Uint32Array; z: Float64Array; folds: Uint32Array[] } | null;
   valJobs: FitJob[];
   finalJobs: FitJob[];
 }
@@ -256,19 +264,71 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
     return { names, val: null, valJobs: [], finalJobs };
   const n = z.length;
   const perm = new Rng(o.seed + 1).permutation(n);
-  const nVal = Math.max(1, Math.floor(n * 0.15));
-  const val = perm.slice(0, nVal).sort();
-  const fit = perm.slice(nVal).sort();
-  const sub = `${o.seed}:${n}`;
-  const valJobs = names.map((a) =>
-    job(
-      a,
-      subset(matrixOf(a), sub, () => takeRows(matrixOf(a), fit)),
-      subset(z, sub, () => takeValues(z, fit)),
-      weightsOf(a) && subset(weightsOf(a)!, sub, () => takeValues(weightsOf(a)!, fit)),
+  const k = o.holdoutFolds ?? 1;
+  // one fold: the seeded 15% held out; k folds: every row held out once (cross-fitting)
+  const parts: { val: Uint32Array; fit: Uint32Array; key: string }[] = [];
+  if (k <= 1) {
+    const nVal = Math.max(1, Math.floor(n * 0.15));
+    parts.push({ val: perm.slice(0, nVal).sort(), fit: perm.slice(nVal).sort(), key: `${o.seed}:${n}` });
+  } else
+    for (let f = 0; f < k; f++) {
+      const a = Math.floor((f * n) / k);
+      const b = Math.floor(((f + 1) * n) / k);
+      const fit = new Uint32Array(n - (b - a));
+      fit.set(perm.subarray(0, a));
+      fit.set(perm.subarray(b), a);
+      parts.push({ val: perm.slice(a, b).sort(), fit: fit.sort(), key: `${o.seed}:${n}:${k}:${f}` });
+    }
+  const valJobs = parts.flatMap(({ fit, key }) =>
+    names.map((a) =>
+      job(
+        a,
+        subset(matrixOf(a), key, () => takeRows(matrixOf(a), fit)),
+        subset(z, key, () => takeValues(z, fit)),
+        weightsOf(a) && subset(weightsOf(a)!, key, () => takeValues(weightsOf(a)!, fit)),
+      ),
     ),
   );
-  return { names, val: { rows: val, z: takeValues(z, val) }, valJobs, finalJobs };
+  const rows = k <= 1 ? parts[0].val : Uint32Array.from({ length: n }, (_, i) => i);
+  return { names, val: { rows, z: takeValues(z, rows), folds: parts.map((p) => p.val) }, valJobs, finalJobs };
+}
+
+/** Blends of up to this many members get weights from a grid; more members: equal weights. */
+const MAX_GRID_MEMBERS = 4;
+
+/**
+ * Weights of 3 or 4 members: the point of the simplex grid of 0.05 steps (weights >= 0
+ * summing to 1) with the least squared error of the weighted prediction on the held-out
+ * rows; the first such point in lexicographic order of the weights.
+ */
+export function simplexWeights(preds: readonly Float64Array[], z: Float64Array): number[] {
+  const k = preds.length;
+  const steps = 20;
+  let best = Infinity;
+  let out = preds.map(() => 1 / k);
+  const units = new Array<number>(k).fill(0);
+  const acc = new Float64Array(z.length);
+  const visit = (m: number, left: number): void => {
+    if (m === k - 1) {
+      units[m] = left;
+      acc.fill(0);
+      for (let j = 0; j < k; j++) {
+        if (units[j] === 0) continue;
+        const w = units[j] / steps;
+        const p = preds[j];
+        for (let i = 0; i < acc.length; i++) acc[i] += w * p[i];
+      }
+      const e = sqErr(acc, z);
+      if (e < best) [best, out] = [e, units.map((u) => u / steps)];
+      return;
+    }
+    for (let u = 0; u <= left; u++) {
+      units[m] = u;
+      visit(m + 1, left - u);
+    }
+  };
+  visit(0, steps);
+  return out;
 }
 
 /** What the held-out rows decide: blend weights, the output offset and the interval calibration. */
@@ -333,9 +393,12 @@ function linearRowWeights(prep: PreparedFeatures, k: number): Float64Array | und
 }
 
 /**
- * Blend weights: equal for one member or more than two; for two, the weight w of the first
- * (w * a + (1 - w) * b in target space) on a grid of 0.05 steps by the squared error on the
- * validation rows. With bias correction 'mape', the output offset minimising the MAPE of
+ * Blend weights: for two members, the weight w of the first (w * a + (1 - w) * b in target
+ * space) on a grid of 0.05 steps by the squared error on the validation rows; for three or
+ * four, the point of the same grid on the simplex (simplexWeights); equal weights for more,
+ * or without validation rows. The validation rows are the held-out 15%, or with
+ * holdoutFolds k >= 2 every training row, each predicted by the fits of the k - 1 folds
+ * that did not see it. With bias correction 'mape', the output offset minimising the MAPE of
  * the weighted prediction on those rows (bias-correction.ts); with 'mape_age', the offset
  * and a slope per year of car_age minimising it together (mapeOffsetWithSlope). With `intervalLevel`, the
  * interval calibration from the validation residuals of the weighted, offset prediction.
@@ -350,7 +413,20 @@ function chooseWeights(
   let blend = plan.names.map(() => 1 / plan.names.length);
   if (!plan.val) return { weights: blend, calibration: null, offset: 0 };
   const { rows, z } = plan.val;
-  const preds = valModels.map((m, i) => m.predict(takeRows(plan.finalJobs[i].X, rows)));
+  const nm = plan.names.length;
+  let preds: Float64Array[];
+  if (plan.val.folds.length === 1)
+    preds = plan.names.map((_, i) => valModels[i].predict(takeRows(plan.finalJobs[i].X, rows)));
+  else {
+    // cross-fitted: each row predicted by the fits that did not see it (rows = 0..n-1)
+    preds = plan.names.map(() => new Float64Array(rows.length));
+    plan.val.folds.forEach((fr, f) =>
+      plan.names.forEach((_, i) => {
+        const p = valModels[f * nm + i].predict(takeRows(plan.finalJobs[i].X, fr));
+        for (let r = 0; r < fr.length; r++) preds[i][fr[r]] = p[r];
+      }),
+    );
+  }
   if (preds.length === 2) {
     let best = Infinity;
     for (let k = 0; k <= 20; k++) {
@@ -361,7 +437,7 @@ function chooseWeights(
       );
       if (e < best) [best, blend] = [e, [wk, 1 - wk]];
     }
-  }
+  } else if (preds.length <= MAX_GRID_MEMBERS) blend = simplexWeights(preds, z);
   const zHat = new Float64Array(z.length);
   preds.forEach((p, m) => {
     for (let i = 0; i < zHat.length; i++) zHat[i] += blend[m] * p[i];

@@ -205,3 +205,17 @@ test('ranges: the defaults in code equal params.yaml; entries override or turn o
     /ranges\.odometer\.min: expected a number/,
   );
 });
+
+test('model_trainer.holdout_folds: default 1 (the 15% hold-out); a whole number 1..20', () => {
+  assert.equal(loadParams({ path: '/nonexistent/params.yaml' }).model_trainer.holdout_folds, 1);
+  assert.equal(
+    loadParams({ path: '/nonexistent/params.yaml', sets: ['model_trainer.holdout_folds=5'] }).model_trainer
+      .holdout_folds,
+    5,
+  );
+  for (const bad of ['0', '2.5', '21'])
+    assert.throws(
+      () => loadParams({ path: '/nonexistent/params.yaml', sets: [`model_trainer.holdout_folds=${bad}`] }),
+      /--set model_trainer\.holdout_folds/,
+    );
+});

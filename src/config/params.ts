@@ -158,6 +158,12 @@ const paramsSchema = v.object({
      * plain back-transform.
      */
     bias_correction: v.optional(v.oneOf(['mape', 'mape_age', 'none'] as const), 'mape_age'),
+    /**
+     * Where the held-out choices (blend weight, MAPE offset, interval calibration) are
+     * made: 1 = on a seeded 15% of the training rows, the members fitted on the other 85%;
+     * k >= 2 = cross-fitted on k folds (each training row held out once, k fits per member).
+     */
+    holdout_folds: v.optional(v.number({ min: 1, max: 20, int: true }), 1),
     /** Hyper-parameters per algorithm name (validated by the estimator that uses them). */
     params: modelParams,
   }),

@@ -98,6 +98,11 @@ export interface SharedCrossValidationOptions {
   folds: number;
   /** Seed of the fold permutation (params.yaml data_ingestion.random_state). */
   seed: number;
+  /**
+   * Train/test row sets scored after the k folds, as more "folds" of the same run (e.g.
+   * seeded 80/20 splits, so a bench shares fits between CV and splits); default none.
+   */
+  extraParts?: ReadonlyArray<{ train: readonly number[]; test: readonly number[] }>;
   env?: Env;
   signal?: AbortSignal;
 }
@@ -172,6 +177,7 @@ export class SharedCrossValidation {
       train.sort((a, b) => a - b);
       return { test, train };
     });
+    for (const p of o.extraParts ?? []) this.parts.push({ train: [...p.train], test: [...p.test] });
   }
 
   /** Cross-validate `specs` (every fold of every spec in one worker pool). */
@@ -249,6 +255,7 @@ export class SharedCrossValidation {
           prep.transform,
           s.params.model_trainer.bias_correction,
           s.params.model_trainer.age_weight,
+          s.params.model_trainer.holdout_folds,
           printOf(prep.z),
           printOf(prep.weights),
           names.map((a) => [printOf(prep.families[familyOf(a)]!.X), testPrint(prep.families[familyOf(a)])]),

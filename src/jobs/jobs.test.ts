@@ -14,7 +14,7 @@ import { parseParams } from '../config/params.js';
 import { fixedClock } from '../core/clock.js';
 import { parseCsv } from '../data/csv.js';
 import { AppError } from '../core/errors.js';
-import { crossValidate, kFoldBounds } from './cross-validate.js';
+import { crossValidate, kFoldBounds, SharedCrossValidation } from './cross-validate.js';
 import { evaluate } from './evaluate.js';
 import { ingest } from './ingest.js';
 import { loadListings, schemaFromParams } from './load-listings.js';
@@ -296,4 +296,19 @@ test('a bad CARPRICE_THREADS fails train and cv before any data is read', async 
   const missing = join(dir, 'no-such-file.csv');
   await assert.rejects(train({ params, train: missing, algo: 'ridge', env }), { code: 'CONFIG_INVALID' });
   await assert.rejects(crossValidate({ params, data: missing, algo: 'ridge', env }), { code: 'CONFIG_INVALID' });
+});
+
+test('SharedCrossValidation extraParts: more train/test sets scored after the folds; a copy of a fold gives its metrics', async () => {
+  const file = writeFixtureCsv(join(dir, 'cv-extra.csv'), { n: 90, seed: 5 });
+  const listings = await loadListings(file, { params });
+  const plain = new SharedCrossValidation({ listings, data: file, folds: 3, seed: 42 });
+  const [base] = await plain.run([{ label: 'ridge', algo: 'ridge', params }]);
+  const parts = (plain as unknown as { parts: Array<{ train: number[]; test: number[] }> }).parts;
+  const half = { train: Array.from({ length: 45 }, (_, i) => i), test: Array.from({ length: 45 }, (_, i) => 45 + i) };
+  const cv = new SharedCrossValidation({ listings, data: file, folds: 3, seed: 42, extraParts: [parts[1], half] });
+  const [r] = await cv.run([{ label: 'ridge', algo: 'ridge', params }]);
+  assert.equal(r.folds.length, 5);
+  assert.deepEqual(r.folds.slice(0, 3), base.folds);
+  assert.deepEqual(r.folds[3], base.folds[1]);
+  assert.ok(r.folds[4].r2 > 0.3, `first half -> second half R2 ${r.folds[4].r2}`);
 });

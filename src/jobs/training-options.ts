@@ -17,7 +17,7 @@ export function trainingOptions(
   algo: string,
 ): Pick<
   TrainBundleOptions,
-  'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'intervalLevel' | 'biasCorrection' | 'ageWeight'
+  'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'intervalLevel' | 'biasCorrection' | 'ageWeight' | 'holdoutFolds'
 > {
   return {
     algo,
@@ -28,6 +28,7 @@ export function trainingOptions(
     intervalLevel: params.model_trainer.interval_level,
     biasCorrection: params.model_trainer.bias_correction,
     ageWeight: params.model_trainer.age_weight,
+    holdoutFolds: params.model_trainer.holdout_folds,
   };
 }
 
