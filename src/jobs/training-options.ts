@@ -17,7 +17,15 @@ export function trainingOptions(
   algo: string,
 ): Pick<
   TrainBundleOptions,
-  'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'intervalLevel' | 'biasCorrection' | 'ageWeight' | 'holdoutFolds'
+  | 'algo'
+  | 'algoParams'
+  | 'features'
+  | 'seed'
+  | 'priceWeightPower'
+  | 'intervalLevel'
+  | 'biasCorrection'
+  | 'ageWeight'
+  | 'holdoutFolds'
 > {
   return {
     algo,
