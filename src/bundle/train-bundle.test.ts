@@ -134,7 +134,7 @@ test('a three-member blend gets grid weights on the held-out rows; weight 0 drop
   const w = b.members.map((m) => m.weight);
   assert.ok(
     w.every((x) => x > 0 && Math.abs(x * 20 - Math.round(x * 20)) < 1e-9),
-    `grid weights: ${w}`,
+    `grid weights: ${w.join(', ')}`,
   );
   assert.ok(Math.abs(w.reduce((s, x) => s + x, 0) - 1) < 1e-9);
   assert.ok(b.members.length <= 3 && b.members.length >= 1);
