@@ -35,75 +35,23 @@
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { probePython, PYTHON } from './python-peer.js';
+import { carprice, CLI, cliArgs, loadAverage, mb, timed, type Timed } from './process-timing.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
-const CLI = resolve('dist/src/cli/main.js');
-const TIME = '/usr/bin/time';
 const SEED_GBDT = { n_estimators: 300, max_depth: 6, learning_rate: 0.2 };
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(name);
-const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const { flag, option } = cliArgs();
 const sizes = (option('--sizes') ?? process.env.BENCH_ROWS ?? '5912,177360').split(',').map(Number);
 const repeat = Number(option('--repeat') ?? 10);
 const dir = option('--dir') ?? mkdtempSync(join(tmpdir(), 'carprice-scale-'));
 mkdirSync(dir, { recursive: true });
+const load = loadAverage;
 
-const load = () =>
-  loadavg()
-    .map((x) => x.toFixed(1))
-    .join(' ');
-
-interface Timed {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  wall: number;
-  /** Peak RSS in MB from /usr/bin/time, when available. */
-  peakMb: number | null;
-  /** CPU seconds (user + system) from /usr/bin/time, when available. */
-  userSeconds: number | null;
-  load: string;
-}
-
-/** Run a command as a whole process, timing it (and its peak RSS through /usr/bin/time). */
-function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv = {}): Timed {
-  const useTime = existsSync(TIME);
-  const marker = '@@time';
-  const full = useTime ? [TIME, '-f', `${marker} %e %U %S %M`, cmd, ...argv] : [cmd, ...argv];
-  const before = load();
-  const t0 = performance.now();
-  const r = spawnSync(full[0], full.slice(1), {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    maxBuffer: 1 << 28,
-  });
-  const wall = (performance.now() - t0) / 1000;
-  let stderr = r.stderr ?? '';
-  let peakMb: number | null = null;
-  let userSeconds: number | null = null;
-  const m = new RegExp(`${marker} ([\\d.]+) ([\\d.]+) ([\\d.]+) (\\d+)`).exec(stderr);
-  if (m) {
-    userSeconds = Number(m[2]) + Number(m[3]);
-    peakMb = Number(m[4]) / 1024;
-    stderr = stderr.replace(m[0], '');
-  }
-  return { code: r.status, stdout: r.stdout ?? '', stderr, wall, peakMb, userSeconds, load: `${before} -> ${load()}` };
-}
-
-function carprice(argv: string[], env: NodeJS.ProcessEnv = {}): Timed {
-  const r = timed(process.execPath, [CLI, ...argv], env);
-  if (r.code !== 0) throw new Error(`carprice ${argv.join(' ')} failed (exit ${r.code}):\n${r.stderr}`);
-  return r;
-}
-
-const cpu = (t: Timed) => (t.userSeconds === null ? 'CPU n/a' : `${t.userSeconds.toFixed(1)} s CPU`);
+const cpu = (t: Timed) => (t.cpu === null ? 'CPU n/a' : `${t.cpu.toFixed(1)} s CPU`);
 const lastJson = <T>(text: string): T => JSON.parse(text.trim().split('\n').pop() ?? '{}') as T;
-const mb = (x: number | null) =>
-  x === null ? 'n/a' : x >= 1024 ? `${(x / 1024).toFixed(2)} GB` : `${Math.round(x)} MB`;
 const rowsOf = (path: string) => {
   const text = spawnSync('wc', ['-l', path], { encoding: 'utf8' }).stdout;
   return Number(text.trim().split(/\s+/)[0]) - 1;
@@ -203,7 +151,8 @@ async function main(): Promise<void> {
       let xCpu: number | null = null;
       let xWall = NaN;
       if (xgb.ok) {
-        const x = timed(PYTHON, [
+        const x = timed([
+          PYTHON,
           'bench/xgb-scale.py',
           file,
           String(SEED_GBDT.n_estimators),
@@ -216,13 +165,13 @@ async function main(): Promise<void> {
           );
           xCell = `${x.wall.toFixed(1)} s (${cpu(x)}; read ${xr.read_seconds.toFixed(1)}, fit ${xr.fit_seconds.toFixed(1)}; xgboost ${xr.version})`;
           xPeak = mb(x.peakMb ?? xr.peak_rss_mb);
-          xCpu = x.userSeconds;
+          xCpu = x.cpu;
           xWall = x.wall;
-          ratio = `${(r.wall / x.wall).toFixed(2)}${r.userSeconds && x.userSeconds ? ` (${(r.userSeconds / x.userSeconds).toFixed(2)})` : ''}`;
+          ratio = `${(r.wall / x.wall).toFixed(2)}${r.cpu && x.cpu ? ` (${(r.cpu / x.cpu).toFixed(2)})` : ''}`;
         } else xCell = `failed: ${x.stderr.trim().split('\n').pop()}`;
       }
       if (xgb.ok && ratio) {
-        const cpuRatio = r.userSeconds && xCpu ? r.userSeconds / xCpu : r.wall / xWall;
+        const cpuRatio = r.cpu && xCpu ? r.cpu / xCpu : r.wall / xWall;
         if (n >= 100_000 && n < 1_000_000)
           target(
             `training ${n.toLocaleString('en')} rows vs XGBoost (CPU)`,
@@ -281,13 +230,13 @@ async function main(): Promise<void> {
         const r = carprice(['predict', '--model', model, '--data', file, '--out', join(dir, 'preds.csv')], {
           CARPRICE_THREADS: threads,
         });
-        const perCpu = r.userSeconds ? rows / r.userSeconds : NaN;
+        const perCpu = r.cpu ? rows / r.cpu : NaN;
         // each thread pays the start-up once; the rest is per listing
         const marginal =
-          r.userSeconds && small.userSeconds
-            ? ((r.userSeconds - Number(threads) * small.userSeconds) / (rows - Number(threads) * headRows)) * 1e6
+          r.cpu && small.cpu
+            ? ((r.cpu - Number(threads) * small.cpu) / (rows - Number(threads) * headRows)) * 1e6
             : NaN;
-        const idleWall = r.userSeconds ? r.userSeconds / Number(threads) : NaN;
+        const idleWall = r.cpu ? r.cpu / Number(threads) : NaN;
         const label = file === tenx ? `${repeat}x` : '1x';
         console.log(
           `| ${label} | ${rows.toLocaleString('en')} | ${mb(statSync(file).size / 2 ** 20)} | ${threads} | ${r.wall.toFixed(1)} s (${cpu(r)}) | ${Math.round(rows / r.wall).toLocaleString('en')} | ${Number.isFinite(perCpu) ? Math.round(perCpu).toLocaleString('en') : 'n/a'} | ${Number.isFinite(marginal) ? marginal.toFixed(1) : 'n/a'} | ${Number.isFinite(idleWall) ? `${idleWall.toFixed(1)} s = ${Math.round(rows / idleWall).toLocaleString('en')}/s` : 'n/a'} | ${mb(r.peakMb)} | ${r.load} |`,
@@ -320,7 +269,7 @@ async function main(): Promise<void> {
         peaks[2] / peaks[0] < 1.25,
       );
     if (xgb.ok) {
-      const x = timed(PYTHON, ['bench/xgb-scale.py', '--predict', train, big, '1200', '4', '0.05']);
+      const x = timed([PYTHON, 'bench/xgb-scale.py', '--predict', train, big, '1200', '4', '0.05']);
       if (x.code === 0) {
         const xr = lastJson<{ rows: number; read_seconds: number; predict_seconds: number }>(x.stdout);
         console.log(

@@ -21,79 +21,27 @@
  * The machine's load average is printed with every figure: on a shared machine compare the
  * ratios of one run.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import ExcelJS from 'exceljs';
 import { loadParams } from '../src/config/params.js';
 import { readCsvChunks } from '../src/data/csv-stream.js';
+import { carprice, CLI, cliArgs, loadAverage, mb, timed, type Timed } from './process-timing.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
-const CLI = resolve('dist/src/cli/main.js');
-const TIME = '/usr/bin/time';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(name);
-const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const { flag, option } = cliArgs();
 const rows = Number(option('--rows') ?? 200_000);
 const dir = option('--dir') ?? mkdtempSync(join(tmpdir(), 'carprice-bench-xlsx-'));
 mkdirSync(dir, { recursive: true });
-
-const load = () =>
-  loadavg()
-    .map((x) => x.toFixed(1))
-    .join(' ');
-
-interface Timed {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  wall: number;
-  cpu: number | null;
-  peakMb: number | null;
-  load: string;
-}
-
-/** A whole process, timed, with its CPU time and peak RSS from /usr/bin/time when present. */
-function timed(argv: string[], env: NodeJS.ProcessEnv = {}): Timed {
-  const marker = '@@time';
-  const full = existsSync(TIME) ? [TIME, '-f', `${marker} %U %S %M`, ...argv] : argv;
-  const before = load();
-  const t0 = performance.now();
-  const r = spawnSync(full[0], full.slice(1), {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    maxBuffer: 1 << 26,
-  });
-  const wall = (performance.now() - t0) / 1000;
-  let stderr = r.stderr ?? '';
-  const m = new RegExp(`${marker} ([\\d.]+) ([\\d.]+) (\\d+)`).exec(stderr);
-  if (m) stderr = stderr.replace(m[0], '');
-  return {
-    code: r.status,
-    stdout: r.stdout ?? '',
-    stderr,
-    wall,
-    cpu: m ? Number(m[1]) + Number(m[2]) : null,
-    peakMb: m ? Number(m[3]) / 1024 : null,
-    load: `${before} -> ${load()}`,
-  };
-}
-
-function carprice(argv: string[], env: NodeJS.ProcessEnv = {}): Timed {
-  const r = timed([process.execPath, CLI, ...argv], env);
-  if (r.code !== 0) throw new Error(`carprice ${argv.join(' ')} failed (exit ${r.code}):\n${r.stderr}`);
-  return r;
-}
+const load = loadAverage;
 
 /** A child node process running a module snippet against the built reader (prints JSON). */
 function nodeScript(code: string): Timed {
   return timed([process.execPath, '--max-old-space-size=16384', '--input-type=module', '-e', code]);
 }
 
-const mb = (x: number | null) =>
-  x === null ? 'n/a' : x >= 1024 ? `${(x / 1024).toFixed(2)} GB` : `${Math.round(x)} MB`;
 const perSecond = (n: number, s: number) => Math.round(n / s).toLocaleString('en');
 
 /** The CSV's listings as an .xlsx written by exceljs's streaming writer (shared strings, numbers as numbers). */
