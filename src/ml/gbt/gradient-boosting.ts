@@ -219,6 +219,8 @@ export class GradientBoostingRegressor implements Regressor {
       },
       stride,
       subsample < 1,
+      'auto',
+      { float32Gradients: true },
     );
     // one seed per bagged model: bag 0 draws exactly what an unbagged fit draws
     const rngs = Array.from({ length: bags }, (_, b) => new Rng(((p.random_state as number) + b) % 2147483647));
@@ -226,12 +228,14 @@ export class GradientBoostingRegressor implements Regressor {
     // bagPred[b]: baseScore + bag b's trees as stored (leaves / bags); the bag's own model
     // is baseScore + bags * (bagPred[b] - baseScore), and the average of all bags
     // baseScore + sum_b (bagPred[b] - baseScore). One bag: pred itself, no rescaling.
-    const pred = new Float64Array(n).fill(baseScore);
+    // the grower's own arrays when it has them (its WebAssembly kernels then copy nothing)
+    const work = grower.workArrays();
+    const pred = (work?.pred ?? new Float64Array(n)).fill(baseScore);
     const bagPred = [pred, ...Array.from({ length: bags - 1 }, () => new Float64Array(n).fill(baseScore))];
     const own = bags > 1 ? new Float64Array(n) : pred;
     const avg = bags > 1 ? new Float64Array(n) : pred;
-    const gh = new Float32Array(2 * n);
-    const rows = new Uint32Array(n);
+    const gh = work?.gh ?? new Float32Array(2 * n);
+    const rows = work?.rows ?? new Uint32Array(n);
     const inSample = new Uint8Array(n);
     const allFeatures = new Int32Array(nF).map((_, j) => j);
     const treeFeatures = new Int32Array(nF);

@@ -69,6 +69,7 @@ import {
   patternSums,
   spreadPatterns,
 } from './histogram-patterns.js';
+import { LayoutKernels } from './grower-kernels.js';
 import { SplitFinder, SplitInfo, type SplitParams } from './split-finder.js';
 import type { TreeEnsembleBuilder } from './tree-ensemble.js';
 
@@ -137,6 +138,9 @@ export class TreeGrower {
   readonly splitImportance: Float64Array;
   /** Per split node of the current fit: which bins go left (for binned traversal). */
   private readonly goLeftTables = new Map<number, Uint8Array>();
+  /** The WebAssembly kernels (sparse layouts with a cell table), and whether the current grow call uses them. */
+  private readonly kernels: LayoutKernels | null = null;
+  private active: LayoutKernels | null = null;
 
   constructor(
     private readonly binned: BinnedMatrix,
@@ -146,6 +150,11 @@ export class TreeGrower {
     private readonly keepTables = false,
     /** 'auto': sparse histograms when at most a quarter of the cells leave their feature's most frequent bin. */
     histogram: 'auto' | 'dense' | 'sparse' = 'auto',
+    /**
+     * The gradients grow() will be given (float32 for boosting), and whether hot loops may
+     * run as WebAssembly (wasm-kernels.ts; false: the JavaScript kernels only, for tests).
+     */
+    o: { float32Gradients?: boolean; wasm?: boolean } = {},
   ) {
     this.finder = new SplitFinder(binned, p, stride);
 
@@ -157,6 +166,24 @@ export class TreeGrower {
     this.sparse = histogram === 'dense' ? null : sparseLayout(binned, histogram === 'sparse' ? 1 : 0.25);
     // a fixed-width cell table adds a scratch slot per feature it holds (SparseLayout.wide)
     this.histSize = (binned.offsets[binned.nFeatures] + (this.sparse?.wide?.width ?? 0)) * stride;
+    if (this.sparse && o.wasm !== false) {
+      // depth-first growth keeps O(depth) histograms live; the others up to a leaf each
+      const live = !p.lossguide && p.maxLeaves === 0 && p.maxDepth > 0 ? p.maxDepth + 3 : 64;
+      const k = LayoutKernels.create(binned, this.sparse, stride, o.float32Gradients === true, this.histSize, live);
+      if (k) {
+        this.kernels = k;
+        this.histPool.push(...k.k.hists);
+      }
+    }
+  }
+
+  /**
+   * Rows, gradients and predictions in the WebAssembly kernels' memory, for a caller that
+   * fills them itself (boosting): grow() then copies nothing. Null without the kernels.
+   */
+  workArrays(): { rows: Uint32Array; gh: Gradients; pred: Float64Array } | null {
+    const k = this.kernels?.k;
+    return k ? { rows: k.rows, gh: k.gh, pred: k.pred } : null;
   }
 
   /**
@@ -182,6 +209,12 @@ export class TreeGrower {
     addTo?: Float64Array,
     covers?: number[],
   ): GrownTree {
+    const callerRows = rows;
+    this.active = this.kernels?.enter(rows, nRows, gh, addTo) ? this.kernels : null;
+    if (this.active) {
+      ({ rows, gh } = this.active.k);
+    }
+    const pred = addTo && this.active ? this.active.k.pred : addTo;
     const p = this.p;
     if (this.scratch.length < nRows) this.scratch = new Uint32Array(rows.length);
     const leafNode: number[] = [];
@@ -289,40 +322,44 @@ export class TreeGrower {
       this.splitImportance[f] += 1;
       const depth = node.depth + 1;
       // both children are leaves by depth: credit their rows now instead of partitioning
-      const terminal = addTo !== undefined && p.maxDepth > 0 && depth >= p.maxDepth;
+      const terminal = pred !== undefined && p.maxDepth > 0 && depth >= p.maxDepth;
       let mid: number;
       let nLeft: number;
       if (terminal) {
         const vL = this.leafOutput(sp.GL, sp.HL);
         const vR = this.leafOutput(node.G - sp.GL, node.H - sp.HL);
         const sb = this.binned.sparse[f];
-        const side = this.patternSides(f, go);
-        nLeft = side
-          ? addSplitLeavesByPattern(addTo, rows, node.start, node.end, side.pat, side.side, vL, vR)
-          : sb
-            ? addSplitLeavesSparse(
-                addTo,
-                rows,
-                node.start,
-                node.end,
-                sb.ones,
-                lowerBound(sb.ones, rows[node.start]),
-                go[sb.one],
-                go[sb.zero],
-                go[sb.one] ? vL : vR,
-                go[sb.zero] ? vL : vR,
-              )
-            : addSplitLeaves(
-                addTo,
-                rows,
-                node.start,
-                node.end,
-                this.binned.columns,
-                this.binned.colBase[f],
-                go,
-                vL,
-                vR,
-              );
+        const byKernel = this.active ? this.active.addLeaves(f, go, node.start, node.end, vL, vR) : -1;
+        const side = byKernel >= 0 ? null : this.patternSides(f, go);
+        nLeft =
+          byKernel >= 0
+            ? byKernel
+            : side
+              ? addSplitLeavesByPattern(pred, rows, node.start, node.end, side.pat, side.side, vL, vR)
+              : sb
+                ? addSplitLeavesSparse(
+                    pred,
+                    rows,
+                    node.start,
+                    node.end,
+                    sb.ones,
+                    lowerBound(sb.ones, rows[node.start]),
+                    go[sb.one],
+                    go[sb.zero],
+                    go[sb.one] ? vL : vR,
+                    go[sb.zero] ? vL : vR,
+                  )
+                : addSplitLeaves(
+                    pred,
+                    rows,
+                    node.start,
+                    node.end,
+                    this.binned.columns,
+                    this.binned.colBase[f],
+                    go,
+                    vL,
+                    vR,
+                  );
         mid = node.start;
       } else {
         mid = this.partition(rows, node.start, node.end, f, go);
@@ -393,8 +430,12 @@ export class TreeGrower {
         }
       }
     }
-    if (addTo)
-      for (let k = 0; k < leafNode.length; k++) addSegment(addTo, rows, leafStart[k], leafEnd[k], leafValue[k]);
+    if (pred)
+      for (let k = 0; k < leafNode.length; k++)
+        if (this.active) this.active.k.addSegment(leafStart[k], leafEnd[k], leafValue[k]);
+        else addSegment(pred, rows, leafStart[k], leafEnd[k], leafValue[k]);
+    this.active?.leave(callerRows, nRows, addTo);
+    this.active = null;
     return {
       nLeaves: leafNode.length,
       leafNode: Int32Array.from(leafNode),
@@ -471,6 +512,7 @@ export class TreeGrower {
 
   /** a -= b over every histogram slot (features' bins are contiguous: one flat loop). */
   private subtract(a: Float64Array, b: Float64Array): void {
+    if (this.active?.subtract(a, b)) return;
     const e = this.histSize;
     for (let i = 0; i < e; i++) a[i] -= b[i];
   }
@@ -488,8 +530,14 @@ export class TreeGrower {
     feats: Int32Array,
     nf: number,
   ): void {
-    hist.fill(0);
     const { nFeatures, offsets } = this.binned;
+    if (this.sparse && this.active?.histogram(hist, start, end)) {
+      const sp = this.sparse;
+      copyDuplicates(hist, this.stride, offsets, sp.dupOf, feats, nf);
+      fillDefaultBins(hist, this.stride, offsets, sp.defaultSlot, feats, nf, sp.totals[0], sp.totals[1], end - start);
+      return;
+    }
+    hist.fill(0);
     if (this.sparse) {
       const sp = this.sparse;
       // the groups summed by pattern: in the same pass over the rows as the other cells (stride 2)
@@ -561,6 +609,8 @@ export class TreeGrower {
   }
 
   private partition(rows: Uint32Array, start: number, end: number, f: number, go: Uint8Array): number {
+    const byKernel = this.active ? this.active.partition(f, go, start, end) : -1;
+    if (byKernel >= 0) return byKernel;
     const sb = this.binned.sparse[f];
     const side = this.patternSides(f, go);
     const l = side

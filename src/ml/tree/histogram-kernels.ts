@@ -40,7 +40,7 @@ export interface SparseLayout {
    * q-th such feature pointing at the scratch slot `offsets[nFeatures] + q` (summed, never
    * read). Every row then adds the same number of cells: no per-row loop length to mispredict.
    */
-  wide: { cells: Uint16Array | Int32Array; width: number } | null;
+  wide: { cells: Uint16Array | Int32Array; width: number; features: Int32Array } | null;
   totals: Float64Array;
 }
 
@@ -97,7 +97,7 @@ export function sparseLayout(binned: BinnedMatrix, maxFraction: number): SparseL
     }
   const totals = new Float64Array(2);
   if (rest.length > 0 && rest.length <= WIDE_MAX_FEATURES && restCells >= WIDE_MIN_FILL * rest.length * nRows) {
-    const wide = { cells: wideCells(binned, rest, defaultBin), width: rest.length };
+    const wide = { cells: wideCells(binned, rest, defaultBin), width: rest.length, features: Int32Array.from(rest) };
     const empty = { rowPtr: new Uint32Array(nRows + 1), slot: new Int32Array(0) };
     return { ...empty, defaultSlot, dupOf, groups, groupOf, wide, totals };
   }

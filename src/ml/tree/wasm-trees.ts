@@ -25,17 +25,16 @@
  */
 
 import { isSparseBinary, lowerBound, type MatrixColumn } from '../matrix.js';
-
-/** The part of the WebAssembly JavaScript API used here (the Node build's libraries do not declare it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  Memory: new (d: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-};
+import {
+  Bytes,
+  F64T,
+  I32,
+  instantiate,
+  newMemory,
+  wasmModule,
+  type WasmFunction,
+  type WasmMemory,
+} from './wasm-bytes.js';
 
 /** Nodes per generated function (the JavaScript version's measured sweet spot, also best here). */
 const PART_NODES = 600;
@@ -60,83 +59,6 @@ export interface TreeArrays {
 const FLAG_DEFAULT_LEFT = 1;
 const FLAG_CATEGORICAL = 2;
 
-/** Little growable byte buffer with the LEB128 and float encoders of the wasm binary format. */
-class Bytes {
-  buf = new Uint8Array(1 << 16);
-  len = 0;
-
-  private room(k: number): void {
-    if (this.len + k <= this.buf.length) return;
-    const b = new Uint8Array(Math.max(this.buf.length * 2, this.len + k));
-    b.set(this.buf.subarray(0, this.len));
-    this.buf = b;
-  }
-
-  byte(...bs: number[]): void {
-    this.room(bs.length);
-    for (const b of bs) this.buf[this.len++] = b;
-  }
-
-  /** Unsigned LEB128. */
-  u32(x: number): void {
-    this.room(5);
-    let v = x >>> 0;
-    do {
-      let b = v & 0x7f;
-      v >>>= 7;
-      if (v) b |= 0x80;
-      this.buf[this.len++] = b;
-    } while (v);
-  }
-
-  /** Signed LEB128 (i32). */
-  s32(x: number): void {
-    this.room(5);
-    let v = x | 0;
-    for (;;) {
-      const b = v & 0x7f;
-      v >>= 7;
-      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
-        this.buf[this.len++] = b;
-        return;
-      }
-      this.buf[this.len++] = b | 0x80;
-    }
-  }
-
-  /** f64.const x (the exact bits). */
-  f64const(x: number): void {
-    this.room(9);
-    this.buf[this.len++] = 0x44;
-    F64[0] = x;
-    for (let k = 0; k < 8; k++) this.buf[this.len++] = F64_BYTES[k];
-  }
-
-  append(b: Bytes): void {
-    this.room(b.len);
-    this.buf.set(b.buf.subarray(0, b.len), this.len);
-    this.len += b.len;
-  }
-
-  /** Append `b` preceded by its length (a vector's or section's size). */
-  sized(b: Bytes): void {
-    this.u32(b.len);
-    this.append(b);
-  }
-
-  name(s: string): void {
-    this.u32(s.length);
-    for (let k = 0; k < s.length; k++) this.byte(s.charCodeAt(k));
-  }
-
-  bytes(): Uint8Array {
-    return this.buf.slice(0, this.len);
-  }
-}
-
-const F64 = new Float64Array(1);
-const F64_BYTES = new Uint8Array(F64.buffer);
-
 // opcodes
 const LOCAL_GET = 0x20;
 const LOCAL_SET = 0x21;
@@ -159,8 +81,6 @@ const I32_SHR_U = 0x76;
 const F64_ADD = 0xa0;
 const F64_CONVERT_I32_S = 0xb7;
 const SELECT = 0x1b;
-const I32 = 0x7f;
-const F64T = 0x7c;
 
 // the parts' signature (i0, i1, stride in bytes, out pointer) and their locals
 const P_I = 0;
@@ -265,38 +185,13 @@ function moduleBytes(t: TreeArrays, rowBase: number, slotOf: Int32Array | null):
     bodies.push(partBody(t, from, to, rowBase, slotOf));
     from = to;
   }
-  const m = new Bytes();
-  m.byte(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00);
-  const section = (id: number, content: Bytes) => {
-    m.byte(id);
-    m.sized(content);
-  };
-  const types = new Bytes();
-  types.byte(1, 0x60, 4, I32, I32, I32, I32, 0);
-  section(1, types);
-  const imports = new Bytes();
-  imports.u32(1);
-  imports.name('e');
-  imports.name('m');
-  imports.byte(0x02, 0x00, 0x00); // memory, min 0 pages
-  section(2, imports);
-  const funcs = new Bytes();
-  funcs.u32(bodies.length);
-  for (let k = 0; k < bodies.length; k++) funcs.u32(0);
-  section(3, funcs);
-  const exports = new Bytes();
-  exports.u32(bodies.length);
-  for (let k = 0; k < bodies.length; k++) {
-    exports.name(`p${k}`);
-    exports.byte(0x00);
-    exports.u32(k);
-  }
-  section(7, exports);
-  const code = new Bytes();
-  code.u32(bodies.length);
-  for (const body of bodies) code.sized(body);
-  section(10, code);
-  return { bytes: m.bytes(), parts: bodies.length };
+  const fns: WasmFunction[] = bodies.map((body, k) => ({
+    name: `p${k}`,
+    params: [I32, I32, I32, I32],
+    results: [],
+    body,
+  }));
+  return { bytes: wasmModule(fns), parts: bodies.length };
 }
 
 type Part = (i0: number, i1: number, stride: number, out: number) => void;
@@ -334,9 +229,9 @@ export class WasmTrees {
       this.used = Int32Array.from(used);
     }
     const { bytes, parts } = moduleBytes(t, this.rowBase, slotOf);
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil((this.rowBase + 1) / 65536) });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: this.memory } });
-    this.parts = Array.from({ length: parts }, (_, k) => instance.exports[`p${k}`] as Part);
+    this.memory = newMemory(this.rowBase + 1);
+    const exports = instantiate(bytes, this.memory);
+    this.parts = Array.from({ length: parts }, (_, k) => exports[`p${k}`] as Part);
     new Uint32Array(this.memory.buffer, 0, t.catBits.length).set(t.catBits);
     this.view = new Float64Array(this.memory.buffer);
   }
