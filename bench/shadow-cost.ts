@@ -30,7 +30,6 @@ import { autocannonPredict, fixedRate, type LatencyResult } from './load-generat
 import { medianOf, pairedRatio, ratioText, verdict, type PairedRatio } from './paired-ratio.js';
 import {
   cpuByPriority,
-  cpuSeconds,
   mainThreadCpu,
   runQueueWaitNs,
   sleep,
@@ -63,7 +62,10 @@ export interface ShadowCostOptions {
 
 /** One run: its latencies and what the server and the generator spent on it, per request. */
 interface Run extends LatencyResult {
-  /** Server CPU µs per request: all threads, the main (serving) thread, its other threads at its priority, its lowered threads. */
+  /**
+   * Server CPU µs per request: all threads (with its child processes': the challenger's
+   * process), the main (serving) thread, its other threads at its priority, its lowered threads (the challenger's).
+   */
   cpuUs: number;
   mainUs: number;
   otherNormalUs: number;
@@ -151,7 +153,6 @@ export async function shadowCost(o: ShadowCostOptions): Promise<void> {
       const w0 = runQueueWaitNs(pid);
       const g0 = runQueueWaitNs(process.pid);
       const p0 = cpuByPriority(pid);
-      const c0 = cpuSeconds(pid);
       const m0 = mainThreadCpu(pid);
       const r = await fixedRate({
         host: '127.0.0.1',
@@ -168,7 +169,7 @@ export async function shadowCost(o: ShadowCostOptions): Promise<void> {
       const mainUs = ((mainThreadCpu(pid) - m0) * 1e6) / n;
       return {
         ...r,
-        cpuUs: ((cpuSeconds(pid) - c0) * 1e6) / n,
+        cpuUs: ((p1.normal + p1.lowered - p0.normal - p0.lowered) * 1e6) / n,
         mainUs,
         otherNormalUs: ((p1.normal - p0.normal) * 1e6) / n - mainUs,
         loweredUs: ((p1.lowered - p0.lowered) * 1e6) / n,
