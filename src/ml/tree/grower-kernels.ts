@@ -1,15 +1,15 @@
 /**
- * The tree grower's WebAssembly path (wasm-kernels.ts) for a sparse layout with a
- * fixed-width cell table: the layout's large arrays move into the module's memory (the
- * layout then holds views of them, so the JavaScript kernels, still used for what the
- * module does not cover, read the same bytes and nothing is held twice), and each node
- * operation is dispatched to the module when it can take it:
- * - histograms: the table's cells, the pattern groups (summed by pattern in the same pass,
- *   or cell by cell for small nodes, as the JavaScript path chooses), totals;
- * - partitions and boosting's leaf credits: by the split feature's column of the table
- *   (a go-left table over cells) or by its pattern group (a side per pattern); a feature
- *   that duplicates another is split by the other's cells, which are the same.
- * The results are bit for bit those of the JavaScript kernels (same sums in the same order).
+ * The tree grower's sparse histograms (histogram-kernels.ts SparseLayout) on the
+ * WebAssembly kernels of wasm-kernels.ts: the layout's large arrays move into the module's
+ * memory (the layout then holds views of them: nothing is held twice), and each node
+ * operation runs there:
+ * - histograms: every row's cells (fixed-width table or CSR list) and its pattern groups,
+ *   summed by pattern in the same pass and then spread over the patterns' cells (large
+ *   nodes) or added cell by cell (small ones, whichever touches fewer cells), and totals;
+ * - partitions and boosting's leaf credits by a feature of the cell table (a go-left table
+ *   over cells) or of a pattern group (a side per pattern); a feature that duplicates
+ *   another is split by the other's cells, which are the same. Other features (CSR
+ *   layouts) are partitioned by the grower's JavaScript loops, on the module's row array.
  */
 import type { BinnedMatrix } from './binning.js';
 import { byPattern, patternSides, type PatternGroup } from './histogram-patterns.js';
@@ -24,6 +24,8 @@ export class LayoutKernels {
   private readonly fused: number[] = [];
   /** The arrays of the current grow call were copied in (and are copied back out). */
   private copied = { rows: false, addTo: false };
+  /** Where a histogram outside the module's memory is built (then copied out). */
+  private readonly scratchHist: Float64Array;
 
   private constructor(
     readonly k: GrowKernels,
@@ -31,15 +33,16 @@ export class LayoutKernels {
     private readonly layout: SparseLayout,
     private readonly groups: readonly PatternGroup[],
   ) {
-    const wide = layout.wide as NonNullable<SparseLayout['wide']>;
     this.wideCol = new Int32Array(binned.nFeatures).fill(-1);
-    wide.features.forEach((f, q) => (this.wideCol[f] = q));
+    layout.wide?.features.forEach((f, q) => (this.wideCol[f] = q));
     this.groupOf = layout.groupOf;
+    this.scratchHist = k.hists[k.hists.length - 1];
   }
 
   /**
-   * The module for a layout with a cell table (null without one, or without WebAssembly):
-   * moves the table and the groups' patterns and cells into its memory.
+   * The module for a sparse layout (null without WebAssembly SIMD): moves the cells and
+   * the groups' patterns and cells into its memory. `nHist` histograms live there (one
+   * more is kept as scratch).
    */
   static create(
     binned: BinnedMatrix,
@@ -50,25 +53,32 @@ export class LayoutKernels {
     nHist: number,
   ): LayoutKernels | null {
     const wide = layout.wide;
-    if (!wide) return null;
     let k: GrowKernels;
     try {
       k = new GrowKernels({
         nRows: binned.nRows,
-        width: wide.width,
-        cells16: wide.cells instanceof Uint16Array,
+        width: wide?.width ?? 0,
+        cells16: wide?.cells instanceof Uint16Array,
+        csrCells: wide ? 0 : layout.slot.length,
         stride,
         gh32,
         histDoubles,
-        slots: binned.offsets[binned.nFeatures] + wide.width,
+        slots: binned.offsets[binned.nFeatures] + (wide?.width ?? 0),
         groups: layout.groups.map((g) => ({ nPatterns: g.nPatterns, nCells: g.slot.length })),
-        nHist,
+        nHist: nHist + 1,
       });
     } catch {
-      return null; // no SIMD, or no memory for it: the JavaScript kernels serve
+      return null; // no WebAssembly SIMD here: the grower takes dense histograms
     }
-    k.cells.set(wide.cells);
-    wide.cells = k.cells;
+    if (wide) {
+      k.cells.set(wide.cells);
+      wide.cells = k.cells;
+    } else {
+      k.rowPtr.set(layout.rowPtr);
+      k.slot.set(layout.slot);
+      layout.rowPtr = k.rowPtr;
+      layout.slot = k.slot;
+    }
     layout.groups = layout.groups.map((g, j) => {
       const v = k.groups[j];
       v.pat.set(g.pat);
@@ -79,19 +89,23 @@ export class LayoutKernels {
     return new LayoutKernels(k, binned, layout, layout.groups);
   }
 
+  /** The module's histograms for the grower's pool (not the scratch). */
+  get hists(): Float64Array[] {
+    return this.k.hists.slice(0, -1);
+  }
+
   /**
    * Start a grow call: the rows, gradients and predictions the kernels work on are the
    * module's; arrays that are not are copied in (and rows and predictions back by `leave`).
-   * False when the gradients are of the other float type (the JavaScript path then serves).
    */
-  enter(rows: Uint32Array, nRows: number, gh: Gradients, addTo: Float64Array | undefined): boolean {
+  enter(rows: Uint32Array, nRows: number, gh: Gradients, addTo: Float64Array | undefined): void {
     const k = this.k;
-    if (gh instanceof Float32Array !== k.shape.gh32) return false;
+    if (gh instanceof Float32Array !== k.shape.gh32)
+      throw new Error(`TreeGrower: gradients must be ${k.shape.gh32 ? 'float32' : 'float64'}, as it was made for`);
     if (gh !== k.gh) k.gh.set(gh.subarray(0, k.gh.length));
     this.copied = { rows: rows !== k.rows, addTo: addTo !== undefined && addTo !== k.pred };
     if (this.copied.rows) k.rows.set(rows.subarray(0, nRows));
     if (addTo && this.copied.addTo) k.pred.set(addTo.subarray(0, k.pred.length));
-    return true;
   }
 
   leave(rows: Uint32Array, nRows: number, addTo: Float64Array | undefined): void {
@@ -100,10 +114,15 @@ export class LayoutKernels {
     if (addTo && this.copied.addTo) addTo.set(k.pred.subarray(0, addTo.length));
   }
 
-  /** The cells and groups of rows[start .. end) into `hist` (false when it is not the module's). */
-  histogram(hist: Float64Array, start: number, end: number): boolean {
+  /** The cells and groups of rows[start .. end) into `hist` (zeroed first); totals into the layout's. */
+  histogram(hist: Float64Array, start: number, end: number): void {
     const k = this.k;
-    if (!k.holds(hist)) return false;
+    if (!k.holds(hist)) {
+      // a histogram beyond the module's: built in the scratch one
+      this.histogram(this.scratchHist, start, end);
+      hist.set(this.scratchHist);
+      return;
+    }
     const fused = this.fused;
     fused.length = 0;
     this.groups.forEach((g, j) => byPattern(g, end - start) && fused.push(j));
@@ -113,7 +132,6 @@ export class LayoutKernels {
       else k.groupCells(hist, j, start, end);
     this.layout.totals[0] = k.totals[0];
     this.layout.totals[1] = k.totals[1];
-    return true;
   }
 
   /**
@@ -154,7 +172,7 @@ export class LayoutKernels {
       return { group: true, index: j };
     }
     const q = this.wideCol[f];
-    if (q < 0) return null;
+    if (q < 0) return null; // a CSR layout's feature
     const table = this.k.goSlot;
     for (let b = 0; b < nBins[f]; b++) table[offsets[f] + b] = go[b];
     // the feature's most frequent bin points at its scratch slot

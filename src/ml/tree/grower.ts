@@ -2,8 +2,9 @@
  * Grows one regression tree on binned data from per-row gradients and hessians: the
  * engine shared by CART (`tree`), random forests (`forest`) and boosting (`gbdt`). Split
  * as LightGBM splits its learner: this file is the serial tree learner (node queue,
- * growth order, histogram subtraction, leaf values); the histogram kernels are in
- * histogram-kernels.ts and row partitioning in data-partition.ts.
+ * growth order, histogram subtraction, leaf values); the dense histogram kernels are in
+ * histogram-kernels.ts, row partitioning in data-partition.ts, and the sparse layout's
+ * kernels (histograms, partitions, boosting's credits) in WebAssembly (grower-kernels.ts).
  *
  * - Rows of a node are a contiguous segment of `rows`; a split partitions the segment in
  *   place (stable, so row order stays ascending and memory reads stay sequential).
@@ -25,35 +26,26 @@
  *   features. When rows repeat the cells of their few-bin features (words, equipment
  *   flags), those cells are held once per pattern (histogram-patterns.ts): large nodes sum
  *   gradients per pattern, and splits on a word partition rows by pattern. A feature with
- *   the same bins as an earlier one in every row copies its histogram.
- * - Hot loops (histogram, partition, prediction update) are small module functions whose
- *   body is one loop: V8 then optimises them early and never re-enters stale OSR code.
+ *   the same bins as an earlier one in every row copies its histogram. Its loops run as
+ *   WebAssembly written for the layout (wasm-kernels.ts): a (gradient, hessian) pair is
+ *   one 128-bit add, with no bounds checks; the sums are those of plain loops, bit for bit.
+ * - JavaScript hot loops (dense histograms, partitions outside the sparse kernels) are
+ *   small module functions whose body is one loop: V8 then optimises them early and never
+ *   re-enters stale OSR code.
  */
 import type { Rng } from '../../core/rng.js';
 import { binAt, type BinnedMatrix } from './binning.js';
 import {
   addSegment,
   addSplitLeaves,
-  addSplitLeavesByPattern,
   addSplitLeavesSparse,
   partitionRows,
-  partitionRowsByPattern,
   partitionRowsSparse,
 } from './data-partition.js';
 import { lowerBound } from '../matrix.js';
 import {
-  buildHist2All,
   buildHist2Slots,
-  buildHist2Some,
-  buildHist2Sparse,
-  buildHist2SparseSums1,
-  buildHist2SparseSums2,
-  buildHist2Wide,
-  buildHist2WideSums1,
-  buildHist2WideSums2,
-  buildHist3Wide,
-  buildHist3,
-  buildHist3Sparse,
+  buildHistSome,
   copyDuplicates,
   fillDefaultBins,
   fillSlots,
@@ -61,14 +53,6 @@ import {
   type Gradients,
   type SparseLayout,
 } from './histogram-kernels.js';
-import {
-  byPattern,
-  patternCells2,
-  patternCells3,
-  patternSides,
-  patternSums,
-  spreadPatterns,
-} from './histogram-patterns.js';
 import { LayoutKernels } from './grower-kernels.js';
 import { SplitFinder, SplitInfo, type SplitParams } from './split-finder.js';
 import type { TreeEnsembleBuilder } from './tree-ensemble.js';
@@ -120,16 +104,12 @@ export class TreeGrower {
   private readonly goLeft = new Uint8Array(256);
   private readonly nodeFeatures: Int32Array;
   private scratch = new Uint32Array(0);
-  /** Per pattern: the side of a split (see patternSides). */
-  private sides = new Uint8Array(0);
-  /** 2 * offsets, padded so the unrolled histogram loop reads in bounds. */
-  private readonly offs2: Int32Array;
   /**
-   * Row-major histogram slot of every cell, offsets[f] + bin (uint16), built on first use by
-   * the all-features stride-2 kernel (boosting without column sampling): it saves the
-   * per-cell offset load and add of the hottest loop, for 2 bytes per cell.
+   * Row-major histogram slot of every cell, offsets[f] + bin (uint16; uint32 past 65,536
+   * slots), built on first use by the all-features stride-2 kernel (dense boosting without
+   * column sampling): it saves the per-cell offset load and add of the hottest loop.
    */
-  private slots: Uint16Array | null = null;
+  private slots: Uint16Array | Uint32Array | null = null;
   private rowBins: Uint8Array | null = null;
   /** Sparse layout (see the module comment), or null for dense histograms. */
   private readonly sparse: SparseLayout | null;
@@ -138,9 +118,8 @@ export class TreeGrower {
   readonly splitImportance: Float64Array;
   /** Per split node of the current fit: which bins go left (for binned traversal). */
   private readonly goLeftTables = new Map<number, Uint8Array>();
-  /** The WebAssembly kernels (sparse layouts with a cell table), and whether the current grow call uses them. */
+  /** The sparse histograms' WebAssembly kernels (grower-kernels.ts), null for dense histograms. */
   private readonly kernels: LayoutKernels | null = null;
-  private active: LayoutKernels | null = null;
 
   constructor(
     private readonly binned: BinnedMatrix,
@@ -150,31 +129,30 @@ export class TreeGrower {
     private readonly keepTables = false,
     /** 'auto': sparse histograms when at most a quarter of the cells leave their feature's most frequent bin. */
     histogram: 'auto' | 'dense' | 'sparse' = 'auto',
-    /**
-     * The gradients grow() will be given (float32 for boosting), and whether hot loops may
-     * run as WebAssembly (wasm-kernels.ts; false: the JavaScript kernels only, for tests).
-     */
-    o: { float32Gradients?: boolean; wasm?: boolean } = {},
+    /** The gradients grow() will be given: float32 (boosting) or float64 (the default). */
+    o: { float32Gradients?: boolean } = {},
   ) {
     this.finder = new SplitFinder(binned, p, stride);
 
     this.nodeFeatures = new Int32Array(binned.nFeatures);
-    this.offs2 = new Int32Array(binned.nFeatures + 4);
-    for (let f = 0; f < binned.nFeatures; f++) this.offs2[f] = binned.offsets[f] * 2;
     this.gainImportance = new Float64Array(binned.nFeatures);
     this.splitImportance = new Float64Array(binned.nFeatures);
-    this.sparse = histogram === 'dense' ? null : sparseLayout(binned, histogram === 'sparse' ? 1 : 0.25);
+    let sparse = histogram === 'dense' ? null : sparseLayout(binned, histogram === 'sparse' ? 1 : 0.25);
     // a fixed-width cell table adds a scratch slot per feature it holds (SparseLayout.wide)
-    this.histSize = (binned.offsets[binned.nFeatures] + (this.sparse?.wide?.width ?? 0)) * stride;
-    if (this.sparse && o.wasm !== false) {
+    this.histSize = (binned.offsets[binned.nFeatures] + (sparse?.wide?.width ?? 0)) * stride;
+    if (sparse) {
       // depth-first growth keeps O(depth) histograms live; the others up to a leaf each
       const live = !p.lossguide && p.maxLeaves === 0 && p.maxDepth > 0 ? p.maxDepth + 3 : 64;
-      const k = LayoutKernels.create(binned, this.sparse, stride, o.float32Gradients === true, this.histSize, live);
+      const k = LayoutKernels.create(binned, sparse, stride, o.float32Gradients === true, this.histSize, live);
       if (k) {
         this.kernels = k;
-        this.histPool.push(...k.k.hists);
+        this.histPool.push(...k.hists);
+      } else {
+        sparse = null; // no WebAssembly: dense histograms
+        this.histSize = binned.offsets[binned.nFeatures] * stride;
       }
     }
+    this.sparse = sparse;
   }
 
   /**
@@ -209,12 +187,13 @@ export class TreeGrower {
     addTo?: Float64Array,
     covers?: number[],
   ): GrownTree {
+    // sparse histograms: the kernels' own rows, gradients and predictions (copied in and out
+    // when the caller's are not those)
     const callerRows = rows;
-    this.active = this.kernels?.enter(rows, nRows, gh, addTo) ? this.kernels : null;
-    if (this.active) {
-      ({ rows, gh } = this.active.k);
-    }
-    const pred = addTo && this.active ? this.active.k.pred : addTo;
+    const kernels = this.kernels;
+    kernels?.enter(rows, nRows, gh, addTo);
+    if (kernels) ({ rows, gh } = kernels.k);
+    const pred = addTo && kernels ? kernels.k.pred : addTo;
     const p = this.p;
     if (this.scratch.length < nRows) this.scratch = new Uint32Array(rows.length);
     const leafNode: number[] = [];
@@ -329,37 +308,34 @@ export class TreeGrower {
         const vL = this.leafOutput(sp.GL, sp.HL);
         const vR = this.leafOutput(node.G - sp.GL, node.H - sp.HL);
         const sb = this.binned.sparse[f];
-        const byKernel = this.active ? this.active.addLeaves(f, go, node.start, node.end, vL, vR) : -1;
-        const side = byKernel >= 0 ? null : this.patternSides(f, go);
+        const byKernel = kernels ? kernels.addLeaves(f, go, node.start, node.end, vL, vR) : -1;
         nLeft =
           byKernel >= 0
             ? byKernel
-            : side
-              ? addSplitLeavesByPattern(pred, rows, node.start, node.end, side.pat, side.side, vL, vR)
-              : sb
-                ? addSplitLeavesSparse(
-                    pred,
-                    rows,
-                    node.start,
-                    node.end,
-                    sb.ones,
-                    lowerBound(sb.ones, rows[node.start]),
-                    go[sb.one],
-                    go[sb.zero],
-                    go[sb.one] ? vL : vR,
-                    go[sb.zero] ? vL : vR,
-                  )
-                : addSplitLeaves(
-                    pred,
-                    rows,
-                    node.start,
-                    node.end,
-                    this.binned.columns,
-                    this.binned.colBase[f],
-                    go,
-                    vL,
-                    vR,
-                  );
+            : sb
+              ? addSplitLeavesSparse(
+                  pred,
+                  rows,
+                  node.start,
+                  node.end,
+                  sb.ones,
+                  lowerBound(sb.ones, rows[node.start]),
+                  go[sb.one],
+                  go[sb.zero],
+                  go[sb.one] ? vL : vR,
+                  go[sb.zero] ? vL : vR,
+                )
+              : addSplitLeaves(
+                  pred,
+                  rows,
+                  node.start,
+                  node.end,
+                  this.binned.columns,
+                  this.binned.colBase[f],
+                  go,
+                  vL,
+                  vR,
+                );
         mid = node.start;
       } else {
         mid = this.partition(rows, node.start, node.end, f, go);
@@ -432,10 +408,9 @@ export class TreeGrower {
     }
     if (pred)
       for (let k = 0; k < leafNode.length; k++)
-        if (this.active) this.active.k.addSegment(leafStart[k], leafEnd[k], leafValue[k]);
+        if (kernels) kernels.k.addSegment(leafStart[k], leafEnd[k], leafValue[k]);
         else addSegment(pred, rows, leafStart[k], leafEnd[k], leafValue[k]);
-    this.active?.leave(callerRows, nRows, addTo);
-    this.active = null;
+    kernels?.leave(callerRows, nRows, addTo);
     return {
       nLeaves: leafNode.length,
       leafNode: Int32Array.from(leafNode),
@@ -512,7 +487,7 @@ export class TreeGrower {
 
   /** a -= b over every histogram slot (features' bins are contiguous: one flat loop). */
   private subtract(a: Float64Array, b: Float64Array): void {
-    if (this.active?.subtract(a, b)) return;
+    if (this.kernels?.subtract(a, b)) return;
     const e = this.histSize;
     for (let i = 0; i < e; i++) a[i] -= b[i];
   }
@@ -531,102 +506,49 @@ export class TreeGrower {
     nf: number,
   ): void {
     const { nFeatures, offsets } = this.binned;
-    if (this.sparse && this.active?.histogram(hist, start, end)) {
-      const sp = this.sparse;
+    const sp = this.sparse;
+    if (sp) {
+      (this.kernels as LayoutKernels).histogram(hist, start, end);
       copyDuplicates(hist, this.stride, offsets, sp.dupOf, feats, nf);
       fillDefaultBins(hist, this.stride, offsets, sp.defaultSlot, feats, nf, sp.totals[0], sp.totals[1], end - start);
       return;
     }
     hist.fill(0);
-    if (this.sparse) {
-      const sp = this.sparse;
-      // the groups summed by pattern: in the same pass over the rows as the other cells (stride 2)
-      const fused = this.stride === 2 ? sp.groups.filter((g) => byPattern(g, end - start)) : [];
-      for (const g of fused) g.sums.fill(0, 0, 3 * g.nPatterns);
-      const wide = sp.wide;
-      if (wide) {
-        const { cells, width: W } = wide;
-        if (fused.length === 2) {
-          const [a, b] = fused;
-          buildHist2WideSums2(hist, cells, W, gh, rows, start, end, sp.totals, a.pat, a.sums, b.pat, b.sums);
-        } else if (fused.length === 1)
-          buildHist2WideSums1(hist, cells, W, gh, rows, start, end, sp.totals, fused[0].pat, fused[0].sums);
-        else if (this.stride === 2) buildHist2Wide(hist, cells, W, gh, rows, start, end, sp.totals);
-        else buildHist3Wide(hist, cells, W, gh, rows, start, end, sp.totals);
-      } else if (fused.length === 2) {
-        const [a, b] = fused;
-        buildHist2SparseSums2(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals, a.pat, a.sums, b.pat, b.sums);
-      } else if (fused.length === 1)
-        buildHist2SparseSums1(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals, fused[0].pat, fused[0].sums);
-      else if (this.stride === 2) buildHist2Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
-      else buildHist3Sparse(hist, sp.rowPtr, sp.slot, gh, rows, start, end, sp.totals);
-      for (const g of sp.groups) {
-        if (byPattern(g, end - start)) {
-          if (fused.length === 0 || fused.length > 2) {
-            g.sums.fill(0, 0, 3 * g.nPatterns);
-            patternSums(g.sums, g.pat, gh, rows, start, end);
-          }
-          spreadPatterns(hist, this.stride, g.sums, g.nPatterns, g.ptr, g.slot);
-        } else if (this.stride === 2) patternCells2(hist, g.pat, g.ptr, g.slot, gh, rows, start, end);
-        else patternCells3(hist, g.pat, g.ptr, g.slot, gh, rows, start, end);
-      }
-      copyDuplicates(hist, this.stride, offsets, sp.dupOf, feats, nf);
-      fillDefaultBins(hist, this.stride, offsets, sp.defaultSlot, feats, nf, sp.totals[0], sp.totals[1], end - start);
-      return;
-    }
     // row-major bins, made on first use (dense histograms only)
     const bins = (this.rowBins ??= this.binned.bins);
     if (this.stride === 2) {
       if (nf === nFeatures) {
-        if (offsets[nFeatures] <= 65536) buildHist2Slots(hist, this.slotTable(), nFeatures, gh, rows, start, end);
-        else buildHist2All(hist, bins, nFeatures, this.offs2, gh, rows, start, end);
-      } else buildHist2Some(hist, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
-    } else buildHist3(hist, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
+        buildHist2Slots(hist, this.slotTable(), nFeatures, gh, rows, start, end);
+      } else buildHistSome(hist, 2, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
+    } else buildHistSome(hist, 3, bins, nFeatures, offsets, feats, nf, gh, rows, start, end);
   }
 
-  private slotTable(): Uint16Array {
+  private slotTable(): Uint16Array | Uint32Array {
     if (this.slots) return this.slots;
     const { bins, offsets, nFeatures, nRows } = this.binned;
-    const slots = new Uint16Array(nRows * nFeatures);
+    const n = nRows * nFeatures;
+    const slots = offsets[nFeatures] <= 65536 ? new Uint16Array(n) : new Uint32Array(n);
     fillSlots(slots, bins, offsets, nFeatures, nRows);
     this.slots = slots;
     return slots;
   }
 
-  /**
-   * For a split on a sparse 0/1 feature held in a pattern group: the rows' patterns and the
-   * side of each pattern (partitioning by pattern is a table lookup per row instead of a
-   * merge with the feature's row list); else null.
-   */
-  private patternSides(f: number, go: Uint8Array): { pat: Int32Array; side: Uint8Array } | null {
-    const sp = this.sparse;
-    if (!sp || sp.groupOf[f] < 0 || !this.binned.sparse[f]) return null;
-    const g = sp.groups[sp.groupOf[f]];
-    if (this.sides.length < g.nPatterns) this.sides = new Uint8Array(g.nPatterns);
-    const { offsets } = this.binned;
-    patternSides(g, offsets[f], offsets[f + 1], sp.defaultSlot[f], go, this.sides);
-    return { pat: g.pat, side: this.sides };
-  }
-
   private partition(rows: Uint32Array, start: number, end: number, f: number, go: Uint8Array): number {
-    const byKernel = this.active ? this.active.partition(f, go, start, end) : -1;
+    const byKernel = this.kernels ? this.kernels.partition(f, go, start, end) : -1;
     if (byKernel >= 0) return byKernel;
     const sb = this.binned.sparse[f];
-    const side = this.patternSides(f, go);
-    const l = side
-      ? partitionRowsByPattern(rows, this.scratch, side.pat, side.side, start, end)
-      : sb
-        ? partitionRowsSparse(
-            rows,
-            this.scratch,
-            sb.ones,
-            lowerBound(sb.ones, rows[start]),
-            go[sb.one],
-            go[sb.zero],
-            start,
-            end,
-          )
-        : partitionRows(rows, this.scratch, this.binned.columns, this.binned.colBase[f], go, start, end);
+    const l = sb
+      ? partitionRowsSparse(
+          rows,
+          this.scratch,
+          sb.ones,
+          lowerBound(sb.ones, rows[start]),
+          go[sb.one],
+          go[sb.zero],
+          start,
+          end,
+        )
+      : partitionRows(rows, this.scratch, this.binned.columns, this.binned.colBase[f], go, start, end);
     const r = end - l;
     if (r > 0) rows.set(this.scratch.subarray(0, r), l);
     return l;

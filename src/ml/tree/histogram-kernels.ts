@@ -1,10 +1,13 @@
 /**
- * Histogram kernels for the tree grower (LightGBM's feature_histogram / dense and sparse
- * bins): sums of gradients and hessians per (feature, bin) slot over the rows of a node,
- * dense (row-major bins, with variants for all features, a sampled subset, stride 3 with
- * counts, and precomputed uint16 slots) or sparse (a CSR list of each row's cells outside
- * its feature's most frequent bin, that bin filled in afterwards as node total minus the
- * other bins). Each kernel's body is one hot loop, so V8 optimises it early.
+ * Histograms for the tree grower (LightGBM's feature_histogram / dense and sparse bins):
+ * sums of gradients and hessians per (feature, bin) slot over the rows of a node.
+ * - Sparse: the layout built here (each row's cells outside its feature's most frequent
+ *   bin, as a fixed-width table or a CSR list, row patterns for few-bin features), summed by
+ *   the WebAssembly kernels (wasm-kernels.ts, through grower-kernels.ts); each feature's
+ *   most frequent bin is filled in afterwards as node total minus its other bins.
+ * - Dense: the JavaScript kernels here over row-major bins (all features, a sampled
+ *   subset, stride 3 with counts, precomputed uint16 slots). Each kernel's body is one hot
+ *   loop, so V8 optimises it early.
  */
 import type { BinnedMatrix, SparseBins } from './binning.js';
 import { patternGroup, type PatternGroup } from './histogram-patterns.js';
@@ -293,284 +296,6 @@ function fillRowCells(
   }
 }
 
-/** Stride-2 histogram from the non-default cells of rows[start .. end); totals = [sum g, sum h]. */
-export function buildHist2Sparse(
-  hist: Float64Array,
-  rowPtr: Uint32Array,
-  slot: Int32Array,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-  totals: Float64Array,
-): void {
-  let G = 0;
-  let H = 0;
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    G += g;
-    H += h;
-    const e1 = rowPtr[r + 1];
-    for (let e = rowPtr[r]; e < e1; e++) {
-      const x = slot[e] << 1;
-      hist[x] += g;
-      hist[x + 1] += h;
-    }
-  }
-  totals[0] = G;
-  totals[1] = H;
-}
-
-/**
- * buildHist2Sparse and patternSums of one pattern group in one pass over the rows (each
- * row's index and gradients read once): every cell and pattern sum adds the same values in
- * the same order as the two kernels one after the other.
- */
-export function buildHist2SparseSums1(
-  hist: Float64Array,
-  rowPtr: Uint32Array,
-  slot: Int32Array,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-  totals: Float64Array,
-  pat: Int32Array,
-  sums: Float64Array,
-): void {
-  let G = 0;
-  let H = 0;
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    G += g;
-    H += h;
-    const p = pat[r] * 3;
-    sums[p] += g;
-    sums[p + 1] += h;
-    sums[p + 2] += 1;
-    const e1 = rowPtr[r + 1];
-    for (let e = rowPtr[r]; e < e1; e++) {
-      const x = slot[e] << 1;
-      hist[x] += g;
-      hist[x + 1] += h;
-    }
-  }
-  totals[0] = G;
-  totals[1] = H;
-}
-
-/** buildHist2SparseSums1 with two pattern groups. */
-export function buildHist2SparseSums2(
-  hist: Float64Array,
-  rowPtr: Uint32Array,
-  slot: Int32Array,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-  totals: Float64Array,
-  pat0: Int32Array,
-  sums0: Float64Array,
-  pat1: Int32Array,
-  sums1: Float64Array,
-): void {
-  let G = 0;
-  let H = 0;
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    G += g;
-    H += h;
-    const p0 = pat0[r] * 3;
-    sums0[p0] += g;
-    sums0[p0 + 1] += h;
-    sums0[p0 + 2] += 1;
-    const p1 = pat1[r] * 3;
-    sums1[p1] += g;
-    sums1[p1 + 1] += h;
-    sums1[p1 + 2] += 1;
-    const e1 = rowPtr[r + 1];
-    for (let e = rowPtr[r]; e < e1; e++) {
-      const x = slot[e] << 1;
-      hist[x] += g;
-      hist[x + 1] += h;
-    }
-  }
-  totals[0] = G;
-  totals[1] = H;
-}
-
-/** buildHist2Sparse from a fixed-width table (SparseLayout.wide). */
-export function buildHist2Wide(
-  hist: Float64Array,
-  cells: Uint16Array | Int32Array,
-  W: number,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-  totals: Float64Array,
-): void {
-  let G = 0;
-  let H = 0;
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    G += g;
-    H += h;
-    for (let e = r * W, e1 = e + W; e < e1; e++) {
-      const x = cells[e] << 1;
-      hist[x] += g;
-      hist[x + 1] += h;
-    }
-  }
-  totals[0] = G;
-  totals[1] = H;
-}
-
-/** buildHist2SparseSums1 from a fixed-width table. */
-export function buildHist2WideSums1(
-  hist: Float64Array,
-  cells: Uint16Array | Int32Array,
-  W: number,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-  totals: Float64Array,
-  pat: Int32Array,
-  sums: Float64Array,
-): void {
-  let G = 0;
-  let H = 0;
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    G += g;
-    H += h;
-    const p = pat[r] * 3;
-    sums[p] += g;
-    sums[p + 1] += h;
-    sums[p + 2] += 1;
-    for (let e = r * W, e1 = e + W; e < e1; e++) {
-      const x = cells[e] << 1;
-      hist[x] += g;
-      hist[x + 1] += h;
-    }
-  }
-  totals[0] = G;
-  totals[1] = H;
-}
-
-/** buildHist2SparseSums2 from a fixed-width table. */
-export function buildHist2WideSums2(
-  hist: Float64Array,
-  cells: Uint16Array | Int32Array,
-  W: number,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-  totals: Float64Array,
-  pat0: Int32Array,
-  sums0: Float64Array,
-  pat1: Int32Array,
-  sums1: Float64Array,
-): void {
-  let G = 0;
-  let H = 0;
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    G += g;
-    H += h;
-    const p0 = pat0[r] * 3;
-    sums0[p0] += g;
-    sums0[p0 + 1] += h;
-    sums0[p0 + 2] += 1;
-    const p1 = pat1[r] * 3;
-    sums1[p1] += g;
-    sums1[p1 + 1] += h;
-    sums1[p1 + 2] += 1;
-    for (let e = r * W, e1 = e + W; e < e1; e++) {
-      const x = cells[e] << 1;
-      hist[x] += g;
-      hist[x + 1] += h;
-    }
-  }
-  totals[0] = G;
-  totals[1] = H;
-}
-
-/** buildHist3Sparse from a fixed-width table. */
-export function buildHist3Wide(
-  hist: Float64Array,
-  cells: Uint16Array | Int32Array,
-  W: number,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-  totals: Float64Array,
-): void {
-  let G = 0;
-  let H = 0;
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    G += g;
-    H += h;
-    for (let e = r * W, e1 = e + W; e < e1; e++) {
-      const x = cells[e] * 3;
-      hist[x] += g;
-      hist[x + 1] += h;
-      hist[x + 2] += 1;
-    }
-  }
-  totals[0] = G;
-  totals[1] = H;
-}
-
-/** Stride-3 ([g, h, count]) histogram from the non-default cells of rows[start .. end). */
-export function buildHist3Sparse(
-  hist: Float64Array,
-  rowPtr: Uint32Array,
-  slot: Int32Array,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-  totals: Float64Array,
-): void {
-  let G = 0;
-  let H = 0;
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    G += g;
-    H += h;
-    const e1 = rowPtr[r + 1];
-    for (let e = rowPtr[r]; e < e1; e++) {
-      const x = slot[e] * 3;
-      hist[x] += g;
-      hist[x + 1] += h;
-      hist[x + 2] += 1;
-    }
-  }
-  totals[0] = G;
-  totals[1] = H;
-}
-
 /** Each listed feature's most frequent bin = node totals minus the feature's other bins. */
 export function fillDefaultBins(
   hist: Float64Array,
@@ -601,7 +326,13 @@ export function fillDefaultBins(
   }
 }
 
-export function fillSlots(slots: Uint16Array, bins: Uint8Array, offsets: Int32Array, nF: number, nRows: number): void {
+export function fillSlots(
+  slots: Uint16Array | Uint32Array,
+  bins: Uint8Array,
+  offsets: Int32Array,
+  nF: number,
+  nRows: number,
+): void {
   for (let i = 0; i < nRows; i++) {
     const b = i * nF;
     for (let f = 0; f < nF; f++) slots[b + f] = offsets[f] + bins[b + f];
@@ -611,11 +342,11 @@ export function fillSlots(slots: Uint16Array, bins: Uint8Array, offsets: Int32Ar
 /**
  * Histogram of all features, stride 2, unrolled by four features, from precomputed slots
  * (slots[i * nF + f] = offsets[f] + bin). Rows are visited in ascending order, so every
- * histogram cell sums the same values in the same order as buildHist2All.
+ * histogram cell sums the same values in the same order as buildHistSome.
  */
 export function buildHist2Slots(
   hist: Float64Array,
-  slots: Uint16Array,
+  slots: Uint16Array | Uint32Array,
   nF: number,
   gh: Gradients,
   rows: Uint32Array,
@@ -652,50 +383,12 @@ export function buildHist2Slots(
 }
 
 /**
- * Histogram of all features, stride 2, unrolled by four features; offs2[f] is feature f's
- * first slot (2 * its first bin). Rows of a node are visited in ascending order.
+ * Histogram of the listed features (a column sample, or any with stride 3), stride S:
+ * 2 [g, h] or 3 [g, h, count]. Rows of a node are visited in ascending order.
  */
-export function buildHist2All(
+export function buildHistSome(
   hist: Float64Array,
-  bins: Uint8Array,
-  nF: number,
-  offs2: Int32Array,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-): void {
-  const nF4 = nF & ~3;
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    const b = r * nF;
-    let f = 0;
-    for (; f < nF4; f += 4) {
-      const x0 = offs2[f] + (bins[b + f] << 1);
-      const x1 = offs2[f + 1] + (bins[b + f + 1] << 1);
-      const x2 = offs2[f + 2] + (bins[b + f + 2] << 1);
-      const x3 = offs2[f + 3] + (bins[b + f + 3] << 1);
-      hist[x0] += g;
-      hist[x0 + 1] += h;
-      hist[x1] += g;
-      hist[x1 + 1] += h;
-      hist[x2] += g;
-      hist[x2 + 1] += h;
-      hist[x3] += g;
-      hist[x3 + 1] += h;
-    }
-    for (; f < nF; f++) {
-      const x = offs2[f] + (bins[b + f] << 1);
-      hist[x] += g;
-      hist[x + 1] += h;
-    }
-  }
-}
-
-export function buildHist2Some(
-  hist: Float64Array,
+  S: 2 | 3,
   bins: Uint8Array,
   nF: number,
   offsets: Int32Array,
@@ -713,36 +406,10 @@ export function buildHist2Some(
     const base = r * nF;
     for (let q = 0; q < nf; q++) {
       const f = feats[q];
-      const idx = (offsets[f] + bins[base + f]) << 1;
+      const idx = (offsets[f] + bins[base + f]) * S;
       hist[idx] += g;
       hist[idx + 1] += h;
-    }
-  }
-}
-
-export function buildHist3(
-  hist: Float64Array,
-  bins: Uint8Array,
-  nF: number,
-  offsets: Int32Array,
-  feats: Int32Array,
-  nf: number,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-): void {
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    const base = r * nF;
-    for (let q = 0; q < nf; q++) {
-      const f = feats[q];
-      const idx = (offsets[f] + bins[base + f]) * 3;
-      hist[idx] += g;
-      hist[idx + 1] += h;
-      hist[idx + 2] += 1;
+      if (S === 3) hist[idx + 2] += 1;
     }
   }
 }

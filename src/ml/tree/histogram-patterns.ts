@@ -5,20 +5,17 @@
  * variant, and equipment comes in a few common sets, so a file of a million listings has a
  * few thousand patterns where it has millions of such cells.
  *
- * A node's histogram then takes one of two paths per group, whichever touches fewer cells:
- * - direct: each row adds its pattern's cells (patternCells2/3), as if they were its own:
- *   every histogram cell sums the same rows in the same order as without patterns, so the
- *   result is bit for bit the plain sparse histogram's;
- * - by pattern (large nodes): each row adds its gradient to its pattern's sums
- *   (patternSums, one cell per row), then each pattern present spreads its sums over its
- *   cells (spreadPatterns). The sums are the same but added in another order, so they can
- *   differ from the direct path's in the last bits.
+ * A node's histogram then takes one of two paths per group, whichever touches fewer cells
+ * (`byPattern`; the kernels are in wasm-kernels.ts):
+ * - direct: each row adds its pattern's cells, as if they were its own: every histogram
+ *   cell sums the same rows in the same order as without patterns;
+ * - by pattern (large nodes): each row adds its gradient to its pattern's sums (one cell
+ *   per row), then each pattern present spreads its sums over its cells. The sums are the
+ *   same but added in another order, so they can differ from the direct path's in the
+ *   last bits.
  * A group is kept only when its rows repeat its patterns enough (at most one pattern per
  * MIN_ROWS_PER_PATTERN rows).
  */
-
-/** Interleaved per-row gradient and hessian (see histogram-kernels.ts Gradients). */
-type Gradients = Float32Array | Float64Array;
 
 /** The row patterns of one group of features. */
 export interface PatternGroup {
@@ -30,8 +27,6 @@ export interface PatternGroup {
   readonly slot: Int32Array;
   /** Average cells per row (what the direct path adds per row). */
   readonly cellsPerRow: number;
-  /** Scratch: a node's sums per pattern, [g, h, count]. */
-  readonly sums: Float64Array;
 }
 
 /** A group pays only when its rows repeat its patterns: at least this many rows per pattern. */
@@ -59,7 +54,6 @@ export function patternGroup(cells: { rowPtr: Uint32Array; slot: Int32Array }, n
     ptr,
     slot: pslot,
     cellsPerRow: rowPtr[nRows] / nRows,
-    sums: new Float64Array(3 * nPatterns),
   };
 }
 
@@ -126,99 +120,6 @@ function sameCells(slot: Int32Array, a: number, aEnd: number, b: number, bEnd: n
 /** Whether a node of `rows` rows builds this group's cells by pattern (fewer cells touched). */
 export function byPattern(g: PatternGroup, rows: number): boolean {
   return rows * g.cellsPerRow > rows + g.nPatterns + g.slot.length;
-}
-
-/** Direct path, stride 2: each row of rows[start .. end) adds its pattern's cells. */
-export function patternCells2(
-  hist: Float64Array,
-  pat: Int32Array,
-  ptr: Uint32Array,
-  slot: Int32Array,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-): void {
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    const p = pat[r];
-    const e1 = ptr[p + 1];
-    for (let e = ptr[p]; e < e1; e++) {
-      const x = slot[e] << 1;
-      hist[x] += g;
-      hist[x + 1] += h;
-    }
-  }
-}
-
-/** Direct path, stride 3 ([g, h, count]). */
-export function patternCells3(
-  hist: Float64Array,
-  pat: Int32Array,
-  ptr: Uint32Array,
-  slot: Int32Array,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-): void {
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    const p = pat[r];
-    const e1 = ptr[p + 1];
-    for (let e = ptr[p]; e < e1; e++) {
-      const x = slot[e] * 3;
-      hist[x] += g;
-      hist[x + 1] += h;
-      hist[x + 2] += 1;
-    }
-  }
-}
-
-/** By pattern: sums[3p .. 3p + 3) = [sum g, sum h, rows] of the rows with pattern p (sums zeroed first). */
-export function patternSums(
-  sums: Float64Array,
-  pat: Int32Array,
-  gh: Gradients,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-): void {
-  for (let k = start; k < end; k++) {
-    const r = rows[k];
-    const x = pat[r] * 3;
-    sums[x] += gh[2 * r];
-    sums[x + 1] += gh[2 * r + 1];
-    sums[x + 2] += 1;
-  }
-}
-
-/** By pattern: every pattern with rows adds its sums to its cells (stride S: 2 [g, h] or 3 [g, h, count]). */
-export function spreadPatterns(
-  hist: Float64Array,
-  S: number,
-  sums: Float64Array,
-  nPatterns: number,
-  ptr: Uint32Array,
-  slot: Int32Array,
-): void {
-  for (let p = 0; p < nPatterns; p++) {
-    const c = sums[3 * p + 2];
-    if (c === 0) continue;
-    const g = sums[3 * p];
-    const h = sums[3 * p + 1];
-    const e1 = ptr[p + 1];
-    for (let e = ptr[p]; e < e1; e++) {
-      const x = slot[e] * S;
-      hist[x] += g;
-      hist[x + 1] += h;
-      if (S === 3) hist[x + 2] += c;
-    }
-  }
 }
 
 /**

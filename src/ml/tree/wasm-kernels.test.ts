@@ -21,6 +21,7 @@ function filled(stride: 2 | 3, gh32: boolean, cells16: boolean): GrowKernels {
     nRows: N,
     width: W,
     cells16,
+    csrCells: 0,
     stride,
     gh32,
     histDoubles: (SLOTS + W) * stride,
@@ -130,3 +131,52 @@ for (const stride of [2, 3] as const)
         k.addSegment(start, end, 0.01);
         assert.deepEqual(k.pred, want);
       });
+
+test('CSR cells (no fixed-width table): each row adds its listed cells, with pattern sums fused', () => {
+  const n = 500;
+  const rng = new Rng(11);
+  const counts = Array.from({ length: n }, () => rng.int(4));
+  const nCells = counts.reduce((a, b) => a + b, 0);
+  const k = new GrowKernels({
+    nRows: n,
+    width: 0,
+    cells16: false,
+    csrCells: nCells,
+    stride: 2,
+    gh32: true,
+    histDoubles: 2 * SLOTS,
+    slots: SLOTS,
+    groups: [{ nPatterns: 4, nCells: 6 }],
+    nHist: 1,
+  });
+  counts.forEach((c, i) => (k.rowPtr[i + 1] = k.rowPtr[i] + c));
+  for (let e = 0; e < nCells; e++) k.slot[e] = rng.int(SLOTS);
+  const g = k.groups[0];
+  g.ptr.set([0, 1, 3, 3, 6]);
+  g.slot.set([5, 6, 7, 8, 9, 10]);
+  for (let i = 0; i < n; i++) {
+    k.gh[2 * i] = rng.next();
+    k.gh[2 * i + 1] = 1;
+    k.rows[i] = i;
+    g.pat[i] = rng.int(4);
+  }
+  const hist = k.hists[0];
+  k.histogram(hist, 10, 400, [0]);
+  k.spreadSums(hist, 0);
+  const ref = new Float64Array(hist.length);
+  const sums = new Float64Array(8);
+  for (let i = 10; i < 400; i++) {
+    for (let e = k.rowPtr[i]; e < k.rowPtr[i + 1]; e++) {
+      ref[2 * k.slot[e]] += k.gh[2 * i];
+      ref[2 * k.slot[e] + 1] += 1;
+    }
+    sums[2 * g.pat[i]] += k.gh[2 * i];
+    sums[2 * g.pat[i] + 1] += 1;
+  }
+  for (let p = 0; p < 4; p++)
+    for (let e = g.ptr[p]; e < g.ptr[p + 1]; e++) {
+      ref[2 * g.slot[e]] += sums[2 * p];
+      ref[2 * g.slot[e] + 1] += sums[2 * p + 1];
+    }
+  assert.deepEqual(hist, ref);
+});

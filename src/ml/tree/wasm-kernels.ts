@@ -21,9 +21,13 @@ import { Bytes, F64T, I32, V128, instantiate, newMemory, wasmModule, type WasmFu
 /** What the code and the memory are made for. */
 export interface KernelShape {
   nRows: number;
-  /** Cells per row of the fixed-width table, and their type. */
+  /**
+   * Cells per row of the fixed-width table, and their type; width 0: the cells are a CSR
+   * list (row i's histogram slots at slot[rowPtr[i] .. rowPtr[i + 1]), `csrCells` of them).
+   */
   width: number;
   cells16: boolean;
+  csrCells: number;
   /** Histogram stride: 2 [g, h] or 3 [g, h, count]. */
   stride: 2 | 3;
   /** Gradients as float32 pairs (boosting) or float64 pairs (CART). */
@@ -199,6 +203,8 @@ interface Regions {
   gh: number;
   pred: number;
   cells: number;
+  rowPtr: number;
+  slot: number;
   goSlot: number;
   totals: number;
   groups: { pat: number; ptr: number; slot: number; sums: number; side: number }[];
@@ -221,6 +227,8 @@ function regions(s: KernelShape): Regions {
     gh: take(2 * n * (s.gh32 ? 4 : 8)),
     pred: take(8 * n),
     cells: take(n * s.width * (s.cells16 ? 2 : 4)),
+    rowPtr: take(s.width ? 0 : 4 * (n + 1)),
+    slot: take(s.width ? 0 : 4 * s.csrCells),
     goSlot: take(s.slots),
     totals: take(16),
     groups: s.groups.map((g) => ({
@@ -251,6 +259,9 @@ export class GrowKernels {
   readonly gh: Float32Array | Float64Array;
   readonly pred: Float64Array;
   readonly cells: Uint16Array | Int32Array;
+  /** The CSR cells (width 0). */
+  readonly rowPtr: Uint32Array;
+  readonly slot: Int32Array;
   readonly goSlot: Uint8Array;
   readonly totals: Float64Array;
   readonly groups: GroupViews[];
@@ -287,6 +298,8 @@ export class GrowKernels {
     this.pred = new Float64Array(buf, r.pred, n);
     const nc = n * shape.width;
     this.cells = shape.cells16 ? new Uint16Array(buf, r.cells, nc) : new Int32Array(buf, r.cells, nc);
+    this.rowPtr = new Uint32Array(buf, r.rowPtr, shape.width ? 0 : n + 1);
+    this.slot = new Int32Array(buf, r.slot, shape.width ? 0 : shape.csrCells);
     this.goSlot = new Uint8Array(buf, r.goSlot, shape.slots);
     this.totals = new Float64Array(buf, r.totals, 2);
     this.groups = shape.groups.map((g, j) => {
@@ -306,6 +319,7 @@ export class GrowKernels {
     this.hist = shape.groups.map((_, k) => ex[`h${k}`]).concat([ex[`h${shape.groups.length}`]]);
     this.direct = ex.direct;
     this.spread = ex.spread;
+    // (absent for CSR cells: no column to split by)
     this.partWide = ex.partWide;
     this.partPattern = ex.partPattern;
     this.leavesWide = ex.leavesWide;
@@ -442,6 +456,20 @@ function kernelFunctions(s: KernelShape, r: Regions): WasmFunction[] {
     };
   };
 
+  /** e = slot + ptr[p] * 4, e1 = slot + ptr[p + 1] * 4, where local pp = ptr + p * 4. */
+  const cellRange = (f: Fn, pp: number, slot: number, e: number, e1: number) => {
+    f.get(pp).mem(I32_LOAD, 2).i32(2).op(I32_SHL).get(slot).op(I32_ADD).set(e);
+    f.get(pp).mem(I32_LOAD, 2, 4).i32(2).op(I32_SHL).get(slot).op(I32_ADD).set(e1);
+  };
+  /** for each cell e .. e1: [hist + slot * 8S] += v (and count) */
+  const addCells = (f: Fn, hist: number, e: number, e1: number, x: number, v: number, count?: number) =>
+    f.loop(e, e1, () => {
+      f.get(e).mem(I32_LOAD, 2);
+      cellAddress(f, hist, x);
+      addCell(f, x, v, count);
+      f.get(e).i32(4).op(I32_ADD).set(e);
+    });
+
   const fns: WasmFunction[] = [];
 
   // h{k}(hist, start, end, pat_1, sums_1, ..., pat_k, sums_k): the cell table's cells of the
@@ -449,7 +477,7 @@ function kernelFunctions(s: KernelShape, r: Regions): WasmFunction[] {
   for (let k = 0; k <= s.groups.length; k++) {
     const f = new Fn(`h${k}`, [I32, I32, I32, ...Array<number>(2 * k).fill(I32)]);
     const hist = 0;
-    const x = f.local(I32);
+    const [x, e, e1] = [f.local(I32), f.local(I32), f.local(I32)];
     const v = f.local(V128);
     const tot = f.local(V128);
     f.zero128().set(tot);
@@ -477,6 +505,18 @@ function kernelFunctions(s: KernelShape, r: Regions): WasmFunction[] {
           cellAddress(f, hist, x);
           addCell(f, x, v);
         }
+        if (W === 0) {
+          // the row's CSR cells: slot + rowPtr[row] * 4 .. slot + rowPtr[row + 1] * 4
+          f.get(row).i32(2).op(I32_SHL).op(TEE, e).mem(I32_LOAD, 2, r.rowPtr).i32(2).op(I32_SHL);
+          f.i32(r.slot)
+            .op(I32_ADD)
+            .get(e)
+            .mem(I32_LOAD, 2, r.rowPtr + 4)
+            .i32(2)
+            .op(I32_SHL);
+          f.i32(r.slot).op(I32_ADD).set(e1).set(e);
+          addCells(f, hist, e, e1, x, v);
+        }
       },
       1,
       2,
@@ -484,20 +524,6 @@ function kernelFunctions(s: KernelShape, r: Regions): WasmFunction[] {
     f.i32(r.totals).get(tot).simd(V128_STORE, 3);
     fns.push(f.done());
   }
-
-  /** e = slot + ptr[p] * 4, e1 = slot + ptr[p + 1] * 4, where local pp = ptr + p * 4. */
-  const cellRange = (f: Fn, pp: number, slot: number, e: number, e1: number) => {
-    f.get(pp).mem(I32_LOAD, 2).i32(2).op(I32_SHL).get(slot).op(I32_ADD).set(e);
-    f.get(pp).mem(I32_LOAD, 2, 4).i32(2).op(I32_SHL).get(slot).op(I32_ADD).set(e1);
-  };
-  /** for each cell e .. e1: [hist + slot * 8S] += v (and count) */
-  const addCells = (f: Fn, hist: number, e: number, e1: number, x: number, v: number, count?: number) =>
-    f.loop(e, e1, () => {
-      f.get(e).mem(I32_LOAD, 2);
-      cellAddress(f, hist, x);
-      addCell(f, x, v, count);
-      f.get(e).i32(4).op(I32_ADD).set(e);
-    });
 
   // direct(hist, start, end, pat, ptr, slot): each row adds its pattern's cells
   {
@@ -561,10 +587,12 @@ function kernelFunctions(s: KernelShape, r: Regions): WasmFunction[] {
     },
   };
 
-  for (const [name, side] of [
-    ['Wide', wide],
-    ['Pattern', pattern],
-  ] as const) {
+  for (const [name, side] of W > 0
+    ? ([
+        ['Wide', wide],
+        ['Pattern', pattern],
+      ] as const)
+    : ([['Pattern', pattern]] as const)) {
     // part(start, end, side args) -> where the right part begins: stable, branchless, rows
     // going left compacted in place, the others through the scratch and copied back
     {
