@@ -27,6 +27,13 @@ export interface FixedRateOptions {
   connections?: number;
   /** Extra request headers. */
   headers?: Record<string, string>;
+  /**
+   * Seconds at the start whose requests are sent but not counted (the sockets' and the
+   * server's first moments of a run); the run lasts `durationS` after them. Default 0.
+   */
+  warmupS?: number;
+  /** Also return every counted latency (ms), e.g. to pool runs. */
+  keepLatencies?: boolean;
 }
 
 export interface LatencyResult {
@@ -45,12 +52,18 @@ export interface LatencyResult {
   p999: number;
   max: number;
   mean: number;
+  /** CPU seconds this process (the generator) spent during the run, user + system. */
+  generatorCpuS?: number;
+  /** Every counted latency (ms), in answer order, when asked for (`keepLatencies`). */
+  latencies?: Float64Array;
 }
 
 interface Conn {
   socket: Socket;
   busy: boolean;
   started: number;
+  /** The request's place in the run (send order is due order: waiting requests go first). */
+  seq: number;
   buf: Buffer;
 }
 
@@ -90,8 +103,10 @@ export async function fixedRate(o: FixedRateOptions): Promise<LatencyResult> {
       `POST ${path} HTTP/1.1\r\nHost: ${o.host}:${o.port}\r\nContent-Type: application/json\r\n${extra}Content-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`,
     ),
   );
-  const total = Math.round(o.rate * o.durationS);
-  const lat = new Float64Array(total);
+  const skip = Math.round(o.rate * (o.warmupS ?? 0)); // requests due in the warm-up: sent, not counted
+  const total = skip + Math.round(o.rate * o.durationS);
+  const lat = new Float64Array(total - skip);
+  let counted = 0;
   let answered = 0;
   let non2xx = 0;
   let errors = 0;
@@ -105,6 +120,7 @@ export async function fixedRate(o: FixedRateOptions): Promise<LatencyResult> {
   const send = (c: Conn, started: number) => {
     c.busy = true;
     c.started = started;
+    c.seq = sentN;
     c.socket.write(requests[sentN++ % requests.length]);
   };
   const onData = (c: Conn, chunk: Buffer) => {
@@ -120,9 +136,11 @@ export async function fixedRate(o: FixedRateOptions): Promise<LatencyResult> {
       c.buf = c.buf.subarray(end + 4 + len);
       if (!c.busy) continue;
       const now = performance.now();
-      if (answered < total) lat[answered] = now - c.started;
+      if (c.seq >= skip && counted < lat.length) {
+        lat[counted++] = now - c.started;
+        if (status < 200 || status >= 300) non2xx++;
+      }
       answered++;
-      if (status < 200 || status >= 300) non2xx++;
       c.busy = false;
       if (waiting.length) send(c, waiting.shift()!);
       if (answered + errors >= total) finish?.();
@@ -135,7 +153,7 @@ export async function fixedRate(o: FixedRateOptions): Promise<LatencyResult> {
       () =>
         new Promise<void>((resolve, reject) => {
           const socket = connect({ host: o.host, port: o.port, noDelay: true }, () => resolve());
-          const c: Conn = { socket, busy: false, started: 0, buf: Buffer.alloc(0) };
+          const c: Conn = { socket, busy: false, started: 0, seq: 0, buf: Buffer.alloc(0) };
           socket.on('data', (d: Buffer) => onData(c, d));
           socket.on('error', (e) => {
             if (!conns.includes(c)) reject(e);
@@ -150,6 +168,7 @@ export async function fixedRate(o: FixedRateOptions): Promise<LatencyResult> {
     ),
   );
 
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const interval = 1000 / o.rate;
   const tick = () => {
@@ -165,14 +184,20 @@ export async function fixedRate(o: FixedRateOptions): Promise<LatencyResult> {
   };
   let timer = setTimeout(tick, 0);
   // a server that stops answering: give up 10 s after the last request was due
-  const guard = setTimeout(() => finish?.(), o.durationS * 1000 + 10_000);
+  const guard = setTimeout(() => finish?.(), ((o.warmupS ?? 0) + o.durationS) * 1000 + 10_000);
   await done;
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0) / 1000 - (o.warmupS ?? 0);
+  const cpu = process.cpuUsage(cpu0);
   clearTimeout(timer);
   clearTimeout(guard);
   for (const c of conns) c.socket.destroy();
   errors += Math.max(0, total - answered - errors);
-  return summarise(lat.subarray(0, Math.min(answered, total)), seconds, non2xx, errors);
+  const kept = lat.subarray(0, counted);
+  return {
+    ...summarise(kept, seconds, non2xx, errors),
+    generatorCpuS: (cpu.user + cpu.system) / 1e6,
+    ...(o.keepLatencies ? { latencies: kept } : {}),
+  };
 }
 
 /** `p50 0.41 ms  p99 1.20 ms  p99.9 3.10 ms` */

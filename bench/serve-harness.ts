@@ -69,29 +69,50 @@ export function statCpu(path: string): number {
 export const cpuSeconds = (pid: number) => statCpu(`/proc/${pid}/stat`);
 export const mainThreadCpu = (pid: number) => statCpu(`/proc/${pid}/task/${pid}/stat`);
 
-/**
- * CPU seconds of a process's threads by how they are scheduled: `normal` the threads at the
- * server's own priority (SCHED_OTHER, nice 0 or less: they compete with the serving thread
- * as equals), `lowered` the others (a niced or SCHED_IDLE thread: the shadow challenger's).
- */
-export function cpuByPriority(pid: number): { normal: number; lowered: number } {
-  const out = { normal: 0, lowered: 0 };
-  let tids: string[];
+/** The ids of a process's child processes (a server's shadow challenger process, cluster workers). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
   try {
-    tids = readdirSync(`/proc/${pid}/task`);
+    for (const t of readdirSync(`/proc/${pid}/task`))
+      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean))
+        out.push(Number(c));
   } catch {
-    return { normal: NaN, lowered: NaN };
+    // no children file on this kernel, or the process ended
   }
-  for (const tid of tids) {
+  return out;
+}
+
+/**
+ * CPU seconds of a process's threads, and of its child processes' threads, by how they are
+ * scheduled: `normal` the threads at the server's own priority (SCHED_OTHER, nice 0 or
+ * less: they compete with the serving thread as equals), `lowered` the others (a niced or
+ * SCHED_IDLE thread: the shadow challenger's thread, or every thread of its process).
+ * `children` is the child processes' share of the total.
+ */
+export function cpuByPriority(pid: number): { normal: number; lowered: number; children: number } {
+  const out = { normal: 0, lowered: 0, children: 0 };
+  const add = (p: number, child: boolean): boolean => {
+    let tids: string[];
     try {
-      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ').pop()!.split(' ');
-      const cpu = (Number(f[11]) + Number(f[12])) / 100;
-      if (Number(f[38]) === 0 && Number(f[16]) <= 0) out.normal += cpu;
-      else out.lowered += cpu;
+      tids = readdirSync(`/proc/${p}/task`);
     } catch {
-      // the thread ended meanwhile
+      return false;
     }
-  }
+    for (const tid of tids) {
+      try {
+        const f = readFileSync(`/proc/${p}/task/${tid}/stat`, 'utf8').split(') ').pop()!.split(' ');
+        const cpu = (Number(f[11]) + Number(f[12])) / 100;
+        if (Number(f[38]) === 0 && Number(f[16]) <= 0) out.normal += cpu;
+        else out.lowered += cpu;
+        if (child) out.children += cpu;
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return true;
+  };
+  if (!add(pid, false)) return { normal: NaN, lowered: NaN, children: NaN };
+  for (const c of childPids(pid)) add(c, true);
   return out;
 }
 

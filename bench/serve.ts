@@ -16,15 +16,13 @@
  *      target p99 <= 5 ms;
  *   4. RSS before and after 100,000 more requests; then a soak at 1,000 requests/s with
  *      RSS every 10 s and its slope (MB/min, least squares) after the first 30 s;
- *   5. the shadow challenger: a second server with --shadow (the same bundle as challenger:
- *      as much work again per request), measured at 1,000 requests/s alternately with the
- *      plain one, ROUNDS times (ABBA order: the order is reversed every other round, so a
- *      load trend favours neither; a 1 s pause before each run lets the challenger drain),
- *      every run with the load average; median p99 of each side and their ratio;
- *      target: shadow adds < 10%; beside each run, the server's CPU per request split into
- *      its main thread, its other threads at its own priority and its lowered threads (the
- *      challenger's), and the µs per request the main thread and the load generator spent
- *      runnable but waiting for a core (/proc schedstat);
+ *   5. the shadow challenger's cost (shadow-cost.ts, where the method is written down): a
+ *      server with --shadow (the same bundle as challenger) against one without, at 1,000
+ *      requests/s, in PAIRS pairs of back-to-back runs (order alternating, ABBA), the first
+ *      pair a discarded warm-up; per pair r = p99 with / p99 without; the median of r with a
+ *      95% bootstrap interval over pairs; target < 10%, the verdict from the interval alone
+ *      (met / NOT met / unresolved); beside it, descriptive figures: pooled percentiles, CPU
+ *      per request by thread priority, run-queue waits, the generator's own CPU;
  *   6. `serve --workers 2`: flat out and at 1,000 requests/s, and its cold start;
  *   7. the original's FastAPI + pandas + scikit-learn + XGBoost service (bench/py/seed-api.py
  *      under Debian's /usr/bin/python3, uvicorn, one worker) flat out with the same
@@ -32,24 +30,29 @@
  *      (target >= 50x requests/s); skipped with the reason when those packages are missing.
  *
  * Usage (from the project root, after npm run build): node dist/bench/serve.js
- * Defaults finish in about 4 minutes. Knobs (flags or environment variables):
+ * Defaults finish in about 8 minutes; `node dist/bench/serve.js --only shadow` (the shadow's
+ * cost alone, 30 pairs) in about 7. Knobs (flags or environment variables):
  *   --duration S        CARPRICE_BENCH_DURATION   seconds per load run (default 8)
  *   --rate N            CARPRICE_BENCH_RATE       the fixed rate, requests/s (default 1000)
  *   --amount N          CARPRICE_BENCH_AMOUNT     requests between the two RSS readings (default 100000)
  *   --soak S            CARPRICE_BENCH_SOAK_S     soak seconds (default 90; 300 for the 5-minute soak)
- *   --rounds N          CARPRICE_BENCH_ROUNDS     shadow on/off rounds (default 5)
- *   --only shadow       CARPRICE_BENCH_ONLY       only the shadow comparison (5.), about 2 minutes
+ *   --pairs N           CARPRICE_BENCH_PAIRS      shadow pairs counted (default 30 with --only
+ *                                                 shadow, 10 in the whole bench; --rounds is an alias)
+ *   --pair-duration S   CARPRICE_BENCH_PAIR_DURATION  counted seconds per shadow run (default 5)
+ *   --control                                     a second server without the shadow in the same
+ *                                                 pairs: the method's noise floor (1.5x the time)
+ *   --only shadow       CARPRICE_BENCH_ONLY       only the shadow comparison (5.), about 7 minutes
  *   --shadow-set K=V    (repeatable)              a params override for the --shadow server only
  *                                                 (e.g. monitoring.shadow_policy=nice)
  *   --shadow-variant K=V[,K=V]  (repeatable)      one more --shadow server with these overrides
- *                                                 on top, measured in the same rounds (compare
+ *                                                 on top, measured in the same pairs (compare
  *                                                 two settings in one run)
  *   --model DIR         CARPRICE_BENCH_MODEL      a trained bundle (skips training)
  *   --no-python         CARPRICE_BENCH_NO_PYTHON=1  skip the original's service
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadParams } from '../src/config/params.js';
@@ -66,23 +69,21 @@ import {
 import {
   CLI,
   DATA,
-  cpuByPriority,
   cpuSeconds,
   freePort,
   load,
   mainThreadCpu,
   median,
-  runQueueWaitNs,
   requestListings,
-  sleep,
   startCarprice,
   stop,
   stopCarprice,
   waitFor200,
   type Started,
 } from './serve-harness.js';
+import { shadowCost } from './shadow-cost.js';
 
-const TARGET = { coldStartMs: 500, p99Ms: 5, shadowP99: 0.1, vsOriginal: 50 };
+const TARGET = { coldStartMs: 500, p99Ms: 5, vsOriginal: 50 };
 
 /** CPU of a process and of its children that are still running (the cluster's workers). */
 function treeCpu(pid: number): number {
@@ -166,144 +167,6 @@ function slope(xs: number[], ys: number[]): number {
   return den > 0 ? num / den : 0;
 }
 
-/** The shadow series of a server's /metrics (name{labels} -> value). */
-async function shadowCounts(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const l of text.split('\n'))
-    if (l.startsWith('carprice_shadow_'))
-      out.set(l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1)));
-  return out;
-}
-
-/**
- * A fixed-rate run: latencies, server CPU per request, and the µs per request the server's
- * main thread and the load generator's waited for a core (runnable, not running).
- */
-type Run = LatencyResult & {
-  cpuUs: number;
-  mainUs: number;
-  /** CPU µs per request of the server's other threads at its own priority, and of its lowered threads. */
-  otherNormalUs: number;
-  loweredUs: number;
-  mainWaitUs: number;
-  genWaitUs: number;
-  load: number;
-};
-
-interface Side {
-  name: string;
-  extra: string[];
-  server?: Started;
-  runs: Run[];
-  before?: Map<string, number>;
-}
-
-/**
- * The shadow challenger's cost at a fixed rate: a plain server and one with --shadow (the
- * same bundle as challenger; `sets` its params overrides), and one more shadow server per
- * `variants` entry (comma-separated K=V overrides on top, e.g. another scheduling policy, so
- * two settings are compared in the same run); `rounds` rounds of one run each, the order
- * reversed every other round (ABBA, ABCCBA: a load trend favours none); the median p99 of
- * each side and its ratio to the plain one, against the < 10% target.
- */
-async function shadowRounds(
-  model: string,
-  bodies: string[],
-  rate: number,
-  duration: number,
-  rounds: number,
-  sets: string[],
-  variants: string[],
-) {
-  const withExtra = ['--shadow', model, ...sets.flatMap((x) => ['--set', x])];
-  const sides: Side[] = [
-    { name: 'without', extra: [], runs: [] },
-    { name: 'with', extra: withExtra, runs: [] },
-    ...variants.map((v) => ({
-      name: `with ${v}`,
-      extra: [...withExtra, ...v.split(',').flatMap((x) => ['--set', x.trim()])],
-      runs: [],
-    })),
-  ];
-  try {
-    for (const side of sides) side.server = await startCarprice(model, side.extra);
-    for (const side of sides) await autocannonPredict(side.server!.url, bodies, { amount: 20_000 });
-    await sleep(2000); // let the challenger's thread drain the warm-up
-    for (const side of sides.slice(1)) side.before = await shadowCounts(side.server!.url);
-    const run = async (s: Started): Promise<Run> => {
-      await sleep(1000); // the other server's challenger (or writer) done with the previous run
-      const pid = s.child.pid!;
-      const w0 = runQueueWaitNs(pid);
-      const g0 = runQueueWaitNs(process.pid);
-      const p0 = cpuByPriority(pid);
-      const r = await withCpu(pid, () =>
-        fixedRate({ host: '127.0.0.1', port: s.port, bodies, rate, durationS: duration }),
-      );
-      const n = Math.max(1, r.total);
-      const p1 = cpuByPriority(pid);
-      return {
-        ...r,
-        otherNormalUs: ((p1.normal - p0.normal) * 1e6) / n - r.mainUs,
-        loweredUs: ((p1.lowered - p0.lowered) * 1e6) / n,
-        mainWaitUs: (runQueueWaitNs(pid) - w0) / 1000 / n,
-        genWaitUs: (runQueueWaitNs(process.pid) - g0) / 1000 / n,
-        load: loadavg()[0],
-      };
-    };
-    console.log(
-      `\nshadow challenger (--shadow, same bundle${sets.length ? `, ${sets.join(' ')}` : ''}), ${rounds} rounds at ${rate} req/s, ${duration} s per run, the order reversed every other round:`,
-    );
-    const width = Math.max(...sides.map((s) => s.name.length)) + 1;
-    const line = (side: string, x: Run) =>
-      `    ${`${side}:`.padEnd(width)} p50 ${ms(x.p50)}  p99 ${ms(x.p99)}  p99.9 ${ms(x.p999)}  CPU µs/req: main thread ${x.mainUs.toFixed(0).padStart(3)}, other threads at its priority ${x.otherNormalUs.toFixed(0).padStart(3)}, lowered ${x.loweredUs.toFixed(0).padStart(3)}; waits for a core ${x.mainWaitUs.toFixed(1).padStart(5)} µs/req (generator ${x.genWaitUs.toFixed(1).padStart(5)}); load ${x.load.toFixed(1)}`;
-    for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? sides : [...sides].reverse();
-      console.log(`  round ${r + 1}:`);
-      for (const side of order) {
-        const x = await run(side.server!);
-        side.runs.push(x);
-        console.log(line(side.name, x));
-      }
-    }
-    const med = (runs: Run[], f: (x: Run) => number) => median(runs.map(f));
-    const loads = sides.flatMap((s) => s.runs.map((x) => x.load));
-    // past one runnable job per core, p99 measures the other jobs' scheduling, not the shadow
-    const cores = availableParallelism();
-    const busy = Math.max(...loads) > cores;
-    const [plain, ...shadows] = sides;
-    const p99Plain = med(plain.runs, (x) => x.p99);
-    const summary = (s: Side) =>
-      `p99 ${med(s.runs, (x) => x.p99).toFixed(2)} ms (p50 ${med(s.runs, (x) => x.p50).toFixed(2)}, CPU µs/req: main thread ${med(s.runs, (x) => x.mainUs).toFixed(0)}, other threads at its priority ${med(s.runs, (x) => x.otherNormalUs).toFixed(0)}, lowered ${med(s.runs, (x) => x.loweredUs).toFixed(0)}, all ${med(s.runs, (x) => x.cpuUs).toFixed(0)}; main thread waited ${med(s.runs, (x) => x.mainWaitUs).toFixed(1)} µs/req for a core)`;
-    console.log(`  medians: ${sides.map((s) => `${s.name} ${summary(s)}`).join('; ')}`);
-    for (const s of shadows) {
-      const p99 = med(s.runs, (x) => x.p99);
-      const added = (p99 - p99Plain) / p99Plain;
-      const verdict = busy
-        ? `not judged: load average above the ${cores} cores, p99 is the other jobs' queueing; compare the ratios of the same run, or rerun idle`
-        : added < TARGET.shadowP99
-          ? 'met'
-          : 'NOT met';
-      const mainAdded = med(s.runs, (x) => x.mainUs) - med(plain.runs, (x) => x.mainUs);
-      const after = await shadowCounts(s.server!.url);
-      const series = (name: string) =>
-        [...after]
-          .filter(([k]) => k.startsWith(name))
-          .map(([k, v]) => `${k.slice(name.length) || ''} ${v - (s.before?.get(k) ?? 0)}`)
-          .join(', ') || 'none';
-      console.log(
-        `  ${s.name === 'with' ? 'shadow' : s.name} adds ${(added * 100).toFixed(1)}% to p99 (ratio ${(p99 / p99Plain).toFixed(2)}; target < 10%: ${verdict}); ` +
-          `serving thread ${mainAdded >= 0 ? '+' : ''}${mainAdded.toFixed(0)} µs CPU per request; load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} over the runs`,
-      );
-      console.log(
-        `    challenger during the runs: scored ${series('carprice_shadow_predictions_total')}; dropped ${series('carprice_shadow_dropped_total')}`,
-      );
-    }
-  } finally {
-    for (const side of sides) if (side.server) await stopCarprice(side.server);
-  }
-}
-
 function knob(flag: string | undefined, env: string, fallback: string): string {
   return flag ?? process.env[env] ?? fallback;
 }
@@ -317,7 +180,10 @@ async function main(): Promise<void> {
       'no-python': { type: 'boolean' },
       amount: { type: 'string' },
       soak: { type: 'string' },
+      pairs: { type: 'string' },
       rounds: { type: 'string' },
+      'pair-duration': { type: 'string' },
+      control: { type: 'boolean' },
       only: { type: 'string' },
       'shadow-set': { type: 'string', multiple: true },
       'shadow-variant': { type: 'string', multiple: true },
@@ -327,8 +193,21 @@ async function main(): Promise<void> {
   const rate = Number(knob(values.rate, 'CARPRICE_BENCH_RATE', '1000'));
   const amount = Number(knob(values.amount, 'CARPRICE_BENCH_AMOUNT', '100000'));
   const soakS = Number(knob(values.soak, 'CARPRICE_BENCH_SOAK_S', '90'));
-  const rounds = Number(knob(values.rounds, 'CARPRICE_BENCH_ROUNDS', '5'));
   const only = knob(values.only, 'CARPRICE_BENCH_ONLY', '');
+  const shadowOptions = {
+    rate,
+    pairs: Number(
+      knob(
+        values.pairs ?? values.rounds,
+        'CARPRICE_BENCH_PAIRS',
+        process.env.CARPRICE_BENCH_ROUNDS ?? (only ? '30' : '10'),
+      ),
+    ),
+    duration: Number(knob(values['pair-duration'], 'CARPRICE_BENCH_PAIR_DURATION', '5')),
+    sets: values['shadow-set'] ?? [],
+    variants: values['shadow-variant'] ?? [],
+    control: values.control === true,
+  };
   if (only !== '' && only !== 'shadow') {
     console.log(`--only ${only}: unknown part; the one part that runs alone is shadow`);
     process.exitCode = 2;
@@ -359,22 +238,16 @@ async function main(): Promise<void> {
   }
   const wrk = findWrk();
   console.log(
-    `POST /predict over ${bodies.length} real listings, loopback, 8 connections, ${duration} s per run; request logs and the prediction log on; ` +
-      `flat out with ${wrk ? `wrk (${wrk})` : 'autocannon (wrk not installed)'}; ${load()}\n`,
+    `POST /predict over ${bodies.length} real listings, loopback, 8 connections; request logs and the prediction log on; ` +
+      (only === 'shadow'
+        ? `only the shadow challenger's cost; ${load()}`
+        : `${duration} s per run; flat out with ${wrk ? `wrk (${wrk})` : 'autocannon (wrk not installed)'}; ${load()}\n`),
   );
   const fixed = (port: number) => fixedRate({ host: '127.0.0.1', port, bodies, rate, durationS: duration });
 
   if (only === 'shadow') {
     try {
-      await shadowRounds(
-        model,
-        bodies,
-        rate,
-        duration,
-        rounds,
-        values['shadow-set'] ?? [],
-        values['shadow-variant'] ?? [],
-      );
+      await shadowCost({ model, bodies, ...shadowOptions });
     } finally {
       if (trainedDir) rmSync(trainedDir, { recursive: true, force: true });
       console.log(`\nbench/serve --only shadow took ${((performance.now() - tStart) / 1000).toFixed(0)} s; ${load()}`);
@@ -458,7 +331,7 @@ async function main(): Promise<void> {
 
   // 5. shadow challenger vs none, alternately, on a fresh pair of servers
   await stopCarprice(one);
-  await shadowRounds(model, bodies, rate, duration, rounds, values['shadow-set'] ?? [], values['shadow-variant'] ?? []);
+  await shadowCost({ model, bodies, ...shadowOptions });
 
   // 6. two workers
   const two = await startCarprice(model, ['--workers', '2']);

@@ -49,6 +49,9 @@ export class BatchScorer {
    * that of layout.categorical[k]. Rows with skip[i] != 0 are not scored (their price is
    * NaN). With `unknown`, each column's count of values never seen in training is added to
    * it, as `predictFrame` counts them in its TransformStats (once per member step).
+   * `more.unknownByRow[i]` gets the names of row i's unseen values (once per member step, as
+   * `Predictor.predictOne` collects them); `more.raw` returns the output in target space
+   * (before the inverse transform: what the calibration's intervals start from).
    */
   score(
     n: number,
@@ -56,13 +59,17 @@ export class BatchScorer {
     categorical: readonly (readonly (string | null)[])[],
     skip?: Uint8Array,
     unknown?: Record<string, number>,
+    more: { raw?: boolean; unknownByRow?: string[][] } = {},
   ): Float64Array {
     const z = new Float64Array(n);
     const { num, cat } = this;
-    const names: string[] | null = unknown ? [] : null;
+    const byRow = more.unknownByRow;
+    const names: string[] | null = unknown || byRow ? [] : null;
+    let row = 0;
     const tally = () => {
-      if (!names || !unknown) return;
-      for (const c of names) unknown[c] = (unknown[c] ?? 0) + 1;
+      if (!names || names.length === 0) return;
+      if (unknown) for (const c of names) unknown[c] = (unknown[c] ?? 0) + 1;
+      if (byRow) for (const c of names) byRow[row].push(c);
       names.length = 0;
     };
     for (let m = 0; m < this.members.length; m++) {
@@ -78,6 +85,7 @@ export class BatchScorer {
           if (skip && skip[i]) continue;
           this.load(i, numeric, categorical, num, cat);
           cm.rows.run(num, cat, names);
+          row = i;
           tally();
           const { x, indices } = cm.rows;
           const base = i * p;
@@ -91,6 +99,7 @@ export class BatchScorer {
           if (skip && skip[i]) continue;
           this.load(i, numeric, categorical, num, cat);
           cm.rows.run(num, cat, names);
+          row = i;
           tally();
           z[i] += w * cm.evaluate();
         }
@@ -99,7 +108,7 @@ export class BatchScorer {
     // the output offset after the weighted sum, as bundle.predictFrame adds it
     const b = this.offset;
     if (b !== 0) for (let i = 0; i < n; i++) z[i] += b;
-    for (let i = 0; i < n; i++) z[i] = skip && skip[i] ? NaN : this.logTarget ? Math.expm1(z[i]) : z[i];
+    for (let i = 0; i < n; i++) z[i] = skip && skip[i] ? NaN : this.logTarget && !more.raw ? Math.expm1(z[i]) : z[i];
     return z;
   }
 

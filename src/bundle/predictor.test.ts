@@ -79,6 +79,36 @@ for (const algo of ['ridge', 'gbdt', 'forest', 'blend']) {
   });
 }
 
+for (const algo of ['ridge', 'gbdt', 'forest', 'blend']) {
+  test(`${algo}: predictBatch gives predictOne's results, bad rows and unseen categories included, whatever the batch size`, () => {
+    const p = bundleFor(algo).compilePredictor({ now: new Date('2025-06-01T00:00:00Z') });
+    const mixed = [
+      ...records.slice(0, 10),
+      { ...records[0], odometer: -5 },
+      'not an object',
+      ...records.slice(10),
+      { ...records[1], make: undefined, year: 2031 },
+    ];
+    const one = mixed.map((r) => p.predictOne(r));
+    // sizes that grow the batch's buffers, shrink back, and one with no valid row
+    for (const size of [1, 7, mixed.length, 3])
+      for (let at = 0; at < mixed.length; at += size) {
+        const got = p.predictBatch(mixed.slice(at, at + size));
+        got.forEach((r, k) => {
+          const want = one[at + k];
+          assert.deepEqual(r, want, `${algo} size ${size} row ${at + k}`);
+          if (r.ok && want.ok) assert.ok(Object.is(r.price, want.price));
+        });
+      }
+    assert.deepEqual(p.predictBatch([null, { ...records[0], odometer: 'lots' }]), [
+      p.predictOne(null),
+      p.predictOne({ ...records[0], odometer: 'lots' }),
+    ]);
+    assert.deepEqual(p.predictBatch([]), []);
+    assert.ok(one.some((r) => r.ok && r.unknownCategories.length > 0));
+  });
+}
+
 test('unseen categories are priced and reported as a warning', () => {
   const p = bundleFor('blend').compilePredictor();
   const r = p.predictOne(records[4]);
@@ -147,6 +177,10 @@ test(
       if (r.unknownCategories.length) unknown++;
     }
     assert.ok(testFrame.nRows > 1400, `${testFrame.nRows} test rows`);
+    // the batch path (the shadow challenger's) gives the same results, intervals included
+    const recs = Array.from({ length: testFrame.nRows }, (_, i) => recordOf(testFrame, i));
+    const batched = pred.predictBatch(recs);
+    recs.forEach((r, i) => assert.deepEqual(batched[i], pred.predictOne(r), `test row ${i}`));
     // explanations: TreeSHAP (gbdt) + coefficient x value (ridge), weighted, add up to the output
     assert.ok(pred.canExplain);
     for (let i = 0; i < testFrame.nRows; i += 7) {

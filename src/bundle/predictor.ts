@@ -2,7 +2,9 @@
  * The prediction API of a model bundle for one listing at a time (the HTTP service and
  * `carprice predict`): `bundle.compilePredictor()` returns a Predictor whose
  * `predictOne(record)` validates a raw listing object and prices it, and whose
- * `predictMany(records)` does so for each record independently. Neither throws for bad
+ * `predictMany(records)` does so for each record independently, and `predictBatch(records)`
+ * gives the same results for a batch at less CPU per listing (the batch's valid rows walk
+ * the trees together, compiled to WebAssembly: the first call compiles them). None throws for bad
  * input: a row's result is either `{ok: true, price, interval, unknownCategories}` or
  * `{ok: false, errors: [{field, message}]}` naming every bad field of that row.
  *
@@ -10,6 +12,7 @@
  * every test listing of the real dataset).
  */
 import { AppError } from '../core/errors.js';
+import { BatchScorer } from './batch-scorer.js';
 import { CompiledMember } from './compiled-member.js';
 import { intervalOf, type PredictionInterval } from './calibration.js';
 import { contributionList, MemberExplainer, type Contribution } from './explanation.js';
@@ -79,6 +82,7 @@ export class Predictor {
   /** The bundle's output offset (bias-correction.ts), added after the members' weighted sum. */
   private readonly offset: number;
   private explainers: MemberExplainer[] | undefined;
+  private batch: { scorer: BatchScorer; numeric: Float64Array[]; categorical: (string | null)[][] } | undefined;
 
   constructor(
     readonly bundle: ModelBundle,
@@ -155,6 +159,58 @@ export class Predictor {
   predictMany(records: readonly unknown[]): RowPrediction[] {
     const out = new Array<RowPrediction>(records.length);
     for (let i = 0; i < records.length; i++) out[i] = this.predictOne(records[i]);
+    return out;
+  }
+
+  /**
+   * Validate and price records as one batch: the results of `predictOne` on each, bit for
+   * bit (prices, intervals, unseen fields, per-record errors), for less CPU per listing in
+   * batches of more than a few (BatchScorer: the valid rows walk each tree ensemble together,
+   * compiled to WebAssembly). The first call builds the batch scorer and compiles the trees
+   * (tens of ms for the default blend). Throws only what predictOne throws (a non-finite
+   * price: a damaged model).
+   */
+  predictBatch(records: readonly unknown[]): RowPrediction[] {
+    const n = records.length;
+    const out = new Array<RowPrediction>(n);
+    if (n === 0) return out;
+    const b = (this.batch ??= {
+      scorer: new BatchScorer(this.bundle),
+      numeric: this.layout.numeric.map(() => new Float64Array(0)),
+      categorical: this.layout.categorical.map(() => []),
+    });
+    if (b.numeric.length && b.numeric[0].length < n)
+      for (let k = 0; k < b.numeric.length; k++) b.numeric[k] = new Float64Array(Math.max(n, 2 * b.numeric[k].length));
+    const skip = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const errors = readRecord(records[i], this.layout, this.limits, this.num, this.cat);
+      if (errors.length) {
+        out[i] = { ok: false, errors };
+        skip[i] = 1;
+        continue;
+      }
+      for (let k = 0; k < this.num.length; k++) b.numeric[k][i] = this.num[k];
+      for (let k = 0; k < this.cat.length; k++) b.categorical[k][i] = this.cat[k];
+    }
+    const unknown = Array.from({ length: n }, () => [] as string[]);
+    const z = b.scorer.score(n, b.numeric, b.categorical, skip, undefined, { raw: true, unknownByRow: unknown });
+    const cal = this.bundle.calibration;
+    for (let i = 0; i < n; i++) {
+      if (skip[i]) continue;
+      const price = this.logTarget ? Math.expm1(z[i]) : z[i];
+      if (!Number.isFinite(price))
+        throw new AppError(
+          'MODEL_INVALID',
+          `the model gave a non-finite price (${price}) for a valid listing; the model is damaged, retrain it`,
+        );
+      out[i] = {
+        ok: true,
+        price,
+        interval: cal ? intervalOf(z[i], cal, this.bundle.targetTransform) : null,
+        unknownCategories: distinctSorted(unknown[i]),
+      };
+    }
+    for (const c of b.categorical) c.length = 0; // no listing's strings kept past the call
     return out;
   }
 

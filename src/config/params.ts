@@ -224,6 +224,13 @@ const paramsSchema = v.object({
      * where refused), `nice` = the nice value only.
      */
     shadow_policy: v.optional(v.oneOf(['idle', 'nice'] as const), 'idle'),
+    /**
+     * Where the shadow challenger runs: `process` = a child process started at that policy
+     * and nice value, so all of its threads (V8's collector and compiler threads too) get
+     * them and it shares no heap or memory map with the server (Linux; elsewhere `thread`);
+     * `thread` = a worker thread of the server (only that thread is lowered).
+     */
+    shadow_isolation: v.optional(v.oneOf(['process', 'thread'] as const), 'process'),
     drift: v.section({
       /** Default window of `carprice monitor drift` (e.g. 7d, 24h). */
       window: v.optional(v.string({ nonEmpty: true }), '7d'),

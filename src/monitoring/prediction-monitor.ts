@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import type { ReferenceProfile } from '../bundle/reference-profile.js';
 import { DRIFT_STATUS_VALUE, MonitoringMetrics } from './monitoring-metrics.js';
 import { PredictionLog } from './prediction-log.js';
-import { ShadowScorer } from './shadow-scorer.js';
+import { ShadowScorer, type ShadowIsolation } from './shadow-scorer.js';
 import { championRecords, type ObservedPrediction } from './prediction-record.js';
 import type { DriftReport, DriftThresholds } from './drift-report.js';
 import type { ShadowModelInfo } from './shadow-worker.js';
@@ -28,7 +28,16 @@ export interface PredictionMonitorOptions {
   driftWindowMs: number;
   thresholds: DriftThresholds;
   /** Score requests with a shadow challenger (set its model with `setChallenger`). */
-  shadow?: { queueSize: number; timeoutMs: number; nice?: number; policy?: BackgroundPolicy; workerUrl?: URL };
+  shadow?: {
+    queueSize: number;
+    timeoutMs: number;
+    nice?: number;
+    policy?: BackgroundPolicy;
+    isolation?: ShadowIsolation;
+    /** Tests: a substitute challenger thread, or (isolation `process`) a substitute challenger process script. */
+    workerUrl?: URL;
+    processScript?: string;
+  };
   /** The API's Prometheus registry; monitoring's series are added to it. */
   registry: Registry;
   logger?: Logger;
@@ -72,7 +81,9 @@ export class PredictionMonitor {
           timeoutMs: o.shadow.timeoutMs,
           nice: o.shadow.nice,
           policy: o.shadow.policy,
+          isolation: o.shadow.isolation,
           workerUrl: o.shadow.workerUrl,
+          processScript: o.shadow.processScript,
           metrics,
           logger,
         })

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createShadowRing, ShadowRingReader, ShadowRingWriter } from './shadow-ring.js';
+import { createShadowRing, decodeRecords, ShadowRingReader, ShadowRingWriter } from './shadow-ring.js';
 
 const listing = (i: number) => JSON.stringify([{ make: 'Maruti', model: 'Swift', odometer: i, variant: 'VXI ₹ é 🚗' }]);
 
@@ -93,4 +93,40 @@ test('the reader sees the records written from another thread', async () => {
   }
   assert.equal(seen, 5000);
   await w.terminate();
+});
+
+test("takeBytes hands over whole records (the child process's pipe), as many as fit the limit; decodeRecords reads them back and leaves a cut-off record", () => {
+  const ring = createShadowRing(1); // 64 KiB
+  const w = new ShadowRingWriter(ring);
+  const r = new ShadowRingReader(ring);
+  assert.equal(r.takeBytes(), null);
+  let next = 0;
+  let seen = 0;
+  // many rounds through the ring's end: records split by the wrap come out whole
+  for (let round = 0; round < 120; round++) {
+    for (let j = 0; j < 40 + (round % 30); j++)
+      assert.equal(w.append(`id${next}`, '/predict', next, 1, listing(next++)), true);
+    for (;;) {
+      const bytes = r.takeBytes(1000);
+      if (!bytes) break;
+      const { items, used } = decodeRecords(bytes);
+      assert.equal(used, bytes.length);
+      assert.ok(items.length >= 1);
+      assert.ok(bytes.length <= 1000 || items.length === 1, `${bytes.length} bytes in ${items.length} records`);
+      for (const g of items) {
+        assert.equal(g.requestId, `id${seen}`);
+        assert.deepEqual(JSON.parse(g.json), JSON.parse(listing(seen++)));
+      }
+    }
+  }
+  assert.equal(seen, next);
+  assert.equal(w.used, 0);
+  // a stream cut inside a record: the whole ones before it, and where the cut one starts
+  for (let i = 0; i < 3; i++) w.append(`c${i}`, '/predict', i, 1, listing(i));
+  const all = r.takeBytes()!;
+  const first = decodeRecords(all);
+  assert.equal(first.items.length, 3);
+  const cut = decodeRecords(all.subarray(0, all.length - 5));
+  assert.deepEqual(cut.items, first.items.slice(0, 2));
+  assert.equal(decodeRecords(all.subarray(cut.used)).items.length, 1);
 });

@@ -126,7 +126,35 @@ export class ShadowRingWriter {
   }
 }
 
-/** The challenger thread's end: take every record appended so far. */
+/**
+ * The records in `bytes` (whole records in the ring's format, as `takeBytes` hands them
+ * over: the child process's end of the pipe), and how many bytes they took; a record cut
+ * short at the end is left (`used` stops before it).
+ */
+export function decodeRecords(bytes: Uint8Array, decoder = new TextDecoder()): { items: RingItem[]; used: number } {
+  const items: RingItem[] = [];
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  while (at + HEADER <= bytes.length) {
+    const size = v.getUint32(at, true);
+    if (size < HEADER || at + size > bytes.length) break;
+    const routeLen = v.getUint8(at + 16);
+    const idLen = v.getUint8(at + 17);
+    const end = at + size - v.getUint8(at + 18);
+    const text = (a: number, b: number) => decoder.decode(bytes.subarray(at + a, at + b));
+    items.push({
+      ts: v.getFloat64(at + 4, true),
+      listings: v.getUint32(at + 12, true),
+      route: text(HEADER, HEADER + routeLen),
+      requestId: text(HEADER + routeLen, HEADER + routeLen + idLen),
+      json: decoder.decode(bytes.subarray(at + HEADER + routeLen + idLen, end)),
+    });
+    at += size;
+  }
+  return { items, used: at };
+}
+
+/** The challenger thread's end: take the records appended so far. */
 export class ShadowRingReader {
   private readonly ctl: Int32Array;
   private readonly data: Uint8Array;
@@ -139,42 +167,42 @@ export class ShadowRingReader {
     this.mask = this.data.length - 1;
   }
 
-  /** The records appended since the last call (at most `maxBytes` of them), oldest first. */
+  /** The records appended since the last call (about `maxBytes` of them at most), oldest first. */
   take(maxBytes = Infinity): RingItem[] {
+    const bytes = this.takeBytes(maxBytes);
+    return bytes ? decodeRecords(bytes, this.decoder).items : [];
+  }
+
+  /**
+   * The bytes of the whole records appended since the last call, copied out of the ring
+   * (records are taken while under `maxBytes`, at least one), or null when there are none.
+   */
+  takeBytes(maxBytes = Infinity): Uint8Array | null {
     const w = Atomics.load(this.ctl, W) >>> 0;
-    let r = Atomics.load(this.ctl, R) >>> 0;
-    const out: RingItem[] = [];
-    let taken = 0;
-    while (r !== w && taken < maxBytes) {
-      const head = this.copy(r, HEADER);
-      const v = new DataView(head.buffer);
-      const size = v.getUint32(0, true);
-      const body = this.copy(r, size);
-      const routeLen = v.getUint8(16);
-      const idLen = v.getUint8(17);
-      const end = size - v.getUint8(18);
-      const text = (a: number, b: number) => this.decoder.decode(body.subarray(a, b));
-      out.push({
-        ts: v.getFloat64(4, true),
-        listings: v.getUint32(12, true),
-        route: text(HEADER, HEADER + routeLen),
-        requestId: text(HEADER + routeLen, HEADER + routeLen + idLen),
-        json: text(HEADER + routeLen + idLen, end),
-      });
-      r = (r + size) >>> 0;
-      taken += size;
+    const r = Atomics.load(this.ctl, R) >>> 0;
+    if (r === w) return null;
+    // the records' sizes, from their headers, up to the limit
+    let n = 0;
+    let at = r;
+    while (at !== w && (n === 0 || n < maxBytes)) {
+      const size = this.u32(at);
+      if (n > 0 && n + size > maxBytes) break;
+      n += size;
+      at = (at + size) >>> 0;
     }
-    Atomics.store(this.ctl, R, r | 0);
+    const out = new Uint8Array(n);
+    const from = r & this.mask;
+    const first = Math.min(n, this.data.length - from);
+    out.set(this.data.subarray(from, from + first));
+    if (first < n) out.set(this.data.subarray(0, n - first), first);
+    Atomics.store(this.ctl, R, at | 0);
     return out;
   }
 
-  /** `n` bytes from position `pos` into a buffer of their own (the ring may wrap in them). */
-  private copy(pos: number, n: number): Uint8Array {
-    const out = new Uint8Array(n);
+  /** The little-endian u32 at ring position `pos` (records are 4-byte aligned: it never wraps). */
+  private u32(pos: number): number {
     const at = pos & this.mask;
-    const first = Math.min(n, this.data.length - at);
-    out.set(this.data.subarray(at, at + first));
-    if (first < n) out.set(this.data.subarray(0, n - first), first);
-    return out;
+    const d = this.data;
+    return (d[at] | (d[at + 1] << 8) | (d[at + 2] << 16) | (d[at + 3] << 24)) >>> 0;
   }
 }

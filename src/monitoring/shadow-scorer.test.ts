@@ -1,8 +1,11 @@
 /**
- * The shadow challenger's thread on its own (no server): it prices what the serving thread
- * appends with the results of `predictOne` (prices, intervals, unseen fields, per-listing
- * errors), a tree model included; its rows reach the log's port. On Linux it runs at the nice value asked (19 by default), read from outside
- * the thread in /proc/self/task/<tid>/stat, and no other thread of the process changes.
+ * The shadow challenger on its own (no server), as a worker thread and as a child process
+ * (`isolation`): it prices what the serving thread appends with the results of `predictOne`
+ * (prices, intervals, unseen fields, per-listing errors), a tree model included; its rows
+ * reach the log. On Linux the thread runs at the policy and nice value asked (SCHED_IDLE,
+ * 19 by default), read from outside the thread in /proc/self/task/<tid>/stat, and no other
+ * thread of the process changes; the child process runs with every one of its threads at
+ * them, and dies with its relay thread (a stuck one included) and with the scorer.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { iterateRecords, openLogDatabase } from './log-store.js';
 import { referenceBundle, unshiftedListings } from '../../test/helpers/monitoring.js';
-import { ShadowScorer } from './shadow-scorer.js';
+import { fileURLToPath } from 'node:url';
+import { ShadowScorer, type ShadowIsolation } from './shadow-scorer.js';
 import type { ObservedPrediction, PredictionRecord } from './prediction-record.js';
 
 const bundle = referenceBundle({ n: 400, seed: 7, algo: 'blend' });
@@ -48,7 +52,11 @@ async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void
  * A scorer writing to a real prediction log (a SQLite file created first, as the log's writer
  * thread does); `rows()` reads back what the challenger stored, `counts` what it reported.
  */
-function scorerWithLog(nice?: number, policy?: 'idle' | 'nice', o: { path?: string; timeoutMs?: number } = {}) {
+function scorerWithLog(
+  nice?: number,
+  policy?: 'idle' | 'nice',
+  o: { path?: string; timeoutMs?: number; isolation?: ShadowIsolation; processScript?: string } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'carprice-shadow-scorer-'));
   const path = o.path ?? join(dir, 'predictions.db');
   if (!o.path) openLogDatabase(path).close();
@@ -66,6 +74,8 @@ function scorerWithLog(nice?: number, policy?: 'idle' | 'nice', o: { path?: stri
     nice,
     policy,
     timeoutMs: o.timeoutMs,
+    isolation: o.isolation ?? 'thread',
+    processScript: o.processScript,
   });
   return {
     scorer,
@@ -100,107 +110,113 @@ function request(requestId: string, listings: Record<string, unknown>[]): Observ
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-test("the challenger prices every request's listings with predictOne's results", async () => {
-  const { scorer, rows: stored, counts, close } = scorerWithLog();
-  try {
-    scorer.setModel(saved, info);
-    await until('the challenger', () => scorer.stats().model !== null);
-    const ls = unshiftedListings(30, 3);
-    const requests = [
-      request('a', [ls[0]]),
-      request('b', [ls[1], { ...ls[2], odometer: -5 }, { ...ls[3], make: 'Never Seen Motors' }]),
-      ...ls.slice(4).map((l, i) => request(`c${i}`, [l])),
-    ];
-    for (const r of requests) scorer.submit(r, 1_700_000_000_000);
-    await scorer.idle();
-    // stored before the thread answered for them
-    assert.deepEqual(counts, { written: 30, failed: 0, errors: [] });
-    const rows = stored();
-    assert.equal(rows.length, 30);
-    const p = bundle.compilePredictor();
-    for (const r of requests)
-      r.listings.forEach((l, i) => {
-        const row = rows.find((x) => x.requestId === r.requestId && x.row === i);
-        assert.ok(row, `${r.requestId}/${i}`);
-        assert.equal(row.role, 'challenger');
-        assert.equal(row.modelVersion, '3');
-        assert.ok(row.latencyMs >= 0);
-        const one = p.predictOne(l);
-        if (!one.ok) {
-          assert.equal(row.price, null);
-          assert.equal(row.error, 'odometer: must not be negative, got -5');
-          return;
-        }
-        assert.equal(row.error, null);
-        assert.equal(row.price, round2(one.price));
-        assert.equal(row.lower, round2(one.interval!.lower));
-        assert.equal(row.upper, round2(one.interval!.upper));
-        assert.deepEqual(row.unseen, one.unknownCategories);
-      });
-    assert.ok(rows.find((x) => x.requestId === 'b' && x.row === 2)!.unseen.includes('make'));
-    const st = scorer.stats();
-    assert.equal(st.scored, 29);
-    assert.equal(st.failed, 1);
-  } finally {
-    await close();
-  }
-});
+for (const isolation of ['thread', 'process'] as const) {
+  test(`${isolation}: the challenger prices every request's listings with predictOne's results`, async () => {
+    const { scorer, rows: stored, counts, close } = scorerWithLog(undefined, undefined, { isolation });
+    try {
+      scorer.setModel(saved, info);
+      await until('the challenger', () => scorer.stats().model !== null);
+      const ls = unshiftedListings(30, 3);
+      const requests = [
+        request('a', [ls[0]]),
+        request('b', [ls[1], { ...ls[2], odometer: -5 }, { ...ls[3], make: 'Never Seen Motors' }]),
+        ...ls.slice(4).map((l, i) => request(`c${i}`, [l])),
+      ];
+      for (const r of requests) scorer.submit(r, 1_700_000_000_000);
+      await scorer.idle();
+      // stored before the thread answered for them
+      assert.deepEqual(counts, { written: 30, failed: 0, errors: [] });
+      const rows = stored();
+      assert.equal(rows.length, 30);
+      const p = bundle.compilePredictor();
+      for (const r of requests)
+        r.listings.forEach((l, i) => {
+          const row = rows.find((x) => x.requestId === r.requestId && x.row === i);
+          assert.ok(row, `${r.requestId}/${i}`);
+          assert.equal(row.role, 'challenger');
+          assert.equal(row.modelVersion, '3');
+          assert.ok(row.latencyMs >= 0);
+          const one = p.predictOne(l);
+          if (!one.ok) {
+            assert.equal(row.price, null);
+            assert.equal(row.error, 'odometer: must not be negative, got -5');
+            return;
+          }
+          assert.equal(row.error, null);
+          assert.equal(row.price, round2(one.price));
+          assert.equal(row.lower, round2(one.interval!.lower));
+          assert.equal(row.upper, round2(one.interval!.upper));
+          assert.deepEqual(row.unseen, one.unknownCategories);
+        });
+      assert.ok(rows.find((x) => x.requestId === 'b' && x.row === 2)!.unseen.includes('make'));
+      const st = scorer.stats();
+      assert.equal(st.scored, 29);
+      assert.equal(st.failed, 1);
+    } finally {
+      await close();
+    }
+  });
 
-test('a log the challenger cannot write costs its rows (counted), never the scoring', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'carprice-shadow-unwritable-'));
-  const file = join(dir, 'not-a-folder');
-  writeFileSync(file, 'x');
-  const { scorer, counts, close } = scorerWithLog(undefined, undefined, { path: join(file, 'predictions.db') });
-  try {
-    scorer.setModel(saved, info);
-    await until('the challenger', () => scorer.stats().model !== null);
-    const ls = unshiftedListings(5, 4);
-    ls.forEach((l, i) => scorer.submit(request(`u${i}`, [l]), 1_700_000_000_000));
-    await scorer.idle();
-    assert.equal(scorer.stats().scored, 5);
-    assert.equal(counts.written, 0);
-    assert.equal(counts.failed, 5);
-    assert.match(counts.errors[0], /cannot open the prediction log .*not-a-folder/);
-    assert.equal(scorer.stats().restarts, 0);
-  } finally {
-    await close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  test(`${isolation}: a log the challenger cannot write costs its rows (counted), never the scoring`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carprice-shadow-unwritable-'));
+    const file = join(dir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const { scorer, counts, close } = scorerWithLog(undefined, undefined, {
+      path: join(file, 'predictions.db'),
+      isolation,
+    });
+    try {
+      scorer.setModel(saved, info);
+      await until('the challenger', () => scorer.stats().model !== null);
+      const ls = unshiftedListings(5, 4);
+      ls.forEach((l, i) => scorer.submit(request(`u${i}`, [l]), 1_700_000_000_000));
+      await scorer.idle();
+      assert.equal(scorer.stats().scored, 5);
+      assert.equal(counts.written, 0);
+      assert.equal(counts.failed, 5);
+      assert.match(counts.errors[0], /cannot open the prediction log .*not-a-folder/);
+      assert.equal(scorer.stats().restarts, 0);
+    } finally {
+      await close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
-test("another writer holding the log's lock past the wait costs that batch's rows; later rows are stored", async () => {
-  const { scorer, path, counts, rows, close } = scorerWithLog(undefined, undefined, { timeoutMs: 1000 });
-  const other = openLogDatabase(path);
-  try {
-    scorer.setModel(saved, info);
-    await until('the challenger', () => scorer.stats().model !== null);
-    const ls = unshiftedListings(6, 5);
-    other.exec('BEGIN IMMEDIATE'); // another writer (the log's writer thread, another server) holds the lock
-    for (let i = 0; i < 3; i++) scorer.submit(request(`held${i}`, [ls[i]]), 1_700_000_000_000);
-    await scorer.idle(); // the thread waited 500 ms (timeoutMs / 2) for the lock, then gave the rows up
-    other.exec('COMMIT');
-    assert.deepEqual({ written: counts.written, failed: counts.failed }, { written: 0, failed: 3 });
-    assert.match(counts.errors[0], /locked|busy/i);
-    for (let i = 3; i < 6; i++) scorer.submit(request(`free${i}`, [ls[i]]), 1_700_000_000_000);
-    await scorer.idle();
-    assert.deepEqual({ written: counts.written, failed: counts.failed }, { written: 3, failed: 3 });
-    assert.deepEqual(
-      rows()
-        .map((r) => r.requestId)
-        .sort(),
-      ['free3', 'free4', 'free5'],
-    );
-    assert.equal(scorer.stats().restarts, 0, 'the watchdog did not restart a thread that was waiting for a lock');
-  } finally {
-    other.close();
-    await close();
-  }
-});
+  test(`${isolation}: another writer holding the log's lock past the wait costs that batch's rows; later rows are stored`, async () => {
+    // the challenger gives the rows up after timeoutMs / 2; a long timeout keeps a starved idle-priority challenger (a loaded machine) from being restarted first
+    const { scorer, path, counts, rows, close } = scorerWithLog(undefined, undefined, { timeoutMs: 4000, isolation });
+    const other = openLogDatabase(path);
+    try {
+      scorer.setModel(saved, info);
+      await until('the challenger', () => scorer.stats().model !== null);
+      const ls = unshiftedListings(6, 5);
+      other.exec('BEGIN IMMEDIATE'); // another writer (the log's writer thread, another server) holds the lock
+      for (let i = 0; i < 3; i++) scorer.submit(request(`held${i}`, [ls[i]]), 1_700_000_000_000);
+      await scorer.idle(); // the challenger waited 2 s (timeoutMs / 2) for the lock, then gave the rows up
+      other.exec('COMMIT');
+      assert.deepEqual({ written: counts.written, failed: counts.failed }, { written: 0, failed: 3 });
+      assert.match(counts.errors[0], /locked|busy/i);
+      for (let i = 3; i < 6; i++) scorer.submit(request(`free${i}`, [ls[i]]), 1_700_000_000_000);
+      await scorer.idle();
+      assert.deepEqual({ written: counts.written, failed: counts.failed }, { written: 3, failed: 3 });
+      assert.deepEqual(
+        rows()
+          .map((r) => r.requestId)
+          .sort(),
+        ['free3', 'free4', 'free5'],
+      );
+      assert.equal(scorer.stats().restarts, 0, 'the watchdog did not restart a thread that was waiting for a lock');
+    } finally {
+      other.close();
+      await close();
+    }
+  });
+}
 
 const linux = process.platform === 'linux' ? false : 'per-thread nice values are Linux only';
 
 test(
-  "the challenger's thread runs under SCHED_IDLE at nice 19 by default; no other thread changes",
+  "thread: the challenger's thread runs under SCHED_IDLE at nice 19 by default; no other thread changes",
   { skip: linux },
   async () => {
     const before = threadSched();
@@ -224,24 +240,28 @@ test(
   },
 );
 
-test("policy nice: the challenger's thread runs at nice 19 under the normal policy", { skip: linux }, async () => {
-  const before = threadSched();
-  const { scorer, close } = scorerWithLog(19, 'nice');
-  try {
-    scorer.setModel(saved, info);
-    await until('the challenger', () => scorer.stats().model !== null);
-    const fresh = [...threadSched()].filter(([tid]) => !before.has(tid));
-    const low = fresh.filter(([, t]) => t.nice === 19);
-    assert.equal(low.length, 1, JSON.stringify(fresh));
-    assert.equal(low[0][1].policy, SCHED_OTHER);
-    assert.deepEqual(scorer.stats().priority, { policy: 'normal', nice: 19, tid: low[0][0] });
-  } finally {
-    await close();
-  }
-});
+test(
+  "thread, policy nice: the challenger's thread runs at nice 19 under the normal policy",
+  { skip: linux },
+  async () => {
+    const before = threadSched();
+    const { scorer, close } = scorerWithLog(19, 'nice');
+    try {
+      scorer.setModel(saved, info);
+      await until('the challenger', () => scorer.stats().model !== null);
+      const fresh = [...threadSched()].filter(([tid]) => !before.has(tid));
+      const low = fresh.filter(([, t]) => t.nice === 19);
+      assert.equal(low.length, 1, JSON.stringify(fresh));
+      assert.equal(low[0][1].policy, SCHED_OTHER);
+      assert.deepEqual(scorer.stats().priority, { policy: 'normal', nice: 19, tid: low[0][0] });
+    } finally {
+      await close();
+    }
+  },
+);
 
 test(
-  'policy nice, nice 0 leaves the challenger at the priority of the thread that started it',
+  'thread, policy nice, nice 0 leaves the challenger at the priority of the thread that started it',
   { skip: linux },
   async () => {
     const before = threadSched();
@@ -257,6 +277,84 @@ test(
       assert.equal(scorer.stats().priority?.policy, 'normal');
     } finally {
       await close();
+    }
+  },
+);
+
+/** Scheduling policy and nice value of every thread of process `pid`. */
+function processSched(pid: number): { nice: number; policy: number }[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return { nice: Number(fields[16]), policy: Number(fields[38]) };
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test(
+  'process: every thread of the challenger process runs under SCHED_IDLE at nice 19; the relay thread too; no thread of the server changes; closing ends the process',
+  { skip: linux },
+  async () => {
+    const before = threadSched();
+    const { scorer, close } = scorerWithLog(undefined, undefined, { isolation: 'process' });
+    let child = 0;
+    try {
+      scorer.setModel(saved, info);
+      await until('the challenger', () => scorer.stats().model !== null);
+      const p = scorer.stats().priority!;
+      assert.equal(p.policy, 'idle', JSON.stringify(p));
+      assert.equal(p.nice, 19);
+      assert.equal(p.note, undefined);
+      child = p.tid!;
+      assert.notEqual(child, process.pid);
+      const threads = processSched(child);
+      assert.ok(threads.length >= 4, `V8's helper threads too: ${threads.length}`);
+      for (const t of threads) assert.deepEqual(t, { nice: 19, policy: SCHED_IDLE });
+      const after = threadSched();
+      const fresh = [...after].filter(([tid]) => !before.has(tid));
+      const low = fresh.filter(([, t]) => t.policy === SCHED_IDLE);
+      assert.equal(low.length, 1, `the relay thread alone: ${JSON.stringify(fresh)}`);
+      for (const [t, x] of before) if (after.has(t)) assert.deepEqual(after.get(t), x, `thread ${t}`);
+    } finally {
+      await close();
+    }
+    await until('the challenger process to end', () => !alive(child), 10_000);
+  },
+);
+
+const FAULTY_PROCESS = fileURLToPath(new URL('../../test/fixtures/shadow-faulty-process.js', import.meta.url));
+
+test(
+  'process: a challenger process stuck in a loop is killed with its relay thread and a new one started',
+  { skip: linux },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carprice-shadow-hang-'));
+    const pidfile = join(dir, 'pid');
+    const { scorer, close } = scorerWithLog(undefined, undefined, {
+      isolation: 'process',
+      processScript: FAULTY_PROCESS,
+      timeoutMs: 300,
+    });
+    try {
+      scorer.setModel(saved, { name: 'hang', version: `pidfile:${pidfile}` });
+      await until('the challenger', () => scorer.stats().model !== null);
+      const first = Number(readFileSync(pidfile, 'utf8'));
+      assert.ok(alive(first));
+      scorer.submit(request('stuck', [unshiftedListings(1, 2)[0]]), 1_700_000_000_000);
+      await until('a restart', () => scorer.stats().restarts > 0, 20_000);
+      assert.equal(scorer.stats().dropped.timeout, 1);
+      await until('the stuck process to be killed', () => !alive(first), 10_000);
+      await until('a new challenger process', () => Number(readFileSync(pidfile, 'utf8')) !== first, 20_000);
+    } finally {
+      await close();
+      rmSync(dir, { recursive: true, force: true });
     }
   },
 );

@@ -1,27 +1,40 @@
 /**
- * Shadow scoring: every logged request is also priced by a challenger model, on its own
- * worker thread (shadow-worker.ts), after the champion's answer has gone out; the
- * challenger's prices go to the prediction log under the same request id (role
- * `challenger`). What the serving thread does per request is small and fixed: copy the
- * request's id, route, time and listings (the JSON text it received) into a ring shared with
- * the thread (shadow-ring.ts). No message, timer or wake-up per request or batch: the thread
- * looks at the ring every `pollMs` on its own clock, prices what it took, stores its rows in
- * the prediction log itself (a SQLite connection of its own, so the log's writer thread, at
- * the server's priority, does none of the challenger's work), and answers here with counts
- * only, once per batch it took. On Linux the thread runs under SCHED_IDLE
- * and at nice `nice` (19) by default (thread-priority.ts): it gets only the CPU that serving
- * and the rest of the machine leave, and a serving thread that wakes takes the core from it
- * at once, so its work waits instead of delaying responses.
+ * Shadow scoring: every logged request is also priced by a challenger model, off the
+ * serving thread, after the champion's answer has gone out; the challenger's prices go to
+ * the prediction log under the same request id (role `challenger`). What the serving thread
+ * does per request is small and fixed: copy the request's id, route, time and listings (the
+ * JSON text it received) into a ring shared with a worker thread (shadow-ring.ts). No
+ * message, timer or wake-up per request or batch: the thread looks at the ring every
+ * `pollMs` on its own clock and answers here with counts only, once per batch it took.
+ *
+ * Where the challenger runs (`isolation`):
+ * - `process` (the default on Linux): the thread is a relay (shadow-relay.ts) that hands the
+ *   ring's bytes, one batch at a time, to a child process (shadow-process.ts) started under
+ *   SCHED_IDLE at nice `nice` (chrt, nice) with a parent-death signal (setpriv): every
+ *   thread of the challenger, V8's garbage-collector and compiler threads included, runs
+ *   at idle priority, and it shares no heap, allocator or memory map (with its lock) with
+ *   the server. The relay thread itself moves to SCHED_IDLE.
+ * - `thread`: the thread prices the requests itself (shadow-worker.ts) and lowers only
+ *   itself (thread-priority.ts): the V8 helper threads that collect its garbage and compile
+ *   its code are the server's, at the server's priority.
+ * Either way the challenger prices each batch at once (shadow-challenger.ts,
+ * `Predictor.predictBatch`) and stores its rows in the prediction log itself (a SQLite
+ * connection of its own, so the log's writer thread, at the server's priority, does none
+ * of its work). Under SCHED_IDLE it gets only the CPU that serving and the rest of the
+ * machine leave, and a serving thread that wakes takes the core from it at once, so its
+ * work waits instead of delaying responses.
  *
  * Failure design (a challenger never affects a response):
  * - ring full, or more than `queueSize` listings waiting (the challenger is slower than the
  *   traffic): listings are not shadow-scored, counted as dropped (queue_full);
  * - listings waiting and no answer for `timeoutMs` (a challenger stuck in a loop): the thread
- *   is terminated and restarted with the same model; its pending listings are counted
- *   (timeout); a watchdog timer, armed only while listings wait, checks every timeoutMs/4;
- * - the thread crashes: restarted after a pause that doubles up to 30 s, pending listings
- *   counted (worker_crash), as are requests during the pause; a challenger that fails on a
- *   listing is logged with its error;
+ *   (and its child process, killed and reaped by the relay, or by its parent-death signal
+ *   if the relay is gone) is ended and restarted with the same model; its pending listings
+ *   are counted (timeout); a watchdog timer, armed only while listings wait, checks every
+ *   timeoutMs/4;
+ * - the thread or the child process crashes: restarted after a pause that doubles up to
+ *   30 s, pending listings counted (worker_crash), as are requests during the pause; a
+ *   challenger that fails on a listing is logged with its error;
  * - its rows cannot be stored (the log's lock held past half of `timeoutMs`, a full disk):
  *   counted as the log's write_failed, with a warning;
  * - no challenger loaded (yet, or it failed to load): counted (no_model).
@@ -63,11 +76,24 @@ export interface ShadowScorerOptions {
    * where that is refused; `nice`: the nice value only.
    */
   policy?: BackgroundPolicy;
+  /**
+   * `process` (default on Linux): the challenger runs in a child process started under the
+   * policy and nice value asked (chrt, nice; shadow-process.ts), fed by a relay thread that
+   * takes the ring's bytes (shadow-relay.ts), so all of its threads, V8's collector and
+   * compiler threads included, run at that priority, and it shares no heap, allocator or
+   * memory map with the server; `thread`: the challenger runs on a worker thread of the
+   * server (only that thread is lowered: V8's helper threads it uses keep the server's priority).
+   */
+  isolation?: ShadowIsolation;
   metrics?: MonitoringMetrics;
   logger?: Logger;
-  /** The worker script (tests substitute a misbehaving one); default shadow-worker.js. */
+  /** The worker script (tests substitute a misbehaving one); default shadow-worker.js, or shadow-relay.js for `process`. */
   workerUrl?: URL;
+  /** `process` only: the child's script (tests substitute a misbehaving one); default shadow-process.js. */
+  processScript?: string;
 }
+
+export type ShadowIsolation = 'process' | 'thread';
 
 type DropReason = 'queue_full' | 'timeout' | 'worker_crash' | 'no_model';
 
@@ -112,6 +138,7 @@ export class ShadowScorer {
   private readonly pollMs: number;
   private readonly nice: number;
   private readonly policy: BackgroundPolicy;
+  readonly isolation: ShadowIsolation;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly o: ShadowScorerOptions) {
@@ -121,6 +148,7 @@ export class ShadowScorer {
     this.pollMs = o.pollMs ?? 20;
     this.nice = Math.max(0, Math.min(19, Math.round(o.nice ?? 19)));
     this.policy = o.policy ?? 'idle';
+    this.isolation = o.isolation ?? (process.platform === 'linux' ? 'process' : 'thread');
   }
 
   /** Load (or replace) the challenger: a saved bundle (ModelBundle.toJSON()) and who it is. */
@@ -135,7 +163,8 @@ export class ShadowScorer {
   private spawn(): void {
     if (this.closed || !this.model) return;
     const ring = createShadowRing(Math.max(1 << 18, this.queueSize * RING_BYTES_PER_LISTING));
-    const w = new Worker(this.o.workerUrl ?? new URL('./shadow-worker.js', import.meta.url), {
+    const script = this.isolation === 'process' ? './shadow-relay.js' : './shadow-worker.js';
+    const w = new Worker(this.o.workerUrl ?? new URL(script, import.meta.url), {
       workerData: {
         ring,
         pollMs: this.pollMs,
@@ -144,6 +173,7 @@ export class ShadowScorer {
         logPath: this.o.log.path,
         // a batch waiting for the log's lock longer than this is given up before the watchdog restarts the thread
         busyTimeoutMs: Math.max(50, Math.floor(this.timeoutMs / 2)),
+        ...(this.o.processScript ? { processScript: this.o.processScript } : {}),
       } satisfies ShadowWorkerData,
     });
     this.worker = w;
@@ -278,7 +308,7 @@ export class ShadowScorer {
     this.failPending('timeout');
     this.stats_.restarts++;
     this.o.metrics?.shadowRestarts.inc();
-    void w.terminate();
+    void this.retire(w);
     this.spawn();
   }
 
@@ -310,6 +340,27 @@ export class ShadowScorer {
     this.ring = undefined;
     this.pending = 0;
     this.wake();
-    if (w) await w.terminate();
+    if (w) await this.retire(w);
+  }
+
+  /**
+   * End a thread. A relay thread is asked first to kill its child process and wait for it
+   * (so no zombie is left; a stuck child dies of the signal too), for up to a second; then,
+   * or at once for a challenger thread, the thread is terminated (a relay's child, if still
+   * there, gets its parent-death signal).
+   */
+  private async retire(w: Worker): Promise<void> {
+    if (this.isolation === 'process') {
+      const gone = new Promise<void>((res) => w.once('exit', () => res()));
+      try {
+        w.postMessage({ type: 'stop' } satisfies ShadowRequest);
+      } catch {
+        // already gone
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([gone, new Promise<void>((res) => (timer = setTimeout(res, 1000)))]);
+      clearTimeout(timer);
+    }
+    await w.terminate();
   }
 }

@@ -15,23 +15,21 @@
  * champion rows then wait in their bounded queue (dropped and counted past it), never a
  * response.
  *
+ * The pricing and storing are shadow-challenger.ts's (shared with the child process of
+ * `monitoring.shadow_isolation: process`, whose relay thread, shadow-relay.ts, speaks this
+ * same protocol to the serving thread).
+ *
  * workerData: the ring, the poll interval, the priority to take, the log's file. Messages
  * in: `model` (a saved bundle and who it is). Out: `model-ready` / `model-failed`, and after
  * each batch taken from the ring a small `scored` (counts only: listings taken, priced,
  * failed, rows stored, rows not stored).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ModelBundle } from '../bundle/model-bundle.js';
-import type { Predictor, RowPrediction } from '../bundle/predictor.js';
-import { listingIdOf, type ListingInput, type PredictionRecord } from './prediction-record.js';
-import { openLogDatabase, recordInserter, type LogDatabase } from './log-store.js';
-import { ShadowRingReader, type RingItem } from './shadow-ring.js';
+import { ShadowChallenger, type BatchCounts, type ShadowModelInfo } from './shadow-challenger.js';
+import { ShadowRingReader } from './shadow-ring.js';
 import { lowerThisThread, type BackgroundPolicy, type ThreadPriority } from './thread-priority.js';
 
-export interface ShadowModelInfo {
-  name: string;
-  version: string | null;
-}
+export type { ShadowModelInfo } from './shadow-challenger.js';
 
 /** What the thread starts with. */
 export interface ShadowWorkerData {
@@ -51,113 +49,25 @@ export interface ShadowWorkerData {
   logPath: string;
   /** Longest wait for the log's write lock (another writer holds it) before a batch's rows are given up. */
   busyTimeoutMs: number;
+  /** The relay thread only (shadow-relay.ts): the child process's script (tests substitute one; default shadow-process.js). */
+  processScript?: string;
 }
 
-/** The challenger thread's scheduling as the thread read it back after setting it. */
+/** The challenger's scheduling as it read it back after setting it (a thread's, or its process's). */
 export type ShadowPriority = ThreadPriority;
 
-export type ShadowRequest = { type: 'model'; bundle: unknown; info: ShadowModelInfo };
+/** `stop`: the relay thread kills its child process, waits for it and ends (a challenger thread ignores it). */
+export type ShadowRequest = { type: 'model'; bundle: unknown; info: ShadowModelInfo } | { type: 'stop' };
 
 export type ShadowReply =
   | { type: 'model-ready'; info: ShadowModelInfo; priority?: ShadowPriority }
   | { type: 'model-failed'; info: ShadowModelInfo; message: string }
-  | {
-      type: 'scored';
-      /** Listings taken from the ring (as the serving thread counted them). */
-      listings: number;
-      /** Listings priced, and listings the challenger failed on (logged with the error). */
-      ok: number;
-      failed: number;
-      /** Rows stored in the log, and rows that could not be (the log not writable; `error` says why). */
-      logged: number;
-      notLogged: number;
-      error?: string;
-      ms: number;
-    };
+  | ({ type: 'scored' } & BatchCounts);
 
 const port = parentPort!;
-let predictor: Predictor | undefined;
-let info: ShadowModelInfo | null = null;
-
-const round2 = (x: number) => Math.round(x * 100) / 100;
-
-/** One challenger row: `r` its result (or the reason it has none), `latencyMs` the time it took. */
-function record(
-  item: RingItem,
-  l: ListingInput,
-  i: number,
-  r: RowPrediction | string,
-  latencyMs: number,
-): PredictionRecord {
-  const base = {
-    ts: item.ts,
-    requestId: item.requestId,
-    row: i,
-    listingId: listingIdOf(l),
-    route: item.route,
-    role: 'challenger' as const,
-    modelName: info?.name ?? 'challenger',
-    modelVersion: info?.version ?? null,
-    latencyMs,
-    inputs: l,
-  };
-  if (typeof r === 'string' || !r.ok)
-    return {
-      ...base,
-      price: null,
-      lower: null,
-      upper: null,
-      level: null,
-      unseen: [],
-      error: typeof r === 'string' ? r : r.errors.map((x) => `${x.field}: ${x.message}`).join('; '),
-    };
-  return {
-    ...base,
-    price: round2(r.price),
-    lower: r.interval ? round2(r.interval.lower) : null,
-    upper: r.interval ? round2(r.interval.upper) : null,
-    level: r.interval?.level ?? null,
-    unseen: r.unknownCategories,
-    error: null,
-  };
-}
-
-/** Price one listing (a result, or why there is none). */
-function price(p: Predictor, l: ListingInput): RowPrediction | string {
-  try {
-    return p.predictOne(l);
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
 const data = workerData as ShadowWorkerData;
 const ring = new ShadowRingReader(data.ring);
-
-/** The log connection (opened at the first rows), or why it could not be, and when to try again. */
-let log: { db: LogDatabase; insert: ReturnType<typeof recordInserter> } | undefined;
-let logError: { message: string; retryAt: number } | undefined;
-
-/** Store the rows (one transaction); null when stored, else why not. */
-function store(rows: PredictionRecord[]): string | null {
-  if (!log) {
-    if (logError && performance.now() < logError.retryAt) return logError.message;
-    try {
-      const db = openLogDatabase(data.logPath, { busyTimeoutMs: data.busyTimeoutMs });
-      log = { db, insert: recordInserter(db) };
-      logError = undefined;
-    } catch (e) {
-      logError = { message: (e as Error).message, retryAt: performance.now() + 5000 };
-      return logError.message;
-    }
-  }
-  try {
-    log.insert(rows);
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
+const challenger = new ShadowChallenger(data.logPath, data.busyTimeoutMs);
 
 /**
  * Get out of the serving thread's way (thread-priority.ts): SCHED_IDLE, so a serving thread
@@ -167,64 +77,20 @@ function store(rows: PredictionRecord[]): string | null {
  */
 const priority = lowerThisThread({ policy: data.policy, nice: data.nice });
 
-/** The listings of a request: the JSON array the serving thread wrote. */
-function listingsOf(item: RingItem): ListingInput[] | string {
-  try {
-    const v: unknown = JSON.parse(item.json);
-    if (Array.isArray(v) && v.every((l) => typeof l === 'object' && l !== null && !Array.isArray(l)))
-      return v as ListingInput[];
-    return "the request's listings are not an array of objects";
-  } catch (e) {
-    return `the request's listings are not JSON: ${(e as Error).message}`;
-  }
-}
-
-/** Price what the ring holds, hand the rows to the writer, report the counts. */
+/** Price what the ring holds, store the rows, report the counts. */
 function poll(): void {
-  if (!predictor) return; // requests wait in the ring until a model is loaded
+  if (!challenger.ready) return; // requests wait in the ring until a model is loaded
   const items = ring.take();
   if (items.length === 0) return;
-  const t0 = performance.now();
-  let n = 0;
-  let failed = 0;
-  const rows: PredictionRecord[] = [];
-  for (const it of items) {
-    n += it.listings;
-    const listings = listingsOf(it);
-    if (typeof listings === 'string') {
-      failed += it.listings;
-      continue;
-    }
-    for (let i = 0; i < listings.length; i++) {
-      const t = performance.now();
-      const r = price(predictor, listings[i]);
-      const row = record(it, listings[i], i, r, performance.now() - t);
-      if (row.error !== null) failed++;
-      rows.push(row);
-    }
-  }
-  const error = rows.length ? store(rows) : null;
-  port.postMessage({
-    type: 'scored',
-    listings: n,
-    ok: Math.max(0, n - failed),
-    failed,
-    logged: error === null ? rows.length : 0,
-    notLogged: error === null ? 0 : rows.length,
-    ...(error === null ? {} : { error }),
-    ms: performance.now() - t0,
-  } satisfies ShadowReply);
+  port.postMessage({ type: 'scored', ...challenger.score(items) } satisfies ShadowReply);
 }
 
 setInterval(poll, data.pollMs);
 
 port.on('message', (m: ShadowRequest) => {
+  if (m.type !== 'model') return;
   try {
-    predictor = ModelBundle.fromJSON(
-      m.bundle,
-      `challenger ${m.info.name} v${m.info.version ?? '-'}`,
-    ).compilePredictor();
-    info = m.info;
+    challenger.load(m.bundle, m.info);
     port.postMessage({ type: 'model-ready', info: m.info, priority } satisfies ShadowReply);
   } catch (e) {
     port.postMessage({ type: 'model-failed', info: m.info, message: (e as Error).message } satisfies ShadowReply);

@@ -23,6 +23,7 @@ import { ModelProvider, errorText, isRegistryUri, type ServedModel } from './mod
 import type { ServingPredictor } from './predictor.js';
 import type { PredictionMonitorOptions, PredictionMonitor } from '../monitoring/prediction-monitor.js';
 import type { BackgroundPolicy } from '../monitoring/thread-priority.js';
+import type { ShadowIsolation } from '../monitoring/shadow-scorer.js';
 
 /** The prediction log, drift scores and shadow challenger of a server. */
 export type ServeMonitoringOptions = Omit<PredictionMonitorOptions, 'registry' | 'logger' | 'clock' | 'shadow'> & {
@@ -33,6 +34,7 @@ export type ServeMonitoringOptions = Omit<PredictionMonitorOptions, 'registry' |
     timeoutMs: number;
     nice?: number;
     policy?: BackgroundPolicy;
+    isolation?: ShadowIsolation;
   };
 };
 
@@ -199,6 +201,7 @@ async function startMonitoring(
             timeoutMs: m.shadow.timeoutMs,
             nice: m.shadow.nice,
             policy: m.shadow.policy,
+            isolation: m.shadow.isolation,
           }
         : undefined,
       registry: metrics.registry,

@@ -1,15 +1,17 @@
 /**
  * The prediction API with monitoring on a real socket: the champion's and the shadow
  * challenger's prices land in a real SQLite log under the request id the response carries;
- * a challenger that crashes, exits, hangs or is slow never changes a response (the answers
- * are compared with an app without monitoring) and its failures are counted on /metrics;
- * drift scores appear on /metrics.
+ * a challenger that crashes, exits, hangs or is slow, as a thread or as a child process
+ * (with the real relay thread), never changes a response (the answers are compared with an
+ * app without monitoring) and its failures are counted on /metrics; drift scores appear on
+ * /metrics.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/serving/build-app.js';
 import { ModelProvider } from '../../src/serving/model-provider.js';
@@ -24,6 +26,7 @@ const champion = referenceBundle({ n: 600, seed: 5 });
 const challenger = referenceBundle({ n: 600, seed: 9 });
 const listings = unshiftedListings(40, 21);
 const FAULTY = new URL('../fixtures/shadow-faulty-worker.js', import.meta.url);
+const FAULTY_PROCESS = fileURLToPath(new URL('../fixtures/shadow-faulty-process.js', import.meta.url));
 const thresholds = thresholdsFromParams(parseParams({}).monitoring.drift);
 
 interface Served {
@@ -36,7 +39,7 @@ interface Served {
 
 async function serveWith(o: {
   dir?: string;
-  shadow?: { name: string; worker?: URL; queueSize?: number; timeoutMs?: number };
+  shadow?: { name: string; worker?: URL; process?: string; queueSize?: number; timeoutMs?: number };
   driftIntervalS?: number;
 }): Promise<Served> {
   const provider = ModelProvider.fromBundle(champion, { name: 'UsedCarPriceModel', version: '1' });
@@ -53,7 +56,13 @@ async function serveWith(o: {
       driftWindowMs: 86_400_000,
       thresholds,
       shadow: o.shadow
-        ? { queueSize: o.shadow.queueSize ?? 1000, timeoutMs: o.shadow.timeoutMs ?? 5000, workerUrl: o.shadow.worker }
+        ? {
+            queueSize: o.shadow.queueSize ?? 1000,
+            timeoutMs: o.shadow.timeoutMs ?? 5000,
+            workerUrl: o.shadow.worker,
+            processScript: o.shadow.process,
+            isolation: o.shadow.process ? 'process' : o.shadow.worker ? 'thread' : undefined,
+          }
         : undefined,
       registry: metrics.registry,
     });
@@ -203,43 +212,56 @@ test("the challenger's rows go to the writer thread directly, are counted on /me
   }
 });
 
-for (const mode of ['crash', 'exit', 'hang', 'slow'] as const) {
-  test(`a challenger that ${mode === 'slow' ? 'is slow' : mode === 'hang' ? 'hangs' : mode === 'exit' ? 'exits its thread' : 'crashes'} never changes a response; its failures are counted`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'carprice-mon-'));
-    const s = await serveWith({
-      dir,
-      shadow: { name: mode, worker: FAULTY, queueSize: 5, timeoutMs: 300 },
-    });
-    try {
-      for (let round = 0; round < 2; round++) {
-        const answers = await Promise.all(listings.map((l) => post(`${s.url}/predict`, l)));
-        answers.forEach((r, i) => {
-          assert.equal(r.status, 200);
-          assert.deepEqual(r.json, expected[i]);
-        });
-        await new Promise((r) => setTimeout(r, mode === 'hang' ? 400 : 100));
+for (const isolation of ['thread', 'process'] as const)
+  for (const mode of ['crash', 'exit', 'hang', 'slow'] as const) {
+    test(`a challenger ${isolation} that ${mode === 'slow' ? 'is slow' : mode === 'hang' ? 'hangs' : mode === 'exit' ? 'exits' : 'crashes'} never changes a response; its failures are counted`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'carprice-mon-'));
+      const s = await serveWith({
+        dir,
+        shadow:
+          isolation === 'thread'
+            ? { name: mode, worker: FAULTY, queueSize: 5, timeoutMs: 300 }
+            : { name: mode, process: FAULTY_PROCESS, queueSize: 5, timeoutMs: 300 },
+      });
+      try {
+        // a child process takes a moment to start (at idle priority): its failures come after
+        const t0 = Date.now();
+        while (s.monitor!.shadow!.stats().model === null && Date.now() - t0 < 30_000)
+          await new Promise((r) => setTimeout(r, 20));
+        for (let round = 0; round < 2; round++) {
+          const answers = await Promise.all(listings.map((l) => post(`${s.url}/predict`, l)));
+          answers.forEach((r, i) => {
+            assert.equal(r.status, 200);
+            assert.deepEqual(r.json, expected[i]);
+          });
+          await new Promise((r) => setTimeout(r, mode === 'hang' ? 400 : 100));
+        }
+        await s.monitor!.log.flush();
+        const st = s.monitor!.shadow!.stats();
+        const dropped = Object.values(st.dropped).reduce((a, b) => a + b, 0);
+        assert.ok(dropped > 0, JSON.stringify(st));
+        if (mode === 'crash' || mode === 'exit')
+          // a dead child is seen by its relay thread, at idle priority: on a loaded machine the
+          // 300 ms watchdog may restart it first (counted as timeout)
+          assert.ok(
+            (st.dropped.worker_crash > 0 || (isolation === 'process' && st.dropped.timeout > 0)) && st.restarts > 0,
+            JSON.stringify(st),
+          );
+        if (mode === 'hang') assert.ok(st.dropped.timeout > 0 && st.restarts > 0, JSON.stringify(st));
+        if (mode === 'slow') assert.ok(st.dropped.queue_full > 0, JSON.stringify(st));
+        const text = await s.metrics.registry.metrics();
+        assert.match(text, /carprice_shadow_dropped_total\{reason="(queue_full|timeout|worker_crash)"\} [1-9]/);
+        // the champion's rows are all there
+        const db = openLogDatabase(join(dir, 'predictions.db'), { readonly: true });
+        const champ = [...iterateRecords(db, { role: 'champion' })];
+        db.close();
+        assert.equal(champ.length, 2 * listings.length);
+      } finally {
+        await s.close();
+        rmSync(dir, { recursive: true, force: true });
       }
-      await s.monitor!.log.flush();
-      const st = s.monitor!.shadow!.stats();
-      const dropped = Object.values(st.dropped).reduce((a, b) => a + b, 0);
-      assert.ok(dropped > 0, JSON.stringify(st));
-      if (mode === 'crash' || mode === 'exit')
-        assert.ok(st.dropped.worker_crash > 0 && st.restarts > 0, JSON.stringify(st));
-      if (mode === 'hang') assert.ok(st.dropped.timeout > 0 && st.restarts > 0, JSON.stringify(st));
-      if (mode === 'slow') assert.ok(st.dropped.queue_full > 0, JSON.stringify(st));
-      const text = await s.metrics.registry.metrics();
-      assert.match(text, /carprice_shadow_dropped_total\{reason="(queue_full|timeout|worker_crash)"\} [1-9]/);
-      // the champion's rows are all there
-      const db = openLogDatabase(join(dir, 'predictions.db'), { readonly: true });
-      const champ = [...iterateRecords(db, { role: 'champion' })];
-      db.close();
-      assert.equal(champ.length, 2 * listings.length);
-    } finally {
-      await s.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-}
+    });
+  }
 
 test('drift scores of the logged requests appear on /metrics', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'carprice-mon-'));

@@ -1,8 +1,11 @@
 /**
  * `carprice serve --shadow DIR` as a real process: the challenger (a ridge + boosted-trees
- * blend) prices every request on its own thread, which runs under SCHED_IDLE at nice 19 (read
- * from /proc/<pid>/task/<tid>/stat; no other thread of the server changes); its rows land in
- * the real SQLite log beside the champion's, with predictOne's prices; /metrics counts them.
+ * blend) prices every request in a child process of the server whose every thread runs
+ * under SCHED_IDLE at nice 19, fed by one relay thread of the server at the same priority
+ * (read from /proc/<pid>/task/<tid>/stat; no other thread of the server changes); with
+ * `monitoring.shadow_isolation=thread`, on a thread of the server at that priority. Its rows
+ * land in the real SQLite log beside the champion's, with predictOne's prices; /metrics
+ * counts them; the child process ends with the server.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,72 +34,104 @@ function threadSched(pid: number): Map<number, { nice: number; policy: number }>
   return out;
 }
 
-test('serve --shadow: the challenger prices each request on its own thread, SCHED_IDLE at nice 19; both models are logged', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'carprice-shadow-'));
-  const log = join(work, 'predictions.db');
-  const s = await startServe(
-    [
-      'serve',
-      '--model',
-      savedBundle(champion),
-      '--shadow',
-      savedBundle(challenger),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--set',
-      'serving.log_requests=false',
-      '--set',
-      `monitoring.log_path=${log}`,
-      '--set',
-      'monitoring.drift_interval_s=0',
-    ],
-    work,
+/** The ids of a process's child processes. */
+function childPids(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
+    readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
   );
-  const ids: string[] = [];
-  try {
-    for (const l of rows) {
-      const r = await fetch(`${s.url}/predict`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(l),
-      });
-      assert.equal(r.status, 200);
-      ids.push(r.headers.get('x-request-id')!);
-      await r.arrayBuffer();
+}
+
+for (const isolation of ['process', 'thread'] as const)
+  test(`serve --shadow (${isolation}): the challenger prices each request off the serving thread, SCHED_IDLE at nice 19; both models are logged`, async () => {
+    const work = mkdtempSync(join(tmpdir(), 'carprice-shadow-'));
+    const log = join(work, 'predictions.db');
+    const s = await startServe(
+      [
+        'serve',
+        '--model',
+        savedBundle(champion),
+        '--shadow',
+        savedBundle(challenger),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--set',
+        'serving.log_requests=false',
+        '--set',
+        `monitoring.log_path=${log}`,
+        '--set',
+        'monitoring.drift_interval_s=0',
+        '--set',
+        `monitoring.shadow_isolation=${isolation}`,
+      ],
+      work,
+    );
+    const ids: string[] = [];
+    let challengerPid = 0;
+    try {
+      for (const l of rows) {
+        const r = await fetch(`${s.url}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(l),
+        });
+        assert.equal(r.status, 200);
+        ids.push(r.headers.get('x-request-id')!);
+        await r.arrayBuffer();
+      }
+      let metrics = '';
+      for (let i = 0; i < 200 && !/carprice_shadow_predictions_total\{outcome="ok"\} 12\b/.test(metrics); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        metrics = await (await fetch(`${s.url}/metrics`)).text();
+      }
+      assert.match(metrics, /carprice_shadow_predictions_total\{outcome="ok"\} 12\b/);
+      if (process.platform === 'linux') {
+        const threads = [...threadSched(s.child.pid!)];
+        const low = threads.filter(([, t]) => t.nice === 19);
+        assert.equal(low.length, 1, `threads, nice values and policies: ${JSON.stringify(threads)}`);
+        // SCHED_IDLE is 5; every other thread keeps SCHED_OTHER (0) at nice 0
+        assert.equal(low[0][1].policy, 5, `threads, nice values and policies: ${JSON.stringify(threads)}`);
+        for (const [tid, t] of threads)
+          if (tid !== low[0][0]) assert.deepEqual(t, { nice: 0, policy: 0 }, `thread ${tid}`);
+        const children = childPids(s.child.pid!);
+        if (isolation === 'thread') assert.deepEqual(children, []);
+        else {
+          assert.equal(children.length, 1, 'one challenger process');
+          challengerPid = children[0];
+          const its = [...threadSched(challengerPid)];
+          assert.ok(its.length >= 4, `V8's threads too: ${JSON.stringify(its)}`);
+          for (const [tid, t] of its) assert.deepEqual(t, { nice: 19, policy: 5 }, `challenger thread ${tid}`);
+        }
+      }
+    } finally {
+      s.child.kill('SIGTERM');
+      assert.equal(await s.exited, 0);
     }
-    let metrics = '';
-    for (let i = 0; i < 200 && !/carprice_shadow_predictions_total\{outcome="ok"\} 12\b/.test(metrics); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      metrics = await (await fetch(`${s.url}/metrics`)).text();
+    if (challengerPid) {
+      const pid = challengerPid;
+      const gone = () => {
+        try {
+          return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
+        } catch {
+          return true;
+        }
+      };
+      for (let i = 0; i < 100 && !gone(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(gone(), 'the challenger process ends with the server');
     }
-    assert.match(metrics, /carprice_shadow_predictions_total\{outcome="ok"\} 12\b/);
-    if (process.platform === 'linux') {
-      const threads = [...threadSched(s.child.pid!)];
-      const low = threads.filter(([, t]) => t.nice === 19);
-      assert.equal(low.length, 1, `threads, nice values and policies: ${JSON.stringify(threads)}`);
-      // SCHED_IDLE is 5; every other thread keeps SCHED_OTHER (0) at nice 0
-      assert.equal(low[0][1].policy, 5, `threads, nice values and policies: ${JSON.stringify(threads)}`);
-      for (const [tid, t] of threads)
-        if (tid !== low[0][0]) assert.deepEqual(t, { nice: 0, policy: 0 }, `thread ${tid}`);
-    }
-  } finally {
-    s.child.kill('SIGTERM');
-    assert.equal(await s.exited, 0);
-  }
-  const db = openLogDatabase(log, { readonly: true });
-  const logged = [...iterateRecords(db)];
-  db.close();
-  rmSync(work, { recursive: true, force: true });
-  const p = challenger.compilePredictor();
-  rows.forEach((l, i) => {
-    const champ = logged.find((r) => r.requestId === ids[i] && r.role === 'champion');
-    const chall = logged.find((r) => r.requestId === ids[i] && r.role === 'challenger');
-    assert.ok(champ && chall, `request ${i}`);
-    const want = p.predictOne(l);
-    assert.ok(want.ok);
-    assert.equal(chall.price, round2(want.price), `request ${i}`);
-    assert.equal(chall.error, null);
+    const db = openLogDatabase(log, { readonly: true });
+    const logged = [...iterateRecords(db)];
+    db.close();
+    rmSync(work, { recursive: true, force: true });
+    const p = challenger.compilePredictor();
+    rows.forEach((l, i) => {
+      const champ = logged.find((r) => r.requestId === ids[i] && r.role === 'champion');
+      const chall = logged.find((r) => r.requestId === ids[i] && r.role === 'challenger');
+      assert.ok(champ && chall, `request ${i}`);
+      const want = p.predictOne(l);
+      assert.ok(want.ok);
+      assert.equal(chall.price, round2(want.price), `request ${i}`);
+      assert.equal(chall.error, null);
+    });
   });
-});

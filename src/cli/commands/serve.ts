@@ -229,6 +229,7 @@ async function monitoringOptions(
           timeoutMs: m.shadow_timeout_ms,
           nice: m.shadow_nice,
           policy: m.shadow_policy,
+          isolation: m.shadow_isolation,
         }
       : undefined,
   };

@@ -13,7 +13,7 @@
  */
 import type { BinnedMatrix } from './binning.js';
 import { byPattern, patternSides, type PatternGroup } from './histogram-patterns.js';
-import type { Gradients, SparseLayout } from './histogram-kernels.js';
+import { WIDE_SCRATCH_WAYS, wideScratch, type Gradients, type SparseLayout } from './histogram-kernels.js';
 import { GrowKernels } from './wasm-kernels.js';
 
 export class LayoutKernels {
@@ -63,7 +63,7 @@ export class LayoutKernels {
         stride,
         gh32,
         histDoubles,
-        slots: binned.offsets[binned.nFeatures] + (wide?.width ?? 0),
+        slots: binned.offsets[binned.nFeatures] + WIDE_SCRATCH_WAYS * (wide?.width ?? 0),
         groups: layout.groups.map((g) => ({ nPatterns: g.nPatterns, nCells: g.slot.length })),
         nHist: nHist + 1,
       });
@@ -175,8 +175,9 @@ export class LayoutKernels {
     if (q < 0) return null; // a CSR layout's feature
     const table = this.k.goSlot;
     for (let b = 0; b < nBins[f]; b++) table[offsets[f] + b] = go[b];
-    // the feature's most frequent bin points at its scratch slot
-    table[offsets[nFeatures] + q] = go[this.layout.defaultSlot[f] - offsets[f]];
+    // the feature's most frequent bin points at its scratch slots
+    for (let i = 0; i < WIDE_SCRATCH_WAYS; i++)
+      table[wideScratch(offsets[nFeatures], q, i)] = go[this.layout.defaultSlot[f] - offsets[f]];
     return { group: false, index: q };
   }
 }

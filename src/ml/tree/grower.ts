@@ -50,6 +50,7 @@ import {
   fillDefaultBins,
   fillSlots,
   sparseLayout,
+  WIDE_SCRATCH_WAYS,
   type Gradients,
   type SparseLayout,
 } from './histogram-kernels.js';
@@ -138,8 +139,8 @@ export class TreeGrower {
     this.gainImportance = new Float64Array(binned.nFeatures);
     this.splitImportance = new Float64Array(binned.nFeatures);
     let sparse = histogram === 'dense' ? null : sparseLayout(binned, histogram === 'sparse' ? 1 : 0.25);
-    // a fixed-width cell table adds a scratch slot per feature it holds (SparseLayout.wide)
-    this.histSize = (binned.offsets[binned.nFeatures] + (sparse?.wide?.width ?? 0)) * stride;
+    // a fixed-width cell table adds scratch slots for the features it holds (SparseLayout.wide)
+    this.histSize = (binned.offsets[binned.nFeatures] + WIDE_SCRATCH_WAYS * (sparse?.wide?.width ?? 0)) * stride;
     if (sparse) {
       // depth-first growth keeps O(depth) histograms live; the others up to a leaf each
       const live = !p.lossguide && p.maxLeaves === 0 && p.maxDepth > 0 ? p.maxDepth + 3 : 64;

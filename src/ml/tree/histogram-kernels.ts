@@ -40,11 +40,24 @@ export interface SparseLayout {
    * When the features outside groups are few and mostly off their default bin (price, year,
    * mileage, target encodings): their cells as a fixed-width row-major table instead of
    * rowPtr/slot (which are then empty), `width` slots per row, a row's default cell of the
-   * q-th such feature pointing at the scratch slot `offsets[nFeatures] + q` (summed, never
-   * read). Every row then adds the same number of cells: no per-row loop length to mispredict.
+   * q-th such feature pointing at a scratch slot, `wideScratch(offsets[nFeatures], q, row)`
+   * (summed, never read). Every row then adds the same number of cells: no per-row loop
+   * length to mispredict.
    */
   wide: { cells: Uint16Array | Int32Array; width: number; features: Int32Array } | null;
   totals: Float64Array;
+}
+
+/**
+ * Scratch slots per feature of the fixed-width table, taken in turn by consecutive rows:
+ * rows in a feature's most frequent bin (often most rows) would otherwise all add to one
+ * slot, each add waiting for the previous one's store.
+ */
+export const WIDE_SCRATCH_WAYS = 4;
+
+/** The scratch slot of row i's default cell of the table's q-th feature (first scratch slot s0). */
+export function wideScratch(s0: number, q: number, i: number): number {
+  return s0 + q * WIDE_SCRATCH_WAYS + (i & (WIDE_SCRATCH_WAYS - 1));
 }
 
 /** Most features held in the fixed-width table of a sparse layout. */
@@ -113,17 +126,16 @@ function wideCells(binned: BinnedMatrix, feats: readonly number[], defaultBin: U
   const { nRows, nFeatures, columns, offsets, colBase, sparse } = binned;
   const W = feats.length;
   const scratch = offsets[nFeatures];
-  const cells = scratch + W <= 65536 ? new Uint16Array(nRows * W) : new Int32Array(nRows * W);
+  const cells = scratch + WIDE_SCRATCH_WAYS * W <= 65536 ? new Uint16Array(nRows * W) : new Int32Array(nRows * W);
   feats.forEach((f, q) => {
     const def = defaultBin[f];
-    const cell = (b: number) => (b === def ? scratch + q : offsets[f] + b);
     const sp = sparse[f];
-    if (!sp) fillWide(cells, W, q, columns, colBase[f], nRows, def, offsets[f], scratch + q);
+    if (!sp) fillWide(cells, W, q, columns, colBase[f], nRows, def, offsets[f], scratch);
     else {
-      const zero = cell(sp.zero);
-      for (let i = 0; i < nRows; i++) cells[i * W + q] = zero;
-      const one = cell(sp.one);
-      for (let k = 0; k < sp.ones.length; k++) cells[sp.ones[k] * W + q] = one;
+      // every row in its zero bin, then the rows holding one
+      const cell = (b: number, i: number) => (b === def ? wideScratch(scratch, q, i) : offsets[f] + b);
+      for (let i = 0; i < nRows; i++) cells[i * W + q] = cell(sp.zero, i);
+      for (let k = 0; k < sp.ones.length; k++) cells[sp.ones[k] * W + q] = cell(sp.one, sp.ones[k]);
     }
   });
   return cells;
@@ -142,7 +154,7 @@ function fillWide(
 ): void {
   for (let i = 0; i < nRows; i++) {
     const b = columns[base + i];
-    cells[i * W + q] = b === def ? scratch : offset + b;
+    cells[i * W + q] = b === def ? wideScratch(scratch, q, i) : offset + b;
   }
 }
 

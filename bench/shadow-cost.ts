@@ -1,0 +1,242 @@
+/**
+ * What the shadow challenger adds to the prediction API's p99 latency (issue 16's target:
+ * less than 10%), measured so that a 10% difference can be told from the noise of two shared
+ * cores. bench/serve runs it (alone with `--only shadow`).
+ *
+ * What is measured: two `carprice serve` processes from the same bundle, identical but for
+ * `--shadow` (the same bundle as challenger: as much work again per request, on the
+ * challenger's side of the server), both up for the whole comparison and each warmed up
+ * with 20,000 requests. One run = `duration` s of POST /predict at a fixed rate from the
+ * open-loop generator (load-generator.ts: 8 connections, latency from when each request was
+ * due to its answer's last byte, microseconds), after `settleS` s of the same load that are
+ * not counted; a 0.5 s pause before each run lets the other server's challenger finish. One
+ * pair = one run of each server back to back, the order alternating (ABBA: a drift in load
+ * favours neither). The first pair is a warm-up, printed and discarded.
+ *
+ * The statistic, fixed before the runs (paired-ratio.ts): per pair r = p99 with the shadow /
+ * p99 without; the estimate is the median of r over the pairs, with a 95% bootstrap interval
+ * over pairs; the verdict comes from the interval alone (met: its upper end < 1.10; NOT met:
+ * its lower end >= 1.10; else unresolved). Everything else printed (pooled percentiles,
+ * p50 and p99.9 ratios, CPU per request by thread priority, run-queue waits, the generator's
+ * own CPU) describes the runs and does not enter the verdict.
+ *
+ * Optional extra sides, measured in the same pairs (each with its own ratio to the plain
+ * server): `variants` (more --shadow servers with params overrides on top, to compare two
+ * settings in one run), `control` (a second server without the shadow: its ratio to the
+ * first shows the method's noise floor and should straddle 1).
+ */
+import { availableParallelism, loadavg } from 'node:os';
+import { autocannonPredict, fixedRate, type LatencyResult } from './load-generator.js';
+import { medianOf, pairedRatio, ratioText, verdict, type PairedRatio } from './paired-ratio.js';
+import {
+  cpuByPriority,
+  mainThreadCpu,
+  runQueueWaitNs,
+  sleep,
+  startCarprice,
+  stopCarprice,
+  type Started,
+} from './serve-harness.js';
+
+/** The target: the shadow adds less than this share to p99. */
+export const SHADOW_P99_TARGET = 0.1;
+
+export interface ShadowCostOptions {
+  model: string;
+  bodies: string[];
+  /** Requests per second of each run. */
+  rate: number;
+  /** Counted seconds per run. */
+  duration: number;
+  /** Pairs counted (the warm-up pair comes on top). */
+  pairs: number;
+  /** Seconds of load at the start of each run that are not counted (default 0.5). */
+  settleS?: number;
+  /** Params overrides for the --shadow server(s). */
+  sets: string[];
+  /** More --shadow servers: comma-separated K=V overrides on top of `sets`. */
+  variants: string[];
+  /** Also a second server without the shadow (the method's noise floor). */
+  control: boolean;
+}
+
+/** One run: its latencies and what the server and the generator spent on it, per request. */
+interface Run extends LatencyResult {
+  /**
+   * Server CPU µs per request: all threads (with its child processes': the challenger's
+   * process), the main (serving) thread, its other threads at its priority, its lowered threads (the challenger's).
+   */
+  cpuUs: number;
+  mainUs: number;
+  otherNormalUs: number;
+  loweredUs: number;
+  /** µs per request the serving thread and the generator spent runnable, waiting for a core. */
+  mainWaitUs: number;
+  genWaitUs: number;
+  /** The generator's own CPU µs per request. */
+  genCpuUs: number;
+  load: number;
+}
+
+interface Side {
+  /** Short label printed in the pair lines. */
+  label: string;
+  name: string;
+  extra: string[];
+  server?: Started;
+  runs: Run[];
+  before?: Map<string, number>;
+}
+
+/** The shadow series of a server's /metrics (name{labels} -> value). */
+async function shadowCounts(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const l of text.split('\n'))
+    if (l.startsWith('carprice_shadow_'))
+      out.set(l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1)));
+  return out;
+}
+
+const f2 = (x: number) => x.toFixed(2);
+
+/** Percentile `q` of all the latencies of `runs` pooled (ms). */
+function pooled(runs: Run[], q: number): number {
+  const n = runs.reduce((a, r) => a + (r.latencies?.length ?? 0), 0);
+  const all = new Float64Array(n);
+  let at = 0;
+  for (const r of runs)
+    if (r.latencies) {
+      all.set(r.latencies, at);
+      at += r.latencies.length;
+    }
+  all.sort();
+  return n ? all[Math.min(n - 1, Math.ceil(q * n) - 1)] : NaN;
+}
+
+export async function shadowCost(o: ShadowCostOptions): Promise<void> {
+  const settleS = o.settleS ?? 0.5;
+  const withExtra = ['--shadow', o.model, ...o.sets.flatMap((x) => ['--set', x])];
+  const sides: Side[] = [
+    { label: 'A', name: 'without the shadow', extra: [], runs: [] },
+    { label: 'B', name: 'with --shadow', extra: withExtra, runs: [] },
+    ...o.variants.map((v, i) => ({
+      label: String.fromCharCode(67 + i),
+      name: `with --shadow ${v}`,
+      extra: [...withExtra, ...v.split(',').flatMap((x) => ['--set', x.trim()])],
+      runs: [],
+    })),
+    ...(o.control ? [{ label: 'A2', name: 'without the shadow, a second server (control)', extra: [], runs: [] }] : []),
+  ];
+  const [plain, ...others] = sides;
+  const cores = availableParallelism();
+  console.log(
+    `\nshadow challenger's cost to p99 (issue 16 target: --shadow adds < ${SHADOW_P99_TARGET * 100}% to p99)\n` +
+      `  servers: ${sides.map((s) => `${s.label} = ${s.name}`).join('; ')}${o.sets.length ? ` (shadow overrides: ${o.sets.join(' ')})` : ''}; ` +
+      `the same bundle serves and, with --shadow, challenges; all up for the whole comparison, each warmed up with 20,000 requests\n` +
+      `  one run: ${o.duration} s counted at ${o.rate} req/s (open loop, 8 connections, latency from when a request was due), after ${settleS} s of the same load not counted, a 0.5 s pause before it\n` +
+      `  one pair: one run of each server back to back, the order alternating (ABBA); ${o.pairs} pairs after 1 warm-up pair (discarded)\n` +
+      `  statistic (fixed before the runs): r = p99 with / p99 without, per pair; estimate = median of r; 95% CI = percentile bootstrap over the pairs (10,000 resamples, seed 42)\n` +
+      `  verdict from the CI alone: met if its upper end < ${1 + SHADOW_P99_TARGET}; NOT met if its lower end >= ${1 + SHADOW_P99_TARGET}; else unresolved\n` +
+      `  machine: ${cores} cores shared by the servers, their threads and this generator; load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')} (1, 5, 15 min) at the start`,
+  );
+  const t0 = performance.now();
+  try {
+    for (const side of sides) side.server = await startCarprice(o.model, side.extra);
+    for (const side of sides) await autocannonPredict(side.server!.url, o.bodies, { amount: 20_000 });
+    await sleep(2000); // the challengers drain the warm-up
+    const run = async (s: Started): Promise<Run> => {
+      await sleep(500); // the other server's challenger (or log writer) done with the previous run
+      const pid = s.child.pid!;
+      const w0 = runQueueWaitNs(pid);
+      const g0 = runQueueWaitNs(process.pid);
+      const p0 = cpuByPriority(pid);
+      const m0 = mainThreadCpu(pid);
+      const r = await fixedRate({
+        host: '127.0.0.1',
+        port: s.port,
+        bodies: o.bodies,
+        rate: o.rate,
+        durationS: o.duration,
+        warmupS: settleS,
+        keepLatencies: true,
+      });
+      // CPU and waits cover the settle seconds too: per request of the whole run
+      const n = Math.max(1, r.total + Math.round(settleS * o.rate));
+      const p1 = cpuByPriority(pid);
+      const mainUs = ((mainThreadCpu(pid) - m0) * 1e6) / n;
+      return {
+        ...r,
+        cpuUs: ((p1.normal + p1.lowered - p0.normal - p0.lowered) * 1e6) / n,
+        mainUs,
+        otherNormalUs: ((p1.normal - p0.normal) * 1e6) / n - mainUs,
+        loweredUs: ((p1.lowered - p0.lowered) * 1e6) / n,
+        mainWaitUs: (runQueueWaitNs(pid) - w0) / 1000 / n,
+        genWaitUs: (runQueueWaitNs(process.pid) - g0) / 1000 / n,
+        genCpuUs: ((r.generatorCpuS ?? NaN) * 1e6) / n,
+        load: loadavg()[0],
+      };
+    };
+    const ratios = (k: number, side: Side, metric: (r: Run) => number) => metric(side.runs[k]) / metric(plain.runs[k]);
+    for (let p = 0; p <= o.pairs; p++) {
+      const order = p % 2 === 0 ? sides : [...sides].reverse();
+      if (p === 1) for (const side of others) side.before = await shadowCounts(side.server!.url);
+      for (const side of order) side.runs.push(await run(side.server!));
+      const k = plain.runs.length - 1;
+      console.log(
+        `  ${p === 0 ? 'warm-up ' : `pair ${String(p).padStart(2)}`} (${order.map((s) => s.label).join(' ')}): p99 ${sides.map((s) => `${s.label} ${f2(s.runs[k].p99)}`).join(', ')} ms; ` +
+          `r ${others.map((s) => `${s.label}/A ${ratios(k, s, (x) => x.p99).toFixed(3)}`).join(', ')}; ` +
+          `p50 ${sides.map((s) => `${s.label} ${f2(s.runs[k].p50)}`).join(', ')}; load ${loadavg()[0].toFixed(1)}`,
+      );
+      if (p === 0) for (const side of sides) side.runs.length = 0; // the warm-up pair is not counted
+    }
+    const loads = sides.flatMap((s) => s.runs.map((x) => x.load)).sort((a, b) => a - b);
+    const med = (s: Side, f: (x: Run) => number) => medianOf(s.runs.map(f));
+    console.log(
+      `  ${o.pairs} pairs in ${((performance.now() - t0) / 1000).toFixed(0)} s; load average over the runs ${f2(loads[0])}-${f2(loads[loads.length - 1])} (median ${f2(medianOf(loads))}) on ${cores} cores`,
+    );
+    console.log('  per server, medians over the runs (descriptive):');
+    for (const s of sides)
+      console.log(
+        `    ${s.label}: p50 ${f2(med(s, (x) => x.p50))}, p99 ${f2(med(s, (x) => x.p99))}, p99.9 ${f2(med(s, (x) => x.p999))} ms; pooled over all runs p99 ${f2(pooled(s.runs, 0.99))}, p99.9 ${f2(pooled(s.runs, 0.999))} ms; ` +
+          `server CPU µs/request ${med(s, (x) => x.cpuUs).toFixed(0)} (serving thread ${med(s, (x) => x.mainUs).toFixed(0)}, other threads at its priority ${med(s, (x) => x.otherNormalUs).toFixed(0)}, lowered threads ${med(s, (x) => x.loweredUs).toFixed(0)}); ` +
+          `run-queue wait µs/request: serving thread ${med(s, (x) => x.mainWaitUs).toFixed(1)}, generator ${med(s, (x) => x.genWaitUs).toFixed(1)}; generator CPU ${med(s, (x) => x.genCpuUs).toFixed(0)} µs/request; ` +
+          `${s.runs.reduce((a, x) => a + x.errors + x.non2xx, 0)} errors or non-2xx`,
+      );
+    for (const s of others) {
+      const pr = (metric: (r: Run) => number): PairedRatio => pairedRatio(s.runs.map((_, k) => ratios(k, s, metric)));
+      const r99 = pr((x) => x.p99);
+      const isControl = s.label === 'A2';
+      const v = verdict(r99, SHADOW_P99_TARGET);
+      console.log(
+        `  ${s.label} (${s.name}) / A: p99 ratio ${ratioText(r99)}; r > 1 in ${(r99.aboveOne * 100).toFixed(0)}% of pairs` +
+          (isControl
+            ? ` (control: the method's noise floor; expected to contain 1)`
+            : ` -> target < ${SHADOW_P99_TARGET * 100}%: ${v}`),
+      );
+      console.log(
+        `      descriptive: p50 ratio ${ratioText(pr((x) => x.p50))}; p99.9 ratio ${ratioText(pr((x) => x.p999))}; pooled p99 ratio ${(pooled(s.runs, 0.99) / pooled(plain.runs, 0.99)).toFixed(3)}; ` +
+          `serving thread CPU ${(med(s, (x) => x.mainUs) - med(plain, (x) => x.mainUs)).toFixed(1)} µs/request more`,
+      );
+      if (!isControl) {
+        const after = await shadowCounts(s.server!.url);
+        const series = (name: string) =>
+          [...after]
+            .filter(([k]) => k.startsWith(name))
+            .map(([k, x]) => `${k.slice(name.length) || ''} ${x - (s.before?.get(k) ?? 0)}`)
+            .join(', ') || 'none';
+        console.log(
+          `      challenger during the counted pairs: scored ${series('carprice_shadow_predictions_total')}; dropped ${series('carprice_shadow_dropped_total')}`,
+        );
+      }
+    }
+    if (medianOf(loads) > cores)
+      console.log(
+        `  note: the median load average (${f2(medianOf(loads))}) exceeded the ${cores} cores: other jobs shared the machine, so the ratios include how their work fell on each side; rerun on an idle machine for the figure of record`,
+      );
+  } finally {
+    for (const side of sides) if (side.server) await stopCarprice(side.server);
+  }
+}
