@@ -87,7 +87,12 @@ child.stdout.on('data', (s: string) => {
   while ((nl = lines.indexOf('\n')) >= 0) {
     const line = lines.slice(0, nl);
     lines = lines.slice(nl + 1);
-    const m = JSON.parse(line) as ShadowReply;
+    let m: ShadowReply;
+    try {
+      m = JSON.parse(line) as ShadowReply;
+    } catch {
+      continue; // not a reply (something else the child printed): ignored
+    }
     if (m.type === 'model-ready') {
       ready = true;
       const p = m.priority;
