@@ -13,10 +13,11 @@
  * picks the algorithm (default params.yaml's). Without candidates: the list below.
  */
 import { existsSync } from 'node:fs';
-import { loadParams, type Params } from '../src/config/params.js';
+import { loadParams } from '../src/config/params.js';
 import { readEnv } from '../src/config/env.js';
 import { SharedCrossValidation } from '../src/jobs/cross-validate.js';
-import { trainingSplit, withOverrides } from '../src/jobs/experiments/experiment-runs.js';
+import { trainingSplit } from '../src/jobs/experiments/experiment-runs.js';
+import { parseCandidate } from './candidates.js';
 import { train } from '../src/jobs/train.js';
 import { takeFrameRows } from '../src/data/frame.js';
 import { splitIndices } from '../src/data/split.js';
@@ -29,20 +30,6 @@ const G = 'model_trainer.params.gbdt';
 
 /** The candidates of the last search (first = params.yaml as committed before it). */
 const DEFAULT_CANDIDATES = ['params.yaml', `gbdt 2 bags|${G}.bags=2`, `gbdt 3 bags|${G}.bags=3`];
-
-interface Candidate {
-  label: string;
-  algo: string;
-  params: Params;
-}
-
-function parseCandidate(text: string, base: Params): Candidate {
-  const [label, ...sets] = text.split('|');
-  const algoSet = sets.find((s) => s.startsWith('algo='));
-  const rest = sets.filter((s) => !s.startsWith('algo='));
-  const params = withOverrides(base, rest);
-  return { label: label || text, algo: algoSet ? algoSet.slice(5) : params.model_trainer.algo, params };
-}
 
 async function main(): Promise<void> {
   if (!existsSync(DATA)) {

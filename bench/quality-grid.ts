@@ -11,22 +11,14 @@
  * Usage: node dist/bench/quality-grid.js [--no-eval|--no-inner] ['label|key=value|...' ...]
  */
 import { existsSync } from 'node:fs';
-import { loadParams, type Params } from '../src/config/params.js';
+import { loadParams } from '../src/config/params.js';
 import { SharedCrossValidation } from '../src/jobs/cross-validate.js';
-import { withOverrides } from '../src/jobs/experiments/experiment-runs.js';
+import { parseCandidate } from './candidates.js';
 import { loadListings } from '../src/jobs/load-listings.js';
 import { splitIndices } from '../src/data/split.js';
 import { takeFrameRows, takeValues } from '../src/data/frame.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
-
-function parseCandidate(text: string, base: Params) {
-  const [label, ...sets] = text.split('|');
-  const algoSet = sets.find((s) => s.startsWith('algo='));
-  const rest = sets.filter((s) => !s.startsWith('algo='));
-  const params = withOverrides(base, rest);
-  return { label: label || text, algo: algoSet ? algoSet.slice(5) : params.model_trainer.algo, params };
-}
 
 const f2 = (x: number) => (100 * x).toFixed(2).padStart(6);
 
