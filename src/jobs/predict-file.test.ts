@@ -10,14 +10,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureCsv, fixtureFrame } from '../../test/fixtures/listings.js';
-import { takeFrameRows, takeValues } from '../data/frame.js';
-import { trainBundle } from '../bundle/train-bundle.js';
+import { takeFrameRows } from '../data/frame.js';
 import { BatchScorer } from '../bundle/batch-scorer.js';
 import { recordLayout } from '../bundle/record-validation.js';
 import { predictFile, type PredictFileOptions } from './predict.js';
 import type { TreeEnsemble } from '../ml/tree/tree-ensemble.js';
 import { Rng } from '../core/rng.js';
-import { parseParams } from '../config/params.js';
 import { formatCsv, parseCsv } from '../data/csv.js';
 import type { Cell } from '../data/table.js';
 import { validateListings } from '../data/validate.js';
@@ -27,25 +25,10 @@ import { evaluate } from './evaluate.js';
 import { schemaFromBundle, withOptionalColumns, type ProgressFactory } from './load-listings.js';
 import { ByteOutput, round2 } from './predict-chunk.js';
 import { cars24Blend, cars24Skip } from '../../test/helpers/cars24-blend.js';
+import { smallBlend } from '../../test/helpers/small-blend.js';
 
-const params = parseParams({});
-const { frame, y, schema } = fixtureFrame({ n: 400, seed: 5 });
-const idx = Array.from({ length: 400 }, (_, i) => i);
-const bundle = trainBundle(takeFrameRows(frame, idx), takeValues(y, idx), schema, {
-  algo: 'blend',
-  algoParams: {
-    ...params.model_trainer.params,
-    gbdt: { n_estimators: 60, max_depth: 4, learning_rate: 0.2 },
-  },
-  features: { ...params.features, token_min_count: 2, interaction_min_count: 5, step_min_count: 5 },
-  seed: 42,
-  metadata: {
-    createdAt: '2025-01-01T00:00:00.000Z',
-    training: { dataHash: 'h', rows: 400, source: 'fixture' },
-    params: {},
-    carpriceVersion: 'test',
-  },
-});
+// the blend with a 60-tree GBDT of depth 4 on 400 fixture listings
+const { params, bundle } = smallBlend({ rows: 400, gbdt: { n_estimators: 60, max_depth: 4, learning_rate: 0.2 } });
 
 test('BatchScorer prices like predictFrame, bit for bit, and skips rows it is told to', () => {
   const other = fixtureFrame({ n: 700, seed: 9 }).frame;
