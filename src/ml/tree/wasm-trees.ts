@@ -288,7 +288,7 @@ function levelTables(t: TreeArrays, depth: number, slotOf: Int32Array | null): A
 }
 
 /**
- * The level walk: `walk(from, to, m, stride)` adds, for each of the m rows at rowBase
+ * The level walk: `walk(from, to, m, stride, missing)` adds, for each of the m rows at rowBase
  * (stride bytes apart, m a multiple of LEVEL_ROWS), the leaf values of the trees whose
  * tables lie at bytes [from, to) to the row's running sum at outBase, in tree order.
  *
@@ -299,7 +299,7 @@ function levelTables(t: TreeArrays, depth: number, slotOf: Int32Array | null): A
  * the ensemble has any) take a branch on the node's kind, which is predictable: most nodes
  * are numeric.
  */
-function levelBody(depth: number, categorical: boolean, missing: boolean, outBase: number, rowBase: number): Bytes {
+function levelBody(depth: number, categorical: boolean, outBase: number, rowBase: number): Bytes {
   const R = LEVEL_ROWS;
   const inner = 2 ** depth - 1;
   const treeBytes = inner * NODE_BYTES + (inner + 1) * 8;
@@ -308,8 +308,9 @@ function levelBody(depth: number, categorical: boolean, missing: boolean, outBas
   const TO = 1;
   const M = 2;
   const STRIDE = 3;
+  const MISSING = 4;
   // locals: i32 g, tp, a, w, code, ok, k[R], p; f64 x, s[R]
-  let next = 4;
+  let next = 5;
   const G = next++;
   const TP = next++;
   const A = next++;
@@ -337,170 +338,184 @@ function levelBody(depth: number, categorical: boolean, missing: boolean, outBas
     b.u32(align);
     b.u32(offset);
   };
-  // g = 0; p = rowBase (the group's rows)
-  i32c(0);
-  set(G);
-  i32c(rowBase);
-  set(P);
-  b.byte(0x02, 0x40, 0x03, 0x40); // block loop (groups of rows)
-  get(G);
-  get(M);
-  b.byte(I32_GE_S, 0x0d, 1);
-  for (let r = 0; r < R; r++) {
-    // s[r] = out[g + r]
+  // one copy of the walk for rows that may hold missing values, one for rows that do not
+  // (one function, so both are optimised together)
+  const walk = (missing: boolean) => {
+    // g = 0; p = rowBase (the group's rows)
+    i32c(0);
+    set(G);
+    i32c(rowBase);
+    set(P);
+    b.byte(0x02, 0x40, 0x03, 0x40); // block loop (groups of rows)
     get(G);
-    i32c(3);
-    b.byte(I32_SHL);
-    mem(F64_LOAD, 3, outBase + 8 * r);
-    set(S[r]);
-  }
-  get(FROM);
-  set(TP);
-  b.byte(0x02, 0x40, 0x03, 0x40); // block loop (trees)
-  get(TP);
-  get(TO);
-  b.byte(I32_GE_S, 0x0d, 1);
-  for (let level = 0; level < depth; level++) {
+    get(M);
+    b.byte(I32_GE_S, 0x0d, 1);
     for (let r = 0; r < R; r++) {
-      // a = tp + 16k (the root at level 0); w = its word; x = the row's value
-      get(TP);
-      if (level > 0) {
-        get(K[r]);
-        i32c(4);
-        b.byte(I32_SHL, I32_ADD);
-      }
-      set(A);
-      get(A);
-      mem(I32_LOAD, 2, 8);
-      set(W);
-      get(P);
-      get(W);
-      i32c(-8);
-      b.byte(I32_AND, I32_ADD);
-      mem(F64_LOAD, 3, 8 * r);
-      set(X);
-      // k = 2k + 1 + right
-      if (level > 0) {
-        get(K[r]);
-        i32c(1);
-        b.byte(I32_SHL);
-        i32c(1);
-        b.byte(I32_ADD);
-      } else i32c(1);
-      if (categorical) {
+      // s[r] = out[g + r]
+      get(G);
+      i32c(3);
+      b.byte(I32_SHL);
+      mem(F64_LOAD, 3, outBase + 8 * r);
+      set(S[r]);
+    }
+    get(FROM);
+    set(TP);
+    b.byte(0x02, 0x40, 0x03, 0x40); // block loop (trees)
+    get(TP);
+    get(TO);
+    b.byte(I32_GE_S, 0x0d, 1);
+    for (let level = 0; level < depth; level++) {
+      for (let r = 0; r < R; r++) {
+        // a = tp + 16k (the root at level 0); w = its word; x = the row's value
+        get(TP);
+        if (level > 0) {
+          get(K[r]);
+          i32c(4);
+          b.byte(I32_SHL, I32_ADD);
+        }
+        set(A);
+        get(A);
+        mem(I32_LOAD, 2, 8);
+        set(W);
+        get(P);
         get(W);
-        i32c(WORD_CATEGORICAL);
-        b.byte(I32_AND);
-        b.byte(0x04, I32); // if (result i32)
-        // code = trunc_sat(x); ok = x >= 0 & x < nCodes & code == x
-        get(X);
-        b.byte(0xfc, 0x02);
-        set(CODE);
-        get(X);
-        b.f64const(0);
-        b.byte(F64_GE);
+        i32c(-8);
+        b.byte(I32_AND, I32_ADD);
+        mem(F64_LOAD, 3, 8 * r);
+        set(X);
+        // k = 2k + 1 + right
+        if (level > 0) {
+          get(K[r]);
+          i32c(1);
+          b.byte(I32_SHL);
+          i32c(1);
+          b.byte(I32_ADD);
+        } else i32c(1);
+        if (categorical) {
+          get(W);
+          i32c(WORD_CATEGORICAL);
+          b.byte(I32_AND);
+          b.byte(0x04, I32); // if (result i32)
+          // code = trunc_sat(x); ok = x >= 0 & x < nCodes & code == x
+          get(X);
+          b.byte(0xfc, 0x02);
+          set(CODE);
+          get(X);
+          b.f64const(0);
+          b.byte(F64_GE);
+          get(X);
+          get(A);
+          mem(F64_LOAD, 3, 0);
+          b.byte(F64_LT, I32_AND);
+          get(CODE);
+          b.byte(F64_CONVERT_I32_S);
+          get(X);
+          b.byte(F64_EQ, I32_AND);
+          set(OK);
+          // code = ok ? code : 0
+          get(CODE);
+          i32c(0);
+          get(OK);
+          b.byte(SELECT);
+          set(CODE);
+          // right = ok ? 1 - bit : missing right
+          i32c(1);
+          get(A);
+          mem(I32_LOAD, 2, 12);
+          get(CODE);
+          i32c(5);
+          b.byte(I32_SHR_U);
+          i32c(2);
+          b.byte(I32_SHL, I32_ADD);
+          mem(I32_LOAD, 2, 0);
+          get(CODE);
+          b.byte(I32_SHR_U);
+          i32c(1);
+          b.byte(I32_AND, I32_SUB);
+          get(W);
+          i32c(WORD_NAN_RIGHT);
+          b.byte(I32_AND);
+          get(OK);
+          b.byte(SELECT);
+          b.byte(0x05); // else
+        }
+        // right = x > t (| x missing & missing goes right)
         get(X);
         get(A);
         mem(F64_LOAD, 3, 0);
-        b.byte(F64_LT, I32_AND);
-        get(CODE);
-        b.byte(F64_CONVERT_I32_S);
-        get(X);
-        b.byte(F64_EQ, I32_AND);
-        set(OK);
-        // code = ok ? code : 0
-        get(CODE);
-        i32c(0);
-        get(OK);
-        b.byte(SELECT);
-        set(CODE);
-        // right = ok ? 1 - bit : missing right
-        i32c(1);
-        get(A);
-        mem(I32_LOAD, 2, 12);
-        get(CODE);
-        i32c(5);
-        b.byte(I32_SHR_U);
-        i32c(2);
+        b.byte(F64_GT);
+        if (missing) {
+          get(X);
+          get(X);
+          b.byte(F64_NE);
+          get(W);
+          b.byte(I32_AND, I32_OR);
+        }
+        if (categorical) b.byte(0x0b); // end if
+        b.byte(I32_ADD);
+        set(K[r]);
+      }
+    }
+    for (let r = 0; r < R; r++) {
+      // s[r] += leaf value (the leaves follow the inner nodes: leaf k - inner at tp + 8k + 8 inner)
+      get(S[r]);
+      get(TP);
+      if (depth > 0) {
+        get(K[r]);
+        i32c(3);
         b.byte(I32_SHL, I32_ADD);
-        mem(I32_LOAD, 2, 0);
-        get(CODE);
-        b.byte(I32_SHR_U);
-        i32c(1);
-        b.byte(I32_AND, I32_SUB);
-        get(W);
-        i32c(WORD_NAN_RIGHT);
-        b.byte(I32_AND);
-        get(OK);
-        b.byte(SELECT);
-        b.byte(0x05); // else
       }
-      // right = x > t (| x missing & missing goes right)
-      get(X);
-      get(A);
-      mem(F64_LOAD, 3, 0);
-      b.byte(F64_GT);
-      if (missing) {
-        get(X);
-        get(X);
-        b.byte(F64_NE);
-        get(W);
-        b.byte(I32_AND, I32_OR);
-      }
-      if (categorical) b.byte(0x0b); // end if
-      b.byte(I32_ADD);
-      set(K[r]);
+      mem(F64_LOAD, 3, inner * 8);
+      b.byte(F64_ADD);
+      set(S[r]);
     }
-  }
-  for (let r = 0; r < R; r++) {
-    // s[r] += leaf value (the leaves follow the inner nodes: leaf k - inner at tp + 8k + 8 inner)
-    get(S[r]);
     get(TP);
-    if (depth > 0) {
-      get(K[r]);
+    i32c(treeBytes);
+    b.byte(I32_ADD);
+    set(TP);
+    b.byte(0x0c, 0, 0x0b, 0x0b); // br (trees); end loop; end block
+    for (let r = 0; r < R; r++) {
+      get(G);
       i32c(3);
-      b.byte(I32_SHL, I32_ADD);
+      b.byte(I32_SHL);
+      get(S[r]);
+      mem(F64_STORE, 3, outBase + 8 * r);
     }
-    mem(F64_LOAD, 3, inner * 8);
-    b.byte(F64_ADD);
-    set(S[r]);
-  }
-  get(TP);
-  i32c(treeBytes);
-  b.byte(I32_ADD);
-  set(TP);
-  b.byte(0x0c, 0, 0x0b, 0x0b); // br (trees); end loop; end block
-  for (let r = 0; r < R; r++) {
+    // p += R * stride
+    get(P);
+    get(STRIDE);
+    i32c(R);
+    b.byte(I32_MUL, I32_ADD);
+    set(P);
     get(G);
-    i32c(3);
-    b.byte(I32_SHL);
-    get(S[r]);
-    mem(F64_STORE, 3, outBase + 8 * r);
-  }
-  // p += R * stride
-  get(P);
-  get(STRIDE);
-  i32c(R);
-  b.byte(I32_MUL, I32_ADD);
-  set(P);
-  get(G);
-  i32c(R);
-  b.byte(I32_ADD);
-  set(G);
-  b.byte(0x0c, 0, 0x0b, 0x0b, 0x0b); // br (rows); end loop; end block; end function
+    i32c(R);
+    b.byte(I32_ADD);
+    set(G);
+    b.byte(0x0c, 0, 0x0b, 0x0b); // br (rows); end loop; end block
+  };
+  get(MISSING);
+  b.byte(0x04, 0x40); // if
+  walk(true);
+  b.byte(0x05); // else
+  walk(false);
+  b.byte(0x0b, 0x0b); // end if; end function
   return b;
 }
 
-/** The level walks, `walk` for rows without missing values and `walkMissing` for any. */
+/** The level walk's module: `walk(from, to, m, stride, missing)`. */
 function levelModule(depth: number, categorical: boolean, outBase: number, rowBase: number): Uint8Array {
-  const params = [I32, I32, I32, I32];
   return wasmModule([
-    { name: 'walk', params, results: [], body: levelBody(depth, categorical, false, outBase, rowBase) },
-    { name: 'walkMissing', params, results: [], body: levelBody(depth, categorical, true, outBase, rowBase) },
+    {
+      name: 'walk',
+      params: [I32, I32, I32, I32, I32],
+      results: [],
+      body: levelBody(depth, categorical, outBase, rowBase),
+    },
   ]);
 }
 
 type Part = (i0: number, i1: number, stride: number, out: number) => void;
+type LevelWalk = (from: number, to: number, m: number, stride: number, missing: number) => void;
 
 /**
  * A compiled ensemble: `sum` adds the trees' leaf values to running sums, in tree order.
@@ -514,7 +529,7 @@ export class WasmTrees {
   /** The nested-branch parts (trees deeper than LEVEL_MAX_DEPTH), or empty. */
   private readonly parts: Part[] = [];
   /** The level walk and the bytes [from, to) of its tables, or null. */
-  private readonly levels: { walk: Part; walkMissing: Part; from: number; to: number } | null = null;
+  private readonly levels: { walk: LevelWalk; from: number; to: number } | null = null;
   private readonly memory: WasmMemory;
   private readonly outBase: number;
   private readonly rowBase: number;
@@ -563,8 +578,7 @@ export class WasmTrees {
       const from = align(catBytes);
       new Uint8Array(this.memory.buffer, from, tables.byteLength).set(new Uint8Array(tables));
       this.levels = {
-        walk: exports.walk as Part,
-        walkMissing: exports.walkMissing as Part,
+        walk: exports.walk as LevelWalk,
         from,
         to: from + tables.byteLength,
       };
@@ -651,7 +665,7 @@ export class WasmTrees {
     const lv = this.levels;
     // a level walk takes whole groups of rows: the last group's extra rows (whatever values
     // their memory holds) are summed into slots past m, which are not read back
-    if (lv) (missing ? lv.walkMissing : lv.walk)(lv.from, lv.to, Math.ceil(m / LEVEL_ROWS) * LEVEL_ROWS, nCols * 8);
+    if (lv) lv.walk(lv.from, lv.to, Math.ceil(m / LEVEL_ROWS) * LEVEL_ROWS, nCols * 8, missing ? 1 : 0);
     else for (let p = 0; p < this.parts.length; p++) this.parts[p](0, m, nCols * 8, this.outBase);
     out.set(v.subarray(this.outBase / 8, this.outBase / 8 + m), i0);
   }
