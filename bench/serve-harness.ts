@@ -152,9 +152,10 @@ export interface Started {
 /**
  * `carprice serve --model DIR` (the built CLI) on a free loopback port, its prediction log in
  * a scratch directory, model polling off; `extra` flags appended. Resolves at its first
- * /ready 200.
+ * /ready 200. `root`: another checkout's build to run, from that directory (its own
+ * params.yaml; e.g. to compare two versions in the same run).
  */
-export async function startCarprice(model: string, extra: string[] = []): Promise<Started> {
+export async function startCarprice(model: string, extra: string[] = [], root?: string): Promise<Started> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const scratch = mkdtempSync(join(tmpdir(), 'carprice-bench-serve-log-'));
@@ -163,7 +164,7 @@ export async function startCarprice(model: string, extra: string[] = []): Promis
   const child = spawn(
     process.execPath,
     [
-      resolve(CLI),
+      root ? resolve(root, CLI) : resolve(CLI),
       'serve',
       '--model',
       model,
@@ -177,7 +178,11 @@ export async function startCarprice(model: string, extra: string[] = []): Promis
       `monitoring.log_path=${join(scratch, 'predictions.db')}`,
       ...extra,
     ],
-    { stdio: ['ignore', 'ignore', devnull], env: { ...process.env, CARPRICE_API_TOKEN: '' } },
+    {
+      stdio: ['ignore', 'ignore', devnull],
+      env: { ...process.env, CARPRICE_API_TOKEN: '' },
+      ...(root ? { cwd: resolve(root) } : {}),
+    },
   );
   const readyMs = await waitFor200(`${url}/ready`, t0, 120_000, child);
   if (readyMs < 0) {

@@ -31,17 +31,21 @@
  *
  * Usage (from the project root, after npm run build): node dist/bench/serve.js
  * Defaults finish in about 8 minutes; `node dist/bench/serve.js --only shadow` (the shadow's
- * cost alone, 30 pairs) in about 7. Knobs (flags or environment variables):
+ * cost alone, 60 pairs) in about 13. Knobs (flags or environment variables):
  *   --duration S        CARPRICE_BENCH_DURATION   seconds per load run (default 8)
  *   --rate N            CARPRICE_BENCH_RATE       the fixed rate, requests/s (default 1000)
  *   --amount N          CARPRICE_BENCH_AMOUNT     requests between the two RSS readings (default 100000)
  *   --soak S            CARPRICE_BENCH_SOAK_S     soak seconds (default 90; 300 for the 5-minute soak)
- *   --pairs N           CARPRICE_BENCH_PAIRS      shadow pairs counted (default 30 with --only
- *                                                 shadow, 10 in the whole bench; --rounds is an alias)
+ *   --pairs N           CARPRICE_BENCH_PAIRS      shadow pairs counted (default 60 with --only
+ *                                                 shadow, 10 in the whole bench; --rounds is an alias):
+ *                                                 30 pairs gave a 95% interval about 0.24 wide
+ *                                                 (0.936-1.178 around 1.022, idle machine), too
+ *                                                 wide to tell 1.0 from 1.1; 60 narrow it by
+ *                                                 about 1/sqrt(2), to about 0.17, in 13 minutes
  *   --pair-duration S   CARPRICE_BENCH_PAIR_DURATION  counted seconds per shadow run (default 5)
  *   --control                                     a second server without the shadow in the same
  *                                                 pairs: the method's noise floor (1.5x the time)
- *   --only shadow       CARPRICE_BENCH_ONLY       only the shadow comparison (5.), about 7 minutes
+ *   --only shadow       CARPRICE_BENCH_ONLY       only the shadow comparison (5.), about 13 minutes
  *   --shadow-set K=V    (repeatable)              a params override for the --shadow server only
  *                                                 (e.g. monitoring.shadow_policy=nice)
  *   --shadow-variant K=V[,K=V]  (repeatable)      one more --shadow server with these overrides
@@ -200,7 +204,7 @@ async function main(): Promise<void> {
       knob(
         values.pairs ?? values.rounds,
         'CARPRICE_BENCH_PAIRS',
-        process.env.CARPRICE_BENCH_ROUNDS ?? (only ? '30' : '10'),
+        process.env.CARPRICE_BENCH_ROUNDS ?? (only ? '60' : '10'),
       ),
     ),
     duration: Number(knob(values['pair-duration'], 'CARPRICE_BENCH_PAIR_DURATION', '5')),

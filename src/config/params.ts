@@ -231,6 +231,12 @@ const paramsSchema = v.object({
      * `thread` = a worker thread of the server (only that thread is lowered).
      */
     shadow_isolation: v.optional(v.oneOf(['process', 'thread'] as const), 'process'),
+    /**
+     * Milliseconds between the shadow challenger's looks at the requests waiting for it: it
+     * prices what came meanwhile as one batch. Larger batches cost it less per listing and
+     * start it less often; at most shadow_queue_size listings wait (more are dropped, counted).
+     */
+    shadow_batch_ms: v.optional(v.number({ int: true, min: 1, max: 60_000 }), 250),
     drift: v.section({
       /** Default window of `carprice monitor drift` (e.g. 7d, 24h). */
       window: v.optional(v.string({ nonEmpty: true }), '7d'),

@@ -34,6 +34,8 @@ export interface PredictionMonitorOptions {
     nice?: number;
     policy?: BackgroundPolicy;
     isolation?: ShadowIsolation;
+    /** Milliseconds between the challenger's batches (default 250). */
+    batchMs?: number;
     /** Tests: a substitute challenger thread, or (isolation `process`) a substitute challenger process script. */
     workerUrl?: URL;
     processScript?: string;
@@ -82,6 +84,7 @@ export class PredictionMonitor {
           nice: o.shadow.nice,
           policy: o.shadow.policy,
           isolation: o.shadow.isolation,
+          pollMs: o.shadow.batchMs,
           workerUrl: o.shadow.workerUrl,
           processScript: o.shadow.processScript,
           metrics,

@@ -22,6 +22,12 @@ export interface ObservedModel {
 }
 
 /**
+ * What a request's JSON text holds: its listings as an array, the one listing (a /predict
+ * or /explain body), or a batch body, an object whose `listings` is the array.
+ */
+export type JsonShape = 'array' | 'listing' | 'batch';
+
+/**
  * A priced request, handed to the observer after the answer is computed and before it is
  * sent. The observer must only queue work: it runs on the response path.
  */
@@ -31,11 +37,13 @@ export interface ObservedPrediction {
   requestId: string;
   listings: readonly ListingInput[];
   /**
-   * The same listings as a JSON array, when serving has it at hand for free (built from the
-   * request body it received): what the shadow challenger's thread is handed. Absent: made
-   * with JSON.stringify when needed.
+   * The listings as JSON text, when serving has it at hand for free (the request body as it
+   * came in, holding them as `jsonShape` says): what the shadow challenger is handed, never
+   * serialised again on the serving thread. Absent: made with JSON.stringify when needed.
    */
   listingsJson?: string;
+  /** What `listingsJson` holds (default `array`). */
+  jsonShape?: JsonShape;
   rows: readonly ObservedRow[];
   model: ObservedModel;
   /** Milliseconds from the request's arrival to the computed answer. */

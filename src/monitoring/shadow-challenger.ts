@@ -38,13 +38,27 @@ export interface BatchCounts {
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/** The listings of a request: the JSON array the serving thread wrote, or why it is not one. */
+/**
+ * The listings of a request, from the JSON text the serving thread wrote (the body as it came
+ * in: one listing, a batch body `{"listings": [...]}`, or the array itself), or why there are none.
+ */
 function listingsOf(item: RingItem): ListingInput[] | string {
   try {
-    const v: unknown = JSON.parse(item.json);
-    if (Array.isArray(v) && v.every((l) => typeof l === 'object' && l !== null && !Array.isArray(l)))
-      return v as ListingInput[];
-    return "the request's listings are not an array of objects";
+    // a body that starts with a byte-order mark (the serving side's parser skips it)
+    const v: unknown = JSON.parse(item.json.charCodeAt(0) === 0xfeff ? item.json.slice(1) : item.json);
+    const ls =
+      item.shape === 'listing'
+        ? [v]
+        : item.shape === 'batch'
+          ? typeof v === 'object' && v !== null
+            ? (v as { listings?: unknown }).listings
+            : undefined
+          : v;
+    if (Array.isArray(ls) && ls.every((l) => typeof l === 'object' && l !== null && !Array.isArray(l)))
+      return ls as ListingInput[];
+    return item.shape === 'listing'
+      ? "the request's listing is not an object"
+      : "the request's listings are not an array of objects";
   } catch (e) {
     return `the request's listings are not JSON: ${(e as Error).message}`;
   }

@@ -6,8 +6,8 @@
  * requests wait in the ring, and a full ring is the serving thread's queue_full, as with
  * a slow challenger thread. It speaks the worker protocol to the serving thread
  * (shadow-scorer.ts), so the watchdog, the restarts and the counts are the same: the
- * child's replies are passed on, and a child that dies takes the relay with it (the scorer
- * counts its pending listings and restarts both). The child is started under SCHED_IDLE and
+ * child's counts go to the ring's tally (its other replies are passed on), and a child that
+ * dies takes the relay with it (the scorer counts its pending listings and restarts both). The child is started under SCHED_IDLE and
  * nice (chrt, nice) with a parent-death signal (setpriv), all of util-linux and coreutils;
  * a wrapper that is missing is left out and named in the priority note.
  *
@@ -16,7 +16,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ShadowRingReader } from './shadow-ring.js';
+import { addTally, ShadowRingReader } from './shadow-ring.js';
 import { lowerThisThread } from './thread-priority.js';
 import type { ShadowReply, ShadowRequest, ShadowWorkerData } from './shadow-worker.js';
 
@@ -102,8 +102,13 @@ child.stdout.on('data', (s: string) => {
           ? { priority: { ...p, ...(notes.length ? { note: [p.note, ...notes].filter(Boolean).join('; ') } : {}) } }
           : {}),
       } satisfies ShadowReply);
+    } else if (m.type === 'scored') {
+      inFlight = false;
+      // the counts go to the ring's tally, which wakes nothing on the serving thread; a batch
+      // whose rows could not be stored goes as a message, with its error (logged there)
+      if (m.error === undefined) addTally(data.ring, m);
+      else port.postMessage(m);
     } else {
-      if (m.type === 'scored') inFlight = false;
       if (m.type === 'model-failed') ready = false;
       port.postMessage(m);
     }

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createShadowRing, decodeRecords, ShadowRingReader, ShadowRingWriter } from './shadow-ring.js';
+import {
+  addTally,
+  createShadowRing,
+  decodeRecords,
+  readTally,
+  ShadowRingReader,
+  ShadowRingWriter,
+} from './shadow-ring.js';
 
 const listing = (i: number) => JSON.stringify([{ make: 'Maruti', model: 'Swift', odometer: i, variant: 'VXI ₹ é 🚗' }]);
 
@@ -20,6 +27,7 @@ test('records come back in order with their id, route, time, count and text (UTF
       ts: 1_700_000_000_000 + i,
       listings: 1,
       json: listing(i),
+      shape: 'array',
     });
     assert.deepEqual(JSON.parse(g.json), JSON.parse(listing(i)));
   });
@@ -129,4 +137,46 @@ test("takeBytes hands over whole records (the child process's pipe), as many as 
   const cut = decodeRecords(all.subarray(0, all.length - 5));
   assert.deepEqual(cut.items, first.items.slice(0, 2));
   assert.equal(decodeRecords(all.subarray(cut.used)).items.length, 1);
+});
+
+test("a record keeps what its JSON holds (a body's one listing, a batch body, an array); the challenger's tally adds up batch by batch, read without a message", async () => {
+  const ring = createShadowRing(1);
+  const w = new ShadowRingWriter(ring);
+  const r = new ShadowRingReader(ring);
+  w.append('a', '/predict', 1, 1, '{"make":"Kia"}', 'listing');
+  w.append('b', '/predict/batch', 2, 2, '{"listings":[{"make":"Kia"},{"make":"Tata"}]}', 'batch');
+  w.append('c', '/predict/batch', 3, 1, '[{"make":"Kia"}]');
+  assert.deepEqual(
+    r.take().map((g) => [g.requestId, g.shape, g.json]),
+    [
+      ['a', 'listing', '{"make":"Kia"}'],
+      ['b', 'batch', '{"listings":[{"make":"Kia"},{"make":"Tata"}]}'],
+      ['c', 'array', '[{"make":"Kia"}]'],
+    ],
+  );
+  assert.equal(w.done(), 0);
+  assert.deepEqual(readTally(w.ctl), { listings: 0, ok: 0, failed: 0, logged: 0, notLogged: 0, batches: 0 });
+  // from another thread, as the challenger's thread (or its relay) adds them
+  const { Worker } = await import('node:worker_threads');
+  const url = new URL('./shadow-ring.js', import.meta.url).href;
+  const t = new Worker(
+    `import('${url}').then(({ addTally }) => {
+       const { workerData, parentPort } = require('node:worker_threads');
+       for (let i = 0; i < 1000; i++) addTally(workerData, { listings: 3, ok: 2, failed: 1, logged: 3, notLogged: 0 });
+       parentPort.postMessage('done');
+     });`,
+    { eval: true, workerData: ring },
+  );
+  await new Promise((res) => t.once('message', res));
+  await t.terminate();
+  addTally(ring, { listings: 1, ok: 0, failed: 1, logged: 0, notLogged: 1 });
+  assert.equal(w.done(), 3001);
+  assert.deepEqual(readTally(w.ctl), {
+    listings: 3001,
+    ok: 2000,
+    failed: 1001,
+    logged: 3000,
+    notLogged: 1,
+    batches: 1001,
+  });
 });

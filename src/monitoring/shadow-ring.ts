@@ -8,19 +8,72 @@
  * thread's side (a postMessage per batch cost the serving thread a system call and, on a
  * busy machine, its core to the thread it woke).
  *
- * Layout: 16 bytes of control (int32 write position, int32 read position, both counting
- * bytes since the ring was made, modulo 2^32), then `capacity` bytes (a power of two), which
- * records wrap around. A record: u32 length (all of it), f64 time, u32 listings, u8 route
- * length, u8 request-id length, u8 padding length, u8 0, then the route, the request id
- * and the JSON (UTF-8), padded to 4 bytes. The positions are read and written with Atomics (sequentially
- * consistent), so a record's bytes are visible to the reader once it sees the position that
- * covers them.
+ * The answers go back the same way: the challenger's thread adds each batch's counts to
+ * the tally in the ring's control block (`addTally`: listings done, priced, failed, rows
+ * stored and not, batches), and the serving thread reads it when it wants to know (one
+ * Atomics.load per request for the queue's bound; the rest on its watchdog's tick), so a
+ * batch wakes nothing on the serving thread either.
+ *
+ * Layout: 64 bytes of control (int32 write position, int32 read position, both counting
+ * bytes since the ring was made, modulo 2^32; then the tally, int32 counters modulo 2^32),
+ * then `capacity` bytes (a power of two), which records wrap around. A record: u32 length
+ * (all of it), f64 time, u32 listings, u8 route length, u8 request-id length, u8 padding
+ * length, u8 shape (what the JSON holds: 0 the array of listings, 1 the one listing, 2 a
+ * batch body, an object whose `listings` is the array), then the route, the request id and
+ * the JSON (UTF-8: the request's body as it came in), padded to 4 bytes. The positions and
+ * counters are read and written with Atomics (sequentially consistent), so a record's bytes
+ * are visible to the reader once it sees the position that covers them.
  */
 
+import type { JsonShape } from './prediction-record.js';
+
 const HEADER = 20;
-const CONTROL = 16;
+const CONTROL = 64;
 const W = 0;
 const R = 1;
+/** The tally's counters (int32 slots of the control block). */
+const TALLY = { listings: 2, ok: 3, failed: 4, logged: 5, notLogged: 6, batches: 7 } as const;
+
+const SHAPE_CODE: Record<JsonShape, number> = { array: 0, listing: 1, batch: 2 };
+const SHAPES: readonly JsonShape[] = ['array', 'listing', 'batch'];
+
+/** The challenger's cumulative counts since the ring was made (each modulo 2^32). */
+export interface Tally {
+  /** Listings taken and answered for (as the serving thread counted them). */
+  listings: number;
+  ok: number;
+  failed: number;
+  logged: number;
+  notLogged: number;
+  batches: number;
+}
+
+/**
+ * The challenger's side: add one batch's counts to the ring's tally. The counts go first,
+ * then `batches`, then `listings`: a reader that sees a batch counted sees its counts, and
+ * one that sees its listings answered for (nothing pending) sees the batch.
+ */
+export function addTally(ring: SharedArrayBuffer, c: Omit<Tally, 'batches'>): void {
+  const ctl = new Int32Array(ring, 0, CONTROL / 4);
+  Atomics.add(ctl, TALLY.ok, c.ok | 0);
+  Atomics.add(ctl, TALLY.failed, c.failed | 0);
+  Atomics.add(ctl, TALLY.logged, c.logged | 0);
+  Atomics.add(ctl, TALLY.notLogged, c.notLogged | 0);
+  Atomics.add(ctl, TALLY.batches, 1);
+  Atomics.add(ctl, TALLY.listings, c.listings | 0);
+}
+
+/** The serving thread's side: the tally as it stands. */
+export function readTally(ctl: Int32Array): Tally {
+  return {
+    batches: Atomics.load(ctl, TALLY.batches) >>> 0,
+    listings: Atomics.load(ctl, TALLY.listings) >>> 0,
+    ok: Atomics.load(ctl, TALLY.ok) >>> 0,
+    failed: Atomics.load(ctl, TALLY.failed) >>> 0,
+    logged: Atomics.load(ctl, TALLY.logged) >>> 0,
+    notLogged: Atomics.load(ctl, TALLY.notLogged) >>> 0,
+  };
+}
 
 /** One request as the challenger's thread reads it back. */
 export interface RingItem {
@@ -30,8 +83,9 @@ export interface RingItem {
   ts: number;
   /** Listings in the request (as counted by the serving thread). */
   listings: number;
-  /** The listings, a JSON array. */
+  /** The request's JSON text, holding the listings as `shape` says. */
   json: string;
+  shape: JsonShape;
 }
 
 /** A ring of `capacity` bytes (rounded up to a power of two, at least 64 KiB). */
@@ -45,7 +99,8 @@ const encoder = new TextEncoder();
 
 /** The serving thread's end: append records; never blocks. */
 export class ShadowRingWriter {
-  private readonly ctl: Int32Array;
+  /** The control block (positions and the challenger's tally: `readTally`, `done`). */
+  readonly ctl: Int32Array;
   private readonly data: Uint8Array;
   private readonly mask: number;
   private scratch = new Uint8Array(4096);
@@ -57,21 +112,33 @@ export class ShadowRingWriter {
     this.mask = this.data.length - 1;
   }
 
+  /** Listings the challenger has answered for so far (modulo 2^32; one atomic load). */
+  done(): number {
+    return Atomics.load(this.ctl, TALLY.listings) >>> 0;
+  }
+
   /** Bytes written and not yet read. */
   get used(): number {
     return (Atomics.load(this.ctl, W) - Atomics.load(this.ctl, R)) >>> 0;
   }
 
   /**
-   * Append one request; false (nothing written) when the ring has no room for it or the
-   * route or request id is over 255 bytes.
+   * Append one request (`json` holding its listings as `shape` says); false (nothing
+   * written) when the ring has no room for it or the route or request id is over 255 bytes.
    */
-  append(requestId: string, route: string, ts: number, listings: number, json: string): boolean {
+  append(
+    requestId: string,
+    route: string,
+    ts: number,
+    listings: number,
+    json: string,
+    shape: JsonShape = 'array',
+  ): boolean {
     if (route.length > 255 || requestId.length > 255) return false;
     // worst case 3 bytes per UTF-16 unit; ids and routes are ASCII (checked below)
     const most = HEADER + route.length + requestId.length + json.length * 3 + 3;
     if (most > this.scratch.length) {
-      if (most > this.data.length) return this.appendLarge(requestId, route, ts, listings, json);
+      if (most > this.data.length) return this.appendLarge(requestId, route, ts, listings, json, shape);
       this.grow(most);
     }
     const s = this.scratch;
@@ -79,11 +146,18 @@ export class ShadowRingWriter {
     for (let i = 0; i < route.length; i++) s[at++] = route.charCodeAt(i) & 0x7f;
     for (let i = 0; i < requestId.length; i++) s[at++] = requestId.charCodeAt(i) & 0x7f;
     at += encoder.encodeInto(json, s.subarray(at)).written;
-    return this.commit(at, ts, listings, route.length, requestId.length);
+    return this.commit(at, ts, listings, route.length, requestId.length, SHAPE_CODE[shape]);
   }
 
   /** A request larger than the scratch buffer may be: encoded on its own. */
-  private appendLarge(requestId: string, route: string, ts: number, listings: number, json: string): boolean {
+  private appendLarge(
+    requestId: string,
+    route: string,
+    ts: number,
+    listings: number,
+    json: string,
+    shape: JsonShape,
+  ): boolean {
     const bytes = encoder.encode(json);
     const size = HEADER + route.length + requestId.length + bytes.length;
     if (size + 3 > this.data.length) return false;
@@ -93,7 +167,7 @@ export class ShadowRingWriter {
     for (let i = 0; i < route.length; i++) s[at++] = route.charCodeAt(i) & 0x7f;
     for (let i = 0; i < requestId.length; i++) s[at++] = requestId.charCodeAt(i) & 0x7f;
     s.set(bytes, at);
-    return this.commit(at + bytes.length, ts, listings, route.length, requestId.length);
+    return this.commit(at + bytes.length, ts, listings, route.length, requestId.length, SHAPE_CODE[shape]);
   }
 
   private grow(n: number): void {
@@ -103,7 +177,7 @@ export class ShadowRingWriter {
     this.view = new DataView(this.scratch.buffer);
   }
 
-  private commit(end: number, ts: number, listings: number, routeLen: number, idLen: number): boolean {
+  private commit(end: number, ts: number, listings: number, routeLen: number, idLen: number, shape: number): boolean {
     const size = (end + 3) & ~3;
     const w = Atomics.load(this.ctl, W) >>> 0;
     const r = Atomics.load(this.ctl, R) >>> 0;
@@ -115,7 +189,7 @@ export class ShadowRingWriter {
     v.setUint8(16, routeLen);
     v.setUint8(17, idLen);
     v.setUint8(18, size - end);
-    v.setUint8(19, 0);
+    v.setUint8(19, shape);
     for (let i = end; i < size; i++) this.scratch[i] = 0;
     const at = w & this.mask;
     const first = Math.min(size, this.data.length - at);
@@ -148,6 +222,7 @@ export function decodeRecords(bytes: Uint8Array, decoder = new TextDecoder()): {
       route: text(HEADER, HEADER + routeLen),
       requestId: text(HEADER + routeLen, HEADER + routeLen + idLen),
       json: decoder.decode(bytes.subarray(at + HEADER + routeLen + idLen, end)),
+      shape: SHAPES[v.getUint8(at + 19)] ?? 'array',
     });
     at += size;
   }

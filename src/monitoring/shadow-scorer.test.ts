@@ -96,12 +96,27 @@ function scorerWithLog(
   };
 }
 
-function request(requestId: string, listings: Record<string, unknown>[]): ObservedPrediction {
+/**
+ * A priced request as serving hands it over: its listings' JSON as an array, or (`shape`) the
+ * body as it came in: one listing (here after a byte-order mark, which the parser skips) or a
+ * batch body.
+ */
+function request(
+  requestId: string,
+  listings: Record<string, unknown>[],
+  shape: 'array' | 'listing' | 'batch' = 'array',
+): ObservedPrediction {
   return {
     route: listings.length === 1 ? '/predict' : '/predict/batch',
     requestId,
     listings,
-    listingsJson: JSON.stringify(listings),
+    listingsJson:
+      shape === 'listing'
+        ? `\ufeff${JSON.stringify(listings[0])}`
+        : shape === 'batch'
+          ? JSON.stringify({ listings })
+          : JSON.stringify(listings),
+    jsonShape: shape,
     rows: [],
     model: { name: 'champion', version: '1' },
     latencyMs: 0,
@@ -111,16 +126,16 @@ function request(requestId: string, listings: Record<string, unknown>[]): Observ
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 for (const isolation of ['thread', 'process'] as const) {
-  test(`${isolation}: the challenger prices every request's listings with predictOne's results`, async () => {
+  test(`${isolation}: the challenger prices every request's listings with predictOne's results (from the body's own JSON, whatever it holds)`, async () => {
     const { scorer, rows: stored, counts, close } = scorerWithLog(undefined, undefined, { isolation });
     try {
       scorer.setModel(saved, info);
       await until('the challenger', () => scorer.stats().model !== null);
       const ls = unshiftedListings(30, 3);
       const requests = [
-        request('a', [ls[0]]),
-        request('b', [ls[1], { ...ls[2], odometer: -5 }, { ...ls[3], make: 'Never Seen Motors' }]),
-        ...ls.slice(4).map((l, i) => request(`c${i}`, [l])),
+        request('a', [ls[0]], 'listing'),
+        request('b', [ls[1], { ...ls[2], odometer: -5 }, { ...ls[3], make: 'Never Seen Motors' }], 'batch'),
+        ...ls.slice(4).map((l, i) => request(`c${i}`, [l], i % 2 ? 'listing' : 'array')),
       ];
       for (const r of requests) scorer.submit(r, 1_700_000_000_000);
       await scorer.idle();

@@ -2,10 +2,14 @@
  * Shadow scoring: every logged request is also priced by a challenger model, off the
  * serving thread, after the champion's answer has gone out; the challenger's prices go to
  * the prediction log under the same request id (role `challenger`). What the serving thread
- * does per request is small and fixed: copy the request's id, route, time and listings (the
- * JSON text it received) into a ring shared with a worker thread (shadow-ring.ts). No
- * message, timer or wake-up per request or batch: the thread looks at the ring every
- * `pollMs` on its own clock and answers here with counts only, once per batch it took.
+ * does per request is small and fixed: copy the request's id, route, time and body (the
+ * JSON text it received, never serialised again) into a ring shared with a worker thread
+ * (shadow-ring.ts), after one atomic load for the queue's bound. No message, timer or
+ * wake-up per request or per batch: the thread looks at the ring every `pollMs` (250 ms by
+ * default: few, large batches, so the challenger starts rarely and spends less per listing)
+ * on its own clock, and adds each batch's counts to a tally in the ring, which this side
+ * reads on its watchdog's tick (the metrics lag by at most a second). Only a batch whose
+ * rows could not be stored is answered with a message (it carries the error).
  *
  * Where the challenger runs (`isolation`):
  * - `process` (the default on Linux): the thread is a relay (shadow-relay.ts) that hands the
@@ -44,7 +48,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import type { MonitoringMetrics } from './monitoring-metrics.js';
 import type { ObservedPrediction } from './prediction-record.js';
 import type { ShadowModelInfo, ShadowPriority, ShadowReply, ShadowRequest, ShadowWorkerData } from './shadow-worker.js';
-import { createShadowRing, ShadowRingWriter } from './shadow-ring.js';
+import { createShadowRing, readTally, ShadowRingWriter, type Tally } from './shadow-ring.js';
 import type { BackgroundPolicy } from './thread-priority.js';
 
 /** Where the challenger's rows go: the prediction log's file, which the thread writes itself. */
@@ -62,7 +66,11 @@ export interface ShadowScorerOptions {
   queueSize?: number;
   /** Listings waiting this long with no answer from the thread restart it (default 5,000 ms). */
   timeoutMs?: number;
-  /** How often the thread looks for new requests (default 20 ms). */
+  /**
+   * How often the thread looks for new requests, ms (default 250): the challenger prices what
+   * came meanwhile as one batch. Larger batches cost the challenger less per listing and
+   * start it (taking a core, and the caches, from whatever ran there) less often.
+   */
   pollMs?: number;
   /**
    * The challenger thread's nice value, 0-19 (default 19: it gets only the CPU nothing else
@@ -110,13 +118,23 @@ export interface ShadowStats {
   priority: ShadowPriority | null;
 }
 
+const zeroTally = (): Tally => ({ listings: 0, ok: 0, failed: 0, logged: 0, notLogged: 0, batches: 0 });
+
 export class ShadowScorer {
   private worker: Worker | undefined;
   private ring: ShadowRingWriter | undefined;
   private model: { bundle: unknown; info: ShadowModelInfo } | undefined;
   private ready = false;
-  /** Listings in the current thread's ring or being scored there, not yet answered for. */
-  private pending = 0;
+  /**
+   * Listings appended to the current ring, and answered for by a message (a batch with an
+   * error); the ring's tally counts the others (modulo 2^32, as the tally): pending = the
+   * difference.
+   */
+  private submitted = 0;
+  private answeredByMessage = 0;
+  /** The ring's tally as last read into the stats and metrics. */
+  private seen: Tally = zeroTally();
+  private idlePoll: NodeJS.Timeout | undefined;
   /** When the thread last showed progress (an answer, its model ready, the first listing waiting). */
   private lastProgress = 0;
   private watchdog: NodeJS.Timeout | undefined;
@@ -145,7 +163,7 @@ export class ShadowScorer {
     this.log = o.logger ?? silentLogger;
     this.queueSize = o.queueSize ?? 1000;
     this.timeoutMs = o.timeoutMs ?? 5000;
-    this.pollMs = o.pollMs ?? 20;
+    this.pollMs = o.pollMs ?? 250;
     this.nice = Math.max(0, Math.min(19, Math.round(o.nice ?? 19)));
     this.policy = o.policy ?? 'idle';
     this.isolation = o.isolation ?? (process.platform === 'linux' ? 'process' : 'thread');
@@ -178,7 +196,8 @@ export class ShadowScorer {
     });
     this.worker = w;
     this.ring = new ShadowRingWriter(ring);
-    this.pending = 0;
+    this.submitted = this.answeredByMessage = 0;
+    this.seen = zeroTally();
     w.on('message', (m: ShadowReply) => this.onReply(w, m));
     w.on('error', (e) => this.log.error({ err: e.message }, 'shadow challenger thread crashed'));
     w.on('exit', () => this.onExit(w));
@@ -214,34 +233,69 @@ export class ShadowScorer {
         'shadow challenger failed to load',
       );
     } else if (m.type === 'scored') {
-      this.pending = Math.max(0, this.pending - m.listings);
+      // a batch answered by message (its rows could not be stored, or a challenger that does
+      // not use the tally): counted here, not in the ring's tally
+      this.answeredByMessage = (this.answeredByMessage + m.listings) >>> 0;
       this.lastProgress = performance.now();
-      this.stats_.scored += m.ok;
-      this.stats_.failed += m.failed;
-      this.o.metrics?.shadowScored.inc({ outcome: 'ok' }, m.ok);
-      if (m.failed) this.o.metrics?.shadowScored.inc({ outcome: 'failed' }, m.failed);
-      if (m.error !== undefined && m.notLogged > 0 && performance.now() - this.lastStoreWarn > 60_000) {
-        this.lastStoreWarn = performance.now();
-        this.log.warn(
-          { rows: m.notLogged, err: m.error },
-          'shadow rows could not be stored in the prediction log (counted as write_failed; said at most once a minute)',
-        );
-      }
-      try {
-        this.o.log.wrote(m.logged, m.notLogged, m.error);
-      } catch (e) {
-        this.log.warn({ err: (e as Error).message }, 'shadow rows could not be counted');
-      }
+      this.count(m.ok, m.failed, m.logged, m.notLogged, m.error);
       this.wake();
     }
   }
 
+  /** Add what the challenger reported to the stats, the metrics and the log's counts. */
+  private count(ok: number, failed: number, logged: number, notLogged: number, error?: string): void {
+    if (ok) {
+      this.stats_.scored += ok;
+      this.o.metrics?.shadowScored.inc({ outcome: 'ok' }, ok);
+    }
+    if (failed) {
+      this.stats_.failed += failed;
+      this.o.metrics?.shadowScored.inc({ outcome: 'failed' }, failed);
+    }
+    if (logged === 0 && notLogged === 0) return;
+    if (error !== undefined && notLogged > 0 && performance.now() - this.lastStoreWarn > 60_000) {
+      this.lastStoreWarn = performance.now();
+      this.log.warn(
+        { rows: notLogged, err: error },
+        'shadow rows could not be stored in the prediction log (counted as write_failed; said at most once a minute)',
+      );
+    }
+    try {
+      this.o.log.wrote(logged, notLogged, error);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'shadow rows could not be counted');
+    }
+  }
+
+  /**
+   * Read the ring's tally into the stats and metrics; a batch finished since the last read is
+   * the challenger's progress (the watchdog's clock).
+   */
+  private harvest(): void {
+    const ring = this.ring;
+    if (!ring) return;
+    const t = readTally(ring.ctl);
+    const was = this.seen;
+    if (t.batches === was.batches) return;
+    this.seen = t;
+    this.lastProgress = performance.now();
+    const d = (k: keyof Tally) => (t[k] - was[k]) >>> 0;
+    this.count(d('ok'), d('failed'), d('logged'), d('notLogged'));
+  }
+
+  /** Listings appended to the current ring and not yet answered for (one atomic load). */
+  private get pending(): number {
+    const ring = this.ring;
+    if (!ring) return 0;
+    return (this.submitted - this.answeredByMessage - ring.done()) >>> 0;
+  }
+
   private onExit(w: Worker): void {
     if (w !== this.worker) return;
-    this.worker = undefined;
-    this.ring = undefined;
-    this.ready = false;
+    this.harvest(); // what it finished before it died
     this.failPending('worker_crash');
+    this.worker = undefined;
+    this.ready = false;
     if (this.closed) return;
     this.stats_.restarts++;
     this.o.metrics?.shadowRestarts.inc();
@@ -255,10 +309,10 @@ export class ShadowScorer {
     this.restartTimer.unref();
   }
 
-  /** The listings the current thread holds are lost (it died or was stopped). */
+  /** The listings the current thread holds are lost (it died or was stopped); its ring goes. */
   private failPending(reason: DropReason): void {
     this.drop(reason, this.pending);
-    this.pending = 0;
+    this.ring = undefined;
     this.wake();
   }
 
@@ -274,14 +328,18 @@ export class ShadowScorer {
     if (this.closed || !this.model) return this.drop('no_model', n);
     const ring = this.ring;
     if (!ring) return this.drop('worker_crash', n); // the thread is restarting
-    if (this.pending + n > this.queueSize) return this.drop('queue_full', n);
-    const json = e.listingsJson ?? JSON.stringify(e.listings);
-    if (!ring.append(e.requestId, e.route, ts, n, json)) return this.drop('queue_full', n);
-    if (this.pending === 0) {
+    const pending = this.pending;
+    if (pending + n > this.queueSize) return this.drop('queue_full', n);
+    const ok =
+      e.listingsJson !== undefined
+        ? ring.append(e.requestId, e.route, ts, n, e.listingsJson, e.jsonShape ?? 'array')
+        : ring.append(e.requestId, e.route, ts, n, JSON.stringify(e.listings), 'array');
+    if (!ok) return this.drop('queue_full', n);
+    this.submitted = (this.submitted + n) >>> 0;
+    if (pending === 0) {
       this.lastProgress = performance.now();
-      this.pending = n;
       this.arm();
-    } else this.pending += n;
+    }
   }
 
   /** Check on the thread while listings wait for it (a stuck challenger is restarted). */
@@ -290,8 +348,9 @@ export class ShadowScorer {
     const every = Math.max(10, Math.min(1000, this.timeoutMs / 4));
     const check = () => {
       this.watchdog = undefined;
+      this.harvest();
       const w = this.worker;
-      if (!w || !this.ready || this.pending === 0) return;
+      if (!w || !this.ready || this.pending === 0) return this.wake();
       if (performance.now() - this.lastProgress > this.timeoutMs) this.onTimeout(w);
       else this.arm();
     };
@@ -302,10 +361,10 @@ export class ShadowScorer {
   private onTimeout(w: Worker): void {
     if (w !== this.worker) return;
     this.log.warn({ timeoutMs: this.timeoutMs }, 'shadow challenger did not answer in time; restarting its thread');
-    this.worker = undefined;
-    this.ring = undefined;
-    this.ready = false;
+    this.harvest();
     this.failPending('timeout');
+    this.worker = undefined;
+    this.ready = false;
     this.stats_.restarts++;
     this.o.metrics?.shadowRestarts.inc();
     void this.retire(w);
@@ -313,16 +372,25 @@ export class ShadowScorer {
   }
 
   private wake(): void {
-    if (this.pending === 0) for (const f of this.idleWaiters.splice(0)) f();
+    if (this.pending !== 0 || this.idleWaiters.length === 0) return;
+    this.harvest();
+    if (this.idlePoll) clearInterval(this.idlePoll);
+    this.idlePoll = undefined;
+    for (const f of this.idleWaiters.splice(0)) f();
   }
 
   /** Resolves once nothing is waiting for or being scored by the challenger (tests, shutdown). */
   idle(): Promise<void> {
+    this.harvest();
     if (this.pending === 0) return Promise.resolve();
+    // the tally wakes nothing here: look at it every 5 ms while someone waits
+    this.idlePoll ??= setInterval(() => this.wake(), 5);
     return new Promise((res) => this.idleWaiters.push(res));
   }
 
+  /** The counts so far (the challenger's tally read first). */
   stats(): ShadowStats {
+    this.harvest();
     return {
       ...this.stats_,
       dropped: { ...this.stats_.dropped },
@@ -337,8 +405,8 @@ export class ShadowScorer {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const w = this.worker;
     this.worker = undefined;
-    this.ring = undefined;
-    this.pending = 0;
+    this.harvest();
+    this.ring = undefined; // what still waits is not scored
     this.wake();
     if (w) await this.retire(w);
   }

@@ -20,13 +20,15 @@
  * same protocol to the serving thread).
  *
  * workerData: the ring, the poll interval, the priority to take, the log's file. Messages
- * in: `model` (a saved bundle and who it is). Out: `model-ready` / `model-failed`, and after
- * each batch taken from the ring a small `scored` (counts only: listings taken, priced,
- * failed, rows stored, rows not stored).
+ * in: `model` (a saved bundle and who it is). Out: `model-ready` / `model-failed`. Each
+ * batch's counts (listings taken, priced, failed, rows stored, rows not stored) are added to
+ * the ring's tally (shadow-ring.ts), which wakes nothing on the serving thread; a batch whose
+ * rows could not be stored is answered with a `scored` message instead, carrying the error.
+ * (A `scored` message is always understood: the test's misbehaving threads answer that way.)
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ShadowChallenger, type BatchCounts, type ShadowModelInfo } from './shadow-challenger.js';
-import { ShadowRingReader } from './shadow-ring.js';
+import { addTally, ShadowRingReader } from './shadow-ring.js';
 import { lowerThisThread, type BackgroundPolicy, type ThreadPriority } from './thread-priority.js';
 
 export type { ShadowModelInfo } from './shadow-challenger.js';
@@ -77,12 +79,16 @@ const challenger = new ShadowChallenger(data.logPath, data.busyTimeoutMs);
  */
 const priority = lowerThisThread({ policy: data.policy, nice: data.nice });
 
-/** Price what the ring holds, store the rows, report the counts. */
+/** Price what the ring holds, store the rows, report the counts (in the ring's tally; by message with an error). */
 function poll(): void {
   if (!challenger.ready) return; // requests wait in the ring until a model is loaded
   const items = ring.take();
   if (items.length === 0) return;
-  port.postMessage({ type: 'scored', ...challenger.score(items) } satisfies ShadowReply);
+  const c = challenger.score(items);
+  // the counts go to the ring's tally, which wakes nothing on the serving thread; a batch
+  // whose rows could not be stored goes as a message, with its error (logged there)
+  if (c.error === undefined) addTally(data.ring, c);
+  else port.postMessage({ type: 'scored', ...c } satisfies ShadowReply);
 }
 
 setInterval(poll, data.pollMs);

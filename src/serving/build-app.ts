@@ -90,11 +90,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The request property holding a JSON body's text (set only when `onPrediction` is). */
 const RAW_BODY = 'carpriceJsonText';
 
-/** A one-listing request's body as a JSON array of that listing, when its text was kept. */
-function oneListingJson(req: FastifyRequest): string | undefined {
-  const text = (req as unknown as Record<typeof RAW_BODY, string | undefined>)[RAW_BODY];
-  if (!text) return undefined;
-  return text.charCodeAt(0) === 0xfeff ? `[${text.slice(1)}]` : `[${text}]`; // a BOM, as the parser skips it
+/** A request's JSON body as it came in, when its text was kept (monitoring on). */
+function bodyText(req: FastifyRequest): string | undefined {
+  return (req as unknown as Record<typeof RAW_BODY, string | undefined>)[RAW_BODY] || undefined;
 }
 
 export interface ProblemField {
@@ -403,7 +401,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
         listings: Listing[],
         rows: RowPrediction[],
         m: ServedModel,
-        listingsJson?: string,
+        jsonShape: 'listing' | 'batch',
       ) => {
         const h = req.headers['x-request-id'];
         const requestId = typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
@@ -413,7 +411,9 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
             route,
             requestId,
             listings,
-            listingsJson,
+            // the body's own text (a listing, or a batch body): the shadow challenger parses it
+            listingsJson: bodyText(req),
+            jsonShape,
             rows,
             model: modelRef(m),
             latencyMs: reply.elapsedTime,
@@ -463,7 +463,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
       warnings = r.warnings;
       for (const w of warnings) metrics.unknownCategories.inc({ field: w.field });
     }
-    observe?.('/predict', req, reply, [req.body as Listing], [r], m, oneListingJson(req));
+    observe?.('/predict', req, reply, [req.body as Listing], [r], m, 'listing');
     return reply.send({ predicted_price: r.price, interval: r.interval, warnings, model: modelRef(m) });
   });
 
@@ -472,7 +472,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     const listings = (req.body as { listings: Listing[] }).listings;
     const rows = m.predictor.predictMany(listings);
     countRows('/predict/batch', rows);
-    observe?.('/predict/batch', req, reply, listings, rows, m);
+    observe?.('/predict/batch', req, reply, listings, rows, m, 'batch');
     return { predictions: rows.map(rowJson), model: modelRef(m) };
   });
 
@@ -487,7 +487,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     const e = m.predictor.explain(listing);
     const r = m.predictor.predictOne(listing);
     countRows('/explain', [r]);
-    observe?.('/explain', req, reply, [listing], [r], m, oneListingJson(req));
+    observe?.('/explain', req, reply, [listing], [r], m, 'listing');
     return {
       predicted_price: r.price,
       base_value: e.base,

@@ -35,6 +35,8 @@ export type ServeMonitoringOptions = Omit<PredictionMonitorOptions, 'registry' |
     nice?: number;
     policy?: BackgroundPolicy;
     isolation?: ShadowIsolation;
+    /** Milliseconds between the challenger's batches (default 250). */
+    batchMs?: number;
   };
 };
 
@@ -202,6 +204,7 @@ async function startMonitoring(
             nice: m.shadow.nice,
             policy: m.shadow.policy,
             isolation: m.shadow.isolation,
+            batchMs: m.shadow.batchMs,
           }
         : undefined,
       registry: metrics.registry,

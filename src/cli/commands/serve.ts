@@ -230,6 +230,7 @@ async function monitoringOptions(
           nice: m.shadow_nice,
           policy: m.shadow_policy,
           isolation: m.shadow_isolation,
+          batchMs: m.shadow_batch_ms,
         }
       : undefined,
   };
