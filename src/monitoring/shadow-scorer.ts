@@ -384,7 +384,10 @@ export class ShadowScorer {
     this.harvest();
     if (this.pending === 0) return Promise.resolve();
     // the tally wakes nothing here: look at it every 5 ms while someone waits
-    this.idlePoll ??= setInterval(() => this.wake(), 5);
+    if (!this.idlePoll) {
+      this.idlePoll = setInterval(() => this.wake(), 5);
+      this.idlePoll.unref();
+    }
     return new Promise((res) => this.idleWaiters.push(res));
   }
 
