@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { AppError, isAppError } from '../core/errors.js';
 import { replaceDirAtomic, writeFailure, writeFileAtomic } from '../core/atomic-write.js';
 import { stableStringify } from '../core/stable-json.js';
-import { frameFromRecords, takeFrameRows, type Frame } from '../data/frame.js';
+import { frameFromRecords, sliceFrameRows, type Frame } from '../data/frame.js';
 import { FeaturePipeline, type SavedFeaturePipeline } from '../features/feature-pipeline.js';
 import { inverseTarget, type TargetTransformName } from '../features/target-transform.js';
 import { newStats, type TransformStats } from '../features/transformer.js';
@@ -218,12 +218,8 @@ export class ModelBundle {
   predictFrame(frame: Frame, stats: TransformStats = newStats()): Float64Array {
     if (frame.nRows > PREDICT_CHUNK_ROWS) {
       const all = new Float64Array(frame.nRows);
-      const idx = new Int32Array(PREDICT_CHUNK_ROWS);
-      for (let s = 0; s < frame.nRows; s += PREDICT_CHUNK_ROWS) {
-        const ix = idx.subarray(0, Math.min(PREDICT_CHUNK_ROWS, frame.nRows - s));
-        for (let k = 0; k < ix.length; k++) ix[k] = s + k;
-        all.set(this.predictFrame(takeFrameRows(frame, ix), stats), s);
-      }
+      for (let s = 0; s < frame.nRows; s += PREDICT_CHUNK_ROWS)
+        all.set(this.predictFrame(sliceFrameRows(frame, s, Math.min(frame.nRows, s + PREDICT_CHUNK_ROWS)), stats), s);
       return all;
     }
     const out = new Float64Array(frame.nRows);

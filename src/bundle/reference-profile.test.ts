@@ -27,6 +27,41 @@ test('numericProfile: repeated values (a 0/1 flag) give one edge and uneven, sto
   assert.deepEqual(p.counts, [7, 3, 0]);
 });
 
+test('numericProfile: columns of whole numbers 0..255 (counted, not sorted) get the edges and counts of the sorted values', () => {
+  // the sorted way written out: nearest-rank deciles of the finite values, upper-inclusive bins
+  const bySort = (values: number[]) => {
+    const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+    const edges: number[] = [];
+    if (finite.length > 0)
+      for (const q of [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]) {
+        const e = finite[Math.floor(q * (finite.length - 1))];
+        if (edges.length === 0 || e > edges[edges.length - 1]) edges.push(e);
+      }
+    const counts = new Array<number>(edges.length + 1).fill(0);
+    for (const v of finite) counts[binOf(edges, v)]++;
+    return { edges, counts, missing: values.length - finite.length };
+  };
+  let seed = 3;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const cases = [
+    Array.from({ length: 999 }, () => Math.floor(next() * 7)), // a few small counts
+    Array.from({ length: 1000 }, (_, i) =>
+      i % 13 === 0 ? [NaN, Infinity, -Infinity, -0][i % 4] : Math.floor(next() * 256),
+    ),
+    Array.from({ length: 50 }, () => (next() < 0.9 ? 0 : 255)),
+    [NaN, NaN, Infinity],
+    [7],
+    // not all small whole numbers: sorted as before
+    Array.from({ length: 500 }, () => Math.floor(next() * 300)),
+    Array.from({ length: 500 }, () => Math.floor(next() * 10) / 2),
+  ];
+  for (const values of cases) {
+    const got = numericProfile(values);
+    assert.deepEqual(got, bySort(values));
+    assert.deepEqual(numericProfile(Float64Array.from(values)), got);
+  }
+});
+
 test('buildReferenceProfile: counts every category, adds a numeric view of number-valued categories (year)', () => {
   const frame = {
     nRows: 4,

@@ -65,6 +65,8 @@ export function binOf(edges: readonly number[], v: number): number {
 
 /** Decile edges (nearest rank, duplicates removed) and bin counts of the finite values. */
 export function numericProfile(values: ArrayLike<number>): NumericProfile {
+  const byValue = smallWholeCounts(values);
+  if (byValue) return countedProfile(byValue, values.length);
   // a typed array sorts numbers natively (a comparator sort of a million boxed numbers
   // took seconds); equal values are interchangeable, so the edges and counts are the same
   const all = new Float64Array(values.length);
@@ -84,6 +86,44 @@ export function numericProfile(values: ArrayLike<number>): NumericProfile {
   const counts = new Array<number>(edges.length + 1).fill(0);
   for (const v of finite) counts[binOf(edges, v)]++;
   return { edges, counts, missing };
+}
+
+/**
+ * counts[v] = rows holding v when every finite value is a whole number 0..255 (flags,
+ * counts, ages: most numeric inputs), else null (NaN and infinities are missing, as above).
+ */
+function smallWholeCounts(values: ArrayLike<number>): Float64Array | null {
+  const counts = new Float64Array(256);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v >= 0 && v <= 255 && Math.floor(v) === v) counts[v]++;
+    else if (Number.isFinite(v)) return null;
+  }
+  return counts;
+}
+
+/** numericProfile's edges and counts from the value counts of whole numbers 0..255: the same, without a sort. */
+function countedProfile(byValue: Float64Array, n: number): NumericProfile {
+  let nFinite = 0;
+  for (let v = 0; v < 256; v++) nFinite += byValue[v];
+  // the value at sorted rank r: the first v whose cumulative count exceeds r
+  const atRank = (r: number) => {
+    let acc = 0;
+    for (let v = 0; v < 256; v++) {
+      acc += byValue[v];
+      if (acc > r) return v;
+    }
+    return 255;
+  };
+  const edges: number[] = [];
+  if (nFinite > 0)
+    for (const q of REFERENCE_QUANTILES) {
+      const e = atRank(Math.floor(q * (nFinite - 1)));
+      if (edges.length === 0 || e > edges[edges.length - 1]) edges.push(e);
+    }
+  const counts = new Array<number>(edges.length + 1).fill(0);
+  for (let v = 0; v < 256; v++) if (byValue[v] > 0) counts[binOf(edges, v)] += byValue[v];
+  return { edges, counts, missing: n - nFinite };
 }
 
 function categoricalProfile(values: readonly (string | null)[]): CategoricalProfile {

@@ -215,15 +215,38 @@ function fail(source: string, line: number, what: string, details?: Record<strin
   throw new AppError('DATA_INVALID', `${source}:${line}: ${what}`, details ? { details } : undefined);
 }
 
-/** Field boundaries of the whole records in buf (see CsvColumnParser.parse). */
+/**
+ * Field boundaries of the whole records in buf (see CsvColumnParser.parse). Each loop is a
+ * function of its own: V8 optimises a loop while it runs (on-stack replacement) and would
+ * otherwise leave that code again at the loop's end, where the code after it has not run.
+ */
 function scan(buf: Buffer, firstLine: number, width: number, source: string, maxRecord: number): Fields {
+  const cap = lineEnds(buf) + 64;
+  const f: Fields = {
+    n: 0,
+    starts: new Int32Array(cap * width),
+    ends: new Int32Array(cap * width),
+    quoted: new Uint8Array(cap * width),
+    lines: new Int32Array(cap),
+  };
+  const n = scanRecords(buf, firstLine, width, source, maxRecord, f);
+  f.n = n;
+  f.lines = f.lines.subarray(0, n);
+  return f;
+}
+
+/** The LF bytes in buf. */
+function lineEnds(buf: Buffer): number {
+  let k = 0;
+  for (let p = buf.indexOf(LF); p >= 0; p = buf.indexOf(LF, p + 1)) k++;
+  return k;
+}
+
+/** scan's records into f (its arrays replaced when they are outgrown); returns how many. */
+function scanRecords(buf: Buffer, firstLine: number, width: number, source: string, maxRecord: number, f0: Fields): number {
   const to = buf.length;
-  let cap = 64;
-  for (let p = buf.indexOf(LF); p >= 0 && p < to; p = buf.indexOf(LF, p + 1)) cap++;
-  let starts = new Int32Array(cap * width);
-  let ends = new Int32Array(cap * width);
-  let quoted = new Uint8Array(cap * width);
-  let lines = new Int32Array(cap);
+  let cap = f0.lines.length;
+  let { starts, ends, quoted, lines } = f0;
   let i = 0;
   let line = firstLine;
   let n = 0;
@@ -238,12 +261,12 @@ function scan(buf: Buffer, firstLine: number, width: number, source: string, max
         b.set(a);
         return b;
       };
-      starts = grow(starts, width);
-      ends = grow(ends, width);
-      lines = grow(lines, 1);
+      f0.starts = starts = grow(starts, width);
+      f0.ends = ends = grow(ends, width);
+      f0.lines = lines = grow(lines, 1);
       const q = new Uint8Array(cap * width);
       q.set(quoted);
-      quoted = q;
+      f0.quoted = quoted = q;
     }
     const base = n * width;
     let f = 0;
@@ -301,7 +324,7 @@ function scan(buf: Buffer, firstLine: number, width: number, source: string, max
       });
     lines[n++] = recLine;
   }
-  return { n, starts, ends, quoted, lines: lines.subarray(0, n) };
+  return n;
 }
 
 /** The records of one chunk, column by column (see the file comment). */
@@ -415,18 +438,36 @@ export class CsvColumnChunk {
     const { bytes, starts, ends, quoted, width } = this;
     const hi = new Uint32Array(this.n);
     const lo = new Uint32Array(this.n);
-    const h = new RowHasher();
-    for (let i = 0; i < this.n; i++) {
-      h.begin();
-      for (let j = 0, k = i * width; j < width; j++, k++) {
-        if (quoted[k] === 0) h.bytes(bytes, starts[k], ends[k]);
-        else h.text(this.cell(i, j) ?? '');
-        h.endCell();
-      }
-      hi[i] = h.hi();
-      lo[i] = h.lo();
-    }
+    hashRows(this, bytes, starts, ends, quoted, width, hi, lo);
     return { hi, lo };
+  }
+}
+
+/**
+ * rowHashes' loop, alone in a function: V8 optimises it while it runs (on-stack
+ * replacement) without compiling code after the loop that has not run yet, which it would
+ * otherwise leave again at the loop's end, once per chunk until every path has run.
+ */
+function hashRows(
+  chunk: CsvColumnChunk,
+  bytes: Buffer,
+  starts: Int32Array,
+  ends: Int32Array,
+  quoted: Uint8Array,
+  width: number,
+  hi: Uint32Array,
+  lo: Uint32Array,
+): void {
+  const h = new RowHasher();
+  for (let i = 0; i < hi.length; i++) {
+    h.begin();
+    for (let j = 0, k = i * width; j < width; j++, k++) {
+      if (quoted[k] === 0) h.bytes(bytes, starts[k], ends[k]);
+      else h.text(chunk.cell(i, j) ?? '');
+      h.endCell();
+    }
+    hi[i] = h.hi();
+    lo[i] = h.lo();
   }
 }
 

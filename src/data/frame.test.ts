@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AppError } from '../core/errors.js';
-import { frameColumns, frameFromRecords, takeFrameRows, takeValues } from './frame.js';
+import { frameColumns, frameFromRecords, sliceFrameRows, takeFrameRows, takeValues } from './frame.js';
 
 const schema = { numeric: ['odometer', 'AlloyWheels'], categorical: ['make', 'year', 'color'], required: ['odometer', 'make', 'year'] };
 
@@ -66,4 +66,25 @@ test('takeFrameRows and takeValues select rows in the given order', () => {
   assert.deepEqual(Array.from(g.numeric.odometer), [3, 1]);
   assert.deepEqual(g.categorical.make, ['c', 'a']);
   assert.deepEqual(Array.from(takeValues(new Float64Array([10, 20, 30]), Uint32Array.of(1, 1))), [20, 20]);
+});
+
+test('sliceFrameRows gives the frame takeFrameRows gives for the same range: float64 copies (bytes too), category arrays', () => {
+  const f = {
+    nRows: 5,
+    numeric: { odometer: Float64Array.of(1, NaN, 3, -0, 5), flag: Uint8Array.of(0, 1, 1, 0, 1) },
+    categorical: { make: ['a', null, 'c', 'd', 'e'] },
+  };
+  for (const [s, e] of [
+    [0, 5],
+    [1, 4],
+    [4, 5],
+    [2, 2],
+  ]) {
+    const got = sliceFrameRows(f, s, e);
+    assert.deepEqual(got, takeFrameRows(f, Array.from({ length: e - s }, (_, k) => s + k)));
+    assert.ok(got.numeric.flag instanceof Float64Array);
+  }
+  const g = sliceFrameRows(f, 0, 2);
+  (g.numeric.odometer as Float64Array)[0] = 99;
+  assert.equal(f.numeric.odometer[0], 1, 'a copy, not a view');
 });

@@ -36,6 +36,19 @@ export function takeFrameRows(f: Frame, idx: ArrayLike<number>): Frame {
   return { nRows: idx.length, numeric, categorical };
 }
 
+/** Rows [start, end) of a frame: `takeFrameRows` of those indices (float64 copies, category arrays), by block copies. */
+export function sliceFrameRows(f: Frame, start: number, end: number): Frame {
+  const numeric: Record<string, Float64Array> = {};
+  const categorical: Record<string, (string | null)[]> = {};
+  for (const [k, col] of Object.entries(f.numeric)) {
+    const out = new Float64Array(end - start);
+    out.set(col.subarray(start, end));
+    numeric[k] = out;
+  }
+  for (const [k, col] of Object.entries(f.categorical)) categorical[k] = col.slice(start, end);
+  return { nRows: end - start, numeric, categorical };
+}
+
 /** Take elements of a vector at the given indices. */
 export function takeValues(v: Float64Array, idx: ArrayLike<number>): Float64Array {
   const out = new Float64Array(idx.length);

@@ -226,9 +226,9 @@ export class ListingValidator {
       // finite bounds: an infinite value is 'not a number', never inside
       const lo = Math.max(min, r ? r.min : -Number.MAX_VALUE, -Number.MAX_VALUE);
       const hi = Math.min(r ? r.max : Number.MAX_VALUE, Number.MAX_VALUE);
-      for (let i = 0; i < n; i++) {
+      // the common case, a number inside every bound, is skipped by a one-loop function
+      for (let i = firstOutside(out, 0, n, lo, hi); i < n; i = firstOutside(out, i + 1, n, lo, hi)) {
         const x = out[i];
-        if (x >= lo && x <= hi) continue; // the common case: a number inside every bound
         let why: string | undefined;
         const raw = Number.isFinite(x) ? undefined : chunk.cell(i, j);
         if (raw !== undefined && raw !== null) why = 'not a number';
@@ -245,7 +245,11 @@ export class ListingValidator {
     const ti = colIndex.get(used.target);
     if (ti !== undefined) {
       y = chunk.numbers(ti);
-      for (let i = 0; i < n; i++) {
+      // prices that are positive numbers inside the plausible range are skipped the same way
+      const r = this.requireTarget ? ranges[used.target] : undefined;
+      const lo = Math.max(r ? r.min : Number.MIN_VALUE, Number.MIN_VALUE);
+      const hi = Math.min(r ? r.max : Number.MAX_VALUE, Number.MAX_VALUE);
+      for (let i = firstOutside(y, 0, n, lo, hi); i < n; i = firstOutside(y, i + 1, n, lo, hi)) {
         const x = y[i];
         let why: string | undefined;
         const raw = Number.isFinite(x) ? undefined : chunk.cell(i, ti);
@@ -264,34 +268,57 @@ export class ListingValidator {
       const j = colIndex.get(c)!;
       const codes = chunk.codes(j);
       const values = chunk.parser.dictionary(j);
-      const out = new Array<string | null>(n);
+      const out = decoded(codes, values, n);
       const ranged = ranges[c] !== undefined;
       // per code: the range problem of its value ('' when none)
       const verdict: (string | undefined)[] = [];
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; ranged && i < n; i++) {
         const code = codes[i];
-        if (code < 0) {
-          out[i] = null;
-          continue;
+        if (code < 0) continue;
+        let why = verdict[code];
+        if (why === undefined) {
+          const x = Number(values[code]);
+          why = verdict[code] = (Number.isFinite(x) ? rangeProblem(c, x, ranges) : undefined) ?? '';
         }
-        const s = values[code];
-        out[i] = s;
-        if (ranged) {
-          let why = verdict[code];
-          if (why === undefined) {
-            const x = Number(s);
-            why = verdict[code] = (Number.isFinite(x) ? rangeProblem(c, x, ranges) : undefined) ?? '';
-          }
-          if (why) {
-            bad.push({ row: rowNumbers[i], column: c, value: chunk.cell(i, j), reason: why });
-            rowBad[i] = 1;
-          }
+        if (why) {
+          bad.push({ row: rowNumbers[i], column: c, value: chunk.cell(i, j), reason: why });
+          rowBad[i] = 1;
         }
       }
       categorical[c] = out;
     }
     return { n, numeric, categorical, y, rowBad, bad };
   }
+}
+
+/** Add each row's digest to `seen`: 1 for the rows already there (null when none is). */
+function duplicates(seen: RowHashSet, hi: Uint32Array, lo: Uint32Array): Uint8Array | null {
+  let dup: Uint8Array | null = null;
+  for (let i = 0; i < hi.length; i++)
+    if (!seen.addDigest(hi[i], lo[i])) {
+      dup ??= new Uint8Array(hi.length);
+      dup[i] = 1;
+    }
+  return dup;
+}
+
+/** The first index in [from, n) whose value is outside [lo, hi] (NaN included), or n. */
+function firstOutside(v: Float64Array, from: number, n: number, lo: number, hi: number): number {
+  for (let i = from; i < n; i++) {
+    const x = v[i];
+    if (!(x >= lo && x <= hi)) return i;
+  }
+  return n;
+}
+
+/** Dictionary codes as their values (-1: null). */
+function decoded(codes: Int32Array, values: readonly string[], n: number): (string | null)[] {
+  const out = new Array<string | null>(n);
+  for (let i = 0; i < n; i++) {
+    const code = codes[i];
+    out[i] = code < 0 ? null : values[code];
+  }
+  return out;
 }
 
 /** The frame (and target) of the rows of `c` at `keep`. */
@@ -388,12 +415,8 @@ export class ListingAccumulator {
     let dup: Uint8Array | null = null;
     if (this.seen) {
       const { hi, lo } = chunk.rowHashes();
-      for (let i = 0; i < n; i++)
-        if (!this.seen.addDigest(hi[i], lo[i])) {
-          dup ??= new Uint8Array(n);
-          dup[i] = 1;
-          this.duplicatesDropped++;
-        }
+      dup = duplicates(this.seen, hi, lo);
+      if (dup) for (let i = 0; i < n; i++) this.duplicatesDropped += dup[i];
     }
     // duplicates are checked with the rest (a column at a time) and then ignored, their bad
     // cells too, as if they had been dropped before validation like `add` drops them

@@ -237,6 +237,9 @@ export class GradientBoostingRegressor implements Regressor {
     const gh = work?.gh ?? new Float32Array(2 * n);
     const rows = work?.rows ?? new Uint32Array(n);
     const inSample = new Uint8Array(n);
+    // squared error on the kernels' arrays: gradients (and row sets) computed in their module
+    const kernels = work && loss.squaredError && !w && bags === 1 ? work.kernels : null;
+    if (kernels) kernels.y.set(y);
     const allFeatures = new Int32Array(nF).map((_, j) => j);
     const treeFeatures = new Int32Array(nF);
     const valid = options.valid;
@@ -260,7 +263,9 @@ export class GradientBoostingRegressor implements Regressor {
         const bp = bagPred[b];
         if (bags > 1) for (let i = 0; i < n; i++) own[i] = baseScore + bags * (bp[i] - baseScore);
         if (fusedMetric) {
-          const before = (loss.gradientsMetric as NonNullable<typeof loss.gradientsMetric>)(y, bp, w, gh);
+          const before = kernels
+            ? Math.sqrt(kernels.squaredGradients(n) / n)
+            : (loss.gradientsMetric as NonNullable<typeof loss.gradientsMetric>)(y, bp, w, gh);
           if (t > 0) history.train.push(before);
         } else loss.gradients(y, own === pred ? bp : own, w, gh);
         // rows of this tree
@@ -274,7 +279,8 @@ export class GradientBoostingRegressor implements Regressor {
           if (m === 0) rows[m++] = rng.int(n);
           if (m === 1) inSample[rows[0]] = 1;
         } else {
-          for (let i = 0; i < n; i++) rows[i] = i;
+          if (kernels) kernels.identityRows(n);
+          else for (let i = 0; i < n; i++) rows[i] = i;
           m = n;
         }
         // features of this tree (sorted, so histogram writes stay in order)

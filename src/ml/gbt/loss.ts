@@ -19,6 +19,8 @@ export type Objective = (typeof OBJECTIVES)[number];
 export interface Loss {
   /** True when every hessian is the row weight (lets histograms use h as the row count). */
   readonly unitHessian: boolean;
+  /** Squared error (g = p - y, h = 1): boosting may compute its gradients in the grower's kernels. */
+  readonly squaredError?: boolean;
   /** Name of the metric `metric` returns (lower is better). */
   readonly metricName: string;
   /** gh[2i] = g_i * w_i, gh[2i+1] = h_i * w_i for every row (float32 in boosting). */
@@ -188,6 +190,7 @@ export function makeLoss(objective: Objective, delta: number): Loss {
     case 'reg:squarederror':
       return {
         unitHessian: true,
+        squaredError: true,
         metricName: 'rmse',
         gradients: squaredGradients,
         gradientsMetric: squaredGradientsRmse,

@@ -87,3 +87,16 @@ test('small whole numbers are counted instead of sorted, with the same cuts', ()
   }
   assert.deepEqual([...numericCuts(Float64Array.from([0, 0, 1, 1, 1, 2, NaN, 3]), 255)], [0.5, 1.5, 2.5]);
 });
+
+test('a float column of mostly small whole numbers gets the bins numericBin gives every value (the table of whole numbers 0..255 and the search agree)', () => {
+  const rng = new Rng(5);
+  const odd = [-0, -1, 255, 255.5, 256, 1e9, -1e-300, 0.5, NaN, Infinity, -Infinity, 2 ** 31, -(2 ** 31)];
+  const col = Float64Array.from({ length: 3000 }, (_, i) =>
+    i % 7 === 0 ? odd[(i / 7) % odd.length] : rng.int(40) * 3,
+  );
+  const b = binMatrix(makeMatrix(col.length, 1, col, ['x']), { maxBin: 16 });
+  const cuts = b.upper[0] as Float64Array;
+  assert.ok(cuts.length > 3 && cuts.length < 15, 'cuts fall between the whole numbers');
+  for (let i = 0; i < col.length; i++)
+    assert.equal(b.columns[b.colBase[0] + i], numericBin(cuts, col[i]), `row ${i}: ${col[i]}`);
+});

@@ -55,6 +55,7 @@ import {
   type SparseLayout,
 } from './histogram-kernels.js';
 import { LayoutKernels } from './grower-kernels.js';
+import type { GrowKernels } from './wasm-kernels.js';
 import { SplitFinder, SplitInfo, type SplitParams } from './split-finder.js';
 import type { TreeEnsembleBuilder } from './tree-ensemble.js';
 
@@ -160,9 +161,9 @@ export class TreeGrower {
    * Rows, gradients and predictions in the WebAssembly kernels' memory, for a caller that
    * fills them itself (boosting): grow() then copies nothing. Null without the kernels.
    */
-  workArrays(): { rows: Uint32Array; gh: Gradients; pred: Float64Array } | null {
+  workArrays(): { rows: Uint32Array; gh: Gradients; pred: Float64Array; kernels: GrowKernels } | null {
     const k = this.kernels?.k;
-    return k ? { rows: k.rows, gh: k.gh, pred: k.pred } : null;
+    return k ? { rows: k.rows, gh: k.gh, pred: k.pred, kernels: k } : null;
   }
 
   /**

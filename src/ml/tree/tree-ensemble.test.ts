@@ -227,3 +227,79 @@ test('a column-built matrix (float, byte, sparse 0/1 and category columns) is su
     assert.ok(Object.is(first[i], s));
   }
 });
+
+test('the level walk and the nested branches (wasm-trees.ts) both give the walked sums bit for bit: row counts off the walk groups, missing values in some blocks only, shallow leaves, categorical codes, trees past the level depth', async () => {
+  const { GradientBoostingRegressor } = await import('../gbt/index.js');
+  const { WasmTrees, WASM_BLOCK_ROWS, LEVEL_MAX_DEPTH, maxTreeDepth } = await import('./wasm-trees.js');
+  const n = 1203; // two full blocks and a part, not a multiple of the rows walked together
+  const num = new Float64Array(n);
+  const cat = new Float64Array(n);
+  const byte = new Uint8Array(n);
+  const ones: number[] = [];
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    // missing values only in the second block, so the first walks without the missing test
+    num[i] = i >= WASM_BLOCK_ROWS && i % 37 === 0 ? NaN : Math.sin(i * 1.7) * 10;
+    cat[i] = i % 41 === 0 ? NaN : i % 9;
+    byte[i] = (i * 7) % 3 === 0 ? 1 : 0;
+    if (i % 6 === 1) ones.push(i);
+    y[i] =
+      (Number.isNaN(num[i]) ? 4 : num[i]) + [3, -1, 6, 0, 2, -5, 1, 8, -2][i % 9] + 2 * byte[i] + (i % 6 === 1 ? 5 : 0);
+  }
+  const names = ['num', 'cat', 'byte', 'word', 'unused'];
+  const meta = { categorical: [false, true, false, false, false], nCategories: [0, 9, 0, 0, 0] };
+  const cols = [num, cat, byte, sparseBinary(n, Uint32Array.from(ones)), new Float64Array(n).fill(1)];
+  const X = columnMatrix(n, cols, names, meta);
+  // predicted with unseen, negative and non-integer codes too
+  const oddCat = Float64Array.from(cat, (c, i) => (i % 43 === 0 ? [11, -1, 2.5, -0][(i / 43) % 4] : c));
+  const P = columnMatrix(n, [num, oddCat, ...cols.slice(2)], names);
+  const rowMajor = makeMatrix(n, 5, Float64Array.from(P.data), names);
+  // every word set: what a first pass leaves in the module's memory must not leak into the next
+  const stale = columnMatrix(n, [num, cat, byte, sparseBinary(n, Uint32Array.from(num.keys())), cols[4]], names);
+  const sums = (w: InstanceType<typeof WasmTrees>, compact: boolean, init: number, M = P) => {
+    const out = new Float64Array(n).fill(init);
+    // last block first: the part block then follows a full one (of the pass before)
+    for (let i = Math.floor((n - 1) / WASM_BLOCK_ROWS) * WASM_BLOCK_ROWS; i >= 0; i -= WASM_BLOCK_ROWS) {
+      const e = Math.min(n, i + WASM_BLOCK_ROWS);
+      if (compact) w.sumColumns(M.columns!, out, i, e);
+      else w.sum(M === P ? rowMajor.data : stale.data, 5, out, i, e);
+    }
+    return out;
+  };
+  // depth 5 with min_child_weight: leaves above the last level; depth 10: past LEVEL_MAX_DEPTH
+  for (const [depth, minChild] of [
+    [5, 40],
+    [10, 1],
+  ]) {
+    const trees = new GradientBoostingRegressor({
+      n_estimators: 30,
+      max_depth: depth,
+      learning_rate: 0.3,
+      min_child_weight: minChild,
+    }).fit(X, y).trees as TreeEnsemble;
+    assert.ok(
+      trees.flags.some((f, k) => (f & FLAG_CATEGORICAL) !== 0 && trees.feature[k] >= 0),
+      'a categorical split',
+    );
+    const deepest = maxTreeDepth(trees);
+    if (depth === 10) assert.ok(deepest > LEVEL_MAX_DEPTH, `trees deeper than the level walk takes (${deepest})`);
+    else assert.equal(deepest, depth);
+    const walked = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0.5;
+      for (let t = 0; t < trees.nTrees; t++) s += trees.leafValue(t, rowMajor.data, i * 5);
+      walked[i] = s;
+    }
+    for (const engine of ['levels', 'branches', 'auto'] as const)
+      for (const compact of [true, false]) {
+        const w = new WasmTrees(trees, compact, engine);
+        sums(w, compact, 0, stale);
+        const got = sums(w, compact, 0.5);
+        for (let i = 0; i < n; i++)
+          assert.ok(
+            Object.is(got[i], walked[i]),
+            `depth ${depth}, ${engine}, ${compact ? 'columns' : 'rows'}: row ${i}: ${got[i]} vs ${walked[i]}`,
+          );
+      }
+  }
+});

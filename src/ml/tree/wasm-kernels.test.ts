@@ -180,3 +180,39 @@ test('CSR cells (no fixed-width table): each row adds its listed cells, with pat
     }
   assert.deepEqual(hist, ref);
 });
+
+for (const gh32 of [true, false])
+  test(`squared error's gradients and row sets in the kernels (${gh32 ? 'float32' : 'float64'}) equal loss.ts's loop bit for bit`, async () => {
+    const { makeLoss } = await import('../gbt/loss.js');
+    const k = filled(2, gh32, true);
+    const rng = new Rng(11);
+    const y = new Float64Array(N);
+    for (let i = 0; i < N; i++) {
+      // prices and predictions of mixed magnitudes (float32 rounding shows), one NaN
+      y[i] = i === 17 ? NaN : (rng.next() - 0.3) * 10 ** rng.int(7);
+      k.pred[i] = (rng.next() - 0.5) * 10 ** rng.int(7);
+    }
+    k.y.set(y);
+    const loss = makeLoss('reg:squarederror', 1);
+    assert.ok(loss.squaredError);
+    const expected = gh32 ? new Float32Array(2 * N) : new Float64Array(2 * N);
+    const rmse = (loss.gradientsMetric as NonNullable<typeof loss.gradientsMetric>)(y, k.pred, null, expected);
+    assert.ok(Number.isNaN(rmse) && Number.isNaN(Math.sqrt(k.squaredGradients(N) / N)));
+    for (let i = 0; i < 2 * N; i++)
+      assert.ok(Object.is(k.gh[i], expected[i]), `gh[${i}]: ${k.gh[i]} vs ${expected[i]}`);
+    y[17] = 5;
+    k.y[17] = 5;
+    const again = (loss.gradientsMetric as NonNullable<typeof loss.gradientsMetric>)(y, k.pred, null, expected);
+    assert.ok(Object.is(Math.sqrt(k.squaredGradients(N) / N), again));
+    // fewer rows than the memory holds: only those are written
+    k.gh.fill(-7);
+    k.squaredGradients(10);
+    assert.equal(k.gh[20], -7);
+    k.rows.fill(0);
+    k.identityRows(N - 1);
+    assert.deepEqual(
+      Array.from(k.rows.subarray(0, N - 1)),
+      Array.from({ length: N - 1 }, (_, i) => i),
+    );
+    assert.equal(k.rows[N - 1], 0);
+  });

@@ -79,6 +79,11 @@ const I32_MUL = 0x6c;
 const I32_SHL = 0x74;
 const I32_SHR_U = 0x76;
 const F64_ADD = 0xa0;
+const F64_SUB = 0xa1;
+const F64_MUL = 0xa2;
+const F32_DEMOTE_F64 = 0xb6;
+const F32_STORE = 0x38;
+const F32_CONST = 0x43;
 const SELECT = 0x1b;
 const DROP = 0x1a;
 const SIMD = 0xfd;
@@ -202,6 +207,7 @@ interface Regions {
   scratch: number;
   gh: number;
   pred: number;
+  y: number;
   cells: number;
   rowPtr: number;
   slot: number;
@@ -226,6 +232,7 @@ function regions(s: KernelShape): Regions {
     scratch: take(4 * n),
     gh: take(2 * n * (s.gh32 ? 4 : 8)),
     pred: take(8 * n),
+    y: take(8 * n),
     cells: take(n * s.width * (s.cells16 ? 2 : 4)),
     rowPtr: take(s.width ? 0 : 4 * (n + 1)),
     slot: take(s.width ? 0 : 4 * s.csrCells),
@@ -258,6 +265,8 @@ export class GrowKernels {
   readonly rows: Uint32Array;
   readonly gh: Float32Array | Float64Array;
   readonly pred: Float64Array;
+  /** Boosting's targets, for `squaredGradients` (the caller copies them in). */
+  readonly y: Float64Array;
   readonly cells: Uint16Array | Int32Array;
   /** The CSR cells (width 0). */
   readonly rowPtr: Uint32Array;
@@ -286,6 +295,8 @@ export class GrowKernels {
   ) => number;
   private readonly segment: (start: number, end: number, v: number) => void;
   private readonly sub: (a: number, b: number, bytes: number) => void;
+  private readonly grad: (n: number) => number;
+  private readonly iota: (n: number) => void;
 
   constructor(readonly shape: KernelShape) {
     const r = (this.r = regions(shape));
@@ -296,6 +307,7 @@ export class GrowKernels {
     this.rows = new Uint32Array(buf, r.rows, n);
     this.gh = shape.gh32 ? new Float32Array(buf, r.gh, 2 * n) : new Float64Array(buf, r.gh, 2 * n);
     this.pred = new Float64Array(buf, r.pred, n);
+    this.y = new Float64Array(buf, r.y, n);
     const nc = n * shape.width;
     this.cells = shape.cells16 ? new Uint16Array(buf, r.cells, nc) : new Int32Array(buf, r.cells, nc);
     this.rowPtr = new Uint32Array(buf, r.rowPtr, shape.width ? 0 : n + 1);
@@ -326,6 +338,8 @@ export class GrowKernels {
     this.leavesPattern = ex.leavesPattern;
     this.segment = ex.segment;
     this.sub = ex.sub;
+    this.grad = ex.grad;
+    this.iota = ex.iota;
   }
 
   /** Whether `a` lives in this module's memory (kernels take only such arrays). */
@@ -383,6 +397,20 @@ export class GrowKernels {
 
   addSegment(start: number, end: number, v: number): void {
     this.segment(start, end, v);
+  }
+
+  /**
+   * Squared error's gradients of the first n rows: gh = [pred - y, 1] per row, and the sum
+   * of (pred - y)^2 in row order: the numbers of loss.ts's squaredGradientsRmse loop, bit
+   * for bit, without its float32 stores and bounds checks in JavaScript.
+   */
+  squaredGradients(n: number): number {
+    return this.grad(n);
+  }
+
+  /** rows[i] = i for i < n (every row, in order: a new tree's row set without sampling). */
+  identityRows(n: number): void {
+    this.iota(n);
   }
 
   /** a -= b (two histograms of this memory). */
@@ -639,6 +667,47 @@ function kernelFunctions(s: KernelShape, r: Regions): WasmFunction[] {
       f.get(row).i32(3).op(I32_SHL).i32(r.pred).op(I32_ADD).set(a);
       f.get(a).get(a).mem(F64_LOAD, 3).get(2).op(F64_ADD).mem(F64_STORE, 3);
     }).run();
+    fns.push(f.done());
+  }
+
+  // grad(n) -> sum of r^2: r = pred[i] - y[i]; gh[2i] = r, gh[2i + 1] = 1 (float32 or float64)
+  {
+    const f = new Fn('grad', [I32], [F64T]);
+    const n = 0;
+    const [i, p, y, g] = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+    const [x, sum] = [f.local(F64T), f.local(F64T)];
+    f.i32(r.pred).set(p).i32(r.y).set(y).i32(r.gh).set(g);
+    f.loop(i, n, () => {
+      f.get(p).mem(F64_LOAD, 3).get(y).mem(F64_LOAD, 3).op(F64_SUB).set(x);
+      if (s.gh32) {
+        f.get(g).get(x).op(F32_DEMOTE_F64).mem(F32_STORE, 2);
+        f.get(g).op(F32_CONST, 0x00, 0x00, 0x80, 0x3f).mem(F32_STORE, 2, 4);
+      } else {
+        f.get(g).get(x).mem(F64_STORE, 3);
+        f.get(g).f64(1).mem(F64_STORE, 3, 8);
+      }
+      f.get(sum).get(x).get(x).op(F64_MUL).op(F64_ADD).set(sum);
+      f.get(i).i32(1).op(I32_ADD).set(i);
+      f.get(p).i32(8).op(I32_ADD).set(p);
+      f.get(y).i32(8).op(I32_ADD).set(y);
+      f.get(g)
+        .i32(s.gh32 ? 8 : 16)
+        .op(I32_ADD)
+        .set(g);
+    });
+    f.get(sum);
+    fns.push(f.done());
+  }
+
+  // iota(n): rows[i] = i
+  {
+    const f = new Fn('iota', [I32]);
+    const n = 0;
+    const i = f.local(I32);
+    f.loop(i, n, () => {
+      f.get(i).i32(2).op(I32_SHL).get(i).mem(I32_STORE, 2, r.rows);
+      f.get(i).i32(1).op(I32_ADD).set(i);
+    });
     fns.push(f.done());
   }
 
