@@ -120,6 +120,33 @@ test('the compiled trees (WebAssembly) give, bit for bit, the walked sums: numer
   for (let i = 0; i < n; i++) assert.ok(Object.is(compiled[i], walked[i]), `row ${i}: ${compiled[i]} vs ${walked[i]}`);
 });
 
+test('compiling ahead (batch prediction) takes the nested branches, a first large batch the level walk: the same sums bit for bit', async () => {
+  const { GradientBoostingRegressor } = await import('../gbt/index.js');
+  const n = 900;
+  const data = new Float64Array(n * 3);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    data.set([i % 23 === 0 ? NaN : Math.cos(i) * 4, (i * 3.7) % 11, i % 5], i * 3);
+    y[i] = Math.cos(i) * 4 + ((i * 3.7) % 11) - (i % 5);
+  }
+  const X = makeMatrix(n, 3, data, ['a', 'b', 'c']);
+  const m = new GradientBoostingRegressor({ n_estimators: 30, max_depth: 4, learning_rate: 0.3 }).fit(X, y);
+  const saved = (m.trees as TreeEnsemble).toJSON();
+  const ahead = TreeEnsemble.fromJSON(saved, 3, 'gbdt');
+  const lazy = TreeEnsemble.fromJSON(saved, 3, 'gbdt');
+  assert.equal(ahead.compiledEngine, null);
+  ahead.compile();
+  assert.equal(ahead.compiledEngine, 'branches');
+  const a = ahead.sumIntoCompiled(X, new Float64Array(n), 0.5);
+  const b = lazy.sumIntoCompiled(X, new Float64Array(n), 0.5);
+  assert.equal(lazy.compiledEngine, 'levels');
+  const walked = TreeEnsemble.fromJSON(saved, 3, 'gbdt').sumInto(X, new Float64Array(n), 0.5);
+  for (let i = 0; i < n; i++) {
+    assert.ok(Object.is(a[i], b[i]), `row ${i}: ${a[i]} vs ${b[i]}`);
+    assert.ok(Object.is(a[i], walked[i]), `row ${i}: ${a[i]} vs walked ${walked[i]}`);
+  }
+});
+
 test('the trees compiled to WebAssembly match the walk bit for bit with multi-word category sets, huge, infinite and -0 codes, and a forest of stumps', async () => {
   const { GradientBoostingRegressor } = await import('../gbt/index.js');
   // 70 categories: the bitsets span three 32-bit words

@@ -212,9 +212,22 @@ export class TreeEnsemble {
     return out;
   }
 
-  /** Compile the trees for `sumIntoCompiled` now (else its first call does). */
-  compile(): void {
-    if (this.roots.length) this.compiled ??= new WasmTrees(this);
+  /**
+   * Compile the trees for `sumIntoCompiled` now (else its first call does, by the level walk
+   * where the trees are shallow enough). A caller that compiles ahead is about to price many
+   * rows (batch prediction, evaluation, the API), so the default here is the nested branches:
+   * they take longer to compile (~0.1 s for the default blend's 1,200 depth-4 trees) but price
+   * each row faster than the level walk: 1.8 million rows took 31.2 s of CPU against 33.2 s
+   * (those 1,200 trees) and 15.2 s against 19.0 s (300 depth-6 trees). The level walk, which
+   * compiles in a millisecond, wins on the tens of thousands of rows a training prices once.
+   */
+  compile(engine: 'auto' | 'levels' | 'branches' = 'branches'): void {
+    if (this.roots.length) this.compiled ??= new WasmTrees(this, false, engine);
+  }
+
+  /** How `sumIntoCompiled` walks the trees, once compiled ('levels' or 'branches'), else null. */
+  get compiledEngine(): 'levels' | 'branches' | null {
+    return this.compiled?.engine ?? null;
   }
 
   /** Per-feature count of split nodes (for importance of forests). */

@@ -586,6 +586,11 @@ export class WasmTrees {
     this.view = new Float64Array(this.memory.buffer);
   }
 
+  /** How these trees are walked: 'levels' (the level walk) or 'branches' (nested branches). */
+  get engine(): 'levels' | 'branches' {
+    return this.levels ? 'levels' : 'branches';
+  }
+
   /**
    * out[i] += the leaf values, in tree order, of rows i in [i0, i1) of the row-major
    * `data` (nCols per row); at most WASM_BLOCK_ROWS rows per call.
