@@ -11,7 +11,7 @@ import type { Params } from '../../config/params.js';
 import type { Command, CommandContext } from '../command.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags } from './params-flags.js';
 import { startCommand } from './start.js';
-import { serveWith } from './serve.js';
+import { serveFlags, serveWith } from './serve.js';
 
 export const upCommand: Command = {
   name: 'up',
@@ -37,6 +37,8 @@ ${PARAMS_HELP}
   },
   async run(args, ctx) {
     const v = args.values;
+    // the serving flags are checked now, not after the pipeline has run
+    serveFlags(args, ctx, await paramsFromFlags(args, ctx));
     await startCommand.run({ values: { jobs: v.jobs, params: v.params, set: v.set }, positionals: [] }, ctx);
     if (ctx.signal.aborted) return 130;
     const params = await paramsFromFlags(args, ctx);
