@@ -63,6 +63,12 @@ export interface BenchArgs<O> {
   positionals: string[];
 }
 
+/** --dir and --keep, for the benches that work in a scratch directory. */
+export const WORK_DIR_OPTIONS = {
+  dir: { type: 'string', value: 'DIR', help: 'work in DIR and keep it (default: a temporary directory, removed)' },
+  keep: { type: 'boolean', help: 'keep the temporary directory' },
+} as const satisfies Record<string, BenchOption>;
+
 /** Ends the process with a usage error: one line, exit code 2. */
 export function usageError(name: string, message: string): never {
   process.stderr.write(`bench/${name}: ${message}; run \`node dist/bench/${name}.js --help\`\n`);

@@ -39,7 +39,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probePython, PYTHON } from './python-peer.js';
 import { carprice, CLI, loadAverage, mb, timed, type Timed } from './process-timing.js';
-import { benchArgs, listOf, runBench, usageError, wholeNumber } from './bench-args.js';
+import { WORK_DIR_OPTIONS, benchArgs, listOf, runBench, usageError, wholeNumber } from './bench-args.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 const SEED_GBDT = { n_estimators: 300, max_depth: 6, learning_rate: 0.2 };
@@ -61,8 +61,7 @@ const args = benchArgs({
       help: 'times the largest file is repeated for the 10x prediction',
       check: wholeNumber(1),
     },
-    dir: { type: 'string', value: 'DIR', help: 'work in DIR and keep it (default: a temporary directory, removed)' },
-    keep: { type: 'boolean', help: 'keep the temporary directory' },
+    ...WORK_DIR_OPTIONS,
     'skip-xgboost': { type: 'boolean', help: 'skip the pandas + XGBoost side' },
     'skip-train': { type: 'boolean', help: 'skip the training figures' },
     'skip-predict': { type: 'boolean', help: 'skip the prediction figures' },

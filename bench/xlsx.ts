@@ -28,7 +28,7 @@ import ExcelJS from 'exceljs';
 import { loadParams } from '../src/config/params.js';
 import { readCsvChunks } from '../src/data/csv-stream.js';
 import { carprice, CLI, loadAverage, mb, timed, type Timed } from './process-timing.js';
-import { benchArgs, runBench, wholeNumber } from './bench-args.js';
+import { WORK_DIR_OPTIONS, benchArgs, runBench, wholeNumber } from './bench-args.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 
@@ -43,8 +43,7 @@ const args = benchArgs({
       help: 'listings in the big workbook',
       check: wholeNumber(100),
     },
-    dir: { type: 'string', value: 'DIR', help: 'work in DIR and keep it (default: a temporary directory, removed)' },
-    keep: { type: 'boolean', help: 'keep the temporary directory' },
+    ...WORK_DIR_OPTIONS,
     'skip-whole': { type: 'boolean', help: 'skip the whole-workbook reader (the old path)' },
   },
 });

@@ -220,7 +220,10 @@ test('carprice: a bad flag value is one line naming the flag, checked before any
       [['runs', 'list', '--max', '0'], /^carprice: --max must be a whole number from 1 to 50000, got "0"\n$/],
       [['exp', 'show', '--limit', 'all'], /^carprice: --limit must be a whole number >= 1, got "all"\n$/],
       [['cv', '--data', 'x.csv', '--folds', '1'], /^carprice: --folds must be a whole number >= 2, got "1"\n$/],
-      [['monitor', 'feedback', 'sold.csv', '--min-slice', '0'], /^carprice: --min-slice must be a whole number >= 1, got "0"\n$/],
+      [
+        ['monitor', 'feedback', 'sold.csv', '--min-slice', '0'],
+        /^carprice: --min-slice must be a whole number >= 1, got "0"\n$/,
+      ],
     ];
     for (const [argv, pattern, env] of cases) oneLineError(await at(argv, env), argv.join(' '), pattern);
     assert.deepEqual(readdirSync(dir), [], 'nothing written by a refused command');
