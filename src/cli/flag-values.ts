@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { AppError } from '../core/errors.js';
+import { scalarText } from '../core/text.js';
 
 /**
  * The whole number a flag gives (`raw` as parsed: a string, or undefined when the flag is
@@ -13,7 +14,7 @@ import { AppError } from '../core/errors.js';
  */
 export function wholeNumberFlag(name: string, raw: unknown, min: number, max?: number): number | undefined {
   if (raw === undefined) return undefined;
-  const text = String(raw);
+  const text = scalarText(raw);
   const n = Number(text);
   if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < min || (max !== undefined && n > max))
     throw new AppError(
