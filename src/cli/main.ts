@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { AppError, exitCodeOf, isAppError } from '../core/errors.js';
 import { CARPRICE_VERSION } from '../core/version.js';
 import { nearestName } from '../core/text.js';
-import { readEnv } from '../config/env.js';
+import { applyProcessDefaults, readEnv } from '../config/env.js';
 import { createLogger } from './logger.js';
 import { commands } from './commands/index.js';
 import type { Command, CommandContext, OptionSpec, Output } from './command.js';
@@ -191,6 +191,7 @@ function isEntrypoint(): boolean {
 }
 
 if (isEntrypoint()) {
+  applyProcessDefaults();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

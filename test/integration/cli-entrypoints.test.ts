@@ -20,6 +20,7 @@ import { main } from '../../src/cli/main.js';
 import { commands } from '../../src/cli/commands/index.js';
 import { readEnv } from '../../src/config/env.js';
 import { cleanEnv } from '../helpers/built-cli.js';
+import { TrackingClient } from '../../src/tracking/client.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -232,6 +233,31 @@ test('carprice: a bad flag value is one line naming the flag, checked before any
   }
 });
 
+test('carprice exp show --sort: a metric no run has is refused, naming the ones there are', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-entry-'));
+  try {
+    const client = TrackingClient.open({ env: {}, cwd: dir });
+    const run = await client.startRun({ experimentName: 'exp' });
+    await client.logMetrics(run.runId, { cv_mape: 0.12, test_r2: 0.9 });
+    await client.endRun(run.runId);
+    await client.close();
+    let stderr = '';
+    const code = await main(['exp', 'show', '--experiment', 'exp', '--sort', 'cv_mpae'], {
+      env: readEnv(cleanEnv()),
+      cwd: dir,
+      stdout: { write: () => undefined, isTTY: false },
+      stderr: { write: (t) => void (stderr += t), isTTY: false },
+    });
+    oneLineError(
+      { code, stdout: '', stderr },
+      'exp show --sort cv_mpae',
+      /^carprice: --sort cv_mpae: no run here has that metric; choose one of cv_mape, test_r2\n$/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('carprice serve and tracking serve on a busy port: one line naming the port and the fix', async () => {
   const busy = createServer();
   await new Promise<void>((res) => busy.listen(0, '127.0.0.1', res));
@@ -241,6 +267,8 @@ test('carprice serve and tracking serve on a busy port: one line naming the port
     for (const argv of [
       ['serve', '--host', '127.0.0.1', '--port', port, '--model', join(dir, 'none')],
       ['tracking', 'serve', '--host', '127.0.0.1', '--port', port, '--backend-store-uri', `sqlite:///${dir}/t.db`],
+      // up finds the port taken before it runs the pipeline (here there is none: no dvc.yaml)
+      ['up', '--host', '127.0.0.1', '--port', port],
     ]) {
       const r = await runNode([join(root, 'dist', 'src', 'cli', 'main.js'), ...argv], cleanEnv(), dir);
       const lines = r.stderr.split('\n').filter((l) => l.startsWith('carprice: ') && !l.includes('warning'));
