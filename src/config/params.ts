@@ -17,7 +17,9 @@ const modelParams = v.optional(
     v.optional(
       v.record((x, p, issues) => {
         if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') return x;
-        const list = Array.isArray(x) ? `; a list goes as one comma-separated string, e.g. '${x.map(scalarText).join(',')}'` : '';
+        const list = Array.isArray(x)
+          ? `; a list goes as one comma-separated string, e.g. '${x.map(scalarText).join(',')}'`
+          : '';
         issues.push({ path: p, message: `expected a number, string or boolean, got ${JSON.stringify(x)}${list}` });
         return 0;
       }),
