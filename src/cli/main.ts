@@ -106,7 +106,7 @@ export async function main(argv: string[], ctxOverrides: Partial<CommandContext>
         { cause: e },
       );
     }
-    const logger = ctxOverrides.logger ?? (await createLogger(env));
+    const logger = ctxOverrides.logger ?? (await createLogger(env, stderr));
     const ctx: CommandContext = {
       cwd: ctxOverrides.cwd ?? process.cwd(),
       env,

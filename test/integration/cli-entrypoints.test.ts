@@ -285,3 +285,37 @@ test('carprice serve and tracking serve on a busy port: one line naming the port
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a tracking server that does not answer: one warning before the retries, then one error line', async () => {
+  const probe = createServer();
+  await new Promise<void>((res) => probe.listen(0, '127.0.0.1', res));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((res) => probe.close(() => res()));
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-entry-'));
+  try {
+    const r = await runNode(
+      [join(root, 'dist', 'src', 'cli', 'main.js'), 'experiments', 'list'],
+      cleanEnv({
+        MLFLOW_TRACKING_URI: `http://127.0.0.1:${port}`,
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2',
+        MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.05',
+      }),
+      dir,
+    );
+    assert.equal(r.code, 6, r.stderr);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(
+      lines[0],
+      new RegExp(
+        `^carprice: warning: MLflow server http://127\\.0\\.0\\.1:${port}/, POST /api/2\\.0/mlflow/experiments/search: connect ECONNREFUSED .*; retrying up to 2 times with growing waits, the first in 0\\.1 s \\(MLFLOW_HTTP_REQUEST_MAX_RETRIES sets how many; Ctrl-C stops\\)$`,
+      ),
+    );
+    assert.match(
+      lines[1],
+      /^carprice: cannot reach the MLflow server at .* after 3 attempts: .*check MLFLOW_TRACKING_URI/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

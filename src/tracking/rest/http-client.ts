@@ -257,7 +257,15 @@ export class MlflowHttpClient {
     let wait = Math.min(this.backoffMs * 2 ** attempt, this.maxBackoffMs);
     const ra = retryAfterMs(retryAfter, this.now());
     if (ra !== undefined) wait = Math.min(ra, this.maxBackoffMs);
-    this.log.debug({ attempt: attempt + 1, waitMs: wait }, `retrying after ${why}`);
+    // the first retry is a warning (a CLI shows it: a wrong port or a server still starting
+    // would otherwise look like a hang); the later ones are debug lines
+    const seconds = `${(wait / 1000).toFixed(wait < 1000 ? 1 : 0)} s`;
+    if (attempt === 0)
+      this.log.warn(
+        { attempt: 1, waitMs: wait },
+        `MLflow server ${safeUrl(this.baseUrl)}, ${why}; retrying up to ${this.maxRetries} times with growing waits, the first in ${seconds} (MLFLOW_HTTP_REQUEST_MAX_RETRIES sets how many; Ctrl-C stops)`,
+      );
+    else this.log.debug({ attempt: attempt + 1, waitMs: wait }, `retry ${attempt + 1} in ${seconds} after ${why}`);
     await this.sleep(wait);
   }
 
