@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -315,6 +315,35 @@ test('a tracking server that does not answer: one warning before the retries, th
       lines[1],
       /^carprice: cannot reach the MLflow server at .* after 3 attempts: .*check MLFLOW_TRACKING_URI/,
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an S3 remote that does not answer: push is one error line naming the remote and the setting, no SDK notice', async () => {
+  const probe = createServer();
+  await new Promise<void>((res) => probe.listen(0, '127.0.0.1', res));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((res) => probe.close(() => res()));
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-entry-'));
+  try {
+    mkdirSync(join(dir, '.dvc'));
+    writeFileSync(
+      join(dir, '.dvc', 'config'),
+      `[core]\n    remote = s3r\n['remote "s3r"']\n    url = s3://bucket/prefix\n    endpointurl = http://127.0.0.1:${port}\n`,
+    );
+    writeFileSync(join(dir, 'data.csv'), 'a,b\n1,2\n');
+    const cli = (...args: string[]) =>
+      runNode(
+        [join(root, 'dist', 'src', 'cli', 'main.js'), ...args],
+        cleanEnv({ AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_MAX_ATTEMPTS: '1' }),
+        dir,
+      );
+    assert.equal((await cli('add', 'data.csv')).code, 0);
+    const r = await cli('push');
+    assert.equal(r.code, 6, r.stderr);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^carprice: remote 's3r': cannot reach the S3 endpoint .*ECONNREFUSED.*check endpointurl/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
