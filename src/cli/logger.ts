@@ -6,14 +6,22 @@
  * retried) are then one plain line each on `stderr`, `carprice: warning: ...`.
  */
 import type { Env } from '../config/env.js';
-import type { LogFn, Logger } from '../core/logger.js';
+import { AppError } from '../core/errors.js';
+import { silentLogger, type LogFn, type Logger } from '../core/logger.js';
 import type { Output } from './command.js';
 
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 
+/** The CLI's logger; an unknown CARPRICE_LOG_LEVEL is a CONFIG_INVALID error naming the levels. */
 export async function createLogger(env: Env, stderr?: Output): Promise<Logger> {
   const level = env.CARPRICE_LOG_LEVEL;
-  if (!level || !LEVELS.has(level)) return warningLines(stderr);
+  if (!level) return warningLines(stderr);
+  if (level === 'silent') return silentLogger;
+  if (!LEVELS.has(level))
+    throw new AppError(
+      'CONFIG_INVALID',
+      `CARPRICE_LOG_LEVEL must be one of ${[...LEVELS, 'silent'].join(', ')}, got "${level}"; unset it for warnings only`,
+    );
   const { pino } = await import('pino');
   const logger: Logger = pino({ level, base: undefined }, pino.destination(2));
   return logger;

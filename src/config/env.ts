@@ -33,7 +33,7 @@ export const ENV_VARS = {
   CARPRICE_PG_STATEMENT_TIMEOUT_MS: 'PostgreSQL tracking store: per-statement timeout in ms (default 30000)',
   CARPRICE_PARAMS: 'path of params.yaml (default ./params.yaml)',
   CARPRICE_LOG_LEVEL:
-    'diagnostic logs (pino JSON) on stderr at this level: trace, debug, info, warn, error (default: off)',
+    'diagnostic logs (pino JSON) on stderr at this level: trace, debug, info, warn, error, fatal or silent (default: warnings only, one plain line each)',
   CARPRICE_TRACKING_USERS: 'users for `carprice tracking serve` basic auth: user:password[,user:password...]',
   MLFLOW_SERVER_ALLOWED_HOSTS:
     'Host headers `carprice tracking serve` accepts, comma-separated fnmatch patterns (default: localhost and private addresses)',

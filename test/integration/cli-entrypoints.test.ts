@@ -348,3 +348,24 @@ test('an S3 remote that does not answer: push is one error line naming the remot
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('CARPRICE_LOG_LEVEL: an unknown level is one line naming the levels (exit 3); silent drops warnings too', async () => {
+  const at = async (env: Record<string, string>): Promise<Run> => {
+    let stderr = '';
+    const code = await main(['experiments', 'list', '--tracking-uri', 'nope://x'], {
+      env: readEnv(cleanEnv(env)),
+      cwd: root,
+      stdout: { write: () => undefined, isTTY: false },
+      stderr: { write: (t) => void (stderr += t), isTTY: false },
+    });
+    return { code, stdout: '', stderr };
+  };
+  const bad = await at({ CARPRICE_LOG_LEVEL: 'verbose' });
+  assert.equal(bad.code, 3);
+  assert.equal(
+    bad.stderr,
+    'carprice: CARPRICE_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"; unset it for warnings only\n',
+  );
+  const silent = await at({ CARPRICE_LOG_LEVEL: 'silent' });
+  assert.match(silent.stderr, /^carprice: unsupported tracking URI 'nope:\/\/x'/);
+});
