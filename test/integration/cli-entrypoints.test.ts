@@ -60,6 +60,15 @@ function runNode(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), cwd = root
   });
 }
 
+/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((res) => probe.listen(0, '127.0.0.1', res));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((res) => probe.close(() => res()));
+  return port;
+}
+
 /** Runs `fn` over `items`, two at a time (the machine's cores are shared). */
 async function twoAtATime<T, R>(items: T[], fn: (x: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -287,10 +296,7 @@ test('carprice serve and tracking serve on a busy port: one line naming the port
 });
 
 test('a tracking server that does not answer: one warning before the retries, then one error line', async () => {
-  const probe = createServer();
-  await new Promise<void>((res) => probe.listen(0, '127.0.0.1', res));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((res) => probe.close(() => res()));
+  const port = await closedPort();
   const dir = mkdtempSync(join(tmpdir(), 'carprice-entry-'));
   try {
     const r = await runNode(
@@ -321,10 +327,7 @@ test('a tracking server that does not answer: one warning before the retries, th
 });
 
 test('an S3 remote that does not answer: push is one error line naming the remote and the setting, no SDK notice', async () => {
-  const probe = createServer();
-  await new Promise<void>((res) => probe.listen(0, '127.0.0.1', res));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((res) => probe.close(() => res()));
+  const port = await closedPort();
   const dir = mkdtempSync(join(tmpdir(), 'carprice-entry-'));
   try {
     mkdirSync(join(dir, '.dvc'));
