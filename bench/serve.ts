@@ -29,30 +29,14 @@
  *      generator, and the ratios of requests/s and of server CPU per request
  *      (target >= 50x requests/s); skipped with the reason when those packages are missing.
  *
- * Usage (from the project root, after npm run build): node dist/bench/serve.js
- * Defaults finish in about 8 minutes; `node dist/bench/serve.js --only shadow` (the shadow's
- * cost alone, 60 pairs) in about 13. Knobs (flags or environment variables):
- *   --duration S        CARPRICE_BENCH_DURATION   seconds per load run (default 8)
- *   --rate N            CARPRICE_BENCH_RATE       the fixed rate, requests/s (default 1000)
- *   --amount N          CARPRICE_BENCH_AMOUNT     requests between the two RSS readings (default 100000)
- *   --soak S            CARPRICE_BENCH_SOAK_S     soak seconds (default 90; 300 for the 5-minute soak)
- *   --pairs N           CARPRICE_BENCH_PAIRS      shadow pairs counted (default 60 with --only
- *                                                 shadow, 10 in the whole bench; --rounds is an alias):
- *                                                 30 pairs gave a 95% interval about 0.24 wide
- *                                                 (0.936-1.178 around 1.022, idle machine), too
- *                                                 wide to tell 1.0 from 1.1; 60 narrow it by
- *                                                 about 1/sqrt(2), to about 0.17, in 13 minutes
- *   --pair-duration S   CARPRICE_BENCH_PAIR_DURATION  counted seconds per shadow run (default 5)
- *   --control                                     a second server without the shadow in the same
- *                                                 pairs: the method's noise floor (1.5x the time)
- *   --only shadow       CARPRICE_BENCH_ONLY       only the shadow comparison (5.), about 13 minutes
- *   --shadow-set K=V    (repeatable)              a params override for the --shadow server only
- *                                                 (e.g. monitoring.shadow_policy=nice)
- *   --shadow-variant K=V[,K=V]  (repeatable)      one more --shadow server with these overrides
- *                                                 on top, measured in the same pairs (compare
- *                                                 two settings in one run)
- *   --model DIR         CARPRICE_BENCH_MODEL      a trained bundle (skips training)
- *   --no-python         CARPRICE_BENCH_NO_PYTHON=1  skip the original's service
+ * Usage (from the project root, after npm run build): node dist/bench/serve.js [options]
+ * (`--help` lists them: USAGE below). Defaults finish in about 8 minutes;
+ * `node dist/bench/serve.js --only shadow` (the shadow's cost alone, the figure of record:
+ * 110 pairs of 5 s runs) in about 23. The pairs: 30 gave a 95% interval about 0.24 wide
+ * (0.936-1.178 around 1.022, idle machine, 2026-12-06), 60 about 0.17 (0.950-1.120 around
+ * 1.029, 2026-12-07): still too wide to tell 1.03 from 1.10; why 110 pairs of 5 s rather than
+ * longer runs is written in shadow-cost.ts. Every option has an environment variable too
+ * (CARPRICE_BENCH_*); a bad option or value exits 2 with the reason.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -88,6 +72,15 @@ import {
 import { shadowCost } from './shadow-cost.js';
 
 const TARGET = { coldStartMs: 500, p99Ms: 5, vsOriginal: 50 };
+
+/**
+ * The shadow comparison's pairs and counted seconds per run: alone (--only shadow, the figure
+ * of record: 110 pairs of 5 s runs, about 23 minutes; why in shadow-cost.ts) and in the whole bench.
+ */
+const SHADOW_PAIRS_ONLY = 110;
+const SHADOW_PAIR_DURATION_ONLY = 5;
+const SHADOW_PAIRS_FULL = 10;
+const SHADOW_PAIR_DURATION_FULL = 5;
 
 /** CPU of a process and of its children that are still running (the cluster's workers). */
 function treeCpu(pid: number): number {
@@ -175,45 +168,108 @@ function knob(flag: string | undefined, env: string, fallback: string): string {
   return flag ?? process.env[env] ?? fallback;
 }
 
+const USAGE = `Usage: node dist/bench/serve.js [options]   (from the project root, after npm run build)
+
+The prediction API's targets (issue 13) and the shadow challenger's cost to p99 (issue 16).
+Every option also has an environment variable (in brackets).
+
+  --duration S          seconds per load run (8) [CARPRICE_BENCH_DURATION]
+  --rate N              the fixed rate, requests/s (1000) [CARPRICE_BENCH_RATE]
+  --amount N            requests between the two RSS readings (100000) [CARPRICE_BENCH_AMOUNT]
+  --soak S              soak seconds (90) [CARPRICE_BENCH_SOAK_S]
+  --model DIR           a trained bundle (skips training) [CARPRICE_BENCH_MODEL]
+  --no-python           skip the original's service [CARPRICE_BENCH_NO_PYTHON=1]
+  --only shadow         only the shadow's cost to p99 (bench/shadow-cost.ts) [CARPRICE_BENCH_ONLY]
+  --pairs N             shadow pairs counted (${SHADOW_PAIRS_ONLY} with --only shadow, ${SHADOW_PAIRS_FULL} in the
+                        whole bench; --rounds is an alias) [CARPRICE_BENCH_PAIRS]
+  --pair-duration S     counted seconds per shadow run (${SHADOW_PAIR_DURATION_ONLY} with --only shadow,
+                        ${SHADOW_PAIR_DURATION_FULL} in the whole bench) [CARPRICE_BENCH_PAIR_DURATION]
+  --control             a second server without the shadow in the same pairs (noise floor)
+  --shadow-set K=V      a params override for the --shadow server(s) (repeatable)
+  --shadow-variant K=V[,K=V]
+                        one more --shadow server with these overrides, in the same pairs (repeatable)
+  --dump FILE           write every counted shadow run's latencies to FILE (JSON)
+  -h, --help            this text
+
+The figure of record for the shadow (idle machine, about 23 minutes): node dist/bench/serve.js --only shadow
+`;
+
+/** Parse the command line: usage on --help (exit 0), a clear error on a bad option (exit 2). */
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        duration: { type: 'string' },
+        rate: { type: 'string' },
+        model: { type: 'string' },
+        'no-python': { type: 'boolean' },
+        amount: { type: 'string' },
+        soak: { type: 'string' },
+        pairs: { type: 'string' },
+        rounds: { type: 'string' },
+        'pair-duration': { type: 'string' },
+        control: { type: 'boolean' },
+        only: { type: 'string' },
+        'shadow-set': { type: 'string', multiple: true },
+        'shadow-variant': { type: 'string', multiple: true },
+        dump: { type: 'string' },
+      },
+    }).values;
+  } catch (e) {
+    process.stderr.write(
+      `bench/serve: ${(e as Error).message}\nRun node dist/bench/serve.js --help for the options.\n`,
+    );
+    process.exit(2);
+  }
+}
+
+/** A numeric knob: a positive number, or a clear error naming the option (exit 2). */
+function positive(name: string, text: string): number {
+  const x = Number(text);
+  if (!(Number.isFinite(x) && x > 0)) {
+    process.stderr.write(`bench/serve: --${name} must be a positive number, got "${text}"\n`);
+    process.exit(2);
+  }
+  return x;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      duration: { type: 'string' },
-      rate: { type: 'string' },
-      model: { type: 'string' },
-      'no-python': { type: 'boolean' },
-      amount: { type: 'string' },
-      soak: { type: 'string' },
-      pairs: { type: 'string' },
-      rounds: { type: 'string' },
-      'pair-duration': { type: 'string' },
-      control: { type: 'boolean' },
-      only: { type: 'string' },
-      'shadow-set': { type: 'string', multiple: true },
-      'shadow-variant': { type: 'string', multiple: true },
-    },
-  });
-  const duration = Number(knob(values.duration, 'CARPRICE_BENCH_DURATION', '8'));
-  const rate = Number(knob(values.rate, 'CARPRICE_BENCH_RATE', '1000'));
-  const amount = Number(knob(values.amount, 'CARPRICE_BENCH_AMOUNT', '100000'));
-  const soakS = Number(knob(values.soak, 'CARPRICE_BENCH_SOAK_S', '90'));
+  const values = parseCommandLine();
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const duration = positive('duration', knob(values.duration, 'CARPRICE_BENCH_DURATION', '8'));
+  const rate = positive('rate', knob(values.rate, 'CARPRICE_BENCH_RATE', '1000'));
+  const amount = positive('amount', knob(values.amount, 'CARPRICE_BENCH_AMOUNT', '100000'));
+  const soakS = positive('soak', knob(values.soak, 'CARPRICE_BENCH_SOAK_S', '90'));
   const only = knob(values.only, 'CARPRICE_BENCH_ONLY', '');
   const shadowOptions = {
     rate,
-    pairs: Number(
+    pairs: positive(
+      'pairs',
       knob(
         values.pairs ?? values.rounds,
         'CARPRICE_BENCH_PAIRS',
-        process.env.CARPRICE_BENCH_ROUNDS ?? (only ? '60' : '10'),
+        process.env.CARPRICE_BENCH_ROUNDS ?? String(only ? SHADOW_PAIRS_ONLY : SHADOW_PAIRS_FULL),
       ),
     ),
-    duration: Number(knob(values['pair-duration'], 'CARPRICE_BENCH_PAIR_DURATION', '5')),
+    duration: positive(
+      'pair-duration',
+      knob(
+        values['pair-duration'],
+        'CARPRICE_BENCH_PAIR_DURATION',
+        String(only ? SHADOW_PAIR_DURATION_ONLY : SHADOW_PAIR_DURATION_FULL),
+      ),
+    ),
     sets: values['shadow-set'] ?? [],
     variants: values['shadow-variant'] ?? [],
     control: values.control === true,
+    ...(values.dump ? { dump: values.dump } : {}),
   };
   if (only !== '' && only !== 'shadow') {
-    console.log(`--only ${only}: unknown part; the one part that runs alone is shadow`);
+    process.stderr.write(`bench/serve: --only ${only}: unknown part; the one part that runs alone is shadow\n`);
     process.exitCode = 2;
     return;
   }

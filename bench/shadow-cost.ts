@@ -20,11 +20,32 @@
  * p50 and p99.9 ratios, CPU per request by thread priority, run-queue waits, the generator's
  * own CPU) describes the runs and does not enter the verdict.
  *
+ * How many pairs (the design, fixed before the runs it applies to; the statistic and the
+ * verdict rule above are unchanged): `node dist/bench/serve.js --only shadow` counts 110 pairs
+ * of 5 s runs (about 23 minutes). Why, from the 60-pair idle run of 2026-12-07 01:55 UTC
+ * (median r 1.029, CI 0.950-1.120, too wide by 0.02 to decide):
+ * - within a pair the two runs' p99s are independent (correlation of log p99 A and log p99 B
+ *   0.02): each run carries its own noise (SD of log p99 per run 0.28 without the shadow,
+ *   0.31 with it), which pairing does not cancel and only more runs average out;
+ * - of that per-run variance, the sampling error of a p99 of 5,000 latencies explains about a
+ *   quarter (its standard error for the tail's slope between the runs' p99 and p99.9, 0.98
+ *   and 3.3 ms: about 14% of p99); the rest comes with the run whatever its length. So
+ *   doubling the run length would shrink a pair's variance by about an eighth, doubling the
+ *   pairs halves the median's: in a fixed time, more pairs of 5 s runs beat longer runs;
+ * - resampling those 60 ratios at 110 pairs (the bootstrap of the median at the new n) gives
+ *   an interval about 0.10 wide, its upper end about 0.06 above the median (0.177 and 0.09
+ *   at 60 pairs): at a true ratio near 1.03 the verdict becomes decidable, but not with
+ *   much room (a run's median itself moves by about 0.025).
+ * 110 pairs take 111 x about 12.2 s (two 5 s runs, each with 0.5 s settle and 0.5 s pause)
+ * plus about 30 s of set-up: under the 25 minutes an idle slot allows. The runs are never
+ * pooled with another run's: a verdict comes from one invocation's pairs.
+ *
  * Optional extra sides, measured in the same pairs (each with its own ratio to the plain
  * server): `variants` (more --shadow servers with params overrides on top, to compare two
  * settings in one run), `control` (a second server without the shadow: its ratio to the
  * first shows the method's noise floor and should straddle 1).
  */
+import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { autocannonPredict, fixedRate, type LatencyResult } from './load-generator.js';
 import { medianOf, pairedRatio, ratioText, verdict, type PairedRatio } from './paired-ratio.js';
@@ -58,6 +79,11 @@ export interface ShadowCostOptions {
   variants: string[];
   /** Also a second server without the shadow (the method's noise floor). */
   control: boolean;
+  /**
+   * Write every counted run's latencies (ms, in answer order) to this JSON file at the end, for
+   * analysis outside the statistic (e.g. how a run's p99 varies with its length).
+   */
+  dump?: string;
 }
 
 /** One run: its latencies and what the server and the generator spent on it, per request. */
@@ -231,6 +257,22 @@ export async function shadowCost(o: ShadowCostOptions): Promise<void> {
           `      challenger during the counted pairs: scored ${series('carprice_shadow_predictions_total')}; dropped ${series('carprice_shadow_dropped_total')}`,
         );
       }
+    }
+    if (o.dump) {
+      writeFileSync(
+        o.dump,
+        JSON.stringify({
+          rate: o.rate,
+          duration: o.duration,
+          pairs: o.pairs,
+          sides: sides.map((s) => ({
+            label: s.label,
+            name: s.name,
+            runs: s.runs.map((r) => ({ p99: r.p99, load: r.load, latencies: Array.from(r.latencies ?? []) })),
+          })),
+        }),
+      );
+      console.log(`  every counted run's latencies written to ${o.dump}`);
     }
     if (medianOf(loads) > cores)
       console.log(

@@ -11,7 +11,12 @@
  * nice (chrt, nice) with a parent-death signal (setpriv), all of util-linux and coreutils;
  * a wrapper that is missing is left out and named in the priority note.
  *
- * The relay itself moves to SCHED_IDLE too; its work per batch is a copy and a write.
+ * The relay itself moves to SCHED_IDLE too, once it has probed for those wrappers and started
+ * the child (processes of their own, which would otherwise inherit the idle priority and wait
+ * for a core on a busy machine); its work per batch is a copy and a write. When the relay is
+ * ended without having killed its child (the scorer's grace of a second passed: a relay
+ * starved at idle priority on a saturated machine), the child dies of its parent-death signal
+ * and stays a zombie, holding no memory, until the server exits (no other thread reaps it).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +33,6 @@ const MAX_BATCH_BYTES = 1 << 20;
 const port = parentPort!;
 const data = workerData as ShadowWorkerData;
 const ring = new ShadowRingReader(data.ring);
-lowerThisThread({ policy: data.policy, nice: data.nice });
 
 /** Whether `cmd` runs here (util-linux's chrt and setpriv, coreutils' nice). */
 function available(cmd: string): boolean {
@@ -59,6 +63,10 @@ const args = JSON.stringify({
 });
 const cmd = [...argv, process.execPath, script, args];
 const child = spawn(cmd[0], cmd.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+// lowered only now: the probes above and the child's start (fork, and chrt until it moves
+// itself to SCHED_IDLE) are processes of their own that would inherit the idle priority and,
+// on a busy machine, wait long for a core (a restart with them)
+lowerThisThread({ policy: data.policy, nice: data.nice });
 
 let ready = false;
 let inFlight = false;

@@ -58,8 +58,8 @@ function threadId(): number | null {
 }
 
 /**
- * Lower the calling thread's priority: nice `nice` (0 = keep it), then, for `idle`,
- * SCHED_IDLE. Never throws: what could not be done is in the answer's `note`. Off Linux
+ * Lower the calling thread's priority: for `idle`, SCHED_IDLE, then nice `nice` (0 = keep
+ * it). Never throws: what could not be done is in the answer's `note`. Off Linux
  * nothing is changed (setpriority there would renice the whole process).
  */
 export function lowerThisThread(ask: { policy: BackgroundPolicy; nice: number }): ThreadPriority {
@@ -67,15 +67,9 @@ export function lowerThisThread(ask: { policy: BackgroundPolicy; nice: number })
     return { policy: null, nice: null, note: `per-thread priority is Linux only (${process.platform})` };
   const notes: string[] = [];
   let nice: number | null = null;
-  if (ask.nice > 0) {
-    try {
-      setPriority(ask.nice);
-      nice = getPriority();
-    } catch (e) {
-      notes.push(`nice ${ask.nice}: ${(e as Error).message}`);
-    }
-  }
   const tid = threadId();
+  // SCHED_IDLE first: chrt is a process of its own and inherits this thread's nice value, so
+  // at nice 19 on a busy machine it would wait long for a core (and the thread with it)
   if (ask.policy === 'idle') {
     if (tid === null) notes.push('SCHED_IDLE: /proc/thread-self is not readable');
     else {
@@ -85,6 +79,14 @@ export function lowerThisThread(ask: { policy: BackgroundPolicy; nice: number })
           `SCHED_IDLE: cannot run chrt (util-linux): ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`,
         );
       else if (r.status !== 0) notes.push(`SCHED_IDLE: chrt failed: ${(r.stderr || `exit ${r.status}`).trim()}`);
+    }
+  }
+  if (ask.nice > 0) {
+    try {
+      setPriority(ask.nice);
+      nice = getPriority();
+    } catch (e) {
+      notes.push(`nice ${ask.nice}: ${(e as Error).message}`);
     }
   }
   const now = tid === null ? null : readSchedStat('/proc/thread-self/stat');
