@@ -140,6 +140,50 @@ function pooled(runs: Run[], q: number): number {
   return n ? all[Math.min(n - 1, Math.ceil(q * n) - 1)] : NaN;
 }
 
+/** Percentile `q` of latencies (ms), as pooled() takes it: the ceil(q n)-th smallest. */
+function percentile(xs: Float64Array, q: number): number {
+  const s = Float64Array.from(xs).sort();
+  return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] : NaN;
+}
+
+/**
+ * How much of a run's p99 noise comes with the run rather than from sampling (descriptive,
+ * for the design: more pairs or longer runs). Each run's latencies are split in two halves
+ * (answer order); over all runs, c = the correlation of the halves' log p99. With log p99 of
+ * a half = the run's own level + sampling noise, c = run variance / half's variance, and the
+ * run's share of a whole run's variance is 2c / (1 + c) (a whole run halves the sampling part).
+ */
+export function splitHalfShare(runs: readonly { latencies?: Float64Array }[]): {
+  n: number;
+  correlation: number;
+  runShare: number;
+} {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (const r of runs) {
+    const l = r.latencies;
+    if (!l || l.length < 200) continue;
+    const h = l.length >> 1;
+    a.push(Math.log(percentile(l.subarray(0, h), 0.99)));
+    b.push(Math.log(percentile(l.subarray(h), 0.99)));
+  }
+  const n = a.length;
+  const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+  const ma = mean(a);
+  const mb = mean(b);
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
+  const c = n >= 3 && saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
+  const cc = Math.max(0, c);
+  return { n, correlation: c, runShare: (2 * cc) / (1 + cc) };
+}
+
 export async function shadowCost(o: ShadowCostOptions): Promise<void> {
   const settleS = o.settleS ?? 0.5;
   const withExtra = ['--shadow', o.model, ...o.sets.flatMap((x) => ['--set', x])];
@@ -258,6 +302,11 @@ export async function shadowCost(o: ShadowCostOptions): Promise<void> {
         );
       }
     }
+    const halves = splitHalfShare(sides.flatMap((s) => s.runs));
+    console.log(
+      `  run-to-run noise (descriptive, for the design): the two halves of a run agree in log p99 with correlation ${halves.correlation.toFixed(2)} over ${halves.n} runs: ` +
+        `about ${(halves.runShare * 100).toFixed(0)}% of a run's p99 variance comes with the run (the rest is sampling, which longer runs would shrink; the run's part only more pairs average out)`,
+    );
     if (o.dump) {
       writeFileSync(
         o.dump,
