@@ -5,6 +5,7 @@
  */
 import type { Params } from '../src/config/params.js';
 import { withOverrides } from '../src/jobs/experiments/experiment-runs.js';
+import { algorithmInfo } from '../src/ml/algorithm-catalog.js';
 
 export interface Candidate {
   label: string;
@@ -17,5 +18,7 @@ export function parseCandidate(text: string, base: Params): Candidate {
   const algoSet = sets.find((s) => s.startsWith('algo='));
   const rest = sets.filter((s) => !s.startsWith('algo='));
   const params = withOverrides(base, rest);
-  return { label: label || text, algo: algoSet ? algoSet.slice(5) : params.model_trainer.algo, params };
+  const algo = algoSet ? algoSet.slice(5) : params.model_trainer.algo;
+  algorithmInfo(algo); // an unknown name is a USAGE error naming the choices
+  return { label: label || text, algo, params };
 }

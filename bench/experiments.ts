@@ -35,6 +35,7 @@ import { numpyPermutation } from '../src/core/numpy-random.js';
 import { regressionMetrics } from '../src/ml/metrics.js';
 import { probePython } from './python-peer.js';
 import { runSeedModels, SEED_MODELS, SEED_MODULES } from './seed-peer.js';
+import { benchArgs, runBench, seedList, seedsOf, wholeNumber } from './bench-args.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 const TARGET = { mape: 0.12, r2: 0.93, cvMape: 0.122 };
@@ -44,16 +45,22 @@ const cpuSeconds = (since: NodeJS.CpuUsage) => {
   return (u.user + u.system) / 1e6;
 };
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-
-function seedsOf(spec: string): number[] {
-  const m = /^(\d+)-(\d+)$/.exec(spec);
-  if (m) return Array.from({ length: Number(m[2]) - Number(m[1]) + 1 }, (_, i) => Number(m[1]) + i);
-  return spec.split(',').map(Number);
-}
+const args = benchArgs({
+  name: 'experiments',
+  summary: 'the figures of `carprice exp` (compare, tune) and the default model against its targets',
+  options: {
+    folds: { type: 'string', value: 'K', default: '5', help: 'cross-validation folds', check: wholeNumber(2, 50) },
+    budget: { type: 'string', value: 'N', default: '27', help: 'exp tune budget (fits)', check: wholeNumber(1) },
+    'no-experiments': { type: 'boolean', help: 'skip exp compare and exp tune' },
+    seeds: {
+      type: 'string',
+      value: 'SEEDS',
+      default: '0-9',
+      help: 'seeds of the ten-split means (42, 0-9, 1,2,3) or none',
+      check: (v) => (v === 'none' ? undefined : seedList(v)),
+    },
+  },
+});
 
 async function main(): Promise<void> {
   if (!existsSync(DATA)) {
@@ -62,9 +69,9 @@ async function main(): Promise<void> {
   }
   const env = readEnv();
   const params = loadParams({ path: 'params.yaml', sets: [`data_source.raw_data=${DATA}`] });
-  const folds = Number(arg('--folds', '5'));
-  const budget = Number(arg('--budget', '27'));
-  if (!process.argv.includes('--no-experiments')) {
+  const folds = args.number('folds')!;
+  const budget = args.number('budget')!;
+  if (!args.flag('no-experiments')) {
     const dir = mkdtempSync(join(tmpdir(), 'carprice-bench-exp-'));
     const client = TrackingClient.open({ env: {}, cwd: dir });
     try {
@@ -127,7 +134,7 @@ async function main(): Promise<void> {
   console.log(
     `  5-fold CV: R² ${cv.mean.r2.toFixed(4)} (sd ${cv.std.r2.toFixed(3)}), MAPE ${pct(cv.mean.mape)} (sd ${(100 * cv.std.mape).toFixed(2)}); target below ${pct(TARGET.cvMape)}: ${cv.mean.mape < TARGET.cvMape ? 'met' : 'NOT met'}`,
   );
-  const seedSpec = arg('--seeds', '0-9');
+  const seedSpec = args.string('seeds')!;
   const seeds = seedSpec === 'none' ? [] : seedsOf(seedSpec);
   if (seeds.length) await tenSplits(params, seeds);
   console.log(
@@ -208,4 +215,4 @@ async function tenSplits(params: Params, seeds: number[]): Promise<void> {
   }
 }
 
-await main();
+runBench('experiments', main);

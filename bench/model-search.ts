@@ -24,6 +24,20 @@ import { splitIndices } from '../src/data/split.js';
 import { loadListings } from '../src/jobs/load-listings.js';
 import { regressionMetrics } from '../src/ml/metrics.js';
 import { takeValues } from '../src/data/frame.js';
+import { benchArgs, runBench, wholeNumber } from './bench-args.js';
+
+const args = benchArgs({
+  name: 'model-search',
+  summary: "how the default model's settings were chosen: candidates by 5-fold CV on the training split",
+  options: {
+    split: { type: 'boolean', help: 'also train each candidate on the training rows and score the seed-42 test rows' },
+    folds: { type: 'string', value: 'K', default: '5', help: 'cross-validation folds', check: wholeNumber(2, 50) },
+  },
+  positionals: {
+    value: "'LABEL|KEY=VALUE|...'",
+    help: 'a candidate: params.yaml with --set-style overrides; algo=NAME picks the algorithm',
+  },
+});
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 const G = 'model_trainer.params.gbdt';
@@ -36,11 +50,9 @@ async function main(): Promise<void> {
     console.log(`skipped: ${DATA} not found (run from the project root next to ../shared)`);
     return;
   }
-  const args = process.argv.slice(2);
-  const split = args.includes('--split');
-  const foldsAt = args.indexOf('--folds');
-  const folds = foldsAt >= 0 ? Number(args[foldsAt + 1]) : 5;
-  const texts = args.filter((a, i) => !a.startsWith('--') && !(foldsAt >= 0 && i === foldsAt + 1));
+  const split = args.flag('split');
+  const folds = args.number('folds')!;
+  const texts = args.positionals;
   const base = loadParams({ path: 'params.yaml' });
   const cands = (texts.length ? texts : DEFAULT_CANDIDATES).map((t) => parseCandidate(t, base));
   const { train: trainRows, source } = await trainingSplit({
@@ -100,4 +112,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+runBench('model-search', main);

@@ -32,7 +32,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs, numberAbove, runBench, wholeNumber } from './bench-args.js';
 import { getHeapStatistics } from 'node:v8';
 import { Registry } from 'prom-client';
 import { loadParams } from '../src/config/params.js';
@@ -166,14 +166,28 @@ function driftMemory(rows: number): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = benchArgs({
+    name: 'monitoring',
+    summary: 'what monitoring (the prediction log, drift, the shadow) costs the prediction API',
     options: {
-      duration: { type: 'string', default: '8' },
-      rate: { type: 'string', default: '500' },
-      rounds: { type: 'string', default: '3' },
-      model: { type: 'string' },
-      'drift-rows': { type: 'string', default: '300000' },
-      'only-drift': { type: 'boolean', default: false },
+      duration: { type: 'string', value: 'S', default: '8', help: 'seconds per measured run', check: numberAbove(0) },
+      rate: {
+        type: 'string',
+        value: 'N',
+        default: '500',
+        help: 'requests/s of the fixed-rate runs',
+        check: numberAbove(0),
+      },
+      rounds: { type: 'string', value: 'N', default: '3', help: 'rounds of the three servers', check: wholeNumber(1) },
+      model: { type: 'string', value: 'DIR', help: 'a model bundle (default: train the default model first)' },
+      'drift-rows': {
+        type: 'string',
+        value: 'N',
+        default: '300000',
+        help: 'rows of the prediction log scored for drift memory',
+        check: wholeNumber(1),
+      },
+      'only-drift': { type: 'boolean', help: 'measure the drift memory only' },
     },
   });
   driftMemory(Number(values['drift-rows']));
@@ -319,4 +333,4 @@ async function main(): Promise<void> {
 
 if (process.argv[2] === '--drift-child')
   driftChild(process.argv[3] as 'array' | 'stream', process.argv[4], process.argv[5], process.argv[6] ?? '100000');
-else await main();
+else runBench('monitoring', main);

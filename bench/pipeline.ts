@@ -15,6 +15,17 @@ import { fileURLToPath } from 'node:url';
 import { reproduce } from '../src/pipeline/reproduce.js';
 import { status } from '../src/pipeline/status.js';
 import { add } from '../src/pipeline/add.js';
+import { benchArgs, runBench, usageError, wholeNumber } from './bench-args.js';
+
+const args = benchArgs({
+  name: 'pipeline',
+  summary: 'pipeline runner speed: carprice repro with nothing changed, carprice status on 10,000 files',
+  options: {
+    runs: { type: 'string', value: 'N', default: '5', help: 'runs per figure (median)', check: wholeNumber(1) },
+  },
+  positionals: { value: 'RUNS', help: 'the same as --runs (the older form)', check: (v) => wholeNumber(1)(v) },
+});
+if (args.positionals.length > 1) usageError('pipeline', `one RUNS at most, got ${args.positionals.join(' ')}`);
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const main = join(root, 'dist/src/cli/main.js');
@@ -49,7 +60,7 @@ function row(name: string, seconds: number, target?: number): void {
 }
 
 async function main_(): Promise<void> {
-  const runs = Number(process.argv[2] ?? 5);
+  const runs = Number(args.positionals[0] ?? args.values.runs);
   const d = mkdtempSync(join(tmpdir(), 'carprice-bench-'));
   const big = mkdtempSync(join(tmpdir(), 'carprice-bench-big-'));
   try {
@@ -149,4 +160,4 @@ async function carPipeline(runs: number): Promise<void> {
   }
 }
 
-await main_();
+runBench('pipeline', main_);

@@ -16,6 +16,7 @@ import { loadListings } from '../src/jobs/load-listings.js';
 import { splitIndices } from '../src/data/split.js';
 import { takeFrameRows, takeValues, type Frame } from '../src/data/frame.js';
 import { ModelBundle } from '../src/bundle/model-bundle.js';
+import { algorithmName, benchArgs, runBench } from './bench-args.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 
@@ -51,6 +52,13 @@ function timePerCall(
   return { wall, cpu };
 }
 
+const args = benchArgs({
+  name: 'predict',
+  summary: 'how long a trained bundle takes to price listings, one at a time and in a batch',
+  options: {},
+  positionals: { value: 'ALGO', help: 'algorithms to measure (default ridge gbdt blend)', check: algorithmName },
+});
+
 const us = (t: { wall: number; cpu: number }) => `${t.cpu.toFixed(1)} / ${t.wall.toFixed(1)}`;
 
 async function main(): Promise<void> {
@@ -58,7 +66,7 @@ async function main(): Promise<void> {
     console.log(`skipped: ${DATA} not found (run from the project root next to ../shared)`);
     return;
   }
-  const algos = process.argv.slice(2).length ? process.argv.slice(2) : ['ridge', 'gbdt', 'blend'];
+  const algos = args.positionals.length ? args.positionals : ['ridge', 'gbdt', 'blend'];
   const params = loadParams({ path: 'params.yaml' });
   const all = await loadListings(DATA, { params });
   const s = splitIndices(all.frame.nRows, params.data_ingestion.test_size, params.data_ingestion.random_state);
@@ -117,4 +125,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+runBench('predict', main);

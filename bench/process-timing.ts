@@ -1,5 +1,5 @@
 /**
- * What the benches that time whole processes share: their command-line flags, the load
+ * What the benches that time whole processes share: the load
  * average printed beside every figure, a process run under /usr/bin/time (wall, CPU and
  * peak RSS) and the carprice CLI run that way.
  */
@@ -11,14 +11,6 @@ import { resolve } from 'node:path';
 const TIME = '/usr/bin/time';
 /** The built CLI (benches run from the project root after `npm run build`). */
 export const CLI = resolve('dist/src/cli/main.js');
-
-/** `--name` present on the command line, and the value after `--name`. */
-export function cliArgs(args = process.argv.slice(2)) {
-  return {
-    flag: (name: string) => args.includes(name),
-    option: (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined),
-  };
-}
 
 /** The 1, 5 and 15-minute load averages, one decimal. */
 export const loadAverage = () =>

@@ -17,8 +17,24 @@ import { parseCandidate } from './candidates.js';
 import { loadListings } from '../src/jobs/load-listings.js';
 import { splitIndices } from '../src/data/split.js';
 import { takeFrameRows, takeValues } from '../src/data/frame.js';
+import { benchArgs, runBench, usageError } from './bench-args.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
+
+const args = benchArgs({
+  name: 'quality-grid',
+  summary: 'every quality figure of issue 12 for several candidate settings, all fits shared in one pool',
+  options: {
+    'no-eval': { type: 'boolean', help: 'print the criterion (inner CV on the training split) only' },
+    'no-inner': { type: 'boolean', help: 'print the figures reported after the choice only' },
+  },
+  positionals: {
+    value: "'LABEL|KEY=VALUE|...'",
+    help: 'a candidate: params.yaml with --set-style overrides; algo=NAME picks the algorithm',
+  },
+});
+if (args.flag('no-eval') && args.flag('no-inner'))
+  usageError('quality-grid', '--no-eval and --no-inner leave nothing to do: give one at most');
 
 const f2 = (x: number) => (100 * x).toFixed(2).padStart(6);
 
@@ -27,10 +43,9 @@ async function main(): Promise<void> {
     console.log(`skipped: ${DATA} not found (run from the project root next to ../shared)`);
     return;
   }
-  const args = process.argv.slice(2);
-  const noEval = args.includes('--no-eval');
-  const noInner = args.includes('--no-inner');
-  const texts = args.filter((a) => !a.startsWith('--'));
+  const noEval = args.flag('no-eval');
+  const noInner = args.flag('no-inner');
+  const texts = args.positionals;
   const base = loadParams({ path: 'params.yaml' });
   const cands = (texts.length ? texts : ['params.yaml']).map((t) => parseCandidate(t, base));
   const all = await loadListings(DATA, { params: base });
@@ -86,4 +101,4 @@ async function main(): Promise<void> {
   console.error(`wall ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 
-await main();
+runBench('quality-grid', main);

@@ -31,6 +31,7 @@ import { r2 } from '../src/ml/metrics.js';
 import { CARPRICE_VERSION } from '../src/jobs/version.js';
 import type { Params } from '../src/config/params.js';
 import { loadAverage } from './process-timing.js';
+import { benchArgs, runBench } from './bench-args.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 const pct = (x: number, d = 2) => `${(100 * x).toFixed(d)}%`;
@@ -64,12 +65,18 @@ function mape(y: ArrayLike<number>, p: ArrayLike<number>, rows?: readonly number
   return s / idx.length;
 }
 
+const args = benchArgs({
+  name: 'quality-noise',
+  summary: "where params.yaml's model loses its MAPE, and how much of the split figure is one test set's luck",
+  options: { 'no-splits': { type: 'boolean', help: 'skip the ten seeded splits' } },
+});
+
 async function main(): Promise<void> {
   if (!existsSync(DATA)) {
     console.log(`skipped: ${DATA} not found (run from the project root next to ../shared)`);
     return;
   }
-  const noSplits = process.argv.includes('--no-splits');
+  const noSplits = args.flag('no-splits');
   const params = loadParams({ path: 'params.yaml' });
   const all = await loadListings(DATA, { params });
   const n = all.frame.nRows;
@@ -199,4 +206,4 @@ async function main(): Promise<void> {
   console.log(`\nwall ${((performance.now() - t0) / 1000).toFixed(0)} s; load average ${loadAverage()}`);
 }
 
-await main();
+runBench('quality-noise', main);

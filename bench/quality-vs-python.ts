@@ -33,15 +33,14 @@ import { trainBundle } from '../src/bundle/train-bundle.js';
 import { numpyPermutation } from '../src/core/numpy-random.js';
 import { splitIndices } from '../src/data/split.js';
 import { takeFrameRows, takeValues } from '../src/data/frame.js';
-import { algorithmInfo } from '../src/ml/algorithm-catalog.js';
 import { regressionMetrics, type RegressionMetrics } from '../src/ml/metrics.js';
 import type { ValidatedListings } from '../src/data/validate.js';
 import { probePython } from './python-peer.js';
+import { algorithmName, benchArgs, listOf, runBench, seedList, seedsOf } from './bench-args.js';
 import { runSeedModels, SEED_MODELS, SEED_MODULES, SEED_SCRIPT, type SeedModelsOut } from './seed-peer.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 const TARGETS = { linear: { r2: 0.9, mape: 0.14 }, best: { r2: 0.92, mape: 0.135 } };
-const USAGE = 'usage: node dist/bench/quality-vs-python.js [--seeds 42 | 0-9 | 1,2,3] [--algos ridge,gbdt,blend]';
 
 interface Row {
   label: string;
@@ -56,53 +55,20 @@ interface SeedResult {
   rows: Row[];
 }
 
-function fail(message: string): never {
-  console.error(`${message}\n${USAGE}`);
-  process.exit(2);
-}
-
-/** "42", "0-9", "1,2,3", "0-4,7" -> seeds in the order given, without repeats. */
-function parseSeeds(spec: string): number[] {
-  const out: number[] = [];
-  for (const part of spec.split(',')) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) fail(`--seeds: "${part}" is not a seed or a range like 0-9`);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a) fail(`--seeds: range ${part} runs backwards`);
-    for (let s = a; s <= b; s++) if (!out.includes(s)) out.push(s);
-  }
-  return out;
-}
-
-function parseArgs(argv: string[]): { seeds: number[]; algos: string[] } {
-  let seeds = [42];
-  let algos = ['ridge', 'gbdt', 'blend'];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => (i + 1 < argv.length ? argv[++i] : fail(`${a} needs a value`));
-    if (a === '--seeds') seeds = parseSeeds(value());
-    else if (a === '--algos')
-      algos = value()
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-    else if (a === '--help' || a === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else fail(`unknown argument ${a}`);
-  }
-  for (const algo of algos) {
-    if (algo === 'blend') continue;
-    try {
-      algorithmInfo(algo);
-    } catch (e) {
-      fail(`--algos: ${(e as Error).message}`);
-    }
-  }
-  if (!algos.length) fail('--algos: no algorithm given');
-  return { seeds, algos };
-}
+const args = benchArgs({
+  name: 'quality-vs-python',
+  summary: "carprice's models beside the Python original's on the same seeded 80/20 splits",
+  options: {
+    seeds: { type: 'string', value: 'SEEDS', default: '42', help: 'split seeds: 42, 0-9 or 1,2,3', check: seedList },
+    algos: {
+      type: 'string',
+      value: 'ALGO,ALGO',
+      default: 'ridge,gbdt,blend',
+      help: 'carprice algorithms to fit',
+      check: listOf(algorithmName),
+    },
+  },
+});
 
 /** A CSV field: categoricals always quoted (so no value can be misread), missing = empty. */
 function score(label: string, yTest: Float64Array, pred: Float64Array, seconds: number): Row {
@@ -278,7 +244,8 @@ function runPython(
 }
 
 async function main(): Promise<void> {
-  const { seeds, algos } = parseArgs(process.argv.slice(2));
+  const seeds = seedsOf(args.values.seeds);
+  const algos = args.values.algos.split(',').map((x) => x.trim());
   if (!existsSync(DATA)) {
     console.log(`skipped: ${DATA} not found (run from the project root next to ../shared)`);
     return;
@@ -361,4 +328,4 @@ async function main(): Promise<void> {
   printTargets(results, params.model_trainer.algo);
 }
 
-await main();
+runBench('quality-vs-python', main);

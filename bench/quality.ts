@@ -18,9 +18,20 @@ import { r2, regressionMetrics } from '../src/ml/metrics.js';
 import { numpyPermutation } from '../src/core/numpy-random.js';
 import { probePython } from './python-peer.js';
 import { runSeedModels, SEED_MODELS, SEED_MODULES } from './seed-peer.js';
+import { algorithmName, benchArgs, runBench } from './bench-args.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 const TARGETS = { linear: { r2: 0.9, mape: 0.14 }, best: { r2: 0.92, mape: 0.135 } };
+const args = benchArgs({
+  name: 'quality',
+  summary: "model quality on the seeded 80/20 split and by 5-fold CV, beside the Python original's models",
+  options: {},
+  positionals: {
+    value: 'ALGO',
+    help: 'algorithms to measure (default mean linear ridge lasso gbdt blend)',
+    check: algorithmName,
+  },
+});
 const pct = (x: number) => (100 * x).toFixed(1).padStart(6) + '%';
 
 async function main(): Promise<void> {
@@ -28,9 +39,7 @@ async function main(): Promise<void> {
     console.log(`skipped: ${DATA} not found (run from the project root next to ../shared)`);
     return;
   }
-  const algos = process.argv.slice(2).length
-    ? process.argv.slice(2)
-    : ['mean', 'linear', 'ridge', 'lasso', 'gbdt', 'blend'];
+  const algos = args.positionals.length ? args.positionals : ['mean', 'linear', 'ridge', 'lasso', 'gbdt', 'blend'];
   const params = loadParams({ path: 'params.yaml' });
   // the same seeded split train() makes, to score the test listings whose car model also
   // appears in training (a model never seen cannot be priced from its own history)
@@ -114,4 +123,4 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+runBench('quality', main);

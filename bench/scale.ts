@@ -38,15 +38,43 @@ import { once } from 'node:events';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probePython, PYTHON } from './python-peer.js';
-import { carprice, CLI, cliArgs, loadAverage, mb, timed, type Timed } from './process-timing.js';
+import { carprice, CLI, loadAverage, mb, timed, type Timed } from './process-timing.js';
+import { WORK_DIR_OPTIONS, benchArgs, listOf, runBench, usageError, wholeNumber } from './bench-args.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 const SEED_GBDT = { n_estimators: 300, max_depth: 6, learning_rate: 0.2 };
 
-const { flag, option } = cliArgs();
-const sizes = (option('--sizes') ?? process.env.BENCH_ROWS ?? '5912,177360').split(',').map(Number);
-const repeat = Number(option('--repeat') ?? 10);
-const dir = option('--dir') ?? mkdtempSync(join(tmpdir(), 'carprice-scale-'));
+const args = benchArgs({
+  name: 'scale',
+  summary: 'carprice at marketplace scale (train and predict as whole processes) beside pandas + XGBoost',
+  options: {
+    sizes: {
+      type: 'string',
+      value: 'N,N,...',
+      help: 'training set sizes (default BENCH_ROWS or 5912,177360; the full run adds 1800000)',
+      check: listOf(wholeNumber(100)),
+    },
+    repeat: {
+      type: 'string',
+      value: 'N',
+      default: '10',
+      help: 'times the largest file is repeated for the 10x prediction',
+      check: wholeNumber(1),
+    },
+    ...WORK_DIR_OPTIONS,
+    'skip-xgboost': { type: 'boolean', help: 'skip the pandas + XGBoost side' },
+    'skip-train': { type: 'boolean', help: 'skip the training figures' },
+    'skip-predict': { type: 'boolean', help: 'skip the prediction figures' },
+    'skip-10x': { type: 'boolean', help: 'skip the 10x prediction file' },
+  },
+  notes: 'Environment: BENCH_ROWS=5912,177360,1800000 sets --sizes.',
+});
+const sizesText = args.string('sizes') ?? process.env.BENCH_ROWS ?? '5912,177360';
+const badSizes = listOf(wholeNumber(100))(sizesText);
+if (badSizes) usageError('scale', `BENCH_ROWS ${badSizes}, got "${sizesText}"`);
+const sizes = sizesText.split(',').map(Number);
+const repeat = args.number('repeat')!;
+const dir = args.string('dir') ?? mkdtempSync(join(tmpdir(), 'carprice-scale-'));
 mkdirSync(dir, { recursive: true });
 const load = loadAverage;
 
@@ -108,12 +136,12 @@ async function main(): Promise<void> {
     files.set(n, out);
   }
 
-  const xgb = flag('--skip-xgboost')
+  const xgb = args.flag('skip-xgboost')
     ? { ok: false as const, reason: '--skip-xgboost' }
     : probePython(['xgboost', 'pandas'], 'install python3-xgboost and python3-pandas');
   if (!xgb.ok) console.log(`XGBoost side skipped: ${xgb.reason}`);
 
-  if (!flag('--skip-train')) {
+  if (!args.flag('skip-train')) {
     console.log(
       `\nTraining, whole process, one thread: carprice train --algo gbdt (${SEED_GBDT.n_estimators} trees, depth ${SEED_GBDT.max_depth}, lr ${SEED_GBDT.learning_rate}, its feature pipeline, one fit: no interval calibration or MAPE offset) vs pandas read + ordinal codes + XGBoost hist fit (the seed's 12 columns)`,
     );
@@ -198,12 +226,12 @@ async function main(): Promise<void> {
     }
   }
 
-  if (!flag('--skip-predict')) {
+  if (!args.flag('skip-predict')) {
     const model = join(dir, 'model-default');
     if (!existsSync(join(model, 'bundle.json'))) carprice(['train', '--train', train, '--test', test, '--out', model]);
     const big = files.get(Math.max(...sizes)) as string;
     const tenx = join(dir, `listings-x${repeat}.csv`);
-    if (!flag('--skip-10x')) await repeatFile(big, tenx, repeat);
+    if (!args.flag('skip-10x')) await repeatFile(big, tenx, repeat);
     const cores = cpus().length;
     console.log(
       `\nPrediction: carprice predict --data FILE --out preds.csv with the default model (params.yaml: ${model}), on one thread and on all ${cores} cores`,
@@ -224,7 +252,7 @@ async function main(): Promise<void> {
     );
     console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     const peaks: number[] = [];
-    for (const file of flag('--skip-10x') ? [big] : [big, tenx]) {
+    for (const file of args.flag('skip-10x') ? [big] : [big, tenx]) {
       const rows = rowsOf(file);
       for (const threads of ['1', String(cores)]) {
         const r = carprice(['predict', '--model', model, '--data', file, '--out', join(dir, 'preds.csv')], {
@@ -287,10 +315,7 @@ async function main(): Promise<void> {
     console.log(`| ${t.what} | ${t.target} | ${t.measured} | ${t.ok === null ? 'n/a' : t.ok ? 'yes' : 'NO'} |`);
   if (!sizes.some((n) => n >= 1_000_000))
     console.log('(the 1.8M-row training targets need BENCH_ROWS=5912,177360,1800000)');
-  if (!flag('--keep') && !option('--dir')) rmSync(dir, { recursive: true, force: true });
+  if (!args.flag('keep') && !args.string('dir')) rmSync(dir, { recursive: true, force: true });
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+runBench('scale', main);

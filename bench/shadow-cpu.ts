@@ -20,7 +20,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs, numberAbove, runBench, wholeNumber } from './bench-args.js';
 import { loadParams } from '../src/config/params.js';
 import { train } from '../src/jobs/train.js';
 import { autocannonPredict, fixedRate } from './load-generator.js';
@@ -93,15 +93,32 @@ function diffCi(d: number[], resamples = 10_000): { median: number; lower: numbe
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = benchArgs({
+    name: 'shadow-cpu',
+    summary: "the shadow challenger's cost to the serving thread, in CPU per request",
     options: {
-      model: { type: 'string' },
-      rounds: { type: 'string', default: '6' },
-      duration: { type: 'string', default: '5' },
-      rate: { type: 'string', default: '1000' },
-      'shadow-set': { type: 'string', multiple: true },
-      variant: { type: 'string', multiple: true },
-      'variant-root': { type: 'string', multiple: true },
+      model: { type: 'string', value: 'DIR', help: 'a model bundle (default: train the default model first)' },
+      rounds: { type: 'string', value: 'N', default: '6', help: 'ABBA pairs of runs', check: wholeNumber(1) },
+      duration: { type: 'string', value: 'S', default: '5', help: 'seconds per run', check: numberAbove(0) },
+      rate: { type: 'string', value: 'N', default: '1000', help: 'requests/s', check: numberAbove(0) },
+      'shadow-set': {
+        type: 'string',
+        value: 'K=V',
+        multiple: true,
+        help: 'a params override for the --shadow servers',
+      },
+      variant: {
+        type: 'string',
+        value: 'K=V[,K=V]',
+        multiple: true,
+        help: 'one more --shadow server with these overrides',
+      },
+      'variant-root': {
+        type: 'string',
+        value: 'DIR',
+        multiple: true,
+        help: "one more --shadow server from another checkout's build",
+      },
     },
   });
   if (!existsSync(DATA) || !existsSync(CLI)) {
@@ -206,4 +223,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+runBench('shadow-cpu', main);

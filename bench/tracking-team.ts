@@ -25,11 +25,25 @@ import { freePort } from '../src/deploy/processes.js';
 import { SqliteTrackingStore } from '../src/tracking/sqlite/sqlite-tracking-store.js';
 import { PgTrackingStore } from '../src/tracking/postgres/pg-tracking-store.js';
 import type { TrackingStore } from '../src/tracking/store.js';
+import { benchArgs, envNumber, numberAbove, usageError, wholeNumber } from './bench-args.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
-const KILL_SECONDS = Number(process.env.BENCH_KILL_SECONDS ?? 10);
-const SEARCH_RUNS = Number(process.env.BENCH_SEARCH_RUNS ?? 100_000);
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'load,kill,search').split(','));
+benchArgs({
+  name: 'tracking-team',
+  summary: 'team-scale tracking: 16 writers, a kill -9 mid-load, search over 100,000 runs; PostgreSQL beside SQLite',
+  options: {},
+  notes: [
+    'Environment: BENCH_SECONDS (load seconds, default 60), BENCH_KILL_SECONDS (default 10),',
+    'BENCH_SEARCH_RUNS (default 100000), BENCH_PARTS (a comma list of load, kill, search; default all).',
+  ].join('\n'),
+});
+const SECONDS = envNumber('tracking-team', 'BENCH_SECONDS', 60, numberAbove(0));
+const KILL_SECONDS = envNumber('tracking-team', 'BENCH_KILL_SECONDS', 10, numberAbove(0));
+const SEARCH_RUNS = envNumber('tracking-team', 'BENCH_SEARCH_RUNS', 100_000, wholeNumber(100));
+const partsText = process.env.BENCH_PARTS || 'load,kill,search';
+const badPart = partsText.split(',').find((p) => !['load', 'kill', 'search'].includes(p));
+if (badPart !== undefined)
+  usageError('tracking-team', `BENCH_PARTS must be a comma list of load, kill, search, got "${partsText}"`);
+const PARTS = new Set(partsText.split(','));
 const WRITERS = 16;
 const KEYS = 10;
 const STEPS_PER_BATCH = 10; // 100 metrics per batch

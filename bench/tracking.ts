@@ -19,6 +19,7 @@ import { RestTrackingStore } from '../src/tracking/rest/rest-tracking-store.js';
 import { buildTrackingServer } from '../src/tracking/server/build-tracking-server.js';
 import type { TrackingStore } from '../src/tracking/store.js';
 import type { Metric } from '../src/tracking/entities.js';
+import { benchArgs, wholeNumber } from './bench-args.js';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -127,8 +128,20 @@ const load = () =>
     .map((x) => x.toFixed(2))
     .join(' / ');
 
-const argv = process.argv.slice(2);
-const RUNS = argv.includes('--runs') ? Number(argv[argv.indexOf('--runs') + 1]) : 10_000;
+const args = benchArgs({
+  name: 'tracking',
+  summary: 'tracking speed: log-batch and search on the embedded SQLite store and through the REST server',
+  options: {
+    runs: {
+      type: 'string',
+      value: 'N',
+      default: '10000',
+      help: 'runs in the searched experiment',
+      check: wholeNumber(100),
+    },
+  },
+});
+const RUNS = args.number('runs')!;
 // Figures on this 2-core machine swing with whatever else runs: print the load next to them.
 process.stdout.write(`load average (1/5/15 min): ${load()}\n`);
 const dir = mkdtempSync(join(tmpdir(), 'carprice-bench-tracking-'));

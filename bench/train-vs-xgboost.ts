@@ -42,6 +42,7 @@ import { loadListings } from '../src/jobs/load-listings.js';
 import { trainingOptions } from '../src/jobs/training-options.js';
 import { prepareFeatures } from '../src/bundle/train-bundle.js';
 import { probePython, readFloat64File, runPythonJson } from './python-peer.js';
+import { benchArgs, runBench, wholeNumber } from './bench-args.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 const SCRIPT = 'bench/xgb-train.py';
@@ -58,9 +59,25 @@ const TUNED: GradientBoostingParams = {
   subsample: 0.8,
 };
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(name);
-const largeRows = Number(args[args.indexOf('--rows') + 1]) || 1_000_000;
+const args = benchArgs({
+  name: 'train-vs-xgboost',
+  summary: "carprice's GBDT against XGBoost hist on one thread, same config and features; then model quality",
+  options: {
+    rows: {
+      type: 'string',
+      value: 'N',
+      default: '1000000',
+      help: 'rows of the large synthetic set',
+      check: wholeNumber(1000),
+    },
+    'skip-large': { type: 'boolean', help: 'skip the large synthetic set' },
+    'skip-quality': { type: 'boolean', help: 'skip the quality comparison' },
+    'skip-production': { type: 'boolean', help: "skip the default model's own GBDT against XGBoost" },
+    'fit-only': { type: 'string', value: 'SPEC', help: 'internal: the child process that fits carprice on SPEC' },
+  },
+});
+const flag = (name: 'skip-large' | 'skip-quality' | 'skip-production') => args.flag(name);
+const largeRows = args.number('rows')!;
 
 /** The 12 seed features of a listings file: numeric as they are, categoricals as codes of sorted values. */
 async function loadCars(file = DATA): Promise<{ X: Matrix; price: Float64Array }> {
@@ -431,8 +448,9 @@ function latency(X: Matrix, y: Float64Array): void {
 }
 
 async function main(): Promise<void> {
-  if (flag('--fit-only')) {
-    fitOnly(args[args.indexOf('--fit-only') + 1]);
+  const spec = args.string('fit-only');
+  if (spec !== undefined) {
+    fitOnly(spec);
     return;
   }
   if (!existsSync(DATA)) {
@@ -449,14 +467,14 @@ async function main(): Promise<void> {
     'both sides train in a fresh process reading the same float64 matrix; carprice after a 30-tree warm-up fit (JIT); only the training call is timed (binning included on both sides)',
   );
   speed('cars24_v3.xlsx', X, yLog, 1.0);
-  if (!flag('--skip-production')) await productionSpeed(1.0);
+  if (!flag('skip-production')) await productionSpeed(1.0);
   latency(X, yLog);
-  if (!flag('--skip-quality')) quality(X, price);
-  if (!flag('--skip-large')) {
+  if (!flag('skip-quality')) quality(X, price);
+  if (!flag('skip-large')) {
     const big = await synthesize(largeRows, 42);
     speed(`synthetic ${largeRows.toLocaleString('en')} rows`, big.X, big.y, 1.5);
     console.log(calibration());
   }
 }
 
-await main();
+runBench('train-vs-xgboost', main);

@@ -32,11 +32,30 @@ import { splitWindow } from '../src/monitoring/hourly.js';
 import { driftReport, thresholdsFromParams } from '../src/monitoring/drift-report.js';
 import { monitorShadow } from '../src/jobs/monitor-shadow.js';
 import { realizedAccuracy } from '../src/jobs/monitor-feedback.js';
+import { benchArgs, runBench, wholeNumber } from './bench-args.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+const args = benchArgs({
+  name: 'ui',
+  summary: 'the web dashboard with real volume, driven by Chromium: every page < 1 s',
+  options: {
+    runs: { type: 'string', value: 'N', default: '10000', help: 'runs in the tracking store', check: wholeNumber(1) },
+    versions: {
+      type: 'string',
+      value: 'N',
+      default: '50',
+      help: 'versions of the registered model',
+      check: wholeNumber(1),
+    },
+    loads: { type: 'string', value: 'N', default: '5', help: 'loads per page (median)', check: wholeNumber(1) },
+    'log-rows': {
+      type: 'string',
+      value: 'N',
+      default: '100000',
+      help: 'prediction log rows in the window',
+      check: wholeNumber(1),
+    },
+  },
+});
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 
@@ -94,10 +113,10 @@ function monitoringParts(logPath: string, modelDir: string): void {
 }
 
 async function main(): Promise<void> {
-  const runs = Number(arg('--runs', '10000'));
-  const versions = Number(arg('--versions', '50'));
-  const loads = Number(arg('--loads', '5'));
-  const logRows = Number(arg('--log-rows', '100000'));
+  const runs = args.number('runs')!;
+  const versions = args.number('versions')!;
+  const loads = args.number('loads')!;
+  const logRows = args.number('log-rows')!;
   const browser = await launchChromium();
   if (typeof browser === 'string') {
     console.log(`skipped: ${browser}`);
@@ -341,7 +360,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench('ui', main);

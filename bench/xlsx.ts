@@ -27,13 +27,28 @@ import { join, resolve } from 'node:path';
 import ExcelJS from 'exceljs';
 import { loadParams } from '../src/config/params.js';
 import { readCsvChunks } from '../src/data/csv-stream.js';
-import { carprice, CLI, cliArgs, loadAverage, mb, timed, type Timed } from './process-timing.js';
+import { carprice, CLI, loadAverage, mb, timed, type Timed } from './process-timing.js';
+import { WORK_DIR_OPTIONS, benchArgs, runBench, wholeNumber } from './bench-args.js';
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 
-const { flag, option } = cliArgs();
-const rows = Number(option('--rows') ?? 200_000);
-const dir = option('--dir') ?? mkdtempSync(join(tmpdir(), 'carprice-bench-xlsx-'));
+const args = benchArgs({
+  name: 'xlsx',
+  summary: '`carprice predict --data` on a big workbook, streamed: wall, CPU, peak RSS, listings/s',
+  options: {
+    rows: {
+      type: 'string',
+      value: 'N',
+      default: '200000',
+      help: 'listings in the big workbook',
+      check: wholeNumber(100),
+    },
+    ...WORK_DIR_OPTIONS,
+    'skip-whole': { type: 'boolean', help: 'skip the whole-workbook reader (the old path)' },
+  },
+});
+const rows = args.number('rows')!;
+const dir = args.string('dir') ?? mkdtempSync(join(tmpdir(), 'carprice-bench-xlsx-'));
 mkdirSync(dir, { recursive: true });
 const load = loadAverage;
 
@@ -131,7 +146,7 @@ async function main(): Promise<void> {
   if (streamOnly.code !== 0) throw new Error(`the streaming reader failed: ${streamOnly.stderr}`);
   line('streaming reader alone (xlsx-stream.ts)', `.xlsx ${size(big)}`, rows, streamOnly);
   let whole: Timed | undefined;
-  if (!flag('--skip-whole')) {
+  if (!args.flag('skip-whole')) {
     whole = nodeScript(
       `import { readFileSync } from 'node:fs'; import { parseXlsx } from '${dist}/xlsx.js'; const t = await parseXlsx(readFileSync(${JSON.stringify(big)}), 'big'); console.log(JSON.stringify({ rows: t.rows.length }));`,
     );
@@ -158,10 +173,7 @@ async function main(): Promise<void> {
   console.log(
     `  predict .xlsx / .csv wall: ${(predictBig.wall / predictCsv.wall).toFixed(1)}x (an .xlsx is XML to parse: the reader sets the pace)`,
   );
-  if (!flag('--keep') && !option('--dir')) rmSync(dir, { recursive: true, force: true });
+  if (!args.flag('keep') && !args.string('dir')) rmSync(dir, { recursive: true, force: true });
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench('xlsx', main);

@@ -8,7 +8,8 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AppError, exitCodeOf, isAppError } from '../core/errors.js';
 import { CARPRICE_VERSION } from '../core/version.js';
-import { readEnv } from '../config/env.js';
+import { nearestName } from '../core/text.js';
+import { applyProcessDefaults, readEnv } from '../config/env.js';
 import { createLogger } from './logger.js';
 import { commands } from './commands/index.js';
 import type { Command, CommandContext, OptionSpec, Output } from './command.js';
@@ -156,30 +157,10 @@ export function joinNegativeValues(args: readonly string[], options: OptionSpec)
   return out;
 }
 
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0];
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = d[j];
-      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return d[b.length];
-}
-
 /** The known flag closest to `flag` (edit distance <= 3 or a prefix), if any. */
 export function nearestFlag(flag: string, options: OptionSpec): string | undefined {
-  const name = flag.replace(/^-+/, '').split('=')[0];
-  let best: { n: string; d: number } | undefined;
-  for (const n of [...Object.keys(options), 'help']) {
-    const dist = n.startsWith(name) || name.startsWith(n) ? Math.min(1, editDistance(name, n)) : editDistance(name, n);
-    const limit = n.length <= 3 ? 1 : n.length <= 6 ? 2 : 3;
-    if (dist <= limit && (!best || dist < best.d)) best = { n, d: dist };
-  }
-  return best && `--${best.n}`;
+  const near = nearestName(flag.replace(/^-+/, '').split('=')[0], [...Object.keys(options), 'help']);
+  return near && `--${near}`;
 }
 
 function describeParseError(e: Error, options: OptionSpec): string {
@@ -210,6 +191,7 @@ function isEntrypoint(): boolean {
 }
 
 if (isEntrypoint()) {
+  applyProcessDefaults();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -95,3 +95,14 @@ export function childProcessEnv(overrides: Record<string, string> = {}): Record<
   for (const [k, val] of Object.entries(process.env)) if (val !== undefined) out[k] = val;
   return Object.assign(out, overrides);
 }
+
+/**
+ * Settings of dependencies that carprice makes for its own processes (the CLI calls this
+ * once at start; child processes inherit them), each only when the user has not set it:
+ * the AWS SDK's notice that its releases after January 2027 need Node 22 is turned off (a
+ * 9-line warning on stderr before every S3 error or result; the SDK version is pinned by
+ * package-lock.json, and the project supports Node 20).
+ */
+export function applyProcessDefaults(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}

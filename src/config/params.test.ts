@@ -87,7 +87,7 @@ test('every problem is listed with its key path and file line', () => {
       `  ${path}:5: data_ingestion.numerical_cols[2]: must not be empty`,
       `  ${path}:7: features.log_target: expected true or false, got "maybe"`,
       `  ${path}:8: features.colour: unknown key (known: reference_year, log_target, derived, exclude, numeric_imputer, categorical_imputer, onehot_drop_first, onehot_max_categories, target_encoding_smoothing, target_encoding_parents, target_encoding_folds, scale, token_columns, token_min_count, interactions, interaction_min_count, steps, step_min_count)`,
-      `  ${path}:11: model_trainer.params.ridge.alpha: expected a number, string or boolean, got [1,2]`,
+      `  ${path}:11: model_trainer.params.ridge.alpha: expected a number, string or boolean, got [1,2]; a list goes as one comma-separated string, e.g. '1,2'`,
     ]);
   });
 });

@@ -9,6 +9,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseDocument, parse as parseYamlValue, isMap, type Document } from 'yaml';
 import { AppError } from '../core/errors.js';
 import { parseWith, v, type Issue, type Validator } from '../core/schema.js';
+import { scalarText } from '../core/text.js';
 import { EQUIPMENT_FLAGS, SEED_CATEGORICAL, SEED_NUMERIC } from './seed-columns.js';
 
 const modelParams = v.optional(
@@ -16,7 +17,10 @@ const modelParams = v.optional(
     v.optional(
       v.record((x, p, issues) => {
         if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') return x;
-        issues.push({ path: p, message: `expected a number, string or boolean, got ${JSON.stringify(x)}` });
+        const list = Array.isArray(x)
+          ? `; a list goes as one comma-separated string, e.g. '${x.map(scalarText).join(',')}'`
+          : '';
+        issues.push({ path: p, message: `expected a number, string or boolean, got ${JSON.stringify(x)}${list}` });
         return 0;
       }),
       {},

@@ -203,3 +203,21 @@ export function exitCodeOf(code: ErrorCode): number {
       return 1;
   }
 }
+
+/**
+ * The error for a server that cannot listen on host:port, with the fix its errno calls for
+ * (port taken, privileged port, an address that is not this machine's).
+ */
+export function listenError(host: string, port: number, e: unknown): AppError {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  const fix =
+    code === 'EADDRINUSE'
+      ? 'pick another --port (or stop what listens there)'
+      : code === 'EACCES'
+        ? 'ports below 1024 need privileges: pick a --port from 1024 up'
+        : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+          ? `check --host: ${host} is not an address of this machine (127.0.0.1 listens locally, 0.0.0.0 everywhere)`
+          : 'check --host and --port';
+  const text = e instanceof Error ? e.message : String(e);
+  return new AppError('USAGE', `cannot listen on ${host}:${port}: ${text}; ${fix}`, { cause: e });
+}

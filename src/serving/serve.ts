@@ -13,7 +13,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { AppError } from '../core/errors.js';
+import { AppError, listenError } from '../core/errors.js';
 import type { Env } from '../config/env.js';
 import type { Logger } from '../core/logger.js';
 import type { PlausibleRanges } from '../data/plausible-ranges.js';
@@ -129,9 +129,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   } catch (e) {
     await app.close();
     await (await monStarting)?.close();
-    throw new AppError('USAGE', `cannot listen on ${o.host}:${o.port}: ${errorText(e)}; pick another --port`, {
-      cause: e,
-    });
+    throw listenError(o.host, o.port, e);
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;

@@ -76,8 +76,15 @@ export async function startPostgres(): Promise<PgCluster | string> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  // Whatever happens to the test process, the cluster does not outlive it.
+  // Whatever happens to the process, the cluster (a daemon of pg_ctl's) does not outlive it:
+  // on exit, and on SIGINT/SIGTERM (a timeout, ^C), which end node without an 'exit' event;
+  // the signal is raised again once the cluster is stopped, so the process still ends by it.
   process.once('exit', stop);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      stop();
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    });
   return {
     port,
     async newDatabase() {

@@ -241,7 +241,7 @@ describe('tracking CLI against a served store', () => {
     assert.match(u.stderr, /^carprice: unsupported tracking URI 'ftp:\/\/example\.invalid'/);
     const p = await cli(['tracking', 'serve', '--port', 'x']);
     assert.equal(p.code, exitCodeOf('USAGE'));
-    assert.equal(p.stderr, 'carprice: --port must be an integer 0..65535, got "x"\n');
+    assert.equal(p.stderr, 'carprice: --port must be a whole number from 0 to 65535, got "x"\n');
   });
 
   it('tracking serve stops cleanly on SIGTERM', async () => {

@@ -3,6 +3,7 @@ import { AppError } from '../../core/errors.js';
 import { algorithmInfo, describeAlgorithms } from '../../ml/algorithm-catalog.js';
 import type { Command } from '../command.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './params-flags.js';
+import { wholeNumberFlag } from '../flag-values.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -36,9 +37,7 @@ ${describeAlgorithms()}
   async run(args, ctx) {
     const v = args.values;
     if (!v.data) throw new AppError('USAGE', 'missing --data FILE; see `carprice cv --help`');
-    const folds = v.folds === undefined ? 5 : Number(v.folds);
-    if (!Number.isInteger(folds) || folds < 2)
-      throw new AppError('USAGE', `--folds must be a whole number >= 2, got "${String(v.folds)}"`);
+    const folds = wholeNumberFlag('folds', v.folds, 2) ?? 5;
     const params = await paramsFromFlags(args, ctx);
     const algos = String(v.algo ?? params.model_trainer.algo)
       .split(',')

@@ -9,6 +9,7 @@ import { AppError } from '../../core/errors.js';
 import { childProcessEnv } from '../../config/env.js';
 import { EXAMPLE_LISTING } from '../../serving/schemas.js';
 import type { Command, CommandContext, ParsedArgs } from '../command.js';
+import { checkHost, portFlag } from '../flag-values.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -38,20 +39,11 @@ function seconds(args: ParsedArgs, flag: string, max: number): number {
   return Math.round(n * 1000);
 }
 
-function port(args: ParsedArgs): number {
-  const raw = String(args.values.port);
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > 65535)
-    throw new AppError('USAGE', `--port must be an integer from 1 to 65535, got "${raw}"`);
-  return n;
-}
+const port = (args: ParsedArgs): number => portFlag(args.values.port, 1)!;
 
 function host(args: ParsedArgs): string {
   const raw = String(args.values.host);
-  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(raw);
-  if (ipv4 ? ipv4.slice(1).some((o) => Number(o) > 255) : !/^(localhost|::1?|[0-9a-fA-F:]+)$/.test(raw)) {
-    throw new AppError('USAGE', `--host must be an IP address to bind (127.0.0.1, 0.0.0.0, ::), got "${raw}"`);
-  }
+  checkHost(raw);
   return raw;
 }
 

@@ -9,6 +9,7 @@ import type { Command, CommandContext, ParsedArgs } from '../command.js';
 import { PARAMS_HELP, PARAMS_OPTIONS } from './params-flags.js';
 import { openModelClient } from './model.js';
 import { join } from 'node:path';
+import { wholeNumberFlag } from '../flag-values.js';
 
 const COMMON_OPTIONS = {
   data: { type: 'string' as const },
@@ -115,9 +116,7 @@ ${COMMON_HELP}`,
     ...COMMON_OPTIONS,
   },
   async run(args, ctx) {
-    const folds = args.values.folds === undefined ? 5 : Number(args.values.folds);
-    if (!Number.isInteger(folds) || folds < 2)
-      throw new AppError('USAGE', `--folds must be a whole number >= 2, got "${String(args.values.folds)}"`);
+    const folds = wholeNumberFlag('folds', args.values.folds, 2) ?? 5;
     const { compare } = await import('../../jobs/experiments/compare.js');
     const { client, bar, base } = await setup(args, ctx);
     try {
@@ -177,9 +176,7 @@ ${COMMON_HELP}`,
   async run(args, ctx) {
     const v = args.values;
     if (!v.algo) throw new AppError('USAGE', 'exp tune needs --algo (gbdt, forest, tree, ridge, lasso or elasticnet)');
-    const budget = v.budget === undefined ? undefined : Number(v.budget);
-    if (budget !== undefined && (!Number.isInteger(budget) || budget < 1))
-      throw new AppError('USAGE', `--budget must be a whole number >= 1, got "${String(v.budget)}"`);
+    const budget = wholeNumberFlag('budget', v.budget, 1);
     const { tune } = await import('../../jobs/experiments/tune.js');
     const { client, bar, base } = await setup(args, ctx);
     let r;
@@ -286,9 +283,7 @@ ${PARAMS_HELP}`,
     ...PARAMS_OPTIONS,
   },
   async run(args, ctx) {
-    const limit = args.values.limit === undefined ? undefined : Number(args.values.limit);
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-      throw new AppError('USAGE', `--limit must be a whole number >= 1, got "${String(args.values.limit)}"`);
+    const limit = wholeNumberFlag('limit', args.values.limit, 1);
     const { show } = await import('../../jobs/experiments/show.js');
     const { textTable } = await import('../text-table.js');
     const { client } = await openModelClient(args, ctx);

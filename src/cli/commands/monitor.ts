@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { Command, CommandContext, ParsedArgs } from '../command.js';
 import { TRACKING_STORE_HELP, TRACKING_STORE_OPTIONS, trackingUriFromFlags } from './tracking-flags.js';
+import { wholeNumberFlag } from '../flag-values.js';
 
 const LOG_OPTIONS = {
   log: { type: 'string' as const },
@@ -180,10 +181,7 @@ fewer than --min-slice sales are left out, those with MAPE above 1.5x overall fl
     const by = (args.values.by as string | undefined) ?? 'week';
     if (by !== 'day' && by !== 'week' && by !== 'month')
       throw new AppError('USAGE', `--by must be day, week or month, got "${by}"`);
-    const minText = args.values['min-slice'] as string | undefined;
-    const minSlice = minText === undefined ? 10 : Number(minText);
-    if (!Number.isInteger(minSlice) || minSlice < 1)
-      throw new AppError('USAGE', `--min-slice must be a whole number >= 1, got "${minText}"`);
+    const minSlice = wholeNumberFlag('min-slice', args.values['min-slice'], 1) ?? 10;
     const c = await common(args, ctx, null);
     const report = await monitorFeedback({
       logPath: c.logPath,

@@ -1,5 +1,6 @@
 /** `carprice repro`: bring the DVC pipeline up to date (see pipeline/reproduce.ts). */
 import type { Command } from '../command.js';
+import { wholeNumberFlag } from '../flag-values.js';
 
 export const reproCommand: Command = {
   name: 'repro',
@@ -48,10 +49,7 @@ Examples:
   },
   positionals: true,
   async run(args, ctx) {
-    const { AppError } = await import('../../core/errors.js');
-    const jobs = args.values.jobs === undefined ? 1 : Number(args.values.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1)
-      throw new AppError('USAGE', `--jobs must be a whole number >= 1, got ${JSON.stringify(args.values.jobs)}`);
+    const jobs = wholeNumberFlag('jobs', args.values.jobs, 1) ?? 1;
     const { reproduce } = await import('../../pipeline/reproduce.js');
     await reproduce({
       cwd: ctx.cwd,

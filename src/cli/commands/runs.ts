@@ -2,6 +2,7 @@
 import type { Command } from '../command.js';
 import { openTrackingFromFlags, TRACKING_STORE_HELP, TRACKING_STORE_OPTIONS } from './tracking-flags.js';
 import { collectPages } from '../../tracking/all-pages.js';
+import { wholeNumberFlag } from '../flag-values.js';
 
 export const runsListCommand: Command = {
   name: 'runs list',
@@ -25,11 +26,9 @@ ${TRACKING_STORE_HELP}`,
     ...TRACKING_STORE_OPTIONS,
   },
   async run(args, ctx) {
-    const { AppError, isAppError } = await import('../../core/errors.js');
+    const { isAppError } = await import('../../core/errors.js');
     const { textTable, formatTime } = await import('../text-table.js');
-    const max = Number(args.values.max);
-    if (!Number.isInteger(max) || max < 1 || max > 50000)
-      throw new AppError('USAGE', `--max must be an integer 1..50000, got "${String(args.values.max)}"`);
+    const max = wholeNumberFlag('max', args.values.max, 1, 50000)!;
     const t = await openTrackingFromFlags(args, ctx);
     try {
       let experimentIds: string[];

@@ -6,6 +6,7 @@ import type { Params } from '../../config/params.js';
 import type { FastifyInstance } from 'fastify';
 import type { Command, CommandContext, ParsedArgs } from '../command.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags } from './params-flags.js';
+import { checkHost, portFlag, wholeNumberFlag } from '../flag-values.js';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -53,22 +54,25 @@ Example: carprice serve --model artifacts/model_trainer/model --port 8000 && ope
   },
 };
 
-function intFlag(name: string, v: string | undefined, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || n < min || n > max)
-    throw new AppError('USAGE', `--${name} must be a whole number ${min}..${max}, got "${v}"`);
-  return n;
+/**
+ * --host, --port and --workers (else $HOST and $PORT, else params.yaml's serving section),
+ * checked: `carprice up` checks them before its pipeline runs, not after.
+ */
+export function serveFlags(args: ParsedArgs, ctx: CommandContext, params: Params) {
+  const v = args.values;
+  const s = params.serving;
+  const host = (v.host as string | undefined) ?? ctx.env.HOST ?? s.host;
+  if (v.host !== undefined || ctx.env.HOST !== undefined) checkHost(host);
+  const port = portFlag(v.port) ?? portFlag(ctx.env.PORT, 0, '$PORT') ?? s.port;
+  const workers = wholeNumberFlag('workers', v.workers, 1, 256) ?? s.workers;
+  return { host, port, workers };
 }
 
 /** Serve with the given params (also what `carprice up` ends with). Returns when stopped. */
 export async function serveWith(args: ParsedArgs, ctx: CommandContext, params: Params): Promise<number> {
   const v = args.values;
   const s = params.serving;
-  const host = (v.host as string | undefined) ?? ctx.env.HOST ?? s.host;
-  const port =
-    intFlag('port', v.port as string | undefined, 0, 65535) ?? intFlag('port', ctx.env.PORT, 0, 65535) ?? s.port;
-  const workers = intFlag('workers', v.workers as string | undefined, 1, 256) ?? s.workers;
+  const { host, port, workers } = serveFlags(args, ctx, params);
   const model =
     (v.model as string | undefined) ?? s.model_uri ?? `models:/${params.model_registration.model_name}@champion`;
   const { serve, serveCluster, serverLogger, announceReady, leaveCluster } = await import('../../serving/serve.js');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { AppError } from '../../core/errors.js';
 import type { Command } from '../command.js';
 import { PARAMS_OPTIONS, paramsFromFlags, resolvePath } from './params-flags.js';
+import { wholeNumberFlag } from '../flag-values.js';
 
 export const startCommand: Command = {
   name: 'start',
@@ -38,9 +39,7 @@ export const startCommand: Command = {
         `--params: carprice start runs the stages of dvc.yaml, which read params.yaml; edit params.yaml (or set CARPRICE_PARAMS for every command) instead of --params ${String(args.values.params)}`,
       );
     const params = await paramsFromFlags(args, ctx);
-    const jobs = args.values.jobs === undefined ? 1 : Number(args.values.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1)
-      throw new AppError('USAGE', `--jobs must be a whole number >= 1, got ${JSON.stringify(args.values.jobs)}`);
+    const jobs = wholeNumberFlag('jobs', args.values.jobs, 1) ?? 1;
     if (!existsSync(join(ctx.cwd, 'dvc.yaml')))
       throw new AppError('FILE_NOT_FOUND', `no dvc.yaml in ${ctx.cwd}; run carprice start from the project root`);
     const sets = (args.values.set as string[] | undefined) ?? [];

@@ -1,8 +1,8 @@
 /** `carprice tracking serve`: an MLflow-compatible tracking server over any store. */
-import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { AppError } from '../../core/errors.js';
 import type { Command, CommandContext, ParsedArgs } from '../command.js';
+import { checkHost, portFlag } from '../flag-values.js';
 import type { Params } from '../../config/params.js';
 import type { TrackingServerOptions } from '../../tracking/index.js';
 import { TRACKING_PARAMS_OPTIONS, trackingUriFromFlags } from './tracking-flags.js';
@@ -51,9 +51,7 @@ Example: carprice tracking serve --port 5000 && MLFLOW_TRACKING_URI=http://127.0
     ...TRACKING_PARAMS_OPTIONS,
   },
   async run(args, ctx) {
-    const port = Number(args.values.port);
-    if (!/^\d+$/.test(String(args.values.port)) || port > 65535)
-      throw new AppError('USAGE', `--port must be an integer 0..65535, got "${String(args.values.port)}"`);
+    const port = portFlag(args.values.port)!;
     checkHost(String(args.values.host));
     const backendStoreUri = await trackingUriFromFlags(args, ctx, 'backend-store-uri');
     const { serveTracking } = await import('../../tracking/server/serve-tracking.js');
@@ -139,24 +137,4 @@ async function dashboardExtension(args: ParsedArgs, ctx: CommandContext): Promis
       host: 'tracking server',
     });
   };
-}
-
-/**
- * Refuse a --host that cannot be an address to listen on before trying (otherwise the
- * resolver's ENOTFOUND surfaces as a listen failure that suggests another port).
- */
-export function checkHost(host: string): void {
-  if (isIP(host)) return;
-  if (/^[\d.]+$/.test(host))
-    throw new AppError(
-      'USAGE',
-      `--host ${host} is not a valid IPv4 address (four numbers 0..255, e.g. 127.0.0.1 or 0.0.0.0)`,
-    );
-  if (host.includes(':')) throw new AppError('USAGE', `--host ${host} is not a valid IPv6 address (e.g. ::1 or ::)`);
-  if (
-    !/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(
-      host,
-    )
-  )
-    throw new AppError('USAGE', `--host ${JSON.stringify(host)} is not a valid host name or IP address`);
 }

@@ -5,6 +5,7 @@
  */
 import type { CommandContext, OptionSpec, ParsedArgs } from '../command.js';
 import type { TransferOptions } from '../../pipeline/transfer.js';
+import { wholeNumberFlag } from '../flag-values.js';
 
 /** `-r/--remote REMOTE` and `-j/--jobs N`. */
 export const TRANSFER_OPTIONS: OptionSpec = {
@@ -19,7 +20,7 @@ export function transferOptionsFromFlags(args: ParsedArgs, ctx: CommandContext):
     remote: args.values.remote as string | undefined,
     targets: args.positionals,
     env: ctx.env,
-    jobs: args.values.jobs ? Number(args.values.jobs) : undefined,
+    jobs: wholeNumberFlag('jobs', args.values.jobs, 1),
     progress: ctx.stderr,
     progressEnabled: !ctx.env.CI && !ctx.env.NO_COLOR,
   };

@@ -11,7 +11,7 @@ import type { Params } from '../../config/params.js';
 import type { Command, CommandContext } from '../command.js';
 import { PARAMS_HELP, PARAMS_OPTIONS, paramsFromFlags } from './params-flags.js';
 import { startCommand } from './start.js';
-import { serveWith } from './serve.js';
+import { serveFlags, serveWith } from './serve.js';
 
 export const upCommand: Command = {
   name: 'up',
@@ -37,6 +37,9 @@ ${PARAMS_HELP}
   },
   async run(args, ctx) {
     const v = args.values;
+    // the serving flags, and that the port is free, are checked now, not after the pipeline has run
+    const { host, port } = serveFlags(args, ctx, await paramsFromFlags(args, ctx));
+    await portFree(host, port);
     await startCommand.run({ values: { jobs: v.jobs, params: v.params, set: v.set }, positionals: [] }, ctx);
     if (ctx.signal.aborted) return 130;
     const params = await paramsFromFlags(args, ctx);
@@ -52,6 +55,18 @@ ${PARAMS_HELP}
     );
   },
 };
+
+/** Resolves when `port` on `host` can be listened on now (0: any port, always); else the listen error. */
+async function portFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const { createServer } = await import('node:net');
+  const { listenError } = await import('../../core/errors.js');
+  await new Promise<void>((res, rej) => {
+    const probe = createServer();
+    probe.once('error', (e) => rej(listenError(host, port, e)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => res()));
+  });
+}
 
 /** The first of champion, Production, Staging, latest that the registry resolves. */
 export async function bestModelUri(ctx: CommandContext, params: Params): Promise<string> {

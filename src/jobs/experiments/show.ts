@@ -86,6 +86,12 @@ export async function show(o: ShowOptions): Promise<ShowRow[]> {
   }
   {
     const key = o.sort;
+    const known = new Set(rows.flatMap((r) => Object.keys(r.metrics)));
+    if (rows.length && !known.has(key))
+      throw new AppError(
+        'USAGE',
+        `--sort ${key}: no run here has that metric; choose one of ${[...known].sort().join(', ') || '(none: these runs log no metrics)'}`,
+      );
     const desc = /r2|within/.test(key);
     rows.sort((a, b) => {
       const x = a.metrics[key];

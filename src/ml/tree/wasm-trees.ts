@@ -694,7 +694,13 @@ function copyStrided(
   return nan;
 }
 
-/** Copy c[i0 .. i1) in groups of LEVEL_ROWS values, `stride` apart from v[at]: whether any value was NaN. */
+/**
+ * Copy c[i0 .. i1) in groups of LEVEL_ROWS values, `stride` apart from v[at] (the level
+ * walk's layout): whether any value was NaN. Each group is a copyStrided with stride 1; an
+ * A/B on the 7,391 listings' 461-column tree matrix (sumColumns, level walk, alternated in
+ * one process, 20 pairs) measured no cost against the loop written out: B/A 0.998 and 0.990
+ * with 10 trees (where the copy dominates), 1.006 with the default 1,200 depth-4 trees.
+ */
 function copyGroups(
   c: Float64Array | Uint8Array,
   i0: number,
@@ -704,13 +710,7 @@ function copyGroups(
   stride: number,
 ): boolean {
   let nan = false;
-  for (let i = i0; i < i1; i += LEVEL_ROWS, at += stride) {
-    const e = Math.min(i1, i + LEVEL_ROWS);
-    for (let r = 0; r < e - i; r++) {
-      const x = c[i + r];
-      if (x !== x) nan = true;
-      v[at + r] = x;
-    }
-  }
+  for (let i = i0; i < i1; i += LEVEL_ROWS, at += stride)
+    if (copyStrided(c, i, Math.min(i1, i + LEVEL_ROWS), v, at, 1)) nan = true;
   return nan;
 }

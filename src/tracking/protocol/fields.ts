@@ -272,16 +272,27 @@ function parseField(type: FieldType, v: unknown, name: string): unknown {
 }
 
 /**
- * Check `input` (a parsed JSON body or a query-string map) against `fields`. Unknown
- * fields are ignored, as protobuf ParseDict(ignore_unknown_fields=True) does.
+ * Check `input` (a parsed JSON body, or a query-string map when `query`) against `fields`.
+ * Unknown fields are ignored, as protobuf ParseDict(ignore_unknown_fields=True) does. A
+ * list where a JSON body's field takes one value is an invalid value, as in MLflow.
  */
-export function parseRequest<F extends Fields>(fields: F, input: Record<string, unknown>): Parsed<F> {
+export function parseRequest<F extends Fields>(
+  fields: F,
+  input: Record<string, unknown>,
+  { query = false }: { query?: boolean } = {},
+): Parsed<F> {
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(fields)) {
     let v = input[name];
     if (isMissing(v) && spec.alias) v = input[spec.alias];
     // A repeated query key arrives as an array; for scalar fields take the last one.
-    if (Array.isArray(v) && spec.type !== 'stringList' && typeof spec.type === 'string' && !spec.type.endsWith('List'))
+    if (
+      query &&
+      Array.isArray(v) &&
+      spec.type !== 'stringList' &&
+      typeof spec.type === 'string' &&
+      !spec.type.endsWith('List')
+    )
       v = v[v.length - 1];
     if (isMissing(v) || (Array.isArray(v) && v.length === 0 && spec.required)) {
       if (spec.required) throw missingValue(name);

@@ -243,7 +243,7 @@ export async function buildTrackingServer(opts: TrackingServerOptions): Promise<
           // Path parameters (/logged-models/:model_id) win over body or query fields.
           const params = req.params as Record<string, string> | undefined;
           if (params && Object.keys(params).length) input = { ...input, ...params };
-          const parsed = parseRequest(endpoint.fields, input);
+          const parsed = parseRequest(endpoint.fields, input, { query: req.method === 'GET' });
           const out = await handler(parsed, ctx);
           return reply.type('application/json').send(toWireJson(out));
         },

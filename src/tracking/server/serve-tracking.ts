@@ -10,7 +10,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Env } from '../../config/env.js';
 import type { Logger } from '../../core/logger.js';
-import { AppError } from '../../core/errors.js';
+import { AppError, listenError } from '../../core/errors.js';
 import { SqliteTrackingStore } from '../sqlite/sqlite-tracking-store.js';
 import { RestTrackingStore } from '../rest/rest-tracking-store.js';
 import { ArtifactResolver } from '../artifacts/resolve-artifact-repository.js';
@@ -133,11 +133,7 @@ export async function serveTracking(opts: ServeTrackingOptions): Promise<Running
     await app.listen({ host: opts.host, port: opts.port });
   } catch (e) {
     await store.close();
-    throw new AppError(
-      'USAGE',
-      `cannot listen on ${opts.host}:${opts.port}: ${(e as Error).message}; pick another --port`,
-      { cause: e },
-    );
+    throw listenError(opts.host, opts.port, e);
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
