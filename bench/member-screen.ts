@@ -24,6 +24,20 @@ import { Rng } from '../src/core/rng.js';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { MlpRegressor } from './mlp-prototype.js';
+import { benchArgs, envNumber, wholeNumber } from './bench-args.js';
+
+const args = benchArgs({
+  name: 'member-screen',
+  summary: 'other model families as a third blend member, screened on one 85/15 cut of the training rows',
+  options: {},
+  positionals: {
+    value: 'mlp:K=V[,K=V]',
+    help: 'a neural network to screen, e.g. mlp:hidden=16,inputs=plain,l2=0.003,n_models=4',
+    check: (v) => (/^mlp:/.test(v) ? undefined : 'must start with mlp: (e.g. mlp:hidden=16)'),
+  },
+  notes: 'Environment: CUT=SEED picks another 85/15 cut (default 7); ONLY_ARGS=1 prints the mlp lines only.',
+});
+const cutSeed = envNumber('member-screen', 'CUT', 7, wholeNumber(0));
 
 const DATA = '../shared/data/cars24_v3.xlsx';
 if (!existsSync(DATA)) {
@@ -40,7 +54,7 @@ const all = await loadListings(DATA, { params: base });
 const s42 = splitIndices(all.frame.nRows, 0.2, 42);
 const frame = takeFrameRows(all.frame, s42.train);
 const y = takeValues(all.y!, s42.train);
-const seed = Number(process.env.CUT ?? 7);
+const seed = cutSeed;
 const prep = prepareFeatures(frame, y, all.schema, { ...trainingOptions(base, 'blend'), alsoFamilies: ['linear'] });
 const XL = prep.families.linear!.X;
 const XT = prep.families.tree!.X;
@@ -97,7 +111,7 @@ console.log('ridge', fmt(score(ridge)), '| gbdt', fmt(score(gbdt)));
 console.log('ridge+gbdt', best([ridge, gbdt]));
 
 // (a) networks named on the command line: 'mlp:key=value,...' on the linear family's matrix
-for (const spec of process.argv.slice(2)) {
+for (const spec of args.positionals) {
   const [, kv = ''] = spec.split(':');
   const extra: Record<string, unknown> = {};
   for (const s of kv.split(',').filter(Boolean)) {
