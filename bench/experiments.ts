@@ -36,8 +36,8 @@ import { regressionMetrics } from '../src/ml/metrics.js';
 import { probePython } from './python-peer.js';
 import { runSeedModels, SEED_MODELS, SEED_MODULES } from './seed-peer.js';
 import { benchArgs, runBench, seedList, seedsOf, wholeNumber } from './bench-args.js';
+import { DATA } from './dataset.js';
 
-const DATA = '../shared/data/cars24_v3.xlsx';
 const TARGET = { mape: 0.12, r2: 0.93, cvMape: 0.122 };
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const cpuSeconds = (since: NodeJS.CpuUsage) => {

@@ -25,8 +25,8 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { MlpRegressor } from './mlp-prototype.js';
 import { benchArgs, runBench, usageError, wholeNumber } from './bench-args.js';
+import { DATA } from './dataset.js';
 
-const DATA = '../shared/data/cars24_v3.xlsx';
 const args = benchArgs({
   name: 'member-screen',
   summary: 'other model families (a neural network, nearest neighbours, stacking) as a third blend member, screened',

@@ -25,6 +25,7 @@ import { loadListings } from '../src/jobs/load-listings.js';
 import { regressionMetrics } from '../src/ml/metrics.js';
 import { takeValues } from '../src/data/frame.js';
 import { benchArgs, runBench, wholeNumber } from './bench-args.js';
+import { DATA } from './dataset.js';
 
 const args = benchArgs({
   name: 'model-search',
@@ -39,7 +40,6 @@ const args = benchArgs({
   },
 });
 
-const DATA = '../shared/data/cars24_v3.xlsx';
 const G = 'model_trainer.params.gbdt';
 
 /** The candidates of the last search (first = params.yaml as committed before it). */

@@ -17,8 +17,7 @@ import { splitIndices } from '../src/data/split.js';
 import { takeFrameRows, takeValues, type Frame } from '../src/data/frame.js';
 import { ModelBundle } from '../src/bundle/model-bundle.js';
 import { algorithmName, benchArgs, runBench } from './bench-args.js';
-
-const DATA = '../shared/data/cars24_v3.xlsx';
+import { DATA } from './dataset.js';
 
 /** A validated frame row as the raw object a client sends (missing values left out). */
 function recordOf(f: Frame, i: number): Record<string, unknown> {

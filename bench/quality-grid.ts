@@ -18,8 +18,7 @@ import { loadListings } from '../src/jobs/load-listings.js';
 import { splitIndices } from '../src/data/split.js';
 import { takeFrameRows, takeValues } from '../src/data/frame.js';
 import { benchArgs, runBench, usageError } from './bench-args.js';
-
-const DATA = '../shared/data/cars24_v3.xlsx';
+import { DATA } from './dataset.js';
 
 const args = benchArgs({
   name: 'quality-grid',

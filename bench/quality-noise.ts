@@ -32,8 +32,8 @@ import { CARPRICE_VERSION } from '../src/jobs/version.js';
 import type { Params } from '../src/config/params.js';
 import { loadAverage } from './process-timing.js';
 import { benchArgs, runBench } from './bench-args.js';
+import { DATA } from './dataset.js';
 
-const DATA = '../shared/data/cars24_v3.xlsx';
 const pct = (x: number, d = 2) => `${(100 * x).toFixed(d)}%`;
 
 /** params.yaml's model fitted on `train`, prices of `test` (as bench/quality's CV folds fit it). */

@@ -38,8 +38,8 @@ import type { ValidatedListings } from '../src/data/validate.js';
 import { probePython } from './python-peer.js';
 import { algorithmName, benchArgs, listOf, runBench, seedList, seedsOf } from './bench-args.js';
 import { runSeedModels, SEED_MODELS, SEED_MODULES, SEED_SCRIPT, type SeedModelsOut } from './seed-peer.js';
+import { DATA } from './dataset.js';
 
-const DATA = '../shared/data/cars24_v3.xlsx';
 const TARGETS = { linear: { r2: 0.9, mape: 0.14 }, best: { r2: 0.92, mape: 0.135 } };
 
 interface Row {

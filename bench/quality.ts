@@ -19,8 +19,8 @@ import { numpyPermutation } from '../src/core/numpy-random.js';
 import { probePython } from './python-peer.js';
 import { runSeedModels, SEED_MODELS, SEED_MODULES } from './seed-peer.js';
 import { algorithmName, benchArgs, runBench } from './bench-args.js';
+import { DATA } from './dataset.js';
 
-const DATA = '../shared/data/cars24_v3.xlsx';
 const TARGETS = { linear: { r2: 0.9, mape: 0.14 }, best: { r2: 0.92, mape: 0.135 } };
 const args = benchArgs({
   name: 'quality',

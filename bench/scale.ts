@@ -40,8 +40,8 @@ import { join } from 'node:path';
 import { probePython, PYTHON } from './python-peer.js';
 import { carprice, CLI, loadAverage, mb, timed, type Timed } from './process-timing.js';
 import { WORK_DIR_OPTIONS, benchArgs, listOf, runBench, usageError, wholeNumber } from './bench-args.js';
+import { DATA } from './dataset.js';
 
-const DATA = '../shared/data/cars24_v3.xlsx';
 const SEED_GBDT = { n_estimators: 300, max_depth: 6, learning_rate: 0.2 };
 
 const args = benchArgs({

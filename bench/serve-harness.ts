@@ -13,10 +13,11 @@ import type { Params } from '../src/config/params.js';
 import { SEED_CATEGORICAL, SEED_NUMERIC } from '../src/config/seed-columns.js';
 import { freePort, sleep } from '../src/deploy/processes.js';
 import { loadListings } from '../src/jobs/load-listings.js';
+import { DATA } from './dataset.js';
 
 export { freePort, sleep };
 
-export const DATA = '../shared/data/cars24_v3.xlsx';
+export { DATA };
 export const CLI = 'dist/src/cli/main.js';
 
 const AS_NUMBER = new Set(['year', 'ownership']);
