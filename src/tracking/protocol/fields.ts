@@ -294,7 +294,7 @@ export function parseRequest<F extends Fields>(
       // clients older than 0.9.1 that sent them as numbers: {"experiment_id": 1} is "1".
       if (name === 'experiment_id' && typeof v === 'number' && Number.isInteger(v)) v = String(v);
       if (name === 'experiment_ids' && Array.isArray(v))
-        v = v.map((x) => (typeof x === 'number' && Number.isInteger(x) ? String(x) : x));
+        v = (v as unknown[]).map((x: unknown) => (typeof x === 'number' && Number.isInteger(x) ? String(x) : x));
       // In a JSON body a list field must be a list (MLflow: 400 naming it), but for
       // experiment_ids, which MLflow's stringifying turns into a list of one id.
       if (spec.type === 'stringList' && typeof v === 'string' && name !== 'experiment_ids' && v !== '')
