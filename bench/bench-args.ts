@@ -25,6 +25,14 @@ export interface BenchOption {
   default?: string;
   help: string;
   check?: Check;
+  /** Other names of the same option (`--rounds` for `--pairs`): the option's own name wins. */
+  aliases?: readonly string[];
+  /**
+   * Environment variables read, in order, when the option and its aliases are absent (not for
+   * repeatable options): a string option's value (checked like the option's), a boolean's 1
+   * (on) or 0 (off).
+   */
+  env?: readonly string[];
 }
 
 export interface BenchSpec<O extends Record<string, BenchOption>> {
@@ -79,10 +87,15 @@ export function usageError(name: string, message: string): never {
 export function benchUsage(spec: BenchSpec<Record<string, BenchOption>>): string {
   const opts = Object.entries(spec.options).map(([k, o]) => {
     const left = `--${k}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
-    const more = [o.default !== undefined ? `default ${o.default}` : '', o.multiple ? 'repeatable' : '']
+    const more = [
+      o.default !== undefined ? `default ${o.default}` : '',
+      o.multiple ? 'repeatable' : '',
+      ...(o.aliases ?? []).map((a) => `alias --${a}`),
+    ]
       .filter(Boolean)
       .join(', ');
-    return [left, `${o.help}${more ? ` (${more})` : ''}`];
+    const env = o.env?.length ? ` [${o.env.map((e) => (o.type === 'boolean' ? `${e}=1` : e)).join(', ')}]` : '';
+    return [left, `${o.help}${more ? ` (${more})` : ''}${env}`];
   });
   opts.push(['--help', 'print this and exit']);
   const pos = spec.positionals ? ` [${spec.positionals.value}...]` : '';
@@ -110,25 +123,36 @@ export function benchArgs<O extends Record<string, BenchOption>>(
   }
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; default?: string }> = {};
   for (const [k, o] of Object.entries(spec.options))
-    options[k] = {
-      type: o.type,
-      multiple: Boolean(o.multiple),
-      ...(o.default !== undefined && { default: o.default }),
-    };
+    for (const name of [k, ...(o.aliases ?? [])]) options[name] = { type: o.type, multiple: Boolean(o.multiple) };
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: Boolean(spec.positionals), strict: true });
   } catch (e) {
-    usageError(spec.name, parseProblem((e as Error).message, Object.keys(spec.options)));
+    usageError(spec.name, parseProblem((e as Error).message, Object.keys(options)));
   }
   for (const [k, o] of Object.entries(spec.options)) {
-    const raw = parsed.values[k];
-    for (const v of raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) {
+    // the option's own name, else its first alias given, else its environment variables, else its default
+    const given = [k, ...(o.aliases ?? [])].find((n) => parsed.values[n] !== undefined);
+    let raw = given === undefined ? undefined : parsed.values[given];
+    let from = `--${given ?? k}`;
+    for (const n of o.aliases ?? []) delete parsed.values[n];
+    for (const e of o.multiple ? [] : (o.env ?? [])) {
+      const v = process.env[e];
+      if (raw !== undefined || v === undefined || v === '') continue;
+      from = e;
+      if (o.type === 'string') raw = v;
+      else if (v === '1' || v === '0') raw = v === '1';
+      else usageError(spec.name, `${e} must be 1 (on) or 0 (off), got "${v}"`);
+    }
+    raw ??= o.default;
+    if (raw === undefined) continue;
+    parsed.values[k] = raw;
+    for (const v of Array.isArray(raw) ? raw : [raw]) {
       if (typeof v !== 'string') continue;
-      if (v.startsWith('--'))
-        usageError(spec.name, `--${k} needs a value (${o.value ?? 'VALUE'}), got the option ${v}`);
+      if (given !== undefined && v.startsWith('--'))
+        usageError(spec.name, `${from} needs a value (${o.value ?? 'VALUE'}), got the option ${v}`);
       const problem = o.check?.(v);
-      if (problem) usageError(spec.name, `--${k} ${problem}, got "${v}"`);
+      if (problem) usageError(spec.name, `${from} ${problem}, got "${v}"`);
     }
   }
   if (spec.positionals?.check)

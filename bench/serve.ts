@@ -30,7 +30,7 @@
  *      (target >= 50x requests/s); skipped with the reason when those packages are missing.
  *
  * Usage (from the project root, after npm run build): node dist/bench/serve.js [options]
- * (`--help` lists them: USAGE below). Defaults finish in about 8 minutes;
+ * (`--help` lists them). Defaults finish in about 8 minutes;
  * `node dist/bench/serve.js --only shadow` (the shadow's cost alone, the figure of record:
  * 110 pairs of 5 s runs) in about 23. The pairs: 30 gave a 95% interval about 0.24 wide
  * (0.936-1.178 around 1.022, idle machine, 2026-12-06), 60 about 0.17 (0.950-1.120 around
@@ -42,9 +42,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadParams } from '../src/config/params.js';
 import { train } from '../src/jobs/train.js';
+import { benchArgs, numberAbove, runBench, type Check } from './bench-args.js';
 import { PYTHON, probePython } from './python-peer.js';
 import {
   autocannonPredict,
@@ -164,116 +164,104 @@ function slope(xs: number[], ys: number[]): number {
   return den > 0 ? num / den : 0;
 }
 
-function knob(flag: string | undefined, env: string, fallback: string): string {
-  return flag ?? process.env[env] ?? fallback;
-}
+const positive: Check = (v) => (numberAbove(0)(v) ? 'must be a positive number' : undefined);
 
-const USAGE = `Usage: node dist/bench/serve.js [options]   (from the project root, after npm run build)
-
-The prediction API's targets (issue 13) and the shadow challenger's cost to p99 (issue 16).
-Every option also has an environment variable (in brackets).
-
-  --duration S          seconds per load run (8) [CARPRICE_BENCH_DURATION]
-  --rate N              the fixed rate, requests/s (1000) [CARPRICE_BENCH_RATE]
-  --amount N            requests between the two RSS readings (100000) [CARPRICE_BENCH_AMOUNT]
-  --soak S              soak seconds (90) [CARPRICE_BENCH_SOAK_S]
-  --model DIR           a trained bundle (skips training) [CARPRICE_BENCH_MODEL]
-  --no-python           skip the original's service [CARPRICE_BENCH_NO_PYTHON=1]
-  --only shadow         only the shadow's cost to p99 (bench/shadow-cost.ts) [CARPRICE_BENCH_ONLY]
-  --pairs N             shadow pairs counted (${SHADOW_PAIRS_ONLY} with --only shadow, ${SHADOW_PAIRS_FULL} in the
-                        whole bench; --rounds is an alias) [CARPRICE_BENCH_PAIRS]
-  --pair-duration S     counted seconds per shadow run (${SHADOW_PAIR_DURATION_ONLY} with --only shadow,
-                        ${SHADOW_PAIR_DURATION_FULL} in the whole bench) [CARPRICE_BENCH_PAIR_DURATION]
-  --control             a second server without the shadow in the same pairs (noise floor)
-  --shadow-set K=V      a params override for the --shadow server(s) (repeatable)
-  --shadow-variant K=V[,K=V]
-                        one more --shadow server with these overrides, in the same pairs (repeatable)
-  --dump FILE           write every counted shadow run's latencies to FILE (JSON)
-  -h, --help            this text
-
-The figure of record for the shadow (idle machine, about 23 minutes): node dist/bench/serve.js --only shadow
-`;
-
-/** Parse the command line: usage on --help (exit 0), a clear error on a bad option (exit 2). */
-function parseCommandLine() {
-  try {
-    return parseArgs({
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        duration: { type: 'string' },
-        rate: { type: 'string' },
-        model: { type: 'string' },
-        'no-python': { type: 'boolean' },
-        amount: { type: 'string' },
-        soak: { type: 'string' },
-        pairs: { type: 'string' },
-        rounds: { type: 'string' },
-        'pair-duration': { type: 'string' },
-        control: { type: 'boolean' },
-        only: { type: 'string' },
-        'shadow-set': { type: 'string', multiple: true },
-        'shadow-variant': { type: 'string', multiple: true },
-        dump: { type: 'string' },
-      },
-    }).values;
-  } catch (e) {
-    process.stderr.write(
-      `bench/serve: ${(e as Error).message}\nRun node dist/bench/serve.js --help for the options.\n`,
-    );
-    process.exit(2);
-  }
-}
-
-/** A numeric knob: a positive number, or a clear error naming the option (exit 2). */
-function positive(name: string, text: string): number {
-  const x = Number(text);
-  if (!(Number.isFinite(x) && x > 0)) {
-    process.stderr.write(`bench/serve: --${name} must be a positive number, got "${text}"\n`);
-    process.exit(2);
-  }
-  return x;
-}
+const args = benchArgs({
+  name: 'serve',
+  summary: "the prediction API's targets (issue 13) and the shadow challenger's cost to p99 (issue 16)",
+  options: {
+    duration: {
+      type: 'string',
+      value: 'S',
+      default: '8',
+      help: 'seconds per load run',
+      check: positive,
+      env: ['CARPRICE_BENCH_DURATION'],
+    },
+    rate: {
+      type: 'string',
+      value: 'N',
+      default: '1000',
+      help: 'the fixed rate, requests/s',
+      check: positive,
+      env: ['CARPRICE_BENCH_RATE'],
+    },
+    amount: {
+      type: 'string',
+      value: 'N',
+      default: '100000',
+      help: 'requests between the two RSS readings',
+      check: positive,
+      env: ['CARPRICE_BENCH_AMOUNT'],
+    },
+    soak: {
+      type: 'string',
+      value: 'S',
+      default: '90',
+      help: 'soak seconds',
+      check: positive,
+      env: ['CARPRICE_BENCH_SOAK_S'],
+    },
+    model: { type: 'string', value: 'DIR', help: 'a trained bundle (skips training)', env: ['CARPRICE_BENCH_MODEL'] },
+    'no-python': { type: 'boolean', help: "skip the original's service", env: ['CARPRICE_BENCH_NO_PYTHON'] },
+    only: {
+      type: 'string',
+      value: 'shadow',
+      help: "only the shadow's cost to p99 (bench/shadow-cost.ts)",
+      check: (v) => (v === 'shadow' ? undefined : 'must be shadow (the one part that runs alone)'),
+      env: ['CARPRICE_BENCH_ONLY'],
+    },
+    pairs: {
+      type: 'string',
+      value: 'N',
+      help: `shadow pairs counted (${SHADOW_PAIRS_ONLY} with --only shadow, ${SHADOW_PAIRS_FULL} in the whole bench)`,
+      check: positive,
+      aliases: ['rounds'],
+      env: ['CARPRICE_BENCH_PAIRS', 'CARPRICE_BENCH_ROUNDS'],
+    },
+    'pair-duration': {
+      type: 'string',
+      value: 'S',
+      help: `counted seconds per shadow run (${SHADOW_PAIR_DURATION_ONLY} with --only shadow, ${SHADOW_PAIR_DURATION_FULL} in the whole bench)`,
+      check: positive,
+      env: ['CARPRICE_BENCH_PAIR_DURATION'],
+    },
+    control: { type: 'boolean', help: 'a second server without the shadow in the same pairs (noise floor)' },
+    'shadow-set': {
+      type: 'string',
+      value: 'K=V',
+      multiple: true,
+      help: 'a params override for the --shadow server(s)',
+    },
+    'shadow-variant': {
+      type: 'string',
+      value: 'K=V[,K=V]',
+      multiple: true,
+      help: 'one more --shadow server with these overrides, in the same pairs',
+    },
+    dump: { type: 'string', value: 'FILE', help: "write every counted shadow run's latencies to FILE (JSON)" },
+  },
+  notes:
+    'Every option but --control, --shadow-set, --shadow-variant and --dump also has an environment variable (in brackets).\n' +
+    'The figure of record for the shadow (idle machine, about 23 minutes): node dist/bench/serve.js --only shadow',
+});
 
 async function main(): Promise<void> {
-  const values = parseCommandLine();
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
-  const duration = positive('duration', knob(values.duration, 'CARPRICE_BENCH_DURATION', '8'));
-  const rate = positive('rate', knob(values.rate, 'CARPRICE_BENCH_RATE', '1000'));
-  const amount = positive('amount', knob(values.amount, 'CARPRICE_BENCH_AMOUNT', '100000'));
-  const soakS = positive('soak', knob(values.soak, 'CARPRICE_BENCH_SOAK_S', '90'));
-  const only = knob(values.only, 'CARPRICE_BENCH_ONLY', '');
+  const duration = args.number('duration') as number;
+  const rate = args.number('rate') as number;
+  const amount = args.number('amount') as number;
+  const soakS = args.number('soak') as number;
+  const only = args.string('only') ?? '';
   const shadowOptions = {
     rate,
-    pairs: positive(
-      'pairs',
-      knob(
-        values.pairs ?? values.rounds,
-        'CARPRICE_BENCH_PAIRS',
-        process.env.CARPRICE_BENCH_ROUNDS ?? String(only ? SHADOW_PAIRS_ONLY : SHADOW_PAIRS_FULL),
-      ),
-    ),
-    duration: positive(
-      'pair-duration',
-      knob(
-        values['pair-duration'],
-        'CARPRICE_BENCH_PAIR_DURATION',
-        String(only ? SHADOW_PAIR_DURATION_ONLY : SHADOW_PAIR_DURATION_FULL),
-      ),
-    ),
-    sets: values['shadow-set'] ?? [],
-    variants: values['shadow-variant'] ?? [],
-    control: values.control === true,
-    ...(values.dump ? { dump: values.dump } : {}),
+    pairs: args.number('pairs') ?? (only ? SHADOW_PAIRS_ONLY : SHADOW_PAIRS_FULL),
+    duration: args.number('pair-duration') ?? (only ? SHADOW_PAIR_DURATION_ONLY : SHADOW_PAIR_DURATION_FULL),
+    sets: args.strings('shadow-set'),
+    variants: args.strings('shadow-variant'),
+    control: args.flag('control'),
+    ...(args.values.dump ? { dump: args.values.dump } : {}),
   };
-  if (only !== '' && only !== 'shadow') {
-    process.stderr.write(`bench/serve: --only ${only}: unknown part; the one part that runs alone is shadow\n`);
-    process.exitCode = 2;
-    return;
-  }
-  const noPython = values['no-python'] === true || process.env.CARPRICE_BENCH_NO_PYTHON === '1';
+  const noPython = args.flag('no-python');
   if (!existsSync(DATA)) {
     console.log(`skipped: ${DATA} not found (run from the project root next to ../shared)`);
     return;
@@ -285,7 +273,7 @@ async function main(): Promise<void> {
   const tStart = performance.now();
   const params = loadParams({ path: 'params.yaml' });
   const { bodies } = await requestListings(params);
-  let model = values.model ?? process.env.CARPRICE_BENCH_MODEL;
+  let model = args.string('model');
   let trainedDir: string | undefined;
   if (!model) {
     trainedDir = mkdtempSync(join(tmpdir(), 'carprice-bench-serve-'));
@@ -453,4 +441,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+runBench('serve', main);

@@ -5,14 +5,22 @@
  * forest. The out-of-bag R² (each row predicted only by trees that did not see it) is
  * computed during fit when bootstrapping. Params follow scikit-learn's names.
  */
-import { AppError } from '../../core/errors.js';
 import type { FitOptions, Regressor, SavedEstimator } from '../estimator.js';
 import type { Matrix } from '../matrix.js';
-import { CART_BIN_SEED_SPECS, CART_GROWTH_SPECS, cartOptionsFromParams, fitCart, r2Where } from '../tree/cart.js';
-import { importanceByName, loadImportance, saveImportance } from '../tree/feature-importance.js';
-import { checkFitInput, checkPredictInput, checkSavedColumns } from '../tree/fit-checks.js';
+import {
+  CART_BIN_SEED_SPECS,
+  CART_GROWTH_SPECS,
+  cartOptionsFromParams,
+  fitCart,
+  loadCart,
+  r2Where,
+  saveCart,
+  type CartFitted,
+} from '../tree/cart.js';
+import { importanceByName } from '../tree/feature-importance.js';
+import { checkFitInput, checkPredictInput } from '../tree/fit-checks.js';
 import { resolveParams, type ParamSpec, type ResolvedParams } from '../../core/schema.js';
-import { TreeEnsemble, type SavedTrees } from '../tree/tree-ensemble.js';
+import type { TreeEnsemble } from '../tree/tree-ensemble.js';
 
 /** Hyper-parameters of a random forest. */
 export interface RandomForestParams {
@@ -48,11 +56,7 @@ const SPECS: Record<string, ParamSpec> = {
   ...CART_BIN_SEED_SPECS,
 };
 
-interface Fitted {
-  trees: TreeEnsemble;
-  columnNames: string[];
-  gain: Float64Array;
-  split: Float64Array;
+interface Fitted extends CartFitted {
   oobScore: number;
 }
 
@@ -121,30 +125,16 @@ export class RandomForestRegressor implements Regressor {
   }
 
   toJSON(): SavedEstimator {
-    if (!this.fitted)
-      throw new AppError('MODEL_INVALID', 'RandomForestRegressor.toJSON called before fit; nothing to save');
     const f = this.fitted;
-    return {
-      kind: 'forest',
-      formatVersion: 1,
-      params: this.params(),
-      columnNames: f.columnNames,
-      oobScore: Number.isFinite(f.oobScore) ? f.oobScore : null,
-      importance: saveImportance(f),
-      trees: f.trees.toJSON(),
-    };
+    return saveCart('RandomForestRegressor', 'forest', this.params(), f, {
+      oobScore: f && Number.isFinite(f.oobScore) ? f.oobScore : null,
+    });
   }
 
   /** Rebuild from `toJSON()` output. */
   static fromJSON(s: SavedEstimator): RandomForestRegressor {
-    const columnNames = checkSavedColumns('forest', s.columnNames);
     const m = new RandomForestRegressor(s.params ?? {});
-    m.fitted = {
-      trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'forest'),
-      columnNames,
-      ...loadImportance(s.importance, columnNames.length),
-      oobScore: typeof s.oobScore === 'number' ? s.oobScore : NaN,
-    };
+    m.fitted = { ...loadCart('forest', s), oobScore: typeof s.oobScore === 'number' ? s.oobScore : NaN };
     return m;
   }
 }

@@ -184,6 +184,23 @@ function huberMetric(y: Float64Array, pred: Float64Array, w: Float64Array | null
   return s / sw;
 }
 
+/** A Huber-type loss: its gradients and metric with `delta` bound, the weighted median as base score. */
+function withDelta(
+  metricName: string,
+  unitHessian: boolean,
+  gradients: typeof huberGradients,
+  metric: typeof huberMetric,
+  delta: number,
+): Loss {
+  return {
+    unitHessian,
+    metricName,
+    gradients: (y, pred, w, gh) => gradients(y, pred, w, gh, delta),
+    metric: (y, pred, w) => metric(y, pred, w, delta),
+    baseScore: weightedMedian,
+  };
+}
+
 /** The loss for an objective name (huber_slope = delta for the Huber variants). */
 export function makeLoss(objective: Objective, delta: number): Loss {
   switch (objective) {
@@ -198,20 +215,8 @@ export function makeLoss(objective: Objective, delta: number): Loss {
         baseScore: weightedMean,
       };
     case 'reg:pseudohubererror':
-      return {
-        unitHessian: false,
-        metricName: 'mphe',
-        gradients: (y, pred, w, gh) => pseudoHuberGradients(y, pred, w, gh, delta),
-        metric: (y, pred, w) => pseudoHuberMetric(y, pred, w, delta),
-        baseScore: weightedMedian,
-      };
+      return withDelta('mphe', false, pseudoHuberGradients, pseudoHuberMetric, delta);
     case 'huber':
-      return {
-        unitHessian: true,
-        metricName: 'huber',
-        gradients: (y, pred, w, gh) => huberGradients(y, pred, w, gh, delta),
-        metric: (y, pred, w) => huberMetric(y, pred, w, delta),
-        baseScore: weightedMedian,
-      };
+      return withDelta('huber', true, huberGradients, huberMetric, delta);
   }
 }

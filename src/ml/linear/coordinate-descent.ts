@@ -82,7 +82,8 @@ export function coordinateDescentGram(
   tol: number,
   signal?: AbortSignal,
 ): CoordinateDescentResult {
-  const cold = sweeps(Q, q, yy, p, l1, l2, new Float64Array(p), Math.min(maxIter, RESTART_AFTER), tol, signal);
+  const prob: Problem = { Q, q, yy, p, l1, l2 };
+  const cold = sweeps(prob, new Float64Array(p), Math.min(maxIter, RESTART_AFTER), tol, signal);
   if (cold.stoppedBy !== 'max_iter' || maxIter <= RESTART_AFTER) return { ...cold, restarted: false };
   let ridge: Float64Array | null = null;
   try {
@@ -90,32 +91,24 @@ export function coordinateDescentGram(
   } catch {
     // not factorable even with jitter: keep descending from where the sweeps are
   }
-  const restarted = ridge !== null && objective(Q, q, yy, p, l1, l2, ridge) < objective(Q, q, yy, p, l1, l2, cold.w);
-  const warm = sweeps(
-    Q,
-    q,
-    yy,
-    p,
-    l1,
-    l2,
-    restarted ? (ridge as Float64Array) : cold.w,
-    maxIter - cold.nIter,
-    tol,
-    signal,
-  );
+  const restarted = ridge !== null && objective(prob, ridge) < objective(prob, cold.w);
+  const warm = sweeps(prob, restarted ? (ridge as Float64Array) : cold.w, maxIter - cold.nIter, tol, signal);
   return { ...warm, nIter: cold.nIter + warm.nIter, restarted };
 }
 
+/** One elastic-net problem in Gram form: Q = Xc^T Xc (p x p), q = Xc^T yc, yy = ||yc||², the penalties. */
+interface Problem {
+  readonly Q: Float64Array;
+  readonly q: Float64Array;
+  readonly yy: number;
+  readonly p: number;
+  readonly l1: number;
+  readonly l2: number;
+}
+
 /** The n-scaled elastic-net objective 0.5 ||yc - Xc w||² + l1 ||w||_1 + 0.5 l2 ||w||² at w. */
-function objective(
-  Q: Float64Array,
-  q: Float64Array,
-  yy: number,
-  p: number,
-  l1: number,
-  l2: number,
-  w: Float64Array,
-): number {
+function objective(prob: Problem, w: Float64Array): number {
+  const { Q, q, yy, p, l1, l2 } = prob;
   let wQw = 0;
   let qw = 0;
   let a = 0;
@@ -135,17 +128,13 @@ function objective(
 
 /** Up to maxIter sweeps of cyclic coordinate descent from w (updated in place). */
 function sweeps(
-  Q: Float64Array,
-  q: Float64Array,
-  yy: number,
-  p: number,
-  l1: number,
-  l2: number,
+  prob: Problem,
   w: Float64Array,
   maxIter: number,
   tol: number,
   signal?: AbortSignal,
 ): Omit<CoordinateDescentResult, 'restarted'> {
+  const { Q, q, yy, p, l1, l2 } = prob;
   // H = Q w
   const H = new Float64Array(p);
   for (let j = 0; j < p; j++) {
@@ -195,7 +184,7 @@ function sweeps(
           break;
         }
       } else {
-        gap = dualityGap(w, H, q, yy, p, l1, l2);
+        gap = dualityGap(prob, w, H);
         if (gap <= gapTol) {
           stoppedBy = 'duality_gap';
           break;
@@ -211,15 +200,8 @@ function sweeps(
 }
 
 /** Duality gap of the n-scaled elastic-net problem at w, with H = Q w (scikit-learn's formula). */
-function dualityGap(
-  w: Float64Array,
-  H: Float64Array,
-  q: Float64Array,
-  yy: number,
-  p: number,
-  l1: number,
-  l2: number,
-): number {
+function dualityGap(prob: Problem, w: Float64Array, H: Float64Array): number {
+  const { q, yy, p, l1, l2 } = prob;
   let qDotW = 0;
   let wQw = 0;
   let wNorm2 = 0;

@@ -7,15 +7,17 @@
  * exact drops in weighted SSE and leaf values are weighted means of y. A bootstrap sample
  * is represented by multiplicities (row drawn k times has weight k w), so no rows are copied.
  */
+import { AppError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
-import type { FitOptions } from '../estimator.js';
+import type { FitOptions, SavedEstimator } from '../estimator.js';
 import type { Matrix } from '../matrix.js';
 import { binMatrix } from './binning.js';
-import { checkAborted } from './fit-checks.js';
+import { loadImportance, saveImportance } from './feature-importance.js';
+import { checkAborted, checkSavedColumns } from './fit-checks.js';
 import { TreeGrower } from './grower.js';
 import type { ParamSpec, ResolvedParams } from '../../core/schema.js';
 import { featuresPerSplit } from './params.js';
-import { TreeEnsemble, TreeEnsembleBuilder } from './tree-ensemble.js';
+import { TreeEnsemble, TreeEnsembleBuilder, type SavedTrees } from './tree-ensemble.js';
 
 /** What shapes a CART ensemble. */
 export interface CartOptions {
@@ -215,4 +217,46 @@ export function r2Where(y: Float64Array, pred: Float64Array): number {
       sst += (y[i] - mean) ** 2;
     }
   return sst > 0 ? 1 - ssr / sst : NaN;
+}
+
+/** What a fitted CART model (tree or forest) keeps: its trees, column names and importance. */
+export interface CartFitted {
+  trees: TreeEnsemble;
+  columnNames: string[];
+  gain: Float64Array;
+  split: Float64Array;
+}
+
+/**
+ * The saved form of a fitted CART model: kind, format 1, params, column names, then `extra`
+ * (the forest's OOB score), importance and trees, in that order. Before fit: MODEL_INVALID
+ * naming `owner`.
+ */
+export function saveCart(
+  owner: string,
+  kind: 'tree' | 'forest',
+  params: Record<string, number | string | boolean>,
+  f: CartFitted | null,
+  extra: Record<string, unknown> = {},
+): SavedEstimator {
+  if (!f) throw new AppError('MODEL_INVALID', `${owner}.toJSON called before fit; nothing to save`);
+  return {
+    kind,
+    formatVersion: 1,
+    params,
+    columnNames: f.columnNames,
+    ...extra,
+    importance: saveImportance(f),
+    trees: f.trees.toJSON(),
+  };
+}
+
+/** The trees, column names and importance of a saved CART model of `kind` (column names checked). */
+export function loadCart(kind: 'tree' | 'forest', s: SavedEstimator): CartFitted {
+  const columnNames = checkSavedColumns(kind, s.columnNames);
+  return {
+    trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, kind),
+    columnNames,
+    ...loadImportance(s.importance, columnNames.length),
+  };
 }

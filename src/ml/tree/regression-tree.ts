@@ -4,14 +4,21 @@
  * values go to the side learned at each split and categorical columns split natively.
  * Params follow scikit-learn's DecisionTreeRegressor names.
  */
-import { AppError } from '../../core/errors.js';
 import type { FitOptions, Regressor, SavedEstimator } from '../estimator.js';
 import type { Matrix } from '../matrix.js';
-import { CART_BIN_SEED_SPECS, CART_GROWTH_SPECS, cartOptionsFromParams, fitCart } from './cart.js';
-import { importanceByName, loadImportance, saveImportance } from './feature-importance.js';
-import { checkFitInput, checkPredictInput, checkSavedColumns } from './fit-checks.js';
+import {
+  CART_BIN_SEED_SPECS,
+  CART_GROWTH_SPECS,
+  cartOptionsFromParams,
+  fitCart,
+  loadCart,
+  saveCart,
+  type CartFitted,
+} from './cart.js';
+import { importanceByName } from './feature-importance.js';
+import { checkFitInput, checkPredictInput } from './fit-checks.js';
 import { resolveParams, type ParamSpec, type ResolvedParams } from '../../core/schema.js';
-import { TreeEnsemble, type SavedTrees } from './tree-ensemble.js';
+import type { TreeEnsemble } from './tree-ensemble.js';
 
 /** Hyper-parameters of a regression tree. */
 export interface DecisionTreeParams {
@@ -35,12 +42,7 @@ export interface DecisionTreeParams {
 
 const SPECS: Record<string, ParamSpec> = { ...CART_GROWTH_SPECS, ...CART_BIN_SEED_SPECS };
 
-interface Fitted {
-  trees: TreeEnsemble;
-  columnNames: string[];
-  gain: Float64Array;
-  split: Float64Array;
-}
+type Fitted = CartFitted;
 
 /** CART regression tree (kind 'tree'). */
 export class DecisionTreeRegressor implements Regressor {
@@ -88,28 +90,13 @@ export class DecisionTreeRegressor implements Regressor {
   }
 
   toJSON(): SavedEstimator {
-    if (!this.fitted)
-      throw new AppError('MODEL_INVALID', 'DecisionTreeRegressor.toJSON called before fit; nothing to save');
-    const f = this.fitted;
-    return {
-      kind: 'tree',
-      formatVersion: 1,
-      params: this.params(),
-      columnNames: f.columnNames,
-      importance: saveImportance(f),
-      trees: f.trees.toJSON(),
-    };
+    return saveCart('DecisionTreeRegressor', 'tree', this.params(), this.fitted);
   }
 
   /** Rebuild from `toJSON()` output. */
   static fromJSON(s: SavedEstimator): DecisionTreeRegressor {
-    const columnNames = checkSavedColumns('tree', s.columnNames);
     const m = new DecisionTreeRegressor(s.params ?? {});
-    m.fitted = {
-      trees: TreeEnsemble.fromJSON(s.trees as SavedTrees, columnNames.length, 'tree'),
-      columnNames,
-      ...loadImportance(s.importance, columnNames.length),
-    };
+    m.fitted = loadCart('tree', s);
     return m;
   }
 }

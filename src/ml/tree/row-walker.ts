@@ -81,19 +81,8 @@ export class RowWalker {
 }
 
 type Walk = (x: Float64Array, init: number) => number;
-type MakeWalk = (
-  roots: Int32Array,
-  maxDepth: number,
-  V: Float64Array,
-  F: Int32Array,
-  T: Float64Array,
-  L: Int32Array,
-  C: Uint8Array,
-  CL: Int32Array,
-  CS: Int32Array,
-  DR: Uint8Array,
-  bits: Uint32Array,
-) => Walk;
+/** `makeWalk`'s own signature (its copies compiled from its source have the same). */
+type MakeWalk = typeof makeWalk;
 
 /** Walkers made so far: each copy of `makeWalk` names its number (a distinct script for V8). */
 let walkers = 0;
