@@ -2,9 +2,11 @@
 // Records the HTTP exchanges of test/fixtures/mlflow/workflow.ts against a real MLflow
 // server, for the replay tests (test/integration/mlflow-replay-*.test.ts). Nothing here runs
 // at test time; the fixtures it writes are committed. Usage, after `npm run build`:
-//   node scripts/record-mlflow-fixtures.mjs <mlflow-url> <out.json> <label> [--no-logged-models | --local-artifacts | --raw | --exec -- CMD...]
+//   node scripts/record-mlflow-fixtures.mjs <mlflow-url> <out.json> <label> [--no-logged-models | --local-artifacts | --raw | --hostile | --exec -- CMD...]
 // --local-artifacts runs the workflow for a server started with --no-serve-artifacts;
 // --raw sends the raw probes of RAW_REQUESTS (malformed input, unusual methods) instead;
+// --hostile sends HOSTILE_REQUESTS (error paths; {{name}} in a probe is an id an earlier
+// probe's answer gave, see `save`);
 // --exec -- CMD ARGS... runs another MLflow client (e.g. MLflow's own Python client) with
 // MLFLOW_TRACKING_URI pointing at the recording proxy, and labels each exchange by endpoint.
 // It puts a recording proxy between carprice's REST client and the server, runs the
@@ -17,11 +19,11 @@ import { writeFileSync } from 'node:fs';
 const [target, out, label, ...flags] = process.argv.slice(2);
 if (!target || !out || !label) {
   console.error(
-    'usage: node scripts/record-mlflow-fixtures.mjs <mlflow-url> <out.json> <label> [--no-logged-models | --local-artifacts | --raw | --exec -- CMD...]',
+    'usage: node scripts/record-mlflow-fixtures.mjs <mlflow-url> <out.json> <label> [--no-logged-models | --local-artifacts | --raw | --hostile | --exec -- CMD...]',
   );
   process.exit(2);
 }
-const { fixtureWorkflow, localArtifactsWorkflow, RAW_REQUESTS } =
+const { fixtureWorkflow, localArtifactsWorkflow, RAW_REQUESTS, HOSTILE_REQUESTS } =
   await import('../dist/test/fixtures/mlflow/workflow.js');
 const { RestTrackingStore } = await import('../dist/src/tracking/rest/rest-tracking-store.js');
 
@@ -72,23 +74,32 @@ const store = new RestTrackingStore({
   maxRetries: 0,
 });
 const setStep = (s) => (step = s);
-const rawProbes = async () => {
-  for (const r of RAW_REQUESTS) {
+const rawProbes = async (probes) => {
+  const vars = {};
+  const fill = (s) => (s ?? '').replace(/\{\{(\w+)\}\}/g, (_, k) => vars[k] ?? `{{${k}}}`);
+  for (const probe of probes) {
+    const r = { ...probe, url: fill(probe.url), body: probe.body === undefined ? undefined : fill(probe.body) };
     step = r.step;
-    await new Promise((resolve, reject) => {
+    const answer = await new Promise((resolve, reject) => {
       const headers = r.contentType ? { 'content-type': r.contentType } : {};
+      // A body is sent with its length (Node sends none for a DELETE without one).
+      if (r.body) headers['content-length'] = String(Buffer.byteLength(r.body));
       const req = request(
         { host: '127.0.0.1', port: proxy.address().port, method: r.method, path: r.url, headers },
         (res) => {
-          res.resume();
-          res.on('end', resolve);
+          const parts = [];
+          res.on('data', (c) => parts.push(c));
+          res.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
         },
       );
       req.on('error', reject);
       req.end(r.body);
     });
+    for (const [k, path] of Object.entries(probe.save ?? {}))
+      vars[k] = path.split('.').reduce((o, x) => o?.[x], JSON.parse(answer));
+    if (probe.carprice) exchanges[exchanges.length - 1].carprice = probe.carprice;
   }
-  return { probes: RAW_REQUESTS.length };
+  return { probes: probes.length };
 };
 const execAt = flags.indexOf('--');
 const runExec = async () => {
@@ -105,8 +116,8 @@ const runExec = async () => {
 };
 const result = flags.includes('--exec')
   ? await runExec()
-  : flags.includes('--raw')
-    ? await rawProbes()
+  : flags.includes('--raw') || flags.includes('--hostile')
+    ? await rawProbes(flags.includes('--hostile') ? HOSTILE_REQUESTS : RAW_REQUESTS)
     : flags.includes('--local-artifacts')
       ? await localArtifactsWorkflow(store, setStep)
       : await fixtureWorkflow({ store, step: setStep, loggedModels: !flags.includes('--no-logged-models') });

@@ -19,6 +19,11 @@ export interface RecordedExchange {
   step: string;
   request: { method: string; url: string; contentType: string | null; body: string };
   response: { status: number; contentType: string | null; body: string };
+  /**
+   * Where carprice deliberately answers otherwise because MLflow's answer is a plain bug
+   * (mlflow-3.5-hostile): carprice's status and error_code (none for a success), and why.
+   */
+  carprice?: { status: number; error_code?: string; note: string };
 }
 
 export interface Recording {

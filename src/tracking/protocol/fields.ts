@@ -285,15 +285,21 @@ export function parseRequest<F extends Fields>(
   for (const [name, spec] of Object.entries(fields)) {
     let v = input[name];
     if (isMissing(v) && spec.alias) v = input[spec.alias];
-    // A repeated query key arrives as an array; for scalar fields take the last one.
-    if (
-      query &&
-      Array.isArray(v) &&
-      spec.type !== 'stringList' &&
-      typeof spec.type === 'string' &&
-      !spec.type.endsWith('List')
-    )
-      v = v[v.length - 1];
+    const isList = typeof spec.type === 'string' && spec.type.endsWith('List');
+    // A repeated query key arrives as an array; for one-value fields take the first one, as
+    // MLflow (Flask's request.args.get) does: ?experiment_id=1&experiment_id=0 is experiment 1.
+    if (query && Array.isArray(v) && !isList) v = v[0];
+    if (!query) {
+      // MLflow stringifies every experiment_id (and experiment_ids item) before parsing, for
+      // clients older than 0.9.1 that sent them as numbers: {"experiment_id": 1} is "1".
+      if (name === 'experiment_id' && typeof v === 'number' && Number.isInteger(v)) v = String(v);
+      if (name === 'experiment_ids' && Array.isArray(v))
+        v = (v as unknown[]).map((x: unknown) => (typeof x === 'number' && Number.isInteger(x) ? String(x) : x));
+      // In a JSON body a list field must be a list (MLflow: 400 naming it), but for
+      // experiment_ids, which MLflow's stringifying turns into a list of one id.
+      if (spec.type === 'stringList' && typeof v === 'string' && name !== 'experiment_ids' && v !== '')
+        throw invalidValue(name, v);
+    }
     if (isMissing(v) || (Array.isArray(v) && v.length === 0 && spec.required)) {
       if (spec.required) throw missingValue(name);
       continue;

@@ -69,7 +69,10 @@ export class RestRunStore implements TrackingStoreRuns {
 
   async createRun(opts: CreateRunOptions = {}): Promise<Run> {
     const out = await this.api.call(ENDPOINTS.createRun, {
-      experiment_id: opts.experimentId,
+      // Default is resolved here, as MLflow's Python client does: an MLflow 3.5 server
+      // refuses runs/create without experiment_id (400 BAD_REQUEST, recorded in
+      // mlflow-3.5-hostile), and so does carprice's.
+      experiment_id: opts.experimentId ?? '0',
       user_id: opts.userId,
       run_name: opts.runName,
       start_time: opts.startTime ?? Date.now(),

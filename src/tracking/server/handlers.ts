@@ -3,6 +3,7 @@
  * store, and returns the response message as wire JSON (protocol/codec.ts). Empty lists
  * and unset fields are omitted, as MLflow's message_to_json does.
  */
+import { AppError } from '../../core/errors.js';
 import type { Parsed } from '../protocol/fields.js';
 import { ENDPOINTS, type EndpointName } from '../protocol/endpoints.js';
 import {
@@ -88,6 +89,13 @@ export const handlers: Handlers = {
   },
 
   async createRun(r, { store }) {
+    // MLflow 3.5 refuses a run without an experiment (400 BAD_REQUEST, from its foreign key)
+    // rather than putting it in Default; so does carprice, saying which field is missing.
+    if (r.experiment_id === undefined)
+      throw new AppError(
+        'BAD_REQUEST',
+        `Missing value for parameter 'experiment_id': a run is created in an experiment; pass its id ("0" is Default).`,
+      );
     const run = await store.createRun({
       experimentId: r.experiment_id,
       userId: r.user_id,
@@ -228,7 +236,7 @@ export const handlers: Handlers = {
 
   async createRegisteredModel(r, { store }) {
     return {
-      registered_model: encodeRegisteredModel(await store.createRegisteredModel(r.name, r.tags, r.description ?? '')),
+      registered_model: encodeRegisteredModel(await store.createRegisteredModel(r.name, r.tags, r.description)),
     };
   },
   async getRegisteredModel(r, { store }) {
