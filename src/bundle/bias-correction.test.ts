@@ -106,6 +106,33 @@ function options(algo: string, biasCorrection: 'mape' | 'mape_age' | 'none'): Tr
 const records = generateListings({ n: 40, seed: 23 }).map(asInput);
 const bytes = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
+/**
+ * The batch scorer and the compiled single-row path give `batch` (b's batch prices of
+ * `records` in frame f) bit for bit, each row's interval is around its price, and each
+ * explanation has that price and sums to its value; returns the explanations.
+ */
+function everyPathAgrees(b: ModelBundle, f: ReturnType<typeof frameFromRecords>, batch: Float64Array) {
+  const pred = b.compilePredictor();
+  const scorer = new BatchScorer(b);
+  const scored = scorer.score(
+    f.nRows,
+    scorer.layout.numeric.map((c) => f.numeric[c]),
+    scorer.layout.categorical.map((c) => f.categorical[c]),
+  );
+  assert.ok(bytes(scored).equals(bytes(batch)));
+  return records.map((r, i) => {
+    const one = pred.predictOne(r);
+    assert.ok(one.ok && Object.is(one.price, batch[i]), `row ${i}`);
+    // the interval is calibrated around the corrected price
+    assert.ok(one.interval && one.interval.lower < one.price && one.price < one.interval.upper);
+    const e = pred.explainOne(r);
+    assert.ok(e.ok && Object.is(e.price, batch[i]));
+    const sum = e.base.value + e.contributions.reduce((a, c) => a + c.value, 0);
+    assert.ok(Math.abs(sum - e.value) < 1e-9 * Math.abs(e.value), `row ${i}: ${sum} vs ${e.value}`);
+    return e;
+  });
+}
+
 for (const algo of ['ridge', 'blend']) {
   test(`${algo}: the offset reaches every prediction path, intervals and explanations; format 3 round trip`, () => {
     const plain = trainBundle(train, yTrain, schema, options(algo, 'none'));
@@ -135,23 +162,7 @@ for (const algo of ['ridge', 'blend']) {
     const ratio = batch[0] / unshifted.predictFrame(f)[0];
     assert.ok(Math.abs(ratio - Math.exp(b.outputOffset)) < 1e-6, `price ratio ${ratio}`);
     // the compiled single-row path and the batch scorer: bit for bit
-    const pred = b.compilePredictor();
-    const scorer = new BatchScorer(b);
-    const scored = scorer.score(
-      f.nRows,
-      scorer.layout.numeric.map((c) => f.numeric[c]),
-      scorer.layout.categorical.map((c) => f.categorical[c]),
-    );
-    assert.ok(bytes(scored).equals(bytes(batch)));
-    records.forEach((r, i) => {
-      const one = pred.predictOne(r);
-      assert.ok(one.ok && Object.is(one.price, batch[i]), `row ${i}`);
-      // the interval is calibrated around the corrected price
-      assert.ok(one.interval && one.interval.lower < one.price && one.price < one.interval.upper);
-      const e = pred.explainOne(r);
-      assert.ok(e.ok && Object.is(e.price, batch[i]));
-      const sum = e.base.value + e.contributions.reduce((a, c) => a + c.value, 0);
-      assert.ok(Math.abs(sum - e.value) < 1e-9 * Math.abs(e.value), `row ${i}: ${sum} vs ${e.value}`);
+    everyPathAgrees(b, f, batch).forEach((e, i) => {
       assert.ok(Object.is(Math.expm1(e.value), e.price));
       const priceSum = e.base.price + e.contributions.reduce((a, c) => a + c.price, 0);
       assert.ok(Math.abs(priceSum - e.price) < 1e-6 * e.price, `row ${i}: ${priceSum} vs ${e.price}`);
@@ -211,23 +222,7 @@ test("blend 'mape_age': the age slope is chosen, folded into ridge's car_age ter
   });
   // single row, batch scorer and explanations agree with the batch output
   const batch = b.predictFrame(f);
-  const pred = b.compilePredictor();
-  const scorer = new BatchScorer(b);
-  const scored = scorer.score(
-    f.nRows,
-    scorer.layout.numeric.map((c) => f.numeric[c]),
-    scorer.layout.categorical.map((c) => f.categorical[c]),
-  );
-  assert.ok(bytes(scored).equals(bytes(batch)));
-  records.forEach((r, i) => {
-    const one = pred.predictOne(r);
-    assert.ok(one.ok && Object.is(one.price, batch[i]), `row ${i}`);
-    assert.ok(one.interval && one.interval.lower < one.price && one.price < one.interval.upper);
-    const e = pred.explainOne(r);
-    assert.ok(e.ok && Object.is(e.price, batch[i]));
-    const sum = e.base.value + e.contributions.reduce((a, c) => a + c.value, 0);
-    assert.ok(Math.abs(sum - e.value) < 1e-9 * Math.abs(e.value), `row ${i}: ${sum} vs ${e.value}`);
-  });
+  everyPathAgrees(b, f, batch);
   // saved and loaded bit for bit (the slope lives in the ridge coefficients)
   const back = ModelBundle.fromJSON(JSON.parse(JSON.stringify(b.toJSON())));
   assert.ok(bytes(back.predictFrame(f)).equals(bytes(batch)));

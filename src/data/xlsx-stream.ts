@@ -36,6 +36,18 @@ import { scalarText } from '../core/text.js';
 import type { Cell } from './table.js';
 import { otherSheetsHint } from './validate.js';
 
+/** A sheet row's first `n` cells as values (`cellValue`), or null when every one is empty. */
+export function rowCells(row: { getCell(c: number): { value: unknown } }, n: number): Cell[] | null {
+  const cells = new Array<Cell>(n);
+  let any = false;
+  for (let c = 0; c < n; c++) {
+    const v = cellValue(row.getCell(c + 1).value);
+    cells[c] = v;
+    if (v !== null) any = true;
+  }
+  return any ? cells : null;
+}
+
 /** A cell value as exceljs gives it -> a Cell: formulas' cached results, rich text's plain text, dates as ISO dates. */
 export function cellValue(v: unknown): Cell {
   if (v === null || v === undefined) return null;
@@ -280,14 +292,8 @@ export async function* readXlsxChunks(path: string, o: XlsxStreamOptions = {}): 
         if (columns.length === 0) throw noHeader();
         if (row.number === 1) continue;
       }
-      const cells = new Array<Cell>(columns.length);
-      let any = false;
-      for (let c = 0; c < columns.length; c++) {
-        const v = cellValue(row.getCell(c + 1).value);
-        cells[c] = v;
-        if (v !== null) any = true;
-      }
-      if (!any) continue;
+      const cells = rowCells(row, columns.length);
+      if (!cells) continue;
       rows.push(cells);
       rowNumbers.push(row.number);
       if (rows.length >= chunkRows) yield chunk();

@@ -9,7 +9,7 @@ import ExcelJS from 'exceljs';
 import { AppError } from '../core/errors.js';
 import type { Cell, RawTable } from './table.js';
 import { otherSheetsHint } from './validate.js';
-import { cellValue } from './xlsx-stream.js';
+import { cellValue, rowCells } from './xlsx-stream.js';
 
 /** Parse an xlsx workbook (bytes) into a RawTable, from `sheet` or the first sheet. */
 export async function parseXlsx(bytes: Uint8Array, source: string, sheet?: string): Promise<RawTable> {
@@ -40,14 +40,8 @@ export async function parseXlsx(bytes: Uint8Array, source: string, sheet?: strin
   const rowNumbers: number[] = [];
   ws.eachRow({ includeEmpty: false }, (row, rowNumber) => {
     if (rowNumber === 1) return;
-    const cells = new Array<Cell>(columns.length);
-    let any = false;
-    for (let c = 0; c < columns.length; c++) {
-      const v = cellValue(row.getCell(c + 1).value);
-      cells[c] = v;
-      if (v !== null) any = true;
-    }
-    if (any) {
+    const cells = rowCells(row, columns.length);
+    if (cells) {
       rows.push(cells);
       rowNumbers.push(rowNumber);
     }

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SqliteTrackingStore } from '../../src/tracking/sqlite/sqlite-tracking-store.js';
 import { LocalArtifactRepository } from '../../src/tracking/artifacts/local-artifact-repository.js';
 import { buildTrackingServer } from '../../src/tracking/server/build-tracking-server.js';
@@ -149,6 +149,18 @@ export async function launchChromium(): Promise<Browser | string> {
     return `no Chromium at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) to run the browser tests`;
   const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+}
+
+/** A page of `ctx` that records console errors, page errors and failed requests in `problems`. */
+export async function openPage(ctx: BrowserContext): Promise<{ page: Page; problems: string[] }> {
+  const page = await ctx.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  return { page, problems };
 }
 
 /** Where browser tests keep their screenshots (git-ignored). */

@@ -8,9 +8,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import {
   launchChromium,
+  openPage,
   screenshotDir,
   seedStore,
   startDashboard,
@@ -42,18 +43,6 @@ let skip: string | false = false;
 let seeded: Seeded;
 let server: RunningDashboard;
 const shots = screenshotDir();
-
-/** A page that records console errors and failed requests. */
-async function openPage(ctx: BrowserContext): Promise<{ page: Page; problems: string[] }> {
-  const page = await ctx.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  return { page, problems };
-}
 
 before(async () => {
   const b = await launchChromium();

@@ -11,8 +11,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, screenshotDir, type Seeded } from '../helpers/dashboard.js';
+import type { Browser } from 'playwright-core';
+import { launchChromium, openPage, screenshotDir, type Seeded } from '../helpers/dashboard.js';
 import { MODEL, USER, startProjectDashboard, type ProjectDashboard } from '../helpers/dashboard-project.js';
 import { governanceAdapter } from '../../src/cli/dashboard-wiring.js';
 import type { TrackingClient } from '../../src/tracking/index.js';
@@ -33,15 +33,6 @@ let seeded: Seeded;
 let url = '';
 let client: TrackingClient;
 const shots = screenshotDir();
-
-async function openPage(ctx: BrowserContext): Promise<{ page: Page; problems: string[] }> {
-  const page = await ctx.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  return { page, problems };
-}
 
 before(async () => {
   const b = await launchChromium();

@@ -49,6 +49,11 @@ function context(cwd: string): DeployContext {
   };
 }
 
+/** Deploy options on 127.0.0.1:port: no tag, 3 s to get ready, 100 ms drain, 5% errors allowed, unless `more` says. */
+function deployOptions(port: number, model: string, more: Partial<DeployOptions> & { bakeMs: number }): DeployOptions {
+  return { model, tag: '', host: '127.0.0.1', port, readyTimeoutMs: 3000, drainMs: 100, maxErrorRate: 0.05, ...more };
+}
+
 interface LoadReport {
   ok: number;
   failed: string[];
@@ -118,16 +123,8 @@ test('deploy v1, v2, roll back, broken v3: zero failed requests under load', { t
   const cwd = mkdtempSync(join(tmpdir(), 'carprice-deploy-'));
   const ctx = context(cwd);
   const port = await freePort();
-  const opts = (model: string): DeployOptions => ({
-    model,
-    tag: `t${model}`,
-    host: '127.0.0.1',
-    port,
-    readyTimeoutMs: 3000,
-    bakeMs: 600,
-    drainMs: 300,
-    maxErrorRate: 0.01,
-  });
+  const opts = (model: string) =>
+    deployOptions(port, model, { tag: `t${model}`, bakeMs: 600, drainMs: 300, maxErrorRate: 0.01 });
   try {
     const v1 = await deploy(ctx, opts('1:ok'));
     assert.equal(v1.color, 'blue');
@@ -176,16 +173,7 @@ test('an error spike during the bake window rolls back by itself', { timeout: 60
   const cwd = mkdtempSync(join(tmpdir(), 'carprice-deploy-'));
   const ctx = context(cwd);
   const port = await freePort();
-  const opts = (model: string): DeployOptions => ({
-    model,
-    tag: '',
-    host: '127.0.0.1',
-    port,
-    readyTimeoutMs: 3000,
-    bakeMs: 2000,
-    drainMs: 100,
-    maxErrorRate: 0.05,
-  });
+  const opts = (model: string) => deployOptions(port, model, { bakeMs: 2000 });
   try {
     await deploy(ctx, opts('1:ok'));
     const traffic = load(port);
@@ -213,16 +201,7 @@ test(
     const cwd = mkdtempSync(join(tmpdir(), 'carprice-deploy-'));
     const ctx = context(cwd);
     const port = await freePort();
-    const opts = (model: string): DeployOptions => ({
-      model,
-      tag: '',
-      host: '127.0.0.1',
-      port,
-      readyTimeoutMs: 3000,
-      bakeMs: 100,
-      drainMs: 100,
-      maxErrorRate: 0.05,
-    });
+    const opts = (model: string) => deployOptions(port, model, { bakeMs: 100 });
     try {
       await deploy(ctx, opts('1:ok'));
       const first = deploy(ctx, opts('2:ok'));
@@ -281,16 +260,14 @@ test(
       say: () => {},
     };
     const port = await freePort();
-    const opts = (model: string): DeployOptions => ({
-      model: join(cwd, model),
-      tag: model,
-      host: '127.0.0.1',
-      port,
-      readyTimeoutMs: 30_000,
-      bakeMs: 500,
-      drainMs: 300,
-      maxErrorRate: 0.01,
-    });
+    const opts = (model: string) =>
+      deployOptions(port, join(cwd, model), {
+        tag: model,
+        readyTimeoutMs: 30_000,
+        bakeMs: 500,
+        drainMs: 300,
+        maxErrorRate: 0.01,
+      });
     const served = async () => {
       const r = await fetch(`http://127.0.0.1:${port}/predict`, {
         method: 'POST',

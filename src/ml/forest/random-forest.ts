@@ -18,34 +18,22 @@ import {
   type CartFitted,
 } from '../tree/cart.js';
 import { importanceByName } from '../tree/feature-importance.js';
+import type { DecisionTreeParams } from '../tree/regression-tree.js';
 import { checkFitInput, checkPredictInput } from '../tree/fit-checks.js';
 import { resolveParams, type ParamSpec, type ResolvedParams } from '../../core/schema.js';
 import type { TreeEnsemble } from '../tree/tree-ensemble.js';
 
-/** Hyper-parameters of a random forest. */
-export interface RandomForestParams {
+/**
+ * Hyper-parameters of a random forest: those of its trees (min_samples_split and
+ * min_samples_leaf count bootstrap multiplicity; the seed also draws the samples) and these.
+ */
+export interface RandomForestParams extends DecisionTreeParams {
   /** Number of trees. Default 100. */
   n_estimators?: number;
-  /** Maximum depth; 0 or null = unlimited. Default 0. */
-  max_depth?: number | null;
-  /** Minimum rows (bootstrap multiplicity counts) in a node to split it. Default 2. */
-  min_samples_split?: number;
-  /** Minimum rows (bootstrap multiplicity counts) in each child. Default 1. */
-  min_samples_leaf?: number;
-  /** Minimum sum of weights in each child. Default 0. */
-  min_child_weight?: number;
-  /** Maximum leaves per tree; 0 = unlimited. Default 0. */
-  max_leaves?: number;
-  /** Features tried per split: fraction (0, 1], count > 1, 'sqrt' or 'log2'. Default 1 (all, as scikit-learn). */
-  max_features?: number | 'sqrt' | 'log2';
   /** Draw bootstrap samples (false: every tree sees all rows). Default true. */
   bootstrap?: boolean;
   /** Bootstrap draws as a fraction of the rows. Default 1. */
   max_samples?: number;
-  /** Bins per feature including the missing bin, 2..256. Default 256. */
-  max_bin?: number;
-  /** Seed (alias seed). Default 42. */
-  random_state?: number;
 }
 
 const SPECS: Record<string, ParamSpec> = {
