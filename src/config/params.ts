@@ -241,6 +241,13 @@ const paramsSchema = v.object({
      * start it less often; at most shadow_queue_size listings wait (more are dropped, counted).
      */
     shadow_batch_ms: v.optional(v.number({ int: true, min: 1, max: 60_000 }), 250),
+    /**
+     * The shadow challenger's pause protocol (Linux): about every this many µs of its work it
+     * looks at the serving thread (its state in /proc) and waits while that thread is on a
+     * core or waiting for one, at most a quarter of shadow_timeout_ms (and 1 s) per batch, so
+     * its work falls between requests. 0 = off (each batch at once, beside requests).
+     */
+    shadow_yield_us: v.optional(v.number({ int: true, min: 0, max: 1_000_000 }), 100),
     drift: v.section({
       /** Default window of `carprice monitor drift` (e.g. 7d, 24h). */
       window: v.optional(v.string({ nonEmpty: true }), '7d'),

@@ -36,6 +36,8 @@ export interface PredictionMonitorOptions {
     isolation?: ShadowIsolation;
     /** Milliseconds between the challenger's batches (default 250). */
     batchMs?: number;
+    /** The pause protocol: µs of the challenger's work between looks at the serving thread (default 100; 0 = off; shadow-scorer.ts). */
+    yieldUs?: number;
     /** Tests: a substitute challenger thread, or (isolation `process`) a substitute challenger process script. */
     workerUrl?: URL;
     processScript?: string;
@@ -85,6 +87,7 @@ export class PredictionMonitor {
           policy: o.shadow.policy,
           isolation: o.shadow.isolation,
           pollMs: o.shadow.batchMs,
+          yieldUs: o.shadow.yieldUs,
           workerUrl: o.shadow.workerUrl,
           processScript: o.shadow.processScript,
           metrics,

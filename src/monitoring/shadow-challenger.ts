@@ -10,12 +10,33 @@
  * batch's rows together); each row's `latencyMs` is then the batch's pricing time divided by
  * its rows. A batch the batch path refuses (a non-finite price: a damaged model) is priced
  * listing by listing, so only the bad listing carries the error.
+ *
+ * The pause protocol (serving-gate.ts; `monitoring.shadow_yield_us`): with a gate, the
+ * challenger looks at the serving thread about every `sliceUs` of its work (between requests
+ * parsed, between pieces of PRICE_PIECE listings priced, between rows stored) and waits while
+ * that thread is busy, at most `maxPauseMs` per batch; each row's `latencyMs` is the batch's
+ * working time (waits excluded) over its rows. The waits between rows fall inside the batch's
+ * transaction: the log's writer thread, wanting the lock meanwhile, waits (off the response
+ * path, its busy timeout 10 s against at most `maxPauseMs` of waits).
  */
 import { ModelBundle } from '../bundle/model-bundle.js';
 import type { Predictor, RowPrediction } from '../bundle/predictor.js';
 import { listingIdOf, type ListingInput, type PredictionRecord } from './prediction-record.js';
 import { openLogDatabase, recordInserter, type LogDatabase } from './log-store.js';
 import type { RingItem } from './shadow-ring.js';
+import type { ServingGate } from './serving-gate.js';
+
+/** The pause protocol: look at the serving thread every so often, wait while it is busy (serving-gate.ts). */
+export interface ChallengerPacing {
+  gate: ServingGate;
+  /** Work between looks, µs (0: off, never waiting). */
+  sliceUs: number;
+  /** Longest wait per batch, ms. */
+  maxPauseMs: number;
+}
+
+/** Listings priced at once between two looks at the serving thread (about 70 µs of trees). */
+const PRICE_PIECE = 4;
 
 export interface ShadowModelInfo {
   name: string;
@@ -33,7 +54,9 @@ export interface BatchCounts {
   logged: number;
   notLogged: number;
   error?: string;
+  /** The batch's time, ms, and of it the time spent waiting for the serving thread to be idle. */
   ms: number;
+  pausedMs?: number;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -83,6 +106,7 @@ export class ShadowChallenger {
   constructor(
     private readonly logPath: string,
     private readonly busyTimeoutMs: number,
+    private readonly pacing?: ChallengerPacing,
   ) {}
 
   get ready(): boolean {
@@ -103,6 +127,19 @@ export class ShadowChallenger {
     const p = this.predictor;
     if (!p) throw new Error('no challenger loaded');
     const t0 = performance.now();
+    const pacing = this.pacing && this.pacing.sliceUs > 0 && this.pacing.gate.on ? this.pacing : undefined;
+    let paused = 0;
+    let lastLook = t0;
+    /** Between two pieces of work: wait while the serving thread is busy, if a slice has passed. */
+    const tick = pacing
+      ? () => {
+          const now = performance.now();
+          if ((now - lastLook) * 1000 < pacing.sliceUs) return;
+          if (paused < pacing.maxPauseMs) paused += pacing.gate.waitIdle(pacing.maxPauseMs - paused);
+          lastLook = performance.now();
+        }
+      : undefined;
+    tick?.();
     let n = 0;
     let failed = 0;
     const { batch: listings, owners, places } = this;
@@ -110,6 +147,7 @@ export class ShadowChallenger {
       const it = items[k];
       n += it.listings;
       const ls = listingsOf(it);
+      tick?.();
       if (typeof ls === 'string') {
         failed += it.listings; // not a JSON array of listings: no rows
         continue;
@@ -120,8 +158,8 @@ export class ShadowChallenger {
         places.push(j);
       }
     }
-    const results = this.price(p, listings);
-    const perRow = listings.length ? (performance.now() - t0) / listings.length : 0;
+    const results = this.price(p, listings, tick);
+    const perRow = listings.length ? (performance.now() - t0 - paused) / listings.length : 0;
     const rows: PredictionRecord[] = new Array<PredictionRecord>(listings.length);
     for (let i = 0; i < listings.length; i++) {
       const r = this.record(items[owners[i]], listings[i], places[i], results[i], perRow);
@@ -129,7 +167,7 @@ export class ShadowChallenger {
       rows[i] = r;
     }
     listings.length = owners.length = places.length = 0;
-    const error = rows.length ? this.store(rows) : null;
+    const error = rows.length ? this.store(rows, tick) : null;
     return {
       listings: n,
       ok: Math.max(0, n - failed),
@@ -138,13 +176,21 @@ export class ShadowChallenger {
       notLogged: error === null ? 0 : rows.length,
       ...(error === null ? {} : { error }),
       ms: performance.now() - t0,
+      pausedMs: paused,
     };
   }
 
   /** Every listing's result (or why there is none): the batch path, else one at a time. */
-  private price(p: Predictor, listings: readonly ListingInput[]): (RowPrediction | string)[] {
+  private price(p: Predictor, listings: readonly ListingInput[], tick?: () => void): (RowPrediction | string)[] {
     try {
-      return p.predictBatch(listings);
+      if (!tick) return p.predictBatch(listings);
+      // in pieces, a look at the serving thread between them (the same prices: rows are independent)
+      const out: RowPrediction[] = [];
+      for (let i = 0; i < listings.length; i += PRICE_PIECE) {
+        for (const r of p.predictBatch(listings.slice(i, i + PRICE_PIECE))) out.push(r);
+        tick();
+      }
+      return out;
     } catch {
       return listings.map((l) => {
         try {
@@ -192,7 +238,7 @@ export class ShadowChallenger {
   }
 
   /** Store the rows (one transaction); null when stored, else why not. */
-  private store(rows: PredictionRecord[]): string | null {
+  private store(rows: PredictionRecord[], between?: () => void): string | null {
     if (!this.log) {
       if (this.logError && performance.now() < this.logError.retryAt) return this.logError.message;
       try {
@@ -205,7 +251,7 @@ export class ShadowChallenger {
       }
     }
     try {
-      this.log.insert(rows);
+      this.log.insert(rows, between);
       return null;
     } catch (e) {
       return (e as Error).message;

@@ -17,12 +17,13 @@
 import { ShadowChallenger } from './shadow-challenger.js';
 import { decodeRecords } from './shadow-ring.js';
 import { readSchedStat, type BackgroundPolicy, type ThreadPriority } from './thread-priority.js';
-import type { ShadowReply, ShadowRequest } from './shadow-worker.js';
+import { pacingFor } from './serving-gate.js';
+import type { ShadowReply, ShadowRequest, ShadowWorkerData } from './shadow-worker.js';
 
 export const FRAME_MODEL = 1;
 export const FRAME_RECORDS = 2;
 
-interface ProcessArgs {
+interface ProcessArgs extends Pick<ShadowWorkerData, 'serving' | 'sliceUs' | 'maxPauseMs'> {
   logPath: string;
   busyTimeoutMs: number;
   policy: BackgroundPolicy;
@@ -30,7 +31,13 @@ interface ProcessArgs {
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ProcessArgs;
-const challenger = new ShadowChallenger(args.logPath, args.busyTimeoutMs);
+// the pause protocol (serving-gate.ts): the server's serving thread, read from /proc by this process
+const pacing = pacingFor({
+  serving: args.serving ?? null,
+  sliceUs: args.sliceUs ?? 0,
+  maxPauseMs: args.maxPauseMs ?? 0,
+});
+const challenger = new ShadowChallenger(args.logPath, args.busyTimeoutMs, pacing);
 
 /** This process's scheduling as the kernel reports it (set by chrt and nice before node started). */
 function priority(): ThreadPriority {
@@ -62,7 +69,7 @@ process.stdin.on('data', (chunk: Buffer) => {
       if (m.type !== 'model') continue;
       try {
         challenger.load(m.bundle, m.info);
-        reply({ type: 'model-ready', info: m.info, priority: priority() });
+        reply({ type: 'model-ready', info: m.info, priority: priority(), pause: pacing.info });
       } catch (e) {
         reply({ type: 'model-failed', info: m.info, message: (e as Error).message });
       }

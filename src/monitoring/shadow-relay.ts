@@ -60,6 +60,9 @@ const args = JSON.stringify({
   busyTimeoutMs: data.busyTimeoutMs,
   policy: data.policy,
   nice: data.nice,
+  serving: data.serving,
+  sliceUs: data.sliceUs,
+  maxPauseMs: data.maxPauseMs,
 });
 const cmd = [...argv, process.execPath, script, args];
 const child = spawn(cmd[0], cmd.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });

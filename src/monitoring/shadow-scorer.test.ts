@@ -257,6 +257,8 @@ test(
       for (const [t, x] of before) if (after.has(t)) assert.deepEqual(after.get(t), x, `thread ${t}`);
       assert.deepEqual(after.get(process.pid), before.get(process.pid), 'the main thread keeps its priority');
       assert.deepEqual(scorer.stats().priority, { policy: 'idle', nice: 19, tid });
+      // the pause protocol: the challenger watches the thread that made the scorer (here the main thread)
+      assert.deepEqual(scorer.stats().pause, { tid: process.pid, sliceUs: 100, maxPauseMs: 1000 });
     } finally {
       await close();
     }
@@ -359,6 +361,8 @@ test(
       assert.equal(p.policy, 'idle', JSON.stringify(p));
       assert.equal(p.nice, 19);
       assert.equal(p.note, undefined);
+      // the pause protocol: the child process reads this (serving) thread's state itself
+      assert.deepEqual(scorer.stats().pause, { tid: process.pid, sliceUs: 100, maxPauseMs: 1000 });
       child = p.tid!;
       assert.notEqual(child, process.pid);
       const threads = processSched(child);

@@ -50,6 +50,7 @@ import type { ObservedPrediction } from './prediction-record.js';
 import type { ShadowModelInfo, ShadowPriority, ShadowReply, ShadowRequest, ShadowWorkerData } from './shadow-worker.js';
 import { createShadowRing, readTally, ShadowRingWriter, type Tally } from './shadow-ring.js';
 import type { BackgroundPolicy } from './thread-priority.js';
+import { servingThread, type PauseInfo, type ServingThread } from './serving-gate.js';
 
 /** Where the challenger's rows go: the prediction log's file, which the thread writes itself. */
 export interface ShadowLogLink {
@@ -93,6 +94,13 @@ export interface ShadowScorerOptions {
    * server (only that thread is lowered: V8's helper threads it uses keep the server's priority).
    */
   isolation?: ShadowIsolation;
+  /**
+   * The pause protocol (serving-gate.ts): about every `yieldUs` µs of its work (default
+   * 100; 0 = off: each batch at once, beside requests) the challenger looks at the thread that
+   * made this scorer (the serving thread) and waits while it is on a core or waiting for one,
+   * for at most a quarter of `timeoutMs` (and 1 s) per batch.
+   */
+  yieldUs?: number;
   metrics?: MonitoringMetrics;
   logger?: Logger;
   /** The worker script (tests substitute a misbehaving one); default shadow-worker.js, or shadow-relay.js for `process`. */
@@ -116,6 +124,8 @@ export interface ShadowStats {
   model: ShadowModelInfo | null;
   /** The challenger thread's scheduling priority, as it read it back (null before it is ready). */
   priority: ShadowPriority | null;
+  /** The pause protocol as the challenger set it up (null before it is ready). */
+  pause: PauseInfo | null;
 }
 
 const zeroTally = (): Tally => ({ listings: 0, ok: 0, failed: 0, logged: 0, notLogged: 0, batches: 0 });
@@ -149,6 +159,7 @@ export class ShadowScorer {
     restarts: 0,
     model: null,
     priority: null,
+    pause: null,
   };
   private readonly log: Logger;
   private readonly queueSize: number;
@@ -157,6 +168,9 @@ export class ShadowScorer {
   private readonly nice: number;
   private readonly policy: BackgroundPolicy;
   readonly isolation: ShadowIsolation;
+  private readonly yieldUs: number;
+  /** The serving thread (the one that made this scorer and submits to it), for the pause protocol. */
+  private readonly serving: ServingThread | null;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly o: ShadowScorerOptions) {
@@ -167,6 +181,8 @@ export class ShadowScorer {
     this.nice = Math.max(0, Math.min(19, Math.round(o.nice ?? 19)));
     this.policy = o.policy ?? 'idle';
     this.isolation = o.isolation ?? (process.platform === 'linux' ? 'process' : 'thread');
+    this.yieldUs = Math.max(0, Math.round(o.yieldUs ?? 100));
+    this.serving = servingThread();
   }
 
   /** Load (or replace) the challenger: a saved bundle (ModelBundle.toJSON()) and who it is. */
@@ -192,6 +208,10 @@ export class ShadowScorer {
         // a batch waiting for the log's lock longer than this is given up before the watchdog restarts the thread
         busyTimeoutMs: Math.max(50, Math.floor(this.timeoutMs / 2)),
         ...(this.o.processScript ? { processScript: this.o.processScript } : {}),
+        serving: this.serving,
+        sliceUs: this.yieldUs,
+        // well under the watchdog's timeout: a batch that waited its most still answers in time
+        maxPauseMs: Math.min(1000, Math.floor(this.timeoutMs / 4)),
       } satisfies ShadowWorkerData,
     });
     this.worker = w;
@@ -210,12 +230,25 @@ export class ShadowScorer {
       this.ready = true;
       this.stats_.model = m.info;
       this.stats_.priority = m.priority ?? null;
+      this.stats_.pause = m.pause ?? null;
       this.backoffMs = 500;
       const p = m.priority;
       this.log.info(
-        { model: m.info.name, version: m.info.version, policy: p?.policy ?? null, nice: p?.nice ?? null },
+        {
+          model: m.info.name,
+          version: m.info.version,
+          policy: p?.policy ?? null,
+          nice: p?.nice ?? null,
+          pauseForThread: m.pause?.tid ?? null,
+          pauseEveryUs: m.pause?.sliceUs ?? 0,
+        },
         'shadow challenger ready',
       );
+      if (m.pause?.note && this.yieldUs > 0)
+        this.log.warn(
+          { reason: m.pause.note },
+          "the shadow challenger cannot see the serving thread's state: it works beside requests, not between them",
+        );
       if (p?.note && (this.nice > 0 || this.policy === 'idle'))
         this.log.warn(
           { asked: { policy: this.policy, nice: this.nice }, got: { policy: p.policy, nice: p.nice }, reason: p.note },
@@ -398,6 +431,7 @@ export class ShadowScorer {
       ...this.stats_,
       dropped: { ...this.stats_.dropped },
       priority: this.stats_.priority && { ...this.stats_.priority },
+      pause: this.stats_.pause && { ...this.stats_.pause },
     };
   }
 

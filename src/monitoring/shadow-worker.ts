@@ -30,6 +30,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ShadowChallenger, type BatchCounts, type ShadowModelInfo } from './shadow-challenger.js';
 import { addTally, ShadowRingReader } from './shadow-ring.js';
 import { lowerThisThread, type BackgroundPolicy, type ThreadPriority } from './thread-priority.js';
+import { pacingFor, type PauseInfo, type ServingThread } from './serving-gate.js';
 
 export type { ShadowModelInfo } from './shadow-challenger.js';
 
@@ -53,6 +54,13 @@ export interface ShadowWorkerData {
   busyTimeoutMs: number;
   /** The relay thread only (shadow-relay.ts): the child process's script (tests substitute one; default shadow-process.js). */
   processScript?: string;
+  /**
+   * The pause protocol (serving-gate.ts): the serving thread to step aside for (null: none),
+   * µs of work between looks at it (0: off) and the longest wait per batch, ms.
+   */
+  serving: ServingThread | null;
+  sliceUs: number;
+  maxPauseMs: number;
 }
 
 /** The challenger's scheduling as it read it back after setting it (a thread's, or its process's). */
@@ -62,14 +70,15 @@ export type ShadowPriority = ThreadPriority;
 export type ShadowRequest = { type: 'model'; bundle: unknown; info: ShadowModelInfo } | { type: 'stop' };
 
 export type ShadowReply =
-  | { type: 'model-ready'; info: ShadowModelInfo; priority?: ShadowPriority }
+  | { type: 'model-ready'; info: ShadowModelInfo; priority?: ShadowPriority; pause?: PauseInfo }
   | { type: 'model-failed'; info: ShadowModelInfo; message: string }
   | ({ type: 'scored' } & BatchCounts);
 
 const port = parentPort!;
 const data = workerData as ShadowWorkerData;
 const ring = new ShadowRingReader(data.ring);
-const challenger = new ShadowChallenger(data.logPath, data.busyTimeoutMs);
+const pacing = pacingFor(data);
+const challenger = new ShadowChallenger(data.logPath, data.busyTimeoutMs, pacing);
 
 /**
  * Get out of the serving thread's way (thread-priority.ts): SCHED_IDLE, so a serving thread
@@ -97,7 +106,7 @@ port.on('message', (m: ShadowRequest) => {
   if (m.type !== 'model') return;
   try {
     challenger.load(m.bundle, m.info);
-    port.postMessage({ type: 'model-ready', info: m.info, priority } satisfies ShadowReply);
+    port.postMessage({ type: 'model-ready', info: m.info, priority, pause: pacing.info } satisfies ShadowReply);
   } catch (e) {
     port.postMessage({ type: 'model-failed', info: m.info, message: (e as Error).message } satisfies ShadowReply);
   }

@@ -37,6 +37,8 @@ export type ServeMonitoringOptions = Omit<PredictionMonitorOptions, 'registry' |
     isolation?: ShadowIsolation;
     /** Milliseconds between the challenger's batches (default 250). */
     batchMs?: number;
+    /** The pause protocol: µs of the challenger's work between looks at the serving thread (default 100; 0 = off; shadow-scorer.ts). */
+    yieldUs?: number;
   };
 };
 
@@ -203,6 +205,7 @@ async function startMonitoring(
             policy: m.shadow.policy,
             isolation: m.shadow.isolation,
             batchMs: m.shadow.batchMs,
+            yieldUs: m.shadow.yieldUs,
           }
         : undefined,
       registry: metrics.registry,

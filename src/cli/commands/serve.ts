@@ -235,6 +235,7 @@ async function monitoringOptions(
           policy: m.shadow_policy,
           isolation: m.shadow_isolation,
           batchMs: m.shadow_batch_ms,
+          yieldUs: m.shadow_yield_us,
         }
       : undefined,
   };
