@@ -66,10 +66,10 @@ test('register_model stages a new version, and never moves the Production one ba
       assert.equal((await client.store.getModelVersion(NAME, v2.version)).currentStage, 'Staging');
       assert.equal((await client.store.getModelVersion(NAME, v1.version)).currentStage, 'Production');
       model = await client.store.getRegisteredModel(NAME);
-      assert.deepEqual(
-        Object.fromEntries(model.aliases.map((a) => [a.alias, a.version])),
-        { champion: v1.version, challenger: v2.version },
-      );
+      assert.deepEqual(Object.fromEntries(model.aliases.map((a) => [a.alias, a.version])), {
+        champion: v1.version,
+        challenger: v2.version,
+      });
 
       // an archived version is not brought back either
       await client.transitionStage(NAME, v2.version, 'Archived', false);
