@@ -119,14 +119,13 @@ export function openLogDatabase(path: string, o: { readonly?: boolean; busyTimeo
  * Prepared insert of records, in one transaction per call, with the per-hour aggregates of
  * the rows (hourly.ts) updated in the same transaction.
  */
-export function recordInserter(db: LogDatabase): (records: readonly PredictionRecord[], between?: () => void) => void {
+export function recordInserter(db: LogDatabase): (records: readonly PredictionRecord[]) => void {
   const stmt = db.prepare(
     `INSERT INTO predictions (ts, request_id, row, listing_id, route, role, model_name, model_version, price, lower, upper, level, latency_ms, inputs, unseen, error)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const hourly = new HourlyMaintainer(db);
-  // `between`: called after each row (the shadow challenger's pause protocol, shadow-challenger.ts)
-  const tx = db.transaction((records: readonly PredictionRecord[], between?: () => void) => {
+  const tx = db.transaction((records: readonly PredictionRecord[]) => {
     for (const r of records) {
       const ts = Math.round(r.ts);
       const earlier = hourly.earlier(r.requestId, r.row);
@@ -149,13 +148,12 @@ export function recordInserter(db: LogDatabase): (records: readonly PredictionRe
         r.error,
       ).lastInsertRowid;
       hourly.add(Number(id), ts, r, earlier);
-      between?.();
     }
     hourly.flush();
   });
   // immediate: the lookups read before the first insert; take the write lock first, so two
   // server processes sharing the file wait for each other instead of failing
-  return (records, between) => tx.immediate(records, between);
+  return (records) => tx.immediate(records);
 }
 
 /**

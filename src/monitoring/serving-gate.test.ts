@@ -171,3 +171,69 @@ test(
     }
   },
 );
+
+/**
+ * The pause protocol never waits while holding the log's write lock: every look at the
+ * serving thread (each of them a place the challenger may sleep up to its bound) finds the
+ * lock free, checked by a second connection taking it at once (BEGIN IMMEDIATE, no busy
+ * wait), so the server's own log writer is never kept waiting by a pause.
+ */
+test(
+  'the challenger looks at the serving thread only outside its transactions (the log write lock is free at every look)',
+  { skip: linux },
+  async () => {
+    const bundle = referenceBundle({ n: 400, seed: 7, algo: 'blend' }).toJSON();
+    const items: RingItem[] = unshiftedListings(50, 4).map((l, i) => ({
+      requestId: `q${i}`,
+      route: '/predict',
+      ts: Date.now(),
+      listings: 1,
+      json: JSON.stringify(l),
+      shape: 'listing',
+    }));
+    const dir = mkdtempSync(join(tmpdir(), 'carprice-serving-gate-lock-'));
+    const t = await controllable(); // sleeping: every look returns at once, so the challenger looks at every slice
+    try {
+      const path = join(dir, 'log.db');
+      openLogDatabase(path).close();
+      const other = openLogDatabase(path, { busyTimeoutMs: 0 });
+      const looks: boolean[] = [];
+      class ProbingGate extends ServingGate {
+        override waitIdle(maxMs: number): number {
+          try {
+            other.exec('BEGIN IMMEDIATE');
+            other.exec('ROLLBACK');
+            looks.push(true);
+          } catch {
+            looks.push(false); // the challenger holds the write lock while it may wait
+          }
+          return super.waitIdle(maxMs);
+        }
+      }
+      const gate = new ProbingGate({ pid: process.pid, tid: t.tid });
+      const c = new ShadowChallenger(path, 1000, { gate, sliceUs: 1, maxPauseMs: 1000 });
+      c.load(bundle, { name: 'challenger', version: '1' });
+      const counts = c.score(items);
+      gate.close();
+      other.close();
+      assert.equal(counts.logged, 50);
+      assert.equal(counts.notLogged, 0);
+      // 50 rows: looks while parsing and pricing, and between the stored pieces
+      assert.ok(looks.length > 15, `${looks.length} looks`);
+      assert.deepEqual(
+        looks.filter((free) => !free).length,
+        0,
+        `${looks.filter((free) => !free).length} of ${looks.length} looks found the write lock held`,
+      );
+      const db = openLogDatabase(path, { readonly: true });
+      try {
+        assert.equal([...iterateRecords(db)].length, 50);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await t.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -13,11 +13,12 @@
  *
  * The pause protocol (serving-gate.ts; `monitoring.shadow_yield_us`): with a gate, the
  * challenger looks at the serving thread about every `sliceUs` of its work (between requests
- * parsed, between pieces of PRICE_PIECE listings priced, between rows stored) and waits while
+ * parsed, between pieces of PRICE_PIECE listings priced, between pieces of rows stored) and waits while
  * that thread is busy, at most `maxPauseMs` per batch; each row's `latencyMs` is the batch's
- * working time (waits excluded) over its rows. The waits between rows fall inside the batch's
- * transaction: the log's writer thread, wanting the lock meanwhile, waits (off the response
- * path, its busy timeout 10 s against at most `maxPauseMs` of waits).
+ * working time (waits excluded) over its rows. With the protocol on, the rows are stored
+ * STORE_PIECE at a time, one transaction each, and the waits fall between the transactions:
+ * the challenger never holds the log's write lock while it waits, so the server's own log
+ * writer is never kept from it by a pause.
  */
 import { ModelBundle } from '../bundle/model-bundle.js';
 import type { Predictor, RowPrediction } from '../bundle/predictor.js';
@@ -37,6 +38,9 @@ export interface ChallengerPacing {
 
 /** Listings priced at once between two looks at the serving thread (about 70 µs of trees). */
 const PRICE_PIECE = 4;
+
+/** Rows stored per transaction with the pause protocol on (about 100 µs of inserts; a look between two). */
+const STORE_PIECE = 16;
 
 export interface ShadowModelInfo {
   name: string;
@@ -167,13 +171,13 @@ export class ShadowChallenger {
       rows[i] = r;
     }
     listings.length = owners.length = places.length = 0;
-    const error = rows.length ? this.store(rows, tick) : null;
+    const { logged, error } = rows.length ? this.store(rows, tick) : { logged: 0, error: null };
     return {
       listings: n,
       ok: Math.max(0, n - failed),
       failed,
-      logged: error === null ? rows.length : 0,
-      notLogged: error === null ? 0 : rows.length,
+      logged,
+      notLogged: rows.length - logged,
       ...(error === null ? {} : { error }),
       ms: performance.now() - t0,
       pausedMs: paused,
@@ -237,24 +241,36 @@ export class ShadowChallenger {
     };
   }
 
-  /** Store the rows (one transaction); null when stored, else why not. */
-  private store(rows: PredictionRecord[], between?: () => void): string | null {
+  /**
+   * Store the rows: in one transaction, or with `between` (the pause protocol) STORE_PIECE
+   * rows per transaction with `between` called between them, outside any transaction. How
+   * many were stored, and why the rest were not (null: all stored).
+   */
+  private store(rows: PredictionRecord[], between?: () => void): { logged: number; error: string | null } {
     if (!this.log) {
-      if (this.logError && performance.now() < this.logError.retryAt) return this.logError.message;
+      if (this.logError && performance.now() < this.logError.retryAt)
+        return { logged: 0, error: this.logError.message };
       try {
         const db = openLogDatabase(this.logPath, { busyTimeoutMs: this.busyTimeoutMs });
         this.log = { db, insert: recordInserter(db) };
         this.logError = undefined;
       } catch (e) {
         this.logError = { message: (e as Error).message, retryAt: performance.now() + 5000 };
-        return this.logError.message;
+        return { logged: 0, error: this.logError.message };
       }
     }
-    try {
-      this.log.insert(rows, between);
-      return null;
-    } catch (e) {
-      return (e as Error).message;
+    const piece = between ? STORE_PIECE : rows.length;
+    let logged = 0;
+    for (let i = 0; i < rows.length; i += piece) {
+      if (i > 0) between?.();
+      const part = piece === rows.length ? rows : rows.slice(i, i + piece);
+      try {
+        this.log.insert(part);
+      } catch (e) {
+        return { logged, error: (e as Error).message };
+      }
+      logged += part.length;
     }
+    return { logged, error: null };
   }
 }
