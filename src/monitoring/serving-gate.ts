@@ -21,7 +21,8 @@
  * container) the gate is off and says why (`note`); the challenger then works as it did
  * without it.
  */
-import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { threadId } from './thread-priority.js';
 
 /** Which thread to watch: the serving thread (a process id and a thread id of it). */
 export interface ServingThread {
@@ -43,12 +44,8 @@ export interface PauseInfo {
 /** The calling thread's id (Linux: /proc/thread-self links to <pid>/task/<tid>); null elsewhere. */
 export function servingThread(): ServingThread | null {
   if (process.platform !== 'linux') return null;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    return Number.isInteger(tid) && tid > 0 ? { pid: process.pid, tid } : null;
-  } catch {
-    return null;
-  }
+  const tid = threadId();
+  return tid === null ? null : { pid: process.pid, tid };
 }
 
 export class ServingGate {

@@ -48,10 +48,11 @@ export function readSchedStat(path: string): { policy: string; nice: number } | 
   }
 }
 
-/** The calling thread's id (Linux: /proc/thread-self links to <pid>/task/<tid>). */
-function threadId(): number | null {
+/** The calling thread's id (Linux: /proc/thread-self links to <pid>/task/<tid>); null where it cannot be read. */
+export function threadId(): number | null {
   try {
-    return Number(readlinkSync('/proc/thread-self').split('/').pop());
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    return Number.isInteger(tid) && tid > 0 ? tid : null;
   } catch {
     return null;
   }
