@@ -73,6 +73,30 @@ test('PredictionLog is bounded: rows past queueSize are dropped and counted in t
   }
 });
 
+test('a row the writer thread cannot be handed (inputs nested 20,000 deep) is dropped and counted; its batch and the process live on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-plog-'));
+  const log = await PredictionLog.open({ path: join(dir, 'log.db'), flushMs: 5 });
+  try {
+    const poison = rec(1);
+    poison.inputs = { ...poison.inputs, extra: JSON.parse('['.repeat(20_000) + ']'.repeat(20_000)) as unknown };
+    // from the flush timer, as in the server: a throw there would end the process
+    log.record([rec(0), poison, rec(2)]);
+    await new Promise((res) => setTimeout(res, 50));
+    await log.flush();
+    assert.equal(log.stats().written, 2);
+    assert.equal(log.stats().dropped.write_failed, 1);
+    const db = openLogDatabase(join(dir, 'log.db'), { readonly: true });
+    assert.deepEqual(
+      [...iterateRecords(db)].map((r) => r.requestId),
+      ['r0', 'r2'],
+    );
+    db.close();
+  } finally {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('sampling is per request at the configured rate', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'carprice-plog-'));
   let x = 0;

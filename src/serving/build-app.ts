@@ -12,8 +12,8 @@
  *
  * Every request-caused failure is a 4xx with JSON naming the field and the reason
  * (`{error, message, field, problems}`): schema violations 422 (as FastAPI answered),
- * malformed JSON 400, wrong content type 415, too large 413, missing token 401, rate
- * limit 429. A 5xx means a server fault, logged; the connection is never dropped.
+ * malformed JSON 400, nested more than 64 deep 400, wrong content type 415, too large 413,
+ * missing token 401, rate limit 429. A 5xx means a server fault, logged; the connection is never dropped.
  */
 import Fastify, {
   LogController,
@@ -45,6 +45,7 @@ import {
 } from './schemas.js';
 import type { Listing, RowPrediction } from './predictor.js';
 import { scalarText } from '../core/text.js';
+import { jsonNestingExceeds } from '../core/json-depth.js';
 import { serveCompilers } from './json-validator.js';
 import type { ObservedPrediction } from '../monitoring/prediction-record.js';
 
@@ -86,6 +87,10 @@ export interface BuildAppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Deepest nesting of arrays and objects a request body may have (a batch body is 3 deep). */
+export const MAX_BODY_DEPTH = 64;
+const BODY_TOO_DEEP = 'CARPRICE_BODY_TOO_DEEP';
 
 /** The request property holding a JSON body's text (set only when `onPrediction` is). */
 const RAW_BODY = 'carpriceJsonText';
@@ -204,6 +209,15 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
         status: 400,
         body: { error: 'empty_body', message: 'the request body is empty; send a JSON listing', field: '(body)' },
       };
+    case BODY_TOO_DEEP:
+      return {
+        status: 400,
+        body: {
+          error: 'body_too_deep',
+          message: `the body nests arrays or objects more than ${MAX_BODY_DEPTH} levels deep; a listing is a flat object of numbers and strings`,
+          field: '(body)',
+        },
+      };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, body: { error: 'bad_content_length', message: fe.message, field: '(content-length)' } };
   }
@@ -286,18 +300,25 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   });
   // JSON only: a text/plain body is refused with 415 rather than reaching the schema as a string
   app.removeContentTypeParser('text/plain');
-  if (o.onPrediction) {
-    // with monitoring on, the JSON text of a body is kept beside its parse (Fastify's own
-    // parser: the same checks and errors), so a listing reaches the shadow challenger's
-    // thread as the bytes that came in, never serialised again on this thread
-    const parseJson = app.getDefaultJsonParser('error', 'error');
-    app.removeContentTypeParser('application/json');
-    app.decorateRequest(RAW_BODY, '');
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-      (req as unknown as Record<typeof RAW_BODY, string>)[RAW_BODY] = body as string;
-      void parseJson(req, body as string, done);
-    });
-  }
+  // Fastify's own JSON parser (the same checks and errors) behind a nesting check: a body of
+  // `[[[...]]]` thousands deep parses, then overflows the stack in whatever walks it next
+  // (validation, an error message, the log's hand-off to its writer thread), so it is refused
+  // here. With monitoring on, the JSON text of a body is kept beside its parse, so a listing
+  // reaches the shadow challenger's thread as the bytes that came in, never serialised again
+  // on this thread.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  const keepText = Boolean(o.onPrediction);
+  app.removeContentTypeParser('application/json');
+  if (keepText) app.decorateRequest(RAW_BODY, '');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string;
+    if (jsonNestingExceeds(text, MAX_BODY_DEPTH)) {
+      done(Object.assign(new Error('body nested too deep'), { code: BODY_TOO_DEEP, statusCode: 400 }), undefined);
+      return;
+    }
+    if (keepText) (req as unknown as Record<typeof RAW_BODY, string>)[RAW_BODY] = text;
+    void parseJson(req, text, done);
+  });
 
   const provider = o.provider;
   if (provider.current) metrics.setModel(provider.current.info);

@@ -126,6 +126,12 @@ export function badRequests(listing: Record<string, unknown>): BadRequest[] {
     { name: 'empty JSON body', body: '', status: 400, field: '(body)' },
     { name: 'prototype poisoning', body: '{"__proto__": {"x": 1}}', status: 400, field: '(body)' },
     {
+      name: 'nested 100 deep in an unknown field',
+      body: `${JSON.stringify(rows[0]).slice(0, -1)},"x":${'['.repeat(100)}${']'.repeat(100)}}`,
+      status: 400,
+      field: '(body)',
+    },
+    {
       name: 'wrong content type',
       body: 'odometer=5',
       contentType: 'application/x-www-form-urlencoded',

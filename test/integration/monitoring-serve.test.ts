@@ -163,6 +163,39 @@ test('champion and shadow challenger prices are logged under the request id the 
   }
 });
 
+test('a body nested 20,000 deep is refused with 400 wherever it sits; the server and its log live on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-mon-'));
+  const s = await serveWith({ dir });
+  const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+  const listing = JSON.stringify(listings[0]);
+  try {
+    for (const [path, body] of [
+      ['/predict', `${listing.slice(0, -1)},"extra":${deep}}`], // used to kill the server from the log's timer
+      ['/predict', listing.replace(/"odometer":[^,]+/, `"odometer":${deep}`)], // used to be a 500
+      ['/predict', deep],
+      ['/predict/batch', `{"listings":[${listing},${deep}]}`],
+      ['/explain', `${listing.slice(0, -1)},"extra":${deep}}`],
+    ]) {
+      const r = await fetch(s.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      assert.equal(r.status, 400, `${path} ${body.slice(0, 60)}`);
+      const j = (await r.json()) as Record<string, unknown>;
+      assert.equal(j.error, 'body_too_deep');
+      assert.equal(j.field, '(body)');
+      assert.match(j.message as string, /nests arrays or objects more than 64 levels deep/);
+    }
+    // a modest nest in an unknown field is still a listing (extra fields are ignored)
+    const ok = await post(`${s.url}/predict`, { ...listings[0], extra: { a: [[1, { b: 2 }]] } });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.json, expected[0]);
+    await new Promise((res) => setTimeout(res, 200)); // past the log's flush timer
+    await s.monitor!.log.flush();
+    assert.equal(s.monitor!.log.stats().written, 1);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("the challenger's rows go to the writer thread directly, are counted on /metrics, and reach a restarted writer", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'carprice-mon-'));
   const s = await serveWith({ dir, shadow: { name: 'challenger-model' } });
