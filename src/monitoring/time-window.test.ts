@@ -28,3 +28,23 @@ test('--since: a bad or future value is a usage error naming the flag and the ac
     );
   assert.throws(() => parseSince('2027-01-01', NOW, '--until'), /--until 2027-01-01 is in the future/);
 });
+
+test('--since: a calendar date that does not exist, or a duration past a century, is refused naming the flag (they used to roll over to March, or crash the report)', () => {
+  for (const bad of ['2026-02-30', '2026-02-29', '2026-04-31', '2026-00-10', '2026-12-00'])
+    assert.throws(
+      () => parseSince(bad, NOW, '--since'),
+      (e: Error & { code?: string }) => e.code === 'USAGE' && /^--since must be a duration/.test(e.message),
+      bad,
+    );
+  assert.equal(parseSince('2024-02-29', NOW), Date.parse('2024-02-29T00:00:00Z'));
+  for (const bad of ['99999999999999999999d', '2000000000d', '5300w', '36525.1d'])
+    assert.throws(
+      () => parseSince(bad, NOW, '--since'),
+      (e: Error & { code?: string }) =>
+        e.code === 'USAGE' &&
+        e.message === `--since ${bad} is longer than 100 years; give a shorter duration, or a date like 2020-01-01`,
+      bad,
+    );
+  assert.equal(parseSince('36524d', NOW), NOW - 36524 * 86_400_000);
+  assert.throws(() => parseDuration('1e400d', 'monitoring.drift.window'), /monitoring.drift.window must be a duration/);
+});

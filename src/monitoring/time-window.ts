@@ -8,15 +8,34 @@ import { AppError } from '../core/errors.js';
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
+const DURATION = /^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$/i;
+
 /** Milliseconds of a duration like `7d`; USAGE error naming `flag` otherwise. */
 export function parseDuration(text: string, flag: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$/i.exec(text);
+  const m = DURATION.exec(text);
   if (!m || !(Number(m[1]) > 0))
     throw new AppError('USAGE', `${flag} must be a duration like 30m, 24h, 7d or 2w, got "${text}"`);
-  return Number(m[1]) * UNIT_MS[m[2].toLowerCase()];
+  const ms = Number(m[1]) * UNIT_MS[m[2].toLowerCase()];
+  // past a century a window start is no date at all (99999999999999999999d is before year
+  // -275,000, where Date.toISOString throws): say so rather than fail later
+  if (!(ms <= MAX_DURATION_MS))
+    throw new AppError(
+      'USAGE',
+      `${flag} ${text.trim()} is longer than 100 years; give a shorter duration, or a date like 2020-01-01`,
+    );
+  return ms;
 }
 
+const MAX_DURATION_MS = 100 * 365.25 * 86_400_000;
+
 const DATE = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?))?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** Whether `YYYY-MM-DD` names a day of the calendar (Date.parse rolls 2026-02-30 over to March 2). */
+function realDate(ymd: string): boolean {
+  const [y, mo, d] = ymd.split('-').map(Number);
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
 
 /** Start (or end) of a window: `now` minus a duration, an ISO date/time (UTC unless it names a zone), or `now`. */
 export function parseSince(text: string, now: number, flag = '--since'): number {
@@ -24,7 +43,7 @@ export function parseSince(text: string, now: number, flag = '--since'): number 
   if (s.toLowerCase() === 'now') return now;
   if (/^\d{4}-\d{2}-\d{2}/.test(s)) {
     const m = DATE.exec(s);
-    const t = m ? Date.parse(`${m[1]}T${m[2] ?? '00:00'}${m[3] ?? 'Z'}`) : NaN;
+    const t = m && realDate(m[1]) ? Date.parse(`${m[1]}T${m[2] ?? '00:00'}${m[3] ?? 'Z'}`) : NaN;
     if (!Number.isFinite(t))
       throw new AppError(
         'USAGE',
@@ -33,12 +52,9 @@ export function parseSince(text: string, now: number, flag = '--since'): number 
     if (t > now) throw new AppError('USAGE', `${flag} ${text} is in the future`);
     return t;
   }
-  try {
-    return now - parseDuration(s, flag);
-  } catch {
-    throw new AppError(
-      'USAGE',
-      `${flag} must be a duration like 24h, 7d or 2w, or an ISO date like 2026-12-01, got "${text}"`,
-    );
-  }
+  if (DURATION.test(s) && Number(DURATION.exec(s)![1]) > 0) return now - parseDuration(s, flag);
+  throw new AppError(
+    'USAGE',
+    `${flag} must be a duration like 24h, 7d or 2w, or an ISO date like 2026-12-01, got "${text}"`,
+  );
 }

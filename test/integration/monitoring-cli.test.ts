@@ -59,6 +59,18 @@ test('monitor drift: flag and file errors are clear', async () => {
   const noLog = await runBuiltCli(['monitor', 'drift', '--model', 'model', '--log', 'nope.db'], dir);
   assert.notEqual(noLog.code, 0);
   assert.match(noLog.stderr, /no prediction log at .*nope\.db; `carprice serve` writes it/);
+  // these ended in "internal error: RangeError: Invalid time value" (exit 1), or rolled over to March 2
+  for (const cmd of ['drift', 'shadow', 'export']) {
+    const far = await runBuiltCli(['monitor', cmd, '--since', '99999999999999999999d'], dir);
+    assert.equal(far.code, 2, far.stderr);
+    assert.equal(
+      far.stderr,
+      'carprice: --since 99999999999999999999d is longer than 100 years; give a shorter duration, or a date like 2020-01-01\n',
+    );
+  }
+  const feb30 = await runBuiltCli(['monitor', 'drift', '--model', 'model', '--since', '2026-02-30'], dir);
+  assert.equal(feb30.code, 2, feb30.stdout);
+  assert.match(feb30.stderr, /--since must be a duration \(7d\) or an ISO date or date-time .*got "2026-02-30"/);
 });
 
 test('monitor export writes the window as JSON lines, to stdout or atomically to --out', async () => {
