@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AppError, exitCodeOf, isAppError } from '../core/errors.js';
+import { writeFailure } from '../core/atomic-write.js';
 import { CARPRICE_VERSION } from '../core/version.js';
 import { nearestName } from '../core/text.js';
 import { applyProcessDefaults, readEnv } from '../config/env.js';
@@ -14,12 +15,30 @@ import { createLogger } from './logger.js';
 import { commands } from './commands/index.js';
 import type { Command, CommandContext, OptionSpec, Output } from './command.js';
 
+/**
+ * A process stream as the commands' Output. A write that fails (stdout on a full disk, a
+ * closed pipe) makes the stream emit 'error' on the next tick, which with no listener ends
+ * the process with a stack trace: the listener here takes it, and the failure surfaces as an
+ * error from the next write (and from `outputFailure` at the end), so a command stops and
+ * the one catch turns it into a message and an exit code.
+ */
 function out(stream: NodeJS.WriteStream): Output {
+  if (!stream.listeners('error').includes(ignoreStreamError)) stream.on('error', ignoreStreamError);
+  const check = () => {
+    const e = outputFailure(stream);
+    if (e) throw e;
+  };
   return {
-    write: (t: string) => void stream.write(t),
+    write: (t: string) => {
+      check();
+      stream.write(t);
+      check();
+    },
     writeAsync: (t: string) =>
       new Promise<void>((res, rej) => {
-        const onError = (e: Error) => rej(e);
+        const failed = outputFailure(stream);
+        if (failed) return rej(failed as Error);
+        const onError = (e: Error) => rej((outputFailure(stream) as Error | undefined) ?? e);
         stream.once('error', onError);
         const done = () => {
           stream.off('error', onError);
@@ -35,6 +54,22 @@ function out(stream: NodeJS.WriteStream): Output {
       return stream.isTTY ? stream.columns : undefined;
     },
   };
+}
+
+function ignoreStreamError(): void {
+  // recorded in stream.errored; reported by outputFailure
+}
+
+/**
+ * The error a failed write left on `stream`, as the CLI reports it: EPIPE as it is (the
+ * reader went away: a quiet stop), anything else FILE_UNWRITABLE naming the stream.
+ */
+function outputFailure(stream: NodeJS.WriteStream): unknown {
+  const e = stream.errored as NodeJS.ErrnoException | null;
+  if (!e) return undefined;
+  if (e.code === 'EPIPE') return e;
+  const name = stream === process.stdout ? 'stdout' : stream === process.stderr ? 'stderr' : 'the output';
+  return writeFailure(e, `the output (${name})`);
 }
 
 /** Find the command whose name matches the longest prefix of argv words. */
@@ -59,14 +94,6 @@ export async function main(argv: string[], ctxOverrides: Partial<CommandContext>
   const env = ctxOverrides.env ?? readEnv();
   const stdout = ctxOverrides.stdout ?? out(process.stdout);
   const stderr = ctxOverrides.stderr ?? out(process.stderr);
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    stdout.write(overview());
-    return argv.length === 0 ? 2 : 0;
-  }
-  if (argv[0] === '--version') {
-    stdout.write(`carprice ${CARPRICE_VERSION}\n`);
-    return 0;
-  }
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130);
@@ -76,6 +103,14 @@ export async function main(argv: string[], ctxOverrides: Partial<CommandContext>
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+      stdout.write(overview());
+      return argv.length === 0 ? 2 : 0;
+    }
+    if (argv[0] === '--version') {
+      stdout.write(`carprice ${CARPRICE_VERSION}\n`);
+      return 0;
+    }
     const found = findCommand(argv);
     if (!found) {
       const prefix = commands.filter((c) => c.name.startsWith(argv[0] + ' ')).map((c) => c.name);
@@ -116,6 +151,9 @@ export async function main(argv: string[], ctxOverrides: Partial<CommandContext>
       signal: ctxOverrides.signal ?? controller.signal,
     };
     const code = await command.run(parsed as never, ctx);
+    // a failed last write (stdout on a full disk) must not pass for success
+    const failed = ctxOverrides.stdout ? undefined : outputFailure(process.stdout);
+    if (failed) throw failed;
     return code ?? 0;
   } catch (e) {
     if (isAppError(e)) {

@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
@@ -214,3 +214,32 @@ test(
     oneError(preds, 4, /^carprice: cannot write .*ro\/preds\.csv: the file system is read-only \(EROFS\)/);
   },
 );
+
+test('results on stdout when stdout is a full disk (/dev/full): one line naming stdout, exit 4, never a stack trace or success', async (t) => {
+  if (!existsSync('/dev/full')) return t.skip('no /dev/full on this system');
+  const one = fixtureTable({ n: 1, seed: 3 });
+  const listing = JSON.stringify(Object.fromEntries(one.columns.map((c, i) => [c, one.rows[0][i]])));
+  const full = (args: string[]) =>
+    new Promise<CliResult>((res, rej) => {
+      const fd = openSync('/dev/full', 'w');
+      const child = spawn(process.execPath, [BUILT_CLI, ...args], {
+        cwd: dir,
+        env: cleanEnv(),
+        stdio: ['ignore', fd, 'pipe'],
+      });
+      closeSync(fd);
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      child.on('error', rej);
+      child.on('close', (code) => res({ code: code ?? -1, stdout: '', stderr }));
+    });
+  // these ended in "Unhandled 'error' event" with a stack (exit 1), or in "internal error"
+  for (const args of [
+    ['--version'],
+    ['--help'],
+    ['train', '--help'],
+    ['predict', '--model', 'model', '--input', listing],
+  ])
+    oneError(await full(args), 4, /^carprice: cannot write the output \(stdout\): no space left on the device/);
+  oneError(await full(['predict', '--model', 'model', '--data', 'listings.csv']), 4, /no space left on (the )?device/);
+});
