@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
@@ -112,6 +112,14 @@ test('monitor feedback (CLI): an xlsx keyed by listing id; a file without a key 
     const bad = await runBuiltCli(['monitor', 'feedback', 'bad.csv', '--log', 'log.db'], dir);
     assert.equal(bad.code, 4);
     assert.match(bad.stderr, /has no key column: add request_id .* or listing_id/);
+    // a mistyped --log used to be created empty, the sales stored there, unmatched, exit 0
+    const typo = await runBuiltCli(['monitor', 'feedback', 'sold.xlsx', '--log', 'logg.db'], dir);
+    assert.equal(typo.code, 4, typo.stdout);
+    assert.match(
+      typo.stderr,
+      /^carprice: no prediction log at .*logg\.db, so no prediction to join the sales to; `carprice serve` writes it .*Nothing was imported\n$/,
+    );
+    assert.equal(existsSync(join(dir, 'logg.db')), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
