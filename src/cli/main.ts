@@ -37,8 +37,8 @@ function out(stream: NodeJS.WriteStream): Output {
     writeAsync: (t: string) =>
       new Promise<void>((res, rej) => {
         const failed = outputFailure(stream);
-        if (failed) return rej(failed as Error);
-        const onError = (e: Error) => rej((outputFailure(stream) as Error | undefined) ?? e);
+        if (failed) return rej(failed);
+        const onError = (e: Error) => rej(outputFailure(stream) ?? e);
         stream.once('error', onError);
         const done = () => {
           stream.off('error', onError);
@@ -64,12 +64,13 @@ function ignoreStreamError(): void {
  * The error a failed write left on `stream`, as the CLI reports it: EPIPE as it is (the
  * reader went away: a quiet stop), anything else FILE_UNWRITABLE naming the stream.
  */
-function outputFailure(stream: NodeJS.WriteStream): unknown {
-  const e = stream.errored as NodeJS.ErrnoException | null;
+function outputFailure(stream: NodeJS.WriteStream): Error | undefined {
+  const e: NodeJS.ErrnoException | null = stream.errored;
   if (!e) return undefined;
   if (e.code === 'EPIPE') return e;
   const name = stream === process.stdout ? 'stdout' : stream === process.stderr ? 'stderr' : 'the output';
-  return writeFailure(e, `the output (${name})`);
+  const failure = writeFailure(e, `the output (${name})`);
+  return failure instanceof Error ? failure : e;
 }
 
 /** Find the command whose name matches the longest prefix of argv words. */
