@@ -1,10 +1,20 @@
 /** Tests of atomic writes: whole new file or the old one, never a temp file left behind. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { AtomicFileWriter, writeFileAtomic } from './atomic-write.js';
 
 function withDir(fn: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'carprice-atomic-'));
@@ -42,4 +52,34 @@ test('large buffers are written completely', () => {
     writeFileAtomic(p, data);
     assert.equal(readFileSync(p).length, data.length);
   });
+});
+
+test('AtomicFileWriter writes through a symbolic link or a named pipe instead of replacing it (as with --out /dev/stdout)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-atomic-'));
+  try {
+    // a link (/dev/stdout is one): the link stays, its target gets the bytes
+    writeFileSync(join(dir, 'real.jsonl'), 'old\n');
+    symlinkSync('real.jsonl', join(dir, 'link.jsonl'));
+    const w = new AtomicFileWriter(join(dir, 'link.jsonl'));
+    w.write('{"a":1}\n');
+    w.commit();
+    assert.ok(lstatSync(join(dir, 'link.jsonl')).isSymbolicLink(), 'the link was replaced by a file');
+    assert.equal(readFileSync(join(dir, 'real.jsonl'), 'utf8'), '{"a":1}\n');
+    assert.deepEqual(readdirSync(dir).sort(), ['link.jsonl', 'real.jsonl']);
+    // a named pipe (a device node is the same case): still a pipe, its reader gets the bytes
+    if (spawnSync('mkfifo', [join(dir, 'pipe')]).status !== 0) return t.skip('no mkfifo here');
+    const reader = spawn('cat', [join(dir, 'pipe')]);
+    let got = '';
+    reader.stdout.on('data', (d) => (got += d));
+    const closed = new Promise((res) => reader.on('close', res));
+    const p = new AtomicFileWriter(join(dir, 'pipe'));
+    p.write('row,predicted_price\n');
+    p.write('0,100\n');
+    p.commit();
+    await closed;
+    assert.equal(got, 'row,predicted_price\n0,100\n');
+    assert.ok(lstatSync(join(dir, 'pipe')).isFIFO(), 'the pipe was replaced by a file');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -2,7 +2,17 @@
  * Atomic file writes: write to a temp file in the same directory, fsync, rename over the
  * target. A crash or Ctrl-C leaves either the old file or the new one, never half of one.
  */
-import { existsSync, mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  writeSync,
+  fsyncSync,
+  closeSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { AppError } from './errors.js';
 
@@ -121,13 +131,23 @@ function replaceDirAtomicRaw(dir: string, fill: (tmp: string) => void): void {
 export class AtomicFileWriter {
   private fd: number | undefined;
   private readonly tmp: string;
+  /** Writing straight to `path` (a device, pipe or link: see the constructor). */
+  private readonly direct: boolean;
 
+  /**
+   * A `path` that exists as something other than a regular file or a directory (a symbolic
+   * link such as /dev/stdout, a device such as /dev/null, a named pipe) is written straight
+   * through, as a shell's `>` would: renaming a temp file over it would replace the link or
+   * device node itself (as root, /dev/stdout or /dev/null become plain files for every later
+   * process). Such a target gets the bytes as they come; `abort` cannot take them back.
+   */
   constructor(readonly path: string) {
     const dir = dirname(path);
     this.tmp = join(dir, `.${basename(path)}.${process.pid}.${counter++}.tmp`);
+    this.direct = isSpecialFile(path);
     try {
-      mkdirSync(dir, { recursive: true });
-      this.fd = openSync(this.tmp, 'w');
+      if (!this.direct) mkdirSync(dir, { recursive: true });
+      this.fd = openSync(this.direct ? path : this.tmp, 'w');
     } catch (e) {
       throw writeFailure(e, path);
     }
@@ -149,6 +169,16 @@ export class AtomicFileWriter {
   /** Make the file visible at `path` (replacing what was there). */
   commit(): void {
     if (this.fd === undefined) return;
+    if (this.direct) {
+      const fd = this.fd;
+      this.fd = undefined;
+      try {
+        closeSync(fd);
+      } catch (e) {
+        throw writeFailure(e, this.path);
+      }
+      return;
+    }
     try {
       fsyncSync(this.fd);
       closeSync(this.fd);
@@ -170,6 +200,16 @@ export class AtomicFileWriter {
       }
       this.fd = undefined;
     }
-    rmSync(this.tmp, { force: true });
+    if (!this.direct) rmSync(this.tmp, { force: true });
+  }
+}
+
+/** Whether `path` exists as a symbolic link, device, pipe or socket (not a regular file or directory). */
+function isSpecialFile(path: string): boolean {
+  try {
+    const st = lstatSync(path);
+    return !st.isFile() && !st.isDirectory();
+  } catch {
+    return false;
   }
 }
