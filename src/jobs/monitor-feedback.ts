@@ -232,19 +232,19 @@ function checkUnits(matched: readonly { f: FeedbackEntry; record?: PredictionRec
 
 /** Import realized prices and report the realized accuracy of the logged predictions. */
 export async function monitorFeedback(o: MonitorFeedbackOptions): Promise<RealizedAccuracyReport> {
-  // sales join predictions already logged: a log that is not there is a wrong path (--log, or
-  // another directory), not a log to start, where the sales would be stored out of sight
-  if (!existsSync(o.logPath))
-    throw new AppError(
-      'FILE_NOT_FOUND',
-      `no prediction log at ${o.logPath}, so no prediction to join the sales to; \`carprice serve\` writes it (monitoring.log_path in params.yaml, or --log FILE). Nothing was imported`,
-    );
   const table = await readTable(o.file, { env: o.env, signal: o.signal });
   const { entries, problems } = parseFeedback(table);
   if (entries.length === 0)
     throw new AppError(
       'DATA_INVALID',
       `${o.file}: no usable feedback row${problems.length ? `: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}` : ' (the file is empty)'}`,
+    );
+  // sales join predictions already logged: a log that is not there is a wrong path (--log, or
+  // another directory), not a log to start, where the sales would be stored out of sight
+  if (!existsSync(o.logPath))
+    throw new AppError(
+      'FILE_NOT_FOUND',
+      `no prediction log at ${o.logPath}, so no prediction to join the sales to; \`carprice serve\` writes it (monitoring.log_path in params.yaml, or --log FILE). Nothing was imported`,
     );
   const db = openLogDatabase(o.logPath);
   try {
