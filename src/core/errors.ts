@@ -161,6 +161,7 @@ export function exitCodeOf(code: ErrorCode): number {
     case 'ALREADY_EXISTS':
       return 2;
     case 'CONFIG_INVALID':
+    case 'DATA_LOSS': // a damaged tracking database: the file, not a bug (a 500 on the wire, as MLflow's)
       return 3;
     case 'FILE_NOT_FOUND':
     case 'FILE_UNREADABLE':

@@ -6,7 +6,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +104,30 @@ test('3 config: bad hyper-parameters before any data is read, a missing --params
   exits(missing, 3, /^carprice: params file .*nope\.yaml does not exist; check --params/);
   exits(bomb, 3, /^carprice: .*bomb\.yaml: cannot be read as YAML: .*alias/i);
   exits(db, 3, /^carprice: tracking database .*not-a\.db is not a SQLite database/);
+});
+
+test('3 configuration: a tracking database damaged after it was made (a garbled page) is one line naming it, not a stack trace', async () => {
+  const db = join(dir, 'damaged.db');
+  const uri = `sqlite:///${db}`;
+  const made = await cli(['experiments', 'list', '--tracking-uri', uri]);
+  assert.equal(made.code, 0, made.stderr);
+  // garble the root pages of the runs table and its indexes: the file still opens, the search that reads them fails
+  const sql = new Database(db);
+  sql.pragma('wal_checkpoint(TRUNCATE)');
+  const roots = sql.prepare("SELECT rootpage FROM sqlite_master WHERE tbl_name = 'runs' AND rootpage > 0").all() as {
+    rootpage: number;
+  }[];
+  const pageSize = sql.pragma('page_size', { simple: true }) as number;
+  sql.close();
+  const fd = openSync(db, 'r+');
+  for (const { rootpage } of roots) writeSync(fd, Buffer.alloc(pageSize, 0xa5), 0, pageSize, (rootpage - 1) * pageSize);
+  closeSync(fd);
+  // it used to be "internal error: SqliteError: database disk image is malformed" and a stack, exit 1
+  exits(
+    await cli(['runs', 'list', '--tracking-uri', uri]),
+    3,
+    /^carprice: tracking database .*damaged\.db is damaged \(database disk image is malformed\); restore it from a backup, or recover what is readable with `sqlite3 .*damaged\.db \.recover` into a new file$/,
+  );
 });
 
 test('5 model: a missing model directory; damaged bundles refused by predict and evaluate alike', async () => {

@@ -37,6 +37,8 @@ export class SqliteDb implements SqlEngine {
   readonly log: Logger;
   /** The default artifact root. */
   readonly root: string;
+  /** The database file (named in errors). */
+  readonly path: string;
   /** Fixed statements, prepared once per handle: rows as objects, and rows as arrays. */
   private readonly stmts = new Map<string, Database.Statement>();
   private readonly rawStmts = new Map<string, Database.Statement>();
@@ -49,6 +51,7 @@ export class SqliteDb implements SqlEngine {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? silentLogger;
     this.root = opts.defaultArtifactRoot;
+    this.path = opts.path;
     mkdirSync(dirname(resolve(opts.path)), { recursive: true });
     try {
       this.db = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 30000 });
@@ -151,6 +154,14 @@ export class SqliteDb implements SqlEngine {
   private mapError(e: unknown): unknown {
     if (e instanceof AppError) return e;
     const code = (e as { code?: string }).code ?? '';
+    // pages damaged after the file opened fine (a disk fault, a copy taken mid-write): the
+    // query that meets them fails; say which file and what to do instead of a stack trace
+    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
+      return new AppError(
+        'DATA_LOSS',
+        `tracking database ${this.path} is damaged (${(e as Error).message}); restore it from a backup, or recover what is readable with \`sqlite3 ${this.path} .recover\` into a new file`,
+        { cause: e },
+      );
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
       return new AppError(
         'TEMPORARILY_UNAVAILABLE',
