@@ -81,6 +81,15 @@ export interface TrainBundleOptions {
    */
   ageWeight?: number;
   /**
+   * Residual trimming at z > 0: a ridge cross-fitted on {@link TRIM_FOLDS} folds of the
+   * training rows (the linear family's features, the ridge's params and the linear row
+   * weights) gives each row an out-of-fold residual, and rows farther than z robust standard
+   * deviations from the residuals' median ({@link keptByResidual}) are left out of the
+   * members' fits. The held-out rows that choose the blend weight, the MAPE offset and the
+   * interval calibration stay as they are. 0 or absent = off.
+   */
+  trimResiduals?: number;
+  /**
    * Record the training covers of tree members' nodes (how many training rows reached each
    * node), which TreeSHAP explanations need. Default true; cross-validation folds skip it.
    */
@@ -162,7 +171,7 @@ export interface PreparedFeatures {
 
 export type PrepareOptions = Pick<
   TrainBundleOptions,
-  'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'signal' | 'progress'
+  'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'signal' | 'progress' | 'trimResiduals'
 > & {
   /** Fit these feature families too (one preparation shared by several algorithms). */
   alsoFamilies?: readonly Family[];
@@ -178,7 +187,12 @@ export function prepareFeatures(
   const transform: TargetTransformName = o.features.log_target ? 'log1p' : 'identity';
   const z = forwardTarget(transform, y);
   const families: PreparedFeatures['families'] = {};
-  const wanted = new Set([...memberAlgos(o.algo, o.algoParams).map((a) => familyOf(a)), ...(o.alsoFamilies ?? [])]);
+  const wanted = new Set([
+    ...memberAlgos(o.algo, o.algoParams).map((a) => familyOf(a)),
+    ...(o.alsoFamilies ?? []),
+    // residual trimming's ridge reads the linear features whatever the members are
+    ...((o.trimResiduals ?? 0) > 0 ? (['linear'] as const) : []),
+  ]);
   for (const family of wanted) {
     if (families[family]) continue;
     if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'feature fitting interrupted');
@@ -211,6 +225,8 @@ function sqErr(a: Float64Array, b: Float64Array): number {
  */
 interface FitPlan {
   names: string[];
+  /** Each member's whole training matrix (the held-out rows are predicted from it). */
+  full: Matrix[];
   /**
    * Validation rows (sorted) and their targets, for a two-member blend; else null. `folds`:
    * the rows each fold's fits predict (one fold: `rows` itself; valJobs are fold-major).
@@ -233,7 +249,13 @@ function subset<T extends object>(source: object, key: string, make: () => T): T
   return v;
 }
 
-function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
+/**
+ * `kept`: the rows residual trimming keeps (sorted), or null for all: the members are fitted
+ * on those rows only, while the held-out rows (the 15%, or every row across the folds) stay
+ * whole. Fitted rows and held-out rows are cut from one seeded permutation either way, so
+ * trimming changes only which rows the fits see.
+ */
+function planFits(prep: PreparedFeatures, o: TrainBundleOptions, kept: Uint32Array | null = null): FitPlan {
   const names = memberAlgos(o.algo, o.algoParams);
   const { z, weights: w } = prep;
   const job = (algo: string, X: Matrix, y: Float64Array, sw?: Float64Array): FitJob => ({
@@ -254,14 +276,27 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
   };
   const linearW = names.some((a) => familyOf(a) === 'linear') ? linearRowWeights(prep, o.ageWeight ?? 0) : w;
   const weightsOf = (algo: string) => (familyOf(algo) === 'linear' ? linearW : w);
-  const finalJobs = names.map((a) => job(a, matrixOf(a), z, weightsOf(a)));
+  const trimKey = kept ? `:trimmed:${rowsKey(kept)}` : '';
+  const keep = kept ? new Uint8Array(z.length) : null;
+  if (kept && keep) for (const r of kept) keep[r] = 1;
+  // the rows of a matrix, target or weights that one fit sees, made once per source and key
+  const rowsOf = <T extends Matrix | Float64Array>(src: T, key: string, rows: Uint32Array | null): T =>
+    rows === null
+      ? src
+      : subset(src, key, () => (src instanceof Float64Array ? takeValues(src, rows) : takeRows(src, rows)) as T);
+  const jobOn = (a: string, key: string, rows: Uint32Array | null) => {
+    const sw = weightsOf(a);
+    return job(a, rowsOf(matrixOf(a), key, rows), rowsOf(z, key, rows), sw && rowsOf(sw, key, rows));
+  };
+  const full = names.map((a) => matrixOf(a));
+  const finalJobs = names.map((a) => jobOn(a, `all${trimKey}`, kept));
   if (
     names.length !== 2 &&
     !(o.intervalLevel && o.intervalLevel > 0) &&
     o.biasCorrection !== 'mape' &&
     o.biasCorrection !== 'mape_age'
   )
-    return { names, val: null, valJobs: [], finalJobs };
+    return { names, full, val: null, valJobs: [], finalJobs };
   const n = z.length;
   const perm = new Rng(o.seed + 1).permutation(n);
   const k = o.holdoutFolds ?? 1;
@@ -279,18 +314,146 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
       fit.set(perm.subarray(b), a);
       parts.push({ val: perm.slice(a, b).sort(), fit: fit.sort(), key: `${o.seed}:${n}:${k}:${f}` });
     }
-  const valJobs = parts.flatMap(({ fit, key }) =>
-    names.map((a) =>
-      job(
-        a,
-        subset(matrixOf(a), key, () => takeRows(matrixOf(a), fit)),
-        subset(z, key, () => takeValues(z, fit)),
-        weightsOf(a) && subset(weightsOf(a)!, key, () => takeValues(weightsOf(a)!, fit)),
-      ),
-    ),
-  );
+  const valJobs = parts.flatMap(({ fit, key }) => {
+    const rows = keep ? fit.filter((r) => keep[r] === 1) : fit;
+    return names.map((a) => jobOn(a, key + trimKey, rows));
+  });
   const rows = k <= 1 ? parts[0].val : Uint32Array.from({ length: n }, (_, i) => i);
-  return { names, val: { rows, z: takeValues(z, rows), folds: parts.map((p) => p.val) }, valJobs, finalJobs };
+  return {
+    names,
+    full,
+    val: { rows, z: takeValues(z, rows), folds: parts.map((p) => p.val) },
+    valJobs,
+    finalJobs,
+  };
+}
+
+/** Folds of the cross-fitted ridge whose out-of-fold residuals residual trimming reads. */
+export const TRIM_FOLDS = 5;
+
+/** 1.4826 x MAD estimates the standard deviation of normally distributed values. */
+const MAD_TO_SD = 1.4826;
+
+function median(x: Float64Array): number {
+  const s = Float64Array.from(x).sort();
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+/**
+ * The rows residual trimming keeps (sorted): those whose residual lies within z robust
+ * standard deviations of the residuals' median, |r_i - median(r)| <= z * 1.4826 * MAD(r),
+ * with MAD(r) = median |r_i - median(r)|. Every row when z <= 0, when the MAD is 0 or when
+ * a residual is not finite. Worked example: r = 0, 0.1, -0.1, 0.2, -0.2, 1.5 has median
+ * 0.05 and absolute deviations 0.05, 0.05, 0.15, 0.15, 0.25, 1.45, so MAD = 0.15; at z = 3
+ * the bound is 3 * 1.4826 * 0.15 = 0.667 and rows 0-4 are kept (row 5 is not); at z = 1 it
+ * is 0.222 and rows 0-3 are kept.
+ */
+export function keptByResidual(r: Float64Array, z: number): Uint32Array {
+  const all = () => Uint32Array.from({ length: r.length }, (_, i) => i);
+  if (!(z > 0) || r.length === 0 || !r.every((v) => Number.isFinite(v))) return all();
+  const m = median(r);
+  const dev = r.map((v) => Math.abs(v - m));
+  const bound = z * MAD_TO_SD * median(dev);
+  if (!(bound > 0)) return all();
+  const kept: number[] = [];
+  for (let i = 0; i < r.length; i++) if (dev[i] <= bound) kept.push(i);
+  return Uint32Array.from(kept);
+}
+
+/** A key naming a set of rows (its size and two 32-bit hashes), for the fit caches. */
+function rowsKey(rows: Uint32Array): string {
+  let a = 0x811c9dc5;
+  let b = 0;
+  for (const r of rows) {
+    a = Math.imul(a ^ r, 0x01000193) >>> 0;
+    b = (Math.imul(b, 31) + r) >>> 0;
+  }
+  return `${rows.length}:${a.toString(16)}:${b.toString(16)}`;
+}
+
+/** Residual trimming's ridge fits: one per fold, each predicting its fold's rows. */
+interface TrimPlan {
+  z: number;
+  jobs: FitJob[];
+  folds: Uint32Array[];
+}
+
+/**
+ * The cross-fitted ridge of residual trimming, or null when trimming is off (or there are
+ * fewer than 2 x TRIM_FOLDS rows). The folds are cut from a seeded permutation of the
+ * training rows (seed + 2: the hold-out uses seed + 1); each fit is the ridge with
+ * params.yaml's hyper-parameters on the linear family's matrix and row weights.
+ */
+function planTrim(prep: PreparedFeatures, o: TrainBundleOptions): TrimPlan | null {
+  const z = o.trimResiduals ?? 0;
+  const n = prep.z.length;
+  if (!(z > 0) || n < 2 * TRIM_FOLDS) return null;
+  const f = prep.families.linear;
+  if (!f)
+    throw new AppError(
+      'MODEL_INVALID',
+      'prepared features lack the linear family that residual trimming (model_trainer.trim_residuals) fits its ridge on; rerun data_transformation',
+    );
+  const w = linearRowWeights(prep, o.ageWeight ?? 0);
+  const perm = new Rng(o.seed + 2).permutation(n);
+  const folds: Uint32Array[] = [];
+  const jobs: FitJob[] = [];
+  for (let k = 0; k < TRIM_FOLDS; k++) {
+    const a = Math.floor((k * n) / TRIM_FOLDS);
+    const b = Math.floor(((k + 1) * n) / TRIM_FOLDS);
+    const fit = new Uint32Array(n - (b - a));
+    fit.set(perm.subarray(0, a));
+    fit.set(perm.subarray(b), a);
+    fit.sort();
+    folds.push(perm.slice(a, b).sort());
+    const key = `trim-fold:${o.seed}:${n}:${k}`;
+    jobs.push({
+      algo: 'ridge',
+      params: o.algoParams.ridge ?? {},
+      X: subset(f.X, key, () => takeRows(f.X, fit)),
+      y: subset(prep.z, key, () => takeValues(prep.z, fit)),
+      ...(w ? { sampleWeight: subset(w, key, () => takeValues(w, fit)) } : {}),
+    });
+  }
+  return { z, jobs, folds };
+}
+
+/** What residual trimming found: each training row's out-of-fold residual and the rows kept. */
+export interface ResidualTrim {
+  /** Target-space residual of each training row, predicted by the ridge of the fold that did not see it. */
+  residuals: Float64Array;
+  /** The rows the members are fitted on (sorted); null when every row is kept. */
+  kept: Uint32Array | null;
+}
+
+/** Residual trimming's outcome from its fitted ridges (in plan order): residuals, then {@link keptByResidual}. */
+function trimOutcome(prep: PreparedFeatures, trim: TrimPlan, ridges: readonly Regressor[]): ResidualTrim {
+  const X = prep.families.linear!.X;
+  const residuals = new Float64Array(prep.z.length);
+  trim.folds.forEach((rows, k) => {
+    const p = ridges[k].predict(takeRows(X, rows));
+    rows.forEach((row, i) => (residuals[row] = prep.z[row] - p[i]));
+  });
+  const kept = keptByResidual(residuals, trim.z);
+  // every row kept: no subset, so the bundle is the untrimmed one, bit for bit
+  return { residuals, kept: kept.length === residuals.length ? null : kept };
+}
+
+/**
+ * Residual trimming on the calling thread: the cross-fitted ridges' residuals and the rows
+ * the members are fitted on, or null when trimming is off (`trimResiduals` 0 or absent, or
+ * fewer than 2 x TRIM_FOLDS rows).
+ */
+export function residualTrim(prep: PreparedFeatures, o: TrainBundleOptions): ResidualTrim | null {
+  const trim = planTrim(prep, o);
+  return trim
+    ? trimOutcome(
+        prep,
+        trim,
+        trim.jobs.map((j) => fitJob(j, o.signal)),
+      )
+    : null;
 }
 
 /** Blends of up to this many members get weights from a grid; more members: equal weights. */
@@ -415,14 +578,13 @@ function chooseWeights(
   const { rows, z } = plan.val;
   const nm = plan.names.length;
   let preds: Float64Array[];
-  if (plan.val.folds.length === 1)
-    preds = plan.names.map((_, i) => valModels[i].predict(takeRows(plan.finalJobs[i].X, rows)));
+  if (plan.val.folds.length === 1) preds = plan.names.map((_, i) => valModels[i].predict(takeRows(plan.full[i], rows)));
   else {
     // cross-fitted: each row predicted by the fits that did not see it (rows = 0..n-1)
     preds = plan.names.map(() => new Float64Array(rows.length));
     plan.val.folds.forEach((fr, f) =>
       plan.names.forEach((_, i) => {
-        const p = valModels[f * nm + i].predict(takeRows(plan.finalJobs[i].X, fr));
+        const p = valModels[f * nm + i].predict(takeRows(plan.full[i], fr));
         for (let r = 0; r < fr.length; r++) preds[i][fr[r]] = p[r];
       }),
     );
@@ -501,7 +663,7 @@ function assemble(
       features: f.pipeline,
       estimator: est,
       // counted by the fit itself when it can (gbdt), else one walk of the training matrix
-      ...(trees ? { treeCover: est.trainingCovers ?? nodeCovers(trees, f.X) } : {}),
+      ...(trees ? { treeCover: est.trainingCovers ?? nodeCovers(trees, plan.finalJobs[i].X) } : {}),
     });
   });
   return new ModelBundle(
@@ -519,10 +681,11 @@ function assemble(
  * Fit the estimator(s) on prepared features, on the calling thread. For a two-member
  * blend the weight is chosen on a seeded 15% validation split of the training rows with
  * both members fitted on the other 85% (see chooseWeights); then the members are refitted
- * on all rows (a member whose weight is 0 is not refitted).
+ * on all rows (a member whose weight is 0 is not refitted). With residual trimming, the
+ * trimming ridges come first and the members are fitted on the rows they keep.
  */
 export function fitPrepared(prep: PreparedFeatures, o: TrainBundleOptions): ModelBundle {
-  const plan = planFits(prep, o);
+  const plan = planFits(prep, o, residualTrim(prep, o)?.kept ?? null);
   const fit = (j: FitJob, what: string) => {
     const trees = treeCount(j);
     const meter = trees ? o.progress?.('fitting', `${j.algo}${what}`, trees, 'trees') : undefined;
@@ -563,8 +726,12 @@ export async function fitPreparedParallel(
 ): Promise<ModelBundle> {
   // fits on worker threads report as each model arrives (inline fits: tree by tree)
   let meter: ((done: number, finished?: boolean) => void) | undefined;
-  const onFitted = (done: number, total: number) => {
-    meter ??= o.progress?.('fitting', o.algo, total, 'models');
+  let meterPhase: FitPhase | undefined;
+  const onFitted = (done: number, total: number, phase: FitPhase) => {
+    if (phase !== meterPhase) {
+      meterPhase = phase;
+      meter = o.progress?.('fitting', phase === 'trim' ? 'ridge (residual trimming)' : o.algo, total, 'models');
+    }
     meter?.(done, done === total);
   };
   return (await fitPreparedBatch([{ prep, options: o }], o.threads, o.signal, o.progress ? { onFitted } : {}))[0];
@@ -585,6 +752,9 @@ export function fitKey(j: FitJob): string {
   return `${j.algo}|${idOf(j.X)}|${idOf(j.y)}|${idOf(j.sampleWeight)}|${JSON.stringify(Object.entries(j.params).sort())}`;
 }
 
+/** The fits of {@link fitPreparedBatch}: residual trimming's ridges, then the members. */
+export type FitPhase = 'trim' | 'fit';
+
 /** Options of {@link fitPreparedBatch} for callers that fit many related bundles. */
 export interface BatchExtras {
   /** Receives per bundle the worker seconds of the fits it used (a shared fit counts for each). */
@@ -593,8 +763,11 @@ export interface BatchExtras {
   keyOf?: (job: FitJob) => string;
   /** Models already fitted, by key; new fits are added (shared across batches). */
   models?: Map<string, Regressor>;
-  /** Called as each fit arrives: fits done, fits to run. */
-  onFitted?: (done: number, total: number) => void;
+  /**
+   * Called as each fit arrives: fits done and fits to run in this phase ('trim': residual
+   * trimming's ridges, which come first; 'fit': the members).
+   */
+  onFitted?: (done: number, total: number, phase: FitPhase) => void;
 }
 
 /**
@@ -611,11 +784,67 @@ export async function fitPreparedBatch(
   signal?: AbortSignal,
   extra: BatchExtras = {},
 ): Promise<ModelBundle[]> {
-  const plans = items.map((it) => planFits(it.prep, it.options));
+  const { seconds } = extra;
+  // residual trimming first: its ridges decide which rows the members are fitted on
+  const trims = items.map((it) => planTrim(it.prep, it.options));
+  const trimJobs = trims.flatMap((t) => t?.jobs ?? []);
+  if (items.length === 1 && !seconds && !extra.models) {
+    // one bundle on one thread, or with a single fit: inline (its fits report tree by tree)
+    const one = () => [fitPrepared(items[0].prep, items[0].options)];
+    if (threads <= 1) return one();
+    if (!trimJobs.length) {
+      const p = planFits(items[0].prep, items[0].options);
+      if (p.valJobs.length + p.finalJobs.length <= 1) return one();
+    }
+  }
+  const spent = items.map(() => 0);
+  let kept: (Uint32Array | null)[] = items.map(() => null);
+  if (trimJobs.length) {
+    const { models, took } = await fitShared(trimJobs, threads, signal, extra, 'trim');
+    let at = 0;
+    kept = trims.map((t, k) => {
+      if (!t) return null;
+      const mine = models.slice(at, at + t.jobs.length);
+      spent[k] += took.slice(at, at + t.jobs.length).reduce((a, b) => a + b, 0);
+      at += t.jobs.length;
+      return trimOutcome(items[k].prep, t, mine).kept;
+    });
+  }
+  const plans = items.map((it, k) => planFits(it.prep, it.options, kept[k]));
   const all = plans.flatMap((p) => [...p.valJobs, ...p.finalJobs]);
-  const { seconds, models } = extra;
-  if (items.length === 1 && (threads <= 1 || all.length <= 1) && !seconds && !models)
-    return [fitPrepared(items[0].prep, items[0].options)];
+  const { models: byAll, took } = await fitShared(all, threads, signal, extra, 'fit');
+  let at = 0;
+  return items.map((it, k) => {
+    const plan = plans[k];
+    const nVal = plan.valJobs.length;
+    const n = nVal + plan.finalJobs.length;
+    const models = byAll.slice(at, at + n);
+    if (seconds) seconds[k] = spent[k] + took.slice(at, at + n).reduce((a, b) => a + b, 0);
+    at += n;
+    return assemble(
+      it.prep,
+      it.options,
+      plan,
+      chooseWeights(plan, models.slice(0, nVal), it.options, it.prep),
+      models.slice(nVal),
+    );
+  });
+}
+
+/**
+ * Fit `all` (in order) in one pool of up to `threads` worker threads, each distinct fit
+ * once (by `extra.keyOf`, default {@link fitKey}) and none found in `extra.models`; the
+ * linear fits of one matrix share its Gram matrix. Returns every job's model and the worker
+ * seconds of its fit (a fit shared by several jobs counts for each; 0 for a cached one).
+ */
+async function fitShared(
+  all: readonly FitJob[],
+  threads: number,
+  signal: AbortSignal | undefined,
+  extra: BatchExtras,
+  phase: FitPhase,
+): Promise<{ models: Regressor[]; took: number[] }> {
+  const { models } = extra;
   // identical fits once: job index -> unique job index
   const key = extra.keyOf ?? fitKey;
   const uniqueOf = new Map<string, number>();
@@ -650,7 +879,7 @@ export async function fitPreparedBatch(
       signal,
       onFitted: (k, _m, s) => {
         took[order[k]] = s;
-        extra.onFitted?.(++done, order.length);
+        extra.onFitted?.(++done, order.length, phase);
       },
     },
   );
@@ -658,22 +887,7 @@ export async function fitPreparedBatch(
     byJob[u] = fitted[k];
     models?.set(keys[u], fitted[k]);
   });
-  let at = 0;
-  return items.map((it, k) => {
-    const plan = plans[k];
-    const nVal = plan.valJobs.length;
-    const mine = which.slice(at, at + nVal + plan.finalJobs.length);
-    at += mine.length;
-    if (seconds) seconds[k] = mine.reduce((a, u) => a + took[u], 0);
-    const models = mine.map((u) => byJob[u]);
-    return assemble(
-      it.prep,
-      it.options,
-      plan,
-      chooseWeights(plan, models.slice(0, nVal), it.options, it.prep),
-      models.slice(nVal),
-    );
-  });
+  return { models: which.map((u) => byJob[u]), took: which.map((u) => took[u]) };
 }
 
 /** Fit a bundle on validated training listings with up to `threads` worker threads. */
