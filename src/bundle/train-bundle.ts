@@ -16,6 +16,8 @@ import type { Regressor } from '../ml/estimator.js';
 import { takeRows, type Matrix } from '../ml/matrix.js';
 import { calibrate, type Calibration } from './calibration.js';
 import { mapeOffset, mapeOffsetWithSlope, type BiasCorrection } from './bias-correction.js';
+import { AGE_COLUMN, idOf, linearAgeColumn, linearRowWeights, rowsKey, subset } from './fit-rows.js';
+import { planTrim, residualTrim, trimOutcome } from './residual-trim.js';
 import { LinearModel } from '../ml/linear/linear-model.js';
 import { TreeEnsemble } from '../ml/tree/tree-ensemble.js';
 import { nodeCovers } from '../ml/tree/tree-shap.js';
@@ -237,19 +239,6 @@ interface FitPlan {
 }
 
 /**
- * The rows of a matrix or vector that a blend's validation fit uses, made once per source
- * object and seed: bundles sharing a prepared matrix then share those fits too.
- */
-const subsets = new WeakMap<object, Map<string, unknown>>();
-function subset<T extends object>(source: object, key: string, make: () => T): T {
-  let m = subsets.get(source);
-  if (!m) subsets.set(source, (m = new Map<string, unknown>()));
-  let v = m.get(key) as T | undefined;
-  if (!v) m.set(key, (v = make()));
-  return v;
-}
-
-/**
  * `kept`: the rows residual trimming keeps (sorted), or null for all: the members are fitted
  * on those rows only, while the held-out rows (the 15%, or every row across the folds) stay
  * whole. Fitted rows and held-out rows are cut from one seeded permutation either way, so
@@ -328,134 +317,6 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions, kept: Uint32Arr
   };
 }
 
-/** Folds of the cross-fitted ridge whose out-of-fold residuals residual trimming reads. */
-export const TRIM_FOLDS = 5;
-
-/** 1.4826 x MAD estimates the standard deviation of normally distributed values. */
-const MAD_TO_SD = 1.4826;
-
-function median(x: Float64Array): number {
-  const s = Float64Array.from(x).sort();
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
-
-/**
- * The rows residual trimming keeps (sorted): those whose residual lies within z robust
- * standard deviations of the residuals' median, |r_i - median(r)| <= z * 1.4826 * MAD(r),
- * with MAD(r) = median |r_i - median(r)|. Every row when z <= 0, when the MAD is 0 or when
- * a residual is not finite. Worked example: r = 0, 0.1, -0.1, 0.2, -0.2, 1.5 has median
- * 0.05 and absolute deviations 0.05, 0.05, 0.15, 0.15, 0.25, 1.45, so MAD = 0.15; at z = 3
- * the bound is 3 * 1.4826 * 0.15 = 0.667 and rows 0-4 are kept (row 5 is not); at z = 1 it
- * is 0.222 and rows 0-3 are kept.
- */
-export function keptByResidual(r: Float64Array, z: number): Uint32Array {
-  const all = () => Uint32Array.from({ length: r.length }, (_, i) => i);
-  if (!(z > 0) || r.length === 0 || !r.every((v) => Number.isFinite(v))) return all();
-  const m = median(r);
-  const dev = r.map((v) => Math.abs(v - m));
-  const bound = z * MAD_TO_SD * median(dev);
-  if (!(bound > 0)) return all();
-  const kept: number[] = [];
-  for (let i = 0; i < r.length; i++) if (dev[i] <= bound) kept.push(i);
-  return Uint32Array.from(kept);
-}
-
-/** A key naming a set of rows (its size and two 32-bit hashes), for the fit caches. */
-function rowsKey(rows: Uint32Array): string {
-  let a = 0x811c9dc5;
-  let b = 0;
-  for (const r of rows) {
-    a = Math.imul(a ^ r, 0x01000193) >>> 0;
-    b = (Math.imul(b, 31) + r) >>> 0;
-  }
-  return `${rows.length}:${a.toString(16)}:${b.toString(16)}`;
-}
-
-/** Residual trimming's ridge fits: one per fold, each predicting its fold's rows. */
-interface TrimPlan {
-  z: number;
-  jobs: FitJob[];
-  folds: Uint32Array[];
-}
-
-/**
- * The cross-fitted ridge of residual trimming, or null when trimming is off (or there are
- * fewer than 2 x TRIM_FOLDS rows). The folds are cut from a seeded permutation of the
- * training rows (seed + 2: the hold-out uses seed + 1); each fit is the ridge with
- * params.yaml's hyper-parameters on the linear family's matrix and row weights.
- */
-function planTrim(prep: PreparedFeatures, o: TrainBundleOptions): TrimPlan | null {
-  const z = o.trimResiduals ?? 0;
-  const n = prep.z.length;
-  if (!(z > 0) || n < 2 * TRIM_FOLDS) return null;
-  const f = prep.families.linear;
-  if (!f)
-    throw new AppError(
-      'MODEL_INVALID',
-      'prepared features lack the linear family that residual trimming (model_trainer.trim_residuals) fits its ridge on; rerun data_transformation',
-    );
-  const w = linearRowWeights(prep, o.ageWeight ?? 0);
-  const perm = new Rng(o.seed + 2).permutation(n);
-  const folds: Uint32Array[] = [];
-  const jobs: FitJob[] = [];
-  for (let k = 0; k < TRIM_FOLDS; k++) {
-    const a = Math.floor((k * n) / TRIM_FOLDS);
-    const b = Math.floor(((k + 1) * n) / TRIM_FOLDS);
-    const fit = new Uint32Array(n - (b - a));
-    fit.set(perm.subarray(0, a));
-    fit.set(perm.subarray(b), a);
-    fit.sort();
-    folds.push(perm.slice(a, b).sort());
-    const key = `trim-fold:${o.seed}:${n}:${k}`;
-    jobs.push({
-      algo: 'ridge',
-      params: o.algoParams.ridge ?? {},
-      X: subset(f.X, key, () => takeRows(f.X, fit)),
-      y: subset(prep.z, key, () => takeValues(prep.z, fit)),
-      ...(w ? { sampleWeight: subset(w, key, () => takeValues(w, fit)) } : {}),
-    });
-  }
-  return { z, jobs, folds };
-}
-
-/** What residual trimming found: each training row's out-of-fold residual and the rows kept. */
-export interface ResidualTrim {
-  /** Target-space residual of each training row, predicted by the ridge of the fold that did not see it. */
-  residuals: Float64Array;
-  /** The rows the members are fitted on (sorted); null when every row is kept. */
-  kept: Uint32Array | null;
-}
-
-/** Residual trimming's outcome from its fitted ridges (in plan order): residuals, then {@link keptByResidual}. */
-function trimOutcome(prep: PreparedFeatures, trim: TrimPlan, ridges: readonly Regressor[]): ResidualTrim {
-  const X = prep.families.linear!.X;
-  const residuals = new Float64Array(prep.z.length);
-  trim.folds.forEach((rows, k) => {
-    const p = ridges[k].predict(takeRows(X, rows));
-    rows.forEach((row, i) => (residuals[row] = prep.z[row] - p[i]));
-  });
-  const kept = keptByResidual(residuals, trim.z);
-  // every row kept: no subset, so the bundle is the untrimmed one, bit for bit
-  return { residuals, kept: kept.length === residuals.length ? null : kept };
-}
-
-/**
- * Residual trimming on the calling thread: the cross-fitted ridges' residuals and the rows
- * the members are fitted on, or null when trimming is off (`trimResiduals` 0 or absent, or
- * fewer than 2 x TRIM_FOLDS rows).
- */
-export function residualTrim(prep: PreparedFeatures, o: TrainBundleOptions): ResidualTrim | null {
-  const trim = planTrim(prep, o);
-  return trim
-    ? trimOutcome(
-        prep,
-        trim,
-        trim.jobs.map((j) => fitJob(j, o.signal)),
-      )
-    : null;
-}
-
 /** Blends of up to this many members get weights from a grid; more members: equal weights. */
 const MAX_GRID_MEMBERS = 4;
 
@@ -503,19 +364,6 @@ interface HeldOutChoice {
   ageSlope?: { slope: number; member: number; mean: number; std: number };
 }
 
-/** Column of the car's age that bias correction 'mape_age' moves the output with. */
-const AGE_COLUMN = 'car_age';
-
-/** The linear family's car_age column: index and standard-scaler mean and std (0 and 1 unscaled). */
-function linearAgeColumn(prep: PreparedFeatures): { column: number; mean: number; std: number } | null {
-  const f = prep.families.linear;
-  const column = f ? f.X.columnNames.indexOf(AGE_COLUMN) : -1;
-  if (!f || column < 0) return null;
-  const scaler = f.pipeline.toJSON().steps.find((st) => st.kind === 'standard-scaler');
-  const stats = (scaler?.stats as Record<string, { mean: number; std: number }> | undefined)?.[AGE_COLUMN];
-  return { column, mean: stats?.mean ?? 0, std: stats?.std ?? 1 };
-}
-
 /**
  * Where a linear member reads car_age: the member's index and the column's standard-scaler
  * mean and std, or null when no linear member with weight > 0 has it.
@@ -528,31 +376,6 @@ function ageColumnOf(
   const c = linearAgeColumn(prep);
   const member = names.findIndex((a, i) => familyOf(a) === 'linear' && weights[i] > 0);
   return c && member >= 0 ? { member, ...c } : null;
-}
-
-/**
- * Row weights of linear members with `age_weight` k > 0: 1 / (1 + k * car_age)^2 scaled to
- * mean 1, times the price weights (weighted least squares: an old car's price spreads
- * more, so it says less about the coefficients). The price weights alone when k is 0 or
- * the linear features have no car_age. Made once per matrix, weights and k, so bundles
- * sharing a prepared matrix share these fits too.
- */
-function linearRowWeights(prep: PreparedFeatures, k: number): Float64Array | undefined {
-  const f = prep.families.linear;
-  const c = linearAgeColumn(prep);
-  if (!(k > 0) || !f || !c) return prep.weights;
-  return subset(f.X, `age-weight:${k}:${idOf(prep.weights)}`, () => {
-    const { data, nRows, nCols } = f.X;
-    const w = new Float64Array(nRows);
-    let sum = 0;
-    for (let i = 0; i < nRows; i++) {
-      const age = Math.max(0, c.mean + c.std * data[i * nCols + c.column]);
-      w[i] = 1 / (1 + k * age) ** 2;
-      sum += w[i];
-    }
-    for (let i = 0; i < nRows; i++) w[i] *= (nRows / sum) * (prep.weights ? prep.weights[i] : 1);
-    return w;
-  });
 }
 
 /**
@@ -735,16 +558,6 @@ export async function fitPreparedParallel(
     meter?.(done, done === total);
   };
   return (await fitPreparedBatch([{ prep, options: o }], o.threads, o.signal, o.progress ? { onFitted } : {}))[0];
-}
-
-/** Identity of an object as a number (for keys of identical fits). */
-const ids = new WeakMap<object, number>();
-let nextId = 1;
-function idOf(o: object | undefined): number {
-  if (!o) return 0;
-  let id = ids.get(o);
-  if (id === undefined) ids.set(o, (id = nextId++));
-  return id;
 }
 
 /** The identity of a fit: algorithm, hyper-parameters and the very objects it is fitted on. */
