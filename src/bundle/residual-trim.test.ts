@@ -116,3 +116,15 @@ test('trim_residuals: deterministic, the same bundle on worker threads; a GBDT a
   assert.equal(gbdt.treeCover?.[0], kept.length, "the first tree's root saw the kept rows only");
   assert.equal(fitPrepared(prep, { ...g, trimResiduals: 0 }).members[0].treeCover?.[0], frame.nRows);
 });
+
+test('trim_residuals on prepared features without the linear family: MODEL_INVALID naming the setting and the fix', () => {
+  const g = options('gbdt', { algoParams: { ...params.model_trainer.params, gbdt: { n_estimators: 5 } } });
+  const prep = prepareFeatures(frame, y, schema, g); // prepared before trimming was asked for: no linear family
+  assert.equal(prep.families.linear, undefined);
+  assert.throws(
+    () => fitPrepared(prep, { ...g, trimResiduals: 3 }),
+    (e: unknown) =>
+      (e as { code?: string }).code === 'MODEL_INVALID' &&
+      /model_trainer\.trim_residuals.*rerun data_transformation/.test((e as Error).message),
+  );
+});
