@@ -16,6 +16,8 @@ import type { Regressor } from '../ml/estimator.js';
 import { takeRows, type Matrix } from '../ml/matrix.js';
 import { calibrate, type Calibration } from './calibration.js';
 import { mapeOffset, mapeOffsetWithSlope, type BiasCorrection } from './bias-correction.js';
+import { AGE_COLUMN, idOf, linearAgeColumn, linearRowWeights, rowsKey, subset } from './fit-rows.js';
+import { planTrim, residualTrim, trimOutcome } from './residual-trim.js';
 import { LinearModel } from '../ml/linear/linear-model.js';
 import { TreeEnsemble } from '../ml/tree/tree-ensemble.js';
 import { nodeCovers } from '../ml/tree/tree-shap.js';
@@ -80,6 +82,15 @@ export interface TrainBundleOptions {
    * weights): older cars' prices spread more (weighted least squares). 0 or absent = none.
    */
   ageWeight?: number;
+  /**
+   * Residual trimming at z > 0: a ridge cross-fitted on {@link TRIM_FOLDS} folds of the
+   * training rows (the linear family's features, the ridge's params and the linear row
+   * weights) gives each row an out-of-fold residual, and rows farther than z robust standard
+   * deviations from the residuals' median ({@link keptByResidual}) are left out of the
+   * members' fits. The held-out rows that choose the blend weight, the MAPE offset and the
+   * interval calibration stay as they are. 0 or absent = off.
+   */
+  trimResiduals?: number;
   /**
    * Record the training covers of tree members' nodes (how many training rows reached each
    * node), which TreeSHAP explanations need. Default true; cross-validation folds skip it.
@@ -162,7 +173,7 @@ export interface PreparedFeatures {
 
 export type PrepareOptions = Pick<
   TrainBundleOptions,
-  'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'signal' | 'progress'
+  'algo' | 'algoParams' | 'features' | 'seed' | 'priceWeightPower' | 'signal' | 'progress' | 'trimResiduals'
 > & {
   /** Fit these feature families too (one preparation shared by several algorithms). */
   alsoFamilies?: readonly Family[];
@@ -178,7 +189,12 @@ export function prepareFeatures(
   const transform: TargetTransformName = o.features.log_target ? 'log1p' : 'identity';
   const z = forwardTarget(transform, y);
   const families: PreparedFeatures['families'] = {};
-  const wanted = new Set([...memberAlgos(o.algo, o.algoParams).map((a) => familyOf(a)), ...(o.alsoFamilies ?? [])]);
+  const wanted = new Set([
+    ...memberAlgos(o.algo, o.algoParams).map((a) => familyOf(a)),
+    ...(o.alsoFamilies ?? []),
+    // residual trimming's ridge reads the linear features whatever the members are
+    ...((o.trimResiduals ?? 0) > 0 ? (['linear'] as const) : []),
+  ]);
   for (const family of wanted) {
     if (families[family]) continue;
     if (o.signal?.aborted) throw new AppError('INTERRUPTED', 'feature fitting interrupted');
@@ -211,6 +227,8 @@ function sqErr(a: Float64Array, b: Float64Array): number {
  */
 interface FitPlan {
   names: string[];
+  /** Each member's whole training matrix (the held-out rows are predicted from it). */
+  full: Matrix[];
   /**
    * Validation rows (sorted) and their targets, for a two-member blend; else null. `folds`:
    * the rows each fold's fits predict (one fold: `rows` itself; valJobs are fold-major).
@@ -221,19 +239,12 @@ interface FitPlan {
 }
 
 /**
- * The rows of a matrix or vector that a blend's validation fit uses, made once per source
- * object and seed: bundles sharing a prepared matrix then share those fits too.
+ * `kept`: the rows residual trimming keeps (sorted), or null for all: the members are fitted
+ * on those rows only, while the held-out rows (the 15%, or every row across the folds) stay
+ * whole. Fitted rows and held-out rows are cut from one seeded permutation either way, so
+ * trimming changes only which rows the fits see.
  */
-const subsets = new WeakMap<object, Map<string, unknown>>();
-function subset<T extends object>(source: object, key: string, make: () => T): T {
-  let m = subsets.get(source);
-  if (!m) subsets.set(source, (m = new Map<string, unknown>()));
-  let v = m.get(key) as T | undefined;
-  if (!v) m.set(key, (v = make()));
-  return v;
-}
-
-function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
+function planFits(prep: PreparedFeatures, o: TrainBundleOptions, kept: Uint32Array | null = null): FitPlan {
   const names = memberAlgos(o.algo, o.algoParams);
   const { z, weights: w } = prep;
   const job = (algo: string, X: Matrix, y: Float64Array, sw?: Float64Array): FitJob => ({
@@ -254,14 +265,27 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
   };
   const linearW = names.some((a) => familyOf(a) === 'linear') ? linearRowWeights(prep, o.ageWeight ?? 0) : w;
   const weightsOf = (algo: string) => (familyOf(algo) === 'linear' ? linearW : w);
-  const finalJobs = names.map((a) => job(a, matrixOf(a), z, weightsOf(a)));
+  const trimKey = kept ? `:trimmed:${rowsKey(kept)}` : '';
+  const keep = kept ? new Uint8Array(z.length) : null;
+  if (kept && keep) for (const r of kept) keep[r] = 1;
+  // the rows of a matrix, target or weights that one fit sees, made once per source and key
+  const rowsOf = <T extends Matrix | Float64Array>(src: T, key: string, rows: Uint32Array | null): T =>
+    rows === null
+      ? src
+      : subset(src, key, () => (src instanceof Float64Array ? takeValues(src, rows) : takeRows(src, rows)) as T);
+  const jobOn = (a: string, key: string, rows: Uint32Array | null) => {
+    const sw = weightsOf(a);
+    return job(a, rowsOf(matrixOf(a), key, rows), rowsOf(z, key, rows), sw && rowsOf(sw, key, rows));
+  };
+  const full = names.map((a) => matrixOf(a));
+  const finalJobs = names.map((a) => jobOn(a, `all${trimKey}`, kept));
   if (
     names.length !== 2 &&
     !(o.intervalLevel && o.intervalLevel > 0) &&
     o.biasCorrection !== 'mape' &&
     o.biasCorrection !== 'mape_age'
   )
-    return { names, val: null, valJobs: [], finalJobs };
+    return { names, full, val: null, valJobs: [], finalJobs };
   const n = z.length;
   const perm = new Rng(o.seed + 1).permutation(n);
   const k = o.holdoutFolds ?? 1;
@@ -279,18 +303,18 @@ function planFits(prep: PreparedFeatures, o: TrainBundleOptions): FitPlan {
       fit.set(perm.subarray(b), a);
       parts.push({ val: perm.slice(a, b).sort(), fit: fit.sort(), key: `${o.seed}:${n}:${k}:${f}` });
     }
-  const valJobs = parts.flatMap(({ fit, key }) =>
-    names.map((a) =>
-      job(
-        a,
-        subset(matrixOf(a), key, () => takeRows(matrixOf(a), fit)),
-        subset(z, key, () => takeValues(z, fit)),
-        weightsOf(a) && subset(weightsOf(a)!, key, () => takeValues(weightsOf(a)!, fit)),
-      ),
-    ),
-  );
+  const valJobs = parts.flatMap(({ fit, key }) => {
+    const rows = keep ? fit.filter((r) => keep[r] === 1) : fit;
+    return names.map((a) => jobOn(a, key + trimKey, rows));
+  });
   const rows = k <= 1 ? parts[0].val : Uint32Array.from({ length: n }, (_, i) => i);
-  return { names, val: { rows, z: takeValues(z, rows), folds: parts.map((p) => p.val) }, valJobs, finalJobs };
+  return {
+    names,
+    full,
+    val: { rows, z: takeValues(z, rows), folds: parts.map((p) => p.val) },
+    valJobs,
+    finalJobs,
+  };
 }
 
 /** Blends of up to this many members get weights from a grid; more members: equal weights. */
@@ -340,19 +364,6 @@ interface HeldOutChoice {
   ageSlope?: { slope: number; member: number; mean: number; std: number };
 }
 
-/** Column of the car's age that bias correction 'mape_age' moves the output with. */
-const AGE_COLUMN = 'car_age';
-
-/** The linear family's car_age column: index and standard-scaler mean and std (0 and 1 unscaled). */
-function linearAgeColumn(prep: PreparedFeatures): { column: number; mean: number; std: number } | null {
-  const f = prep.families.linear;
-  const column = f ? f.X.columnNames.indexOf(AGE_COLUMN) : -1;
-  if (!f || column < 0) return null;
-  const scaler = f.pipeline.toJSON().steps.find((st) => st.kind === 'standard-scaler');
-  const stats = (scaler?.stats as Record<string, { mean: number; std: number }> | undefined)?.[AGE_COLUMN];
-  return { column, mean: stats?.mean ?? 0, std: stats?.std ?? 1 };
-}
-
 /**
  * Where a linear member reads car_age: the member's index and the column's standard-scaler
  * mean and std, or null when no linear member with weight > 0 has it.
@@ -365,31 +376,6 @@ function ageColumnOf(
   const c = linearAgeColumn(prep);
   const member = names.findIndex((a, i) => familyOf(a) === 'linear' && weights[i] > 0);
   return c && member >= 0 ? { member, ...c } : null;
-}
-
-/**
- * Row weights of linear members with `age_weight` k > 0: 1 / (1 + k * car_age)^2 scaled to
- * mean 1, times the price weights (weighted least squares: an old car's price spreads
- * more, so it says less about the coefficients). The price weights alone when k is 0 or
- * the linear features have no car_age. Made once per matrix, weights and k, so bundles
- * sharing a prepared matrix share these fits too.
- */
-function linearRowWeights(prep: PreparedFeatures, k: number): Float64Array | undefined {
-  const f = prep.families.linear;
-  const c = linearAgeColumn(prep);
-  if (!(k > 0) || !f || !c) return prep.weights;
-  return subset(f.X, `age-weight:${k}:${idOf(prep.weights)}`, () => {
-    const { data, nRows, nCols } = f.X;
-    const w = new Float64Array(nRows);
-    let sum = 0;
-    for (let i = 0; i < nRows; i++) {
-      const age = Math.max(0, c.mean + c.std * data[i * nCols + c.column]);
-      w[i] = 1 / (1 + k * age) ** 2;
-      sum += w[i];
-    }
-    for (let i = 0; i < nRows; i++) w[i] *= (nRows / sum) * (prep.weights ? prep.weights[i] : 1);
-    return w;
-  });
 }
 
 /**
@@ -415,14 +401,13 @@ function chooseWeights(
   const { rows, z } = plan.val;
   const nm = plan.names.length;
   let preds: Float64Array[];
-  if (plan.val.folds.length === 1)
-    preds = plan.names.map((_, i) => valModels[i].predict(takeRows(plan.finalJobs[i].X, rows)));
+  if (plan.val.folds.length === 1) preds = plan.names.map((_, i) => valModels[i].predict(takeRows(plan.full[i], rows)));
   else {
     // cross-fitted: each row predicted by the fits that did not see it (rows = 0..n-1)
     preds = plan.names.map(() => new Float64Array(rows.length));
     plan.val.folds.forEach((fr, f) =>
       plan.names.forEach((_, i) => {
-        const p = valModels[f * nm + i].predict(takeRows(plan.finalJobs[i].X, fr));
+        const p = valModels[f * nm + i].predict(takeRows(plan.full[i], fr));
         for (let r = 0; r < fr.length; r++) preds[i][fr[r]] = p[r];
       }),
     );
@@ -501,7 +486,7 @@ function assemble(
       features: f.pipeline,
       estimator: est,
       // counted by the fit itself when it can (gbdt), else one walk of the training matrix
-      ...(trees ? { treeCover: est.trainingCovers ?? nodeCovers(trees, f.X) } : {}),
+      ...(trees ? { treeCover: est.trainingCovers ?? nodeCovers(trees, plan.finalJobs[i].X) } : {}),
     });
   });
   return new ModelBundle(
@@ -519,10 +504,11 @@ function assemble(
  * Fit the estimator(s) on prepared features, on the calling thread. For a two-member
  * blend the weight is chosen on a seeded 15% validation split of the training rows with
  * both members fitted on the other 85% (see chooseWeights); then the members are refitted
- * on all rows (a member whose weight is 0 is not refitted).
+ * on all rows (a member whose weight is 0 is not refitted). With residual trimming, the
+ * trimming ridges come first and the members are fitted on the rows they keep.
  */
 export function fitPrepared(prep: PreparedFeatures, o: TrainBundleOptions): ModelBundle {
-  const plan = planFits(prep, o);
+  const plan = planFits(prep, o, residualTrim(prep, o)?.kept ?? null);
   const fit = (j: FitJob, what: string) => {
     const trees = treeCount(j);
     const meter = trees ? o.progress?.('fitting', `${j.algo}${what}`, trees, 'trees') : undefined;
@@ -563,27 +549,24 @@ export async function fitPreparedParallel(
 ): Promise<ModelBundle> {
   // fits on worker threads report as each model arrives (inline fits: tree by tree)
   let meter: ((done: number, finished?: boolean) => void) | undefined;
-  const onFitted = (done: number, total: number) => {
-    meter ??= o.progress?.('fitting', o.algo, total, 'models');
+  let meterPhase: FitPhase | undefined;
+  const onFitted = (done: number, total: number, phase: FitPhase) => {
+    if (phase !== meterPhase) {
+      meterPhase = phase;
+      meter = o.progress?.('fitting', phase === 'trim' ? 'ridge (residual trimming)' : o.algo, total, 'models');
+    }
     meter?.(done, done === total);
   };
   return (await fitPreparedBatch([{ prep, options: o }], o.threads, o.signal, o.progress ? { onFitted } : {}))[0];
-}
-
-/** Identity of an object as a number (for keys of identical fits). */
-const ids = new WeakMap<object, number>();
-let nextId = 1;
-function idOf(o: object | undefined): number {
-  if (!o) return 0;
-  let id = ids.get(o);
-  if (id === undefined) ids.set(o, (id = nextId++));
-  return id;
 }
 
 /** The identity of a fit: algorithm, hyper-parameters and the very objects it is fitted on. */
 export function fitKey(j: FitJob): string {
   return `${j.algo}|${idOf(j.X)}|${idOf(j.y)}|${idOf(j.sampleWeight)}|${JSON.stringify(Object.entries(j.params).sort())}`;
 }
+
+/** The fits of {@link fitPreparedBatch}: residual trimming's ridges, then the members. */
+export type FitPhase = 'trim' | 'fit';
 
 /** Options of {@link fitPreparedBatch} for callers that fit many related bundles. */
 export interface BatchExtras {
@@ -593,8 +576,11 @@ export interface BatchExtras {
   keyOf?: (job: FitJob) => string;
   /** Models already fitted, by key; new fits are added (shared across batches). */
   models?: Map<string, Regressor>;
-  /** Called as each fit arrives: fits done, fits to run. */
-  onFitted?: (done: number, total: number) => void;
+  /**
+   * Called as each fit arrives: fits done and fits to run in this phase ('trim': residual
+   * trimming's ridges, which come first; 'fit': the members).
+   */
+  onFitted?: (done: number, total: number, phase: FitPhase) => void;
 }
 
 /**
@@ -611,11 +597,67 @@ export async function fitPreparedBatch(
   signal?: AbortSignal,
   extra: BatchExtras = {},
 ): Promise<ModelBundle[]> {
-  const plans = items.map((it) => planFits(it.prep, it.options));
+  const { seconds } = extra;
+  // residual trimming first: its ridges decide which rows the members are fitted on
+  const trims = items.map((it) => planTrim(it.prep, it.options));
+  const trimJobs = trims.flatMap((t) => t?.jobs ?? []);
+  if (items.length === 1 && !seconds && !extra.models) {
+    // one bundle on one thread, or with a single fit: inline (its fits report tree by tree)
+    const one = () => [fitPrepared(items[0].prep, items[0].options)];
+    if (threads <= 1) return one();
+    if (!trimJobs.length) {
+      const p = planFits(items[0].prep, items[0].options);
+      if (p.valJobs.length + p.finalJobs.length <= 1) return one();
+    }
+  }
+  const spent = items.map(() => 0);
+  let kept: (Uint32Array | null)[] = items.map(() => null);
+  if (trimJobs.length) {
+    const { models, took } = await fitShared(trimJobs, threads, signal, extra, 'trim');
+    let at = 0;
+    kept = trims.map((t, k) => {
+      if (!t) return null;
+      const mine = models.slice(at, at + t.jobs.length);
+      spent[k] += took.slice(at, at + t.jobs.length).reduce((a, b) => a + b, 0);
+      at += t.jobs.length;
+      return trimOutcome(items[k].prep, t, mine).kept;
+    });
+  }
+  const plans = items.map((it, k) => planFits(it.prep, it.options, kept[k]));
   const all = plans.flatMap((p) => [...p.valJobs, ...p.finalJobs]);
-  const { seconds, models } = extra;
-  if (items.length === 1 && (threads <= 1 || all.length <= 1) && !seconds && !models)
-    return [fitPrepared(items[0].prep, items[0].options)];
+  const { models: byAll, took } = await fitShared(all, threads, signal, extra, 'fit');
+  let at = 0;
+  return items.map((it, k) => {
+    const plan = plans[k];
+    const nVal = plan.valJobs.length;
+    const n = nVal + plan.finalJobs.length;
+    const models = byAll.slice(at, at + n);
+    if (seconds) seconds[k] = spent[k] + took.slice(at, at + n).reduce((a, b) => a + b, 0);
+    at += n;
+    return assemble(
+      it.prep,
+      it.options,
+      plan,
+      chooseWeights(plan, models.slice(0, nVal), it.options, it.prep),
+      models.slice(nVal),
+    );
+  });
+}
+
+/**
+ * Fit `all` (in order) in one pool of up to `threads` worker threads, each distinct fit
+ * once (by `extra.keyOf`, default {@link fitKey}) and none found in `extra.models`; the
+ * linear fits of one matrix share its Gram matrix. Returns every job's model and the worker
+ * seconds of its fit (a fit shared by several jobs counts for each; 0 for a cached one).
+ */
+async function fitShared(
+  all: readonly FitJob[],
+  threads: number,
+  signal: AbortSignal | undefined,
+  extra: BatchExtras,
+  phase: FitPhase,
+): Promise<{ models: Regressor[]; took: number[] }> {
+  const { models } = extra;
   // identical fits once: job index -> unique job index
   const key = extra.keyOf ?? fitKey;
   const uniqueOf = new Map<string, number>();
@@ -650,7 +692,7 @@ export async function fitPreparedBatch(
       signal,
       onFitted: (k, _m, s) => {
         took[order[k]] = s;
-        extra.onFitted?.(++done, order.length);
+        extra.onFitted?.(++done, order.length, phase);
       },
     },
   );
@@ -658,22 +700,7 @@ export async function fitPreparedBatch(
     byJob[u] = fitted[k];
     models?.set(keys[u], fitted[k]);
   });
-  let at = 0;
-  return items.map((it, k) => {
-    const plan = plans[k];
-    const nVal = plan.valJobs.length;
-    const mine = which.slice(at, at + nVal + plan.finalJobs.length);
-    at += mine.length;
-    if (seconds) seconds[k] = mine.reduce((a, u) => a + took[u], 0);
-    const models = mine.map((u) => byJob[u]);
-    return assemble(
-      it.prep,
-      it.options,
-      plan,
-      chooseWeights(plan, models.slice(0, nVal), it.options, it.prep),
-      models.slice(nVal),
-    );
-  });
+  return { models: which.map((u) => byJob[u]), took: which.map((u) => took[u]) };
 }
 
 /** Fit a bundle on validated training listings with up to `threads` worker threads. */

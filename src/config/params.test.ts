@@ -219,3 +219,17 @@ test('model_trainer.holdout_folds: default 1 (the 15% hold-out); a whole number 
       /--set model_trainer\.holdout_folds/,
     );
 });
+
+test('model_trainer.trim_residuals: default 0 (off); a number 0..100', () => {
+  assert.equal(loadParams({ path: '/nonexistent/params.yaml' }).model_trainer.trim_residuals, 0);
+  assert.equal(
+    loadParams({ path: '/nonexistent/params.yaml', sets: ['model_trainer.trim_residuals=2.5'] }).model_trainer
+      .trim_residuals,
+    2.5,
+  );
+  for (const bad of ['-1', 'lots', '101'])
+    assert.throws(
+      () => loadParams({ path: '/nonexistent/params.yaml', sets: [`model_trainer.trim_residuals=${bad}`] }),
+      /--set model_trainer\.trim_residuals: expected a number >= 0 and <= 100/,
+    );
+});

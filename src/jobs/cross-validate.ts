@@ -207,6 +207,7 @@ export class SharedCrossValidation {
       for (const s of specs) {
         const set = familiesOf.get(settingOf(s)) ?? new Set<Family>();
         for (const a of memberAlgos(s.algo, s.params.model_trainer.params)) set.add(familyOf(a));
+        if (s.params.model_trainer.trim_residuals > 0) set.add('linear'); // residual trimming's ridge
         familiesOf.set(settingOf(s), set);
       }
       for (const s of specs) {
@@ -256,6 +257,7 @@ export class SharedCrossValidation {
           s.params.model_trainer.bias_correction,
           s.params.model_trainer.age_weight,
           s.params.model_trainer.holdout_folds,
+          s.params.model_trainer.trim_residuals,
           printOf(prep.z),
           printOf(prep.weights),
           names.map((a) => [printOf(prep.families[familyOf(a)]!.X), testPrint(prep.families[familyOf(a)])]),

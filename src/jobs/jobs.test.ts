@@ -298,6 +298,28 @@ test('a bad CARPRICE_THREADS fails train and cv before any data is read', async 
   await assert.rejects(crossValidate({ params, data: missing, algo: 'ridge', env }), { code: 'CONFIG_INVALID' });
 });
 
+test('SharedCrossValidation: trim_residuals is part of the identity of a fold; a GBDT alone gets the linear features to trim by', async () => {
+  const file = writeFixtureCsv(join(dir, 'cv-trim.csv'), { n: 90, seed: 5 });
+  const listings = await loadListings(file, { params });
+  const trimmed = parseParams({ data_ingestion: { optional_cols: FLAGS }, model_trainer: { trim_residuals: 1 } });
+  const gbdt = { n_estimators: 20, max_depth: 2 };
+  const withGbdt = (p: typeof params) => ({
+    ...p,
+    model_trainer: { ...p.model_trainer, params: { ...p.model_trainer.params, gbdt } },
+  });
+  const cv = new SharedCrossValidation({ listings, data: file, folds: 3, seed: 42 });
+  const [plain, trim, gPlain, gTrim] = await cv.run([
+    { label: 'ridge', algo: 'ridge', params },
+    { label: 'ridge trimmed', algo: 'ridge', params: trimmed },
+    { label: 'gbdt', algo: 'gbdt', params: withGbdt(params) },
+    { label: 'gbdt trimmed', algo: 'gbdt', params: withGbdt(trimmed) },
+  ]);
+  assert.equal(trim.sameAs, undefined, 'not taken for the untrimmed model');
+  assert.notDeepEqual(trim.folds, plain.folds);
+  assert.equal(gTrim.sameAs, undefined);
+  assert.notDeepEqual(gTrim.folds, gPlain.folds);
+});
+
 test('SharedCrossValidation extraParts: more train/test sets scored after the folds; a copy of a fold gives its metrics', async () => {
   const file = writeFixtureCsv(join(dir, 'cv-extra.csv'), { n: 90, seed: 5 });
   const listings = await loadListings(file, { params });

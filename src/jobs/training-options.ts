@@ -26,6 +26,7 @@ export function trainingOptions(
   | 'biasCorrection'
   | 'ageWeight'
   | 'holdoutFolds'
+  | 'trimResiduals'
 > {
   return {
     algo,
@@ -37,6 +38,7 @@ export function trainingOptions(
     biasCorrection: params.model_trainer.bias_correction,
     ageWeight: params.model_trainer.age_weight,
     holdoutFolds: params.model_trainer.holdout_folds,
+    trimResiduals: params.model_trainer.trim_residuals,
   };
 }
 
