@@ -8,17 +8,18 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startS3rver } from '../../test/helpers/s3rver-fixture.js';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startHttpFixture, type HttpFixture } from '../../test/helpers/http-fixture.js';
 import { AppError } from '../core/errors.js';
-import { readTable } from './read.js';
+import { openRemoteStream, readTable } from './read.js';
 import { formatXlsx } from './xlsx.js';
 
 const CSV = 'make,price\nMaruti,500000\n"Tata, Motors",600000\n';
 let dir: string;
 let http: HttpFixture;
 let base: string;
+const stalled: ServerResponse[] = [];
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'carprice-read-'));
@@ -26,6 +27,16 @@ before(async () => {
     if (req.url?.startsWith('/data/cars.csv')) {
       res.writeHead(200, { 'content-type': 'text/csv' });
       res.end(CSV);
+    } else if (req.url === '/stall.csv') {
+      // part of the body, then nothing, the connection kept open
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      res.write(CSV.slice(0, 20));
+      stalled.push(res);
+    } else if (req.url === '/reset.csv') {
+      // a length promised, part of it sent, the connection dropped
+      res.writeHead(200, { 'content-type': 'text/csv', 'content-length': String(CSV.length * 10) });
+      res.write(CSV);
+      setTimeout(() => req.socket.destroy(), 50);
     } else {
       res.writeHead(404);
       res.end('no');
@@ -35,6 +46,7 @@ before(async () => {
 });
 
 after(async () => {
+  for (const r of stalled) r.destroy();
   await http.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -103,6 +115,35 @@ test('http(s): 404 and a refused connection are NETWORK errors naming the URL', 
   const refused = await err(readTable(`http://127.0.0.1:${port}/x.csv`));
   assert.equal(refused.code, 'NETWORK');
   assert.match(refused.message, /^could not download http:\/\/127\.0\.0\.1:\d+\/x\.csv: .*; check the URL and your network$/);
+});
+
+test('http(s): a body that stops part way is a NETWORK error naming the URL, never a hang or an internal error', async () => {
+  // whole-table reads (monitor feedback): the dropped connection used to escape as "TypeError: terminated"
+  const reset = await err(readTable(`${base}/reset.csv`));
+  assert.equal(reset.code, 'NETWORK');
+  assert.match(reset.message, new RegExp(`^downloading ${base}/reset\\.csv failed part way: .*; check the network and try again$`));
+  const t0 = Date.now();
+  const stall = await err(readTable(`${base}/stall.csv`, { timeoutMs: 300 }));
+  assert.equal(stall.code, 'NETWORK');
+  assert.equal(
+    stall.message,
+    `downloading ${base}/stall.csv failed part way: no complete answer within 0.3 s; check the network and try again`,
+  );
+  // streamed reads (predict/evaluate --data URL): a stalled body used to wait forever
+  const s = await openRemoteStream(`${base}/stall.csv`, { timeoutMs: 300 });
+  const got: Uint8Array[] = [];
+  const streamed = await err(
+    (async () => {
+      for await (const c of s.chunks) got.push(c);
+    })(),
+  );
+  assert.equal(streamed.code, 'NETWORK');
+  assert.equal(
+    streamed.message,
+    `downloading ${base}/stall.csv failed part way: no data for 0.3 s; check the network and try again`,
+  );
+  assert.equal(Buffer.concat(got).toString(), CSV.slice(0, 20));
+  assert.ok(Date.now() - t0 < 5000, 'both gave up after their timeout');
 });
 
 test('s3://bucket/key through a real S3-compatible server; missing key is FILE_NOT_FOUND', async () => {

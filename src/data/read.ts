@@ -87,7 +87,13 @@ async function readBytes(source: string, opts: ReadTableOptions, weight: number)
       await res.body?.cancel();
       throw tooBig(source, declared, weight, limit);
     }
-    const buf = new Uint8Array(await res.arrayBuffer());
+    let buf: Uint8Array;
+    try {
+      buf = new Uint8Array(await res.arrayBuffer());
+    } catch (e) {
+      // the body stopped coming (a dropped connection, the timeout) or Ctrl-C
+      throw bodyFailure(source, e, opts, `no complete answer within ${(opts.timeoutMs ?? 60_000) / 1000} s`);
+    }
     if (buf.byteLength * weight > limit) throw tooBig(source, buf.byteLength, weight, limit);
     return buf;
   }
@@ -111,6 +117,21 @@ async function readBytes(source: string, opts: ReadTableOptions, weight: number)
       throw new AppError('FILE_NOT_FOUND', `data file ${source} does not exist; check the path (for the project dataset run \`carprice pull\` first)`, { cause: e });
     throw new AppError('FILE_UNREADABLE', `cannot read ${source}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/**
+ * The error for a download whose body failed part way: the interruption itself when the
+ * caller's signal fired (Ctrl-C stays exit 130), else NETWORK naming the source and why
+ * (`timedOut` replaces the runtime's wording of a timeout).
+ */
+function bodyFailure(source: string, e: unknown, opts: ReadTableOptions, timedOut?: string): AppError {
+  if (opts.signal?.aborted) {
+    const reason: unknown = opts.signal.reason;
+    if (reason instanceof AppError) return reason;
+    return new AppError('INTERRUPTED', `downloading ${source} was interrupted`, { cause: e });
+  }
+  const why = timedOut && (e as Error)?.name === 'TimeoutError' ? timedOut : (e as Error)?.message ?? String(e);
+  return new AppError('NETWORK', `downloading ${source} failed part way: ${why}; check the network and try again`, { cause: e });
 }
 
 /** A remote file read as it is consumed: its byte chunks, its length (NaN if unknown), and close. */
@@ -156,14 +177,26 @@ export async function openRemoteStream(source: string, opts: ReadTableOptions = 
   }
   const body = res.body;
   const reader = body?.getReader();
+  const idleMs = opts.timeoutMs ?? 60_000;
   async function* chunks(): AsyncGenerator<Uint8Array> {
     if (!reader) return;
     for (;;) {
       let r: Awaited<ReturnType<typeof reader.read>>;
+      // a server that sends part of the body and then nothing would hold the read forever:
+      // no byte for `idleMs` (the same timeout as the response's arrival) ends the download
+      let idle: NodeJS.Timeout | undefined;
       try {
-        r = await reader.read();
+        r = await Promise.race([
+          reader.read(),
+          new Promise<never>((_, rej) => {
+            idle = setTimeout(() => rej(new Error(`no data for ${idleMs / 1000} s`)), idleMs);
+          }),
+        ]);
       } catch (e) {
-        throw new AppError('NETWORK', `downloading ${source} failed part way: ${(e as Error).message}; check the network and try again`, { cause: e });
+        await reader.cancel().catch(() => undefined);
+        throw bodyFailure(source, e, opts);
+      } finally {
+        clearTimeout(idle);
       }
       if (r.done) return;
       yield r.value;
