@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { runBuiltCli } from '../helpers/built-cli.js';
+import { startHttpFixture } from '../helpers/http-fixture.js';
 import { recordsOf, referenceBundle } from '../helpers/monitoring.js';
 import { asInput, generateListings } from '../fixtures/listings.js';
 import { openLogDatabase, recordInserter } from '../../src/monitoring/log-store.js';
@@ -121,6 +122,36 @@ test('monitor feedback (CLI): an xlsx keyed by listing id; a file without a key 
     );
     assert.equal(existsSync(join(dir, 'logg.db')), false);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('monitor feedback (CLI) reads the sales file at an http(s) URL like a local one', async () => {
+  const { dir, champ } = setup(weak);
+  const lines = ['request_id,sold_price'];
+  for (let i = 0; i < 20; i++) lines.push(`${champ[i].requestId},${cars[i].listingPrice}`);
+  const http = await startHttpFixture((req, res) => {
+    if (req.url === '/sales/sold.csv') res.writeHead(200, { 'content-type': 'text/csv' }).end(lines.join('\n') + '\n');
+    else res.writeHead(404).end();
+  });
+  try {
+    // the URL used to be joined to the working directory: "data file <cwd>/http:/127.0.0.1:..." not found
+    const r = await runBuiltCli(
+      ['monitor', 'feedback', `${http.base}/sales/sold.csv`, '--log', 'log.db', '--json'],
+      dir,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.equal(rep.overall.n, 20);
+    assert.equal(rep.file.path, `${http.base}/sales/sold.csv`);
+    const missing = await runBuiltCli(['monitor', 'feedback', `${http.base}/sales/nope.csv`, '--log', 'log.db'], dir);
+    assert.equal(missing.code, 6, missing.stderr);
+    assert.match(
+      missing.stderr,
+      /^carprice: downloading http:\/\/127\.0\.0\.1:\d+\/sales\/nope\.csv failed with HTTP 404/,
+    );
+  } finally {
+    await http.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { Command, CommandContext, ParsedArgs } from '../command.js';
 import { TRACKING_STORE_HELP, TRACKING_STORE_OPTIONS, trackingUriFromFlags } from './tracking-flags.js';
 import { wholeNumberFlag } from '../flag-values.js';
+import { resolvePath } from './params-flags.js';
 
 const LOG_OPTIONS = {
   log: { type: 'string' as const },
@@ -185,7 +186,7 @@ fewer than --min-slice sales are left out, those with MAPE above 1.5x overall fl
     const c = await common(args, ctx, null);
     const report = await monitorFeedback({
       logPath: c.logPath,
-      file: resolve(ctx.cwd, file),
+      file: resolvePath(ctx, file),
       env: ctx.env,
       now: c.now,
       period: by,
