@@ -328,3 +328,27 @@ test('POST /explain: per-feature contributions that add up, with the base, to th
   assert.equal(bad.statusCode, 422);
   await a.close();
 });
+
+test('a body Fastify refuses says why: where the JSON breaks, or which key is refused', async () => {
+  const a = await app();
+  const post = (body: string) =>
+    a.inject({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' }, body });
+  // both used to say only "Body is not valid JSON but content-type is set to 'application/json'"
+  const cut = await post('{"odometer": 5,');
+  assert.equal(cut.statusCode, 400);
+  assert.equal(cut.json().error, 'malformed_json');
+  assert.match(cut.json().message, /^the body is not valid JSON: .*(position 15|end of JSON input)/);
+  const trailing = await post('{"odometer": 5} x');
+  assert.match(trailing.json().message, /^the body is not valid JSON: .*position 16/);
+  for (const body of ['{"__proto__": {"x": 1}}', '{"constructor": {"prototype": {"x": 1}}}']) {
+    const r = await post(body);
+    assert.equal(r.statusCode, 400, body);
+    assert.deepEqual(r.json(), {
+      error: 'forbidden_key',
+      message:
+        'the body has a "__proto__" key, or a "constructor" key holding "prototype", refused as prototype poisoning; remove it',
+      field: '(body)',
+    });
+  }
+  await a.close();
+});

@@ -91,6 +91,21 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Deepest nesting of arrays and objects a request body may have (a batch body is 3 deep). */
 export const MAX_BODY_DEPTH = 64;
 const BODY_TOO_DEEP = 'CARPRICE_BODY_TOO_DEEP';
+const BODY_FORBIDDEN_KEY = 'CARPRICE_BODY_FORBIDDEN_KEY';
+
+/**
+ * Why Fastify's parser refused a body (it says only "Body is not valid JSON"): JSON.parse's
+ * own message, which says where, or, for valid JSON, the prototype-poisoning keys it refuses.
+ * Runs only for a refused body.
+ */
+function invalidJson(text: string): Error {
+  try {
+    JSON.parse(text);
+  } catch (e) {
+    return Object.assign(new SyntaxError((e as Error).message), { statusCode: 400 });
+  }
+  return Object.assign(new Error('forbidden key'), { code: BODY_FORBIDDEN_KEY, statusCode: 400 });
+}
 
 /** The request property holding a JSON body's text (set only when `onPrediction` is). */
 const RAW_BODY = 'carpriceJsonText';
@@ -218,6 +233,16 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
           field: '(body)',
         },
       };
+    case BODY_FORBIDDEN_KEY:
+      return {
+        status: 400,
+        body: {
+          error: 'forbidden_key',
+          message:
+            'the body has a "__proto__" key, or a "constructor" key holding "prototype", refused as prototype poisoning; remove it',
+          field: '(body)',
+        },
+      };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, body: { error: 'bad_content_length', message: fe.message, field: '(content-length)' } };
   }
@@ -317,7 +342,11 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
       return;
     }
     if (keepText) (req as unknown as Record<typeof RAW_BODY, string>)[RAW_BODY] = text;
-    void parseJson(req, text, done);
+    void parseJson(req, text, (err, value) =>
+      err && (err as FastifyError).code === 'FST_ERR_CTP_INVALID_JSON_BODY'
+        ? done(invalidJson(text), undefined)
+        : done(err, value),
+    );
   });
 
   const provider = o.provider;
