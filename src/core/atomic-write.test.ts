@@ -83,3 +83,28 @@ test('AtomicFileWriter writes through a symbolic link or a named pipe instead of
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('AtomicFileWriter through a symbolic link to a regular file stays atomic: an aborted write leaves the target as it was, a committed one replaces it whole', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carprice-atomic-'));
+  try {
+    mkdirSync(join(dir, 'shared'));
+    writeFileSync(join(dir, 'shared', 'week.jsonl'), 'old\n');
+    symlinkSync(join('shared', 'week.jsonl'), join(dir, 'link.jsonl'));
+    const a = new AtomicFileWriter(join(dir, 'link.jsonl'));
+    a.write('{"half":');
+    // the target is untouched while the writer runs (the bytes are in a temp file beside it)
+    assert.equal(readFileSync(join(dir, 'shared', 'week.jsonl'), 'utf8'), 'old\n');
+    a.abort();
+    assert.equal(readFileSync(join(dir, 'shared', 'week.jsonl'), 'utf8'), 'old\n');
+    assert.deepEqual(readdirSync(join(dir, 'shared')), ['week.jsonl'], 'no temp file left beside the target');
+    const b = new AtomicFileWriter(join(dir, 'link.jsonl'));
+    b.write('{"a":1}\n');
+    b.commit();
+    assert.ok(lstatSync(join(dir, 'link.jsonl')).isSymbolicLink(), 'the link was replaced by a file');
+    assert.equal(readFileSync(join(dir, 'link.jsonl'), 'utf8'), '{"a":1}\n');
+    assert.deepEqual(readdirSync(dir).sort(), ['link.jsonl', 'shared']);
+    assert.deepEqual(readdirSync(join(dir, 'shared')), ['week.jsonl']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -6,6 +6,7 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
+  realpathSync,
   openSync,
   writeSync,
   fsyncSync,
@@ -131,20 +132,26 @@ function replaceDirAtomicRaw(dir: string, fill: (tmp: string) => void): void {
 export class AtomicFileWriter {
   private fd: number | undefined;
   private readonly tmp: string;
-  /** Writing straight to `path` (a device, pipe or link: see the constructor). */
+  /** Writing straight to `path` (a device, pipe or a link into /dev or /proc: see the constructor). */
   private readonly direct: boolean;
+  /** Where the temp file is renamed to: `path`, or the file a symbolic link `path` points at. */
+  private readonly target: string;
 
   /**
-   * A `path` that exists as something other than a regular file or a directory (a symbolic
-   * link such as /dev/stdout, a device such as /dev/null, a named pipe) is written straight
-   * through, as a shell's `>` would: renaming a temp file over it would replace the link or
-   * device node itself (as root, /dev/stdout or /dev/null become plain files for every later
-   * process). Such a target gets the bytes as they come; `abort` cannot take them back.
+   * A `path` that exists as a device (/dev/null), a named pipe or a socket, or as a link into
+   * /dev or /proc (/dev/stdout), is written straight through, as a shell's `>` would:
+   * renaming a temp file over it would replace the link or device node itself (as root,
+   * /dev/stdout or /dev/null become plain files for every later process). Such a target gets
+   * the bytes as they come; `abort` cannot take them back. A symbolic link to a regular file
+   * stays a link: the temp file goes next to the link's target and
+   * is renamed over that, so the target is still replaced whole or not at all.
    */
   constructor(readonly path: string) {
-    const dir = dirname(path);
-    this.tmp = join(dir, `.${basename(path)}.${process.pid}.${counter++}.tmp`);
-    this.direct = isSpecialFile(path);
+    const target = writeTarget(path);
+    this.direct = target === null;
+    this.target = target ?? path;
+    const dir = dirname(this.target);
+    this.tmp = join(dir, `.${basename(this.target)}.${process.pid}.${counter++}.tmp`);
     try {
       if (!this.direct) mkdirSync(dir, { recursive: true });
       this.fd = openSync(this.direct ? path : this.tmp, 'w');
@@ -183,7 +190,7 @@ export class AtomicFileWriter {
       fsyncSync(this.fd);
       closeSync(this.fd);
       this.fd = undefined;
-      renameSync(this.tmp, this.path);
+      renameSync(this.tmp, this.target);
     } catch (e) {
       this.abort();
       throw writeFailure(e, this.path);
@@ -204,12 +211,32 @@ export class AtomicFileWriter {
   }
 }
 
-/** Whether `path` exists as a symbolic link, device, pipe or socket (not a regular file or directory). */
-function isSpecialFile(path: string): boolean {
+/**
+ * Where an AtomicFileWriter renames its temp file for `path`: `path` itself when it is a
+ * regular file, a directory or absent; for a symbolic link to a regular file, that file;
+ * null (write straight through) for a device, pipe or socket, a link resolving to one, a
+ * dangling link (open creates its target), and a link into /dev or /proc (/dev/stdout resolves to
+ * whatever the shell redirected to, which must not be renamed over).
+ */
+function writeTarget(path: string): string | null {
+  let st;
   try {
-    const st = lstatSync(path);
-    return !st.isFile() && !st.isDirectory();
+    st = lstatSync(path);
   } catch {
-    return false;
+    return path;
+  }
+  if (st.isFile() || st.isDirectory()) return path;
+  if (!st.isSymbolicLink()) return null;
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return null; // dangling or looping: let open() follow it (or fail naming the path)
+  }
+  if (/^\/(dev|proc)(\/|$)/.test(real) || /^\/(dev|proc)(\/|$)/.test(path)) return null;
+  try {
+    return lstatSync(real).isFile() ? real : null;
+  } catch {
+    return null;
   }
 }
