@@ -89,6 +89,37 @@ test('a missing required column is DATA_INVALID naming it, with a rename hint fo
   }
 });
 
+test('a column the model reads, named twice, is DATA_INVALID naming both positions (the first one used to win silently)', () => {
+  const t = parseCsv([`${HEADER},year`, `${good(5000, 400000)},1999`].join('\n') + '\n', 'dup.csv');
+  assert.throws(
+    () => validateListings(t, schema),
+    (e: unknown) =>
+      e instanceof AppError &&
+      e.code === 'DATA_INVALID' &&
+      e.message === 'dup.csv names year (columns 7 and 15) more than once; keep one column of each name',
+  );
+  // a repeated column the model does not read is left alone
+  const other = parseCsv([`${HEADER},note,note`, `${good(5000, 400000)},a,b`].join('\n') + '\n', 'notes.csv');
+  assert.equal(validateListings(other, schema).frame.nRows, 1);
+});
+
+test('a header read as one column holding semicolons or tabs says how the file was saved', () => {
+  for (const [sep, word] of [
+    [';', 'semicolons'],
+    ['\t', 'tabs'],
+  ]) {
+    const t = parseCsv([HEADER.replaceAll(',', sep), good(5000, 400000).replaceAll(',', sep)].join('\n') + '\n', 's.csv');
+    assert.throws(
+      () => validateListings(t, schema),
+      (e: unknown) =>
+        e instanceof AppError &&
+        e.code === 'DATA_INVALID' &&
+        e.message.endsWith(`. The header is one column holding ${word}: save the file as CSV separated by commas`),
+      word,
+    );
+  }
+});
+
 test('a header without rows is DATA_EMPTY; all rows invalid under the limit is DATA_EMPTY', () => {
   assert.throws(() => validateListings(parseCsv(HEADER + '\n', 'h.csv'), schema), (e: unknown) => e instanceof AppError && e.code === 'DATA_EMPTY' && e.message === 'h.csv has a header but no listings');
   const allBad = parseCsv([HEADER, good('a', 1), good('b', 1)].join('\n'), 'b.csv');

@@ -118,6 +118,15 @@ export class ListingValidator {
       if (!this.colIndex.has(c)) this.colIndex.set(c, i);
     });
     const required = [...(this.requireTarget ? [schema.target] : []), ...schema.numeric, ...schema.categorical];
+    // a column the model reads named twice: which one holds the listing's value is a guess
+    const used = new Set([...required, ...schema.optionalNumeric]);
+    const twice = [...used].filter((c) => columns.indexOf(c) !== columns.lastIndexOf(c));
+    if (twice.length)
+      throw new AppError(
+        'DATA_INVALID',
+        `${origin.source}${origin.sheet ? ` sheet "${origin.sheet}"` : ''} names ${twice.map((c) => `${c} (columns ${columns.flatMap((x, i) => (x === c ? [i + 1] : [])).join(' and ')})`).join(', ')} more than once; keep one column of each name`,
+        { details: { duplicated: twice } },
+      );
     const missing = required.filter((c) => !this.colIndex.has(c));
     if (missing.length) {
       const hints = missing.map((c) => {
@@ -126,7 +135,7 @@ export class ListingValidator {
       });
       throw new AppError(
         'DATA_INVALID',
-        `${origin.source}${origin.sheet ? ` sheet "${origin.sheet}"` : ''} is missing required column(s): ${hints.join(', ')}; the header (first ${origin.sheet ? 'row' : 'line'}) must name ${missing.length === 1 ? 'it' : 'each'}. Columns found: ${columns.join(', ') || '(none)'}${otherSheetsHint(origin)}`,
+        `${origin.source}${origin.sheet ? ` sheet "${origin.sheet}"` : ''} is missing required column(s): ${hints.join(', ')}; the header (first ${origin.sheet ? 'row' : 'line'}) must name ${missing.length === 1 ? 'it' : 'each'}. Columns found: ${columns.join(', ') || '(none)'}${separatorHint(columns)}${otherSheetsHint(origin)}`,
         { details: { missing } },
       );
     }
@@ -589,4 +598,11 @@ export function describeReport(r: ValidationReport): string {
   if (r.badCells.length > 10) lines.push(`  ... and ${r.badCells.length - 10} more bad cells`);
   if (r.missingOptional.length) lines.push(`  optional columns absent (skipped): ${r.missingOptional.join(', ')}`);
   return lines.join('\n');
+}
+
+/** A header read as one column that holds `;` or tabs: the file was saved with another separator. */
+function separatorHint(columns: readonly string[]): string {
+  if (columns.length !== 1) return '';
+  const sep = columns[0].includes(';') ? 'semicolons' : columns[0].includes('\t') ? 'tabs' : undefined;
+  return sep ? `. The header is one column holding ${sep}: save the file as CSV separated by commas` : '';
 }

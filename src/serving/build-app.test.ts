@@ -352,3 +352,14 @@ test('a body Fastify refuses says why: where the JSON breaks, or which key is re
   }
   await a.close();
 });
+
+test('a number too large for a double (1e999 parses to Infinity) is named as Infinity, not "null"', async () => {
+  const a = await app();
+  const body = JSON.stringify(rows[0]).replace(/"odometer":[^,]+/, '"odometer":1e999');
+  const r = await a.inject({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' }, body });
+  assert.equal(r.statusCode, 422);
+  assert.equal(r.json().field, 'odometer');
+  assert.match(r.json().message, /^odometer: must be number, got Infinity/);
+  assert.doesNotMatch(r.json().message, /got null/);
+  await a.close();
+});

@@ -146,6 +146,8 @@ interface AjvIssue {
 }
 
 function shortValue(v: unknown): string {
+  // 1e999 parses to Infinity, which JSON.stringify writes as null
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   const s = JSON.stringify(v);
   return s === undefined ? String(v) : s.length > 40 ? s.slice(0, 37) + '...' : s;
 }

@@ -59,6 +59,12 @@ test('2 usage: an unknown flag names the nearest one; a negative --rows is judge
   ]);
   exits(flag, 2, /^carprice: unknown flag --trian \(did you mean --train\?\); run `carprice train --help`$/);
   exits(rows, 2, /^carprice: --rows must be a positive integer, got -5$/);
+  // a word used to come back as "got NaN"
+  exits(
+    await cli(['data', 'synth', '--rows', 'lots', '--out', 'x.csv']),
+    2,
+    /^carprice: --rows must be a positive integer, got "lots"$/,
+  );
 });
 
 test('3 config: bad hyper-parameters before any data is read, a missing --params file, an alias bomb, a non-SQLite tracking DB', async () => {

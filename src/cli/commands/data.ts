@@ -56,6 +56,7 @@ ${PARAMS_HELP}
     const v = args.values;
     if (!v.rows || !v.out) throw new AppError('USAGE', 'carprice data synth needs --rows N and --out FILE');
     const rows = Number(v.rows);
+    if (Number.isNaN(rows)) throw new AppError('USAGE', `--rows must be a positive integer, got "${String(v.rows)}"`);
     const params = await paramsFromFlags(args, ctx);
     const seed = v.seed === undefined ? undefined : Number(v.seed);
     if (seed !== undefined && !Number.isInteger(seed))
