@@ -5,7 +5,8 @@
  * thread all recurse, and overflow the stack on a 20 KB body of `[[[[...]]]]` a few
  * thousand levels deep (a RangeError: a 500, or, thrown from a timer, a dead server). A
  * listing is a flat object and a batch body is three levels deep, so an edge that refuses
- * anything past a generous limit loses no real request.
+ * anything past a generous limit loses no real request. The prediction API and the tracking
+ * server both check their bodies with it.
  */
 
 /**

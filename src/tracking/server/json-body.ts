@@ -7,6 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import { AppError } from '../../core/errors.js';
+import { jsonNestingExceeds } from '../../core/json-depth.js';
 
 /** Deepest nesting of arrays/objects accepted in a request body (MLflow's own bodies use < 10). */
 export const MAX_JSON_DEPTH = 64;
@@ -26,31 +27,9 @@ export async function readBody(stream: Readable | undefined, limit: number): Pro
   return Buffer.concat(chunks);
 }
 
-/** The deepest array/object nesting in JSON text (strings skipped), stopping once past `limit`. */
-export function jsonDepth(text: string, limit = Infinity): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92)
-        i++; // backslash: skip the escaped char
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 91 || c === 123) {
-      if (++depth > max) {
-        max = depth;
-        if (max > limit) return max;
-      }
-    } else if (c === 93 || c === 125) depth--;
-  }
-  return max;
-}
-
 /** Parse JSON text with the depth bound; `what` names it in messages. */
 export function parseBoundedJson(text: string, what = 'request body'): unknown {
-  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+  if (jsonNestingExceeds(text, MAX_JSON_DEPTH))
     throw new AppError(
       'INVALID_PARAMETER_VALUE',
       `Malformed ${what}: JSON nested deeper than ${MAX_JSON_DEPTH} levels.`,
