@@ -20,43 +20,16 @@ import { existsSync } from 'node:fs';
 import { loadParams } from '../src/config/params.js';
 import { loadListings } from '../src/jobs/load-listings.js';
 import { splitIndices } from '../src/data/split.js';
-import { takeFrameRows, takeValues } from '../src/data/frame.js';
-import type { ValidatedListings } from '../src/data/validate.js';
+import { takeValues } from '../src/data/frame.js';
 import { numpyPermutation } from '../src/core/numpy-random.js';
 import { Rng } from '../src/core/rng.js';
 import { kFoldBounds } from '../src/jobs/cross-validate.js';
-import { trainBundleParallel } from '../src/bundle/train-bundle.js';
-import { trainingOptions, trainingThreads } from '../src/jobs/training-options.js';
 import { r2 } from '../src/ml/metrics.js';
-import { CARPRICE_VERSION } from '../src/jobs/version.js';
-import type { Params } from '../src/config/params.js';
 import { loadAverage } from './process-timing.js';
 import { benchArgs, runBench } from './bench-args.js';
-import { DATA } from './dataset.js';
+import { DATA, fitPredict } from './dataset.js';
 
 const pct = (x: number, d = 2) => `${(100 * x).toFixed(d)}%`;
-
-/** params.yaml's model fitted on `train`, prices of `test` (as bench/quality's CV folds fit it). */
-async function fitPredict(
-  all: ValidatedListings,
-  params: Params,
-  train: ArrayLike<number>,
-  test: ArrayLike<number>,
-): Promise<Float64Array> {
-  const bundle = await trainBundleParallel(takeFrameRows(all.frame, train), takeValues(all.y!, train), all.schema, {
-    ...trainingOptions(params, params.model_trainer.algo),
-    intervalLevel: 0,
-    treeCovers: false,
-    threads: trainingThreads(process.env),
-    metadata: {
-      createdAt: new Date(0).toISOString(),
-      training: { dataHash: '', rows: train.length, source: DATA },
-      params: {},
-      carpriceVersion: CARPRICE_VERSION,
-    },
-  });
-  return bundle.predictFrame(takeFrameRows(all.frame, test));
-}
 
 function mape(y: ArrayLike<number>, p: ArrayLike<number>, rows?: readonly number[]): number {
   const idx = rows ?? Array.from({ length: y.length }, (_, i) => i);
@@ -81,6 +54,7 @@ async function main(): Promise<void> {
   const all = await loadListings(DATA, { params });
   const n = all.frame.nRows;
   const y = all.y!;
+  const data = { frame: all.frame, y, schema: all.schema };
   const cat = all.frame.categorical;
   const t0 = performance.now();
   console.log(
@@ -94,7 +68,7 @@ async function main(): Promise<void> {
     const test = Array.from(perm.subarray(start, end)).sort((a, b) => a - b);
     const inTest = new Set(test);
     const train = Array.from({ length: n }, (_, i) => i).filter((i) => !inTest.has(i));
-    const p = await fitPredict(all, params, train, test);
+    const p = await fitPredict(data, params, train, test);
     test.forEach((i, k) => (oof[i] = p[k]));
   }
   const total = mape(y, oof);
@@ -175,7 +149,7 @@ async function main(): Promise<void> {
     // 3. the seed-42 split and the ten splits
     const s = splitIndices(n, params.data_ingestion.test_size, params.data_ingestion.random_state);
     const yt = takeValues(y, s.test);
-    const pt = await fitPredict(all, params, s.train, s.test);
+    const pt = await fitPredict(data, params, s.train, s.test);
     const m = mape(yt, pt);
     const rng = new Rng(1);
     const boots: number[] = [];
@@ -195,7 +169,7 @@ async function main(): Promise<void> {
     const ten: number[] = [];
     for (let seed = 0; seed < 10; seed++) {
       const t = splitIndices(n, params.data_ingestion.test_size, seed);
-      ten.push(mape(takeValues(y, t.test), await fitPredict(all, params, t.train, t.test)));
+      ten.push(mape(takeValues(y, t.test), await fitPredict(data, params, t.train, t.test)));
     }
     const mean = ten.reduce((a, b) => a + b, 0) / ten.length;
     const sd = Math.sqrt(ten.reduce((a, v) => a + (v - mean) ** 2, 0) / (ten.length - 1));

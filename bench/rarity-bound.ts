@@ -18,13 +18,10 @@ import { splitIndices } from '../src/data/split.js';
 import { takeFrameRows, takeValues } from '../src/data/frame.js';
 import { numpyPermutation } from '../src/core/numpy-random.js';
 import { kFoldBounds } from '../src/jobs/cross-validate.js';
-import { trainBundleParallel } from '../src/bundle/train-bundle.js';
 import { mapeAt, mapeOffset } from '../src/bundle/bias-correction.js';
-import { trainingOptions, trainingThreads } from '../src/jobs/training-options.js';
-import { CARPRICE_VERSION } from '../src/jobs/version.js';
 import { loadAverage } from './process-timing.js';
 import { benchArgs, runBench } from './bench-args.js';
-import { DATA } from './dataset.js';
+import { DATA, fitPredict } from './dataset.js';
 
 const args = benchArgs({
   name: 'rarity-bound',
@@ -77,19 +74,7 @@ async function main(): Promise<void> {
     const train = Array.from({ length: n }, (_, i) => i).filter((i) => !inTest.has(i));
     const counts = new Map<string, number>();
     for (const i of train) counts.set(keyOf(i), (counts.get(keyOf(i)) ?? 0) + 1);
-    const bundle = await trainBundleParallel(takeFrameRows(frame, train), takeValues(y, train), all.schema, {
-      ...trainingOptions(params, params.model_trainer.algo),
-      intervalLevel: 0,
-      treeCovers: false,
-      threads: trainingThreads(process.env),
-      metadata: {
-        createdAt: new Date(0).toISOString(),
-        training: { dataHash: '', rows: train.length, source: DATA },
-        params: {},
-        carpriceVersion: CARPRICE_VERSION,
-      },
-    });
-    const p = bundle.predictFrame(takeFrameRows(frame, test));
+    const p = await fitPredict({ frame, y, schema: all.schema }, params, train, test);
     test.forEach((i, k) => {
       oof[i] = p[k];
       count[i] = counts.get(keyOf(i)) ?? 0;
