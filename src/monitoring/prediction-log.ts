@@ -219,33 +219,32 @@ export class PredictionLog {
     if (!w) return;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.batchSize);
-      if (this.post(w, batch)) continue;
+      if (this.post(w, batch) === undefined) continue;
       // a row the structured clone refuses (e.g. inputs nested thousands deep: a RangeError)
       // must not take its batch, or the server (this runs from a timer), down with it
       let failed = 0;
       let why = '';
-      for (const r of batch)
-        if (!this.post(w, [r])) {
+      for (const r of batch) {
+        const err = this.post(w, [r]);
+        if (err !== undefined) {
           failed++;
-          why ||= this.lastPostError;
+          why ||= err;
         }
+      }
       this.drop('write_failed', failed);
       this.log.warn({ rows: failed, err: why }, 'prediction log rows could not be handed to the writer; dropped');
     }
   }
 
-  private lastPostError = '';
-
-  /** Hand rows to the writer thread; false (and why in lastPostError) when they cannot be copied. */
-  private post(w: Worker, records: PredictionRecord[]): boolean {
+  /** Hand rows to the writer thread; undefined, or why they could not be copied. */
+  private post(w: Worker, records: PredictionRecord[]): string | undefined {
     try {
       w.postMessage({ type: 'write', records } satisfies WriterRequest);
     } catch (e) {
-      this.lastPostError = errorText(e);
-      return false;
+      return errorText(e);
     }
     this.inFlight += records.length;
-    return true;
+    return undefined;
   }
 
   /**
