@@ -10,14 +10,20 @@ const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 8
 
 const DURATION = /^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$/i;
 
-/** Milliseconds of a duration like `7d`; USAGE error naming `flag` otherwise. */
-export function parseDuration(text: string, flag: string): number {
+/** Milliseconds of a positive duration like `7d`, or undefined when `text` is not one. */
+function durationMs(text: string): number | undefined {
   const m = DURATION.exec(text);
-  if (!m || !(Number(m[1]) > 0))
-    throw new AppError('USAGE', `${flag} must be a duration like 30m, 24h, 7d or 2w, got "${text}"`);
-  const ms = Number(m[1]) * UNIT_MS[m[2].toLowerCase()];
-  // past a century a window start is no date at all (99999999999999999999d is before year
-  // -275,000, where Date.toISOString throws): say so rather than fail later
+  return m && Number(m[1]) > 0 ? Number(m[1]) * UNIT_MS[m[2].toLowerCase()] : undefined;
+}
+
+const MAX_DURATION_MS = 100 * 365.25 * 86_400_000;
+
+/**
+ * `ms`, unless past a century: a window start that far back is no date at all
+ * (99999999999999999999d is before year -275,000, where Date.toISOString throws), so say so
+ * rather than fail later.
+ */
+function withinCentury(ms: number, text: string, flag: string): number {
   if (!(ms <= MAX_DURATION_MS))
     throw new AppError(
       'USAGE',
@@ -26,7 +32,13 @@ export function parseDuration(text: string, flag: string): number {
   return ms;
 }
 
-const MAX_DURATION_MS = 100 * 365.25 * 86_400_000;
+/** Milliseconds of a duration like `7d`; USAGE error naming `flag` otherwise. */
+export function parseDuration(text: string, flag: string): number {
+  const ms = durationMs(text);
+  if (ms === undefined)
+    throw new AppError('USAGE', `${flag} must be a duration like 30m, 24h, 7d or 2w, got "${text}"`);
+  return withinCentury(ms, text, flag);
+}
 
 const DATE = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?))?(Z|[+-]\d{2}:?\d{2})?$/i;
 
@@ -52,7 +64,8 @@ export function parseSince(text: string, now: number, flag = '--since'): number 
     if (t > now) throw new AppError('USAGE', `${flag} ${text} is in the future`);
     return t;
   }
-  if (DURATION.test(s) && Number(DURATION.exec(s)![1]) > 0) return now - parseDuration(s, flag);
+  const ms = durationMs(s);
+  if (ms !== undefined) return now - withinCentury(ms, s, flag);
   throw new AppError(
     'USAGE',
     `${flag} must be a duration like 24h, 7d or 2w, or an ISO date like 2026-12-01, got "${text}"`,
